@@ -1,0 +1,285 @@
+"""The engagement configuration: ``leadjourney.toml`` parsed and validated.
+
+The commented template ``default_config.toml`` is the single declaration of
+every option and its default; :func:`load_config` validates a user's file into
+frozen dataclasses and names the key of any invalid value.
+
+>>> cfg = parse_config(default_config_text())
+>>> [s.name for s in cfg.stages]
+['Lead', 'MQL', 'SQL', 'Opportunity', 'Customer']
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from leadjourney.errors import ConfigError
+
+CONFIG_FILE = "leadjourney.toml"
+CANONICAL_TABLES = ("leads", "stage_events", "touchpoints", "opportunities")
+SOURCE_FORMATS = (
+    "csv",
+    "parquet",
+    "hubspot_contacts",
+    "salesforce_leads",
+    "salesforce_lead_history",
+    "salesforce_opportunities",
+)
+DEDUPE_POLICIES = ("merge", "keep")
+
+
+def normalize_key(text: str) -> str:
+    """Lower-case and drop everything but letters and digits: how aliases match.
+
+    >>> normalize_key("Marketing Qualified Lead")
+    'marketingqualifiedlead'
+    """
+    return re.sub(r"[^a-z0-9]+", "", text.lower())
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str
+    lane: str
+    aliases: tuple[str, ...] = ()
+    optional: bool = False
+
+
+@dataclass(frozen=True)
+class Exclusion:
+    name: str
+    field: str
+    pattern: str
+
+
+@dataclass(frozen=True)
+class Source:
+    name: str
+    path: str
+    format: str
+    table: str | None = None
+    timezone: str | None = None
+    day_first: bool = False
+    encoding: str = "utf-8"
+    delimiter: str = ","
+    columns: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Config:
+    """A validated engagement configuration."""
+
+    name: str
+    currency: str
+    average_deal_size: float
+    timezone: str
+    lanes: tuple[str, ...]
+    stages: tuple[Stage, ...]
+    channels: dict[str, tuple[str, ...]]
+    exclusions: tuple[Exclusion, ...]
+    dedupe_policy: str
+    keep_emails: bool
+    future_tolerance_hours: float
+    sources: tuple[Source, ...]
+
+    @property
+    def stage_names(self) -> list[str]:
+        return [s.name for s in self.stages]
+
+    def stage_aliases(self) -> dict[str, str]:
+        """Normalized spelling -> canonical stage name (the name itself included)."""
+        out: dict[str, str] = {}
+        for stage in self.stages:
+            for spelling in (stage.name, *stage.aliases):
+                out[normalize_key(spelling)] = stage.name
+        return out
+
+    def channel_aliases(self) -> dict[str, str]:
+        """Normalized spelling -> canonical channel (the channel name itself included)."""
+        out: dict[str, str] = {}
+        for channel, spellings in self.channels.items():
+            for spelling in (channel, *spellings):
+                out[normalize_key(spelling)] = channel
+        return out
+
+    def source(self, name: str) -> Source:
+        for src in self.sources:
+            if src.name == name:
+                return src
+        known = ", ".join(s.name for s in self.sources) or "none"
+        raise ConfigError(f"no source named {name!r} in {CONFIG_FILE} (sources: {known})")
+
+
+def default_config_text() -> str:
+    """The commented default configuration, as written by ``leadjourney init``."""
+    return resources.files("leadjourney").joinpath("default_config.toml").read_text("utf-8")
+
+
+def load_config(path: Path) -> Config:
+    """Read and validate a configuration file."""
+    try:
+        text = path.read_text("utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such file; create one with `leadjourney init`") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    return parse_config(text, origin=str(path))
+
+
+def parse_config(text: str, origin: str = CONFIG_FILE) -> Config:
+    """Validate configuration text; errors name ``origin`` and the offending key."""
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{origin}: not valid TOML: {exc}") from None
+    return _Validator(raw, origin).config()
+
+
+class _Validator:
+    def __init__(self, raw: dict[str, Any], origin: str) -> None:
+        self.raw = raw
+        self.origin = origin
+
+    def fail(self, key: str, problem: str) -> ConfigError:
+        return ConfigError(f"{self.origin}: {key}: {problem}")
+
+    def get(self, table: dict[str, Any], key: str, kind: type | tuple[type, ...], where: str,
+            default: Any = ...) -> Any:
+        if key not in table:
+            if default is ...:
+                raise self.fail(f"{where}.{key}".lstrip("."), "is required")
+            return default
+        value = table[key]
+        if kind is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
+            expected = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+            raise self.fail(f"{where}.{key}".lstrip("."), f"expected {expected}, found {value!r}")
+        return value
+
+    def timezone(self, name: str, key: str) -> str:
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise self.fail(key, f"unknown time zone {name!r}; use an IANA name like 'Europe/Berlin'") from None
+        return name
+
+    def strings(self, value: Any, key: str) -> tuple[str, ...]:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise self.fail(key, f"expected a list of strings, found {value!r}")
+        return tuple(value)
+
+    def config(self) -> Config:
+        raw = self.raw
+        eng = self.get(raw, "engagement", dict, "", {})
+        lanes = self.strings(raw.get("lanes", []), "lanes")
+        if not lanes:
+            raise self.fail("lanes", "at least one lane is required")
+        stages = self.stages(lanes)
+        channels_raw = self.get(raw, "channels", dict, "", {})
+        channels = {k: self.strings(v, f"channels.{k}") for k, v in channels_raw.items()}
+        dedupe = self.get(raw, "dedupe", dict, "", {})
+        policy = self.get(dedupe, "policy", str, "dedupe", "merge")
+        if policy not in DEDUPE_POLICIES:
+            raise self.fail("dedupe.policy", f"expected one of {', '.join(DEDUPE_POLICIES)}, found {policy!r}")
+        privacy = self.get(raw, "privacy", dict, "", {})
+        quality = self.get(raw, "quality", dict, "", {})
+        deal = self.get(eng, "average_deal_size", float, "engagement", 25000.0)
+        if deal <= 0:
+            raise self.fail("engagement.average_deal_size", f"must be positive, found {deal}")
+        return Config(
+            name=self.get(eng, "name", str, "engagement", "Inbound lead journey"),
+            currency=self.get(eng, "currency", str, "engagement", "USD"),
+            average_deal_size=deal,
+            timezone=self.timezone(self.get(eng, "timezone", str, "engagement", "UTC"), "engagement.timezone"),
+            lanes=lanes,
+            stages=stages,
+            channels=channels,
+            exclusions=self.exclusions(),
+            dedupe_policy=policy,
+            keep_emails=self.get(privacy, "keep_emails", bool, "privacy", False),
+            future_tolerance_hours=self.get(quality, "future_tolerance_hours", float, "quality", 24.0),
+            sources=self.sources(),
+        )
+
+    def stages(self, lanes: tuple[str, ...]) -> tuple[Stage, ...]:
+        items = self.raw.get("stages", [])
+        if not isinstance(items, list) or len(items) < 2:
+            raise self.fail("stages", "at least two [[stages]] are required")
+        out: list[Stage] = []
+        seen: dict[str, str] = {}
+        for i, item in enumerate(items):
+            where = f"stages[{i}]"
+            name = self.get(item, "name", str, where)
+            lane = self.get(item, "lane", str, where)
+            if lane not in lanes:
+                raise self.fail(f"{where}.lane", f"{lane!r} is not one of lanes {list(lanes)}")
+            stage = Stage(
+                name=name,
+                lane=lane,
+                aliases=self.strings(item.get("aliases", []), f"{where}.aliases"),
+                optional=self.get(item, "optional", bool, where, False),
+            )
+            for spelling in (stage.name, *stage.aliases):
+                key = normalize_key(spelling)
+                if key in seen and seen[key] != name:
+                    raise self.fail(f"{where}.aliases", f"{spelling!r} is already an alias of stage {seen[key]!r}")
+                seen[key] = name
+            out.append(stage)
+        return tuple(out)
+
+    def exclusions(self) -> tuple[Exclusion, ...]:
+        out = []
+        for i, item in enumerate(self.raw.get("exclusions", [])):
+            where = f"exclusions[{i}]"
+            pattern = self.get(item, "pattern", str, where)
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise self.fail(f"{where}.pattern", f"invalid regular expression: {exc}") from None
+            column = self.get(item, "field", str, where)
+            if column not in ("job_title", "company", "industry", "source", "source_detail", "country"):
+                raise self.fail(f"{where}.field", f"{column!r} is not a text column of leads")
+            out.append(Exclusion(self.get(item, "name", str, where), column, pattern))
+        return tuple(out)
+
+    def sources(self) -> tuple[Source, ...]:
+        out: list[Source] = []
+        for i, item in enumerate(self.raw.get("sources", [])):
+            where = f"sources[{i}]"
+            fmt = self.get(item, "format", str, where)
+            if fmt not in SOURCE_FORMATS:
+                raise self.fail(f"{where}.format", f"expected one of {', '.join(SOURCE_FORMATS)}, found {fmt!r}")
+            table = self.get(item, "table", str, where, None)
+            if fmt in ("csv", "parquet"):
+                if table not in CANONICAL_TABLES:
+                    raise self.fail(f"{where}.table", f"expected one of {', '.join(CANONICAL_TABLES)}, found {table!r}")
+            tz = self.get(item, "timezone", str, where, None)
+            columns = self.get(item, "columns", dict, where, {})
+            for key, value in columns.items():
+                if not isinstance(value, str):
+                    raise self.fail(f"{where}.columns.{key}", f"expected a column name, found {value!r}")
+            delimiter = self.get(item, "delimiter", str, where, ",")
+            if len(delimiter) != 1:
+                raise self.fail(f"{where}.delimiter", f"expected one character, found {delimiter!r}")
+            name = self.get(item, "name", str, where)
+            if name in {s.name for s in out}:
+                raise self.fail(f"{where}.name", f"source name {name!r} is used twice")
+            out.append(Source(
+                name=name,
+                path=self.get(item, "path", str, where),
+                format=fmt,
+                table=table,
+                timezone=self.timezone(tz, f"{where}.timezone") if tz else None,
+                day_first=self.get(item, "day_first", bool, where, False),
+                encoding=self.get(item, "encoding", str, where, "utf-8"),
+                delimiter=delimiter,
+                columns=dict(columns),
+            ))
+        return tuple(out)
