@@ -257,9 +257,8 @@ class _Validator:
             if fmt not in SOURCE_FORMATS:
                 raise self.fail(f"{where}.format", f"expected one of {', '.join(SOURCE_FORMATS)}, found {fmt!r}")
             table = self.get(item, "table", str, where, None)
-            if fmt in ("csv", "parquet"):
-                if table not in CANONICAL_TABLES:
-                    raise self.fail(f"{where}.table", f"expected one of {', '.join(CANONICAL_TABLES)}, found {table!r}")
+            if fmt in ("csv", "parquet") and table not in CANONICAL_TABLES:
+                raise self.fail(f"{where}.table", f"expected one of {', '.join(CANONICAL_TABLES)}, found {table!r}")
             tz = self.get(item, "timezone", str, where, None)
             columns = self.get(item, "columns", dict, where, {})
             for key, value in columns.items():

@@ -1,0 +1,50 @@
+"""What each canonical column holds, and what a file must provide."""
+
+from __future__ import annotations
+
+# kind of each canonical column a source may provide; decides parsing and validation
+KINDS: dict[str, dict[str, str]] = {
+    "leads": {
+        "lead_id": "id", "created_at": "timestamp", "source": "channel", "source_detail": "text",
+        "company": "text", "industry": "text", "employee_count": "integer", "country": "text",
+        "job_title": "text", "owner": "text", "status": "status", "disqualify_reason": "text",
+        "current_stage": "stage", "email": "email",
+    },
+    "stage_events": {"lead_id": "id", "stage": "stage", "entered_at": "timestamp"},
+    "touchpoints": {
+        "lead_id": "id", "occurred_at": "timestamp", "channel": "channel", "kind": "kind",
+        "actor": "actor", "campaign": "text", "asset": "text",
+    },
+    "opportunities": {
+        "opportunity_id": "id", "lead_id": "id", "created_at": "timestamp", "closed_at": "timestamp",
+        "amount": "money", "currency": "text", "is_won": "boolean", "stage": "text",
+    },
+}
+
+# columns a file must have (after mapping)
+REQUIRED: dict[str, tuple[str, ...]] = {
+    "leads": ("lead_id", "created_at"),
+    "stage_events": ("lead_id", "stage", "entered_at"),
+    "touchpoints": ("lead_id", "occurred_at"),
+    "opportunities": ("opportunity_id",),
+}
+
+# columns whose value must be present for the row to load
+NOT_NULL: dict[str, tuple[str, ...]] = {
+    "leads": ("lead_id", "created_at"),
+    "stage_events": ("lead_id", "stage"),
+    "touchpoints": ("lead_id", "occurred_at"),
+    "opportunities": ("opportunity_id",),
+}
+
+# the key that must be unique within a table
+KEYS: dict[str, str] = {"leads": "lead_id", "opportunities": "opportunity_id"}
+
+# touchpoint kinds done by a person when the file does not say who acted
+HUMAN_KINDS = ("call", "sales_email", "meeting", "demo", "linkedin_message", "sms")
+
+# file columns never copied into leads.extra: personal data stays out by default
+PERSONAL_COLUMN_PATTERN = (
+    r"(?i)(e-?mail|phone|mobile|fax|first.?name|last.?name|full.?name|^name$|salutation|"
+    r"street|address|postal|zip|birth|linkedin|twitter|ip.?address)"
+)

@@ -1,0 +1,62 @@
+"""Whole-workspace passes after every ingest: derived first-stage events,
+unqualified-contact exclusions and duplicate people.
+
+They are recomputed from the loaded rows each time, so a change to the
+config's exclusions or dedupe policy takes effect at the next ingest.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+
+from leadjourney.config import Config
+from leadjourney.db import scalar
+from leadjourney.ingest.sql import ident, lit
+
+DERIVED_ORIGIN = "derived:created_at"
+
+
+@dataclass(frozen=True)
+class IdentitySummary:
+    derived_first_stage_events: int
+    excluded_leads: int
+    duplicate_people: int
+
+
+def refresh_identity(con: duckdb.DuckDBPyConnection, config: Config) -> IdentitySummary:
+    """Recompute derived events, ``excluded_as``, ``duplicate_of`` and ``person_id``."""
+    con.execute("DELETE FROM stage_events WHERE origin = ?", [DERIVED_ORIGIN])
+    first = config.stages[0]
+    derived = 0
+    if not first.optional:
+        # Every lead entered the first stage when it was created, whether or not the CRM logged it.
+        con.execute(f"""
+            INSERT INTO stage_events (lead_id, stage, stage_raw, entered_at, entered_at_is_date, origin)
+            SELECT l.lead_id, {lit(first.name)}, NULL, l.created_at, l.created_at_is_date, {lit(DERIVED_ORIGIN)}
+            FROM leads l ANTI JOIN (SELECT lead_id FROM stage_events WHERE stage = {lit(first.name)}) e
+                 ON e.lead_id = l.lead_id
+        """)
+        derived = int(scalar(con, f"SELECT count(*) FROM stage_events WHERE origin = {lit(DERIVED_ORIGIN)}"))
+    rules = " ".join(
+        f"WHEN regexp_matches(coalesce({ident(r.field)}, ''), {lit(r.pattern)}, 'i') THEN {lit(r.name)}"
+        for r in config.exclusions
+    )
+    excluded = f"CASE {rules} END" if rules else "NULL"
+    person = "coalesce(r.dup, r.lead_id)" if config.dedupe_policy == "merge" else "r.lead_id"
+    con.execute(f"""
+        UPDATE leads SET excluded_as = r.excluded, duplicate_of = r.dup, person_id = {person}
+        FROM (
+            SELECT lead_id, {excluded} AS excluded,
+                   CASE WHEN email_hash IS NOT NULL THEN nullif(first_value(lead_id) OVER (
+                       PARTITION BY email_hash ORDER BY created_at NULLS LAST, lead_id), lead_id) END AS dup
+            FROM leads
+        ) r
+        WHERE leads.lead_id = r.lead_id
+    """)
+    return IdentitySummary(
+        derived_first_stage_events=derived,
+        excluded_leads=scalar(con, "SELECT count(*) FROM leads WHERE excluded_as IS NOT NULL"),
+        duplicate_people=scalar(con, "SELECT count(*) FROM leads WHERE duplicate_of IS NOT NULL"),
+    )

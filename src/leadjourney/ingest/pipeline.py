@@ -1,0 +1,181 @@
+"""``leadjourney ingest``: load the configured sources into the workspace, in one transaction.
+
+Re-ingesting a source replaces everything it loaded before, so running the
+same ingest twice leaves the same tables. A file-level error, or an interrupt,
+rolls everything back: the workspace stays as it was.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from leadjourney import schema
+from leadjourney.config import Config, Source
+from leadjourney.db import one, scalar
+from leadjourney.errors import IngestError
+from leadjourney.ingest.formats import RAW, FileColumns, plan
+from leadjourney.ingest.identity import DERIVED_ORIGIN, IdentitySummary, refresh_identity
+from leadjourney.ingest.load import load_staged, mask_emails
+from leadjourney.ingest.readers import read_source_file
+from leadjourney.ingest.sql import lit
+from leadjourney.workspace import Workspace
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class SourceReport:
+    name: str
+    file: str
+    status: str  # "loaded" or "unchanged"
+    rows_read: int = 0
+    rows_loaded: dict[str, int] = field(default_factory=dict)  # table -> rows
+    quarantined: Counter[str] = field(default_factory=Counter)  # reason -> rows
+
+
+@dataclass
+class IngestReport:
+    sources: list[SourceReport]
+    identity: IdentitySummary
+    stale_origins: list[str]  # origins in the database that the config no longer lists
+    pruned: list[str]
+    table_rows: dict[str, int]
+
+    @property
+    def quarantined(self) -> Counter[str]:
+        total: Counter[str] = Counter()
+        for src in self.sources:
+            total.update(src.quarantined)
+        return total
+
+
+def ingest(ws: Workspace, *, only: Sequence[str] = (), force: bool = False, prune: bool = False,
+           progress: Progress | None = None) -> IngestReport:
+    """Ingest the workspace's sources (or ``only`` those named) in one transaction."""
+    config = ws.config
+    selected = [config.source(name) for name in only] if only else list(config.sources)
+    if not selected:
+        raise IngestError(
+            f"{ws.config_path}: no [[sources]] configured; add one (see the comments in the file) "
+            f"or use `leadjourney ingest --file PATH --format FORMAT`"
+        )
+    for src in selected:
+        if not ws.resolve(src.path).is_file():
+            raise IngestError(f"{ws.resolve(src.path)}: no such file (source {src.name!r} in {ws.config_path.name})")
+    ws.ensure_database()
+    salt = ws.meta("email_salt") or ""
+    say = progress or (lambda _msg: None)
+    con = ws.connect()
+    try:
+        con.execute("BEGIN TRANSACTION")
+        reports = [_ingest_source(con, ws, src, config, salt, force, say) for src in selected]
+        known = {s.name for s in config.sources} | {DERIVED_ORIGIN}
+        stale = sorted({
+            str(r[0]) for t in schema.CANONICAL
+            for r in con.execute(f"SELECT DISTINCT origin FROM {t}").fetchall()
+        } - known)
+        if prune and stale:
+            for origin in stale:
+                for t in (*schema.CANONICAL, "quarantine"):
+                    con.execute(f"DELETE FROM {t} WHERE origin = ?", [origin])
+        say("linking duplicates and exclusions")
+        identity = refresh_identity(con, config)
+        rows = {t: int(scalar(con, f"SELECT count(*) FROM {t}")) for t in schema.CANONICAL}
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    finally:
+        con.close()
+    return IngestReport(reports, identity, [] if prune else stale, stale if prune else [], rows)
+
+
+def _ingest_source(con, ws: Workspace, src: Source, config: Config, salt: str, force: bool,  # type: ignore[no-untyped-def]
+                   say: Progress) -> SourceReport:
+    path = ws.resolve(src.path)
+    shown = _display(path, ws.root)
+    file_hash = _file_sha256(path)
+    settings_hash = _settings_sha256(src, config)
+    last = one(
+        con,
+        "SELECT file_sha256, settings_sha256 FROM ingests WHERE origin = ? ORDER BY ingest_id DESC LIMIT 1",
+        [src.name],
+    )
+    if not force and last is not None and tuple(last) == (file_hash, settings_hash):
+        return SourceReport(src.name, shown, "unchanged")
+    started = _now()
+    say(f"reading {shown}")
+    fmt = "parquet" if src.format == "parquet" else "csv"
+    raw = read_source_file(path, fmt, encoding=src.encoding, delimiter=src.delimiter)
+    con.register(RAW, raw.table)
+    try:
+        types = {str(r[0]): str(r[1]) for r in con.execute(f"DESCRIBE {RAW}").fetchall()}
+        staged = plan(FileColumns(shown, types), src, config)
+        ingest_id = int(scalar(con, "SELECT coalesce(max(ingest_id), 0) + 1 FROM ingests"))
+        for table in (*schema.CANONICAL, "quarantine"):
+            con.execute(f"DELETE FROM {table} WHERE origin = ?", [src.name])
+        report = SourceReport(src.name, shown, "loaded", raw.rows_read)
+        for item in staged:
+            say(f"loading {shown} into {item.table}")
+            loaded = load_staged(con, item, source=src, config=config, source_file=shown,
+                                 ingest_id=ingest_id, salt=salt)
+            report.rows_loaded[item.table] = report.rows_loaded.get(item.table, 0) + loaded.rows_loaded
+            report.quarantined.update(loaded.quarantined)
+    finally:
+        con.unregister(RAW)
+    if raw.malformed:
+        con.executemany(
+            "INSERT INTO quarantine VALUES (?, ?, ?, NULL, NULL, ?, 'malformed row', ?, ?, NULL, ?)",
+            [(src.name, shown, m.row, m.text if config.keep_emails else mask_emails(m.text), m.reason, schema.ROW_REJECTED, ingest_id) for m in raw.malformed],
+        )
+        report.quarantined["malformed row"] += len(raw.malformed)
+    quarantined_rows = scalar(
+        con,
+        f"SELECT count(DISTINCT source_row) FROM quarantine WHERE ingest_id = {ingest_id} "
+        f"AND action <> {lit(schema.VALUE_NULLED)}",
+    )
+    con.execute(
+        "INSERT INTO ingests VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [ingest_id, src.name, shown, src.format, file_hash, settings_hash, raw.rows_read,
+         sum(report.rows_loaded.values()), int(quarantined_rows), started, _now()],
+    )
+    return report
+
+
+def _display(path: Path, root: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(root))
+    except ValueError:
+        return str(path.resolve())
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _settings_sha256(src: Source, config: Config) -> str:
+    """Everything besides the file that changes what a source loads."""
+    relevant = {
+        "source": dataclasses.asdict(src),
+        "stages": [dataclasses.asdict(s) for s in config.stages],
+        "channels": config.channels,
+        "timezone": config.timezone,
+        "keep_emails": config.keep_emails,
+        "schema": schema.SCHEMA_VERSION,
+    }
+    return hashlib.sha256(json.dumps(relevant, sort_keys=True).encode()).hexdigest()
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)

@@ -1,0 +1,80 @@
+"""Timestamp parsing inside DuckDB: the formats and time zones real exports use.
+
+Every value becomes a UTC ``TIMESTAMP`` plus an ``is_date`` flag:
+
+* ISO 8601 with an offset or ``Z`` ("2024-03-05T14:22:00-05:00"): the offset is honoured;
+* a wall-clock time without offset ("2024-03-05 14:22", Salesforce's "3/5/2024, 2:22 PM"):
+  read in the source's time zone (DST-correct);
+* epoch seconds or milliseconds (HubSpot's API): UTC;
+* a date without a time ("2024-03-05", "3/5/2024"): midnight, flagged ``is_date``.
+
+A value that matches none of these stays NULL, and the caller quarantines it.
+"""
+
+from __future__ import annotations
+
+_AWARE = [
+    "%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%d %H:%M:%S%z", "%Y-%m-%dT%H:%M:%S.%f%z",
+    "%Y-%m-%d %H:%M:%S.%f%z", "%Y-%m-%dT%H:%M%z", "%Y-%m-%d %H:%M%z",
+]
+_NAIVE_ISO = [
+    "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%dT%H:%M:%S.%f",
+    "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M",
+    "%b %d, %Y %I:%M %p", "%b %d, %Y %H:%M", "%d %b %Y %H:%M:%S", "%d %b %Y %H:%M",
+]
+_NAIVE_MONTH_FIRST = [
+    "%m/%d/%Y, %I:%M %p", "%m/%d/%Y %I:%M %p", "%m/%d/%Y, %I:%M:%S %p", "%m/%d/%Y %I:%M:%S %p",
+    "%m/%d/%Y %H:%M:%S", "%m/%d/%Y %H:%M",
+]
+_NAIVE_DAY_FIRST = [
+    "%d/%m/%Y, %H:%M", "%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d.%m.%Y %H:%M:%S", "%d.%m.%Y %H:%M",
+    "%d/%m/%Y %I:%M %p",
+]
+_DATE_ISO = ["%Y-%m-%d", "%Y/%m/%d", "%b %d, %Y", "%d %b %Y"]
+_DATE_MONTH_FIRST = ["%m/%d/%Y"]
+_DATE_DAY_FIRST = ["%d/%m/%Y", "%d.%m.%Y"]
+
+
+def _list(formats: list[str]) -> str:
+    return "[" + ", ".join("'" + f + "'" for f in formats) + "]"
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def parse_timestamp_sql(value: str, timezone: str, *, day_first: bool = False) -> tuple[str, str]:
+    """SQL expressions ``(utc_timestamp, is_date)`` for a VARCHAR expression ``value``.
+
+    >>> ts, is_date = parse_timestamp_sql("x", "UTC")
+    >>> "try_strptime" in ts
+    True
+    """
+    s = f"regexp_replace(trim({value}), '\\s*(?:Z|UTC|GMT)$', '+00:00')"
+    naive = _NAIVE_ISO + (_NAIVE_DAY_FIRST if day_first else _NAIVE_MONTH_FIRST)
+    dates = _DATE_ISO + (_DATE_DAY_FIRST if day_first else _DATE_MONTH_FIRST)
+    aware_ts = f"timezone('UTC', try_strptime({s}, {_list(_AWARE)}))"
+    naive_ts = f"timezone('UTC', timezone({_quote(timezone)}, try_strptime({s}, {_list(naive)})))"
+    epoch_ts = (
+        f"CASE WHEN regexp_full_match({s}, '\\d{{13}}') THEN make_timestamp(TRY_CAST({s} AS BIGINT) * 1000) "
+        f"WHEN regexp_full_match({s}, '\\d{{10}}') THEN make_timestamp(TRY_CAST({s} AS BIGINT) * 1000000) END"
+    )
+    date_ts = f"try_strptime({s}, {_list(dates)})"
+    timestamp = f"coalesce({aware_ts}, {naive_ts}, {epoch_ts}, {date_ts})"
+    is_date = f"(coalesce({aware_ts}, {naive_ts}, {epoch_ts}) IS NULL AND {date_ts} IS NOT NULL)"
+    return timestamp, is_date
+
+
+def typed_timestamp_sql(value: str, duck_type: str, timezone: str) -> tuple[str, str]:
+    """Expressions for a column that is already typed (Parquet TIMESTAMP, TIMESTAMPTZ or DATE)."""
+    upper = duck_type.upper()
+    if upper.startswith("TIMESTAMP WITH TIME ZONE"):
+        return f"timezone('UTC', {value})", "false"
+    if upper == "DATE":
+        return f"CAST({value} AS TIMESTAMP)", f"({value} IS NOT NULL)"
+    if upper.startswith("TIMESTAMP"):
+        # Parquet timestamps without a zone are, by convention, UTC unless the source says otherwise.
+        if timezone == "UTC":
+            return f"CAST({value} AS TIMESTAMP)", "false"
+        return f"timezone('UTC', timezone({_quote(timezone)}, CAST({value} AS TIMESTAMP)))", "false"
+    raise TypeError(duck_type)

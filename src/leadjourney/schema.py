@@ -1,0 +1,129 @@
+"""The canonical model: the tables every layer reads, as DuckDB DDL.
+
+All timestamps are stored as ``TIMESTAMP`` holding UTC. A value that came in
+as a date without a time is stored at midnight and flagged in the matching
+``*_is_date`` column, so nobody mistakes it for a time of day.
+Every row of a canonical table records where it came from: ``origin`` (the
+source name in leadjourney.toml), ``source_file`` and ``source_row`` (the row
+number a spreadsheet would show, header = row 1).
+"""
+
+from __future__ import annotations
+
+SCHEMA_VERSION = 1
+
+PROVENANCE = """
+    origin VARCHAR NOT NULL,
+    source_file VARCHAR,
+    source_row BIGINT
+"""
+
+TABLES: dict[str, str] = {
+    "leads": f"""
+        lead_id VARCHAR NOT NULL,
+        created_at TIMESTAMP,
+        created_at_is_date BOOLEAN,
+        source VARCHAR,
+        source_raw VARCHAR,
+        source_detail VARCHAR,
+        company VARCHAR,
+        industry VARCHAR,
+        employee_count INTEGER,
+        country VARCHAR,
+        job_title VARCHAR,
+        owner VARCHAR,
+        status VARCHAR,
+        disqualify_reason VARCHAR,
+        current_stage VARCHAR,
+        email_hash VARCHAR,
+        email VARCHAR,
+        excluded_as VARCHAR,
+        duplicate_of VARCHAR,
+        person_id VARCHAR,
+        extra JSON,
+        {PROVENANCE}
+    """,
+    "stage_events": f"""
+        lead_id VARCHAR NOT NULL,
+        stage VARCHAR NOT NULL,
+        stage_raw VARCHAR,
+        entered_at TIMESTAMP,
+        entered_at_is_date BOOLEAN,
+        {PROVENANCE}
+    """,
+    "touchpoints": f"""
+        lead_id VARCHAR NOT NULL,
+        occurred_at TIMESTAMP NOT NULL,
+        occurred_at_is_date BOOLEAN,
+        channel VARCHAR,
+        kind VARCHAR,
+        actor VARCHAR,
+        campaign VARCHAR,
+        asset VARCHAR,
+        {PROVENANCE}
+    """,
+    "opportunities": f"""
+        opportunity_id VARCHAR NOT NULL,
+        lead_id VARCHAR,
+        created_at TIMESTAMP,
+        created_at_is_date BOOLEAN,
+        closed_at TIMESTAMP,
+        closed_at_is_date BOOLEAN,
+        amount DOUBLE,
+        currency VARCHAR,
+        is_won BOOLEAN,
+        stage VARCHAR,
+        {PROVENANCE}
+    """,
+    "quarantine": """
+        origin VARCHAR NOT NULL,
+        source_file VARCHAR NOT NULL,
+        source_row BIGINT,
+        target_table VARCHAR,
+        column_name VARCHAR,
+        value VARCHAR,
+        reason VARCHAR NOT NULL,
+        detail VARCHAR,
+        action VARCHAR NOT NULL,
+        record JSON,
+        ingest_id BIGINT NOT NULL
+    """,
+    "ingests": """
+        ingest_id BIGINT NOT NULL,
+        origin VARCHAR NOT NULL,
+        source_file VARCHAR NOT NULL,
+        format VARCHAR NOT NULL,
+        file_sha256 VARCHAR NOT NULL,
+        settings_sha256 VARCHAR NOT NULL,
+        rows_read BIGINT NOT NULL,
+        rows_loaded BIGINT NOT NULL,
+        rows_quarantined BIGINT NOT NULL,
+        started_at TIMESTAMP NOT NULL,
+        finished_at TIMESTAMP NOT NULL
+    """,
+    "meta": """
+        key VARCHAR PRIMARY KEY,
+        value VARCHAR NOT NULL
+    """,
+}
+
+CANONICAL = ("leads", "stage_events", "touchpoints", "opportunities")
+
+# Quarantine actions: what happened to the row.
+ROW_REJECTED = "row_rejected"  # the row was not loaded
+VALUE_NULLED = "value_nulled"  # the row was loaded with this value set to NULL
+ROW_DROPPED_DUPLICATE = "duplicate_dropped"  # an identical row was loaded once
+
+
+def ddl(table: str) -> str:
+    return f"CREATE TABLE IF NOT EXISTS {table} ({TABLES[table]})"
+
+
+def columns(table: str) -> list[str]:
+    """Column names of a table, in order (provenance included)."""
+    names = []
+    for line in TABLES[table].split(","):
+        line = line.strip()
+        if line:
+            names.append(line.split()[0])
+    return names

@@ -1,0 +1,139 @@
+"""An engagement workspace: a folder with leadjourney.toml, a DuckDB file and out/.
+
+>>> ws = Workspace.init(tmp_path / "acme")            # doctest: +SKIP
+>>> with ws.connect() as con:                         # doctest: +SKIP
+...     con.sql("select count(*) from leads").fetchall()
+[(0,)]
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import tomlkit
+
+from leadjourney import schema
+from leadjourney.config import CONFIG_FILE, Config, default_config_text, load_config, parse_config
+from leadjourney.db import one
+from leadjourney.errors import WorkspaceError
+
+DATABASE_FILE = "leadjourney.duckdb"
+OUT_DIR = "out"
+
+
+class Workspace:
+    """A workspace folder. Use :meth:`init` to create one and :meth:`open` to use one."""
+
+    def __init__(self, root: Path, config: Config) -> None:
+        self.root = root
+        self.config = config
+
+    @property
+    def config_path(self) -> Path:
+        return self.root / CONFIG_FILE
+
+    @property
+    def database_path(self) -> Path:
+        return self.root / DATABASE_FILE
+
+    @property
+    def out_dir(self) -> Path:
+        return self.root / OUT_DIR
+
+    @classmethod
+    def init(cls, root: Path | str, *, exist_ok: bool = False) -> Workspace:
+        """Create a workspace folder with a commented default config and an empty database."""
+        root = Path(root)
+        if (root / CONFIG_FILE).exists():
+            if not exist_ok:
+                raise WorkspaceError(f"{root}: already a workspace ({CONFIG_FILE} exists)")
+        else:
+            if root.exists() and not root.is_dir():
+                raise WorkspaceError(f"{root}: exists and is not a folder")
+            root.mkdir(parents=True, exist_ok=True)
+            (root / CONFIG_FILE).write_text(default_config_text(), "utf-8")
+        (root / OUT_DIR).mkdir(exist_ok=True)
+        ws = cls.open(root)
+        ws.ensure_database()
+        return ws
+
+    @classmethod
+    def open(cls, root: Path | str) -> Workspace:
+        """Open an existing workspace; the config is read and validated."""
+        root = Path(root)
+        if not (root / CONFIG_FILE).is_file():
+            raise WorkspaceError(
+                f"{root}: not a leadjourney workspace (no {CONFIG_FILE}); "
+                f"create one with `leadjourney init {root}`"
+            )
+        return cls(root.resolve(), load_config(root / CONFIG_FILE))
+
+    def ensure_database(self) -> None:
+        """Create the canonical tables if missing and check the schema version."""
+        with self.connect() as con:
+            for table in schema.TABLES:
+                con.execute(schema.ddl(table))
+            row = one(con, "SELECT value FROM meta WHERE key = 'schema_version'")
+            if row is None:
+                now = datetime.now(UTC).replace(tzinfo=None).isoformat(timespec="seconds")
+                con.executemany(
+                    "INSERT INTO meta VALUES (?, ?)",
+                    [
+                        ("schema_version", str(schema.SCHEMA_VERSION)),
+                        ("email_salt", secrets.token_hex(16)),
+                        ("created_at", now),
+                    ],
+                )
+            elif int(row[0]) != schema.SCHEMA_VERSION:
+                raise WorkspaceError(
+                    f"{self.database_path}: schema version {row[0]}, this leadjourney "
+                    f"expects {schema.SCHEMA_VERSION}; re-create the workspace and re-ingest"
+                )
+
+    def connect(self, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+        """A DuckDB connection to the workspace database (use it as a context manager)."""
+        if read_only and not self.database_path.exists():
+            raise WorkspaceError(f"{self.root}: no database yet; run `leadjourney ingest` first")
+        try:
+            return duckdb.connect(str(self.database_path), read_only=read_only)
+        except duckdb.Error as exc:
+            raise WorkspaceError(f"{self.database_path}: cannot open database: {exc}") from None
+
+    def meta(self, key: str) -> str | None:
+        with self.connect() as con:
+            row = one(con, "SELECT value FROM meta WHERE key = ?", [key])
+        return None if row is None else str(row[0])
+
+    def resolve(self, path: str) -> Path:
+        """A source path from the config, resolved against the workspace folder."""
+        p = Path(path).expanduser()
+        return p if p.is_absolute() else self.root / p
+
+    def set_sources(self, entries: Iterable[Mapping[str, Any]]) -> None:
+        """Add or replace ``[[sources]]`` entries by name, keeping the file's comments."""
+        doc = tomlkit.parse(self.config_path.read_text("utf-8"))
+        existing = doc.get("sources")
+        if existing is None:
+            existing = tomlkit.aot()
+            doc["sources"] = existing
+        for entry in entries:
+            item = tomlkit.table()
+            for key, value in entry.items():
+                item[key] = value
+            for i, old in enumerate(existing):
+                if old.get("name") == entry["name"]:
+                    existing[i] = item
+                    break
+            else:
+                existing.append(item)
+        text = tomlkit.dumps(doc)
+        self.config = parse_config(text, origin=str(self.config_path))
+        self.config_path.write_text(text, "utf-8")
+
+
+__all__ = ["CONFIG_FILE", "DATABASE_FILE", "OUT_DIR", "Workspace"]
