@@ -1,0 +1,133 @@
+"""Running the checks and the result object with its renderers (Markdown, JSON)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import ibis
+
+from leadjourney.quality.checks import CHECKS, Check, Tables
+from leadjourney.workspace import Workspace
+
+EXAMPLES = 5
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    name: str
+    title: str
+    severity: str
+    entity: str
+    count: int
+    share: float  # of all leads (or of all opportunities for opportunity checks)
+    examples: list[str]
+    impact: str
+
+    @property
+    def passed(self) -> bool:
+        return self.count == 0
+
+
+@dataclass(frozen=True)
+class QualityReport:
+    workspace: str
+    checked_at: str
+    leads: int
+    opportunities: int
+    results: list[CheckResult]
+    not_loaded: dict[str, int]  # quarantine reason -> rows not loaded
+    values_nulled: dict[str, int]  # quarantine reason -> values set to NULL
+
+    @property
+    def failed(self) -> list[CheckResult]:
+        return [r for r in self.results if not r.passed]
+
+    def result(self, name: str) -> CheckResult:
+        return next(r for r in self.results if r.name == name)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2)
+
+    def to_markdown(self) -> str:
+        lines = [
+            "# Data quality report",
+            "",
+            f"Workspace `{self.workspace}`, checked {self.checked_at} UTC: "
+            f"{self.leads:,} leads, {self.opportunities:,} opportunities.",
+            "",
+            "| Check | Severity | Count | Share | Examples | What it does to the analysis |",
+            "|---|---|---:|---:|---|---|",
+        ]
+        for r in self.results:
+            status = "ok" if r.passed else r.severity
+            examples = ", ".join(f"`{e}`" for e in r.examples)
+            lines.append(f"| {r.title} | {status} | {r.count:,} | {r.share:.1%} | {examples} | {r.impact} |")
+        lines += ["", "## Rows not loaded (quarantine)", ""]
+        if self.not_loaded or self.values_nulled:
+            lines += ["| Reason | Rows not loaded | Values set to NULL |", "|---|---:|---:|"]
+            for reason in sorted(set(self.not_loaded) | set(self.values_nulled)):
+                lines.append(f"| {reason} | {self.not_loaded.get(reason, 0):,} | {self.values_nulled.get(reason, 0):,} |")
+            lines += ["", "Every quarantined row keeps its file, row number, column and value in the "
+                      "workspace table `quarantine`."]
+        else:
+            lines.append("None: every row of every source loaded.")
+        return "\n".join(lines) + "\n"
+
+
+def run_quality(ws: Workspace, *, progress: Callable[[str], None] | None = None,
+                now: datetime | None = None) -> QualityReport:
+    """Run every check on the workspace's canonical tables (inside DuckDB, via Ibis)."""
+    say = progress or (lambda _msg: None)
+    now = now or datetime.now(UTC).replace(tzinfo=None)
+    with ws.connect(read_only=True) as con:
+        backend = ibis.duckdb.from_connection(con)
+        tables = Tables(
+            leads=backend.table("leads"),
+            stage_events=backend.table("stage_events"),
+            touchpoints=backend.table("touchpoints"),
+            opportunities=backend.table("opportunities"),
+            quarantine=backend.table("quarantine"),
+            config=ws.config,
+            now=now,
+        )
+        n_leads = _scalar(tables.leads.count())
+        n_opps = _scalar(tables.opportunities.count())
+        results = []
+        for check in CHECKS:
+            say(check.title)
+            results.append(_run(check, tables, n_leads, n_opps))
+        q = tables.quarantine
+        counts = q.group_by(["reason", "action"]).aggregate(n=q.count()).to_pyarrow().to_pylist()
+    not_loaded = {r["reason"]: r["n"] for r in counts if r["action"] != "value_nulled"}
+    nulled = {r["reason"]: r["n"] for r in counts if r["action"] == "value_nulled"}
+    return QualityReport(
+        workspace=str(ws.root),
+        checked_at=now.isoformat(timespec="seconds"),
+        leads=n_leads,
+        opportunities=n_opps,
+        results=results,
+        not_loaded=dict(sorted(not_loaded.items())),
+        values_nulled=dict(sorted(nulled.items())),
+    )
+
+
+def _run(check: Check, tables: Tables, n_leads: int, n_opps: int) -> CheckResult:
+    ids = check.find(tables)
+    count = _scalar(ids.count())
+    examples = [str(v) for v in ids.order_by("id").limit(EXAMPLES).to_pyarrow().column("id").to_pylist()]
+    base = n_opps if check.entity == "opportunities" else n_leads
+    return CheckResult(
+        name=check.name, title=check.title, severity=check.severity, entity=check.entity,
+        count=count, share=count / base if base else 0.0, examples=examples, impact=check.impact,
+    )
+
+
+def _scalar(expr: ibis.Expr) -> int:
+    return int(expr.to_pyarrow().as_py())
