@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+import duckdb
+
 from leadjourney import schema
 from leadjourney.config import Config, Source
 from leadjourney.db import one, scalar
@@ -25,9 +27,8 @@ from leadjourney.ingest.identity import DERIVED_ORIGIN, IdentitySummary, refresh
 from leadjourney.ingest.load import load_staged, mask_emails
 from leadjourney.ingest.readers import read_source_file
 from leadjourney.ingest.sql import lit
+from leadjourney.progress import Progress, silent
 from leadjourney.workspace import Workspace
-
-Progress = Callable[[str], None]
 
 
 @dataclass
@@ -71,11 +72,15 @@ def ingest(ws: Workspace, *, only: Sequence[str] = (), force: bool = False, prun
             raise IngestError(f"{ws.resolve(src.path)}: no such file (source {src.name!r} in {ws.config_path.name})")
     ws.ensure_database()
     salt = ws.meta("email_salt") or ""
-    say = progress or (lambda _msg: None)
+    say = progress or silent
+    steps = len(selected) + 1
     con = ws.connect()
     try:
         con.execute("BEGIN TRANSACTION")
-        reports = [_ingest_source(con, ws, src, config, salt, force, say) for src in selected]
+        reports = [
+            _ingest_source(con, ws, src, config, salt, force, _step(say, i, steps))
+            for i, src in enumerate(selected)
+        ]
         known = {s.name for s in config.sources} | {DERIVED_ORIGIN}
         stale = sorted({
             str(r[0]) for t in schema.CANONICAL
@@ -85,7 +90,7 @@ def ingest(ws: Workspace, *, only: Sequence[str] = (), force: bool = False, prun
             for origin in stale:
                 for t in (*schema.CANONICAL, "quarantine"):
                     con.execute(f"DELETE FROM {t} WHERE origin = ?", [origin])
-        say("linking duplicates and exclusions")
+        say("linking duplicates and exclusions", steps - 1, steps)
         identity = refresh_identity(con, config)
         rows = {t: int(scalar(con, f"SELECT count(*) FROM {t}")) for t in schema.CANONICAL}
         con.execute("COMMIT")
@@ -94,11 +99,12 @@ def ingest(ws: Workspace, *, only: Sequence[str] = (), force: bool = False, prun
         raise
     finally:
         con.close()
+    say("done", steps, steps)
     return IngestReport(reports, identity, [] if prune else stale, stale if prune else [], rows)
 
 
-def _ingest_source(con, ws: Workspace, src: Source, config: Config, salt: str, force: bool,  # type: ignore[no-untyped-def]
-                   say: Progress) -> SourceReport:
+def _ingest_source(con: duckdb.DuckDBPyConnection, ws: Workspace, src: Source, config: Config, salt: str,
+                   force: bool, say: Callable[[str], None]) -> SourceReport:
     path = ws.resolve(src.path)
     shown = _display(path, ws.root)
     file_hash = _file_sha256(path)
@@ -146,6 +152,13 @@ def _ingest_source(con, ws: Workspace, src: Source, config: Config, salt: str, f
         [ingest_id, src.name, shown, src.format, file_hash, settings_hash, raw.rows_read,
          sum(report.rows_loaded.values()), int(quarantined_rows), started, _now()],
     )
+    return report
+
+
+def _step(say: Progress, done: int, total: int) -> Callable[[str], None]:
+    def report(message: str) -> None:
+        say(message, done, total)
+
     return report
 
 

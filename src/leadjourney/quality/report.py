@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import ibis
 
+from leadjourney.progress import Progress, silent
 from leadjourney.quality.checks import CHECKS, Check, Tables
 from leadjourney.workspace import Workspace
 
@@ -81,10 +81,10 @@ class QualityReport:
         return "\n".join(lines) + "\n"
 
 
-def run_quality(ws: Workspace, *, progress: Callable[[str], None] | None = None,
+def run_quality(ws: Workspace, *, progress: Progress | None = None,
                 now: datetime | None = None) -> QualityReport:
     """Run every check on the workspace's canonical tables (inside DuckDB, via Ibis)."""
-    say = progress or (lambda _msg: None)
+    say = progress or silent
     now = now or datetime.now(UTC).replace(tzinfo=None)
     with ws.connect(read_only=True) as con:
         backend = ibis.duckdb.from_connection(con)
@@ -100,11 +100,12 @@ def run_quality(ws: Workspace, *, progress: Callable[[str], None] | None = None,
         n_leads = _scalar(tables.leads.count())
         n_opps = _scalar(tables.opportunities.count())
         results = []
-        for check in CHECKS:
-            say(check.title)
+        for i, check in enumerate(CHECKS):
+            say(check.title, i, len(CHECKS))
             results.append(_run(check, tables, n_leads, n_opps))
         q = tables.quarantine
         counts = q.group_by(["reason", "action"]).aggregate(n=q.count()).to_pyarrow().to_pylist()
+    say("done", len(CHECKS), len(CHECKS))
     not_loaded = {r["reason"]: r["n"] for r in counts if r["action"] != "value_nulled"}
     nulled = {r["reason"]: r["n"] for r in counts if r["action"] == "value_nulled"}
     return QualityReport(

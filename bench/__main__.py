@@ -1,0 +1,28 @@
+"""Run the benchmarks and print their figures.
+
+    python -m bench                 # every benchmark at its default size
+    python -m bench ingest --leads 100000
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from bench import bench_generate, bench_ingest
+
+BENCHMARKS = {"generate": bench_generate.main, "ingest": bench_ingest.main}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("which", nargs="?", choices=[*BENCHMARKS, "all"], default="all")
+    parser.add_argument("--leads", type=int, default=1_000_000, help="leads to generate (default 1M)")
+    args = parser.parse_args()
+    for name, run in BENCHMARKS.items():
+        if args.which in (name, "all"):
+            run(args.leads)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,15 @@
+"""How long the synthetic generator takes for N leads (Parquet)."""
+
+from __future__ import annotations
+
+from bench.measure import WORK, report, run_child
+
+
+def main(leads: int) -> None:
+    out = WORK / f"gen-{leads}" / "data"
+    wall, peak, _ = run_child(
+        "from pathlib import Path; from datetime import date\n"
+        "from leadjourney.generate import generate\n"
+        f"generate(Path({str(out)!r}), n_leads={leads}, seed=1, end=date(2026, 10, 31), file_format='parquet')\n"
+    )
+    report("generate", leads=leads, seconds=wall, peak_mb=peak)

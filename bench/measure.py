@@ -1,0 +1,32 @@
+"""Time and peak memory of a step, measured in a child process so figures are not polluted."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+WORK = Path(__file__).resolve().parent / ".work"
+_PEAK = "\nimport resource as _r\nprint('__peak_kb', _r.getrusage(_r.RUSAGE_SELF).ru_maxrss)\n"
+
+
+def run_child(code: str) -> tuple[float, float, str]:
+    """Run ``code`` in a fresh Python; return (wall seconds, peak RSS in MB, its other stdout)."""
+    started = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-c", code + _PEAK], capture_output=True, text=True, check=False)
+    wall = time.perf_counter() - started
+    if proc.returncode != 0:
+        raise SystemExit(f"benchmark step failed:\n{proc.stderr}")
+    lines = proc.stdout.splitlines()
+    peak_kb = int(next(line for line in reversed(lines) if line.startswith("__peak_kb")).split()[1])
+    rest = "\n".join(line for line in lines if not line.startswith("__peak_kb"))
+    return wall, peak_kb / 1024, rest
+
+
+def report(name: str, **figures: object) -> None:
+    """Print one benchmark's figures as a readable line and a JSON line."""
+    shown = ", ".join(f"{k}={v:.2f}" if isinstance(v, float) else f"{k}={v}" for k, v in figures.items())
+    print(f"{name}: {shown}", flush=True)
+    print(json.dumps({"benchmark": name, **figures}), flush=True)

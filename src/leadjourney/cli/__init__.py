@@ -1,0 +1,39 @@
+"""Command-line entry point: runs the Typer app, turning errors into one line."""
+
+from __future__ import annotations
+
+import sys
+
+from rich.console import Console
+from rich.markup import escape
+
+from leadjourney.errors import LeadJourneyError
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run ``leadjourney``; ``--debug`` anywhere shows tracebacks instead of one-line errors."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args
+    args = [a for a in args if a != "--debug"]
+    from leadjourney.cli.app import app
+
+    err = Console(stderr=True)
+    try:
+        app(args=args, prog_name="leadjourney", standalone_mode=True)
+    except LeadJourneyError as exc:
+        if debug:
+            raise
+        err.print(f"[bold red]error:[/bold red] {escape(str(exc))}", soft_wrap=True)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        err.print("interrupted; the workspace is as it was before this command")
+        sys.exit(130)
+    except Exception as exc:  # a bug, not bad input: say so briefly
+        if debug:
+            raise
+        err.print(f"[bold red]internal error:[/bold red] {escape(type(exc).__name__)}: {escape(str(exc))} "
+                  "(rerun with --debug for the traceback, and please report it)", soft_wrap=True)
+        sys.exit(3)
+
+
+__all__ = ["main"]

@@ -1,0 +1,191 @@
+"""The ``leadjourney`` command: thin wiring of the layers, nothing computed here."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from leadjourney.cli import render
+from leadjourney.config import SOURCE_FORMATS
+from leadjourney.errors import LeadJourneyError
+from leadjourney.ingest import IngestReport, ingest
+from leadjourney.quality import QualityReport, run_quality
+from leadjourney.workspace import Workspace
+
+app = typer.Typer(
+    help="Inbound lead journey mapping: ingest CRM exports, check data quality, analyze the journey.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="rich",
+)
+console = Console()
+err = Console(stderr=True)
+
+WorkspaceArg = Annotated[Path, typer.Argument(help="Workspace folder (default: the current folder).")]
+
+
+@app.command()
+def init(
+    directory: Annotated[Path, typer.Argument(help="Folder to create the workspace in.")],
+) -> None:
+    """Create a workspace: a commented leadjourney.toml, an empty database and out/.
+
+    Example: [bold]leadjourney init acme-journey[/bold]
+    """
+    ws = Workspace.init(directory)
+    console.print(f"Created workspace [bold]{ws.root}[/bold]")
+    console.print(f"  config:   {ws.config_path}  (edit stages, channels, sources here)")
+    console.print(f"  database: {ws.database_path}")
+    console.print(f"  outputs:  {ws.out_dir}")
+    console.print("Next: add [[sources]] to the config, or `leadjourney ingest --file EXPORT.csv --format hubspot_contacts`.")
+
+
+@app.command()
+def generate(
+    workspace: WorkspaceArg = Path("."),
+    leads: Annotated[int, typer.Option(min=1, help="Number of leads.")] = 20_000,
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same files.")] = 7,
+    days: Annotated[int, typer.Option(min=7, help="Length of the period, in days.")] = 180,
+    end: Annotated[str | None, typer.Option(help="Last day of the period (YYYY-MM-DD; default today).")] = None,
+    file_format: Annotated[str, typer.Option("--format", help="parquet or csv.")] = "parquet",
+    clean: Annotated[bool, typer.Option(help="No planted dirt (duplicates, missing dates, ...).")] = False,
+) -> None:
+    """Write a realistic synthetic B2B dataset (with its ground truth) and register it as sources.
+
+    Example: [bold]leadjourney generate acme-journey --leads 50000 --seed 3[/bold]
+    """
+    ws = Workspace.init(workspace, exist_ok=True)
+    _generate_into(ws, leads=leads, seed=seed, days=days, end=_parse_date(end, "--end"),
+                   file_format=file_format, clean=clean)
+
+
+def _generate_into(ws: Workspace, *, leads: int, seed: int, days: int, end: date | None, file_format: str,
+                   clean: bool) -> None:
+    from leadjourney.generate import Dirt
+    from leadjourney.generate import generate as make_data
+
+    if file_format not in ("parquet", "csv"):
+        raise LeadJourneyError(f"--format: expected parquet or csv, found {file_format!r}")
+    with console.status(f"Generating {leads:,} leads"):
+        data = make_data(ws.root / "data" / "generated", n_leads=leads, seed=seed, end=end, days=days,
+                         file_format=file_format,  # type: ignore[arg-type]
+                         dirt=Dirt.none() if clean else Dirt())
+    sources = []
+    for entry in data.sources:
+        entry = dict(entry)
+        entry["path"] = str(Path(data.files[entry["table"]]).resolve().relative_to(ws.root))
+        sources.append(entry)
+    ws.set_sources(sources)
+    console.print(f"Generated {leads:,} leads into {data.out_dir} (ground truth: {data.ground_truth_path.name});"
+                  f" registered {len(sources)} sources in {ws.config_path.name}.")
+
+
+@app.command("ingest")
+def ingest_command(
+    workspace: WorkspaceArg = Path("."),
+    source: Annotated[list[str] | None, typer.Option("--source", "-s", help="Only this source (repeatable).")] = None,
+    file: Annotated[Path | None, typer.Option(help="Register this file as a source, then ingest it.")] = None,
+    file_format: Annotated[str | None, typer.Option("--format", help=f"Format of --file: {', '.join(SOURCE_FORMATS)}.")] = None,
+    table: Annotated[str | None, typer.Option(help="Canonical table of a csv/parquet --file.")] = None,
+    name: Annotated[str | None, typer.Option(help="Source name for --file (default: the file name).")] = None,
+    timezone: Annotated[str | None, typer.Option(help="Time zone of offset-less timestamps in --file.")] = None,
+    force: Annotated[bool, typer.Option(help="Reload sources even when their file is unchanged.")] = False,
+    prune: Annotated[bool, typer.Option(help="Remove rows of sources no longer in the config.")] = False,
+) -> None:
+    """Load the configured sources into the workspace database (one transaction; re-runs replace).
+
+    Example: [bold]leadjourney ingest acme-journey --file exports/contacts.csv --format hubspot_contacts[/bold]
+    """
+    ws = Workspace.open(workspace)
+    only = list(source or [])
+    if file is not None:
+        if file_format is None:
+            raise LeadJourneyError(f"--file {file}: say which export it is with --format ({', '.join(SOURCE_FORMATS)})")
+        entry: dict[str, object] = {"name": name or file.stem, "path": str(file.resolve()), "format": file_format}
+        if table:
+            entry["table"] = table
+        if timezone:
+            entry["timezone"] = timezone
+        ws.set_sources([entry])
+        only.append(str(entry["name"]))
+    report = _ingest(ws, only=only, force=force, prune=prune)
+    _show_ingest(report)
+
+
+def _ingest(ws: Workspace, **kwargs: object) -> IngestReport:
+    with render.progress_bar(err, "ingest") as progress:
+        return ingest(ws, progress=progress, **kwargs)  # type: ignore[arg-type]
+
+
+def _show_ingest(report: IngestReport) -> None:
+    console.print(render.ingest_table(report))
+    for line in render.ingest_summary(report):
+        console.print(line)
+
+
+@app.command()
+def quality(
+    workspace: WorkspaceArg = Path("."),
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON instead of a table.")] = False,
+) -> None:
+    """Run the data-quality checks; writes out/quality.md and out/quality.json.
+
+    Example: [bold]leadjourney quality acme-journey --json[/bold]
+    """
+    ws = Workspace.open(workspace)
+    report = _quality(ws)
+    if as_json:
+        print(report.to_json())
+    else:
+        console.print(render.quality_table(report))
+        console.print(f"Report written to {ws.out_dir / 'quality.md'}")
+
+
+def _quality(ws: Workspace) -> QualityReport:
+    with render.progress_bar(err, "quality") as progress:
+        report = run_quality(ws, progress=progress)
+    ws.out_dir.mkdir(exist_ok=True)
+    (ws.out_dir / "quality.md").write_text(report.to_markdown(), "utf-8")
+    (ws.out_dir / "quality.json").write_text(report.to_json(), "utf-8")
+    return report
+
+
+@app.command()
+def demo(
+    workspace: WorkspaceArg = Path("demo-workspace"),
+    leads: Annotated[int, typer.Option(min=100, help="Number of generated leads.")] = 20_000,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 7,
+) -> None:
+    """Run the whole product on generated data: init, generate, ingest, quality.
+
+    Example: [bold]leadjourney demo /tmp/demo --leads 100000[/bold]
+    """
+    started = datetime.now()
+    ws = Workspace.init(workspace, exist_ok=True)
+    console.rule(f"[bold]leadjourney demo[/bold] in {ws.root}")
+    _generate_into(ws, leads=leads, seed=seed, days=180, end=None, file_format="parquet", clean=False)
+    report = _ingest(ws, force=True, prune=True)
+    _show_ingest(report)
+    q = _quality(ws)
+    console.print(render.quality_table(q))
+    elapsed = (datetime.now() - started).total_seconds()
+    console.rule("[bold]What was written[/bold]")
+    console.print(f"  workspace  {ws.root}")
+    console.print(f"  config     {ws.config_path}")
+    console.print(f"  database   {ws.database_path}")
+    for path in sorted(ws.out_dir.iterdir()):
+        console.print(f"  output     {path}")
+    console.print(f"Done in {elapsed:.1f} s. Explore the data: duckdb {ws.database_path}")
+
+
+def _parse_date(text: str | None, option: str) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise LeadJourneyError(f"{option}: expected a date like 2026-06-30, found {text!r}") from None

@@ -1,0 +1,76 @@
+"""Terminal renderings (Rich) of the results the commands return."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from leadjourney.ingest import IngestReport
+from leadjourney.progress import Progress as ProgressFn
+from leadjourney.quality import QualityReport
+
+_SEVERITY_STYLE = {"high": "bold red", "medium": "yellow", "low": "cyan"}
+
+
+@contextmanager
+def progress_bar(console: Console, title: str) -> Iterator[ProgressFn]:
+    """A Rich progress bar fed by a :class:`leadjourney.progress.Progress` callback."""
+    with Progress(
+        TextColumn(f"[bold]{title}[/bold]"), BarColumn(), MofNCompleteColumn(),
+        TextColumn("{task.description}"), TimeElapsedColumn(),
+        console=console, transient=True,
+    ) as bar:
+        task = bar.add_task("", total=None)
+
+        def update(message: str, done: int, total: int) -> None:
+            bar.update(task, description=message, completed=done, total=total)
+
+        yield update
+
+
+def ingest_table(report: IngestReport) -> Table:
+    table = Table(title="Ingest", title_justify="left")
+    for col in ("source", "file", "status", "rows read", "loaded", "quarantined"):
+        table.add_column(col, justify="right" if col in ("rows read", "loaded", "quarantined") else "left")
+    for src in report.sources:
+        loaded = ", ".join(f"{n:,} {t}" for t, n in src.rows_loaded.items()) or "-"
+        quarantined = ", ".join(f"{n:,} {r}" for r, n in sorted(src.quarantined.items())) or "0"
+        table.add_row(src.name, src.file, src.status, f"{src.rows_read:,}" if src.status == "loaded" else "-",
+                      loaded, quarantined)
+    return table
+
+
+def ingest_summary(report: IngestReport) -> list[str]:
+    rows = report.table_rows
+    lines = [
+        "Workspace now holds " + ", ".join(f"{n:,} {t.replace('_', ' ')}" for t, n in rows.items()) + ".",
+        f"{report.identity.duplicate_people:,} duplicate people linked; "
+        f"{report.identity.excluded_leads:,} unqualified contacts excluded; "
+        f"{report.identity.derived_first_stage_events:,} first-stage entries taken from creation dates.",
+    ]
+    if report.stale_origins:
+        lines.append(f"[yellow]Rows from sources no longer configured: {', '.join(report.stale_origins)} "
+                     f"(remove them with --prune).[/yellow]")
+    if report.pruned:
+        lines.append(f"Removed rows of sources no longer configured: {', '.join(report.pruned)}.")
+    return lines
+
+
+def quality_table(report: QualityReport) -> Table:
+    table = Table(title=f"Data quality: {report.leads:,} leads, {report.opportunities:,} opportunities",
+                  title_justify="left")
+    table.add_column("check")
+    table.add_column("severity")
+    table.add_column("count", justify="right")
+    table.add_column("share", justify="right")
+    table.add_column("examples")
+    table.add_column("what it does to the analysis", ratio=2)
+    for r in report.results:
+        severity = "[green]ok[/green]" if r.passed else f"[{_SEVERITY_STYLE[r.severity]}]{r.severity}[/]"
+        table.add_row(r.title, severity, f"{r.count:,}", f"{r.share:.1%}", ", ".join(r.examples[:3]),
+                      "" if r.passed else r.impact)
+    return table
