@@ -38,7 +38,8 @@ class Tables:
         return column.cases(*pairs, else_=ibis.null("int32"))
 
     def known_events(self) -> ir.Table:
-        e = self.stage_events
+        """Events of configured stages of loaded leads (orphans have their own check)."""
+        e = self.stage_events.semi_join(self.leads.select("lead_id"), "lead_id")
         return e.filter(e.stage.isin(self.config.stage_names)).mutate(idx=self.stage_index(e.stage))
 
 
@@ -92,7 +93,8 @@ def out_of_order(t: Tables) -> ir.Table:
 
 
 def stage_regressions(t: Tables) -> ir.Table:
-    e = t.known_events().filter(lambda s: s.entered_at.notnull())
+    # derived first-stage entries are not CRM-recorded moves; a stage before creation is out_of_order's
+    e = t.known_events().filter(lambda s: s.entered_at.notnull() & (s.origin != DERIVED_ORIGIN))
     window = ibis.window(group_by=e.lead_id, order_by=[e.entered_at, e.idx], preceding=None, following=0)
     seen = e.mutate(top=e.idx.max().over(window))
     return _ids(seen.filter(seen.idx < seen.top).lead_id)
@@ -103,7 +105,7 @@ def leads_without_source(t: Tables) -> ir.Table:
 
 
 def unknown_stages(t: Tables) -> ir.Table:
-    e = t.stage_events
+    e = t.stage_events.semi_join(t.leads.select("lead_id"), "lead_id")
     return _ids(e.filter(~e.stage.isin(t.config.stage_names)).lead_id)
 
 

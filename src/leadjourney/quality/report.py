@@ -121,8 +121,10 @@ def run_quality(ws: Workspace, *, progress: Progress | None = None,
 
 def _run(check: Check, tables: Tables, n_leads: int, n_opps: int) -> CheckResult:
     ids = check.find(tables)
-    count = _scalar(ids.count())
-    examples = [str(v) for v in ids.order_by("id").limit(EXAMPLES).to_pyarrow().column("id").to_pylist()]
+    # one query: the first ids in order, each row carrying the total count
+    first = ids.mutate(n=ids.id.count().over()).order_by("id").limit(EXAMPLES).to_pyarrow().to_pylist()
+    count = int(first[0]["n"]) if first else 0
+    examples = [str(row["id"]) for row in first]
     base = n_opps if check.entity == "opportunities" else n_leads
     return CheckResult(
         name=check.name, title=check.title, severity=check.severity, entity=check.entity,
