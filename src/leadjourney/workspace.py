@@ -100,7 +100,9 @@ class Workspace:
         if read_only and not self.database_path.exists():
             raise WorkspaceError(f"{self.root}: no database yet; run `leadjourney ingest` first")
         try:
-            return duckdb.connect(str(self.database_path), read_only=read_only)
+            con = duckdb.connect(str(self.database_path), read_only=read_only)
+            con.execute("SET enable_progress_bar = false")
+            return con
         except duckdb.Error as exc:
             raise WorkspaceError(f"{self.database_path}: cannot open database: {exc}") from None
 

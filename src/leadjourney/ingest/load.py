@@ -1,7 +1,15 @@
 """Loading one staged select into its canonical table, quarantining what cannot load.
 
 Runs inside the caller's transaction. Rows of the same source loaded before
-must already be deleted (re-ingest replaces a source's rows).
+must already be deleted (re-ingest replaces a source's rows). The steps, all in DuckDB:
+
+1. ``lj_norm``: every staged row with its canonical, typed values (low-cardinality
+   columns such as channels and stages are normalized once per distinct value);
+2. ``lj_dups``: rows identical to an earlier row (found by hash, confirmed on the values);
+3. ``lj_keydups``: later rows repeating a ``lead_id``/``opportunity_id`` with other values;
+4. quarantine rows for unusable values, missing required values, duplicates and key
+   conflicts with other sources, each with the raw record;
+5. insert the rest.
 """
 
 from __future__ import annotations
@@ -17,11 +25,12 @@ from leadjourney.config import Config, Source
 from leadjourney.db import scalar
 from leadjourney.ingest.columns import KEYS, NOT_NULL, PERSONAL_COLUMN_PATTERN
 from leadjourney.ingest.formats import RAW, Staged
-from leadjourney.ingest.normalize import typed_columns
+from leadjourney.ingest.normalize import Typed, typed_columns
 from leadjourney.ingest.readers import ROW
 from leadjourney.ingest.sql import ident, lit
 
 _EMAIL = re.compile(r"[^\s,;:\"'<>()]+@[^\s,;:\"'<>()]+")
+_R = ident(ROW)
 
 
 @dataclass(frozen=True)
@@ -37,90 +46,128 @@ def load_staged(con: duckdb.DuckDBPyConnection, staged: Staged, *, source: Sourc
     """Type, validate, de-duplicate and insert one staged select; quarantine the rest."""
     table = staged.table
     described = con.execute(f"DESCRIBE SELECT * FROM ({staged.select}) LIMIT 0").fetchall()
-    raw_columns = [str(r[0]) for r in con.execute(f"DESCRIBE {RAW}").fetchall()]
     present = {str(r[0]): str(r[1]) for r in described if r[0] not in (ROW, "__extra")}
     has_extra = any(r[0] == "__extra" for r in described)
     typed = typed_columns(table, present, source, config, salt)
-
-    select = [ident(ROW)] + (["__extra"] if has_extra else [])
-    for t in typed:
-        select.append(f"{t.raw} AS {ident('raw__' + t.column)}")
-        select.append(f"{t.value} AS {ident(t.column)}")
-        select.extend(f"{expr} AS {ident(name)}" for name, expr in t.also.items())
-    con.execute(f"CREATE OR REPLACE TEMP TABLE lj_norm AS SELECT {', '.join(select)} FROM ({staged.select})")
+    rows_in = _normalize(con, staged, typed, has_extra, NOT_NULL[table])
 
     produced = [t.column for t in typed] + [n for t in typed for n in t.also] + (["__extra"] if has_extra else [])
-    rejected = " OR ".join(f"{ident(c)} IS NULL" for c in NOT_NULL[table]) or "FALSE"
-    key = KEYS.get(table)
-    same = ", ".join(ident(c) for c in produced)
-    key_first = (
-        f"min(CASE WHEN NOT __rejected AND __same_as = {ident(ROW)} THEN {ident(ROW)} END) "
-        f"OVER (PARTITION BY {ident(key)})" if key else "NULL"
-    )
+    rejected = " OR ".join(f"n.{ident(c)} IS NULL" for c in NOT_NULL[table])
+    values = ", ".join(ident(c) for c in produced)
+    # identical rows: candidates by hash, confirmed by partitioning on the values themselves
     con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE lj_checked AS
-        SELECT *, {key_first} AS __key_first FROM (
-            SELECT *, min({ident(ROW)}) OVER (PARTITION BY {same}) AS __same_as
-            FROM (SELECT *, ({rejected}) AS __rejected FROM lj_norm))
+        CREATE OR REPLACE TEMP TABLE lj_dups AS
+        WITH candidates AS (
+            SELECT hash({values}) AS h FROM lj_norm n WHERE NOT ({rejected}) GROUP BY 1 HAVING count(*) > 1
+        )
+        SELECT {_R}, first FROM (
+            SELECT {_R}, min({_R}) OVER (PARTITION BY {values}) AS first
+            FROM lj_norm n WHERE NOT ({rejected}) AND hash({values}) IN (SELECT h FROM candidates))
+        WHERE {_R} <> first
     """)
-
-    conflict = "FALSE"
+    key = KEYS.get(table)
+    kept = f"lj_norm n ANTI JOIN lj_dups d ON d.{_R} = n.{_R}"
     if key:
-        conflict = f"{ident(key)} IN (SELECT {ident(key)} FROM {table})"
-    keep = (f"NOT __rejected AND __same_as = {ident(ROW)} "
-            f"AND (__key_first IS NULL OR __key_first = {ident(ROW)}) AND NOT ({conflict})")
+        con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE lj_keydups AS
+            SELECT {_R}, first FROM (
+                SELECT n.{_R}, min(n.{_R}) OVER (PARTITION BY n.{ident(key)}) AS first
+                FROM {kept} WHERE NOT ({rejected}))
+            WHERE {_R} <> first
+        """)
+        kept += f" ANTI JOIN lj_keydups k ON k.{_R} = n.{_R}"
 
-    problems: list[str] = []
-    action = f"CASE WHEN __rejected THEN '{schema.ROW_REJECTED}' ELSE '{schema.VALUE_NULLED}' END"
-    for t in typed:
-        if t.failed:
-            problems.append(
-                f"SELECT {ident(ROW)}, {lit(t.column)}, {ident('raw__' + t.column)}, {lit(t.reason)}, NULL, {action} "
-                f"FROM lj_checked WHERE {t.failed}"
-            )
-    for column in NOT_NULL[table]:
-        raw = ident("raw__" + column) if column in present else "NULL"
-        problems.append(
-            f"SELECT {ident(ROW)}, {lit(column)}, NULL, 'missing value', NULL, '{schema.ROW_REJECTED}' "
-            f"FROM lj_checked WHERE {raw} IS NULL"
-        )
-    problems.append(
-        f"SELECT {ident(ROW)}, NULL, NULL, 'exact duplicate row', 'identical to row ' || __same_as, "
-        f"'{schema.ROW_DROPPED_DUPLICATE}' "
-        f"FROM lj_checked WHERE NOT __rejected AND __same_as <> {ident(ROW)}"
+    problems = _problems(typed, table, present, rejected, key)
+    record = raw_record_sql(
+        [str(r[0]) for r in con.execute(f"DESCRIBE {RAW}").fetchall() if r[0] != ROW],
+        keep_personal=config.keep_emails,
     )
-    if key:
-        problems.append(
-            f"SELECT {ident(ROW)}, {lit(key)}, {ident(key)}, "
-            f"'duplicate {key}', 'also on row ' || __key_first || ' with other values', '{schema.ROW_REJECTED}' "
-            f"FROM lj_checked WHERE NOT __rejected AND __same_as = {ident(ROW)} AND __key_first <> {ident(ROW)}"
-        )
-        problems.append(
-            f"SELECT c.{ident(ROW)}, {lit(key)}, c.{ident(key)}, "
-            f"'{key} loaded by another source', 'already loaded by source ' || min(t.origin), '{schema.ROW_REJECTED}' "
-            f"FROM lj_checked c JOIN {table} t ON t.{ident(key)} = c.{ident(key)} "
-            f"WHERE NOT c.__rejected AND c.__same_as = c.{ident(ROW)} AND c.__key_first = c.{ident(ROW)} "
-            f"GROUP BY ALL"
-        )
-    union = " UNION ALL ".join(problems)
-    record = raw_record_sql([c for c in raw_columns if c != ROW], keep_personal=config.keep_emails)
     con.execute(f"""
         INSERT INTO quarantine
+        WITH p AS (SELECT * FROM ({" UNION ALL ".join(problems)}) AS u(row_no, column_name, value, reason, detail, action)),
+             r AS (SELECT {_R}, {record} AS record FROM {RAW} WHERE {_R} IN (SELECT row_no FROM p))
         SELECT {lit(source.name)}, {lit(source_file)}, p.row_no, {lit(table)}, p.column_name, p.value,
                p.reason, p.detail, p.action, r.record, {ingest_id}
-        FROM (SELECT * FROM ({union}) AS u(row_no, column_name, value, reason, detail, action)) p
-        LEFT JOIN (SELECT {record} AS record, {ident(ROW)} FROM {RAW}) r ON r.{ident(ROW)} = p.row_no
+        FROM p LEFT JOIN r ON r.{_R} = p.row_no
     """)
     quarantined = Counter({
-        str(reason): int(n) for reason, n in con.execute(f"""
-            SELECT reason, count(*)
-            FROM quarantine WHERE origin = {lit(source.name)} AND target_table = {lit(table)}
-              AND ingest_id = {ingest_id} GROUP BY 1
-        """).fetchall()
+        str(reason): int(n) for reason, n in con.execute(
+            "SELECT reason, count(*) FROM quarantine WHERE origin = ? AND target_table = ? AND ingest_id = ? "
+            "GROUP BY 1", [source.name, table, ingest_id]).fetchall()
     })
 
+    conflict = f" ANTI JOIN {table} t ON t.{ident(key)} = n.{ident(key)}" if key else ""
     columns = schema.columns(table)
-    available = set(produced)
+    inserted = con.execute(
+        f"INSERT INTO {table} ({', '.join(map(ident, columns))}) "
+        f"SELECT {', '.join(_insert_exprs(columns, set(produced), source, source_file, has_extra))} "
+        f"FROM {kept}{conflict} WHERE NOT ({rejected})"
+    ).fetchall()
+    for temp in ("lj_norm", "lj_dups", "lj_keydups"):
+        con.execute(f"DROP TABLE IF EXISTS {temp}")
+    return Loaded(table, rows_in, int(inserted[0][0]), quarantined)
+
+
+def _normalize(con: duckdb.DuckDBPyConnection, staged: Staged, typed: list[Typed], has_extra: bool,
+               required: tuple[str, ...]) -> int:
+    """Create ``lj_norm``: canonical values per staged row, and the raw text where quarantine may need it."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE lj_in AS {staged.select}")
+    select = [f"lj_in.{_R}"] + (["lj_in.__extra"] if has_extra else [])
+    joins = []
+    for i, t in enumerate(typed):
+        if t.failed or t.column in required:
+            select.append(f"{t.raw} AS {ident('raw__' + t.column)}")
+        if t.per_value:
+            # low-cardinality columns (channels, stages, kinds): normalize each distinct value once
+            keys = [f"__m{i}_k{j}" for j in range(len(t.per_value))]
+            deps = ", ".join(ident(d) for d in t.per_value)
+            renamed = ", ".join(f"{ident(d)} AS {k}" for d, k in zip(t.per_value, keys, strict=True))
+            con.execute(f"CREATE OR REPLACE TEMP TABLE lj_map{i} AS SELECT {renamed}, {t.value} AS __m{i}_v "
+                        f"FROM (SELECT DISTINCT {deps} FROM lj_in)")
+            on = " AND ".join(f"m{i}.{k} IS NOT DISTINCT FROM lj_in.{ident(d)}"
+                              for d, k in zip(t.per_value, keys, strict=True))
+            joins.append(f"LEFT JOIN lj_map{i} m{i} ON {on}")
+            select.append(f"m{i}.__m{i}_v AS {ident(t.column)}")
+        else:
+            select.append(f"{t.value} AS {ident(t.column)}")
+        select.extend(f"{expr} AS {ident(name)}" for name, expr in t.also.items())
+    con.execute(f"CREATE OR REPLACE TEMP TABLE lj_norm AS SELECT {', '.join(select)} FROM lj_in {' '.join(joins)}")
+    for i, t in enumerate(typed):
+        if t.per_value:
+            con.execute(f"DROP TABLE lj_map{i}")
+    con.execute("DROP TABLE lj_in")
+    return int(scalar(con, "SELECT count(*) FROM lj_norm"))
+
+
+def _problems(typed: list[Typed], table: str, present: dict[str, str], rejected: str, key: str | None) -> list[str]:
+    """Selects of (row, column, value, reason, detail, action) for everything that goes to quarantine."""
+    action = f"CASE WHEN {rejected} THEN '{schema.ROW_REJECTED}' ELSE '{schema.VALUE_NULLED}' END"
+    out = [
+        f"SELECT {_R}, {lit(t.column)}, {ident('raw__' + t.column)}, {lit(t.reason)}, NULL, {action} "
+        f"FROM lj_norm n WHERE {t.failed}"
+        for t in typed if t.failed
+    ]
+    for column in NOT_NULL[table]:
+        raw = ident("raw__" + column) if column in present else "NULL"
+        out.append(f"SELECT {_R}, {lit(column)}, NULL, 'missing value', NULL, '{schema.ROW_REJECTED}' "
+                   f"FROM lj_norm n WHERE {raw} IS NULL")
+    out.append(f"SELECT {_R}, NULL, NULL, 'exact duplicate row', 'identical to row ' || first, "
+               f"'{schema.ROW_DROPPED_DUPLICATE}' FROM lj_dups")
+    if key:
+        k = ident(key)
+        out.append(f"SELECT n.{_R}, {lit(key)}, n.{k}, 'duplicate {key}', "
+                   f"'also on row ' || d.first || ' with other values', '{schema.ROW_REJECTED}' "
+                   f"FROM lj_keydups d JOIN lj_norm n ON n.{_R} = d.{_R}")
+        out.append(f"SELECT n.{_R}, {lit(key)}, n.{k}, '{key} loaded by another source', "
+                   f"'already loaded by source ' || min(t.origin), '{schema.ROW_REJECTED}' "
+                   f"FROM lj_norm n JOIN {table} t ON t.{k} = n.{k} "
+                   f"WHERE NOT ({rejected}) AND n.{_R} NOT IN (SELECT {_R} FROM lj_dups) "
+                   f"AND n.{_R} NOT IN (SELECT {_R} FROM lj_keydups) GROUP BY ALL")
+    return out
+
+
+def _insert_exprs(columns: list[str], available: set[str], source: Source, source_file: str,
+                  has_extra: bool) -> list[str]:
     exprs = []
     for column in columns:
         if column == "origin":
@@ -128,21 +175,17 @@ def load_staged(con: duckdb.DuckDBPyConnection, staged: Staged, *, source: Sourc
         elif column == "source_file":
             exprs.append(lit(source_file))
         elif column == "source_row":
-            exprs.append(ident(ROW))
+            exprs.append(f"n.{_R}")
         elif column == "extra":
-            exprs.append("__extra" if has_extra else "NULL")
+            exprs.append("n.__extra" if has_extra else "NULL")
+        elif column.endswith("_is_date") and column in available:
+            base = column.removesuffix("_is_date")
+            exprs.append(f"CASE WHEN n.{ident(base)} IS NOT NULL THEN n.{ident(column)} END")
         elif column in available:
-            exprs.append(ident(column))
+            exprs.append(f"n.{ident(column)}")
         else:
             exprs.append("NULL")
-    before = _count(con, table)
-    con.execute(f"INSERT INTO {table} ({', '.join(map(ident, columns))}) "
-                f"SELECT {', '.join(exprs)} FROM lj_checked WHERE {keep}")
-    loaded = _count(con, table) - before
-    rows_in = _count(con, "lj_norm")
-    con.execute("DROP TABLE lj_checked")
-    con.execute("DROP TABLE lj_norm")
-    return Loaded(table, rows_in, loaded, quarantined)
+    return exprs
 
 
 def raw_record_sql(columns: list[str], *, keep_personal: bool) -> str:
@@ -157,7 +200,3 @@ def raw_record_sql(columns: list[str], *, keep_personal: bool) -> str:
 def mask_emails(text: str) -> str:
     """Hide e-mail addresses in a malformed row's text (it goes to quarantine)."""
     return _EMAIL.sub("<email>", text)
-
-
-def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
-    return int(scalar(con, f"SELECT count(*) FROM {table}"))

@@ -30,6 +30,7 @@ class Typed:
     failed: str | None = None  # SQL over the normalized row: value given but unusable
     reason: str = ""
     also: dict[str, str] = field(default_factory=dict)  # further output columns
+    per_value: tuple[str, ...] = ()  # value depends only on these staged columns: computed once per distinct value
 
 
 def _is_numeric(duck_type: str) -> bool:
@@ -56,7 +57,7 @@ def typed_columns(table: str, present: dict[str, str], source: Source, config: C
             else:
                 value, is_date = typed_timestamp_sql(src, duck_type, tz)
             out.append(Typed(column, raw, value, unusable, "unparseable timestamp",
-                             {f"{column}_is_date": f"CASE WHEN {value} IS NOT NULL THEN {is_date} END"}))
+                             {f"{column}_is_date": is_date}))
         elif kind == "integer":
             if _is_numeric(duck_type):
                 value = f"TRY_CAST(round({src}) AS INTEGER)"
@@ -83,26 +84,28 @@ def typed_columns(table: str, present: dict[str, str], source: Source, config: C
         elif kind == "channel":
             value = alias_case(raw, config.channel_aliases(), f"lower({raw})")
             also = {"source_raw": raw} if table == "leads" else {}
-            out.append(Typed(column, raw, f"CASE WHEN {raw} IS NOT NULL THEN {value} END", also=also))
+            out.append(Typed(column, raw, value, also=also, per_value=(column,)))
         elif kind == "stage":
             value = alias_case(raw, config.stage_aliases(), raw)
             also = {"stage_raw": raw} if table == "stage_events" else {}
-            out.append(Typed(column, raw, f"CASE WHEN {raw} IS NOT NULL THEN {value} END", also=also))
+            out.append(Typed(column, raw, value, also=also, per_value=(column,)))
         elif kind == "status":
             key = norm_key(raw)
             value = (f"CASE WHEN {raw} IS NULL THEN NULL "
                      f"WHEN regexp_matches({key}, '{_DISQUALIFIED}') THEN 'disqualified' "
                      f"WHEN {key} LIKE '%converted%' OR {key} IN ('customer', 'closedwon') THEN 'converted' "
                      f"ELSE 'open' END")
-            out.append(Typed(column, raw, value))
+            out.append(Typed(column, raw, value, per_value=(column,)))
         elif kind == "kind":
-            out.append(Typed(column, raw, f"lower(regexp_replace({raw}, '[^A-Za-z0-9]+', '_', 'g'))"))
+            out.append(Typed(column, raw, f"lower(regexp_replace({raw}, '[^A-Za-z0-9]+', '_', 'g'))",
+                             per_value=(column,)))
         elif kind == "actor":
             low = f"lower({raw})"
             value = (f"CASE WHEN {low} IN ('human', 'sales', 'rep', 'manual', 'person') THEN 'human' "
                      f"WHEN {low} IN ('automated', 'automation', 'system', 'bot', 'workflow') THEN 'automated' "
                      f"WHEN {raw} IS NULL THEN {_actor_from_kind(present)} END")
-            out.append(Typed(column, raw, value, unusable, "actor is neither human nor automated"))
+            deps = ("actor", "kind") if "kind" in present else ("actor",)
+            out.append(Typed(column, raw, value, unusable, "actor is neither human nor automated", per_value=deps))
         elif kind == "email":
             clean = f"lower({raw})"
             also = {"email_hash": f"sha256({lit(salt)} || {clean})"}
@@ -110,7 +113,7 @@ def typed_columns(table: str, present: dict[str, str], source: Source, config: C
         else:  # pragma: no cover - KINDS and this function are kept in step by tests
             raise AssertionError(kind)
     if table == "touchpoints" and "actor" not in present:
-        out.append(Typed("actor", "NULL", _actor_from_kind(present)))
+        out.append(Typed("actor", "NULL", _actor_from_kind(present), per_value=("kind",) if "kind" in present else ()))
     return out
 
 

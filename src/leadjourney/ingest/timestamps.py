@@ -46,15 +46,43 @@ def _quote(text: str) -> str:
 def parse_timestamp_sql(value: str, timezone: str, *, day_first: bool = False) -> tuple[str, str]:
     """SQL expressions ``(utc_timestamp, is_date)`` for a VARCHAR expression ``value``.
 
+    ISO 8601 strings (by far the most common) take a fast path through DuckDB's
+    casts; anything else tries the explicit formats.
+
     >>> ts, is_date = parse_timestamp_sql("x", "UTC")
     >>> "try_strptime" in ts
     True
     """
-    s = f"regexp_replace(trim({value}), '\\s*(?:Z|UTC|GMT)$', '+00:00')"
+    s = f"trim({value})"
+    iso = f"(substr({s}, 5, 1) = '-' AND substr({s}, 8, 1) = '-')"
+    clock = f"upper(substr({s}, 11))"  # the time part of an ISO string, where an offset would be
+    has_offset = (f"(strpos({clock}, '+') > 0 OR strpos({clock}, '-') > 0 OR strpos({clock}, 'Z') > 0 "
+                  f"OR strpos({clock}, 'UTC') > 0 OR strpos({clock}, 'GMT') > 0)")
+    iso_date = f"(length({s}) = 10)"
+    iso_ts = (f"CASE WHEN {has_offset} THEN timezone('UTC', TRY_CAST({s} AS TIMESTAMPTZ)) "
+              f"WHEN {iso_date} THEN TRY_CAST({s} AS TIMESTAMP) "
+              f"ELSE {_local(f'TRY_CAST({s} AS TIMESTAMP)', timezone)} END")
+    other_ts, other_is_date = _explicit_formats(s, timezone, day_first)
+    timestamp = f"(CASE WHEN {s} IS NULL THEN NULL WHEN {iso} THEN {iso_ts} ELSE {other_ts} END)"
+    is_date = (f"(CASE WHEN {s} IS NULL THEN NULL WHEN {iso} THEN NOT {has_offset} AND {iso_date} "
+               f"ELSE {other_is_date} END)")
+    return timestamp, is_date
+
+
+def _local(naive: str, timezone: str) -> str:
+    """A wall-clock timestamp in ``timezone``, as UTC."""
+    if timezone == "UTC":
+        return naive
+    return f"timezone('UTC', timezone({_quote(timezone)}, {naive}))"
+
+
+def _explicit_formats(s: str, timezone: str, day_first: bool) -> tuple[str, str]:
+    """The slow path: every format real exports use, tried in order."""
+    s = f"regexp_replace({s}, '\\s*(?:Z|UTC|GMT)$', '+00:00')"
     naive = _NAIVE_ISO + (_NAIVE_DAY_FIRST if day_first else _NAIVE_MONTH_FIRST)
     dates = _DATE_ISO + (_DATE_DAY_FIRST if day_first else _DATE_MONTH_FIRST)
     aware_ts = f"timezone('UTC', try_strptime({s}, {_list(_AWARE)}))"
-    naive_ts = f"timezone('UTC', timezone({_quote(timezone)}, try_strptime({s}, {_list(naive)})))"
+    naive_ts = _local(f"try_strptime({s}, {_list(naive)})", timezone)
     epoch_ts = (
         f"CASE WHEN regexp_full_match({s}, '\\d{{13}}') THEN make_timestamp(TRY_CAST({s} AS BIGINT) * 1000) "
         f"WHEN regexp_full_match({s}, '\\d{{10}}') THEN make_timestamp(TRY_CAST({s} AS BIGINT) * 1000000) END"
