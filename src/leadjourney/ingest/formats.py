@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from leadjourney.config import Config, Source, normalize_key
 from leadjourney.errors import BadFileError
-from leadjourney.ingest.columns import KINDS, PERSONAL_COLUMN_PATTERN, REQUIRED
+from leadjourney.ingest.columns import KINDS, REQUIRED, is_personal_column
 from leadjourney.ingest.readers import ROW
 from leadjourney.ingest.sql import alias_case, blank_to_null, ident, lit, norm_key
 
@@ -75,8 +75,7 @@ def _mapping(files: FileColumns, table: str, source: Source,
 
 
 def _extra(files: FileColumns, used: set[str]) -> str:
-    pattern = re.compile(PERSONAL_COLUMN_PATTERN)
-    rest = [n for n in files.types if n != ROW and n not in used and not pattern.search(n)]
+    rest = [n for n in files.types if n != ROW and n not in used and not is_personal_column(n)]
     if not rest:
         return "NULL"
     fields = ", ".join(f"{lit(n)}, {blank_to_null(ident(n))}" for n in rest)

@@ -14,6 +14,8 @@ must already be deleted (re-ingest replaces a source's rows). The steps, all in 
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -23,13 +25,13 @@ import duckdb
 from leadjourney import schema
 from leadjourney.config import Config, Source
 from leadjourney.db import scalar
-from leadjourney.ingest.columns import KEYS, NOT_NULL, PERSONAL_COLUMN_PATTERN
+from leadjourney.ingest.columns import KEYS, NOT_NULL, is_personal_column
 from leadjourney.ingest.formats import RAW, Staged
 from leadjourney.ingest.normalize import Typed, typed_columns
 from leadjourney.ingest.readers import ROW
 from leadjourney.ingest.sql import ident, lit
 
-_EMAIL = re.compile(r"[^\s,;:\"'<>()]+@[^\s,;:\"'<>()]+")
+_EMAIL = re.compile(r"^[^@]+@[^@]+\.[^@]+$")
 _R = ident(ROW)
 
 
@@ -82,18 +84,18 @@ def load_staged(con: duckdb.DuckDBPyConnection, staged: Staged, *, source: Sourc
         [str(r[0]) for r in con.execute(f"DESCRIBE {RAW}").fetchall() if r[0] != ROW],
         keep_personal=config.keep_emails,
     )
+    con.execute(f"CREATE OR REPLACE TEMP TABLE lj_problems AS SELECT * FROM ({' UNION ALL '.join(problems)}) "
+                f"AS u(row_no, column_name, value, reason, detail, action)")
     con.execute(f"""
         INSERT INTO quarantine
-        WITH p AS (SELECT * FROM ({" UNION ALL ".join(problems)}) AS u(row_no, column_name, value, reason, detail, action)),
-             r AS (SELECT {_R}, {record} AS record FROM {RAW} WHERE {_R} IN (SELECT row_no FROM p))
+        WITH r AS (SELECT {_R}, {record} AS record FROM {RAW} WHERE {_R} IN (SELECT row_no FROM lj_problems))
         SELECT {lit(source.name)}, {lit(source_file)}, p.row_no, {lit(table)}, p.column_name, p.value,
                p.reason, p.detail, p.action, r.record, {ingest_id}
-        FROM p LEFT JOIN r ON r.{_R} = p.row_no
+        FROM lj_problems p LEFT JOIN r ON r.{_R} = p.row_no
     """)
     quarantined = Counter({
-        str(reason): int(n) for reason, n in con.execute(
-            "SELECT reason, count(*) FROM quarantine WHERE origin = ? AND target_table = ? AND ingest_id = ? "
-            "GROUP BY 1", [source.name, table, ingest_id]).fetchall()
+        str(reason): int(n)
+        for reason, n in con.execute("SELECT reason, count(*) FROM lj_problems GROUP BY 1").fetchall()
     })
 
     conflict = f" ANTI JOIN {table} t ON t.{ident(key)} = n.{ident(key)}" if key else ""
@@ -103,7 +105,7 @@ def load_staged(con: duckdb.DuckDBPyConnection, staged: Staged, *, source: Sourc
         f"SELECT {', '.join(_insert_exprs(columns, set(produced), source, source_file, has_extra))} "
         f"FROM {kept}{conflict} WHERE NOT ({rejected})"
     ).fetchall()
-    for temp in ("lj_norm", "lj_dups", "lj_keydups"):
+    for temp in ("lj_norm", "lj_dups", "lj_keydups", "lj_problems"):
         con.execute(f"DROP TABLE IF EXISTS {temp}")
     return Loaded(table, rows_in, int(inserted[0][0]), quarantined)
 
@@ -190,13 +192,34 @@ def _insert_exprs(columns: list[str], available: set[str], source: Source, sourc
 
 def raw_record_sql(columns: list[str], *, keep_personal: bool) -> str:
     """JSON of a raw row for quarantine, without personal-data columns unless the config keeps them."""
-    pattern = re.compile(PERSONAL_COLUMN_PATTERN)
-    kept = [c for c in columns if keep_personal or not pattern.search(c)]
+    kept = [c for c in columns if keep_personal or not is_personal_column(c)]
     if not kept:
         return "NULL"
     return "json_object(" + ", ".join(f"{lit(c)}, {ident(c)}" for c in kept) + ")"
 
 
-def mask_emails(text: str) -> str:
-    """Hide e-mail addresses in a malformed row's text (it goes to quarantine)."""
-    return _EMAIL.sub("<email>", text)
+def redact_malformed(text: str, header: list[str], delimiter: str) -> str:
+    """A malformed row's text for quarantine, without personal data.
+
+    Fields in the positions of personal-data columns (names, phones, e-mails,
+    addresses) are hidden, and e-mail addresses anywhere are masked.
+
+    >>> redact_malformed("L1,+1 555-0100,a@example.com,x", ["lead_id", "Phone", "Email"], ",")
+    'L1,<hidden>,<hidden>,x'
+    """
+    personal = {i for i, name in enumerate(header) if is_personal_column(name)}
+    try:
+        fields = next(csv.reader(io.StringIO(text), delimiter=delimiter))
+    except (StopIteration, csv.Error):
+        fields = [text]
+    shown = ["<hidden>" if i in personal else _mask_emails(f) for i, f in enumerate(fields)]
+    out = io.StringIO()
+    csv.writer(out, delimiter=delimiter, lineterminator="").writerow(shown)
+    return out.getvalue()
+
+
+def _mask_emails(text: str) -> str:
+    """Replace words that look like e-mail addresses (linear time, even for huge cells)."""
+    if "@" not in text:
+        return text
+    return re.sub(r"\S+", lambda m: "<email>" if "@" in m.group() and _EMAIL.match(m.group()) else m.group(), text)

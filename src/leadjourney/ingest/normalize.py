@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from leadjourney.config import Config, Source
+from leadjourney.errors import BadFileError
 from leadjourney.ingest.columns import HUMAN_KINDS, KINDS
 from leadjourney.ingest.sql import alias_case, blank_to_null, ident, lit, norm_key
 from leadjourney.ingest.timestamps import parse_timestamp_sql, typed_timestamp_sql
@@ -55,7 +56,13 @@ def typed_columns(table: str, present: dict[str, str], source: Source, config: C
             if duck_type.upper() in ("VARCHAR", "BLOB") or duck_type.upper().startswith("VARCHAR"):
                 value, is_date = parse_timestamp_sql(raw, tz, day_first=source.day_first)
             else:
-                value, is_date = typed_timestamp_sql(src, duck_type, tz)
+                typed = typed_timestamp_sql(src, duck_type, tz)
+                if typed is None:
+                    raise BadFileError(
+                        f"{source.path}: column {column!r} holds {duck_type} values, expected timestamps, "
+                        f"dates, text or epoch numbers"
+                    )
+                value, is_date = typed
             out.append(Typed(column, raw, value, unusable, "unparseable timestamp",
                              {f"{column}_is_date": is_date}))
         elif kind == "integer":

@@ -24,8 +24,8 @@ from leadjourney.db import one, scalar
 from leadjourney.errors import IngestError
 from leadjourney.ingest.formats import RAW, FileColumns, plan
 from leadjourney.ingest.identity import DERIVED_ORIGIN, IdentitySummary, refresh_identity
-from leadjourney.ingest.load import load_staged, mask_emails
-from leadjourney.ingest.readers import read_source_file
+from leadjourney.ingest.load import load_staged, redact_malformed
+from leadjourney.ingest.readers import ROW, read_source_file
 from leadjourney.ingest.sql import lit
 from leadjourney.progress import Progress, silent
 from leadjourney.workspace import Workspace
@@ -137,9 +137,10 @@ def _ingest_source(con: duckdb.DuckDBPyConnection, ws: Workspace, src: Source, c
     finally:
         con.unregister(RAW)
     if raw.malformed:
+        header = [c for c in raw.table.column_names if c != ROW]
         con.executemany(
             "INSERT INTO quarantine VALUES (?, ?, ?, NULL, NULL, ?, 'malformed row', ?, ?, NULL, ?)",
-            [(src.name, shown, m.row, m.text if config.keep_emails else mask_emails(m.text), m.reason, schema.ROW_REJECTED, ingest_id) for m in raw.malformed],
+            [(src.name, shown, m.row, m.text if config.keep_emails else redact_malformed(m.text, header, src.delimiter), m.reason, schema.ROW_REJECTED, ingest_id) for m in raw.malformed],
         )
         report.quarantined["malformed row"] += len(raw.malformed)
     quarantined_rows = scalar(

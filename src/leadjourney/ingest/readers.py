@@ -16,13 +16,12 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from leadjourney.errors import BadFileError
+from leadjourney.ingest import csvparse
 
 ROW = "__row"  # the column holding each record's row number (CSV header = row 1)
-_BLOCK = 1 << 24
 _MAGIC = {
     b"PK\x03\x04": "a ZIP archive (an Excel .xlsx workbook?); save it as CSV (UTF-8)",
     b"PAR1": "a Parquet file; declare format = \"parquet\"",
@@ -78,37 +77,9 @@ def _read_csv(path: Path, encoding: str, delimiter: str) -> RawFile:
     if data.startswith(codecs.BOM_UTF8):
         data = data[len(codecs.BOM_UTF8):]
     header = _header(path, data, encoding, delimiter)
-    malformed: list[MalformedRow] = []
-
-    def on_invalid(row: pacsv.InvalidRow) -> str:
-        malformed.append(MalformedRow(
-            row=int(row.number) if row.number is not None else -1,
-            text=row.text,
-            reason=f"row has {row.actual_columns} fields, expected {row.expected_columns}",
-        ))
-        return "skip"
-
-    try:
-        table = pacsv.read_csv(
-            io.BytesIO(data),
-            read_options=pacsv.ReadOptions(
-                use_threads=False, column_names=header, skip_rows=1, encoding=encoding, block_size=_BLOCK
-            ),
-            parse_options=pacsv.ParseOptions(
-                delimiter=delimiter, newlines_in_values=True, invalid_row_handler=on_invalid
-            ),
-            convert_options=pacsv.ConvertOptions(
-                column_types={name: pa.string() for name in header},
-                strings_can_be_null=False,
-                quoted_strings_can_be_null=False,
-            ),
-        )
-    except pa.ArrowInvalid as exc:
-        raise BadFileError(f"{path}: not a readable CSV file ({_first_line(exc)})") from None
-    bad = np.array(sorted(m.row for m in malformed), dtype=np.int64)
-    numbers = np.arange(2, 2 + table.num_rows + len(bad), dtype=np.int64)
-    numbers = numbers[~np.isin(numbers, bad)] if len(bad) else numbers
-    table = table.append_column(ROW, pa.array(numbers[: table.num_rows]))
+    parsed = csvparse.parse(data, header, encoding, delimiter)
+    malformed = [MalformedRow(m.row, m.text, m.reason) for m in parsed.malformed]
+    table = parsed.table.append_column(ROW, pa.array(parsed.rows, pa.int64()))
     return RawFile(table, malformed, table.num_rows + len(malformed))
 
 
@@ -117,11 +88,17 @@ def text_check(path: Path, data: bytes, encoding: str) -> None:
     try:
         codecs.decode(data, encoding)
     except UnicodeDecodeError as exc:
-        row = data.count(b"\n", 0, exc.start) + 1
         raise BadFileError(
-            f"{path}: row {row}: byte 0x{data[exc.start]:02x} is not valid {encoding} text; "
-            f"set encoding (e.g. \"cp1252\" or \"latin-1\") in this source's [[sources]] block"
+            f"{path}: row {_record_at(data[:exc.start], encoding)}: byte 0x{data[exc.start]:02x} is not valid "
+            f"{encoding} text; set encoding (e.g. \"cp1252\" or \"latin-1\") in this source's [[sources]] block"
         ) from None
+
+
+def _record_at(prefix: bytes, encoding: str) -> int:
+    """The record number (header = 1) in which the byte after ``prefix`` lies; quoted newlines count as one record."""
+    text = codecs.decode(prefix, encoding, errors="replace")
+    records = sum(1 for _ in csv.reader(io.StringIO(text)))
+    return records + 1 if not text or text.endswith(("\n", "\r")) else records
 
 
 def _header(path: Path, data: bytes, encoding: str, delimiter: str) -> list[str]:

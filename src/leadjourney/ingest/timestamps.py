@@ -27,7 +27,7 @@ _NAIVE_MONTH_FIRST = [
     "%m/%d/%Y %H:%M:%S", "%m/%d/%Y %H:%M",
 ]
 _NAIVE_DAY_FIRST = [
-    "%d/%m/%Y, %H:%M", "%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d.%m.%Y %H:%M:%S", "%d.%m.%Y %H:%M",
+    "%d/%m/%Y, %I:%M %p", "%d/%m/%Y, %I:%M:%S %p", "%d/%m/%Y, %H:%M", "%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d.%m.%Y %H:%M:%S", "%d.%m.%Y %H:%M",
     "%d/%m/%Y %I:%M %p",
 ]
 _DATE_ISO = ["%Y-%m-%d", "%Y/%m/%d", "%b %d, %Y", "%d %b %Y"]
@@ -93,16 +93,21 @@ def _explicit_formats(s: str, timezone: str, day_first: bool) -> tuple[str, str]
     return timestamp, is_date
 
 
-def typed_timestamp_sql(value: str, duck_type: str, timezone: str) -> tuple[str, str]:
-    """Expressions for a column that is already typed (Parquet TIMESTAMP, TIMESTAMPTZ or DATE)."""
+def typed_timestamp_sql(value: str, duck_type: str, timezone: str) -> tuple[str, str] | None:
+    """Expressions for a typed column: TIMESTAMP, TIMESTAMPTZ, DATE, or epoch seconds/milliseconds.
+
+    Returns None for a type that cannot hold a point in time.
+    """
     upper = duck_type.upper()
     if upper.startswith("TIMESTAMP WITH TIME ZONE"):
         return f"timezone('UTC', {value})", "false"
     if upper == "DATE":
-        return f"CAST({value} AS TIMESTAMP)", f"({value} IS NOT NULL)"
+        return f"CAST({value} AS TIMESTAMP)", "true"
     if upper.startswith("TIMESTAMP"):
         # Parquet timestamps without a zone are, by convention, UTC unless the source says otherwise.
-        if timezone == "UTC":
-            return f"CAST({value} AS TIMESTAMP)", "false"
-        return f"timezone('UTC', timezone({_quote(timezone)}, CAST({value} AS TIMESTAMP)))", "false"
-    raise TypeError(duck_type)
+        return _local(f"CAST({value} AS TIMESTAMP)", timezone), "false"
+    if upper in ("BIGINT", "INTEGER", "HUGEINT", "UBIGINT", "UINTEGER", "DOUBLE", "FLOAT") or upper.startswith("DECIMAL"):
+        # epoch seconds, or milliseconds (as HubSpot's API writes them) when too large for seconds
+        micros = f"CASE WHEN abs({value}) >= 100000000000 THEN {value} * 1000 ELSE {value} * 1000000 END"
+        return f"make_timestamp(CAST({micros} AS BIGINT))", "false"
+    return None

@@ -95,6 +95,10 @@ def out_of_order(t: Tables) -> ir.Table:
 def stage_regressions(t: Tables) -> ir.Table:
     # derived first-stage entries are not CRM-recorded moves; a stage before creation is out_of_order's
     e = t.known_events().filter(lambda s: s.entered_at.notnull() & (s.origin != DERIVED_ORIGIN))
+    # events before the lead's creation are out_of_order's finding, not a move back
+    created = t.leads.select("lead_id", "created_at")
+    e = e.join(created, "lead_id").filter(lambda s: s.entered_at >= s.created_at - ibis.interval(minutes=1))
+    e = e.drop("created_at")
     window = ibis.window(group_by=e.lead_id, order_by=[e.entered_at, e.idx], preceding=None, following=0)
     seen = e.mutate(top=e.idx.max().over(window))
     return _ids(seen.filter(seen.idx < seen.top).lead_id)

@@ -1,0 +1,17 @@
+"""Realistic synthetic inbound-lead exports with planted ground truth.
+
+:func:`generate` simulates lead journeys (Lead -> MQL -> SQL -> Opportunity ->
+Customer) in continuous time, censored at the end of the period, writes them the
+way CRM exports look (raw stage and channel spellings, mixed time-zone formats),
+plants the data-quality problems a :class:`Dirt` asks for, and records in
+``ground_truth.json`` and ``ground_truth_leads.parquet`` exactly what it planted.
+
+>>> from leadjourney.generate import Dirt
+>>> Dirt.none().missing_timestamps
+0.0
+"""
+
+from leadjourney.generate._dirt import Dirt
+from leadjourney.generate._generate import GeneratedData, generate
+
+__all__ = ["Dirt", "GeneratedData", "generate"]

@@ -1,0 +1,166 @@
+"""Splitting CSV text into records that keep their spreadsheet row numbers.
+
+The fast path is pyarrow's parser. Its one weakness is a field that opens a
+quote and never closes it: later lines are swallowed into that field. So when
+any value spans lines, the file is re-split by :func:`careful_split`, which
+ends an unclosed quoted field at the first line that is a complete record and
+sets only the line that opened it aside.
+
+Row numbers count like a spreadsheet: header = 1, each record or blank line one more.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from functools import reduce
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+_BLOCK = 1 << 24
+_MAX_FIELD_LINES = 1000  # a quoted value spanning more lines than this is taken as an unclosed quote
+
+
+@dataclass(frozen=True)
+class Malformed:
+    row: int
+    text: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Parsed:
+    table: pa.Table  # string columns named by the header
+    rows: np.ndarray  # row number of each table row
+    malformed: list[Malformed]
+    blank_lines: int
+
+
+def parse(data: bytes, header: list[str], encoding: str, delimiter: str) -> Parsed:
+    """Parse CSV bytes (header line included) into string columns; malformed records set aside."""
+    try:
+        parsed = _fast(data, header, encoding, delimiter)
+    except pa.ArrowInvalid:
+        parsed = None  # e.g. a quote left open at the end of the file
+    if parsed is None or _multi_line(parsed):
+        parsed = careful_split(data.decode(encoding), header, delimiter)
+    return parsed
+
+
+def _fast(data: bytes, header: list[str], encoding: str, delimiter: str) -> Parsed:
+    invalid: list[Malformed] = []
+    blank: list[int] = []
+
+    def on_invalid(row: pacsv.InvalidRow) -> str:
+        number = int(row.number) if row.number is not None else -1
+        if row.text.strip("\r") == "" and row.actual_columns == 1:
+            blank.append(number)
+        else:
+            invalid.append(Malformed(number, row.text, _field_count_reason(row.actual_columns, len(header))))
+        return "skip"
+
+    table = pacsv.read_csv(
+        io.BytesIO(data),
+        read_options=pacsv.ReadOptions(
+            use_threads=False, column_names=header, skip_rows=1, encoding=encoding, block_size=_BLOCK
+        ),
+        parse_options=pacsv.ParseOptions(
+            delimiter=delimiter, newlines_in_values=True, ignore_empty_lines=False, invalid_row_handler=on_invalid
+        ),
+        convert_options=pacsv.ConvertOptions(
+            column_types={name: pa.string() for name in header},
+            strings_can_be_null=False,
+            quoted_strings_can_be_null=False,
+        ),
+    )
+    skipped = np.array(sorted([m.row for m in invalid] + blank), dtype=np.int64)
+    numbers = np.arange(2, 2 + table.num_rows + len(skipped), dtype=np.int64)
+    if len(skipped):
+        numbers = numbers[~np.isin(numbers, skipped)]
+    numbers = numbers[: table.num_rows]
+    # pyarrow reads a blank line as a record of empty fields: drop those, keeping the numbering
+    empty = reduce(pc.and_, [pc.equal(c, "") for c in table.columns]) if table.num_columns > 1 else None
+    if empty is not None and pc.any(empty).as_py():
+        keep = pc.invert(empty)
+        return Parsed(table.filter(keep), numbers[keep.to_numpy(zero_copy_only=False)], invalid,
+                      len(blank) + int(pc.sum(empty).as_py()))
+    return Parsed(table, numbers, invalid, len(blank))
+
+
+def _multi_line(parsed: Parsed) -> bool:
+    """True when a value or a malformed record spans lines: then quotes need a careful look."""
+    if any("\n" in m.text for m in parsed.malformed):
+        return True
+    return any(pc.any(pc.match_substring(column, "\n")).as_py() for column in parsed.table.columns)
+
+
+def _complete(line: str, n_fields: int, delimiter: str) -> bool:
+    if line.count('"') % 2:
+        return False
+    try:
+        fields = next(csv.reader([line], delimiter=delimiter))
+    except (StopIteration, csv.Error):
+        return False
+    return len(fields) == n_fields
+
+
+def careful_split(text: str, header: list[str], delimiter: str) -> Parsed:
+    """Split records line by line; an unclosed quote ends where a complete record starts."""
+    n = len(header)
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    records: list[tuple[int, str, bool]] = []  # (row, text, unterminated)
+    row, i = 1, 1
+    while i < len(lines):
+        row += 1
+        start, buffer = i, lines[i]
+        i += 1
+        while buffer.count('"') % 2 and i < len(lines) and i - start < _MAX_FIELD_LINES \
+                and not _complete(lines[i].rstrip("\r"), n, delimiter):
+            buffer += "\n" + lines[i]
+            i += 1
+        multi_line_misfit = i - start > 1 and _field_count(buffer, delimiter) != n
+        if buffer.count('"') % 2 or multi_line_misfit:
+            # the quote opened on this line is never (properly) closed: only this line is malformed
+            records.append((row, lines[start], True))
+            i = start + 1
+        else:
+            records.append((row, buffer, False))
+
+    columns: list[list[str]] = [[] for _ in header]
+    numbers: list[int] = []
+    malformed: list[Malformed] = []
+    blank = 0
+    for number, record, unterminated in records:
+        body = record.rstrip("\r")
+        if body == "" and n > 1:
+            blank += 1
+            continue
+        fields = next(csv.reader(io.StringIO(body), delimiter=delimiter), [""])
+        if unterminated:
+            malformed.append(Malformed(number, body, "a quoted field is never closed"))
+        elif len(fields) != n:
+            malformed.append(Malformed(number, body, _field_count_reason(len(fields), n)))
+        else:
+            numbers.append(number)
+            for i, value in enumerate(fields):
+                columns[i].append(value)
+    table = pa.table({name: pa.array(values, pa.string()) for name, values in zip(header, columns, strict=True)})
+    return Parsed(table, np.array(numbers, dtype=np.int64), malformed, blank)
+
+
+def _field_count(record: str, delimiter: str) -> int:
+    """Fields of a record under strict quoting; -1 when a quote closes in mid-field."""
+    try:
+        return len(next(csv.reader(io.StringIO(record), delimiter=delimiter, strict=True), []))
+    except csv.Error:
+        return -1
+
+
+def _field_count_reason(actual: int, expected: int) -> str:
+    return f"row has {actual} fields, expected {expected}"

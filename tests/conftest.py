@@ -1,0 +1,125 @@
+"""Shared helpers for the ingest tests: sample files, workspaces and whole-database snapshots."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+import pytest
+
+from leadjourney.workspace import Workspace
+
+DATA = Path(__file__).parent / "data"
+
+CANONICAL = ("leads", "stage_events", "touchpoints", "opportunities")
+ALL_TABLES = (*CANONICAL, "quarantine", "ingests", "meta")
+
+
+@pytest.fixture
+def ws(tmp_path: Path) -> Workspace:
+    """An empty workspace in a fresh folder."""
+    return Workspace.init(tmp_path / "ws")
+
+
+def fetch(ws: Workspace, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
+    """All rows of a query (fully fetched, as DuckDB 2 wants)."""
+    with ws.connect() as con:
+        return [tuple(r) for r in con.execute(sql, list(params or [])).fetchall()]
+
+
+def dicts(ws: Workspace, sql: str, params: Sequence[Any] | None = None) -> list[dict[str, Any]]:
+    """All rows of a query as dicts keyed by column name."""
+    with ws.connect() as con:
+        cur = con.execute(sql, list(params or []))
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+
+def _sort_key(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    return tuple((v is None, str(v)) for v in row)
+
+
+def snapshot(ws: Workspace, tables: Iterable[str] = ALL_TABLES,
+             drop: Sequence[str] = ()) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every table, sorted, minus the columns named in ``drop``."""
+    out: dict[str, list[tuple[Any, ...]]] = {}
+    with ws.connect() as con:
+        for table in tables:
+            names = [str(r[0]) for r in con.execute(f"DESCRIBE {table}").fetchall()]
+            kept = [n for n in names if n not in drop]
+            rows = con.execute(f"SELECT {', '.join(kept)} FROM {table}").fetchall()
+            out[table] = sorted((tuple(r) for r in rows), key=_sort_key)
+    return out
+
+
+def counts(ws: Workspace) -> dict[str, int]:
+    with ws.connect() as con:
+        return {t: int(con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0]) for t in ALL_TABLES}
+
+
+def text_values(ws: Workspace) -> list[tuple[str, str, str]]:
+    """(table, column, value) for every VARCHAR or JSON value stored anywhere in the database."""
+    found: list[tuple[str, str, str]] = []
+    with ws.connect() as con:
+        tables = [str(r[0]) for r in con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'").fetchall()]
+        for table in tables:
+            for name, dtype, *_ in con.execute(f"DESCRIBE {table}").fetchall():
+                if str(dtype) in ("VARCHAR", "JSON"):
+                    for (value,) in con.execute(
+                        f'SELECT CAST("{name}" AS VARCHAR) FROM {table} WHERE "{name}" IS NOT NULL'
+                    ).fetchall():
+                        found.append((table, str(name), str(value)))
+    return found
+
+
+def keep_emails(ws: Workspace, keep: bool = True) -> Workspace:
+    """Edit ``[privacy] keep_emails`` in the workspace's leadjourney.toml and reopen it."""
+    text = ws.config_path.read_text("utf-8")
+    old, new = ("keep_emails = false", "keep_emails = true") if keep else ("keep_emails = true", "keep_emails = false")
+    assert old in text
+    ws.config_path.write_text(text.replace(old, new), "utf-8")
+    return Workspace.open(ws.root)
+
+
+def set_option(ws: Workspace, old: str, new: str) -> Workspace:
+    """Replace one line of the workspace's leadjourney.toml and reopen it."""
+    text = ws.config_path.read_text("utf-8")
+    assert old in text, old
+    ws.config_path.write_text(text.replace(old, new, 1), "utf-8")
+    return Workspace.open(ws.root)
+
+
+def csv_text(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return buf.getvalue()
+
+
+def csv_as_parquet(src: Path, dst: Path) -> Path:
+    """Write a CSV file's rows as a Parquet file with every column as a string (blank = "")."""
+    header = next(csv.reader(io.StringIO(src.read_text("utf-8"))))
+    table = pacsv.read_csv(
+        src,
+        convert_options=pacsv.ConvertOptions(
+            column_types={name: pa.string() for name in header},
+            strings_can_be_null=False,
+            quoted_strings_can_be_null=False,
+        ),
+        parse_options=pacsv.ParseOptions(newlines_in_values=True),
+    )
+    pq.write_table(table, dst)
+    return dst
+
+
+def as_json(value: Any) -> Any:
+    return None if value is None else json.loads(value)

@@ -1,0 +1,143 @@
+"""parse_timestamp_sql on the formats real exports use: offsets, local zones across DST, US/EU, epochs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+
+import duckdb
+import pytest
+
+from leadjourney.ingest.timestamps import parse_timestamp_sql, typed_timestamp_sql
+
+NY, BERLIN, UTC = "America/New_York", "Europe/Berlin", "UTC"
+T = datetime
+
+# value, time zone, day_first, expected UTC timestamp, expected is_date
+CASES: list[tuple[str, str, bool, datetime, bool]] = [
+    # ISO 8601 with an offset or Z: the offset wins over the source's zone
+    ("2024-03-05T14:22:00-05:00", NY, False, T(2024, 3, 5, 19, 22), False),
+    ("2024-03-05T14:22:00Z", NY, False, T(2024, 3, 5, 14, 22), False),
+    ("2024-03-05T14:22Z", BERLIN, False, T(2024, 3, 5, 14, 22), False),
+    ("2024-03-05 14:22:00+0100", NY, False, T(2024, 3, 5, 13, 22), False),
+    ("2024-03-05T14:22:00+05:30", NY, False, T(2024, 3, 5, 8, 52), False),
+    ("2024-03-05T14:22:00.123+01:00", NY, False, T(2024, 3, 5, 13, 22, 0, 123000), False),
+    ("2024-03-05T14:22:00.000+0000", NY, False, T(2024, 3, 5, 14, 22), False),  # Salesforce API
+    ("2024-03-05T14:22:00.123456Z", NY, False, T(2024, 3, 5, 14, 22, 0, 123456), False),
+    ("2024-03-05 14:22 UTC", NY, False, T(2024, 3, 5, 14, 22), False),
+    ("2024-03-05 14:22 GMT", BERLIN, False, T(2024, 3, 5, 14, 22), False),
+    # naive wall clock in America/New_York, around the spring-forward of 10 March 2024
+    ("2024-03-09 22:00", NY, False, T(2024, 3, 10, 3, 0), False),
+    ("2024-03-10 01:59", NY, False, T(2024, 3, 10, 6, 59), False),
+    ("2024-03-10 03:00", NY, False, T(2024, 3, 10, 7, 0), False),
+    ("2024-03-10T03:30:00", NY, False, T(2024, 3, 10, 7, 30), False),
+    # ... and the fall-back of 3 November 2024
+    ("2024-11-03 00:30", NY, False, T(2024, 11, 3, 4, 30), False),
+    ("2024-11-03 02:30", NY, False, T(2024, 11, 3, 7, 30), False),
+    ("2024-07-01T12:00:00", NY, False, T(2024, 7, 1, 16, 0), False),
+    ("2024-03-05T14:22:00.123456", NY, False, T(2024, 3, 5, 19, 22, 0, 123456), False),
+    ("  2024-03-05 14:22  ", NY, False, T(2024, 3, 5, 19, 22), False),
+    ("2024-03-05 14:22", UTC, False, T(2024, 3, 5, 14, 22), False),
+    ("2024-03-31 01:59", BERLIN, False, T(2024, 3, 31, 0, 59), False),  # CET
+    ("2024-03-31 03:00", BERLIN, False, T(2024, 3, 31, 1, 0), False),  # CEST
+    ("2024/03/05 14:22", NY, False, T(2024, 3, 5, 19, 22), False),
+    # Salesforce report exports (en_US): month first, 12-hour clock, with or without the comma
+    ("3/5/2024, 2:22 PM", NY, False, T(2024, 3, 5, 19, 22), False),
+    ("3/5/2024 2:22 PM", NY, False, T(2024, 3, 5, 19, 22), False),
+    ("3/5/2024, 2:22 pm", NY, False, T(2024, 3, 5, 19, 22), False),
+    ("3/10/2024, 3:30 AM", NY, False, T(2024, 3, 10, 7, 30), False),
+    ("3/5/2024, 12:00 AM", NY, False, T(2024, 3, 5, 5, 0), False),
+    ("3/5/2024, 12:30 PM", NY, False, T(2024, 3, 5, 17, 30), False),
+    ("12/31/2024 11:59:59 PM", NY, False, T(2025, 1, 1, 4, 59, 59), False),
+    ("03/05/2024 14:22", NY, False, T(2024, 3, 5, 19, 22), False),
+    # day first (en_GB, de_DE exports)
+    ("05/03/2024, 14:22", NY, True, T(2024, 3, 5, 19, 22), False),
+    ("05/03/2024 14:22", NY, True, T(2024, 3, 5, 19, 22), False),
+    ("31/12/2024 23:00", BERLIN, True, T(2024, 12, 31, 22, 0), False),
+    ("31.12.2024 23:00", BERLIN, True, T(2024, 12, 31, 22, 0), False),
+    ("31.03.2024 03:15:00", BERLIN, True, T(2024, 3, 31, 1, 15), False),
+    ("5/3/2024 2:22 PM", NY, True, T(2024, 3, 5, 19, 22), False),
+    # epoch seconds and milliseconds are UTC whatever the source's zone
+    ("1709648520", NY, False, T(2024, 3, 5, 14, 22), False),
+    ("1709648520123", BERLIN, False, T(2024, 3, 5, 14, 22, 0, 123000), False),
+    # a date without a time: midnight, not shifted by the zone, flagged
+    ("2024-03-05", NY, False, T(2024, 3, 5), True),
+    ("2024/03/05", NY, False, T(2024, 3, 5), True),
+    ("3/5/2024", NY, False, T(2024, 3, 5), True),
+    ("05/03/2024", BERLIN, True, T(2024, 3, 5), True),
+    ("13/05/2024", BERLIN, True, T(2024, 5, 13), True),
+    ("31.12.2024", BERLIN, True, T(2024, 12, 31), True),
+    ("Mar 5, 2024", NY, False, T(2024, 3, 5), True),
+    ("5 Mar 2024", NY, False, T(2024, 3, 5), True),
+]
+
+GARBAGE: list[tuple[str | None, bool]] = [
+    ("garbage", False), ("", False), ("   ", False), (None, False), ("next Tuesday", False),
+    ("2024-02-30", False), ("2024-13-01 10:00", False), ("31/31/2024", True), ("45356.59861", False),
+    ("12345", False), ("31/12/2024 23:00", False),  # day first, but the source is month first
+    ("2024-03-05 25:00", False),
+]
+
+
+@pytest.fixture(scope="module")
+def con() -> Iterator[duckdb.DuckDBPyConnection]:
+    connection = duckdb.connect()
+    yield connection
+    connection.close()
+
+
+def _parse(con: duckdb.DuckDBPyConnection, value: str | None, tz: str, day_first: bool) -> tuple[object, object]:
+    ts, is_date = parse_timestamp_sql("v", tz, day_first=day_first)
+    rows = con.execute(f"SELECT {ts}, {is_date} FROM (SELECT CAST(? AS VARCHAR) AS v)", [value]).fetchall()
+    return rows[0][0], rows[0][1]
+
+
+@pytest.mark.parametrize(("value", "tz", "day_first", "expected", "is_date"), CASES,
+                         ids=[f"{c[0].strip()}|{c[1]}|{'dmy' if c[2] else 'mdy'}" for c in CASES])
+def test_formats(con: duckdb.DuckDBPyConnection, value: str, tz: str, day_first: bool, expected: datetime,
+                 is_date: bool) -> None:
+    assert _parse(con, value, tz, day_first) == (expected, is_date)
+
+
+@pytest.mark.parametrize(("value", "day_first"), GARBAGE, ids=[repr(g[0]) for g in GARBAGE])
+def test_unparseable_values_are_null(con: duckdb.DuckDBPyConnection, value: str | None, day_first: bool) -> None:
+    ts, _ = _parse(con, value, NY, day_first)
+    assert ts is None
+
+
+def test_whole_column_in_one_query(con: duckdb.DuckDBPyConnection) -> None:
+    """The expression works over a column of mixed formats, row by row."""
+    ts, is_date = parse_timestamp_sql("v", NY)
+    values = ["2024-03-05T14:22:00Z", "3/5/2024, 2:22 PM", "2024-03-05", "garbage", "1709648520"]
+    rows = con.execute(f"SELECT v, {ts}, {is_date} FROM (SELECT unnest(?) AS v)", [values]).fetchall()
+    assert [(r[0], r[1]) for r in rows] == [
+        ("2024-03-05T14:22:00Z", T(2024, 3, 5, 14, 22)),
+        ("3/5/2024, 2:22 PM", T(2024, 3, 5, 19, 22)),
+        ("2024-03-05", T(2024, 3, 5)),
+        ("garbage", None),
+        ("1709648520", T(2024, 3, 5, 14, 22)),
+    ]
+    assert [r[2] for r in rows if r[1] is not None] == [False, False, True, False]
+
+
+def test_time_zone_name_is_quoted(con: duckdb.DuckDBPyConnection) -> None:
+    ts, _ = parse_timestamp_sql("v", "America/Argentina/Buenos_Aires")
+    rows = con.execute(f"SELECT {ts} FROM (SELECT '2024-03-05 14:22' AS v)").fetchall()
+    assert rows == [(T(2024, 3, 5, 17, 22),)]
+
+
+@pytest.mark.parametrize(("duck_type", "literal", "tz", "expected", "is_date"), [
+    ("TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ '2024-03-05 14:22:00+01'", NY, T(2024, 3, 5, 13, 22), False),
+    ("TIMESTAMP", "TIMESTAMP '2024-03-05 14:22:00'", UTC, T(2024, 3, 5, 14, 22), False),
+    ("TIMESTAMP", "TIMESTAMP '2024-03-10 03:30:00'", NY, T(2024, 3, 10, 7, 30), False),
+    ("TIMESTAMP_MS", "CAST(TIMESTAMP '2024-03-09 22:00:00' AS TIMESTAMP_MS)", NY, T(2024, 3, 10, 3, 0), False),
+    ("DATE", "DATE '2024-03-05'", NY, T(2024, 3, 5), True),
+])
+def test_typed_timestamps(con: duckdb.DuckDBPyConnection, duck_type: str, literal: str, tz: str,
+                          expected: datetime, is_date: bool) -> None:
+    ts, flag = typed_timestamp_sql("v", duck_type, tz)
+    assert con.execute(f"SELECT {ts}, {flag} FROM (SELECT {literal} AS v)").fetchall() == [(expected, is_date)]
+
+
+def test_day_first_twelve_hour_with_comma(con: duckdb.DuckDBPyConnection) -> None:
+    assert _parse(con, "5/03/2024, 2:22 pm", BERLIN, True) == (T(2024, 3, 5, 13, 22), False)
