@@ -142,7 +142,7 @@ def quality(
         print(report.to_json())
     else:
         console.print(render.quality_table(report))
-        console.print(f"Report written to {ws.out_dir / 'quality.md'}")
+        console.print(f"Details, and what each finding does to the analysis: {ws.out_dir / 'quality.md'}")
 
 
 def _quality(ws: Workspace) -> QualityReport:
@@ -179,7 +179,7 @@ def demo(
     console.print(f"  database   {ws.database_path}")
     for path in sorted(ws.out_dir.iterdir()):
         console.print(f"  output     {path}")
-    console.print(f"Done in {elapsed:.1f} s. Explore the data: duckdb {ws.database_path}")
+    console.print(f"Done in {elapsed:.1f} s. Open out/quality.md, or query the database with DuckDB (see README).")
 
 
 def _parse_date(text: str | None, option: str) -> date | None:

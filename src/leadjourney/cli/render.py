@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -34,13 +35,16 @@ def progress_bar(console: Console, title: str) -> Iterator[ProgressFn]:
 
 def ingest_table(report: IngestReport) -> Table:
     table = Table(title="Ingest", title_justify="left")
-    for col in ("source", "file", "status", "rows read", "loaded", "quarantined"):
-        table.add_column(col, justify="right" if col in ("rows read", "loaded", "quarantined") else "left")
+    table.add_column("source")
+    table.add_column("status")
+    table.add_column("rows read", justify="right")
+    table.add_column("loaded into", justify="right")
+    table.add_column("quarantined", justify="right")
     for src in report.sources:
-        loaded = ", ".join(f"{n:,} {t}" for t, n in src.rows_loaded.items()) or "-"
-        quarantined = ", ".join(f"{n:,} {r}" for r, n in sorted(src.quarantined.items())) or "0"
-        table.add_row(src.name, src.file, src.status, f"{src.rows_read:,}" if src.status == "loaded" else "-",
-                      loaded, quarantined)
+        loaded = "\n".join(f"{n:,} {t}" for t, n in src.rows_loaded.items()) or "-"
+        quarantined = "\n".join(f"{n:,} {r}" for r, n in sorted(src.quarantined.items())) or "0"
+        read = f"{src.rows_read:,}" if src.status == "loaded" else "-"
+        table.add_row(escape(src.name), src.status, read, loaded, escape(quarantined))
     return table
 
 
@@ -61,6 +65,7 @@ def ingest_summary(report: IngestReport) -> list[str]:
 
 
 def quality_table(report: QualityReport) -> Table:
+    """The checks at a glance; what each finding does to the analysis is in out/quality.md."""
     table = Table(title=f"Data quality: {report.leads:,} leads, {report.opportunities:,} opportunities",
                   title_justify="left")
     table.add_column("check")
@@ -68,9 +73,7 @@ def quality_table(report: QualityReport) -> Table:
     table.add_column("count", justify="right")
     table.add_column("share", justify="right")
     table.add_column("examples")
-    table.add_column("what it does to the analysis", ratio=2)
     for r in report.results:
         severity = "[green]ok[/green]" if r.passed else f"[{_SEVERITY_STYLE[r.severity]}]{r.severity}[/]"
-        table.add_row(r.title, severity, f"{r.count:,}", f"{r.share:.1%}", ", ".join(r.examples[:3]),
-                      "" if r.passed else r.impact)
+        table.add_row(escape(r.title), severity, f"{r.count:,}", f"{r.share:.1%}", escape(", ".join(r.examples[:2])))
     return table
