@@ -104,7 +104,7 @@ def test_second_source_bad_rolls_back_the_first(ws: Workspace) -> None:
     # the first source changes (it would be re-loaded), the second becomes unreadable
     (ws.root / "canonical_leads.csv").write_text("lead_id,created_at\nNEW,2024-05-05\n")
     (ws.root / "hubspot_contacts.csv").write_bytes((DATA / "not_utf8.csv").read_bytes())
-    with pytest.raises(BadFileError, match="hubspot_contacts.csv: row 4"):
+    with pytest.raises(BadFileError, match=r"hubspot_contacts\.csv: row 4"):
         ingest(ws)
     assert snapshot(ws) == before
     # once the file is fixed, the same ingest goes through
