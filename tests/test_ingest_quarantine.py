@@ -226,6 +226,21 @@ def test_an_unbalanced_quote_does_not_lose_the_following_rows(ws: Workspace, lin
     assert "U2" in rows[0][2] and "Broken Test Co" in rows[0][2] and "Globex" not in rows[0][2]
 
 
+def test_quoted_multi_line_value_with_a_record_like_line_stays_one_value(ws: Workspace) -> None:
+    address = "Globex Test\nSuite 5, Floor 2, East\nUSA"  # the middle line has 3 fields, like a record
+    (ws.root / "leads.csv").write_text(
+        "lead_id,created_at,company\n"
+        "C0,2024-02-29,Acme Test\n"
+        f'C1,2024-03-01,"{address}"\n'
+        "C2,2024-03-02,Initech Test\n"
+    )
+    ws.set_sources([{"name": "m", "path": "leads.csv", "format": "csv", "table": "leads"}])
+    ingest(ws)
+    assert fetch(ws, "SELECT lead_id, company, source_row FROM leads ORDER BY 1") == [
+        ("C0", "Acme Test", 2), ("C1", address, 3), ("C2", "Initech Test", 4)]
+    assert fetch(ws, "SELECT count(*) FROM quarantine") == [(0,)]
+
+
 def test_encoding_error_names_the_record_row(ws: Workspace) -> None:
     (ws.root / "leads.csv").write_bytes(
         b'lead_id,created_at,company\nA1,2024-01-01,"Two\nlines"\nA2,2024-01-02,Caf\xe9 Test\n')

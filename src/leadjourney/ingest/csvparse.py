@@ -3,8 +3,8 @@
 The fast path is pyarrow's parser. Its one weakness is a field that opens a
 quote and never closes it: later lines are swallowed into that field. So when
 any value spans lines, the file is re-split by :func:`careful_split`, which
-ends an unclosed quoted field at the first line that is a complete record and
-sets only the line that opened it aside.
+keeps a quoted value spanning lines only when it closes properly, and otherwise
+sets just the line that opened the quote aside.
 
 Row numbers count like a spreadsheet: header = 1, each record or blank line one more.
 """
@@ -98,18 +98,14 @@ def _multi_line(parsed: Parsed) -> bool:
     return any(pc.any(pc.match_substring(column, "\n")).as_py() for column in parsed.table.columns)
 
 
-def _complete(line: str, n_fields: int, delimiter: str) -> bool:
-    if line.count('"') % 2:
-        return False
-    try:
-        fields = next(csv.reader([line], delimiter=delimiter))
-    except (StopIteration, csv.Error):
-        return False
-    return len(fields) == n_fields
-
-
 def careful_split(text: str, header: list[str], delimiter: str) -> Parsed:
-    """Split records line by line; an unclosed quote ends where a complete record starts."""
+    """Split records line by line.
+
+    A quoted value may span lines when it closes properly (the record then has
+    the header's number of fields under strict quoting). Otherwise the quote was
+    never closed: only the line that opened it is malformed, and splitting
+    resumes on the next line.
+    """
     n = len(header)
     lines = text.split("\n")
     if lines and lines[-1] == "":
@@ -120,8 +116,7 @@ def careful_split(text: str, header: list[str], delimiter: str) -> Parsed:
         row += 1
         start, buffer = i, lines[i]
         i += 1
-        while buffer.count('"') % 2 and i < len(lines) and i - start < _MAX_FIELD_LINES \
-                and not _complete(lines[i].rstrip("\r"), n, delimiter):
+        while buffer.count('"') % 2 and i < len(lines) and i - start < _MAX_FIELD_LINES:
             buffer += "\n" + lines[i]
             i += 1
         multi_line_misfit = i - start > 1 and _field_count(buffer, delimiter) != n

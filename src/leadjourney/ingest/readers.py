@@ -20,6 +20,7 @@ import pyarrow.parquet as pq
 
 from leadjourney.errors import BadFileError
 from leadjourney.ingest import csvparse
+from leadjourney.ingest.csvparse import Malformed
 
 ROW = "__row"  # the column holding each record's row number (CSV header = row 1)
 _MAGIC = {
@@ -31,16 +32,9 @@ _MAGIC = {
 
 
 @dataclass(frozen=True)
-class MalformedRow:
-    row: int
-    text: str
-    reason: str
-
-
-@dataclass(frozen=True)
 class RawFile:
     table: pa.Table  # source columns plus ROW
-    malformed: list[MalformedRow]
+    malformed: list[Malformed]
     rows_read: int
 
 
@@ -78,9 +72,8 @@ def _read_csv(path: Path, encoding: str, delimiter: str) -> RawFile:
         data = data[len(codecs.BOM_UTF8):]
     header = _header(path, data, encoding, delimiter)
     parsed = csvparse.parse(data, header, encoding, delimiter)
-    malformed = [MalformedRow(m.row, m.text, m.reason) for m in parsed.malformed]
     table = parsed.table.append_column(ROW, pa.array(parsed.rows, pa.int64()))
-    return RawFile(table, malformed, table.num_rows + len(malformed))
+    return RawFile(table, parsed.malformed, table.num_rows + len(parsed.malformed))
 
 
 def text_check(path: Path, data: bytes, encoding: str) -> None:
