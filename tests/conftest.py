@@ -46,8 +46,9 @@ def _sort_key(row: tuple[Any, ...]) -> tuple[Any, ...]:
     return tuple((v is None, str(v)) for v in row)
 
 
-def snapshot(ws: Workspace, tables: Iterable[str] = ALL_TABLES,
-             drop: Sequence[str] = ()) -> dict[str, list[tuple[Any, ...]]]:
+def snapshot(
+    ws: Workspace, tables: Iterable[str] = ALL_TABLES, drop: Sequence[str] = ()
+) -> dict[str, list[tuple[Any, ...]]]:
     """Every row of every table, sorted, minus the columns named in ``drop``."""
     out: dict[str, list[tuple[Any, ...]]] = {}
     with ws.connect() as con:
@@ -61,15 +62,21 @@ def snapshot(ws: Workspace, tables: Iterable[str] = ALL_TABLES,
 
 def counts(ws: Workspace) -> dict[str, int]:
     with ws.connect() as con:
-        return {t: int(con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0]) for t in ALL_TABLES}
+        return {
+            t: int(con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0]) for t in ALL_TABLES
+        }
 
 
 def text_values(ws: Workspace) -> list[tuple[str, str, str]]:
     """(table, column, value) for every VARCHAR or JSON value stored anywhere in the database."""
     found: list[tuple[str, str, str]] = []
     with ws.connect() as con:
-        tables = [str(r[0]) for r in con.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'").fetchall()]
+        tables = [
+            str(r[0])
+            for r in con.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'"
+            ).fetchall()
+        ]
         for table in tables:
             for name, dtype, *_ in con.execute(f"DESCRIBE {table}").fetchall():
                 if str(dtype) in ("VARCHAR", "JSON"):
@@ -83,7 +90,11 @@ def text_values(ws: Workspace) -> list[tuple[str, str, str]]:
 def keep_emails(ws: Workspace, keep: bool = True) -> Workspace:
     """Edit ``[privacy] keep_emails`` in the workspace's leadjourney.toml and reopen it."""
     text = ws.config_path.read_text("utf-8")
-    old, new = ("keep_emails = false", "keep_emails = true") if keep else ("keep_emails = true", "keep_emails = false")
+    old, new = (
+        ("keep_emails = false", "keep_emails = true")
+        if keep
+        else ("keep_emails = true", "keep_emails = false")
+    )
     assert old in text
     ws.config_path.write_text(text.replace(old, new), "utf-8")
     return Workspace.open(ws.root)

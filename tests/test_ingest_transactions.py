@@ -8,18 +8,25 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 
-from conftest import DATA, counts, fetch, snapshot
+from conftest import DATA, counts, fetch, set_option, snapshot
 from leadjourney.errors import BadFileError, IngestError
 from leadjourney.ingest import ingest
 from leadjourney.workspace import Workspace
 
 SAMPLES = {
-    "hubspot": ("hubspot_contacts.csv", {"format": "hubspot_contacts", "timezone": "America/New_York"}),
-    "sf_leads": ("salesforce_leads.csv", {"format": "salesforce_leads", "timezone": "America/Los_Angeles"}),
+    "hubspot": (
+        "hubspot_contacts.csv",
+        {"format": "hubspot_contacts", "timezone": "America/New_York"},
+    ),
+    "sf_leads": (
+        "salesforce_leads.csv",
+        {"format": "salesforce_leads", "timezone": "America/Los_Angeles"},
+    ),
     "sf_history": ("salesforce_lead_history.csv", {"format": "salesforce_lead_history"}),
     "sf_opps": ("salesforce_opportunities.csv", {"format": "salesforce_opportunities"}),
     "canon_leads": ("canonical_leads.csv", {"format": "csv", "table": "leads"}),
@@ -52,14 +59,25 @@ BAD_FILES = [
 ]
 
 
-@pytest.mark.parametrize(("file", "settings", "needles"), BAD_FILES, ids=[b[0] + str(b[1]) for b in BAD_FILES])
-def test_bad_file_is_one_clear_error_and_nothing_is_written(ws: Workspace, file: str, settings: dict[str, str],
-                                                           needles: list[str]) -> None:
+@pytest.mark.parametrize(
+    ("file", "settings", "needles"), BAD_FILES, ids=[b[0] + str(b[1]) for b in BAD_FILES]
+)
+def test_bad_file_is_one_clear_error_and_nothing_is_written(
+    ws: Workspace, file: str, settings: dict[str, str], needles: list[str]
+) -> None:
     _with_samples(ws, ("canon_leads",))
     ingest(ws)
     before = snapshot(ws)
-    (ws.root / "canonical_leads.csv").write_text("lead_id,created_at\nNEW,2024-05-05\n")  # would replace L-*
-    source = {"name": "bad", "path": str(DATA / file), "format": "csv", "table": "leads", **settings}
+    (ws.root / "canonical_leads.csv").write_text(
+        "lead_id,created_at\nNEW,2024-05-05\n"
+    )  # would replace L-*
+    source = {
+        "name": "bad",
+        "path": str(DATA / file),
+        "format": "csv",
+        "table": "leads",
+        **settings,
+    }
     ws.set_sources([source])
     with pytest.raises(BadFileError) as err:
         ingest(ws)
@@ -72,23 +90,52 @@ def test_bad_file_is_one_clear_error_and_nothing_is_written(ws: Workspace, file:
 
 
 def test_delimiter_option_reads_the_semicolon_file(ws: Workspace) -> None:
-    ws.set_sources([{"name": "semi", "path": str(DATA / "semicolon.csv"), "format": "csv", "table": "leads",
-                     "delimiter": ";"}])
+    ws.set_sources(
+        [
+            {
+                "name": "semi",
+                "path": str(DATA / "semicolon.csv"),
+                "format": "csv",
+                "table": "leads",
+                "delimiter": ";",
+            }
+        ]
+    )
     ingest(ws)
     assert fetch(ws, "SELECT lead_id, source, company FROM leads ORDER BY 1") == [
-        ("S1", "seo", "Acme Test"), ("S2", "paid_search", "Globex Test")]
+        ("S1", "seo", "Acme Test"),
+        ("S2", "paid_search", "Globex Test"),
+    ]
 
 
 def test_encoding_option_reads_the_latin1_file(ws: Workspace) -> None:
-    ws.set_sources([{"name": "l1", "path": str(DATA / "not_utf8.csv"), "format": "csv", "table": "leads",
-                     "encoding": "latin-1"}])
+    ws.set_sources(
+        [
+            {
+                "name": "l1",
+                "path": str(DATA / "not_utf8.csv"),
+                "format": "csv",
+                "table": "leads",
+                "encoding": "latin-1",
+            }
+        ]
+    )
     ingest(ws)
     assert fetch(ws, "SELECT company FROM leads WHERE lead_id = 'N3'") == [("Müller Test GmbH",)]
 
 
 def test_unknown_encoding_and_missing_file(ws: Workspace) -> None:
-    ws.set_sources([{"name": "x", "path": str(DATA / "not_utf8.csv"), "format": "csv", "table": "leads",
-                     "encoding": "klingon-8"}])
+    ws.set_sources(
+        [
+            {
+                "name": "x",
+                "path": str(DATA / "not_utf8.csv"),
+                "format": "csv",
+                "table": "leads",
+                "encoding": "klingon-8",
+            }
+        ]
+    )
     with pytest.raises(BadFileError, match="unknown encoding 'klingon-8'"):
         ingest(ws)
     ws.set_sources([{"name": "x", "path": "nowhere/leads.csv", "format": "csv", "table": "leads"}])
@@ -116,6 +163,7 @@ def test_second_source_bad_rolls_back_the_first(ws: Workspace) -> None:
 
 # ------------------------------------------------------------------------------------------- re-ingest
 
+
 def test_reingest_with_force_gives_identical_tables(ws: Workspace) -> None:
     _with_samples(ws)
     first = ingest(ws)
@@ -131,22 +179,21 @@ def test_reingest_with_force_gives_identical_tables(ws: Workspace) -> None:
     assert after["ingests"] == sorted(before["ingests"] * 2, key=lambda r: tuple(str(v) for v in r))
 
 
-def test_unchanged_files_are_skipped(ws: Workspace) -> None:
+def test_unchanged_files_are_skipped_and_a_changed_file_replaces_only_its_rows(
+    ws: Workspace,
+) -> None:
     _with_samples(ws)
     ingest(ws)
-    before = snapshot(ws)
+    unchanged = snapshot(ws)
     report = ingest(ws)
     assert {s.status for s in report.sources} == {"unchanged"}
     assert all(not s.rows_loaded for s in report.sources)
-    assert snapshot(ws) == before
-
-
-def test_changed_file_replaces_only_its_own_rows(ws: Workspace) -> None:
-    _with_samples(ws)
-    ingest(ws)
+    assert snapshot(ws) == unchanged
     others = "origin NOT IN ('hubspot', 'derived:created_at')"
-    before = {t: fetch(ws, f"SELECT * FROM {t} WHERE {others} ORDER BY ALL")
-              for t in ("leads", "stage_events", "touchpoints", "opportunities", "quarantine")}
+    before = {
+        t: fetch(ws, f"SELECT * FROM {t} WHERE {others} ORDER BY ALL")
+        for t in ("leads", "stage_events", "touchpoints", "opportunities", "quarantine")
+    }
     path = ws.root / "hubspot_contacts.csv"
     lines = path.read_text("utf-8").split("\n")
     text = "\n".join(lines[:-2]) + "\n"  # drop the last contact, 1012
@@ -154,7 +201,8 @@ def test_changed_file_replaces_only_its_own_rows(ws: Workspace) -> None:
     path.write_text(text, "utf-8")
     report = ingest(ws)
     assert {s.name: s.status for s in report.sources} == {
-        name: "loaded" if name == "hubspot" else "unchanged" for name in SAMPLES}
+        name: "loaded" if name == "hubspot" else "unchanged" for name in SAMPLES
+    }
     after = {t: fetch(ws, f"SELECT * FROM {t} WHERE {others} ORDER BY ALL") for t in before}
     assert after == before
     hubspot = dict(fetch(ws, "SELECT lead_id, company FROM leads WHERE origin = 'hubspot'"))
@@ -168,11 +216,62 @@ def test_changed_settings_reingest_without_force(ws: Workspace) -> None:
     _with_samples(ws, ("canon_leads",))
     ingest(ws)
     assert fetch(ws, "SELECT created_at FROM leads WHERE lead_id = 'L-003'")[0][0].hour == 14  # UTC
-    ws.set_sources([{"name": "canon_leads", "path": "canonical_leads.csv", "format": "csv", "table": "leads",
-                     "timezone": "Asia/Tokyo"}])
+    ws.set_sources(
+        [
+            {
+                "name": "canon_leads",
+                "path": "canonical_leads.csv",
+                "format": "csv",
+                "table": "leads",
+                "timezone": "Asia/Tokyo",
+            }
+        ]
+    )
     report = ingest(ws)
     assert report.sources[0].status == "loaded"
-    assert fetch(ws, "SELECT created_at FROM leads WHERE lead_id = 'L-003'")[0][0].hour == 5  # 14:45 JST
+    assert (
+        fetch(ws, "SELECT created_at FROM leads WHERE lead_id = 'L-003'")[0][0].hour == 5
+    )  # 14:45 JST
+
+
+def test_engagement_time_zone_applies_when_the_source_sets_none(ws: Workspace) -> None:
+    _with_samples(ws, ("canon_leads",))
+    ws = set_option(ws, 'timezone = "UTC"', 'timezone = "America/Chicago"')
+    ingest(ws)
+    # naive 2024-02-10 14:45 in Chicago (CST, UTC-6); values with an offset are unaffected
+    assert fetch(
+        ws, "SELECT lead_id, created_at FROM leads WHERE lead_id IN ('L-001', 'L-003') ORDER BY 1"
+    ) == [
+        ("L-001", datetime(2024, 2, 1, 9, 30)),
+        ("L-003", datetime(2024, 2, 10, 20, 45)),
+    ]
+    ws = set_option(ws, 'timezone = "America/Chicago"', 'timezone = "UTC"')
+    report = ingest(ws)  # the zone is part of the source's settings: re-loaded without force
+    assert report.sources[0].status == "loaded"
+    assert fetch(ws, "SELECT created_at FROM leads WHERE lead_id = 'L-003'") == [
+        (datetime(2024, 2, 10, 14, 45),)
+    ]
+
+
+def test_sources_dropped_from_the_config_are_reported_then_pruned(ws: Workspace) -> None:
+    _with_samples(ws, ("canon_leads", "canon_events"))
+    ingest(ws)
+    # delete the second [[sources]] block from leadjourney.toml
+    text = ws.config_path.read_text("utf-8")
+    second = text.index('name = "canon_events"')
+    ws.config_path.write_text(text[: text.rindex("[[sources]]", 0, second)], "utf-8")
+    ws = Workspace.open(ws.root)
+    assert [s.name for s in ws.config.sources] == ["canon_leads"]
+    report = ingest(ws)
+    assert (report.stale_origins, report.pruned) == (["canon_events"], [])
+    assert fetch(ws, "SELECT count(*) FROM stage_events WHERE origin = 'canon_events'") == [(9,)]
+    report = ingest(ws, prune=True)
+    assert (report.stale_origins, report.pruned) == ([], ["canon_events"])
+    assert fetch(ws, "SELECT count(*) FROM stage_events WHERE origin = 'canon_events'") == [(0,)]
+    # leads without any stage event again enter the first stage at their creation
+    assert fetch(ws, "SELECT count(*) FROM stage_events WHERE origin = 'derived:created_at'") == [
+        (8,)
+    ]
 
 
 # ------------------------------------------------------------------------------------------- a real kill
@@ -194,8 +293,11 @@ print("finished", flush=True)
 
 def _big_csv(path: Path, rows: int) -> None:
     lines = ["lead_id,created_at,source,company,job_title,employee_count,country,email"]
-    lines += [f"B{i:07d},2024-01-{1 + i % 28:02d} {i % 24:02d}:{i % 60:02d},Organic Search,Company {i % 977},"
-              f"Engineer,{i % 5000},US,b{i}@example.com" for i in range(rows)]
+    lines += [
+        f"B{i:07d},2024-01-{1 + i % 28:02d} {i % 24:02d}:{i % 60:02d},Organic Search,Company {i % 977},"
+        f"Engineer,{i % 5000},US,b{i}@example.com"
+        for i in range(rows)
+    ]
     path.write_text("\n".join(lines) + "\n")
 
 
@@ -206,8 +308,12 @@ def test_sigkill_during_ingest_leaves_the_workspace_as_it_was(ws: Workspace) -> 
     _big_csv(ws.root / "big.csv", 300_000)
     ws.set_sources([{"name": "big", "path": "big.csv", "format": "csv", "table": "leads"}])
     wal = ws.root / "leadjourney.duckdb.wal"
-    proc = subprocess.Popen([sys.executable, "-c", _CHILD, str(ws.root)], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _CHILD, str(ws.root)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert proc.stdout is not None
         assert proc.stdout.readline().strip() == "start"
@@ -218,7 +324,9 @@ def test_sigkill_during_ingest_leaves_the_workspace_as_it_was(ws: Workspace) -> 
         started = time.monotonic()
         while time.monotonic() - started < 0.3 and not wal.exists() and proc.poll() is None:
             time.sleep(0.01)
-        assert proc.poll() is None, "the ingest finished before it could be killed; use a bigger file"
+        assert proc.poll() is None, (
+            "the ingest finished before it could be killed; use a bigger file"
+        )
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
     finally:
@@ -235,7 +343,10 @@ def test_sigkill_during_ingest_leaves_the_workspace_as_it_was(ws: Workspace) -> 
     # and the workspace still works: a later ingest of the (now small) file goes through
     _big_csv(ws.root / "big.csv", 3)
     report = ingest(reopened)
-    assert {s.name: s.status for s in report.sources} == {"canon_leads": "unchanged", "canon_events": "unchanged",
-                                                          "big": "loaded"}
+    assert {s.name: s.status for s in report.sources} == {
+        "canon_leads": "unchanged",
+        "canon_events": "unchanged",
+        "big": "loaded",
+    }
     assert fetch(reopened, "SELECT count(*) FROM leads WHERE origin = 'big'") == [(3,)]
     assert fetch(reopened, "SELECT count(*) FROM leads WHERE origin = 'canon_leads'") == [(8,)]

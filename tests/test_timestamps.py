@@ -72,9 +72,17 @@ CASES: list[tuple[str, str, bool, datetime, bool]] = [
 ]
 
 GARBAGE: list[tuple[str | None, bool]] = [
-    ("garbage", False), ("", False), ("   ", False), (None, False), ("next Tuesday", False),
-    ("2024-02-30", False), ("2024-13-01 10:00", False), ("31/31/2024", True), ("45356.59861", False),
-    ("12345", False), ("31/12/2024 23:00", False),  # day first, but the source is month first
+    ("garbage", False),
+    ("", False),
+    ("   ", False),
+    (None, False),
+    ("next Tuesday", False),
+    ("2024-02-30", False),
+    ("2024-13-01 10:00", False),
+    ("31/31/2024", True),
+    ("45356.59861", False),
+    ("12345", False),
+    ("31/12/2024 23:00", False),  # day first, but the source is month first
     ("2024-03-05 25:00", False),
 ]
 
@@ -86,21 +94,36 @@ def con() -> Iterator[duckdb.DuckDBPyConnection]:
     connection.close()
 
 
-def _parse(con: duckdb.DuckDBPyConnection, value: str | None, tz: str, day_first: bool) -> tuple[object, object]:
+def _parse(
+    con: duckdb.DuckDBPyConnection, value: str | None, tz: str, day_first: bool
+) -> tuple[object, object]:
     ts, is_date = parse_timestamp_sql("v", tz, day_first=day_first)
-    rows = con.execute(f"SELECT {ts}, {is_date} FROM (SELECT CAST(? AS VARCHAR) AS v)", [value]).fetchall()
+    rows = con.execute(
+        f"SELECT {ts}, {is_date} FROM (SELECT CAST(? AS VARCHAR) AS v)", [value]
+    ).fetchall()
     return rows[0][0], rows[0][1]
 
 
-@pytest.mark.parametrize(("value", "tz", "day_first", "expected", "is_date"), CASES,
-                         ids=[f"{c[0].strip()}|{c[1]}|{'dmy' if c[2] else 'mdy'}" for c in CASES])
-def test_formats(con: duckdb.DuckDBPyConnection, value: str, tz: str, day_first: bool, expected: datetime,
-                 is_date: bool) -> None:
+@pytest.mark.parametrize(
+    ("value", "tz", "day_first", "expected", "is_date"),
+    CASES,
+    ids=[f"{c[0].strip()}|{c[1]}|{'dmy' if c[2] else 'mdy'}" for c in CASES],
+)
+def test_formats(
+    con: duckdb.DuckDBPyConnection,
+    value: str,
+    tz: str,
+    day_first: bool,
+    expected: datetime,
+    is_date: bool,
+) -> None:
     assert _parse(con, value, tz, day_first) == (expected, is_date)
 
 
 @pytest.mark.parametrize(("value", "day_first"), GARBAGE, ids=[repr(g[0]) for g in GARBAGE])
-def test_unparseable_values_are_null(con: duckdb.DuckDBPyConnection, value: str | None, day_first: bool) -> None:
+def test_unparseable_values_are_null(
+    con: duckdb.DuckDBPyConnection, value: str | None, day_first: bool
+) -> None:
     ts, _ = _parse(con, value, NY, day_first)
     assert ts is None
 
@@ -109,7 +132,9 @@ def test_whole_column_in_one_query(con: duckdb.DuckDBPyConnection) -> None:
     """The expression works over a column of mixed formats, row by row."""
     ts, is_date = parse_timestamp_sql("v", NY)
     values = ["2024-03-05T14:22:00Z", "3/5/2024, 2:22 PM", "2024-03-05", "garbage", "1709648520"]
-    rows = con.execute(f"SELECT v, {ts}, {is_date} FROM (SELECT unnest(?) AS v)", [values]).fetchall()
+    rows = con.execute(
+        f"SELECT v, {ts}, {is_date} FROM (SELECT unnest(?) AS v)", [values]
+    ).fetchall()
     assert [(r[0], r[1]) for r in rows] == [
         ("2024-03-05T14:22:00Z", T(2024, 3, 5, 14, 22)),
         ("3/5/2024, 2:22 PM", T(2024, 3, 5, 19, 22)),
@@ -126,17 +151,40 @@ def test_time_zone_name_is_quoted(con: duckdb.DuckDBPyConnection) -> None:
     assert rows == [(T(2024, 3, 5, 17, 22),)]
 
 
-@pytest.mark.parametrize(("duck_type", "literal", "tz", "expected", "is_date"), [
-    ("TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ '2024-03-05 14:22:00+01'", NY, T(2024, 3, 5, 13, 22), False),
-    ("TIMESTAMP", "TIMESTAMP '2024-03-05 14:22:00'", UTC, T(2024, 3, 5, 14, 22), False),
-    ("TIMESTAMP", "TIMESTAMP '2024-03-10 03:30:00'", NY, T(2024, 3, 10, 7, 30), False),
-    ("TIMESTAMP_MS", "CAST(TIMESTAMP '2024-03-09 22:00:00' AS TIMESTAMP_MS)", NY, T(2024, 3, 10, 3, 0), False),
-    ("DATE", "DATE '2024-03-05'", NY, T(2024, 3, 5), True),
-])
-def test_typed_timestamps(con: duckdb.DuckDBPyConnection, duck_type: str, literal: str, tz: str,
-                          expected: datetime, is_date: bool) -> None:
+@pytest.mark.parametrize(
+    ("duck_type", "literal", "tz", "expected", "is_date"),
+    [
+        (
+            "TIMESTAMP WITH TIME ZONE",
+            "TIMESTAMPTZ '2024-03-05 14:22:00+01'",
+            NY,
+            T(2024, 3, 5, 13, 22),
+            False,
+        ),
+        ("TIMESTAMP", "TIMESTAMP '2024-03-05 14:22:00'", UTC, T(2024, 3, 5, 14, 22), False),
+        ("TIMESTAMP", "TIMESTAMP '2024-03-10 03:30:00'", NY, T(2024, 3, 10, 7, 30), False),
+        (
+            "TIMESTAMP_MS",
+            "CAST(TIMESTAMP '2024-03-09 22:00:00' AS TIMESTAMP_MS)",
+            NY,
+            T(2024, 3, 10, 3, 0),
+            False,
+        ),
+        ("DATE", "DATE '2024-03-05'", NY, T(2024, 3, 5), True),
+    ],
+)
+def test_typed_timestamps(
+    con: duckdb.DuckDBPyConnection,
+    duck_type: str,
+    literal: str,
+    tz: str,
+    expected: datetime,
+    is_date: bool,
+) -> None:
     ts, flag = typed_timestamp_sql("v", duck_type, tz)
-    assert con.execute(f"SELECT {ts}, {flag} FROM (SELECT {literal} AS v)").fetchall() == [(expected, is_date)]
+    assert con.execute(f"SELECT {ts}, {flag} FROM (SELECT {literal} AS v)").fetchall() == [
+        (expected, is_date)
+    ]
 
 
 def test_day_first_twelve_hour_with_comma(con: duckdb.DuckDBPyConnection) -> None:

@@ -120,7 +120,7 @@ HUBSPOT_LEADS: dict[str, Sequence[str]] = {
 }
 _HUBSPOT_STAGE_COLUMN = [
     re.compile(r"^became an? (.+?) date$", re.IGNORECASE),
-    re.compile(r"^date entered [\"“']?(.+?)[\"”']?\s*\(.*pipeline\)$", re.IGNORECASE),
+    re.compile(r"^date entered [\"“']?(.+?)\s*\([^)]*pipeline\)[\"”']?$", re.IGNORECASE),
 ]
 
 
@@ -133,7 +133,7 @@ def hubspot_contacts(files: FileColumns, source: Source, config: Config) -> list
         for pattern in _HUBSPOT_STAGE_COLUMN:
             match = pattern.match(name.strip())
             if match:
-                stage_columns.append((name, match.group(1).strip()))
+                stage_columns.append((name, match.group(1).strip().strip('"“”\'').strip()))
                 break
     used = set(mapping.values()) | {c for c, _ in stage_columns}
     staged = [Staged("leads", _select(mapping, _extra(files, used)))]
@@ -265,7 +265,9 @@ def salesforce_opportunities(files: FileColumns, source: Source, config: Config)
         closed = "TRUE"
     if "closed_at" in mapping:
         overrides["closed_at"] = f"CASE WHEN {closed} THEN {ident(mapping['closed_at'])} END"
-    if "is_won" not in mapping and stage is not None:
+    if "is_won" in mapping:
+        overrides["is_won"] = f"CASE WHEN {closed} THEN {ident(mapping['is_won'])} END"  # open deals: unknown yet
+    elif stage is not None:
         mapping["is_won"] = stage
         overrides["is_won"] = f"CASE WHEN {closed} THEN {norm_key(ident(stage))} = 'closedwon' END"
     staged = [Staged("opportunities", _select(mapping, overrides=overrides))]

@@ -202,7 +202,9 @@ def redact_malformed(text: str, header: list[str], delimiter: str) -> str:
     """A malformed row's text for quarantine, without personal data.
 
     Fields in the positions of personal-data columns (names, phones, e-mails,
-    addresses) are hidden, and e-mail addresses anywhere are masked.
+    addresses) are hidden, and e-mail addresses anywhere are masked. A row with
+    the wrong number of fields may have shifted them, so from the earliest
+    position a personal value could have moved to, everything is hidden.
 
     >>> redact_malformed("L1,+1 555-0100,a@example.com,x", ["lead_id", "Phone", "Email"], ",")
     'L1,<hidden>,<hidden>,x'
@@ -212,6 +214,10 @@ def redact_malformed(text: str, header: list[str], delimiter: str) -> str:
         fields = next(csv.reader(io.StringIO(text), delimiter=delimiter))
     except (StopIteration, csv.Error):
         fields = [text]
+    if personal and len(fields) != len(header):
+        # fields have shifted: hide everything from where a personal value could have moved to
+        first = max(0, min(personal) - max(0, len(header) - len(fields)))
+        personal = set(range(first, len(fields)))
     shown = ["<hidden>" if i in personal else _mask_emails(f) for i, f in enumerate(fields)]
     out = io.StringIO()
     csv.writer(out, delimiter=delimiter, lineterminator="").writerow(shown)
