@@ -105,7 +105,9 @@ def ingest_command(
     if file is not None:
         if file_format is None:
             raise LeadJourneyError(f"--file {file}: say which export it is with --format ({', '.join(SOURCE_FORMATS)})")
-        entry: dict[str, object] = {"name": name or file.stem, "path": str(file.resolve()), "format": file_format}
+        path = file.resolve()
+        shown = path.relative_to(ws.root) if path.is_relative_to(ws.root) else path
+        entry: dict[str, object] = {"name": name or file.stem, "path": str(shown), "format": file_format}
         if table:
             entry["table"] = table
         if timezone:

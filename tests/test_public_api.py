@@ -1,0 +1,22 @@
+"""The package's public surface: everything exported is listed, sorted, and importable."""
+
+from __future__ import annotations
+
+import inspect
+
+import leadjourney
+
+
+def test_all_is_sorted_and_complete() -> None:
+    assert leadjourney.__all__ == sorted(leadjourney.__all__)
+    public = {
+        name for name, value in vars(leadjourney).items()
+        if not name.startswith("_") and not inspect.ismodule(value)
+    }
+    assert public == set(leadjourney.__all__) - {"__version__"}
+
+
+def test_every_error_derives_from_the_root() -> None:
+    errors = [getattr(leadjourney, n) for n in leadjourney.__all__ if n.endswith("Error")]
+    assert len(errors) >= 5
+    assert all(issubclass(e, leadjourney.LeadJourneyError) for e in errors)
