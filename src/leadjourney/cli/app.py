@@ -156,13 +156,45 @@ def _quality(ws: Workspace) -> QualityReport:
     return report
 
 
+@app.command("analyze")
+def analyze_command(
+    workspace: WorkspaceArg = Path("."),
+    date_from: Annotated[str | None, typer.Option("--from", help="Leads created on or after (YYYY-MM-DD).")] = None,
+    date_to: Annotated[str | None, typer.Option("--to", help="Leads created on or before (YYYY-MM-DD).")] = None,
+    source: Annotated[list[str] | None, typer.Option("--source", "-s", help="Only this channel (repeatable).")] = None,
+    mode: Annotated[str, typer.Option(help="Funnel counting: stage_reach or ordered.")] = "stage_reach",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the analysis as JSON instead of tables.")] = False,
+) -> None:
+    """Compute the journey baseline: funnel with intervals, time in stage; writes out/analysis.md and .json.
+
+    Example: [bold]leadjourney analyze acme-journey --from 2026-01-01 --source seo --source paid_search[/bold]
+    """
+    from leadjourney.analysis import Filters, analyze
+
+    if mode not in ("stage_reach", "ordered"):
+        raise LeadJourneyError(f"--mode: expected stage_reach or ordered, found {mode!r}")
+    ws = Workspace.open(workspace)
+    filters = Filters(_parse_date(date_from, "--from"), _parse_date(date_to, "--to"), tuple(source or ()))
+    with render.progress_bar(err, "analyze") as progress:
+        result = analyze(ws, filters=filters, mode=mode, progress=progress)
+    ws.out_dir.mkdir(exist_ok=True)
+    (ws.out_dir / "analysis.md").write_text(result.to_markdown(), "utf-8")
+    (ws.out_dir / "analysis.json").write_text(result.to_json(), "utf-8")
+    if as_json:
+        print(result.to_json())
+        return
+    console.print(render.funnel_table(result))
+    console.print(render.time_table(result))
+    console.print(f"Written: {ws.out_dir / 'analysis.md'} and analysis.json")
+
+
 @app.command()
 def demo(
     workspace: WorkspaceArg = Path("demo-workspace"),
     leads: Annotated[int, typer.Option(min=100, help="Number of generated leads.")] = 20_000,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 7,
 ) -> None:
-    """Run the whole product on generated data: init, generate, ingest, quality.
+    """Run the whole product on generated data: init, generate, ingest, quality, analyze.
 
     Example: [bold]leadjourney demo /tmp/demo --leads 100000[/bold]
     """
@@ -174,6 +206,14 @@ def demo(
     _show_ingest(report)
     q = _quality(ws)
     console.print(render.quality_table(q))
+    from leadjourney.analysis import analyze
+
+    with render.progress_bar(err, "analyze") as progress:
+        result = analyze(ws, progress=progress)
+    (ws.out_dir / "analysis.md").write_text(result.to_markdown(), "utf-8")
+    (ws.out_dir / "analysis.json").write_text(result.to_json(), "utf-8")
+    console.print(render.funnel_table(result))
+    console.print(render.time_table(result))
     elapsed = (datetime.now() - started).total_seconds()
     console.rule("[bold]What was written[/bold]")
     console.print(f"  workspace  {ws.root}")

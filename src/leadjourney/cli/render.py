@@ -10,6 +10,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from leadjourney.analysis import Analysis
 from leadjourney.ingest import IngestReport
 from leadjourney.progress import Progress as ProgressFn
 from leadjourney.quality import QualityReport
@@ -76,4 +77,28 @@ def quality_table(report: QualityReport) -> Table:
     for r in report.results:
         severity = "[green]ok[/green]" if r.passed else f"[{_SEVERITY_STYLE[r.severity]}]{r.severity}[/]"
         table.add_row(escape(r.title), severity, f"{r.count:,}", f"{r.share:.1%}", escape(", ".join(r.examples[:2])))
+    return table
+
+
+def funnel_table(result: Analysis) -> Table:
+    f = result.funnel
+    table = Table(title=f"Funnel ({f.mode}): {result.n_people:,} people", title_justify="left")
+    for col in ("transition", "entered", "converted", "rate", "95% interval"):
+        table.add_column(col, justify="left" if col == "transition" else "right")
+    for t in f.transitions:
+        rate = "-" if t.rate is None else f"{t.rate:.1%}"
+        ci = "-" if t.ci_low is None else f"{t.ci_low:.1%} - {t.ci_high:.1%}"
+        table.add_row(f"{t.from_stage} -> {t.to_stage}", f"{t.entered:,}", f"{t.converted:,}", rate, ci)
+    return table
+
+
+def time_table(result: Analysis) -> Table:
+    table = Table(title="Time in stage (days)", title_justify="left")
+    for col in ("transition", "completed", "waiting", "median", "p90", "KM median"):
+        table.add_column(col, justify="left" if col == "transition" else "right")
+    for r in result.time_in_stage.rows:
+        km = "not reached" if not r.km_median_reached else f"{r.km_median_days:.1f}"
+        table.add_row(f"{r.from_stage} -> {r.to_stage}", f"{r.n_completed:,}", f"{r.n_censored:,}",
+                      "-" if r.median_days is None else f"{r.median_days:.1f}",
+                      "-" if r.p90_days is None else f"{r.p90_days:.1f}", km)
     return table

@@ -1,0 +1,83 @@
+"""The journeys every analysis starts from, as Ibis expressions over the canonical tables.
+
+A *person* is a lead as the dedupe policy counts it (``person_id``); unqualified
+contacts (``excluded_as``) are left out. For each person and configured stage,
+:meth:`Journeys.entries` gives the first time they entered it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+import ibis
+import ibis.expr.types as ir
+
+from leadjourney.config import Config
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Which leads an analysis looks at: created in [date_from, date_to], from these sources."""
+
+    date_from: date | None = None
+    date_to: date | None = None
+    sources: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "date_from": self.date_from.isoformat() if self.date_from else None,
+            "date_to": self.date_to.isoformat() if self.date_to else None,
+            "sources": list(self.sources),
+        }
+
+
+@dataclass
+class Journeys:
+    """Filtered people and their stage entries, shared by the analyses of one run."""
+
+    backend: ibis.BaseBackend
+    config: Config
+    filters: Filters = field(default_factory=Filters)
+    now: datetime | None = None
+
+    def people(self) -> ir.Table:
+        """One row per person: the earliest record of each person, with its source and creation time."""
+        leads = self.backend.table("leads")
+        people = leads.filter(leads.excluded_as.isnull() & (leads.lead_id == leads.person_id))
+        f = self.filters
+        if f.date_from:
+            people = people.filter(people.created_at >= ibis.timestamp(datetime.combine(f.date_from, datetime.min.time())))
+        if f.date_to:
+            end = datetime.combine(f.date_to, datetime.min.time()) + timedelta(days=1)
+            people = people.filter(people.created_at < ibis.timestamp(end))
+        if f.sources:
+            people = people.filter(people.source.isin(list(f.sources)))
+        return people.select("person_id", "created_at", "source", "status")
+
+    def entries(self) -> ir.Table:
+        """person_id, stage, idx (position in the lifecycle), entered_at (first entry; NULL if never dated)."""
+        leads = self.backend.table("leads").select("lead_id", "person_id")
+        events = self.backend.table("stage_events")
+        names = self.config.stage_names
+        known = events.filter(events.stage.isin(names)).join(leads, "lead_id")
+        known = known.semi_join(self.people().select("person_id"), "person_id")
+        idx = known.stage.cases(*[(n, i) for i, n in enumerate(names)], else_=ibis.null("int32"))
+        return (
+            known.mutate(idx=idx)
+            .group_by(["person_id", "stage", "idx"])
+            .aggregate(entered_at=known.entered_at.min())
+        )
+
+    def as_of(self) -> datetime:
+        """The end of the observed period: the latest stage entry or touchpoint not in the future."""
+        now = self.now or datetime.now(UTC).replace(tzinfo=None)
+        events = self.backend.table("stage_events")
+        touches = self.backend.table("touchpoints")
+        limit = ibis.timestamp(now)
+        latest = [
+            events.filter(events.entered_at <= limit).entered_at.max().to_pyarrow().as_py(),
+            touches.filter(touches.occurred_at <= limit).occurred_at.max().to_pyarrow().as_py(),
+        ]
+        found = [t for t in latest if t is not None]
+        return max(found) if found else now
