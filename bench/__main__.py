@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import argparse
 
-from bench import bench_generate, bench_ingest
+from bench import bench_analyze, bench_generate, bench_ingest
 
-BENCHMARKS = {"generate": bench_generate.main, "ingest": bench_ingest.main}
+BENCHMARKS = {"generate": bench_generate.main, "ingest": bench_ingest.main, "analyze": bench_analyze.main}
 
 
 def main() -> None:

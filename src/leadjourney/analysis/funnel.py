@@ -61,6 +61,7 @@ class Funnel:
     """
 
     mode: str = "stage_reach"
+    n_people: int = 0
     stages: list[StageCount] = field(default_factory=list)
     transitions: list[Transition] = field(default_factory=list)
 
@@ -70,18 +71,15 @@ class Funnel:
 
     def fit(self, journeys: Journeys) -> Funnel:
         config = journeys.config
-        entries = journeys.entries()
-        people = journeys.people().select("person_id")
         stages = config.stages
         required = [i for i, s in enumerate(stages) if not s.optional]
-        per_person = entries.group_by("person_id").aggregate(
-            top=entries.idx.max(where=entries.idx.isin(required)),
-            **{f"has_{i}": (entries.idx == i).any() for i in range(len(stages))},
-            **{f"at_{i}": entries.entered_at.min(where=entries.idx == i) for i in range(len(stages))},
-        )
+        per_person = journeys.wide()
+        required_top = ibis.greatest(*[ibis.ifelse(per_person[f"has_{i}"].fill_null(False), i, -1) for i in required]) \
+            if len(required) > 1 else ibis.ifelse(per_person[f"has_{required[0]}"].fill_null(False), required[0], -1)
+        per_person = per_person.mutate(top=required_top)
         aggregates: dict[str, Any] = {}
         for i, stage in enumerate(stages):
-            has = per_person[f"has_{i}"]
+            has = per_person[f"has_{i}"].fill_null(False)
             if stage.optional:
                 reached = has
             elif self.mode == "stage_reach":
@@ -90,8 +88,9 @@ class Funnel:
                 reached = self._ordered(per_person, [r for r in required if r <= i])
             aggregates[f"reached_{i}"] = reached.sum()
             aggregates[f"imputed_{i}"] = (reached & ~has).sum()
+        aggregates["n_people"] = per_person.count()
         row = per_person.aggregate(**aggregates).to_pyarrow().to_pylist()[0]
-        n_people = int(people.count().to_pyarrow().as_py())
+        self.n_people = n_people = int(row["n_people"])
         self.stages = [
             StageCount(s.name, s.lane, int(row[f"reached_{i}"] or 0), int(row[f"imputed_{i}"] or 0))
             for i, s in enumerate(stages)
@@ -107,7 +106,7 @@ class Funnel:
     def _ordered(per_person: ibis.Table, chain: list[int]) -> ibis.BooleanValue:
         ok = ibis.literal(True)
         for k, i in enumerate(chain):
-            ok = ok & per_person[f"has_{i}"] & per_person[f"at_{i}"].notnull()
+            ok = ok & per_person[f"has_{i}"].fill_null(False) & per_person[f"at_{i}"].notnull()
             if k:
                 ok = ok & (per_person[f"at_{i}"] >= per_person[f"at_{chain[k - 1]}"])
         return ok.fill_null(False)

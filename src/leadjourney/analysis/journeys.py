@@ -7,6 +7,7 @@ contacts (``excluded_as``) are left out. For each person and configured stage,
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
@@ -40,6 +41,8 @@ class Journeys:
     config: Config
     filters: Filters = field(default_factory=Filters)
     now: datetime | None = None
+    _wide: ir.Table | None = field(default=None, init=False, repr=False)
+    _wide_name: str = field(default="", init=False, repr=False)
 
     def people(self) -> ir.Table:
         """One row per person: the earliest record of each person, with its source and creation time."""
@@ -68,6 +71,31 @@ class Journeys:
             .group_by(["person_id", "stage", "idx"])
             .aggregate(entered_at=known.entered_at.min())
         )
+
+    def wide(self) -> ir.Table:
+        """One row per person: status, furthest stage ``top``, and per stage ``has_i`` / ``at_i``.
+
+        Computed once per run and cached in the engine (a temporary table).
+        """
+        if self._wide is None:
+            entries = self.entries()
+            n = len(self.config.stages)
+            per_person = entries.group_by("person_id").aggregate(
+                top=entries.idx.max(),
+                **{f"has_{i}": (entries.idx == i).any() for i in range(n)},
+                **{f"at_{i}": entries.entered_at.min(where=entries.idx == i) for i in range(n)},
+            )
+            people = self.people().select("person_id", "status")
+            wide = people.left_join(per_person, "person_id").drop("person_id_right")
+            self._wide_name = f"lj_wide_{uuid.uuid4().hex[:12]}"
+            self._wide = self.backend.create_table(self._wide_name, wide, temp=True)
+        return self._wide
+
+    def release(self) -> None:
+        """Drop what :meth:`wide` cached in the engine; call before closing the connection."""
+        if self._wide is not None:
+            self.backend.raw_sql(f"DROP TABLE IF EXISTS {self._wide_name}")
+            self._wide = None
 
     def as_of(self) -> datetime:
         """The end of the observed period: the latest stage entry or touchpoint not in the future."""

@@ -88,11 +88,14 @@ def analyze(ws: Workspace, *, filters: Filters | None = None, mode: str = "stage
     filters = filters or Filters()
     with ws.connect(read_only=True) as con:
         journeys = Journeys(ibis.duckdb.from_connection(con), ws.config, filters, now)
-        say("funnel", 0, 2)
-        funnel = Funnel(mode=mode).fit(journeys)
-        say("time in stage", 1, 2)
-        times = TimeInStage().fit(journeys)
-        n_people = int(journeys.people().count().to_pyarrow().as_py())
+        try:
+            say("funnel", 0, 2)
+            funnel = Funnel(mode=mode).fit(journeys)
+            say("time in stage", 1, 2)
+            times = TimeInStage().fit(journeys)
+        finally:
+            journeys.release()
+        n_people = funnel.n_people
     say("done", 2, 2)
     return Analysis(
         workspace=str(ws.root),

@@ -60,12 +60,7 @@ class TimeInStage:
     def fit(self, journeys: Journeys) -> TimeInStage:
         self.as_of = self.as_of or journeys.as_of()
         names = journeys.config.stage_names
-        entries = journeys.entries()
-        people = journeys.people().select("person_id", "status")
-        wide = entries.group_by("person_id").aggregate(
-            top=entries.idx.max(),
-            **{f"at_{i}": entries.entered_at.min(where=entries.idx == i) for i in range(len(names))},
-        ).join(people, "person_id")
+        wide = journeys.wide()
         pairs = [(i, i + 1) for i in range(len(names) - 1)]
         if len(names) > 2:
             pairs.append((0, len(names) - 1))
@@ -78,7 +73,7 @@ class TimeInStage:
         completed = wide.filter(start.notnull() & end.notnull() & (end >= start)).mutate(days=days)
         waiting_days = (ibis.timestamp(self.as_of).epoch_seconds() - start.epoch_seconds()) / 86400.0
         waiting = wide.filter(
-            start.notnull() & (wide.top < b) & (wide.status != "disqualified").fill_null(True)
+            start.notnull() & (wide.top < b).fill_null(True) & (wide.status != "disqualified").fill_null(True)
             & (start <= ibis.timestamp(self.as_of))
         ).mutate(days=waiting_days)
         stats = completed.aggregate(
