@@ -27,7 +27,7 @@ def test_every_option_is_commented_in_the_template() -> None:
     for i, line in enumerate(lines):
         if line.startswith("["):
             section = line
-        elif re.match(r"^[a-z_]+ =", line) and section in ("", "[engagement]", "[dedupe]", "[privacy]", "[quality]"):
+        elif re.match(r"^[a-z_]+ =", line) and section in ("", "[engagement]", "[dedupe]", "[privacy]", "[quality]", "[analysis]"):
             assert lines[i - 1].startswith("#"), f"{section} {line!r} has no comment above it"
             checked += 1
     assert checked >= 8

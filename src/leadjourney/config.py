@@ -86,6 +86,8 @@ class Config:
     dedupe_policy: str
     keep_emails: bool
     future_tolerance_hours: float
+    speed_to_lead_from: str
+    dark_after_days: int
     sources: tuple[Source, ...]
 
     @property
@@ -190,6 +192,13 @@ class _Validator:
             raise self.fail("dedupe.policy", f"expected one of {', '.join(DEDUPE_POLICIES)}, found {policy!r}")
         privacy = self.get(raw, "privacy", dict, "", {})
         quality = self.get(raw, "quality", dict, "", {})
+        analysis = self.get(raw, "analysis", dict, "", {})
+        speed_from = self.get(analysis, "speed_to_lead_from", str, "analysis", "mql")
+        if speed_from not in ("mql", "form_fill"):
+            raise self.fail("analysis.speed_to_lead_from", f"expected mql or form_fill, found {speed_from!r}")
+        dark_days = self.get(analysis, "dark_after_days", int, "analysis", 30)
+        if dark_days < 1:
+            raise self.fail("analysis.dark_after_days", f"must be at least 1, found {dark_days}")
         deal = self.get(eng, "average_deal_size", float, "engagement", 25000.0)
         if deal <= 0:
             raise self.fail("engagement.average_deal_size", f"must be positive, found {deal}")
@@ -205,6 +214,8 @@ class _Validator:
             dedupe_policy=policy,
             keep_emails=self.get(privacy, "keep_emails", bool, "privacy", False),
             future_tolerance_hours=self.get(quality, "future_tolerance_hours", float, "quality", 24.0),
+            speed_to_lead_from=speed_from,
+            dark_after_days=dark_days,
             sources=self.sources(),
         )
 
