@@ -101,6 +101,24 @@ TABLES: dict[str, str] = {
         started_at TIMESTAMP NOT NULL,
         finished_at TIMESTAMP NOT NULL
     """,
+    "snapshots": """
+        snapshot_id BIGINT NOT NULL,
+        taken_at TIMESTAMP NOT NULL,
+        filters JSON NOT NULL,
+        is_baseline BOOLEAN NOT NULL,
+        result JSON NOT NULL
+    """,
+    "findings": """
+        finding_id VARCHAR PRIMARY KEY,
+        kind VARCHAR NOT NULL,
+        statement VARCHAR NOT NULL,
+        value DOUBLE,
+        n BIGINT,
+        status VARCHAR NOT NULL,
+        note VARCHAR,
+        snapshot_id BIGINT NOT NULL,
+        updated_at TIMESTAMP NOT NULL
+    """,
     "meta": """
         key VARCHAR PRIMARY KEY,
         value VARCHAR NOT NULL

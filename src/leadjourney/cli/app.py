@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import asdict
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from leadjourney.cli import render
 from leadjourney.config import SOURCE_FORMATS
@@ -164,12 +167,14 @@ def analyze_command(
     source: Annotated[list[str] | None, typer.Option("--source", "-s", help="Only this channel (repeatable).")] = None,
     mode: Annotated[str, typer.Option(help="Funnel counting: stage_reach or ordered.")] = "stage_reach",
     as_json: Annotated[bool, typer.Option("--json", help="Print the analysis as JSON instead of tables.")] = False,
+    baseline: Annotated[bool, typer.Option(help="Mark this run as the baseline later periods compare with.")] = False,
 ) -> None:
     """Compute the journey baseline: funnel with intervals, time in stage; writes out/analysis.md and .json.
 
     Example: [bold]leadjourney analyze acme-journey --from 2026-01-01 --source seo --source paid_search[/bold]
     """
     from leadjourney.analysis import Filters, analyze
+    from leadjourney.analysis.findings import store
 
     if mode not in ("stage_reach", "ordered"):
         raise LeadJourneyError(f"--mode: expected stage_reach or ordered, found {mode!r}")
@@ -180,12 +185,72 @@ def analyze_command(
     ws.out_dir.mkdir(exist_ok=True)
     (ws.out_dir / "analysis.md").write_text(result.to_markdown(), "utf-8")
     (ws.out_dir / "analysis.json").write_text(result.to_json(), "utf-8")
+    snapshot = store(ws, result, baseline=baseline)
     if as_json:
         print(result.to_json())
         return
     console.print(render.funnel_table(result))
     console.print(render.time_table(result))
-    console.print(f"Written: {ws.out_dir / 'analysis.md'} and analysis.json")
+    console.print(f"Written: {ws.out_dir / 'analysis.md'} and analysis.json; snapshot {snapshot}"
+                  f"{' (baseline)' if baseline else ''} and its findings (ASSUMED until confirmed) stored.")
+
+
+findings_app = typer.Typer(help="Findings from the analysis: ASSUMED until stakeholders confirm or correct them.",
+                           invoke_without_command=True, no_args_is_help=False)
+app.add_typer(findings_app, name="findings")
+
+
+@findings_app.callback()
+def findings_list(
+    ctx: typer.Context,
+    workspace: Annotated[Path, typer.Option("--workspace", "-w", help="Workspace folder.")] = Path("."),
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List the findings with their status.
+
+    Example: [bold]leadjourney findings -w acme-journey[/bold]; then
+    [bold]leadjourney findings -w acme-journey confirm "conversion:MQL->SQL" --note "RevOps, kickoff"[/bold]
+    """
+    ctx.obj = workspace
+    if ctx.invoked_subcommand is not None:
+        return
+    from leadjourney.analysis.findings import list_findings
+
+    items = list_findings(Workspace.open(workspace))
+    if as_json:
+        print(json.dumps([asdict(f) for f in items], indent=2))
+        return
+    if not items:
+        console.print("No findings yet: run `leadjourney analyze` first.")
+        return
+    console.print(render.findings_table(items))
+
+
+def _set_status(ctx: typer.Context, finding_id: str, status: str, note: str | None) -> None:
+    from leadjourney.analysis.findings import set_status
+
+    f = set_status(Workspace.open(ctx.obj), finding_id, status, note)
+    console.print(f"{f.finding_id}: {f.status}" + (f" ({escape(f.note)})" if f.note else ""))
+
+
+@findings_app.command("confirm")
+def findings_confirm(
+    ctx: typer.Context,
+    finding_id: Annotated[str, typer.Argument(help="The finding's id, as `leadjourney findings` lists it.")],
+    note: Annotated[str | None, typer.Option(help="Who confirmed it, where.")] = None,
+) -> None:
+    """Mark a finding CONFIRMED (stakeholders agree)."""
+    _set_status(ctx, finding_id, "CONFIRMED", note)
+
+
+@findings_app.command("correct")
+def findings_correct(
+    ctx: typer.Context,
+    finding_id: Annotated[str, typer.Argument(help="The finding's id.")],
+    note: Annotated[str, typer.Option(help="What is right instead, and who said so.")],
+) -> None:
+    """Mark a finding CORRECTED, with what stakeholders say is right."""
+    _set_status(ctx, finding_id, "CORRECTED", note)
 
 
 @app.command()
@@ -212,6 +277,9 @@ def demo(
         result = analyze(ws, progress=progress)
     (ws.out_dir / "analysis.md").write_text(result.to_markdown(), "utf-8")
     (ws.out_dir / "analysis.json").write_text(result.to_json(), "utf-8")
+    from leadjourney.analysis.findings import store
+
+    store(ws, result, baseline=True)
     console.print(render.funnel_table(result))
     console.print(render.time_table(result))
     elapsed = (datetime.now() - started).total_seconds()

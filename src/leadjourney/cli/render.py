@@ -11,6 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from leadjourney.analysis import Analysis
+from leadjourney.analysis.findings import Finding
 from leadjourney.ingest import IngestReport
 from leadjourney.progress import Progress as ProgressFn
 from leadjourney.quality import QualityReport
@@ -101,4 +102,17 @@ def time_table(result: Analysis) -> Table:
         table.add_row(f"{r.from_stage} -> {r.to_stage}", f"{r.n_completed:,}", f"{r.n_censored:,}",
                       "-" if r.median_days is None else f"{r.median_days:.1f}",
                       "-" if r.p90_days is None else f"{r.p90_days:.1f}", km)
+    return table
+
+
+def findings_table(items: list[Finding]) -> Table:
+    table = Table(title="Findings", title_justify="left")
+    table.add_column("id", overflow="fold")
+    table.add_column("status")
+    table.add_column("finding")
+    table.add_column("note")
+    style = {"ASSUMED": "yellow", "CONFIRMED": "green", "CORRECTED": "cyan"}
+    for f in items:
+        table.add_row(escape(f.finding_id), f"[{style.get(f.status, 'white')}]{f.status}[/]", escape(f.statement),
+                      escape(f.note or ""))
     return table

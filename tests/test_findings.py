@@ -1,0 +1,87 @@
+"""Snapshots and findings: stored per run, ASSUMED until confirmed, status kept across runs."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from conftest import fetch
+from leadjourney.analysis import analyze
+from leadjourney.analysis.findings import (
+    ASSUMED,
+    CONFIRMED,
+    CORRECTED,
+    baseline,
+    list_findings,
+    set_status,
+    store,
+)
+from leadjourney.errors import LeadJourneyError
+from leadjourney.ingest import ingest
+from leadjourney.workspace import Workspace
+
+LEADS = "lead_id,created_at,source\n" + "".join(f"L{i},2026-01-01T00:00:00Z,seo\n" for i in range(10))
+EVENTS = "lead_id,stage,entered_at\n" + "".join(f"L{i},MQL,2026-01-0{2 + i % 5}T00:00:00Z\n" for i in range(6))
+
+
+@pytest.fixture
+def ws(tmp_path: Path) -> Workspace:
+    ws = Workspace.init(tmp_path / "ws")
+    (ws.root / "leads.csv").write_text(LEADS)
+    (ws.root / "events.csv").write_text(EVENTS)
+    ws.set_sources([
+        {"name": "leads", "path": "leads.csv", "format": "csv", "table": "leads"},
+        {"name": "events", "path": "events.csv", "format": "csv", "table": "stage_events"},
+    ])
+    ingest(ws)
+    return ws
+
+
+def test_findings_start_assumed_and_keep_their_status(ws: Workspace) -> None:
+    first = store(ws, analyze(ws, now=datetime(2026, 2, 1)))
+    found = {f.finding_id: f for f in list_findings(ws)}
+    assert found["conversion:Lead->MQL"].status == ASSUMED
+    assert found["conversion:Lead->MQL"].value == pytest.approx(0.6)
+    assert "6 of 10" in found["conversion:Lead->MQL"].statement
+    set_status(ws, "conversion:Lead->MQL", CONFIRMED, "Marketing Ops, kickoff")
+    set_status(ws, "time:Lead->MQL", CORRECTED, "CRM backfilled dates in January")
+    second = store(ws, analyze(ws, now=datetime(2026, 2, 1)))
+    assert second == first + 1
+    found = {f.finding_id: f for f in list_findings(ws)}
+    assert (found["conversion:Lead->MQL"].status, found["conversion:Lead->MQL"].note) == (CONFIRMED, "Marketing Ops, kickoff")
+    assert found["time:Lead->MQL"].status == CORRECTED
+    assert fetch(ws, "SELECT count(*) FROM snapshots") == [(2,)]
+
+
+def test_one_baseline_at_a_time(ws: Workspace) -> None:
+    assert baseline(ws) is None
+    store(ws, analyze(ws, now=datetime(2026, 2, 1)), baseline=True)
+    store(ws, analyze(ws, now=datetime(2026, 2, 1)), baseline=True)
+    assert fetch(ws, "SELECT snapshot_id FROM snapshots WHERE is_baseline") == [(2,)]
+    stored = baseline(ws)
+    assert stored is not None and stored["funnel"]["transitions"][0]["converted"] == 6
+
+
+def test_unknown_finding_is_a_clear_error(ws: Workspace) -> None:
+    store(ws, analyze(ws, now=datetime(2026, 2, 1)))
+    with pytest.raises(LeadJourneyError, match=r"no finding 'nope'.*conversion:Lead->MQL"):
+        set_status(ws, "nope", CONFIRMED, None)
+
+
+def test_cli_analyze_and_findings(ws: Workspace) -> None:
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "leadjourney", *args], capture_output=True, text=True, check=False)
+
+    proc = run("analyze", str(ws.root), "--json", "--baseline")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["funnel"]["transitions"][0]["rate"] == pytest.approx(0.6)
+    proc = run("findings", "-w", str(ws.root), "confirm", "conversion:Lead->MQL", "--note", "RevOps")
+    assert proc.returncode == 0 and "CONFIRMED" in proc.stdout
+    listed = json.loads(run("findings", "-w", str(ws.root), "--json").stdout)
+    assert {f["finding_id"]: f["status"] for f in listed}["conversion:Lead->MQL"] == "CONFIRMED"
+    assert (ws.out_dir / "analysis.md").read_text().startswith("# Journey baseline")
