@@ -208,3 +208,13 @@ def test_json_contract(clean) -> None:  # type: ignore[no-untyped-def]
     assert set(data["funnel"]["transitions"][0]) >= {"from", "to", "entered", "converted", "rate", "ci_low", "ci_high"}
     assert set(data["time_in_stage"]["transitions"][0]) >= {
         "from", "to", "n_completed", "n_censored", "mean_days", "median_days", "p90_days", "km_median_days"}
+
+
+def test_cohort_mode_counts_only_mature_leads_within_the_window(small: Workspace) -> None:
+    # as-of is Jan 16 (latest event); everyone was created Jan 1: 15 days old
+    young = analyze(small, mode="cohort", window_days=30, now=NOW)
+    assert young.funnel.n_people == 0  # nobody is 30 days old yet: no one counted as lost
+    mature = analyze(small, mode="cohort", window_days=3, now=NOW)
+    # within 3 days of creation: MQL by A (2 d), D (1 d), E (3 d); SQL by E (3 d); C's SQL was on day 9
+    assert _reached(mature) == {"Lead": 5, "MQL": 3, "SQL": 1, "Opportunity": 0, "Customer": 0}
+    assert mature.funnel.to_dict()["window_days"] == 3

@@ -5,7 +5,10 @@ Two counting modes, named in every output:
 * ``stage_reach``: a person in a stage has passed every earlier required stage, even
   when the CRM skipped its timestamp (those are counted as ``imputed``);
 * ``ordered``: a stage counts only when every required stage up to it has a date and
-  the dates are in the configured order.
+  the dates are in the configured order;
+* ``cohort``: only people created at least ``window_days`` before the as-of date, and a
+  stage counts when it (or a later one) was reached within ``window_days`` of creation, so
+  young leads are not counted as lost.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import ibis
 from leadjourney.analysis.journeys import Journeys
 from leadjourney.analysis.stats import wilson_interval
 
-MODES = ("stage_reach", "ordered")
+MODES = ("stage_reach", "ordered", "cohort")
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,7 @@ class Funnel:
     """
 
     mode: str = "stage_reach"
+    window_days: int = 90  # cohort mode: conversions within this many days of creation
     n_people: int = 0
     stages: list[StageCount] = field(default_factory=list)
     transitions: list[Transition] = field(default_factory=list)
@@ -77,6 +81,9 @@ class Funnel:
         required_top = ibis.greatest(*[ibis.ifelse(per_person[f"has_{i}"].fill_null(False), i, -1) for i in required]) \
             if len(required) > 1 else ibis.ifelse(per_person[f"has_{required[0]}"].fill_null(False), required[0], -1)
         per_person = per_person.mutate(top=required_top)
+        if self.mode == "cohort":
+            window = ibis.interval(days=self.window_days)
+            per_person = per_person.filter(per_person.created_at + window <= ibis.timestamp(journeys.as_of()))
         aggregates: dict[str, Any] = {}
         for i, stage in enumerate(stages):
             has = per_person[f"has_{i}"].fill_null(False)
@@ -84,6 +91,8 @@ class Funnel:
                 reached = has
             elif self.mode == "stage_reach":
                 reached = per_person.top >= i
+            elif self.mode == "cohort":
+                reached = self._within_window(per_person, [r for r in required if r >= i])
             else:
                 reached = self._ordered(per_person, [r for r in required if r <= i])
             aggregates[f"reached_{i}"] = reached.sum()
@@ -95,12 +104,21 @@ class Funnel:
             StageCount(s.name, s.lane, int(row[f"reached_{i}"] or 0), int(row[f"imputed_{i}"] or 0))
             for i, s in enumerate(stages)
         ]
-        if self.stages and not stages[0].optional and self.mode == "stage_reach":
+        if self.stages and not stages[0].optional and self.mode in ("stage_reach", "cohort"):
             # every person is a lead: the first stage is reached by all, dated or not
             first = self.stages[0]
             self.stages[0] = StageCount(first.stage, first.lane, n_people, first.imputed + n_people - first.reached)
         self.transitions = [self._transition(a, b) for a, b in zip(self.stages, self.stages[1:], strict=False)]
         return self
+
+    def _within_window(self, per_person: ibis.Table, later: list[int]) -> ibis.BooleanValue:
+        """Reached this stage or a later one, within the window (an undated entry counts as within)."""
+        deadline = per_person.created_at + ibis.interval(days=self.window_days)
+        ok = ibis.literal(False)
+        for j in later:
+            at = per_person[f"at_{j}"]
+            ok = ok | (per_person[f"has_{j}"].fill_null(False) & (at.isnull() | (at <= deadline)))
+        return ok
 
     @staticmethod
     def _ordered(per_person: ibis.Table, chain: list[int]) -> ibis.BooleanValue:
@@ -122,6 +140,7 @@ class Funnel:
     def to_dict(self) -> dict[str, Any]:
         return {
             "mode": self.mode,
+            "window_days": self.window_days if self.mode == "cohort" else None,
             "stages": [asdict(s) for s in self.stages],
             "transitions": [t.to_dict() for t in self.transitions],
         }

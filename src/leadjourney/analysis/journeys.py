@@ -85,7 +85,7 @@ class Journeys:
                 **{f"has_{i}": (entries.idx == i).any() for i in range(n)},
                 **{f"at_{i}": entries.entered_at.min(where=entries.idx == i) for i in range(n)},
             )
-            people = self.people().select("person_id", "status")
+            people = self.people().select("person_id", "status", "created_at")
             wide = people.left_join(per_person, "person_id").drop("person_id_right")
             self._wide_name = f"lj_wide_{uuid.uuid4().hex[:12]}"
             self._wide = self.backend.create_table(self._wide_name, wide, temp=True)

@@ -49,7 +49,7 @@ class Analysis:
             "# Journey baseline",
             "",
             f"{self.n_people:,} people (leads counted once per person, unqualified contacts excluded); "
-            f"funnel counted in `{f.mode}` mode; data as of {self.time_in_stage.as_of:%Y-%m-%d %H:%M} UTC. "
+            f"funnel counted in `{f.mode}` mode{f' ({f.window_days}-day window)' if f.mode == 'cohort' else ''}; data as of {self.time_in_stage.as_of:%Y-%m-%d %H:%M} UTC. "
             "All findings are ASSUMED until stakeholders confirm them.",
             "",
             "## Funnel",
@@ -82,7 +82,7 @@ def _days(value: float | None) -> str:
 
 
 def analyze(ws: Workspace, *, filters: Filters | None = None, mode: str = "stage_reach",
-            now: datetime | None = None, progress: Progress | None = None) -> Analysis:
+            window_days: int = 90, now: datetime | None = None, progress: Progress | None = None) -> Analysis:
     """Compute the baseline metrics for the workspace (or a filtered selection)."""
     say = progress or silent
     filters = filters or Filters()
@@ -90,7 +90,7 @@ def analyze(ws: Workspace, *, filters: Filters | None = None, mode: str = "stage
         journeys = Journeys(ibis.duckdb.from_connection(con), ws.config, filters, now)
         try:
             say("funnel", 0, 2)
-            funnel = Funnel(mode=mode).fit(journeys)
+            funnel = Funnel(mode=mode, window_days=window_days).fit(journeys)
             say("time in stage", 1, 2)
             times = TimeInStage().fit(journeys)
         finally:

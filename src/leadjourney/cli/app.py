@@ -165,7 +165,8 @@ def analyze_command(
     date_from: Annotated[str | None, typer.Option("--from", help="Leads created on or after (YYYY-MM-DD).")] = None,
     date_to: Annotated[str | None, typer.Option("--to", help="Leads created on or before (YYYY-MM-DD).")] = None,
     source: Annotated[list[str] | None, typer.Option("--source", "-s", help="Only this channel (repeatable).")] = None,
-    mode: Annotated[str, typer.Option(help="Funnel counting: stage_reach or ordered.")] = "stage_reach",
+    mode: Annotated[str, typer.Option(help="Funnel counting: stage_reach, ordered or cohort.")] = "stage_reach",
+    window: Annotated[int, typer.Option(min=1, help="Cohort mode: conversions within this many days.")] = 90,
     as_json: Annotated[bool, typer.Option("--json", help="Print the analysis as JSON instead of tables.")] = False,
     baseline: Annotated[bool, typer.Option(help="Mark this run as the baseline later periods compare with.")] = False,
 ) -> None:
@@ -176,12 +177,12 @@ def analyze_command(
     from leadjourney.analysis import Filters, analyze
     from leadjourney.analysis.findings import store
 
-    if mode not in ("stage_reach", "ordered"):
-        raise LeadJourneyError(f"--mode: expected stage_reach or ordered, found {mode!r}")
+    if mode not in ("stage_reach", "ordered", "cohort"):
+        raise LeadJourneyError(f"--mode: expected stage_reach, ordered or cohort, found {mode!r}")
     ws = Workspace.open(workspace)
     filters = Filters(_parse_date(date_from, "--from"), _parse_date(date_to, "--to"), tuple(source or ()))
     with render.progress_bar(err, "analyze") as progress:
-        result = analyze(ws, filters=filters, mode=mode, progress=progress)
+        result = analyze(ws, filters=filters, mode=mode, window_days=window, progress=progress)
     ws.out_dir.mkdir(exist_ok=True)
     (ws.out_dir / "analysis.md").write_text(result.to_markdown(), "utf-8")
     (ws.out_dir / "analysis.json").write_text(result.to_json(), "utf-8")
