@@ -1,0 +1,142 @@
+"""Dark leads: open people who stopped engaging, and the ones who came back.
+
+Per the playbook, a *dark lead* goes inactive (no engagement) without converting or
+being disqualified. Here: a person whose status is neither ``converted`` nor
+``disqualified``, who has not reached the last configured stage, and whose latest
+touchpoint (any kind, any actor; their creation time when they have none) is at least
+``dark_after_days`` before the as-of date.
+
+*Re-engaged* people had a silence of at least ``dark_after_days`` between two
+consecutive touchpoints (over all their merged records) and then engaged again; the
+touchpoint ending their first such silence is the one that re-engaged them (when
+several share that instant, the alphabetically first kind). They *advanced* when they
+first entered a stage after that instant.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+
+from leadjourney.analysis.journeys import Journeys
+from leadjourney.analysis.speed_to_lead import person_touchpoints
+from leadjourney.analysis.stats import wilson_interval
+
+CLOSED = ("converted", "disqualified")
+
+
+@dataclass
+class DarkLeads:
+    """Open people silent for ``dark_after_days``, where they stalled, and who was re-engaged.
+
+    >>> dark = DarkLeads().fit(journeys)   # doctest: +SKIP
+    >>> dark.n_dark, dark.by_stage         # doctest: +SKIP
+    (812, {'Lead': 301, 'MQL': 402, 'SQL': 77, 'Opportunity': 32, 'Customer': 0})
+    """
+
+    dark_after_days: int | None = None  # None: the config's [analysis] dark_after_days
+    as_of: datetime | None = None
+    n_open: int = 0
+    n_dark: int = 0
+    dark_share: float | None = None
+    dark_ci: tuple[float, float] | None = None
+    median_days_silent: float | None = None  # of the dark: days from their last touchpoint to as_of
+    by_stage: dict[str, int] = field(default_factory=dict)  # furthest stage reached by the dark
+    n_re_engaged: int = 0  # people (any status) with a silence >= dark_after_days and a touch after it
+    re_engaged_by: dict[str, int] = field(default_factory=dict)  # kind of the touch that ended the silence
+    n_re_engaged_then_advanced: int = 0  # ... who then first entered a stage after re-engaging
+    n_still_dark_after_re_engaging: int = 0  # re-engaged once, dark again now
+
+    def fit(self, journeys: Journeys) -> DarkLeads:
+        days = self.dark_after_days if self.dark_after_days is not None else journeys.config.dark_after_days
+        self.dark_after_days = days
+        self.as_of = self.as_of or journeys.as_of()
+        touches = person_touchpoints(journeys, self.as_of)
+        re_engaged = self._re_engaged(touches, days)
+        self._dark(journeys, touches, re_engaged, days)
+        self._re_engagement(journeys, re_engaged)
+        return self
+
+    def _dark(self, journeys: Journeys, touches: ir.Table, re_engaged: ir.Table, days: int) -> None:
+        assert self.as_of is not None
+        names = journeys.config.stage_names
+        last_stage = len(names) - 1
+        wide = journeys.wide()
+        is_open = ~wide.status.isin(list(CLOSED)).fill_null(False) & (wide.top < last_stage).fill_null(True)
+        open_people = wide.filter(is_open).select("person_id", top=wide.top.fill_null(0))
+        last = touches.group_by("person_id").aggregate(last_at=touches.occurred_at.max())
+        created = journeys.people().select("person_id", "created_at")
+        people = (
+            open_people.left_join(last, "person_id").drop("person_id_right")
+            .left_join(created, "person_id").drop("person_id_right")
+            .left_join(re_engaged.select("person_id", re_at="occurred_at"), "person_id").drop("person_id_right")
+        )
+        quiet_since = ibis.coalesce(people.last_at, people.created_at)
+        people = people.mutate(
+            dark=(quiet_since <= ibis.timestamp(self.as_of - timedelta(days=days))).fill_null(False),
+            silent_days=(ibis.timestamp(self.as_of).epoch_seconds() - quiet_since.epoch_seconds()) / 86400.0,
+        )
+        dark = people.filter(people.dark)
+        totals = people.aggregate(
+            n_open=people.count(),
+            n_dark=people.dark.sum(),
+            again=(people.dark & people.re_at.notnull()).sum(),
+        ).to_pyarrow().to_pylist()[0]
+        self.n_open = int(totals["n_open"])
+        self.n_dark = int(totals["n_dark"] or 0)
+        self.n_still_dark_after_re_engaging = int(totals["again"] or 0)
+        if self.n_open:
+            self.dark_share = self.n_dark / self.n_open
+            self.dark_ci = wilson_interval(self.n_dark, self.n_open)
+        median = dark.aggregate(m=dark.silent_days.cast("float64").median()).to_pyarrow().to_pylist()[0]["m"]
+        self.median_days_silent = None if median is None else float(median)
+        rows = dark.group_by("top").aggregate(n=dark.count()).to_pyarrow().to_pylist()
+        counts = {int(r["top"]): int(r["n"]) for r in rows}
+        self.by_stage = {name: counts.get(i, 0) for i, name in enumerate(names)}
+
+    @staticmethod
+    def _re_engaged(touches: ir.Table, days: int) -> ir.Table:
+        """person_id, occurred_at, kind, gap_days: the touch ending each person's first long silence."""
+        instants = touches.group_by(["person_id", "occurred_at"]).aggregate(kind=touches.kind.min())
+        by_time = ibis.window(group_by="person_id", order_by="occurred_at")
+        instants = instants.mutate(prev_at=instants.occurred_at.lag().over(by_time))
+        gap_days = (instants.occurred_at.epoch_seconds() - instants.prev_at.epoch_seconds()) / 86400.0
+        gaps = instants.mutate(gap_days=gap_days.cast("float64")).filter(lambda t: t.prev_at.notnull())
+        gaps = gaps.filter(gaps.gap_days >= days)
+        first = gaps.mutate(k=ibis.row_number().over(ibis.window(group_by="person_id", order_by="occurred_at")))
+        return first.filter(first.k == 0).select("person_id", "occurred_at", "kind", "gap_days")
+
+    def _re_engagement(self, journeys: Journeys, re_engaged: ir.Table) -> None:
+        entries = journeys.entries()
+        dated = entries.filter(entries.entered_at.notnull())
+        last_entry = dated.group_by("person_id").aggregate(last_entry=dated.entered_at.max())
+        back = re_engaged.left_join(last_entry, "person_id").drop("person_id_right")
+        back = back.mutate(advanced=(back.last_entry > back.occurred_at).fill_null(False))
+        rows = back.group_by("kind").aggregate(n=back.count(), advanced=back.advanced.sum()).to_pyarrow().to_pylist()
+        self.re_engaged_by = {
+            (r["kind"] if r["kind"] is not None else "unknown"): int(r["n"])
+            for r in sorted(rows, key=lambda r: (-int(r["n"]), str(r["kind"])))
+        }
+        self.n_re_engaged = sum(int(r["n"]) for r in rows)
+        self.n_re_engaged_then_advanced = sum(int(r["advanced"] or 0) for r in rows)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "as_of": self.as_of.isoformat() if self.as_of else None,
+            "dark_after_days": self.dark_after_days,
+            "n_open": self.n_open,
+            "dark": {"count": self.n_dark, "share": self.dark_share,
+                     "ci": list(self.dark_ci) if self.dark_ci else None},
+            "median_days_silent": self.median_days_silent,
+            "by_stage": dict(self.by_stage),
+            "re_engaged": {
+                "count": self.n_re_engaged,
+                "by_kind": dict(self.re_engaged_by),
+                "then_advanced": self.n_re_engaged_then_advanced,
+                "dark_again": self.n_still_dark_after_re_engaging,
+            },
+        }

@@ -1,0 +1,226 @@
+"""Speed-to-lead: from the first inbound signal to the first human outreach, per person.
+
+The signal is the person's entry into the MQL stage (the playbook's "MQL trigger";
+the configured stage named ``MQL``, else the second configured stage) or their
+first ``form_fill`` touchpoint (``[analysis] speed_to_lead_from``). The response is
+the first touchpoint with ``actor = 'human'`` at or after the signal, over all the
+lead records the person is merged from (``leads.person_id``).
+
+People with a signal and no human touch are *never contacted* only when the signal
+is old enough to judge: at least ``judge_after_days`` before the as-of date, or the
+95th percentile of observed response times when that is longer. The others are
+*too recent to judge* and are left out of every share.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+
+from leadjourney.analysis.journeys import Journeys
+from leadjourney.analysis.stats import wilson_interval
+
+SIGNALS = ("mql", "form_fill")
+HUMAN = "human"
+FORM_FILL = "form_fill"
+
+# (label, upper bound in minutes, inclusive); the last contacted bucket is open-ended
+BUCKETS: tuple[tuple[str, float | None], ...] = (
+    ("<=5 min", 5.0),
+    ("5-60 min", 60.0),
+    ("1-24 h", 24 * 60.0),
+    ("1-7 d", 7 * 24 * 60.0),
+    (">7 d", None),
+)
+
+BENCHMARKS: dict[str, Any] = {
+    "optimal_minutes": 5.0,
+    "optimal_source": "[3] What Is Lead Response Time and How It Wins You More Deals - Chili Piper",
+    "average_b2b_hours": 42.0,
+    "average_b2b_source": "[3] What Is Lead Response Time and How It Wins You More Deals - Chili Piper",
+    "share_ever_contacted": 0.27,
+    "share_ever_contacted_source": "[4] We Tested 114 B2B Companies' Lead Response Times - Workato",
+}
+
+
+def signal_stage_index(journeys: Journeys) -> int:
+    """The stage that starts the clock in ``mql`` mode: the one named MQL, else the second stage."""
+    names = journeys.config.stage_names
+    for i, name in enumerate(names):
+        if name.strip().lower() == "mql":
+            return i
+    return 1 if len(names) > 1 else 0
+
+
+def person_touchpoints(journeys: Journeys, as_of: datetime) -> ir.Table:
+    """person_id, occurred_at, kind, actor: every touchpoint of the selected people up to ``as_of``."""
+    backend = journeys.backend
+    leads = backend.table("leads").select("lead_id", "person_id")
+    touches = backend.table("touchpoints")
+    touches = touches.filter(touches.occurred_at <= ibis.timestamp(as_of))
+    joined = touches.join(leads, "lead_id").select("person_id", "occurred_at", "kind", "actor")
+    return joined.semi_join(journeys.people().select("person_id"), "person_id")
+
+
+@dataclass
+class SpeedToLead:
+    """Minutes from the inbound signal to the first human touch, and who was never contacted.
+
+    >>> speed = SpeedToLead().fit(journeys)   # doctest: +SKIP
+    >>> speed.median_minutes                  # doctest: +SKIP
+    1204.5
+    """
+
+    signal: str | None = None  # "mql" | "form_fill"; None: the config's speed_to_lead_from
+    as_of: datetime | None = None
+    judge_after_days: float = 7.0  # minimum age of a signal before "no human touch" means never contacted
+    signal_stage: str | None = None  # the stage that starts the clock in mql mode
+    n: int = 0  # people with a dated signal up to as_of
+    n_contacted: int = 0
+    n_never_contacted: int = 0
+    n_too_recent: int = 0  # no human touch yet, signal younger than the judging window
+    n_judged: int = 0  # n - n_too_recent: the denominator of every share
+    judged_after_days: float | None = None  # the judging window used (max of minimum and p95)
+    never_contacted_share: float | None = None
+    never_contacted_ci: tuple[float, float] | None = None
+    mean_minutes: float | None = None
+    median_minutes: float | None = None
+    p90_minutes: float | None = None
+    p95_minutes: float | None = None
+    n_within_5_min: int = 0
+    share_within_5_min: float | None = None
+    within_5_min_ci: tuple[float, float] | None = None
+    n_within_1_hour: int = 0
+    share_within_1_hour: float | None = None
+    within_1_hour_ci: tuple[float, float] | None = None
+    distribution: list[dict[str, Any]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if self.signal is not None and self.signal not in SIGNALS:
+            raise ValueError(f"speed-to-lead signal must be one of {', '.join(SIGNALS)}, not {self.signal!r}")
+
+    def fit(self, journeys: Journeys) -> SpeedToLead:
+        self.signal = self.signal or journeys.config.speed_to_lead_from
+        self.as_of = self.as_of or journeys.as_of()
+        as_of = ibis.timestamp(self.as_of)
+        touches = person_touchpoints(journeys, self.as_of)
+        signals = self._signals(journeys, touches).filter(lambda t: t.signal_at.notnull() & (t.signal_at <= as_of))
+        human = touches.filter(touches.actor == HUMAN)
+        after = human.join(signals, "person_id").filter(lambda t: t.occurred_at >= t.signal_at)
+        first = after.group_by("person_id").aggregate(first_human_at=after.occurred_at.min())
+        people = signals.left_join(first, "person_id").drop("person_id_right")
+        minutes = (people.first_human_at.epoch_seconds() - people.signal_at.epoch_seconds()) / 60.0
+        people = people.mutate(minutes=minutes.cast("float64"))
+
+        contacted = people.filter(people.first_human_at.notnull())
+        stats = contacted.aggregate(
+            n=contacted.count(),
+            mean=contacted.minutes.mean(),
+            q50=contacted.minutes.quantile(0.5),
+            q90=contacted.minutes.quantile(0.9),
+            q95=contacted.minutes.quantile(0.95),
+        ).to_pyarrow().to_pylist()[0]
+        self.n_contacted = int(stats["n"])
+        self.mean_minutes, self.median_minutes = stats["mean"], stats["q50"]
+        self.p90_minutes, self.p95_minutes = stats["q90"], stats["q95"]
+        window = self.judge_after_days
+        if self.p95_minutes is not None:
+            window = max(window, self.p95_minutes / (24 * 60))
+        self.judged_after_days = window
+        cutoff = ibis.timestamp(self.as_of - timedelta(days=window))
+
+        uncontacted = people.first_human_at.isnull()
+        bucket = ibis.cases(
+            *[(people.minutes <= hi, i) for i, (_, hi) in enumerate(BUCKETS) if hi is not None],
+            else_=len(BUCKETS) - 1,
+        )
+        counts = people.aggregate(
+            n=people.count(),
+            never=(uncontacted & (people.signal_at <= cutoff)).sum(),
+            recent=(uncontacted & (people.signal_at > cutoff)).sum(),
+            within_5=(people.minutes <= 5.0).fill_null(False).sum(),
+            within_60=(people.minutes <= 60.0).fill_null(False).sum(),
+            **{f"b{i}": (~uncontacted & (bucket == i)).sum() for i in range(len(BUCKETS))},
+        ).to_pyarrow().to_pylist()[0]
+        self.n = int(counts["n"])
+        self.n_never_contacted = int(counts["never"] or 0)
+        self.n_too_recent = int(counts["recent"] or 0)
+        self.n_judged = judged = self.n - self.n_too_recent
+        self.n_within_5_min = int(counts["within_5"] or 0)
+        self.n_within_1_hour = int(counts["within_60"] or 0)
+        self.never_contacted_share, self.never_contacted_ci = _share(self.n_never_contacted, judged)
+        self.share_within_5_min, self.within_5_min_ci = _share(self.n_within_5_min, judged)
+        self.share_within_1_hour, self.within_1_hour_ci = _share(self.n_within_1_hour, judged)
+        self.distribution = self._distribution(counts)
+        return self
+
+    def _signals(self, journeys: Journeys, touches: ir.Table) -> ir.Table:
+        """person_id, signal_at: when the clock starts for each person."""
+        if self.signal == FORM_FILL:
+            fills = touches.filter(touches.kind == FORM_FILL)
+            return fills.group_by("person_id").aggregate(signal_at=fills.occurred_at.min())
+        i = signal_stage_index(journeys)
+        self.signal_stage = journeys.config.stage_names[i]
+        wide = journeys.wide()
+        return wide.select("person_id", signal_at=wide[f"at_{i}"])
+
+    def _distribution(self, counts: dict[str, Any]) -> list[dict[str, Any]]:
+        rows: list[dict[str, Any]] = []
+        low = 0.0
+        judged = self.n_judged
+        for i, (label, high) in enumerate(BUCKETS):
+            k = int(counts[f"b{i}"] or 0)
+            rows.append({"bucket": label, "from_minutes": low, "to_minutes": high, "count": k,
+                         "share": k / judged if judged else None})
+            low = high if high is not None else low
+        rows.append({"bucket": "never", "from_minutes": None, "to_minutes": None, "count": self.n_never_contacted,
+                     "share": self.n_never_contacted / judged if judged else None})
+        rows.append({"bucket": "too recent to judge", "from_minutes": None, "to_minutes": None,
+                     "count": self.n_too_recent, "share": None})
+        return rows
+
+    def caveat(self) -> str | None:
+        if self.n == 0:
+            return "nobody in the selection has a dated inbound signal"
+        if self.n_contacted == 0:
+            return "nobody with a signal was ever touched by a person: check that touchpoints carry actor = human"
+        return None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "signal": self.signal,
+            "signal_stage": self.signal_stage,
+            "as_of": self.as_of.isoformat() if self.as_of else None,
+            "n": self.n,
+            "n_contacted": self.n_contacted,
+            "n_judged": self.n_judged,
+            "n_too_recent": self.n_too_recent,
+            "judged_after_days": self.judged_after_days,
+            "never_contacted": {"count": self.n_never_contacted, "share": self.never_contacted_share,
+                                "ci": _ci(self.never_contacted_ci)},
+            "mean_minutes": self.mean_minutes,
+            "median_minutes": self.median_minutes,
+            "p90_minutes": self.p90_minutes,
+            "p95_minutes": self.p95_minutes,
+            "within_5_min": {"count": self.n_within_5_min, "share": self.share_within_5_min,
+                             "ci": _ci(self.within_5_min_ci)},
+            "within_1_hour": {"count": self.n_within_1_hour, "share": self.share_within_1_hour,
+                              "ci": _ci(self.within_1_hour_ci)},
+            "distribution": self.distribution,
+            "benchmarks": dict(BENCHMARKS),
+            "caveat": self.caveat(),
+        }
+
+
+def _share(k: int, n: int) -> tuple[float | None, tuple[float, float] | None]:
+    if n <= 0:
+        return None, None
+    return k / n, wilson_interval(k, n)
+
+
+def _ci(ci: tuple[float, float] | None) -> list[float] | None:
+    return list(ci) if ci is not None else None
