@@ -54,6 +54,34 @@ def findings_of(analysis: Analysis) -> list[Finding]:
                     f"reached ({r.n_completed:,} completed, {r.n_censored:,} still waiting)")
         out.append(Finding(f"time:{r.from_stage}->{r.to_stage}", "time_in_stage", text, r.km_median_days,
                            r.n_completed + r.n_censored))
+    for c in analysis.sources.conversion:
+        if c.significant:
+            out.append(Finding(
+                f"source:{c.source}:{c.from_stage}->{c.to_stage}", "source",
+                f"{c.source} converts {c.from_stage} -> {c.to_stage} at {c.rate:.1%}, significantly {c.direction} "
+                f"than the other sources ({c.rest_rate:.1%}; adjusted p {c.p_adjusted:.2g}, n {c.entered:,})",
+                c.rate, c.entered,
+            ))
+    speed = analysis.speed_to_lead
+    if speed.n_judged:
+        out.append(Finding(
+            "speed_to_lead:median", "speed_to_lead",
+            f"median speed-to-lead is {speed.median_minutes or 0:.0f} minutes; "
+            f"{speed.share_within_5_min or 0:.1%} are reached within 5 minutes",
+            speed.median_minutes, speed.n_judged,
+        ))
+        out.append(Finding(
+            "speed_to_lead:never_contacted", "speed_to_lead",
+            f"{speed.never_contacted_share or 0:.1%} of people ({speed.n_never_contacted:,}) were never contacted by a person",
+            speed.never_contacted_share, speed.n_judged,
+        ))
+    dark = analysis.dark_leads
+    if dark.n_open:
+        out.append(Finding(
+            "dark_leads:share", "dark_leads",
+            f"{dark.n_dark:,} of {dark.n_open:,} open people ({dark.dark_share or 0:.1%}) have gone dark",
+            dark.dark_share, dark.n_open,
+        ))
     return out
 
 

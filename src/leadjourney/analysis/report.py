@@ -9,8 +9,12 @@ from typing import Any
 
 import ibis
 
+from leadjourney.analysis.benchmarks import benchmark_for
+from leadjourney.analysis.dark_leads import DarkLeads
 from leadjourney.analysis.funnel import Funnel
 from leadjourney.analysis.journeys import Filters, Journeys
+from leadjourney.analysis.sources import Sources
+from leadjourney.analysis.speed_to_lead import SpeedToLead
 from leadjourney.analysis.time_in_stage import TimeInStage
 from leadjourney.progress import Progress, silent
 from leadjourney.workspace import Workspace
@@ -28,6 +32,9 @@ class Analysis:
     n_people: int
     funnel: Funnel
     time_in_stage: TimeInStage
+    sources: Sources
+    speed_to_lead: SpeedToLead
+    dark_leads: DarkLeads
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -38,6 +45,9 @@ class Analysis:
             "n_people": self.n_people,
             "funnel": self.funnel.to_dict(),
             "time_in_stage": self.time_in_stage.to_dict(),
+            "sources": self.sources.to_dict(),
+            "speed_to_lead": self.speed_to_lead.to_dict(),
+            "dark_leads": self.dark_leads.to_dict(),
         }
 
     def to_json(self) -> str:
@@ -58,11 +68,13 @@ class Analysis:
             "|---|---|---:|---:|",
         ]
         lines += [f"| {s.stage} | {s.lane} | {s.reached:,} | {s.imputed:,} |" for s in f.stages]
-        lines += ["", "| Transition | Entered | Converted | Rate | 95% interval |", "|---|---:|---:|---:|---|"]
+        lines += ["", "| Transition | Entered | Converted | Rate | 95% interval | Benchmark |",
+                  "|---|---:|---:|---:|---|---|"]
         for t in f.transitions:
             rate = "-" if t.rate is None else f"{t.rate:.1%}"
             ci = "-" if t.ci_low is None else f"{t.ci_low:.1%} - {t.ci_high:.1%}"
-            lines.append(f"| {t.from_stage} → {t.to_stage} | {t.entered:,} | {t.converted:,} | {rate} | {ci} |")
+            bench = "; ".join(b.text() for b in benchmark_for("conversion_rate", f"{t.from_stage}->{t.to_stage}"))
+            lines.append(f"| {t.from_stage} → {t.to_stage} | {t.entered:,} | {t.converted:,} | {rate} | {ci} | {bench} |")
         lines += [
             "", "## Time in stage (days)", "",
             "| Transition | Completed | Still waiting | Mean | Median | p90 | Kaplan-Meier median | Caveat |",
@@ -74,7 +86,62 @@ class Analysis:
                 f"| {r.from_stage} → {r.to_stage} | {r.n_completed:,} | {r.n_censored:,} | {_days(r.mean_days)} | "
                 f"{_days(r.median_days)} | {_days(r.p90_days)} | {km} | {r.caveat or ''} |"
             )
+        lines += self._sources_markdown() + self._speed_markdown() + self._dark_markdown()
         return "\n".join(lines) + "\n"
+
+    def _sources_markdown(self) -> list[str]:
+        lines = ["", "## Lead sources", "", "| Source | People | Share |", "|---|---:|---:|"]
+        lines += [f"| {d.source} | {d.people:,} | {d.share:.1%} |" for d in self.sources.distribution]
+        lines += ["", "Conversion by source, each source against all others (two-proportion z-test, "
+                  "Holm-corrected within each transition):", "",
+                  "| Transition | Source | Entered | Rate | 95% interval | vs rest | adj. p |",
+                  "|---|---|---:|---:|---|---|---:|"]
+        for c in self.sources.conversion:
+            if c.entered == 0:
+                continue
+            mark = f"**{c.direction}**" if c.significant else (c.note or "not significant")
+            p = "-" if c.p_adjusted is None else f"{c.p_adjusted:.3g}"
+            lines.append(f"| {c.from_stage} → {c.to_stage} | {c.source} | {c.entered:,} | {c.rate:.1%} | "
+                         f"{c.ci_low:.1%} - {c.ci_high:.1%} | {mark} | {p} |")
+        return lines
+
+    def _speed_markdown(self) -> list[str]:
+        s = self.speed_to_lead.to_dict()
+        never, within5 = s["never_contacted"], s["within_5_min"]
+        lines = ["", f"## Speed-to-lead (from {s['signal']} to the first human touch)", ""]
+        if not s["n_judged"]:
+            return [*lines, "No one to judge in this selection."]
+        lines += [
+            f"- {s['n']:,} people with a signal; {s['n_judged']:,} old enough to judge "
+            f"({s['n_too_recent']:,} too recent).",
+            f"- Median {_minutes(s['median_minutes'])}, mean {_minutes(s['mean_minutes'])}, p90 {_minutes(s['p90_minutes'])}.",
+            f"- Within 5 minutes: {within5['share']:.1%}; never contacted: {never['share']:.1%} "
+            f"({never['count']:,}).",
+            "- Benchmarks: " + "; ".join(
+                f"{b.label}: {b.text()}" for b in benchmark_for("response_time") + benchmark_for("contacted_share")),
+        ]
+        if s["caveat"]:
+            lines.append(f"- Caveat: {s['caveat']}")
+        return lines
+
+    def _dark_markdown(self) -> list[str]:
+        d = self.dark_leads.to_dict()
+        dark, again = d["dark"], d["re_engaged"]
+        share = "-" if dark["share"] is None else f"{dark['share']:.1%}"
+        lines = ["", f"## Dark leads (open, no engagement for {d['dark_after_days']} days)", "",
+                 f"- {dark['count']:,} of {d['n_open']:,} open people are dark ({share}).",
+                 "- Where they went dark (furthest stage): "
+                 + ", ".join(f"{stage} {n:,}" for stage, n in d["by_stage"].items()),
+                 f"- Re-engaged after a dark spell: {again['count']:,} ("
+                 + ", ".join(f"{k} {n:,}" for k, n in again["by_kind"].items())
+                 + f"); {again['then_advanced']:,} then moved to a later stage."]
+        return lines
+
+
+def _minutes(value: float | None) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.0f} min" if value < 120 else f"{value / 60:.1f} h"
 
 
 def _days(value: float | None) -> str:
@@ -89,14 +156,20 @@ def analyze(ws: Workspace, *, filters: Filters | None = None, mode: str = "stage
     with ws.connect(read_only=True) as con:
         journeys = Journeys(ibis.duckdb.from_connection(con), ws.config, filters, now)
         try:
-            say("funnel", 0, 2)
+            say("funnel", 0, 5)
             funnel = Funnel(mode=mode, window_days=window_days).fit(journeys)
-            say("time in stage", 1, 2)
+            say("time in stage", 1, 5)
             times = TimeInStage().fit(journeys)
+            say("sources", 2, 5)
+            sources = Sources(mode="ordered" if mode == "ordered" else "stage_reach").fit(journeys)
+            say("speed-to-lead", 3, 5)
+            speed = SpeedToLead(as_of=times.as_of).fit(journeys)
+            say("dark leads", 4, 5)
+            dark = DarkLeads(as_of=times.as_of).fit(journeys)
         finally:
             journeys.release()
         n_people = funnel.n_people
-    say("done", 2, 2)
+    say("done", 5, 5)
     return Analysis(
         workspace=str(ws.root),
         computed_at=(now or datetime.now(UTC).replace(tzinfo=None)).isoformat(timespec="seconds"),
@@ -104,4 +177,7 @@ def analyze(ws: Workspace, *, filters: Filters | None = None, mode: str = "stage
         n_people=n_people,
         funnel=funnel,
         time_in_stage=times,
+        sources=sources,
+        speed_to_lead=speed,
+        dark_leads=dark,
     )
