@@ -56,19 +56,19 @@ class DarkLeads:
         self.dark_after_days = days
         self.as_of = self.as_of or journeys.as_of()
         touches = person_touchpoints(journeys, self.as_of)
-        re_engaged = self._re_engaged(touches, days)
-        self._dark(journeys, touches, re_engaged, days)
+        re_engaged = journeys.materialize(self._re_engaged(touches, days))
+        last = journeys.materialize(touches.group_by("person_id").aggregate(last_at=touches.occurred_at.max()))
+        self._dark(journeys, last, re_engaged, days)
         self._re_engagement(journeys, re_engaged)
         return self
 
-    def _dark(self, journeys: Journeys, touches: ir.Table, re_engaged: ir.Table, days: int) -> None:
+    def _dark(self, journeys: Journeys, last: ir.Table, re_engaged: ir.Table, days: int) -> None:
         assert self.as_of is not None
         names = journeys.config.stage_names
         last_stage = len(names) - 1
         wide = journeys.wide()
         is_open = ~wide.status.isin(list(CLOSED)).fill_null(False) & (wide.top < last_stage).fill_null(True)
         open_people = wide.filter(is_open).select("person_id", top=wide.top.fill_null(0))
-        last = touches.group_by("person_id").aggregate(last_at=touches.occurred_at.max())
         created = journeys.people().select("person_id", "created_at")
         people = (
             open_people.left_join(last, "person_id").drop("person_id_right")
@@ -101,8 +101,9 @@ class DarkLeads:
     @staticmethod
     def _re_engaged(touches: ir.Table, days: int) -> ir.Table:
         """person_id, occurred_at, kind, gap_days: the touch ending each person's first long silence."""
-        instants = touches.group_by(["person_id", "occurred_at"]).aggregate(kind=touches.kind.min())
-        by_time = ibis.window(group_by="person_id", order_by="occurred_at")
+        # touches at the same instant: the gap to the next is 0, and the alphabetically first kind leads
+        by_time = ibis.window(group_by="person_id", order_by=["occurred_at", "kind"])
+        instants = touches.select("person_id", "occurred_at", "kind")
         instants = instants.mutate(prev_at=instants.occurred_at.lag().over(by_time))
         gap_days = (instants.occurred_at.epoch_seconds() - instants.prev_at.epoch_seconds()) / 86400.0
         gaps = instants.mutate(gap_days=gap_days.cast("float64")).filter(lambda t: t.prev_at.notnull())

@@ -42,7 +42,7 @@ class Journeys:
     filters: Filters = field(default_factory=Filters)
     now: datetime | None = None
     _wide: ir.Table | None = field(default=None, init=False, repr=False)
-    _wide_name: str = field(default="", init=False, repr=False)
+    _temporary: list[str] = field(default_factory=list, init=False, repr=False)
 
     def people(self) -> ir.Table:
         """One row per person: the earliest record of each person, with its source and creation time."""
@@ -86,16 +86,21 @@ class Journeys:
                 **{f"at_{i}": entries.entered_at.min(where=entries.idx == i) for i in range(n)},
             )
             people = self.people().select("person_id", "status", "created_at")
-            wide = people.left_join(per_person, "person_id").drop("person_id_right")
-            self._wide_name = f"lj_wide_{uuid.uuid4().hex[:12]}"
-            self._wide = self.backend.create_table(self._wide_name, wide, temp=True)
+            self._wide = self.materialize(people.left_join(per_person, "person_id").drop("person_id_right"))
         return self._wide
 
+    def materialize(self, expr: ir.Table) -> ir.Table:
+        """Compute ``expr`` once into a temporary table that later queries read (dropped by :meth:`release`)."""
+        name = f"lj_tmp_{uuid.uuid4().hex[:12]}"
+        self._temporary.append(name)
+        return self.backend.create_table(name, expr, temp=True)
+
     def release(self) -> None:
-        """Drop what :meth:`wide` cached in the engine; call before closing the connection."""
-        if self._wide is not None:
-            self.backend.raw_sql(f"DROP TABLE IF EXISTS {self._wide_name}")
-            self._wide = None
+        """Drop what was materialized in the engine; call before closing the connection."""
+        for name in self._temporary:
+            self.backend.raw_sql(f"DROP TABLE IF EXISTS {name}")
+        self._temporary.clear()
+        self._wide = None
 
     def as_of(self) -> datetime:
         """The end of the observed period: the latest stage entry or touchpoint not in the future."""
