@@ -192,6 +192,8 @@ def analyze_command(
         return
     console.print(render.funnel_table(result))
     console.print(render.time_table(result))
+    for line in render.headlines(result):
+        console.print(escape(line))
     console.print(f"Written: {ws.out_dir / 'analysis.md'} and analysis.json; snapshot {snapshot}"
                   f"{' (baseline)' if baseline else ''} and its findings (ASSUMED until confirmed) stored.")
 
@@ -283,6 +285,8 @@ def demo(
     store(ws, result, baseline=True)
     console.print(render.funnel_table(result))
     console.print(render.time_table(result))
+    for line in render.headlines(result):
+        console.print(escape(line))
     elapsed = (datetime.now() - started).total_seconds()
     console.rule("[bold]What was written[/bold]")
     console.print(f"  workspace  {ws.root}")
@@ -290,7 +294,7 @@ def demo(
     console.print(f"  database   {ws.database_path}")
     for path in sorted(ws.out_dir.iterdir()):
         console.print(f"  output     {path}")
-    console.print(f"Done in {elapsed:.1f} s. Open out/quality.md, or query the database with DuckDB (see README).")
+    console.print(f"Done in {elapsed:.1f} s. Open out/analysis.md and out/quality.md, or query the database with DuckDB (see README).")
 
 
 def _parse_date(text: str | None, option: str) -> date | None:

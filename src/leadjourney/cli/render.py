@@ -116,3 +116,21 @@ def findings_table(items: list[Finding]) -> Table:
         table.add_row(escape(f.finding_id), f"[{style.get(f.status, 'white')}]{f.status}[/]", escape(f.statement),
                       escape(f.note or ""))
     return table
+
+
+def headlines(result: Analysis) -> list[str]:
+    """Speed-to-lead and dark leads in two lines (the tables are in out/analysis.md)."""
+    speed, dark = result.speed_to_lead, result.dark_leads
+    lines = []
+    if speed.n_judged:
+        median = "-" if speed.median_minutes is None else f"{speed.median_minutes / 60:.1f} h"
+        lines.append(f"Speed-to-lead: median {median}, {speed.share_within_5_min or 0:.1%} within 5 minutes "
+                     f"(benchmark: 5 minutes), {speed.never_contacted_share or 0:.1%} never contacted by a person.")
+    if dark.n_open:
+        lines.append(f"Dark leads: {dark.n_dark:,} of {dark.n_open:,} open people ({dark.dark_share or 0:.1%}); "
+                     f"{dark.n_re_engaged:,} came back after a dark spell.")
+    significant = [c for c in result.sources.conversion if c.significant]
+    if significant:
+        lines.append("Sources that differ significantly: " + "; ".join(
+            f"{c.source} {c.from_stage}->{c.to_stage} {c.rate:.0%} ({c.direction})" for c in significant[:4]))
+    return lines
