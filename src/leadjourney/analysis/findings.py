@@ -75,6 +75,18 @@ def findings_of(analysis: Analysis) -> list[Finding]:
             f"{speed.never_contacted_share or 0:.1%} of people ({speed.n_never_contacted:,}) were never contacted by a person",
             speed.never_contacted_share, speed.n_judged,
         ))
+    for d in analysis.friction.drop_offs:
+        out.append(Finding(
+            f"drop_off:{d.from_stage}->{d.to_stage}{':' + d.segment if d.segment else ''}", "drop_off",
+            f"{d.from_stage} -> {d.to_stage}{' for ' + d.segment if d.segment else ''} is a drop-off point: "
+            f"{d.rate:.1%}, {d.reason}", d.rate, None,
+        ))
+    for row in analysis.friction.rows[:3]:
+        out.append(Finding(
+            f"friction:{row.rank}", "friction",
+            f"friction #{row.rank}: {row.from_stage} -> {row.to_stage} ({row.segment or 'all'}) loses about "
+            f"{row.revenue_impact:,.0f} a year; hypothesis: {row.hypothesis}", row.revenue_impact, row.entered,
+        ))
     dark = analysis.dark_leads
     if dark.n_open:
         out.append(Finding(

@@ -11,6 +11,7 @@ import ibis
 
 from leadjourney.analysis.benchmarks import benchmark_for
 from leadjourney.analysis.dark_leads import DarkLeads
+from leadjourney.analysis.friction import Friction
 from leadjourney.analysis.funnel import Funnel
 from leadjourney.analysis.journeys import Filters, Journeys
 from leadjourney.analysis.sources import Sources
@@ -35,6 +36,7 @@ class Analysis:
     sources: Sources
     speed_to_lead: SpeedToLead
     dark_leads: DarkLeads
+    friction: Friction
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -48,6 +50,8 @@ class Analysis:
             "sources": self.sources.to_dict(),
             "speed_to_lead": self.speed_to_lead.to_dict(),
             "dark_leads": self.dark_leads.to_dict(),
+            "drop_offs": [d.to_dict() for d in self.friction.drop_offs],
+            "friction": self.friction.to_dict(),
         }
 
     def to_json(self) -> str:
@@ -86,8 +90,31 @@ class Analysis:
                 f"| {r.from_stage} → {r.to_stage} | {r.n_completed:,} | {r.n_censored:,} | {_days(r.mean_days)} | "
                 f"{_days(r.median_days)} | {_days(r.p90_days)} | {km} | {r.caveat or ''} |"
             )
+        lines += self._friction_markdown()
         lines += self._sources_markdown() + self._speed_markdown() + self._dark_markdown()
         return "\n".join(lines) + "\n"
+
+    def _friction_markdown(self, top: int = 10) -> list[str]:
+        fr = self.friction
+        lines = ["", "## Drop-off points", ""]
+        if fr.drop_offs:
+            lines += [f"- **{d.from_stage} → {d.to_stage}**{' (' + d.segment + ')' if d.segment else ''}: "
+                      f"{d.rate:.1%}, {d.reason}" for d in fr.drop_offs]
+        else:
+            lines.append("No transition converts significantly below its benchmark or the other sources.")
+        lines += [
+            "", "## Friction ranking", "",
+            f"Revenue impact = drop-off volume x average deal size ({fr.deal_size:,.0f}, {fr.deal_size_source}) "
+            f"x probability of becoming a customer after the transition, annualized from {fr.period_days:.0f} days. "
+            f"Drop-off counts everyone who has not converted yet (in `stage_reach` mode, people still waiting "
+            f"too; `--mode cohort` counts mature leads only). Time in stage is the transition's overall median.",
+            "", "| Rank | Transition | Segment | Drop-off % | Time in stage (d) | Est. revenue impact / yr | "
+            "Root-cause hypothesis |", "|---:|---|---|---:|---:|---:|---|",
+        ]
+        for r in fr.rows[:top]:
+            lines.append(f"| {r.rank} | {r.from_stage} → {r.to_stage} | {r.segment or 'all'} | {r.drop_off_rate:.1%} | "
+                         f"{_days(r.median_days)} | {r.revenue_impact:,.0f} | {r.hypothesis} |")
+        return lines
 
     def _sources_markdown(self) -> list[str]:
         lines = ["", "## Lead sources", "", "| Source | People | Share |", "|---|---:|---:|"]
@@ -166,6 +193,7 @@ def analyze(ws: Workspace, *, filters: Filters | None = None, mode: str = "stage
             speed = SpeedToLead(as_of=times.as_of).fit(journeys)
             say("dark leads", 4, 5)
             dark = DarkLeads(as_of=times.as_of).fit(journeys)
+            friction = Friction().fit(journeys, funnel, sources, times, speed, dark)
         finally:
             journeys.release()
         n_people = funnel.n_people
@@ -180,4 +208,5 @@ def analyze(ws: Workspace, *, filters: Filters | None = None, mode: str = "stage
         sources=sources,
         speed_to_lead=speed,
         dark_leads=dark,
+        friction=friction,
     )

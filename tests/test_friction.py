@@ -1,0 +1,79 @@
+"""Friction ranking and drop-off points, computed by hand on a tiny workspace."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from leadjourney.analysis import analyze
+from leadjourney.analysis.findings import findings_of
+from leadjourney.ingest import ingest
+from leadjourney.workspace import Workspace
+
+LEADS = """lead_id,created_at,source
+A,2026-01-01T00:00:00Z,seo
+B,2026-01-01T00:00:00Z,seo
+C,2026-01-01T00:00:00Z,seo
+D,2026-01-01T00:00:00Z,seo
+"""
+EVENTS = """lead_id,stage,entered_at
+A,MQL,2026-01-02T00:00:00Z
+A,SQL,2026-01-03T00:00:00Z
+A,Opportunity,2026-01-05T00:00:00Z
+A,Customer,2026-01-31T00:00:00Z
+B,MQL,2026-01-02T00:00:00Z
+B,SQL,2026-01-04T00:00:00Z
+C,MQL,2026-01-03T00:00:00Z
+"""
+OPPS = """opportunity_id,lead_id,created_at,closed_at,amount,is_won
+O1,A,2026-01-05T00:00:00Z,2026-01-31T00:00:00Z,10000,true
+"""
+
+
+@pytest.fixture(scope="module")
+def ws(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
+    root: Path = tmp_path_factory.mktemp("friction") / "ws"
+    ws = Workspace.init(root)
+    for name, text in (("leads", LEADS), ("stage_events", EVENTS), ("opportunities", OPPS)):
+        (root / f"{name}.csv").write_text(text)
+    ws.set_sources([{"name": t, "path": f"{t}.csv", "format": "csv", "table": t}
+                    for t in ("leads", "stage_events", "opportunities")])
+    ingest(ws)
+    return ws
+
+
+def test_revenue_impact_by_hand(ws: Workspace) -> None:
+    fr = analyze(ws, now=datetime(2026, 3, 1)).friction
+    assert fr.deal_size == pytest.approx(10000) and "1 won" in fr.deal_size_source
+    assert fr.period_days == pytest.approx(30)  # Jan 1 to the as-of date Jan 31
+    scale = 365 / 30
+    rows = {(r.from_stage, r.to_stage, r.segment): r for r in fr.rows}
+    assert rows[("Lead", "MQL", None)].revenue_impact == pytest.approx(1 * 10000 * (1 / 3) * scale)
+    assert rows[("MQL", "SQL", None)].revenue_impact == pytest.approx(1 * 10000 * (1 / 2) * scale)
+    assert rows[("SQL", "Opportunity", None)].revenue_impact == pytest.approx(1 * 10000 * 1 * scale)
+    assert rows[("Opportunity", "Customer", None)].revenue_impact == 0
+    assert [(r.rank, r.from_stage, r.segment) for r in fr.rows[:2]] == [
+        (1, "SQL", None), (2, "SQL", "source=seo")]
+    assert rows[("MQL", "SQL", None)].drop_off_rate == pytest.approx(1 / 3)
+    assert all(r.hypothesis for r in fr.rows)
+
+
+def test_without_won_amounts_the_config_deal_size_is_used(tmp_path: Path) -> None:
+    ws = Workspace.init(tmp_path / "ws")
+    (ws.root / "leads.csv").write_text(LEADS)
+    (ws.root / "stage_events.csv").write_text(EVENTS)
+    ws.set_sources([{"name": t, "path": f"{t}.csv", "format": "csv", "table": t} for t in ("leads", "stage_events")])
+    ingest(ws)
+    fr = analyze(ws, now=datetime(2026, 3, 1)).friction
+    assert fr.deal_size == ws.config.average_deal_size and "config" in fr.deal_size_source
+
+
+def test_friction_feeds_findings_and_json(ws: Workspace) -> None:
+    result = analyze(ws, now=datetime(2026, 3, 1))
+    ids = {f.finding_id for f in findings_of(result)}
+    assert {"friction:1", "friction:2", "friction:3"} <= ids
+    data = result.to_dict()
+    assert data["friction"]["rows"][0]["revenue_impact"] == pytest.approx(10000 * 365 / 30)
+    assert data["drop_offs"] == []  # 4 people: nothing is significant
