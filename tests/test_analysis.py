@@ -218,3 +218,18 @@ def test_cohort_mode_counts_only_mature_leads_within_the_window(small: Workspace
     # within 3 days of creation: MQL by A (2 d), D (1 d), E (3 d); SQL by E (3 d); C's SQL was on day 9
     assert _reached(mature) == {"Lead": 5, "MQL": 3, "SQL": 1, "Opportunity": 0, "Customer": 0}
     assert mature.funnel.to_dict()["window_days"] == 3
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [21, 22, 23])
+def test_dirty_data_still_recovers_the_planted_rates(tmp_path: Path, seed: int) -> None:
+    """With the default dirt (duplicates, skipped stages, mixed zones, ...) the planted rates sit in the intervals."""
+    ws = Workspace.init(tmp_path / "ws")
+    data = generate(tmp_path / "ws" / "data", n_leads=6000, seed=seed, end=date(2026, 6, 30), days=150)
+    ws.set_sources([{**s, "path": str(Path(data.files[s["table"]]).relative_to(ws.root))} for s in data.sources])
+    ingest(ws)
+    truth = json.loads(data.ground_truth_path.read_text())
+    result = analyze(ws, now=NOW)
+    for t in result.funnel.transitions:
+        planted = truth["realized"]["conversion"][f"{t.from_stage}->{t.to_stage}"]
+        assert t.ci_low <= planted <= t.ci_high, (seed, t)
