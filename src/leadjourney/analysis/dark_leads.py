@@ -23,7 +23,6 @@ import ibis
 import ibis.expr.types as ir
 
 from leadjourney.analysis.journeys import Journeys
-from leadjourney.analysis.speed_to_lead import person_touchpoints
 from leadjourney.analysis.stats import wilson_interval
 
 CLOSED = ("converted", "disqualified")
@@ -55,7 +54,7 @@ class DarkLeads:
         days = self.dark_after_days if self.dark_after_days is not None else journeys.config.dark_after_days
         self.dark_after_days = days
         self.as_of = self.as_of or journeys.as_of()
-        touches = person_touchpoints(journeys, self.as_of)
+        touches = journeys.touchpoints(self.as_of)
         re_engaged = journeys.materialize(self._re_engaged(touches, days))
         last = journeys.materialize(touches.group_by("person_id").aggregate(last_at=touches.occurred_at.max()))
         self._dark(journeys, last, re_engaged, days)

@@ -43,6 +43,7 @@ class Journeys:
     now: datetime | None = None
     _wide: ir.Table | None = field(default=None, init=False, repr=False)
     _temporary: list[str] = field(default_factory=list, init=False, repr=False)
+    _touches: dict[datetime, ir.Table] = field(default_factory=dict, init=False, repr=False)
 
     def people(self) -> ir.Table:
         """One row per person: the earliest record of each person, with its source and creation time."""
@@ -89,6 +90,19 @@ class Journeys:
             self._wide = self.materialize(people.left_join(per_person, "person_id").drop("person_id_right"))
         return self._wide
 
+    def touchpoints(self, as_of: datetime) -> ir.Table:
+        """person_id, occurred_at, kind, actor: the selected people's touchpoints up to ``as_of``.
+
+        Computed once per run and as-of date (a temporary table), since several analyses read it.
+        """
+        if as_of not in self._touches:
+            leads = self.backend.table("leads").select("lead_id", "person_id")
+            touches = self.backend.table("touchpoints")
+            touches = touches.filter(touches.occurred_at <= ibis.timestamp(as_of))
+            joined = touches.join(leads, "lead_id").select("person_id", "occurred_at", "kind", "actor")
+            self._touches[as_of] = self.materialize(joined.semi_join(self.people().select("person_id"), "person_id"))
+        return self._touches[as_of]
+
     def materialize(self, expr: ir.Table) -> ir.Table:
         """Compute ``expr`` once into a temporary table that later queries read (dropped by :meth:`release`)."""
         name = f"lj_tmp_{uuid.uuid4().hex[:12]}"
@@ -101,6 +115,7 @@ class Journeys:
             self.backend.raw_sql(f"DROP TABLE IF EXISTS {name}")
         self._temporary.clear()
         self._wide = None
+        self._touches.clear()
 
     def as_of(self) -> datetime:
         """The end of the observed period: the latest stage entry or touchpoint not in the future."""

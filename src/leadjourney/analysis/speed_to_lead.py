@@ -56,16 +56,6 @@ def signal_stage_index(journeys: Journeys) -> int:
     return 1 if len(names) > 1 else 0
 
 
-def person_touchpoints(journeys: Journeys, as_of: datetime) -> ir.Table:
-    """person_id, occurred_at, kind, actor: every touchpoint of the selected people up to ``as_of``."""
-    backend = journeys.backend
-    leads = backend.table("leads").select("lead_id", "person_id")
-    touches = backend.table("touchpoints")
-    touches = touches.filter(touches.occurred_at <= ibis.timestamp(as_of))
-    joined = touches.join(leads, "lead_id").select("person_id", "occurred_at", "kind", "actor")
-    return joined.semi_join(journeys.people().select("person_id"), "person_id")
-
-
 @dataclass
 class SpeedToLead:
     """Minutes from the inbound signal to the first human touch, and who was never contacted.
@@ -107,7 +97,7 @@ class SpeedToLead:
         self.signal = self.signal or journeys.config.speed_to_lead_from
         self.as_of = self.as_of or journeys.as_of()
         as_of = ibis.timestamp(self.as_of)
-        touches = person_touchpoints(journeys, self.as_of)
+        touches = journeys.touchpoints(self.as_of)
         signals = self._signals(journeys, touches).filter(lambda t: t.signal_at.notnull() & (t.signal_at <= as_of))
         human = touches.filter(touches.actor == HUMAN)
         after = human.join(signals, "person_id").filter(lambda t: t.occurred_at >= t.signal_at)
