@@ -111,9 +111,10 @@ class DarkLeads:
         return first.filter(first.k == 0).select("person_id", "occurred_at", "kind", "gap_days")
 
     def _re_engagement(self, journeys: Journeys, re_engaged: ir.Table) -> None:
-        entries = journeys.entries()
-        dated = entries.filter(entries.entered_at.notnull())
-        last_entry = dated.group_by("person_id").aggregate(last_entry=dated.entered_at.max())
+        wide = journeys.wide()
+        stamps = [wide[f"at_{i}"] for i in range(len(journeys.config.stages))]
+        latest = ibis.greatest(*stamps) if len(stamps) > 1 else stamps[0]  # NULLs are skipped
+        last_entry = wide.select("person_id", last_entry=latest)
         back = re_engaged.left_join(last_entry, "person_id").drop("person_id_right")
         back = back.mutate(advanced=(back.last_entry > back.occurred_at).fill_null(False))
         rows = back.group_by("kind").aggregate(n=back.count(), advanced=back.advanced.sum()).to_pyarrow().to_pylist()
