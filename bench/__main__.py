@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import argparse
 
-from bench import bench_analyze, bench_generate, bench_ingest
+from bench import bench_analyze, bench_core, bench_generate, bench_ingest
 
-BENCHMARKS = {"generate": bench_generate.main, "ingest": bench_ingest.main, "analyze": bench_analyze.main}
+BENCHMARKS = {"generate": bench_generate.main, "ingest": bench_ingest.main, "analyze": bench_analyze.main,
+              "core": bench_core.main}
 
 
 def main() -> None:
