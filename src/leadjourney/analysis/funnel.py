@@ -47,11 +47,22 @@ class Transition:
         return self.entered - self.converted
 
     def to_dict(self) -> dict[str, Any]:
-        out = asdict(self)
-        out["from"] = out.pop("from_stage")
-        out["to"] = out.pop("to_stage")
-        out["dropped"] = self.dropped
-        return out
+        return transition_dict(self)
+
+
+def transition_dict(row: Any) -> dict[str, Any]:
+    """A transition-like dataclass as JSON: ``from``/``to`` keys and its ``dropped`` count."""
+    out = asdict(row)
+    out["from"] = out.pop("from_stage")
+    out["to"] = out.pop("to_stage")
+    out["dropped"] = row.dropped
+    return out
+
+
+def required_top(per_person: ibis.Table, required: list[int]) -> ibis.IntegerValue:
+    """The furthest required stage a person has an entry for (-1 for none): stage-reach counting."""
+    tops = [ibis.ifelse(per_person[f"has_{i}"].fill_null(False), i, -1) for i in required]
+    return ibis.greatest(*tops) if len(tops) > 1 else tops[0]
 
 
 @dataclass
@@ -78,9 +89,7 @@ class Funnel:
         stages = config.stages
         required = [i for i, s in enumerate(stages) if not s.optional]
         per_person = journeys.wide()
-        required_top = ibis.greatest(*[ibis.ifelse(per_person[f"has_{i}"].fill_null(False), i, -1) for i in required]) \
-            if len(required) > 1 else ibis.ifelse(per_person[f"has_{required[0]}"].fill_null(False), required[0], -1)
-        per_person = per_person.mutate(top=required_top)
+        per_person = per_person.mutate(top=required_top(per_person, required))
         if self.mode == "cohort":
             window = ibis.interval(days=self.window_days)
             per_person = per_person.filter(per_person.created_at + window <= ibis.timestamp(journeys.as_of()))

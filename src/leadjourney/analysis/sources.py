@@ -17,9 +17,14 @@ import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-import ibis
-
-from leadjourney.analysis.funnel import MODES, Funnel, StageCount, Transition
+from leadjourney.analysis.funnel import (
+    MODES,
+    Funnel,
+    StageCount,
+    Transition,
+    required_top,
+    transition_dict,
+)
 from leadjourney.analysis.journeys import Journeys
 
 UNKNOWN = "unknown"  # how a person without a source is shown
@@ -66,11 +71,7 @@ class SourceTransition:
         return f"{self.from_stage}->{self.to_stage}"
 
     def to_dict(self) -> dict[str, Any]:
-        out = asdict(self)
-        out["from"] = out.pop("from_stage")
-        out["to"] = out.pop("to_stage")
-        out["dropped"] = self.dropped
-        return out
+        return transition_dict(self)
 
 
 @dataclass
@@ -104,10 +105,8 @@ class Sources:
         people = people.select("person_id", source_key=people.source)
         per_person = wide.join(people, "person_id")
         # the funnel's counting: `top` is the furthest required stage with an entry
-        tops = [ibis.ifelse(per_person[f"has_{i}"].fill_null(False), i, -1) for i in required]
-        required_top = ibis.greatest(*tops) if len(tops) > 1 else tops[0]
         per_person = per_person.mutate(
-            top=required_top, source_key=per_person.source_key.fill_null(UNKNOWN)
+            top=required_top(per_person, required), source_key=per_person.source_key.fill_null(UNKNOWN)
         )
         aggregates: dict[str, Any] = {"n": per_person.count()}
         for i, stage in enumerate(stages):
