@@ -103,7 +103,7 @@ class Funnel:
             elif self.mode == "cohort":
                 reached = self._within_window(per_person, [r for r in required if r >= i])
             else:
-                reached = self._ordered(per_person, [r for r in required if r <= i])
+                reached = ordered_reach(per_person, [r for r in required if r <= i])
             aggregates[f"reached_{i}"] = reached.sum()
             aggregates[f"imputed_{i}"] = (reached & ~has).sum()
         aggregates["n_people"] = per_person.count()
@@ -117,7 +117,7 @@ class Funnel:
             # every person is a lead: the first stage is reached by all, dated or not
             first = self.stages[0]
             self.stages[0] = StageCount(first.stage, first.lane, n_people, first.imputed + n_people - first.reached)
-        self.transitions = [self._transition(a, b) for a, b in zip(self.stages, self.stages[1:], strict=False)]
+        self.transitions = [transition_between(a, b) for a, b in zip(self.stages, self.stages[1:], strict=False)]
         return self
 
     def _within_window(self, per_person: ibis.Table, later: list[int]) -> ibis.BooleanValue:
@@ -129,23 +129,6 @@ class Funnel:
             ok = ok | (per_person[f"has_{j}"].fill_null(False) & (at.isnull() | (at <= deadline)))
         return ok
 
-    @staticmethod
-    def _ordered(per_person: ibis.Table, chain: list[int]) -> ibis.BooleanValue:
-        ok = ibis.literal(True)
-        for k, i in enumerate(chain):
-            ok = ok & per_person[f"has_{i}"].fill_null(False) & per_person[f"at_{i}"].notnull()
-            if k:
-                ok = ok & (per_person[f"at_{i}"] >= per_person[f"at_{chain[k - 1]}"])
-        return ok.fill_null(False)
-
-    @staticmethod
-    def _transition(a: StageCount, b: StageCount) -> Transition:
-        entered, converted = a.reached, min(b.reached, a.reached)
-        if entered == 0:
-            return Transition(a.stage, b.stage, 0, 0, None, None, None)
-        low, high = wilson_interval(converted, entered)
-        return Transition(a.stage, b.stage, entered, converted, converted / entered, low, high)
-
     def to_dict(self) -> dict[str, Any]:
         return {
             "mode": self.mode,
@@ -153,3 +136,22 @@ class Funnel:
             "stages": [asdict(s) for s in self.stages],
             "transitions": [t.to_dict() for t in self.transitions],
         }
+
+
+def ordered_reach(per_person: ibis.Table, chain: list[int]) -> ibis.BooleanValue:
+    """Every required stage in ``chain`` is dated, in order: ordered-mode counting."""
+    ok = ibis.literal(True)
+    for k, i in enumerate(chain):
+        ok = ok & per_person[f"has_{i}"].fill_null(False) & per_person[f"at_{i}"].notnull()
+        if k:
+            ok = ok & (per_person[f"at_{i}"] >= per_person[f"at_{chain[k - 1]}"])
+    return ok.fill_null(False)
+
+
+def transition_between(a: StageCount, b: StageCount) -> Transition:
+    """Conversion from one stage count to the next, with its Wilson interval."""
+    entered, converted = a.reached, min(b.reached, a.reached)
+    if entered == 0:
+        return Transition(a.stage, b.stage, 0, 0, None, None, None)
+    low, high = wilson_interval(converted, entered)
+    return Transition(a.stage, b.stage, entered, converted, converted / entered, low, high)

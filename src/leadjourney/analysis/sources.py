@@ -19,10 +19,11 @@ from typing import Any
 
 from leadjourney.analysis.funnel import (
     MODES,
-    Funnel,
     StageCount,
     Transition,
+    ordered_reach,
     required_top,
+    transition_between,
     transition_dict,
 )
 from leadjourney.analysis.journeys import Journeys
@@ -116,7 +117,7 @@ class Sources:
             elif self.mode == "stage_reach":
                 reached = per_person.top >= i
             else:
-                reached = Funnel._ordered(per_person, [r for r in required if r <= i])
+                reached = ordered_reach(per_person, [r for r in required if r <= i])
             aggregates[f"reached_{i}"] = reached.sum()
             aggregates[f"imputed_{i}"] = (reached & ~has).sum()
         rows = per_person.group_by("source_key").aggregate(**aggregates).to_pyarrow().to_pylist()
@@ -142,7 +143,7 @@ class Sources:
         self.conversion = []
         for k in range(len(stages) - 1):
             per_source = {
-                src: Funnel._transition(counts[k], counts[k + 1]) for src, counts in self.stages.items()
+                src: transition_between(counts[k], counts[k + 1]) for src, counts in self.stages.items()
             }
             all_entered = sum(t.entered for t in per_source.values())
             all_converted = sum(t.converted for t in per_source.values())
