@@ -32,6 +32,7 @@ SOURCE_FORMATS = (
     "salesforce_opportunities",
 )
 DEDUPE_POLICIES = ("merge", "keep")
+UNASSIGNED_PERSONA = "unassigned"  # leads that match no [[personas]] rule
 
 
 def normalize_key(text: str) -> str:
@@ -56,6 +57,23 @@ class Exclusion:
     name: str
     field: str
     pattern: str
+
+
+@dataclass(frozen=True)
+class Persona:
+    """A buyer persona and the rules that put a lead in it (see ``[[personas]]`` in the template)."""
+
+    name: str
+    job_title: str | None = None  # case-insensitive regular expression
+    industries: tuple[str, ...] = ()  # matched ignoring case
+    min_employees: int | None = None
+    max_employees: int | None = None
+    match: str = "all"  # "all" rules given must hold, or "any" one of them
+
+    @property
+    def has_rules(self) -> bool:
+        return bool(self.job_title or self.industries or self.min_employees is not None
+                    or self.max_employees is not None)
 
 
 @dataclass(frozen=True)
@@ -89,6 +107,7 @@ class Config:
     speed_to_lead_from: str
     dark_after_days: int
     sources: tuple[Source, ...]
+    personas: tuple[Persona, ...] = ()
 
     @property
     def stage_names(self) -> list[str]:
@@ -217,7 +236,39 @@ class _Validator:
             speed_to_lead_from=speed_from,
             dark_after_days=dark_days,
             sources=self.sources(),
+            personas=self.personas(),
         )
+
+    def personas(self) -> tuple[Persona, ...]:
+        items = self.raw.get("personas", [])
+        if not isinstance(items, list):
+            raise self.fail("personas", "expected [[personas]] blocks")
+        out: list[Persona] = []
+        for i, item in enumerate(items):
+            where = f"personas[{i}]"
+            name = self.get(item, "name", str, where)
+            if name in {p.name for p in out} or name == UNASSIGNED_PERSONA:
+                raise self.fail(f"{where}.name", f"persona name {name!r} is used twice or reserved")
+            title = self.get(item, "job_title", str, where, None)
+            if title is not None:
+                try:
+                    re.compile(title)
+                except re.error as exc:
+                    raise self.fail(f"{where}.job_title", f"invalid regular expression: {exc}") from None
+            low = self.get(item, "min_employees", int, where, None)
+            high = self.get(item, "max_employees", int, where, None)
+            if low is not None and high is not None and low > high:
+                raise self.fail(f"{where}.max_employees", f"{high} is below min_employees {low}")
+            match = self.get(item, "match", str, where, "all")
+            if match not in ("all", "any"):
+                raise self.fail(f"{where}.match", f"expected all or any, found {match!r}")
+            persona = Persona(name, title, self.strings(item.get("industries", []), f"{where}.industries"),
+                              low, high, match)
+            if not persona.has_rules:
+                raise self.fail(where, "a persona needs at least one rule: job_title, industries, "
+                                       "min_employees or max_employees")
+            out.append(persona)
+        return tuple(out)
 
     def stages(self, lanes: tuple[str, ...]) -> tuple[Stage, ...]:
         items = self.raw.get("stages", [])

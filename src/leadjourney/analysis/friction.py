@@ -30,7 +30,7 @@ class DropOff:
 
     from_stage: str
     to_stage: str
-    segment: str | None  # None for the whole transition, else "source=..."
+    segment: str | None  # None for the whole transition, else "source=..." or "persona=..."
     rate: float
     ci_high: float
     compared_with: float
@@ -73,10 +73,13 @@ class Friction:
     rows: list[FrictionRow] = field(default_factory=list)
 
     def fit(self, journeys: Journeys, funnel: Funnel, sources: Sources, times: TimeInStage,
-            speed: SpeedToLead, dark: DarkLeads) -> Friction:
+            speed: SpeedToLead, dark: DarkLeads, personas: Sources | None = None) -> Friction:
+        """Rank transitions and their (transition, source) and (transition, persona) segments."""
         self._deal_size(journeys)
         self._period(journeys, times)
-        self.drop_offs = self._drop_offs(funnel, sources)
+        # a segmentation with a single segment (say, no personas configured) repeats the transition
+        segmentations = [seg for seg in (sources, personas) if seg is not None and len(seg.distribution) > 1]
+        self.drop_offs = self._drop_offs(funnel, segmentations)
         reached = {s.stage: s.reached for s in funnel.stages}
         last = funnel.stages[-1].stage if funnel.stages else ""
         median = {(r.from_stage, r.to_stage): (r.km_median_days if r.km_median_reached else r.median_days)
@@ -87,9 +90,11 @@ class Friction:
                 continue
             downstream = reached[last] / reached[t.to_stage] if reached[t.to_stage] else 0.0
             candidates.append((t.from_stage, t.to_stage, None, t.entered, t.dropped, downstream))
-            for c in sources.conversion:
-                if (c.from_stage, c.to_stage) == (t.from_stage, t.to_stage) and c.entered:
-                    candidates.append((t.from_stage, t.to_stage, f"source={c.source}", c.entered, c.dropped, downstream))
+            for seg in segmentations:
+                for c in seg.conversion:
+                    if (c.from_stage, c.to_stage) == (t.from_stage, t.to_stage) and c.entered:
+                        candidates.append((t.from_stage, t.to_stage, f"{seg.by}={c.source}", c.entered, c.dropped,
+                                           downstream))
         scale = 365.0 / self.period_days if self.period_days > 0 else 1.0
         scored = []
         for a, b, segment, entered, dropped, downstream in candidates:
@@ -98,7 +103,7 @@ class Friction:
         scored.sort(key=lambda r: (-r[0], r[1], r[2], r[3] or ""))
         self.rows = [
             FrictionRow(i + 1, a, b, segment, entered, dropped, dropped / entered, median.get((a, b)), downstream,
-                        impact, self._hypothesis(a, b, segment, sources, times, speed, dark))
+                        impact, self._hypothesis(a, b, segment, segmentations, times, speed, dark))
             for i, (impact, a, b, segment, entered, dropped, downstream) in enumerate(scored)
         ]
         return self
@@ -125,7 +130,7 @@ class Friction:
         self.period_days = max(1.0, (times.as_of - first).total_seconds() / 86400)
 
     @staticmethod
-    def _drop_offs(funnel: Funnel, sources: Sources) -> list[DropOff]:
+    def _drop_offs(funnel: Funnel, segmentations: list[Sources]) -> list[DropOff]:
         out = []
         for t in funnel.transitions:
             if t.rate is None or t.ci_high is None:
@@ -136,15 +141,16 @@ class Friction:
                     out.append(DropOff(t.from_stage, t.to_stage, None, t.rate, t.ci_high, bench.low,
                                        f"below the {bench.text()} benchmark even at the top of its 95% interval"))
                     break
-        for c in sources.conversion:
-            if c.significant and c.direction == "lower" and c.rate is not None and c.ci_high is not None:
-                out.append(DropOff(c.from_stage, c.to_stage, f"source={c.source}", c.rate, c.ci_high,
-                                   c.rest_rate or 0.0,
-                                   f"significantly below the other sources (adjusted p {c.p_adjusted:.2g})"))
+        for seg in segmentations:
+            for c in seg.conversion:
+                if c.significant and c.direction == "lower" and c.rate is not None and c.ci_high is not None:
+                    out.append(DropOff(c.from_stage, c.to_stage, f"{seg.by}={c.source}", c.rate, c.ci_high,
+                                       c.rest_rate or 0.0,
+                                       f"significantly below the other {seg.by}s (adjusted p {c.p_adjusted:.2g})"))
         return out
 
     @staticmethod
-    def _hypothesis(a: str, b: str, segment: str | None, sources: Sources, times: TimeInStage,
+    def _hypothesis(a: str, b: str, segment: str | None, segmentations: list[Sources], times: TimeInStage,
                     speed: SpeedToLead, dark: DarkLeads) -> str:
         reasons = []
         if a == speed.signal_stage and speed.n_judged:
@@ -156,12 +162,13 @@ class Friction:
             share = dark.by_stage[a] / dark.n_open
             if share > DARK_HIGH:
                 reasons.append(f"dark-lead concentration ({dark.by_stage[a]:,} open people went dark in {a})")
-        weak = [c.source for c in sources.conversion
-                if (c.from_stage, c.to_stage) == (a, b) and c.significant and c.direction == "lower"]
-        if segment is None and weak:
-            reasons.append("weak sources: " + ", ".join(weak))
-        elif segment is not None and segment.removeprefix("source=") in weak:
-            reasons.append("this source converts significantly worse than the others")
+        for seg in segmentations:
+            weak = [f"{seg.by}={c.source}" for c in seg.conversion
+                    if (c.from_stage, c.to_stage) == (a, b) and c.significant and c.direction == "lower"]
+            if segment is None and weak:
+                reasons.append(f"weak {seg.by}s: " + ", ".join(w.split("=", 1)[1] for w in weak))
+            elif segment in weak:
+                reasons.append(f"this {seg.by} converts significantly worse than the others")
         stall = next((r for r in times.rows if (r.from_stage, r.to_stage) == (a, b)), None)
         if stall is not None and stall.caveat and stall.n_censored > stall.n_completed:
             reasons.append(f"long stall ({stall.n_censored:,} still waiting vs {stall.n_completed:,} converted)")

@@ -14,22 +14,25 @@ from datetime import UTC, date, datetime, timedelta
 import ibis
 import ibis.expr.types as ir
 
+from leadjourney.analysis.persona_rules import persona_column
 from leadjourney.config import Config
 
 
 @dataclass(frozen=True)
 class Filters:
-    """Which leads an analysis looks at: created in [date_from, date_to], from these sources."""
+    """Which leads an analysis looks at: created in [date_from, date_to], from these sources and personas."""
 
     date_from: date | None = None
     date_to: date | None = None
     sources: tuple[str, ...] = ()
+    personas: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, object]:
         return {
             "date_from": self.date_from.isoformat() if self.date_from else None,
             "date_to": self.date_to.isoformat() if self.date_to else None,
             "sources": list(self.sources),
+            "personas": list(self.personas),
         }
 
 
@@ -46,9 +49,10 @@ class Journeys:
     _touches: dict[datetime, ir.Table] = field(default_factory=dict, init=False, repr=False)
 
     def people(self) -> ir.Table:
-        """One row per person: the earliest record of each person, with its source and creation time."""
+        """One row per person (their earliest record): person_id, created_at, source, status, persona."""
         leads = self.backend.table("leads")
         people = leads.filter(leads.excluded_as.isnull() & (leads.lead_id == leads.person_id))
+        people = people.mutate(persona=persona_column(people, self.config.personas))
         f = self.filters
         if f.date_from:
             people = people.filter(people.created_at >= ibis.timestamp(datetime.combine(f.date_from, datetime.min.time())))
@@ -57,7 +61,9 @@ class Journeys:
             people = people.filter(people.created_at < ibis.timestamp(end))
         if f.sources:
             people = people.filter(people.source.isin(list(f.sources)))
-        return people.select("person_id", "created_at", "source", "status")
+        if f.personas:
+            people = people.filter(people.persona.isin(list(f.personas)))
+        return people.select("person_id", "created_at", "source", "status", "persona")
 
     def entries(self) -> ir.Table:
         """person_id, stage, idx (position in the lifecycle), entered_at (first entry; NULL if never dated)."""

@@ -34,6 +34,7 @@ class Analysis:
     funnel: Funnel
     time_in_stage: TimeInStage
     sources: Sources
+    personas: Sources
     speed_to_lead: SpeedToLead
     dark_leads: DarkLeads
     friction: Friction
@@ -48,6 +49,7 @@ class Analysis:
             "funnel": self.funnel.to_dict(),
             "time_in_stage": self.time_in_stage.to_dict(),
             "sources": self.sources.to_dict(),
+            "personas": self.personas.to_dict(),
             "speed_to_lead": self.speed_to_lead.to_dict(),
             "dark_leads": self.dark_leads.to_dict(),
             "drop_offs": [d.to_dict() for d in self.friction.drop_offs],
@@ -117,13 +119,18 @@ class Analysis:
         return lines
 
     def _sources_markdown(self) -> list[str]:
-        lines = ["", "## Lead sources", "", "| Source | People | Share |", "|---|---:|---:|"]
-        lines += [f"| {d.source} | {d.people:,} | {d.share:.1%} |" for d in self.sources.distribution]
-        lines += ["", "Conversion by source, each source against all others (two-proportion z-test, "
+        return self._segment_markdown(self.sources, "Lead sources") + self._segment_markdown(self.personas, "Personas")
+
+    @staticmethod
+    def _segment_markdown(seg: Sources, title: str) -> list[str]:
+        by = seg.by.capitalize()
+        lines = ["", f"## {title}", "", f"| {by} | People | Share |", "|---|---:|---:|"]
+        lines += [f"| {d.source} | {d.people:,} | {d.share:.1%} |" for d in seg.distribution]
+        lines += ["", f"Conversion by {seg.by}, each {seg.by} against all others (two-proportion z-test, "
                   "Holm-corrected within each transition):", "",
-                  "| Transition | Source | Entered | Rate | 95% interval | vs rest | adj. p |",
+                  f"| Transition | {by} | Entered | Rate | 95% interval | vs rest | adj. p |",
                   "|---|---|---:|---:|---|---|---:|"]
-        for c in self.sources.conversion:
+        for c in seg.conversion:
             if c.entered == 0:
                 continue
             mark = f"**{c.direction}**" if c.significant else (c.note or "not significant")
@@ -187,13 +194,15 @@ def analyze(ws: Workspace, *, filters: Filters | None = None, mode: str = "stage
             funnel = Funnel(mode=mode, window_days=window_days).fit(journeys)
             say("time in stage", 1, 5)
             times = TimeInStage().fit(journeys)
-            say("sources", 2, 5)
-            sources = Sources(mode="ordered" if mode == "ordered" else "stage_reach").fit(journeys)
+            say("sources and personas", 2, 5)
+            segment_mode = "ordered" if mode == "ordered" else "stage_reach"
+            sources = Sources(mode=segment_mode).fit(journeys)
+            personas = Sources(mode=segment_mode, by="persona").fit(journeys)
             say("speed-to-lead", 3, 5)
             speed = SpeedToLead(as_of=times.as_of).fit(journeys)
             say("dark leads", 4, 5)
             dark = DarkLeads(as_of=times.as_of).fit(journeys)
-            friction = Friction().fit(journeys, funnel, sources, times, speed, dark)
+            friction = Friction().fit(journeys, funnel, sources, times, speed, dark, personas)
         finally:
             journeys.release()
         n_people = funnel.n_people
@@ -206,6 +215,7 @@ def analyze(ws: Workspace, *, filters: Filters | None = None, mode: str = "stage
         funnel=funnel,
         time_in_stage=times,
         sources=sources,
+        personas=personas,
         speed_to_lead=speed,
         dark_leads=dark,
         friction=friction,

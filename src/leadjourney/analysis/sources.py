@@ -1,4 +1,7 @@
-"""Lead sources: how many people each source brings, and how each converts at every transition.
+"""Lead sources (or personas): how many people each brings, and how each converts at every transition.
+
+``Sources(by="persona")`` segments by the configured persona instead of the lead source;
+the rows then name personas where they say ``source``.
 
 Counting is the funnel's (:class:`~leadjourney.analysis.funnel.Funnel`), per source: in
 ``stage_reach`` mode a person in a stage has passed every earlier required stage and the
@@ -30,7 +33,8 @@ from leadjourney.analysis.journeys import Journeys
 
 UNKNOWN = "unknown"  # how a person without a source is shown
 TOO_FEW = "too few"
-TEST = "two-proportion z-test (pooled), source vs all other sources"
+TEST = "two-proportion z-test (pooled), {by} vs all other {by}s"
+SEGMENTS = ("source", "persona")
 CORRECTION = "holm"
 
 
@@ -85,6 +89,7 @@ class Sources:
     """
 
     mode: str = "stage_reach"
+    by: str = "source"  # or "persona"
     alpha: float = 0.05
     min_expected: float = 5.0
     n_people: int = 0
@@ -95,6 +100,8 @@ class Sources:
     def __post_init__(self) -> None:
         if self.mode not in MODES:
             raise ValueError(f"sources mode must be one of {', '.join(MODES)}, not {self.mode!r}")
+        if self.by not in SEGMENTS:
+            raise ValueError(f"segment by must be one of {', '.join(SEGMENTS)}, not {self.by!r}")
 
     # ------------------------------------------------------------------ counting
 
@@ -103,7 +110,7 @@ class Sources:
         required = [i for i, s in enumerate(stages) if not s.optional]
         wide = journeys.wide()
         people = journeys.people()
-        people = people.select("person_id", source_key=people.source)
+        people = people.select("person_id", source_key=people[self.by])
         per_person = wide.join(people, "person_id")
         # the funnel's counting: `top` is the furthest required stage with an entry
         per_person = per_person.mutate(
@@ -192,7 +199,8 @@ class Sources:
     def to_dict(self) -> dict[str, Any]:
         return {
             "mode": self.mode,
-            "test": TEST,
+            "by": self.by,
+            "test": TEST.format(by=self.by),
             "correction": CORRECTION,
             "alpha": self.alpha,
             "min_expected": self.min_expected,

@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from leadjourney.cli import render
-from leadjourney.config import SOURCE_FORMATS
+from leadjourney.config import SOURCE_FORMATS, UNASSIGNED_PERSONA
 from leadjourney.errors import LeadJourneyError
 from leadjourney.ingest import IngestReport, ingest
 from leadjourney.quality import QualityReport, run_quality
@@ -165,6 +165,7 @@ def analyze_command(
     date_from: Annotated[str | None, typer.Option("--from", help="Leads created on or after (YYYY-MM-DD).")] = None,
     date_to: Annotated[str | None, typer.Option("--to", help="Leads created on or before (YYYY-MM-DD).")] = None,
     source: Annotated[list[str] | None, typer.Option("--source", "-s", help="Only this channel (repeatable).")] = None,
+    persona: Annotated[list[str] | None, typer.Option("--persona", "-p", help="Only this persona (repeatable).")] = None,
     mode: Annotated[str, typer.Option(help="Funnel counting: stage_reach, ordered or cohort.")] = "stage_reach",
     window: Annotated[int, typer.Option(min=1, help="Cohort mode: conversions within this many days.")] = 90,
     as_json: Annotated[bool, typer.Option("--json", help="Print the analysis as JSON instead of tables.")] = False,
@@ -172,7 +173,7 @@ def analyze_command(
 ) -> None:
     """Compute the journey baseline: funnel with intervals, time in stage; writes out/analysis.md and .json.
 
-    Example: [bold]leadjourney analyze acme-journey --from 2026-01-01 --source seo --source paid_search[/bold]
+    Example: [bold]leadjourney analyze acme-journey --from 2026-01-01 --source seo --persona smb_founder[/bold]
     """
     from leadjourney.analysis import Filters, analyze
     from leadjourney.analysis.findings import store
@@ -180,7 +181,8 @@ def analyze_command(
     if mode not in ("stage_reach", "ordered", "cohort"):
         raise LeadJourneyError(f"--mode: expected stage_reach, ordered or cohort, found {mode!r}")
     ws = Workspace.open(workspace)
-    filters = Filters(_parse_date(date_from, "--from"), _parse_date(date_to, "--to"), tuple(source or ()))
+    filters = Filters(_parse_date(date_from, "--from"), _parse_date(date_to, "--to"), tuple(source or ()),
+                      _check_personas(ws, persona or []))
     with render.progress_bar(err, "analyze") as progress:
         result = analyze(ws, filters=filters, mode=mode, window_days=window, progress=progress)
     ws.out_dir.mkdir(exist_ok=True)
@@ -196,6 +198,15 @@ def analyze_command(
         console.print(escape(line))
     console.print(f"Written: {ws.out_dir / 'analysis.md'} and analysis.json; snapshot {snapshot}"
                   f"{' (baseline)' if baseline else ''} and its findings (ASSUMED until confirmed) stored.")
+
+
+def _check_personas(ws: Workspace, names: list[str]) -> tuple[str, ...]:
+    known = [p.name for p in ws.config.personas] + [UNASSIGNED_PERSONA]
+    for name in names:
+        if name not in known:
+            raise LeadJourneyError(f"--persona: no persona {name!r} in {ws.config_path.name} "
+                                   f"(personas: {', '.join(known)})")
+    return tuple(names)
 
 
 findings_app = typer.Typer(help="Findings from the analysis: ASSUMED until stakeholders confirm or correct them.",

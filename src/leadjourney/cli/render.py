@@ -119,7 +119,7 @@ def findings_table(items: list[Finding]) -> Table:
 
 
 def headlines(result: Analysis) -> list[str]:
-    """Speed-to-lead and dark leads in two lines (the tables are in out/analysis.md)."""
+    """Speed-to-lead, dark leads and significant segments in a few lines (tables are in out/analysis.md)."""
     speed, dark = result.speed_to_lead, result.dark_leads
     lines = []
     if speed.n_judged:
@@ -129,8 +129,9 @@ def headlines(result: Analysis) -> list[str]:
     if dark.n_open:
         lines.append(f"Dark leads: {dark.n_dark:,} of {dark.n_open:,} open people ({dark.dark_share or 0:.1%}); "
                      f"{dark.n_re_engaged:,} came back after a dark spell.")
-    significant = [c for c in result.sources.conversion if c.significant]
-    if significant:
-        lines.append("Sources that differ significantly: " + "; ".join(
-            f"{c.source} {c.from_stage}->{c.to_stage} {c.rate:.0%} ({c.direction})" for c in significant[:4]))
+    for seg, label in ((result.sources, "Sources"), (result.personas, "Personas")):
+        significant = [c for c in seg.conversion if c.significant]
+        if significant:
+            lines.append(f"{label} that differ significantly: " + "; ".join(
+                f"{c.source} {c.from_stage}->{c.to_stage} {c.rate:.0%} ({c.direction})" for c in significant[:4]))
     return lines
