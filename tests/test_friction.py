@@ -78,3 +78,39 @@ def test_friction_feeds_findings_and_json(ws: Workspace) -> None:
     data = result.to_dict()
     assert data["friction"]["rows"][0]["revenue_impact"] == pytest.approx(10000 * 365 / 30)
     assert data["drop_offs"] == []  # 4 people: nothing is significant
+
+
+def test_config_benchmarks_replace_hide_and_add(ws: Workspace) -> None:
+    from leadjourney.analysis.benchmarks import benchmarks_in_effect
+
+    text = ws.config_path.read_text("utf-8") + (
+        '\n[[benchmarks]]\nkey = "mql_sql_average"\nlow = 0.97\nhigh = 0.99\ncitation = "board target 2027"\n'
+        '\n[[benchmarks]]\nkey = "contacted_share"\nenabled = false\n'
+        '\n[[benchmarks]]\nkey = "lead_mql_ours"\nmetric = "conversion_rate"\ntransition = "Lead->MQL"\n'
+        'low = 0.5\nlabel = "Our Lead->MQL goal"\n'
+    )
+    ws.config_path.write_text(text, "utf-8")
+    ws = Workspace.open(ws.root)
+    effect = {b.key: b for b in benchmarks_in_effect(ws.config)}
+    assert "contacted_share" not in effect
+    assert (effect["mql_sql_average"].low, effect["mql_sql_average"].citation) == (0.97, "board target 2027")
+    assert effect["mql_sql_average"].transition == "MQL->SQL"  # kept from the built-in
+    result = analyze(ws, now=datetime(2026, 3, 1))
+    data = result.to_dict()
+    mql_sql = next(t for t in data["funnel"]["transitions"] if (t["from"], t["to"]) == ("MQL", "SQL"))
+    assert "mql_sql_average" in mql_sql["benchmarks"]
+    lead_mql = next(t for t in data["funnel"]["transitions"] if (t["from"], t["to"]) == ("Lead", "MQL"))
+    assert lead_mql["benchmarks"] == ["lead_mql_ours"]
+    # MQL->SQL converts 2 of 3 here; its 95% interval top (0.94) is below 0.97: now a drop-off by the config's figure
+    assert any((d.from_stage, d.to_stage, d.segment) == ("MQL", "SQL", None) for d in result.friction.drop_offs)
+    assert "[config]" in result.to_markdown()
+
+
+def test_invalid_benchmark_names_the_key(tmp_path: Path) -> None:
+    from leadjourney.config import default_config_text, parse_config
+    from leadjourney.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"benchmarks\[0\]\.high"):
+        parse_config(default_config_text() + '\n[[benchmarks]]\nkey = "x"\nlow = 0.5\nhigh = 0.1\n')
+    with pytest.raises(ConfigError, match=r"benchmarks\[0\]\.lowest"):
+        parse_config(default_config_text() + '\n[[benchmarks]]\nkey = "x"\nlowest = 0.5\n')

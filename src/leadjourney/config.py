@@ -77,6 +77,26 @@ class Persona:
 
 
 @dataclass(frozen=True)
+class BenchmarkSetting:
+    """A ``[[benchmarks]]`` entry: replaces the built-in benchmark with the same key, or adds one.
+
+    Fields left out keep the built-in's value (for a new key: metric, low and label are required).
+    """
+
+    key: str
+    enabled: bool = True
+    metric: str | None = None
+    label: str | None = None
+    low: float | None = None
+    high: float | None = None
+    unit: str | None = None
+    tier: str | None = None
+    transition: str | None = None
+    source: str | None = None
+    citation: str | None = None
+
+
+@dataclass(frozen=True)
 class Source:
     name: str
     path: str
@@ -108,6 +128,7 @@ class Config:
     dark_after_days: int
     sources: tuple[Source, ...]
     personas: tuple[Persona, ...] = ()
+    benchmarks: tuple[BenchmarkSetting, ...] = ()
 
     @property
     def stage_names(self) -> list[str]:
@@ -237,7 +258,29 @@ class _Validator:
             dark_after_days=dark_days,
             sources=self.sources(),
             personas=self.personas(),
+            benchmarks=self.benchmarks(),
         )
+
+    def benchmarks(self) -> tuple[BenchmarkSetting, ...]:
+        items = self.raw.get("benchmarks", [])
+        if not isinstance(items, list):
+            raise self.fail("benchmarks", "expected [[benchmarks]] blocks")
+        out: list[BenchmarkSetting] = []
+        for i, item in enumerate(items):
+            where = f"benchmarks[{i}]"
+            known = {f for f in BenchmarkSetting.__dataclass_fields__}
+            for key in item:
+                if key not in known:
+                    raise self.fail(f"{where}.{key}", f"unknown field; expected one of {', '.join(sorted(known))}")
+            texts = {k: self.get(item, k, str, where, None)
+                     for k in ("metric", "label", "unit", "tier", "transition", "source", "citation")}
+            low = self.get(item, "low", float, where, None)
+            high = self.get(item, "high", float, where, low)
+            if low is not None and high is not None and high < low:
+                raise self.fail(f"{where}.high", f"{high} is below low {low}")
+            out.append(BenchmarkSetting(self.get(item, "key", str, where), self.get(item, "enabled", bool, where, True),
+                                        low=low, high=high, **texts))
+        return tuple(out)
 
     def personas(self) -> tuple[Persona, ...]:
         items = self.raw.get("personas", [])

@@ -12,10 +12,11 @@ the data is judged by without stakeholder confirmation.
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
-from leadjourney.config import normalize_key
+from leadjourney.config import BenchmarkSetting, Config, normalize_key
+from leadjourney.errors import ConfigError
 
 REFERENCES: dict[int, str] = {
     1: "[1] 2025 B2B SaaS Funnel Benchmarks & Pipeline Audit Framework - The Digital Bloom",
@@ -43,12 +44,13 @@ class Benchmark:
     low: float
     high: float
     unit: str  # "rate", "share", "hours", "minutes", "times", "people", "pieces"
-    reference: int
+    reference: int  # into REFERENCES; 0 for a benchmark from the config, cited by ``cited``
     quote: str  # the seed's wording
     tier: str = "average"  # "average", "top_performers", "optimal", "by_source", ...
     transition: str | None = None  # "MQL->SQL"
     source: str | None = None  # a configured channel name, e.g. "seo"
     note: str | None = None
+    cited: str | None = None  # the citation of a benchmark set in leadjourney.toml
 
     @property
     def value(self) -> float:
@@ -61,11 +63,14 @@ class Benchmark:
 
     @property
     def citation(self) -> str:
-        return REFERENCES[self.reference]
+        if self.cited is not None:
+            return self.cited
+        return REFERENCES.get(self.reference, "set in leadjourney.toml")
 
     def text(self) -> str:
         """A short rendering for a report cell, e.g. ``15-21% (average) [1]``."""
-        return f"{_fmt(self.low, self.high, self.unit)} ({self.tier.replace('_', ' ')}) [{self.reference}]"
+        mark = self.reference if self.reference else "config"
+        return f"{_fmt(self.low, self.high, self.unit)} ({self.tier.replace('_', ' ')}) [{mark}]"
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
@@ -132,6 +137,29 @@ DEFAULT_BENCHMARKS: tuple[Benchmark, ...] = (
               "Independent pieces of information each stakeholder gathers before engaging Sales",
               4.0, 5.0, "pieces", 8, "Each stakeholder gathers 4-5 independent pieces of information before engaging Sales"),
 )
+
+
+def benchmarks_in_effect(config: Config) -> tuple[Benchmark, ...]:
+    """The built-in benchmarks with the config's ``[[benchmarks]]`` applied (replaced, hidden or added)."""
+    out = {b.key: b for b in DEFAULT_BENCHMARKS}
+    for setting in config.benchmarks:
+        if not setting.enabled:
+            out.pop(setting.key, None)
+            continue
+        changes = {f.name: getattr(setting, f.name) for f in fields(BenchmarkSetting)
+                   if f.name not in ("key", "enabled", "citation") and getattr(setting, f.name) is not None}
+        if setting.key in out:
+            out[setting.key] = replace(out[setting.key], reference=0 if setting.citation else out[setting.key].reference,
+                                       cited=setting.citation, **changes)
+            continue
+        missing = [name for name in ("metric", "low", "label") if name not in changes]
+        if missing:
+            raise ConfigError(f"benchmarks: new benchmark {setting.key!r} needs {', '.join(missing)}")
+        changes.setdefault("high", changes["low"])
+        changes.setdefault("unit", "rate")
+        out[setting.key] = Benchmark(key=setting.key, reference=0, quote=changes["label"],
+                                     cited=setting.citation or "set in leadjourney.toml", **changes)
+    return tuple(out.values())
 
 
 def normalize_transition(transition: str) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from leadjourney.analysis.benchmarks import benchmark_for
+from leadjourney.analysis.benchmarks import Benchmark, benchmark_for, benchmarks_in_effect
 from leadjourney.analysis.dark_leads import DarkLeads
 from leadjourney.analysis.funnel import Funnel
 from leadjourney.analysis.journeys import Journeys
@@ -79,7 +79,7 @@ class Friction:
         self._period(journeys, times)
         # a segmentation with a single segment (say, no personas configured) repeats the transition
         segmentations = [seg for seg in (sources, personas) if seg is not None and len(seg.distribution) > 1]
-        self.drop_offs = self._drop_offs(funnel, segmentations)
+        self.drop_offs = self._drop_offs(funnel, segmentations, benchmarks_in_effect(journeys.config))
         reached = {s.stage: s.reached for s in funnel.stages}
         last = funnel.stages[-1].stage if funnel.stages else ""
         median = {(r.from_stage, r.to_stage): (r.km_median_days if r.km_median_reached else r.median_days)
@@ -130,12 +130,12 @@ class Friction:
         self.period_days = max(1.0, (times.as_of - first).total_seconds() / 86400)
 
     @staticmethod
-    def _drop_offs(funnel: Funnel, segmentations: list[Sources]) -> list[DropOff]:
+    def _drop_offs(funnel: Funnel, segmentations: list[Sources], benchmarks: tuple[Benchmark, ...]) -> list[DropOff]:
         out = []
         for t in funnel.transitions:
             if t.rate is None or t.ci_high is None:
                 continue
-            for bench in benchmark_for("conversion_rate", f"{t.from_stage}->{t.to_stage}"):
+            for bench in benchmark_for("conversion_rate", f"{t.from_stage}->{t.to_stage}", benchmarks=benchmarks):
                 # significantly below the average is a drop-off; below top performers is merely normal
                 if bench.tier == "average" and bench.source is None and bench.low is not None and t.ci_high < bench.low:
                     out.append(DropOff(t.from_stage, t.to_stage, None, t.rate, t.ci_high, bench.low,

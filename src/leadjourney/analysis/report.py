@@ -9,7 +9,12 @@ from typing import Any
 
 import ibis
 
-from leadjourney.analysis.benchmarks import benchmark_for
+from leadjourney.analysis.benchmarks import (
+    DEFAULT_BENCHMARKS,
+    Benchmark,
+    benchmark_for,
+    benchmarks_in_effect,
+)
 from leadjourney.analysis.dark_leads import DarkLeads
 from leadjourney.analysis.friction import Friction
 from leadjourney.analysis.funnel import Funnel
@@ -38,15 +43,23 @@ class Analysis:
     speed_to_lead: SpeedToLead
     dark_leads: DarkLeads
     friction: Friction
+    benchmarks: tuple[Benchmark, ...] = DEFAULT_BENCHMARKS
+
+    def bench(self, metric: str, transition: str | None = None, source: str | None = None) -> list[Benchmark]:
+        """The benchmarks in effect for one number (the config's [[benchmarks]] applied)."""
+        return benchmark_for(metric, transition, source, benchmarks=self.benchmarks)
 
     def to_dict(self) -> dict[str, Any]:
+        funnel = self.funnel.to_dict()
+        for t in funnel["transitions"]:
+            t["benchmarks"] = [b.key for b in self.bench("conversion_rate", f"{t['from']}->{t['to']}")]
         return {
             "schema_version": SCHEMA_VERSION,
             "workspace": self.workspace,
             "computed_at": self.computed_at,
             "filters": self.filters.to_dict(),
             "n_people": self.n_people,
-            "funnel": self.funnel.to_dict(),
+            "funnel": funnel,
             "time_in_stage": self.time_in_stage.to_dict(),
             "sources": self.sources.to_dict(),
             "personas": self.personas.to_dict(),
@@ -54,6 +67,7 @@ class Analysis:
             "dark_leads": self.dark_leads.to_dict(),
             "drop_offs": [d.to_dict() for d in self.friction.drop_offs],
             "friction": self.friction.to_dict(),
+            "benchmarks": [b.to_dict() for b in self.benchmarks],
         }
 
     def to_json(self) -> str:
@@ -79,7 +93,7 @@ class Analysis:
         for t in f.transitions:
             rate = "-" if t.rate is None else f"{t.rate:.1%}"
             ci = "-" if t.ci_low is None else f"{t.ci_low:.1%} - {t.ci_high:.1%}"
-            bench = "; ".join(b.text() for b in benchmark_for("conversion_rate", f"{t.from_stage}->{t.to_stage}"))
+            bench = "; ".join(b.text() for b in self.bench("conversion_rate", f"{t.from_stage}->{t.to_stage}"))
             lines.append(f"| {t.from_stage} → {t.to_stage} | {t.entered:,} | {t.converted:,} | {rate} | {ci} | {bench} |")
         lines += [
             "", "## Time in stage (days)", "",
@@ -152,7 +166,7 @@ class Analysis:
             f"- Within 5 minutes: {within5['share']:.1%}; never contacted: {never['share']:.1%} "
             f"({never['count']:,}).",
             "- Benchmarks: " + "; ".join(
-                f"{b.label}: {b.text()}" for b in benchmark_for("response_time") + benchmark_for("contacted_share")),
+                f"{b.label}: {b.text()}" for b in self.bench("response_time") + self.bench("contacted_share")),
         ]
         if s["caveat"]:
             lines.append(f"- Caveat: {s['caveat']}")
@@ -219,4 +233,5 @@ def analyze(ws: Workspace, *, filters: Filters | None = None, mode: str = "stage
         speed_to_lead=speed,
         dark_leads=dark,
         friction=friction,
+        benchmarks=benchmarks_in_effect(ws.config),
     )
