@@ -79,13 +79,16 @@ class DarkLeads:
             dark=(quiet_since <= ibis.timestamp(self.as_of - timedelta(days=days))).fill_null(False),
             silent_days=(ibis.timestamp(self.as_of).epoch_seconds() - quiet_since.epoch_seconds()) / 86400.0,
         )
-        dark = people.filter(people.dark)
-        totals = people.aggregate(
+        by_top = journeys.materialize(people.group_by("top").aggregate(
             n_open=people.count(),
             n_dark=people.dark.sum(),
             again=(people.dark & people.re_at.notnull()).sum(),
+        ))
+        dark = people.filter(people.dark)
+        totals = by_top.aggregate(
+            n_open=by_top.n_open.sum(), n_dark=by_top.n_dark.sum(), again=by_top.again.sum()
         ).to_pyarrow().to_pylist()[0]
-        self.n_open = int(totals["n_open"])
+        self.n_open = int(totals["n_open"] or 0)
         self.n_dark = int(totals["n_dark"] or 0)
         self.n_still_dark_after_re_engaging = int(totals["again"] or 0)
         if self.n_open:
@@ -93,22 +96,18 @@ class DarkLeads:
             self.dark_ci = wilson_interval(self.n_dark, self.n_open)
         median = dark.aggregate(m=dark.silent_days.cast("float64").median()).to_pyarrow().to_pylist()[0]["m"]
         self.median_days_silent = None if median is None else float(median)
-        rows = dark.group_by("top").aggregate(n=dark.count()).to_pyarrow().to_pylist()
-        counts = {int(r["top"]): int(r["n"]) for r in rows}
+        rows = by_top.to_pyarrow().to_pylist()
+        counts = {int(r["top"]): int(r["n_dark"] or 0) for r in rows}
         self.by_stage = {name: counts.get(i, 0) for i, name in enumerate(names)}
 
     @staticmethod
     def _re_engaged(touches: ir.Table, days: int) -> ir.Table:
         """person_id, occurred_at, kind, gap_days: the touch ending each person's first long silence."""
-        # touches at the same instant: the gap to the next is 0, and the alphabetically first kind leads
-        by_time = ibis.window(group_by="person_id", order_by=["occurred_at", "kind"])
-        instants = touches.select("person_id", "occurred_at", "kind")
-        instants = instants.mutate(prev_at=instants.occurred_at.lag().over(by_time))
-        gap_days = (instants.occurred_at.epoch_seconds() - instants.prev_at.epoch_seconds()) / 86400.0
-        gaps = instants.mutate(gap_days=gap_days.cast("float64")).filter(lambda t: t.prev_at.notnull())
-        gaps = gaps.filter(gaps.gap_days >= days)
+        # gap_seconds is computed at ingest with same-instant touches ordered by kind (0 after the first)
+        gaps = touches.filter(touches.gap_seconds >= days * 86400)
+        gaps = gaps.select("person_id", "occurred_at", "kind", gap_days=(gaps.gap_seconds / 86400.0).cast("float64"))
         first = gaps.mutate(k=ibis.row_number().over(ibis.window(group_by="person_id", order_by="occurred_at")))
-        return first.filter(first.k == 0).select("person_id", "occurred_at", "kind", "gap_days")
+        return first.filter(first.k == 0).drop("k")
 
     def _re_engagement(self, journeys: Journeys, re_engaged: ir.Table) -> None:
         wide = journeys.wide()

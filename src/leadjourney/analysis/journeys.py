@@ -16,6 +16,7 @@ import ibis.expr.types as ir
 
 from leadjourney.analysis.persona_rules import persona_column
 from leadjourney.config import Config
+from leadjourney.ingest import person_touches
 
 
 @dataclass(frozen=True)
@@ -44,12 +45,21 @@ class Journeys:
     config: Config
     filters: Filters = field(default_factory=Filters)
     now: datetime | None = None
+    _people: ir.Table | None = field(default=None, init=False, repr=False)
     _wide: ir.Table | None = field(default=None, init=False, repr=False)
     _temporary: list[str] = field(default_factory=list, init=False, repr=False)
     _touches: dict[datetime, ir.Table] = field(default_factory=dict, init=False, repr=False)
 
     def people(self) -> ir.Table:
-        """One row per person (their earliest record): person_id, created_at, source, status, persona."""
+        """One row per person (their earliest record): person_id, created_at, source, status, persona.
+
+        Computed once per run and cached in the engine (a temporary table).
+        """
+        if self._people is None:
+            self._people = self.materialize(self._select_people())
+        return self._people
+
+    def _select_people(self) -> ir.Table:
         leads = self.backend.table("leads")
         people = leads.filter(leads.excluded_as.isnull() & (leads.lead_id == leads.person_id))
         people = people.mutate(persona=persona_column(people, self.config.personas))
@@ -67,17 +77,21 @@ class Journeys:
 
     def entries(self) -> ir.Table:
         """person_id, stage, idx (position in the lifecycle), entered_at (first entry; NULL if never dated)."""
-        leads = self.backend.table("leads").select("lead_id", "person_id")
-        events = self.backend.table("stage_events")
-        names = self.config.stage_names
-        known = events.filter(events.stage.isin(names)).join(leads, "lead_id")
-        known = known.semi_join(self.people().select("person_id"), "person_id")
-        idx = known.stage.cases(*[(n, i) for i, n in enumerate(names)], else_=ibis.null("int32"))
+        known = self._events()
+        idx = known.stage.cases(*[(n, i) for i, n in enumerate(self.config.stage_names)], else_=ibis.null("int32"))
         return (
             known.mutate(idx=idx)
             .group_by(["person_id", "stage", "idx"])
             .aggregate(entered_at=known.entered_at.min())
         )
+
+    def _events(self) -> ir.Table:
+        """The selected people's stage events in configured stages: person_id, stage, entered_at."""
+        leads = self.backend.table("leads").select("lead_id", "person_id")
+        events = self.backend.table("stage_events")
+        known = events.filter(events.stage.isin(self.config.stage_names)).join(leads, "lead_id")
+        known = known.select("person_id", "stage", "entered_at")
+        return known.semi_join(self.people().select("person_id"), "person_id")
 
     def wide(self) -> ir.Table:
         """One row per person: status, furthest stage ``top``, and per stage ``has_i`` / ``at_i``.
@@ -85,29 +99,41 @@ class Journeys:
         Computed once per run and cached in the engine (a temporary table).
         """
         if self._wide is None:
-            entries = self.entries()
-            n = len(self.config.stages)
-            per_person = entries.group_by("person_id").aggregate(
-                top=entries.idx.max(),
-                **{f"has_{i}": (entries.idx == i).any() for i in range(n)},
-                **{f"at_{i}": entries.entered_at.min(where=entries.idx == i) for i in range(n)},
+            events = self._events()
+            names = self.config.stage_names
+            idx = events.stage.cases(*[(n, i) for i, n in enumerate(names)], else_=ibis.null("int32"))
+            events = events.mutate(idx=idx)
+            per_person = events.group_by("person_id").aggregate(
+                top=events.idx.max(),
+                **{f"has_{i}": (events.idx == i).any() for i in range(len(names))},
+                **{f"at_{i}": events.entered_at.min(where=events.idx == i) for i in range(len(names))},
             )
             people = self.people().select("person_id", "status", "created_at")
             self._wide = self.materialize(people.left_join(per_person, "person_id").drop("person_id_right"))
         return self._wide
 
     def touchpoints(self, as_of: datetime) -> ir.Table:
-        """person_id, occurred_at, kind, actor: the selected people's touchpoints up to ``as_of``.
+        """The selected people's touchpoints up to ``as_of``.
 
-        Computed once per run and as-of date (a temporary table), since several analyses read it.
+        Columns: person_id, occurred_at, kind, channel, actor, gap_seconds (since the person's
+        previous touch; see :mod:`leadjourney.ingest.person_touches`). Read from the table
+        ingest derives; with a filter, computed once per run and as-of date (a temporary table).
         """
         if as_of not in self._touches:
-            leads = self.backend.table("leads").select("lead_id", "person_id")
-            touches = self.backend.table("touchpoints")
+            touches = self._person_touches()
             touches = touches.filter(touches.occurred_at <= ibis.timestamp(as_of))
-            joined = touches.join(leads, "lead_id").select("person_id", "occurred_at", "kind", "actor")
-            self._touches[as_of] = self.materialize(joined.semi_join(self.people().select("person_id"), "person_id"))
+            if self.filters != Filters():
+                touches = self.materialize(touches.semi_join(self.people().select("person_id"), "person_id"))
+            self._touches[as_of] = touches
         return self._touches[as_of]
+
+    def _person_touches(self) -> ir.Table:
+        """The derived table; for a workspace last ingested by an older version, the same query live."""
+        meta = self.backend.table("meta")
+        built = meta.filter(meta.key == person_touches.FINGERPRINT_KEY).count().to_pyarrow().as_py()
+        if built:
+            return self.backend.table(person_touches.TABLE)
+        return self.materialize(person_touches.person_touches(self.backend))
 
     def materialize(self, expr: ir.Table) -> ir.Table:
         """Compute ``expr`` once into a temporary table that later queries read (dropped by :meth:`release`)."""
@@ -120,6 +146,7 @@ class Journeys:
         for name in self._temporary:
             self.backend.raw_sql(f"DROP TABLE IF EXISTS {name}")
         self._temporary.clear()
+        self._people = None
         self._wide = None
         self._touches.clear()
 

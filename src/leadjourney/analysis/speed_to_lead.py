@@ -104,7 +104,7 @@ class SpeedToLead:
         first = after.group_by("person_id").aggregate(first_human_at=after.occurred_at.min())
         people = signals.left_join(first, "person_id").drop("person_id_right")
         minutes = (people.first_human_at.epoch_seconds() - people.signal_at.epoch_seconds()) / 60.0
-        people = people.mutate(minutes=minutes.cast("float64"))
+        people = journeys.materialize(people.mutate(minutes=minutes.cast("float64")))  # read twice below
 
         contacted = people.filter(people.first_human_at.notnull())
         stats = contacted.aggregate(

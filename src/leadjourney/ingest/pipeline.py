@@ -25,6 +25,7 @@ from leadjourney.errors import IngestError
 from leadjourney.ingest.formats import RAW, FileColumns, plan
 from leadjourney.ingest.identity import DERIVED_ORIGIN, IdentitySummary, refresh_identity
 from leadjourney.ingest.load import load_staged, redact_malformed
+from leadjourney.ingest.person_touches import refresh_person_touches
 from leadjourney.ingest.readers import ROW, read_source_file
 from leadjourney.ingest.sql import lit
 from leadjourney.progress import Progress, silent
@@ -92,6 +93,8 @@ def ingest(ws: Workspace, *, only: Sequence[str] = (), force: bool = False, prun
                     con.execute(f"DELETE FROM {t} WHERE origin = ?", [origin])
         say("linking duplicates and exclusions", steps - 1, steps)
         identity = refresh_identity(con, config)
+        say("indexing touchpoints by person", steps - 1, steps)
+        refresh_person_touches(con)
         rows = {t: int(scalar(con, f"SELECT count(*) FROM {t}")) for t in schema.CANONICAL}
         con.execute("COMMIT")
     except BaseException:

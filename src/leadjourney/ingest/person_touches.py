@@ -1,0 +1,56 @@
+"""The derived ``person_touches`` table: every touchpoint of a person, with the silence before it.
+
+Analyses of engagement (dark leads, speed-to-lead, the touchpoint inventory) need each
+touch under its *person* (merged duplicates folded in, unqualified contacts left out) and
+the time since that person's previous touch. Both cost a join and a sort over every
+touchpoint, so ingest computes them once, after the identity pass, and only when the
+leads' identities or the touchpoints changed (a fingerprint in ``meta`` tells).
+
+``gap_seconds`` is the time since the person's previous touch (NULL for their first);
+touches at the same instant are ordered by kind, so the alphabetically first kind carries
+the gap and the others 0. A later filter on ``occurred_at`` (an as-of date) keeps every
+remaining gap right, since a touch's previous touch is never later than itself.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import ibis
+import ibis.expr.types as ir
+
+from leadjourney.db import one
+
+TABLE = "person_touches"
+FINGERPRINT_KEY = "person_touches_fingerprint"
+
+
+
+def person_touches(backend: ibis.BaseBackend) -> ir.Table:
+    """The table's query over the canonical tables (also what an analysis runs when it is missing)."""
+    leads = backend.table("leads")
+    touches = backend.table("touchpoints").join(leads.select("lead_id", "person_id"), "lead_id")
+    people = leads.filter(leads.excluded_as.isnull() & (leads.lead_id == leads.person_id)).select("person_id")
+    touches = touches.semi_join(people, "person_id")
+    previous = touches.occurred_at.lag().over(ibis.window(group_by="person_id", order_by=["occurred_at", "kind"]))
+    gap = touches.occurred_at.epoch_seconds() - previous.epoch_seconds()
+    return touches.select("person_id", "occurred_at", "kind", "channel", "actor", gap_seconds=gap.cast("float64"))
+
+
+def fingerprint(con: duckdb.DuckDBPyConnection) -> str:
+    """A cheap digest of what the table derives from: who is whom, and the touchpoints."""
+    leads = one(con, "SELECT count(*), sum(hash(lead_id, person_id, excluded_as)) FROM leads") or ()
+    touches = one(con, "SELECT count(*), sum(hash(lead_id, occurred_at, kind, channel, actor)) FROM touchpoints") or ()
+    return ":".join(str(v) for v in (*leads, *touches))
+
+
+def refresh_person_touches(con: duckdb.DuckDBPyConnection) -> bool:
+    """Rebuild the table when its inputs changed since the last build; True when rebuilt."""
+    digest = fingerprint(con)
+    stored = one(con, "SELECT value FROM meta WHERE key = ?", [FINGERPRINT_KEY])
+    if stored is not None and stored[0] == digest:
+        return False
+    query = ibis.to_sql(person_touches(ibis.duckdb.from_connection(con)), dialect="duckdb")
+    con.execute(f"CREATE OR REPLACE TABLE {TABLE} AS {query}")
+    con.execute("DELETE FROM meta WHERE key = ?", [FINGERPRINT_KEY])
+    con.execute("INSERT INTO meta VALUES (?, ?)", [FINGERPRINT_KEY, digest])
+    return True

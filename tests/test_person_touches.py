@@ -1,0 +1,85 @@
+"""The derived person_touches table: built at ingest, rebuilt only on change, equal to the live query."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+
+import ibis
+import pytest
+
+from conftest import fetch, set_option
+from leadjourney.analysis import analyze
+from leadjourney.generate import generate
+from leadjourney.ingest import ingest
+from leadjourney.ingest.person_touches import FINGERPRINT_KEY, TABLE, person_touches, refresh_person_touches
+from leadjourney.workspace import Workspace
+
+NOW = datetime(2026, 7, 1)
+
+
+@pytest.fixture(scope="module")
+def dirty(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
+    """Default dirt: duplicates (merged people), exclusions, mixed zones."""
+    root = tmp_path_factory.mktemp("touches") / "ws"
+    ws = Workspace.init(root)
+    data = generate(root / "data", n_leads=3000, seed=11, end=date(2026, 6, 30), days=120)
+    ws.set_sources([{**s, "path": str(Path(data.files[s["table"]]).relative_to(root))} for s in data.sources])
+    ingest(ws)
+    return ws
+
+
+def _gaps_by_hand(ws: Workspace) -> dict[tuple[str, datetime, str], float | None]:
+    """Per person: touches sorted by (time, kind), each with seconds since the one before (Python, not SQL)."""
+    rows = fetch(ws, """
+        SELECT l.person_id, t.occurred_at, t.kind FROM touchpoints t JOIN leads l USING (lead_id)
+        WHERE l.person_id IN (SELECT person_id FROM leads WHERE excluded_as IS NULL AND lead_id = person_id)
+    """)
+    rows.sort(key=lambda r: (r[0], r[1], r[2] or ""))
+    out: dict[tuple[str, datetime, str], float | None] = {}
+    previous: tuple[str, datetime] | None = None
+    for person, at, kind in rows:
+        gap = (at - previous[1]).total_seconds() if previous and previous[0] == person else None
+        out.setdefault((person, at, kind), gap)  # the first of identical (time, kind) keys keeps the gap
+        previous = (person, at)
+    return out
+
+
+def test_gaps_equal_a_computation_by_hand(dirty: Workspace) -> None:
+    stored = fetch(dirty, f"SELECT person_id, occurred_at, kind, min(gap_seconds) FROM {TABLE} GROUP BY ALL")
+    expected = _gaps_by_hand(dirty)
+    assert len(stored) == len(expected)
+    for person, at, kind, gap in stored:
+        want = expected[(person, at, kind)]
+        assert gap == pytest.approx(want) if want is not None else gap is None
+
+
+def test_rebuilt_only_when_identities_or_touches_change(dirty: Workspace) -> None:
+    stamp = fetch(dirty, "SELECT value FROM meta WHERE key = ?", [FINGERPRINT_KEY])
+    ingest(dirty)  # nothing changed: same fingerprint, no rebuild
+    assert fetch(dirty, "SELECT value FROM meta WHERE key = ?", [FINGERPRINT_KEY]) == stamp
+    with dirty.connect() as con:
+        assert refresh_person_touches(con) is False
+    people = fetch(dirty, f"SELECT count(DISTINCT person_id) FROM {TABLE}")[0][0]
+    ws = set_option(dirty, 'policy = "merge"', 'policy = "keep"')  # duplicates become their own people
+    ingest(ws)
+    assert fetch(ws, "SELECT value FROM meta WHERE key = ?", [FINGERPRINT_KEY]) != stamp
+    assert fetch(ws, f"SELECT count(DISTINCT person_id) FROM {TABLE}")[0][0] > people
+    with ws.connect(read_only=True) as con:
+        live = person_touches(ibis.duckdb.from_connection(con)).count().to_pyarrow().as_py()
+    assert fetch(ws, f"SELECT count(*) FROM {TABLE}")[0][0] == live
+    set_option(ws, 'policy = "keep"', 'policy = "merge"')
+    ingest(Workspace.open(ws.root))
+
+
+def test_a_workspace_without_the_table_gives_the_same_analysis(dirty: Workspace, tmp_path: Path) -> None:
+    before = analyze(dirty, now=NOW).to_dict()
+    with dirty.connect() as con:
+        con.execute("DELETE FROM meta WHERE key = ?", [FINGERPRINT_KEY])
+        con.execute(f"DROP TABLE {TABLE}")
+    try:
+        after = analyze(dirty, now=NOW).to_dict()
+    finally:
+        ingest(dirty)
+    for key in ("speed_to_lead", "dark_leads", "funnel", "friction"):
+        assert after[key] == before[key], key
