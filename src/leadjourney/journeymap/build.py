@@ -1,0 +1,232 @@
+"""Build a :class:`JourneyMap` from an analysis, the touchpoint inventory, personas, findings and targets.
+
+Persona swim lanes (``PERSONA_RULE``): a persona's conversion point *differs* when at
+least ``MIN_PERSONA_ENTERED`` of its people entered the transition and its Wilson 95%
+interval excludes the overall rate. When any persona differs at any transition, every
+persona gets a lane (so they can be compared) and the differing points are flagged;
+otherwise the lanes are left out and a caveat says the journeys do not differ.
+
+Finding marks match the ids :mod:`leadjourney.analysis.findings` stores:
+``conversion:A->B`` on a rate, ``time:A->B`` on a median, ``drop_off:A->B[:segment]`` on a
+drop-off and ``dark_leads:share`` on the dark-lead path. A mark is *stale* when the
+finding stated a different number than the map shows.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from datetime import timedelta
+
+from leadjourney.analysis.findings import Finding
+from leadjourney.analysis.report import Analysis
+from leadjourney.analysis.time_in_stage import StageTime
+from leadjourney.config import Config
+from leadjourney.journeymap.model import (
+    ConversionPoint,
+    DarkPath,
+    DropOffPoint,
+    JourneyMap,
+    Lane,
+    MapError,
+    Mark,
+    PersonaLane,
+    PersonaPoint,
+    StageNode,
+    TouchpointCard,
+    TouchpointLike,
+)
+
+MIN_PERSONA_ENTERED = 30
+PERSONA_RULE = (f"a persona differs where at least {MIN_PERSONA_ENTERED} of its people entered a transition "
+                "and its 95% interval excludes the overall rate")
+
+
+def build_map(analysis: Analysis, touchpoints: Sequence[TouchpointLike], *, config: Config,
+              personas: Mapping[str, Analysis] | None = None, findings: Sequence[Finding] | None = None,
+              ideal: Mapping[str, float] | None = None) -> JourneyMap:
+    """The journey map of ``analysis``: lanes of ``config``, touchpoints by lane, and the overlays given."""
+    marks = {f.finding_id: f for f in findings or ()}
+    targets = _targets(ideal or {}, [f"{t.from_stage}->{t.to_stage}" for t in analysis.funnel.transitions])
+    conversions = tuple(_conversions(analysis, marks, targets))
+    drop_offs = tuple(_drop_offs(analysis, marks))
+    lanes_personas = _personas(analysis, personas or {})
+    persona_lanes = lanes_personas if any(p.differs for p in lanes_personas) else ()
+    persona_note = None
+    if personas:
+        persona_note = (f"Persona lanes shown: {PERSONA_RULE}." if persona_lanes else
+                        f"Persona lanes omitted: the {len(personas)} personas follow the overall journey "
+                        f"(no case where {PERSONA_RULE.removeprefix('a persona differs where ')}).")
+    return JourneyMap(
+        title=config.name,
+        period=_period(analysis),
+        as_of=analysis.time_in_stage.as_of.isoformat(timespec="seconds") if analysis.time_in_stage.as_of else None,
+        n_people=analysis.n_people,
+        currency=config.currency,
+        funnel_mode=analysis.funnel.mode,
+        lanes=_lanes(config, analysis, touchpoints),
+        stages=tuple(StageNode(s.stage, s.lane, s.reached, s.imputed) for s in analysis.funnel.stages),
+        conversions=conversions,
+        drop_offs=drop_offs,
+        dark=_dark(analysis, marks),
+        personas=persona_lanes,
+        persona_note=persona_note,
+        caveats=tuple(_caveats(analysis, config, findings, persona_note)),
+        has_findings=findings is not None,
+        has_targets=bool(targets),
+        computed_at=analysis.computed_at,
+    )
+
+
+def _mark(marks: Mapping[str, Finding], finding_id: str, current: float | None) -> Mark | None:
+    f = marks.get(finding_id)
+    return None if f is None else Mark(f.finding_id, f.status, f.note, f.value, current)
+
+
+def _targets(ideal: Mapping[str, float], keys: list[str]) -> dict[str, float]:
+    out = {}
+    for raw, value in ideal.items():
+        key = re.sub(r"\s*(->|→)\s*", "->", raw.strip())
+        if key not in keys:
+            raise MapError(f"ideal-state target {raw!r} names no transition; use one of {', '.join(keys)}")
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+            raise MapError(f"ideal-state target for {key} must be a share between 0 and 1 "
+                           f"(0.3 for 30%), found {value!r}")
+        out[key] = float(value)
+    return out
+
+
+def _median(row: StageTime | None) -> tuple[float | None, bool]:
+    """Kaplan-Meier median where reached, else the naive median of those who completed."""
+    if row is None:
+        return None, False
+    if row.km_median_reached and row.km_median_days is not None:
+        return row.km_median_days, True
+    return row.median_days, False
+
+
+def _conversions(analysis: Analysis, marks: Mapping[str, Finding],
+                 targets: Mapping[str, float]) -> list[ConversionPoint]:
+    times = {(r.from_stage, r.to_stage): r for r in analysis.time_in_stage.rows}
+    whole = {(r.from_stage, r.to_stage): r for r in analysis.friction.rows if r.segment is None}
+    out = []
+    for t in analysis.funnel.transitions:
+        pair = (t.from_stage, t.to_stage)
+        key = f"{t.from_stage}->{t.to_stage}"
+        time_row = times.get(pair)
+        median, is_km = _median(time_row)
+        friction = whole.get(pair)
+        out.append(ConversionPoint(
+            t.from_stage, t.to_stage, t.entered, t.converted, t.rate, t.ci_low, t.ci_high,
+            median, is_km, time_row.caveat if time_row else None,
+            friction.rank if friction else None, friction.revenue_impact if friction else None,
+            friction.hypothesis if friction else None,
+            targets.get(key), _mark(marks, f"conversion:{key}", t.rate),
+            _mark(marks, f"time:{key}", time_row.km_median_days if time_row else None),
+        ))
+    return out
+
+
+def _drop_offs(analysis: Analysis, marks: Mapping[str, Finding]) -> list[DropOffPoint]:
+    rows = {(r.from_stage, r.to_stage, r.segment): r for r in analysis.friction.rows}
+    out = []
+    for d in analysis.friction.drop_offs:
+        row = rows.get((d.from_stage, d.to_stage, d.segment))
+        finding_id = f"drop_off:{d.from_stage}->{d.to_stage}{':' + d.segment if d.segment else ''}"
+        out.append(DropOffPoint(
+            d.from_stage, d.to_stage, d.segment, d.rate, d.ci_high, d.compared_with, d.reason,
+            row.revenue_impact if row else None, row.rank if row else None, row.hypothesis if row else None,
+            _mark(marks, finding_id, d.rate),
+        ))
+    return out
+
+
+def _lanes(config: Config, analysis: Analysis, touchpoints: Sequence[TouchpointLike]) -> tuple[Lane, ...]:
+    stage_lane = {s.name: s.lane for s in config.stages}
+    by_lane: dict[str, list[TouchpointCard]] = defaultdict(list)
+    for row in touchpoints:
+        lane = row.lane if row.lane in config.lanes else stage_lane.get(row.stage, row.lane)
+        by_lane[lane].append(TouchpointCard(row.stage, lane, row.kind, row.channel, bool(row.automated),
+                                            int(row.volume), int(row.unique_leads), getattr(row, "lift", None),
+                                            getattr(row, "lift_ci_low", None), getattr(row, "lift_ci_high", None)))
+    unknown = sorted(set(by_lane) - set(config.lanes))
+    if unknown:
+        raise MapError(f"touchpoints name lanes {', '.join(map(repr, unknown))} that are not in the config's "
+                       f"lanes ({', '.join(config.lanes)})")
+    stages = [s.stage for s in analysis.funnel.stages]
+    return tuple(
+        Lane(name, tuple(s for s in stages if stage_lane.get(s) == name),
+             tuple(sorted(by_lane[name], key=lambda c: (-c.volume, c.label, c.stage))))
+        for name in config.lanes
+    )
+
+
+def _personas(analysis: Analysis, personas: Mapping[str, Analysis]) -> tuple[PersonaLane, ...]:
+    overall = {(t.from_stage, t.to_stage): t.rate for t in analysis.funnel.transitions}
+    lanes = []
+    for name, result in personas.items():
+        times = {(r.from_stage, r.to_stage): r for r in result.time_in_stage.rows}
+        points = []
+        for t in result.funnel.transitions:
+            base = overall.get((t.from_stage, t.to_stage))
+            differs = None
+            if (base is not None and t.entered >= MIN_PERSONA_ENTERED and t.ci_low is not None
+                    and t.ci_high is not None):
+                differs = "higher" if t.ci_low > base else "lower" if t.ci_high < base else None
+            median, is_km = _median(times.get((t.from_stage, t.to_stage)))
+            points.append(PersonaPoint(t.from_stage, t.to_stage, t.entered, t.rate, t.ci_low, t.ci_high,
+                                       median, is_km, differs))
+        lanes.append(PersonaLane(name, result.n_people, tuple(points)))
+    return tuple(lanes)
+
+
+def _dark(analysis: Analysis, marks: Mapping[str, Finding]) -> DarkPath:
+    d = analysis.dark_leads
+    return DarkPath(d.dark_after_days, d.n_open, d.n_dark, d.dark_share, d.median_days_silent,
+                    dict(d.by_stage), d.n_re_engaged, dict(d.re_engaged_by), d.n_re_engaged_then_advanced,
+                    _mark(marks, "dark_leads:share", d.dark_share))
+
+
+def _period(analysis: Analysis) -> str:
+    f = analysis.filters
+    as_of = analysis.time_in_stage.as_of
+    if f.date_from or f.date_to:
+        span = f"leads created {f.date_from or 'start'} to {f.date_to or 'now'}"
+    elif as_of is not None and analysis.friction.period_days:
+        first = as_of - timedelta(days=analysis.friction.period_days)
+        span = f"leads created {first:%Y-%m-%d} to {as_of:%Y-%m-%d}"
+    else:
+        span = "all leads"
+    if f.sources:
+        span += f" from {', '.join(f.sources)}"
+    return span
+
+
+def _caveats(analysis: Analysis, config: Config, findings: Sequence[Finding] | None,
+             persona_note: str | None) -> list[str]:
+    out = []
+    if findings is None:
+        out.append("All numbers are ASSUMED until stakeholders confirm them (`leadjourney findings`).")
+    else:
+        status: dict[str, int] = defaultdict(int)
+        for f in findings:
+            status[f.status] += 1
+        out.append(f"Findings: {status['CONFIRMED']} CONFIRMED, {status['CORRECTED']} CORRECTED, "
+                   f"{status['ASSUMED']} ASSUMED by stakeholders.")
+    if analysis.funnel.mode == "stage_reach":
+        out.append("Funnel counts stage reach: people still waiting count as not (yet) converted.")
+    for s in analysis.funnel.stages:
+        if s.imputed:
+            out.append(f"{s.imputed:,} of {s.reached:,} people counted at {s.stage} have no CRM entry for it "
+                       f"(imputed from a later stage).")
+    for r in analysis.time_in_stage.rows:
+        if r.caveat and (r.from_stage, r.to_stage) in {(t.from_stage, t.to_stage) for t in analysis.funnel.transitions}:
+            out.append(f"{r.from_stage} -> {r.to_stage}: {r.caveat}.")
+    fr = analysis.friction
+    out.append(f"Revenue impact per year = drop-off volume x deal size ({fr.deal_size:,.0f} {config.currency}, "
+               f"{fr.deal_size_source}) x later win probability, annualized from {fr.period_days:.0f} days.")
+    if persona_note:
+        out.append(persona_note)
+    return out
+

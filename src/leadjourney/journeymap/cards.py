@@ -1,0 +1,238 @@
+"""The cards of the map, each laid out inside a given rectangle: text fitted to the card's width."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from leadjourney.journeymap import text as tx
+from leadjourney.journeymap.boxes import Box, TextLine
+from leadjourney.journeymap.model import (
+    ConversionPoint,
+    DropOffPoint,
+    Mark,
+    PersonaLane,
+    PersonaPoint,
+    StageNode,
+    TouchpointCard,
+)
+from leadjourney.journeymap.theme import MUTED, PURPLE, RED, style
+
+PAD = 12.0
+BADGE_SIZE = 10.0
+
+
+def badge(owner: str, mark: Mark, right: float, y: float) -> Box:
+    """A small status tag (ASSUMED / CONFIRMED / CORRECTED, with ``?`` when stale), right-aligned."""
+    label = mark.status + ("?" if mark.stale else "")
+    w = tx.measure(label, BADGE_SIZE, True) + 10
+    box = Box(f"{owner}-badge-{mark.finding_id}", right - w, y, w, 16,
+              "badge-stale" if mark.stale else f"badge-{mark.status}", "badge",
+              tooltip=mark_text(mark), data={"finding": mark.finding_id, "status": mark.status})
+    box.lines.append(TextLine(label, right - w / 2, y + 12, BADGE_SIZE, True, anchor="middle"))
+    return box
+
+
+def mark_text(mark: Mark | None) -> str:
+    if mark is None:
+        return ""
+    out = f"{mark.status} ({mark.finding_id})"
+    if mark.note:
+        out += f": {mark.note}"
+    if mark.stale:
+        out += f"; stated when the value was {mark.stated:.4g}, now {mark.current:.4g}: re-confirm"
+    return out
+
+
+def stage_box(stage: StageNode, cx: float, y: float, w: float, parent: str) -> Box:
+    box = Box(f"stage-{stage.name}", cx - w / 2, y, w, 74, "stage", "stage", parent=parent,
+              data={"stage": stage.name, "reached": str(stage.reached), "imputed": str(stage.imputed)},
+              tooltip=f"{stage.name} ({stage.lane}): {stage.reached:,} people reached it; "
+                      f"{stage.imputed:,} of them have no CRM entry for it")
+    inner = w - 2 * PAD
+    box.lines += [
+        TextLine(tx.truncate(stage.name, inner, 18, True), cx, y + 28, 18, True, anchor="middle"),
+        TextLine(tx.truncate(f"{stage.reached:,} people", inner, 14), cx, y + 50, 14, anchor="middle"),
+    ]
+    if stage.imputed:
+        box.lines.append(TextLine(tx.truncate(f"{stage.imputed:,} imputed", inner, 12), cx, y + 66, 12,
+                                  color="#C5CEE0", anchor="middle"))
+    return box
+
+
+def conversion_card(c: ConversionPoint, x: float, y: float, w: float, *, currency: str, red: bool,
+                    show_targets: bool) -> list[Box]:
+    """The conversion point: rate, bar with 95% interval (and target), median time, revenue lost."""
+    card = Box(f"conversion-{c.key}", x, y, w, 0, "conversion-dropoff" if red else "conversion", "conversion",
+               tooltip=conversion_tooltip(c, currency), data=_conversion_data(c))
+    extra: list[Box] = []
+    inner = w - 2 * PAD
+    left = x + PAD
+    title_room = inner
+    if c.mark:
+        extra.append(badge(card.id, c.mark, x + w - PAD, y + 9))
+        title_room -= extra[-1].w + 6
+    card.lines.append(TextLine(tx.truncate(f"{c.from_stage} -> {c.to_stage}", title_room, 14, True),
+                               left, y + 22, 14, True))
+    rate = tx.pct(c.rate)
+    card.lines.append(TextLine(rate, left, y + 54, 26, True, color=RED if red else None))
+    of_x = left + tx.measure(rate, 26, True) + 10
+    card.lines.append(TextLine(tx.truncate(f"{c.converted:,} of {c.entered:,}", x + w - PAD - of_x, 12),
+                               of_x, y + 54, 12, color=MUTED))
+    extra += _rate_bar(card.id, c, left, y + 62, inner, red)
+    card.lines.append(TextLine(tx.truncate(f"95% CI {tx.ci(c.ci_low, c.ci_high)}", inner, 12), left, y + 90, 12))
+    median = (f"median {tx.days(c.median_days)} (Kaplan-Meier)" if c.median_is_km
+              else f"median {tx.days(c.median_days)}* (completed only)")
+    room = inner
+    if c.time_mark:
+        extra.append(badge(card.id, c.time_mark, x + w - PAD, y + 96))
+        room -= extra[-1].w + 6
+    card.lines.append(TextLine(tx.truncate(median, room, 12), left, y + 108, 12))
+    base = y + 108
+    if show_targets:
+        base += 18
+        gap = c.gap
+        target = ("no ideal-state target" if c.target is None
+                  else f"target {tx.pct(c.target)} · gap {100 * gap:+.1f} pp" if gap is not None
+                  else f"target {tx.pct(c.target)}")
+        card.lines.append(TextLine(tx.truncate(target, inner, 12, True), left, base, 12, True, color=PURPLE))
+    if c.revenue_impact is not None:
+        base += 18
+        lost = f"est. lost {tx.money(c.revenue_impact, currency)}/yr · friction #{c.friction_rank}"
+        card.lines.append(TextLine(tx.truncate(lost, inner, 12, red), left, base, 12, red,
+                                   color=RED if red else None))
+    card.h = base - y + 12
+    return [card, *extra]
+
+
+def _rate_bar(owner: str, c: ConversionPoint, x: float, y: float, w: float, red: bool) -> list[Box]:
+    out = [Box(f"{owner}-track", x, y, w, 8, "rate-track", "bar")]
+    if c.rate is not None:
+        out.append(Box(f"{owner}-rate", x, y, max(2.0, w * c.rate), 8, "rate-bar-red" if red else "rate-bar", "bar"))
+    if c.ci_low is not None and c.ci_high is not None:
+        lo, hi = x + w * c.ci_low, x + w * c.ci_high
+        out += [Box(f"{owner}-ci", lo, y + 3, max(1.0, hi - lo), 2, "ci", "bar"),
+                Box(f"{owner}-ci-lo", lo - 1, y - 2, 2, 12, "ci", "bar"),
+                Box(f"{owner}-ci-hi", hi - 1, y - 2, 2, 12, "ci", "bar")]
+    if c.target is not None:
+        out.append(Box(f"{owner}-target", x + w * c.target - 1.5, y - 5, 3, 18, "target", "target",
+                       tooltip=f"ideal-state target {tx.pct(c.target)}", data={"target": repr(c.target)}))
+    return out
+
+
+def conversion_tooltip(c: ConversionPoint, currency: str) -> str:
+    lines = [f"{c.from_stage} -> {c.to_stage}: {tx.pct(c.rate)} ({c.converted:,} of {c.entered:,})",
+             f"95% interval {tx.ci(c.ci_low, c.ci_high)}",
+             f"median time {tx.days(c.median_days)} " + ("(Kaplan-Meier)" if c.median_is_km else "(completed only)")]
+    if c.time_caveat:
+        lines.append(c.time_caveat)
+    if c.revenue_impact is not None:
+        lines.append(f"friction #{c.friction_rank}: about {c.revenue_impact:,.0f} {currency} a year lost; "
+                     f"hypothesis: {c.hypothesis}")
+    if c.target is not None and c.gap is not None:
+        lines.append(f"ideal-state target {tx.pct(c.target)}, gap {100 * c.gap:+.1f} percentage points")
+    lines += [mark_text(m) for m in (c.mark, c.time_mark) if m]
+    return "\n".join(lines)
+
+
+def _conversion_data(c: ConversionPoint) -> dict[str, str]:
+    return {"key": c.key, "entered": str(c.entered), "converted": str(c.converted), "rate": repr(c.rate),
+            "ci-low": repr(c.ci_low), "ci-high": repr(c.ci_high), "median-days": repr(c.median_days),
+            "median-is-km": str(c.median_is_km).lower(), "revenue-impact": repr(c.revenue_impact)}
+
+
+def drop_off_card(d: DropOffPoint, x: float, y: float, w: float, *, currency: str, index: int) -> list[Box]:
+    card = Box(f"dropoff-{d.key}-{d.segment or 'all'}", x, y, w, 50, "dropoff", "dropoff",
+               tooltip=drop_off_tooltip(d, currency),
+               data={"key": d.key, "segment": d.segment or "", "rate": repr(d.rate),
+                     "revenue-impact": repr(d.revenue_impact), "index": str(index)})
+    marker = Box(f"{card.id}-marker", x + 10, y + 12, 12, 10, "marker", "marker", shape="triangle")
+    extra = [marker]
+    room = w - 28 - PAD
+    if d.mark:
+        extra.append(badge(card.id, d.mark, x + w - PAD, y + 8))
+        room -= extra[-1].w + 6
+    card.lines.append(TextLine(tx.truncate(f"DROP-OFF · {d.label}", room, 13, True), x + 28, y + 21, 13, True))
+    detail = (f"{tx.pct(d.rate)} vs {tx.pct(d.compared_with)} {d.compared_with_label} · "
+              f"{tx.money(d.revenue_impact, currency)}/yr")
+    card.lines.append(TextLine(tx.truncate(detail, w - 2 * PAD, 12), x + PAD, y + 39, 12))
+    return [card, *extra]
+
+
+def drop_off_tooltip(d: DropOffPoint, currency: str) -> str:
+    lines = [f"Drop-off {d.from_stage} -> {d.to_stage} ({d.label}): {tx.pct(d.rate)}, {d.reason}"]
+    if d.revenue_impact is not None:
+        lines.append(f"friction #{d.friction_rank}: about {d.revenue_impact:,.0f} {currency} a year lost")
+    if d.hypothesis:
+        lines.append(f"hypothesis: {d.hypothesis}")
+    if d.mark:
+        lines.append(mark_text(d.mark))
+    return "\n".join(lines)
+
+
+def more_drop_offs(key: str, hidden: Sequence[DropOffPoint], x: float, y: float, w: float, currency: str) -> Box:
+    box = Box(f"dropoff-{key}-more", x, y, w, 50, "dropoff-more", "dropoff-more",
+              tooltip="\n".join(drop_off_tooltip(d, currency) for d in hidden),
+              data={"key": key, "segments": ",".join(d.segment or "" for d in hidden)})
+    box.lines += [TextLine(tx.truncate(f"+{len(hidden)} more drop-off points", w - 2 * PAD, 13, True),
+                           x + PAD, y + 21, 13, True),
+                  TextLine(tx.truncate(", ".join(d.label for d in hidden), w - 2 * PAD, 12), x + PAD, y + 39, 12)]
+    return box
+
+
+def touchpoint_card(t: TouchpointCard, x: float, y: float, w: float, *, max_volume: int, parent: str,
+                    index: int) -> list[Box]:
+    kind = "human" if not t.automated else "auto"
+    card = Box(f"touch-{t.lane}-{index}", x, y, w, 50, f"touch-{kind}", "touchpoint", parent=parent,
+               tooltip=(f"{t.kind}{' via ' + t.channel if t.channel else ''} while in {t.stage} ({t.lane}): "
+                        f"{t.volume:,} touchpoints, {t.unique_leads:,} unique leads; "
+                        f"{'automated' if t.automated else 'human'}"
+                        + (f"; conversion lift {100 * t.lift:+.1f} pp (95% CI {100 * t.lift_ci_low:+.1f} to "
+                           f"{100 * t.lift_ci_high:+.1f}), association not cause"
+                           if t.lift is not None and t.lift_ci_low is not None and t.lift_ci_high is not None
+                           else "")),
+               data={"lane": t.lane, "stage": t.stage, "kind": t.kind, "channel": t.channel or "",
+                     "automated": str(t.automated).lower(), "volume": str(t.volume)})
+    tag = "AUTO" if t.automated else "HUMAN"
+    tag_w = tx.measure(tag, 10, True)
+    card.lines += [
+        TextLine(tx.truncate(t.label, w - 14 - tag_w - 18, 13, True), x + 14, y + 19, 13, True),
+        TextLine(tag, x + w - 8, y + 18, 10, True, color=style(f"stripe-{kind}").fill, anchor="end"),
+        TextLine(tx.truncate(f"{t.volume:,} touches · {t.unique_leads:,} leads", w - 22, 12), x + 14, y + 36, 12),
+    ]
+    bar_w = max(2.0, (w - 28) * t.volume / max_volume) if max_volume else 2.0
+    return [card, Box(f"{card.id}-stripe", x, y, 5, 50, f"stripe-{kind}", "stripe", parent=parent),
+            Box(f"{card.id}-bar", x + 14, y + 41, bar_w, 4, f"bar-{kind}", "bar", parent=parent)]
+
+
+def more_touchpoints(lane: str, slot: int, hidden: Sequence[TouchpointCard], x: float, y: float, w: float,
+                     parent: str) -> Box:
+    shown = hidden[:40]
+    tip = "\n".join(f"{t.label} ({t.stage}): {t.volume:,}" for t in shown)
+    if len(hidden) > len(shown):
+        tip += f"\n... and {len(hidden) - len(shown)} more"
+    box = Box(f"touch-{lane}-more-{slot}", x, y, w, 50, "touch-more", "touch-more", parent=parent, tooltip=tip,
+              data={"lane": lane, "hidden": str(len(hidden))})
+    box.lines += [TextLine(tx.truncate(f"+{len(hidden)} more touchpoints", w - 2 * PAD, 13, True),
+                           x + PAD, y + 20, 13, True),
+                  TextLine(tx.truncate(f"{sum(t.volume for t in hidden):,} touches", w - 2 * PAD, 12),
+                           x + PAD, y + 38, 12)]
+    return box
+
+
+def persona_cell(lane: PersonaLane, p: PersonaPoint, x: float, y: float, w: float) -> Box:
+    style_name = f"persona-{p.differs}" if p.differs else "persona"
+    box = Box(f"persona-{lane.name}-{p.key}", x, y, w, 46, style_name, "persona",
+              tooltip=(f"{lane.name}, {p.from_stage} -> {p.to_stage}: {tx.pct(p.rate)} of {p.entered:,} "
+                       f"(95% CI {tx.ci(p.ci_low, p.ci_high)}), median {tx.days(p.median_days)}"
+                       + (f"; {p.differs} than overall" if p.differs else "")),
+              data={"persona": lane.name, "key": p.key, "rate": repr(p.rate), "differs": p.differs or ""})
+    rate = tx.pct(p.rate)
+    box.lines.append(TextLine(rate, x + PAD, y + 20, 14, True))
+    if p.differs:
+        dx = x + PAD + tx.measure(rate, 14, True) + 8
+        box.lines.append(TextLine(tx.truncate(f"{p.differs} than overall", x + w - PAD - dx, 12, True),
+                                  dx, y + 20, 12, True))
+    star = "" if p.median_is_km else "*"
+    detail = f"CI {tx.ci(p.ci_low, p.ci_high)} · median {tx.days(p.median_days)}{star} · n {p.entered:,}"
+    box.lines.append(TextLine(tx.truncate(detail, w - 2 * PAD, 12), x + PAD, y + 37, 12))
+    return box

@@ -1,0 +1,236 @@
+"""What the journey map shows: plain, frozen records built from one analysis (see ``build``).
+
+Every number here is copied from the :class:`~leadjourney.analysis.report.Analysis`
+it was built from, never recomputed, so a map can be checked against ``analyze --json``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from typing import Any, Protocol
+
+from leadjourney.errors import LeadJourneyError
+
+
+class MapError(LeadJourneyError):
+    """Raised when a journey map cannot be built or written: bad targets, an unknown format."""
+
+
+class TouchpointLike(Protocol):
+    """One row of the touchpoint inventory: a kind x channel in a stage (and its lane)."""
+
+    @property
+    def stage(self) -> str: ...
+    @property
+    def lane(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def channel(self) -> str | None: ...
+    @property
+    def automated(self) -> bool: ...
+    @property
+    def volume(self) -> int: ...
+    @property
+    def unique_leads(self) -> int: ...
+
+
+@dataclass(frozen=True)
+class Mark:
+    """A finding's validation status on the number it states."""
+
+    finding_id: str
+    status: str  # ASSUMED, CONFIRMED or CORRECTED
+    note: str | None = None
+    stated: float | None = None  # the value when the finding was last stated
+    current: float | None = None  # the value on this map
+
+    @property
+    def stale(self) -> bool:
+        """The number changed since the finding was stated (a confirmation may no longer hold)."""
+        if self.stated is None or self.current is None:
+            return False
+        return not math.isclose(self.stated, self.current, rel_tol=1e-6, abs_tol=1e-9)
+
+
+@dataclass(frozen=True)
+class StageNode:
+    name: str
+    lane: str
+    reached: int
+    imputed: int
+
+
+@dataclass(frozen=True)
+class ConversionPoint:
+    """A transition between consecutive stages: rate with its 95% interval, median time, friction."""
+
+    from_stage: str
+    to_stage: str
+    entered: int
+    converted: int
+    rate: float | None
+    ci_low: float | None
+    ci_high: float | None
+    median_days: float | None  # Kaplan-Meier median where reached, else the naive median
+    median_is_km: bool
+    time_caveat: str | None
+    friction_rank: int | None  # of the whole-transition row in the friction ranking
+    revenue_impact: float | None  # per year, of the whole-transition row
+    hypothesis: str | None
+    target: float | None = None  # ideal-state rate, when given
+    mark: Mark | None = None  # the conversion finding
+    time_mark: Mark | None = None  # the time-in-stage finding
+
+    @property
+    def key(self) -> str:
+        return f"{self.from_stage}->{self.to_stage}"
+
+    @property
+    def gap(self) -> float | None:
+        """Rate minus target (negative: below the ideal state)."""
+        return None if self.target is None or self.rate is None else self.rate - self.target
+
+
+@dataclass(frozen=True)
+class DropOffPoint:
+    """A drop-off from the friction analysis, with its annual revenue impact."""
+
+    from_stage: str
+    to_stage: str
+    segment: str | None  # None: the whole transition, else e.g. "source=paid_social"
+    rate: float
+    ci_high: float
+    compared_with: float
+    reason: str
+    revenue_impact: float | None
+    friction_rank: int | None
+    hypothesis: str | None
+    mark: Mark | None = None
+
+    @property
+    def key(self) -> str:
+        return f"{self.from_stage}->{self.to_stage}"
+
+    @property
+    def label(self) -> str:
+        """``paid_social`` for ``source=paid_social``, ``persona enterprise_it`` for other segments."""
+        if not self.segment:
+            return "all leads"
+        kind, _, value = self.segment.partition("=")
+        return value if kind == "source" else f"{kind} {value}" if value else self.segment
+
+    @property
+    def compared_with_label(self) -> str:
+        """What the rate is compared with: the benchmark, or the rest of the segment's kind."""
+        if not self.segment:
+            return "benchmark"
+        kind = self.segment.partition("=")[0]
+        return f"other {kind}s" if kind else "the rest"
+
+
+@dataclass(frozen=True)
+class TouchpointCard:
+    stage: str
+    lane: str
+    kind: str
+    channel: str | None
+    automated: bool
+    volume: int
+    unique_leads: int
+    lift: float | None = None  # conversion lift, when the inventory row carries it
+    lift_ci_low: float | None = None
+    lift_ci_high: float | None = None
+
+    @property
+    def label(self) -> str:
+        return self.kind if not self.channel else f"{self.kind} · {self.channel}"
+
+
+@dataclass(frozen=True)
+class Lane:
+    """A column of the map: its stages and the touchpoints that happened while leads were in them."""
+
+    name: str
+    stages: tuple[str, ...]
+    touchpoints: tuple[TouchpointCard, ...]  # by volume, largest first
+
+
+@dataclass(frozen=True)
+class PersonaPoint:
+    from_stage: str
+    to_stage: str
+    entered: int
+    rate: float | None
+    ci_low: float | None
+    ci_high: float | None
+    median_days: float | None
+    median_is_km: bool
+    differs: str | None  # "higher" / "lower" when the 95% interval excludes the overall rate
+
+    @property
+    def key(self) -> str:
+        return f"{self.from_stage}->{self.to_stage}"
+
+
+@dataclass(frozen=True)
+class PersonaLane:
+    name: str
+    n_people: int
+    points: tuple[PersonaPoint, ...]
+
+    @property
+    def differs(self) -> bool:
+        return any(p.differs for p in self.points)
+
+
+@dataclass(frozen=True)
+class DarkPath:
+    """Open people who went silent, the furthest stage they reached, and who came back."""
+
+    dark_after_days: int | None
+    n_open: int
+    n_dark: int
+    share: float | None
+    median_days_silent: float | None
+    by_stage: dict[str, int]
+    n_re_engaged: int
+    re_engaged_by: dict[str, int]
+    then_advanced: int
+    mark: Mark | None = None
+
+
+@dataclass(frozen=True)
+class JourneyMap:
+    """The current-state journey map of one selection of leads, ready to lay out and render."""
+
+    title: str
+    period: str
+    as_of: str | None
+    n_people: int
+    currency: str
+    funnel_mode: str
+    lanes: tuple[Lane, ...]
+    stages: tuple[StageNode, ...]
+    conversions: tuple[ConversionPoint, ...]
+    drop_offs: tuple[DropOffPoint, ...]
+    dark: DarkPath
+    personas: tuple[PersonaLane, ...] = ()  # empty unless journeys differ (see build.PERSONA_RULE)
+    persona_note: str | None = None
+    caveats: tuple[str, ...] = ()
+    has_findings: bool = False
+    has_targets: bool = False
+    computed_at: str = ""
+
+    def conversion(self, key: str) -> ConversionPoint:
+        return next(c for c in self.conversions if c.key == key)
+
+    def lane_of(self, stage: str) -> str | None:
+        return next((s.lane for s in self.stages if s.name == stage), None)
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        for conv, data in zip(self.conversions, out["conversions"], strict=True):
+            data["key"], data["gap"] = conv.key, conv.gap
+        return out

@@ -1,0 +1,101 @@
+"""Text on the map: the one font every renderer uses, measuring, wrapping, and number formats.
+
+Layout measures with Pillow's bundled Aileron Regular (no system font needed); the
+SVG and HTML embed the same font, so a label that fits in the PNG fits in a browser.
+Bold is synthesized in every renderer, so it is measured a little wider.
+"""
+
+from __future__ import annotations
+
+import base64
+from datetime import datetime
+from functools import lru_cache
+
+from PIL import ImageFont
+
+FONT_FAMILY = "LJ Aileron"
+FALLBACK_FAMILIES = "'Helvetica Neue', Helvetica, Arial, sans-serif"
+BOLD_WIDENING = 1.08
+ELLIPSIS = "…"
+
+
+@lru_cache(maxsize=64)
+def font(size: float) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    """Aileron Regular at ``size`` pixels."""
+    return ImageFont.load_default(size=size)
+
+
+@lru_cache(maxsize=1)
+def font_base64() -> str | None:
+    """The bundled font file as base64, to embed in SVG/HTML (None without FreeType)."""
+    data = getattr(font(12), "font_bytes", None)
+    return base64.b64encode(data).decode("ascii") if data else None
+
+
+@lru_cache(maxsize=8192)
+def measure(text: str, size: float, bold: bool = False) -> float:
+    """Width of ``text`` in pixels."""
+    f = font(size)
+    width = float(f.getlength(text)) if hasattr(f, "getlength") else 0.6 * size * len(text)
+    return width * (BOLD_WIDENING if bold else 1.0)
+
+
+def truncate(text: str, width: float, size: float, bold: bool = False) -> str:
+    """``text`` cut with an ellipsis to fit ``width``."""
+    if measure(text, size, bold) <= width:
+        return text
+    lo, hi = 0, len(text)
+    while lo < hi:  # the longest prefix that fits with the ellipsis
+        mid = (lo + hi + 1) // 2
+        if measure(text[:mid].rstrip() + ELLIPSIS, size, bold) <= width:
+            lo = mid
+        else:
+            hi = mid - 1
+    return text[:lo].rstrip() + ELLIPSIS if lo else ""
+
+
+def wrap(text: str, width: float, size: float, bold: bool = False, max_lines: int = 3) -> list[str]:
+    """Greedy word wrap to ``width``; the last allowed line is truncated."""
+    lines: list[str] = []
+    current = ""
+    words = text.split()
+    for i, word in enumerate(words):
+        trial = f"{current} {word}".strip()
+        if measure(trial, size, bold) <= width or not current:
+            current = trial
+            continue
+        lines.append(current)
+        current = word
+        if len(lines) == max_lines - 1:
+            current = " ".join(words[i:])
+            break
+    if current:
+        lines.append(current)
+    return [truncate(line, width, size, bold) for line in lines[:max_lines]]
+
+
+def pct(value: float | None, digits: int = 1) -> str:
+    return "-" if value is None else f"{100 * value:.{digits}f}%"
+
+
+def ci(low: float | None, high: float | None) -> str:
+    return "-" if low is None or high is None else f"{100 * low:.1f}-{100 * high:.1f}%"
+
+
+def days(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f} d"
+
+
+def money(value: float | None, currency: str) -> str:
+    """Compact amount: 3.3M USD, 820k USD."""
+    if value is None:
+        return "-"
+    for limit, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if abs(value) >= limit:
+            return f"{value / limit:.1f}{suffix} {currency}"
+    return f"{value:,.0f} {currency}"
+
+
+def date_text(value: str | None) -> str:
+    """``2026-06-29T23:58:39`` as ``2026-06-29``."""
+    return "-" if not value else datetime.fromisoformat(value).strftime("%Y-%m-%d")

@@ -1,0 +1,354 @@
+"""The journey map: model equals the analysis, the layout stays readable, every format is well formed."""
+
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+import re
+import struct
+import xml.etree.ElementTree as ET
+from dataclasses import replace
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import ibis
+import pytest
+from PIL import Image
+
+from leadjourney.analysis import Analysis, Filters, Journeys, analyze
+from leadjourney.analysis.findings import CONFIRMED, CORRECTED, Finding, findings_of
+from leadjourney.analysis.touchpoints import TouchpointInventory, TouchpointRow
+from leadjourney.errors import LeadJourneyError
+from leadjourney.generate import generate
+from leadjourney.ingest import ingest
+from leadjourney.journeymap import (
+    JourneyMap,
+    Lane,
+    MapError,
+    TouchpointCard,
+    build_map,
+    lay_out,
+    overlaps,
+    to_drawio,
+    to_html,
+    to_mermaid,
+    to_miro_csv,
+    to_png,
+    to_svg,
+    write_map,
+)
+from leadjourney.journeymap.render import FORMATS
+from leadjourney.workspace import Workspace
+
+NOW = datetime(2026, 7, 1)
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+@pytest.fixture(scope="module")
+def ws(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
+    root = tmp_path_factory.mktemp("journeymap") / "ws"
+    ws = Workspace.init(root)
+    data = generate(root / "data", n_leads=4000, seed=5, end=date(2026, 6, 30), days=150)
+    ws.set_sources([{**s, "path": str(Path(data.files[s["table"]]).relative_to(root))} for s in data.sources])
+    ingest(ws)
+    return ws
+
+
+@pytest.fixture(scope="module")
+def analysis(ws: Workspace) -> Analysis:
+    return analyze(ws, now=NOW)
+
+
+@pytest.fixture(scope="module")
+def touchpoints(ws: Workspace) -> list[TouchpointRow]:
+    with ws.connect(read_only=True) as con:
+        journeys = Journeys(ibis.duckdb.from_connection(con), ws.config, Filters(), NOW)
+        try:
+            return TouchpointInventory().fit(journeys).rows
+        finally:
+            journeys.release()
+
+
+@pytest.fixture(scope="module")
+def personas(ws: Workspace) -> dict[str, Analysis]:
+    """Stand-ins for persona analyses: the same analysis filtered to one source each."""
+    return {src: analyze(ws, filters=Filters(sources=(src,)), now=NOW) for src in ("seo", "paid_social")}
+
+
+@pytest.fixture(scope="module")
+def jm(ws: Workspace, analysis: Analysis, touchpoints: list[TouchpointRow],
+       personas: dict[str, Analysis]) -> JourneyMap:
+    findings = [replace(f, status=CONFIRMED, note="agreed at kickoff") if f.finding_id == "conversion:Lead->MQL"
+                else f for f in findings_of(analysis)]
+    return build_map(analysis, touchpoints, config=ws.config, personas=personas, findings=findings,
+                     ideal={"MQL->SQL": 0.3, "Lead -> MQL": 0.45})
+
+
+# ------------------------------------------------------------------ the model
+
+
+def test_conversion_numbers_equal_the_analysis_json(jm: JourneyMap, analysis: Analysis) -> None:
+    funnel = analysis.to_dict()["funnel"]["transitions"]
+    assert [c.key for c in jm.conversions] == [f"{t['from']}->{t['to']}" for t in funnel]
+    for c, t in zip(jm.conversions, funnel, strict=True):
+        assert (c.entered, c.converted, c.rate, c.ci_low, c.ci_high) == (
+            t["entered"], t["converted"], t["rate"], t["ci_low"], t["ci_high"])
+    times = {(r["from"], r["to"]): r for r in analysis.to_dict()["time_in_stage"]["transitions"]}
+    for c in jm.conversions:
+        row = times[(c.from_stage, c.to_stage)]
+        assert c.median_days == (row["km_median_days"] if row["km_median_reached"] else row["median_days"])
+        assert c.median_is_km == row["km_median_reached"]
+    assert jm.n_people == analysis.to_dict()["n_people"]
+    assert [(s.name, s.reached) for s in jm.stages] == [
+        (s["stage"], s["reached"]) for s in analysis.to_dict()["funnel"]["stages"]]
+
+
+def test_drop_offs_carry_their_revenue_impact(jm: JourneyMap, analysis: Analysis) -> None:
+    data = analysis.to_dict()
+    assert len(jm.drop_offs) == len(data["drop_offs"]) > 0
+    rows = {(r["from"], r["to"], r["segment"]): r for r in data["friction"]["rows"]}
+    for d, raw in zip(jm.drop_offs, data["drop_offs"], strict=True):
+        assert (d.from_stage, d.to_stage, d.segment, d.rate) == (raw["from"], raw["to"], raw["segment"], raw["rate"])
+        assert d.revenue_impact == rows[(d.from_stage, d.to_stage, d.segment)]["revenue_impact"]
+
+
+def test_lanes_in_config_order_with_their_touchpoints(jm: JourneyMap, ws: Workspace,
+                                                      touchpoints: list[TouchpointRow]) -> None:
+    assert [lane.name for lane in jm.lanes] == list(ws.config.lanes)
+    assert sum(len(lane.touchpoints) for lane in jm.lanes) == len(touchpoints)
+    for lane in jm.lanes:
+        assert all(t.lane == lane.name for t in lane.touchpoints)
+        assert [t.volume for t in lane.touchpoints] == sorted((t.volume for t in lane.touchpoints), reverse=True)
+    assert {t.automated for lane in jm.lanes for t in lane.touchpoints} == {True, False}
+
+
+def test_finding_marks_targets_and_personas(jm: JourneyMap, analysis: Analysis) -> None:
+    first = jm.conversion("Lead->MQL")
+    assert first.mark is not None and first.mark.status == CONFIRMED and not first.mark.stale
+    assert all(c.mark is not None and c.mark.status in ("ASSUMED", CONFIRMED) for c in jm.conversions)
+    assert all(d.mark is not None for d in jm.drop_offs)
+    assert jm.dark.mark is not None
+    assert first.target == 0.45 and first.gap == pytest.approx(first.rate - 0.45)
+    assert jm.conversion("SQL->Opportunity").target is None
+    # paid social converts significantly worse in this data, so the persona lanes are shown
+    assert jm.personas and any(p.differs == "lower" for lane in jm.personas for p in lane.points)
+    social = next(lane for lane in jm.personas if lane.name == "paid_social")
+    mql_sql = next(p for p in social.points if p.key == "MQL->SQL")
+    assert mql_sql.ci_high is not None and mql_sql.ci_high < jm.conversion("MQL->SQL").rate  # type: ignore[operator]
+
+
+def test_stale_marks_and_same_journeys(ws: Workspace, analysis: Analysis) -> None:
+    stale = Finding("conversion:MQL->SQL", "conversion", "old", 0.5, 10, CORRECTED, "it is 30% in Salesforce")
+    same = build_map(analysis, [], config=ws.config, personas={"everyone": analysis}, findings=[stale])
+    mark = same.conversion("MQL->SQL").mark
+    assert mark is not None and mark.stale and mark.status == CORRECTED
+    assert same.personas == () and same.persona_note and "omitted" in same.persona_note
+    assert any("ASSUMED" in c or "CORRECTED" in c for c in same.caveats)
+
+
+@pytest.mark.parametrize(("ideal", "words"), [
+    ({"MQL->Customer": 0.2}, "MQL->SQL"), ({"MQL->SQL": 30}, "between 0 and 1"), ({"MQL->SQL": True}, "0.3")])
+def test_bad_targets_name_the_fix(ws: Workspace, analysis: Analysis, ideal: dict[str, Any], words: str) -> None:
+    with pytest.raises(MapError, match=re.escape(words)):
+        build_map(analysis, [], config=ws.config, ideal=ideal)
+
+
+# ------------------------------------------------------------------ layout
+
+
+def _synthetic(n: int, label_length: int = 12) -> JourneyMap:
+    stages = ("Lead", "MQL", "SQL", "Opportunity", "Customer")
+    lane_of = {"Lead": "Awareness", "MQL": "Consideration", "SQL": "Decision", "Opportunity": "Decision",
+               "Customer": "Handoff"}
+    from leadjourney.journeymap.model import ConversionPoint, DarkPath, DropOffPoint, StageNode
+
+    lanes = []
+    for lane in ("Awareness", "Consideration", "Decision", "Handoff", "Post-handoff"):
+        own = tuple(s for s in stages if lane_of[s] == lane)
+        cards = tuple(TouchpointCard(own[i % len(own)] if own else "Customer", lane,
+                                     f"kind_{i}_" + "x" * label_length, f"channel_with_a_long_name_{i}", i % 3 == 0,
+                                     10_000 - 37 * i, 5_000 - 11 * i) for i in range(n))
+        lanes.append(Lane(lane, own, cards))
+    convs = tuple(ConversionPoint(a, b, 1_000_000, 123_456, 0.123456, 0.12, 0.13, 12.3, i % 2 == 0, None, i + 1,
+                                  12_345_678.0, "hypothesis", 0.2 if i % 2 else None)
+                  for i, (a, b) in enumerate(itertools.pairwise(stages)))
+    drops = tuple(DropOffPoint(a, b, f"source=a_really_long_source_name_{k}", 0.05, 0.06, 0.2,
+                               "significantly below the other sources", 1e6, k, "h")
+                  for a, b in itertools.pairwise(stages) for k in range(n // 5))
+    return JourneyMap(
+        "A long engagement name for a client with a very long company name " * 2, "leads created 2026-01-01 to "
+        "2026-06-30", "2026-06-30T00:00:00", 1_000_000, "EUR", "stage_reach", tuple(lanes),
+        tuple(StageNode(s, lane_of[s], 1_000_000 // (i + 1), 1_000 * i) for i, s in enumerate(stages)), convs, drops,
+        DarkPath(30, 800_000, 123_456, 0.154, 80.5, dict.fromkeys(stages[:-1], 30_000) | {"Customer": 0},
+                 40_000, {f"kind_{i}": 1_000 * i for i in range(8)}, 1_234),
+        caveats=tuple(f"caveat number {i}: " + "words " * 40 for i in range(6)), has_targets=True,
+    )
+
+
+@pytest.mark.parametrize("n", [10, 30])
+@pytest.mark.parametrize("width", [1920, 1280])
+def test_no_text_overlaps_and_nothing_leaves_its_box(n: int, width: int) -> None:
+    layout = lay_out(_synthetic(n), width=width)
+    assert overlaps(layout) == []
+    for box in layout.boxes:
+        for line in box.lines:
+            left, top, right, bottom = line.rect()
+            assert box.x - 1 <= left and right <= box.right + 1, (box.id, line.text)
+            if box.role not in ("band-title", "header"):
+                assert box.y - 1 <= top and bottom <= box.bottom + 1, (box.id, line.text)
+        assert box.x >= 0 and box.right <= layout.width and box.bottom <= layout.height, box.id
+    cards = layout.role("touchpoint")
+    more = layout.role("touch-more")
+    if n == 10:
+        assert len(cards) == 5 * 10 and not more  # every touchpoint of every lane is drawn
+    else:
+        assert more and all(int(b.data["hidden"]) > 0 for b in more)
+        # what is drawn plus what is collapsed is everything
+        assert len(cards) + sum(int(b.data["hidden"]) for b in more) == 5 * 30
+
+
+def test_the_board_grows_with_the_touchpoints() -> None:
+    assert lay_out(_synthetic(30)).height > lay_out(_synthetic(3)).height
+
+
+# ------------------------------------------------------------------ formats
+
+
+def test_svg_structure(jm: JourneyMap) -> None:
+    svg = to_svg(lay_out(jm))
+    root = ET.fromstring(svg)
+    groups = list(root.iter(f"{SVG}g"))
+    heads = [g for g in groups if "lane-head" in g.get("class", "").split()]
+    assert [g.get("data-lane") for g in heads] == [lane.name for lane in jm.lanes]
+    drops = [g for g in groups if g.get("class", "").split()[0] == "dropoff"]
+    more = [g for g in groups if g.get("class", "").split()[0] == "dropoff-more"]
+    drawn = [(g.get("data-key"), g.get("data-segment")) for g in drops]
+    drawn += [(g.get("data-key"), s) for g in more for s in g.get("data-segments", "").split(",")]
+    assert sorted(drawn) == sorted((d.key, d.segment or "") for d in jm.drop_offs)  # each one, once
+    assert all(g.find(f"{SVG}rect").get("stroke") == "#D32F2F" for g in more)  # type: ignore[union-attr]
+    for g in drops:
+        rect = g.find(f"{SVG}rect")
+        assert rect is not None and rect.get("stroke") == "#D32F2F"
+        assert g.find(f"{SVG}title") is not None
+    convs = {g.get("data-key"): g for g in groups if g.get("class", "").split()[0] == "conversion"}
+    for c in jm.conversions:
+        g = convs[c.key]
+        assert float(g.get("data-rate", "nan")) == c.rate and int(g.get("data-entered", -1)) == c.entered
+        texts = [t.text for t in g.iter(f"{SVG}text")]
+        assert f"{100 * c.rate:.1f}%" in texts  # type: ignore[operator]
+    assert [t.text for t in root.iter(f"{SVG}text")].count("HUMAN") > 0
+
+
+def test_html_is_self_contained_and_interactive(jm: JourneyMap) -> None:
+    html = to_html(lay_out(jm), jm)
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", html, re.I)
+    assert not re.search(r"@import|url\(\s*['\"]?https?:", html, re.I)
+    assert "<script>" in html and "data-tip" in html and "mousemove" in html
+    assert 'id="lj-tip"' in html
+    for c in jm.conversions:
+        assert f'data-key="{c.key}"' in html.replace("&gt;", ">")
+
+
+def test_drawio_is_valid(jm: JourneyMap) -> None:
+    root = ET.fromstring(to_drawio(lay_out(jm)))
+    assert root.tag == "mxfile"
+    model = root.find("diagram/mxGraphModel/root")
+    assert model is not None
+    cells = model.findall("mxCell")
+    ids = [c.get("id") for c in cells]
+    assert ids[:2] == ["0", "1"] and len(ids) == len(set(ids))
+    known = set(ids)
+    seen: set[str | None] = set()
+    for cell in cells:
+        if cell.get("id") != "0":
+            assert cell.get("parent") in seen, "a parent comes before its children"
+        seen.add(cell.get("id"))
+        if cell.get("vertex") == "1":
+            geo = cell.find("mxGeometry")
+            assert geo is not None and geo.get("as") == "geometry"
+            assert float(geo.get("width", 0)) > 0 and float(geo.get("height", 0)) > 0
+        if cell.get("edge") == "1":
+            assert cell.get("source") in known and cell.get("target") in known
+            assert cell.find("mxGeometry") is not None
+    lanes = [c for c in cells if c.get("style", "").startswith("swimlane")]
+    assert [c.get("value") for c in lanes] == [lane.name for lane in jm.lanes]
+    drops = [c for c in cells if "role=dropoff" in c.get("style", "")]  # each drop-off, or "+k more" of them
+    assert len(drops) == min(len(jm.drop_offs), len(lay_out(jm).role("dropoff", "dropoff-more")))
+    assert drops
+    assert all("strokeColor=#D32F2F" in c.get("style", "") for c in drops)
+    flows = [c for c in cells if c.get("edge") == "1" and c.get("value")]
+    assert [c.get("value") for c in flows] == [f"{100 * c.rate:.1f}%" for c in jm.conversions]  # type: ignore[operator]
+
+
+def test_mermaid_has_a_subgraph_per_lane(jm: JourneyMap) -> None:
+    text = to_mermaid(jm)
+    assert "flowchart LR" in text
+    assert re.findall(r'subgraph \w+\["([^"]*)"\]', text) == [lane.name for lane in jm.lanes]
+    assert text.count("subgraph") == text.count("\n  end")
+    assert "classDef dropoff" in text and text.count(":::dropoff") == len(jm.drop_offs)
+    for c in jm.conversions:
+        assert f"{100 * c.rate:.1f}%" in text  # type: ignore[operator]
+    for line in text.splitlines():  # every label is quoted, and no quote inside one is left raw
+        for label in re.findall(r'\["(.*?)"\]', line):
+            assert '"' not in label
+
+
+def test_mermaid_escapes_quotes(ws: Workspace, analysis: Analysis) -> None:
+    row = TouchpointRow("Lead", "Awareness", 'say "hi" #1', "email", True, 5, 3, None, 0, 0, None, None, None,
+                        None, None)
+    text = to_mermaid(build_map(analysis, [row], config=ws.config))
+    assert "say #quot;hi#quot; #35;1" in text
+
+
+def test_miro_csv_cards(jm: JourneyMap) -> None:
+    rows = list(csv.DictReader(io.StringIO(to_miro_csv(jm))))
+    assert rows and set(rows[0]) == {"Title", "Description", "Lane", "Stage", "Type", "Tag", "Color", "Value"}
+    types = [r["Type"] for r in rows]
+    assert types.count("drop-off") == len(jm.drop_offs)
+    assert types.count("conversion") == len(jm.conversions)
+    assert types.count("touchpoint") == sum(len(lane.touchpoints) for lane in jm.lanes)
+    assert all(r["Color"] == "#D32F2F" for r in rows if r["Type"] == "drop-off")
+    assert {r["Lane"] for r in rows} <= {lane.name for lane in jm.lanes}
+
+
+@pytest.mark.parametrize("scale", [1.0, 2.0])
+def test_png_is_the_layout_at_scale_with_red_drop_offs(jm: JourneyMap, scale: float) -> None:
+    layout = lay_out(jm)
+    data = to_png(layout, scale=scale)
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = struct.unpack(">II", data[16:24])
+    assert (width, height) == (round(layout.width * scale), round(layout.height * scale))
+    image = Image.open(io.BytesIO(data)).convert("RGB")
+    box = layout.role("dropoff")[0]
+    x, y = round((box.x + 1) * scale), round((box.y + box.h / 2) * scale)  # on the card's red border
+    r, g, b = image.getpixel((x, y))  # type: ignore[misc]
+    assert r > 180 and g < 90 and b < 90
+
+
+def test_write_map_writes_every_format(jm: JourneyMap, tmp_path: Path) -> None:
+    paths = write_map(jm, tmp_path / "out", scale=1.0)
+    assert [p.name for p in paths] == ["journey_map.html", "journey_map.svg", "journey_map.png",
+                                       "journey_map.drawio", "journey_map.mmd", "journey_map_miro.csv"]
+    assert all(p.stat().st_size > 0 for p in paths)
+    assert len(FORMATS) == len(paths)
+    assert [p.name for p in write_map(jm, tmp_path, ["svg,mermaid"], stem="journey_map_seo")] == [
+        "journey_map_seo.svg", "journey_map_seo.mmd"]
+
+
+def test_unknown_format_names_the_valid_ones(jm: JourneyMap, tmp_path: Path) -> None:
+    with pytest.raises(LeadJourneyError, match="unknown map format 'pdf'; choose from html, svg, png"):
+        write_map(jm, tmp_path, ["png", "pdf"])
+    assert not list(tmp_path.iterdir())
+
+
+def test_public_api_is_sorted_and_complete() -> None:
+    import inspect
+
+    import leadjourney.journeymap as pkg
+
+    assert pkg.__all__ == sorted(pkg.__all__)
+    public = {n for n, v in vars(pkg).items() if not n.startswith("_") and not inspect.ismodule(v)}
+    assert public == set(pkg.__all__)
+
