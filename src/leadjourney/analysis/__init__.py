@@ -3,7 +3,7 @@
 from leadjourney.analysis.dark_leads import DarkLeads
 from leadjourney.analysis.funnel import Funnel, StageCount, Transition
 from leadjourney.analysis.journeys import Filters, Journeys
-from leadjourney.analysis.report import Analysis, analyze
+from leadjourney.analysis.report import Analysis, analyze, analyze_journeys
 from leadjourney.analysis.sources import Sources
 from leadjourney.analysis.speed_to_lead import SpeedToLead
 from leadjourney.analysis.time_in_stage import StageTime, TimeInStage
@@ -21,4 +21,5 @@ __all__ = [
     "TimeInStage",
     "Transition",
     "analyze",
+    "analyze_journeys",
 ]

@@ -199,33 +199,37 @@ def _days(value: float | None) -> str:
 def analyze(ws: Workspace, *, filters: Filters | None = None, mode: str = "stage_reach",
             window_days: int = 90, now: datetime | None = None, progress: Progress | None = None) -> Analysis:
     """Compute the baseline metrics for the workspace (or a filtered selection)."""
-    say = progress or silent
-    filters = filters or Filters()
     with ws.connect(read_only=True) as con:
-        journeys = Journeys(ibis.duckdb.from_connection(con), ws.config, filters, now)
+        journeys = Journeys(ibis.duckdb.from_connection(con), ws.config, filters or Filters(), now)
         try:
-            say("funnel", 0, 5)
-            funnel = Funnel(mode=mode, window_days=window_days).fit(journeys)
-            say("time in stage", 1, 5)
-            times = TimeInStage().fit(journeys)
-            say("sources and personas", 2, 5)
-            segment_mode = "ordered" if mode == "ordered" else "stage_reach"
-            sources = Sources(mode=segment_mode).fit(journeys)
-            personas = Sources(mode=segment_mode, by="persona").fit(journeys)
-            say("speed-to-lead", 3, 5)
-            speed = SpeedToLead(as_of=times.as_of).fit(journeys)
-            say("dark leads", 4, 5)
-            dark = DarkLeads(as_of=times.as_of).fit(journeys)
-            friction = Friction().fit(journeys, funnel, sources, times, speed, dark, personas)
+            return analyze_journeys(journeys, str(ws.root), mode=mode, window_days=window_days, progress=progress)
         finally:
             journeys.release()
-        n_people = funnel.n_people
+
+
+def analyze_journeys(journeys: Journeys, workspace: str, *, mode: str = "stage_reach", window_days: int = 90,
+                     progress: Progress | None = None) -> Analysis:
+    """:func:`analyze` on an open selection, so later steps (the map, profiles) reuse what it cached."""
+    say = progress or silent
+    say("funnel", 0, 5)
+    funnel = Funnel(mode=mode, window_days=window_days).fit(journeys)
+    say("time in stage", 1, 5)
+    times = TimeInStage().fit(journeys)
+    say("sources and personas", 2, 5)
+    segment_mode = "ordered" if mode == "ordered" else "stage_reach"
+    sources = Sources(mode=segment_mode).fit(journeys)
+    personas = Sources(mode=segment_mode, by="persona").fit(journeys)
+    say("speed-to-lead", 3, 5)
+    speed = SpeedToLead(as_of=times.as_of).fit(journeys)
+    say("dark leads", 4, 5)
+    dark = DarkLeads(as_of=times.as_of).fit(journeys)
+    friction = Friction().fit(journeys, funnel, sources, times, speed, dark, personas)
     say("done", 5, 5)
     return Analysis(
-        workspace=str(ws.root),
-        computed_at=(now or datetime.now(UTC).replace(tzinfo=None)).isoformat(timespec="seconds"),
-        filters=filters,
-        n_people=n_people,
+        workspace=workspace,
+        computed_at=(journeys.now or datetime.now(UTC).replace(tzinfo=None)).isoformat(timespec="seconds"),
+        filters=journeys.filters,
+        n_people=funnel.n_people,
         funnel=funnel,
         time_in_stage=times,
         sources=sources,
@@ -233,5 +237,5 @@ def analyze(ws: Workspace, *, filters: Filters | None = None, mode: str = "stage
         speed_to_lead=speed,
         dark_leads=dark,
         friction=friction,
-        benchmarks=benchmarks_in_effect(ws.config),
+        benchmarks=benchmarks_in_effect(journeys.config),
     )
