@@ -9,10 +9,19 @@ from __future__ import annotations
 
 import argparse
 
-from bench import bench_analyze, bench_core, bench_generate, bench_growth, bench_ingest
+from bench import (
+    bench_analyze,
+    bench_core,
+    bench_generate,
+    bench_growth,
+    bench_ingest,
+    bench_map_parts,
+    bench_personas,
+)
 
 BENCHMARKS = {"generate": bench_generate.main, "ingest": bench_ingest.main, "analyze": bench_analyze.main,
-              "core": bench_core.main, "growth": bench_growth.main}
+              "core": bench_core.main, "map-parts": bench_map_parts.main, "personas": bench_personas.main,
+              "growth": bench_growth.main}
 
 
 def main() -> None:

@@ -46,7 +46,7 @@ def replicate(src: Path, dst: Path, times: int) -> None:
     dst.mkdir(parents=True, exist_ok=True)
     renamed = {"lead_id": "'r' || k || '-' || lead_id", "email": "'r' || k || '.' || email",
                "opportunity_id": "'r' || k || '-' || opportunity_id"}
-    con = duckdb.connect()
+    con = duckdb.connect(config={"enable_progress_bar": False})
     for table in ("leads", "stage_events", "touchpoints", "opportunities"):
         path = src / f"{table}.parquet"
         names = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM read_parquet('{path}')").fetchall()]

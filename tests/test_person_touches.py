@@ -12,7 +12,12 @@ from conftest import fetch, set_option
 from leadjourney.analysis import analyze
 from leadjourney.generate import generate
 from leadjourney.ingest import ingest
-from leadjourney.ingest.person_touches import FINGERPRINT_KEY, TABLE, person_touches, refresh_person_touches
+from leadjourney.ingest.person_touches import (
+    FINGERPRINT_KEY,
+    TABLE,
+    person_touches,
+    refresh_person_touches,
+)
 from leadjourney.workspace import Workspace
 
 NOW = datetime(2026, 7, 1)

@@ -1,0 +1,260 @@
+"""Real paths through the stages: the variants, the happy path's share, dark and re-engaged paths.
+
+A person's *path* is the configured stages they entered, ordered by entry time (ties by
+configured order; an undated entry sits just before the next dated later stage, or
+after the last dated earlier one), ending in an *outcome*:
+
+* ``won``: reached the last configured stage;
+* ``disqualified``: status disqualified;
+* ``closed``: status converted without an entry into the last stage;
+* ``dark``: open and silent, exactly as :mod:`leadjourney.analysis.dark_leads` defines it;
+* ``open``: still open and engaging.
+
+Re-engagement paths are the paths of people who went dark and came back (the
+definition of :class:`~leadjourney.analysis.dark_leads.DarkLeads`), with a
+``re-engaged`` step at the instant the silence ended.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from itertools import pairwise
+from pathlib import Path
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+
+from leadjourney.analysis.dark_leads import CLOSED, DarkLeads
+from leadjourney.analysis.journeys import Journeys
+
+OUTCOMES = ("won", "disqualified", "closed", "dark", "open")
+RE_ENGAGED = "re-engaged"
+_COLORS = {"stage": "#4c78a8", "won": "#54a24b", "disqualified": "#e45756", "closed": "#72b7b2",
+           "dark": "#54575c", "open": "#bab0ac"}
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One distinct path and outcome, and how many people took it."""
+
+    stages: tuple[str, ...]
+    outcome: str
+    people: int
+    share: float  # of all people in the selection
+    median_days: float | None  # first dated stage entry to the last
+
+    @property
+    def label(self) -> str:
+        return f"{' → '.join(self.stages)} ⇒ {self.outcome}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"stages": list(self.stages), "outcome": self.outcome, "people": self.people,
+                "share": self.share, "median_days": self.median_days, "label": self.label}
+
+
+@dataclass
+class Paths:
+    """The ``top`` most common paths, the happy path's share, dark and re-engagement paths, a Sankey.
+
+    >>> paths = Paths(top=5).fit(journeys)   # doctest: +SKIP
+    >>> paths.happy_share                     # doctest: +SKIP
+    0.008
+    """
+
+    top: int = 10
+    dark_after_days: int | None = None  # None: the config's [analysis] dark_after_days
+    as_of: datetime | None = None
+    n_people: int = 0
+    n_variants: int = 0
+    variants: list[Variant] = field(default_factory=list)  # the top variants, most common first
+    happy_path: tuple[str, ...] = ()  # every required stage in order, ending won
+    happy_people: int = 0
+    happy_share: float | None = None
+    outcomes: dict[str, int] = field(default_factory=dict)
+    dark_paths: list[Variant] = field(default_factory=list)
+    n_re_engaged: int = 0
+    re_engagement_paths: list[Variant] = field(default_factory=list)
+    all_variants: list[Variant] = field(default_factory=list, repr=False)
+
+    def fit(self, journeys: Journeys) -> Paths:
+        config = journeys.config
+        days = self.dark_after_days if self.dark_after_days is not None else config.dark_after_days
+        self.dark_after_days = days
+        self.as_of = self.as_of or journeys.as_of()
+        names = config.stage_names
+        touches = journeys.touchpoints(self.as_of)
+        re_engaged = DarkLeads._re_engaged(touches, days).select("person_id", re_at="occurred_at")
+        people = journeys.materialize(self._people(journeys, touches, re_engaged, days))
+
+        self.all_variants = _variants(people, "path", names)
+        self.n_variants = len(self.all_variants)
+        self.n_people = sum(v.people for v in self.all_variants)
+        self.variants = self.all_variants[: self.top]
+        counts: Counter[str] = Counter()
+        for v in self.all_variants:
+            counts[v.outcome] += v.people
+        self.outcomes = {o: counts[o] for o in OUTCOMES}
+        self.happy_path = tuple(s.name for s in config.stages if not s.optional)
+        order = {n: i for i, n in enumerate(names)}
+        self.happy_people = sum(v.people for v in self.all_variants if _is_happy(v, self.happy_path, order))
+        self.happy_share = self.happy_people / self.n_people if self.n_people else None
+        self.dark_paths = [v for v in self.all_variants if v.outcome == "dark"][: self.top]
+
+        back = people.filter(people.re_path.notnull())
+        self.re_engagement_paths = [
+            Variant(v.stages, v.outcome, v.people, v.people / self.n_people, v.median_days)
+            for v in _variants(back, "re_path", names)
+        ]
+        self.n_re_engaged = sum(v.people for v in self.re_engagement_paths)
+        self.re_engagement_paths = self.re_engagement_paths[: self.top]
+        return self
+
+    def _people(self, journeys: Journeys, touches: ir.Table, re_engaged: ir.Table, days: int) -> ir.Table:
+        """person_id, path and re_path (stage indexes in order, re_path with the re-engagement for
+        the re-engaged), outcome, days (first to last dated entry): from the per-person table."""
+        assert self.as_of is not None
+        n = len(journeys.config.stages)
+        last_touch = touches.group_by("person_id").aggregate(last_touch=touches.occurred_at.max())
+        p = (
+            journeys.wide().left_join(last_touch, "person_id").drop("person_id_right")
+            .left_join(re_engaged, "person_id").drop("person_id_right")
+        )
+        at = [p[f"at_{i}"] for i in range(n)]
+        has = [p[f"has_{i}"].fill_null(False) for i in range(n)]
+        # an undated entry sorts just before the next dated later stage, else after the last dated earlier one
+        keys = [ibis.coalesce(at[i], _least(at[i + 1:]), _greatest(at[:i])) for i in range(n)]
+        steps = [ibis.ifelse(has[i], ibis.struct({"k": keys[i], "i": ibis.literal(i, "int8")}), ibis.null())
+                 for i in range(n)]
+        mark = ibis.ifelse(p.re_at.notnull(), ibis.struct({"k": p.re_at, "i": ibis.literal(n, "int8")}), ibis.null())
+
+        def path(items: list[Any]) -> ir.StringValue:
+            return ibis.array(items).filter(lambda s: s.notnull()).sort().map(lambda s: s.i.cast("string")).join(",")
+
+        # dark as DarkLeads counts it: open, short of the last stage, silent since the last touch (or creation)
+        is_open = ~p.status.isin(list(CLOSED)).fill_null(False) & (p.top < n - 1).fill_null(True)
+        quiet_since = ibis.coalesce(p.last_touch, p.created_at)
+        silent = (quiet_since <= ibis.timestamp(self.as_of - timedelta(days=days))).fill_null(False)
+        outcome = ibis.cases(
+            ((p.top == n - 1).fill_null(False), "won"),
+            ((p.status == "disqualified").fill_null(False), "disqualified"),
+            (~is_open, "closed"),
+            (silent, "dark"),
+            else_="open",
+        )
+        seconds = _greatest(at).epoch_seconds() - _least(at).epoch_seconds()
+        stages_path = path(steps)
+        return p.select(
+            "person_id",
+            path=ibis.ifelse(stages_path == "", "0", stages_path),  # no entry at all: a lead, in the first stage
+            re_path=ibis.ifelse(p.re_at.notnull(), path([*steps, mark]), ibis.null("string")),
+            outcome=outcome,
+            days=(seconds / 86400.0).cast("float64"),
+        )
+
+    def sankey(self) -> dict[str, Any]:
+        """Nodes (stages, then outcomes) and links: people flowing between consecutive steps of their
+        path, and from their last stage to their outcome (won paths end in the last stage)."""
+        flows: Counter[tuple[str, str]] = Counter()
+        for v in self.all_variants:
+            for a, b in pairwise(v.stages):
+                flows[(a, b)] += v.people
+            if v.outcome != "won":
+                flows[(v.stages[-1], v.outcome)] += v.people
+        stage_names = list(dict.fromkeys(s for v in self.all_variants for s in v.stages))
+        used = {name for pair in flows for name in pair}
+        nodes = [{"name": s, "kind": "stage"} for s in stage_names]
+        nodes += [{"name": o, "kind": "outcome"} for o in OUTCOMES if o != "won" and o in used]
+        links = [{"source": a, "target": b, "value": n} for (a, b), n in sorted(flows.items(), key=lambda x: -x[1])]
+        return {"nodes": nodes, "links": links}
+
+    def to_sankey_html(self, path: Path | str, title: str = "Paths through the lifecycle") -> Path:
+        """A self-contained interactive Plotly Sankey (plotly.js embedded: works offline)."""
+        import plotly.graph_objects as go
+
+        path = Path(path)
+        data = self.sankey()
+        index = {n["name"]: i for i, n in enumerate(data["nodes"])}
+        colors = [_COLORS["stage"] if n["kind"] == "stage" else _COLORS[n["name"]] for n in data["nodes"]]
+        figure = go.Figure(go.Sankey(
+            node={"label": [n["name"] for n in data["nodes"]], "color": colors, "pad": 18},
+            link={"source": [index[link["source"]] for link in data["links"]],
+                  "target": [index[link["target"]] for link in data["links"]],
+                  "value": [link["value"] for link in data["links"]]},
+        ))
+        share = f", happy path {self.happy_share:.1%}" if self.happy_share is not None else ""
+        figure.update_layout(title_text=f"{title} ({self.n_people:,} people{share})", font_size=12)
+        figure.write_html(path, include_plotlyjs=True, full_html=True)
+        return path
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "as_of": self.as_of.isoformat() if self.as_of else None,
+            "dark_after_days": self.dark_after_days,
+            "n_people": self.n_people,
+            "n_variants": self.n_variants,
+            "variants": [v.to_dict() for v in self.variants],
+            "happy_path": {"stages": list(self.happy_path), "people": self.happy_people, "share": self.happy_share},
+            "outcomes": dict(self.outcomes),
+            "dark_paths": [v.to_dict() for v in self.dark_paths],
+            "re_engagement": {"people": self.n_re_engaged, "paths": [v.to_dict() for v in self.re_engagement_paths]},
+            "sankey": self.sankey(),
+        }
+
+    def to_markdown(self) -> str:
+        share = "-" if self.happy_share is None else f"{self.happy_share:.1%}"
+        lines = [
+            "# Paths",
+            "",
+            f"{self.n_people:,} people took {self.n_variants:,} distinct paths. The happy path "
+            f"({' → '.join(self.happy_path)}, won) is {share} of them ({self.happy_people:,}).",
+            "",
+        ]
+        for title, rows in (("Most common paths", self.variants), ("Dark-lead paths", self.dark_paths),
+                            (f"Re-engagement paths ({self.n_re_engaged:,} people)", self.re_engagement_paths)):
+            lines += [f"## {title}", "", "| Path | Outcome | People | Share | Median days |", "|---|---|---:|---:|---:|"]
+            for v in rows:
+                days = "-" if v.median_days is None else f"{v.median_days:.1f}"
+                lines.append(f"| {' → '.join(v.stages)} | {v.outcome} | {v.people:,} | {v.share:.1%} | {days} |")
+            lines.append("")
+        return "\n".join(lines)
+
+
+def _least(values: list[Any]) -> Any:
+    """The earliest non-NULL value (NULL when none, or when there are no values)."""
+    if not values:
+        return ibis.null("timestamp")
+    return ibis.least(*values) if len(values) > 1 else values[0]
+
+
+def _greatest(values: list[Any]) -> Any:
+    """The latest non-NULL value (NULL when none, or when there are no values)."""
+    if not values:
+        return ibis.null("timestamp")
+    return ibis.greatest(*values) if len(values) > 1 else values[0]
+
+
+def _variants(people: ir.Table, column: str, names: list[str]) -> list[Variant]:
+    """Every distinct path string x outcome, most common first, with stage names for indexes
+    (index ``len(names)`` is the re-engagement)."""
+    grouped = people.group_by([column, "outcome"]).aggregate(n=people.count(), median_days=people.days.median())
+    rows = grouped.to_pyarrow().to_pylist()
+    total = sum(int(r["n"]) for r in rows)
+    out = [
+        Variant(
+            stages=tuple(names[int(s)] if int(s) < len(names) else RE_ENGAGED for s in r[column].split(",")),
+            outcome=r["outcome"], people=int(r["n"]), share=int(r["n"]) / total,
+            median_days=None if r["median_days"] is None else float(r["median_days"]),
+        )
+        for r in rows
+    ]
+    return sorted(out, key=lambda v: (-v.people, v.stages, v.outcome))
+
+
+def _is_happy(v: Variant, required: tuple[str, ...], order: dict[str, int]) -> bool:
+    """Won, every required stage present, every stage in configured order."""
+    positions = [order[s] for s in v.stages]
+    return (v.outcome == "won" and tuple(s for s in v.stages if s in required) == required
+            and all(a < b for a, b in pairwise(positions)))

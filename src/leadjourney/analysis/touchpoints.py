@@ -1,0 +1,249 @@
+"""The touchpoint inventory: every touchpoint kind x channel per stage, with its conversion lift.
+
+A touchpoint belongs to the stage the person was in when it happened: the furthest
+configured stage they had a dated entry into at or before the touch (an interval join in
+the engine on their first stage entries; with entries in lifecycle order this is the
+as-of join's latest entry, and a tie goes to the furthest stage). Touches before any
+entry count in the first stage. For each stage:
+
+* the people *in the stage* are those with a dated entry into it (everyone, for the
+  first stage, as every person is a lead), and they *converted* when they reached any
+  later configured stage;
+* ``rate_with`` is the conversion of the people in the stage who had the touchpoint
+  there, ``rate_without`` of those who did not; ``lift`` is their difference with a 95%
+  Newcombe hybrid score interval. Lift is association, not cause: people who convert
+  get more touches.
+
+The last stage has no next stage: its rates and lift are None.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+
+from leadjourney.analysis.journeys import Journeys
+from leadjourney.analysis.stats import wilson_interval
+
+KEY = ("idx", "kind", "channel", "automated")
+
+
+@dataclass(frozen=True)
+class TouchpointRow:
+    stage: str  # the configured stage the person was in when it happened
+    lane: str  # that stage's lane
+    kind: str
+    channel: str | None
+    automated: bool  # actor != 'human'
+    volume: int  # touchpoints
+    unique_leads: int  # distinct people
+    median_per_lead: float | None  # median count per person among people who had it in that stage
+    n_with: int  # people in the stage who had it there
+    n_without: int  # people in the stage who did not
+    rate_with: float | None  # conversion to a later stage
+    rate_without: float | None
+    lift: float | None  # rate_with - rate_without
+    lift_ci_low: float | None  # 95% Newcombe hybrid score interval
+    lift_ci_high: float | None
+
+
+@dataclass(frozen=True)
+class StageTotal:
+    """People in one stage, how many converted, and the touchpoints attributed to it."""
+
+    stage: str
+    lane: str
+    people: int
+    converted: int | None  # None for the last stage
+    touchpoints: int
+
+
+def newcombe_interval(k1: int, n1: int, k2: int, n2: int) -> tuple[float, float]:
+    """95% interval of p1 - p2: Newcombe's hybrid score method from the two Wilson intervals.
+
+    >>> tuple(round(x, 4) for x in newcombe_interval(56, 70, 48, 80))
+    (0.0524, 0.3339)
+    """
+    p1, p2 = k1 / n1, k2 / n2
+    l1, u1 = wilson_interval(k1, n1)
+    l2, u2 = wilson_interval(k2, n2)
+    d = p1 - p2
+    return d - math.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2), d + math.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
+
+
+def staged_touches(journeys: Journeys, as_of: datetime) -> ir.Table:
+    """The selected people's touches up to ``as_of`` with ``idx``, the stage the person was in then,
+    and ``top``, the furthest stage they reached: an interval join on their per-person stage entries."""
+    n = len(journeys.config.stages)
+    wide = journeys.wide()
+    entries = wide.select("person_id", top=wide.top.fill_null(-1), **{f"at_{i}": wide[f"at_{i}"] for i in range(1, n)})
+    touches = journeys.touchpoints(as_of)
+    joined = touches.join(entries, "person_id")
+    # the furthest stage entered at or before the touch; none: the first stage
+    idx = ibis.cases(*[((joined[f"at_{i}"] <= joined.occurred_at).fill_null(False), i) for i in range(n - 1, 0, -1)],
+                     else_=0) if n > 1 else ibis.literal(0)
+    return joined.select(
+        "person_id", "occurred_at", "kind", "channel", "actor", "top",
+        idx=idx.cast("int8"), automated=(joined.actor != "human").fill_null(True),
+    )
+
+
+@dataclass
+class TouchpointInventory:
+    """Touchpoint kind x channel x automated/human per stage: volume, reach and conversion lift.
+
+    >>> inventory = TouchpointInventory().fit(journeys)   # doctest: +SKIP
+    >>> inventory.rows[0].kind, inventory.rows[0].lift      # doctest: +SKIP
+    ('form_fill', 0.04)
+    """
+
+    as_of: datetime | None = None
+    rows: list[TouchpointRow] = field(default_factory=list)
+    stages: list[StageTotal] = field(default_factory=list)
+
+    def fit(self, journeys: Journeys) -> TouchpointInventory:
+        self.as_of = self.as_of or journeys.as_of()
+        stages = journeys.config.stages
+        last = len(stages) - 1
+        touches = staged_touches(journeys, self.as_of)
+        per_person = touches.group_by(["person_id", *KEY]).aggregate(n=touches.count(), top=touches.top.max())
+        grouped = per_person.group_by(list(KEY)).aggregate(
+            volume=per_person.n.sum(),
+            unique_leads=per_person.count(),
+            median_per_lead=per_person.n.cast("float64").median(),
+            converted=(per_person.top > per_person.idx).sum(),
+        )
+        found = grouped.to_pyarrow().to_pylist()
+        totals = self._stage_totals(journeys.wide(), len(stages))
+        volume_by_stage = [0] * len(stages)
+        for r in found:
+            volume_by_stage[int(r["idx"])] += int(r["volume"])
+        self.stages = [
+            StageTotal(s.name, s.lane, totals[i][0], totals[i][1] if i < last else None, volume_by_stage[i])
+            for i, s in enumerate(stages)
+        ]
+        rows = [self._row(r, totals, journeys) for r in found]
+        order = {s.name: i for i, s in enumerate(stages)}
+        self.rows = sorted(rows, key=lambda r: (order[r.stage], -r.volume, r.kind, r.channel or "", r.automated))
+        return self
+
+    @staticmethod
+    def _stage_totals(wide: ir.Table, n: int) -> list[tuple[int, int]]:
+        """(people in the stage, of whom converted to a later stage) per stage."""
+        top = wide.top.fill_null(-1)
+        aggregates: dict[str, Any] = {}
+        for i in range(n):
+            inside = wide[f"at_{i}"].notnull() if i else wide.person_id.notnull()
+            aggregates[f"n_{i}"] = inside.sum()
+            aggregates[f"c_{i}"] = (inside & (top > i)).sum()
+        row = wide.aggregate(**aggregates).to_pyarrow().to_pylist()[0]
+        return [(int(row[f"n_{i}"] or 0), int(row[f"c_{i}"] or 0)) for i in range(n)]
+
+    @staticmethod
+    def _row(r: dict[str, Any], totals: list[tuple[int, int]], journeys: Journeys) -> TouchpointRow:
+        stages = journeys.config.stages
+        i = int(r["idx"])
+        n_with, k_with = int(r["unique_leads"]), int(r["converted"] or 0)
+        n_stage, k_stage = totals[i]
+        n_without, k_without = n_stage - n_with, k_stage - k_with
+        rate_with = rate_without = lift = low = high = None
+        if i < len(stages) - 1:
+            rate_with = k_with / n_with if n_with else None
+            rate_without = k_without / n_without if n_without else None
+            if n_with and n_without:
+                lift = k_with / n_with - k_without / n_without
+                low, high = newcombe_interval(k_with, n_with, k_without, n_without)
+        median = r["median_per_lead"]
+        return TouchpointRow(
+            stage=stages[i].name, lane=stages[i].lane,
+            kind=r["kind"] if r["kind"] is not None else "unknown", channel=r["channel"],
+            automated=bool(r["automated"]), volume=int(r["volume"]), unique_leads=n_with,
+            median_per_lead=None if median is None else float(median),
+            n_with=n_with, n_without=n_without, rate_with=rate_with, rate_without=rate_without,
+            lift=lift, lift_ci_low=low, lift_ci_high=high,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "as_of": self.as_of.isoformat() if self.as_of else None,
+            "stages": [asdict(s) for s in self.stages],
+            "rows": [asdict(r) for r in self.rows],
+        }
+
+    def to_markdown(self) -> str:
+        lines = [
+            "# Touchpoint inventory",
+            "",
+            "Each touchpoint counts in the stage the person was in when it happened. Conversion is to a "
+            "later stage, for people in the stage with and without the touchpoint there; lift is the "
+            "difference (95% Newcombe interval) and shows association, not cause.",
+            "",
+            "| Stage | Lane | Touchpoint | Channel | Actor | Volume | Leads | Median per lead "
+            "| Conversion with | Conversion without | Lift (95% interval) |",
+            "|---|---|---|---|---|---:|---:|---:|---:|---:|---|",
+        ]
+        for r in self.rows:
+            lift = "-" if r.lift is None else f"{r.lift:+.1%} ({r.lift_ci_low:+.1%} to {r.lift_ci_high:+.1%})"
+            lines.append(
+                f"| {r.stage} | {r.lane} | {r.kind} | {r.channel or '-'} | "
+                f"{'automated' if r.automated else 'human'} | {r.volume:,} | {r.unique_leads:,} | "
+                f"{_number(r.median_per_lead, '{:.1f}')} | {_number(r.rate_with, '{:.1%}')} | "
+                f"{_number(r.rate_without, '{:.1%}')} | {lift} |"
+            )
+        return "\n".join(lines) + "\n"
+
+    def write_csv(self, path: Path | str) -> Path:
+        """One row per touchpoint row, columns as :class:`TouchpointRow`; empty cells for None."""
+        path = Path(path)
+        names = list(TouchpointRow.__dataclass_fields__)
+        with path.open("w", newline="", encoding="utf-8") as f:
+            writer = csv.writer(f)
+            writer.writerow(names)
+            for r in self.rows:
+                writer.writerow(["" if v is None else v for v in asdict(r).values()])
+        return path
+
+    def write_xlsx(self, path: Path | str) -> Path:
+        """A workbook with one sheet: bold frozen header, numbers as numbers, rates as percentages."""
+        from openpyxl import Workbook
+        from openpyxl.styles import Font
+
+        path = Path(path)
+        names = list(TouchpointRow.__dataclass_fields__)
+        book = Workbook()
+        sheet = book.active
+        assert sheet is not None
+        sheet.title = "Touchpoints"
+        sheet.append(names)
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+        for r in self.rows:
+            sheet.append(list(asdict(r).values()))
+            for cell in sheet[sheet.max_row]:
+                if isinstance(cell.value, str) and cell.value.startswith("="):
+                    cell.data_type = "s"  # a channel named "=..." is text, not a formula
+        percent = {"rate_with", "rate_without", "lift", "lift_ci_low", "lift_ci_high"}
+        for j, name in enumerate(names, start=1):
+            letter = sheet.cell(row=1, column=j).column_letter
+            fmt = "0.0%" if name in percent else "0.0" if name == "median_per_lead" else None
+            if fmt:
+                for (cell,) in sheet.iter_rows(min_row=2, min_col=j, max_col=j):
+                    cell.number_format = fmt
+            longest = max([len(name), *(8 if isinstance(v, float) else len(str(v))
+                                        for v in (getattr(r, name) for r in self.rows))])
+            sheet.column_dimensions[letter].width = min(40, longest + 2)
+        sheet.freeze_panes = "A2"
+        sheet.auto_filter.ref = sheet.dimensions
+        book.save(path)
+        return path
+
+
+def _number(value: float | None, fmt: str) -> str:
+    return "-" if value is None else fmt.format(value)
