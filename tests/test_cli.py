@@ -61,7 +61,8 @@ def test_ingest_file_needs_a_format(tmp_path: Path) -> None:
     assert proc.returncode == 1 and "--format" in proc.stderr
 
 
-@pytest.mark.parametrize("command", ["init", "generate", "ingest", "quality", "demo"])
+@pytest.mark.parametrize("command", ["init", "generate", "ingest", "quality", "analyze", "demo", "touchpoints",
+                                     "personas", "paths", "map", "eventlog"])
 def test_every_command_has_help_with_an_example(command: str) -> None:
     proc = run(command, "--help")
     assert proc.returncode == 0 and "Example:" in proc.stdout

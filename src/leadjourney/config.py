@@ -11,6 +11,7 @@ frozen dataclasses and names the key of any invalid value.
 
 from __future__ import annotations
 
+import itertools
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -129,6 +130,7 @@ class Config:
     sources: tuple[Source, ...]
     personas: tuple[Persona, ...] = ()
     benchmarks: tuple[BenchmarkSetting, ...] = ()
+    targets: dict[str, float] = field(default_factory=dict)  # ideal-state conversion per "From->To"
 
     @property
     def stage_names(self) -> list[str]:
@@ -259,7 +261,22 @@ class _Validator:
             sources=self.sources(),
             personas=self.personas(),
             benchmarks=self.benchmarks(),
+            targets=self.targets(stages),
         )
+
+    def targets(self, stages: tuple[Stage, ...]) -> dict[str, float]:
+        raw = self.get(self.raw, "targets", dict, "", {})
+        names = [s.name for s in stages]
+        pairs = {f"{a}->{b}" for a, b in itertools.pairwise(names)}
+        out: dict[str, float] = {}
+        for key, value in raw.items():
+            where = f'targets."{key}"'
+            if key.replace(" ", "") not in pairs:
+                raise self.fail(where, f"not a transition between consecutive stages; use one of {', '.join(sorted(pairs))}")
+            if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 1:
+                raise self.fail(where, f"expected a conversion rate between 0 and 1 (0.3 for 30%), found {value!r}")
+            out[key.replace(" ", "")] = float(value)
+        return out
 
     def benchmarks(self) -> tuple[BenchmarkSetting, ...]:
         items = self.raw.get("benchmarks", [])

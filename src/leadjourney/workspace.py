@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
@@ -24,6 +25,15 @@ from leadjourney.errors import WorkspaceError
 
 DATABASE_FILE = "leadjourney.duckdb"
 OUT_DIR = "out"
+
+
+def _memory_limit_mb(share: float = 0.6) -> int:
+    """DuckDB's memory budget: a share of physical memory, leaving room for Python (it spills beyond)."""
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return 4096
+    return max(512, int(total * share / 2**20))
 
 
 class Workspace:
@@ -102,6 +112,7 @@ class Workspace:
         try:
             con = duckdb.connect(str(self.database_path), read_only=read_only)
             con.execute("SET enable_progress_bar = false")
+            con.execute(f"SET memory_limit = '{_memory_limit_mb()}MB'")
             return con
         except duckdb.Error as exc:
             raise WorkspaceError(f"{self.database_path}: cannot open database: {exc}") from None

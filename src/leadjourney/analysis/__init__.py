@@ -2,7 +2,7 @@
 
 from leadjourney.analysis.dark_leads import DarkLeads
 from leadjourney.analysis.funnel import Funnel, StageCount, Transition
-from leadjourney.analysis.journeys import Filters, Journeys
+from leadjourney.analysis.journeys import Filters, Journeys, open_journeys
 from leadjourney.analysis.report import Analysis, analyze, analyze_journeys
 from leadjourney.analysis.sources import Sources
 from leadjourney.analysis.speed_to_lead import SpeedToLead
@@ -22,4 +22,5 @@ __all__ = [
     "Transition",
     "analyze",
     "analyze_journeys",
+    "open_journeys",
 ]

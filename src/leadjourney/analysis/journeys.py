@@ -8,6 +8,8 @@ contacts (``excluded_as``) are left out. For each person and configured stage,
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
@@ -17,6 +19,7 @@ import ibis.expr.types as ir
 from leadjourney.analysis.persona_rules import persona_column
 from leadjourney.config import Config
 from leadjourney.ingest import person_touches
+from leadjourney.workspace import Workspace
 
 
 @dataclass(frozen=True)
@@ -162,3 +165,18 @@ class Journeys:
         ]
         found = [t for t in latest if t is not None]
         return max(found) if found else now
+
+
+@contextmanager
+def open_journeys(ws: Workspace, filters: Filters | None = None, now: datetime | None = None) -> Iterator[Journeys]:
+    """The workspace's journeys for one run: a read-only connection, released and closed afterwards.
+
+    >>> with open_journeys(Workspace.open("acme")) as journeys:   # doctest: +SKIP
+    ...     inventory = TouchpointInventory().fit(journeys)
+    """
+    with ws.connect(read_only=True) as con:
+        journeys = Journeys(ibis.duckdb.from_connection(con), ws.config, filters or Filters(), now)
+        try:
+            yield journeys
+        finally:
+            journeys.release()

@@ -13,7 +13,15 @@ from rich.console import Console
 from rich.markup import escape
 
 from leadjourney.cli import render
-from leadjourney.config import SOURCE_FORMATS, UNASSIGNED_PERSONA
+from leadjourney.cli.selection import (
+    FromOption,
+    PersonaOption,
+    SourceOption,
+    ToOption,
+    parse_date,
+    selection,
+)
+from leadjourney.config import SOURCE_FORMATS
 from leadjourney.errors import LeadJourneyError
 from leadjourney.ingest import IngestReport, ingest
 from leadjourney.quality import QualityReport, run_quality
@@ -62,7 +70,7 @@ def generate(
     Example: [bold]leadjourney generate acme-journey --leads 50000 --seed 3[/bold]
     """
     ws = Workspace.init(workspace, exist_ok=True)
-    _generate_into(ws, leads=leads, seed=seed, days=days, end=_parse_date(end, "--end"),
+    _generate_into(ws, leads=leads, seed=seed, days=days, end=parse_date(end, "--end"),
                    file_format=file_format, clean=clean)
 
 
@@ -162,10 +170,10 @@ def _quality(ws: Workspace) -> QualityReport:
 @app.command("analyze")
 def analyze_command(
     workspace: WorkspaceArg = Path("."),
-    date_from: Annotated[str | None, typer.Option("--from", help="Leads created on or after (YYYY-MM-DD).")] = None,
-    date_to: Annotated[str | None, typer.Option("--to", help="Leads created on or before (YYYY-MM-DD).")] = None,
-    source: Annotated[list[str] | None, typer.Option("--source", "-s", help="Only this channel (repeatable).")] = None,
-    persona: Annotated[list[str] | None, typer.Option("--persona", "-p", help="Only this persona (repeatable).")] = None,
+    date_from: FromOption = None,
+    date_to: ToOption = None,
+    source: SourceOption = None,
+    persona: PersonaOption = None,
     mode: Annotated[str, typer.Option(help="Funnel counting: stage_reach, ordered or cohort.")] = "stage_reach",
     window: Annotated[int, typer.Option(min=1, help="Cohort mode: conversions within this many days.")] = 90,
     as_json: Annotated[bool, typer.Option("--json", help="Print the analysis as JSON instead of tables.")] = False,
@@ -175,14 +183,13 @@ def analyze_command(
 
     Example: [bold]leadjourney analyze acme-journey --from 2026-01-01 --source seo --persona smb_founder[/bold]
     """
-    from leadjourney.analysis import Filters, analyze
+    from leadjourney.analysis import analyze
     from leadjourney.analysis.findings import store
 
     if mode not in ("stage_reach", "ordered", "cohort"):
         raise LeadJourneyError(f"--mode: expected stage_reach, ordered or cohort, found {mode!r}")
     ws = Workspace.open(workspace)
-    filters = Filters(_parse_date(date_from, "--from"), _parse_date(date_to, "--to"), tuple(source or ()),
-                      _check_personas(ws, persona or []))
+    filters = selection(ws, date_from, date_to, source, persona)
     with render.progress_bar(err, "analyze") as progress:
         result = analyze(ws, filters=filters, mode=mode, window_days=window, progress=progress)
     ws.out_dir.mkdir(exist_ok=True)
@@ -198,15 +205,6 @@ def analyze_command(
         console.print(escape(line))
     console.print(f"Written: {ws.out_dir / 'analysis.md'} and analysis.json; snapshot {snapshot}"
                   f"{' (baseline)' if baseline else ''} and its findings (ASSUMED until confirmed) stored.")
-
-
-def _check_personas(ws: Workspace, names: list[str]) -> tuple[str, ...]:
-    known = [p.name for p in ws.config.personas] + [UNASSIGNED_PERSONA]
-    for name in names:
-        if name not in known:
-            raise LeadJourneyError(f"--persona: no persona {name!r} in {ws.config_path.name} "
-                                   f"(personas: {', '.join(known)})")
-    return tuple(names)
 
 
 findings_app = typer.Typer(help="Findings from the analysis: ASSUMED until stakeholders confirm or correct them.",
@@ -308,10 +306,4 @@ def demo(
     console.print(f"Done in {elapsed:.1f} s. Open out/analysis.md and out/quality.md, or query the database with DuckDB (see README).")
 
 
-def _parse_date(text: str | None, option: str) -> date | None:
-    if text is None:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise LeadJourneyError(f"{option}: expected a date like 2026-06-30, found {text!r}") from None
+from leadjourney.cli import journey  # noqa: E402, F401  (registers the journey-map commands on `app`)

@@ -12,6 +12,9 @@ from rich.table import Table
 
 from leadjourney.analysis import Analysis
 from leadjourney.analysis.findings import Finding
+from leadjourney.analysis.paths import Paths
+from leadjourney.analysis.persona_profiles import PersonaProfiles
+from leadjourney.analysis.touchpoints import TouchpointInventory
 from leadjourney.ingest import IngestReport
 from leadjourney.progress import Progress as ProgressFn
 from leadjourney.quality import QualityReport
@@ -135,3 +138,58 @@ def headlines(result: Analysis) -> list[str]:
             lines.append(f"{label} that differ significantly: " + "; ".join(
                 f"{c.source} {c.from_stage}->{c.to_stage} {c.rate:.0%} ({c.direction})" for c in significant[:4]))
     return lines
+
+
+def print_json(data: object) -> None:
+    """JSON on stdout, nothing else (for pipes)."""
+    import json
+
+    print(json.dumps(data, indent=2, default=str))
+
+
+def touchpoint_table(inventory: TouchpointInventory, top: int = 8) -> Table:
+    """The busiest touchpoints of each stage; the full inventory is in out/touchpoints.*."""
+    table = Table(title=f"Touchpoint inventory (top {top} per stage by volume)", title_justify="left")
+    for name, justify in (("stage", "left"), ("touchpoint", "left"), ("by", "left"), ("volume", "right"),
+                          ("people", "right"), ("conversion lift (95% CI)", "right")):
+        table.add_column(name, justify=justify, no_wrap=name != "touchpoint")  # type: ignore[arg-type]
+    shown: dict[str, int] = {}
+    for r in inventory.rows:
+        if shown.get(r.stage, 0) >= top:
+            continue
+        shown[r.stage] = shown.get(r.stage, 0) + 1
+        lift = "-" if r.lift is None else f"{r.lift:+.1%} ({r.lift_ci_low:+.1%}, {r.lift_ci_high:+.1%})"
+        table.add_row(r.stage, escape(f"{r.kind} · {r.channel or '-'}"), "auto" if r.automated else "human",
+                      f"{r.volume:,}", f"{r.unique_leads:,}", lift)
+    return table
+
+
+def persona_table(profiles: PersonaProfiles) -> Table:
+    table = Table(title="Personas", title_justify="left")
+    for name, justify in (("persona", "left"), ("people", "right"), ("share", "right"), ("top source", "left"),
+                          ("first → last stage", "right"), ("median employees", "right"),
+                          ("differs at", "right")):
+        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    for row in profiles.summary():
+        median = row["employees_median"]
+        table.add_row(escape(row["persona"]), f"{row['people']:,}", _pct(row["share"]), escape(str(row["top_source"])),
+                      _pct(row["end_to_end"]), "-" if median is None else f"{median:,.0f}",
+                      f"{row['differences']} point(s)")
+    return table
+
+
+def paths_table(paths: Paths) -> Table:
+    happy = "-" if paths.happy_share is None else f"{paths.happy_share:.1%}"
+    table = Table(title=f"Most common paths (happy path: {happy} of people; {paths.n_re_engaged:,} re-engaged "
+                        "after going dark)", title_justify="left")
+    for name, justify in (("path", "left"), ("outcome", "left"), ("people", "right"), ("share", "right"),
+                          ("median days", "right")):
+        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    for v in paths.variants:
+        days = "-" if v.median_days is None else f"{v.median_days:.1f}"
+        table.add_row(escape(" → ".join(v.stages)), v.outcome, f"{v.people:,}", f"{v.share:.1%}", days)
+    return table
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1%}"

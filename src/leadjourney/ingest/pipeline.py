@@ -26,7 +26,7 @@ from leadjourney.ingest.formats import RAW, FileColumns, plan
 from leadjourney.ingest.identity import DERIVED_ORIGIN, IdentitySummary, refresh_identity
 from leadjourney.ingest.load import load_staged, redact_malformed
 from leadjourney.ingest.person_touches import refresh_person_touches
-from leadjourney.ingest.readers import ROW, read_source_file
+from leadjourney.ingest.readers import stage_source_file, unstage
 from leadjourney.ingest.sql import lit
 from leadjourney.progress import Progress, silent
 from leadjourney.workspace import Workspace
@@ -122,8 +122,7 @@ def _ingest_source(con: duckdb.DuckDBPyConnection, ws: Workspace, src: Source, c
     started = _now()
     say(f"reading {shown}")
     fmt = "parquet" if src.format == "parquet" else "csv"
-    raw = read_source_file(path, fmt, encoding=src.encoding, delimiter=src.delimiter)
-    con.register(RAW, raw.table)
+    raw = stage_source_file(con, RAW, path, fmt, encoding=src.encoding, delimiter=src.delimiter)
     try:
         types = {str(r[0]): str(r[1]) for r in con.execute(f"DESCRIBE {RAW}").fetchall()}
         staged = plan(FileColumns(shown, types), src, config)
@@ -138,9 +137,9 @@ def _ingest_source(con: duckdb.DuckDBPyConnection, ws: Workspace, src: Source, c
             report.rows_loaded[item.table] = report.rows_loaded.get(item.table, 0) + loaded.rows_loaded
             report.quarantined.update(loaded.quarantined)
     finally:
-        con.unregister(RAW)
+        unstage(con, RAW)
     if raw.malformed:
-        header = [c for c in raw.table.column_names if c != ROW]
+        header = raw.columns
         con.executemany(
             "INSERT INTO quarantine VALUES (?, ?, ?, NULL, NULL, ?, 'malformed row', ?, ?, NULL, ?)",
             [(src.name, shown, m.row, m.text if config.keep_emails else redact_malformed(m.text, header, src.delimiter), m.reason, schema.ROW_REJECTED, ingest_id) for m in raw.malformed],

@@ -1,9 +1,10 @@
-"""Read a source file into an Arrow table, keeping each record's row number.
+"""Make a source file readable in the engine as the view ``RAW``, keeping each record's row number.
 
-CSV values are read as text (types are decided later, in the engine); rows
-with the wrong number of fields are returned as :class:`MalformedRow` so the
-caller can quarantine them. File-level problems raise :class:`BadFileError`
-with a message that says what was expected and what was found.
+CSV values are read as text (types are decided later, in the engine) into an Arrow
+table; rows with the wrong number of fields are returned as :class:`Malformed` so the
+caller can quarantine them. Parquet is read by DuckDB itself, streaming, so a file
+larger than memory loads too. File-level problems raise :class:`BadFileError` with a
+message that says what was expected and what was found.
 """
 
 from __future__ import annotations
@@ -14,9 +15,8 @@ import io
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
+import duckdb
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from leadjourney.errors import BadFileError
 from leadjourney.ingest import csvparse
@@ -33,30 +33,46 @@ _MAGIC = {
 
 @dataclass(frozen=True)
 class RawFile:
-    table: pa.Table  # source columns plus ROW
+    columns: list[str]  # the file's columns (the view also has ROW)
     malformed: list[Malformed]
     rows_read: int
 
 
-def read_source_file(path: Path, fmt: str, *, encoding: str = "utf-8", delimiter: str = ",") -> RawFile:
-    """Read ``path`` as ``csv`` or ``parquet`` (any CRM format is a CSV export)."""
+def stage_source_file(con: duckdb.DuckDBPyConnection, name: str, path: Path, fmt: str, *,
+                      encoding: str = "utf-8", delimiter: str = ",") -> RawFile:
+    """Make ``path`` (``csv`` or ``parquet``; any CRM format is a CSV export) the view ``name`` in ``con``.
+
+    Drop it with :func:`unstage` when done.
+    """
     if not path.is_file():
         raise BadFileError(f"{path}: no such file")
     if fmt == "parquet":
-        return _read_parquet(path)
-    return _read_csv(path, encoding, delimiter)
+        return _stage_parquet(con, name, path)
+    table, malformed = _read_csv(path, encoding, delimiter)
+    con.register(name, table)
+    return RawFile([c for c in table.column_names if c != ROW], malformed, table.num_rows + len(malformed))
 
 
-def _read_parquet(path: Path) -> RawFile:
+def unstage(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    con.execute(f'DROP VIEW IF EXISTS "{name}"')
+    con.unregister(name)
+
+
+def _stage_parquet(con: duckdb.DuckDBPyConnection, name: str, path: Path) -> RawFile:
+    quoted = "'" + str(path).replace("'", "''") + "'"
     try:
-        table = pq.read_table(path)
-    except (pa.ArrowInvalid, OSError) as exc:
+        columns = [str(r[0]) for r in con.execute(f"DESCRIBE SELECT * FROM read_parquet({quoted})").fetchall()]
+        rows = int(con.execute(f"SELECT count(*) FROM read_parquet({quoted})").fetchall()[0][0])
+    except duckdb.Error as exc:
         raise BadFileError(f"{path}: not a readable Parquet file ({_first_line(exc)})") from None
-    rows = pa.array(np.arange(1, table.num_rows + 1, dtype=np.int64))
-    return RawFile(table.append_column(ROW, rows), [], table.num_rows)
+    con.execute(
+        f'CREATE OR REPLACE TEMP VIEW "{name}" AS SELECT * EXCLUDE (file_row_number), '
+        f'file_row_number + 1 AS "{ROW}" FROM read_parquet({quoted}, file_row_number = true)'
+    )
+    return RawFile(columns, [], rows)
 
 
-def _read_csv(path: Path, encoding: str, delimiter: str) -> RawFile:
+def _read_csv(path: Path, encoding: str, delimiter: str) -> tuple[pa.Table, list[Malformed]]:
     try:
         codecs.lookup(encoding)
     except LookupError:
@@ -72,8 +88,7 @@ def _read_csv(path: Path, encoding: str, delimiter: str) -> RawFile:
         data = data[len(codecs.BOM_UTF8):]
     header = _header(path, data, encoding, delimiter)
     parsed = csvparse.parse(data, header, encoding, delimiter)
-    table = parsed.table.append_column(ROW, pa.array(parsed.rows, pa.int64()))
-    return RawFile(table, parsed.malformed, table.num_rows + len(parsed.malformed))
+    return parsed.table.append_column(ROW, pa.array(parsed.rows, pa.int64())), parsed.malformed
 
 
 def text_check(path: Path, data: bytes, encoding: str) -> None:

@@ -1,10 +1,10 @@
 """Build a :class:`JourneyMap` from an analysis, the touchpoint inventory, personas, findings and targets.
 
-Persona swim lanes (``PERSONA_RULE``): a persona's conversion point *differs* when at
-least ``MIN_PERSONA_ENTERED`` of its people entered the transition and its Wilson 95%
-interval excludes the overall rate. When any persona differs at any transition, every
-persona gets a lane (so they can be compared) and the differing points are flagged;
-otherwise the lanes are left out and a caveat says the journeys do not differ.
+Persona swim lanes (``PERSONA_RULE``): a persona's conversion point *differs* when its
+conversion is significantly different from the other personas' (the analysis's two-proportion
+z-test against the rest, Holm-corrected per transition). When any persona differs at any
+transition, every persona gets a lane (so they can be compared) and the differing points are
+flagged; otherwise the lanes are left out and a caveat says the journeys do not differ.
 
 Finding marks match the ids :mod:`leadjourney.analysis.findings` stores:
 ``conversion:A->B`` on a rate, ``time:A->B`` on a median, ``drop_off:A->B[:segment]`` on a
@@ -20,6 +20,7 @@ from collections.abc import Mapping, Sequence
 from datetime import timedelta
 
 from leadjourney.analysis.findings import Finding
+from leadjourney.analysis.persona_profiles import PersonaProfiles
 from leadjourney.analysis.report import Analysis
 from leadjourney.analysis.time_in_stage import StageTime
 from leadjourney.config import Config
@@ -38,25 +39,25 @@ from leadjourney.journeymap.model import (
     TouchpointLike,
 )
 
-MIN_PERSONA_ENTERED = 30
-PERSONA_RULE = (f"a persona differs where at least {MIN_PERSONA_ENTERED} of its people entered a transition "
-                "and its 95% interval excludes the overall rate")
+PERSONA_RULE = ("a persona differs where it converts significantly differently from the other personas "
+                "(two-proportion z-test, Holm-corrected)")
 
 
 def build_map(analysis: Analysis, touchpoints: Sequence[TouchpointLike], *, config: Config,
-              personas: Mapping[str, Analysis] | None = None, findings: Sequence[Finding] | None = None,
+              personas: PersonaProfiles | None = None, findings: Sequence[Finding] | None = None,
               ideal: Mapping[str, float] | None = None) -> JourneyMap:
     """The journey map of ``analysis``: lanes of ``config``, touchpoints by lane, and the overlays given."""
     marks = {f.finding_id: f for f in findings or ()}
     targets = _targets(ideal or {}, [f"{t.from_stage}->{t.to_stage}" for t in analysis.funnel.transitions])
     conversions = tuple(_conversions(analysis, marks, targets))
     drop_offs = tuple(_drop_offs(analysis, marks))
-    lanes_personas = _personas(analysis, personas or {})
-    persona_lanes = lanes_personas if any(p.differs for p in lanes_personas) else ()
+    lanes_personas = _personas(personas) if personas is not None else ()
+    comparable = len(lanes_personas) > 1  # a single persona is the whole selection
+    persona_lanes = lanes_personas if comparable and any(p.differs for p in lanes_personas) else ()
     persona_note = None
-    if personas:
+    if comparable:
         persona_note = (f"Persona lanes shown: {PERSONA_RULE}." if persona_lanes else
-                        f"Persona lanes omitted: the {len(personas)} personas follow the overall journey "
+                        f"Persona lanes omitted: the {len(lanes_personas)} personas follow the overall journey "
                         f"(no case where {PERSONA_RULE.removeprefix('a persona differs where ')}).")
     return JourneyMap(
         title=config.name,
@@ -162,22 +163,21 @@ def _lanes(config: Config, analysis: Analysis, touchpoints: Sequence[TouchpointL
     )
 
 
-def _personas(analysis: Analysis, personas: Mapping[str, Analysis]) -> tuple[PersonaLane, ...]:
-    overall = {(t.from_stage, t.to_stage): t.rate for t in analysis.funnel.transitions}
+def _personas(profiles: PersonaProfiles) -> tuple[PersonaLane, ...]:
     lanes = []
-    for name, result in personas.items():
-        times = {(r.from_stage, r.to_stage): r for r in result.time_in_stage.rows}
+    for profile in profiles.profiles:
+        if not profile.people:
+            continue
+        times = {(t.from_stage, t.to_stage): t for t in profile.times}
         points = []
-        for t in result.funnel.transitions:
-            base = overall.get((t.from_stage, t.to_stage))
-            differs = None
-            if (base is not None and t.entered >= MIN_PERSONA_ENTERED and t.ci_low is not None
-                    and t.ci_high is not None):
-                differs = "higher" if t.ci_low > base else "lower" if t.ci_high < base else None
-            median, is_km = _median(times.get((t.from_stage, t.to_stage)))
+        for t in profile.transitions:
+            differs = t.direction if t.significant else None
+            time = times.get((t.from_stage, t.to_stage))
+            median = time.median_days if time is not None else None
+            is_km = time is not None and time.basis == "kaplan_meier"
             points.append(PersonaPoint(t.from_stage, t.to_stage, t.entered, t.rate, t.ci_low, t.ci_high,
                                        median, is_km, differs))
-        lanes.append(PersonaLane(name, result.n_people, tuple(points)))
+        lanes.append(PersonaLane(profile.persona, profile.people, tuple(points)))
     return tuple(lanes)
 
 

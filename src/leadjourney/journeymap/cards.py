@@ -224,13 +224,13 @@ def persona_cell(lane: PersonaLane, p: PersonaPoint, x: float, y: float, w: floa
     box = Box(f"persona-{lane.name}-{p.key}", x, y, w, 46, style_name, "persona",
               tooltip=(f"{lane.name}, {p.from_stage} -> {p.to_stage}: {tx.pct(p.rate)} of {p.entered:,} "
                        f"(95% CI {tx.ci(p.ci_low, p.ci_high)}), median {tx.days(p.median_days)}"
-                       + (f"; {p.differs} than overall" if p.differs else "")),
+                       + (f"; {p.differs} than the others" if p.differs else "")),
               data={"persona": lane.name, "key": p.key, "rate": repr(p.rate), "differs": p.differs or ""})
     rate = tx.pct(p.rate)
     box.lines.append(TextLine(rate, x + PAD, y + 20, 14, True))
     if p.differs:
         dx = x + PAD + tx.measure(rate, 14, True) + 8
-        box.lines.append(TextLine(tx.truncate(f"{p.differs} than overall", x + w - PAD - dx, 12, True),
+        box.lines.append(TextLine(tx.truncate(f"{p.differs} than the others", x + w - PAD - dx, 12, True),
                                   dx, y + 20, 12, True))
     star = "" if p.median_is_km else "*"
     detail = f"CI {tx.ci(p.ci_low, p.ci_high)} · median {tx.days(p.median_days)}{star} · n {p.entered:,}"

@@ -22,8 +22,8 @@ def legend_items(jm: JourneyMap) -> list[tuple[str, str, str]]:
         ("reengaged", "rect", "Re-engaged after a silence"),
     ]
     if jm.personas:
-        items += [("persona-lower", "rect", "Persona converts lower than overall (95% CI)"),
-                  ("persona-higher", "rect", "Persona converts higher than overall (95% CI)")]
+        items += [("persona-lower", "rect", "Persona converts lower than the other personas (significant)"),
+                  ("persona-higher", "rect", "Persona converts higher than the other personas (significant)")]
     if jm.has_targets:
         items.append(("swatch-target", "tick", "Ideal-state target on the rate bar; gap in points"))
     if jm.has_findings:

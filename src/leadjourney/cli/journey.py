@@ -1,0 +1,189 @@
+"""Commands for the journey map and what it is drawn from: touchpoints, personas, paths, map, event log.
+
+Registered on the main app when :mod:`leadjourney.cli.app` is imported.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from leadjourney.cli import render
+from leadjourney.cli.app import WorkspaceArg, app, console, err
+from leadjourney.cli.selection import FromOption, PersonaOption, SourceOption, ToOption, selection
+from leadjourney.errors import LeadJourneyError
+from leadjourney.workspace import Workspace
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
+
+
+def _written(paths: list[Path]) -> None:
+    for path in paths:
+        console.print(f"  written  {path}")
+
+
+@app.command("touchpoints")
+def touchpoints_command(
+    workspace: WorkspaceArg = Path("."),
+    date_from: FromOption = None, date_to: ToOption = None, source: SourceOption = None,
+    persona: PersonaOption = None, as_json: JsonOption = False,
+) -> None:
+    """Touchpoint inventory: every kind x channel per stage, automated vs human, volume, reach, lift.
+
+    Writes out/touchpoints.md, .csv and .xlsx.
+    Example: [bold]leadjourney touchpoints acme-journey --persona smb_founder[/bold]
+    """
+    from leadjourney.analysis.journeys import open_journeys
+    from leadjourney.analysis.touchpoints import TouchpointInventory
+
+    ws = Workspace.open(workspace)
+    with render.progress_bar(err, "touchpoints") as progress, \
+            open_journeys(ws, selection(ws, date_from, date_to, source, persona)) as journeys:
+        progress("touchpoint inventory", 0, 1)
+        inventory = TouchpointInventory().fit(journeys)
+        progress("done", 1, 1)
+    ws.out_dir.mkdir(exist_ok=True)
+    (ws.out_dir / "touchpoints.md").write_text(inventory.to_markdown(), "utf-8")
+    files = [ws.out_dir / "touchpoints.md", inventory.write_csv(ws.out_dir / "touchpoints.csv"),
+             inventory.write_xlsx(ws.out_dir / "touchpoints.xlsx")]
+    if as_json:
+        render.print_json(inventory.to_dict())
+        return
+    console.print(render.touchpoint_table(inventory))
+    _written(files)
+
+
+@app.command("personas")
+def personas_command(
+    workspace: WorkspaceArg = Path("."),
+    date_from: FromOption = None, date_to: ToOption = None, source: SourceOption = None,
+    persona: PersonaOption = None,
+    k: Annotated[int | None, typer.Option(min=2, max=8, help="Suggest exactly this many personas (default: 2-4, "
+                                                             "chosen by silhouette).")] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the suggestion's sample and clustering.")] = 0,
+    suggest: Annotated[bool, typer.Option(help="Also suggest personas found in the data.")] = True,
+    as_json: JsonOption = False,
+) -> None:
+    """Persona profiles (size, sources, funnel, time in stage, touchpoints, how each differs) and
+    personas suggested by clustering, with [[personas]] rules to paste into leadjourney.toml.
+
+    Writes out/personas.md and .json.
+    Example: [bold]leadjourney personas acme-journey --k 3[/bold]
+    """
+    from leadjourney.analysis.personas import personas_report
+
+    ws = Workspace.open(workspace)
+    filters = selection(ws, date_from, date_to, source, persona)
+    with render.progress_bar(err, "personas") as progress:
+        report = personas_report(ws, filters=filters, k=k, seed=seed, suggest=suggest, progress=progress)
+    ws.out_dir.mkdir(exist_ok=True)
+    files = [ws.out_dir / "personas.md", ws.out_dir / "personas.json"]
+    files[0].write_text(report.to_markdown(), "utf-8")
+    files[1].write_text(report.to_json(), "utf-8")
+    if as_json:
+        print(report.to_json())
+        return
+    console.print(render.persona_table(report.profiles))
+    for profile in report.profiles.profiles:
+        console.print(f"[bold]{escape(profile.persona)}[/bold]: {escape(profile.narrative())}")
+    if report.suggestion is not None:
+        console.print("\nSuggested from the data (paste into leadjourney.toml to adopt):")
+        console.print(escape(report.suggestion.to_toml()), highlight=False)
+    _written(files)
+
+
+@app.command("paths")
+def paths_command(
+    workspace: WorkspaceArg = Path("."),
+    date_from: FromOption = None, date_to: ToOption = None, source: SourceOption = None,
+    persona: PersonaOption = None,
+    top: Annotated[int, typer.Option(min=1, help="How many of the most common paths to list.")] = 10,
+    as_json: JsonOption = False,
+) -> None:
+    """The most common real paths through the stages, the happy path's share, dark and re-engagement
+    paths, and a Sankey of flows including drop-outs.
+
+    Writes out/paths.md, paths.json and paths_sankey.html (interactive, offline).
+    Example: [bold]leadjourney paths acme-journey --top 15[/bold]
+    """
+    import json
+
+    from leadjourney.analysis.journeys import open_journeys
+    from leadjourney.analysis.paths import Paths
+
+    ws = Workspace.open(workspace)
+    with render.progress_bar(err, "paths") as progress, \
+            open_journeys(ws, selection(ws, date_from, date_to, source, persona)) as journeys:
+        progress("paths", 0, 1)
+        paths = Paths(top=top).fit(journeys)
+        progress("done", 1, 1)
+    ws.out_dir.mkdir(exist_ok=True)
+    files = [ws.out_dir / "paths.md", ws.out_dir / "paths.json"]
+    files[0].write_text(paths.to_markdown(), "utf-8")
+    files[1].write_text(json.dumps(paths.to_dict(), indent=2), "utf-8")
+    files.append(paths.to_sankey_html(ws.out_dir / "paths_sankey.html", title=f"{ws.config.name}: paths"))
+    if as_json:
+        render.print_json(paths.to_dict())
+        return
+    console.print(render.paths_table(paths))
+    _written(files)
+
+
+@app.command("map")
+def map_command(
+    workspace: WorkspaceArg = Path("."),
+    date_from: FromOption = None, date_to: ToOption = None, source: SourceOption = None,
+    persona: PersonaOption = None,
+    formats: Annotated[str, typer.Option("--format", "-f", help="Comma-separated: html, svg, png, drawio, "
+                                                                "mermaid, miro-csv.")] = "html,svg,png,drawio,mermaid,miro-csv",
+    scale: Annotated[float, typer.Option(min=0.5, max=4.0, help="PNG pixel scale (2 for slides).")] = 1.0,
+) -> None:
+    """Draw the journey map: lanes, touchpoints, conversion points, red drop-offs with revenue impact,
+    the dark-lead path and persona lanes. HTML is interactive and works offline.
+
+    Example: [bold]leadjourney map acme-journey --persona enterprise_it --format html,png[/bold]
+    """
+    from leadjourney.journeymap.make import make_map
+
+    ws = Workspace.open(workspace)
+    filters = selection(ws, date_from, date_to, source, persona)
+    with render.progress_bar(err, "map") as progress:
+        run = make_map(ws, filters=filters, formats=[formats], scale=scale, progress=progress)
+    jm = run.journey_map
+    console.print(f"Journey map of {jm.n_people:,} people ({escape(jm.period)}): "
+                  f"{len(jm.drop_offs)} drop-off point(s) flagged red, "
+                  f"{sum(len(lane.touchpoints) for lane in jm.lanes)} touchpoint kinds, "
+                  f"{len(jm.personas)} persona lane(s).")
+    _written(run.files)
+
+
+@app.command("eventlog")
+def eventlog_command(
+    workspace: WorkspaceArg = Path("."),
+    date_from: FromOption = None, date_to: ToOption = None, source: SourceOption = None,
+    persona: PersonaOption = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="csv or xes (IEEE 1849, for PM4Py, Disco, "
+                                                            "Celonis).")] = "csv",
+) -> None:
+    """Export the stage and touchpoint log as an event log for process-mining tools.
+
+    Example: [bold]leadjourney eventlog acme-journey --format xes[/bold]
+    """
+    from leadjourney.analysis.journeys import open_journeys
+    from leadjourney.journeymap.eventlog import FORMATS, export_event_log
+
+    if fmt not in FORMATS:
+        raise LeadJourneyError(f"--format: expected one of {', '.join(FORMATS)}, found {fmt!r}")
+    ws = Workspace.open(workspace)
+    ws.out_dir.mkdir(exist_ok=True)
+    with render.progress_bar(err, "event log") as progress, \
+            open_journeys(ws, selection(ws, date_from, date_to, source, persona)) as journeys:
+        progress(f"writing {fmt}", 0, 1)
+        export = export_event_log(journeys, ws.out_dir / f"event_log.{fmt}", fmt)
+        progress("done", 1, 1)
+    console.print(f"{export.cases:,} cases, {export.events:,} events ({export.stage_events:,} stage entries, "
+                  f"{export.touchpoints:,} touchpoints).")
+    _written([export.path])

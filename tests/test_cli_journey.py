@@ -1,0 +1,82 @@
+"""The journey-map commands end to end: touchpoints, personas, paths, map and eventlog on a real workspace."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from leadjourney.analysis import open_journeys
+from leadjourney.analysis.touchpoints import TouchpointInventory
+from leadjourney.generate import generate
+from leadjourney.ingest import ingest
+from leadjourney.workspace import Workspace
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "leadjourney", *args], capture_output=True, text=True,
+                          check=False, env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"})
+
+
+@pytest.fixture(scope="module")
+def ws(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
+    root = tmp_path_factory.mktemp("cli") / "ws"
+    ws = Workspace.init(root)
+    data = generate(root / "data", n_leads=3000, seed=4, end=date(2026, 6, 30), days=120)
+    ws.set_sources([{**s, "path": str(Path(data.files[s["table"]]).relative_to(root))} for s in data.sources])
+    ingest(ws)
+    return ws
+
+
+def test_touchpoints_json_equals_the_inventory_and_files_are_written(ws: Workspace) -> None:
+    proc = run("touchpoints", str(ws.root), "--persona", "smb_founder", "--json")
+    assert proc.returncode == 0, proc.stderr
+    from leadjourney.analysis import Filters
+
+    with open_journeys(ws, Filters(personas=("smb_founder",))) as journeys:
+        expected = TouchpointInventory().fit(journeys).to_dict()
+    assert json.loads(proc.stdout)["rows"] == json.loads(json.dumps(expected["rows"], default=str))
+    for name in ("touchpoints.md", "touchpoints.csv", "touchpoints.xlsx"):
+        assert (ws.out_dir / name).stat().st_size > 0
+
+
+def test_personas_paths_and_map_write_their_files(ws: Workspace) -> None:
+    proc = run("personas", str(ws.root), "--k", "3")
+    assert proc.returncode == 0, proc.stderr
+    assert "[[personas]]" in proc.stdout
+    assert len(json.loads((ws.out_dir / "personas.json").read_text())["suggestion"]["clusters"]) == 3
+    proc = run("paths", str(ws.root), "--top", "5")
+    assert proc.returncode == 0, proc.stderr
+    assert len(json.loads((ws.out_dir / "paths.json").read_text())["variants"]) == 5
+    assert "http" not in _scripts_src((ws.out_dir / "paths_sankey.html").read_text())
+    proc = run("map", str(ws.root), "--format", "html,png,drawio")
+    assert proc.returncode == 0, proc.stderr
+    written = [line.split()[-1] for line in proc.stdout.splitlines() if line.strip().startswith("written")]
+    assert [Path(p).name for p in written] == ["journey_map.html", "journey_map.png", "journey_map.drawio"]
+    assert all(Path(p).stat().st_size > 0 for p in written)
+
+
+def test_eventlog_xes_and_bad_options(ws: Workspace) -> None:
+    proc = run("eventlog", str(ws.root), "--format", "xes")
+    assert proc.returncode == 0, proc.stderr
+    root = ET.parse(ws.out_dir / "event_log.xes").getroot()
+    cases = int(proc.stdout.split(" cases")[0].replace(",", ""))
+    assert len([t for t in root if t.tag.endswith("trace")]) == cases
+    bad = run("eventlog", str(ws.root), "--format", "json")
+    assert bad.returncode == 1 and "expected one of csv, xes" in bad.stderr
+    bad = run("map", str(ws.root), "--format", "pdf")
+    assert bad.returncode == 1 and "unknown map format 'pdf'" in bad.stderr
+    bad = run("map", str(ws.root), "--persona", "cfo")
+    assert bad.returncode == 1 and "no persona 'cfo'" in bad.stderr
+
+
+def _scripts_src(html: str) -> str:
+    """The src attributes of script tags (an embedded plotly.js mentions URLs in its code, not as sources)."""
+    import re
+
+    return " ".join(re.findall(r"<script[^>]*\bsrc=\"([^\"]*)\"", html))
