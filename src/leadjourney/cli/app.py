@@ -6,7 +6,7 @@ import json
 from dataclasses import asdict
 from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -26,6 +26,9 @@ from leadjourney.errors import LeadJourneyError
 from leadjourney.ingest import IngestReport, ingest
 from leadjourney.quality import QualityReport, run_quality
 from leadjourney.workspace import Workspace
+
+if TYPE_CHECKING:
+    from leadjourney.journeymap.make import MapRun
 
 app = typer.Typer(
     help="Inbound lead journey mapping: ingest CRM exports, check data quality, analyze the journey.",
@@ -271,7 +274,8 @@ def demo(
     leads: Annotated[int, typer.Option(min=100, help="Number of generated leads.")] = 20_000,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 7,
 ) -> None:
-    """Run the whole product on generated data: init, generate, ingest, quality, analyze.
+    """Run the whole product on generated data: init, generate, ingest, quality, analyze, and the journey
+    map with its touchpoint inventory, personas and paths.
 
     Example: [bold]leadjourney demo /tmp/demo --leads 100000[/bold]
     """
@@ -296,6 +300,7 @@ def demo(
     console.print(render.time_table(result))
     for line in render.headlines(result):
         console.print(escape(line))
+    _demo_journey_map(ws)
     elapsed = (datetime.now() - started).total_seconds()
     console.rule("[bold]What was written[/bold]")
     console.print(f"  workspace  {ws.root}")
@@ -303,7 +308,44 @@ def demo(
     console.print(f"  database   {ws.database_path}")
     for path in sorted(ws.out_dir.iterdir()):
         console.print(f"  output     {path}")
-    console.print(f"Done in {elapsed:.1f} s. Open out/analysis.md and out/quality.md, or query the database with DuckDB (see README).")
+    console.print(f"Done in {elapsed:.1f} s. Open out/journey_map.html, out/analysis.md and out/quality.md, "
+                  "or query the database with DuckDB (see README).")
+
+
+def _demo_journey_map(ws: Workspace) -> None:
+    """The demo's second half: the map and what it is drawn from (touchpoints, personas, paths)."""
+    import json as json_module
+
+    from leadjourney.analysis.journeys import open_journeys
+    from leadjourney.analysis.paths import Paths
+    from leadjourney.analysis.personas import personas_report
+    from leadjourney.journeymap.make import make_map
+
+    with render.progress_bar(err, "journey map") as progress:
+        run = make_map(ws, progress=progress)
+    (ws.out_dir / "touchpoints.md").write_text(run.inventory.to_markdown(), "utf-8")
+    run.inventory.write_csv(ws.out_dir / "touchpoints.csv")
+    run.inventory.write_xlsx(ws.out_dir / "touchpoints.xlsx")
+    with render.progress_bar(err, "personas") as progress:
+        report = personas_report(ws, progress=progress)
+    (ws.out_dir / "personas.md").write_text(report.to_markdown(), "utf-8")
+    (ws.out_dir / "personas.json").write_text(report.to_json(), "utf-8")
+    with open_journeys(ws) as journeys:
+        paths = Paths().fit(journeys)
+    (ws.out_dir / "paths.md").write_text(paths.to_markdown(), "utf-8")
+    (ws.out_dir / "paths.json").write_text(json_module.dumps(paths.to_dict(), indent=2), "utf-8")
+    paths.to_sankey_html(ws.out_dir / "paths_sankey.html", title=f"{ws.config.name}: paths")
+    console.print(render.persona_table(report.profiles))
+    console.print(render.paths_table(paths))
+    jm = run.journey_map
+    console.print(f"Journey map: {len(jm.drop_offs)} drop-off point(s) flagged red, {len(jm.personas)} persona "
+                  f"lane(s); biggest friction: " + (escape(_biggest(run)) if run.analysis.friction.rows else "-"))
+
+
+def _biggest(run: MapRun) -> str:
+    top = run.analysis.friction.rows[0]
+    return (f"{top.from_stage} -> {top.to_stage}{' (' + top.segment + ')' if top.segment else ''}, "
+            f"{top.revenue_impact:,.0f} {run.journey_map.currency}/yr")
 
 
 from leadjourney.cli import journey  # noqa: E402, F401  (registers the journey-map commands on `app`)
