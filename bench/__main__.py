@@ -15,12 +15,13 @@ from bench import (
     bench_generate,
     bench_growth,
     bench_ingest,
+    bench_map,
     bench_map_parts,
     bench_personas,
 )
 
 BENCHMARKS = {"generate": bench_generate.main, "ingest": bench_ingest.main, "analyze": bench_analyze.main,
-              "core": bench_core.main, "map-parts": bench_map_parts.main, "personas": bench_personas.main,
+              "core": bench_core.main, "map": bench_map.main, "map-parts": bench_map_parts.main, "personas": bench_personas.main,
               "growth": bench_growth.main}
 
 
