@@ -54,37 +54,19 @@ class DarkLeads:
         days = self.dark_after_days if self.dark_after_days is not None else journeys.config.dark_after_days
         self.dark_after_days = days
         self.as_of = self.as_of or journeys.as_of()
-        touches = journeys.touchpoints(self.as_of)
-        re_engaged = journeys.materialize(self._re_engaged(touches, days))
-        last = journeys.materialize(touches.group_by("person_id").aggregate(last_at=touches.occurred_at.max()))
-        self._dark(journeys, last, re_engaged, days)
-        self._re_engagement(journeys, re_engaged)
+        state = dark_state(journeys, self.as_of, days)
+        self._dark(journeys, state)
+        self._re_engagement(journeys, state)
         return self
 
-    def _dark(self, journeys: Journeys, last: ir.Table, re_engaged: ir.Table, days: int) -> None:
-        assert self.as_of is not None
+    def _dark(self, journeys: Journeys, state: ir.Table) -> None:
         names = journeys.config.stage_names
-        last_stage = len(names) - 1
-        wide = journeys.wide()
-        is_open = ~wide.status.isin(list(CLOSED)).fill_null(False) & (wide.top < last_stage).fill_null(True)
-        open_people = wide.filter(is_open).select("person_id", top=wide.top.fill_null(0))
-        created = journeys.people().select("person_id", "created_at")
-        people = (
-            open_people.left_join(last, "person_id").drop("person_id_right")
-            .left_join(created, "person_id").drop("person_id_right")
-            .left_join(re_engaged.select("person_id", re_at="occurred_at"), "person_id").drop("person_id_right")
-        )
-        quiet_since = ibis.coalesce(people.last_at, people.created_at)
-        people = people.mutate(
-            dark=(quiet_since <= ibis.timestamp(self.as_of - timedelta(days=days))).fill_null(False),
-            silent_days=(ibis.timestamp(self.as_of).epoch_seconds() - quiet_since.epoch_seconds()) / 86400.0,
-        )
-        by_top = journeys.materialize(people.group_by("top").aggregate(
+        people = state.filter(state.is_open)
+        by_top = journeys.materialize(people.group_by(top=people.top.fill_null(0)).aggregate(
             n_open=people.count(),
             n_dark=people.dark.sum(),
             again=(people.dark & people.re_at.notnull()).sum(),
         ))
-        dark = people.filter(people.dark)
         totals = by_top.aggregate(
             n_open=by_top.n_open.sum(), n_dark=by_top.n_dark.sum(), again=by_top.again.sum()
         ).to_pyarrow().to_pylist()[0]
@@ -94,29 +76,17 @@ class DarkLeads:
         if self.n_open:
             self.dark_share = self.n_dark / self.n_open
             self.dark_ci = wilson_interval(self.n_dark, self.n_open)
-        median = dark.aggregate(m=dark.silent_days.cast("float64").median()).to_pyarrow().to_pylist()[0]["m"]
+        dark = people.filter(people.dark)
+        median = dark.aggregate(m=dark.silent_days.median()).to_pyarrow().to_pylist()[0]["m"]
         self.median_days_silent = None if median is None else float(median)
-        rows = by_top.to_pyarrow().to_pylist()
-        counts = {int(r["top"]): int(r["n_dark"] or 0) for r in rows}
+        counts = {int(r["top"]): int(r["n_dark"] or 0) for r in by_top.to_pyarrow().to_pylist()}
         self.by_stage = {name: counts.get(i, 0) for i, name in enumerate(names)}
 
-    @staticmethod
-    def _re_engaged(touches: ir.Table, days: int) -> ir.Table:
-        """person_id, occurred_at, kind, gap_days: the touch ending each person's first long silence."""
-        # gap_seconds is computed at ingest with same-instant touches ordered by kind (0 after the first)
-        gaps = touches.filter(touches.gap_seconds >= days * 86400)
-        gaps = gaps.select("person_id", "occurred_at", "kind", gap_days=(gaps.gap_seconds / 86400.0).cast("float64"))
-        first = gaps.mutate(k=ibis.row_number().over(ibis.window(group_by="person_id", order_by="occurred_at")))
-        return first.filter(first.k == 0).drop("k")
-
-    def _re_engagement(self, journeys: Journeys, re_engaged: ir.Table) -> None:
-        wide = journeys.wide()
-        stamps = [wide[f"at_{i}"] for i in range(len(journeys.config.stages))]
-        latest = ibis.greatest(*stamps) if len(stamps) > 1 else stamps[0]  # NULLs are skipped
-        last_entry = wide.select("person_id", last_entry=latest)
-        back = re_engaged.left_join(last_entry, "person_id").drop("person_id_right")
-        back = back.mutate(advanced=(back.last_entry > back.occurred_at).fill_null(False))
-        rows = back.group_by("kind").aggregate(n=back.count(), advanced=back.advanced.sum()).to_pyarrow().to_pylist()
+    def _re_engagement(self, journeys: Journeys, state: ir.Table) -> None:
+        back = state.filter(state.re_at.notnull())
+        back = back.mutate(advanced=(back.last_entry > back.re_at).fill_null(False))
+        rows = back.group_by(kind=back.re_kind).aggregate(n=back.count(), advanced=back.advanced.sum())
+        rows = rows.to_pyarrow().to_pylist()
         self.re_engaged_by = {
             (r["kind"] if r["kind"] is not None else "unknown"): int(r["n"])
             for r in sorted(rows, key=lambda r: (-int(r["n"]), str(r["kind"])))
@@ -140,3 +110,43 @@ class DarkLeads:
                 "dark_again": self.n_still_dark_after_re_engaging,
             },
         }
+
+
+def re_engaged(touches: ir.Table, days: int) -> ir.Table:
+    """person_id, occurred_at, kind, gap_days: the touch ending each person's first silence of ``days``."""
+    # gap_seconds is computed at ingest with same-instant touches ordered by kind (0 after the first)
+    gaps = touches.filter(touches.gap_seconds >= days * 86400)
+    gaps = gaps.select("person_id", "occurred_at", "kind", gap_days=(gaps.gap_seconds / 86400.0).cast("float64"))
+    first = gaps.mutate(k=ibis.row_number().over(ibis.window(group_by="person_id", order_by=["occurred_at", "kind"])))
+    return first.filter(first.k == 0).drop("k")
+
+
+def dark_state(journeys: Journeys, as_of: datetime, days: int) -> ir.Table:
+    """Each selected person's engagement state, computed once per run, as-of date and ``days``.
+
+    Columns: person_id, status, top (furthest stage index), is_open (neither converted nor
+    disqualified, short of the last stage), dark (open and silent for ``days``: no touch, or
+    none since creation), silent_days, last_entry (latest stage entry), and the touch that
+    ended their first long silence: re_at, re_kind (NULL when never re-engaged).
+    """
+    def build() -> ir.Table:
+        touches = journeys.touchpoints(as_of)
+        last = touches.group_by("person_id").aggregate(last_touch=touches.occurred_at.max())
+        back = re_engaged(touches, days).select("person_id", re_at="occurred_at", re_kind="kind")
+        wide = journeys.wide()
+        n = len(journeys.config.stages)
+        p = (
+            wide.left_join(last, "person_id").drop("person_id_right")
+            .left_join(back, "person_id").drop("person_id_right")
+        )
+        is_open = ~p.status.isin(list(CLOSED)).fill_null(False) & (p.top < n - 1).fill_null(True)
+        quiet_since = ibis.coalesce(p.last_touch, p.created_at)
+        return p.select(
+            "person_id", "status", "top", "re_at", "re_kind",
+            is_open=is_open,
+            dark=is_open & (quiet_since <= ibis.timestamp(as_of - timedelta(days=days))).fill_null(False),
+            silent_days=((ibis.timestamp(as_of).epoch_seconds() - quiet_since.epoch_seconds()) / 86400.0
+                         ).cast("float64"),
+            last_entry=ibis.greatest(*[p[f"at_{i}"] for i in range(n)]) if n > 1 else p.at_0,  # NULLs skipped
+        )
+    return journeys.cached(("dark_state", as_of, days), build)

@@ -8,7 +8,7 @@ contacts (``excluded_as``) are left out. For each person and configured stage,
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -52,6 +52,7 @@ class Journeys:
     _wide: ir.Table | None = field(default=None, init=False, repr=False)
     _temporary: list[str] = field(default_factory=list, init=False, repr=False)
     _touches: dict[datetime, ir.Table] = field(default_factory=dict, init=False, repr=False)
+    _cache: dict[Hashable, ir.Table] = field(default_factory=dict, init=False, repr=False)
 
     def people(self) -> ir.Table:
         """One row per person (their earliest record): person_id, created_at, source, status, persona.
@@ -138,6 +139,12 @@ class Journeys:
             return self.backend.table(person_touches.TABLE)
         return self.materialize(person_touches.person_touches(self.backend))
 
+    def cached(self, key: Hashable, build: Callable[[], ir.Table]) -> ir.Table:
+        """``build()`` materialized once per run and ``key``: per-person tables several analyses read."""
+        if key not in self._cache:
+            self._cache[key] = self.materialize(build())
+        return self._cache[key]
+
     def materialize(self, expr: ir.Table) -> ir.Table:
         """Compute ``expr`` once into a temporary table that later queries read (dropped by :meth:`release`)."""
         name = f"lj_tmp_{uuid.uuid4().hex[:12]}"
@@ -152,6 +159,7 @@ class Journeys:
         self._people = None
         self._wide = None
         self._touches.clear()
+        self._cache.clear()
 
     def as_of(self) -> datetime:
         """The end of the observed period: the latest stage entry or touchpoint not in the future."""

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -27,7 +27,7 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 
-from leadjourney.analysis.dark_leads import CLOSED, DarkLeads
+from leadjourney.analysis.dark_leads import dark_state
 from leadjourney.analysis.journeys import Journeys
 
 OUTCOMES = ("won", "disqualified", "closed", "dark", "open")
@@ -85,9 +85,7 @@ class Paths:
         self.dark_after_days = days
         self.as_of = self.as_of or journeys.as_of()
         names = config.stage_names
-        touches = journeys.touchpoints(self.as_of)
-        re_engaged = DarkLeads._re_engaged(touches, days).select("person_id", re_at="occurred_at")
-        people = journeys.materialize(self._people(journeys, touches, re_engaged, days))
+        people = journeys.materialize(self._people(journeys, dark_state(journeys, self.as_of, days)))
 
         self.all_variants = _variants(people, "path", names)
         self.n_variants = len(self.all_variants)
@@ -112,16 +110,12 @@ class Paths:
         self.re_engagement_paths = self.re_engagement_paths[: self.top]
         return self
 
-    def _people(self, journeys: Journeys, touches: ir.Table, re_engaged: ir.Table, days: int) -> ir.Table:
+    def _people(self, journeys: Journeys, state: ir.Table) -> ir.Table:
         """person_id, path and re_path (stage indexes in order, re_path with the re-engagement for
-        the re-engaged), outcome, days (first to last dated entry): from the per-person table."""
-        assert self.as_of is not None
+        the re-engaged), outcome, days (first to last dated entry): from the per-person tables."""
         n = len(journeys.config.stages)
-        last_touch = touches.group_by("person_id").aggregate(last_touch=touches.occurred_at.max())
-        p = (
-            journeys.wide().left_join(last_touch, "person_id").drop("person_id_right")
-            .left_join(re_engaged, "person_id").drop("person_id_right")
-        )
+        state = state.select("person_id", "is_open", "dark", "re_at")
+        p = journeys.wide().join(state, "person_id")
         at = [p[f"at_{i}"] for i in range(n)]
         has = [p[f"has_{i}"].fill_null(False) for i in range(n)]
         # an undated entry sorts just before the next dated later stage, else after the last dated earlier one
@@ -133,15 +127,12 @@ class Paths:
         def path(items: list[Any]) -> ir.StringValue:
             return ibis.array(items).filter(lambda s: s.notnull()).sort().map(lambda s: s.i.cast("string")).join(",")
 
-        # dark as DarkLeads counts it: open, short of the last stage, silent since the last touch (or creation)
-        is_open = ~p.status.isin(list(CLOSED)).fill_null(False) & (p.top < n - 1).fill_null(True)
-        quiet_since = ibis.coalesce(p.last_touch, p.created_at)
-        silent = (quiet_since <= ibis.timestamp(self.as_of - timedelta(days=days))).fill_null(False)
+        # dark exactly as DarkLeads counts it (the same per-person state)
         outcome = ibis.cases(
             ((p.top == n - 1).fill_null(False), "won"),
             ((p.status == "disqualified").fill_null(False), "disqualified"),
-            (~is_open, "closed"),
-            (silent, "dark"),
+            (~p.is_open, "closed"),
+            (p.dark, "dark"),
             else_="open",
         )
         seconds = _greatest(at).epoch_seconds() - _least(at).epoch_seconds()
