@@ -80,3 +80,18 @@ def _scripts_src(html: str) -> str:
     import re
 
     return " ".join(re.findall(r"<script[^>]*\bsrc=\"([^\"]*)\"", html))
+
+
+def test_make_map_draws_the_config_targets(ws: Workspace, tmp_path: Path) -> None:
+    from leadjourney.journeymap.make import make_map
+
+    text = ws.config_path.read_text("utf-8")
+    ws.config_path.write_text(text.replace('# "MQL->SQL" = 0.30', '"MQL->SQL" = 0.30'), "utf-8")
+    try:
+        run = make_map(Workspace.open(ws.root), formats=["svg"], out_dir=tmp_path)
+    finally:
+        ws.config_path.write_text(text, "utf-8")
+    point = run.journey_map.conversion("MQL->SQL")
+    assert point.target == 0.30 and point.gap == pytest.approx(point.rate - 0.30)
+    assert run.journey_map.n_people == run.analysis.n_people
+    assert [p.name for p in run.files] == ["journey_map.svg"]

@@ -132,3 +132,18 @@ def test_cli_persona_filter_and_unknown_persona(clean) -> None:  # type: ignore[
     bad = runner.invoke(app, ["analyze", str(ws.root), "--persona", "cfo"])
     assert bad.exit_code != 0
     assert "no persona 'cfo'" in str(bad.exception or bad.output)
+
+
+@pytest.mark.parametrize(("line", "message"), [
+    ('"MQL->Customer" = 0.3', 'targets."MQL->Customer": not a transition between consecutive stages'),
+    ('"MQL->SQL" = 30', 'targets."MQL->SQL": expected a conversion rate between 0 and 1'),
+])
+def test_invalid_targets_name_the_key(line: str, message: str) -> None:
+    text = _config("").replace('# "MQL->SQL" = 0.30', line)
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        parse_config(text)
+
+
+def test_targets_accept_spaced_keys() -> None:
+    config = parse_config(_config("").replace('# "MQL->SQL" = 0.30', '"MQL -> SQL" = 0.3'))
+    assert config.targets == {"MQL->SQL": 0.3}

@@ -45,8 +45,12 @@ MIN_N = 30  # people in a transition before its time is called different
 def person_table(journeys: Journeys) -> ir.Table:
     """One row per selected person: persona, source, firmographics and the wide stage columns.
 
-    Materialized once in the engine (dropped by ``journeys.release()``).
+    Materialized once per run in the engine (dropped by ``journeys.release()``).
     """
+    return journeys.cached("person_table", lambda: _person_table(journeys))
+
+
+def _person_table(journeys: Journeys) -> ir.Table:
     leads = journeys.backend.table("leads")
     firmographics = leads.select(
         person_id=leads.lead_id, industry=leads.industry, job_title=leads.job_title,
@@ -55,8 +59,7 @@ def person_table(journeys: Journeys) -> ir.Table:
     people = journeys.people().select("person_id", "persona", "source")
     wide = journeys.wide()
     wide = wide.select("person_id", "status", "top", *[c for c in wide.columns if c.startswith(("has_", "at_"))])
-    table = wide.join(people, "person_id").join(firmographics, "person_id")
-    return journeys.materialize(table)
+    return wide.join(people, "person_id").join(firmographics, "person_id")
 
 
 def top_values(table: ir.Table, key: str, fields: dict[str, ir.Value], top: int,
