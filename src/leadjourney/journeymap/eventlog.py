@@ -9,7 +9,8 @@ in time and are left out.
   written by the engine (DuckDB ``COPY``), unsorted: the tools order by case and time.
 * XES (IEEE 1849-2016): ``log > trace > event`` with ``concept:name``,
   ``time:timestamp``, ``lifecycle:transition`` and, for human touchpoints, ``org:resource``
-  (the person's owner), events in time order. Each trace's XML is built in the engine, a
+  (the person's owner, pseudonymized as ``owner-`` and 8 hex digits of its MD5, so reps'
+  names stay in the workspace while handovers remain visible), events in time order. Each trace's XML is built in the engine, a
   batch of people at a time, and streamed to the file.
 """
 
@@ -82,7 +83,8 @@ def event_log(journeys: Journeys, as_of: datetime | None = None) -> ir.Table:
     )
     # the resource of a human touch is the person's owner (only human touches pay for the join)
     leads = journeys.backend.table("leads")
-    owners = leads.filter(leads.lead_id == leads.person_id).select(owner_of="person_id", owner="owner")
+    owners = leads.filter(leads.lead_id == leads.person_id).select(
+        owner_of="person_id", owner=ibis.literal("owner-") + leads.owner.hexdigest("md5").substr(0, 8))
     human = touches.filter(touches.actor == "human")
     human = human.left_join(owners, human.case_id == owners.owner_of).select(
         "case_id", "at", "rank", "activity", resource="owner", channel="channel", actor="actor", event_type="event_type"
