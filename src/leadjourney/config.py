@@ -77,6 +77,116 @@ class Persona:
                     or self.max_employees is not None)
 
 
+# [[definitions]] criteria: field -> the type it compares as (see the template for the grammar)
+CRITERIA_FIELDS: dict[str, str] = {
+    "employee_count": "number",
+    "industry": "text",
+    "job_title": "text",
+    "country": "text",
+    "source": "text",
+    "status": "text",
+    "persona": "text",
+    "touches": "number",  # touchpoints at or before entering the stage
+    "human_touches": "number",  # of those, actor = human
+    "has_touch": "kind",  # a touchpoint of this kind at or before entering the stage
+}
+BEHAVIOUR_FIELDS = ("touches", "human_touches", "has_touch")
+CRITERIA_OPERATORS: dict[str, tuple[str, ...]] = {
+    "number": ("=", "!=", "<", "<=", ">", ">=", "in", "not in"),
+    "text": ("=", "!=", "in", "not in", "matches"),
+    "kind": ("=", "!=", "in", "not in"),
+}
+LEAD_STATUSES = ("open", "disqualified", "converted")
+_CRITERION = re.compile(
+    r"^\s*(?P<field>[A-Za-z_][A-Za-z0-9_]*)\s*(?P<op>>=|<=|!=|==|=|<|>|not\s+in\b|in\b|matches\b)\s*(?P<value>.*?)\s*$",
+    re.IGNORECASE,
+)
+_LITERAL = re.compile(r"\s*(?:(?P<num>[-+]?\d+(?:\.\d+)?)|'(?P<sq>[^']*)'|\"(?P<dq>[^\"]*)\")\s*")
+
+
+@dataclass(frozen=True)
+class Criterion:
+    """One condition of a ``[[definitions]]`` block: ``field op value``, e.g. ``employee_count >= 50``.
+
+    ``values`` holds the one value, or the list of ``in`` / ``not in``; text is lower-cased
+    (compared ignoring case) except the regular expression of ``matches``.
+    """
+
+    text: str
+    field: str
+    op: str
+    values: tuple[float | str, ...]
+
+    @property
+    def is_behaviour(self) -> bool:
+        return self.field in BEHAVIOUR_FIELDS
+
+
+@dataclass(frozen=True)
+class Definition:
+    """A ``[[definitions]]`` term of the Definition Alignment Document (see the template)."""
+
+    term: str
+    definition: str
+    stage: str | None = None  # the configured stage its criteria apply to
+    criteria: tuple[Criterion, ...] = ()  # all must hold when a person enters the stage
+    sla_minutes: float | None = None  # speed-to-lead SLA: first human touch within this many minutes
+
+
+def parse_criterion(text: str) -> Criterion:
+    """Read one criterion (``field op value``); raises ValueError naming what is wrong.
+
+    >>> parse_criterion("source in ['seo', 'paid_search']").values
+    ('seo', 'paid_search')
+    """
+    m = _CRITERION.match(text)
+    if m is None:
+        raise ValueError(f"cannot read {text!r}; write field, operator, value like \"employee_count >= 50\"")
+    name, op = m["field"], " ".join(m["op"].lower().split()).replace("==", "=")
+    kind = CRITERIA_FIELDS.get(name)
+    if kind is None:
+        raise ValueError(f"unknown field {name!r}; fields: {', '.join(CRITERIA_FIELDS)}")
+    if op not in CRITERIA_OPERATORS[kind]:
+        raise ValueError(f"{op!r} does not apply to {name}; use {', '.join(CRITERIA_OPERATORS[kind])}")
+    values, is_list = _literals(m["value"])
+    if is_list != (op in ("in", "not in")):
+        raise ValueError(f"{op!r} takes a list like ['seo', 'paid_search']" if is_list is False
+                         else f"{op!r} takes one value; use in for a list")
+    want = float if kind == "number" else str
+    for v in values:
+        if not isinstance(v, want):
+            shown = f"{v:g}" if isinstance(v, float) else repr(v)
+            raise ValueError(f"{name} compares with {'numbers' if want is float else 'quoted text'}, found {shown}")
+    if op == "matches":
+        try:
+            re.compile(str(values[0]))
+        except re.error as exc:
+            raise ValueError(f"invalid regular expression: {exc}") from None
+    else:
+        values = tuple(v.lower() if isinstance(v, str) else v for v in values)
+    return Criterion(text, name, op, values)
+
+
+def _literals(text: str) -> tuple[tuple[float | str, ...], bool]:
+    """The value(s) of a criterion: a number, a quoted text, or a list of them; and whether a list."""
+    is_list = text.startswith("[")
+    body = text[1:-1] if is_list and text.endswith("]") else text
+    out: list[float | str] = []
+    pos = 0
+    while True:
+        m = _LITERAL.match(body, pos)
+        if m is None or (is_list and text[-1:] != "]"):
+            raise ValueError(f"expected a number, a quoted text or a list of them, found {text!r}")
+        out.append(float(m["num"]) if m["num"] is not None else m["sq"] if m["sq"] is not None else m["dq"])
+        pos = m.end()
+        if pos == len(body):
+            break
+        if not is_list or body[pos] != ",":
+            raise ValueError(f"expected a number, a quoted text or a list of them, found {text!r}")
+        pos += 1
+    return tuple(out), is_list
+
+
 @dataclass(frozen=True)
 class BenchmarkSetting:
     """A ``[[benchmarks]]`` entry: replaces the built-in benchmark with the same key, or adds one.
@@ -131,6 +241,7 @@ class Config:
     personas: tuple[Persona, ...] = ()
     benchmarks: tuple[BenchmarkSetting, ...] = ()
     targets: dict[str, float] = field(default_factory=dict)  # ideal-state conversion per "From->To"
+    definitions: tuple[Definition, ...] = ()  # the Definition Alignment Document's terms
 
     @property
     def stage_names(self) -> list[str]:
@@ -242,6 +353,7 @@ class _Validator:
         if dark_days < 1:
             raise self.fail("analysis.dark_after_days", f"must be at least 1, found {dark_days}")
         deal = self.get(eng, "average_deal_size", float, "engagement", 25000.0)
+        personas = self.personas()
         if deal <= 0:
             raise self.fail("engagement.average_deal_size", f"must be positive, found {deal}")
         return Config(
@@ -259,9 +371,10 @@ class _Validator:
             speed_to_lead_from=speed_from,
             dark_after_days=dark_days,
             sources=self.sources(),
-            personas=self.personas(),
+            personas=personas,
             benchmarks=self.benchmarks(),
             targets=self.targets(stages),
+            definitions=self.definitions(stages, channels, personas),
         )
 
     def targets(self, stages: tuple[Stage, ...]) -> dict[str, float]:
@@ -277,6 +390,65 @@ class _Validator:
                 raise self.fail(where, f"expected a conversion rate between 0 and 1 (0.3 for 30%), found {value!r}")
             out[key.replace(" ", "")] = float(value)
         return out
+
+    def definitions(self, stages: tuple[Stage, ...], channels: dict[str, tuple[str, ...]],
+                    personas: tuple[Persona, ...]) -> tuple[Definition, ...]:
+        items = self.raw.get("definitions", [])
+        if not isinstance(items, list):
+            raise self.fail("definitions", "expected [[definitions]] blocks")
+        stage_of = {normalize_key(s): st.name for st in stages for s in (st.name, *st.aliases)}
+        out: list[Definition] = []
+        for i, item in enumerate(items):
+            where = f"definitions[{i}]"
+            if not isinstance(item, dict):
+                raise self.fail(where, f"expected a [[definitions]] block, found {item!r}")
+            known = set(Definition.__dataclass_fields__)
+            for key in item:
+                if key not in known:
+                    raise self.fail(f"{where}.{key}", f"unknown field; expected one of {', '.join(sorted(known))}")
+            term = self.get(item, "term", str, where).strip()
+            if not term or normalize_key(term) in {normalize_key(d.term) for d in out}:
+                raise self.fail(f"{where}.term", f"term {term!r} is empty or used twice")
+            stage = self.get(item, "stage", str, where, None)
+            if stage is not None:
+                if normalize_key(stage) not in stage_of:
+                    raise self.fail(f"{where}.stage", f"{stage!r} is not a configured stage "
+                                                      f"({', '.join(s.name for s in stages)})")
+                stage = stage_of[normalize_key(stage)]
+            texts = self.strings(item.get("criteria", []), f"{where}.criteria")
+            if texts and stage is None:
+                raise self.fail(f"{where}.criteria", "criteria apply to a stage; set stage to one of "
+                                                     f"{', '.join(s.name for s in stages)}")
+            criteria = tuple(self.criterion(t, f"{where}.criteria[{j}]", channels, personas)
+                             for j, t in enumerate(texts))
+            sla = self.get(item, "sla_minutes", float, where, None)
+            if sla is not None and sla <= 0:
+                raise self.fail(f"{where}.sla_minutes", f"must be positive, found {sla}")
+            out.append(Definition(term, self.get(item, "definition", str, where).strip(), stage, criteria, sla))
+        return tuple(out)
+
+    def criterion(self, text: str, key: str, channels: dict[str, tuple[str, ...]],
+                  personas: tuple[Persona, ...]) -> Criterion:
+        """Parse one criterion and bring its values to the form the data has (canonical channel, kind, ...)."""
+        try:
+            c = parse_criterion(text)
+        except ValueError as exc:
+            raise self.fail(key, str(exc)) from None
+        if c.op == "matches":
+            return c
+        values: tuple[float | str, ...] = c.values
+        if c.field == "has_touch":  # touchpoint kinds are stored like this by ingest
+            values = tuple(re.sub(r"[^a-z0-9]+", "_", str(v)) for v in values)
+        elif c.field == "source":
+            aliases = {normalize_key(s): ch for ch, spellings in channels.items() for s in (ch, *spellings)}
+            values = tuple(aliases.get(normalize_key(str(v)), v) for v in values)
+        elif c.field == "status" and not set(values) <= set(LEAD_STATUSES):
+            raise self.fail(key, f"status is one of {', '.join(LEAD_STATUSES)}, found {text!r}")
+        elif c.field == "persona":
+            names = {p.name.lower() for p in personas} | {UNASSIGNED_PERSONA}
+            if not set(values) <= names:
+                raise self.fail(key, f"no such persona in {text!r} (personas: {', '.join(sorted(names))})")
+        return Criterion(c.text, c.field, c.op, values)
 
     def benchmarks(self) -> tuple[BenchmarkSetting, ...]:
         items = self.raw.get("benchmarks", [])

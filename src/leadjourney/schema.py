@@ -119,6 +119,14 @@ TABLES: dict[str, str] = {
         snapshot_id BIGINT NOT NULL,
         updated_at TIMESTAMP NOT NULL
     """,
+    "definition_signoffs": """
+        term VARCHAR NOT NULL,
+        approved_by VARCHAR NOT NULL,
+        role VARCHAR NOT NULL,
+        approved_at TIMESTAMP NOT NULL,
+        note VARCHAR,
+        wording_sha256 VARCHAR NOT NULL
+    """,
     "meta": """
         key VARCHAR PRIMARY KEY,
         value VARCHAR NOT NULL

@@ -348,4 +348,5 @@ def _biggest(run: MapRun) -> str:
             f"{top.revenue_impact:,.0f} {run.journey_map.currency}/yr")
 
 
-from leadjourney.cli import journey  # noqa: E402, F401  (registers the journey-map commands on `app`)
+# the other command modules register themselves on `app`
+from leadjourney.cli import definitions, journey, recommend  # noqa: E402, F401

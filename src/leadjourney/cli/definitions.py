@@ -1,0 +1,117 @@
+"""``leadjourney definitions``: the Definition Alignment Document, its drift check and sign-offs.
+
+Registered on the main app when :mod:`leadjourney.cli.app` is imported.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from leadjourney.cli import render
+from leadjourney.cli.app import app, console, err
+from leadjourney.cli.selection import FromOption, PersonaOption, SourceOption, ToOption, selection
+from leadjourney.workspace import Workspace
+
+if TYPE_CHECKING:
+    from leadjourney.reports.definitions import DefinitionDocument
+
+definitions_app = typer.Typer(
+    help="Lead stage definitions: the Definition Alignment Document, drift in the data, and sign-offs.",
+    invoke_without_command=True, no_args_is_help=False,
+)
+app.add_typer(definitions_app, name="definitions")
+
+WorkspaceOption = Annotated[Path, typer.Option("--workspace", "-w", help="Workspace folder.")]
+
+
+@definitions_app.callback()
+def definitions_document(
+    ctx: typer.Context,
+    workspace: WorkspaceOption = Path("."),
+    date_from: FromOption = None, date_to: ToOption = None, source: SourceOption = None,
+    persona: PersonaOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the document as JSON.")] = False,
+) -> None:
+    """The Definition Alignment Document: each term's definition and criteria, the people who entered a
+    stage without meeting them (drift), the speed-to-lead SLA, and who approved what.
+
+    Writes out/definitions.md and .json. The terms are the [[definitions]] in leadjourney.toml.
+    Example: [bold]leadjourney definitions -w acme-journey[/bold]; then
+    [bold]leadjourney definitions -w acme-journey approve MQL --by "Jane Doe" --role Marketing[/bold]
+    """
+    ctx.obj = workspace
+    if ctx.invoked_subcommand is not None:
+        return
+    from leadjourney.reports.definitions import definitions_document as make_document
+    from leadjourney.reports.definitions import write_document
+
+    ws = Workspace.open(workspace)
+    filters = selection(ws, date_from, date_to, source, persona)
+    with render.progress_bar(err, "definitions") as progress:
+        progress("drift check", 0, 1)
+        doc = make_document(ws, filters)
+        progress("done", 1, 1)
+    files = write_document(doc, ws.out_dir)
+    if as_json:
+        print(doc.to_json())
+        return
+    console.print(_table(doc))
+    console.print(escape(doc.status_line()))
+    if doc.check.caveat():
+        console.print(f"[yellow]caveat:[/yellow] {escape(doc.check.caveat() or '')}")
+    for path in files:
+        console.print(f"  written  {path}")
+
+
+@definitions_app.command("approve")
+def definitions_approve(
+    ctx: typer.Context,
+    term: Annotated[str, typer.Argument(help="The term, as in leadjourney.toml (e.g. MQL).")],
+    by: Annotated[str, typer.Option("--by", help="Who approves (shown in the document only).")],
+    role: Annotated[str, typer.Option("--role", help="Marketing, Sales, RevOps or Executive.")],
+    note: Annotated[str | None, typer.Option(help="Where or how it was agreed.")] = None,
+    workspace: Annotated[Path | None, typer.Option("--workspace", "-w", help="Workspace folder.")] = None,
+) -> None:
+    """Record a stakeholder's approval of a term's current wording.
+
+    Example: [bold]leadjourney definitions -w acme-journey approve SQL --by "Sam Lee" --role Sales[/bold]
+    """
+    from leadjourney.analysis.definitions import approve
+    from leadjourney.reports.definitions import missing_roles
+
+    ws = Workspace.open(workspace or ctx.obj)
+    signoff = approve(ws, term, by, role, note)
+    missing = missing_roles(ws, signoff.term)
+    still = ", ".join(missing) if missing else "nobody: signed off"
+    console.print(f"{escape(signoff.term)}: approved for {signoff.role} on {signoff.approved_at:%Y-%m-%d}; "
+                  f"still missing: {still}.")
+
+
+def _table(doc: DefinitionDocument) -> Table:
+    from leadjourney.analysis.definitions import REQUIRED_ROLES
+    from leadjourney.reports.definitions import data_line
+
+    table = Table(title=f"Definition Alignment Document: {escape(doc.engagement)}", show_lines=True)
+    table.add_column("term", style="bold")
+    table.add_column("definition", ratio=3)
+    table.add_column("criteria", ratio=2)
+    table.add_column("in the data", ratio=3)
+    for role in REQUIRED_ROLES:
+        table.add_column(role.lower())
+    for t in doc.terms:
+        d = t.definition
+        criteria = "; ".join(c.text for c in d.criteria)
+        if d.sla_minutes is not None:
+            criteria = f"SLA {d.sla_minutes:g} min"
+        roles = []
+        for role in REQUIRED_ROLES:
+            found = [s for s in t.approvals if s.role == role]
+            roles.append("\n".join(f"{escape(s.approved_by)}\n{s.approved_at:%Y-%m-%d}" for s in found)
+                         or "[red]missing[/red]")
+        table.add_row(escape(d.term), escape(d.definition), escape(criteria), escape(data_line(t)), *roles)
+    return table

@@ -1,0 +1,69 @@
+"""The ``recommend`` command: ranked recommendations, the impact/effort matrix and the quick-win spec.
+
+Registered on the main app when :mod:`leadjourney.cli.app` is imported.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from leadjourney.cli import render
+from leadjourney.cli.app import WorkspaceArg, app, console, err
+from leadjourney.cli.selection import FromOption, PersonaOption, SourceOption, ToOption, selection
+from leadjourney.workspace import Workspace
+
+if TYPE_CHECKING:
+    from leadjourney.reports.recommendations import Recommendations
+
+
+@app.command("recommend")
+def recommend_command(
+    workspace: WorkspaceArg = Path("."),
+    date_from: FromOption = None, date_to: ToOption = None, source: SourceOption = None,
+    persona: PersonaOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
+) -> None:
+    """Recommendations ranked by revenue at stake per hour, with quick wins (< 5 hours) flagged, the
+    impact/effort matrix and the quick-win spec.
+
+    Writes out/recommendations.md and .json, out/impact_effort.html (interactive, offline), .svg and .png.
+    Example: [bold]leadjourney recommend acme-journey --from 2026-01-01[/bold]
+    """
+    from leadjourney.reports.recommendations import make_recommendations
+
+    ws = Workspace.open(workspace)
+    filters = selection(ws, date_from, date_to, source, persona)
+    with render.progress_bar(err, "recommend") as progress:
+        recs = make_recommendations(ws, filters=filters, progress=progress)
+    files = recs.write(ws.out_dir)
+    if as_json:
+        print(recs.to_json())
+        return
+    console.print(recommendations_table(recs))
+    spec = recs.quick_win_spec()
+    if spec:
+        console.print("Quick-win spec: " + "; ".join(escape(r.title) for r in spec))
+    for path in files:
+        console.print(f"  written  {path}")
+
+
+def recommendations_table(recs: Recommendations) -> Table:
+    table = Table(title=f"Recommendations ({recs.n_people:,} people; revenue per year in {recs.currency})",
+                  title_justify="left")
+    for name, justify in (("#", "right"), ("recommendation", "left"), ("system", "left"),
+                          ("revenue at stake", "right"), ("hours", "right"), ("per hour", "right"),
+                          ("quick win", "left"), ("status", "left")):
+        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    for r in recs.items:
+        revenue = "-" if r.revenue is None else f"{r.revenue:,.0f}"
+        table.add_row(str(r.rank), escape(r.title), escape(r.system), revenue,
+                      f"{r.hours_low:g}-{r.hours_high:g}", f"{r.score:,.0f}", "yes" if r.quick_win else "",
+                      r.status)
+    if not recs.items:
+        table.add_row("-", "No rule fired (see out/recommendations.md, 'Rules checked')", "", "", "", "", "", "")
+    return table

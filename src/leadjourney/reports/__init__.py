@@ -1,0 +1,1 @@
+"""Deliverables built from the analysis: recommendations and the documents that carry them."""

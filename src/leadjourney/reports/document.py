@@ -1,0 +1,110 @@
+"""The recommendations document in Markdown: summary, matrix, ranked table, details, quick-win spec."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from leadjourney.reports.evidence import fmt
+
+if TYPE_CHECKING:
+    from leadjourney.reports.recommendations import Recommendation, Recommendations
+
+
+def _money(value: float | None, currency: str) -> str:
+    return "-" if value is None else f"{value:,.0f} {currency}"
+
+
+def _hours(r: Recommendation) -> str:
+    return f"{r.hours_low:g}-{r.hours_high:g} h"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def recommendations_markdown(recs: Recommendations, image: str | None = "impact_effort.svg") -> str:
+    """A document a consultant can hand over; ``image`` is the matrix file next to it (None: none)."""
+    from leadjourney.reports.recommendations import QUICK_WIN_HOURS
+
+    cur = recs.currency
+    quick = [r for r in recs.items if r.quick_win]
+    spec = recs.quick_win_spec()
+    top = max(recs.items, key=lambda r: r.revenue or 0.0, default=None)
+    lines = [f"# Recommendations: {recs.name}", "",
+             f"From the journey analysis of {recs.n_people:,} people (computed {recs.computed_at}). "
+             f"{len(recs.items)} recommendation(s), ranked by revenue at stake per hour of effort; "
+             f"{len(quick)} quick win(s) under {QUICK_WIN_HOURS:g} hours"
+             + (f", the top {len(spec)} expanded into a quick-win spec below" if spec else "") + "."]
+    if top is not None and top.revenue:
+        lines.append(f"The largest single revenue at stake is {_money(top.revenue, cur)} a year "
+                     f"({top.title}). Revenue figures come from the friction ranking and overlap where "
+                     "recommendations address the same transition: do not add them up.")
+    lines += ["", "Every number cites its evidence; findings stay ASSUMED until stakeholders confirm them "
+              "(`leadjourney findings confirm ID`).", ""]
+    if image:
+        lines += [f"![Impact/effort matrix]({image})", "",
+                  f"Impact/effort matrix: effort at the midpoint of the typical range (bar: the range); impact is "
+                  f"high at or above {_money(recs.impact_line, cur)} a year (the median of the recommendations); "
+                  f"quick wins take under {QUICK_WIN_HOURS:g} hours. Interactive: `impact_effort.html`.", ""]
+    lines += ["## Ranked recommendations", "",
+              "| Rank | Recommendation | System | Quadrant | Revenue at stake / yr | Effort | Per hour | "
+              "Metric: now → target | Status |", "|---:|---|---|---|---:|---|---:|---|---|"]
+    for r in recs.items:
+        m = r.metric
+        lines.append(f"| {r.rank} | {_cell(r.title)}{' **(quick win)**' if r.quick_win else ''} | {r.system} | "
+                     f"{r.quadrant} | {_money(r.revenue, cur)} | {_hours(r)} | {r.score:,.0f} | "
+                     f"{_cell(m.label)}: {fmt(m.current, m.unit)} → {fmt(m.target, m.unit)} | {r.status} |")
+    if not recs.items:
+        lines.append("| - | No rule fired: see the checks below. | | | | | | | |")
+    lines += ["", "## Recommendations in detail"]
+    for r in recs.items:
+        lines += _detail(r, cur)
+    lines += _spec(spec)
+    lines += ["", "## Rules checked", "", "| Rule | Fired | Why |", "|---|---:|---|"]
+    lines += [f"| {c.rule} | {c.fired} | {_cell(c.reason)} |" for c in recs.checks]
+    return "\n".join(lines) + "\n"
+
+
+def _detail(r: Recommendation, cur: str) -> list[str]:
+    m = r.metric
+    ranks = ", ".join(f"#{f.rank} {f.from_stage} → {f.to_stage} ({f.segment or 'all'})" for f in r.friction)
+    lines = ["", f"### {r.rank}. {r.title}", "",
+             f"- **Why:** {'; '.join(r.why)}.",
+             f"- **System:** {r.system}. **Effort:** {_hours(r)} ({r.origin})"
+             + (" — quick win." if r.quick_win else "."),
+             f"- **Impact:** {_money(r.revenue, cur)} a year at stake"
+             + (f" (friction {ranks})" if ranks else " (no friction row of its own: it makes the other numbers "
+                                                     "trustworthy)")
+             + f"; moves {m.label} from {fmt(m.current, m.unit)} to {fmt(m.target, m.unit)} "
+               f"(target: {m.target_source}" + (f"; benchmark {m.benchmark}" if m.benchmark else "") + ").",
+             f"- **Status:** {r.status}. **Priority:** {r.score:,.0f} {cur} per hour, quadrant {r.quadrant}.",
+             "- **What to change:**"]
+    lines += [f"  - {c}" for c in r.changes]
+    lines += ["", "| Evidence | Value | n | 95% interval | Finding | Status |", "|---|---:|---:|---|---|---|"]
+    for e in r.evidence:
+        n = "-" if e.n is None else f"{e.n:,}"
+        lines.append(f"| {_cell(e.metric)} | {fmt(e.value, e.unit)} | {n} | {e.ci_text()} | "
+                     f"{'`' + e.finding_id + '`' if e.finding_id else '-'} | {e.status} |")
+    return lines
+
+
+def _spec(spec: list[Recommendation]) -> list[str]:
+    from leadjourney.reports.recommendations import measure_command
+
+    lines = ["", "## Quick-win spec (Phase 2a)", ""]
+    if not spec:
+        return [*lines, "No quick win qualifies: every recommendation takes 5 hours or more, or rests on a "
+                        "corrected finding."]
+    lines.append("The top quick wins, as specific changes to build, test in a sandbox, deploy and document.")
+    for i, r in enumerate(spec, 1):
+        m = r.metric
+        lines += ["", f"### Quick win {i}: {r.title}", "",
+                  f"System: {r.system}. Typical time: {_hours(r)}. Recommendation #{r.rank}, {r.status}.", "",
+                  "Changes:"]
+        lines += [f"- [ ] {c}" for c in r.changes]
+        lines += ["", f"Acceptance check: {r.acceptance}. "
+                      f"Metric `{m.key}` now {fmt(m.current, m.unit)}, target "
+                      f"{fmt(m.target, m.unit) if m.target is not None else 'not set'} "
+                      f"({m.target_source}); measure {measure_command(r)}.",
+                  "", f"Build tracking: Quick win {i}: {r.title} — not started"]
+    return lines

@@ -1,0 +1,225 @@
+"""Recommendations: the analysis's findings turned into ranked, costed changes, with their evidence.
+
+Rules (:mod:`leadjourney.reports.rules`) fire on the analysis; each firing proposes an
+action from the catalogue (:mod:`leadjourney.reports.catalogue`). A recommendation's
+impact is the annual revenue of the friction rows it addresses (the friction ranking's
+``revenue_impact``, never recomputed) plus the metric it should move; its effort is the
+action's typical hours. Priority = revenue per hour of effort (midpoint of the range);
+a quick win takes under five hours at the top of its range (the playbook's Phase 2a).
+
+>>> recs = recommend(analyze(ws), statuses=statuses)   # doctest: +SKIP
+>>> recs.items[0].title, recs.quick_win_spec()[0].id    # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from leadjourney.analysis.findings import findings_of
+from leadjourney.analysis.friction import FrictionRow
+from leadjourney.analysis.journeys import Filters
+from leadjourney.analysis.report import Analysis
+from leadjourney.progress import Progress
+from leadjourney.reports.catalogue import DEFAULT_CATALOGUE, Action, Catalogue
+from leadjourney.reports.evidence import CORRECTED, Evidence, Metric, fmt, overall_status
+from leadjourney.reports.rules import Check, Context, Firing, fire
+from leadjourney.workspace import Workspace
+
+SCHEMA_VERSION = 1
+QUICK_WIN_HOURS = 5.0  # the playbook: "Select 2-3 that can be implemented in <5 hours each"
+SPEC_SIZE = 3
+QUICK_WINS, MAJOR_PROJECTS, FILL_INS, THANKLESS = "quick wins", "major projects", "fill-ins", "thankless tasks"
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """One change to make, why, what it should move, what it costs and what it rests on."""
+
+    id: str  # action key, plus ":subject" for a stage, source or transition
+    action: str
+    title: str
+    system: str
+    why: tuple[str, ...]
+    changes: tuple[str, ...]  # fields, workflows, alerts
+    acceptance: str
+    metric: Metric
+    friction: tuple[FrictionRow, ...]
+    hours_low: float
+    hours_high: float
+    origin: str  # where the hours come from
+    evidence: tuple[Evidence, ...]
+    rules: tuple[str, ...]
+    rank: int = 0
+    score: float = 0.0  # revenue at stake per hour of effort
+    quadrant: str = ""
+
+    @property
+    def revenue(self) -> float | None:
+        """Annual revenue at stake: the sum of the friction rows addressed (None when none apply)."""
+        return sum(r.revenue_impact for r in self.friction) if self.friction else None
+
+    @property
+    def hours(self) -> float:
+        return (self.hours_low + self.hours_high) / 2
+
+    @property
+    def quick_win(self) -> bool:
+        return self.hours_high < QUICK_WIN_HOURS
+
+    @property
+    def status(self) -> str:
+        return overall_status(self.evidence)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "rank": self.rank, "id": self.id, "action": self.action, "title": self.title, "system": self.system,
+            "why": list(self.why), "changes": list(self.changes), "acceptance": self.acceptance,
+            "impact": {"revenue_per_year": self.revenue, "friction_ranks": [r.rank for r in self.friction],
+                       "metric": self.metric.to_dict()},
+            "effort": {"hours_low": self.hours_low, "hours_high": self.hours_high, "origin": self.origin},
+            "quick_win": self.quick_win, "priority_score": self.score, "quadrant": self.quadrant,
+            "status": self.status, "evidence": [e.to_dict() for e in self.evidence], "rules": list(self.rules),
+        }
+
+
+@dataclass
+class Recommendations:
+    """The ranked recommendations for one analysis, with the checks behind them and their renderers."""
+
+    name: str
+    workspace: str
+    computed_at: str
+    currency: str
+    n_people: int
+    filters: dict[str, Any]
+    items: list[Recommendation] = field(default_factory=list)
+    checks: list[Check] = field(default_factory=list)
+    impact_line: float = 0.0  # revenue at or above this is high impact (the median of the recommendations')
+    catalogue: Catalogue = DEFAULT_CATALOGUE
+
+    def quick_win_spec(self, size: int = SPEC_SIZE) -> list[Recommendation]:
+        """The top quick wins by priority, leaving out any whose evidence stakeholders corrected."""
+        return [r for r in self.items if r.quick_win and r.status != CORRECTED][:size]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema_version": SCHEMA_VERSION, "name": self.name, "workspace": self.workspace,
+            "computed_at": self.computed_at, "currency": self.currency, "n_people": self.n_people,
+            "filters": self.filters, "quick_win_hours": QUICK_WIN_HOURS, "impact_line": self.impact_line,
+            "recommendations": [r.to_dict() for r in self.items],
+            "quick_win_spec": [spec_dict(r) for r in self.quick_win_spec()],
+            "checks": [{"rule": c.rule, "fired": c.fired, "reason": c.reason} for c in self.checks],
+            "catalogue": [a.to_dict() for a in self.catalogue.actions.values()],
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2)
+
+    def to_markdown(self, image: str | None = "impact_effort.svg") -> str:
+        from leadjourney.reports.document import recommendations_markdown
+
+        return recommendations_markdown(self, image)
+
+    def write(self, out_dir: Path | str) -> list[Path]:
+        """recommendations.md and .json, the matrix as interactive HTML, SVG and PNG; returns the paths."""
+        from leadjourney.reports.matrix import write_matrix
+
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        md, js = out / "recommendations.md", out / "recommendations.json"
+        md.write_text(self.to_markdown("impact_effort.svg"), "utf-8")
+        js.write_text(self.to_json(), "utf-8")
+        return [md, js, *write_matrix(self, out, "impact_effort")]
+
+
+def spec_dict(r: Recommendation) -> dict[str, Any]:
+    """One quick win as an implementable spec (Phase 2a)."""
+    return {"id": r.id, "rank": r.rank, "title": r.title, "system": r.system, "hours_low": r.hours_low,
+            "hours_high": r.hours_high, "changes": list(r.changes), "acceptance": r.acceptance,
+            "metric": r.metric.to_dict(), "status": r.status, "measure": measure_command(r)}
+
+
+def measure_command(r: Recommendation) -> str:
+    target = fmt(r.metric.target, r.metric.unit) if r.metric.target is not None else "the agreed target"
+    return (f"after go-live: `leadjourney analyze WORKSPACE --from GO-LIVE-DATE`, then compare "
+            f"{r.metric.label} with {target}")
+
+
+def recommend(analysis: Analysis, *, statuses: Mapping[str, str] | None = None,
+              targets: Mapping[str, float] | None = None, currency: str = "USD", name: str = "",
+              catalogue: Catalogue = DEFAULT_CATALOGUE, impact_line: float | None = None) -> Recommendations:
+    """Recommendations for an analysis; ``statuses`` maps finding ids to ASSUMED/CONFIRMED/CORRECTED."""
+    known = frozenset(f.finding_id for f in findings_of(analysis))
+    ctx = Context(analysis, statuses or {}, targets or {}, known)
+    firings, checks = fire(ctx)
+    merged: dict[str, Recommendation] = {}
+    for firing in firings:
+        action = catalogue.for_rule(firing.rule)
+        if action is None:
+            continue
+        rec = _recommendation(action, firing)
+        merged[rec.id] = _merge(merged[rec.id], rec) if rec.id in merged else rec
+    items = sorted((replace(r, score=(r.revenue or 0.0) / r.hours) for r in merged.values()),
+                   key=lambda r: (-r.score, r.hours_high, r.id))
+    positive = [r.revenue for r in items if r.revenue]
+    line = impact_line if impact_line is not None else (statistics.median(positive) if positive else 0.0)
+    items = [replace(r, rank=i + 1, quadrant=quadrant(r, line)) for i, r in enumerate(items)]
+    return Recommendations(name or analysis.workspace, analysis.workspace, analysis.computed_at, currency,
+                           analysis.n_people, analysis.filters.to_dict(), items, checks, line, catalogue)
+
+
+def quadrant(r: Recommendation, impact_line: float) -> str:
+    high = bool(r.revenue) and (r.revenue or 0.0) >= impact_line
+    if r.quick_win:
+        return QUICK_WINS if high else FILL_INS
+    return MAJOR_PROJECTS if high else THANKLESS
+
+
+def _recommendation(action: Action, f: Firing) -> Recommendation:
+    m = f.metric
+    target = fmt(m.target, m.unit) if m.target is not None else "the target agreed with stakeholders"
+    params = {"metric": m.label, **f.params, "current": fmt(m.current, m.unit), "target": target}
+    rid = action.key + (f":{f.subject}" if f.subject else "")
+    title = action.render(action.title, params)
+    if f.label and title == action.title:  # a title without placeholders: say what it is about
+        title = f"{title}: {f.label}"
+    return Recommendation(
+        id=rid, action=action.key, title=title, system=action.system,
+        why=(f.why,), changes=tuple(action.render(c, params) for c in action.changes),
+        acceptance=action.render(action.acceptance, params), metric=m, friction=f.friction,
+        hours_low=action.hours_low, hours_high=action.hours_high, origin=action.origin,
+        evidence=f.evidence, rules=(f.rule,),
+    )
+
+
+def _merge(a: Recommendation, b: Recommendation) -> Recommendation:
+    """Two firings proposing the same change: one recommendation citing both."""
+    ranks = {r.rank for r in a.friction}
+    seen = {(e.metric, e.finding_id) for e in a.evidence}
+    return replace(a, why=a.why + tuple(w for w in b.why if w not in a.why),
+                   friction=a.friction + tuple(r for r in b.friction if r.rank not in ranks),
+                   evidence=a.evidence + tuple(e for e in b.evidence if (e.metric, e.finding_id) not in seen),
+                   rules=a.rules + tuple(r for r in b.rules if r not in a.rules))
+
+
+def statuses_of(ws: Workspace) -> dict[str, str]:
+    """Finding id -> status, as stored in the workspace (empty before the first `leadjourney analyze`)."""
+    from leadjourney.analysis.findings import list_findings
+
+    return {f.finding_id: f.status for f in list_findings(ws)}
+
+
+def make_recommendations(ws: Workspace, *, filters: Filters | None = None, now: datetime | None = None,
+                         progress: Progress | None = None, catalogue: Catalogue = DEFAULT_CATALOGUE) -> Recommendations:
+    """Analyze the workspace (or a selection) and build its recommendations with the stored statuses."""
+    from leadjourney.analysis import analyze
+
+    analysis = analyze(ws, filters=filters, now=now, progress=progress)
+    return recommend(analysis, statuses=statuses_of(ws), targets=ws.config.targets, currency=ws.config.currency,
+                     name=ws.config.name, catalogue=catalogue)
