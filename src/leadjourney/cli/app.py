@@ -313,13 +313,17 @@ def demo(
 
 
 def _demo_journey_map(ws: Workspace) -> None:
-    """The demo's second half: the map and what it is drawn from (touchpoints, personas, paths)."""
+    """The demo's second half: the map and what it is drawn from (touchpoints, personas, paths), the
+    recommendations and the lead stage definitions document."""
     import json as json_module
 
     from leadjourney.analysis.journeys import open_journeys
     from leadjourney.analysis.paths import Paths
     from leadjourney.analysis.personas import personas_report
+    from leadjourney.cli.recommend import recommendations_table
     from leadjourney.journeymap.make import make_map
+    from leadjourney.reports import recommendations as recs_module
+    from leadjourney.reports.definitions import definitions_document, write_document
 
     with render.progress_bar(err, "journey map") as progress:
         run = make_map(ws, progress=progress)
@@ -335,8 +339,13 @@ def _demo_journey_map(ws: Workspace) -> None:
     (ws.out_dir / "paths.md").write_text(paths.to_markdown(), "utf-8")
     (ws.out_dir / "paths.json").write_text(json_module.dumps(paths.to_dict(), indent=2), "utf-8")
     paths.to_sankey_html(ws.out_dir / "paths_sankey.html", title=f"{ws.config.name}: paths")
+    recs = recs_module.recommend(run.analysis, statuses=recs_module.statuses_of(ws), targets=ws.config.targets,
+                                 currency=ws.config.currency, name=ws.config.name)
+    recs.write(ws.out_dir)
+    write_document(definitions_document(ws), ws.out_dir)
     console.print(render.persona_table(report.profiles))
     console.print(render.paths_table(paths))
+    console.print(recommendations_table(recs))
     jm = run.journey_map
     console.print(f"Journey map: {len(jm.drop_offs)} drop-off point(s) flagged red, {len(jm.personas)} persona "
                   f"lane(s); biggest friction: " + (escape(_biggest(run)) if run.analysis.friction.rows else "-"))
