@@ -127,6 +127,19 @@ TABLES: dict[str, str] = {
         note VARCHAR,
         wording_sha256 VARCHAR NOT NULL
     """,
+    "interview_answers": """
+        answer_id BIGINT NOT NULL,
+        role VARCHAR NOT NULL,
+        question INTEGER NOT NULL,
+        finding_id VARCHAR,
+        answer VARCHAR NOT NULL,
+        recorded_at TIMESTAMP NOT NULL
+    """,
+    "checklist_items": """
+        item_id VARCHAR PRIMARY KEY,
+        done_at TIMESTAMP NOT NULL,
+        note VARCHAR
+    """,
     "meta": """
         key VARCHAR PRIMARY KEY,
         value VARCHAR NOT NULL

@@ -359,3 +359,5 @@ def _biggest(run: MapRun) -> str:
 
 # the other command modules register themselves on `app`
 from leadjourney.cli import definitions, journey, recommend  # noqa: E402, F401
+from leadjourney.cli import report as report_commands  # noqa: E402, F401  (`report` is a variable name above)
+from leadjourney.cli import status as status_commands  # noqa: E402, F401  (`status` is a parameter name above)

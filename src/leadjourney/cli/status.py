@@ -1,0 +1,122 @@
+"""``leadjourney status``: the playbook's phases, checklists and gates, and manual items done/undone.
+
+Registered on the main app when :mod:`leadjourney.cli.app` is imported.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from leadjourney.cli.app import app, console
+from leadjourney.workspace import Workspace
+
+if TYPE_CHECKING:
+    from leadjourney.reports.status import EngagementStatus, PhaseStatus
+
+status_app = typer.Typer(
+    help="Engagement status: the playbook's checklists, ticked from the workspace, and what blocks the next gate.",
+    invoke_without_command=True, no_args_is_help=False,
+)
+app.add_typer(status_app, name="status")
+
+WorkspaceOption = Annotated[Path, typer.Option("--workspace", "-w", help="Workspace folder.")]
+ItemArg = Annotated[str, typer.Argument(help="The item's id, as `leadjourney status` lists it (e.g. kickoff).")]
+
+
+@status_app.callback()
+def status_show(
+    ctx: typer.Context,
+    workspace: WorkspaceOption = Path("."),
+    as_json: Annotated[bool, typer.Option("--json", help="Print the status as JSON.")] = False,
+) -> None:
+    """The four phases' checklists with what the workspace proves ticked, and what blocks the next gate,
+    with the command that fixes each item.
+
+    Writes out/status.md and .json.
+    Example: [bold]leadjourney status -w acme-journey[/bold]; then
+    [bold]leadjourney status -w acme-journey done kickoff --note "kickoff call, all three teams"[/bold]
+    """
+    ctx.obj = workspace
+    if ctx.invoked_subcommand is not None:
+        return
+    from leadjourney.reports.status import engagement_status, write_status
+
+    ws = Workspace.open(workspace)
+    status = engagement_status(ws, label=str(workspace))
+    files = write_status(status, ws.out_dir)
+    if as_json:
+        print(status.to_json())
+        return
+    for phase in status.phases:
+        console.print(phase_table(phase))
+    _show_gate(status)
+    for path in files:
+        console.print(f"  written  {path}")
+
+
+@status_app.command("done")
+def status_done(
+    ctx: typer.Context,
+    item_id: ItemArg,
+    note: Annotated[str | None, typer.Option(help="What was done, where (no names).")] = None,
+) -> None:
+    """Record a manual checklist item as done (again: replaces its date and note).
+
+    Example: [bold]leadjourney status -w acme-journey done interviews --note "2 Marketing, 2 Sales, 1 RevOps"[/bold]
+    """
+    from leadjourney.reports.checklist import mark_done
+
+    record = mark_done(Workspace.open(ctx.obj), item_id, note)
+    console.print(f"{record.item_id}: done {record.done_at:%Y-%m-%d}" + (f" ({escape(record.note)})" if record.note
+                                                                         else ""))
+
+
+@status_app.command("undo")
+def status_undo(ctx: typer.Context, item_id: ItemArg) -> None:
+    """Forget that a checklist item was marked done.
+
+    Example: [bold]leadjourney status -w acme-journey undo kickoff[/bold]
+    """
+    from leadjourney.reports.checklist import find_item, undo
+
+    item = find_item(item_id)
+    if undo(Workspace.open(ctx.obj), item.id):
+        console.print(f"{item.id}: no longer marked done")
+    else:
+        console.print(f"{item.id}: was not marked done; nothing changed")
+
+
+def phase_table(phase: PhaseStatus) -> Table:
+    from leadjourney.reports.status import mark
+
+    state = "[green]gate open[/green]" if phase.gate_open else f"[red]gate blocked ({len(phase.blockers)})[/red]"
+    optional = " (optional)" if phase.phase.optional else ""
+    table = Table(title=f"{phase.title}{optional}: {state}", title_justify="left")
+    table.add_column("", width=1)
+    table.add_column("step")
+    table.add_column("id", style="bold")
+    table.add_column("item", ratio=3)
+    table.add_column("evidence", ratio=4)
+    for s in phase.items:
+        tick = f"[green]{mark(s)}[/green]" if s.done else f"[red]{mark(s)}[/red]"
+        kind = "" if s.item.automatic else " [dim](manual)[/dim]"
+        table.add_row(tick, s.item.step, s.item.id, escape(s.item.title) + kind,
+                      escape(s.evidence))
+    return table
+
+
+def _show_gate(status: EngagementStatus) -> None:
+    gate = status.next_gate
+    if gate is None:
+        console.print("[green]Every gate is open:[/green] the engagement is complete.")
+        return
+    console.print(f"[bold]Next gate:[/bold] {escape(gate.title)} ({escape(gate.phase.gate)}); blocked by:")
+    for s in gate.blockers:
+        console.print(f"  [red]✗[/red] [bold]{s.item.id}[/bold]: {escape(s.evidence)}")
+        if s.fix:
+            console.print(f"      run: {escape(s.fix)}", soft_wrap=True)

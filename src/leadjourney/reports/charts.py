@@ -1,0 +1,54 @@
+"""Charts for the documents and the deck, drawn with Pillow (no browser): the funnel with intervals."""
+
+from __future__ import annotations
+
+import io
+
+from PIL import Image, ImageDraw
+
+from leadjourney.analysis.funnel import Funnel
+from leadjourney.journeymap.text import font, truncate
+
+INK, MUTED, BAR, WHISKER, GRID = "#202124", "#5F6368", "#1A73E8", "#174EA6", "#DADCE0"
+WIDTH = 1200
+
+
+def funnel_png(funnel: Funnel, scale: float = 2.0) -> bytes:
+    """Each transition's conversion rate as a bar, its 95% Wilson interval as a whisker, labelled."""
+    rows = funnel.transitions
+    row_h, top, left, right = 78.0, 70.0, 300.0, 250.0
+    height = top + row_h * max(1, len(rows)) + 50
+    img = Image.new("RGB", (round(WIDTH * scale), round(height * scale)), "#FFFFFF")
+    draw = ImageDraw.Draw(img)
+
+    def s(v: float) -> float:
+        return v * scale
+
+    plot_w = WIDTH - left - right
+    draw.text((s(24), s(40)), f"Conversion by stage, 95% interval ({funnel.n_people:,} people, {funnel.mode})",
+              font=font(s(24)), fill=INK, anchor="ls")
+    for pct in (0, 25, 50, 75, 100):
+        x = left + plot_w * pct / 100
+        draw.line((s(x), s(top - 8), s(x), s(height - 40)), fill=GRID, width=max(1, round(scale)))
+        draw.text((s(x), s(height - 16)), f"{pct}%", font=font(s(15)), fill=MUTED, anchor="ms")
+    for i, t in enumerate(rows):
+        y = top + i * row_h + row_h / 2
+        label = truncate(f"{t.from_stage} -> {t.to_stage}", left - 40, 20)  # the bundled font has no arrow glyph
+        draw.text((s(24), s(y)), label, font=font(s(20)), fill=INK, anchor="lm")
+        if t.rate is None:
+            draw.text((s(left), s(y)), "nobody entered", font=font(s(17)), fill=MUTED, anchor="lm")
+            continue
+        draw.rectangle((s(left), s(y - 18), s(left + plot_w * t.rate), s(y + 18)), fill=BAR)
+        if t.ci_low is not None and t.ci_high is not None:
+            x0, x1 = left + plot_w * t.ci_low, left + plot_w * t.ci_high
+            w = max(2, round(2 * scale))
+            draw.line((s(x0), s(y), s(x1), s(y)), fill=WHISKER, width=w)
+            for x in (x0, x1):
+                draw.line((s(x), s(y - 12), s(x), s(y + 12)), fill=WHISKER, width=w)
+        ci = "" if t.ci_low is None else f"  ({t.ci_low:.1%}-{t.ci_high:.1%})"
+        draw.text((s(left + plot_w + 16), s(y - 9)), f"{t.rate:.1%}{ci}", font=font(s(19)), fill=INK, anchor="lm")
+        draw.text((s(left + plot_w + 16), s(y + 14)), f"{t.converted:,} of {t.entered:,}", font=font(s(15)),
+                  fill=MUTED, anchor="lm")
+    out = io.BytesIO()
+    img.save(out, format="PNG")
+    return out.getvalue()

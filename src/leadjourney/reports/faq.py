@@ -1,0 +1,143 @@
+"""The FAQ document: the playbook's recurring questions, answered with this workspace's numbers.
+
+Questions come from the playbook (definitions, benchmarks, gotchas, maintenance, handoff);
+where a question is about the client's journey, the answer quotes the analysis and cites
+the finding it rests on with its status.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+
+from leadjourney.analysis.findings import ASSUMED, CONFIRMED, CORRECTED, Finding
+from leadjourney.analysis.report import Analysis
+from leadjourney.reports.definitions import DefinitionDocument
+from leadjourney.reports.maintenance import ci, minutes, pct
+
+
+def _cite(findings: dict[str, Finding], finding_id: str) -> str:
+    f = findings.get(finding_id)
+    return f" (finding `{finding_id}`, {f.status})" if f else ""
+
+
+def faq_markdown(analysis: Analysis, findings: Sequence[Finding], definitions: DefinitionDocument | None,
+                 currency: str, workspace: str = "WORKSPACE") -> str:
+    """Question-and-answer pairs; numbers from ``analysis``, statuses from ``findings``."""
+    by_id = {f.finding_id: f for f in findings}
+    qa: list[tuple[str, str]] = []
+    qa.append(_definitions_answer(definitions))
+    qa.append(_conversion_answer(analysis, by_id))
+    qa.append(_speed_answer(analysis, by_id))
+    qa.append(_dark_answer(analysis, by_id))
+    qa.append(_friction_answer(analysis, by_id, currency))
+    qa.append(_sources_answer(analysis, by_id))
+    counts = Counter(f.status for f in findings)
+    qa.append(("Why are the numbers marked ASSUMED?",
+               "Every number computed from CRM data starts as ASSUMED: the kickoff call and stakeholder interviews "
+               "validate it. A stakeholder moves a finding to CONFIRMED, or CORRECTED with what is right instead "
+               f"(`leadjourney findings -w {workspace} confirm ID --note ...`). Now: {counts.get(CONFIRMED, 0)} "
+               f"confirmed, {counts.get(CORRECTED, 0)} corrected, {counts.get(ASSUMED, 0)} still assumed."))
+    fr = analysis.friction
+    qa.append(("How is the revenue impact of a drop-off estimated?",
+               "Drop-off volume x average deal size x the probability of becoming a customer after the transition, "
+               f"annualized. Here the deal size is {fr.deal_size:,.0f} {currency} ({fr.deal_size_source}) and the "
+               f"period {fr.period_days:.0f} days. Impacts of overlapping rows (a transition and one of its sources) "
+               "must not be added up."))
+    qa.append(("Why does the map show the current state, not the ideal one?",
+               "Mapping the ideal state first hides the gaps. The map shows the current state from the data; the "
+               "targets in `[targets]` of leadjourney.toml are drawn as an overlay, so the gap is visible."))
+    qa.append(("Does the map show only the happy path?",
+               "No: the dark path (open leads with no engagement) and the re-engagement touchpoints are drawn too. "
+               "Mapping only the happy path is one of the playbook's common gotchas."))
+    qa.append(("Can we trust CRM data with duplicates and missing stage dates?",
+               "The data-quality check runs before the analysis and documents the known gaps (duplicate people, "
+               "missing stage timestamps, skipped stages, unknown sources): "
+               f"`leadjourney quality {workspace}`. Duplicates count once per person; a stage reached without a "
+               "date counts as reached but not in time-in-stage."))
+    qa.append(("How often should the journey map be updated?",
+               "Monthly: conversion rates and speed-to-lead against the baseline. Quarterly: a full journey audit, "
+               "channel performance, the definition check, the touchpoint inventory. Every 6-12 months: a full "
+               "refresh with new interviews. See the maintenance playbook for this workspace's thresholds."))
+    qa.append(("Who owns the maintenance?",
+               "Single project: the customer, from the external handoff. Dedicated (multi-project): the Architect, "
+               "from the internal handoff."))
+    qa.append(("When should we re-engage the consultants?",
+               "When MQL→SQL drops more than 10 percentage points from the post-project baseline, a new inbound "
+               "channel is added, Marketing/Sales reorganize, or the CRM/MAP platform changes."))
+    lines = ["# Frequently asked questions", "",
+             f"Answers quote this workspace's analysis of {analysis.n_people:,} people (computed "
+             f"{analysis.computed_at}); each number names the finding it rests on and its status.", ""]
+    for q, a in qa:
+        lines += [f"## {q}", "", a, ""]
+    return "\n".join(lines)
+
+
+def _definitions_answer(doc: DefinitionDocument | None) -> tuple[str, str]:
+    q = "What exactly is a Lead, an MQL, an SQL?"
+    if doc is None or not doc.terms:
+        return q, ("The terms live in `[[definitions]]` of leadjourney.toml; none are set yet. The playbook's "
+                   "typical wording: a lead is any person who provided contact information through an inbound "
+                   "channel; an MQL meets Marketing's firmographic and engagement criteria; an SQL was accepted by "
+                   "Sales and confirmed through direct interaction.")
+    terms = "; ".join(f"**{t.definition.term}**: {t.definition.definition}" for t in doc.terms[:4])
+    return q, (f"As agreed in the Definition Alignment Document: {terms}. Sign-off: {doc.status_line()}")
+
+
+def _conversion_answer(a: Analysis, f: dict[str, Finding]) -> tuple[str, str]:
+    q = "Is our MQL→SQL conversion rate good?"
+    t = next((t for t in a.funnel.transitions if (t.from_stage, t.to_stage) == ("MQL", "SQL")), None)
+    bench = "The average B2B SaaS MQL→SQL rate is 15-21% [1]; top performers with behavioral scoring reach 39-40% [2]."
+    if t is None or t.rate is None:
+        return q, f"{bench} This selection has no MQL→SQL step with people in it."
+    return q, (f"{bench} Here: {pct(t.rate)} (95% CI {ci(t.ci_low, t.ci_high)}, {t.converted:,} of "
+               f"{t.entered:,}){_cite(f, 'conversion:MQL->SQL')}.")
+
+
+def _speed_answer(a: Analysis, f: dict[str, Finding]) -> tuple[str, str]:
+    q = "How fast do we respond to new leads, and how fast should we?"
+    s = a.speed_to_lead
+    bench = ("Responding within 5 minutes makes a lead 21x more likely to qualify than waiting 30+ minutes [5]; "
+             "the average B2B response takes 42 hours [3].")
+    if not s.n_judged:
+        return q, f"{bench} Nobody in this selection is old enough to judge."
+    w5 = s.within_5_min_ci or (None, None)
+    return q, (f"{bench} Here the median is {minutes(s.median_minutes)} (average {minutes(s.mean_minutes)}); "
+               f"{pct(s.share_within_5_min)} are reached within 5 minutes (95% CI {ci(*w5)}) and "
+               f"{pct(s.never_contacted_share)} were never contacted by a person"
+               f"{_cite(f, 'speed_to_lead:median')}.")
+
+
+def _dark_answer(a: Analysis, f: dict[str, Finding]) -> tuple[str, str]:
+    d = a.dark_leads
+    q = "What is a dark lead, and how many do we have?"
+    base = "A lead that goes inactive (no engagement) without converting or being disqualified."
+    if not d.n_open:
+        return q, f"{base} Nobody is open in this selection."
+    low, high = d.dark_ci or (None, None)
+    return q, (f"{base} Here: {d.n_dark:,} of {d.n_open:,} open people ({pct(d.dark_share)}, 95% CI "
+               f"{ci(low, high)}) had no engagement for {d.dark_after_days} days; {d.n_re_engaged:,} came back "
+               f"after a dark spell{_cite(f, 'dark_leads:share')}.")
+
+
+def _friction_answer(a: Analysis, f: dict[str, Finding], currency: str) -> tuple[str, str]:
+    q = "Where do we lose the most?"
+    rows = a.friction.rows
+    if not rows:
+        return q, "No transition loses people in this selection."
+    r = rows[0]
+    return q, (f"{r.from_stage} → {r.to_stage} ({r.segment or 'all'}): {pct(r.drop_off_rate)} of {r.entered:,} "
+               f"have not moved on, about {r.revenue_impact:,.0f} {currency} a year; hypothesis: {r.hypothesis}"
+               f"{_cite(f, 'friction:1')}. The friction ranking lists the rest.")
+
+
+def _sources_answer(a: Analysis, f: dict[str, Finding]) -> tuple[str, str]:
+    q = "Which channels bring the best leads?"
+    sig = [c for c in a.sources.conversion if c.significant]
+    bench = "Published: SEO-sourced leads convert at 51% MQL→SQL vs PPC at 26% [1]."
+    if not sig:
+        return q, f"{bench} Here no source converts significantly differently from the others."
+    parts = [f"{c.source} {c.from_stage} → {c.to_stage} {pct(c.rate)} ({c.direction}; 95% CI "
+             f"{ci(c.ci_low, c.ci_high)}){_cite(f, f'source:{c.source}:{c.from_stage}->{c.to_stage}')}"
+             for c in sig]
+    return q, f"{bench} Here, significantly different from the other sources: " + "; ".join(parts) + "."

@@ -1,0 +1,66 @@
+"""The friction ranking document: the map, the funnel with intervals, drop-off points and the ranking.
+
+Numbers are the analysis's own (``Analysis.friction``, ``Analysis.funnel``), formatted here;
+each friction row that is a finding shows its status.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from leadjourney.analysis.findings import Finding
+from leadjourney.analysis.report import Analysis
+from leadjourney.reports.maintenance import ci, pct
+
+MAP_IMAGE, FUNNEL_IMAGE = "journey_map.png", "funnel.png"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _days(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f} d"
+
+
+def friction_markdown(analysis: Analysis, findings: Sequence[Finding], currency: str,
+                      map_image: str | None = MAP_IMAGE, funnel_image: str | None = FUNNEL_IMAGE) -> str:
+    """Friction ranking with its evidence, in the playbook's template columns."""
+    status = {f.finding_id: f.status for f in findings}
+    fr, f = analysis.friction, analysis.funnel
+    lines = ["# Friction ranking", "",
+             f"Where the {analysis.n_people:,} people of this selection drop off, ranked by estimated revenue impact "
+             f"(computed {analysis.computed_at}; funnel counted in `{f.mode}` mode). Findings are ASSUMED until "
+             "stakeholders confirm them.", ""]
+    if map_image:
+        lines += [f"![Journey map]({map_image})", "", "The journey map: drop-off points flagged red, conversion "
+                  "between the lanes, the dark path below.", ""]
+    lines += ["## Funnel", ""]
+    if funnel_image:
+        lines += [f"![Funnel with 95% intervals]({funnel_image})", ""]
+    lines += ["| Transition | Entered | Converted | Rate | 95% interval | Finding |", "|---|---:|---:|---:|---|---|"]
+    for t in f.transitions:
+        fid = f"conversion:{t.from_stage}->{t.to_stage}"
+        lines.append(f"| {t.from_stage} → {t.to_stage} | {t.entered:,} | {t.converted:,} | {pct(t.rate)} | "
+                     f"{ci(t.ci_low, t.ci_high)} | {_finding(fid, status)} |")
+    lines += ["", "## Drop-off points", ""]
+    lines += [f"- **{d.from_stage} → {d.to_stage}**{' (' + d.segment + ')' if d.segment else ''}: {pct(d.rate)}, "
+              f"{d.reason}" for d in fr.drop_offs] or [
+        "- No transition converts significantly below its benchmark or the other sources."]
+    lines += ["", "## Ranking", "",
+              f"Estimated revenue impact = drop-off volume x average deal size ({fr.deal_size:,.0f} {currency}, "
+              f"{fr.deal_size_source}) x probability of becoming a customer after the transition, annualized from "
+              f"{fr.period_days:.0f} days. Rows for a transition and its segments overlap: do not add them up.", "",
+              "| Rank | Stage transition | Segment | Drop-off % | Time in stage | Est. revenue impact / yr | "
+              "Root-cause hypothesis | Status |", "|---:|---|---|---:|---:|---:|---|---|"]
+    for r in fr.rows:
+        lines.append(f"| {r.rank} | {r.from_stage} → {r.to_stage} | {r.segment or 'all'} | {pct(r.drop_off_rate)} | "
+                     f"{_days(r.median_days)} | {r.revenue_impact:,.0f} {currency} | {_cell(r.hypothesis)} | "
+                     f"{_finding(f'friction:{r.rank}', status)} |")
+    if not fr.rows:
+        lines.append("| - | No transition loses people | | | | | | |")
+    return "\n".join(lines) + "\n"
+
+
+def _finding(finding_id: str, status: dict[str, str]) -> str:
+    return f"`{finding_id}` {status[finding_id]}" if finding_id in status else "-"

@@ -1,0 +1,207 @@
+"""The documentation package: every document in every format, numbers equal to `analyze --json`,
+self-contained HTML, Word and PowerPoint structure, interview answers, and a LibreOffice render."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from datetime import date
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import pytest
+from docx import Document
+from pptx import Presentation
+from pptx.enum.shapes import MSO_SHAPE_TYPE
+
+from leadjourney.generate import generate
+from leadjourney.ingest import ingest
+from leadjourney.reports.interviews import ROLES, list_answers
+from leadjourney.reports.package import DECK, FORMATS
+from leadjourney.reports.pptx_writer import TITLES
+from leadjourney.workspace import Workspace
+
+SLUGS = ("recommendations", "definitions", "personas", "friction_ranking", "maintenance_playbook", "faq",
+         "interview_guide")
+IMAGES = ("funnel.png", "impact_effort.png", "journey_map.png")
+ANSWER = "SDRs work new MQLs in a morning batch, so afternoon leads wait overnight"
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "leadjourney", *args], capture_output=True, text=True,
+                          check=False, env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"})
+
+
+def ok(*args: str) -> subprocess.CompletedProcess[str]:
+    proc = run(*args)
+    assert proc.returncode == 0, proc.stderr
+    return proc
+
+
+@pytest.fixture(scope="module")
+def gen(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """A generated workspace with a baseline, two recorded answers (one linked finding confirmed), and its report."""
+    root = tmp_path_factory.mktemp("report") / "ws"
+    ws = Workspace.init(root)
+    data = generate(root / "data", n_leads=3000, seed=4, end=date(2026, 6, 30), days=120)
+    ws.set_sources([{**s, "path": str(Path(data.files[s["table"]]).relative_to(root))} for s in data.sources])
+    ingest(ws)
+    analysis = json.loads(ok("analyze", str(root), "--baseline", "--json").stdout)
+    ok("report", "answer", "-w", str(root), "--role", "sales", "--question", "4", "--finding",
+       "speed_to_lead:median", "--text", ANSWER)
+    ok("report", str(root), "answer", "--role", "RevOps", "--question", "1", "--text", "Lifecycle set by workflow")
+    ok("findings", "-w", str(root), "confirm", "speed_to_lead:median", "--note", "SDR manager")
+    proc = ok("report", str(root))
+    written = [Path(line.split()[-1]) for line in proc.stdout.splitlines() if line.strip().startswith("written")]
+    return {"ws": ws, "analysis": analysis, "written": written, "out": root / "out" / "report"}
+
+
+def text(gen: dict[str, Any], name: str) -> str:
+    return (gen["out"] / name).read_text("utf-8")
+
+
+def test_every_document_in_every_format(gen: dict[str, Any]) -> None:
+    expected = [*IMAGES, *[f"{s}.{ext}" for s in SLUGS for ext in ("md", "html", "docx")], DECK]
+    assert [p.name for p in gen["written"]] == expected
+    assert all(p.stat().st_size > 0 for p in gen["written"])
+    assert FORMATS == ("md", "html", "docx", "pptx")
+
+
+def test_numbers_equal_analyze_json(gen: dict[str, Any]) -> None:
+    a = gen["analysis"]
+    t = next(t for t in a["funnel"]["transitions"] if (t["from"], t["to"]) == ("MQL", "SQL"))
+    line = (f"MQL → SQL below {t['rate'] - 0.05:.1%} for 2+ months (baseline {t['rate']:.1%}, 95% CI "
+            f"{t['ci_low']:.1%}-{t['ci_high']:.1%}, n {t['entered']:,}) raises a red flag.")
+    playbook = text(gen, "maintenance_playbook.md")
+    assert line in playbook
+    assert f"below {t['rate'] - 0.10:.1%} (baseline {t['rate']:.1%}" in playbook  # the re-engagement trigger
+    dark = a["dark_leads"]["dark"]
+    assert (f"Dark-lead share above {dark['share'] + 0.05:.1%} raises a red flag (ours, the playbook's 5-point "
+            f"rule; baseline {dark['share']:.1%}") in playbook
+    speed = a["speed_to_lead"]
+    assert f"{speed['within_5_min']['share']:.1%} within 5 minutes" in playbook
+    assert f"{t['rate']:.1%} (95% CI {t['ci_low']:.1%}-{t['ci_high']:.1%}, {t['converted']:,} of" in text(gen, "faq.md")
+    friction = text(gen, "friction_ranking.md")
+    for row in a["friction"]["rows"]:
+        assert f"| {row['rank']} | {row['from']} → {row['to']} | {row['segment'] or 'all'} | " \
+               f"{row['drop_off_rate']:.1%} |" in friction
+        assert f"{row['revenue_impact']:,.0f} " in friction
+    assert "Baseline: the snapshot stored by `leadjourney analyze --baseline`" in playbook
+
+
+class _Refs(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.refs: list[tuple[str, str, str]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.refs += [(tag, k, v or "") for k, v in attrs if k in ("src", "href", "srcset", "data")]
+
+
+def test_html_is_self_contained(gen: dict[str, Any]) -> None:
+    for slug in SLUGS:
+        html = text(gen, f"{slug}.html")
+        parser = _Refs()
+        parser.feed(html)
+        for tag, attr, value in parser.refs:
+            if attr == "src":
+                assert value.startswith("data:image/"), (slug, tag, value[:60])
+            else:
+                assert "://" not in value and not value.startswith("//"), (slug, tag, value)
+        assert "<script" not in html and "@import" not in html and "url(http" not in html
+    friction = text(gen, "friction_ranking.html")
+    assert friction.count('src="data:image/png;base64,') == 2  # the journey map and the funnel
+    assert text(gen, "recommendations.html").count('src="data:image/png;base64,') == 1  # the matrix
+
+
+def _headings(path: Path) -> list[str]:
+    return [p.text for p in Document(str(path)).paragraphs if p.style is not None and p.style.name is not None
+            and p.style.name.startswith("Heading")]
+
+
+def test_docx_has_the_expected_headings_tables_and_charts(gen: dict[str, Any]) -> None:
+    out = gen["out"]
+    assert {"Ranked recommendations", "Quick-win spec (Phase 2a)"} <= set(_headings(out / "recommendations.docx"))
+    assert {"Monthly", "Conversion rate review", "Speed-to-lead check", "Dark leads", "Quarterly",
+            "Refinement triggers (when to re-engage)"} <= set(_headings(out / "maintenance_playbook.docx"))
+    assert {"Marketing interviews", "Sales interviews", "RevOps interviews"} <= set(
+        _headings(out / "interview_guide.docx"))
+    doc = Document(str(out / "friction_ranking.docx"))
+    assert len(doc.inline_shapes) == 2 and len(doc.tables) == 2
+    ranking = doc.tables[1]
+    assert [c.text for c in ranking.rows[0].cells][:4] == ["Rank", "Stage transition", "Segment", "Drop-off %"]
+    assert len(ranking.rows) == len(gen["analysis"]["friction"]["rows"]) + 1
+    first = gen["analysis"]["friction"]["rows"][0]
+    assert ranking.rows[1].cells[3].text == f"{first['drop_off_rate']:.1%}"
+    assert len(Document(str(out / "recommendations.docx")).inline_shapes) == 1
+
+
+def test_pptx_slides_titles_and_map_picture(gen: dict[str, Any]) -> None:
+    prs = Presentation(str(gen["out"] / DECK))
+    titles = [s.shapes.title.text if s.shapes.title is not None else None for s in prs.slides]
+    assert titles == [gen["ws"].config.name, *TITLES]
+    map_slide = prs.slides[1]
+    pictures = [s for s in map_slide.shapes if s.shape_type == MSO_SHAPE_TYPE.PICTURE]
+    assert len(pictures) == 1 and pictures[0].width > prs.slide_width // 2
+    friction = prs.slides[3]
+    (table,) = [s.table for s in friction.shapes if s.has_table]
+    first = gen["analysis"]["friction"]["rows"][0]
+    assert table.cell(1, 3).text == f"{first['drop_off_rate']:.1%}"
+
+
+def test_interview_answers_round_trip_under_their_question(gen: dict[str, Any]) -> None:
+    ws: Workspace = gen["ws"]
+    answers = list_answers(ws)
+    assert [(a.role, a.question, a.finding_id) for a in answers] == [("revops", 1, None),
+                                                                    ("sales", 4, "speed_to_lead:median")]
+    with ws.connect(read_only=True) as con:  # no column for who said it: names are personal data
+        columns = [r[0] for r in con.execute("DESCRIBE interview_answers").fetchall()]
+    assert columns == ["answer_id", "role", "question", "finding_id", "answer", "recorded_at"]
+    guide = text(gen, "interview_guide.md")
+    sales = next(r for r in ROLES if r.key == "sales")
+    heading = f"### Sales 4. {sales.questions[3].text}"
+    section = guide.split(heading, 1)[1].split("\n### ", 1)[0]
+    assert ANSWER in section
+    assert "Linked finding `speed_to_lead:median`: CONFIRMED: median speed-to-lead is" in section
+    assert "Lifecycle set by workflow" in guide.split("### RevOps 1.", 1)[1].split("\n### ", 1)[0]
+    assert ANSWER in text(gen, "interview_guide.html") and ANSWER in "\n".join(
+        p.text for p in Document(str(gen["out"] / "interview_guide.docx")).paragraphs)
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (("--role", "cfo", "--question", "1"), "--role: expected one of marketing, sales, revops"),
+    (("--role", "sales", "--question", "99"), "--question: Sales has questions 1-12"),
+    (("--role", "sales", "--question", "1", "--finding", "nope"), "--finding: no finding 'nope'"),
+])
+def test_bad_answers_fail_with_one_line(gen: dict[str, Any], args: tuple[str, ...], message: str) -> None:
+    proc = run("report", "answer", "-w", str(gen["ws"].root), *args, "--text", "x")
+    assert proc.returncode == 1 and message in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_format_option_anywhere_and_bad_format(gen: dict[str, Any], tmp_path: Path) -> None:
+    copy = tmp_path / "copy"
+    shutil.copytree(gen["ws"].root, copy, ignore=shutil.ignore_patterns("out"))
+    proc = ok("report", "--format", "md", str(copy), "--source", "seo")
+    names = sorted(p.name for p in (copy / "out" / "report").iterdir())
+    assert names == sorted([*IMAGES, *[f"{s}.md" for s in SLUGS]])
+    n_all, n_seo = gen["analysis"]["n_people"], int(proc.stdout.split(" from ")[1].split()[0].replace(",", ""))
+    assert 0 < n_seo < n_all
+    assert f"Where the {n_seo:,} people" in (copy / "out" / "report" / "friction_ranking.md").read_text("utf-8")
+    bad = run("report", str(copy), "--format", "md,pdf")
+    assert bad.returncode == 1 and "unknown format 'pdf'" in bad.stderr
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) is not installed")
+def test_libreoffice_converts_the_docx_and_the_deck_to_pdf(gen: dict[str, Any], tmp_path: Path) -> None:
+    files = [gen["out"] / "friction_ranking.docx", gen["out"] / "maintenance_playbook.docx", gen["out"] / DECK]
+    proc = subprocess.run(["soffice", "--headless", f"-env:UserInstallation=file://{tmp_path / 'profile'}",
+                           "--convert-to", "pdf", "--outdir", str(tmp_path), *map(str, files)],
+                          capture_output=True, text=True, check=False, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    for f in files:
+        pdf = tmp_path / f"{f.stem}.pdf"
+        assert pdf.is_file() and pdf.stat().st_size > 10_000, f
+        assert pdf.read_bytes()[:5] == b"%PDF-"
