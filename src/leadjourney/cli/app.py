@@ -306,7 +306,7 @@ def demo(
     console.print(f"  workspace  {ws.root}")
     console.print(f"  config     {ws.config_path}")
     console.print(f"  database   {ws.database_path}")
-    for path in sorted(ws.out_dir.iterdir()):
+    for path in sorted(p for p in ws.out_dir.rglob("*") if p.is_file()):
         console.print(f"  output     {path}")
     console.print(f"Done in {elapsed:.1f} s. Open out/journey_map.html, out/analysis.md and out/quality.md, "
                   "or query the database with DuckDB (see README).")
@@ -314,7 +314,7 @@ def demo(
 
 def _demo_journey_map(ws: Workspace) -> None:
     """The demo's second half: the map and what it is drawn from (touchpoints, personas, paths), the
-    recommendations and the lead stage definitions document."""
+    recommendations, the lead stage definitions, the documentation package and the engagement status."""
     import json as json_module
 
     from leadjourney.analysis.journeys import open_journeys
@@ -346,6 +346,17 @@ def _demo_journey_map(ws: Workspace) -> None:
     console.print(render.persona_table(report.profiles))
     console.print(render.paths_table(paths))
     console.print(recommendations_table(recs))
+    from leadjourney.reports.package import build_report
+    from leadjourney.reports.status import engagement_status, write_status
+
+    with render.progress_bar(err, "report") as progress:
+        build_report(ws, progress=progress).write(ws.out_dir / "report")
+    status = engagement_status(ws)
+    write_status(status, ws.out_dir)
+    gate = status.next_gate
+    if gate is not None:
+        console.print(f"Engagement status: next gate {escape(gate.title)}, blocked by "
+                      + ", ".join(s.item.id for s in gate.blockers) + " (see out/status.md).")
     jm = run.journey_map
     console.print(f"Journey map: {len(jm.drop_offs)} drop-off point(s) flagged red, {len(jm.personas)} persona "
                   f"lane(s); biggest friction: " + (escape(_biggest(run)) if run.analysis.friction.rows else "-"))
