@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import ibis
+import ibis.expr.types as ir
 
 from leadjourney.analysis.journeys import Journeys
 from leadjourney.analysis.stats import wilson_interval
@@ -85,30 +86,15 @@ class Funnel:
             raise ValueError(f"funnel mode must be one of {', '.join(MODES)}, not {self.mode!r}")
 
     def fit(self, journeys: Journeys) -> Funnel:
-        config = journeys.config
-        stages = config.stages
-        required = [i for i, s in enumerate(stages) if not s.optional]
-        per_person = journeys.wide()
-        per_person = per_person.mutate(top=required_top(per_person, required))
+        stages = journeys.config.stages
         if self.mode == "cohort":
-            window = ibis.interval(days=self.window_days)
-            per_person = per_person.filter(per_person.created_at + window <= ibis.timestamp(journeys.as_of()))
-        aggregates: dict[str, Any] = {}
-        for i, stage in enumerate(stages):
-            has = per_person[f"has_{i}"].fill_null(False)
-            if stage.optional:
-                reached = has
-            elif self.mode == "stage_reach":
-                reached = per_person.top >= i
-            elif self.mode == "cohort":
-                reached = self._within_window(per_person, [r for r in required if r >= i])
-            else:
-                reached = ordered_reach(per_person, [r for r in required if r <= i])
-            aggregates[f"reached_{i}"] = reached.sum()
-            aggregates[f"imputed_{i}"] = (reached & ~has).sum()
-        aggregates["n_people"] = per_person.count()
-        row = per_person.aggregate(**aggregates).to_pyarrow().to_pylist()[0]
-        self.n_people = n_people = int(row["n_people"])
+            row = self._cohort_counts(journeys)
+        else:  # the counts by source that the source breakdown reads too, summed up
+            counts = reach_counts(journeys, self.mode)
+            row = counts.aggregate(
+                n_people=counts.n.sum(), **{c: counts[c].sum() for c in stage_columns(len(stages))}
+            ).to_pyarrow().to_pylist()[0]
+        self.n_people = n_people = int(row["n_people"] or 0)
         self.stages = [
             StageCount(s.name, s.lane, int(row[f"reached_{i}"] or 0), int(row[f"imputed_{i}"] or 0))
             for i, s in enumerate(stages)
@@ -119,6 +105,23 @@ class Funnel:
             self.stages[0] = StageCount(first.stage, first.lane, n_people, first.imputed + n_people - first.reached)
         self.transitions = [transition_between(a, b) for a, b in zip(self.stages, self.stages[1:], strict=False)]
         return self
+
+    def _cohort_counts(self, journeys: Journeys) -> dict[str, Any]:
+        """Cohort mode: people old enough for the window, and the stages they reached within it."""
+        stages = journeys.config.stages
+        required = [i for i, s in enumerate(stages) if not s.optional]
+        per_person = journeys.wide()
+        per_person = per_person.mutate(top=required_top(per_person, required))
+        window = ibis.interval(days=self.window_days)
+        per_person = per_person.filter(per_person.created_at + window <= ibis.timestamp(journeys.as_of()))
+        aggregates: dict[str, Any] = {}
+        for i, stage in enumerate(stages):
+            has = per_person[f"has_{i}"].fill_null(False)
+            reached = has if stage.optional else self._within_window(per_person, [r for r in required if r >= i])
+            aggregates[f"reached_{i}"] = reached.sum()
+            aggregates[f"imputed_{i}"] = (reached & ~has).sum()
+        aggregates["n_people"] = per_person.count()
+        return per_person.aggregate(**aggregates).to_pyarrow().to_pylist()[0]
 
     def _within_window(self, per_person: ibis.Table, later: list[int]) -> ibis.BooleanValue:
         """Reached this stage or a later one, within the window (an undated entry counts as within)."""
@@ -136,6 +139,46 @@ class Funnel:
             "stages": [asdict(s) for s in self.stages],
             "transitions": [t.to_dict() for t in self.transitions],
         }
+
+
+def stage_columns(n_stages: int) -> list[str]:
+    """The per-stage count columns of :func:`reach_counts`."""
+    return [f"{kind}_{i}" for i in range(n_stages) for kind in ("reached", "imputed")]
+
+
+def reach_counts(journeys: Journeys, mode: str, by: str = "source") -> ir.Table:
+    """People (``n``) per ``segment`` (their ``source`` or ``persona``), and per stage how many reached it.
+
+    ``reached_i`` counts the people who reached stage i, ``imputed_i`` those of them without an
+    entry for it. Counted the funnel's way in ``stage_reach`` or ``ordered`` mode, before the
+    first-stage rule. One small table per run, mode and segmentation: the funnel sums the one by
+    source instead of counting the people again.
+    """
+    if mode not in ("stage_reach", "ordered"):
+        raise ValueError(f"reach counts are per stage_reach or ordered mode, not {mode!r}")
+
+    def build() -> ir.Table:
+        stages = journeys.config.stages
+        required = [i for i, s in enumerate(stages) if not s.optional]
+        people = journeys.people()
+        # one segmentation per table: grouped by source and persona together across this join,
+        # DuckDB 2.0 pushes the aggregation below the join (per person), 4x slower at 1M people
+        per_person = journeys.wide().join(people.select("person_id", segment=people[by]), "person_id")
+        per_person = per_person.mutate(top=required_top(per_person, required))
+        aggregates: dict[str, Any] = {"n": per_person.count()}
+        for i, stage in enumerate(stages):
+            has = per_person[f"has_{i}"].fill_null(False)
+            if stage.optional:
+                reached = has
+            elif mode == "stage_reach":
+                reached = per_person.top >= i
+            else:
+                reached = ordered_reach(per_person, [r for r in required if r <= i])
+            aggregates[f"reached_{i}"] = reached.sum()
+            aggregates[f"imputed_{i}"] = (reached & ~has).sum()
+        return per_person.group_by("segment").aggregate(**aggregates)
+
+    return journeys.cached(("reach_counts", mode, by), build)
 
 
 def ordered_reach(per_person: ibis.Table, chain: list[int]) -> ibis.BooleanValue:

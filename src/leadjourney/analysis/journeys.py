@@ -167,11 +167,14 @@ class Journeys:
         events = self.backend.table("stage_events")
         touches = self.backend.table("touchpoints")
         limit = ibis.timestamp(now)
-        latest = [
-            events.filter(events.entered_at <= limit).entered_at.max().to_pyarrow().as_py(),
-            touches.filter(touches.occurred_at <= limit).occurred_at.max().to_pyarrow().as_py(),
-        ]
-        found = [t for t in latest if t is not None]
+        events = events.filter(events.entered_at <= limit)
+        touches = touches.filter(touches.occurred_at <= limit)
+        latest = (  # both maxima in one round trip
+            events.aggregate(event=events.entered_at.max())
+            .cross_join(touches.aggregate(touch=touches.occurred_at.max()))
+            .to_pyarrow().to_pylist()[0]
+        )
+        found = [t for t in latest.values() if t is not None]
         return max(found) if found else now
 
 

@@ -6,7 +6,8 @@ the rows then name personas where they say ``source``.
 Counting is the funnel's (:class:`~leadjourney.analysis.funnel.Funnel`), per source: in
 ``stage_reach`` mode a person in a stage has passed every earlier required stage and the
 first stage is reached by everyone. All counts come from one grouped aggregate in the
-engine; Python only sees one row per source.
+engine (:func:`~leadjourney.analysis.funnel.reach_counts`, shared with the funnel); Python
+only sees one row per source.
 
 Each source is compared with all other sources together, per transition, by a pooled
 two-proportion z-test (the 2x2 chi-square test without continuity correction, which gives
@@ -24,8 +25,8 @@ from leadjourney.analysis.funnel import (
     MODES,
     StageCount,
     Transition,
-    ordered_reach,
-    required_top,
+    reach_counts,
+    stage_columns,
     transition_between,
     transition_dict,
 )
@@ -107,27 +108,11 @@ class Sources:
 
     def fit(self, journeys: Journeys) -> Sources:
         stages = journeys.config.stages
-        required = [i for i, s in enumerate(stages) if not s.optional]
-        wide = journeys.wide()
-        people = journeys.people()
-        people = people.select("person_id", source_key=people[self.by])
-        per_person = wide.join(people, "person_id")
-        # the funnel's counting: `top` is the furthest required stage with an entry
-        per_person = per_person.mutate(
-            top=required_top(per_person, required), source_key=per_person.source_key.fill_null(UNKNOWN)
-        )
-        aggregates: dict[str, Any] = {"n": per_person.count()}
-        for i, stage in enumerate(stages):
-            has = per_person[f"has_{i}"].fill_null(False)
-            if stage.optional:
-                reached = has
-            elif self.mode == "stage_reach":
-                reached = per_person.top >= i
-            else:
-                reached = ordered_reach(per_person, [r for r in required if r <= i])
-            aggregates[f"reached_{i}"] = reached.sum()
-            aggregates[f"imputed_{i}"] = (reached & ~has).sum()
-        rows = per_person.group_by("source_key").aggregate(**aggregates).to_pyarrow().to_pylist()
+        # the funnel's counting per segment (the by-source table is the funnel's own)
+        counts = reach_counts(journeys, "stage_reach" if self.mode == "stage_reach" else "ordered", self.by)
+        rows = counts.group_by(source_key=counts.segment.fill_null(UNKNOWN)).aggregate(
+            n=counts.n.sum(), **{c: counts[c].sum() for c in stage_columns(len(stages))}
+        ).to_pyarrow().to_pylist()
         # largest sources first, ties by name: a stable order for reports and tests
         rows.sort(key=lambda r: (-int(r["n"]), str(r["source_key"])))
 

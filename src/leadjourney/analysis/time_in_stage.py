@@ -60,69 +60,89 @@ class TimeInStage:
     def fit(self, journeys: Journeys) -> TimeInStage:
         self.as_of = self.as_of or journeys.as_of()
         names = journeys.config.stage_names
-        wide = journeys.wide()
         pairs = [(i, i + 1) for i in range(len(names) - 1)]
         if len(names) > 2:
             pairs.append((0, len(names) - 1))
-        self.rows = [self._one(wide, a, b, names) for a, b in pairs]
+        if not pairs:
+            self.rows = []
+            return self
+        # every transition's durations in one long table, so two grouped queries serve them all
+        wide = journeys.wide()
+        spans = ibis.union(*[self._spans(wide, k, a, b) for k, (a, b) in enumerate(pairs)])
+        stats = {r["k"]: r for r in self._stats(spans).to_pyarrow().to_pylist()}
+        km = self._km(spans)
+        self.rows = [self._row(stats.get(k), km.get(k), names[a], names[b]) for k, (a, b) in enumerate(pairs)]
         return self
 
-    def _one(self, wide: ir.Table, a: int, b: int, names: list[str]) -> StageTime:
+    def _spans(self, wide: ir.Table, k: int, a: int, b: int) -> ir.Table:
+        """Transition ``k`` (stage a to b): k, days, done (completed; else still waiting at the as-of date)."""
         start, end = wide[f"at_{a}"], wide[f"at_{b}"]
         days = (end.epoch_seconds() - start.epoch_seconds()) / 86400.0
-        completed = wide.filter(start.notnull() & end.notnull() & (end >= start)).mutate(days=days)
-        waiting_days = (ibis.timestamp(self.as_of).epoch_seconds() - start.epoch_seconds()) / 86400.0
+        completed = wide.filter(start.notnull() & end.notnull() & (end >= start))
+        as_of = ibis.timestamp(self.as_of)
+        waiting_days = (as_of.epoch_seconds() - start.epoch_seconds()) / 86400.0
         waiting = wide.filter(
             start.notnull() & (wide.top < b).fill_null(True) & (wide.status != "disqualified").fill_null(True)
-            & (start <= ibis.timestamp(self.as_of))
-        ).mutate(days=waiting_days)
-        stats = completed.aggregate(
-            n=completed.count(),
-            mean=completed.days.mean(),
-            **{f"q{int(q * 100)}": completed.days.quantile(q) for q in PERCENTILES},
-        ).to_pyarrow().to_pylist()[0]
-        n_censored = int(waiting.count().to_pyarrow().as_py())
-        km = self._km(completed, waiting)
-        naive = stats["q50"]
-        return StageTime(
-            from_stage=names[a], to_stage=names[b],
-            n_completed=int(stats["n"]), n_censored=n_censored,
-            mean_days=stats["mean"], p25_days=stats["q25"], median_days=naive, p75_days=stats["q75"],
-            p90_days=stats["q90"], p95_days=stats["q95"],
-            km_median_days=km, km_median_reached=km is not None,
-            histogram=self._histogram(completed),
-            caveat=self._caveat(naive, km, int(stats["n"]), n_censored),
+            & (start <= as_of)
+        )
+        return completed.select(k=ibis.literal(k), days=days, done=ibis.literal(True)).union(
+            waiting.select(k=ibis.literal(k), days=waiting_days, done=ibis.literal(False))
         )
 
     @staticmethod
-    def _km(completed: ir.Table, waiting: ir.Table) -> float | None:
-        hours = KM_RESOLUTION_HOURS
-        both = completed.select(t=(completed.days * 24 / hours).floor(), event=ibis.literal(1)).union(
-            waiting.select(t=(waiting.days * 24 / hours).floor(), event=ibis.literal(0))
-        )
-        grouped = both.group_by("t").aggregate(events=both.event.sum(), censored=(1 - both.event).sum())
-        table = grouped.to_pyarrow()
-        if table.num_rows == 0:
-            return None
-        median = km_median(
-            table.column("t").to_numpy().astype(float),
-            table.column("events").to_numpy(),
-            table.column("censored").to_numpy(),
-        )
-        return None if median is None else median * hours / 24
-
-    @staticmethod
-    def _histogram(completed: ir.Table) -> list[dict[str, Any]]:
+    def _stats(spans: ir.Table) -> ir.Table:
+        """Per transition: the naive figures over completed spans, the censored count and the histogram."""
+        done, days = spans.done, spans.days
         edges = HISTOGRAM_EDGES_DAYS
-        bucket = ibis.cases(
-            *[(completed.days < hi, i) for i, hi in enumerate(edges[1:])], else_=len(edges) - 1
+        bucket = ibis.cases(*[(days < hi, i) for i, hi in enumerate(edges[1:])], else_=len(edges) - 1)
+        return spans.group_by("k").aggregate(
+            n=done.sum(),
+            n_censored=(~done).sum(),
+            mean=days.mean(where=done),
+            **{f"q{int(q * 100)}": days.quantile(q, where=done) for q in PERCENTILES},
+            **{f"h{i}": (done & (bucket == i)).sum() for i in range(len(edges))},
         )
-        rows = completed.group_by(b=bucket).aggregate(n=completed.count()).to_pyarrow().to_pylist()
-        counts = {r["b"]: r["n"] for r in rows}
+
+    @staticmethod
+    def _km(spans: ir.Table) -> dict[int, float | None]:
+        """Kaplan-Meier median days per transition, from counts grouped by the hour."""
+        hours = KM_RESOLUTION_HOURS
+        t = (spans.days * 24 / hours).floor()
+        grouped = spans.group_by(["k", t.name("t")]).aggregate(
+            events=spans.done.sum(), censored=(~spans.done).sum()
+        )
+        table = grouped.to_pyarrow()
+        ks = table.column("k").to_numpy()
+        times = table.column("t").to_numpy().astype(float)
+        events, censored = table.column("events").to_numpy(), table.column("censored").to_numpy()
+        out: dict[int, float | None] = {}
+        for k in {int(k) for k in ks}:
+            mine = ks == k
+            median = km_median(times[mine], events[mine], censored[mine])
+            out[k] = None if median is None else median * hours / 24
+        return out
+
+    def _row(self, stats: dict[str, Any] | None, km: float | None, from_stage: str, to_stage: str) -> StageTime:
+        stats = stats or {}
+        n_completed, n_censored = int(stats.get("n") or 0), int(stats.get("n_censored") or 0)
+        naive = stats.get("q50")
+        return StageTime(
+            from_stage=from_stage, to_stage=to_stage,
+            n_completed=n_completed, n_censored=n_censored,
+            mean_days=stats.get("mean"), p25_days=stats.get("q25"), median_days=naive, p75_days=stats.get("q75"),
+            p90_days=stats.get("q90"), p95_days=stats.get("q95"),
+            km_median_days=km, km_median_reached=km is not None,
+            histogram=self._histogram(stats),
+            caveat=self._caveat(naive, km, n_completed, n_censored),
+        )
+
+    @staticmethod
+    def _histogram(stats: dict[str, Any]) -> list[dict[str, Any]]:
+        edges = HISTOGRAM_EDGES_DAYS
         bins = []
         for i, lo in enumerate(edges):
             hi = edges[i + 1] if i + 1 < len(edges) else None
-            bins.append({"from_days": lo, "to_days": hi, "count": int(counts.get(i, 0))})
+            bins.append({"from_days": lo, "to_days": hi, "count": int(stats.get(f"h{i}") or 0)})
         return bins
 
     @staticmethod
