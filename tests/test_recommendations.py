@@ -298,3 +298,21 @@ def test_cli_round_trip(gen: Workspace) -> None:
     assert all(Path(p).stat().st_size > 0 for p in written)
     bad = run("recommend", str(gen.root), "--persona", "cfo")
     assert bad.returncode == 1 and "no persona 'cfo'" in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
+
+
+def test_config_actions_reach_the_recommendations(cold: Workspace, cold_analysis: Analysis) -> None:
+    from leadjourney.errors import ConfigError
+    from leadjourney.reports.recommendations import recommendations_for
+
+    text = cold.config_path.read_text("utf-8")
+    try:
+        cold.config_path.write_text(text + '\n[[actions]]\nkey = "speed_alert"\nhours_low = 4\nhours_high = 6\n',
+                                    "utf-8")
+        recs = recommendations_for(Workspace.open(cold.root), cold_analysis)
+        speed = next(r for r in recs.items if r.action == "speed_alert")
+        assert (speed.hours_low, speed.hours_high) == (4, 6) and not speed.quick_win
+        cold.config_path.write_text(text + '\n[[actions]]\nkey = "speed_alert"\nhours_high = "six"\n', "utf-8")
+        with pytest.raises(ConfigError, match=r"leadjourney\.toml: actions\[0\]\.hours_high"):
+            recommendations_for(Workspace.open(cold.root), cold_analysis)
+    finally:
+        cold.config_path.write_text(text, "utf-8")

@@ -241,6 +241,7 @@ class Config:
     personas: tuple[Persona, ...] = ()
     benchmarks: tuple[BenchmarkSetting, ...] = ()
     targets: dict[str, float] = field(default_factory=dict)  # ideal-state conversion per "From->To"
+    actions: tuple[dict[str, Any], ...] = ()  # [[actions]]: checked by leadjourney.reports.catalogue
     definitions: tuple[Definition, ...] = ()  # the Definition Alignment Document's terms
 
     @property
@@ -374,8 +375,18 @@ class _Validator:
             personas=personas,
             benchmarks=self.benchmarks(),
             targets=self.targets(stages),
+            actions=self.actions(),
             definitions=self.definitions(stages, channels, personas),
         )
+
+    def actions(self) -> tuple[dict[str, Any], ...]:
+        """The [[actions]] blocks; their fields are checked against the catalogue by ``leadjourney recommend``."""
+        items = self.raw.get("actions", [])
+        if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+            raise self.fail("actions", "expected [[actions]] blocks")
+        for i, item in enumerate(items):
+            self.get(item, "key", str, f"actions[{i}]")
+        return tuple(dict(i) for i in items)
 
     def targets(self, stages: tuple[Stage, ...]) -> dict[str, float]:
         raw = self.get(self.raw, "targets", dict, "", {})

@@ -339,8 +339,7 @@ def _demo_journey_map(ws: Workspace) -> None:
     (ws.out_dir / "paths.md").write_text(paths.to_markdown(), "utf-8")
     (ws.out_dir / "paths.json").write_text(json_module.dumps(paths.to_dict(), indent=2), "utf-8")
     paths.to_sankey_html(ws.out_dir / "paths_sankey.html", title=f"{ws.config.name}: paths")
-    recs = recs_module.recommend(run.analysis, statuses=recs_module.statuses_of(ws), targets=ws.config.targets,
-                                 currency=ws.config.currency, name=ws.config.name)
+    recs = recs_module.recommendations_for(ws, run.analysis)
     recs.write(ws.out_dir)
     write_document(definitions_document(ws), ws.out_dir)
     console.print(render.persona_table(report.profiles))

@@ -39,7 +39,7 @@ from leadjourney.reports.faq import faq_markdown
 from leadjourney.reports.friction_doc import FUNNEL_IMAGE, MAP_IMAGE, friction_markdown
 from leadjourney.reports.interviews import Answer, interview_markdown, list_answers
 from leadjourney.reports.maintenance import maintenance_markdown
-from leadjourney.reports.recommendations import Recommendations, recommend, statuses_of
+from leadjourney.reports.recommendations import Recommendations, recommendations_for
 from leadjourney.workspace import Workspace
 
 FORMATS = ("md", "html", "docx", "pptx")
@@ -138,8 +138,7 @@ def build_report(ws: Workspace, *, filters: Filters | None = None, now: datetime
     say("recommendations and map", 4, 6)
     cfg = ws.config
     findings = list_findings(ws)
-    recs = recommend(analysis, statuses=statuses_of(ws), targets=cfg.targets, currency=cfg.currency,
-                     name=cfg.name)
+    recs = recommendations_for(ws, analysis)
     generated = now or datetime.fromisoformat(analysis.computed_at)
     definitions = DefinitionDocument(cfg.name, generated, filters, check,
                                      term_statuses(cfg.definitions, check, signoffs))

@@ -25,8 +25,9 @@ from leadjourney.analysis.findings import findings_of
 from leadjourney.analysis.friction import FrictionRow
 from leadjourney.analysis.journeys import Filters
 from leadjourney.analysis.report import Analysis
+from leadjourney.errors import ConfigError
 from leadjourney.progress import Progress
-from leadjourney.reports.catalogue import DEFAULT_CATALOGUE, Action, Catalogue
+from leadjourney.reports.catalogue import DEFAULT_CATALOGUE, Action, Catalogue, apply_overrides
 from leadjourney.reports.evidence import CORRECTED, Evidence, Metric, fmt, overall_status
 from leadjourney.reports.rules import Check, Context, Firing, fire
 from leadjourney.workspace import Workspace
@@ -215,11 +216,21 @@ def statuses_of(ws: Workspace) -> dict[str, str]:
     return {f.finding_id: f.status for f in list_findings(ws)}
 
 
+def recommendations_for(ws: Workspace, analysis: Analysis) -> Recommendations:
+    """The recommendations of ``analysis`` with the workspace's finding statuses, targets and the
+    catalogue of actions with the config's ``[[actions]]`` applied."""
+    cfg = ws.config
+    try:
+        catalogue = apply_overrides(DEFAULT_CATALOGUE, cfg.actions)
+    except ConfigError as exc:
+        raise ConfigError(f"{ws.config_path}: {exc}") from None
+    return recommend(analysis, statuses=statuses_of(ws), targets=cfg.targets, currency=cfg.currency,
+                     name=cfg.name, catalogue=catalogue)
+
+
 def make_recommendations(ws: Workspace, *, filters: Filters | None = None, now: datetime | None = None,
-                         progress: Progress | None = None, catalogue: Catalogue = DEFAULT_CATALOGUE) -> Recommendations:
-    """Analyze the workspace (or a selection) and build its recommendations with the stored statuses."""
+                         progress: Progress | None = None) -> Recommendations:
+    """Analyze the workspace (or a selection) and build its recommendations (:func:`recommendations_for`)."""
     from leadjourney.analysis import analyze
 
-    analysis = analyze(ws, filters=filters, now=now, progress=progress)
-    return recommend(analysis, statuses=statuses_of(ws), targets=ws.config.targets, currency=ws.config.currency,
-                     name=ws.config.name, catalogue=catalogue)
+    return recommendations_for(ws, analyze(ws, filters=filters, now=now, progress=progress))
