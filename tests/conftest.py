@@ -1,4 +1,4 @@
-"""Shared helpers for the ingest tests: sample files, workspaces and whole-database snapshots."""
+"""Shared test helpers: sample files, workspaces (also with generated data) and whole-database snapshots."""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
 
+from leadjourney.generate import GeneratedData, generate
+from leadjourney.ingest import ingest
 from leadjourney.workspace import Workspace
 
 DATA = Path(__file__).parent / "data"
@@ -134,3 +136,12 @@ def csv_as_parquet(src: Path, dst: Path) -> Path:
 
 def as_json(value: Any) -> Any:
     return None if value is None else json.loads(value)
+
+
+def generated_workspace(root: Path, **options: Any) -> tuple[Workspace, GeneratedData]:
+    """A new workspace at ``root`` holding generated data (``generate(root / "data", **options)``), ingested."""
+    ws = Workspace.init(root)
+    data = generate(root / "data", **options)
+    ws.set_sources([{**s, "path": str(Path(data.files[s["table"]]).relative_to(root))} for s in data.sources])
+    ingest(ws)
+    return ws, data

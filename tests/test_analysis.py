@@ -12,6 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 from lifelines import KaplanMeierFitter
 
+from conftest import generated_workspace
 from leadjourney.analysis import Filters, analyze
 from leadjourney.analysis.stats import km_median, wilson_interval
 from leadjourney.generate import Dirt, generate
@@ -146,10 +147,7 @@ def test_time_in_stage_by_hand(small: Workspace) -> None:
 @pytest.fixture(scope="module")
 def clean(tmp_path_factory: pytest.TempPathFactory) -> tuple[Workspace, dict[str, Any], Path]:
     root = tmp_path_factory.mktemp("clean") / "ws"
-    ws = Workspace.init(root)
-    data = generate(root / "data", n_leads=8000, seed=5, end=date(2026, 6, 30), days=150, dirt=Dirt.none())
-    ws.set_sources([{**s, "path": str(Path(data.files[s["table"]]).relative_to(root))} for s in data.sources])
-    ingest(ws)
+    ws, data = generated_workspace(root, n_leads=8000, seed=5, end=date(2026, 6, 30), days=150, dirt=Dirt.none())
     return ws, json.loads(data.ground_truth_path.read_text()), data.out_dir / "ground_truth_leads.parquet"
 
 

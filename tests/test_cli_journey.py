@@ -11,10 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from conftest import generated_workspace
 from leadjourney.analysis import open_journeys
 from leadjourney.analysis.touchpoints import TouchpointInventory
-from leadjourney.generate import generate
-from leadjourney.ingest import ingest
 from leadjourney.workspace import Workspace
 
 
@@ -26,10 +25,7 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
 @pytest.fixture(scope="module")
 def ws(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
     root = tmp_path_factory.mktemp("cli") / "ws"
-    ws = Workspace.init(root)
-    data = generate(root / "data", n_leads=3000, seed=4, end=date(2026, 6, 30), days=120)
-    ws.set_sources([{**s, "path": str(Path(data.files[s["table"]]).relative_to(root))} for s in data.sources])
-    ingest(ws)
+    ws, _ = generated_workspace(root, n_leads=3000, seed=4, end=date(2026, 6, 30), days=120)
     return ws
 
 

@@ -13,10 +13,9 @@ from typing import Any
 import pyarrow.parquet as pq
 import pytest
 
-from conftest import fetch
+from conftest import fetch, generated_workspace
 from leadjourney.analysis.journeys import Filters
-from leadjourney.generate import Dirt, generate
-from leadjourney.ingest import ingest
+from leadjourney.generate import Dirt
 from leadjourney.journeymap import eventlog
 from leadjourney.journeymap.eventlog import export_event_log
 from leadjourney.workspace import Workspace
@@ -157,10 +156,7 @@ def test_unknown_format_is_refused(small: Workspace, tmp_path: Path) -> None:
 @pytest.fixture(scope="module")
 def clean(tmp_path_factory: pytest.TempPathFactory) -> tuple[Workspace, Path]:
     root = tmp_path_factory.mktemp("clean") / "ws"
-    ws = Workspace.init(root)
-    data = generate(root / "data", n_leads=2000, seed=9, end=date(2026, 6, 30), days=120, dirt=Dirt.none())
-    ws.set_sources([{**s, "path": str(Path(data.files[s["table"]]).relative_to(root))} for s in data.sources])
-    ingest(ws)
+    ws, data = generated_workspace(root, n_leads=2000, seed=9, end=date(2026, 6, 30), days=120, dirt=Dirt.none())
     return ws, data.out_dir
 
 

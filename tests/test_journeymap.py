@@ -17,13 +17,12 @@ import ibis
 import pytest
 from PIL import Image
 
+from conftest import generated_workspace
 from leadjourney.analysis import Analysis, Filters, Journeys, analyze
 from leadjourney.analysis.findings import CONFIRMED, CORRECTED, Finding, findings_of
 from leadjourney.analysis.persona_profiles import PersonaProfiles
 from leadjourney.analysis.touchpoints import TouchpointInventory, TouchpointRow
 from leadjourney.errors import LeadJourneyError
-from leadjourney.generate import generate
-from leadjourney.ingest import ingest
 from leadjourney.journeymap import (
     JourneyMap,
     Lane,
@@ -50,10 +49,7 @@ SVG = "{http://www.w3.org/2000/svg}"
 @pytest.fixture(scope="module")
 def ws(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
     root = tmp_path_factory.mktemp("journeymap") / "ws"
-    ws = Workspace.init(root)
-    data = generate(root / "data", n_leads=4000, seed=5, end=date(2026, 6, 30), days=150)
-    ws.set_sources([{**s, "path": str(Path(data.files[s["table"]]).relative_to(root))} for s in data.sources])
-    ingest(ws)
+    ws, _ = generated_workspace(root, n_leads=4000, seed=5, end=date(2026, 6, 30), days=150)
     return ws
 
 

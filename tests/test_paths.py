@@ -14,11 +14,11 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
+from conftest import generated_workspace
 from leadjourney.analysis.dark_leads import DarkLeads
 from leadjourney.analysis.journeys import Filters, Journeys
 from leadjourney.analysis.paths import RE_ENGAGED, Paths, Variant
-from leadjourney.generate import Dirt, generate
-from leadjourney.ingest import ingest
+from leadjourney.generate import Dirt
 from leadjourney.workspace import Workspace
 from test_touchpoints import AS_OF, hand_workspace, journeys_of
 
@@ -114,10 +114,7 @@ def test_empty_selection(small: Workspace) -> None:
 @pytest.fixture(scope="module")
 def clean(tmp_path_factory: pytest.TempPathFactory) -> tuple[Workspace, Path]:
     root = tmp_path_factory.mktemp("clean") / "ws"
-    ws = Workspace.init(root)
-    data = generate(root / "data", n_leads=4000, seed=3, end=date(2026, 6, 30), days=150, dirt=Dirt.none())
-    ws.set_sources([{**s, "path": str(Path(data.files[s["table"]]).relative_to(root))} for s in data.sources])
-    ingest(ws)
+    ws, data = generated_workspace(root, n_leads=4000, seed=3, end=date(2026, 6, 30), days=150, dirt=Dirt.none())
     return ws, data.out_dir
 
 

@@ -8,9 +8,8 @@ from pathlib import Path
 import ibis
 import pytest
 
-from conftest import fetch, set_option
+from conftest import fetch, generated_workspace, set_option
 from leadjourney.analysis import analyze
-from leadjourney.generate import generate
 from leadjourney.ingest import ingest
 from leadjourney.ingest.person_touches import (
     FINGERPRINT_KEY,
@@ -27,10 +26,7 @@ NOW = datetime(2026, 7, 1)
 def dirty(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
     """Default dirt: duplicates (merged people), exclusions, mixed zones."""
     root = tmp_path_factory.mktemp("touches") / "ws"
-    ws = Workspace.init(root)
-    data = generate(root / "data", n_leads=3000, seed=11, end=date(2026, 6, 30), days=120)
-    ws.set_sources([{**s, "path": str(Path(data.files[s["table"]]).relative_to(root))} for s in data.sources])
-    ingest(ws)
+    ws, _ = generated_workspace(root, n_leads=3000, seed=11, end=date(2026, 6, 30), days=120)
     return ws
 
 

@@ -14,7 +14,7 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
-from conftest import csv_text
+from conftest import csv_text, generated_workspace
 from leadjourney.analysis import Filters, analyze
 from leadjourney.analysis.journeys import Journeys
 from leadjourney.analysis.persona_clusters import (
@@ -30,7 +30,7 @@ from leadjourney.analysis.persona_profiles import PersonaProfiles
 from leadjourney.analysis.personas import personas_report
 from leadjourney.analysis.stats import wilson_interval
 from leadjourney.config import parse_config
-from leadjourney.generate import Dirt, generate
+from leadjourney.generate import Dirt
 from leadjourney.ingest import ingest
 from leadjourney.workspace import Workspace
 
@@ -269,10 +269,7 @@ def test_round_between(lo: float, hi: float, cut: int) -> None:
 @pytest.fixture(scope="module")
 def planted(tmp_path_factory: pytest.TempPathFactory) -> tuple[Workspace, dict[str, str]]:
     root = tmp_path_factory.mktemp("personas_gen") / "ws"
-    ws = Workspace.init(root)
-    data = generate(root / "data", n_leads=6000, seed=11, end=date(2026, 6, 30), days=150, dirt=Dirt.none())
-    ws.set_sources([{**s, "path": str(Path(data.files[s["table"]]).relative_to(root))} for s in data.sources])
-    ingest(ws)
+    ws, data = generated_workspace(root, n_leads=6000, seed=11, end=date(2026, 6, 30), days=150, dirt=Dirt.none())
     truth = pq.read_table(data.out_dir / "ground_truth_leads.parquet", columns=["lead_id", "persona"])
     return ws, dict(zip(truth.column("lead_id").to_pylist(), truth.column("persona").to_pylist(), strict=True))
 

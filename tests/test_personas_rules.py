@@ -13,13 +13,13 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
-from conftest import csv_text
+from conftest import csv_text, generated_workspace
 from leadjourney.analysis import Filters, analyze
 from leadjourney.analysis.journeys import Journeys
 from leadjourney.cli.app import app
 from leadjourney.config import parse_config
 from leadjourney.errors import ConfigError
-from leadjourney.generate import Dirt, generate
+from leadjourney.generate import Dirt
 from leadjourney.ingest import ingest
 from leadjourney.workspace import Workspace
 
@@ -85,10 +85,7 @@ def test_invalid_persona_rules_name_the_key(rules: str, key: str) -> None:
 @pytest.fixture(scope="module")
 def clean(tmp_path_factory: pytest.TempPathFactory) -> tuple[Workspace, dict[str, Any], Path]:
     root = tmp_path_factory.mktemp("personas") / "ws"
-    ws = Workspace.init(root)
-    data = generate(root / "data", n_leads=8000, seed=7, end=date(2026, 6, 30), days=150, dirt=Dirt.none())
-    ws.set_sources([{**s, "path": str(Path(data.files[s["table"]]).relative_to(root))} for s in data.sources])
-    ingest(ws)
+    ws, data = generated_workspace(root, n_leads=8000, seed=7, end=date(2026, 6, 30), days=150, dirt=Dirt.none())
     return ws, json.loads(data.ground_truth_path.read_text()), data.out_dir / "ground_truth_leads.parquet"
 
 

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from conftest import generated_workspace
 from leadjourney.analysis import Analysis, analyze
 from leadjourney.analysis.stats import wilson_interval
 from leadjourney.errors import ConfigError
-from leadjourney.generate import generate
 from leadjourney.ingest import ingest
 from leadjourney.reports.catalogue import DEFAULT_CATALOGUE, apply_overrides
 from leadjourney.reports.recommendations import QUICK_WINS, Recommendations, recommend
@@ -254,10 +254,7 @@ def test_write_renders_the_matrix_without_a_browser(cold_recs: Recommendations, 
 @pytest.fixture(scope="module")
 def gen(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
     root = tmp_path_factory.mktemp("gen") / "ws"
-    ws = Workspace.init(root)
-    data = generate(root / "data", n_leads=3000, seed=4, end=date(2026, 6, 30), days=120)
-    ws.set_sources([{**s, "path": str(Path(data.files[s["table"]]).relative_to(root))} for s in data.sources])
-    ingest(ws)
+    ws, _ = generated_workspace(root, n_leads=3000, seed=4, end=date(2026, 6, 30), days=120)
     return ws
 
 

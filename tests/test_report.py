@@ -17,8 +17,7 @@ from docx import Document
 from pptx import Presentation
 from pptx.enum.shapes import MSO_SHAPE_TYPE
 
-from leadjourney.generate import generate
-from leadjourney.ingest import ingest
+from conftest import generated_workspace
 from leadjourney.reports.interviews import ROLES, list_answers
 from leadjourney.reports.package import DECK, FORMATS
 from leadjourney.reports.pptx_writer import TITLES
@@ -45,10 +44,7 @@ def ok(*args: str) -> subprocess.CompletedProcess[str]:
 def gen(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """A generated workspace with a baseline, two recorded answers (one linked finding confirmed), and its report."""
     root = tmp_path_factory.mktemp("report") / "ws"
-    ws = Workspace.init(root)
-    data = generate(root / "data", n_leads=3000, seed=4, end=date(2026, 6, 30), days=120)
-    ws.set_sources([{**s, "path": str(Path(data.files[s["table"]]).relative_to(root))} for s in data.sources])
-    ingest(ws)
+    ws, _ = generated_workspace(root, n_leads=3000, seed=4, end=date(2026, 6, 30), days=120)
     analysis = json.loads(ok("analyze", str(root), "--baseline", "--json").stdout)
     ok("report", "answer", "-w", str(root), "--role", "sales", "--question", "4", "--finding",
        "speed_to_lead:median", "--text", ANSWER)

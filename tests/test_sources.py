@@ -5,7 +5,6 @@ from __future__ import annotations
 import itertools
 import json
 from datetime import date, datetime
-from pathlib import Path
 from typing import Any
 
 import ibis
@@ -13,11 +12,12 @@ import pytest
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import proportions_ztest
 
+from conftest import generated_workspace
 from leadjourney.analysis import Filters, Funnel, Journeys
 from leadjourney.analysis.benchmarks import DEFAULT_BENCHMARKS, REFERENCES, benchmark_for
 from leadjourney.analysis.sources import TOO_FEW, UNKNOWN, Sources, holm, two_proportion_z
 from leadjourney.analysis.stats import wilson_interval
-from leadjourney.generate import Dirt, generate
+from leadjourney.generate import Dirt
 from leadjourney.ingest import ingest
 from leadjourney.workspace import Workspace
 
@@ -176,10 +176,7 @@ def test_too_few_and_holm() -> None:
 @pytest.fixture(scope="module")
 def clean(tmp_path_factory: pytest.TempPathFactory) -> tuple[Sources, Funnel, dict[str, Any]]:
     root = tmp_path_factory.mktemp("clean") / "ws"
-    ws = Workspace.init(root)
-    data = generate(root / "data", n_leads=8000, seed=5, end=date(2026, 6, 30), days=150, dirt=Dirt.none())
-    ws.set_sources([{**s, "path": str(Path(data.files[s["table"]]).relative_to(root))} for s in data.sources])
-    ingest(ws)
+    ws, data = generated_workspace(root, n_leads=8000, seed=5, end=date(2026, 6, 30), days=150, dirt=Dirt.none())
     sources, funnel = fit(ws)
     return sources, funnel, json.loads(data.ground_truth_path.read_text())
 

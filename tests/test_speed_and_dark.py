@@ -6,7 +6,6 @@ import json
 from collections import Counter
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import ibis
@@ -14,11 +13,12 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
+from conftest import generated_workspace
 from leadjourney.analysis.dark_leads import DarkLeads
 from leadjourney.analysis.journeys import Filters, Journeys
 from leadjourney.analysis.speed_to_lead import SpeedToLead
 from leadjourney.analysis.stats import wilson_interval
-from leadjourney.generate import Dirt, generate
+from leadjourney.generate import Dirt
 from leadjourney.ingest import ingest
 from leadjourney.workspace import Workspace
 
@@ -199,10 +199,7 @@ def test_unknown_signal_is_refused() -> None:
 @pytest.fixture(scope="module")
 def clean(tmp_path_factory: pytest.TempPathFactory) -> tuple[Workspace, dict[str, Any], dict[str, Any]]:
     root = tmp_path_factory.mktemp("clean") / "ws"
-    ws = Workspace.init(root)
-    data = generate(root / "data", n_leads=8000, seed=5, end=date(2026, 6, 30), days=150, dirt=Dirt.none())
-    ws.set_sources([{**s, "path": str(Path(data.files[s["table"]]).relative_to(root))} for s in data.sources])
-    ingest(ws)
+    ws, data = generated_workspace(root, n_leads=8000, seed=5, end=date(2026, 6, 30), days=150, dirt=Dirt.none())
     truth = json.loads(data.ground_truth_path.read_text())["realized"]
     leads = pq.read_table(data.out_dir / "ground_truth_leads.parquet").to_pydict()
     return ws, truth, leads

@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pytest
 
+from conftest import generated_workspace
 from leadjourney.analysis import analyze, open_journeys
 from leadjourney.analysis.definitions import REQUIRED_ROLES, approve
 from leadjourney.analysis.findings import list_findings, set_status, store
 from leadjourney.analysis.personas import personas_report
 from leadjourney.analysis.touchpoints import TouchpointInventory
 from leadjourney.errors import LeadJourneyError
-from leadjourney.generate import generate
 from leadjourney.ingest import ingest
 from leadjourney.journeymap.make import make_map
 from leadjourney.reports.checklist import ITEMS, PHASES, mark_done
@@ -37,10 +37,7 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
 def analyzed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Generated and ingested (~2000 leads), then `quality` and `analyze --baseline` from the CLI."""
     root = tmp_path_factory.mktemp("status") / "ws"
-    ws = Workspace.init(root)
-    data = generate(root / "data", n_leads=2000, seed=5, end=date(2026, 6, 30), days=150)
-    ws.set_sources([{**s, "path": str(Path(data.files[s["table"]]).relative_to(root))} for s in data.sources])
-    ingest(ws)
+    generated_workspace(root, n_leads=2000, seed=5, end=date(2026, 6, 30), days=150)
     for args in (("quality", str(root)), ("analyze", str(root), "--baseline")):
         proc = run(*args)
         assert proc.returncode == 0, proc.stderr

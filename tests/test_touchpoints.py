@@ -16,9 +16,10 @@ import pytest
 from openpyxl import load_workbook
 from statsmodels.stats.proportion import confint_proportions_2indep
 
+from conftest import generated_workspace
 from leadjourney.analysis.journeys import Filters, Journeys
 from leadjourney.analysis.touchpoints import TouchpointInventory, TouchpointRow, newcombe_interval
-from leadjourney.generate import Dirt, generate
+from leadjourney.generate import Dirt
 from leadjourney.ingest import ingest
 from leadjourney.workspace import Workspace
 
@@ -225,10 +226,7 @@ def test_exports(inventory: TouchpointInventory, tmp_path: Path) -> None:
 @pytest.fixture(scope="module")
 def clean(tmp_path_factory: pytest.TempPathFactory) -> tuple[Workspace, Path]:
     root = tmp_path_factory.mktemp("clean") / "ws"
-    ws = Workspace.init(root)
-    data = generate(root / "data", n_leads=4000, seed=7, end=date(2026, 6, 30), days=150, dirt=Dirt.none())
-    ws.set_sources([{**s, "path": str(Path(data.files[s["table"]]).relative_to(root))} for s in data.sources])
-    ingest(ws)
+    ws, data = generated_workspace(root, n_leads=4000, seed=7, end=date(2026, 6, 30), days=150, dirt=Dirt.none())
     return ws, data.out_dir
 
 
