@@ -13,10 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-import ibis
-
 from leadjourney.analysis.findings import list_findings
-from leadjourney.analysis.journeys import Filters, Journeys
+from leadjourney.analysis.journeys import Filters, Journeys, open_journeys
 from leadjourney.analysis.persona_profiles import PersonaProfiles
 from leadjourney.analysis.report import Analysis, analyze_journeys
 from leadjourney.analysis.touchpoints import TouchpointInventory
@@ -42,23 +40,32 @@ def make_map(ws: Workspace, *, filters: Filters | None = None, formats: Iterable
     """Compute what the map shows for the selection and write it in ``formats`` into out/."""
     say = progress or silent
     chosen = check_formats(formats)  # a bad format fails before any work
-    with ws.connect(read_only=True) as con:
-        journeys = Journeys(ibis.duckdb.from_connection(con), ws.config, filters or Filters(), now)
-        try:
-            say("analysis", 0, 4)
-            analysis = analyze_journeys(journeys, str(ws.root))
-            say("touchpoint inventory", 1, 4)
-            inventory = TouchpointInventory().fit(journeys)
-            say("persona profiles", 2, 4)
-            profiles = PersonaProfiles().fit(journeys, personas=analysis.personas)
-        finally:
-            journeys.release()
+    with open_journeys(ws, filters, now) as journeys:
+        analysis, inventory, profiles = map_inputs(journeys, ws, progress=say)
     say("drawing", 3, 4)
-    findings = list_findings(ws)
-    journey_map = build_map(analysis, inventory.rows, config=ws.config, personas=profiles,
-                            findings=findings, ideal=ws.config.targets or None)
+    journey_map = draw_map(ws, analysis, inventory, profiles)
     target = out_dir or ws.out_dir
     target.mkdir(parents=True, exist_ok=True)
     files = write_map(journey_map, target, chosen, scale=scale)
     say("done", 4, 4)
     return MapRun(journey_map, analysis, inventory, profiles, files)
+
+
+def map_inputs(journeys: Journeys, ws: Workspace, *,
+               progress: Progress | None = None) -> tuple[Analysis, TouchpointInventory, PersonaProfiles]:
+    """The analysis, touchpoint inventory and persona profiles of one open selection (sharing its cache)."""
+    say = progress or silent
+    say("analysis", 0, 4)
+    analysis = analyze_journeys(journeys, str(ws.root))
+    say("touchpoint inventory", 1, 4)
+    inventory = TouchpointInventory().fit(journeys)
+    say("persona profiles", 2, 4)
+    profiles = PersonaProfiles().fit(journeys, personas=analysis.personas)
+    return analysis, inventory, profiles
+
+
+def draw_map(ws: Workspace, analysis: Analysis, inventory: TouchpointInventory,
+             profiles: PersonaProfiles) -> JourneyMap:
+    """The journey map of those results, with the workspace's findings marks and ``[targets]``."""
+    return build_map(analysis, inventory.rows, config=ws.config, personas=profiles,
+                     findings=list_findings(ws), ideal=ws.config.targets or None)

@@ -23,11 +23,10 @@ from leadjourney.analysis.definitions import DefinitionCheck, sign_offs
 from leadjourney.analysis.findings import Finding, baseline, list_findings
 from leadjourney.analysis.journeys import Filters, open_journeys
 from leadjourney.analysis.persona_profiles import PersonaProfiles
-from leadjourney.analysis.report import Analysis, analyze_journeys
-from leadjourney.analysis.touchpoints import TouchpointInventory
+from leadjourney.analysis.report import Analysis
 from leadjourney.errors import LeadJourneyError
-from leadjourney.journeymap.build import build_map
 from leadjourney.journeymap.layout import lay_out
+from leadjourney.journeymap.make import draw_map, map_inputs
 from leadjourney.journeymap.model import JourneyMap
 from leadjourney.journeymap.png import to_png as map_png
 from leadjourney.progress import Progress, silent
@@ -127,23 +126,17 @@ def build_report(ws: Workspace, *, filters: Filters | None = None, now: datetime
     filters = filters or Filters()
     signoffs = sign_offs(ws)
     with open_journeys(ws, filters, now) as journeys:
-        say("analysis", 0, 6)
-        analysis = analyze_journeys(journeys, str(ws.root))
-        say("touchpoint inventory", 1, 6)
-        inventory = TouchpointInventory().fit(journeys)
-        say("persona profiles", 2, 6)
-        profiles = PersonaProfiles().fit(journeys, personas=analysis.personas)
+        analysis, inventory, profiles = map_inputs(journeys, ws, progress=lambda m, d, _: say(m, d, 6))
         say("definition check", 3, 6)
         check = DefinitionCheck().fit(journeys)
     say("recommendations and map", 4, 6)
     cfg = ws.config
+    journey_map = draw_map(ws, analysis, inventory, profiles)
     findings = list_findings(ws)
     recs = recommendations_for(ws, analysis)
     generated = now or datetime.fromisoformat(analysis.computed_at)
     definitions = DefinitionDocument(cfg.name, generated, filters, check,
                                      term_statuses(cfg.definitions, check, signoffs))
-    journey_map = build_map(analysis, inventory.rows, config=cfg, personas=profiles, findings=findings,
-                            ideal=cfg.targets or None)
     package = ReportPackage(cfg.name, str(ws.root), cfg.currency, analysis, recs, definitions, profiles,
                             journey_map, findings, list_answers(ws), baseline(ws))
     say("charts and documents", 5, 6)
