@@ -114,3 +114,25 @@ def test_invalid_benchmark_names_the_key(tmp_path: Path) -> None:
         parse_config(default_config_text() + '\n[[benchmarks]]\nkey = "x"\nlow = 0.5\nhigh = 0.1\n')
     with pytest.raises(ConfigError, match=r"benchmarks\[0\]\.lowest"):
         parse_config(default_config_text() + '\n[[benchmarks]]\nkey = "x"\nlowest = 0.5\n')
+
+
+def test_people_still_in_flight_are_not_counted_as_lost(tmp_path: Path) -> None:
+    """D entered MQL a day before the as-of date: under the p90 of completed MQL->SQL waits (1.9 d), in flight."""
+    ws = Workspace.init(tmp_path / "ws")
+    leads = LEADS + "E,2026-01-01T00:00:00Z,seo\n"
+    events = EVENTS + "D,MQL,2026-01-30T00:00:00Z\n"
+    for name, text in (("leads", leads), ("stage_events", events), ("opportunities", OPPS)):
+        (ws.root / f"{name}.csv").write_text(text)
+    ws.set_sources([{"name": t, "path": f"{t}.csv", "format": "csv", "table": t}
+                    for t in ("leads", "stage_events", "opportunities")])
+    ingest(ws)
+    result = analyze(ws, now=datetime(2026, 3, 1))
+    times = {(r.from_stage, r.to_stage): r for r in result.time_in_stage.rows}
+    assert times[("MQL", "SQL")].p90_days == pytest.approx(1.9)  # completed: A 1 d, B 2 d
+    assert times[("MQL", "SQL")].n_in_flight == 1  # D (1 d); C has waited 28 d: lost
+    fr = result.friction
+    row = next(r for r in fr.rows if (r.from_stage, r.to_stage, r.segment) == ("MQL", "SQL", None))
+    assert (row.entered, row.dropped, row.in_flight, row.lost) == (4, 2, 1, 1)
+    scale = 365 / fr.period_days
+    assert row.revenue_impact == pytest.approx(1 * 10000 * (1 / 2) * scale)
+    assert result.to_dict()["friction"]["rows"][0].keys() >= {"in_flight", "lost"}

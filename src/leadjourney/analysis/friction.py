@@ -55,6 +55,8 @@ class FrictionRow:
     downstream_probability: float
     revenue_impact: float  # per year, in the engagement currency
     hypothesis: str
+    in_flight: int = 0  # of the dropped: still waiting for less than the transition's p90 (not counted as lost)
+    lost: int = 0  # dropped - in_flight: what the revenue impact counts
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
@@ -84,6 +86,9 @@ class Friction:
         last = funnel.stages[-1].stage if funnel.stages else ""
         median = {(r.from_stage, r.to_stage): (r.km_median_days if r.km_median_reached else r.median_days)
                   for r in times.rows}
+        # people still waiting for less than the transition's p90 have not been lost (yet); cohort mode counts
+        # mature leads only, so there is nobody in flight to set aside
+        flying = {} if funnel.mode == "cohort" else {(r.from_stage, r.to_stage): r.n_in_flight for r in times.rows}
         candidates: list[tuple[str, str, str | None, int, int, float]] = []
         for t in funnel.transitions:
             if t.entered == 0:
@@ -96,15 +101,20 @@ class Friction:
                         candidates.append((t.from_stage, t.to_stage, f"{seg.by}={c.source}", c.entered, c.dropped,
                                            downstream))
         scale = 365.0 / self.period_days if self.period_days > 0 else 1.0
+        totals = {(t.from_stage, t.to_stage): t.dropped for t in funnel.transitions}
         scored = []
         for a, b, segment, entered, dropped, downstream in candidates:
-            impact = dropped * self.deal_size * downstream * scale
-            scored.append((impact, a, b, segment, entered, dropped, downstream))
+            # a segment's share of the in-flight people is estimated as its share of the transition's dropped
+            total = totals.get((a, b)) or 0
+            in_flight = min(dropped, round(flying.get((a, b), 0) * (dropped / total if total else 0.0)))
+            impact = (dropped - in_flight) * self.deal_size * downstream * scale
+            scored.append((impact, a, b, segment, entered, dropped, downstream, in_flight))
         scored.sort(key=lambda r: (-r[0], r[1], r[2], r[3] or ""))
         self.rows = [
             FrictionRow(i + 1, a, b, segment, entered, dropped, dropped / entered, median.get((a, b)), downstream,
-                        impact, self._hypothesis(a, b, segment, segmentations, times, speed, dark))
-            for i, (impact, a, b, segment, entered, dropped, downstream) in enumerate(scored)
+                        impact, self._hypothesis(a, b, segment, segmentations, times, speed, dark),
+                        in_flight, dropped - in_flight)
+            for i, (impact, a, b, segment, entered, dropped, downstream, in_flight) in enumerate(scored)
         ]
         return self
 

@@ -122,8 +122,10 @@ class Analysis:
             "", "## Friction ranking", "",
             f"Revenue impact = drop-off volume x average deal size ({fr.deal_size:,.0f}, {fr.deal_size_source}) "
             f"x probability of becoming a customer after the transition, annualized from {fr.period_days:.0f} days. "
-            f"Drop-off counts everyone who has not converted yet (in `stage_reach` mode, people still waiting "
-            f"too; `--mode cohort` counts mature leads only). Time in stage is the transition's overall median.",
+            f"Drop-off % counts everyone who has not converted yet; the revenue impact counts only the lost: "
+            f"people still waiting for less than the transition's p90 of completed durations are in flight and "
+            f"set aside (a segment gets its share of them; `--mode cohort` counts mature leads only). "
+            f"Time in stage is the transition's overall median.",
             "", "| Rank | Transition | Segment | Drop-off % | Time in stage (d) | Est. revenue impact / yr | "
             "Root-cause hypothesis |", "|---:|---|---|---:|---:|---:|---|",
         ]

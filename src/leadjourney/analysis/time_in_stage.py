@@ -10,12 +10,13 @@ neither count.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 import ibis
 import ibis.expr.types as ir
+import numpy as np
 
 from leadjourney.analysis.journeys import Journeys
 from leadjourney.analysis.stats import km_median
@@ -42,6 +43,7 @@ class StageTime:
     km_median_reached: bool
     histogram: list[dict[str, Any]]
     caveat: str | None
+    n_in_flight: int = 0  # of the censored: waiting less than p90 of the completed (likely still to convert)
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
@@ -70,8 +72,10 @@ class TimeInStage:
         wide = journeys.wide()
         spans = ibis.union(*[self._spans(wide, k, a, b) for k, (a, b) in enumerate(pairs)])
         stats = {r["k"]: r for r in self._stats(spans).to_pyarrow().to_pylist()}
-        km = self._km(spans)
-        self.rows = [self._row(stats.get(k), km.get(k), names[a], names[b]) for k, (a, b) in enumerate(pairs)]
+        p90 = {k: r.get("q90") for k, r in stats.items()}
+        km, in_flight = self._km(spans, p90)
+        self.rows = [replace(self._row(stats.get(k), km.get(k), names[a], names[b]), n_in_flight=in_flight.get(k, 0))
+                     for k, (a, b) in enumerate(pairs)]
         return self
 
     def _spans(self, wide: ir.Table, k: int, a: int, b: int) -> ir.Table:
@@ -104,8 +108,9 @@ class TimeInStage:
         )
 
     @staticmethod
-    def _km(spans: ir.Table) -> dict[int, float | None]:
-        """Kaplan-Meier median days per transition, from counts grouped by the hour."""
+    def _km(spans: ir.Table, p90: dict[int, float | None]) -> tuple[dict[int, float | None], dict[int, int]]:
+        """Kaplan-Meier median days per transition, from counts grouped by the hour; and how many of
+        those still waiting have waited less than the transition's p90 of completed durations."""
         hours = KM_RESOLUTION_HOURS
         t = (spans.days * 24 / hours).floor()
         grouped = spans.group_by(["k", t.name("t")]).aggregate(
@@ -116,11 +121,16 @@ class TimeInStage:
         times = table.column("t").to_numpy().astype(float)
         events, censored = table.column("events").to_numpy(), table.column("censored").to_numpy()
         out: dict[int, float | None] = {}
+        in_flight: dict[int, int] = {}
         for k in {int(k) for k in ks}:
             mine = ks == k
             median = km_median(times[mine], events[mine], censored[mine])
             out[k] = None if median is None else median * hours / 24
-        return out
+            limit = p90.get(k)
+            # hour buckets: a wait counts as in flight when its bucket starts before the p90
+            young = mine & (times * hours / 24 < limit) if limit is not None else np.zeros_like(mine)
+            in_flight[k] = int(censored[young].sum())
+        return out, in_flight
 
     def _row(self, stats: dict[str, Any] | None, km: float | None, from_stage: str, to_stage: str) -> StageTime:
         stats = stats or {}
