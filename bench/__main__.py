@@ -17,11 +17,13 @@ from bench import (
     bench_ingest,
     bench_map,
     bench_map_parts,
+    bench_monitor,
     bench_personas,
 )
 
 BENCHMARKS = {"generate": bench_generate.main, "ingest": bench_ingest.main, "analyze": bench_analyze.main,
               "core": bench_core.main, "map": bench_map.main, "map-parts": bench_map_parts.main, "personas": bench_personas.main,
+              "monitor": bench_monitor.main,
               "growth": bench_growth.main}
 
 

@@ -221,6 +221,37 @@ class Source:
 
 
 @dataclass(frozen=True)
+class MonitorSettings:
+    """``[monitor]``: the thresholds of ``leadjourney monitor`` (defaults from the playbook, Phase 4a)."""
+
+    decline_points: float = 5.0
+    consecutive_periods: int = 2
+    reengage_points: float = 10.0
+    transitions: tuple[str, ...] = ("MQL->SQL", "SQL->Opportunity")
+    speed_to_lead_max_minutes: float = 120.0
+    maturity_days: int = 30
+    min_n: int = 30
+    ingest_max_age_days: int = 35
+
+
+@dataclass(frozen=True)
+class AlertSettings:
+    """``[alerts]``: SMTP and webhook delivery; secrets are read from the named environment variables."""
+
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_starttls: bool = True
+    smtp_from: str | None = None
+    smtp_to: tuple[str, ...] = ()
+    smtp_username_env: str | None = None
+    smtp_password_env: str | None = None
+    slack_webhook_env: str | None = None
+    attempts: int = 3
+    backoff_seconds: float = 2.0
+    timeout_seconds: float = 10.0
+
+
+@dataclass(frozen=True)
 class Config:
     """A validated engagement configuration."""
 
@@ -243,6 +274,9 @@ class Config:
     targets: dict[str, float] = field(default_factory=dict)  # ideal-state conversion per "From->To"
     actions: tuple[dict[str, Any], ...] = ()  # [[actions]]: checked by leadjourney.reports.catalogue
     definitions: tuple[Definition, ...] = ()  # the Definition Alignment Document's terms
+    monitor: MonitorSettings = field(default_factory=MonitorSettings)
+    alerts: AlertSettings = field(default_factory=AlertSettings)
+    dashboard_auth_env: str = "LEADJOURNEY_DASHBOARD_TOKEN"  # env var holding the dashboard's token or password hash
 
     @property
     def stage_names(self) -> list[str]:
@@ -377,7 +411,92 @@ class _Validator:
             targets=self.targets(stages),
             actions=self.actions(),
             definitions=self.definitions(stages, channels, personas),
+            dashboard_auth_env=self.dashboard_auth_env(),
+            monitor=self.monitor(stages),
+            alerts=self.alerts(),
         )
+
+    def monitor(self, stages: tuple[Stage, ...]) -> MonitorSettings:
+        """[monitor]: thresholds of `leadjourney monitor`."""
+        raw = self.get(self.raw, "monitor", dict, "", {})
+        d = MonitorSettings()
+        self.known(raw, MonitorSettings, "monitor")
+        pairs = {f"{a}->{b}" for a, b in itertools.pairwise(s.name for s in stages)}
+        if "transitions" not in raw:  # the defaults that this lifecycle has
+            raw = {**raw, "transitions": [t for t in d.transitions if t in pairs]}
+        transitions = self.strings(raw["transitions"], "monitor.transitions")
+        for t in transitions:
+            if t.replace(" ", "") not in pairs:
+                raise self.fail("monitor.transitions", f"{t!r} is not a transition between consecutive stages; "
+                                                       f"use {', '.join(sorted(pairs))}")
+        out = MonitorSettings(
+            decline_points=self.get(raw, "decline_points", float, "monitor", d.decline_points),
+            consecutive_periods=self.get(raw, "consecutive_periods", int, "monitor", d.consecutive_periods),
+            reengage_points=self.get(raw, "reengage_points", float, "monitor", d.reengage_points),
+            transitions=tuple(t.replace(" ", "") for t in transitions),
+            speed_to_lead_max_minutes=self.get(raw, "speed_to_lead_max_minutes", float, "monitor",
+                                               d.speed_to_lead_max_minutes),
+            maturity_days=self.get(raw, "maturity_days", int, "monitor", d.maturity_days),
+            min_n=self.get(raw, "min_n", int, "monitor", d.min_n),
+            ingest_max_age_days=self.get(raw, "ingest_max_age_days", int, "monitor", d.ingest_max_age_days),
+        )
+        for key in ("decline_points", "reengage_points", "speed_to_lead_max_minutes"):
+            if getattr(out, key) <= 0:
+                raise self.fail(f"monitor.{key}", f"must be positive, found {getattr(out, key)}")
+        for key in ("consecutive_periods", "min_n", "ingest_max_age_days"):
+            if getattr(out, key) < 1:
+                raise self.fail(f"monitor.{key}", f"must be at least 1, found {getattr(out, key)}")
+        if out.maturity_days < 0:
+            raise self.fail("monitor.maturity_days", f"must be 0 or more, found {out.maturity_days}")
+        return out
+
+    def alerts(self) -> AlertSettings:
+        """[alerts]: SMTP and webhook delivery; secrets only as environment variable names."""
+        raw = self.get(self.raw, "alerts", dict, "", {})
+        d = AlertSettings()
+        self.known(raw, AlertSettings, "alerts")
+        names = {}
+        for key in ("smtp_username_env", "smtp_password_env", "slack_webhook_env"):
+            name = self.get(raw, key, str, "alerts", None)
+            if name is not None and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+                raise self.fail(f"alerts.{key}", "expected the NAME of an environment variable (like "
+                                                 "LEADJOURNEY_SMTP_PASSWORD), not the secret itself")
+            names[key] = name
+        out = AlertSettings(
+            smtp_host=self.get(raw, "smtp_host", str, "alerts", None),
+            smtp_port=self.get(raw, "smtp_port", int, "alerts", d.smtp_port),
+            smtp_starttls=self.get(raw, "smtp_starttls", bool, "alerts", d.smtp_starttls),
+            smtp_from=self.get(raw, "smtp_from", str, "alerts", None),
+            smtp_to=self.strings(raw.get("smtp_to", []), "alerts.smtp_to"),
+            attempts=self.get(raw, "attempts", int, "alerts", d.attempts),
+            backoff_seconds=self.get(raw, "backoff_seconds", float, "alerts", d.backoff_seconds),
+            timeout_seconds=self.get(raw, "timeout_seconds", float, "alerts", d.timeout_seconds),
+            **names,
+        )
+        if out.smtp_host and not (out.smtp_from and out.smtp_to):
+            raise self.fail("alerts.smtp_from", "smtp_host is set: smtp_from and smtp_to are required too")
+        if not 1 <= out.smtp_port <= 65535:
+            raise self.fail("alerts.smtp_port", f"expected a port 1-65535, found {out.smtp_port}")
+        if out.attempts < 1:
+            raise self.fail("alerts.attempts", f"must be at least 1, found {out.attempts}")
+        if out.backoff_seconds < 0 or out.timeout_seconds <= 0:
+            raise self.fail("alerts.backoff_seconds", "backoff must be 0 or more and the timeout positive")
+        return out
+
+    def known(self, raw: dict[str, Any], settings: type[MonitorSettings | AlertSettings], where: str) -> None:
+        """Reject options a settings table does not declare, naming the key."""
+        fields = set(settings.__dataclass_fields__)
+        for key in raw:
+            if key not in fields:
+                raise self.fail(f"{where}.{key}", f"unknown option; expected one of {', '.join(sorted(fields))}")
+
+    def dashboard_auth_env(self) -> str:
+        """[dashboard] auth_env: the name of the environment variable with the dashboard's credential."""
+        dashboard = self.get(self.raw, "dashboard", dict, "", {})
+        name = self.get(dashboard, "auth_env", str, "dashboard", "LEADJOURNEY_DASHBOARD_TOKEN")
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+            raise self.fail("dashboard.auth_env", f"expected an environment variable name, found {name!r}")
+        return name
 
     def actions(self) -> tuple[dict[str, Any], ...]:
         """The [[actions]] blocks; their fields are checked against the catalogue by ``leadjourney recommend``."""

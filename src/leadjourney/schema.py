@@ -140,6 +140,44 @@ TABLES: dict[str, str] = {
         done_at TIMESTAMP NOT NULL,
         note VARCHAR
     """,
+    "monitor_runs": """
+        run_id BIGINT NOT NULL,
+        started_at TIMESTAMP NOT NULL,
+        period VARCHAR NOT NULL,
+        period_start DATE,
+        period_end DATE,
+        as_of DATE NOT NULL,
+        status VARCHAR NOT NULL,
+        exit_code INTEGER NOT NULL,
+        result JSON NOT NULL
+    """,
+    "monitor_verdicts": """
+        run_id BIGINT NOT NULL,
+        key VARCHAR NOT NULL,
+        rule VARCHAR NOT NULL,
+        metric VARCHAR NOT NULL,
+        status VARCHAR NOT NULL,
+        value DOUBLE,
+        baseline DOUBLE,
+        threshold DOUBLE,
+        n BIGINT,
+        evidence VARCHAR NOT NULL,
+        action VARCHAR
+    """,
+    "monitor_deliveries": """
+        run_id BIGINT NOT NULL,
+        channel VARCHAR NOT NULL,
+        attempted_at TIMESTAMP NOT NULL,
+        attempts INTEGER NOT NULL,
+        ok BOOLEAN NOT NULL,
+        error VARCHAR,
+        reported_in BIGINT
+    """,
+    "monitor_alerted": """
+        key VARCHAR PRIMARY KEY,
+        status VARCHAR NOT NULL,
+        run_id BIGINT NOT NULL
+    """,
     "meta": """
         key VARCHAR PRIMARY KEY,
         value VARCHAR NOT NULL

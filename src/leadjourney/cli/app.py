@@ -314,7 +314,8 @@ def demo(
 
 def _demo_journey_map(ws: Workspace) -> None:
     """The demo's second half: the map and what it is drawn from (touchpoints, personas, paths), the
-    recommendations, the lead stage definitions, the documentation package and the engagement status."""
+    recommendations, the lead stage definitions, the documentation package, a static dashboard snapshot, a
+    monitor pass and the engagement status."""
     import json as json_module
 
     from leadjourney.analysis.journeys import open_journeys
@@ -350,6 +351,16 @@ def _demo_journey_map(ws: Workspace) -> None:
 
     with render.progress_bar(err, "report") as progress:
         build_report(ws, progress=progress).write(ws.out_dir / "report")
+    from leadjourney.analysis.journeys import Filters
+    from leadjourney.dashboard import DashboardData, export_html
+    from leadjourney.monitor import run_monitor
+
+    export_html(DashboardData(ws).view(Filters()), ws.out_dir / "dashboard.html",
+                title=f"{ws.config.name}: lead journey")
+    monitored = run_monitor(ws)
+    (ws.out_dir / "monitor.json").write_text(monitored.to_json(), "utf-8")
+    console.print(f"Monitor {monitored.period.label}: {monitored.status} "
+                  f"({sum(v.raised for v in monitored.verdicts)} red flag(s) of {len(monitored.verdicts)} checks).")
     status = engagement_status(ws)
     write_status(status, ws.out_dir)
     gate = status.next_gate
@@ -368,6 +379,8 @@ def _biggest(run: MapRun) -> str:
 
 
 # the other command modules register themselves on `app`
+from leadjourney.cli import dashboard as dashboard_commands  # noqa: E402, F401
 from leadjourney.cli import definitions, journey, recommend  # noqa: E402, F401
+from leadjourney.cli import monitor as monitor_commands  # noqa: E402, F401
 from leadjourney.cli import report as report_commands  # noqa: E402, F401  (`report` is a variable name above)
 from leadjourney.cli import status as status_commands  # noqa: E402, F401  (`status` is a parameter name above)

@@ -1,0 +1,54 @@
+"""`leadjourney dashboard`: serve the monitoring dashboard, or export a static snapshot.
+
+Registered on the main app when :mod:`leadjourney.cli.app` is imported.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from leadjourney.cli.app import WorkspaceArg, app, console
+from leadjourney.cli.selection import FromOption, PersonaOption, SourceOption, ToOption, selection
+from leadjourney.workspace import Workspace
+
+
+@app.command("dashboard")
+def dashboard_command(
+    workspace: WorkspaceArg = Path("."),
+    host: Annotated[str, typer.Option(help="Address to bind; anything but loopback needs dashboard.auth_env set up.")]
+    = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to serve on.")] = 8050,
+    export: Annotated[Path | None, typer.Option("--export", help="Write a self-contained static HTML snapshot "
+                                                "to this file instead of serving.")] = None,
+    date_from: FromOption = None, date_to: ToOption = None, source: SourceOption = None,
+    persona: PersonaOption = None,
+) -> None:
+    """Monitoring dashboard: funnel, time in stage, sources, speed-to-lead, period vs baseline, friction.
+
+    The filters (--from/--to/--source/--persona) choose the exported snapshot's selection.
+    Example: [bold]leadjourney dashboard acme-journey[/bold], then open http://127.0.0.1:8050
+    """
+    from leadjourney.dashboard import (
+        DashboardData,
+        auth_from_env,
+        check_bind,
+        create_app,
+        export_html,
+    )
+
+    ws = Workspace.open(workspace)
+    data = DashboardData(ws)
+    if export is not None:
+        view = data.view(selection(ws, date_from, date_to, source, persona))
+        export_html(view, export, title=f"{ws.config.name}: lead journey")
+        console.print(f"  written  {export}")
+        return
+    auth = auth_from_env(ws.config)
+    check_bind(host, auth, ws.config.dashboard_auth_env)
+    dash_app = create_app(ws, data=data, auth=auth)
+    console.print(f"Serving the dashboard on http://{host}:{port} (Ctrl+C to stop)"
+                  + (", login required" if auth else ""))
+    dash_app.run(host=host, port=port, debug=False)

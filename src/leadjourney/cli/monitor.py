@@ -1,0 +1,121 @@
+"""``leadjourney monitor``: the maintenance schedule's period checks, red flags and alerts; exit 0/1/2.
+
+Registered on the main app when :mod:`leadjourney.cli.app` is imported.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from leadjourney.cli.app import app, console
+from leadjourney.errors import LeadJourneyError
+from leadjourney.workspace import Workspace
+
+monitor_app = typer.Typer(
+    help="Ongoing monitoring: period metrics vs the baseline, red flags, refinement triggers, alerts.",
+    invoke_without_command=True, no_args_is_help=False,
+)
+app.add_typer(monitor_app, name="monitor")
+
+WorkspaceOption = Annotated[Path, typer.Option("--workspace", "-w", help="Workspace folder.")]
+STYLE = {"ok": "green", "too_small": "dim", "watch": "yellow", "red_flag": "red", "refinement_trigger": "bold red",
+         "cannot_compute": "red"}
+
+
+@monitor_app.callback()
+def monitor_run(
+    ctx: typer.Context,
+    workspace: WorkspaceOption = Path("."),
+    period: Annotated[str, typer.Option(help="month or quarter.")] = "month",
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Judge as of this date (YYYY-MM-DD; default today).")]
+    = None,
+    notify: Annotated[bool, typer.Option("--notify", help="Send new red flags by the [alerts] channels.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the run as JSON.")] = False,
+) -> None:
+    """Check the latest judged period against the baseline; exit 0 healthy, 1 red flags, 2 could not run.
+
+    Cron, on the 2nd of each month: [bold]0 7 2 * * leadjourney monitor -w /srv/acme-journey --notify[/bold]
+    """
+    ctx.obj = workspace
+    if ctx.invoked_subcommand is not None:
+        return
+    from leadjourney.monitor import COULD_NOT_RUN, run_monitor
+
+    try:
+        day = date.fromisoformat(as_of) if as_of else None
+    except ValueError:
+        _fail(f"--as-of {as_of!r} is not a date; use YYYY-MM-DD", COULD_NOT_RUN)
+    if period not in ("month", "quarter"):
+        _fail(f"--period must be month or quarter, not {period!r}", COULD_NOT_RUN)
+    try:
+        run = run_monitor(Workspace.open(workspace), period, day, notify)
+    except LeadJourneyError as exc:
+        _fail(str(exc), COULD_NOT_RUN)
+    if as_json:
+        print(run.to_json())
+        raise typer.Exit(run.exit_code)
+    p = run.period
+    table = Table(title=f"Monitor run {run.run_id}: {p.label} ({p.start} to {p.end}), as of {run.as_of}",
+                  title_justify="left")
+    for col in ("verdict", "rule", "metric", "value", "baseline", "threshold", "n", "evidence"):
+        table.add_column(col, ratio=4 if col == "evidence" else None)
+    for v in run.verdicts:
+        style = STYLE.get(v.status, "")
+        table.add_row(f"[{style}]{v.status}[/{style}]", v.rule, escape(v.metric), _num(v.value, v.is_rate), _num(v.baseline, v.is_rate),
+                      _num(v.threshold, v.is_rate), "-" if v.n is None else f"{v.n:,}", escape(v.evidence))
+    console.print(table)
+    for v in run.verdicts:
+        if v.raised and v.action:
+            console.print(f"[red]{escape(v.status)}[/red] {escape(v.metric)}: {escape(v.action)}")
+    for f in run.earlier_failures:
+        console.print(f"[yellow]undelivered alert[/yellow] of run {f['run_id']} via {f['channel']}: "
+                      f"{escape(str(f['error']))}")
+    for d in run.deliveries:
+        state = "sent" if d.ok else f"[red]FAILED[/red] after {d.attempts} attempt(s): {escape(str(d.error))}"
+        console.print(f"alert via {d.channel}: {state}")
+    console.print(f"[bold]{run.status}[/bold] (exit {run.exit_code})")
+    raise typer.Exit(run.exit_code)
+
+
+@monitor_app.command("history")
+def monitor_history(
+    ctx: typer.Context,
+    limit: Annotated[int, typer.Option(help="How many runs to show.")] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the runs as JSON.")] = False,
+) -> None:
+    """Past monitor runs, newest first, with their red flags and any alert that could not be delivered."""
+    from leadjourney.monitor import history
+
+    runs = history(Workspace.open(ctx.obj), limit)
+    if as_json:
+        print(json.dumps(runs, indent=2))
+        return
+    table = Table(title="Monitor runs", title_justify="left")
+    for col in ("run", "started", "period", "as of", "status", "raised", "alerts"):
+        table.add_column(col)
+    for r in runs:
+        raised = [v["key"] for v in r["verdicts"] if v["status"] in ("red_flag", "refinement_trigger",
+                                                                       "cannot_compute")]
+        alerts = [f"{d['channel']} ok" for d in r["deliveries"] if d["ok"]]
+        alerts += [f"{d['channel']} FAILED: {d['error']}" for d in r["failed_deliveries"]]
+        table.add_row(str(r["run_id"]), r["started_at"], r["period"]["label"], r["as_of"], r["status"],
+                      escape(", ".join(raised) or "-"), escape("; ".join(alerts) or "-"))
+    console.print(table)
+
+
+def _num(x: float | None, rate: bool) -> str:
+    if x is None:
+        return "-"
+    return f"{x:.1%}" if rate else f"{x:,.1f}"
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    console.print(f"[bold red]error:[/bold red] {escape(message)}", soft_wrap=True)
+    raise typer.Exit(code)

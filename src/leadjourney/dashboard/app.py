@@ -1,0 +1,164 @@
+"""The Dash app: filters (date range, source, persona) kept in the URL, and the components that follow them."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import date
+from typing import Any
+from urllib.parse import parse_qs, urlencode
+
+import dash
+from dash import Input, Output, ctx, dcc, html
+
+from leadjourney.analysis.journeys import Filters
+from leadjourney.dashboard import figures
+from leadjourney.dashboard.data import DashboardData, View
+from leadjourney.dashboard.security import Auth, install_login_wall
+from leadjourney.workspace import Workspace
+
+CSS = """
+body{margin:0;background:#f4f6f9;font-family:system-ui,-apple-system,sans-serif;color:#1f2d3d}
+.header{background:#1f3a5f;color:#fff;padding:14px 24px;display:flex;justify-content:space-between;align-items:center}
+.header h1{margin:0;font-size:20px;font-weight:600}.header .fresh{font-size:13px;opacity:.85}
+.filters{display:flex;gap:16px;padding:12px 24px;background:#fff;border-bottom:1px solid #dde3ea;align-items:end;flex-wrap:wrap}
+.filters label{font-size:12px;color:#52606d;display:block;margin-bottom:4px}.filters .f{min-width:240px}
+.kpis{display:flex;gap:12px;padding:16px 24px 0;flex-wrap:wrap}
+.kpi{background:#fff;border-radius:8px;padding:10px 16px;box-shadow:0 1px 3px #0001;min-width:120px}
+.kpi .v{font-size:22px;font-weight:600;color:#1f3a5f}.kpi .l{font-size:12px;color:#52606d}
+.grid{display:grid;grid-template-columns:1fr 1fr;gap:16px;padding:16px 24px}
+.card{background:#fff;border-radius:8px;box-shadow:0 1px 3px #0001;padding:8px;min-width:0}
+.wide{grid-column:1 / -1}table{border-collapse:collapse;font-size:12px;width:100%}
+td,th{padding:4px 8px;border-bottom:1px solid #eef2f7;text-align:left}th{background:#eef2f7}
+.sort{display:flex;gap:8px;align-items:center;font-size:12px;padding:0 8px 8px}.sort .Select{min-width:180px}details summary{cursor:pointer;font-weight:600;padding:6px}
+"""
+
+
+def create_app(ws: Workspace, *, data: DashboardData | None = None, auth: Auth | None = None) -> dash.Dash:
+    """The dashboard for one workspace; with ``auth`` every request goes through the login wall."""
+    data = data or DashboardData(ws)
+    app = dash.Dash(__name__, title=f"{ws.config.name}: lead journey", serve_locally=True,
+                    update_title="", assets_ignore=".*")
+    app.index_string = app.index_string.replace("{%css%}", "{%css%}<style>" + CSS + "</style>")
+    if auth is not None:
+        install_login_wall(app.server, auth)
+    app.layout = lambda: _layout(data)  # a function: freshness and options are read on every page load
+    _callbacks(app, data)
+    return app
+
+
+def filters_of(date_from: str | None, date_to: str | None, sources: list[str] | None,
+               personas: list[str] | None) -> Filters:
+    return Filters(_date(date_from), _date(date_to), tuple(sorted(sources or ())), tuple(sorted(personas or ())))
+
+
+def query_of(f: Filters) -> str:
+    pairs = [("from", f.date_from.isoformat()) if f.date_from else None,
+             ("to", f.date_to.isoformat()) if f.date_to else None]
+    items = [p for p in pairs if p] + [("source", s) for s in f.sources] + [("persona", p) for p in f.personas]
+    return "?" + urlencode(items) if items else ""
+
+
+def _filters_from_query(args: dict[str, list[str]]) -> Filters:
+    return filters_of(_first(args.get("from")), _first(args.get("to")), args.get("source"), args.get("persona"))
+
+
+def _first(values: list[str] | None) -> str | None:
+    return values[0] if values else None
+
+
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day else None
+
+
+def parse_query(search: str) -> Filters:
+    return _filters_from_query(parse_qs(search.lstrip("?")))
+
+
+def _date(text: str | None) -> date | None:
+    try:
+        return date.fromisoformat(text[:10]) if text else None
+    except ValueError:
+        return None
+
+
+def _layout(data: DashboardData) -> html.Div:
+    fresh = data.freshness()
+    return html.Div([
+        dcc.Location(id="url", refresh=False),
+        html.Div([html.H1(f"{data.ws.config.name}: lead journey"),
+                  html.Span(f"Data as of last ingest: {fresh:%Y-%m-%d %H:%M} UTC" if fresh else "No data ingested yet",
+                            id="freshness", className="fresh")], className="header"),
+        html.Div([
+            html.Div([html.Label("Leads created"),
+                      dcc.DatePickerRange(id="dates", clearable=True,
+                                          display_format="YYYY-MM-DD")], className="f"),
+            html.Div([html.Label("Lead source"),
+                      dcc.Dropdown(id="source", options=data.source_options(), value=[], multi=True,
+                                   placeholder="All sources")], className="f"),
+            html.Div([html.Label("Persona"),
+                      dcc.Dropdown(id="persona", options=data.persona_options(), value=[], multi=True,
+                                   placeholder="All personas")], className="f"),
+        ], className="filters"),
+        html.Div(id="kpis", className="kpis"),
+        html.Div([
+            html.Div(dcc.Graph(id="funnel", config={"displaylogo": False}), className="card"),
+            html.Div(dcc.Graph(id="time", config={"displaylogo": False}), className="card"),
+            html.Div([dcc.Graph(id="sources-bar", config={"displaylogo": False}),
+                      html.Div([html.Span("Sort sources by"),
+                                dcc.Dropdown(id="sort", value="people", clearable=False, style={"width": "200px"},
+                                             options=["source", "people", "share",
+                                                      *(f"{a}→{b}" for a, b in _pairs(data))])],
+                               className="sort"),
+                      html.Div(id="sources-table")], className="card wide"),
+            html.Div(dcc.Graph(id="speed", config={"displaylogo": False}), className="card"),
+            html.Div(dcc.Graph(id="baseline", config={"displaylogo": False}), className="card"),
+            html.Div(html.Details([html.Summary(id="dark"), html.Div(id="friction")]), className="card wide"),
+        ], className="grid"),
+    ])
+
+
+def _callbacks(app: dash.Dash, data: DashboardData) -> None:
+    """One callback: the URL sets the filters on load (a shared link), the filters set the URL after that."""
+    @app.callback(
+        Output("url", "search"), Output("dates", "start_date"), Output("dates", "end_date"),
+        Output("source", "value"), Output("persona", "value"),
+        Output("kpis", "children"), Output("funnel", "figure"), Output("time", "figure"),
+        Output("sources-bar", "figure"), Output("sources-table", "children"), Output("speed", "figure"),
+        Output("baseline", "figure"), Output("dark", "children"), Output("friction", "children"),
+        Input("url", "search"), Input("dates", "start_date"), Input("dates", "end_date"), Input("source", "value"),
+        Input("persona", "value"), Input("sort", "value"),
+    )
+    def _update(search: str | None, date_from: str | None, date_to: str | None, sources: list[str] | None,
+                personas: list[str] | None, sort_by: str | None) -> tuple[Any, ...]:
+        if ctx.triggered_id in (None, "url"):
+            f = parse_query(search or "")
+        else:
+            f = filters_of(date_from, date_to, sources, personas)
+        return (query_of(f), _iso(f.date_from), _iso(f.date_to), list(f.sources), list(f.personas),
+                *render(data.view(f), sort_by or "people"))
+
+
+def render(view: View, sort_by: str = "people") -> tuple[Any, ...]:
+    """Every component's content for one view (the callback's outputs after the URL)."""
+    a = view.analysis
+    kpis = [html.Div([html.Div(text, className="v", id=kid), html.Div(label, className="l")], className="kpi")
+            for kid, label, text in figures.kpis(a)]
+    columns = figures.source_columns(a)
+    sources = [figures.source_cells(r, columns) for r in figures.source_rows(a, sort_by)]
+    friction = figures.friction_rows(a)
+    return (
+        kpis, figures.funnel(a), figures.time_in_stage(a), figures.sources(a), table(columns, sources),
+        figures.speed_to_lead(a, view.sla_minutes), figures.period_comparison(figures.deltas(a, view.baseline)),
+        f"Friction ranking (top {len(friction)}) · " + figures.dark_text(a),
+        table(list(friction[0]) if friction else [], [[str(v) for v in r.values()] for r in friction]),
+    )
+
+
+def table(columns: list[str], rows: list[list[str]]) -> html.Table:
+    return html.Table([html.Thead(html.Tr([html.Th(c) for c in columns])),
+                       html.Tbody([html.Tr([html.Td(v) for v in r]) for r in rows])])
+
+
+def _pairs(data: DashboardData) -> list[tuple[str, str]]:
+    names = data.ws.config.stage_names
+    return list(itertools.pairwise(names))

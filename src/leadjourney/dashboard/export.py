@@ -1,0 +1,52 @@
+"""A self-contained static snapshot of the dashboard: one HTML file, plotly.js embedded, opens offline."""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+from typing import Any
+
+from leadjourney.dashboard import figures
+from leadjourney.dashboard.app import CSS
+from leadjourney.dashboard.data import View
+
+
+def export_html(view: View, path: Path, *, title: str) -> Path:
+    """Write the view's components to ``path``; the first figure carries plotly.js inline."""
+    a = view.analysis
+    figs = [figures.funnel(a), figures.time_in_stage(a), figures.sources(a),
+            figures.speed_to_lead(a, view.sla_minutes), figures.period_comparison(figures.deltas(a, view.baseline))]
+    divs = [fig.to_html(full_html=False, include_plotlyjs=(i == 0), include_mathjax=False,
+                        config={"displaylogo": False}) for i, fig in enumerate(figs)]
+    fresh = f"{view.freshness:%Y-%m-%d %H:%M} UTC" if view.freshness else "no ingest yet"
+    selection = ", ".join(f"{k}: {v}" for k, v in view.filters.to_dict().items() if v) or "all leads"
+    kpis = "".join(f'<div class="kpi"><div class="v">{html.escape(t)}</div><div class="l">{html.escape(lbl)}</div></div>'
+                   for _, lbl, t in figures.kpis(a))
+    cards = [f'<div class="card">{divs[0]}</div>', f'<div class="card">{divs[1]}</div>',
+             f'<div class="card wide">{divs[2]}{_sources(a)}</div>',
+             f'<div class="card">{divs[3]}</div>', f'<div class="card">{divs[4]}</div>',
+             f'<div class="card wide"><details><summary>Friction ranking · {html.escape(figures.dark_text(a))}'
+             f'</summary>{_table(figures.friction_rows(a))}</details></div>']
+    path.write_text(f"""<!doctype html>
+<html><head><meta charset="utf-8"><title>{html.escape(title)}</title><style>{CSS}
+</style></head><body>
+<div class="header"><h1>{html.escape(title)}</h1><span class="fresh">Snapshot · data as of {fresh} · {html.escape(selection)}</span></div>
+<div class="kpis">{kpis}</div><div class="grid">{''.join(cards)}</div>
+</body></html>
+""", "utf-8")
+    return path
+
+
+def _sources(a: dict[str, Any]) -> str:
+    columns = figures.source_columns(a)
+    return _table([dict(zip(columns, figures.source_cells(r, columns), strict=True)) for r in figures.source_rows(a)],
+                  columns)
+
+
+def _table(rows: list[dict[str, Any]], columns: list[str] | None = None) -> str:
+    if not rows:
+        return "<p>-</p>"
+    cols = columns or list(rows[0])
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in cols)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(r.get(c, '')))}</td>" for c in cols) + "</tr>" for r in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"

@@ -1,0 +1,191 @@
+"""Plotly figures and table rows for the dashboard, drawn from the analysis JSON (never recomputed).
+
+Each function takes ``Analysis.to_dict()`` (and the baseline's) and returns a figure or rows;
+the live app and the static export share them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import plotly.graph_objects as go
+
+RED_FLAG_PP = 5.0  # a transition more than this many percentage points below the baseline is red
+BLUE, GREY, RED, GREEN, ORANGE = "#2c6fbb", "#9aa5b1", "#c0392b", "#27ae60", "#e67e22"
+_LAYOUT: dict[str, Any] = {"margin": {"l": 40, "r": 20, "t": 40, "b": 40}, "height": 320,
+                           "paper_bgcolor": "white", "plot_bgcolor": "white",
+                           "font": {"family": "system-ui, sans-serif", "size": 12}}
+
+
+def _layout(fig: go.Figure, title: str, **extra: Any) -> go.Figure:
+    fig.update_layout(**_LAYOUT, title={"text": title, "x": 0.01, "font": {"size": 15}}, **extra)
+    return fig
+
+
+def pct(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1%}"
+
+
+def arrow(t: dict[str, Any]) -> str:
+    return f"{t['from']}→{t['to']}"
+
+
+def kpis(a: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """(id, label, text) of the headline numbers: people and each consecutive transition's rate."""
+    out = [("kpi-people", "People", f"{a['n_people']:,}")]
+    out += [(f"kpi-rate-{t['from']}-{t['to']}", f"{t['from']} → {t['to']}", pct(t["rate"]))
+            for t in a["funnel"]["transitions"]]
+    return out
+
+
+def funnel(a: dict[str, Any]) -> go.Figure:
+    """Stage reach as a funnel; hover shows the transition rate into the stage with its 95% interval."""
+    stages = a["funnel"]["stages"]
+    into = {t["to"]: t for t in a["funnel"]["transitions"]}
+    hover = []
+    for s in stages:
+        t = into.get(s["stage"])
+        hover.append("first stage" if t is None or t["rate"] is None else
+                     f"{arrow(t)}: {pct(t['rate'])} (95% CI {pct(t['ci_low'])} - {pct(t['ci_high'])})"
+                     f"<br>{t['converted']:,} of {t['entered']:,}")
+    fig = go.Figure(go.Funnel(
+        y=[s["stage"] for s in stages], x=[s["reached"] for s in stages], customdata=hover,
+        textinfo="value+percent previous", marker={"color": BLUE},
+        hovertemplate="<b>%{y}</b>: %{x:,} reached<br>%{customdata}<extra></extra>"))
+    return _layout(fig, "Conversion funnel")
+
+
+def time_in_stage(a: dict[str, Any]) -> go.Figure:
+    """Median days per transition beside the Kaplan-Meier (censoring-aware) median."""
+    rows = a["time_in_stage"]["transitions"]
+    names = [arrow(r) for r in rows]
+    km = [r["km_median_days"] if r["km_median_reached"] else None for r in rows]
+    km_text = [f"{v:.1f}" if v is not None else "not reached" for v in km]
+    fig = go.Figure([
+        go.Bar(name="Median (completed)", x=names, y=[r["median_days"] for r in rows], marker_color=BLUE,
+               text=[_days(r["median_days"]) for r in rows], textposition="outside"),
+        go.Bar(name="Kaplan-Meier median", x=names, y=km, marker_color=ORANGE, text=km_text,
+               textposition="outside", customdata=[r["n_censored"] for r in rows],
+               hovertemplate="%{x}: %{text} days<br>%{customdata:,} still waiting<extra></extra>"),
+    ])
+    return _layout(fig, "Time in stage (days)", barmode="group", legend={"orientation": "h", "y": -0.2},
+                   xaxis={"tickangle": 0, "tickfont": {"size": 10}})
+
+
+def source_rows(a: dict[str, Any], sort_by: str = "people") -> list[dict[str, Any]]:
+    """One row per source: people, share and each transition's rate (``mark``: ▲/▼ when significant).
+
+    Values stay numbers so rows sort by any column (descending; the source name ascending).
+    """
+    rows = {d["source"]: {"source": d["source"], "people": d["people"], "share": d["share"], "marks": {}}
+            for d in a["sources"]["distribution"]}
+    for c in a["sources"]["conversion"]:
+        if c["source"] in rows and c["entered"]:
+            rows[c["source"]][arrow(c)] = c["rate"]
+            rows[c["source"]]["marks"][arrow(c)] = ((" ▲" if c["direction"] == "higher" else " ▼")
+                                                    if c["significant"] else "")
+    if sort_by == "source":
+        return sorted(rows.values(), key=lambda r: r["source"])
+    return sorted(rows.values(), key=lambda r: -(r.get(sort_by) or 0.0))
+
+
+def source_cells(row: dict[str, Any], columns: list[str]) -> list[str]:
+    """A source row as display text, in ``columns`` order."""
+    out = []
+    for c in columns:
+        value = row.get(c)
+        if c == "people":
+            out.append(f"{value:,}")
+        elif c == "source":
+            out.append(str(value))
+        else:
+            out.append(pct(value) + row["marks"].get(c, ""))
+    return out
+
+
+def source_columns(a: dict[str, Any]) -> list[str]:
+    return ["source", "people", "share"] + [arrow(t) for t in a["funnel"]["transitions"]]
+
+
+def sources(a: dict[str, Any], top: int = 12) -> go.Figure:
+    """Volume (bars) and Lead→MQL→SQL rates per source; significant differences starred."""
+    dist = a["sources"]["distribution"][:top]
+    names = [d["source"] for d in dist]
+    fig = go.Figure(go.Scatter(name="People", x=names, y=[d["people"] for d in dist], yaxis="y2", mode="markers",
+                               marker={"color": GREY, "symbol": "diamond", "size": 10}))
+    colors = [BLUE, GREEN, ORANGE, RED]
+    for i, t in enumerate(a["funnel"]["transitions"][:2]):
+        conv = {c["source"]: c for c in a["sources"]["conversion"] if c["from"] == t["from"] and c["to"] == t["to"]}
+        ys = [conv[n]["rate"] if n in conv and conv[n]["entered"] else None for n in names]
+        text = ["*" if n in conv and conv[n]["significant"] else "" for n in names]
+        fig.add_bar(name=arrow(t), x=names, y=ys, marker_color=colors[i % 4], text=text, textposition="outside")
+    return _layout(fig, "Lead source performance (* significant vs the rest, Holm-corrected)", barmode="group",
+                   yaxis={"tickformat": ".0%", "title": "conversion"},
+                   yaxis2={"overlaying": "y", "side": "right", "showgrid": False, "title": "people"},
+                   legend={"orientation": "h", "y": -0.3})
+
+
+def speed_to_lead(a: dict[str, Any], sla_minutes: float) -> go.Figure:
+    """Median response time as a gauge against the SLA, with the within-5-min and never-contacted shares."""
+    s = a["speed_to_lead"]
+    median = s["median_minutes"]
+    top = max(sla_minutes * 4, (median or 0) * 1.2, 10)
+    fig = go.Figure()
+    fig.add_indicator(mode="gauge+number", value=median if median is not None else 0,
+                      number={"suffix": " min", "valueformat": ",.0f", "font": {"size": 34}}, domain={"x": [0, 0.5], "y": [0, 1]},
+                      title={"text": f"Median to first touch (SLA {sla_minutes:g} min)", "font": {"size": 13}},
+                      gauge={"axis": {"range": [0, top]},
+                             "bar": {"color": GREEN if (median or 0) <= sla_minutes else RED},
+                             "threshold": {"line": {"color": "black", "width": 3}, "value": sla_minutes}})
+    for i, (label, share) in enumerate((("Within 5 min", s["within_5_min"]["share"]),
+                                        ("Never contacted", s["never_contacted"]["share"]))):
+        fig.add_indicator(mode="number", value=(share or 0) * 100, number={"suffix": "%", "valueformat": ".1f", "font": {"size": 34}},
+                          title={"text": label, "font": {"size": 13}},
+                          domain={"x": [0.55, 1], "y": [0.55 - 0.55 * i, 1 - 0.55 * i]})
+    return _layout(fig, f"Speed-to-lead (from {s['signal']})")
+
+
+def deltas(a: dict[str, Any], base: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """Per transition: current rate, baseline rate and the change in percentage points."""
+    if base is None:
+        return []
+    before = {arrow(t): t["rate"] for t in base["funnel"]["transitions"]}
+    out = []
+    for t in a["funnel"]["transitions"]:
+        b = before.get(arrow(t))
+        pp = None if t["rate"] is None or b is None else (t["rate"] - b) * 100
+        out.append({"transition": arrow(t), "current": t["rate"], "baseline": b, "delta_pp": pp,
+                    "red": pp is not None and pp < -RED_FLAG_PP})
+    return out
+
+
+def period_comparison(rows: list[dict[str, Any]]) -> go.Figure:
+    """Deltas vs the baseline in percentage points; red where more than 5 points below."""
+    fig = go.Figure(go.Bar(
+        x=[r["transition"] for r in rows], y=[r["delta_pp"] for r in rows],
+        marker_color=[RED if r["red"] else (GREEN if (r["delta_pp"] or 0) >= 0 else GREY) for r in rows],
+        text=[f"{r['delta_pp']:+.1f} pp" if r["delta_pp"] is not None else "-" for r in rows],
+        textposition="outside",
+        customdata=[[pct(r["current"]), pct(r["baseline"])] for r in rows],
+        hovertemplate="%{x}: now %{customdata[0]}, baseline %{customdata[1]}<extra></extra>"))
+    fig.add_hline(y=-RED_FLAG_PP, line_dash="dot", line_color=RED)
+    title = "Period vs baseline (pp)" if rows else "Period vs baseline: no baseline snapshot yet"
+    values = [abs(r["delta_pp"]) for r in rows if r["delta_pp"] is not None]
+    span = max([RED_FLAG_PP * 2, *values]) * 1.2
+    return _layout(fig, title, yaxis={"ticksuffix": " pp", "zeroline": True, "range": [-span, span]})
+
+
+def friction_rows(a: dict[str, Any], top: int = 10) -> list[dict[str, Any]]:
+    return [{"rank": r["rank"], "transition": arrow(r), "segment": r["segment"] or "all",
+             "drop-off": pct(r["drop_off_rate"]), "revenue impact / yr": f"{r['revenue_impact']:,.0f}",
+             "hypothesis": r["hypothesis"]} for r in a["friction"]["rows"][:top]]
+
+
+def dark_text(a: dict[str, Any]) -> str:
+    d = a["dark_leads"]
+    return (f"{d['dark']['count']:,} dark leads of {d['n_open']:,} open ({pct(d['dark']['share'])}), "
+            f"silent {d['dark_after_days']}+ days")
+
+
+def _days(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}"

@@ -1,0 +1,34 @@
+"""Ongoing monitoring: the playbook's maintenance schedule as period checks, red flags and alerts."""
+
+from leadjourney.monitor.alerts import Delivery, deliver
+from leadjourney.monitor.periods import Period, PeriodMetrics, judged_periods, period_metrics
+from leadjourney.monitor.rules import RULES, Rule, Verdict, evaluate
+from leadjourney.monitor.run import (
+    COULD_NOT_RUN,
+    HEALTHY,
+    RED_FLAGS,
+    MonitorError,
+    MonitorRun,
+    history,
+    run_monitor,
+)
+
+__all__ = [
+    "COULD_NOT_RUN",
+    "HEALTHY",
+    "RED_FLAGS",
+    "RULES",
+    "Delivery",
+    "MonitorError",
+    "MonitorRun",
+    "Period",
+    "PeriodMetrics",
+    "Rule",
+    "Verdict",
+    "deliver",
+    "evaluate",
+    "history",
+    "judged_periods",
+    "period_metrics",
+    "run_monitor",
+]

@@ -1,0 +1,102 @@
+"""Alert delivery: one message per run by e-mail (SMTP, STARTTLS) and a Slack-compatible webhook.
+
+Secrets (SMTP credentials, the webhook URL) are read from the environment variables named
+in ``[alerts]``; they are removed from every error text before it is stored or shown.
+Each channel is retried with exponential backoff; the outcome is returned, never raised.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import smtplib
+import time
+import urllib.request
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from email.message import EmailMessage
+
+from leadjourney.config import AlertSettings
+
+REDACTED = "[redacted]"
+
+
+@dataclass(frozen=True)
+class Delivery:
+    channel: str
+    ok: bool
+    attempts: int
+    error: str | None = None
+
+
+def secrets(settings: AlertSettings) -> list[str]:
+    """The secret values in effect (to redact), read from the named environment variables."""
+    names = (settings.smtp_username_env, settings.smtp_password_env, settings.slack_webhook_env)
+    return [v for n in names if n and (v := os.environ.get(n))]
+
+
+def redact(text: str, values: Iterable[str]) -> str:
+    for v in sorted(values, key=len, reverse=True):
+        text = text.replace(v, REDACTED)
+    return text
+
+
+def channels(settings: AlertSettings) -> list[str]:
+    out = []
+    if settings.smtp_host:
+        out.append("email")
+    if settings.slack_webhook_env:
+        out.append("webhook")
+    return out
+
+
+def send_email(settings: AlertSettings, subject: str, body: str) -> None:
+    msg = EmailMessage()
+    msg["Subject"], msg["From"], msg["To"] = subject, settings.smtp_from, ", ".join(settings.smtp_to)
+    msg.set_content(body)
+    assert settings.smtp_host is not None
+    with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=settings.timeout_seconds) as smtp:
+        if settings.smtp_starttls:
+            smtp.starttls()
+        user = os.environ.get(settings.smtp_username_env or "") if settings.smtp_username_env else None
+        password = os.environ.get(settings.smtp_password_env or "") if settings.smtp_password_env else None
+        if user and password:
+            smtp.login(user, password)
+        smtp.send_message(msg)
+
+
+def send_webhook(settings: AlertSettings, subject: str, body: str) -> None:
+    name = settings.slack_webhook_env or ""
+    url = os.environ.get(name)
+    if not url:
+        raise RuntimeError(f"environment variable {name} (the webhook URL) is not set")
+    data = json.dumps({"text": f"*{subject}*\n{body}"}).encode()
+    req = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"}, method="POST")
+    with urllib.request.urlopen(req, timeout=settings.timeout_seconds) as resp:
+        if resp.status >= 300:
+            raise RuntimeError(f"webhook answered HTTP {resp.status}")
+
+
+SENDERS: dict[str, Callable[[AlertSettings, str, str], None]] = {"email": send_email, "webhook": send_webhook}
+
+
+def deliver(settings: AlertSettings, subject: str, body: str,
+            sleep: Callable[[float], None] = time.sleep) -> list[Delivery]:
+    """Send the message on every configured channel, retrying with backoff; errors redacted."""
+    hidden = secrets(settings)
+    out = []
+    for channel in channels(settings):
+        error = None
+        for attempt in range(1, settings.attempts + 1):
+            try:
+                SENDERS[channel](settings, subject, body)
+            except Exception as exc:  # any failure is recorded, never raised
+                error = redact(f"{type(exc).__name__}: {exc}", hidden)
+                if attempt < settings.attempts:
+                    sleep(settings.backoff_seconds * 2 ** (attempt - 1))
+                continue
+            out.append(Delivery(channel, True, attempt))
+            break
+        else:
+            out.append(Delivery(channel, False, settings.attempts, error))
+    return out

@@ -1,0 +1,175 @@
+"""The maintenance schedule's rules as data, and their evaluation over period metrics vs the baseline.
+
+Thresholds are the workspace's ``[monitor]`` settings (defaults from the playbook, which
+``reports.maintenance`` also writes out). A decline counts only when it is larger than the
+period's noise: the baseline rate lies above the period's Wilson 95% interval.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from leadjourney.analysis.stats import wilson_interval
+from leadjourney.config import MonitorSettings
+from leadjourney.monitor.periods import PeriodMetrics
+
+OK, WATCH, TOO_SMALL, CANNOT, RED_FLAG, REENGAGE = (
+    "ok", "watch", "too_small", "cannot_compute", "red_flag", "refinement_trigger")
+SEVERITY = {OK: 0, TOO_SMALL: 0, WATCH: 1, CANNOT: 2, RED_FLAG: 2, REENGAGE: 3}
+RAISED = (CANNOT, RED_FLAG, REENGAGE)  # the statuses that make a run unhealthy (exit 1)
+
+
+@dataclass(frozen=True)
+class Rule:
+    key: str
+    title: str
+    threshold: str
+    action: str  # the playbook's "action if off-track" / response
+
+
+RULES: dict[str, Rule] = {r.key: r for r in (
+    Rule("conversion_decline", "Conversion rate review",
+         ">{decline:g} percentage point decline from baseline for {periods}+ periods",
+         "Investigate the transition's new friction points; compare sources and owners for the period."),
+    Rule("conversion_reengage", "Refinement trigger: conversion rate decline",
+         ">{reengage:g} percentage point drop from post-project baseline",
+         "Re-engage SME — investigate new friction points"),
+    Rule("speed_to_lead", "Speed-to-lead check",
+         ">{minutes:g} minutes average (benchmark: 5 minutes is optimal)",
+         "Check routing and the speed-to-lead alert for new MQLs; response time should return under the line."),
+    Rule("data_health", "Dashboard health check",
+         "Any metric showing stale data or errors",
+         "Re-run the exports and `leadjourney ingest`; fix the broken source before reading the numbers."),
+)}
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """One rule's result: the metric, its value, the baseline, the threshold, n and the evidence."""
+
+    rule: str
+    metric: str
+    status: str
+    value: float | None
+    baseline: float | None
+    threshold: float | None
+    n: int | None
+    evidence: str
+    action: str | None = None
+
+    @property
+    def key(self) -> str:
+        return f"{self.rule}:{self.metric}"
+
+    @property
+    def is_rate(self) -> bool:
+        return self.rule.startswith("conversion")
+
+    @property
+    def raised(self) -> bool:
+        return self.status in RAISED
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"key": self.key, **asdict(self)}
+
+
+def _pct(x: float | None) -> str:
+    return "-" if x is None else f"{x:.1%}"
+
+
+def below_baseline(entered: int, converted: int, base: float, points: float) -> tuple[bool, float, float]:
+    """Whether the period is more than ``points`` below ``base`` beyond its noise; (below, low, high)."""
+    low, high = wilson_interval(converted, entered)
+    rate = converted / entered
+    return (base - rate) * 100 > points and base > high, low, high
+
+
+def conversion_verdicts(transition: str, history: Sequence[PeriodMetrics], base: Mapping[str, Any] | None,
+                        s: MonitorSettings) -> list[Verdict]:
+    """The decline rule (red flag) and the re-engage rule for one transition over the judged periods."""
+    if base is None or base.get("rate") is None:
+        return [Verdict("conversion_decline", transition, CANNOT, None, None, None, None,
+                        f"the baseline has no {transition} rate (nobody entered it); store a baseline with "
+                        "`leadjourney analyze --baseline`", RULES["data_health"].action)]
+    rate0 = float(base["rate"])
+    line = max(0.0, rate0 - s.decline_points / 100)
+    notes: list[str] = []
+    below: list[bool | None] = []
+    latest = history[-1]
+    for m in history:
+        r = m.transitions.get(transition)
+        if r is None or r.entered < s.min_n:
+            n = 0 if r is None else r.entered
+            notes.append(f"{m.period.label}: too small to judge (n {n} < {s.min_n})")
+            below.append(None)
+            continue
+        is_below, low, high = below_baseline(r.entered, r.converted, rate0, s.decline_points)
+        below.append(is_below)
+        notes.append(f"{m.period.label}: {_pct(r.rate)} ({r.converted:,} of {r.entered:,}, 95% CI "
+                     f"{_pct(low)}-{_pct(high)}){' below' if is_below else ''}")
+    r = latest.transitions.get(transition)
+    value, n = (r.rate, r.entered) if r is not None else (None, 0)
+    evidence = (f"baseline {_pct(rate0)} (n {base.get('entered', 0):,}); " + "; ".join(notes))
+    if below[-1] is None:
+        status = TOO_SMALL
+    elif all(below):
+        status = RED_FLAG
+    elif below[-1]:
+        status = WATCH
+    else:
+        status = OK
+    out = [Verdict("conversion_decline", transition, status, value, rate0, line, n, evidence,
+                   RULES["conversion_decline"].action)]
+    if r is not None and below[-1] is not None:
+        reengage, _, _ = below_baseline(r.entered, r.converted, rate0, s.reengage_points)
+        out.append(Verdict("conversion_reengage", transition, REENGAGE if reengage else OK, value, rate0,
+                           max(0.0, rate0 - s.reengage_points / 100), n, evidence,
+                           RULES["conversion_reengage"].action))
+    return out
+
+
+def speed_verdict(latest: PeriodMetrics, base: Mapping[str, Any] | None, s: MonitorSettings) -> Verdict:
+    """Average speed-to-lead of the latest period vs the configured line (playbook: 2 hours)."""
+    base_mean = None if base is None else base.get("mean_minutes")
+    label = latest.period.label
+    if latest.speed_n < s.min_n or latest.speed_mean_minutes is None:
+        return Verdict("speed_to_lead", "mean_minutes", TOO_SMALL, latest.speed_mean_minutes, base_mean,
+                       s.speed_to_lead_max_minutes, latest.speed_n,
+                       f"{label}: too small to judge (n {latest.speed_n} < {s.min_n})")
+    mean = latest.speed_mean_minutes
+    status = RED_FLAG if mean > s.speed_to_lead_max_minutes else OK
+    base_text = "-" if base_mean is None else f"{base_mean:.0f} min"
+    return Verdict("speed_to_lead", "mean_minutes", status, mean, base_mean, s.speed_to_lead_max_minutes,
+                   latest.speed_n, f"{label}: average {mean:.0f} min over {latest.speed_n:,} people judged "
+                   f"(baseline {base_text})", RULES["speed_to_lead"].action)
+
+
+def health_verdicts(latest: PeriodMetrics, ingest_age_days: float | None, s: MonitorSettings) -> list[Verdict]:
+    """Data health: new leads in the period, and how old the latest ingest is."""
+    action = RULES["data_health"].action
+    leads = Verdict("data_health", "new_leads", CANNOT if latest.n_people == 0 else OK, float(latest.n_people),
+                    None, 1.0, latest.n_people,
+                    f"{latest.period.label}: {latest.n_people:,} new people", action)
+    if ingest_age_days is None:
+        age = Verdict("data_health", "ingest_age_days", CANNOT, None, None, float(s.ingest_max_age_days), None,
+                      "nothing was ever ingested", action)
+    else:
+        stale = ingest_age_days > s.ingest_max_age_days
+        age = Verdict("data_health", "ingest_age_days", RED_FLAG if stale else OK, ingest_age_days, None,
+                      float(s.ingest_max_age_days), None,
+                      f"the latest ingest finished {ingest_age_days:.1f} days ago", action)
+    return [leads, age]
+
+
+def evaluate(history: Sequence[PeriodMetrics], base: Mapping[str, Any], ingest_age_days: float | None,
+             s: MonitorSettings) -> list[Verdict]:
+    """Every rule over the judged periods (oldest first) against the baseline analysis JSON."""
+    transitions = {f"{t['from']}->{t['to']}": t for t in base["funnel"]["transitions"]}
+    out: list[Verdict] = []
+    for name in s.transitions:
+        out += conversion_verdicts(name, history, transitions.get(name), s)
+    out.append(speed_verdict(history[-1], base.get("speed_to_lead"), s))
+    out += health_verdicts(history[-1], ingest_age_days, s)
+    return out

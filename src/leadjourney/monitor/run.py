@@ -1,0 +1,161 @@
+"""One monitor run: metrics per period, the rules, the stored run, and (with notify) one alert message."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+from leadjourney.analysis.findings import baseline
+from leadjourney.db import scalar
+from leadjourney.errors import LeadJourneyError
+from leadjourney.monitor.alerts import Delivery, channels, deliver
+from leadjourney.monitor.periods import Period, judged_periods, period_metrics
+from leadjourney.monitor.rules import RULES, SEVERITY, Verdict, evaluate
+from leadjourney.workspace import Workspace
+
+HEALTHY, RED_FLAGS, COULD_NOT_RUN = 0, 1, 2  # exit codes
+
+
+class MonitorError(LeadJourneyError):
+    """Raised when the monitor cannot run at all (no baseline, no data): exit code 2."""
+
+
+@dataclass
+class MonitorRun:
+    run_id: int
+    started_at: datetime
+    period: Period
+    as_of: date
+    verdicts: list[Verdict]
+    deliveries: list[Delivery] = field(default_factory=list)
+    earlier_failures: list[dict[str, Any]] = field(default_factory=list)  # failed deliveries of past runs
+    sent_keys: list[str] = field(default_factory=list)  # new or escalated flags in this run's message
+
+    @property
+    def exit_code(self) -> int:
+        return RED_FLAGS if any(v.raised for v in self.verdicts) else HEALTHY
+
+    @property
+    def status(self) -> str:
+        return "red_flags" if self.exit_code else "healthy"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id, "started_at": self.started_at.isoformat(timespec="seconds"),
+            "period": {"kind": self.period.kind, "label": self.period.label,
+                       "start": self.period.start.isoformat(), "end": self.period.end.isoformat()},
+            "as_of": self.as_of.isoformat(), "status": self.status, "exit_code": self.exit_code,
+            "verdicts": [v.to_dict() for v in self.verdicts],
+            "deliveries": [vars(d) for d in self.deliveries],
+            "earlier_failures": self.earlier_failures, "sent_keys": self.sent_keys,
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2)
+
+    def message(self) -> tuple[str, str]:
+        """The alert's subject and body: every verdict, the new ones marked, earlier failed deliveries."""
+        raised = [v for v in self.verdicts if v.raised]
+        subject = (f"leadjourney monitor {self.period.label}: "
+                   + (f"{len(raised)} red flag(s)" if raised else "healthy"))
+        lines = [f"Period {self.period.label} ({self.period.start} to {self.period.end}), as of {self.as_of}.", ""]
+        for v in self.verdicts:
+            new = " [NEW]" if v.key in self.sent_keys else ""
+            lines.append(f"- {v.status.upper()}{new} {RULES[v.rule].title}, {v.metric}: {_fmt(v.value, v.is_rate)} "
+                         f"(baseline {_fmt(v.baseline, v.is_rate)}, threshold {_fmt(v.threshold, v.is_rate)}, n {v.n}). {v.evidence}")
+            if v.raised and v.action:
+                lines.append(f"  Action: {v.action}")
+        if self.earlier_failures:
+            lines += ["", "Earlier alerts that could not be delivered:"]
+            lines += [f"- run {f['run_id']} via {f['channel']}: {f['error']}" for f in self.earlier_failures]
+        return subject, "\n".join(lines) + "\n"
+
+
+def _fmt(x: float | None, rate: bool) -> str:
+    if x is None:
+        return "-"
+    return f"{x:.1%}" if rate else f"{x:,.1f}"
+
+
+def run_monitor(ws: Workspace, period: str = "month", as_of: date | None = None, notify: bool = False,
+                sleep: Callable[[float], None] = time.sleep) -> MonitorRun:
+    """Evaluate the rules for the latest judged period, store the run, and send alerts if asked."""
+    ws.ensure_database()
+    base = baseline(ws)
+    if base is None:
+        raise MonitorError("no baseline stored; run `leadjourney analyze WORKSPACE --baseline` first")
+    started = datetime.now(UTC).replace(tzinfo=None)
+    as_of = as_of or started.date()
+    s = ws.config.monitor
+    periods = judged_periods(period, as_of, s.consecutive_periods, s.maturity_days)
+    history = [period_metrics(ws, p, as_of) for p in periods]
+    with ws.connect(read_only=True) as con:
+        last_ingest = con.execute("SELECT max(finished_at) FROM ingests").fetchone()
+    age = None if not last_ingest or last_ingest[0] is None else (started - last_ingest[0]).total_seconds() / 86400
+    run = MonitorRun(0, started, periods[-1], as_of, evaluate(history, base, age, s))
+    with ws.connect() as con:
+        run.run_id = int(scalar(con, "SELECT coalesce(max(run_id), 0) + 1 FROM monitor_runs"))
+        rows = con.execute("SELECT run_id, channel, error FROM monitor_deliveries WHERE NOT ok AND reported_in "
+                           "IS NULL ORDER BY run_id").fetchall()
+        run.earlier_failures = [{"run_id": r[0], "channel": r[1], "error": r[2]} for r in rows]
+        alerted = dict(con.execute("SELECT key, status FROM monitor_alerted").fetchall())
+    run.sent_keys = [v.key for v in run.verdicts
+                     if v.raised and SEVERITY[v.status] > SEVERITY.get(alerted.get(v.key, "ok"), 0)]
+    cleared = [k for k in alerted if k not in {v.key for v in run.verdicts if v.raised}]
+    if notify and channels(ws.config.alerts) and (run.sent_keys or cleared or run.earlier_failures):
+        subject, body = run.message()
+        run.deliveries = deliver(ws.config.alerts, subject, body, sleep=sleep)
+    _store(ws, run, notify, cleared)
+    return run
+
+
+def _store(ws: Workspace, run: MonitorRun, notify: bool, cleared: list[str]) -> None:
+    sent = bool(run.deliveries) and any(d.ok for d in run.deliveries)
+    with ws.connect() as con:
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.execute("INSERT INTO monitor_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", [
+                run.run_id, run.started_at, run.period.kind, run.period.start, run.period.end, run.as_of,
+                run.status, run.exit_code, run.to_json()])
+            for v in run.verdicts:
+                con.execute("INSERT INTO monitor_verdicts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
+                    run.run_id, v.key, v.rule, v.metric, v.status, v.value, v.baseline, v.threshold, v.n,
+                    v.evidence, v.action])
+            for d in run.deliveries:
+                con.execute("INSERT INTO monitor_deliveries VALUES (?, ?, ?, ?, ?, ?, NULL)", [
+                    run.run_id, d.channel, run.started_at, d.attempts, d.ok, d.error])
+            if sent:
+                con.execute("UPDATE monitor_deliveries SET reported_in = ? WHERE NOT ok AND reported_in IS NULL "
+                            "AND run_id < ?", [run.run_id, run.run_id])
+                by_key = {v.key: v for v in run.verdicts}
+                for key in run.sent_keys:
+                    con.execute("INSERT OR REPLACE INTO monitor_alerted VALUES (?, ?, ?)",
+                                [key, by_key[key].status, run.run_id])
+            if notify:
+                for key in cleared:
+                    if not run.deliveries or sent:
+                        con.execute("DELETE FROM monitor_alerted WHERE key = ?", [key])
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+
+
+def history(ws: Workspace, limit: int = 20) -> list[dict[str, Any]]:
+    """Past runs, newest first, with their failed deliveries."""
+    ws.ensure_database()
+    with ws.connect(read_only=True) as con:
+        runs = con.execute("SELECT result FROM monitor_runs ORDER BY run_id DESC LIMIT ?", [limit]).fetchall()
+        fails = con.execute("SELECT run_id, channel, attempts, error, reported_in FROM monitor_deliveries "
+                            "WHERE NOT ok").fetchall()
+    out = []
+    for (result,) in runs:
+        r = json.loads(result)
+        r["failed_deliveries"] = [{"channel": f[1], "attempts": f[2], "error": f[3], "reported_in": f[4]}
+                                  for f in fails if f[0] == r["run_id"]]
+        out.append(r)
+    return out

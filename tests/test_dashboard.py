@@ -1,0 +1,267 @@
+"""The dashboard: its numbers equal ``analyze`` for the same filters, the export is offline, access is guarded.
+
+Browser tests drive Debian's Chromium through Playwright (never a downloaded browser); they skip,
+saying why, when either is missing.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import logging
+import re
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from leadjourney.analysis.findings import store
+from leadjourney.analysis.journeys import Filters
+from leadjourney.analysis.report import analyze
+from leadjourney.config import default_config_text, parse_config
+from leadjourney.dashboard import (
+    Auth,
+    DashboardData,
+    DashboardError,
+    auth_from_env,
+    check_bind,
+    create_app,
+)
+from leadjourney.dashboard.app import parse_query, query_of, render
+from leadjourney.dashboard.security import hash_password, verify_password
+from leadjourney.errors import ConfigError
+from leadjourney.generate import generate
+from leadjourney.ingest import ingest
+from leadjourney.workspace import Workspace
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run"]
+TOKEN = "s3cret-token-for-tests-0123"
+SELECTIONS = [Filters(), Filters(sources=("seo",)), Filters(personas=("smb_founder",)),
+              Filters(date_from=date(2026, 4, 1), date_to=date(2026, 5, 31), sources=("paid_search", "seo"))]
+
+
+def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "leadjourney", *args], capture_output=True, text=True, check=False,
+                          env={"COLUMNS": "200", "PATH": "/usr/bin:/bin", **(env or {})}, timeout=120)
+
+
+@pytest.fixture(scope="module")
+def ws(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
+    root = tmp_path_factory.mktemp("dashboard") / "ws"
+    ws = Workspace.init(root)
+    data = generate(root / "data", n_leads=3000, seed=4, end=date(2026, 6, 30), days=120)
+    ws.set_sources([{**s, "path": str(Path(data.files[s["table"]]).relative_to(root))} for s in data.sources])
+    ingest(ws)
+    store(ws, analyze(ws, filters=Filters(date_to=date(2026, 4, 30))), baseline=True)
+    return ws
+
+
+def expected(ws: Workspace, filters: Filters) -> dict[str, Any]:
+    out = analyze(ws, filters=filters).to_dict()
+    out.pop("computed_at")
+    return out
+
+
+@pytest.mark.parametrize("filters", SELECTIONS, ids=["all", "source", "persona", "dates+sources"])
+def test_the_data_layer_returns_analyze_json_for_the_same_filters(ws: Workspace, filters: Filters) -> None:
+    view = DashboardData(ws).view(filters)
+    got = dict(view.analysis)
+    got.pop("computed_at")
+    assert json.loads(json.dumps(got)) == json.loads(json.dumps(expected(ws, filters)))
+    assert view.baseline is not None and view.baseline["filters"]["date_to"] == "2026-04-30"
+    assert view.sla_minutes == 5.0 and view.freshness is not None
+
+
+def test_views_are_cached_per_filter_combination(ws: Workspace) -> None:
+    data = DashboardData(ws, cache_size=1)
+    first = data.view(Filters(sources=("seo",)))
+    assert data.view(Filters(sources=("seo",))) is first
+    data.view(Filters())
+    assert data.view(Filters(sources=("seo",))) is not first  # evicted: the cache keeps one
+
+
+def test_components_show_the_analysis_numbers(ws: Workspace) -> None:
+    f = Filters(personas=("enterprise_it",))
+    a = expected(ws, f)
+    kpis, funnel, *_ = render(DashboardData(ws).view(f))
+    texts = {k.children[0].id: k.children[0].children for k in kpis}
+    assert texts["kpi-people"] == f"{a['n_people']:,}"
+    mql_sql = next(t for t in a["funnel"]["transitions"] if (t["from"], t["to"]) == ("MQL", "SQL"))
+    assert texts["kpi-rate-MQL-SQL"] == f"{mql_sql['rate']:.1%}"
+    assert list(funnel.data[0].x) == [s["reached"] for s in a["funnel"]["stages"]]
+
+
+def test_filters_round_trip_through_the_url() -> None:
+    f = Filters(date(2026, 3, 1), date(2026, 3, 31), ("paid_search", "seo"), ("smb_founder",))
+    assert parse_query(query_of(f)) == f
+    assert query_of(Filters()) == "" and parse_query("?from=not-a-date") == Filters()
+
+
+def test_export_is_self_contained_and_embeds_plotly(ws: Workspace, tmp_path: Path) -> None:
+    out = tmp_path / "snapshot.html"
+    proc = run("dashboard", str(ws.root), "--export", str(out), "--source", "seo")
+    assert proc.returncode == 0, proc.stderr
+    text = out.read_text("utf-8")
+    assert "Plotly.newPlot" in text and re.search(r"plotly\.js v\d", text)
+    markup = re.sub(r"(<script[^>]*>).*?</script>", r"\1</script>", text, flags=re.S)  # code may mention URLs
+    assert re.findall(r"\b(?:src|href)\s*=", markup) == []
+    assert f"{analyze(ws, filters=Filters(sources=('seo',))).n_people:,}" in text
+
+
+def test_a_non_loopback_host_without_auth_refuses_to_start(ws: Workspace) -> None:
+    proc = run("dashboard", str(ws.root), "--host", "0.0.0.0")
+    assert proc.returncode != 0
+    assert proc.stderr.strip().count("\n") == 0, proc.stderr
+    assert "refusing to serve on 0.0.0.0 without authentication" in proc.stderr
+    assert "LEADJOURNEY_DASHBOARD_TOKEN" in proc.stderr
+    check_bind("127.0.0.1", None, "X")
+    check_bind("::1", None, "X")
+    check_bind("0.0.0.0", Auth("token", TOKEN), "X")
+
+
+def test_credentials_come_from_the_configured_environment_variable(ws: Workspace) -> None:
+    assert auth_from_env(ws.config, {}) is None
+    assert auth_from_env(ws.config, {"LEADJOURNEY_DASHBOARD_TOKEN": TOKEN}) == Auth("token", TOKEN)
+    with pytest.raises(DashboardError, match="at least 16 characters"):
+        auth_from_env(ws.config, {"LEADJOURNEY_DASHBOARD_TOKEN": "short"})
+    hashed = hash_password("correct horse")
+    auth = auth_from_env(ws.config, {"LEADJOURNEY_DASHBOARD_TOKEN": hashed})
+    assert auth is not None and auth.check("correct horse") and not auth.check("wrong")
+    import hashlib
+
+    pbkdf2 = f"pbkdf2_sha256$1000${b'salt'.hex()}${hashlib.pbkdf2_hmac('sha256', b'pw', b'salt', 1000).hex()}"
+    assert verify_password("pw", pbkdf2) and not verify_password("px", pbkdf2)
+    config = parse_config(default_config_text().replace('auth_env = "LEADJOURNEY_DASHBOARD_TOKEN"',
+                                                        'auth_env = "MY_TOKEN"'))
+    assert config.dashboard_auth_env == "MY_TOKEN"
+    with pytest.raises(ConfigError, match=r"dashboard\.auth_env"):
+        parse_config(default_config_text().replace('auth_env = "LEADJOURNEY_DASHBOARD_TOKEN"', 'auth_env = "a b"'))
+
+
+def test_the_login_wall_guards_every_route(ws: Workspace) -> None:
+    client = create_app(ws, auth=Auth("token", TOKEN)).server.test_client()
+    page = client.get("/", headers={"Accept": "text/html"})
+    assert page.status_code == 302 and page.headers["Location"].startswith("/login")
+    for path in ("/_dash-layout", "/_dash-dependencies"):
+        denied = client.get(path)
+        assert denied.status_code == 401 and denied.get_json() == {"error": "authentication required"}
+    assert client.post("/_dash-update-component", json={}).status_code == 401
+    assert client.post("/login", data={"secret": "wrong"}).status_code == 401
+    assert client.get("/_dash-layout", headers={"Authorization": f"Bearer {TOKEN}"}).status_code == 200
+    login = client.post("/login", data={"secret": TOKEN, "next": "/"})
+    assert login.status_code == 302 and login.headers["Location"] == "/"
+    assert client.get("/").status_code == 200 and client.get("/_dash-layout").status_code == 200
+
+
+# --- in a real browser ------------------------------------------------------------------------------
+
+browser_reason = ("needs Playwright (pip install playwright) and Debian's Chromium at /usr/bin/chromium "
+                  "(apt-get install -y chromium); .ci/run installs it")
+needs_browser = pytest.mark.skipif(importlib.util.find_spec("playwright") is None or not CHROMIUM.exists(),
+                                   reason=browser_reason)
+
+
+@pytest.fixture(scope="module")
+def served(ws: Workspace) -> Iterator[str]:
+    from werkzeug.serving import make_server
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    server = make_server("127.0.0.1", 0, create_app(ws).server, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join()
+
+
+@pytest.fixture
+def page(served: str) -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield browser.new_page(viewport={"width": 1400, "height": 1800})
+        finally:
+            browser.close()
+
+
+def shown(page: Any, ws: Workspace, filters: Filters) -> dict[str, Any]:
+    """Wait until the page shows ``filters``' people count, then check its numbers against analyze."""
+    a = expected(ws, filters)
+    page.wait_for_function("t => document.getElementById('kpi-people')?.innerText === t", arg=f"{a['n_people']:,}")
+    rate = next(t["rate"] for t in a["funnel"]["transitions"] if (t["from"], t["to"]) == ("MQL", "SQL"))
+    assert page.inner_text("#kpi-rate-MQL-SQL") == f"{rate:.1%}"
+    page.wait_for_function("n => document.querySelector('#funnel .js-plotly-plot')?.data?.[0]?.x?.[0] === n",
+                           arg=a["funnel"]["stages"][0]["reached"])
+    reached = page.evaluate("() => Array.from(document.querySelector('#funnel .js-plotly-plot').data[0].x)")
+    assert reached == [s["reached"] for s in a["funnel"]["stages"]]
+    return a
+
+
+def choose(page: Any, dropdown: str, value: str) -> None:
+    page.click(f"#{dropdown}")
+    page.keyboard.type(value)
+    page.get_by_role("option", name=value, exact=True).click()
+    page.keyboard.press("Escape")
+
+
+@needs_browser
+def test_the_page_follows_the_filters_and_matches_analyze(ws: Workspace, served: str, page: Any,
+                                                          tmp_path: Path) -> None:
+    page.goto(served + "/")
+    shown(page, ws, Filters())
+    choose(page, "source", "seo")
+    shown(page, ws, Filters(sources=("seo",)))
+    choose(page, "persona", "smb_founder")
+    shown(page, ws, Filters(sources=("seo",), personas=("smb_founder",)))
+    assert page.url.endswith("?source=seo&persona=smb_founder")
+    page.goto(served + "/?from=2026-04-01&to=2026-05-31&source=paid_search")  # a shared link restores the view
+    shown(page, ws, Filters(date(2026, 4, 1), date(2026, 5, 31), ("paid_search",)))
+    page.goto(served + "/")
+    shown(page, ws, Filters())
+    page.wait_for_timeout(500)  # let the gauges finish their transition
+    page.screenshot(path=str(tmp_path / "dashboard.png"), full_page=True)
+    page.screenshot(path="/tmp/dashboard.png", full_page=True)
+    assert (tmp_path / "dashboard.png").stat().st_size > 10_000
+
+
+@needs_browser
+def test_the_login_wall_in_the_browser(ws: Workspace, page: Any) -> None:
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, create_app(ws, auth=Auth("token", TOKEN)).server, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        page.goto(f"http://127.0.0.1:{server.server_port}/?source=seo")
+        assert "/login" in page.url
+        page.fill("input[name=secret]", "wrong")
+        page.click("button[type=submit]")
+        assert page.is_visible("text=Wrong token or password.")
+        page.fill("input[name=secret]", TOKEN)
+        page.click("button[type=submit]")
+        shown(page, ws, Filters(sources=("seo",)))
+    finally:
+        server.shutdown()
+        thread.join()
+
+
+@needs_browser
+def test_the_exported_snapshot_renders_offline(ws: Workspace, page: Any, tmp_path: Path) -> None:
+    out = tmp_path / "snapshot.html"
+    assert run("dashboard", str(ws.root), "--export", str(out)).returncode == 0
+    requests: list[str] = []
+    page.context.set_offline(True)
+    page.on("request", lambda r: requests.append(r.url))
+    page.goto(out.as_uri())
+    page.wait_for_selector(".js-plotly-plot .main-svg")
+    assert page.locator(".js-plotly-plot").count() == 5
+    assert [u for u in requests if not u.startswith(("file:", "data:"))] == []
