@@ -206,11 +206,21 @@ def shown(page: Any, ws: Workspace, filters: Filters) -> dict[str, Any]:
     return a
 
 
-def choose(page: Any, dropdown: str, value: str) -> None:
-    page.click(f"#{dropdown}")
-    page.keyboard.type(value)
-    page.get_by_role("option", name=value, exact=True).click()
-    page.keyboard.press("Escape")
+def choose(page: Any, dropdown: str, value: str, attempts: int = 3) -> None:
+    """Pick ``value`` in a dropdown as a user would; reopen it if a re-render closed it meanwhile."""
+    for attempt in range(attempts):
+        page.click(f"#{dropdown}")
+        page.keyboard.type(value)
+        option = page.get_by_role("option", name=value, exact=True)
+        try:
+            option.click(timeout=10_000)
+        except Exception:  # the menu closed under us (the page was still updating): try again
+            page.keyboard.press("Escape")
+            if attempt == attempts - 1:
+                raise
+            continue
+        page.keyboard.press("Escape")
+        return
 
 
 @needs_browser
