@@ -1,0 +1,139 @@
+"""`leadjourney demo`: the whole product on generated data, from an empty folder to every deliverable.
+
+Registered on the main app when :mod:`leadjourney.cli.app` is imported.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.markup import escape
+
+from leadjourney.cli import render
+from leadjourney.cli.app import (
+    WorkspaceArg,
+    app,
+    check_quality,
+    console,
+    err,
+    generate_into,
+    ingest_sources,
+    show_ingest,
+)
+from leadjourney.workspace import Workspace
+
+if TYPE_CHECKING:
+    from leadjourney.journeymap.make import MapRun
+
+
+@app.command()
+def demo(
+    workspace: WorkspaceArg = Path("demo-workspace"),
+    leads: Annotated[int, typer.Option(min=100, help="Number of generated leads.")] = 20_000,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 7,
+) -> None:
+    """Run the whole product on generated data: init, generate, ingest, quality, analyze, and the journey
+    map with its touchpoint inventory, personas and paths.
+
+    Example: [bold]leadjourney demo /tmp/demo --leads 100000[/bold]
+    """
+    started = datetime.now()
+    ws = Workspace.init(workspace, exist_ok=True)
+    console.rule(f"[bold]leadjourney demo[/bold] in {ws.root}")
+    generate_into(ws, leads=leads, seed=seed, days=180, end=None, file_format="parquet", clean=False)
+    report = ingest_sources(ws, force=True, prune=True)
+    show_ingest(report)
+    q = check_quality(ws)
+    console.print(render.quality_table(q))
+    from leadjourney.analysis import analyze
+
+    with render.progress_bar(err, "analyze") as progress:
+        result = analyze(ws, progress=progress)
+    (ws.out_dir / "analysis.md").write_text(result.to_markdown(), "utf-8")
+    (ws.out_dir / "analysis.json").write_text(result.to_json(), "utf-8")
+    from leadjourney.analysis.findings import store
+
+    store(ws, result, baseline=True)
+    console.print(render.funnel_table(result))
+    console.print(render.time_table(result))
+    for line in render.headlines(result):
+        console.print(escape(line))
+    _demo_journey_map(ws)
+    elapsed = (datetime.now() - started).total_seconds()
+    console.rule("[bold]What was written[/bold]")
+    console.print(f"  workspace  {ws.root}")
+    console.print(f"  config     {ws.config_path}")
+    console.print(f"  database   {ws.database_path}")
+    for path in sorted(p for p in ws.out_dir.rglob("*") if p.is_file()):
+        console.print(f"  output     {path}")
+    console.print(f"Done in {elapsed:.1f} s. Open out/journey_map.html, out/analysis.md and out/quality.md, "
+                  "or query the database with DuckDB (see README).")
+
+
+def _demo_journey_map(ws: Workspace) -> None:
+    """The demo's second half: the map and what it is drawn from (touchpoints, personas, paths), the
+    recommendations, the lead stage definitions, the documentation package, a static dashboard snapshot, a
+    monitor pass and the engagement status."""
+    import json as json_module
+
+    from leadjourney.analysis.journeys import open_journeys
+    from leadjourney.analysis.paths import Paths
+    from leadjourney.analysis.personas import personas_report
+    from leadjourney.cli.recommend import recommendations_table
+    from leadjourney.journeymap.make import make_map
+    from leadjourney.reports import recommendations as recs_module
+    from leadjourney.reports.definitions import definitions_document, write_document
+
+    with render.progress_bar(err, "journey map") as progress:
+        run = make_map(ws, progress=progress)
+    (ws.out_dir / "touchpoints.md").write_text(run.inventory.to_markdown(), "utf-8")
+    run.inventory.write_csv(ws.out_dir / "touchpoints.csv")
+    run.inventory.write_xlsx(ws.out_dir / "touchpoints.xlsx")
+    with render.progress_bar(err, "personas") as progress:
+        report = personas_report(ws, progress=progress)
+    (ws.out_dir / "personas.md").write_text(report.to_markdown(), "utf-8")
+    (ws.out_dir / "personas.json").write_text(report.to_json(), "utf-8")
+    with open_journeys(ws) as journeys:
+        paths = Paths().fit(journeys)
+    (ws.out_dir / "paths.md").write_text(paths.to_markdown(), "utf-8")
+    (ws.out_dir / "paths.json").write_text(json_module.dumps(paths.to_dict(), indent=2), "utf-8")
+    paths.to_sankey_html(ws.out_dir / "paths_sankey.html", title=f"{ws.config.name}: paths")
+    recs = recs_module.recommendations_for(ws, run.analysis)
+    recs.write(ws.out_dir)
+    write_document(definitions_document(ws), ws.out_dir)
+    console.print(render.persona_table(report.profiles))
+    console.print(render.paths_table(paths))
+    console.print(recommendations_table(recs))
+    from leadjourney.reports.package import build_report
+    from leadjourney.reports.status import engagement_status, write_status
+
+    with render.progress_bar(err, "report") as progress:
+        build_report(ws, progress=progress).write(ws.out_dir / "report")
+    from leadjourney.analysis.journeys import Filters
+    from leadjourney.dashboard import DashboardData, export_html
+    from leadjourney.monitor import run_monitor
+
+    export_html(DashboardData(ws).view(Filters()), ws.out_dir / "dashboard.html",
+                title=f"{ws.config.name}: lead journey")
+    monitored = run_monitor(ws)
+    (ws.out_dir / "monitor.json").write_text(monitored.to_json(), "utf-8")
+    console.print(f"Monitor {monitored.period.label}: {monitored.status} "
+                  f"({sum(v.raised for v in monitored.verdicts)} red flag(s) of {len(monitored.verdicts)} checks).")
+    status = engagement_status(ws)
+    write_status(status, ws.out_dir)
+    gate = status.next_gate
+    if gate is not None:
+        console.print(f"Engagement status: next gate {escape(gate.title)}, blocked by "
+                      + ", ".join(s.item.id for s in gate.blockers) + " (see out/status.md).")
+    jm = run.journey_map
+    console.print(f"Journey map: {len(jm.drop_offs)} drop-off point(s) flagged red, {len(jm.personas)} persona "
+                  f"lane(s); biggest friction: " + (escape(_biggest(run)) if run.analysis.friction.rows else "-"))
+
+
+def _biggest(run: MapRun) -> str:
+    top = run.analysis.friction.rows[0]
+    return (f"{top.from_stage} -> {top.to_stage}{' (' + top.segment + ')' if top.segment else ''}, "
+            f"{top.revenue_impact:,.0f} {run.journey_map.currency}/yr")
