@@ -273,5 +273,21 @@ def test_the_exported_snapshot_renders_offline(ws: Workspace, page: Any, tmp_pat
     page.on("request", lambda r: requests.append(r.url))
     page.goto(out.as_uri())
     page.wait_for_selector(".js-plotly-plot .main-svg")
-    assert page.locator(".js-plotly-plot").count() == 5
+    assert page.locator(".js-plotly-plot").count() == 6
     assert [u for u in requests if not u.startswith(("file:", "data:"))] == []
+
+
+@pytest.mark.parametrize("filters", SELECTIONS[1:], ids=["source", "persona", "dates+sources"])
+def test_the_trend_follows_the_filters_and_sums_to_the_funnel(ws: Workspace, filters: Filters) -> None:
+    view = DashboardData(ws).view(filters)
+    a = expected(ws, filters)
+    for period in ("week", "month"):
+        points = view.trend[period]["points"]
+        for t in a["funnel"]["transitions"]:  # the periods partition the selection's people
+            rows = [p for p in points if (p["from"], p["to"]) == (t["from"], t["to"])]
+            assert sum(p["entered"] for p in rows) == t["entered"]
+            assert sum(p["converted"] for p in rows) == t["converted"]
+    *_, trend = render(view, period="week", measure="drop-off")
+    names = [tr.name for tr in trend.data]
+    assert [n for n in names if "→" in n and " " not in n] == [f"{t['from']}→{t['to']}" for t in a["funnel"]["transitions"]]
+    assert sum(n.startswith("baseline ") for n in names) == len(a["funnel"]["transitions"])

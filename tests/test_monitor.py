@@ -10,8 +10,8 @@ import subprocess
 import sys
 import threading
 import zlib
-from collections.abc import Iterator
-from datetime import date
+from collections.abc import Callable, Iterator
+from datetime import date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -24,13 +24,23 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from leadjourney.analysis import analyze
+from leadjourney.analysis.definitions import DefinitionDrift
 from leadjourney.analysis.findings import store
 from leadjourney.analysis.journeys import Filters
-from leadjourney.config import normalize_key, parse_config
+from leadjourney.analysis.sources import SourceTransition
+from leadjourney.config import MonitorSettings, normalize_key, parse_config
 from leadjourney.errors import ConfigError
 from leadjourney.generate import Dirt, generate
 from leadjourney.ingest import ingest
 from leadjourney.monitor import judged_periods, run_monitor
+from leadjourney.monitor.periods import Period
+from leadjourney.monitor.quarterly import (
+    Inventory,
+    QuarterMetrics,
+    drift_verdicts,
+    source_shift_verdicts,
+)
+from leadjourney.monitor.rules import checkin_verdict
 from leadjourney.workspace import Workspace
 
 AS_OF = date(2026, 6, 30)  # months judged: April and May 2026 (30 days to mature)
@@ -55,10 +65,12 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-def _workspace(root: Path, data: Path, *, plant: bool) -> Workspace:
+def _workspace(root: Path, data: Path, *, plant: bool, edit: Callable[[Path], None] | None = None) -> Workspace:
     """Generated data ingested (MQL->SQL planted down in April and May), baseline Nov-Feb stored."""
     ws = Workspace.init(root)
     shutil.copytree(data, root / "data")
+    if edit is not None:
+        edit(root / "data")
     if plant:
         leads = pq.read_table(root / "data" / "leads.parquet")
         month = pc.utf8_slice_codeunits(leads["created_at"], 0, 7).to_pylist()
@@ -296,3 +308,151 @@ def test_failed_delivery_recorded_and_reported_next_run(planted: Workspace, smtp
                  *(str(d.error) for d in failed.deliveries), ws.config_path.read_text("utf-8")):
         assert PASSWORD not in text and TOKEN not in text
     assert "FAILED" in shown.stdout
+
+
+# ---- quarterly rules ----------------------------------------------------------------------------
+
+Q_AS_OF = date(2026, 7, 31)  # quarters judged: 2026-Q2 against 2026-Q1 (baseline Nov-Feb)
+NEW_KIND, NEW_CHANNEL, SLOWER_DAYS = "voice_note", "smart_speaker", 12
+
+
+def _in_q2(stamp: object) -> bool:
+    return str(stamp)[:7] in ("2026-04", "2026-05", "2026-06")
+
+
+def _plant_quarter(data: Path) -> None:
+    """2026-Q2 only: a tenth of the touches become a new kind on a new channel; every Q2 lead's
+    SQL and later stages (and opportunities) come SLOWER_DAYS later."""
+    tp = pq.read_table(data / "touchpoints.parquet")
+    hit = [_in_q2(t) and zlib.crc32(f"{lid}{t}".encode()) % 10 == 0
+           for lid, t in zip(tp["lead_id"].to_pylist(), tp["occurred_at"].to_pylist(), strict=True)]
+    tp = tp.set_column(tp.schema.get_field_index("kind"), "kind",
+                       pa.array([NEW_KIND if h else k for h, k in zip(hit, tp["kind"].to_pylist(), strict=True)]))
+    tp = tp.set_column(tp.schema.get_field_index("channel"), "channel",
+                       pa.array([NEW_CHANNEL if h else c for h, c in zip(hit, tp["channel"].to_pylist(), strict=True)]))
+    pq.write_table(tp, data / "touchpoints.parquet")
+    leads = pq.read_table(data / "leads.parquet")
+    q2 = {lid for lid, c in zip(leads["lead_id"].to_pylist(), leads["created_at"].to_pylist(), strict=True)
+          if _in_q2(c)}
+
+    def later(stamp: str) -> str:
+        return (datetime.fromisoformat(stamp.replace("Z", "")) + timedelta(days=SLOWER_DAYS)).strftime(
+            "%Y-%m-%dT%H:%M:%SZ")
+
+    ev = pq.read_table(data / "stage_events.parquet")
+    shifted = [later(t) if lid in q2 and st.upper() not in ("LEAD", "MQL") and t else t for lid, st, t in zip(
+        ev["lead_id"].to_pylist(), ev["stage"].to_pylist(), ev["entered_at"].to_pylist(), strict=True)]
+    pq.write_table(ev.set_column(2, "entered_at", pa.array(shifted)), data / "stage_events.parquet")
+    op = pq.read_table(data / "opportunities.parquet")
+    for col in ("created_at", "closed_at"):
+        i = op.schema.get_field_index(col)
+        op = op.set_column(i, col, pa.array([later(t) if lid in q2 and t else t for lid, t in zip(
+            op["lead_id"].to_pylist(), op[col].to_pylist(), strict=True)]))
+    pq.write_table(op, data / "opportunities.parquet")
+
+
+@pytest.fixture(scope="module")
+def quarter_planted(data: Path, tmp_path_factory: pytest.TempPathFactory) -> Workspace:
+    ws = _workspace(tmp_path_factory.mktemp("quarter") / "ws", data, plant=False, edit=_plant_quarter)
+    return _with_monitor(ws, speed_to_lead_max_minutes=100000.0)
+
+
+def _mql_sql_days(root: Path, q2: bool) -> list[float]:
+    """Completed MQL->SQL durations of people created in Q2 (or Q1), straight from the files."""
+    cfg = Workspace.open(root).config
+    aliases = cfg.stage_aliases()
+    leads = pq.read_table(root / "data" / "leads.parquet")
+    want = ("2026-04", "2026-05", "2026-06") if q2 else ("2026-01", "2026-02", "2026-03")
+    ids = {lid for lid, c in zip(leads["lead_id"].to_pylist(), leads["created_at"].to_pylist(), strict=True)
+           if c[:7] in want}
+    first: dict[tuple[str, str], datetime] = {}
+    ev = pq.read_table(root / "data" / "stage_events.parquet")
+    for lid, st, t in zip(ev["lead_id"].to_pylist(), ev["stage"].to_pylist(), ev["entered_at"].to_pylist(),
+                          strict=True):
+        name = aliases.get(normalize_key(st))
+        if lid in ids and name in ("MQL", "SQL") and t:
+            at = datetime.fromisoformat(t.replace("Z", ""))
+            first[(lid, name)] = min(first.get((lid, name), at), at)
+    return [(first[(lid, "SQL")] - first[(lid, "MQL")]).total_seconds() / 86400 for lid in ids
+            if (lid, "MQL") in first and (lid, "SQL") in first and first[(lid, "SQL")] >= first[(lid, "MQL")]]
+
+
+def test_quarterly_rules_fire_for_planted_reasons(quarter_planted: Workspace) -> None:
+    run = run_monitor(quarter_planted, "quarter", Q_AS_OF)
+    assert run.period.label == "2026-Q2"
+    by_key = {v.key: v for v in run.verdicts}
+    kind = by_key[f"new_channel:touchpoint kind: {NEW_KIND}"]
+    channel = by_key[f"new_channel:touchpoint channel: {NEW_CHANNEL}"]
+    tp = pq.read_table(quarter_planted.root / "data" / "touchpoints.parquet")
+    planted = sum(k == NEW_KIND for k in tp["kind"].to_pylist())
+    assert kind.status == channel.status == "refinement_trigger"
+    assert kind.n == channel.n == planted and kind.baseline == 0 and "update" in (kind.action or "").lower()
+    assert not [v for v in run.verdicts if v.rule == "new_channel" and v not in (kind, channel)]
+    stall = by_key["stage_stall:MQL->SQL"]
+    assert stall.status == "red_flag" and stall.action
+    import statistics
+    now, before = statistics.median(_mql_sql_days(quarter_planted.root, True)), \
+        statistics.median(_mql_sql_days(quarter_planted.root, False))
+    assert now > 1.5 * before
+    assert f"median of completed {now:.1f} d" in stall.evidence and f"vs {before:.1f} d" in stall.evidence
+    assert run.exit_code == 1
+    monthly = run_monitor(quarter_planted, "month", Q_AS_OF)  # monthly runs keep the monthly rules
+    assert not {"new_channel", "definition_drift", "stage_stall", "source_shift"} & {v.rule for v in monthly.verdicts}
+
+
+def test_quarterly_rules_quiet_without_a_plant(healthy: Workspace) -> None:
+    run = run_monitor(healthy, "quarter", Q_AS_OF)
+    quarterly = [v for v in run.verdicts if v.rule in ("new_channel", "definition_drift", "stage_stall")]
+    assert quarterly and not [v for v in quarterly if v.raised], [v for v in quarterly if v.raised]
+
+
+def _hand_quarter(label_start: date, drift: list[tuple[str, int, int]],
+                  conversion: list[tuple[str, int, int]]) -> QuarterMetrics:
+    """A hand-made quarter: drift (term, failed, judged) and MQL->SQL conversion (source, converted, entered)."""
+    period = Period("quarter", label_start, label_start + timedelta(days=89))
+    return QuarterMetrics(
+        period, Inventory(None, period.end),
+        [DefinitionDrift(t, "SQL", j, 0, j, f, f / j) for t, f, j in drift],
+        [],
+        [SourceTransition(src, "MQL", "SQL", e, c, c / e, None, None, 0, 0, None) for src, c, e in conversion])
+
+
+def test_quarterly_drift_and_source_shift_against_scipy() -> None:
+    from scipy.stats import chi2_contingency
+
+    s = MonitorSettings()
+    prev = _hand_quarter(date(2026, 1, 1), [("SQL", 20, 200), ("MQL", 30, 300)],
+                         [("seo", 100, 250), ("ppc", 60, 200), ("tiny", 2, 5)])
+    latest = _hand_quarter(date(2026, 4, 1), [("SQL", 60, 200), ("MQL", 33, 300)],
+                           [("seo", 55, 250), ("ppc", 62, 200), ("tiny", 0, 5)])
+
+    def p(k1: int, n1: int, k2: int, n2: int) -> float:
+        return float(chi2_contingency([[k1, n1 - k1], [k2, n2 - k2]], correction=False)[1])
+
+    drift = {v.metric: v for v in drift_verdicts(latest, prev, s)}
+    p_sql, p_mql = p(60, 200, 20, 200), p(33, 300, 30, 300)
+    assert drift["SQL"].status == "red_flag" and drift["MQL"].status == "ok"  # +20 points vs +1 point
+    assert drift["SQL"].value == pytest.approx(0.3) and drift["SQL"].baseline == pytest.approx(0.1)
+    assert drift["SQL"].threshold == pytest.approx(0.15) and drift["SQL"].n == 200
+    assert f"Holm-adjusted p {min(1.0, 2 * p_sql):.3g}" in drift["SQL"].evidence
+    assert f"Holm-adjusted p {min(1.0, max(2 * p_sql, p_mql)):.3g}" in drift["MQL"].evidence
+
+    shifts = source_shift_verdicts(latest, prev, s)
+    p_seo, p_ppc = p(55, 250, 100, 250), p(62, 200, 60, 200)  # "tiny" is below min_n: not tested
+    assert min(1.0, 2 * p_seo) < 0.05 < max(2 * p_seo, p_ppc)
+    assert [(v.metric, v.status, v.n) for v in shifts] == [("seo MQL->SQL", "red_flag", 250)]
+    assert shifts[0].value == pytest.approx(0.22) and shifts[0].baseline == pytest.approx(0.4)
+    assert f"Holm-adjusted {2 * p_seo:.3g} over 2" in shifts[0].evidence and shifts[0].action
+    quiet = source_shift_verdicts(prev, prev, s)
+    assert [(v.metric, v.status) for v in quiet] == [("all sources", "ok")]
+    assert [v.status for v in drift_verdicts(prev, prev, s)] == ["ok", "ok"]
+
+
+def test_refinement_checkin_reminder_two_weeks_before() -> None:
+    s, base = MonitorSettings(), {"computed_at": "2026-03-01T09:00:00"}  # due 2026-05-30
+    assert checkin_verdict(base, date(2026, 5, 15), s).status == "ok"
+    remind = checkin_verdict(base, date(2026, 5, 16), s)
+    assert remind.status == "reminder" and remind.value == 14 and "2026-05-30" in remind.evidence
+    assert not remind.raised and remind.notified and remind.action
+    assert checkin_verdict(base, date(2026, 5, 30), s).status == "reminder"
+    assert checkin_verdict(base, date(2026, 7, 1), s).status == "ok"

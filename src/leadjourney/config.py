@@ -232,6 +232,12 @@ class MonitorSettings:
     maturity_days: int = 30
     min_n: int = 30
     ingest_max_age_days: int = 35
+    new_item_min_count: int = 1
+    drift_rise_points: float = 5.0
+    stall_growth_factor: float = 1.5
+    alpha: float = 0.05
+    checkin_days: int = 90
+    checkin_reminder_days: int = 14
 
 
 @dataclass(frozen=True)
@@ -439,11 +445,23 @@ class _Validator:
             maturity_days=self.get(raw, "maturity_days", int, "monitor", d.maturity_days),
             min_n=self.get(raw, "min_n", int, "monitor", d.min_n),
             ingest_max_age_days=self.get(raw, "ingest_max_age_days", int, "monitor", d.ingest_max_age_days),
+            new_item_min_count=self.get(raw, "new_item_min_count", int, "monitor", d.new_item_min_count),
+            drift_rise_points=self.get(raw, "drift_rise_points", float, "monitor", d.drift_rise_points),
+            stall_growth_factor=self.get(raw, "stall_growth_factor", float, "monitor", d.stall_growth_factor),
+            alpha=self.get(raw, "alpha", float, "monitor", d.alpha),
+            checkin_days=self.get(raw, "checkin_days", int, "monitor", d.checkin_days),
+            checkin_reminder_days=self.get(raw, "checkin_reminder_days", int, "monitor", d.checkin_reminder_days),
         )
-        for key in ("decline_points", "reengage_points", "speed_to_lead_max_minutes"):
+        if not 0 < out.alpha < 1:
+            raise self.fail("monitor.alpha", f"must be between 0 and 1, found {out.alpha}")
+        if out.stall_growth_factor <= 1:
+            raise self.fail("monitor.stall_growth_factor", f"must be above 1, found {out.stall_growth_factor}")
+        if out.checkin_reminder_days < 0:
+            raise self.fail("monitor.checkin_reminder_days", f"must be 0 or more, found {out.checkin_reminder_days}")
+        for key in ("decline_points", "reengage_points", "speed_to_lead_max_minutes", "drift_rise_points"):
             if getattr(out, key) <= 0:
                 raise self.fail(f"monitor.{key}", f"must be positive, found {getattr(out, key)}")
-        for key in ("consecutive_periods", "min_n", "ingest_max_age_days"):
+        for key in ("consecutive_periods", "min_n", "ingest_max_age_days", "new_item_min_count", "checkin_days"):
             if getattr(out, key) < 1:
                 raise self.fail(f"monitor.{key}", f"must be at least 1, found {getattr(out, key)}")
         if out.maturity_days < 0:

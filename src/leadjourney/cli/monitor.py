@@ -26,7 +26,7 @@ app.add_typer(monitor_app, name="monitor")
 
 WorkspaceOption = Annotated[Path, typer.Option("--workspace", "-w", help="Workspace folder.")]
 STYLE = {"ok": "green", "too_small": "dim", "watch": "yellow", "red_flag": "red", "refinement_trigger": "bold red",
-         "cannot_compute": "red"}
+         "cannot_compute": "red", "reminder": "cyan"}
 
 
 @monitor_app.callback()
@@ -67,7 +67,7 @@ def monitor_run(
     for col in ("verdict", "rule", "metric", "value", "baseline", "threshold", "n", "evidence"):
         table.add_column(col, ratio=4 if col == "evidence" else None)
     for v in run.verdicts:
-        style = STYLE.get(v.status, "")
+        style = STYLE.get(v.status, "default")
         table.add_row(f"[{style}]{v.status}[/{style}]", v.rule, escape(v.metric), _num(v.value, v.is_rate), _num(v.baseline, v.is_rate),
                       _num(v.threshold, v.is_rate), "-" if v.n is None else f"{v.n:,}", escape(v.evidence))
     console.print(table)

@@ -110,6 +110,13 @@ def _layout(data: DashboardData) -> html.Div:
                                                       *(f"{a}→{b}" for a, b in _pairs(data))])],
                                className="sort"),
                       html.Div(id="sources-table")], className="card wide"),
+            html.Div([dcc.Graph(id="trend", config={"displaylogo": False}),
+                      html.Div([dcc.RadioItems(id="trend-period", value="month", inline=True,
+                                               options=[{"label": "by month", "value": "month"},
+                                                        {"label": "by week", "value": "week"}]),
+                                dcc.RadioItems(id="trend-measure", value="conversion", inline=True,
+                                               options=list(figures.MEASURES))], className="sort")],
+                     className="card wide"),
             html.Div(dcc.Graph(id="speed", config={"displaylogo": False}), className="card"),
             html.Div(dcc.Graph(id="baseline", config={"displaylogo": False}), className="card"),
             html.Div(html.Details([html.Summary(id="dark"), html.Div(id="friction")]), className="card wide"),
@@ -125,20 +132,23 @@ def _callbacks(app: dash.Dash, data: DashboardData) -> None:
         Output("kpis", "children"), Output("funnel", "figure"), Output("time", "figure"),
         Output("sources-bar", "figure"), Output("sources-table", "children"), Output("speed", "figure"),
         Output("baseline", "figure"), Output("dark", "children"), Output("friction", "children"),
+        Output("trend", "figure"),
         Input("url", "search"), Input("dates", "start_date"), Input("dates", "end_date"), Input("source", "value"),
-        Input("persona", "value"), Input("sort", "value"),
+        Input("persona", "value"), Input("sort", "value"), Input("trend-period", "value"),
+        Input("trend-measure", "value"),
     )
     def _update(search: str | None, date_from: str | None, date_to: str | None, sources: list[str] | None,
-                personas: list[str] | None, sort_by: str | None) -> tuple[Any, ...]:
+                personas: list[str] | None, sort_by: str | None, period: str | None,
+                measure: str | None) -> tuple[Any, ...]:
         if ctx.triggered_id in (None, "url"):
             f = parse_query(search or "")
         else:
             f = filters_of(date_from, date_to, sources, personas)
         return (query_of(f), _iso(f.date_from), _iso(f.date_to), list(f.sources), list(f.personas),
-                *render(data.view(f), sort_by or "people"))
+                *render(data.view(f), sort_by or "people", period or "month", measure or "conversion"))
 
 
-def render(view: View, sort_by: str = "people") -> tuple[Any, ...]:
+def render(view: View, sort_by: str = "people", period: str = "month", measure: str = "conversion") -> tuple[Any, ...]:
     """Every component's content for one view (the callback's outputs after the URL)."""
     a = view.analysis
     kpis = [html.Div([html.Div(text, className="v", id=kid), html.Div(label, className="l")], className="kpi")
@@ -151,7 +161,14 @@ def render(view: View, sort_by: str = "people") -> tuple[Any, ...]:
         figures.speed_to_lead(a, view.sla_minutes), figures.period_comparison(figures.deltas(a, view.baseline)),
         f"Friction ranking (top {len(friction)}) · " + figures.dark_text(a),
         table(list(friction[0]) if friction else [], [[str(v) for v in r.values()] for r in friction]),
+        trend_figure(view, period, measure),
     )
+
+
+def trend_figure(view: View, period: str = "month", measure: str = "conversion") -> Any:
+    """The drop-off trend for one view; by-source benchmarks apply when exactly one source is selected."""
+    source = view.filters.sources[0] if len(view.filters.sources) == 1 else None
+    return figures.trend(view.trend.get(period, {}), view.baseline, view.benchmarks, measure=measure, source=source)
 
 
 def table(columns: list[str], rows: list[list[str]]) -> html.Table:

@@ -1,20 +1,23 @@
 """The dashboard's numbers: ``analyze(...)`` per filter selection, cached, plus baseline and freshness.
 
-Every number shown is read from :meth:`Analysis.to_dict` (the ``analyze --json`` contract); this
-module only decides which selection to analyze and keeps recent results.
+Every number shown is read from :meth:`Analysis.to_dict` (the ``analyze --json`` contract) or, for the
+drop-off trend, :meth:`ConversionTrend.to_dict` on the same selection; this module only decides which
+selection to analyze and keeps recent results.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from leadjourney.analysis.benchmarks import Benchmark, benchmarks_in_effect
 from leadjourney.analysis.findings import baseline
-from leadjourney.analysis.journeys import Filters
-from leadjourney.analysis.report import analyze
+from leadjourney.analysis.journeys import Filters, open_journeys
+from leadjourney.analysis.report import analyze_journeys
+from leadjourney.analysis.trend import PERIODS, ConversionTrend
 from leadjourney.config import UNASSIGNED_PERSONA
 from leadjourney.db import one
 from leadjourney.workspace import Workspace
@@ -25,13 +28,19 @@ SLA_TERM = "speed-to-lead sla"
 
 @dataclass(frozen=True)
 class View:
-    """What one filter selection shows: the analysis JSON, the baseline JSON and when data last arrived."""
+    """What one filter selection shows: the analysis JSON, the baseline JSON and when data last arrived.
+
+    ``trend`` holds :class:`ConversionTrend` JSON per period (``"week"``, ``"month"``); ``benchmarks``
+    the config's benchmarks in effect, for the reference lines.
+    """
 
     filters: Filters
     analysis: dict[str, Any]
     baseline: dict[str, Any] | None
     freshness: datetime | None
     sla_minutes: float
+    trend: dict[str, dict[str, Any]] = field(default_factory=dict)
+    benchmarks: tuple[Benchmark, ...] = ()
 
 
 class DashboardData:
@@ -60,8 +69,11 @@ class DashboardData:
             if key in self._cache:
                 self._cache.move_to_end(key)
                 return self._cache[key]
-            result = View(filters, analyze(self.ws, filters=filters).to_dict(), baseline(self.ws), stamp,
-                          sla_minutes(self.ws))
+            with open_journeys(self.ws, filters) as journeys:  # one selection: the trend reuses the analysis' tables
+                analysis = analyze_journeys(journeys, str(self.ws.root)).to_dict()
+                trend = {p: ConversionTrend(period=p).fit(journeys).to_dict() for p in PERIODS}
+            result = View(filters, analysis, baseline(self.ws), stamp, sla_minutes(self.ws), trend,
+                          benchmarks_in_effect(self.ws.config))
             self._cache[key] = result
             while len(self._cache) > self.cache_size:
                 self._cache.popitem(last=False)

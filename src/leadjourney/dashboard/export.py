@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from leadjourney.dashboard import figures
-from leadjourney.dashboard.app import CSS
+from leadjourney.dashboard.app import CSS, trend_figure
 from leadjourney.dashboard.data import View
 
 
@@ -15,7 +15,8 @@ def export_html(view: View, path: Path, *, title: str) -> Path:
     """Write the view's components to ``path``; the first figure carries plotly.js inline."""
     a = view.analysis
     figs = [figures.funnel(a), figures.time_in_stage(a), figures.sources(a),
-            figures.speed_to_lead(a, view.sla_minutes), figures.period_comparison(figures.deltas(a, view.baseline))]
+            figures.speed_to_lead(a, view.sla_minutes), figures.period_comparison(figures.deltas(a, view.baseline)),
+            trend_figure(view, "month")]
     divs = [fig.to_html(full_html=False, include_plotlyjs=(i == 0), include_mathjax=False,
                         config={"displaylogo": False}) for i, fig in enumerate(figs)]
     fresh = f"{view.freshness:%Y-%m-%d %H:%M} UTC" if view.freshness else "no ingest yet"
@@ -23,7 +24,7 @@ def export_html(view: View, path: Path, *, title: str) -> Path:
     kpis = "".join(f'<div class="kpi"><div class="v">{html.escape(t)}</div><div class="l">{html.escape(lbl)}</div></div>'
                    for _, lbl, t in figures.kpis(a))
     cards = [f'<div class="card">{divs[0]}</div>', f'<div class="card">{divs[1]}</div>',
-             f'<div class="card wide">{divs[2]}{_sources(a)}</div>',
+             f'<div class="card wide">{divs[2]}{_sources(a)}</div>', f'<div class="card wide">{divs[5]}</div>',
              f'<div class="card">{divs[3]}</div>', f'<div class="card">{divs[4]}</div>',
              f'<div class="card wide"><details><summary>Friction ranking · {html.escape(figures.dark_text(a))}'
              f'</summary>{_table(figures.friction_rows(a))}</details></div>']

@@ -10,6 +10,8 @@ from typing import Any
 
 import plotly.graph_objects as go
 
+from leadjourney.analysis.benchmarks import Benchmark, benchmark_for
+
 RED_FLAG_PP = 5.0  # a transition more than this many percentage points below the baseline is red
 BLUE, GREY, RED, GREEN, ORANGE = "#2c6fbb", "#9aa5b1", "#c0392b", "#27ae60", "#e67e22"
 _LAYOUT: dict[str, Any] = {"margin": {"l": 40, "r": 20, "t": 40, "b": 40}, "height": 320,
@@ -18,7 +20,7 @@ _LAYOUT: dict[str, Any] = {"margin": {"l": 40, "r": 20, "t": 40, "b": 40}, "heig
 
 
 def _layout(fig: go.Figure, title: str, **extra: Any) -> go.Figure:
-    fig.update_layout(**_LAYOUT, title={"text": title, "x": 0.01, "font": {"size": 15}}, **extra)
+    fig.update_layout(**{**_LAYOUT, **extra}, title={"text": title, "x": 0.01, "font": {"size": 15}})
     return fig
 
 
@@ -189,3 +191,71 @@ def dark_text(a: dict[str, Any]) -> str:
 
 def _days(value: float | None) -> str:
     return "-" if value is None else f"{value:.1f}"
+
+
+MEASURES = ("conversion", "drop-off")
+_METRIC = {"conversion": "conversion_rate", "drop-off": "drop_off_rate"}
+_TRACE_COLORS = [BLUE, GREEN, ORANGE, RED, "#8e44ad", "#16a085"]
+
+
+def trend(t: dict[str, Any], base: dict[str, Any] | None, benchmarks: tuple[Benchmark, ...] = (), *,
+          measure: str = "conversion", source: str | None = None) -> go.Figure:
+    """Conversion (or drop-off) per transition by creation period, with the baseline and benchmarks as references.
+
+    ``t`` is :meth:`ConversionTrend.to_dict`. One line per transition (95% interval as error bars;
+    young periods as open markers, their hover saying so); per transition a dashed line at the
+    baseline snapshot's rate, and a dotted band per benchmark that applies (``source``: the one
+    source filtered on, for by-source benchmarks).
+    """
+    if measure not in MEASURES:
+        raise ValueError(f"trend measure must be one of {', '.join(MEASURES)}, not {measure!r}")
+    drop = measure == "drop-off"
+
+    def flip(v: float | None) -> float | None:
+        return None if v is None else (1 - v if drop else v)
+
+    end = (t.get("as_of") or "9999")[:10]  # leads dated after the data's end (bad dates) would stretch the axis
+    points = [p for p in t.get("points", []) if p["period"] <= end]
+    hidden = {p["period"] for p in t.get("points", [])} - {p["period"] for p in points}
+    names = list(dict.fromkeys(arrow(p) for p in points))
+    periods = sorted({p["period"] for p in points})
+    span = [periods[0], periods[-1]] if periods else []
+    before = {arrow(x): x["rate"] for x in base["funnel"]["transitions"]} if base else {}
+    fig = go.Figure()
+    for i, name in enumerate(names):
+        color = _TRACE_COLORS[i % len(_TRACE_COLORS)]
+        rows = [p for p in points if arrow(p) == name]
+        y = [flip(p["rate"]) for p in rows]
+        lows = [flip(p["ci_high"] if drop else p["ci_low"]) for p in rows]
+        highs = [flip(p["ci_low"] if drop else p["ci_high"]) for p in rows]
+        hover = [f"{p['converted']:,} of {p['entered']:,} converted (95% CI {pct(lo)} - {pct(hi)})"
+                 + (f"<br><i>young: created under {t.get('mature_days')} days before the data's end; "
+                    "may still convert</i>" if p["young"] else "<br>old enough to judge")
+                 for p, lo, hi in zip(rows, lows, highs, strict=True)]
+        fig.add_scatter(
+            name=name, legendgroup=name, x=[p["period"] for p in rows], y=y, mode="lines+markers",
+            line={"color": color}, customdata=hover,
+            marker={"color": color, "size": 8, "symbol": ["circle-open" if p["young"] else "circle" for p in rows]},
+            error_y={"type": "data", "symmetric": False, "thickness": 1, "width": 3,
+                     "array": [None if v is None or h is None else h - v for v, h in zip(y, highs, strict=True)],
+                     "arrayminus": [None if v is None or lo is None else v - lo for v, lo in zip(y, lows, strict=True)]},
+            hovertemplate=f"<b>{name}</b> %{{x}}: %{{y:.1%}}<br>%{{customdata}}<extra></extra>")
+        b = flip(before.get(name))
+        if b is not None and span:
+            fig.add_scatter(name=f"baseline {name}", legendgroup=name, x=span, y=[b, b], mode="lines",
+                            line={"color": color, "dash": "dash", "width": 1},
+                            hovertemplate=f"baseline {name}: {pct(b)}<extra></extra>")
+        for bm in benchmark_for(_METRIC[measure], name.replace("→", "->"), source, benchmarks=benchmarks):
+            if not span:
+                continue
+            fig.add_scatter(name=f"benchmark {name}: {bm.text()}", legendgroup=name, mode="lines",
+                            x=[span[0], span[1], span[1], span[0], span[0]],
+                            y=[bm.low, bm.low, bm.high, bm.high, bm.low], fill="toself", opacity=0.5,
+                            line={"color": GREY, "dash": "dot", "width": 1},
+                            hovertemplate=f"benchmark {name}: {bm.text()}<br>{bm.label}<extra></extra>")
+    title = f"Drop-off trend: {measure} by creation {t.get('period', 'period')} (dashed: baseline, band: benchmark)"
+    if hidden:
+        title += f"<br><sup>{len(hidden)} period(s) after the data's end ({end}) not shown</sup>"
+    return _layout(fig, title, yaxis={"tickformat": ".0%", "rangemode": "tozero"},
+                   xaxis={"type": "date"}, legend={"orientation": "h", "y": -0.25, "font": {"size": 10}},
+                   height=380)

@@ -2,6 +2,7 @@
 
 from leadjourney.monitor.alerts import Delivery, deliver
 from leadjourney.monitor.periods import Period, PeriodMetrics, judged_periods, period_metrics
+from leadjourney.monitor.quarterly import QuarterMetrics, quarter_metrics, quarterly_verdicts
 from leadjourney.monitor.rules import RULES, Rule, Verdict, evaluate
 from leadjourney.monitor.run import (
     COULD_NOT_RUN,
@@ -23,6 +24,7 @@ __all__ = [
     "MonitorRun",
     "Period",
     "PeriodMetrics",
+    "QuarterMetrics",
     "Rule",
     "Verdict",
     "deliver",
@@ -30,5 +32,7 @@ __all__ = [
     "history",
     "judged_periods",
     "period_metrics",
+    "quarter_metrics",
+    "quarterly_verdicts",
     "run_monitor",
 ]

@@ -9,16 +9,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from leadjourney.analysis.stats import wilson_interval
 from leadjourney.config import MonitorSettings
 from leadjourney.monitor.periods import PeriodMetrics
 
-OK, WATCH, TOO_SMALL, CANNOT, RED_FLAG, REENGAGE = (
-    "ok", "watch", "too_small", "cannot_compute", "red_flag", "refinement_trigger")
-SEVERITY = {OK: 0, TOO_SMALL: 0, WATCH: 1, CANNOT: 2, RED_FLAG: 2, REENGAGE: 3}
+OK, WATCH, TOO_SMALL, CANNOT, RED_FLAG, REENGAGE, REMINDER = (
+    "ok", "watch", "too_small", "cannot_compute", "red_flag", "refinement_trigger", "reminder")
+SEVERITY = {OK: 0, TOO_SMALL: 0, WATCH: 1, REMINDER: 1, CANNOT: 2, RED_FLAG: 2, REENGAGE: 3}
 RAISED = (CANNOT, RED_FLAG, REENGAGE)  # the statuses that make a run unhealthy (exit 1)
+NOTIFIED = (*RAISED, REMINDER)  # the statuses an alert announces (once, deduplicated)
+RATE_RULES = ("conversion_decline", "conversion_reengage", "definition_drift", "source_shift")
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,24 @@ RULES: dict[str, Rule] = {r.key: r for r in (
     Rule("data_health", "Dashboard health check",
          "Any metric showing stale data or errors",
          "Re-run the exports and `leadjourney ingest`; fix the broken source before reading the numbers."),
+    Rule("new_channel", "Touchpoint inventory update (refinement trigger: new inbound channel)",
+         "Any new touchpoint kind, channel or lead source ({new_item_min_count}+ in the quarter) absent "
+         "from the baseline period",
+         "Update journey map touchpoint inventory: add to journey map, assess impact on conversions; "
+         "update the MAP if it is a new channel."),
+    Rule("definition_drift", "Lead stage definition check",
+         ">{drift_rise_points:g} percentage point rise in definition drift vs the prior quarter (beyond noise)",
+         "Update definitions, retrain teams if drift detected."),
+    Rule("stage_stall", "Full journey audit: time in stage",
+         "Median or Kaplan-Meier median time in stage up more than x{stall_growth_factor:g} vs the prior quarter",
+         "Re-check the stage transition for new friction points; update journey map, re-rank friction points."),
+    Rule("source_shift", "Channel performance review",
+         "Lead source conversion vs the prior quarter, significant after Holm correction (alpha {alpha:g})",
+         "Adjust channel strategy, update MAP if new channels."),
+    Rule("refinement_checkin", "Refinement check-in",
+         "{checkin_days} days after the baseline, reminder {checkin_reminder_days} days before",
+         "Hold the refinement check-in: have MQL->SQL rates improved vs baseline, did the quick wins move their "
+         "metrics, and is the journey map still accurate, or have processes changed since mapping?"),
 )}
 
 
@@ -65,11 +86,16 @@ class Verdict:
 
     @property
     def is_rate(self) -> bool:
-        return self.rule.startswith("conversion")
+        return self.rule in RATE_RULES
 
     @property
     def raised(self) -> bool:
         return self.status in RAISED
+
+    @property
+    def notified(self) -> bool:
+        """Announced by an alert: a raised flag or a reminder."""
+        return self.status in NOTIFIED
 
     def to_dict(self) -> dict[str, Any]:
         return {"key": self.key, **asdict(self)}
@@ -161,6 +187,21 @@ def health_verdicts(latest: PeriodMetrics, ingest_age_days: float | None, s: Mon
                       float(s.ingest_max_age_days), None,
                       f"the latest ingest finished {ingest_age_days:.1f} days ago", action)
     return [leads, age]
+
+
+def checkin_verdict(base: Mapping[str, Any], as_of: date, s: MonitorSettings) -> Verdict:
+    """The refinement check-in, ``checkin_days`` after the baseline was computed: a reminder from
+    ``checkin_reminder_days`` before it until a month after (a monthly run sees it at least once)."""
+    rule = RULES["refinement_checkin"]
+    computed = datetime.fromisoformat(str(base["computed_at"])).date()
+    due = computed + timedelta(days=s.checkin_days)
+    left = (due - as_of).days
+    status = REMINDER if -31 <= left <= s.checkin_reminder_days else OK
+    when = f"due in {left} days" if left > 0 else ("due today" if left == 0 else f"was due {-left} days ago")
+    return Verdict("refinement_checkin", "days_to_checkin", status, float(left), None,
+                   float(s.checkin_reminder_days), None,
+                   f"baseline computed {computed}; the {s.checkin_days}-day refinement check-in is on {due} "
+                   f"({when} as of {as_of})", rule.action)
 
 
 def evaluate(history: Sequence[PeriodMetrics], base: Mapping[str, Any], ingest_age_days: float | None,

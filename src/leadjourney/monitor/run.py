@@ -14,7 +14,8 @@ from leadjourney.db import scalar
 from leadjourney.errors import LeadJourneyError
 from leadjourney.monitor.alerts import Delivery, channels, deliver
 from leadjourney.monitor.periods import Period, judged_periods, period_metrics
-from leadjourney.monitor.rules import RULES, SEVERITY, Verdict, evaluate
+from leadjourney.monitor.quarterly import baseline_inventory, quarter_metrics, quarterly_verdicts
+from leadjourney.monitor.rules import RULES, SEVERITY, Verdict, checkin_verdict, evaluate
 from leadjourney.workspace import Workspace
 
 HEALTHY, RED_FLAGS, COULD_NOT_RUN = 0, 1, 2  # exit codes
@@ -67,7 +68,7 @@ class MonitorRun:
             new = " [NEW]" if v.key in self.sent_keys else ""
             lines.append(f"- {v.status.upper()}{new} {RULES[v.rule].title}, {v.metric}: {_fmt(v.value, v.is_rate)} "
                          f"(baseline {_fmt(v.baseline, v.is_rate)}, threshold {_fmt(v.threshold, v.is_rate)}, n {v.n}). {v.evidence}")
-            if v.raised and v.action:
+            if v.notified and v.action:
                 lines.append(f"  Action: {v.action}")
         if self.earlier_failures:
             lines += ["", "Earlier alerts that could not be delivered:"]
@@ -96,7 +97,13 @@ def run_monitor(ws: Workspace, period: str = "month", as_of: date | None = None,
     with ws.connect(read_only=True) as con:
         last_ingest = con.execute("SELECT max(finished_at) FROM ingests").fetchone()
     age = None if not last_ingest or last_ingest[0] is None else (started - last_ingest[0]).total_seconds() / 86400
-    run = MonitorRun(0, started, periods[-1], as_of, evaluate(history, base, age, s))
+    verdicts = evaluate(history, base, age, s)
+    if period == "quarter":  # the playbook's quarterly tasks; monthly runs keep the monthly rules
+        latest, previous = (quarter_metrics(ws, p, as_of) for p in (periods[-1], periods[-1].previous()))
+        verdicts += quarterly_verdicts(latest, previous, baseline_inventory(ws, base, as_of), s)
+    if base.get("computed_at"):
+        verdicts.append(checkin_verdict(base, as_of, s))
+    run = MonitorRun(0, started, periods[-1], as_of, verdicts)
     with ws.connect() as con:
         run.run_id = int(scalar(con, "SELECT coalesce(max(run_id), 0) + 1 FROM monitor_runs"))
         rows = con.execute("SELECT run_id, channel, error FROM monitor_deliveries WHERE NOT ok AND reported_in "
@@ -104,8 +111,8 @@ def run_monitor(ws: Workspace, period: str = "month", as_of: date | None = None,
         run.earlier_failures = [{"run_id": r[0], "channel": r[1], "error": r[2]} for r in rows]
         alerted = dict(con.execute("SELECT key, status FROM monitor_alerted").fetchall())
     run.sent_keys = [v.key for v in run.verdicts
-                     if v.raised and SEVERITY[v.status] > SEVERITY.get(alerted.get(v.key, "ok"), 0)]
-    cleared = [k for k in alerted if k not in {v.key for v in run.verdicts if v.raised}]
+                     if v.notified and SEVERITY[v.status] > SEVERITY.get(alerted.get(v.key, "ok"), 0)]
+    cleared = [k for k in alerted if k not in {v.key for v in run.verdicts if v.notified}]
     if notify and channels(ws.config.alerts) and (run.sent_keys or cleared or run.earlier_failures):
         subject, body = run.message()
         run.deliveries = deliver(ws.config.alerts, subject, body, sleep=sleep)

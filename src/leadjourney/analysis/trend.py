@@ -1,0 +1,110 @@
+"""Conversion per transition by the week or month people were created: the drop-off trend.
+
+One grouped query over :meth:`Journeys.wide` counts, per creation period, how many people
+reached each stage (the funnel's ``stage_reach`` counting); each transition's rate and Wilson
+interval then come from those counts exactly as the funnel's do. A period is *young* when its
+last lead was created less than ``mature_days`` before the data's end: its leads may still
+convert, so its rate is a floor, not a drop (shown, and marked so).
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from leadjourney.analysis.funnel import (
+    StageCount,
+    required_top,
+    transition_between,
+    transition_dict,
+)
+from leadjourney.analysis.journeys import Journeys
+
+PERIODS = {"week": "W", "month": "M"}
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    """One transition's conversion among the people created in one period (starting ``period``)."""
+
+    period: date
+    from_stage: str
+    to_stage: str
+    entered: int
+    converted: int
+    rate: float | None
+    ci_low: float | None
+    ci_high: float | None
+    young: bool  # created less than ``mature_days`` before the data's end: may still convert
+
+    @property
+    def dropped(self) -> int:
+        return self.entered - self.converted
+
+    def to_dict(self) -> dict[str, Any]:
+        out = transition_dict(self)
+        out["period"] = self.period.isoformat()
+        return out
+
+
+@dataclass
+class ConversionTrend:
+    """Per creation week or month, each consecutive transition's conversion with its 95% interval.
+
+    >>> trend = ConversionTrend(period="month").fit(journeys)   # doctest: +SKIP
+    >>> trend.points[0].rate                                     # doctest: +SKIP
+    0.42
+    """
+
+    period: str = "month"
+    mature_days: int = 90  # a period is judged once its last lead is this old (the funnel's cohort window)
+    as_of: datetime | None = None
+    points: list[TrendPoint] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if self.period not in PERIODS:
+            raise ValueError(f"trend period must be one of {', '.join(PERIODS)}, not {self.period!r}")
+
+    def fit(self, journeys: Journeys) -> ConversionTrend:
+        stages = journeys.config.stages
+        required = [i for i, s in enumerate(stages) if not s.optional]
+        wide = journeys.wide()
+        wide = wide.mutate(top=required_top(wide, required), period=wide.created_at.truncate(PERIODS[self.period]))
+        aggregates: dict[str, Any] = {"n": wide.count()}
+        for i, stage in enumerate(stages):
+            aggregates[f"reached_{i}"] = (wide[f"has_{i}"].fill_null(False) if stage.optional else wide.top >= i).sum()
+        rows = wide.group_by("period").aggregate(**aggregates).order_by("period").to_pyarrow().to_pylist()
+        self.as_of = as_of = journeys.as_of()
+        self.points = []
+        for row in rows:
+            start = row["period"].date() if isinstance(row["period"], datetime) else row["period"]
+            young = _period_end(start, self.period) + timedelta(days=self.mature_days) > as_of
+            counts = [StageCount(s.name, s.lane, int(row[f"reached_{i}"] or 0), 0) for i, s in enumerate(stages)]
+            if counts and not stages[0].optional:  # every person is a lead: the funnel's first-stage rule
+                counts[0] = StageCount(counts[0].stage, counts[0].lane, int(row["n"]), 0)
+            for a, b in itertools.pairwise(counts):
+                t = transition_between(a, b)
+                self.points.append(TrendPoint(start, t.from_stage, t.to_stage, t.entered, t.converted, t.rate,
+                                              t.ci_low, t.ci_high, young))
+        return self
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"period": self.period, "mature_days": self.mature_days,
+                "as_of": self.as_of.isoformat(timespec="seconds") if self.as_of else None,
+                "points": [p.to_dict() for p in self.points]}
+
+
+def conversion_trend(journeys: Journeys, period: str = "month", mature_days: int = 90) -> list[TrendPoint]:
+    """The trend's points: ``ConversionTrend(period, mature_days).fit(journeys).points``."""
+    return ConversionTrend(period=period, mature_days=mature_days).fit(journeys).points
+
+
+def _period_end(start: date, period: str) -> datetime:
+    """The first instant after the period that starts on ``start``."""
+    if period == "week":
+        end = start + timedelta(days=7)
+    else:
+        end = date(start.year + start.month // 12, start.month % 12 + 1, 1)
+    return datetime.combine(end, datetime.min.time())
