@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import csv
+import importlib.util
 import io
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -145,3 +147,28 @@ def generated_workspace(root: Path, **options: Any) -> tuple[Workspace, Generate
     ws.set_sources([{**s, "path": str(Path(data.files[s["table"]]).relative_to(root))} for s in data.sources])
     ingest(ws)
     return ws, data
+
+
+# --- a real browser (Playwright driving Debian's Chromium; Playwright never downloads one) ----------------
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run"]
+needs_browser = pytest.mark.skipif(
+    importlib.util.find_spec("playwright") is None or not CHROMIUM.exists(),
+    reason="needs Playwright (pip install playwright) and Debian's Chromium at /usr/bin/chromium "
+           "(apt-get install -y chromium); .ci/run installs it",
+)
+
+
+@contextmanager
+def chromium_page(width: int = 1400, height: int = 1800) -> Iterator[Any]:
+    """A page in headless Chromium, closed afterwards."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield browser.new_page(viewport={"width": width, "height": height})
+        finally:
+            browser.close()

@@ -6,7 +6,6 @@ saying why, when either is missing.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import logging
 import re
@@ -20,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from conftest import chromium_page, needs_browser
 from leadjourney.analysis.findings import store
 from leadjourney.analysis.journeys import Filters
 from leadjourney.analysis.report import analyze
@@ -39,9 +39,6 @@ from leadjourney.generate import generate
 from leadjourney.ingest import ingest
 from leadjourney.workspace import Workspace
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run"]
 TOKEN = "s3cret-token-for-tests-0123"
 SELECTIONS = [Filters(), Filters(sources=("seo",)), Filters(personas=("smb_founder",)),
               Filters(date_from=date(2026, 4, 1), date_to=date(2026, 5, 31), sources=("paid_search", "seo"))]
@@ -162,10 +159,6 @@ def test_the_login_wall_guards_every_route(ws: Workspace) -> None:
 
 # --- in a real browser ------------------------------------------------------------------------------
 
-browser_reason = ("needs Playwright (pip install playwright) and Debian's Chromium at /usr/bin/chromium "
-                  "(apt-get install -y chromium); .ci/run installs it")
-needs_browser = pytest.mark.skipif(importlib.util.find_spec("playwright") is None or not CHROMIUM.exists(),
-                                   reason=browser_reason)
 
 
 @pytest.fixture(scope="module")
@@ -183,14 +176,8 @@ def served(ws: Workspace) -> Iterator[str]:
 
 @pytest.fixture
 def page(served: str) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield browser.new_page(viewport={"width": 1400, "height": 1800})
-        finally:
-            browser.close()
+    with chromium_page() as page:
+        yield page
 
 
 def shown(page: Any, ws: Workspace, filters: Filters) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from docx import Document
 from pptx import Presentation
 from pptx.enum.shapes import MSO_SHAPE_TYPE
 
-from conftest import generated_workspace
+from conftest import chromium_page, generated_workspace, needs_browser
 from leadjourney.reports.interviews import ROLES, list_answers
 from leadjourney.reports.package import DECK, FORMATS
 from leadjourney.reports.pptx_writer import TITLES
@@ -201,3 +201,27 @@ def test_libreoffice_converts_the_docx_and_the_deck_to_pdf(gen: dict[str, Any], 
         pdf = tmp_path / f"{f.stem}.pdf"
         assert pdf.is_file() and pdf.stat().st_size > 10_000, f
         assert pdf.read_bytes()[:5] == b"%PDF-"
+
+
+@needs_browser
+def test_html_documents_render_offline_in_chromium(gen: dict[str, Any], tmp_path: Path) -> None:
+    """Each HTML document opens in a real browser with the network off: no request leaves the file,
+    every embedded image decodes, nothing logs an error, and the page has its title and tables."""
+    with chromium_page(width=1200, height=900) as page:
+        page.context.set_offline(True)
+        outside: list[str] = []
+        errors: list[str] = []
+        page.on("request", lambda r: outside.append(r.url) if not r.url.startswith(("file:", "data:")) else None)
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        for slug in SLUGS:
+            page.goto((gen["out"] / f"{slug}.html").as_uri())
+            assert page.locator("h1").count() >= 1, slug
+            broken = page.evaluate("() => Array.from(document.images).filter(i => !i.complete || !i.naturalWidth)"
+                                   ".map(i => i.alt || i.src.slice(0, 40))")
+            assert broken == [], (slug, broken)
+            assert page.evaluate("() => document.body.innerText.length") > 500, slug
+        page.goto((gen["out"] / "recommendations.html").as_uri())
+        page.screenshot(path=str(tmp_path / "recommendations.png"), full_page=True)
+    assert outside == [] and errors == []
+    assert (tmp_path / "recommendations.png").stat().st_size > 20_000

@@ -97,7 +97,8 @@ def maintenance_markdown(base: Json, *, stored: bool, workspace: str = "WORKSPAC
 def _monthly(base: Json, ws: str) -> list[str]:
     s, d = base["speed_to_lead"], base["dark_leads"]
     lines = ["## Monthly", "",
-             f"Run `leadjourney analyze {ws} --from FIRST-DAY-OF-MONTH --to LAST-DAY-OF-MONTH` and compare with "
+             f"`leadjourney monitor -w {ws} --notify` (monthly, from cron) checks these lines and alerts; by hand, "
+             f"run `leadjourney analyze {ws} --from FIRST-DAY-OF-MONTH --to LAST-DAY-OF-MONTH` and compare with "
              "the lines below. A month has fewer people than the baseline, so its interval is wider: the playbook "
              "asks for 2+ months in a row before acting.", "",
              "### Conversion rate review", "",
