@@ -140,7 +140,8 @@ def test_each_rule_fires_for_its_reason(cold_analysis: Analysis, cold_recs: Reco
     fired = {c.rule: c.fired for c in cold_recs.checks}
     assert fired == {"slow speed-to-lead": 1, "never contacted": 1, "weak sources": 0,
                      "dark-lead concentration": 1, "long stall": 1, "skipped stages (definitions)": 1,
-                     "unknown lead source": 1, "drop-off below benchmark": 1}
+                     "unknown lead source": 1, "drop-off below benchmark": 1,
+                     "definition drift": 0}  # no definition check passed to recommend() here
 
 
 def test_rules_stay_quiet_for_a_healthy_journey(tmp_path: Path) -> None:
@@ -313,3 +314,24 @@ def test_config_actions_reach_the_recommendations(cold: Workspace, cold_analysis
             recommendations_for(Workspace.open(cold.root), cold_analysis)
     finally:
         cold.config_path.write_text(text, "utf-8")
+
+
+def test_definition_drift_recommends_updating_the_definitions(cold_analysis: Analysis) -> None:
+    from leadjourney.analysis.definitions import CriterionDrift, DefinitionDrift
+    from leadjourney.reports.recommendations import recommend
+    from leadjourney.reports.rules import Context, definition_drift
+
+    drifted = DefinitionDrift("MQL", "MQL", n_entered=50, n_judged=50, n_failed=20, share=0.4, ci=(0.28, 0.54),
+                              criteria=[CriterionDrift("employee_count >= 50", 20, 0.4)])
+    small = DefinitionDrift("SQL", "SQL", n_entered=10, n_judged=10, n_failed=9, share=0.9, ci=(0.6, 0.98))
+    fine = DefinitionDrift("Opportunity", "Opportunity", n_entered=80, n_judged=80, n_failed=4, share=0.05,
+                           ci=(0.02, 0.12))
+    firings, why = definition_drift(Context(cold_analysis, drift=(drifted, small, fine)))
+    assert [f.subject for f in firings] == ["MQL"] and "MQL" in why  # SQL: too few judged; Opportunity: 5%
+    assert "20 of 50" in firings[0].why and "employee_count >= 50" in firings[0].why
+    assert firings[0].evidence[0].ci == (0.28, 0.54) and firings[0].evidence[0].n == 50
+    quiet, reason = definition_drift(Context(cold_analysis))
+    assert quiet == [] and "no [[definitions]]" in reason
+    recs = recommend(cold_analysis, drift=(drifted,))
+    rec = next(r for r in recs.items if "definition_drift" in r.rules)
+    assert rec.action == "define_stages" and any("MQL definition" in w for w in rec.why)

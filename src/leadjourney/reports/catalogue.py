@@ -149,6 +149,7 @@ RULE_ACTIONS: dict[str, str] = {
     "dark_stage": "nurture_fix",
     "stall": "sla_alert",
     "skipped_stages": "define_stages",
+    "definition_drift": "define_stages",
     "unknown_source": "source_field",
     "below_benchmark_at_gate": "scoring_threshold",
     "below_benchmark_before_gate": "nurture_fix",

@@ -133,7 +133,7 @@ def build_report(ws: Workspace, *, filters: Filters | None = None, now: datetime
     cfg = ws.config
     journey_map = draw_map(ws, analysis, inventory, profiles)
     findings = list_findings(ws)
-    recs = recommendations_for(ws, analysis)
+    recs = recommendations_for(ws, analysis, check.drift)
     generated = now or datetime.fromisoformat(analysis.computed_at)
     definitions = DefinitionDocument(cfg.name, generated, filters, check,
                                      term_statuses(cfg.definitions, check, signoffs))

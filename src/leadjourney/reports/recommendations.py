@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import json
 import statistics
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from leadjourney.analysis.definitions import DefinitionDrift
 from leadjourney.analysis.findings import findings_of
 from leadjourney.analysis.friction import FrictionRow
 from leadjourney.analysis.journeys import Filters
@@ -154,10 +155,12 @@ def measure_command(r: Recommendation) -> str:
 
 def recommend(analysis: Analysis, *, statuses: Mapping[str, str] | None = None,
               targets: Mapping[str, float] | None = None, currency: str = "USD", name: str = "",
-              catalogue: Catalogue = DEFAULT_CATALOGUE, impact_line: float | None = None) -> Recommendations:
-    """Recommendations for an analysis; ``statuses`` maps finding ids to ASSUMED/CONFIRMED/CORRECTED."""
+              catalogue: Catalogue = DEFAULT_CATALOGUE, impact_line: float | None = None,
+              drift: Sequence[DefinitionDrift] = ()) -> Recommendations:
+    """Recommendations for an analysis; ``statuses`` maps finding ids to ASSUMED/CONFIRMED/CORRECTED;
+    ``drift`` is the definition check's drift, when the caller ran it."""
     known = frozenset(f.finding_id for f in findings_of(analysis))
-    ctx = Context(analysis, statuses or {}, targets or {}, known)
+    ctx = Context(analysis, statuses or {}, targets or {}, known, tuple(drift))
     firings, checks = fire(ctx)
     merged: dict[str, Recommendation] = {}
     for firing in firings:
@@ -216,7 +219,8 @@ def statuses_of(ws: Workspace) -> dict[str, str]:
     return {f.finding_id: f.status for f in list_findings(ws)}
 
 
-def recommendations_for(ws: Workspace, analysis: Analysis) -> Recommendations:
+def recommendations_for(ws: Workspace, analysis: Analysis,
+                        drift: Sequence[DefinitionDrift] = ()) -> Recommendations:
     """The recommendations of ``analysis`` with the workspace's finding statuses, targets and the
     catalogue of actions with the config's ``[[actions]]`` applied."""
     cfg = ws.config
@@ -225,12 +229,16 @@ def recommendations_for(ws: Workspace, analysis: Analysis) -> Recommendations:
     except ConfigError as exc:
         raise ConfigError(f"{ws.config_path}: {exc}") from None
     return recommend(analysis, statuses=statuses_of(ws), targets=cfg.targets, currency=cfg.currency,
-                     name=cfg.name, catalogue=catalogue)
+                     name=cfg.name, catalogue=catalogue, drift=drift)
 
 
 def make_recommendations(ws: Workspace, *, filters: Filters | None = None, now: datetime | None = None,
                          progress: Progress | None = None) -> Recommendations:
-    """Analyze the workspace (or a selection) and build its recommendations (:func:`recommendations_for`)."""
-    from leadjourney.analysis import analyze
+    """Analyze the workspace (or a selection), check its definitions, and build its recommendations."""
+    from leadjourney.analysis import analyze_journeys, open_journeys
+    from leadjourney.analysis.definitions import DefinitionCheck
 
-    return recommendations_for(ws, analyze(ws, filters=filters, now=now, progress=progress))
+    with open_journeys(ws, filters, now) as journeys:
+        analysis = analyze_journeys(journeys, str(ws.root), progress=progress)
+        drift = DefinitionCheck().fit(journeys).drift
+    return recommendations_for(ws, analysis, drift)

@@ -12,6 +12,7 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+from leadjourney.analysis.definitions import DefinitionDrift
 from leadjourney.analysis.friction import (
     DARK_HIGH,
     NEVER_CONTACTED_HIGH,
@@ -28,6 +29,8 @@ RED_FLAG_MEAN_MINUTES = 120.0  # the playbook's monthly red flag: speed-to-lead 
 ESCALATE_AFTER_MINUTES = 30  # the alert escalates when nobody called within this ("5 min vs 30+ min": 21x)
 NEVER_CONTACTED_TARGET = 0.05  # proposed: at most 1 in 20 signals left without a human touch
 SKIPPED_HIGH = 0.01  # a stage with more than this share of entries lacking a CRM date is a definition problem
+DRIFT_HIGH = 0.10  # a term whose criteria more than this share of its stage's people fail has drifted
+DRIFT_MIN_N = 30  # fewer people judged: too few to call drift
 UNKNOWN_SOURCE_HIGH = 0.02  # more than this share of people without a lead source calls for the field
 DEFAULT_SLA_DAYS = 7
 
@@ -63,6 +66,7 @@ class Context:
     statuses: Mapping[str, str] = field(default_factory=dict)
     targets: Mapping[str, float] = field(default_factory=dict)
     known: frozenset[str] = frozenset()  # finding ids the analysis states
+    drift: tuple[DefinitionDrift, ...] = ()  # the [[definitions]] criteria checked against the data
 
     @property
     def stages(self) -> list[str]:
@@ -265,6 +269,27 @@ def skipped_stages(ctx: Context) -> tuple[list[Firing], str]:
     return [Firing("skipped_stages", None, params, why, metric, evidence)], why
 
 
+def definition_drift(ctx: Context) -> tuple[list[Firing], str]:
+    if not ctx.drift:
+        return [], "no [[definitions]] criteria checked against the data"
+    bad = [d for d in ctx.drift
+           if d.share is not None and d.n_judged >= DRIFT_MIN_N and d.share > DRIFT_HIGH]
+    if not bad:
+        return [], (f"no definition's criteria fail for more than {DRIFT_HIGH:.0%} of its stage's people "
+                    f"(with at least {DRIFT_MIN_N} judged)")
+    out = []
+    for d in bad:
+        worst = d.most_failed
+        why = (f"{d.n_failed:,} of {d.n_judged:,} people in {d.stage} ({d.share:.1%}) do not meet the agreed "
+               f"{d.term} definition" + (f"; most often failed: {worst.criterion}" if worst is not None else ""))
+        metric = Metric(f"definitions:drift:{d.term}", f"{d.stage} entries not meeting the {d.term} definition",
+                        "share", d.share, 0.0, "every entry meets the agreed definition", None, "down")
+        evidence = (ctx.evidence(f"{d.term} definition drift", d.share, "share", d.n_judged, d.ci, None),)
+        params = {"stages": ", ".join(ctx.stages), "skipped": d.stage, "stage": d.stage, "term": d.term}
+        out.append(Firing("definition_drift", d.term, params, why, metric, evidence, label=d.term))
+    return out, "definitions drifted: " + ", ".join(d.term for d in bad)
+
+
 def unknown_source(ctx: Context) -> tuple[list[Firing], str]:
     row = next((d for d in ctx.analysis.sources.distribution if d.source == UNKNOWN), None)
     n = ctx.analysis.sources.n_people or ctx.analysis.n_people
@@ -305,6 +330,7 @@ RULES: tuple[tuple[str, Rule], ...] = (
     ("dark-lead concentration", dark_stages),
     ("long stall", stalls),
     ("skipped stages (definitions)", skipped_stages),
+    ("definition drift", definition_drift),
     ("unknown lead source", unknown_source),
     ("drop-off below benchmark", below_benchmark),
 )
