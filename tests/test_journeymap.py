@@ -17,7 +17,7 @@ import ibis
 import pytest
 from PIL import Image
 
-from conftest import generated_workspace
+from conftest import chromium_page, generated_workspace, needs_browser
 from leadjourney.analysis import Analysis, Filters, Journeys, analyze
 from leadjourney.analysis.findings import CONFIRMED, CORRECTED, Finding, findings_of
 from leadjourney.analysis.persona_profiles import PersonaProfiles
@@ -356,3 +356,24 @@ def test_public_api_is_sorted_and_complete() -> None:
     public = {n for n, v in vars(pkg).items() if not n.startswith("_") and not inspect.ismodule(v)}
     assert public == set(pkg.__all__)
 
+
+
+@needs_browser
+def test_html_map_opens_offline_in_chromium_and_hover_shows_details(jm: JourneyMap, tmp_path: Path) -> None:
+    path = tmp_path / "journey_map.html"
+    path.write_text(to_html(lay_out(jm), jm), "utf-8")
+    with chromium_page(width=1600, height=1000) as page:
+        page.context.set_offline(True)
+        outside: list[str] = []
+        errors: list[str] = []
+        page.on("request", lambda r: outside.append(r.url) if not r.url.startswith(("file:", "data:")) else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(path.as_uri())
+        box = page.locator("svg g.dropoff").first.bounding_box()
+        assert box is not None and box["width"] > 0
+        page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        tip = page.locator("#lj-tip")
+        tip.wait_for(state="visible", timeout=5000)
+        assert "DROP-OFF" in tip.inner_text().upper() or "drop" in tip.inner_text().lower()
+        page.screenshot(path=str(tmp_path / "map.png"))
+    assert outside == [] and errors == []
