@@ -14,12 +14,12 @@ import pyarrow.parquet as pq
 import pytest
 
 from conftest import fetch, generated_workspace
-from leadjourney.analysis.journeys import Filters
+from leadjourney.analysis.journeys import Filters, open_journeys
 from leadjourney.generate import Dirt
 from leadjourney.journeymap import eventlog
 from leadjourney.journeymap.eventlog import export_event_log
 from leadjourney.workspace import Workspace
-from test_touchpoints import EVENTS, LEADS, TOUCHES, hand_workspace, journeys_of
+from test_touchpoints import EVENTS, LEADS, NOW, TOUCHES, hand_workspace
 
 NS = "{http://www.xes-standard.org/}"
 
@@ -58,7 +58,7 @@ def _expected_events(ws: Workspace) -> Counter[str]:
 
 
 def test_xes_by_hand(small: Workspace, tmp_path: Path) -> None:
-    for journeys in journeys_of(small):
+    with open_journeys(small, now=NOW) as journeys:
         result = export_event_log(journeys, tmp_path / "log.xes", fmt="xes")
     traces = _traces(result.path)
     expected = _expected_events(small)
@@ -89,7 +89,7 @@ def test_xes_by_hand(small: Workspace, tmp_path: Path) -> None:
 
 def test_xes_in_several_batches_is_the_same_log(small: Workspace, tmp_path: Path,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    for journeys in journeys_of(small):
+    with open_journeys(small, now=NOW) as journeys:
         export_event_log(journeys, tmp_path / "one.xes", fmt="xes")
         monkeypatch.setattr(eventlog, "PEOPLE_PER_BATCH", 2)
         export_event_log(journeys, tmp_path / "many.xes", fmt="xes")
@@ -97,7 +97,7 @@ def test_xes_in_several_batches_is_the_same_log(small: Workspace, tmp_path: Path
 
 
 def test_csv_by_hand(small: Workspace, tmp_path: Path) -> None:
-    for journeys in journeys_of(small, Filters(sources=("seo",))):
+    with open_journeys(small, Filters(sources=("seo",)), NOW) as journeys:
         result = export_event_log(journeys, tmp_path / "log.csv")
     with result.path.open(newline="") as f:
         rows = list(csv.DictReader(f))
@@ -123,7 +123,7 @@ def test_special_characters_are_escaped(tmp_path: Path) -> None:
     with ws.connect() as con:  # ingest drops control characters; another loader might not
         for table, key in (("touchpoints", "lead_id"), ("person_touches", "person_id")):
             con.execute(f"UPDATE {table} SET channel = 'dir' || chr(1) || 'ect' WHERE {key} = 'F'")
-    for journeys in journeys_of(ws):
+    with open_journeys(ws, now=NOW) as journeys:
         xes = export_event_log(journeys, tmp_path / "log.xes", fmt="xes")
         table = export_event_log(journeys, tmp_path / "log.csv", fmt="csv")
     traces = _traces(xes.path)
@@ -145,9 +145,8 @@ def pseudonym(owner: str) -> str:
 
 
 def test_unknown_format_is_refused(small: Workspace, tmp_path: Path) -> None:
-    for journeys in journeys_of(small):
-        with pytest.raises(ValueError, match="csv, xes"):
-            export_event_log(journeys, tmp_path / "log.json", fmt="json")
+    with open_journeys(small, now=NOW) as journeys, pytest.raises(ValueError, match="csv, xes"):
+        export_event_log(journeys, tmp_path / "log.json", fmt="json")
 
 
 # ------------------------------------------------------------------ the generator's files
@@ -168,7 +167,7 @@ def test_counts_equal_the_generated_files(clean: tuple[Workspace, Path], tmp_pat
     stages_per_lead = Counter({lead: sum(truth[c][i] is not None for c in stage_columns)
                                for i, lead in enumerate(truth["lead_id"])})
     expected = stages_per_lead + Counter(touches)
-    for journeys in journeys_of(ws):
+    with open_journeys(ws, now=NOW) as journeys:
         xes = export_event_log(journeys, tmp_path / "log.xes", fmt="xes")
         table = export_event_log(journeys, tmp_path / "log.csv")
     traces = _traces(xes.path)

@@ -16,11 +16,11 @@ import pytest
 
 from conftest import generated_workspace
 from leadjourney.analysis.dark_leads import DarkLeads
-from leadjourney.analysis.journeys import Filters, Journeys
+from leadjourney.analysis.journeys import Filters, Journeys, open_journeys
 from leadjourney.analysis.paths import RE_ENGAGED, Paths, Variant
 from leadjourney.generate import Dirt
 from leadjourney.workspace import Workspace
-from test_touchpoints import AS_OF, hand_workspace, journeys_of
+from test_touchpoints import AS_OF, NOW, hand_workspace
 
 STAGES = ("Lead", "MQL", "SQL", "Opportunity", "Customer")
 
@@ -32,7 +32,8 @@ def small(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
 
 @pytest.fixture(scope="module")
 def small_journeys(small: Workspace) -> Iterator[Journeys]:
-    yield from journeys_of(small)
+    with open_journeys(small, now=NOW) as journeys:
+        yield journeys
 
 
 @pytest.fixture(scope="module")
@@ -102,7 +103,7 @@ def test_sankey_by_hand(paths: Paths, tmp_path: Path) -> None:
 
 
 def test_empty_selection(small: Workspace) -> None:
-    for journeys in journeys_of(small, Filters(date_from=date(2027, 1, 1))):
+    with open_journeys(small, Filters(date_from=date(2027, 1, 1)), NOW) as journeys:
         empty = Paths().fit(journeys)
     assert (empty.n_people, empty.n_variants, empty.happy_share, empty.variants) == (0, 0, None, [])
     assert empty.sankey() == {"nodes": [], "links": []}
@@ -156,7 +157,7 @@ def _planted(out_dir: Path, as_of: datetime) -> tuple[Counter[Any], Counter[Any]
 
 def test_variants_equal_the_planted_journeys(clean: tuple[Workspace, Path]) -> None:
     ws, out_dir = clean
-    for journeys in journeys_of(ws):
+    with open_journeys(ws, now=NOW) as journeys:
         paths = Paths(top=1000).fit(journeys)
         dark = DarkLeads().fit(journeys)
     assert paths.as_of is not None
@@ -173,7 +174,7 @@ def test_variants_equal_the_planted_journeys(clean: tuple[Workspace, Path]) -> N
 
 def test_median_duration_equals_numpy(clean: tuple[Workspace, Path]) -> None:
     ws, out_dir = clean
-    for journeys in journeys_of(ws):
+    with open_journeys(ws, now=NOW) as journeys:
         paths = Paths().fit(journeys)
     t = pq.read_table(out_dir / "ground_truth_leads.parquet").to_pydict()
     lead, mql, customer = _seconds(t["lead_at"]), _seconds(t["mql_at"]), _seconds(t["customer_at"])

@@ -8,14 +8,13 @@ from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from typing import Any
 
-import ibis
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
 from conftest import generated_workspace
 from leadjourney.analysis.dark_leads import DarkLeads
-from leadjourney.analysis.journeys import Filters, Journeys
+from leadjourney.analysis.journeys import Filters, Journeys, open_journeys
 from leadjourney.analysis.speed_to_lead import SpeedToLead
 from leadjourney.analysis.stats import wilson_interval
 from leadjourney.generate import Dirt
@@ -93,18 +92,11 @@ def small(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
     return ws
 
 
-def _journeys(ws: Workspace, filters: Filters | None = None) -> Iterator[Journeys]:
-    with ws.connect(read_only=True) as con:
-        journeys = Journeys(ibis.duckdb.from_connection(con), ws.config, filters or Filters(), NOW)
-        try:
-            yield journeys
-        finally:
-            journeys.release()
-
 
 @pytest.fixture(scope="module")
 def small_journeys(small: Workspace) -> Iterator[Journeys]:
-    yield from _journeys(small)
+    with open_journeys(small, now=NOW) as journeys:
+        yield journeys
 
 
 def test_speed_to_lead_by_hand(small_journeys: Journeys) -> None:
@@ -138,13 +130,13 @@ def test_speed_to_lead_from_form_fill(small_journeys: Journeys) -> None:
 
 
 def test_speed_to_lead_when_nobody_was_contacted(small: Workspace) -> None:
-    for journeys in _journeys(small, Filters(sources=("paid_search",))):
+    with open_journeys(small, Filters(sources=("paid_search",)), NOW) as journeys:
         s = SpeedToLead().fit(journeys)
     assert (s.n, s.n_contacted, s.n_never_contacted, s.n_too_recent, s.n_judged) == (2, 0, 1, 1, 1)
     assert s.median_minutes is None and s.mean_minutes is None and s.p90_minutes is None
     assert s.never_contacted_share == 1.0 and s.share_within_5_min == 0.0
     assert s.caveat() is not None and "human" in s.caveat()  # type: ignore[operator]
-    for journeys in _journeys(small, Filters(date_from=date(2027, 1, 1))):
+    with open_journeys(small, Filters(date_from=date(2027, 1, 1)), NOW) as journeys:
         empty = SpeedToLead().fit(journeys)
     assert empty.n == 0 and empty.never_contacted_share is None and empty.never_contacted_ci is None
     json.dumps(empty.to_dict())
@@ -207,7 +199,8 @@ def clean(tmp_path_factory: pytest.TempPathFactory) -> tuple[Workspace, dict[str
 
 @pytest.fixture(scope="module")
 def clean_journeys(clean: tuple[Workspace, dict[str, Any], dict[str, Any]]) -> Iterator[Journeys]:
-    yield from _journeys(clean[0])
+    with open_journeys(clean[0], now=NOW) as journeys:
+        yield journeys
 
 
 def _seconds(values: list[datetime | None]) -> np.ndarray:

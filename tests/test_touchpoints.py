@@ -9,7 +9,6 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-import ibis
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
@@ -17,7 +16,7 @@ from openpyxl import load_workbook
 from statsmodels.stats.proportion import confint_proportions_2indep
 
 from conftest import generated_workspace
-from leadjourney.analysis.journeys import Filters, Journeys
+from leadjourney.analysis.journeys import Filters, open_journeys
 from leadjourney.analysis.touchpoints import TouchpointInventory, TouchpointRow, newcombe_interval
 from leadjourney.generate import Dirt
 from leadjourney.ingest import ingest
@@ -97,14 +96,6 @@ def hand_workspace(root: Path, leads: str = LEADS, events: str = EVENTS, touches
     return ws
 
 
-def journeys_of(ws: Workspace, filters: Filters | None = None) -> Iterator[Journeys]:
-    with ws.connect(read_only=True) as con:
-        journeys = Journeys(ibis.duckdb.from_connection(con), ws.config, filters or Filters(), NOW)
-        try:
-            yield journeys
-        finally:
-            journeys.release()
-
 
 @pytest.fixture(scope="module")
 def small(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
@@ -113,7 +104,7 @@ def small(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
 
 @pytest.fixture(scope="module")
 def inventory(small: Workspace) -> Iterator[TouchpointInventory]:
-    for journeys in journeys_of(small):
+    with open_journeys(small, now=NOW) as journeys:
         yield TouchpointInventory().fit(journeys)
 
 
@@ -181,13 +172,13 @@ def test_rows_by_hand(inventory: TouchpointInventory) -> None:
 
 
 def test_filtered_and_empty_selection(small: Workspace) -> None:
-    for journeys in journeys_of(small, Filters(sources=("paid_search",))):
+    with open_journeys(small, Filters(sources=("paid_search",)), NOW) as journeys:
         only_c = TouchpointInventory().fit(journeys)
     assert [(r.stage, r.kind, r.channel, r.volume) for r in only_c.rows] == [
         ("Lead", "email_open", "email", 1), ("Lead", "form_fill", "paid_search", 1)
     ]
     assert only_c.rows[0].n_without == 0 and only_c.rows[0].lift is None
-    for journeys in journeys_of(small, Filters(date_from=date(2027, 1, 1))):
+    with open_journeys(small, Filters(date_from=date(2027, 1, 1)), NOW) as journeys:
         empty = TouchpointInventory().fit(journeys)
     assert empty.rows == [] and all(s.people == 0 for s in empty.stages)
     assert "| Stage |" in empty.to_markdown()
@@ -275,7 +266,7 @@ def _independent_inventory(out_dir: Path) -> tuple[dict[tuple[Any, ...], dict[st
 
 def test_inventory_equals_an_independent_computation(clean: tuple[Workspace, Path]) -> None:
     ws, out_dir = clean
-    for journeys in journeys_of(ws):
+    with open_journeys(ws, now=NOW) as journeys:
         inv = TouchpointInventory().fit(journeys)
     expected, populations = _independent_inventory(out_dir)
     stages = ["Lead", "MQL", "SQL", "Opportunity", "Customer"]
@@ -297,7 +288,7 @@ def test_inventory_equals_an_independent_computation(clean: tuple[Workspace, Pat
 def test_xlsx_keeps_formula_like_text_as_text(tmp_path: Path) -> None:
     touches = TOUCHES.replace("F,2026-04-01T00:00:00Z,page_view,direct", 'F,2026-04-01T00:00:00Z,page_view,"=SUM(1,2)"')
     ws = hand_workspace(tmp_path / "ws", touches=touches)
-    for journeys in journeys_of(ws):
+    with open_journeys(ws, now=NOW) as journeys:
         inv = TouchpointInventory().fit(journeys)
     sheet = load_workbook(inv.write_xlsx(tmp_path / "t.xlsx")).active
     assert sheet is not None
