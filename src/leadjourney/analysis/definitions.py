@@ -29,7 +29,8 @@ import ibis.expr.types as ir
 from leadjourney.analysis.journeys import Journeys
 from leadjourney.analysis.speed_to_lead import HUMAN, SpeedToLead
 from leadjourney.analysis.stats import wilson_interval
-from leadjourney.config import CRITERIA_FIELDS, Config, Criterion, Definition, normalize_key
+from leadjourney.config import Config, normalize_key
+from leadjourney.criteria import CRITERIA_FIELDS, Criterion, Definition
 from leadjourney.errors import LeadJourneyError
 from leadjourney.workspace import Workspace
 

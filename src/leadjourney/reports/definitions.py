@@ -27,7 +27,8 @@ from leadjourney.analysis.definitions import (
     wording_sha256,
 )
 from leadjourney.analysis.journeys import Filters, open_journeys
-from leadjourney.config import Definition, normalize_key
+from leadjourney.config import normalize_key
+from leadjourney.criteria import Definition
 from leadjourney.workspace import Workspace
 
 
