@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import ibis
+import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
@@ -144,3 +146,23 @@ def test_invalid_targets_name_the_key(line: str, message: str) -> None:
 def test_targets_accept_spaced_keys() -> None:
     config = parse_config(_config("").replace('# "MQL->SQL" = 0.30', '"MQL -> SQL" = 0.3'))
     assert config.targets == {"MQL->SQL": 0.3}
+
+
+def test_owner_filter_counts_only_that_owners_leads(clean) -> None:  # type: ignore[no-untyped-def]
+    ws, _, truth_file = clean
+    owners = pq.read_table(truth_file.parent / "leads.parquet", columns=["lead_id", "owner"])
+    truth = pq.read_table(truth_file).join(owners, "lead_id")
+    picked = ("owner_05", "owner_11")
+    mine = truth.filter(pc.is_in(truth["owner"], pa.array(picked)))
+    result = analyze(ws, filters=Filters(owners=picked), now=NOW)
+    reached = {s.stage: s.reached for s in result.funnel.stages}
+    expected = {stage: mine.filter(pc.is_valid(mine[f"{column}_at"])).num_rows
+                for stage, column in (("Lead", "lead"), ("MQL", "mql"), ("SQL", "sql"),
+                                      ("Opportunity", "opportunity"), ("Customer", "customer"))}
+    assert 0 < reached["Lead"] < truth.num_rows
+    assert reached == expected
+    assert result.to_dict()["filters"]["owners"] == list(picked)
+    cli = CliRunner().invoke(app, ["analyze", str(ws.root), "--owner", "owner_05", "--json"])
+    assert cli.exit_code == 0, cli.output
+    data = json.loads(cli.stdout[cli.stdout.index("{"):])
+    assert data["funnel"]["stages"][0]["reached"] == mine.filter(pc.equal(mine["owner"], "owner_05")).num_rows

@@ -24,12 +24,17 @@ from leadjourney.workspace import Workspace
 
 @dataclass(frozen=True)
 class Filters:
-    """Which leads an analysis looks at: created in [date_from, date_to], from these sources and personas."""
+    """Which leads an analysis looks at: created in [date_from, date_to], from these sources, personas and owners.
+
+    Every filter is a predicate on a person (their earliest record), so a filtered selection is a
+    subset of the unfiltered people.
+    """
 
     date_from: date | None = None
     date_to: date | None = None
     sources: tuple[str, ...] = ()
     personas: tuple[str, ...] = ()
+    owners: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -37,6 +42,7 @@ class Filters:
             "date_to": self.date_to.isoformat() if self.date_to else None,
             "sources": list(self.sources),
             "personas": list(self.personas),
+            "owners": list(self.owners),
         }
 
 
@@ -77,6 +83,8 @@ class Journeys:
             people = people.filter(people.source.isin(list(f.sources)))
         if f.personas:
             people = people.filter(people.persona.isin(list(f.personas)))
+        if f.owners:
+            people = people.filter(people.owner.isin(list(f.owners)))
         return people.select("person_id", "created_at", "source", "status", "persona")
 
     def entries(self) -> ir.Table:

@@ -15,6 +15,7 @@ from rich.markup import escape
 from leadjourney.cli import render
 from leadjourney.cli.selection import (
     FromOption,
+    OwnerOption,
     PersonaOption,
     SourceOption,
     ToOption,
@@ -174,6 +175,7 @@ def analyze_command(
     date_to: ToOption = None,
     source: SourceOption = None,
     persona: PersonaOption = None,
+    owner: OwnerOption = None,
     mode: Annotated[str, typer.Option(help="Funnel counting: stage_reach, ordered or cohort.")] = "stage_reach",
     window: Annotated[int, typer.Option(min=1, help="Cohort mode: conversions within this many days.")] = 90,
     as_json: Annotated[bool, typer.Option("--json", help="Print the analysis as JSON instead of tables.")] = False,
@@ -189,7 +191,7 @@ def analyze_command(
     if mode not in ("stage_reach", "ordered", "cohort"):
         raise LeadJourneyError(f"--mode: expected stage_reach, ordered or cohort, found {mode!r}")
     ws = Workspace.open(workspace)
-    filters = selection(ws, date_from, date_to, source, persona)
+    filters = selection(ws, date_from, date_to, source, persona, owner)
     with render.progress_bar(err, "analyze") as progress:
         result = analyze(ws, filters=filters, mode=mode, window_days=window, progress=progress)
     ws.out_dir.mkdir(exist_ok=True)

@@ -11,7 +11,14 @@ from typing import Annotated
 import typer
 
 from leadjourney.cli.app import WorkspaceArg, app, console
-from leadjourney.cli.selection import FromOption, PersonaOption, SourceOption, ToOption, selection
+from leadjourney.cli.selection import (
+    FromOption,
+    OwnerOption,
+    PersonaOption,
+    SourceOption,
+    ToOption,
+    selection,
+)
 from leadjourney.workspace import Workspace
 
 
@@ -24,11 +31,11 @@ def dashboard_command(
     export: Annotated[Path | None, typer.Option("--export", help="Write a self-contained static HTML snapshot "
                                                 "to this file instead of serving.")] = None,
     date_from: FromOption = None, date_to: ToOption = None, source: SourceOption = None,
-    persona: PersonaOption = None,
+    persona: PersonaOption = None, owner: OwnerOption = None,
 ) -> None:
     """Monitoring dashboard: funnel, time in stage, sources, speed-to-lead, period vs baseline, friction.
 
-    The filters (--from/--to/--source/--persona) choose the exported snapshot's selection.
+    The filters (--from/--to/--source/--persona/--owner) choose the exported snapshot's selection.
     Example: [bold]leadjourney dashboard acme-journey[/bold], then open http://127.0.0.1:8050
     """
     from leadjourney.dashboard import (
@@ -42,7 +49,7 @@ def dashboard_command(
     ws = Workspace.open(workspace)
     data = DashboardData(ws)
     if export is not None:
-        view = data.view(selection(ws, date_from, date_to, source, persona))
+        view = data.view(selection(ws, date_from, date_to, source, persona, owner))
         export_html(view, export, title=f"{ws.config.name}: lead journey")
         console.print(f"  written  {export}")
         return

@@ -1,4 +1,4 @@
-"""The options every analysis command shares: which leads (dates, sources, personas)."""
+"""The options every analysis command shares: which leads (dates, sources, personas, owners)."""
 
 from __future__ import annotations
 
@@ -18,15 +18,16 @@ FromOption = Annotated[str | None, typer.Option("--from", help="Leads created on
 ToOption = Annotated[str | None, typer.Option("--to", help="Leads created on or before (YYYY-MM-DD).")]
 SourceOption = Annotated[list[str] | None, typer.Option("--source", "-s", help="Only this channel (repeatable).")]
 PersonaOption = Annotated[list[str] | None, typer.Option("--persona", "-p", help="Only this persona (repeatable).")]
+OwnerOption = Annotated[list[str] | None, typer.Option("--owner", help="Only leads this owner holds (repeatable).")]
 
 
 def selection(ws: Workspace, date_from: str | None, date_to: str | None, sources: list[str] | None,
-              personas: list[str] | None) -> Filters:
+              personas: list[str] | None, owners: list[str] | None = None) -> Filters:
     """The command line's selection as :class:`Filters`, checked against the workspace's config."""
     from leadjourney.analysis.journeys import Filters
 
     return Filters(parse_date(date_from, "--from"), parse_date(date_to, "--to"), tuple(sources or ()),
-                   check_personas(ws, personas or []))
+                   check_personas(ws, personas or []), tuple(owners or ()))
 
 
 def parse_date(text: str | None, option: str) -> date | None:
