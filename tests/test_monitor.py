@@ -89,7 +89,9 @@ def _workspace(root: Path, data: Path, *, plant: bool, edit: Callable[[Path], No
     ws = Workspace.open(root)
     ingest(ws)
     store(ws, analyze(ws, filters=Filters(date(2025, 11, 1), date(2026, 2, 28))), baseline=True)
-    return ws
+    # every transition on the fixed 30 days, so both planted months are judged (the per-transition
+    # wait is tested in test_monitor_planted.py)
+    return _with_monitor(ws, maturity_quantile=0.0)
 
 
 def _with_monitor(ws: Workspace, **values: object) -> Workspace:

@@ -121,6 +121,7 @@ class MonitorSettings:
     transitions: tuple[str, ...] = ("MQL->SQL", "SQL->Opportunity")
     speed_to_lead_max_minutes: float = 120.0
     maturity_days: int = 30
+    maturity_quantile: float = 0.9
     min_n: int = 30
     ingest_max_age_days: int = 35
     new_item_min_count: int = 1
@@ -336,6 +337,7 @@ class _Validator:
             maturity_days=self.get(raw, "maturity_days", int, "monitor", d.maturity_days),
             min_n=self.get(raw, "min_n", int, "monitor", d.min_n),
             ingest_max_age_days=self.get(raw, "ingest_max_age_days", int, "monitor", d.ingest_max_age_days),
+            maturity_quantile=self.get(raw, "maturity_quantile", float, "monitor", d.maturity_quantile),
             new_item_min_count=self.get(raw, "new_item_min_count", int, "monitor", d.new_item_min_count),
             drift_rise_points=self.get(raw, "drift_rise_points", float, "monitor", d.drift_rise_points),
             stall_growth_factor=self.get(raw, "stall_growth_factor", float, "monitor", d.stall_growth_factor),
@@ -357,6 +359,9 @@ class _Validator:
                 raise self.fail(f"monitor.{key}", f"must be at least 1, found {getattr(out, key)}")
         if out.maturity_days < 0:
             raise self.fail("monitor.maturity_days", f"must be 0 or more, found {out.maturity_days}")
+        if not 0 <= out.maturity_quantile < 1:
+            raise self.fail("monitor.maturity_quantile", f"must be 0 (off) or between 0 and 1, found "
+                                                         f"{out.maturity_quantile}")
         return out
 
     def alerts(self) -> AlertSettings:

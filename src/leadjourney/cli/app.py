@@ -6,7 +6,7 @@ import json
 from dataclasses import asdict
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -27,6 +27,9 @@ from leadjourney.errors import LeadJourneyError
 from leadjourney.ingest import IngestReport, ingest
 from leadjourney.quality import QualityReport, run_quality
 from leadjourney.workspace import Workspace
+
+if TYPE_CHECKING:
+    from leadjourney.generate import Scenario
 
 app = typer.Typer(
     help="Inbound lead journey mapping: ingest CRM exports, check data quality, analyze the journey.",
@@ -76,7 +79,7 @@ def generate(
 
 
 def generate_into(ws: Workspace, *, leads: int, seed: int, days: int, end: date | None, file_format: str,
-                   clean: bool) -> None:
+                   clean: bool, scenario: Scenario | None = None) -> None:
     from leadjourney.generate import Dirt
     from leadjourney.generate import generate as make_data
 
@@ -85,7 +88,7 @@ def generate_into(ws: Workspace, *, leads: int, seed: int, days: int, end: date 
     with console.status(f"Generating {leads:,} leads"):
         data = make_data(ws.root / "data" / "generated", n_leads=leads, seed=seed, end=end, days=days,
                          file_format=file_format,  # type: ignore[arg-type]
-                         dirt=Dirt.none() if clean else Dirt())
+                         dirt=Dirt.none() if clean else Dirt(), scenario=scenario)
     sources = []
     for entry in data.sources:
         entry = dict(entry)

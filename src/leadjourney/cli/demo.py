@@ -5,7 +5,7 @@ Registered on the main app when :mod:`leadjourney.cli.app` is imported.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -26,7 +26,10 @@ from leadjourney.cli.app import (
 from leadjourney.workspace import Workspace
 
 if TYPE_CHECKING:
+    from leadjourney.generate import Scenario
     from leadjourney.journeymap.make import MapRun
+
+DEMO_DECLINE_FACTOR = 0.6  # the planted MQL->SQL decline: 60% of the usual conversion probability
 
 
 @app.command()
@@ -43,7 +46,9 @@ def demo(
     started = datetime.now()
     ws = Workspace.init(workspace, exist_ok=True)
     console.rule(f"[bold]leadjourney demo[/bold] in {ws.root}")
-    generate_into(ws, leads=leads, seed=seed, days=180, end=None, file_format="parquet", clean=False)
+    scenario = demo_scenario(ws, datetime.now(UTC).date())
+    generate_into(ws, leads=leads, seed=seed, days=180, end=None, file_format="parquet", clean=False,
+                  scenario=scenario)
     report = ingest_sources(ws, force=True, prune=True)
     show_ingest(report)
     q = check_quality(ws)
@@ -61,7 +66,7 @@ def demo(
     console.print(render.time_table(result))
     for line in render.headlines(result):
         console.print(escape(line))
-    _demo_journey_map(ws)
+    _demo_journey_map(ws, scenario)
     elapsed = (datetime.now() - started).total_seconds()
     console.rule("[bold]What was written[/bold]")
     console.print(f"  workspace  {ws.root}")
@@ -73,7 +78,7 @@ def demo(
                   "or query the database with DuckDB (see README).")
 
 
-def _demo_journey_map(ws: Workspace) -> None:
+def _demo_journey_map(ws: Workspace, scenario: Scenario) -> None:
     """The demo's second half: the map and what it is drawn from (touchpoints, personas, paths), the
     recommendations, the lead stage definitions, the documentation package, a static dashboard snapshot, a
     monitor pass and the engagement status."""
@@ -114,14 +119,10 @@ def _demo_journey_map(ws: Workspace) -> None:
         build_report(ws, progress=progress).write(ws.out_dir / "report")
     from leadjourney.analysis.journeys import Filters
     from leadjourney.dashboard import DashboardData, export_html
-    from leadjourney.monitor import run_monitor
 
     export_html(DashboardData(ws).view(Filters()), ws.out_dir / "dashboard.html",
                 title=f"{ws.config.name}: lead journey")
-    monitored = run_monitor(ws)
-    (ws.out_dir / "monitor.json").write_text(monitored.to_json(), "utf-8")
-    console.print(f"Monitor {monitored.period.label}: {monitored.status} "
-                  f"({sum(v.raised for v in monitored.verdicts)} red flag(s) of {len(monitored.verdicts)} checks).")
+    _demo_monitor(ws, scenario)
     status = engagement_status(ws)
     write_status(status, ws.out_dir)
     gate = status.next_gate
@@ -131,6 +132,38 @@ def _demo_journey_map(ws: Workspace) -> None:
     jm = run.journey_map
     console.print(f"Journey map: {len(jm.drop_offs)} drop-off point(s) flagged red, {len(jm.personas)} persona "
                   f"lane(s); biggest friction: " + (escape(_biggest(run)) if run.analysis.friction.rows else "-"))
+
+
+def demo_scenario(ws: Workspace, end: date) -> Scenario:
+    """The demo's planted decline: MQL->SQL conversion down by 40% for leads created from the first month
+    the monitor judges on ``end`` on (so its monthly run has the two declining months to flag)."""
+    from leadjourney.generate import Decline, Scenario
+    from leadjourney.monitor import judged_periods
+
+    s = ws.config.monitor
+    first = judged_periods("month", end, s.consecutive_periods, s.maturity_days)[0]
+    return Scenario(declines=(Decline(first.start, "MQL->SQL", DEMO_DECLINE_FACTOR),))
+
+
+def _demo_monitor(ws: Workspace, scenario: Scenario) -> None:
+    """A monitor pass against a post-project baseline (the leads created before the planted decline):
+    the verdict table, the period report and the run as JSON."""
+    from leadjourney.analysis import analyze
+    from leadjourney.analysis.findings import store
+    from leadjourney.analysis.journeys import Filters
+    from leadjourney.cli.monitor import verdict_table
+    from leadjourney.monitor import run_monitor
+
+    since = scenario.declines[0].since
+    store(ws, analyze(ws, filters=Filters(None, since - timedelta(days=1))), baseline=True)
+    monitored = run_monitor(ws)
+    (ws.out_dir / "monitor.json").write_text(monitored.to_json(), "utf-8")
+    console.rule(f"[bold]Monitor[/bold]: baseline = leads created before {since}; planted: MQL->SQL x"
+                 f"{DEMO_DECLINE_FACTOR:g} for leads created from {since}")
+    console.print(verdict_table(monitored, raised_only=True, evidence=False))
+    console.print(f"Monitor {monitored.period.label}: {monitored.status} "
+                  f"({sum(v.raised for v in monitored.verdicts)} red flag(s) of {len(monitored.verdicts)} checks; "
+                  "all in out/monitor.json).")
 
 
 def _biggest(run: MapRun) -> str:

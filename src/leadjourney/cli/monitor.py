@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from datetime import date
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.markup import escape
@@ -17,6 +17,9 @@ from rich.table import Table
 from leadjourney.cli.app import app, console
 from leadjourney.errors import LeadJourneyError
 from leadjourney.workspace import Workspace
+
+if TYPE_CHECKING:
+    from leadjourney.monitor import MonitorRun
 
 monitor_app = typer.Typer(
     help="Ongoing monitoring: period metrics vs the baseline, red flags, refinement triggers, alerts.",
@@ -61,16 +64,7 @@ def monitor_run(
     if as_json:
         print(run.to_json())
         raise typer.Exit(run.exit_code)
-    p = run.period
-    table = Table(title=f"Monitor run {run.run_id}: {p.label} ({p.start} to {p.end}), as of {run.as_of}",
-                  title_justify="left")
-    for col in ("verdict", "rule", "metric", "value", "baseline", "threshold", "n", "evidence"):
-        table.add_column(col, ratio=4 if col == "evidence" else None)
-    for v in run.verdicts:
-        style = STYLE.get(v.status, "default")
-        table.add_row(f"[{style}]{v.status}[/{style}]", v.rule, escape(v.metric), _num(v.value, v.is_rate), _num(v.baseline, v.is_rate),
-                      _num(v.threshold, v.is_rate), "-" if v.n is None else f"{v.n:,}", escape(v.evidence))
-    console.print(table)
+    console.print(verdict_table(run))
     for v in run.verdicts:
         if v.raised and v.action:
             console.print(f"[red]{escape(v.status)}[/red] {escape(v.metric)}: {escape(v.action)}")
@@ -108,6 +102,23 @@ def monitor_history(
         table.add_row(str(r["run_id"]), r["started_at"], r["period"]["label"], r["as_of"], r["status"],
                       escape(", ".join(raised) or "-"), escape("; ".join(alerts) or "-"))
     console.print(table)
+
+
+def verdict_table(run: MonitorRun, raised_only: bool = False, evidence: bool = True) -> Table:
+    """The run's verdicts (or only the raised ones and reminders) as a rich table."""
+    p = run.period
+    table = Table(title=f"Monitor run {run.run_id}: {p.label} ({p.start} to {p.end}), as of {run.as_of}",
+                  title_justify="left")
+    for col in ("verdict", "rule", "metric", "value", "baseline", "threshold", "n", "evidence")[:8 if evidence else 7]:
+        table.add_column(col, ratio=4 if col == "evidence" else None, no_wrap=col == "verdict")
+    for v in run.verdicts:
+        if raised_only and not v.notified:
+            continue
+        style = STYLE.get(v.status, "default")
+        table.add_row(f"[{style}]{v.status}[/{style}]", v.rule, escape(v.metric), _num(v.value, v.is_rate),
+                      _num(v.baseline, v.is_rate), _num(v.threshold, v.is_rate), "-" if v.n is None else f"{v.n:,}",
+                      *([escape(v.evidence)] if evidence else []))
+    return table
 
 
 def _num(x: float | None, rate: bool) -> str:

@@ -5,6 +5,9 @@ Customer) in continuous time, censored at the end of the period, writes them the
 way CRM exports look (raw stage and channel spellings, mixed time-zone formats),
 plants the data-quality problems a :class:`Dirt` asks for, and records in
 ``ground_truth.json`` and ``ground_truth_leads.parquet`` exactly what it planted.
+A :class:`Scenario` plants business changes for the monitor to find: a
+:class:`Decline` in a transition's conversion (all leads or one channel's) and
+:class:`Drift` from the SQL definition.
 
 >>> from leadjourney.generate import Dirt
 >>> Dirt.none().missing_timestamps
@@ -13,5 +16,6 @@ plants the data-quality problems a :class:`Dirt` asks for, and records in
 
 from leadjourney.generate._dirt import Dirt
 from leadjourney.generate._generate import GeneratedData, generate
+from leadjourney.generate._scenario import Decline, Drift, Scenario
 
-__all__ = ["Dirt", "GeneratedData", "generate"]
+__all__ = ["Decline", "Dirt", "Drift", "GeneratedData", "Scenario", "generate"]

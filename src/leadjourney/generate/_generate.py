@@ -22,6 +22,7 @@ from leadjourney.generate._ids import Ids
 from leadjourney.generate._journey import simulate
 from leadjourney.generate._people import people
 from leadjourney.generate._plant import UNQUALIFIED_IN_FUNNEL_SHARE, plan
+from leadjourney.generate._scenario import Scenario, scenario_truth
 from leadjourney.generate._spelling import spellings
 from leadjourney.generate._tables import Streams, events_table, leads_table, opportunities_table
 from leadjourney.generate._touch import (
@@ -86,11 +87,14 @@ def generate(
     days: int = 180,
     file_format: Literal["parquet", "csv"] = "parquet",
     dirt: Dirt = DEFAULT_DIRT,
+    scenario: Scenario | None = None,
 ) -> GeneratedData:
     """Write synthetic inbound-lead exports and their ground truth to ``out_dir``.
 
     Leads are created over ``days`` days before ``end`` (00:00 UTC, exclusive; default
-    today) and observed until then. Same arguments give byte-identical files.
+    today) and observed until then. Same arguments give byte-identical files. A ``scenario``
+    plants business changes (a conversion decline, a source shift, definition drift); it is
+    recorded under ``planted.scenario`` in the ground truth.
     """
     if n_leads < 1:
         raise ValueError(f"n_leads must be at least 1, found {n_leads}")
@@ -103,10 +107,10 @@ def generate(
     stop = _epoch(end or datetime.now(UTC).date())
     start = stop - days * P.DAY
 
-    streams = np.random.default_rng(seed).spawn(9)
-    r_sim, r_people, r_touch, r_plan, r_spell, r_zone, r_dirt, r_copy, r_orphan = streams
+    streams = np.random.default_rng(seed).spawn(10)  # the first nine as before the scenario stream
+    r_sim, r_people, r_touch, r_plan, r_spell, r_zone, r_dirt, r_copy, r_orphan, r_scenario = streams
     spell = spellings()
-    journeys = simulate(r_sim, n_leads, start, stop)
+    journeys = simulate(r_sim, n_leads, start, stop, scenario, r_scenario)
     folks = people(r_people, journeys.persona, journeys.channel)
     chosen = plan(r_plan, journeys, dirt, spell, stop)
     copies = len(chosen.duplicate_of)
@@ -158,12 +162,13 @@ def generate(
         "dirt": dirt.rates(),
         "unqualified_in_funnel_share": UNQUALIFIED_IN_FUNNEL_SHARE,
     }
+    planted_truth = planted(journeys, chosen, spell, ids, opps, exact_leads, exact_events, orphan_rows)
+    if scenario is not None:
+        planted_truth["scenario"] = scenario_truth(scenario, journeys)
     truth = {
         "params": params,
         "realized": realized(journeys, simulated_touches),
-        "planted": planted(
-            journeys, chosen, spell, ids, opps, exact_leads, exact_events, orphan_rows
-        ),
+        "planted": planted_truth,
     }
     truth_path = out_dir / GROUND_TRUTH
     truth_path.write_text(json.dumps(truth, sort_keys=True, indent=2) + "\n", encoding="utf-8")

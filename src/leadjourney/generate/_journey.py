@@ -9,10 +9,14 @@ and the size only.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from leadjourney.generate import _params as P
+
+if TYPE_CHECKING:
+    from leadjourney.generate._scenario import Scenario
 
 NA = np.iinfo(np.int64).min
 OPEN, DISQUALIFIED, CONVERTED = 0, 1, 2
@@ -68,8 +72,13 @@ def creation_times(rng: np.random.Generator, n: int, start: int, end: int) -> np
     return np.where(t >= end, t - P.DAY, t)
 
 
-def simulate(rng: np.random.Generator, n: int, start: int, end: int) -> Journeys:
-    """Simulate ``n`` clean lead journeys created in [start, end) and observed until ``end``."""
+def simulate(rng: np.random.Generator, n: int, start: int, end: int, scenario: Scenario | None = None,
+             r_scenario: np.random.Generator | None = None) -> Journeys:
+    """Simulate ``n`` clean lead journeys created in [start, end) and observed until ``end``.
+
+    A ``scenario`` changes transition probabilities and first human touches, never the draws
+    from ``rng`` (its own draws come from ``r_scenario``).
+    """
     persona = rng.choice(len(P.PERSONAS), size=n, p=[p.share for p in P.PERSONAS])
     channel = rng.choice(len(P.CHANNELS), size=n, p=[c.share for c in P.CHANNELS])
     idx = np.arange(n)
@@ -78,6 +87,8 @@ def simulate(rng: np.random.Generator, n: int, start: int, end: int) -> Journeys
 
     # stage transitions: success draw, lognormal time, censored at the end
     prob = P.transition_probabilities()[channel, persona]
+    if scenario is not None:
+        prob = scenario.probabilities(prob, at[:, 0], channel)
     success = rng.random((n, 4)) < prob
     tf = np.array([p.time_factor for p in P.PERSONAS])[persona]
     latent = at[:, 0].copy()
@@ -100,6 +111,10 @@ def simulate(rng: np.random.Generator, n: int, start: int, end: int) -> Journeys
     mql, sql = reached[:, 1], reached[:, 2]
     delay = np.where(sql, np.minimum(delay, (at[:, 2] - at[:, 1]) // 2), delay)
     first_human = np.where(mql, at[:, 1] + delay, NA)
+    if scenario is not None and scenario.drift is not None:
+        assert r_scenario is not None
+        drifted = scenario.drifted(r_scenario.random(n), at[:, 0], sql)
+        first_human = np.where(drifted, at[:, 2] + np.maximum(delay, 60), first_human)
     contacted = mql & (sql | ~never) & (first_human < end)
     first_human = np.where(contacted, first_human, NA)
 

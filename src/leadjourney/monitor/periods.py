@@ -2,14 +2,18 @@
 
 A period is judged once its leads have had ``maturity_days`` to move through the
 funnel: as of a date, the periods are the latest complete ones ending at least that
-long before it. Metrics come from the analysis engine on the period's cohort (people
-created in the window): the funnel transitions and speed-to-lead.
+long before it. A conversion is judged later when the baseline says its leads need
+longer (:func:`transition_maturity`). Metrics come from the analysis engine on the
+period's cohort (people created in the window): the funnel transitions and speed-to-lead.
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from leadjourney.analysis.funnel import Funnel
 from leadjourney.analysis.journeys import Filters, open_journeys
@@ -77,6 +81,39 @@ def judged_periods(kind: str, as_of: date, count: int, maturity_days: int) -> li
     while len(out) < count:
         out.append(out[-1].previous())
     return out[::-1]
+
+
+def transition_maturity(ws: Workspace, base: Mapping[str, Any], transitions: Sequence[str], floor: int,
+                        quantile: float) -> dict[str, tuple[int, str]]:
+    """Days a creation cohort needs before each transition is judged, and why.
+
+    A month's leads that have not had time to convert pull its rate down. So a transition waits
+    until its leads had the baseline cohort's ``quantile`` of the days from creation to entering the
+    transition's target stage (among those who entered it), and never less than ``floor``.
+    """
+    out = {t: (floor, f"at least {floor} days") for t in transitions}
+    if quantile <= 0 or not transitions:
+        return out
+    f = base.get("filters") or {}
+    lo, hi = (date.fromisoformat(f[k]) if f.get(k) else None for k in ("date_from", "date_to"))
+    filters = Filters(lo, hi)
+    names = ws.config.stage_names
+    with open_journeys(ws, filters) as journeys:
+        w = journeys.wide()
+        aggs = {}
+        for t in transitions:
+            i = names.index(t.split("->")[1])
+            days = (w[f"at_{i}"].epoch_seconds() - w.created_at.epoch_seconds()) / 86400
+            aggs[f"q{i}"] = days.quantile(quantile, where=w[f"at_{i}"].notnull())
+        row = w.aggregate(**aggs).to_pyarrow().to_pylist()[0]
+    for t in transitions:
+        q = row[f"q{names.index(t.split('->')[1])}"]
+        if q is None:
+            continue
+        need = max(floor, math.ceil(q))
+        out[t] = (need, f"at least {need} days (baseline: {quantile:.0%} of those reaching {t.split('->')[1]} "
+                        f"did within {q:.0f} days of creation)")
+    return out
 
 
 def period_metrics(ws: Workspace, period: Period, as_of: date) -> PeriodMetrics:

@@ -113,8 +113,9 @@ def below_baseline(entered: int, converted: int, base: float, points: float) -> 
 
 
 def conversion_verdicts(transition: str, history: Sequence[PeriodMetrics], base: Mapping[str, Any] | None,
-                        s: MonitorSettings) -> list[Verdict]:
-    """The decline rule (red flag) and the re-engage rule for one transition over the judged periods."""
+                        s: MonitorSettings, maturity: str | None = None) -> list[Verdict]:
+    """The decline rule (red flag) and the re-engage rule for one transition over the judged periods
+    (``maturity``: how old their leads are, for the evidence)."""
     if base is None or base.get("rate") is None:
         return [Verdict("conversion_decline", transition, CANNOT, None, None, None, None,
                         f"the baseline has no {transition} rate (nobody entered it); store a baseline with "
@@ -137,7 +138,9 @@ def conversion_verdicts(transition: str, history: Sequence[PeriodMetrics], base:
                      f"{_pct(low)}-{_pct(high)}){' below' if is_below else ''}")
     r = latest.transitions.get(transition)
     value, n = (r.rate, r.entered) if r is not None else (None, 0)
-    evidence = (f"baseline {_pct(rate0)} (n {base.get('entered', 0):,}); " + "; ".join(notes))
+    evidence = (f"baseline {_pct(rate0)} (n {base.get('entered', 0):,}); " + "; ".join(notes)
+                + f"; leads judged once they had {maturity or f'at least {s.maturity_days} days'} (younger "
+                "cohorts are still converting)")
     if below[-1] is None:
         status = TOO_SMALL
     elif all(below):
@@ -205,12 +208,17 @@ def checkin_verdict(base: Mapping[str, Any], as_of: date, s: MonitorSettings) ->
 
 
 def evaluate(history: Sequence[PeriodMetrics], base: Mapping[str, Any], ingest_age_days: float | None,
-             s: MonitorSettings) -> list[Verdict]:
-    """Every rule over the judged periods (oldest first) against the baseline analysis JSON."""
+             s: MonitorSettings,
+             by_transition: Mapping[str, tuple[Sequence[PeriodMetrics], str]] | None = None) -> list[Verdict]:
+    """Every rule over the judged periods (oldest first) against the baseline analysis JSON.
+
+    ``by_transition``: a transition's own judged periods (those old enough for it) and why, if not ``history``.
+    """
     transitions = {f"{t['from']}->{t['to']}": t for t in base["funnel"]["transitions"]}
     out: list[Verdict] = []
     for name in s.transitions:
-        out += conversion_verdicts(name, history, transitions.get(name), s)
+        own, why = (by_transition or {}).get(name, (history, f"at least {s.maturity_days} days"))
+        out += conversion_verdicts(name, own, transitions.get(name), s, why)
     out.append(speed_verdict(history[-1], base.get("speed_to_lead"), s))
     out += health_verdicts(history[-1], ingest_age_days, s)
     return out

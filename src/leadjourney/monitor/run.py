@@ -13,7 +13,7 @@ from leadjourney.analysis.findings import baseline
 from leadjourney.db import scalar
 from leadjourney.errors import LeadJourneyError
 from leadjourney.monitor.alerts import Delivery, channels, deliver
-from leadjourney.monitor.periods import Period, judged_periods, period_metrics
+from leadjourney.monitor.periods import Period, judged_periods, period_metrics, transition_maturity
 from leadjourney.monitor.quarterly import baseline_inventory, quarter_metrics, quarterly_verdicts
 from leadjourney.monitor.rules import RULES, SEVERITY, Verdict, checkin_verdict, evaluate
 from leadjourney.workspace import Workspace
@@ -93,11 +93,16 @@ def run_monitor(ws: Workspace, period: str = "month", as_of: date | None = None,
     as_of = as_of or started.date()
     s = ws.config.monitor
     periods = judged_periods(period, as_of, s.consecutive_periods, s.maturity_days)
-    history = [period_metrics(ws, p, as_of) for p in periods]
+    maturity = transition_maturity(ws, base, s.transitions, s.maturity_days, s.maturity_quantile)
+    own = {t: judged_periods(period, as_of, s.consecutive_periods, days) for t, (days, _) in maturity.items()}
+    metrics = {p: period_metrics(ws, p, as_of) for p in sorted({*periods, *(p for ps in own.values() for p in ps)},
+                                                               key=lambda p: p.start)}
+    history = [metrics[p] for p in periods]
+    by_transition = {t: ([metrics[p] for p in ps], maturity[t][1]) for t, ps in own.items()}
     with ws.connect(read_only=True) as con:
         last_ingest = con.execute("SELECT max(finished_at) FROM ingests").fetchone()
     age = None if not last_ingest or last_ingest[0] is None else (started - last_ingest[0]).total_seconds() / 86400
-    verdicts = evaluate(history, base, age, s)
+    verdicts = evaluate(history, base, age, s, by_transition)
     if period == "quarter":  # the playbook's quarterly tasks; monthly runs keep the monthly rules
         latest, previous = (quarter_metrics(ws, p, as_of) for p in (periods[-1], periods[-1].previous()))
         verdicts += quarterly_verdicts(latest, previous, baseline_inventory(ws, base, as_of), s)
