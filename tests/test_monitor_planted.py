@@ -2,6 +2,7 @@
 
 - a MQL->SQL decline for every lead created from April: the monthly red flag, on that transition,
   with the value and baseline the ground truth's realized counts give;
+- stage timestamps going missing in June: the data-health flag, with the ground truth's share;
 - a source conversion shift (SEO's MQL->SQL) and definition drift (SQL entered before any human
   touch) from April: the quarterly rules flag exactly those.
 """
@@ -9,15 +10,20 @@
 from __future__ import annotations
 
 import json
+import shutil
+import zlib
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from leadjourney.analysis import analyze
 from leadjourney.analysis.findings import store
 from leadjourney.analysis.journeys import Filters
+from leadjourney.config import normalize_key
 from leadjourney.generate import Decline, Drift, Scenario, generate
 from leadjourney.ingest import ingest
 from leadjourney.monitor import run_monitor
@@ -116,3 +122,63 @@ def test_quarterly_rules_recover_source_shift_and_drift(shifted: tuple[Workspace
     assert drift["SQL"].value == pytest.approx(share, abs=0.03)
     assert drift["SQL"].baseline == pytest.approx(prior, abs=0.02)
     assert [v.metric for v in run.verdicts if v.rule == "definition_drift" and v.raised] == ["SQL"]
+
+
+def _blank_june_stages(data: Path, aliases: dict[str, str]) -> set[tuple[str, str]]:
+    """Blank the date of about 1 in 8 stage events after Lead of the leads created in June 2026."""
+    truth = pq.read_table(data / "ground_truth_leads.parquet")
+    june = {lid for lid, c in zip(truth["lead_id"].to_pylist(), truth["created_at"].to_pylist(), strict=True)
+            if (c.year, c.month) == (2026, 6)}
+    ev = pq.read_table(data / "stage_events.parquet")
+    hit: set[tuple[str, str]] = set()
+    stamps = []
+    for lid, st, t in zip(ev["lead_id"].to_pylist(), ev["stage"].to_pylist(), ev["entered_at"].to_pylist(),
+                          strict=True):
+        name = aliases.get(normalize_key(st))
+        if lid in june and name not in (None, "Lead") and zlib.crc32(f"{lid}{name}".encode()) % 8 == 0:
+            hit.add((lid, name))
+            t = None
+        stamps.append(t)
+    pq.write_table(ev.set_column(2, "entered_at", pa.array(stamps, pa.string())), data / "stage_events.parquet")
+    return hit
+
+
+def _undated_truth(data: Path, month: tuple[int, int], blanked: set[tuple[str, str]]) -> tuple[int, int]:
+    """(stage entries after Lead, undated) of the leads created in ``month``, from the ground truth alone."""
+    truth = pq.read_table(data / "ground_truth_leads.parquet")
+    cols = ("mql_at", "sql_at", "opportunity_at", "customer_at")
+    names = ("MQL", "SQL", "Opportunity", "Customer")
+    planted = {(lid, st) for lid, st in json.loads((data / "ground_truth.json").read_text("utf-8"))
+               ["planted"]["missing_timestamps"]}
+    entries = undated = 0
+    rows = zip(truth["lead_id"].to_pylist(), truth["created_at"].to_pylist(), *(truth[c].to_pylist() for c in cols),
+               strict=True)
+    for lid, created, *stages in rows:
+        if (created.year, created.month) != month:
+            continue
+        for name, at in zip(names, stages, strict=True):
+            if at is not None:
+                entries += 1
+                undated += (lid, name) in planted or (lid, name) in blanked
+    return entries, undated
+
+
+def test_rising_undated_stage_timestamps_raise_data_health(declined: tuple[Workspace, dict[str, Any]],
+                                                           tmp_path: Path) -> None:
+    ws, _ = declined
+    quiet = {v.metric: v for v in run_monitor(ws, "month", date(2026, 7, 31)).verdicts if v.rule == "data_health"}
+    assert quiet["undated_stage_share"].status == "ok"  # the default dirt's steady ~3% is not a rise
+
+    ws = Workspace.open(shutil.copytree(ws.root, tmp_path / "ws"))
+    blanked = _blank_june_stages(ws.root / "data", ws.config.stage_aliases())
+    ingest(ws)
+    run = run_monitor(ws, "month", date(2026, 7, 31))  # the run's period: June
+    v = next(v for v in run.verdicts if v.key == "data_health:undated_stage_share")
+    assert v.status == "red_flag" and run.exit_code == 1 and v.is_rate
+    entries, undated = _undated_truth(ws.root / "data", (2026, 6), blanked)
+    ref = [_undated_truth(ws.root / "data", (2026, m), set()) for m in (3, 4, 5)]  # the 3 months before
+    assert v.n == pytest.approx(entries, rel=0.05)
+    assert v.value == pytest.approx(undated / entries, abs=0.01)
+    assert v.baseline == pytest.approx(sum(k for _, k in ref) / sum(n for n, _ in ref), abs=0.01)
+    assert v.threshold == pytest.approx(v.baseline + 0.01)
+    assert "2026-03 to 2026-05" in v.evidence and "one-sided p" in v.evidence and v.action

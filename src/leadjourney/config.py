@@ -124,6 +124,8 @@ class MonitorSettings:
     maturity_quantile: float = 0.9
     min_n: int = 30
     ingest_max_age_days: int = 35
+    undated_rise_points: float = 1.0
+    undated_reference_periods: int = 3
     new_item_min_count: int = 1
     drift_rise_points: float = 5.0
     stall_growth_factor: float = 1.5
@@ -337,7 +339,9 @@ class _Validator:
             maturity_days=self.get(raw, "maturity_days", int, "monitor", d.maturity_days),
             min_n=self.get(raw, "min_n", int, "monitor", d.min_n),
             ingest_max_age_days=self.get(raw, "ingest_max_age_days", int, "monitor", d.ingest_max_age_days),
-            maturity_quantile=self.get(raw, "maturity_quantile", float, "monitor", d.maturity_quantile),
+            undated_rise_points=self.get(raw, "undated_rise_points", float, "monitor", d.undated_rise_points),
+            undated_reference_periods=self.get(raw, "undated_reference_periods", int, "monitor",
+                                               d.undated_reference_periods),
             new_item_min_count=self.get(raw, "new_item_min_count", int, "monitor", d.new_item_min_count),
             drift_rise_points=self.get(raw, "drift_rise_points", float, "monitor", d.drift_rise_points),
             stall_growth_factor=self.get(raw, "stall_growth_factor", float, "monitor", d.stall_growth_factor),
@@ -351,10 +355,12 @@ class _Validator:
             raise self.fail("monitor.stall_growth_factor", f"must be above 1, found {out.stall_growth_factor}")
         if out.checkin_reminder_days < 0:
             raise self.fail("monitor.checkin_reminder_days", f"must be 0 or more, found {out.checkin_reminder_days}")
-        for key in ("decline_points", "reengage_points", "speed_to_lead_max_minutes", "drift_rise_points"):
+        for key in ("decline_points", "reengage_points", "speed_to_lead_max_minutes", "drift_rise_points",
+                    "undated_rise_points"):
             if getattr(out, key) <= 0:
                 raise self.fail(f"monitor.{key}", f"must be positive, found {getattr(out, key)}")
-        for key in ("consecutive_periods", "min_n", "ingest_max_age_days", "new_item_min_count", "checkin_days"):
+        for key in ("consecutive_periods", "min_n", "ingest_max_age_days", "new_item_min_count", "checkin_days",
+                    "undated_reference_periods"):
             if getattr(out, key) < 1:
                 raise self.fail(f"monitor.{key}", f"must be at least 1, found {getattr(out, key)}")
         if out.maturity_days < 0:

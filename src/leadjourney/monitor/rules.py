@@ -22,6 +22,7 @@ SEVERITY = {OK: 0, TOO_SMALL: 0, WATCH: 1, REMINDER: 1, CANNOT: 2, RED_FLAG: 2, 
 RAISED = (CANNOT, RED_FLAG, REENGAGE)  # the statuses that make a run unhealthy (exit 1)
 NOTIFIED = (*RAISED, REMINDER)  # the statuses an alert announces (once, deduplicated)
 RATE_RULES = ("conversion_decline", "conversion_reengage", "definition_drift", "source_shift")
+RATE_METRICS = ("undated_stage_share",)  # rates under rules whose other metrics are not
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,7 @@ class Verdict:
 
     @property
     def is_rate(self) -> bool:
-        return self.rule in RATE_RULES
+        return self.rule in RATE_RULES or self.metric in RATE_METRICS
 
     @property
     def raised(self) -> bool:

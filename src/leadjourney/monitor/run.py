@@ -13,6 +13,7 @@ from leadjourney.analysis.findings import baseline
 from leadjourney.db import scalar
 from leadjourney.errors import LeadJourneyError
 from leadjourney.monitor.alerts import Delivery, channels, deliver
+from leadjourney.monitor.health import undated_stages, undated_verdict
 from leadjourney.monitor.periods import Period, judged_periods, period_metrics, transition_maturity
 from leadjourney.monitor.quarterly import baseline_inventory, quarter_metrics, quarterly_verdicts
 from leadjourney.monitor.rules import RULES, SEVERITY, Verdict, checkin_verdict, evaluate
@@ -103,6 +104,10 @@ def run_monitor(ws: Workspace, period: str = "month", as_of: date | None = None,
         last_ingest = con.execute("SELECT max(finished_at) FROM ingests").fetchone()
     age = None if not last_ingest or last_ingest[0] is None else (started - last_ingest[0]).total_seconds() / 86400
     verdicts = evaluate(history, base, age, s, by_transition)
+    reference = [periods[-1]]
+    while len(reference) <= s.undated_reference_periods:
+        reference.append(reference[-1].previous())
+    verdicts.append(undated_verdict(undated_stages(ws, reference, as_of), s))
     if period == "quarter":  # the playbook's quarterly tasks; monthly runs keep the monthly rules
         latest, previous = (quarter_metrics(ws, p, as_of) for p in (periods[-1], periods[-1].previous()))
         verdicts += quarterly_verdicts(latest, previous, baseline_inventory(ws, base, as_of), s)
