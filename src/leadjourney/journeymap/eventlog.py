@@ -28,6 +28,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from leadjourney.analysis.journeys import Journeys
+from leadjourney.engine import fetch, fetch_rows, fetch_value
+from leadjourney.privacy import owner_pseudonym
 
 FORMATS = ("csv", "xes")
 PEOPLE_PER_BATCH = 25_000  # XES traces built per engine query: bounds memory
@@ -84,7 +86,7 @@ def event_log(journeys: Journeys, as_of: datetime | None = None) -> ir.Table:
     # the resource of a human touch is the person's owner (only human touches pay for the join)
     leads = journeys.backend.table("leads")
     owners = leads.filter(leads.lead_id == leads.person_id).select(
-        owner_of="person_id", owner=ibis.literal("owner-") + leads.owner.hexdigest("md5").substr(0, 8))
+        owner_of="person_id", owner=owner_pseudonym(leads.owner))
     human = touches.filter(touches.actor == "human")
     human = human.left_join(owners, human.case_id == owners.owner_of).select(
         "case_id", "at", "rank", "activity", resource="owner", channel="channel", actor="actor", event_type="event_type"
@@ -118,9 +120,9 @@ def _csv(journeys: Journeys, events: ir.Table, path: Path) -> EventLogExport:
 
 
 def _counted(journeys: Journeys, events: ir.Table, path: Path, fmt: str) -> EventLogExport:
-    row = events.aggregate(
+    row = fetch_rows(events.aggregate(
         cases=events.case_id.nunique(), events=events.count(), stages=(events.rank == 0).sum()
-    ).to_pyarrow().to_pylist()[0]
+    ))[0]
     n, stages = int(row["events"]), int(row["stages"] or 0)
     return EventLogExport(path, fmt, int(row["cases"]), n, stages, n - stages)
 
@@ -167,7 +169,7 @@ def _xes(journeys: Journeys, events: ir.Table, path: Path) -> EventLogExport:
                 "n", "stages",
                 text="<trace>" + _attribute("concept:name", traces.case_id) + traces.body + "</trace>\n",
             )
-            table = traces.to_pyarrow()  # one batch of people at a time: bounded memory
+            table = fetch(traces)  # one batch of people at a time: bounded memory
             cases += table.num_rows
             n += int(pc.sum(table.column("n")).as_py() or 0)
             stages += int(pc.sum(table.column("stages")).as_py() or 0)
@@ -179,7 +181,7 @@ def _xes(journeys: Journeys, events: ir.Table, path: Path) -> EventLogExport:
 
 
 def _batches(journeys: Journeys) -> int:
-    people = int(journeys.people().count().to_pyarrow().as_py())
+    people = int(fetch_value(journeys.people().count()))
     return max(1, math.ceil(people / PEOPLE_PER_BATCH))
 
 
