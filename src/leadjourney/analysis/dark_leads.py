@@ -24,6 +24,7 @@ import ibis.expr.types as ir
 
 from leadjourney.analysis.journeys import Journeys
 from leadjourney.analysis.stats import wilson_interval
+from leadjourney.engine import fetch_rows
 
 CLOSED = ("converted", "disqualified")
 
@@ -67,9 +68,9 @@ class DarkLeads:
             n_dark=people.dark.sum(),
             again=(people.dark & people.re_at.notnull()).sum(),
         ))
-        totals = by_top.aggregate(
+        totals = fetch_rows(by_top.aggregate(
             n_open=by_top.n_open.sum(), n_dark=by_top.n_dark.sum(), again=by_top.again.sum()
-        ).to_pyarrow().to_pylist()[0]
+        ))[0]
         self.n_open = int(totals["n_open"] or 0)
         self.n_dark = int(totals["n_dark"] or 0)
         self.n_still_dark_after_re_engaging = int(totals["again"] or 0)
@@ -77,16 +78,16 @@ class DarkLeads:
             self.dark_share = self.n_dark / self.n_open
             self.dark_ci = wilson_interval(self.n_dark, self.n_open)
         dark = people.filter(people.dark)
-        median = dark.aggregate(m=dark.silent_days.median()).to_pyarrow().to_pylist()[0]["m"]
+        median = fetch_rows(dark.aggregate(m=dark.silent_days.median()))[0]["m"]
         self.median_days_silent = None if median is None else float(median)
-        counts = {int(r["top"]): int(r["n_dark"] or 0) for r in by_top.to_pyarrow().to_pylist()}
+        counts = {int(r["top"]): int(r["n_dark"] or 0) for r in fetch_rows(by_top)}
         self.by_stage = {name: counts.get(i, 0) for i, name in enumerate(names)}
 
     def _re_engagement(self, journeys: Journeys, state: ir.Table) -> None:
         back = state.filter(state.re_at.notnull())
         back = back.mutate(advanced=(back.last_entry > back.re_at).fill_null(False))
         rows = back.group_by(kind=back.re_kind).aggregate(n=back.count(), advanced=back.advanced.sum())
-        rows = rows.to_pyarrow().to_pylist()
+        rows = fetch_rows(rows)
         self.re_engaged_by = {
             (r["kind"] if r["kind"] is not None else "unknown"): int(r["n"])
             for r in sorted(rows, key=lambda r: (-int(r["n"]), str(r["kind"])))

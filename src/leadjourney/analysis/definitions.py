@@ -31,6 +31,7 @@ from leadjourney.analysis.speed_to_lead import HUMAN, SpeedToLead
 from leadjourney.analysis.stats import wilson_interval
 from leadjourney.config import Config, normalize_key
 from leadjourney.criteria import CRITERIA_FIELDS, Criterion, Definition
+from leadjourney.engine import fetch, fetch_rows, fetch_value
 from leadjourney.errors import LeadJourneyError
 from leadjourney.workspace import Workspace
 
@@ -128,7 +129,7 @@ class DefinitionCheck:
         self.definitions = config.definitions if self.definitions is None else self.definitions
         self.as_of = self.as_of or journeys.as_of()
         touches = journeys.touchpoints(self.as_of)
-        self.n_touchpoints = int(touches.count().to_pyarrow().as_py())
+        self.n_touchpoints = int(fetch_value(touches.count()))
         self.drift = [self._drift(journeys, d) for d in self.definitions if d.stage and d.criteria]
         slas = [d for d in self.definitions if d.sla_minutes is not None]
         self.sla = _sla(journeys, slas, self.as_of) if slas else []
@@ -143,16 +144,16 @@ class DefinitionCheck:
         rows = rows.mutate(judged=judged, all_ok=functools.reduce(operator.and_, ok),
                            **{f"ok{j}": e for j, e in enumerate(ok)})
         failed = rows.judged & ~rows.all_ok
-        counts = rows.aggregate(
+        counts = fetch_rows(rows.aggregate(
             n=rows.count(), undated=rows.entered_at.isnull().sum(), judged=rows.judged.sum(), failed=failed.sum(),
             **{f"f{j}": (rows.judged & ~rows[f"ok{j}"]).sum() for j in range(len(ok))},
-        ).to_pyarrow().to_pylist()[0]
+        ))[0]
         examples = rows.filter(failed).order_by("person_id").limit(self.max_examples).person_id
         n_judged, n_failed = int(counts["judged"] or 0), int(counts["failed"] or 0)
         return DefinitionDrift(
             d.term, d.stage, int(counts["n"]), int(counts["undated"] or 0), n_judged, n_failed,
             n_failed / n_judged if n_judged else None, wilson_interval(n_failed, n_judged) if n_judged else None,
-            [str(p) for p in examples.to_pyarrow().to_pylist()],
+            [str(p) for p in fetch(examples).column(0).to_pylist()],
             [CriterionDrift(c.text, int(counts[f"f{j}"] or 0), int(counts[f"f{j}"] or 0) / n_judged if n_judged
                             else None) for j, c in enumerate(d.criteria)],
         )
@@ -247,8 +248,8 @@ def _sla(journeys: Journeys, definitions: list[Definition], as_of: datetime) -> 
     after = after.filter(after.occurred_at >= after.signal_at)
     first = after.group_by("person_id").aggregate(
         minutes=((after.occurred_at.epoch_seconds() - after.signal_at.epoch_seconds()) / 60.0).min())
-    counts = first.aggregate(**{f"w{j}": (first.minutes <= d.sla_minutes).sum()
-                                for j, d in enumerate(definitions)}).to_pyarrow().to_pylist()[0]
+    counts = fetch_rows(first.aggregate(**{f"w{j}": (first.minutes <= d.sla_minutes).sum()
+                                           for j, d in enumerate(definitions)}))[0]
     out = []
     for j, d in enumerate(definitions):
         assert d.sla_minutes is not None

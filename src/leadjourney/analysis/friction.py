@@ -18,6 +18,7 @@ from leadjourney.analysis.journeys import Journeys
 from leadjourney.analysis.sources import Sources
 from leadjourney.analysis.speed_to_lead import SpeedToLead
 from leadjourney.analysis.time_in_stage import TimeInStage
+from leadjourney.engine import fetch_rows, fetch_value
 
 SLOW_RESPONSE_MINUTES = 60.0  # a median speed-to-lead above this is called slow
 NEVER_CONTACTED_HIGH = 0.2  # more than this share never contacted is called out
@@ -123,7 +124,7 @@ class Friction:
         leads = journeys.backend.table("leads").select("lead_id", "person_id")
         won = opps.filter(opps.is_won.fill_null(False) & opps.amount.notnull()).join(leads, "lead_id")
         won = won.semi_join(journeys.people().select("person_id"), "person_id")
-        row = won.aggregate(n=won.count(), mean=won.amount.mean()).to_pyarrow().to_pylist()[0]
+        row = fetch_rows(won.aggregate(n=won.count(), mean=won.amount.mean()))[0]
         if row["n"] and row["mean"]:
             self.deal_size, self.deal_size_source = float(row["mean"]), f"mean of {row['n']:,} won opportunities"
         else:
@@ -133,7 +134,7 @@ class Friction:
     def _period(self, journeys: Journeys, times: TimeInStage) -> None:
         """Days from the first lead created to the as-of date (future-dated typos do not stretch it)."""
         people = journeys.people()
-        first = people.created_at.min().to_pyarrow().as_py()
+        first = fetch_value(people.created_at.min())
         if first is None or times.as_of is None:
             self.period_days = 0.0
             return

@@ -21,6 +21,7 @@ import ibis.expr.types as ir
 
 from leadjourney.analysis.journeys import Journeys
 from leadjourney.analysis.stats import wilson_interval
+from leadjourney.engine import fetch_rows
 
 MODES = ("stage_reach", "ordered", "cohort")
 
@@ -91,9 +92,9 @@ class Funnel:
             row = self._cohort_counts(journeys)
         else:  # the counts by source that the source breakdown reads too, summed up
             counts = reach_counts(journeys, self.mode)
-            row = counts.aggregate(
+            row = fetch_rows(counts.aggregate(
                 n_people=counts.n.sum(), **{c: counts[c].sum() for c in stage_columns(len(stages))}
-            ).to_pyarrow().to_pylist()[0]
+            ))[0]
         self.n_people = n_people = int(row["n_people"] or 0)
         self.stages = [
             StageCount(s.name, s.lane, int(row[f"reached_{i}"] or 0), int(row[f"imputed_{i}"] or 0))
@@ -121,7 +122,7 @@ class Funnel:
             aggregates[f"reached_{i}"] = reached.sum()
             aggregates[f"imputed_{i}"] = (reached & ~has).sum()
         aggregates["n_people"] = per_person.count()
-        return per_person.aggregate(**aggregates).to_pyarrow().to_pylist()[0]
+        return fetch_rows(per_person.aggregate(**aggregates))[0]
 
     def _within_window(self, per_person: ibis.Table, later: list[int]) -> ibis.BooleanValue:
         """Reached this stage or a later one, within the window (an undated entry counts as within)."""

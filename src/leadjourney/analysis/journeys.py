@@ -18,6 +18,7 @@ import ibis.expr.types as ir
 
 from leadjourney.analysis.persona_rules import persona_column
 from leadjourney.config import Config
+from leadjourney.engine import fetch_rows, fetch_value
 from leadjourney.ingest import person_touches
 from leadjourney.workspace import Workspace
 
@@ -142,7 +143,7 @@ class Journeys:
     def _person_touches(self) -> ir.Table:
         """The derived table; for a workspace last ingested by an older version, the same query live."""
         meta = self.backend.table("meta")
-        built = meta.filter(meta.key == person_touches.FINGERPRINT_KEY).count().to_pyarrow().as_py()
+        built = fetch_value(meta.filter(meta.key == person_touches.FINGERPRINT_KEY).count())
         if built:
             return self.backend.table(person_touches.TABLE)
         return self.materialize(person_touches.person_touches(self.backend))
@@ -178,9 +179,8 @@ class Journeys:
         events = events.filter(events.entered_at <= limit)
         touches = touches.filter(touches.occurred_at <= limit)
         latest = (  # both maxima in one round trip
-            events.aggregate(event=events.entered_at.max())
-            .cross_join(touches.aggregate(touch=touches.occurred_at.max()))
-            .to_pyarrow().to_pylist()[0]
+            fetch_rows(events.aggregate(event=events.entered_at.max())
+                       .cross_join(touches.aggregate(touch=touches.occurred_at.max())))[0]
         )
         found = [t for t in latest.values() if t is not None]
         return max(found) if found else now

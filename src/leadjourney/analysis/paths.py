@@ -29,6 +29,7 @@ import ibis.expr.types as ir
 
 from leadjourney.analysis.dark_leads import dark_state
 from leadjourney.analysis.journeys import Journeys
+from leadjourney.engine import fetch_rows
 
 OUTCOMES = ("won", "disqualified", "closed", "dark", "open")
 RE_ENGAGED = "re-engaged"
@@ -231,7 +232,7 @@ def _variants(people: ir.Table, column: str, names: list[str]) -> list[Variant]:
     """Every distinct path string x outcome, most common first, with stage names for indexes
     (index ``len(names)`` is the re-engagement)."""
     grouped = people.group_by([column, "outcome"]).aggregate(n=people.count(), median_days=people.days.median())
-    rows = grouped.to_pyarrow().to_pylist()
+    rows = fetch_rows(grouped)
     total = sum(int(r["n"]) for r in rows)
     out = [
         Variant(

@@ -34,6 +34,7 @@ from leadjourney.analysis.persona_profiles import Share, person_table, top_value
 from leadjourney.analysis.persona_rules import persona_column
 from leadjourney.analysis.sources import UNKNOWN
 from leadjourney.config import UNASSIGNED_PERSONA, Persona
+from leadjourney.engine import fetch, fetch_rows
 
 KS = (2, 3, 4)
 SAMPLE_SIZE = 20_000
@@ -203,8 +204,8 @@ class PersonaSuggestion:
         raw = table.group_by("job_title").aggregate(
             holders=table.count(), known=log_size.count(), sum_log=log_size.sum(), sum_log2=(log_size * log_size).sum())
         raw = journeys.materialize(raw.mutate(title_key=raw.job_title.lower().strip()))  # one row per title as written
-        totals = raw.aggregate(n=raw.holders.sum(), known=raw.known.sum(), s1=raw.sum_log.sum(),
-                               s2=raw.sum_log2.sum()).to_pyarrow().to_pylist()[0]
+        totals = fetch_rows(raw.aggregate(n=raw.holders.sum(), known=raw.known.sum(), s1=raw.sum_log.sum(),
+                                          s2=raw.sum_log2.sum()))[0]
         n, known = int(totals["n"] or 0), int(totals["known"] or 0)
         mu = totals["s1"] / known if known else None
         var = (totals["s2"] - known * mu * mu) / (known - 1) if mu is not None and known > 1 else 0.0
@@ -243,8 +244,8 @@ class PersonaSuggestion:
     @staticmethod
     def _vocabulary(titles: ir.Table) -> list[str]:
         """The most common title words (by people), from the most common distinct titles."""
-        rows = titles.order_by([ibis.desc("holders"), "title_key"]).limit(MAX_TITLES).select(
-            "title_key", "holders").to_pyarrow().to_pylist()
+        rows = fetch_rows(titles.order_by([ibis.desc("holders"), "title_key"]).limit(MAX_TITLES).select(
+            "title_key", "holders"))
         total = sum(int(r["holders"]) for r in rows)
         people: dict[str, int] = {}
         for r in rows:  # distinct titles: aggregated rows
@@ -261,7 +262,7 @@ class PersonaSuggestion:
         bucket = ((base.person_id.hash() % _HASH_MOD + _HASH_MOD + self.seed * 7_919) % _HASH_MOD)
         sample = base.filter(bucket < math.ceil(keep * _HASH_MOD)) if keep < 1 else base
         columns = sorted({f.column for f in self.features})
-        got = sample.select("person_id", *columns).order_by("person_id").limit(2 * self.sample_size).to_pyarrow()
+        got = fetch(sample.select("person_id", *columns).order_by("person_id").limit(2 * self.sample_size))
         x = np.zeros((got.num_rows, len(self.features)))
         known = np.ones_like(x)
         for i, f in enumerate(self.features):  # whole columns of the bounded sample at a time
@@ -338,13 +339,13 @@ class PersonaSuggestion:
             has = assigned[f"has_{i}"].fill_null(False)
             aggregates[f"reached_{i}"] = (has if stage.optional else top >= i).sum()
         rows = {int(r["cluster"]): r for r in
-                assigned.group_by("cluster").aggregate(**aggregates).to_pyarrow().to_pylist()}
+                fetch_rows(assigned.group_by("cluster").aggregate(**aggregates))}
         if words and self._titles is not None:  # people per cluster with each title word: via the titles
             per_title = assigned.group_by(["cluster", "job_title"]).aggregate(n=assigned.count())
             flagged = per_title.join(self._titles, "job_title")
             counts = flagged.group_by("cluster").aggregate(
                 **{f"w_{i}": flagged.n.sum(where=flagged[f"w_{i}"]) for i in range(len(words))})
-            for r in counts.to_pyarrow().to_pylist():
+            for r in fetch_rows(counts):
                 rows[int(r["cluster"])].update({f"w_{i}": r[f"w_{i}"] for i in range(len(words))})
         tops = top_values(assigned, "cluster", {
             "industry": assigned.industry, "title": assigned.job_title,
@@ -428,7 +429,7 @@ class PersonaSuggestion:
             keys["industry"] = assigned.industry
         grouped = assigned.group_by(**keys).aggregate(n=assigned.count())
         proposed = grouped.mutate(proposed=persona_column(grouped, rules))
-        rows = proposed.group_by(["cluster", "proposed"]).aggregate(n=proposed.n.sum()).to_pyarrow().to_pylist()
+        rows = fetch_rows(proposed.group_by(["cluster", "proposed"]).aggregate(n=proposed.n.sum()))
         for c in clusters:
             if c.rule is None:
                 continue

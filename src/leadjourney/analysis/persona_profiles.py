@@ -33,6 +33,7 @@ from leadjourney.analysis.sources import UNKNOWN, Sources, SourceTransition
 from leadjourney.analysis.stats import km_median
 from leadjourney.analysis.time_in_stage import KM_RESOLUTION_HOURS
 from leadjourney.config import UNASSIGNED_PERSONA
+from leadjourney.engine import column_array, fetch, fetch_rows
 
 TOP = 5  # values listed per persona (sources, industries, titles, touchpoints)
 FAR = 1.5  # a median at least this many times the overall one (or at most its inverse) differs
@@ -75,7 +76,7 @@ def top_values(table: ir.Table, key: str, fields: dict[str, ir.Value], top: int,
         parts.append(t.group_by(["key", "value"]).aggregate(n=t.count()).mutate(field=ibis.literal(name)))
     counts = parts[0].union(*parts[1:]) if len(parts) > 1 else parts[0]
     rank = ibis.row_number().over(group_by=["key", "field"], order_by=[ibis.desc("n"), "value"])
-    rows = counts.mutate(rank=rank).filter(lambda t: t["rank"] < top).to_pyarrow().to_pylist()
+    rows = fetch_rows(counts.mutate(rank=rank).filter(lambda t: t["rank"] < top))
     out: dict[tuple[Any, str], list[Share]] = {}
     for r in sorted(rows, key=lambda r: (str(r["key"]), r["field"], r["rank"])):
         total = people.get(r["key"], 0)
@@ -141,18 +142,17 @@ def time_figures(table: ir.Table, key: str, pairs: list[tuple[int, int]],
     both = durations(table, key, pairs, as_of)
     hours = KM_RESOLUTION_HOURS
     binned = both.mutate(t=(both.days * 24 / hours).floor())
-    curve = binned.group_by(["key", "pair", "t"]).aggregate(
-        events=binned.event.sum(), censored=(1 - binned.event).sum()).to_pyarrow()
+    curve = fetch(binned.group_by(["key", "pair", "t"]).aggregate(
+        events=binned.event.sum(), censored=(1 - binned.event).sum()))
     done = both.filter(both.event == 1)
     per_key = done.group_by(["key", "pair"]).aggregate(median=done.days.quantile(0.5))
     overall = done.group_by("pair").aggregate(median=done.days.quantile(0.5)).mutate(key=ibis.null("string"))
     medians = {(r["key"], int(r["pair"])): r["median"]
-               for r in per_key.union(overall.select("key", "pair", "median")).to_pyarrow().to_pylist()}
+               for r in fetch_rows(per_key.union(overall.select("key", "pair", "median")))}
     keys = curve.column("key").to_pylist()
-    pair_col = curve.column("pair").to_numpy()
-    t = curve.column("t").to_numpy().astype(float)
-    events = curve.column("events").to_numpy().astype(np.int64)
-    censored = curve.column("censored").to_numpy().astype(np.int64)
+    pair_col = column_array(curve, "pair", int)
+    t = column_array(curve, "t")
+    events, censored = column_array(curve, "events", np.int64), column_array(curve, "censored", np.int64)
     groups: dict[tuple[Any, int], list[int]] = {}
     for i, k in enumerate(keys):  # one row per (key, pair, hour): aggregated rows, not people
         groups.setdefault((k, int(pair_col[i])), []).append(i)
@@ -326,11 +326,11 @@ class PersonaProfiles:
         tops = top_values(table, "persona", {
             "source": table.source.fill_null(UNKNOWN), "industry": table.industry, "title": table.job_title,
         }, self.top, sizes)
-        employees = {r["persona"]: r for r in table.group_by("persona").aggregate(
+        employees = {r["persona"]: r for r in fetch_rows(table.group_by("persona").aggregate(
             known=table.employee_count.count(),
             p10=table.employee_count.quantile(0.1), p50=table.employee_count.quantile(0.5),
             p90=table.employee_count.quantile(0.9),
-        ).to_pyarrow().to_pylist()}
+        ))}
         touches = self._touchpoints(journeys, table, sizes)
         pairs = time_pairs(len(config.stages))
         timing = table.select("persona", "status", "top", *[c for c in table.columns if c.startswith("at_")])
@@ -367,7 +367,7 @@ class PersonaProfiles:
         joined = touches.select("person_id", "kind", "channel").join(table.select("person_id", "persona"), "person_id")
         grouped = joined.group_by(["persona", "kind", "channel"]).aggregate(volume=joined.count())
         rank = ibis.row_number().over(group_by="persona", order_by=[ibis.desc("volume"), "kind", "channel"])
-        rows = grouped.mutate(rank=rank).filter(lambda t: t["rank"] < self.top).to_pyarrow().to_pylist()
+        rows = fetch_rows(grouped.mutate(rank=rank).filter(lambda t: t["rank"] < self.top))
         out: dict[str, list[TouchpointShare]] = {}
         for r in sorted(rows, key=lambda r: (r["persona"], r["rank"])):
             out.setdefault(r["persona"], []).append(TouchpointShare(

@@ -31,6 +31,7 @@ from leadjourney.analysis.funnel import (
     transition_dict,
 )
 from leadjourney.analysis.journeys import Journeys
+from leadjourney.engine import fetch_rows
 
 UNKNOWN = "unknown"  # how a person without a source is shown
 TOO_FEW = "too few"
@@ -110,9 +111,9 @@ class Sources:
         stages = journeys.config.stages
         # the funnel's counting per segment (the by-source table is the funnel's own)
         counts = reach_counts(journeys, "stage_reach" if self.mode == "stage_reach" else "ordered", self.by)
-        rows = counts.group_by(source_key=counts.segment.fill_null(UNKNOWN)).aggregate(
+        rows = fetch_rows(counts.group_by(source_key=counts.segment.fill_null(UNKNOWN)).aggregate(
             n=counts.n.sum(), **{c: counts[c].sum() for c in stage_columns(len(stages))}
-        ).to_pyarrow().to_pylist()
+        ))
         # largest sources first, ties by name: a stable order for reports and tests
         rows.sort(key=lambda r: (-int(r["n"]), str(r["source_key"])))
 

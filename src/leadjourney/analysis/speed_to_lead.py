@@ -23,6 +23,7 @@ import ibis.expr.types as ir
 
 from leadjourney.analysis.journeys import Journeys
 from leadjourney.analysis.stats import wilson_interval
+from leadjourney.engine import fetch_rows
 
 SIGNALS = ("mql", "form_fill")
 HUMAN = "human"
@@ -195,7 +196,7 @@ def _counts(people: ir.Table, as_of: datetime, window: float) -> dict[str, Any]:
         *[(people.minutes <= hi, i) for i, (_, hi) in enumerate(BUCKETS) if hi is not None],
         else_=len(BUCKETS) - 1,
     )
-    return people.aggregate(
+    return fetch_rows(people.aggregate(
         n=people.count(),
         n_contacted=contacted.sum(),
         mean=people.minutes.mean(where=contacted),
@@ -207,7 +208,7 @@ def _counts(people: ir.Table, as_of: datetime, window: float) -> dict[str, Any]:
         within_5=(people.minutes <= 5.0).fill_null(False).sum(),
         within_60=(people.minutes <= 60.0).fill_null(False).sum(),
         **{f"b{i}": (contacted & (bucket == i)).sum() for i in range(len(BUCKETS))},
-    ).to_pyarrow().to_pylist()[0]
+    ))[0]
 
 
 def _share(k: int, n: int) -> tuple[float | None, tuple[float, float] | None]:

@@ -20,6 +20,7 @@ import numpy as np
 
 from leadjourney.analysis.journeys import Journeys
 from leadjourney.analysis.stats import km_median
+from leadjourney.engine import column_array, fetch, fetch_rows
 
 PERCENTILES = (0.25, 0.5, 0.75, 0.9, 0.95)
 HISTOGRAM_EDGES_DAYS = (0, 1, 3, 7, 14, 30, 60, 90, 180)
@@ -71,7 +72,7 @@ class TimeInStage:
         # every transition's durations in one long table, so two grouped queries serve them all
         wide = journeys.wide()
         spans = ibis.union(*[self._spans(wide, k, a, b) for k, (a, b) in enumerate(pairs)])
-        stats = {r["k"]: r for r in self._stats(spans).to_pyarrow().to_pylist()}
+        stats = {r["k"]: _unpack_quantiles(r) for r in fetch_rows(self._stats(spans))}
         p90 = {k: r.get("q90") for k, r in stats.items()}
         km, in_flight = self._km(spans, p90)
         self.rows = [replace(self._row(stats.get(k), km.get(k), names[a], names[b]), n_in_flight=in_flight.get(k, 0))
@@ -103,7 +104,7 @@ class TimeInStage:
             n=done.sum(),
             n_censored=(~done).sum(),
             mean=days.mean(where=done),
-            **{f"q{int(q * 100)}": days.quantile(q, where=done) for q in PERCENTILES},
+            quantiles=days.quantile(list(PERCENTILES), where=done),  # one sort for all of them
             **{f"h{i}": (done & (bucket == i)).sum() for i in range(len(edges))},
         )
 
@@ -116,10 +117,9 @@ class TimeInStage:
         grouped = spans.group_by(["k", t.name("t")]).aggregate(
             events=spans.done.sum(), censored=(~spans.done).sum()
         )
-        table = grouped.to_pyarrow()
-        ks = table.column("k").to_numpy()
-        times = table.column("t").to_numpy().astype(float)
-        events, censored = table.column("events").to_numpy(), table.column("censored").to_numpy()
+        table = fetch(grouped)
+        ks, times = column_array(table, "k", int), column_array(table, "t")
+        events, censored = column_array(table, "events", int), column_array(table, "censored", int)
         out: dict[int, float | None] = {}
         in_flight: dict[int, int] = {}
         for k in {int(k) for k in ks}:
@@ -170,3 +170,9 @@ class TimeInStage:
     def to_dict(self) -> dict[str, Any]:
         return {"as_of": self.as_of.isoformat() if self.as_of else None, "transitions": [r.to_dict() for r in self.rows]}
 
+
+def _unpack_quantiles(row: dict[str, Any]) -> dict[str, Any]:
+    """The ``quantiles`` list of a stats row as ``q25``, ``q50``, ... (None when nothing completed)."""
+    values = row.pop("quantiles", None) or [None] * len(PERCENTILES)
+    row.update({f"q{int(q * 100)}": v for q, v in zip(PERCENTILES, values, strict=True)})
+    return row

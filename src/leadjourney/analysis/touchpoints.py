@@ -31,6 +31,7 @@ import ibis.expr.types as ir
 
 from leadjourney.analysis.journeys import Journeys
 from leadjourney.analysis.stats import wilson_interval
+from leadjourney.engine import fetch_rows
 
 KEY = ("idx", "kind", "channel", "automated")
 
@@ -120,7 +121,7 @@ class TouchpointInventory:
             median_per_lead=per_person.n.cast("float64").median(),
             converted=(per_person.top > per_person.idx).sum(),
         )
-        found = grouped.to_pyarrow().to_pylist()
+        found = fetch_rows(grouped)
         totals = self._stage_totals(journeys.wide(), len(stages))
         volume_by_stage = [0] * len(stages)
         for r in found:
@@ -143,7 +144,7 @@ class TouchpointInventory:
             inside = wide[f"at_{i}"].notnull() if i else wide.person_id.notnull()
             aggregates[f"n_{i}"] = inside.sum()
             aggregates[f"c_{i}"] = (inside & (top > i)).sum()
-        row = wide.aggregate(**aggregates).to_pyarrow().to_pylist()[0]
+        row = fetch_rows(wide.aggregate(**aggregates))[0]
         return [(int(row[f"n_{i}"] or 0), int(row[f"c_{i}"] or 0)) for i in range(n)]
 
     @staticmethod

@@ -21,6 +21,7 @@ from leadjourney.analysis.funnel import (
     transition_dict,
 )
 from leadjourney.analysis.journeys import Journeys
+from leadjourney.engine import fetch_rows
 
 PERIODS = {"week": "W", "month": "M"}
 
@@ -75,7 +76,7 @@ class ConversionTrend:
         aggregates: dict[str, Any] = {"n": wide.count()}
         for i, stage in enumerate(stages):
             aggregates[f"reached_{i}"] = (wide[f"has_{i}"].fill_null(False) if stage.optional else wide.top >= i).sum()
-        rows = wide.group_by("period").aggregate(**aggregates).order_by("period").to_pyarrow().to_pylist()
+        rows = fetch_rows(wide.group_by("period").aggregate(**aggregates).order_by("period"))
         self.as_of = as_of = journeys.as_of()
         self.points = []
         for row in rows:

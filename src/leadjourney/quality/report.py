@@ -9,6 +9,7 @@ from typing import Any
 
 import ibis
 
+from leadjourney.engine import fetch_rows, fetch_value
 from leadjourney.progress import Progress, silent
 from leadjourney.quality.checks import CHECKS, Check, Tables
 from leadjourney.workspace import Workspace
@@ -104,7 +105,7 @@ def run_quality(ws: Workspace, *, progress: Progress | None = None,
             say(check.title, i, len(CHECKS))
             results.append(_run(check, tables, n_leads, n_opps))
         q = tables.quarantine
-        counts = q.group_by(["reason", "action"]).aggregate(n=q.count()).to_pyarrow().to_pylist()
+        counts = fetch_rows(q.group_by(["reason", "action"]).aggregate(n=q.count()))
     say("done", len(CHECKS), len(CHECKS))
     not_loaded = {r["reason"]: r["n"] for r in counts if r["action"] != "value_nulled"}
     nulled = {r["reason"]: r["n"] for r in counts if r["action"] == "value_nulled"}
@@ -122,7 +123,7 @@ def run_quality(ws: Workspace, *, progress: Progress | None = None,
 def _run(check: Check, tables: Tables, n_leads: int, n_opps: int) -> CheckResult:
     ids = check.find(tables)
     # one query: the first ids in order, each row carrying the total count
-    first = ids.mutate(n=ids.id.count().over()).order_by("id").limit(EXAMPLES).to_pyarrow().to_pylist()
+    first = fetch_rows(ids.mutate(n=ids.id.count().over()).order_by("id").limit(EXAMPLES))
     count = int(first[0]["n"]) if first else 0
     examples = [str(row["id"]) for row in first]
     base = n_opps if check.entity == "opportunities" else n_leads
@@ -133,4 +134,4 @@ def _run(check: Check, tables: Tables, n_leads: int, n_opps: int) -> CheckResult
 
 
 def _scalar(expr: ibis.Expr) -> int:
-    return int(expr.to_pyarrow().as_py())
+    return int(fetch_value(expr))
