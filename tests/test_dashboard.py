@@ -6,6 +6,7 @@ saying why, when either is missing.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import re
@@ -13,13 +14,14 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from conftest import chromium_page, needs_browser
+from conftest import chromium_page, fetch, needs_browser
 from leadjourney.analysis.findings import store
 from leadjourney.analysis.journeys import Filters
 from leadjourney.analysis.report import analyze
@@ -40,8 +42,9 @@ from leadjourney.ingest import ingest
 from leadjourney.workspace import Workspace
 
 TOKEN = "s3cret-token-for-tests-0123"
-SELECTIONS = [Filters(), Filters(sources=("seo",)), Filters(personas=("smb_founder",)),
+SELECTIONS = [Filters(), Filters(sources=("seo",)), Filters(personas=("smb_founder",)), Filters(owners=("owner_05",)),
               Filters(date_from=date(2026, 4, 1), date_to=date(2026, 5, 31), sources=("paid_search", "seo"))]
+BASELINE_TO = date(2026, 4, 30)  # the baseline snapshot: leads created until then
 
 
 def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -56,7 +59,7 @@ def ws(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
     data = generate(root / "data", n_leads=3000, seed=4, end=date(2026, 6, 30), days=120)
     ws.set_sources([{**s, "path": str(Path(data.files[s["table"]]).relative_to(root))} for s in data.sources])
     ingest(ws)
-    store(ws, analyze(ws, filters=Filters(date_to=date(2026, 4, 30))), baseline=True)
+    store(ws, analyze(ws, filters=Filters(date_to=BASELINE_TO)), baseline=True)
     return ws
 
 
@@ -66,7 +69,7 @@ def expected(ws: Workspace, filters: Filters) -> dict[str, Any]:
     return out
 
 
-@pytest.mark.parametrize("filters", SELECTIONS, ids=["all", "source", "persona", "dates+sources"])
+@pytest.mark.parametrize("filters", SELECTIONS, ids=["all", "source", "persona", "owner", "dates+sources"])
 def test_the_data_layer_returns_analyze_json_for_the_same_filters(ws: Workspace, filters: Filters) -> None:
     view = DashboardData(ws).view(filters)
     got = dict(view.analysis)
@@ -77,11 +80,85 @@ def test_the_data_layer_returns_analyze_json_for_the_same_filters(ws: Workspace,
 
 
 def test_views_are_cached_per_filter_combination(ws: Workspace) -> None:
-    data = DashboardData(ws, cache_size=1)
+    data = DashboardData(ws, cache_size=1, disk=False)
     first = data.view(Filters(sources=("seo",)))
     assert data.view(Filters(sources=("seo",))) is first
     data.view(Filters())
-    assert data.view(Filters(sources=("seo",))) is not first  # evicted: the cache keeps one
+    computed = data.computed
+    again = data.view(Filters(sources=("seo",)))
+    assert again is not first and again.analysis["funnel"] == first.analysis["funnel"]  # evicted: the cache keeps one
+    assert data.computed == computed + 2  # the selection and its matched baseline, computed again
+
+
+def refuse_to_compute(data: DashboardData, monkeypatch: pytest.MonkeyPatch) -> None:
+    def fail(*_: Any) -> None:
+        raise AssertionError("computed instead of read from the cache")
+    monkeypatch.setattr(data, "_analyze", fail)
+
+
+def test_computed_views_persist_on_disk_so_a_restart_is_instant(ws: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+    f = Filters(sources=("seo",), personas=("smb_founder",))
+    first = DashboardData(ws).view(f)
+    assert list((ws.root / ".dashboard-cache").glob("*/*.json"))
+    restarted = DashboardData(ws)
+    refuse_to_compute(restarted, monkeypatch)
+    view = restarted.view(f)
+    assert view.analysis == first.analysis and view.baseline == first.baseline and view.trend == first.trend
+
+
+def test_precompute_makes_every_single_filter_change_a_cache_hit(ws: Workspace,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    data = DashboardData(ws, disk=False)
+    data.precompute()
+    selections = data.selections()
+    assert data.computed == 2 * len(selections)  # each selection and its matched baseline
+    owners = [o.owners for o in data.owners()]
+    assert {f.owners for f in selections if f.owners} == set(owners) and len(owners) >= 5
+    assert {f.sources[0] for f in selections if f.sources} == set(data.source_options())
+    refuse_to_compute(data, monkeypatch)
+    for f in selections:
+        assert data.view(f).filters == f
+
+
+def test_owners_show_as_pseudonyms_largest_first_and_resolve_server_side(ws: Workspace) -> None:
+    rows = fetch(ws, "SELECT owner, count(*) FROM leads WHERE excluded_as IS NULL AND lead_id = person_id "
+                     "AND owner IS NOT NULL GROUP BY owner ORDER BY 2 DESC, 1")
+    data = DashboardData(ws)
+    owners = data.owners()
+    assert [(o.owners, o.people) for o in owners] == [((name,), n) for name, n in rows]
+    assert [o.key for o in owners] == ["owner-" + hashlib.md5(name.encode()).hexdigest()[:8] for name, _ in rows]
+    name, key = rows[0][0], owners[0].key
+    assert data.resolve(Filters(owners=(key,))) == Filters(owners=(name,))
+    assert data.resolve(Filters(owners=(name,))) == Filters()  # a name in the URL is not honoured
+    assert data.owner_keys(Filters(owners=(name,))) == Filters(owners=(key,))
+    named = DashboardData(Workspace(ws.root, replace(ws.config, show_owners=True)), disk=False)
+    assert [o.key for o in named.owners()] == [name for name, _ in rows]
+    assert named.resolve(Filters(owners=(name,))) == Filters(owners=(name,))
+
+
+def cli_analysis(ws: Workspace, *args: str) -> dict[str, Any]:
+    proc = run("analyze", str(ws.root), "--json", *args)
+    assert proc.returncode == 0, proc.stderr
+    out: dict[str, Any] = json.loads(proc.stdout)
+    out.pop("computed_at")
+    return out
+
+
+def test_the_period_comparison_matches_the_baseline_period_to_the_selection(ws: Workspace) -> None:
+    view = DashboardData(ws).view(Filters(date_from=date(2026, 5, 1), sources=("seo",)))
+    assert view.baseline is not None
+    base = dict(view.baseline)
+    base.pop("computed_at")
+    assert base == cli_analysis(ws, "--to", BASELINE_TO.isoformat(), "--source", "seo")
+    assert base["n_people"] < DashboardData(ws).view(Filters()).baseline["n_people"]  # type: ignore[index]
+    components = render(view)
+    compare_figure, compare_table = components[6], components[7]
+    rows = {r.children[0].children: [c.children for c in r.children[1:]] for r in compare_table.children[1].children}
+    mql_sql = next(t for t in base["funnel"]["transitions"] if (t["from"], t["to"]) == ("MQL", "SQL"))
+    assert rows["MQL→SQL"][1] == f"{mql_sql['rate']:.1%} of {mql_sql['entered']:,}"
+    title = compare_figure.layout.title.text
+    assert f"baseline: first - {BASELINE_TO.isoformat()}" in title and f"n {base['n_people']:,}" in title
+    assert "now: 2026-05-01 - last" in title
 
 
 def test_components_show_the_analysis_numbers(ws: Workspace) -> None:
@@ -264,7 +341,7 @@ def test_the_exported_snapshot_renders_offline(ws: Workspace, page: Any, tmp_pat
     assert [u for u in requests if not u.startswith(("file:", "data:"))] == []
 
 
-@pytest.mark.parametrize("filters", SELECTIONS[1:], ids=["source", "persona", "dates+sources"])
+@pytest.mark.parametrize("filters", SELECTIONS[1:], ids=["source", "persona", "owner", "dates+sources"])
 def test_the_trend_follows_the_filters_and_sums_to_the_funnel(ws: Workspace, filters: Filters) -> None:
     view = DashboardData(ws).view(filters)
     a = expected(ws, filters)
@@ -278,3 +355,40 @@ def test_the_trend_follows_the_filters_and_sums_to_the_funnel(ws: Workspace, fil
     names = [tr.name for tr in trend.data]
     assert [n for n in names if "→" in n and " " not in n] == [f"{t['from']}→{t['to']}" for t in a["funnel"]["transitions"]]
     assert sum(n.startswith("baseline ") for n in names) == len(a["funnel"]["transitions"])
+
+
+@needs_browser
+def test_the_owner_filter_shows_pseudonyms_and_matches_analyze(ws: Workspace, served: str, page: Any) -> None:
+    owner = DashboardData(ws).owners()[2]
+    (name,) = owner.owners
+    page.goto(served + "/")
+    shown(page, ws, Filters())
+    choose(page, "owner", owner.key)
+    a = shown(page, ws, Filters(owners=(name,)))
+    assert page.url.endswith(f"?owner={owner.key}")
+    cli = cli_analysis(ws, "--owner", name)
+    assert page.inner_text("#kpi-people") == f"{cli['n_people']:,}" and cli == a
+    owners_in_data = {r[0] for r in fetch(ws, "SELECT DISTINCT owner FROM leads WHERE owner IS NOT NULL")}
+    text = page.content()
+    assert [o for o in owners_in_data if o in text] == []  # no rep's name anywhere in the page
+    page.goto(served + f"/?owner={name}")  # a name typed into the URL is not honoured, and not echoed
+    shown(page, ws, Filters())
+    assert "owner=" not in page.url
+
+
+@needs_browser
+def test_the_period_comparison_in_the_page_is_matched_to_the_selection(ws: Workspace, served: str, page: Any,
+                                                                       tmp_path: Path) -> None:
+    page.goto(served + "/?source=seo")
+    shown(page, ws, Filters(sources=("seo",)))
+    base = cli_analysis(ws, "--to", BASELINE_TO.isoformat(), "--source", "seo")
+    for t in base["funnel"]["transitions"]:
+        if t["rate"] is None:
+            continue
+        cells = page.locator(f"[id='compare-{t['from']}-{t['to']}'] td").all_inner_texts()
+        assert cells[2] == f"{t['rate']:.1%} of {t['entered']:,}"
+    title = page.evaluate("() => document.querySelector('#baseline .js-plotly-plot').layout.title.text")
+    assert f"baseline: first - {BASELINE_TO.isoformat()}" in title and f"n {base['n_people']:,}" in title
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(tmp_path / "dashboard-seo.png"), full_page=True)
+    page.screenshot(path="/tmp/dashboard-seo.png", full_page=True)

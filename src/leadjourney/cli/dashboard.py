@@ -5,6 +5,7 @@ Registered on the main app when :mod:`leadjourney.cli.app` is imported.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -38,6 +39,7 @@ def dashboard_command(
     The filters (--from/--to/--source/--persona/--owner) choose the exported snapshot's selection.
     Example: [bold]leadjourney dashboard acme-journey[/bold], then open http://127.0.0.1:8050
     """
+    from leadjourney.analysis.journeys import Filters
     from leadjourney.dashboard import (
         DashboardData,
         auth_from_env,
@@ -50,11 +52,19 @@ def dashboard_command(
     data = DashboardData(ws)
     if export is not None:
         view = data.view(selection(ws, date_from, date_to, source, persona, owner))
-        export_html(view, export, title=f"{ws.config.name}: lead journey")
+        export_html(view, export, title=f"{ws.config.name}: lead journey", shown=data.owner_keys(view.filters))
         console.print(f"  written  {export}")
         return
     auth = auth_from_env(ws.config)
     check_bind(host, auth, ws.config.dashboard_auth_env)
+    started = time.perf_counter()
+    data.view(Filters())  # the first page is ready before the server accepts a request
+    data.owners()
+    console.print(f"Numbers for all leads ready in {time.perf_counter() - started:.1f} s "
+                  f"({'computed' if data.computed else 'from the cache'}); "
+                  "precomputing each single-filter selection in the background")
+    data.start_background(lambda n, s: console.print(f"Precomputed {n} selection(s) in {s:.1f} s "
+                                                     "(each source, persona and owner)"))
     dash_app = create_app(ws, data=data, auth=auth)
     console.print(f"Serving the dashboard on http://{host}:{port} (Ctrl+C to stop)"
                   + (", login required" if auth else ""))

@@ -1,4 +1,9 @@
-"""The Dash app: filters (date range, source, persona) kept in the URL, and the components that follow them."""
+"""The Dash app: filters (date range, source, persona, owner) kept in the URL, and the components that follow them.
+
+Owners appear as pseudonyms (``owner-`` and 8 hex digits) unless ``[privacy] show_owners``: the page and
+its URLs carry only what :meth:`DashboardData.owners` shows, and the server maps it back
+(:meth:`DashboardData.resolve`) before analyzing.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode
 
 import dash
-from dash import Input, Output, ctx, dcc, html
+from dash import Input, Output, State, ctx, dcc, html
 
 from leadjourney.analysis.journeys import Filters
 from leadjourney.dashboard import figures
@@ -47,19 +52,23 @@ def create_app(ws: Workspace, *, data: DashboardData | None = None, auth: Auth |
 
 
 def filters_of(date_from: str | None, date_to: str | None, sources: list[str] | None,
-               personas: list[str] | None) -> Filters:
-    return Filters(_date(date_from), _date(date_to), tuple(sorted(sources or ())), tuple(sorted(personas or ())))
+               personas: list[str] | None, owners: list[str] | None = None) -> Filters:
+    """The page's filters (owners as the page shows them: see :meth:`DashboardData.resolve`)."""
+    return Filters(_date(date_from), _date(date_to), tuple(sorted(sources or ())), tuple(sorted(personas or ())),
+                   tuple(sorted(owners or ())))
 
 
 def query_of(f: Filters) -> str:
     pairs = [("from", f.date_from.isoformat()) if f.date_from else None,
              ("to", f.date_to.isoformat()) if f.date_to else None]
     items = [p for p in pairs if p] + [("source", s) for s in f.sources] + [("persona", p) for p in f.personas]
+    items += [("owner", o) for o in f.owners]
     return "?" + urlencode(items) if items else ""
 
 
 def _filters_from_query(args: dict[str, list[str]]) -> Filters:
-    return filters_of(_first(args.get("from")), _first(args.get("to")), args.get("source"), args.get("persona"))
+    return filters_of(_first(args.get("from")), _first(args.get("to")), args.get("source"), args.get("persona"),
+                      args.get("owner"))
 
 
 def _first(values: list[str] | None) -> str | None:
@@ -98,6 +107,9 @@ def _layout(data: DashboardData) -> html.Div:
             html.Div([html.Label("Persona"),
                       dcc.Dropdown(id="persona", options=data.persona_options(), value=[], multi=True,
                                    placeholder="All personas")], className="f"),
+            html.Div([html.Label("Owner" + ("" if data.ws.config.show_owners else " (pseudonymized)")),
+                      dcc.Dropdown(id="owner", options=[o.key for o in data.owners()], value=[], multi=True,
+                                   placeholder="All owners")], className="f"),
         ], className="filters"),
         html.Div(id="kpis", className="kpis"),
         html.Div([
@@ -118,51 +130,83 @@ def _layout(data: DashboardData) -> html.Div:
                                                options=list(figures.MEASURES))], className="sort")],
                      className="card wide"),
             html.Div(dcc.Graph(id="speed", config={"displaylogo": False}), className="card"),
-            html.Div(dcc.Graph(id="baseline", config={"displaylogo": False}), className="card"),
+            html.Div([dcc.Graph(id="baseline", config={"displaylogo": False}),
+                      html.Div(id="baseline-table", className="compare")], className="card"),
             html.Div(html.Details([html.Summary(id="dark"), html.Div(id="friction")]), className="card wide"),
         ], className="grid"),
     ])
 
 
 def _callbacks(app: dash.Dash, data: DashboardData) -> None:
-    """One callback: the URL sets the filters on load (a shared link), the filters set the URL after that."""
+    """The filters' callback: the URL sets them on load (a shared link), they set the URL after that.
+
+    Sorting the sources table and switching the trend's period or measure have their own callbacks,
+    which redraw only their component.
+    """
     @app.callback(
         Output("url", "search"), Output("dates", "start_date"), Output("dates", "end_date"),
-        Output("source", "value"), Output("persona", "value"),
+        Output("source", "value"), Output("persona", "value"), Output("owner", "value"),
         Output("kpis", "children"), Output("funnel", "figure"), Output("time", "figure"),
         Output("sources-bar", "figure"), Output("sources-table", "children"), Output("speed", "figure"),
-        Output("baseline", "figure"), Output("dark", "children"), Output("friction", "children"),
-        Output("trend", "figure"),
+        Output("baseline", "figure"), Output("baseline-table", "children"), Output("dark", "children"),
+        Output("friction", "children"), Output("trend", "figure"),
         Input("url", "search"), Input("dates", "start_date"), Input("dates", "end_date"), Input("source", "value"),
-        Input("persona", "value"), Input("sort", "value"), Input("trend-period", "value"),
-        Input("trend-measure", "value"),
+        Input("persona", "value"), Input("owner", "value"),
+        State("sort", "value"), State("trend-period", "value"), State("trend-measure", "value"),
     )
     def _update(search: str | None, date_from: str | None, date_to: str | None, sources: list[str] | None,
-                personas: list[str] | None, sort_by: str | None, period: str | None,
+                personas: list[str] | None, owners: list[str] | None, sort_by: str | None, period: str | None,
                 measure: str | None) -> tuple[Any, ...]:
         if ctx.triggered_id in (None, "url"):
-            f = parse_query(search or "")
+            shown = parse_query(search or "")
         else:
-            f = filters_of(date_from, date_to, sources, personas)
-        return (query_of(f), _iso(f.date_from), _iso(f.date_to), list(f.sources), list(f.personas),
-                *render(data.view(f), sort_by or "people", period or "month", measure or "conversion"))
+            shown = filters_of(date_from, date_to, sources, personas, owners)
+        f = data.resolve(shown)
+        shown = data.owner_keys(f)  # unknown owners dropped
+        return (query_of(shown), _iso(f.date_from), _iso(f.date_to), list(f.sources), list(f.personas),
+                list(shown.owners), *render(data.view(f), sort_by or "people", period or "month",
+                                            measure or "conversion"))
+
+    @app.callback(Output("sources-table", "children", allow_duplicate=True), Input("sort", "value"),
+                  State("url", "search"), prevent_initial_call=True)
+    def _sort(sort_by: str | None, search: str | None) -> html.Table:
+        return sources_table(data.view(data.resolve(parse_query(search or ""))).analysis, sort_by or "people")
+
+    @app.callback(Output("trend", "figure", allow_duplicate=True), Input("trend-period", "value"),
+                  Input("trend-measure", "value"), State("url", "search"), prevent_initial_call=True)
+    def _trend(period: str | None, measure: str | None, search: str | None) -> Any:
+        view = data.view(data.resolve(parse_query(search or "")))
+        return trend_figure(view, period or "month", measure or "conversion")
 
 
 def render(view: View, sort_by: str = "people", period: str = "month", measure: str = "conversion") -> tuple[Any, ...]:
-    """Every component's content for one view (the callback's outputs after the URL)."""
+    """Every component's content for one view (the filter callback's outputs after the filters)."""
     a = view.analysis
     kpis = [html.Div([html.Div(text, className="v", id=kid), html.Div(label, className="l")], className="kpi")
             for kid, label, text in figures.kpis(a)]
-    columns = figures.source_columns(a)
-    sources = [figures.source_cells(r, columns) for r in figures.source_rows(a, sort_by)]
     friction = figures.friction_rows(a)
+    rows = figures.deltas(a, view.baseline)
     return (
-        kpis, figures.funnel(a), figures.time_in_stage(a), figures.sources(a), table(columns, sources),
-        figures.speed_to_lead(a, view.sla_minutes), figures.period_comparison(figures.deltas(a, view.baseline)),
+        kpis, figures.funnel(a), figures.time_in_stage(a), figures.sources(a), sources_table(a, sort_by),
+        figures.speed_to_lead(a, view.sla_minutes), figures.period_comparison(rows, a, view.baseline),
+        comparison_table(rows),
         f"Friction ranking (top {len(friction)}) · " + figures.dark_text(a),
         table(list(friction[0]) if friction else [], [[str(v) for v in r.values()] for r in friction]),
         trend_figure(view, period, measure),
     )
+
+
+def sources_table(a: dict[str, Any], sort_by: str = "people") -> html.Table:
+    columns = figures.source_columns(a)
+    return table(columns, [figures.source_cells(r, columns) for r in figures.source_rows(a, sort_by)])
+
+
+def comparison_table(rows: list[dict[str, Any]]) -> html.Table:
+    """Per transition: now and baseline rates with their n (people who entered), and the change."""
+    body = [[r["transition"], f"{figures.pct(r['current'])} of {r['current_n']:,}",
+             f"{figures.pct(r['baseline'])} of {r['baseline_n']:,}",
+             "-" if r["delta_pp"] is None else f"{r['delta_pp']:+.1f} pp"] for r in rows]
+    return table(["transition", "now", "baseline", "change"], body, row_ids="compare-")
 
 
 def trend_figure(view: View, period: str = "month", measure: str = "conversion") -> Any:
@@ -171,9 +215,13 @@ def trend_figure(view: View, period: str = "month", measure: str = "conversion")
     return figures.trend(view.trend.get(period, {}), view.baseline, view.benchmarks, measure=measure, source=source)
 
 
-def table(columns: list[str], rows: list[list[str]]) -> html.Table:
-    return html.Table([html.Thead(html.Tr([html.Th(c) for c in columns])),
-                       html.Tbody([html.Tr([html.Td(v) for v in r]) for r in rows])])
+def table(columns: list[str], rows: list[list[str]], *, row_ids: str | None = None) -> html.Table:
+    """A plain table; with ``row_ids`` each body row gets the id ``row_ids`` + its first cell (→ as -)."""
+    def tr(r: list[str]) -> html.Tr:
+        cells = [html.Td(v) for v in r]
+        return html.Tr(cells, id=row_ids + r[0].replace("→", "-")) if row_ids else html.Tr(cells)
+
+    return html.Table([html.Thead(html.Tr([html.Th(c) for c in columns])), html.Tbody([tr(r) for r in rows])])
 
 
 def _pairs(data: DashboardData) -> list[tuple[str, str]]:

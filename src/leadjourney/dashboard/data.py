@@ -1,37 +1,57 @@
-"""The dashboard's numbers: ``analyze(...)`` per filter selection, cached, plus baseline and freshness.
+"""The dashboard's numbers: ``analyze(...)`` per filter selection, cached in memory and on disk.
 
 Every number shown is read from :meth:`Analysis.to_dict` (the ``analyze --json`` contract) or, for the
 drop-off trend, :meth:`ConversionTrend.to_dict` on the same selection; this module only decides which
-selection to analyze and keeps recent results.
+selections to analyze, keeps the results, and computes likely ones ahead of time:
+
+* a result is keyed by its selection within a *generation* (last ingest, config, code), kept in memory
+  (LRU) and as JSON in ``<workspace>/.dashboard-cache`` (:mod:`.cache`), so a restart is instant and
+  new data shows on reload;
+* the period comparison is like with like: the baseline snapshot's own period (its dates, ending at its
+  as-of) restricted to the current selection's sources, personas and owners;
+* :meth:`DashboardData.start_background` computes every single-filter selection after start, so one
+  filter change is a cache hit; a request never waits behind more than the computation in progress.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import threading
+import time
 from collections import OrderedDict
-from dataclasses import dataclass, field
-from datetime import datetime
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
+import ibis
+
 from leadjourney.analysis.benchmarks import Benchmark, benchmarks_in_effect
-from leadjourney.analysis.findings import baseline
 from leadjourney.analysis.journeys import Filters, open_journeys
 from leadjourney.analysis.report import analyze_journeys
 from leadjourney.analysis.trend import PERIODS, ConversionTrend
 from leadjourney.config import UNASSIGNED_PERSONA
+from leadjourney.dashboard.cache import CACHE_DIR, DiskCache, digest
 from leadjourney.db import one
+from leadjourney.privacy import owner_pseudonym
 from leadjourney.workspace import Workspace
 
 DEFAULT_SLA_MINUTES = 5.0
 SLA_TERM = "speed-to-lead sla"
+STATE_TTL_SECONDS = 1.0  # how long the last-ingest stamp is trusted before it is read again
 
 
 @dataclass(frozen=True)
 class View:
-    """What one filter selection shows: the analysis JSON, the baseline JSON and when data last arrived.
+    """What one filter selection shows: the analysis JSON, the matched baseline JSON and when data last arrived.
 
-    ``trend`` holds :class:`ConversionTrend` JSON per period (``"week"``, ``"month"``); ``benchmarks``
-    the config's benchmarks in effect, for the reference lines.
+    ``baseline`` is the analysis of the baseline snapshot's period restricted to this selection's
+    sources, personas and owners (see :meth:`DashboardData.baseline_selection`); ``trend`` holds
+    :class:`ConversionTrend` JSON per period (``"week"``, ``"month"``); ``benchmarks`` the config's
+    benchmarks in effect, for the reference lines.
     """
 
     filters: Filters
@@ -43,41 +63,193 @@ class View:
     benchmarks: tuple[Benchmark, ...] = ()
 
 
+@dataclass(frozen=True)
+class Owner:
+    """An owner as the page shows it: ``key`` (a pseudonym, or the name with ``[privacy] show_owners``)."""
+
+    key: str
+    owners: tuple[str, ...]  # the values in leads.owner it stands for (more than one only if pseudonyms collide)
+    people: int
+
+
+@dataclass(frozen=True)
+class State:
+    """What decides whether cached numbers still hold: the last ingest and the baseline snapshot."""
+
+    freshness: datetime | None
+    baseline_filters: Filters | None
+    baseline_as_of: datetime | None
+
+
 class DashboardData:
-    """Numbers for filter selections, with a small LRU cache per (selection, last ingest).
+    """Numbers for filter selections, cached per (selection, generation) in memory and on disk."""
 
-    A new ingest changes the freshness stamp, so the next view recomputes: new data shows on
-    reload without a restart.
-    """
-
-    def __init__(self, ws: Workspace, *, cache_size: int = 32) -> None:
+    def __init__(self, ws: Workspace, *, cache_size: int = 128, disk: bool = True) -> None:
         self.ws = ws
         self.cache_size = cache_size
-        self._cache: OrderedDict[tuple[Filters, datetime | None], View] = OrderedDict()
-        self._lock = threading.Lock()  # one DuckDB reader at a time, and a consistent cache
+        self.disk = DiskCache(ws.root / CACHE_DIR) if disk else None
+        self._views: OrderedDict[tuple[Any, ...], View] = OrderedDict()
+        self._entries: OrderedDict[tuple[str, str], dict[str, Any]] = OrderedDict()
+        self._owners: tuple[str, list[Owner]] | None = None
+        self._state: tuple[float, State] | None = None
+        self._lock = threading.Lock()  # the in-memory caches
+        self._compute = threading.Lock()  # one computation at a time (two cores; DuckDB uses both)
+        self._waiting = 0  # requests waiting to compute: the background yields to them
+        self._config_code = digest([repr(ws.config), _code_version()])
+        self._sla = sla_minutes(ws)
+        self._benchmarks = benchmarks_in_effect(ws.config)
+        self.computed = 0  # selections computed (not found in a cache) since start
+
+    # --- state -------------------------------------------------------------------------------------
+
+    def state(self) -> State:
+        """The last ingest and the baseline snapshot's selection (read at most once a second)."""
+        with self._lock:
+            if self._state is not None and time.monotonic() - self._state[0] < STATE_TTL_SECONDS:
+                return self._state[1]
+        with self.ws.connect(read_only=True) as con:
+            fresh = one(con, "SELECT max(finished_at) FROM ingests")
+            base = one(con, "SELECT filters, json_extract_string(result, '$.time_in_stage.as_of') FROM snapshots "
+                            "WHERE is_baseline ORDER BY snapshot_id DESC LIMIT 1")
+        state = State(None if fresh is None else fresh[0],
+                      None if base is None else filters_from_dict(json.loads(base[0])),
+                      None if base is None or base[1] is None else datetime.fromisoformat(base[1]))
+        with self._lock:
+            self._state = (time.monotonic(), state)
+        return state
 
     def freshness(self) -> datetime | None:
         """When the latest ingest finished (None before the first ingest)."""
-        with self.ws.connect(read_only=True) as con:
-            row = one(con, "SELECT max(finished_at) FROM ingests")
-        return None if row is None else row[0]
+        return self.state().freshness
 
-    def view(self, filters: Filters) -> View:
+    def generation(self, state: State | None = None) -> str:
+        """The cache generation: last ingest, config and code (the baseline is part of each key)."""
+        state = state or self.state()
+        return digest([state.freshness, self._config_code])
+
+    # --- views -------------------------------------------------------------------------------------
+
+    def view(self, filters: Filters, *, background: bool = False) -> View:
+        """The numbers for one selection (``filters.owners`` are leads.owner values, not pseudonyms)."""
+        state = self.state()
+        generation = self.generation(state)
+        key = (generation, state.baseline_filters, state.baseline_as_of, filters)
         with self._lock:
-            stamp = self.freshness()
-            key = (filters, stamp)
-            if key in self._cache:
-                self._cache.move_to_end(key)
-                return self._cache[key]
-            with open_journeys(self.ws, filters) as journeys:  # one selection: the trend reuses the analysis' tables
-                analysis = analyze_journeys(journeys, str(self.ws.root)).to_dict()
-                trend = {p: ConversionTrend(period=p).fit(journeys).to_dict() for p in PERIODS}
-            result = View(filters, analysis, baseline(self.ws), stamp, sla_minutes(self.ws), trend,
-                          benchmarks_in_effect(self.ws.config))
-            self._cache[key] = result
-            while len(self._cache) > self.cache_size:
-                self._cache.popitem(last=False)
-            return result
+            if key in self._views:
+                self._views.move_to_end(key)
+                return self._views[key]
+        current = self._entry(generation, filters, None, trend=True, background=background)
+        matched = self.baseline_selection(filters, state)
+        base = None if matched is None else self._entry(generation, matched, state.baseline_as_of, trend=False,
+                                                        background=background)["analysis"]
+        result = View(filters, current["analysis"], base, state.freshness, self._sla, current["trend"],
+                      self._benchmarks)
+        with self._lock:
+            self._views[key] = result
+            _trim(self._views, self.cache_size)
+        return result
+
+    def baseline_selection(self, filters: Filters, state: State | None = None) -> Filters | None:
+        """The baseline's period (its dates; ending at its as-of when it had no end) with ``filters``' segments."""
+        state = state or self.state()
+        if state.baseline_filters is None:
+            return None
+        b = state.baseline_filters
+        end = b.date_to or (state.baseline_as_of.date() if state.baseline_as_of else None)
+        return Filters(b.date_from, end, filters.sources, filters.personas, filters.owners)
+
+    def _entry(self, generation: str, filters: Filters, now: datetime | None, *, trend: bool,
+               background: bool) -> dict[str, Any]:
+        """analysis (+ trend) JSON for (filters, now): from memory, disk, or computed and stored in both."""
+        name = digest({"filters": filters.to_dict(), "now": now, "trend": trend})
+        found = self._cached(generation, name)
+        if found is None:
+            with self._turn(background):
+                found = self._cached(generation, name)
+                if found is None:
+                    found = self._analyze(filters, now, trend)
+                    self.computed += 1
+                    if self.disk is not None:
+                        self.disk.put(generation, name, found)
+        with self._lock:
+            self._entries[(generation, name)] = found
+            _trim(self._entries, self.cache_size * 2)
+        return found
+
+    def _cached(self, generation: str, name: str) -> dict[str, Any] | None:
+        with self._lock:
+            if (generation, name) in self._entries:
+                self._entries.move_to_end((generation, name))
+                return self._entries[(generation, name)]
+        return None if self.disk is None else self.disk.get(generation, name)
+
+    def _analyze(self, filters: Filters, now: datetime | None, trend: bool) -> dict[str, Any]:
+        with open_journeys(self.ws, filters, now) as journeys:  # one selection: the trend reuses the analysis' tables
+            analysis = analyze_journeys(journeys, str(self.ws.root)).to_dict()
+            trends = {p: ConversionTrend(period=p).fit(journeys).to_dict() for p in PERIODS} if trend else {}
+        out: dict[str, Any] = json.loads(json.dumps({"analysis": analysis, "trend": trends}, default=str))
+        return out  # as JSON reads it back: the same values from memory and from disk
+
+    @contextmanager
+    def _turn(self, background: bool) -> Iterator[None]:
+        """Hold the computation lock; the background waits while a request is waiting."""
+        if background:
+            while True:
+                while self._waiting:
+                    time.sleep(0.02)
+                self._compute.acquire()
+                if not self._waiting:
+                    break
+                self._compute.release()
+        else:
+            with self._lock:
+                self._waiting += 1
+            self._compute.acquire()
+            with self._lock:
+                self._waiting -= 1
+        try:
+            yield
+        finally:
+            self._compute.release()
+
+    # --- ahead of time -----------------------------------------------------------------------------
+
+    def selections(self) -> list[Filters]:
+        """The unfiltered selection and every single-filter one: each source, persona and owner."""
+        return ([Filters()] + [Filters(sources=(s,)) for s in self.source_options()]
+                + [Filters(personas=(p,)) for p in self.persona_options()]
+                + [Filters(owners=o.owners) for o in self.owners()])
+
+    def precompute(self, stop: threading.Event | None = None) -> int:
+        """Compute every :meth:`selections` view not cached yet (yielding to requests); returns how many."""
+        before = self.computed
+        for f in self.selections():
+            if stop is not None and stop.is_set():
+                break
+            self.view(f, background=True)
+        return self.computed - before
+
+    def start_background(self, on_done: Callable[[int, float], None] | None = None, *,
+                         interval: float = 30.0) -> threading.Event:
+        """Precompute in a daemon thread now and after each new ingest; set the returned event to stop it."""
+        stop = threading.Event()
+
+        def loop() -> None:
+            done = None
+            while not stop.is_set():
+                generation = self.generation()
+                if generation != done:
+                    started = time.perf_counter()
+                    n = self.precompute(stop)
+                    done = generation
+                    if on_done is not None and not stop.is_set():
+                        on_done(n, time.perf_counter() - started)
+                stop.wait(interval)
+
+        threading.Thread(target=loop, name="dashboard-precompute", daemon=True).start()
+        return stop
+
+    # --- filter options ----------------------------------------------------------------------------
 
     def source_options(self) -> list[str]:
         """The sources of all people, largest first (from the unfiltered analysis)."""
@@ -86,6 +258,49 @@ class DashboardData:
     def persona_options(self) -> list[str]:
         return [p.name for p in self.ws.config.personas] + [UNASSIGNED_PERSONA]
 
+    def owners(self) -> list[Owner]:
+        """The owners of people (leads.owner of each person's record), largest first, as the page shows them."""
+        generation = self.generation()
+        with self._lock:
+            if self._owners is not None and self._owners[0] == generation:
+                return self._owners[1]
+        with self.ws.connect(read_only=True) as con:
+            leads = ibis.duckdb.from_connection(con).table("leads")
+            people = leads.filter(leads.excluded_as.isnull() & (leads.lead_id == leads.person_id)
+                                  & leads.owner.notnull())
+            counts = people.group_by("owner").aggregate(people=people.count())
+            rows = counts.mutate(pseudonym=owner_pseudonym(counts.owner)).to_pyarrow().to_pylist()
+        found: dict[str, Owner] = {}
+        for r in sorted(rows, key=lambda r: (-r["people"], r["owner"])):
+            key = r["owner"] if self.ws.config.show_owners else r["pseudonym"]
+            prior = found.get(key)
+            found[key] = Owner(key, tuple(sorted((*prior.owners, r["owner"]))) if prior else (r["owner"],),
+                               r["people"] + (prior.people if prior else 0))
+        owners = list(found.values())
+        with self._lock:
+            self._owners = (generation, owners)
+        return owners
+
+    def resolve(self, filters: Filters) -> Filters:
+        """Page filters (owner keys) → analysis filters (leads.owner values); unknown owner keys are dropped."""
+        by_key = {o.key: o.owners for o in self.owners()}
+        real = sorted({name for k in filters.owners for name in by_key.get(k, ())})
+        return replace(filters, owners=tuple(real))
+
+    def owner_keys(self, filters: Filters) -> Filters:
+        """Analysis filters → page filters: each owner as the page shows it (pseudonym unless show_owners)."""
+        by_owner = {name: o.key for o in self.owners() for name in o.owners}
+        return replace(filters, owners=tuple(sorted({by_owner.get(n, "owner-?") for n in filters.owners})))
+
+
+def filters_from_dict(d: dict[str, Any]) -> Filters:
+    """:meth:`Filters.to_dict` read back (snapshots stored before the owner filter have no owners)."""
+    def day(v: Any) -> date | None:
+        return date.fromisoformat(v) if v else None
+
+    return Filters(day(d.get("date_from")), day(d.get("date_to")), tuple(d.get("sources") or ()),
+                   tuple(d.get("personas") or ()), tuple(d.get("owners") or ()))
+
 
 def sla_minutes(ws: Workspace) -> float:
     """The Speed-to-Lead SLA from the config's definitions (5 minutes when none sets one)."""
@@ -93,3 +308,24 @@ def sla_minutes(ws: Workspace) -> float:
         if d.sla_minutes is not None and d.term.strip().lower() == SLA_TERM:
             return d.sla_minutes
     return next((d.sla_minutes for d in ws.config.definitions if d.sla_minutes is not None), DEFAULT_SLA_MINUTES)
+
+
+def _trim(cache: OrderedDict[Any, Any], size: int) -> None:
+    while len(cache) > size:
+        cache.popitem(last=False)
+
+
+_CODE: str | None = None
+
+
+def _code_version() -> str:
+    """A hash of the analysis code and this module: cached numbers from other code are not reused."""
+    global _CODE
+    if _CODE is None:
+        import leadjourney.analysis as analysis
+
+        h = hashlib.sha256()
+        for path in [*sorted(Path(analysis.__file__).parent.glob("*.py")), Path(__file__)]:
+            h.update(path.read_bytes())
+        _CODE = h.hexdigest()[:16]
+    return _CODE

@@ -3,24 +3,31 @@
 from __future__ import annotations
 
 import html
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from leadjourney.analysis.journeys import Filters
 from leadjourney.dashboard import figures
 from leadjourney.dashboard.app import CSS, trend_figure
 from leadjourney.dashboard.data import View
 
 
-def export_html(view: View, path: Path, *, title: str) -> Path:
-    """Write the view's components to ``path``; the first figure carries plotly.js inline."""
+def export_html(view: View, path: Path, *, title: str, shown: Filters | None = None) -> Path:
+    """Write the view's components to ``path``; the first figure carries plotly.js inline.
+
+    ``shown`` is the selection as the page names it (owners pseudonymized, :meth:`DashboardData.owner_keys`);
+    without it, the view's filters minus owners' names.
+    """
     a = view.analysis
     figs = [figures.funnel(a), figures.time_in_stage(a), figures.sources(a),
-            figures.speed_to_lead(a, view.sla_minutes), figures.period_comparison(figures.deltas(a, view.baseline)),
+            figures.speed_to_lead(a, view.sla_minutes), figures.period_comparison(figures.deltas(a, view.baseline), a, view.baseline),
             trend_figure(view, "month")]
     divs = [fig.to_html(full_html=False, include_plotlyjs=(i == 0), include_mathjax=False,
                         config={"displaylogo": False}) for i, fig in enumerate(figs)]
     fresh = f"{view.freshness:%Y-%m-%d %H:%M} UTC" if view.freshness else "no ingest yet"
-    selection = ", ".join(f"{k}: {v}" for k, v in view.filters.to_dict().items() if v) or "all leads"
+    named = (shown or replace(view.filters, owners=tuple("owner" for _ in view.filters.owners))).to_dict()
+    selection = ", ".join(f"{k}: {v}" for k, v in named.items() if v) or "all leads"
     kpis = "".join(f'<div class="kpi"><div class="v">{html.escape(t)}</div><div class="l">{html.escape(lbl)}</div></div>'
                    for _, lbl, t in figures.kpis(a))
     cards = [f'<div class="card">{divs[0]}</div>', f'<div class="card">{divs[1]}</div>',

@@ -148,33 +148,51 @@ def speed_to_lead(a: dict[str, Any], sla_minutes: float) -> go.Figure:
 
 
 def deltas(a: dict[str, Any], base: dict[str, Any] | None) -> list[dict[str, Any]]:
-    """Per transition: current rate, baseline rate and the change in percentage points."""
+    """Per transition: current and baseline rate, each with its n (people who entered), and the change in points."""
     if base is None:
         return []
-    before = {arrow(t): t["rate"] for t in base["funnel"]["transitions"]}
+    before = {arrow(t): t for t in base["funnel"]["transitions"]}
     out = []
     for t in a["funnel"]["transitions"]:
-        b = before.get(arrow(t))
-        pp = None if t["rate"] is None or b is None else (t["rate"] - b) * 100
-        out.append({"transition": arrow(t), "current": t["rate"], "baseline": b, "delta_pp": pp,
-                    "red": pp is not None and pp < -RED_FLAG_PP})
+        b = before.get(arrow(t), {})
+        rate = b.get("rate")
+        pp = None if t["rate"] is None or rate is None else (t["rate"] - rate) * 100
+        out.append({"transition": arrow(t), "current": t["rate"], "current_n": t["entered"], "baseline": rate,
+                    "baseline_n": b.get("entered", 0), "delta_pp": pp, "red": pp is not None and pp < -RED_FLAG_PP})
     return out
 
 
-def period_comparison(rows: list[dict[str, Any]]) -> go.Figure:
-    """Deltas vs the baseline in percentage points; red where more than 5 points below."""
+def period_label(a: dict[str, Any]) -> str:
+    """Which leads an analysis covers: creation dates, as-of date and people, e.g. ``2026-03-01 - 2026-04-30, as of 2026-06-29, n 812``."""
+    f = a.get("filters") or {}
+    start, end = f.get("date_from"), f.get("date_to")
+    dates = f"{start or 'first'} - {end or 'last'}" if start or end else "all dates"
+    as_of = (a.get("time_in_stage", {}).get("as_of") or "")[:10]
+    return f"{dates}, as of {as_of or '-'}, n {a['n_people']:,}"
+
+
+def period_comparison(rows: list[dict[str, Any]], a: dict[str, Any] | None = None,
+                      base: dict[str, Any] | None = None) -> go.Figure:
+    """Deltas vs the baseline in percentage points; red where more than 5 points below.
+
+    With the two analyses, the title says what is compared: each side's creation dates, as-of and n.
+    """
     fig = go.Figure(go.Bar(
         x=[r["transition"] for r in rows], y=[r["delta_pp"] for r in rows],
         marker_color=[RED if r["red"] else (GREEN if (r["delta_pp"] or 0) >= 0 else GREY) for r in rows],
         text=[f"{r['delta_pp']:+.1f} pp" if r["delta_pp"] is not None else "-" for r in rows],
         textposition="outside",
-        customdata=[[pct(r["current"]), pct(r["baseline"])] for r in rows],
-        hovertemplate="%{x}: now %{customdata[0]}, baseline %{customdata[1]}<extra></extra>"))
+        customdata=[[pct(r["current"]), pct(r["baseline"]), r["current_n"], r["baseline_n"]] for r in rows],
+        hovertemplate="%{x}: now %{customdata[0]} of %{customdata[2]:,}, "
+                      "baseline %{customdata[1]} of %{customdata[3]:,}<extra></extra>"))
     fig.add_hline(y=-RED_FLAG_PP, line_dash="dot", line_color=RED)
     title = "Period vs baseline (pp)" if rows else "Period vs baseline: no baseline snapshot yet"
+    if rows and a is not None and base is not None:
+        title += f"<br><sup>now: {period_label(a)}<br>baseline: {period_label(base)}</sup>"
     values = [abs(r["delta_pp"]) for r in rows if r["delta_pp"] is not None]
     span = max([RED_FLAG_PP * 2, *values]) * 1.2
-    return _layout(fig, title, yaxis={"ticksuffix": " pp", "zeroline": True, "range": [-span, span]})
+    return _layout(fig, title, yaxis={"ticksuffix": " pp", "zeroline": True, "range": [-span, span]},
+                   margin={**_LAYOUT["margin"], "t": 80 if a is not None and base is not None else 40})
 
 
 def friction_rows(a: dict[str, Any], top: int = 10) -> list[dict[str, Any]]:
