@@ -339,6 +339,7 @@ class _Validator:
             speed_to_lead_max_minutes=self.get(raw, "speed_to_lead_max_minutes", float, "monitor",
                                                d.speed_to_lead_max_minutes),
             maturity_days=self.get(raw, "maturity_days", int, "monitor", d.maturity_days),
+            maturity_quantile=self.get(raw, "maturity_quantile", float, "monitor", d.maturity_quantile),
             min_n=self.get(raw, "min_n", int, "monitor", d.min_n),
             ingest_max_age_days=self.get(raw, "ingest_max_age_days", int, "monitor", d.ingest_max_age_days),
             undated_rise_points=self.get(raw, "undated_rise_points", float, "monitor", d.undated_rise_points),
@@ -365,11 +366,11 @@ class _Validator:
                     "undated_reference_periods"):
             if getattr(out, key) < 1:
                 raise self.fail(f"monitor.{key}", f"must be at least 1, found {getattr(out, key)}")
-        if out.maturity_days < 0:
-            raise self.fail("monitor.maturity_days", f"must be 0 or more, found {out.maturity_days}")
         if not 0 <= out.maturity_quantile < 1:
             raise self.fail("monitor.maturity_quantile", f"must be 0 (off) or between 0 and 1, found "
                                                          f"{out.maturity_quantile}")
+        if out.maturity_days < 0:
+            raise self.fail("monitor.maturity_days", f"must be 0 or more, found {out.maturity_days}")
         return out
 
     def alerts(self) -> AlertSettings:
