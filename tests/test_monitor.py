@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import email
+import email.policy
 import json
 import shutil
 import socket
@@ -273,11 +275,26 @@ def test_alerts_sent_once_then_deduplicated(planted: Workspace, smtp: tuple[int,
     ws = Workspace.open(shutil.copytree(planted.root, tmp_path / "ws"))
     port, mail = smtp
     hook_port, received = hooks["ok"]
-    ws = _configure(ws, port, hook_port, monkeypatch)
+    ws = _with_monitor(_configure(ws, port, hook_port, monkeypatch), report_url="https://intra.example.com/lj/")
     first = run_monitor(ws, "month", AS_OF, notify=True)
     assert [(d.channel, d.ok) for d in first.deliveries] == [("email", True), ("webhook", True)]
     assert len(mail.messages) == 1 and "red flag" in mail.messages[0] and "MQL->SQL" in mail.messages[0]
     assert len(received) == 1 and received[0]["path"] == f"/hooks/{TOKEN}"
+    # the period report: written to out/monitor/, attached to the e-mail, named and linked in the webhook
+    md, page = ws.out_dir / "monitor" / "2026-05.md", ws.out_dir / "monitor" / "2026-05.html"
+    assert first.reports == [md, page]
+    mail_parsed = email.message_from_string(mail.messages[0], policy=email.policy.default)
+    files = {part.get_filename(): part for part in mail_parsed.iter_attachments()}
+    assert set(files) == {"2026-05.md", "2026-05.html"}
+    attached = files["2026-05.md"].get_content().replace("\r\n", "\n")  # SMTP lines end in CRLF
+    assert attached == md.read_text("utf-8") and files["2026-05.html"].get_content_type() == "text/html"
+    flag = next(v for v in first.verdicts if v.key == "conversion_decline:MQL->SQL")
+    row = next(ln for ln in attached.splitlines() if ln.startswith("| red_flag | Conversion rate review | MQL->SQL"))
+    assert f"| {flag.value:.1%} | {flag.baseline:.1%} | {flag.threshold:.1%} | {flag.n:,} |" in row
+    entered, converted = _expected(ws.root, "2026-05")
+    assert f"MQL->SQL {converted / entered:.1%} ({converted:,} of {entered:,})" in attached  # the period's metrics
+    text = received[0]["json"]["text"]
+    assert f"Period report: {md}" in text and "Link: https://intra.example.com/lj/2026-05.md" in text
     assert "conversion_decline:MQL->SQL" in first.sent_keys
     second = run_monitor(ws, "month", AS_OF, notify=True)
     assert second.exit_code == 1 and second.sent_keys == [] and second.deliveries == []

@@ -146,6 +146,7 @@ class AlertSettings:
     smtp_username_env: str | None = None
     smtp_password_env: str | None = None
     slack_webhook_env: str | None = None
+    report_url: str | None = None
     attempts: int = 3
     backoff_seconds: float = 2.0
     timeout_seconds: float = 10.0
@@ -391,6 +392,7 @@ class _Validator:
             smtp_starttls=self.get(raw, "smtp_starttls", bool, "alerts", d.smtp_starttls),
             smtp_from=self.get(raw, "smtp_from", str, "alerts", None),
             smtp_to=self.strings(raw.get("smtp_to", []), "alerts.smtp_to"),
+            report_url=self.get(raw, "report_url", str, "alerts", None),
             attempts=self.get(raw, "attempts", int, "alerts", d.attempts),
             backoff_seconds=self.get(raw, "backoff_seconds", float, "alerts", d.backoff_seconds),
             timeout_seconds=self.get(raw, "timeout_seconds", float, "alerts", d.timeout_seconds),

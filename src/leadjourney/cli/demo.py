@@ -163,7 +163,7 @@ def _demo_monitor(ws: Workspace, scenario: Scenario) -> None:
     console.print(verdict_table(monitored, raised_only=True, evidence=False))
     console.print(f"Monitor {monitored.period.label}: {monitored.status} "
                   f"({sum(v.raised for v in monitored.verdicts)} red flag(s) of {len(monitored.verdicts)} checks; "
-                  "all in out/monitor.json).")
+                  f"all in out/monitor.json; period report {monitored.reports[0].relative_to(ws.root)}).")
 
 
 def _biggest(run: MapRun) -> str:

@@ -12,9 +12,10 @@ import os
 import smtplib
 import time
 import urllib.request
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
+from pathlib import Path
 
 from leadjourney.config import AlertSettings
 
@@ -50,10 +51,13 @@ def channels(settings: AlertSettings) -> list[str]:
     return out
 
 
-def send_email(settings: AlertSettings, subject: str, body: str) -> None:
+def send_email(settings: AlertSettings, subject: str, body: str, attachments: Sequence[Path] = ()) -> None:
     msg = EmailMessage()
     msg["Subject"], msg["From"], msg["To"] = subject, settings.smtp_from, ", ".join(settings.smtp_to)
     msg.set_content(body)
+    for path in attachments:
+        subtype = "html" if path.suffix == ".html" else "markdown"
+        msg.add_attachment(path.read_text("utf-8"), subtype=subtype, filename=path.name)
     assert settings.smtp_host is not None
     with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=settings.timeout_seconds) as smtp:
         if settings.smtp_starttls:
@@ -65,7 +69,8 @@ def send_email(settings: AlertSettings, subject: str, body: str) -> None:
         smtp.send_message(msg)
 
 
-def send_webhook(settings: AlertSettings, subject: str, body: str) -> None:
+def send_webhook(settings: AlertSettings, subject: str, body: str, attachments: Sequence[Path] = ()) -> None:
+    """Post the message; the body names the report (a chat message carries no file)."""
     name = settings.slack_webhook_env or ""
     url = os.environ.get(name)
     if not url:
@@ -77,19 +82,22 @@ def send_webhook(settings: AlertSettings, subject: str, body: str) -> None:
             raise RuntimeError(f"webhook answered HTTP {resp.status}")
 
 
-SENDERS: dict[str, Callable[[AlertSettings, str, str], None]] = {"email": send_email, "webhook": send_webhook}
+SENDERS: dict[str, Callable[[AlertSettings, str, str, Sequence[Path]], None]] = {
+    "email": send_email, "webhook": send_webhook}
 
 
 def deliver(settings: AlertSettings, subject: str, body: str,
-            sleep: Callable[[float], None] = time.sleep) -> list[Delivery]:
-    """Send the message on every configured channel, retrying with backoff; errors redacted."""
+            sleep: Callable[[float], None] = time.sleep, attachments: Sequence[Path] = ()) -> list[Delivery]:
+    """Send the message on every configured channel, retrying with backoff; errors redacted.
+
+    E-mail carries ``attachments`` (the period report) as files."""
     hidden = secrets(settings)
     out = []
     for channel in channels(settings):
         error = None
         for attempt in range(1, settings.attempts + 1):
             try:
-                SENDERS[channel](settings, subject, body)
+                SENDERS[channel](settings, subject, body, attachments)
             except Exception as exc:  # any failure is recorded, never raised
                 error = redact(f"{type(exc).__name__}: {exc}", hidden)
                 if attempt < settings.attempts:

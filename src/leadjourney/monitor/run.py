@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 from leadjourney.analysis.findings import baseline
@@ -14,8 +15,15 @@ from leadjourney.db import scalar
 from leadjourney.errors import LeadJourneyError
 from leadjourney.monitor.alerts import Delivery, channels, deliver
 from leadjourney.monitor.health import undated_stages, undated_verdict
-from leadjourney.monitor.periods import Period, judged_periods, period_metrics, transition_maturity
+from leadjourney.monitor.periods import (
+    Period,
+    PeriodMetrics,
+    judged_periods,
+    period_metrics,
+    transition_maturity,
+)
 from leadjourney.monitor.quarterly import baseline_inventory, quarter_metrics, quarterly_verdicts
+from leadjourney.monitor.report import write_report
 from leadjourney.monitor.rules import RULES, SEVERITY, Verdict, checkin_verdict, evaluate
 from leadjourney.workspace import Workspace
 
@@ -36,6 +44,8 @@ class MonitorRun:
     deliveries: list[Delivery] = field(default_factory=list)
     earlier_failures: list[dict[str, Any]] = field(default_factory=list)  # failed deliveries of past runs
     sent_keys: list[str] = field(default_factory=list)  # new or escalated flags in this run's message
+    metrics: list[PeriodMetrics] = field(default_factory=list)  # the judged periods' figures, oldest first
+    reports: list[Path] = field(default_factory=list)  # the period report: Markdown, HTML
 
     @property
     def exit_code(self) -> int:
@@ -54,13 +64,15 @@ class MonitorRun:
             "verdicts": [v.to_dict() for v in self.verdicts],
             "deliveries": [vars(d) for d in self.deliveries],
             "earlier_failures": self.earlier_failures, "sent_keys": self.sent_keys,
+            "reports": [str(p) for p in self.reports],
         }
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2)
 
-    def message(self) -> tuple[str, str]:
-        """The alert's subject and body: every verdict, the new ones marked, earlier failed deliveries."""
+    def message(self, report_url: str | None = None) -> tuple[str, str]:
+        """The alert's subject and body: every verdict, the new ones marked, earlier failed deliveries, and
+        where the period report is (``report_url``: the base URL it is published under)."""
         raised = [v for v in self.verdicts if v.raised]
         subject = (f"leadjourney monitor {self.period.label}: "
                    + (f"{len(raised)} red flag(s)" if raised else "healthy"))
@@ -71,6 +83,10 @@ class MonitorRun:
                          f"(baseline {_fmt(v.baseline, v.is_rate)}, threshold {_fmt(v.threshold, v.is_rate)}, n {v.n}). {v.evidence}")
             if v.notified and v.action:
                 lines.append(f"  Action: {v.action}")
+        if self.reports:
+            lines += ["", f"Period report: {self.reports[0]}"]
+            if report_url:
+                lines.append(f"Link: {report_url.rstrip('/')}/{self.reports[0].name}")
         if self.earlier_failures:
             lines += ["", "Earlier alerts that could not be delivered:"]
             lines += [f"- run {f['run_id']} via {f['channel']}: {f['error']}" for f in self.earlier_failures]
@@ -113,7 +129,7 @@ def run_monitor(ws: Workspace, period: str = "month", as_of: date | None = None,
         verdicts += quarterly_verdicts(latest, previous, baseline_inventory(ws, base, as_of), s)
     if base.get("computed_at"):
         verdicts.append(checkin_verdict(base, as_of, s))
-    run = MonitorRun(0, started, periods[-1], as_of, verdicts)
+    run = MonitorRun(0, started, periods[-1], as_of, verdicts, metrics=list(metrics.values()))
     with ws.connect() as con:
         run.run_id = int(scalar(con, "SELECT coalesce(max(run_id), 0) + 1 FROM monitor_runs"))
         rows = con.execute("SELECT run_id, channel, error FROM monitor_deliveries WHERE NOT ok AND reported_in "
@@ -123,9 +139,10 @@ def run_monitor(ws: Workspace, period: str = "month", as_of: date | None = None,
     run.sent_keys = [v.key for v in run.verdicts
                      if v.notified and SEVERITY[v.status] > SEVERITY.get(alerted.get(v.key, "ok"), 0)]
     cleared = [k for k in alerted if k not in {v.key for v in run.verdicts if v.notified}]
+    run.reports = write_report(run, run.metrics, ws.out_dir)
     if notify and channels(ws.config.alerts) and (run.sent_keys or cleared or run.earlier_failures):
-        subject, body = run.message()
-        run.deliveries = deliver(ws.config.alerts, subject, body, sleep=sleep)
+        subject, body = run.message(ws.config.alerts.report_url)
+        run.deliveries = deliver(ws.config.alerts, subject, body, sleep=sleep, attachments=run.reports)
     _store(ws, run, notify, cleared)
     return run
 
