@@ -132,6 +132,7 @@ class MonitorSettings:
     alpha: float = 0.05
     checkin_days: int = 90
     checkin_reminder_days: int = 14
+    impact_cycle_days: int = 90
 
 
 @dataclass(frozen=True)
@@ -352,6 +353,7 @@ class _Validator:
             alpha=self.get(raw, "alpha", float, "monitor", d.alpha),
             checkin_days=self.get(raw, "checkin_days", int, "monitor", d.checkin_days),
             checkin_reminder_days=self.get(raw, "checkin_reminder_days", int, "monitor", d.checkin_reminder_days),
+            impact_cycle_days=self.get(raw, "impact_cycle_days", int, "monitor", d.impact_cycle_days),
         )
         if not 0 < out.alpha < 1:
             raise self.fail("monitor.alpha", f"must be between 0 and 1, found {out.alpha}")
@@ -364,7 +366,7 @@ class _Validator:
             if getattr(out, key) <= 0:
                 raise self.fail(f"monitor.{key}", f"must be positive, found {getattr(out, key)}")
         for key in ("consecutive_periods", "min_n", "ingest_max_age_days", "new_item_min_count", "checkin_days",
-                    "undated_reference_periods"):
+                    "undated_reference_periods", "impact_cycle_days"):
             if getattr(out, key) < 1:
                 raise self.fail(f"monitor.{key}", f"must be at least 1, found {getattr(out, key)}")
         if not 0 <= out.maturity_quantile < 1:

@@ -178,6 +178,15 @@ TABLES: dict[str, str] = {
         status VARCHAR NOT NULL,
         run_id BIGINT NOT NULL
     """,
+    "recommendation_implementations": """
+        rec_id VARCHAR PRIMARY KEY,
+        implemented_on DATE NOT NULL,
+        metric_key VARCHAR NOT NULL,
+        direction VARCHAR NOT NULL,
+        title VARCHAR NOT NULL,
+        note VARCHAR,
+        recorded_at TIMESTAMP NOT NULL
+    """,
     "meta": """
         key VARCHAR PRIMARY KEY,
         value VARCHAR NOT NULL

@@ -6,7 +6,7 @@ Registered on the main app when :mod:`leadjourney.cli.app` is imported.
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
@@ -29,7 +29,7 @@ app.add_typer(monitor_app, name="monitor")
 
 WorkspaceOption = Annotated[Path, typer.Option("--workspace", "-w", help="Workspace folder.")]
 STYLE = {"ok": "green", "too_small": "dim", "watch": "yellow", "red_flag": "red", "refinement_trigger": "bold red",
-         "cannot_compute": "red", "reminder": "cyan"}
+         "cannot_compute": "red", "reminder": "cyan", "info": "cyan"}
 
 
 @monitor_app.callback()
@@ -102,6 +102,34 @@ def monitor_history(
         table.add_row(str(r["run_id"]), r["started_at"], r["period"]["label"], r["as_of"], r["status"],
                       escape(", ".join(raised) or "-"), escape("; ".join(alerts) or "-"))
     console.print(table)
+
+
+@monitor_app.command("implemented")
+def monitor_implemented(
+    ctx: typer.Context,
+    rec_id: Annotated[str, typer.Argument(help="The recommendation's id, as out/recommendations.json lists it.")],
+    on: Annotated[str, typer.Option("--on", help="The day it went live (YYYY-MM-DD).")],
+    note: Annotated[str | None, typer.Option(help="What was changed, where.")] = None,
+) -> None:
+    """Record that a recommendation was implemented; [monitor] impact_cycle_days later, every run checks
+    whether the metric it should move moved.
+
+    Example: [bold]leadjourney monitor -w acme-journey implemented sla_alert:MQL->SQL --on 2026-05-01[/bold]
+    """
+    from leadjourney.monitor.impact import mark_implemented
+
+    try:
+        day = date.fromisoformat(on)
+    except ValueError:
+        _fail(f"--on {on!r} is not a date; use YYYY-MM-DD", 2)
+    ws = Workspace.open(ctx.obj)
+    try:
+        imp = mark_implemented(ws, rec_id, day, note)
+    except LeadJourneyError as exc:
+        _fail(str(exc), 2)
+    due = imp.implemented_on + timedelta(days=ws.config.monitor.impact_cycle_days)
+    console.print(f"{escape(imp.rec_id)}: implemented {imp.implemented_on}; the monitor checks "
+                  f"{escape(imp.metric_key)} from {due}")
 
 
 def verdict_table(run: MonitorRun, raised_only: bool = False, evidence: bool = True) -> Table:

@@ -16,12 +16,13 @@ from leadjourney.analysis.stats import wilson_interval
 from leadjourney.config import MonitorSettings
 from leadjourney.monitor.periods import PeriodMetrics
 
-OK, WATCH, TOO_SMALL, CANNOT, RED_FLAG, REENGAGE, REMINDER = (
-    "ok", "watch", "too_small", "cannot_compute", "red_flag", "refinement_trigger", "reminder")
-SEVERITY = {OK: 0, TOO_SMALL: 0, WATCH: 1, REMINDER: 1, CANNOT: 2, RED_FLAG: 2, REENGAGE: 3}
+OK, WATCH, TOO_SMALL, CANNOT, RED_FLAG, REENGAGE, REMINDER, INFO = (
+    "ok", "watch", "too_small", "cannot_compute", "red_flag", "refinement_trigger", "reminder", "info")
+SEVERITY = {OK: 0, INFO: 0, TOO_SMALL: 0, WATCH: 1, REMINDER: 1, CANNOT: 2, RED_FLAG: 2, REENGAGE: 3}
 RAISED = (CANNOT, RED_FLAG, REENGAGE)  # the statuses that make a run unhealthy (exit 1)
 NOTIFIED = (*RAISED, REMINDER)  # the statuses an alert announces (once, deduplicated)
-RATE_RULES = ("conversion_decline", "conversion_reengage", "definition_drift", "source_shift")
+RATE_RULES = ("conversion_decline", "conversion_reengage", "definition_drift", "source_shift",
+              "recommendation_impact")
 RATE_METRICS = ("undated_stage_share",)  # rates under rules whose other metrics are not
 
 
@@ -60,6 +61,11 @@ RULES: dict[str, Rule] = {r.key: r for r in (
     Rule("source_shift", "Channel performance review",
          "Lead source conversion vs the prior quarter, significant after Holm correction (alpha {alpha:g})",
          "Adjust channel strategy, update MAP if new channels."),
+    Rule("recommendation_impact", "Recommendation impact check",
+         "{impact_cycle_days} days after implementation: the metric it should move, the leads created before vs "
+         "after (alpha {alpha:g})",
+         "Did the quick win produce measurable improvement? If not, investigate whether the root cause "
+         "hypothesis was correct."),
     Rule("refinement_checkin", "Refinement check-in",
          "{checkin_days} days after the baseline, reminder {checkin_reminder_days} days before",
          "Hold the refinement check-in: have MQL->SQL rates improved vs baseline, did the quick wins move their "

@@ -15,6 +15,7 @@ from leadjourney.db import scalar
 from leadjourney.errors import LeadJourneyError
 from leadjourney.monitor.alerts import Delivery, channels, deliver
 from leadjourney.monitor.health import undated_stages, undated_verdict
+from leadjourney.monitor.impact import impact_verdicts
 from leadjourney.monitor.periods import (
     Period,
     PeriodMetrics,
@@ -127,6 +128,7 @@ def run_monitor(ws: Workspace, period: str = "month", as_of: date | None = None,
     if period == "quarter":  # the playbook's quarterly tasks; monthly runs keep the monthly rules
         latest, previous = (quarter_metrics(ws, p, as_of) for p in (periods[-1], periods[-1].previous()))
         verdicts += quarterly_verdicts(latest, previous, baseline_inventory(ws, base, as_of), s)
+    verdicts += impact_verdicts(ws, base, as_of, s)
     if base.get("computed_at"):
         verdicts.append(checkin_verdict(base, as_of, s))
     run = MonitorRun(0, started, periods[-1], as_of, verdicts, metrics=list(metrics.values()))

@@ -1,0 +1,125 @@
+"""The recommendation impact check, after the first business cycle (playbook: 60-90 days post-launch).
+
+``leadjourney monitor implemented REC_ID --on DATE`` records that a recommendation went live, with the
+metric it should move (from out/recommendations.json). Once ``impact_cycle_days`` have passed, each run
+compares that metric for the people created in the window before the date and in as long a window
+after it (ending early enough for the transition's leads to have matured): pooled two-proportion
+z-test, and the verdict says moved, did not move, or too small to judge. Before then: an info verdict
+with the date the check runs. Conversion metrics (``conversion_rate:From->To[:source=S]``) are
+checked; other metrics say they cannot be checked this way.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from leadjourney.analysis.funnel import Funnel
+from leadjourney.analysis.journeys import Filters, open_journeys
+from leadjourney.analysis.sources import two_proportion_z
+from leadjourney.config import MonitorSettings
+from leadjourney.errors import LeadJourneyError
+from leadjourney.monitor.periods import transition_maturity
+from leadjourney.monitor.rules import INFO, OK, RULES, TOO_SMALL, WATCH, Verdict
+from leadjourney.workspace import Workspace
+
+
+@dataclass(frozen=True)
+class Implementation:
+    rec_id: str
+    implemented_on: date
+    metric_key: str
+    direction: str  # "up" or "down": which way is better
+    title: str
+
+
+def mark_implemented(ws: Workspace, rec_id: str, on: date, note: str | None = None) -> Implementation:
+    """Record that recommendation ``rec_id`` (as in out/recommendations.json) went live on ``on``."""
+    path = ws.out_dir / "recommendations.json"
+    if not path.exists():
+        raise LeadJourneyError(f"{path} not found; run `leadjourney recommend {ws.root}` first")
+    recs = {r["id"]: r for r in json.loads(path.read_text("utf-8"))["recommendations"]}
+    if rec_id not in recs:
+        raise LeadJourneyError(f"no recommendation {rec_id!r} in {path.name}; one of: {', '.join(sorted(recs))}")
+    metric = recs[rec_id]["impact"]["metric"]
+    imp = Implementation(rec_id, on, metric["key"], metric.get("direction", "up"), recs[rec_id]["title"])
+    ws.ensure_database()
+    with ws.connect() as con:
+        con.execute("INSERT OR REPLACE INTO recommendation_implementations VALUES (?, ?, ?, ?, ?, ?, ?)", [
+            imp.rec_id, imp.implemented_on, imp.metric_key, imp.direction, imp.title, note,
+            datetime.now(UTC).replace(tzinfo=None)])
+    return imp
+
+
+def implementations(ws: Workspace) -> list[Implementation]:
+    with ws.connect(read_only=True) as con:
+        rows = con.execute("SELECT rec_id, implemented_on, metric_key, direction, title "
+                           "FROM recommendation_implementations ORDER BY implemented_on, rec_id").fetchall()
+    return [Implementation(*r) for r in rows]
+
+
+def _rate(ws: Workspace, transition: str, source: str | None, lo: date, hi: date, as_of: date) -> tuple[int, int]:
+    now = datetime.combine(as_of, datetime.min.time()) + timedelta(days=1)
+    filters = Filters(lo, hi, sources=(source,) if source else ())
+    with open_journeys(ws, filters, now=now) as journeys:
+        funnel = Funnel(mode="stage_reach").fit(journeys)
+    for t in funnel.transitions:
+        if f"{t.from_stage}->{t.to_stage}" == transition:
+            return t.entered, t.converted
+    return 0, 0
+
+
+def impact_verdict(ws: Workspace, imp: Implementation, base: Mapping[str, Any], as_of: date,
+                   s: MonitorSettings) -> Verdict:
+    """The impact check of one implemented recommendation, as of ``as_of``."""
+    rule, metric = RULES["recommendation_impact"], imp.rec_id
+    due = imp.implemented_on + timedelta(days=s.impact_cycle_days)
+    head = f"{imp.title} (implemented {imp.implemented_on}; should move {imp.metric_key}, {imp.direction})"
+    if as_of < due:
+        return Verdict("recommendation_impact", metric, INFO, None, None, None, None,
+                       f"{head}: the impact check runs from {due}, {s.impact_cycle_days} days after ({(due - as_of).days}"
+                       " days to go)", rule.action)
+    parts = imp.metric_key.split(":")
+    if parts[0] != "conversion_rate" or len(parts) not in (2, 3):
+        return Verdict("recommendation_impact", metric, TOO_SMALL, None, None, None, None,
+                       f"{head}: only conversion metrics are checked before/after; compare {imp.metric_key} by hand "
+                       "(`leadjourney analyze --from/--to`)", rule.action)
+    transition = parts[1]
+    source = parts[2].removeprefix("source=") if len(parts) == 3 else None
+    days, why = transition_maturity(ws, base, [transition], s.maturity_days, s.maturity_quantile)[transition]
+    after_end = min(due, as_of - timedelta(days=days)) - timedelta(days=1)
+    length = (after_end - imp.implemented_on).days + 1
+    if length < 7:
+        return Verdict("recommendation_impact", metric, TOO_SMALL, None, None, None, None,
+                       f"{head}: the leads created since have not had {days} days to convert yet ({why})", rule.action)
+    before_lo, before_hi = imp.implemented_on - timedelta(days=length), imp.implemented_on - timedelta(days=1)
+    e1, c1 = _rate(ws, transition, source, imp.implemented_on, after_end, as_of)
+    e0, c0 = _rate(ws, transition, source, before_lo, before_hi, as_of)
+    who = f" ({source} leads)" if source else ""
+    windows = (f"{transition}{who}: created {before_lo} to {before_hi}: "
+               f"{_pct(c0, e0)} ({c0:,} of {e0:,}); created {imp.implemented_on} to {after_end}: "
+               f"{_pct(c1, e1)} ({c1:,} of {e1:,})")
+    r0, r1 = (c0 / e0 if e0 else None), (c1 / e1 if e1 else None)
+    if e0 < s.min_n or e1 < s.min_n:
+        return Verdict("recommendation_impact", metric, TOO_SMALL, r1, r0, s.alpha, e1,
+                       f"{head}: {windows}; too small to judge (n < {s.min_n})", rule.action)
+    z, p = two_proportion_z(c1, e1, c0, e0)
+    better = z > 0 if imp.direction == "up" else z < 0
+    if p is not None and p < s.alpha and better:
+        status, word = OK, "moved"
+    else:
+        status, word = WATCH, "did not move" if p is None or p >= s.alpha else "moved the wrong way"
+    test = "too few to test" if p is None else f"z {z:.2f}, p {p:.3g} (alpha {s.alpha:g})"
+    return Verdict("recommendation_impact", metric, status, r1, r0, s.alpha, e1,
+                   f"{head}: {word}. {windows}; {test}; leads judged once they had {why}", rule.action)
+
+
+def impact_verdicts(ws: Workspace, base: Mapping[str, Any], as_of: date, s: MonitorSettings) -> list[Verdict]:
+    return [impact_verdict(ws, imp, base, as_of, s) for imp in implementations(ws)]
+
+
+def _pct(k: int, n: int) -> str:
+    return "-" if not n else f"{k / n:.1%}"
