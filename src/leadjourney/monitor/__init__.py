@@ -1,8 +1,10 @@
 """Ongoing monitoring: the playbook's maintenance schedule as period checks, red flags and alerts."""
 
 from leadjourney.monitor.alerts import Delivery, deliver
+from leadjourney.monitor.impact import Implementation, impact_verdicts, mark_implemented
 from leadjourney.monitor.periods import Period, PeriodMetrics, judged_periods, period_metrics
 from leadjourney.monitor.quarterly import QuarterMetrics, quarter_metrics, quarterly_verdicts
+from leadjourney.monitor.report import write_report
 from leadjourney.monitor.rules import RULES, Rule, Verdict, evaluate
 from leadjourney.monitor.run import (
     COULD_NOT_RUN,
@@ -20,6 +22,7 @@ __all__ = [
     "RED_FLAGS",
     "RULES",
     "Delivery",
+    "Implementation",
     "MonitorError",
     "MonitorRun",
     "Period",
@@ -30,9 +33,12 @@ __all__ = [
     "deliver",
     "evaluate",
     "history",
+    "impact_verdicts",
     "judged_periods",
+    "mark_implemented",
     "period_metrics",
     "quarter_metrics",
     "quarterly_verdicts",
     "run_monitor",
+    "write_report",
 ]
