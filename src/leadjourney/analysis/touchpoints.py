@@ -33,8 +33,6 @@ from leadjourney.analysis.journeys import Journeys
 from leadjourney.analysis.stats import wilson_interval
 from leadjourney.engine import fetch_rows
 
-KEY = ("idx", "kind", "channel", "automated")
-
 
 @dataclass(frozen=True)
 class TouchpointRow:
@@ -92,8 +90,19 @@ def staged_touches(journeys: Journeys, as_of: datetime) -> ir.Table:
                      else_=0) if n > 1 else ibis.literal(0)
     return joined.select(
         "person_id", "occurred_at", "kind", "channel", "actor", "top",
-        idx=idx.cast("int8"), automated=(joined.actor != "human").fill_null(True),
+        idx=idx.cast("int8"), automated=automated(joined),
     )
+
+
+def automated(touches: ir.Table) -> ir.BooleanValue:
+    """Whether a touch was automated: any actor but a human (unknown counts as automated)."""
+    return (touches.actor != "human").fill_null(True)
+
+
+def touch_types(touches: ir.Table) -> ir.Table:
+    """The distinct touchpoint types of ``touches``, numbered: type_id, kind, channel, automated."""
+    types = touches.select("kind", "channel", automated=automated(touches)).distinct()
+    return types.mutate(type_id=ibis.row_number().over(order_by=["kind", "channel", "automated"]).cast("int32"))
 
 
 @dataclass
@@ -113,15 +122,23 @@ class TouchpointInventory:
         self.as_of = self.as_of or journeys.as_of()
         stages = journeys.config.stages
         last = len(stages) - 1
-        touches = staged_touches(journeys, self.as_of)
-        per_person = touches.group_by(["person_id", *KEY]).aggregate(n=touches.count(), top=touches.top.max())
-        grouped = per_person.group_by(list(KEY)).aggregate(
+        touches = staged_touches(journeys, self.as_of).view()  # its own relation, joined once more below
+        # each touchpoint type as a small integer first: grouping ~8M touches per person on
+        # (text, int, int) is about twice as fast as on the kind and channel texts themselves
+        as_of = self.as_of
+        types = journeys.cached(("touch_types", as_of), lambda: touch_types(journeys.touchpoints(as_of)))
+        keyed = types.rename(type_kind="kind", type_channel="channel", type_automated="automated")
+        coded = touches.join(keyed, [touches.kind.identical_to(keyed.type_kind),
+                                     touches.channel.identical_to(keyed.type_channel),
+                                     touches.automated == keyed.type_automated])
+        per_person = coded.group_by(["person_id", "idx", "type_id"]).aggregate(n=coded.count(), top=coded.top.max())
+        grouped = per_person.group_by(["idx", "type_id"]).aggregate(
             volume=per_person.n.sum(),
             unique_leads=per_person.count(),
             median_per_lead=per_person.n.cast("float64").median(),
             converted=(per_person.top > per_person.idx).sum(),
         )
-        found = fetch_rows(grouped)
+        found = fetch_rows(grouped.join(types, "type_id"))
         totals = self._stage_totals(journeys.wide(), len(stages))
         volume_by_stage = [0] * len(stages)
         for r in found:
