@@ -135,13 +135,14 @@ def _demo_journey_map(ws: Workspace, scenario: Scenario) -> None:
 
 
 def demo_scenario(ws: Workspace, end: date) -> Scenario:
-    """The demo's planted decline: MQL->SQL conversion down by 40% for leads created from the first month
-    the monitor judges on ``end`` on (so its monthly run has the two declining months to flag)."""
+    """The demo's planted decline: MQL->SQL conversion down by 40% for leads created from the month before
+    the first one the monitor judges on ``end`` (MQL->SQL may wait a few days longer than maturity_days),
+    so its monthly run has two declining months to flag whatever the day of the month."""
     from leadjourney.generate import Decline, Scenario
     from leadjourney.monitor import judged_periods
 
     s = ws.config.monitor
-    first = judged_periods("month", end, s.consecutive_periods, s.maturity_days)[0]
+    first = judged_periods("month", end, s.consecutive_periods, s.maturity_days)[0].previous()
     return Scenario(declines=(Decline(first.start, "MQL->SQL", DEMO_DECLINE_FACTOR),))
 
 

@@ -104,7 +104,7 @@ def impact_verdict(ws: Workspace, imp: Implementation, base: Mapping[str, Any], 
                f"{_pct(c1, e1)} ({c1:,} of {e1:,})")
     r0, r1 = (c0 / e0 if e0 else None), (c1 / e1 if e1 else None)
     if e0 < s.min_n or e1 < s.min_n:
-        return Verdict("recommendation_impact", metric, TOO_SMALL, r1, r0, s.alpha, e1,
+        return Verdict("recommendation_impact", metric, TOO_SMALL, r1, r0, None, e1,
                        f"{head}: {windows}; too small to judge (n < {s.min_n})", rule.action)
     z, p = two_proportion_z(c1, e1, c0, e0)
     better = z > 0 if imp.direction == "up" else z < 0
@@ -113,7 +113,7 @@ def impact_verdict(ws: Workspace, imp: Implementation, base: Mapping[str, Any], 
     else:
         status, word = WATCH, "did not move" if p is None or p >= s.alpha else "moved the wrong way"
     test = "too few to test" if p is None else f"z {z:.2f}, p {p:.3g} (alpha {s.alpha:g})"
-    return Verdict("recommendation_impact", metric, status, r1, r0, s.alpha, e1,
+    return Verdict("recommendation_impact", metric, status, r1, r0, None, e1,
                    f"{head}: {word}. {windows}; {test}; leads judged once they had {why}", rule.action)
 
 
