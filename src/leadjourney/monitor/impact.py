@@ -5,8 +5,9 @@ metric it should move (from out/recommendations.json). Once ``impact_cycle_days`
 compares that metric for the people created in the window before the date and in as long a window
 after it (ending early enough for the transition's leads to have matured): pooled two-proportion
 z-test, and the verdict says moved, did not move, or too small to judge. Before then: an info verdict
-with the date the check runs. Conversion metrics (``conversion_rate:From->To[:source=S]``) are
-checked; other metrics say they cannot be checked this way.
+with the date the check runs. Conversion metrics (``conversion_rate:From->To[:source=S]``) and the
+never-contacted share are tested; the median speed-to-lead is shown before and after, untested;
+other metrics say to compare them by hand.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Any
 from leadjourney.analysis.funnel import Funnel
 from leadjourney.analysis.journeys import Filters, open_journeys
 from leadjourney.analysis.sources import two_proportion_z
+from leadjourney.analysis.speed_to_lead import SpeedToLead
 from leadjourney.config import MonitorSettings
 from leadjourney.errors import LeadJourneyError
 from leadjourney.monitor.periods import transition_maturity
@@ -83,25 +85,31 @@ def impact_verdict(ws: Workspace, imp: Implementation, base: Mapping[str, Any], 
                        f"{head}: the impact check runs from {due}, {s.impact_cycle_days} days after ({(due - as_of).days}"
                        " days to go)", rule.action)
     parts = imp.metric_key.split(":")
-    if parts[0] != "conversion_rate" or len(parts) not in (2, 3):
+    if parts[0] == "conversion_rate" and len(parts) in (2, 3):
+        days, why = transition_maturity(ws, base, [parts[1]], s.maturity_days, s.maturity_quantile)[parts[1]]
+    elif imp.metric_key in SPEED_KEYS:
+        days, why = s.maturity_days, f"at least {s.maturity_days} days"
+    else:
         return Verdict("recommendation_impact", metric, TOO_SMALL, None, None, None, None,
-                       f"{head}: only conversion metrics are checked before/after; compare {imp.metric_key} by hand "
+                       f"{head}: {imp.metric_key} has no before/after check; compare it by hand "
                        "(`leadjourney analyze --from/--to`)", rule.action)
-    transition = parts[1]
-    source = parts[2].removeprefix("source=") if len(parts) == 3 else None
-    days, why = transition_maturity(ws, base, [transition], s.maturity_days, s.maturity_quantile)[transition]
     after_end = min(due, as_of - timedelta(days=days)) - timedelta(days=1)
     length = (after_end - imp.implemented_on).days + 1
     if length < 7:
         return Verdict("recommendation_impact", metric, TOO_SMALL, None, None, None, None,
-                       f"{head}: the leads created since have not had {days} days to convert yet ({why})", rule.action)
+                       f"{head}: the leads created since have not had {days} days yet ({why})", rule.action)
     before_lo, before_hi = imp.implemented_on - timedelta(days=length), imp.implemented_on - timedelta(days=1)
-    e1, c1 = _rate(ws, transition, source, imp.implemented_on, after_end, as_of)
-    e0, c0 = _rate(ws, transition, source, before_lo, before_hi, as_of)
-    who = f" ({source} leads)" if source else ""
-    windows = (f"{transition}{who}: created {before_lo} to {before_hi}: "
-               f"{_pct(c0, e0)} ({c0:,} of {e0:,}); created {imp.implemented_on} to {after_end}: "
-               f"{_pct(c1, e1)} ({c1:,} of {e1:,})")
+    n1, k1, label = _measure(ws, imp.metric_key, imp.implemented_on, after_end, as_of)
+    n0, k0, _ = _measure(ws, imp.metric_key, before_lo, before_hi, as_of)
+    if imp.metric_key == MEDIAN_KEY:  # a median: the numbers, no test
+        return Verdict("recommendation_impact", metric, INFO, None, None, None, int(n1),
+                       f"{head}: {label}: created {before_lo} to {before_hi}: {_minutes(k0)} (n {int(n0):,}); "
+                       f"created {imp.implemented_on} to {after_end}: {_minutes(k1)} (n {int(n1):,}); medians are "
+                       "not tested here: read the speed-to-lead distribution in `leadjourney analyze --from/--to`",
+                       rule.action)
+    e0, c0, e1, c1 = int(n0), int(k0 or 0), int(n1), int(k1 or 0)
+    windows = (f"{label}: created {before_lo} to {before_hi}: {_pct(c0, e0)} ({c0:,} of {e0:,}); "
+               f"created {imp.implemented_on} to {after_end}: {_pct(c1, e1)} ({c1:,} of {e1:,})")
     r0, r1 = (c0 / e0 if e0 else None), (c1 / e1 if e1 else None)
     if e0 < s.min_n or e1 < s.min_n:
         return Verdict("recommendation_impact", metric, TOO_SMALL, r1, r0, None, e1,
@@ -115,6 +123,29 @@ def impact_verdict(ws: Workspace, imp: Implementation, base: Mapping[str, Any], 
     test = "too few to test" if p is None else f"z {z:.2f}, p {p:.3g} (alpha {s.alpha:g})"
     return Verdict("recommendation_impact", metric, status, r1, r0, None, e1,
                    f"{head}: {word}. {windows}; {test}; leads judged once they had {why}", rule.action)
+
+
+SHARE_KEY, MEDIAN_KEY = "speed_to_lead:never_contacted_share", "speed_to_lead:median_minutes"
+SPEED_KEYS = (SHARE_KEY, MEDIAN_KEY)
+
+
+def _measure(ws: Workspace, key: str, lo: date, hi: date, as_of: date) -> tuple[float, float | None, str]:
+    """(n, converted / never contacted / median minutes, label) of the people created in [lo, hi]."""
+    parts = key.split(":")
+    if parts[0] == "conversion_rate":
+        source = parts[2].removeprefix("source=") if len(parts) == 3 else None
+        entered, converted = _rate(ws, parts[1], source, lo, hi, as_of)
+        return entered, converted, parts[1] + (f" ({source} leads)" if source else "")
+    now = datetime.combine(as_of, datetime.min.time()) + timedelta(days=1)
+    with open_journeys(ws, Filters(lo, hi), now=now) as journeys:
+        speed = SpeedToLead(as_of=journeys.as_of()).fit(journeys)
+    if key == SHARE_KEY:
+        return speed.n_judged, speed.n_never_contacted, "never contacted by a person"
+    return speed.n_contacted, speed.median_minutes, "median minutes to the first human touch"
+
+
+def _minutes(x: float | None) -> str:
+    return "-" if x is None else f"{x:,.0f} min"
 
 
 def impact_verdicts(ws: Workspace, base: Mapping[str, Any], as_of: date, s: MonitorSettings) -> list[Verdict]:
