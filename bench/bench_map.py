@@ -1,5 +1,6 @@
 """The journey map's whole run at N leads: touchpoint inventory, personas (profiles and the
-data-driven suggestion), paths, and the map in every format (its analysis included).
+data-driven suggestion), paths, and the map in every format (its analysis included), as
+`leadjourney map` runs them: one engine run, then the map and the tables written.
 
 The issue's bar: 1M leads / ~8M touchpoints in <= 8 s on the 2-core machine, <= 2 GB peak.
 """
@@ -12,23 +13,21 @@ from bench.measure import WORK, report, run_child
 
 CODE = """
 import time
-from leadjourney.workspace import Workspace
-from leadjourney.analysis.journeys import open_journeys
-from leadjourney.analysis.paths import Paths
-from leadjourney.analysis.persona_clusters import PersonaSuggestion
-from leadjourney.analysis.persona_profiles import PersonaProfiles
-from leadjourney.journeymap.make import make_map
-ws = Workspace.open({ws!r})
 t0 = time.perf_counter()
 from pathlib import Path
-run = make_map(ws, out_dir=Path({out!r}))
+from leadjourney.workspace import Workspace
+from leadjourney.journeymap.make import make_map
+marks = {{}}
+def progress(message, done, total):
+    marks[message] = time.perf_counter()
+ws = Workspace.open({ws!r})
 t1 = time.perf_counter()
-with open_journeys(ws) as journeys:
-    PersonaSuggestion().fit(journeys)
-    t2 = time.perf_counter()
-    Paths().fit(journeys)
-t3 = time.perf_counter()
-print(f"parts map={{t1 - t0:.2f}} suggestion={{t2 - t1:.2f}} paths={{t3 - t2:.2f}}")
+run = make_map(ws, out_dir=Path({out!r}), tables=True, progress=progress)
+order = ["analysis", "touchpoint inventory", "persona profiles", "paths", "suggested personas", "drawing", "done"]  # "drawing": map + tables written
+parts = {{"imports": t1 - t0}}
+for a, b in zip(order, order[1:]):
+    parts[a.replace(" ", "_")] = marks[b] - marks[a]
+print("parts " + " ".join(f"{{k}}={{v:.2f}}" for k, v in parts.items()))
 """
 
 

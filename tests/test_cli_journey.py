@@ -50,11 +50,24 @@ def test_personas_paths_and_map_write_their_files(ws: Workspace) -> None:
     assert proc.returncode == 0, proc.stderr
     assert len(json.loads((ws.out_dir / "paths.json").read_text())["variants"]) == 5
     assert "http" not in _scripts_src((ws.out_dir / "paths_sankey.html").read_text())
-    proc = run("map", str(ws.root), "--format", "html,png,drawio")
+    paths = json.loads((ws.out_dir / "paths.json").read_text())
+    profiles = json.loads((ws.out_dir / "personas.json").read_text())["profiles"]
+    proc = run("map", str(ws.root), "--format", "html,png,drawio", "--no-tables")
     assert proc.returncode == 0, proc.stderr
     written = [line.split()[-1] for line in proc.stdout.splitlines() if line.strip().startswith("written")]
     assert [Path(p).name for p in written] == ["journey_map.html", "journey_map.png", "journey_map.drawio"]
     assert all(Path(p).stat().st_size > 0 for p in written)
+    # with the tables (the default): the same tables as the three commands, from the map's own run
+    for name in ("paths.json", "personas.json", "touchpoints.csv"):
+        (ws.out_dir / name).unlink()
+    proc = run("map", str(ws.root), "--format", "svg")
+    assert proc.returncode == 0, proc.stderr
+    written = [Path(line.split()[-1]).name for line in proc.stdout.splitlines() if line.strip().startswith("written")]
+    assert written == ["journey_map.svg", "touchpoints.md", "touchpoints.csv", "touchpoints.xlsx", "personas.md",
+                       "personas.json", "paths.md", "paths.json", "paths_sankey.html"]
+    assert json.loads((ws.out_dir / "paths.json").read_text())["variants"][:5] == paths["variants"]
+    from_map = json.loads((ws.out_dir / "personas.json").read_text())
+    assert from_map["profiles"] == profiles and from_map["suggestion"]["clusters"]
 
 
 def test_eventlog_xes_and_bad_options(ws: Workspace) -> None:

@@ -38,6 +38,7 @@ def touchpoints_command(
     """
     from leadjourney.analysis.journeys import open_journeys
     from leadjourney.analysis.touchpoints import TouchpointInventory
+    from leadjourney.journeymap.tables import write_touchpoints
 
     ws = Workspace.open(workspace)
     with render.progress_bar(err, "touchpoints") as progress, \
@@ -45,10 +46,7 @@ def touchpoints_command(
         progress("touchpoint inventory", 0, 1)
         inventory = TouchpointInventory().fit(journeys)
         progress("done", 1, 1)
-    ws.out_dir.mkdir(exist_ok=True)
-    (ws.out_dir / "touchpoints.md").write_text(inventory.to_markdown(), "utf-8")
-    files = [ws.out_dir / "touchpoints.md", inventory.write_csv(ws.out_dir / "touchpoints.csv"),
-             inventory.write_xlsx(ws.out_dir / "touchpoints.xlsx")]
+    files = write_touchpoints(inventory, ws.out_dir)
     if as_json:
         render.print_json(inventory.to_dict())
         return
@@ -74,15 +72,13 @@ def personas_command(
     Example: [bold]leadjourney personas acme-journey --k 3[/bold]
     """
     from leadjourney.analysis.personas import personas_report
+    from leadjourney.journeymap.tables import write_personas
 
     ws = Workspace.open(workspace)
     filters = selection(ws, date_from, date_to, source, persona)
     with render.progress_bar(err, "personas") as progress:
         report = personas_report(ws, filters=filters, k=k, seed=seed, suggest=suggest, progress=progress)
-    ws.out_dir.mkdir(exist_ok=True)
-    files = [ws.out_dir / "personas.md", ws.out_dir / "personas.json"]
-    files[0].write_text(report.to_markdown(), "utf-8")
-    files[1].write_text(report.to_json(), "utf-8")
+    files = write_personas(report, ws.out_dir)
     if as_json:
         print(report.to_json())
         return
@@ -109,10 +105,9 @@ def paths_command(
     Writes out/paths.md, paths.json and paths_sankey.html (interactive, offline).
     Example: [bold]leadjourney paths acme-journey --top 15[/bold]
     """
-    import json
-
     from leadjourney.analysis.journeys import open_journeys
     from leadjourney.analysis.paths import Paths
+    from leadjourney.journeymap.tables import write_paths
 
     ws = Workspace.open(workspace)
     with render.progress_bar(err, "paths") as progress, \
@@ -120,11 +115,7 @@ def paths_command(
         progress("paths", 0, 1)
         paths = Paths(top=top).fit(journeys)
         progress("done", 1, 1)
-    ws.out_dir.mkdir(exist_ok=True)
-    files = [ws.out_dir / "paths.md", ws.out_dir / "paths.json"]
-    files[0].write_text(paths.to_markdown(), "utf-8")
-    files[1].write_text(json.dumps(paths.to_dict(), indent=2), "utf-8")
-    files.append(paths.to_sankey_html(ws.out_dir / "paths_sankey.html", title=f"{ws.config.name}: paths"))
+    files = write_paths(paths, ws.out_dir, title=f"{ws.config.name}: paths")
     if as_json:
         render.print_json(paths.to_dict())
         return
@@ -140,9 +131,13 @@ def map_command(
     formats: Annotated[str, typer.Option("--format", "-f", help="Comma-separated: html, svg, png, drawio, "
                                                                 "mermaid, miro-csv.")] = "html,svg,png,drawio,mermaid,miro-csv",
     scale: Annotated[float, typer.Option(min=0.5, max=4.0, help="PNG pixel scale (2 for slides).")] = 1.0,
+    tables: Annotated[bool, typer.Option(help="Also write the touchpoint, persona and path tables the map is "
+                                              "drawn from (as the touchpoints, personas and paths commands "
+                                              "do), from the same run.")] = True,
 ) -> None:
     """Draw the journey map: lanes, touchpoints, conversion points, red drop-offs with revenue impact,
-    the dark-lead path and persona lanes. HTML is interactive and works offline.
+    the dark-lead path and persona lanes. HTML is interactive and works offline. Beside it, the
+    touchpoint inventory, persona profiles with suggested personas, and paths (--no-tables: the map only).
 
     Example: [bold]leadjourney map acme-journey --persona enterprise_it --format html,png[/bold]
     """
@@ -151,7 +146,7 @@ def map_command(
     ws = Workspace.open(workspace)
     filters = selection(ws, date_from, date_to, source, persona)
     with render.progress_bar(err, "map") as progress:
-        run = make_map(ws, filters=filters, formats=[formats], scale=scale, progress=progress)
+        run = make_map(ws, filters=filters, formats=[formats], scale=scale, tables=tables, progress=progress)
     jm = run.journey_map
     console.print(f"Journey map of {jm.n_people:,} people ({escape(jm.period)}): "
                   f"{len(jm.drop_offs)} drop-off point(s) flagged red, "
