@@ -22,7 +22,14 @@ if TYPE_CHECKING:
     from leadjourney.monitor import MonitorRun
 
 monitor_app = typer.Typer(
-    help="Ongoing monitoring: period metrics vs the baseline, red flags, refinement triggers, alerts.",
+    help="Ongoing monitoring: period metrics vs the baseline, red flags, refinement triggers, alerts; each run "
+         "writes out/monitor/<period>.md and .html. Exit 0 healthy, 1 red flags, 2 could not run.\n\n"
+         "Examples:\n\n"
+         "[bold]leadjourney monitor -w acme-journey[/bold]  (the latest mature month)\n\n"
+         "[bold]leadjourney monitor -w acme-journey --period quarter --as-of 2026-07-01[/bold]\n\n"
+         "[bold]leadjourney monitor -w acme-journey implemented sla_alert:MQL->SQL --on 2026-05-01[/bold]\n\n"
+         "[bold]leadjourney monitor -w acme-journey history[/bold]\n\n"
+         "Cron, on the 2nd of each month: [bold]0 7 2 * * leadjourney monitor -w /srv/acme-journey --notify[/bold]",
     invoke_without_command=True, no_args_is_help=False,
 )
 app.add_typer(monitor_app, name="monitor")
@@ -39,7 +46,7 @@ def monitor_run(
     period: Annotated[str, typer.Option(help="month or quarter.")] = "month",
     as_of: Annotated[str | None, typer.Option("--as-of", help="Judge as of this date (YYYY-MM-DD; default today).")]
     = None,
-    notify: Annotated[bool, typer.Option("--notify", help="Send new red flags by the [alerts] channels.")] = False,
+    notify: Annotated[bool, typer.Option("--notify", help="Send new red flags by the \\[alerts] channels.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the run as JSON.")] = False,
 ) -> None:
     """Check the latest judged period against the baseline; exit 0 healthy, 1 red flags, 2 could not run.
@@ -65,6 +72,8 @@ def monitor_run(
         print(run.to_json())
         raise typer.Exit(run.exit_code)
     console.print(verdict_table(run))
+    for path in run.reports:
+        console.print(f"  written  {escape(str(path))}")
     for v in run.verdicts:
         if v.raised and v.action:
             console.print(f"[red]{escape(v.status)}[/red] {escape(v.metric)}: {escape(v.action)}")
@@ -111,7 +120,7 @@ def monitor_implemented(
     on: Annotated[str, typer.Option("--on", help="The day it went live (YYYY-MM-DD).")],
     note: Annotated[str | None, typer.Option(help="What was changed, where.")] = None,
 ) -> None:
-    """Record that a recommendation was implemented; [monitor] impact_cycle_days later, every run checks
+    """Record that a recommendation was implemented; \\[monitor] impact_cycle_days later, every run checks
     whether the metric it should move moved.
 
     Example: [bold]leadjourney monitor -w acme-journey implemented sla_alert:MQL->SQL --on 2026-05-01[/bold]
