@@ -293,6 +293,8 @@ def test_alerts_sent_once_then_deduplicated(planted: Workspace, smtp: tuple[int,
     assert f"| {flag.value:.1%} | {flag.baseline:.1%} | {flag.threshold:.1%} | {flag.n:,} |" in row
     entered, converted = _expected(ws.root, "2026-05")
     assert f"MQL->SQL {converted / entered:.1%} ({converted:,} of {entered:,})" in attached  # the period's metrics
+    page_rows = files["2026-05.html"].get_content().count("<tr>")
+    assert page_rows == len(first.verdicts) + 2 + len(first.metrics)  # two header rows
     text = received[0]["json"]["text"]
     assert f"Period report: {md}" in text and "Link: https://intra.example.com/lj/2026-05.md" in text
     assert "conversion_decline:MQL->SQL" in first.sent_keys

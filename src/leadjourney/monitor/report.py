@@ -36,6 +36,8 @@ def _rows(run: MonitorRun, metrics: Sequence[PeriodMetrics]) -> tuple[list[list[
     return verdicts, figures
 
 
+NOTE = ("The people created in each judged period, as of the run's date. Younger periods are still converting: "
+        "the verdicts judge each transition only on periods old enough for it.")
 VERDICT_COLUMNS = ("verdict", "rule", "metric", "value", "baseline", "threshold", "n", "evidence", "action")
 FIGURE_COLUMNS = ("period", "new people", "conversion (people created in the period)", "speed-to-lead average")
 
@@ -52,7 +54,7 @@ def to_markdown(run: MonitorRun, metrics: Sequence[PeriodMetrics]) -> str:
     lines = [f"# Monitor report {p.label}", "",
              f"Run {run.run_id}, period {p.start} to {p.end}, as of {run.as_of}: **{run.status}** "
              f"(exit {run.exit_code}).", "", "## Verdicts", "", *table(VERDICT_COLUMNS, verdicts), "",
-             "## Period metrics", "", *table(FIGURE_COLUMNS, figures), ""]
+             "## Period metrics", "", NOTE, "", *table(FIGURE_COLUMNS, figures), ""]
     return "\n".join(lines)
 
 
@@ -73,7 +75,7 @@ def to_html(run: MonitorRun, metrics: Sequence[PeriodMetrics]) -> str:
             f"<style>{style}</style></head><body><h1>Monitor report {e(p.label)}</h1>"
             f"<p>Run {run.run_id}, period {p.start} to {p.end}, as of {run.as_of}: <b>{e(run.status)}</b> "
             f"(exit {run.exit_code}).</p><h2>Verdicts</h2>{table(VERDICT_COLUMNS, verdicts)}"
-            f"<h2>Period metrics</h2>{table(FIGURE_COLUMNS, figures)}</body></html>\n")
+            f"<h2>Period metrics</h2><p>{e(NOTE)}</p>{table(FIGURE_COLUMNS, figures)}</body></html>\n")
 
 
 def write_report(run: MonitorRun, metrics: Sequence[PeriodMetrics], out_dir: Path) -> list[Path]:
