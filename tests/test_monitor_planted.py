@@ -182,3 +182,26 @@ def test_rising_undated_stage_timestamps_raise_data_health(declined: tuple[Works
     assert v.baseline == pytest.approx(sum(k for _, k in ref) / sum(n for n, _ in ref), abs=0.01)
     assert v.threshold == pytest.approx(v.baseline + 0.01)
     assert "2026-03 to 2026-05" in v.evidence and "one-sided p" in v.evidence and v.action
+
+
+def test_scenario_changes_probabilities_not_draws(tmp_path: Path) -> None:
+    """A decline that starts after the period changes no file (the draws are the same); one inside it
+    changes the planted transition and nothing before it."""
+    plain = generate(tmp_path / "plain", n_leads=1500, seed=4, end=END, days=120)
+    later = generate(tmp_path / "later", n_leads=1500, seed=4, end=END, days=120,
+                     scenario=Scenario(declines=(Decline(date(2027, 1, 1), "MQL->SQL", 0.1),)))
+    for name, path in plain.files.items():
+        assert path.read_bytes() == later.files[name].read_bytes(), name
+    cut = generate(tmp_path / "cut", n_leads=1500, seed=4, end=END, days=120,
+                   scenario=Scenario(declines=(Decline(date(2026, 4, 1), "MQL->SQL", 0.0),)))
+    a, b = (json.loads(d.ground_truth_path.read_text("utf-8")) for d in (plain, cut))
+    by_month = b["planted"]["scenario"]["declines"][0]["by_month"]
+    assert all(c == 0 for m, (_, c) in by_month.items() if m >= "2026-04")  # factor 0: nobody passes
+    assert any(c > 0 for m, (_, c) in by_month.items() if m < "2026-04")
+    assert a["realized"]["reached"]["MQL"] == b["realized"]["reached"]["MQL"]  # the stage before: untouched
+    with pytest.raises(ValueError, match="transition"):
+        Decline(SINCE, "MQL->Customer")
+    with pytest.raises(ValueError, match="channel"):
+        Decline(SINCE, channel="fax")
+    with pytest.raises(ValueError, match="share"):
+        Drift(SINCE, share=1.5)
