@@ -161,11 +161,8 @@ def reach_counts(journeys: Journeys, mode: str, by: str = "source") -> ir.Table:
     def build() -> ir.Table:
         stages = journeys.config.stages
         required = [i for i, s in enumerate(stages) if not s.optional]
-        people = journeys.people()
-        # one segmentation per table: grouped by source and persona together across this join,
-        # DuckDB 2.0 pushes the aggregation below the join (per person), 4x slower at 1M people
-        per_person = journeys.wide().join(people.select("person_id", segment=people[by]), "person_id")
-        per_person = per_person.mutate(top=required_top(per_person, required))
+        wide = journeys.wide()
+        per_person = wide.mutate(segment=wide[by], top=required_top(wide, required))
         aggregates: dict[str, Any] = {"n": per_person.count()}
         for i, stage in enumerate(stages):
             has = per_person[f"has_{i}"].fill_null(False)

@@ -107,7 +107,8 @@ class Journeys:
         return known.semi_join(self.people().select("person_id"), "person_id")
 
     def wide(self) -> ir.Table:
-        """One row per person: status, furthest stage ``top``, and per stage ``has_i`` / ``at_i``.
+        """One row per person: the :meth:`people` columns, furthest stage ``top``, and per stage
+        ``has_i`` / ``at_i``.
 
         Computed once per run and cached in the engine (a temporary table).
         """
@@ -121,8 +122,7 @@ class Journeys:
                 **{f"has_{i}": (events.idx == i).any() for i in range(len(names))},
                 **{f"at_{i}": events.entered_at.min(where=events.idx == i) for i in range(len(names))},
             )
-            people = self.people().select("person_id", "status", "created_at")
-            self._wide = self.materialize(people.left_join(per_person, "person_id").drop("person_id_right"))
+            self._wide = self.materialize(self.people().left_join(per_person, "person_id").drop("person_id_right"))
         return self._wide
 
     def touchpoints(self, as_of: datetime) -> ir.Table:

@@ -57,10 +57,10 @@ def _person_table(journeys: Journeys) -> ir.Table:
         person_id=leads.lead_id, industry=leads.industry, job_title=leads.job_title,
         employee_count=leads.employee_count,
     )
-    people = journeys.people().select("person_id", "persona", "source")
     wide = journeys.wide()
-    wide = wide.select("person_id", "status", "top", *[c for c in wide.columns if c.startswith(("has_", "at_"))])
-    return wide.join(people, "person_id").join(firmographics, "person_id")
+    wide = wide.select("person_id", "persona", "source", "status", "top",
+                       *[c for c in wide.columns if c.startswith(("has_", "at_"))])
+    return wide.join(firmographics, "person_id")
 
 
 def top_values(table: ir.Table, key: str, fields: dict[str, ir.Value], top: int,
