@@ -5,7 +5,7 @@ The issue's bar: every metric for 1M leads in <= 5 s wall, <= 1.5 GB peak.
 
 from __future__ import annotations
 
-from bench.measure import WORK, report, run_child
+from bench.measure import WORK, last_cpu_seconds, report, run_child
 
 
 def main(leads: int) -> None:
@@ -18,4 +18,4 @@ def main(leads: int) -> None:
         "from leadjourney.workspace import Workspace\nfrom leadjourney.analysis import analyze\n"
         f"analyze(Workspace.open({str(ws)!r}))\n"
     )
-    report("analyze", leads=leads, seconds=wall, peak_mb=peak)
+    report("analyze", leads=leads, seconds=wall, cpu_seconds=last_cpu_seconds(), peak_mb=peak)

@@ -17,7 +17,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bench.measure import WORK, report, run_child
+from bench.measure import WORK, last_cpu_seconds, report, run_child
 
 OURS = """
 import time
@@ -100,11 +100,13 @@ def main(leads: int) -> None:
         bench_ingest.main(leads)
     db = str(ws / "leadjourney.duckdb")
     ours, ours_peak, printed = run_child(OURS.format(ws=str(ws)))
-    ours_compute = _compute(printed)
+    ours_compute, ours_cpu = _compute(printed), last_cpu_seconds()
     sql, sql_peak, printed = run_child(HAND_SQL.format(db=db))
     sql_compute = _compute(printed)
-    report("core_metrics", leads=leads, seconds=ours, compute_seconds=ours_compute, peak_mb=ours_peak)
-    report("hand_sql", leads=leads, seconds=sql, compute_seconds=sql_compute, peak_mb=sql_peak,
+    report("core_metrics", leads=leads, seconds=ours, compute_seconds=ours_compute, cpu_seconds=ours_cpu,
+           peak_mb=ours_peak)
+    report("hand_sql", leads=leads, seconds=sql, compute_seconds=sql_compute, cpu_seconds=last_cpu_seconds(),
+           peak_mb=sql_peak,
            ratio_ours_to_sql=ours / sql, compute_ratio_ours_to_sql=ours_compute / sql_compute)
     python = _pm4py_python()
     if python is None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import shutil
 
-from bench.measure import WORK, report, run_child
+from bench.measure import WORK, last_cpu_seconds, report, run_child
 
 CODE = """
 import time
@@ -40,5 +40,5 @@ def main(leads: int) -> None:
     out = WORK / f"gen-{leads}" / "map-out"
     wall, peak, printed = run_child(CODE.format(ws=str(ws), out=str(out)))
     parts = dict(item.split("=") for item in printed.split("parts ", 1)[1].split()) if "parts " in printed else {}
-    report("journey_map", leads=leads, seconds=wall, peak_mb=peak, **{k: float(v) for k, v in parts.items()})
+    report("journey_map", leads=leads, seconds=wall, cpu_seconds=last_cpu_seconds(), peak_mb=peak, **{k: float(v) for k, v in parts.items()})
     shutil.rmtree(out, ignore_errors=True)

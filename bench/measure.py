@@ -3,26 +3,41 @@
 from __future__ import annotations
 
 import json
+import resource
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 WORK = Path(__file__).resolve().parent / ".work"
+LAST_CPU_SECONDS = 0.0
 _PEAK = "\nimport resource as _r\nprint('__peak_kb', _r.getrusage(_r.RUSAGE_SELF).ru_maxrss)\n"
 
 
 def run_child(code: str) -> tuple[float, float, str]:
-    """Run ``code`` in a fresh Python; return (wall seconds, peak RSS in MB, its other stdout)."""
+    """Run ``code`` in a fresh Python; return (wall seconds, peak RSS in MB, its other stdout).
+
+    The child's CPU time (user + system, all threads) is kept for :func:`last_cpu_seconds`: a
+    figure less disturbed than wall time when something else runs on the machine.
+    """
+    global LAST_CPU_SECONDS
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     proc = subprocess.run([sys.executable, "-c", code + _PEAK], capture_output=True, text=True, check=False)
     wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    LAST_CPU_SECONDS = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     if proc.returncode != 0:
         raise SystemExit(f"benchmark step failed:\n{proc.stderr}")
     lines = proc.stdout.splitlines()
     peak_kb = int(next(line for line in reversed(lines) if line.startswith("__peak_kb")).split()[1])
     rest = "\n".join(line for line in lines if not line.startswith("__peak_kb"))
     return wall, peak_kb / 1024, rest
+
+
+def last_cpu_seconds() -> float:
+    """CPU seconds (user + system) of the latest :func:`run_child`."""
+    return LAST_CPU_SECONDS
 
 
 def report(name: str, **figures: object) -> None:
