@@ -98,16 +98,16 @@ def transition_maturity(ws: Workspace, base: Mapping[str, Any], transitions: Seq
     lo, hi = (date.fromisoformat(f[k]) if f.get(k) else None for k in ("date_from", "date_to"))
     filters = Filters(lo, hi)
     names = ws.config.stage_names
+    targets = {t: names.index(t.split("->")[1]) for t in transitions}
     with open_journeys(ws, filters) as journeys:
-        w = journeys.wide()
-        aggs = {}
-        for t in transitions:
-            i = names.index(t.split("->")[1])
-            days = (w[f"at_{i}"].epoch_seconds() - w.created_at.epoch_seconds()) / 86400
-            aggs[f"q{i}"] = days.quantile(quantile, where=w[f"at_{i}"].notnull())
-        row = w.aggregate(**aggs).to_pyarrow().to_pylist()[0]
+        entries = journeys.entries()
+        entries = entries.filter(entries.idx.isin(list(targets.values())) & entries.entered_at.notnull())
+        x = entries.join(journeys.people().select("person_id", "created_at"), "person_id")
+        days = (x.entered_at.epoch_seconds() - x.created_at.epoch_seconds()) / 86400
+        rows = x.group_by("idx").aggregate(q=days.quantile(quantile)).to_pyarrow().to_pylist()
+    row = {f"q{r['idx']}": r["q"] for r in rows}
     for t in transitions:
-        q = row[f"q{names.index(t.split('->')[1])}"]
+        q = row.get(f"q{targets[t]}")
         if q is None:
             continue
         need = max(floor, math.ceil(q))
