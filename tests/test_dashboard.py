@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from conftest import chromium_page, fetch, needs_browser
-from leadjourney.analysis.findings import store
+from leadjourney.analysis.findings import baseline, store
 from leadjourney.analysis.journeys import Filters
 from leadjourney.analysis.report import analyze
 from leadjourney.config import default_config_text, parse_config
@@ -111,7 +111,7 @@ def test_precompute_makes_every_single_filter_change_a_cache_hit(ws: Workspace,
     data = DashboardData(ws, disk=False)
     data.precompute()
     selections = data.selections()
-    assert data.computed == 2 * len(selections)  # each selection and its matched baseline
+    assert data.computed == 2 * len(selections) - 1  # each with its matched baseline; all leads' is the snapshot
     owners = [o.owners for o in data.owners()]
     assert {f.owners for f in selections if f.owners} == set(owners) and len(owners) >= 5
     assert {f.sources[0] for f in selections if f.sources} == set(data.source_options())
@@ -150,7 +150,8 @@ def test_the_period_comparison_matches_the_baseline_period_to_the_selection(ws: 
     base = dict(view.baseline)
     base.pop("computed_at")
     assert base == cli_analysis(ws, "--to", BASELINE_TO.isoformat(), "--source", "seo")
-    assert base["n_people"] < DashboardData(ws).view(Filters()).baseline["n_people"]  # type: ignore[index]
+    assert DashboardData(ws).view(Filters()).baseline == baseline(ws)  # the baseline's own selection: as stored
+    assert base["n_people"] < baseline(ws)["n_people"]  # type: ignore[index]
     components = render(view)
     compare_figure, compare_table = components[6], components[7]
     rows = {r.children[0].children: [c.children for c in r.children[1:]] for r in compare_table.children[1].children}
@@ -392,3 +393,19 @@ def test_the_period_comparison_in_the_page_is_matched_to_the_selection(ws: Works
     page.wait_for_timeout(500)
     page.screenshot(path=str(tmp_path / "dashboard-seo.png"), full_page=True)
     page.screenshot(path="/tmp/dashboard-seo.png", full_page=True)
+
+
+@needs_browser
+def test_a_shared_link_arrives_drawn_with_the_partial_plotly_bundle(ws: Workspace, served: str, page: Any) -> None:
+    updates: list[Any] = []
+    page.on("response", lambda r: updates.append(r) if "_dash-update-component" in r.url else None)
+    page.goto(served + "/?source=seo")
+    shown(page, ws, Filters(sources=("seo",)))
+    page.wait_for_load_state("networkidle")
+    sent = [json.loads(r.body())["response"] for r in updates]
+    assert sent == [{"rendered": {"data": None}}]  # the layout came with the selection: the first update draws nothing
+    assert page.evaluate("() => Plotly.version") == "4.1.0"  # the finance bundle, not Dash's full one
+    client = create_app(ws).server.test_client()
+    with client.get("/_leadjourney/static/plotly-finance-4.1.0.min.js") as bundle:
+        assert bundle.status_code == 200 and "max-age=31536000" in bundle.headers["Cache-Control"]
+    assert client.get("/_leadjourney/static/LICENSE-plotly.js.txt").status_code == 404

@@ -8,18 +8,29 @@ its URLs carry only what :meth:`DashboardData.owners` shows, and the server maps
 from __future__ import annotations
 
 import itertools
+import threading
+from collections import OrderedDict
 from datetime import date
+from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import dash
 from dash import Input, Output, State, ctx, dcc, html
+from flask import Response, has_request_context, request, send_from_directory
 
 from leadjourney.analysis.journeys import Filters
 from leadjourney.dashboard import figures
 from leadjourney.dashboard.data import DashboardData, View
 from leadjourney.dashboard.security import Auth, install_login_wall
 from leadjourney.workspace import Workspace
+
+STATIC = Path(__file__).parent / "static"
+# plotly.js's "finance" partial bundle (bar, funnel, indicator, scatter, ...: every trace the page draws), 1.3 MB
+# where Dash's full bundle is 4.8 MB: parsing it is most of a first render. dcc.Graph uses a window.Plotly
+# already there instead of loading its own.
+PLOTLY_JS = "plotly-finance-4.1.0.min.js"
+STATIC_PATH = "/_leadjourney/static/"
 
 CSS = """
 body{margin:0;background:#f4f6f9;font-family:system-ui,-apple-system,sans-serif;color:#1f2d3d}
@@ -43,12 +54,21 @@ def create_app(ws: Workspace, *, data: DashboardData | None = None, auth: Auth |
     data = data or DashboardData(ws)
     app = dash.Dash(__name__, title=f"{ws.config.name}: lead journey", serve_locally=True,
                     update_title="", assets_ignore=".*")
-    app.index_string = app.index_string.replace("{%css%}", "{%css%}<style>" + CSS + "</style>")
+    app.index_string = (app.index_string.replace("{%css%}", "{%css%}<style>" + CSS + "</style>")
+                        .replace("{%renderer%}", f'{{%renderer%}}<script src="{STATIC_PATH}{PLOTLY_JS}"></script>'))
+    app.server.add_url_rule(STATIC_PATH + "<name>", "leadjourney_static", _static)
     if auth is not None:
         install_login_wall(app.server, auth)
     app.layout = lambda: _layout(data)  # a function: freshness and options are read on every page load
     _callbacks(app, data)
     return app
+
+
+def _static(name: str) -> Response:
+    """The vendored plotly.js bundle (versioned name: cached for a year)."""
+    if name != PLOTLY_JS:
+        return Response("not found", status=404)
+    return send_from_directory(STATIC, name, max_age=365 * 24 * 3600)
 
 
 def filters_of(date_from: str | None, date_to: str | None, sources: list[str] | None,
@@ -90,51 +110,78 @@ def _date(text: str | None) -> date | None:
         return None
 
 
+def _page_query() -> str | None:
+    """The page's query string, from the Referer of the layout request (None outside one, or without it)."""
+    if not has_request_context() or not request.referrer:
+        return None
+    return urlsplit(request.referrer).query
+
+
 def _layout(data: DashboardData) -> html.Div:
+    """The page; with the page's URL known, already showing its selection (no empty first draw, no round trip)."""
     fresh = data.freshness()
+    query = _page_query()
+    shown, parts = None, None
+    if query is not None:
+        f = data.resolve(parse_query(query))
+        shown = data.owner_keys(f)
+        parts = render(data.view(f))
+
+    def part(i: int) -> dict[str, Any]:
+        return {} if parts is None else {"children" if i in _CHILDREN else "figure": parts[i]}
+
     return html.Div([
         dcc.Location(id="url", refresh=False),
+        dcc.Store(id="rendered", data=None if shown is None else query_of(shown)),
         html.Div([html.H1(f"{data.ws.config.name}: lead journey"),
                   html.Span(f"Data as of last ingest: {fresh:%Y-%m-%d %H:%M} UTC" if fresh else "No data ingested yet",
                             id="freshness", className="fresh")], className="header"),
         html.Div([
             html.Div([html.Label("Leads created"),
-                      dcc.DatePickerRange(id="dates", clearable=True,
-                                          display_format="YYYY-MM-DD")], className="f"),
+                      dcc.DatePickerRange(id="dates", clearable=True, display_format="YYYY-MM-DD",
+                                          start_date=_iso(shown.date_from) if shown else None,
+                                          end_date=_iso(shown.date_to) if shown else None)], className="f"),
             html.Div([html.Label("Lead source"),
-                      dcc.Dropdown(id="source", options=data.source_options(), value=[], multi=True,
-                                   placeholder="All sources")], className="f"),
+                      dcc.Dropdown(id="source", options=data.source_options(), multi=True,
+                                   value=list(shown.sources) if shown else [], placeholder="All sources")],
+                     className="f"),
             html.Div([html.Label("Persona"),
-                      dcc.Dropdown(id="persona", options=data.persona_options(), value=[], multi=True,
-                                   placeholder="All personas")], className="f"),
+                      dcc.Dropdown(id="persona", options=data.persona_options(), multi=True,
+                                   value=list(shown.personas) if shown else [], placeholder="All personas")],
+                     className="f"),
             html.Div([html.Label("Owner" + ("" if data.ws.config.show_owners else " (pseudonymized)")),
-                      dcc.Dropdown(id="owner", options=[o.key for o in data.owners()], value=[], multi=True,
-                                   placeholder="All owners")], className="f"),
+                      dcc.Dropdown(id="owner", options=[o.key for o in data.owners()], multi=True,
+                                   value=list(shown.owners) if shown else [], placeholder="All owners")],
+                     className="f"),
         ], className="filters"),
-        html.Div(id="kpis", className="kpis"),
+        html.Div(id="kpis", className="kpis", **part(0)),
         html.Div([
-            html.Div(dcc.Graph(id="funnel", config={"displaylogo": False}), className="card"),
-            html.Div(dcc.Graph(id="time", config={"displaylogo": False}), className="card"),
-            html.Div([dcc.Graph(id="sources-bar", config={"displaylogo": False}),
+            html.Div(dcc.Graph(id="funnel", config={"displaylogo": False}, **part(1)), className="card"),
+            html.Div(dcc.Graph(id="time", config={"displaylogo": False}, **part(2)), className="card"),
+            html.Div([dcc.Graph(id="sources-bar", config={"displaylogo": False}, **part(3)),
                       html.Div([html.Span("Sort sources by"),
                                 dcc.Dropdown(id="sort", value="people", clearable=False, style={"width": "200px"},
                                              options=["source", "people", "share",
                                                       *(f"{a}→{b}" for a, b in _pairs(data))])],
                                className="sort"),
-                      html.Div(id="sources-table")], className="card wide"),
-            html.Div([dcc.Graph(id="trend", config={"displaylogo": False}),
+                      html.Div(id="sources-table", **part(4))], className="card wide"),
+            html.Div([dcc.Graph(id="trend", config={"displaylogo": False}, **part(10)),
                       html.Div([dcc.RadioItems(id="trend-period", value="month", inline=True,
                                                options=[{"label": "by month", "value": "month"},
                                                         {"label": "by week", "value": "week"}]),
                                 dcc.RadioItems(id="trend-measure", value="conversion", inline=True,
                                                options=list(figures.MEASURES))], className="sort")],
                      className="card wide"),
-            html.Div(dcc.Graph(id="speed", config={"displaylogo": False}), className="card"),
-            html.Div([dcc.Graph(id="baseline", config={"displaylogo": False}),
-                      html.Div(id="baseline-table", className="compare")], className="card"),
-            html.Div(html.Details([html.Summary(id="dark"), html.Div(id="friction")]), className="card wide"),
+            html.Div(dcc.Graph(id="speed", config={"displaylogo": False}, **part(5)), className="card"),
+            html.Div([dcc.Graph(id="baseline", config={"displaylogo": False}, **part(6)),
+                      html.Div(id="baseline-table", className="compare", **part(7))], className="card"),
+            html.Div(html.Details([html.Summary(id="dark", **part(8)), html.Div(id="friction", **part(9))]),
+                     className="card wide"),
         ], className="grid"),
     ])
+
+
+_CHILDREN = {0, 4, 7, 8, 9}  # render()'s outputs that are children (the others are figures)
 
 
 def _callbacks(app: dash.Dash, data: DashboardData) -> None:
@@ -149,23 +196,26 @@ def _callbacks(app: dash.Dash, data: DashboardData) -> None:
         Output("kpis", "children"), Output("funnel", "figure"), Output("time", "figure"),
         Output("sources-bar", "figure"), Output("sources-table", "children"), Output("speed", "figure"),
         Output("baseline", "figure"), Output("baseline-table", "children"), Output("dark", "children"),
-        Output("friction", "children"), Output("trend", "figure"),
+        Output("friction", "children"), Output("trend", "figure"), Output("rendered", "data"),
         Input("url", "search"), Input("dates", "start_date"), Input("dates", "end_date"), Input("source", "value"),
         Input("persona", "value"), Input("owner", "value"),
         State("sort", "value"), State("trend-period", "value"), State("trend-measure", "value"),
+        State("rendered", "data"),
     )
     def _update(search: str | None, date_from: str | None, date_to: str | None, sources: list[str] | None,
                 personas: list[str] | None, owners: list[str] | None, sort_by: str | None, period: str | None,
-                measure: str | None) -> tuple[Any, ...]:
+                measure: str | None, rendered: str | None) -> tuple[Any, ...]:
         if ctx.triggered_id in (None, "url"):
             shown = parse_query(search or "")
         else:
             shown = filters_of(date_from, date_to, sources, personas, owners)
         f = data.resolve(shown)
         shown = data.owner_keys(f)  # unknown owners dropped
+        if ctx.triggered_id in (None, "url") and rendered is not None and rendered == query_of(shown) == (search or ""):
+            return (dash.no_update,) * 17 + (None,)  # the page's first call: the layout already shows this selection
         return (query_of(shown), _iso(f.date_from), _iso(f.date_to), list(f.sources), list(f.personas),
                 list(shown.owners), *render(data.view(f), sort_by or "people", period or "month",
-                                            measure or "conversion"))
+                                            measure or "conversion"), None)
 
     @app.callback(Output("sources-table", "children", allow_duplicate=True), Input("sort", "value"),
                   State("url", "search"), prevent_initial_call=True)
@@ -179,8 +229,29 @@ def _callbacks(app: dash.Dash, data: DashboardData) -> None:
         return trend_figure(view, period or "month", measure or "conversion")
 
 
+_RENDERED: OrderedDict[tuple[int, str, str, str], tuple[View, tuple[Any, ...]]] = OrderedDict()
+_RENDERED_LOCK = threading.Lock()
+
+
 def render(view: View, sort_by: str = "people", period: str = "month", measure: str = "conversion") -> tuple[Any, ...]:
-    """Every component's content for one view (the filter callback's outputs after the filters)."""
+    """Every component's content for one view (the filter callback's outputs after the filters).
+
+    Kept for the last 64 (view, controls): going back to a selection sends the components already built.
+    """
+    key = (id(view), sort_by, period, measure)
+    with _RENDERED_LOCK:
+        hit = _RENDERED.get(key)
+        if hit is not None and hit[0] is view:
+            return hit[1]
+    out = _render(view, sort_by, period, measure)
+    with _RENDERED_LOCK:
+        _RENDERED[key] = (view, out)
+        while len(_RENDERED) > 64:
+            _RENDERED.popitem(last=False)
+    return out
+
+
+def _render(view: View, sort_by: str, period: str, measure: str) -> tuple[Any, ...]:
     a = view.analysis
     kpis = [html.Div([html.Div(text, className="v", id=kid), html.Div(label, className="l")], className="kpi")
             for kid, label, text in figures.kpis(a)]

@@ -79,6 +79,7 @@ class State:
     freshness: datetime | None
     baseline_filters: Filters | None
     baseline_as_of: datetime | None
+    baseline_id: int | None = None
 
 
 class DashboardData:
@@ -91,6 +92,7 @@ class DashboardData:
         self._views: OrderedDict[tuple[Any, ...], View] = OrderedDict()
         self._entries: OrderedDict[tuple[str, str], dict[str, Any]] = OrderedDict()
         self._owners: tuple[str, list[Owner]] | None = None
+        self._baseline: tuple[int | None, dict[str, Any] | None] | None = None
         self._state: tuple[float, State] | None = None
         self._lock = threading.Lock()  # the in-memory caches
         self._compute = threading.Lock()  # one computation at a time (two cores; DuckDB uses both)
@@ -109,11 +111,12 @@ class DashboardData:
                 return self._state[1]
         with self.ws.connect(read_only=True) as con:
             fresh = one(con, "SELECT max(finished_at) FROM ingests")
-            base = one(con, "SELECT filters, json_extract_string(result, '$.time_in_stage.as_of') FROM snapshots "
-                            "WHERE is_baseline ORDER BY snapshot_id DESC LIMIT 1")
+            base = one(con, "SELECT filters, json_extract_string(result, '$.time_in_stage.as_of'), snapshot_id "
+                            "FROM snapshots WHERE is_baseline ORDER BY snapshot_id DESC LIMIT 1")
         state = State(None if fresh is None else fresh[0],
                       None if base is None else filters_from_dict(json.loads(base[0])),
-                      None if base is None or base[1] is None else datetime.fromisoformat(base[1]))
+                      None if base is None or base[1] is None else datetime.fromisoformat(base[1]),
+                      None if base is None else int(base[2]))
         with self._lock:
             self._state = (time.monotonic(), state)
         return state
@@ -140,8 +143,12 @@ class DashboardData:
                 return self._views[key]
         current = self._entry(generation, filters, None, trend=True, background=background)
         matched = self.baseline_selection(filters, state)
-        base = None if matched is None else self._entry(generation, matched, state.baseline_as_of, trend=False,
-                                                        background=background)["analysis"]
+        if matched is None:
+            base = None
+        elif _segments(matched) == _segments(state.baseline_filters):  # the baseline's own selection: as stored
+            base = self._stored_baseline(state)
+        else:
+            base = self._entry(generation, matched, state.baseline_as_of, trend=False, background=background)["analysis"]
         result = View(filters, current["analysis"], base, state.freshness, self._sla, current["trend"],
                       self._benchmarks)
         with self._lock:
@@ -149,8 +156,25 @@ class DashboardData:
             _trim(self._views, self.cache_size)
         return result
 
+    def _stored_baseline(self, state: State) -> dict[str, Any] | None:
+        """The baseline snapshot's analysis JSON as stored (read once per snapshot)."""
+        with self._lock:
+            if self._baseline is not None and self._baseline[0] == state.baseline_id:
+                return self._baseline[1]
+        with self.ws.connect(read_only=True) as con:
+            row = one(con, "SELECT result FROM snapshots WHERE snapshot_id = ?", [state.baseline_id])
+        result = None if row is None else json.loads(row[0])
+        with self._lock:
+            self._baseline = (state.baseline_id, result)
+        return result
+
     def baseline_selection(self, filters: Filters, state: State | None = None) -> Filters | None:
-        """The baseline's period (its dates; ending at its as-of when it had no end) with ``filters``' segments."""
+        """The baseline's period with ``filters``' sources, personas and owners.
+
+        The period is the baseline's dates, ending at its as-of when it had no end (later leads
+        are not the baseline's); the analysis runs as of the baseline's as-of. When the segments
+        are the baseline's own, :meth:`view` shows the snapshot as stored.
+        """
         state = state or self.state()
         if state.baseline_filters is None:
             return None
@@ -308,6 +332,10 @@ def sla_minutes(ws: Workspace) -> float:
         if d.sla_minutes is not None and d.term.strip().lower() == SLA_TERM:
             return d.sla_minutes
     return next((d.sla_minutes for d in ws.config.definitions if d.sla_minutes is not None), DEFAULT_SLA_MINUTES)
+
+
+def _segments(f: Filters | None) -> tuple[tuple[str, ...], ...]:
+    return () if f is None else (f.sources, f.personas, f.owners)
 
 
 def _trim(cache: OrderedDict[Any, Any], size: int) -> None:
