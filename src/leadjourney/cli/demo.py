@@ -82,35 +82,19 @@ def _demo_journey_map(ws: Workspace, scenario: Scenario) -> None:
     """The demo's second half: the map and what it is drawn from (touchpoints, personas, paths), the
     recommendations, the lead stage definitions, the documentation package, a static dashboard snapshot, a
     monitor pass and the engagement status."""
-    import json as json_module
-
-    from leadjourney.analysis.journeys import open_journeys
-    from leadjourney.analysis.paths import Paths
-    from leadjourney.analysis.personas import personas_report
     from leadjourney.cli.recommend import recommendations_table
     from leadjourney.journeymap.make import make_map
     from leadjourney.reports import recommendations as recs_module
     from leadjourney.reports.definitions import definitions_document, write_document
 
-    with render.progress_bar(err, "journey map") as progress:
-        run = make_map(ws, progress=progress)
-    (ws.out_dir / "touchpoints.md").write_text(run.inventory.to_markdown(), "utf-8")
-    run.inventory.write_csv(ws.out_dir / "touchpoints.csv")
-    run.inventory.write_xlsx(ws.out_dir / "touchpoints.xlsx")
-    with render.progress_bar(err, "personas") as progress:
-        report = personas_report(ws, progress=progress)
-    (ws.out_dir / "personas.md").write_text(report.to_markdown(), "utf-8")
-    (ws.out_dir / "personas.json").write_text(report.to_json(), "utf-8")
-    with open_journeys(ws) as journeys:
-        paths = Paths().fit(journeys)
-    (ws.out_dir / "paths.md").write_text(paths.to_markdown(), "utf-8")
-    (ws.out_dir / "paths.json").write_text(json_module.dumps(paths.to_dict(), indent=2), "utf-8")
-    paths.to_sankey_html(ws.out_dir / "paths_sankey.html", title=f"{ws.config.name}: paths")
+    with render.progress_bar(err, "journey map") as progress:  # the map and the tables behind it, one run
+        run = make_map(ws, tables=True, progress=progress)
+    assert run.paths is not None
     recs = recs_module.recommendations_for(ws, run.analysis)
     recs.write(ws.out_dir)
     write_document(definitions_document(ws), ws.out_dir)
-    console.print(render.persona_table(report.profiles))
-    console.print(render.paths_table(paths))
+    console.print(render.persona_table(run.profiles))
+    console.print(render.paths_table(run.paths))
     console.print(recommendations_table(recs))
     from leadjourney.reports.package import build_report
     from leadjourney.reports.status import engagement_status, write_status
