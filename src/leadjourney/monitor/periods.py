@@ -116,11 +116,12 @@ def transition_maturity(ws: Workspace, base: Mapping[str, Any], transitions: Seq
     return out
 
 
-def period_metrics(ws: Workspace, period: Period, as_of: date) -> PeriodMetrics:
-    """Funnel transitions and speed-to-lead of the people created in ``period``, as of the end of ``as_of``."""
+def period_metrics(ws: Workspace, period: Period, as_of: date, speed: bool = True) -> PeriodMetrics:
+    """Funnel transitions and (unless ``speed`` is false) speed-to-lead of the people created in ``period``,
+    as of the end of ``as_of``."""
     now = datetime.combine(as_of, datetime.min.time()) + timedelta(days=1)
     with open_journeys(ws, Filters(period.start, period.end), now=now) as journeys:
         funnel = Funnel(mode="stage_reach").fit(journeys)
-        speed = SpeedToLead(as_of=journeys.as_of()).fit(journeys)
+        stl = SpeedToLead(as_of=journeys.as_of()).fit(journeys) if speed else None
     rates = {f"{t.from_stage}->{t.to_stage}": Rate(t.entered, t.converted) for t in funnel.transitions}
-    return PeriodMetrics(period, funnel.n_people, rates, speed.mean_minutes, speed.n_judged)
+    return PeriodMetrics(period, funnel.n_people, rates, stl.mean_minutes if stl else None, stl.n_judged if stl else 0)

@@ -113,8 +113,8 @@ def run_monitor(ws: Workspace, period: str = "month", as_of: date | None = None,
     periods = judged_periods(period, as_of, s.consecutive_periods, s.maturity_days)
     maturity = transition_maturity(ws, base, s.transitions, s.maturity_days, s.maturity_quantile)
     own = {t: judged_periods(period, as_of, s.consecutive_periods, days) for t, (days, _) in maturity.items()}
-    metrics = {p: period_metrics(ws, p, as_of) for p in sorted({*periods, *(p for ps in own.values() for p in ps)},
-                                                               key=lambda p: p.start)}
+    metrics = {p: period_metrics(ws, p, as_of, speed=p in periods)  # speed-to-lead: the run's own periods
+               for p in sorted({*periods, *(p for ps in own.values() for p in ps)}, key=lambda p: p.start)}
     history = [metrics[p] for p in periods]
     by_transition = {t: ([metrics[p] for p in ps], maturity[t][1]) for t, ps in own.items()}
     with ws.connect(read_only=True) as con:
