@@ -19,7 +19,7 @@ import ibis.expr.types as ir
 from leadjourney.analysis.persona_rules import persona_column
 from leadjourney.config import Config
 from leadjourney.engine import fetch_rows, fetch_value
-from leadjourney.ingest import person_touches
+from leadjourney.ingest import person_journeys, person_touches
 from leadjourney.workspace import Workspace
 
 
@@ -56,13 +56,14 @@ class Journeys:
     filters: Filters = field(default_factory=Filters)
     now: datetime | None = None
     _people: ir.Table | None = field(default=None, init=False, repr=False)
-    _wide: ir.Table | None = field(default=None, init=False, repr=False)
     _temporary: list[str] = field(default_factory=list, init=False, repr=False)
     _touches: dict[datetime, ir.Table] = field(default_factory=dict, init=False, repr=False)
     _cache: dict[Hashable, ir.Table] = field(default_factory=dict, init=False, repr=False)
 
     def people(self) -> ir.Table:
-        """One row per person (their earliest record): person_id, created_at, source, status, persona.
+        """One row per selected person (their earliest record): the lead fields (person_id, created_at,
+        source, status, job_title, industry, employee_count, owner), persona, the furthest stage
+        ``top`` and per configured stage ``has_i`` / ``at_i`` (see :mod:`leadjourney.ingest.person_journeys`).
 
         Computed once per run and cached in the engine (a temporary table).
         """
@@ -71,8 +72,7 @@ class Journeys:
         return self._people
 
     def _select_people(self) -> ir.Table:
-        leads = self.backend.table("leads")
-        people = leads.filter(leads.excluded_as.isnull() & (leads.lead_id == leads.person_id))
+        people = self._person_journeys()
         people = people.mutate(persona=persona_column(people, self.config.personas))
         f = self.filters
         if f.date_from:
@@ -86,7 +86,15 @@ class Journeys:
             people = people.filter(people.persona.isin(list(f.personas)))
         if f.owners:
             people = people.filter(people.owner.isin(list(f.owners)))
-        return people.select("person_id", "created_at", "source", "status", "persona")
+        return people
+
+    def _person_journeys(self) -> ir.Table:
+        """Every person's lead fields and stage entries: the table ingest derives when it was built for
+        the configured stages, else the same query live (stages edited since, or an older workspace)."""
+        names = self.config.stage_names
+        if person_journeys.built_stages(self.backend) == person_journeys.stages_digest(names):
+            return self.backend.table(person_journeys.TABLE)
+        return person_journeys.person_journeys(self.backend, names)
 
     def entries(self) -> ir.Table:
         """person_id, stage, idx (position in the lifecycle), entered_at (first entry; NULL if never dated)."""
@@ -107,23 +115,8 @@ class Journeys:
         return known.semi_join(self.people().select("person_id"), "person_id")
 
     def wide(self) -> ir.Table:
-        """One row per person: the :meth:`people` columns, furthest stage ``top``, and per stage
-        ``has_i`` / ``at_i``.
-
-        Computed once per run and cached in the engine (a temporary table).
-        """
-        if self._wide is None:
-            events = self._events()
-            names = self.config.stage_names
-            idx = events.stage.cases(*[(n, i) for i, n in enumerate(names)], else_=ibis.null("int32"))
-            events = events.mutate(idx=idx)
-            per_person = events.group_by("person_id").aggregate(
-                top=events.idx.max(),
-                **{f"has_{i}": (events.idx == i).any() for i in range(len(names))},
-                **{f"at_{i}": events.entered_at.min(where=events.idx == i) for i in range(len(names))},
-            )
-            self._wide = self.materialize(self.people().left_join(per_person, "person_id").drop("person_id_right"))
-        return self._wide
+        """One row per selected person with their stage columns: :meth:`people` (one table serves both)."""
+        return self.people()
 
     def touchpoints(self, as_of: datetime) -> ir.Table:
         """The selected people's touchpoints up to ``as_of``.
@@ -166,7 +159,6 @@ class Journeys:
             self.backend.raw_sql(f"DROP TABLE IF EXISTS {name}")
         self._temporary.clear()
         self._people = None
-        self._wide = None
         self._touches.clear()
         self._cache.clear()
 

@@ -44,23 +44,11 @@ MIN_N = 30  # people in a transition before its time is called different
 
 
 def person_table(journeys: Journeys) -> ir.Table:
-    """One row per selected person: persona, source, firmographics and the wide stage columns.
-
-    Materialized once per run in the engine (dropped by ``journeys.release()``).
-    """
-    return journeys.cached("person_table", lambda: _person_table(journeys))
-
-
-def _person_table(journeys: Journeys) -> ir.Table:
-    leads = journeys.backend.table("leads")
-    firmographics = leads.select(
-        person_id=leads.lead_id, industry=leads.industry, job_title=leads.job_title,
-        employee_count=leads.employee_count,
-    )
+    """One row per selected person: persona, source, firmographics and the wide stage columns
+    (a projection of :meth:`Journeys.wide`, which the engine holds already)."""
     wide = journeys.wide()
-    wide = wide.select("person_id", "persona", "source", "status", "top",
+    return wide.select("person_id", "persona", "source", "status", "top", "industry", "job_title", "employee_count",
                        *[c for c in wide.columns if c.startswith(("has_", "at_"))])
-    return wide.join(firmographics, "person_id")
 
 
 def top_values(table: ir.Table, key: str, fields: dict[str, ir.Value], top: int,

@@ -1,0 +1,98 @@
+"""The derived person_journeys table: equal to a computation by hand, rebuilt on change, and
+replaced by the live query when the configured stages no longer match it."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import pytest
+
+from conftest import fetch, generated_workspace, set_option
+from leadjourney.analysis import Journeys, analyze, open_journeys
+from leadjourney.ingest import ingest
+from leadjourney.ingest.person_journeys import FINGERPRINT_KEY, TABLE, refresh_person_journeys
+from leadjourney.workspace import Workspace
+
+NOW = datetime(2026, 7, 1)
+STAGES = ["Lead", "MQL", "SQL", "Opportunity", "Customer"]
+
+
+@pytest.fixture(scope="module")
+def dirty(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
+    """Default dirt: duplicates (merged people), exclusions, undated and skipped stages."""
+    root = tmp_path_factory.mktemp("journeys") / "ws"
+    ws, _ = generated_workspace(root, n_leads=3000, seed=12, end=date(2026, 6, 30), days=120)
+    return ws
+
+
+def _by_hand(ws: Workspace) -> dict[str, tuple[int | None, list[bool], list[datetime | None]]]:
+    """Per person (their own record, not excluded): furthest stage, entered per stage, first dated entry."""
+    people = {r[0] for r in fetch(ws, "SELECT person_id FROM leads WHERE excluded_as IS NULL AND lead_id = person_id")}
+    out = {p: (None, [False] * len(STAGES), [None] * len(STAGES)) for p in people}
+    rows = fetch(ws, "SELECT l.person_id, e.stage, e.entered_at FROM stage_events e JOIN leads l USING (lead_id)")
+    for person, stage, at in rows:
+        if person not in out or stage not in STAGES:
+            continue
+        top, has, first = out[person]
+        i = STAGES.index(stage)
+        has[i] = True
+        if at is not None and (first[i] is None or at < first[i]):
+            first[i] = at
+        out[person] = (i if top is None or i > top else top, has, first)
+    return out
+
+
+def _reads_stored_table(journeys: Journeys) -> bool:
+    return getattr(journeys._person_journeys().op(), "name", None) == TABLE
+
+
+def test_the_table_equals_a_computation_by_hand(dirty: Workspace) -> None:
+    columns = ", ".join(["person_id", "top", *[f"has_{i}" for i in range(5)], *[f"at_{i}" for i in range(5)]])
+    stored = {r[0]: (r[1], [bool(h) for h in r[2:7]], list(r[7:12])) for r in fetch(dirty, f"SELECT {columns} FROM {TABLE}")}
+    expected = _by_hand(dirty)
+    assert stored == expected
+    assert sum(1 for top, _, _ in expected.values() if top is None) < len(expected)  # not all empty
+
+
+def test_rebuilt_only_when_its_inputs_change(dirty: Workspace) -> None:
+    stamp = fetch(dirty, "SELECT value FROM meta WHERE key = ?", [FINGERPRINT_KEY])
+    ingest(dirty)  # nothing changed: no rebuild
+    assert fetch(dirty, "SELECT value FROM meta WHERE key = ?", [FINGERPRINT_KEY]) == stamp
+    with dirty.connect() as con:
+        assert refresh_person_journeys(con, STAGES) is False
+        assert refresh_person_journeys(con, STAGES[:-1]) is True  # other stages: other columns
+        assert fetch(dirty, f"SELECT count(*) FROM (DESCRIBE {TABLE}) WHERE column_name LIKE 'has_%'")[0][0] == 4
+        assert refresh_person_journeys(con, STAGES) is True
+    assert fetch(dirty, "SELECT value FROM meta WHERE key = ?", [FINGERPRINT_KEY]) == stamp
+
+
+def test_stages_edited_after_ingest_use_the_live_query(dirty: Workspace) -> None:
+    before = analyze(dirty, now=NOW)
+    with open_journeys(dirty, now=NOW) as journeys:  # the stages it was built for
+        assert _reads_stored_table(journeys)
+    customer = '[[stages]]\nname = "Customer"'
+    ws = set_option(dirty, customer, f'[[stages]]\nname = "Demo"\nlane = "Decision"\noptional = true\n\n{customer}')
+    try:
+        with open_journeys(ws, now=NOW) as journeys:  # a stage added since: not what was built
+            assert not _reads_stored_table(journeys)
+        edited = analyze(ws, now=NOW)
+        assert [s.stage for s in edited.funnel.stages] == ["Lead", "MQL", "SQL", "Opportunity", "Demo", "Customer"]
+        reached = {s.stage: s.reached for s in edited.funnel.stages}
+        assert reached.pop("Demo") == 0  # nobody has a "Demo" event
+        assert reached == {s.stage: s.reached for s in before.funnel.stages}
+    finally:
+        set_option(ws, '[[stages]]\nname = "Demo"\nlane = "Decision"\noptional = true\n\n', "")
+
+
+def test_a_workspace_without_the_table_gives_the_same_analysis(dirty: Workspace) -> None:
+    before = analyze(dirty, now=NOW).to_dict()
+    with dirty.connect() as con:
+        con.execute("DELETE FROM meta WHERE key = ?", [FINGERPRINT_KEY])
+        con.execute(f"DROP TABLE {TABLE}")
+    try:
+        after = analyze(dirty, now=NOW).to_dict()
+    finally:
+        ingest(dirty)
+    assert fetch(dirty, f"SELECT count(*) FROM {TABLE}")[0][0] > 0
+    for key in ("funnel", "time_in_stage", "sources", "personas", "speed_to_lead", "dark_leads", "friction"):
+        assert after[key] == before[key], key
