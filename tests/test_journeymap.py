@@ -10,6 +10,7 @@ import struct
 import xml.etree.ElementTree as ET
 from dataclasses import replace
 from datetime import date, datetime
+from html import escape, unescape
 from pathlib import Path
 from typing import Any
 
@@ -255,35 +256,91 @@ def test_html_is_self_contained_and_interactive(jm: JourneyMap) -> None:
         assert f'data-key="{c.key}"' in html.replace("&gt;", ">")
 
 
-def test_drawio_is_valid(jm: JourneyMap) -> None:
-    root = ET.fromstring(to_drawio(lay_out(jm)))
+def _drawio_cells(xml: str) -> list[tuple[ET.Element, ET.Element]]:
+    """(holder, mxCell) in file order: the holder carries id and label (a UserObject, or the mxCell itself)."""
+    root = ET.fromstring(xml)
     assert root.tag == "mxfile"
     model = root.find("diagram/mxGraphModel/root")
     assert model is not None
-    cells = model.findall("mxCell")
-    ids = [c.get("id") for c in cells]
+    out = []
+    for node in model:
+        assert node.tag in ("mxCell", "UserObject"), node.tag
+        cell = node if node.tag == "mxCell" else node.find("mxCell")
+        assert cell is not None and (node is cell or cell.get("id") is None)
+        out.append((node, cell))
+    return out
+
+
+def _plain(label: str | None) -> str:
+    return re.sub(r"<br>", "\n", re.sub(r"<(?!br>)[^>]+>", "", label or "")).replace("&amp;", "&")
+
+
+def test_drawio_is_valid(jm: JourneyMap) -> None:
+    layout = lay_out(jm)
+    cells = _drawio_cells(to_drawio(layout))
+    ids = [node.get("id") for node, _ in cells]
     assert ids[:2] == ["0", "1"] and len(ids) == len(set(ids))
     known = set(ids)
     seen: set[str | None] = set()
-    for cell in cells:
-        if cell.get("id") != "0":
+    for node, cell in cells:
+        if node.get("id") != "0":
             assert cell.get("parent") in seen, "a parent comes before its children"
-        seen.add(cell.get("id"))
+        seen.add(node.get("id"))
         if cell.get("vertex") == "1":
             geo = cell.find("mxGeometry")
             assert geo is not None and geo.get("as") == "geometry"
             assert float(geo.get("width", 0)) > 0 and float(geo.get("height", 0)) > 0
         if cell.get("edge") == "1":
-            assert cell.get("source") in known and cell.get("target") in known
-            assert cell.find("mxGeometry") is not None
-    lanes = [c for c in cells if c.get("style", "").startswith("swimlane")]
-    assert [c.get("value") for c in lanes] == [lane.name for lane in jm.lanes]
-    drops = [c for c in cells if "role=dropoff" in c.get("style", "")]  # each drop-off, or "+k more" of them
-    assert len(drops) == min(len(jm.drop_offs), len(lay_out(jm).role("dropoff", "dropoff-more")))
+            assert cell.get("source", "") in known | {""} and cell.get("target") in known
+            geo = cell.find("mxGeometry")
+            assert geo is not None
+            if cell.get("source") is None:
+                assert geo.find("mxPoint[@as='sourcePoint']") is not None
+    lanes = [(n, c) for n, c in cells if c.get("style", "").startswith("swimlane")]
+    assert [_plain(n.get("label", n.get("value"))).split("\n")[0] for n, _ in lanes] == \
+        [lane.name.upper() for lane in jm.lanes]
+    drops = [c for _, c in cells if "role=dropoff" in c.get("style", "")]  # each drop-off, or "+k more" of them
+    assert len(drops) == min(len(jm.drop_offs), len(layout.role("dropoff", "dropoff-more")))
     assert drops
     assert all("strokeColor=#D32F2F" in c.get("style", "") for c in drops)
-    flows = [c for c in cells if c.get("edge") == "1" and c.get("value")]
+    flows = [c for _, c in cells if c.get("edge") == "1" and c.get("value")]  # a lane holds its own
+    flows.sort(key=lambda c: int(c.get("source", "c0")[1:]))  # stages are written in funnel order
     assert [c.get("value") for c in flows] == [f"{100 * c.rate:.1f}%" for c in jm.conversions]  # type: ignore[operator]
+
+
+def test_drawio_text_sits_where_the_layout_puts_it(jm: JourneyMap) -> None:
+    """Every text line is a text cell in its box, aligned by its anchor; tooltips are draw.io's (UserObject)."""
+    layout = lay_out(jm)
+    cells = _drawio_cells(to_drawio(layout))
+    by_id = {n.get("id"): (n, c) for n, c in cells}
+
+    def origin(cell_id: str | None) -> tuple[float, float]:
+        x = y = 0.0
+        while cell_id in by_id and (geo := by_id[cell_id][1].find("mxGeometry")) is not None:
+            x, y = x + float(geo.get("x", 0)), y + float(geo.get("y", 0))
+            cell_id = by_id[cell_id][1].get("parent")
+        return x, y
+
+    boxes = [b for b in layout.boxes if b.role != "lane-head"]
+    texts: dict[str | None, list[tuple[ET.Element, ET.Element]]] = {}
+    for node, cell in cells:
+        if cell.get("style", "").startswith("text;"):
+            texts.setdefault(cell.get("parent"), []).append((node, cell))
+    assert sum(map(len, texts.values())) == sum(len(b.lines) for b in boxes)
+    for i, box in enumerate(boxes):
+        assert [n.get("value") for n, _ in texts.get(f"c{i + 2}", [])] == [escape(t.text) for t in box.lines]
+        for (node, cell), line in zip(texts.get(f"c{i + 2}", []), box.lines, strict=True):
+            geo = cell.find("mxGeometry")
+            assert geo is not None
+            x, y = origin(node.get("id"))
+            w, h = float(geo.get("width", 0)), float(geo.get("height", 0))
+            edge = {"start": x, "middle": x + w / 2, "end": x + w}[line.anchor]
+            assert abs(edge - line.x) < 0.2, (line.text, edge, line.x)
+            assert y < line.y < y + h  # the baseline inside the line's box
+            assert f"fontSize={line.size:g};fontStyle={int(line.bold)};" in cell.get("style", "")
+    tips = {unescape(n.get("tooltip", "")) for n, _ in cells if n.tag == "UserObject"}  # draw.io reads HTML
+    assert tips == {b.tooltip for b in layout.boxes if b.tooltip and b.role != "lane-head"}
+    assert not any(c.get("tooltip") for _, c in cells)
 
 
 def test_mermaid_has_a_subgraph_per_lane(jm: JourneyMap) -> None:
