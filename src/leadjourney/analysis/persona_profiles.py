@@ -32,7 +32,6 @@ from leadjourney.analysis.journeys import Journeys
 from leadjourney.analysis.sources import UNKNOWN, Sources, SourceTransition
 from leadjourney.analysis.stats import km_median
 from leadjourney.analysis.time_in_stage import KM_RESOLUTION_HOURS
-from leadjourney.analysis.touchpoints import touch_counts
 from leadjourney.config import UNASSIGNED_PERSONA
 from leadjourney.engine import column_array, fetch, fetch_rows
 
@@ -320,7 +319,7 @@ class PersonaProfiles:
             p10=table.employee_count.quantile(0.1), p50=table.employee_count.quantile(0.5),
             p90=table.employee_count.quantile(0.9),
         ))}
-        touches = self._touchpoints(journeys, sizes)
+        touches = self._touchpoints(journeys, table, sizes)
         pairs = time_pairs(len(config.stages))
         timing = table.select("persona", "status", "top", *[c for c in table.columns if c.startswith("at_")])
         per_time, overall_time = time_figures(timing, "persona", pairs, self.as_of)
@@ -349,12 +348,12 @@ class PersonaProfiles:
 
     # ------------------------------------------------------------------ pieces
 
-    def _touchpoints(self, journeys: Journeys, sizes: dict[str, int]) -> dict[str, list[TouchpointShare]]:
+    def _touchpoints(self, journeys: Journeys, table: ir.Table,
+                     sizes: dict[str, int]) -> dict[str, list[TouchpointShare]]:
         assert self.as_of is not None
-        counts, types = touch_counts(journeys, self.as_of)  # the inventory's (same people), shared in the run
-        per_type = counts.group_by(["persona", "type_id"]).aggregate(volume=counts.n.sum())
-        joined = per_type.join(types, "type_id")
-        grouped = joined.group_by(["persona", "kind", "channel"]).aggregate(volume=joined.volume.sum())
+        touches = journeys.touchpoints(self.as_of)
+        joined = touches.select("person_id", "kind", "channel").join(table.select("person_id", "persona"), "person_id")
+        grouped = joined.group_by(["persona", "kind", "channel"]).aggregate(volume=joined.count())
         rank = ibis.row_number().over(group_by="persona", order_by=[ibis.desc("volume"), "kind", "channel"])
         rows = fetch_rows(grouped.mutate(rank=rank).filter(lambda t: t["rank"] < self.top))
         out: dict[str, list[TouchpointShare]] = {}

@@ -79,42 +79,19 @@ def newcombe_interval(k1: int, n1: int, k2: int, n2: int) -> tuple[float, float]
 
 def staged_touches(journeys: Journeys, as_of: datetime) -> ir.Table:
     """The selected people's touches up to ``as_of`` with ``idx``, the stage the person was in then,
-    ``top``, the furthest stage they reached, and their ``persona``: an interval join on their
-    per-person stage entries."""
+    and ``top``, the furthest stage they reached: an interval join on their per-person stage entries."""
     n = len(journeys.config.stages)
     wide = journeys.wide()
-    entries = wide.select("person_id", "persona", top=wide.top.fill_null(-1),
-                          **{f"at_{i}": wide[f"at_{i}"] for i in range(1, n)})
+    entries = wide.select("person_id", top=wide.top.fill_null(-1), **{f"at_{i}": wide[f"at_{i}"] for i in range(1, n)})
     touches = journeys.touchpoints(as_of)
     joined = touches.join(entries, "person_id")
     # the furthest stage entered at or before the touch; none: the first stage
     idx = ibis.cases(*[((joined[f"at_{i}"] <= joined.occurred_at).fill_null(False), i) for i in range(n - 1, 0, -1)],
                      else_=0) if n > 1 else ibis.literal(0)
     return joined.select(
-        "person_id", "persona", "occurred_at", "kind", "channel", "actor", "top",
+        "person_id", "occurred_at", "kind", "channel", "actor", "top",
         idx=idx.cast("int8"), automated=automated(joined),
     )
-
-
-def touch_counts(journeys: Journeys, as_of: datetime) -> tuple[ir.Table, ir.Table]:
-    """Per person, stage and touchpoint type: how many touches (``n``), with the person's persona and
-    furthest stage ``top``; and the types (type_id, kind, channel, automated). Both computed once per
-    run and as-of date: the inventory and the persona profiles read them.
-    """
-    types = journeys.cached(("touch_types", as_of), lambda: touch_types(journeys.touchpoints(as_of)))
-
-    def build() -> ir.Table:
-        touches = staged_touches(journeys, as_of).view()  # its own relation, joined once more below
-        # each type as a small integer first: grouping ~8M touches per person on (text, int, int)
-        # is about twice as fast as on the kind and channel texts themselves
-        keyed = types.rename(type_kind="kind", type_channel="channel", type_automated="automated")
-        coded = touches.join(keyed, [touches.kind.identical_to(keyed.type_kind),
-                                     touches.channel.identical_to(keyed.type_channel),
-                                     touches.automated == keyed.type_automated])
-        return coded.group_by(["person_id", "idx", "type_id"]).aggregate(
-            n=coded.count(), top=coded.top.max(), persona=coded.persona.arbitrary())
-
-    return journeys.cached(("touch_counts", as_of), build), types
 
 
 def automated(touches: ir.Table) -> ir.BooleanValue:
@@ -145,7 +122,16 @@ class TouchpointInventory:
         self.as_of = self.as_of or journeys.as_of()
         stages = journeys.config.stages
         last = len(stages) - 1
-        per_person, types = touch_counts(journeys, self.as_of)
+        touches = staged_touches(journeys, self.as_of).view()  # its own relation, joined once more below
+        # each touchpoint type as a small integer first: grouping ~8M touches per person on
+        # (text, int, int) is about twice as fast as on the kind and channel texts themselves
+        as_of = self.as_of
+        types = journeys.cached(("touch_types", as_of), lambda: touch_types(journeys.touchpoints(as_of)))
+        keyed = types.rename(type_kind="kind", type_channel="channel", type_automated="automated")
+        coded = touches.join(keyed, [touches.kind.identical_to(keyed.type_kind),
+                                     touches.channel.identical_to(keyed.type_channel),
+                                     touches.automated == keyed.type_automated])
+        per_person = coded.group_by(["person_id", "idx", "type_id"]).aggregate(n=coded.count(), top=coded.top.max())
         grouped = per_person.group_by(["idx", "type_id"]).aggregate(
             volume=per_person.n.sum(),
             unique_leads=per_person.count(),
