@@ -17,6 +17,7 @@ from leadjourney.analysis.findings import (
     CONFIRMED,
     CORRECTED,
     baseline,
+    findings_of,
     list_findings,
     set_status,
     store,
@@ -65,6 +66,17 @@ def test_one_baseline_at_a_time(ws: Workspace) -> None:
     assert fetch(ws, "SELECT snapshot_id FROM snapshots WHERE is_baseline") == [(2,)]
     stored = baseline(ws)
     assert stored is not None and stored["funnel"]["transitions"][0]["converted"] == 6
+
+
+def test_a_snapshot_without_findings_leaves_them_as_they_were(ws: Workspace) -> None:
+    store(ws, analyze(ws, now=datetime(2026, 2, 1)))
+    before = {f.finding_id: (f.value, f.statement, f.n) for f in list_findings(ws)}
+    other = analyze(ws, mode="cohort", window_days=2, now=datetime(2026, 2, 1))  # other numbers
+    assert {f.finding_id: f.value for f in findings_of(other)} != {k: v[0] for k, v in before.items()}
+    later = store(ws, other, baseline=True, findings=False)
+    assert {f.finding_id: (f.value, f.statement, f.n) for f in list_findings(ws)} == before
+    assert baseline(ws) is not None and fetch(ws, "SELECT is_baseline FROM snapshots WHERE snapshot_id = ?",
+                                              [later]) == [(True,)]
 
 
 def test_unknown_finding_is_a_clear_error(ws: Workspace) -> None:

@@ -97,8 +97,12 @@ def findings_of(analysis: Analysis) -> list[Finding]:
     return out
 
 
-def store(ws: Workspace, analysis: Analysis, *, baseline: bool = False) -> int:
-    """Save the analysis as a snapshot and upsert its findings; returns the snapshot id."""
+def store(ws: Workspace, analysis: Analysis, *, baseline: bool = False, findings: bool = True) -> int:
+    """Save the analysis as a snapshot and upsert its findings; returns the snapshot id.
+
+    ``findings=False`` keeps the findings as they are: a snapshot of another selection (a monitoring
+    baseline, say) should not restate what the engagement's findings say.
+    """
     now = datetime.now(UTC).replace(tzinfo=None)
     ws.ensure_database()  # workspaces made before snapshots existed get the table now
     with ws.connect() as con:
@@ -109,7 +113,7 @@ def store(ws: Workspace, analysis: Analysis, *, baseline: bool = False) -> int:
                 con.execute("UPDATE snapshots SET is_baseline = false")
             con.execute("INSERT INTO snapshots VALUES (?, ?, ?, ?, ?)", [
                 snapshot_id, now, json.dumps(analysis.filters.to_dict()), baseline, analysis.to_json()])
-            for f in findings_of(analysis):
+            for f in findings_of(analysis) if findings else ():
                 con.execute("""
                     INSERT INTO findings VALUES (?, ?, ?, ?, ?, ?, NULL, ?, ?)
                     ON CONFLICT (finding_id) DO UPDATE SET statement = excluded.statement,

@@ -140,7 +140,7 @@ def _demo_monitor(ws: Workspace, scenario: Scenario) -> None:
     from leadjourney.monitor import run_monitor
 
     since = scenario.declines[0].since
-    store(ws, analyze(ws, filters=Filters(None, since - timedelta(days=1))), baseline=True)
+    store(ws, analyze(ws, filters=Filters(None, since - timedelta(days=1))), baseline=True, findings=False)
     monitored = run_monitor(ws)
     (ws.out_dir / "monitor.json").write_text(monitored.to_json(), "utf-8")
     console.rule(f"[bold]Monitor[/bold]: baseline = leads created before {since}; planted: MQL->SQL x"
