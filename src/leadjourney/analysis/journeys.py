@@ -62,7 +62,8 @@ class Journeys:
 
     def people(self) -> ir.Table:
         """One row per selected person (their earliest record): the lead fields (person_id, created_at,
-        source, status, job_title, industry, employee_count, owner), persona, the furthest stage
+        source, status, job_title, industry, employee_count, owner), ``person_key`` (an integer for
+        joins to :meth:`touchpoints`), persona, the furthest stage
         ``top`` and per configured stage ``has_i`` / ``at_i`` (see :mod:`leadjourney.ingest.person_journeys`).
 
         Computed once per run and cached in the engine (a temporary table).
@@ -121,7 +122,7 @@ class Journeys:
     def touchpoints(self, as_of: datetime) -> ir.Table:
         """The selected people's touchpoints up to ``as_of``.
 
-        Columns: person_id, occurred_at, kind, channel, actor, gap_seconds (since the person's
+        Columns: person_id, person_key, occurred_at, kind, channel, actor, gap_seconds (since the person's
         previous touch; see :mod:`leadjourney.ingest.person_touches`). Read from the table
         ingest derives; with a filter, computed once per run and as-of date (a temporary table).
         """
@@ -129,7 +130,7 @@ class Journeys:
             touches = self._person_touches()
             touches = touches.filter(touches.occurred_at <= ibis.timestamp(as_of))
             if self.filters != Filters():
-                touches = self.materialize(touches.semi_join(self.people().select("person_id"), "person_id"))
+                touches = self.materialize(touches.semi_join(self.people().select("person_key"), "person_key"))
             self._touches[as_of] = touches
         return self._touches[as_of]
 
@@ -137,7 +138,7 @@ class Journeys:
         """The derived table; for a workspace last ingested by an older version, the same query live."""
         meta = self.backend.table("meta")
         built = fetch_value(meta.filter(meta.key == person_touches.FINGERPRINT_KEY).count())
-        if built:
+        if built and "person_key" in self.backend.table(person_touches.TABLE).columns:
             return self.backend.table(person_touches.TABLE)
         return self.materialize(person_touches.person_touches(self.backend))
 

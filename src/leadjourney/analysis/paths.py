@@ -115,8 +115,8 @@ class Paths:
         """person_id, path and re_path (stage indexes in order, re_path with the re-engagement for
         the re-engaged), outcome, days (first to last dated entry): from the per-person tables."""
         n = len(journeys.config.stages)
-        state = state.select("person_id", "is_open", "dark", "re_at")
-        p = journeys.wide().join(state, "person_id")
+        state = state.select("person_key", "is_open", "dark", "re_at")
+        p = journeys.wide().join(state, "person_key")
         at = [p[f"at_{i}"] for i in range(n)]
         has = [p[f"has_{i}"].fill_null(False) for i in range(n)]
         # an undated entry sorts just before the next dated later stage, else after the last dated earlier one

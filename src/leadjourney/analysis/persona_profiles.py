@@ -47,7 +47,8 @@ def person_table(journeys: Journeys) -> ir.Table:
     """One row per selected person: persona, source, firmographics and the wide stage columns
     (a projection of :meth:`Journeys.wide`, which the engine holds already)."""
     wide = journeys.wide()
-    return wide.select("person_id", "persona", "source", "status", "top", "industry", "job_title", "employee_count",
+    return wide.select("person_id", "person_key", "persona", "source", "status", "top", "industry", "job_title",
+                       "employee_count",
                        *[c for c in wide.columns if c.startswith(("has_", "at_"))])
 
 
@@ -352,7 +353,7 @@ class PersonaProfiles:
                      sizes: dict[str, int]) -> dict[str, list[TouchpointShare]]:
         assert self.as_of is not None
         touches = journeys.touchpoints(self.as_of)
-        joined = touches.select("person_id", "kind", "channel").join(table.select("person_id", "persona"), "person_id")
+        joined = touches.select("person_key", "kind", "channel").join(table.select("person_key", "persona"), "person_key")
         grouped = joined.group_by(["persona", "kind", "channel"]).aggregate(volume=joined.count())
         rank = ibis.row_number().over(group_by="persona", order_by=[ibis.desc("volume"), "kind", "channel"])
         rows = fetch_rows(grouped.mutate(rank=rank).filter(lambda t: t["rank"] < self.top))

@@ -82,14 +82,14 @@ def staged_touches(journeys: Journeys, as_of: datetime) -> ir.Table:
     and ``top``, the furthest stage they reached: an interval join on their per-person stage entries."""
     n = len(journeys.config.stages)
     wide = journeys.wide()
-    entries = wide.select("person_id", top=wide.top.fill_null(-1), **{f"at_{i}": wide[f"at_{i}"] for i in range(1, n)})
+    entries = wide.select("person_key", top=wide.top.fill_null(-1), **{f"at_{i}": wide[f"at_{i}"] for i in range(1, n)})
     touches = journeys.touchpoints(as_of)
-    joined = touches.join(entries, "person_id")
+    joined = touches.join(entries, "person_key")
     # the furthest stage entered at or before the touch; none: the first stage
     idx = ibis.cases(*[((joined[f"at_{i}"] <= joined.occurred_at).fill_null(False), i) for i in range(n - 1, 0, -1)],
                      else_=0) if n > 1 else ibis.literal(0)
     return joined.select(
-        "person_id", "occurred_at", "kind", "channel", "actor", "top",
+        "person_id", "person_key", "occurred_at", "kind", "channel", "actor", "top",
         idx=idx.cast("int8"), automated=automated(joined),
     )
 
@@ -131,7 +131,7 @@ class TouchpointInventory:
         coded = touches.join(keyed, [touches.kind.identical_to(keyed.type_kind),
                                      touches.channel.identical_to(keyed.type_channel),
                                      touches.automated == keyed.type_automated])
-        per_person = coded.group_by(["person_id", "idx", "type_id"]).aggregate(n=coded.count(), top=coded.top.max())
+        per_person = coded.group_by(["person_key", "idx", "type_id"]).aggregate(n=coded.count(), top=coded.top.max())
         grouped = per_person.group_by(["idx", "type_id"]).aggregate(
             volume=per_person.n.sum(),
             unique_leads=per_person.count(),

@@ -7,9 +7,9 @@ computes it once, after the identity pass, and only when the leads, the stage ev
 configured stages changed (a fingerprint in ``meta`` tells). An analysis reads it when it was
 built for the stages the config names now, else runs the same query live.
 
-Columns: the :data:`PERSON_COLUMNS`, ``top`` (the furthest configured stage entered, NULL for
-none), and per configured stage ``i`` (in config order) ``has_i`` (entered) and ``at_i`` (first
-dated entry, NULL when never dated).
+Columns: the :data:`PERSON_COLUMNS`, ``person_key`` (see :func:`person_keys`), ``top`` (the
+furthest configured stage entered, NULL for none), and per configured stage ``i`` (in config
+order) ``has_i`` (entered) and ``at_i`` (first dated entry, NULL when never dated).
 """
 
 from __future__ import annotations
@@ -26,13 +26,26 @@ from leadjourney.engine import fetch_rows
 
 TABLE = "person_journeys"
 FINGERPRINT_KEY = "person_journeys_fingerprint"
+VERSION = "v2"  # v2: person_key
 PERSON_COLUMNS = ("person_id", "created_at", "source", "status", "job_title", "industry", "employee_count", "owner")
+
+
+def person_keys(backend: ibis.BaseBackend) -> ir.Table:
+    """Every person (their own, not excluded, lead record) with ``person_key``, a dense integer.
+
+    The derived tables carry it so that joining ~8M touches to their people, and grouping them
+    per person, runs on integers (about twice as fast as on the id text). It numbers the people in
+    id order, so every table built from the same people has the same keys.
+    """
+    leads = backend.table("leads")
+    people = leads.filter(leads.excluded_as.isnull() & (leads.lead_id == leads.person_id))
+    return people.mutate(person_key=ibis.row_number().over(order_by="person_id").cast("int64"))
 
 
 def person_journeys(backend: ibis.BaseBackend, stage_names: Sequence[str]) -> ir.Table:
     """The table's query over the canonical tables (also what an analysis runs when it is stale)."""
     leads = backend.table("leads")
-    people = leads.filter(leads.excluded_as.isnull() & (leads.lead_id == leads.person_id)).select(*PERSON_COLUMNS)
+    people = person_keys(backend).select(*PERSON_COLUMNS, "person_key")
     events = backend.table("stage_events")
     events = events.filter(events.stage.isin(list(stage_names))).join(leads.select("lead_id", "person_id"), "lead_id")
     idx = events.stage.cases(*[(n, i) for i, n in enumerate(stage_names)], else_=ibis.null("int32"))
@@ -47,8 +60,9 @@ def person_journeys(backend: ibis.BaseBackend, stage_names: Sequence[str]) -> ir
 
 
 def stages_digest(stage_names: Sequence[str]) -> str:
-    """A short digest of the configured stages, in order (the table's columns depend on them)."""
-    return hashlib.sha256("\n".join(stage_names).encode()).hexdigest()[:16]
+    """A short digest of the configured stages, in order (the table's columns depend on them), and of
+    the table's layout version (a table an earlier version built is read as stale)."""
+    return hashlib.sha256("\n".join((VERSION, *stage_names)).encode()).hexdigest()[:16]
 
 
 def fingerprint(con: duckdb.DuckDBPyConnection, stage_names: Sequence[str]) -> str:

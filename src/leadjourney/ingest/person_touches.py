@@ -6,7 +6,9 @@ the time since that person's previous touch. Both cost a join and a sort over ev
 touchpoint, so ingest computes them once, after the identity pass, and only when the
 leads' identities or the touchpoints changed (a fingerprint in ``meta`` tells).
 
-``gap_seconds`` is the time since the person's previous touch (NULL for their first);
+Each touch carries the person's id and integer ``person_key`` (see
+:func:`~leadjourney.ingest.person_journeys.person_keys`), for fast joins to the other per-person
+tables. ``gap_seconds`` is the time since the person's previous touch (NULL for their first);
 touches at the same instant are ordered by kind, so the alphabetically first kind carries
 the gap and the others 0. A later filter on ``occurred_at`` (an as-of date) keeps every
 remaining gap right, since a touch's previous touch is never later than itself.
@@ -19,9 +21,11 @@ import ibis
 import ibis.expr.types as ir
 
 from leadjourney.db import one
+from leadjourney.ingest.person_journeys import person_keys
 
 TABLE = "person_touches"
 FINGERPRINT_KEY = "person_touches_fingerprint"
+VERSION = "v2"  # v2: person_key; a table built by an earlier version is rebuilt at the next ingest
 
 
 
@@ -29,18 +33,18 @@ def person_touches(backend: ibis.BaseBackend) -> ir.Table:
     """The table's query over the canonical tables (also what an analysis runs when it is missing)."""
     leads = backend.table("leads")
     touches = backend.table("touchpoints").join(leads.select("lead_id", "person_id"), "lead_id")
-    people = leads.filter(leads.excluded_as.isnull() & (leads.lead_id == leads.person_id)).select("person_id")
-    touches = touches.semi_join(people, "person_id")
-    previous = touches.occurred_at.lag().over(ibis.window(group_by="person_id", order_by=["occurred_at", "kind"]))
+    touches = touches.join(person_keys(backend).select("person_id", "person_key"), "person_id")  # people only
+    previous = touches.occurred_at.lag().over(ibis.window(group_by="person_key", order_by=["occurred_at", "kind"]))
     gap = touches.occurred_at.epoch_seconds() - previous.epoch_seconds()
-    return touches.select("person_id", "occurred_at", "kind", "channel", "actor", gap_seconds=gap.cast("float64"))
+    return touches.select("person_id", "person_key", "occurred_at", "kind", "channel", "actor",
+                          gap_seconds=gap.cast("float64"))
 
 
 def fingerprint(con: duckdb.DuckDBPyConnection) -> str:
     """A cheap digest of what the table derives from: who is whom, and the touchpoints."""
     leads = one(con, "SELECT count(*), sum(hash(lead_id, person_id, excluded_as)) FROM leads") or ()
     touches = one(con, "SELECT count(*), sum(hash(lead_id, occurred_at, kind, channel, actor)) FROM touchpoints") or ()
-    return ":".join(str(v) for v in (*leads, *touches))
+    return ":".join(str(v) for v in (VERSION, *leads, *touches))
 
 
 def refresh_person_touches(con: duckdb.DuckDBPyConnection) -> bool:
