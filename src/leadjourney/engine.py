@@ -5,8 +5,10 @@ second at start-up, most of what a small analysis costs) although the result sta
 DuckDB path runs the same relation and converts with Ibis's Arrow-only converter; any other
 backend (Spark, a warehouse) goes through ``expr.to_pyarrow()`` unchanged.
 
->>> fetch(journeys.people().count().as_table()).num_rows       # doctest: +SKIP
-1
+>>> fetch_value(journeys.people().count())                     # doctest: +SKIP
+990000
+>>> fetch_rows(people.group_by("source").aggregate(n=people.count()))[:1]   # doctest: +SKIP
+[{'source': 'seo', 'n': 151203}]
 """
 
 from __future__ import annotations
@@ -24,7 +26,11 @@ def fetch(expr: ir.Expr) -> pa.Table:
     backend = expr._find_backend()
     if getattr(backend, "name", None) != "duckdb":
         result = expr.to_pyarrow()
-        return result if isinstance(result, pa.Table) else pa.table({"value": [result.as_py()]})
+        if isinstance(result, pa.Table):
+            return result
+        if isinstance(result, pa.Scalar):
+            return pa.table({"value": [result.as_py()]})
+        return pa.table({"value": result})  # a column
     table_expr = expr.as_table()
     relation = backend._to_duckdb_relation(table_expr)  # registers in-memory tables, compiles, plans
     return PyArrowData.convert_table(relation.to_arrow_table(), table_expr.schema())
