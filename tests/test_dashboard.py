@@ -109,8 +109,10 @@ def test_computed_views_persist_on_disk_so_a_restart_is_instant(ws: Workspace, m
 def test_precompute_makes_every_single_filter_change_a_cache_hit(ws: Workspace,
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     data = DashboardData(ws, disk=False)
-    data.precompute()
+    warmed: list[Any] = []
+    data.precompute(warm=warmed.append)
     selections = data.selections()
+    assert [v.filters for v in warmed] == selections
     assert data.computed == 2 * len(selections) - 1  # each with its matched baseline; all leads' is the snapshot
     owners = [o.owners for o in data.owners()]
     assert {f.owners for f in selections if f.owners} == set(owners) and len(owners) >= 5
@@ -158,8 +160,8 @@ def test_the_period_comparison_matches_the_baseline_period_to_the_selection(ws: 
     mql_sql = next(t for t in base["funnel"]["transitions"] if (t["from"], t["to"]) == ("MQL", "SQL"))
     assert rows["MQL→SQL"][1] == f"{mql_sql['rate']:.1%} of {mql_sql['entered']:,}"
     title = compare_figure.layout.title.text
-    assert f"baseline: first - {BASELINE_TO.isoformat()}" in title and f"n {base['n_people']:,}" in title
-    assert "now: 2026-05-01 - last" in title
+    assert f"baseline: created until {BASELINE_TO.isoformat()}" in title and f"n {base['n_people']:,}" in title
+    assert "now: created from 2026-05-01" in title
 
 
 def test_components_show_the_analysis_numbers(ws: Workspace) -> None:
@@ -389,7 +391,7 @@ def test_the_period_comparison_in_the_page_is_matched_to_the_selection(ws: Works
         cells = page.locator(f"[id='compare-{t['from']}-{t['to']}'] td").all_inner_texts()
         assert cells[2] == f"{t['rate']:.1%} of {t['entered']:,}"
     title = page.evaluate("() => document.querySelector('#baseline .js-plotly-plot').layout.title.text")
-    assert f"baseline: first - {BASELINE_TO.isoformat()}" in title and f"n {base['n_people']:,}" in title
+    assert f"baseline: created until {BASELINE_TO.isoformat()}" in title and f"n {base['n_people']:,}" in title
     page.wait_for_timeout(500)
     page.screenshot(path=str(tmp_path / "dashboard-seo.png"), full_page=True)
     page.screenshot(path="/tmp/dashboard-seo.png", full_page=True)

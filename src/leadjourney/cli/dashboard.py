@@ -47,6 +47,7 @@ def dashboard_command(
         create_app,
         export_html,
     )
+    from leadjourney.dashboard.app import render
 
     ws = Workspace.open(workspace)
     data = DashboardData(ws)
@@ -63,8 +64,9 @@ def dashboard_command(
     console.print(f"Numbers for all leads ready in {time.perf_counter() - started:.1f} s "
                   f"({'computed' if data.computed else 'from the cache'}); "
                   "precomputing each single-filter selection in the background")
-    data.start_background(lambda n, s: console.print(f"Precomputed {n} selection(s) in {s:.1f} s "
-                                                     "(each source, persona and owner)"))
+    data.start_background(lambda n, s: console.print(f"Precomputed {n} result(s) in {s:.1f} s "
+                                                     "(each source, persona and owner, with its matched baseline)"),
+                          warm=render)
     dash_app = create_app(ws, data=data, auth=auth)
     console.print(f"Serving the dashboard on http://{host}:{port} (Ctrl+C to stop)"
                   + (", login required" if auth else ""))

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import threading
 import time
 from collections import OrderedDict
@@ -36,9 +37,11 @@ from leadjourney.analysis.trend import PERIODS, ConversionTrend
 from leadjourney.config import UNASSIGNED_PERSONA
 from leadjourney.dashboard.cache import CACHE_DIR, DiskCache, digest
 from leadjourney.db import one
+from leadjourney.errors import LeadJourneyError
 from leadjourney.privacy import owner_pseudonym
 from leadjourney.workspace import Workspace
 
+log = logging.getLogger(__name__)
 DEFAULT_SLA_MINUTES = 5.0
 SLA_TERM = "speed-to-lead sla"
 STATE_TTL_SECONDS = 1.0  # how long the last-ingest stamp is trusted before it is read again
@@ -136,7 +139,7 @@ class DashboardData:
         """The numbers for one selection (``filters.owners`` are leads.owner values, not pseudonyms)."""
         state = self.state()
         generation = self.generation(state)
-        key = (generation, state.baseline_filters, state.baseline_as_of, filters)
+        key = (generation, state.baseline_id, state.baseline_as_of, filters)
         with self._lock:
             if key in self._views:
                 self._views.move_to_end(key)
@@ -244,30 +247,39 @@ class DashboardData:
                 + [Filters(personas=(p,)) for p in self.persona_options()]
                 + [Filters(owners=o.owners) for o in self.owners()])
 
-    def precompute(self, stop: threading.Event | None = None) -> int:
-        """Compute every :meth:`selections` view not cached yet (yielding to requests); returns how many."""
+    def precompute(self, stop: threading.Event | None = None, warm: Callable[[View], object] | None = None) -> int:
+        """Compute every :meth:`selections` view not cached yet (yielding to requests); returns how many results
+        were computed. ``warm`` is called with each view (the app renders it ahead, too)."""
         before = self.computed
         for f in self.selections():
             if stop is not None and stop.is_set():
                 break
-            self.view(f, background=True)
+            view = self.view(f, background=True)
+            if warm is not None:
+                warm(view)
         return self.computed - before
 
     def start_background(self, on_done: Callable[[int, float], None] | None = None, *,
-                         interval: float = 30.0) -> threading.Event:
-        """Precompute in a daemon thread now and after each new ingest; set the returned event to stop it."""
+                         warm: Callable[[View], object] | None = None, interval: float = 30.0) -> threading.Event:
+        """Precompute in a daemon thread now and after each new ingest; set the returned event to stop it.
+
+        A failure (say, the database locked by an ingest) is retried after ``interval`` seconds.
+        """
         stop = threading.Event()
 
         def loop() -> None:
             done = None
             while not stop.is_set():
-                generation = self.generation()
-                if generation != done:
-                    started = time.perf_counter()
-                    n = self.precompute(stop)
-                    done = generation
-                    if on_done is not None and not stop.is_set():
-                        on_done(n, time.perf_counter() - started)
+                try:
+                    generation = self.generation()
+                    if generation != done:
+                        started = time.perf_counter()
+                        n = self.precompute(stop, warm)
+                        done = generation
+                        if on_done is not None and not stop.is_set():
+                            on_done(n, time.perf_counter() - started)
+                except LeadJourneyError as exc:
+                    log.warning("dashboard precompute: %s (retrying in %.0f s)", exc, interval)
                 stop.wait(interval)
 
         threading.Thread(target=loop, name="dashboard-precompute", daemon=True).start()

@@ -9,12 +9,23 @@ from __future__ import annotations
 from typing import Any
 
 import plotly.graph_objects as go
+import plotly.io as pio
 
 from leadjourney.analysis.benchmarks import Benchmark, benchmark_for
 
 RED_FLAG_PP = 5.0  # a transition more than this many percentage points below the baseline is red
 BLUE, GREY, RED, GREEN, ORANGE = "#2c6fbb", "#9aa5b1", "#c0392b", "#27ae60", "#e67e22"
-_LAYOUT: dict[str, Any] = {"margin": {"l": 40, "r": 20, "t": 40, "b": 40}, "height": 320,
+
+def _lean_template() -> go.layout.Template:
+    """Plotly's default look with only the parts these charts use: 1 KB in each figure instead of 6.5 KB."""
+    full = pio.templates["plotly"].to_plotly_json()
+    keep = ("annotationdefaults", "autotypenumbers", "colorway", "font", "hoverlabel", "hovermode", "paper_bgcolor",
+            "plot_bgcolor", "shapedefaults", "title", "xaxis", "yaxis")
+    return go.layout.Template(layout={k: full["layout"][k] for k in keep},
+                              data={k: full["data"][k] for k in ("bar", "scatter")})
+
+
+_LAYOUT: dict[str, Any] = {"template": _lean_template(), "margin": {"l": 40, "r": 20, "t": 40, "b": 40}, "height": 320,
                            "paper_bgcolor": "white", "plot_bgcolor": "white",
                            "font": {"family": "system-ui, sans-serif", "size": 12}}
 
@@ -123,7 +134,8 @@ def sources(a: dict[str, Any], top: int = 12) -> go.Figure:
         fig.add_bar(name=arrow(t), x=names, y=ys, marker_color=colors[i % 4], text=text, textposition="outside")
     return _layout(fig, "Lead source performance (* significant vs the rest, Holm-corrected)", barmode="group",
                    yaxis={"tickformat": ".0%", "title": "conversion"},
-                   yaxis2={"overlaying": "y", "side": "right", "showgrid": False, "title": "people"},
+                   yaxis2={"overlaying": "y", "side": "right", "showgrid": False, "title": "people",
+                           "rangemode": "tozero", "tickformat": ",d"},
                    legend={"orientation": "h", "y": -0.3})
 
 
@@ -163,10 +175,12 @@ def deltas(a: dict[str, Any], base: dict[str, Any] | None) -> list[dict[str, Any
 
 
 def period_label(a: dict[str, Any]) -> str:
-    """Which leads an analysis covers: creation dates, as-of date and people, e.g. ``2026-03-01 - 2026-04-30, as of 2026-06-29, n 812``."""
+    """Which leads an analysis covers: creation dates, as-of date and people, e.g. ``created 2026-03-01 to
+    2026-04-30, as of 2026-06-29, n 812``."""
     f = a.get("filters") or {}
     start, end = f.get("date_from"), f.get("date_to")
-    dates = f"{start or 'first'} - {end or 'last'}" if start or end else "all dates"
+    dates = (f"created {start} to {end}" if start and end else f"created from {start}" if start
+             else f"created until {end}" if end else "all creation dates")
     as_of = (a.get("time_in_stage", {}).get("as_of") or "")[:10]
     return f"{dates}, as of {as_of or '-'}, n {a['n_people']:,}"
 
