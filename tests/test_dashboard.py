@@ -192,6 +192,15 @@ def test_export_is_self_contained_and_embeds_plotly(ws: Workspace, tmp_path: Pat
     assert f"{analyze(ws, filters=Filters(sources=('seo',))).n_people:,}" in text
 
 
+def test_the_export_names_an_owner_by_pseudonym(ws: Workspace, tmp_path: Path) -> None:
+    out = tmp_path / "owner.html"
+    proc = run("dashboard", str(ws.root), "--export", str(out), "--owner", "owner_05")
+    assert proc.returncode == 0, proc.stderr
+    text = out.read_text("utf-8")
+    assert "owner_05" not in text and "owner-" + hashlib.md5(b"owner_05").hexdigest()[:8] in text
+    assert f"{analyze(ws, filters=Filters(owners=('owner_05',))).n_people:,}" in text
+
+
 def test_a_non_loopback_host_without_auth_refuses_to_start(ws: Workspace) -> None:
     proc = run("dashboard", str(ws.root), "--host", "0.0.0.0")
     assert proc.returncode != 0
