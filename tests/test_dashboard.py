@@ -113,7 +113,12 @@ def test_precompute_makes_every_single_filter_change_a_cache_hit(ws: Workspace,
     data.precompute(warm=warmed.append)
     selections = data.selections()
     assert [v.filters for v in warmed] == selections
-    assert data.computed == 2 * len(selections) - 1  # each with its matched baseline; all leads' is the snapshot
+    segmented = [f for f in selections if f.sources or f.personas or f.owners]
+    assert data.computed == len(selections) + len(segmented)  # with a matched baseline; the others' is the snapshot
+    presets = [f for f in selections if f.date_from]
+    as_of = date.fromisoformat(data.view(Filters()).analysis["time_in_stage"]["as_of"][:10])
+    assert [(f.date_from, f.date_to) for f in presets] == [
+        (date(2026, 5, 31), as_of), (date(2026, 4, 1), as_of), (date(2026, 1, 1), date(2026, 3, 31))]
     owners = [o.owners for o in data.owners()]
     assert {f.owners for f in selections if f.owners} == set(owners) and len(owners) >= 5
     assert {f.sources[0] for f in selections if f.sources} == set(data.source_options())
@@ -420,3 +425,16 @@ def test_a_shared_link_arrives_drawn_with_the_partial_plotly_bundle(ws: Workspac
     with client.get("/_leadjourney/static/plotly-finance-4.1.0.min.js") as bundle:
         assert bundle.status_code == 200 and "max-age=31536000" in bundle.headers["Cache-Control"]
     assert client.get("/_leadjourney/static/LICENSE-plotly.js.txt").status_code == 404
+
+
+@needs_browser
+def test_a_date_preset_sets_the_dates_and_matches_analyze(ws: Workspace, served: str, page: Any) -> None:
+    label, first, last = DashboardData(ws).date_presets()[1]
+    page.goto(served + "/")
+    shown(page, ws, Filters())
+    page.get_by_label(label).check()
+    shown(page, ws, Filters(first, last))
+    assert page.url.endswith(f"?from={first.isoformat()}&to={last.isoformat()}")
+    page.goto(served + f"/?from={first.isoformat()}&to={last.isoformat()}")  # the link shows the preset chosen
+    shown(page, ws, Filters(first, last))
+    assert page.get_by_label(label).is_checked()

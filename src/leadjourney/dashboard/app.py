@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import threading
 from collections import OrderedDict
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -36,8 +37,8 @@ CSS = """
 body{margin:0;background:#f4f6f9;font-family:system-ui,-apple-system,sans-serif;color:#1f2d3d}
 .header{background:#1f3a5f;color:#fff;padding:14px 24px;display:flex;justify-content:space-between;align-items:center}
 .header h1{margin:0;font-size:20px;font-weight:600}.header .fresh{font-size:13px;opacity:.85}
-.filters{display:flex;gap:16px;padding:12px 24px;background:#fff;border-bottom:1px solid #dde3ea;align-items:end;flex-wrap:wrap}
-.filters label{font-size:12px;color:#52606d;display:block;margin-bottom:4px}.filters .f{min-width:240px}
+.filters{display:flex;gap:16px;padding:12px 24px;background:#fff;border-bottom:1px solid #dde3ea;align-items:flex-start;flex-wrap:wrap}
+.filters label{font-size:12px;color:#52606d;display:block;margin-bottom:4px}.filters .f{min-width:200px}.filters .narrow{min-width:0}
 .kpis{display:flex;gap:12px;padding:16px 24px 0;flex-wrap:wrap}
 .kpi{background:#fff;border-radius:8px;padding:10px 16px;box-shadow:0 1px 3px #0001;min-width:120px}
 .kpi .v{font-size:22px;font-weight:600;color:#1f3a5f}.kpi .l{font-size:12px;color:#52606d}
@@ -45,6 +46,7 @@ body{margin:0;background:#f4f6f9;font-family:system-ui,-apple-system,sans-serif;
 .card{background:#fff;border-radius:8px;box-shadow:0 1px 3px #0001;padding:8px;min-width:0}
 .wide{grid-column:1 / -1}table{border-collapse:collapse;font-size:12px;width:100%}
 td,th{padding:4px 8px;border-bottom:1px solid #eef2f7;text-align:left}th{background:#eef2f7}
+.presets{font-size:13px;padding:9px 0}.presets label{display:inline;margin-right:10px;color:#1f2d3d}
 .sort{display:flex;gap:8px;align-items:center;font-size:12px;padding:0 8px 8px}.sort .Select{min-width:180px}details summary{cursor:pointer;font-weight:600;padding:6px}
 """
 
@@ -62,6 +64,11 @@ def create_app(ws: Workspace, *, data: DashboardData | None = None, auth: Auth |
     app.layout = lambda: _layout(data)  # a function: freshness and options are read on every page load
     _callbacks(app, data)
     return app
+
+
+def _preset_of(data: DashboardData, f: Filters) -> str | None:
+    """The date preset whose days the selection has, if any."""
+    return next((label for label, a, b in data.date_presets() if (a, b) == (f.date_from, f.date_to)), None)
 
 
 def _static(name: str) -> Response:
@@ -139,8 +146,13 @@ def _layout(data: DashboardData) -> html.Div:
         html.Div([
             html.Div([html.Label("Leads created"),
                       dcc.DatePickerRange(id="dates", clearable=True, display_format="YYYY-MM-DD",
+                                          updatemode="bothdates",  # one update per range, not one per click
                                           start_date=_iso(shown.date_from) if shown else None,
                                           end_date=_iso(shown.date_to) if shown else None)], className="f"),
+            html.Div([html.Label("Quick range"),
+                      dcc.RadioItems(id="preset", inline=True, className="presets",
+                                     options=[label for label, _, _ in data.date_presets()],
+                                     value=_preset_of(data, shown) if shown else None)], className="f narrow"),
             html.Div([html.Label("Lead source"),
                       dcc.Dropdown(id="source", options=data.source_options(), multi=True,
                                    value=list(shown.sources) if shown else [], placeholder="All sources")],
@@ -196,26 +208,29 @@ def _callbacks(app: dash.Dash, data: DashboardData) -> None:
         Output("kpis", "children"), Output("funnel", "figure"), Output("time", "figure"),
         Output("sources-bar", "figure"), Output("sources-table", "children"), Output("speed", "figure"),
         Output("baseline", "figure"), Output("baseline-table", "children"), Output("dark", "children"),
-        Output("friction", "children"), Output("trend", "figure"), Output("rendered", "data"),
+        Output("friction", "children"), Output("trend", "figure"), Output("rendered", "data"), Output("preset", "value"),
         Input("url", "search"), Input("dates", "start_date"), Input("dates", "end_date"), Input("source", "value"),
-        Input("persona", "value"), Input("owner", "value"),
+        Input("persona", "value"), Input("owner", "value"), Input("preset", "value"),
         State("sort", "value"), State("trend-period", "value"), State("trend-measure", "value"),
         State("rendered", "data"),
     )
     def _update(search: str | None, date_from: str | None, date_to: str | None, sources: list[str] | None,
-                personas: list[str] | None, owners: list[str] | None, sort_by: str | None, period: str | None,
-                measure: str | None, rendered: str | None) -> tuple[Any, ...]:
+                personas: list[str] | None, owners: list[str] | None, preset: str | None, sort_by: str | None,
+                period: str | None, measure: str | None, rendered: str | None) -> tuple[Any, ...]:
         if ctx.triggered_id in (None, "url"):
             shown = parse_query(search or "")
         else:
             shown = filters_of(date_from, date_to, sources, personas, owners)
+            if ctx.triggered_id == "preset":
+                days = {label: (a, b) for label, a, b in data.date_presets()}.get(preset or "")
+                shown = replace(shown, date_from=days[0], date_to=days[1]) if days else shown
         f = data.resolve(shown)
         shown = data.owner_keys(f)  # unknown owners dropped
         if ctx.triggered_id in (None, "url") and rendered is not None and rendered == query_of(shown) == (search or ""):
-            return (dash.no_update,) * 17 + (None,)  # the page's first call: the layout already shows this selection
+            return (dash.no_update,) * 17 + (None, dash.no_update)  # the first call: the layout shows this already
         return (query_of(shown), _iso(f.date_from), _iso(f.date_to), list(f.sources), list(f.personas),
                 list(shown.owners), *render(data.view(f), sort_by or "people", period or "month",
-                                            measure or "conversion"), None)
+                                            measure or "conversion"), None, _preset_of(data, f))
 
     @app.callback(Output("sources-table", "children", allow_duplicate=True), Input("sort", "value"),
                   State("url", "search"), prevent_initial_call=True)

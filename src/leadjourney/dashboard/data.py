@@ -24,7 +24,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -242,10 +242,24 @@ class DashboardData:
     # --- ahead of time -----------------------------------------------------------------------------
 
     def selections(self) -> list[Filters]:
-        """The unfiltered selection and every single-filter one: each source, persona and owner."""
-        return ([Filters()] + [Filters(sources=(s,)) for s in self.source_options()]
+        """The unfiltered selection and every single-filter one: each date preset, source, persona and owner."""
+        return ([Filters()] + [Filters(date_from=a, date_to=b) for _, a, b in self.date_presets()]
+                + [Filters(sources=(s,)) for s in self.source_options()]
                 + [Filters(personas=(p,)) for p in self.persona_options()]
                 + [Filters(owners=o.owners) for o in self.owners()])
+
+    def date_presets(self) -> list[tuple[str, date, date]]:
+        """(label, first, last creation date): the last 30 and 90 days and the last full quarter before the
+        data's end (the unfiltered analysis' as-of date)."""
+        as_of = self.view(Filters()).analysis["time_in_stage"].get("as_of")
+        if not as_of:
+            return []
+        end = date.fromisoformat(as_of[:10])
+        quarter_start = date(end.year, 3 * ((end.month - 1) // 3) + 1, 1)
+        last_end = quarter_start - timedelta(days=1)
+        last_start = date(last_end.year, 3 * ((last_end.month - 1) // 3) + 1, 1)
+        return [("last 30 days", end - timedelta(days=29), end), ("last 90 days", end - timedelta(days=89), end),
+                (f"{last_start.year} Q{(last_start.month - 1) // 3 + 1}", last_start, last_end)]
 
     def precompute(self, stop: threading.Event | None = None, warm: Callable[[View], object] | None = None) -> int:
         """Compute every :meth:`selections` view not cached yet (yielding to requests); returns how many results
