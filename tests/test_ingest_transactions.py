@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from conftest import DATA, counts, fetch, set_option, snapshot
-from leadjourney.errors import BadFileError, IngestError
+from leadjourney.errors import BadFileError, IngestError, WorkspaceError
 from leadjourney.ingest import ingest
 from leadjourney.workspace import Workspace
 
@@ -350,3 +350,25 @@ def test_sigkill_during_ingest_leaves_the_workspace_as_it_was(ws: Workspace) -> 
     }
     assert fetch(reopened, "SELECT count(*) FROM leads WHERE origin = 'big'") == [(3,)]
     assert fetch(reopened, "SELECT count(*) FROM leads WHERE origin = 'canon_leads'") == [(8,)]
+
+
+def test_a_command_waits_for_another_process_to_release_the_database(tmp_path: Path) -> None:
+    ws = Workspace.init(tmp_path / "ws")
+    ws.ensure_database()
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import duckdb, sys, time\n"
+        f"con = duckdb.connect({str(ws.database_path)!r}, read_only=True)\n"
+        "print('held', flush=True)\ntime.sleep(1.5)\ncon.close()\n")], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        with pytest.raises(WorkspaceError, match=r"in use by another process for over 0\.3 s"):
+            ws.connect(wait_seconds=0.3)
+        started = time.monotonic()
+        with ws.connect() as con:  # waits until the reader is gone, then writes
+            con.execute("INSERT INTO meta VALUES ('waited', 'yes')")
+        assert time.monotonic() - started > 0.5
+    finally:
+        holder.wait(timeout=10)
+        if holder.stdout is not None:
+            holder.stdout.close()
+    assert ws.meta("waited") == "yes"

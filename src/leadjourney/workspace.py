@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import time
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,6 +26,7 @@ from leadjourney.errors import WorkspaceError
 
 DATABASE_FILE = "leadjourney.duckdb"
 OUT_DIR = "out"
+LOCK_WAIT_SECONDS = 120.0  # how long a command waits for another process to release the database
 
 
 def _memory_limit_mb(share: float = 0.6) -> int:
@@ -105,17 +107,32 @@ class Workspace:
                     f"expects {schema.SCHEMA_VERSION}; re-create the workspace and re-ingest"
                 )
 
-    def connect(self, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-        """A DuckDB connection to the workspace database (use it as a context manager)."""
+    def connect(self, *, read_only: bool = False, wait_seconds: float = LOCK_WAIT_SECONDS) -> duckdb.DuckDBPyConnection:
+        """A DuckDB connection to the workspace database (use it as a context manager).
+
+        DuckDB lets one process write or several read: while another process holds the file (a
+        dashboard computing a view, a running command), this waits up to ``wait_seconds`` for it.
+        """
         if read_only and not self.database_path.exists():
             raise WorkspaceError(f"{self.root}: no database yet; run `leadjourney ingest` first")
-        try:
-            con = duckdb.connect(str(self.database_path), read_only=read_only)
-            con.execute("SET enable_progress_bar = false")
-            con.execute(f"SET memory_limit = '{_memory_limit_mb()}MB'")
-            return con
-        except duckdb.Error as exc:
-            raise WorkspaceError(f"{self.database_path}: cannot open database: {exc}") from None
+        deadline = time.monotonic() + wait_seconds
+        while True:
+            try:
+                con = duckdb.connect(str(self.database_path), read_only=read_only)
+                con.execute("SET enable_progress_bar = false")
+                con.execute(f"SET memory_limit = '{_memory_limit_mb()}MB'")
+                return con
+            except duckdb.Error as exc:
+                locked = "lock" in str(exc).lower()
+                if locked and time.monotonic() < deadline:
+                    time.sleep(0.2)
+                    continue
+                if locked:
+                    raise WorkspaceError(
+                        f"{self.database_path}: in use by another process for over {wait_seconds:g} s "
+                        f"(a dashboard or another leadjourney command); try again when it is done"
+                    ) from None
+                raise WorkspaceError(f"{self.database_path}: cannot open database: {exc}") from None
 
     def meta(self, key: str) -> str | None:
         with self.connect() as con:
