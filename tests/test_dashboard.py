@@ -438,3 +438,20 @@ def test_a_date_preset_sets_the_dates_and_matches_analyze(ws: Workspace, served:
     page.goto(served + f"/?from={first.isoformat()}&to={last.isoformat()}")  # the link shows the preset chosen
     shown(page, ws, Filters(first, last))
     assert page.get_by_label(label).is_checked()
+
+
+@needs_browser
+def test_sorting_and_the_trend_controls_redraw_only_their_component(ws: Workspace, served: str, page: Any) -> None:
+    page.goto(served + "/?persona=smb_founder")
+    a = shown(page, ws, Filters(personas=("smb_founder",)))
+    page.wait_for_load_state("networkidle")
+    updates: list[Any] = []
+    page.on("response", lambda r: updates.append(r) if "_dash-update-component" in r.url else None)
+    choose(page, "sort", "source")
+    first = sorted(d["source"] for d in a["sources"]["distribution"])[0]
+    page.wait_for_function("s => document.querySelector('#sources-table tbody td')?.innerText === s", arg=first)
+    page.get_by_label("by week").check()
+    page.wait_for_function("() => document.querySelector('#trend .js-plotly-plot')?.layout?.title?.text"
+                           "?.includes('by creation week')")
+    page.wait_for_load_state("networkidle")
+    assert [set(json.loads(r.body())["response"]) for r in updates] == [{"sources-table"}, {"trend"}]
