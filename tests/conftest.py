@@ -172,3 +172,30 @@ def chromium_page(width: int = 1400, height: int = 1800) -> Iterator[Any]:
             yield browser.new_page(viewport={"width": width, "height": height})
         finally:
             browser.close()
+
+
+def analyses_without_derived_table(ws: Workspace, table: str, fingerprint_key: str,
+                                   now: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The analysis JSON with the derived ``table`` and without it (dropped, then rebuilt by a re-ingest)."""
+    from leadjourney.analysis import analyze
+
+    before = analyze(ws, now=now).to_dict()
+    with ws.connect() as con:
+        con.execute("DELETE FROM meta WHERE key = ?", [fingerprint_key])
+        con.execute(f"DROP TABLE {table}")
+    try:
+        after = analyze(ws, now=now).to_dict()
+    finally:
+        ingest(ws)
+    return before, after
+
+
+def same_numbers(a: object, b: object) -> bool:
+    """Equal, floats to 1e-9 relative (a parallel sum adds in any order)."""
+    if isinstance(a, float) and isinstance(b, float):
+        return a == pytest.approx(b, rel=1e-9)
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(same_numbers(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(same_numbers(x, y) for x, y in zip(a, b, strict=True))
+    return a == b

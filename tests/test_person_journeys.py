@@ -7,7 +7,13 @@ from datetime import date, datetime
 
 import pytest
 
-from conftest import fetch, generated_workspace, set_option
+from conftest import (
+    analyses_without_derived_table,
+    fetch,
+    generated_workspace,
+    same_numbers,
+    set_option,
+)
 from leadjourney.analysis import Journeys, analyze, open_journeys
 from leadjourney.ingest import ingest
 from leadjourney.ingest.person_journeys import FINGERPRINT_KEY, TABLE, refresh_person_journeys
@@ -85,28 +91,10 @@ def test_stages_edited_after_ingest_use_the_live_query(dirty: Workspace) -> None
 
 
 def test_a_workspace_without_the_table_gives_the_same_analysis(dirty: Workspace) -> None:
-    before = analyze(dirty, now=NOW).to_dict()
-    with dirty.connect() as con:
-        con.execute("DELETE FROM meta WHERE key = ?", [FINGERPRINT_KEY])
-        con.execute(f"DROP TABLE {TABLE}")
-    try:
-        after = analyze(dirty, now=NOW).to_dict()
-    finally:
-        ingest(dirty)
+    before, after = analyses_without_derived_table(dirty, TABLE, FINGERPRINT_KEY, NOW)
     assert fetch(dirty, f"SELECT count(*) FROM {TABLE}")[0][0] > 0
     for key in ("funnel", "time_in_stage", "sources", "personas", "speed_to_lead", "dark_leads", "friction"):
-        assert _same(after[key], before[key]), key
-
-
-def _same(a: object, b: object) -> bool:
-    """Equal, floats to 1e-9 relative (a parallel sum adds in any order)."""
-    if isinstance(a, float) and isinstance(b, float):
-        return a == pytest.approx(b, rel=1e-9)
-    if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
-    if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
-    return a == b
+        assert same_numbers(after[key], before[key]), key
 
 
 def test_both_derived_tables_give_a_person_the_same_key(dirty: Workspace) -> None:
