@@ -201,7 +201,8 @@ def main(leads: int) -> None:
     with server(ws) as (url, ready, lines):
         report("dashboard server start-to-ready (cold, computes all leads first)", leads=leads, seconds=ready)
         n, seconds = precomputed(lines)
-        report("dashboard precompute (each source, persona, owner; background)", leads=leads, computed=n,
+        report("dashboard precompute (each source, persona, owner, preset; then pairs; background)", leads=leads,
+               computed=n,
                seconds=seconds)
     sources, personas, owners = options(ws)
     with server(ws) as (url, ready, lines), sync_playwright() as p:
@@ -224,9 +225,10 @@ def main(leads: int) -> None:
                 report(f"dashboard filter change (cached): dates {label}", leads=leads, ms=ms, kb=size / 1024)
             page.first_render(url + "/")
             ms, size = page.choose("source", sources[0])
-            for dropdown, value in (("persona", personas[0]), ("owner", owners[0])):
+            for dropdown, value, kind in (("persona", personas[0], "cached, a precomputed pair"),
+                                          ("owner", owners[0], "cold, combined")):
                 ms, size = page.choose(dropdown, value)
-                report(f"dashboard filter change (cold, combined): source {sources[0]} + {dropdown} {value}",
+                report(f"dashboard filter change ({kind}): source {sources[0]} + {dropdown} {value}",
                        leads=leads, ms=ms, kb=size / 1024)
             ms = page.first_render(url + "/?from=2026-07-01&to=2026-08-31")
             report("dashboard first render of a shared link with custom dates (cold)", leads=leads, ms=ms)

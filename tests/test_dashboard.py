@@ -35,6 +35,7 @@ from leadjourney.dashboard import (
     create_app,
 )
 from leadjourney.dashboard.app import parse_query, query_of, render
+from leadjourney.dashboard.data import PAIR_SOURCES
 from leadjourney.dashboard.security import hash_password, verify_password
 from leadjourney.errors import ConfigError
 from leadjourney.generate import generate
@@ -111,10 +112,12 @@ def test_precompute_makes_every_single_filter_change_a_cache_hit(ws: Workspace,
     data = DashboardData(ws, disk=False)
     warmed: list[Any] = []
     data.precompute(warm=warmed.append)
-    selections = data.selections()
-    assert [v.filters for v in warmed] == selections
-    segmented = [f for f in selections if f.sources or f.personas or f.owners]
-    assert data.computed == len(selections) + len(segmented)  # with a matched baseline; the others' is the snapshot
+    selections, pairs = data.selections(), data.pairs()
+    assert [v.filters for v in warmed] == selections + pairs
+    sources, personas = data.source_options(), data.persona_options()
+    assert pairs == [Filters(sources=(s,), personas=(p,)) for s in sources[:PAIR_SOURCES] for p in personas]
+    segmented = [f for f in selections + pairs if f.sources or f.personas or f.owners]
+    assert data.computed == len(selections) + len(pairs) + len(segmented)  # with a matched baseline (the others': the snapshot)
     presets = [f for f in selections if f.date_from]
     as_of = date.fromisoformat(data.view(Filters()).analysis["time_in_stage"]["as_of"][:10])
     assert [(f.date_from, f.date_to) for f in presets] == [
@@ -123,7 +126,7 @@ def test_precompute_makes_every_single_filter_change_a_cache_hit(ws: Workspace,
     assert {f.owners for f in selections if f.owners} == set(owners) and len(owners) >= 5
     assert {f.sources[0] for f in selections if f.sources} == set(data.source_options())
     refuse_to_compute(data, monkeypatch)
-    for f in selections:
+    for f in selections + pairs:
         assert data.view(f).filters == f
 
 

@@ -47,6 +47,8 @@ DEFAULT_SLA_MINUTES = 5.0
 SLA_TERM = "speed-to-lead sla"
 STATE_TTL_SECONDS = 1.0  # how long the last-ingest stamp is trusted before it is read again
 
+PAIR_SOURCES = 5  # DashboardData.pairs: the largest sources x every persona, precomputed after the rest
+
 
 @dataclass(frozen=True)
 class View:
@@ -276,11 +278,16 @@ class DashboardData:
         return [("last 30 days", end - timedelta(days=29), end), ("last 90 days", end - timedelta(days=89), end),
                 (f"{last_start.year} Q{(last_start.month - 1) // 3 + 1}", last_start, last_end)]
 
+    def pairs(self) -> list[Filters]:
+        """The most asked-for combined selections: each of the largest sources with each persona."""
+        return [Filters(sources=(s,), personas=(p,))
+                for s in self.source_options()[:PAIR_SOURCES] for p in self.persona_options()]
+
     def precompute(self, stop: threading.Event | None = None, warm: Callable[[View], object] | None = None) -> int:
-        """Compute every :meth:`selections` view not cached yet (yielding to requests); returns how many results
-        were computed. ``warm`` is called with each view (the app renders it ahead, too)."""
+        """Compute every :meth:`selections` view, then the :meth:`pairs`, not cached yet (yielding to requests);
+        returns how many results were computed. ``warm`` is called with each view (the app renders it ahead, too)."""
         before = self.computed
-        for f in self.selections():
+        for f in [*self.selections(), *self.pairs()]:
             if stop is not None and stop.is_set():
                 break
             view = self.view(f, background=True)
