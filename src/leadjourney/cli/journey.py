@@ -5,8 +5,9 @@ Registered on the main app when :mod:`leadjourney.cli.app` is imported.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 from rich.markup import escape
@@ -17,7 +18,22 @@ from leadjourney.cli.selection import FromOption, PersonaOption, SourceOption, T
 from leadjourney.errors import LeadJourneyError
 from leadjourney.workspace import Workspace
 
+if TYPE_CHECKING:  # the analysis layer (and Ibis) loads only when a command needs it
+    from leadjourney.analysis.journeys import Filters, Journeys
+
+T = TypeVar("T")
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
+
+
+def _one_step(ws: Workspace, filters: Filters, label: str, run: Callable[[Journeys], T]) -> T:
+    """``run`` on the selection's journeys, under a one-step progress bar."""
+    from leadjourney.analysis.journeys import open_journeys
+
+    with render.progress_bar(err, label) as progress, open_journeys(ws, filters) as journeys:
+        progress(label, 0, 1)
+        result = run(journeys)
+        progress("done", 1, 1)
+    return result
 
 
 def _written(paths: list[Path]) -> None:
@@ -36,16 +52,12 @@ def touchpoints_command(
     Writes out/touchpoints.md, .csv and .xlsx.
     Example: [bold]leadjourney touchpoints acme-journey --persona smb_founder[/bold]
     """
-    from leadjourney.analysis.journeys import open_journeys
     from leadjourney.analysis.touchpoints import TouchpointInventory
     from leadjourney.journeymap.tables import write_touchpoints
 
     ws = Workspace.open(workspace)
-    with render.progress_bar(err, "touchpoints") as progress, \
-            open_journeys(ws, selection(ws, date_from, date_to, source, persona)) as journeys:
-        progress("touchpoint inventory", 0, 1)
-        inventory = TouchpointInventory().fit(journeys)
-        progress("done", 1, 1)
+    inventory = _one_step(ws, selection(ws, date_from, date_to, source, persona), "touchpoint inventory",
+                          TouchpointInventory().fit)
     files = write_touchpoints(inventory, ws.out_dir)
     if as_json:
         render.print_json(inventory.to_dict())
@@ -105,16 +117,11 @@ def paths_command(
     Writes out/paths.md, paths.json and paths_sankey.html (interactive, offline).
     Example: [bold]leadjourney paths acme-journey --top 15[/bold]
     """
-    from leadjourney.analysis.journeys import open_journeys
     from leadjourney.analysis.paths import Paths
     from leadjourney.journeymap.tables import write_paths
 
     ws = Workspace.open(workspace)
-    with render.progress_bar(err, "paths") as progress, \
-            open_journeys(ws, selection(ws, date_from, date_to, source, persona)) as journeys:
-        progress("paths", 0, 1)
-        paths = Paths(top=top).fit(journeys)
-        progress("done", 1, 1)
+    paths = _one_step(ws, selection(ws, date_from, date_to, source, persona), "paths", Paths(top=top).fit)
     files = write_paths(paths, ws.out_dir, title=f"{ws.config.name}: paths")
     if as_json:
         render.print_json(paths.to_dict())
@@ -167,18 +174,14 @@ def eventlog_command(
 
     Example: [bold]leadjourney eventlog acme-journey --format xes[/bold]
     """
-    from leadjourney.analysis.journeys import open_journeys
     from leadjourney.journeymap.eventlog import FORMATS, export_event_log
 
     if fmt not in FORMATS:
         raise LeadJourneyError(f"--format: expected one of {', '.join(FORMATS)}, found {fmt!r}")
     ws = Workspace.open(workspace)
     ws.out_dir.mkdir(exist_ok=True)
-    with render.progress_bar(err, "event log") as progress, \
-            open_journeys(ws, selection(ws, date_from, date_to, source, persona)) as journeys:
-        progress(f"writing {fmt}", 0, 1)
-        export = export_event_log(journeys, ws.out_dir / f"event_log.{fmt}", fmt)
-        progress("done", 1, 1)
+    export = _one_step(ws, selection(ws, date_from, date_to, source, persona), f"writing {fmt}",
+                       lambda journeys: export_event_log(journeys, ws.out_dir / f"event_log.{fmt}", fmt))
     console.print(f"{export.cases:,} cases, {export.events:,} events ({export.stage_events:,} stage entries, "
                   f"{export.touchpoints:,} touchpoints).")
     _written([export.path])
