@@ -295,17 +295,29 @@ def shown(page: Any, ws: Workspace, filters: Filters) -> dict[str, Any]:
 
 
 def choose(page: Any, dropdown: str, value: str, attempts: int = 3) -> None:
-    """Pick ``value`` in a dropdown as a user would; reopen it if a re-render closed it meanwhile."""
+    """Pick ``value`` in a dropdown as a user would: open it, search, click the option.
+
+    Each step waits for the state it needs (the menu open, the option listed, the value shown), and
+    a re-render that closed the menu meanwhile starts the pick again from a closed menu.
+    """
+    trigger = page.locator(f"#{dropdown}")
     for attempt in range(attempts):
-        page.click(f"#{dropdown}")
-        page.keyboard.type(value)
-        option = page.get_by_role("option", name=value, exact=True)
         try:
-            option.click(timeout=10_000)
-        except Exception:  # the menu closed under us (the page was still updating): try again
+            if trigger.get_attribute("aria-expanded") != "true":
+                trigger.click()
+            page.wait_for_function("id => document.getElementById(id)?.getAttribute('aria-expanded') === 'true'",
+                                   arg=dropdown, timeout=10_000)
+            menu = page.locator(f'[id="{trigger.get_attribute("aria-controls")}"]')
+            menu.locator("input.dash-dropdown-search").fill(value, timeout=10_000)
+            menu.get_by_role("option", name=value, exact=True).click(timeout=10_000)
+            page.wait_for_function("([id, v]) => document.getElementById(id + '-value')?.innerText.includes(v)",
+                                   arg=[dropdown, value], timeout=10_000)
+        except Exception as exc:  # the page re-rendered under us: close whatever is open and start again
             page.keyboard.press("Escape")
             if attempt == attempts - 1:
-                raise
+                state = page.evaluate("id => document.getElementById(id)?.parentElement?.outerHTML.slice(0, 600)",
+                                      dropdown)
+                raise AssertionError(f"could not pick {value!r} in #{dropdown}; it reads: {state}") from exc
             continue
         page.keyboard.press("Escape")
         return
