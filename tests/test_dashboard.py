@@ -16,6 +16,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date
+from itertools import combinations
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +36,6 @@ from leadjourney.dashboard import (
     create_app,
 )
 from leadjourney.dashboard.app import parse_query, query_of, render
-from leadjourney.dashboard.data import PAIR_SOURCES
 from leadjourney.dashboard.security import hash_password, verify_password
 from leadjourney.errors import ConfigError
 from leadjourney.generate import generate
@@ -111,13 +111,21 @@ def test_precompute_makes_every_single_filter_change_a_cache_hit(ws: Workspace,
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     data = DashboardData(ws, disk=False)
     warmed: list[Any] = []
-    data.precompute(warm=warmed.append)
+    data.precompute(warm=warmed.append, max_pairs=8)
     selections, pairs = data.selections(), data.pairs()
-    assert [v.filters for v in warmed] == selections + pairs
+    assert [v.filters for v in warmed] == selections + pairs[:8]
     sources, personas = data.source_options(), data.persona_options()
-    assert pairs == [Filters(sources=(s,), personas=(p,)) for s in sources[:PAIR_SOURCES] for p in personas]
-    segmented = [f for f in selections + pairs if f.sources or f.personas or f.owners]
-    assert data.computed == len(selections) + len(pairs) + len(segmented)  # with a matched baseline (the others': the snapshot)
+    assert pairs[:len(personas)] == [Filters(sources=(sources[0],), personas=(p,)) for p in personas]  # likeliest first
+    by_kind = {"dates": [replace(f, sources=(), personas=(), owners=()) for f in selections if f.date_from],
+               "source": [Filters(sources=f.sources) for f in selections if f.sources],
+               "persona": [Filters(personas=f.personas) for f in selections if f.personas],
+               "owner": [Filters(owners=f.owners) for f in selections if f.owners]}
+    every_pair = {Filters(a.date_from or b.date_from, a.date_to or b.date_to, a.sources + b.sources,
+                          a.personas + b.personas, a.owners + b.owners)
+                  for k1, k2 in combinations(by_kind, 2) for a in by_kind[k1] for b in by_kind[k2]}
+    assert len(pairs) == len(set(pairs)) and set(pairs) == every_pair  # each pair of two kinds' values, once
+    segmented = [f for f in selections + pairs[:8] if f.sources or f.personas or f.owners]
+    assert data.computed == len(selections) + 8 + len(segmented)  # with a matched baseline (the others': the snapshot)
     presets = [f for f in selections if f.date_from]
     as_of = date.fromisoformat(data.view(Filters()).analysis["time_in_stage"]["as_of"][:10])
     assert [(f.date_from, f.date_to) for f in presets] == [
@@ -126,7 +134,7 @@ def test_precompute_makes_every_single_filter_change_a_cache_hit(ws: Workspace,
     assert {f.owners for f in selections if f.owners} == set(owners) and len(owners) >= 5
     assert {f.sources[0] for f in selections if f.sources} == set(data.source_options())
     refuse_to_compute(data, monkeypatch)
-    for f in selections + pairs:
+    for f in selections + pairs[:8]:
         assert data.view(f).filters == f
 
 

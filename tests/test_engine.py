@@ -1,4 +1,5 @@
-"""engine.fetch: the same results as Ibis's own to_pyarrow, for tables, columns and scalars, without pandas."""
+"""engine.fetch: the same results as Ibis's own to_pyarrow, for tables, columns and scalars, without pandas;
+each distinct expression compiled once; temporary tables typed as Ibis types them."""
 
 from __future__ import annotations
 
@@ -8,8 +9,12 @@ from datetime import datetime
 
 import ibis
 import pyarrow as pa
+import pytest
 
-from leadjourney.engine import column_array, fetch, fetch_rows, fetch_value
+from leadjourney import engine
+from leadjourney.analysis.journeys import Journeys
+from leadjourney.config import default_config_text, parse_config
+from leadjourney.engine import column_array, create_temp_table, fetch, fetch_rows, fetch_value
 
 
 def _backend() -> ibis.BaseBackend:
@@ -43,3 +48,58 @@ def test_an_analysis_does_not_load_pandas() -> None:
             "print('pandas' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_an_expression_is_compiled_once_and_runs_on_any_connection(monkeypatch: pytest.MonkeyPatch) -> None:
+    first, second = _backend(), _backend()
+    lookup = ibis.memtable({"k": ["a", "b"], "label": ["A", "B"]})  # registered per connection before it runs
+    def query(b: ibis.BaseBackend) -> ibis.Table:
+        t = b.table("t")
+        return t.join(lookup, "k").group_by("label").aggregate(n=t.n.sum()).order_by("label")
+    assert fetch_rows(query(first)) == [{"label": "A", "n": 4}, {"label": "B", "n": 2}]
+    compiled = []
+    real = type(second).compile
+    monkeypatch.setattr(type(second), "compile", lambda self, *a, **k: compiled.append(a) or real(self, *a, **k))
+    second.raw_sql("UPDATE t SET n = n * 10")
+    assert fetch_rows(query(second)) == [{"label": "A", "n": 40}, {"label": "B", "n": 20}]  # this connection's data
+    assert compiled == []  # the SQL came from the first run
+    t = second.table("t")
+    assert fetch_value(t.n.max() + 1) == 31  # a new expression is compiled
+    assert len(compiled) == 1
+
+
+def test_the_compiled_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(engine, "COMPILED_CACHE_SIZE", 3)
+    t = _backend().table("t")
+    for i in range(5):
+        assert fetch_value(t.n.max() + i) == 3 + i
+    assert len(engine._compiled) == 3
+
+
+def test_a_temporary_table_has_the_expressions_types() -> None:
+    b = _backend()
+    t = b.table("t")
+    expr = t.mutate(small=t.n.cast("int8"), flag=t.n > 1, day=t.ts.date(), big=t.x.cast("decimal(12, 2)"),
+                    none=ibis.literal(None, type="string"))
+    made = create_temp_table(b, "lj_test", expr)
+    assert made.schema() == expr.schema()
+    assert fetch(made.order_by("n")).equals(fetch(expr.order_by("n")))
+
+
+def test_runs_name_their_tables_in_order_and_never_share_one() -> None:
+    b = _backend()
+    config = parse_config(default_config_text())
+    a, other = Journeys(b, config), Journeys(b, config)
+    t = b.table("t")
+    a.materialize(t)
+    a.materialize(t.filter(t.n > 1))
+    other.materialize(t.filter(t.n > 2))  # open at the same time on the same connection: the next free name
+    assert a._temporary == ["lj_tmp_1", "lj_tmp_2"] and other._temporary == ["lj_tmp_3"]
+    assert fetch_value(b.table("lj_tmp_3").count()) == 1
+    a.release()
+    again = Journeys(b, config)
+    again.materialize(t)
+    assert again._temporary == ["lj_tmp_1"]  # the same names as the run before: its compiled SQL applies
+    other.release()
+    again.release()
+    assert b.con.sql("SELECT count(*) FROM duckdb_tables() WHERE temporary").fetchall() == [(0,)]

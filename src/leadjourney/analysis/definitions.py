@@ -196,7 +196,7 @@ def entrants(journeys: Journeys, stage: str, criteria: tuple[Criterion, ...], as
     wide = journeys.wide()
     rows = wide.filter(wide[f"has_{i}"].fill_null(False)).select("person_id", entered_at=wide[f"at_{i}"])
     people = journeys.people().select("person_id", "source", "status", "persona")
-    leads = journeys.backend.table("leads")
+    leads = journeys.table("leads")
     own = leads.select(person_id=leads.lead_id, **{f: leads[f] for f in LEAD_FIELDS})
     rows = rows.join(people, "person_id").left_join(own, "person_id").drop("person_id_right")
     behaviour = {f"c{j}": c for j, c in enumerate(criteria) if c.is_behaviour}

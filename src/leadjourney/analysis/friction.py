@@ -120,8 +120,8 @@ class Friction:
         return self
 
     def _deal_size(self, journeys: Journeys) -> None:
-        opps = journeys.backend.table("opportunities")
-        leads = journeys.backend.table("leads").select("lead_id", "person_id")
+        opps = journeys.table("opportunities")
+        leads = journeys.table("leads").select("lead_id", "person_id")
         won = opps.filter(opps.is_won.fill_null(False) & opps.amount.notnull()).join(leads, "lead_id")
         won = won.semi_join(journeys.people().select("person_id"), "person_id")
         row = fetch_rows(won.aggregate(n=won.count(), mean=won.amount.mean()))[0]

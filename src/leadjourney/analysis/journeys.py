@@ -7,7 +7,7 @@ contacts (``excluded_as``) are left out. For each person and configured stage,
 
 from __future__ import annotations
 
-import uuid
+import threading
 from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -18,7 +18,7 @@ import ibis.expr.types as ir
 
 from leadjourney.analysis.persona_rules import persona_column
 from leadjourney.config import Config
-from leadjourney.engine import fetch_rows, fetch_value
+from leadjourney.engine import create_temp_table, fetch_rows, fetch_value
 from leadjourney.ingest import person_journeys, person_touches
 from leadjourney.workspace import Workspace
 
@@ -47,6 +47,10 @@ class Filters:
         }
 
 
+_in_use: set[tuple[int, str]] = set()  # (connection, temporary table) held by an open Journeys
+_in_use_lock = threading.Lock()
+
+
 @dataclass
 class Journeys:
     """Filtered people and their stage entries, shared by the analyses of one run."""
@@ -59,6 +63,14 @@ class Journeys:
     _temporary: list[str] = field(default_factory=list, init=False, repr=False)
     _touches: dict[datetime, ir.Table] = field(default_factory=dict, init=False, repr=False)
     _cache: dict[Hashable, ir.Table] = field(default_factory=dict, init=False, repr=False)
+    _tables: dict[str, ir.Table] = field(default_factory=dict, init=False, repr=False)
+    _as_of: datetime | None = field(default=None, init=False, repr=False)
+
+    def table(self, name: str) -> ir.Table:
+        """A workspace table (``leads``, ``stage_events``, ...), looked up once per run."""
+        if name not in self._tables:
+            self._tables[name] = self.backend.table(name)
+        return self._tables[name]
 
     def people(self) -> ir.Table:
         """One row per selected person (their earliest record): the lead fields (person_id, created_at,
@@ -94,7 +106,7 @@ class Journeys:
         the configured stages, else the same query live (stages edited since, or an older workspace)."""
         names = self.config.stage_names
         if person_journeys.built_stages(self.backend) == person_journeys.stages_digest(names):
-            return self.backend.table(person_journeys.TABLE)
+            return self.table(person_journeys.TABLE)
         return person_journeys.person_journeys(self.backend, names)
 
     def entries(self) -> ir.Table:
@@ -109,8 +121,8 @@ class Journeys:
 
     def _events(self) -> ir.Table:
         """The selected people's stage events in configured stages: person_id, stage, entered_at."""
-        leads = self.backend.table("leads").select("lead_id", "person_id")
-        events = self.backend.table("stage_events")
+        leads = self.table("leads").select("lead_id", "person_id")
+        events = self.table("stage_events")
         known = events.filter(events.stage.isin(self.config.stage_names)).join(leads, "lead_id")
         known = known.select("person_id", "stage", "entered_at")
         return known.semi_join(self.people().select("person_id"), "person_id")
@@ -136,10 +148,10 @@ class Journeys:
 
     def _person_touches(self) -> ir.Table:
         """The derived table; for a workspace last ingested by an older version, the same query live."""
-        meta = self.backend.table("meta")
+        meta = self.table("meta")
         built = fetch_value(meta.filter(meta.key == person_touches.FINGERPRINT_KEY).count())
-        if built and "person_key" in self.backend.table(person_touches.TABLE).columns:
-            return self.backend.table(person_touches.TABLE)
+        if built and "person_key" in self.table(person_touches.TABLE).columns:
+            return self.table(person_touches.TABLE)
         return self.materialize(person_touches.person_touches(self.backend))
 
     def cached(self, key: Hashable, build: Callable[[], ir.Table]) -> ir.Table:
@@ -149,25 +161,45 @@ class Journeys:
         return self._cache[key]
 
     def materialize(self, expr: ir.Table) -> ir.Table:
-        """Compute ``expr`` once into a temporary table that later queries read (dropped by :meth:`release`)."""
-        name = f"lj_tmp_{uuid.uuid4().hex[:12]}"
+        """Compute ``expr`` once into a temporary table that later queries read (dropped by :meth:`release`).
+
+        Tables are numbered in the order a run makes them (``lj_tmp_1``, ...), so the next run's
+        queries read the same names and their compiled SQL is reused (:func:`~leadjourney.engine.compiled_sql`);
+        a second run open on the same connection takes the next free numbers.
+        """
+        connection = id(getattr(self.backend, "con", self.backend))
+        with _in_use_lock:
+            number = len(self._temporary) + 1
+            while (connection, f"lj_tmp_{number}") in _in_use:
+                number += 1
+            name = f"lj_tmp_{number}"
+            _in_use.add((connection, name))
         self._temporary.append(name)
-        return self.backend.create_table(name, expr, temp=True)
+        return create_temp_table(self.backend, name, expr)
 
     def release(self) -> None:
         """Drop what was materialized in the engine; call before closing the connection."""
+        connection = id(getattr(self.backend, "con", self.backend))
         for name in self._temporary:
             self.backend.raw_sql(f"DROP TABLE IF EXISTS {name}")
+        with _in_use_lock:
+            _in_use.difference_update((connection, name) for name in self._temporary)
         self._temporary.clear()
         self._people = None
         self._touches.clear()
         self._cache.clear()
 
     def as_of(self) -> datetime:
-        """The end of the observed period: the latest stage entry or touchpoint not in the future."""
+        """The end of the observed period: the latest stage entry or touchpoint not in the future
+        (read once per run)."""
+        if self._as_of is None:
+            self._as_of = self._latest()
+        return self._as_of
+
+    def _latest(self) -> datetime:
         now = self.now or datetime.now(UTC).replace(tzinfo=None)
-        events = self.backend.table("stage_events")
-        touches = self.backend.table("touchpoints")
+        events = self.table("stage_events")
+        touches = self.table("touchpoints")
         limit = ibis.timestamp(now)
         events = events.filter(events.entered_at <= limit)
         touches = touches.filter(touches.occurred_at <= limit)

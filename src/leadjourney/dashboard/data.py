@@ -9,8 +9,9 @@ selections to analyze, keeps the results, and computes likely ones ahead of time
   new data shows on reload;
 * the period comparison is like with like: the baseline snapshot's own period (its dates, ending at its
   as-of) restricted to the current selection's sources, personas and owners;
-* :meth:`DashboardData.start_background` computes every single-filter selection after start, so one
-  filter change is a cache hit; a request never waits behind more than the computation in progress.
+* :meth:`DashboardData.start_background` computes every single-filter selection after start, then every
+  pair of filters of different kinds, so one or two filter changes from the start are cache hits; a
+  request never waits behind more than the computation in progress.
 """
 
 from __future__ import annotations
@@ -46,8 +47,6 @@ log = logging.getLogger(__name__)
 DEFAULT_SLA_MINUTES = 5.0
 SLA_TERM = "speed-to-lead sla"
 STATE_TTL_SECONDS = 1.0  # how long the last-ingest stamp is trusted before it is read again
-
-PAIR_SOURCES = 5  # DashboardData.pairs: the largest sources x every persona, precomputed after the rest
 
 
 @dataclass(frozen=True)
@@ -279,15 +278,25 @@ class DashboardData:
                 (f"{last_start.year} Q{(last_start.month - 1) // 3 + 1}", last_start, last_end)]
 
     def pairs(self) -> list[Filters]:
-        """The most asked-for combined selections: each of the largest sources with each persona."""
-        return [Filters(sources=(s,), personas=(p,))
-                for s in self.source_options()[:PAIR_SOURCES] for p in self.persona_options()]
+        """Every selection of two filters of different kinds, the likeliest first: source x persona, a date
+        preset x a source or a persona, source x owner, persona x owner, a date preset x owner."""
+        sources, personas = self.source_options(), self.persona_options()
+        owners = [o.owners for o in self.owners()]
+        dates = [(a, b) for _, a, b in self.date_presets()]
+        return ([Filters(sources=(s,), personas=(p,)) for s in sources for p in personas]
+                + [Filters(a, b, sources=(s,)) for a, b in dates for s in sources]
+                + [Filters(a, b, personas=(p,)) for a, b in dates for p in personas]
+                + [Filters(sources=(s,), owners=o) for s in sources for o in owners]
+                + [Filters(personas=(p,), owners=o) for p in personas for o in owners]
+                + [Filters(a, b, owners=o) for a, b in dates for o in owners])
 
-    def precompute(self, stop: threading.Event | None = None, warm: Callable[[View], object] | None = None) -> int:
-        """Compute every :meth:`selections` view, then the :meth:`pairs`, not cached yet (yielding to requests);
-        returns how many results were computed. ``warm`` is called with each view (the app renders it ahead, too)."""
+    def precompute(self, stop: threading.Event | None = None, warm: Callable[[View], object] | None = None, *,
+                   max_pairs: int | None = None) -> int:
+        """Compute every :meth:`selections` view, then the :meth:`pairs` (the first ``max_pairs`` of them, or
+        all), not cached yet, yielding to requests; returns how many results were computed. ``warm`` is
+        called with each view (the app renders it ahead, too)."""
         before = self.computed
-        for f in [*self.selections(), *self.pairs()]:
+        for f in [*self.selections(), *self.pairs()[:max_pairs]]:
             if stop is not None and stop.is_set():
                 break
             view = self.view(f, background=True)
