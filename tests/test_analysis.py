@@ -14,6 +14,7 @@ from lifelines import KaplanMeierFitter
 
 from conftest import generated_workspace
 from leadjourney.analysis import Filters, analyze
+from leadjourney.analysis import journeys as journeys_module
 from leadjourney.analysis.stats import km_median, wilson_interval
 from leadjourney.generate import Dirt, generate
 from leadjourney.ingest import ingest
@@ -168,6 +169,18 @@ def test_funnel_by_source_equals_the_planted_channel(clean) -> None:  # type: ig
     seo = analyze(ws, filters=Filters(sources=("seo",)), now=NOW).funnel.transitions[1]
     ppc = analyze(ws, filters=Filters(sources=("paid_search",)), now=NOW).funnel.transitions[1]
     assert seo.ci_low > ppc.ci_high  # organic search converts MQL -> SQL clearly better
+
+
+@pytest.mark.parametrize("filters", [Filters(sources=("seo",)), Filters(date_from=date(2026, 3, 1))], ids=["small", "large"])
+def test_a_selections_touches_stored_or_filtered_in_each_query_give_the_same_analysis(
+        clean, filters: Filters, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    ws = clean[0]
+    monkeypatch.setattr(journeys_module, "LAZY_SHARE", 1.0)  # every selection's touches stored
+    stored = analyze(ws, filters=filters, now=NOW).to_dict()
+    monkeypatch.setattr(journeys_module, "LAZY_SHARE", 0.0)  # every selection's touches filtered each time
+    filtered = analyze(ws, filters=filters, now=NOW).to_dict()
+    assert stored["speed_to_lead"]["n"] > 0 and stored["dark_leads"] == filtered["dark_leads"]
+    assert stored == filtered
 
 
 def test_time_in_stage_equals_an_independent_computation(clean) -> None:  # type: ignore[no-untyped-def]

@@ -47,6 +47,7 @@ class Filters:
         }
 
 
+LAZY_SHARE = 0.25  # Journeys.touchpoints: a larger selection's touches are filtered in each query, not stored
 _in_use: set[tuple[int, str]] = set()  # (connection, temporary table) held by an open Journeys
 _in_use_lock = threading.Lock()
 
@@ -136,15 +137,27 @@ class Journeys:
 
         Columns: person_id, person_key, occurred_at, kind, channel, actor, gap_seconds (since the person's
         previous touch; see :mod:`leadjourney.ingest.person_touches`). Read from the table
-        ingest derives; with a filter, computed once per run and as-of date (a temporary table).
+        ingest derives. With a filter, a small selection's touches are computed once per run and
+        as-of date (a temporary table); a selection of more than :data:`LAZY_SHARE` of all people
+        reads them through the filter each time (writing millions of rows costs more than filtering
+        them again).
         """
         if as_of not in self._touches:
             touches = self._person_touches()
             touches = touches.filter(touches.occurred_at <= ibis.timestamp(as_of))
             if self.filters != Filters():
-                touches = self.materialize(touches.semi_join(self.people().select("person_key"), "person_key"))
+                touches = touches.semi_join(self.people().select("person_key"), "person_key")
+                if self._selected_share() <= LAZY_SHARE:
+                    touches = self.materialize(touches)
             self._touches[as_of] = touches
         return self._touches[as_of]
+
+    def _selected_share(self) -> float:
+        """The selected people as a share of everyone (1.0 when there is nobody)."""
+        everyone = self._person_journeys()
+        counts = fetch_rows(self.people().aggregate(n=self.people().count())
+                            .cross_join(everyone.aggregate(total=everyone.count())))[0]
+        return counts["n"] / counts["total"] if counts["total"] else 1.0
 
     def _person_touches(self) -> ir.Table:
         """The derived table; for a workspace last ingested by an older version, the same query live."""
