@@ -23,17 +23,18 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import ibis
 
 from leadjourney.analysis.benchmarks import Benchmark, benchmarks_in_effect
 from leadjourney.analysis.funnel import Funnel
-from leadjourney.analysis.journeys import Filters, open_journeys
+from leadjourney.analysis.journeys import Filters, Journeys, open_journeys
 from leadjourney.analysis.report import analyze_journeys
 from leadjourney.analysis.trend import PERIODS, ConversionTrend
 from leadjourney.config import UNASSIGNED_PERSONA
@@ -47,6 +48,11 @@ log = logging.getLogger(__name__)
 DEFAULT_SLA_MINUTES = 5.0
 SLA_TERM = "speed-to-lead sla"
 STATE_TTL_SECONDS = 1.0  # how long the last-ingest stamp is trusted before it is read again
+INTERRUPT_EVERY_SECONDS = 0.02  # a waiting request interrupts the background's current query this often
+
+
+class _Interrupted(Exception):
+    """A background computation stopped so that a request could go first."""
 
 
 @dataclass(frozen=True)
@@ -102,10 +108,12 @@ class DashboardData:
         self._lock = threading.Lock()  # the in-memory caches
         self._compute = threading.Lock()  # one computation at a time (two cores; DuckDB uses both)
         self._waiting = 0  # requests waiting to compute: the background yields to them
+        self._background: Any = None  # the DuckDB connection the background computes on, while it does
         self._config_code = digest([repr(ws.config), _code_version()])
         self._sla = sla_minutes(ws)
         self._benchmarks = benchmarks_in_effect(ws.config)
         self.computed = 0  # selections computed (not found in a cache) since start
+        self.interrupted = 0  # background computations a request interrupted since start
 
     # --- state -------------------------------------------------------------------------------------
 
@@ -201,7 +209,8 @@ class DashboardData:
             with self._turn(background):
                 found = self._cached(generation, name)
                 if found is None:
-                    found = self._analyze_funnel(filters, now) if funnel_only else self._analyze(filters, now, trend)
+                    found = (self._analyze_funnel(filters, now, background) if funnel_only
+                             else self._analyze(filters, now, trend, background))
                     self.computed += 1
                     if self.disk is not None:
                         self.disk.put(generation, name, found)
@@ -217,15 +226,15 @@ class DashboardData:
                 return self._entries[(generation, name)]
         return None if self.disk is None else self.disk.get(generation, name)
 
-    def _analyze(self, filters: Filters, now: datetime | None, trend: bool) -> dict[str, Any]:
-        with open_journeys(self.ws, filters, now) as journeys:  # one selection: the trend reuses the analysis' tables
+    def _analyze(self, filters: Filters, now: datetime | None, trend: bool, background: bool) -> dict[str, Any]:
+        with self._journeys(filters, now, background) as journeys:  # the trend reuses the analysis' tables
             analysis = analyze_journeys(journeys, str(self.ws.root)).to_dict()
             trends = {p: ConversionTrend(period=p).fit(journeys).to_dict() for p in PERIODS} if trend else {}
         out: dict[str, Any] = json.loads(json.dumps({"analysis": analysis, "trend": trends}, default=str))
         return out  # as JSON reads it back: the same values from memory and from disk
 
-    def _analyze_funnel(self, filters: Filters, now: datetime | None) -> dict[str, Any]:
-        with open_journeys(self.ws, filters, now) as journeys:
+    def _analyze_funnel(self, filters: Filters, now: datetime | None, background: bool) -> dict[str, Any]:
+        with self._journeys(filters, now, background) as journeys:
             funnel = Funnel().fit(journeys)
             as_of = journeys.as_of()
         analysis = {"filters": filters.to_dict(), "n_people": funnel.n_people, "funnel": funnel.to_dict(),
@@ -234,8 +243,25 @@ class DashboardData:
         return out
 
     @contextmanager
+    def _journeys(self, filters: Filters, now: datetime | None, background: bool) -> Iterator[Journeys]:
+        """:func:`open_journeys`; in the background, its connection is where a waiting request interrupts it."""
+        if not background:
+            with open_journeys(self.ws, filters, now) as journeys:
+                yield journeys
+            return
+        try:
+            with open_journeys(self.ws, filters, now) as journeys:
+                self._background = journeys.backend.con
+                yield journeys
+        except duckdb.InterruptException as exc:
+            raise _Interrupted from exc
+        finally:
+            self._background = None
+
+    @contextmanager
     def _turn(self, background: bool) -> Iterator[None]:
-        """Hold the computation lock; the background waits while a request is waiting."""
+        """Hold the computation lock. The background waits while a request is waiting, and a request
+        interrupts the background's query in progress (the background computes that selection again later)."""
         if background:
             while True:
                 while self._waiting:
@@ -247,7 +273,11 @@ class DashboardData:
         else:
             with self._lock:
                 self._waiting += 1
-            self._compute.acquire()
+            while not self._compute.acquire(timeout=INTERRUPT_EVERY_SECONDS):
+                busy = self._background
+                if busy is not None:
+                    with suppress(duckdb.Error):  # it may have finished (and closed) meanwhile
+                        busy.interrupt()
             with self._lock:
                 self._waiting -= 1
         try:
@@ -297,11 +327,15 @@ class DashboardData:
         called with each view (the app renders it ahead, too)."""
         before = self.computed
         for f in [*self.selections(), *self.pairs()[:max_pairs]]:
-            if stop is not None and stop.is_set():
+            while not (stop is not None and stop.is_set()):
+                try:
+                    view = self.view(f, background=True)
+                except _Interrupted:  # a request went first: this selection again
+                    self.interrupted += 1
+                    continue
+                if warm is not None:
+                    warm(view)
                 break
-            view = self.view(f, background=True)
-            if warm is not None:
-                warm(view)
         return self.computed - before
 
     def start_background(self, on_done: Callable[[int, float], None] | None = None, *,

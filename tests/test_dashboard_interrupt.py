@@ -1,0 +1,57 @@
+"""The dashboard's background precompute gives way to a request: the request interrupts the query in
+progress (a real DuckDB interrupt) instead of waiting for the whole computation, and the background
+computes that selection again afterwards."""
+
+from __future__ import annotations
+
+import threading
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conftest import generated_workspace
+from leadjourney.analysis.journeys import Filters
+from leadjourney.dashboard import DashboardData
+from leadjourney.dashboard import data as data_module
+
+LONG_QUERY = "SELECT count(*) FROM range(1000000000000)"  # hours, unless interrupted
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory: pytest.TempPathFactory) -> DashboardData:
+    ws, _ = generated_workspace(tmp_path_factory.mktemp("interrupt") / "ws", n_leads=600, seed=8,
+                                end=date(2026, 6, 30), days=90)
+    return DashboardData(ws, disk=False)
+
+
+def test_a_request_interrupts_the_background_and_the_background_computes_again(
+        data: DashboardData, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    data.view(Filters())  # the options come from the unfiltered view
+    background = Filters(sources=("seo",))
+    monkeypatch.setattr(data, "selections", lambda: [background])
+    started, attempts = threading.Event(), []
+    real = data_module.analyze_journeys
+
+    def slow_first(journeys: Any, workspace: str) -> Any:
+        attempts.append(journeys.filters)
+        if journeys.filters == background and len(attempts) == 1:  # the background's first attempt: a long query
+            started.set()
+            journeys.backend.con.sql(LONG_QUERY).fetchall()
+        return real(journeys, workspace)
+
+    monkeypatch.setattr(data_module, "analyze_journeys", slow_first)
+    worker = threading.Thread(target=data.precompute, kwargs={"max_pairs": 0}, daemon=True)
+    worker.start()
+    assert started.wait(60)
+    request = Filters(personas=("smb_founder",))
+    served: list[Any] = []
+    asking = threading.Thread(target=lambda: served.append(data.view(request)), daemon=True)
+    asking.start()
+    asking.join(60)
+    assert served and served[0].filters == request  # answered, not stuck behind the long query
+    worker.join(60)
+    assert not worker.is_alive() and data.interrupted == 1
+    assert attempts[0] == background and attempts.count(background) == 2  # computed again after the request
+    assert data.view(background).analysis["filters"]["sources"] == ["seo"]
