@@ -113,16 +113,6 @@ class DarkLeads:
         }
 
 
-def re_engaged(touches: ir.Table, days: int) -> ir.Table:
-    """person_id, person_key, occurred_at, kind, gap_days: the touch ending each person's first silence of ``days``."""
-    # gap_seconds is computed at ingest with same-instant touches ordered by kind (0 after the first)
-    gaps = touches.filter(touches.gap_seconds >= days * 86400)
-    gaps = gaps.select("person_id", "person_key", "occurred_at", "kind",
-                       gap_days=(gaps.gap_seconds / 86400.0).cast("float64"))
-    first = gaps.mutate(k=ibis.row_number().over(ibis.window(group_by="person_key", order_by=["occurred_at", "kind"])))
-    return first.filter(first.k == 0).drop("k")
-
-
 def dark_state(journeys: Journeys, as_of: datetime, days: int) -> ir.Table:
     """Each selected person's engagement state, computed once per run, as-of date and ``days``.
 
@@ -132,15 +122,11 @@ def dark_state(journeys: Journeys, as_of: datetime, days: int) -> ir.Table:
     ended their first long silence: re_at, re_kind (NULL when never re-engaged).
     """
     def build() -> ir.Table:
-        touches = journeys.touchpoints(as_of)
-        last = touches.group_by("person_key").aggregate(last_touch=touches.occurred_at.max())
-        back = re_engaged(touches, days).select("person_key", re_at="occurred_at", re_kind="kind")
+        engagement = journeys.engagement(as_of, days).select("person_key", "re_at", "re_kind",
+                                                             last_touch="last_touch_at")
         wide = journeys.wide()
         n = len(journeys.config.stages)
-        p = (
-            wide.left_join(last, "person_key").drop("person_key_right")
-            .left_join(back, "person_key").drop("person_key_right")
-        )
+        p = wide.left_join(engagement, "person_key").drop("person_key_right")
         is_open = ~p.status.isin(list(CLOSED)).fill_null(False) & (p.top < n - 1).fill_null(True)
         quiet_since = ibis.coalesce(p.last_touch, p.created_at)
         return p.select(

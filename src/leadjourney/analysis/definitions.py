@@ -27,12 +27,13 @@ import ibis
 import ibis.expr.types as ir
 
 from leadjourney.analysis.journeys import Journeys
-from leadjourney.analysis.speed_to_lead import HUMAN, SpeedToLead
+from leadjourney.analysis.speed_to_lead import SpeedToLead
 from leadjourney.analysis.stats import wilson_interval
 from leadjourney.config import Config, normalize_key
 from leadjourney.criteria import CRITERIA_FIELDS, Criterion, Definition
 from leadjourney.engine import fetch, fetch_rows, fetch_value
 from leadjourney.errors import LeadJourneyError
+from leadjourney.ingest.person_engagement import HUMAN
 from leadjourney.workspace import Workspace
 
 REQUIRED_ROLES = ("Marketing", "Sales", "RevOps")  # the playbook's sign-off: all three
@@ -240,16 +241,11 @@ def criterion_expr(c: Criterion, rows: ir.Table, name: str) -> ir.BooleanValue:
 def _sla(journeys: Journeys, definitions: list[Definition], as_of: datetime) -> list[SlaCheck]:
     """Each SLA judged on SpeedToLead's people: its signal, its first human touch, its denominator."""
     speed = SpeedToLead(as_of=as_of).fit(journeys)
-    touches = journeys.touchpoints(as_of)
-    signals = speed._signals(journeys, touches)  # the same clock start as SpeedToLead
-    signals = signals.filter(signals.signal_at.notnull() & (signals.signal_at <= ibis.timestamp(as_of)))
-    human = touches.filter(touches.actor == HUMAN)
-    after = human.join(signals, "person_id")
-    after = after.filter(after.occurred_at >= after.signal_at)
-    first = after.group_by("person_id").aggregate(
-        minutes=((after.occurred_at.epoch_seconds() - after.signal_at.epoch_seconds()) / 60.0).min())
-    counts = fetch_rows(first.aggregate(**{f"w{j}": (first.minutes <= d.sla_minutes).sum()
-                                           for j, d in enumerate(definitions)}))[0]
+    people = speed.people(journeys)  # the same clock start and first human touch as SpeedToLead
+    people = people.filter(people.signal_at.notnull() & (people.signal_at <= ibis.timestamp(as_of)))
+    minutes = (people.first_human_at.epoch_seconds() - people.signal_at.epoch_seconds()) / 60.0
+    counts = fetch_rows(people.aggregate(**{f"w{j}": (minutes <= d.sla_minutes).fill_null(False).sum()
+                                            for j, d in enumerate(definitions)}))[0]
     out = []
     for j, d in enumerate(definitions):
         assert d.sla_minutes is not None

@@ -19,7 +19,7 @@ import ibis.expr.types as ir
 from leadjourney.analysis.persona_rules import persona_column
 from leadjourney.config import Config
 from leadjourney.engine import create_temp_table, fetch_rows, fetch_value
-from leadjourney.ingest import person_journeys, person_touches
+from leadjourney.ingest import person_engagement, person_journeys, person_touches
 from leadjourney.workspace import Workspace
 
 
@@ -158,6 +158,24 @@ class Journeys:
         counts = fetch_rows(self.people().aggregate(n=self.people().count())
                             .cross_join(everyone.aggregate(total=everyone.count())))[0]
         return counts["n"] / counts["total"] if counts["total"] else 1.0
+
+    def engagement(self, as_of: datetime, days: int) -> ir.Table:
+        """The selected people's :mod:`~leadjourney.ingest.person_engagement` columns as of ``as_of``, with
+        re-engagement after silences of ``days``: the table ingest derives when it applies (else computed
+        from :meth:`touchpoints`); once per run, as-of date and ``days``."""
+        key = ("engagement", as_of, days)
+        if key not in self._cache:
+            wanted = person_engagement.Parameters.of(self.config.stage_names, days)
+            stored = person_engagement.stored_for(self.backend)
+            if stored is not None and stored.serves(wanted, as_of):
+                table = self.table(person_engagement.TABLE)
+                if self.filters != Filters():
+                    table = self.materialize(table.semi_join(self.people().select("person_key"), "person_key"))
+                self._cache[key] = table
+            else:
+                self._cache[key] = self.materialize(person_engagement.person_engagement(
+                    self.touchpoints(as_of), self.people(), wanted.signal_index, days))
+        return self._cache[key]
 
     def _person_touches(self) -> ir.Table:
         """The derived table; for a workspace last ingested by an older version, the same query live."""

@@ -24,10 +24,10 @@ import ibis.expr.types as ir
 from leadjourney.analysis.journeys import Journeys
 from leadjourney.analysis.stats import wilson_interval
 from leadjourney.engine import fetch_rows
+from leadjourney.ingest.person_engagement import FORM_FILL
+from leadjourney.ingest.person_engagement import signal_stage_index as _signal_stage_index
 
 SIGNALS = ("mql", "form_fill")
-HUMAN = "human"
-FORM_FILL = "form_fill"
 
 # (label, upper bound in minutes, inclusive); the last contacted bucket is open-ended
 BUCKETS: tuple[tuple[str, float | None], ...] = (
@@ -50,11 +50,7 @@ BENCHMARKS: dict[str, Any] = {
 
 def signal_stage_index(journeys: Journeys) -> int:
     """The stage that starts the clock in ``mql`` mode: the one named MQL, else the second stage."""
-    names = journeys.config.stage_names
-    for i, name in enumerate(names):
-        if name.strip().lower() == "mql":
-            return i
-    return 1 if len(names) > 1 else 0
+    return _signal_stage_index(journeys.config.stage_names)
 
 
 @dataclass
@@ -98,12 +94,7 @@ class SpeedToLead:
         self.signal = self.signal or journeys.config.speed_to_lead_from
         self.as_of = self.as_of or journeys.as_of()
         as_of = ibis.timestamp(self.as_of)
-        touches = journeys.touchpoints(self.as_of)
-        signals = self._signals(journeys, touches).filter(lambda t: t.signal_at.notnull() & (t.signal_at <= as_of))
-        human = touches.filter(touches.actor == HUMAN)
-        after = human.join(signals, "person_id").filter(lambda t: t.occurred_at >= t.signal_at)
-        first = after.group_by("person_id").aggregate(first_human_at=after.occurred_at.min())
-        people = signals.left_join(first, "person_id").drop("person_id_right")
+        people = self.people(journeys).filter(lambda t: t.signal_at.notnull() & (t.signal_at <= as_of))
         minutes = (people.first_human_at.epoch_seconds() - people.signal_at.epoch_seconds()) / 60.0
         people = people.mutate(minutes=minutes.cast("float64"))
 
@@ -130,15 +121,19 @@ class SpeedToLead:
         self.distribution = self._distribution(counts)
         return self
 
-    def _signals(self, journeys: Journeys, touches: ir.Table) -> ir.Table:
-        """person_id, signal_at: when the clock starts for each person."""
+    def people(self, journeys: Journeys) -> ir.Table:
+        """person_key, signal_at (when the clock starts), first_human_at (the first human touch at or after it)."""
+        assert self.as_of is not None
+        engagement = journeys.engagement(self.as_of, journeys.config.dark_after_days)
         if self.signal == FORM_FILL:
-            fills = touches.filter(touches.kind == FORM_FILL)
-            return fills.group_by("person_id").aggregate(signal_at=fills.occurred_at.min())
+            return engagement.select("person_key", signal_at="first_form_fill_at",
+                                     first_human_at="first_human_after_form_at")
         i = signal_stage_index(journeys)
         self.signal_stage = journeys.config.stage_names[i]
         wide = journeys.wide()
-        return wide.select("person_id", signal_at=wide[f"at_{i}"])
+        signals = wide.select("person_key", signal_at=wide[f"at_{i}"])
+        first = engagement.select("person_key", first_human_at="first_human_after_stage_at")
+        return signals.left_join(first, "person_key").drop("person_key_right")
 
     def _distribution(self, counts: dict[str, Any]) -> list[dict[str, Any]]:
         rows: list[dict[str, Any]] = []
