@@ -82,6 +82,7 @@ def test_a_temporary_table_has_the_expressions_types() -> None:
     expr = t.mutate(small=t.n.cast("int8"), flag=t.n > 1, day=t.ts.date(), big=t.x.cast("decimal(12, 2)"),
                     none=ibis.literal(None, type="string"))
     made = create_temp_table(b, "lj_test", expr)
+    assert made.op() == b.table("lj_test", database=("temp", "main")).op()  # what the catalog says, types included
     assert made.schema() == expr.schema()
     assert fetch(made.order_by("n")).equals(fetch(expr.order_by("n")))
 

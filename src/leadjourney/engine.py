@@ -85,7 +85,9 @@ def create_temp_table(backend: DuckDBBackend, name: str, expr: ir.Table) -> ir.T
     backend.con.execute(f"CREATE TEMPORARY TABLE {ident} ({columns})")
     names = ", ".join(sg.to_identifier(c, quoted=True).sql(backend.dialect) for c in expr.columns)
     backend.con.execute(f"INSERT INTO {ident} ({names}) {compiled_sql(backend, expr)}")
-    return backend.table(name, database=("temp", "main"))
+    # what backend.table(name, database=("temp", "main")) returns, without asking the catalog again
+    return ops.DatabaseTable(name, schema=schema, source=backend,
+                             namespace=ops.Namespace(catalog="temp", database="main")).to_expr()
 
 
 def fetch_rows(expr: ir.Expr) -> list[dict[str, Any]]:
