@@ -78,7 +78,7 @@ def test_xes_by_hand(small: Workspace, tmp_path: Path) -> None:
     # org:resource on human touches only: the person's owner, pseudonymized (A2's e-mail belongs to A, Ann's)
     resources = {(e["concept:name"], e.get("org:resource")) for events in traces.values() for e in events
                  if e.get("actor") == "human"}
-    ann = pseudonym("Ann")
+    ann = pseudonym(small, "Ann")
     assert resources == {("call", ann), ("sales_email", ann), ("demo", ann), ("meeting", ann)}
     assert "Ann" not in result.path.read_text("utf-8")
     assert not any("org:resource" in e for events in traces.values() for e in events if e.get("actor") != "human")
@@ -110,7 +110,7 @@ def test_csv_by_hand(small: Workspace, tmp_path: Path) -> None:
     assert result.stage_events == sum(r["event_type"] == "stage" for r in rows) == 4 + 2 + 5 + 3 + 2
     call = next(r for r in rows if r["activity"] == "call" and r["timestamp"] == "2026-01-05T00:00:00.000Z")
     assert (call["case_id"], call["resource"], call["actor"], call["lifecycle"]) == (
-        "A", pseudonym("Ann"), "human", "complete")
+        "A", pseudonym(small, "Ann"), "human", "complete")
 
 
 def test_special_characters_are_escaped(tmp_path: Path) -> None:
@@ -129,19 +129,22 @@ def test_special_characters_are_escaped(tmp_path: Path) -> None:
     traces = _traces(xes.path)
     assert "A&<1>" in traces and len(traces) == 7
     events_of_a = traces["A&<1>"]
-    assert {e.get("org:resource") for e in events_of_a if e.get("actor") == "human"} == {pseudonym(owner)}
+    assert {e.get("org:resource") for e in events_of_a if e.get("actor") == "human"} == {pseudonym(ws, owner)}
     assert {e.get("channel") for e in events_of_a if e["concept:name"] == "form_fill"} == {'web<&>"x"'}
     assert traces["F"][-1]["channel"] == "direct"  # the control character (not allowed in XML 1.0) is dropped
     raw = xes.path.read_text("utf-8")
     assert "&amp;" in raw and "&lt;" in raw and "&quot;" in raw and "Brien" not in raw
     with table.path.open(newline="") as f:
         rows = [r for r in csv.DictReader(f) if r["case_id"] == "A&<1>"]
-    assert {r["resource"] for r in rows if r["actor"] == "human"} == {pseudonym(owner)}
+    assert {r["resource"] for r in rows if r["actor"] == "human"} == {pseudonym(ws, owner)}
 
 
-def pseudonym(owner: str) -> str:
-    """The owner as the export shows it, computed independently: owner- and 8 hex digits of MD5."""
-    return "owner-" + hashlib.md5(owner.encode()).hexdigest()[:8]
+def pseudonym(ws: Workspace, owner: str) -> str:
+    """The owner as the export shows it, computed independently: owner- and 8 hex digits of SHA-256 over
+    the workspace's secret salt and the name."""
+    salt = fetch(ws, "SELECT value FROM meta WHERE key = 'email_salt'")[0][0]
+    assert len(salt) >= 32  # a random secret, not empty
+    return "owner-" + hashlib.sha256((salt + owner).encode()).hexdigest()[:8]
 
 
 def test_unknown_format_is_refused(small: Workspace, tmp_path: Path) -> None:

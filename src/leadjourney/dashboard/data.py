@@ -40,8 +40,9 @@ from leadjourney.analysis.trend import PERIODS, ConversionTrend
 from leadjourney.config import UNASSIGNED_PERSONA
 from leadjourney.dashboard.cache import CACHE_DIR, DiskCache, digest
 from leadjourney.db import one
+from leadjourney.engine import fetch_rows
 from leadjourney.errors import LeadJourneyError
-from leadjourney.privacy import owner_pseudonym
+from leadjourney.privacy import owner_pseudonym, pseudonym_salt
 from leadjourney.workspace import Workspace
 
 log = logging.getLogger(__name__)
@@ -380,11 +381,13 @@ class DashboardData:
             if self._owners is not None and self._owners[0] == generation:
                 return self._owners[1]
         with self.ws.connect(read_only=True) as con:
-            leads = ibis.duckdb.from_connection(con).table("leads")
+            backend = ibis.duckdb.from_connection(con)
+            leads = backend.table("leads")
             people = leads.filter(leads.excluded_as.isnull() & (leads.lead_id == leads.person_id)
                                   & leads.owner.notnull())
             counts = people.group_by("owner").aggregate(people=people.count())
-            rows = counts.mutate(pseudonym=owner_pseudonym(counts.owner)).to_pyarrow().to_pylist()
+            pseudonym = owner_pseudonym(counts.owner, pseudonym_salt(backend))
+            rows = fetch_rows(counts.mutate(pseudonym=pseudonym))
         found: dict[str, Owner] = {}
         for r in sorted(rows, key=lambda r: (-r["people"], r["owner"])):
             key = r["owner"] if self.ws.config.show_owners else r["pseudonym"]

@@ -29,7 +29,7 @@ import pyarrow.compute as pc
 
 from leadjourney.analysis.journeys import Journeys
 from leadjourney.engine import fetch, fetch_rows, fetch_value
-from leadjourney.privacy import owner_pseudonym
+from leadjourney.privacy import owner_pseudonym, pseudonym_salt
 
 FORMATS = ("csv", "xes")
 PEOPLE_PER_BATCH = 25_000  # XES traces built per engine query: bounds memory
@@ -86,7 +86,7 @@ def event_log(journeys: Journeys, as_of: datetime | None = None) -> ir.Table:
     # the resource of a human touch is the person's owner (only human touches pay for the join)
     leads = journeys.backend.table("leads")
     owners = leads.filter(leads.lead_id == leads.person_id).select(
-        owner_of="person_id", owner=owner_pseudonym(leads.owner))
+        owner_of="person_id", owner=owner_pseudonym(leads.owner, pseudonym_salt(journeys.backend)))
     human = touches.filter(touches.actor == "human")
     human = human.left_join(owners, human.case_id == owners.owner_of).select(
         "case_id", "at", "rank", "activity", resource="owner", channel="channel", actor="actor", event_type="event_type"
