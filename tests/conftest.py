@@ -140,6 +140,20 @@ def as_json(value: Any) -> Any:
     return None if value is None else json.loads(value)
 
 
+def csv_workspace(root: Path, config: str | None = None, **tables: str) -> Workspace:
+    """A new workspace at ``root`` ingested from hand-made CSV texts, one per canonical table
+    (``csv_workspace(root, leads=LEADS, stage_events=EVENTS)``), with ``config`` as its leadjourney.toml."""
+    ws = Workspace.init(root)
+    if config is not None:
+        ws.config_path.write_text(config, "utf-8")
+    for table, text in tables.items():
+        (root / f"{table}.csv").write_text(text, "utf-8")
+    ws = Workspace.open(root)
+    ws.set_sources([{"name": t, "path": f"{t}.csv", "format": "csv", "table": t} for t in tables])
+    ingest(ws)
+    return Workspace.open(root)
+
+
 def generated_workspace(root: Path, **options: Any) -> tuple[Workspace, GeneratedData]:
     """A new workspace at ``root`` holding generated data (``generate(root / "data", **options)``), ingested."""
     ws = Workspace.init(root)

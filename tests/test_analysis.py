@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 from lifelines import KaplanMeierFitter
 
-from conftest import generated_workspace
+from conftest import csv_workspace, generated_workspace
 from leadjourney.analysis import Filters, analyze
 from leadjourney.analysis import journeys as journeys_module
 from leadjourney.analysis.stats import km_median, wilson_interval
@@ -81,16 +81,7 @@ E,SQL,2026-01-04T00:00:00Z
 
 @pytest.fixture(scope="module")
 def small(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
-    root = tmp_path_factory.mktemp("small") / "ws"
-    ws = Workspace.init(root)
-    (root / "leads.csv").write_text(LEADS)
-    (root / "events.csv").write_text(EVENTS)
-    ws.set_sources([
-        {"name": "leads", "path": "leads.csv", "format": "csv", "table": "leads"},
-        {"name": "events", "path": "events.csv", "format": "csv", "table": "stage_events"},
-    ])
-    ingest(ws)
-    return ws
+    return csv_workspace(tmp_path_factory.mktemp("small") / "ws", leads=LEADS, stage_events=EVENTS)
 
 
 def _reached(result: Any) -> dict[str, int]:

@@ -16,6 +16,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
+from conftest import csv_workspace
 from leadjourney.analysis.definitions import DefinitionCheck, approve, sign_offs
 from leadjourney.analysis.journeys import Filters, open_journeys
 from leadjourney.analysis.speed_to_lead import SpeedToLead
@@ -204,19 +205,8 @@ P9,2026-01-05T00:00:00Z,page_view,automated
 
 @pytest.fixture(scope="module")
 def hand(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
-    root = tmp_path_factory.mktemp("definitions") / "ws"
-    ws = Workspace.init(root)
-    ws.config_path.write_text(with_definitions(DEFINITIONS), "utf-8")
-    for name, text in (("leads", LEADS), ("events", EVENTS), ("touches", TOUCHES)):
-        (root / f"{name}.csv").write_text(text, "utf-8")
-    ws = Workspace.open(root)
-    ws.set_sources([
-        {"name": "leads", "path": "leads.csv", "format": "csv", "table": "leads"},
-        {"name": "events", "path": "events.csv", "format": "csv", "table": "stage_events"},
-        {"name": "touches", "path": "touches.csv", "format": "csv", "table": "touchpoints"},
-    ])
-    ingest(ws)
-    return Workspace.open(root)
+    return csv_workspace(tmp_path_factory.mktemp("definitions") / "ws", with_definitions(DEFINITIONS),
+                         leads=LEADS, stage_events=EVENTS, touchpoints=TOUCHES)
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import fetch
+from conftest import csv_workspace, fetch
 from leadjourney.analysis import analyze
 from leadjourney.analysis.findings import (
     ASSUMED,
@@ -23,7 +23,6 @@ from leadjourney.analysis.findings import (
     store,
 )
 from leadjourney.errors import LeadJourneyError
-from leadjourney.ingest import ingest
 from leadjourney.workspace import Workspace
 
 LEADS = "lead_id,created_at,source\n" + "".join(f"L{i},2026-01-01T00:00:00Z,seo\n" for i in range(10))
@@ -32,15 +31,7 @@ EVENTS = "lead_id,stage,entered_at\n" + "".join(f"L{i},MQL,2026-01-0{2 + i % 5}T
 
 @pytest.fixture
 def ws(tmp_path: Path) -> Workspace:
-    ws = Workspace.init(tmp_path / "ws")
-    (ws.root / "leads.csv").write_text(LEADS)
-    (ws.root / "events.csv").write_text(EVENTS)
-    ws.set_sources([
-        {"name": "leads", "path": "leads.csv", "format": "csv", "table": "leads"},
-        {"name": "events", "path": "events.csv", "format": "csv", "table": "stage_events"},
-    ])
-    ingest(ws)
-    return ws
+    return csv_workspace(tmp_path / "ws", leads=LEADS, stage_events=EVENTS)
 
 
 def test_findings_start_assumed_and_keep_their_status(ws: Workspace) -> None:

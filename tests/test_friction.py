@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from conftest import csv_workspace
 from leadjourney.analysis import analyze
 from leadjourney.analysis.findings import findings_of
-from leadjourney.ingest import ingest
 from leadjourney.workspace import Workspace
 
 LEADS = """lead_id,created_at,source
@@ -34,14 +34,8 @@ O1,A,2026-01-05T00:00:00Z,2026-01-31T00:00:00Z,10000,true
 
 @pytest.fixture(scope="module")
 def ws(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
-    root: Path = tmp_path_factory.mktemp("friction") / "ws"
-    ws = Workspace.init(root)
-    for name, text in (("leads", LEADS), ("stage_events", EVENTS), ("opportunities", OPPS)):
-        (root / f"{name}.csv").write_text(text)
-    ws.set_sources([{"name": t, "path": f"{t}.csv", "format": "csv", "table": t}
-                    for t in ("leads", "stage_events", "opportunities")])
-    ingest(ws)
-    return ws
+    return csv_workspace(tmp_path_factory.mktemp("friction") / "ws", leads=LEADS, stage_events=EVENTS,
+                         opportunities=OPPS)
 
 
 def test_revenue_impact_by_hand(ws: Workspace) -> None:
@@ -62,11 +56,7 @@ def test_revenue_impact_by_hand(ws: Workspace) -> None:
 
 
 def test_without_won_amounts_the_config_deal_size_is_used(tmp_path: Path) -> None:
-    ws = Workspace.init(tmp_path / "ws")
-    (ws.root / "leads.csv").write_text(LEADS)
-    (ws.root / "stage_events.csv").write_text(EVENTS)
-    ws.set_sources([{"name": t, "path": f"{t}.csv", "format": "csv", "table": t} for t in ("leads", "stage_events")])
-    ingest(ws)
+    ws = csv_workspace(tmp_path / "ws", leads=LEADS, stage_events=EVENTS)
     fr = analyze(ws, now=datetime(2026, 3, 1)).friction
     assert fr.deal_size == ws.config.average_deal_size and "config" in fr.deal_size_source
 
@@ -118,14 +108,8 @@ def test_invalid_benchmark_names_the_key(tmp_path: Path) -> None:
 
 def test_people_still_in_flight_are_not_counted_as_lost(tmp_path: Path) -> None:
     """D entered MQL a day before the as-of date: under the p90 of completed MQL->SQL waits (1.9 d), in flight."""
-    ws = Workspace.init(tmp_path / "ws")
-    leads = LEADS + "E,2026-01-01T00:00:00Z,seo\n"
-    events = EVENTS + "D,MQL,2026-01-30T00:00:00Z\n"
-    for name, text in (("leads", leads), ("stage_events", events), ("opportunities", OPPS)):
-        (ws.root / f"{name}.csv").write_text(text)
-    ws.set_sources([{"name": t, "path": f"{t}.csv", "format": "csv", "table": t}
-                    for t in ("leads", "stage_events", "opportunities")])
-    ingest(ws)
+    ws = csv_workspace(tmp_path / "ws", leads=LEADS + "E,2026-01-01T00:00:00Z,seo\n",
+                       stage_events=EVENTS + "D,MQL,2026-01-30T00:00:00Z\n", opportunities=OPPS)
     result = analyze(ws, now=datetime(2026, 3, 1))
     times = {(r.from_stage, r.to_stage): r for r in result.time_in_stage.rows}
     assert times[("MQL", "SQL")].p90_days == pytest.approx(1.9)  # completed: A 1 d, B 2 d

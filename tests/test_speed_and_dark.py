@@ -12,13 +12,12 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
-from conftest import generated_workspace
+from conftest import csv_workspace, generated_workspace
 from leadjourney.analysis.dark_leads import DarkLeads
 from leadjourney.analysis.journeys import Filters, Journeys, open_journeys
 from leadjourney.analysis.speed_to_lead import SpeedToLead
 from leadjourney.analysis.stats import wilson_interval
 from leadjourney.generate import Dirt
-from leadjourney.ingest import ingest
 from leadjourney.workspace import Workspace
 
 NOW = datetime(2026, 7, 1)
@@ -79,17 +78,8 @@ AS_OF = datetime(2026, 4, 1)
 
 @pytest.fixture(scope="module")
 def small(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
-    root = tmp_path_factory.mktemp("small") / "ws"
-    ws = Workspace.init(root)
-    for name, text in (("leads", LEADS), ("events", EVENTS), ("touches", TOUCHES)):
-        (root / f"{name}.csv").write_text(text)
-    ws.set_sources([
-        {"name": "leads", "path": "leads.csv", "format": "csv", "table": "leads"},
-        {"name": "events", "path": "events.csv", "format": "csv", "table": "stage_events"},
-        {"name": "touches", "path": "touches.csv", "format": "csv", "table": "touchpoints"},
-    ])
-    ingest(ws)
-    return ws
+    return csv_workspace(tmp_path_factory.mktemp("small") / "ws", leads=LEADS, stage_events=EVENTS,
+                         touchpoints=TOUCHES)
 
 
 

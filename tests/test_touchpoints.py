@@ -15,11 +15,10 @@ import pytest
 from openpyxl import load_workbook
 from statsmodels.stats.proportion import confint_proportions_2indep
 
-from conftest import generated_workspace
+from conftest import csv_workspace, generated_workspace
 from leadjourney.analysis.journeys import Filters, open_journeys
 from leadjourney.analysis.touchpoints import TouchpointInventory, TouchpointRow, newcombe_interval
 from leadjourney.generate import Dirt
-from leadjourney.ingest import ingest
 from leadjourney.workspace import Workspace
 
 NOW = datetime(2026, 7, 1)
@@ -84,16 +83,7 @@ AS_OF = datetime(2026, 4, 1)
 
 def hand_workspace(root: Path, leads: str = LEADS, events: str = EVENTS, touches: str = TOUCHES) -> Workspace:
     """A workspace ingested from the hand-made CSVs above (or replacements)."""
-    ws = Workspace.init(root)
-    for name, text in (("leads", leads), ("events", events), ("touches", touches)):
-        (root / f"{name}.csv").write_text(text)
-    ws.set_sources([
-        {"name": "leads", "path": "leads.csv", "format": "csv", "table": "leads"},
-        {"name": "events", "path": "events.csv", "format": "csv", "table": "stage_events"},
-        {"name": "touches", "path": "touches.csv", "format": "csv", "table": "touchpoints"},
-    ])
-    ingest(ws)
-    return ws
+    return csv_workspace(root, leads=leads, stage_events=events, touchpoints=touches)
 
 
 
