@@ -13,6 +13,7 @@ Two counting modes, named in every output:
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -21,6 +22,7 @@ import ibis.expr.types as ir
 
 from leadjourney.analysis.journeys import Journeys
 from leadjourney.analysis.stats import wilson_interval
+from leadjourney.config import Stage
 from leadjourney.engine import fetch_rows
 
 MODES = ("stage_reach", "ordered", "cohort")
@@ -95,6 +97,11 @@ class Funnel:
             row = fetch_rows(counts.aggregate(
                 n_people=counts.n.sum(), **{c: counts[c].sum() for c in stage_columns(len(stages))}
             ))[0]
+        return self.from_counts(stages, row)
+
+    def from_counts(self, stages: Sequence[Stage], row: Mapping[str, Any]) -> Funnel:
+        """The funnel from its counts: ``n_people`` and per stage ``reached_i``, ``imputed_i`` (see
+        :func:`reach_counts`; counts of disjoint groups of people add up to their union's)."""
         self.n_people = n_people = int(row["n_people"] or 0)
         self.stages = [
             StageCount(s.name, s.lane, int(row[f"reached_{i}"] or 0), int(row[f"imputed_{i}"] or 0))
@@ -159,24 +166,28 @@ def reach_counts(journeys: Journeys, mode: str, by: str = "source") -> ir.Table:
         raise ValueError(f"reach counts are per stage_reach or ordered mode, not {mode!r}")
 
     def build() -> ir.Table:
-        stages = journeys.config.stages
-        required = [i for i, s in enumerate(stages) if not s.optional]
         wide = journeys.wide()
-        per_person = wide.mutate(segment=wide[by], top=required_top(wide, required))
-        aggregates: dict[str, Any] = {"n": per_person.count()}
-        for i, stage in enumerate(stages):
-            has = per_person[f"has_{i}"].fill_null(False)
-            if stage.optional:
-                reached = has
-            elif mode == "stage_reach":
-                reached = per_person.top >= i
-            else:
-                reached = ordered_reach(per_person, [r for r in required if r <= i])
-            aggregates[f"reached_{i}"] = reached.sum()
-            aggregates[f"imputed_{i}"] = (reached & ~has).sum()
-        return per_person.group_by("segment").aggregate(**aggregates)
+        return counts_by(wide.mutate(segment=wide[by]), ["segment"], journeys.config.stages, mode)
 
     return journeys.cached(("reach_counts", mode, by), build)
+
+
+def counts_by(people: ir.Table, keys: Sequence[str], stages: Sequence[Stage], mode: str) -> ir.Table:
+    """:func:`reach_counts`' columns for ``people`` (per-person stage columns) grouped by ``keys``."""
+    required = [i for i, s in enumerate(stages) if not s.optional]
+    per_person = people.mutate(top=required_top(people, required))
+    aggregates: dict[str, Any] = {"n": per_person.count()}
+    for i, stage in enumerate(stages):
+        has = per_person[f"has_{i}"].fill_null(False)
+        if stage.optional:
+            reached = has
+        elif mode == "stage_reach":
+            reached = per_person.top >= i
+        else:
+            reached = ordered_reach(per_person, [r for r in required if r <= i])
+        aggregates[f"reached_{i}"] = reached.sum()
+        aggregates[f"imputed_{i}"] = (reached & ~has).sum()
+    return per_person.group_by(list(keys)).aggregate(**aggregates)
 
 
 def ordered_reach(per_person: ibis.Table, chain: list[int]) -> ibis.BooleanValue:

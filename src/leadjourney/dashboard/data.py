@@ -33,7 +33,7 @@ import duckdb
 import ibis
 
 from leadjourney.analysis.benchmarks import Benchmark, benchmarks_in_effect
-from leadjourney.analysis.funnel import Funnel
+from leadjourney.analysis.funnel import Funnel, counts_by, stage_columns
 from leadjourney.analysis.journeys import Filters, Journeys, open_journeys
 from leadjourney.analysis.report import analyze_journeys
 from leadjourney.analysis.trend import PERIODS, ConversionTrend
@@ -49,6 +49,7 @@ log = logging.getLogger(__name__)
 DEFAULT_SLA_MINUTES = 5.0
 SLA_TERM = "speed-to-lead sla"
 STATE_TTL_SECONDS = 1.0  # how long the last-ingest stamp is trusted before it is read again
+SEGMENT_KEYS = ("source", "persona", "owner")  # the period comparison sums the baseline's counts over these
 INTERRUPT_EVERY_SECONDS = 0.02  # a waiting request interrupts the background's current query this often
 
 
@@ -105,6 +106,7 @@ class DashboardData:
         self._entries: OrderedDict[tuple[str, str], dict[str, Any]] = OrderedDict()
         self._owners: tuple[str, list[Owner]] | None = None
         self._baseline: tuple[int | None, dict[str, Any] | None] | None = None
+        self._counts: tuple[tuple[Any, ...], dict[str, Any]] | None = None  # the baseline's counts per segment
         self._state: tuple[float, State] | None = None
         self._lock = threading.Lock()  # the in-memory caches
         self._compute = threading.Lock()  # one computation at a time (two cores; DuckDB uses both)
@@ -162,8 +164,7 @@ class DashboardData:
         elif _segments(matched) == _segments(state.baseline_filters):  # the baseline's own selection: as stored
             base = self._stored_baseline(state)
         else:
-            base = self._entry(generation, matched, state.baseline_as_of, trend=False, background=background,
-                               funnel_only=True)["analysis"]
+            base = self._baseline_funnel(generation, matched, state, background)
         result = View(filters, current["analysis"], base, state.freshness, self._sla, current["trend"],
                       self._benchmarks)
         with self._lock:
@@ -198,19 +199,16 @@ class DashboardData:
         return Filters(b.date_from, end, filters.sources, filters.personas, filters.owners)
 
     def _entry(self, generation: str, filters: Filters, now: datetime | None, *, trend: bool,
-               background: bool, funnel_only: bool = False) -> dict[str, Any]:
-        """analysis (+ trend) JSON for (filters, now): from memory, disk, or computed and stored in both.
-
-        ``funnel_only``: the part of the analysis JSON the period comparison reads of the baseline
-        (filters, n_people, the funnel, the as-of date), at a fraction of a whole analysis' cost.
-        """
-        name = digest({"filters": filters.to_dict(), "now": now, "trend": trend, "funnel_only": funnel_only})
+               background: bool, kind: str = "analysis") -> dict[str, Any]:
+        """analysis (+ trend) JSON for (filters, now), or with ``kind="counts"`` its :meth:`_segment_counts`:
+        from memory, disk, or computed and stored in both."""
+        name = digest({"filters": filters.to_dict(), "now": now, "trend": trend, "kind": kind})
         found = self._cached(generation, name)
         if found is None:
             with self._turn(background):
                 found = self._cached(generation, name)
                 if found is None:
-                    found = (self._analyze_funnel(filters, now, background) if funnel_only
+                    found = (self._segment_counts(filters, now, background) if kind == "counts"
                              else self._analyze(filters, now, trend, background))
                     self.computed += 1
                     if self.disk is not None:
@@ -219,6 +217,32 @@ class DashboardData:
             self._entries[(generation, name)] = found
             _trim(self._entries, self.cache_size * 2)
         return found
+
+    def _baseline_funnel(self, generation: str, matched: Filters, state: State, background: bool) -> dict[str, Any]:
+        """What the period comparison reads of the baseline side for ``matched`` (its filters, n_people, the
+        funnel, the as-of date: the keys ``analyze --json`` has for them), summed from the baseline period's
+        counts per segment, which are computed once per generation and baseline."""
+        period = Filters(matched.date_from, matched.date_to)
+        key = (generation, period, state.baseline_as_of)
+        with self._lock:  # kept aside from the views' LRU: every match reads it
+            counts = self._counts[1] if self._counts is not None and self._counts[0] == key else None
+        if counts is None:
+            counts = self._entry(generation, period, state.baseline_as_of, trend=False, background=background,
+                                 kind="counts")
+            with self._lock:
+                self._counts = (key, counts)
+        f = matched
+        rows = [r for r in counts["rows"]
+                if (not f.sources or r["source"] in f.sources) and (not f.personas or r["persona"] in f.personas)
+                and (not f.owners or r["owner"] in f.owners)]  # one row per (source, persona, owner) present
+        stages = self.ws.config.stages
+        total = {"n_people": sum(r["n"] for r in rows),
+                 **{c: sum(r[c] or 0 for r in rows) for c in stage_columns(len(stages))}}
+        funnel = Funnel().from_counts(stages, total)
+        analysis = {"filters": matched.to_dict(), "n_people": funnel.n_people, "funnel": funnel.to_dict(),
+                    "time_in_stage": {"as_of": counts["as_of"]}}
+        out: dict[str, Any] = json.loads(json.dumps(analysis, default=str))
+        return out
 
     def _cached(self, generation: str, name: str) -> dict[str, Any] | None:
         with self._lock:
@@ -234,13 +258,15 @@ class DashboardData:
         out: dict[str, Any] = json.loads(json.dumps({"analysis": analysis, "trend": trends}, default=str))
         return out  # as JSON reads it back: the same values from memory and from disk
 
-    def _analyze_funnel(self, filters: Filters, now: datetime | None, background: bool) -> dict[str, Any]:
+    def _segment_counts(self, filters: Filters, now: datetime | None, background: bool) -> dict[str, Any]:
+        """The funnel's counts (:func:`~leadjourney.analysis.funnel.reach_counts`' columns) per source,
+        persona and owner of ``filters``' people, and the as-of date: any selection of segments of these
+        people has the funnel their rows add up to."""
         with self._journeys(filters, now, background) as journeys:
-            funnel = Funnel().fit(journeys)
+            counts = counts_by(journeys.people(), SEGMENT_KEYS, journeys.config.stages, "stage_reach")
+            rows = fetch_rows(counts)
             as_of = journeys.as_of()
-        analysis = {"filters": filters.to_dict(), "n_people": funnel.n_people, "funnel": funnel.to_dict(),
-                    "time_in_stage": {"as_of": as_of.isoformat()}}  # the keys analyze --json has for these
-        out: dict[str, Any] = json.loads(json.dumps({"analysis": analysis, "trend": {}}, default=str))
+        out: dict[str, Any] = json.loads(json.dumps({"rows": rows, "as_of": as_of.isoformat()}, default=str))
         return out
 
     @contextmanager
