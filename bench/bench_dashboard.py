@@ -131,23 +131,39 @@ class Page:
         self.page.goto(url)
         return float(self.page.wait_for_function(_DRAWN, polling="raf", timeout=120_000).json_value())
 
-    def choose(self, dropdown: str, value: str) -> tuple[float, int]:
+    def choose(self, dropdown: str, value: str, attempts: int = 3) -> tuple[float, int]:
         """Pick ``value``; ms from the click on the option until the new numbers show and every figure is
-        redrawn, and the update's bytes."""
-        for attempt in range(3):  # a menu that a re-render closed is opened again
-            self.page.click(f"#{dropdown}")
-            self.page.keyboard.type(value)
-            option = self.page.get_by_role("option", name=value, exact=True)
+        redrawn, and the update's bytes.
+
+        As tests/test_dashboard.py's ``choose`` for Dash 4's dropdown: each step waits for the state it
+        needs (the menu open, the search filled in the menu, the option listed), and a re-render that
+        closed the menu before the option was clicked starts the pick again from a closed menu.
+        """
+        trigger = self.page.locator(f"#{dropdown}")
+        for attempt in range(attempts):
             try:
+                if trigger.get_attribute("aria-expanded") != "true":
+                    trigger.click()
+                self.page.wait_for_function(
+                    "id => document.getElementById(id)?.getAttribute('aria-expanded') === 'true'",
+                    arg=dropdown, timeout=10_000)
+                menu = self.page.locator(f'[id="{trigger.get_attribute("aria-controls")}"]')
+                menu.locator("input.dash-dropdown-search").fill(value, timeout=10_000)
+                option = menu.get_by_role("option", name=value, exact=True)
                 option.wait_for(timeout=10_000)
-                break
-            except Exception:
+                before = self._arm()
+                option.click(timeout=10_000)
+            except Exception:  # the page re-rendered under us: close whatever is open and start again
                 self.page.keyboard.press("Escape")
-                if attempt == 2:
+                if attempt == attempts - 1:
                     raise
-        took = self._timed(option.click)
-        self.page.keyboard.press("Escape")
-        return took, max(self.payloads, default=0)
+                continue
+            took = self._settled(before)
+            self.page.wait_for_function("([id, v]) => document.getElementById(id + '-value')?.innerText.includes(v)",
+                                        arg=[dropdown, value], timeout=10_000)
+            self.page.keyboard.press("Escape")
+            return took, max(self.payloads, default=0)
+        raise AssertionError("unreachable")
 
     def preset(self, label: str) -> tuple[float, int]:
         """Pick a date preset: timed like :meth:`choose`."""
@@ -158,9 +174,18 @@ class Page:
         return self._timed(lambda: self.page.click(f"#{dropdown} .dash-dropdown-clear")), max(self.payloads, default=0)
 
     def _timed(self, act: Any) -> float:
+        before = self._arm()
+        act()
+        return self._settled(before)
+
+    def _arm(self) -> str:
+        """Start recording redraws and the next click; the headline shown before."""
         before = self.page.inner_text("#kpi-people")
         self.page.evaluate(_ARM, list(GRAPHS))
-        act()
+        return before
+
+    def _settled(self, before: str) -> float:
+        """Wait for new numbers and every figure redrawn; ms from the click until the last redraw."""
         self.page.wait_for_function(_CHANGED, arg=[before, len(GRAPHS)], polling="raf", timeout=120_000)
         self.page.wait_for_timeout(300)  # a later redraw of a figure would still count
         return float(self.page.evaluate("() => Math.max(...Object.values(window.__drawn)) - window.__clicked"))

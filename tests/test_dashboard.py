@@ -181,12 +181,70 @@ def test_the_period_comparison_matches_the_baseline_period_to_the_selection(ws: 
     assert base["n_people"] < baseline(ws)["n_people"]  # type: ignore[index]
     components = render(view)
     compare_figure, compare_table = components[6], components[7]
-    rows = {r.children[0].children: [c.children for c in r.children[1:]] for r in compare_table.children[1].children}
+    rows = {cells[0]: cells[1:] for cells in table_rows(compare_table)}
     mql_sql = next(t for t in base["funnel"]["transitions"] if (t["from"], t["to"]) == ("MQL", "SQL"))
     assert rows["MQL→SQL"][1] == f"{mql_sql['rate']:.1%} of {mql_sql['entered']:,}"
-    title = compare_figure.layout.title.text
+    title = compare_figure["layout"]["title"]["text"]
     assert f"baseline: created until {BASELINE_TO.isoformat()}" in title and f"n {base['n_people']:,}" in title
     assert "now: created from 2026-05-01" in title
+
+
+def table_rows(markup: str) -> list[list[str]]:
+    """The body rows of an HTML table as cell texts, read back with the standard library's parser."""
+    from html.parser import HTMLParser
+
+    rows: list[list[str]] = []
+
+    class Rows(HTMLParser):
+        body = cell = False
+
+        def handle_starttag(self, tag: str, attrs: Any) -> None:
+            self.body = self.body or tag == "tbody"
+            if self.body and tag == "tr":
+                rows.append([])
+            self.cell = self.body and tag == "td"
+            if self.cell:
+                rows[-1].append("")
+
+        def handle_endtag(self, tag: str) -> None:
+            self.cell = self.cell and tag != "td"
+
+        def handle_data(self, data: str) -> None:
+            if self.cell:
+                rows[-1][-1] += data
+
+    Rows(convert_charrefs=True).feed(markup)
+    return rows
+
+
+@pytest.mark.parametrize("filters", SELECTIONS, ids=["all", "source", "persona", "owner", "dates+sources"])
+def test_figures_are_plain_dicts_that_plotly_validates_unchanged(ws: Workspace, filters: Filters) -> None:
+    """The figures are built as dicts (fast); graph_objects validates each and gives back the same JSON."""
+    import plotly.graph_objects as go
+    from plotly.utils import PlotlyJSONEncoder
+
+    def plain(fig: Any) -> Any:
+        return json.loads(json.dumps(fig, cls=PlotlyJSONEncoder, sort_keys=True))
+
+    view = DashboardData(ws).view(filters)
+    figures_shown = [c for c in render(view, period="week", measure="drop-off") if isinstance(c, dict)]
+    assert len(figures_shown) == 6
+    for fig in figures_shown:
+        assert plain(go.Figure(fig).to_plotly_json()) == plain(fig)
+
+
+def test_tables_are_escaped_html_with_the_numbers(ws: Workspace) -> None:
+    from leadjourney.dashboard.app import sources_table
+    from leadjourney.dashboard.figures import html_table
+
+    assert html_table(["a<b"], [["x & <i>y</i>"]], row_ids="r-") == (
+        '<table><thead><tr><th>a&lt;b</th></tr></thead><tbody><tr id="r-x &amp; &lt;i&gt;y&lt;/i&gt;">'
+        "<td>x &amp; &lt;i&gt;y&lt;/i&gt;</td></tr></tbody></table>")
+    a = expected(ws, Filters())
+    rows = table_rows(sources_table(a, "source"))
+    by_source = {d["source"]: d["people"] for d in a["sources"]["distribution"]}
+    assert [r[0] for r in rows] == sorted(by_source)
+    assert [r[1] for r in rows] == [f"{by_source[s]:,}" for s in sorted(by_source)]
 
 
 def test_components_show_the_analysis_numbers(ws: Workspace) -> None:
@@ -197,7 +255,7 @@ def test_components_show_the_analysis_numbers(ws: Workspace) -> None:
     assert texts["kpi-people"] == f"{a['n_people']:,}"
     mql_sql = next(t for t in a["funnel"]["transitions"] if (t["from"], t["to"]) == ("MQL", "SQL"))
     assert texts["kpi-rate-MQL-SQL"] == f"{mql_sql['rate']:.1%}"
-    assert list(funnel.data[0].x) == [s["reached"] for s in a["funnel"]["stages"]]
+    assert list(funnel["data"][0]["x"]) == [s["reached"] for s in a["funnel"]["stages"]]
 
 
 def test_filters_round_trip_through_the_url() -> None:
@@ -401,7 +459,7 @@ def test_the_trend_follows_the_filters_and_sums_to_the_funnel(ws: Workspace, fil
             assert sum(p["entered"] for p in rows) == t["entered"]
             assert sum(p["converted"] for p in rows) == t["converted"]
     *_, trend = render(view, period="week", measure="drop-off")
-    names = [tr.name for tr in trend.data]
+    names = [tr["name"] for tr in trend["data"]]
     assert [n for n in names if "→" in n and " " not in n] == [f"{t['from']}→{t['to']}" for t in a["funnel"]["transitions"]]
     assert sum(n.startswith("baseline ") for n in names) == len(a["funnel"]["transitions"])
 

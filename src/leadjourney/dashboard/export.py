@@ -7,6 +7,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import plotly.io as pio
+
 from leadjourney.analysis.journeys import Filters
 from leadjourney.dashboard import figures
 from leadjourney.dashboard.app import CSS, trend_figure
@@ -23,7 +25,7 @@ def export_html(view: View, path: Path, *, title: str, shown: Filters | None = N
     figs = [figures.funnel(a), figures.time_in_stage(a), figures.sources(a),
             figures.speed_to_lead(a, view.sla_minutes), figures.period_comparison(figures.deltas(a, view.baseline), a, view.baseline),
             trend_figure(view, "month")]
-    divs = [fig.to_html(full_html=False, include_plotlyjs=(i == 0), include_mathjax=False,
+    divs = [pio.to_html(fig, full_html=False, include_plotlyjs=(i == 0), include_mathjax=False,
                         config={"displaylogo": False}) for i, fig in enumerate(figs)]
     fresh = f"{view.freshness:%Y-%m-%d %H:%M} UTC" if view.freshness else "no ingest yet"
     named = (shown or replace(view.filters, owners=tuple("owner" for _ in view.filters.owners))).to_dict()
@@ -47,14 +49,11 @@ def export_html(view: View, path: Path, *, title: str, shown: Filters | None = N
 
 def _sources(a: dict[str, Any]) -> str:
     columns = figures.source_columns(a)
-    return _table([dict(zip(columns, figures.source_cells(r, columns), strict=True)) for r in figures.source_rows(a)],
-                  columns)
+    rows = [figures.source_cells(r, columns) for r in figures.source_rows(a)]
+    return figures.html_table(columns, rows) if rows else "<p>-</p>"
 
 
-def _table(rows: list[dict[str, Any]], columns: list[str] | None = None) -> str:
+def _table(rows: list[dict[str, Any]]) -> str:
     if not rows:
         return "<p>-</p>"
-    cols = columns or list(rows[0])
-    head = "".join(f"<th>{html.escape(c)}</th>" for c in cols)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(r.get(c, '')))}</td>" for c in cols) + "</tr>" for r in rows)
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    return figures.html_table(list(rows[0]), [[str(v) for v in r.values()] for r in rows])

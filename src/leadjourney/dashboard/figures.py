@@ -1,14 +1,16 @@
 """Plotly figures and table rows for the dashboard, drawn from the analysis JSON (never recomputed).
 
 Each function takes ``Analysis.to_dict()`` (and the baseline's) and returns a figure or rows;
-the live app and the static export share them.
+the live app and the static export share them. A figure is a plain dict (``data``, ``layout``) as
+plotly.js reads it: building ``plotly.graph_objects`` figures validated every property, 60-80 ms per
+page of figures where the dicts take a few; tests check the dicts equal what graph_objects would build.
 """
 
 from __future__ import annotations
 
+from html import escape
 from typing import Any
 
-import plotly.graph_objects as go
 import plotly.io as pio
 
 from leadjourney.analysis.benchmarks import Benchmark, benchmark_for
@@ -16,13 +18,15 @@ from leadjourney.analysis.benchmarks import Benchmark, benchmark_for
 RED_FLAG_PP = 5.0  # a transition more than this many percentage points below the baseline is red
 BLUE, GREY, RED, GREEN, ORANGE = "#2c6fbb", "#9aa5b1", "#c0392b", "#27ae60", "#e67e22"
 
-def _lean_template() -> go.layout.Template:
+Figure = dict[str, Any]
+
+
+def _lean_template() -> dict[str, Any]:
     """Plotly's default look with only the parts these charts use: 1 KB in each figure instead of 6.5 KB."""
     full = pio.templates["plotly"].to_plotly_json()
     keep = ("annotationdefaults", "autotypenumbers", "colorway", "font", "hoverlabel", "hovermode", "paper_bgcolor",
             "plot_bgcolor", "shapedefaults", "title", "xaxis", "yaxis")
-    return go.layout.Template(layout={k: full["layout"][k] for k in keep},
-                              data={k: full["data"][k] for k in ("bar", "scatter")})
+    return {"data": {k: full["data"][k] for k in ("bar", "scatter")}, "layout": {k: full["layout"][k] for k in keep}}
 
 
 _LAYOUT: dict[str, Any] = {"template": _lean_template(), "margin": {"l": 40, "r": 20, "t": 40, "b": 40}, "height": 320,
@@ -30,9 +34,9 @@ _LAYOUT: dict[str, Any] = {"template": _lean_template(), "margin": {"l": 40, "r"
                            "font": {"family": "system-ui, sans-serif", "size": 12}}
 
 
-def _layout(fig: go.Figure, title: str, **extra: Any) -> go.Figure:
-    fig.update_layout(**{**_LAYOUT, **extra}, title={"text": title, "x": 0.01, "font": {"size": 15}})
-    return fig
+def _figure(data: list[dict[str, Any]], title: str, **extra: Any) -> Figure:
+    """The traces with the shared layout (``extra`` replaces its top-level keys) and the title."""
+    return {"data": data, "layout": {**_LAYOUT, **extra, "title": {"text": title, "x": 0.01, "font": {"size": 15}}}}
 
 
 def pct(value: float | None) -> str:
@@ -51,7 +55,7 @@ def kpis(a: dict[str, Any]) -> list[tuple[str, str, str]]:
     return out
 
 
-def funnel(a: dict[str, Any]) -> go.Figure:
+def funnel(a: dict[str, Any]) -> Figure:
     """Stage reach as a funnel; hover shows the transition rate into the stage with its 95% interval."""
     stages = a["funnel"]["stages"]
     into = {t["to"]: t for t in a["funnel"]["transitions"]}
@@ -61,27 +65,26 @@ def funnel(a: dict[str, Any]) -> go.Figure:
         hover.append("first stage" if t is None or t["rate"] is None else
                      f"{arrow(t)}: {pct(t['rate'])} (95% CI {pct(t['ci_low'])} - {pct(t['ci_high'])})"
                      f"<br>{t['converted']:,} of {t['entered']:,}")
-    fig = go.Figure(go.Funnel(
-        y=[s["stage"] for s in stages], x=[s["reached"] for s in stages], customdata=hover,
-        textinfo="value+percent previous", marker={"color": BLUE},
-        hovertemplate="<b>%{y}</b>: %{x:,} reached<br>%{customdata}<extra></extra>"))
-    return _layout(fig, "Conversion funnel")
+    trace = {"type": "funnel", "y": [s["stage"] for s in stages], "x": [s["reached"] for s in stages],
+             "customdata": hover, "textinfo": "value+percent previous", "marker": {"color": BLUE},
+             "hovertemplate": "<b>%{y}</b>: %{x:,} reached<br>%{customdata}<extra></extra>"}
+    return _figure([trace], "Conversion funnel")
 
 
-def time_in_stage(a: dict[str, Any]) -> go.Figure:
+def time_in_stage(a: dict[str, Any]) -> Figure:
     """Median days per transition beside the Kaplan-Meier (censoring-aware) median."""
     rows = a["time_in_stage"]["transitions"]
     names = [arrow(r) for r in rows]
     km = [r["km_median_days"] if r["km_median_reached"] else None for r in rows]
     km_text = [f"{v:.1f}" if v is not None else "not reached" for v in km]
-    fig = go.Figure([
-        go.Bar(name="Median (completed)", x=names, y=[r["median_days"] for r in rows], marker_color=BLUE,
-               text=[_days(r["median_days"]) for r in rows], textposition="outside"),
-        go.Bar(name="Kaplan-Meier median", x=names, y=km, marker_color=ORANGE, text=km_text,
-               textposition="outside", customdata=[r["n_censored"] for r in rows],
-               hovertemplate="%{x}: %{text} days<br>%{customdata:,} still waiting<extra></extra>"),
-    ])
-    return _layout(fig, "Time in stage (days)", barmode="group", legend={"orientation": "h", "y": -0.2},
+    bars = [
+        {"type": "bar", "name": "Median (completed)", "x": names, "y": [r["median_days"] for r in rows],
+         "marker": {"color": BLUE}, "text": [_days(r["median_days"]) for r in rows], "textposition": "outside"},
+        {"type": "bar", "name": "Kaplan-Meier median", "x": names, "y": km, "marker": {"color": ORANGE},
+         "text": km_text, "textposition": "outside", "customdata": [r["n_censored"] for r in rows],
+         "hovertemplate": "%{x}: %{text} days<br>%{customdata:,} still waiting<extra></extra>"},
+    ]
+    return _figure(bars, "Time in stage (days)", barmode="group", legend={"orientation": "h", "y": -0.2},
                    xaxis={"tickangle": 0, "tickfont": {"size": 10}})
 
 
@@ -120,43 +123,45 @@ def source_columns(a: dict[str, Any]) -> list[str]:
     return ["source", "people", "share"] + [arrow(t) for t in a["funnel"]["transitions"]]
 
 
-def sources(a: dict[str, Any], top: int = 12) -> go.Figure:
+def sources(a: dict[str, Any], top: int = 12) -> Figure:
     """Volume (bars) and Lead→MQL→SQL rates per source; significant differences starred."""
     dist = a["sources"]["distribution"][:top]
     names = [d["source"] for d in dist]
-    fig = go.Figure(go.Scatter(name="People", x=names, y=[d["people"] for d in dist], yaxis="y2", mode="markers",
-                               marker={"color": GREY, "symbol": "diamond", "size": 10}))
+    traces: list[dict[str, Any]] = [{"type": "scatter", "name": "People", "x": names, "y": [d["people"] for d in dist],
+                                     "yaxis": "y2", "mode": "markers",
+                                     "marker": {"color": GREY, "symbol": "diamond", "size": 10}}]
     colors = [BLUE, GREEN, ORANGE, RED]
     for i, t in enumerate(a["funnel"]["transitions"][:2]):
         conv = {c["source"]: c for c in a["sources"]["conversion"] if c["from"] == t["from"] and c["to"] == t["to"]}
         ys = [conv[n]["rate"] if n in conv and conv[n]["entered"] else None for n in names]
         text = ["*" if n in conv and conv[n]["significant"] else "" for n in names]
-        fig.add_bar(name=arrow(t), x=names, y=ys, marker_color=colors[i % 4], text=text, textposition="outside")
-    return _layout(fig, "Lead source performance (* significant vs the rest, Holm-corrected)", barmode="group",
-                   yaxis={"tickformat": ".0%", "title": "conversion"},
-                   yaxis2={"overlaying": "y", "side": "right", "showgrid": False, "title": "people",
+        traces.append({"type": "bar", "name": arrow(t), "x": names, "y": ys, "marker": {"color": colors[i % 4]},
+                       "text": text, "textposition": "outside"})
+    return _figure(traces, "Lead source performance (* significant vs the rest, Holm-corrected)", barmode="group",
+                   yaxis={"tickformat": ".0%", "title": {"text": "conversion"}},
+                   yaxis2={"overlaying": "y", "side": "right", "showgrid": False, "title": {"text": "people"},
                            "rangemode": "tozero", "tickformat": ",d"},
                    legend={"orientation": "h", "y": -0.3})
 
 
-def speed_to_lead(a: dict[str, Any], sla_minutes: float) -> go.Figure:
+def speed_to_lead(a: dict[str, Any], sla_minutes: float) -> Figure:
     """Median response time as a gauge against the SLA, with the within-5-min and never-contacted shares."""
     s = a["speed_to_lead"]
     median = s["median_minutes"]
     top = max(sla_minutes * 4, (median or 0) * 1.2, 10)
-    fig = go.Figure()
-    fig.add_indicator(mode="gauge+number", value=median if median is not None else 0,
-                      number={"suffix": " min", "valueformat": ",.0f", "font": {"size": 34}}, domain={"x": [0, 0.5], "y": [0, 1]},
-                      title={"text": f"Median to first touch (SLA {sla_minutes:g} min)", "font": {"size": 13}},
-                      gauge={"axis": {"range": [0, top]},
-                             "bar": {"color": GREEN if (median or 0) <= sla_minutes else RED},
-                             "threshold": {"line": {"color": "black", "width": 3}, "value": sla_minutes}})
+    gauges: list[dict[str, Any]] = [{
+        "type": "indicator", "mode": "gauge+number", "value": median if median is not None else 0,
+        "number": {"suffix": " min", "valueformat": ",.0f", "font": {"size": 34}}, "domain": {"x": [0, 0.5], "y": [0, 1]},
+        "title": {"text": f"Median to first touch (SLA {sla_minutes:g} min)", "font": {"size": 13}},
+        "gauge": {"axis": {"range": [0, top]}, "bar": {"color": GREEN if (median or 0) <= sla_minutes else RED},
+                  "threshold": {"line": {"color": "black", "width": 3}, "value": sla_minutes}}}]
     for i, (label, share) in enumerate((("Within 5 min", s["within_5_min"]["share"]),
                                         ("Never contacted", s["never_contacted"]["share"]))):
-        fig.add_indicator(mode="number", value=(share or 0) * 100, number={"suffix": "%", "valueformat": ".1f", "font": {"size": 34}},
-                          title={"text": label, "font": {"size": 13}},
-                          domain={"x": [0.55, 1], "y": [0.55 - 0.55 * i, 1 - 0.55 * i]})
-    return _layout(fig, f"Speed-to-lead (from {s['signal']})")
+        gauges.append({"type": "indicator", "mode": "number", "value": (share or 0) * 100,
+                       "number": {"suffix": "%", "valueformat": ".1f", "font": {"size": 34}},
+                       "title": {"text": label, "font": {"size": 13}},
+                       "domain": {"x": [0.55, 1], "y": [0.55 - 0.55 * i, 1 - 0.55 * i]}})
+    return _figure(gauges, f"Speed-to-lead (from {s['signal']})")
 
 
 def deltas(a: dict[str, Any], base: dict[str, Any] | None) -> list[dict[str, Any]]:
@@ -186,27 +191,39 @@ def period_label(a: dict[str, Any]) -> str:
 
 
 def period_comparison(rows: list[dict[str, Any]], a: dict[str, Any] | None = None,
-                      base: dict[str, Any] | None = None) -> go.Figure:
+                      base: dict[str, Any] | None = None) -> Figure:
     """Deltas vs the baseline in percentage points; red where more than 5 points below.
 
     With the two analyses, the title says what is compared: each side's creation dates, as-of and n.
     """
-    fig = go.Figure(go.Bar(
-        x=[r["transition"] for r in rows], y=[r["delta_pp"] for r in rows],
-        marker_color=[RED if r["red"] else (GREEN if (r["delta_pp"] or 0) >= 0 else GREY) for r in rows],
-        text=[f"{r['delta_pp']:+.1f} pp" if r["delta_pp"] is not None else "-" for r in rows],
-        textposition="outside",
-        customdata=[[pct(r["current"]), pct(r["baseline"]), r["current_n"], r["baseline_n"]] for r in rows],
-        hovertemplate="%{x}: now %{customdata[0]} of %{customdata[2]:,}, "
-                      "baseline %{customdata[1]} of %{customdata[3]:,}<extra></extra>"))
-    fig.add_hline(y=-RED_FLAG_PP, line_dash="dot", line_color=RED)
+    bar = {"type": "bar", "x": [r["transition"] for r in rows], "y": [r["delta_pp"] for r in rows],
+           "marker": {"color": [RED if r["red"] else (GREEN if (r["delta_pp"] or 0) >= 0 else GREY) for r in rows]},
+           "text": [f"{r['delta_pp']:+.1f} pp" if r["delta_pp"] is not None else "-" for r in rows],
+           "textposition": "outside",
+           "customdata": [[pct(r["current"]), pct(r["baseline"]), r["current_n"], r["baseline_n"]] for r in rows],
+           "hovertemplate": "%{x}: now %{customdata[0]} of %{customdata[2]:,}, "
+                            "baseline %{customdata[1]} of %{customdata[3]:,}<extra></extra>"}
+    red_line = {"type": "line", "xref": "x domain", "x0": 0, "x1": 1, "yref": "y", "y0": -RED_FLAG_PP,
+                "y1": -RED_FLAG_PP, "line": {"color": RED, "dash": "dot"}}  # what add_hline draws
     title = "Period vs baseline (pp)" if rows else "Period vs baseline: no baseline snapshot yet"
     if rows and a is not None and base is not None:
         title += f"<br><sup>now: {period_label(a)}<br>baseline: {period_label(base)}</sup>"
     values = [abs(r["delta_pp"]) for r in rows if r["delta_pp"] is not None]
     span = max([RED_FLAG_PP * 2, *values]) * 1.2
-    return _layout(fig, title, yaxis={"ticksuffix": " pp", "zeroline": True, "range": [-span, span]},
-                   margin={**_LAYOUT["margin"], "t": 80 if a is not None and base is not None else 40})
+    return _figure([bar], title, yaxis={"ticksuffix": " pp", "zeroline": True, "range": [-span, span]},
+                   margin={**_LAYOUT["margin"], "t": 80 if a is not None and base is not None else 40},
+                   shapes=[red_line])
+
+
+def html_table(columns: list[str], rows: list[list[str]], *, row_ids: str | None = None) -> str:
+    """A plain HTML table, every cell escaped; with ``row_ids`` each body row gets the id ``row_ids`` + its first
+    cell (→ as -). One line: the live page shows it as one HTML block, the export inlines it."""
+    def tr(r: list[str]) -> str:
+        rid = f' id="{escape(row_ids + r[0].replace("→", "-"))}"' if row_ids and r else ""
+        return f"<tr{rid}>" + "".join(f"<td>{escape(str(v))}</td>" for v in r) + "</tr>"
+
+    head = "".join(f"<th>{escape(c)}</th>" for c in columns)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(tr(r) for r in rows)}</tbody></table>"
 
 
 def friction_rows(a: dict[str, Any], top: int = 10) -> list[dict[str, Any]]:
@@ -231,7 +248,7 @@ _TRACE_COLORS = [BLUE, GREEN, ORANGE, RED, "#8e44ad", "#16a085"]
 
 
 def trend(t: dict[str, Any], base: dict[str, Any] | None, benchmarks: tuple[Benchmark, ...] = (), *,
-          measure: str = "conversion", source: str | None = None) -> go.Figure:
+          measure: str = "conversion", source: str | None = None) -> Figure:
     """Conversion (or drop-off) per transition by creation period, with the baseline and benchmarks as references.
 
     ``t`` is :meth:`ConversionTrend.to_dict`. One line per transition (95% interval as error bars;
@@ -253,7 +270,7 @@ def trend(t: dict[str, Any], base: dict[str, Any] | None, benchmarks: tuple[Benc
     periods = sorted({p["period"] for p in points})
     span = [periods[0], periods[-1]] if periods else []
     before = {arrow(x): x["rate"] for x in base["funnel"]["transitions"]} if base else {}
-    fig = go.Figure()
+    traces: list[dict[str, Any]] = []
     for i, name in enumerate(names):
         color = _TRACE_COLORS[i % len(_TRACE_COLORS)]
         rows = [p for p in points if arrow(p) == name]
@@ -264,30 +281,31 @@ def trend(t: dict[str, Any], base: dict[str, Any] | None, benchmarks: tuple[Benc
                  + (f"<br><i>young: created under {t.get('mature_days')} days before the data's end; "
                     "may still convert</i>" if p["young"] else "<br>old enough to judge")
                  for p, lo, hi in zip(rows, lows, highs, strict=True)]
-        fig.add_scatter(
-            name=name, legendgroup=name, x=[p["period"] for p in rows], y=y, mode="lines+markers",
-            line={"color": color}, customdata=hover,
-            marker={"color": color, "size": 8, "symbol": ["circle-open" if p["young"] else "circle" for p in rows]},
-            error_y={"type": "data", "symmetric": False, "thickness": 1, "width": 3,
-                     "array": [None if v is None or h is None else h - v for v, h in zip(y, highs, strict=True)],
-                     "arrayminus": [None if v is None or lo is None else v - lo for v, lo in zip(y, lows, strict=True)]},
-            hovertemplate=f"<b>{name}</b> %{{x}}: %{{y:.1%}}<br>%{{customdata}}<extra></extra>")
+        traces.append({
+            "type": "scatter", "name": name, "legendgroup": name, "x": [p["period"] for p in rows], "y": y,
+            "mode": "lines+markers", "line": {"color": color}, "customdata": hover,
+            "marker": {"color": color, "size": 8, "symbol": ["circle-open" if p["young"] else "circle" for p in rows]},
+            "error_y": {"type": "data", "symmetric": False, "thickness": 1, "width": 3,
+                        "array": [None if v is None or h is None else h - v for v, h in zip(y, highs, strict=True)],
+                        "arrayminus": [None if v is None or lo is None else v - lo
+                                       for v, lo in zip(y, lows, strict=True)]},
+            "hovertemplate": f"<b>{name}</b> %{{x}}: %{{y:.1%}}<br>%{{customdata}}<extra></extra>"})
         b = flip(before.get(name))
         if b is not None and span:
-            fig.add_scatter(name=f"baseline {name}", legendgroup=name, x=span, y=[b, b], mode="lines",
-                            line={"color": color, "dash": "dash", "width": 1},
-                            hovertemplate=f"baseline {name}: {pct(b)}<extra></extra>")
+            traces.append({"type": "scatter", "name": f"baseline {name}", "legendgroup": name, "x": span, "y": [b, b],
+                           "mode": "lines", "line": {"color": color, "dash": "dash", "width": 1},
+                           "hovertemplate": f"baseline {name}: {pct(b)}<extra></extra>"})
         for bm in benchmark_for(_METRIC[measure], name.replace("→", "->"), source, benchmarks=benchmarks):
             if not span:
                 continue
-            fig.add_scatter(name=f"benchmark {name}: {bm.text()}", legendgroup=name, mode="lines",
-                            x=[span[0], span[1], span[1], span[0], span[0]],
-                            y=[bm.low, bm.low, bm.high, bm.high, bm.low], fill="toself", opacity=0.5,
-                            line={"color": GREY, "dash": "dot", "width": 1},
-                            hovertemplate=f"benchmark {name}: {bm.text()}<br>{bm.label}<extra></extra>")
+            traces.append({"type": "scatter", "name": f"benchmark {name}: {bm.text()}", "legendgroup": name,
+                           "mode": "lines", "x": [span[0], span[1], span[1], span[0], span[0]],
+                           "y": [bm.low, bm.low, bm.high, bm.high, bm.low], "fill": "toself", "opacity": 0.5,
+                           "line": {"color": GREY, "dash": "dot", "width": 1},
+                           "hovertemplate": f"benchmark {name}: {bm.text()}<br>{bm.label}<extra></extra>"})
     title = f"Drop-off trend: {measure} by creation {t.get('period', 'period')} (dashed: baseline, band: benchmark)"
     if hidden:
         title += f"<br><sup>{len(hidden)} period(s) after the data's end ({end}) not shown</sup>"
-    return _layout(fig, title, yaxis={"tickformat": ".0%", "rangemode": "tozero"},
+    return _figure(traces, title, yaxis={"tickformat": ".0%", "rangemode": "tozero"},
                    xaxis={"type": "date"}, legend={"orientation": "h", "y": -0.25, "font": {"size": 10}},
                    height=380)
