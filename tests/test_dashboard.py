@@ -545,3 +545,21 @@ def test_sorting_and_the_trend_controls_redraw_only_their_component(ws: Workspac
                            "?.includes('by creation week')")
     page.wait_for_load_state("networkidle")
     assert [set(json.loads(r.body())["response"]) for r in updates] == [{"sources-table"}, {"trend"}]
+
+
+@needs_browser
+def test_a_filter_change_sends_the_components_but_not_the_controls_already_showing_it(ws: Workspace, served: str,
+                                                                                       page: Any) -> None:
+    page.goto(served + "/")
+    shown(page, ws, Filters())
+    page.wait_for_load_state("networkidle")
+    updates: list[Any] = []
+    page.on("response", lambda r: updates.append(r) if "_dash-update-component" in r.url else None)
+    choose(page, "persona", "smb_founder")
+    shown(page, ws, Filters(personas=("smb_founder",)))
+    page.wait_for_load_state("networkidle")
+    sent = [json.loads(r.body())["response"] for r in updates]
+    assert [set(s) for s in sent] == [{"url", "kpis", "funnel", "time", "sources-bar", "sources-table", "speed",
+                                       "baseline", "baseline-table", "dark", "friction", "trend"}]
+    assert sent[0]["url"] == {"search": "?persona=smb_founder"}
+    assert "<table>" in sent[0]["sources-table"]["children"]  # a table is one HTML string, not a component per cell

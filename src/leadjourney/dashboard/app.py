@@ -237,9 +237,15 @@ def _callbacks(app: dash.Dash, data: DashboardData) -> None:
         shown = data.owner_keys(f)  # unknown owners dropped
         if ctx.triggered_id in (None, "url") and rendered is not None and rendered == query_of(shown) == (search or ""):
             return (dash.no_update,) * 17 + (None, dash.no_update)  # the first call: the layout shows this already
-        return (query_of(shown), _iso(f.date_from), _iso(f.date_to), list(f.sources), list(f.personas),
-                list(shown.owners), *render(data.view(f), sort_by or "people", period or "month",
-                                            measure or "conversion"), None, _preset_of(data, f))
+        controls = (query_of(shown), _iso(f.date_from), _iso(f.date_to), list(f.sources), list(f.personas),
+                    list(shown.owners), _preset_of(data, f))
+        asked = (search or "", date_from, date_to, sources, personas, owners, preset)
+        # a control already showing its value is left alone: setting it again re-renders it in the browser
+        url, start, end, *segments, preset_shown = (dash.no_update if new == old else new
+                                                     for new, old in zip(controls, asked, strict=True))
+        return (url, start, end, *segments,
+                *render(data.view(f), sort_by or "people", period or "month", measure or "conversion"),
+                dash.no_update if rendered is None else None, preset_shown)
 
     @app.callback(Output("sources-table", "children", allow_duplicate=True), Input("sort", "value"),
                   State("url", "search"), prevent_initial_call=True)
