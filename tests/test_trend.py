@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from pathlib import Path
 
+import plotly.graph_objects as go
 import pytest
 
 from leadjourney.analysis.benchmarks import DEFAULT_BENCHMARKS
@@ -99,7 +100,7 @@ def test_the_figure_has_a_line_per_transition_and_the_reference_lines(ws: Worksp
     with open_journeys(ws, now=NOW) as journeys:
         t = ConversionTrend(period="month").fit(journeys).to_dict()
     base = {"funnel": {"transitions": [{"from": a, "to": b, "rate": 0.5} for a, b in T]}}
-    fig = figures.trend(t, base, DEFAULT_BENCHMARKS)
+    fig = go.Figure(figures.trend(t, base, DEFAULT_BENCHMARKS))  # the page's dict, as plotly reads it
     names = [tr.name for tr in fig.data]
     lines = [f"{a}→{b}" for a, b in T]
     assert [n for n in names if n in lines] == lines
@@ -112,10 +113,10 @@ def test_the_figure_has_a_line_per_transition_and_the_reference_lines(ws: Worksp
     assert list(mql_sql.y) == pytest.approx([2 / 3, 1.0, 0.0])
     assert list(mql_sql.marker.symbol) == ["circle", "circle", "circle-open"]
     assert "young" in mql_sql.customdata[2] and "young" not in mql_sql.customdata[0]
-    with_seo = figures.trend(t, None, DEFAULT_BENCHMARKS, source="seo")
+    with_seo = go.Figure(figures.trend(t, None, DEFAULT_BENCHMARKS, source="seo"))
     assert sum(tr.name.startswith("benchmark MQL→SQL: 51%") for tr in with_seo.data) == 1
     assert not any(tr.name.startswith("baseline ") for tr in with_seo.data)
-    drop = figures.trend(t, base, DEFAULT_BENCHMARKS, measure="drop-off")
+    drop = go.Figure(figures.trend(t, base, DEFAULT_BENCHMARKS, measure="drop-off"))
     dnames = [tr.name for tr in drop.data]
     assert list(drop.data[dnames.index("MQL→SQL")].y) == pytest.approx([1 / 3, 0.0, 1.0])
     assert [n for n in dnames if n.startswith("benchmark ")] == ["benchmark MQL→SQL: 79-85% (average) [1]"]
@@ -125,5 +126,5 @@ def test_periods_after_the_data_end_are_not_drawn(ws: Workspace) -> None:
     with open_journeys(ws, now=NOW) as journeys:
         t = ConversionTrend(period="month").fit(journeys).to_dict()
     t["points"].append({**t["points"][0], "period": "2062-01-01"})  # a lead dated decades ahead
-    fig = figures.trend(t, None)
+    fig = go.Figure(figures.trend(t, None))
     assert "2062-01-01" not in list(fig.data[0].x) and "1 period(s) after the data's end" in fig.layout.title.text
