@@ -48,7 +48,6 @@ from leadjourney.workspace import Workspace
 log = logging.getLogger(__name__)
 DEFAULT_SLA_MINUTES = 5.0
 SLA_TERM = "speed-to-lead sla"
-STATE_TTL_SECONDS = 1.0  # how long the last-ingest stamp is trusted before it is read again
 SEGMENT_KEYS = ("source", "persona", "owner")  # the period comparison sums the baseline's counts over these
 INTERRUPT_EVERY_SECONDS = 0.02  # a waiting request interrupts the background's current query this often
 
@@ -98,7 +97,7 @@ class State:
 class DashboardData:
     """Numbers for filter selections, cached per (selection, generation) in memory and on disk."""
 
-    def __init__(self, ws: Workspace, *, cache_size: int = 128, disk: bool = True) -> None:
+    def __init__(self, ws: Workspace, *, cache_size: int = 1024, disk: bool = True) -> None:
         self.ws = ws
         self.cache_size = cache_size
         self.disk = DiskCache(ws.root / CACHE_DIR) if disk else None
@@ -107,7 +106,7 @@ class DashboardData:
         self._owners: tuple[str, list[Owner]] | None = None
         self._baseline: tuple[int | None, dict[str, Any] | None] | None = None
         self._counts: tuple[tuple[Any, ...], dict[str, Any]] | None = None  # the baseline's counts per segment
-        self._state: tuple[float, State] | None = None
+        self._state: tuple[tuple[tuple[int, int] | None, ...], State] | None = None
         self._lock = threading.Lock()  # the in-memory caches
         self._compute = threading.Lock()  # one computation at a time (two cores; DuckDB uses both)
         self._waiting = 0  # requests waiting to compute: the background yields to them
@@ -121,9 +120,11 @@ class DashboardData:
     # --- state -------------------------------------------------------------------------------------
 
     def state(self) -> State:
-        """The last ingest and the baseline snapshot's selection (read at most once a second)."""
+        """The last ingest and the baseline snapshot's selection, read again only when the database
+        files changed since (any committed write changes the file or its write-ahead log)."""
+        stamp = self._stamp()
         with self._lock:
-            if self._state is not None and time.monotonic() - self._state[0] < STATE_TTL_SECONDS:
+            if self._state is not None and self._state[0] == stamp:
                 return self._state[1]
         with self.ws.connect(read_only=True) as con:
             fresh = one(con, "SELECT max(finished_at) FROM ingests")
@@ -134,8 +135,20 @@ class DashboardData:
                       None if base is None or base[1] is None else datetime.fromisoformat(base[1]),
                       None if base is None else int(base[2]))
         with self._lock:
-            self._state = (time.monotonic(), state)
+            self._state = (stamp, state)
         return state
+
+    def _stamp(self) -> tuple[tuple[int, int] | None, ...]:
+        """(modification time, size) of the database file and of its write-ahead log (None: absent)."""
+        out: list[tuple[int, int] | None] = []
+        for path in (self.ws.database_path, self.ws.database_path.with_name(self.ws.database_path.name + ".wal")):
+            try:
+                st = path.stat()
+            except FileNotFoundError:
+                out.append(None)
+            else:
+                out.append((st.st_mtime_ns, st.st_size))
+        return tuple(out)
 
     def freshness(self) -> datetime | None:
         """When the latest ingest finished (None before the first ingest)."""
