@@ -15,9 +15,9 @@ import ibis
 import ibis.expr.types as ir
 
 from leadjourney.engine import fetch_value
+from leadjourney.workspace import SALT_KEY
 
 OWNER_PREFIX = "owner-"
-SALT_KEY = "email_salt"  # meta: the workspace's random secret, made by Workspace.init
 
 
 def pseudonym_salt(backend: ibis.BaseBackend) -> str:

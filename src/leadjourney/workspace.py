@@ -24,6 +24,8 @@ from leadjourney.config import CONFIG_FILE, Config, default_config_text, load_co
 from leadjourney.db import one
 from leadjourney.errors import WorkspaceError
 
+SALT_KEY = "email_salt"  # meta: the workspace's random secret (salts e-mail hashes and owner pseudonyms)
+
 DATABASE_FILE = "leadjourney.duckdb"
 OUT_DIR = "out"
 LOCK_WAIT_SECONDS = 120.0  # how long a command waits for another process to release the database
@@ -97,7 +99,7 @@ class Workspace:
                     "INSERT INTO meta VALUES (?, ?)",
                     [
                         ("schema_version", str(schema.SCHEMA_VERSION)),
-                        ("email_salt", secrets.token_hex(16)),
+                        (SALT_KEY, secrets.token_hex(16)),
                         ("created_at", now),
                     ],
                 )

@@ -11,7 +11,7 @@ selections to analyze, keeps the results, and computes likely ones ahead of time
   as-of) restricted to the current selection's sources, personas and owners;
 * :meth:`DashboardData.start_background` computes every single-filter selection after start, then every
   pair of filters of different kinds, so one or two filter changes from the start are cache hits; a
-  request never waits behind more than the computation in progress.
+  request interrupts the background's query in progress instead of waiting behind it.
 """
 
 from __future__ import annotations

@@ -31,7 +31,7 @@ from leadjourney.ingest.person_touches import refresh_person_touches
 from leadjourney.ingest.readers import stage_source_file, unstage
 from leadjourney.ingest.sql import lit
 from leadjourney.progress import Progress, silent
-from leadjourney.workspace import Workspace
+from leadjourney.workspace import SALT_KEY, Workspace
 
 
 @dataclass
@@ -74,7 +74,7 @@ def ingest(ws: Workspace, *, only: Sequence[str] = (), force: bool = False, prun
         if not ws.resolve(src.path).is_file():
             raise IngestError(f"{ws.resolve(src.path)}: no such file (source {src.name!r} in {ws.config_path.name})")
     ws.ensure_database()
-    salt = ws.meta("email_salt") or ""
+    salt = ws.meta(SALT_KEY) or ""
     say = progress or silent
     steps = len(selected) + 1
     con = ws.connect()
