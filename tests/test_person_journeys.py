@@ -3,6 +3,7 @@ replaced by the live query when the configured stages no longer match it."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 
 import pytest
@@ -14,7 +15,8 @@ from conftest import (
     same_numbers,
     set_option,
 )
-from leadjourney.analysis import Journeys, analyze, open_journeys
+from leadjourney.analysis import Filters, Journeys, analyze, open_journeys
+from leadjourney.config import UNASSIGNED_PERSONA, Persona
 from leadjourney.ingest import ingest
 from leadjourney.ingest.person_journeys import FINGERPRINT_KEY, TABLE, refresh_person_journeys
 from leadjourney.workspace import Workspace
@@ -49,7 +51,7 @@ def _by_hand(ws: Workspace) -> dict[str, tuple[int | None, list[bool], list[date
 
 
 def _reads_stored_table(journeys: Journeys) -> bool:
-    return getattr(journeys._person_journeys().op(), "name", None) == TABLE
+    return getattr(journeys._person_journeys()[0].op(), "name", None) == TABLE
 
 
 def test_the_table_equals_a_computation_by_hand(dirty: Workspace) -> None:
@@ -64,11 +66,13 @@ def test_rebuilt_only_when_its_inputs_change(dirty: Workspace) -> None:
     stamp = fetch(dirty, "SELECT value FROM meta WHERE key = ?", [FINGERPRINT_KEY])
     ingest(dirty)  # nothing changed: no rebuild
     assert fetch(dirty, "SELECT value FROM meta WHERE key = ?", [FINGERPRINT_KEY]) == stamp
+    personas = dirty.config.personas
     with dirty.connect() as con:
-        assert refresh_person_journeys(con, STAGES) is False
-        assert refresh_person_journeys(con, STAGES[:-1]) is True  # other stages: other columns
+        assert refresh_person_journeys(con, STAGES, personas) is False
+        assert refresh_person_journeys(con, STAGES[:-1], personas) is True  # other stages: other columns
         assert fetch(dirty, f"SELECT count(*) FROM (DESCRIBE {TABLE}) WHERE column_name LIKE 'has_%'")[0][0] == 4
-        assert refresh_person_journeys(con, STAGES) is True
+        assert refresh_person_journeys(con, STAGES, personas[:1]) is True  # other personas: another column
+        assert refresh_person_journeys(con, STAGES, personas) is True
     assert fetch(dirty, "SELECT value FROM meta WHERE key = ?", [FINGERPRINT_KEY]) == stamp
 
 
@@ -88,6 +92,50 @@ def test_stages_edited_after_ingest_use_the_live_query(dirty: Workspace) -> None
         assert reached == {s.stage: s.reached for s in before.funnel.stages}
     finally:
         set_option(ws, '[[stages]]\nname = "Demo"\nlane = "Decision"\noptional = true\n\n', "")
+
+
+def test_the_stored_persona_is_the_first_rule_a_person_matches(dirty: Workspace) -> None:
+    personas = dirty.config.personas
+    assert len(personas) >= 2
+    rows = fetch(dirty, f"SELECT job_title, industry, employee_count, persona FROM {TABLE}")
+    expected = [_persona_by_hand(personas, title, industry, size) for title, industry, size, _ in rows]
+    assert [r[3] for r in rows] == expected
+    assert set(expected) >= {p.name for p in personas}  # every persona occurs
+
+
+def _persona_by_hand(personas: tuple[Persona, ...], title: str | None, industry: str | None,
+                     size: int | None) -> str:
+    for p in personas:
+        rules = []
+        if p.job_title:
+            rules.append(title is not None and re.search(p.job_title, title, re.IGNORECASE) is not None)
+        if p.industries:
+            rules.append(industry is not None and industry.lower() in {i.lower() for i in p.industries})
+        if p.min_employees is not None or p.max_employees is not None:
+            rules.append(size is not None and (p.min_employees is None or size >= p.min_employees)
+                         and (p.max_employees is None or size <= p.max_employees))
+        if (all if p.match == "all" else any)(rules):
+            return p.name
+    return UNASSIGNED_PERSONA
+
+
+def test_personas_edited_after_ingest_are_assigned_live(dirty: Workspace) -> None:
+    with open_journeys(dirty, now=NOW) as journeys:
+        _, stored = journeys._select_people()
+        assert stored  # built for these rules: the stored column
+    first = dirty.config.personas[0]
+    before = analyze(dirty, now=NOW, filters=Filters(personas=(first.name,)))
+    old = f'name = "{first.name}"'
+    ws = set_option(dirty, old, 'name = "renamed"')
+    try:
+        with open_journeys(ws, now=NOW) as journeys:
+            _, stored = journeys._select_people()
+            assert not stored
+        after = analyze(ws, now=NOW, filters=Filters(personas=("renamed",)))
+        assert after.n_people == before.n_people > 0
+        assert same_numbers(after.to_dict()["funnel"], before.to_dict()["funnel"])
+    finally:
+        set_option(ws, 'name = "renamed"', old)
 
 
 def test_a_workspace_without_the_table_gives_the_same_analysis(dirty: Workspace) -> None:

@@ -90,6 +90,17 @@ def create_temp_table(backend: DuckDBBackend, name: str, expr: ir.Table) -> ir.T
                              namespace=ops.Namespace(catalog="temp", database="main")).to_expr()
 
 
+def create_temp_view(backend: DuckDBBackend, name: str, expr: ir.Table) -> ir.Table:
+    """``expr`` as the temporary view ``name``: a name later queries read, compiled once, whose query
+    DuckDB runs (and optimizes) inside each of them."""
+    if getattr(backend, "name", None) != "duckdb":
+        return backend.create_view(name, expr, overwrite=True)
+    ident = sg.to_identifier(name, quoted=True).sql(backend.dialect)
+    backend.con.execute(f"CREATE TEMPORARY VIEW {ident} AS {compiled_sql(backend, expr)}")
+    return ops.DatabaseTable(name, schema=expr.schema(), source=backend,
+                             namespace=ops.Namespace(catalog="temp", database="main")).to_expr()
+
+
 def fetch_rows(expr: ir.Expr) -> list[dict[str, Any]]:
     """The result of ``expr`` as a list of row dicts (for the small, aggregated results analyses read)."""
     return fetch(expr).to_pylist()

@@ -116,7 +116,7 @@ class DarkLeads:
 def dark_state(journeys: Journeys, as_of: datetime, days: int) -> ir.Table:
     """Each selected person's engagement state, computed once per run, as-of date and ``days``.
 
-    Columns: person_id, person_key, status, top (furthest stage index), is_open (neither converted nor
+    Columns: person_key, top (furthest stage index), is_open (neither converted nor
     disqualified, short of the last stage), dark (open and silent for ``days``: no touch, or
     none since creation), silent_days, last_entry (latest stage entry), and the touch that
     ended their first long silence: re_at, re_kind (NULL when never re-engaged).
@@ -130,7 +130,7 @@ def dark_state(journeys: Journeys, as_of: datetime, days: int) -> ir.Table:
         is_open = ~p.status.isin(list(CLOSED)).fill_null(False) & (p.top < n - 1).fill_null(True)
         quiet_since = ibis.coalesce(p.last_touch, p.created_at)
         return p.select(
-            "person_id", "person_key", "status", "top", "re_at", "re_kind",
+            "person_key", "top", "re_at", "re_kind",
             is_open=is_open,
             dark=is_open & (quiet_since <= ibis.timestamp(as_of - timedelta(days=days))).fill_null(False),
             silent_days=((ibis.timestamp(as_of).epoch_seconds() - quiet_since.epoch_seconds()) / 86400.0

@@ -16,10 +16,10 @@ from datetime import UTC, date, datetime, timedelta
 import ibis
 import ibis.expr.types as ir
 
-from leadjourney.analysis.persona_rules import persona_column
 from leadjourney.config import Config
-from leadjourney.engine import create_temp_table, fetch_rows, fetch_value
+from leadjourney.engine import create_temp_table, create_temp_view, fetch_rows, fetch_value
 from leadjourney.ingest import person_engagement, person_journeys, person_touches
+from leadjourney.ingest.persona_rules import persona_column
 from leadjourney.workspace import Workspace
 
 
@@ -66,6 +66,9 @@ class Journeys:
     _cache: dict[Hashable, ir.Table] = field(default_factory=dict, init=False, repr=False)
     _tables: dict[str, ir.Table] = field(default_factory=dict, init=False, repr=False)
     _as_of: datetime | None = field(default=None, init=False, repr=False)
+    _share: float | None = field(default=None, init=False, repr=False)  # of everyone, once people() decided
+    _built: tuple[str, str] | None = field(default=None, init=False, repr=False)  # person_journeys.built_for
+    _views: set[str] = field(default_factory=set, init=False, repr=False)
 
     def table(self, name: str) -> ir.Table:
         """A workspace table (``leads``, ``stage_events``, ...), looked up once per run."""
@@ -79,15 +82,32 @@ class Journeys:
         joins to :meth:`touchpoints`), persona, the furthest stage
         ``top`` and per configured stage ``has_i`` / ``at_i`` (see :mod:`leadjourney.ingest.person_journeys`).
 
-        Computed once per run and cached in the engine (a temporary table).
+        Decided once per run. When ingest's table serves (stages and personas as configured): everyone is
+        that table itself; a selection of more than :data:`LAZY_SHARE` of everyone is a temporary view of
+        it (its filter is cheaper to run again in each query than copying most of the table); a smaller
+        selection is a temporary table. Otherwise (computed live) the selection is a temporary table.
         """
         if self._people is None:
-            self._people = self.materialize(self._select_people())
+            people, stored = self._select_people()
+            if not stored:
+                self._people = self.materialize(people)
+            elif self.filters == Filters():
+                self._people, self._share = people, 1.0
+            else:
+                view = self.materialize(people, view=True)
+                counts = fetch_rows(view.aggregate(n=view.count()).cross_join(
+                    self.table(person_journeys.TABLE).aggregate(total=ibis._.count())))[0]
+                self._share = counts["n"] / counts["total"] if counts["total"] else 1.0
+                self._people = view if self._share > LAZY_SHARE else self.materialize(view)
         return self._people
 
-    def _select_people(self) -> ir.Table:
-        people = self._person_journeys()
-        people = people.mutate(persona=persona_column(people, self.config.personas))
+    def _select_people(self) -> tuple[ir.Table, bool]:
+        """The selection's query, and whether it reads ingest's table with its personas (nothing live)."""
+        people, stored = self._person_journeys()
+        personas_stored = stored and self._built is not None and self._built[1] == person_journeys.personas_digest(
+            self.config.personas)
+        if not personas_stored:
+            people = people.mutate(persona=persona_column(people, self.config.personas))
         f = self.filters
         if f.date_from:
             people = people.filter(people.created_at >= ibis.timestamp(datetime.combine(f.date_from, datetime.min.time())))
@@ -100,15 +120,18 @@ class Journeys:
             people = people.filter(people.persona.isin(list(f.personas)))
         if f.owners:
             people = people.filter(people.owner.isin(list(f.owners)))
-        return people
+        return people, personas_stored
 
-    def _person_journeys(self) -> ir.Table:
-        """Every person's lead fields and stage entries: the table ingest derives when it was built for
-        the configured stages, else the same query live (stages edited since, or an older workspace)."""
+    def _person_journeys(self) -> tuple[ir.Table, bool]:
+        """Every person's lead fields and stage entries, and whether they come from ingest's table: it
+        serves when it was built for the configured stages, else the same query runs live (stages edited
+        since, or an older workspace)."""
         names = self.config.stage_names
-        if person_journeys.built_stages(self.backend) == person_journeys.stages_digest(names):
-            return self.table(person_journeys.TABLE)
-        return person_journeys.person_journeys(self.backend, names)
+        if self._built is None:
+            self._built = person_journeys.built_for(self.backend) or ("", "")
+        if self._built[0] == person_journeys.stages_digest(names):
+            return self.table(person_journeys.TABLE), True
+        return person_journeys.person_journeys(self.backend, names, self.config.personas), False
 
     def entries(self) -> ir.Table:
         """person_id, stage, idx (position in the lifecycle), entered_at (first entry; NULL if never dated)."""
@@ -154,10 +177,12 @@ class Journeys:
 
     def _selected_share(self) -> float:
         """The selected people as a share of everyone (1.0 when there is nobody)."""
-        everyone = self._person_journeys()
-        counts = fetch_rows(self.people().aggregate(n=self.people().count())
-                            .cross_join(everyone.aggregate(total=everyone.count())))[0]
-        return counts["n"] / counts["total"] if counts["total"] else 1.0
+        people = self.people()
+        if self._share is None:
+            everyone, _ = self._person_journeys()
+            counts = fetch_rows(people.aggregate(n=people.count()).cross_join(everyone.aggregate(total=everyone.count())))[0]
+            self._share = counts["n"] / counts["total"] if counts["total"] else 1.0
+        return self._share
 
     def engagement(self, as_of: datetime, days: int) -> ir.Table:
         """The selected people's :mod:`~leadjourney.ingest.person_engagement` columns as of ``as_of``, with
@@ -170,7 +195,9 @@ class Journeys:
             if stored is not None and stored.serves(wanted, as_of):
                 table = self.table(person_engagement.TABLE)
                 if self.filters != Filters():
-                    table = self.materialize(table.semi_join(self.people().select("person_key"), "person_key"))
+                    table = table.semi_join(self.people().select("person_key"), "person_key")
+                    if self._selected_share() <= LAZY_SHARE:
+                        table = self.materialize(table)
                 self._cache[key] = table
             else:
                 self._cache[key] = self.materialize(person_engagement.person_engagement(
@@ -191,8 +218,9 @@ class Journeys:
             self._cache[key] = self.materialize(build())
         return self._cache[key]
 
-    def materialize(self, expr: ir.Table) -> ir.Table:
-        """Compute ``expr`` once into a temporary table that later queries read (dropped by :meth:`release`).
+    def materialize(self, expr: ir.Table, *, view: bool = False) -> ir.Table:
+        """Compute ``expr`` once into a temporary table that later queries read (dropped by :meth:`release`);
+        with ``view``, a temporary view instead (its query runs again in each query that reads it).
 
         Tables are numbered in the order a run makes them (``lj_tmp_1``, ...), so the next run's
         queries read the same names and their compiled SQL is reused (:func:`~leadjourney.engine.compiled_sql`);
@@ -206,17 +234,23 @@ class Journeys:
             name = f"lj_tmp_{number}"
             _in_use.add((connection, name))
         self._temporary.append(name)
+        if view:
+            self._views.add(name)
+            return create_temp_view(self.backend, name, expr)
         return create_temp_table(self.backend, name, expr)
 
     def release(self) -> None:
         """Drop what was materialized in the engine; call before closing the connection."""
         connection = id(getattr(self.backend, "con", self.backend))
-        for name in self._temporary:
-            self.backend.raw_sql(f"DROP TABLE IF EXISTS {name}")
+        for name in reversed(self._temporary):  # views before the tables they may read
+            self.backend.raw_sql(f"DROP {'VIEW' if name in self._views else 'TABLE'} IF EXISTS {name}")
         with _in_use_lock:
             _in_use.difference_update((connection, name) for name in self._temporary)
         self._temporary.clear()
+        self._views.clear()
         self._people = None
+        self._share = None
+        self._built = None
         self._touches.clear()
         self._cache.clear()
 
@@ -243,14 +277,19 @@ class Journeys:
 
 
 @contextmanager
-def open_journeys(ws: Workspace, filters: Filters | None = None, now: datetime | None = None) -> Iterator[Journeys]:
+def open_journeys(ws: Workspace, filters: Filters | None = None, now: datetime | None = None, *,
+                  as_of: datetime | None = None) -> Iterator[Journeys]:
     """The workspace's journeys for one run: a read-only connection, released and closed afterwards.
+
+    ``as_of`` is the end of the observed period when the caller knows it already (it is the same for
+    every selection of the same data: the dashboard reads it from its unfiltered analysis).
 
     >>> with open_journeys(Workspace.open("acme")) as journeys:   # doctest: +SKIP
     ...     inventory = TouchpointInventory().fit(journeys)
     """
     with ws.connect(read_only=True) as con:
         journeys = Journeys(ibis.duckdb.from_connection(con), ws.config, filters or Filters(), now)
+        journeys._as_of = as_of
         try:
             yield journeys
         finally:

@@ -31,10 +31,10 @@ import numpy as np
 from leadjourney.analysis.funnel import StageCount, Transition, required_top, transition_between
 from leadjourney.analysis.journeys import Journeys
 from leadjourney.analysis.persona_profiles import Share, person_table, top_values
-from leadjourney.analysis.persona_rules import persona_column
 from leadjourney.analysis.sources import UNKNOWN
 from leadjourney.config import UNASSIGNED_PERSONA, Persona
 from leadjourney.engine import fetch, fetch_rows
+from leadjourney.ingest.persona_rules import persona_column
 
 KS = (2, 3, 4)
 SAMPLE_SIZE = 20_000

@@ -218,11 +218,13 @@ class DashboardData:
         name = digest({"filters": filters.to_dict(), "now": now, "trend": trend, "kind": kind})
         found = self._cached(generation, name)
         if found is None:
+            as_of = self._everyone_as_of(generation, background) if kind == "analysis" and now is None \
+                and filters != Filters() else None
             with self._turn(background):
                 found = self._cached(generation, name)
                 if found is None:
                     found = (self._segment_counts(filters, now, background) if kind == "counts"
-                             else self._analyze(filters, now, trend, background))
+                             else self._analyze(filters, now, trend, background, as_of))
                     self.computed += 1
                     if self.disk is not None:
                         self.disk.put(generation, name, found)
@@ -230,6 +232,14 @@ class DashboardData:
             self._entries[(generation, name)] = found
             _trim(self._entries, self.cache_size * 2)
         return found
+
+    def _everyone_as_of(self, generation: str, background: bool) -> datetime | None:
+        """The unfiltered analysis' as-of date: the end of the observed period, the latest event of all the
+        data, so the same for every selection of one generation (a selection's analysis need not read it
+        again from the ~10M events and touches)."""
+        everyone = self._entry(generation, Filters(), None, trend=True, background=background)
+        as_of = everyone["analysis"]["time_in_stage"].get("as_of")
+        return None if as_of is None else datetime.fromisoformat(as_of)
 
     def _baseline_funnel(self, generation: str, matched: Filters, state: State, background: bool) -> dict[str, Any]:
         """What the period comparison reads of the baseline side for ``matched`` (its filters, n_people, the
@@ -264,8 +274,9 @@ class DashboardData:
                 return self._entries[(generation, name)]
         return None if self.disk is None else self.disk.get(generation, name)
 
-    def _analyze(self, filters: Filters, now: datetime | None, trend: bool, background: bool) -> dict[str, Any]:
-        with self._journeys(filters, now, background) as journeys:  # the trend reuses the analysis' tables
+    def _analyze(self, filters: Filters, now: datetime | None, trend: bool, background: bool,
+                 as_of: datetime | None) -> dict[str, Any]:
+        with self._journeys(filters, now, background, as_of) as journeys:  # the trend reuses the analysis' tables
             analysis = analyze_journeys(journeys, str(self.ws.root)).to_dict()
             trends = {p: ConversionTrend(period=p).fit(journeys).to_dict() for p in PERIODS} if trend else {}
         out: dict[str, Any] = json.loads(json.dumps({"analysis": analysis, "trend": trends}, default=str))
@@ -283,14 +294,15 @@ class DashboardData:
         return out
 
     @contextmanager
-    def _journeys(self, filters: Filters, now: datetime | None, background: bool) -> Iterator[Journeys]:
+    def _journeys(self, filters: Filters, now: datetime | None, background: bool,
+                  as_of: datetime | None = None) -> Iterator[Journeys]:
         """:func:`open_journeys`; in the background, its connection is where a waiting request interrupts it."""
         if not background:
-            with open_journeys(self.ws, filters, now) as journeys:
+            with open_journeys(self.ws, filters, now, as_of=as_of) as journeys:
                 yield journeys
             return
         try:
-            with open_journeys(self.ws, filters, now) as journeys:
+            with open_journeys(self.ws, filters, now, as_of=as_of) as journeys:
                 self._background = journeys.backend.con
                 yield journeys
         except duckdb.InterruptException as exc:

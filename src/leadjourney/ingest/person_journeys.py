@@ -4,12 +4,14 @@ Every analysis starts from the same per-person table: a person's own lead record
 source, status, firmographics, owner) and, for each configured stage, whether and when they
 first entered it. Pivoting ~1.5M stage events under 1M people costs about a second, so ingest
 computes it once, after the identity pass, and only when the leads, the stage events or the
-configured stages changed (a fingerprint in ``meta`` tells). An analysis reads it when it was
-built for the stages the config names now, else runs the same query live.
+configured stages or personas changed (a fingerprint in ``meta`` tells). An analysis reads it when
+it was built for the stages the config names now, else runs the same query live; and reads its
+``persona`` when it was built for the config's ``[[personas]]``, else assigns personas live.
 
-Columns: the :data:`PERSON_COLUMNS`, ``person_key`` (see :func:`person_keys`), ``top`` (the
-furthest configured stage entered, NULL for none), and per configured stage ``i`` (in config
-order) ``has_i`` (entered) and ``at_i`` (first dated entry, NULL when never dated).
+Columns: the :data:`PERSON_COLUMNS`, ``person_key`` (see :func:`person_keys`), ``persona`` (see
+:mod:`~leadjourney.ingest.persona_rules`), ``top`` (the furthest configured stage entered, NULL for
+none), and per configured stage ``i`` (in config order) ``has_i`` (entered) and ``at_i`` (first
+dated entry, NULL when never dated).
 """
 
 from __future__ import annotations
@@ -21,12 +23,14 @@ import duckdb
 import ibis
 import ibis.expr.types as ir
 
+from leadjourney.config import Persona
 from leadjourney.db import one
 from leadjourney.engine import fetch_rows
+from leadjourney.ingest.persona_rules import persona_column
 
 TABLE = "person_journeys"
 FINGERPRINT_KEY = "person_journeys_fingerprint"
-VERSION = "v2"  # v2: person_key
+VERSION = "v3"  # v2: person_key; v3: persona
 PERSON_COLUMNS = ("person_id", "created_at", "source", "status", "job_title", "industry", "employee_count", "owner")
 
 
@@ -42,10 +46,12 @@ def person_keys(backend: ibis.BaseBackend) -> ir.Table:
     return people.mutate(person_key=ibis.row_number().over(order_by="person_id").cast("int64"))
 
 
-def person_journeys(backend: ibis.BaseBackend, stage_names: Sequence[str]) -> ir.Table:
+def person_journeys(backend: ibis.BaseBackend, stage_names: Sequence[str],
+                    personas: Sequence[Persona] = ()) -> ir.Table:
     """The table's query over the canonical tables (also what an analysis runs when it is stale)."""
     leads = backend.table("leads")
     people = person_keys(backend).select(*PERSON_COLUMNS, "person_key")
+    people = people.mutate(persona=persona_column(people, tuple(personas)))
     events = backend.table("stage_events")
     events = events.filter(events.stage.isin(list(stage_names))).join(leads.select("lead_id", "person_id"), "lead_id")
     idx = events.stage.cases(*[(n, i) for i, n in enumerate(stage_names)], else_=ibis.null("int32"))
@@ -65,29 +71,46 @@ def stages_digest(stage_names: Sequence[str]) -> str:
     return hashlib.sha256("\n".join((VERSION, *stage_names)).encode()).hexdigest()[:16]
 
 
-def fingerprint(con: duckdb.DuckDBPyConnection, stage_names: Sequence[str]) -> str:
-    """A cheap digest of what the table derives from: the people's fields, the stage events, the stages."""
+def personas_digest(personas: Sequence[Persona]) -> str:
+    """A short digest of the ``[[personas]]`` rules, in order (the ``persona`` column depends on them)."""
+    return hashlib.sha256(repr(tuple(personas)).encode()).hexdigest()[:16]
+
+
+def fingerprint(con: duckdb.DuckDBPyConnection, stage_names: Sequence[str], personas: Sequence[Persona] = ()) -> str:
+    """A cheap digest of what the table derives from: the people's fields, the stage events, the stages
+    and the persona rules (the last two parts: :func:`built_for`)."""
     fields = ", ".join(("lead_id", "excluded_as", *PERSON_COLUMNS))
     leads = one(con, f"SELECT count(*), sum(hash({fields})) FROM leads") or ()
     events = one(con, "SELECT count(*), sum(hash(lead_id, stage, entered_at)) FROM stage_events") or ()
-    return ":".join(str(v) for v in (*leads, *events, stages_digest(stage_names)))
+    return ":".join(str(v) for v in (*leads, *events, stages_digest(stage_names), personas_digest(personas)))
 
 
-def refresh_person_journeys(con: duckdb.DuckDBPyConnection, stage_names: Sequence[str]) -> bool:
+def refresh_person_journeys(con: duckdb.DuckDBPyConnection, stage_names: Sequence[str],
+                            personas: Sequence[Persona] = ()) -> bool:
     """Rebuild the table when its inputs changed since the last build; True when rebuilt."""
-    digest = fingerprint(con, stage_names)
+    digest = fingerprint(con, stage_names, personas)
     stored = one(con, "SELECT value FROM meta WHERE key = ?", [FINGERPRINT_KEY])
     if stored is not None and stored[0] == digest:
         return False
-    query = ibis.to_sql(person_journeys(ibis.duckdb.from_connection(con), stage_names), dialect="duckdb")
+    query = ibis.to_sql(person_journeys(ibis.duckdb.from_connection(con), stage_names, personas), dialect="duckdb")
     con.execute(f"CREATE OR REPLACE TABLE {TABLE} AS {query}")
     con.execute("DELETE FROM meta WHERE key = ?", [FINGERPRINT_KEY])
     con.execute("INSERT INTO meta VALUES (?, ?)", [FINGERPRINT_KEY, digest])
     return True
 
 
-def built_stages(backend: ibis.BaseBackend) -> str | None:
-    """The stages digest the stored table was built for (None when there is no stored table)."""
+def built_for(backend: ibis.BaseBackend) -> tuple[str, str] | None:
+    """The (stages, personas) digests the stored table was built for (None when there is no stored table,
+    or an earlier version built it)."""
     meta = backend.table("meta")
     rows = fetch_rows(meta.filter(meta.key == FINGERPRINT_KEY).select("value"))
-    return str(rows[0]["value"]).rsplit(":", 1)[-1] if rows else None
+    if not rows:
+        return None
+    parts = str(rows[0]["value"]).rsplit(":", 2)
+    return (parts[1], parts[2]) if len(parts) == 3 else None
+
+
+def built_stages(backend: ibis.BaseBackend) -> str | None:
+    """The stages digest the stored table was built for (None when there is no stored table)."""
+    built = built_for(backend)
+    return None if built is None else built[0]

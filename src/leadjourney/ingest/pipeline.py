@@ -98,7 +98,7 @@ def ingest(ws: Workspace, *, only: Sequence[str] = (), force: bool = False, prun
         say("indexing touchpoints by person", steps - 1, steps)
         refresh_person_touches(con)
         say("indexing stage entries by person", steps - 1, steps)
-        refresh_person_journeys(con, config.stage_names)
+        refresh_person_journeys(con, config.stage_names, config.personas)
         say("indexing engagement by person", steps - 1, steps)
         refresh_person_engagement(con, Parameters.of(config.stage_names, config.dark_after_days))
         rows = {t: int(scalar(con, f"SELECT count(*) FROM {t}")) for t in schema.CANONICAL}
