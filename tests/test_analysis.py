@@ -202,6 +202,10 @@ def test_time_in_stage_equals_an_independent_computation(clean) -> None:  # type
     assert row.n_completed == int(done.sum())
     assert row.median_days == pytest.approx(float(np.median(durations)), rel=1e-9)
     assert row.p90_days == pytest.approx(float(np.quantile(durations, 0.9)), rel=1e-9)
+    edges = [b["from_days"] for b in row.histogram]
+    assert [b["count"] for b in row.histogram] == [
+        int(((durations >= lo) & (durations < (edges[i + 1] if i + 1 < len(edges) else np.inf))).sum())
+        for i, lo in enumerate(edges)]
     # censored: open leads that entered MQL and not SQL, waiting until the end of the period
     furthest = np.array(t["furthest_stage"])
     status = np.array(t["status"])

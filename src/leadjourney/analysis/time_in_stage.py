@@ -25,6 +25,9 @@ from leadjourney.engine import column_array, fetch, fetch_rows
 PERCENTILES = (0.25, 0.5, 0.75, 0.9, 0.95)
 HISTOGRAM_EDGES_DAYS = (0, 1, 3, 7, 14, 30, 60, 90, 180)
 KM_RESOLUTION_HOURS = 1.0  # durations are grouped by the hour for the Kaplan-Meier curve
+# the histogram is read from the same hourly groups: each edge must fall on a group's boundary
+_EDGES_IN_GROUPS = tuple(e * 24 / KM_RESOLUTION_HOURS for e in HISTOGRAM_EDGES_DAYS)
+assert all(e == int(e) for e in _EDGES_IN_GROUPS), "histogram edges must be whole multiples of the KM resolution"
 BIASED_IF_OFF_BY = 0.2  # naive vs Kaplan-Meier median differing by more than this share is called out
 
 
@@ -74,8 +77,9 @@ class TimeInStage:
         spans = ibis.union(*[self._spans(wide, k, a, b) for k, (a, b) in enumerate(pairs)])
         stats = {r["k"]: _unpack_quantiles(r) for r in fetch_rows(self._stats(spans))}
         p90 = {k: r.get("q90") for k, r in stats.items()}
-        km, in_flight = self._km(spans, p90)
-        self.rows = [replace(self._row(stats.get(k), km.get(k), names[a], names[b]), n_in_flight=in_flight.get(k, 0))
+        km, in_flight, histograms = self._km(spans, p90)
+        self.rows = [replace(self._row(stats.get(k), km.get(k), histograms.get(k), names[a], names[b]),
+                             n_in_flight=in_flight.get(k, 0))
                      for k, (a, b) in enumerate(pairs)]
         return self
 
@@ -96,22 +100,21 @@ class TimeInStage:
 
     @staticmethod
     def _stats(spans: ir.Table) -> ir.Table:
-        """Per transition: the naive figures over completed spans, the censored count and the histogram."""
+        """Per transition: the naive figures over completed spans and the censored count."""
         done, days = spans.done, spans.days
-        edges = HISTOGRAM_EDGES_DAYS
-        bucket = ibis.cases(*[(days < hi, i) for i, hi in enumerate(edges[1:])], else_=len(edges) - 1)
         return spans.group_by("k").aggregate(
             n=done.sum(),
             n_censored=(~done).sum(),
             mean=days.mean(where=done),
             quantiles=days.quantile(list(PERCENTILES), where=done),  # one sort for all of them
-            **{f"h{i}": (done & (bucket == i)).sum() for i in range(len(edges))},
         )
 
     @staticmethod
-    def _km(spans: ir.Table, p90: dict[int, float | None]) -> tuple[dict[int, float | None], dict[int, int]]:
-        """Kaplan-Meier median days per transition, from counts grouped by the hour; and how many of
-        those still waiting have waited less than the transition's p90 of completed durations."""
+    def _km(spans: ir.Table, p90: dict[int, float | None]
+            ) -> tuple[dict[int, float | None], dict[int, int], dict[int, list[int]]]:
+        """Kaplan-Meier median days per transition, from counts grouped by the hour; how many of those
+        still waiting have waited less than the transition's p90 of completed durations; and the
+        completed spans per histogram bucket (:data:`HISTOGRAM_EDGES_DAYS` fall on the hours' boundaries)."""
         hours = KM_RESOLUTION_HOURS
         t = (spans.days * 24 / hours).floor()
         grouped = spans.group_by(["k", t.name("t")]).aggregate(
@@ -122,6 +125,8 @@ class TimeInStage:
         events, censored = column_array(table, "events", int), column_array(table, "censored", int)
         out: dict[int, float | None] = {}
         in_flight: dict[int, int] = {}
+        histograms: dict[int, list[int]] = {}
+        bucket = np.searchsorted(np.array(_EDGES_IN_GROUPS[1:]), times, side="right")  # the bucket of each hour
         for k in {int(k) for k in ks}:
             mine = ks == k
             median = km_median(times[mine], events[mine], censored[mine])
@@ -130,9 +135,12 @@ class TimeInStage:
             # hour buckets: a wait counts as in flight when its bucket starts before the p90
             young = mine & (times * hours / 24 < limit) if limit is not None else np.zeros_like(mine)
             in_flight[k] = int(censored[young].sum())
-        return out, in_flight
+            histograms[k] = np.bincount(bucket[mine], weights=events[mine], minlength=len(_EDGES_IN_GROUPS)
+                                        ).astype(int).tolist()
+        return out, in_flight, histograms
 
-    def _row(self, stats: dict[str, Any] | None, km: float | None, from_stage: str, to_stage: str) -> StageTime:
+    def _row(self, stats: dict[str, Any] | None, km: float | None, histogram: list[int] | None, from_stage: str,
+             to_stage: str) -> StageTime:
         stats = stats or {}
         n_completed, n_censored = int(stats.get("n") or 0), int(stats.get("n_censored") or 0)
         naive = stats.get("q50")
@@ -142,17 +150,17 @@ class TimeInStage:
             mean_days=stats.get("mean"), p25_days=stats.get("q25"), median_days=naive, p75_days=stats.get("q75"),
             p90_days=stats.get("q90"), p95_days=stats.get("q95"),
             km_median_days=km, km_median_reached=km is not None,
-            histogram=self._histogram(stats),
+            histogram=self._histogram(histogram or [0] * len(HISTOGRAM_EDGES_DAYS)),
             caveat=self._caveat(naive, km, n_completed, n_censored),
         )
 
     @staticmethod
-    def _histogram(stats: dict[str, Any]) -> list[dict[str, Any]]:
+    def _histogram(counts: list[int]) -> list[dict[str, Any]]:
         edges = HISTOGRAM_EDGES_DAYS
         bins = []
         for i, lo in enumerate(edges):
             hi = edges[i + 1] if i + 1 < len(edges) else None
-            bins.append({"from_days": lo, "to_days": hi, "count": int(stats.get(f"h{i}") or 0)})
+            bins.append({"from_days": lo, "to_days": hi, "count": int(counts[i])})
         return bins
 
     @staticmethod
