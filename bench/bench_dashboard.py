@@ -192,15 +192,21 @@ class Page:
         return float(self.page.evaluate("() => Math.max(...Object.values(window.__drawn)) - window.__clicked"))
 
 
-def options(ws: Path) -> tuple[list[str], list[str], list[str]]:
-    """The sources, personas and owner keys the page offers (from the server's cache: not timed)."""
+def options(ws: Path) -> tuple[list[str], list[str], list[str], str]:
+    """The sources, personas and owner keys the page offers (from the server's cache: not timed), and the
+    owner key with the most people among the first source's first persona (a non-empty third filter)."""
     _, _, out = run_child(
-        "from leadjourney.workspace import Workspace\nfrom leadjourney.dashboard import DashboardData\n"
-        f"d = DashboardData(Workspace.open({str(ws)!r}))\n"
-        "print('|'.join(d.source_options())); print('|'.join(d.persona_options()));"
-        " print('|'.join(o.key for o in d.owners()))\n")
-    s, p, o = out.splitlines()[-3:]
-    return s.split("|"), p.split("|"), o.split("|")
+        "import duckdb\nfrom leadjourney.workspace import Workspace\nfrom leadjourney.dashboard import DashboardData\n"
+        "from leadjourney.analysis import Filters\n"
+        f"ws = Workspace.open({str(ws)!r})\nd = DashboardData(ws)\n"
+        "s, p = d.source_options(), d.persona_options()\n"
+        "with ws.connect(read_only=True) as con:\n"
+        "    top = con.execute('SELECT owner FROM person_journeys WHERE source = ? AND persona = ? AND owner IS NOT NULL'\n"
+        "                      ' GROUP BY owner ORDER BY count(*) DESC, owner LIMIT 1', [s[0], p[0]]).fetchall()[0][0]\n"
+        "print('|'.join(s)); print('|'.join(p)); print('|'.join(o.key for o in d.owners()))\n"
+        "print(d.owner_keys(Filters(owners=(top,))).owners[0])\n")
+    s, p, o, third = out.splitlines()[-4:]
+    return s.split("|"), p.split("|"), o.split("|"), third
 
 
 def main(leads: int) -> None:
@@ -230,7 +236,7 @@ def main(leads: int) -> None:
         report("dashboard precompute (each source, persona, owner, preset; then pairs; background)", leads=leads,
                computed=n,
                seconds=seconds)
-    sources, personas, owners = options(ws)
+    sources, personas, owners, third = options(ws)
     with server(ws) as (url, ready, lines), sync_playwright() as p:
         report("dashboard server start-to-ready (restart, disk cache)", leads=leads, seconds=ready)
         n, seconds = precomputed(lines)  # 0 computed unless the analysis code changed meanwhile
@@ -254,13 +260,29 @@ def main(leads: int) -> None:
             ms, size = page.choose("persona", personas[0])
             report(f"dashboard filter change (cached, a precomputed pair): source {sources[0]} + persona {personas[0]}",
                    leads=leads, ms=ms, kb=size / 1024)
-            ms, size = page.choose("owner", owners[0])  # three filters: not precomputed
+            ms, size = page.choose("owner", third)  # three filters: not precomputed
             report(f"dashboard filter change (cold, three filters): source {sources[0]} + persona {personas[0]}"
-                   f" + owner {owners[0]}", leads=leads, ms=ms, kb=size / 1024)
+                   f" + owner {third}", leads=leads, ms=ms, kb=size / 1024)
+            other = next(o for o in owners if o != third)
+            ms, size = page.choose("owner", other)  # two owners: not precomputed
+            report(f"dashboard filter change (cold, three filters, two owners): + owner {other}", leads=leads,
+                   ms=ms, kb=size / 1024)
+            page.first_render(url + "/")
+            ms, size = page.choose("source", sources[0])
+            ms, size = page.choose("source", sources[1])  # two sources: a third of all people
+            report(f"dashboard filter change (two sources, a precomputed same-kind pair): {sources[0]} + {sources[1]}",
+                   leads=leads, ms=ms, kb=size / 1024)
+            ms, size = page.choose("source", sources[2])
+            report(f"dashboard filter change (cold, three sources, about half of all people): + {sources[2]}",
+                   leads=leads, ms=ms, kb=size / 1024)
             ms = page.first_render(url + "/?from=2026-07-01&to=2026-08-31")
-            report("dashboard first render of a shared link with custom dates (cold)", leads=leads, ms=ms)
+            report("dashboard first render of a shared link with custom dates (cold, a third of all people)",
+                   leads=leads, ms=ms)
             ms, size = page.choose("source", sources[1])
             report(f"dashboard filter change (cold, custom dates): dates + source {sources[1]}", leads=leads, ms=ms,
+                   kb=size / 1024)
+            ms, size = page.choose("persona", personas[1])
+            report(f"dashboard filter change (cold, custom dates): + persona {personas[1]}", leads=leads, ms=ms,
                    kb=size / 1024)
         finally:
             browser.close()

@@ -25,8 +25,10 @@ from leadjourney.ingest.person_engagement import (
     FINGERPRINT_KEY,
     TABLE,
     Parameters,
+    refresh_engagement_columns,
     refresh_person_engagement,
 )
+from leadjourney.ingest.person_journeys import TABLE as JOURNEYS
 from leadjourney.workspace import Workspace
 
 NOW = datetime(2026, 7, 1)
@@ -86,6 +88,39 @@ def test_rebuilt_only_when_its_inputs_or_parameters_change(ws: Workspace) -> Non
         assert refresh_person_engagement(con, Parameters.of(stages, 10)) is True  # another silence
         assert refresh_person_engagement(con, Parameters.of(stages, DAYS)) is True
     assert fetch(ws, "SELECT value FROM meta WHERE key = ?", [FINGERPRINT_KEY]) == stamp
+
+
+def test_person_journeys_carries_the_tables_columns_rebuilt_with_it(ws: Workspace) -> None:
+    select = f"SELECT person_key, {', '.join(COLUMNS)} FROM {{}} ORDER BY person_key"
+    assert fetch(ws, select.format(JOURNEYS)) == fetch(ws, select.format(TABLE))
+    stages = ws.config.stage_names
+    with ws.connect() as con:
+        assert refresh_engagement_columns(con) is False  # nothing changed
+        assert refresh_person_engagement(con, Parameters.of(stages, 10)) is True
+        assert refresh_engagement_columns(con) is True  # the other silence's values
+    assert fetch(ws, select.format(JOURNEYS)) == fetch(ws, select.format(TABLE))
+    with ws.connect() as con:
+        assert refresh_person_engagement(con, Parameters.of(stages, DAYS)) is True
+        assert refresh_engagement_columns(con) is True
+    assert fetch(ws, select.format(JOURNEYS)) == fetch(ws, select.format(TABLE))
+    columns = [r[0] for r in fetch(ws, f"DESCRIBE {JOURNEYS}")]
+    assert sorted(set(columns)) == sorted(columns)  # replaced, not added twice
+
+
+@pytest.mark.parametrize("filters", [None, Filters(sources=("seo",)), Filters(date_from=date(2026, 3, 1))],
+                         ids=["everyone", "copy", "view"])
+def test_the_columns_in_person_journeys_give_the_joined_analysis(ws: Workspace, filters: Filters | None,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    with open_journeys(ws, filters, NOW) as journeys:
+        assert journeys.engagement_in_people(journeys.as_of(), DAYS)
+    before = analyze(ws, filters=filters, now=NOW).to_dict()
+    monkeypatch.setattr(person_engagement, "in_journeys", lambda backend: False)  # read from the separate table
+    with open_journeys(ws, filters, NOW) as journeys:
+        assert not journeys.engagement_in_people(journeys.as_of(), DAYS)
+    after = analyze(ws, filters=filters, now=NOW).to_dict()
+    assert before["speed_to_lead"]["n_contacted"] > 0 and before["dark_leads"]["re_engaged"]["count"] > 0
+    for key in ("speed_to_lead", "dark_leads", "friction"):
+        assert same_numbers(after[key], before[key]), key
 
 
 def _computed_live(ws: Workspace, now: datetime, filters: Filters | None = None, days: int = DAYS) -> bool:

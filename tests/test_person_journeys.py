@@ -94,6 +94,18 @@ def test_stages_edited_after_ingest_use_the_live_query(dirty: Workspace) -> None
         set_option(ws, '[[stages]]\nname = "Demo"\nlane = "Decision"\noptional = true\n\n', "")
 
 
+def test_won_deals_are_counted_per_person_by_hand(dirty: Workspace) -> None:
+    person_of = dict(fetch(dirty, "SELECT lead_id, person_id FROM leads"))
+    deals: dict[str, list[float]] = {}
+    for lead, amount, won in fetch(dirty, "SELECT lead_id, amount, is_won FROM opportunities"):
+        if won and amount is not None and lead in person_of:
+            deals.setdefault(person_of[lead], []).append(amount)
+    stored = {r[0]: (r[1], r[2]) for r in fetch(dirty, f"SELECT person_id, won_deals, won_amount FROM {TABLE}")}
+    people = set(stored)
+    expected = {p: (len(v), pytest.approx(sum(v))) for p, v in deals.items() if p in people}
+    assert expected and {p: v for p, v in stored.items() if v[0] is not None} == expected
+
+
 def test_the_stored_persona_is_the_first_rule_a_person_matches(dirty: Workspace) -> None:
     personas = dirty.config.personas
     assert len(personas) >= 2

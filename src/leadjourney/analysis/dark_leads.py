@@ -116,17 +116,16 @@ class DarkLeads:
 def dark_state(journeys: Journeys, as_of: datetime, days: int) -> ir.Table:
     """Each selected person's engagement state, computed once per run, as-of date and ``days``.
 
+    A projection of :meth:`Journeys.people` when it carries the engagement columns, else stored once per run.
+
     Columns: person_key, top (furthest stage index), is_open (neither converted nor
     disqualified, short of the last stage), dark (open and silent for ``days``: no touch, or
     none since creation), silent_days, last_entry (latest stage entry), and the touch that
     ended their first long silence: re_at, re_kind (NULL when never re-engaged).
     """
     def build() -> ir.Table:
-        engagement = journeys.engagement(as_of, days).select("person_key", "re_at", "re_kind",
-                                                             last_touch="last_touch_at")
-        wide = journeys.wide()
+        p = journeys.with_engagement(as_of, days).rename(last_touch="last_touch_at")
         n = len(journeys.config.stages)
-        p = wide.left_join(engagement, "person_key").drop("person_key_right")
         is_open = ~p.status.isin(list(CLOSED)).fill_null(False) & (p.top < n - 1).fill_null(True)
         quiet_since = ibis.coalesce(p.last_touch, p.created_at)
         return p.select(
@@ -137,4 +136,6 @@ def dark_state(journeys: Journeys, as_of: datetime, days: int) -> ir.Table:
                          ).cast("float64"),
             last_entry=ibis.greatest(*[p[f"at_{i}"] for i in range(n)]) if n > 1 else p.at_0,  # NULLs skipped
         )
+    if journeys.engagement_in_people(as_of, days):  # columns of one table: no join to store
+        return build()
     return journeys.cached(("dark_state", as_of, days), build)

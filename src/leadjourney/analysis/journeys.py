@@ -12,6 +12,7 @@ from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import ibis
 import ibis.expr.types as ir
@@ -63,7 +64,7 @@ class Journeys:
     _people: ir.Table | None = field(default=None, init=False, repr=False)
     _temporary: list[str] = field(default_factory=list, init=False, repr=False)
     _touches: dict[datetime, ir.Table] = field(default_factory=dict, init=False, repr=False)
-    _cache: dict[Hashable, ir.Table] = field(default_factory=dict, init=False, repr=False)
+    _cache: dict[Hashable, Any] = field(default_factory=dict, init=False, repr=False)
     _tables: dict[str, ir.Table] = field(default_factory=dict, init=False, repr=False)
     _as_of: datetime | None = field(default=None, init=False, repr=False)
     _share: float | None = field(default=None, init=False, repr=False)  # of everyone, once people() decided
@@ -80,7 +81,9 @@ class Journeys:
         """One row per selected person (their earliest record): the lead fields (person_id, created_at,
         source, status, job_title, industry, employee_count, owner), ``person_key`` (an integer for
         joins to :meth:`touchpoints`), persona, the furthest stage
-        ``top`` and per configured stage ``has_i`` / ``at_i`` (see :mod:`leadjourney.ingest.person_journeys`).
+        ``top``, per configured stage ``has_i`` / ``at_i``, ``won_deals`` / ``won_amount`` and, when ingest
+        added them, the engagement columns (see :mod:`leadjourney.ingest.person_journeys` and
+        :meth:`engagement_in_people`: they hold for the configured silence and a current as-of date only).
 
         Decided once per run. When ingest's table serves (stages and personas as configured): everyone is
         that table itself; a selection of more than :data:`LAZY_SHARE` of everyone is a temporary view of
@@ -186,13 +189,16 @@ class Journeys:
 
     def engagement(self, as_of: datetime, days: int) -> ir.Table:
         """The selected people's :mod:`~leadjourney.ingest.person_engagement` columns as of ``as_of``, with
-        re-engagement after silences of ``days``: the table ingest derives when it applies (else computed
-        from :meth:`touchpoints`); once per run, as-of date and ``days``."""
+        re-engagement after silences of ``days`` (and person_key): the table ingest derives when it applies
+        (else computed from :meth:`touchpoints`); once per run, as-of date and ``days``. When ingest copied
+        them into person_journeys, :meth:`people` itself (see :meth:`engagement_in_people`)."""
         key = ("engagement", as_of, days)
         if key not in self._cache:
             wanted = person_engagement.Parameters.of(self.config.stage_names, days)
             stored = person_engagement.stored_for(self.backend)
-            if stored is not None and stored.serves(wanted, as_of):
+            if self.engagement_in_people(as_of, days):
+                self._cache[key] = self.people()
+            elif stored is not None and stored.serves(wanted, as_of):
                 table = self.table(person_engagement.TABLE)
                 if self.filters != Filters():
                     table = table.semi_join(self.people().select("person_key"), "person_key")
@@ -203,6 +209,28 @@ class Journeys:
                 self._cache[key] = self.materialize(person_engagement.person_engagement(
                     self.touchpoints(as_of), self.people(), wanted.signal_index, days))
         return self._cache[key]
+
+    def engagement_in_people(self, as_of: datetime, days: int) -> bool:
+        """Whether :meth:`people` carries the engagement columns as of ``as_of`` for silences of ``days``: read
+        from ingest's person_journeys, which ingest gave the person_engagement columns, built for these."""
+        key = ("engagement in people", as_of, days)
+        if key not in self._cache:
+            stored = person_engagement.stored_for(self.backend)
+            wanted = person_engagement.Parameters.of(self.config.stage_names, days)
+            self._cache[key] = bool(
+                stored is not None and stored.serves(wanted, as_of) and self._person_journeys()[1]
+                and set(person_engagement.COLUMNS) <= set(self.people().columns)
+                and person_engagement.in_journeys(self.backend))
+        return bool(self._cache[key])
+
+    def with_engagement(self, as_of: datetime, days: int) -> ir.Table:
+        """:meth:`people` with the :meth:`engagement` columns: people() itself when it carries them, else joined."""
+        if self.engagement_in_people(as_of, days):
+            return self.people()
+        engagement = self.engagement(as_of, days).select("person_key", *person_engagement.COLUMNS)
+        people = self.people()
+        people = people.drop(*[c for c in person_engagement.COLUMNS if c in people.columns])  # other parameters'
+        return people.left_join(engagement, "person_key").drop("person_key_right")
 
     def _person_touches(self) -> ir.Table:
         """The derived table; for a workspace last ingested by an older version, the same query live."""

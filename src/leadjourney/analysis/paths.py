@@ -115,7 +115,8 @@ class Paths:
         """person_id, path and re_path (stage indexes in order, re_path with the re-engagement for
         the re-engaged), outcome, days (first to last dated entry): from the per-person tables."""
         n = len(journeys.config.stages)
-        state = state.select("person_key", "is_open", "dark", "re_at")
+        # people may carry re_at for the configured silence: this run's is the state's, under its own name
+        state = state.select("person_key", "is_open", "dark", re_engaged_at="re_at")
         p = journeys.wide().join(state, "person_key")
         at = [p[f"at_{i}"] for i in range(n)]
         has = [p[f"has_{i}"].fill_null(False) for i in range(n)]
@@ -123,7 +124,8 @@ class Paths:
         keys = [ibis.coalesce(at[i], _least(at[i + 1:]), _greatest(at[:i])) for i in range(n)]
         steps = [ibis.ifelse(has[i], ibis.struct({"k": keys[i], "i": ibis.literal(i, "int8")}), ibis.null())
                  for i in range(n)]
-        mark = ibis.ifelse(p.re_at.notnull(), ibis.struct({"k": p.re_at, "i": ibis.literal(n, "int8")}), ibis.null())
+        mark = ibis.ifelse(p.re_engaged_at.notnull(), ibis.struct({"k": p.re_engaged_at, "i": ibis.literal(n, "int8")}),
+                           ibis.null())
 
         def path(items: list[Any]) -> ir.StringValue:
             return ibis.array(items).filter(lambda s: s.notnull()).sort().map(lambda s: s.i.cast("string")).join(",")
@@ -148,7 +150,7 @@ class Paths:
         return p.select(
             "person_id",
             path=ibis.ifelse(stages_path == "", "0", stages_path),  # no entry at all: a lead, in the first stage
-            re_path=ibis.ifelse(p.re_at.notnull(), path([*steps, mark]), ibis.null("string")),
+            re_path=ibis.ifelse(p.re_engaged_at.notnull(), path([*steps, mark]), ibis.null("string")),
             outcome=outcome,
             days=(seconds / 86400.0).cast("float64"),
         )

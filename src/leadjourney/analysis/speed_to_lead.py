@@ -124,16 +124,14 @@ class SpeedToLead:
     def people(self, journeys: Journeys) -> ir.Table:
         """person_key, signal_at (when the clock starts), first_human_at (the first human touch at or after it)."""
         assert self.as_of is not None
-        engagement = journeys.engagement(self.as_of, journeys.config.dark_after_days)
         if self.signal == FORM_FILL:
+            engagement = journeys.engagement(self.as_of, journeys.config.dark_after_days)
             return engagement.select("person_key", signal_at="first_form_fill_at",
                                      first_human_at="first_human_after_form_at")
         i = signal_stage_index(journeys)
         self.signal_stage = journeys.config.stage_names[i]
-        wide = journeys.wide()
-        signals = wide.select("person_key", signal_at=wide[f"at_{i}"])
-        first = engagement.select("person_key", first_human_at="first_human_after_stage_at")
-        return signals.left_join(first, "person_key").drop("person_key_right")
+        people = journeys.with_engagement(self.as_of, journeys.config.dark_after_days)
+        return people.select("person_key", signal_at=people[f"at_{i}"], first_human_at="first_human_after_stage_at")
 
     def _distribution(self, counts: dict[str, Any]) -> list[dict[str, Any]]:
         rows: list[dict[str, Any]] = []

@@ -39,7 +39,10 @@ from leadjourney.engine import fetch_rows
 from leadjourney.ingest import person_journeys, person_touches
 
 TABLE = "person_engagement"
+COLUMNS = ("last_touch_at", "first_form_fill_at", "first_human_after_form_at", "first_human_after_stage_at",
+           "re_at", "re_kind")
 FINGERPRINT_KEY = "person_engagement_fingerprint"
+IN_JOURNEYS_KEY = person_journeys.ENGAGEMENT_KEY  # this table's fingerprint when its columns were added there
 PARAMETERS_KEY = "person_engagement_parameters"
 VERSION = "v1"
 HUMAN = "human"
@@ -111,8 +114,7 @@ def person_engagement(touches: ir.Table, people: ir.Table, signal_index: int, da
         .left_join(first, "person_key").drop("person_key_right")
         .left_join(back, "person_key").drop("person_key_right")
     )
-    return joined.select("person_key", "last_touch_at", "first_form_fill_at", "first_human_after_form_at",
-                         "first_human_after_stage_at", "re_at", "re_kind")
+    return joined.select("person_key", *COLUMNS)
 
 
 def fingerprint(con: duckdb.DuckDBPyConnection, parameters: Parameters) -> str:
@@ -140,6 +142,31 @@ def refresh_person_engagement(con: duckdb.DuckDBPyConnection, parameters: Parame
     con.execute("DELETE FROM meta WHERE key IN (?, ?)", [FINGERPRINT_KEY, PARAMETERS_KEY])
     con.execute("INSERT INTO meta VALUES (?, ?), (?, ?)", [FINGERPRINT_KEY, digest, PARAMETERS_KEY, json.dumps(kept)])
     return True
+
+
+def refresh_engagement_columns(con: duckdb.DuckDBPyConnection) -> bool:
+    """Add (or replace) this table's columns in ``person_journeys``, when either table was rebuilt since:
+    a selection's people then carry their engagement, and its analyses read one table instead of
+    joining two. True when added."""
+    fingerprint = one(con, "SELECT value FROM meta WHERE key = ?", [FINGERPRINT_KEY])
+    merged = one(con, "SELECT value FROM meta WHERE key = ?", [IN_JOURNEYS_KEY])
+    has = {r[0] for r in con.execute(f"DESCRIBE {person_journeys.TABLE}").fetchall()} >= set(COLUMNS)
+    if fingerprint is None or (merged is not None and merged[0] == fingerprint[0] and has):
+        return False
+    keep = f"* EXCLUDE ({', '.join(COLUMNS)})" if has else "*"
+    con.execute(f"CREATE OR REPLACE TABLE {person_journeys.TABLE} AS SELECT j.{keep}, "
+                f"{', '.join('e.' + c for c in COLUMNS)} FROM {person_journeys.TABLE} j "
+                f"LEFT JOIN {TABLE} e USING (person_key)")
+    con.execute("DELETE FROM meta WHERE key = ?", [IN_JOURNEYS_KEY])
+    con.execute("INSERT INTO meta VALUES (?, ?)", [IN_JOURNEYS_KEY, fingerprint[0]])
+    return True
+
+
+def in_journeys(backend: ibis.BaseBackend) -> bool:
+    """Whether ``person_journeys`` carries this table's columns as the table now holds them."""
+    meta = backend.table("meta")
+    rows = {r["key"]: r["value"] for r in fetch_rows(meta.filter(meta.key.isin([FINGERPRINT_KEY, IN_JOURNEYS_KEY])))}
+    return FINGERPRINT_KEY in rows and rows.get(IN_JOURNEYS_KEY) == rows[FINGERPRINT_KEY]
 
 
 def stored_for(backend: ibis.BaseBackend) -> Parameters | None:

@@ -10,8 +10,11 @@ it was built for the stages the config names now, else runs the same query live;
 
 Columns: the :data:`PERSON_COLUMNS`, ``person_key`` (see :func:`person_keys`), ``persona`` (see
 :mod:`~leadjourney.ingest.persona_rules`), ``top`` (the furthest configured stage entered, NULL for
-none), and per configured stage ``i`` (in config order) ``has_i`` (entered) and ``at_i`` (first
-dated entry, NULL when never dated).
+none), per configured stage ``i`` (in config order) ``has_i`` (entered) and ``at_i`` (first
+dated entry, NULL when never dated), and ``won_deals`` / ``won_amount``: how many won opportunities
+with an amount the person's records have, and their sum (NULL for none). Ingest then adds the
+:mod:`~leadjourney.ingest.person_engagement` columns (:func:`~leadjourney.ingest.person_engagement.refresh_engagement_columns`),
+so that a selection's analysis reads one table.
 """
 
 from __future__ import annotations
@@ -30,7 +33,8 @@ from leadjourney.ingest.persona_rules import persona_column
 
 TABLE = "person_journeys"
 FINGERPRINT_KEY = "person_journeys_fingerprint"
-VERSION = "v3"  # v2: person_key; v3: persona
+ENGAGEMENT_KEY = "person_engagement_in_journeys"  # see person_engagement.refresh_engagement_columns
+VERSION = "v3"  # v2: person_key; v3: persona, won deals
 PERSON_COLUMNS = ("person_id", "created_at", "source", "status", "job_title", "industry", "employee_count", "owner")
 
 
@@ -61,8 +65,13 @@ def person_journeys(backend: ibis.BaseBackend, stage_names: Sequence[str],
         **{f"has_{i}": (events.idx == i).any() for i in range(len(stage_names))},
         **{f"at_{i}": events.entered_at.min(where=events.idx == i) for i in range(len(stage_names))},
     )
-    # the left join keeps exactly the people: events of excluded contacts fall away here
-    return people.left_join(per_person, "person_id").drop("person_id_right")
+    opps = backend.table("opportunities")
+    won = opps.filter(opps.is_won.fill_null(False) & opps.amount.notnull()).join(
+        leads.select("lead_id", "person_id"), "lead_id")
+    deals = won.group_by("person_id").aggregate(won_deals=won.count(), won_amount=won.amount.sum())
+    # the left joins keep exactly the people: events and deals of excluded contacts fall away here
+    return (people.left_join(per_person, "person_id").drop("person_id_right")
+            .left_join(deals, "person_id").drop("person_id_right"))
 
 
 def stages_digest(stage_names: Sequence[str]) -> str:
@@ -77,12 +86,13 @@ def personas_digest(personas: Sequence[Persona]) -> str:
 
 
 def fingerprint(con: duckdb.DuckDBPyConnection, stage_names: Sequence[str], personas: Sequence[Persona] = ()) -> str:
-    """A cheap digest of what the table derives from: the people's fields, the stage events, the stages
-    and the persona rules (the last two parts: :func:`built_for`)."""
+    """A cheap digest of what the table derives from: the people's fields, the stage events, the won
+    opportunities, the stages and the persona rules (the last two parts: :func:`built_for`)."""
     fields = ", ".join(("lead_id", "excluded_as", *PERSON_COLUMNS))
     leads = one(con, f"SELECT count(*), sum(hash({fields})) FROM leads") or ()
     events = one(con, "SELECT count(*), sum(hash(lead_id, stage, entered_at)) FROM stage_events") or ()
-    return ":".join(str(v) for v in (*leads, *events, stages_digest(stage_names), personas_digest(personas)))
+    deals = one(con, "SELECT count(*), sum(hash(lead_id, amount, is_won)) FROM opportunities") or ()
+    return ":".join(str(v) for v in (*leads, *events, *deals, stages_digest(stage_names), personas_digest(personas)))
 
 
 def refresh_person_journeys(con: duckdb.DuckDBPyConnection, stage_names: Sequence[str],
@@ -94,7 +104,7 @@ def refresh_person_journeys(con: duckdb.DuckDBPyConnection, stage_names: Sequenc
         return False
     query = ibis.to_sql(person_journeys(ibis.duckdb.from_connection(con), stage_names, personas), dialect="duckdb")
     con.execute(f"CREATE OR REPLACE TABLE {TABLE} AS {query}")
-    con.execute("DELETE FROM meta WHERE key = ?", [FINGERPRINT_KEY])
+    con.execute("DELETE FROM meta WHERE key IN (?, ?)", [FINGERPRINT_KEY, ENGAGEMENT_KEY])  # engagement columns gone
     con.execute("INSERT INTO meta VALUES (?, ?)", [FINGERPRINT_KEY, digest])
     return True
 

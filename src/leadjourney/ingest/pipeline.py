@@ -25,7 +25,11 @@ from leadjourney.errors import IngestError
 from leadjourney.ingest.formats import RAW, FileColumns, plan
 from leadjourney.ingest.identity import DERIVED_ORIGIN, IdentitySummary, refresh_identity
 from leadjourney.ingest.load import load_staged, redact_malformed
-from leadjourney.ingest.person_engagement import Parameters, refresh_person_engagement
+from leadjourney.ingest.person_engagement import (
+    Parameters,
+    refresh_engagement_columns,
+    refresh_person_engagement,
+)
 from leadjourney.ingest.person_journeys import refresh_person_journeys
 from leadjourney.ingest.person_touches import refresh_person_touches
 from leadjourney.ingest.readers import stage_source_file, unstage
@@ -101,6 +105,7 @@ def ingest(ws: Workspace, *, only: Sequence[str] = (), force: bool = False, prun
         refresh_person_journeys(con, config.stage_names, config.personas)
         say("indexing engagement by person", steps - 1, steps)
         refresh_person_engagement(con, Parameters.of(config.stage_names, config.dark_after_days))
+        refresh_engagement_columns(con)
         rows = {t: int(scalar(con, f"SELECT count(*) FROM {t}")) for t in schema.CANONICAL}
         con.execute("COMMIT")
     except BaseException:
