@@ -233,7 +233,7 @@ def main(leads: int) -> None:
     with server(ws) as (url, ready, lines):
         report("dashboard server start-to-ready (cold, computes all leads first)", leads=leads, seconds=ready)
         n, seconds = precomputed(lines)
-        report("dashboard precompute (each source, persona, owner, preset; then pairs; background)", leads=leads,
+        report("dashboard precompute (each source, persona, owner, preset; then every pair of values; background)", leads=leads,
                computed=n,
                seconds=seconds)
     sources, personas, owners, third = options(ws)

@@ -129,7 +129,10 @@ def test_precompute_makes_every_single_filter_change_a_cache_hit(ws: Workspace,
     every_pair = {Filters(a.date_from or b.date_from, a.date_to or b.date_to, a.sources + b.sources,
                           a.personas + b.personas, a.owners + b.owners)
                   for k1, k2 in combinations(by_kind, 2) for a in by_kind[k1] for b in by_kind[k2]}
-    assert len(pairs) == len(set(pairs)) and set(pairs) == every_pair  # each pair of two kinds' values, once
+    every_pair |= {Filters(sources=tuple(sorted(a.sources + b.sources)), personas=tuple(sorted(a.personas + b.personas)),
+                           owners=tuple(sorted(a.owners + b.owners)))
+                   for kind in ("source", "persona", "owner") for a, b in combinations(by_kind[kind], 2)}
+    assert len(pairs) == len(set(pairs)) and set(pairs) == every_pair  # each pair of values, once
     assert data.computed == len(selections) + 8 + 1  # and once the baseline's counts per segment (for every match)
     presets = [f for f in selections if f.date_from]
     as_of = date.fromisoformat(data.view(Filters()).analysis["time_in_stage"]["as_of"][:10])

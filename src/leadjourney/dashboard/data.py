@@ -10,13 +10,14 @@ selections to analyze, keeps the results, and computes likely ones ahead of time
 * the period comparison is like with like: the baseline snapshot's own period (its dates, ending at its
   as-of) restricted to the current selection's sources, personas and owners;
 * :meth:`DashboardData.start_background` computes every single-filter selection after start, then every
-  pair of filters of different kinds, so one or two filter changes from the start are cache hits; a
-  request interrupts the background's query in progress instead of waiting behind it.
+  pair of filter values (of two filters, or two values of one), so one or two filter changes from the
+  start are cache hits; a request interrupts the background's query in progress instead of waiting behind it.
 """
 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import logging
 import threading
@@ -360,8 +361,9 @@ class DashboardData:
                 (f"{last_start.year} Q{(last_start.month - 1) // 3 + 1}", last_start, last_end)]
 
     def pairs(self) -> list[Filters]:
-        """Every selection of two filters of different kinds, the likeliest first: source x persona, a date
-        preset x a source or a persona, source x owner, persona x owner, a date preset x owner."""
+        """Every selection of two filter values, the likeliest first: source x persona, a date preset x a
+        source or a persona, source x owner, persona x owner, a date preset x owner; then two values of one
+        filter (two sources, two personas, two owners)."""
         sources, personas = self.source_options(), self.persona_options()
         owners = [o.owners for o in self.owners()]
         dates = [(a, b) for _, a, b in self.date_presets()]
@@ -370,7 +372,10 @@ class DashboardData:
                 + [Filters(a, b, personas=(p,)) for a, b in dates for p in personas]
                 + [Filters(sources=(s,), owners=o) for s in sources for o in owners]
                 + [Filters(personas=(p,), owners=o) for p in personas for o in owners]
-                + [Filters(a, b, owners=o) for a, b in dates for o in owners])
+                + [Filters(a, b, owners=o) for a, b in dates for o in owners]
+                + [Filters(sources=tuple(sorted(two))) for two in itertools.combinations(sources, 2)]
+                + [Filters(personas=tuple(sorted(two))) for two in itertools.combinations(personas, 2)]
+                + [Filters(owners=tuple(sorted(a + b))) for a, b in itertools.combinations(owners, 2)])
 
     def precompute(self, stop: threading.Event | None = None, warm: Callable[[View], object] | None = None, *,
                    max_pairs: int | None = None) -> int:
