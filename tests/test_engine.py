@@ -68,6 +68,28 @@ def test_an_expression_is_compiled_once_and_runs_on_any_connection(monkeypatch: 
     assert len(compiled) == 1
 
 
+def test_a_prepared_query_is_built_once_per_key_and_runs_on_the_connection_given() -> None:
+    first, second = _backend(), _backend()
+    built: list[str] = []
+
+    def sums(b: ibis.BaseBackend, key: str) -> ibis.Table:
+        def build() -> ibis.Table:
+            built.append(key)
+            t = b.table("t")
+            return t.filter(t.k.notnull()).group_by("k").aggregate(n=t.n.sum()).order_by("k")
+        return engine.prepared(b, ("sums", key, b.table("t").op()), build)
+
+    assert fetch_rows(sums(first, "a")) == [{"k": "a", "n": 4}, {"k": "b", "n": 2}]
+    second.raw_sql("UPDATE t SET n = n * 10")
+    assert fetch_rows(sums(second, "a")) == [{"k": "a", "n": 40}, {"k": "b", "n": 20}]  # this connection's data
+    assert built == ["a"]  # built once for the key
+    assert fetch_rows(sums(second, "b").filter(lambda r: r.k == "b")) == [{"k": "b", "n": 20}]  # composes
+    assert built == ["a", "b"]
+    lookup = ibis.memtable({"k": ["a"]})  # registered on each connection: never kept
+    for b in (first, second):
+        assert fetch_value(engine.prepared(b, ("memtable",), lambda b=b: b.table("t").semi_join(lookup, "k")).count()) == 2
+
+
 def test_the_compiled_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(engine, "COMPILED_CACHE_SIZE", 3)
     t = _backend().table("t")

@@ -9,6 +9,8 @@ Compiling an expression to SQL is a pure function of the expression, and a third
 selection's analysis costs; :func:`compiled_sql` remembers the last :data:`COMPILED_CACHE_SIZE`
 results, so a run whose expressions equal an earlier run's (the same analysis on another
 selection: the selection itself is a temporary table, see :func:`create_temp_table`) skips it.
+Building the expressions costs about as much again; :func:`prepared` keeps the SQL of a query by
+what it was built from, so the next run with the same inputs skips building it too.
 
 >>> fetch_value(journeys.people().count())                     # doctest: +SKIP
 990000
@@ -20,8 +22,10 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from typing import Any
 
+import ibis
 import ibis.expr.operations as ops
 import ibis.expr.types as ir
 import numpy as np
@@ -33,6 +37,7 @@ from ibis.formats.pyarrow import PyArrowData
 COMPILED_CACHE_SIZE = 1024
 _compiled: OrderedDict[ops.Node, tuple[str, bool]] = OrderedDict()  # expression -> (SQL, needs the hooks)
 _compiled_lock = threading.Lock()
+_prepared: OrderedDict[Hashable, tuple[str, Any]] = OrderedDict()  # what a query is built from -> (SQL, schema)
 
 
 def fetch(expr: ir.Expr) -> pa.Table:
@@ -71,6 +76,34 @@ def compiled_sql(backend: DuckDBBackend, table_expr: ir.Table) -> str:
     if needs_hooks:
         backend._run_pre_execute_hooks(table_expr)
     return sql
+
+
+def prepared(backend: ibis.BaseBackend, key: Hashable, build: Callable[[], ir.Table]) -> ir.Table:
+    """The query ``build()`` returns, built and compiled once per ``key`` (then read back as its SQL).
+
+    ``key`` must name everything the query depends on: the builder, the operations of the tables it
+    reads (equal for equal tables of the same database: name, schema, database) and its parameters.
+    A query that registers in-memory tables or UDFs, and any backend but DuckDB, is built every time.
+
+    >>> stats = prepared(backend, ("time_in_stage", wide.op(), as_of), lambda: spans_stats(wide, as_of))  # doctest: +SKIP
+    """
+    if getattr(backend, "name", None) != "duckdb":
+        return build()
+    with _compiled_lock:
+        found = _prepared.get(key)
+        if found is not None:
+            _prepared.move_to_end(key)
+    if found is None:
+        expr = build()
+        if expr.op().find((ops.InMemoryTable, ops.ScalarUDF)):
+            return expr
+        found = (compiled_sql(backend, expr), expr.schema())
+        with _compiled_lock:
+            _prepared[key] = found
+            while len(_prepared) > COMPILED_CACHE_SIZE:
+                _prepared.popitem(last=False)
+    sql, schema = found
+    return ops.SQLQueryResult(sql, schema, backend).to_expr()
 
 
 def create_temp_table(backend: DuckDBBackend, name: str, expr: ir.Table) -> ir.Table:

@@ -23,7 +23,7 @@ import ibis.expr.types as ir
 from leadjourney.analysis.journeys import Journeys
 from leadjourney.analysis.stats import wilson_interval
 from leadjourney.config import Stage
-from leadjourney.engine import fetch_rows
+from leadjourney.engine import fetch_rows, prepared
 
 MODES = ("stage_reach", "ordered", "cohort")
 
@@ -166,8 +166,9 @@ def reach_counts(journeys: Journeys, mode: str, by: str = "source") -> ir.Table:
         raise ValueError(f"reach counts are per stage_reach or ordered mode, not {mode!r}")
 
     def build() -> ir.Table:
-        wide = journeys.wide()
-        return counts_by(wide.mutate(segment=wide[by]), ["segment"], journeys.config.stages, mode)
+        wide, stages = journeys.wide(), journeys.config.stages
+        return prepared(journeys.backend, ("reach_counts", wide.op(), by, tuple(stages), mode),
+                        lambda: counts_by(wide.mutate(segment=wide[by]), ["segment"], stages, mode))
 
     return journeys.cached(("reach_counts", mode, by), build)
 

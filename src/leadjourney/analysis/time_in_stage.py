@@ -20,7 +20,7 @@ import numpy as np
 
 from leadjourney.analysis.journeys import Journeys
 from leadjourney.analysis.stats import km_median
-from leadjourney.engine import column_array, fetch, fetch_rows
+from leadjourney.engine import column_array, fetch, fetch_rows, prepared
 
 PERCENTILES = (0.25, 0.5, 0.75, 0.9, 0.95)
 HISTOGRAM_EDGES_DAYS = (0, 1, 3, 7, 14, 30, 60, 90, 180)
@@ -74,10 +74,16 @@ class TimeInStage:
             return self
         # every transition's durations in one long table, so two grouped queries serve them all
         wide = journeys.wide()
-        spans = ibis.union(*[self._spans(wide, k, a, b) for k, (a, b) in enumerate(pairs)])
-        stats = {r["k"]: _unpack_quantiles(r) for r in fetch_rows(self._stats(spans))}
+        key = (wide.op(), self.as_of, tuple(pairs))
+
+        def spans() -> ir.Table:
+            return ibis.union(*[self._spans(wide, k, a, b) for k, (a, b) in enumerate(pairs)])
+
+        stats_query = prepared(journeys.backend, ("time_in_stage.stats", *key), lambda: self._stats(spans()))
+        stats = {r["k"]: _unpack_quantiles(r) for r in fetch_rows(stats_query)}
         p90 = {k: r.get("q90") for k, r in stats.items()}
-        km, in_flight, histograms = self._km(spans, p90)
+        km, in_flight, histograms = self._km(
+            prepared(journeys.backend, ("time_in_stage.km", *key), lambda: self._by_hour(spans())), p90)
         self.rows = [replace(self._row(stats.get(k), km.get(k), histograms.get(k), names[a], names[b]),
                              n_in_flight=in_flight.get(k, 0))
                      for k, (a, b) in enumerate(pairs)]
@@ -110,16 +116,18 @@ class TimeInStage:
         )
 
     @staticmethod
-    def _km(spans: ir.Table, p90: dict[int, float | None]
+    def _by_hour(spans: ir.Table) -> ir.Table:
+        """Completed (``events``) and waiting (``censored``) spans per transition ``k`` and hour ``t``."""
+        t = (spans.days * 24 / KM_RESOLUTION_HOURS).floor()
+        return spans.group_by(["k", t.name("t")]).aggregate(events=spans.done.sum(), censored=(~spans.done).sum())
+
+    @staticmethod
+    def _km(grouped: ir.Table, p90: dict[int, float | None]
             ) -> tuple[dict[int, float | None], dict[int, int], dict[int, list[int]]]:
-        """Kaplan-Meier median days per transition, from counts grouped by the hour; how many of those
-        still waiting have waited less than the transition's p90 of completed durations; and the
-        completed spans per histogram bucket (:data:`HISTOGRAM_EDGES_DAYS` fall on the hours' boundaries)."""
+        """Kaplan-Meier median days per transition, from counts grouped by the hour (:meth:`_by_hour`); how
+        many of those still waiting have waited less than the transition's p90 of completed durations; and
+        the completed spans per histogram bucket (:data:`HISTOGRAM_EDGES_DAYS` fall on the hours' boundaries)."""
         hours = KM_RESOLUTION_HOURS
-        t = (spans.days * 24 / hours).floor()
-        grouped = spans.group_by(["k", t.name("t")]).aggregate(
-            events=spans.done.sum(), censored=(~spans.done).sum()
-        )
         table = fetch(grouped)
         ks, times = column_array(table, "k", int), column_array(table, "t")
         events, censored = column_array(table, "events", int), column_array(table, "censored", int)
