@@ -13,6 +13,7 @@ import re
 import subprocess
 import sys
 import threading
+from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date
@@ -20,9 +21,11 @@ from itertools import combinations
 from pathlib import Path
 from typing import Any
 
+import ibis.backends.duckdb as duckdb_backend
 import pytest
 
 from conftest import chromium_page, fetch, needs_browser
+from leadjourney import engine
 from leadjourney.analysis.findings import baseline, store
 from leadjourney.analysis.journeys import Filters
 from leadjourney.analysis.report import analyze
@@ -111,6 +114,33 @@ def test_computed_views_persist_on_disk_so_a_restart_is_instant(ws: Workspace, m
     refuse_to_compute(restarted, monkeypatch)
     view = restarted.view(f)
     assert view.analysis == first.analysis and view.baseline == first.baseline and view.trend == first.trend
+
+
+def test_warm_up_builds_and_compiles_each_shape_of_selection_and_keeps_nothing(
+        ws: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+    compiled: list[Any] = []
+    real = duckdb_backend.Backend.compile
+    monkeypatch.setattr(duckdb_backend.Backend, "compile", lambda self, *a, **k: compiled.append(a) or real(self, *a, **k))
+
+    def compiles(data: DashboardData, f: Filters) -> int:
+        compiled.clear()
+        data.view(f)
+        return len(compiled)
+
+    small, large = Filters(sources=("seo",), owners=("nobody",)), Filters(date_from=date(2026, 3, 2))
+    for warm in (False, True):
+        monkeypatch.setattr(engine, "_compiled", OrderedDict())  # as in a new process
+        monkeypatch.setattr(engine, "_prepared", OrderedDict())
+        data = DashboardData(ws, disk=False)
+        data.view(Filters())
+        if warm:
+            data.warm_up()
+            assert data.computed == 2  # the unfiltered view and the baseline's counts: its analyses are not kept
+        counts = compiles(data, small), compiles(data, large)
+        if warm:
+            assert counts[0] <= 2 and counts[1] <= 2, counts  # the selection's own filter, no more
+        else:
+            assert min(counts) > 10, counts
 
 
 def test_precompute_makes_every_single_filter_change_a_cache_hit(ws: Workspace,

@@ -17,6 +17,7 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 import numpy as np
+import pyarrow as pa
 
 from leadjourney.analysis.journeys import Journeys
 from leadjourney.analysis.stats import km_median
@@ -76,43 +77,47 @@ class TimeInStage:
         wide = journeys.wide()
         key = (wide.op(), self.as_of, tuple(pairs))
 
-        def spans() -> ir.Table:
-            return ibis.union(*[self._spans(wide, k, a, b) for k, (a, b) in enumerate(pairs)])
+        def spans(waiting: bool = True) -> ir.Table:
+            return ibis.union(*[self._spans(wide, k, a, b, waiting) for k, (a, b) in enumerate(pairs)])
 
-        stats_query = prepared(journeys.backend, ("time_in_stage.stats", *key), lambda: self._stats(spans()))
+        stats_query = prepared(journeys.backend, ("time_in_stage.stats", *key),
+                               lambda: self._stats(spans(waiting=False)))
         stats = {r["k"]: _unpack_quantiles(r) for r in fetch_rows(stats_query)}
         p90 = {k: r.get("q90") for k, r in stats.items()}
-        km, in_flight, histograms = self._km(
-            prepared(journeys.backend, ("time_in_stage.km", *key), lambda: self._by_hour(spans())), p90)
-        self.rows = [replace(self._row(stats.get(k), km.get(k), histograms.get(k), names[a], names[b]),
-                             n_in_flight=in_flight.get(k, 0))
+        hourly = fetch(prepared(journeys.backend, ("time_in_stage.km", *key), lambda: self._by_hour(spans())))
+        km, in_flight, histograms = self._km(hourly, p90)
+        ks, censored = column_array(hourly, "k", int), column_array(hourly, "censored", int)
+        self.rows = [replace(self._row(stats.get(k), int(censored[ks == k].sum()), km.get(k), histograms.get(k),
+                                       names[a], names[b]), n_in_flight=in_flight.get(k, 0))
                      for k, (a, b) in enumerate(pairs)]
         return self
 
-    def _spans(self, wide: ir.Table, k: int, a: int, b: int) -> ir.Table:
-        """Transition ``k`` (stage a to b): k, days, done (completed; else still waiting at the as-of date)."""
+    def _spans(self, wide: ir.Table, k: int, a: int, b: int, waiting: bool = True) -> ir.Table:
+        """Transition ``k`` (stage a to b): k, days, done (completed; else still waiting at the as-of date).
+        Without ``waiting``, the completed spans only."""
         start, end = wide[f"at_{a}"], wide[f"at_{b}"]
         days = (end.epoch_seconds() - start.epoch_seconds()) / 86400.0
         completed = wide.filter(start.notnull() & end.notnull() & (end >= start))
+        if not waiting:
+            return completed.select(k=ibis.literal(k), days=days, done=ibis.literal(True))
         as_of = ibis.timestamp(self.as_of)
         waiting_days = (as_of.epoch_seconds() - start.epoch_seconds()) / 86400.0
-        waiting = wide.filter(
+        still = wide.filter(
             start.notnull() & (wide.top < b).fill_null(True) & (wide.status != "disqualified").fill_null(True)
             & (start <= as_of)
         )
         return completed.select(k=ibis.literal(k), days=days, done=ibis.literal(True)).union(
-            waiting.select(k=ibis.literal(k), days=waiting_days, done=ibis.literal(False))
+            still.select(k=ibis.literal(k), days=waiting_days, done=ibis.literal(False))
         )
 
     @staticmethod
-    def _stats(spans: ir.Table) -> ir.Table:
-        """Per transition: the naive figures over completed spans and the censored count."""
-        done, days = spans.done, spans.days
-        return spans.group_by("k").aggregate(
-            n=done.sum(),
-            n_censored=(~done).sum(),
-            mean=days.mean(where=done),
-            quantiles=days.quantile(list(PERCENTILES), where=done),  # one sort for all of them
+    def _stats(completed: ir.Table) -> ir.Table:
+        """Per transition: the naive figures over its completed spans."""
+        days = completed.days
+        return completed.group_by("k").aggregate(
+            n=completed.count(),
+            mean=days.mean(),
+            quantiles=days.quantile(list(PERCENTILES)),  # one sort for all of them
         )
 
     @staticmethod
@@ -122,13 +127,12 @@ class TimeInStage:
         return spans.group_by(["k", t.name("t")]).aggregate(events=spans.done.sum(), censored=(~spans.done).sum())
 
     @staticmethod
-    def _km(grouped: ir.Table, p90: dict[int, float | None]
+    def _km(table: pa.Table, p90: dict[int, float | None]
             ) -> tuple[dict[int, float | None], dict[int, int], dict[int, list[int]]]:
         """Kaplan-Meier median days per transition, from counts grouped by the hour (:meth:`_by_hour`); how
         many of those still waiting have waited less than the transition's p90 of completed durations; and
         the completed spans per histogram bucket (:data:`HISTOGRAM_EDGES_DAYS` fall on the hours' boundaries)."""
         hours = KM_RESOLUTION_HOURS
-        table = fetch(grouped)
         ks, times = column_array(table, "k", int), column_array(table, "t")
         events, censored = column_array(table, "events", int), column_array(table, "censored", int)
         out: dict[int, float | None] = {}
@@ -147,10 +151,10 @@ class TimeInStage:
                                         ).astype(int).tolist()
         return out, in_flight, histograms
 
-    def _row(self, stats: dict[str, Any] | None, km: float | None, histogram: list[int] | None, from_stage: str,
-             to_stage: str) -> StageTime:
+    def _row(self, stats: dict[str, Any] | None, n_censored: int, km: float | None, histogram: list[int] | None,
+             from_stage: str, to_stage: str) -> StageTime:
         stats = stats or {}
-        n_completed, n_censored = int(stats.get("n") or 0), int(stats.get("n_censored") or 0)
+        n_completed = int(stats.get("n") or 0)
         naive = stats.get("q50")
         return StageTime(
             from_stage=from_stage, to_stage=to_stage,

@@ -156,7 +156,7 @@ def refresh_engagement_columns(con: duckdb.DuckDBPyConnection) -> bool:
     keep = f"* EXCLUDE ({', '.join(COLUMNS)})" if has else "*"
     con.execute(f"CREATE OR REPLACE TABLE {person_journeys.TABLE} AS SELECT j.{keep}, "
                 f"{', '.join('e.' + c for c in COLUMNS)} FROM {person_journeys.TABLE} j "
-                f"LEFT JOIN {TABLE} e USING (person_key)")
+                f"LEFT JOIN {TABLE} e USING (person_key) ORDER BY j.created_at")  # the order person_journeys has
     con.execute("DELETE FROM meta WHERE key = ?", [IN_JOURNEYS_KEY])
     con.execute("INSERT INTO meta VALUES (?, ?)", [IN_JOURNEYS_KEY, fingerprint[0]])
     return True
