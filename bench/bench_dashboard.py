@@ -3,15 +3,19 @@
 The issue's bar at 1M leads: first full render < 2 s, any filter change < 500 ms. Printed:
 
 * server start-to-ready (process start until it answers), cold (no cache) and after a restart (disk cache);
-* the background precompute (every single-filter selection) as the server reports it;
+* the background precompute (every single-filter selection, then every pair of values) as the server reports it;
+* a cold selection's server time (no cache, nothing computed ahead) for three filters, custom dates and
+  large multi-value selections: what such a change adds to a cached one;
 * first full render (navigation start until every figure is drawn);
 * each filter change from the click on the option until the page shows the new numbers, for single
-  filters and pairs of filters (cached by the precompute) and three filters or custom dates (computed on demand),
-  with the update's payload.
+  filters and pairs of values (cached by the precompute), then three filters, three sources and custom dates
+  (not precomputed: computed on demand, or already computed ahead as a neighbour of the selection shown
+  before if the background got to it since the previous change), with the update's payload.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import queue
 import re
@@ -192,6 +196,16 @@ class Page:
         return float(self.page.evaluate("() => Math.max(...Object.values(window.__drawn)) - window.__clicked"))
 
 
+def _real_owners(ws: Path, keys: list[str]) -> list[str]:
+    """The leads.owner values behind owner keys (pseudonyms) the page shows."""
+    _, _, out = run_child(
+        "from leadjourney.workspace import Workspace\nfrom leadjourney.dashboard import DashboardData\n"
+        "from leadjourney.analysis import Filters\n"
+        f"d = DashboardData(Workspace.open({str(ws)!r}))\n"
+        f"print('|'.join(d.resolve(Filters(owners=tuple({keys!r}))).owners))\n")
+    return out.splitlines()[-1].split("|")
+
+
 def options(ws: Path) -> tuple[list[str], list[str], list[str], list[str]]:
     """The sources, personas and owner keys the page offers (from the server's cache: not timed), and the
     two owner keys with the most people among the first source's first persona (non-empty third filters)."""
@@ -207,6 +221,44 @@ def options(ws: Path) -> tuple[list[str], list[str], list[str], list[str]]:
         "print('|'.join(d.owner_keys(Filters(owners=(o,))).owners[0] for (o,) in top))\n")
     s, p, o, third = out.splitlines()[-4:]
     return s.split("|"), p.split("|"), o.split("|"), third.split("|")
+
+
+_SERVER_COLD = """
+import json, time
+from datetime import date
+from leadjourney.workspace import Workspace
+from leadjourney.analysis import Filters
+from leadjourney.dashboard import DashboardData
+d = DashboardData(Workspace.open({ws!r}), disk=False)
+d.view(Filters()); d.warm_up()  # as the server is once its precompute is done
+s, p = d.source_options(), d.persona_options()
+owners = {owners!r}
+dates = dict(date_from=date(2026, 7, 1), date_to=date(2026, 8, 31))
+cases = {{
+    "three filters (source + persona + owner)": Filters(sources=(s[0],), personas=(p[0],), owners=owners[:1]),
+    "source + persona + two owners": Filters(sources=(s[0],), personas=(p[0],), owners=tuple(sorted(owners))),
+    "custom dates (a third of all people)": Filters(**dates),
+    "custom dates + source": Filters(**dates, sources=(s[1],)),
+    "custom dates + source + persona": Filters(**dates, sources=(s[1],), personas=(p[1],)),
+    "three sources (about half of all people)": Filters(sources=tuple(sorted(s[:3]))),
+}}
+for name, f in cases.items():
+    started = time.perf_counter()
+    view = d.view(f)
+    print(json.dumps([name, time.perf_counter() - started, view.analysis["n_people"]]))
+"""
+
+
+def server_cold(ws: Path, leads: int, owners: list[str]) -> None:
+    """A cold selection's server time (the analysis and its matched baseline, in the server's process after
+    its warm-up, with no cache): what a filter change costs on top of a cached one when the background has
+    not computed it ahead."""
+    _, _, out = run_child(_SERVER_COLD.format(ws=str(ws), owners=owners))
+    for line in out.splitlines():
+        if line.startswith("["):
+            name, seconds, people = json.loads(line)
+            report(f"dashboard server time of a cold selection: {name}", leads=leads, ms=seconds * 1000,
+                   people=people)
 
 
 def main(leads: int) -> None:
@@ -237,6 +289,7 @@ def main(leads: int) -> None:
                computed=n,
                seconds=seconds)
     sources, personas, owners, (third, fourth) = options(ws)
+    server_cold(ws, leads, _real_owners(ws, [third, fourth]))
     with server(ws) as (url, ready, lines), sync_playwright() as p:
         report("dashboard server start-to-ready (restart, disk cache)", leads=leads, seconds=ready)
         n, seconds = precomputed(lines)  # 0 computed unless the analysis code changed meanwhile

@@ -143,6 +143,37 @@ def test_warm_up_builds_and_compiles_each_shape_of_selection_and_keeps_nothing(
             assert min(counts) > 10, counts
 
 
+def test_the_neighbours_are_every_selection_one_filter_change_away(ws: Workspace) -> None:
+    data = DashboardData(ws, disk=False)
+    sources, personas = data.source_options(), data.persona_options()
+    owners, presets = [o.owners for o in data.owners()], [(a, b) for _, a, b in data.date_presets()]
+    two = Filters(sources=tuple(sorted(sources[:2])), personas=(personas[0],))
+    expected = ({replace(two, sources=tuple(sorted((*two.sources, s)))) for s in sources[2:]}
+                | {replace(two, personas=tuple(sorted((personas[0], p)))) for p in personas[1:]}
+                | {replace(two, date_from=a, date_to=b) for a, b in presets}
+                | {replace(two, owners=o) for o in owners}
+                | {replace(two, sources=(s,)) for s in two.sources})  # one of the two sources fewer
+    found = data.neighbours(two)
+    assert len(found) == len(set(found)) and set(found) == expected
+    assert found[0] == replace(two, sources=tuple(sorted((*two.sources, sources[2]))))  # the largest source next
+
+
+def test_the_neighbours_of_the_shown_selection_are_computed_ahead(ws: Workspace) -> None:
+    data = DashboardData(ws, disk=False)
+    sources, personas = data.source_options(), data.persona_options()
+    data.expect(Filters(sources=(sources[0],)))
+    data.expect(Filters(sources=(sources[1],), personas=(personas[1],)))  # the page moved on: only these
+    shown = Filters(sources=(sources[1],), personas=(personas[1],))
+    ahead = data.neighbours(shown)
+    data._compute_ahead(None)
+    assert data.prefetched > 0 and data._wake.is_set() is False
+    before = data.computed
+    for f in ahead:
+        assert data.view(f).filters == f
+    assert data.computed == before  # every neighbour was ready
+    assert Filters(sources=tuple(sorted(sources[:2]))) not in ahead  # the first selection's were dropped
+
+
 def test_precompute_makes_every_single_filter_change_a_cache_hit(ws: Workspace,
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     data = DashboardData(ws, disk=False)

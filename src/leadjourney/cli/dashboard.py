@@ -63,9 +63,11 @@ def dashboard_command(
     data.owners()
     console.print(f"Numbers for all leads ready in {time.perf_counter() - started:.1f} s "
                   f"({'computed' if data.computed else 'from the cache'}); "
-                  "precomputing each single-filter selection in the background")
+                  "precomputing each single-filter selection, then each pair of values, in the background")
     data.start_background(lambda n, s: console.print(f"Precomputed {n} result(s) in {s:.1f} s "
-                                                     "(each source, persona and owner, with its matched baseline)"),
+                                                     "(each filter value, then each pair of values); from now "
+                                                     "on the selections one change away from the one shown "
+                                                     "are computed ahead"),
                           warm=render)
     dash_app = create_app(ws, data=data, auth=auth)
     console.print(f"Serving the dashboard on http://{host}:{port} (Ctrl+C to stop)"

@@ -245,8 +245,10 @@ def _callbacks(app: dash.Dash, data: DashboardData) -> None:
         # a control already showing its value is left alone: setting it again re-renders it in the browser
         url, start, end, *segments, preset_shown = (dash.no_update if new == old else new
                                                      for new, old in zip(controls, asked, strict=True))
+        shown_view = data.view(f)
+        data.expect(f)  # its neighbours next, in the background
         return (url, start, end, *segments,
-                *render(data.view(f), sort_by or "people", period or "month", measure or "conversion"),
+                *render(shown_view, sort_by or "people", period or "month", measure or "conversion"),
                 dash.no_update if rendered is None else None, preset_shown)
 
     @app.callback(Output("sources-table", "children", allow_duplicate=True), Input("sort", "value"),

@@ -117,6 +117,10 @@ class DashboardData:
         self._sla = sla_minutes(ws)
         self._benchmarks = benchmarks_in_effect(ws.config)
         self._warmed: set[Filters] = set()  # selections warm_up analyzed
+        self._ahead: list[Filters] = []  # the neighbours of the selection last shown, to compute ahead (expect)
+        self._wake = threading.Event()  # set when there are neighbours to compute
+        self._expected = 0  # calls of expect: a neighbour interrupted is put back only if none came since
+        self.prefetched = 0  # neighbours computed ahead since start
         self.computed = 0  # selections computed (not found in a cache) since start
         self.interrupted = 0  # background computations a request interrupted since start
 
@@ -384,8 +388,9 @@ class DashboardData:
         """Compute every :meth:`selections` view, then the :meth:`pairs` (the first ``max_pairs`` of them, or
         all), not cached yet, yielding to requests; returns how many results were computed. ``warm`` is
         called with each view (the app renders it ahead, too)."""
-        before = self.computed
+        before, prefetched_before = self.computed, self.prefetched
         for f in [*self.selections(), *self.pairs()[:max_pairs]]:
+            self._compute_ahead(stop)  # a neighbour of what the page shows goes first
             while not (stop is not None and stop.is_set()):
                 try:
                     view = self.view(f, background=True)
@@ -396,7 +401,55 @@ class DashboardData:
                     warm(view)
                 break
         self.warm_up(stop)
-        return self.computed - before
+        return self.computed - before - self.prefetched + prefetched_before
+
+    def expect(self, filters: Filters, limit: int = 64) -> None:
+        """The page shows ``filters``: have the background compute its neighbours next (see :meth:`neighbours`),
+        before the rest of the precompute. Replaces the neighbours of the selection shown before."""
+        ahead = self.neighbours(filters)[:limit]
+        with self._lock:
+            self._ahead = ahead
+            self._expected += 1
+        self._wake.set()
+
+    def neighbours(self, filters: Filters) -> list[Filters]:
+        """The selections one filter change away from ``filters``, the likeliest first: one more source, persona
+        or owner (largest first), another date preset, one value fewer of a filter with several."""
+        f = filters
+
+        def merged(values: tuple[str, ...], more: tuple[str, ...]) -> tuple[str, ...]:
+            return tuple(sorted({*values, *more}))
+
+        out = [replace(f, sources=merged(f.sources, (s,))) for s in self.source_options() if s not in f.sources]
+        out += [replace(f, personas=merged(f.personas, (p,))) for p in self.persona_options() if p not in f.personas]
+        out += [replace(f, date_from=a, date_to=b) for _, a, b in self.date_presets()
+                if (a, b) != (f.date_from, f.date_to)]
+        out += [replace(f, owners=merged(f.owners, o.owners)) for o in self.owners()
+                if not set(o.owners) <= set(f.owners)]
+        if len(f.sources) > 1:
+            out += [replace(f, sources=tuple(v for v in f.sources if v != gone)) for gone in f.sources]
+        if len(f.personas) > 1:
+            out += [replace(f, personas=tuple(v for v in f.personas if v != gone)) for gone in f.personas]
+        return list(dict.fromkeys(out))
+
+    def _compute_ahead(self, stop: threading.Event | None) -> None:
+        """Compute the neighbours :meth:`expect` asked for that no cache holds, yielding to requests."""
+        while not (stop is not None and stop.is_set()):
+            with self._lock:
+                if not self._ahead:
+                    self._wake.clear()
+                    return
+                f, asked = self._ahead.pop(0), self._expected
+            before = self.computed
+            try:
+                self.view(f, background=True)
+            except _Interrupted:  # a request went first: this neighbour again, unless it asked for others
+                self.interrupted += 1
+                with self._lock:
+                    if self._expected == asked:
+                        self._ahead.insert(0, f)
+                continue
+            self.prefetched += self.computed - before
 
     def warm_up(self, stop: threading.Event | None = None) -> None:
         """Analyze, once and without keeping the result, a selection of each shape: a small one
@@ -427,7 +480,8 @@ class DashboardData:
 
     def start_background(self, on_done: Callable[[int, float], None] | None = None, *,
                          warm: Callable[[View], object] | None = None, interval: float = 30.0) -> threading.Event:
-        """Precompute in a daemon thread now and after each new ingest; set the returned event to stop it.
+        """Precompute in a daemon thread now and after each new ingest, and compute ahead the neighbours of
+        the selection the page shows (:meth:`expect`); set the returned event to stop it.
 
         A failure (say, the database locked by an ingest) is retried after ``interval`` seconds.
         """
@@ -444,9 +498,13 @@ class DashboardData:
                         done = generation
                         if on_done is not None and not stop.is_set():
                             on_done(n, time.perf_counter() - started)
+                    self._compute_ahead(stop)
+                    deadline = time.monotonic() + interval  # then look for new data again
+                    while not stop.is_set() and time.monotonic() < deadline and not self._wake.wait(0.25):
+                        pass  # until the page shows another selection
                 except LeadJourneyError as exc:
                     log.warning("dashboard precompute: %s (retrying in %.0f s)", exc, interval)
-                stop.wait(interval)
+                    stop.wait(interval)
 
         threading.Thread(target=loop, name="dashboard-precompute", daemon=True).start()
         return stop
