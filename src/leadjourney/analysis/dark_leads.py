@@ -63,24 +63,21 @@ class DarkLeads:
     def _dark(self, journeys: Journeys, state: ir.Table) -> None:
         names = journeys.config.stage_names
         people = state.filter(state.is_open)
-        by_top = journeys.materialize(people.group_by(top=people.top.fill_null(0)).aggregate(
+        by_top = fetch_rows(people.group_by(top=people.top.fill_null(0)).aggregate(
             n_open=people.count(),
             n_dark=people.dark.sum(),
             again=(people.dark & people.re_at.notnull()).sum(),
-        ))
-        totals = fetch_rows(by_top.aggregate(
-            n_open=by_top.n_open.sum(), n_dark=by_top.n_dark.sum(), again=by_top.again.sum()
-        ))[0]
-        self.n_open = int(totals["n_open"] or 0)
-        self.n_dark = int(totals["n_dark"] or 0)
-        self.n_still_dark_after_re_engaging = int(totals["again"] or 0)
+        ))  # a row per furthest stage: the totals are their sums
+        self.n_open = sum(int(r["n_open"] or 0) for r in by_top)
+        self.n_dark = sum(int(r["n_dark"] or 0) for r in by_top)
+        self.n_still_dark_after_re_engaging = sum(int(r["again"] or 0) for r in by_top)
         if self.n_open:
             self.dark_share = self.n_dark / self.n_open
             self.dark_ci = wilson_interval(self.n_dark, self.n_open)
         dark = people.filter(people.dark)
         median = fetch_rows(dark.aggregate(m=dark.silent_days.median()))[0]["m"]
         self.median_days_silent = None if median is None else float(median)
-        counts = {int(r["top"]): int(r["n_dark"] or 0) for r in fetch_rows(by_top)}
+        counts = {int(r["top"]): int(r["n_dark"] or 0) for r in by_top}
         self.by_stage = {name: counts.get(i, 0) for i, name in enumerate(names)}
 
     def _re_engagement(self, journeys: Journeys, state: ir.Table) -> None:

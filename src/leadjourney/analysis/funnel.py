@@ -159,18 +159,22 @@ def reach_counts(journeys: Journeys, mode: str, by: str = "source") -> ir.Table:
 
     ``reached_i`` counts the people who reached stage i, ``imputed_i`` those of them without an
     entry for it. Counted the funnel's way in ``stage_reach`` or ``ordered`` mode, before the
-    first-stage rule. One small table per run, mode and segmentation: the funnel sums the one by
-    source instead of counting the people again.
+    first-stage rule. The people are counted once per run and mode, per source and persona (a small
+    table); the funnel and both segmentations add those counts up.
     """
     if mode not in ("stage_reach", "ordered"):
         raise ValueError(f"reach counts are per stage_reach or ordered mode, not {mode!r}")
 
     def build() -> ir.Table:
         wide, stages = journeys.wide(), journeys.config.stages
-        return prepared(journeys.backend, ("reach_counts", wide.op(), by, tuple(stages), mode),
-                        lambda: counts_by(wide.mutate(segment=wide[by]), ["segment"], stages, mode))
+        return prepared(journeys.backend, ("reach_counts", wide.op(), tuple(stages), mode),
+                        lambda: counts_by(wide, ["source", "persona"], stages, mode))
 
-    return journeys.cached(("reach_counts", mode, by), build)
+    both = journeys.cached(("reach_counts", mode), build)
+    columns = stage_columns(len(journeys.config.stages))
+    return prepared(journeys.backend, ("reach_counts by", both.op(), by, tuple(columns)),
+                    lambda: both.group_by(segment=both[by]).aggregate(
+                        n=both.n.sum(), **{c: both[c].sum() for c in columns}))
 
 
 def counts_by(people: ir.Table, keys: Sequence[str], stages: Sequence[Stage], mode: str) -> ir.Table:

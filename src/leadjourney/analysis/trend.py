@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
+import ibis.expr.types as ir
+
 from leadjourney.analysis.funnel import (
     StageCount,
     required_top,
@@ -21,7 +23,7 @@ from leadjourney.analysis.funnel import (
     transition_dict,
 )
 from leadjourney.analysis.journeys import Journeys
-from leadjourney.engine import fetch_rows
+from leadjourney.engine import fetch_rows, prepared
 
 PERIODS = {"week": "W", "month": "M"}
 
@@ -72,11 +74,21 @@ class ConversionTrend:
         stages = journeys.config.stages
         required = [i for i, s in enumerate(stages) if not s.optional]
         wide = journeys.wide()
-        wide = wide.mutate(top=required_top(wide, required), period=wide.created_at.truncate(PERIODS[self.period]))
-        aggregates: dict[str, Any] = {"n": wide.count()}
-        for i, stage in enumerate(stages):
-            aggregates[f"reached_{i}"] = (wide[f"has_{i}"].fill_null(False) if stage.optional else wide.top >= i).sum()
-        rows = fetch_rows(wide.group_by("period").aggregate(**aggregates).order_by("period"))
+
+        def by_day() -> ir.Table:  # the counts per creation day, which both periods add up
+            people = wide.mutate(top=required_top(wide, required), day=wide.created_at.truncate("D"))
+            aggregates: dict[str, Any] = {"n": people.count()}
+            for i, stage in enumerate(stages):
+                reached = people[f"has_{i}"].fill_null(False) if stage.optional else people.top >= i
+                aggregates[f"reached_{i}"] = reached.sum()
+            return people.group_by("day").aggregate(**aggregates)
+
+        days = journeys.cached(("trend by day", tuple(stages)), lambda: prepared(
+            journeys.backend, ("trend by day", wide.op(), tuple(stages)), by_day))
+        columns = ["n", *[f"reached_{i}" for i in range(len(stages))]]
+        rows = fetch_rows(prepared(journeys.backend, ("trend", days.op(), self.period, tuple(columns)), lambda: (
+            days.group_by(period=days.day.truncate(PERIODS[self.period]))
+            .aggregate(**{c: days[c].sum() for c in columns}).order_by("period"))))
         self.as_of = as_of = journeys.as_of()
         self.points = []
         for row in rows:
