@@ -55,3 +55,34 @@ def test_a_request_interrupts_the_background_and_the_background_computes_again(
     assert not worker.is_alive() and data.interrupted == 1
     assert attempts[0] == background and attempts.count(background) == 2  # computed again after the request
     assert data.view(background).analysis["filters"]["sources"] == ["seo"]
+
+
+def test_a_request_for_what_the_background_is_computing_waits_for_it(
+        data: DashboardData, monkeypatch: pytest.MonkeyPatch) -> None:
+    data.view(Filters())
+    wanted = Filters(sources=("paid_search",), personas=("smb_founder",))
+    started, release, attempts = threading.Event(), threading.Event(), []
+    real = data_module.analyze_journeys
+
+    def held(journeys: Any, workspace: str) -> Any:  # the background's computation, held until released
+        attempts.append(journeys.filters)
+        if journeys.filters == wanted:
+            started.set()
+            assert release.wait(60)
+        return real(journeys, workspace)
+
+    monkeypatch.setattr(data_module, "analyze_journeys", held)
+    interrupted = data.interrupted
+    worker = threading.Thread(target=lambda: data.view(wanted, background=True), daemon=True)
+    worker.start()
+    assert started.wait(60)
+    served: list[Any] = []
+    asking = threading.Thread(target=lambda: served.append(data.view(wanted)), daemon=True)
+    asking.start()
+    asking.join(0.5)
+    assert asking.is_alive() and data.interrupted == interrupted  # waiting for the background, not interrupting it
+    release.set()
+    asking.join(60)
+    worker.join(60)
+    assert served and served[0].filters == wanted
+    assert attempts.count(wanted) == 1  # computed once, by the background

@@ -112,6 +112,7 @@ class DashboardData:
         self._lock = threading.Lock()  # the in-memory caches
         self._compute = threading.Lock()  # one computation at a time (two cores; DuckDB uses both)
         self._waiting = 0  # requests waiting to compute: the background yields to them
+        self._running: dict[tuple[str, str], threading.Event] = {}  # what the background computes, set when done
         self._background: Any = None  # the DuckDB connection the background computes on, while it does
         self._config_code = digest([repr(ws.config), _code_version()])
         self._sla = sla_minutes(ws)
@@ -224,17 +225,34 @@ class DashboardData:
         from memory, disk, or computed and stored in both."""
         name = digest({"filters": filters.to_dict(), "now": now, "trend": trend, "kind": kind})
         found = self._cached(generation, name)
+        if found is None and not background:
+            with self._lock:
+                running = self._running.get((generation, name))
+            if running is not None:  # the background is computing this one: waiting is sooner than starting over
+                running.wait(timeout=30)
+                found = self._cached(generation, name)
         if found is None:
             as_of = self._everyone_as_of(generation, background) if kind == "analysis" and now is None \
                 and filters != Filters() else None
             with self._turn(background):
                 found = self._cached(generation, name)
                 if found is None:
-                    found = (self._segment_counts(filters, now, background) if kind == "counts"
-                             else self._analyze(filters, now, trend, background, as_of))
-                    self.computed += 1
-                    if self.disk is not None:
-                        self.disk.put(generation, name, found)
+                    done = threading.Event()
+                    if background:
+                        with self._lock:
+                            self._running[(generation, name)] = done
+                    try:
+                        found = (self._segment_counts(filters, now, background) if kind == "counts"
+                                 else self._analyze(filters, now, trend, background, as_of))
+                        self.computed += 1
+                        if self.disk is not None:
+                            self.disk.put(generation, name, found)
+                        with self._lock:
+                            self._entries[(generation, name)] = found
+                    finally:
+                        with self._lock:
+                            self._running.pop((generation, name), None)
+                        done.set()
         with self._lock:
             self._entries[(generation, name)] = found
             _trim(self._entries, self.cache_size * 2)
