@@ -235,7 +235,7 @@ s, p = d.source_options(), d.persona_options()
 owners = {owners!r}
 dates = dict(date_from=date(2026, 7, 1), date_to=date(2026, 8, 31))
 cases = {{
-    "three filters (source + persona + owner)": Filters(sources=(s[0],), personas=(p[0],), owners=owners[:1]),
+    "three filters (source + persona + owner)": Filters(sources=(s[0],), personas=(p[0],), owners=tuple(owners[:1])),
     "source + persona + two owners": Filters(sources=(s[0],), personas=(p[0],), owners=tuple(sorted(owners))),
     "custom dates (a third of all people)": Filters(**dates),
     "custom dates + source": Filters(**dates, sources=(s[1],)),
