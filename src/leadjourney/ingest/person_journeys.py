@@ -119,9 +119,3 @@ def built_for(backend: ibis.BaseBackend) -> tuple[str, str] | None:
         return None
     parts = str(rows[0]["value"]).rsplit(":", 2)
     return (parts[1], parts[2]) if len(parts) == 3 else None
-
-
-def built_stages(backend: ibis.BaseBackend) -> str | None:
-    """The stages digest the stored table was built for (None when there is no stored table)."""
-    built = built_for(backend)
-    return None if built is None else built[0]
