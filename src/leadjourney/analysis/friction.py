@@ -120,16 +120,9 @@ class Friction:
         return self
 
     def _deal_size(self, journeys: Journeys) -> None:
-        people = journeys.people()
-        if "won_deals" in people.columns:  # counted per person by ingest
-            n, total = people.won_deals.sum(), people.won_amount.sum()
-            row = fetch_rows(people.aggregate(n=n.fill_null(0), mean=total / n.nullif(0)))[0]
-        else:
-            opps = journeys.table("opportunities")
-            leads = journeys.table("leads").select("lead_id", "person_id")
-            won = opps.filter(opps.is_won.fill_null(False) & opps.amount.notnull()).join(leads, "lead_id")
-            won = won.semi_join(people.select("person_id"), "person_id")
-            row = fetch_rows(won.aggregate(n=won.count(), mean=won.amount.mean()))[0]
+        people = journeys.people()  # won deals and their amount per person (see ingest.person_journeys)
+        n, total = people.won_deals.sum(), people.won_amount.sum()
+        row = fetch_rows(people.aggregate(n=n.fill_null(0), mean=total / n.nullif(0)))[0]
         if row["n"] and row["mean"]:
             self.deal_size, self.deal_size_source = float(row["mean"]), f"mean of {row['n']:,} won opportunities"
         else:

@@ -98,9 +98,7 @@ class Journeys:
                 self._people, self._share = people, 1.0
             else:
                 view = self.materialize(people, view=True)
-                counts = fetch_rows(view.aggregate(n=view.count()).cross_join(
-                    self.table(person_journeys.TABLE).aggregate(total=ibis._.count())))[0]
-                self._share = counts["n"] / counts["total"] if counts["total"] else 1.0
+                self._share = _share(view, self.table(person_journeys.TABLE))
                 self._people = view if self._share > LAZY_SHARE else self.materialize(view)
         return self._people
 
@@ -182,9 +180,7 @@ class Journeys:
         """The selected people as a share of everyone (1.0 when there is nobody)."""
         people = self.people()
         if self._share is None:
-            everyone, _ = self._person_journeys()
-            counts = fetch_rows(people.aggregate(n=people.count()).cross_join(everyone.aggregate(total=everyone.count())))[0]
-            self._share = counts["n"] / counts["total"] if counts["total"] else 1.0
+            self._share = _share(people, self._person_journeys()[0])
         return self._share
 
     def engagement(self, as_of: datetime, days: int) -> ir.Table:
@@ -195,10 +191,9 @@ class Journeys:
         key = ("engagement", as_of, days)
         if key not in self._cache:
             wanted = person_engagement.Parameters.of(self.config.stage_names, days)
-            stored = person_engagement.stored_for(self.backend)
             if self.engagement_in_people(as_of, days):
                 self._cache[key] = self.people()
-            elif stored is not None and stored.serves(wanted, as_of):
+            elif self._stored_engagement_serves(as_of, days):
                 table = self.table(person_engagement.TABLE)
                 if self.filters != Filters():
                     table = table.semi_join(self.people().select("person_key"), "person_key")
@@ -215,13 +210,19 @@ class Journeys:
         from ingest's person_journeys, which ingest gave the person_engagement columns, built for these."""
         key = ("engagement in people", as_of, days)
         if key not in self._cache:
-            stored = person_engagement.stored_for(self.backend)
-            wanted = person_engagement.Parameters.of(self.config.stage_names, days)
             self._cache[key] = bool(
-                stored is not None and stored.serves(wanted, as_of) and self._person_journeys()[1]
+                self._stored_engagement_serves(as_of, days) and self._person_journeys()[1]
                 and set(person_engagement.COLUMNS) <= set(self.people().columns)
                 and person_engagement.in_journeys(self.backend))
         return bool(self._cache[key])
+
+    def _stored_engagement_serves(self, as_of: datetime, days: int) -> bool:
+        """Whether ingest's person_engagement holds as of ``as_of`` for silences of ``days`` (meta read once per run)."""
+        if "stored engagement" not in self._cache:
+            self._cache["stored engagement"] = person_engagement.stored_for(self.backend)
+        stored = self._cache["stored engagement"]
+        wanted = person_engagement.Parameters.of(self.config.stage_names, days)
+        return stored is not None and stored.serves(wanted, as_of)
 
     def with_engagement(self, as_of: datetime, days: int) -> ir.Table:
         """:meth:`people` with the :meth:`engagement` columns: people() itself when it carries them, else joined."""
@@ -302,6 +303,12 @@ class Journeys:
         )
         found = [t for t in latest.values() if t is not None]
         return max(found) if found else now
+
+
+def _share(selection: ir.Table, everyone: ir.Table) -> float:
+    """``selection``'s rows as a share of ``everyone``'s (1.0 when there is nobody), in one round trip."""
+    counts = fetch_rows(selection.aggregate(n=selection.count()).cross_join(everyone.aggregate(total=everyone.count())))[0]
+    return counts["n"] / counts["total"] if counts["total"] else 1.0
 
 
 @contextmanager
