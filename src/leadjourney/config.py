@@ -171,6 +171,7 @@ class Config:
     speed_to_lead_from: str
     dark_after_days: int
     sources: tuple[Source, ...]
+    min_n: int = 30  # [analysis] min_n: fewer people behind a rate is "too few to judge" everywhere
     personas: tuple[Persona, ...] = ()
     benchmarks: tuple[BenchmarkSetting, ...] = ()
     targets: dict[str, float] = field(default_factory=dict)  # ideal-state conversion per "From->To"
@@ -290,6 +291,7 @@ class _Validator:
         dark_days = self.get(analysis, "dark_after_days", int, "analysis", 30)
         if dark_days < 1:
             raise self.fail("analysis.dark_after_days", f"must be at least 1, found {dark_days}")
+        min_n = self.min_n(analysis)
         deal = self.get(eng, "average_deal_size", float, "engagement", 25000.0)
         personas = self.personas()
         if deal <= 0:
@@ -308,6 +310,7 @@ class _Validator:
             future_tolerance_hours=self.get(quality, "future_tolerance_hours", float, "quality", 24.0),
             speed_to_lead_from=speed_from,
             dark_after_days=dark_days,
+            min_n=min_n,
             sources=self.sources(),
             personas=personas,
             benchmarks=self.benchmarks(),
@@ -316,11 +319,20 @@ class _Validator:
             definitions=self.definitions(stages, channels, personas),
             dashboard_auth_env=self.dashboard_auth_env(),
             show_owners=self.get(privacy, "show_owners", bool, "privacy", False),
-            monitor=self.monitor(stages),
+            monitor=self.monitor(stages, min_n),
             alerts=self.alerts(),
         )
 
-    def monitor(self, stages: tuple[Stage, ...]) -> MonitorSettings:
+    def min_n(self, analysis: dict[str, Any]) -> int:
+        """[analysis] min_n (earlier configs set it under [monitor]: read there when [analysis] does not)."""
+        monitor = self.get(self.raw, "monitor", dict, "", {})
+        legacy = self.get(monitor, "min_n", int, "monitor", 30)
+        value = self.get(analysis, "min_n", int, "analysis", legacy)
+        if value < 1:
+            raise self.fail("analysis.min_n", f"must be at least 1, found {value}")
+        return value
+
+    def monitor(self, stages: tuple[Stage, ...], min_n: int) -> MonitorSettings:
         """[monitor]: thresholds of `leadjourney monitor`."""
         raw = self.get(self.raw, "monitor", dict, "", {})
         d = MonitorSettings()
@@ -342,7 +354,7 @@ class _Validator:
                                                d.speed_to_lead_max_minutes),
             maturity_days=self.get(raw, "maturity_days", int, "monitor", d.maturity_days),
             maturity_quantile=self.get(raw, "maturity_quantile", float, "monitor", d.maturity_quantile),
-            min_n=self.get(raw, "min_n", int, "monitor", d.min_n),
+            min_n=min_n,
             ingest_max_age_days=self.get(raw, "ingest_max_age_days", int, "monitor", d.ingest_max_age_days),
             undated_rise_points=self.get(raw, "undated_rise_points", float, "monitor", d.undated_rise_points),
             undated_reference_periods=self.get(raw, "undated_reference_periods", int, "monitor",
@@ -365,7 +377,7 @@ class _Validator:
                     "undated_rise_points"):
             if getattr(out, key) <= 0:
                 raise self.fail(f"monitor.{key}", f"must be positive, found {getattr(out, key)}")
-        for key in ("consecutive_periods", "min_n", "ingest_max_age_days", "new_item_min_count", "checkin_days",
+        for key in ("consecutive_periods", "ingest_max_age_days", "new_item_min_count", "checkin_days",
                     "undated_reference_periods", "impact_cycle_days"):
             if getattr(out, key) < 1:
                 raise self.fail(f"monitor.{key}", f"must be at least 1, found {getattr(out, key)}")

@@ -24,6 +24,7 @@ import ibis.expr.types as ir
 
 from leadjourney.analysis.journeys import Journeys
 from leadjourney.analysis.stats import wilson_interval
+from leadjourney.analysis.status import OK, MetricStatus
 from leadjourney.engine import fetch_rows
 
 CLOSED = ("converted", "disqualified")
@@ -39,6 +40,7 @@ class DarkLeads:
     """
 
     dark_after_days: int | None = None  # None: the config's [analysis] dark_after_days
+    status: MetricStatus = OK  # withheld when its inputs are missing (no touchpoints loaded)
     as_of: datetime | None = None
     n_open: int = 0
     n_dark: int = 0

@@ -22,6 +22,7 @@ import ibis.expr.types as ir
 
 from leadjourney.analysis.journeys import Journeys
 from leadjourney.analysis.stats import wilson_interval
+from leadjourney.analysis.status import OK, MetricStatus
 from leadjourney.config import Stage
 from leadjourney.engine import fetch_rows, prepared
 
@@ -45,6 +46,7 @@ class Transition:
     rate: float | None
     ci_low: float | None
     ci_high: float | None
+    status: MetricStatus = OK  # too few people (min_n), or withheld (a stage without data)
 
     @property
     def dropped(self) -> int:
@@ -60,6 +62,9 @@ def transition_dict(row: Any) -> dict[str, Any]:
     out["from"] = out.pop("from_stage")
     out["to"] = out.pop("to_stage")
     out["dropped"] = row.dropped
+    if "status" in out:  # flat: "status" and "status_reason"
+        status = row.status
+        out["status"], out["status_reason"] = status.status.value, status.reason
     return out
 
 

@@ -23,6 +23,7 @@ import ibis.expr.types as ir
 
 from leadjourney.analysis.journeys import Journeys
 from leadjourney.analysis.stats import wilson_interval
+from leadjourney.analysis.status import OK, MetricStatus
 from leadjourney.engine import fetch_rows
 from leadjourney.ingest.person_engagement import FORM_FILL
 from leadjourney.ingest.person_engagement import signal_stage_index as _signal_stage_index
@@ -63,6 +64,7 @@ class SpeedToLead:
     """
 
     signal: str | None = None  # "mql" | "form_fill"; None: the config's speed_to_lead_from
+    status: MetricStatus = OK  # withheld when its inputs are missing (no touchpoints, no signal)
     as_of: datetime | None = None
     judge_after_days: float = 7.0  # minimum age of a signal before "no human touch" means never contacted
     signal_stage: str | None = None  # the stage that starts the clock in mql mode
