@@ -216,7 +216,7 @@ def analyze_journeys(journeys: Journeys, workspace: str, *, mode: str = "stage_r
     say("funnel", 0, 5)
     funnel = Funnel(mode=mode, window_days=window_days).fit(journeys)
     say("time in stage", 1, 5)
-    times = TimeInStage().fit(journeys)
+    times = TimeInStage().fit(journeys).with_counts(funnel)
     say("sources and personas", 2, 5)
     segment_mode = "ordered" if mode == "ordered" else "stage_reach"
     sources = Sources(mode=segment_mode).fit(journeys)
