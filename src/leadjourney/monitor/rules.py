@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from leadjourney.analysis.stats import wilson_interval
+from leadjourney.analysis.rates import below_baseline
 from leadjourney.config import MonitorSettings
 from leadjourney.monitor.periods import PeriodMetrics
 
@@ -110,13 +110,6 @@ class Verdict:
 
 def _pct(x: float | None) -> str:
     return "-" if x is None else f"{x:.1%}"
-
-
-def below_baseline(entered: int, converted: int, base: float, points: float) -> tuple[bool, float, float]:
-    """Whether the period is more than ``points`` below ``base`` beyond its noise; (below, low, high)."""
-    low, high = wilson_interval(converted, entered)
-    rate = converted / entered
-    return (base - rate) * 100 > points and base > high, low, high
 
 
 def conversion_verdicts(transition: str, history: Sequence[PeriodMetrics], base: Mapping[str, Any] | None,
