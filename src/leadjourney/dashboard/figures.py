@@ -333,8 +333,10 @@ def trend(t: dict[str, Any], base: dict[str, Any] | None, benchmarks: tuple[Benc
         lows = [flip(p["ci_high"] if drop else p["ci_low"]) for p in rows]
         highs = [flip(p["ci_low"] if drop else p["ci_high"]) for p in rows]
         hover = [f"{p['converted']:,} of {p['entered']:,} converted (95% CI {pct(lo)} - {pct(hi)})"
-                 + (f"<br><i>{status_text(p)}</i>" if p.get("status", "ok") != "ok"
-                    else "<br>old enough to judge")
+                 + (f"<br><i>{status_text(p)}</i>" if p.get("status", "ok") != "ok" else "")
+                 + (f"<br><i>young: created under {t.get('mature_days')} days before the data's end; may still "
+                    "convert</i>" if p["young"] and p.get("status") != "young" else "")
+                 + ("" if p["young"] or p.get("status", "ok") != "ok" else "<br>old enough to judge")
                  for p, lo, hi in zip(rows, lows, highs, strict=True)]
         traces.append({
             "type": "scatter", "name": name, "legendgroup": name, "x": [p["period"] for p in rows], "y": y,
