@@ -274,7 +274,8 @@ def _days(value: float | None) -> str:
 def _projected(name: str, color: str, rows: list[dict[str, Any]], flip: Any, drop: bool) -> list[dict[str, Any]]:
     """Young periods' projected final conversion: a dotted line from the last judged period, diamonds with the
     projection's interval; drawn apart from the observed line (see :mod:`leadjourney.analysis.projection`)."""
-    young = [p for p in rows if p.get("projected") and p["projected"].get("rate") is not None]
+    young = [p for p in rows if p.get("status") == "young" and p.get("projected")
+             and p["projected"].get("rate") is not None]  # too few people: no projection drawn
     if not young:
         return []
     settled = [p for p in rows if not p["young"] and p["rate"] is not None]
