@@ -148,14 +148,15 @@ def _run(check: Check, tables: Tables, n_leads: int, n_opps: int) -> CheckResult
 
 
 def _run_values(check: Check, tables: Tables) -> CheckResult:
-    """A check over what ingest counted: every (file, column, value) with its count, most frequent first."""
+    """A check over what ingest counted: examples most frequent first; details by file, column and value."""
     found = check.find(tables)
     rows = fetch_rows(found.select("id", *DETAIL_COLUMNS).order_by([ibis.desc("n"), "id"]))
     return CheckResult(
         name=check.name, title=check.title, severity=check.severity, entity=check.entity,
         count=sum(int(r["n"]) for r in rows), share=None,
         examples=[f"{r['id']} ({int(r['n']):,})" for r in rows[:EXAMPLES]], impact=check.impact,
-        details=[{k: (int(r[k]) if k == "n" else r[k]) for k in DETAIL_COLUMNS} for r in rows],
+        details=sorted(({k: (int(r[k]) if k == "n" else r[k]) for k in DETAIL_COLUMNS} for r in rows),
+                       key=lambda d: tuple(str(d[k]) for k in DETAIL_COLUMNS[:4])),
     )
 
 
