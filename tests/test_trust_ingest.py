@@ -14,9 +14,11 @@ from typing import Any
 
 import pytest
 
-from conftest import csv_workspace, dicts, fetch, set_option
+from conftest import csv_as_parquet, csv_workspace, dicts, fetch, set_option
 from leadjourney.analysis import analyze
 from leadjourney.analysis.journeys import Filters
+from leadjourney.config import default_config_text, parse_config
+from leadjourney.errors import ConfigError, IngestError
 from leadjourney.ingest import ingest
 from leadjourney.quality import run_quality
 from leadjourney.workspace import Workspace
@@ -289,3 +291,30 @@ def test_a_workspace_from_before_opens_checks_and_migrates(tmp_path: Path) -> No
     assert report.result("undated_leads").count == 0 and report.result("placeholder_values").count == 0
     ingest(ws, force=True)
     assert fetch(ws, "SELECT lead_id, created_at_from FROM leads") == [("A1", "file")]
+
+
+# ------------------------------------------------------------------------------------------- the options
+
+def test_outcome_and_placeholder_options_are_validated(tmp_path: Path) -> None:
+    cfg = parse_config(default_config_text())
+    assert "Closed Won" in cfg.won_values and "Closed Lost" in cfg.lost_values
+    assert {"unknown", "n/a", "(not set)", "select", "--select--", "not provided", "#n/a"} <= set(cfg.placeholders)
+    with pytest.raises(ConfigError, match=r"outcomes\.lost_values: 'won' also in won_values"):
+        parse_config(default_config_text().replace('lost_values = ["Closed Lost",', 'lost_values = ["WON", "Closed Lost",'))
+    ws = csv_workspace(tmp_path / "ws", leads="lead_id,created_at\nA1,2024-01-01\n")
+    ws = set_option(ws, '# [missing.placeholder_columns]\n# industry = ["Other"]',
+                    '[missing.placeholder_columns]\nindustri = ["Other"]')
+    with pytest.raises(IngestError, match=r"missing\.placeholder_columns\.industri: not a canonical column"):
+        ingest(ws)
+
+
+def test_parquet_deals_read_outcomes_like_csv(tmp_path: Path) -> None:
+    root = tmp_path / "ws"
+    ws = Workspace.init(root)
+    csv_as_parquet(REAL / "hubspot_deals.csv", root / "deals.parquet")
+    ws.set_sources([{"name": "deals", "path": "deals.parquet", "format": "parquet", "table": "opportunities",
+                     "columns": {"opportunity_id": "Record ID", "stage": "Deal Stage", "closed_at": "Close Date"}}])
+    ingest(ws)
+    assert {k: v[0] for k, v in _opps(ws).items()} == {
+        "9001": True, "9002": False, "9003": None, "9004": True, "9005": None,
+    }

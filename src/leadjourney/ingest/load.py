@@ -28,6 +28,7 @@ from leadjourney.db import scalar
 from leadjourney.ingest.columns import KEYS, NOT_NULL, REJECT_UNREADABLE, is_personal_column
 from leadjourney.ingest.formats import RAW, Staged
 from leadjourney.ingest.normalize import Typed, typed_columns
+from leadjourney.ingest.outcomes import placeholder_sql
 from leadjourney.ingest.readers import ROW
 from leadjourney.ingest.sql import ident, lit
 
@@ -122,8 +123,14 @@ def load_staged(con: duckdb.DuckDBPyConnection, staged: Staged, *, source: Sourc
 def _normalize(con: duckdb.DuckDBPyConnection, staged: Staged, typed: list[Typed], has_extra: bool,
                required: tuple[str, ...]) -> int:
     """Create ``lj_norm``: canonical values per staged row, and the raw text where quarantine may need it."""
-    con.execute(f"CREATE OR REPLACE TEMP TABLE lj_in AS {staged.select}")
-    _count_notes(con, typed)
+    # placeholders are missing values: NULL from here on; what the notes count rides along in __note| columns
+    cleaned = [f"CASE WHEN {placeholder_sql(ident(t.column), t.placeholders)} THEN NULL ELSE {ident(t.column)} END "
+               f"AS {ident(t.column)}" for t in typed if t.placeholders]
+    noted = [f"CAST({expr} AS VARCHAR) AS {ident(f'__note|{note}|{t.column}')}"
+             for t in typed for note, expr in t.notes.items()]
+    star = f"* REPLACE ({', '.join(cleaned)})" if cleaned else "*"
+    con.execute(f"CREATE OR REPLACE TEMP TABLE lj_in AS SELECT {', '.join([star, *noted])} FROM ({staged.select})")
+    _count_notes(con, len(noted))
     select = [f"lj_in.{_R}"] + (["lj_in.__extra"] if has_extra else [])
     joins = []
     for i, t in enumerate(typed):
@@ -151,15 +158,18 @@ def _normalize(con: duckdb.DuckDBPyConnection, staged: Staged, typed: list[Typed
     return int(scalar(con, "SELECT count(*) FROM lj_norm"))
 
 
-def _count_notes(con: duckdb.DuckDBPyConnection, typed: list[Typed]) -> None:
-    """Create ``lj_notes`` (note, column_name, value, n): what each column's notes count in ``lj_in``."""
-    parts = [
-        f"SELECT {lit(note)} AS note, {lit(t.column)} AS column_name, v AS value, count(*) AS n "
-        f"FROM (SELECT {expr} AS v FROM lj_in) WHERE v IS NOT NULL GROUP BY v"
-        for t in typed for note, expr in t.notes.items()
-    ]
-    empty = "SELECT NULL::VARCHAR AS note, NULL::VARCHAR AS column_name, NULL::VARCHAR AS value, 0::BIGINT AS n LIMIT 0"
-    con.execute(f"CREATE OR REPLACE TEMP TABLE lj_notes AS {' UNION ALL '.join(parts) or empty}")
+def _count_notes(con: duckdb.DuckDBPyConnection, noted: int) -> None:
+    """Create ``lj_notes`` (note, column_name, value, n) from the ``__note|NOTE|COLUMN`` columns of ``lj_in``."""
+    if not noted:
+        con.execute("CREATE OR REPLACE TEMP TABLE lj_notes AS SELECT NULL::VARCHAR AS note, "
+                    "NULL::VARCHAR AS column_name, NULL::VARCHAR AS value, 0::BIGINT AS n LIMIT 0")
+        return
+    con.execute(r"""
+        CREATE OR REPLACE TEMP TABLE lj_notes AS
+        SELECT split_part(k, '|', 2) AS note, split_part(k, '|', 3) AS column_name, value, count(*) AS n
+        FROM (UNPIVOT (SELECT COLUMNS('^__note\|') FROM lj_in) ON COLUMNS(*) INTO NAME k VALUE value)
+        GROUP BY ALL
+    """)
 
 
 def _problems(typed: list[Typed], table: str, present: dict[str, str], rejected: str, key: str | None) -> list[str]:

@@ -1,7 +1,8 @@
 """Typing and validating staged rows inside DuckDB, the same way for every format.
 
 For each canonical column a source provides, :func:`typed_columns` gives the
-SQL that turns the file's value into the canonical value, and the condition
+SQL that turns the file's value into the canonical value (placeholders such as
+"unknown" or "Select" are set to NULL before, and counted: ``Typed.placeholders``, ``Typed.notes``), and the condition
 under which the value is unusable (it then goes to quarantine: the row is
 rejected when the column is required, otherwise the value is set to NULL).
 """
@@ -13,13 +14,7 @@ from dataclasses import dataclass, field, replace
 from leadjourney.config import Config, Source
 from leadjourney.errors import BadFileError
 from leadjourney.ingest.columns import HUMAN_KINDS, KINDS
-from leadjourney.ingest.outcomes import (
-    BOOLEAN_WORDS,
-    lost_keys,
-    missing_to_null,
-    placeholder_sql,
-    won_keys,
-)
+from leadjourney.ingest.outcomes import BOOLEAN_WORDS, lost_keys, placeholder_sql, won_keys
 from leadjourney.ingest.sql import alias_case, blank_to_null, ident, lit, norm_key
 from leadjourney.ingest.timestamps import parse_timestamp_sql, typed_timestamp_sql
 
@@ -40,6 +35,7 @@ class Typed:
     also: dict[str, str] = field(default_factory=dict)  # further output columns
     per_value: tuple[str, ...] = ()  # value depends only on these staged columns: computed once per distinct value
     notes: dict[str, str] = field(default_factory=dict)  # note -> SQL over the staged row: what to count (NULL: nothing)
+    placeholders: tuple[str, ...] = ()  # spellings set to NULL in the staged rows before typing
 
 
 def _is_numeric(duck_type: str) -> bool:
@@ -51,9 +47,17 @@ def _is_text(duck_type: str) -> bool:
 
 
 def _offset_sql(src: str) -> str:
-    """The UTC offset a timestamp text ends with ("+01:00", "Z"), NULL for none (dates, wall-clock times)."""
-    pattern = r"\d:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(Z|UTC|GMT|[+-]\d{2}:?\d{2}|[+-]\d{2})$"
-    return f"NULLIF(regexp_extract(trim(CAST({src} AS VARCHAR)), {lit(pattern)}, 1), '')"
+    """The UTC offset a timestamp text ends with ("+01:00", "-0500", "Z", "UTC"), NULL for none (dates,
+    wall-clock times). String functions, no regular expression: it runs on every timestamp."""
+    s = f"trim(CAST({src} AS VARCHAR))"
+    r6, r5 = f"right({s}, 6)", f"right({s}, 5)"
+    timed = f"strpos({s}, ':') BETWEEN 1 AND length({s}) - 6"  # a time of day before the offset
+    return (f"CASE WHEN {s} IS NULL OR strpos({s}, ':') = 0 THEN NULL "
+            f"WHEN substr({r6}, 1, 1) IN ('+', '-') AND substr({r6}, 4, 1) = ':' AND {timed} THEN {r6} "
+            f"WHEN substr({r5}, 1, 1) IN ('+', '-') AND TRY_CAST(substr({r5}, 2) AS USMALLINT) IS NOT NULL "
+            f"AND {timed} THEN {r5} "
+            f"WHEN upper(right({s}, 1)) = 'Z' THEN 'Z' "
+            f"WHEN upper(right({s}, 3)) IN ('UTC', 'GMT') THEN upper(right({s}, 3)) END")
 
 
 def typed_columns(table: str, present: dict[str, str], source: Source, config: Config,
@@ -68,7 +72,7 @@ def typed_columns(table: str, present: dict[str, str], source: Source, config: C
         src = ident(column)
         is_text = _is_text(duck_type)
         spellings = config.placeholders_for(column) if is_text and kind != "id" else ()
-        raw = missing_to_null(src, spellings) if spellings else blank_to_null(src)
+        raw = blank_to_null(src)  # placeholders are NULL by now (see ``Typed.placeholders``)
         notes = {"placeholder": f"CASE WHEN {placeholder_sql(src, spellings)} THEN trim({src}) END"} if spellings else {}
         if kind == "timestamp" and is_text:
             notes["utc_offset"] = _offset_sql(src)
@@ -148,7 +152,7 @@ def typed_columns(table: str, present: dict[str, str], source: Source, config: C
         else:  # pragma: no cover - KINDS and this function are kept in step by tests
             raise AssertionError(kind)
         if notes:
-            out[-1] = replace(out[-1], notes=notes)
+            out[-1] = replace(out[-1], notes=notes, placeholders=spellings)
     if table == "touchpoints" and "actor" not in present:
         out.append(Typed("actor", "NULL", _actor_from_kind(present), per_value=("kind",) if "kind" in present else ()))
     return out

@@ -54,12 +54,7 @@ def placeholder_sql(expr: str, spellings: tuple[str, ...]) -> str:
     """SQL: the text value ``expr`` is one of the (lower-cased, trimmed) placeholder ``spellings``."""
     if not spellings:
         return "FALSE"
-    return f"(lower(trim(CAST({expr} AS VARCHAR))) IN ({', '.join(lit(s) for s in spellings)}))"
-
-
-def missing_to_null(expr: str, spellings: tuple[str, ...]) -> str:
-    """The text of ``expr``, NULL when blank or a placeholder."""
-    text = f"NULLIF(trim(CAST({expr} AS VARCHAR)), '')"
-    if not spellings:
-        return text
-    return f"(CASE WHEN {placeholder_sql(expr, spellings)} THEN NULL ELSE {text} END)"
+    text = f"CAST({expr} AS VARCHAR)"
+    longest = max(len(s) for s in spellings)  # a cheap test first: most values are longer than any placeholder
+    return (f"(length({text}) <= {longest + 4} "
+            f"AND lower(trim({text})) IN ({', '.join(lit(s) for s in spellings)}))")
