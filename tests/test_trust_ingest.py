@@ -218,6 +218,9 @@ def test_a_lead_list_without_created_dates_loads(undated: Workspace) -> None:
         ("00QND0000000003", None, None, None),
     ]
     assert fetch(undated, "SELECT count(*) FROM quarantine") == [(0,)]
+    # their Lead entry is not invented: a created date taken from MQL would make Lead -> MQL last zero days
+    assert fetch(undated, "SELECT lead_id, entered_at FROM stage_events WHERE stage = 'Lead' ORDER BY 1") == [
+        ("00QND0000000001", None), ("00QND0000000002", None), ("00QND0000000003", None)]
     people = dict(fetch(undated, "SELECT person_id, created_at FROM person_journeys"))
     assert people["00QND0000000003"] is None and len(people) == 3
 

@@ -39,10 +39,14 @@ def refresh_identity(con: duckdb.DuckDBPyConnection, config: Config) -> Identity
     first = config.stages[0]
     derived = 0
     if not first.optional:
-        # Every lead entered the first stage when it was created, whether or not the CRM logged it.
+        # Every lead entered the first stage when it was created, whether or not the CRM logged it;
+        # when that date is only its earliest stage event's, the first stage's date is unknown (no
+        # zero-length first stage in time-in-stage)
+        file_date = f"l.created_at_from = {lit(schema.CREATED_FROM_FILE)}"
         con.execute(f"""
             INSERT INTO stage_events (lead_id, stage, stage_raw, entered_at, entered_at_is_date, origin)
-            SELECT l.lead_id, {lit(first.name)}, NULL, l.created_at, l.created_at_is_date, {lit(DERIVED_ORIGIN)}
+            SELECT l.lead_id, {lit(first.name)}, NULL, CASE WHEN {file_date} THEN l.created_at END,
+                   CASE WHEN {file_date} THEN l.created_at_is_date END, {lit(DERIVED_ORIGIN)}
             FROM leads l ANTI JOIN (SELECT lead_id FROM stage_events WHERE stage = {lit(first.name)}) e
                  ON e.lead_id = l.lead_id
         """)

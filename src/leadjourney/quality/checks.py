@@ -256,8 +256,8 @@ CHECKS: tuple[Check, ...] = (
           "of their own; edit [missing] placeholders if a spelling is a real value.",
           placeholder_values),
     Check("created_from_stage_event", "Created date taken from the earliest stage event", LOW, "leads",
-          "The file gave no created date; the first recorded stage entry stands in for it in date filters, "
-          "creation-period trends and durations from creation.",
+          "The file gave no created date; the first recorded stage entry stands in for it in date filters and "
+          "creation-period trends; their first-stage entry date counts as missing (no time in that stage).",
           created_from_stage_event),
     Check("undated_leads", "Leads without any created date", MEDIUM, "leads",
           "Counted in the whole-population funnel, but left out of every date range and creation-period trend.",
