@@ -16,7 +16,8 @@ import pytest
 
 from conftest import csv_as_parquet, csv_workspace, dicts, fetch, set_option
 from leadjourney.analysis import analyze
-from leadjourney.analysis.journeys import Filters
+from leadjourney.analysis.journeys import Filters, open_journeys
+from leadjourney.analysis.trend import ConversionTrend
 from leadjourney.config import default_config_text, parse_config
 from leadjourney.errors import ConfigError, IngestError
 from leadjourney.ingest import ingest
@@ -321,3 +322,10 @@ def test_parquet_deals_read_outcomes_like_csv(tmp_path: Path) -> None:
     assert {k: v[0] for k, v in _opps(ws).items()} == {
         "9001": True, "9002": False, "9003": None, "9004": True, "9005": None,
     }
+
+
+def test_the_creation_trend_leaves_undated_leads_out(undated: Workspace) -> None:
+    with open_journeys(undated, now=NOW) as journeys:
+        points = ConversionTrend(period="month").fit(journeys).points
+    assert {(p.period, p.from_stage, p.entered) for p in points if p.from_stage == "Lead"} == {
+        (date(2024, 4, 1), "Lead", 2)}
