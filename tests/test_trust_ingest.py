@@ -329,3 +329,21 @@ def test_the_creation_trend_leaves_undated_leads_out(undated: Workspace) -> None
         points = ConversionTrend(period="month").fit(journeys).points
     assert {(p.period, p.from_stage, p.entered) for p in points if p.from_stage == "Lead"} == {
         (date(2024, 4, 1), "Lead", 2)}
+
+
+def test_a_closed_deal_in_an_unknown_stage_is_not_counted_lost(tmp_path: Path) -> None:
+    root = tmp_path / "ws"
+    ws = Workspace.init(root)
+    (root / "opps.csv").write_text(
+        '"Opportunity ID","Lead ID","Amount","Created Date","Close Date","Stage","Closed"\n'
+        '"006CS0000000001","00QCS0000000001","1000","3/1/2024, 9:00 AM","4/1/2024","Closed Won","1"\n'
+        '"006CS0000000002","00QCS0000000002","1000","3/1/2024, 9:00 AM","4/2/2024","Closed - Signed","1"\n'
+        '"006CS0000000003","00QCS0000000003","1000","3/1/2024, 9:00 AM","4/3/2024","Closed Lost","1"\n')
+    ws.set_sources([{"name": "opps", "path": "opps.csv", "format": "salesforce_opportunities"}])
+    ingest(ws)
+    assert {k: v[:2] for k, v in _opps(ws).items()} == {
+        "006CS0000000001": (True, datetime(2024, 4, 1)),
+        "006CS0000000002": (None, datetime(2024, 4, 2)),  # closed, outcome unknown: withheld, and flagged
+        "006CS0000000003": (False, datetime(2024, 4, 3)),
+    }
+    assert run_quality(ws, now=NOW).result("close_dates_without_outcome").examples == ["006CS0000000002"]

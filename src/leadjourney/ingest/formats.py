@@ -281,7 +281,8 @@ def salesforce_opportunities(files: FileColumns, source: Source, config: Config)
         overrides["is_won"] = f"CASE WHEN {closed} THEN {ident(mapping['is_won'])} END"  # open deals: unknown yet
     elif stage is not None:
         mapping["is_won"] = stage
-        overrides["is_won"] = f"CASE WHEN {closed} THEN coalesce({outcome_sql(ident(stage), config)}, FALSE) END"
+        # closed in a stage that is neither won nor lost: the outcome is unknown, not a loss
+        overrides["is_won"] = f"CASE WHEN {closed} THEN {outcome_sql(ident(stage), config)} END"
     staged = [Staged("opportunities", _select(mapping, overrides=overrides), notes)]
     aliases = config.stage_aliases()
     opp_stage, won_to = aliases.get("opportunity"), won_stage(config)
