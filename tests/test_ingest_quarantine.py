@@ -20,7 +20,7 @@ Q_COLUMNS = "source_row, target_table, column_name, value, reason, detail, actio
 LEADS = (
     "lead_id,created_at,source,employee_count,job_title,email\n"
     "Q1,2024-01-01T10:00:00Z,seo,10,CEO,q1@example.com\n"  # 2 ok
-    "Q2,,seo,10,CTO,q2@example.com\n"  # 3 created_at missing
+    "Q2,,seo,10,CTO,q2@example.com\n"  # 3 created_at missing: loaded undated
     ",2024-01-02T10:00:00Z,seo,10,CTO,\n"  # 4 lead_id missing
     "Q4,someday,seo,10,CTO,\n"  # 5 created_at unparseable
     'Q5,2024-01-05T10:00:00Z,seo,ten,"Head of\nSales",\n'  # 6 (two lines) employee_count not a number
@@ -55,7 +55,6 @@ def test_every_leads_reason_with_row_column_value_and_action(leads_ws: Workspace
         f"SELECT {Q_COLUMNS} FROM quarantine WHERE origin = 'q' ORDER BY source_row, reason",
     )
     assert rows == [
-        (3, "leads", "created_at", None, "missing value", None, "row_rejected"),
         (4, "leads", "lead_id", None, "missing value", None, "row_rejected"),
         (5, "leads", "created_at", "someday", "unparseable timestamp", None, "row_rejected"),
         (6, "leads", "employee_count", "ten", "not a whole number", None, "value_nulled"),
@@ -110,16 +109,18 @@ def test_every_leads_reason_with_row_column_value_and_action(leads_ws: Workspace
     }
     assert {k: v[:2] for k, v in loaded.items()} == {
         "Q1": (10, "CEO"),
+        "Q2": (10, "CTO"),  # no created date: kept, undated
         "Q5": (None, "Head of\nSales"),
         "Q10": (None, "COO"),
         "Q12": (1250, "CEO"),
     }
-    assert {k: v[3] for k, v in loaded.items()} == {"Q1": 2, "Q5": 6, "Q10": 11, "Q12": 13}
+    assert {k: v[3] for k, v in loaded.items()} == {"Q1": 2, "Q2": 3, "Q5": 6, "Q10": 11, "Q12": 13}
+    assert loaded["Q2"][2] is None
     src = next(s for s in report.sources if s.name == "q")
-    assert src.rows_read == 12 and src.rows_loaded == {"leads": 4}
+    assert src.rows_read == 12 and src.rows_loaded == {"leads": 5}
     assert src.quarantined == Counter(
         {
-            "missing value": 2,
+            "missing value": 1,
             "unparseable timestamp": 1,
             "not a whole number": 2,
             "malformed row": 2,
@@ -131,7 +132,7 @@ def test_every_leads_reason_with_row_column_value_and_action(leads_ws: Workspace
     # the ingest log counts rows not loaded (a nulled value still loads its row)
     assert fetch(
         leads_ws, "SELECT rows_read, rows_loaded, rows_quarantined FROM ingests WHERE origin = 'q'"
-    ) == [(12, 4, 8)]
+    ) == [(12, 5, 7)]
     # the source loaded first keeps its lead
     assert fetch(leads_ws, "SELECT origin FROM leads WHERE lead_id = 'X1'") == [("first",)]
 
@@ -145,13 +146,14 @@ def test_quarantined_record_keeps_the_raw_row_without_personal_columns(leads_ws:
             "SELECT source_row, record FROM quarantine WHERE origin = 'q' AND record IS NOT NULL",
         )
     }
-    assert json.loads(records[3]) == {
-        "lead_id": "Q2",
-        "created_at": "",
+    assert json.loads(records[5]) == {
+        "lead_id": "Q4",
+        "created_at": "someday",
         "source": "seo",
         "employee_count": "10",
         "job_title": "CTO",
     }
+    assert 3 not in records  # a lead without a created date loads (undated)
     assert json.loads(records[6])["job_title"] == "Head of\nSales"
     assert not any("@example.com" in v for _, _, v in text_values(leads_ws))
 
@@ -306,11 +308,11 @@ def test_opportunity_reasons(ws: Workspace) -> None:
 def test_reingest_replaces_the_quarantine_of_that_source(leads_ws: Workspace) -> None:
     ingest(leads_ws)
     before = fetch(leads_ws, "SELECT count(*) FROM quarantine WHERE origin = 'q'")[0][0]
-    assert before == 10
-    (leads_ws.root / "leads.csv").write_text("lead_id,created_at\nQ1,2024-01-01\nQ2,\n")
+    assert before == 9
+    (leads_ws.root / "leads.csv").write_text("lead_id,created_at\nQ1,2024-01-01\nQ2,someday\n")
     ingest(leads_ws)
     assert fetch(leads_ws, f"SELECT {Q_COLUMNS} FROM quarantine WHERE origin = 'q'") == [
-        (3, "leads", "created_at", None, "missing value", None, "row_rejected")
+        (3, "leads", "created_at", "someday", "unparseable timestamp", None, "row_rejected")
     ]
 
 

@@ -52,7 +52,7 @@ def _with_samples(ws: Workspace, names: tuple[str, ...] = tuple(SAMPLES)) -> Wor
 BAD_FILES = [
     ("not_utf8.csv", {}, [r"row 4\b", "0xfc", "utf-8", "encoding"]),
     ("semicolon.csv", {}, ["row 1", "';'", "delimiter"]),
-    ("missing_columns.csv", {}, ["created_at", "lead_id", "'Lead Number'"]),
+    ("missing_columns.csv", {}, ["lead_id", "'Lead Number'"]),
     ("excel_workbook.csv", {}, ["ZIP", "Excel", "CSV"]),
     ("empty.csv", {}, ["empty file"]),
     ("canonical_leads.csv", {"format": "parquet"}, ["Parquet"]),

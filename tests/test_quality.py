@@ -66,6 +66,11 @@ EXPECTED = {
     "orphan_touchpoints": ["LX"],
     "orphan_stage_events": ["LZ"],
     "unqualified_in_funnel": ["L6"],
+    "close_dates_without_outcome": [],
+    "placeholder_values": [],
+    "created_from_stage_event": [],
+    "undated_leads": [],
+    "mixed_utc_offsets": [],
 }
 
 

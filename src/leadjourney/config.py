@@ -35,6 +35,11 @@ SOURCE_FORMATS = (
 )
 DEDUPE_POLICIES = ("merge", "keep")
 UNASSIGNED_PERSONA = "unassigned"  # leads that match no [[personas]] rule
+# the template's [outcomes] and [missing] defaults, for configs written before those tables existed
+DEFAULT_WON = ("Closed Won", "Won", "true", "t", "yes", "y", "1")
+DEFAULT_LOST = ("Closed Lost", "Lost", "false", "f", "no", "n", "0")
+DEFAULT_PLACEHOLDERS = ("unknown", "n/a", "#n/a", "none", "(none)", "null", "-", "--", "(not set)", "not set",
+                        "select", "--select--", "-- select --", "please select", "not provided", "not specified")
 
 
 def normalize_key(text: str) -> str:
@@ -181,6 +186,10 @@ class Config:
     alerts: AlertSettings = field(default_factory=AlertSettings)
     dashboard_auth_env: str = "LEADJOURNEY_DASHBOARD_TOKEN"  # env var holding the dashboard's token or password hash
     show_owners: bool = False  # [privacy] show_owners: the dashboard shows owners' names, not pseudonyms
+    won_values: tuple[str, ...] = ()  # [outcomes]: a deal's stage or won value meaning won
+    lost_values: tuple[str, ...] = ()  # [outcomes]: ... meaning lost
+    placeholders: tuple[str, ...] = ()  # [missing]: values stored as missing in every column but ids
+    placeholder_columns: dict[str, tuple[str, ...]] = field(default_factory=dict)  # [missing.placeholder_columns]
 
     @property
     def stage_names(self) -> list[str]:
@@ -193,6 +202,11 @@ class Config:
             for spelling in (stage.name, *stage.aliases):
                 out[normalize_key(spelling)] = stage.name
         return out
+
+    def placeholders_for(self, column: str) -> tuple[str, ...]:
+        """The placeholder spellings of a canonical column, lower-cased and trimmed."""
+        spellings = (*self.placeholders, *self.placeholder_columns.get(column, ()))
+        return tuple(dict.fromkeys(s.strip().lower() for s in spellings))
 
     def channel_aliases(self) -> dict[str, str]:
         """Normalized spelling -> canonical channel (the channel name itself included)."""
@@ -321,7 +335,33 @@ class _Validator:
             show_owners=self.get(privacy, "show_owners", bool, "privacy", False),
             monitor=self.monitor(stages, min_n),
             alerts=self.alerts(),
+            **self.outcomes(),
+            **self.missing(),
         )
+
+    def outcomes(self) -> dict[str, Any]:
+        """[outcomes]: won_values and lost_values (no spelling in both)."""
+        raw = self.get(self.raw, "outcomes", dict, "", {})
+        for key in raw:
+            if key not in ("won_values", "lost_values"):
+                raise self.fail(f"outcomes.{key}", "unknown option; expected one of lost_values, won_values")
+        won = self.strings(raw.get("won_values", list(DEFAULT_WON)), "outcomes.won_values")
+        lost = self.strings(raw.get("lost_values", list(DEFAULT_LOST)), "outcomes.lost_values")
+        both = sorted({normalize_key(v) for v in won} & {normalize_key(v) for v in lost})
+        if both:
+            raise self.fail("outcomes.lost_values", f"{', '.join(map(repr, both))} also in won_values")
+        return {"won_values": won, "lost_values": lost}
+
+    def missing(self) -> dict[str, Any]:
+        """[missing]: placeholders, and more per canonical column in [missing.placeholder_columns]."""
+        raw = self.get(self.raw, "missing", dict, "", {})
+        for key in raw:
+            if key not in ("placeholders", "placeholder_columns"):
+                raise self.fail(f"missing.{key}", "unknown option; expected placeholders or placeholder_columns")
+        values = self.strings(raw.get("placeholders", list(DEFAULT_PLACEHOLDERS)), "missing.placeholders")
+        columns_raw = self.get(raw, "placeholder_columns", dict, "missing", {})
+        columns = {k: self.strings(v, f"missing.placeholder_columns.{k}") for k, v in columns_raw.items()}
+        return {"placeholders": values, "placeholder_columns": columns}
 
     def min_n(self, analysis: dict[str, Any]) -> int:
         """[analysis] min_n (earlier configs set it under [monitor]: read there when [analysis] does not)."""

@@ -5,7 +5,9 @@ as a date without a time is stored at midnight and flagged in the matching
 ``*_is_date`` column, so nobody mistakes it for a time of day.
 Every row of a canonical table records where it came from: ``origin`` (the
 source name in leadjourney.toml), ``source_file`` and ``source_row`` (the row
-number a spreadsheet would show, header = row 1).
+number a spreadsheet would show, header = row 1). ``ingest_notes`` keeps what ingest
+counted per file and column (placeholders stored as missing, UTC offsets, forecast close
+dates dropped) for the quality report.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ TABLES: dict[str, str] = {
         lead_id VARCHAR NOT NULL,
         created_at TIMESTAMP,
         created_at_is_date BOOLEAN,
+        created_at_from VARCHAR,
         source VARCHAR,
         source_raw VARCHAR,
         source_detail VARCHAR,
@@ -100,6 +103,16 @@ TABLES: dict[str, str] = {
         rows_quarantined BIGINT NOT NULL,
         started_at TIMESTAMP NOT NULL,
         finished_at TIMESTAMP NOT NULL
+    """,
+    "ingest_notes": """
+        ingest_id BIGINT NOT NULL,
+        origin VARCHAR NOT NULL,
+        source_file VARCHAR NOT NULL,
+        target_table VARCHAR,
+        note VARCHAR NOT NULL,
+        column_name VARCHAR,
+        value VARCHAR,
+        n BIGINT NOT NULL
     """,
     "snapshots": """
         snapshot_id BIGINT NOT NULL,
@@ -194,6 +207,21 @@ TABLES: dict[str, str] = {
 }
 
 CANONICAL = ("leads", "stage_events", "touchpoints", "opportunities")
+
+# Columns added since SCHEMA_VERSION 1 (new tables are simply created): an existing
+# workspace gains them when it is next opened for writing (Workspace.ensure_database).
+MIGRATIONS = (
+    "ALTER TABLE leads ADD COLUMN IF NOT EXISTS created_at_from VARCHAR",
+)
+
+# leads.created_at_from: where a lead's created date came from (NULL: the lead is undated)
+CREATED_FROM_FILE = "file"
+CREATED_FROM_STAGE_EVENT = "stage_event"  # its earliest dated stage event (the file gave none)
+
+# ingest_notes.note: what ingest counted per file and column (value, n), read by the quality checks
+NOTE_PLACEHOLDER = "placeholder"  # a placeholder spelling stored as missing
+NOTE_UTC_OFFSET = "utc_offset"  # a UTC offset seen in a timestamp column
+NOTE_FORECAST_CLOSE_DATE = "forecast_close_date"  # a close date dropped because the deal is not closed
 
 # Quarantine actions: what happened to the row.
 ROW_REJECTED = "row_rejected"  # the row was not loaded

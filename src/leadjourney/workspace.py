@@ -92,6 +92,8 @@ class Workspace:
         with self.connect() as con:
             for table in schema.TABLES:
                 con.execute(schema.ddl(table))
+            for statement in schema.MIGRATIONS:
+                con.execute(statement)
             row = one(con, "SELECT value FROM meta WHERE key = 'schema_version'")
             if row is None:
                 now = datetime.now(UTC).replace(tzinfo=None).isoformat(timespec="seconds")

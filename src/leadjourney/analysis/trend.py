@@ -86,7 +86,8 @@ class ConversionTrend:
         wide = journeys.wide()
 
         def by_day() -> ir.Table:  # the counts per creation day, which both periods add up
-            people = wide.mutate(top=required_top(wide, required), day=wide.created_at.truncate("D"))
+            dated = wide.filter(wide.created_at.notnull())  # an undated lead has no creation period
+            people = dated.mutate(top=required_top(dated, required), day=dated.created_at.truncate("D"))
             aggregates: dict[str, Any] = {"n": people.count()}
             for i, stage in enumerate(stages):
                 reached = people[f"has_{i}"].fill_null(False) if stage.optional else people.top >= i

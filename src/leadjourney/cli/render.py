@@ -81,7 +81,7 @@ def quality_table(report: QualityReport) -> Table:
     table.add_column("examples")
     for r in report.results:
         severity = "[green]ok[/green]" if r.passed else f"[{_SEVERITY_STYLE[r.severity]}]{r.severity}[/]"
-        table.add_row(escape(r.title), severity, f"{r.count:,}", f"{r.share:.1%}", escape(", ".join(r.examples[:2])))
+        table.add_row(escape(r.title), severity, f"{r.count:,}", "-" if r.share is None else f"{r.share:.1%}", escape(", ".join(r.examples[:2])))
     return table
 
 

@@ -23,9 +23,10 @@ KINDS: dict[str, dict[str, str]] = {
     },
 }
 
-# columns a file must have (after mapping)
+# columns a file must have (after mapping); a lead without a created date is dated by its
+# earliest stage event, else kept undated (identity pass)
 REQUIRED: dict[str, tuple[str, ...]] = {
-    "leads": ("lead_id", "created_at"),
+    "leads": ("lead_id",),
     "stage_events": ("lead_id", "stage", "entered_at"),
     "touchpoints": ("lead_id", "occurred_at"),
     "opportunities": ("opportunity_id",),
@@ -33,11 +34,14 @@ REQUIRED: dict[str, tuple[str, ...]] = {
 
 # columns whose value must be present for the row to load
 NOT_NULL: dict[str, tuple[str, ...]] = {
-    "leads": ("lead_id", "created_at"),
+    "leads": ("lead_id",),
     "stage_events": ("lead_id", "stage"),
     "touchpoints": ("lead_id", "occurred_at"),
     "opportunities": ("opportunity_id",),
 }
+
+# columns whose value, when given but unreadable, rejects the row (a blank one does not)
+REJECT_UNREADABLE: dict[str, tuple[str, ...]] = {"leads": ("created_at",)}
 
 # the key that must be unique within a table
 KEYS: dict[str, str] = {"leads": "lead_id", "opportunities": "opportunity_id"}

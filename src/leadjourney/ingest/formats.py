@@ -12,9 +12,11 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from leadjourney import schema
 from leadjourney.config import Config, Source, normalize_key
 from leadjourney.errors import BadFileError
 from leadjourney.ingest.columns import KINDS, REQUIRED, is_personal_column
+from leadjourney.ingest.outcomes import closed_sql, outcome_sql, won_stage
 from leadjourney.ingest.readers import ROW
 from leadjourney.ingest.sql import alias_case, blank_to_null, ident, lit, norm_key
 
@@ -27,6 +29,7 @@ class Staged:
 
     table: str
     select: str
+    notes: tuple[tuple[str, str, str], ...] = ()  # (note, column, condition over RAW): rows counted into ingest_notes
 
 
 @dataclass(frozen=True)
@@ -99,7 +102,12 @@ def canonical_table(files: FileColumns, source: Source, config: Config) -> list[
     mapping, hints = _mapping(files, table, source, {})
     files.missing(table, mapping, REQUIRED[table], hints)
     extra = _extra(files, set(mapping.values())) if table == "leads" else None
-    return [Staged(table, _select(mapping, extra))]
+    overrides: dict[str, str] = {}
+    if table == "opportunities" and "is_won" not in mapping and "stage" in mapping:
+        # the outcome is the stage's: won or lost per [outcomes], else open
+        mapping["is_won"] = mapping["stage"]
+        overrides["is_won"] = outcome_sql(ident(mapping["stage"]), config)
+    return [Staged(table, _select(mapping, extra, overrides=overrides))]
 
 
 HUBSPOT_LEADS: dict[str, Sequence[str]] = {
@@ -250,7 +258,8 @@ def salesforce_opportunities(files: FileColumns, source: Source, config: Config)
     """Salesforce Opportunities report; also enters leads into the Opportunity and Customer stages.
 
     Salesforce's Close Date is a forecast until the deal closes, so it is kept
-    only for closed deals ("Closed" column true, or a "Closed ..." stage).
+    only for closed deals ("Closed" column true, or a stage that is won, lost per
+    [outcomes] or "Closed ..."); the dropped forecasts are counted (ingest_notes).
     """
     mapping, hints = _mapping(files, "opportunities", source, SALESFORCE_OPPORTUNITIES)
     files.missing("opportunities", mapping, REQUIRED["opportunities"], hints)
@@ -258,21 +267,25 @@ def salesforce_opportunities(files: FileColumns, source: Source, config: Config)
     stage = mapping.get("stage")
     closed_col = files.find(["Closed"])
     if closed_col is not None:
-        closed = f"lower(trim(CAST({ident(closed_col)} AS VARCHAR))) IN ('1', 'true', 'yes', 'y')"
+        closed = f"coalesce({outcome_sql(ident(closed_col), config)}, FALSE)"
     elif stage is not None:
-        closed = f"lower(CAST({ident(stage)} AS VARCHAR)) LIKE 'closed%'"
+        closed = f"coalesce({closed_sql(ident(stage), config)}, FALSE)"
     else:
         closed = "TRUE"
+    notes: tuple[tuple[str, str, str], ...] = ()
     if "closed_at" in mapping:
         overrides["closed_at"] = f"CASE WHEN {closed} THEN {ident(mapping['closed_at'])} END"
+        notes = ((schema.NOTE_FORECAST_CLOSE_DATE, "closed_at",
+                  f"NOT {closed} AND {blank_to_null(ident(mapping['closed_at']))} IS NOT NULL"),)
     if "is_won" in mapping:
         overrides["is_won"] = f"CASE WHEN {closed} THEN {ident(mapping['is_won'])} END"  # open deals: unknown yet
     elif stage is not None:
         mapping["is_won"] = stage
-        overrides["is_won"] = f"CASE WHEN {closed} THEN {norm_key(ident(stage))} = 'closedwon' END"
-    staged = [Staged("opportunities", _select(mapping, overrides=overrides))]
+        # closed in a stage that is neither won nor lost: the outcome is unknown, not a loss
+        overrides["is_won"] = f"CASE WHEN {closed} THEN {outcome_sql(ident(stage), config)} END"
+    staged = [Staged("opportunities", _select(mapping, overrides=overrides), notes)]
     aliases = config.stage_aliases()
-    opp_stage, won_stage = aliases.get("opportunity"), aliases.get("closedwon")
+    opp_stage, won_to = aliases.get("opportunity"), won_stage(config)
     lead = mapping.get("lead_id")
     if lead is None:
         return staged
@@ -282,11 +295,11 @@ def salesforce_opportunities(files: FileColumns, source: Source, config: Config)
             f"SELECT {ident(ROW)}, {lead_sql} AS lead_id, {lit(opp_stage)} AS stage, "
             f"{ident(mapping['created_at'])} AS entered_at FROM {RAW} WHERE {blank_to_null(lead_sql)} IS NOT NULL"
         )))
-    if won_stage is not None and "closed_at" in mapping and "is_won" in mapping:
+    if won_to is not None and "closed_at" in mapping and "is_won" in mapping:
         won = overrides.get("is_won", ident(mapping["is_won"]))
-        won_true = f"lower(CAST({won} AS VARCHAR)) IN ('1', 'true', 'yes', 'y', 'won')"
+        won_true = f"coalesce({outcome_sql(won, config)}, FALSE)"
         staged.append(Staged("stage_events", (
-            f"SELECT {ident(ROW)}, {lead_sql} AS lead_id, {lit(won_stage)} AS stage, "
+            f"SELECT {ident(ROW)}, {lead_sql} AS lead_id, {lit(won_to)} AS stage, "
             f"{overrides['closed_at']} AS entered_at FROM {RAW} "
             f"WHERE {blank_to_null(lead_sql)} IS NOT NULL AND {won_true}"
         )))

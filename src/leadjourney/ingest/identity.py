@@ -1,5 +1,9 @@
-"""Whole-workspace passes after every ingest: derived first-stage events,
-unqualified-contact exclusions and duplicate people.
+"""Whole-workspace passes after every ingest: created dates of undated leads, derived
+first-stage events, unqualified-contact exclusions and duplicate people.
+
+A lead whose file gave no created date takes its earliest dated stage event's
+(``created_at_from = 'stage_event'``); one without any stays undated (``created_at``
+NULL): date filters leave it out, the whole-population funnel counts it.
 
 They are recomputed from the loaded rows each time, so a change to the
 config's exclusions or dedupe policy takes effect at the next ingest.
@@ -11,6 +15,7 @@ from dataclasses import dataclass
 
 import duckdb
 
+from leadjourney import schema
 from leadjourney.config import Config
 from leadjourney.db import scalar
 from leadjourney.ingest.sql import ident, lit
@@ -23,18 +28,25 @@ class IdentitySummary:
     derived_first_stage_events: int
     excluded_leads: int
     duplicate_people: int
+    dated_from_stage_events: int = 0  # leads whose created date is their earliest stage event's
+    undated_leads: int = 0  # leads without any created date
 
 
 def refresh_identity(con: duckdb.DuckDBPyConnection, config: Config) -> IdentitySummary:
     """Recompute derived events, ``excluded_as``, ``duplicate_of`` and ``person_id``."""
     con.execute("DELETE FROM stage_events WHERE origin = ?", [DERIVED_ORIGIN])
+    _date_undated_leads(con)
     first = config.stages[0]
     derived = 0
     if not first.optional:
-        # Every lead entered the first stage when it was created, whether or not the CRM logged it.
+        # Every lead entered the first stage when it was created, whether or not the CRM logged it;
+        # when that date is only its earliest stage event's, the first stage's date is unknown (no
+        # zero-length first stage in time-in-stage)
+        file_date = f"l.created_at_from = {lit(schema.CREATED_FROM_FILE)}"
         con.execute(f"""
             INSERT INTO stage_events (lead_id, stage, stage_raw, entered_at, entered_at_is_date, origin)
-            SELECT l.lead_id, {lit(first.name)}, NULL, l.created_at, l.created_at_is_date, {lit(DERIVED_ORIGIN)}
+            SELECT l.lead_id, {lit(first.name)}, NULL, CASE WHEN {file_date} THEN l.created_at END,
+                   CASE WHEN {file_date} THEN l.created_at_is_date END, {lit(DERIVED_ORIGIN)}
             FROM leads l ANTI JOIN (SELECT lead_id FROM stage_events WHERE stage = {lit(first.name)}) e
                  ON e.lead_id = l.lead_id
         """)
@@ -59,4 +71,23 @@ def refresh_identity(con: duckdb.DuckDBPyConnection, config: Config) -> Identity
         derived_first_stage_events=derived,
         excluded_leads=scalar(con, "SELECT count(*) FROM leads WHERE excluded_as IS NOT NULL"),
         duplicate_people=scalar(con, "SELECT count(*) FROM leads WHERE duplicate_of IS NOT NULL"),
+        dated_from_stage_events=scalar(
+            con, f"SELECT count(*) FROM leads WHERE created_at_from = {lit(schema.CREATED_FROM_STAGE_EVENT)}"),
+        undated_leads=scalar(con, "SELECT count(*) FROM leads WHERE created_at IS NULL"),
     )
+
+
+def _date_undated_leads(con: duckdb.DuckDBPyConnection) -> None:
+    """Recompute ``created_at_from`` and the created dates taken from stage events."""
+    from_events, from_file = lit(schema.CREATED_FROM_STAGE_EVENT), lit(schema.CREATED_FROM_FILE)
+    con.execute(f"UPDATE leads SET created_at = NULL, created_at_is_date = NULL, created_at_from = NULL "
+                f"WHERE created_at_from = {from_events}")
+    con.execute(f"UPDATE leads SET created_at_from = {from_file} WHERE created_at IS NOT NULL AND created_at_from IS NULL")
+    con.execute(f"""
+        UPDATE leads SET created_at = e.at, created_at_is_date = e.is_date, created_at_from = {from_events}
+        FROM (
+            SELECT lead_id, min(entered_at) AS at, arg_min(entered_at_is_date, entered_at) AS is_date
+            FROM stage_events WHERE entered_at IS NOT NULL AND origin <> {lit(DERIVED_ORIGIN)} GROUP BY lead_id
+        ) e
+        WHERE leads.lead_id = e.lead_id AND leads.created_at IS NULL
+    """)

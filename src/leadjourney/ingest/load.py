@@ -25,9 +25,10 @@ import duckdb
 from leadjourney import schema
 from leadjourney.config import Config, Source
 from leadjourney.db import scalar
-from leadjourney.ingest.columns import KEYS, NOT_NULL, is_personal_column
+from leadjourney.ingest.columns import KEYS, NOT_NULL, REJECT_UNREADABLE, is_personal_column
 from leadjourney.ingest.formats import RAW, Staged
 from leadjourney.ingest.normalize import Typed, typed_columns
+from leadjourney.ingest.outcomes import placeholder_sql
 from leadjourney.ingest.readers import ROW
 from leadjourney.ingest.sql import ident, lit
 
@@ -52,9 +53,18 @@ def load_staged(con: duckdb.DuckDBPyConnection, staged: Staged, *, source: Sourc
     has_extra = any(r[0] == "__extra" for r in described)
     typed = typed_columns(table, present, source, config, salt)
     rows_in = _normalize(con, staged, typed, has_extra, NOT_NULL[table])
+    notes = (f"SELECT {ingest_id}, {lit(source.name)}, {lit(source_file)}, {lit(table)}, note, column_name, value, n "
+             f"FROM lj_notes")
+    con.execute(f"INSERT INTO ingest_notes {notes}")
+    for note, column, where in staged.notes:
+        con.execute(f"INSERT INTO ingest_notes SELECT {ingest_id}, {lit(source.name)}, {lit(source_file)}, "
+                    f"{lit(table)}, {lit(note)}, {lit(column)}, NULL, count(*) FROM {RAW} WHERE {where} "
+                    f"HAVING count(*) > 0")
 
     produced = [t.column for t in typed] + [n for t in typed for n in t.also] + (["__extra"] if has_extra else [])
-    rejected = " OR ".join(f"n.{ident(c)} IS NULL" for c in NOT_NULL[table])
+    rejected = " OR ".join([f"n.{ident(c)} IS NULL" for c in NOT_NULL[table]] + [
+        f"(n.{ident('raw__' + c)} IS NOT NULL AND n.{ident(c)} IS NULL)"
+        for c in REJECT_UNREADABLE.get(table, ()) if c in present])
     values = ", ".join(ident(c) for c in produced)
     # identical rows: candidates by hash, confirmed by partitioning on the values themselves
     con.execute(f"""
@@ -105,7 +115,7 @@ def load_staged(con: duckdb.DuckDBPyConnection, staged: Staged, *, source: Sourc
         f"SELECT {', '.join(_insert_exprs(columns, set(produced), source, source_file, has_extra))} "
         f"FROM {kept}{conflict} WHERE NOT ({rejected})"
     ).fetchall()
-    for temp in ("lj_norm", "lj_dups", "lj_keydups", "lj_problems"):
+    for temp in ("lj_norm", "lj_dups", "lj_keydups", "lj_problems", "lj_notes"):
         con.execute(f"DROP TABLE IF EXISTS {temp}")
     return Loaded(table, rows_in, int(inserted[0][0]), quarantined)
 
@@ -113,7 +123,14 @@ def load_staged(con: duckdb.DuckDBPyConnection, staged: Staged, *, source: Sourc
 def _normalize(con: duckdb.DuckDBPyConnection, staged: Staged, typed: list[Typed], has_extra: bool,
                required: tuple[str, ...]) -> int:
     """Create ``lj_norm``: canonical values per staged row, and the raw text where quarantine may need it."""
-    con.execute(f"CREATE OR REPLACE TEMP TABLE lj_in AS {staged.select}")
+    # placeholders are missing values: NULL from here on; what the notes count rides along in __note| columns
+    cleaned = [f"CASE WHEN {placeholder_sql(ident(t.column), t.placeholders)} THEN NULL ELSE {ident(t.column)} END "
+               f"AS {ident(t.column)}" for t in typed if t.placeholders]
+    noted = [f"CAST({expr} AS VARCHAR) AS {ident(f'__note|{note}|{t.column}')}"
+             for t in typed for note, expr in t.notes.items()]
+    star = f"* REPLACE ({', '.join(cleaned)})" if cleaned else "*"
+    con.execute(f"CREATE OR REPLACE TEMP TABLE lj_in AS SELECT {', '.join([star, *noted])} FROM ({staged.select})")
+    _count_notes(con, len(noted))
     select = [f"lj_in.{_R}"] + (["lj_in.__extra"] if has_extra else [])
     joins = []
     for i, t in enumerate(typed):
@@ -139,6 +156,20 @@ def _normalize(con: duckdb.DuckDBPyConnection, staged: Staged, typed: list[Typed
             con.execute(f"DROP TABLE lj_map{i}")
     con.execute("DROP TABLE lj_in")
     return int(scalar(con, "SELECT count(*) FROM lj_norm"))
+
+
+def _count_notes(con: duckdb.DuckDBPyConnection, noted: int) -> None:
+    """Create ``lj_notes`` (note, column_name, value, n) from the ``__note|NOTE|COLUMN`` columns of ``lj_in``."""
+    if not noted:
+        con.execute("CREATE OR REPLACE TEMP TABLE lj_notes AS SELECT NULL::VARCHAR AS note, "
+                    "NULL::VARCHAR AS column_name, NULL::VARCHAR AS value, 0::BIGINT AS n LIMIT 0")
+        return
+    con.execute(r"""
+        CREATE OR REPLACE TEMP TABLE lj_notes AS
+        SELECT split_part(k, '|', 2) AS note, split_part(k, '|', 3) AS column_name, value, count(*) AS n
+        FROM (UNPIVOT (SELECT COLUMNS('^__note\|') FROM lj_in) ON COLUMNS(*) INTO NAME k VALUE value)
+        GROUP BY ALL
+    """)
 
 
 def _problems(typed: list[Typed], table: str, present: dict[str, str], rejected: str, key: str | None) -> list[str]:

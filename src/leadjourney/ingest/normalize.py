@@ -1,18 +1,20 @@
 """Typing and validating staged rows inside DuckDB, the same way for every format.
 
 For each canonical column a source provides, :func:`typed_columns` gives the
-SQL that turns the file's value into the canonical value, and the condition
+SQL that turns the file's value into the canonical value (placeholders such as
+"unknown" or "Select" are set to NULL before, and counted: ``Typed.placeholders``, ``Typed.notes``), and the condition
 under which the value is unusable (it then goes to quarantine: the row is
 rejected when the column is required, otherwise the value is set to NULL).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from leadjourney.config import Config, Source
 from leadjourney.errors import BadFileError
 from leadjourney.ingest.columns import HUMAN_KINDS, KINDS
+from leadjourney.ingest.outcomes import BOOLEAN_WORDS, lost_keys, placeholder_sql, won_keys
 from leadjourney.ingest.sql import alias_case, blank_to_null, ident, lit, norm_key
 from leadjourney.ingest.timestamps import parse_timestamp_sql, typed_timestamp_sql
 
@@ -32,10 +34,30 @@ class Typed:
     reason: str = ""
     also: dict[str, str] = field(default_factory=dict)  # further output columns
     per_value: tuple[str, ...] = ()  # value depends only on these staged columns: computed once per distinct value
+    notes: dict[str, str] = field(default_factory=dict)  # note -> SQL over the staged row: what to count (NULL: nothing)
+    placeholders: tuple[str, ...] = ()  # spellings set to NULL in the staged rows before typing
 
 
 def _is_numeric(duck_type: str) -> bool:
     return duck_type.upper().startswith(_NUMERIC)
+
+
+def _is_text(duck_type: str) -> bool:
+    return duck_type.upper() in ("VARCHAR", "BLOB") or duck_type.upper().startswith("VARCHAR")
+
+
+def _offset_sql(src: str) -> str:
+    """The UTC offset a timestamp text ends with ("+01:00", "-0500", "Z", "UTC"), NULL for none (dates,
+    wall-clock times). String functions, no regular expression: it runs on every timestamp."""
+    s = f"trim(CAST({src} AS VARCHAR))"
+    r6, r5 = f"right({s}, 6)", f"right({s}, 5)"
+    timed = f"strpos({s}, ':') BETWEEN 1 AND length({s}) - 6"  # a time of day before the offset
+    return (f"CASE WHEN {s} IS NULL OR strpos({s}, ':') = 0 THEN NULL "
+            f"WHEN substr({r6}, 1, 1) IN ('+', '-') AND substr({r6}, 4, 1) = ':' AND {timed} THEN {r6} "
+            f"WHEN substr({r5}, 1, 1) IN ('+', '-') AND TRY_CAST(substr({r5}, 2) AS USMALLINT) IS NOT NULL "
+            f"AND {timed} THEN {r5} "
+            f"WHEN upper(right({s}, 1)) = 'Z' THEN 'Z' "
+            f"WHEN upper(right({s}, 3)) IN ('UTC', 'GMT') THEN upper(right({s}, 3)) END")
 
 
 def typed_columns(table: str, present: dict[str, str], source: Source, config: Config,
@@ -48,12 +70,17 @@ def typed_columns(table: str, present: dict[str, str], source: Source, config: C
             continue
         duck_type = present[column]
         src = ident(column)
-        raw = blank_to_null(src)
+        is_text = _is_text(duck_type)
+        spellings = config.placeholders_for(column) if is_text and kind != "id" else ()
+        raw = blank_to_null(src)  # placeholders are NULL by now (see ``Typed.placeholders``)
+        notes = {"placeholder": f"CASE WHEN {placeholder_sql(src, spellings)} THEN trim({src}) END"} if spellings else {}
+        if kind == "timestamp" and is_text:
+            notes["utc_offset"] = _offset_sql(src)
         unusable = f"(raw__{column} IS NOT NULL AND {ident(column)} IS NULL)"
         if kind in ("id", "text"):
             out.append(Typed(column, raw, raw))
         elif kind == "timestamp":
-            if duck_type.upper() in ("VARCHAR", "BLOB") or duck_type.upper().startswith("VARCHAR"):
+            if is_text:
                 value, is_date = parse_timestamp_sql(raw, tz, day_first=source.day_first)
             else:
                 typed = typed_timestamp_sql(src, duck_type, tz)
@@ -84,9 +111,10 @@ def typed_columns(table: str, present: dict[str, str], source: Source, config: C
             elif _is_numeric(duck_type):
                 value = f"({src} <> 0)"
             else:
-                low = f"lower({raw})"
-                value = (f"CASE WHEN {low} IN ('true', 't', 'yes', 'y', '1', 'won', 'closed won') THEN TRUE "
-                         f"WHEN {low} IN ('false', 'f', 'no', 'n', '0', 'lost', 'closed lost') THEN FALSE END")
+                won = ", ".join(lit(k) for k in sorted(won_keys(config))) or "NULL"
+                lost = ", ".join(lit(k) for k in sorted(lost_keys(config))) or "NULL"
+                key = norm_key(raw)
+                value = f"CASE WHEN {key} IN ({won}) THEN TRUE WHEN {key} IN ({lost}) THEN FALSE END"
             out.append(Typed(column, raw, value, unusable, "not true/false"))
         elif kind == "channel":
             value = alias_case(raw, config.channel_aliases(), f"lower({raw})")
@@ -98,9 +126,13 @@ def typed_columns(table: str, present: dict[str, str], source: Source, config: C
             out.append(Typed(column, raw, value, also=also, per_value=(column,)))
         elif kind == "status":
             key = norm_key(raw)
+            # [outcomes] words (not true/false spellings): a status "Won" converted, "Lost" disqualified
+            won = ", ".join(lit(k) for k in sorted(won_keys(config) - BOOLEAN_WORDS)) or "NULL"
+            lost = ", ".join(lit(k) for k in sorted(lost_keys(config) - BOOLEAN_WORDS)) or "NULL"
             value = (f"CASE WHEN {raw} IS NULL THEN NULL "
+                     f"WHEN {key} IN ({lost}) THEN 'disqualified' "
                      f"WHEN regexp_matches({key}, '{_DISQUALIFIED}') THEN 'disqualified' "
-                     f"WHEN {key} LIKE '%converted%' OR {key} IN ('customer', 'closedwon') THEN 'converted' "
+                     f"WHEN {key} LIKE '%converted%' OR {key} IN ('customer', 'closedwon', {won}) THEN 'converted' "
                      f"ELSE 'open' END")
             out.append(Typed(column, raw, value, per_value=(column,)))
         elif kind == "kind":
@@ -119,6 +151,8 @@ def typed_columns(table: str, present: dict[str, str], source: Source, config: C
             out.append(Typed(column, raw, clean if config.keep_emails else "NULL", also=also))
         else:  # pragma: no cover - KINDS and this function are kept in step by tests
             raise AssertionError(kind)
+        if notes:
+            out[-1] = replace(out[-1], notes=notes, placeholders=spellings)
     if table == "touchpoints" and "actor" not in present:
         out.append(Typed("actor", "NULL", _actor_from_kind(present), per_value=("kind",) if "kind" in present else ()))
     return out

@@ -22,6 +22,7 @@ from leadjourney import schema
 from leadjourney.config import Config, Source
 from leadjourney.db import one, scalar
 from leadjourney.errors import IngestError
+from leadjourney.ingest.columns import KINDS
 from leadjourney.ingest.formats import RAW, FileColumns, plan
 from leadjourney.ingest.identity import DERIVED_ORIGIN, IdentitySummary, refresh_identity
 from leadjourney.ingest.load import load_staged, redact_malformed
@@ -74,6 +75,10 @@ def ingest(ws: Workspace, *, only: Sequence[str] = (), force: bool = False, prun
             f"{ws.config_path}: no [[sources]] configured; add one (see the comments in the file) "
             f"or use `leadjourney ingest --file PATH --format FORMAT`"
         )
+    known_columns = {c for kinds in KINDS.values() for c in kinds}
+    for column in sorted(set(config.placeholder_columns) - known_columns):
+        raise IngestError(f"{ws.config_path}: missing.placeholder_columns.{column}: not a canonical column; "
+                          f"use one of {', '.join(sorted(known_columns))}")
     for src in selected:
         if not ws.resolve(src.path).is_file():
             raise IngestError(f"{ws.resolve(src.path)}: no such file (source {src.name!r} in {ws.config_path.name})")
@@ -95,7 +100,7 @@ def ingest(ws: Workspace, *, only: Sequence[str] = (), force: bool = False, prun
         } - known)
         if prune and stale:
             for origin in stale:
-                for t in (*schema.CANONICAL, "quarantine"):
+                for t in (*schema.CANONICAL, "quarantine", "ingest_notes"):
                     con.execute(f"DELETE FROM {t} WHERE origin = ?", [origin])
         say("linking duplicates and exclusions", steps - 1, steps)
         identity = refresh_identity(con, config)
@@ -138,7 +143,7 @@ def _ingest_source(con: duckdb.DuckDBPyConnection, ws: Workspace, src: Source, c
         types = {str(r[0]): str(r[1]) for r in con.execute(f"DESCRIBE {RAW}").fetchall()}
         staged = plan(FileColumns(shown, types), src, config)
         ingest_id = int(scalar(con, "SELECT coalesce(max(ingest_id), 0) + 1 FROM ingests"))
-        for table in (*schema.CANONICAL, "quarantine"):
+        for table in (*schema.CANONICAL, "quarantine", "ingest_notes"):
             con.execute(f"DELETE FROM {table} WHERE origin = ?", [src.name])
         report = SourceReport(src.name, shown, "loaded", raw.rows_read)
         for item in staged:
@@ -199,6 +204,8 @@ def _settings_sha256(src: Source, config: Config) -> str:
         "channels": config.channels,
         "timezone": config.timezone,
         "keep_emails": config.keep_emails,
+        "outcomes": [config.won_values, config.lost_values],
+        "placeholders": [config.placeholders, config.placeholder_columns],
         "schema": schema.SCHEMA_VERSION,
     }
     return hashlib.sha256(json.dumps(relevant, sort_keys=True).encode()).hexdigest()

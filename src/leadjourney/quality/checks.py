@@ -2,7 +2,10 @@
 
 A check declares what it finds and why it matters; :func:`leadjourney.quality.run_quality`
 does the counting. Each ``find`` returns a table with one column ``id``: the
-distinct ids (lead, opportunity, or file:row) the check flags.
+distinct ids (lead, opportunity, or file:row) the check flags. A check of ``entity``
+"values" reads what ingest counted (``ingest_notes``): its ``find`` returns one row per
+file, column and value with ``n`` (the check's count is their sum) and the other columns
+of :data:`DETAIL_COLUMNS`, all listed in the report.
 """
 
 from __future__ import annotations
@@ -14,10 +17,12 @@ from datetime import datetime, timedelta
 import ibis
 import ibis.expr.types as ir
 
+from leadjourney import schema
 from leadjourney.config import Config
 from leadjourney.ingest.identity import DERIVED_ORIGIN
 
 HIGH, MEDIUM, LOW = "high", "medium", "low"
+DETAIL_COLUMNS = ("file", "table", "column", "value", "n")  # rows of a "values" check
 
 
 @dataclass(frozen=True)
@@ -31,6 +36,17 @@ class Tables:
     quarantine: ir.Table
     config: Config
     now: datetime
+    ingest_notes: ir.Table | None = None  # None: a workspace not ingested since the table was added
+
+    def notes(self, note: str) -> ir.Table:
+        """What ingest counted for ``note``: file, table, column, value, n (summed over the file's loads)."""
+        if self.ingest_notes is None:
+            n = self.leads
+            return n.filter(ibis.literal(False)).select(
+                file=n.lead_id, table=n.lead_id, column=n.lead_id, value=n.lead_id, n=ibis.literal(0, "int64"))
+        x = self.ingest_notes.filter(lambda s: s.note == note)
+        return x.group_by(file=x.source_file, table=x.target_table, column=x.column_name, value=x.value).aggregate(
+            n=x.n.sum().cast("int64"))
 
     def stage_index(self, column: ir.StringColumn) -> ir.IntegerColumn:
         """Position of a stage in the configured order; NULL for unknown stages."""
@@ -147,6 +163,40 @@ def orphan_stage_events(t: Tables) -> ir.Table:
     return _ids(e.anti_join(t.leads.select("lead_id"), "lead_id").lead_id)
 
 
+def close_dates_without_outcome(t: Tables) -> ir.Table:
+    o = t.opportunities
+    undecided = o.filter(o.closed_at.notnull() & o.is_won.isnull()).opportunity_id
+    # Salesforce: close dates of deals not closed are forecasts, dropped; a file where none closed is mis-mapped
+    decided = o.group_by("origin").aggregate(closed=o.is_won.notnull().sum())
+    if t.ingest_notes is None:
+        return _ids(undecided)
+    n = t.ingest_notes
+    forecasts = n.filter(n.note == schema.NOTE_FORECAST_CLOSE_DATE).select("origin").distinct()
+    none_closed = decided.filter(decided.closed == 0).semi_join(forecasts, "origin")
+    from_files = o.semi_join(none_closed, "origin").opportunity_id
+    return ibis.union(*[_ids(ids).cast({"id": "string"}) for ids in (undecided, from_files)], distinct=True)
+
+
+def placeholder_values(t: Tables) -> ir.Table:
+    n = t.notes(schema.NOTE_PLACEHOLDER)
+    return n.mutate(id=n.file.concat(": ", n.table, ".", n.column, " = '", n.value, "'"))
+
+
+def mixed_utc_offsets(t: Tables) -> ir.Table:
+    n = t.notes(schema.NOTE_UTC_OFFSET)
+    mixed = n.group_by(["file", "table", "column"]).aggregate(offsets=n.value.nunique())
+    n = n.semi_join(mixed.filter(mixed.offsets > 1), ["file", "table", "column"])
+    return n.mutate(id=n.file.concat(": ", n.table, ".", n.column, " ", n.value))
+
+
+def created_from_stage_event(t: Tables) -> ir.Table:
+    return _ids(t.leads.filter(t.leads.created_at_from == schema.CREATED_FROM_STAGE_EVENT).lead_id)
+
+
+def undated_leads(t: Tables) -> ir.Table:
+    return _ids(t.leads.filter(t.leads.created_at.isnull()).lead_id)
+
+
 def unqualified_in_funnel(t: Tables) -> ir.Table:
     e = t.known_events().filter(lambda s: s.idx > 0)
     excluded = t.leads.filter(t.leads.excluded_as.notnull()).select("lead_id")
@@ -197,4 +247,23 @@ CHECKS: tuple[Check, ...] = (
           "leads",
           "They are excluded from the funnel; their advancing suggests qualification rules let them through.",
           unqualified_in_funnel),
+    Check("close_dates_without_outcome", "Close dates present but no deal closed", HIGH, "opportunities",
+          "These deals count as open (no win, no loss), so win rates and Opportunity->Customer miss them; "
+          "map the stage or won column, or add its spellings to [outcomes] won_values / lost_values.",
+          close_dates_without_outcome),
+    Check("placeholder_values", "Placeholder values treated as missing", LOW, "values",
+          "Stored as missing (empty), so 'unknown' and a blank are one missing group, not a source or segment "
+          "of their own; edit [missing] placeholders if a spelling is a real value.",
+          placeholder_values),
+    Check("created_from_stage_event", "Created date taken from the earliest stage event", LOW, "leads",
+          "The file gave no created date; the first recorded stage entry stands in for it in date filters and "
+          "creation-period trends; their first-stage entry date counts as missing (no time in that stage).",
+          created_from_stage_event),
+    Check("undated_leads", "Leads without any created date", MEDIUM, "leads",
+          "Counted in the whole-population funnel, but left out of every date range and creation-period trend.",
+          undated_leads),
+    Check("mixed_utc_offsets", "Mixed UTC offsets in one timestamp column", LOW, "values",
+          "Informational: each value's own offset was applied (daylight saving shifts it by an hour), "
+          "so times are correct in UTC.",
+          mixed_utc_offsets),
 )

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import duckdb
 import ibis
 
 from leadjourney.engine import fetch_rows, fetch_value
 from leadjourney.progress import Progress, silent
-from leadjourney.quality.checks import CHECKS, Check, Tables
+from leadjourney.quality.checks import CHECKS, DETAIL_COLUMNS, Check, Tables
 from leadjourney.workspace import Workspace
 
 EXAMPLES = 5
@@ -24,9 +25,10 @@ class CheckResult:
     severity: str
     entity: str
     count: int
-    share: float  # of all leads (or of all opportunities for opportunity checks)
+    share: float | None  # of all leads (or of all opportunities for opportunity checks); None for values
     examples: list[str]
     impact: str
+    details: list[dict[str, Any]] = field(default_factory=list)  # "values" checks: file, table, column, value, n
 
     @property
     def passed(self) -> bool:
@@ -69,7 +71,13 @@ class QualityReport:
         for r in self.results:
             status = "ok" if r.passed else r.severity
             examples = ", ".join(f"`{e}`" for e in r.examples)
-            lines.append(f"| {r.title} | {status} | {r.count:,} | {r.share:.1%} | {examples} | {r.impact} |")
+            share = "-" if r.share is None else f"{r.share:.1%}"
+            lines.append(f"| {r.title} | {status} | {r.count:,} | {share} | {examples} | {r.impact} |")
+        for r in self.results:
+            if r.details:
+                lines += ["", f"## {r.title}", "", "| File | Column | Value | Count |", "|---|---|---|---:|"]
+                lines += [f"| {_cell(d['file'])} | {_cell(d['table'])}.{_cell(d['column'])} | `{_cell(d['value'])}` "
+                          f"| {d['n']:,} |" for d in r.details]
         lines += ["", "## Rows not loaded (quarantine)", ""]
         if self.not_loaded or self.values_nulled:
             lines += ["| Reason | Rows not loaded | Values set to NULL |", "|---|---:|---:|"]
@@ -89,14 +97,18 @@ def run_quality(ws: Workspace, *, progress: Progress | None = None,
     now = now or datetime.now(UTC).replace(tzinfo=None)
     with ws.connect(read_only=True) as con:
         backend = ibis.duckdb.from_connection(con)
+        leads = backend.table("leads")
+        if "created_at_from" not in leads.columns:  # a workspace not ingested since the column was added
+            leads = leads.mutate(created_at_from=ibis.null("string"))
         tables = Tables(
-            leads=backend.table("leads"),
+            leads=leads,
             stage_events=backend.table("stage_events"),
             touchpoints=backend.table("touchpoints"),
             opportunities=backend.table("opportunities"),
             quarantine=backend.table("quarantine"),
             config=ws.config,
             now=now,
+            ingest_notes=backend.table("ingest_notes") if _has_table(con, "ingest_notes") else None,
         )
         n_leads = _scalar(tables.leads.count())
         n_opps = _scalar(tables.opportunities.count())
@@ -121,6 +133,8 @@ def run_quality(ws: Workspace, *, progress: Progress | None = None,
 
 
 def _run(check: Check, tables: Tables, n_leads: int, n_opps: int) -> CheckResult:
+    if check.entity == "values":
+        return _run_values(check, tables)
     ids = check.find(tables)
     # one query: the first ids in order, each row carrying the total count
     first = fetch_rows(ids.mutate(n=ids.id.count().over()).order_by("id").limit(EXAMPLES))
@@ -131,6 +145,28 @@ def _run(check: Check, tables: Tables, n_leads: int, n_opps: int) -> CheckResult
         name=check.name, title=check.title, severity=check.severity, entity=check.entity,
         count=count, share=count / base if base else 0.0, examples=examples, impact=check.impact,
     )
+
+
+def _run_values(check: Check, tables: Tables) -> CheckResult:
+    """A check over what ingest counted: examples most frequent first; details by file, column and value."""
+    found = check.find(tables)
+    rows = fetch_rows(found.select("id", *DETAIL_COLUMNS).order_by([ibis.desc("n"), "id"]))
+    return CheckResult(
+        name=check.name, title=check.title, severity=check.severity, entity=check.entity,
+        count=sum(int(r["n"]) for r in rows), share=None,
+        examples=[f"{r['id']} ({int(r['n']):,})" for r in rows[:EXAMPLES]], impact=check.impact,
+        details=sorted(({k: (int(r[k]) if k == "n" else r[k]) for k in DETAIL_COLUMNS} for r in rows),
+                       key=lambda d: tuple(str(d[k]) for k in DETAIL_COLUMNS[:4])),
+    )
+
+
+def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    return con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?",
+                       [name]).fetchall()[0][0] > 0
+
+
+def _cell(value: Any) -> str:
+    return str(value).replace("|", "\\|").replace("\n", " ")
 
 
 def _scalar(expr: ibis.Expr) -> int:
