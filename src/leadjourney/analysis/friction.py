@@ -207,9 +207,14 @@ class Friction:
                     seg_status = segment_status(c, min_n)
                     if not seg_status.shown:
                         continue
-                    rest = c.rest_rate
-                    why = (f"other {seg.by}s: {rest:.1%}" if rest is not None
-                           else f"no other {seg.by}s at this transition to compare with")
+                    rest: float | None = c.rest_rate
+                    if rest is None:
+                        why = f"no target: no other {seg.by}s at this transition to compare with"
+                    elif c.rest_entered < min_n:  # a handful of others is no yardstick
+                        rest, why = None, (f"no target: the other {seg.by}s are too few to compare with "
+                                           f"({c.rest_entered:,} people, fewer than min_n = {min_n})")
+                    else:
+                        why = f"other {seg.by}s: {rest:.1%}"
                     # a segment is only as judgeable as its transition
                     entries.append((f"{seg.by}={c.source}", c.entered, c.dropped, c.rate, rest, why,
                                     seg_status if not seg_status.judged or status.judged else status))
