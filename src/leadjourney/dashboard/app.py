@@ -295,7 +295,7 @@ def _render(view: View, sort_by: str, period: str, measure: str) -> tuple[Any, .
         kpis, figures.funnel(a), figures.time_in_stage(a), figures.sources(a), sources_table(a, sort_by),
         figures.speed_to_lead(a, view.sla_minutes), figures.period_comparison(rows, a, view.baseline),
         comparison_table(rows),
-        f"Friction ranking (top {len(friction)}) · " + figures.dark_text(a),
+        f"Friction ranking (top {len(friction)}) · {figures.friction_summary(a)} · " + figures.dark_text(a),
         figures.html_table(list(friction[0]) if friction else [], [[str(v) for v in r.values()] for r in friction]),
         trend_figure(view, period, measure),
     )

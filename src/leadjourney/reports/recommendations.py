@@ -139,14 +139,15 @@ class Recommendations:
                 cited_by.setdefault(row.rank, []).append(r.id)
             for rank, amount in r.counted:
                 counted_in[rank] = (r.id, amount)
-        rows = []
+        rows: list[dict[str, Any]] = []
+        total = 0.0
         for rank in sorted(cited):
             row = cited[rank]
             rid, amount = counted_in.get(rank, ("", 0.0))
             rows.append({"rank": rank, "transition": f"{row.from_stage}->{row.to_stage}", "segment": row.segment,
                          "recoverable": row.recoverable_per_year, "counted": amount, "counted_in": rid or None,
                          "cited_by": cited_by[rank], "note": _overlap_note(row, cited)})
-        total = sum(r["counted"] for r in rows)
+            total += amount
         fr = self.friction
         return {"total_recoverable": total, "rows": rows,
                 "sum_of_recommendations": sum(r.revenue or 0.0 for r in self.items),

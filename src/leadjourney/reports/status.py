@@ -126,6 +126,15 @@ def gather(ws: Workspace) -> Facts:
     return f
 
 
+def _top_money(top: dict[str, Any]) -> str:
+    """The stored top friction row's money: recoverable (newer snapshots), else the older upper bound, so named."""
+    if "recoverable_per_year" not in top:
+        return f"value of all drop-offs (upper bound) about {top['revenue_impact']:,.0f} a year"
+    if top["recoverable_per_year"] is None:
+        return f"no recoverable figure ({top.get('status_reason') or top.get('status')})"
+    return f"about {top['recoverable_per_year']:,.0f} recoverable ({top.get('target_source')})"
+
+
 def _snapshot(con: Any, where: str) -> Snapshot | None:
     row = one(con, f"""
         SELECT snapshot_id, taken_at, result->>'$.n_people', json_array_length(result->'$.drop_offs'),
@@ -135,8 +144,8 @@ def _snapshot(con: Any, where: str) -> Snapshot | None:
         return None
     top = json.loads(row[5]) if row[5] else None
     words = None if not top else (
-        f"{top['from']} → {top['to']}{' (' + top['segment'] + ')' if top.get('segment') else ''} loses about "
-        f"{top['revenue_impact']:,.0f} a year")
+        f"{top['from']} → {top['to']}{' (' + top['segment'] + ')' if top.get('segment') else ''}: "
+        + _top_money(top))
     return Snapshot(int(row[0]), row[1], None if row[2] is None else int(row[2]), int(row[3] or 0),
                     int(row[4] or 0), words)
 
