@@ -90,20 +90,24 @@ def _reached(result: Any) -> dict[str, int]:
 
 def test_stage_reach_counts_skipped_stages_as_passed(small: Workspace) -> None:
     result = analyze(small, now=NOW)
-    assert _reached(result) == {"Lead": 5, "MQL": 5, "SQL": 3, "Opportunity": 1, "Customer": 0}
+    # no Customer entries were loaded: the stage is left out, never a 0 % conversion
+    assert _reached(result) == {"Lead": 5, "MQL": 5, "SQL": 3, "Opportunity": 1}
+    assert result.funnel.stages_without_data == ("Customer",)
     assert {s.stage: s.imputed for s in result.funnel.stages}["MQL"] == 1  # C
     mql_sql = result.funnel.transitions[1]
     assert (mql_sql.entered, mql_sql.converted, mql_sql.dropped) == (5, 3, 2)
     assert mql_sql.rate == pytest.approx(0.6)
     assert (mql_sql.ci_low, mql_sql.ci_high) == pytest.approx(wilson_interval(3, 5))
     last = result.funnel.transitions[-1]
-    assert (last.entered, last.converted, last.rate) == (1, 0, 0.0)
+    assert (last.from_stage, last.to_stage, last.entered, last.converted) == ("SQL", "Opportunity", 3, 1)
+    # five people: every rate is shown, none judged (min_n = 30)
+    assert all(t.status.status == "too_few" for t in result.funnel.transitions)
 
 
 def test_ordered_mode_needs_every_stage_dated_in_order(small: Workspace) -> None:
     result = analyze(small, mode="ordered", now=NOW)
     # C skipped MQL: reaches nothing past Lead in order; E's tie (same instant) is in order
-    assert _reached(result) == {"Lead": 5, "MQL": 4, "SQL": 2, "Opportunity": 1, "Customer": 0}
+    assert _reached(result) == {"Lead": 5, "MQL": 4, "SQL": 2, "Opportunity": 1}
     assert result.funnel.mode == "ordered"
 
 
@@ -238,7 +242,7 @@ def test_cohort_mode_counts_only_mature_leads_within_the_window(small: Workspace
     assert young.funnel.n_people == 0  # nobody is 30 days old yet: no one counted as lost
     mature = analyze(small, mode="cohort", window_days=3, now=NOW)
     # within 3 days of creation: MQL by A (2 d), D (1 d), E (3 d); SQL by E (3 d); C's SQL was on day 9
-    assert _reached(mature) == {"Lead": 5, "MQL": 3, "SQL": 1, "Opportunity": 0, "Customer": 0}
+    assert _reached(mature) == {"Lead": 5, "MQL": 3, "SQL": 1, "Opportunity": 0}
     assert mature.funnel.to_dict()["window_days"] == 3
 
 

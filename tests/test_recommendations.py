@@ -57,7 +57,8 @@ def _cold_csvs() -> tuple[str, str, str]:
                "P01,Customer,2026-01-31T00:00:00Z", "P59,SQL,2026-01-03T00:00:00Z"]
     touches = ["lead_id,occurred_at,kind,actor"] + [f"P{i:02d},2026-01-02T00:00:00Z,form_fill,automated"
                                                     for i in range(1, 59)]
-    touches.append("P60,2026-03-01T00:00:00Z,page_view,automated")
+    # a person's call (to P60, not an MQL) shows the CRM logs human touches: speed-to-lead can be judged
+    touches += ["P60,2026-02-28T00:00:00Z,call,human", "P60,2026-03-01T00:00:00Z,page_view,automated"]
     return "\n".join(leads) + "\n", "\n".join(events) + "\n", "\n".join(touches) + "\n"
 
 

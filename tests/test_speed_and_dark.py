@@ -159,14 +159,15 @@ def test_to_dict_keys(small_journeys: Journeys) -> None:
     assert set(speed) == {
         "signal", "signal_stage", "as_of", "n", "n_contacted", "n_judged", "n_too_recent", "judged_after_days",
         "never_contacted", "mean_minutes", "median_minutes", "p90_minutes", "p95_minutes", "within_5_min",
-        "within_1_hour", "distribution", "benchmarks", "caveat",
+        "within_1_hour", "distribution", "benchmarks", "caveat", "status", "status_reason",
     }
     assert set(speed["never_contacted"]) == {"count", "share", "ci"}
     assert speed["benchmarks"]["optimal_minutes"] == 5 and speed["benchmarks"]["average_b2b_hours"] == 42
     assert "Chili Piper" in speed["benchmarks"]["average_b2b_source"]
     assert "Workato" in speed["benchmarks"]["share_ever_contacted_source"]
     dark = json.loads(json.dumps(DarkLeads().fit(small_journeys).to_dict()))
-    assert set(dark) == {"as_of", "dark_after_days", "n_open", "dark", "median_days_silent", "by_stage", "re_engaged"}
+    assert set(dark) == {"as_of", "dark_after_days", "n_open", "dark", "median_days_silent", "by_stage", "re_engaged",
+                         "status", "status_reason"}
     assert set(dark["re_engaged"]) == {"count", "by_kind", "then_advanced", "dark_again"}
 
 

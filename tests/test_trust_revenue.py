@@ -156,7 +156,8 @@ OPPS = "opportunity_id,lead_id,created_at,closed_at,amount,is_won\nO1,L00,2026-0
 
 
 def test_a_period_under_90_days_is_not_annualized(tmp_path: Path) -> None:
-    ws = csv_workspace(tmp_path / "ws", leads=LEADS, stage_events=EVENTS, opportunities=OPPS)
+    ws = set_option(csv_workspace(tmp_path / "ws", leads=LEADS, stage_events=EVENTS, opportunities=OPPS),
+                    "min_n = 30", "min_n = 1")  # 20 MQLs: judged here
     result = analyze(ws, now=datetime(2026, 3, 1))
     fr = result.to_dict()["friction"]
     assert fr["span_days"] == pytest.approx(27) and fr["annualized"] is False and fr["scale"] == 1

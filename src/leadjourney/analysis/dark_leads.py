@@ -24,7 +24,7 @@ import ibis.expr.types as ir
 
 from leadjourney.analysis.journeys import Journeys
 from leadjourney.analysis.stats import wilson_interval
-from leadjourney.analysis.status import OK, MetricStatus
+from leadjourney.analysis.status import OK, MetricStatus, for_count, withheld
 from leadjourney.engine import fetch_rows
 
 CLOSED = ("converted", "disqualified")
@@ -57,9 +57,14 @@ class DarkLeads:
         days = self.dark_after_days if self.dark_after_days is not None else journeys.config.dark_after_days
         self.dark_after_days = days
         self.as_of = self.as_of or journeys.as_of()
+        assert journeys.inputs is not None
+        if not journeys.inputs.touchpoints:  # silence cannot be told from missing data
+            self.status = withheld("needs touchpoints; none loaded")
+            return self
         state = dark_state(journeys, self.as_of, days)
         self._dark(journeys, state)
         self._re_engagement(journeys, state)
+        self.status = for_count(self.n_open, journeys.config.min_n, "open people")
         return self
 
     def _dark(self, journeys: Journeys, state: ir.Table) -> None:
@@ -109,6 +114,8 @@ class DarkLeads:
                 "then_advanced": self.n_re_engaged_then_advanced,
                 "dark_again": self.n_still_dark_after_re_engaging,
             },
+            "status": self.status.status.value,
+            "status_reason": self.status.reason,
         }
 
 

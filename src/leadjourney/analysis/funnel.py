@@ -13,6 +13,7 @@ Two counting modes, named in every output:
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -22,11 +23,13 @@ import ibis.expr.types as ir
 
 from leadjourney.analysis.journeys import Journeys
 from leadjourney.analysis.stats import wilson_interval
-from leadjourney.analysis.status import OK, MetricStatus
+from leadjourney.analysis.status import OK, MetricStatus, for_count, withheld
 from leadjourney.config import Stage
 from leadjourney.engine import fetch_rows, prepared
 
 MODES = ("stage_reach", "ordered", "cohort")
+WITHOUT_DATA = "no stage entries loaded: left out of the funnel, friction and map until data arrives"
+DEFAULT_MIN_N = 30  # [analysis] min_n's default, for callers without a config
 
 
 @dataclass(frozen=True)
@@ -85,7 +88,9 @@ class Funnel:
 
     mode: str = "stage_reach"
     window_days: int = 90  # cohort mode: conversions within this many days of creation
+    min_n: int | None = None  # fewer people at a transition: too few to judge; None: [analysis] min_n
     n_people: int = 0
+    stages_without_data: tuple[str, ...] = ()  # configured, nothing loaded: left out until data arrives
     stages: list[StageCount] = field(default_factory=list)
     transitions: list[Transition] = field(default_factory=list)
 
@@ -95,6 +100,9 @@ class Funnel:
 
     def fit(self, journeys: Journeys) -> Funnel:
         stages = journeys.config.stages
+        if self.min_n is None:
+            self.min_n = journeys.config.min_n
+        self.stages_without_data = journeys.inputs.stages_without_data if journeys.inputs else ()
         if self.mode == "cohort":
             row = self._cohort_counts(journeys)
         else:  # the counts by source that the source breakdown reads too, summed up
@@ -116,7 +124,8 @@ class Funnel:
             # every person is a lead: the first stage is reached by all, dated or not
             first = self.stages[0]
             self.stages[0] = StageCount(first.stage, first.lane, n_people, first.imputed + n_people - first.reached)
-        self.transitions = [transition_between(a, b) for a, b in zip(self.stages, self.stages[1:], strict=False)]
+        min_n = DEFAULT_MIN_N if self.min_n is None else self.min_n
+        self.transitions = [transition_between(a, b, min_n) for a, b in itertools.pairwise(self.stages)]
         return self
 
     def _cohort_counts(self, journeys: Journeys) -> dict[str, Any]:
@@ -149,8 +158,11 @@ class Funnel:
         return {
             "mode": self.mode,
             "window_days": self.window_days if self.mode == "cohort" else None,
+            "min_n": self.min_n,
             "stages": [asdict(s) for s in self.stages],
             "transitions": [t.to_dict() for t in self.transitions],
+            "stages_without_data": [
+                {"stage": s, "reason": WITHOUT_DATA} for s in self.stages_without_data],
         }
 
 
@@ -210,10 +222,12 @@ def ordered_reach(per_person: ibis.Table, chain: list[int]) -> ibis.BooleanValue
     return ok.fill_null(False)
 
 
-def transition_between(a: StageCount, b: StageCount) -> Transition:
-    """Conversion from one stage count to the next, with its Wilson interval."""
+def transition_between(a: StageCount, b: StageCount, min_n: int = DEFAULT_MIN_N) -> Transition:
+    """Conversion from one stage count to the next, with its Wilson interval and its status: too few to
+    judge below ``min_n`` people (``[analysis] min_n``), withheld when nobody entered."""
     entered, converted = a.reached, min(b.reached, a.reached)
     if entered == 0:
-        return Transition(a.stage, b.stage, 0, 0, None, None, None)
+        return Transition(a.stage, b.stage, 0, 0, None, None, None, withheld(f"nobody reached {a.stage}"))
     low, high = wilson_interval(converted, entered)
-    return Transition(a.stage, b.stage, entered, converted, converted / entered, low, high)
+    return Transition(a.stage, b.stage, entered, converted, converted / entered, low, high,
+                      for_count(entered, min_n))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -48,6 +48,19 @@ class Filters:
         }
 
 
+@dataclass(frozen=True)
+class Inputs:
+    """What the workspace holds that metrics need: each metric checks its inputs here and is withheld,
+    with the reason, when one is missing (read once per run; never per selection, so every selection of
+    the same data has the same stages and the same withheld metrics)."""
+
+    stages_with_data: tuple[str, ...]  # configured stages with at least one stage event (the first always)
+    stages_without_data: tuple[str, ...]  # configured stages nothing was loaded for: left out of the analyses
+    touchpoints: int
+    human_touchpoints: int  # actor = 'human'
+    form_fills: int  # kind = 'form_fill'
+
+
 LAZY_SHARE = 0.25  # Journeys.touchpoints: a larger selection's touches are filtered in each query, not stored
 _in_use: set[tuple[int, str]] = set()  # (connection, temporary table) held by an open Journeys
 _in_use_lock = threading.Lock()
@@ -70,6 +83,17 @@ class Journeys:
     _share: float | None = field(default=None, init=False, repr=False)  # of everyone, once people() decided
     _built: tuple[str, str] | None = field(default=None, init=False, repr=False)  # person_journeys.built_for
     _views: set[str] = field(default_factory=set, init=False, repr=False)
+    configured: Config | None = field(default=None, init=False, repr=False)  # as in leadjourney.toml
+    inputs: Inputs | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        """Read the :class:`Inputs`; ``config`` keeps only the stages with data (the configured one is
+        ``configured``), so no analysis invents conversions through a stage nothing was loaded for."""
+        self.configured = self.config
+        self.inputs = read_inputs(self.backend, self.config)
+        if self.inputs.stages_without_data:
+            kept = [s for s in self.config.stages if s.name in self.inputs.stages_with_data]
+            self.config = replace(self.config, stages=tuple(kept))
 
     def table(self, name: str) -> ir.Table:
         """A workspace table (``leads``, ``stage_events``, ...), looked up once per run."""
@@ -303,6 +327,21 @@ class Journeys:
         )
         found = [t for t in latest.values() if t is not None]
         return max(found) if found else now
+
+
+def read_inputs(backend: ibis.BaseBackend, config: Config) -> Inputs:
+    """The workspace's :class:`Inputs` in two small aggregate queries."""
+    events, touches = backend.table("stage_events"), backend.table("touchpoints")
+    names = config.stage_names
+    known = events.filter(events.stage.isin(names))
+    seen = {r["stage"] for r in fetch_rows(known.group_by("stage").aggregate(n=known.count()))}
+    with_data = tuple(n for i, n in enumerate(names) if i == 0 or n in seen)
+    counts = fetch_rows(touches.aggregate(
+        n=touches.count(),
+        human=(touches.actor == person_engagement.HUMAN).fill_null(False).sum(),
+        forms=(touches.kind == person_engagement.FORM_FILL).fill_null(False).sum()))[0]
+    return Inputs(with_data, tuple(n for n in names if n not in with_data), int(counts["n"] or 0),
+                  int(counts["human"] or 0), int(counts["forms"] or 0))
 
 
 def _share(selection: ir.Table, everyone: ir.Table) -> float:

@@ -17,7 +17,7 @@ from leadjourney.analysis.benchmarks import (
 )
 from leadjourney.analysis.dark_leads import DarkLeads
 from leadjourney.analysis.friction import Friction, money
-from leadjourney.analysis.funnel import Funnel
+from leadjourney.analysis.funnel import WITHOUT_DATA, Funnel
 from leadjourney.analysis.journeys import Filters, Journeys
 from leadjourney.analysis.sources import Sources
 from leadjourney.analysis.speed_to_lead import SpeedToLead
@@ -88,13 +88,17 @@ class Analysis:
             "|---|---|---:|---:|",
         ]
         lines += [f"| {s.stage} | {s.lane} | {s.reached:,} | {s.imputed:,} |" for s in f.stages]
-        lines += ["", "| Transition | Entered | Converted | Rate | 95% interval | Benchmark |",
-                  "|---|---:|---:|---:|---|---|"]
+        lines += [f"| {s} | - | - | - |" for s in f.stages_without_data]
+        if f.stages_without_data:
+            lines += ["", *[f"- {s}: {WITHOUT_DATA}." for s in f.stages_without_data]]
+        lines += ["", "| Transition | Entered | Converted | Rate | 95% interval | Benchmark | Note |",
+                  "|---|---:|---:|---:|---|---|---|"]
         for t in f.transitions:
             rate = "-" if t.rate is None else f"{t.rate:.1%}"
             ci = "-" if t.ci_low is None else f"{t.ci_low:.1%} - {t.ci_high:.1%}"
             bench = "; ".join(b.text() for b in self.bench("conversion_rate", f"{t.from_stage}->{t.to_stage}"))
-            lines.append(f"| {t.from_stage} → {t.to_stage} | {t.entered:,} | {t.converted:,} | {rate} | {ci} | {bench} |")
+            lines.append(f"| {t.from_stage} → {t.to_stage} | {t.entered:,} | {t.converted:,} | {rate} | {ci} | "
+                         f"{bench} | {t.status.text()} |")
         lines += [
             "", "## Time in stage (days)", "",
             "| Transition | Completed | Still waiting | Mean | Median | p90 | Kaplan-Meier median | Caveat |",
@@ -104,7 +108,7 @@ class Analysis:
             km = "not reached" if not r.km_median_reached else _days(r.km_median_days)
             lines.append(
                 f"| {r.from_stage} → {r.to_stage} | {r.n_completed:,} | {r.n_censored:,} | {_days(r.mean_days)} | "
-                f"{_days(r.median_days)} | {_days(r.p90_days)} | {km} | {r.caveat or ''} |"
+                f"{_days(r.median_days)} | {_days(r.p90_days)} | {km} | {_joined(r.caveat, r.status.text())} |"
             )
         lines += self._friction_markdown()
         lines += self._sources_markdown() + self._speed_markdown() + self._dark_markdown()
@@ -146,13 +150,14 @@ class Analysis:
         lines = ["", f"## {title}", "", f"| {by} | People | Share |", "|---|---:|---:|"]
         lines += [f"| {d.source} | {d.people:,} | {d.share:.1%} |" for d in seg.distribution]
         lines += ["", f"Conversion by {seg.by}, each {seg.by} against all others (two-proportion z-test, "
-                  "Holm-corrected within each transition):", "",
+                  "Holm-corrected within each transition; not tested with too few people or a missing source):", "",
                   f"| Transition | {by} | Entered | Rate | 95% interval | vs rest | adj. p |",
                   "|---|---|---:|---:|---|---|---:|"]
         for c in seg.conversion:
             if c.entered == 0:
                 continue
-            mark = f"**{c.direction}**" if c.significant else (c.note or "not significant")
+            mark = (f"**{c.direction}**" if c.significant
+                    else c.status.text() if not c.status.judged else (c.note or "not significant"))
             p = "-" if c.p_adjusted is None else f"{c.p_adjusted:.3g}"
             lines.append(f"| {c.from_stage} → {c.to_stage} | {c.source} | {c.entered:,} | {c.rate:.1%} | "
                          f"{c.ci_low:.1%} - {c.ci_high:.1%} | {mark} | {p} |")
@@ -162,6 +167,9 @@ class Analysis:
         s = self.speed_to_lead.to_dict()
         never, within5 = s["never_contacted"], s["within_5_min"]
         lines = ["", f"## Speed-to-lead (from {s['signal']} to the first human touch)", ""]
+        status = self.speed_to_lead.status
+        if not status.shown:
+            return [*lines, f"Speed-to-lead {status.text()}."]
         if not s["n_judged"]:
             return [*lines, "No one to judge in this selection."]
         lines += [
@@ -175,9 +183,14 @@ class Analysis:
         ]
         if s["caveat"]:
             lines.append(f"- Caveat: {s['caveat']}")
+        if not status.judged:
+            lines.append(f"- {status.text().capitalize()}.")
         return lines
 
     def _dark_markdown(self) -> list[str]:
+        status = self.dark_leads.status
+        if not status.shown:
+            return ["", "## Dark leads", "", f"Dark leads {status.text()}."]
         d = self.dark_leads.to_dict()
         dark, again = d["dark"], d["re_engaged"]
         share = "-" if dark["share"] is None else f"{dark['share']:.1%}"
@@ -188,6 +201,8 @@ class Analysis:
                  f"- Re-engaged after a dark spell: {again['count']:,} ("
                  + ", ".join(f"{k} {n:,}" for k, n in again["by_kind"].items())
                  + f"); {again['then_advanced']:,} then moved to a later stage."]
+        if not status.judged:
+            lines.append(f"- {status.text().capitalize()}.")
         return lines
 
 
@@ -244,7 +259,7 @@ def analyze_journeys(journeys: Journeys, workspace: str, *, mode: str = "stage_r
     say("funnel", 0, 5)
     funnel = Funnel(mode=mode, window_days=window_days).fit(journeys)
     say("time in stage", 1, 5)
-    times = TimeInStage().fit(journeys)
+    times = TimeInStage().fit(journeys).with_counts(funnel)
     say("sources and personas", 2, 5)
     segment_mode = "ordered" if mode == "ordered" else "stage_reach"
     sources = Sources(mode=segment_mode).fit(journeys)
@@ -269,3 +284,7 @@ def analyze_journeys(journeys: Journeys, workspace: str, *, mode: str = "stage_r
         friction=friction,
         benchmarks=benchmarks_in_effect(journeys.config),
     )
+
+
+def _joined(*notes: str | None) -> str:
+    return "; ".join(n for n in notes if n)

@@ -18,7 +18,7 @@ source is not tested ("too few") when any expected cell count of its 2x2 table i
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from leadjourney.analysis.funnel import (
@@ -31,10 +31,12 @@ from leadjourney.analysis.funnel import (
     transition_dict,
 )
 from leadjourney.analysis.journeys import Journeys
+from leadjourney.analysis.status import OK, MetricStatus
 from leadjourney.engine import fetch_rows
 
 UNKNOWN = "unknown"  # how a person without a source is shown
 TOO_FEW = "too few"
+MISSING_NOTE = "source missing (blank or a placeholder): not tested"
 TEST = "two-proportion z-test (pooled), {by} vs all other {by}s"
 SEGMENTS = ("source", "persona")
 CORRECTION = "holm"
@@ -67,7 +69,8 @@ class SourceTransition:
     p_adjusted: float | None = None  # Holm, across the sources tested at this transition
     significant: bool | None = None  # None when not tested
     direction: str | None = None  # "higher" / "lower" than the other sources; None when equal or untested
-    note: str | None = None  # "too few" when not tested
+    note: str | None = None  # why not tested: "too few", or the source is missing
+    status: MetricStatus = OK  # too few people at this transition (min_n): shown, never tested or flagged
 
     @property
     def dropped(self) -> int:
@@ -134,28 +137,43 @@ class Sources:
             self.stages[r["source_key"]] = counts
 
         self.conversion = []
+        min_n = journeys.config.min_n
         for k in range(len(stages) - 1):
             per_source = {
-                src: transition_between(counts[k], counts[k + 1]) for src, counts in self.stages.items()
+                src: transition_between(counts[k], counts[k + 1], min_n) for src, counts in self.stages.items()
             }
-            all_entered = sum(t.entered for t in per_source.values())
-            all_converted = sum(t.converted for t in per_source.values())
+            # people without a source (blank or a placeholder) are no channel: never tested, nor in the rest
+            known = [t for src, t in per_source.items() if not self._missing(src)]
+            all_entered = sum(t.entered for t in known)
+            all_converted = sum(t.converted for t in known)
             tested = [
-                self._test(src, t, all_entered - t.entered, all_converted - t.converted)
+                self._untested(src, t, MISSING_NOTE) if self._missing(src)
+                else self._test(src, t, all_entered - t.entered, all_converted - t.converted)
                 for src, t in per_source.items()
             ]
             self.conversion += self._holm(tested)
         return self
 
+    def _missing(self, segment: str) -> bool:
+        """The group of people whose source is missing (personas: everyone has one, "unassigned" included)."""
+        return self.by == "source" and segment == UNKNOWN
+
     # ------------------------------------------------------------------ testing
+
+    @staticmethod
+    def _untested(source: str, t: Transition, note: str) -> SourceTransition:
+        return SourceTransition(source, t.from_stage, t.to_stage, t.entered, t.converted, t.rate, t.ci_low,
+                                t.ci_high, 0, 0, None, note=note, status=t.status)
 
     def _test(self, source: str, t: Transition, rest_entered: int, rest_converted: int) -> SourceTransition:
         ci_low, ci_high = (t.ci_low, t.ci_high)
         rest_rate = rest_converted / rest_entered if rest_entered else None
         row = SourceTransition(
             source, t.from_stage, t.to_stage, t.entered, t.converted, t.rate, ci_low, ci_high,
-            rest_entered, rest_converted, rest_rate,
+            rest_entered, rest_converted, rest_rate, status=t.status,
         )
+        if not t.status.judged:  # too few people (min_n), or nobody: shown, never tested
+            return _replace(row, note=TOO_FEW)
         z, p = two_proportion_z(t.converted, t.entered, rest_converted, rest_entered, self.min_expected)
         if p is None:
             return _replace(row, note=TOO_FEW)
@@ -199,7 +217,7 @@ class Sources:
 
 
 def _replace(row: SourceTransition, **changes: Any) -> SourceTransition:
-    return SourceTransition(**{**asdict(row), **changes})
+    return replace(row, **changes)
 
 
 def two_proportion_z(k1: int, n1: int, k2: int, n2: int, min_expected: float = 5.0) -> tuple[float, float | None]:

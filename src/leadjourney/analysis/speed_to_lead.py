@@ -23,7 +23,7 @@ import ibis.expr.types as ir
 
 from leadjourney.analysis.journeys import Journeys
 from leadjourney.analysis.stats import wilson_interval
-from leadjourney.analysis.status import OK, MetricStatus
+from leadjourney.analysis.status import OK, MetricStatus, for_count, withheld
 from leadjourney.engine import fetch_rows
 from leadjourney.ingest.person_engagement import FORM_FILL
 from leadjourney.ingest.person_engagement import signal_stage_index as _signal_stage_index
@@ -95,6 +95,9 @@ class SpeedToLead:
     def fit(self, journeys: Journeys) -> SpeedToLead:
         self.signal = self.signal or journeys.config.speed_to_lead_from
         self.as_of = self.as_of or journeys.as_of()
+        self.status = self._inputs(journeys)
+        if not self.status.shown:
+            return self
         as_of = ibis.timestamp(self.as_of)
         people = self.people(journeys).filter(lambda t: t.signal_at.notnull() & (t.signal_at <= as_of))
         minutes = (people.first_human_at.epoch_seconds() - people.signal_at.epoch_seconds()) / 60.0
@@ -121,7 +124,32 @@ class SpeedToLead:
         self.share_within_5_min, self.within_5_min_ci = _share(self.n_within_5_min, judged)
         self.share_within_1_hour, self.within_1_hour_ci = _share(self.n_within_1_hour, judged)
         self.distribution = self._distribution(counts)
+        if self.n == 0:
+            stage = f"a dated {self.signal_stage} entry" if self.signal == "mql" else "a dated form fill"
+            self.status = withheld(f"nobody in the selection has {stage}")
+        else:
+            self.status = for_count(judged, journeys.config.min_n, "people old enough to judge")
         return self
+
+    def _inputs(self, journeys: Journeys) -> MetricStatus:
+        """Withheld when the workspace lacks what the metric reads: touchpoints, touches by a person, the
+        signal (the signal stage's entries, or form fills)."""
+        inputs = journeys.inputs
+        assert inputs is not None
+        if not inputs.touchpoints:
+            return withheld("needs touchpoints; none loaded")
+        if not inputs.human_touchpoints:
+            return withheld(f"needs touchpoints by a person (actor = human); none of the {inputs.touchpoints:,} "
+                            "loaded is")
+        if self.signal == FORM_FILL:
+            if not inputs.form_fills:
+                return withheld("needs form fills (touchpoints of kind form_fill); none loaded")
+            return OK
+        configured = (journeys.configured or journeys.config).stage_names
+        stage = configured[_signal_stage_index(configured)]
+        if stage in inputs.stages_without_data:
+            return withheld(f"needs {stage} stage entries; none loaded")
+        return OK
 
     def people(self, journeys: Journeys) -> ir.Table:
         """person_key, signal_at (when the clock starts), first_human_at (the first human touch at or after it)."""
@@ -151,6 +179,8 @@ class SpeedToLead:
         return rows
 
     def caveat(self) -> str | None:
+        if not self.status.shown:
+            return self.status.text()
         if self.n == 0:
             return "nobody in the selection has a dated inbound signal"
         if self.n_contacted == 0:
@@ -180,6 +210,8 @@ class SpeedToLead:
             "distribution": self.distribution,
             "benchmarks": dict(BENCHMARKS),
             "caveat": self.caveat(),
+            "status": self.status.status.value,
+            "status_reason": self.status.reason,
         }
 
 

@@ -19,8 +19,10 @@ import ibis.expr.types as ir
 import numpy as np
 import pyarrow as pa
 
+from leadjourney.analysis.funnel import Funnel
 from leadjourney.analysis.journeys import Journeys
 from leadjourney.analysis.stats import km_median
+from leadjourney.analysis.status import OK, MetricStatus, for_count, withheld
 from leadjourney.engine import column_array, fetch, fetch_rows, prepared
 
 PERCENTILES = (0.25, 0.5, 0.75, 0.9, 0.95)
@@ -49,11 +51,15 @@ class StageTime:
     histogram: list[dict[str, Any]]
     caveat: str | None
     n_in_flight: int = 0  # of the censored: waiting less than p90 of the completed (likely still to convert)
+    n_entered: int | None = None  # the funnel's count at the transition (dated or not); None: not known here
+    n_converted: int | None = None
+    status: MetricStatus = OK  # too few dated conversions (min_n) to judge a duration; withheld with none
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
         out["from"] = out.pop("from_stage")
         out["to"] = out.pop("to_stage")
+        out["status"], out["status_reason"] = self.status.status.value, self.status.reason
         return out
 
 
@@ -176,16 +182,54 @@ class TimeInStage:
         return bins
 
     @staticmethod
-    def _caveat(naive: float | None, km: float | None, n_completed: int, n_censored: int) -> str | None:
+    def _caveat(naive: float | None, km: float | None, n_completed: int, n_censored: int,
+                entered: int | None = None, converted: int | None = None) -> str | None:
+        """Worded from the actual counts: the dated spans the durations read and, when the funnel's counts are
+        given, how many entered and converted in all (conversions without a date have no duration)."""
+        undated = (converted - n_completed) if converted is not None and converted > n_completed else 0
+        dated = (f"{n_completed:,} dated conversions and {n_censored:,} dated entries still waiting"
+                 if n_completed or n_censored else "")
         if n_completed + n_censored == 0:
+            if entered:
+                return (f"no durations: {converted or 0:,} of the {entered:,} who entered converted, none with "
+                        "dates for both stages")
             return "nobody entered this stage in the selection"
         if km is None:
-            return (f"Kaplan-Meier median not reached: fewer than half of the {n_completed + n_censored:,} "
-                    f"who entered have converted; the naive median describes only those who did")
-        if naive is not None and km > 0 and abs(naive - km) / km > BIASED_IF_OFF_BY:
-            return (f"naive median ({naive:.1f} d) is biased by {100 * (naive - km) / km:+.0f}% against the "
+            text = (f"Kaplan-Meier median not reached: of the {n_completed + n_censored:,} people with a dated "
+                    f"entry, {n_completed:,} have a dated conversion (fewer than half); the naive median "
+                    "describes only those")
+        elif naive is not None and km > 0 and abs(naive - km) / km > BIASED_IF_OFF_BY:
+            text = (f"naive median ({naive:.1f} d) is biased by {100 * (naive - km) / km:+.0f}% against the "
                     f"censoring-aware median ({km:.1f} d): {n_censored:,} people are still waiting")
-        return None
+        elif undated:
+            text = f"durations from {dated}"
+        else:
+            return None
+        if undated and entered is not None:
+            text += (f"; in all {converted:,} of the {entered:,} who entered converted, {undated:,} of them "
+                     "without dates for both stages (no duration)")
+        return text
+
+    def with_counts(self, funnel: Funnel) -> TimeInStage:
+        """Word each caveat from the funnel's counts too (who entered and converted, dated or not), and judge
+        each duration by its dated conversions against the funnel's ``min_n``."""
+        counts = {(t.from_stage, t.to_stage): t for t in funnel.transitions}
+        first, last = (funnel.stages[0].stage, funnel.stages[-1].stage) if funnel.stages else ("", "")
+        min_n = funnel.min_n or 1
+        rows = []
+        for r in self.rows:
+            t = counts.get((r.from_stage, r.to_stage))
+            entered = converted = None
+            if t is not None:
+                entered, converted = t.entered, t.converted
+            elif (r.from_stage, r.to_stage) == (first, last):  # the whole funnel
+                entered, converted = funnel.stages[0].reached, funnel.stages[-1].reached
+            status = (withheld("no dated conversion") if r.n_completed == 0
+                      else for_count(r.n_completed, min_n, "dated conversions"))
+            caveat = self._caveat(r.median_days, r.km_median_days, r.n_completed, r.n_censored, entered, converted)
+            rows.append(replace(r, n_entered=entered, n_converted=converted, status=status, caveat=caveat))
+        self.rows = rows
+        return self
 
     def to_dict(self) -> dict[str, Any]:
         return {"as_of": self.as_of.isoformat() if self.as_of else None, "transitions": [r.to_dict() for r in self.rows]}

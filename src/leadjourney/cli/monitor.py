@@ -35,7 +35,7 @@ monitor_app = typer.Typer(
 app.add_typer(monitor_app, name="monitor")
 
 WorkspaceOption = Annotated[Path, typer.Option("--workspace", "-w", help="Workspace folder.")]
-STYLE = {"ok": "green", "too_small": "dim", "watch": "yellow", "red_flag": "red", "refinement_trigger": "bold red",
+STYLE = {"ok": "green", "too_small": "dim", "withheld": "dim", "watch": "yellow", "red_flag": "red", "refinement_trigger": "bold red",
          "cannot_compute": "red", "reminder": "cyan", "info": "cyan"}
 
 

@@ -14,6 +14,7 @@ from rich.table import Table
 from leadjourney.analysis import Analysis
 from leadjourney.analysis.findings import Finding
 from leadjourney.analysis.friction import FrictionRow, friction_notes, money
+from leadjourney.analysis.funnel import WITHOUT_DATA
 from leadjourney.analysis.paths import Paths
 from leadjourney.analysis.persona_profiles import PersonaProfiles
 from leadjourney.analysis.touchpoints import TouchpointInventory
@@ -91,10 +92,17 @@ def funnel_table(result: Analysis) -> Table:
     table = Table(title=f"Funnel ({f.mode}): {result.n_people:,} people", title_justify="left")
     for col in ("transition", "entered", "converted", "rate", "95% interval"):
         table.add_column(col, justify="left" if col == "transition" else "right")
+    notes = []
     for t in f.transitions:
         rate = "-" if t.rate is None else f"{t.rate:.1%}"
         ci = "-" if t.ci_low is None else f"{t.ci_low:.1%} - {t.ci_high:.1%}"
+        if not t.status.judged:
+            rate, ci = f"[dim]{rate}*[/dim]", f"[dim]{ci}[/dim]"
+            notes.append(f"* {t.from_stage} -> {t.to_stage}: {t.status.text()}")
         table.add_row(f"{t.from_stage} -> {t.to_stage}", f"{t.entered:,}", f"{t.converted:,}", rate, ci)
+    notes += [f"{s}: {WITHOUT_DATA}" for s in f.stages_without_data]
+    if notes:
+        table.caption, table.caption_justify = escape("\n".join(notes)), "left"
     return table
 
 
@@ -180,7 +188,8 @@ def findings_table(items: list[Finding]) -> Table:
 def headlines(result: Analysis) -> list[str]:
     """Speed-to-lead, dark leads and significant segments in a few lines (tables are in out/analysis.md)."""
     speed, dark = result.speed_to_lead, result.dark_leads
-    lines = []
+    lines = [f"{name} {escape(m.text())}." for name, m in (("Speed-to-lead", speed.status), ("Dark leads", dark.status))
+             if not m.judged]
     if speed.n_judged:
         median = "-" if speed.median_minutes is None else f"{speed.median_minutes / 60:.1f} h"
         lines.append(f"Speed-to-lead: median {median}, {speed.share_within_5_min or 0:.1%} within 5 minutes "

@@ -290,10 +290,11 @@ def _render(view: View, sort_by: str, period: str, measure: str) -> tuple[Any, .
     kpis = [html.Div([html.Div(text, className="v", id=kid), html.Div(label, className="l")], className="kpi")
             for kid, label, text in figures.kpis(a)]
     friction = figures.friction_rows(a)
-    rows = figures.deltas(a, view.baseline)
+    rows = figures.deltas(a, view.baseline, points=view.decline_points, min_n=view.min_n)
     return (
         kpis, figures.funnel(a), figures.time_in_stage(a), figures.sources(a), sources_table(a, sort_by),
-        figures.speed_to_lead(a, view.sla_minutes), figures.period_comparison(rows, a, view.baseline),
+        figures.speed_to_lead(a, view.sla_minutes), figures.period_comparison(rows, a, view.baseline,
+                                                                             view.decline_points),
         comparison_table(rows),
         f"Friction ranking (top {len(friction)}) · {figures.friction_summary(a)} · " + figures.dark_text(a),
         figures.html_table(list(friction[0]) if friction else [], [[str(v) for v in r.values()] for r in friction]),
@@ -310,8 +311,8 @@ def comparison_table(rows: list[dict[str, Any]]) -> str:
     """Per transition: now and baseline rates with their n (people who entered), and the change."""
     body = [[r["transition"], f"{figures.pct(r['current'])} of {r['current_n']:,}",
              f"{figures.pct(r['baseline'])} of {r['baseline_n']:,}",
-             "-" if r["delta_pp"] is None else f"{r['delta_pp']:+.1f} pp"] for r in rows]
-    return figures.html_table(["transition", "now", "baseline", "change"], body, row_ids="compare-")
+             "-" if r["delta_pp"] is None else f"{r['delta_pp']:+.1f} pp", r.get("note", "")] for r in rows]
+    return figures.html_table(["transition", "now", "baseline", "change", "note"], body, row_ids="compare-")
 
 
 def trend_figure(view: View, period: str = "month", measure: str = "conversion") -> Any:

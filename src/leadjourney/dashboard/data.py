@@ -75,6 +75,8 @@ class View:
     sla_minutes: float
     trend: dict[str, dict[str, Any]] = field(default_factory=dict)
     benchmarks: tuple[Benchmark, ...] = ()
+    decline_points: float = 5.0  # [monitor] decline_points: red below the baseline (the monitor's rule)
+    min_n: int = 30  # [analysis] min_n: fewer people is too few to judge
 
 
 @dataclass(frozen=True)
@@ -187,7 +189,7 @@ class DashboardData:
         else:
             base = self._baseline_funnel(generation, matched, state, background)
         result = View(filters, current["analysis"], base, state.freshness, self._sla, current["trend"],
-                      self._benchmarks)
+                      self._benchmarks, self.ws.config.monitor.decline_points, self.ws.config.min_n)
         with self._lock:
             self._views[key] = result
             _trim(self._views, self.cache_size)

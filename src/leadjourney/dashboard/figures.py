@@ -15,8 +15,11 @@ import plotly.io as pio
 
 from leadjourney.analysis.benchmarks import Benchmark, benchmark_for
 from leadjourney.analysis.friction import money
+from leadjourney.analysis.funnel import DEFAULT_MIN_N
+from leadjourney.analysis.rates import compare
+from leadjourney.analysis.status import MetricStatus, Status
 
-RED_FLAG_PP = 5.0  # a transition more than this many percentage points below the baseline is red
+RED_FLAG_PP = 5.0  # [monitor] decline_points' default: more than this many points below the baseline, beyond noise
 BLUE, GREY, RED, GREEN, ORANGE = "#2c6fbb", "#9aa5b1", "#c0392b", "#27ae60", "#e67e22"
 
 Figure = dict[str, Any]
@@ -51,9 +54,20 @@ def arrow(t: dict[str, Any]) -> str:
 def kpis(a: dict[str, Any]) -> list[tuple[str, str, str]]:
     """(id, label, text) of the headline numbers: people and each consecutive transition's rate."""
     out = [("kpi-people", "People", f"{a['n_people']:,}")]
-    out += [(f"kpi-rate-{t['from']}-{t['to']}", f"{t['from']} → {t['to']}", pct(t["rate"]))
+    out += [(f"kpi-rate-{t['from']}-{t['to']}", f"{t['from']} → {t['to']}" + _status_note(t), pct(t["rate"]))
             for t in a["funnel"]["transitions"]]
     return out
+
+
+def status_text(item: dict[str, Any]) -> str:
+    """A result's status as every renderer says it (see :mod:`leadjourney.analysis.status`); '' when ok."""
+    status = item.get("status", "ok")
+    return "" if status == "ok" else MetricStatus(Status(status), item.get("status_reason")).text()
+
+
+def _status_note(item: dict[str, Any]) -> str:
+    text = status_text(item)
+    return f" · {text}" if text else ""
 
 
 def funnel(a: dict[str, Any]) -> Figure:
@@ -148,6 +162,8 @@ def sources(a: dict[str, Any], top: int = 12) -> Figure:
 def speed_to_lead(a: dict[str, Any], sla_minutes: float) -> Figure:
     """Median response time as a gauge against the SLA, with the within-5-min and never-contacted shares."""
     s = a["speed_to_lead"]
+    if s.get("status") == "withheld":
+        return _figure([], f"Speed-to-lead {status_text(s)}")
     median = s["median_minutes"]
     top = max(sla_minutes * 4, (median or 0) * 1.2, 10)
     gauges: list[dict[str, Any]] = [{
@@ -162,21 +178,24 @@ def speed_to_lead(a: dict[str, Any], sla_minutes: float) -> Figure:
                        "number": {"suffix": "%", "valueformat": ".1f", "font": {"size": 34}},
                        "title": {"text": label, "font": {"size": 13}},
                        "domain": {"x": [0.55, 1], "y": [0.55 - 0.55 * i, 1 - 0.55 * i]}})
-    return _figure(gauges, f"Speed-to-lead (from {s['signal']})")
+    return _figure(gauges, f"Speed-to-lead (from {s['signal']}){_status_note(s)}")
 
 
-def deltas(a: dict[str, Any], base: dict[str, Any] | None) -> list[dict[str, Any]]:
-    """Per transition: current and baseline rate, each with its n (people who entered), and the change in points."""
+def deltas(a: dict[str, Any], base: dict[str, Any] | None, *, points: float = RED_FLAG_PP,
+           min_n: int = DEFAULT_MIN_N) -> list[dict[str, Any]]:
+    """Per transition: current and baseline rate, each with its n (people who entered), the change in points,
+    and whether it is red: :func:`leadjourney.analysis.rates.compare`, the monitor's rule (``points`` =
+    ``[monitor] decline_points``, ``min_n`` = ``[analysis] min_n``); too few people is said, never red."""
     if base is None:
         return []
     before = {arrow(t): t for t in base["funnel"]["transitions"]}
     out = []
     for t in a["funnel"]["transitions"]:
         b = before.get(arrow(t), {})
-        rate = b.get("rate")
-        pp = None if t["rate"] is None or rate is None else (t["rate"] - rate) * 100
-        out.append({"transition": arrow(t), "current": t["rate"], "current_n": t["entered"], "baseline": rate,
-                    "baseline_n": b.get("entered", 0), "delta_pp": pp, "red": pp is not None and pp < -RED_FLAG_PP})
+        c = compare(t["entered"], t["converted"], b.get("rate"), b.get("entered", 0), points=points, min_n=min_n)
+        out.append({"transition": arrow(t), "current": t["rate"], "current_n": t["entered"], "baseline": c.base_rate,
+                    "baseline_n": b.get("entered", 0), "delta_pp": c.delta_pp, "red": c.below,
+                    "note": c.status.text()})
     return out
 
 
@@ -192,25 +211,27 @@ def period_label(a: dict[str, Any]) -> str:
 
 
 def period_comparison(rows: list[dict[str, Any]], a: dict[str, Any] | None = None,
-                      base: dict[str, Any] | None = None) -> Figure:
+                      base: dict[str, Any] | None = None, points: float = RED_FLAG_PP) -> Figure:
     """Deltas vs the baseline in percentage points; red where more than 5 points below.
 
     With the two analyses, the title says what is compared: each side's creation dates, as-of and n.
     """
     bar = {"type": "bar", "x": [r["transition"] for r in rows], "y": [r["delta_pp"] for r in rows],
-           "marker": {"color": [RED if r["red"] else (GREEN if (r["delta_pp"] or 0) >= 0 else GREY) for r in rows]},
-           "text": [f"{r['delta_pp']:+.1f} pp" if r["delta_pp"] is not None else "-" for r in rows],
+           "marker": {"color": [RED if r["red"] else GREY if r.get("note") else GREEN if (r["delta_pp"] or 0) >= 0
+                                else GREY for r in rows]},
+           "text": [("-" if r["delta_pp"] is None else f"{r['delta_pp']:+.1f} pp")
+                    + (" (too few)" if r.get("note", "").startswith("too few") else "") for r in rows],
            "textposition": "outside",
            "customdata": [[pct(r["current"]), pct(r["baseline"]), r["current_n"], r["baseline_n"]] for r in rows],
            "hovertemplate": "%{x}: now %{customdata[0]} of %{customdata[2]:,}, "
                             "baseline %{customdata[1]} of %{customdata[3]:,}<extra></extra>"}
-    red_line = {"type": "line", "xref": "x domain", "x0": 0, "x1": 1, "yref": "y", "y0": -RED_FLAG_PP,
-                "y1": -RED_FLAG_PP, "line": {"color": RED, "dash": "dot"}}  # what add_hline draws
+    red_line = {"type": "line", "xref": "x domain", "x0": 0, "x1": 1, "yref": "y", "y0": -points,
+                "y1": -points, "line": {"color": RED, "dash": "dot"}}  # what add_hline draws
     title = "Period vs baseline (pp)" if rows else "Period vs baseline: no baseline snapshot yet"
     if rows and a is not None and base is not None:
         title += f"<br><sup>now: {period_label(a)}<br>baseline: {period_label(base)}</sup>"
     values = [abs(r["delta_pp"]) for r in rows if r["delta_pp"] is not None]
-    span = max([RED_FLAG_PP * 2, *values]) * 1.2
+    span = max([points * 2, *values]) * 1.2
     return _figure([bar], title, yaxis={"ticksuffix": " pp", "zeroline": True, "range": [-span, span]},
                    margin={**_LAYOUT["margin"], "t": 80 if a is not None and base is not None else 40},
                    shapes=[red_line])
@@ -264,8 +285,10 @@ def friction_summary(a: dict[str, Any]) -> str:
 
 def dark_text(a: dict[str, Any]) -> str:
     d = a["dark_leads"]
+    if d.get("status") == "withheld":
+        return f"Dark leads {status_text(d)}"
     return (f"{d['dark']['count']:,} dark leads of {d['n_open']:,} open ({pct(d['dark']['share'])}), "
-            f"silent {d['dark_after_days']}+ days")
+            f"silent {d['dark_after_days']}+ days{_status_note(d)}")
 
 
 def _days(value: float | None) -> str:

@@ -20,6 +20,7 @@ from collections.abc import Mapping, Sequence
 from datetime import timedelta
 
 from leadjourney.analysis.findings import Finding
+from leadjourney.analysis.funnel import WITHOUT_DATA
 from leadjourney.analysis.persona_profiles import PersonaProfiles
 from leadjourney.analysis.report import Analysis
 from leadjourney.analysis.time_in_stage import StageTime
@@ -126,8 +127,8 @@ def _conversions(analysis: Analysis, marks: Mapping[str, Finding],
             friction.rank if friction else None, friction.recoverable_per_year if friction else None,
             friction.hypothesis if friction else None,
             targets.get(key), _mark(marks, f"conversion:{key}", t.rate),
-            _mark(marks, f"time:{key}", time_row.km_median_days if time_row else None),
-            friction.recoverable_text() if friction else "",
+            _mark(marks, f"time:{key}", time_row.km_median_days if time_row else None), t.status,
+            target_source=friction.recoverable_text() if friction else "",
         ))
     return out
 
@@ -188,7 +189,7 @@ def _dark(analysis: Analysis, marks: Mapping[str, Finding]) -> DarkPath:
     d = analysis.dark_leads
     return DarkPath(d.dark_after_days, d.n_open, d.n_dark, d.dark_share, d.median_days_silent,
                     dict(d.by_stage), d.n_re_engaged, dict(d.re_engaged_by), d.n_re_engaged_then_advanced,
-                    _mark(marks, "dark_leads:share", d.dark_share))
+                    _mark(marks, "dark_leads:share", d.dark_share), d.status)
 
 
 def _period(analysis: Analysis) -> str:
@@ -219,6 +220,11 @@ def _caveats(analysis: Analysis, config: Config, findings: Sequence[Finding] | N
                    f"{status['ASSUMED']} ASSUMED by stakeholders.")
     if analysis.funnel.mode == "stage_reach":
         out.append("Funnel counts stage reach: people still waiting count as not (yet) converted.")
+    for stage in analysis.funnel.stages_without_data:
+        out.append(f"{stage}: {WITHOUT_DATA}.")
+    for name, metric in (("Speed-to-lead", analysis.speed_to_lead.status), ("Dark leads", analysis.dark_leads.status)):
+        if not metric.judged:
+            out.append(f"{name} {metric.text()}.")
     for s in analysis.funnel.stages:
         if s.imputed:
             out.append(f"{s.imputed:,} of {s.reached:,} people counted at {s.stage} have no CRM entry for it "

@@ -79,7 +79,9 @@ def conversion_card(c: ConversionPoint, x: float, y: float, w: float, *, currenc
     card.lines.append(TextLine(tx.truncate(f"{c.converted:,} of {c.entered:,}", x + w - PAD - of_x, 12),
                                of_x, y + 54, 12, color=MUTED))
     extra += _rate_bar(card.id, c, left, y + 62, inner, red)
-    card.lines.append(TextLine(tx.truncate(f"95% CI {tx.ci(c.ci_low, c.ci_high)}", inner, 12), left, y + 90, 12))
+    ci = f"95% CI {tx.ci(c.ci_low, c.ci_high)}" if c.status.judged else c.status.text()
+    card.lines.append(TextLine(tx.truncate(ci, inner, 12), left, y + 90, 12,
+                               color=None if c.status.judged else MUTED))
     median = (f"median {tx.days(c.median_days)} (Kaplan-Meier)" if c.median_is_km
               else f"median {tx.days(c.median_days)}* (completed only)")
     room = inner
@@ -121,6 +123,7 @@ def _rate_bar(owner: str, c: ConversionPoint, x: float, y: float, w: float, red:
 
 def conversion_tooltip(c: ConversionPoint, currency: str, per: str = "yr") -> str:
     lines = [f"{c.from_stage} -> {c.to_stage}: {tx.pct(c.rate)} ({c.converted:,} of {c.entered:,})",
+             *([] if c.status.judged else [c.status.text()]),
              f"95% interval {tx.ci(c.ci_low, c.ci_high)}",
              f"median time {tx.days(c.median_days)} " + ("(Kaplan-Meier)" if c.median_is_km else "(completed only)")]
     if c.time_caveat:
@@ -135,7 +138,7 @@ def conversion_tooltip(c: ConversionPoint, currency: str, per: str = "yr") -> st
 
 
 def _conversion_data(c: ConversionPoint) -> dict[str, str]:
-    return {"key": c.key, "entered": str(c.entered), "converted": str(c.converted), "rate": repr(c.rate),
+    return {"key": c.key, "status": c.status.status.value, "entered": str(c.entered), "converted": str(c.converted), "rate": repr(c.rate),
             "ci-low": repr(c.ci_low), "ci-high": repr(c.ci_high), "median-days": repr(c.median_days),
             "median-is-km": str(c.median_is_km).lower(), "revenue-impact": repr(c.revenue_impact)}
 

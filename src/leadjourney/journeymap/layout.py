@@ -197,7 +197,7 @@ class _Board:
                 continue
             x, w = self.cards[c.key]
             boxes = cards.conversion_card(c, x, y, w, currency=self.jm.currency, per=self.jm.money_per,
-                                          red=c.key in self.red,
+                                          red=c.key in self.red and c.status.judged,
                                           show_targets=self.jm.has_targets)
             built.append(boxes)
             has_drop = any(d.key == c.key for d in self.jm.drop_offs)
@@ -255,6 +255,9 @@ class _Board:
 
     def dark(self, y: float) -> float:
         d, jm = self.jm.dark, self.jm
+        if not d.status.shown:
+            self.add(self.band_title("dark", y, "DARK-LEAD PATH", d.status.text()))
+            return y + 20
         if not d.n_open:
             self.add(self.band_title("dark", y, "DARK-LEAD PATH", "no open people in this selection"))
             return y + 20

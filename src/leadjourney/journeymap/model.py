@@ -10,6 +10,7 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
+from leadjourney.analysis.status import OK, MetricStatus
 from leadjourney.errors import LeadJourneyError
 
 
@@ -82,6 +83,7 @@ class ConversionPoint:
     target: float | None = None  # ideal-state rate, when given
     mark: Mark | None = None  # the conversion finding
     time_mark: Mark | None = None  # the time-in-stage finding
+    status: MetricStatus = OK  # too few to judge: drawn muted with the reason, never red
     target_source: str = ""  # what the recoverable revenue is measured against (the friction row's)
 
     @property
@@ -200,6 +202,7 @@ class DarkPath:
     re_engaged_by: dict[str, int]
     then_advanced: int
     mark: Mark | None = None
+    status: MetricStatus = OK  # withheld (no touchpoints): the reason instead of numbers
 
 
 @dataclass(frozen=True)

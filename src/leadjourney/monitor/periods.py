@@ -18,6 +18,7 @@ from typing import Any
 from leadjourney.analysis.funnel import Funnel
 from leadjourney.analysis.journeys import Filters, open_journeys
 from leadjourney.analysis.speed_to_lead import SpeedToLead
+from leadjourney.analysis.status import OK, MetricStatus
 from leadjourney.errors import LeadJourneyError
 from leadjourney.workspace import Workspace
 
@@ -57,6 +58,8 @@ class PeriodMetrics:
     transitions: dict[str, Rate]  # "From->To" -> counts
     speed_mean_minutes: float | None
     speed_n: int
+    speed_status: MetricStatus = OK  # withheld when the workspace lacks what speed-to-lead reads
+    stages_without_data: tuple[str, ...] = ()  # configured stages nothing was loaded for
 
 
 def period_ending(kind: str, day: date) -> Period:
@@ -124,4 +127,5 @@ def period_metrics(ws: Workspace, period: Period, as_of: date, speed: bool = Tru
         funnel = Funnel(mode="stage_reach").fit(journeys)
         stl = SpeedToLead(as_of=journeys.as_of()).fit(journeys) if speed else None
     rates = {f"{t.from_stage}->{t.to_stage}": Rate(t.entered, t.converted) for t in funnel.transitions}
-    return PeriodMetrics(period, funnel.n_people, rates, stl.mean_minutes if stl else None, stl.n_judged if stl else 0)
+    return PeriodMetrics(period, funnel.n_people, rates, stl.mean_minutes if stl else None, stl.n_judged if stl else 0,
+                         stl.status if stl else OK, funnel.stages_without_data)

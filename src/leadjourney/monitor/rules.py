@@ -12,13 +12,14 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from leadjourney.analysis.stats import wilson_interval
+from leadjourney.analysis.rates import below_baseline
 from leadjourney.config import MonitorSettings
 from leadjourney.monitor.periods import PeriodMetrics
 
 OK, WATCH, TOO_SMALL, CANNOT, RED_FLAG, REENGAGE, REMINDER, INFO = (
     "ok", "watch", "too_small", "cannot_compute", "red_flag", "refinement_trigger", "reminder", "info")
-SEVERITY = {OK: 0, INFO: 0, TOO_SMALL: 0, WATCH: 1, REMINDER: 1, CANNOT: 2, RED_FLAG: 2, REENGAGE: 3}
+WITHHELD = "withheld"  # the metric's inputs are missing from the workspace (analysis.status): said, not raised
+SEVERITY = {OK: 0, INFO: 0, TOO_SMALL: 0, WITHHELD: 0, WATCH: 1, REMINDER: 1, CANNOT: 2, RED_FLAG: 2, REENGAGE: 3}
 RAISED = (CANNOT, RED_FLAG, REENGAGE)  # the statuses that make a run unhealthy (exit 1)
 NOTIFIED = (*RAISED, REMINDER)  # the statuses an alert announces (once, deduplicated)
 RATE_RULES = ("conversion_decline", "conversion_reengage", "definition_drift", "source_shift",
@@ -112,17 +113,15 @@ def _pct(x: float | None) -> str:
     return "-" if x is None else f"{x:.1%}"
 
 
-def below_baseline(entered: int, converted: int, base: float, points: float) -> tuple[bool, float, float]:
-    """Whether the period is more than ``points`` below ``base`` beyond its noise; (below, low, high)."""
-    low, high = wilson_interval(converted, entered)
-    rate = converted / entered
-    return (base - rate) * 100 > points and base > high, low, high
-
-
 def conversion_verdicts(transition: str, history: Sequence[PeriodMetrics], base: Mapping[str, Any] | None,
                         s: MonitorSettings, maturity: str | None = None) -> list[Verdict]:
     """The decline rule (red flag) and the re-engage rule for one transition over the judged periods
     (``maturity``: how old their leads are, for the evidence)."""
+    missing = [st for st in transition.split("->") if st in history[-1].stages_without_data]
+    if missing:
+        return [Verdict("conversion_decline", transition, WITHHELD, None, None, None, None,
+                        f"{transition} withheld: {missing[0]} has no stage entries loaded",
+                        RULES["data_health"].action)]
     if base is None or base.get("rate") is None:
         return [Verdict("conversion_decline", transition, CANNOT, None, None, None, None,
                         f"the baseline has no {transition} rate (nobody entered it); store a baseline with "
@@ -170,6 +169,9 @@ def speed_verdict(latest: PeriodMetrics, base: Mapping[str, Any] | None, s: Moni
     """Average speed-to-lead of the latest period vs the configured line (playbook: 2 hours)."""
     base_mean = None if base is None else base.get("mean_minutes")
     label = latest.period.label
+    if not latest.speed_status.shown:
+        return Verdict("speed_to_lead", "mean_minutes", WITHHELD, None, base_mean, s.speed_to_lead_max_minutes, None,
+                       f"{label}: speed-to-lead {latest.speed_status.text()}", RULES["data_health"].action)
     if latest.speed_n < s.min_n or latest.speed_mean_minutes is None:
         return Verdict("speed_to_lead", "mean_minutes", TOO_SMALL, latest.speed_mean_minutes, base_mean,
                        s.speed_to_lead_max_minutes, latest.speed_n,

@@ -1,0 +1,230 @@
+"""Numbers an analyst can defend: withheld metrics, stages without data and too-few rates, said the same
+way in every renderer.
+
+The workspace is a HubSpot contacts export (real header names and lifecycle spellings) with no
+touchpoints, as real MQL-funnel exports come, and a config that adds a "Demo" stage nothing was
+loaded for: speed-to-lead and dark leads must be withheld, Demo left out, and Opportunity -> Customer
+(20 people) marked too few to judge.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from leadjourney.analysis import analyze
+from leadjourney.analysis.findings import findings_of
+from leadjourney.analysis.journeys import Filters
+from leadjourney.analysis.rates import compare
+from leadjourney.cli.app import app
+from leadjourney.config import default_config_text
+from leadjourney.dashboard import figures
+from leadjourney.ingest import ingest
+from leadjourney.journeymap import build_map, lay_out, to_html
+from leadjourney.workspace import Workspace
+
+NOW = datetime(2024, 12, 1)
+HEADER = ["Record ID", "First Name", "Last Name", "Email", "Create Date", "Lifecycle Stage", "Lead Status",
+          "Original Source", "Job Title", "Number of Employees", "Became a Lead Date",
+          "Became a Marketing Qualified Lead Date", "Became a Sales Qualified Lead Date",
+          "Became an Opportunity Date", "Became a Customer Date"]
+STAGE_VALUES = ["Lead", "Marketing Qualified Lead", "Sales Qualified Lead", "Opportunity", "Customer"]
+DEMO = '''
+[[stages]]
+name = "Demo"
+lane = "Decision"
+aliases = ["demo", "demo booked"]
+optional = false
+'''
+WITHHELD = "withheld: needs touchpoints; none loaded"
+
+
+def _reached(i: int) -> int:
+    """The furthest stage index of contact i: 200 leads, 120 MQL, 40 SQL, 20 Opportunity, 5 Customer."""
+    if i % 40 == 0:
+        return 4
+    if i % 10 == 0:
+        return 3
+    if i % 5 == 0:
+        return 2
+    return 1 if i % 5 == 1 or i % 5 == 2 else 0
+
+
+def hubspot_export(n: int = 200) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, quoting=csv.QUOTE_ALL)
+    writer.writerow(HEADER)
+    start = datetime(2024, 1, 1, 9, 30)
+    for i in range(n):
+        created = start + timedelta(days=i, hours=i % 7)
+        top = _reached(i)
+        source = "Referrals" if i in (10, 20) else ("Organic Search" if i % 4 else "Paid Search")
+        dates = [(created + timedelta(days=d)).strftime("%Y-%m-%d %H:%M") if k <= top else ""
+                 for k, d in enumerate((0, 3, 7, 14, 30))]
+        writer.writerow([str(5000 + i), "Test", f"Contact-{i}", f"contact{i}@example.com",
+                         created.strftime("%Y-%m-%d %H:%M"), STAGE_VALUES[top], "Open", source,
+                         "Operations Manager", "250", *dates])
+    return out.getvalue()
+
+
+def _config() -> str:
+    text = default_config_text()
+    anchor = '[[stages]]\nname = "Opportunity"'
+    assert anchor in text
+    text = text.replace(anchor, DEMO.strip() + "\n\n" + anchor)
+    old = 'transitions = ["MQL->SQL", "SQL->Opportunity"]'
+    assert old in text
+    return text.replace(old, 'transitions = ["MQL->SQL", "SQL->Demo"]')
+
+
+@pytest.fixture(scope="module")
+def hubspot(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
+    root = tmp_path_factory.mktemp("hubspot") / "ws"
+    ws = Workspace.init(root)
+    ws.config_path.write_text(_config(), "utf-8")
+    (root / "contacts.csv").write_text(hubspot_export(), "utf-8")
+    ws = Workspace.open(root)
+    ws.set_sources([{"name": "hubspot", "path": "contacts.csv", "format": "hubspot_contacts"}])
+    ingest(ws)
+    return Workspace.open(root)
+
+
+@pytest.fixture(scope="module")
+def result(hubspot: Workspace):  # type: ignore[no-untyped-def]
+    return analyze(hubspot, now=NOW)
+
+
+def _pairs(rows: list) -> list[tuple[str, str]]:  # type: ignore[type-arg]
+    return [(r.from_stage, r.to_stage) for r in rows]
+
+
+def test_engagement_metrics_are_withheld_without_touchpoints(result) -> None:  # type: ignore[no-untyped-def]
+    data = json.loads(result.to_json())
+    speed, dark = data["speed_to_lead"], data["dark_leads"]
+    assert (speed["status"], speed["status_reason"]) == ("withheld", "needs touchpoints; none loaded")
+    assert (dark["status"], dark["status_reason"]) == ("withheld", "needs touchpoints; none loaded")
+    # no invented "100 % never contacted" or "100 % dark"
+    assert speed["never_contacted"]["share"] is None and speed["never_contacted"]["count"] == 0
+    assert dark["dark"]["share"] is None and dark["median_days_silent"] is None
+    ids = {f.finding_id for f in findings_of(result)}
+    assert not any(i.startswith(("speed_to_lead", "dark_leads")) for i in ids)
+    for row in result.friction.rows:
+        assert "speed-to-lead" not in row.hypothesis and "never contacted" not in row.hypothesis
+        assert "dark" not in row.hypothesis
+
+
+def test_a_stage_without_data_is_reported_and_left_out(result) -> None:  # type: ignore[no-untyped-def]
+    assert result.funnel.stages_without_data == ("Demo",)
+    chain = [("Lead", "MQL"), ("MQL", "SQL"), ("SQL", "Opportunity"), ("Opportunity", "Customer")]
+    assert _pairs(result.funnel.transitions) == chain
+    # the counts are the export's, not imputed through Demo
+    assert [(t.entered, t.converted) for t in result.funnel.transitions] == [(200, 120), (120, 40), (40, 20), (20, 5)]
+    assert all("Demo" not in (r.from_stage, r.to_stage) for r in result.time_in_stage.rows)
+    assert all("Demo" not in (r.from_stage, r.to_stage) for r in result.friction.rows)
+    assert json.loads(result.to_json())["funnel"]["stages_without_data"][0]["stage"] == "Demo"
+
+
+def test_too_few_people_are_shown_never_judged(result) -> None:  # type: ignore[no-untyped-def]
+    last = result.funnel.transitions[-1]
+    assert last.status.status == "too_few" and last.status.reason == "20 people, fewer than min_n = 30"
+    assert [t.status.judged for t in result.funnel.transitions[:3]] == [True, True, True]
+    referrals = [c for c in result.sources.conversion if c.source == "referral"]
+    assert referrals and all(c.p_value is None and not c.significant for c in referrals)
+    assert all(c.status.status in ("too_few", "withheld") for c in referrals)
+    for d in result.friction.drop_offs:
+        t = next(t for t in result.funnel.transitions if (t.from_stage, t.to_stage) == (d.from_stage, d.to_stage))
+        assert t.status.judged
+    assert not any(f.finding_id == "conversion:Opportunity->Customer" for f in findings_of(result))
+
+
+def test_a_small_selection_is_never_red_against_the_baseline() -> None:
+    # the dashboard once drew "0.0 % SQL->Opportunity (0 of 2)" as a red -14.3 pp drop
+    c = compare(2, 0, 0.143, 700, points=5.0, min_n=30)
+    assert not c.below and c.status.text() == "too few to judge: 2 people, fewer than min_n = 30"
+    assert compare(400, 20, 0.143, 700, points=5.0, min_n=30).below
+    base = {"funnel": {"transitions": [{"from": "SQL", "to": "Opportunity", "rate": 0.143, "entered": 700}]}}
+    now = {"funnel": {"transitions": [{"from": "SQL", "to": "Opportunity", "rate": 0.0, "entered": 2,
+                                       "converted": 0}]}}
+    row = figures.deltas(now, base, points=5.0, min_n=30)[0]
+    assert not row["red"] and row["note"].startswith("too few to judge")
+    assert figures.period_comparison([row])["data"][0]["marker"]["color"] == [figures.GREY]
+
+
+def test_the_same_status_in_every_renderer(hubspot: Workspace, result) -> None:  # type: ignore[no-untyped-def]
+    too_few = "too few to judge: 20 people, fewer than min_n = 30"
+    # JSON
+    data = json.loads(result.to_json())
+    last = data["funnel"]["transitions"][-1]
+    assert (last["status"], last["status_reason"]) == ("too_few", "20 people, fewer than min_n = 30")
+    # Markdown
+    md = result.to_markdown()
+    assert too_few in md and f"Speed-to-lead {WITHHELD}." in md and f"Dark leads {WITHHELD}." in md
+    assert "Demo" in md and "no stage entries loaded" in md
+    # terminal, through the real CLI at 80 columns
+    out = CliRunner().invoke(app, ["analyze", str(hubspot.root)], env={"COLUMNS": "80"}, terminal_width=80)
+    assert out.exit_code == 0, out.output
+    flat = " ".join(out.output.split())
+    assert too_few in flat and f"Speed-to-lead {WITHHELD}." in flat and f"Dark leads {WITHHELD}." in flat
+    assert "Demo: no stage entries loaded" in flat
+    # the map: the card says it, it is never red, the caveats say what is withheld
+    jm = build_map(result, [], config=hubspot.config)
+    card = jm.conversion("Opportunity->Customer")
+    assert card.status.text() == too_few
+    html = to_html(lay_out(jm), jm)
+    assert too_few in html and f"Dark leads {WITHHELD}" in html and f"Speed-to-lead {WITHHELD}" in html
+    assert 'conversion-dropoff' not in html.split('id="conversion-Opportunity->Customer"')[-1][:300]
+    # the dashboard's figures
+    labels = {kid: label for kid, label, _ in figures.kpis(data)}
+    assert labels["kpi-rate-Opportunity-Customer"].endswith(too_few)
+    assert figures.dark_text(data) == f"Dark leads {WITHHELD}"
+    assert figures.speed_to_lead(data, 5.0)["layout"]["title"]["text"] == f"Speed-to-lead {WITHHELD}"
+
+
+def test_a_selection_shares_the_workspace_inputs(hubspot: Workspace) -> None:
+    """Withheld and left-out are decided from the workspace, so every selection says the same."""
+    seo = analyze(hubspot, filters=Filters(sources=("seo",)), now=NOW)
+    assert seo.funnel.stages_without_data == ("Demo",)
+    assert seo.speed_to_lead.status.text() == WITHHELD
+
+
+def test_caveat_counts_undated_conversions(tmp_path: Path) -> None:
+    """The Kaplan-Meier caveat is worded from the actual counts, undated conversions included."""
+    text = hubspot_export(120)
+    rows = list(csv.reader(io.StringIO(text)))
+    for row in rows[1:]:  # half of the SQL dates lost, as exports lose them
+        if row[12] and int(row[0]) % 2:
+            row[12] = ""
+    out = io.StringIO()
+    csv.writer(out, quoting=csv.QUOTE_ALL).writerows(rows)
+    root = tmp_path / "ws"
+    Workspace.init(root)
+    (root / "contacts.csv").write_text(out.getvalue(), "utf-8")
+    ws = Workspace.open(root)
+    ws.set_sources([{"name": "hubspot", "path": "contacts.csv", "format": "hubspot_contacts"}])
+    ingest(ws)
+    res = analyze(Workspace.open(root), now=NOW)
+    t = next(t for t in res.funnel.transitions if (t.from_stage, t.to_stage) == ("MQL", "SQL"))
+    row = next(r for r in res.time_in_stage.rows if (r.from_stage, r.to_stage) == ("MQL", "SQL"))
+    undated = t.converted - row.n_completed
+    assert undated > 0 and row.caveat is not None
+    assert f"in all {t.converted:,} of the {t.entered:,} who entered converted, {undated:,} of them" in row.caveat
+
+
+def test_the_monitor_says_the_same(hubspot: Workspace, result) -> None:  # type: ignore[no-untyped-def]
+    from leadjourney.analysis.findings import store
+    from leadjourney.monitor import run_monitor
+
+    store(hubspot, result, baseline=True, findings=False)
+    run = run_monitor(hubspot, "month", datetime(2024, 8, 20).date())
+    verdicts = {(v.rule, v.metric): v for v in run.verdicts}
+    speed = verdicts[("speed_to_lead", "mean_minutes")]
+    assert speed.status == "withheld" and speed.evidence.endswith(f"speed-to-lead {WITHHELD}")
+    demo = verdicts[("conversion_decline", "SQL->Demo")]
+    assert demo.status == "withheld" and "Demo has no stage entries loaded" in demo.evidence
+    assert not speed.raised and not demo.raised
