@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from conftest import generated_workspace
+from conftest import generated_workspace, set_option
 from leadjourney.analysis import Analysis, analyze
 from leadjourney.analysis.friction import FrictionRow
 from leadjourney.analysis.stats import wilson_interval
@@ -160,6 +160,11 @@ def test_each_rule_fires_for_its_reason(cold_analysis: Analysis, cold_recs: Reco
 
 def test_rules_stay_quiet_for_a_healthy_journey(tmp_path: Path) -> None:
     ws = _workspace(tmp_path / "ws", *_warm_csvs(), OPPS)
+    # ten people: too few to judge speed-to-lead at the default min_n, so its rules say that instead
+    few = {c.rule: c.reason for c in recommend(analyze(ws, now=NOW)).checks}
+    assert few["slow speed-to-lead"] == ("speed-to-lead too few to judge: 10 people old enough to judge, fewer "
+                                         "than min_n = 30")
+    ws = set_option(ws, "min_n = 30", "min_n = 1")
     analysis = analyze(ws, now=NOW)
     assert analysis.speed_to_lead.median_minutes == pytest.approx(2)
     recs = recommend(analysis)
