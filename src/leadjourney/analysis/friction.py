@@ -26,6 +26,8 @@ import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+import ibis
+
 from leadjourney.analysis.benchmarks import (
     Benchmark,
     benchmark_for,
@@ -137,6 +139,7 @@ class Friction:
     won_amount: float = 0.0  # the selection's won deals' amounts, over the period
     period_days: float = 0.0  # first lead created to the as-of date
     span_days: float = 0.0  # first to last lead created: what the figures are scaled by
+    cohort_span_days: float | None = None  # cohort mode: the mature leads' creation span (the transition rows')
     annualized: bool = False
     min_annualize_days: float = ANNUALIZE_MIN_DAYS
     drop_offs: list[DropOff] = field(default_factory=list)
@@ -146,6 +149,14 @@ class Friction:
     def scale(self) -> float:
         """365 / span days when annualized, else 1 (figures per the period)."""
         return 365.0 / self.span_days if self.annualized and self.span_days > 0 else 1.0
+
+    @property
+    def transition_scale(self) -> float:
+        """The transition rows' scale: in cohort mode their people are the mature leads, created over
+        ``cohort_span_days``; otherwise :attr:`scale`."""
+        if self.cohort_span_days is None:
+            return self.scale
+        return 365.0 / self.cohort_span_days if self.annualized and self.cohort_span_days > 0 else 1.0
 
     @property
     def bookings_per_year(self) -> float | None:
@@ -159,8 +170,15 @@ class Friction:
 
     @property
     def period_text(self) -> str:
+        cohort = self.cohort_span_days
         if self.annualized:
-            return f"per year (annualized from {self.span_days:.0f} days of lead creation)"
+            return (f"per year (annualized from {self.span_days:.0f} days of lead creation"
+                    + (f"; the transition rows from the cohort of mature leads, created over {cohort:.0f} days)"
+                       if cohort is not None else ")"))
+        if cohort is not None and self.span_days >= self.min_annualize_days:
+            return (f"per the period, not annualized: the cohort of mature leads behind the transition rows was "
+                    f"created over {cohort:.1f} days, fewer than {self.min_annualize_days:.0f} (transition rows per "
+                    f"those {cohort:.1f} days; segment rows and bookings per all {self.span_days:.0f} days)")
         return (f"per the period, not annualized: lead creation dates span {self.span_days:.0f} days, fewer "
                 f"than {self.min_annualize_days:.0f}")
 
@@ -176,6 +194,8 @@ class Friction:
         """Rank transitions and their (transition, source) and (transition, persona) segments."""
         self.currency = journeys.config.currency
         self._deal_size_and_period(journeys, times)
+        if funnel.mode == "cohort":
+            self._cohort_span(journeys, funnel.window_days)
         # a segmentation with a single segment (say, no personas configured) repeats the transition
         segmentations = [seg for seg in (sources, personas) if seg is not None and len(seg.distribution) > 1]
         benchmarks = benchmarks_in_effect(journeys.config)
@@ -189,7 +209,6 @@ class Friction:
         flying = {} if funnel.mode == "cohort" else {(r.from_stage, r.to_stage): r.n_in_flight for r in times.rows}
         targets = {normalize_transition(k): v for k, v in journeys.config.targets.items()}
         min_n = journeys.config.min_n
-        scale = self.scale
         rows: list[FrictionRow] = []
         for t in funnel.transitions:
             status = t.status
@@ -220,6 +239,8 @@ class Friction:
                                     seg_status if not seg_status.judged or status.judged else status))
             total_dropped = t.dropped
             for segment, entered, dropped, rate, target_rate, target_source, row_status in entries:
+                # segments are counted over everyone (stage reach) even in cohort mode; transitions over the cohort
+                scale = self.transition_scale if segment is None else self.scale
                 # a segment's share of the in-flight people is estimated as its share of the transition's dropped
                 share = dropped / total_dropped if total_dropped else 0.0
                 in_flight = min(dropped, round(flying.get(pair, 0) * share))
@@ -252,6 +273,15 @@ class Friction:
             if bench.tier == "average" and bench.source is None and bench.low is not None:
                 return bench.low, f"benchmark: {bench.text()}, low end {bench.low:.1%}"
         return None, f"no target: no benchmark or [targets] entry for {key}"
+
+    def _cohort_span(self, journeys: Journeys, window_days: int) -> None:
+        """Cohort mode: the creation span of the people old enough for the window (the funnel's cohort)."""
+        people = journeys.people()
+        cohort = people.filter(people.created_at + ibis.interval(days=window_days) <= ibis.timestamp(journeys.as_of()))
+        row = fetch_rows(cohort.aggregate(first=cohort.created_at.min(), last=cohort.created_at.max()))[0]
+        first, last = row["first"], row["last"]
+        self.cohort_span_days = 0.0 if first is None else max(0.0, (last - first).total_seconds() / 86400)
+        self.annualized = self.annualized and self.cohort_span_days >= self.min_annualize_days
 
     def _deal_size_and_period(self, journeys: Journeys, times: TimeInStage) -> None:
         """Won deals (n, median, mean) and the creation span, in one round trip."""
@@ -351,6 +381,7 @@ class Friction:
             "currency": self.currency,
             "period_days": self.period_days,
             "span_days": self.span_days,
+            "cohort_span_days": self.cohort_span_days,
             "annualized": self.annualized,
             "annualize_min_days": self.min_annualize_days,
             "scale": self.scale,
