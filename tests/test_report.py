@@ -18,6 +18,7 @@ from pptx import Presentation
 from pptx.enum.shapes import MSO_SHAPE_TYPE
 
 from conftest import chromium_page, generated_workspace, needs_browser
+from leadjourney.analysis.friction import money
 from leadjourney.reports.interviews import ROLES, list_answers
 from leadjourney.reports.package import DECK, FORMATS
 from leadjourney.reports.pptx_writer import TITLES
@@ -84,7 +85,10 @@ def test_numbers_equal_analyze_json(gen: dict[str, Any]) -> None:
     for row in a["friction"]["rows"]:
         assert f"| {row['rank']} | {row['from']} → {row['to']} | {row['segment'] or 'all'} | " \
                f"{row['drop_off_rate']:.1%} |" in friction
-        assert f"{row['revenue_impact']:,.0f} " in friction
+        # recoverable revenue (rounded for people) beside the value of all drop-offs, the upper bound
+        recoverable = row["recoverable_per_year"]
+        assert (money(recoverable, "USD") if recoverable is not None else row["status_reason"]) in friction
+        assert money(row["value_of_all_dropoffs_per_year"], "USD") in friction
     assert "Baseline: the snapshot stored by `leadjourney analyze --baseline`" in playbook
 
 

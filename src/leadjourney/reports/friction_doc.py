@@ -52,15 +52,15 @@ def friction_markdown(analysis: Analysis, findings: Sequence[Finding], currency:
     lines += ["", "## Ranking", ""]
     lines += friction_preamble(fr)
     lines += ["", "Rows for a transition and its segments overlap: do not add them up.", "",
-              f"| Rank | Stage transition | Segment | Rate | Target (source) | Drop-off % | Time in stage | "
+              f"| Rank | Stage transition | Segment | Drop-off % | Time in stage | Rate | Target (source) | "
               f"Recoverable / {per} | Value of all drop-offs / {per} (upper bound) | Root-cause hypothesis | Status |",
-              "|---:|---|---|---:|---|---:|---:|---:|---:|---|---|"]
+              "|---:|---|---|---:|---:|---:|---|---:|---:|---|---|"]
     for r in fr.rows:
         target = (f"{pct(r.target_rate)} ({r.target_source})" if r.target_rate is not None else r.target_source)
         recoverable = (money(r.recoverable_per_year, currency) if r.recoverable_per_year is not None
                        else f"- ({r.status.text()})")
-        lines.append(f"| {r.rank} | {r.from_stage} → {r.to_stage} | {r.segment or 'all'} | {pct(r.rate)} | "
-                     f"{_cell(target)} | {pct(r.drop_off_rate)} | {_days(r.median_days)} | {_cell(recoverable)} | "
+        lines.append(f"| {r.rank} | {r.from_stage} → {r.to_stage} | {r.segment or 'all'} | {pct(r.drop_off_rate)} | "
+                     f"{_days(r.median_days)} | {pct(r.rate)} | {_cell(target)} | {_cell(recoverable)} | "
                      f"{money(r.value_of_all_dropoffs_per_year, currency)} | {_cell(r.hypothesis)} | "
                      f"{_finding(f'friction:{r.rank}', status)} |")
     if not fr.rows:
