@@ -129,7 +129,7 @@ def conversion_tooltip(c: ConversionPoint, currency: str, per: str = "yr") -> st
     if c.time_caveat:
         lines.append(c.time_caveat)
     if c.revenue_impact is not None:
-        lines.append(f"friction #{c.friction_rank}: about {c.revenue_impact:,.0f} {currency} / {per} recoverable "
+        lines.append(f"friction #{c.friction_rank}: {tx.money(c.revenue_impact, currency)} / {per} recoverable "
                      f"({c.target_source}); hypothesis: {c.hypothesis}")
     if c.target is not None and c.gap is not None:
         lines.append(f"ideal-state target {tx.pct(c.target)}, gap {100 * c.gap:+.1f} percentage points")
@@ -165,7 +165,7 @@ def drop_off_card(d: DropOffPoint, x: float, y: float, w: float, *, currency: st
 def drop_off_tooltip(d: DropOffPoint, currency: str, per: str = "yr") -> str:
     lines = [f"Drop-off {d.from_stage} -> {d.to_stage} ({d.label}): {tx.pct(d.rate)}, {d.reason}"]
     if d.revenue_impact is not None:
-        lines.append(f"friction #{d.friction_rank}: about {d.revenue_impact:,.0f} {currency} / {per} recoverable")
+        lines.append(f"friction #{d.friction_rank}: {tx.money(d.revenue_impact, currency)} / {per} recoverable")
     if d.hypothesis:
         lines.append(f"hypothesis: {d.hypothesis}")
     if d.mark:
