@@ -124,7 +124,7 @@ class Funnel:
             # every person is a lead: the first stage is reached by all, dated or not
             first = self.stages[0]
             self.stages[0] = StageCount(first.stage, first.lane, n_people, first.imputed + n_people - first.reached)
-        min_n = DEFAULT_MIN_N if self.min_n is None else self.min_n
+        self.min_n = min_n = DEFAULT_MIN_N if self.min_n is None else self.min_n
         self.transitions = [transition_between(a, b, min_n) for a, b in itertools.pairwise(self.stages)]
         return self
 

@@ -18,7 +18,13 @@ import ibis
 import ibis.expr.types as ir
 
 from leadjourney.config import Config
-from leadjourney.engine import create_temp_table, create_temp_view, fetch_rows, fetch_value
+from leadjourney.engine import (
+    create_temp_table,
+    create_temp_view,
+    fetch_rows,
+    fetch_value,
+    prepared,
+)
 from leadjourney.ingest import person_engagement, person_journeys, person_touches
 from leadjourney.ingest.persona_rules import persona_column
 from leadjourney.workspace import Workspace
@@ -57,8 +63,8 @@ class Inputs:
     stages_with_data: tuple[str, ...]  # configured stages with at least one stage event (the first always)
     stages_without_data: tuple[str, ...]  # configured stages nothing was loaded for: left out of the analyses
     touchpoints: int
-    human_touchpoints: int  # actor = 'human'
-    form_fills: int  # kind = 'form_fill'
+    human_touches: bool  # any touchpoint with actor = 'human'
+    form_fills: bool  # any touchpoint of kind 'form_fill'
 
 
 LAZY_SHARE = 0.25  # Journeys.touchpoints: a larger selection's touches are filtered in each query, not stored
@@ -330,18 +336,23 @@ class Journeys:
 
 
 def read_inputs(backend: ibis.BaseBackend, config: Config) -> Inputs:
-    """The workspace's :class:`Inputs` in two small aggregate queries."""
+    """The workspace's :class:`Inputs`: one query of probes that each stop at their first row (which stage has an
+    entry, whether a touch by a person and a form fill exist) and the touchpoints' count (DuckDB keeps it)."""
     events, touches = backend.table("stage_events"), backend.table("touchpoints")
     names = config.stage_names
-    known = events.filter(events.stage.isin(names))
-    seen = {r["stage"] for r in fetch_rows(known.group_by("stage").aggregate(n=known.count()))}
-    with_data = tuple(n for i, n in enumerate(names) if i == 0 or n in seen)
-    counts = fetch_rows(touches.aggregate(
-        n=touches.count(),
-        human=(touches.actor == person_engagement.HUMAN).fill_null(False).sum(),
-        forms=(touches.kind == person_engagement.FORM_FILL).fill_null(False).sum()))[0]
-    return Inputs(with_data, tuple(n for n in names if n not in with_data), int(counts["n"] or 0),
-                  int(counts["human"] or 0), int(counts["forms"] or 0))
+
+    def build() -> ir.Table:
+        probes = [events.filter(events.stage == n).select(found=ibis.literal(f"stage:{n}")).limit(1) for n in names]
+        probes += [touches.filter(touches.actor == person_engagement.HUMAN).select(found=ibis.literal("human")),
+                   touches.filter(touches.kind == person_engagement.FORM_FILL).select(found=ibis.literal("form"))]
+        probes[-2:] = [p.limit(1) for p in probes[-2:]]
+        return ibis.union(*probes).mutate(touches=touches.count().as_scalar())
+
+    rows = fetch_rows(prepared(backend, ("inputs", events.op(), touches.op(), tuple(names)), build))
+    found = {r["found"] for r in rows}
+    with_data = tuple(n for i, n in enumerate(names) if i == 0 or f"stage:{n}" in found)
+    total = int(rows[0]["touches"] or 0) if rows else int(fetch_value(touches.count()) or 0)
+    return Inputs(with_data, tuple(n for n in names if n not in with_data), total, "human" in found, "form" in found)
 
 
 def _share(selection: ir.Table, everyone: ir.Table) -> float:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from leadjourney.analysis.stats import wilson_interval
-from leadjourney.analysis.status import OK, MetricStatus, too_few, withheld
+from leadjourney.analysis.status import OK, MetricStatus, too_few, withheld, young
 
 
 def below_baseline(entered: int, converted: int, base: float, points: float) -> tuple[bool, float, float]:
@@ -33,8 +33,13 @@ class Comparison:
 
 
 def compare(entered: int, converted: int, base_rate: float | None, base_entered: int, *, points: float,
-            min_n: int) -> Comparison:
+            min_n: int, projected: tuple[float, float, float] | None = None) -> Comparison:
     """The one comparison of a rate with its baseline (see the module docstring).
+
+    ``projected`` (rate, low, high): the selection's projected final conversion when its people are still
+    converting (:mod:`leadjourney.analysis.projection`). Then the change is measured from the projection, and
+    the rate is below only when the projection's whole interval is more than ``points`` below the baseline:
+    a young cohort is compared with a matured baseline like with like, never called a collapse.
 
     >>> compare(2, 0, 0.143, 500, points=5, min_n=30).status.text()
     'too few to judge: 2 people, fewer than min_n = 30'
@@ -50,5 +55,10 @@ def compare(entered: int, converted: int, base_rate: float | None, base_entered:
         return Comparison(rate, base_rate, delta, False, too_few(entered, min_n))
     if base_entered < min_n:
         return Comparison(rate, base_rate, delta, False, too_few(base_entered, min_n, "people in the baseline"))
+    if projected is not None and projected[0] - rate > 1e-9:
+        final, _, high = projected
+        return Comparison(final, base_rate, (final - base_rate) * 100, (base_rate - final) * 100 > points
+                          and base_rate - high > points / 100,
+                          young(f"still converting: projected final {final:.1%} (observed so far {rate:.1%})"))
     below, _, _ = below_baseline(entered, converted, base_rate, points)
     return Comparison(rate, base_rate, delta, below)

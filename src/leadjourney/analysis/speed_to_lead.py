@@ -138,7 +138,7 @@ class SpeedToLead:
         assert inputs is not None
         if not inputs.touchpoints:
             return withheld("needs touchpoints; none loaded")
-        if not inputs.human_touchpoints:
+        if not inputs.human_touches:
             return withheld(f"needs touchpoints by a person (actor = human); none of the {inputs.touchpoints:,} "
                             "loaded is")
         if self.signal == FORM_FILL:

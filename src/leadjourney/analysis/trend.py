@@ -4,13 +4,15 @@ One grouped query over :meth:`Journeys.wide` counts, per creation period, how ma
 reached each stage (the funnel's ``stage_reach`` counting); each transition's rate and Wilson
 interval then come from those counts exactly as the funnel's do. A period is *young* when its
 last lead was created less than ``mature_days`` before the data's end: its leads may still
-convert, so its rate is a floor, not a drop (shown, and marked so).
+convert, so its rate is a floor, not a drop: it is marked ``young`` and carries its projected final
+conversion (:mod:`leadjourney.analysis.projection`: the mature periods' time-to-convert curve applied
+to the people still waiting), with an interval, drawn distinctly from observed rates.
 """
 
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -23,9 +25,13 @@ from leadjourney.analysis.funnel import (
     transition_dict,
 )
 from leadjourney.analysis.journeys import Journeys
+from leadjourney.analysis.projection import Projection, by_group, curves, project, waiting_ages
+from leadjourney.analysis.status import OK, MetricStatus, withheld
+from leadjourney.analysis.status import young as young_status
 from leadjourney.engine import fetch_rows, prepared
 
 PERIODS = {"week": "W", "month": "M"}
+FUTURE = "created after the data's end: future dates (see the quality report)"
 
 
 @dataclass(frozen=True)
@@ -41,6 +47,8 @@ class TrendPoint:
     ci_low: float | None
     ci_high: float | None
     young: bool  # created less than ``mature_days`` before the data's end: may still convert
+    status: MetricStatus = OK  # young: still converting; too few people (min_n)
+    projected: Projection | None = None  # young periods: the projected final conversion
 
     @property
     def dropped(self) -> int:
@@ -49,6 +57,7 @@ class TrendPoint:
     def to_dict(self) -> dict[str, Any]:
         out = transition_dict(self)
         out["period"] = self.period.isoformat()
+        out["projected"] = self.projected.to_dict() if self.projected is not None else None
         return out
 
 
@@ -65,6 +74,7 @@ class ConversionTrend:
     mature_days: int = 90  # a period is judged once its last lead is this old (the funnel's cohort window)
     as_of: datetime | None = None
     points: list[TrendPoint] = field(default_factory=list)
+    projected: dict[str, Projection] = field(default_factory=dict)  # "From->To": the whole selection's
 
     def __post_init__(self) -> None:
         if self.period not in PERIODS:
@@ -90,7 +100,9 @@ class ConversionTrend:
             days.group_by(period=days.day.truncate(PERIODS[self.period]))
             .aggregate(**{c: days[c].sum() for c in columns}).order_by("period"))))
         self.as_of = as_of = journeys.as_of()
-        self.points = []
+        min_n = journeys.config.min_n
+        young_days = f"created less than {self.mature_days} days before the data's end: still converting"
+        points = []
         for row in rows:
             start = row["period"].date() if isinstance(row["period"], datetime) else row["period"]
             young = _period_end(start, self.period) + timedelta(days=self.mature_days) > as_of
@@ -98,15 +110,50 @@ class ConversionTrend:
             if counts and not stages[0].optional:  # every person is a lead: the funnel's first-stage rule
                 counts[0] = StageCount(counts[0].stage, counts[0].lane, int(row["n"]), 0)
             for a, b in itertools.pairwise(counts):
-                t = transition_between(a, b)
-                self.points.append(TrendPoint(start, t.from_stage, t.to_stage, t.entered, t.converted, t.rate,
-                                              t.ci_low, t.ci_high, young))
+                t = transition_between(a, b, min_n)
+                status = (t.status if not t.status.judged else withheld(FUTURE) if start > as_of.date()
+                          else young_status(young_days) if young else t.status)
+                points.append(TrendPoint(start, t.from_stage, t.to_stage, t.entered, t.converted, t.rate,
+                                         t.ci_low, t.ci_high, young, status))
+        self.points = self._projected(journeys, points, min_n)
         return self
+
+    def _projected(self, journeys: Journeys, points: list[TrendPoint], min_n: int) -> list[TrendPoint]:
+        """The young points with their projected final conversion, and the whole selection's projections."""
+        stages = journeys.config.stages
+        pairs = list(itertools.pairwise(range(len(stages))))
+        self.projected = {}
+        if not pairs or not points or self.as_of is None:
+            return points
+        wide = journeys.wide()
+        required = [i for i, s in enumerate(stages) if not s.optional]
+        people = wide.mutate(top=required_top(wide, required),
+                             g=wide.created_at.truncate("D").truncate(PERIODS[self.period]).cast("date"))
+        curve = curves(people, pairs, self.as_of, self.mature_days, min_n)
+        ages = by_group(waiting_ages(people, pairs, self.as_of))
+        names = [s.name for s in stages]
+        out = []
+        for p in points:
+            k = names.index(p.from_stage)
+            if p.young and p.status.shown:
+                p = replace(p, projected=project(p.entered, p.converted, ages.get((k, p.period), {}), curve[k]))
+            out.append(p)
+        for k, (a, b) in enumerate(pairs):
+            mine = [p for p in points if p.from_stage == names[a]]
+            total: dict[int, int] = {}
+            for (j, _), days in ages.items():
+                if j == k:
+                    for day, n in days.items():
+                        total[day] = total.get(day, 0) + n
+            self.projected[f"{names[a]}->{names[b]}"] = project(
+                sum(p.entered for p in mine), sum(p.converted for p in mine), total, curve[k])
+        return out
 
     def to_dict(self) -> dict[str, Any]:
         return {"period": self.period, "mature_days": self.mature_days,
                 "as_of": self.as_of.isoformat(timespec="seconds") if self.as_of else None,
-                "points": [p.to_dict() for p in self.points]}
+                "points": [p.to_dict() for p in self.points],
+                "projected": {t: p.to_dict() for t, p in self.projected.items()}}
 
 
 def conversion_trend(journeys: Journeys, period: str = "month", mature_days: int = 90) -> list[TrendPoint]:

@@ -290,7 +290,8 @@ def _render(view: View, sort_by: str, period: str, measure: str) -> tuple[Any, .
     kpis = [html.Div([html.Div(text, className="v", id=kid), html.Div(label, className="l")], className="kpi")
             for kid, label, text in figures.kpis(a)]
     friction = figures.friction_rows(a)
-    rows = figures.deltas(a, view.baseline, points=view.decline_points, min_n=view.min_n)
+    rows = figures.deltas(a, view.baseline, points=view.decline_points, min_n=view.min_n,
+                          projected=view.trend.get("month", {}).get("projected"))
     return (
         kpis, figures.funnel(a), figures.time_in_stage(a), figures.sources(a), sources_table(a, sort_by),
         figures.speed_to_lead(a, view.sla_minutes), figures.period_comparison(rows, a, view.baseline,

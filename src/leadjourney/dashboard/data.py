@@ -285,10 +285,11 @@ class DashboardData:
         rows = [r for r in counts["rows"]
                 if (not f.sources or r["source"] in f.sources) and (not f.personas or r["persona"] in f.personas)
                 and (not f.owners or r["owner"] in f.owners)]  # one row per (source, persona, owner) present
-        stages = self.ws.config.stages
+        names = counts.get("stages") or self.ws.config.stage_names
+        stages = [s for s in self.ws.config.stages if s.name in names]
         total = {"n_people": sum(r["n"] for r in rows),
                  **{c: sum(r[c] or 0 for r in rows) for c in stage_columns(len(stages))}}
-        funnel = Funnel().from_counts(stages, total)
+        funnel = Funnel(min_n=self.ws.config.min_n).from_counts(stages, total)
         analysis = {"filters": matched.to_dict(), "n_people": funnel.n_people, "funnel": funnel.to_dict(),
                     "time_in_stage": {"as_of": counts["as_of"]}}
         out: dict[str, Any] = json.loads(json.dumps(analysis, default=str))
@@ -317,7 +318,9 @@ class DashboardData:
             counts = counts_by(journeys.people(), SEGMENT_KEYS, journeys.config.stages, "stage_reach")
             rows = fetch_rows(counts)
             as_of = journeys.as_of()
-        out: dict[str, Any] = json.loads(json.dumps({"rows": rows, "as_of": as_of.isoformat()}, default=str))
+            stages = journeys.config.stage_names  # the stages with data (see Journeys.inputs)
+        out: dict[str, Any] = json.loads(json.dumps({"rows": rows, "as_of": as_of.isoformat(), "stages": stages},
+                                                    default=str))
         return out
 
     @contextmanager

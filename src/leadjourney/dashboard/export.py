@@ -24,7 +24,8 @@ def export_html(view: View, path: Path, *, title: str, shown: Filters | None = N
     a = view.analysis
     figs = [figures.funnel(a), figures.time_in_stage(a), figures.sources(a),
             figures.speed_to_lead(a, view.sla_minutes), figures.period_comparison(
-                figures.deltas(a, view.baseline, points=view.decline_points, min_n=view.min_n), a, view.baseline,
+                figures.deltas(a, view.baseline, points=view.decline_points, min_n=view.min_n,
+                               projected=view.trend.get("month", {}).get("projected")), a, view.baseline,
                 view.decline_points),
             trend_figure(view, "month")]
     divs = [pio.to_html(fig, full_html=False, include_plotlyjs=(i == 0), include_mathjax=False,

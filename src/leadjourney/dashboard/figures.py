@@ -182,19 +182,25 @@ def speed_to_lead(a: dict[str, Any], sla_minutes: float) -> Figure:
 
 
 def deltas(a: dict[str, Any], base: dict[str, Any] | None, *, points: float = RED_FLAG_PP,
-           min_n: int = DEFAULT_MIN_N) -> list[dict[str, Any]]:
+           min_n: int = DEFAULT_MIN_N, projected: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     """Per transition: current and baseline rate, each with its n (people who entered), the change in points,
     and whether it is red: :func:`leadjourney.analysis.rates.compare`, the monitor's rule (``points`` =
-    ``[monitor] decline_points``, ``min_n`` = ``[analysis] min_n``); too few people is said, never red."""
+    ``[monitor] decline_points``, ``min_n`` = ``[analysis] min_n``); too few people is said, never red.
+    ``projected`` ("From->To": the trend's projection of the selection): a selection still converting is
+    compared by its projected final conversion."""
     if base is None:
         return []
     before = {arrow(t): t for t in base["funnel"]["transitions"]}
     out = []
     for t in a["funnel"]["transitions"]:
         b = before.get(arrow(t), {})
-        c = compare(t["entered"], t["converted"], b.get("rate"), b.get("entered", 0), points=points, min_n=min_n)
+        p = (projected or {}).get(f"{t['from']}->{t['to']}") or {}
+        final = (p["rate"], p["ci_low"], p["ci_high"]) if p.get("rate") is not None else None
+        c = compare(t["entered"], t["converted"], b.get("rate"), b.get("entered", 0), points=points, min_n=min_n,
+                    projected=final)
         out.append({"transition": arrow(t), "current": t["rate"], "current_n": t["entered"], "baseline": c.base_rate,
                     "baseline_n": b.get("entered", 0), "delta_pp": c.delta_pp, "red": c.below,
+                    "projected": final is not None and c.status.status == "young",
                     "note": c.status.text()})
     return out
 
@@ -295,6 +301,32 @@ def _days(value: float | None) -> str:
     return "-" if value is None else f"{value:.1f}"
 
 
+def _projected(name: str, color: str, rows: list[dict[str, Any]], flip: Any, drop: bool) -> list[dict[str, Any]]:
+    """Young periods' projected final conversion: a dotted line from the last judged period, diamonds with the
+    projection's interval; drawn apart from the observed line (see :mod:`leadjourney.analysis.projection`)."""
+    young = [p for p in rows if p.get("projected") and p["projected"].get("rate") is not None]
+    if not young:
+        return []
+    settled = [p for p in rows if not p["young"] and p["rate"] is not None]
+    anchor = settled[-1:] if settled else []
+    x = [p["period"] for p in anchor] + [p["period"] for p in young]
+    y = [flip(p["rate"]) for p in anchor] + [flip(p["projected"]["rate"]) for p in young]
+    low = [flip(p["projected"]["ci_high" if drop else "ci_low"]) for p in young]
+    high = [flip(p["projected"]["ci_low" if drop else "ci_high"]) for p in young]
+    ys = y[len(anchor):]
+    hover = [""] * len(anchor) + [
+        f"projected final {pct(p['projected']['rate'])} (95% {pct(p['projected']['ci_low'])} - "
+        f"{pct(p['projected']['ci_high'])}); observed so far {pct(p['rate'])}, {p['projected']['waiting']:,} still "
+        "waiting<br><i>estimate from the mature periods' time to convert</i>" for p in young]
+    return [{"type": "scatter", "name": f"projected {name}", "legendgroup": name, "x": x, "y": y,
+             "mode": "lines+markers", "line": {"color": color, "dash": "dot", "width": 2}, "customdata": hover,
+             "marker": {"color": color, "size": [0] * len(anchor) + [9] * len(young), "symbol": "diamond-open"},
+             "error_y": {"type": "data", "symmetric": False, "thickness": 1, "width": 2, "color": color,
+                         "array": [None] * len(anchor) + [h - v for v, h in zip(ys, high, strict=True)],
+                         "arrayminus": [None] * len(anchor) + [v - lo for v, lo in zip(ys, low, strict=True)]},
+             "hovertemplate": f"<b>projected {name}</b> %{{x}}: %{{y:.1%}}<br>%{{customdata}}<extra></extra>"}]
+
+
 MEASURES = ("conversion", "drop-off")
 _METRIC = {"conversion": "conversion_rate", "drop-off": "drop_off_rate"}
 _TRACE_COLORS = [BLUE, GREEN, ORANGE, RED, "#8e44ad", "#16a085"]
@@ -331,8 +363,8 @@ def trend(t: dict[str, Any], base: dict[str, Any] | None, benchmarks: tuple[Benc
         lows = [flip(p["ci_high"] if drop else p["ci_low"]) for p in rows]
         highs = [flip(p["ci_low"] if drop else p["ci_high"]) for p in rows]
         hover = [f"{p['converted']:,} of {p['entered']:,} converted (95% CI {pct(lo)} - {pct(hi)})"
-                 + (f"<br><i>young: created under {t.get('mature_days')} days before the data's end; "
-                    "may still convert</i>" if p["young"] else "<br>old enough to judge")
+                 + (f"<br><i>{status_text(p)}</i>" if p.get("status", "ok") != "ok"
+                    else "<br>old enough to judge")
                  for p, lo, hi in zip(rows, lows, highs, strict=True)]
         traces.append({
             "type": "scatter", "name": name, "legendgroup": name, "x": [p["period"] for p in rows], "y": y,
@@ -343,6 +375,7 @@ def trend(t: dict[str, Any], base: dict[str, Any] | None, benchmarks: tuple[Benc
                         "arrayminus": [None if v is None or lo is None else v - lo
                                        for v, lo in zip(y, lows, strict=True)]},
             "hovertemplate": f"<b>{name}</b> %{{x}}: %{{y:.1%}}<br>%{{customdata}}<extra></extra>"})
+        traces += _projected(name, color, rows, flip, drop)
         b = flip(before.get(name))
         if b is not None and span:
             traces.append({"type": "scatter", "name": f"baseline {name}", "legendgroup": name, "x": span, "y": [b, b],
@@ -356,7 +389,8 @@ def trend(t: dict[str, Any], base: dict[str, Any] | None, benchmarks: tuple[Benc
                            "y": [bm.low, bm.low, bm.high, bm.high, bm.low], "fill": "toself", "opacity": 0.5,
                            "line": {"color": GREY, "dash": "dot", "width": 1},
                            "hovertemplate": f"benchmark {name}: {bm.text()}<br>{bm.label}<extra></extra>"})
-    title = f"Drop-off trend: {measure} by creation {t.get('period', 'period')} (dashed: baseline, band: benchmark)"
+    title = (f"Drop-off trend: {measure} by creation {t.get('period', 'period')} (open: young, dotted diamonds: "
+             "projected final; dashed: baseline, band: benchmark)")
     if hidden:
         title += f"<br><sup>{len(hidden)} period(s) after the data's end ({end}) not shown</sup>"
     return _figure(traces, title, yaxis={"tickformat": ".0%", "rangemode": "tozero"},
