@@ -42,7 +42,8 @@ OPPS = "opportunity_id,lead_id,created_at,closed_at,amount,is_won\nO1,P01,2026-0
 
 
 def _cold_csvs() -> tuple[str, str, str]:
-    """60 people. P01..P58 became MQL on Jan 2 and nobody ever called any of them (automated form fills only).
+    """60 people. P01..P58 became MQL on Jan 2 and nobody ever called any of them (automated form fills only;
+    the one call is to P60, who has no signal).
 
     P01 and P02 reached SQL (P01 then won); P59 reached SQL without an MQL entry (a skipped stage) and was
     disqualified; P59 and P60 have no lead source; P60's page view on Mar 1 sets the as-of date.
@@ -57,8 +58,9 @@ def _cold_csvs() -> tuple[str, str, str]:
                "P01,Customer,2026-01-31T00:00:00Z", "P59,SQL,2026-01-03T00:00:00Z"]
     touches = ["lead_id,occurred_at,kind,actor"] + [f"P{i:02d},2026-01-02T00:00:00Z,form_fill,automated"
                                                     for i in range(1, 59)]
-    # a person's call (to P60, not an MQL) shows the CRM logs human touches: speed-to-lead can be judged
-    touches += ["P60,2026-02-28T00:00:00Z,call,human", "P60,2026-03-01T00:00:00Z,page_view,automated"]
+    touches.append("P60,2026-03-01T00:00:00Z,page_view,automated")
+    # the sales team's activities are loaded (one call, to a lead without a signal): speed-to-lead can be judged
+    touches.append("P60,2026-01-01T00:05:00Z,call,human")
     return "\n".join(leads) + "\n", "\n".join(events) + "\n", "\n".join(touches) + "\n"
 
 

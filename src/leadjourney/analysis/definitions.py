@@ -29,6 +29,7 @@ import ibis.expr.types as ir
 from leadjourney.analysis.journeys import Journeys
 from leadjourney.analysis.speed_to_lead import SpeedToLead
 from leadjourney.analysis.stats import wilson_interval
+from leadjourney.analysis.status import OK, MetricStatus, withheld
 from leadjourney.config import Config, normalize_key
 from leadjourney.criteria import CRITERIA_FIELDS, Criterion, Definition
 from leadjourney.engine import fetch, fetch_rows, fetch_value
@@ -65,6 +66,7 @@ class DefinitionDrift:
     ci: tuple[float, float] | None = None
     examples: list[str] = field(default_factory=list)  # person ids, the first in id order
     criteria: list[CriterionDrift] = field(default_factory=list)
+    status: MetricStatus = OK  # withheld when the stage has no entries loaded
 
     @property
     def most_failed(self) -> CriterionDrift | None:
@@ -81,6 +83,7 @@ class DefinitionDrift:
             "criteria": [{"criterion": c.criterion, "n_failed": c.n_failed, "share": c.share}
                          for c in self.criteria],
             "most_failed": worst.criterion if worst else None,
+            "status": self.status.status.value, "status_reason": self.status.reason,
         }
 
 
@@ -102,10 +105,12 @@ class SlaCheck:
     ci: tuple[float, float] | None = None
     n_never_contacted: int = 0
     median_minutes: float | None = None
+    status: MetricStatus = OK  # speed-to-lead's: withheld without its inputs
 
     def to_dict(self) -> dict[str, Any]:
         out = dict(vars(self))
         out["ci"] = list(self.ci) if self.ci else None
+        out["status"], out["status_reason"] = self.status.status.value, self.status.reason
         return out
 
 
@@ -131,7 +136,9 @@ class DefinitionCheck:
         self.as_of = self.as_of or journeys.as_of()
         touches = journeys.touchpoints(self.as_of)
         self.n_touchpoints = int(fetch_value(touches.count()))
-        self.drift = [self._drift(journeys, d) for d in self.definitions if d.stage and d.criteria]
+        self.drift = [self._drift(journeys, d) if d.stage in config.stage_names
+                      else DefinitionDrift(d.term, d.stage, status=withheld(f"no {d.stage} entries loaded"))
+                      for d in self.definitions if d.stage and d.criteria]
         slas = [d for d in self.definitions if d.sla_minutes is not None]
         self.sla = _sla(journeys, slas, self.as_of) if slas else []
         return self
@@ -173,11 +180,13 @@ class DefinitionCheck:
             worst = r.most_failed
             out.append({"term": r.term, "check": f"entered {r.stage} without meeting the criteria",
                         "n": r.n_judged, "count": r.n_failed, "share": r.share,
-                        "detail": f"most failed: {worst.criterion}" if worst else ""})
+                        "detail": r.status.text() if not r.status.judged
+                        else f"most failed: {worst.criterion}" if worst else ""})
         for s in self.sla:
             out.append({"term": s.term, "check": f"contacted by a person within {s.sla_minutes:g} min",
                         "n": s.n_judged, "count": s.n_within, "share": s.share,
-                        "detail": f"{s.n_never_contacted:,} never contacted"})
+                        "detail": s.status.text() if not s.status.judged
+                        else f"{s.n_never_contacted:,} never contacted"})
         return out
 
     def to_dict(self) -> dict[str, Any]:
@@ -241,6 +250,9 @@ def criterion_expr(c: Criterion, rows: ir.Table, name: str) -> ir.BooleanValue:
 def _sla(journeys: Journeys, definitions: list[Definition], as_of: datetime) -> list[SlaCheck]:
     """Each SLA judged on SpeedToLead's people: its signal, its first human touch, its denominator."""
     speed = SpeedToLead(as_of=as_of).fit(journeys)
+    if not speed.status.shown:
+        return [SlaCheck(d.term, d.sla_minutes or 0.0, speed.signal, speed.signal_stage, status=speed.status)
+                for d in definitions]
     people = speed.people(journeys)  # the same clock start and first human touch as SpeedToLead
     people = people.filter(people.signal_at.notnull() & (people.signal_at <= ibis.timestamp(as_of)))
     minutes = (people.first_human_at.epoch_seconds() - people.signal_at.epoch_seconds()) / 60.0
@@ -251,7 +263,8 @@ def _sla(journeys: Journeys, definitions: list[Definition], as_of: datetime) -> 
         assert d.sla_minutes is not None
         k, n = int(counts[f"w{j}"] or 0), speed.n_judged
         out.append(SlaCheck(d.term, d.sla_minutes, speed.signal, speed.signal_stage, n, k, k / n if n else None,
-                            wilson_interval(k, n) if n else None, speed.n_never_contacted, speed.median_minutes))
+                            wilson_interval(k, n) if n else None, speed.n_never_contacted, speed.median_minutes,
+                            speed.status))
     return out
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 import ibis
 import ibis.expr.types as ir
+from ibis.common.exceptions import TableNotFound
 
 from leadjourney.config import Config
 from leadjourney.engine import (
@@ -96,7 +97,10 @@ class Journeys:
         """Read the :class:`Inputs`; ``config`` keeps only the stages with data (the configured one is
         ``configured``), so no analysis invents conversions through a stage nothing was loaded for."""
         self.configured = self.config
-        self.inputs = read_inputs(self.backend, self.config)
+        try:
+            self.inputs = read_inputs(self.backend, self.config)
+        except TableNotFound:  # a connection without the workspace's tables: nothing to analyze, nothing left out
+            self.inputs = Inputs(tuple(self.config.stage_names), (), 0, False, False)
         if self.inputs.stages_without_data:
             kept = [s for s in self.config.stages if s.name in self.inputs.stages_with_data]
             self.config = replace(self.config, stages=tuple(kept))

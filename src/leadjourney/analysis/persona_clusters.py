@@ -371,7 +371,7 @@ class PersonaSuggestion:
                 industries=tops.get((c, "industry"), []), titles=tops.get((c, "title"), []),
                 sources=tops.get((c, "source"), []), employees_p10=r["p10"], employees_median=r["p50"],
                 employees_p90=r["p90"], distinctive_words=[w for _, w in sorted(distinctive, key=lambda t: -t[0])],
-                transitions=[transition_between(a, b) for a, b in itertools.pairwise(counts)],
+                transitions=[transition_between(a, b, journeys.config.min_n) for a, b in itertools.pairwise(counts)],
                 rule=None,
             ))
         self._propose(clusters, rows)

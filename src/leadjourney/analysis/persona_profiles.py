@@ -37,7 +37,7 @@ from leadjourney.engine import column_array, fetch, fetch_rows
 
 TOP = 5  # values listed per persona (sources, industries, titles, touchpoints)
 FAR = 1.5  # a median at least this many times the overall one (or at most its inverse) differs
-MIN_N = 30  # people in a transition before its time is called different
+MIN_N = 30  # people in a transition before its time is called different ([analysis] min_n when fitted)
 
 
 # ------------------------------------------------------------------ shared engine helpers
@@ -286,7 +286,7 @@ class PersonaProfiles:
 
     top: int = TOP
     far: float = FAR
-    min_n: int = MIN_N
+    min_n: int | None = None  # None: [analysis] min_n
     as_of: datetime | None = None
     n_people: int = 0
     profiles: list[PersonaProfile] = field(default_factory=list)
@@ -300,6 +300,8 @@ class PersonaProfiles:
         """Compute the profiles; ``personas`` (a fitted ``Sources(by="persona")``, whose counting mode
         the funnels follow) and ``people`` (:func:`person_table`) are reused when a caller has them."""
         self.as_of = self.as_of or journeys.as_of()
+        if self.min_n is None:
+            self.min_n = journeys.config.min_n
         if personas is None:
             personas = Sources(by="persona").fit(journeys)
         elif personas.by != "persona":
@@ -369,7 +371,7 @@ class PersonaProfiles:
         mine = mine or TimeFigures(0, 0, None, None)
         base = overall.median if overall else None
         ratio = mine.median / base if mine.median is not None and base else None
-        differs = (ratio is not None and mine.n_completed + mine.n_censored >= self.min_n
+        differs = (ratio is not None and mine.n_completed + mine.n_censored >= (self.min_n or MIN_N)
                    and (ratio >= self.far or ratio <= 1 / self.far))
         return PersonaTime(names[a], names[b], mine.n_completed, mine.n_censored, mine.median, mine.basis,
                            base, ratio, differs)

@@ -78,6 +78,8 @@ OK = MetricStatus()
 
 def too_few(n: int, min_n: int, what: str = "people") -> MetricStatus:
     """Fewer than ``min_n`` (``[analysis] min_n``) people behind a rate: shown, never judged."""
+    if n == 1 and what == "people":
+        what = "person"
     return MetricStatus(Status.TOO_FEW, f"{n:,} {what}, fewer than min_n = {min_n}")
 
 

@@ -304,7 +304,8 @@ def _days(value: float | None) -> str:
 def _projected(name: str, color: str, rows: list[dict[str, Any]], flip: Any, drop: bool) -> list[dict[str, Any]]:
     """Young periods' projected final conversion: a dotted line from the last judged period, diamonds with the
     projection's interval; drawn apart from the observed line (see :mod:`leadjourney.analysis.projection`)."""
-    young = [p for p in rows if p.get("projected") and p["projected"].get("rate") is not None]
+    young = [p for p in rows if p.get("status") == "young" and p.get("projected")
+             and p["projected"].get("rate") is not None]  # too few people: no projection drawn
     if not young:
         return []
     settled = [p for p in rows if not p["young"] and p["rate"] is not None]
@@ -363,8 +364,10 @@ def trend(t: dict[str, Any], base: dict[str, Any] | None, benchmarks: tuple[Benc
         lows = [flip(p["ci_high"] if drop else p["ci_low"]) for p in rows]
         highs = [flip(p["ci_low"] if drop else p["ci_high"]) for p in rows]
         hover = [f"{p['converted']:,} of {p['entered']:,} converted (95% CI {pct(lo)} - {pct(hi)})"
-                 + (f"<br><i>{status_text(p)}</i>" if p.get("status", "ok") != "ok"
-                    else "<br>old enough to judge")
+                 + (f"<br><i>{status_text(p)}</i>" if p.get("status", "ok") != "ok" else "")
+                 + (f"<br><i>young: created under {t.get('mature_days')} days before the data's end; may still "
+                    "convert</i>" if p["young"] and p.get("status") != "young" else "")
+                 + ("" if p["young"] or p.get("status", "ok") != "ok" else "<br>old enough to judge")
                  for p, lo, hi in zip(rows, lows, highs, strict=True)]
         traces.append({
             "type": "scatter", "name": name, "legendgroup": name, "x": [p["period"] for p in rows], "y": y,

@@ -130,6 +130,8 @@ def data_line(t: TermStatus) -> str:
     """One sentence on what the data says about a term ('' when it has nothing to check)."""
     if t.drift is not None:
         r = t.drift
+        if not r.status.shown:
+            return f"{r.stage} drift {r.status.text()}"
         if not r.n_judged:
             return f"nobody entered {r.stage} (with a dated entry) to check"
         worst = r.most_failed
@@ -137,6 +139,8 @@ def data_line(t: TermStatus) -> str:
                 f"criteria at entry" + (f"; most failed: {worst.criterion}" if worst else ""))
     if t.sla is not None:
         s = t.sla
+        if not s.status.shown:
+            return f"speed-to-lead {s.status.text()}"
         if not s.n_judged:
             return "nobody with an inbound signal to check"
         return (f"{s.share or 0:.1%} of {s.n_judged:,} contacted by a person within {s.sla_minutes:g} min "

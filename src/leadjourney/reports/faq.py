@@ -99,8 +99,9 @@ def _conversion_answer(a: Analysis, f: dict[str, Finding]) -> tuple[str, str]:
     bench = "The average B2B SaaS MQL→SQL rate is 15-21% [1]; top performers with behavioral scoring reach 39-40% [2]."
     if t is None or t.rate is None:
         return q, f"{bench} This selection has no MQL→SQL step with people in it."
+    judged = "" if t.status.judged else f"; {t.status.text()}"
     return q, (f"{bench} Here: {pct(t.rate)} (95% CI {ci(t.ci_low, t.ci_high)}, {t.converted:,} of "
-               f"{t.entered:,}){_cite(f, 'conversion:MQL->SQL')}.")
+               f"{t.entered:,}{judged}){_cite(f, 'conversion:MQL->SQL')}.")
 
 
 def _speed_answer(a: Analysis, f: dict[str, Finding]) -> tuple[str, str]:
@@ -108,6 +109,8 @@ def _speed_answer(a: Analysis, f: dict[str, Finding]) -> tuple[str, str]:
     s = a.speed_to_lead
     bench = ("Responding within 5 minutes makes a lead 21x more likely to qualify than waiting 30+ minutes [5]; "
              "the average B2B response takes 42 hours [3].")
+    if not s.status.shown:
+        return q, f"{bench} Speed-to-lead {s.status.text()}."
     if not s.n_judged:
         return q, f"{bench} Nobody in this selection is old enough to judge."
     w5 = s.within_5_min_ci or (None, None)
@@ -121,6 +124,8 @@ def _dark_answer(a: Analysis, f: dict[str, Finding]) -> tuple[str, str]:
     d = a.dark_leads
     q = "What is a dark lead, and how many do we have?"
     base = "A lead that goes inactive (no engagement) without converting or being disqualified."
+    if not d.status.shown:
+        return q, f"{base} Dark leads {d.status.text()}."
     if not d.n_open:
         return q, f"{base} Nobody is open in this selection."
     low, high = d.dark_ci or (None, None)
