@@ -4,6 +4,7 @@ self-contained HTML, Word and PowerPoint structure, interview answers, and a Lib
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -32,7 +33,8 @@ ANSWER = "SDRs work new MQLs in a morning batch, so afternoon leads wait overnig
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "leadjourney", *args], capture_output=True, text=True,
-                          check=False, env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"})
+                          check=False, env={"COLUMNS": "200", "PATH": "/usr/bin:/bin",  # this tree's code, when asked
+                                            **{k: v for k, v in os.environ.items() if k == "PYTHONPATH"}})
 
 
 def ok(*args: str) -> subprocess.CompletedProcess[str]:
