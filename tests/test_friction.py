@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import csv_workspace
+from conftest import csv_workspace, set_option
 from leadjourney.analysis import analyze
 from leadjourney.analysis.findings import findings_of
 from leadjourney.workspace import Workspace
@@ -32,22 +32,38 @@ O1,A,2026-01-05T00:00:00Z,2026-01-31T00:00:00Z,10000,true
 """
 
 
+def tiny(root: Path, **tables: str) -> Workspace:
+    """A hand-made workspace judged at min_n = 1 (four people: every rate is judged here)."""
+    return set_option(csv_workspace(root, **tables), "min_n = 30", "min_n = 1")
+
+
 @pytest.fixture(scope="module")
 def ws(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
-    return csv_workspace(tmp_path_factory.mktemp("friction") / "ws", leads=LEADS, stage_events=EVENTS,
-                         opportunities=OPPS)
+    return tiny(tmp_path_factory.mktemp("friction") / "ws", leads=LEADS, stage_events=EVENTS, opportunities=OPPS)
 
 
 def test_revenue_impact_by_hand(ws: Workspace) -> None:
     fr = analyze(ws, now=datetime(2026, 3, 1)).friction
     assert fr.deal_size == pytest.approx(10000) and "1 won" in fr.deal_size_source
+    assert (fr.deal_size_n, fr.deal_size_median, fr.deal_size_mean, fr.deal_size_is_default) == (1, 10000, 10000, False)
     assert fr.period_days == pytest.approx(30)  # Jan 1 to the as-of date Jan 31
-    scale = 365 / 30
+    # every lead created the same day: a span under 90 days is not annualized, figures are per the period
+    assert (fr.span_days, fr.annualized, fr.scale) == (0, False, 1)
+    assert fr.bookings_per_year == pytest.approx(10000)
     rows = {(r.from_stage, r.to_stage, r.segment): r for r in fr.rows}
-    assert rows[("Lead", "MQL", None)].revenue_impact == pytest.approx(1 * 10000 * (1 / 3) * scale)
-    assert rows[("MQL", "SQL", None)].revenue_impact == pytest.approx(1 * 10000 * (1 / 2) * scale)
-    assert rows[("SQL", "Opportunity", None)].revenue_impact == pytest.approx(1 * 10000 * 1 * scale)
-    assert rows[("Opportunity", "Customer", None)].revenue_impact == 0
+    # the value of all drop-offs (the playbook's formula, the upper bound)
+    assert rows[("Lead", "MQL", None)].value_of_all_dropoffs_per_year == pytest.approx(1 * 10000 * (1 / 3))
+    assert rows[("MQL", "SQL", None)].value_of_all_dropoffs_per_year == pytest.approx(1 * 10000 * (1 / 2))
+    assert rows[("SQL", "Opportunity", None)].value_of_all_dropoffs_per_year == pytest.approx(1 * 10000 * 1)
+    assert rows[("Opportunity", "Customer", None)].value_of_all_dropoffs_per_year == 0
+    assert all(r.revenue_impact == r.value_of_all_dropoffs_per_year for r in fr.rows)  # the old name
+    # recoverable: no target for Lead->MQL; MQL->SQL (2 of 3) is above the benchmark's 15% low end
+    assert rows[("Lead", "MQL", None)].recoverable_per_year == 0
+    assert rows[("Lead", "MQL", None)].target_source == "no target: no benchmark or [targets] entry for Lead->MQL"
+    mql = rows[("MQL", "SQL", None)]
+    assert (mql.recoverable_per_year, mql.target_rate) == (0, 0.15)
+    assert mql.target_source == "benchmark: 15-21% (average) [1], low end 15.0%"
+    # equal recoverable (0): the upper bound breaks the tie
     assert [(r.rank, r.from_stage, r.segment) for r in fr.rows[:2]] == [(1, "SQL", None), (2, "MQL", None)]
     # one source and no persona rules: a segment would only repeat its transition
     assert all(r.segment is None for r in fr.rows)
@@ -56,9 +72,26 @@ def test_revenue_impact_by_hand(ws: Workspace) -> None:
 
 
 def test_without_won_amounts_the_config_deal_size_is_used(tmp_path: Path) -> None:
-    ws = csv_workspace(tmp_path / "ws", leads=LEADS, stage_events=EVENTS)
+    ws = tiny(tmp_path / "ws", leads=LEADS, stage_events=EVENTS)
     fr = analyze(ws, now=datetime(2026, 3, 1)).friction
     assert fr.deal_size == ws.config.average_deal_size and "config" in fr.deal_size_source
+    assert fr.deal_size_is_default and fr.bookings_per_year is None
+    assert fr.deal_size_warning == ("no won deals with amounts: the configured average_deal_size 25,000 USD "
+                                    "stands in")
+
+
+def test_a_configured_target_wins_and_is_named(tmp_path: Path) -> None:
+    ws = tiny(tmp_path / "ws", leads=LEADS, stage_events=EVENTS, opportunities=OPPS)
+    ws = set_option(ws, '# "MQL->SQL" = 0.30', '"MQL->SQL" = 0.9\n"SQL->Opportunity" = 0.75')
+    fr = analyze(ws, now=datetime(2026, 3, 1)).friction
+    rows = {(r.from_stage, r.to_stage, r.segment): r for r in fr.rows}
+    mql, sql = rows[("MQL", "SQL", None)], rows[("SQL", "Opportunity", None)]
+    assert mql.target_rate == 0.9 and mql.target_source.startswith("configured target")  # beats the benchmark
+    # (target - rate) x entered x downstream x deal size, per the period
+    assert mql.recoverable_per_year == pytest.approx((0.9 - 2 / 3) * 3 * (1 / 2) * 10000)
+    assert sql.recoverable_per_year == pytest.approx((0.75 - 1 / 2) * 2 * 1 * 10000)
+    assert [(r.from_stage, r.segment) for r in fr.rows[:2]] == [("SQL", None), ("MQL", None)]  # by recoverable
+    assert fr.total_recoverable() == pytest.approx(mql.recoverable_per_year + sql.recoverable_per_year)
 
 
 def test_friction_feeds_findings_and_json(ws: Workspace) -> None:
@@ -66,7 +99,9 @@ def test_friction_feeds_findings_and_json(ws: Workspace) -> None:
     ids = {f.finding_id for f in findings_of(result)}
     assert {"friction:1", "friction:2", "friction:3"} <= ids
     data = result.to_dict()
-    assert data["friction"]["rows"][0]["revenue_impact"] == pytest.approx(10000 * 365 / 30)
+    top = data["friction"]["rows"][0]
+    assert top["revenue_impact"] == top["value_of_all_dropoffs_per_year"] == pytest.approx(10000)
+    assert top.keys() >= {"rate", "target_rate", "target_source", "recoverable_per_year"}
     assert data["drop_offs"] == []  # 4 people: nothing is significant
 
 
@@ -108,8 +143,8 @@ def test_invalid_benchmark_names_the_key(tmp_path: Path) -> None:
 
 def test_people_still_in_flight_are_not_counted_as_lost(tmp_path: Path) -> None:
     """D entered MQL a day before the as-of date: under the p90 of completed MQL->SQL waits (1.9 d), in flight."""
-    ws = csv_workspace(tmp_path / "ws", leads=LEADS + "E,2026-01-01T00:00:00Z,seo\n",
-                       stage_events=EVENTS + "D,MQL,2026-01-30T00:00:00Z\n", opportunities=OPPS)
+    ws = tiny(tmp_path / "ws", leads=LEADS + "E,2026-01-01T00:00:00Z,seo\n",
+              stage_events=EVENTS + "D,MQL,2026-01-30T00:00:00Z\n", opportunities=OPPS)
     result = analyze(ws, now=datetime(2026, 3, 1))
     times = {(r.from_stage, r.to_stage): r for r in result.time_in_stage.rows}
     assert times[("MQL", "SQL")].p90_days == pytest.approx(1.9)  # completed: A 1 d, B 2 d
@@ -117,6 +152,5 @@ def test_people_still_in_flight_are_not_counted_as_lost(tmp_path: Path) -> None:
     fr = result.friction
     row = next(r for r in fr.rows if (r.from_stage, r.to_stage, r.segment) == ("MQL", "SQL", None))
     assert (row.entered, row.dropped, row.in_flight, row.lost) == (4, 2, 1, 1)
-    scale = 365 / fr.period_days
-    assert row.revenue_impact == pytest.approx(1 * 10000 * (1 / 2) * scale)
+    assert row.value_of_all_dropoffs_per_year == pytest.approx(1 * 10000 * (1 / 2))  # per the period
     assert result.to_dict()["friction"]["rows"][0].keys() >= {"in_flight", "lost"}

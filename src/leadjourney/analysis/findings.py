@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from leadjourney.analysis.friction import Friction, FrictionRow
 from leadjourney.analysis.report import Analysis
 from leadjourney.db import one, scalar
 from leadjourney.errors import LeadJourneyError
@@ -83,9 +84,8 @@ def findings_of(analysis: Analysis) -> list[Finding]:
         ))
     for row in analysis.friction.rows[:3]:
         out.append(Finding(
-            f"friction:{row.rank}", "friction",
-            f"friction #{row.rank}: {row.from_stage} -> {row.to_stage} ({row.segment or 'all'}) loses about "
-            f"{row.revenue_impact:,.0f} a year; hypothesis: {row.hypothesis}", row.revenue_impact, row.entered,
+            f"friction:{row.rank}", "friction", friction_statement(row, analysis.friction),
+            row.recoverable_per_year, row.entered,
         ))
     dark = analysis.dark_leads
     if dark.n_open:
@@ -95,6 +95,17 @@ def findings_of(analysis: Analysis) -> list[Finding]:
             dark.dark_share, dark.n_open,
         ))
     return out
+
+
+def friction_statement(row: FrictionRow, fr: Friction) -> str:
+    """A friction row in words: its recoverable revenue against its named target (not every drop-off's value)."""
+    head = f"friction #{row.rank}: {row.from_stage} -> {row.to_stage} ({row.segment or 'all'})"
+    if row.recoverable_per_year is None:
+        money_text = f"no recoverable figure ({row.status.text()})"
+    else:
+        money_text = (f"about {row.recoverable_per_year:,.0f} {fr.currency} recoverable "
+                      f"{'a year' if fr.annualized else 'over the period'} ({row.recoverable_text()})")
+    return f"{head}: {money_text}; hypothesis: {row.hypothesis}"
 
 
 def store(ws: Workspace, analysis: Analysis, *, baseline: bool = False, findings: bool = True) -> int:

@@ -16,7 +16,7 @@ from leadjourney.analysis.benchmarks import (
     benchmarks_in_effect,
 )
 from leadjourney.analysis.dark_leads import DarkLeads
-from leadjourney.analysis.friction import Friction
+from leadjourney.analysis.friction import Friction, money
 from leadjourney.analysis.funnel import WITHOUT_DATA, Funnel
 from leadjourney.analysis.journeys import Filters, Journeys
 from leadjourney.analysis.sources import Sources
@@ -122,20 +122,23 @@ class Analysis:
                       f"{d.rate:.1%}, {d.reason}" for d in fr.drop_offs]
         else:
             lines.append("No transition converts significantly below its benchmark or the other sources.")
+        cur, per = fr.currency, fr.per
+        lines += ["", "## Friction ranking", ""]
+        lines += friction_preamble(fr)
         lines += [
-            "", "## Friction ranking", "",
-            f"Revenue impact = drop-off volume x average deal size ({fr.deal_size:,.0f}, {fr.deal_size_source}) "
-            f"x probability of becoming a customer after the transition, annualized from {fr.period_days:.0f} days. "
-            f"Drop-off % counts everyone who has not converted yet; the revenue impact counts only the lost: "
-            f"people still waiting for less than the transition's p90 of completed durations are in flight and "
-            f"set aside (a segment gets its share of them; `--mode cohort` counts mature leads only). "
-            f"Time in stage is the transition's overall median.",
-            "", "| Rank | Transition | Segment | Drop-off % | Time in stage (d) | Est. revenue impact / yr | "
-            "Root-cause hypothesis |", "|---:|---|---|---:|---:|---:|---|",
+            "", f"| Rank | Transition | Segment | Rate | Target (source) | Drop-off % | Time in stage (d) | "
+            f"Recoverable / {per} | Value of all drop-offs / {per} (upper bound) | Root-cause hypothesis |",
+            "|---:|---|---|---:|---|---:|---:|---:|---:|---|",
         ]
         for r in fr.rows[:top]:
-            lines.append(f"| {r.rank} | {r.from_stage} → {r.to_stage} | {r.segment or 'all'} | {r.drop_off_rate:.1%} | "
-                         f"{_days(r.median_days)} | {r.revenue_impact:,.0f} | {r.hypothesis} |")
+            rate = "-" if r.rate is None else f"{r.rate:.1%}"
+            target = (f"{r.target_rate:.1%} ({r.target_source})" if r.target_rate is not None
+                      else r.target_source)
+            recoverable = (money(r.recoverable_per_year, cur) if r.recoverable_per_year is not None
+                           else f"- ({r.status.text()})")
+            lines.append(f"| {r.rank} | {r.from_stage} → {r.to_stage} | {r.segment or 'all'} | {rate} | {target} | "
+                         f"{r.drop_off_rate:.1%} | {_days(r.median_days)} | {recoverable} | "
+                         f"{money(r.value_of_all_dropoffs_per_year, cur)} | {r.hypothesis} |")
         return lines
 
     def _sources_markdown(self) -> list[str]:
@@ -201,6 +204,31 @@ class Analysis:
         if not status.judged:
             lines.append(f"- {status.text().capitalize()}.")
         return lines
+
+
+def friction_preamble(fr: Friction) -> list[str]:
+    """The money lines every human renderer prints above the friction ranking: bookings beside the
+    recoverable total, the upper bound, the deal size (with the default's warning) and the period."""
+    cur, per = fr.currency, fr.per
+    lines = []
+    if fr.deal_size_warning:
+        lines.append(f"**Warning: {fr.deal_size_warning}.**")
+        lines.append("")
+    bookings = (money(fr.bookings_per_year, cur) if fr.bookings_per_year is not None
+                else "- (no won deals with amounts in this selection)")
+    lines += [
+        f"- Current bookings: **{bookings} / {per}** (won deals' amounts in this selection).",
+        f"- Recoverable revenue: **{money(fr.total_recoverable(), cur)} / {per}** over the transitions "
+        f"(segment rows overlap their transition and are not added). Recoverable = max(0, target rate - rate) x "
+        f"entered x probability of becoming a customer after the transition x deal size; the target is named "
+        f"beside each figure ([targets] in the config wins, else the average benchmark's low end; for a segment, "
+        f"the other segments' rate); no target: 0.",
+        f"- Value of all drop-offs (upper bound, not a forecast): {money(fr.total_value_of_all_dropoffs(), cur)} / "
+        f"{per}: every lost person (in flight set aside) x deal size x later win probability, the playbook's formula.",
+        f"- Deal size {money(fr.deal_size, cur)} ({fr.deal_size_source}); figures {fr.period_text}.",
+        "- Rows with too few people to judge are listed without a recoverable figure and ranked last.",
+    ]
+    return lines
 
 
 def _minutes(value: float | None) -> str:

@@ -208,6 +208,9 @@ def analyze_command(
     console.print(render.time_table(result))
     for line in render.headlines(result):
         console.print(escape(line))
+    console.print(render.friction_table(result))
+    for line in render.friction_lines(result):
+        console.print(line)
     console.print(f"Written: {ws.out_dir / 'analysis.md'} and analysis.json; snapshot {snapshot}"
                   f"{' (baseline)' if baseline else ''} and its findings (ASSUMED until confirmed) stored.")
 

@@ -66,6 +66,9 @@ def demo(
     console.print(render.time_table(result))
     for line in render.headlines(result):
         console.print(escape(line))
+    console.print(render.friction_table(result))
+    for line in render.friction_lines(result):
+        console.print(line)
     _demo_journey_map(ws, scenario)
     elapsed = (datetime.now() - started).total_seconds()
     console.rule("[bold]What was written[/bold]")
@@ -152,6 +155,11 @@ def _demo_monitor(ws: Workspace, scenario: Scenario) -> None:
 
 
 def _biggest(run: MapRun) -> str:
-    top = run.analysis.friction.rows[0]
-    return (f"{top.from_stage} -> {top.to_stage}{' (' + top.segment + ')' if top.segment else ''}, "
-            f"{top.revenue_impact:,.0f} {run.journey_map.currency}/yr")
+    from leadjourney.analysis.friction import money
+
+    fr = run.analysis.friction
+    top = fr.rows[0]
+    value = (f"{money(top.recoverable_per_year, fr.currency)}/{fr.per} recoverable"
+             if top.recoverable_per_year is not None else top.status.text())
+    bookings = money(fr.bookings_per_year, fr.currency) if fr.bookings_per_year is not None else "-"
+    return f"{top.label}, {value} (bookings {bookings}/{fr.per})"

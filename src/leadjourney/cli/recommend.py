@@ -53,17 +53,27 @@ def recommend_command(
 
 
 def recommendations_table(recs: Recommendations) -> Table:
-    table = Table(title=f"Recommendations ({recs.n_people:,} people; revenue per year in {recs.currency})",
+    """The ranking, readable at 80 columns: the system and status under each title, money rounded."""
+    from leadjourney.analysis.friction import money
+
+    per = recs.friction.per if recs.friction is not None else "yr"
+    table = Table(title=f"Recommendations ({recs.n_people:,} people; recoverable revenue per {per})",
                   title_justify="left")
-    for name, justify in (("#", "right"), ("recommendation", "left"), ("system", "left"),
-                          ("revenue at stake", "right"), ("hours", "right"), ("per hour", "right"),
-                          ("quick win", "left"), ("status", "left")):
+    for name, justify in (("#", "right"), ("recommendation · system · status", "left"),
+                          ("at stake", "right"), ("hours", "right"), ("per hour", "right"), ("quick\nwin", "left")):
         table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    ranks = {x.id: x.rank for x in recs.items}
     for r in recs.items:
-        revenue = "-" if r.revenue is None else f"{r.revenue:,.0f}"
-        table.add_row(str(r.rank), escape(r.title), escape(r.system), revenue,
-                      f"{r.hours_low:g}-{r.hours_high:g}", f"{r.score:,.0f}", "yes" if r.quick_win else "",
-                      r.status)
+        revenue = money(r.revenue, recs.currency)
+        if r.elsewhere:  # a friction row shared with a better-placed recommendation is counted there, once
+            revenue += "\nshared: " + ", ".join(sorted({f"#{ranks.get(rid, '?')}" for _, rid in r.elsewhere}))
+        table.add_row(str(r.rank), f"{escape(r.title)}\n[dim]{escape(r.system)} · {r.status}[/dim]", revenue,
+                      f"{r.hours_low:g}-{r.hours_high:g}", money(r.score, recs.currency),
+                      "yes" if r.quick_win else "")
     if not recs.items:
-        table.add_row("-", "No rule fired (see out/recommendations.md, 'Rules checked')", "", "", "", "", "", "")
+        table.add_row("-", "No rule fired (see out/recommendations.md, 'Rules checked')", "", "", "", "")
+    rec = recs.reconciliation()
+    table.caption = escape(rec["text"]) + (f"\nWarning: {escape(rec['deal_size_warning'])}."
+                                           if rec["deal_size_warning"] else "")
+    table.caption_justify = "left"
     return table

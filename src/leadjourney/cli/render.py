@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -12,6 +13,7 @@ from rich.table import Table
 
 from leadjourney.analysis import Analysis
 from leadjourney.analysis.findings import Finding
+from leadjourney.analysis.friction import FrictionRow, friction_notes, money
 from leadjourney.analysis.funnel import WITHOUT_DATA
 from leadjourney.analysis.paths import Paths
 from leadjourney.analysis.persona_profiles import PersonaProfiles
@@ -113,6 +115,60 @@ def time_table(result: Analysis) -> Table:
         table.add_row(f"{r.from_stage} -> {r.to_stage}", f"{r.n_completed:,}", f"{r.n_censored:,}",
                       "-" if r.median_days is None else f"{r.median_days:.1f}",
                       "-" if r.p90_days is None else f"{r.p90_days:.1f}", km)
+    return table
+
+
+def friction_lines(result: Analysis) -> list[str]:
+    """Bookings beside the recoverable revenue (and the upper bound), the deal size, and the default's
+    warning: the lines printed above the friction table (Rich markup)."""
+    fr = result.friction
+    cur, per = fr.currency, fr.per
+    lines = []
+    if fr.deal_size_warning:
+        lines.append(f"[bold yellow]Warning: {escape(fr.deal_size_warning)}.[/bold yellow]")
+    bookings = (money(fr.bookings_per_year, cur) if fr.bookings_per_year is not None
+                else "- (no won deals with amounts)")
+    lines.append(f"Current bookings [bold]{bookings}/{per}[/bold] · recoverable at the transitions "
+                 f"[bold]{money(fr.total_recoverable(), cur)}/{per}[/bold] · value of all drop-offs "
+                 f"{money(fr.total_value_of_all_dropoffs(), cur)}/{per} (upper bound, not a forecast).")
+    lines.append(escape(f"Deal size {money(fr.deal_size, cur)} ({fr.deal_size_source}); {fr.period_text}."))
+    lines += [escape(line) for line in friction_notes(fr)]
+    return lines
+
+
+def _target_short(r: FrictionRow) -> str:
+    if r.target_rate is None:
+        return "no target"
+    source = r.target_source
+    if source.startswith("configured"):
+        where = "configured"
+    elif source.startswith("benchmark"):
+        cite = re.search(r"\[[^\]]*\]", source)
+        where = "benchmark" + (f" {cite.group(0)}" if cite else "")
+    else:
+        where = source.split(":", 1)[0]
+    return f"{r.target_rate:.1%}\n{where}"
+
+
+def friction_table(result: Analysis, top: int = 8) -> Table:
+    """The friction ranking by recoverable revenue: rate against its named target, the recoverable figure
+    beside the value of all drop-offs (the upper bound)."""
+    fr = result.friction
+    per = fr.per
+    table = Table(title=f"Friction by recoverable revenue ({fr.currency} per {'year' if fr.annualized else per}; "
+                        f"top {min(top, len(fr.rows))} of {len(fr.rows)})", title_justify="left")
+    for name, justify in (("#", "right"), ("transition", "left"), ("rate", "right"), ("target", "left"),
+                          ("recover-\nable", "right"), ("upper\nbound", "right")):
+        table.add_column(name, justify=justify, overflow="fold")  # type: ignore[arg-type]
+    for r in fr.rows[:top]:
+        rate = "-" if r.rate is None else f"{r.rate:.1%}"
+        recoverable = (money(r.recoverable_per_year, fr.currency) if r.recoverable_per_year is not None
+                       else f"- {r.status.status.value.replace('_', ' ')}")
+        segment = f"\n  {r.segment.split('=', 1)[-1]}" if r.segment else ""  # the target names the kind
+        table.add_row(str(r.rank), escape(f"{r.from_stage} → {r.to_stage}{segment}"), rate,
+                      escape(_target_short(r)), escape(recoverable), money(r.value_of_all_dropoffs_per_year, fr.currency))
+    if not fr.rows:
+        table.add_row("-", "no transition loses people", "", "", "", "")
     return table
 
 

@@ -297,7 +297,7 @@ def _render(view: View, sort_by: str, period: str, measure: str) -> tuple[Any, .
         figures.speed_to_lead(a, view.sla_minutes), figures.period_comparison(rows, a, view.baseline,
                                                                              view.decline_points),
         comparison_table(rows),
-        f"Friction ranking (top {len(friction)}) · " + figures.dark_text(a),
+        f"Friction ranking (top {len(friction)}) · {figures.friction_summary(a)} · " + figures.dark_text(a),
         figures.html_table(list(friction[0]) if friction else [], [[str(v) for v in r.values()] for r in friction]),
         trend_figure(view, period, measure),
     )

@@ -38,7 +38,8 @@ def export_html(view: View, path: Path, *, title: str, shown: Filters | None = N
     cards = [f'<div class="card">{divs[0]}</div>', f'<div class="card">{divs[1]}</div>',
              f'<div class="card wide">{divs[2]}{_sources(a)}</div>', f'<div class="card wide">{divs[5]}</div>',
              f'<div class="card">{divs[3]}</div>', f'<div class="card">{divs[4]}</div>',
-             f'<div class="card wide"><details><summary>Friction ranking · {html.escape(figures.dark_text(a))}'
+             f'<div class="card wide"><details><summary>Friction ranking · '
+             f'{html.escape(figures.friction_summary(a))} · {html.escape(figures.dark_text(a))}'
              f'</summary>{_table(figures.friction_rows(a))}</details></div>']
     path.write_text(f"""<!doctype html>
 <html><head><meta charset="utf-8"><title>{html.escape(title)}</title><style>{CSS}

@@ -14,6 +14,7 @@ from typing import Any
 import plotly.io as pio
 
 from leadjourney.analysis.benchmarks import Benchmark, benchmark_for
+from leadjourney.analysis.friction import money
 from leadjourney.analysis.funnel import DEFAULT_MIN_N
 from leadjourney.analysis.rates import compare
 from leadjourney.analysis.status import MetricStatus, Status
@@ -254,9 +255,38 @@ def html_table(columns: list[str], rows: list[list[str]], *, row_ids: str | None
 
 
 def friction_rows(a: dict[str, Any], top: int = 10) -> list[dict[str, Any]]:
-    return [{"rank": r["rank"], "transition": arrow(r), "segment": r["segment"] or "all",
-             "drop-off": pct(r["drop_off_rate"]), "revenue impact / yr": f"{r['revenue_impact']:,.0f}",
-             "hypothesis": r["hypothesis"]} for r in a["friction"]["rows"][:top]]
+    """The top friction rows: recoverable revenue against its named target, the upper bound beside it."""
+    fr = a["friction"]
+    cur, per = fr.get("currency", ""), _per(fr)
+    out = []
+    for r in fr["rows"][:top]:
+        recoverable = r.get("recoverable_per_year")
+        out.append({"rank": r["rank"], "transition": arrow(r), "segment": r["segment"] or "all",
+                    "drop-off": pct(r["drop_off_rate"]),
+                    f"recoverable / {per}": (money(recoverable, cur) if recoverable is not None
+                                             else f"- ({r.get('status_reason') or r.get('status', '')})"),
+                    "target": (f"{pct(r.get('target_rate'))} ({r.get('target_source', '')})"
+                               if r.get("target_rate") is not None else r.get("target_source", "")),
+                    f"all drop-offs / {per} (upper bound)": money(
+                        r.get("value_of_all_dropoffs_per_year", r.get("revenue_impact")), cur),
+                    "hypothesis": r["hypothesis"]})
+    return out
+
+
+def _per(fr: dict[str, Any]) -> str:
+    return "yr" if fr.get("annualized", True) else f"{fr.get('span_days') or 0:.0f} d"
+
+
+def friction_summary(a: dict[str, Any]) -> str:
+    """Bookings beside the recoverable revenue, and the default deal size's warning: the friction card's title."""
+    fr = a["friction"]
+    cur, per = fr.get("currency", ""), _per(fr)
+    bookings = fr.get("bookings_per_year")
+    text = (f"bookings {money(bookings, cur) if bookings is not None else '-'}/{per} · recoverable "
+            f"{money(fr.get('total_recoverable_per_year'), cur)}/{per} at the transitions")
+    if fr.get("deal_size_warning"):
+        text += f" · WARNING: {fr['deal_size_warning']}"
+    return text
 
 
 def dark_text(a: dict[str, Any]) -> str:

@@ -39,6 +39,7 @@ from leadjourney.journeymap.model import (
     TouchpointCard,
     TouchpointLike,
 )
+from leadjourney.journeymap.text import money
 
 PERSONA_RULE = ("a persona differs where it converts significantly differently from the other personas "
                 "(two-proportion z-test, Holm-corrected)")
@@ -78,6 +79,7 @@ def build_map(analysis: Analysis, touchpoints: Sequence[TouchpointLike], *, conf
         has_findings=findings is not None,
         has_targets=bool(targets),
         computed_at=analysis.computed_at,
+        money_per=analysis.friction.per,
     )
 
 
@@ -122,10 +124,11 @@ def _conversions(analysis: Analysis, marks: Mapping[str, Finding],
         out.append(ConversionPoint(
             t.from_stage, t.to_stage, t.entered, t.converted, t.rate, t.ci_low, t.ci_high,
             median, is_km, time_row.caveat if time_row else None,
-            friction.rank if friction else None, friction.revenue_impact if friction else None,
+            friction.rank if friction else None, friction.recoverable_per_year if friction else None,
             friction.hypothesis if friction else None,
             targets.get(key), _mark(marks, f"conversion:{key}", t.rate),
             _mark(marks, f"time:{key}", time_row.km_median_days if time_row else None), t.status,
+            target_source=friction.recoverable_text() if friction else "",
         ))
     return out
 
@@ -138,7 +141,7 @@ def _drop_offs(analysis: Analysis, marks: Mapping[str, Finding]) -> list[DropOff
         finding_id = f"drop_off:{d.from_stage}->{d.to_stage}{':' + d.segment if d.segment else ''}"
         out.append(DropOffPoint(
             d.from_stage, d.to_stage, d.segment, d.rate, d.ci_high, d.compared_with, d.reason,
-            row.revenue_impact if row else None, row.rank if row else None, row.hypothesis if row else None,
+            row.recoverable_per_year if row else None, row.rank if row else None, row.hypothesis if row else None,
             _mark(marks, finding_id, d.rate),
         ))
     return out
@@ -230,8 +233,15 @@ def _caveats(analysis: Analysis, config: Config, findings: Sequence[Finding] | N
         if r.caveat and (r.from_stage, r.to_stage) in {(t.from_stage, t.to_stage) for t in analysis.funnel.transitions}:
             out.append(f"{r.from_stage} -> {r.to_stage}: {r.caveat}.")
     fr = analysis.friction
-    out.append(f"Revenue impact per year = drop-off volume x deal size ({fr.deal_size:,.0f} {config.currency}, "
-               f"{fr.deal_size_source}) x later win probability, annualized from {fr.period_days:.0f} days.")
+    if fr.deal_size_warning:
+        out.insert(0, f"Warning: {fr.deal_size_warning}.")
+    bookings = money(fr.bookings_per_year, config.currency) if fr.bookings_per_year is not None else "-"
+    out.append(f"Current bookings {bookings}/{fr.per}; recoverable revenue at the transitions "
+               f"{money(fr.total_recoverable(), config.currency)}/{fr.per} = the gap to a named target (config "
+               f"[targets], else the benchmark's low end; for a segment, the other segments) x entered x later win "
+               f"probability x deal size ({money(fr.deal_size, config.currency)}, {fr.deal_size_source}); "
+               f"figures {fr.period_text}. The value of all drop-offs "
+               f"({money(fr.total_value_of_all_dropoffs(), config.currency)}/{fr.per}) is an upper bound.")
     if persona_note:
         out.append(persona_note)
     return out

@@ -60,10 +60,10 @@ def stage_box(stage: StageNode, cx: float, y: float, w: float, parent: str) -> B
 
 
 def conversion_card(c: ConversionPoint, x: float, y: float, w: float, *, currency: str, red: bool,
-                    show_targets: bool) -> list[Box]:
-    """The conversion point: rate, bar with 95% interval (and target), median time, revenue lost."""
+                    show_targets: bool, per: str = "yr") -> list[Box]:
+    """The conversion point: rate, bar with 95% interval (and target), median time, recoverable revenue."""
     card = Box(f"conversion-{c.key}", x, y, w, 0, "conversion-dropoff" if red else "conversion", "conversion",
-               tooltip=conversion_tooltip(c, currency), data=_conversion_data(c))
+               tooltip=conversion_tooltip(c, currency, per), data=_conversion_data(c))
     extra: list[Box] = []
     inner = w - 2 * PAD
     left = x + PAD
@@ -99,7 +99,7 @@ def conversion_card(c: ConversionPoint, x: float, y: float, w: float, *, currenc
         card.lines.append(TextLine(tx.truncate(target, inner, 12, True), left, base, 12, True, color=PURPLE))
     if c.revenue_impact is not None:
         base += 18
-        lost = f"est. lost {tx.money(c.revenue_impact, currency)}/yr · friction #{c.friction_rank}"
+        lost = f"recoverable {tx.money(c.revenue_impact, currency)}/{per} · friction #{c.friction_rank}"
         card.lines.append(TextLine(tx.truncate(lost, inner, 12, red), left, base, 12, red,
                                    color=RED if red else None))
     card.h = base - y + 12
@@ -121,7 +121,7 @@ def _rate_bar(owner: str, c: ConversionPoint, x: float, y: float, w: float, red:
     return out
 
 
-def conversion_tooltip(c: ConversionPoint, currency: str) -> str:
+def conversion_tooltip(c: ConversionPoint, currency: str, per: str = "yr") -> str:
     lines = [f"{c.from_stage} -> {c.to_stage}: {tx.pct(c.rate)} ({c.converted:,} of {c.entered:,})",
              *([] if c.status.judged else [c.status.text()]),
              f"95% interval {tx.ci(c.ci_low, c.ci_high)}",
@@ -129,8 +129,8 @@ def conversion_tooltip(c: ConversionPoint, currency: str) -> str:
     if c.time_caveat:
         lines.append(c.time_caveat)
     if c.revenue_impact is not None:
-        lines.append(f"friction #{c.friction_rank}: about {c.revenue_impact:,.0f} {currency} a year lost; "
-                     f"hypothesis: {c.hypothesis}")
+        lines.append(f"friction #{c.friction_rank}: {tx.money(c.revenue_impact, currency)} / {per} recoverable "
+                     f"({c.target_source}); hypothesis: {c.hypothesis}")
     if c.target is not None and c.gap is not None:
         lines.append(f"ideal-state target {tx.pct(c.target)}, gap {100 * c.gap:+.1f} percentage points")
     lines += [mark_text(m) for m in (c.mark, c.time_mark) if m]
@@ -143,9 +143,10 @@ def _conversion_data(c: ConversionPoint) -> dict[str, str]:
             "median-is-km": str(c.median_is_km).lower(), "revenue-impact": repr(c.revenue_impact)}
 
 
-def drop_off_card(d: DropOffPoint, x: float, y: float, w: float, *, currency: str, index: int) -> list[Box]:
+def drop_off_card(d: DropOffPoint, x: float, y: float, w: float, *, currency: str, index: int,
+                  per: str = "yr") -> list[Box]:
     card = Box(f"dropoff-{d.key}-{d.segment or 'all'}", x, y, w, 50, "dropoff", "dropoff",
-               tooltip=drop_off_tooltip(d, currency),
+               tooltip=drop_off_tooltip(d, currency, per),
                data={"key": d.key, "segment": d.segment or "", "rate": repr(d.rate),
                      "revenue-impact": repr(d.revenue_impact), "index": str(index)})
     marker = Box(f"{card.id}-marker", x + 10, y + 12, 12, 10, "marker", "marker", shape="triangle")
@@ -156,15 +157,15 @@ def drop_off_card(d: DropOffPoint, x: float, y: float, w: float, *, currency: st
         room -= extra[-1].w + 6
     card.lines.append(TextLine(tx.truncate(f"DROP-OFF · {d.label}", room, 13, True), x + 28, y + 21, 13, True))
     detail = (f"{tx.pct(d.rate)} vs {tx.pct(d.compared_with)} {d.compared_with_label} · "
-              f"{tx.money(d.revenue_impact, currency)}/yr")
+              f"{tx.money(d.revenue_impact, currency)}/{per} recoverable")
     card.lines.append(TextLine(tx.truncate(detail, w - 2 * PAD, 12), x + PAD, y + 39, 12))
     return [card, *extra]
 
 
-def drop_off_tooltip(d: DropOffPoint, currency: str) -> str:
+def drop_off_tooltip(d: DropOffPoint, currency: str, per: str = "yr") -> str:
     lines = [f"Drop-off {d.from_stage} -> {d.to_stage} ({d.label}): {tx.pct(d.rate)}, {d.reason}"]
     if d.revenue_impact is not None:
-        lines.append(f"friction #{d.friction_rank}: about {d.revenue_impact:,.0f} {currency} a year lost")
+        lines.append(f"friction #{d.friction_rank}: {tx.money(d.revenue_impact, currency)} / {per} recoverable")
     if d.hypothesis:
         lines.append(f"hypothesis: {d.hypothesis}")
     if d.mark:

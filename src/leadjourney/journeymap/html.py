@@ -67,7 +67,7 @@ tr.dropoff td { color: #B71C1C; }
 <h2>Conversion points</h2>
 <table class="conversions">
 <tr><th>Transition</th><th>Entered</th><th>Converted</th><th>Rate</th><th>95% CI</th><th>Median time</th>
-<th>Revenue lost / yr</th>{% if jm.has_targets %}<th>Target</th><th>Gap</th>{% endif %}<th>Status</th></tr>
+<th>Recoverable / {{ jm.money_per }}</th>{% if jm.has_targets %}<th>Target</th><th>Gap</th>{% endif %}<th>Status</th></tr>
 {% for c in jm.conversions %}
 <tr data-key="{{ c.key }}"><td>{{ c.from_stage }} &rarr; {{ c.to_stage }}</td><td>{{ "{:,}".format(c.entered) }}</td>
 <td>{{ "{:,}".format(c.converted) }}</td><td>{{ pct(c.rate) }}</td><td>{{ ci(c.ci_low, c.ci_high) }}</td>
@@ -78,7 +78,7 @@ tr.dropoff td { color: #B71C1C; }
 </table>
 <h2>Drop-off points</h2>
 <table class="drop-offs">
-<tr><th>Transition</th><th>Segment</th><th>Rate</th><th>Compared with</th><th>Revenue lost / yr</th><th>Why</th></tr>
+<tr><th>Transition</th><th>Segment</th><th>Rate</th><th>Compared with</th><th>Recoverable / {{ jm.money_per }}</th><th>Why</th></tr>
 {% for d in jm.drop_offs %}
 <tr class="dropoff"><td>{{ d.from_stage }} &rarr; {{ d.to_stage }}</td><td class="text">{{ d.label }}</td>
 <td>{{ pct(d.rate) }}</td><td>{{ pct(d.compared_with) }}</td><td>{{ money(d.revenue_impact) }}</td>

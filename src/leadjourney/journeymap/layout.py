@@ -139,7 +139,8 @@ class _Board:
         top = min(jm.conversions, key=lambda c: c.friction_rank or 10**9, default=None)
         if top is not None and top.revenue_impact is not None:
             right.append(TextLine(f"Biggest friction: {top.from_stage} -> {top.to_stage}, "
-                                  f"{tx.money(top.revenue_impact, jm.currency)}/yr", self.width - MARGIN, y + 28,
+                                  f"{tx.money(top.revenue_impact, jm.currency)}/{jm.money_per} recoverable",
+                                  self.width - MARGIN, y + 28,
                                   16, True, color=RED if top.key in self.red else None, anchor="end"))
         n_drop = len(jm.drop_offs)
         right.append(TextLine(f"{n_drop} drop-off point{'s' if n_drop != 1 else ''} flagged red",
@@ -195,7 +196,7 @@ class _Board:
             if c.key not in self.cards:
                 continue
             x, w = self.cards[c.key]
-            boxes = cards.conversion_card(c, x, y, w, currency=self.jm.currency,
+            boxes = cards.conversion_card(c, x, y, w, currency=self.jm.currency, per=self.jm.money_per,
                                           red=c.key in self.red and c.status.judged,
                                           show_targets=self.jm.has_targets)
             built.append(boxes)
@@ -233,7 +234,8 @@ class _Board:
             shown = items if len(items) <= self.max_drop_offs else items[: self.max_drop_offs - 1]
             top = y
             for i, d in enumerate(shown):
-                self.add(*cards.drop_off_card(d, x, top, w, currency=self.jm.currency, index=i))
+                self.add(*cards.drop_off_card(d, x, top, w, currency=self.jm.currency, index=i,
+                                              per=self.jm.money_per))
                 top += 50 + CARD_GAP
             if len(shown) < len(items):
                 self.add(cards.more_drop_offs(key, items[len(shown):], x, top, w, self.jm.currency))

@@ -55,7 +55,7 @@ def to_mermaid(journey_map: JourneyMap, *, max_touchpoints: int = 5) -> str:
     for k, d in enumerate(jm.drop_offs):
         node = _id("drop", f"{k}_{d.key}_{d.label}")
         label = (f"DROP-OFF {d.from_stage} -> {d.to_stage} · {d.label}: {tx.pct(d.rate)} vs "
-                 f"{tx.pct(d.compared_with)} · {tx.money(d.revenue_impact, jm.currency)}/yr")
+                 f"{tx.pct(d.compared_with)} · {tx.money(d.revenue_impact, jm.currency)}/{jm.money_per} recoverable")
         out.append(f'  {node}["{escape(label)}"]:::dropoff')
         out.append(f"  {_id('stage', d.from_stage)} -.-> {node}")
     if jm.dark.n_open:

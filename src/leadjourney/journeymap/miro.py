@@ -25,15 +25,17 @@ def to_miro_csv(journey_map: JourneyMap) -> str:
     for c in jm.conversions:
         median = f"median {tx.days(c.median_days)} ({'Kaplan-Meier' if c.median_is_km else 'completed only'})"
         desc = (f"{tx.pct(c.rate)} ({c.converted:,} of {c.entered:,}), 95% CI {tx.ci(c.ci_low, c.ci_high)}, "
-                f"{median}; est. {tx.money(c.revenue_impact, jm.currency)}/yr lost (friction #{c.friction_rank})")
+                f"{median}; {tx.money(c.revenue_impact, jm.currency)}/{jm.money_per} recoverable "
+                f"(friction #{c.friction_rank}; target: {c.target_source})")
         if c.target is not None and c.gap is not None:
             desc += f"; target {tx.pct(c.target)}, gap {100 * c.gap:+.1f} pp"
         tag = "conversion" + (f"; {c.mark.status}" if c.mark else "")
         out.writerow([f"{c.from_stage} -> {c.to_stage}: {tx.pct(c.rate)}", desc, jm.lane_of(c.to_stage) or "",
                       c.to_stage, "conversion", tag, COLORS["conversion"], c.rate])
     for d in jm.drop_offs:
-        desc = (f"{tx.pct(d.rate)} vs {tx.pct(d.compared_with)}: {d.reason}; est. "
-                f"{tx.money(d.revenue_impact, jm.currency)}/yr lost; hypothesis: {d.hypothesis or '-'}")
+        desc = (f"{tx.pct(d.rate)} vs {tx.pct(d.compared_with)}: {d.reason}; "
+                f"{tx.money(d.revenue_impact, jm.currency)}/{jm.money_per} recoverable; "
+                f"hypothesis: {d.hypothesis or '-'}")
         tag = "drop-off" + (f"; {d.mark.status}" if d.mark else "")
         out.writerow([f"DROP-OFF {d.from_stage} -> {d.to_stage} ({d.label})", desc, jm.lane_of(d.from_stage) or "",
                       d.from_stage, "drop-off", tag, COLORS["drop-off"], d.rate])

@@ -78,12 +78,13 @@ class ConversionPoint:
     median_is_km: bool
     time_caveat: str | None
     friction_rank: int | None  # of the whole-transition row in the friction ranking
-    revenue_impact: float | None  # per year, of the whole-transition row
+    revenue_impact: float | None  # recoverable revenue of the whole-transition row (per JourneyMap.money_per)
     hypothesis: str | None
     target: float | None = None  # ideal-state rate, when given
     mark: Mark | None = None  # the conversion finding
     time_mark: Mark | None = None  # the time-in-stage finding
     status: MetricStatus = OK  # too few to judge: drawn muted with the reason, never red
+    target_source: str = ""  # what the recoverable revenue is measured against (the friction row's)
 
     @property
     def key(self) -> str:
@@ -106,7 +107,7 @@ class DropOffPoint:
     ci_high: float
     compared_with: float
     reason: str
-    revenue_impact: float | None
+    revenue_impact: float | None  # recoverable revenue of the friction row (per JourneyMap.money_per)
     friction_rank: int | None
     hypothesis: str | None
     mark: Mark | None = None
@@ -225,6 +226,7 @@ class JourneyMap:
     has_findings: bool = False
     has_targets: bool = False
     computed_at: str = ""
+    money_per: str = "yr"  # what every money figure is per: "yr" when annualized, else the period ("45 d")
 
     def conversion(self, key: str) -> ConversionPoint:
         return next(c for c in self.conversions if c.key == key)

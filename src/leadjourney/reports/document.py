@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from leadjourney.reports.evidence import fmt
 
@@ -11,7 +11,9 @@ if TYPE_CHECKING:
 
 
 def _money(value: float | None, currency: str) -> str:
-    return "-" if value is None else f"{value:,.0f} {currency}"
+    from leadjourney.analysis.friction import money
+
+    return money(value, currency)
 
 
 def _hours(r: Recommendation) -> str:
@@ -27,6 +29,8 @@ def recommendations_markdown(recs: Recommendations, image: str | None = "impact_
     from leadjourney.reports.recommendations import QUICK_WIN_HOURS
 
     cur = recs.currency
+    fr = recs.friction
+    per = fr.per if fr is not None else "yr"
     quick = [r for r in recs.items if r.quick_win]
     spec = recs.quick_win_spec()
     top = max(recs.items, key=lambda r: r.revenue or 0.0, default=None)
@@ -35,46 +39,78 @@ def recommendations_markdown(recs: Recommendations, image: str | None = "impact_
              f"{len(recs.items)} recommendation(s), ranked by revenue at stake per hour of effort; "
              f"{len(quick)} quick win(s) under {QUICK_WIN_HOURS:g} hours"
              + (f", the top {len(spec)} expanded into a quick-win spec below" if spec else "") + "."]
+    if fr is not None and fr.deal_size_warning:
+        lines += ["", f"**Warning: {fr.deal_size_warning}.**"]
+    reconciliation = recs.reconciliation()
+    lines += ["", f"**{reconciliation['text']}**", "",
+              "Revenue at stake is recoverable revenue: closing the gap between a transition's (or a segment's) "
+              "rate and its named target (the friction ranking's `recoverable_per_year`), not the value of every "
+              "drop-off. " + (fr.period_text.capitalize() + "." if fr is not None else "")]
     if top is not None and top.revenue:
-        lines.append(f"The largest single revenue at stake is {_money(top.revenue, cur)} a year "
-                     f"({top.title}). Revenue figures come from the friction ranking and overlap where "
-                     "recommendations address the same transition: do not add them up.")
+        lines.append(f"The largest single revenue at stake is {_money(top.revenue, cur)} / {per} ({top.title}).")
     lines += ["", "Every number cites its evidence; findings stay ASSUMED until stakeholders confirm them "
               "(`leadjourney findings confirm ID`).", ""]
     if image:
         lines += [f"![Impact/effort matrix]({image})", "",
                   f"Impact/effort matrix: effort at the midpoint of the typical range (bar: the range); impact is "
-                  f"high at or above {_money(recs.impact_line, cur)} a year (the median of the recommendations); "
+                  f"high at or above {_money(recs.impact_line, cur)} / {per} (the median of the recommendations); "
                   f"quick wins take under {QUICK_WIN_HOURS:g} hours. Interactive: `impact_effort.html`.", ""]
     lines += ["## Ranked recommendations", "",
-              "| Rank | Recommendation | System | Quadrant | Revenue at stake / yr | Effort | Per hour | "
+              f"| Rank | Recommendation | System | Quadrant | Revenue at stake / {per} | Effort | Per hour | "
               "Metric: now → target | Status |", "|---:|---|---|---|---:|---|---:|---|---|"]
     for r in recs.items:
         m = r.metric
         lines.append(f"| {r.rank} | {_cell(r.title)}{' **(quick win)**' if r.quick_win else ''} | {r.system} | "
-                     f"{r.quadrant} | {_money(r.revenue, cur)} | {_hours(r)} | {r.score:,.0f} | "
+                     f"{r.quadrant} | {_revenue_cell(r, recs, cur)} | {_hours(r)} | {r.score:,.0f} | "
                      f"{_cell(m.label)}: {fmt(m.current, m.unit)} → {fmt(m.target, m.unit)} | {r.status} |")
     if not recs.items:
         lines.append("| - | No rule fired: see the checks below. | | | | | | | |")
+    lines += _reconciliation(reconciliation, cur)
     lines += ["", "## Recommendations in detail"]
     for r in recs.items:
-        lines += _detail(r, cur)
+        lines += _detail(r, cur, recs)
     lines += _spec(spec)
     lines += ["", "## Rules checked", "", "| Rule | Fired | Why |", "|---|---:|---|"]
     lines += [f"| {c.rule} | {c.fired} | {_cell(c.reason)} |" for c in recs.checks]
     return "\n".join(lines) + "\n"
 
 
-def _detail(r: Recommendation, cur: str) -> list[str]:
+def _rank_of(recs: Recommendations, rid: str) -> str:
+    return next((f"#{x.rank}" for x in recs.items if x.id == rid), rid)
+
+
+def _revenue_cell(r: Recommendation, recs: Recommendations, cur: str) -> str:
+    text = _money(r.revenue, cur)
+    if r.elsewhere:
+        text += " (shares " + ", ".join(f"friction #{k}, counted in {_rank_of(recs, rid)}"
+                                        for k, rid in r.elsewhere) + ")"
+    return text
+
+
+def _reconciliation(rec: dict[str, Any], cur: str) -> list[str]:
+    lines = ["", "## How the money adds up", "", rec["text"], ""]
+    if not rec["rows"]:
+        return [*lines, "No recommendation cites a friction row."]
+    lines += ["| Friction row | Recoverable | Counted | Counted in | Cited by | Note |", "|---|---:|---:|---|---|---|"]
+    for row in rec["rows"]:
+        label = f"#{row['rank']} {row['transition'].replace('->', ' → ')} ({row['segment'] or 'all'})"
+        lines.append(f"| {label} | {_money(row['recoverable'], cur)} | {_money(row['counted'], cur)} | "
+                     f"{row['counted_in'] or '-'} | {', '.join(row['cited_by'])} | {_cell(row['note'] or '')} |")
+    return lines
+
+
+def _detail(r: Recommendation, cur: str, recs: Recommendations) -> list[str]:
     m = r.metric
+    per = recs.friction.per if recs.friction is not None else "yr"
     ranks = ", ".join(f"#{f.rank} {f.from_stage} → {f.to_stage} ({f.segment or 'all'})" for f in r.friction)
+    shared = "; ".join(f"friction #{k} is counted in {_rank_of(recs, rid)}" for k, rid in r.elsewhere)
     lines = ["", f"### {r.rank}. {r.title}", "",
              f"- **Why:** {'; '.join(r.why)}.",
              f"- **System:** {r.system}. **Effort:** {_hours(r)} ({r.origin})"
              + (" — quick win." if r.quick_win else "."),
-             f"- **Impact:** {_money(r.revenue, cur)} a year at stake"
-             + (f" (friction {ranks})" if ranks else " (no friction row of its own: it makes the other numbers "
-                                                     "trustworthy)")
+             f"- **Impact:** {_money(r.revenue, cur)} / {per} recoverable at stake"
+             + (f" (friction {ranks}" + (f"; {shared}" if shared else "") + ")" if ranks
+                else " (no friction row of its own: it makes the other numbers trustworthy)")
              + f"; moves {m.label} from {fmt(m.current, m.unit)} to {fmt(m.target, m.unit)} "
                f"(target: {m.target_source}" + (f"; benchmark {m.benchmark}" if m.benchmark else "") + ").",
              f"- **Status:** {r.status}. **Priority:** {r.score:,.0f} {cur} per hour, quadrant {r.quadrant}.",

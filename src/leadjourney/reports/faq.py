@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Sequence
 
 from leadjourney.analysis.findings import ASSUMED, CONFIRMED, CORRECTED, Finding
+from leadjourney.analysis.friction import money
 from leadjourney.analysis.report import Analysis
 from leadjourney.reports.definitions import DefinitionDocument
 from leadjourney.reports.maintenance import ci, minutes, pct
@@ -39,11 +40,19 @@ def faq_markdown(analysis: Analysis, findings: Sequence[Finding], definitions: D
                f"(`leadjourney findings -w {workspace} confirm ID --note ...`). Now: {counts.get(CONFIRMED, 0)} "
                f"confirmed, {counts.get(CORRECTED, 0)} corrected, {counts.get(ASSUMED, 0)} still assumed."))
     fr = analysis.friction
+    bookings = money(fr.bookings_per_year, currency) if fr.bookings_per_year is not None else "-"
     qa.append(("How is the revenue impact of a drop-off estimated?",
-               "Drop-off volume x average deal size x the probability of becoming a customer after the transition, "
-               f"annualized. Here the deal size is {fr.deal_size:,.0f} {currency} ({fr.deal_size_source}) and the "
-               f"period {fr.period_days:.0f} days. Impacts of overlapping rows (a transition and one of its sources) "
-               "must not be added up."))
+               "As recoverable revenue: the gap between a transition's rate and its named target (a [targets] "
+               "entry in leadjourney.toml, else the low end of the average benchmark; for a source or persona, "
+               "the other segments' rate) x the people who entered x the probability of becoming a customer after "
+               "the transition x the average deal size. No target: 0, with the reason. The playbook's formula "
+               "(every drop-off x deal size x later win probability) prices everyone who did not convert, so it is "
+               "shown as the value of all drop-offs, an upper bound, never the headline. "
+               f"Here the deal size is {money(fr.deal_size, currency)} ({fr.deal_size_source}), figures are "
+               f"{fr.period_text}, and current bookings are {bookings} / {fr.per}; the transitions' recoverable "
+               f"revenue adds up to {money(fr.total_recoverable(), currency)} / {fr.per}. "
+               + (f"Warning: {fr.deal_size_warning}. " if fr.deal_size_warning else "")
+               + "Rows for a transition and one of its segments overlap and must not be added up."))
     qa.append(("Why does the map show the current state, not the ideal one?",
                "Mapping the ideal state first hides the gaps. The map shows the current state from the data; the "
                "targets in `[targets]` of leadjourney.toml are drawn as an overlay, so the gap is visible."))
@@ -131,8 +140,11 @@ def _friction_answer(a: Analysis, f: dict[str, Finding], currency: str) -> tuple
     if not rows:
         return q, "No transition loses people in this selection."
     r = rows[0]
+    fr = a.friction
+    value = (f"{money(r.recoverable_per_year, currency)} / {fr.per} recoverable ({r.recoverable_text()})"
+             if r.recoverable_per_year is not None else f"no recoverable figure ({r.status.text()})")
     return q, (f"{r.from_stage} → {r.to_stage} ({r.segment or 'all'}): {pct(r.drop_off_rate)} of {r.entered:,} "
-               f"have not moved on, about {r.revenue_impact:,.0f} {currency} a year; hypothesis: {r.hypothesis}"
+               f"have not moved on; {value}; hypothesis: {r.hypothesis}"
                f"{_cite(f, 'friction:1')}. The friction ranking lists the rest.")
 
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from leadjourney.analysis.findings import Finding
-from leadjourney.analysis.report import Analysis
+from leadjourney.analysis.friction import money
+from leadjourney.analysis.report import Analysis, friction_preamble
 from leadjourney.reports.maintenance import ci, pct
 
 MAP_IMAGE, FUNNEL_IMAGE = "journey_map.png", "funnel.png"
@@ -29,7 +30,7 @@ def friction_markdown(analysis: Analysis, findings: Sequence[Finding], currency:
     status = {f.finding_id: f.status for f in findings}
     fr, f = analysis.friction, analysis.funnel
     lines = ["# Friction ranking", "",
-             f"Where the {analysis.n_people:,} people of this selection drop off, ranked by estimated revenue impact "
+             f"Where the {analysis.n_people:,} people of this selection drop off, ranked by recoverable revenue "
              f"(computed {analysis.computed_at}; funnel counted in `{f.mode}` mode). Findings are ASSUMED until "
              "stakeholders confirm them.", ""]
     if map_image:
@@ -47,18 +48,23 @@ def friction_markdown(analysis: Analysis, findings: Sequence[Finding], currency:
     lines += [f"- **{d.from_stage} → {d.to_stage}**{' (' + d.segment + ')' if d.segment else ''}: {pct(d.rate)}, "
               f"{d.reason}" for d in fr.drop_offs] or [
         "- No transition converts significantly below its benchmark or the other sources."]
-    lines += ["", "## Ranking", "",
-              f"Estimated revenue impact = drop-off volume x average deal size ({fr.deal_size:,.0f} {currency}, "
-              f"{fr.deal_size_source}) x probability of becoming a customer after the transition, annualized from "
-              f"{fr.period_days:.0f} days. Rows for a transition and its segments overlap: do not add them up.", "",
-              "| Rank | Stage transition | Segment | Drop-off % | Time in stage | Est. revenue impact / yr | "
-              "Root-cause hypothesis | Status |", "|---:|---|---|---:|---:|---:|---|---|"]
+    per = fr.per
+    lines += ["", "## Ranking", ""]
+    lines += friction_preamble(fr)
+    lines += ["", "Rows for a transition and its segments overlap: do not add them up.", "",
+              f"| Rank | Stage transition | Segment | Drop-off % | Time in stage | Rate | Target (source) | "
+              f"Recoverable / {per} | Value of all drop-offs / {per} (upper bound) | Root-cause hypothesis | Status |",
+              "|---:|---|---|---:|---:|---:|---|---:|---:|---|---|"]
     for r in fr.rows:
+        target = (f"{pct(r.target_rate)} ({r.target_source})" if r.target_rate is not None else r.target_source)
+        recoverable = (money(r.recoverable_per_year, currency) if r.recoverable_per_year is not None
+                       else f"- ({r.status.text()})")
         lines.append(f"| {r.rank} | {r.from_stage} → {r.to_stage} | {r.segment or 'all'} | {pct(r.drop_off_rate)} | "
-                     f"{_days(r.median_days)} | {r.revenue_impact:,.0f} {currency} | {_cell(r.hypothesis)} | "
+                     f"{_days(r.median_days)} | {pct(r.rate)} | {_cell(target)} | {_cell(recoverable)} | "
+                     f"{money(r.value_of_all_dropoffs_per_year, currency)} | {_cell(r.hypothesis)} | "
                      f"{_finding(f'friction:{r.rank}', status)} |")
     if not fr.rows:
-        lines.append("| - | No transition loses people | | | | | | |")
+        lines.append("| - | No transition loses people | | | | | | | | | |")
     return "\n".join(lines) + "\n"
 
 

@@ -145,6 +145,20 @@ def _monthly(base: Json, ws: str) -> list[str]:
     return lines
 
 
+def _friction_money(row: Json, friction: Json, currency: str) -> str:
+    """A stored friction row's money: recoverable against its target; a snapshot from before recoverable
+    revenue existed has only the value of all drop-offs, said as the upper bound it is."""
+    from leadjourney.analysis.friction import money
+
+    per = "a year" if friction.get("annualized", True) else "over the period"
+    if "recoverable_per_year" not in row:
+        return f"value of all drop-offs (upper bound) {money(row.get('revenue_impact'), currency)} {per}"
+    if row["recoverable_per_year"] is None:
+        return f"no recoverable figure ({row.get('status_reason') or row.get('status')})"
+    return (f"{money(row['recoverable_per_year'], currency)} recoverable {per} "
+            f"({row.get('recoverable_reason') or row.get('target_source')})")
+
+
 def _quarterly(base: Json, ws: str, definitions: DefinitionDocument | None, kinds: int | None,
                currency: str) -> list[str]:
     rows = base["friction"]["rows"][:3] if isinstance(base.get("friction"), Mapping) else []
@@ -163,7 +177,7 @@ def _quarterly(base: Json, ws: str, definitions: DefinitionDocument | None, kind
              f"`leadjourney analyze {ws} --from QUARTER-START` and `leadjourney map {ws}`; compare the friction "
              "ranking with the baseline's top rows:", ""]
     lines += [f"- #{r['rank']} {r['from']} → {r['to']} ({r.get('segment') or 'all'}): drop-off "
-              f"{pct(r['drop_off_rate'])}, about {r['revenue_impact']:,.0f} {currency} a year".replace("  ", " ")
+              f"{pct(r['drop_off_rate'])}, {_friction_money(r, base['friction'], currency)}".replace("  ", " ")
               for r in rows] or [
         "- The baseline has no friction rows."]
     lines += ["", "### Channel performance review", "",

@@ -140,7 +140,7 @@ def layout(recs: Recommendations) -> MatrixLayout:
     s.append(Shape("rect", left, top, right - left, bottom - top, stroke=INK, width=1.2))
     s.append(Shape("text", (left + right) / 2, bottom + 44, text="Effort (hours; bar = typical range)", size=12,
                    anchor="middle", fill=INK))
-    s.append(Shape("text", left, top - 10, text=f"Revenue at stake per year ({recs.currency}, log scale)",
+    s.append(Shape("text", left, top - 10, text=f"Recoverable revenue at stake {_per(recs)} ({recs.currency}, log scale)",
                    size=12, fill=INK))
     s += _bubbles(recs.items, sx, sy, taken)
     s += _legend(recs.items)
@@ -289,7 +289,8 @@ def to_html(recs: Recommendations) -> str:
                      "arrayminus": [r.hours - r.hours_low for r in mine], "color": BUBBLE[name]},
             customdata=[[r.title, money(r.revenue, cur), f"{r.hours_low:g}-{r.hours_high:g} h",
                          f"{r.score:,.0f} {cur}/h", r.status] for r in mine],
-            hovertemplate="<b>%{customdata[0]}</b><br>revenue at stake %{customdata[1]} a year<br>"
+            hovertemplate="<b>%{customdata[0]}</b><br>recoverable revenue at stake %{customdata[1]} " + _per(recs)
+            + "<br>"
                           "effort %{customdata[2]}<br>%{customdata[3]}<br>%{customdata[4]}<extra></extra>",
         ))
     xm, (lo, hi) = x_max(recs), y_decades(recs)
@@ -305,7 +306,7 @@ def to_html(recs: Recommendations) -> str:
                               showarrow=False, yanchor="top" if y1 == ceil else "bottom", font={"color": "#5F6368"})
     figure.update_layout(title_text=f"Impact / effort: {recs.name}", template="plotly_white",
                          xaxis={"title": "Effort (hours; bar = typical range)", "range": [0, xm]},
-                         yaxis={"title": f"Revenue at stake per year ({cur}; none: at the bottom)", "type": "log",
+                         yaxis={"title": f"Recoverable revenue at stake {_per(recs)} ({cur}; none: at the bottom)", "type": "log",
                                 "range": [lo, hi]})
     out = figure.to_html(include_plotlyjs=True, full_html=True, config={"displaylogo": False})
     return str(out)
@@ -319,3 +320,9 @@ def write_matrix(recs: Recommendations, out_dir: Path, stem: str = "impact_effor
     svg.write_text(to_svg(lay), "utf-8")
     png.write_bytes(to_png(lay))
     return [html, svg, png]
+
+
+def _per(recs: Recommendations) -> str:
+    """"per year", or "per 27 days" when the analysis is not annualized."""
+    fr = recs.friction
+    return "per year" if fr is None or fr.annualized else f"per {fr.span_days:.0f} days"

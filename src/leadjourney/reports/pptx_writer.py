@@ -47,10 +47,18 @@ def to_pptx(p: ReportPackage) -> bytes:
     _picture(_slide(prs, TITLES[0]), p.images[BOARD_MAP])
     _picture(_slide(prs, TITLES[1]), p.images[FUNNEL_IMAGE])
     rows = a.friction.rows[:MAX_ROWS - 1]
-    _table(_slide(prs, TITLES[2]), ["#", "Transition", "Segment", "Drop-off", "Revenue / yr", "Hypothesis"],
+    fr = a.friction
+    bookings = money(fr.bookings_per_year, p.currency) if fr.bookings_per_year is not None else "-"
+    note = (f"Current bookings {bookings} / {fr.per}; recoverable at the transitions "
+            f"{money(fr.total_recoverable(), p.currency)} / {fr.per} (gap to the named target; the value of all "
+            f"drop-offs, {money(fr.total_value_of_all_dropoffs(), p.currency)}, is an upper bound)."
+            + (f" Warning: {fr.deal_size_warning}." if fr.deal_size_warning else ""))
+    _table(_slide(prs, TITLES[2]), ["#", "Transition", "Segment", "Drop-off", f"Recoverable / {fr.per}",
+                                    "Target"],
            [[str(r.rank), f"{r.from_stage} → {r.to_stage}", r.segment or "all", pct(r.drop_off_rate),
-             money(r.revenue_impact, p.currency), _short(r.hypothesis, 60)] for r in rows],
-           [0.6, 2.5, 2.9, 1.3, 1.7, 3.4], empty="No transition loses people in this selection.")
+             money(r.recoverable_per_year, p.currency) if r.recoverable_per_year is not None
+             else _short(r.status.text(), 30), _short(r.target_source, 60)] for r in rows],
+           [0.6, 2.5, 2.9, 1.3, 1.7, 3.4], empty="No transition loses people in this selection.", note=note)
     _picture(_slide(prs, TITLES[3]), p.images[MATRIX_IMAGE])
     spec = p.recommendations.quick_win_spec()
     _table(_slide(prs, TITLES[4]), ["Quick win", "System", "Hours", "Moves", "Status"],

@@ -2,10 +2,18 @@
 
 Rules (:mod:`leadjourney.reports.rules`) fire on the analysis; each firing proposes an
 action from the catalogue (:mod:`leadjourney.reports.catalogue`). A recommendation's
-impact is the annual revenue of the friction rows it addresses (the friction ranking's
-``revenue_impact``, never recomputed) plus the metric it should move; its effort is the
+impact is the recoverable revenue of the friction rows it addresses (the friction ranking's
+``recoverable_per_year``, never recomputed) plus the metric it should move; its effort is the
 action's typical hours. Priority = revenue per hour of effort (midpoint of the range);
 a quick win takes under five hours at the top of its range (the playbook's Phase 2a).
+
+Recommendations that share a cause share the money: each friction row cited is counted once,
+in the recommendation that addresses it at the best revenue per hour (picked greedily: the best
+recommendation claims its rows, then the next best the rows still unclaimed, ...); the others
+cite it as counted there. A segment row (a source at a transition) whose transition row is also
+cited with a recoverable figure is part of that figure (its people are the transition's) and
+counts 0. So the recommendations' money adds up to :meth:`Recommendations.reconciliation`'s
+total: the friction rows cited, each counted once.
 
 >>> recs = recommend(analyze(ws), statuses=statuses)   # doctest: +SKIP
 >>> recs.items[0].title, recs.quick_win_spec()[0].id    # doctest: +SKIP
@@ -23,7 +31,7 @@ from typing import Any
 
 from leadjourney.analysis.definitions import DefinitionDrift
 from leadjourney.analysis.findings import findings_of
-from leadjourney.analysis.friction import FrictionRow
+from leadjourney.analysis.friction import Friction, FrictionRow, money
 from leadjourney.analysis.journeys import Filters
 from leadjourney.analysis.report import Analysis
 from leadjourney.errors import ConfigError
@@ -60,11 +68,22 @@ class Recommendation:
     rank: int = 0
     score: float = 0.0  # revenue at stake per hour of effort
     quadrant: str = ""
+    counted: tuple[tuple[int, float], ...] = ()  # (friction rank, amount) counted in this recommendation
+    elsewhere: tuple[tuple[int, str], ...] = ()  # (friction rank, recommendation id it is counted in)
 
     @property
     def revenue(self) -> float | None:
-        """Annual revenue at stake: the sum of the friction rows addressed (None when none apply)."""
-        return sum(r.revenue_impact for r in self.friction) if self.friction else None
+        """Recoverable revenue at stake (per year when annualized): the friction rows counted here, once
+        across all recommendations; None when it cites no friction row or none with a recoverable figure."""
+        if not self.friction or all(r.recoverable_per_year is None for r in self.friction):
+            return None
+        return sum(amount for _, amount in self.counted)
+
+    @property
+    def revenue_cited(self) -> float | None:
+        """Every friction row cited, as if this recommendation alone won it all back (not to be added up)."""
+        values = [r.recoverable_per_year for r in self.friction if r.recoverable_per_year is not None]
+        return sum(values) if values else None
 
     @property
     def hours(self) -> float:
@@ -83,6 +102,9 @@ class Recommendation:
             "rank": self.rank, "id": self.id, "action": self.action, "title": self.title, "system": self.system,
             "why": list(self.why), "changes": list(self.changes), "acceptance": self.acceptance,
             "impact": {"revenue_per_year": self.revenue, "friction_ranks": [r.rank for r in self.friction],
+                       "revenue_cited_per_year": self.revenue_cited,
+                       "friction_counted": [{"rank": k, "amount": v} for k, v in self.counted],
+                       "friction_counted_elsewhere": [{"rank": k, "counted_in": rid} for k, rid in self.elsewhere],
                        "metric": self.metric.to_dict()},
             "effort": {"hours_low": self.hours_low, "hours_high": self.hours_high, "origin": self.origin},
             "quick_win": self.quick_win, "priority_score": self.score, "quadrant": self.quadrant,
@@ -104,6 +126,35 @@ class Recommendations:
     checks: list[Check] = field(default_factory=list)
     impact_line: float = 0.0  # revenue at or above this is high impact (the median of the recommendations')
     catalogue: Catalogue = DEFAULT_CATALOGUE
+    friction: Friction | None = None  # the analysis's friction ranking: bookings, period, deal size
+
+    def reconciliation(self) -> dict[str, Any]:
+        """How the recommendations' money adds up: every friction row cited, each counted once."""
+        cited: dict[int, FrictionRow] = {}
+        cited_by: dict[int, list[str]] = {}
+        counted_in: dict[int, tuple[str, float]] = {}
+        for r in self.items:
+            for row in r.friction:
+                cited.setdefault(row.rank, row)
+                cited_by.setdefault(row.rank, []).append(r.id)
+            for rank, amount in r.counted:
+                counted_in[rank] = (r.id, amount)
+        rows: list[dict[str, Any]] = []
+        total = 0.0
+        for rank in sorted(cited):
+            row = cited[rank]
+            rid, amount = counted_in.get(rank, ("", 0.0))
+            rows.append({"rank": rank, "transition": f"{row.from_stage}->{row.to_stage}", "segment": row.segment,
+                         "recoverable": row.recoverable_per_year, "counted": amount, "counted_in": rid or None,
+                         "cited_by": cited_by[rank], "note": _overlap_note(row, cited)})
+            total += amount
+        fr = self.friction
+        return {"total_recoverable": total, "rows": rows,
+                "sum_of_recommendations": sum(r.revenue or 0.0 for r in self.items),
+                "bookings_per_year": fr.bookings_per_year if fr else None,
+                "annualized": fr.annualized if fr else None, "per": fr.per if fr else "yr",
+                "deal_size_warning": fr.deal_size_warning if fr else None,
+                "text": reconciliation_text(total, rows, self.currency, fr)}
 
     def quick_win_spec(self, size: int = SPEC_SIZE) -> list[Recommendation]:
         """The top quick wins by priority, leaving out any whose evidence stakeholders corrected."""
@@ -115,6 +166,7 @@ class Recommendations:
             "computed_at": self.computed_at, "currency": self.currency, "n_people": self.n_people,
             "filters": self.filters, "quick_win_hours": QUICK_WIN_HOURS, "impact_line": self.impact_line,
             "recommendations": [r.to_dict() for r in self.items],
+            "reconciliation": self.reconciliation(),
             "quick_win_spec": [spec_dict(r) for r in self.quick_win_spec()],
             "checks": [{"rule": c.rule, "fired": c.fired, "reason": c.reason} for c in self.checks],
             "catalogue": [a.to_dict() for a in self.catalogue.actions.values()],
@@ -169,13 +221,75 @@ def recommend(analysis: Analysis, *, statuses: Mapping[str, str] | None = None,
             continue
         rec = _recommendation(action, firing)
         merged[rec.id] = _merge(merged[rec.id], rec) if rec.id in merged else rec
-    items = sorted((replace(r, score=(r.revenue or 0.0) / r.hours) for r in merged.values()),
+    items = sorted((replace(r, score=(r.revenue or 0.0) / r.hours) for r in allocate(list(merged.values()))),
                    key=lambda r: (-r.score, r.hours_high, r.id))
     positive = [r.revenue for r in items if r.revenue]
     line = impact_line if impact_line is not None else (statistics.median(positive) if positive else 0.0)
     items = [replace(r, rank=i + 1, quadrant=quadrant(r, line)) for i, r in enumerate(items)]
     return Recommendations(name or analysis.workspace, analysis.workspace, analysis.computed_at, currency,
-                           analysis.n_people, analysis.filters.to_dict(), items, checks, line, catalogue)
+                           analysis.n_people, analysis.filters.to_dict(), items, checks, line, catalogue,
+                           analysis.friction)
+
+
+def countable(row: FrictionRow, cited: Mapping[int, FrictionRow]) -> float:
+    """What a cited friction row adds to the total: its recoverable figure, except a segment row whose
+    transition row is cited too with a recoverable figure above 0 (the segment's people are part of it)."""
+    if row.recoverable_per_year is None:
+        return 0.0
+    if row.segment is not None and _transition_row(row, cited) is not None:
+        return 0.0
+    return row.recoverable_per_year
+
+
+def _transition_row(row: FrictionRow, cited: Mapping[int, FrictionRow]) -> FrictionRow | None:
+    return next((t for t in cited.values() if t.segment is None and (t.from_stage, t.to_stage)
+                 == (row.from_stage, row.to_stage) and (t.recoverable_per_year or 0.0) > 0), None)
+
+
+def _overlap_note(row: FrictionRow, cited: Mapping[int, FrictionRow]) -> str | None:
+    if row.recoverable_per_year is None:
+        return row.status.text() or "not judged"
+    whole = _transition_row(row, cited) if row.segment is not None else None
+    return f"within friction #{whole.rank} (same people), counted there" if whole is not None else None
+
+
+def allocate(recs: list[Recommendation]) -> list[Recommendation]:
+    """Each friction row cited counted once: the recommendation with the best revenue per hour over the
+    rows still unclaimed claims them, then the next; the others reference where each row is counted."""
+    cited: dict[int, FrictionRow] = {row.rank: row for r in recs for row in r.friction}
+    amount = {rank: countable(row, cited) for rank, row in cited.items()}
+    owner: dict[int, str] = {}
+    pending = list(recs)
+    order: list[Recommendation] = []
+    while pending:
+        def value(r: Recommendation) -> tuple[float, float, str]:
+            free = sum(amount[row.rank] for row in r.friction if row.rank not in owner)
+            return (-free / r.hours, r.hours_high, r.id)
+
+        best = min(pending, key=value)
+        pending.remove(best)
+        for row in best.friction:
+            owner.setdefault(row.rank, best.id)
+        order.append(best)
+    out = []
+    for r in recs:
+        mine = tuple((row.rank, amount[row.rank]) for row in r.friction if owner.get(row.rank) == r.id)
+        other = tuple((row.rank, owner[row.rank]) for row in r.friction if owner.get(row.rank) != r.id)
+        out.append(replace(r, counted=mine, elsewhere=other))
+    return out
+
+
+def reconciliation_text(total: float, rows: Sequence[Mapping[str, Any]], currency: str,
+                        fr: Friction | None) -> str:
+    """One line: the total, what it is the sum of, and the bookings beside it."""
+    per = fr.per if fr else "yr"
+    counted = [r for r in rows if r["counted"]]
+    text = (f"Total recoverable {money(total, currency)} / {per} = sum of the {len(rows)} friction row(s) cited, "
+            f"each counted once ({len(counted)} with money; a row shared by several recommendations is counted in "
+            f"the one with the best revenue per hour, the others reference it)")
+    if fr is not None and fr.bookings_per_year is not None:
+        text += f"; current bookings {money(fr.bookings_per_year, currency)} / {per}"
+    return text + "."
 
 
 def quadrant(r: Recommendation, impact_line: float) -> str:

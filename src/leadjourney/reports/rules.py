@@ -22,6 +22,7 @@ from leadjourney.analysis.friction import (
 from leadjourney.analysis.report import Analysis
 from leadjourney.analysis.sources import UNKNOWN
 from leadjourney.analysis.stats import wilson_interval
+from leadjourney.analysis.status import OK
 from leadjourney.analysis.time_in_stage import BIASED_IF_OFF_BY
 from leadjourney.reports.evidence import ASSUMED, Evidence, Metric
 
@@ -117,8 +118,16 @@ class Context:
 Rule = Callable[[Context], tuple[list[Firing], str]]
 
 
+def _unjudged(figure: object, what: str) -> str | None:
+    """Why a figure cannot carry a recommendation (withheld, too few), or None when it can."""
+    status = getattr(figure, "status", OK)
+    return None if status.judged else f"{what} {status.text()}"
+
+
 def slow_speed_to_lead(ctx: Context) -> tuple[list[Firing], str]:
     s, sig = ctx.analysis.speed_to_lead, ctx.signal
+    if (why_not := _unjudged(s, "speed-to-lead")) is not None:
+        return [], why_not
     if not s.n_judged:
         return [], "nobody with a signal old enough to judge"
     median, mean = s.median_minutes, s.mean_minutes
@@ -154,6 +163,8 @@ def slow_speed_to_lead(ctx: Context) -> tuple[list[Firing], str]:
 def never_contacted(ctx: Context) -> tuple[list[Firing], str]:
     s, sig = ctx.analysis.speed_to_lead, ctx.signal
     share = s.never_contacted_share
+    if (why_not := _unjudged(s, "speed-to-lead")) is not None:
+        return [], why_not
     if not s.n_judged or share is None:
         return [], "nobody with a signal old enough to judge"
     if share <= NEVER_CONTACTED_HIGH:
@@ -175,6 +186,8 @@ def weak_sources(ctx: Context) -> tuple[list[Firing], str]:
     out, gate = [], ctx.index(ctx.signal)
     for c in ctx.analysis.sources.conversion:
         if not (c.significant and c.direction == "lower") or c.source == UNKNOWN or c.rate is None:
+            continue
+        if not getattr(c, "status", OK).judged:
             continue
         before = ctx.index(c.to_stage) <= gate
         rule = "weak_source_before_gate" if before else "weak_source_after_gate"
@@ -203,6 +216,8 @@ def weak_sources(ctx: Context) -> tuple[list[Firing], str]:
 
 def dark_stages(ctx: Context) -> tuple[list[Firing], str]:
     d, out = ctx.analysis.dark_leads, []
+    if (why_not := _unjudged(d, "dark leads")) is not None:
+        return [], why_not
     if not d.n_open:
         return [], "no open people"
     for stage, n in d.by_stage.items():

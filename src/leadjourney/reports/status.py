@@ -126,17 +126,33 @@ def gather(ws: Workspace) -> Facts:
     return f
 
 
+def _top_money(top: dict[str, Any], friction: dict[str, Any]) -> str:
+    """The stored top friction row's money: recoverable (newer snapshots), else the older upper bound, so named."""
+    from leadjourney.analysis.friction import money
+
+    cur = friction.get("currency") or ""
+    per = "a year" if friction.get("annualized", True) else "over the period"
+    if "recoverable_per_year" not in top:
+        return f"value of all drop-offs (upper bound) about {money(top['revenue_impact'], cur)} {per}"
+    if top["recoverable_per_year"] is None:
+        return f"no recoverable figure ({top.get('status_reason') or top.get('status')})"
+    return f"{money(top['recoverable_per_year'], cur)} recoverable {per} ({top.get('target_source')})"
+
+
 def _snapshot(con: Any, where: str) -> Snapshot | None:
     row = one(con, f"""
         SELECT snapshot_id, taken_at, result->>'$.n_people', json_array_length(result->'$.drop_offs'),
-               json_array_length(result->'$.friction.rows'), result->'$.friction.rows[0]'
+               json_array_length(result->'$.friction.rows'), result->'$.friction.rows[0]',
+               json_object(
+                   'currency', result->>'$.friction.currency',
+                   'annualized', coalesce(CAST(result->>'$.friction.annualized' AS BOOLEAN), true))
         FROM snapshots WHERE {where} ORDER BY snapshot_id DESC LIMIT 1""")
     if row is None:
         return None
     top = json.loads(row[5]) if row[5] else None
     words = None if not top else (
-        f"{top['from']} → {top['to']}{' (' + top['segment'] + ')' if top.get('segment') else ''} loses about "
-        f"{top['revenue_impact']:,.0f} a year")
+        f"{top['from']} → {top['to']}{' (' + top['segment'] + ')' if top.get('segment') else ''}: "
+        + _top_money(top, json.loads(row[6]) if row[6] else {}))
     return Snapshot(int(row[0]), row[1], None if row[2] is None else int(row[2]), int(row[3] or 0),
                     int(row[4] or 0), words)
 
