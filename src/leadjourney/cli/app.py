@@ -194,7 +194,7 @@ def analyze_command(
     if mode not in ("stage_reach", "ordered", "cohort"):
         raise LeadJourneyError(f"--mode: expected stage_reach, ordered or cohort, found {mode!r}")
     ws = Workspace.open(workspace)
-    filters = selection(ws, date_from, date_to, source, persona, owner)
+    filters = selection(ws, date_from, date_to, source, persona, owner, check=False)  # analyze() checks it
     with render.progress_bar(err, "analyze") as progress:
         result = analyze(ws, filters=filters, mode=mode, window_days=window, progress=progress)
     ws.out_dir.mkdir(exist_ok=True)
