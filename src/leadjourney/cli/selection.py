@@ -26,12 +26,19 @@ def selection(ws: Workspace, date_from: str | None, date_to: str | None, sources
     (:func:`~leadjourney.analysis.selection.checked_filters`: an unknown value, nothing ingested or nobody
     selected is a :class:`~leadjourney.errors.SelectionError`); ``check=False`` when the command's own layer
     function checks it (``analyze``)."""
-    from leadjourney.analysis.journeys import Filters
     from leadjourney.analysis.selection import checked_filters
 
-    filters = Filters(parse_date(date_from, "--from"), parse_date(date_to, "--to"), tuple(sources or ()),
-                      tuple(personas or ()), tuple(owners or ()))
+    filters = filters_of(date_from, date_to, sources, personas, owners)
     return checked_filters(ws, filters) if check else filters
+
+
+def filters_of(date_from: str | None, date_to: str | None, sources: list[str] | None,
+               personas: list[str] | None, owners: list[str] | None = None) -> Filters:
+    """The options as :class:`Filters`, unchecked (a stored finding's selection is named this way)."""
+    from leadjourney.analysis.journeys import Filters
+
+    return Filters(parse_date(date_from, "--from"), parse_date(date_to, "--to"), tuple(sources or ()),
+                   tuple(personas or ()), tuple(owners or ()))
 
 
 def parse_date(text: str | None, option: str) -> date | None:
