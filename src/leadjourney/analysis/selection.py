@@ -35,10 +35,13 @@ NO_DATA = "the workspace holds no leads yet: run `leadjourney ingest` first"
 _SHOWN = 30  # valid values listed in a message at most
 
 
-def check_selection(journeys: Journeys) -> int:
+def check_selection(journeys: Journeys, *, require_people: bool = True) -> int:
     """Check ``journeys.filters`` against the data (owner pseudonyms become names); the number of people selected.
 
     Raises :class:`SelectionError`, :class:`NoDataError` or :class:`EmptySelectionError` (see the module).
+    ``require_people=False`` checks the values only: a workspace with no leads, or a selection of no one, passes
+    (the definitions document is read before there is data; it says when there is nothing to check), unless the
+    selection names a source or an owner, which no data can have.
     """
     f = journeys.filters
     known_personas = [p.name for p in journeys.config.personas] + [UNASSIGNED_PERSONA]
@@ -49,7 +52,9 @@ def check_selection(journeys: Journeys) -> int:
     if f.date_from and f.date_to and f.date_from > f.date_to:
         raise SelectionError(f"the date range is empty: from {f.date_from} is after to {f.date_to}")
     if not fetch_value(journeys.table("leads").count()):
-        raise NoDataError(NO_DATA)
+        if require_people or f.sources or f.owners:
+            raise NoDataError(NO_DATA)
+        return 0
     everyone = journeys.everyone()
     if f.sources:
         present = _values(everyone, "source")
@@ -61,7 +66,7 @@ def check_selection(journeys: Journeys) -> int:
         if owners != f.owners:
             journeys.reselect(replace(f, owners=owners))
     n = int(fetch_value(journeys.people().count()) or 0)
-    if n == 0:
+    if n == 0 and require_people:
         total = int(fetch_value(everyone.count()) or 0)
         if total == 0:
             raise EmptySelectionError("no people in the workspace: every lead is excluded as an unqualified contact "
@@ -71,12 +76,13 @@ def check_selection(journeys: Journeys) -> int:
     return n
 
 
-def checked_filters(ws: Workspace, filters: Filters) -> Filters:
+def checked_filters(ws: Workspace, filters: Filters, *, require_people: bool = True) -> Filters:
     """``filters`` checked against the workspace's data (:func:`check_selection` on its own read-only connection),
     owner pseudonyms resolved to names."""
     from leadjourney.analysis.journeys import open_journeys
 
-    with open_journeys(ws, filters, check=True) as journeys:
+    with open_journeys(ws, filters) as journeys:
+        check_selection(journeys, require_people=require_people)
         return journeys.filters
 
 

@@ -21,15 +21,16 @@ OwnerOption = Annotated[list[str] | None, typer.Option("--owner", help="Only lea
 
 
 def selection(ws: Workspace, date_from: str | None, date_to: str | None, sources: list[str] | None,
-              personas: list[str] | None, owners: list[str] | None = None, *, check: bool = True) -> Filters:
+              personas: list[str] | None, owners: list[str] | None = None, *, check: bool = True,
+              require_people: bool = True) -> Filters:
     """The command line's selection as :class:`Filters`, checked against the workspace's data
     (:func:`~leadjourney.analysis.selection.checked_filters`: an unknown value, nothing ingested or nobody
     selected is a :class:`~leadjourney.errors.SelectionError`); ``check=False`` when the command's own layer
-    function checks it (``analyze``)."""
+    function checks it (``analyze``); ``require_people=False``: the values only (``definitions``)."""
     from leadjourney.analysis.selection import checked_filters
 
     filters = filters_of(date_from, date_to, sources, personas, owners)
-    return checked_filters(ws, filters) if check else filters
+    return checked_filters(ws, filters, require_people=require_people) if check else filters
 
 
 def filters_of(date_from: str | None, date_to: str | None, sources: list[str] | None,
