@@ -176,18 +176,18 @@ def test_every_command_refuses_an_unknown_source(ws: Workspace, command: str) ->
     where = ["-w", str(ws.root)] if command == "definitions" else [str(ws.root)]
     proc = cli(command, *where, "--source", "nosuch")
     assert proc.returncode == 1, proc.stdout
-    assert "source 'nosuch' is not a source in the data" in proc.stderr and "seo" in proc.stderr
+    assert "no source 'nosuch' in the data" in proc.stderr and "seo" in proc.stderr
     assert stored(ws) == (0, 0) and not any(ws.out_dir.rglob("*.*"))
 
 
 def test_unknown_persona_and_owner_are_errors_in_the_python_api_too(ws: Workspace) -> None:
     from leadjourney.errors import SelectionError
 
-    with pytest.raises(SelectionError, match=r"persona 'SMB Founder'.*did you mean smb_founder\?.*unassigned"):
+    with pytest.raises(SelectionError, match=r"no persona 'SMB Founder'.*did you mean smb_founder\?.*unassigned"):
         analyze(ws, filters=Filters(personas=("SMB Founder",)), now=NOW)
-    with pytest.raises(SelectionError, match=r"source 'nosuch'.*valid sources.*: paid_search, seo$"):
+    with pytest.raises(SelectionError, match=r"no source 'nosuch' in the data; valid sources.*: paid_search, seo$"):
         analyze(ws, filters=Filters(sources=("nosuch",)), now=NOW)
-    with pytest.raises(SelectionError, match=r"owner 'dana reyes'.*did you mean owner-[0-9a-f]{8}\?") as err:
+    with pytest.raises(SelectionError, match=r"no owner 'dana reyes'.*did you mean owner-[0-9a-f]{8}\?") as err:
         analyze(ws, filters=Filters(owners=("dana reyes",)), now=NOW)
     assert "Dana" not in str(err.value)  # owners are listed as pseudonyms, as the dashboard shows them
     pseudonym = str(err.value).split("did you mean ")[1][:14]

@@ -220,7 +220,9 @@ def store(ws: Workspace, analysis: Analysis, *, baseline: bool = False, findings
 
 
 def _record(con: duckdb.DuckDBPyConnection, key: str, found: list[Finding], snapshot_id: int, now: datetime) -> None:
-    """The findings one analysis of selection ``key`` states (in the caller's transaction)."""
+    """The findings one analysis of selection ``key`` states (in the caller's transaction); an id stated twice
+    keeps its last statement, as the upsert this replaced did."""
+    found = list({f.finding_id: f for f in found}.values())
     status = {str(i): str(s) for i, s in con.execute(
         "SELECT finding_id, status FROM findings WHERE selection = ?", [key]).fetchall()}
     for f in found:
@@ -286,8 +288,8 @@ def set_status(ws: Workspace, finding_id: str, status: str, note: str | None,
             known = ", ".join(r[0] for r in con.execute(
                 "SELECT finding_id FROM findings WHERE selection = ? ORDER BY 1", [selection]).fetchall())
             if known:
-                raise LeadJourneyError(f"no finding {finding_id!r} for {label}; run `leadjourney findings` to list "
-                                       f"them ({known})")
+                raise LeadJourneyError(f"no finding {finding_id!r} for {label}; `leadjourney findings` with this "
+                                       f"selection lists them ({known})")
             others = [selection_label(str(r[0])) for r in con.execute(
                 "SELECT DISTINCT selection FROM findings ORDER BY 1").fetchall()]
             raise LeadJourneyError(f"no findings for {label}: run `leadjourney analyze` with this selection first"

@@ -47,7 +47,7 @@ def check_selection(journeys: Journeys, *, require_people: bool = True) -> int:
     known_personas = [p.name for p in journeys.config.personas] + [UNASSIGNED_PERSONA]
     for name in f.personas:
         if name not in known_personas:
-            raise SelectionError(unknown("persona", name, known_personas, "a persona of the config's [[personas]]",
+            raise SelectionError(unknown("persona", name, known_personas, "in the config's [[personas]]",
                                          " (the config's, and unassigned)"))
     if f.date_from and f.date_to and f.date_from > f.date_to:
         raise SelectionError(f"the date range is empty: from {f.date_from} is after to {f.date_to}")
@@ -60,7 +60,7 @@ def check_selection(journeys: Journeys, *, require_people: bool = True) -> int:
         present = _values(everyone, "source")
         for name in f.sources:
             if name not in present:
-                raise SelectionError(unknown("source", name, present, "a source in the data", " (channels as stored)"))
+                raise SelectionError(unknown("source", name, present, "in the data", " (channels as stored)"))
     if f.owners:
         owners = _resolve_owners(journeys, f.owners)
         if owners != f.owners:
@@ -101,7 +101,7 @@ def describe(filters: Filters) -> str:
 
 def unknown(what: str, value: str, valid: Sequence[str], where: str, note: str = "",
             near: Sequence[str] | None = None) -> str:
-    """``source 'SEO' is not in the data (did you mean seo?); valid sources (channels as stored): ppc, seo``.
+    """``no source 'SEO' in the data (did you mean seo?); valid sources (channels as stored): ppc, seo``.
 
     ``near``: the suggestions, when not the valid values that differ from ``value`` in case or spacing only.
     """
@@ -110,7 +110,7 @@ def unknown(what: str, value: str, valid: Sequence[str], where: str, note: str =
     hint = f" (did you mean {' or '.join(near)}?)" if near else ""
     shown = ", ".join(list(valid)[:_SHOWN]) + (f", ... ({len(valid):,} in all)" if len(valid) > _SHOWN else "")
     listed = f"valid {what}s{note}: {shown}" if valid else f"there are no {what}s {where}"
-    return f"{what} {value!r} is not {where}{hint}; {listed}"
+    return f"no {what} {value!r} {where}{hint}; {listed}"
 
 
 def _loose(text: str) -> str:
@@ -147,6 +147,6 @@ def _resolve_owners(journeys: Journeys, given: Iterable[str]) -> tuple[str, ...]
             near = sorted(p for p, of in by_pseudonym.items() for n in of if _loose(n) == _loose(value))
             shown = sorted(names) if named else sorted(by_pseudonym)
             note = "" if named else " (as pseudonyms; their names work too)"
-            raise SelectionError(unknown("owner", value, shown, "an owner of anyone in the data", note,
+            raise SelectionError(unknown("owner", value, shown, "among the people's owners", note,
                                          None if named else near))
     return tuple(dict.fromkeys(out))

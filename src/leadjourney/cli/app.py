@@ -18,7 +18,6 @@ from leadjourney.cli.selection import (
     PersonaOption,
     SourceOption,
     ToOption,
-    filters_of,
     parse_date,
     selection,
 )
@@ -227,17 +226,19 @@ ModeOption = Annotated[str | None, typer.Option(help="The funnel mode the findin
 WindowOption = Annotated[int | None, typer.Option(help="Cohort mode: its window in days (default 90).")]
 
 
-def _finding_selection(date_from: str | None, date_to: str | None, source: list[str] | None,
+def _finding_selection(workspace: Path, date_from: str | None, date_to: str | None, source: list[str] | None,
                        persona: list[str] | None, owner: list[str] | None, mode: str | None,
                        window: int | None) -> str | None:
-    """The selection key named by the options (as `analyze` was run), or None when none is given."""
+    """The selection key named by the options (as `analyze` was run; values checked, owner pseudonyms
+    resolved), or None when none is given."""
     from leadjourney.analysis.findings import selection_key
 
     if not any((date_from, date_to, source, persona, owner, mode, window)):
         return None
     if mode is not None and mode not in ("stage_reach", "ordered", "cohort"):
         raise LeadJourneyError(f"--mode: expected stage_reach, ordered or cohort, found {mode!r}")
-    return selection_key(filters_of(date_from, date_to, source, persona, owner), mode or "stage_reach", window or 90)
+    filters = selection(Workspace.open(workspace), date_from, date_to, source, persona, owner, require_people=False)
+    return selection_key(filters, mode or "stage_reach", window or 90)
 
 
 @findings_app.callback()
@@ -259,7 +260,7 @@ def findings_list(
     """
     from leadjourney.analysis.findings import ALL_LEADS, list_findings, selection_label, selections
 
-    chosen = _finding_selection(date_from, date_to, source, persona, owner, mode, window)
+    chosen = _finding_selection(workspace, date_from, date_to, source, persona, owner, mode, window)
     ctx.obj = (workspace, chosen)
     if ctx.invoked_subcommand is not None:
         return
@@ -301,7 +302,7 @@ def findings_confirm(
 ) -> None:
     """Mark a finding CONFIRMED (stakeholders agree with the number `leadjourney findings` shows now)."""
     _set_status(ctx, finding_id, "CONFIRMED", note,
-                _finding_selection(date_from, date_to, source, persona, owner, mode, window))
+                _finding_selection(ctx.obj[0], date_from, date_to, source, persona, owner, mode, window))
 
 
 @findings_app.command("correct")
@@ -314,7 +315,7 @@ def findings_correct(
 ) -> None:
     """Mark a finding CORRECTED, with what stakeholders say is right."""
     _set_status(ctx, finding_id, "CORRECTED", note,
-                _finding_selection(date_from, date_to, source, persona, owner, mode, window))
+                _finding_selection(ctx.obj[0], date_from, date_to, source, persona, owner, mode, window))
 
 
 # the other command modules register themselves on `app`
