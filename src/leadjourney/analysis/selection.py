@@ -39,9 +39,9 @@ def check_selection(journeys: Journeys, *, require_people: bool = True) -> int:
     """Check ``journeys.filters`` against the data (owner pseudonyms become names); the number of people selected.
 
     Raises :class:`SelectionError`, :class:`NoDataError` or :class:`EmptySelectionError` (see the module).
-    ``require_people=False`` checks the values only: a workspace with no leads, or a selection of no one, passes
-    (the definitions document is read before there is data; it says when there is nothing to check), unless the
-    selection names a source or an owner, which no data can have.
+    ``require_people=False`` checks the values only (and returns -1, nobody counted): a workspace with no leads,
+    or a selection of no one, passes (the definitions document is read before there is data; it says when there
+    is nothing to check), unless the selection names a source or an owner, which no data can have.
     """
     f = journeys.filters
     known_personas = [p.name for p in journeys.config.personas] + [UNASSIGNED_PERSONA]
@@ -65,13 +65,15 @@ def check_selection(journeys: Journeys, *, require_people: bool = True) -> int:
         owners = _resolve_owners(journeys, f.owners)
         if owners != f.owners:
             journeys.reselect(replace(f, owners=owners))
+    if not require_people:
+        return -1  # not counted
     n = int(fetch_value(journeys.people().count()) or 0)
-    if n == 0 and require_people:
+    if n == 0:
         total = int(fetch_value(everyone.count()) or 0)
         if total == 0:
             raise EmptySelectionError("no people in the workspace: every lead is excluded as an unqualified contact "
                                       "(see [exclusions] in the config)")
-        raise EmptySelectionError(f"no people in the selection {describe(journeys.filters)} "
+        raise EmptySelectionError(f"no people in the selection {describe(f)} "  # as given: a pseudonym stays one
                                   f"(of {total:,} in the workspace): nothing computed or stored; widen the selection")
     return n
 
