@@ -98,6 +98,11 @@ def test_cli_findings_of_another_selection_are_kept_apart(ws: Workspace) -> None
     assert mql_seo["selection"]["sources"] == ["seo"]
     everything = json.loads(cli("findings", "-w", str(ws.root), "--all", "--json").stdout)
     assert len(everything) == len(listed) + len(seo)
+    from leadjourney.reports.status import gather
+
+    facts = gather(ws)  # the engagement status counts all leads' findings, the ones `findings confirm ID` moves
+    assert facts.findings == {"CONFIRMED": 1, "ASSUMED": len(listed) - 1}
+    assert facts.first_assumed in {f["finding_id"] for f in listed if f["status"] == "ASSUMED"}
 
 
 def test_a_signoff_survives_a_changed_number_with_the_new_one_beside_it(ws: Workspace) -> None:

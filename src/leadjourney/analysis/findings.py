@@ -272,6 +272,18 @@ def selections(ws: Workspace) -> list[str]:
             "SELECT DISTINCT selection FROM findings ORDER BY selection <> ?, selection", [ALL_LEADS]).fetchall()]
 
 
+def engagement_counts(con: duckdb.DuckDBPyConnection) -> tuple[dict[str, int], str | None]:
+    """All leads' findings (the engagement's) per status, and the first still ASSUMED, on an open (read-only)
+    connection; a table from before selections (not migrated yet) is read as all leads'."""
+    names = {str(r[0]) for r in con.execute("DESCRIBE findings").fetchall()}
+    where, params = ("WHERE selection = ?", [ALL_LEADS]) if "selection" in names else ("WHERE true", [])
+    counts = {str(s): int(c) for s, c in con.execute(
+        f"SELECT status, count(*) FROM findings {where} GROUP BY status", params).fetchall()}
+    row = one(con, f"SELECT finding_id FROM findings {where} AND status = 'ASSUMED' ORDER BY kind, finding_id LIMIT 1",
+              params)
+    return counts, None if row is None else str(row[0])
+
+
 def set_status(ws: Workspace, finding_id: str, status: str, note: str | None,
                selection: str = ALL_LEADS) -> Finding:
     """Move a finding of ``selection`` to CONFIRMED or CORRECTED (the note says who agreed, or what is right
