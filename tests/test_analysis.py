@@ -16,6 +16,7 @@ from conftest import csv_workspace, generated_workspace, same_numbers
 from leadjourney.analysis import Filters, analyze
 from leadjourney.analysis import journeys as journeys_module
 from leadjourney.analysis.stats import km_median, wilson_interval
+from leadjourney.errors import EmptySelectionError
 from leadjourney.generate import Dirt, generate
 from leadjourney.ingest import ingest
 from leadjourney.workspace import Workspace
@@ -114,7 +115,9 @@ def test_ordered_mode_needs_every_stage_dated_in_order(small: Workspace) -> None
 def test_source_filter_and_empty_selection(small: Workspace) -> None:
     seo = analyze(small, filters=Filters(sources=("seo",)), now=NOW)
     assert _reached(seo)["Lead"] == 3 and _reached(seo)["SQL"] == 2
-    none = analyze(small, filters=Filters(date_from=date(2027, 1, 1)), now=NOW)
+    with pytest.raises(EmptySelectionError, match="created from 2027-01-01"):  # nobody: an error, not zeros
+        analyze(small, filters=Filters(date_from=date(2027, 1, 1)), now=NOW)
+    none = analyze(small, filters=Filters(date_from=date(2027, 1, 1)), now=NOW, check=False)  # as the monitor does
     assert none.n_people == 0
     assert all(t.rate is None and t.entered == 0 for t in none.funnel.transitions)
     assert none.time_in_stage.rows[0].caveat == "nobody entered this stage in the selection"

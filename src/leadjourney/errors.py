@@ -5,8 +5,13 @@ Hierarchy::
     LeadJourneyError            root: the CLI prints its message on one line and exits non-zero
     ├── ConfigError             leadjourney.toml is missing, unreadable or has an invalid value
     ├── WorkspaceError          the folder is not a workspace, or its database is unusable
-    └── IngestError             a source cannot be loaded at all (file-level problem)
-        └── BadFileError        a file is unreadable: wrong encoding, not CSV/Parquet, missing columns
+    ├── IngestError             a source cannot be loaded at all (file-level problem)
+    │   └── BadFileError        a file is unreadable: wrong encoding, not CSV/Parquet, missing columns
+    └── SelectionError          a selection (--from/--to/--source/--persona/--owner) names a value the
+        │                       workspace does not have (the message lists the valid ones); raised by
+        │                       Journeys.check() before anything is computed or stored
+        ├── NoDataError         nothing is ingested yet: every selection is empty (run `leadjourney ingest`)
+        └── EmptySelectionError the filters are valid but select nobody (the message names the selection)
 
 Row-level problems never raise: they go to the ``quarantine`` table.
 """
@@ -32,6 +37,18 @@ class IngestError(LeadJourneyError):
 
 class BadFileError(IngestError):
     """Raised when a file cannot be read as the format it was declared to be."""
+
+
+class SelectionError(LeadJourneyError):
+    """Raised when a selection of leads cannot be analyzed: a filter value the data does not have."""
+
+
+class NoDataError(SelectionError):
+    """Raised when the workspace holds no leads yet, so there is nothing to select."""
+
+
+class EmptySelectionError(SelectionError):
+    """Raised when a selection's filters are valid but select no one; no snapshot or finding is stored."""
 
 
 class DataQualityWarning(UserWarning):

@@ -122,15 +122,21 @@ TABLES: dict[str, str] = {
         result JSON NOT NULL
     """,
     "findings": """
-        finding_id VARCHAR PRIMARY KEY,
+        finding_id VARCHAR NOT NULL,
         kind VARCHAR NOT NULL,
         statement VARCHAR NOT NULL,
         value DOUBLE,
         n BIGINT,
         status VARCHAR NOT NULL,
         note VARCHAR,
-        snapshot_id BIGINT NOT NULL,
-        updated_at TIMESTAMP NOT NULL
+        snapshot_id BIGINT,
+        updated_at TIMESTAMP NOT NULL,
+        selection VARCHAR NOT NULL,
+        current_statement VARCHAR,
+        current_value DOUBLE,
+        current_n BIGINT,
+        current_snapshot_id BIGINT,
+        restated BOOLEAN NOT NULL
     """,
     "definition_signoffs": """
         term VARCHAR NOT NULL,

@@ -136,6 +136,23 @@ class Journeys:
                 self._people = view if self._share > LAZY_SHARE else self.materialize(view)
         return self._people
 
+    def everyone(self) -> ir.Table:
+        """Every person's lead fields and stage entries, unfiltered (no persona column when computed live)."""
+        return self._person_journeys()[0]
+
+    def check(self) -> int:
+        """Check the selection before anything is computed; the number of people in it. Unknown filter values,
+        an empty workspace, nobody selected raise a :class:`~leadjourney.errors.SelectionError` (see
+        :mod:`leadjourney.analysis.selection`); owners given as pseudonyms are resolved to their names."""
+        from leadjourney.analysis.selection import check_selection
+
+        return check_selection(self)
+
+    def reselect(self, filters: Filters) -> None:
+        """Look at ``filters`` instead (what was computed for the previous selection is dropped)."""
+        self.release()
+        self.filters = filters
+
     def _select_people(self) -> tuple[ir.Table, bool]:
         """The selection's query, and whether it reads ingest's table with its personas (nothing live)."""
         people, stored = self._person_journeys()
@@ -367,11 +384,13 @@ def _share(selection: ir.Table, everyone: ir.Table) -> float:
 
 @contextmanager
 def open_journeys(ws: Workspace, filters: Filters | None = None, now: datetime | None = None, *,
-                  as_of: datetime | None = None) -> Iterator[Journeys]:
+                  as_of: datetime | None = None, check: bool = False) -> Iterator[Journeys]:
     """The workspace's journeys for one run: a read-only connection, released and closed afterwards.
 
     ``as_of`` is the end of the observed period when the caller knows it already (it is the same for
-    every selection of the same data: the dashboard reads it from its unfiltered analysis).
+    every selection of the same data: the dashboard reads it from its unfiltered analysis). ``check``:
+    :meth:`Journeys.check` first (an unknown filter value, no data or nobody selected raises); the monitor
+    and the dashboard leave it off, as an empty period or pair of values is a result for them.
 
     >>> with open_journeys(Workspace.open("acme")) as journeys:   # doctest: +SKIP
     ...     inventory = TouchpointInventory().fit(journeys)
@@ -380,6 +399,8 @@ def open_journeys(ws: Workspace, filters: Filters | None = None, now: datetime |
         journeys = Journeys(ibis.duckdb.from_connection(con), ws.config, filters or Filters(), now)
         journeys._as_of = as_of
         try:
+            if check:
+                journeys.check()
             yield journeys
         finally:
             journeys.release()

@@ -242,11 +242,19 @@ def _days(value: float | None) -> str:
 
 
 def analyze(ws: Workspace, *, filters: Filters | None = None, mode: str = "stage_reach",
-            window_days: int = 90, now: datetime | None = None, progress: Progress | None = None) -> Analysis:
-    """Compute the baseline metrics for the workspace (or a filtered selection)."""
+            window_days: int = 90, now: datetime | None = None, progress: Progress | None = None,
+            check: bool = True) -> Analysis:
+    """Compute the baseline metrics for the workspace (or a filtered selection).
+
+    ``check`` (the default): the selection is checked first (:meth:`Journeys.check`): an unknown filter value,
+    a workspace with nothing ingested, or a selection of no one raises a
+    :class:`~leadjourney.errors.SelectionError` instead of an analysis of zero people.
+    """
     with ws.connect(read_only=True) as con:
         journeys = Journeys(ibis.duckdb.from_connection(con), ws.config, filters or Filters(), now)
         try:
+            if check:
+                journeys.check()
             return analyze_journeys(journeys, str(ws.root), mode=mode, window_days=window_days, progress=progress)
         finally:
             journeys.release()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -189,18 +188,24 @@ def analyze_command(
     Example: [bold]leadjourney analyze acme-journey --from 2026-01-01 --source seo --persona smb_founder[/bold]
     """
     from leadjourney.analysis import analyze
-    from leadjourney.analysis.findings import store
+    from leadjourney.analysis.findings import list_findings, selection_label, selection_of, store
 
     if mode not in ("stage_reach", "ordered", "cohort"):
         raise LeadJourneyError(f"--mode: expected stage_reach, ordered or cohort, found {mode!r}")
     ws = Workspace.open(workspace)
-    filters = selection(ws, date_from, date_to, source, persona, owner)
+    filters = selection(ws, date_from, date_to, source, persona, owner, check=False)  # analyze() checks it
     with render.progress_bar(err, "analyze") as progress:
         result = analyze(ws, filters=filters, mode=mode, window_days=window, progress=progress)
     ws.out_dir.mkdir(exist_ok=True)
     (ws.out_dir / "analysis.md").write_text(result.to_markdown(), "utf-8")
     (ws.out_dir / "analysis.json").write_text(result.to_json(), "utf-8")
     snapshot = store(ws, result, baseline=baseline)
+    key = selection_of(result)
+    changed = [f for f in list_findings(ws, key) if f.changed_since_signoff]
+    if changed:  # on stderr, so --json stays one document
+        err.print(f"[yellow]note:[/yellow] {len(changed)} signed finding(s) of {escape(selection_label(key))} "
+                  f"differ in this analysis ({escape(', '.join(f.finding_id for f in changed[:5]))}): the signed "
+                  "numbers are kept, the new ones recorded beside them (`leadjourney findings`).", soft_wrap=True)
     if as_json:
         print(result.to_json())
         return
@@ -212,12 +217,31 @@ def analyze_command(
     for line in render.friction_lines(result):
         console.print(line)
     console.print(f"Written: {ws.out_dir / 'analysis.md'} and analysis.json; snapshot {snapshot}"
-                  f"{' (baseline)' if baseline else ''} and its findings (ASSUMED until confirmed) stored.")
+                  f"{' (baseline)' if baseline else ''} and the findings of {escape(selection_label(key))} "
+                  "(ASSUMED until confirmed) stored.")
 
 
 findings_app = typer.Typer(help="Findings from the analysis: ASSUMED until stakeholders confirm or correct them.",
                            invoke_without_command=True, no_args_is_help=False)
 app.add_typer(findings_app, name="findings")
+ModeOption = Annotated[str | None, typer.Option(help="The funnel mode the findings were computed in (default "
+                                                     "stage_reach).")]
+WindowOption = Annotated[int | None, typer.Option(help="Cohort mode: its window in days (default 90).")]
+
+
+def _finding_selection(workspace: Path, date_from: str | None, date_to: str | None, source: list[str] | None,
+                       persona: list[str] | None, owner: list[str] | None, mode: str | None,
+                       window: int | None) -> str | None:
+    """The selection key named by the options (as `analyze` was run; values checked, owner pseudonyms
+    resolved), or None when none is given."""
+    from leadjourney.analysis.findings import selection_key
+
+    if not any((date_from, date_to, source, persona, owner, mode, window)):
+        return None
+    if mode is not None and mode not in ("stage_reach", "ordered", "cohort"):
+        raise LeadJourneyError(f"--mode: expected stage_reach, ordered or cohort, found {mode!r}")
+    filters = selection(Workspace.open(workspace), date_from, date_to, source, persona, owner, require_people=False)
+    return selection_key(filters, mode or "stage_reach", window or 90)
 
 
 @findings_app.callback()
@@ -225,32 +249,50 @@ def findings_list(
     ctx: typer.Context,
     workspace: Annotated[Path, typer.Option("--workspace", "-w", help="Workspace folder.")] = Path("."),
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    every: Annotated[bool, typer.Option("--all", help="The findings of every selection analyzed.")] = False,
+    date_from: FromOption = None, date_to: ToOption = None, source: SourceOption = None,
+    persona: PersonaOption = None, owner: OwnerOption = None, mode: ModeOption = None, window: WindowOption = None,
 ) -> None:
-    """List the findings with their status.
+    """List the findings with their status: all leads' by default; the selection options (as `analyze` was
+    run) another selection's, --all every selection's. A signed finding the latest analysis of its selection
+    contradicts shows the signed number and the new one ("changed since sign-off").
 
     Example: [bold]leadjourney findings -w acme-journey[/bold]; then
-    [bold]leadjourney findings -w acme-journey confirm "conversion:MQL->SQL" --note "RevOps, kickoff"[/bold]
+    [bold]leadjourney findings -w acme-journey confirm "conversion:MQL->SQL" --note "RevOps, kickoff"[/bold];
+    a selection's: [bold]leadjourney findings -w acme-journey --source seo confirm "conversion:MQL->SQL"[/bold]
     """
-    ctx.obj = workspace
+    from leadjourney.analysis.findings import ALL_LEADS, list_findings, selection_label, selections
+
+    chosen = _finding_selection(workspace, date_from, date_to, source, persona, owner, mode, window)
+    ctx.obj = (workspace, chosen)
     if ctx.invoked_subcommand is not None:
         return
-    from leadjourney.analysis.findings import list_findings
-
-    items = list_findings(Workspace.open(workspace))
+    ws = Workspace.open(workspace)
+    key = chosen or ALL_LEADS
+    items = list_findings(ws, None if every else key)
     if as_json:
-        print(json.dumps([asdict(f) for f in items], indent=2))
+        print(json.dumps([f.to_dict() for f in items], indent=2))
         return
     if not items:
-        console.print("No findings yet: run `leadjourney analyze` first.")
-        return
-    console.print(render.findings_table(items))
+        console.print(f"No findings for {escape(selection_label(key))} yet: run `leadjourney analyze` with this "
+                      "selection first." if not every else "No findings yet: run `leadjourney analyze` first.")
+    for shown in dict.fromkeys(f.selection for f in items):
+        console.print(render.findings_table([f for f in items if f.selection == shown],
+                                            f"Findings: {escape(selection_label(shown))}"))
+    others = [s for s in selections(ws) if s != key]
+    if others and not every:
+        console.print(f"Findings of {len(others)} other selection(s) are stored too "
+                      f"({escape('; '.join(selection_label(s) for s in others[:5]))}): `leadjourney findings --all`.")
 
 
-def _set_status(ctx: typer.Context, finding_id: str, status: str, note: str | None) -> None:
-    from leadjourney.analysis.findings import set_status
+def _set_status(ctx: typer.Context, finding_id: str, status: str, note: str | None, key: str | None) -> None:
+    from leadjourney.analysis.findings import ALL_LEADS, selection_label, set_status
 
-    f = set_status(Workspace.open(ctx.obj), finding_id, status, note)
-    console.print(f"{f.finding_id}: {f.status}" + (f" ({escape(f.note)})" if f.note else ""))
+    workspace, chosen = ctx.obj
+    key = key or chosen or ALL_LEADS
+    f = set_status(Workspace.open(workspace), finding_id, status, note, key)
+    console.print(f"{f.finding_id} ({escape(selection_label(key))}): {f.status}" + (f" ({escape(f.note)})" if f.note else "")
+                  + f"; signed: {escape(f.statement)}")
 
 
 @findings_app.command("confirm")
@@ -258,9 +300,12 @@ def findings_confirm(
     ctx: typer.Context,
     finding_id: Annotated[str, typer.Argument(help="The finding's id, as `leadjourney findings` lists it.")],
     note: Annotated[str | None, typer.Option(help="Who confirmed it, where.")] = None,
+    date_from: FromOption = None, date_to: ToOption = None, source: SourceOption = None,
+    persona: PersonaOption = None, owner: OwnerOption = None, mode: ModeOption = None, window: WindowOption = None,
 ) -> None:
-    """Mark a finding CONFIRMED (stakeholders agree)."""
-    _set_status(ctx, finding_id, "CONFIRMED", note)
+    """Mark a finding CONFIRMED (stakeholders agree with the number `leadjourney findings` shows now)."""
+    _set_status(ctx, finding_id, "CONFIRMED", note,
+                _finding_selection(ctx.obj[0], date_from, date_to, source, persona, owner, mode, window))
 
 
 @findings_app.command("correct")
@@ -268,9 +313,12 @@ def findings_correct(
     ctx: typer.Context,
     finding_id: Annotated[str, typer.Argument(help="The finding's id.")],
     note: Annotated[str, typer.Option(help="What is right instead, and who said so.")],
+    date_from: FromOption = None, date_to: ToOption = None, source: SourceOption = None,
+    persona: PersonaOption = None, owner: OwnerOption = None, mode: ModeOption = None, window: WindowOption = None,
 ) -> None:
     """Mark a finding CORRECTED, with what stakeholders say is right."""
-    _set_status(ctx, finding_id, "CORRECTED", note)
+    _set_status(ctx, finding_id, "CORRECTED", note,
+                _finding_selection(ctx.obj[0], date_from, date_to, source, persona, owner, mode, window))
 
 
 # the other command modules register themselves on `app`

@@ -51,7 +51,7 @@ def definitions_document(
     from leadjourney.reports.definitions import write_document
 
     ws = Workspace.open(workspace)
-    filters = selection(ws, date_from, date_to, source, persona)
+    filters = selection(ws, date_from, date_to, source, persona, require_people=False)  # read before there is data
     with render.progress_bar(err, "definitions") as progress:
         progress("drift check", 0, 1)
         doc = make_document(ws, filters)

@@ -172,15 +172,21 @@ def friction_table(result: Analysis, top: int = 8) -> Table:
     return table
 
 
-def findings_table(items: list[Finding]) -> Table:
-    table = Table(title="Findings", title_justify="left")
+def findings_table(items: list[Finding], title: str = "Findings") -> Table:
+    """The findings of one selection; a signed one the latest analysis contradicts shows both numbers."""
+    table = Table(title=title, title_justify="left")
     table.add_column("id", overflow="fold")
     table.add_column("status")
     table.add_column("finding")
     table.add_column("note")
     style = {"ASSUMED": "yellow", "CONFIRMED": "green", "CORRECTED": "cyan"}
     for f in items:
-        table.add_row(escape(f.finding_id), f"[{style.get(f.status, 'white')}]{f.status}[/]", escape(f.statement),
+        text = escape(f.statement)
+        if f.changed_since_signoff:
+            now = (f"now: {escape(f.current_statement)} (snapshot {f.current_snapshot_id})" if f.restated and
+                   f.current_statement else f"not stated by the latest analysis (snapshot {f.current_snapshot_id})")
+            text += f"\n[bold magenta]changed since sign-off[/] - {now}"
+        table.add_row(escape(f.finding_id), f"[{style.get(f.status, 'white')}]{f.status}[/]", text,
                       escape(f.note or ""))
     return table
 

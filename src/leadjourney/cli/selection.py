@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from leadjourney.config import UNASSIGNED_PERSONA
 from leadjourney.errors import LeadJourneyError
 from leadjourney.workspace import Workspace
 
@@ -22,12 +21,25 @@ OwnerOption = Annotated[list[str] | None, typer.Option("--owner", help="Only lea
 
 
 def selection(ws: Workspace, date_from: str | None, date_to: str | None, sources: list[str] | None,
-              personas: list[str] | None, owners: list[str] | None = None) -> Filters:
-    """The command line's selection as :class:`Filters`, checked against the workspace's config."""
+              personas: list[str] | None, owners: list[str] | None = None, *, check: bool = True,
+              require_people: bool = True) -> Filters:
+    """The command line's selection as :class:`Filters`, checked against the workspace's data
+    (:func:`~leadjourney.analysis.selection.checked_filters`: an unknown value, nothing ingested or nobody
+    selected is a :class:`~leadjourney.errors.SelectionError`); ``check=False`` when the command's own layer
+    function checks it (``analyze``); ``require_people=False``: the values only (``definitions``)."""
+    from leadjourney.analysis.selection import checked_filters
+
+    filters = filters_of(date_from, date_to, sources, personas, owners)
+    return checked_filters(ws, filters, require_people=require_people) if check else filters
+
+
+def filters_of(date_from: str | None, date_to: str | None, sources: list[str] | None,
+               personas: list[str] | None, owners: list[str] | None = None) -> Filters:
+    """The options as :class:`Filters`, unchecked (a stored finding's selection is named this way)."""
     from leadjourney.analysis.journeys import Filters
 
     return Filters(parse_date(date_from, "--from"), parse_date(date_to, "--to"), tuple(sources or ()),
-                   check_personas(ws, personas or []), tuple(owners or ()))
+                   tuple(personas or ()), tuple(owners or ()))
 
 
 def parse_date(text: str | None, option: str) -> date | None:
@@ -37,12 +49,3 @@ def parse_date(text: str | None, option: str) -> date | None:
         return date.fromisoformat(text)
     except ValueError:
         raise LeadJourneyError(f"{option}: expected a date like 2026-06-30, found {text!r}") from None
-
-
-def check_personas(ws: Workspace, names: list[str]) -> tuple[str, ...]:
-    known = [p.name for p in ws.config.personas] + [UNASSIGNED_PERSONA]
-    for name in names:
-        if name not in known:
-            raise LeadJourneyError(f"--persona: no persona {name!r} in {ws.config_path.name} "
-                                   f"(personas: {', '.join(known)})")
-    return tuple(names)

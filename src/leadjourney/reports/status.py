@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from leadjourney.analysis.definitions import REQUIRED_ROLES, sign_offs
+from leadjourney.analysis.findings import engagement_counts
 from leadjourney.db import one
 from leadjourney.reports.checklist import PHASES, Item, Phase, Record, records
 from leadjourney.reports.definitions import TermStatus, approvals_of
@@ -99,10 +100,7 @@ def gather(ws: Workspace) -> Facts:
         f.n_touchpoints = int((one(con, "SELECT count(*) FROM touchpoints") or (0,))[0])
         f.latest = _snapshot(con, "TRUE")
         f.baseline = _snapshot(con, "is_baseline")
-        f.findings = {str(s): int(c) for s, c in con.execute(
-            "SELECT status, count(*) FROM findings GROUP BY status").fetchall()}
-        row = one(con, "SELECT finding_id FROM findings WHERE status = 'ASSUMED' ORDER BY kind, finding_id LIMIT 1")
-        f.first_assumed = None if row is None else str(row[0])
+        f.findings, f.first_assumed = engagement_counts(con)  # all leads' (other selections' are their own)
     signoffs = sign_offs(ws)
     for d in ws.config.definitions:
         current, earlier = approvals_of(d, signoffs)
