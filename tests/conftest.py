@@ -16,6 +16,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
 
+from leadjourney.config import default_config_text
 from leadjourney.generate import GeneratedData, generate
 from leadjourney.ingest import ingest
 from leadjourney.workspace import Workspace
@@ -138,6 +139,14 @@ def csv_as_parquet(src: Path, dst: Path) -> Path:
 
 def as_json(value: Any) -> Any:
     return None if value is None else json.loads(value)
+
+
+def min_n_config(min_n: int = 1) -> str:
+    """The default leadjourney.toml with ``[analysis] min_n`` set: hand-made workspaces of a few people test
+    bookkeeping (findings, sign-offs) with rates that min_n = 30 would mark too few to judge."""
+    text = default_config_text()
+    assert "\nmin_n = 30\n" in text
+    return text.replace("\nmin_n = 30\n", f"\nmin_n = {min_n}\n")
 
 
 def csv_workspace(root: Path, config: str | None = None, **tables: str) -> Workspace:

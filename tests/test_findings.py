@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import csv_workspace, fetch
+from conftest import csv_workspace, fetch, min_n_config
 from leadjourney.analysis import analyze
 from leadjourney.analysis.findings import (
     ASSUMED,
@@ -31,7 +31,8 @@ EVENTS = "lead_id,stage,entered_at\n" + "".join(f"L{i},MQL,2026-01-0{2 + i % 5}T
 
 @pytest.fixture
 def ws(tmp_path: Path) -> Workspace:
-    return csv_workspace(tmp_path / "ws", leads=LEADS, stage_events=EVENTS)
+    """Ten people: findings' bookkeeping is tested with min_n = 1 (at 30, none of these rates is judged)."""
+    return csv_workspace(tmp_path / "ws", min_n_config(1), leads=LEADS, stage_events=EVENTS)
 
 
 def test_findings_start_assumed_and_keep_their_status(ws: Workspace) -> None:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import csv_text, csv_workspace, fetch
+from conftest import csv_text, csv_workspace, fetch, min_n_config
 from leadjourney.analysis import Filters, analyze
 from leadjourney.analysis.findings import CONFIRMED, CORRECTED, list_findings, set_status, store
 from leadjourney.errors import LeadJourneyError
@@ -47,7 +47,8 @@ SQL = (1, 2, 3, 4, 5, 6, 11, 12)  # MQL -> SQL: all leads 8 of 20 (40 %), seo 6 
 
 @pytest.fixture
 def ws(tmp_path: Path) -> Workspace:
-    return csv_workspace(tmp_path / "ws", leads=LEADS, stage_events=events(SQL))
+    """Twenty people: sign-offs are tested with min_n = 1 (at 30, no rate here is judged, so none is a finding)."""
+    return csv_workspace(tmp_path / "ws", min_n_config(1), leads=LEADS, stage_events=events(SQL))
 
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:

@@ -228,3 +228,15 @@ def test_the_monitor_says_the_same(hubspot: Workspace, result) -> None:  # type:
     demo = verdicts[("conversion_decline", "SQL->Demo")]
     assert demo.status == "withheld" and "Demo has no stage entries loaded" in demo.evidence
     assert not speed.raised and not demo.raised
+
+
+def test_the_documents_say_the_same(hubspot: Workspace, result) -> None:  # type: ignore[no-untyped-def]
+    from leadjourney.reports.faq import faq_markdown
+    from leadjourney.reports.friction_doc import friction_markdown
+
+    doc = " ".join(friction_markdown(result, [], "USD").split())
+    assert "too few to judge: 20 people, fewer than min_n = 30" in doc
+    assert f"Speed-to-lead {WITHHELD}." in doc and f"Dark leads {WITHHELD}." in doc
+    assert "Demo: no stage entries loaded" in doc
+    faq = " ".join(faq_markdown(result, [], None, "USD", "ws").split())
+    assert f"Speed-to-lead {WITHHELD}." in faq and f"Dark leads {WITHHELD}." in faq

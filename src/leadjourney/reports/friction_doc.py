@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from leadjourney.analysis.findings import Finding
 from leadjourney.analysis.friction import money
+from leadjourney.analysis.funnel import WITHOUT_DATA
 from leadjourney.analysis.report import Analysis, friction_preamble
 from leadjourney.reports.maintenance import ci, pct
 
@@ -42,8 +43,14 @@ def friction_markdown(analysis: Analysis, findings: Sequence[Finding], currency:
     lines += ["| Transition | Entered | Converted | Rate | 95% interval | Finding |", "|---|---:|---:|---:|---|---|"]
     for t in f.transitions:
         fid = f"conversion:{t.from_stage}->{t.to_stage}"
+        finding = _finding(fid, status) if t.status.judged else t.status.text()
         lines.append(f"| {t.from_stage} → {t.to_stage} | {t.entered:,} | {t.converted:,} | {pct(t.rate)} | "
-                     f"{ci(t.ci_low, t.ci_high)} | {_finding(fid, status)} |")
+                     f"{ci(t.ci_low, t.ci_high)} | {finding} |")
+    notes = [f"- {s}: {WITHOUT_DATA}." for s in f.stages_without_data]
+    notes += [f"- {name} {metric.text()}." for name, metric in (("Speed-to-lead", analysis.speed_to_lead.status),
+                                                                 ("Dark leads", analysis.dark_leads.status))
+              if not metric.judged]
+    lines += ["", *notes] if notes else []
     lines += ["", "## Drop-off points", ""]
     lines += [f"- **{d.from_stage} → {d.to_stage}**{' (' + d.segment + ')' if d.segment else ''}: {pct(d.rate)}, "
               f"{d.reason}" for d in fr.drop_offs] or [
