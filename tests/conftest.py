@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import importlib.util
 import io
 import json
+import os
+import subprocess
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,6 +19,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
 
+from leadjourney.cli import main
 from leadjourney.config import default_config_text
 from leadjourney.generate import GeneratedData, generate
 from leadjourney.ingest import ingest
@@ -139,6 +143,26 @@ def csv_as_parquet(src: Path, dst: Path) -> Path:
 
 def as_json(value: Any) -> Any:
     return None if value is None else json.loads(value)
+
+
+def run_cli(*args: str, columns: int = 200) -> subprocess.CompletedProcess[str]:
+    """``leadjourney ARGS`` in this process (the real entry point, its one-line errors and exit codes), with
+    stdout and stderr captured: a subprocess per call would cost two seconds of imports."""
+    out, err = io.StringIO(), io.StringIO()
+    code = 0
+    old = os.environ.get("COLUMNS")
+    os.environ["COLUMNS"] = str(columns)
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            main(list(args))
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    finally:
+        if old is None:
+            os.environ.pop("COLUMNS", None)
+        else:
+            os.environ["COLUMNS"] = old
+    return subprocess.CompletedProcess(["leadjourney", *args], code, out.getvalue(), err.getvalue())
 
 
 def min_n_config(min_n: int = 1) -> str:

@@ -9,15 +9,13 @@ is stored.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from datetime import date, datetime
 from pathlib import Path
 
 import pytest
 
-from conftest import csv_text, csv_workspace, fetch, min_n_config
+from conftest import csv_text, csv_workspace, fetch, min_n_config, run_cli
 from leadjourney.analysis import Filters, analyze
 from leadjourney.analysis.findings import CONFIRMED, CORRECTED, list_findings, set_status, store
 from leadjourney.errors import LeadJourneyError
@@ -52,9 +50,8 @@ def ws(tmp_path: Path) -> Workspace:
 
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    """The real command line, in a subprocess (this tree's code: PYTHONPATH is inherited)."""
-    return subprocess.run([sys.executable, "-m", "leadjourney", *args], capture_output=True, text=True, check=False,
-                          env={**os.environ, "COLUMNS": "200"})
+    """The real command line (its entry point, one-line errors and exit codes), run in this process."""
+    return run_cli(*args)
 
 
 def stored(ws: Workspace) -> tuple[int, int]:
