@@ -298,6 +298,13 @@ class Journeys:
             self._cache[key] = self.materialize(build())
         return self._cache[key]
 
+    def remembered(self, key: Hashable, compute: Callable[[], Any]) -> Any:
+        """``compute()`` once per run and ``key``: a result (rows, a curve) several analyses of the run read."""
+        key = ("remembered", key)
+        if key not in self._cache:
+            self._cache[key] = compute()
+        return self._cache[key]
+
     def materialize(self, expr: ir.Table, *, view: bool = False) -> ir.Table:
         """Compute ``expr`` once into a temporary table that later queries read (dropped by :meth:`release`);
         with ``view``, a temporary view instead (its query runs again in each query that reads it).

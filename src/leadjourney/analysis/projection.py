@@ -23,10 +23,11 @@ curve's spans and the waiting people's ages are counted per whole day in the eng
 
 from __future__ import annotations
 
+import itertools
 import math
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import ibis
@@ -35,7 +36,7 @@ import numpy as np
 
 from leadjourney.analysis.stats import Z95
 from leadjourney.analysis.status import OK, MetricStatus, too_few, withheld
-from leadjourney.engine import fetch_rows
+from leadjourney.engine import fetch_rows, prepared
 
 
 @dataclass(frozen=True)
@@ -75,9 +76,25 @@ class Projection:
                 "status": self.status.status.value, "status_reason": self.status.reason}
 
 
-def curves(people: ir.Table, pairs: Sequence[tuple[int, int]], as_of: datetime, mature_days: int,
-           min_n: int) -> dict[int, Curve | MetricStatus]:
+def curves(backend: ibis.BaseBackend, people: ir.Table, pairs: Sequence[tuple[int, int]], as_of: datetime,
+           mature_days: int, min_n: int) -> dict[int, Curve | MetricStatus]:
     """Per pair index: the mature cohorts' :class:`Curve`, or why there is none (fewer than ``min_n``)."""
+    if not pairs:
+        return {}
+    query = prepared(backend, ("projection.curves", people.op(), as_of, mature_days, tuple(pairs)),
+                     lambda: _curve_counts(people, pairs, as_of, mature_days))
+    rows = fetch_rows(query)
+    out: dict[int, Curve | MetricStatus] = {}
+    for k in range(len(pairs)):
+        mine = sorted((int(r["day"]), int(r["events"] or 0), int(r["censored"] or 0)) for r in rows if r["k"] == k)
+        undated = sum(int(r["undated"] or 0) for r in rows if r["k"] == k)
+        out[k] = _curve([m for m in mine if m[1] or m[2]], min_n, undated)
+    return out
+
+
+def _curve_counts(people: ir.Table, pairs: Sequence[tuple[int, int]], as_of: datetime, mature_days: int) -> ir.Table:
+    """Per pair ``k`` and whole days waited: dated conversions (events), the not converted (censored at the
+    as-of date) and conversions without a dated span (undated), among the mature cohorts."""
     cutoff = ibis.timestamp(as_of - timedelta(days=mature_days))
     end = ibis.timestamp(as_of)
     mature = people.filter(people.created_at <= cutoff)
@@ -92,18 +109,10 @@ def curves(people: ir.Table, pairs: Sequence[tuple[int, int]], as_of: datetime, 
         until = ibis.ifelse(done, spans[f"at_{b}"], end)
         days = ((until.epoch_seconds() - spans[f"at_{a}"].epoch_seconds()) / 86400.0).floor().cast("int64")
         parts.append(spans.select(k=ibis.literal(k), day=days, kind=_rebind(kind, mature, spans)))
-    if not parts:
-        return {}
     spans = ibis.union(*parts)
-    rows = fetch_rows(spans.group_by(["k", "day"]).aggregate(
+    return spans.group_by(["k", "day"]).aggregate(
         events=(spans.kind == "done").sum(), censored=(spans.kind == "waiting").sum(),
-        undated=(spans.kind == "undated").sum()))
-    out: dict[int, Curve | MetricStatus] = {}
-    for k in range(len(pairs)):
-        mine = sorted((int(r["day"]), int(r["events"] or 0), int(r["censored"] or 0)) for r in rows if r["k"] == k)
-        undated = sum(int(r["undated"] or 0) for r in rows if r["k"] == k)
-        out[k] = _curve([m for m in mine if m[1] or m[2]], min_n, undated)
-    return out
+        undated=(spans.kind == "undated").sum())
 
 
 def _rebind(value: ir.Value, source: ir.Table, target: ir.Table) -> ir.Value:
@@ -135,13 +144,23 @@ def _curve(rows: list[tuple[int, int, int]], min_n: int, undated: int = 0) -> Cu
                  events + undated)
 
 
-def waiting_ages(people: ir.Table, pairs: Sequence[tuple[int, int]], as_of: datetime) -> list[dict[str, Any]]:
-    """Rows of (k, g, day, n): people waiting in A (reached A, not B, not disqualified) by whole days waited
-    (since their dated entry into A, else since creation), per pair index ``k`` and group ``g`` (the people's
-    ``g`` column, e.g. their creation month; 0 when they have none)."""
+AGE_EDGES = (30, 45, 60, 90, 120, 180, 365)  # waits of whole days up to 29 apart, then grouped from these days
+
+
+def waiting_ages(backend: ibis.BaseBackend, people: ir.Table, pairs: Sequence[tuple[int, int]],
+                 as_of: datetime) -> list[dict[str, Any]]:
+    """Rows of (k, created, n, age): people waiting in A (reached A, not B, not disqualified) per pair index
+    ``k``, creation day and wait, with their mean whole days waited (since their dated entry into A, else
+    since creation). Waits are counted per day up to 29 days, then in the groups of :data:`AGE_EDGES`: one
+    small result serves every grouping of creation days (weeks, months, everyone)."""
+    if not pairs:
+        return []
+    return fetch_rows(prepared(backend, ("projection.waiting", people.op(), as_of, tuple(pairs)),
+                               lambda: _waiting_counts(people, pairs, as_of)))
+
+
+def _waiting_counts(people: ir.Table, pairs: Sequence[tuple[int, int]], as_of: datetime) -> ir.Table:
     end = ibis.timestamp(as_of)
-    if "g" not in people.columns:
-        people = people.mutate(g=ibis.literal(0))
     parts = []
     for k, (a, b) in enumerate(pairs):
         waiting = people.filter((people.top >= a) & (people.top < b)
@@ -149,11 +168,12 @@ def waiting_ages(people: ir.Table, pairs: Sequence[tuple[int, int]], as_of: date
                                 & (people.created_at <= end))
         start = ibis.coalesce(waiting[f"at_{a}"], waiting.created_at)
         days = ((end.epoch_seconds() - start.epoch_seconds()) / 86400.0).floor().cast("int64")
-        parts.append(waiting.select(k=ibis.literal(k), g=waiting.g, day=days))
-    if not parts:
-        return []
+        group = ibis.cases((days < AGE_EDGES[0], days), *[(days < hi, lo) for lo, hi in itertools.pairwise(AGE_EDGES)],
+                           else_=AGE_EDGES[-1])
+        parts.append(waiting.select(k=ibis.literal(k), created=waiting.created_at.truncate("D").cast("date"),
+                                    group=group, days=days))
     ages = ibis.union(*parts)
-    return fetch_rows(ages.group_by(["k", "g", "day"]).aggregate(n=ages.count()))
+    return ages.group_by(["k", "created", "group"]).aggregate(n=ages.count(), age=ages.days.mean())
 
 
 def project(entered: int, converted: int, ages: Mapping[int, int], curve: Curve | MetricStatus) -> Projection:
@@ -181,9 +201,12 @@ def project(entered: int, converted: int, ages: Mapping[int, int], curve: Curve 
     return Projection(entered, converted, waiting, expected, rate, min(ci_low, rate), max(ci_high, rate))
 
 
-def by_group(rows: Sequence[Mapping[str, Any]]) -> dict[tuple[int, Hashable], dict[int, int]]:
-    """:func:`waiting_ages` rows as {(k, group): {day: people}}."""
+def by_group(rows: Sequence[Mapping[str, Any]], period: Callable[[date], Hashable]
+             ) -> dict[tuple[int, Hashable], dict[int, int]]:
+    """:func:`waiting_ages` rows as {(k, period(created)): {days waited: people}}."""
     out: dict[tuple[int, Hashable], dict[int, int]] = {}
     for r in rows:
-        out.setdefault((int(r["k"]), r["g"]), {})[int(r["day"])] = int(r["n"])
+        ages = out.setdefault((int(r["k"]), period(r["created"])), {})
+        day = round(float(r["age"]))
+        ages[day] = ages.get(day, 0) + int(r["n"])
     return out

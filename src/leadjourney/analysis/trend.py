@@ -128,10 +128,13 @@ class ConversionTrend:
             return points
         wide = journeys.wide()
         required = [i for i, s in enumerate(stages) if not s.optional]
-        people = wide.mutate(top=required_top(wide, required),
-                             g=wide.created_at.truncate("D").truncate(PERIODS[self.period]).cast("date"))
-        curve = curves(people, pairs, self.as_of, self.mature_days, min_n)
-        ages = by_group(waiting_ages(people, pairs, self.as_of))
+        people = wide.mutate(top=required_top(wide, required))
+        as_of, mature = self.as_of, self.mature_days
+        curve = journeys.remembered(("curves", as_of, mature, tuple(pairs), min_n),  # the same for weeks and months
+                                    lambda: curves(journeys.backend, people, pairs, as_of, mature, min_n))
+        waiting = journeys.remembered(("waiting", as_of, tuple(pairs)),  # one query for weeks and months
+                                      lambda: waiting_ages(journeys.backend, people, pairs, as_of))
+        ages = by_group(waiting, lambda day: _period_start(day, self.period))
         names = [s.name for s in stages]
         out = []
         for p in points:
@@ -139,15 +142,11 @@ class ConversionTrend:
             if p.young and p.status.shown:
                 p = replace(p, projected=project(p.entered, p.converted, ages.get((k, p.period), {}), curve[k]))
             out.append(p)
+        everyone = by_group(waiting, lambda day: None)
         for k, (a, b) in enumerate(pairs):
             mine = [p for p in points if p.from_stage == names[a]]
-            total: dict[int, int] = {}
-            for (j, _), days in ages.items():
-                if j == k:
-                    for day, n in days.items():
-                        total[day] = total.get(day, 0) + n
             self.projected[f"{names[a]}->{names[b]}"] = project(
-                sum(p.entered for p in mine), sum(p.converted for p in mine), total, curve[k])
+                sum(p.entered for p in mine), sum(p.converted for p in mine), everyone.get((k, None), {}), curve[k])
         return out
 
     def to_dict(self) -> dict[str, Any]:
@@ -160,6 +159,11 @@ class ConversionTrend:
 def conversion_trend(journeys: Journeys, period: str = "month", mature_days: int = 90) -> list[TrendPoint]:
     """The trend's points: ``ConversionTrend(period, mature_days).fit(journeys).points``."""
     return ConversionTrend(period=period, mature_days=mature_days).fit(journeys).points
+
+
+def _period_start(day: date, period: str) -> date:
+    """The first day of the week (Monday, as the engine truncates) or month that contains ``day``."""
+    return day - timedelta(days=day.weekday()) if period == "week" else day.replace(day=1)
 
 
 def _period_end(start: date, period: str) -> datetime:
