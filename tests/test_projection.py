@@ -13,12 +13,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
 import pytest
 from lifelines import KaplanMeierFitter
 
 from conftest import generated_workspace
 from leadjourney.analysis.journeys import open_journeys
-from leadjourney.analysis.projection import _curve, project
+from leadjourney.analysis.projection import Waiting, _curve, project, waiting_by
+from leadjourney.analysis.status import MetricStatus
 from leadjourney.analysis.trend import ConversionTrend
 from leadjourney.dashboard import figures
 
@@ -123,8 +125,17 @@ def test_the_curve_equals_lifelines() -> None:
 
 def test_a_projection_is_bounded_by_what_the_waiting_can_add() -> None:
     curve = _curve([(1, 10, 0), (5, 10, 0), (30, 0, 80)], 30)
-    p = project(100, 10, {2: 40}, curve)  # type: ignore[arg-type]
+    assert not isinstance(curve, MetricStatus)
+    ages = pa.table({"k": [0, 0], "created": [date(2026, 6, 1), date(2026, 6, 9)], "n": [30, 10], "age": [2.0, 2.0]})
+    months = waiting_by(ages, {0: curve}, "month")
+    assert set(months) == {(0, date(2026, 6, 1))} and months[(0, date(2026, 6, 1))].n == 40
+    weeks = waiting_by(ages, {0: curve}, "week")
+    assert set(weeks) == {(0, date(2026, 6, 1)), (0, date(2026, 6, 8))}  # Mondays
+    p = project(100, 10, months[(0, date(2026, 6, 1))], curve)
+    # each of the 40 converts later with (F(H) - F(2)) / (1 - F(2)), F from the curve
+    f2, plateau = curve.at(2), curve.plateau
+    assert p.expected == pytest.approx(40 * (plateau - f2) / (1 - f2))
     assert p.rate is not None and 0.10 <= p.ci_low <= p.rate <= p.ci_high <= 0.50  # type: ignore[operator]
     # nobody waiting: the projection is the observed rate
-    q = project(100, 10, {}, curve)  # type: ignore[arg-type]
+    q = project(100, 10, Waiting(), curve)
     assert q.rate == pytest.approx(0.10) and q.ci_low == pytest.approx(0.10) and q.ci_high == pytest.approx(0.10)

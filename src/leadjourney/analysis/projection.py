@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -33,10 +33,11 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 import numpy as np
+import pyarrow as pa
 
 from leadjourney.analysis.stats import Z95
 from leadjourney.analysis.status import OK, MetricStatus, too_few, withheld
-from leadjourney.engine import fetch_rows, prepared
+from leadjourney.engine import column_array, fetch, fetch_rows, prepared
 
 
 @dataclass(frozen=True)
@@ -53,8 +54,20 @@ class Curve:
 
     def at(self, day: float) -> float:
         """F at ``day`` (held at the plateau beyond the longest wait seen)."""
-        i = int(np.searchsorted(self.days, math.floor(day), side="right")) - 1
-        return 0.0 if i < 0 else float(self.share[min(i, len(self.share) - 1)])
+        return float(self.at_days(np.array([day], dtype=float))[0])
+
+    def at_days(self, days: np.ndarray) -> np.ndarray:
+        """F at each of ``days``."""
+        i = np.searchsorted(self.days, np.floor(days), side="right") - 1
+        return np.where(i < 0, 0.0, self.share[np.clip(i, 0, len(self.share) - 1)])
+
+    def later(self, waited: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """For people who waited ``waited`` days: the chance each converts later, at the plateau and at the
+        plateau's interval bounds: (F(H) - F(a)) / (1 - F(a))."""
+        f = self.at_days(waited)
+        room = np.where(f < 1.0, 1.0 - f, np.inf)
+        return tuple(np.clip((top - f) / room, 0.0, 1.0)  # type: ignore[return-value]
+                     for top in (self.plateau, self.plateau_low, self.plateau_high))
 
 
 @dataclass(frozen=True)
@@ -148,15 +161,13 @@ AGE_EDGES = (30, 45, 60, 90, 120, 180, 365)  # waits of whole days up to 29 apar
 
 
 def waiting_ages(backend: ibis.BaseBackend, people: ir.Table, pairs: Sequence[tuple[int, int]],
-                 as_of: datetime) -> list[dict[str, Any]]:
+                 as_of: datetime) -> pa.Table:
     """Rows of (k, created, n, age): people waiting in A (reached A, not B, not disqualified) per pair index
     ``k``, creation day and wait, with their mean whole days waited (since their dated entry into A, else
     since creation). Waits are counted per day up to 29 days, then in the groups of :data:`AGE_EDGES`: one
     small result serves every grouping of creation days (weeks, months, everyone)."""
-    if not pairs:
-        return []
-    return fetch_rows(prepared(backend, ("projection.waiting", people.op(), as_of, tuple(pairs)),
-                               lambda: _waiting_counts(people, pairs, as_of)))
+    return fetch(prepared(backend, ("projection.waiting", people.op(), as_of, tuple(pairs)),
+                          lambda: _waiting_counts(people, pairs, as_of)))
 
 
 def _waiting_counts(people: ir.Table, pairs: Sequence[tuple[int, int]], as_of: datetime) -> ir.Table:
@@ -176,37 +187,62 @@ def _waiting_counts(people: ir.Table, pairs: Sequence[tuple[int, int]], as_of: d
     return ages.group_by(["k", "created", "group"]).aggregate(n=ages.count(), age=ages.days.mean())
 
 
-def project(entered: int, converted: int, ages: Mapping[int, int], curve: Curve | MetricStatus) -> Projection:
-    """A cohort's projection from its counts and its waiting people's ages (days -> people)."""
-    waiting = sum(ages.values())
+@dataclass(frozen=True)
+class Waiting:
+    """A group's people still waiting, and what the curve says of them: expected later conversions, their
+    binomial variance, and the expectation at the plateau's interval bounds."""
+
+    n: int = 0
+    expected: float = 0.0
+    variance: float = 0.0
+    low: float = 0.0
+    high: float = 0.0
+
+
+def project(entered: int, converted: int, waiting: Waiting, curve: Curve | MetricStatus) -> Projection:
+    """A cohort's projection from its counts and its waiting people (:func:`waiting_by`)."""
     if not entered:
         return Projection(0, 0, 0, 0.0, None, None, None, withheld("nobody entered"))
     if isinstance(curve, MetricStatus):
-        return Projection(entered, converted, waiting, 0.0, None, None, None, curve)
-    expected = var = low = high = 0.0
-    for day, n in ages.items():
-        f = curve.at(day)
-        if f >= 1.0:
+        return Projection(entered, converted, waiting.n, 0.0, None, None, None, curve)
+    spread = Z95 * math.sqrt(waiting.variance)
+    floor, ceiling = converted / entered, (converted + waiting.n) / entered
+    rate = (converted + waiting.expected) / entered
+    ci_low = max(floor, (converted + waiting.low - spread) / entered)
+    ci_high = min(ceiling, (converted + waiting.high + spread) / entered)
+    return Projection(entered, converted, waiting.n, waiting.expected, rate, min(ci_low, rate), max(ci_high, rate))
+
+
+def waiting_by(ages: pa.Table, curves: Mapping[int, Curve | MetricStatus], period: str | None
+               ) -> dict[tuple[int, date | None], Waiting]:
+    """:func:`waiting_ages` summed per (pair index, creation period): ``period`` "week" (Monday), "month", or
+    None for everyone. Vectorized over the (small) aggregated rows."""
+    if ages.num_rows == 0:
+        return {}
+    k = column_array(ages, "k", int)
+    n = column_array(ages, "n", float)
+    waited = column_array(ages, "age")
+    days = np.array(ages.column("created").to_pylist(), dtype="datetime64[D]")
+    if period == "month":
+        starts = days.astype("datetime64[M]").astype("datetime64[D]")
+    elif period == "week":  # 1970-01-01 was a Thursday: Monday is 3 days before
+        starts = days - ((days.astype(np.int64) + 3) % 7).astype("timedelta64[D]")
+    else:
+        starts = np.zeros(len(days), dtype="datetime64[D]")
+    out: dict[tuple[int, date | None], Waiting] = {}
+    for j, curve in curves.items():
+        mine = k == j
+        if not mine.any():
             continue
-        p = max(0.0, (curve.plateau - f) / (1.0 - f))
-        expected += n * p
-        var += n * p * (1 - p)
-        low += n * max(0.0, (curve.plateau_low - f) / (1.0 - f))
-        high += n * min(1.0, max(0.0, (curve.plateau_high - f) / (1.0 - f)))
-    spread = Z95 * math.sqrt(var)
-    floor, ceiling = converted / entered, (converted + waiting) / entered
-    rate = (converted + expected) / entered
-    ci_low = max(floor, (converted + low - spread) / entered)
-    ci_high = min(ceiling, (converted + high + spread) / entered)
-    return Projection(entered, converted, waiting, expected, rate, min(ci_low, rate), max(ci_high, rate))
-
-
-def by_group(rows: Sequence[Mapping[str, Any]], period: Callable[[date], Hashable]
-             ) -> dict[tuple[int, Hashable], dict[int, int]]:
-    """:func:`waiting_ages` rows as {(k, period(created)): {days waited: people}}."""
-    out: dict[tuple[int, Hashable], dict[int, int]] = {}
-    for r in rows:
-        ages = out.setdefault((int(r["k"]), period(r["created"])), {})
-        day = round(float(r["age"]))
-        ages[day] = ages.get(day, 0) + int(r["n"])
+        keys, group = np.unique(starts[mine], return_inverse=True)
+        count = np.bincount(group, weights=n[mine], minlength=len(keys))
+        if isinstance(curve, Curve):
+            p, low, high = curve.later(waited[mine])
+            sums: list[np.ndarray] = [np.bincount(group, weights=n[mine] * x, minlength=len(keys))
+                                      for x in (p, p * (1 - p), low, high)]
+        else:
+            sums = [np.zeros(len(keys), dtype=float)] * 4
+        for g, key in enumerate(keys):
+            when = None if period is None else key.astype(object)
+            out[(j, when)] = Waiting(int(count[g]), *(float(x[g]) for x in sums))
     return out

@@ -25,7 +25,14 @@ from leadjourney.analysis.funnel import (
     transition_dict,
 )
 from leadjourney.analysis.journeys import Journeys
-from leadjourney.analysis.projection import Projection, by_group, curves, project, waiting_ages
+from leadjourney.analysis.projection import (
+    Projection,
+    Waiting,
+    curves,
+    project,
+    waiting_ages,
+    waiting_by,
+)
 from leadjourney.analysis.status import OK, MetricStatus, withheld
 from leadjourney.analysis.status import young as young_status
 from leadjourney.engine import fetch_rows, prepared
@@ -134,19 +141,20 @@ class ConversionTrend:
                                     lambda: curves(journeys.backend, people, pairs, as_of, mature, min_n))
         waiting = journeys.remembered(("waiting", as_of, tuple(pairs)),  # one query for weeks and months
                                       lambda: waiting_ages(journeys.backend, people, pairs, as_of))
-        ages = by_group(waiting, lambda day: _period_start(day, self.period))
+        ages = waiting_by(waiting, curve, self.period)
         names = [s.name for s in stages]
         out = []
         for p in points:
             k = names.index(p.from_stage)
             if p.young and p.status.shown:
-                p = replace(p, projected=project(p.entered, p.converted, ages.get((k, p.period), {}), curve[k]))
+                p = replace(p, projected=project(p.entered, p.converted, ages.get((k, p.period), Waiting()), curve[k]))
             out.append(p)
-        everyone = by_group(waiting, lambda day: None)
+        everyone = waiting_by(waiting, curve, None)
         for k, (a, b) in enumerate(pairs):
             mine = [p for p in points if p.from_stage == names[a]]
             self.projected[f"{names[a]}->{names[b]}"] = project(
-                sum(p.entered for p in mine), sum(p.converted for p in mine), everyone.get((k, None), {}), curve[k])
+                sum(p.entered for p in mine), sum(p.converted for p in mine), everyone.get((k, None), Waiting()),
+                curve[k])
         return out
 
     def to_dict(self) -> dict[str, Any]:
@@ -159,11 +167,6 @@ class ConversionTrend:
 def conversion_trend(journeys: Journeys, period: str = "month", mature_days: int = 90) -> list[TrendPoint]:
     """The trend's points: ``ConversionTrend(period, mature_days).fit(journeys).points``."""
     return ConversionTrend(period=period, mature_days=mature_days).fit(journeys).points
-
-
-def _period_start(day: date, period: str) -> date:
-    """The first day of the week (Monday, as the engine truncates) or month that contains ``day``."""
-    return day - timedelta(days=day.weekday()) if period == "week" else day.replace(day=1)
 
 
 def _period_end(start: date, period: str) -> datetime:
