@@ -137,11 +137,14 @@ class _Board:
         box = Box("header", MARGIN, y, inner, 84, "band", "header", tooltip=jm.title)
         right: list[TextLine] = []
         top = min(jm.conversions, key=lambda c: c.friction_rank or 10**9, default=None)
-        if top is not None and top.revenue_impact is not None:
+        if top is not None and top.revenue_impact:
             right.append(TextLine(f"Biggest friction: {top.from_stage} -> {top.to_stage}, "
                                   f"{tx.money(top.revenue_impact, jm.currency)}/{jm.money_per} recoverable",
                                   self.width - MARGIN, y + 28,
                                   16, True, color=RED if top.key in self.red else None, anchor="end"))
+        elif top is not None:  # nothing recoverable against the named targets: no transition is "the biggest"
+            right.append(TextLine("No transition below its target: nothing recoverable", self.width - MARGIN,
+                                  y + 28, 16, True, anchor="end"))
         n_drop = len(jm.drop_offs)
         right.append(TextLine(f"{n_drop} drop-off point{'s' if n_drop != 1 else ''} flagged red",
                               self.width - MARGIN, y + 52, 13, color=RED if n_drop else MUTED, anchor="end"))
