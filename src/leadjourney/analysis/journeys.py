@@ -370,11 +370,11 @@ def read_inputs(backend: ibis.BaseBackend, config: Config) -> Inputs:
     names = config.stage_names
 
     def build() -> ir.Table:
-        probes = [events.filter(events.stage == n).select(found=ibis.literal(f"stage:{n}")).limit(1) for n in names]
-        probes += [touches.filter(touches.actor == person_engagement.HUMAN).select(found=ibis.literal("human")),
-                   touches.filter(touches.kind == person_engagement.FORM_FILL).select(found=ibis.literal("form"))]
-        probes[-2:] = [p.limit(1) for p in probes[-2:]]
-        return ibis.union(*probes).mutate(touches=touches.count().as_scalar())
+        probes = [(events, events.stage == n, f"stage:{n}") for n in names]
+        probes += [(touches, touches.actor == person_engagement.HUMAN, "human"),
+                   (touches, touches.kind == person_engagement.FORM_FILL, "form")]
+        first = [table.filter(where).select(found=ibis.literal(name)).limit(1) for table, where, name in probes]
+        return ibis.union(*first).mutate(touches=touches.count().as_scalar())
 
     rows = fetch_rows(prepared(backend, ("inputs", events.op(), touches.op(), tuple(names)), build))
     found = {r["found"] for r in rows}

@@ -113,24 +113,19 @@ def _curve_counts(people: ir.Table, pairs: Sequence[tuple[int, int]], as_of: dat
     mature = people.filter(people.created_at <= cutoff)
     parts = []
     for k, (a, b) in enumerate(pairs):
-        start, stop = mature[f"at_{a}"], mature[f"at_{b}"]
+        spans = mature.filter(mature[f"at_{a}"].notnull() & (mature[f"at_{a}"] <= end))
+        start, stop = spans[f"at_{a}"], spans[f"at_{b}"]
         done = (stop.notnull() & (stop >= start)).fill_null(False)
         # not converted (yet): open people, and the disqualified, who never will (at risk, never an event)
-        waiting = (mature.top < b).fill_null(True)
-        spans = mature.filter(start.notnull() & (start <= end))
+        waiting = (spans.top < b).fill_null(True)
         kind = ibis.cases((done, "done"), (waiting, "waiting"), else_="undated")  # undated: converted, no span
-        until = ibis.ifelse(done, spans[f"at_{b}"], end)
-        days = ((until.epoch_seconds() - spans[f"at_{a}"].epoch_seconds()) / 86400.0).floor().cast("int64")
-        parts.append(spans.select(k=ibis.literal(k), day=days, kind=_rebind(kind, mature, spans)))
+        until = ibis.ifelse(done, stop, end)
+        days = ((until.epoch_seconds() - start.epoch_seconds()) / 86400.0).floor().cast("int64")
+        parts.append(spans.select(k=ibis.literal(k), day=days, kind=kind))
     spans = ibis.union(*parts)
     return spans.group_by(["k", "day"]).aggregate(
         events=(spans.kind == "done").sum(), censored=(spans.kind == "waiting").sum(),
         undated=(spans.kind == "undated").sum())
-
-
-def _rebind(value: ir.Value, source: ir.Table, target: ir.Table) -> ir.Value:
-    """``value``, built on ``source``, on ``target`` (a filter of it)."""
-    return value.op().replace({source.op(): target.op()}).to_expr()
 
 
 def _curve(rows: list[tuple[int, int, int]], min_n: int, undated: int = 0) -> Curve | MetricStatus:
