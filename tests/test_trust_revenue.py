@@ -104,11 +104,13 @@ def test_a_segment_row_recovers_its_gap_to_the_rest_not_its_whole_loss(gen_analy
                 continue
             rate, rest = c["converted"] / c["entered"], c["rest_converted"] / c["rest_entered"]
             downstream = reached[last] / reached[c["to"]]
-            expected = max(0.0, rest - rate) * c["entered"] * downstream * fr["deal_size"] * scale
+            # only a gap beyond noise (significantly below the rest, Holm-corrected) is recoverable
+            gap = rest - rate if c["significant"] and c["direction"] == "lower" else 0.0
+            expected = max(0.0, gap) * c["entered"] * downstream * fr["deal_size"] * scale
             assert row["target_rate"] == pytest.approx(rest)
-            assert row["target_source"] == f"other {by}s: {rest:.1%}"  # named beside the figure
+            assert row["target_source"].startswith(f"other {by}s: {rest:.1%}")  # named beside the figure
             assert row["recoverable_per_year"] == pytest.approx(expected)
-            if rest > rate:
+            if gap > 0:
                 checked += 1
                 assert row["recoverable_per_year"] < row["value_of_all_dropoffs_per_year"]
     assert checked >= 2, "the generator plants segments converting below the rest"

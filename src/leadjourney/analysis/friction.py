@@ -11,7 +11,8 @@ revenue**: what closing the gap to a named target would bring,
 
 where the target is a ``[targets]`` entry of the config (it wins), else the low end of the
 transition's average benchmark, and for a segment row (a source or persona at a transition)
-the rate of the other segments. Without a target the recoverable figure is 0, and says why.
+the rate of the other segments, counted only when the segment is significantly below them
+(a gap within noise is 0). Without a target the recoverable figure is 0, and says why.
 ``scale`` is 365 / the days the selection's creation dates span when they span at least
 :data:`ANNUALIZE_MIN_DAYS`, else 1 (figures per the period, ``annualized: false``). Current
 bookings (the won deals' amounts in the selection, scaled the same way) stand beside them.
@@ -234,6 +235,8 @@ class Friction:
                                            f"({c.rest_entered:,} people, fewer than min_n = {min_n})")
                     else:
                         why = f"other {seg.by}s: {rest:.1%}"
+                        if c.rate is not None and c.rate < rest and not (c.significant and c.direction == "lower"):
+                            why += " (the gap is within noise: not significantly below them, nothing counted)"
                     # a segment is only as judgeable as its transition
                     entries.append((f"{seg.by}={c.source}", c.entered, c.dropped, c.rate, rest, why,
                                     seg_status if not seg_status.judged or status.judged else status))
@@ -247,7 +250,7 @@ class Friction:
                 upper = (dropped - in_flight) * self.deal_size * downstream * scale
                 if not row_status.judged:
                     recoverable: float | None = None
-                elif target_rate is None or rate is None:
+                elif target_rate is None or rate is None or target_source.endswith("nothing counted)"):
                     recoverable = 0.0
                 else:
                     recoverable = max(0.0, target_rate - rate) * entered * downstream * self.deal_size * scale
