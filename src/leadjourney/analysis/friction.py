@@ -24,7 +24,7 @@ speed-to-lead and dark-lead results.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import ibis
@@ -40,7 +40,7 @@ from leadjourney.analysis.funnel import Funnel
 from leadjourney.analysis.journeys import Journeys
 from leadjourney.analysis.sources import Sources
 from leadjourney.analysis.speed_to_lead import SpeedToLead
-from leadjourney.analysis.status import OK, MetricStatus, for_count
+from leadjourney.analysis.status import OK, MetricStatus
 from leadjourney.analysis.time_in_stage import TimeInStage
 from leadjourney.engine import fetch_rows
 
@@ -218,15 +218,17 @@ class Friction:
             downstream = reached[last] / reached[t.to_stage] if reached[t.to_stage] else 0.0
             pair, key = (t.from_stage, t.to_stage), f"{t.from_stage}->{t.to_stage}"
             target, source = self._target(key, targets, benchmarks)
-            entries: list[tuple[str | None, int, int, float | None, float | None, str, MetricStatus]] = [
-                (None, t.entered, t.dropped, t.rate, target, source, status)]
+            # (segment, entered, dropped, rate, target, where it comes from, status, whether the gap counts)
+            entries: list[tuple[str | None, int, int, float | None, float | None, str, MetricStatus, bool]] = [
+                (None, t.entered, t.dropped, t.rate, target, source, status, True)]
             for seg in segmentations:
                 for c in seg.conversion:
                     if (c.from_stage, c.to_stage) != pair or not c.entered:
                         continue
-                    seg_status = segment_status(c, min_n)
+                    seg_status = c.status
                     if not seg_status.shown:
                         continue
+                    counts = bool(c.significant and c.direction == "lower")
                     rest: float | None = c.rest_rate
                     if rest is None:
                         why = f"no target: no other {seg.by}s at this transition to compare with"
@@ -235,13 +237,13 @@ class Friction:
                                            f"({c.rest_entered:,} people, fewer than min_n = {min_n})")
                     else:
                         why = f"other {seg.by}s: {rest:.1%}"
-                        if c.rate is not None and c.rate < rest and not (c.significant and c.direction == "lower"):
+                        if c.rate is not None and c.rate < rest and not counts:
                             why += " (the gap is within noise: not significantly below them, nothing counted)"
                     # a segment is only as judgeable as its transition
                     entries.append((f"{seg.by}={c.source}", c.entered, c.dropped, c.rate, rest, why,
-                                    seg_status if not seg_status.judged or status.judged else status))
+                                    seg_status if not seg_status.judged or status.judged else status, counts))
             total_dropped = t.dropped
-            for segment, entered, dropped, rate, target_rate, target_source, row_status in entries:
+            for segment, entered, dropped, rate, target_rate, target_source, row_status, counts in entries:
                 # segments are counted over everyone (stage reach) even in cohort mode; transitions over the cohort
                 scale = self.transition_scale if segment is None else self.scale
                 # a segment's share of the in-flight people is estimated as its share of the transition's dropped
@@ -250,7 +252,7 @@ class Friction:
                 upper = (dropped - in_flight) * self.deal_size * downstream * scale
                 if not row_status.judged:
                     recoverable: float | None = None
-                elif target_rate is None or rate is None or target_source.endswith("nothing counted)"):
+                elif target_rate is None or rate is None or not counts:
                     recoverable = 0.0
                 else:
                     recoverable = max(0.0, target_rate - rate) * entered * downstream * self.deal_size * scale
@@ -337,7 +339,7 @@ class Friction:
                     break
         for seg in segmentations:
             for c in seg.conversion:
-                if not getattr(c, "status", OK).judged:  # the sources' own status, once they carry one
+                if not c.status.judged:
                     continue
                 if c.significant and c.direction == "lower" and c.rate is not None and c.ci_high is not None:
                     out.append(DropOff(c.from_stage, c.to_stage, f"{seg.by}={c.source}", c.rate, c.ci_high,
@@ -350,19 +352,19 @@ class Friction:
                     speed: SpeedToLead, dark: DarkLeads) -> str:
         reasons = []
         # speed-to-lead and dark leads are cited only when their own status lets them be judged
-        if a == speed.signal_stage and speed.n_judged and getattr(speed, "status", OK).judged:
+        if a == speed.signal_stage and speed.n_judged and speed.status.judged:
             if speed.median_minutes is not None and speed.median_minutes > SLOW_RESPONSE_MINUTES:
                 reasons.append(f"slow speed-to-lead (median {speed.median_minutes / 60:.1f} h vs 5 minutes optimal)")
             if (speed.never_contacted_share or 0) > NEVER_CONTACTED_HIGH:
                 reasons.append(f"{speed.never_contacted_share:.0%} never contacted by a person")
-        if dark.n_open and dark.by_stage.get(a) and getattr(dark, "status", OK).judged:
+        if dark.n_open and dark.by_stage.get(a) and dark.status.judged:
             share = dark.by_stage[a] / dark.n_open
             if share > DARK_HIGH:
                 reasons.append(f"dark-lead concentration ({dark.by_stage[a]:,} open people went dark in {a})")
         for seg in segmentations:
             weak = [f"{seg.by}={c.source}" for c in seg.conversion
                     if (c.from_stage, c.to_stage) == (a, b) and c.significant and c.direction == "lower"
-                    and getattr(c, "status", OK).judged]
+                    and c.status.judged]
             if segment is None and weak:
                 reasons.append(f"weak {seg.by}s: " + ", ".join(w.split("=", 1)[1] for w in weak))
             elif segment in weak:
@@ -430,15 +432,8 @@ def friction_notes(fr: Friction) -> list[str]:
     return out
 
 
-def segment_status(row: Any, min_n: int) -> MetricStatus:
-    """A segment row's status: its own once :class:`~leadjourney.analysis.sources.SourceTransition` carries
-    one, until then from its count (fewer than ``min_n`` people entered: too few to judge)."""
-    status = getattr(row, "status", None)
-    return status if isinstance(status, MetricStatus) else for_count(int(row.entered), min_n)
-
-
 def _with_rank(row: FrictionRow, rank: int) -> FrictionRow:
-    return FrictionRow(**{**{f: getattr(row, f) for f in row.__dataclass_fields__}, "rank": rank})
+    return replace(row, rank=rank)
 
 
 def money(value: float | None, currency: str = "") -> str:

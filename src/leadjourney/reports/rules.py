@@ -12,6 +12,7 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+from leadjourney.analysis.dark_leads import DarkLeads
 from leadjourney.analysis.definitions import DefinitionDrift
 from leadjourney.analysis.friction import (
     DARK_HIGH,
@@ -21,8 +22,8 @@ from leadjourney.analysis.friction import (
 )
 from leadjourney.analysis.report import Analysis
 from leadjourney.analysis.sources import UNKNOWN
+from leadjourney.analysis.speed_to_lead import SpeedToLead
 from leadjourney.analysis.stats import wilson_interval
-from leadjourney.analysis.status import OK
 from leadjourney.analysis.time_in_stage import BIASED_IF_OFF_BY
 from leadjourney.reports.evidence import ASSUMED, Evidence, Metric
 
@@ -118,10 +119,9 @@ class Context:
 Rule = Callable[[Context], tuple[list[Firing], str]]
 
 
-def _unjudged(figure: object, what: str) -> str | None:
+def _unjudged(figure: SpeedToLead | DarkLeads, what: str) -> str | None:
     """Why a figure cannot carry a recommendation (withheld, too few), or None when it can."""
-    status = getattr(figure, "status", OK)
-    return None if status.judged else f"{what} {status.text()}"
+    return None if figure.status.judged else f"{what} {figure.status.text()}"
 
 
 def slow_speed_to_lead(ctx: Context) -> tuple[list[Firing], str]:
@@ -187,7 +187,7 @@ def weak_sources(ctx: Context) -> tuple[list[Firing], str]:
     for c in ctx.analysis.sources.conversion:
         if not (c.significant and c.direction == "lower") or c.source == UNKNOWN or c.rate is None:
             continue
-        if not getattr(c, "status", OK).judged:
+        if not c.status.judged:
             continue
         before = ctx.index(c.to_stage) <= gate
         rule = "weak_source_before_gate" if before else "weak_source_after_gate"
