@@ -20,6 +20,7 @@ a finding on a number whose status is :attr:`Status.OK`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -67,10 +68,9 @@ class MetricStatus:
         return {"status": self.status.value, "reason": self.reason}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any] | None) -> MetricStatus:
-        if not data:
-            return OK
-        return cls(Status(data.get("status", "ok")), data.get("reason"))
+    def of(cls, item: Mapping[str, Any]) -> MetricStatus:
+        """The status a result's JSON carries (``status``, ``status_reason``); ok when it has none."""
+        return cls(Status(item.get("status") or "ok"), item.get("status_reason"))
 
 
 OK = MetricStatus()

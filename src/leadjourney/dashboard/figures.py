@@ -17,7 +17,7 @@ from leadjourney.analysis.benchmarks import Benchmark, benchmark_for
 from leadjourney.analysis.friction import money
 from leadjourney.analysis.funnel import DEFAULT_MIN_N
 from leadjourney.analysis.rates import compare
-from leadjourney.analysis.status import MetricStatus, Status
+from leadjourney.analysis.status import MetricStatus
 
 RED_FLAG_PP = 5.0  # [monitor] decline_points' default: more than this many points below the baseline, beyond noise
 BLUE, GREY, RED, GREEN, ORANGE = "#2c6fbb", "#9aa5b1", "#c0392b", "#27ae60", "#e67e22"
@@ -61,8 +61,7 @@ def kpis(a: dict[str, Any]) -> list[tuple[str, str, str]]:
 
 def status_text(item: dict[str, Any]) -> str:
     """A result's status as every renderer says it (see :mod:`leadjourney.analysis.status`); '' when ok."""
-    status = item.get("status", "ok")
-    return "" if status == "ok" else MetricStatus(Status(status), item.get("status_reason")).text()
+    return MetricStatus.of(item).text()
 
 
 def _status_note(item: dict[str, Any]) -> str:
