@@ -55,7 +55,12 @@ def year(tmp_path_factory: pytest.TempPathFactory) -> tuple[ConversionTrend, dic
 def test_young_months_project_to_the_planted_final_rate(year) -> None:  # type: ignore[no-untyped-def]
     trend, truth = year
     young = [p for p in trend.points if p.status.status == "young" and p.entered >= 100]
-    assert len(young) >= 8
+    assert len(young) >= 4
+    # the maturity rule waits long enough: the months it judges are not floors (their own sampling spread)
+    judged = [p for p in trend.points if p.status.judged and p.entered >= 100]
+    off = [p for p in judged if abs(p.rate - truth[f"{p.from_stage}->{p.to_stage}"]) > 2.58 * (
+        truth[f"{p.from_stage}->{p.to_stage}"] * (1 - truth[f"{p.from_stage}->{p.to_stage}"]) / p.entered) ** 0.5]
+    assert len(judged) >= 20 and len(off) <= 1, [(p.period, p.from_stage, p.rate) for p in off]
     misses = []
     for p in young:
         q = truth[f"{p.from_stage}->{p.to_stage}"]
@@ -77,7 +82,7 @@ def test_every_young_point_says_so_and_mature_points_carry_no_projection(year) -
     trend, _ = year
     for p in trend.points:
         if p.young and p.status.judged is False and p.status.status == "young":
-            assert p.status.text().startswith("too young to judge: created less than 90 days")
+            assert p.status.text().startswith("too young to judge: still converting: created less than ")
         if not p.young:
             assert p.projected is None and p.status.status != "young"
     data = json.loads(json.dumps(trend.to_dict()))

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import math
+from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 
+import numpy as np
 import plotly.graph_objects as go
 import pytest
 
 from leadjourney.analysis.benchmarks import DEFAULT_BENCHMARKS
 from leadjourney.analysis.journeys import open_journeys
+from leadjourney.analysis.maturity import cohort_maturity
 from leadjourney.analysis.stats import wilson_interval
 from leadjourney.analysis.trend import ConversionTrend, conversion_trend
 from leadjourney.dashboard import figures
@@ -89,11 +93,33 @@ def test_trend_points_equal_the_counts_by_hand(ws: Workspace, period: str, expec
 
 def test_a_period_is_young_until_its_last_lead_is_old_enough(ws: Workspace) -> None:
     with open_journeys(ws, now=NOW) as journeys:
-        # February ends 1 Mar: judged 90 days later (30 May), not yet 100 days later (9 Jun)
-        assert {p.period: p.young for p in conversion_trend(journeys, mature_days=100)} == {
+        # February ends 1 Mar: judged after 90 days (30 May), not yet after 100 days (9 Jun)
+        journeys.config = replace(journeys.config, maturity_days=100, maturity_quantile=0.0)
+        assert {p.period: p.young for p in conversion_trend(journeys)} == {
             date(2026, 1, 1): False, date(2026, 2, 1): True, date(2026, 5, 1): True}
     with pytest.raises(ValueError, match="week, month"):
         ConversionTrend(period="quarter")
+
+
+def test_a_transition_waits_as_long_as_its_converters_took(ws: Workspace) -> None:
+    """The one maturity rule: the days within which maturity_quantile of those reaching the target stage did so
+    (from creation), never fewer than maturity_days; the trend's young periods follow it per transition."""
+    with open_journeys(ws, now=NOW) as journeys:
+        journeys.config = replace(journeys.config, maturity_days=0, maturity_quantile=0.9)
+        need = cohort_maturity(journeys)
+        # days from creation to MQL: A B C E 1, H 12 (linear 90% quantile 7.6); to Customer: A 27
+        assert need["Lead->MQL"].days == math.ceil(float(np.quantile([1, 1, 1, 1, 12], 0.9))) == 8
+        assert need["Opportunity->Customer"].days == 27
+        assert "27 days: 90% of those reaching Customer did so within 27 days" in need["Opportunity->Customer"].reason
+        trend = ConversionTrend(period="week").fit(journeys)
+        # the week of 18 May ends 25 May, 7 days before the data's end: young for Lead->MQL (8 days), not for
+        # MQL->SQL (SQL within 2 days)
+        young = {(p.from_stage, p.to_stage): p.young for p in trend.points if p.period == date(2026, 5, 18)}
+        assert young[("Lead", "MQL")] and not young[("MQL", "SQL")]
+        assert trend.to_dict()["maturity"]["Lead->MQL"]["days"] == 8
+        journeys.config = replace(journeys.config, maturity_days=40)
+        journeys.release()
+        assert all(m.days == 40 for m in cohort_maturity(journeys).values())
 
 
 def test_the_figure_has_a_line_per_transition_and_the_reference_lines(ws: Workspace) -> None:

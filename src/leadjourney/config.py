@@ -177,6 +177,9 @@ class Config:
     dark_after_days: int
     sources: tuple[Source, ...]
     min_n: int = 30  # [analysis] min_n: fewer people behind a rate is "too few to judge" everywhere
+    maturity_days: int = 30  # [analysis]: a creation cohort is judged at a transition after at least this many days
+    maturity_quantile: float = 0.9  # [analysis]: ... and after this share of the baseline's conversion times
+    young_points: float = 1.0  # [analysis]: projected final this many points above observed: still converting
     personas: tuple[Persona, ...] = ()
     benchmarks: tuple[BenchmarkSetting, ...] = ()
     targets: dict[str, float] = field(default_factory=dict)  # ideal-state conversion per "From->To"
@@ -306,6 +309,10 @@ class _Validator:
         if dark_days < 1:
             raise self.fail("analysis.dark_after_days", f"must be at least 1, found {dark_days}")
         min_n = self.min_n(analysis)
+        maturity_days, maturity_quantile = self.maturity(analysis)
+        young_points = self.get(analysis, "young_points", float, "analysis", 1.0)
+        if young_points <= 0:
+            raise self.fail("analysis.young_points", f"must be positive, found {young_points}")
         deal = self.get(eng, "average_deal_size", float, "engagement", 25000.0)
         personas = self.personas()
         if deal <= 0:
@@ -325,6 +332,9 @@ class _Validator:
             speed_to_lead_from=speed_from,
             dark_after_days=dark_days,
             min_n=min_n,
+            maturity_days=maturity_days,
+            maturity_quantile=maturity_quantile,
+            young_points=young_points,
             sources=self.sources(),
             personas=personas,
             benchmarks=self.benchmarks(),
@@ -333,7 +343,7 @@ class _Validator:
             definitions=self.definitions(stages, channels, personas),
             dashboard_auth_env=self.dashboard_auth_env(),
             show_owners=self.get(privacy, "show_owners", bool, "privacy", False),
-            monitor=self.monitor(stages, min_n),
+            monitor=self.monitor(stages, min_n, maturity_days, maturity_quantile),
             alerts=self.alerts(),
             **self.outcomes(),
             **self.missing(),
@@ -372,7 +382,21 @@ class _Validator:
             raise self.fail("analysis.min_n", f"must be at least 1, found {value}")
         return value
 
-    def monitor(self, stages: tuple[Stage, ...], min_n: int) -> MonitorSettings:
+    def maturity(self, analysis: dict[str, Any]) -> tuple[int, float]:
+        """[analysis] maturity_days and maturity_quantile (earlier configs set them under [monitor])."""
+        monitor = self.get(self.raw, "monitor", dict, "", {})
+        days = self.get(analysis, "maturity_days", int, "analysis",
+                        self.get(monitor, "maturity_days", int, "monitor", 30))
+        quantile = self.get(analysis, "maturity_quantile", float, "analysis",
+                            self.get(monitor, "maturity_quantile", float, "monitor", 0.9))
+        if not 0 <= quantile < 1:
+            raise self.fail("analysis.maturity_quantile", f"must be 0 (off) or between 0 and 1, found {quantile}")
+        if days < 0:
+            raise self.fail("analysis.maturity_days", f"must be 0 or more, found {days}")
+        return days, quantile
+
+    def monitor(self, stages: tuple[Stage, ...], min_n: int, maturity_days: int,
+                maturity_quantile: float) -> MonitorSettings:
         """[monitor]: thresholds of `leadjourney monitor`."""
         raw = self.get(self.raw, "monitor", dict, "", {})
         d = MonitorSettings()
@@ -392,8 +416,8 @@ class _Validator:
             transitions=tuple(t.replace(" ", "") for t in transitions),
             speed_to_lead_max_minutes=self.get(raw, "speed_to_lead_max_minutes", float, "monitor",
                                                d.speed_to_lead_max_minutes),
-            maturity_days=self.get(raw, "maturity_days", int, "monitor", d.maturity_days),
-            maturity_quantile=self.get(raw, "maturity_quantile", float, "monitor", d.maturity_quantile),
+            maturity_days=maturity_days,
+            maturity_quantile=maturity_quantile,
             min_n=min_n,
             ingest_max_age_days=self.get(raw, "ingest_max_age_days", int, "monitor", d.ingest_max_age_days),
             undated_rise_points=self.get(raw, "undated_rise_points", float, "monitor", d.undated_rise_points),
@@ -421,11 +445,6 @@ class _Validator:
                     "undated_reference_periods", "impact_cycle_days"):
             if getattr(out, key) < 1:
                 raise self.fail(f"monitor.{key}", f"must be at least 1, found {getattr(out, key)}")
-        if not 0 <= out.maturity_quantile < 1:
-            raise self.fail("monitor.maturity_quantile", f"must be 0 (off) or between 0 and 1, found "
-                                                         f"{out.maturity_quantile}")
-        if out.maturity_days < 0:
-            raise self.fail("monitor.maturity_days", f"must be 0 or more, found {out.maturity_days}")
         return out
 
     def alerts(self) -> AlertSettings:

@@ -40,7 +40,7 @@ from leadjourney.analysis.funnel import Funnel
 from leadjourney.analysis.journeys import Journeys
 from leadjourney.analysis.sources import Sources
 from leadjourney.analysis.speed_to_lead import SpeedToLead
-from leadjourney.analysis.status import OK, MetricStatus
+from leadjourney.analysis.status import OK, MetricStatus, Status
 from leadjourney.analysis.time_in_stage import TimeInStage
 from leadjourney.engine import fetch_rows
 
@@ -218,6 +218,10 @@ class Friction:
             downstream = reached[last] / reached[t.to_stage] if reached[t.to_stage] else 0.0
             pair, key = (t.from_stage, t.to_stage), f"{t.from_stage}->{t.to_stage}"
             target, source = self._target(key, targets, benchmarks)
+            # still converting: the gap is priced from the projected final conversion, never the floor seen so far
+            priced = t.projected.rate if status.status is Status.YOUNG and t.projected is not None else None
+            if priced is not None and target is not None:
+                source += f"; priced on the projected final {priced:.1%} (still converting; {t.rate:.1%} so far)"
             # (segment, entered, dropped, rate, target, where it comes from, status, whether the gap counts)
             entries: list[tuple[str | None, int, int, float | None, float | None, str, MetricStatus, bool]] = [
                 (None, t.entered, t.dropped, t.rate, target, source, status, True)]
@@ -239,9 +243,11 @@ class Friction:
                         why = f"other {seg.by}s: {rest:.1%}"
                         if c.rate is not None and c.rate < rest and not counts:
                             why += " (the gap is within noise: not significantly below them, nothing counted)"
-                    # a segment is only as judgeable as its transition
+                    # a segment is only as judgeable as its transition; one still converting is compared with the
+                    # other segments over the same dates (like with like)
+                    inherits = seg_status.judged and not status.judged and status.status is not Status.YOUNG
                     entries.append((f"{seg.by}={c.source}", c.entered, c.dropped, c.rate, rest, why,
-                                    seg_status if not seg_status.judged or status.judged else status, counts))
+                                    status if inherits else seg_status, counts))
             total_dropped = t.dropped
             for segment, entered, dropped, rate, target_rate, target_source, row_status, counts in entries:
                 # segments are counted over everyone (stage reach) even in cohort mode; transitions over the cohort
@@ -250,12 +256,13 @@ class Friction:
                 share = dropped / total_dropped if total_dropped else 0.0
                 in_flight = min(dropped, round(flying.get(pair, 0) * share))
                 upper = (dropped - in_flight) * self.deal_size * downstream * scale
-                if not row_status.judged:
+                gap_rate = priced if segment is None and priced is not None else rate
+                if not row_status.judged and gap_rate is rate:
                     recoverable: float | None = None
-                elif target_rate is None or rate is None or not counts:
+                elif target_rate is None or gap_rate is None or not counts:
                     recoverable = 0.0
                 else:
-                    recoverable = max(0.0, target_rate - rate) * entered * downstream * self.deal_size * scale
+                    recoverable = max(0.0, target_rate - gap_rate) * entered * downstream * self.deal_size * scale
                 rows.append(FrictionRow(
                     0, t.from_stage, t.to_stage, segment, entered, dropped, dropped / entered, median.get(pair),
                     downstream, upper, self._hypothesis(t.from_stage, t.to_stage, segment, segmentations, times,

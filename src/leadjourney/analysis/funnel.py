@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import ibis
 import ibis.expr.types as ir
 
 from leadjourney.analysis.journeys import Journeys
+from leadjourney.analysis.projection import Projection, selection_projections, still_converting
 from leadjourney.analysis.stats import wilson_interval
 from leadjourney.analysis.status import OK, MetricStatus, for_count, withheld
 from leadjourney.config import Stage
@@ -49,7 +50,8 @@ class Transition:
     rate: float | None
     ci_low: float | None
     ci_high: float | None
-    status: MetricStatus = OK  # too few people (min_n), or withheld (a stage without data)
+    status: MetricStatus = OK  # too few people (min_n), young (still converting), or withheld
+    projected: Projection | None = None  # the projected final conversion, when the people are still converting
 
     @property
     def dropped(self) -> int:
@@ -68,6 +70,8 @@ def transition_dict(row: Any) -> dict[str, Any]:
     if "status" in out:  # flat: "status" and "status_reason"
         status = row.status
         out["status"], out["status_reason"] = status.status.value, status.reason
+    if "projected" in out:
+        out["projected"] = row.projected.to_dict() if row.projected is not None else None
     return out
 
 
@@ -89,6 +93,7 @@ class Funnel:
     mode: str = "stage_reach"
     window_days: int = 90  # cohort mode: conversions within this many days of creation
     min_n: int | None = None  # fewer people at a transition: too few to judge; None: [analysis] min_n
+    project: bool = True  # stage_reach: mark transitions whose people are still converting young
     n_people: int = 0
     stages_without_data: tuple[str, ...] = ()  # configured, nothing loaded: left out until data arrives
     stages: list[StageCount] = field(default_factory=list)
@@ -110,7 +115,23 @@ class Funnel:
             row = fetch_rows(counts.aggregate(
                 n_people=counts.n.sum(), **{c: counts[c].sum() for c in stage_columns(len(stages))}
             ))[0]
-        return self.from_counts(stages, row)
+        self.from_counts(stages, row)
+        if self.project and self.mode == "stage_reach" and self.n_people:
+            self._mark_young(journeys)
+        return self
+
+    def _mark_young(self, journeys: Journeys) -> None:
+        """Judged transitions whose projected final conversion is ``[analysis] young_points`` above the observed
+        rate are young (:func:`~leadjourney.analysis.projection.still_converting`): never flagged or valued as drops."""
+        required = [i for i, s in enumerate(journeys.config.stages) if not s.optional]
+        wide = journeys.wide()
+        people = wide.mutate(top=required_top(wide, required))
+        counts = [(t.entered, t.converted) for t in self.transitions]
+        out = []
+        for t, p in zip(self.transitions, selection_projections(journeys, people, counts), strict=True):
+            status = still_converting(p, journeys.config.young_points) if t.status.judged else None
+            out.append(replace(t, status=status, projected=p) if status else t)
+        self.transitions = out
 
     def from_counts(self, stages: Sequence[Stage], row: Mapping[str, Any]) -> Funnel:
         """The funnel from its counts: ``n_people`` and per stage ``reached_i``, ``imputed_i`` (see

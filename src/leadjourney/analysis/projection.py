@@ -4,7 +4,8 @@ A cohort created recently is still converting: its observed rate is a floor, and
 matured baseline it reads as a collapse. For each consecutive transition A -> B this module
 estimates what the cohort will end at:
 
-* the **curve**: among people created at least ``mature_days`` before the as-of date with a dated
+* the **curve**: among people created at least the transition's maturity
+  (:mod:`leadjourney.analysis.maturity`) before the as-of date with a dated
   entry into A, the Kaplan-Meier cumulative share converting to B (dated) within t days of
   entering A, ``F(t)`` (people not converted, disqualified or open, are at risk until the as-of
   date; conversions without a dated span scale the curve up, as if timed like the dated ones); its plateau ``F(H)`` is the share that converts within the longest wait
@@ -28,7 +29,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ibis
 import ibis.expr.types as ir
@@ -36,8 +37,11 @@ import numpy as np
 import pyarrow as pa
 
 from leadjourney.analysis.stats import Z95
-from leadjourney.analysis.status import OK, MetricStatus, too_few, withheld
+from leadjourney.analysis.status import OK, MetricStatus, too_few, withheld, young
 from leadjourney.engine import column_array, fetch, fetch_rows, prepared
+
+if TYPE_CHECKING:
+    from leadjourney.analysis.journeys import Journeys
 
 
 @dataclass(frozen=True)
@@ -90,11 +94,12 @@ class Projection:
 
 
 def curves(backend: ibis.BaseBackend, people: ir.Table, pairs: Sequence[tuple[int, int]], as_of: datetime,
-           mature_days: int, min_n: int) -> dict[int, Curve | MetricStatus]:
-    """Per pair index: the mature cohorts' :class:`Curve`, or why there is none (fewer than ``min_n``)."""
+           mature_days: Sequence[int], min_n: int) -> dict[int, Curve | MetricStatus]:
+    """Per pair index: the mature cohorts' :class:`Curve` (created at least the pair's ``mature_days`` before
+    ``as_of``: :mod:`leadjourney.analysis.maturity`), or why there is none (fewer than ``min_n``)."""
     if not pairs:
         return {}
-    query = prepared(backend, ("projection.curves", people.op(), as_of, mature_days, tuple(pairs)),
+    query = prepared(backend, ("projection.curves", people.op(), as_of, tuple(mature_days), tuple(pairs)),
                      lambda: _curve_counts(people, pairs, as_of, mature_days))
     rows = fetch_rows(query)
     out: dict[int, Curve | MetricStatus] = {}
@@ -105,14 +110,14 @@ def curves(backend: ibis.BaseBackend, people: ir.Table, pairs: Sequence[tuple[in
     return out
 
 
-def _curve_counts(people: ir.Table, pairs: Sequence[tuple[int, int]], as_of: datetime, mature_days: int) -> ir.Table:
+def _curve_counts(people: ir.Table, pairs: Sequence[tuple[int, int]], as_of: datetime,
+                  mature_days: Sequence[int]) -> ir.Table:
     """Per pair ``k`` and whole days waited: dated conversions (events), the not converted (censored at the
     as-of date) and conversions without a dated span (undated), among the mature cohorts."""
-    cutoff = ibis.timestamp(as_of - timedelta(days=mature_days))
     end = ibis.timestamp(as_of)
-    mature = people.filter(people.created_at <= cutoff)
     parts = []
-    for k, (a, b) in enumerate(pairs):
+    for k, ((a, b), days_needed) in enumerate(zip(pairs, mature_days, strict=True)):
+        mature = people.filter(people.created_at <= ibis.timestamp(as_of - timedelta(days=days_needed)))
         spans = mature.filter(mature[f"at_{a}"].notnull() & (mature[f"at_{a}"] <= end))
         start, stop = spans[f"at_{a}"], spans[f"at_{b}"]
         done = (stop.notnull() & (stop >= start)).fill_null(False)
@@ -241,3 +246,47 @@ def waiting_by(ages: pa.Table, curves: Mapping[int, Curve | MetricStatus], perio
             when = None if period is None else key.astype(object)
             out[(j, when)] = Waiting(int(count[g]), *(float(x[g]) for x in sums))
     return out
+
+
+def run_curves(journeys: Journeys, people: ir.Table) -> tuple[dict[int, Curve | MetricStatus], pa.Table]:
+    """Per consecutive pair index: the curve (its mature cohorts per :mod:`leadjourney.analysis.maturity`), and
+    the waiting people's ages (:func:`waiting_ages`) of ``people`` (the selection's people with ``top``).
+    Computed once per run (:meth:`Journeys.remembered`): the funnel and the trend's periods share them."""
+    from leadjourney.analysis.maturity import cohort_maturity
+
+    names = journeys.config.stage_names
+    pairs = list(itertools.pairwise(range(len(names))))
+    as_of, min_n = journeys.as_of(), journeys.config.min_n
+    maturity = cohort_maturity(journeys)
+    mature = tuple(maturity[f"{names[a]}->{names[b]}"].days for a, b in pairs)
+    curve = journeys.remembered(("curves", as_of, mature, tuple(pairs), min_n),
+                                lambda: curves(journeys.backend, people, pairs, as_of, mature, min_n))
+    ages = journeys.remembered(("waiting", as_of, tuple(pairs)),
+                               lambda: waiting_ages(journeys.backend, people, pairs, as_of))
+    return curve, ages
+
+
+def selection_projections(journeys: Journeys, people: ir.Table, counts: Sequence[tuple[int, int]]
+                          ) -> list[Projection]:
+    """The whole selection's projected final conversion at each consecutive transition, from its
+    (entered, converted) ``counts`` in lifecycle order; ``people`` as for :func:`run_curves`."""
+    if not counts:
+        return []
+    curve, ages = run_curves(journeys, people)
+    everyone = waiting_by(ages, curve, None)
+    return [project(entered, converted, everyone.get((k, None), Waiting()), curve[k])
+            for k, (entered, converted) in enumerate(counts)]
+
+
+def still_converting(projection: Projection, points: float) -> MetricStatus | None:
+    """``young`` when the projected final conversion is at least ``points`` percentage points (``[analysis]
+    young_points``) above the rate observed so far, and at least one more person is expected to convert:
+    people still converting hold it down. None otherwise."""
+    if projection.rate is None or not projection.entered:
+        return None
+    observed = projection.converted / projection.entered
+    if (projection.rate - observed) * 100 < points or projection.expected < 1:
+        return None
+    return young(f"still converting: {projection.waiting:,} of {projection.entered:,} are still waiting; projected "
+                 f"final {projection.rate:.1%} ({projection.ci_low:.1%}-{projection.ci_high:.1%}) at the "
+                 f"earlier cohorts' pace, observed so far {observed:.1%}")

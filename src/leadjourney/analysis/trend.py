@@ -2,9 +2,10 @@
 
 One grouped query over :meth:`Journeys.wide` counts, per creation period, how many people
 reached each stage (the funnel's ``stage_reach`` counting); each transition's rate and Wilson
-interval then come from those counts exactly as the funnel's do. A period is *young* when its
-last lead was created less than ``mature_days`` before the data's end: its leads may still
-convert, so its rate is a floor, not a drop: it is marked ``young`` and carries its projected final
+interval then come from those counts exactly as the funnel's do. A period is *young* at a transition
+when its last lead was created less than that transition's maturity (:mod:`leadjourney.analysis.maturity`)
+before the data's end: its leads may still convert, so its rate is a floor, not a drop: it is marked
+``young`` and carries its projected final
 conversion (:mod:`leadjourney.analysis.projection`: the mature periods' time-to-convert curve applied
 to the people still waiting), with an interval, drawn distinctly from observed rates.
 """
@@ -25,12 +26,13 @@ from leadjourney.analysis.funnel import (
     transition_dict,
 )
 from leadjourney.analysis.journeys import Journeys
+from leadjourney.analysis.maturity import Maturity, cohort_maturity
 from leadjourney.analysis.projection import (
     Projection,
     Waiting,
-    curves,
     project,
-    waiting_ages,
+    run_curves,
+    selection_projections,
     waiting_by,
 )
 from leadjourney.analysis.status import OK, MetricStatus, withheld
@@ -53,7 +55,7 @@ class TrendPoint:
     rate: float | None
     ci_low: float | None
     ci_high: float | None
-    young: bool  # created less than ``mature_days`` before the data's end: may still convert
+    young: bool  # created less than the transition's maturity before the data's end: may still convert
     status: MetricStatus = OK  # young: still converting; too few people (min_n)
     projected: Projection | None = None  # young periods: the projected final conversion
 
@@ -78,8 +80,8 @@ class ConversionTrend:
     """
 
     period: str = "month"
-    mature_days: int = 90  # a period is judged once its last lead is this old (the funnel's cohort window)
     as_of: datetime | None = None
+    maturity: dict[str, Maturity] = field(default_factory=dict)  # "From->To": days before a period is judged
     points: list[TrendPoint] = field(default_factory=list)
     projected: dict[str, Projection] = field(default_factory=dict)  # "From->To": the whole selection's
 
@@ -109,18 +111,20 @@ class ConversionTrend:
             .aggregate(**{c: days[c].sum() for c in columns}).order_by("period"))))
         self.as_of = as_of = journeys.as_of()
         min_n = journeys.config.min_n
-        young_days = f"created less than {self.mature_days} days before the data's end: still converting"
+        self.maturity = maturity = cohort_maturity(journeys)
         points = []
         for row in rows:
             start = row["period"].date() if isinstance(row["period"], datetime) else row["period"]
-            young = _period_end(start, self.period) + timedelta(days=self.mature_days) > as_of
             counts = [StageCount(s.name, s.lane, int(row[f"reached_{i}"] or 0), 0) for i, s in enumerate(stages)]
             if counts and not stages[0].optional:  # every person is a lead: the funnel's first-stage rule
                 counts[0] = StageCount(counts[0].stage, counts[0].lane, int(row["n"]), 0)
             for a, b in itertools.pairwise(counts):
                 t = transition_between(a, b, min_n)
+                need = maturity[f"{a.stage}->{b.stage}"]
+                young = _period_end(start, self.period) + timedelta(days=need.days) > as_of
                 status = (t.status if not t.status.judged else withheld(FUTURE) if start > as_of.date()
-                          else young_status(young_days) if young else t.status)
+                          else young_status(f"still converting: created less than {need.days} days before the "
+                                            f"data's end ({need.reason})") if young else t.status)
                 points.append(TrendPoint(start, t.from_stage, t.to_stage, t.entered, t.converted, t.rate,
                                          t.ci_low, t.ci_high, young, status))
         self.points = self._projected(journeys, points, min_n)
@@ -129,18 +133,13 @@ class ConversionTrend:
     def _projected(self, journeys: Journeys, points: list[TrendPoint], min_n: int) -> list[TrendPoint]:
         """The young points with their projected final conversion, and the whole selection's projections."""
         stages = journeys.config.stages
-        pairs = list(itertools.pairwise(range(len(stages))))
         self.projected = {}
-        if not pairs or not points or self.as_of is None:
+        if len(stages) < 2 or not points or self.as_of is None:
             return points
         wide = journeys.wide()
         required = [i for i, s in enumerate(stages) if not s.optional]
         people = wide.mutate(top=required_top(wide, required))
-        as_of, mature = self.as_of, self.mature_days
-        curve = journeys.remembered(("curves", as_of, mature, tuple(pairs), min_n),  # the same for weeks and months
-                                    lambda: curves(journeys.backend, people, pairs, as_of, mature, min_n))
-        waiting = journeys.remembered(("waiting", as_of, tuple(pairs)),  # one query for weeks and months
-                                      lambda: waiting_ages(journeys.backend, people, pairs, as_of))
+        curve, waiting = run_curves(journeys, people)
         ages = waiting_by(waiting, curve, self.period)
         names = [s.name for s in stages]
         out = []
@@ -149,24 +148,24 @@ class ConversionTrend:
             if p.young and p.status.shown:
                 p = replace(p, projected=project(p.entered, p.converted, ages.get((k, p.period), Waiting()), curve[k]))
             out.append(p)
-        everyone = waiting_by(waiting, curve, None)
-        for k, (a, b) in enumerate(pairs):
-            mine = [p for p in points if p.from_stage == names[a]]
-            self.projected[f"{names[a]}->{names[b]}"] = project(
-                sum(p.entered for p in mine), sum(p.converted for p in mine), everyone.get((k, None), Waiting()),
-                curve[k])
+        counts = [(sum(p.entered for p in points if p.from_stage == a),
+                   sum(p.converted for p in points if p.from_stage == a)) for a in names[:-1]]
+        for (a, b), projection in zip(itertools.pairwise(names), selection_projections(journeys, people, counts),
+                                      strict=True):
+            self.projected[f"{a}->{b}"] = projection
         return out
 
     def to_dict(self) -> dict[str, Any]:
-        return {"period": self.period, "mature_days": self.mature_days,
+        return {"period": self.period,
+                "maturity": {t: m.to_dict() for t, m in self.maturity.items()},
                 "as_of": self.as_of.isoformat(timespec="seconds") if self.as_of else None,
                 "points": [p.to_dict() for p in self.points],
                 "projected": {t: p.to_dict() for t, p in self.projected.items()}}
 
 
-def conversion_trend(journeys: Journeys, period: str = "month", mature_days: int = 90) -> list[TrendPoint]:
-    """The trend's points: ``ConversionTrend(period, mature_days).fit(journeys).points``."""
-    return ConversionTrend(period=period, mature_days=mature_days).fit(journeys).points
+def conversion_trend(journeys: Journeys, period: str = "month") -> list[TrendPoint]:
+    """The trend's points: ``ConversionTrend(period).fit(journeys).points``."""
+    return ConversionTrend(period=period).fit(journeys).points
 
 
 def _period_end(start: date, period: str) -> datetime:

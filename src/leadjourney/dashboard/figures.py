@@ -8,6 +8,7 @@ page of figures where the dicts take a few; tests check the dicts equal what gra
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from html import escape
 from typing import Any
 
@@ -364,7 +365,7 @@ def trend(t: dict[str, Any], base: dict[str, Any] | None, benchmarks: tuple[Benc
         highs = [flip(p["ci_low"] if drop else p["ci_high"]) for p in rows]
         hover = [f"{p['converted']:,} of {p['entered']:,} converted (95% CI {pct(lo)} - {pct(hi)})"
                  + (f"<br><i>{status_text(p)}</i>" if p.get("status", "ok") != "ok" else "")
-                 + (f"<br><i>young: created under {t.get('mature_days')} days before the data's end; may still "
+                 + (f"<br><i>young: created under {_maturity_days(t, p)} days before the data's end; may still "
                     "convert</i>" if p["young"] and p.get("status") != "young" else "")
                  + ("" if p["young"] or p.get("status", "ok") != "ok" else "<br>old enough to judge")
                  for p, lo, hi in zip(rows, lows, highs, strict=True)]
@@ -398,3 +399,8 @@ def trend(t: dict[str, Any], base: dict[str, Any] | None, benchmarks: tuple[Benc
     return _figure(traces, title, yaxis={"tickformat": ".0%", "rangemode": "tozero"},
                    xaxis={"type": "date"}, legend={"orientation": "h", "y": -0.25, "font": {"size": 10}},
                    height=380)
+
+
+def _maturity_days(trend: Mapping[str, Any], point: Mapping[str, Any]) -> Any:
+    """Days the point's transition needs before a period is judged (the trend's maturity)."""
+    return (trend.get("maturity") or {}).get(f"{point['from']}->{point['to']}", {}).get("days")

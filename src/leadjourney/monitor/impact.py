@@ -67,7 +67,7 @@ def _rate(ws: Workspace, transition: str, source: str | None, lo: date, hi: date
     now = datetime.combine(as_of, datetime.min.time()) + timedelta(days=1)
     filters = Filters(lo, hi, sources=(source,) if source else ())
     with open_journeys(ws, filters, now=now) as journeys:
-        funnel = Funnel(mode="stage_reach").fit(journeys)
+        funnel = Funnel(mode="stage_reach", project=False).fit(journeys)  # judged only once mature
     for t in funnel.transitions:
         if f"{t.from_stage}->{t.to_stage}" == transition:
             return t.entered, t.converted

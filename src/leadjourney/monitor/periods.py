@@ -9,12 +9,12 @@ period's cohort (people created in the window): the funnel transitions and speed
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from leadjourney.analysis import maturity
 from leadjourney.analysis.funnel import Funnel
 from leadjourney.analysis.journeys import Filters, open_journeys
 from leadjourney.analysis.speed_to_lead import SpeedToLead
@@ -88,35 +88,17 @@ def judged_periods(kind: str, as_of: date, count: int, maturity_days: int) -> li
 
 def transition_maturity(ws: Workspace, base: Mapping[str, Any], transitions: Sequence[str], floor: int,
                         quantile: float) -> dict[str, tuple[int, str]]:
-    """Days a creation cohort needs before each transition is judged, and why.
-
-    A month's leads that have not had time to convert pull its rate down. So a transition waits
-    until its leads had the baseline cohort's ``quantile`` of the days from creation to entering the
-    transition's target stage (among those who entered it), and never less than ``floor``.
-    """
-    out = {t: (floor, f"at least {floor} days") for t in transitions}
-    if quantile <= 0 or not transitions:
-        return out
+    """Days a creation cohort needs before each transition is judged, and why: the analysis' one rule
+    (:mod:`leadjourney.analysis.maturity`) with the baseline's people as the reference."""
     f = base.get("filters") or {}
     lo, hi = (date.fromisoformat(f[k]) if f.get(k) else None for k in ("date_from", "date_to"))
-    filters = Filters(lo, hi)
-    names = ws.config.stage_names
-    targets = {t: names.index(t.split("->")[1]) for t in transitions}
-    with open_journeys(ws, filters) as journeys:
-        entries = journeys.entries()
-        entries = entries.filter(entries.idx.isin(list(targets.values())) & entries.entered_at.notnull())
-        x = entries.join(journeys.people().select("person_id", "created_at"), "person_id")
-        days = (x.entered_at.epoch_seconds() - x.created_at.epoch_seconds()) / 86400
-        rows = x.group_by("idx").aggregate(q=days.quantile(quantile)).to_pyarrow().to_pylist()
-    row = {f"q{r['idx']}": r["q"] for r in rows}
-    for t in transitions:
-        q = row.get(f"q{targets[t]}")
-        if q is None:
-            continue
-        need = max(floor, math.ceil(q))
-        out[t] = (need, f"at least {need} days (baseline: {quantile:.0%} of those reaching {t.split('->')[1]} "
-                        f"did within {q:.0f} days of creation)")
-    return out
+    with open_journeys(ws, Filters(lo, hi)) as journeys:
+        names = journeys.config.stage_names  # a stage without data has no entries to time
+        targets = {t: (t.split("->")[1], names.index(t.split("->")[1])) for t in transitions
+                   if t.split("->")[1] in names}
+        found = maturity.transition_maturity(journeys.wide(), targets, floor, quantile)
+    out = {t: found.get(t, maturity.floor_only(floor)) for t in transitions}
+    return {t: (m.days, m.reason) for t, m in out.items()}
 
 
 def period_metrics(ws: Workspace, period: Period, as_of: date, speed: bool = True) -> PeriodMetrics:
@@ -124,7 +106,7 @@ def period_metrics(ws: Workspace, period: Period, as_of: date, speed: bool = Tru
     as of the end of ``as_of``."""
     now = datetime.combine(as_of, datetime.min.time()) + timedelta(days=1)
     with open_journeys(ws, Filters(period.start, period.end), now=now) as journeys:
-        funnel = Funnel(mode="stage_reach").fit(journeys)
+        funnel = Funnel(mode="stage_reach", project=False).fit(journeys)  # judged only once mature
         stl = SpeedToLead(as_of=journeys.as_of()).fit(journeys) if speed else None
     rates = {f"{t.from_stage}->{t.to_stage}": Rate(t.entered, t.converted) for t in funnel.transitions}
     return PeriodMetrics(period, funnel.n_people, rates, stl.mean_minutes if stl else None, stl.n_judged if stl else 0,
