@@ -230,3 +230,29 @@ def test_a_selection_error_is_a_documented_leadjourney_error() -> None:
     for name in ("SelectionError", "NoDataError", "EmptySelectionError"):
         cls = getattr(leadjourney, name)
         assert issubclass(cls, LeadJourneyError) and name in (errors.__doc__ or "")
+
+
+def test_the_map_and_recommendations_carry_their_own_selections_signoffs(ws: Workspace, tmp_path: Path) -> None:
+    """A map of seo never shows the all-leads sign-off on seo's number; the all-leads map marks a confirmed
+    number that has changed since as stale ("CONFIRMED?")."""
+    from leadjourney.journeymap.make import make_map
+    from leadjourney.reports.recommendations import statuses_of
+
+    store(ws, analyze(ws, now=NOW))
+    set_status(ws, MQL_SQL, CONFIRMED, "VP Sales, kickoff")
+    store(ws, analyze(ws, filters=Filters(sources=("seo",)), now=NOW))
+    seo = make_map(ws, filters=Filters(sources=("seo",)), formats=("html",), out_dir=tmp_path / "seo", now=NOW)
+    mark = seo.journey_map.conversion("MQL->SQL").mark
+    assert mark is not None and (mark.status, mark.stated) == ("ASSUMED", pytest.approx(0.6)) and not mark.stale
+    everyone = make_map(ws, formats=("html",), out_dir=tmp_path / "all", now=NOW)
+    mark = everyone.journey_map.conversion("MQL->SQL").mark
+    assert mark is not None and mark.status == CONFIRMED and not mark.stale
+    # recommendations cite the statuses of their own selection's findings
+    assert statuses_of(ws, seo.analysis)[MQL_SQL] == "ASSUMED"
+    assert statuses_of(ws, everyone.analysis)[MQL_SQL] == CONFIRMED
+    (ws.root / "stage_events.csv").write_text(events((*SQL, 13)), "utf-8")  # one more SQL arrives
+    ingest(ws)
+    store(ws, analyze(ws, now=NOW))
+    mark = make_map(ws, formats=("html",), out_dir=tmp_path / "later", now=NOW).journey_map.conversion("MQL->SQL").mark
+    assert mark is not None and mark.status == CONFIRMED and mark.stale  # signed 40 %, the map shows 45 %
+    assert (mark.stated, mark.current) == (pytest.approx(0.4), pytest.approx(0.45))

@@ -240,3 +240,84 @@ def test_the_documents_say_the_same(hubspot: Workspace, result) -> None:  # type
     assert "Demo: no stage entries loaded" in doc
     faq = " ".join(faq_markdown(result, [], None, "USD", "ws").split())
     assert f"Speed-to-lead {WITHHELD}." in faq and f"Dark leads {WITHHELD}." in faq
+
+
+def young_export(n: int = 300) -> str:
+    """A HubSpot export whose last month is still converting: every second MQL becomes an SQL 24 days later,
+    so the contacts of the last 24 days that will convert have not yet."""
+    out = io.StringIO()
+    writer = csv.writer(out, quoting=csv.QUOTE_ALL)
+    writer.writerow(HEADER)
+    start = datetime(2024, 1, 1, 9, 30)
+    last = start + timedelta(days=n - 1)
+    for i in range(n):
+        created = start + timedelta(days=i)
+        mql = created + timedelta(days=1)
+        sql = mql + timedelta(days=24) if i % 2 == 0 and mql + timedelta(days=24) <= last else None
+        stage = STAGE_VALUES[2] if sql else STAGE_VALUES[1]
+        dates = [created, mql, sql]
+        writer.writerow([str(7000 + i), "Test", f"Contact-{i}", f"young{i}@example.com",
+                         created.strftime("%Y-%m-%d %H:%M"), stage, "Open", "Organic Search", "Operations Manager",
+                         "250", *[d.strftime("%Y-%m-%d %H:%M") if d else "" for d in dates], "", ""])
+    return out.getvalue()
+
+
+@pytest.fixture(scope="module")
+def young_ws(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
+    root = tmp_path_factory.mktemp("young") / "ws"
+    Workspace.init(root)
+    (root / "contacts.csv").write_text(young_export(), "utf-8")
+    ws = Workspace.open(root)
+    ws.set_sources([{"name": "hubspot", "path": "contacts.csv", "format": "hubspot_contacts"}])
+    ingest(ws)
+    return Workspace.open(root)
+
+
+def test_a_young_rate_says_so_in_every_renderer(young_ws: Workspace) -> None:
+    """MQL->SQL observed so far is a floor (the last 24 days' contacts have not converted yet): the funnel marks
+    it too young to judge with its projected final rate, in JSON, Markdown, the terminal, the map, the dashboard
+    and the friction document; no finding is made of it; the trend's young months and the monitor wait for the
+    same number of days."""
+    from leadjourney.analysis.journeys import open_journeys
+    from leadjourney.analysis.maturity import cohort_maturity
+    from leadjourney.analysis.trend import ConversionTrend
+    from leadjourney.reports.friction_doc import friction_markdown
+
+    result = analyze(young_ws, now=NOW)
+    t = next(t for t in result.funnel.transitions if (t.from_stage, t.to_stage) == ("MQL", "SQL"))
+    assert t.status.status == "young" and t.projected is not None and t.projected.rate is not None
+    assert t.projected.rate >= t.rate + 0.01  # type: ignore[operator]
+    # the projection recovers the export's final rate: every second MQL converts
+    assert t.projected.ci_low <= 0.5 <= t.projected.ci_high  # type: ignore[operator]
+    young = f"too young to judge: {t.status.reason}"
+    assert young.startswith("too young to judge: still converting: ")
+    data = json.loads(result.to_json())
+    row = next(x for x in data["funnel"]["transitions"] if (x["from"], x["to"]) == ("MQL", "SQL"))
+    assert (row["status"], row["status_reason"]) == ("young", t.status.reason)
+    assert row["projected"]["rate"] == pytest.approx(t.projected.rate)
+    assert young in " ".join(result.to_markdown().split())
+    out = CliRunner().invoke(app, ["analyze", str(young_ws.root)], env={"COLUMNS": "80"}, terminal_width=80)
+    assert out.exit_code == 0, out.output
+    assert " ".join(t.status.reason.split()) in " ".join(out.output.split())  # type: ignore[union-attr]
+    jm = build_map(result, [], config=young_ws.config)
+    assert jm.conversion("MQL->SQL").status.text() == young
+    html = to_html(lay_out(jm), jm)
+    assert young in " ".join(html.split())
+    labels = {kid: label for kid, label, _ in figures.kpis(data)}
+    assert labels["kpi-rate-MQL-SQL"].endswith(young)
+    assert young in " ".join(friction_markdown(result, [], "USD").split())
+    assert not any(f.finding_id == "conversion:MQL->SQL" for f in findings_of(result))
+    # the trend's youngest months and the monitor wait the same days: one maturity rule
+    with open_journeys(young_ws, now=NOW) as journeys:
+        need = cohort_maturity(journeys)["MQL->SQL"]
+        trend = ConversionTrend(period="month").fit(journeys)
+    last = [p for p in trend.points if (p.from_stage, p.to_stage) == ("MQL", "SQL")][-1]
+    assert last.status.status in ("young", "too_few") and last.young
+    assert f"{need.days} days" in trend.to_dict()["maturity"]["MQL->SQL"]["reason"]
+    from leadjourney.analysis.findings import store
+    from leadjourney.monitor import run_monitor
+
+    store(young_ws, result, baseline=True, findings=False)
+    run = run_monitor(young_ws, "month", datetime(2024, 10, 27).date())
+    verdict = next(v for v in run.verdicts if (v.rule, v.metric) == ("conversion_decline", "MQL->SQL"))
+    assert need.reason in verdict.evidence

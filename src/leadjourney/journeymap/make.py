@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from leadjourney.analysis.findings import list_findings
+from leadjourney.analysis.findings import list_findings, selection_of
 from leadjourney.analysis.journeys import Filters, Journeys, open_journeys
 from leadjourney.analysis.paths import Paths
 from leadjourney.analysis.persona_clusters import PersonaSuggestion
@@ -93,6 +93,6 @@ def map_inputs(journeys: Journeys, ws: Workspace, *,
 
 def draw_map(ws: Workspace, analysis: Analysis, inventory: TouchpointInventory,
              profiles: PersonaProfiles) -> JourneyMap:
-    """The journey map of those results, with the workspace's findings marks and ``[targets]``."""
+    """The journey map of those results, with the findings marks of their selection and ``[targets]``."""
     return build_map(analysis, inventory.rows, config=ws.config, personas=profiles,
-                     findings=list_findings(ws), ideal=ws.config.targets or None)
+                     findings=list_findings(ws, selection_of(analysis)), ideal=ws.config.targets or None)

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from leadjourney.analysis.definitions import DefinitionCheck, sign_offs
-from leadjourney.analysis.findings import Finding, baseline, list_findings
+from leadjourney.analysis.findings import Finding, baseline, list_findings, selection_of
 from leadjourney.analysis.journeys import Filters, open_journeys
 from leadjourney.analysis.persona_profiles import PersonaProfiles
 from leadjourney.analysis.report import Analysis
@@ -132,7 +132,7 @@ def build_report(ws: Workspace, *, filters: Filters | None = None, now: datetime
     say("recommendations and map", 4, 6)
     cfg = ws.config
     journey_map = draw_map(ws, analysis, inventory, profiles)
-    findings = list_findings(ws)
+    findings = list_findings(ws, selection_of(analysis))  # the selection's own: never another's sign-off
     recs = recommendations_for(ws, analysis, check.drift)
     generated = now or datetime.fromisoformat(analysis.computed_at)
     definitions = DefinitionDocument(cfg.name, generated, filters, check,

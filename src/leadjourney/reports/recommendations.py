@@ -326,11 +326,12 @@ def _merge(a: Recommendation, b: Recommendation) -> Recommendation:
                    rules=a.rules + tuple(r for r in b.rules if r not in a.rules))
 
 
-def statuses_of(ws: Workspace) -> dict[str, str]:
-    """Finding id -> status, as stored in the workspace (empty before the first `leadjourney analyze`)."""
-    from leadjourney.analysis.findings import list_findings
+def statuses_of(ws: Workspace, analysis: Analysis) -> dict[str, str]:
+    """Finding id -> status of the analysis' own selection, as stored in the workspace (empty before the first
+    `leadjourney analyze` of that selection): a sign-off of all leads never vouches for a selection's number."""
+    from leadjourney.analysis.findings import list_findings, selection_of
 
-    return {f.finding_id: f.status for f in list_findings(ws)}
+    return {f.finding_id: f.status for f in list_findings(ws, selection_of(analysis))}
 
 
 def recommendations_for(ws: Workspace, analysis: Analysis,
@@ -342,7 +343,7 @@ def recommendations_for(ws: Workspace, analysis: Analysis,
         catalogue = apply_overrides(DEFAULT_CATALOGUE, cfg.actions)
     except ConfigError as exc:
         raise ConfigError(f"{ws.config_path}: {exc}") from None
-    return recommend(analysis, statuses=statuses_of(ws), targets=cfg.targets, currency=cfg.currency,
+    return recommend(analysis, statuses=statuses_of(ws, analysis), targets=cfg.targets, currency=cfg.currency,
                      name=cfg.name, catalogue=catalogue, drift=drift)
 
 
