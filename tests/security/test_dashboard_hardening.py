@@ -265,11 +265,12 @@ def test_a_flood_of_bogus_sources_is_refused_before_any_query(ws: Workspace, bou
     assert refused.get_json() == {"error": f"source: 20,000 values asked; a selection holds at most "
                                            f"{MAX_VALUES_PER_FILTER} sources"}
     by_url = callback(client, app, "url.search", {"url.search": "?" + "&".join(f"source={b}" for b in bogus)})
-    assert by_url.status_code == 400 and "20,000 values" in by_url.get_json()["error"]
+    assert by_url.status_code == 200  # a link asking for it: all leads (from the cache), the URL cleared
+    assert by_url.get_json()["response"]["url"]["search"] == "" and by_url.get_json()["response"]["source"] == {"value": []}
     few = callback(client, app, "source.value", {"source.value": ["seo", "bogus-1"]})
     assert few.status_code == 400 and few.get_json()["error"].startswith("no source 'bogus-1' among the filter's")
     for values, message in [({"persona.value": ["nobody"]}, "no persona 'nobody'"),
-                            ({"owner.value": ["owner-00000000"]}, "no owner 'owner-00000000'"),
+                            ({"owner.value": ["Owner 1"]}, "an owner the filter does not offer"),
                             ({"source.value": "seo"}, "source: expected a list"),
                             ({"source.value": [{"$ne": 1}]}, "source: expected a list"),
                             ({"source.value": ["x" * 5000]}, "longer than 200 characters"),
@@ -277,16 +278,22 @@ def test_a_flood_of_bogus_sources_is_refused_before_any_query(ws: Workspace, bou
                             ({"dates.start_date": 20260101}, "dates: expected")]:
         answer = callback(client, app, "source.value", values)
         assert answer.status_code == 400 and message in answer.get_json()["error"], (values, answer.get_json())
+        assert "Owner 1" not in answer.get_json()["error"]  # an owner's name is never echoed
     huge = callback(client, app, "source.value", {"source.value": ["y" * 100] * 20_000})
     assert huge.status_code == 413 and len(json.dumps(["y" * 100] * 20_000)) > MAX_REQUEST_BYTES
-    assert bounded.computed == computed and sorted(cache_files(ws)) == files and bounded._ahead == []
+    assert bounded.computed == computed and sorted(cache_files(ws)) == files
+    assert bounded._ahead == bounded.neighbours(Filters())[:MAX_AHEAD]  # all leads' (the link's fallback) only
 
 
-def test_a_link_with_bogus_values_shows_why_and_computes_nothing(ws: Workspace, bounded: DashboardData) -> None:
+def test_a_link_with_bogus_values_shows_all_leads_and_why(ws: Workspace, bounded: DashboardData) -> None:
     client = create_app(ws, data=bounded).server.test_client()
     computed = bounded.computed
-    layout = client.get("/_dash-layout", headers={"Referer": "http://localhost/?source=bogus&source=seo"})
-    assert layout.status_code == 200 and "was not applied: no source 'bogus'" in layout.get_data(as_text=True)
+    for query in ("source=bogus&source=seo", "&".join(f"source=s{i}" for i in range(20_000))):
+        layout = client.get("/_dash-layout", headers={"Referer": f"http://localhost/?{query}"})
+        assert layout.status_code == 200
+        text = layout.get_data(as_text=True)
+        assert "was not applied (all leads shown): " in text and ("no source 'bogus'" in text or "20,000" in text)
+        assert f'"children":"{len(LEADS.splitlines()) - 1}"' in text.replace(" ", "")  # everyone's count
     assert bounded.computed == computed
 
 

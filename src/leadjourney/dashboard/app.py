@@ -1,7 +1,8 @@
 """The Dash app: filters (date range, source, persona, owner) kept in the URL, and the components that follow them.
 
 Every value a request sends is checked before anything is computed (:func:`selection_of`): a filter value the
-page does not offer, too many values or an unknown control is refused with a 400 and a one-line JSON error.
+page does not offer, too many values or an unknown control is refused with a 400 and a one-line JSON error; a
+link (the URL's query) asking for one shows all leads, saying why.
 
 Owners appear as pseudonyms (``owner-`` and 8 hex digits) unless ``[privacy] show_owners``: the page and
 its URLs carry only what :meth:`DashboardData.owners` shows, and the server maps it back
@@ -186,7 +187,7 @@ def _page_query() -> str | None:
 
 def _layout(data: DashboardData, *, signed_in: bool = False) -> html.Div:
     """The page; with the page's URL known, already showing its selection (no empty first draw, no round trip).
-    A URL asking for what the page does not offer shows why, above no selection."""
+    A URL asking for what the page does not offer shows all leads, and why."""
     fresh = data.freshness()
     query = _page_query()
     shown, parts, refused = None, None, None
@@ -194,10 +195,9 @@ def _layout(data: DashboardData, *, signed_in: bool = False) -> html.Div:
         try:
             f = data.resolve(selection_of_query(data, query))
         except SelectionError as exc:
-            refused = f"The link's selection was not applied: {exc}"
-        else:
-            shown = data.owner_keys(f)
-            parts = render(data.view(f))
+            f, refused = Filters(), f"The link's selection was not applied (all leads shown): {exc}"
+        shown = data.owner_keys(f)
+        parts = render(data.view(f))
 
     def part(i: int) -> dict[str, Any]:
         return {} if parts is None else {"children" if i in _CHILDREN else "figure": parts[i]}
@@ -294,7 +294,10 @@ def _callbacks(app: dash.Dash, data: DashboardData) -> None:
                 period: str | None, measure: str | None, rendered: str | None) -> tuple[Any, ...]:
         sort_by, period, measure = _controls(data, sort_by, period, measure)
         if ctx.triggered_id in (None, "url"):
-            shown = selection_of_query(data, search)
+            try:
+                shown = selection_of_query(data, search)
+            except SelectionError:  # a link asking for what the page does not offer: all leads (the layout says why)
+                shown = Filters()
         else:
             shown = selection_of(data, date_from, date_to, sources, personas, owners)
             if ctx.triggered_id == "preset":

@@ -605,6 +605,9 @@ class DashboardData:
                 known = options()
                 allowed = set(known)
                 wrong = next((v for v in values if v not in allowed), None)
+                if wrong is not None and what == "owner":  # not echoed: a link must not put a name on the page
+                    raise SelectionError(f"an owner the filter does not offer ({len(known)} owners, shown as "
+                                         "the filter lists them)")
                 if wrong is not None:
                     raise SelectionError(unknown(what, wrong, known, "among the filter's options"))
 
