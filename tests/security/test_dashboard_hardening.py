@@ -22,7 +22,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from conftest import csv_text, csv_workspace, min_n_config
+from conftest import csv_text, csv_workspace, min_n_config, run_cli
 from leadjourney.analysis.journeys import Filters
 from leadjourney.dashboard import Auth, DashboardData, DashboardError, check_bind, create_app
 from leadjourney.dashboard.app import MAX_REQUEST_BYTES
@@ -199,7 +199,12 @@ def test_behind_a_proxy_the_limit_counts_each_forwarded_client(ws: Workspace) ->
                        headers={"X-Forwarded-For": "203.0.113.2"}).status_code == 302
 
 
-def test_serving_behind_a_proxy_needs_a_credential() -> None:
+def test_serving_behind_a_proxy_needs_a_credential(ws: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("LEADJOURNEY_DASHBOARD_TOKEN", raising=False)
+    proc = run_cli("dashboard", str(ws.root), "--behind-proxy")  # on 127.0.0.1, but the proxy serves others
+    assert proc.returncode != 0 and proc.stderr.strip().count("\n") == 0, proc.stderr
+    assert "refusing to serve behind a proxy without authentication" in proc.stderr
+    assert "LEADJOURNEY_DASHBOARD_TOKEN" in proc.stderr
     with pytest.raises(DashboardError, match="behind a proxy without authentication"):
         check_bind("127.0.0.1", None, "LEADJOURNEY_DASHBOARD_TOKEN", behind_proxy=True)
     check_bind("127.0.0.1", Auth("token", TOKEN), "LEADJOURNEY_DASHBOARD_TOKEN", behind_proxy=True)
