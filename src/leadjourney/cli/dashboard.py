@@ -29,6 +29,10 @@ def dashboard_command(
     host: Annotated[str, typer.Option(help="Address to bind; anything but loopback needs dashboard.auth_env set up.")]
     = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port to serve on.")] = 8050,
+    behind_proxy: Annotated[bool, typer.Option(
+        "--behind-proxy", help="Served through one reverse proxy (TLS) that sets X-Forwarded-For/-Proto/-Host: "
+        "trust them (the cookie is then Secure over https, rate limits count each client). Needs auth_env; only "
+        "with a proxy in front, and bound to an address only it reaches.")] = False,
     export: Annotated[Path | None, typer.Option("--export", help="Write a self-contained static HTML snapshot "
                                                 "to this file instead of serving.")] = None,
     date_from: FromOption = None, date_to: ToOption = None, source: SourceOption = None,
@@ -57,7 +61,7 @@ def dashboard_command(
         console.print(f"  written  {export}")
         return
     auth = auth_from_env(ws.config)
-    check_bind(host, auth, ws.config.dashboard_auth_env)
+    check_bind(host, auth, ws.config.dashboard_auth_env, behind_proxy=behind_proxy)
     started = time.perf_counter()
     data.view(Filters())  # the first page is ready before the server accepts a request
     data.owners()
@@ -69,7 +73,7 @@ def dashboard_command(
                                                      "on the selections one change away from the one shown "
                                                      "are computed ahead"),
                           warm=render)
-    dash_app = create_app(ws, data=data, auth=auth)
+    dash_app = create_app(ws, data=data, auth=auth, behind_proxy=behind_proxy)
     console.print(f"Serving the dashboard on http://{host}:{port} (Ctrl+C to stop)"
                   + (", login required" if auth else ""))
     dash_app.run(host=host, port=port, debug=False)

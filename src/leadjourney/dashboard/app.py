@@ -1,5 +1,9 @@
 """The Dash app: filters (date range, source, persona, owner) kept in the URL, and the components that follow them.
 
+Every value a request sends is checked before anything is computed (:func:`selection_of`): a filter value the
+page does not offer, too many values or an unknown control is refused with a 400 and a one-line JSON error; a
+link (the URL's query) asking for one shows all leads, saying why.
+
 Owners appear as pseudonyms (``owner-`` and 8 hex digits) unless ``[privacy] show_owners``: the page and
 its URLs carry only what :meth:`DashboardData.owners` shows, and the server maps it back
 (:meth:`DashboardData.resolve`) before analyzing.
@@ -18,12 +22,20 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import dash
 from dash import Input, Output, State, ctx, dcc, html
-from flask import Response, has_request_context, request, send_from_directory
+from flask import Response, has_request_context, jsonify, request, send_from_directory
 
 from leadjourney.analysis.journeys import Filters
+from leadjourney.analysis.trend import PERIODS
 from leadjourney.dashboard import figures
-from leadjourney.dashboard.data import DashboardData, View
-from leadjourney.dashboard.security import Auth, install_login_wall
+from leadjourney.dashboard.data import DashboardData, View, check_count
+from leadjourney.dashboard.security import (
+    LOGOUT_PATH,
+    Auth,
+    FailureLimit,
+    install_login_wall,
+    trust_proxy,
+)
+from leadjourney.errors import SelectionError
 from leadjourney.workspace import Workspace
 
 STATIC = Path(__file__).parent / "static"
@@ -32,6 +44,7 @@ STATIC = Path(__file__).parent / "static"
 # already there instead of loading its own.
 PLOTLY_JS = "plotly-finance-4.1.0.min.js"
 STATIC_PATH = "/_leadjourney/static/"
+MAX_REQUEST_BYTES = 2**20  # a callback's request body at most (the page's own are a few kB)
 # .card{contain:layout style}: plotly.js measures its container while the other figures redraw; contained cards keep
 # each forced layout to the card (about 15% less of a filter change's redraws at 1M; the page looks the same)
 
@@ -49,23 +62,37 @@ body{margin:0;background:#f4f6f9;font-family:system-ui,-apple-system,sans-serif;
 .wide{grid-column:1 / -1}table{border-collapse:collapse;font-size:12px;width:100%}
 td,th{padding:4px 8px;border-bottom:1px solid #eef2f7;text-align:left}th{background:#eef2f7}
 .presets{font-size:13px;padding:9px 0}.presets label{display:inline;margin-right:10px;color:#1f2d3d}
+.header a{color:#fff;font-size:13px;margin-left:16px}.refused{background:#fdecea;color:#c0392b;padding:8px 24px}
 .sort{display:flex;gap:8px;align-items:center;font-size:12px;padding:0 8px 8px}.sort .Select{min-width:180px}details summary{cursor:pointer;font-weight:600;padding:6px}
 """
 
 
-def create_app(ws: Workspace, *, data: DashboardData | None = None, auth: Auth | None = None) -> dash.Dash:
-    """The dashboard for one workspace; with ``auth`` every request goes through the login wall."""
+def create_app(ws: Workspace, *, data: DashboardData | None = None, auth: Auth | None = None,
+               behind_proxy: bool = False, login_limit: FailureLimit | None = None) -> dash.Dash:
+    """The dashboard for one workspace; with ``auth`` every request goes through the login wall (failed sign-ins
+    limited by ``login_limit``). ``behind_proxy``: one reverse proxy (TLS) in front sets X-Forwarded-For/-Proto/
+    -Host, which are then trusted (the client's address for the rate limits, https for the Secure cookie)."""
     data = data or DashboardData(ws)
     app = dash.Dash(__name__, title=f"{ws.config.name}: lead journey", serve_locally=True,
                     update_title="", assets_ignore=".*")
     app.index_string = (app.index_string.replace("{%css%}", "{%css%}<style>" + CSS + "</style>")
                         .replace("{%renderer%}", f'{{%renderer%}}<script src="{STATIC_PATH}{PLOTLY_JS}"></script>'))
     app.server.add_url_rule(STATIC_PATH + "<name>", "leadjourney_static", _static)
+    app.server.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
+    app.server.register_error_handler(SelectionError, _refused)
+    if behind_proxy:
+        trust_proxy(app.server)
     if auth is not None:
-        install_login_wall(app.server, auth)
-    app.layout = lambda: _layout(data)  # a function: freshness and options are read on every page load
+        install_login_wall(app.server, auth, login_limit)
+    # a function: freshness and options are read on every page load
+    app.layout = lambda: _layout(data, signed_in=auth is not None)
     _callbacks(app, data)
     return app
+
+
+def _refused(exc: SelectionError) -> tuple[Response, int]:
+    """A request's selection refused: 400, ``{"error": "<one line>"}``."""
+    return jsonify(error=str(exc)), 400
 
 
 def _preset_of(data: DashboardData, f: Filters) -> str | None:
@@ -85,6 +112,38 @@ def filters_of(date_from: str | None, date_to: str | None, sources: list[str] | 
     """The page's filters (owners as the page shows them: see :meth:`DashboardData.resolve`)."""
     return Filters(_date(date_from), _date(date_to), tuple(sorted(sources or ())), tuple(sorted(personas or ())),
                    tuple(sorted(owners or ())))
+
+
+def selection_of(data: DashboardData, date_from: object, date_to: object, sources: object, personas: object,
+                 owners: object) -> Filters:
+    """The page's filters as a request sent them, checked (:meth:`DashboardData.check`) before anything is
+    computed: a :class:`SelectionError` for anything the page does not offer."""
+    for what, values in (("source", sources), ("persona", personas), ("owner", owners)):
+        check_count(what, values)
+    for day in (date_from, date_to):
+        if day is not None and not isinstance(day, str):
+            raise SelectionError("dates: expected YYYY-MM-DD")
+    f = filters_of(date_from, date_to, sources, personas, owners)  # type: ignore[arg-type]
+    data.check(f)
+    return f
+
+
+def selection_of_query(data: DashboardData, search: object) -> Filters:
+    """:func:`selection_of` for the page's query string."""
+    if search is not None and not isinstance(search, str):
+        raise SelectionError("url: expected a query string")
+    args = parse_qs((search or "").lstrip("?"))
+    return selection_of(data, _first(args.get("from")), _first(args.get("to")), args.get("source"),
+                        args.get("persona"), args.get("owner"))
+
+
+def _control(what: str, value: object, allowed: list[str], default: str) -> str:
+    """A control's value (sort, trend period or measure): one it offers, or its default when unset."""
+    if value is None:
+        return default
+    if value not in allowed:
+        raise SelectionError(f"{what}: expected one of {', '.join(allowed)}")
+    return str(value)
 
 
 def query_of(f: Filters) -> str:
@@ -126,13 +185,17 @@ def _page_query() -> str | None:
     return urlsplit(request.referrer).query
 
 
-def _layout(data: DashboardData) -> html.Div:
-    """The page; with the page's URL known, already showing its selection (no empty first draw, no round trip)."""
+def _layout(data: DashboardData, *, signed_in: bool = False) -> html.Div:
+    """The page; with the page's URL known, already showing its selection (no empty first draw, no round trip).
+    A URL asking for what the page does not offer shows all leads, and why."""
     fresh = data.freshness()
     query = _page_query()
-    shown, parts = None, None
+    shown, parts, refused = None, None, None
     if query is not None:
-        f = data.resolve(parse_query(query))
+        try:
+            f = data.resolve(selection_of_query(data, query))
+        except SelectionError as exc:
+            f, refused = Filters(), f"The link's selection was not applied (all leads shown): {exc}"
         shown = data.owner_keys(f)
         parts = render(data.view(f))
 
@@ -144,7 +207,9 @@ def _layout(data: DashboardData) -> html.Div:
         dcc.Store(id="rendered", data=None if shown is None else query_of(shown)),
         html.Div([html.H1(f"{data.ws.config.name}: lead journey"),
                   html.Span(f"Data as of last ingest: {fresh:%Y-%m-%d %H:%M} UTC" if fresh else "No data ingested yet",
-                            id="freshness", className="fresh")], className="header"),
+                            id="freshness", className="fresh"),
+                  *([html.A("Sign out", href=LOGOUT_PATH, id="logout")] if signed_in else [])], className="header"),
+        *([html.Div(refused, className="refused", id="refused")] if refused else []),
         html.Div([
             html.Div([html.Label("Leads created"),
                       dcc.DatePickerRange(id="dates", clearable=True, display_format="YYYY-MM-DD",
@@ -175,8 +240,7 @@ def _layout(data: DashboardData) -> html.Div:
             html.Div([dcc.Graph(id="sources-bar", config={"displaylogo": False}, **part(3)),
                       html.Div([html.Span("Sort sources by"),
                                 dcc.Dropdown(id="sort", value="people", clearable=False, style={"width": "200px"},
-                                             options=["source", "people", "share",
-                                                      *(f"{a}→{b}" for a, b in _pairs(data))])],
+                                             options=_sort_options(data))],
                                className="sort"),
                       _html_block("sources-table", part(4))], className="card wide"),
             html.Div([dcc.Graph(id="trend", config={"displaylogo": False}, **part(10)),
@@ -228,10 +292,14 @@ def _callbacks(app: dash.Dash, data: DashboardData) -> None:
     def _update(search: str | None, date_from: str | None, date_to: str | None, sources: list[str] | None,
                 personas: list[str] | None, owners: list[str] | None, preset: str | None, sort_by: str | None,
                 period: str | None, measure: str | None, rendered: str | None) -> tuple[Any, ...]:
+        sort_by, period, measure = _controls(data, sort_by, period, measure)
         if ctx.triggered_id in (None, "url"):
-            shown = parse_query(search or "")
+            try:
+                shown = selection_of_query(data, search)
+            except SelectionError:  # a link asking for what the page does not offer: all leads (the layout says why)
+                shown = Filters()
         else:
-            shown = filters_of(date_from, date_to, sources, personas, owners)
+            shown = selection_of(data, date_from, date_to, sources, personas, owners)
             if ctx.triggered_id == "preset":
                 days = {label: (a, b) for label, a, b in data.date_presets()}.get(preset or "")
                 shown = replace(shown, date_from=days[0], date_to=days[1]) if days else shown
@@ -248,19 +316,32 @@ def _callbacks(app: dash.Dash, data: DashboardData) -> None:
         shown_view = data.view(f)
         data.expect(f)  # its neighbours next, in the background
         return (url, start, end, *segments,
-                *render(shown_view, sort_by or "people", period or "month", measure or "conversion"),
+                *render(shown_view, sort_by, period, measure),
                 dash.no_update if rendered is None else None, preset_shown)
 
     @app.callback(Output("sources-table", "children", allow_duplicate=True), Input("sort", "value"),
                   State("url", "search"), prevent_initial_call=True)
     def _sort(sort_by: str | None, search: str | None) -> str:
-        return sources_table(data.view(data.resolve(parse_query(search or ""))).analysis, sort_by or "people")
+        sort_by, _, _ = _controls(data, sort_by, None, None)
+        return sources_table(data.view(data.resolve(selection_of_query(data, search))).analysis, sort_by)
 
     @app.callback(Output("trend", "figure", allow_duplicate=True), Input("trend-period", "value"),
                   Input("trend-measure", "value"), State("url", "search"), prevent_initial_call=True)
     def _trend(period: str | None, measure: str | None, search: str | None) -> Any:
-        view = data.view(data.resolve(parse_query(search or "")))
-        return trend_figure(view, period or "month", measure or "conversion")
+        _, period, measure = _controls(data, None, period, measure)
+        view = data.view(data.resolve(selection_of_query(data, search)))
+        return trend_figure(view, period, measure)
+
+
+def _controls(data: DashboardData, sort_by: object, period: object, measure: object) -> tuple[str, str, str]:
+    """The sort, trend period and trend measure a request sent, checked (:func:`_control`)."""
+    return (_control("sort", sort_by, _sort_options(data), "people"),
+            _control("trend period", period, list(PERIODS), "month"),
+            _control("trend measure", measure, list(figures.MEASURES), "conversion"))
+
+
+def _sort_options(data: DashboardData) -> list[str]:
+    return ["source", "people", "share", *(f"{a}→{b}" for a, b in _pairs(data))]
 
 
 _RENDERED: OrderedDict[tuple[int, str, str, str], tuple[View, tuple[Any, ...]]] = OrderedDict()

@@ -11,7 +11,10 @@ selections to analyze, keeps the results, and computes likely ones ahead of time
   as-of) restricted to the current selection's sources, personas and owners;
 * :meth:`DashboardData.start_background` computes every single-filter selection after start, then every
   pair of filter values (of two filters, or two values of one), so one or two filter changes from the
-  start are cache hits; a request interrupts the background's query in progress instead of waiting behind it.
+  start are cache hits; a request interrupts the background's query in progress instead of waiting behind it;
+* what a request may ask is bounded before anything is computed (:meth:`DashboardData.check`): known filter
+  values only, at most :data:`MAX_VALUES_PER_FILTER` per filter; the caches in memory and on disk and the
+  neighbours queued ahead (:data:`MAX_AHEAD`) are bounded too, so no stream of requests grows them.
 """
 
 from __future__ import annotations
@@ -22,7 +25,6 @@ import json
 import logging
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
@@ -37,12 +39,22 @@ from leadjourney.analysis.benchmarks import Benchmark, benchmarks_in_effect
 from leadjourney.analysis.funnel import Funnel, counts_by, stage_columns
 from leadjourney.analysis.journeys import Filters, Journeys, open_journeys
 from leadjourney.analysis.report import analyze_journeys
+from leadjourney.analysis.selection import unknown
 from leadjourney.analysis.trend import PERIODS, ConversionTrend
 from leadjourney.config import UNASSIGNED_PERSONA
-from leadjourney.dashboard.cache import CACHE_DIR, DiskCache, digest
+from leadjourney.dashboard.cache import (
+    CACHE_DIR,
+    DISK_BYTES,
+    DISK_FILES,
+    MEMORY_BYTES,
+    DiskCache,
+    MemoryCache,
+    digest,
+    json_size,
+)
 from leadjourney.db import one
 from leadjourney.engine import fetch_rows
-from leadjourney.errors import LeadJourneyError
+from leadjourney.errors import LeadJourneyError, SelectionError
 from leadjourney.privacy import owner_pseudonym, pseudonym_salt
 from leadjourney.workspace import Workspace
 
@@ -52,6 +64,9 @@ SLA_TERM = "speed-to-lead sla"
 SEGMENT_KEYS = ("source", "persona", "owner")  # the period comparison sums the baseline's counts over these
 INTERRUPT_EVERY_SECONDS = 0.02  # a waiting request interrupts the background's current query this often
 WARM_UP_SOURCE = "\x00warm-up"  # a source nobody has: warm_up's small selection
+MAX_VALUES_PER_FILTER = 100  # values a request may select in one filter
+MAX_VALUE_LENGTH = 200  # characters of one filter value a request may send
+MAX_AHEAD = 64  # neighbours of the shown selection queued for the background at most
 
 
 class _Interrupted(Exception):
@@ -101,12 +116,15 @@ class State:
 class DashboardData:
     """Numbers for filter selections, cached per (selection, generation) in memory and on disk."""
 
-    def __init__(self, ws: Workspace, *, cache_size: int = 1024, disk: bool = True) -> None:
+    def __init__(self, ws: Workspace, *, cache_size: int = 1024, memory_bytes: int = MEMORY_BYTES, disk: bool = True,
+                 disk_files: int = DISK_FILES, disk_bytes: int = DISK_BYTES) -> None:
+        """``cache_size`` views (and twice as many results) in memory, each cache at most ``memory_bytes`` of
+        JSON; on disk at most ``disk_files`` files and ``disk_bytes`` per generation."""
         self.ws = ws
         self.cache_size = cache_size
-        self.disk = DiskCache(ws.root / CACHE_DIR) if disk else None
-        self._views: OrderedDict[tuple[Any, ...], View] = OrderedDict()
-        self._entries: OrderedDict[tuple[str, str], dict[str, Any]] = OrderedDict()
+        self.disk = DiskCache(ws.root / CACHE_DIR, max_files=disk_files, max_bytes=disk_bytes) if disk else None
+        self._views: MemoryCache[tuple[Any, ...], View] = MemoryCache(cache_size, memory_bytes)
+        self._entries: MemoryCache[tuple[str, str], dict[str, Any]] = MemoryCache(cache_size * 2, memory_bytes)
         self._owners: tuple[str, list[Owner]] | None = None
         self._baseline: tuple[int | None, dict[str, Any] | None] | None = None
         self._counts: tuple[tuple[Any, ...], dict[str, Any]] | None = None  # the baseline's counts per segment
@@ -177,10 +195,10 @@ class DashboardData:
         generation = self.generation(state)
         key = (generation, state.baseline_id, state.baseline_as_of, filters)
         with self._lock:
-            if key in self._views:
-                self._views.move_to_end(key)
-                return self._views[key]
-        current = self._entry(generation, filters, None, trend=True, background=background)
+            hit = self._views.get(key)
+            if hit is not None:
+                return hit
+        current, size = self._entry_sized(generation, filters, None, trend=True, background=background)
         matched = self.baseline_selection(filters, state)
         if matched is None:
             base = None
@@ -191,8 +209,7 @@ class DashboardData:
         result = View(filters, current["analysis"], base, state.freshness, self._sla, current["trend"],
                       self._benchmarks, self.ws.config.monitor.decline_points, self.ws.config.min_n)
         with self._lock:
-            self._views[key] = result
-            _trim(self._views, self.cache_size)
+            self._views.put(key, result, size)
         return result
 
     def _stored_baseline(self, state: State) -> dict[str, Any] | None:
@@ -225,6 +242,11 @@ class DashboardData:
                background: bool, kind: str = "analysis") -> dict[str, Any]:
         """analysis (+ trend) JSON for (filters, now), or with ``kind="counts"`` its :meth:`_segment_counts`:
         from memory, disk, or computed and stored in both."""
+        return self._entry_sized(generation, filters, now, trend=trend, background=background, kind=kind)[0]
+
+    def _entry_sized(self, generation: str, filters: Filters, now: datetime | None, *, trend: bool,
+                     background: bool, kind: str = "analysis") -> tuple[dict[str, Any], int]:
+        """:meth:`_entry` and its size as JSON (what the memory caches count)."""
         name = digest({"filters": filters.to_dict(), "now": now, "trend": trend, "kind": kind})
         found = self._cached(generation, name)
         if found is None and not background:
@@ -250,15 +272,18 @@ class DashboardData:
                         if self.disk is not None:
                             self.disk.put(generation, name, found)
                         with self._lock:
-                            self._entries[(generation, name)] = found
+                            self._entries.put((generation, name), found, json_size(found))
                     finally:
                         with self._lock:
                             self._running.pop((generation, name), None)
                         done.set()
         with self._lock:
-            self._entries[(generation, name)] = found
-            _trim(self._entries, self.cache_size * 2)
-        return found
+            size = self._entries.size_of((generation, name))
+        if not size:  # read from disk
+            size = json_size(found)
+        with self._lock:
+            self._entries.put((generation, name), found, size)
+        return found, size
 
     def _everyone_as_of(self, generation: str, background: bool) -> datetime | None:
         """The unfiltered analysis' as-of date: the end of the observed period, the latest event of all the
@@ -297,9 +322,9 @@ class DashboardData:
 
     def _cached(self, generation: str, name: str) -> dict[str, Any] | None:
         with self._lock:
-            if (generation, name) in self._entries:
-                self._entries.move_to_end((generation, name))
-                return self._entries[(generation, name)]
+            hit = self._entries.get((generation, name))
+            if hit is not None:
+                return hit
         return None if self.disk is None else self.disk.get(generation, name)
 
     def _analyze(self, filters: Filters, now: datetime | None, trend: bool, background: bool,
@@ -426,10 +451,10 @@ class DashboardData:
         self.warm_up(stop)
         return self.computed - before - self.prefetched + prefetched_before
 
-    def expect(self, filters: Filters, limit: int = 64) -> None:
+    def expect(self, filters: Filters, limit: int = MAX_AHEAD) -> None:
         """The page shows ``filters``: have the background compute its neighbours next (see :meth:`neighbours`),
         before the rest of the precompute. Replaces the neighbours of the selection shown before."""
-        ahead = self.neighbours(filters)[:limit]
+        ahead = self.neighbours(filters)[:min(limit, MAX_AHEAD)]
         with self._lock:
             self._ahead = ahead
             self._expected += 1
@@ -566,6 +591,26 @@ class DashboardData:
             self._owners = (generation, owners)
         return owners
 
+    def check(self, filters: Filters) -> None:
+        """Refuse a page selection (owners as the page shows them) naming a value the filter does not offer, or
+        more than :data:`MAX_VALUES_PER_FILTER` values: a :class:`SelectionError`, before anything is computed
+        (the options come from the unfiltered view, computed at start)."""
+        if filters.date_from and filters.date_to and filters.date_from > filters.date_to:
+            raise SelectionError(f"the date range is empty: from {filters.date_from} is after to {filters.date_to}")
+        for what, values, options in (("source", filters.sources, self.source_options),
+                                      ("persona", filters.personas, self.persona_options),
+                                      ("owner", filters.owners, lambda: [o.key for o in self.owners()])):
+            check_count(what, values)
+            if values:
+                known = options()
+                allowed = set(known)
+                wrong = next((v for v in values if v not in allowed), None)
+                if wrong is not None and what == "owner":  # not echoed: a link must not put a name on the page
+                    raise SelectionError(f"an owner the filter does not offer ({len(known)} owners, shown as "
+                                         "the filter lists them)")
+                if wrong is not None:
+                    raise SelectionError(unknown(what, wrong, known, "among the filter's options"))
+
     def resolve(self, filters: Filters) -> Filters:
         """Page filters (owner keys) → analysis filters (leads.owner values); unknown owner keys are dropped."""
         by_key = {o.key: o.owners for o in self.owners()}
@@ -576,6 +621,20 @@ class DashboardData:
         """Analysis filters → page filters: each owner as the page shows it (pseudonym unless show_owners)."""
         by_owner = {name: o.key for o in self.owners() for name in o.owners}
         return replace(filters, owners=tuple(sorted({by_owner.get(n, "owner-?") for n in filters.owners})))
+
+
+def check_count(what: str, values: object) -> None:
+    """Refuse (:class:`SelectionError`) anything but a list of at most :data:`MAX_VALUES_PER_FILTER` strings of at
+    most :data:`MAX_VALUE_LENGTH` characters: what one filter of a request may hold."""
+    if values is None:
+        return
+    if not isinstance(values, list | tuple) or not all(isinstance(v, str) for v in values):
+        raise SelectionError(f"{what}: expected a list of {what} names")
+    if len(values) > MAX_VALUES_PER_FILTER:
+        raise SelectionError(f"{what}: {len(values):,} values asked; a selection holds at most "
+                             f"{MAX_VALUES_PER_FILTER} {what}s")
+    if any(len(v) > MAX_VALUE_LENGTH for v in values):
+        raise SelectionError(f"{what}: a value longer than {MAX_VALUE_LENGTH} characters is no {what} of the data")
 
 
 def filters_from_dict(d: dict[str, Any]) -> Filters:
@@ -597,11 +656,6 @@ def sla_minutes(ws: Workspace) -> float:
 
 def _segments(f: Filters | None) -> tuple[tuple[str, ...], ...]:
     return () if f is None else (f.sources, f.personas, f.owners)
-
-
-def _trim(cache: OrderedDict[Any, Any], size: int) -> None:
-    while len(cache) > size:
-        cache.popitem(last=False)
 
 
 _CODE: str | None = None
