@@ -5,8 +5,8 @@
   text instead of running it as a formula. Numbers the product writes stay numbers.
 * :func:`xlsx_row`: a worksheet row whose text cells are strings, never formulas, without
   the control characters XML cannot hold.
-* :func:`markdown_text`, :func:`markdown_cell`, :func:`markdown_code`: no raw HTML, links,
-  emphasis or table breaks from a value.
+* :func:`markdown_text`, :func:`markdown_cell`, :func:`markdown_code`, :func:`markdown_code_block`:
+  no raw HTML, links, emphasis or table breaks from a value.
 * :func:`terminal_text`: Rich markup escaped, control characters (ESC, ...) shown as ``\\xNN``
   instead of reaching the terminal; the consoles print emoji codes such as ``:x:`` literally.
 * :func:`mermaid_label`: text inside a quoted Mermaid label, on one line.
@@ -74,18 +74,19 @@ def xlsx_row(sheet: Worksheet, values: Sequence[Any]) -> None:
             cell.data_type = "s"  # openpyxl takes text starting with "=" for a formula
 
 
-def _one_line(value: str) -> str:
+def one_line(value: str) -> str:
+    """``value`` on one line: line breaks and control characters as spaces (e.g. in a TOML or YAML comment)."""
     return _ANY_CONTROL.sub(" ", _LINE_BREAK.sub(" ", value))
 
 
 def markdown_text(value: object) -> str:
     """``value`` as inline Markdown text on one line: HTML as entities, Markdown syntax backslash-escaped,
     control characters and line breaks as spaces. ``_`` is escaped only where it could start emphasis."""
-    text = _one_line(str(value))
+    text = one_line(str(value))
     text = "".join(_MARKDOWN_ENTITIES.get(c, c) for c in text)
     text = _MARKDOWN_INLINE.sub(r"\\\1", text)
     text = re.sub(r"(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])", r"\\_", text)
-    return re.sub(r"^([#>+-])", r"\\\1", text)  # nothing that starts a block
+    return re.sub(r"^#", r"\\#", text)  # not a heading where it starts a line
 
 
 def markdown_cell(value: object) -> str:
@@ -95,10 +96,18 @@ def markdown_cell(value: object) -> str:
 
 def markdown_code(value: object) -> str:
     """``value`` as a Markdown code span (shown verbatim), safe in a table cell."""
-    text = _one_line(str(value)).replace("|", "\\|")
+    text = one_line(str(value)).replace("|", "\\|")
     ticks = "`" * (max((len(run) for run in re.findall("`+", text)), default=0) + 1)
     pad = " " if text.startswith("`") or text.endswith("`") or not text.strip() else ""
     return f"{ticks}{pad}{text}{pad}{ticks}"
+
+
+def markdown_code_block(text: str, info: str = "") -> list[str]:
+    """``text`` as a fenced code block (its lines, fence included), the fence longer than any backtick
+    run inside; control characters but tab dropped."""
+    body = _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n")).rstrip("\n")
+    fence = "`" * max(3, max((len(run) for run in re.findall("`+", body)), default=0) + 1)
+    return [fence + info, body, fence]
 
 
 def terminal_text(value: object) -> str:
@@ -111,8 +120,9 @@ def terminal_text(value: object) -> str:
 def mermaid_label(value: object) -> str:
     """``value`` inside a quoted Mermaid label (``["..."]``, ``|"..."|``, a YAML ``"..."`` title): entity
     codes for quotes, brackets, ``#``, ``<``/``>``, ``|``, backticks and backslashes; one line."""
-    return "".join(_MERMAID_ENTITIES.get(c, c) for c in _one_line(str(value)))
+    return "".join(_MERMAID_ENTITIES.get(c, c) for c in one_line(str(value)))
 
 
-__all__ = ["FORMULA_START", "csv_cell", "csv_row", "csv_text", "markdown_cell", "markdown_code", "markdown_text",
-           "mermaid_label", "terminal_text", "xlsx_row", "xml_text"]
+__all__ = ["FORMULA_START", "csv_cell", "csv_row", "csv_text", "markdown_cell", "markdown_code", "markdown_code_block",
+           "markdown_text",
+           "mermaid_label", "one_line", "terminal_text", "xlsx_row", "xml_text"]

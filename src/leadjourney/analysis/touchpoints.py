@@ -33,6 +33,7 @@ from leadjourney.analysis.journeys import Journeys
 from leadjourney.analysis.stats import wilson_interval
 from leadjourney.engine import fetch_rows
 from leadjourney.escape import csv_row, xlsx_row
+from leadjourney.escape import markdown_text as md
 
 
 @dataclass(frozen=True)
@@ -211,7 +212,7 @@ class TouchpointInventory:
         for r in self.rows:
             lift = "-" if r.lift is None else f"{r.lift:+.1%} ({r.lift_ci_low:+.1%} to {r.lift_ci_high:+.1%})"
             lines.append(
-                f"| {r.stage} | {r.lane} | {r.kind} | {r.channel or '-'} | "
+                f"| {md(r.stage)} | {md(r.lane)} | {md(r.kind)} | {md(r.channel or '-')} | "
                 f"{'automated' if r.automated else 'human'} | {r.volume:,} | {r.unique_leads:,} | "
                 f"{_number(r.median_per_lead, '{:.1f}')} | {_number(r.rate_with, '{:.1%}')} | "
                 f"{_number(r.rate_without, '{:.1%}')} | {lift} |"
