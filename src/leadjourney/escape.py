@@ -5,14 +5,15 @@
   text instead of running it as a formula. Numbers the product writes stay numbers.
 * :func:`xlsx_row`: a worksheet row whose text cells are strings, never formulas, without
   the control characters XML cannot hold.
-* :func:`markdown_text`, :func:`markdown_cell`, :func:`markdown_code`, :func:`markdown_code_block`:
+* :func:`markdown_text` (also for table cells), :func:`markdown_code`, :func:`markdown_code_block`:
   no raw HTML, links, emphasis or table breaks from a value.
 * :func:`terminal_text`: Rich markup escaped, control characters (ESC, ...) shown as ``\\xNN``
   instead of reaching the terminal; the consoles print emoji codes such as ``:x:`` literally.
 * :func:`mermaid_label`: text inside a quoted Mermaid label, on one line.
-* :func:`xml_text`: text without the control characters XML 1.0 cannot hold (DOCX, PPTX).
+* :func:`xml_text`: text without the control characters XML 1.0 cannot hold (DOCX).
+* :func:`one_line`: plain text on one line (a TOML comment).
 
->>> csv_cell("=1+1"), csv_cell(-2.5), markdown_cell("a|<b>"), mermaid_label('"];A-->B[')
+>>> csv_cell("=1+1"), csv_cell(-2.5), markdown_text("a|<b>"), mermaid_label('"];A-->B[')
 ("'=1+1", -2.5, 'a\\\\|&lt;b&gt;', '#quot;#93;;A--#gt;B#91;')
 """
 
@@ -81,17 +82,13 @@ def one_line(value: str) -> str:
 
 def markdown_text(value: object) -> str:
     """``value`` as inline Markdown text on one line: HTML as entities, Markdown syntax backslash-escaped,
-    control characters and line breaks as spaces. ``_`` is escaped only where it could start emphasis."""
+    control characters and line breaks as spaces; safe in a table cell. ``_`` is escaped only where it could
+    start emphasis."""
     text = one_line(str(value))
     text = "".join(_MARKDOWN_ENTITIES.get(c, c) for c in text)
     text = _MARKDOWN_INLINE.sub(r"\\\1", text)
     text = re.sub(r"(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])", r"\\_", text)
     return re.sub(r"^#", r"\\#", text)  # not a heading where it starts a line
-
-
-def markdown_cell(value: object) -> str:
-    """``value`` in a Markdown table cell: :func:`markdown_text` (``|`` is escaped there too)."""
-    return markdown_text(value)
 
 
 def markdown_code(value: object) -> str:
@@ -123,6 +120,5 @@ def mermaid_label(value: object) -> str:
     return "".join(_MERMAID_ENTITIES.get(c, c) for c in one_line(str(value)))
 
 
-__all__ = ["FORMULA_START", "csv_cell", "csv_row", "csv_text", "markdown_cell", "markdown_code", "markdown_code_block",
-           "markdown_text",
-           "mermaid_label", "one_line", "terminal_text", "xlsx_row", "xml_text"]
+__all__ = ["FORMULA_START", "csv_cell", "csv_row", "csv_text", "markdown_code", "markdown_code_block",
+           "markdown_text", "mermaid_label", "one_line", "terminal_text", "xlsx_row", "xml_text"]
