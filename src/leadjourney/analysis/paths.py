@@ -30,6 +30,7 @@ import ibis.expr.types as ir
 from leadjourney.analysis.dark_leads import dark_state
 from leadjourney.analysis.journeys import Journeys
 from leadjourney.engine import fetch_rows
+from leadjourney.escape import markdown_text as md
 
 OUTCOMES = ("won", "disqualified", "closed", "dark", "open")
 RE_ENGAGED = "re-engaged"
@@ -210,7 +211,7 @@ class Paths:
             "# Paths",
             "",
             f"{self.n_people:,} people took {self.n_variants:,} distinct paths. The happy path "
-            f"({' → '.join(self.happy_path)}, won) is {share} of them ({self.happy_people:,}).",
+            f"({md(' → '.join(self.happy_path))}, won) is {share} of them ({self.happy_people:,}).",
             "",
         ]
         for title, rows in (("Most common paths", self.variants), ("Dark-lead paths", self.dark_paths),
@@ -218,7 +219,7 @@ class Paths:
             lines += [f"## {title}", "", "| Path | Outcome | People | Share | Median days |", "|---|---|---:|---:|---:|"]
             for v in rows:
                 days = "-" if v.median_days is None else f"{v.median_days:.1f}"
-                lines.append(f"| {' → '.join(v.stages)} | {v.outcome} | {v.people:,} | {v.share:.1%} | {days} |")
+                lines.append(f"| {md(' → '.join(v.stages))} | {md(v.outcome)} | {v.people:,} | {v.share:.1%} | {days} |")
             lines.append("")
         return "\n".join(lines)
 

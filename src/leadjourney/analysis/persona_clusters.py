@@ -19,6 +19,7 @@ range cut between neighbouring clusters, checked in the engine against the clust
 from __future__ import annotations
 
 import itertools
+import json
 import math
 import re
 from dataclasses import asdict, dataclass, field
@@ -34,6 +35,8 @@ from leadjourney.analysis.persona_profiles import Share, person_table, top_value
 from leadjourney.analysis.sources import UNKNOWN
 from leadjourney.config import UNASSIGNED_PERSONA, Persona
 from leadjourney.engine import fetch, fetch_rows
+from leadjourney.escape import markdown_code_block, one_line
+from leadjourney.escape import markdown_text as md
 from leadjourney.ingest.persona_rules import persona_column
 
 KS = (2, 3, 4)
@@ -93,7 +96,7 @@ class PersonaCluster:
 
     def toml(self) -> str:
         """The proposed ``[[personas]]`` block, commented, ready to paste into leadjourney.toml."""
-        head = [f"# suggested: {self.description()}"]
+        head = [f"# suggested: {one_line(self.description())}"]
         if self.rule is None:
             return "\n".join([*head, "# (no distinctive title or size: no rule proposed)"])
         r = self.rule
@@ -470,12 +473,12 @@ class PersonaSuggestion:
                  "| Suggested persona | People | Share | Median employees | Distinctive title words | Rule recall "
                  "| Rule precision |", "|---|---:|---:|---:|---|---:|---:|"]
         for c in self.clusters:
-            lines.append(f"| {c.name} | {c.people:,} | {_pct(c.share)} | "
+            lines.append(f"| {md(c.name)} | {c.people:,} | {_pct(c.share)} | "
                          f"{'-' if c.employees_median is None else f'{c.employees_median:,.0f}'} | "
-                         f"{', '.join(c.distinctive_words) or '-'} | {_pct(c.rule_recall)} | {_pct(c.rule_precision)} |")
+                         f"{md(', '.join(c.distinctive_words) or '-')} | {_pct(c.rule_recall)} | {_pct(c.rule_precision)} |")
         for c in self.clusters:
-            lines += ["", f"## {c.name}", "", c.description()]
-        lines += ["", "## Rules to paste into leadjourney.toml", "", "```toml", self.to_toml().rstrip(), "```"]
+            lines += ["", f"## {md(c.name)}", "", md(c.description())]
+        lines += ["", "## Rules to paste into leadjourney.toml", "", *markdown_code_block(self.to_toml(), "toml")]
         return "\n".join(lines) + "\n"
 
 
@@ -580,7 +583,8 @@ def _round_between(lo: float, hi: float) -> int:
 
 
 def _toml_str(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    """A TOML basic string: JSON's escapes are valid TOML; DEL, which TOML forbids raw, escaped too."""
+    return json.dumps(text, ensure_ascii=False).replace("\x7f", "\\u007f")
 
 
 def _pct(value: float | None) -> str:

@@ -34,6 +34,7 @@ from leadjourney.analysis.stats import km_median
 from leadjourney.analysis.time_in_stage import KM_RESOLUTION_HOURS
 from leadjourney.config import UNASSIGNED_PERSONA
 from leadjourney.engine import column_array, fetch, fetch_rows
+from leadjourney.escape import markdown_text as md
 
 TOP = 5  # values listed per persona (sources, industries, titles, touchpoints)
 FAR = 1.5  # a median at least this many times the overall one (or at most its inverse) differs
@@ -439,7 +440,7 @@ class PersonaProfiles:
                  f"| Persona | People | Share | Top source | {self._end_to_end_label()} | Median employees | Differences |",
                  "|---|---:|---:|---|---:|---:|---:|"]
         for r in self.summary():
-            lines.append(f"| {r['persona']} | {r['people']:,} | {_pct(r['share'])} | {r['top_source'] or '-'} | "
+            lines.append(f"| {md(r['persona'])} | {r['people']:,} | {_pct(r['share'])} | {md(r['top_source'] or '-')} | "
                          f"{_pct(r['end_to_end'])} | {_num(r['employees_median'])} | {r['differences']} |")
         for p in self.profiles:
             lines += ["", *_profile_markdown(p)]
@@ -447,22 +448,22 @@ class PersonaProfiles:
 
 
 def _profile_markdown(p: PersonaProfile) -> list[str]:
-    lines = [f"## {p.persona}", "", p.narrative()]
+    lines = [f"## {md(p.persona)}", "", md(p.narrative())]
     if not p.people:
         return lines
     lines += ["", "| Transition | Entered | Converted | Rate | 95% interval | vs the others |",
               "|---|---:|---:|---:|---|---|"]
     for t in p.transitions:
         mark = (f"**{t.direction}** ({_pct(t.rest_rate)})" if t.significant
-                else t.note or ("not significant" if t.p_value is not None else "-"))
+                else md(t.note or ("not significant" if t.p_value is not None else "-")))
         ci = "-" if t.ci_low is None else f"{t.ci_low:.1%} - {t.ci_high:.1%}"
-        lines.append(f"| {t.from_stage} → {t.to_stage} | {t.entered:,} | {t.converted:,} | {_pct(t.rate)} | "
+        lines.append(f"| {md(t.from_stage)} → {md(t.to_stage)} | {t.entered:,} | {t.converted:,} | {_pct(t.rate)} | "
                      f"{ci} | {mark} |")
     lines += ["", "| Time in stage | Median (d) | Basis | Overall (d) | Ratio | n |", "|---|---:|---|---:|---:|---:|"]
     for pt in p.times:
         ratio = "-" if pt.ratio is None else (f"**{pt.ratio:.2f}x**" if pt.differs else f"{pt.ratio:.2f}x")
         basis = {"kaplan_meier": "Kaplan-Meier", "completed": "completed only"}.get(pt.basis or "", "-")
-        lines.append(f"| {pt.from_stage} → {pt.to_stage} | {_num(pt.median_days, '{:.1f}')} | {basis} | "
+        lines.append(f"| {md(pt.from_stage)} → {md(pt.to_stage)} | {_num(pt.median_days, '{:.1f}')} | {basis} | "
                      f"{_num(pt.overall_days, '{:.1f}')} | {ratio} | {pt.n:,} |")
     f = p.firmographics
     lines += ["", f"Company size: {_num(f.employees_p10)} - {_num(f.employees_p90)} employees (p10-p90), median "
@@ -471,14 +472,14 @@ def _profile_markdown(p: PersonaProfile) -> list[str]:
     for i in range(max(len(p.sources), len(f.industries), len(f.titles))):
         cells = []
         for items in (p.sources, f.industries, f.titles):
-            cells += [items[i].value, _pct(items[i].share)] if i < len(items) else ["", ""]
+            cells += [md(items[i].value), _pct(items[i].share)] if i < len(items) else ["", ""]
         lines.append("| " + " | ".join(cells) + " |")
     if p.touchpoints:
         lines += ["", "| Top touchpoint | Channel | Volume | Per person |", "|---|---|---:|---:|"]
-        lines += [f"| {t.kind} | {t.channel or '-'} | {t.volume:,} | {t.per_person:.2f} |"
+        lines += [f"| {md(t.kind)} | {md(t.channel or '-')} | {t.volume:,} | {t.per_person:.2f} |"
                   for t in p.touchpoints]
     if p.differences:
-        lines += ["", "Where its journey differs:", ""] + [f"- {d.text()}" for d in p.differences]
+        lines += ["", "Where its journey differs:", ""] + [f"- {md(d.text())}" for d in p.differences]
     return lines
 
 

@@ -22,6 +22,7 @@ from leadjourney.analysis.journeys import Filters, Journeys
 from leadjourney.analysis.sources import Sources
 from leadjourney.analysis.speed_to_lead import SpeedToLead
 from leadjourney.analysis.time_in_stage import TimeInStage
+from leadjourney.escape import markdown_text as md
 from leadjourney.progress import Progress, silent
 from leadjourney.workspace import Workspace
 
@@ -87,18 +88,18 @@ class Analysis:
             "| Stage | Lane | Reached | of which without a CRM entry |",
             "|---|---|---:|---:|",
         ]
-        lines += [f"| {s.stage} | {s.lane} | {s.reached:,} | {s.imputed:,} |" for s in f.stages]
-        lines += [f"| {s} | - | - | - |" for s in f.stages_without_data]
+        lines += [f"| {md(s.stage)} | {md(s.lane)} | {s.reached:,} | {s.imputed:,} |" for s in f.stages]
+        lines += [f"| {md(s)} | - | - | - |" for s in f.stages_without_data]
         if f.stages_without_data:
-            lines += ["", *[f"- {s}: {WITHOUT_DATA}." for s in f.stages_without_data]]
+            lines += ["", *[f"- {md(s)}: {WITHOUT_DATA}." for s in f.stages_without_data]]
         lines += ["", "| Transition | Entered | Converted | Rate | 95% interval | Benchmark | Note |",
                   "|---|---:|---:|---:|---|---|---|"]
         for t in f.transitions:
             rate = "-" if t.rate is None else f"{t.rate:.1%}"
             ci = "-" if t.ci_low is None else f"{t.ci_low:.1%} - {t.ci_high:.1%}"
             bench = "; ".join(b.text() for b in self.bench("conversion_rate", f"{t.from_stage}->{t.to_stage}"))
-            lines.append(f"| {t.from_stage} → {t.to_stage} | {t.entered:,} | {t.converted:,} | {rate} | {ci} | "
-                         f"{bench} | {t.status.text()} |")
+            lines.append(f"| {md(t.from_stage)} → {md(t.to_stage)} | {t.entered:,} | {t.converted:,} | {rate} | {ci} | "
+                         f"{md(bench)} | {md(t.status.text())} |")
         lines += [
             "", "## Time in stage (days)", "",
             "| Transition | Completed | Still waiting | Mean | Median | p90 | Kaplan-Meier median | Caveat |",
@@ -107,8 +108,8 @@ class Analysis:
         for r in self.time_in_stage.rows:
             km = "not reached" if not r.km_median_reached else _days(r.km_median_days)
             lines.append(
-                f"| {r.from_stage} → {r.to_stage} | {r.n_completed:,} | {r.n_censored:,} | {_days(r.mean_days)} | "
-                f"{_days(r.median_days)} | {_days(r.p90_days)} | {km} | {_joined(r.caveat, r.status.text())} |"
+                f"| {md(r.from_stage)} → {md(r.to_stage)} | {r.n_completed:,} | {r.n_censored:,} | {_days(r.mean_days)} | "
+                f"{_days(r.median_days)} | {_days(r.p90_days)} | {km} | {md(_joined(r.caveat, r.status.text()))} |"
             )
         lines += self._friction_markdown()
         lines += self._sources_markdown() + self._speed_markdown() + self._dark_markdown()
@@ -118,8 +119,8 @@ class Analysis:
         fr = self.friction
         lines = ["", "## Drop-off points", ""]
         if fr.drop_offs:
-            lines += [f"- **{d.from_stage} → {d.to_stage}**{' (' + d.segment + ')' if d.segment else ''}: "
-                      f"{d.rate:.1%}, {d.reason}" for d in fr.drop_offs]
+            lines += [f"- **{md(d.from_stage)} → {md(d.to_stage)}**{' (' + md(d.segment) + ')' if d.segment else ''}: "
+                      f"{d.rate:.1%}, {md(d.reason)}" for d in fr.drop_offs]
         else:
             lines.append("No transition converts significantly below its benchmark or the other sources.")
         cur, per = fr.currency, fr.per
@@ -136,9 +137,9 @@ class Analysis:
                       else r.target_source)
             recoverable = (money(r.recoverable_per_year, cur) if r.recoverable_per_year is not None
                            else f"- ({r.status.text()})")
-            lines.append(f"| {r.rank} | {r.from_stage} → {r.to_stage} | {r.segment or 'all'} | {rate} | {target} | "
-                         f"{r.drop_off_rate:.1%} | {_days(r.median_days)} | {recoverable} | "
-                         f"{money(r.value_of_all_dropoffs_per_year, cur)} | {r.hypothesis} |")
+            lines.append(f"| {r.rank} | {md(r.from_stage)} → {md(r.to_stage)} | {md(r.segment or 'all')} | {rate} | {md(target)} | "
+                         f"{r.drop_off_rate:.1%} | {_days(r.median_days)} | {md(recoverable)} | "
+                         f"{money(r.value_of_all_dropoffs_per_year, cur)} | {md(r.hypothesis)} |")
         return lines
 
     def _sources_markdown(self) -> list[str]:
@@ -148,7 +149,7 @@ class Analysis:
     def _segment_markdown(seg: Sources, title: str) -> list[str]:
         by = seg.by.capitalize()
         lines = ["", f"## {title}", "", f"| {by} | People | Share |", "|---|---:|---:|"]
-        lines += [f"| {d.source} | {d.people:,} | {d.share:.1%} |" for d in seg.distribution]
+        lines += [f"| {md(d.source)} | {d.people:,} | {d.share:.1%} |" for d in seg.distribution]
         lines += ["", f"Conversion by {seg.by}, each {seg.by} against all others (two-proportion z-test, "
                   "Holm-corrected within each transition; not tested with too few people or a missing source):", "",
                   f"| Transition | {by} | Entered | Rate | 95% interval | vs rest | adj. p |",
@@ -157,9 +158,9 @@ class Analysis:
             if c.entered == 0:
                 continue
             mark = (f"**{c.direction}**" if c.significant
-                    else c.status.text() if not c.status.judged else (c.note or "not significant"))
+                    else md(c.status.text() if not c.status.judged else (c.note or "not significant")))
             p = "-" if c.p_adjusted is None else f"{c.p_adjusted:.3g}"
-            lines.append(f"| {c.from_stage} → {c.to_stage} | {c.source} | {c.entered:,} | {c.rate:.1%} | "
+            lines.append(f"| {md(c.from_stage)} → {md(c.to_stage)} | {md(c.source)} | {c.entered:,} | {c.rate:.1%} | "
                          f"{c.ci_low:.1%} - {c.ci_high:.1%} | {mark} | {p} |")
         return lines
 
@@ -197,7 +198,7 @@ class Analysis:
         lines = ["", f"## Dark leads (open, no engagement for {d['dark_after_days']} days)", "",
                  f"- {dark['count']:,} of {d['n_open']:,} open people are dark ({share}).",
                  "- Where they went dark (furthest stage): "
-                 + ", ".join(f"{stage} {n:,}" for stage, n in d["by_stage"].items()),
+                 + ", ".join(f"{md(stage)} {n:,}" for stage, n in d["by_stage"].items()),
                  f"- Re-engaged after a dark spell: {again['count']:,} ("
                  + ", ".join(f"{k} {n:,}" for k, n in again["by_kind"].items())
                  + f"); {again['then_advanced']:,} then moved to a later stage."]

@@ -32,6 +32,8 @@ import ibis.expr.types as ir
 from leadjourney.analysis.journeys import Journeys
 from leadjourney.analysis.stats import wilson_interval
 from leadjourney.engine import fetch_rows
+from leadjourney.escape import csv_row, xlsx_row
+from leadjourney.escape import markdown_text as md
 
 
 @dataclass(frozen=True)
@@ -210,7 +212,7 @@ class TouchpointInventory:
         for r in self.rows:
             lift = "-" if r.lift is None else f"{r.lift:+.1%} ({r.lift_ci_low:+.1%} to {r.lift_ci_high:+.1%})"
             lines.append(
-                f"| {r.stage} | {r.lane} | {r.kind} | {r.channel or '-'} | "
+                f"| {md(r.stage)} | {md(r.lane)} | {md(r.kind)} | {md(r.channel or '-')} | "
                 f"{'automated' if r.automated else 'human'} | {r.volume:,} | {r.unique_leads:,} | "
                 f"{_number(r.median_per_lead, '{:.1f}')} | {_number(r.rate_with, '{:.1%}')} | "
                 f"{_number(r.rate_without, '{:.1%}')} | {lift} |"
@@ -218,14 +220,15 @@ class TouchpointInventory:
         return "\n".join(lines) + "\n"
 
     def write_csv(self, path: Path | str) -> Path:
-        """One row per touchpoint row, columns as :class:`TouchpointRow`; empty cells for None."""
+        """One row per touchpoint row, columns as :class:`TouchpointRow`; empty cells for None; text that a
+        spreadsheet would run as a formula prefixed with ``'``."""
         path = Path(path)
         names = list(TouchpointRow.__dataclass_fields__)
         with path.open("w", newline="", encoding="utf-8") as f:
             writer = csv.writer(f)
             writer.writerow(names)
             for r in self.rows:
-                writer.writerow(["" if v is None else v for v in asdict(r).values()])
+                writer.writerow(csv_row("" if v is None else v for v in asdict(r).values()))
         return path
 
     def write_xlsx(self, path: Path | str) -> Path:
@@ -243,10 +246,7 @@ class TouchpointInventory:
         for cell in sheet[1]:
             cell.font = Font(bold=True)
         for r in self.rows:
-            sheet.append(list(asdict(r).values()))
-            for cell in sheet[sheet.max_row]:
-                if isinstance(cell.value, str) and cell.value.startswith("="):
-                    cell.data_type = "s"  # a channel named "=..." is text, not a formula
+            xlsx_row(sheet, list(asdict(r).values()))
         percent = {"rate_with", "rate_without", "lift", "lift_ci_low", "lift_ci_high"}
         for j, name in enumerate(names, start=1):
             letter = sheet.cell(row=1, column=j).column_letter

@@ -5,9 +5,9 @@ from __future__ import annotations
 import sys
 
 from rich.console import Console
-from rich.markup import escape
 
 from leadjourney.errors import LeadJourneyError
+from leadjourney.escape import terminal_text
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -17,13 +17,13 @@ def main(argv: list[str] | None = None) -> None:
     args = [a for a in args if a != "--debug"]
     from leadjourney.cli.app import app
 
-    err = Console(stderr=True)
+    err = Console(stderr=True, emoji=False)
     try:
         app(args=args, prog_name="leadjourney", standalone_mode=True)
     except LeadJourneyError as exc:
         if debug:
             raise
-        err.print(f"[bold red]error:[/bold red] {escape(str(exc))}", soft_wrap=True)
+        err.print(f"[bold red]error:[/bold red] {terminal_text(str(exc))}", soft_wrap=True)
         sys.exit(1)
     except KeyboardInterrupt:
         err.print("interrupted; the workspace is as it was before this command")
@@ -31,7 +31,7 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as exc:  # a bug, not bad input: say so briefly
         if debug:
             raise
-        err.print(f"[bold red]internal error:[/bold red] {escape(type(exc).__name__)}: {escape(str(exc))} "
+        err.print(f"[bold red]internal error:[/bold red] {terminal_text(type(exc).__name__)}: {terminal_text(str(exc))} "
                   "(rerun with --debug for the traceback, and please report it)", soft_wrap=True)
         sys.exit(3)
 

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 
 from leadjourney.cli import render
 from leadjourney.cli.selection import (
@@ -23,6 +22,7 @@ from leadjourney.cli.selection import (
 )
 from leadjourney.config import SOURCE_FORMATS
 from leadjourney.errors import LeadJourneyError
+from leadjourney.escape import terminal_text
 from leadjourney.ingest import IngestReport, ingest
 from leadjourney.quality import QualityReport, run_quality
 from leadjourney.workspace import Workspace
@@ -36,8 +36,8 @@ app = typer.Typer(
     add_completion=False,
     rich_markup_mode="rich",
 )
-console = Console()
-err = Console(stderr=True)
+console = Console(emoji=False)
+err = Console(stderr=True, emoji=False)
 
 WorkspaceArg = Annotated[Path, typer.Argument(help="Workspace folder (default: the current folder).")]
 
@@ -203,8 +203,8 @@ def analyze_command(
     key = selection_of(result)
     changed = [f for f in list_findings(ws, key) if f.changed_since_signoff]
     if changed:  # on stderr, so --json stays one document
-        err.print(f"[yellow]note:[/yellow] {len(changed)} signed finding(s) of {escape(selection_label(key))} "
-                  f"differ in this analysis ({escape(', '.join(f.finding_id for f in changed[:5]))}): the signed "
+        err.print(f"[yellow]note:[/yellow] {len(changed)} signed finding(s) of {terminal_text(selection_label(key))} "
+                  f"differ in this analysis ({terminal_text(', '.join(f.finding_id for f in changed[:5]))}): the signed "
                   "numbers are kept, the new ones recorded beside them (`leadjourney findings`).", soft_wrap=True)
     if as_json:
         print(result.to_json())
@@ -212,12 +212,12 @@ def analyze_command(
     console.print(render.funnel_table(result))
     console.print(render.time_table(result))
     for line in render.headlines(result):
-        console.print(escape(line))
+        console.print(terminal_text(line))
     console.print(render.friction_table(result))
     for line in render.friction_lines(result):
         console.print(line)
     console.print(f"Written: {ws.out_dir / 'analysis.md'} and analysis.json; snapshot {snapshot}"
-                  f"{' (baseline)' if baseline else ''} and the findings of {escape(selection_label(key))} "
+                  f"{' (baseline)' if baseline else ''} and the findings of {terminal_text(selection_label(key))} "
                   "(ASSUMED until confirmed) stored.")
 
 
@@ -274,15 +274,15 @@ def findings_list(
         print(json.dumps([f.to_dict() for f in items], indent=2))
         return
     if not items:
-        console.print(f"No findings for {escape(selection_label(key))} yet: run `leadjourney analyze` with this "
+        console.print(f"No findings for {terminal_text(selection_label(key))} yet: run `leadjourney analyze` with this "
                       "selection first." if not every else "No findings yet: run `leadjourney analyze` first.")
     for shown in dict.fromkeys(f.selection for f in items):
         console.print(render.findings_table([f for f in items if f.selection == shown],
-                                            f"Findings: {escape(selection_label(shown))}"))
+                                            f"Findings: {terminal_text(selection_label(shown))}"))
     others = [s for s in selections(ws) if s != key]
     if others and not every:
         console.print(f"Findings of {len(others)} other selection(s) are stored too "
-                      f"({escape('; '.join(selection_label(s) for s in others[:5]))}): `leadjourney findings --all`.")
+                      f"({terminal_text('; '.join(selection_label(s) for s in others[:5]))}): `leadjourney findings --all`.")
 
 
 def _set_status(ctx: typer.Context, finding_id: str, status: str, note: str | None, key: str | None) -> None:
@@ -291,8 +291,8 @@ def _set_status(ctx: typer.Context, finding_id: str, status: str, note: str | No
     workspace, chosen = ctx.obj
     key = key or chosen or ALL_LEADS
     f = set_status(Workspace.open(workspace), finding_id, status, note, key)
-    console.print(f"{f.finding_id} ({escape(selection_label(key))}): {f.status}" + (f" ({escape(f.note)})" if f.note else "")
-                  + f"; signed: {escape(f.statement)}")
+    console.print(f"{f.finding_id} ({terminal_text(selection_label(key))}): {f.status}" + (f" ({terminal_text(f.note)})" if f.note else "")
+                  + f"; signed: {terminal_text(f.statement)}")
 
 
 @findings_app.command("confirm")

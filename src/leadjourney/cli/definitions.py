@@ -9,12 +9,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from leadjourney.cli import render
 from leadjourney.cli.app import app, console, err
 from leadjourney.cli.selection import FromOption, PersonaOption, SourceOption, ToOption, selection
+from leadjourney.escape import terminal_text
 from leadjourney.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -61,9 +61,9 @@ def definitions_document(
         print(doc.to_json())
         return
     console.print(_table(doc))
-    console.print(escape(doc.status_line()))
+    console.print(terminal_text(doc.status_line()))
     if doc.check.caveat():
-        console.print(f"[yellow]caveat:[/yellow] {escape(doc.check.caveat() or '')}")
+        console.print(f"[yellow]caveat:[/yellow] {terminal_text(doc.check.caveat() or '')}")
     for path in files:
         console.print(f"  written  {path}")
 
@@ -88,7 +88,7 @@ def definitions_approve(
     signoff = approve(ws, term, by, role, note)
     missing = missing_roles(ws, signoff.term)
     still = ", ".join(missing) if missing else "nobody: signed off"
-    console.print(f"{escape(signoff.term)}: approved for {signoff.role} on {signoff.approved_at:%Y-%m-%d}; "
+    console.print(f"{terminal_text(signoff.term)}: approved for {signoff.role} on {signoff.approved_at:%Y-%m-%d}; "
                   f"still missing: {still}.")
 
 
@@ -96,7 +96,7 @@ def _table(doc: DefinitionDocument) -> Table:
     from leadjourney.analysis.definitions import REQUIRED_ROLES
     from leadjourney.reports.definitions import data_line
 
-    table = Table(title=f"Definition Alignment Document: {escape(doc.engagement)}", show_lines=True)
+    table = Table(title=f"Definition Alignment Document: {terminal_text(doc.engagement)}", show_lines=True)
     table.add_column("term", style="bold")
     table.add_column("definition", ratio=3)
     table.add_column("criteria", ratio=2)
@@ -111,7 +111,7 @@ def _table(doc: DefinitionDocument) -> Table:
         roles = []
         for role in REQUIRED_ROLES:
             found = [s for s in t.approvals if s.role == role]
-            roles.append("\n".join(f"{escape(s.approved_by)}\n{s.approved_at:%Y-%m-%d}" for s in found)
+            roles.append("\n".join(f"{terminal_text(s.approved_by)}\n{s.approved_at:%Y-%m-%d}" for s in found)
                          or "[red]missing[/red]")
-        table.add_row(escape(d.term), escape(d.definition), escape(criteria), escape(data_line(t)), *roles)
+        table.add_row(terminal_text(d.term), terminal_text(d.definition), terminal_text(criteria), terminal_text(data_line(t)), *roles)
     return table

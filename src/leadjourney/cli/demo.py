@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.markup import escape
 
 from leadjourney.cli import render
 from leadjourney.cli.app import (
@@ -23,6 +22,7 @@ from leadjourney.cli.app import (
     ingest_sources,
     show_ingest,
 )
+from leadjourney.escape import terminal_text
 from leadjourney.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -65,7 +65,7 @@ def demo(
     console.print(render.funnel_table(result))
     console.print(render.time_table(result))
     for line in render.headlines(result):
-        console.print(escape(line))
+        console.print(terminal_text(line))
     console.print(render.friction_table(result))
     for line in render.friction_lines(result):
         console.print(line)
@@ -114,11 +114,11 @@ def _demo_journey_map(ws: Workspace, scenario: Scenario) -> None:
     write_status(status, ws.out_dir)
     gate = status.next_gate
     if gate is not None:
-        console.print(f"Engagement status: next gate {escape(gate.title)}, blocked by "
+        console.print(f"Engagement status: next gate {terminal_text(gate.title)}, blocked by "
                       + ", ".join(s.item.id for s in gate.blockers) + " (see out/status.md).")
     jm = run.journey_map
     console.print(f"Journey map: {len(jm.drop_offs)} drop-off point(s) flagged red, {len(jm.personas)} persona "
-                  f"lane(s); biggest friction: " + (escape(_biggest(run)) if run.analysis.friction.rows else "-"))
+                  f"lane(s); biggest friction: " + (terminal_text(_biggest(run)) if run.analysis.friction.rows else "-"))
 
 
 def demo_scenario(ws: Workspace, end: date) -> Scenario:

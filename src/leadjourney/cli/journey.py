@@ -10,12 +10,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
-from rich.markup import escape
 
 from leadjourney.cli import render
 from leadjourney.cli.app import WorkspaceArg, app, console, err
 from leadjourney.cli.selection import FromOption, PersonaOption, SourceOption, ToOption, selection
 from leadjourney.errors import LeadJourneyError
+from leadjourney.escape import terminal_text
 from leadjourney.workspace import Workspace
 
 if TYPE_CHECKING:  # the analysis layer (and Ibis) loads only when a command needs it
@@ -96,10 +96,10 @@ def personas_command(
         return
     console.print(render.persona_table(report.profiles))
     for profile in report.profiles.profiles:
-        console.print(f"[bold]{escape(profile.persona)}[/bold]: {escape(profile.narrative())}")
+        console.print(f"[bold]{terminal_text(profile.persona)}[/bold]: {terminal_text(profile.narrative())}")
     if report.suggestion is not None:
         console.print("\nSuggested from the data (paste into leadjourney.toml to adopt):")
-        console.print(escape(report.suggestion.to_toml()), highlight=False)
+        console.print(terminal_text(report.suggestion.to_toml()), highlight=False)
     _written(files)
 
 
@@ -155,7 +155,7 @@ def map_command(
     with render.progress_bar(err, "map") as progress:
         run = make_map(ws, filters=filters, formats=[formats], scale=scale, tables=tables, progress=progress)
     jm = run.journey_map
-    console.print(f"Journey map of {jm.n_people:,} people ({escape(jm.period)}): "
+    console.print(f"Journey map of {jm.n_people:,} people ({terminal_text(jm.period)}): "
                   f"{len(jm.drop_offs)} drop-off point(s) flagged red, "
                   f"{sum(len(lane.touchpoints) for lane in jm.lanes)} touchpoint kinds, "
                   f"{len(jm.personas)} persona lane(s).")

@@ -11,11 +11,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from leadjourney.cli.app import app, console
 from leadjourney.errors import LeadJourneyError
+from leadjourney.escape import terminal_text
 from leadjourney.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -73,15 +73,15 @@ def monitor_run(
         raise typer.Exit(run.exit_code)
     console.print(verdict_table(run))
     for path in run.reports:
-        console.print(f"  written  {escape(str(path))}")
+        console.print(f"  written  {terminal_text(str(path))}")
     for v in run.verdicts:
         if v.raised and v.action:
-            console.print(f"[red]{escape(v.status)}[/red] {escape(v.metric)}: {escape(v.action)}")
+            console.print(f"[red]{terminal_text(v.status)}[/red] {terminal_text(v.metric)}: {terminal_text(v.action)}")
     for f in run.earlier_failures:
         console.print(f"[yellow]undelivered alert[/yellow] of run {f['run_id']} via {f['channel']}: "
-                      f"{escape(str(f['error']))}")
+                      f"{terminal_text(str(f['error']))}")
     for d in run.deliveries:
-        state = "sent" if d.ok else f"[red]FAILED[/red] after {d.attempts} attempt(s): {escape(str(d.error))}"
+        state = "sent" if d.ok else f"[red]FAILED[/red] after {d.attempts} attempt(s): {terminal_text(str(d.error))}"
         console.print(f"alert via {d.channel}: {state}")
     console.print(f"[bold]{run.status}[/bold] (exit {run.exit_code})")
     raise typer.Exit(run.exit_code)
@@ -109,7 +109,7 @@ def monitor_history(
         alerts = [f"{d['channel']} ok" for d in r["deliveries"] if d["ok"]]
         alerts += [f"{d['channel']} FAILED: {d['error']}" for d in r["failed_deliveries"]]
         table.add_row(str(r["run_id"]), r["started_at"], r["period"]["label"], r["as_of"], r["status"],
-                      escape(", ".join(raised) or "-"), escape("; ".join(alerts) or "-"))
+                      terminal_text(", ".join(raised) or "-"), terminal_text("; ".join(alerts) or "-"))
     console.print(table)
 
 
@@ -137,8 +137,8 @@ def monitor_implemented(
     except LeadJourneyError as exc:
         _fail(str(exc), 2)
     due = imp.implemented_on + timedelta(days=ws.config.monitor.impact_cycle_days)
-    console.print(f"{escape(imp.rec_id)}: implemented {imp.implemented_on}; the monitor checks "
-                  f"{escape(imp.metric_key)} from {due}")
+    console.print(f"{terminal_text(imp.rec_id)}: implemented {imp.implemented_on}; the monitor checks "
+                  f"{terminal_text(imp.metric_key)} from {due}")
 
 
 def verdict_table(run: MonitorRun, raised_only: bool = False, evidence: bool = True) -> Table:
@@ -152,9 +152,9 @@ def verdict_table(run: MonitorRun, raised_only: bool = False, evidence: bool = T
         if raised_only and not v.notified:
             continue
         style = STYLE.get(v.status, "default")
-        table.add_row(f"[{style}]{v.status}[/{style}]", v.rule, escape(v.metric), _num(v.value, v.is_rate),
+        table.add_row(f"[{style}]{v.status}[/{style}]", v.rule, terminal_text(v.metric), _num(v.value, v.is_rate),
                       _num(v.baseline, v.is_rate), _num(v.threshold, v.is_rate), "-" if v.n is None else f"{v.n:,}",
-                      *([escape(v.evidence)] if evidence else []))
+                      *([terminal_text(v.evidence)] if evidence else []))
     return table
 
 
@@ -165,5 +165,5 @@ def _num(x: float | None, rate: bool) -> str:
 
 
 def _fail(message: str, code: int) -> NoReturn:
-    console.print(f"[bold red]error:[/bold red] {escape(message)}", soft_wrap=True)
+    console.print(f"[bold red]error:[/bold red] {terminal_text(message)}", soft_wrap=True)
     raise typer.Exit(code)

@@ -9,12 +9,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from leadjourney.cli import render
 from leadjourney.cli.app import WorkspaceArg, app, console, err
 from leadjourney.cli.selection import FromOption, PersonaOption, SourceOption, ToOption, selection
+from leadjourney.escape import terminal_text
 from leadjourney.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -47,7 +47,7 @@ def recommend_command(
     console.print(recommendations_table(recs))
     spec = recs.quick_win_spec()
     if spec:
-        console.print("Quick-win spec: " + "; ".join(escape(r.title) for r in spec))
+        console.print("Quick-win spec: " + "; ".join(terminal_text(r.title) for r in spec))
     for path in files:
         console.print(f"  written  {path}")
 
@@ -67,13 +67,13 @@ def recommendations_table(recs: Recommendations) -> Table:
         revenue = money(r.revenue, recs.currency)
         if r.elsewhere:  # a friction row shared with a better-placed recommendation is counted there, once
             revenue += "\nshared: " + ", ".join(sorted({f"#{ranks.get(rid, '?')}" for _, rid in r.elsewhere}))
-        table.add_row(str(r.rank), f"{escape(r.title)}\n[dim]{escape(r.system)} · {r.status}[/dim]", revenue,
+        table.add_row(str(r.rank), f"{terminal_text(r.title)}\n[dim]{terminal_text(r.system)} · {r.status}[/dim]", revenue,
                       f"{r.hours_low:g}-{r.hours_high:g}", money(r.score, recs.currency),
                       "yes" if r.quick_win else "")
     if not recs.items:
         table.add_row("-", "No rule fired (see out/recommendations.md, 'Rules checked')", "", "", "", "")
     rec = recs.reconciliation()
-    table.caption = escape(rec["text"]) + (f"\nWarning: {escape(rec['deal_size_warning'])}."
+    table.caption = terminal_text(rec["text"]) + (f"\nWarning: {terminal_text(rec['deal_size_warning'])}."
                                            if rec["deal_size_warning"] else "")
     table.caption_justify = "left"
     return table

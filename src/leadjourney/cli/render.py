@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from rich.console import Console
-from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -18,6 +17,7 @@ from leadjourney.analysis.funnel import WITHOUT_DATA
 from leadjourney.analysis.paths import Paths
 from leadjourney.analysis.persona_profiles import PersonaProfiles
 from leadjourney.analysis.touchpoints import TouchpointInventory
+from leadjourney.escape import terminal_text
 from leadjourney.ingest import IngestReport
 from leadjourney.progress import Progress as ProgressFn
 from leadjourney.quality import QualityReport
@@ -52,7 +52,7 @@ def ingest_table(report: IngestReport) -> Table:
         loaded = "\n".join(f"{n:,} {t}" for t, n in src.rows_loaded.items()) or "-"
         quarantined = "\n".join(f"{n:,} {r}" for r, n in sorted(src.quarantined.items())) or "0"
         read = f"{src.rows_read:,}" if src.status == "loaded" else "-"
-        table.add_row(escape(src.name), src.status, read, loaded, escape(quarantined))
+        table.add_row(terminal_text(src.name), src.status, read, loaded, terminal_text(quarantined))
     return table
 
 
@@ -83,7 +83,7 @@ def quality_table(report: QualityReport) -> Table:
     table.add_column("examples")
     for r in report.results:
         severity = "[green]ok[/green]" if r.passed else f"[{_SEVERITY_STYLE[r.severity]}]{r.severity}[/]"
-        table.add_row(escape(r.title), severity, f"{r.count:,}", "-" if r.share is None else f"{r.share:.1%}", escape(", ".join(r.examples[:2])))
+        table.add_row(terminal_text(r.title), severity, f"{r.count:,}", "-" if r.share is None else f"{r.share:.1%}", terminal_text(", ".join(r.examples[:2])))
     return table
 
 
@@ -99,10 +99,10 @@ def funnel_table(result: Analysis) -> Table:
         if not t.status.judged:
             rate, ci = f"[dim]{rate}*[/dim]", f"[dim]{ci}[/dim]"
             notes.append(f"* {t.from_stage} -> {t.to_stage}: {t.status.text()}")
-        table.add_row(f"{t.from_stage} -> {t.to_stage}", f"{t.entered:,}", f"{t.converted:,}", rate, ci)
+        table.add_row(terminal_text(f"{t.from_stage} -> {t.to_stage}"), f"{t.entered:,}", f"{t.converted:,}", rate, ci)
     notes += [f"{s}: {WITHOUT_DATA}" for s in f.stages_without_data]
     if notes:
-        table.caption, table.caption_justify = escape("\n".join(notes)), "left"
+        table.caption, table.caption_justify = terminal_text("\n".join(notes)), "left"
     return table
 
 
@@ -112,7 +112,7 @@ def time_table(result: Analysis) -> Table:
         table.add_column(col, justify="left" if col == "transition" else "right")
     for r in result.time_in_stage.rows:
         km = "not reached" if not r.km_median_reached else f"{r.km_median_days:.1f}"
-        table.add_row(f"{r.from_stage} -> {r.to_stage}", f"{r.n_completed:,}", f"{r.n_censored:,}",
+        table.add_row(terminal_text(f"{r.from_stage} -> {r.to_stage}"), f"{r.n_completed:,}", f"{r.n_censored:,}",
                       "-" if r.median_days is None else f"{r.median_days:.1f}",
                       "-" if r.p90_days is None else f"{r.p90_days:.1f}", km)
     return table
@@ -125,14 +125,14 @@ def friction_lines(result: Analysis) -> list[str]:
     cur, per = fr.currency, fr.per
     lines = []
     if fr.deal_size_warning:
-        lines.append(f"[bold yellow]Warning: {escape(fr.deal_size_warning)}.[/bold yellow]")
+        lines.append(f"[bold yellow]Warning: {terminal_text(fr.deal_size_warning)}.[/bold yellow]")
     bookings = (money(fr.bookings_per_year, cur) if fr.bookings_per_year is not None
                 else "- (no won deals with amounts)")
     lines.append(f"Current bookings [bold]{bookings}/{per}[/bold] · recoverable at the transitions "
                  f"[bold]{money(fr.total_recoverable(), cur)}/{per}[/bold] · value of all drop-offs "
                  f"{money(fr.total_value_of_all_dropoffs(), cur)}/{per} (upper bound, not a forecast).")
-    lines.append(escape(f"Deal size {money(fr.deal_size, cur)} ({fr.deal_size_source}); {fr.period_text}."))
-    lines += [escape(line) for line in friction_notes(fr)]
+    lines.append(terminal_text(f"Deal size {money(fr.deal_size, cur)} ({fr.deal_size_source}); {fr.period_text}."))
+    lines += [terminal_text(line) for line in friction_notes(fr)]
     return lines
 
 
@@ -165,8 +165,8 @@ def friction_table(result: Analysis, top: int = 8) -> Table:
         recoverable = (money(r.recoverable_per_year, fr.currency) if r.recoverable_per_year is not None
                        else f"- {r.status.status.value.replace('_', ' ')}")
         segment = f"\n  {r.segment.split('=', 1)[-1]}" if r.segment else ""  # the target names the kind
-        table.add_row(str(r.rank), escape(f"{r.from_stage} → {r.to_stage}{segment}"), rate,
-                      escape(_target_short(r)), escape(recoverable), money(r.value_of_all_dropoffs_per_year, fr.currency))
+        table.add_row(str(r.rank), terminal_text(f"{r.from_stage} → {r.to_stage}{segment}"), rate,
+                      terminal_text(_target_short(r)), terminal_text(recoverable), money(r.value_of_all_dropoffs_per_year, fr.currency))
     if not fr.rows:
         table.add_row("-", "no transition loses people", "", "", "", "")
     return table
@@ -181,20 +181,20 @@ def findings_table(items: list[Finding], title: str = "Findings") -> Table:
     table.add_column("note")
     style = {"ASSUMED": "yellow", "CONFIRMED": "green", "CORRECTED": "cyan"}
     for f in items:
-        text = escape(f.statement)
+        text = terminal_text(f.statement)
         if f.changed_since_signoff:
-            now = (f"now: {escape(f.current_statement)} (snapshot {f.current_snapshot_id})" if f.restated and
+            now = (f"now: {terminal_text(f.current_statement)} (snapshot {f.current_snapshot_id})" if f.restated and
                    f.current_statement else f"not stated by the latest analysis (snapshot {f.current_snapshot_id})")
             text += f"\n[bold magenta]changed since sign-off[/] - {now}"
-        table.add_row(escape(f.finding_id), f"[{style.get(f.status, 'white')}]{f.status}[/]", text,
-                      escape(f.note or ""))
+        table.add_row(terminal_text(f.finding_id), f"[{style.get(f.status, 'white')}]{f.status}[/]", text,
+                      terminal_text(f.note or ""))
     return table
 
 
 def headlines(result: Analysis) -> list[str]:
     """Speed-to-lead, dark leads and significant segments in a few lines (tables are in out/analysis.md)."""
     speed, dark = result.speed_to_lead, result.dark_leads
-    lines = [f"{name} {escape(m.text())}." for name, m in (("Speed-to-lead", speed.status), ("Dark leads", dark.status))
+    lines = [f"{name} {terminal_text(m.text())}." for name, m in (("Speed-to-lead", speed.status), ("Dark leads", dark.status))
              if not m.judged]
     if speed.n_judged:
         median = "-" if speed.median_minutes is None else f"{speed.median_minutes / 60:.1f} h"
@@ -230,7 +230,7 @@ def touchpoint_table(inventory: TouchpointInventory, top: int = 8) -> Table:
             continue
         shown[r.stage] = shown.get(r.stage, 0) + 1
         lift = "-" if r.lift is None else f"{r.lift:+.1%} ({r.lift_ci_low:+.1%}, {r.lift_ci_high:+.1%})"
-        table.add_row(r.stage, escape(f"{r.kind} · {r.channel or '-'}"), "auto" if r.automated else "human",
+        table.add_row(terminal_text(r.stage), terminal_text(f"{r.kind} · {r.channel or '-'}"), "auto" if r.automated else "human",
                       f"{r.volume:,}", f"{r.unique_leads:,}", lift)
     return table
 
@@ -243,7 +243,7 @@ def persona_table(profiles: PersonaProfiles) -> Table:
         table.add_column(name, justify=justify)  # type: ignore[arg-type]
     for row in profiles.summary():
         median = row["employees_median"]
-        table.add_row(escape(row["persona"]), f"{row['people']:,}", _pct(row["share"]), escape(str(row["top_source"])),
+        table.add_row(terminal_text(row["persona"]), f"{row['people']:,}", _pct(row["share"]), terminal_text(str(row["top_source"])),
                       _pct(row["end_to_end"]), "-" if median is None else f"{median:,.0f}",
                       f"{row['differences']} point(s)")
     return table
@@ -258,7 +258,7 @@ def paths_table(paths: Paths) -> Table:
         table.add_column(name, justify=justify)  # type: ignore[arg-type]
     for v in paths.variants:
         days = "-" if v.median_days is None else f"{v.median_days:.1f}"
-        table.add_row(escape(" → ".join(v.stages)), v.outcome, f"{v.people:,}", f"{v.share:.1%}", days)
+        table.add_row(terminal_text(" → ".join(v.stages)), v.outcome, f"{v.people:,}", f"{v.share:.1%}", days)
     return table
 
 

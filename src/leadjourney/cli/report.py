@@ -10,12 +10,12 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.markup import escape
 from typer.core import TyperGroup
 
 from leadjourney.cli import render
 from leadjourney.cli.app import WorkspaceArg, app, console, err
 from leadjourney.cli.selection import FromOption, PersonaOption, SourceOption, ToOption, selection
+from leadjourney.escape import terminal_text
 from leadjourney.workspace import Workspace
 
 REPORT_DIR = "report"
@@ -68,7 +68,7 @@ def report_command(
     with render.progress_bar(err, "report") as progress:
         package = build_report(ws, filters=filters, progress=progress)
         files = package.write(ws.out_dir / REPORT_DIR, chosen)
-    console.print(f"Documentation package for {escape(package.name)}: {len(package.documents)} documents"
+    console.print(f"Documentation package for {terminal_text(package.name)}: {len(package.documents)} documents"
                   + (" and the board deck" if "pptx" in chosen else "")
                   + f" from {package.analysis.n_people:,} people, in {time.perf_counter() - started:.1f} s.")
     if package.baseline is None:
@@ -99,4 +99,4 @@ def answer_command(
     q = question_of(role_of(answer.role), answer.question)
     link = f", linked to {answer.finding_id}" if answer.finding_id else ""
     console.print(f"Answer {answer.answer_id} recorded for {answer.role} question {q.number} "
-                  f"({escape(q.text)}){escape(link)}. Regenerate with `leadjourney report`.")
+                  f"({terminal_text(q.text)}){terminal_text(link)}. Regenerate with `leadjourney report`.")

@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from leadjourney.cli.app import app, console
+from leadjourney.escape import terminal_text
 from leadjourney.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -72,7 +72,7 @@ def status_done(
     from leadjourney.reports.checklist import mark_done
 
     record = mark_done(Workspace.open(ctx.obj), item_id, note)
-    console.print(f"{record.item_id}: done {record.done_at:%Y-%m-%d}" + (f" ({escape(record.note)})" if record.note
+    console.print(f"{record.item_id}: done {record.done_at:%Y-%m-%d}" + (f" ({terminal_text(record.note)})" if record.note
                                                                          else ""))
 
 
@@ -105,8 +105,8 @@ def phase_table(phase: PhaseStatus) -> Table:
     for s in phase.items:
         tick = f"[green]{mark(s)}[/green]" if s.done else f"[red]{mark(s)}[/red]"
         kind = "" if s.item.automatic else " [dim](manual)[/dim]"
-        table.add_row(tick, s.item.step, s.item.id, escape(s.item.title) + kind,
-                      escape(s.evidence))
+        table.add_row(tick, s.item.step, s.item.id, terminal_text(s.item.title) + kind,
+                      terminal_text(s.evidence))
     return table
 
 
@@ -115,8 +115,8 @@ def _show_gate(status: EngagementStatus) -> None:
     if gate is None:
         console.print("[green]Every gate is open:[/green] the engagement is complete.")
         return
-    console.print(f"[bold]Next gate:[/bold] {escape(gate.title)} ({escape(gate.phase.gate)}); blocked by:")
+    console.print(f"[bold]Next gate:[/bold] {terminal_text(gate.title)} ({terminal_text(gate.phase.gate)}); blocked by:")
     for s in gate.blockers:
-        console.print(f"  [red]✗[/red] [bold]{s.item.id}[/bold]: {escape(s.evidence)}")
+        console.print(f"  [red]✗[/red] [bold]{s.item.id}[/bold]: {terminal_text(s.evidence)}")
         if s.fix:
-            console.print(f"      run: {escape(s.fix)}", soft_wrap=True)
+            console.print(f"      run: {terminal_text(s.fix)}", soft_wrap=True)

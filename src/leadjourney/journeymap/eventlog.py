@@ -6,7 +6,8 @@ selected people, up to the as-of date, in UTC. Undated stage entries cannot be p
 in time and are left out.
 
 * CSV: ``case_id, activity, timestamp, lifecycle, resource, channel, actor, event_type``,
-  written by the engine (DuckDB ``COPY``), unsorted: the tools order by case and time.
+  written by the engine (DuckDB ``COPY``), unsorted: the tools order by case and time; text that
+  a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``, tab, CR first) prefixed with ``'``.
 * XES (IEEE 1849-2016): ``log > trace > event`` with ``concept:name``,
   ``time:timestamp``, ``lifecycle:transition`` and, for human touchpoints, ``org:resource``
   (the person's owner, pseudonymized as ``owner-`` and 8 hex digits of its MD5, so reps'
@@ -29,6 +30,7 @@ import pyarrow.compute as pc
 
 from leadjourney.analysis.journeys import Journeys
 from leadjourney.engine import fetch, fetch_rows, fetch_value
+from leadjourney.escape import csv_text
 from leadjourney.privacy import owner_pseudonym, pseudonym_salt
 
 FORMATS = ("csv", "xes")
@@ -109,11 +111,13 @@ def export_event_log(journeys: Journeys, path: Path | str, fmt: str = "csv",
 
 
 def _csv(journeys: Journeys, events: ir.Table, path: Path) -> EventLogExport:
-    """One row per event; not sorted (process-mining tools order by case and time on import)."""
+    """One row per event; not sorted (process-mining tools order by case and time on import). Text from
+    data that a spreadsheet would run as a formula is prefixed with ``'`` (:func:`csv_text`)."""
     rows = events.select(
-        "case_id", "activity", timestamp=events.at.strftime("%Y-%m-%dT%H:%M:%S.%gZ"),
-        lifecycle=ibis.literal("complete"), resource=events.resource, channel=events.channel,
-        actor=events.actor, event_type=events.event_type,
+        case_id=csv_text(events.case_id), activity=csv_text(events.activity),
+        timestamp=events.at.strftime("%Y-%m-%dT%H:%M:%S.%gZ"), lifecycle=ibis.literal("complete"),
+        resource=csv_text(events.resource), channel=csv_text(events.channel), actor=csv_text(events.actor),
+        event_type=events.event_type,
     )
     journeys.backend.to_csv(rows, path)
     return _counted(journeys, events, path, "csv")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from leadjourney.escape import mermaid_label
 from leadjourney.journeymap import text as tx
 from leadjourney.journeymap.model import JourneyMap
 
@@ -17,12 +18,6 @@ CLASSES = {
 }
 
 
-def escape(text: str) -> str:
-    """Text safe inside a quoted Mermaid label: entity codes for ``#``, quotes and brackets."""
-    text = text.replace("#", "#35;").replace('"', "#quot;")
-    return text.replace("<", "#lt;").replace(">", "#gt;").replace("\n", " ")
-
-
 def _id(prefix: str, name: str) -> str:
     return prefix + "_" + re.sub(r"[^A-Za-z0-9]+", "_", name).strip("_")
 
@@ -30,38 +25,38 @@ def _id(prefix: str, name: str) -> str:
 def to_mermaid(journey_map: JourneyMap, *, max_touchpoints: int = 5) -> str:
     """Mermaid ``flowchart LR`` text; ``max_touchpoints`` per lane, the rest as "+k more"."""
     jm = journey_map
-    out = ["---", f'title: "{escape(jm.title)}"', "---", "flowchart LR"]
+    out = ["---", f'title: "{mermaid_label(jm.title)}"', "---", "flowchart LR"]
     reached = {s.name: s for s in jm.stages}
     for i, lane in enumerate(jm.lanes):
-        out.append(f'  subgraph {_id("lane", f"{i}_{lane.name}")}["{escape(lane.name)}"]')
+        out.append(f'  subgraph {_id("lane", f"{i}_{lane.name}")}["{mermaid_label(lane.name)}"]')
         out.append("    direction TB")
         for name in lane.stages:
             s = reached[name]
-            out.append(f'    {_id("stage", name)}["{escape(name)}<br/>{s.reached:,} people"]:::stage')
+            out.append(f'    {_id("stage", name)}["{mermaid_label(name)}<br/>{s.reached:,} people"]:::stage')
         for j, t in enumerate(lane.touchpoints[:max_touchpoints]):
             cls = "touchAuto" if t.automated else "touchHuman"
             label = f"{t.label} ({t.stage}): {t.volume:,}"
-            out.append(f'    {_id("tp", f"{i}_{j}")}(["{escape(label)}"]):::{cls}')
+            out.append(f'    {_id("tp", f"{i}_{j}")}(["{mermaid_label(label)}"]):::{cls}')
         hidden = lane.touchpoints[max_touchpoints:]
         if hidden:
-            out.append(f'    {_id("tp", f"{i}_more")}["{escape(f"+{len(hidden)} more touchpoints")}"]:::more')
+            out.append(f'    {_id("tp", f"{i}_more")}["{mermaid_label(f"+{len(hidden)} more touchpoints")}"]:::more')
         if not lane.stages and not lane.touchpoints:
-            out.append(f'    {_id("empty", str(i))}["{escape("no stage or touchpoint")}"]:::more')
+            out.append(f'    {_id("empty", str(i))}["{mermaid_label("no stage or touchpoint")}"]:::more')
         out.append("  end")
     for c in jm.conversions:
         median = f"median {tx.days(c.median_days)}{'' if c.median_is_km else '*'}"
         label = f"{tx.pct(c.rate)} (95% CI {tx.ci(c.ci_low, c.ci_high)}) · {median}"
-        out.append(f'  {_id("stage", c.from_stage)} -->|"{escape(label)}"| {_id("stage", c.to_stage)}')
+        out.append(f'  {_id("stage", c.from_stage)} -->|"{mermaid_label(label)}"| {_id("stage", c.to_stage)}')
     for k, d in enumerate(jm.drop_offs):
         node = _id("drop", f"{k}_{d.key}_{d.label}")
         label = (f"DROP-OFF {d.from_stage} -> {d.to_stage} · {d.label}: {tx.pct(d.rate)} vs "
                  f"{tx.pct(d.compared_with)} · {tx.money(d.revenue_impact, jm.currency)}/{jm.money_per} recoverable")
-        out.append(f'  {node}["{escape(label)}"]:::dropoff')
+        out.append(f'  {node}["{mermaid_label(label)}"]:::dropoff')
         out.append(f"  {_id('stage', d.from_stage)} -.-> {node}")
     if jm.dark.n_open:
         dark = jm.dark
         label = f"{dark.n_dark:,} dark ({tx.pct(dark.share)}); {dark.n_re_engaged:,} re-engaged"
-        out.append(f'  dark_path[("{escape(label)}")]:::dark')
+        out.append(f'  dark_path[("{mermaid_label(label)}")]:::dark')
         for name, n in dark.by_stage.items():
             if n:
                 out.append(f'  {_id("stage", name)} -.->|"{n:,} went dark"| dark_path')

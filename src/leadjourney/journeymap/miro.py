@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
+from leadjourney.escape import csv_row
 from leadjourney.journeymap import text as tx
 from leadjourney.journeymap.model import JourneyMap
 
@@ -14,13 +15,12 @@ COLORS = {"stage": "#1F2A44", "conversion": "#4A6FA5", "drop-off": "#D32F2F", "t
 
 
 def to_miro_csv(journey_map: JourneyMap) -> str:
-    """CSV text with a header row; ``Tag`` is the card's type (and finding status where known)."""
+    """CSV text with a header row; ``Tag`` is the card's type (and finding status where known); text cells
+    that a spreadsheet would run as a formula prefixed with ``'``."""
     jm = journey_map
-    buf = io.StringIO()
-    out = csv.writer(buf, lineterminator="\n")
-    out.writerow(COLUMNS)
+    out: list[list[object]] = []
     for s in jm.stages:
-        out.writerow([s.name, f"{s.reached:,} people reached {s.name} ({s.imputed:,} without a CRM entry)",
+        out.append([s.name, f"{s.reached:,} people reached {s.name} ({s.imputed:,} without a CRM entry)",
                       s.lane, s.name, "stage", "stage", COLORS["stage"], s.reached])
     for c in jm.conversions:
         median = f"median {tx.days(c.median_days)} ({'Kaplan-Meier' if c.median_is_km else 'completed only'})"
@@ -30,24 +30,28 @@ def to_miro_csv(journey_map: JourneyMap) -> str:
         if c.target is not None and c.gap is not None:
             desc += f"; target {tx.pct(c.target)}, gap {100 * c.gap:+.1f} pp"
         tag = "conversion" + (f"; {c.mark.status}" if c.mark else "")
-        out.writerow([f"{c.from_stage} -> {c.to_stage}: {tx.pct(c.rate)}", desc, jm.lane_of(c.to_stage) or "",
+        out.append([f"{c.from_stage} -> {c.to_stage}: {tx.pct(c.rate)}", desc, jm.lane_of(c.to_stage) or "",
                       c.to_stage, "conversion", tag, COLORS["conversion"], c.rate])
     for d in jm.drop_offs:
         desc = (f"{tx.pct(d.rate)} vs {tx.pct(d.compared_with)}: {d.reason}; "
                 f"{tx.money(d.revenue_impact, jm.currency)}/{jm.money_per} recoverable; "
                 f"hypothesis: {d.hypothesis or '-'}")
         tag = "drop-off" + (f"; {d.mark.status}" if d.mark else "")
-        out.writerow([f"DROP-OFF {d.from_stage} -> {d.to_stage} ({d.label})", desc, jm.lane_of(d.from_stage) or "",
+        out.append([f"DROP-OFF {d.from_stage} -> {d.to_stage} ({d.label})", desc, jm.lane_of(d.from_stage) or "",
                       d.from_stage, "drop-off", tag, COLORS["drop-off"], d.rate])
     for lane in jm.lanes:
         for t in lane.touchpoints:
             kind = "touchpoint-automated" if t.automated else "touchpoint-human"
-            out.writerow([t.label, f"{t.volume:,} touchpoints, {t.unique_leads:,} unique leads while in {t.stage}",
+            out.append([t.label, f"{t.volume:,} touchpoints, {t.unique_leads:,} unique leads while in {t.stage}",
                           lane.name, t.stage, "touchpoint", "automated" if t.automated else "human", COLORS[kind],
                           t.volume])
     dark = jm.dark
     for stage, n in dark.by_stage.items():
         if n:
-            out.writerow([f"{n:,} went dark at {stage}", f"open, no engagement for {dark.dark_after_days}+ days",
+            out.append([f"{n:,} went dark at {stage}", f"open, no engagement for {dark.dark_after_days}+ days",
                           jm.lane_of(stage) or "", stage, "dark-lead", "dark-lead", COLORS["dark-lead"], n])
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    writer.writerows(csv_row(row) for row in out)
     return buf.getvalue()

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from leadjourney.escape import markdown_text as md
 from leadjourney.monitor.periods import PeriodMetrics
 from leadjourney.monitor.rules import RULES
 
@@ -47,7 +48,7 @@ def to_markdown(run: MonitorRun, metrics: Sequence[PeriodMetrics]) -> str:
     verdicts, figures = _rows(run, metrics)
 
     def table(cols: Sequence[str], rows: list[list[str]]) -> list[str]:
-        cell = [[c.replace("|", "\\|").replace("\n", " ") for c in r] for r in rows]
+        cell = [[md(c) for c in r] for r in rows]
         return ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols), *("| " + " | ".join(r) + " |" for r in cell)]
 
     p = run.period

@@ -11,6 +11,8 @@ import duckdb
 import ibis
 
 from leadjourney.engine import fetch_rows, fetch_value
+from leadjourney.escape import markdown_code
+from leadjourney.escape import markdown_text as md
 from leadjourney.progress import Progress, silent
 from leadjourney.quality.checks import CHECKS, DETAIL_COLUMNS, Check, Tables
 from leadjourney.workspace import Workspace
@@ -62,7 +64,7 @@ class QualityReport:
         lines = [
             "# Data quality report",
             "",
-            f"Workspace `{self.workspace}`, checked {self.checked_at} UTC: "
+            f"Workspace {markdown_code(self.workspace)}, checked {self.checked_at} UTC: "
             f"{self.leads:,} leads, {self.opportunities:,} opportunities.",
             "",
             "| Check | Severity | Count | Share | Examples | What it does to the analysis |",
@@ -70,19 +72,19 @@ class QualityReport:
         ]
         for r in self.results:
             status = "ok" if r.passed else r.severity
-            examples = ", ".join(f"`{e}`" for e in r.examples)
+            examples = ", ".join(markdown_code(e) for e in r.examples)
             share = "-" if r.share is None else f"{r.share:.1%}"
-            lines.append(f"| {r.title} | {status} | {r.count:,} | {share} | {examples} | {r.impact} |")
+            lines.append(f"| {md(r.title)} | {status} | {r.count:,} | {share} | {examples} | {md(r.impact)} |")
         for r in self.results:
             if r.details:
-                lines += ["", f"## {r.title}", "", "| File | Column | Value | Count |", "|---|---|---|---:|"]
-                lines += [f"| {_cell(d['file'])} | {_cell(d['table'])}.{_cell(d['column'])} | `{_cell(d['value'])}` "
+                lines += ["", f"## {md(r.title)}", "", "| File | Column | Value | Count |", "|---|---|---|---:|"]
+                lines += [f"| {md(d['file'])} | {md(d['table'])}.{md(d['column'])} | {markdown_code(d['value'])} "
                           f"| {d['n']:,} |" for d in r.details]
         lines += ["", "## Rows not loaded (quarantine)", ""]
         if self.not_loaded or self.values_nulled:
             lines += ["| Reason | Rows not loaded | Values set to NULL |", "|---|---:|---:|"]
             for reason in sorted(set(self.not_loaded) | set(self.values_nulled)):
-                lines.append(f"| {reason} | {self.not_loaded.get(reason, 0):,} | {self.values_nulled.get(reason, 0):,} |")
+                lines.append(f"| {md(reason)} | {self.not_loaded.get(reason, 0):,} | {self.values_nulled.get(reason, 0):,} |")
             lines += ["", "Every quarantined row keeps its file, row number, column and value in the "
                       "workspace table `quarantine`."]
         else:
@@ -163,10 +165,6 @@ def _run_values(check: Check, tables: Tables) -> CheckResult:
 def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     return con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?",
                        [name]).fetchall()[0][0] > 0
-
-
-def _cell(value: Any) -> str:
-    return str(value).replace("|", "\\|").replace("\n", " ")
 
 
 def _scalar(expr: ibis.Expr) -> int:

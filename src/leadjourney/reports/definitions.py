@@ -29,6 +29,7 @@ from leadjourney.analysis.definitions import (
 from leadjourney.analysis.journeys import Filters, open_journeys
 from leadjourney.config import normalize_key
 from leadjourney.criteria import Definition
+from leadjourney.escape import markdown_text as md
 from leadjourney.workspace import Workspace
 
 
@@ -119,7 +120,7 @@ class DefinitionDocument:
                   "|---|---|---|" + "---|" * len(REQUIRED_ROLES)]
         for t in self.terms:
             cells = [_approval_cell(t, r) for r in REQUIRED_ROLES]
-            lines.append(f"| {_md(t.definition.term)} | {_md(t.definition.definition)} | {_md(data_line(t))} | "
+            lines.append(f"| {md(t.definition.term)} | {md(t.definition.definition)} | {md(data_line(t))} | "
                          + " | ".join(cells) + " |")
         for t in self.terms:
             lines += ["", *_term_section(t)]
@@ -178,10 +179,10 @@ def _term_section(t: TermStatus) -> list[str]:
         out.append("")
     out += ["| Role | Approved by | Date | Note |", "|---|---|---|---|"]
     for s in t.approvals:
-        out.append(f"| {s.role} | {_md(s.approved_by)} | {s.approved_at:%Y-%m-%d} | {_md(s.note or '')} |")
+        out.append(f"| {s.role} | {md(s.approved_by)} | {s.approved_at:%Y-%m-%d} | {md(s.note or '')} |")
     out += [f"| {r} | *missing* | | |" for r in t.missing]
     for s in t.earlier:
-        out.append(f"| {s.role} | {_md(s.approved_by)} | {s.approved_at:%Y-%m-%d} | approved an earlier wording: "
+        out.append(f"| {s.role} | {md(s.approved_by)} | {s.approved_at:%Y-%m-%d} | approved an earlier wording: "
                    f"re-approve |")
     return out
 
@@ -190,11 +191,8 @@ def _approval_cell(t: TermStatus, role: str) -> str:
     found = [s for s in t.approvals if s.role == role]
     if not found:
         return "missing"
-    return "; ".join(f"{_md(s.approved_by)} {s.approved_at:%Y-%m-%d}" for s in found)
+    return "; ".join(f"{md(s.approved_by)} {s.approved_at:%Y-%m-%d}" for s in found)
 
-
-def _md(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
 
 
 def _pct(share: float | None) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from leadjourney.escape import markdown_text as md
 from leadjourney.reports.evidence import fmt
 
 if TYPE_CHECKING:
@@ -19,9 +20,6 @@ def _money(value: float | None, currency: str) -> str:
 def _hours(r: Recommendation) -> str:
     return f"{r.hours_low:g}-{r.hours_high:g} h"
 
-
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
 
 
 def recommendations_markdown(recs: Recommendations, image: str | None = "impact_effort.svg") -> str:
@@ -60,9 +58,9 @@ def recommendations_markdown(recs: Recommendations, image: str | None = "impact_
               "Metric: now → target | Status |", "|---:|---|---|---|---:|---|---:|---|---|"]
     for r in recs.items:
         m = r.metric
-        lines.append(f"| {r.rank} | {_cell(r.title)}{' **(quick win)**' if r.quick_win else ''} | {r.system} | "
+        lines.append(f"| {r.rank} | {md(r.title)}{' **(quick win)**' if r.quick_win else ''} | {r.system} | "
                      f"{r.quadrant} | {_revenue_cell(r, recs, cur)} | {_hours(r)} | {r.score:,.0f} | "
-                     f"{_cell(m.label)}: {fmt(m.current, m.unit)} → {fmt(m.target, m.unit)} | {r.status} |")
+                     f"{md(m.label)}: {fmt(m.current, m.unit)} → {fmt(m.target, m.unit)} | {r.status} |")
     if not recs.items:
         lines.append("| - | No rule fired: see the checks below. | | | | | | | |")
     lines += _reconciliation(reconciliation, cur)
@@ -71,7 +69,7 @@ def recommendations_markdown(recs: Recommendations, image: str | None = "impact_
         lines += _detail(r, cur, recs)
     lines += _spec(spec)
     lines += ["", "## Rules checked", "", "| Rule | Fired | Why |", "|---|---:|---|"]
-    lines += [f"| {c.rule} | {c.fired} | {_cell(c.reason)} |" for c in recs.checks]
+    lines += [f"| {c.rule} | {c.fired} | {md(c.reason)} |" for c in recs.checks]
     return "\n".join(lines) + "\n"
 
 
@@ -95,7 +93,7 @@ def _reconciliation(rec: dict[str, Any], cur: str) -> list[str]:
     for row in rec["rows"]:
         label = f"#{row['rank']} {row['transition'].replace('->', ' → ')} ({row['segment'] or 'all'})"
         lines.append(f"| {label} | {_money(row['recoverable'], cur)} | {_money(row['counted'], cur)} | "
-                     f"{row['counted_in'] or '-'} | {', '.join(row['cited_by'])} | {_cell(row['note'] or '')} |")
+                     f"{row['counted_in'] or '-'} | {', '.join(row['cited_by'])} | {md(row['note'] or '')} |")
     return lines
 
 
@@ -119,7 +117,7 @@ def _detail(r: Recommendation, cur: str, recs: Recommendations) -> list[str]:
     lines += ["", "| Evidence | Value | n | 95% interval | Finding | Status |", "|---|---:|---:|---|---|---|"]
     for e in r.evidence:
         n = "-" if e.n is None else f"{e.n:,}"
-        lines.append(f"| {_cell(e.metric)} | {fmt(e.value, e.unit)} | {n} | {e.ci_text()} | "
+        lines.append(f"| {md(e.metric)} | {fmt(e.value, e.unit)} | {n} | {e.ci_text()} | "
                      f"{'`' + e.finding_id + '`' if e.finding_id else '-'} | {e.status} |")
     return lines
 

@@ -26,6 +26,7 @@ from docx.text.paragraph import Paragraph
 from markdown_it.token import Token
 from PIL import Image
 
+from leadjourney.escape import xml_text
 from leadjourney.reports.html_writer import is_local, parser
 
 WIDE_TABLE = 7  # columns: from here on the document turns landscape
@@ -46,10 +47,11 @@ class _Row:
 
 
 def to_docx(title: str, markdown: str, images: Mapping[str, bytes]) -> bytes:
-    """A .docx of ``markdown`` with ``images`` (file name -> PNG bytes) embedded."""
-    tokens = parser().parse(markdown)
+    """A .docx of ``markdown`` with ``images`` (file name -> PNG bytes) embedded (control characters from data,
+    which XML cannot hold, dropped)."""
+    tokens = parser().parse(xml_text(markdown))
     doc = Document()
-    doc.core_properties.title = title
+    doc.core_properties.title = xml_text(title)
     doc.core_properties.author = "leadjourney"
     wide = max((_columns(tokens, i) for i, t in enumerate(tokens) if t.type == "table_open"), default=0)
     section = doc.sections[0]

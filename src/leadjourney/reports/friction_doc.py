@@ -12,13 +12,12 @@ from leadjourney.analysis.findings import Finding
 from leadjourney.analysis.friction import money
 from leadjourney.analysis.funnel import WITHOUT_DATA
 from leadjourney.analysis.report import Analysis, friction_preamble
+from leadjourney.escape import markdown_code
+from leadjourney.escape import markdown_text as md
 from leadjourney.reports.maintenance import ci, pct
 
 MAP_IMAGE, FUNNEL_IMAGE = "journey_map.png", "funnel.png"
 
-
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
 
 
 def _days(value: float | None) -> str:
@@ -43,17 +42,17 @@ def friction_markdown(analysis: Analysis, findings: Sequence[Finding], currency:
     lines += ["| Transition | Entered | Converted | Rate | 95% interval | Finding |", "|---|---:|---:|---:|---|---|"]
     for t in f.transitions:
         fid = f"conversion:{t.from_stage}->{t.to_stage}"
-        finding = _finding(fid, status) if t.status.judged else t.status.text()
-        lines.append(f"| {t.from_stage} → {t.to_stage} | {t.entered:,} | {t.converted:,} | {pct(t.rate)} | "
+        finding = _finding(fid, status) if t.status.judged else md(t.status.text())
+        lines.append(f"| {md(t.from_stage)} → {md(t.to_stage)} | {t.entered:,} | {t.converted:,} | {pct(t.rate)} | "
                      f"{ci(t.ci_low, t.ci_high)} | {finding} |")
-    notes = [f"- {s}: {WITHOUT_DATA}." for s in f.stages_without_data]
+    notes = [f"- {md(s)}: {WITHOUT_DATA}." for s in f.stages_without_data]
     notes += [f"- {name} {metric.text()}." for name, metric in (("Speed-to-lead", analysis.speed_to_lead.status),
                                                                  ("Dark leads", analysis.dark_leads.status))
               if not metric.judged]
     lines += ["", *notes] if notes else []
     lines += ["", "## Drop-off points", ""]
-    lines += [f"- **{d.from_stage} → {d.to_stage}**{' (' + d.segment + ')' if d.segment else ''}: {pct(d.rate)}, "
-              f"{d.reason}" for d in fr.drop_offs] or [
+    lines += [f"- **{md(d.from_stage)} → {md(d.to_stage)}**{' (' + md(d.segment) + ')' if d.segment else ''}: "
+              f"{pct(d.rate)}, {md(d.reason)}" for d in fr.drop_offs] or [
         "- No transition converts significantly below its benchmark or the other sources."]
     per = fr.per
     lines += ["", "## Ranking", ""]
@@ -66,9 +65,9 @@ def friction_markdown(analysis: Analysis, findings: Sequence[Finding], currency:
         target = (f"{pct(r.target_rate)} ({r.target_source})" if r.target_rate is not None else r.target_source)
         recoverable = (money(r.recoverable_per_year, currency) if r.recoverable_per_year is not None
                        else f"- ({r.status.text()})")
-        lines.append(f"| {r.rank} | {r.from_stage} → {r.to_stage} | {r.segment or 'all'} | {pct(r.drop_off_rate)} | "
-                     f"{_days(r.median_days)} | {pct(r.rate)} | {_cell(target)} | {_cell(recoverable)} | "
-                     f"{money(r.value_of_all_dropoffs_per_year, currency)} | {_cell(r.hypothesis)} | "
+        lines.append(f"| {r.rank} | {md(r.from_stage)} → {md(r.to_stage)} | {md(r.segment or 'all')} | {pct(r.drop_off_rate)} | "
+                     f"{_days(r.median_days)} | {pct(r.rate)} | {md(target)} | {md(recoverable)} | "
+                     f"{money(r.value_of_all_dropoffs_per_year, currency)} | {md(r.hypothesis)} | "
                      f"{_finding(f'friction:{r.rank}', status)} |")
     if not fr.rows:
         lines.append("| - | No transition loses people | | | | | | | | | |")
@@ -76,4 +75,4 @@ def friction_markdown(analysis: Analysis, findings: Sequence[Finding], currency:
 
 
 def _finding(finding_id: str, status: dict[str, str]) -> str:
-    return f"`{finding_id}` {status[finding_id]}" if finding_id in status else "-"
+    return f"{markdown_code(finding_id)} {status[finding_id]}" if finding_id in status else "-"

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from leadjourney.analysis.findings import Finding, list_findings
 from leadjourney.db import scalar
 from leadjourney.errors import LeadJourneyError
+from leadjourney.escape import markdown_text as md
 from leadjourney.workspace import Workspace
 
 PLAYBOOK = "playbook, Phase 1c"
@@ -157,7 +158,7 @@ def interview_markdown(answers: Sequence[Answer], findings: Sequence[Finding], w
         mine = [a for a in answers if a.role == role.key]
         lines += ["", f"## {role.title} interviews", "", f"{role.format}. {len(mine)} answer(s) recorded.", "",
                   "| # | Asked of | Question | Answers |", "|---:|---|---|---:|"]
-        lines += [f"| {q.number} | {q.asked_of} | {_cell(q.text)} | {sum(a.question == q.number for a in mine)} |"
+        lines += [f"| {q.number} | {q.asked_of} | {md(q.text)} | {sum(a.question == q.number for a in mine)} |"
                   for q in role.questions]
         for q in role.questions:
             lines += ["", f"### {role.title} {q.number}. {q.text}", "", f"Asked of: {q.asked_of} ({q.origin})."]
@@ -170,7 +171,7 @@ def interview_markdown(answers: Sequence[Answer], findings: Sequence[Finding], w
             if not got:
                 lines.append("- *No answer recorded yet.*")
             for a in got:
-                lines.append(f"- {_cell(a.text)} *(recorded {a.recorded_at:%Y-%m-%d})*")
+                lines.append(f"- {md(a.text)} *(recorded {a.recorded_at:%Y-%m-%d})*")
                 if a.finding_id:
                     f = by_id.get(a.finding_id)
                     lines.append(f"  - Linked finding `{a.finding_id}`: "
@@ -178,6 +179,3 @@ def interview_markdown(answers: Sequence[Answer], findings: Sequence[Finding], w
                                     "no longer stated by the analysis (re-run `leadjourney analyze`)."))
     return "\n".join(lines) + "\n"
 
-
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")

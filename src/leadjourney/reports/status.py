@@ -25,6 +25,7 @@ from typing import Any
 from leadjourney.analysis.definitions import REQUIRED_ROLES, sign_offs
 from leadjourney.analysis.findings import engagement_counts
 from leadjourney.db import one
+from leadjourney.escape import markdown_text as md
 from leadjourney.reports.checklist import PHASES, Item, Phase, Record, records
 from leadjourney.reports.definitions import TermStatus, approvals_of
 from leadjourney.workspace import Workspace
@@ -439,16 +440,16 @@ class EngagementStatus:
         gate = self.next_gate
         if gate is not None:
             lines += [f"## What blocks the gate of {gate.title}", ""]
-            lines += [f"- **{s.item.id}** ({s.item.step}) {_md(s.item.title)}: {_md(s.evidence)}"
+            lines += [f"- **{s.item.id}** ({s.item.step}) {md(s.item.title)}: {md(s.evidence)}"
                       + (f"; run `{s.fix}`" if s.fix else "") for s in gate.blockers]
             lines.append("")
         for p in self.phases:
             state = "open" if p.gate_open else f"blocked by {', '.join(s.item.id for s in p.blockers)}"
-            lines += [f"## {p.title}" + (" (optional)" if p.phase.optional else ""), "", _md(p.phase.goal), "",
-                      f"Gate: {_md(p.phase.gate)}: **{state}**.", "",
+            lines += [f"## {p.title}" + (" (optional)" if p.phase.optional else ""), "", md(p.phase.goal), "",
+                      f"Gate: {md(p.phase.gate)}: **{state}**.", "",
                       "| | Step | Item | Id | Kind | Evidence |", "|---|---|---|---|---|---|"]
-            lines += [f"| {mark(s)} | {s.item.step} | {_md(s.item.title)} | `{s.item.id}` | {s.item.kind} | "
-                      f"{_md(s.evidence)} |" for s in p.items]
+            lines += [f"| {mark(s)} | {s.item.step} | {md(s.item.title)} | `{s.item.id}` | {s.item.kind} | "
+                      f"{md(s.evidence)} |" for s in p.items]
             lines.append("")
         lines += ["Manual items: `leadjourney status -w WORKSPACE done ITEM --note \"...\"` (and `undo ITEM`); "
                   "automatic items tick when the workspace proves them.", ""]
@@ -458,9 +459,6 @@ class EngagementStatus:
 def mark(s: ItemStatus) -> str:
     return CHECK if s.done else CROSS
 
-
-def _md(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
 
 
 def evaluate(facts: Facts, item: Item, commands: Commands) -> ItemStatus:
