@@ -256,3 +256,26 @@ def test_the_map_and_recommendations_carry_their_own_selections_signoffs(ws: Wor
     mark = make_map(ws, formats=("html",), out_dir=tmp_path / "later", now=NOW).journey_map.conversion("MQL->SQL").mark
     assert mark is not None and mark.status == CONFIRMED and mark.stale  # signed 40 %, the map shows 45 %
     assert (mark.stated, mark.current) == (pytest.approx(0.4), pytest.approx(0.45))
+
+
+def test_every_workflow_of_the_python_api_checks_its_selection(ws: Workspace, tmp_path: Path) -> None:
+    """The map, the report package, recommendations, the definitions document and the persona report refuse an
+    unknown source from Python too (the CLI checked it before; a notebook calls these directly)."""
+    from leadjourney.analysis.personas import personas_report
+    from leadjourney.errors import SelectionError
+    from leadjourney.journeymap.make import make_map
+    from leadjourney.reports.definitions import definitions_document
+    from leadjourney.reports.package import build_report
+    from leadjourney.reports.recommendations import make_recommendations
+
+    nosuch = Filters(sources=("nosuch",))
+    out = tmp_path / "map"
+    calls = [lambda: make_map(ws, filters=nosuch, formats=("html",), out_dir=out, now=NOW),
+             lambda: build_report(ws, filters=nosuch, now=NOW),
+             lambda: make_recommendations(ws, filters=nosuch, now=NOW),
+             lambda: definitions_document(ws, filters=nosuch, now=NOW),
+             lambda: personas_report(ws, filters=nosuch, now=NOW)]
+    for call in calls:
+        with pytest.raises(SelectionError, match=r"no source 'nosuch' in the data; valid sources.*seo"):
+            call()
+    assert not out.exists()

@@ -78,6 +78,7 @@ def personas_report(ws: Workspace, *, filters: Filters | None = None, now: datet
     with ws.connect(read_only=True) as con:
         journeys = Journeys(ibis.duckdb.from_connection(con), ws.config, filters, now)
         try:
+            journeys.check()  # an unknown value, no data or nobody selected: an error, not a report of no one
             say("people", 0, 3)
             people = person_table(journeys)
             say("profiles", 1, 3)

@@ -58,7 +58,7 @@ def make_map(ws: Workspace, *, filters: Filters | None = None, formats: Iterable
         say(message, done, steps)
 
     paths = suggestion = None
-    with open_journeys(ws, filters, now) as journeys:
+    with open_journeys(ws, filters, now, check=True) as journeys:
         analysis, inventory, profiles = map_inputs(journeys, ws, progress=step)
         if tables:
             say("paths", 3, steps)

@@ -125,7 +125,7 @@ def build_report(ws: Workspace, *, filters: Filters | None = None, now: datetime
     say = progress or silent
     filters = filters or Filters()
     signoffs = sign_offs(ws)
-    with open_journeys(ws, filters, now) as journeys:
+    with open_journeys(ws, filters, now, check=True) as journeys:
         analysis, inventory, profiles = map_inputs(journeys, ws, progress=lambda m, d, _: say(m, d, 6))
         say("definition check", 3, 6)
         check = DefinitionCheck().fit(journeys)

@@ -353,7 +353,7 @@ def make_recommendations(ws: Workspace, *, filters: Filters | None = None, now: 
     from leadjourney.analysis import analyze_journeys, open_journeys
     from leadjourney.analysis.definitions import DefinitionCheck
 
-    with open_journeys(ws, filters, now) as journeys:
+    with open_journeys(ws, filters, now, check=True) as journeys:
         analysis = analyze_journeys(journeys, str(ws.root), progress=progress)
         drift = DefinitionCheck().fit(journeys).drift
     return recommendations_for(ws, analysis, drift)
