@@ -287,6 +287,6 @@ def still_converting(projection: Projection, points: float) -> MetricStatus | No
     observed = projection.converted / projection.entered
     if (projection.rate - observed) * 100 < points or projection.expected < 1:
         return None
-    return young(f"still converting: {projection.waiting:,} of {projection.entered:,} are still waiting; projected "
-                 f"final {projection.rate:.1%} ({projection.ci_low:.1%}-{projection.ci_high:.1%}) at the "
-                 f"earlier cohorts' pace, observed so far {observed:.1%}")
+    return young(f"still converting: projected final {projection.rate:.1%} ({projection.ci_low:.1%}-"
+                 f"{projection.ci_high:.1%}), observed so far {observed:.1%}; {projection.waiting:,} of "
+                 f"{projection.entered:,} still waiting, projected at the earlier cohorts' pace")
