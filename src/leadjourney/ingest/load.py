@@ -221,13 +221,14 @@ def _insert_exprs(columns: list[str], available: set[str], source: Source, sourc
 
 
 def raw_record_sql(columns: dict[str, str], *, keep_personal: bool) -> str:
-    """JSON of a raw row (column -> DuckDB type) for quarantine, without personal-data columns unless the
-    config keeps them; e-mails and phone numbers inside the text of the others are masked."""
+    """JSON of a raw row (column -> DuckDB type) for quarantine: as read when the config keeps personal data,
+    else without personal-data columns and with e-mails and phone numbers in the others' text masked."""
     kept = [c for c in columns if keep_personal or not is_personal_column(c)]
     if not kept:
         return "NULL"
+    masked = {c for c in kept if not keep_personal and columns[c].upper() == "VARCHAR"}
     return "json_object(" + ", ".join(
-        f"{lit(c)}, {scrub_text_sql(ident(c)) if columns[c].upper() == 'VARCHAR' else ident(c)}" for c in kept) + ")"
+        f"{lit(c)}, {scrub_text_sql(ident(c)) if c in masked else ident(c)}" for c in kept) + ")"
 
 
 def redact_malformed(text: str, header: list[str], delimiter: str) -> str:
