@@ -158,7 +158,8 @@ def scrub_text(text: str) -> str:
     if not re.search(_MAY_HOLD, text):
         return text
     for pattern, replacement in _COMPILED:
-        text = pattern.sub(replacement, text)
+        if replacement != EMAIL_MARK or "@" in text:  # Python's engine would try every start: skip if none
+            text = pattern.sub(replacement, text)
     return text.replace(_HOLD, "")
 
 
