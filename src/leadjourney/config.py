@@ -147,6 +147,7 @@ class AlertSettings:
     smtp_host: str | None = None
     smtp_port: int = 587
     smtp_starttls: bool = True
+    allow_plaintext_auth: bool = False
     smtp_from: str | None = None
     smtp_to: tuple[str, ...] = ()
     smtp_username_env: str | None = None
@@ -156,6 +157,17 @@ class AlertSettings:
     attempts: int = 3
     backoff_seconds: float = 2.0
     timeout_seconds: float = 10.0
+
+
+PLAINTEXT_AUTH_REFUSED = ("false with SMTP credentials would send them unencrypted; turn STARTTLS on, "
+                          "or set [alerts] allow_plaintext_auth = true for a server you trust (e.g. on localhost)")
+
+
+def plaintext_auth_refused(settings: AlertSettings) -> bool:
+    """Whether SMTP credentials would go without STARTTLS and the config has not opted in to that."""
+    has_credentials = bool(settings.smtp_username_env or settings.smtp_password_env)
+    return bool(settings.smtp_host) and has_credentials and not settings.smtp_starttls \
+        and not settings.allow_plaintext_auth
 
 
 @dataclass(frozen=True)
@@ -463,6 +475,7 @@ class _Validator:
             smtp_host=self.get(raw, "smtp_host", str, "alerts", None),
             smtp_port=self.get(raw, "smtp_port", int, "alerts", d.smtp_port),
             smtp_starttls=self.get(raw, "smtp_starttls", bool, "alerts", d.smtp_starttls),
+            allow_plaintext_auth=self.get(raw, "allow_plaintext_auth", bool, "alerts", d.allow_plaintext_auth),
             smtp_from=self.get(raw, "smtp_from", str, "alerts", None),
             smtp_to=self.strings(raw.get("smtp_to", []), "alerts.smtp_to"),
             report_url=self.get(raw, "report_url", str, "alerts", None),
@@ -473,6 +486,8 @@ class _Validator:
         )
         if out.smtp_host and not (out.smtp_from and out.smtp_to):
             raise self.fail("alerts.smtp_from", "smtp_host is set: smtp_from and smtp_to are required too")
+        if plaintext_auth_refused(out):
+            raise self.fail("alerts.smtp_starttls", PLAINTEXT_AUTH_REFUSED)
         if not 1 <= out.smtp_port <= 65535:
             raise self.fail("alerts.smtp_port", f"expected a port 1-65535, found {out.smtp_port}")
         if out.attempts < 1:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import re
+# re-exported: the loaders import it from here
+from leadjourney.ingest.personal import is_personal_column as is_personal_column
 
 # kind of each canonical column a source may provide; decides parsing and validation
 KINDS: dict[str, dict[str, str]] = {
@@ -48,22 +49,3 @@ KEYS: dict[str, str] = {"leads": "lead_id", "opportunities": "opportunity_id"}
 
 # touchpoint kinds done by a person when the file does not say who acted
 HUMAN_KINDS = ("call", "sales_email", "meeting", "demo", "linkedin_message", "sms")
-
-# file columns never copied into leads.extra or quarantine records: personal data stays out by default
-_PERSONAL = re.compile(
-    r"(?i)(e-?mail|phone|mobile|fax|salutation|street|address|postal|zip|birth|linkedin|twitter|ip.?address)"
-)
-_BUSINESS_NAME = re.compile(
-    r"(?i)(company|account|campaign|opportunity|deal|product|asset|page|form|event|list|file|stage|source)"
-)
-
-
-def is_personal_column(name: str) -> bool:
-    """Whether a file column probably holds personal data (a person's name, e-mail, phone, address).
-
-    >>> [is_personal_column(n) for n in ("Contact Name", "Company Name", "Phone Number", "Industry")]
-    [True, False, True, False]
-    """
-    if _PERSONAL.search(name):
-        return True
-    return "name" in name.lower() and not _BUSINESS_NAME.search(name)

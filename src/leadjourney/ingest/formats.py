@@ -17,6 +17,7 @@ from leadjourney.config import Config, Source, normalize_key
 from leadjourney.errors import BadFileError
 from leadjourney.ingest.columns import KINDS, REQUIRED, is_personal_column
 from leadjourney.ingest.outcomes import closed_sql, outcome_sql, won_stage
+from leadjourney.ingest.personal import is_email_column, scrub_text_sql
 from leadjourney.ingest.readers import ROW
 from leadjourney.ingest.sql import alias_case, blank_to_null, ident, lit, norm_key
 
@@ -50,6 +51,10 @@ class FileColumns:
                 return hit
         return None
 
+    def first(self, test: Callable[[str], bool]) -> str | None:
+        """The first file column (in file order) whose name passes ``test``."""
+        return next((name for name in self.types if name != ROW and test(name)), None)
+
     def missing(self, table: str, mapping: dict[str, str], needed: Sequence[str], hints: dict[str, str]) -> None:
         absent = [c for c in needed if c not in mapping]
         if absent:
@@ -72,16 +77,19 @@ def _mapping(files: FileColumns, table: str, source: Source,
             wanted = builtin.get(canonical, [canonical])
         hints[canonical] = " or ".join(repr(w) for w in wanted)
         hit = files.find(wanted)
+        if hit is None and canonical == "email" and canonical not in source.columns:
+            hit = files.first(is_email_column)  # "E-Mail-Adresse", "Correo electrónico", ...
         if hit is not None:
             mapping[canonical] = hit
     return mapping, hints
 
 
 def _extra(files: FileColumns, used: set[str]) -> str:
+    """JSON of the unmapped columns: personal ones left out, e-mails and phones in the rest masked."""
     rest = [n for n in files.types if n != ROW and n not in used and not is_personal_column(n)]
     if not rest:
         return "NULL"
-    fields = ", ".join(f"{lit(n)}, {blank_to_null(ident(n))}" for n in rest)
+    fields = ", ".join(f"{lit(n)}, {scrub_text_sql(blank_to_null(ident(n)))}" for n in rest)
     return f"json_object({fields})"
 
 

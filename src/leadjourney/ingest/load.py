@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from collections import Counter
 from dataclasses import dataclass
 
@@ -29,10 +28,10 @@ from leadjourney.ingest.columns import KEYS, NOT_NULL, REJECT_UNREADABLE, is_per
 from leadjourney.ingest.formats import RAW, Staged
 from leadjourney.ingest.normalize import Typed, typed_columns
 from leadjourney.ingest.outcomes import placeholder_sql
+from leadjourney.ingest.personal import scrub_text, scrub_text_sql
 from leadjourney.ingest.readers import ROW
 from leadjourney.ingest.sql import ident, lit
 
-_EMAIL = re.compile(r"^[^@]+@[^@]+\.[^@]+$")
 _R = ident(ROW)
 
 
@@ -91,7 +90,7 @@ def load_staged(con: duckdb.DuckDBPyConnection, staged: Staged, *, source: Sourc
 
     problems = _problems(typed, table, present, rejected, key)
     record = raw_record_sql(
-        [str(r[0]) for r in con.execute(f"DESCRIBE {RAW}").fetchall() if r[0] != ROW],
+        {str(r[0]): str(r[1]) for r in con.execute(f"DESCRIBE {RAW}").fetchall() if r[0] != ROW},
         keep_personal=config.keep_emails,
     )
     con.execute(f"CREATE OR REPLACE TEMP TABLE lj_problems AS SELECT * FROM ({' UNION ALL '.join(problems)}) "
@@ -221,19 +220,22 @@ def _insert_exprs(columns: list[str], available: set[str], source: Source, sourc
     return exprs
 
 
-def raw_record_sql(columns: list[str], *, keep_personal: bool) -> str:
-    """JSON of a raw row for quarantine, without personal-data columns unless the config keeps them."""
+def raw_record_sql(columns: dict[str, str], *, keep_personal: bool) -> str:
+    """JSON of a raw row (column -> DuckDB type) for quarantine: as read when the config keeps personal data,
+    else without personal-data columns and with e-mails and phone numbers in the others' text masked."""
     kept = [c for c in columns if keep_personal or not is_personal_column(c)]
     if not kept:
         return "NULL"
-    return "json_object(" + ", ".join(f"{lit(c)}, {ident(c)}" for c in kept) + ")"
+    masked = {c for c in kept if not keep_personal and columns[c].upper() == "VARCHAR"}
+    return "json_object(" + ", ".join(
+        f"{lit(c)}, {scrub_text_sql(ident(c)) if c in masked else ident(c)}" for c in kept) + ")"
 
 
 def redact_malformed(text: str, header: list[str], delimiter: str) -> str:
     """A malformed row's text for quarantine, without personal data.
 
     Fields in the positions of personal-data columns (names, phones, e-mails,
-    addresses) are hidden, and e-mail addresses anywhere are masked. A row with
+    addresses) are hidden, and e-mail addresses and phone numbers anywhere are masked. A row with
     the wrong number of fields may have shifted them, so from the earliest
     position a personal value could have moved to, everything is hidden.
 
@@ -249,14 +251,7 @@ def redact_malformed(text: str, header: list[str], delimiter: str) -> str:
         # fields have shifted: hide everything from where a personal value could have moved to
         first = max(0, min(personal) - max(0, len(header) - len(fields)))
         personal = set(range(first, len(fields)))
-    shown = ["<hidden>" if i in personal else _mask_emails(f) for i, f in enumerate(fields)]
+    shown = ["<hidden>" if i in personal else scrub_text(f) for i, f in enumerate(fields)]
     out = io.StringIO()
     csv.writer(out, delimiter=delimiter, lineterminator="").writerow(shown)
     return out.getvalue()
-
-
-def _mask_emails(text: str) -> str:
-    """Replace words that look like e-mail addresses (linear time, even for huge cells)."""
-    if "@" not in text:
-        return text
-    return re.sub(r"\S+", lambda m: "<email>" if "@" in m.group() and _EMAIL.match(m.group()) else m.group(), text)

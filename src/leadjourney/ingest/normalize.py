@@ -15,11 +15,14 @@ from leadjourney.config import Config, Source
 from leadjourney.errors import BadFileError
 from leadjourney.ingest.columns import HUMAN_KINDS, KINDS
 from leadjourney.ingest.outcomes import BOOLEAN_WORDS, lost_keys, placeholder_sql, won_keys
+from leadjourney.ingest.personal import scrub_text_sql
 from leadjourney.ingest.sql import alias_case, blank_to_null, ident, lit, norm_key
 from leadjourney.ingest.timestamps import parse_timestamp_sql, typed_timestamp_sql
 
 _NUMERIC = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "FLOAT", "DOUBLE", "DECIMAL",
             "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT")
+# text kept as written: owners are matched and shown as pseudonyms (an owner's e-mail is their name)
+_UNSCRUBBED = ("owner",)
 _DISQUALIFIED = "unqualif|disqualif|notconverted|junk|invalid|spam|closedlost|rejected|badfit|notafit"
 
 
@@ -77,8 +80,10 @@ def typed_columns(table: str, present: dict[str, str], source: Source, config: C
         if kind == "timestamp" and is_text:
             notes["utc_offset"] = _offset_sql(src)
         unusable = f"(raw__{column} IS NOT NULL AND {ident(column)} IS NULL)"
-        if kind in ("id", "text"):
+        if kind == "id" or column in _UNSCRUBBED:
             out.append(Typed(column, raw, raw))
+        elif kind == "text":  # e-mails and phone numbers typed into free text are masked
+            out.append(Typed(column, raw, scrub_text_sql(raw)))
         elif kind == "timestamp":
             if is_text:
                 value, is_date = parse_timestamp_sql(raw, tz, day_first=source.day_first)

@@ -1,12 +1,16 @@
 """Alert delivery: one message per run by e-mail (SMTP, STARTTLS) and a Slack-compatible webhook.
 
 Secrets (SMTP credentials, the webhook URL) are read from the environment variables named
-in ``[alerts]``; they are removed from every error text before it is stored or shown.
+in ``[alerts]``; they are removed from every error text before it is stored or shown, also
+encoded (base64 as in SMTP AUTH PLAIN and LOGIN, URL-encoded): a server that echoes the AUTH
+line in its error reply does not get the password into ``monitor_deliveries`` or the console.
+Credentials are never sent without STARTTLS unless ``[alerts] allow_plaintext_auth``.
 Each channel is retried with exponential backoff; the outcome is returned, never raised.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import smtplib
@@ -16,8 +20,9 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
+from urllib.parse import quote, quote_plus
 
-from leadjourney.config import AlertSettings
+from leadjourney.config import PLAINTEXT_AUTH_REFUSED, AlertSettings, plaintext_auth_refused
 
 REDACTED = "[redacted]"
 
@@ -31,14 +36,44 @@ class Delivery:
 
 
 def secrets(settings: AlertSettings) -> list[str]:
-    """The secret values in effect (to redact), read from the named environment variables."""
+    """The secret values in effect (to redact), read from the named environment variables.
+
+    With SMTP credentials, also the strings an SMTP AUTH exchange is built from (``\\0user\\0password``
+    for AUTH PLAIN, ``user\\0password``), so that their encoded forms are redacted whole."""
     names = (settings.smtp_username_env, settings.smtp_password_env, settings.slack_webhook_env)
-    return [v for n in names if n and (v := os.environ.get(n))]
+    values = [v for n in names if n and (v := os.environ.get(n))]
+    user, password = (os.environ.get(n) if n else None
+                      for n in (settings.smtp_username_env, settings.smtp_password_env))
+    if user and password:
+        values += [f"\0{user}\0{password}", f"{user}\0{password}"]
+    return values
+
+
+def encoded_forms(secret: str) -> set[str]:
+    """The ways ``secret`` can appear in an error text: as written, URL-encoded, as Python shows it inside
+    str or bytes, and base64-encoded (standard and URL-safe, padded or not; and, for the secret inside a
+    longer encoded text, the characters that are the same wherever it starts).
+
+    >>> redact("535 rejected: AUTH PLAIN AHVzZXIAcGFzcw==", ["\\0user\\0pass"])
+    '535 rejected: AUTH PLAIN [redacted]'
+    """
+    raw = secret.encode()
+    forms = {secret, quote(secret, safe=""), quote_plus(secret), repr(secret)[1:-1], repr(raw)[2:-1]}
+    for encode in (base64.b64encode, base64.urlsafe_b64encode):
+        whole = encode(raw).decode()
+        forms |= {whole, whole.rstrip("=")}
+        for offset in (0, 1, 2):  # bytes before the secret in its 3-byte group
+            text = encode(b"\0" * offset + raw).decode()
+            groups = (offset + len(raw)) // 3  # complete groups; the first one (if shared) and the last
+            forms.add(text[4 if offset else 0: groups * 4])  # partial one also depend on other bytes
+    return {f for f in forms if len(f) >= 4 or f == secret}
 
 
 def redact(text: str, values: Iterable[str]) -> str:
-    for v in sorted(values, key=len, reverse=True):
-        text = text.replace(v, REDACTED)
+    """``text`` with every secret in ``values``, in any of its :func:`encoded_forms`, replaced."""
+    forms = {form for v in values if v for form in encoded_forms(v)}
+    for form in sorted(forms, key=len, reverse=True):
+        text = text.replace(form, REDACTED)
     return text
 
 
@@ -59,6 +94,8 @@ def send_email(settings: AlertSettings, subject: str, body: str, attachments: Se
         subtype = "html" if path.suffix == ".html" else "markdown"
         msg.add_attachment(path.read_text("utf-8"), subtype=subtype, filename=path.name)
     assert settings.smtp_host is not None
+    if plaintext_auth_refused(settings):  # the config refuses this too; settings made in Python may not
+        raise RuntimeError(f"smtp_starttls = {PLAINTEXT_AUTH_REFUSED}")
     with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=settings.timeout_seconds) as smtp:
         if settings.smtp_starttls:
             smtp.starttls()
