@@ -14,7 +14,7 @@
 * :func:`one_line`: plain text on one line (a TOML comment).
 
 >>> csv_cell("=1+1"), csv_cell(-2.5), markdown_text("a|<b>"), mermaid_label('"];A-->B[')
-("'=1+1", -2.5, 'a\\\\|&lt;b&gt;', '#quot;#93;;A--#gt;B#91;')
+("'=1+1", -2.5, 'a\\\\|&lt;b>', '#quot;#93;;A--#gt;B#91;')
 """
 
 from __future__ import annotations
@@ -37,7 +37,9 @@ _ANY_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 _LINE_BREAK = re.compile("\r\n|[\r\n\u2028\u2029\x85]")
 # characters that start inline Markdown (emphasis, code, links, HTML, tables, strikethrough, escapes)
 _MARKDOWN_INLINE = re.compile(r"([\\`*\[\]|~])")
-_MARKDOWN_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+# "<" starts HTML; an "&" before a letter or "#" could spell an entity. ">" inline is plain text (kept, so
+# "MQL->SQL" reads as written in the raw file too), except where it starts a line (a quote)
+_MARKDOWN_HTML = re.compile(r"<|&(?=[A-Za-z#])")
 _MERMAID_ENTITIES = {"#": "#35;", '"': "#quot;", "<": "#lt;", ">": "#gt;", "[": "#91;", "]": "#93;",
                      "{": "#123;", "}": "#125;", "|": "#124;", "`": "#96;", "\\": "#92;"}
 
@@ -85,10 +87,10 @@ def markdown_text(value: object) -> str:
     control characters and line breaks as spaces; safe in a table cell. ``_`` is escaped only where it could
     start emphasis."""
     text = one_line(str(value))
-    text = "".join(_MARKDOWN_ENTITIES.get(c, c) for c in text)
+    text = _MARKDOWN_HTML.sub(lambda m: "&lt;" if m.group() == "<" else "&amp;", text)
     text = _MARKDOWN_INLINE.sub(r"\\\1", text)
     text = re.sub(r"(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])", r"\\_", text)
-    return re.sub(r"^#", r"\\#", text)  # not a heading where it starts a line
+    return re.sub(r"^([#>])", r"\\\1", text)  # not a heading or a quote where it starts a line
 
 
 def markdown_code(value: object) -> str:
