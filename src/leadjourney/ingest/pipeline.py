@@ -10,8 +10,11 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import signal
+import threading
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -112,9 +115,12 @@ def ingest(ws: Workspace, *, only: Sequence[str] = (), force: bool = False, prun
         refresh_person_engagement(con, Parameters.of(config.stage_names, config.dark_after_days))
         refresh_engagement_columns(con)
         rows = {t: int(scalar(con, f"SELECT count(*) FROM {t}")) for t in schema.CANONICAL}
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
+        with _uninterrupted():
+            con.execute("COMMIT")
+    except BaseException as exc:
+        _rollback(con)
+        if _is_interrupt(exc):
+            raise KeyboardInterrupt from None
         raise
     finally:
         con.close()
@@ -172,6 +178,42 @@ def _ingest_source(con: duckdb.DuckDBPyConnection, ws: Workspace, src: Source, c
          sum(report.rows_loaded.values()), int(quarantined_rows), started, _now()],
     )
     return report
+
+
+@contextmanager
+def _uninterrupted() -> Iterator[None]:
+    """Hold Ctrl-C back while the block runs: an interrupted COMMIT would leave it unknown what was written.
+
+    A Ctrl-C during the block is ignored: the commit is done by then and the command about to end.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: None)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _is_interrupt(exc: BaseException) -> bool:
+    """Whether Ctrl-C caused ``exc``: directly, or inside a DuckDB query (InterruptException, or RuntimeError from
+    DuckDB's Python client), possibly followed by a cleanup statement that failed on the aborted transaction."""
+    chain: BaseException | None = exc
+    for _ in range(10):
+        if chain is None:
+            return False
+        if isinstance(chain, KeyboardInterrupt | duckdb.InterruptException) or (
+                type(chain) is RuntimeError and str(chain) == "Query interrupted"):
+            return True
+        chain = chain.__cause__ or chain.__context__
+    return False
+
+
+def _rollback(con: duckdb.DuckDBPyConnection) -> None:
+    """Undo the ingest's transaction; an interrupted or failed statement may have ended it already."""
+    with suppress(duckdb.TransactionException):  # no transaction is active: DuckDB rolled it back already
+        con.execute("ROLLBACK")
 
 
 def _step(say: Progress, done: int, total: int) -> Callable[[str], None]:
