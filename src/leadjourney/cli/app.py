@@ -139,6 +139,8 @@ def ingest_sources(ws: Workspace, **kwargs: object) -> IngestReport:
 
 def show_ingest(report: IngestReport) -> None:
     console.print(render.ingest_table(report))
+    for line in render.ingest_problems(report):
+        console.print(line, soft_wrap=True)
     for line in render.ingest_summary(report):
         console.print(line)
 
