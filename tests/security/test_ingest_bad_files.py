@@ -114,6 +114,18 @@ def test_nul_bytes_in_10_of_1000_rows_quarantine_those_rows_only(ws: Workspace) 
     assert "10 row(s)" in line and "row 9 column 'Company Name': NUL byte" in line
 
 
+def test_a_small_file_with_nul_bytes_in_some_rows_is_not_taken_for_binary(ws: Workspace) -> None:
+    (ws.root / "leads.csv").write_bytes(b"lead_id,created_at\nL1,2024-01-01\nL2,2024-01-02,a\x00b\n"
+                                        b"L3,2024-01-03\nL4,2024-01-\x0004\nL5,2024-01-05\n")
+    source(ws, "leads.csv", "csv", table="leads")
+    ingest(ws)
+    assert fetch(ws, "SELECT lead_id FROM leads ORDER BY 1") == [("L1",), ("L3",), ("L5",)]
+    assert [(x["source_row"], x["column_name"], x["value"], x["reason"]) for x in quarantined(ws)] == [
+        (3, None, "L2,2024-01-02,a\\0b", "malformed row"),
+        (5, "created_at", "2024-01-\\004", "NUL byte"),
+    ]
+
+
 def test_a_binary_file_is_still_refused_in_one_line(ws: Workspace) -> None:
     (ws.root / "image.csv").write_bytes(bytes(range(256)) * 200)
     source(ws, "image.csv", "csv", table="leads")

@@ -250,7 +250,7 @@ def _name_problems(con: duckdb.DuckDBPyConnection, report: SourceReport, ingest_
 def _shown_value(m: Malformed, header: list[str], delimiter: str, keep_personal: bool) -> str:
     """What quarantine shows of a record set aside while reading: the record, or its bad value; no personal data."""
     if m.column is None:
-        return m.text if keep_personal else redact_malformed(m.text, header, delimiter)
+        return (m.text if keep_personal else redact_malformed(m.text, header, delimiter)).replace("\x00", "\\0")
     return m.text if keep_personal or not is_personal_column(m.column) else "<hidden>"
 
 

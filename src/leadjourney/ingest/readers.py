@@ -105,10 +105,10 @@ def _wide_to_utf8(path: Path, data: bytes, encoding: str) -> tuple[bytes, str]:
 
 
 def _binary_check(path: Path, data: bytes) -> None:
-    """Refuse data that is not text: NUL bytes in the header or throughout (a NUL in some values is quarantined)."""
+    """Refuse data that is not text: NUL bytes in the header or in most lines (a NUL in some rows is quarantined)."""
     sample = data[:65536]
-    first_line = sample.split(b"\n", 1)[0]
-    if b"\x00" not in first_line and sample.count(0) * 100 <= len(sample):
+    lines = sample.split(b"\n")
+    if b"\x00" not in lines[0] and sum(b"\x00" in line for line in lines) * 2 <= len(lines):
         return
     if sample.count(0) * 4 > len(sample) and (sample[1::2].count(0) * 2 > len(sample) // 2
                                               or sample[0::2].count(0) * 2 > len(sample) // 2):
