@@ -18,6 +18,7 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from leadjourney.errors import BadFileError
 from leadjourney.ingest import csvparse
@@ -71,7 +72,11 @@ def _stage_parquet(con: duckdb.DuckDBPyConnection, name: str, path: Path) -> Raw
         f'CREATE OR REPLACE TEMP VIEW "{name}" AS SELECT * EXCLUDE (file_row_number), '
         f'file_row_number + 1 AS "{ROW}" FROM read_parquet({quoted}, file_row_number = true)'
     )
-    return RawFile(columns, [], rows)
+    # DuckDB numbers a repeated column name ("status_1"); the file's names say which ones were repeats
+    names = pq.read_schema(path).names
+    renamed = {new: old for i, (new, old) in enumerate(zip(columns, names, strict=False))
+               if old in names[:i] and new != old}
+    return RawFile(columns, [], rows, renamed)
 
 
 def _read_csv(path: Path, encoding: str, delimiter: str) -> tuple[pa.Table, list[Malformed], dict[str, str]]:
