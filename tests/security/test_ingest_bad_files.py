@@ -281,16 +281,21 @@ def _holds_open(pid: int, path: Path) -> bool:
 
 
 @pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="watches the ingest through /proc (Linux)")
-def test_ctrl_c_during_ingest_exits_130_and_leaves_the_workspace_unchanged(ws: Workspace) -> None:
+@pytest.mark.parametrize("how", ["configured", "--file"])
+def test_ctrl_c_during_ingest_exits_130_and_leaves_the_workspace_unchanged(ws: Workspace, how: str) -> None:
     (ws.root / "small.csv").write_text("lead_id,created_at,source\nS1,2024-01-01,seo\nS2,2024-01-02,ppc\n")
     ws.set_sources([{"name": "small", "path": "small.csv", "format": "csv", "table": "leads"}])
     ingest(ws)
-    before, tables = snapshot(ws), counts(ws)
-    assert tables["leads"] == 2
     _big_leads_csv(ws.root / "big.csv", 300_000)
-    ws.set_sources([{"name": "big", "path": "big.csv", "format": "csv", "table": "leads"}])
+    args = [str(ws.root)]
+    if how == "configured":
+        ws.set_sources([{"name": "big", "path": "big.csv", "format": "csv", "table": "leads"}])
+    else:  # registered by the command itself, which must take the registration back too
+        args += ["--file", str(ws.root / "big.csv"), "--format", "csv", "--table", "leads"]
+    before, tables, config = snapshot(ws), counts(ws), ws.config_path.read_text("utf-8")
+    assert tables["leads"] == 2
     database = ws.database_path.resolve()
-    proc = subprocess.Popen([sys.executable, "-m", "leadjourney", "ingest", str(ws.root)],
+    proc = subprocess.Popen([sys.executable, "-m", "leadjourney", "ingest", *args],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         # under way: the database held open for a while (the ingest's transaction), not just looked at
@@ -318,3 +323,4 @@ def test_ctrl_c_during_ingest_exits_130_and_leaves_the_workspace_unchanged(ws: W
     assert counts(reopened) == tables
     assert snapshot(reopened) == before
     assert fetch(reopened, "SELECT count(*) FROM leads WHERE origin = 'small'") == [(2,)]
+    assert ws.config_path.read_text("utf-8") == config
