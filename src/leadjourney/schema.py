@@ -228,6 +228,10 @@ CREATED_FROM_STAGE_EVENT = "stage_event"  # its earliest dated stage event (the 
 NOTE_PLACEHOLDER = "placeholder"  # a placeholder spelling stored as missing
 NOTE_UTC_OFFSET = "utc_offset"  # a UTC offset seen in a timestamp column
 NOTE_FORECAST_CLOSE_DATE = "forecast_close_date"  # a close date dropped because the deal is not closed
+# ... and what the command warns about (value: the detail named below)
+NOTE_DUPLICATE_COLUMN = "duplicate_column"  # a header repeated (value: the repeat's new name); the first is read
+NOTE_EPOCH_UNIT = "epoch_unit"  # numbers read as epoch times (value: the unit, from their size)
+NOTE_DECIMAL_ID = "decimal_id"  # whole decimal numbers (1.0) read as ids ("1")
 
 # Quarantine actions: what happened to the row.
 ROW_REJECTED = "row_rejected"  # the row was not loaded

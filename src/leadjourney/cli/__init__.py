@@ -9,6 +9,8 @@ from rich.console import Console
 from leadjourney.errors import LeadJourneyError
 from leadjourney.escape import terminal_text
 
+INTERRUPTED = "interrupted; the workspace is unchanged"
+
 
 def main(argv: list[str] | None = None) -> None:
     """Run ``leadjourney``; ``--debug`` anywhere shows tracebacks instead of one-line errors."""
@@ -26,14 +28,33 @@ def main(argv: list[str] | None = None) -> None:
         err.print(f"[bold red]error:[/bold red] {terminal_text(str(exc))}", soft_wrap=True)
         sys.exit(1)
     except KeyboardInterrupt:
-        err.print("interrupted; the workspace is as it was before this command")
+        err.print(INTERRUPTED)
         sys.exit(130)
+    except SystemExit as exc:
+        if _by_ctrl_c(exc):  # Typer turns Ctrl-C into exit 130 without a word
+            err.print(INTERRUPTED)
+        raise
     except Exception as exc:  # a bug, not bad input: say so briefly
         if debug:
             raise
         err.print(f"[bold red]internal error:[/bold red] {terminal_text(type(exc).__name__)}: {terminal_text(str(exc))} "
                   "(rerun with --debug for the traceback, and please report it)", soft_wrap=True)
         sys.exit(3)
+
+
+def _by_ctrl_c(exc: BaseException) -> bool:
+    """True when a KeyboardInterrupt is among the exceptions that led to ``exc``."""
+    seen: set[int] = set()
+    todo: list[BaseException | None] = [exc]
+    while todo:
+        e = todo.pop()
+        if e is None or id(e) in seen:
+            continue
+        if isinstance(e, KeyboardInterrupt):
+            return True
+        seen.add(id(e))
+        todo += [e.__cause__, e.__context__]
+    return False
 
 
 __all__ = ["main"]

@@ -116,6 +116,7 @@ def ingest_command(
     """
     ws = Workspace.open(workspace)
     only = list(source or [])
+    config_before = ws.config_path.read_text("utf-8")
     if file is not None:
         if file_format is None:
             raise LeadJourneyError(f"--file {file}: say which export it is with --format ({', '.join(SOURCE_FORMATS)})")
@@ -128,7 +129,11 @@ def ingest_command(
             entry["timezone"] = timezone
         ws.set_sources([entry])
         only.append(str(entry["name"]))
-    report = ingest_sources(ws, only=only, force=force, prune=prune)
+    try:
+        report = ingest_sources(ws, only=only, force=force, prune=prune)
+    except KeyboardInterrupt:  # the database rolled back; the --file registration goes too
+        ws.config_path.write_text(config_before, "utf-8")
+        raise
     show_ingest(report)
 
 
@@ -139,6 +144,8 @@ def ingest_sources(ws: Workspace, **kwargs: object) -> IngestReport:
 
 def show_ingest(report: IngestReport) -> None:
     console.print(render.ingest_table(report))
+    for line in render.ingest_problems(report):
+        console.print(line, soft_wrap=True)
     for line in render.ingest_summary(report):
         console.print(line)
 

@@ -21,6 +21,7 @@ from leadjourney.escape import terminal_text
 from leadjourney.ingest import IngestReport
 from leadjourney.progress import Progress as ProgressFn
 from leadjourney.quality import QualityReport
+from leadjourney.schema import NOTE_DECIMAL_ID, NOTE_DUPLICATE_COLUMN, NOTE_EPOCH_UNIT
 
 _SEVERITY_STYLE = {"high": "bold red", "medium": "yellow", "low": "cyan"}
 
@@ -54,6 +55,32 @@ def ingest_table(report: IngestReport) -> Table:
         read = f"{src.rows_read:,}" if src.status == "loaded" else "-"
         table.add_row(terminal_text(src.name), src.status, read, loaded, terminal_text(quarantined))
     return table
+
+
+_WARNINGS = {
+    NOTE_DUPLICATE_COLUMN: "column {column!r} appears more than once in the header: the first is read "
+                           "(the repeat is named {value!r})",
+    NOTE_EPOCH_UNIT: "{column} holds numbers: {n:,} read as epoch {value} (UTC), the unit told by their size",
+    NOTE_DECIMAL_ID: "{column} holds ids as decimal numbers ({value}): {n:,} whole ones read as ids without "
+                     "the '.0'",
+}
+
+
+def ingest_problems(report: IngestReport) -> list[str]:
+    """One line per source naming the rows it did not load (row, column, reason), and one per warning."""
+    lines = []
+    for src in report.sources:
+        if src.rejected_rows:
+            named = "; ".join(f"row {row}" + (f" column {column!r}" if column else "") + f": {reason}"
+                              for row, column, reason in src.rejected)
+            more = src.rejected_rows - len(src.rejected)
+            lines.append(f"[yellow]{terminal_text(src.file)}: {src.rejected_rows:,} row(s) quarantined, not loaded "
+                         f"({terminal_text(named)}{f'; and {more:,} more' if more else ''}): see the quarantine table "
+                         f"or `leadjourney quality`.[/yellow]")
+        for note, column, value, n in src.warnings:
+            text = _WARNINGS[note].format(column=column, value=value, n=n)
+            lines.append(f"[yellow]{terminal_text(src.file)}: warning: {terminal_text(text)}.[/yellow]")
+    return lines
 
 
 def ingest_summary(report: IngestReport) -> list[str]:

@@ -6,6 +6,9 @@ any value spans lines, the file is re-split by :func:`careful_split`, which
 keeps a quoted value spanning lines only when it closes properly, and otherwise
 sets just the line that opened the quote aside.
 
+A record whose values the workspace cannot hold (a NUL byte, a value over
+:data:`MAX_VALUE` characters) is set aside too, naming the column.
+
 Row numbers count like a spreadsheet: header = 1, each record or blank line one more.
 """
 
@@ -13,6 +16,8 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import reduce
 
@@ -23,13 +28,20 @@ import pyarrow.csv as pacsv
 
 _BLOCK = 1 << 24
 _MAX_FIELD_LINES = 1000  # a quoted value spanning more lines than this is taken as an unclosed quote
+MAX_VALUE = 128 * 1024  # characters in one value; a longer one is damage (a pasted file, a runaway quote)
+_SHOWN = 200  # characters of a bad value kept in quarantine
 
 
 @dataclass(frozen=True)
 class Malformed:
+    """A record set aside for quarantine: a malformed record, or one holding a value that cannot be stored."""
+
     row: int
-    text: str
-    reason: str
+    text: str  # the record as the file has it; for a bad value, the value (shortened, NUL shown as \0)
+    reason: str  # what is wrong, in words
+    problem: str = "malformed row"  # the quarantine reason: "malformed row", "NUL byte", "value too long"
+    column: str | None = None  # the column of a bad value
+    record: dict[str, str] | None = None  # a well-formed record's values by column (bad values shortened)
 
 
 @dataclass(frozen=True)
@@ -41,14 +53,59 @@ class Parsed:
 
 
 def parse(data: bytes, header: list[str], encoding: str, delimiter: str) -> Parsed:
-    """Parse CSV bytes (header line included) into string columns; malformed records set aside."""
+    """Parse CSV bytes (header line included) into string columns; malformed records and bad values set aside."""
+    if not data.endswith(b"\n"):
+        data += b"\n"  # else a quote left open in the last line would close at the end of the file
     try:
         parsed = _fast(data, header, encoding, delimiter)
     except pa.ArrowInvalid:
         parsed = None  # e.g. a quote left open at the end of the file
     if parsed is None or _multi_line(parsed):
-        parsed = careful_split(data.decode(encoding), header, delimiter)
-    return parsed
+        with long_fields():
+            parsed = careful_split(data.decode(encoding), header, delimiter)
+    return _set_bad_values_aside(parsed)
+
+
+@contextmanager
+def long_fields() -> Iterator[None]:
+    """Let the csv module read fields of any length (its default stops at 128 KB with an error)."""
+    limit = csv.field_size_limit()
+    csv.field_size_limit(1 << 30)
+    try:
+        yield
+    finally:
+        csv.field_size_limit(limit)
+
+
+def _set_bad_values_aside(parsed: Parsed) -> Parsed:
+    """Records with a NUL byte or a value over MAX_VALUE characters become :class:`Malformed`, naming the column."""
+    table = parsed.table
+    masks = {name: pc.or_(pc.match_substring(column, "\x00"), pc.greater(pc.utf8_length(column), MAX_VALUE))
+             for name, column in zip(table.column_names, table.columns, strict=True)}
+    hits = [m for m in masks.values() if pc.any(m).as_py()]
+    if not hits:
+        return parsed
+    bad = reduce(pc.or_, hits).to_numpy(zero_copy_only=False)
+    set_aside = list(parsed.malformed)
+    for i in np.flatnonzero(bad):
+        record = {name: str(table.column(name)[i].as_py()) for name in table.column_names}
+        column = next(name for name, mask in masks.items() if mask[i].as_py())
+        value = record[column]
+        if "\x00" in value:
+            problem, reason = "NUL byte", "the value holds a NUL byte (0x00): the export is damaged here"
+        else:
+            problem, reason = "value too long", f"{len(value):,} characters in one value; at most {MAX_VALUE:,} load"
+        set_aside.append(Malformed(int(parsed.rows[i]), shorten(value), reason, problem, column,
+                                   {name: shorten(v) for name, v in record.items()}))
+    keep = ~bad
+    return Parsed(table.filter(pa.array(keep)), parsed.rows[keep], sorted(set_aside, key=lambda m: m.row),
+                  parsed.blank_lines)
+
+
+def shorten(value: str) -> str:
+    """A value as quarantine shows it: NUL bytes visible, at most a few hundred characters."""
+    shown = value.replace("\x00", "\\0")
+    return shown if len(shown) <= _SHOWN else f"{shown[:_SHOWN]}… ({len(value):,} characters)"
 
 
 def _fast(data: bytes, header: list[str], encoding: str, delimiter: str) -> Parsed:

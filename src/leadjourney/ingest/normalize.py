@@ -17,7 +17,13 @@ from leadjourney.ingest.columns import HUMAN_KINDS, KINDS
 from leadjourney.ingest.outcomes import BOOLEAN_WORDS, lost_keys, placeholder_sql, won_keys
 from leadjourney.ingest.personal import scrub_text_sql
 from leadjourney.ingest.sql import alias_case, blank_to_null, ident, lit, norm_key
-from leadjourney.ingest.timestamps import parse_timestamp_sql, typed_timestamp_sql
+from leadjourney.ingest.timestamps import (
+    epoch_unit_sql,
+    is_epoch_type,
+    parse_timestamp_sql,
+    typed_timestamp_sql,
+)
+from leadjourney.schema import NOTE_DECIMAL_ID, NOTE_EPOCH_UNIT
 
 _NUMERIC = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "FLOAT", "DOUBLE", "DECIMAL",
             "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT")
@@ -47,6 +53,20 @@ def _is_numeric(duck_type: str) -> bool:
 
 def _is_text(duck_type: str) -> bool:
     return duck_type.upper() in ("VARCHAR", "BLOB") or duck_type.upper().startswith("VARCHAR")
+
+
+def _is_decimal(duck_type: str) -> bool:
+    return duck_type.upper() in ("FLOAT", "DOUBLE", "REAL") or duck_type.upper().startswith("DECIMAL")
+
+
+def _decimal_id(column: str, duck_type: str, raw: str) -> Typed:
+    """An id held as a decimal number (pandas writes an id column with gaps as 1.0, 2.0): a whole number is the
+    id "1" the other files write, counted (``decimal_id``); any other value is unusable."""
+    src = ident(column)
+    whole = f"isfinite(CAST({src} AS DOUBLE)) AND {src} = trunc({src})"
+    value = f"CASE WHEN {whole} THEN CAST(TRY_CAST({src} AS HUGEINT) AS VARCHAR) END"
+    return Typed(column, raw, value, f"(raw__{column} IS NOT NULL AND {src} IS NULL)", "not a whole-number id",
+                 notes={NOTE_DECIMAL_ID: f"CASE WHEN {whole} THEN {lit(duck_type)} END"})
 
 
 def _offset_sql(src: str) -> str:
@@ -80,7 +100,9 @@ def typed_columns(table: str, present: dict[str, str], source: Source, config: C
         if kind == "timestamp" and is_text:
             notes["utc_offset"] = _offset_sql(src)
         unusable = f"(raw__{column} IS NOT NULL AND {ident(column)} IS NULL)"
-        if kind == "id" or column in _UNSCRUBBED:
+        if kind == "id" and _is_decimal(duck_type):
+            out.append(_decimal_id(column, duck_type, raw))
+        elif kind == "id" or column in _UNSCRUBBED:
             out.append(Typed(column, raw, raw))
         elif kind == "text":  # e-mails and phone numbers typed into free text are masked
             out.append(Typed(column, raw, scrub_text_sql(raw)))
@@ -95,8 +117,11 @@ def typed_columns(table: str, present: dict[str, str], source: Source, config: C
                         f"dates, text or epoch numbers"
                     )
                 value, is_date = typed
-            out.append(Typed(column, raw, value, unusable, "unparseable timestamp",
-                             {f"{column}_is_date": is_date}))
+                if is_epoch_type(duck_type):
+                    notes[NOTE_EPOCH_UNIT] = epoch_unit_sql(src)
+            reason = "not an epoch time in s, ms, µs or ns after 1973" if is_epoch_type(duck_type) else (
+                "unparseable timestamp")
+            out.append(Typed(column, raw, value, unusable, reason, {f"{column}_is_date": is_date}))
         elif kind == "integer":
             if _is_numeric(duck_type):
                 value = f"TRY_CAST(round({src}) AS INTEGER)"

@@ -10,8 +10,11 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import signal
+import threading
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,7 +25,8 @@ from leadjourney import schema
 from leadjourney.config import Config, Source
 from leadjourney.db import one, scalar
 from leadjourney.errors import IngestError
-from leadjourney.ingest.columns import KINDS
+from leadjourney.ingest.columns import KINDS, is_personal_column
+from leadjourney.ingest.csvparse import Malformed
 from leadjourney.ingest.formats import RAW, FileColumns, plan
 from leadjourney.ingest.identity import DERIVED_ORIGIN, IdentitySummary, refresh_identity
 from leadjourney.ingest.load import load_staged, redact_malformed
@@ -47,6 +51,9 @@ class SourceReport:
     rows_read: int = 0
     rows_loaded: dict[str, int] = field(default_factory=dict)  # table -> rows
     quarantined: Counter[str] = field(default_factory=Counter)  # reason -> rows
+    rejected_rows: int = 0  # rows not loaded (quarantined, action row_rejected)
+    rejected: list[tuple[int | None, str | None, str]] = field(default_factory=list)  # the first: row, column, reason
+    warnings: list[tuple[str, str | None, str | None, int]] = field(default_factory=list)  # note, column, value, n
 
 
 @dataclass
@@ -112,9 +119,12 @@ def ingest(ws: Workspace, *, only: Sequence[str] = (), force: bool = False, prun
         refresh_person_engagement(con, Parameters.of(config.stage_names, config.dark_after_days))
         refresh_engagement_columns(con)
         rows = {t: int(scalar(con, f"SELECT count(*) FROM {t}")) for t in schema.CANONICAL}
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
+        with _uninterrupted():
+            con.execute("COMMIT")
+    except BaseException as exc:
+        _rollback(con)
+        if _is_interrupt(exc):
+            raise KeyboardInterrupt from None
         raise
     finally:
         con.close()
@@ -155,12 +165,19 @@ def _ingest_source(con: duckdb.DuckDBPyConnection, ws: Workspace, src: Source, c
     finally:
         unstage(con, RAW)
     if raw.malformed:
-        header = raw.columns
         con.executemany(
-            "INSERT INTO quarantine VALUES (?, ?, ?, NULL, NULL, ?, 'malformed row', ?, ?, NULL, ?)",
-            [(src.name, shown, m.row, m.text if config.keep_emails else redact_malformed(m.text, header, src.delimiter), m.reason, schema.ROW_REJECTED, ingest_id) for m in raw.malformed],
+            "INSERT INTO quarantine VALUES (?, ?, ?, NULL, ?, ?, ?, ?, ?, ?, ?)",
+            [(src.name, shown, m.row, m.column, _shown_value(m, raw.columns, src.delimiter, config.keep_emails),
+              m.problem, m.reason, schema.ROW_REJECTED, _shown_record(m, config.keep_emails), ingest_id)
+             for m in raw.malformed],
         )
-        report.quarantined["malformed row"] += len(raw.malformed)
+        report.quarantined.update(m.problem for m in raw.malformed)
+    if raw.renamed:
+        con.executemany(
+            "INSERT INTO ingest_notes VALUES (?, ?, ?, NULL, ?, ?, ?, 1)",
+            [(ingest_id, src.name, shown, schema.NOTE_DUPLICATE_COLUMN, name, new) for new, name in raw.renamed.items()],
+        )
+    _name_problems(con, report, ingest_id)
     quarantined_rows = scalar(
         con,
         f"SELECT count(DISTINCT source_row) FROM quarantine WHERE ingest_id = {ingest_id} "
@@ -172,6 +189,76 @@ def _ingest_source(con: duckdb.DuckDBPyConnection, ws: Workspace, src: Source, c
          sum(report.rows_loaded.values()), int(quarantined_rows), started, _now()],
     )
     return report
+
+
+@contextmanager
+def _uninterrupted() -> Iterator[None]:
+    """Hold Ctrl-C back while the block runs: an interrupted COMMIT would leave it unknown what was written.
+
+    A Ctrl-C during the block is ignored: the commit is done by then and the command about to end.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: None)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _is_interrupt(exc: BaseException) -> bool:
+    """Whether Ctrl-C caused ``exc``: directly, or inside a DuckDB query (InterruptException, or RuntimeError from
+    DuckDB's Python client), possibly followed by a cleanup statement that failed on the aborted transaction."""
+    chain: BaseException | None = exc
+    for _ in range(10):
+        if chain is None:
+            return False
+        if isinstance(chain, KeyboardInterrupt | duckdb.InterruptException) or (
+                type(chain) is RuntimeError and str(chain) == "Query interrupted"):
+            return True
+        chain = chain.__cause__ or chain.__context__
+    return False
+
+
+def _rollback(con: duckdb.DuckDBPyConnection) -> None:
+    """Undo the ingest's transaction; an interrupted or failed statement may have ended it already."""
+    with suppress(duckdb.TransactionException):  # no transaction is active: DuckDB rolled it back already
+        con.execute("ROLLBACK")
+
+
+WARNED = (schema.NOTE_DUPLICATE_COLUMN, schema.NOTE_EPOCH_UNIT, schema.NOTE_DECIMAL_ID)  # notes the command shows
+_NAMED = 5  # rejected rows named in the report
+
+
+def _name_problems(con: duckdb.DuckDBPyConnection, report: SourceReport, ingest_id: int) -> None:
+    """Put the rows a load rejected (the first few, by row) and the notes worth a warning into ``report``."""
+    rejected = f"FROM quarantine WHERE ingest_id = {ingest_id} AND action = {lit(schema.ROW_REJECTED)}"
+    report.rejected_rows = int(scalar(con, f"SELECT count(DISTINCT source_row) {rejected}"))
+    first: dict[int | None, tuple[int | None, str | None, str]] = {}
+    for row, column, reason in con.execute(
+            f"SELECT source_row, column_name, reason {rejected} ORDER BY source_row, column_name NULLS LAST "
+            f"LIMIT {_NAMED * 10}").fetchall():
+        first.setdefault(row, (row, column, str(reason)))
+    report.rejected = list(first.values())[:_NAMED]
+    report.warnings = [(str(r[0]), r[1], r[2], int(r[3])) for r in con.execute(
+        f"SELECT note, column_name, value, sum(n) FROM ingest_notes WHERE ingest_id = {ingest_id} "
+        f"AND note IN ({', '.join(map(lit, WARNED))}) GROUP BY ALL ORDER BY ALL"
+    ).fetchall()]
+
+
+def _shown_value(m: Malformed, header: list[str], delimiter: str, keep_personal: bool) -> str:
+    """What quarantine shows of a record set aside while reading: the record, or its bad value; no personal data."""
+    if m.column is None:
+        return (m.text if keep_personal else redact_malformed(m.text, header, delimiter)).replace("\x00", "\\0")
+    return m.text if keep_personal or not is_personal_column(m.column) else "<hidden>"
+
+
+def _shown_record(m: Malformed, keep_personal: bool) -> str | None:
+    """A well-formed record set aside, as JSON without personal columns (as quarantine keeps records)."""
+    if m.record is None:
+        return None
+    return json.dumps({k: v for k, v in m.record.items() if keep_personal or not is_personal_column(k)})
 
 
 def _step(say: Progress, done: int, total: int) -> Callable[[str], None]:

@@ -1,8 +1,9 @@
 """Make a source file readable in the engine as the view ``RAW``, keeping each record's row number.
 
 CSV values are read as text (types are decided later, in the engine) into an Arrow
-table; rows with the wrong number of fields are returned as :class:`Malformed` so the
-caller can quarantine them. Parquet is read by DuckDB itself, streaming, so a file
+table; rows with the wrong number of fields, a NUL byte or an overlong value are
+returned as :class:`Malformed` so the caller can quarantine them. UTF-16 files (with
+a byte-order mark, or with ``encoding`` set) are read as well as UTF-8 and 8-bit ones. Parquet is read by DuckDB itself, streaming, so a file
 larger than memory loads too. File-level problems raise :class:`BadFileError` with a
 message that says what was expected and what was found.
 """
@@ -12,11 +13,12 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from leadjourney.errors import BadFileError
 from leadjourney.ingest import csvparse
@@ -36,6 +38,7 @@ class RawFile:
     columns: list[str]  # the file's columns (the view also has ROW)
     malformed: list[Malformed]
     rows_read: int
+    renamed: dict[str, str] = field(default_factory=dict)  # a repeated header's new name -> the name it repeats
 
 
 def stage_source_file(con: duckdb.DuckDBPyConnection, name: str, path: Path, fmt: str, *,
@@ -48,9 +51,9 @@ def stage_source_file(con: duckdb.DuckDBPyConnection, name: str, path: Path, fmt
         raise BadFileError(f"{path}: no such file")
     if fmt == "parquet":
         return _stage_parquet(con, name, path)
-    table, malformed = _read_csv(path, encoding, delimiter)
+    table, malformed, renamed = _read_csv(path, encoding, delimiter)
     con.register(name, table)
-    return RawFile([c for c in table.column_names if c != ROW], malformed, table.num_rows + len(malformed))
+    return RawFile([c for c in table.column_names if c != ROW], malformed, table.num_rows + len(malformed), renamed)
 
 
 def unstage(con: duckdb.DuckDBPyConnection, name: str) -> None:
@@ -69,10 +72,14 @@ def _stage_parquet(con: duckdb.DuckDBPyConnection, name: str, path: Path) -> Raw
         f'CREATE OR REPLACE TEMP VIEW "{name}" AS SELECT * EXCLUDE (file_row_number), '
         f'file_row_number + 1 AS "{ROW}" FROM read_parquet({quoted}, file_row_number = true)'
     )
-    return RawFile(columns, [], rows)
+    # DuckDB numbers a repeated column name ("status_1"); the file's names say which ones were repeats
+    names = pq.read_schema(path).names
+    renamed = {new: old for i, (new, old) in enumerate(zip(columns, names, strict=False))
+               if old in names[:i] and new != old}
+    return RawFile(columns, [], rows, renamed)
 
 
-def _read_csv(path: Path, encoding: str, delimiter: str) -> tuple[pa.Table, list[Malformed]]:
+def _read_csv(path: Path, encoding: str, delimiter: str) -> tuple[pa.Table, list[Malformed], dict[str, str]]:
     try:
         codecs.lookup(encoding)
     except LookupError:
@@ -81,14 +88,38 @@ def _read_csv(path: Path, encoding: str, delimiter: str) -> tuple[pa.Table, list
     for magic, what in _MAGIC.items():
         if data.startswith(magic):
             raise BadFileError(f"{path}: expected a CSV text file, found {what}")
-    if b"\x00" in data[:65536]:
-        raise BadFileError(f"{path}: expected a CSV text file, found binary data (NUL bytes)")
+    data, encoding = _wide_to_utf8(path, data, encoding)
+    _binary_check(path, data)
     text_check(path, data, encoding)
     if data.startswith(codecs.BOM_UTF8):
         data = data[len(codecs.BOM_UTF8):]
-    header = _header(path, data, encoding, delimiter)
+    header, renamed = _header(path, data, encoding, delimiter)
     parsed = csvparse.parse(data, header, encoding, delimiter)
-    return parsed.table.append_column(ROW, pa.array(parsed.rows, pa.int64())), parsed.malformed
+    return parsed.table.append_column(ROW, pa.array(parsed.rows, pa.int64())), parsed.malformed, renamed
+
+
+def _wide_to_utf8(path: Path, data: bytes, encoding: str) -> tuple[bytes, str]:
+    """UTF-16/32 text (declared, or UTF-16 marked by its byte-order mark) as UTF-8; other data as it is."""
+    name = codecs.lookup(encoding).name
+    if name == "utf-8" and data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        name = "utf-16"  # Excel's "Unicode text": the byte-order mark says what it is
+    if not name.startswith(("utf-16", "utf-32")):
+        return data, encoding
+    text_check(path, data, name)
+    return codecs.decode(data, name).removeprefix("\ufeff").encode("utf-8"), "utf-8"
+
+
+def _binary_check(path: Path, data: bytes) -> None:
+    """Refuse data that is not text: NUL bytes in the header or in most lines (a NUL in some rows is quarantined)."""
+    sample = data[:65536]
+    lines = sample.split(b"\n")
+    if b"\x00" not in lines[0] and sum(b"\x00" in line for line in lines) * 2 <= len(lines):
+        return
+    if sample.count(0) * 4 > len(sample) and (sample[1::2].count(0) * 2 > len(sample) // 2
+                                              or sample[0::2].count(0) * 2 > len(sample) // 2):
+        raise BadFileError(f"{path}: expected a CSV text file, found UTF-16 text without a byte-order mark: "
+                           f"set encoding = \"utf-16-le\" (or \"utf-16-be\") in this source's [[sources]] block")
+    raise BadFileError(f"{path}: expected a CSV text file, found binary data (NUL bytes)")
 
 
 def text_check(path: Path, data: bytes, encoding: str) -> None:
@@ -105,31 +136,37 @@ def text_check(path: Path, data: bytes, encoding: str) -> None:
 def _record_at(prefix: bytes, encoding: str) -> int:
     """The record number (header = 1) in which the byte after ``prefix`` lies; quoted newlines count as one record."""
     text = codecs.decode(prefix, encoding, errors="replace")
-    records = sum(1 for _ in csv.reader(io.StringIO(text)))
+    with csvparse.long_fields():
+        records = sum(1 for _ in csv.reader(io.StringIO(text)))
     return records + 1 if not text or text.endswith(("\n", "\r")) else records
 
 
-def _header(path: Path, data: bytes, encoding: str, delimiter: str) -> list[str]:
+def _header(path: Path, data: bytes, encoding: str, delimiter: str) -> tuple[list[str], dict[str, str]]:
+    """The column names, blanks named by position and repeats numbered; and each repeat's new name -> its name."""
     head = codecs.decode(data[:1 << 20], encoding, errors="replace")
     try:
-        first = next(csv.reader(io.StringIO(head), delimiter=delimiter))
+        with csvparse.long_fields():
+            first = next(csv.reader(io.StringIO(head), delimiter=delimiter))
     except StopIteration:
         raise BadFileError(f"{path}: empty file, expected a header row") from None
     except csv.Error as exc:
         raise BadFileError(f"{path}: row 1: unreadable header ({exc})") from None
     names: list[str] = []
+    renamed: dict[str, str] = {}
     for i, name in enumerate(first, start=1):
         name = name.strip() or f"column_{i}"
         base, n = name, 2
         while name in names:
             name, n = f"{base}_{n}", n + 1
+        if name != base:
+            renamed[name] = base
         names.append(name)
     if len(names) < 2 and delimiter == "," and (";" in head.split("\n", 1)[0] or "\t" in head.split("\n", 1)[0]):
         raise BadFileError(
             f"{path}: row 1: found one column {first[0][:60]!r}; the file looks ';' or tab separated: "
             f"set delimiter in this source's [[sources]] block"
         )
-    return names
+    return names, renamed
 
 
 def _first_line(exc: Exception) -> str:

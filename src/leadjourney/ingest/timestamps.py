@@ -106,8 +106,25 @@ def typed_timestamp_sql(value: str, duck_type: str, timezone: str) -> tuple[str,
     if upper.startswith("TIMESTAMP"):
         # Parquet timestamps without a zone are, by convention, UTC unless the source says otherwise.
         return _local(f"CAST({value} AS TIMESTAMP)", timezone), "false"
-    if upper in ("BIGINT", "INTEGER", "HUGEINT", "UBIGINT", "UINTEGER", "DOUBLE", "FLOAT") or upper.startswith("DECIMAL"):
-        # epoch seconds, or milliseconds (as HubSpot's API writes them) when too large for seconds
-        micros = f"CASE WHEN abs({value}) >= 100000000000 THEN {value} * 1000 ELSE {value} * 1000000 END"
-        return f"make_timestamp(CAST({micros} AS BIGINT))", "false"
+    if is_epoch_type(upper):
+        unit = epoch_unit_sql(value)
+        micros = (f"CASE {unit} WHEN 'seconds' THEN {value} * 1000000 WHEN 'milliseconds' THEN {value} * 1000 "
+                  f"WHEN 'microseconds' THEN {value} WHEN 'nanoseconds' THEN {value} / 1000 END")
+        return f"make_timestamp(TRY_CAST({micros} AS BIGINT))", "false"
     return None
+
+
+def is_epoch_type(duck_type: str) -> bool:
+    """A numeric type, whose values are read as epoch times."""
+    upper = duck_type.upper()
+    return upper in ("BIGINT", "INTEGER", "HUGEINT", "UBIGINT", "UINTEGER", "DOUBLE", "FLOAT") or upper.startswith(
+        "DECIMAL")
+
+
+def epoch_unit_sql(value: str) -> str:
+    """The unit of an epoch number, told by its size: seconds from 1e8, milliseconds (HubSpot's API) from 1e11,
+    microseconds from 1e14, nanoseconds (pandas) from 1e17. Each unit reads its range as 1973 to 5138, so the
+    ranges do not overlap; below 1e8 no unit gives a plausible date (a 0 placeholder, a count of days): NULL."""
+    a = f"abs({value})"
+    return (f"CASE WHEN {a} >= 1e17 THEN 'nanoseconds' WHEN {a} >= 1e14 THEN 'microseconds' "
+            f"WHEN {a} >= 1e11 THEN 'milliseconds' WHEN {a} >= 1e8 THEN 'seconds' END")
