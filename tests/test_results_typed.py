@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 import json
+import shutil
 from collections import Counter
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from conftest import generated_workspace
+from conftest import generated_workspace, set_option
 from leadjourney.analysis import Analysis, analyze
+from leadjourney.analysis.findings import store
 from leadjourney.analysis.friction import ANNUALIZE_MIN_DAYS
 from leadjourney.analysis.journeys import Filters, open_journeys
 from leadjourney.analysis.report import SCHEMA_VERSION
 from leadjourney.analysis.status import Status
 from leadjourney.analysis.trend import ConversionTrend
+from leadjourney.dashboard import figures
+from leadjourney.dashboard.comparison import period_deltas
+from leadjourney.dashboard.data import DashboardData
 from leadjourney.errors import WorkspaceError
 from leadjourney.workspace import Workspace
 
@@ -108,3 +114,24 @@ def test_newer_schema_is_refused_with_one_line(small: Workspace) -> None:
     with pytest.raises(WorkspaceError, match=f"schema_version {SCHEMA_VERSION + 1}.*upgrade"):
         Analysis.from_dict(d)
 
+
+
+def test_the_dashboard_view_holds_typed_results_and_the_configs_threshold(small: Workspace, tmp_path: Path) -> None:
+    """The page's numbers are the typed results loaded back from the cache; the comparison rows are computed once,
+    in the data layer, with the thresholds of leadjourney.toml; the figure only draws them."""
+    ws = Workspace.open(shutil.copytree(small.root, tmp_path / "ws"))
+    store(ws, analyze(ws, now=NOW, filters=Filters(date_to=date(2026, 4, 30))), baseline=True)
+    ws = set_option(ws, "decline_points = 5.0", "decline_points = 2.0")
+    view = DashboardData(ws).view(Filters())
+    again = DashboardData(ws).view(Filters())  # a restart: read from the disk cache
+    assert isinstance(view.analysis, Analysis) and isinstance(view.baseline, Analysis)
+    assert again.analysis == view.analysis and again.trend == view.trend and again.comparison == view.comparison
+    assert set(view.trend) == {"week", "month"} and all(isinstance(t, ConversionTrend) for t in view.trend.values())
+    assert view.decline_points == 2.0
+    rows = period_deltas(view.analysis, view.baseline, points=2.0, min_n=ws.config.min_n,
+                         projected=view.trend["month"].projected)
+    assert list(view.comparison) == rows and len(rows) == len(view.analysis.funnel.transitions)
+    young = [r for r in rows if r.projected]
+    assert young and all(r.status.status is Status.YOUNG for r in young)  # measured by the projection, said so
+    fig = figures.period_comparison(view.comparison, view.analysis, view.baseline, points=view.decline_points)
+    assert fig["layout"]["shapes"][0]["y0"] == -2.0 and fig["data"][0]["y"] == [r.delta_pp for r in rows]
