@@ -28,7 +28,7 @@ from conftest import chromium_page, fetch, needs_browser
 from leadjourney import engine
 from leadjourney.analysis.findings import baseline, store
 from leadjourney.analysis.journeys import Filters
-from leadjourney.analysis.report import analyze
+from leadjourney.analysis.report import Analysis, analyze
 from leadjourney.config import default_config_text, parse_config
 from leadjourney.dashboard import (
     Auth,
@@ -76,10 +76,10 @@ def expected(ws: Workspace, filters: Filters) -> dict[str, Any]:
 @pytest.mark.parametrize("filters", SELECTIONS, ids=["all", "source", "persona", "owner", "dates+sources"])
 def test_the_data_layer_returns_analyze_json_for_the_same_filters(ws: Workspace, filters: Filters) -> None:
     view = DashboardData(ws).view(filters)
-    got = dict(view.analysis)
+    got = view.analysis.to_dict()
     got.pop("computed_at")
     assert json.loads(json.dumps(got)) == json.loads(json.dumps(expected(ws, filters)))
-    assert view.baseline is not None and view.baseline["filters"]["date_to"] == "2026-04-30"
+    assert view.baseline is not None and view.baseline.filters.date_to == date(2026, 4, 30)
     assert view.sla_minutes == 5.0 and view.freshness is not None
 
 
@@ -90,7 +90,7 @@ def test_views_are_cached_per_filter_combination(ws: Workspace) -> None:
     data.view(Filters())
     computed = data.computed
     again = data.view(Filters(sources=("seo",)))
-    assert again is not first and again.analysis["funnel"] == first.analysis["funnel"]  # evicted: the cache keeps one
+    assert again is not first and again.analysis.funnel == first.analysis.funnel  # evicted: the cache keeps one
     assert data.computed == computed + 1  # the selection again; its matched baseline adds up cached segment counts
 
 
@@ -196,7 +196,9 @@ def test_precompute_makes_every_single_filter_change_a_cache_hit(ws: Workspace,
     assert len(pairs) == len(set(pairs)) and set(pairs) == every_pair  # each pair of values, once
     assert data.computed == len(selections) + 8 + 1  # and once the baseline's counts per segment (for every match)
     presets = [f for f in selections if f.date_from]
-    as_of = date.fromisoformat(data.view(Filters()).analysis["time_in_stage"]["as_of"][:10])
+    everyone_as_of = data.view(Filters()).analysis.time_in_stage.as_of
+    assert everyone_as_of is not None
+    as_of = everyone_as_of.date()
     assert [(f.date_from, f.date_to) for f in presets] == [
         (date(2026, 5, 31), as_of), (date(2026, 4, 1), as_of), (date(2026, 1, 1), date(2026, 3, 31))]
     owners = [o.owners for o in data.owners()]
@@ -234,15 +236,14 @@ def cli_analysis(ws: Workspace, *args: str) -> dict[str, Any]:
 def test_the_period_comparison_matches_the_baseline_period_to_the_selection(ws: Workspace) -> None:
     view = DashboardData(ws).view(Filters(date_from=date(2026, 5, 1), sources=("seo",)))
     assert view.baseline is not None
-    base = dict(view.baseline)
+    base = view.baseline.to_dict()
     full = cli_analysis(ws, "--to", BASELINE_TO.isoformat(), "--source", "seo")
     # what the comparison reads of the baseline side, computed alone: equal to analyze --json's
-    for t in full["funnel"]["transitions"]:
-        t.pop("benchmarks")  # the benchmarks in effect, which the comparison does not show
     assert {k: base[k] for k in ("filters", "n_people", "funnel")} == {k: full[k] for k in ("filters", "n_people", "funnel")}
     assert base["time_in_stage"]["as_of"] == full["time_in_stage"]["as_of"]
-    assert DashboardData(ws).view(Filters()).baseline == baseline(ws)  # the baseline's own selection: as stored
-    assert base["n_people"] < baseline(ws)["n_people"]  # type: ignore[index]
+    stored = baseline(ws)
+    assert stored is not None and DashboardData(ws).view(Filters()).baseline == stored  # its own selection: as stored
+    assert base["n_people"] < stored.n_people
     components = render(view)
     compare_figure, compare_table = components[6], components[7]
     rows = {cells[0]: cells[1:] for cells in table_rows(compare_table)}
@@ -305,7 +306,7 @@ def test_tables_are_escaped_html_with_the_numbers(ws: Workspace) -> None:
         '<table><thead><tr><th>a&lt;b</th></tr></thead><tbody><tr id="r-x &amp; &lt;i&gt;y&lt;/i&gt;">'
         "<td>x &amp; &lt;i&gt;y&lt;/i&gt;</td></tr></tbody></table>")
     a = expected(ws, Filters())
-    rows = table_rows(sources_table(a, "source"))
+    rows = table_rows(sources_table(Analysis.from_dict(a), "source"))
     by_source = {d["source"]: d["people"] for d in a["sources"]["distribution"]}
     assert [r[0] for r in rows] == sorted(by_source)
     assert [r[1] for r in rows] == [f"{by_source[s]:,}" for s in sorted(by_source)]
@@ -517,11 +518,11 @@ def test_the_trend_follows_the_filters_and_sums_to_the_funnel(ws: Workspace, fil
     view = DashboardData(ws).view(filters)
     a = expected(ws, filters)
     for period in ("week", "month"):
-        points = view.trend[period]["points"]
+        points = view.trend[period].points
         for t in a["funnel"]["transitions"]:  # the periods partition the selection's people
-            rows = [p for p in points if (p["from"], p["to"]) == (t["from"], t["to"])]
-            assert sum(p["entered"] for p in rows) == t["entered"]
-            assert sum(p["converted"] for p in rows) == t["converted"]
+            rows = [p for p in points if (p.from_stage, p.to_stage) == (t["from"], t["to"])]
+            assert sum(p.entered for p in rows) == t["entered"]
+            assert sum(p.converted for p in rows) == t["converted"]
     *_, trend = render(view, period="week", measure="drop-off")
     names = [tr["name"] for tr in trend["data"]]
     assert [n for n in names if "→" in n and " " not in n] == [f"{t['from']}→{t['to']}" for t in a["funnel"]["transitions"]]

@@ -54,7 +54,7 @@ def test_a_request_interrupts_the_background_and_the_background_computes_again(
     worker.join(60)
     assert not worker.is_alive() and data.interrupted == 1
     assert attempts[0] == background and attempts.count(background) == 2  # computed again after the request
-    assert data.view(background).analysis["filters"]["sources"] == ["seo"]
+    assert data.view(background).analysis.filters.sources == ("seo",)
 
 
 def test_a_request_for_what_the_background_is_computing_waits_for_it(

@@ -34,7 +34,7 @@ def test_state_is_read_again_only_after_the_database_changed(tmp_path: Path, mon
 
     monkeypatch.setattr(type(ws), "connect", counting)
     assert data.state() is first and data.state() is first and opened == []  # unchanged: no connection
-    assert data.view(Filters()).analysis["n_people"] == 6 and first.baseline_id is None
+    assert data.view(Filters()).analysis.n_people == 6 and first.baseline_id is None
 
     store(ws, analyze(ws, now=NOW), baseline=True)  # a new baseline snapshot
     second = data.state()
@@ -45,6 +45,6 @@ def test_state_is_read_again_only_after_the_database_changed(tmp_path: Path, mon
     third = data.state()
     assert third.freshness is not None and first.freshness is not None and third.freshness > first.freshness
     assert data.generation(third) != data.generation(first)
-    assert data.view(Filters()).analysis["n_people"] == 7
+    assert data.view(Filters()).analysis.n_people == 7
     opened.clear()
     assert data.state() is third and opened == []

@@ -57,7 +57,7 @@ def test_one_baseline_at_a_time(ws: Workspace) -> None:
     store(ws, analyze(ws, now=datetime(2026, 2, 1)), baseline=True)
     assert fetch(ws, "SELECT snapshot_id FROM snapshots WHERE is_baseline") == [(2,)]
     stored = baseline(ws)
-    assert stored is not None and stored["funnel"]["transitions"][0]["converted"] == 6
+    assert stored is not None and stored.funnel.transitions[0].converted == 6
 
 
 def test_a_snapshot_without_findings_leaves_them_as_they_were(ws: Workspace) -> None:

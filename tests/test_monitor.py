@@ -25,7 +25,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from leadjourney.analysis import analyze
+from leadjourney.analysis import Analysis, analyze
 from leadjourney.analysis.definitions import DefinitionDrift
 from leadjourney.analysis.findings import store
 from leadjourney.analysis.journeys import Filters
@@ -470,7 +470,7 @@ def test_quarterly_drift_and_source_shift_against_scipy() -> None:
 
 
 def test_refinement_checkin_reminder_two_weeks_before() -> None:
-    s, base = MonitorSettings(), {"computed_at": "2026-03-01T09:00:00"}  # due 2026-05-30
+    s, base = MonitorSettings(), Analysis.from_dict({"computed_at": "2026-03-01T09:00:00"})  # due 2026-05-30
     assert checkin_verdict(base, date(2026, 5, 15), s).status == "ok"
     remind = checkin_verdict(base, date(2026, 5, 16), s)
     assert remind.status == "reminder" and remind.value == 14 and "2026-05-30" in remind.evidence

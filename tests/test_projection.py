@@ -100,7 +100,7 @@ def test_the_whole_selection_projects_to_the_truth_too(year) -> None:  # type: i
 
 def test_the_trend_figure_draws_projections_apart(year) -> None:  # type: ignore[no-untyped-def]
     trend, _ = year
-    fig = figures.trend(trend.to_dict(), None)
+    fig = figures.trend(trend, None)
     projected = [t for t in fig["data"] if t["name"].startswith("projected ")]
     assert projected and all(t["line"]["dash"] == "dot" for t in projected)
     observed = next(t for t in fig["data"] if t["name"] == "Opportunity→Customer")

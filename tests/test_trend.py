@@ -11,6 +11,7 @@ import numpy as np
 import plotly.graph_objects as go
 import pytest
 
+from leadjourney.analysis import Analysis
 from leadjourney.analysis.benchmarks import DEFAULT_BENCHMARKS
 from leadjourney.analysis.journeys import open_journeys
 from leadjourney.analysis.maturity import cohort_maturity
@@ -124,8 +125,9 @@ def test_a_transition_waits_as_long_as_its_converters_took(ws: Workspace) -> Non
 
 def test_the_figure_has_a_line_per_transition_and_the_reference_lines(ws: Workspace) -> None:
     with open_journeys(ws, now=NOW) as journeys:
-        t = ConversionTrend(period="month").fit(journeys).to_dict()
-    base = {"funnel": {"transitions": [{"from": a, "to": b, "rate": 0.5} for a, b in T]}}
+        t = ConversionTrend.from_dict(ConversionTrend(period="month").fit(journeys).to_dict())  # as the page has it
+    base = Analysis.from_dict({"funnel": {"transitions": [  # a baseline's funnel only
+        {"from": a, "to": b, "entered": 2, "converted": 1, "rate": 0.5, "ci_low": None, "ci_high": None} for a, b in T]}})
     fig = go.Figure(figures.trend(t, base, DEFAULT_BENCHMARKS))  # the page's dict, as plotly reads it
     names = [tr.name for tr in fig.data]
     lines = [f"{a}→{b}" for a, b in T]
@@ -150,7 +152,7 @@ def test_the_figure_has_a_line_per_transition_and_the_reference_lines(ws: Worksp
 
 def test_periods_after_the_data_end_are_not_drawn(ws: Workspace) -> None:
     with open_journeys(ws, now=NOW) as journeys:
-        t = ConversionTrend(period="month").fit(journeys).to_dict()
-    t["points"].append({**t["points"][0], "period": "2062-01-01"})  # a lead dated decades ahead
+        t = ConversionTrend(period="month").fit(journeys)
+    t.points.append(replace(t.points[0], period=date(2062, 1, 1)))  # a lead dated decades ahead
     fig = go.Figure(figures.trend(t, None))
     assert "2062-01-01" not in list(fig.data[0].x) and "1 period(s) after the data's end" in fig.layout.title.text

@@ -201,7 +201,7 @@ def test_the_default_deal_size_is_a_visible_warning_in_every_renderer(tmp_path: 
     for line in render.friction_lines(result):
         console.print(line)
     assert "Warning: no won deals with amounts" in console.export_text()
-    assert warning in figures.friction_summary(result.to_dict())
+    assert warning in figures.friction_summary(result)
     assert f"Warning: {warning}." in build_map(result, [], config=ws.config).caveats
 
 

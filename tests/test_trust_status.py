@@ -18,13 +18,14 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from leadjourney.analysis import analyze
+from leadjourney.analysis import Analysis, analyze
 from leadjourney.analysis.findings import findings_of
 from leadjourney.analysis.journeys import Filters
 from leadjourney.analysis.rates import compare
 from leadjourney.cli.app import app
 from leadjourney.config import default_config_text
 from leadjourney.dashboard import figures
+from leadjourney.dashboard.comparison import period_deltas
 from leadjourney.ingest import ingest
 from leadjourney.journeymap import build_map, lay_out, to_html
 from leadjourney.workspace import Workspace
@@ -148,12 +149,14 @@ def test_a_small_selection_is_never_red_against_the_baseline() -> None:
     c = compare(2, 0, 0.143, 700, points=5.0, min_n=30)
     assert not c.below and c.status.text() == "too few to judge: 2 people, fewer than min_n = 30"
     assert compare(400, 20, 0.143, 700, points=5.0, min_n=30).below
-    base = {"funnel": {"transitions": [{"from": "SQL", "to": "Opportunity", "rate": 0.143, "entered": 700}]}}
-    now = {"funnel": {"transitions": [{"from": "SQL", "to": "Opportunity", "rate": 0.0, "entered": 2,
-                                       "converted": 0}]}}
-    row = figures.deltas(now, base, points=5.0, min_n=30)[0]
-    assert not row["red"] and row["note"].startswith("too few to judge")
-    assert figures.period_comparison([row])["data"][0]["marker"]["color"] == [figures.GREY]
+    base = Analysis.from_dict({"funnel": {"transitions": [{"from": "SQL", "to": "Opportunity", "rate": 0.143,
+                                                           "entered": 700, "converted": 100, "ci_low": None,
+                                                           "ci_high": None}]}})
+    now = Analysis.from_dict({"funnel": {"transitions": [{"from": "SQL", "to": "Opportunity", "rate": 0.0, "entered": 2,
+                                                          "converted": 0, "ci_low": None, "ci_high": None}]}})
+    row = period_deltas(now, base, points=5.0, min_n=30)[0]
+    assert not row.red and row.note.startswith("too few to judge")
+    assert figures.period_comparison([row], points=5.0)["data"][0]["marker"]["color"] == [figures.GREY]
 
 
 def test_the_same_status_in_every_renderer(hubspot: Workspace, result) -> None:  # type: ignore[no-untyped-def]
@@ -179,11 +182,12 @@ def test_the_same_status_in_every_renderer(hubspot: Workspace, result) -> None: 
     html = to_html(lay_out(jm), jm)
     assert too_few in html and f"Dark leads {WITHHELD}" in html and f"Speed-to-lead {WITHHELD}" in html
     assert 'conversion-dropoff' not in html.split('id="conversion-Opportunity->Customer"')[-1][:300]
-    # the dashboard's figures
-    labels = {kid: label for kid, label, _ in figures.kpis(data)}
+    # the dashboard's figures, from the JSON loaded back as the dashboard does
+    page = Analysis.from_dict(data)
+    labels = {kid: label for kid, label, _ in figures.kpis(page)}
     assert labels["kpi-rate-Opportunity-Customer"].endswith(too_few)
-    assert figures.dark_text(data) == f"Dark leads {WITHHELD}"
-    assert figures.speed_to_lead(data, 5.0)["layout"]["title"]["text"] == f"Speed-to-lead {WITHHELD}"
+    assert figures.dark_text(page) == f"Dark leads {WITHHELD}"
+    assert figures.speed_to_lead(page, 5.0)["layout"]["title"]["text"] == f"Speed-to-lead {WITHHELD}"
 
 
 def test_a_selection_shares_the_workspace_inputs(hubspot: Workspace) -> None:
@@ -303,7 +307,7 @@ def test_a_young_rate_says_so_in_every_renderer(young_ws: Workspace) -> None:
     assert jm.conversion("MQL->SQL").status.text() == young
     html = to_html(lay_out(jm), jm)
     assert young in " ".join(html.split())
-    labels = {kid: label for kid, label, _ in figures.kpis(data)}
+    labels = {kid: label for kid, label, _ in figures.kpis(Analysis.from_dict(data))}
     assert labels["kpi-rate-MQL-SQL"].endswith(young)
     assert young in " ".join(friction_markdown(result, [], "USD").split())
     assert not any(f.finding_id == "conversion:MQL->SQL" for f in findings_of(result))

@@ -323,7 +323,7 @@ def test_many_valid_selections_keep_the_caches_and_the_queue_bounded(ws: Workspa
     # what the caches still hold is right: the last selection again, from them, equals a fresh computation
     again = bounded.view(Filters(date_from=date(2026, 1, 5), sources=tuple(sorted(SOURCES))))
     fresh = DashboardData(ws, disk=False).view(Filters(date_from=date(2026, 1, 5), sources=tuple(sorted(SOURCES))))
-    assert again.analysis["n_people"] == fresh.analysis["n_people"] > 0
+    assert again.analysis.n_people == fresh.analysis.n_people > 0
 
 
 def test_the_memory_cache_holds_at_most_its_bytes(ws: Workspace) -> None:

@@ -12,9 +12,11 @@ the data is judged by without stakeholder confirmation.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
+from leadjourney.analysis.readback import build
 from leadjourney.config import BenchmarkSetting, Config, normalize_key
 from leadjourney.errors import ConfigError
 
@@ -78,6 +80,11 @@ class Benchmark:
         out["citation"] = self.citation
         out["text"] = self.text()
         return out
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Benchmark:
+        """The inverse of :meth:`to_dict` (value, citation and text are derived)."""
+        return build(cls, d)
 
 
 def _fmt(low: float, high: float, unit: str) -> str:

@@ -15,6 +15,7 @@ first entered a stage after that instant.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -23,6 +24,7 @@ import ibis
 import ibis.expr.types as ir
 
 from leadjourney.analysis.journeys import Journeys
+from leadjourney.analysis.readback import build, moment, pair
 from leadjourney.analysis.stats import wilson_interval
 from leadjourney.analysis.status import OK, MetricStatus, for_count, withheld
 from leadjourney.engine import fetch_rows
@@ -117,6 +119,16 @@ class DarkLeads:
             "status": self.status.status.value,
             "status_reason": self.status.reason,
         }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> DarkLeads:
+        dark, again = d.get("dark") or {}, d.get("re_engaged") or {}
+        return build(cls, d, status=MetricStatus.of(d), as_of=moment(d.get("as_of")),
+                     n_dark=dark.get("count", 0), dark_share=dark.get("share"), dark_ci=pair(dark.get("ci")),
+                     by_stage=dict(d.get("by_stage") or {}), n_re_engaged=again.get("count", 0),
+                     re_engaged_by=dict(again.get("by_kind") or {}),
+                     n_re_engaged_then_advanced=again.get("then_advanced", 0),
+                     n_still_dark_after_re_engaging=again.get("dark_again", 0))
 
 
 def dark_state(journeys: Journeys, as_of: datetime, days: int) -> ir.Table:

@@ -29,7 +29,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import asdict, dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import duckdb
@@ -67,19 +67,10 @@ def selection_label(key: str) -> str:
     """A selection key in words: ``all leads``, ``source seo; cohort mode (90-day window)``."""
     d = json.loads(key)
     mode = d.get("mode") or "stage_reach"
-    text = describe(_filters(d))
+    text = describe(Filters.from_dict(d))
     if mode != "stage_reach":
         text += f"; {mode} mode" + (f" ({d.get('window_days')}-day window)" if mode == "cohort" else "")
     return text
-
-
-def _filters(d: dict[str, Any]) -> Filters:
-    """Filters from their JSON (``Filters.to_dict()``; snapshots from before owners have none)."""
-    def day(text: str | None) -> date | None:
-        return date.fromisoformat(text) if text else None
-
-    return Filters(day(d.get("date_from")), day(d.get("date_to")), tuple(d.get("sources") or ()),
-                   tuple(d.get("personas") or ()), tuple(d.get("owners") or ()))
 
 
 @dataclass(frozen=True)
@@ -329,11 +320,11 @@ def set_status(ws: Workspace, finding_id: str, status: str, note: str | None,
     return next(f for f in list_findings(ws, selection) if f.finding_id == finding_id)
 
 
-def baseline(ws: Workspace) -> dict[str, Any] | None:
-    """The analysis JSON marked as baseline, if any."""
+def baseline(ws: Workspace) -> Analysis | None:
+    """The analysis marked as baseline, if any, loaded back from its stored JSON (:meth:`Analysis.from_dict`)."""
     with ws.connect(read_only=True) as con:
         row = one(con, "SELECT result FROM snapshots WHERE is_baseline ORDER BY snapshot_id DESC LIMIT 1")
-    return None if row is None else json.loads(row[0])
+    return None if row is None else Analysis.from_json(row[0])
 
 
 def _ready(ws: Workspace) -> None:
@@ -361,7 +352,7 @@ def migrate(con: duckdb.DuckDBPyConnection) -> None:
         insert = f"INSERT INTO findings ({_COLUMNS}) VALUES ({', '.join('?' * 15)})"
         for (finding_id, kind, statement, value, n, status, note, snapshot_id, updated_at,
              filters, mode, window) in rows:
-            key = ALL_LEADS if filters is None else selection_key(_filters(json.loads(filters)),
+            key = ALL_LEADS if filters is None else selection_key(Filters.from_dict(json.loads(filters)),
                                                                     mode or "stage_reach", window)
             latest = [statement, value, n, snapshot_id]
             if key == ALL_LEADS:

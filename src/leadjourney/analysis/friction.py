@@ -24,6 +24,7 @@ speed-to-lead and dark-lead results.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
@@ -38,6 +39,7 @@ from leadjourney.analysis.benchmarks import (
 from leadjourney.analysis.dark_leads import DarkLeads
 from leadjourney.analysis.funnel import Funnel
 from leadjourney.analysis.journeys import Journeys
+from leadjourney.analysis.readback import build
 from leadjourney.analysis.sources import Sources
 from leadjourney.analysis.speed_to_lead import SpeedToLead
 from leadjourney.analysis.status import OK, MetricStatus, Status
@@ -67,6 +69,10 @@ class DropOff:
         out = asdict(self)
         out["from"], out["to"] = out.pop("from_stage"), out.pop("to_stage")
         return out
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> DropOff:
+        return build(cls, d, from_stage=d["from"], to_stage=d["to"])
 
 
 @dataclass(frozen=True)
@@ -123,6 +129,13 @@ class FrictionRow:
         out["status"], out["status_reason"] = self.status.status.value, self.status.reason
         out["recoverable_reason"] = self.recoverable_text()
         return out
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> FrictionRow:
+        """The inverse of :meth:`to_dict`; rows stored before the upper bound had its name carry it as
+        ``revenue_impact``."""
+        return build(cls, d, from_stage=d["from"], to_stage=d["to"], status=MetricStatus.of(d),
+                     value_of_all_dropoffs_per_year=d.get("value_of_all_dropoffs_per_year", d.get("revenue_impact")))
 
 
 @dataclass
@@ -405,6 +418,13 @@ class Friction:
             "drop_offs": [d.to_dict() for d in self.drop_offs],
             "rows": [r.to_dict() for r in self.rows],
         }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Friction:
+        """The inverse of :meth:`to_dict` (the scale, bookings, totals and definitions are derived)."""
+        return build(cls, d, min_annualize_days=d.get("annualize_min_days", ANNUALIZE_MIN_DAYS),
+                     drop_offs=[DropOff.from_dict(x) for x in d.get("drop_offs") or ()],
+                     rows=[FrictionRow.from_dict(r) for r in d.get("rows") or ()])
 
 
 DEFINITIONS = {

@@ -23,6 +23,7 @@ import ibis.expr.types as ir
 
 from leadjourney.analysis.journeys import Journeys
 from leadjourney.analysis.projection import Projection, selection_projections, still_converting
+from leadjourney.analysis.readback import build
 from leadjourney.analysis.stats import wilson_interval
 from leadjourney.analysis.status import OK, MetricStatus, for_count, withheld
 from leadjourney.config import Stage
@@ -59,6 +60,18 @@ class Transition:
 
     def to_dict(self) -> dict[str, Any]:
         return transition_dict(self)
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Transition:
+        """The inverse of :meth:`to_dict` (its ``dropped``, and the benchmarks an analysis adds, are derived)."""
+        return build(cls, d, **transition_fields(d))
+
+
+def transition_fields(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What :func:`transition_dict` wrote differently from the fields: stages, status, projection."""
+    projected = d.get("projected")
+    return {"from_stage": d["from"], "to_stage": d["to"], "status": MetricStatus.of(d),
+            "projected": None if projected is None else Projection.from_dict(projected)}
 
 
 def transition_dict(row: Any) -> dict[str, Any]:
@@ -185,6 +198,16 @@ class Funnel:
             "stages_without_data": [
                 {"stage": s, "reason": WITHOUT_DATA} for s in self.stages_without_data],
         }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any], n_people: int = 0) -> Funnel:
+        """The inverse of :meth:`to_dict`; ``n_people`` is the analysis' (its JSON has it beside the funnel)."""
+        window = d.get("window_days")
+        return cls(mode=d.get("mode", "stage_reach"), window_days=cls.window_days if window is None else window,
+                   min_n=d.get("min_n"), n_people=n_people,
+                   stages_without_data=tuple(s["stage"] for s in d.get("stages_without_data") or ()),
+                   stages=[StageCount(**s) for s in d.get("stages") or ()],
+                   transitions=[Transition.from_dict(t) for t in d.get("transitions") or ()])
 
 
 def stage_columns(n_stages: int) -> list[str]:

@@ -8,7 +8,7 @@ contacts (``excluded_as``) are left out. For each person and configured stage,
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Callable, Hashable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
@@ -53,6 +53,15 @@ class Filters:
             "personas": list(self.personas),
             "owners": list(self.owners),
         }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Filters:
+        """The inverse of :meth:`to_dict` (selections stored before the owner filter have no owners)."""
+        def day(v: Any) -> date | None:
+            return date.fromisoformat(v) if v else None
+
+        return cls(day(d.get("date_from")), day(d.get("date_to")), tuple(d.get("sources") or ()),
+                   tuple(d.get("personas") or ()), tuple(d.get("owners") or ()))
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ import itertools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import ibis.expr.types as ir
 
@@ -34,6 +34,10 @@ class Maturity:
 
     def to_dict(self) -> dict[str, object]:
         return {"days": self.days, "reason": self.reason}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Maturity:
+        return cls(int(d["days"]), str(d["reason"]))
 
 
 def floor_only(floor: int) -> Maturity:

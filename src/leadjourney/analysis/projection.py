@@ -36,6 +36,7 @@ import ibis.expr.types as ir
 import numpy as np
 import pyarrow as pa
 
+from leadjourney.analysis.readback import build
 from leadjourney.analysis.stats import Z95
 from leadjourney.analysis.status import OK, MetricStatus, too_few, withheld, young
 from leadjourney.engine import column_array, fetch, fetch_rows, prepared
@@ -91,6 +92,11 @@ class Projection:
         return {"entered": self.entered, "converted": self.converted, "waiting": self.waiting,
                 "expected": self.expected, "rate": self.rate, "ci_low": self.ci_low, "ci_high": self.ci_high,
                 "status": self.status.status.value, "status_reason": self.status.reason}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Projection:
+        """The inverse of :meth:`to_dict`."""
+        return build(cls, d, status=MetricStatus.of(d))
 
 
 def curves(backend: ibis.BaseBackend, people: ir.Table, pairs: Sequence[tuple[int, int]], as_of: datetime,

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import ibis
 
@@ -16,17 +17,19 @@ from leadjourney.analysis.benchmarks import (
     benchmarks_in_effect,
 )
 from leadjourney.analysis.dark_leads import DarkLeads
-from leadjourney.analysis.friction import Friction, money
+from leadjourney.analysis.friction import DropOff, Friction, money
 from leadjourney.analysis.funnel import WITHOUT_DATA, Funnel
 from leadjourney.analysis.journeys import Filters, Journeys
 from leadjourney.analysis.sources import Sources
 from leadjourney.analysis.speed_to_lead import SpeedToLead
 from leadjourney.analysis.time_in_stage import TimeInStage
+from leadjourney.errors import WorkspaceError
 from leadjourney.escape import markdown_text as md
 from leadjourney.progress import Progress, silent
 from leadjourney.workspace import Workspace
 
 SCHEMA_VERSION = 1  # of the JSON contract: bump on any breaking change
+T = TypeVar("T")
 
 
 @dataclass
@@ -73,6 +76,43 @@ class Analysis:
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2)
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Analysis:
+        """The inverse of :meth:`to_dict`: a stored analysis (a snapshot, the dashboard's cache) as the result
+        it was. JSON stored by older versions loads too: a part it does not have (friction, personas, a
+        status, ...) is the part's default, an empty result."""
+        version = d.get("schema_version", SCHEMA_VERSION)
+        if version > SCHEMA_VERSION:
+            raise WorkspaceError(f"a stored analysis has schema_version {version}; this leadjourney reads up to "
+                                 f"{SCHEMA_VERSION}: upgrade leadjourney")
+        n_people = int(d.get("n_people") or 0)
+
+        def part(key: str, load: Callable[[Mapping[str, Any]], T], default: T) -> T:
+            return load(d[key]) if d.get(key) is not None else default
+
+        friction = part("friction", Friction.from_dict,
+                        Friction(drop_offs=[DropOff.from_dict(x) for x in d.get("drop_offs") or ()]))
+        benchmarks = d.get("benchmarks")
+        return cls(
+            workspace=str(d.get("workspace", "")),
+            computed_at=str(d.get("computed_at", "")),
+            filters=Filters.from_dict(d.get("filters") or {}),
+            n_people=n_people,
+            funnel=Funnel.from_dict(d.get("funnel") or {}, n_people=n_people),
+            time_in_stage=part("time_in_stage", TimeInStage.from_dict, TimeInStage()),
+            sources=part("sources", Sources.from_dict, Sources()),
+            personas=part("personas", Sources.from_dict, Sources(by="persona")),
+            speed_to_lead=part("speed_to_lead", SpeedToLead.from_dict, SpeedToLead()),
+            dark_leads=part("dark_leads", DarkLeads.from_dict, DarkLeads()),
+            friction=friction,
+            benchmarks=DEFAULT_BENCHMARKS if benchmarks is None else tuple(Benchmark.from_dict(b) for b in benchmarks),
+        )
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> Analysis:
+        """:meth:`from_dict` of :meth:`to_json`'s text."""
+        return cls.from_dict(json.loads(text))
 
     def to_markdown(self) -> str:
         f = self.funnel

@@ -18,6 +18,7 @@ source is not tested ("too few") when any expected cell count of its 2x2 table i
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
@@ -31,6 +32,7 @@ from leadjourney.analysis.funnel import (
     transition_dict,
 )
 from leadjourney.analysis.journeys import Journeys
+from leadjourney.analysis.readback import build
 from leadjourney.analysis.status import OK, MetricStatus
 from leadjourney.engine import fetch_rows
 
@@ -82,6 +84,10 @@ class SourceTransition:
 
     def to_dict(self) -> dict[str, Any]:
         return transition_dict(self)
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> SourceTransition:
+        return build(cls, d, from_stage=d["from"], to_stage=d["to"], status=MetricStatus.of(d))
 
 
 @dataclass
@@ -214,6 +220,13 @@ class Sources:
             "stages": {src: [asdict(s) for s in counts] for src, counts in self.stages.items()},
             "conversion": [r.to_dict() for r in self.conversion],
         }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Sources:
+        """The inverse of :meth:`to_dict` (the test's and correction's names are derived)."""
+        return build(cls, d, distribution=[SourceShare(**s) for s in d.get("distribution") or ()],
+                     stages={src: [StageCount(**s) for s in counts] for src, counts in (d.get("stages") or {}).items()},
+                     conversion=[SourceTransition.from_dict(c) for c in d.get("conversion") or ()])
 
 
 def _replace(row: SourceTransition, **changes: Any) -> SourceTransition:

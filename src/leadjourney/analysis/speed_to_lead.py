@@ -14,6 +14,7 @@ is old enough to judge: at least ``judge_after_days`` before the as-of date, or 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -22,6 +23,7 @@ import ibis
 import ibis.expr.types as ir
 
 from leadjourney.analysis.journeys import Journeys
+from leadjourney.analysis.readback import build, moment, pair
 from leadjourney.analysis.stats import wilson_interval
 from leadjourney.analysis.status import OK, MetricStatus, for_count, withheld
 from leadjourney.engine import fetch_rows
@@ -213,6 +215,18 @@ class SpeedToLead:
             "status": self.status.status.value,
             "status_reason": self.status.reason,
         }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> SpeedToLead:
+        """The inverse of :meth:`to_dict` (the benchmarks and the caveat are derived)."""
+        never, five, hour = (d.get(k) or {} for k in ("never_contacted", "within_5_min", "within_1_hour"))
+        return build(cls, d, status=MetricStatus.of(d), as_of=moment(d.get("as_of")),
+                     n_never_contacted=never.get("count", 0), never_contacted_share=never.get("share"),
+                     never_contacted_ci=pair(never.get("ci")),
+                     n_within_5_min=five.get("count", 0), share_within_5_min=five.get("share"),
+                     within_5_min_ci=pair(five.get("ci")),
+                     n_within_1_hour=hour.get("count", 0), share_within_1_hour=hour.get("share"),
+                     within_1_hour_ci=pair(hour.get("ci")))
 
 
 def _counts(people: ir.Table, as_of: datetime, window: float) -> dict[str, Any]:

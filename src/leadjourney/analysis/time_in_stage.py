@@ -10,6 +10,7 @@ neither count.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -21,6 +22,7 @@ import pyarrow as pa
 
 from leadjourney.analysis.funnel import Funnel
 from leadjourney.analysis.journeys import Journeys
+from leadjourney.analysis.readback import build, moment
 from leadjourney.analysis.stats import km_median
 from leadjourney.analysis.status import OK, MetricStatus, for_count, withheld
 from leadjourney.engine import column_array, fetch, fetch_rows, prepared
@@ -61,6 +63,10 @@ class StageTime:
         out["to"] = out.pop("to_stage")
         out["status"], out["status_reason"] = self.status.status.value, self.status.reason
         return out
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> StageTime:
+        return build(cls, d, from_stage=d["from"], to_stage=d["to"], status=MetricStatus.of(d))
 
 
 @dataclass
@@ -233,6 +239,10 @@ class TimeInStage:
 
     def to_dict(self) -> dict[str, Any]:
         return {"as_of": self.as_of.isoformat() if self.as_of else None, "transitions": [r.to_dict() for r in self.rows]}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> TimeInStage:
+        return cls(moment(d.get("as_of")), [StageTime.from_dict(r) for r in d.get("transitions") or ()])
 
 
 def _unpack_quantiles(row: dict[str, Any]) -> dict[str, Any]:

@@ -13,6 +13,7 @@ to the people still waiting), with an interval, drawn distinctly from observed r
 from __future__ import annotations
 
 import itertools
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -24,6 +25,7 @@ from leadjourney.analysis.funnel import (
     required_top,
     transition_between,
     transition_dict,
+    transition_fields,
 )
 from leadjourney.analysis.journeys import Journeys
 from leadjourney.analysis.maturity import Maturity, cohort_maturity
@@ -35,6 +37,7 @@ from leadjourney.analysis.projection import (
     selection_projections,
     waiting_by,
 )
+from leadjourney.analysis.readback import build, moment
 from leadjourney.analysis.status import OK, MetricStatus, withheld
 from leadjourney.analysis.status import young as young_status
 from leadjourney.engine import fetch_rows, prepared
@@ -68,6 +71,10 @@ class TrendPoint:
         out["period"] = self.period.isoformat()
         out["projected"] = self.projected.to_dict() if self.projected is not None else None
         return out
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> TrendPoint:
+        return build(cls, d, period=date.fromisoformat(d["period"]), **transition_fields(d))
 
 
 @dataclass
@@ -161,6 +168,14 @@ class ConversionTrend:
                 "as_of": self.as_of.isoformat(timespec="seconds") if self.as_of else None,
                 "points": [p.to_dict() for p in self.points],
                 "projected": {t: p.to_dict() for t, p in self.projected.items()}}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> ConversionTrend:
+        """The inverse of :meth:`to_dict`."""
+        return cls(period=d.get("period", "month"), as_of=moment(d.get("as_of")),
+                   maturity={t: Maturity.from_dict(m) for t, m in (d.get("maturity") or {}).items()},
+                   points=[TrendPoint.from_dict(p) for p in d.get("points") or ()],
+                   projected={t: Projection.from_dict(p) for t, p in (d.get("projected") or {}).items()})
 
 
 def conversion_trend(journeys: Journeys, period: str = "month") -> list[TrendPoint]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import itertools
 import threading
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -25,8 +26,10 @@ from dash import Input, Output, State, ctx, dcc, html
 from flask import Response, has_request_context, jsonify, request, send_from_directory
 
 from leadjourney.analysis.journeys import Filters
+from leadjourney.analysis.report import Analysis
 from leadjourney.analysis.trend import PERIODS
 from leadjourney.dashboard import figures
+from leadjourney.dashboard.comparison import Delta
 from leadjourney.dashboard.data import DashboardData, View, check_count
 from leadjourney.dashboard.security import (
     LOGOUT_PATH,
@@ -371,36 +374,33 @@ def _render(view: View, sort_by: str, period: str, measure: str) -> tuple[Any, .
     kpis = [html.Div([html.Div(text, className="v", id=kid), html.Div(label, className="l")], className="kpi")
             for kid, label, text in figures.kpis(a)]
     friction = figures.friction_rows(a)
-    rows = figures.deltas(a, view.baseline, points=view.decline_points, min_n=view.min_n,
-                          projected=view.trend.get("month", {}).get("projected"))
     return (
         kpis, figures.funnel(a), figures.time_in_stage(a), figures.sources(a), sources_table(a, sort_by),
-        figures.speed_to_lead(a, view.sla_minutes), figures.period_comparison(rows, a, view.baseline,
-                                                                             view.decline_points),
-        comparison_table(rows),
+        figures.speed_to_lead(a, view.sla_minutes),
+        figures.period_comparison(view.comparison, a, view.baseline, points=view.decline_points),
+        comparison_table(view.comparison),
         f"Friction ranking (top {len(friction)}) · {figures.friction_summary(a)} · " + figures.dark_text(a),
         figures.html_table(list(friction[0]) if friction else [], [[str(v) for v in r.values()] for r in friction]),
         trend_figure(view, period, measure),
     )
 
 
-def sources_table(a: dict[str, Any], sort_by: str = "people") -> str:
+def sources_table(a: Analysis, sort_by: str = "people") -> str:
     columns = figures.source_columns(a)
     return figures.html_table(columns, [figures.source_cells(r, columns) for r in figures.source_rows(a, sort_by)])
 
 
-def comparison_table(rows: list[dict[str, Any]]) -> str:
+def comparison_table(rows: Sequence[Delta]) -> str:
     """Per transition: now and baseline rates with their n (people who entered), and the change."""
-    body = [[r["transition"], f"{figures.pct(r['current'])} of {r['current_n']:,}",
-             f"{figures.pct(r['baseline'])} of {r['baseline_n']:,}",
-             "-" if r["delta_pp"] is None else f"{r['delta_pp']:+.1f} pp", r.get("note", "")] for r in rows]
+    body = [[r.transition, f"{figures.pct(r.current)} of {r.current_n:,}", f"{figures.pct(r.baseline)} of {r.baseline_n:,}",
+             "-" if r.delta_pp is None else f"{r.delta_pp:+.1f} pp", r.note] for r in rows]
     return figures.html_table(["transition", "now", "baseline", "change", "note"], body, row_ids="compare-")
 
 
 def trend_figure(view: View, period: str = "month", measure: str = "conversion") -> Any:
     """The drop-off trend for one view; by-source benchmarks apply when exactly one source is selected."""
     source = view.filters.sources[0] if len(view.filters.sources) == 1 else None
-    return figures.trend(view.trend.get(period, {}), view.baseline, view.benchmarks, measure=measure, source=source)
+    return figures.trend(view.trend.get(period), view.baseline, view.benchmarks, measure=measure, source=source)
 
 
 def _pairs(data: DashboardData) -> list[tuple[str, str]]:

@@ -1,7 +1,8 @@
 """The dashboard's numbers: ``analyze(...)`` per filter selection, cached in memory and on disk.
 
-Every number shown is read from :meth:`Analysis.to_dict` (the ``analyze --json`` contract) or, for the
-drop-off trend, :meth:`ConversionTrend.to_dict` on the same selection; this module only decides which
+Every number shown is an attribute of the selection's :class:`Analysis` or, for the drop-off trend, its
+:class:`ConversionTrend`, kept as their JSON (``to_dict``) and loaded back (``from_dict``) for the page; the
+period comparison's rows are computed here once per view (:mod:`.comparison`). This module only decides which
 selections to analyze, keeps the results, and computes likely ones ahead of time:
 
 * a result is keyed by its selection within a *generation* (last ingest, config, code), kept in memory
@@ -36,10 +37,16 @@ import duckdb
 import ibis
 
 from leadjourney.analysis.benchmarks import Benchmark, benchmarks_in_effect
+from leadjourney.analysis.dark_leads import DarkLeads
+from leadjourney.analysis.friction import Friction
 from leadjourney.analysis.funnel import Funnel, counts_by, stage_columns
 from leadjourney.analysis.journeys import Filters, Journeys, open_journeys
-from leadjourney.analysis.report import analyze_journeys
+from leadjourney.analysis.report import Analysis, analyze_journeys
 from leadjourney.analysis.selection import unknown
+from leadjourney.analysis.sources import Sources
+from leadjourney.analysis.speed_to_lead import SpeedToLead
+from leadjourney.analysis.status import withheld
+from leadjourney.analysis.time_in_stage import TimeInStage
 from leadjourney.analysis.trend import PERIODS, ConversionTrend
 from leadjourney.config import UNASSIGNED_PERSONA
 from leadjourney.dashboard.cache import (
@@ -52,6 +59,7 @@ from leadjourney.dashboard.cache import (
     digest,
     json_size,
 )
+from leadjourney.dashboard.comparison import Delta, period_deltas
 from leadjourney.db import one
 from leadjourney.engine import fetch_rows
 from leadjourney.errors import LeadJourneyError, SelectionError
@@ -67,6 +75,7 @@ WARM_UP_SOURCE = "\x00warm-up"  # a source nobody has: warm_up's small selection
 MAX_VALUES_PER_FILTER = 100  # values a request may select in one filter
 MAX_VALUE_LENGTH = 200  # characters of one filter value a request may send
 MAX_AHEAD = 64  # neighbours of the shown selection queued for the background at most
+FUNNEL_ONLY = "the matched baseline is its funnel only"
 
 
 class _Interrupted(Exception):
@@ -75,23 +84,26 @@ class _Interrupted(Exception):
 
 @dataclass(frozen=True)
 class View:
-    """What one filter selection shows: the analysis JSON, the matched baseline JSON and when data last arrived.
+    """What one filter selection shows: the analysis, the matched baseline, the comparison of the two and when
+    data last arrived.
 
     ``baseline`` is the analysis of the baseline snapshot's period restricted to this selection's
-    sources, personas and owners (see :meth:`DashboardData.baseline_selection`); ``trend`` holds
-    :class:`ConversionTrend` JSON per period (``"week"``, ``"month"``); ``benchmarks`` the config's
-    benchmarks in effect, for the reference lines.
+    sources, personas and owners (see :meth:`DashboardData.baseline_selection`; its funnel only, unless the
+    selection is the baseline's own); ``trend`` holds the :class:`ConversionTrend` per period (``"week"``,
+    ``"month"``); ``comparison`` each transition against the baseline (:func:`.comparison.period_deltas`);
+    ``benchmarks`` the config's benchmarks in effect, for the reference lines.
     """
 
     filters: Filters
-    analysis: dict[str, Any]
-    baseline: dict[str, Any] | None
+    analysis: Analysis
+    baseline: Analysis | None
     freshness: datetime | None
     sla_minutes: float
-    trend: dict[str, dict[str, Any]] = field(default_factory=dict)
+    trend: dict[str, ConversionTrend] = field(default_factory=dict)
     benchmarks: tuple[Benchmark, ...] = ()
     decline_points: float = 5.0  # [monitor] decline_points: red below the baseline (the monitor's rule)
     min_n: int = 30  # [analysis] min_n: fewer people is too few to judge
+    comparison: tuple[Delta, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -126,7 +138,7 @@ class DashboardData:
         self._views: MemoryCache[tuple[Any, ...], View] = MemoryCache(cache_size, memory_bytes)
         self._entries: MemoryCache[tuple[str, str], dict[str, Any]] = MemoryCache(cache_size * 2, memory_bytes)
         self._owners: tuple[str, list[Owner]] | None = None
-        self._baseline: tuple[int | None, dict[str, Any] | None] | None = None
+        self._baseline: tuple[int | None, Analysis | None] | None = None
         self._counts: tuple[tuple[Any, ...], dict[str, Any]] | None = None  # the baseline's counts per segment
         self._state: tuple[tuple[tuple[int, int] | None, ...], State] | None = None
         self._lock = threading.Lock()  # the in-memory caches
@@ -159,7 +171,7 @@ class DashboardData:
             base = one(con, "SELECT filters, json_extract_string(result, '$.time_in_stage.as_of'), snapshot_id "
                             "FROM snapshots WHERE is_baseline ORDER BY snapshot_id DESC LIMIT 1")
         state = State(None if fresh is None else fresh[0],
-                      None if base is None else filters_from_dict(json.loads(base[0])),
+                      None if base is None else Filters.from_dict(json.loads(base[0])),
                       None if base is None or base[1] is None else datetime.fromisoformat(base[1]),
                       None if base is None else int(base[2]))
         with self._lock:
@@ -206,20 +218,25 @@ class DashboardData:
             base = self._stored_baseline(state)
         else:
             base = self._baseline_funnel(generation, matched, state, background)
-        result = View(filters, current["analysis"], base, state.freshness, self._sla, current["trend"],
-                      self._benchmarks, self.ws.config.monitor.decline_points, self.ws.config.min_n)
+        analysis = Analysis.from_dict(current["analysis"])
+        trend = {period: ConversionTrend.from_dict(t) for period, t in current["trend"].items()}
+        points, min_n = self.ws.config.monitor.decline_points, self.ws.config.min_n
+        month = trend.get("month")
+        rows = period_deltas(analysis, base, points=points, min_n=min_n, projected=month.projected if month else None)
+        result = View(filters, analysis, base, state.freshness, self._sla, trend, self._benchmarks, points, min_n,
+                      tuple(rows))
         with self._lock:
             self._views.put(key, result, size)
         return result
 
-    def _stored_baseline(self, state: State) -> dict[str, Any] | None:
-        """The baseline snapshot's analysis JSON as stored (read once per snapshot)."""
+    def _stored_baseline(self, state: State) -> Analysis | None:
+        """The baseline snapshot's analysis as stored (read once per snapshot)."""
         with self._lock:
             if self._baseline is not None and self._baseline[0] == state.baseline_id:
                 return self._baseline[1]
         with self.ws.connect(read_only=True) as con:
             row = one(con, "SELECT result FROM snapshots WHERE snapshot_id = ?", [state.baseline_id])
-        result = None if row is None else json.loads(row[0])
+        result = None if row is None else Analysis.from_json(row[0])
         with self._lock:
             self._baseline = (state.baseline_id, result)
         return result
@@ -293,10 +310,11 @@ class DashboardData:
         as_of = everyone["analysis"]["time_in_stage"].get("as_of")
         return None if as_of is None else datetime.fromisoformat(as_of)
 
-    def _baseline_funnel(self, generation: str, matched: Filters, state: State, background: bool) -> dict[str, Any]:
+    def _baseline_funnel(self, generation: str, matched: Filters, state: State, background: bool) -> Analysis:
         """What the period comparison reads of the baseline side for ``matched`` (its filters, n_people, the
-        funnel, the as-of date: the keys ``analyze --json`` has for them), summed from the baseline period's
-        counts per segment, which are computed once per generation and baseline."""
+        funnel, the as-of date), summed from the baseline period's counts per segment, which are computed once per
+        generation and baseline: an :class:`Analysis` of the funnel only (speed-to-lead and dark leads withheld,
+        no sources or friction)."""
         period = Filters(matched.date_from, matched.date_to)
         key = (generation, period, state.baseline_as_of)
         with self._lock:  # kept aside from the views' LRU: every match reads it
@@ -315,10 +333,10 @@ class DashboardData:
         total = {"n_people": sum(r["n"] for r in rows),
                  **{c: sum(r[c] or 0 for r in rows) for c in stage_columns(len(stages))}}
         funnel = Funnel(min_n=self.ws.config.min_n).from_counts(stages, total)
-        analysis = {"filters": matched.to_dict(), "n_people": funnel.n_people, "funnel": funnel.to_dict(),
-                    "time_in_stage": {"as_of": counts["as_of"]}}
-        out: dict[str, Any] = json.loads(json.dumps(analysis, default=str))
-        return out
+        only = withheld(FUNNEL_ONLY)
+        return Analysis(str(self.ws.root), counts["as_of"], matched, funnel.n_people, funnel,
+                        TimeInStage(as_of=datetime.fromisoformat(counts["as_of"])), Sources(), Sources(by="persona"),
+                        SpeedToLead(status=only), DarkLeads(status=only), Friction(), self._benchmarks)
 
     def _cached(self, generation: str, name: str) -> dict[str, Any] | None:
         with self._lock:
@@ -404,10 +422,10 @@ class DashboardData:
     def date_presets(self) -> list[tuple[str, date, date]]:
         """(label, first, last creation date): the last 30 and 90 days and the last full quarter before the
         data's end (the unfiltered analysis' as-of date)."""
-        as_of = self.view(Filters()).analysis["time_in_stage"].get("as_of")
-        if not as_of:
+        as_of = self.view(Filters()).analysis.time_in_stage.as_of
+        if as_of is None:
             return []
-        end = date.fromisoformat(as_of[:10])
+        end = as_of.date()
         quarter_start = date(end.year, 3 * ((end.month - 1) // 3) + 1, 1)
         last_end = quarter_start - timedelta(days=1)
         last_start = date(last_end.year, 3 * ((last_end.month - 1) // 3) + 1, 1)
@@ -561,7 +579,7 @@ class DashboardData:
 
     def source_options(self) -> list[str]:
         """The sources of all people, largest first (from the unfiltered analysis)."""
-        return [d["source"] for d in self.view(Filters()).analysis["sources"]["distribution"]]
+        return [d.source for d in self.view(Filters()).analysis.sources.distribution]
 
     def persona_options(self) -> list[str]:
         return [p.name for p in self.ws.config.personas] + [UNASSIGNED_PERSONA]
@@ -635,15 +653,6 @@ def check_count(what: str, values: object) -> None:
                              f"{MAX_VALUES_PER_FILTER} {what}s")
     if any(len(v) > MAX_VALUE_LENGTH for v in values):
         raise SelectionError(f"{what}: a value longer than {MAX_VALUE_LENGTH} characters is no {what} of the data")
-
-
-def filters_from_dict(d: dict[str, Any]) -> Filters:
-    """:meth:`Filters.to_dict` read back (snapshots stored before the owner filter have no owners)."""
-    def day(v: Any) -> date | None:
-        return date.fromisoformat(v) if v else None
-
-    return Filters(day(d.get("date_from")), day(d.get("date_to")), tuple(d.get("sources") or ()),
-                   tuple(d.get("personas") or ()), tuple(d.get("owners") or ()))
 
 
 def sla_minutes(ws: Workspace) -> float:

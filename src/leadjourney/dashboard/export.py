@@ -10,6 +10,7 @@ from typing import Any
 import plotly.io as pio
 
 from leadjourney.analysis.journeys import Filters
+from leadjourney.analysis.report import Analysis
 from leadjourney.dashboard import figures
 from leadjourney.dashboard.app import CSS, trend_figure
 from leadjourney.dashboard.data import View
@@ -23,10 +24,8 @@ def export_html(view: View, path: Path, *, title: str, shown: Filters | None = N
     """
     a = view.analysis
     figs = [figures.funnel(a), figures.time_in_stage(a), figures.sources(a),
-            figures.speed_to_lead(a, view.sla_minutes), figures.period_comparison(
-                figures.deltas(a, view.baseline, points=view.decline_points, min_n=view.min_n,
-                               projected=view.trend.get("month", {}).get("projected")), a, view.baseline,
-                view.decline_points),
+            figures.speed_to_lead(a, view.sla_minutes),
+            figures.period_comparison(view.comparison, a, view.baseline, points=view.decline_points),
             trend_figure(view, "month")]
     divs = [pio.to_html(fig, full_html=False, include_plotlyjs=(i == 0), include_mathjax=False,
                         config={"displaylogo": False}) for i, fig in enumerate(figs)]
@@ -51,7 +50,7 @@ def export_html(view: View, path: Path, *, title: str, shown: Filters | None = N
     return path
 
 
-def _sources(a: dict[str, Any]) -> str:
+def _sources(a: Analysis) -> str:
     columns = figures.source_columns(a)
     rows = [figures.source_cells(r, columns) for r in figures.source_rows(a)]
     return figures.html_table(columns, rows) if rows else "<p>-</p>"

@@ -1,26 +1,29 @@
-"""Plotly figures and table rows for the dashboard, drawn from the analysis JSON (never recomputed).
+"""Plotly figures and table rows for the dashboard, drawn from the typed results (never recomputed).
 
-Each function takes ``Analysis.to_dict()`` (and the baseline's) and returns a figure or rows;
-the live app and the static export share them. A figure is a plain dict (``data``, ``layout``) as
-plotly.js reads it: building ``plotly.graph_objects`` figures validated every property, 60-80 ms per
-page of figures where the dicts take a few; tests check the dicts equal what graph_objects would build.
+Each function takes an :class:`~leadjourney.analysis.report.Analysis` (and the baseline's), a
+:class:`~leadjourney.analysis.trend.ConversionTrend` or the view's comparison rows
+(:mod:`leadjourney.dashboard.comparison`) and returns a figure or rows, reading attributes only: no number is
+computed and no threshold decided here. The live app and the static export share them. A figure is a plain
+dict (``data``, ``layout``) as plotly.js reads it: building ``plotly.graph_objects`` figures validated every
+property, 60-80 ms per page of figures where the dicts take a few; tests check the dicts equal what
+graph_objects would build.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Sequence
 from html import escape
-from typing import Any
+from typing import Any, Protocol
 
 import plotly.io as pio
 
 from leadjourney.analysis.benchmarks import Benchmark, benchmark_for
-from leadjourney.analysis.friction import money
-from leadjourney.analysis.funnel import DEFAULT_MIN_N
-from leadjourney.analysis.rates import compare
-from leadjourney.analysis.status import MetricStatus
+from leadjourney.analysis.friction import Friction, money
+from leadjourney.analysis.report import Analysis
+from leadjourney.analysis.status import MetricStatus, Status
+from leadjourney.analysis.trend import ConversionTrend, TrendPoint
+from leadjourney.dashboard.comparison import Delta
 
-RED_FLAG_PP = 5.0  # [monitor] decline_points' default: more than this many points below the baseline, beyond noise
 BLUE, GREY, RED, GREEN, ORANGE = "#2c6fbb", "#9aa5b1", "#c0392b", "#27ae60", "#e67e22"
 
 Figure = dict[str, Any]
@@ -48,73 +51,74 @@ def pct(value: float | None) -> str:
     return "-" if value is None else f"{value:.1%}"
 
 
-def arrow(t: dict[str, Any]) -> str:
-    return f"{t['from']}→{t['to']}"
+class _Step(Protocol):
+    @property
+    def from_stage(self) -> str: ...
+    @property
+    def to_stage(self) -> str: ...
 
 
-def kpis(a: dict[str, Any]) -> list[tuple[str, str, str]]:
+def arrow(t: _Step) -> str:
+    return f"{t.from_stage}→{t.to_stage}"
+
+
+def kpis(a: Analysis) -> list[tuple[str, str, str]]:
     """(id, label, text) of the headline numbers: people and each consecutive transition's rate."""
-    out = [("kpi-people", "People", f"{a['n_people']:,}")]
-    out += [(f"kpi-rate-{t['from']}-{t['to']}", f"{t['from']} → {t['to']}" + _status_note(t), pct(t["rate"]))
-            for t in a["funnel"]["transitions"]]
+    out = [("kpi-people", "People", f"{a.n_people:,}")]
+    out += [(f"kpi-rate-{t.from_stage}-{t.to_stage}", f"{t.from_stage} → {t.to_stage}" + _status_note(t.status),
+             pct(t.rate)) for t in a.funnel.transitions]
     return out
 
 
-def status_text(item: dict[str, Any]) -> str:
-    """A result's status as every renderer says it (see :mod:`leadjourney.analysis.status`); '' when ok."""
-    return MetricStatus.of(item).text()
-
-
-def _status_note(item: dict[str, Any]) -> str:
-    text = status_text(item)
+def _status_note(status: MetricStatus) -> str:
+    text = status.text()
     return f" · {text}" if text else ""
 
 
-def funnel(a: dict[str, Any]) -> Figure:
+def funnel(a: Analysis) -> Figure:
     """Stage reach as a funnel; hover shows the transition rate into the stage with its 95% interval."""
-    stages = a["funnel"]["stages"]
-    into = {t["to"]: t for t in a["funnel"]["transitions"]}
+    stages = a.funnel.stages
+    into = {t.to_stage: t for t in a.funnel.transitions}
     hover = []
     for s in stages:
-        t = into.get(s["stage"])
-        hover.append("first stage" if t is None or t["rate"] is None else
-                     f"{arrow(t)}: {pct(t['rate'])} (95% CI {pct(t['ci_low'])} - {pct(t['ci_high'])})"
-                     f"<br>{t['converted']:,} of {t['entered']:,}")
-    trace = {"type": "funnel", "y": [s["stage"] for s in stages], "x": [s["reached"] for s in stages],
+        t = into.get(s.stage)
+        hover.append("first stage" if t is None or t.rate is None else
+                     f"{arrow(t)}: {pct(t.rate)} (95% CI {pct(t.ci_low)} - {pct(t.ci_high)})"
+                     f"<br>{t.converted:,} of {t.entered:,}")
+    trace = {"type": "funnel", "y": [s.stage for s in stages], "x": [s.reached for s in stages],
              "customdata": hover, "textinfo": "value+percent previous", "marker": {"color": BLUE},
              "hovertemplate": "<b>%{y}</b>: %{x:,} reached<br>%{customdata}<extra></extra>"}
     return _figure([trace], "Conversion funnel")
 
 
-def time_in_stage(a: dict[str, Any]) -> Figure:
+def time_in_stage(a: Analysis) -> Figure:
     """Median days per transition beside the Kaplan-Meier (censoring-aware) median."""
-    rows = a["time_in_stage"]["transitions"]
+    rows = a.time_in_stage.rows
     names = [arrow(r) for r in rows]
-    km = [r["km_median_days"] if r["km_median_reached"] else None for r in rows]
+    km = [r.km_median_days if r.km_median_reached else None for r in rows]
     km_text = [f"{v:.1f}" if v is not None else "not reached" for v in km]
     bars = [
-        {"type": "bar", "name": "Median (completed)", "x": names, "y": [r["median_days"] for r in rows],
-         "marker": {"color": BLUE}, "text": [_days(r["median_days"]) for r in rows], "textposition": "outside"},
+        {"type": "bar", "name": "Median (completed)", "x": names, "y": [r.median_days for r in rows],
+         "marker": {"color": BLUE}, "text": [_days(r.median_days) for r in rows], "textposition": "outside"},
         {"type": "bar", "name": "Kaplan-Meier median", "x": names, "y": km, "marker": {"color": ORANGE},
-         "text": km_text, "textposition": "outside", "customdata": [r["n_censored"] for r in rows],
+         "text": km_text, "textposition": "outside", "customdata": [r.n_censored for r in rows],
          "hovertemplate": "%{x}: %{text} days<br>%{customdata:,} still waiting<extra></extra>"},
     ]
     return _figure(bars, "Time in stage (days)", barmode="group", legend={"orientation": "h", "y": -0.2},
                    xaxis={"tickangle": 0, "tickfont": {"size": 10}})
 
 
-def source_rows(a: dict[str, Any], sort_by: str = "people") -> list[dict[str, Any]]:
+def source_rows(a: Analysis, sort_by: str = "people") -> list[dict[str, Any]]:
     """One row per source: people, share and each transition's rate (``mark``: ▲/▼ when significant).
 
     Values stay numbers so rows sort by any column (descending; the source name ascending).
     """
-    rows = {d["source"]: {"source": d["source"], "people": d["people"], "share": d["share"], "marks": {}}
-            for d in a["sources"]["distribution"]}
-    for c in a["sources"]["conversion"]:
-        if c["source"] in rows and c["entered"]:
-            rows[c["source"]][arrow(c)] = c["rate"]
-            rows[c["source"]]["marks"][arrow(c)] = ((" ▲" if c["direction"] == "higher" else " ▼")
-                                                    if c["significant"] else "")
+    rows: dict[str, dict[str, Any]] = {d.source: {"source": d.source, "people": d.people, "share": d.share,
+                                                  "marks": {}} for d in a.sources.distribution}
+    for c in a.sources.conversion:
+        if c.source in rows and c.entered:
+            rows[c.source][arrow(c)] = c.rate
+            rows[c.source]["marks"][arrow(c)] = (" ▲" if c.direction == "higher" else " ▼") if c.significant else ""
     if sort_by == "source":
         return sorted(rows.values(), key=lambda r: r["source"])
     return sorted(rows.values(), key=lambda r: -(r.get(sort_by) or 0.0))
@@ -134,22 +138,22 @@ def source_cells(row: dict[str, Any], columns: list[str]) -> list[str]:
     return out
 
 
-def source_columns(a: dict[str, Any]) -> list[str]:
-    return ["source", "people", "share"] + [arrow(t) for t in a["funnel"]["transitions"]]
+def source_columns(a: Analysis) -> list[str]:
+    return ["source", "people", "share"] + [arrow(t) for t in a.funnel.transitions]
 
 
-def sources(a: dict[str, Any], top: int = 12) -> Figure:
+def sources(a: Analysis, top: int = 12) -> Figure:
     """Volume (bars) and Lead→MQL→SQL rates per source; significant differences starred."""
-    dist = a["sources"]["distribution"][:top]
-    names = [d["source"] for d in dist]
-    traces: list[dict[str, Any]] = [{"type": "scatter", "name": "People", "x": names, "y": [d["people"] for d in dist],
+    dist = a.sources.distribution[:top]
+    names = [d.source for d in dist]
+    traces: list[dict[str, Any]] = [{"type": "scatter", "name": "People", "x": names, "y": [d.people for d in dist],
                                      "yaxis": "y2", "mode": "markers",
                                      "marker": {"color": GREY, "symbol": "diamond", "size": 10}}]
     colors = [BLUE, GREEN, ORANGE, RED]
-    for i, t in enumerate(a["funnel"]["transitions"][:2]):
-        conv = {c["source"]: c for c in a["sources"]["conversion"] if c["from"] == t["from"] and c["to"] == t["to"]}
-        ys = [conv[n]["rate"] if n in conv and conv[n]["entered"] else None for n in names]
-        text = ["*" if n in conv and conv[n]["significant"] else "" for n in names]
+    for i, t in enumerate(a.funnel.transitions[:2]):
+        conv = {c.source: c for c in a.sources.conversion if (c.from_stage, c.to_stage) == (t.from_stage, t.to_stage)}
+        ys = [conv[n].rate if n in conv and conv[n].entered else None for n in names]
+        text = ["*" if n in conv and conv[n].significant else "" for n in names]
         traces.append({"type": "bar", "name": arrow(t), "x": names, "y": ys, "marker": {"color": colors[i % 4]},
                        "text": text, "textposition": "outside"})
     return _figure(traces, "Lead source performance (* significant vs the rest, Holm-corrected)", barmode="group",
@@ -159,12 +163,12 @@ def sources(a: dict[str, Any], top: int = 12) -> Figure:
                    legend={"orientation": "h", "y": -0.3})
 
 
-def speed_to_lead(a: dict[str, Any], sla_minutes: float) -> Figure:
+def speed_to_lead(a: Analysis, sla_minutes: float) -> Figure:
     """Median response time as a gauge against the SLA, with the within-5-min and never-contacted shares."""
-    s = a["speed_to_lead"]
-    if s.get("status") == "withheld":
-        return _figure([], f"Speed-to-lead {status_text(s)}")
-    median = s["median_minutes"]
+    s = a.speed_to_lead
+    if not s.status.shown:
+        return _figure([], f"Speed-to-lead {s.status.text()}")
+    median = s.median_minutes
     top = max(sla_minutes * 4, (median or 0) * 1.2, 10)
     gauges: list[dict[str, Any]] = [{
         "type": "indicator", "mode": "gauge+number", "value": median if median is not None else 0,
@@ -172,63 +176,39 @@ def speed_to_lead(a: dict[str, Any], sla_minutes: float) -> Figure:
         "title": {"text": f"Median to first touch (SLA {sla_minutes:g} min)", "font": {"size": 13}},
         "gauge": {"axis": {"range": [0, top]}, "bar": {"color": GREEN if (median or 0) <= sla_minutes else RED},
                   "threshold": {"line": {"color": "black", "width": 3}, "value": sla_minutes}}}]
-    for i, (label, share) in enumerate((("Within 5 min", s["within_5_min"]["share"]),
-                                        ("Never contacted", s["never_contacted"]["share"]))):
+    for i, (label, share) in enumerate((("Within 5 min", s.share_within_5_min),
+                                        ("Never contacted", s.never_contacted_share))):
         gauges.append({"type": "indicator", "mode": "number", "value": (share or 0) * 100,
                        "number": {"suffix": "%", "valueformat": ".1f", "font": {"size": 34}},
                        "title": {"text": label, "font": {"size": 13}},
                        "domain": {"x": [0.55, 1], "y": [0.55 - 0.55 * i, 1 - 0.55 * i]}})
-    return _figure(gauges, f"Speed-to-lead (from {s['signal']}){_status_note(s)}")
+    return _figure(gauges, f"Speed-to-lead (from {s.signal}){_status_note(s.status)}")
 
 
-def deltas(a: dict[str, Any], base: dict[str, Any] | None, *, points: float = RED_FLAG_PP,
-           min_n: int = DEFAULT_MIN_N, projected: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-    """Per transition: current and baseline rate, each with its n (people who entered), the change in points,
-    and whether it is red: :func:`leadjourney.analysis.rates.compare`, the monitor's rule (``points`` =
-    ``[monitor] decline_points``, ``min_n`` = ``[analysis] min_n``); too few people is said, never red.
-    ``projected`` ("From->To": the trend's projection of the selection): a selection still converting is
-    compared by its projected final conversion."""
-    if base is None:
-        return []
-    before = {arrow(t): t for t in base["funnel"]["transitions"]}
-    out = []
-    for t in a["funnel"]["transitions"]:
-        b = before.get(arrow(t), {})
-        p = (projected or {}).get(f"{t['from']}->{t['to']}") or {}
-        final = (p["rate"], p["ci_low"], p["ci_high"]) if p.get("rate") is not None else None
-        c = compare(t["entered"], t["converted"], b.get("rate"), b.get("entered", 0), points=points, min_n=min_n,
-                    projected=final)
-        out.append({"transition": arrow(t), "current": t["rate"], "current_n": t["entered"], "baseline": c.base_rate,
-                    "baseline_n": b.get("entered", 0), "delta_pp": c.delta_pp, "red": c.below,
-                    "projected": final is not None and c.status.status == "young",
-                    "note": c.status.text()})
-    return out
-
-
-def period_label(a: dict[str, Any]) -> str:
+def period_label(a: Analysis) -> str:
     """Which leads an analysis covers: creation dates, as-of date and people, e.g. ``created 2026-03-01 to
     2026-04-30, as of 2026-06-29, n 812``."""
-    f = a.get("filters") or {}
-    start, end = f.get("date_from"), f.get("date_to")
+    start, end = a.filters.date_from, a.filters.date_to
     dates = (f"created {start} to {end}" if start and end else f"created from {start}" if start
              else f"created until {end}" if end else "all creation dates")
-    as_of = (a.get("time_in_stage", {}).get("as_of") or "")[:10]
-    return f"{dates}, as of {as_of or '-'}, n {a['n_people']:,}"
+    as_of = a.time_in_stage.as_of
+    return f"{dates}, as of {'-' if as_of is None else f'{as_of:%Y-%m-%d}'}, n {a.n_people:,}"
 
 
-def period_comparison(rows: list[dict[str, Any]], a: dict[str, Any] | None = None,
-                      base: dict[str, Any] | None = None, points: float = RED_FLAG_PP) -> Figure:
-    """Deltas vs the baseline in percentage points; red where more than 5 points below.
+def period_comparison(rows: Sequence[Delta], a: Analysis | None = None, base: Analysis | None = None, *,
+                      points: float) -> Figure:
+    """Deltas vs the baseline in percentage points (the view's comparison rows); red where the rows say so,
+    the dotted line ``points`` (``[monitor] decline_points``) below zero.
 
     With the two analyses, the title says what is compared: each side's creation dates, as-of and n.
     """
-    bar = {"type": "bar", "x": [r["transition"] for r in rows], "y": [r["delta_pp"] for r in rows],
-           "marker": {"color": [RED if r["red"] else GREY if r.get("note") else GREEN if (r["delta_pp"] or 0) >= 0
+    bar = {"type": "bar", "x": [r.transition for r in rows], "y": [r.delta_pp for r in rows],
+           "marker": {"color": [RED if r.red else GREY if r.note else GREEN if (r.delta_pp or 0) >= 0
                                 else GREY for r in rows]},
-           "text": [("-" if r["delta_pp"] is None else f"{r['delta_pp']:+.1f} pp")
-                    + (" (too few)" if r.get("note", "").startswith("too few") else "") for r in rows],
+           "text": [("-" if r.delta_pp is None else f"{r.delta_pp:+.1f} pp") + (" (too few)" if r.too_few else "")
+                    for r in rows],
            "textposition": "outside",
-           "customdata": [[pct(r["current"]), pct(r["baseline"]), r["current_n"], r["baseline_n"]] for r in rows],
+           "customdata": [[pct(r.current), pct(r.baseline), r.current_n, r.baseline_n] for r in rows],
            "hovertemplate": "%{x}: now %{customdata[0]} of %{customdata[2]:,}, "
                             "baseline %{customdata[1]} of %{customdata[3]:,}<extra></extra>"}
     red_line = {"type": "line", "xref": "x domain", "x0": 0, "x1": 1, "yref": "y", "y0": -points,
@@ -236,7 +216,7 @@ def period_comparison(rows: list[dict[str, Any]], a: dict[str, Any] | None = Non
     title = "Period vs baseline (pp)" if rows else "Period vs baseline: no baseline snapshot yet"
     if rows and a is not None and base is not None:
         title += f"<br><sup>now: {period_label(a)}<br>baseline: {period_label(base)}</sup>"
-    values = [abs(r["delta_pp"]) for r in rows if r["delta_pp"] is not None]
+    values = [abs(r.delta_pp) for r in rows if r.delta_pp is not None]
     span = max([points * 2, *values]) * 1.2
     return _figure([bar], title, yaxis={"ticksuffix": " pp", "zeroline": True, "range": [-span, span]},
                    margin={**_LAYOUT["margin"], "t": 80 if a is not None and base is not None else 40},
@@ -254,71 +234,65 @@ def html_table(columns: list[str], rows: list[list[str]], *, row_ids: str | None
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(tr(r) for r in rows)}</tbody></table>"
 
 
-def friction_rows(a: dict[str, Any], top: int = 10) -> list[dict[str, Any]]:
+def friction_rows(a: Analysis, top: int = 10) -> list[dict[str, Any]]:
     """The top friction rows: recoverable revenue against its named target, the upper bound beside it."""
-    fr = a["friction"]
-    cur, per = fr.get("currency", ""), _per(fr)
+    fr = a.friction
+    cur, per = fr.currency, fr.per
     out = []
-    for r in fr["rows"][:top]:
-        recoverable = r.get("recoverable_per_year")
-        out.append({"rank": r["rank"], "transition": arrow(r), "segment": r["segment"] or "all",
-                    "drop-off": pct(r["drop_off_rate"]),
+    for r in fr.rows[:top]:
+        recoverable = r.recoverable_per_year
+        out.append({"rank": r.rank, "transition": arrow(r), "segment": r.segment or "all",
+                    "drop-off": pct(r.drop_off_rate),
                     f"recoverable / {per}": (money(recoverable, cur) if recoverable is not None
-                                             else f"- ({r.get('status_reason') or r.get('status', '')})"),
-                    "target": (f"{pct(r.get('target_rate'))} ({r.get('target_source', '')})"
-                               if r.get("target_rate") is not None else r.get("target_source", "")),
-                    f"all drop-offs / {per} (upper bound)": money(
-                        r.get("value_of_all_dropoffs_per_year", r.get("revenue_impact")), cur),
-                    "hypothesis": r["hypothesis"]})
+                                             else f"- ({r.status.reason or r.status.status.value})"),
+                    "target": (f"{pct(r.target_rate)} ({r.target_source})" if r.target_rate is not None
+                               else r.target_source),
+                    f"all drop-offs / {per} (upper bound)": money(r.value_of_all_dropoffs_per_year, cur),
+                    "hypothesis": r.hypothesis})
     return out
 
 
-def _per(fr: dict[str, Any]) -> str:
-    return "yr" if fr.get("annualized", True) else f"{fr.get('span_days') or 0:.0f} d"
-
-
-def friction_summary(a: dict[str, Any]) -> str:
+def friction_summary(a: Analysis) -> str:
     """Bookings beside the recoverable revenue, and the default deal size's warning: the friction card's title."""
-    fr = a["friction"]
-    cur, per = fr.get("currency", ""), _per(fr)
-    bookings = fr.get("bookings_per_year")
+    fr: Friction = a.friction
+    cur, per = fr.currency, fr.per
+    bookings = fr.bookings_per_year
     text = (f"bookings {money(bookings, cur) if bookings is not None else '-'}/{per} · recoverable "
-            f"{money(fr.get('total_recoverable_per_year'), cur)}/{per} at the transitions")
-    if fr.get("deal_size_warning"):
-        text += f" · WARNING: {fr['deal_size_warning']}"
+            f"{money(fr.total_recoverable(), cur)}/{per} at the transitions")
+    if fr.deal_size_warning:
+        text += f" · WARNING: {fr.deal_size_warning}"
     return text
 
 
-def dark_text(a: dict[str, Any]) -> str:
-    d = a["dark_leads"]
-    if d.get("status") == "withheld":
-        return f"Dark leads {status_text(d)}"
-    return (f"{d['dark']['count']:,} dark leads of {d['n_open']:,} open ({pct(d['dark']['share'])}), "
-            f"silent {d['dark_after_days']}+ days{_status_note(d)}")
+def dark_text(a: Analysis) -> str:
+    d = a.dark_leads
+    if not d.status.shown:
+        return f"Dark leads {d.status.text()}"
+    return (f"{d.n_dark:,} dark leads of {d.n_open:,} open ({pct(d.dark_share)}), "
+            f"silent {d.dark_after_days}+ days{_status_note(d.status)}")
 
 
 def _days(value: float | None) -> str:
     return "-" if value is None else f"{value:.1f}"
 
 
-def _projected(name: str, color: str, rows: list[dict[str, Any]], flip: Any, drop: bool) -> list[dict[str, Any]]:
+def _projected(name: str, color: str, rows: list[TrendPoint], flip: Any, drop: bool) -> list[dict[str, Any]]:
     """Young periods' projected final conversion: a dotted line from the last judged period, diamonds with the
     projection's interval; drawn apart from the observed line (see :mod:`leadjourney.analysis.projection`)."""
-    young = [p for p in rows if p.get("status") == "young" and p.get("projected")
-             and p["projected"].get("rate") is not None]  # too few people: no projection drawn
+    young = [(p, p.projected) for p in rows if p.status.status is Status.YOUNG and p.projected is not None
+             and p.projected.rate is not None]  # too few people: no projection drawn
     if not young:
         return []
-    settled = [p for p in rows if not p["young"] and p["rate"] is not None]
+    settled = [p for p in rows if not p.young and p.rate is not None]
     anchor = settled[-1:] if settled else []
-    x = [p["period"] for p in anchor] + [p["period"] for p in young]
-    y = [flip(p["rate"]) for p in anchor] + [flip(p["projected"]["rate"]) for p in young]
-    low = [flip(p["projected"]["ci_high" if drop else "ci_low"]) for p in young]
-    high = [flip(p["projected"]["ci_low" if drop else "ci_high"]) for p in young]
+    x = [p.period.isoformat() for p in anchor] + [p.period.isoformat() for p, _ in young]
+    y = [flip(p.rate) for p in anchor] + [flip(f.rate) for _, f in young]
+    low = [flip(f.ci_high if drop else f.ci_low) for _, f in young]
+    high = [flip(f.ci_low if drop else f.ci_high) for _, f in young]
     ys = y[len(anchor):]
     hover = [""] * len(anchor) + [
-        f"projected final {pct(p['projected']['rate'])} (95% {pct(p['projected']['ci_low'])} - "
-        f"{pct(p['projected']['ci_high'])}); observed so far {pct(p['rate'])}, {p['projected']['waiting']:,} still "
-        "waiting<br><i>estimate from the mature periods' time to convert</i>" for p in young]
+        f"projected final {pct(f.rate)} (95% {pct(f.ci_low)} - {pct(f.ci_high)}); observed so far {pct(p.rate)}, "
+        f"{f.waiting:,} still waiting<br><i>estimate from the mature periods' time to convert</i>" for p, f in young]
     return [{"type": "scatter", "name": f"projected {name}", "legendgroup": name, "x": x, "y": y,
              "mode": "lines+markers", "line": {"color": color, "dash": "dot", "width": 2}, "customdata": hover,
              "marker": {"color": color, "size": [0] * len(anchor) + [9] * len(young), "symbol": "diamond-open"},
@@ -333,14 +307,13 @@ _METRIC = {"conversion": "conversion_rate", "drop-off": "drop_off_rate"}
 _TRACE_COLORS = [BLUE, GREEN, ORANGE, RED, "#8e44ad", "#16a085"]
 
 
-def trend(t: dict[str, Any], base: dict[str, Any] | None, benchmarks: tuple[Benchmark, ...] = (), *,
+def trend(t: ConversionTrend | None, base: Analysis | None, benchmarks: tuple[Benchmark, ...] = (), *,
           measure: str = "conversion", source: str | None = None) -> Figure:
     """Conversion (or drop-off) per transition by creation period, with the baseline and benchmarks as references.
 
-    ``t`` is :meth:`ConversionTrend.to_dict`. One line per transition (95% interval as error bars;
-    young periods as open markers, their hover saying so); per transition a dashed line at the
-    baseline snapshot's rate, and a dotted band per benchmark that applies (``source``: the one
-    source filtered on, for by-source benchmarks).
+    One line per transition (95% interval as error bars; young periods as open markers, their hover saying
+    so); per transition a dashed line at the baseline snapshot's rate, and a dotted band per benchmark that
+    applies (``source``: the one source filtered on, for by-source benchmarks). No trend: an empty figure.
     """
     if measure not in MEASURES:
         raise ValueError(f"trend measure must be one of {', '.join(MEASURES)}, not {measure!r}")
@@ -349,30 +322,32 @@ def trend(t: dict[str, Any], base: dict[str, Any] | None, benchmarks: tuple[Benc
     def flip(v: float | None) -> float | None:
         return None if v is None else (1 - v if drop else v)
 
-    end = (t.get("as_of") or "9999")[:10]  # leads dated after the data's end (bad dates) would stretch the axis
-    points = [p for p in t.get("points", []) if p["period"] <= end]
-    hidden = {p["period"] for p in t.get("points", [])} - {p["period"] for p in points}
+    as_of = None if t is None else t.as_of
+    end = "9999" if as_of is None else f"{as_of:%Y-%m-%d}"  # leads dated after the data's end would stretch the axis
+    every = [] if t is None else t.points
+    points = [p for p in every if as_of is None or p.period <= as_of.date()]
+    hidden = {p.period for p in every} - {p.period for p in points}
     names = list(dict.fromkeys(arrow(p) for p in points))
-    periods = sorted({p["period"] for p in points})
+    periods = sorted({p.period.isoformat() for p in points})
     span = [periods[0], periods[-1]] if periods else []
-    before = {arrow(x): x["rate"] for x in base["funnel"]["transitions"]} if base else {}
+    before = {arrow(x): x.rate for x in base.funnel.transitions} if base else {}
     traces: list[dict[str, Any]] = []
     for i, name in enumerate(names):
         color = _TRACE_COLORS[i % len(_TRACE_COLORS)]
         rows = [p for p in points if arrow(p) == name]
-        y = [flip(p["rate"]) for p in rows]
-        lows = [flip(p["ci_high"] if drop else p["ci_low"]) for p in rows]
-        highs = [flip(p["ci_low"] if drop else p["ci_high"]) for p in rows]
-        hover = [f"{p['converted']:,} of {p['entered']:,} converted (95% CI {pct(lo)} - {pct(hi)})"
-                 + (f"<br><i>{status_text(p)}</i>" if p.get("status", "ok") != "ok" else "")
+        y = [flip(p.rate) for p in rows]
+        lows = [flip(p.ci_high if drop else p.ci_low) for p in rows]
+        highs = [flip(p.ci_low if drop else p.ci_high) for p in rows]
+        hover = [f"{p.converted:,} of {p.entered:,} converted (95% CI {pct(lo)} - {pct(hi)})"
+                 + (f"<br><i>{p.status.text()}</i>" if not p.status.judged else "")
                  + (f"<br><i>young: created under {_maturity_days(t, p)} days before the data's end; may still "
-                    "convert</i>" if p["young"] and p.get("status") != "young" else "")
-                 + ("" if p["young"] or p.get("status", "ok") != "ok" else "<br>old enough to judge")
+                    "convert</i>" if p.young and p.status.status is not Status.YOUNG else "")
+                 + ("" if p.young or not p.status.judged else "<br>old enough to judge")
                  for p, lo, hi in zip(rows, lows, highs, strict=True)]
         traces.append({
-            "type": "scatter", "name": name, "legendgroup": name, "x": [p["period"] for p in rows], "y": y,
+            "type": "scatter", "name": name, "legendgroup": name, "x": [p.period.isoformat() for p in rows], "y": y,
             "mode": "lines+markers", "line": {"color": color}, "customdata": hover,
-            "marker": {"color": color, "size": 8, "symbol": ["circle-open" if p["young"] else "circle" for p in rows]},
+            "marker": {"color": color, "size": 8, "symbol": ["circle-open" if p.young else "circle" for p in rows]},
             "error_y": {"type": "data", "symmetric": False, "thickness": 1, "width": 3,
                         "array": [None if v is None or h is None else h - v for v, h in zip(y, highs, strict=True)],
                         "arrayminus": [None if v is None or lo is None else v - lo
@@ -392,8 +367,8 @@ def trend(t: dict[str, Any], base: dict[str, Any] | None, benchmarks: tuple[Benc
                            "y": [bm.low, bm.low, bm.high, bm.high, bm.low], "fill": "toself", "opacity": 0.5,
                            "line": {"color": GREY, "dash": "dot", "width": 1},
                            "hovertemplate": f"benchmark {name}: {bm.text()}<br>{bm.label}<extra></extra>"})
-    title = (f"Drop-off trend: {measure} by creation {t.get('period', 'period')} (open: young, dotted diamonds: "
-             "projected final; dashed: baseline, band: benchmark)")
+    title = (f"Drop-off trend: {measure} by creation {'period' if t is None else t.period} (open: young, dotted "
+             "diamonds: projected final; dashed: baseline, band: benchmark)")
     if hidden:
         title += f"<br><sup>{len(hidden)} period(s) after the data's end ({end}) not shown</sup>"
     return _figure(traces, title, yaxis={"tickformat": ".0%", "rangemode": "tozero"},
@@ -401,6 +376,7 @@ def trend(t: dict[str, Any], base: dict[str, Any] | None, benchmarks: tuple[Benc
                    height=380)
 
 
-def _maturity_days(trend: Mapping[str, Any], point: Mapping[str, Any]) -> Any:
+def _maturity_days(trend: ConversionTrend | None, point: TrendPoint) -> int | None:
     """Days the point's transition needs before a period is judged (the trend's maturity)."""
-    return (trend.get("maturity") or {}).get(f"{point['from']}->{point['to']}", {}).get("days")
+    need = None if trend is None else trend.maturity.get(f"{point.from_stage}->{point.to_stage}")
+    return None if need is None else need.days

@@ -13,13 +13,12 @@ other metrics say to compare them by hand.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
 
 from leadjourney.analysis.funnel import Funnel
 from leadjourney.analysis.journeys import Filters, open_journeys
+from leadjourney.analysis.report import Analysis
 from leadjourney.analysis.sources import two_proportion_z
 from leadjourney.analysis.speed_to_lead import SpeedToLead
 from leadjourney.config import MonitorSettings
@@ -74,7 +73,7 @@ def _rate(ws: Workspace, transition: str, source: str | None, lo: date, hi: date
     return 0, 0
 
 
-def impact_verdict(ws: Workspace, imp: Implementation, base: Mapping[str, Any], as_of: date,
+def impact_verdict(ws: Workspace, imp: Implementation, base: Analysis, as_of: date,
                    s: MonitorSettings) -> Verdict:
     """The impact check of one implemented recommendation, as of ``as_of``."""
     rule, metric = RULES["recommendation_impact"], imp.rec_id
@@ -148,7 +147,7 @@ def _minutes(x: float | None) -> str:
     return "-" if x is None else f"{x:,.0f} min"
 
 
-def impact_verdicts(ws: Workspace, base: Mapping[str, Any], as_of: date, s: MonitorSettings) -> list[Verdict]:
+def impact_verdicts(ws: Workspace, base: Analysis, as_of: date, s: MonitorSettings) -> list[Verdict]:
     return [impact_verdict(ws, imp, base, as_of, s) for imp in implementations(ws)]
 
 

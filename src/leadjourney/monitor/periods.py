@@ -9,14 +9,14 @@ period's cohort (people created in the window): the funnel transitions and speed
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
 
 from leadjourney.analysis import maturity
 from leadjourney.analysis.funnel import Funnel
 from leadjourney.analysis.journeys import Filters, open_journeys
+from leadjourney.analysis.report import Analysis
 from leadjourney.analysis.speed_to_lead import SpeedToLead
 from leadjourney.analysis.status import OK, MetricStatus
 from leadjourney.errors import LeadJourneyError
@@ -86,13 +86,11 @@ def judged_periods(kind: str, as_of: date, count: int, maturity_days: int) -> li
     return out[::-1]
 
 
-def transition_maturity(ws: Workspace, base: Mapping[str, Any], transitions: Sequence[str], floor: int,
+def transition_maturity(ws: Workspace, base: Analysis, transitions: Sequence[str], floor: int,
                         quantile: float) -> dict[str, tuple[int, str]]:
     """Days a creation cohort needs before each transition is judged, and why: the analysis' one rule
     (:mod:`leadjourney.analysis.maturity`) with the baseline's people as the reference."""
-    f = base.get("filters") or {}
-    lo, hi = (date.fromisoformat(f[k]) if f.get(k) else None for k in ("date_from", "date_to"))
-    with open_journeys(ws, Filters(lo, hi)) as journeys:
+    with open_journeys(ws, Filters(base.filters.date_from, base.filters.date_to)) as journeys:
         names = journeys.config.stage_names  # a stage without data has no entries to time
         targets = {t: (t.split("->")[1], names.index(t.split("->")[1])) for t in transitions
                    if t.split("->")[1] in names}

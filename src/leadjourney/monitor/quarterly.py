@@ -15,15 +15,14 @@ Each quarter's figures are those of the people created in it, as of the run's da
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
 
 import ibis
 
 from leadjourney.analysis.definitions import DefinitionCheck, DefinitionDrift
 from leadjourney.analysis.journeys import Filters, Journeys, open_journeys
+from leadjourney.analysis.report import Analysis
 from leadjourney.analysis.sources import Sources, SourceTransition, holm, two_proportion_z
 from leadjourney.analysis.time_in_stage import StageTime, TimeInStage
 from leadjourney.config import MonitorSettings
@@ -96,12 +95,10 @@ def quarter_metrics(ws: Workspace, period: Period, as_of: date) -> QuarterMetric
     return QuarterMetrics(period, inv, drift, times, conversion)
 
 
-def baseline_inventory(ws: Workspace, base: Mapping[str, Any], as_of: date) -> Inventory:
+def baseline_inventory(ws: Workspace, base: Analysis, as_of: date) -> Inventory:
     """The inventory of the baseline's period (its filters' dates; no end date: the day it was computed)."""
-    filters = base.get("filters") or {}
-    start = date.fromisoformat(filters["date_from"]) if filters.get("date_from") else None
-    end = (date.fromisoformat(filters["date_to"]) if filters.get("date_to")
-           else datetime.fromisoformat(base["computed_at"]).date())
+    start = base.filters.date_from
+    end = base.filters.date_to or datetime.fromisoformat(base.computed_at).date()
     with open_journeys(ws, None, now=_now(as_of)) as everyone:
         return inventory(everyone, start, end)
 

@@ -12,7 +12,10 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from leadjourney.analysis.funnel import Transition
 from leadjourney.analysis.rates import below_baseline
+from leadjourney.analysis.report import Analysis
+from leadjourney.analysis.speed_to_lead import SpeedToLead
 from leadjourney.config import MonitorSettings
 from leadjourney.monitor.periods import PeriodMetrics
 
@@ -113,20 +116,20 @@ def _pct(x: float | None) -> str:
     return "-" if x is None else f"{x:.1%}"
 
 
-def conversion_verdicts(transition: str, history: Sequence[PeriodMetrics], base: Mapping[str, Any] | None,
+def conversion_verdicts(transition: str, history: Sequence[PeriodMetrics], base: Transition | None,
                         s: MonitorSettings, maturity: str | None = None) -> list[Verdict]:
-    """The decline rule (red flag) and the re-engage rule for one transition over the judged periods
-    (``maturity``: how old their leads are, for the evidence)."""
+    """The decline rule (red flag) and the re-engage rule for one transition over the judged periods against the
+    baseline's transition ``base`` (``maturity``: how old their leads are, for the evidence)."""
     missing = [st for st in transition.split("->") if st in history[-1].stages_without_data]
     if missing:
         return [Verdict("conversion_decline", transition, WITHHELD, None, None, None, None,
                         f"{transition} withheld: {missing[0]} has no stage entries loaded",
                         RULES["data_health"].action)]
-    if base is None or base.get("rate") is None:
+    if base is None or base.rate is None:
         return [Verdict("conversion_decline", transition, CANNOT, None, None, None, None,
                         f"the baseline has no {transition} rate (nobody entered it); store a baseline with "
                         "`leadjourney analyze --baseline`", RULES["data_health"].action)]
-    rate0 = float(base["rate"])
+    rate0 = float(base.rate)
     line = max(0.0, rate0 - s.decline_points / 100)
     notes: list[str] = []
     below: list[bool | None] = []
@@ -144,7 +147,7 @@ def conversion_verdicts(transition: str, history: Sequence[PeriodMetrics], base:
                      f"{_pct(low)}-{_pct(high)}){' below' if is_below else ''}")
     r = latest.transitions.get(transition)
     value, n = (r.rate, r.entered) if r is not None else (None, 0)
-    evidence = (f"baseline {_pct(rate0)} (n {base.get('entered', 0):,}); " + "; ".join(notes)
+    evidence = (f"baseline {_pct(rate0)} (n {base.entered:,}); " + "; ".join(notes)
                 + f"; leads judged once they had {maturity or f'at least {s.maturity_days} days'} (younger "
                 "cohorts are still converting)")
     if below[-1] is None:
@@ -165,9 +168,9 @@ def conversion_verdicts(transition: str, history: Sequence[PeriodMetrics], base:
     return out
 
 
-def speed_verdict(latest: PeriodMetrics, base: Mapping[str, Any] | None, s: MonitorSettings) -> Verdict:
+def speed_verdict(latest: PeriodMetrics, base: SpeedToLead | None, s: MonitorSettings) -> Verdict:
     """Average speed-to-lead of the latest period vs the configured line (playbook: 2 hours)."""
-    base_mean = None if base is None else base.get("mean_minutes")
+    base_mean = None if base is None else base.mean_minutes
     label = latest.period.label
     if not latest.speed_status.shown:
         return Verdict("speed_to_lead", "mean_minutes", WITHHELD, None, base_mean, s.speed_to_lead_max_minutes, None,
@@ -201,11 +204,11 @@ def health_verdicts(latest: PeriodMetrics, ingest_age_days: float | None, s: Mon
     return [leads, age]
 
 
-def checkin_verdict(base: Mapping[str, Any], as_of: date, s: MonitorSettings) -> Verdict:
+def checkin_verdict(base: Analysis, as_of: date, s: MonitorSettings) -> Verdict:
     """The refinement check-in, ``checkin_days`` after the baseline was computed: a reminder from
     ``checkin_reminder_days`` before it until a month after (a monthly run sees it at least once)."""
     rule = RULES["refinement_checkin"]
-    computed = datetime.fromisoformat(str(base["computed_at"])).date()
+    computed = datetime.fromisoformat(base.computed_at).date()
     due = computed + timedelta(days=s.checkin_days)
     left = (due - as_of).days
     status = REMINDER if -31 <= left <= s.checkin_reminder_days else OK
@@ -216,18 +219,18 @@ def checkin_verdict(base: Mapping[str, Any], as_of: date, s: MonitorSettings) ->
                    f"({when} as of {as_of})", rule.action)
 
 
-def evaluate(history: Sequence[PeriodMetrics], base: Mapping[str, Any], ingest_age_days: float | None,
+def evaluate(history: Sequence[PeriodMetrics], base: Analysis, ingest_age_days: float | None,
              s: MonitorSettings,
              by_transition: Mapping[str, tuple[Sequence[PeriodMetrics], str]] | None = None) -> list[Verdict]:
-    """Every rule over the judged periods (oldest first) against the baseline analysis JSON.
+    """Every rule over the judged periods (oldest first) against the baseline analysis.
 
     ``by_transition``: a transition's own judged periods (those old enough for it) and why, if not ``history``.
     """
-    transitions = {f"{t['from']}->{t['to']}": t for t in base["funnel"]["transitions"]}
+    transitions = {f"{t.from_stage}->{t.to_stage}": t for t in base.funnel.transitions}
     out: list[Verdict] = []
     for name in s.transitions:
         own, why = (by_transition or {}).get(name, (history, f"at least {s.maturity_days} days"))
         out += conversion_verdicts(name, own, transitions.get(name), s, why)
-    out.append(speed_verdict(history[-1], base.get("speed_to_lead"), s))
+    out.append(speed_verdict(history[-1], base.speed_to_lead, s))
     out += health_verdicts(history[-1], ingest_age_days, s)
     return out

@@ -129,7 +129,7 @@ def run_monitor(ws: Workspace, period: str = "month", as_of: date | None = None,
         latest, previous = (quarter_metrics(ws, p, as_of) for p in (periods[-1], periods[-1].previous()))
         verdicts += quarterly_verdicts(latest, previous, baseline_inventory(ws, base, as_of), s)
     verdicts += impact_verdicts(ws, base, as_of, s)
-    if base.get("computed_at"):
+    if base.computed_at:
         verdicts.append(checkin_verdict(base, as_of, s))
     run = MonitorRun(0, started, periods[-1], as_of, verdicts, metrics=list(metrics.values()))
     with ws.connect() as con:

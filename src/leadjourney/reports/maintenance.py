@@ -1,7 +1,7 @@
 """The maintenance playbook: the playbook's monthly and quarterly tasks with this workspace's thresholds.
 
-Thresholds come from the stored baseline snapshot (``leadjourney analyze --baseline``), read
-as its JSON so every number is the one ``analyze --json`` printed; without a stored baseline
+Thresholds come from the stored baseline snapshot (``leadjourney analyze --baseline``), loaded
+back from its JSON so every number is the one ``analyze --json`` printed; without a stored baseline
 the report's own analysis stands in, and the document says so. The playbook's rules are
 kept as written (a 5-point decline for 2+ months, speed-to-lead above 2 hours, a 10-point
 drop to re-engage); rules it does not give (dark leads, never contacted) follow its 5-point
@@ -10,17 +10,17 @@ rule and are marked as ours.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 
+from leadjourney.analysis.friction import Friction, FrictionRow, money
+from leadjourney.analysis.funnel import Transition
+from leadjourney.analysis.report import Analysis
 from leadjourney.reports.definitions import DefinitionDocument, data_line
 
 DECLINE_PP = 0.05  # "more than 5 percentage point decline from baseline for 2+ months"
 REENGAGE_PP = 0.10  # "more than 10 percentage point drop from post-project baseline"
 SPEED_RED_FLAG_MIN = 120.0  # ">2 hours average"
 QUICK_WINS_SHOWN = 3
-
-Json = Mapping[str, Any]
 
 
 def pct(value: float | None) -> str:
@@ -37,38 +37,37 @@ def minutes(value: float | None) -> str:
     return f"{value:.0f} min" if value < 120 else f"{value / 60:.1f} h"
 
 
-def transition(base: Json, a: str, b: str) -> Json | None:
+def transition(base: Analysis, a: str, b: str) -> Transition | None:
     """The baseline's funnel transition a -> b (None when the lifecycle has no such step)."""
-    return next((t for t in base["funnel"]["transitions"] if (t["from"], t["to"]) == (a, b)), None)
+    return next((t for t in base.funnel.transitions if (t.from_stage, t.to_stage) == (a, b)), None)
 
 
-def threshold_line(t: Json, drop: float = DECLINE_PP, months: str = " for 2+ months",
+def threshold_line(t: Transition, drop: float = DECLINE_PP, months: str = " for 2+ months",
                    then: str = "raises a red flag") -> str:
     """'MQL → SQL below 16.7% for 2+ months (baseline 21.7%, 95% CI 20.8%-22.6%, n 7,853) raises a red flag.'"""
-    if t["rate"] is None:
-        return f"{t['from']} → {t['to']}: nobody entered {t['from']} in the baseline, so no threshold yet."
-    line = max(0.0, t["rate"] - drop)
-    return (f"{t['from']} → {t['to']} below {pct(line)}{months} (baseline {pct(t['rate'])}, 95% CI "
-            f"{ci(t['ci_low'], t['ci_high'])}, n {t['entered']:,}) {then}.")
+    if t.rate is None:
+        return f"{t.from_stage} → {t.to_stage}: nobody entered {t.from_stage} in the baseline, so no threshold yet."
+    line = max(0.0, t.rate - drop)
+    return (f"{t.from_stage} → {t.to_stage} below {pct(line)}{months} (baseline {pct(t.rate)}, 95% CI "
+            f"{ci(t.ci_low, t.ci_high)}, n {t.entered:,}) {then}.")
 
 
-def baseline_note(base: Json, stored: bool) -> str:
-    f = base.get("filters") or {}
-    parts = [f"{k}={v}" for k, v in f.items() if v]
+def baseline_note(base: Analysis, stored: bool) -> str:
+    parts = [f"{k}={v}" for k, v in base.filters.to_dict().items() if v]
     selection = ", ".join(parts) if parts else "all leads"
     if stored:
-        return (f"Baseline: the snapshot stored by `leadjourney analyze --baseline`, computed {base['computed_at']} "
-                f"on {base['n_people']:,} people ({selection}).")
+        return (f"Baseline: the snapshot stored by `leadjourney analyze --baseline`, computed {base.computed_at} "
+                f"on {base.n_people:,} people ({selection}).")
     return (f"No baseline is stored yet: these thresholds use this report's analysis, computed "
-            f"{base['computed_at']} on {base['n_people']:,} people ({selection}). Store the baseline with "
+            f"{base.computed_at} on {base.n_people:,} people ({selection}). Store the baseline with "
             "`leadjourney analyze WORKSPACE --baseline` at sign-off, then regenerate this playbook.")
 
 
-def maintenance_markdown(base: Json, *, stored: bool, workspace: str = "WORKSPACE",
+def maintenance_markdown(base: Analysis, *, stored: bool, workspace: str = "WORKSPACE",
                          definitions: DefinitionDocument | None = None,
                          quick_wins: Sequence[tuple[str, str]] = (), touchpoint_kinds: int | None = None,
                          currency: str = "") -> str:
-    """The playbook's Phase 4a maintenance schedule, thresholds filled in from ``base`` (an analysis JSON).
+    """The playbook's Phase 4a maintenance schedule, thresholds filled in from ``base`` (the baseline analysis).
 
     ``quick_wins`` are (title, metric now → target) of the quick-win spec, for the first-cycle check.
     """
@@ -94,8 +93,8 @@ def maintenance_markdown(base: Json, *, stored: bool, workspace: str = "WORKSPAC
     return "\n".join(lines) + "\n"
 
 
-def _monthly(base: Json, ws: str) -> list[str]:
-    s, d = base["speed_to_lead"], base["dark_leads"]
+def _monthly(base: Analysis, ws: str) -> list[str]:
+    s, d = base.speed_to_lead, base.dark_leads
     lines = ["## Monthly", "",
              f"`leadjourney monitor -w {ws} --notify` (monthly, from cron) checks these lines and alerts; by hand, "
              f"run `leadjourney analyze {ws} --from FIRST-DAY-OF-MONTH --to LAST-DAY-OF-MONTH` and compare with "
@@ -104,40 +103,38 @@ def _monthly(base: Json, ws: str) -> list[str]:
              "### Conversion rate review", "",
              "What to check: conversion at each stage transition vs the baseline. Red flag (playbook): a decline of "
              f"more than {DECLINE_PP * 100:.0f} percentage points from the baseline for 2+ months.", ""]
-    lines += [f"- {threshold_line(t)}" for t in base["funnel"]["transitions"]]
+    lines += [f"- {threshold_line(t)}" for t in base.funnel.transitions]
     lines += ["", "### Speed-to-lead check", "",
-              f"What to check: the average time from the {s['signal_stage'] or s['signal']} signal to the first "
+              f"What to check: the average time from the {s.signal_stage or s.signal} signal to the first "
               "human outreach. Red flag (playbook): above 2 hours on average (benchmark: 5 minutes is optimal [3]).",
               ""]
-    if s["n_judged"]:
-        within5, never = s["within_5_min"], s["never_contacted"]
+    if s.n_judged:
         lines.append(f"- Average speed-to-lead above {minutes(SPEED_RED_FLAG_MIN)} raises a red flag (baseline "
-                     f"average {minutes(s['mean_minutes'])}, median {minutes(s['median_minutes'])}; "
-                     f"{pct(within5['share'])} within 5 minutes, 95% CI {ci(*_pair(within5['ci']))}; "
-                     f"n {s['n_judged']:,}).")
-        if (s["mean_minutes"] or 0) > SPEED_RED_FLAG_MIN:
+                     f"average {minutes(s.mean_minutes)}, median {minutes(s.median_minutes)}; "
+                     f"{pct(s.share_within_5_min)} within 5 minutes, 95% CI {ci(*_pair(s.within_5_min_ci))}; "
+                     f"n {s.n_judged:,}).")
+        if (s.mean_minutes or 0) > SPEED_RED_FLAG_MIN:
             lines.append(f"- The baseline is already above the line: the flag stays raised until response time "
-                         f"improves. Meanwhile, an average slower than the baseline's {minutes(s['mean_minutes'])} "
+                         f"improves. Meanwhile, an average slower than the baseline's {minutes(s.mean_minutes)} "
                          "means it is getting worse.")
-        if never["share"] is not None:
-            line = min(1.0, never["share"] + DECLINE_PP)
+        if s.never_contacted_share is not None:
+            line = min(1.0, s.never_contacted_share + DECLINE_PP)
             lines.append(f"- Never contacted above {pct(line)} raises a red flag (ours, the playbook's 5-point rule; "
-                         f"baseline {pct(never['share'])}, 95% CI {ci(*_pair(never['ci']))}, "
-                         f"{never['count']:,} people).")
+                         f"baseline {pct(s.never_contacted_share)}, 95% CI {ci(*_pair(s.never_contacted_ci))}, "
+                         f"{s.n_never_contacted:,} people).")
     else:
         lines.append("- Nobody in the baseline had an inbound signal old enough to judge: no threshold yet.")
     lines += ["", "### Dark leads", "",
-              f"What to check: open people with no engagement for {d['dark_after_days']} days (the playbook's "
+              f"What to check: open people with no engagement for {d.dark_after_days} days (the playbook's "
               "second gotcha: map the dark path, not only the happy path).", ""]
-    dark = d["dark"]
-    if dark["share"] is not None:
-        line = min(1.0, dark["share"] + DECLINE_PP)
+    if d.dark_share is not None:
+        line = min(1.0, d.dark_share + DECLINE_PP)
         lines.append(f"- Dark-lead share above {pct(line)} raises a red flag (ours, the playbook's 5-point rule; "
-                     f"baseline {pct(dark['share'])}, 95% CI {ci(*_pair(dark['ci']))}, {dark['count']:,} of "
-                     f"{d['n_open']:,} open people).")
+                     f"baseline {pct(d.dark_share)}, 95% CI {ci(*_pair(d.dark_ci))}, {d.n_dark:,} of "
+                     f"{d.n_open:,} open people).")
     else:
         lines.append("- Nobody was open in the baseline: no threshold yet.")
-    as_of = base["time_in_stage"].get("as_of") or base["computed_at"]
+    as_of = base.time_in_stage.as_of or base.computed_at
     lines += ["", "### Dashboard health check", "",
               "What to check: all metrics loading, data refreshing, no broken reports. Red flag: any metric showing "
               f"stale data or errors. The baseline's data ran to {str(as_of)[:10]}; each month's export should run "
@@ -145,24 +142,23 @@ def _monthly(base: Json, ws: str) -> list[str]:
     return lines
 
 
-def _friction_money(row: Json, friction: Json, currency: str) -> str:
+def _friction_money(row: FrictionRow, friction: Friction, currency: str) -> str:
     """A stored friction row's money: recoverable against its target; a snapshot from before recoverable
-    revenue existed has only the value of all drop-offs, said as the upper bound it is."""
-    from leadjourney.analysis.friction import money
+    revenue existed has only the value of all drop-offs, said as the upper bound it is (such a row has no
+    recoverable figure yet a judged status: a row of today without one is not judged)."""
+    per = "a year" if friction.annualized else "over the period"
+    if row.recoverable_per_year is None and row.status.judged:
+        return f"value of all drop-offs (upper bound) {money(row.value_of_all_dropoffs_per_year, currency)} {per}"
+    if row.recoverable_per_year is None:
+        return f"no recoverable figure ({row.status.reason or row.status.status.value})"
+    return (f"{money(row.recoverable_per_year, currency)} recoverable {per} "
+            f"({row.recoverable_text() or row.target_source})")
 
-    per = "a year" if friction.get("annualized", True) else "over the period"
-    if "recoverable_per_year" not in row:
-        return f"value of all drop-offs (upper bound) {money(row.get('revenue_impact'), currency)} {per}"
-    if row["recoverable_per_year"] is None:
-        return f"no recoverable figure ({row.get('status_reason') or row.get('status')})"
-    return (f"{money(row['recoverable_per_year'], currency)} recoverable {per} "
-            f"({row.get('recoverable_reason') or row.get('target_source')})")
 
-
-def _quarterly(base: Json, ws: str, definitions: DefinitionDocument | None, kinds: int | None,
+def _quarterly(base: Analysis, ws: str, definitions: DefinitionDocument | None, kinds: int | None,
                currency: str) -> list[str]:
-    rows = base["friction"]["rows"][:3] if isinstance(base.get("friction"), Mapping) else []
-    significant = [c for c in base["sources"]["conversion"] if c.get("significant")]
+    rows = base.friction.rows[:3]
+    significant = [c for c in base.sources.conversion if c.significant]
     lines = ["## Quarterly", "",
              "| Quarterly task | What to review | Action if off-track |", "|---|---|---|",
              "| Full journey audit | Re-check all stage transitions for new friction points | Update journey map, "
@@ -176,15 +172,15 @@ def _quarterly(base: Json, ws: str, definitions: DefinitionDocument | None, kind
              "", "### Full journey audit", "",
              f"`leadjourney analyze {ws} --from QUARTER-START` and `leadjourney map {ws}`; compare the friction "
              "ranking with the baseline's top rows:", ""]
-    lines += [f"- #{r['rank']} {r['from']} → {r['to']} ({r.get('segment') or 'all'}): drop-off "
-              f"{pct(r['drop_off_rate'])}, {_friction_money(r, base['friction'], currency)}".replace("  ", " ")
+    lines += [f"- #{r.rank} {r.from_stage} → {r.to_stage} ({r.segment or 'all'}): drop-off "
+              f"{pct(r.drop_off_rate)}, {_friction_money(r, base.friction, currency)}".replace("  ", " ")
               for r in rows] or [
         "- The baseline has no friction rows."]
     lines += ["", "### Channel performance review", "",
               f"`leadjourney analyze {ws} --from QUARTER-START --json` lists conversion by source with intervals. "
               "Sources that differed significantly in the baseline:", ""]
-    lines += [f"- {c['source']}: {c['from']} → {c['to']} {pct(c['rate'])} (95% CI {ci(c['ci_low'], c['ci_high'])}), "
-              f"{c['direction']} than the rest" for c in significant] or ["- None differed significantly."]
+    lines += [f"- {c.source}: {c.from_stage} → {c.to_stage} {pct(c.rate)} (95% CI {ci(c.ci_low, c.ci_high)}), "
+              f"{c.direction} than the rest" for c in significant] or ["- None differed significantly."]
     lines += ["", "### Lead stage definition check", "",
               f"`leadjourney definitions -w {ws}` re-checks the data against the criteria. Drift now (share of people "
               "who entered a stage without meeting its criteria); a rising share means the definitions are no "
@@ -199,12 +195,12 @@ def _quarterly(base: Json, ws: str, definitions: DefinitionDocument | None, kind
     return lines
 
 
-def _first_cycle(base: Json, ws: str, quick_wins: Sequence[tuple[str, str]]) -> list[str]:
+def _first_cycle(base: Analysis, ws: str, quick_wins: Sequence[tuple[str, str]]) -> list[str]:
     t = transition(base, "MQL", "SQL")
     lines = ["## After the first business cycle (60-90 days post-launch)", ""]
-    if t is not None and t["rate"] is not None:
-        lines.append(f"- Conversion rate validation: has MQL → SQL improved on the baseline {pct(t['rate'])} "
-                     f"(95% CI {ci(t['ci_low'], t['ci_high'])})? Industry benchmark: average 15-21% [1], top "
+    if t is not None and t.rate is not None:
+        lines.append(f"- Conversion rate validation: has MQL → SQL improved on the baseline {pct(t.rate)} "
+                     f"(95% CI {ci(t.ci_low, t.ci_high)})? Industry benchmark: average 15-21% [1], top "
                      "performers 30-40% [1][2]; compare against both.")
     lines.append("- Recommendation impact check: did the implemented quick wins move their metric? If not, "
                  "investigate whether the root-cause hypothesis was correct. Measure with "
@@ -214,7 +210,7 @@ def _first_cycle(base: Json, ws: str, quick_wins: Sequence[tuple[str, str]]) -> 
     return lines
 
 
-def _triggers(base: Json) -> list[str]:
+def _triggers(base: Analysis) -> list[str]:
     t = transition(base, "MQL", "SQL")
     drop = (threshold_line(t, REENGAGE_PP, "", "means re-engaging") if t is not None else
             "MQL → SQL is not a step of this lifecycle: watch the first qualification step instead.")

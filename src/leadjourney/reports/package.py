@@ -17,7 +17,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from leadjourney.analysis.definitions import DefinitionCheck, sign_offs
 from leadjourney.analysis.findings import Finding, baseline, list_findings, selection_of
@@ -71,7 +70,7 @@ class ReportPackage:
     journey_map: JourneyMap
     findings: list[Finding]
     answers: list[Answer]
-    baseline: dict[str, Any] | None
+    baseline: Analysis | None
     images: dict[str, bytes] = field(default_factory=dict)
     documents: list[Document] = field(default_factory=list)
 
@@ -154,7 +153,7 @@ def build_report(ws: Workspace, *, filters: Filters | None = None, now: datetime
 
 def documents(p: ReportPackage, workspace: str, touchpoint_kinds: int | None = None) -> list[Document]:
     """The package's documents, in reading order."""
-    base, stored = (p.baseline, True) if p.baseline is not None else (p.analysis.to_dict(), False)
+    base, stored = (p.baseline, True) if p.baseline is not None else (p.analysis, False)
     quick = [(r.title, f"{r.metric.label} now {fmt(r.metric.current, r.metric.unit)}, target "
               + (fmt(r.metric.target, r.metric.unit) if r.metric.target is not None else "not set"))
              for r in p.recommendations.quick_win_spec()]
