@@ -201,10 +201,11 @@ def test_everything_unassigned(tmp_path: Path) -> None:
 
 
 def test_an_empty_selection(small: Workspace) -> None:
-    report = personas_report(small, filters=Filters(date_from=date(2027, 1, 1)), now=NOW)
-    assert [(p.persona, p.people) for p in report.profiles.profiles] == [("big", 0), ("tech", 0), ("ghost", 0)]
-    assert report.suggestion is not None and report.suggestion.clusters == []
-    assert "Nobody in the selection" in report.to_markdown()
+    """A selection of nobody is an error naming it, as for analyze (never a report of no one)."""
+    from leadjourney.errors import EmptySelectionError
+
+    with pytest.raises(EmptySelectionError, match=r"no people in the selection created from 2027-01-01"):
+        personas_report(small, filters=Filters(date_from=date(2027, 1, 1)), now=NOW)
 
 
 def test_rendering_is_json_and_markdown(small: Workspace) -> None:

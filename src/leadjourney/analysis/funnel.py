@@ -22,72 +22,19 @@ import ibis
 import ibis.expr.types as ir
 
 from leadjourney.analysis.journeys import Journeys
-from leadjourney.analysis.projection import Projection, selection_projections, still_converting
-from leadjourney.analysis.readback import build
-from leadjourney.analysis.stats import wilson_interval
-from leadjourney.analysis.status import OK, MetricStatus, for_count, withheld
+from leadjourney.analysis.projection import selection_projections, still_converting
+from leadjourney.analysis.rates import (
+    DEFAULT_MIN_N,
+    StageCount,
+    Transition,
+    everyone_enters_first,
+    transition_between,
+)
 from leadjourney.config import Stage
 from leadjourney.engine import fetch_rows, prepared
 
 MODES = ("stage_reach", "ordered", "cohort")
 WITHOUT_DATA = "no stage entries loaded: left out of the funnel, friction and map until data arrives"
-DEFAULT_MIN_N = 30  # [analysis] min_n's default, for callers without a config
-
-
-@dataclass(frozen=True)
-class StageCount:
-    stage: str
-    lane: str
-    reached: int
-    imputed: int  # counted as reached though the CRM has no entry for the stage
-
-
-@dataclass(frozen=True)
-class Transition:
-    from_stage: str
-    to_stage: str
-    entered: int
-    converted: int
-    rate: float | None
-    ci_low: float | None
-    ci_high: float | None
-    status: MetricStatus = OK  # too few people (min_n), young (still converting), or withheld
-    projected: Projection | None = None  # the projected final conversion, when the people are still converting
-
-    @property
-    def dropped(self) -> int:
-        return self.entered - self.converted
-
-    def to_dict(self) -> dict[str, Any]:
-        return transition_dict(self)
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> Transition:
-        """The inverse of :meth:`to_dict` (its ``dropped``, and the benchmarks an analysis adds, are derived)."""
-        return build(cls, d, **transition_fields(d))
-
-
-def transition_fields(d: Mapping[str, Any]) -> dict[str, Any]:
-    """What :func:`transition_dict` wrote differently from the fields: stages, status, projection."""
-    projected = d.get("projected")
-    return {"from_stage": d["from"], "to_stage": d["to"], "status": MetricStatus.of(d),
-            "projected": None if projected is None else Projection.from_dict(projected)}
-
-
-def transition_dict(row: Any) -> dict[str, Any]:
-    """A transition-like dataclass as JSON: ``from``/``to`` keys and its ``dropped`` count."""
-    out = asdict(row)
-    out["from"] = out.pop("from_stage")
-    out["to"] = out.pop("to_stage")
-    out["dropped"] = row.dropped
-    if "status" in out:  # flat: "status" and "status_reason"
-        status = row.status
-        out["status"], out["status_reason"] = status.status.value, status.reason
-    if "projected" in out:
-        out["projected"] = row.projected.to_dict() if row.projected is not None else None
-    return out
-
-
 def required_top(per_person: ibis.Table, required: list[int]) -> ibis.IntegerValue:
     """The furthest required stage a person has an entry for (-1 for none): stage-reach counting."""
     tops = [ibis.ifelse(per_person[f"has_{i}"].fill_null(False), i, -1) for i in required]
@@ -155,9 +102,7 @@ class Funnel:
             for i, s in enumerate(stages)
         ]
         if self.stages and not stages[0].optional and self.mode in ("stage_reach", "cohort"):
-            # every person is a lead: the first stage is reached by all, dated or not
-            first = self.stages[0]
-            self.stages[0] = StageCount(first.stage, first.lane, n_people, first.imputed + n_people - first.reached)
+            self.stages = everyone_enters_first(self.stages, n_people)
         self.min_n = min_n = DEFAULT_MIN_N if self.min_n is None else self.min_n
         self.transitions = [transition_between(a, b, min_n) for a, b in itertools.pairwise(self.stages)]
         return self
@@ -264,14 +209,3 @@ def ordered_reach(per_person: ibis.Table, chain: list[int]) -> ibis.BooleanValue
         if k:
             ok = ok & (per_person[f"at_{i}"] >= per_person[f"at_{chain[k - 1]}"])
     return ok.fill_null(False)
-
-
-def transition_between(a: StageCount, b: StageCount, min_n: int = DEFAULT_MIN_N) -> Transition:
-    """Conversion from one stage count to the next, with its Wilson interval and its status: too few to
-    judge below ``min_n`` people (``[analysis] min_n``), withheld when nobody entered."""
-    entered, converted = a.reached, min(b.reached, a.reached)
-    if entered == 0:
-        return Transition(a.stage, b.stage, 0, 0, None, None, None, withheld(f"nobody reached {a.stage}"))
-    low, high = wilson_interval(converted, entered)
-    return Transition(a.stage, b.stage, entered, converted, converted / entered, low, high,
-                      for_count(entered, min_n))

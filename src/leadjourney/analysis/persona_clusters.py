@@ -29,9 +29,15 @@ import ibis
 import ibis.expr.types as ir
 import numpy as np
 
-from leadjourney.analysis.funnel import StageCount, Transition, required_top, transition_between
+from leadjourney.analysis.funnel import required_top
 from leadjourney.analysis.journeys import Journeys
 from leadjourney.analysis.persona_profiles import Share, person_table, top_values
+from leadjourney.analysis.rates import (
+    StageCount,
+    Transition,
+    everyone_enters_first,
+    transition_between,
+)
 from leadjourney.analysis.sources import UNKNOWN
 from leadjourney.config import UNASSIGNED_PERSONA, Persona
 from leadjourney.engine import fetch, fetch_rows
@@ -362,7 +368,7 @@ class PersonaSuggestion:
             n = int(r["n"])
             counts = [StageCount(s.name, s.lane, int(r[f"reached_{i}"] or 0), 0) for i, s in enumerate(stages)]
             if counts and not stages[0].optional:
-                counts[0] = StageCount(counts[0].stage, counts[0].lane, n, 0)
+                counts = everyone_enters_first(counts, n)
             distinctive = []
             for i, f in enumerate(words):
                 inside = int(r.get(f"w_{i}") or 0) / n

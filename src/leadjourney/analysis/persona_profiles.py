@@ -27,8 +27,8 @@ import ibis
 import ibis.expr.types as ir
 import numpy as np
 
-from leadjourney.analysis.funnel import StageCount
 from leadjourney.analysis.journeys import Journeys
+from leadjourney.analysis.rates import StageCount
 from leadjourney.analysis.sources import UNKNOWN, Sources, SourceTransition
 from leadjourney.analysis.stats import km_median
 from leadjourney.analysis.time_in_stage import KM_RESOLUTION_HOURS

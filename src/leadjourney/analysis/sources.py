@@ -22,16 +22,15 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
-from leadjourney.analysis.funnel import (
-    MODES,
+from leadjourney.analysis.funnel import MODES, reach_counts, stage_columns
+from leadjourney.analysis.journeys import Journeys
+from leadjourney.analysis.rates import (
     StageCount,
     Transition,
-    reach_counts,
-    stage_columns,
+    everyone_enters_first,
     transition_between,
     transition_dict,
 )
-from leadjourney.analysis.journeys import Journeys
 from leadjourney.analysis.readback import build
 from leadjourney.analysis.status import OK, MetricStatus
 from leadjourney.engine import fetch_rows
@@ -137,9 +136,7 @@ class Sources:
                 for i, s in enumerate(stages)
             ]
             if counts and not stages[0].optional and self.mode == "stage_reach":
-                # every person is a lead: the first stage is reached by all, dated or not
-                first, n = counts[0], int(r["n"])
-                counts[0] = StageCount(first.stage, first.lane, n, first.imputed + n - first.reached)
+                counts = everyone_enters_first(counts, int(r["n"]))
             self.stages[r["source_key"]] = counts
 
         self.conversion = []

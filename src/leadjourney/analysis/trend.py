@@ -20,13 +20,7 @@ from typing import Any
 
 import ibis.expr.types as ir
 
-from leadjourney.analysis.funnel import (
-    StageCount,
-    required_top,
-    transition_between,
-    transition_dict,
-    transition_fields,
-)
+from leadjourney.analysis.funnel import required_top
 from leadjourney.analysis.journeys import Journeys
 from leadjourney.analysis.maturity import Maturity, cohort_maturity
 from leadjourney.analysis.projection import (
@@ -36,6 +30,13 @@ from leadjourney.analysis.projection import (
     run_curves,
     selection_projections,
     waiting_by,
+)
+from leadjourney.analysis.rates import (
+    StageCount,
+    everyone_enters_first,
+    transition_between,
+    transition_dict,
+    transition_fields,
 )
 from leadjourney.analysis.readback import build, moment
 from leadjourney.analysis.status import OK, MetricStatus, withheld
@@ -123,8 +124,8 @@ class ConversionTrend:
         for row in rows:
             start = row["period"].date() if isinstance(row["period"], datetime) else row["period"]
             counts = [StageCount(s.name, s.lane, int(row[f"reached_{i}"] or 0), 0) for i, s in enumerate(stages)]
-            if counts and not stages[0].optional:  # every person is a lead: the funnel's first-stage rule
-                counts[0] = StageCount(counts[0].stage, counts[0].lane, int(row["n"]), 0)
+            if counts and not stages[0].optional:
+                counts = everyone_enters_first(counts, int(row["n"]))
             for a, b in itertools.pairwise(counts):
                 t = transition_between(a, b, min_n)
                 need = maturity[f"{a.stage}->{b.stage}"]

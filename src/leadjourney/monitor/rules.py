@@ -12,8 +12,7 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from leadjourney.analysis.funnel import Transition
-from leadjourney.analysis.rates import below_baseline
+from leadjourney.analysis.rates import Transition, below_baseline
 from leadjourney.analysis.report import Analysis
 from leadjourney.analysis.speed_to_lead import SpeedToLead
 from leadjourney.config import MonitorSettings

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from leadjourney.analysis.friction import Friction, FrictionRow, money
-from leadjourney.analysis.funnel import Transition
+from leadjourney.analysis.rates import Transition
 from leadjourney.analysis.report import Analysis
 from leadjourney.reports.definitions import DefinitionDocument, data_line
 
