@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 DEMO   ?= demo-workspace
 LEADS  ?= 20000
 
-.PHONY: install demo test lint typecheck bench clean
+.PHONY: install demo test test-integration lint typecheck bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,8 +25,12 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy src/leadjourney
 
+# the suite without the real-browser and LibreOffice tests (minutes); test-integration runs those (CI runs both)
 test: lint typecheck
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -m "not browser and not office"
+
+test-integration: $(STAMP)
+	$(BIN)/pytest -q -m "browser or office"
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

@@ -8,11 +8,14 @@ import importlib.util
 import io
 import json
 import os
+import shutil
+import signal
 import subprocess
-from collections.abc import Iterable, Iterator, Sequence
+import traceback
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -145,23 +148,67 @@ def as_json(value: Any) -> Any:
     return None if value is None else json.loads(value)
 
 
-def run_cli(*args: str, columns: int = 200) -> subprocess.CompletedProcess[str]:
+@contextmanager
+def environment(changes: Mapping[str, str | None]) -> Iterator[None]:
+    """``os.environ`` with ``changes`` applied (None: unset) inside the block, as it was afterwards."""
+    saved = {name: os.environ.get(name) for name in changes}
+    try:
+        for name, value in changes.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+@contextmanager
+def time_limit(seconds: float | None) -> Iterator[None]:
+    """Raise TimeoutError in this (the main) thread after ``seconds``: what a subprocess' timeout was for a
+    call that would block when a check regressed (a server that should have refused to start)."""
+    if seconds is None:
+        yield
+        return
+
+    def expire(*_: Any) -> None:
+        raise TimeoutError(f"still running after {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def run_cli(*args: str, columns: int = 200, env: Mapping[str, str | None] | None = None,
+            timeout: float | None = None) -> subprocess.CompletedProcess[str]:
     """``leadjourney ARGS`` in this process (the real entry point, its one-line errors and exit codes), with
-    stdout and stderr captured: a subprocess per call would cost two seconds of imports."""
+    stdout and stderr captured: a subprocess per call would cost two seconds of imports (``test_cli.py``
+    starts the real process once). ``env``: environment variables set (None: unset) for this call only;
+    ``timeout``: seconds until the call is interrupted (it then fails as an internal error). An exception
+    that escapes the entry point (``--debug``) is printed with its traceback and exits 1, as the
+    interpreter does."""
     out, err = io.StringIO(), io.StringIO()
     code = 0
-    old = os.environ.get("COLUMNS")
-    os.environ["COLUMNS"] = str(columns)
-    try:
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            main(list(args))
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-    finally:
-        if old is None:
-            os.environ.pop("COLUMNS", None)
-        else:
-            os.environ["COLUMNS"] = old
+    with environment({"COLUMNS": str(columns), **(env or {})}), \
+            contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            with time_limit(timeout):
+                main(list(args))
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+            if isinstance(exc.code, str):
+                print(exc.code, file=err)
+        except Exception:  # what ``python -m leadjourney`` would print before exiting 1
+            traceback.print_exc(file=err)
+            code = 1
     return subprocess.CompletedProcess(["leadjourney", *args], code, out.getvalue(), err.getvalue())
 
 
@@ -196,16 +243,70 @@ def generated_workspace(root: Path, **options: Any) -> tuple[Workspace, Generate
     return ws, data
 
 
+SharedGenerated = Callable[..., tuple[Workspace, GeneratedData]]  # the ``shared_generated`` fixture
+
+
+def _files(root: Path) -> dict[str, tuple[int, int]]:
+    return {str(p.relative_to(root)): (p.stat().st_size, p.stat().st_mtime_ns) for p in root.rglob("*") if p.is_file()}
+
+
+@pytest.fixture(scope="session")
+def shared_generated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SharedGenerated]:
+    """``shared_generated(**options)``: :func:`generated_workspace` built once per distinct options for the
+    whole session (generating and ingesting thousands of leads takes seconds; several modules read the same
+    set). READ ONLY: a test that writes (a baseline, findings, out/ files, a dashboard cache) works on
+    :func:`copy_workspace` of it; the session fails if a shared workspace's files changed."""
+    built: dict[str, tuple[Workspace, GeneratedData, dict[str, tuple[int, int]]]] = {}
+
+    def get(**options: Any) -> tuple[Workspace, GeneratedData]:
+        key = repr(sorted(options.items()))
+        if key not in built:
+            ws, data = generated_workspace(tmp_path_factory.mktemp("shared") / "ws", **options)
+            built[key] = ws, data, _files(ws.root)
+        ws, data, _ = built[key]
+        return ws, data
+
+    yield get
+    changed = {k: sorted(set(files.items()) ^ set(_files(ws.root).items())) for k, (ws, _, files) in built.items()}
+    assert not any(changed.values()), f"a test wrote to a shared workspace (use copy_workspace): {changed}"
+
+
+def copy_workspace(ws: Workspace, root: Path) -> Workspace:
+    """A copy of ``ws`` (config, database, data files) at ``root``, to write to: far cheaper than generating
+    and ingesting the same data again."""
+    shutil.copytree(ws.root, root)
+    return Workspace.open(root)
+
+
 # --- a real browser (Playwright driving Debian's Chromium; Playwright never downloads one) ----------------
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--no-first-run"]
-needs_browser = pytest.mark.skipif(
+_without_browser = pytest.mark.skipif(
     importlib.util.find_spec("playwright") is None or not CHROMIUM.exists(),
     reason="needs Playwright (pip install playwright) and Debian's Chromium at /usr/bin/chromium "
            "(apt-get install -y chromium); .ci/run installs it",
 )
+_without_office = pytest.mark.skipif(
+    shutil.which("soffice") is None,
+    reason="needs LibreOffice (apt-get install -y libreoffice-writer libreoffice-impress); .ci/run installs it",
+)
+Test = TypeVar("Test", bound=Callable[..., Any])
+
+
+def needs_browser(test: Test) -> Test:
+    """A test driving headless Chromium: marked ``browser`` (``make test-integration`` runs it, ``make test``
+    does not), skipped where Playwright or Chromium is missing."""
+    marked: Test = pytest.mark.browser(_without_browser(test))
+    return marked
+
+
+def needs_office(test: Test) -> Test:
+    """A test converting with LibreOffice: marked ``office`` (run by ``make test-integration``), skipped where
+    ``soffice`` is missing."""
+    marked: Test = pytest.mark.office(_without_office(test))
+    return marked
 
 
 @contextmanager

@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 from lifelines import KaplanMeierFitter
 
-from conftest import csv_workspace, generated_workspace, same_numbers
+from conftest import SharedGenerated, csv_workspace, same_numbers
 from leadjourney.analysis import Filters, analyze
 from leadjourney.analysis import journeys as journeys_module
 from leadjourney.analysis.stats import km_median, wilson_interval
@@ -144,9 +144,8 @@ def test_time_in_stage_by_hand(small: Workspace) -> None:
 
 
 @pytest.fixture(scope="module")
-def clean(tmp_path_factory: pytest.TempPathFactory) -> tuple[Workspace, dict[str, Any], Path]:
-    root = tmp_path_factory.mktemp("clean") / "ws"
-    ws, data = generated_workspace(root, n_leads=8000, seed=5, end=date(2026, 6, 30), days=150, dirt=Dirt.none())
+def clean(shared_generated: SharedGenerated) -> tuple[Workspace, dict[str, Any], Path]:
+    ws, data = shared_generated(n_leads=8000, seed=5, end=date(2026, 6, 30), days=150, dirt=Dirt.none())
     return ws, json.loads(data.ground_truth_path.read_text()), data.out_dir / "ground_truth_leads.parquet"
 
 

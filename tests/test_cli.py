@@ -3,18 +3,28 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from conftest import run_cli as run
 from leadjourney.workspace import Workspace
 
 
-def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "leadjourney", *args], capture_output=True, text=True,
-                          cwd=cwd, check=False, env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"})
+def test_the_installed_entry_point_in_a_process_of_its_own(tmp_path: Path) -> None:
+    """The one test that starts a real process (the others run the same entry point in this one: a process
+    costs seconds of imports): ``python -m leadjourney`` parses its arguments, prints a one-line error and
+    exits 1."""
+    env = {"COLUMNS": "200", "PATH": "/usr/bin:/bin", **{k: v for k, v in os.environ.items() if k == "PYTHONPATH"}}
+    proc = subprocess.run([sys.executable, "-m", "leadjourney", "quality", str(tmp_path / "nowhere")],
+                          capture_output=True, text=True, check=False, env=env, timeout=120)
+    assert proc.returncode == 1
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "not a leadjourney workspace" in lines[0]
+    assert proc.stdout == ""
 
 
 def test_not_a_workspace_is_one_line_and_exit_1(tmp_path: Path) -> None:

@@ -3,30 +3,23 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import xml.etree.ElementTree as ET
 from datetime import date
 from pathlib import Path
 
 import pytest
 
-from conftest import generated_workspace
+from conftest import SharedGenerated, copy_workspace
+from conftest import run_cli as run
 from leadjourney.analysis import open_journeys
 from leadjourney.analysis.touchpoints import TouchpointInventory
 from leadjourney.workspace import Workspace
 
 
-def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "leadjourney", *args], capture_output=True, text=True,
-                          check=False, env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"})
-
-
 @pytest.fixture(scope="module")
-def ws(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
-    root = tmp_path_factory.mktemp("cli") / "ws"
-    ws, _ = generated_workspace(root, n_leads=3000, seed=4, end=date(2026, 6, 30), days=120)
-    return ws
+def ws(shared_generated: SharedGenerated, tmp_path_factory: pytest.TempPathFactory) -> Workspace:
+    shared, _ = shared_generated(n_leads=3000, seed=4, end=date(2026, 6, 30), days=120)
+    return copy_workspace(shared, tmp_path_factory.mktemp("cli") / "ws")  # the commands write out/ files
 
 
 def test_touchpoints_json_equals_the_inventory_and_files_are_written(ws: Workspace) -> None:

@@ -10,10 +10,7 @@ import hashlib
 import json
 import logging
 import re
-import subprocess
-import sys
 import threading
-from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date
@@ -24,7 +21,8 @@ from typing import Any
 import ibis.backends.duckdb as duckdb_backend
 import pytest
 
-from conftest import chromium_page, fetch, needs_browser
+from conftest import SharedGenerated, chromium_page, copy_workspace, fetch, needs_browser
+from conftest import run_cli as run
 from leadjourney import engine
 from leadjourney.analysis.findings import baseline, store
 from leadjourney.analysis.journeys import Filters
@@ -41,8 +39,6 @@ from leadjourney.dashboard import (
 from leadjourney.dashboard.app import parse_query, query_of, render
 from leadjourney.dashboard.security import hash_password, verify_password
 from leadjourney.errors import ConfigError
-from leadjourney.generate import generate
-from leadjourney.ingest import ingest
 from leadjourney.workspace import Workspace
 
 TOKEN = "s3cret-token-for-tests-0123"
@@ -51,18 +47,10 @@ SELECTIONS = [Filters(), Filters(sources=("seo",)), Filters(personas=("smb_found
 BASELINE_TO = date(2026, 4, 30)  # the baseline snapshot: leads created until then
 
 
-def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "leadjourney", *args], capture_output=True, text=True, check=False,
-                          env={"COLUMNS": "200", "PATH": "/usr/bin:/bin", **(env or {})}, timeout=120)
-
-
 @pytest.fixture(scope="module")
-def ws(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
-    root = tmp_path_factory.mktemp("dashboard") / "ws"
-    ws = Workspace.init(root)
-    data = generate(root / "data", n_leads=3000, seed=4, end=date(2026, 6, 30), days=120)
-    ws.set_sources([{**s, "path": str(Path(data.files[s["table"]]).relative_to(root))} for s in data.sources])
-    ingest(ws)
+def ws(shared_generated: SharedGenerated, tmp_path_factory: pytest.TempPathFactory) -> Workspace:
+    shared, _ = shared_generated(n_leads=3000, seed=4, end=date(2026, 6, 30), days=120)
+    ws = copy_workspace(shared, tmp_path_factory.mktemp("dashboard") / "ws")  # a baseline, the dashboard's cache
     store(ws, analyze(ws, filters=Filters(date_to=BASELINE_TO)), baseline=True)
     return ws
 
@@ -100,19 +88,14 @@ def pseudonym(ws: Workspace, owner: str) -> str:
     return "owner-" + hashlib.sha256((salt + owner).encode()).hexdigest()[:8]
 
 
-def refuse_to_compute(data: DashboardData, monkeypatch: pytest.MonkeyPatch) -> None:
-    def fail(*_: Any) -> None:
-        raise AssertionError("computed instead of read from the cache")
-    monkeypatch.setattr(data, "_analyze", fail)
-
-
-def test_computed_views_persist_on_disk_so_a_restart_is_instant(ws: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_computed_views_persist_on_disk_so_a_restart_is_instant(ws: Workspace) -> None:
     f = Filters(sources=("seo",), personas=("smb_founder",))
-    first = DashboardData(ws).view(f)
-    assert list((ws.root / ".dashboard-cache").glob("*/*.json"))
+    data = DashboardData(ws)
+    first = data.view(f)
+    assert data.computed > 0 and list((ws.root / ".dashboard-cache").glob("*/*.json"))
     restarted = DashboardData(ws)
-    refuse_to_compute(restarted, monkeypatch)
     view = restarted.view(f)
+    assert restarted.computed == 0, "computed instead of read from the cache"
     assert view.analysis == first.analysis and view.baseline == first.baseline and view.trend == first.trend
 
 
@@ -129,8 +112,7 @@ def test_warm_up_builds_and_compiles_each_shape_of_selection_and_keeps_nothing(
 
     small, large = Filters(sources=("seo",), owners=("nobody",)), Filters(date_from=date(2026, 3, 2))
     for warm in (False, True):
-        monkeypatch.setattr(engine, "_compiled", OrderedDict())  # as in a new process
-        monkeypatch.setattr(engine, "_prepared", OrderedDict())
+        engine.forget_compiled()  # as in a new process
         data = DashboardData(ws, disk=False)
         data.view(Filters())
         if warm:
@@ -174,8 +156,7 @@ def test_the_neighbours_of_the_shown_selection_are_computed_ahead(ws: Workspace)
     assert Filters(sources=tuple(sorted(sources[:2]))) not in ahead  # the first selection's were dropped
 
 
-def test_precompute_makes_every_single_filter_change_a_cache_hit(ws: Workspace,
-                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_precompute_makes_every_single_filter_change_a_cache_hit(ws: Workspace) -> None:
     data = DashboardData(ws, disk=False)
     warmed: list[Any] = []
     data.precompute(warm=warmed.append, max_pairs=8)
@@ -204,9 +185,10 @@ def test_precompute_makes_every_single_filter_change_a_cache_hit(ws: Workspace,
     owners = [o.owners for o in data.owners()]
     assert {f.owners for f in selections if f.owners} == set(owners) and len(owners) >= 5
     assert {f.sources[0] for f in selections if f.sources} == set(data.source_options())
-    refuse_to_compute(data, monkeypatch)
+    computed = data.computed
     for f in selections + pairs[:8]:
         assert data.view(f).filters == f
+    assert data.computed == computed, "computed instead of read from the cache"
 
 
 def test_owners_show_as_pseudonyms_largest_first_and_resolve_server_side(ws: Workspace) -> None:
@@ -350,7 +332,8 @@ def test_the_export_names_an_owner_by_pseudonym(ws: Workspace, tmp_path: Path) -
 
 
 def test_a_non_loopback_host_without_auth_refuses_to_start(ws: Workspace) -> None:
-    proc = run("dashboard", str(ws.root), "--host", "0.0.0.0")
+    proc = run("dashboard", str(ws.root), "--host", "0.0.0.0", env={"LEADJOURNEY_DASHBOARD_TOKEN": None},
+               timeout=60)  # were it to start, it would serve until interrupted
     assert proc.returncode != 0
     assert proc.stderr.strip().count("\n") == 0, proc.stderr
     assert "refusing to serve on 0.0.0.0 without authentication" in proc.stderr

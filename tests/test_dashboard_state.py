@@ -7,7 +7,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import pytest
+import duckdb
 
 from conftest import csv_workspace
 from leadjourney.analysis import analyze
@@ -15,24 +15,31 @@ from leadjourney.analysis.findings import store
 from leadjourney.analysis.journeys import Filters
 from leadjourney.dashboard import DashboardData
 from leadjourney.ingest import ingest
+from leadjourney.workspace import Workspace
 
 LEADS = "lead_id,created_at,source\n" + "".join(f"L{i},2026-01-0{1 + i % 5}T00:00:00Z,seo\n" for i in range(6))
 EVENTS = "lead_id,stage,entered_at\n" + "".join(f"L{i},MQL,2026-01-0{2 + i % 5}T00:00:00Z\n" for i in range(4))
 NOW = datetime(2026, 2, 1)
 
 
-def test_state_is_read_again_only_after_the_database_changed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+class CountingWorkspace(Workspace):
+    """A workspace that records each connection opened to its database."""
+
+    opened: list[dict[str, Any]]
+
+    def connect(self, **kwargs: Any) -> duckdb.DuckDBPyConnection:
+        self.opened.append(kwargs)
+        return super().connect(**kwargs)
+
+
+def test_state_is_read_again_only_after_the_database_changed(tmp_path: Path) -> None:
     ws = csv_workspace(tmp_path / "ws", leads=LEADS, stage_events=EVENTS)
-    data = DashboardData(ws, disk=False)
+    counted = CountingWorkspace(ws.root, ws.config)
+    counted.opened = opened = []
+    data = DashboardData(counted, disk=False)
     first = data.state()
-    opened: list[Any] = []
-    real = type(ws).connect
-
-    def counting(self: Any, *args: Any, **kwargs: Any) -> Any:
-        opened.append(args)
-        return real(self, *args, **kwargs)
-
-    monkeypatch.setattr(type(ws), "connect", counting)
+    assert len(opened) == 1  # the first read opens the database
+    opened.clear()
     assert data.state() is first and data.state() is first and opened == []  # unchanged: no connection
     assert data.view(Filters()).analysis.n_people == 6 and first.baseline_id is None
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import re
-import subprocess
-import sys
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -17,6 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from conftest import csv_workspace
+from conftest import run_cli as run
 from leadjourney.analysis.definitions import DefinitionCheck, approve, sign_offs
 from leadjourney.analysis.journeys import Filters, open_journeys
 from leadjourney.analysis.speed_to_lead import SpeedToLead
@@ -410,11 +409,6 @@ def test_without_touchpoints_behaviour_criteria_carry_a_caveat(generated: tuple[
 
 
 # ------------------------------------------------------------------ the CLI, end to end
-
-def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "leadjourney", *args], capture_output=True, text=True,
-                          check=False, env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"})
-
 
 def test_cli_sign_off_round_trip(tmp_path: Path) -> None:
     ws = Workspace.init(tmp_path / "ws")

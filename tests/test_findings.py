@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from datetime import datetime
 from pathlib import Path
 
 import pytest
 
 from conftest import csv_workspace, fetch, min_n_config
+from conftest import run_cli as run
 from leadjourney.analysis import analyze
 from leadjourney.analysis.findings import (
     ASSUMED,
@@ -78,9 +77,6 @@ def test_unknown_finding_is_a_clear_error(ws: Workspace) -> None:
 
 
 def test_cli_analyze_and_findings(ws: Workspace) -> None:
-    def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "leadjourney", *args], capture_output=True, text=True, check=False)
-
     proc = run("analyze", str(ws.root), "--json", "--baseline")
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["funnel"]["transitions"][0]["rate"] == pytest.approx(0.6)

@@ -9,7 +9,6 @@ import shutil
 import socket
 import ssl
 import subprocess
-import sys
 import threading
 import zlib
 from collections.abc import Callable, Iterator
@@ -25,6 +24,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
+from conftest import run_cli
 from leadjourney.analysis import Analysis, analyze
 from leadjourney.analysis.definitions import DefinitionDrift
 from leadjourney.analysis.findings import store
@@ -49,11 +49,6 @@ AS_OF = date(2026, 6, 30)  # months judged: April and May 2026 (30 days to matur
 PLANTED = ("2026-04", "2026-05")
 PASSWORD, TOKEN = "pw-Zq81-secret", "T0KEN-9f3a-secret"
 LATER = ("SQL", "Opportunity", "Customer")
-
-
-def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "leadjourney", *args], capture_output=True, text=True,
-                          check=False, env={"COLUMNS": "200", "PATH": "/usr/bin:/bin", **(env or {})})
 
 
 def _planted(lead_id: str) -> bool:

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from conftest import run_cli
+
 
 def test_demo_monitor_raises_the_planted_decline(tmp_path: Path) -> None:
     ws = tmp_path / "demo"
-    proc = subprocess.run([sys.executable, "-m", "leadjourney", "demo", str(ws), "--leads", "20000"],
-                          capture_output=True, text=True, check=False, env={"COLUMNS": "160", "PATH": "/usr/bin:/bin"})
+    proc = run_cli("demo", str(ws), "--leads", "20000", columns=160)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     truth = json.loads((ws / "data" / "generated" / "ground_truth.json").read_text("utf-8"))
     (planted,) = truth["planted"]["scenario"]["declines"]

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
 
+from conftest import run_cli
 from leadjourney.analysis import analyze
 from leadjourney.analysis.findings import store
 from leadjourney.analysis.journeys import Filters
@@ -49,12 +48,10 @@ def _truth(root: Path, lo: date, hi: date) -> tuple[int, int]:
 def test_impact_check_before_and_after_the_cycle(improved: Workspace) -> None:
     recs = json.loads((improved.out_dir / "recommendations.json").read_text("utf-8"))["recommendations"]
     rec = next(r["id"] for r in recs if r["impact"]["metric"]["key"] == "conversion_rate:MQL->SQL")
-    proc = subprocess.run([sys.executable, "-m", "leadjourney", "monitor", "-w", str(improved.root), "implemented",
-                           rec, "--on", LIVE.isoformat()], capture_output=True, text=True, check=False)
+    proc = run_cli("monitor", "-w", str(improved.root), "implemented", rec, "--on", LIVE.isoformat())
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "2026-06-30" in proc.stdout  # 90 days on
-    bad = subprocess.run([sys.executable, "-m", "leadjourney", "monitor", "-w", str(improved.root), "implemented",
-                          "no_such:thing", "--on", "2026-04-01"], capture_output=True, text=True, check=False)
+    bad = run_cli("monitor", "-w", str(improved.root), "implemented", "no_such:thing", "--on", "2026-04-01")
     assert bad.returncode == 2 and "no recommendation" in bad.stdout
 
     early = next(v for v in run_monitor(improved, "month", date(2026, 5, 15)).verdicts

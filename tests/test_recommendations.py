@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import xml.etree.ElementTree as ET
 from datetime import date, datetime
 from html.parser import HTMLParser
@@ -14,7 +11,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from conftest import generated_workspace, set_option
+from conftest import SharedGenerated, copy_workspace, set_option
+from conftest import run_cli as run
 from leadjourney.analysis import Analysis, analyze
 from leadjourney.analysis.friction import FrictionRow
 from leadjourney.analysis.stats import wilson_interval
@@ -279,10 +277,9 @@ def test_write_renders_the_matrix_without_a_browser(cold_recs: Recommendations, 
 
 
 @pytest.fixture(scope="module")
-def gen(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
-    root = tmp_path_factory.mktemp("gen") / "ws"
-    ws, _ = generated_workspace(root, n_leads=3000, seed=4, end=date(2026, 6, 30), days=120)
-    return ws
+def gen(shared_generated: SharedGenerated, tmp_path_factory: pytest.TempPathFactory) -> Workspace:
+    shared, _ = shared_generated(n_leads=3000, seed=4, end=date(2026, 6, 30), days=120)
+    return copy_workspace(shared, tmp_path_factory.mktemp("gen") / "ws")  # the CLI round trip writes
 
 
 def test_weak_sources_take_their_segment_rows_revenue(gen: Workspace) -> None:
@@ -299,12 +296,6 @@ def test_weak_sources_take_their_segment_rows_revenue(gen: Workspace) -> None:
         c = next(c for c in analysis.sources.conversion
                  if (c.source, c.from_stage, c.to_stage) == (source, row.from_stage, row.to_stage))
         assert c.significant and c.direction == "lower" and r.metric.target == c.rest_rate
-
-
-def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "leadjourney", *args], capture_output=True, text=True,
-                          check=False, env={"COLUMNS": "200", "PATH": "/usr/bin:/bin",  # this tree's code, when asked
-                                            **{k: v for k, v in os.environ.items() if k == "PYTHONPATH"}})
 
 
 def test_cli_round_trip(gen: Workspace) -> None:

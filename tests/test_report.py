@@ -4,10 +4,8 @@ self-contained HTML, Word and PowerPoint structure, interview answers, and a Lib
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
-import sys
 from datetime import date
 from html.parser import HTMLParser
 from pathlib import Path
@@ -18,7 +16,8 @@ from docx import Document
 from pptx import Presentation
 from pptx.enum.shapes import MSO_SHAPE_TYPE
 
-from conftest import chromium_page, generated_workspace, needs_browser
+from conftest import SharedGenerated, chromium_page, copy_workspace, needs_browser, needs_office
+from conftest import run_cli as run
 from leadjourney.analysis.friction import money
 from leadjourney.reports.interviews import ROLES, list_answers
 from leadjourney.reports.package import DECK, FORMATS
@@ -31,12 +30,6 @@ IMAGES = ("funnel.png", "impact_effort.png", "journey_map.png")
 ANSWER = "SDRs work new MQLs in a morning batch, so afternoon leads wait overnight"
 
 
-def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "leadjourney", *args], capture_output=True, text=True,
-                          check=False, env={"COLUMNS": "200", "PATH": "/usr/bin:/bin",  # this tree's code, when asked
-                                            **{k: v for k, v in os.environ.items() if k == "PYTHONPATH"}})
-
-
 def ok(*args: str) -> subprocess.CompletedProcess[str]:
     proc = run(*args)
     assert proc.returncode == 0, proc.stderr
@@ -44,10 +37,11 @@ def ok(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.fixture(scope="module")
-def gen(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+def gen(shared_generated: SharedGenerated, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """A generated workspace with a baseline, two recorded answers (one linked finding confirmed), and its report."""
+    shared, _ = shared_generated(n_leads=3000, seed=4, end=date(2026, 6, 30), days=120)
     root = tmp_path_factory.mktemp("report") / "ws"
-    ws, _ = generated_workspace(root, n_leads=3000, seed=4, end=date(2026, 6, 30), days=120)
+    ws = copy_workspace(shared, root)
     analysis = json.loads(ok("analyze", str(root), "--baseline", "--json").stdout)
     ok("report", "answer", "-w", str(root), "--role", "sales", "--question", "4", "--finding",
        "speed_to_lead:median", "--text", ANSWER)
@@ -196,7 +190,7 @@ def test_format_option_anywhere_and_bad_format(gen: dict[str, Any], tmp_path: Pa
     assert bad.returncode == 1 and "unknown format 'pdf'" in bad.stderr
 
 
-@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) is not installed")
+@needs_office
 def test_libreoffice_converts_the_docx_and_the_deck_to_pdf(gen: dict[str, Any], tmp_path: Path) -> None:
     files = [gen["out"] / "friction_ranking.docx", gen["out"] / "maintenance_playbook.docx", gen["out"] / DECK]
     proc = subprocess.run(["soffice", "--headless", f"-env:UserInstallation=file://{tmp_path / 'profile'}",

@@ -12,7 +12,7 @@ import pytest
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import proportions_ztest
 
-from conftest import generated_workspace
+from conftest import SharedGenerated
 from leadjourney.analysis import Filters, Funnel, Journeys
 from leadjourney.analysis.benchmarks import DEFAULT_BENCHMARKS, REFERENCES, benchmark_for
 from leadjourney.analysis.sources import (
@@ -183,9 +183,8 @@ def test_too_few_and_holm() -> None:
 
 
 @pytest.fixture(scope="module")
-def clean(tmp_path_factory: pytest.TempPathFactory) -> tuple[Sources, Funnel, dict[str, Any]]:
-    root = tmp_path_factory.mktemp("clean") / "ws"
-    ws, data = generated_workspace(root, n_leads=8000, seed=5, end=date(2026, 6, 30), days=150, dirt=Dirt.none())
+def clean(shared_generated: SharedGenerated) -> tuple[Sources, Funnel, dict[str, Any]]:
+    ws, data = shared_generated(n_leads=8000, seed=5, end=date(2026, 6, 30), days=150, dirt=Dirt.none())
     sources, funnel = fit(ws)
     return sources, funnel, json.loads(data.ground_truth_path.read_text())
 

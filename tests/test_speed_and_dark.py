@@ -12,7 +12,7 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
-from conftest import csv_workspace, generated_workspace
+from conftest import SharedGenerated, csv_workspace
 from leadjourney.analysis.dark_leads import DarkLeads
 from leadjourney.analysis.journeys import Filters, Journeys, open_journeys
 from leadjourney.analysis.speed_to_lead import SpeedToLead
@@ -180,9 +180,8 @@ def test_unknown_signal_is_refused() -> None:
 
 
 @pytest.fixture(scope="module")
-def clean(tmp_path_factory: pytest.TempPathFactory) -> tuple[Workspace, dict[str, Any], dict[str, Any]]:
-    root = tmp_path_factory.mktemp("clean") / "ws"
-    ws, data = generated_workspace(root, n_leads=8000, seed=5, end=date(2026, 6, 30), days=150, dirt=Dirt.none())
+def clean(shared_generated: SharedGenerated) -> tuple[Workspace, dict[str, Any], dict[str, Any]]:
+    ws, data = shared_generated(n_leads=8000, seed=5, end=date(2026, 6, 30), days=150, dirt=Dirt.none())
     truth = json.loads(data.ground_truth_path.read_text())["realized"]
     leads = pq.read_table(data.out_dir / "ground_truth_leads.parquet").to_pydict()
     return ws, truth, leads

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 import time
 from datetime import date
 from pathlib import Path
@@ -13,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from conftest import generated_workspace
+from conftest import run_cli as run
 from leadjourney.analysis import analyze, open_journeys
 from leadjourney.analysis.definitions import REQUIRED_ROLES, approve
 from leadjourney.analysis.findings import list_findings, set_status, store
@@ -27,11 +26,6 @@ from leadjourney.reports.status import PROOFS, SLACK, engagement_status
 from leadjourney.workspace import Workspace
 
 OUTPUTS = ("personas", "touchpoints", "map", "recommendations")
-
-
-def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "leadjourney", *args], capture_output=True, text=True,
-                          check=False, env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"})
 
 
 @pytest.fixture(scope="module")

@@ -78,6 +78,13 @@ def compiled_sql(backend: DuckDBBackend, table_expr: ir.Table) -> str:
     return sql
 
 
+def forget_compiled() -> None:
+    """Forget every compiled expression and prepared query, as a new process starts without them."""
+    with _compiled_lock:
+        _compiled.clear()
+        _prepared.clear()
+
+
 def prepared(backend: ibis.BaseBackend, key: Hashable, build: Callable[[], ir.Table]) -> ir.Table:
     """The query ``build()`` returns, built and compiled once per ``key`` (then read back as its SQL).
 
