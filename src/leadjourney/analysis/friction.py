@@ -269,8 +269,9 @@ class Friction:
                 share = dropped / total_dropped if total_dropped else 0.0
                 in_flight = min(dropped, round(flying.get(pair, 0) * share))
                 upper = (dropped - in_flight) * self.deal_size * downstream * scale
-                gap_rate = priced if segment is None and priced is not None else rate
-                if not row_status.judged and gap_rate is rate:
+                on_projection = segment is None and priced is not None
+                gap_rate = priced if on_projection else rate
+                if not row_status.judged and not on_projection:
                     recoverable: float | None = None
                 elif target_rate is None or gap_rate is None or not counts:
                     recoverable = 0.0
@@ -430,7 +431,8 @@ class Friction:
 DEFINITIONS = {
     "recoverable_per_year": "max(0, target_rate - rate) x entered x downstream_probability x deal_size x scale; "
                             "target: [targets] in the config, else the average benchmark's low end (transitions), "
-                            "the other segments' rate (segments); none: 0. Not judged (too few people): null.",
+                            "the other segments' rate (segments); none: 0. A transition still converting (young) "
+                            "is priced from its projected final rate instead. Not judged (too few people): null.",
     "value_of_all_dropoffs_per_year": "(dropped - in_flight) x deal_size x downstream_probability x scale: the "
                                       "playbook's formula, an upper bound (every drop-off won back), not the headline",
     "bookings_per_year": "the won deals' amounts in the selection x scale",
