@@ -190,7 +190,9 @@ def _waiting_counts(people: ir.Table, pairs: Sequence[tuple[int, int]], as_of: d
         parts.append(waiting.select(k=ibis.literal(k), created=waiting.created_at.truncate("D").cast("date"),
                                     group=group, days=days))
     ages = ibis.union(*parts)
-    return ages.group_by(["k", "created", "group"]).aggregate(n=ages.count(), age=ages.days.mean())
+    # ordered: the sums over these rows (waiting_by) must not depend on the engine's thread scheduling
+    return (ages.group_by(["k", "created", "group"]).aggregate(n=ages.count(), age=ages.days.mean())
+            .order_by(["k", "created", "group"]))
 
 
 @dataclass(frozen=True)

@@ -240,7 +240,8 @@ def definitions_document(ws: Workspace, filters: Filters | None = None,
     """Check the workspace's data against its definitions and gather the sign-offs."""
     signoffs = sign_offs(ws)
     filters = filters or Filters()
-    with open_journeys(ws, filters, now, check=True) as journeys:
+    # a selection is checked; the whole workspace may hold no data yet (definitions are signed at kickoff)
+    with open_journeys(ws, filters, now, check=filters != Filters()) as journeys:
         check = DefinitionCheck().fit(journeys)
     generated = now or datetime.now(UTC).replace(tzinfo=None, microsecond=0)
     return DefinitionDocument(ws.config.name, generated, filters, check,
