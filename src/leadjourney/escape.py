@@ -10,7 +10,9 @@
 * :func:`terminal_text`: Rich markup escaped, control characters (ESC, ...) shown as ``\\xNN``
   instead of reaching the terminal; the consoles print emoji codes such as ``:x:`` literally.
 * :func:`mermaid_label`: text inside a quoted Mermaid label, on one line.
-* :func:`xml_text`: text without the control characters XML 1.0 cannot hold (DOCX).
+* :func:`xml_text`: text without the control characters XML 1.0 cannot hold (DOCX);
+  :func:`xml_escaped`, :func:`xml_attribute`: escaped text and quoted attributes for SVG and draw.io;
+  :func:`html_text`: HTML text and attribute values (the dashboard's tables and static export).
 * :func:`one_line`: plain text on one line (a TOML comment).
 
 >>> csv_cell("=1+1"), csv_cell(-2.5), markdown_text("a|<b>"), mermaid_label('"];A-->B[')
@@ -19,9 +21,11 @@
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
+from xml.sax import saxutils
 
 from rich.markup import escape as rich_escape
 
@@ -67,6 +71,22 @@ def csv_text(value: ir.StringValue) -> ir.StringValue:
 def xml_text(value: str) -> str:
     """``value`` without the control characters XML 1.0 cannot hold (tab, newline and CR kept)."""
     return _CONTROL.sub("", value)
+
+
+def xml_escaped(value: str) -> str:
+    """``value`` as XML/SVG/HTML text: ``& < >`` escaped, control characters dropped."""
+    return saxutils.escape(xml_text(value))
+
+
+def html_text(value: str) -> str:
+    """``value`` as HTML text or a double-quoted attribute value: ``& < > " '`` escaped, control characters
+    dropped."""
+    return html.escape(xml_text(value))
+
+
+def xml_attribute(value: str) -> str:
+    """``value`` as a quoted XML/SVG/HTML attribute value, control characters dropped."""
+    return saxutils.quoteattr(xml_text(value))
 
 
 def xlsx_row(sheet: Worksheet, values: Sequence[Any]) -> None:
@@ -122,5 +142,20 @@ def mermaid_label(value: object) -> str:
     return "".join(_MERMAID_ENTITIES.get(c, c) for c in one_line(str(value)))
 
 
-__all__ = ["FORMULA_START", "csv_cell", "csv_row", "csv_text", "markdown_code", "markdown_code_block",
-           "markdown_text", "mermaid_label", "one_line", "terminal_text", "xlsx_row", "xml_text"]
+__all__ = [
+    "FORMULA_START",
+    "csv_cell",
+    "csv_row",
+    "csv_text",
+    "html_text",
+    "markdown_code",
+    "markdown_code_block",
+    "markdown_text",
+    "mermaid_label",
+    "one_line",
+    "terminal_text",
+    "xlsx_row",
+    "xml_attribute",
+    "xml_escaped",
+    "xml_text",
+]

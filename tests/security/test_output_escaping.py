@@ -14,6 +14,7 @@ import re
 import tomllib
 from pathlib import Path
 from subprocess import CompletedProcess
+from xml.etree import ElementTree
 
 import pytest
 from docx import Document
@@ -93,6 +94,25 @@ def test_every_command_writes_its_outputs(run: tuple[Path, dict[str, CompletedPr
     assert {"touchpoints.csv", "touchpoints.xlsx", "event_log.csv", "journey_map_miro.csv", "journey_map.mmd",
             "analysis.md", "touchpoints.md", "personas.md", "paths.md", "quality.md", "recommendations.docx",
             "definitions.docx"} <= names
+
+
+def test_html_and_svg_never_carry_markup_from_data(run: tuple[Path, dict[str, CompletedProcess[str]]],
+                                                   tmp_path: Path) -> None:
+    """The map, the report pages, the charts and the dashboard's static export show the hostile values as text:
+    no tag, event handler or javascript: link from data reaches a page or an SVG."""
+    root, _ = run
+    export = tmp_path / "dashboard.html"
+    assert run_cli("dashboard", str(root), "--export", str(export)).returncode == 0
+    pages = [*_outputs(root, ".html"), *_outputs(root, ".svg"), export]
+    assert {"journey_map.html", "journey_map.svg", "dashboard.html"} <= {p.name for p in pages}
+    for page in pages:
+        text = page.read_text("utf-8")
+        for raw in ("<script>alert(1)</script>", "<img src=x onerror=alert(1)>", "onerror=alert(1)>"):
+            assert raw not in text, (page.name, raw)
+        assert not re.search(r"""href\s*=\s*["']?\s*javascript:""", text, re.IGNORECASE), page.name
+        assert "\x1b" not in text, page.name
+    for drawing in [*_outputs(root, ".svg"), *_outputs(root, ".drawio")]:  # well-formed XML, an ESC and all
+        ElementTree.parse(drawing)
 
 
 def _is_number(cell: str) -> bool:

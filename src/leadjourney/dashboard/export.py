@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ from leadjourney.analysis.report import Analysis
 from leadjourney.dashboard import figures
 from leadjourney.dashboard.app import CSS, trend_figure
 from leadjourney.dashboard.data import View
+from leadjourney.escape import html_text
 
 
 def export_html(view: View, path: Path, *, title: str, shown: Filters | None = None) -> Path:
@@ -32,18 +32,18 @@ def export_html(view: View, path: Path, *, title: str, shown: Filters | None = N
     fresh = f"{view.freshness:%Y-%m-%d %H:%M} UTC" if view.freshness else "no ingest yet"
     named = (shown or replace(view.filters, owners=tuple("owner" for _ in view.filters.owners))).to_dict()
     selection = ", ".join(f"{k}: {v}" for k, v in named.items() if v) or "all leads"
-    kpis = "".join(f'<div class="kpi"><div class="v">{html.escape(t)}</div><div class="l">{html.escape(lbl)}</div></div>'
+    kpis = "".join(f'<div class="kpi"><div class="v">{html_text(t)}</div><div class="l">{html_text(lbl)}</div></div>'
                    for _, lbl, t in figures.kpis(a))
     cards = [f'<div class="card">{divs[0]}</div>', f'<div class="card">{divs[1]}</div>',
              f'<div class="card wide">{divs[2]}{_sources(a)}</div>', f'<div class="card wide">{divs[5]}</div>',
              f'<div class="card">{divs[3]}</div>', f'<div class="card">{divs[4]}</div>',
              f'<div class="card wide"><details><summary>Friction ranking · '
-             f'{html.escape(figures.friction_summary(a))} · {html.escape(figures.dark_text(a))}'
+             f'{html_text(figures.friction_summary(a))} · {html_text(figures.dark_text(a))}'
              f'</summary>{_table(figures.friction_rows(a))}</details></div>']
     path.write_text(f"""<!doctype html>
-<html><head><meta charset="utf-8"><title>{html.escape(title)}</title><style>{CSS}
+<html><head><meta charset="utf-8"><title>{html_text(title)}</title><style>{CSS}
 </style></head><body>
-<div class="header"><h1>{html.escape(title)}</h1><span class="fresh">Snapshot · data as of {fresh} · {html.escape(selection)}</span></div>
+<div class="header"><h1>{html_text(title)}</h1><span class="fresh">Snapshot · data as of {fresh} · {html_text(selection)}</span></div>
 <div class="kpis">{kpis}</div><div class="grid">{''.join(cards)}</div>
 </body></html>
 """, "utf-8")

@@ -12,7 +12,6 @@ graph_objects would build.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from html import escape
 from typing import Any, Protocol
 
 import plotly.io as pio
@@ -23,6 +22,7 @@ from leadjourney.analysis.report import Analysis
 from leadjourney.analysis.status import MetricStatus, Status
 from leadjourney.analysis.trend import ConversionTrend, TrendPoint
 from leadjourney.dashboard.comparison import Delta
+from leadjourney.escape import html_text
 
 BLUE, GREY, RED, GREEN, ORANGE = "#2c6fbb", "#9aa5b1", "#c0392b", "#27ae60", "#e67e22"
 
@@ -227,10 +227,10 @@ def html_table(columns: list[str], rows: list[list[str]], *, row_ids: str | None
     """A plain HTML table, every cell escaped; with ``row_ids`` each body row gets the id ``row_ids`` + its first
     cell (→ as -). One line: the live page shows it as one HTML block, the export inlines it."""
     def tr(r: list[str]) -> str:
-        rid = f' id="{escape(row_ids + r[0].replace("→", "-"))}"' if row_ids and r else ""
-        return f"<tr{rid}>" + "".join(f"<td>{escape(str(v))}</td>" for v in r) + "</tr>"
+        rid = f' id="{html_text(row_ids + r[0].replace("→", "-"))}"' if row_ids and r else ""
+        return f"<tr{rid}>" + "".join(f"<td>{html_text(str(v))}</td>" for v in r) + "</tr>"
 
-    head = "".join(f"<th>{escape(c)}</th>" for c in columns)
+    head = "".join(f"<th>{html_text(c)}</th>" for c in columns)
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(tr(r) for r in rows)}</tbody></table>"
 
 

@@ -16,11 +16,17 @@ from __future__ import annotations
 import itertools
 import math
 import xml.etree.ElementTree as ET
-from html import escape
+from html import escape as _html_escape
 
+from leadjourney.escape import xml_text
 from leadjourney.journeymap.boxes import Box, Edge, Layout, TextLine
 from leadjourney.journeymap.text import measure
 from leadjourney.journeymap.theme import EDGE_STYLES, STYLES
+
+
+def _label_text(text: str, quote: bool = True) -> str:
+    """Text for a draw.io label's HTML: escaped, without the control characters XML cannot hold."""
+    return _html_escape(xml_text(text), quote=quote)
 
 SKIPPED = ("lane-head",)  # the swimlane's own header shows the lane head's lines
 BEHIND = ("lane", "header", "band")  # drawn before the board's edges, as in the SVG
@@ -107,14 +113,14 @@ class _Writer:
         """An mxCell, inside a UserObject carrying the label and tooltip when there is a tooltip."""
         if not tooltip:
             return _sub(self.root, "mxCell", **attrs)
-        obj = _sub(self.root, "UserObject", label=attrs.pop("value"), tooltip=escape(tooltip, quote=False),
+        obj = _sub(self.root, "UserObject", label=attrs.pop("value"), tooltip=_label_text(tooltip, quote=False),
                    id=attrs.pop("id"))  # draw.io reads a tooltip as HTML (a newline is a line break)
         return _sub(obj, "mxCell", **attrs)
 
     def _lane_label(self, lane: Box) -> str:
         head = self.heads.get(lane.id)
         if head is None or not head.lines:
-            return escape(lane.data.get("lane", ""))
+            return _label_text(lane.data.get("lane", ""))
         return "<br>".join(_html(line, STYLES[head.style].text) for line in head.lines)
 
     def _text(self, line: TextLine, box: Box) -> None:
@@ -127,7 +133,7 @@ class _Writer:
                  f"spacingTop=0;spacingBottom=0;spacingLeft=0;spacingRight=0;overflow=visible;{FONT}"
                  f"fontSize={line.size:g};fontStyle={int(line.bold)};fontColor={color};resizable=0;"
                  f"rotatable=0;connectable=0;")
-        cell = _sub(self.root, "mxCell", id=self._next_id(), value=escape(line.text), style=style,
+        cell = _sub(self.root, "mxCell", id=self._next_id(), value=_label_text(line.text), style=style,
                     parent=self.ids[box.id], vertex="1")
         _sub(cell, "mxGeometry", x=f"{left - box.x:.1f}", y=f"{line.y - BASELINE * line.size - box.y:.1f}",
              width=f"{w:.1f}", height=f"{LINE_HEIGHT * line.size:.1f}", as_="geometry")
@@ -145,7 +151,7 @@ class _Writer:
                  f"fontColor={label.color or s.stroke if label else s.stroke};")
         ends = {end: self.ids[str(box)] for end, box in (("source", edge.source), ("target", edge.target))
                 if box in self.ids}  # an end on no box (a connector from a marker) is a point
-        cell = _sub(self.root, "mxCell", id=self._next_id(), value=escape(label.text) if label else "", style=style,
+        cell = _sub(self.root, "mxCell", id=self._next_id(), value=_label_text(label.text) if label else "", style=style,
                     parent=self.ids[holder.id] if holder else "1", edge="1", **ends)
         geo = _sub(cell, "mxGeometry", relative="1", as_="geometry")
         if len(edge.points) >= 2:
@@ -183,7 +189,7 @@ def _halfway(points: tuple[tuple[float, float], ...]) -> tuple[float, float]:
 
 
 def _html(line: TextLine, color: str) -> str:
-    text = f'<font style="font-size:{line.size:g}px" color="{line.color or color}">{escape(line.text)}</font>'
+    text = f'<font style="font-size:{line.size:g}px" color="{line.color or color}">{_label_text(line.text)}</font>'
     return f"<b>{text}</b>" if line.bold else text
 
 

@@ -6,8 +6,8 @@ Each box is a ``<g>`` with ``class`` naming its role (``dropoff``, ``conversion`
 
 from __future__ import annotations
 
-from xml.sax.saxutils import escape, quoteattr
-
+from leadjourney.escape import xml_attribute as quoteattr
+from leadjourney.escape import xml_escaped as escape
 from leadjourney.journeymap.boxes import Box, Edge, Layout, TextLine
 from leadjourney.journeymap.text import FALLBACK_FAMILIES, FONT_FAMILY, font_base64
 from leadjourney.journeymap.theme import EDGE_STYLES, STYLES

@@ -12,12 +12,12 @@ import io
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PIL import Image, ImageDraw
 
+from leadjourney.escape import xml_escaped
 from leadjourney.journeymap.text import (
     FALLBACK_FAMILIES,
     FONT_FAMILY,
@@ -238,7 +238,7 @@ def to_svg(lay: MatrixLayout) -> str:
         else:
             weight = ' font-weight="bold"' if sh.bold else ""
             parts.append(f'<text {role}x="{sh.x:.1f}" y="{sh.y:.1f}" font-size="{sh.size:g}" '
-                         f'text-anchor="{sh.anchor}" fill="{sh.fill or INK}"{weight}>{escape(sh.text)}</text>')
+                         f'text-anchor="{sh.anchor}" fill="{sh.fill or INK}"{weight}>{xml_escaped(sh.text)}</text>')
     parts.append("</svg>")
     return "\n".join(parts) + "\n"
 
