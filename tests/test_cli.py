@@ -76,3 +76,15 @@ def test_ingest_file_needs_a_format(tmp_path: Path) -> None:
 def test_every_command_has_help_with_an_example(command: str) -> None:
     proc = run(command, "--help")
     assert proc.returncode == 0 and "Example:" in proc.stdout
+
+
+def test_each_command_in_a_process_gets_its_own_terminal_width(tmp_path: Path) -> None:
+    """The consoles read COLUMNS when they print, not once at import: a notebook (or this suite) running
+    commands one after another gets each one's width."""
+    Workspace.init(tmp_path / "ws")
+    longest = {}
+    for columns in (200, 60):
+        proc = run("status", "-w", str(tmp_path / "ws"), columns=columns)
+        assert proc.returncode == 0, proc.stderr
+        longest[columns] = max(len(line) for line in proc.stdout.splitlines() if line.startswith("┏"))  # a table
+    assert longest[60] <= 60 < longest[200], longest

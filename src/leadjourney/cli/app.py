@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 
 from leadjourney.cli import render
 from leadjourney.cli.selection import (
@@ -36,8 +35,8 @@ app = typer.Typer(
     add_completion=False,
     rich_markup_mode="rich",
 )
-console = Console(emoji=False)
-err = Console(stderr=True, emoji=False)
+console = render.LiveConsole(emoji=False)
+err = render.LiveConsole(stderr=True, emoji=False)
 
 WorkspaceArg = Annotated[Path, typer.Argument(help="Workspace folder (default: the current folder).")]
 

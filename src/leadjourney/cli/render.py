@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -22,6 +23,15 @@ from leadjourney.ingest import IngestReport
 from leadjourney.progress import Progress as ProgressFn
 from leadjourney.quality import QualityReport
 from leadjourney.schema import NOTE_DECIMAL_ID, NOTE_DUPLICATE_COLUMN, NOTE_EPOCH_UNIT
+
+
+class LiveConsole(Console):
+    """A console that reads its width (``COLUMNS``, else the terminal's) whenever it prints, not once when the
+    module is imported: a second command in the same process (a notebook, the test suite) gets its own width."""
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self._width = None  # Console fixes COLUMNS at construction; None makes ``size`` read it live
 
 _SEVERITY_STYLE = {"high": "bold red", "medium": "yellow", "low": "cyan"}
 
