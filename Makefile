@@ -27,7 +27,7 @@ typecheck: $(STAMP)
 
 # the suite without the real-browser and LibreOffice tests (minutes); test-integration runs those (CI runs both)
 test: lint typecheck
-	$(BIN)/pytest -q -m "not browser and not office"
+	$(BIN)/pytest -q -n auto --dist loadfile -m "not browser and not office"
 
 test-integration: $(STAMP)
 	$(BIN)/pytest -q -m "browser or office"
