@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import signal
 import sys
+import threading
 
 from rich.console import Console
 
@@ -28,11 +30,11 @@ def main(argv: list[str] | None = None) -> None:
         err.print(f"[bold red]error:[/bold red] {terminal_text(str(exc))}", soft_wrap=True)
         sys.exit(1)
     except KeyboardInterrupt:
-        err.print(INTERRUPTED)
+        _say_interrupted(err)
         sys.exit(130)
     except SystemExit as exc:
         if _by_ctrl_c(exc):  # Typer turns Ctrl-C into exit 130 without a word
-            err.print(INTERRUPTED)
+            _say_interrupted(err)
         raise
     except Exception as exc:  # a bug, not bad input: say so briefly
         if debug:
@@ -40,6 +42,19 @@ def main(argv: list[str] | None = None) -> None:
         err.print(f"[bold red]internal error:[/bold red] {terminal_text(type(exc).__name__)}: {terminal_text(str(exc))} "
                   "(rerun with --debug for the traceback, and please report it)", soft_wrap=True)
         sys.exit(3)
+
+
+def _say_interrupted(err: Console) -> None:
+    """Say so, with Ctrl-C ignored meanwhile: the signal that stopped a DuckDB query may still be pending in
+    Python, and raising it now would end the process by the signal (-2) instead of exit 130."""
+    if threading.current_thread() is not threading.main_thread():
+        err.print(INTERRUPTED)
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        err.print(INTERRUPTED)
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _by_ctrl_c(exc: BaseException) -> bool:
