@@ -27,10 +27,10 @@ typecheck: $(STAMP)
 
 # the suite without the real-browser and LibreOffice tests (minutes); test-integration runs those (CI runs both)
 test: lint typecheck
-	$(BIN)/pytest -q -n auto --dist loadfile -m "not browser and not office"
+	$(BIN)/pytest -q -n auto --dist loadfile -m "not browser and not office and not slow"
 
 test-integration: $(STAMP)
-	$(BIN)/pytest -q -m "browser or office"
+	$(BIN)/pytest -q -m "browser or office or slow"
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

@@ -10,6 +10,7 @@ import pytest
 from conftest import run_cli
 
 
+@pytest.mark.slow
 def test_demo_monitor_raises_the_planted_decline(tmp_path: Path) -> None:
     ws = tmp_path / "demo"
     proc = run_cli("demo", str(ws), "--leads", "20000", columns=160)
