@@ -41,6 +41,13 @@ def required_top(per_person: ibis.Table, required: list[int]) -> ibis.IntegerVal
     return ibis.greatest(*tops) if len(tops) > 1 else tops[0]
 
 
+def people_with_top(journeys: Journeys) -> ir.Table:
+    """The selection's people with ``top`` (:func:`required_top`): what the projection counts from."""
+    required = [i for i, s in enumerate(journeys.config.stages) if not s.optional]
+    wide = journeys.wide()
+    return wide.mutate(top=required_top(wide, required))
+
+
 @dataclass
 class Funnel:
     """Leads reaching each stage, with Wilson 95% intervals per transition.
@@ -83,9 +90,7 @@ class Funnel:
     def _mark_young(self, journeys: Journeys) -> None:
         """Judged transitions whose projected final conversion is ``[analysis] young_points`` above the observed
         rate are young (:func:`~leadjourney.analysis.projection.still_converting`): never flagged or valued as drops."""
-        required = [i for i, s in enumerate(journeys.config.stages) if not s.optional]
-        wide = journeys.wide()
-        people = wide.mutate(top=required_top(wide, required))
+        people = people_with_top(journeys)
         counts = [(t.entered, t.converted) for t in self.transitions]
         out = []
         for t, p in zip(self.transitions, selection_projections(journeys, people, counts), strict=True):

@@ -20,7 +20,7 @@ from typing import Any
 
 import ibis.expr.types as ir
 
-from leadjourney.analysis.funnel import required_top
+from leadjourney.analysis.funnel import people_with_top, required_top
 from leadjourney.analysis.journeys import Journeys
 from leadjourney.analysis.maturity import Maturity, cohort_maturity
 from leadjourney.analysis.projection import (
@@ -144,9 +144,7 @@ class ConversionTrend:
         self.projected = {}
         if len(stages) < 2 or not points or self.as_of is None:
             return points
-        wide = journeys.wide()
-        required = [i for i, s in enumerate(stages) if not s.optional]
-        people = wide.mutate(top=required_top(wide, required))
+        people = people_with_top(journeys)
         curve, waiting = run_curves(journeys, people)
         ages = waiting_by(waiting, curve, self.period)
         names = [s.name for s in stages]

@@ -197,8 +197,12 @@ def friction_table(result: Analysis, top: int = 8) -> Table:
     for name, justify in (("#", "right"), ("transition", "left"), ("rate", "right"), ("target", "left"),
                           ("recover-\nable", "right"), ("upper\nbound", "right")):
         table.add_column(name, justify=justify, overflow="fold")  # type: ignore[arg-type]
+    notes = []
     for r in fr.rows[:top]:
         rate = "-" if r.rate is None else f"{r.rate:.1%}"
+        if not r.status.judged:  # marked as the funnel marks it; a young transition is priced from its projection
+            rate = f"[dim]{rate}*[/dim]"
+            notes.append(f"* {r.label}: {r.status.text()}")
         recoverable = (money(r.recoverable_per_year, fr.currency) if r.recoverable_per_year is not None
                        else f"- {r.status.status.value.replace('_', ' ')}")
         segment = f"\n  {r.segment.split('=', 1)[-1]}" if r.segment else ""  # the target names the kind
@@ -206,6 +210,8 @@ def friction_table(result: Analysis, top: int = 8) -> Table:
                       terminal_text(_target_short(r)), terminal_text(recoverable), money(r.value_of_all_dropoffs_per_year, fr.currency))
     if not fr.rows:
         table.add_row("-", "no transition loses people", "", "", "", "")
+    if notes:
+        table.caption, table.caption_justify = terminal_text("\n".join(notes)), "left"
     return table
 
 
