@@ -187,6 +187,8 @@ def test_the_same_status_in_every_renderer(hubspot: Workspace, result) -> None: 
     labels = {kid: label for kid, label, _ in figures.kpis(page)}
     assert labels["kpi-rate-Opportunity-Customer"].endswith(too_few)
     assert figures.dark_text(page) == f"Dark leads {WITHHELD}"
+    cells = [r for r in figures.friction_rows(page, top=100) if r["transition"] == "Opportunity→Customer"]
+    assert cells and all(too_few in str(list(r.values())) for r in cells if r["segment"] == "all")
     assert figures.speed_to_lead(page, 5.0)["layout"]["title"]["text"] == f"Speed-to-lead {WITHHELD}"
 
 

@@ -244,7 +244,7 @@ def friction_rows(a: Analysis, top: int = 10) -> list[dict[str, Any]]:
         out.append({"rank": r.rank, "transition": arrow(r), "segment": r.segment or "all",
                     "drop-off": pct(r.drop_off_rate),
                     f"recoverable / {per}": (money(recoverable, cur) if recoverable is not None
-                                             else f"- ({r.status.reason or r.status.status.value})"),
+                                             else f"- ({r.recoverable_text()})"),  # the status, as said everywhere
                     "target": (f"{pct(r.target_rate)} ({r.target_source})" if r.target_rate is not None
                                else r.target_source),
                     f"all drop-offs / {per} (upper bound)": money(r.value_of_all_dropoffs_per_year, cur),
