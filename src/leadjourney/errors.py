@@ -7,6 +7,7 @@ Hierarchy::
     ├── WorkspaceError          the folder is not a workspace, or its database is unusable
     ├── IngestError             a source cannot be loaded at all (file-level problem)
     │   └── BadFileError        a file is unreadable: wrong encoding, not CSV/Parquet, missing columns
+    ├── PullError               a system's API refused or failed a pull after its retries (nothing half-kept)
     └── SelectionError          a selection (--from/--to/--source/--persona/--owner) names a value the
         │                       workspace does not have (the message lists the valid ones); raised by
         │                       Journeys.check() before anything is computed or stored
@@ -37,6 +38,10 @@ class IngestError(LeadJourneyError):
 
 class BadFileError(IngestError):
     """Raised when a file cannot be read as the format it was declared to be."""
+
+
+class PullError(LeadJourneyError):
+    """Raised when a connector cannot pull: credentials refused, an API error after retries, a bad page."""
 
 
 class SelectionError(LeadJourneyError):

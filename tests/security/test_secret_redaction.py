@@ -21,7 +21,8 @@ import pytest
 from conftest import run_cli
 from leadjourney.config import AlertSettings, default_config_text, parse_config
 from leadjourney.errors import ConfigError
-from leadjourney.monitor.alerts import deliver, redact
+from leadjourney.monitor.alerts import deliver
+from leadjourney.redaction import redact
 from leadjourney.workspace import Workspace
 
 USER, PASSWORD = "alerts-bot", "pw/Zq81 s3cr+t='x"  # characters that base64, URL and repr encode differently

@@ -332,5 +332,6 @@ from leadjourney.cli import dashboard as dashboard_commands  # noqa: E402, F401
 from leadjourney.cli import definitions, journey, recommend  # noqa: E402, F401
 from leadjourney.cli import demo as demo_commands  # noqa: E402, F401
 from leadjourney.cli import monitor as monitor_commands  # noqa: E402, F401
+from leadjourney.cli import pull as pull_commands  # noqa: E402, F401
 from leadjourney.cli import report as report_commands  # noqa: E402, F401  (`report` is a variable name above)
 from leadjourney.cli import status as status_commands  # noqa: E402, F401  (`status` is a parameter name above)

@@ -12,6 +12,7 @@ KINDS: dict[str, dict[str, str]] = {
         "company": "text", "industry": "text", "employee_count": "integer", "country": "text",
         "job_title": "text", "owner": "text", "status": "status", "disqualify_reason": "text",
         "current_stage": "stage", "email": "email",
+        "email_hash": "email_hash",  # already hashed with the workspace's salt (a pull's raw store does)
     },
     "stage_events": {"lead_id": "id", "stage": "stage", "entered_at": "timestamp"},
     "touchpoints": {

@@ -179,6 +179,12 @@ def typed_columns(table: str, present: dict[str, str], source: Source, config: C
             clean = f"lower({raw})"
             also = {"email_hash": f"sha256({lit(salt)} || {clean})"}
             out.append(Typed(column, raw, clean if config.keep_emails else "NULL", also=also))
+        elif kind == "email_hash":
+            if "email" in present:  # the address itself wins: hashed above
+                continue
+            clean = f"lower({raw})"
+            out.append(Typed(column, raw, f"CASE WHEN regexp_full_match({clean}, '[0-9a-f]{{64}}') THEN {clean} END",
+                             unusable, "not a SHA-256 hex digest (the salted e-mail hash)"))
         else:  # pragma: no cover - KINDS and this function are kept in step by tests
             raise AssertionError(kind)
         if notes:

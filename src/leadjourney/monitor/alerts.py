@@ -10,21 +10,18 @@ Each channel is retried with exponential backoff; the outcome is returned, never
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import smtplib
 import time
 import urllib.request
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
-from urllib.parse import quote, quote_plus
 
 from leadjourney.config import PLAINTEXT_AUTH_REFUSED, AlertSettings, plaintext_auth_refused
-
-REDACTED = "[redacted]"
+from leadjourney.redaction import redact
 
 
 @dataclass(frozen=True)
@@ -47,34 +44,6 @@ def secrets(settings: AlertSettings) -> list[str]:
     if user and password:
         values += [f"\0{user}\0{password}", f"{user}\0{password}"]
     return values
-
-
-def encoded_forms(secret: str) -> set[str]:
-    """The ways ``secret`` can appear in an error text: as written, URL-encoded, as Python shows it inside
-    str or bytes, and base64-encoded (standard and URL-safe, padded or not; and, for the secret inside a
-    longer encoded text, the characters that are the same wherever it starts).
-
-    >>> redact("535 rejected: AUTH PLAIN AHVzZXIAcGFzcw==", ["\\0user\\0pass"])
-    '535 rejected: AUTH PLAIN [redacted]'
-    """
-    raw = secret.encode()
-    forms = {secret, quote(secret, safe=""), quote_plus(secret), repr(secret)[1:-1], repr(raw)[2:-1]}
-    for encode in (base64.b64encode, base64.urlsafe_b64encode):
-        whole = encode(raw).decode()
-        forms |= {whole, whole.rstrip("=")}
-        for offset in (0, 1, 2):  # bytes before the secret in its 3-byte group
-            text = encode(b"\0" * offset + raw).decode()
-            groups = (offset + len(raw)) // 3  # complete groups; the first one (if shared) and the last
-            forms.add(text[4 if offset else 0: groups * 4])  # partial one also depend on other bytes
-    return {f for f in forms if len(f) >= 4 or f == secret}
-
-
-def redact(text: str, values: Iterable[str]) -> str:
-    """``text`` with every secret in ``values``, in any of its :func:`encoded_forms`, replaced."""
-    forms = {form for v in values if v for form in encoded_forms(v)}
-    for form in sorted(forms, key=len, reverse=True):
-        text = text.replace(form, REDACTED)
-    return text
 
 
 def channels(settings: AlertSettings) -> list[str]:

@@ -1,0 +1,99 @@
+"""HTTP for connectors: retries on 429 and 5xx honouring Retry-After, timeouts, bounded waits.
+
+Every connector's requests go through a :class:`requests.Session` with a :class:`RetryingAdapter`
+mounted (simple-salesforce takes the session; plain REST connectors use it directly), so a
+throttled or failing API is retried the same way everywhere.
+
+>>> retry_after_seconds("7"), retry_after_seconds(None), retry_after_seconds("soon")
+(7.0, None, None)
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import requests
+from requests.adapters import HTTPAdapter
+
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often and how long a request is retried."""
+
+    attempts: int = 5  # tries in all, the first included
+    backoff_seconds: float = 1.0  # the first wait without Retry-After, doubled each time
+    max_wait_seconds: float = 300.0  # a Retry-After longer than this is not waited for: the pull stops
+    timeout_seconds: float = 60.0  # connect and read timeout of each request
+
+
+def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header (seconds, or an HTTP date); None when absent or unreadable."""
+    if not value:
+        return None
+    text = value.strip()
+    try:
+        return max(0.0, float(text))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+class RetryingAdapter(HTTPAdapter):
+    """Retries connection errors, timeouts, 429 and 5xx; waits Retry-After when given, else backs off."""
+
+    def __init__(self, policy: RetryPolicy, sleep: Callable[[float], None] = time.sleep) -> None:
+        super().__init__()
+        self.policy = policy
+        self.sleep = sleep
+        self.retries = 0  # retries made, for the pull report
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        if kwargs.get("timeout") is None:
+            kwargs["timeout"] = self.policy.timeout_seconds
+        for attempt in range(1, self.policy.attempts + 1):
+            backoff = self.policy.backoff_seconds * 2 ** (attempt - 1)
+            try:
+                response = super().send(request, **kwargs)
+            except (requests.ConnectionError, requests.Timeout):
+                if attempt == self.policy.attempts:
+                    raise
+                wait = backoff
+            else:
+                if response.status_code not in RETRY_STATUSES or attempt == self.policy.attempts:
+                    return response
+                asked = retry_after_seconds(response.headers.get("Retry-After"))
+                wait = backoff if asked is None else asked
+                if wait > self.policy.max_wait_seconds:
+                    return response  # the caller reports the status and the wait asked for
+                response.close()
+            self.retries += 1
+            self.sleep(wait)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+
+def session(policy: RetryPolicy | None = None, sleep: Callable[[float], None] = time.sleep) -> requests.Session:
+    """A session whose http and https requests are retried by one :class:`RetryingAdapter`."""
+    s = requests.Session()
+    adapter = RetryingAdapter(policy or RetryPolicy(), sleep)
+    s.mount("https://", adapter)
+    s.mount("http://", adapter)
+    return s
+
+
+def retries_made(s: requests.Session) -> int:
+    """How many retries the session's adapter made."""
+    adapter = s.get_adapter("https://")
+    return adapter.retries if isinstance(adapter, RetryingAdapter) else 0
