@@ -12,10 +12,10 @@ import requests
 from apiserver import ApiServer, Reply
 
 from leadjourney.connectors.base import CanonicalQuery, ObjectSpec, Row
-from leadjourney.connectors.http import RetryPolicy, retries_made, session
+from leadjourney.connectors.http import RetryPolicy, fetch_json, retries_made, session
 from leadjourney.connectors.pull import pull
 from leadjourney.connectors.raw import MANIFEST, RawStore, email_hash
-from leadjourney.errors import ConfigError
+from leadjourney.errors import ConfigError, PullError
 from leadjourney.workspace import SALT_KEY, Workspace
 
 
@@ -66,6 +66,21 @@ def test_a_4xx_other_than_429_is_not_retried(api: ApiServer) -> None:
     r = session(sleep=Sleeps()).get(f"{api.url}/things")
     assert r.status_code == 401
     assert len(api.requests("/things")) == 1
+
+
+def test_a_truncated_body_is_fetched_again_and_refused_credentials_are_named(api: ApiServer) -> None:
+    api.route("GET", "/page", lambda req: Reply.json({"records": list(range(50))}))
+    api.fail("GET", "/page", Reply(200, b'{"records": [' + b"1, " * 200 + b"2]}", truncate=True), times=1)
+    s = session(RetryPolicy(backoff_seconds=0), sleep=Sleeps())
+    assert fetch_json(s, "GET", f"{api.url}/page", what="toy page 1") == {"records": list(range(50))}
+    assert len(api.requests("/page")) == 2
+    api.fail("GET", "/who", Reply(401, b'[{"message": "Session expired or invalid token tok-SECRET-123"}]'), times=1)
+    with pytest.raises(PullError, match=r"^toy who: the credentials were refused \(401") as caught:
+        fetch_json(s, "GET", f"{api.url}/who", what="toy who", secrets=["tok-SECRET-123"])
+    assert "SECRET" not in str(caught.value)
+    api.fail("GET", "/busy", Reply(503, b"down"), times=10)
+    with pytest.raises(PullError, match=r"toy busy: HTTP 503 after 5 tries"):
+        fetch_json(s, "GET", f"{api.url}/busy", what="toy busy")
 
 
 LEAD = ObjectSpec("Lead", key=("Id",), cursor="SystemModstamp", personal=("Email",))

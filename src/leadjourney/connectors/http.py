@@ -11,7 +11,7 @@ throttled or failing API is retried the same way everywhere.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -19,6 +19,9 @@ from typing import Any
 
 import requests
 from requests.adapters import HTTPAdapter
+
+from leadjourney.errors import PullError
+from leadjourney.redaction import redact
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 
@@ -91,6 +94,45 @@ def session(policy: RetryPolicy | None = None, sleep: Callable[[float], None] = 
     s.mount("https://", adapter)
     s.mount("http://", adapter)
     return s
+
+
+def fetch_json(s: requests.Session, method: str, url: str, *, what: str, secrets: Sequence[str] = (),
+               **kwargs: Any) -> Any:
+    """The JSON body of a request, or a PullError naming ``what`` (e.g. "salesforce Lead page 3").
+
+    Statuses 429 and 5xx are retried by the session's adapter; a body cut short (a truncated page,
+    a connection reset mid-body, JSON that does not parse) is fetched again, as often. 401/403 say
+    the credentials were refused. Secrets never reach the message.
+    """
+    adapter = s.get_adapter(url)
+    policy = adapter.policy if isinstance(adapter, RetryingAdapter) else RetryPolicy()
+    sleep = adapter.sleep if isinstance(adapter, RetryingAdapter) else time.sleep
+    for attempt in range(1, policy.attempts + 1):
+        try:
+            response = s.request(method, url, **kwargs)
+            if response.status_code in (401, 403):
+                raise PullError(redact(f"{what}: the credentials were refused ({response.status_code}: "
+                                       f"{_short(response.text)})", secrets))
+            if response.status_code >= 400:
+                asked = response.headers.get("Retry-After")
+                wait = f"; the API asks to wait {asked} s" if asked else ""
+                raise PullError(redact(f"{what}: HTTP {response.status_code} after {policy.attempts} tries{wait}: "
+                                       f"{_short(response.text)}", secrets))
+            return response.json()
+        except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError,
+                requests.ConnectionError, requests.Timeout, ValueError) as exc:
+            if attempt == policy.attempts:
+                raise PullError(redact(f"{what}: no complete answer after {policy.attempts} tries: "
+                                       f"{type(exc).__name__}: {_short(str(exc))}", secrets)) from None
+            if isinstance(adapter, RetryingAdapter):
+                adapter.retries += 1
+            sleep(policy.backoff_seconds * 2 ** (attempt - 1))
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _short(text: str, limit: int = 300) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 def retries_made(s: requests.Session) -> int:
