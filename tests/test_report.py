@@ -14,14 +14,16 @@ from typing import Any
 import pytest
 from docx import Document
 from pptx import Presentation
+from pptx.dml.color import RGBColor
 from pptx.enum.shapes import MSO_SHAPE_TYPE
+from pptx.enum.text import PP_ALIGN
 
 from conftest import SharedGenerated, chromium_page, copy_workspace, needs_browser, needs_office
 from conftest import run_cli as run
 from leadjourney.analysis.friction import money
+from leadjourney.display import segment_name
 from leadjourney.reports.interviews import ROLES, list_answers
 from leadjourney.reports.package import DECK, FORMATS
-from leadjourney.reports.pptx_writer import TITLES
 from leadjourney.workspace import Workspace
 
 SLUGS = ("recommendations", "definitions", "personas", "friction_ranking", "maintenance_playbook", "faq",
@@ -135,17 +137,38 @@ def test_docx_has_the_expected_headings_tables_and_charts(gen: dict[str, Any]) -
     assert len(Document(str(out / "recommendations.docx")).inline_shapes) == 1
 
 
-def test_pptx_slides_titles_and_map_picture(gen: dict[str, Any]) -> None:
+def test_the_deck_leads_with_takeaways_and_keeps_the_detail_in_its_notes(gen: dict[str, Any]) -> None:
     prs = Presentation(str(gen["out"] / DECK))
-    titles = [s.shapes.title.text if s.shapes.title is not None else None for s in prs.slides]
-    assert titles == [gen["ws"].config.name, *TITLES]
-    map_slide = prs.slides[1]
-    pictures = [s for s in map_slide.shapes if s.shape_type == MSO_SHAPE_TYPE.PICTURE]
-    assert len(pictures) == 1 and pictures[0].width > prs.slide_width // 2
-    friction = prs.slides[3]
-    (table,) = [s.table for s in friction.shapes if s.has_table]
-    first = gen["analysis"]["friction"]["rows"][0]
-    assert table.cell(1, 3).text == f"{first['drop_off_rate']:.1%}"
+    slides = list(prs.slides)
+    titles = [s.shapes.title.text if s.shapes.title is not None else None for s in slides]
+    a, cur = gen["analysis"], gen["ws"].config.currency
+    rows = a["friction"]["rows"]
+    top = max((r for r in rows if r["recoverable_per_year"]), key=lambda r: r["recoverable_per_year"])
+    who = segment_name(top["segment"])
+    assert f"{who} loses {money(top['recoverable_per_year'], cur)}/yr at " in titles[4]  # a takeaway, not a label
+    assert titles[-1] == "Appendix: the full journey map"
+    customers = a["funnel"]["stages"][-1]["reached"]
+    assert titles[2].startswith(f"{customers:,} of {a['funnel']['stages'][0]['reached']:,} leads became")
+    for number, slide in enumerate(slides[1:], start=2):  # numbered, no file path, notes for the presenter
+        texts = [sh.text_frame.text for sh in slide.shapes if sh.has_text_frame]
+        assert f"{number} / {len(slides)}" in texts
+        assert not any(str(gen["ws"].root) in t for t in texts)
+        assert slide.has_notes_slide and slide.notes_slide.notes_text_frame.text.strip(), number
+    (table,) = [sh.table for sh in slides[4].shapes if sh.has_table]
+    assert table.cell(1, 3).text == f"{100 * rows[0]['rate']:.1f}%"
+    assert table.cell(1, 3).text_frame.paragraphs[0].alignment == PP_ALIGN.RIGHT  # numbers right-aligned
+    assert table.cell(0, 0).fill.fore_color.rgb == RGBColor.from_string(gen["ws"].config.brand_color[1:])
+    cells = [c.text for sl in slides for sh in sl.shapes if sh.has_table for r in sh.table.rows for c in r.cells]
+    assert cells and not any("…" in c for c in cells)  # wrapped, never cut
+    (personas,) = [sh.table for sh in slides[7].shapes if sh.has_table]
+    names = [table.cell(i, 2).text for i in range(1, len(table.rows))] + [
+        personas.cell(i, 0).text for i in range(1, len(personas.rows))]
+    assert names and not any("_" in n or "=" in n for n in names)  # "Enterprise IT (persona)", not persona=...
+    tiles = [sh.text_frame.text for sh in slides[1].shapes if sh.has_text_frame]
+    assert money(top["recoverable_per_year"], cur) in tiles  # the summary's largest gap
+    maps = [sh for sh in slides[3].shapes if sh.shape_type == MSO_SHAPE_TYPE.PICTURE]
+    full = [sh for sh in slides[-1].shapes if sh.shape_type == MSO_SHAPE_TYPE.PICTURE]
+    assert maps[0].width / maps[0].height > full[0].width / full[0].height  # cropped to the funnel
 
 
 def test_interview_answers_round_trip_under_their_question(gen: dict[str, Any]) -> None:

@@ -205,6 +205,8 @@ class Config:
     lost_values: tuple[str, ...] = ()  # [outcomes]: ... meaning lost
     placeholders: tuple[str, ...] = ()  # [missing]: values stored as missing in every column but ids
     placeholder_columns: dict[str, tuple[str, ...]] = field(default_factory=dict)  # [missing.placeholder_columns]
+    brand_color: str = "#1A73E8"  # [engagement] color: the deliverables' theme colour
+    labels: dict[str, str] = field(default_factory=dict)  # [labels]: display names of values in human outputs
 
     @property
     def stage_names(self) -> list[str]:
@@ -359,7 +361,24 @@ class _Validator:
             alerts=self.alerts(),
             **self.outcomes(),
             **self.missing(),
+            brand_color=self.color(eng),
+            labels=self.labels(),
         )
+
+    def color(self, eng: dict[str, Any]) -> str:
+        """[engagement] color: a #RRGGBB colour."""
+        value = self.get(eng, "color", str, "engagement", "#1A73E8")
+        if not re.fullmatch(r"#[0-9A-Fa-f]{6}", value):
+            raise self.fail("engagement.color", f"expected a colour like \"#1A73E8\", found {value!r}")
+        return value.upper()
+
+    def labels(self) -> dict[str, str]:
+        """[labels]: value as stored -> the name people read (channels, kinds, personas, stages)."""
+        raw = self.get(self.raw, "labels", dict, "", {})
+        for key, value in raw.items():
+            if not isinstance(value, str) or not value.strip():
+                raise self.fail(f'labels."{key}"', f"expected the display name as text, found {value!r}")
+        return {str(k): str(v).strip() for k, v in raw.items()}
 
     def outcomes(self) -> dict[str, Any]:
         """[outcomes]: won_values and lost_values (no spelling in both)."""

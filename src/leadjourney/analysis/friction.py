@@ -23,7 +23,6 @@ speed-to-lead and dark-lead results.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
@@ -44,6 +43,7 @@ from leadjourney.analysis.sources import Sources
 from leadjourney.analysis.speed_to_lead import SpeedToLead
 from leadjourney.analysis.status import OK, MetricStatus, Status
 from leadjourney.analysis.time_in_stage import TimeInStage
+from leadjourney.display import money as money  # re-exported: reports import it from here
 from leadjourney.engine import fetch_rows
 
 SLOW_RESPONSE_MINUTES = 60.0  # a median speed-to-lead above this is called slow
@@ -464,22 +464,3 @@ def friction_notes(fr: Friction) -> list[str]:
 def _with_rank(row: FrictionRow, rank: int) -> FrictionRow:
     return replace(row, rank=rank)
 
-
-def money(value: float | None, currency: str = "") -> str:
-    """Money rounded for people: ``$30.1M``, ``$460k``, ``$950`` (USD as $, else ``30.1M EUR``); ``-`` for None."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "-"
-    sign, v = ("-" if value < 0 else ""), abs(value)
-    if v >= 1e9:
-        text = f"{v / 1e9:.1f}B"
-    elif v >= 1e6:
-        text = f"{v / 1e6:.1f}M"
-    elif v >= 1e4:
-        text = f"{v / 1e3:.0f}k"
-    elif v >= 1e3:
-        text = f"{v / 1e3:.1f}k"
-    else:
-        text = f"{v:.0f}"
-    if currency.upper() == "USD":
-        return f"{sign}${text}"
-    return f"{sign}{text} {currency}".strip()

@@ -58,6 +58,21 @@ def lay_out(journey_map: JourneyMap, *, width: float = DEFAULT_WIDTH, max_touchp
     return _Board(journey_map, width, max(2, max_touchpoints), max(2, max_drop_offs)).build()
 
 
+def cropped_to_funnel(layout: Layout, gap: float = 12.0) -> Layout:
+    """The layout's top part: header, lanes, stages, conversions and drop-offs (a slide's map).
+
+    Cut above the first band after the drop-offs (dark leads, personas, touchpoints); the whole
+    layout when it has no such band.
+    """
+    bands = [b.y for b in layout.boxes if b.role == "band-title"]
+    if not bands:
+        return layout
+    cut = min(bands) - gap
+    boxes = [b for b in layout.boxes if b.y < cut]
+    edges = [e for e in layout.edges if min(y for _, y in e.points) < cut]
+    return Layout(layout.width, cut, layout.title, boxes, edges)
+
+
 def columns(journey_map: JourneyMap, width: float) -> tuple[list[tuple[float, float]], list[Slot]]:
     """Lane (x, w) spans and their slots: one unit per stage; 1 unit (0.75 if empty) without stages."""
     weights = [float(len(lane.stages)) if lane.stages else (1.0 if lane.touchpoints else 0.75)

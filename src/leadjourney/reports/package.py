@@ -24,7 +24,7 @@ from leadjourney.analysis.journeys import Filters, open_journeys
 from leadjourney.analysis.persona_profiles import PersonaProfiles
 from leadjourney.analysis.report import Analysis
 from leadjourney.errors import LeadJourneyError
-from leadjourney.journeymap.layout import lay_out
+from leadjourney.journeymap.layout import cropped_to_funnel, lay_out
 from leadjourney.journeymap.make import draw_map, map_inputs
 from leadjourney.journeymap.model import JourneyMap
 from leadjourney.journeymap.png import to_png as map_png
@@ -42,7 +42,8 @@ from leadjourney.workspace import Workspace
 
 FORMATS = ("md", "html", "docx", "pptx")
 MATRIX_IMAGE = "impact_effort.png"
-BOARD_MAP = "journey_map_board.png"  # the deck's map: wider, fewer touchpoints per lane, fits a 16:9 slide
+BOARD_MAP = "journey_map_board.png"  # the deck's appendix map: wider, fewer touchpoints per lane
+BOARD_MAP_TOP = "journey_map_funnel.png"  # the deck's map slide: the stages, conversions and drop-offs only
 DECK = "journey_deck.pptx"
 
 
@@ -73,6 +74,9 @@ class ReportPackage:
     baseline: Analysis | None
     images: dict[str, bytes] = field(default_factory=dict)
     documents: list[Document] = field(default_factory=list)
+    labels: dict[str, str] = field(default_factory=dict)  # [labels]: display names
+    brand_color: str = "#1A73E8"  # [engagement] color
+    sla_minutes: float | None = None  # the speed-to-lead SLA of the definitions, if one is set
 
     def write(self, out_dir: Path, formats: Iterable[str] = FORMATS) -> list[Path]:
         """Write each document in each format (and the deck) into ``out_dir``; returns the files."""
@@ -137,11 +141,15 @@ def build_report(ws: Workspace, *, filters: Filters | None = None, now: datetime
     definitions = DefinitionDocument(cfg.name, generated, filters, check,
                                      term_statuses(cfg.definitions, check, signoffs))
     package = ReportPackage(cfg.name, str(ws.root), cfg.currency, analysis, recs, definitions, profiles,
-                            journey_map, findings, list_answers(ws), baseline(ws))
+                            journey_map, findings, list_answers(ws), baseline(ws), labels=cfg.labels,
+                            brand_color=cfg.brand_color,
+                            sla_minutes=next((d.sla_minutes for d in cfg.definitions if d.sla_minutes), None))
     say("charts and documents", 5, 6)
     package.images = {
         MAP_IMAGE: map_png(lay_out(journey_map)),
         BOARD_MAP: map_png(lay_out(journey_map, width=2400, max_touchpoints=3, max_drop_offs=3)),
+        BOARD_MAP_TOP: map_png(cropped_to_funnel(lay_out(journey_map, width=1800, max_touchpoints=3,
+                                                         max_drop_offs=3)), scale=1.5),
         FUNNEL_IMAGE: funnel_png(analysis.funnel),
         MATRIX_IMAGE: matrix.to_png(matrix.layout(recs), scale=2.0),
     }

@@ -1,7 +1,10 @@
-"""The board deck (python-pptx): the key charts and findings of a report package, one idea per slide.
+"""The board deck (python-pptx): one takeaway per slide, an executive summary, the detail in the notes.
 
-16:9 slides; titles at 32 pt, tables at 14 pt or more and at most six rows, so every slide
-reads from the back of a board room. Numbers come from the package's results, formatted here.
+16:9 slides in the workspace's colour ([engagement] color). Each title is a takeaway computed
+from the results (:mod:`leadjourney.reports.headlines`), not a label; tables hold at most five
+rows at 14 pt or more, numbers right-aligned and rounded, text wrapped (never cut mid-word);
+the method, the targets and every caveat go to the speaker notes. Slides are numbered; the
+footer names the engagement, never a file path. The full journey map is the appendix.
 """
 
 from __future__ import annotations
@@ -9,78 +12,100 @@ from __future__ import annotations
 import io
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from PIL import Image
 from pptx import Presentation
 from pptx.dml.color import RGBColor
+from pptx.enum.shapes import MSO_SHAPE
+from pptx.enum.text import PP_ALIGN
 from pptx.slide import Slide
-from pptx.util import Emu, Inches, Pt
+from pptx.util import Emu, Inches, Length, Pt
 
 from leadjourney.analysis.findings import ASSUMED
-from leadjourney.journeymap.text import money
+from leadjourney.display import count, display_name, money, percent, segment_name
+from leadjourney.reports import headlines as hl
 from leadjourney.reports.evidence import fmt
 from leadjourney.reports.friction_doc import FUNNEL_IMAGE
-from leadjourney.reports.maintenance import pct
 
 if TYPE_CHECKING:
     from leadjourney.reports.package import ReportPackage
 
-TITLE_PT, BODY_PT, TABLE_PT = 32, 20, 14
-MAX_ROWS = 6
+TITLE_PT, BODY_PT, TABLE_PT, NOTE_PT, FOOTER_PT = 28, 20, 14, 14, 11
+MAX_ROWS = 5
 WIDTH, HEIGHT = Inches(13.333), Inches(7.5)
-MARGIN, TOP = Inches(0.45), Inches(1.35)
+MARGIN, TOP = Inches(0.5), Inches(1.45)
 INNER = Emu(WIDTH - 2 * MARGIN)  # the content width
-HEADER_FILL, INK = RGBColor(0x1A, 0x73, 0xE8), RGBColor(0x20, 0x21, 0x24)
-TITLES = ("Journey map", "Funnel with 95% intervals", "Top friction points", "Impact / effort matrix",
-          "Quick wins", "Buyer personas", "Lead stage definitions", "Next steps")
+BOTTOM = Emu(HEIGHT - Inches(0.55))  # content ends above the footer
+INK, MUTED, WHITE, BAND = (RGBColor(0x20, 0x21, 0x24), RGBColor(0x5F, 0x63, 0x68), RGBColor(0xFF, 0xFF, 0xFF),
+                           RGBColor(0xF1, 0xF3, 0xF4))
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str
+    width: float  # inches
+    numeric: bool = False  # right-aligned
 
 
 def to_pptx(p: ReportPackage) -> bytes:
     """The deck as .pptx bytes."""
-    from leadjourney.reports.package import BOARD_MAP, MATRIX_IMAGE
+    from leadjourney.reports.package import BOARD_MAP, BOARD_MAP_TOP, MATRIX_IMAGE
 
-    prs = Presentation()
-    prs.slide_width, prs.slide_height = WIDTH, HEIGHT
-    a = p.analysis
-    _title_slide(prs, p)
-    _picture(_slide(prs, TITLES[0]), p.images[BOARD_MAP])
-    _picture(_slide(prs, TITLES[1]), p.images[FUNNEL_IMAGE])
-    rows = a.friction.rows[:MAX_ROWS - 1]
-    fr = a.friction
-    bookings = money(fr.bookings_per_year, p.currency) if fr.bookings_per_year is not None else "-"
-    note = (f"Current bookings {bookings} / {fr.per}; recoverable at the transitions "
-            f"{money(fr.total_recoverable(), p.currency)} / {fr.per} (gap to the named target; the value of all "
-            f"drop-offs, {money(fr.total_value_of_all_dropoffs(), p.currency)}, is an upper bound)."
-            + (f" Warning: {fr.deal_size_warning}." if fr.deal_size_warning else ""))
-    _table(_slide(prs, TITLES[2]), ["#", "Transition", "Segment", "Drop-off", f"Recoverable / {fr.per}",
-                                    "Target"],
-           [[str(r.rank), f"{r.from_stage} → {r.to_stage}", r.segment or "all", pct(r.drop_off_rate),
-             money(r.recoverable_per_year, p.currency) if r.recoverable_per_year is not None
-             else _short(r.status.text(), 30), _short(r.target_source, 60)] for r in rows],
-           [0.6, 2.5, 2.9, 1.3, 1.7, 3.4], empty="No transition loses people in this selection.", note=note)
-    _picture(_slide(prs, TITLES[3]), p.images[MATRIX_IMAGE])
+    deck = _Deck(p)
+    deck.title_slide()
+    deck.summary()
+    a, fr, cur, labels = p.analysis, p.analysis.friction, p.currency, p.labels
+    deck.picture(hl.funnel_headline(a.funnel, labels), p.images[FUNNEL_IMAGE], _funnel_notes(p))
+    deck.picture(_map_headline(p), p.images[BOARD_MAP_TOP],
+                 "The stages, their conversion and the significant drop-offs (red). The full map, with "
+                 "touchpoints, personas and dark leads, is in the appendix.")
+    rows = fr.rows[:MAX_ROWS]
+    deck.table(hl.friction_headline(fr, cur, labels),
+               [Column("#", 0.6, True), Column("Where", 3.1), Column("Who", 3.0), Column("Converts", 1.6, True),
+                Column("Target", 1.6, True), Column(f"Recoverable / {fr.per}", 2.5, True)],
+               [[str(r.rank), hl.transition_name(r.from_stage, r.to_stage, labels), segment_name(r.segment, labels),
+                 percent(r.rate), percent(r.target_rate),
+                 money(r.recoverable_per_year, cur) if r.recoverable_per_year is not None else "not judged"]
+                for r in rows],
+               empty="No transition loses people in this selection.", notes=_friction_notes(p))
+    deck.picture(f"{len(p.recommendations.items)} recommendations by impact and effort: quick wins top left",
+                 p.images[MATRIX_IMAGE], "Impact: recoverable revenue at stake; effort: hours (the catalogue's "
+                 "range). " + p.recommendations.reconciliation()["text"])
     spec = p.recommendations.quick_win_spec()
-    _table(_slide(prs, TITLES[4]), ["Quick win", "System", "Hours", "Moves", "Status"],
-           [[_short(r.title, 55), _short(r.system, 24), f"{r.hours_low:g}-{r.hours_high:g}",
-             f"{_short(r.metric.label, 30)}: {fmt(r.metric.current, r.metric.unit)} → "
-             + (fmt(r.metric.target, r.metric.unit) if r.metric.target is not None else "target not set"),
-             r.status] for r in spec],
-           [4.2, 2.0, 1.0, 3.6, 1.6], empty="No quick win qualifies (every recommendation takes 5 hours or more).")
-    summary = p.profiles.summary()[:MAX_ROWS - 1]
-    _table(_slide(prs, TITLES[5]), ["Persona", "People", "Share", "Top source", "End to end", "Differences"],
-           [[s["persona"], f"{s['people']:,}", pct(s["share"]), s["top_source"] or "-", pct(s["end_to_end"]),
-             str(s["differences"])] for s in summary],
-           [3.2, 1.5, 1.3, 2.4, 1.8, 2.0], empty="No personas in this selection.")
-    terms = p.definitions.terms[:MAX_ROWS - 1]
-    _table(_slide(prs, TITLES[6]), ["Term", "Signed off", "Waiting for"],
-           [[t.definition.term, "yes" if t.signed_off else "no", ", ".join(t.missing) or "-"] for t in terms],
-           [4.0, 2.0, 6.4], empty="No [[definitions]] in leadjourney.toml yet.",
-           note=p.definitions.status_line())
-    _bullets(_slide(prs, TITLES[7]), next_steps(p))
-    out = io.BytesIO()
-    prs.save(out)
-    return out.getvalue()
+    deck.table(hl.quick_wins_headline(p.recommendations, cur, fr.per),
+               [Column("Quick win", 4.6), Column("System", 1.6), Column("Hours", 1.2, True),
+                Column("Moves", 3.3), Column(f"Worth / {fr.per}", 1.63, True)],
+               [[r.title, r.system, f"{r.hours_low:g}-{r.hours_high:g}",
+                 f"{r.metric.label}: {fmt(r.metric.current, r.metric.unit)} → "
+                 + (fmt(r.metric.target, r.metric.unit) if r.metric.target is not None else "target not set"),
+                 hl.action_value(r, cur, fr.per)] for r in spec],
+               empty="No quick win qualifies (every recommendation takes 5 hours or more).",
+               notes="\n".join(f"{r.title}: {r.acceptance}" for r in spec))
+    summary = p.profiles.summary()[:MAX_ROWS]
+    deck.table(hl.personas_headline(summary, labels),
+               [Column("Persona", 3.6), Column("People", 1.8, True), Column("Share", 1.6, True),
+                Column("Top source", 2.8), Column("End to end", 2.63, True)],
+               [[display_name(s["persona"], labels), count(s["people"]), percent(s["share"]),
+                 display_name(s["top_source"], labels), percent(s["end_to_end"])] for s in summary],
+               empty="No personas in this selection.",
+               notes="End to end: the share of the persona's leads that reached the last stage so far. "
+                     "The persona profiles document describes each persona's journey.")
+    terms = p.definitions.terms
+    signed = sum(t.signed_off for t in terms)
+    deck.table(hl.definitions_headline(signed, len(terms)),
+               [Column("Term", 4.0), Column("Signed off", 2.0), Column("Waiting for", 6.43)],
+               [[t.definition.term, "yes" if t.signed_off else "no", ", ".join(t.missing) or "-"]
+                for t in terms[:MAX_ROWS]],
+               empty="No [[definitions]] in leadjourney.toml yet.",
+               notes=p.definitions.status_line()
+               + (f" The table shows the first {MAX_ROWS} of {len(terms)} terms." if len(terms) > MAX_ROWS else ""))
+    steps = next_steps(p)
+    deck.bullets(f"{len(steps)} steps to a signed-off journey", steps)
+    deck.picture("Appendix: the full journey map", p.images[BOARD_MAP],
+                 "Touchpoints per lane (top 3), persona lanes, the dark-lead path and the drop-offs.")
+    return deck.save()
 
 
 def next_steps(p: ReportPackage) -> list[str]:
@@ -92,7 +117,7 @@ def next_steps(p: ReportPackage) -> list[str]:
         steps.append("Sign off the lead stage definitions: " + p.definitions.status_line())
     spec = p.recommendations.quick_win_spec()
     if spec:
-        steps.append(f"Implement the top {len(spec)} quick wins: " + "; ".join(_short(r.title, 40) for r in spec) + ".")
+        steps.append(f"Implement the top {len(spec)} quick wins: " + "; ".join(r.title for r in spec) + ".")
     roles = {a.role for a in p.answers}
     missing = [r for r in ("marketing", "sales", "revops") if r not in roles]
     if missing:
@@ -104,78 +129,198 @@ def next_steps(p: ReportPackage) -> list[str]:
     return steps
 
 
-def _title_slide(prs: object, p: ReportPackage) -> None:
-    slide: Slide = prs.slides.add_slide(prs.slide_layouts[0])  # type: ignore[attr-defined]
-    a = p.analysis
-    as_of = a.time_in_stage.as_of
-    title, subtitle = slide.shapes.title, slide.placeholders[1]
-    assert title is not None
-    for shape, top, height in ((title, Inches(2.0), Inches(1.5)), (subtitle, Inches(3.7), Inches(1.8))):
-        shape.left, shape.top, shape.width, shape.height = MARGIN, top, INNER, height
-    title.text = p.name
-    subtitle.text = (f"The inbound lead journey: findings and recommendations from {a.n_people:,} people"
-                     + (f", data as of {as_of:%Y-%m-%d}" if as_of else "")
-                     + ". Every number is ASSUMED until stakeholders confirm it.")
+def _map_headline(p: ReportPackage) -> str:
+    """How many drop-off points the map flags in red: whole transitions and segments."""
+    whole = sum(d.segment is None for d in p.journey_map.drop_offs)
+    segments = len(p.journey_map.drop_offs) - whole
+    if not whole and not segments:
+        return "The journey: no transition or segment drops significantly"
+    if not whole:
+        return (f"The journey: {segments} segment{'s' if segments > 1 else ''} drop significantly below their "
+                f"peers; no whole transition does")
+    parts = [f"{whole} transition{'s' if whole > 1 else ''}"] + ([f"{segments} segments"] if segments else [])
+    return f"The journey: significant drop-offs at {' and '.join(parts)}"
 
 
-def _slide(prs: object, title: str) -> Slide:
-    slide: Slide = prs.slides.add_slide(prs.slide_layouts[5])  # type: ignore[attr-defined]
-    shape = slide.shapes.title
-    assert shape is not None
-    shape.left, shape.top, shape.width, shape.height = MARGIN, Inches(0.3), INNER, Inches(0.9)
-    shape.text = title
-    for para in shape.text_frame.paragraphs:
-        for run in para.runs:
-            run.font.size, run.font.bold, run.font.color.rgb = Pt(TITLE_PT), True, INK
-    return slide
+def _funnel_notes(p: ReportPackage) -> str:
+    lines = ["Conversion at each step with its 95% interval (stage reach: a person counts at every stage they "
+             "reached, also when the CRM skipped one)."]
+    for t in p.analysis.funnel.transitions:
+        state = t.status.text()
+        lines.append(f"{t.from_stage} → {t.to_stage}: {percent(t.rate)} of {count(t.entered)}"
+                     + (f" ({state})" if state else ""))
+    return "\n".join(lines)
 
 
-def _picture(slide: Slide, png: bytes) -> None:
-    """The image as large as the slide allows below the title, centered, aspect kept."""
-    with Image.open(io.BytesIO(png)) as im:
-        w, h = im.size
-    box_w, box_h = WIDTH - 2 * MARGIN, HEIGHT - TOP - Inches(0.3)
-    scale = min(box_w / w, box_h / h)
-    pw, ph = int(w * scale), int(h * scale)
-    slide.shapes.add_picture(io.BytesIO(png), Emu((WIDTH - pw) // 2), Emu(TOP + (box_h - ph) // 2), Emu(pw), Emu(ph))
+def _friction_notes(p: ReportPackage) -> str:
+    fr, cur = p.analysis.friction, p.currency
+    lines = [f"Current bookings {money(fr.bookings_per_year, cur)} / {fr.per}. Recoverable = the gap to the "
+             f"target rate x people entering x their later win probability x deal size; the value of all drop-offs "
+             f"({money(fr.total_value_of_all_dropoffs(), cur)} / {fr.per}) is an upper bound, not a forecast."]
+    if fr.deal_size_warning:
+        lines.append(f"Warning: {fr.deal_size_warning}.")
+    for r in fr.rows[:MAX_ROWS]:
+        state = r.status.text()
+        lines.append(f"#{r.rank} target {r.target_source}" + (f"; {state}" if state else ""))
+    return "\n".join(lines)
 
 
-def _table(slide: Slide, header: Sequence[str], rows: Sequence[Sequence[str]], widths: Sequence[float], *,
-           empty: str, note: str | None = None) -> None:
-    if not rows:
-        _bullets(slide, [empty] + ([note] if note else []))
-        return
-    height = Emu(Inches(0.55) * (len(rows) + 1))
-    frame = slide.shapes.add_table(len(rows) + 1, len(header), MARGIN, TOP, INNER, height)
-    table = frame.table
-    for i, w in enumerate(widths):
-        table.columns[i].width = Inches(w)
-    for r, values in enumerate([list(header), *[list(v) for v in rows]]):
-        for c, value in enumerate(values):
-            cell = table.cell(r, c)
-            cell.text = value
-            for para in cell.text_frame.paragraphs:
-                for run in para.runs:
-                    run.font.size = Pt(TABLE_PT)
-                    run.font.bold = r == 0
-    if note:
-        box = slide.shapes.add_textbox(MARGIN, Emu(TOP + height + Inches(0.3)), INNER, Inches(1.0))
+class _Deck:
+    """Slides in the workspace's colour, numbered, each with a footer and speaker notes."""
+
+    def __init__(self, p: ReportPackage) -> None:
+        self.p = p
+        self.prs = Presentation()
+        self.prs.slide_width, self.prs.slide_height = WIDTH, HEIGHT
+        self.color = RGBColor.from_string(p.brand_color.lstrip("#"))
+
+    def save(self) -> bytes:
+        total = len(self.prs.slides)
+        for number, slide in enumerate(self.prs.slides, start=1):
+            if number > 1:
+                self._text(slide, f"{self.p.name}", MARGIN, Emu(HEIGHT - Inches(0.45)), Inches(8), FOOTER_PT, MUTED)
+                self._text(slide, f"{number} / {total}", Emu(WIDTH - MARGIN - Inches(2)), Emu(HEIGHT - Inches(0.45)),
+                           Inches(2), FOOTER_PT, MUTED, align=PP_ALIGN.RIGHT)
+        out = io.BytesIO()
+        self.prs.save(out)
+        return out.getvalue()
+
+    def title_slide(self) -> None:
+        p, a = self.p, self.p.analysis
+        slide = self.prs.slides.add_slide(self.prs.slide_layouts[6])
+        band = slide.shapes.add_shape(MSO_SHAPE.RECTANGLE, 0, 0, WIDTH, Inches(0.35))
+        self._fill(band, self.color)
+        self._text(slide, p.name, MARGIN, Inches(2.2), INNER, 40, INK, bold=True)
+        self._text(slide, "The inbound lead journey: findings and recommendations", MARGIN, Inches(3.3), INNER,
+                   24, MUTED)
+        as_of = a.time_in_stage.as_of
+        self._text(slide, f"{count(a.n_people)} people" + (f" · data as of {as_of:%d %B %Y}" if as_of else ""),
+                   MARGIN, Inches(4.1), INNER, 18, MUTED)
+        self._text(slide, hl.findings_line(p) + ".", MARGIN, Inches(4.7), INNER, 16, MUTED)
+        self._notes(slide, "Every number in this deck comes from one analysis of the workspace; a finding stays "
+                           "ASSUMED until stakeholders confirm it.")
+
+    def summary(self) -> None:
+        p = self.p
+        fr = p.analysis.friction
+        slide = self._slide(hl.summary_headline(p))
+        tiles = hl.summary_tiles(p)
+        w = Emu((INNER - 2 * Inches(0.3)) // 3)
+        for i, tile in enumerate(tiles):
+            left = Emu(MARGIN + i * (w + Inches(0.3)))
+            box = slide.shapes.add_shape(MSO_SHAPE.RECTANGLE, left, TOP, w, Inches(2.1))
+            self._fill(box, BAND)
+            self._text(slide, tile.label, Emu(left + Inches(0.2)), Emu(TOP + Inches(0.15)), Emu(w - Inches(0.4)),
+                       14, MUTED)
+            self._text(slide, tile.value, Emu(left + Inches(0.2)), Emu(TOP + Inches(0.5)), Emu(w - Inches(0.4)),
+                       36, self.color, bold=True)
+            self._text(slide, tile.detail, Emu(left + Inches(0.2)), Emu(TOP + Inches(1.35)), Emu(w - Inches(0.4)),
+                       12, MUTED)
+        actions = hl.top_actions(p.recommendations)
+        top = Emu(TOP + Inches(2.5))
+        self._text(slide, "Three actions" if len(actions) == 3 else "Actions", MARGIN, top, INNER, 18, INK,
+                   bold=True)
+        lines = [f"{i}. {r.title}: {hl.action_value(r, p.currency, fr.per)}, {r.hours_low:g}-{r.hours_high:g} hours"
+                 for i, r in enumerate(actions, start=1)] or ["No recommendation fired for this selection."]
+        box = slide.shapes.add_textbox(MARGIN, Emu(top + Inches(0.5)), INNER, Emu(BOTTOM - top - Inches(0.5)))
         box.text_frame.word_wrap = True
-        box.text_frame.text = note
-        box.text_frame.paragraphs[0].runs[0].font.size = Pt(16)
+        for i, line in enumerate(lines):
+            para = box.text_frame.paragraphs[0] if i == 0 else box.text_frame.add_paragraph()
+            para.text = line
+            para.space_after = Pt(8)
+            for run in para.runs:
+                run.font.size, run.font.color.rgb = Pt(18), INK
+        self._notes(slide, "\n".join([f"{t.label}: {t.value} ({t.detail})" for t in tiles]
+                                     + [p.recommendations.reconciliation()["text"], hl.findings_line(p) + "."]))
 
+    def picture(self, title: str, png: bytes, notes: str) -> None:
+        """The image as large as the slide allows below the title, centred, aspect kept."""
+        slide = self._slide(title)
+        with Image.open(io.BytesIO(png)) as im:
+            w, h = im.size
+        box_w, box_h = INNER, BOTTOM - TOP
+        scale = min(box_w / w, box_h / h)
+        pw, ph = int(w * scale), int(h * scale)
+        slide.shapes.add_picture(io.BytesIO(png), Emu((WIDTH - pw) // 2), Emu(TOP + (box_h - ph) // 2),
+                                 Emu(pw), Emu(ph))
+        self._notes(slide, notes)
 
-def _bullets(slide: Slide, lines: Sequence[str]) -> None:
-    box = slide.shapes.add_textbox(MARGIN, TOP, INNER, Emu(HEIGHT - TOP - Inches(0.4)))
-    tf = box.text_frame
-    tf.word_wrap = True
-    for i, line in enumerate(lines):
-        para = tf.paragraphs[0] if i == 0 else tf.add_paragraph()
-        para.text = f"• {line}"
-        para.space_after = Pt(10)
+    def table(self, title: str, columns: Sequence[Column], rows: Sequence[Sequence[str]], *, empty: str,
+              notes: str) -> None:
+        slide = self._slide(title)
+        self._notes(slide, notes)
+        if not rows:
+            self._text(slide, empty, MARGIN, TOP, INNER, BODY_PT, INK)
+            return
+        height = Emu(Inches(0.5) * (len(rows) + 1))
+        table = slide.shapes.add_table(len(rows) + 1, len(columns), MARGIN, TOP, INNER, height).table
+        for i, col in enumerate(columns):
+            table.columns[i].width = Inches(col.width)
+        for r, values in enumerate([[c.header for c in columns], *[list(v) for v in rows]]):
+            for c, value in enumerate(values):
+                cell = table.cell(r, c)
+                cell.text = value
+                if r == 0:
+                    cell.fill.solid()
+                    cell.fill.fore_color.rgb = self.color
+                elif r % 2 == 0:
+                    cell.fill.solid()
+                    cell.fill.fore_color.rgb = BAND
+                else:
+                    cell.fill.background()
+                for para in cell.text_frame.paragraphs:
+                    para.alignment = PP_ALIGN.RIGHT if columns[c].numeric else PP_ALIGN.LEFT
+                    for run in para.runs:
+                        run.font.size = Pt(TABLE_PT)
+                        run.font.bold = r == 0
+                        run.font.color.rgb = WHITE if r == 0 else INK
+
+    def bullets(self, title: str, lines: Sequence[str]) -> None:
+        slide = self._slide(title)
+        box = slide.shapes.add_textbox(MARGIN, TOP, INNER, Emu(BOTTOM - TOP))
+        tf = box.text_frame
+        tf.word_wrap = True
+        for i, line in enumerate(lines):
+            para = tf.paragraphs[0] if i == 0 else tf.add_paragraph()
+            para.text = f"{i + 1}. {line}"
+            para.space_after = Pt(10)
+            for run in para.runs:
+                run.font.size, run.font.color.rgb = Pt(BODY_PT), INK
+        self._notes(slide, "From the findings' statuses, the definitions' sign-offs, the quick wins, the "
+                           "interview answers recorded and the stored baseline.")
+
+    def _slide(self, title: str) -> Slide:
+        slide = self.prs.slides.add_slide(self.prs.slide_layouts[5])
+        band = slide.shapes.add_shape(MSO_SHAPE.RECTANGLE, 0, 0, WIDTH, Inches(0.12))
+        self._fill(band, self.color)
+        shape = slide.shapes.title
+        assert shape is not None
+        shape.left, shape.top, shape.width, shape.height = MARGIN, Inches(0.3), INNER, Inches(1.0)
+        shape.text = title
+        shape.text_frame.word_wrap = True
+        for para in shape.text_frame.paragraphs:
+            para.alignment = PP_ALIGN.LEFT
+            for run in para.runs:
+                run.font.size, run.font.bold, run.font.color.rgb = Pt(TITLE_PT), True, INK
+        return slide
+
+    @staticmethod
+    def _fill(shape: object, color: RGBColor) -> None:
+        shape.fill.solid()  # type: ignore[attr-defined]
+        shape.fill.fore_color.rgb = color  # type: ignore[attr-defined]
+        shape.line.fill.background()  # type: ignore[attr-defined]
+
+    @staticmethod
+    def _text(slide: Slide, text: str, left: Length, top: Length, width: Length, size: int, color: RGBColor, *,
+              bold: bool = False, align: PP_ALIGN = PP_ALIGN.LEFT) -> None:
+        box = slide.shapes.add_textbox(left, top, width, Pt(size * 1.6))
+        box.text_frame.word_wrap = True
+        para = box.text_frame.paragraphs[0]
+        para.text = text
+        para.alignment = align
         for run in para.runs:
-            run.font.size = Pt(BODY_PT)
+            run.font.size, run.font.bold, run.font.color.rgb = Pt(size), bold, color
 
-
-def _short(text: str, n: int) -> str:
-    return text if len(text) <= n else text[: n - 1].rstrip() + "…"
+    @staticmethod
+    def _notes(slide: Slide, text: str) -> None:
+        slide.notes_slide.notes_text_frame.text = text  # type: ignore[union-attr]

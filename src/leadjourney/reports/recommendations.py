@@ -208,11 +208,11 @@ def measure_command(r: Recommendation) -> str:
 def recommend(analysis: Analysis, *, statuses: Mapping[str, str] | None = None,
               targets: Mapping[str, float] | None = None, currency: str = "USD", name: str = "",
               catalogue: Catalogue = DEFAULT_CATALOGUE, impact_line: float | None = None,
-              drift: Sequence[DefinitionDrift] = ()) -> Recommendations:
+              drift: Sequence[DefinitionDrift] = (), labels: Mapping[str, str] | None = None) -> Recommendations:
     """Recommendations for an analysis; ``statuses`` maps finding ids to ASSUMED/CONFIRMED/CORRECTED;
-    ``drift`` is the definition check's drift, when the caller ran it."""
+    ``drift`` is the definition check's drift, when the caller ran it; ``labels`` name sources in titles."""
     known = frozenset(f.finding_id for f in findings_of(analysis))
-    ctx = Context(analysis, statuses or {}, targets or {}, known, tuple(drift))
+    ctx = Context(analysis, statuses or {}, targets or {}, known, tuple(drift), labels or {})
     firings, checks = fire(ctx)
     merged: dict[str, Recommendation] = {}
     for firing in firings:
@@ -344,7 +344,7 @@ def recommendations_for(ws: Workspace, analysis: Analysis,
     except ConfigError as exc:
         raise ConfigError(f"{ws.config_path}: {exc}") from None
     return recommend(analysis, statuses=statuses_of(ws, analysis), targets=cfg.targets, currency=cfg.currency,
-                     name=cfg.name, catalogue=catalogue, drift=drift)
+                     name=cfg.name, catalogue=catalogue, drift=drift, labels=cfg.labels)
 
 
 def make_recommendations(ws: Workspace, *, filters: Filters | None = None, now: datetime | None = None,

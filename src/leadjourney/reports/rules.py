@@ -25,6 +25,7 @@ from leadjourney.analysis.sources import UNKNOWN
 from leadjourney.analysis.speed_to_lead import SpeedToLead
 from leadjourney.analysis.stats import wilson_interval
 from leadjourney.analysis.time_in_stage import BIASED_IF_OFF_BY
+from leadjourney.display import display_name
 from leadjourney.reports.evidence import ASSUMED, Evidence, Metric
 
 RED_FLAG_MEAN_MINUTES = 120.0  # the playbook's monthly red flag: speed-to-lead ">2 hours average"
@@ -69,6 +70,7 @@ class Context:
     targets: Mapping[str, float] = field(default_factory=dict)
     known: frozenset[str] = frozenset()  # finding ids the analysis states
     drift: tuple[DefinitionDrift, ...] = ()  # the [[definitions]] criteria checked against the data
+    labels: Mapping[str, str] = field(default_factory=dict)  # [labels]: how titles name a source
 
     @property
     def stages(self) -> list[str]:
@@ -206,10 +208,11 @@ def weak_sources(ctx: Context) -> tuple[list[Firing], str]:
                                  "rate", c.rest_entered, None, None))
         why = (f"{c.source} converts {c.from_stage} -> {c.to_stage} at {c.rate:.1%} vs {c.rest_rate or 0:.1%} for "
                f"the other sources (adjusted p {c.p_adjusted or 0:.2g})")
-        params = {"source": c.source, "segment": f"{c.source} leads", "from_stage": c.from_stage,
+        shown = f"{display_name(c.source, ctx.labels)} leads"
+        params = {"source": c.source, "segment": shown, "from_stage": c.from_stage,
                   "to_stage": c.to_stage, "better": f" ({', '.join(better)})" if better else ""}
         out.append(Firing(rule, f"source={c.source}", params, why, metric, evidence,
-                          ctx.row(c.from_stage, c.to_stage, f"source={c.source}"), f"{c.source} leads"))
+                          ctx.row(c.from_stage, c.to_stage, f"source={c.source}"), shown))
     return out, (f"{len(out)} source x transition(s) significantly below the other sources" if out
                  else "no source converts significantly worse than the others")
 
