@@ -115,7 +115,7 @@ class FakeOrg:
             return refused
         name = req.path.rstrip("/").split("/")[-2]
         if name not in DESCRIBED:
-            return error(404, "NOT_FOUND", f"The requested resource does not exist")
+            return error(404, "NOT_FOUND", "The requested resource does not exist")
         fields = [*DESCRIBED[name], *(["CurrencyIsoCode"] if self.currency and name == "Opportunity" else [])]
         return Reply.json({"name": name, "queryable": True, "fields": [{"name": f, "type": "string"} for f in fields]})
 

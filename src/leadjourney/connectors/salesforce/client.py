@@ -19,6 +19,7 @@ from typing import Any
 
 import requests
 
+from leadjourney.connectors.base import Row
 from leadjourney.connectors.http import RetryingAdapter, RetryPolicy, fetch_json
 from leadjourney.errors import PullError
 from leadjourney.redaction import redact
@@ -129,7 +130,7 @@ class SalesforceApi:
             raise PullError(f"{what}: the org's API request limit is used up (REQUEST_LIMIT_EXCEEDED); run the pull "
                             f"again once the limit resets: it resumes after the last page kept") from None
 
-    def query_pages(self, soql: str, what: str) -> Iterator[list[dict[str, Any]]]:
+    def query_pages(self, soql: str, what: str) -> Iterator[list[Row]]:
         """The records of a SOQL query (deleted ones included), one REST page at a time."""
         url: str = f"{self.base}/queryAll"
         params: dict[str, str] | None = {"q": soql}
@@ -166,7 +167,7 @@ class SalesforceApi:
             self.sleep(wait)
             wait = min(wait * 2, 30.0)
             job = self.call("GET", f"{self.base}/jobs/query/{job_id}", f"{what} bulk job {job_id}")
-        files = []
+        files: list[Path] = []
         locator: str | None = None
         while True:
             params = {"maxRecords": str(self.page_size), **({"locator": locator} if locator else {})}
