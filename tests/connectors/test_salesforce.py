@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -381,3 +382,31 @@ def test_a_second_pull_fetches_what_changed_and_drops_a_merged_lead(workspace: W
     assert not any(r[0] == L3 for r in canonical(workspace, "lead_stages"))
     third = pull(workspace, "salesforce", connector=connector(workspace))
     assert sum(o.stored for o in third.objects) == 0  # re-running adds nothing
+
+
+def test_the_commented_config_block_names_the_options_and_defaults_the_code_uses() -> None:
+    import tomllib
+
+    from leadjourney.config import default_config_text
+    from leadjourney.connectors import salesforce as sf
+    from leadjourney.connectors.settings import COMMON
+
+    text = default_config_text().split("# [connectors.salesforce]\n", 1)[1]
+    block = "\n".join(line.removeprefix("# ") for line in text.splitlines()
+                      if re.match(r"^# (# )?[a-z_]+ = ", line))
+    options = tomllib.loads(block.replace("# ", ""))
+    assert set(options) <= {*sf.OPTIONS, *COMMON} and set(sf.OPTIONS) <= set(options)
+    assert (options["login_url"], options["api_version"], options["bulk_threshold"], options["page_size"]) == (
+        sf.LOGIN_URL, sf.API_VERSION, sf.BULK_THRESHOLD, sf.PAGE_SIZE)
+
+
+def test_lifecycle_views_map_an_orgs_spellings_to_configured_stages() -> None:
+    from leadjourney.config import default_config_text, parse_config
+    from leadjourney.connectors.pull import lifecycle_views
+
+    con = duckdb.connect()
+    lifecycle_views(con, parse_config(default_config_text()))
+    assert con.execute("SELECT name FROM stages ORDER BY position").fetchall()[:2] == [("Lead",), ("MQL",)]
+    assert con.execute("SELECT stage FROM stage_aliases WHERE key = 'marketingqualified'").fetchall() == [("MQL",)]
+    lifecycle_views(duckdb_empty := duckdb.connect(), None)
+    assert duckdb_empty.execute("SELECT count(*) FROM stage_aliases").fetchone() == (0,)
