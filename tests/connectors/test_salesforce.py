@@ -410,3 +410,16 @@ def test_lifecycle_views_map_an_orgs_spellings_to_configured_stages() -> None:
     assert con.execute("SELECT stage FROM stage_aliases WHERE key = 'marketingqualified'").fetchall() == [("MQL",)]
     lifecycle_views(duckdb_empty := duckdb.connect(), None)
     assert duckdb_empty.execute("SELECT count(*) FROM stage_aliases").fetchone() == (0,)
+
+
+def test_the_username_password_flow(tmp_path: Path, api: ApiServer, env: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    org = FakeOrg(api, org_records())
+    ws = Workspace.init(tmp_path / "acme")
+    configure(ws, api.url, username_env="SF_USER", password_env="SF_PASSWORD")
+    ws = Workspace.open(ws.root)
+    monkeypatch.setenv("SF_USER", "integration@acme.example")
+    monkeypatch.setenv("SF_PASSWORD", "hunter2TOKEN")
+    dry = pull(ws, "salesforce", objects=["Lead"], dry_run=True, connector=connector(ws))
+    assert [(o.name, o.count) for o in dry.objects] == [("Lead", 7)] and len(org.tokens) == 1
+    form = api.requests(r"/oauth2/token$")[0].body.decode()
+    assert "grant_type=password" in form and "username=integration%40acme.example" in form
