@@ -39,7 +39,8 @@ UNASSIGNED_PERSONA = "unassigned"  # leads that match no [[personas]] rule
 DEFAULT_WON = ("Closed Won", "Won", "true", "t", "yes", "y", "1")
 DEFAULT_LOST = ("Closed Lost", "Lost", "false", "f", "no", "n", "0")
 DEFAULT_PLACEHOLDERS = ("unknown", "n/a", "#n/a", "none", "(none)", "null", "-", "--", "(not set)", "not set",
-                        "select", "--select--", "-- select --", "please select", "not provided", "not specified")
+                        "select", "--select--", "-- select --", "please select", "not provided", "[not provided]",
+                        "not specified")
 
 
 def normalize_key(text: str) -> str:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import duckdb
 
+from leadjourney.config import Config
 from leadjourney.connectors import SYSTEMS
 from leadjourney.connectors.base import CanonicalQuery, Connector, ObjectSpec
 from leadjourney.connectors.raw import PULLS_DIR, RawStore
@@ -87,7 +88,7 @@ def pull(ws: Workspace, system: str, *, objects: Sequence[str] = (), dry_run: bo
     pulled = [_pull_object(api, store, obj, None if full else _since(store, obj, settings), say, i, len(chosen))
               for i, obj in enumerate(chosen)]
     say(f"mapping {system} into canonical tables", len(chosen), len(chosen) + 1)
-    tables, skipped = build_canonical(store, api)
+    tables, skipped = build_canonical(store, api, ws.config)
     registered = _register(ws, system, api.canonical(), tables)
     feeding = [n for q in api.canonical() if q.name in tables and (n := source_name(system, q))
                in {s.name for s in ws.config.sources}]
@@ -142,12 +143,16 @@ def _pull_object(api: Connector, store: RawStore, obj: ObjectSpec, since: str | 
     return ObjectPull(obj.name, since, fetched, stored, store.object_state(obj.name).high_water)
 
 
-def build_canonical(store: RawStore, api: Connector) -> tuple[dict[str, int], dict[str, str]]:
-    """Write each canonical file from the latest version of every pulled record; say why one is not built."""
+def build_canonical(store: RawStore, api: Connector, config: Config | None = None) -> tuple[dict[str, int], dict[str, str]]:
+    """Write each canonical file from the latest version of every pulled record; say why one is not built.
+
+    Besides a view per object, the SQL sees the workspace's lifecycle (see :func:`lifecycle_views`).
+    """
     con = duckdb.connect()
     tables: dict[str, int] = {}
     skipped: dict[str, str] = {}
     try:
+        lifecycle_views(con, config)
         for obj in api.objects:
             sql = store.latest_sql(obj)
             if sql is not None:
@@ -173,6 +178,20 @@ def build_canonical(store: RawStore, api: Connector) -> tuple[dict[str, int], di
     finally:
         con.close()
     return tables, skipped
+
+
+def lifecycle_views(con: duckdb.DuckDBPyConnection, config: Config | None) -> None:
+    """Views ``stages(position, name)`` and ``stage_aliases(key, stage)`` of the configured lifecycle.
+
+    ``key`` is a spelling normalized as ``[[stages]]`` aliases match (:func:`~leadjourney.ingest.sql.norm_key`),
+    so a connector can keep only the status changes that enter a configured stage, as the export formats do.
+    """
+    stages = config.stages if config is not None else []
+    aliases = config.stage_aliases() if config is not None else {}
+    rows = " UNION ALL ".join(f"SELECT {i} AS position, {lit(s.name)} AS name" for i, s in enumerate(stages))
+    con.execute("CREATE VIEW stages AS " + (rows or "SELECT NULL::INTEGER AS position, NULL::VARCHAR AS name WHERE FALSE"))
+    pairs = " UNION ALL ".join(f"SELECT {lit(k)} AS key, {lit(v)} AS stage" for k, v in sorted(aliases.items()))
+    con.execute("CREATE VIEW stage_aliases AS " + (pairs or "SELECT NULL::VARCHAR AS key, NULL::VARCHAR AS stage WHERE FALSE"))
 
 
 def _has_email(con: duckdb.DuckDBPyConnection, query: CanonicalQuery) -> bool:
