@@ -9,7 +9,7 @@ import importlib
 import os
 import tomllib
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -58,7 +58,7 @@ def settings_for(ws: Workspace, system: str) -> ConnectorSettings:
     if system not in found:
         raise ConfigError(f"{ws.config_path}: no [connectors.{system}] table; add one (the commented "
                           f"example in the file shows its options)")
-    return found[system]
+    return replace(found[system], stages=ws.config.stage_aliases())
 
 
 def connect(system: str, settings: ConnectorSettings) -> Connector:
