@@ -24,7 +24,7 @@ from leadjourney.criteria import LEAD_STATUSES, Criterion, Definition, parse_cri
 from leadjourney.errors import ConfigError
 
 CONFIG_FILE = "leadjourney.toml"
-CANONICAL_TABLES = ("leads", "stage_events", "touchpoints", "opportunities")
+CANONICAL_TABLES = ("leads", "stage_events", "touchpoints", "opportunities", "web_traffic")
 SOURCE_FORMATS = (
     "csv",
     "parquet",

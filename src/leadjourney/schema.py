@@ -78,6 +78,19 @@ TABLES: dict[str, str] = {
         stage VARCHAR,
         {PROVENANCE}
     """,
+    # web analytics by day (GA4): an aggregate, not per lead; the sessions of a source, medium, campaign
+    # and landing page on one day in the property's time zone
+    "web_traffic": f"""
+        day DATE NOT NULL,
+        source VARCHAR,
+        medium VARCHAR,
+        campaign VARCHAR,
+        landing_page VARCHAR,
+        sessions BIGINT,
+        engaged_sessions BIGINT,
+        key_events BIGINT,
+        {PROVENANCE}
+    """,
     "quarantine": """
         origin VARCHAR NOT NULL,
         source_file VARCHAR NOT NULL,
@@ -212,7 +225,7 @@ TABLES: dict[str, str] = {
     """,
 }
 
-CANONICAL = ("leads", "stage_events", "touchpoints", "opportunities")
+CANONICAL = ("leads", "stage_events", "touchpoints", "opportunities", "web_traffic")
 
 # Columns added since SCHEMA_VERSION 1 (new tables are simply created): an existing
 # workspace gains them when it is next opened for writing (Workspace.ensure_database).

@@ -164,6 +164,8 @@ def quality(
         print(report.to_json())
     else:
         console.print(render.quality_table(report))
+        if report.web_traffic is not None:
+            console.print(terminal_text(report.web_traffic.text()))
         console.print(f"Details, and what each finding does to the analysis: {ws.out_dir / 'quality.md'}")
 
 

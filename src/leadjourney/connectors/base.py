@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, Protocol
 
 Row = Mapping[str, Any]
@@ -17,13 +18,19 @@ class ObjectSpec:
     field the high-water mark follows (ISO-8601 text or anything that sorts as text the way
     it sorts in time); pages must come in ascending cursor order, so a pull interrupted
     after a page resumes after it. ``personal`` names fields holding e-mail addresses: stored
-    only as the workspace's salted hash unless ``[privacy] keep_emails``.
+    only as the workspace's salted hash unless ``[privacy] keep_emails``. ``version`` names
+    fields that can change while the cursor does not (GA4's metrics for a date still settling):
+    a record re-read with other values there is stored as a new version, the latest kept.
+    ``overlap`` is how far before the high-water mark a pull re-reads (None: the
+    ``overlap_minutes`` option); a cursor holding dates re-reads whole days.
     """
 
     name: str
     key: tuple[str, ...]
     cursor: str
     personal: tuple[str, ...] = ()
+    version: tuple[str, ...] = ()
+    overlap: timedelta | None = None
 
 
 @dataclass(frozen=True)

@@ -104,6 +104,17 @@ def fetch_json(s: requests.Session, method: str, url: str, *, what: str, secrets
     a connection reset mid-body, JSON that does not parse) is fetched again, as often. 401/403 say
     the credentials were refused. Secrets never reach the message.
     """
+    return _fetch(s, method, url, what, secrets, lambda r: r.json(), **kwargs)
+
+
+def fetch_text(s: requests.Session, method: str, url: str, *, what: str, secrets: Sequence[str] = (),
+               **kwargs: Any) -> str:
+    """The text body of a request (a CSV file), retried and reported as :func:`fetch_json` does."""
+    return str(_fetch(s, method, url, what, secrets, lambda r: r.text, **kwargs))
+
+
+def _fetch(s: requests.Session, method: str, url: str, what: str, secrets: Sequence[str],
+           parse: Callable[[requests.Response], Any], **kwargs: Any) -> Any:
     adapter = s.get_adapter(url)
     policy = adapter.policy if isinstance(adapter, RetryingAdapter) else RetryPolicy()
     sleep = adapter.sleep if isinstance(adapter, RetryingAdapter) else time.sleep
@@ -118,7 +129,7 @@ def fetch_json(s: requests.Session, method: str, url: str, *, what: str, secrets
                 wait = f"; the API asks to wait {asked} s" if asked else ""
                 raise PullError(redact(f"{what}: HTTP {response.status_code} after {policy.attempts} tries{wait}: "
                                        f"{_short(response.text)}", secrets))
-            return response.json()
+            return parse(response)
         except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError,
                 requests.ConnectionError, requests.Timeout, ValueError) as exc:
             if attempt == policy.attempts:

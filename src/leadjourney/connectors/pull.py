@@ -9,7 +9,7 @@ import importlib
 import os
 import tomllib
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -59,7 +59,7 @@ def settings_for(ws: Workspace, system: str) -> ConnectorSettings:
     if system not in found:
         raise ConfigError(f"{ws.config_path}: no [connectors.{system}] table; add one (the commented "
                           f"example in the file shows its options)")
-    return found[system]
+    return replace(found[system], stages=ws.config.stage_aliases())
 
 
 def connect(system: str, settings: ConnectorSettings) -> Connector:
@@ -110,7 +110,8 @@ def _since(store: RawStore, obj: ObjectSpec, settings: ConnectorSettings) -> str
     mark = store.object_state(obj.name).high_water
     if mark is None:
         return settings.start()
-    return shift_back(mark, settings.overlap_minutes())
+    minutes = settings.overlap_minutes() if obj.overlap is None else int(obj.overlap.total_seconds() // 60)
+    return shift_back(mark, minutes)
 
 
 def shift_back(mark: str, minutes: int) -> str:
@@ -120,7 +121,16 @@ def shift_back(mark: str, minutes: int) -> str:
     '2024-03-05T09:55:00.000+0000'
     >>> shift_back("2024-03-05T10:00:00Z", 5), shift_back("20240305", 5), shift_back("1234", 5)
     ('2024-03-05T09:55:00Z', '20240305', '1234')
+    >>> shift_back("20240305", 3 * 1440), shift_back("2024-03-01", 1440)  # a date: whole days
+    ('20240302', '2024-02-29')
     """
+    if len(mark) in (8, 10) and mark[:4].isdigit() and minutes >= 1440:
+        fmt = "%Y%m%d" if len(mark) == 8 else "%Y-%m-%d"
+        try:
+            day = datetime.strptime(mark, fmt)
+        except ValueError:
+            return mark
+        return (day - timedelta(days=minutes // 1440)).strftime(fmt)
     if minutes <= 0 or len(mark) < 16 or mark[10] not in "T ":
         return mark
     try:

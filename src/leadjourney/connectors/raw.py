@@ -79,7 +79,7 @@ class RawStore:
         self.salt = salt
         self.keep_emails = keep_emails
         self.state = self._read_manifest()
-        self._stored: dict[str, set[tuple[str, str | None]]] = {}  # per object: (key, cursor) since the pull began
+        self._stored: dict[str, set[tuple[str, str]]] = {}  # per object: (key, cursor and version) since the pull began
 
     def _read_manifest(self) -> dict[str, ObjectState]:
         path = self.dir / MANIFEST
@@ -117,13 +117,14 @@ class RawStore:
         paths = ", ".join(lit(str(p)) for p in files)
         keys = ", ".join(ident(k) for k in obj.key)
         where = "TRUE" if since is None else f"{ident(obj.cursor)} >= {lit(since)}"
+        cursor = ", ".join(ident(c) for c in (obj.cursor, *obj.version))
         con = duckdb.connect()
         try:
-            rows = con.execute(f"SELECT to_json([{keys}]), {ident(obj.cursor)} FROM "
+            rows = con.execute(f"SELECT to_json([{keys}]), to_json([{cursor}]) FROM "
                                f"read_parquet([{paths}], union_by_name = true) WHERE {where}").fetchall()
         finally:
             con.close()
-        self._stored[obj.name] = {(_key_text(json.loads(k)), c) for k, c in rows}
+        self._stored[obj.name] = {(_key_text(json.loads(k)), _key_text(json.loads(c))) for k, c in rows}
 
     def store_page(self, obj: ObjectSpec, rows: Sequence[Row]) -> int:
         """Store one page (ascending cursor order within the pull); return the rows newly stored."""
@@ -132,7 +133,8 @@ class RawStore:
         fresh = []
         for row in rows:
             flat = self._private(obj, flatten(row))
-            version = (_key(obj, flat), flat.get(obj.cursor))
+            version = (_key_text([flat.get(k) for k in obj.key]),
+                       _key_text([flat.get(c) for c in (obj.cursor, *obj.version)]))
             if version not in stored:
                 stored.add(version)
                 fresh.append(flat)
@@ -181,10 +183,6 @@ class RawStore:
         keys = ", ".join(ident(k) for k in obj.key)
         return (f"SELECT * EXCLUDE ({ident(PART)}) FROM read_parquet([{paths}], union_by_name = true) "
                 f"QUALIFY row_number() OVER (PARTITION BY {keys} ORDER BY {order}) = 1")
-
-
-def _key(obj: ObjectSpec, row: Mapping[str, str | None]) -> str:
-    return _key_text([row.get(k) for k in obj.key])
 
 
 def _key_text(values: Sequence[Any]) -> str:

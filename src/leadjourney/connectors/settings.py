@@ -21,6 +21,8 @@ class ConnectorSettings:
 
     system: str
     options: Mapping[str, Any] = field(default_factory=dict)
+    # the workspace's [[stages]]: normalized spelling -> stage name (a connector keeps the lifecycle changes it maps)
+    stages: Mapping[str, str] = field(default_factory=dict)
 
     def key(self, name: str) -> str:
         return f"connectors.{self.system}.{name}"

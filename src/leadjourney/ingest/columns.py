@@ -23,6 +23,10 @@ KINDS: dict[str, dict[str, str]] = {
         "opportunity_id": "id", "lead_id": "id", "created_at": "timestamp", "closed_at": "timestamp",
         "amount": "money", "currency": "text", "is_won": "boolean", "stage": "text",
     },
+    "web_traffic": {
+        "day": "timestamp", "source": "text", "medium": "text", "campaign": "text", "landing_page": "text",
+        "sessions": "integer", "engaged_sessions": "integer", "key_events": "integer",
+    },
 }
 
 # columns a file must have (after mapping); a lead without a created date is dated by its
@@ -32,6 +36,7 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "stage_events": ("lead_id", "stage", "entered_at"),
     "touchpoints": ("lead_id", "occurred_at"),
     "opportunities": ("opportunity_id",),
+    "web_traffic": ("day", "sessions"),
 }
 
 # columns whose value must be present for the row to load
@@ -40,6 +45,7 @@ NOT_NULL: dict[str, tuple[str, ...]] = {
     "stage_events": ("lead_id", "stage"),
     "touchpoints": ("lead_id", "occurred_at"),
     "opportunities": ("opportunity_id",),
+    "web_traffic": ("day",),
 }
 
 # columns whose value, when given but unreadable, rejects the row (a blank one does not)

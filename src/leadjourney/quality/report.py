@@ -38,6 +38,20 @@ class CheckResult:
 
 
 @dataclass(frozen=True)
+class WebTraffic:
+    """The web-analytics aggregate (``web_traffic``): rows, days covered, sessions."""
+
+    rows: int
+    first_day: str
+    last_day: str
+    sessions: int
+
+    def text(self) -> str:
+        return (f"Web traffic: {self.rows:,} rows, {self.first_day} to {self.last_day}, "
+                f"{self.sessions:,} sessions (by day, source, medium, campaign and landing page).")
+
+
+@dataclass(frozen=True)
 class QualityReport:
     workspace: str
     checked_at: str
@@ -46,6 +60,7 @@ class QualityReport:
     results: list[CheckResult]
     not_loaded: dict[str, int]  # quarantine reason -> rows not loaded
     values_nulled: dict[str, int]  # quarantine reason -> values set to NULL
+    web_traffic: WebTraffic | None = None  # what arrived of the web-analytics aggregate; None when nothing did
 
     @property
     def failed(self) -> list[CheckResult]:
@@ -80,6 +95,8 @@ class QualityReport:
                 lines += ["", f"## {md(r.title)}", "", "| File | Column | Value | Count |", "|---|---|---|---:|"]
                 lines += [f"| {md(d['file'])} | {md(d['table'])}.{md(d['column'])} | {markdown_code(d['value'])} "
                           f"| {d['n']:,} |" for d in r.details]
+        if self.web_traffic is not None:
+            lines += ["", md(self.web_traffic.text())]
         lines += ["", "## Rows not loaded (quarantine)", ""]
         if self.not_loaded or self.values_nulled:
             lines += ["| Reason | Rows not loaded | Values set to NULL |", "|---|---:|---:|"]
@@ -120,6 +137,7 @@ def run_quality(ws: Workspace, *, progress: Progress | None = None,
             results.append(_run(check, tables, n_leads, n_opps))
         q = tables.quarantine
         counts = fetch_rows(q.group_by(["reason", "action"]).aggregate(n=q.count()))
+        web = _web_traffic(con) if _has_table(con, "web_traffic") else None
     say("done", len(CHECKS), len(CHECKS))
     not_loaded = {r["reason"]: r["n"] for r in counts if r["action"] != "value_nulled"}
     nulled = {r["reason"]: r["n"] for r in counts if r["action"] == "value_nulled"}
@@ -131,7 +149,14 @@ def run_quality(ws: Workspace, *, progress: Progress | None = None,
         results=results,
         not_loaded=dict(sorted(not_loaded.items())),
         values_nulled=dict(sorted(nulled.items())),
+        web_traffic=web,
     )
+
+
+def _web_traffic(con: duckdb.DuckDBPyConnection) -> WebTraffic | None:
+    rows, first, last, sessions = con.execute(
+        "SELECT count(*), min(day), max(day), coalesce(sum(sessions), 0) FROM web_traffic").fetchall()[0]
+    return WebTraffic(int(rows), str(first), str(last), int(sessions)) if rows else None
 
 
 def _run(check: Check, tables: Tables, n_leads: int, n_opps: int) -> CheckResult:
