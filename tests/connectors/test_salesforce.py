@@ -391,7 +391,7 @@ def test_the_commented_config_block_names_the_options_and_defaults_the_code_uses
     from leadjourney.connectors import salesforce as sf
     from leadjourney.connectors.settings import COMMON
 
-    text = default_config_text().split("# [connectors.salesforce]\n", 1)[1]
+    text = default_config_text().split("# [connectors.salesforce]\n", 1)[1].split("\n# [connectors.", 1)[0]
     block = "\n".join(line.removeprefix("# ") for line in text.splitlines()
                       if re.match(r"^# (# )?[a-z_]+ = ", line))
     options = tomllib.loads(block.replace("# ", ""))
