@@ -227,7 +227,8 @@ def _rollback(con: duckdb.DuckDBPyConnection) -> None:
         con.execute("ROLLBACK")
 
 
-WARNED = (schema.NOTE_DUPLICATE_COLUMN, schema.NOTE_EPOCH_UNIT, schema.NOTE_DECIMAL_ID)  # notes the command shows
+WARNED = (schema.NOTE_DUPLICATE_COLUMN, schema.NOTE_EPOCH_UNIT, schema.NOTE_DECIMAL_ID,
+          schema.NOTE_FILTERED_OUT)  # notes the command shows
 _NAMED = 5  # rejected rows named in the report
 
 
