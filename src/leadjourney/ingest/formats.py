@@ -77,6 +77,14 @@ class FileColumns:
         return hit
 
 
+@dataclass(frozen=True)
+class Reading:
+    """What a format reads: the file's rows (``RAW``, or those its ``where`` keeps) and the workspace salt."""
+
+    rows: str = RAW
+    salt: str = ""
+
+
 @dataclass
 class Mapped:
     """canonical column -> SQL over the file's columns; the file columns used; hints for errors."""
@@ -113,8 +121,8 @@ def _check_rules(source: Source, allowed: Sequence[str], table: str) -> None:
                                f"use one of {', '.join(allowed)}")
 
 
-def _mapping(files: FileColumns, table: str, source: Source, builtin: dict[str, Sequence[str]],
-             canonicals: Sequence[str] | None = None) -> Mapped:
+def _mapping(files: FileColumns, table: str, source: Source, reading: Reading,
+             builtin: dict[str, Sequence[str]], canonicals: Sequence[str] | None = None) -> Mapped:
     """canonical column -> SQL, honouring [sources.columns] (names, constants, maps, joins)."""
     wanted_columns = list(canonicals if canonicals is not None else KINDS[table])
     _check_rules(source, wanted_columns, table)
@@ -123,6 +131,10 @@ def _mapping(files: FileColumns, table: str, source: Source, builtin: dict[str, 
         rule = source.rules.get(canonical)
         if rule is not None:
             out.exprs[canonical], used = _rule_sql(files, source, canonical, rule)
+            if KINDS[table].get(canonical) == "id" and any(is_personal_column(c) for c in used):
+                # an id made of a name or an e-mail would carry it in clear: the same salted hash in every file
+                value = blank_to_null(out.exprs[canonical])
+                out.exprs[canonical] = f"'p-' || left(sha256({lit(reading.salt)} || {value}), 16)"
             out.used |= used
             continue
         if canonical in source.columns:
@@ -158,10 +170,10 @@ def _select(exprs: dict[str, str], rows: str, extra: str | None = None,
     return f"SELECT {', '.join(cols)} FROM {rows}"
 
 
-def canonical_table(files: FileColumns, source: Source, config: Config, rows: str) -> list[Staged]:
+def canonical_table(files: FileColumns, source: Source, config: Config, reading: Reading) -> list[Staged]:
     """csv/parquet: one canonical table, columns named as canonical or mapped in the config."""
     table = source.table or ""
-    m = _mapping(files, table, source, {})
+    m = _mapping(files, table, source, reading, {})
     files.missing(table, m.exprs, REQUIRED[table], m.hints)
     extra = _extra(files, m.used) if table == "leads" else None
     overrides: dict[str, str] = {}
@@ -169,7 +181,7 @@ def canonical_table(files: FileColumns, source: Source, config: Config, rows: st
         # the outcome is the stage's: won or lost per [outcomes], else open
         m.exprs["is_won"] = m.exprs["stage"]
         overrides["is_won"] = outcome_sql(m.exprs["stage"], config)
-    return [Staged(table, _select(m.exprs, rows, extra, overrides=overrides))]
+    return [Staged(table, _select(m.exprs, reading.rows, extra, overrides=overrides))]
 
 
 HUBSPOT_LEADS: dict[str, Sequence[str]] = {
@@ -194,9 +206,13 @@ _HUBSPOT_STAGE_COLUMN = [
 ]
 
 
-def hubspot_contacts(files: FileColumns, source: Source, config: Config, rows: str) -> list[Staged]:
-    """HubSpot contacts export: contact columns plus one "Became a <stage> Date" column per stage."""
-    m = _mapping(files, "leads", source, HUBSPOT_LEADS)
+def hubspot_contacts(files: FileColumns, source: Source, config: Config, reading: Reading) -> list[Staged]:
+    """HubSpot contacts export: contact columns plus one "Became a <stage> Date" column per stage.
+
+    A contact's current Lifecycle Stage without such a column (e.g. a list exported without dates)
+    is a stage entry with a missing timestamp: reached, never given a date.
+    """
+    m = _mapping(files, "leads", source, reading, HUBSPOT_LEADS)
     files.missing("leads", m.exprs, REQUIRED["leads"], m.hints)
     stage_columns: list[tuple[str, str]] = []
     for name in files.types:
@@ -206,7 +222,7 @@ def hubspot_contacts(files: FileColumns, source: Source, config: Config, rows: s
                 stage_columns.append((name, match.group(1).strip().strip('"“”\'').strip()))
                 break
     used = m.used | {c for c, _ in stage_columns}
-    staged = [Staged("leads", _select(m.exprs, rows, _extra(files, used)))]
+    staged = [Staged("leads", _select(m.exprs, reading.rows, _extra(files, used)))]
     aliases = config.stage_aliases()
     current = m.exprs.get("current_stage")
     lead = m.exprs["lead_id"]
@@ -221,7 +237,16 @@ def hubspot_contacts(files: FileColumns, source: Source, config: Config, rows: s
             where = f"NOT ({blank})"
         staged.append(Staged("stage_events", (
             f"SELECT {ident(ROW)}, {lead} AS lead_id, {lit(label)} AS stage, "
-            f"{ident(column)} AS entered_at FROM {rows} WHERE {where}"
+            f"{ident(column)} AS entered_at FROM {reading.rows} WHERE {where}"
+        )))
+    dated = {aliases.get(normalize_key(label)) for _, label in stage_columns} | {config.stages[0].name}
+    undated = [lit(s.name) for s in config.stages if s.name not in dated]
+    if current is not None and undated:
+        # in a stage the file has no date column for (a list exported without dates): reached, date unknown;
+        # the first stage is entered at creation by the identity pass
+        staged.append(Staged("stage_events", (
+            f"SELECT {ident(ROW)}, {lead} AS lead_id, {current} AS stage, CAST(NULL AS VARCHAR) AS entered_at "
+            f"FROM {reading.rows} WHERE {alias_case(current, aliases, 'NULL')} IN ({', '.join(undated)})"
         )))
     return staged
 
@@ -244,9 +269,9 @@ SALESFORCE_LEADS: dict[str, Sequence[str]] = {
 }
 
 
-def salesforce_leads(files: FileColumns, source: Source, config: Config, rows: str) -> list[Staged]:
+def salesforce_leads(files: FileColumns, source: Source, config: Config, reading: Reading) -> list[Staged]:
     """Salesforce Leads report: Lead Status doubles as the stage where it names one."""
-    m = _mapping(files, "leads", source, SALESFORCE_LEADS)
+    m = _mapping(files, "leads", source, reading, SALESFORCE_LEADS)
     files.missing("leads", m.exprs, REQUIRED["leads"], m.hints)
     overrides: dict[str, str] = {}
     converted = files.find(["Converted"])
@@ -258,7 +283,7 @@ def salesforce_leads(files: FileColumns, source: Source, config: Config, rows: s
         m.exprs["current_stage"] = status
         overrides["current_stage"] = alias_case(status, config.stage_aliases(), "NULL")
     used = m.used | ({converted} if converted else set())
-    return [Staged("leads", _select(m.exprs, rows, _extra(files, used), overrides=overrides))]
+    return [Staged("leads", _select(m.exprs, reading.rows, _extra(files, used), overrides=overrides))]
 
 
 SALESFORCE_HISTORY: dict[str, Sequence[str]] = {
@@ -270,14 +295,14 @@ SALESFORCE_HISTORY: dict[str, Sequence[str]] = {
 _STAGE_FIELDS = ("leadstatus", "status", "lifecyclestage", "stage", "leadstage")
 
 
-def salesforce_lead_history(files: FileColumns, source: Source, config: Config, rows: str) -> list[Staged]:
+def salesforce_lead_history(files: FileColumns, source: Source, config: Config, reading: Reading) -> list[Staged]:
     """Salesforce Lead History report: a stage event per status change into a configured stage.
 
     Rows that change another field, or change the status to a value that is not a
     stage (e.g. "Working - Contacted"), are history, not stage changes, and are skipped.
     "Created." rows enter the first stage.
     """
-    m = _mapping(files, "stage_events", source, SALESFORCE_HISTORY, list(SALESFORCE_HISTORY))
+    m = _mapping(files, "stage_events", source, reading, SALESFORCE_HISTORY, list(SALESFORCE_HISTORY))
     found = m.exprs
     files.missing("stage_events", found, list(SALESFORCE_HISTORY), m.hints)
     aliases = config.stage_aliases()
@@ -294,7 +319,7 @@ def salesforce_lead_history(files: FileColumns, source: Source, config: Config, 
     return [Staged("stage_events", (
         f"SELECT {ident(ROW)}, {found['lead_id']} AS lead_id, stage, "
         f"{found['edit_date']} AS entered_at "
-        f"FROM (SELECT *, {stage} AS stage FROM {rows}) WHERE stage IS NOT NULL"
+        f"FROM (SELECT *, {stage} AS stage FROM {reading.rows}) WHERE stage IS NOT NULL"
     ))]
 
 
@@ -310,14 +335,14 @@ SALESFORCE_OPPORTUNITIES: dict[str, Sequence[str]] = {
 }
 
 
-def salesforce_opportunities(files: FileColumns, source: Source, config: Config, rows: str) -> list[Staged]:
+def salesforce_opportunities(files: FileColumns, source: Source, config: Config, reading: Reading) -> list[Staged]:
     """Salesforce Opportunities report; also enters leads into the Opportunity and Customer stages.
 
     Salesforce's Close Date is a forecast until the deal closes, so it is kept
     only for closed deals ("Closed" column true, or a stage that is won, lost per
     [outcomes] or "Closed ..."); the dropped forecasts are counted (ingest_notes).
     """
-    m = _mapping(files, "opportunities", source, SALESFORCE_OPPORTUNITIES)
+    m = _mapping(files, "opportunities", source, reading, SALESFORCE_OPPORTUNITIES)
     mapping = m.exprs
     files.missing("opportunities", mapping, REQUIRED["opportunities"], m.hints)
     overrides: dict[str, str] = {}
@@ -340,7 +365,7 @@ def salesforce_opportunities(files: FileColumns, source: Source, config: Config,
         mapping["is_won"] = stage
         # closed in a stage that is neither won nor lost: the outcome is unknown, not a loss
         overrides["is_won"] = f"CASE WHEN {closed} THEN {outcome_sql(stage, config)} END"
-    staged = [Staged("opportunities", _select(mapping, rows, overrides=overrides), notes)]
+    staged = [Staged("opportunities", _select(mapping, reading.rows, overrides=overrides), notes)]
     aliases = config.stage_aliases()
     opp_stage, won_to = aliases.get("opportunity"), won_stage(config)
     lead = mapping.get("lead_id")
@@ -350,20 +375,20 @@ def salesforce_opportunities(files: FileColumns, source: Source, config: Config,
     if opp_stage is not None and "created_at" in mapping:
         staged.append(Staged("stage_events", (
             f"SELECT {ident(ROW)}, {lead_sql} AS lead_id, {lit(opp_stage)} AS stage, "
-            f"{mapping['created_at']} AS entered_at FROM {rows} WHERE {blank_to_null(lead_sql)} IS NOT NULL"
+            f"{mapping['created_at']} AS entered_at FROM {reading.rows} WHERE {blank_to_null(lead_sql)} IS NOT NULL"
         )))
     if won_to is not None and "closed_at" in mapping and "is_won" in mapping:
         won = overrides.get("is_won", mapping["is_won"])
         won_true = f"coalesce({outcome_sql(won, config)}, FALSE)"
         staged.append(Staged("stage_events", (
             f"SELECT {ident(ROW)}, {lead_sql} AS lead_id, {lit(won_to)} AS stage, "
-            f"{overrides['closed_at']} AS entered_at FROM {rows} "
+            f"{overrides['closed_at']} AS entered_at FROM {reading.rows} "
             f"WHERE {blank_to_null(lead_sql)} IS NOT NULL AND {won_true}"
         )))
     return staged
 
 
-FORMATS: dict[str, Callable[[FileColumns, Source, Config, str], list[Staged]]] = {
+FORMATS: dict[str, Callable[[FileColumns, Source, Config, Reading], list[Staged]]] = {
     "csv": canonical_table,
     "parquet": canonical_table,
     "hubspot_contacts": hubspot_contacts,
@@ -373,12 +398,15 @@ FORMATS: dict[str, Callable[[FileColumns, Source, Config, str], list[Staged]]] =
 }
 
 
-def plan(files: FileColumns, source: Source, config: Config) -> list[Staged]:
-    """The staged selects for one source file; rows its ``where`` leaves out are counted on the first."""
+def plan(files: FileColumns, source: Source, config: Config, salt: str = "") -> list[Staged]:
+    """The staged selects for one source file; rows its ``where`` leaves out are counted on the first.
+
+    ``salt``: the workspace's, for ids that [sources.columns] builds from personal columns (hashed).
+    """
     condition = row_filter_sql(files, source)
     if condition is None:
-        return FORMATS[source.format](files, source, config, RAW)
-    rows = f"(SELECT * FROM {RAW} WHERE coalesce({condition}, FALSE)) AS {RAW}"
+        return FORMATS[source.format](files, source, config, Reading(RAW, salt))
+    rows = Reading(f"(SELECT * FROM {RAW} WHERE coalesce({condition}, FALSE)) AS {RAW}", salt)
     staged = [
         dataclasses.replace(s, notes=tuple((note, column, f"coalesce({condition}, FALSE) AND ({cond})")
                                            for note, column, cond in s.notes))
