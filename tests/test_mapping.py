@@ -338,5 +338,17 @@ def test_with_the_template_a_stage_is_removed_in_two_named_places_and_the_rest_f
     fixed = text.replace('stage = "Opportunity"\n', "")
     config = parse_config(fixed)
     assert config.stage_names == ["Lead", "MQL", "SQL", "Customer"]
-    assert config.monitor.transitions == ("MQL->SQL",)  # the default watch, as far as this lifecycle has it
+    assert config.monitor.transitions == ("MQL->SQL", "SQL->Customer")  # the default gates, out of MQL and SQL
     assert next(d for d in config.definitions if d.term == "Opportunity").stage is None
+
+
+def test_renaming_a_stage_is_one_edit() -> None:
+    """MQL renamed (its aliases keep "mql"): definitions, targets and monitor transitions that say MQL follow."""
+    text = default_config_text().replace('name = "MQL"', 'name = "Marketing Qualified"')
+    text = text.replace("[targets]\n", '[targets]\n"MQL -> SQL" = 0.3\n')
+    assert parse_config(text).monitor.transitions == ("Marketing Qualified->SQL", "SQL->Opportunity")
+    text = text.replace('# transitions = ["MQL->SQL", "SQL->Opportunity"]', 'transitions = ["MQL->SQL"]')
+    config = parse_config(text)
+    assert config.monitor.transitions == ("Marketing Qualified->SQL",)
+    assert next(d for d in config.definitions if d.term == "MQL").stage == "Marketing Qualified"
+    assert config.targets == {"Marketing Qualified->SQL": 0.3}

@@ -44,6 +44,20 @@ DEFAULT_PLACEHOLDERS = ("unknown", "n/a", "#n/a", "none", "(none)", "null", "-",
                         "select", "--select--", "-- select --", "please select", "not provided", "not specified")
 
 
+def transition_key(text: str, stages: tuple[Stage, ...] = ()) -> str:
+    """A "From->To" transition as stored: spaces around the arrow dropped; with ``stages``, each side
+    given as its stage's name when it is one of that stage's aliases.
+
+    >>> transition_key("Marketing Qualified -> SQL")
+    'Marketing Qualified->SQL'
+    """
+    sides = [side.strip() for side in re.split(r"\s*->\s*", text.strip(), maxsplit=1)]
+    if stages:
+        stage_of = {normalize_key(a): st.name for st in stages for a in (st.name, *st.aliases)}
+        sides = [stage_of.get(normalize_key(side), side) for side in sides]
+    return "->".join(sides)
+
+
 def normalize_key(text: str) -> str:
     """Lower-case and drop everything but letters and digits: how aliases match.
 
@@ -436,19 +450,22 @@ class _Validator:
         raw = self.get(self.raw, "monitor", dict, "", {})
         d = MonitorSettings()
         self.known(raw, MonitorSettings, "monitor")
-        pairs = {f"{a}->{b}" for a, b in itertools.pairwise(s.name for s in stages)}
-        if "transitions" not in raw:  # the defaults that this lifecycle has
-            raw = {**raw, "transitions": [t for t in d.transitions if t in pairs]}
+        names = [s.name for s in stages]
+        pairs = {f"{a}->{b}" for a, b in itertools.pairwise(names)}
+        if "transitions" not in raw:  # the default gates (out of MQL, out of SQL) in this lifecycle: they follow it
+            stage_of = {normalize_key(a): st.name for st in stages for a in (st.name, *st.aliases)}
+            gates = {stage_of.get(normalize_key(t.split("->")[0])) for t in d.transitions}
+            raw = {**raw, "transitions": [f"{a}->{b}" for a, b in itertools.pairwise(names) if a in gates]}
         transitions = self.strings(raw["transitions"], "monitor.transitions")
         for t in transitions:
-            if t.replace(" ", "") not in pairs:
+            if transition_key(t, stages) not in pairs:
                 raise self.fail("monitor.transitions", f"{t!r} is not a transition between consecutive stages; "
                                                        f"use {', '.join(sorted(pairs))}")
         out = MonitorSettings(
             decline_points=self.get(raw, "decline_points", float, "monitor", d.decline_points),
             consecutive_periods=self.get(raw, "consecutive_periods", int, "monitor", d.consecutive_periods),
             reengage_points=self.get(raw, "reengage_points", float, "monitor", d.reengage_points),
-            transitions=tuple(t.replace(" ", "") for t in transitions),
+            transitions=tuple(transition_key(t, stages) for t in transitions),
             speed_to_lead_max_minutes=self.get(raw, "speed_to_lead_max_minutes", float, "monitor",
                                                d.speed_to_lead_max_minutes),
             maturity_days=maturity_days,
@@ -550,11 +567,11 @@ class _Validator:
         out: dict[str, float] = {}
         for key, value in raw.items():
             where = f'targets."{key}"'
-            if key.replace(" ", "") not in pairs:
+            if transition_key(key, stages) not in pairs:
                 raise self.fail(where, f"not a transition between consecutive stages; use one of {', '.join(sorted(pairs))}")
             if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 1:
                 raise self.fail(where, f"expected a conversion rate between 0 and 1 (0.3 for 30%), found {value!r}")
-            out[key.replace(" ", "")] = float(value)
+            out[transition_key(key, stages)] = float(value)
         return out
 
     def definitions(self, stages: tuple[Stage, ...], channels: dict[str, tuple[str, ...]],
@@ -819,12 +836,12 @@ class _Validator:
         monitor = self.raw.get("monitor")
         transitions = monitor.get("transitions") if isinstance(monitor, dict) else None
         for t in transitions if isinstance(transitions, list) else []:
-            if isinstance(t, str) and t.replace(" ", "") not in pairs:
+            if isinstance(t, str) and transition_key(t, stages) not in pairs:
                 stale.append(self.at(f"monitor.transitions: {t!r} is not a transition between consecutive stages",
                                      ("monitor", None), "transitions"))
         targets = self.raw.get("targets")
         for key in targets if isinstance(targets, dict) else {}:
-            if key.replace(" ", "") not in pairs:
+            if transition_key(key, stages) not in pairs:
                 stale.append(self.at(f'targets."{key}": not a transition between consecutive stages',
                                      ("targets", None), key))
         if stale:
