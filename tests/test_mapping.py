@@ -352,3 +352,16 @@ def test_renaming_a_stage_is_one_edit() -> None:
     assert config.monitor.transitions == ("Marketing Qualified->SQL",)
     assert next(d for d in config.definitions if d.term == "MQL").stage == "Marketing Qualified"
     assert config.targets == {"Marketing Qualified->SQL": 0.3}
+
+
+def test_a_misspelt_source_field_is_named_not_ignored() -> None:
+    config = default_config_text() + """
+[[sources]]
+name = "log"
+path = "log.csv"
+format = "csv"
+table = "stage_events"
+wehre = "lifecycle = 'COMPLETE'"
+"""
+    with pytest.raises(ConfigError, match=re.escape("sources[0].wehre: unknown field; did you mean 'where'?")):
+        parse_config(config)

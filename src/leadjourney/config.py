@@ -730,6 +730,9 @@ class _Validator:
         out: list[Source] = []
         for i, item in enumerate(self.raw.get("sources", [])):
             where = f"sources[{i}]"
+            if not isinstance(item, dict):
+                raise self.fail(where, f"expected a [[sources]] block, found {item!r}")
+            self.known_fields(item, tuple(f for f in Source.__dataclass_fields__ if f != "rules"), where)
             fmt = self.get(item, "format", str, where)
             if fmt not in SOURCE_FORMATS:
                 raise self.fail(f"{where}.format", f"expected one of {', '.join(SOURCE_FORMATS)}, found {fmt!r}")
@@ -765,6 +768,14 @@ class _Validator:
                 where=self.row_filter(item, where, name),
             ))
         return tuple(out)
+
+    def known_fields(self, item: dict[str, Any], fields: tuple[str, ...], where: str) -> None:
+        """Reject a field the block does not declare, with the closest declared one."""
+        for key in item:
+            if key not in fields:
+                close = difflib.get_close_matches(key, fields, n=1)
+                hint = f"did you mean {close[0]!r}? " if close else ""
+                raise self.fail(f"{where}.{key}", f"unknown field; {hint}expected one of {', '.join(sorted(fields))}")
 
     def row_filter(self, item: dict[str, Any], where: str, name: str) -> str | None:
         """A source's ``where``: checked here for its form; its columns are checked against the file at ingest."""
