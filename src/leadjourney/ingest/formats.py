@@ -412,7 +412,7 @@ def plan(files: FileColumns, source: Source, config: Config, salt: str = "") -> 
                                            for note, column, cond in s.notes))
         for s in FORMATS[source.format](files, source, config, rows)
     ]
-    read = ", ".join(parse_filter(source.where or "").columns)
+    read = ", ".join(files.named(source, c, "where") for c in parse_filter(source.where or "").columns)
     left_out = (schema.NOTE_FILTERED_OUT, read, f"NOT coalesce({condition}, FALSE)")
     return [dataclasses.replace(staged[0], notes=(*staged[0].notes, left_out)), *staged[1:]]
 
