@@ -11,6 +11,7 @@ frozen dataclasses and names the key of any invalid value.
 
 from __future__ import annotations
 
+import difflib
 import itertools
 import re
 import tomllib
@@ -22,6 +23,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from leadjourney.criteria import LEAD_STATUSES, Criterion, Definition, parse_criterion
 from leadjourney.errors import ConfigError
+from leadjourney.rowfilter import parse_filter
 
 CONFIG_FILE = "leadjourney.toml"
 CANONICAL_TABLES = ("leads", "stage_events", "touchpoints", "opportunities", "web_traffic")
@@ -41,6 +43,20 @@ DEFAULT_LOST = ("Closed Lost", "Lost", "false", "f", "no", "n", "0")
 DEFAULT_PLACEHOLDERS = ("unknown", "n/a", "#n/a", "none", "(none)", "null", "-", "--", "(not set)", "not set",
                         "select", "--select--", "-- select --", "please select", "not provided", "[not provided]",
                         "not specified")
+
+
+def transition_key(text: str, stages: tuple[Stage, ...] = ()) -> str:
+    """A "From->To" transition as stored: spaces around the arrow dropped; with ``stages``, each side
+    given as its stage's name when it is one of that stage's aliases.
+
+    >>> transition_key("Marketing Qualified -> SQL")
+    'Marketing Qualified->SQL'
+    """
+    sides = [side.strip() for side in re.split(r"\s*->\s*", text.strip(), maxsplit=1)]
+    if stages:
+        stage_of = {normalize_key(a): st.name for st in stages for a in (st.name, *st.aliases)}
+        sides = [stage_of.get(normalize_key(side), side) for side in sides]
+    return "->".join(sides)
 
 
 def normalize_key(text: str) -> str:
@@ -105,6 +121,23 @@ class BenchmarkSetting:
 
 
 @dataclass(frozen=True)
+class ColumnRule:
+    """A ``[sources.columns]`` entry that is more than a file column's name (see the template).
+
+    Exactly one of ``column``, ``columns`` or ``value`` is set.
+    """
+
+    column: str | None = None  # a file column, its values passed through ``map``
+    columns: tuple[str, ...] = ()  # several file columns joined with ``separator`` (blank when one is blank)
+    separator: str = ":"
+    value: str | None = None  # the same value on every row
+    map: dict[str, str] = field(default_factory=dict)  # file value (ignoring case and surrounding spaces) -> value
+
+
+COLUMN_RULE_KEYS = ("column", "columns", "map", "separator", "value")
+
+
+@dataclass(frozen=True)
 class Source:
     name: str
     path: str
@@ -114,7 +147,9 @@ class Source:
     day_first: bool = False
     encoding: str = "utf-8"
     delimiter: str = ","
-    columns: dict[str, str] = field(default_factory=dict)
+    columns: dict[str, str] = field(default_factory=dict)  # canonical column -> file column
+    rules: dict[str, ColumnRule] = field(default_factory=dict)  # canonical column -> constant, map or join
+    where: str | None = None  # row filter over the file's columns (leadjourney.rowfilter); others are not loaded
 
 
 @dataclass(frozen=True)
@@ -264,13 +299,14 @@ def parse_config(text: str, origin: str = CONFIG_FILE) -> Config:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{origin}: not valid TOML: {exc}") from None
-    return _Validator(raw, origin).config()
+    return _Validator(raw, origin, text).config()
 
 
 class _Validator:
-    def __init__(self, raw: dict[str, Any], origin: str) -> None:
+    def __init__(self, raw: dict[str, Any], origin: str, text: str = "") -> None:
         self.raw = raw
         self.origin = origin
+        self.text = text
 
     def fail(self, key: str, problem: str) -> ConfigError:
         return ConfigError(f"{self.origin}: {key}: {problem}")
@@ -308,6 +344,7 @@ class _Validator:
         if not lanes:
             raise self.fail("lanes", "at least one lane is required")
         stages = self.stages(lanes)
+        self.stage_references(stages)
         channels_raw = self.get(raw, "channels", dict, "", {})
         channels = {k: self.strings(v, f"channels.{k}") for k, v in channels_raw.items()}
         dedupe = self.get(raw, "dedupe", dict, "", {})
@@ -433,19 +470,22 @@ class _Validator:
         raw = self.get(self.raw, "monitor", dict, "", {})
         d = MonitorSettings()
         self.known(raw, MonitorSettings, "monitor")
-        pairs = {f"{a}->{b}" for a, b in itertools.pairwise(s.name for s in stages)}
-        if "transitions" not in raw:  # the defaults that this lifecycle has
-            raw = {**raw, "transitions": [t for t in d.transitions if t in pairs]}
+        names = [s.name for s in stages]
+        pairs = {f"{a}->{b}" for a, b in itertools.pairwise(names)}
+        if "transitions" not in raw:  # the default gates (out of MQL, out of SQL) in this lifecycle: they follow it
+            stage_of = {normalize_key(a): st.name for st in stages for a in (st.name, *st.aliases)}
+            gates = {stage_of.get(normalize_key(t.split("->")[0])) for t in d.transitions}
+            raw = {**raw, "transitions": [f"{a}->{b}" for a, b in itertools.pairwise(names) if a in gates]}
         transitions = self.strings(raw["transitions"], "monitor.transitions")
         for t in transitions:
-            if t.replace(" ", "") not in pairs:
+            if transition_key(t, stages) not in pairs:
                 raise self.fail("monitor.transitions", f"{t!r} is not a transition between consecutive stages; "
                                                        f"use {', '.join(sorted(pairs))}")
         out = MonitorSettings(
             decline_points=self.get(raw, "decline_points", float, "monitor", d.decline_points),
             consecutive_periods=self.get(raw, "consecutive_periods", int, "monitor", d.consecutive_periods),
             reengage_points=self.get(raw, "reengage_points", float, "monitor", d.reengage_points),
-            transitions=tuple(t.replace(" ", "") for t in transitions),
+            transitions=tuple(transition_key(t, stages) for t in transitions),
             speed_to_lead_max_minutes=self.get(raw, "speed_to_lead_max_minutes", float, "monitor",
                                                d.speed_to_lead_max_minutes),
             maturity_days=maturity_days,
@@ -547,11 +587,11 @@ class _Validator:
         out: dict[str, float] = {}
         for key, value in raw.items():
             where = f'targets."{key}"'
-            if key.replace(" ", "") not in pairs:
+            if transition_key(key, stages) not in pairs:
                 raise self.fail(where, f"not a transition between consecutive stages; use one of {', '.join(sorted(pairs))}")
             if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 1:
                 raise self.fail(where, f"expected a conversion rate between 0 and 1 (0.3 for 30%), found {value!r}")
-            out[key.replace(" ", "")] = float(value)
+            out[transition_key(key, stages)] = float(value)
         return out
 
     def definitions(self, stages: tuple[Stage, ...], channels: dict[str, tuple[str, ...]],
@@ -710,6 +750,9 @@ class _Validator:
         out: list[Source] = []
         for i, item in enumerate(self.raw.get("sources", [])):
             where = f"sources[{i}]"
+            if not isinstance(item, dict):
+                raise self.fail(where, f"expected a [[sources]] block, found {item!r}")
+            self.known_fields(item, tuple(f for f in Source.__dataclass_fields__ if f != "rules"), where)
             fmt = self.get(item, "format", str, where)
             if fmt not in SOURCE_FORMATS:
                 raise self.fail(f"{where}.format", f"expected one of {', '.join(SOURCE_FORMATS)}, found {fmt!r}")
@@ -717,16 +760,20 @@ class _Validator:
             if fmt in ("csv", "parquet") and table not in CANONICAL_TABLES:
                 raise self.fail(f"{where}.table", f"expected one of {', '.join(CANONICAL_TABLES)}, found {table!r}")
             tz = self.get(item, "timezone", str, where, None)
-            columns = self.get(item, "columns", dict, where, {})
-            for key, value in columns.items():
-                if not isinstance(value, str):
-                    raise self.fail(f"{where}.columns.{key}", f"expected a column name, found {value!r}")
-            delimiter = self.get(item, "delimiter", str, where, ",")
-            if len(delimiter) != 1:
-                raise self.fail(f"{where}.delimiter", f"expected one character, found {delimiter!r}")
             name = self.get(item, "name", str, where)
             if name in {s.name for s in out}:
                 raise self.fail(f"{where}.name", f"source name {name!r} is used twice")
+            columns: dict[str, str] = {}
+            rules: dict[str, ColumnRule] = {}
+            for key, value in self.get(item, "columns", dict, where, {}).items():
+                rule = self.column_rule(value, f"{where}.columns.{key}", name)
+                if rule.column is not None and not rule.map:
+                    columns[key] = rule.column
+                else:
+                    rules[key] = rule
+            delimiter = self.get(item, "delimiter", str, where, ",")
+            if len(delimiter) != 1:
+                raise self.fail(f"{where}.delimiter", f"expected one character, found {delimiter!r}")
             out.append(Source(
                 name=name,
                 path=self.get(item, "path", str, where),
@@ -736,6 +783,125 @@ class _Validator:
                 day_first=self.get(item, "day_first", bool, where, False),
                 encoding=self.get(item, "encoding", str, where, "utf-8"),
                 delimiter=delimiter,
-                columns=dict(columns),
+                columns=columns,
+                rules=rules,
+                where=self.row_filter(item, where, name),
             ))
         return tuple(out)
+
+    def known_fields(self, item: dict[str, Any], fields: tuple[str, ...], where: str) -> None:
+        """Reject a field the block does not declare, with the closest declared one."""
+        for key in item:
+            if key not in fields:
+                close = difflib.get_close_matches(key, fields, n=1)
+                hint = f"did you mean {close[0]!r}? " if close else ""
+                raise self.fail(f"{where}.{key}", f"unknown field; {hint}expected one of {', '.join(sorted(fields))}")
+
+    def row_filter(self, item: dict[str, Any], where: str, name: str) -> str | None:
+        """A source's ``where``: checked here for its form; its columns are checked against the file at ingest."""
+        text = self.get(item, "where", str, where, None)
+        if text is not None:
+            try:
+                parse_filter(text)
+            except ValueError as exc:
+                raise self.fail(f"{where}.where", f"source {name!r}: {exc}") from None
+        return text
+
+    def column_rule(self, value: Any, key: str, name: str) -> ColumnRule:
+        """One [sources.columns] entry: a file column's name, or a table with a constant, a map or a join."""
+        if isinstance(value, str):
+            return ColumnRule(column=value)
+        if not isinstance(value, dict):
+            raise self.fail(key, f"source {name!r}: expected a column name or a table like {{ value = \"Customer\" }}, "
+                                 f"found {value!r}")
+        for field_name in value:
+            if field_name not in COLUMN_RULE_KEYS:
+                close = difflib.get_close_matches(field_name, COLUMN_RULE_KEYS, n=1)
+                hint = f"did you mean {close[0]!r}? " if close else ""
+                raise self.fail(f"{key}.{field_name}", f"source {name!r}: unknown field; {hint}"
+                                                       f"expected one of {', '.join(COLUMN_RULE_KEYS)}")
+        given = [k for k in ("column", "columns", "value") if k in value]
+        if len(given) != 1:
+            raise self.fail(key, f"source {name!r}: give exactly one of column (a file column), columns (several "
+                                 f"joined) or value (a constant); found {', '.join(given) or 'none'}")
+        if "value" in value:
+            constant = value["value"]
+            if isinstance(constant, bool):
+                constant = "true" if constant else "false"
+            if not isinstance(constant, str | int | float):
+                raise self.fail(f"{key}.value", f"source {name!r}: expected text or a number, found {constant!r}")
+            if "map" in value or "separator" in value:
+                raise self.fail(key, f"source {name!r}: a constant value takes no map or separator")
+            return ColumnRule(value=str(constant))
+        mapping = self.get(value, "map", dict, key, {})
+        for k, v in mapping.items():
+            if not isinstance(v, str):
+                raise self.fail(f"{key}.map", f"source {name!r}: {k!r} maps to {v!r}; expected text")
+        lowered = [k.strip().lower() for k in mapping]
+        if len(set(lowered)) < len(lowered):
+            raise self.fail(f"{key}.map", f"source {name!r}: a value is listed twice (ignoring case and spaces)")
+        if "column" in value:
+            if "separator" in value:
+                raise self.fail(f"{key}.separator", f"source {name!r}: separator joins columns = [...]; "
+                                                    "one column takes none")
+            return ColumnRule(column=self.get(value, "column", str, key), map=dict(mapping))
+        joined = self.strings(value["columns"], f"{key}.columns")
+        if len(joined) < 2:
+            raise self.fail(f"{key}.columns", f"source {name!r}: list at least two columns to join "
+                                              "(one column: column = \"...\")")
+        separator = self.get(value, "separator", str, key, ":")
+        return ColumnRule(columns=joined, separator=separator, map=dict(mapping))
+
+    def stage_references(self, stages: tuple[Stage, ...]) -> None:
+        """Every stage or transition named outside [[stages]] must be one of them: one error lists each to change."""
+        names = [s.name for s in stages]
+        known = {normalize_key(spelling) for st in stages for spelling in (st.name, *st.aliases)}
+        pairs = [f"{a}->{b}" for a, b in itertools.pairwise(names)]
+        stale: list[str] = []
+        items = self.raw.get("definitions", [])
+        for i, item in enumerate(items if isinstance(items, list) else []):
+            stage = item.get("stage") if isinstance(item, dict) else None
+            if isinstance(stage, str) and normalize_key(stage) not in known:
+                stale.append(self.at(f"definitions[{i}].stage: {stage!r} is not a configured stage",
+                                     ("definitions", i), "stage"))
+        monitor = self.raw.get("monitor")
+        transitions = monitor.get("transitions") if isinstance(monitor, dict) else None
+        for t in transitions if isinstance(transitions, list) else []:
+            if isinstance(t, str) and transition_key(t, stages) not in pairs:
+                stale.append(self.at(f"monitor.transitions: {t!r} is not a transition between consecutive stages",
+                                     ("monitor", None), "transitions"))
+        targets = self.raw.get("targets")
+        for key in targets if isinstance(targets, dict) else {}:
+            if transition_key(key, stages) not in pairs:
+                stale.append(self.at(f'targets."{key}": not a transition between consecutive stages',
+                                     ("targets", None), key))
+        if stale:
+            raise ConfigError(f"{self.origin}: [[stages]] are {', '.join(names)} (transitions: {', '.join(pairs)}); "
+                              f"change each line that names another: {'; '.join(stale)}")
+
+    def at(self, problem: str, table: tuple[str, int | None], key: str) -> str:
+        line = _line_of(self.text, table[0], table[1], key)
+        return problem if line is None else f"{problem} (line {line})"
+
+
+_HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
+
+
+def _line_of(text: str, table: str, index: int | None, key: str) -> int | None:
+    """The 1-based line of ``key =`` in ``[table]``, or in the ``index``-th ``[[table]]``; None when not found."""
+    key_line = re.compile(rf"^\s*({re.escape(key)}|\"{re.escape(key)}\"|'{re.escape(key)}')\s*=")
+    current: tuple[str, int | None] | None = None
+    counts: dict[str, int] = {}
+    for number, line in enumerate(text.splitlines(), 1):
+        header = _HEADER.match(line)
+        if header:
+            name = header.group(2).strip()
+            if header.group(1) == "[[":
+                counts[name] = counts.get(name, -1) + 1
+                current = (name, counts[name])
+            else:
+                current = (name, None)
+            continue
+        if current == (table, index) and key_line.match(line):
+            return number
+    return None

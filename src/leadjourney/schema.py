@@ -245,6 +245,7 @@ NOTE_FORECAST_CLOSE_DATE = "forecast_close_date"  # a close date dropped because
 NOTE_DUPLICATE_COLUMN = "duplicate_column"  # a header repeated (value: the repeat's new name); the first is read
 NOTE_EPOCH_UNIT = "epoch_unit"  # numbers read as epoch times (value: the unit, from their size)
 NOTE_DECIMAL_ID = "decimal_id"  # whole decimal numbers (1.0) read as ids ("1")
+NOTE_FILTERED_OUT = "filtered_out"  # rows the source's `where` left out, not loaded (column: the columns it reads)
 
 # Quarantine actions: what happened to the row.
 ROW_REJECTED = "row_rejected"  # the row was not loaded

@@ -22,7 +22,12 @@ from leadjourney.escape import terminal_text
 from leadjourney.ingest import IngestReport
 from leadjourney.progress import Progress as ProgressFn
 from leadjourney.quality import QualityReport
-from leadjourney.schema import NOTE_DECIMAL_ID, NOTE_DUPLICATE_COLUMN, NOTE_EPOCH_UNIT
+from leadjourney.schema import (
+    NOTE_DECIMAL_ID,
+    NOTE_DUPLICATE_COLUMN,
+    NOTE_EPOCH_UNIT,
+    NOTE_FILTERED_OUT,
+)
 
 
 class LiveConsole(Console):
@@ -73,6 +78,7 @@ _WARNINGS = {
     NOTE_EPOCH_UNIT: "{column} holds numbers: {n:,} read as epoch {value} (UTC), the unit told by their size",
     NOTE_DECIMAL_ID: "{column} holds ids as decimal numbers ({value}): {n:,} whole ones read as ids without "
                      "the '.0'",
+    NOTE_FILTERED_OUT: "{n:,} row(s) left out by the source's where (on {column}), not loaded",
 }
 
 

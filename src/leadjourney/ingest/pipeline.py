@@ -153,7 +153,7 @@ def _ingest_source(con: duckdb.DuckDBPyConnection, ws: Workspace, src: Source, c
     raw = stage_source_file(con, RAW, path, fmt, encoding=src.encoding, delimiter=src.delimiter)
     try:
         types = {str(r[0]): str(r[1]) for r in con.execute(f"DESCRIBE {RAW}").fetchall()}
-        staged = plan(FileColumns(shown, types), src, config)
+        staged = plan(FileColumns(shown, types), src, config, salt)
         ingest_id = int(scalar(con, "SELECT coalesce(max(ingest_id), 0) + 1 FROM ingests"))
         for table in (*schema.CANONICAL, "quarantine", "ingest_notes"):
             con.execute(f"DELETE FROM {table} WHERE origin = ?", [src.name])
@@ -229,7 +229,8 @@ def _rollback(con: duckdb.DuckDBPyConnection) -> None:
         con.execute("ROLLBACK")
 
 
-WARNED = (schema.NOTE_DUPLICATE_COLUMN, schema.NOTE_EPOCH_UNIT, schema.NOTE_DECIMAL_ID)  # notes the command shows
+WARNED = (schema.NOTE_DUPLICATE_COLUMN, schema.NOTE_EPOCH_UNIT, schema.NOTE_DECIMAL_ID,
+          schema.NOTE_FILTERED_OUT)  # notes the command shows
 _NAMED = 5  # rejected rows named in the report
 
 
