@@ -1,0 +1,87 @@
+"""How pulled HubSpot objects become canonical tables (DuckDB SQL over views named as the objects).
+
+Stage values stay HubSpot's internal ones ("marketingqualifiedlead", "closedwon"): ingest maps them
+through the ``[[stages]]`` aliases and ``[outcomes]`` words, matched ignoring case and punctuation.
+A custom lifecycle stage (a numeric id) takes its label from the lifecycle pipeline. Contacts merged
+into another (listed in its ``hs_merged_object_ids``) are left out: the surviving contact holds them.
+"""
+
+from __future__ import annotations
+
+from leadjourney.connectors.base import CanonicalQuery
+
+_MERGED = """merged AS (
+    SELECT DISTINCT trim(m) AS id FROM (
+        SELECT unnest(string_split(hs_merged_object_ids, ';')) AS m FROM contacts
+        WHERE coalesce(hs_merged_object_ids, '') <> '') WHERE trim(m) <> ''
+), lifecycle AS (
+    SELECT stage_id, any_value(stage_label) AS label FROM pipelines WHERE object_type = 'contacts' GROUP BY stage_id
+)"""
+
+
+def _stage(expr: str) -> str:
+    """A lifecycle value as ingest should read it: the label of a custom (numeric) stage, else the value."""
+    return (f"CASE WHEN regexp_full_match({expr}, '[0-9]+') THEN coalesce((SELECT label FROM lifecycle "
+            f"WHERE stage_id = {expr}), {expr}) ELSE {expr} END")
+
+
+LEADS = f"""WITH {_MERGED}
+SELECT c.id AS lead_id, c.createdate AS created_at, c.hs_analytics_source AS source,
+       c.hs_analytics_source_data_1 AS source_detail, c.company AS company, c.industry AS industry,
+       -- "25-50" (HubSpot's size ranges): the lower bound; a plain number as it is
+       NULLIF(regexp_extract(c.numemployees, '^\\s*([0-9][0-9,]*)', 1), '') AS employee_count,
+       c.country AS country, c.jobtitle AS job_title, c.hubspot_owner_id AS owner, c.hs_lead_status AS status,
+       {_stage('c.lifecyclestage')} AS current_stage, c.email AS email
+FROM contacts c WHERE c.id NOT IN (SELECT id FROM merged)"""
+
+STAGE_EVENTS = f"""WITH {_MERGED}, history AS (
+    SELECT id, unnest(from_json(lifecyclestage_history, '[{{"value": "VARCHAR", "timestamp": "VARCHAR"}}]')) AS h
+    FROM contacts WHERE id NOT IN (SELECT id FROM merged)
+)
+SELECT id AS lead_id, {_stage('h.value')} AS stage, h.timestamp AS entered_at
+FROM history WHERE coalesce(h.value, '') <> ''"""
+
+OPPORTUNITIES = """WITH stages AS (
+    SELECT pipeline_id, stage_id, any_value(stage_label) AS label, any_value(is_closed) AS is_closed
+    FROM pipelines WHERE object_type = 'deals' GROUP BY pipeline_id, stage_id
+), deal AS (
+    SELECT d.*, s.label, lower(coalesce(s.is_closed, d.hs_is_closed, 'false')) = 'true' AS closed
+    FROM deals d LEFT JOIN stages s ON s.pipeline_id = d.pipeline AND s.stage_id = d.dealstage
+)
+SELECT id AS opportunity_id, from_json(contact_ids, '["VARCHAR"]')[1] AS lead_id, createdate AS created_at,
+       CASE WHEN closed THEN closedate END AS closed_at, amount, deal_currency_code AS currency,
+       CASE WHEN NOT closed THEN NULL WHEN lower(coalesce(hs_is_closed_won, '')) = 'true' THEN 'true'
+            ELSE 'false' END AS is_won,
+       coalesce(label, dealstage) AS stage
+FROM deal"""
+
+
+def _touches(obj: str, kind: str, when: str, where: str = "TRUE") -> str:
+    return f"""SELECT u.contact_id AS lead_id, {when} AS occurred_at, CAST(NULL AS VARCHAR) AS channel,
+       '{kind}' AS kind, 'human' AS actor, CAST(NULL AS VARCHAR) AS campaign, CAST(NULL AS VARCHAR) AS asset
+FROM {obj} e, unnest(from_json(e.contact_ids, '["VARCHAR"]')) AS u(contact_id) WHERE {where}"""
+
+
+CALLS = _touches("calls", "call", "e.hs_timestamp")
+# e-mails the contact sent (INCOMING_EMAIL) are not a rep's touch: left out
+EMAILS = _touches("emails", "sales_email", "e.hs_timestamp", "coalesce(e.hs_email_direction, '') <> 'INCOMING_EMAIL'")
+MEETINGS = _touches("meetings", "meeting", "coalesce(e.hs_meeting_start_time, e.hs_timestamp)",
+                    "coalesce(e.hs_meeting_outcome, '') <> 'CANCELED'")
+
+# a submission belongs to the contact with its e-mail address (both hashed alike unless e-mails are kept)
+FORM_FILLS = """WITH people AS (
+    SELECT lower(trim(email)) AS email, min(id) AS id FROM contacts WHERE coalesce(email, '') <> '' GROUP BY 1
+)
+SELECT p.id AS lead_id, s.submitted_at AS occurred_at, CAST(NULL AS VARCHAR) AS channel, 'form_fill' AS kind,
+       'automated' AS actor, CAST(NULL AS VARCHAR) AS campaign, s.form_name AS asset
+FROM form_submissions s JOIN people p ON p.email = lower(trim(s.email))"""
+
+QUERIES = (
+    CanonicalQuery("leads", "leads", LEADS, ("contacts", "pipelines")),
+    CanonicalQuery("stage_events", "stage_events", STAGE_EVENTS, ("contacts", "pipelines")),
+    CanonicalQuery("opportunities", "opportunities", OPPORTUNITIES, ("deals", "pipelines")),
+    CanonicalQuery("calls", "touchpoints", CALLS, ("calls",)),
+    CanonicalQuery("emails", "touchpoints", EMAILS, ("emails",)),
+    CanonicalQuery("meetings", "touchpoints", MEETINGS, ("meetings",)),
+    CanonicalQuery("form_fills", "touchpoints", FORM_FILLS, ("form_submissions", "contacts")),
+)
