@@ -61,6 +61,7 @@ class HubSpotApi:
         self.token = token
         self.http = http
         self.http.headers["Authorization"] = f"Bearer {token}"
+        self.search_cap = SEARCH_CAP
 
     def call(self, method: str, path: str, what: str, **kwargs: Any) -> Any:
         return fetch_json(self.http, method, self.base + path, what=f"hubspot {what}", secrets=[self.token], **kwargs)
@@ -114,8 +115,8 @@ class HubSpotApi:
         after: str | None = None
         fetched = 0
         while True:
-            if fetched + limit > SEARCH_CAP:
-                raise PullError(f"hubspot {object_type}: more than {SEARCH_CAP:,} records were modified at "
+            if fetched + limit > self.search_cap:
+                raise PullError(f"hubspot {object_type}: more than {self.search_cap:,} records were modified at "
                                 f"{instant}; the search API cannot page past them (pull with a later start)")
             page = self._search(object_type, [_filter(cursor, "EQ", instant)], cursor, props, limit, after,
                                 f"{object_type} records modified at {instant}")
