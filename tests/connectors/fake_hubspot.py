@@ -12,9 +12,8 @@ HubSpot's 401 body. Property values are strings, times ISO 8601 with millisecond
 from __future__ import annotations
 
 import base64
-import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from apiserver import ApiServer, Reply, Request
@@ -64,6 +63,8 @@ class FakeHubSpot:
     pipelines: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     forms: list[dict[str, Any]] = field(default_factory=list)
     submissions: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    email_events: list[dict[str, Any]] = field(default_factory=list)  # the e-mail events API's events
+    campaigns: dict[str, dict[str, Any]] = field(default_factory=dict)  # marketing e-mails by campaign id
     hidden: set[str] = field(default_factory=set)  # ids the search still finds but batch reads no longer do
     search_cap: int = 10_000
 
@@ -79,6 +80,8 @@ class FakeHubSpot:
         api.route("GET", r"^/crm/v3/pipelines/(deals|contacts)$", self._authorized(self.pipeline_list))
         api.route("GET", r"^/marketing/v3/forms$", self._authorized(self.form_list))
         api.route("GET", r"^/form-integrations/v1/submissions/forms/[\w-]+$", self._authorized(self.form_submissions))
+        api.route("GET", r"^/email/public/v1/events$", self._authorized(self.event_list))
+        api.route("GET", r"^/email/public/v1/campaigns/\d+$", self._authorized(self.campaign))
 
     @staticmethod
     def _authorized(handler: Any) -> Any:
@@ -219,6 +222,31 @@ class FakeHubSpot:
             out["paging"] = {"next": {"after": nxt, "link": f"?after={nxt}"}}
         return Reply.json(out)
 
+    def event_list(self, req: Request) -> Reply:
+        lo, hi = int(req.arg("startTimestamp") or 0), int(req.arg("endTimestamp") or 2**62)
+        limit, offset = min(int(req.arg("limit") or 100), 1000), req.arg("offset")
+        rows = sorted((e for e in self.email_events if lo <= e["created"] <= hi), key=lambda e: -e["created"])
+        start = int(base64.b64decode(offset).decode()) if offset else 0
+        more = start + limit < len(rows)
+        nxt = base64.b64encode(str(start + limit).encode()).decode() if more else None
+        return Reply.json({"hasMore": more, "offset": nxt, "events": rows[start:start + limit]})
+
+    def campaign(self, req: Request) -> Reply:
+        found = self.campaigns.get(req.path.rsplit("/", 1)[1])
+        if found is None:
+            return error(404, "Campaign not found", "OBJECT_NOT_FOUND")
+        return Reply.json(found)
+
+
+def email_event(event_id: str, kind: str, when: str, recipient: str, campaign: int, filtered: bool = False) -> dict[str, Any]:
+    """An event as the e-mail events API sends it (browser, location and user agent included)."""
+    return {"appId": 113, "appName": "Batch", "created": ms(when), "emailCampaignId": campaign, "id": event_id,
+            "portalId": 62515, "recipient": recipient, "sentBy": {"created": ms(when), "id": f"sent-{event_id}"},
+            "type": kind, "filteredEvent": filtered, "deviceType": "COMPUTER",
+            "browser": {"family": "Chrome", "name": "Chrome 120", "type": "Browser"},
+            "location": {"city": "Berlin", "country": "Germany", "state": "Berlin"},
+            "userAgent": "Mozilla/5.0 (Windows NT 10.0; Win64; x64)"}
+
 
 def stage(stage_id: str, label: str, order: int, closed: bool, probability: str,
           updated: str = "2023-01-10T08:00:00.000Z") -> dict[str, Any]:
@@ -231,10 +259,3 @@ def pipeline(pipeline_id: str, label: str, stages: list[dict[str, Any]]) -> dict
     return {"id": pipeline_id, "label": label, "displayOrder": 0, "stages": stages,
             "createdAt": "2023-01-01T08:00:00.000Z", "updatedAt": "2023-01-10T08:00:00.000Z", "archived": False}
 
-
-def now_iso(when: datetime) -> str:
-    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
-
-
-def is_search(req: Request) -> bool:
-    return bool(re.search(r"/search$", req.path))

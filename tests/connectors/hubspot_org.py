@@ -4,12 +4,13 @@ Contacts with lifecycle histories in HubSpot's internal spellings, a custom life
 id), placeholders ("Unknown", "n/a"), size ranges ("25-50", "1000+"), three contacts imported at one
 instant, one deleted between the search and the batch read; names and phone numbers that must never
 be requested; deals in two pipelines (one with numeric stage ids), one without a contact; calls,
-e-mails (one incoming), meetings (one cancelled); two forms whose submissions carry names and phones.
+e-mails (one incoming), meetings (one cancelled); two forms whose submissions carry names and phones;
+a newsletter's events (processed, sent, delivered, a machine open HubSpot filtered, an open, a click).
 """
 
 from __future__ import annotations
 
-from fake_hubspot import FakeHubSpot, Record, pipeline, stage
+from fake_hubspot import FakeHubSpot, Record, email_event, pipeline, stage
 
 IMPORTED_AT = "2024-01-25T08:00:00.000Z"  # three contacts imported at one instant
 
@@ -128,6 +129,18 @@ def acme() -> FakeHubSpot:
             _submission("w-1", "2024-01-28T12:59:00.000Z", "gus@example.com", "Gus"),
         ],
     }
+    org.campaigns = {"2500001": {"id": 2500001, "appId": 113, "appName": "Batch", "contentId": 61234567,
+                                 "name": "January newsletter", "subject": "What's new", "type": "BATCH_EMAIL"}}
+    org.email_events = [
+        email_event("e-1", "PROCESSED", "2024-01-04T09:00:00.000Z", "ana.lopez@example.com", 2500001),
+        email_event("e-2", "SENT", "2024-01-04T09:00:01.000Z", "ana.lopez@example.com", 2500001),
+        email_event("e-3", "DELIVERED", "2024-01-04T09:00:02.000Z", "ana.lopez@example.com", 2500001),
+        email_event("e-4", "OPEN", "2024-01-04T09:00:03.000Z", "ana.lopez@example.com", 2500001, filtered=True),
+        email_event("e-5", "OPEN", "2024-01-04T12:30:00.000Z", "ana.lopez@example.com", 2500001),
+        email_event("e-6", "CLICK", "2024-01-04T12:31:00.000Z", "ana.lopez@example.com", 2500001),
+        email_event("e-7", "SENT", "2024-01-04T09:00:01.000Z", "ben@example.org", 2500001),
+        email_event("e-8", "SENT", "2024-01-04T09:00:01.000Z", "stranger@example.com", 2500001),  # not a contact
+    ]
     return org
 
 

@@ -13,7 +13,7 @@ from typing import Any, cast
 import duckdb
 import pytest
 from apiserver import ApiServer, Reply, Request
-from fake_hubspot import TOKEN, FakeHubSpot, Record, ms, rate_limited
+from fake_hubspot import TOKEN, FakeHubSpot, Record, email_event, ms, rate_limited
 from hubspot_org import IMPORTED_AT, acme
 
 from leadjourney.config import normalize_key
@@ -26,7 +26,8 @@ from leadjourney.errors import ConfigError, PullError
 from leadjourney.workspace import SALT_KEY, Workspace
 
 ENV = {"HUBSPOT_ACCESS_TOKEN": TOKEN}
-NEVER_ASKED = ("firstname", "lastname", "phone", "address", "dealname", "hs_call_body", "hs_email_subject")
+NEVER_ASKED = ("firstname", "lastname", "phone", "address", "dealname", "hs_call_body", "hs_email_subject", "userAgent",
+               "location")
 
 
 Cli = Callable[..., subprocess.CompletedProcess[str]]
@@ -99,6 +100,11 @@ def expected_touchpoints(org: FakeHubSpot) -> set[tuple[str, datetime, str]]:
             when = rec.props.get("hs_meeting_start_time") or rec.props["hs_timestamp"]
             out |= {(c, ts(str(when)), kind) for c in rec.contacts}
     by_email = {str(r.props["email"]).lower(): i for i, r in live_contacts(org).items()}
+    kinds = {"SENT": "email_send", "OPEN": "email_open", "CLICK": "email_click"}
+    for e in org.email_events:
+        who = by_email.get(e["recipient"])
+        if who and e["type"] in kinds and not e["filteredEvent"]:
+            out.add((who, datetime.fromtimestamp(e["created"] / 1000, UTC).replace(tzinfo=None), kinds[e["type"]]))
     for subs in org.submissions.values():
         for s in subs:
             who = by_email.get(s["values"][0]["value"].strip().lower())
@@ -142,8 +148,12 @@ def test_pull_through_the_cli_loads_what_the_account_holds(tmp_path: Path, api: 
     assert events == expected_stage_events(ws, org)
     assert {("101", s) for s in ("Lead", "MQL", "SQL", "Opportunity", "Customer")} <= {(e[0], e[1]) for e in events}
     assert set(touches) == expected_touchpoints(org)
-    assert {k: a for (_, _, k), a in touches.items()} == {"call": "human", "sales_email": "human", "meeting": "human",
-                                                          "form_fill": "automated"}
+    assert {k: a for (_, _, k), a in touches.items()} == {
+        "call": "human", "sales_email": "human", "meeting": "human", "form_fill": "automated",
+        "email_send": "automated", "email_open": "automated", "email_click": "automated"}
+    with ws.connect() as con:
+        assert con.execute("SELECT DISTINCT channel, campaign FROM touchpoints WHERE kind LIKE 'email_%'").fetchall() \
+            == [("email", "January newsletter")]
     assert deals == {
         "901": ("101", 12000.5, True, ts("2024-02-20T10:05:00Z"), "Closed Won", "EUR"),
         "902": ("102", 5000.0, None, None, "Appointment Scheduled", "EUR"),  # open: no close date, no outcome
@@ -154,7 +164,7 @@ def test_pull_through_the_cli_loads_what_the_account_holds(tmp_path: Path, api: 
     assert not [w for w in NEVER_ASKED if w.encode() in asked]
     raw = {c for p in (ws.root / "pulls" / "hubspot").glob("*/*.parquet") for c in duckdb.sql(
         f"SELECT * FROM read_parquet('{p}')").columns}
-    assert not raw & set(NEVER_ASKED) and "email" in raw
+    assert not {c for c in raw if c.split(".")[0] in NEVER_ASKED} and "email" in raw
     stored = b"".join(p.read_bytes() for p in (ws.root / "pulls").rglob("*.parquet"))
     assert b"ben@example.org" not in stored and b"Ben" not in stored
 
@@ -204,7 +214,7 @@ def test_dry_run_counts_what_a_pull_would_fetch(tmp_path: Path, api: ApiServer) 
     for obj in ("contacts", "deals", "calls", "emails", "meetings"):
         cursor = "lastmodifieddate" if obj == "contacts" else "hs_lastmodifieddate"
         assert counts[obj] == sum(ms(str(r.props[cursor])) >= since for r in org.objects[obj].values())
-    assert counts["form_submissions"] is None
+    assert counts["form_submissions"] is None and counts["email_events"] is None
     assert not (ws.root / "pulls").exists()
 
 
@@ -317,3 +327,21 @@ def test_unknown_options_and_bad_urls_are_named(tmp_path: Path, api: ApiServer) 
     ws = hubspot_ws(tmp_path / "b", "api.hubapi.com", 'access_token_env = "HS_TOKEN"\n')
     with pytest.raises(ConfigError, match=r"connectors.hubspot.access_token_env names the environment variable HS_"):
         connect("hubspot", settings_for(ws, "hubspot"))
+
+
+def test_a_busy_stretch_of_email_events_is_read_in_smaller_windows_oldest_first(api: ApiServer) -> None:
+    org = FakeHubSpot()
+    org.campaigns["7"] = {"id": 7, "name": "Spring launch"}
+    org.email_events = [email_event(f"e{i:02d}", ("SENT", "DELIVERED", "OPEN")[i % 3],
+                                    f"2024-03-{i % 28 + 1:02d}T{i % 24:02d}:00:00.000Z", f"p{i}@example.com", 7)
+                        for i in range(60)]
+    org.serve(api)
+    hub = connector(api.url)
+    hub.api.events_held = 10
+    pages = list(hub.pages(hub.objects[-1], "2024-03-02"))
+    got = [r for page in pages for r in page]
+    kept = [e for e in org.email_events if e["type"] != "DELIVERED" and e["created"] >= ms("2024-03-02T00:00:00Z")]
+    assert sorted(r["id"] for r in got) == sorted(e["id"] for e in kept)  # each once; DELIVERED not kept
+    assert [r["created"] for r in got] == sorted(r["created"] for r in got)
+    assert max(len(p) for p in pages) <= 10 and len(api.requests("/campaigns/7$")) == 1
+    assert {r["campaign"] for r in got} == {"Spring launch"}

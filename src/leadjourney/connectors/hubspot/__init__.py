@@ -1,5 +1,5 @@
 """HubSpot connector: contacts with lifecycle-stage history, deals with stage history, calls, e-mails,
-meetings and form submissions, over HubSpot's REST API with a private app's access token.
+meetings, form submissions and marketing e-mail events, over HubSpot's REST API with a private app's access token.
 
 ``[connectors.hubspot]`` options (besides the common ones): ``access_token_env`` (the environment
 variable holding the token, default ``HUBSPOT_ACCESS_TOKEN``) and ``base_url`` (default
@@ -22,12 +22,14 @@ from leadjourney.connectors.hubspot.canonical import QUERIES
 from leadjourney.connectors.hubspot.objects import (
     CONTACTS,
     DEALS,
+    EMAIL_EVENTS,
     ENGAGEMENT_PROPERTIES,
     FORM_SUBMISSIONS,
     OBJECTS,
     PIPELINES,
     contact_pages,
     deal_pages,
+    email_event_pages,
     engagement_pages,
     pipeline_pages,
     submission_pages,
@@ -55,7 +57,7 @@ class HubSpotConnector:
             return self.api.count(obj.name, obj.cursor, since)
         if obj == PIPELINES:
             return sum(len(page) for page in pipeline_pages(self.api, since))
-        return None  # form submissions: only by reading them
+        return None  # form submissions, e-mail events: only by reading them
 
     def pages(self, obj: ObjectSpec, since: str | None) -> Iterator[list[Row]]:
         if obj == PIPELINES:
@@ -66,6 +68,8 @@ class HubSpotConnector:
             return deal_pages(self.api, since, self.page_size)
         if obj == FORM_SUBMISSIONS:
             return submission_pages(self.api, since)
+        if obj == EMAIL_EVENTS:
+            return email_event_pages(self.api, since)
         return engagement_pages(self.api, obj.name, since, self.page_size)
 
     def canonical(self) -> tuple[CanonicalQuery, ...]:

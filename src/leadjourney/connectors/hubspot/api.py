@@ -32,6 +32,8 @@ SEARCH_LIMIT = 200  # the most results per search page
 HISTORY_BATCH = 50  # batch reads asking for property histories take at most 50 ids
 ASSOCIATION_BATCH = 1000  # v4 association batch reads take up to 1,000 ids
 SUBMISSIONS_LIMIT = 50  # form submissions per page
+EVENTS_LIMIT = 1000  # marketing e-mail events per page
+EVENTS_HELD = 10_000  # events held in memory per time window; a busier window is split in two
 
 
 def iso_ms(value: str) -> str:
@@ -62,6 +64,7 @@ class HubSpotApi:
         self.http = http
         self.http.headers["Authorization"] = f"Bearer {token}"
         self.search_cap = SEARCH_CAP
+        self.events_held = EVENTS_HELD
 
     def call(self, method: str, path: str, what: str, **kwargs: Any) -> Any:
         return fetch_json(self.http, method, self.base + path, what=f"hubspot {what}", secrets=[self.token], **kwargs)
@@ -193,6 +196,41 @@ class HubSpotApi:
             after = ((answer.get("paging") or {}).get("next") or {}).get("after")
             if not after:
                 return
+
+    # --- marketing e-mail events (the e-mail events API) ----------------------------------------------
+
+    def email_events(self, start_ms: int, end_ms: int, types: Sequence[str]) -> Iterator[list[dict[str, Any]]]:
+        """Events of ``types`` created in [start_ms, end_ms], oldest first, in batches of a time window.
+
+        The API lists a window's events newest first; a window holding more than ``events_held`` is split
+        in two (the pages read so far are dropped), so memory stays bounded however busy the account.
+        """
+        held: list[dict[str, Any]] = []
+        for page in self._event_pages(start_ms, end_ms):
+            held.extend(e for e in page if e.get("type") in types)
+            if len(held) > self.events_held and end_ms - start_ms > 1000:
+                middle = start_ms + (end_ms - start_ms) // 2
+                yield from self.email_events(start_ms, middle, types)
+                yield from self.email_events(middle + 1, end_ms, types)
+                return
+        if held:
+            yield sorted(held, key=lambda e: (int(e["created"]), str(e["id"])))
+
+    def _event_pages(self, start_ms: int, end_ms: int) -> Iterator[list[dict[str, Any]]]:
+        offset: str | None = None
+        while True:
+            params: dict[str, Any] = {"startTimestamp": start_ms, "endTimestamp": end_ms, "limit": EVENTS_LIMIT,
+                                      **({"offset": offset} if offset else {})}
+            answer = self.call("GET", "/email/public/v1/events", "marketing e-mail events", params=params)
+            yield list(answer.get("events") or [])
+            offset = answer.get("offset")
+            if not answer.get("hasMore") or not offset:
+                return
+
+    def email_campaign(self, campaign_id: str) -> dict[str, Any]:
+        answer: dict[str, Any] = self.call("GET", f"/email/public/v1/campaigns/{campaign_id}",
+                                           f"marketing e-mail {campaign_id}")
+        return answer
 
 
 def _filter(prop: str, op: str, when: str) -> dict[str, Any]:

@@ -76,6 +76,16 @@ SELECT p.id AS lead_id, s.submitted_at AS occurred_at, CAST(NULL AS VARCHAR) AS 
        'automated' AS actor, CAST(NULL AS VARCHAR) AS campaign, s.form_name AS asset
 FROM form_submissions s JOIN people p ON p.email = lower(trim(s.email))"""
 
+# sent, opened, clicked: a machine's open or click (HubSpot's filteredEvent) is not the person's
+EMAIL_EVENTS = """WITH people AS (
+    SELECT lower(trim(email)) AS email, min(id) AS id FROM contacts WHERE coalesce(email, '') <> '' GROUP BY 1
+)
+SELECT p.id AS lead_id, e.created AS occurred_at, 'email' AS channel,
+       CASE e.type WHEN 'SENT' THEN 'email_send' WHEN 'OPEN' THEN 'email_open' ELSE 'email_click' END AS kind,
+       'automated' AS actor, e.campaign AS campaign, CAST(NULL AS VARCHAR) AS asset
+FROM email_events e JOIN people p ON p.email = lower(trim(e.email))
+WHERE e.type IN ('SENT', 'OPEN', 'CLICK') AND coalesce(e.filtered, 'false') <> 'true'"""
+
 QUERIES = (
     CanonicalQuery("leads", "leads", LEADS, ("contacts", "pipelines")),
     CanonicalQuery("stage_events", "stage_events", STAGE_EVENTS, ("contacts", "pipelines")),
@@ -84,4 +94,5 @@ QUERIES = (
     CanonicalQuery("emails", "touchpoints", EMAILS, ("emails",)),
     CanonicalQuery("meetings", "touchpoints", MEETINGS, ("meetings",)),
     CanonicalQuery("form_fills", "touchpoints", FORM_FILLS, ("form_submissions", "contacts")),
+    CanonicalQuery("email_events", "touchpoints", EMAIL_EVENTS, ("email_events", "contacts")),
 )
