@@ -204,7 +204,7 @@ def test_the_next_pull_fetches_only_changes_and_follows_a_merge(tmp_path: Path, 
     assert leads["104"] == "open" and ("SQL",) in stages
 
 
-def test_dry_run_counts_what_a_pull_would_fetch(tmp_path: Path, api: ApiServer) -> None:
+def test_dry_run_counts_what_a_pull_would_fetch(tmp_path: Path, api: ApiServer, run_cli: Cli) -> None:
     org = acme()
     org.serve(api)
     ws = hubspot_ws(tmp_path / "acme", api.url, 'start = "2024-01-09"\n')
@@ -215,6 +215,9 @@ def test_dry_run_counts_what_a_pull_would_fetch(tmp_path: Path, api: ApiServer) 
         cursor = "lastmodifieddate" if obj == "contacts" else "hs_lastmodifieddate"
         assert counts[obj] == sum(ms(str(r.props[cursor])) >= since for r in org.objects[obj].values())
     assert counts["form_submissions"] is None and counts["email_events"] is None
+    shown = run_cli("pull", str(ws.root), "hubspot", "--dry-run", env=ENV)
+    assert shown.returncode == 0 and "Dry run: nothing was fetched or changed." in shown.stdout
+    assert re.search(rf"contacts\s+│\s+2024-01-09\s+│\s+{counts['contacts']}\s", shown.stdout), shown.stdout
     assert not (ws.root / "pulls").exists()
 
 
@@ -345,3 +348,35 @@ def test_a_busy_stretch_of_email_events_is_read_in_smaller_windows_oldest_first(
     assert [r["created"] for r in got] == sorted(r["created"] for r in got)
     assert max(len(p) for p in pages) <= 10 and len(api.requests("/campaigns/7$")) == 1
     assert {r["campaign"] for r in got} == {"Spring launch"}
+
+
+def test_a_contact_edited_between_the_search_and_the_batch_read_is_read_again(tmp_path: Path, api: ApiServer) -> None:
+    org = acme()
+    org.serve(api)
+    read = org._authorized(org.batch_read)
+
+    def edit_then_read(req: Request) -> Reply:
+        ben = org.objects["contacts"]["102"]
+        if ben.props["lastmodifieddate"] != "2024-03-05T09:00:00.000Z":  # a rep moves Ben on meanwhile
+            ben.props.update(lifecyclestage="salesqualifiedlead", lastmodifieddate="2024-03-05T09:00:00.000Z")
+            ben.history["lifecyclestage"].insert(0, {"value": "salesqualifiedlead",
+                                                     "timestamp": "2024-03-05T09:00:00.000Z"})
+        return read(req)
+
+    api.routes.insert(0, ("POST", re.compile(r"^/crm/v3/objects/contacts/batch/read$"), edit_then_read))
+    ws = hubspot_ws(tmp_path / "acme", api.url)
+    manifest = ws.root / "pulls" / "hubspot" / "manifest.json"
+    marks: list[str] = []
+
+    def progress(text: str, done: int, total: int) -> None:
+        if text.startswith("pulling hubspot contacts:"):
+            marks.append(json.loads(manifest.read_text())["objects"]["contacts"]["high_water"])
+
+    first = pull(ws, "hubspot", objects=["pipelines", "contacts"], connector=connector(api.url), progress=progress)
+    # after the first page (102 and 103 as the search saw them) the mark is 103's, not Ben's newer edit:
+    # a crash there resumes before 104, not after March
+    assert marks[0] == "2024-01-15T16:00:00.000Z"
+    assert (first.objects[1].fetched, first.objects[1].high_water) == (8, "2024-03-05T09:00:00.000Z")  # Ben twice
+    assert pull(ws, "hubspot", objects=["contacts"], connector=connector(api.url)).objects[0].stored == 0
+    events = rows(ws.root / "pulls" / "hubspot" / "stage_events.parquet")
+    assert ("102", "salesqualifiedlead", "2024-03-05T09:00:00.000Z") in events
