@@ -2,7 +2,8 @@
 
 Stage values stay HubSpot's internal ones ("marketingqualifiedlead", "closedwon"): ingest maps them
 through the ``[[stages]]`` aliases and ``[outcomes]`` words, matched ignoring case and punctuation.
-A custom lifecycle stage (a numeric id) takes its label from the lifecycle pipeline. Contacts merged
+A custom lifecycle stage (a numeric id) takes the label stored beside it; a deal stage takes its
+pipeline's label. Contacts merged
 into another (listed in its ``hs_merged_object_ids``) are left out: the surviving contact holds them.
 """
 
@@ -14,15 +15,7 @@ _MERGED = """merged AS (
     SELECT DISTINCT trim(m) AS id FROM (
         SELECT unnest(string_split(hs_merged_object_ids, ';')) AS m FROM contacts
         WHERE coalesce(hs_merged_object_ids, '') <> '') WHERE trim(m) <> ''
-), lifecycle AS (
-    SELECT stage_id, any_value(stage_label) AS label FROM pipelines WHERE object_type = 'contacts' GROUP BY stage_id
 )"""
-
-
-def _stage(expr: str) -> str:
-    """A lifecycle value as ingest should read it: the label of a custom (numeric) stage, else the value."""
-    return (f"CASE WHEN regexp_full_match({expr}, '[0-9]+') THEN coalesce((SELECT label FROM lifecycle "
-            f"WHERE stage_id = {expr}), {expr}) ELSE {expr} END")
 
 
 LEADS = f"""WITH {_MERGED}
@@ -31,14 +24,15 @@ SELECT c.id AS lead_id, c.createdate AS created_at, c.hs_analytics_source AS sou
        -- "25-50" (HubSpot's size ranges): the lower bound; a plain number as it is
        NULLIF(regexp_extract(c.numemployees, '^\\s*([0-9][0-9,]*)', 1), '') AS employee_count,
        c.country AS country, c.jobtitle AS job_title, c.hubspot_owner_id AS owner, c.hs_lead_status AS status,
-       {_stage('c.lifecyclestage')} AS current_stage, c.email AS email
+       coalesce(c.lifecyclestage_label, c.lifecyclestage) AS current_stage, c.email AS email
 FROM contacts c WHERE c.id NOT IN (SELECT id FROM merged)"""
 
 STAGE_EVENTS = f"""WITH {_MERGED}, history AS (
-    SELECT id, unnest(from_json(lifecyclestage_history, '[{{"value": "VARCHAR", "timestamp": "VARCHAR"}}]')) AS h
+    SELECT id, unnest(from_json(lifecyclestage_history,
+                                '[{{"value": "VARCHAR", "label": "VARCHAR", "timestamp": "VARCHAR"}}]')) AS h
     FROM contacts WHERE id NOT IN (SELECT id FROM merged)
 )
-SELECT id AS lead_id, {_stage('h.value')} AS stage, h.timestamp AS entered_at
+SELECT id AS lead_id, coalesce(h.label, h.value) AS stage, h.timestamp AS entered_at
 FROM history WHERE coalesce(h.value, '') <> ''"""
 
 OPPORTUNITIES = """WITH stages AS (
@@ -87,8 +81,8 @@ FROM email_events e JOIN people p ON p.email = lower(trim(e.email))
 WHERE e.type IN ('SENT', 'OPEN', 'CLICK') AND coalesce(e.filtered, 'false') <> 'true'"""
 
 QUERIES = (
-    CanonicalQuery("leads", "leads", LEADS, ("contacts", "pipelines")),
-    CanonicalQuery("stage_events", "stage_events", STAGE_EVENTS, ("contacts", "pipelines")),
+    CanonicalQuery("leads", "leads", LEADS, ("contacts",)),
+    CanonicalQuery("stage_events", "stage_events", STAGE_EVENTS, ("contacts",)),
     CanonicalQuery("opportunities", "opportunities", OPPORTUNITIES, ("deals", "pipelines")),
     CanonicalQuery("calls", "touchpoints", CALLS, ("calls",)),
     CanonicalQuery("emails", "touchpoints", EMAILS, ("emails",)),

@@ -40,23 +40,21 @@ FORM_SUBMISSIONS = ObjectSpec("form_submissions", key=("form_id", "conversion_id
 EMAIL_EVENTS = ObjectSpec("email_events", key=("id",), cursor="created", personal=("email",))
 EMAIL_EVENT_KINDS = {"SENT": "email_send", "OPEN": "email_open", "CLICK": "email_click"}
 OBJECTS = (PIPELINES, CONTACTS, DEALS, *ENGAGEMENTS, FORM_SUBMISSIONS, EMAIL_EVENTS)
-PIPELINE_TYPES = ("deals", "contacts")  # deal stages; lifecycle stages (custom ones have numeric ids)
 SUBMISSION_PAGE = 500
 
 
 def pipeline_pages(api: HubSpotApi, since: str | None) -> Iterator[list[Row]]:
-    """Every stage of the deal pipelines and the lifecycle pipeline changed at or after ``since``."""
+    """Every stage of the deal pipelines changed at or after ``since``: its label and whether it closes a deal."""
     rows: list[Row] = []
-    for object_type in PIPELINE_TYPES:
-        for pipeline in api.pipelines(object_type):
-            for stage in pipeline.get("stages") or []:
-                meta = stage.get("metadata") or {}
-                updated = iso_ms(str(stage.get("updatedAt") or pipeline.get("updatedAt") or stage["createdAt"]))
-                rows.append({"object_type": object_type, "pipeline_id": str(pipeline["id"]),
-                             "pipeline_label": pipeline.get("label"), "stage_id": str(stage["id"]),
-                             "stage_label": stage.get("label"), "is_closed": meta.get("isClosed"),
-                             "probability": meta.get("probability"), "archived": stage.get("archived", False),
-                             "updated_at": updated})
+    for pipeline in api.pipelines("deals"):
+        for stage in pipeline.get("stages") or []:
+            meta = stage.get("metadata") or {}
+            updated = iso_ms(str(stage.get("updatedAt") or pipeline.get("updatedAt") or stage["createdAt"]))
+            rows.append({"object_type": "deals", "pipeline_id": str(pipeline["id"]),
+                         "pipeline_label": pipeline.get("label"), "stage_id": str(stage["id"]),
+                         "stage_label": stage.get("label"), "is_closed": meta.get("isClosed"),
+                         "probability": meta.get("probability"), "archived": stage.get("archived", False),
+                         "updated_at": updated})
     since_ms = None if since is None else iso_ms(since)
     fresh = sorted((r for r in rows if since_ms is None or r["updated_at"] >= since_ms), key=lambda r: r["updated_at"])
     if fresh:
@@ -64,12 +62,25 @@ def pipeline_pages(api: HubSpotApi, since: str | None) -> Iterator[list[Row]]:
 
 
 def contact_pages(api: HubSpotApi, since: str | None, limit: int) -> Iterator[list[Row]]:
-    """Contacts modified since, with their lifecycle-stage history (a batch read per search page)."""
+    """Contacts modified since, with their lifecycle-stage history (a batch read per search page).
+
+    A custom lifecycle stage's value is a numeric id: its label (from the lifecycle pipeline, read
+    once per pull) is stored beside it, in the history entries and as ``lifecyclestage_label``.
+    """
+    labels: dict[str, str] | None = None
     for page in api.search("contacts", CONTACTS.cursor, since, [], limit):
+        if labels is None:
+            labels = {str(s["id"]): str(s.get("label")) for p in api.pipelines("contacts")
+                      for s in p.get("stages") or [] if str(s["id"]).isdigit() and s.get("label")}
         ids = [str(r["id"]) for r in page]
         full = api.batch_read("contacts", ids, CONTACT_PROPERTIES, history=("lifecyclestage",))
-        yield [_record(r, full[r["id"]], CONTACT_PROPERTIES, CONTACTS.cursor, "lifecyclestage")
-               for r in page if r["id"] in full]  # a contact deleted since the search is left out
+        rows: list[dict[str, Any]] = [_record(r, full[r["id"]], CONTACT_PROPERTIES, CONTACTS.cursor, "lifecyclestage")
+                for r in page if r["id"] in full]  # a contact deleted since the search is left out
+        for row in rows:
+            row["lifecyclestage_label"] = labels.get(str(row.get("lifecyclestage")))
+            for entry in row["lifecyclestage_history"]:
+                entry["label"] = labels.get(str(entry["value"]))
+        yield list(rows)
 
 
 def deal_pages(api: HubSpotApi, since: str | None, limit: int) -> Iterator[list[Row]]:
