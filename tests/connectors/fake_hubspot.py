@@ -65,6 +65,7 @@ class FakeHubSpot:
     submissions: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     email_events: list[dict[str, Any]] = field(default_factory=list)  # the e-mail events API's events
     campaigns: dict[str, dict[str, Any]] = field(default_factory=dict)  # marketing e-mails by campaign id
+    deleted: dict[str, dict[str, tuple[Record, str]]] = field(default_factory=dict)  # type -> id -> (record, when)
     hidden: set[str] = field(default_factory=set)  # ids the search still finds but batch reads no longer do
     search_cap: int = 10_000
 
@@ -72,11 +73,16 @@ class FakeHubSpot:
         self.objects.setdefault(object_type, {})[rec.id] = rec
         return rec
 
+    def delete(self, object_type: str, rid: str, when: str) -> None:
+        """Delete a record as a user does in HubSpot: it is archived (restorable for 90 days)."""
+        self.deleted.setdefault(object_type, {})[rid] = (self.objects[object_type].pop(rid), when)
+
     def serve(self, api: ApiServer) -> None:
         types = "contacts|deals|calls|emails|meetings"
         api.route("POST", rf"^/crm/v3/objects/({types})/search$", self._authorized(self.search))
         api.route("POST", rf"^/crm/v3/objects/({types})/batch/read$", self._authorized(self.batch_read))
         api.route("POST", r"^/crm/v4/associations/\w+/contacts/batch/read$", self._authorized(self.associations))
+        api.route("GET", rf"^/crm/v3/objects/({types})$", self._authorized(self.listing))
         api.route("GET", r"^/crm/v3/pipelines/(deals|contacts)$", self._authorized(self.pipeline_list))
         api.route("GET", r"^/marketing/v3/forms$", self._authorized(self.form_list))
         api.route("GET", r"^/form-integrations/v1/submissions/forms/[\w-]+$", self._authorized(self.form_submissions))
@@ -125,6 +131,26 @@ class FakeHubSpot:
                                "results": [self._shape(object_type, r, body.get("properties") or []) for r in page]}
         if after + limit < len(rows):
             out["paging"] = {"next": {"after": str(after + limit)}}
+        return Reply.json(out)
+
+    def listing(self, req: Request) -> Reply:
+        """GET /crm/v3/objects/{type}: by id; ``archived=true`` lists the deleted ones with ``archivedAt``."""
+        object_type = req.path.rsplit("/", 1)[1]
+        limit, after = min(int(req.arg("limit") or 10), 100), int(req.arg("after") or 0)
+        asked = [p for p in (req.arg("properties") or "").split(",") if p]
+        if req.arg("archived") == "true":
+            found = [(rec, when) for rec, when in self.deleted.get(object_type, {}).values()]
+        else:
+            found = [(rec, None) for rec in self.objects.get(object_type, {}).values()]
+        found.sort(key=lambda x: int(x[0].id))
+        out: dict[str, Any] = {"results": []}
+        for rec, when in found[after:after + limit]:
+            item = self._shape(object_type, rec, asked)
+            if when is not None:
+                item.update(archived=True, archivedAt=when)
+            out["results"].append(item)
+        if after + limit < len(found):
+            out["paging"] = {"next": {"after": str(after + limit), "link": f"?after={after + limit}"}}
         return Reply.json(out)
 
     @staticmethod

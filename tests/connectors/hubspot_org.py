@@ -2,7 +2,7 @@
 
 Contacts with lifecycle histories in HubSpot's internal spellings, a custom lifecycle stage (numeric
 id), placeholders ("Unknown", "n/a"), size ranges ("25-50", "1000+"), three contacts imported at one
-instant, one deleted between the search and the batch read; names and phone numbers that must never
+instant, one deleted between the search and the batch read, one deleted long ago (and a deal); names and phone numbers that must never
 be requested; deals in two pipelines (one with numeric stage ids), one without a contact; calls,
 e-mails (one incoming), meetings (one cancelled); two forms whose submissions carry names and phones;
 a newsletter's events (processed, sent, delivered, a machine open HubSpot filtered, an open, a click).
@@ -95,6 +95,9 @@ def acme() -> FakeHubSpot:
     ):
         org.add("contacts", rec)
     org.hidden.add("107")  # deleted after the search indexed it: the batch read answers 207 for it
+    org.add("contacts", _contact("099", "old@example.com", "2023-05-01T08:00:00.000Z", "2023-06-01T08:00:00.000Z",
+                                 [("lead", "2023-05-01T08:00:00.000Z")]))
+    org.delete("contacts", "099", "2023-12-01T10:00:00.000Z")  # deleted before the first pull
     for rec in (
         _deal("901", ["101"], [("appointmentscheduled", "2024-01-12T09:20:00.000Z"),
                                ("contractsent", "2024-02-01T10:00:00.000Z"), ("closedwon", "2024-02-20T10:05:00.000Z")],
@@ -105,8 +108,10 @@ def acme() -> FakeHubSpot:
               pipeline_id="partner", amount="", closedate="2024-01-30T09:00:00.000Z", hs_is_closed="true"),
         _deal("904", [], [("closedlost", "2024-01-18T09:00:00.000Z")], amount="800",
               closedate="2024-01-18T09:00:00.000Z", hs_is_closed="true"),
+        _deal("905", ["104"], [("appointmentscheduled", "2024-01-21T09:00:00.000Z")], amount="300"),
     ):
         org.add("deals", rec)
+    org.delete("deals", "905", "2024-01-22T09:00:00.000Z")  # a duplicate deal, deleted
     org.add("calls", _engagement("701", "2024-01-06T14:00:00.000Z", ["101", "102"], hs_call_direction="OUTBOUND",
                                  hs_call_status="COMPLETED"))
     org.add("emails", _engagement("711", "2024-01-09T09:30:00.000Z", ["102"], hs_email_direction="EMAIL"))

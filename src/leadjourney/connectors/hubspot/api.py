@@ -163,6 +163,18 @@ class HubSpotApi:
                 found.extend(str(t["toObjectId"]) for t in item.get("to") or [])
         return {k: sorted(set(v), key=lambda x: (len(x), x)) for k, v in out.items()}
 
+    def archived(self, object_type: str) -> Iterator[dict[str, Any]]:
+        """The records of ``object_type`` deleted (archived) in HubSpot, with when (``archivedAt``)."""
+        after: str | None = None
+        while True:
+            params: dict[str, Any] = {"archived": "true", "limit": 100, "properties": "hs_object_id",
+                                      **({"after": after} if after else {})}
+            answer = self.call("GET", f"/crm/v3/objects/{object_type}", f"deleted {object_type}", params=params)
+            yield from answer.get("results") or []
+            after = ((answer.get("paging") or {}).get("next") or {}).get("after")
+            if not after:
+                return
+
     # --- pipelines and forms --------------------------------------------------------------------------
 
     def pipelines(self, object_type: str) -> list[dict[str, Any]]:

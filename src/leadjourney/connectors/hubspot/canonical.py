@@ -3,7 +3,7 @@
 Stage values stay HubSpot's internal ones ("marketingqualifiedlead", "closedwon"): ingest maps them
 through the ``[[stages]]`` aliases and ``[outcomes]`` words, matched ignoring case and punctuation.
 A custom lifecycle stage (a numeric id) takes the label stored beside it; a deal stage takes its
-pipeline's label. Contacts merged
+pipeline's label. A contact or deal deleted in HubSpot (its latest version is the deletion) is left out. Contacts merged
 into another (listed in its ``hs_merged_object_ids``) are left out: the surviving contact holds them.
 """
 
@@ -25,12 +25,12 @@ SELECT c.id AS lead_id, c.createdate AS created_at, c.hs_analytics_source AS sou
        NULLIF(regexp_extract(c.numemployees, '^\\s*([0-9][0-9,]*)', 1), '') AS employee_count,
        c.country AS country, c.jobtitle AS job_title, c.hubspot_owner_id AS owner, c.hs_lead_status AS status,
        coalesce(c.lifecyclestage_label, c.lifecyclestage) AS current_stage, c.email AS email
-FROM contacts c WHERE c.id NOT IN (SELECT id FROM merged)"""
+FROM contacts c WHERE c.id NOT IN (SELECT id FROM merged) AND c.archived = 'false'"""
 
 STAGE_EVENTS = f"""WITH {_MERGED}, history AS (
     SELECT id, unnest(from_json(lifecyclestage_history,
                                 '[{{"value": "VARCHAR", "label": "VARCHAR", "timestamp": "VARCHAR"}}]')) AS h
-    FROM contacts WHERE id NOT IN (SELECT id FROM merged)
+    FROM contacts WHERE id NOT IN (SELECT id FROM merged) AND archived = 'false'
 )
 SELECT id AS lead_id, coalesce(h.label, h.value) AS stage, h.timestamp AS entered_at
 FROM history WHERE coalesce(h.value, '') <> ''"""
@@ -41,6 +41,7 @@ OPPORTUNITIES = """WITH stages AS (
 ), deal AS (
     SELECT d.*, s.label, lower(coalesce(s.is_closed, d.hs_is_closed, 'false')) = 'true' AS closed
     FROM deals d LEFT JOIN stages s ON s.pipeline_id = d.pipeline AND s.stage_id = d.dealstage
+    WHERE d.archived = 'false'
 )
 SELECT id AS opportunity_id, from_json(contact_ids, '["VARCHAR"]')[1] AS lead_id, createdate AS created_at,
        CASE WHEN closed THEN closedate END AS closed_at, amount, deal_currency_code AS currency,

@@ -68,29 +68,33 @@ def contact_pages(api: HubSpotApi, since: str | None, limit: int) -> Iterator[li
     once per pull) is stored beside it, in the history entries and as ``lifecyclestage_label``.
     """
     labels: dict[str, str] | None = None
-    for page in api.search("contacts", CONTACTS.cursor, since, [], limit):
+    for page in _with_deleted(api, "contacts", CONTACTS.cursor, since,
+                              api.search("contacts", CONTACTS.cursor, since, [], limit)):
         if labels is None:
             labels = {str(s["id"]): str(s.get("label")) for p in api.pipelines("contacts")
                       for s in p.get("stages") or [] if str(s["id"]).isdigit() and s.get("label")}
-        ids = [str(r["id"]) for r in page]
-        full = api.batch_read("contacts", ids, CONTACT_PROPERTIES, history=("lifecyclestage",))
-        rows: list[dict[str, Any]] = [_record(r, full[r["id"]], CONTACT_PROPERTIES, CONTACTS.cursor, "lifecyclestage")
-                for r in page if r["id"] in full]  # a contact deleted since the search is left out
+        ids = [str(r["id"]) for r in page if not r.get("archived")]
+        full = api.batch_read("contacts", ids, CONTACT_PROPERTIES, history=("lifecyclestage",)) if ids else {}
+        rows: list[dict[str, Any]] = [
+            _deleted(r, CONTACT_PROPERTIES, "lifecyclestage_history") if r.get("archived") else
+            _record(r, full[r["id"]], CONTACT_PROPERTIES, CONTACTS.cursor, "lifecyclestage")
+            for r in page if r.get("archived") or r["id"] in full]  # a contact deleted since the search is left out
         for row in rows:
             row["lifecyclestage_label"] = labels.get(str(row.get("lifecyclestage")))
-            for entry in row["lifecyclestage_history"]:
+            for entry in row.get("lifecyclestage_history") or []:
                 entry["label"] = labels.get(str(entry["value"]))
         yield list(rows)
 
 
 def deal_pages(api: HubSpotApi, since: str | None, limit: int) -> Iterator[list[Row]]:
     """Deals modified since, with their stage history and associated contacts."""
-    for page in api.search("deals", MODIFIED, since, [], limit):
-        ids = [str(r["id"]) for r in page]
-        full = api.batch_read("deals", ids, DEAL_PROPERTIES, history=("dealstage",))
-        contacts = api.associated("deals", "contacts", ids)
-        yield [{**_record(r, full[r["id"]], DEAL_PROPERTIES, MODIFIED, "dealstage"), "contact_ids": contacts[r["id"]]}
-               for r in page if r["id"] in full]
+    for page in _with_deleted(api, "deals", MODIFIED, since, api.search("deals", MODIFIED, since, [], limit)):
+        ids = [str(r["id"]) for r in page if not r.get("archived")]
+        full = api.batch_read("deals", ids, DEAL_PROPERTIES, history=("dealstage",)) if ids else {}
+        contacts = api.associated("deals", "contacts", ids) if ids else {}
+        yield [_deleted(r, DEAL_PROPERTIES, "dealstage_history", "contact_ids") if r.get("archived") else
+               {**_record(r, full[r["id"]], DEAL_PROPERTIES, MODIFIED, "dealstage"), "contact_ids": contacts[r["id"]]}
+               for r in page if r.get("archived") or r["id"] in full]
 
 
 def engagement_pages(api: HubSpotApi, object_type: str, since: str | None, limit: int) -> Iterator[list[Row]]:
@@ -138,11 +142,37 @@ def email_event_pages(api: HubSpotApi, since: str | None) -> Iterator[list[Row]]
         yield rows
 
 
+def _with_deleted(api: HubSpotApi, object_type: str, cursor: str, since: str | None,
+                  pages: Iterator[list[dict[str, Any]]]) -> Iterator[list[dict[str, Any]]]:
+    """The search's pages with the records deleted since merged in, in cursor order.
+
+    A deletion is a version of the record whose cursor is when it was deleted and ``archived`` is
+    true: the latest version wins, so a deleted record drops out of the canonical tables (and comes
+    back if it is restored, which modifies it later).
+    """
+    floor = None if since is None else iso_ms(since)
+    gone: list[dict[str, Any]] = sorted(({"id": str(r["id"]), cursor: iso_ms(str(r["archivedAt"])), "archived": True}
+                   for r in api.archived(object_type) if r.get("archivedAt")), key=lambda r: (r[cursor], r["id"]))
+    gone = [g for g in gone if floor is None or g[cursor] >= floor]
+    for page in pages:
+        top = max(iso_ms(str(r["properties"][cursor])) for r in page)
+        now = [g for g in gone if g[cursor] <= top]
+        gone = gone[len(now):]
+        yield page + now  # the deletions are stored as they are; the page's order is the raw store's concern
+    if gone:
+        yield gone
+
+
+def _deleted(row: dict[str, Any], props: tuple[str, ...], *lists: str) -> dict[str, Any]:
+    """A deletion with every column a live record has (empty), so the canonical SQL always finds them."""
+    return {**dict.fromkeys(props), **{name: [] for name in lists}, **row}
+
+
 def _record(hit: dict[str, Any], full: dict[str, Any], props: tuple[str, ...], cursor: str,
             history: str | None = None) -> dict[str, Any]:
     """One flat record: the id, the chosen properties, the cursor as the search saw it, a history as a list."""
     values = full.get("properties") or {}
-    row: dict[str, Any] = {"id": str(hit["id"]), **{p: values.get(p) for p in props}}
+    row: dict[str, Any] = {"id": str(hit["id"]), **{p: values.get(p) for p in props}, "archived": False}
     # the search's cursor, not the batch read's: a record changed in between is read again next time,
     # and the high-water mark never runs ahead of records not fetched yet
     row[cursor] = iso_ms(str(hit["properties"][cursor]))
