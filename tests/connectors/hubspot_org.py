@@ -129,6 +129,7 @@ def acme() -> FakeHubSpot:
             _submission("c-1", "2024-01-02T08:59:00.000Z", " ANA.LOPEZ@example.com", "Ana"),
             _submission("c-2", "2024-01-07T10:00:00.000Z", "ben@example.org", "Ben"),
             _submission("c-3", "2024-01-09T10:00:00.000Z", "zed@nowhere.test", "Zed"),  # no such contact
+            _submission("c-4", "2024-01-26T10:00:00.000Z", "import106@example.com", "Ivo"),
         ],
         "0c9d8e7f-6a5b-4c3d-2e1f-0a9b8c7d6e5f": [
             _submission("w-1", "2024-01-28T12:59:00.000Z", "gus@example.com", "Gus"),

@@ -201,8 +201,11 @@ def test_the_next_pull_fetches_only_changes_and_follows_a_merge(tmp_path: Path, 
     with ws.connect() as con:
         leads = dict(con.execute("SELECT lead_id, status FROM leads").fetchall())
         stages = set(con.execute("SELECT stage FROM stage_events WHERE lead_id = '102'").fetchall())
+        fills = con.execute("SELECT lead_id, occurred_at FROM touchpoints WHERE kind = 'form_fill' "
+                            "AND occurred_at = '2024-01-26 10:00:00'").fetchall()
     assert set(leads) == set(live_contacts(org)) == {"101", "102", "103", "104", "108", "109"}
     assert leads["104"] == "open" and ("SQL",) in stages
+    assert fills == [("102", ts("2024-01-26T10:00:00Z"))]  # 106's form fill now belongs to 102, which 106 became
 
 
 def test_dry_run_counts_what_a_pull_would_fetch(tmp_path: Path, api: ApiServer, run_cli: Cli) -> None:

@@ -3,8 +3,9 @@
 Stage values stay HubSpot's internal ones ("marketingqualifiedlead", "closedwon"): ingest maps them
 through the ``[[stages]]`` aliases and ``[outcomes]`` words, matched ignoring case and punctuation.
 A custom lifecycle stage (a numeric id) takes the label stored beside it; a deal stage takes its
-pipeline's label. A contact or deal deleted in HubSpot (its latest version is the deletion) is left out. Contacts merged
-into another (listed in its ``hs_merged_object_ids``) are left out: the surviving contact holds them.
+pipeline's label. A contact or deal deleted in HubSpot (its latest version is the deletion) is left
+out. Contacts merged into another (listed in its ``hs_merged_object_ids``) are left out: the
+surviving contact holds their history, and their e-mail address finds the survivor.
 """
 
 from __future__ import annotations
@@ -12,9 +13,14 @@ from __future__ import annotations
 from leadjourney.connectors.base import CanonicalQuery
 
 _MERGED = """merged AS (
-    SELECT DISTINCT trim(m) AS id FROM (
-        SELECT unnest(string_split(hs_merged_object_ids, ';')) AS m FROM contacts
-        WHERE coalesce(hs_merged_object_ids, '') <> '') WHERE trim(m) <> ''
+    SELECT trim(m) AS id, min(survivor) AS survivor FROM (
+        SELECT id AS survivor, unnest(string_split(hs_merged_object_ids, ';')) AS m FROM contacts
+        WHERE coalesce(hs_merged_object_ids, '') <> '' AND archived = 'false') WHERE trim(m) <> '' GROUP BY 1
+)"""
+# who an e-mail address belongs to: the contact, or the one it was merged into
+_PEOPLE = f"""{_MERGED}, people AS (
+    SELECT lower(trim(c.email)) AS email, min(coalesce(m.survivor, c.id)) AS id
+    FROM contacts c LEFT JOIN merged m ON m.id = c.id WHERE coalesce(c.email, '') <> '' GROUP BY 1
 )"""
 
 
@@ -64,17 +70,13 @@ MEETINGS = _touches("meetings", "meeting", "coalesce(e.hs_meeting_start_time, e.
                     "coalesce(e.hs_meeting_outcome, '') <> 'CANCELED'")
 
 # a submission belongs to the contact with its e-mail address (both hashed alike unless e-mails are kept)
-FORM_FILLS = """WITH people AS (
-    SELECT lower(trim(email)) AS email, min(id) AS id FROM contacts WHERE coalesce(email, '') <> '' GROUP BY 1
-)
+FORM_FILLS = f"""WITH {_PEOPLE}
 SELECT p.id AS lead_id, s.submitted_at AS occurred_at, CAST(NULL AS VARCHAR) AS channel, 'form_fill' AS kind,
        'automated' AS actor, CAST(NULL AS VARCHAR) AS campaign, s.form_name AS asset
 FROM form_submissions s JOIN people p ON p.email = lower(trim(s.email))"""
 
 # sent, opened, clicked: a machine's open or click (HubSpot's filteredEvent) is not the person's
-EMAIL_EVENTS = """WITH people AS (
-    SELECT lower(trim(email)) AS email, min(id) AS id FROM contacts WHERE coalesce(email, '') <> '' GROUP BY 1
-)
+EMAIL_EVENTS = f"""WITH {_PEOPLE}
 SELECT p.id AS lead_id, e.created AS occurred_at, 'email' AS channel,
        CASE e.type WHEN 'SENT' THEN 'email_send' WHEN 'OPEN' THEN 'email_open' ELSE 'email_click' END AS kind,
        'automated' AS actor, e.campaign AS campaign, CAST(NULL AS VARCHAR) AS asset
