@@ -325,14 +325,19 @@ def test_records_modified_at_one_instant_are_paged_with_after_each_once(api: Api
         list(hub.pages(hub.objects[1], "2024-02-01"))
 
 
-def test_unknown_options_and_bad_urls_are_named(tmp_path: Path, api: ApiServer) -> None:
+def test_unknown_options_unset_tokens_and_bad_urls_are_named(tmp_path: Path, api: ApiServer,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
     from leadjourney.connectors.pull import connect, settings_for
 
     ws = hubspot_ws(tmp_path / "a", api.url, 'acess_token_env = "X"\n')
     with pytest.raises(ConfigError, match=r"connectors.hubspot.acess_token_env: unknown option"):
         connect("hubspot", settings_for(ws, "hubspot"))
     ws = hubspot_ws(tmp_path / "b", "api.hubapi.com", 'access_token_env = "HS_TOKEN"\n')
+    monkeypatch.delenv("HS_TOKEN", raising=False)
     with pytest.raises(ConfigError, match=r"connectors.hubspot.access_token_env names the environment variable HS_"):
+        connect("hubspot", settings_for(ws, "hubspot"))
+    monkeypatch.setenv("HS_TOKEN", TOKEN)
+    with pytest.raises(ConfigError, match=r"connectors.hubspot.base_url: expected an http\(s\) URL"):
         connect("hubspot", settings_for(ws, "hubspot"))
 
 
