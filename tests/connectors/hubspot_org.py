@@ -108,6 +108,8 @@ def acme() -> FakeHubSpot:
               pipeline_id="partner", amount="", closedate="2024-01-30T09:00:00.000Z", hs_is_closed="true"),
         _deal("904", [], [("closedlost", "2024-01-18T09:00:00.000Z")], amount="800",
               closedate="2024-01-18T09:00:00.000Z", hs_is_closed="true"),
+        _deal("906", ["108"], [("qualifiedtobuy", "2024-01-29T09:00:00.000Z"), ("1234567", "2024-02-10T09:00:00.000Z")],
+              pipeline_id="partner", amount="2,500.00", hs_is_closed="true", hs_is_closed_won=None),  # no close date
         _deal("905", ["104"], [("appointmentscheduled", "2024-01-21T09:00:00.000Z")], amount="300"),
     ):
         org.add("deals", rec)

@@ -159,6 +159,8 @@ def test_pull_through_the_cli_loads_what_the_account_holds(tmp_path: Path, api: 
         "902": ("102", 5000.0, None, None, "Appointment Scheduled", "EUR"),  # open: no close date, no outcome
         "903": ("103", None, False, ts("2024-01-30T09:00:00Z"), "Partner Lost", "EUR"),
         "904": (None, 800.0, False, ts("2024-01-18T09:00:00Z"), "Closed Lost", "EUR"),
+        # closed without a close date or a won flag: when it entered the stage, won by the stage's probability
+        "906": ("108", 2500.0, True, ts("2024-02-10T09:00:00Z"), "Partner Won", "EUR"),
     }
     asked = b" ".join(r.body for r in api.log)
     assert not [w for w in NEVER_ASKED if w.encode() in asked]

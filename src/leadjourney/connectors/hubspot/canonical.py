@@ -42,17 +42,24 @@ SELECT id AS lead_id, coalesce(h.label, h.value) AS stage, h.timestamp AS entere
 FROM history WHERE coalesce(h.value, '') <> ''"""
 
 OPPORTUNITIES = """WITH stages AS (
-    SELECT pipeline_id, stage_id, any_value(stage_label) AS label, any_value(is_closed) AS is_closed
+    SELECT pipeline_id, stage_id, any_value(stage_label) AS label, any_value(is_closed) AS is_closed,
+           any_value(TRY_CAST(probability AS DOUBLE)) AS probability
     FROM pipelines WHERE object_type = 'deals' GROUP BY pipeline_id, stage_id
 ), deal AS (
-    SELECT d.*, s.label, lower(coalesce(s.is_closed, d.hs_is_closed, 'false')) = 'true' AS closed
+    SELECT d.*, s.label, s.probability, lower(coalesce(s.is_closed, d.hs_is_closed, 'false')) = 'true' AS closed,
+           -- when the deal last entered the stage it is in (its stage history)
+           (SELECT max(h.timestamp) FROM unnest(from_json(d.dealstage_history,
+                '[{"value": "VARCHAR", "timestamp": "VARCHAR"}]')) AS t(h) WHERE h.value = d.dealstage) AS entered
     FROM deals d LEFT JOIN stages s ON s.pipeline_id = d.pipeline AND s.stage_id = d.dealstage
     WHERE d.archived = 'false'
 )
 SELECT id AS opportunity_id, from_json(contact_ids, '["VARCHAR"]')[1] AS lead_id, createdate AS created_at,
-       CASE WHEN closed THEN closedate END AS closed_at, amount, deal_currency_code AS currency,
-       CASE WHEN NOT closed THEN NULL WHEN lower(coalesce(hs_is_closed_won, '')) = 'true' THEN 'true'
-            ELSE 'false' END AS is_won,
+       -- closed: the close date, else when it entered its closing stage; open: none (a forecast date is not a close)
+       CASE WHEN closed THEN coalesce(NULLIF(closedate, ''), entered) END AS closed_at,
+       amount, deal_currency_code AS currency,
+       CASE WHEN NOT closed THEN NULL
+            WHEN coalesce(hs_is_closed_won, '') <> '' THEN CAST(lower(hs_is_closed_won) = 'true' AS VARCHAR)
+            ELSE CAST(coalesce(probability >= 1, false) AS VARCHAR) END AS is_won,
        coalesce(label, dealstage) AS stage
 FROM deal"""
 
