@@ -347,3 +347,12 @@ def same_numbers(a: object, b: object) -> bool:
     if isinstance(a, list) and isinstance(b, list):
         return len(a) == len(b) and all(same_numbers(x, y) for x, y in zip(a, b, strict=True))
     return a == b
+
+
+@pytest.fixture
+def api() -> Iterator[Any]:
+    """A real HTTP server on 127.0.0.1 speaking a fake API (tests/connectors/apiserver.py), one per test."""
+    from apiserver import ApiServer  # tests/connectors is on the path of the tests that use it
+
+    with ApiServer() as server:
+        yield server

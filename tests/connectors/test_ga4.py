@@ -10,8 +10,8 @@ import duckdb
 import pytest
 from apiserver import ApiServer, Reply
 from fake_ga4 import PROPERTY, FakeGa4, row, service_account_file
-from topconftest import run_cli
 
+from conftest import run_cli
 from leadjourney.connectors.ga4 import Ga4Connector
 from leadjourney.connectors.http import RetryPolicy
 from leadjourney.connectors.pull import pull, settings_for

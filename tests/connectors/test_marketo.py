@@ -12,8 +12,8 @@ import duckdb
 import pytest
 from apiserver import ApiServer, Reply
 from fake_marketo import CLIENT_ID, CLIENT_SECRET, FakeMarketo, activity, lead
-from topconftest import run_cli
 
+from conftest import run_cli
 from leadjourney.connectors.http import RetryPolicy
 from leadjourney.connectors.marketo import MarketoConnector
 from leadjourney.connectors.pull import pull, settings_for

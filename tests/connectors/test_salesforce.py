@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,6 +13,7 @@ import pytest
 from apiserver import ApiServer, Reply
 from fake_salesforce import CLIENT_ID, CLIENT_SECRET, PERSONAL, FakeOrg, error
 
+from conftest import run_cli
 from leadjourney.connectors.base import Row
 from leadjourney.connectors.http import RetryPolicy
 from leadjourney.connectors.pull import pull
@@ -22,19 +21,6 @@ from leadjourney.connectors.salesforce import SalesforceConnector, connect
 from leadjourney.errors import PullError
 from leadjourney.workspace import Workspace
 
-
-def _top_conftest() -> Any:
-    """tests/conftest.py (its name is shadowed here by tests/connectors/conftest.py), for run_cli."""
-    spec = importlib.util.spec_from_file_location("tests_top_conftest", Path(__file__).parents[1] / "conftest.py")
-    assert spec is not None and spec.loader is not None
-    module = sys.modules.get(spec.name) or importlib.util.module_from_spec(spec)
-    if spec.name not in sys.modules:
-        sys.modules[spec.name] = module
-        spec.loader.exec_module(module)
-    return module
-
-
-run_cli = _top_conftest().run_cli
 ENV = {"SF_CLIENT_ID": CLIENT_ID, "SF_CLIENT_SECRET": CLIENT_SECRET}
 
 
