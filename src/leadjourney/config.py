@@ -21,7 +21,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from leadjourney.criteria import LEAD_STATUSES, Criterion, Definition, parse_criterion
-from leadjourney.errors import ConfigError
+from leadjourney.errors import ConfigError, OptionError
 
 CONFIG_FILE = "leadjourney.toml"
 CANONICAL_TABLES = ("leads", "stage_events", "touchpoints", "opportunities")
@@ -236,7 +236,7 @@ class Config:
             if src.name == name:
                 return src
         known = ", ".join(s.name for s in self.sources) or "none"
-        raise ConfigError(f"no source named {name!r} in {CONFIG_FILE} (sources: {known})")
+        raise OptionError(f"no source named {name!r} in {CONFIG_FILE} (sources: {known})")
 
 
 def default_config_text() -> str:
@@ -269,8 +269,8 @@ class _Validator:
         self.raw = raw
         self.origin = origin
 
-    def fail(self, key: str, problem: str) -> ConfigError:
-        return ConfigError(f"{self.origin}: {key}: {problem}")
+    def fail(self, key: str, problem: str) -> OptionError:
+        return OptionError(f"{self.origin}: {key}: {problem}")
 
     def get(self, table: dict[str, Any], key: str, kind: type | tuple[type, ...], where: str,
             default: Any = ...) -> Any:
