@@ -107,6 +107,9 @@ def ingest_command(
     timezone: Annotated[str | None, typer.Option(help="Time zone of offset-less timestamps in --file.")] = None,
     force: Annotated[bool, typer.Option(help="Reload sources even when their file is unchanged.")] = False,
     prune: Annotated[bool, typer.Option(help="Remove rows of sources no longer in the config.")] = False,
+    allow_empty: Annotated[bool, typer.Option("--allow-empty", help="Load files with a header and no rows even "
+                                              "when every file is one (else: exit 1, workspace unchanged).")]
+    = False,
 ) -> None:
     """Load the configured sources into the workspace database (one transaction; re-runs replace).
 
@@ -128,8 +131,8 @@ def ingest_command(
         ws.set_sources([entry])
         only.append(str(entry["name"]))
     try:
-        report = ingest_sources(ws, only=only, force=force, prune=prune)
-    except KeyboardInterrupt:  # the database rolled back; the --file registration goes too
+        report = ingest_sources(ws, only=only, force=force, prune=prune, allow_empty=allow_empty)
+    except BaseException:  # an error or Ctrl-C: the database rolled back; the --file registration goes too
         ws.config_path.write_text(config_before, "utf-8")
         raise
     show_ingest(report)
@@ -225,7 +228,7 @@ def analyze_command(
 
 
 findings_app = typer.Typer(**group_settings(
-    help="Findings from the analysis: ASSUMED until stakeholders confirm or correct them."))
+    short_help="Findings from the analysis: ASSUMED until stakeholders confirm or correct them."))
 app.add_typer(findings_app, name="findings")
 ModeOption = Annotated[str | None, typer.Option(help="The funnel mode the findings were computed in (default "
                                                      "stage_reach).")]
@@ -255,7 +258,9 @@ def findings_list(
     date_from: FromOption = None, date_to: ToOption = None, source: SourceOption = None,
     persona: PersonaOption = None, owner: OwnerOption = None, mode: ModeOption = None, window: WindowOption = None,
 ) -> None:
-    """List the findings with their status: all leads' by default; the selection options (as `analyze` was
+    """Findings from the analysis, ASSUMED until stakeholders confirm or correct them.
+
+    Lists the findings with their status: all leads' by default; the selection options (as `analyze` was
     run) another selection's, --all every selection's. A signed finding the latest analysis of its selection
     contradicts shows the signed number and the new one ("changed since sign-off").
 
@@ -307,7 +312,10 @@ def findings_confirm(
     date_from: FromOption = None, date_to: ToOption = None, source: SourceOption = None,
     persona: PersonaOption = None, owner: OwnerOption = None, mode: ModeOption = None, window: WindowOption = None,
 ) -> None:
-    """Mark a finding CONFIRMED (stakeholders agree with the number `leadjourney findings` shows now)."""
+    """Mark a finding CONFIRMED (stakeholders agree with the number `leadjourney findings` shows now).
+
+    Example: [bold]leadjourney findings acme-journey confirm "conversion:MQL->SQL" --note "RevOps, kickoff"[/bold]
+    """
     _set_status(ctx, finding_id, "CONFIRMED", note,
                 _finding_selection(ctx.obj[0], date_from, date_to, source, persona, owner, mode, window))
 
@@ -320,7 +328,11 @@ def findings_correct(
     date_from: FromOption = None, date_to: ToOption = None, source: SourceOption = None,
     persona: PersonaOption = None, owner: OwnerOption = None, mode: ModeOption = None, window: WindowOption = None,
 ) -> None:
-    """Mark a finding CORRECTED, with what stakeholders say is right."""
+    """Mark a finding CORRECTED, with what stakeholders say is right.
+
+    Example: [bold]leadjourney findings acme-journey correct speed_to_lead:median --note "CRM logs calls late;
+    RevOps"[/bold]
+    """
     _set_status(ctx, finding_id, "CORRECTED", note,
                 _finding_selection(ctx.obj[0], date_from, date_to, source, persona, owner, mode, window))
 

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from leadjourney.reports.definitions import DefinitionDocument
 
 definitions_app = typer.Typer(**group_settings(
-    help="Lead stage definitions: the Definition Alignment Document, drift in the data, and sign-offs."))
+    short_help="Lead stage definitions: the Definition Alignment Document, drift in the data, and sign-offs."))
 app.add_typer(definitions_app, name="definitions")
 
 @definitions_app.callback()

@@ -26,14 +26,8 @@ if TYPE_CHECKING:
     from leadjourney.monitor import MonitorRun
 
 monitor_app = typer.Typer(**group_settings(
-    help="Ongoing monitoring: period metrics vs the baseline, red flags, refinement triggers, alerts; each run "
-         "writes out/monitor/<period>.md and .html. Exit 0 healthy, 1 red flags, 2 could not run.\n\n"
-         "Examples:\n\n"
-         "[bold]leadjourney monitor acme-journey[/bold]  (the latest mature month)\n\n"
-         "[bold]leadjourney monitor acme-journey --period quarter --as-of 2026-07-01[/bold]\n\n"
-         "[bold]leadjourney monitor acme-journey implemented sla_alert:MQL->SQL --on 2026-05-01[/bold]\n\n"
-         "[bold]leadjourney monitor acme-journey history[/bold]\n\n"
-         "Cron, on the 2nd of each month: [bold]0 7 2 * * leadjourney monitor /srv/acme-journey --notify[/bold]"))
+    short_help="Ongoing monitoring: period metrics vs the baseline, red flags, refinement triggers, alerts. Exit 0 "
+               "healthy, 1 red flags, 2 could not run."))
 app.add_typer(monitor_app, name="monitor")
 
 STYLE = {"ok": "green", "too_small": "dim", "withheld": "dim", "watch": "yellow", "red_flag": "red", "refinement_trigger": "bold red",
@@ -52,10 +46,14 @@ def monitor_run(
                                          "configured: exit 2, nothing run).")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the run as JSON.")] = False,
 ) -> None:
-    """Check the latest judged period against the baseline; exit 0 healthy, 1 red flags, 2 could not run
-    (the reason on one line on stderr).
+    """Ongoing monitoring: the latest judged period against the baseline, red flags, refinement triggers,
+    alerts; each run writes out/monitor/<period>.md and .html. Exit 0 healthy, 1 red flags, 2 could not run
+    (the reason on one line on stderr; also --notify with no \\[alerts] channel configured).
 
-    Example: [bold]leadjourney monitor acme-journey --as-of 2026-06-30[/bold]; cron, on the 2nd of each month:
+    Example: [bold]leadjourney monitor acme-journey[/bold] (the latest mature month);
+    [bold]leadjourney monitor acme-journey --period quarter --as-of 2026-07-01[/bold];
+    [bold]leadjourney monitor acme-journey implemented sla_alert:MQL->SQL --on 2026-05-01[/bold];
+    [bold]leadjourney monitor acme-journey history[/bold]. Cron, on the 2nd of each month:
     [bold]0 7 2 * * leadjourney monitor /srv/acme-journey --notify[/bold]
     """
     with could_not_run():

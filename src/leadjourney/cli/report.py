@@ -22,7 +22,7 @@ REPORT_DIR = "report"
 
 
 report_app = typer.Typer(**group_settings(
-    help="The documentation package, and interview answers recorded against its guide."))
+    short_help="The documentation package, and interview answers recorded against its guide."))
 app.add_typer(report_app, name="report")
 
 

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from leadjourney.reports.status import EngagementStatus, PhaseStatus
 
 status_app = typer.Typer(**group_settings(
-    help="Engagement status: the playbook's checklists, ticked from the workspace, and what blocks the next gate."))
+    short_help="Engagement status: the playbook's checklists, ticked from the workspace, and what blocks the next gate."))
 app.add_typer(status_app, name="status")
 
 ItemArg = Annotated[str, typer.Argument(help="The item's id, as `leadjourney status` lists it (e.g. kickoff).")]
