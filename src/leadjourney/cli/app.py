@@ -271,7 +271,6 @@ def findings_list(
     from leadjourney.analysis.findings import ALL_LEADS, list_findings, selection_label, selections
 
     workspace = chosen_workspace(workspace, alias)
-
     chosen = _finding_selection(workspace, date_from, date_to, source, persona, owner, mode, window)
     ctx.obj = (workspace, chosen)
     if ctx.invoked_subcommand is not None:
