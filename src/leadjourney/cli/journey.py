@@ -173,8 +173,9 @@ def eventlog_command(
 
     Example: [bold]leadjourney eventlog acme-journey --format xes[/bold]
     """
-    from leadjourney.journeymap.eventlog import export_event_log
+    from leadjourney.journeymap.eventlog import check_format, export_event_log
 
+    check_format(fmt)  # a bad format fails before any work
     ws = Workspace.open(workspace)
     ws.out_dir.mkdir(exist_ok=True)
     export = _one_step(ws, selection(ws, date_from, date_to, source, persona), f"writing {fmt}",
