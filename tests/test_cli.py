@@ -71,11 +71,81 @@ def test_ingest_file_needs_a_format(tmp_path: Path) -> None:
     assert proc.returncode == 1 and "--format" in proc.stderr
 
 
-@pytest.mark.parametrize("command", ["init", "generate", "ingest", "quality", "analyze", "demo", "touchpoints",
-                                     "personas", "paths", "map", "eventlog"])
-def test_every_command_has_help_with_an_example(command: str) -> None:
-    proc = run(command, "--help")
-    assert proc.returncode == 0 and "Example:" in proc.stdout
+def _commands() -> list[tuple[str, ...]]:
+    """Every command and subcommand of ``leadjourney``, as the words that call it."""
+    import typer
+
+    from leadjourney.cli.app import app
+
+    def walk(command: object, path: tuple[str, ...]) -> list[tuple[str, ...]]:
+        found = []
+        for name, sub in getattr(command, "commands", {}).items():
+            found += [(*path, name), *walk(sub, (*path, name))]
+        return found
+
+    return walk(typer.main.get_command(app), ())
+
+
+COMMANDS = _commands()
+
+
+def test_the_command_list_is_complete() -> None:
+    assert {"findings", "definitions", "report", "status", "monitor"} <= {c[0] for c in COMMANDS}
+    assert ("status", "done") in COMMANDS and ("findings", "confirm") in COMMANDS
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
+def test_every_command_has_help_with_an_example(command: tuple[str, ...]) -> None:
+    proc = run(*command, "--help")
+    assert proc.returncode == 0 and "Example:" in proc.stdout, proc.stdout
+
+
+def test_the_workspace_is_the_first_argument_of_every_command(tmp_path: Path) -> None:
+    """`status acme`, `findings acme confirm ...`, `monitor acme history`: the workspace named as `analyze acme`
+    names it; before or after the options; -w stays an alias; named twice differently, refused."""
+    ws = Workspace.init(tmp_path / "acme")
+    w = str(ws.root)
+    proc = run("status", w)
+    assert proc.returncode == 0, proc.stderr
+    assert (ws.out_dir / "status.md").is_file() and f"leadjourney status {w} done" in proc.stdout
+    assert json.loads(run("status", "--json", w).stdout)["phases"]
+    done = run("status", w, "done", "kickoff", "--note", "held 2026-03-02")
+    assert done.returncode == 0 and done.stdout.startswith("kickoff: done"), done.stderr
+    assert run("status", "-w", w, "undo", "kickoff").stdout.strip() == "kickoff: no longer marked done"
+    for args in (("findings", w, "--json"), ("findings", "--json", w), ("findings", "-w", w, "--json"),
+                 ("monitor", w, "history", "--json"), ("monitor", "-w", w, "history", "--json")):
+        proc = run(*args)
+        assert proc.returncode == 0 and json.loads(proc.stdout) == [], (args, proc.stderr)
+    proc = run("findings", w, "confirm", "conversion:MQL->SQL", "--note", "RevOps")  # reaches the subcommand
+    assert proc.returncode == 1 and "no findings for all leads" in proc.stderr, proc.stderr
+    assert json.loads(run("definitions", w, "--json").stdout)["terms"] is not None
+    answer = run("report", w, "answer", "--role", "sales", "--question", "4", "--text", "a morning batch")
+    assert answer.returncode == 0 and "recorded for sales question 4" in answer.stdout, answer.stderr
+    twice = run("status", w, "-w", str(tmp_path / "other"))
+    assert twice.returncode == 1 and "the workspace is named twice" in twice.stderr
+
+
+def test_a_header_only_csv_says_so_and_alone_changes_nothing(tmp_path: Path) -> None:
+    """A file with a header and no rows: a warning naming it beside the files that loaded (exit 0); when it is
+    all this run read, exit 1 and the workspace (database and config) as it was, unless --allow-empty."""
+    ws = Workspace.init(tmp_path / "ws")
+    empty, one = tmp_path / "contacts.csv", tmp_path / "leads.csv"
+    empty.write_text("lead_id,created_at,source\n")
+    one.write_text("lead_id,created_at,source\nA1,2026-01-01 10:00,Organic Search\n")
+    config = ws.config_path.read_text()
+    alone = run("ingest", str(ws.root), "--file", str(empty), "--format", "csv", "--table", "leads")
+    assert alone.returncode == 1 and "Ingest" not in alone.stdout, alone.stdout  # no table of a load undone
+    line = alone.stderr.strip().splitlines()[-1]
+    assert f"nothing loaded: {empty}: a header and no rows; the workspace is unchanged" in line, alone.stderr
+    assert ws.config_path.read_text() == config  # the --file registration rolled back too
+    assert run("ingest", str(ws.root), "--file", str(one), "--format", "csv", "--table", "leads").returncode == 0
+    allowed = run("ingest", str(ws.root), "--file", str(empty), "--format", "csv", "--table", "leads", "--allow-empty")
+    assert allowed.returncode == 0 and "contacts.csv: warning: a header and no rows" in allowed.stdout, allowed.stderr
+    both = run("ingest", str(ws.root), "--force")
+    assert both.returncode == 0, both.stderr
+    assert f"{empty}: warning: a header and no rows: 0 rows loaded (source contacts now holds none)" \
+        in " ".join(both.stdout.split()), both.stdout
+    assert "leads.csv: warning" not in both.stdout
 
 
 def test_each_command_in_a_process_gets_its_own_terminal_width(tmp_path: Path) -> None:
@@ -84,7 +154,7 @@ def test_each_command_in_a_process_gets_its_own_terminal_width(tmp_path: Path) -
     Workspace.init(tmp_path / "ws")
     longest = {}
     for columns in (200, 60):
-        proc = run("status", "-w", str(tmp_path / "ws"), columns=columns)
+        proc = run("status", str(tmp_path / "ws"), columns=columns)
         assert proc.returncode == 0, proc.stderr
         longest[columns] = max(len(line) for line in proc.stdout.splitlines() if line.startswith("┏"))  # a table
     assert longest[60] <= 60 < longest[200], longest

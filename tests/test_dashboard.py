@@ -38,7 +38,7 @@ from leadjourney.dashboard import (
 )
 from leadjourney.dashboard.app import parse_query, query_of, render
 from leadjourney.dashboard.security import hash_password, verify_password
-from leadjourney.errors import ConfigError
+from leadjourney.errors import ConfigError, SelectionError
 from leadjourney.workspace import Workspace
 
 TOKEN = "s3cret-token-for-tests-0123"
@@ -308,7 +308,9 @@ def test_components_show_the_analysis_numbers(ws: Workspace) -> None:
 def test_filters_round_trip_through_the_url() -> None:
     f = Filters(date(2026, 3, 1), date(2026, 3, 31), ("paid_search", "seo"), ("smb_founder",))
     assert parse_query(query_of(f)) == f
-    assert query_of(Filters()) == "" and parse_query("?from=not-a-date") == Filters()
+    assert query_of(Filters()) == ""
+    with pytest.raises(SelectionError, match="from: expected a date like 2026-06-30, found 'not-a-date'"):
+        parse_query("?from=not-a-date")  # refused, not dropped
 
 
 def test_export_is_self_contained_and_embeds_plotly(ws: Workspace, tmp_path: Path) -> None:

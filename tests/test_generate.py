@@ -132,7 +132,7 @@ def test_sources_are_ready_config_entries(dirty: Files) -> None:
 
 
 def test_rejects_bad_arguments(tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match="file_format"):
+    with pytest.raises(ValueError, match="format: expected one of parquet, csv"):
         generate(tmp_path, n_leads=10, file_format="xlsx")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="n_leads"):
         generate(tmp_path, n_leads=0)

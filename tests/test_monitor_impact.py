@@ -52,7 +52,7 @@ def test_impact_check_before_and_after_the_cycle(improved: Workspace) -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "2026-06-30" in proc.stdout  # 90 days on
     bad = run_cli("monitor", "-w", str(improved.root), "implemented", "no_such:thing", "--on", "2026-04-01")
-    assert bad.returncode == 2 and "no recommendation" in bad.stdout
+    assert bad.returncode == 2 and "no recommendation" in bad.stderr and bad.stdout == ""  # one line on stderr
 
     early = next(v for v in run_monitor(improved, "month", date(2026, 5, 15)).verdicts
                  if v.rule == "recommendation_impact" and v.metric == rec)

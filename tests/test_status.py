@@ -98,7 +98,7 @@ def test_automatic_items_tick_after_ingest_quality_and_analyze(analyzed: Path, t
         assert not s.done and s.fix == f"leadjourney {'recommend' if item == 'recommendations' else item} ws"
     findings = status.item("findings")
     assert not findings.done and findings.evidence.startswith("0 of ")
-    assert findings.fix is not None and findings.fix.startswith("leadjourney findings -w ws confirm ")
+    assert findings.fix is not None and findings.fix.startswith("leadjourney findings ws confirm ")
 
 
 def test_quality_goes_stale_when_data_is_ingested_again(analyzed: Path, tmp_path: Path) -> None:

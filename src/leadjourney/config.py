@@ -22,7 +22,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from leadjourney.criteria import LEAD_STATUSES, Criterion, Definition, parse_criterion
-from leadjourney.errors import ConfigError
+from leadjourney.errors import ConfigError, OptionError
 from leadjourney.rowfilter import parse_filter
 
 CONFIG_FILE = "leadjourney.toml"
@@ -274,7 +274,7 @@ class Config:
             if src.name == name:
                 return src
         known = ", ".join(s.name for s in self.sources) or "none"
-        raise ConfigError(f"no source named {name!r} in {CONFIG_FILE} (sources: {known})")
+        raise OptionError(f"no source named {name!r} in {CONFIG_FILE} (sources: {known})")
 
 
 def default_config_text() -> str:
@@ -308,8 +308,8 @@ class _Validator:
         self.origin = origin
         self.text = text
 
-    def fail(self, key: str, problem: str) -> ConfigError:
-        return ConfigError(f"{self.origin}: {key}: {problem}")
+    def fail(self, key: str, problem: str) -> OptionError:
+        return OptionError(f"{self.origin}: {key}: {problem}")
 
     def get(self, table: dict[str, Any], key: str, kind: type | tuple[type, ...], where: str,
             default: Any = ...) -> Any:

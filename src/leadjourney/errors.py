@@ -1,31 +1,51 @@
-"""The exceptions leadjourney raises.
+"""The exceptions leadjourney raises: one root, one documented hierarchy, each class with its exit code.
 
-Hierarchy::
+Hierarchy (exit code of the ``leadjourney`` command in brackets)::
 
-    LeadJourneyError            root: the CLI prints its message on one line and exits non-zero
-    ├── ConfigError             leadjourney.toml is missing, unreadable or has an invalid value
-    ├── WorkspaceError          the folder is not a workspace, or its database is unusable
-    ├── IngestError             a source cannot be loaded at all (file-level problem)
-    │   └── BadFileError        a file is unreadable: wrong encoding, not CSV/Parquet, missing columns
-    ├── PullError               a system's API refused or failed a pull after its retries (nothing half-kept)
-    └── SelectionError          a selection (--from/--to/--source/--persona/--owner) names a value the
-        │                       workspace does not have (the message lists the valid ones); raised by
-        │                       Journeys.check() before anything is computed or stored
-        ├── NoDataError         nothing is ingested yet: every selection is empty (run `leadjourney ingest`)
-        └── EmptySelectionError the filters are valid but select nobody (the message names the selection)
+    LeadJourneyError [1]        root: the CLI prints its message on one line to stderr and exits with the
+    │                           error's ``exit_code``; the dashboard answers ``{"error": message}``
+    ├── ConfigError [1]         leadjourney.toml is missing, unreadable or not TOML
+    │   └── OptionError [1]     an option has a bad value: a key of leadjourney.toml (the message names the
+    │                           key), a command-line option (names the option) or an API argument; also a
+    │                           ValueError, for code that caught the ValueError raised before
+    ├── WorkspaceError [1]      the folder is not a workspace, or its database is unusable
+    ├── IngestError [1]         a source cannot be loaded at all (file-level problem)
+    │   └── BadFileError [1]    a file is unreadable: wrong encoding, not CSV/Parquet, missing columns
+    ├── PullError [1]           a system's API refused or failed a pull after its retries (nothing half-kept)
+    ├── SelectionError [1]      a selection (--from/--to/--source/--persona/--owner) names a value the
+    │   │                       workspace does not have (the message lists the valid ones); raised by
+    │   │                       Journeys.check() before anything is computed or stored
+    │   ├── NoDataError [1]     nothing is ingested yet: every selection is empty (run `leadjourney ingest`)
+    │   └── EmptySelectionError [1]  the filters are valid but select nobody (the message names the selection)
+    ├── MapError [1]            a journey map cannot be built or written: a bad target, an unknown format
+    ├── DashboardError [1]      the dashboard cannot start as asked (e.g. exposed without authentication)
+    └── MonitorError [2]        the monitor could not run (no baseline, no data, a bad option): exit 2, so a
+                                cron job tells "could not run" from "red flags" (1) and "healthy" (0)
 
-Row-level problems never raise: they go to the ``quarantine`` table.
+Row-level problems never raise: they go to the ``quarantine`` table. Warnings (data usable, with a caveat)
+are :class:`DataQualityWarning`; filter them with the :mod:`warnings` module.
+
+Other exit codes of the command: 2 for a usage error Typer reports (an unknown option), 3 for an internal
+error (a bug: rerun with ``--debug``), 130 for Ctrl-C.
 """
 
 from __future__ import annotations
 
 
 class LeadJourneyError(Exception):
-    """Root of every error leadjourney raises on purpose; its message is meant for users."""
+    """Root of every error leadjourney raises on purpose; its message is one line meant for users."""
+
+    exit_code: int = 1  # the `leadjourney` command's exit status when this error ends it
 
 
 class ConfigError(LeadJourneyError):
-    """Raised when the workspace configuration is missing or invalid."""
+    """Raised when the workspace configuration (leadjourney.toml) is missing, unreadable or not TOML."""
+
+
+class OptionError(ConfigError, ValueError):
+    """Raised when an option has a bad value: a key of leadjourney.toml, a command-line option or an API
+    argument (funnel mode, trend period, date, format, ...). The message names the key or option and what
+    it accepts."""
 
 
 class WorkspaceError(LeadJourneyError):
@@ -54,6 +74,20 @@ class NoDataError(SelectionError):
 
 class EmptySelectionError(SelectionError):
     """Raised when a selection's filters are valid but select no one; no snapshot or finding is stored."""
+
+
+class MapError(LeadJourneyError):
+    """Raised when a journey map cannot be built or written: bad targets, an unknown format."""
+
+
+class DashboardError(LeadJourneyError):
+    """Raised when the dashboard cannot start as asked (e.g. exposed without authentication)."""
+
+
+class MonitorError(LeadJourneyError):
+    """Raised when the monitor cannot run at all (no baseline, no data, a bad option): exit code 2."""
+
+    exit_code = 2
 
 
 class DataQualityWarning(UserWarning):

@@ -290,6 +290,30 @@ def test_a_flood_of_bogus_sources_is_refused_before_any_query(ws: Workspace, bou
     assert bounded._ahead == bounded.neighbours(Filters())[:MAX_AHEAD]  # all leads' (the link's fallback) only
 
 
+def test_every_request_error_has_one_shape_and_a_bad_date_is_refused_not_dropped(
+        ws: Workspace, bounded: DashboardData) -> None:
+    """A date that is not one was silently dropped (all dates shown as if asked); now, like any value the page
+    does not offer, it is a 400 with the one shape, ``{"error": "<one line>"}``, and a link asking for it shows
+    all leads with the reason in the page. An error that is not the request's fault: 500, the same shape."""
+    from leadjourney.dashboard.app import _refused
+    from leadjourney.errors import WorkspaceError
+
+    app = create_app(ws, data=bounded)
+    client = app.server.test_client()
+    for values, message in [({"dates.start_date": "2026-02-30"}, "from: expected a date like 2026-06-30, found "
+                                                                 "'2026-02-30'"),
+                            ({"dates.end_date": "yesterday"}, "to: expected a date like 2026-06-30, found 'yesterday'")]:
+        answer = callback(client, app, "dates.start_date", values)
+        assert (answer.status_code, answer.get_json()) == (400, {"error": message}), answer.get_data(as_text=True)
+    layout = client.get("/_dash-layout", headers={"Referer": "http://localhost/?from=not-a-date&source=seo"})
+    text = layout.get_data(as_text=True)
+    assert layout.status_code == 200
+    assert "was not applied (all leads shown): from: expected a date like 2026-06-30, found 'not-a-date'" in text
+    with app.server.test_request_context():
+        response, status = _refused(WorkspaceError("database\nunusable"))
+        assert (status, response.get_json()) == (500, {"error": "database unusable"})
+
+
 def test_a_link_with_bogus_values_shows_all_leads_and_why(ws: Workspace, bounded: DashboardData) -> None:
     client = create_app(ws, data=bounded).server.test_client()
     computed = bounded.computed

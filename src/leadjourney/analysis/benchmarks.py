@@ -18,7 +18,7 @@ from typing import Any
 
 from leadjourney.analysis.readback import build
 from leadjourney.config import BenchmarkSetting, Config, normalize_key
-from leadjourney.errors import ConfigError
+from leadjourney.errors import OptionError
 
 REFERENCES: dict[int, str] = {
     1: "[1] 2025 B2B SaaS Funnel Benchmarks & Pipeline Audit Framework - The Digital Bloom",
@@ -161,7 +161,7 @@ def benchmarks_in_effect(config: Config) -> tuple[Benchmark, ...]:
             continue
         missing = [name for name in ("metric", "low", "label") if name not in changes]
         if missing:
-            raise ConfigError(f"benchmarks: new benchmark {setting.key!r} needs {', '.join(missing)}")
+            raise OptionError(f"benchmarks: new benchmark {setting.key!r} needs {', '.join(missing)}")
         changes.setdefault("high", changes["low"])
         changes.setdefault("unit", "rate")
         out[setting.key] = Benchmark(key=setting.key, reference=0, quote=changes["label"],

@@ -35,6 +35,7 @@ from typing import Any
 import duckdb
 
 from leadjourney.analysis.friction import Friction, FrictionRow
+from leadjourney.analysis.funnel import check_mode
 from leadjourney.analysis.journeys import Filters
 from leadjourney.analysis.report import Analysis
 from leadjourney.analysis.selection import describe
@@ -50,7 +51,7 @@ def selection_key(filters: Filters | None = None, mode: str = "stage_reach", win
     (with the window in cohort mode). ``selection_key()`` is all leads in stage_reach mode."""
     f = (filters or Filters()).to_dict()
     key = {k: sorted(v) if isinstance(v, list) else v for k, v in f.items()}
-    key["mode"] = mode
+    key["mode"] = check_mode(mode)
     key["window_days"] = window_days if mode == "cohort" else None
     return json.dumps(key, sort_keys=True)
 

@@ -32,8 +32,16 @@ from leadjourney.analysis.rates import (
 )
 from leadjourney.config import Stage
 from leadjourney.engine import fetch_rows, prepared
+from leadjourney.errors import OptionError
 
 MODES = ("stage_reach", "ordered", "cohort")
+
+
+def check_mode(mode: str) -> str:
+    """``mode`` when it is a funnel mode, else an :class:`OptionError` naming the modes."""
+    if mode not in MODES:
+        raise OptionError(f"mode: expected one of {', '.join(MODES)}, found {mode!r}")
+    return mode
 WITHOUT_DATA = "no stage entries loaded: left out of the funnel, friction and map until data arrives"
 def required_top(per_person: ibis.Table, required: list[int]) -> ibis.IntegerValue:
     """The furthest required stage a person has an entry for (-1 for none): stage-reach counting."""
@@ -67,8 +75,7 @@ class Funnel:
     transitions: list[Transition] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        if self.mode not in MODES:
-            raise ValueError(f"funnel mode must be one of {', '.join(MODES)}, not {self.mode!r}")
+        check_mode(self.mode)
 
     def fit(self, journeys: Journeys) -> Funnel:
         stages = journeys.config.stages
@@ -174,7 +181,7 @@ def reach_counts(journeys: Journeys, mode: str, by: str = "source") -> ir.Table:
     table); the funnel and both segmentations add those counts up.
     """
     if mode not in ("stage_reach", "ordered"):
-        raise ValueError(f"reach counts are per stage_reach or ordered mode, not {mode!r}")
+        raise OptionError(f"reach counts are per stage_reach or ordered mode, not {mode!r}")
 
     def build() -> ir.Table:
         wide, stages = journeys.wide(), journeys.config.stages

@@ -41,6 +41,7 @@ from leadjourney.analysis.rates import (
 from leadjourney.analysis.sources import UNKNOWN
 from leadjourney.config import UNASSIGNED_PERSONA, Persona
 from leadjourney.engine import fetch, fetch_rows
+from leadjourney.errors import OptionError
 from leadjourney.escape import markdown_code_block, one_line
 from leadjourney.escape import markdown_text as md
 from leadjourney.ingest.persona_rules import persona_column
@@ -152,12 +153,12 @@ class PersonaSuggestion:
 
     def __post_init__(self) -> None:
         if self.k is not None and self.k < 1:
-            raise ValueError(f"k must be at least 1, not {self.k}")
+            raise OptionError(f"k must be at least 1, not {self.k}")
         if not self.ks or min(self.ks) < 2:
-            raise ValueError(f"ks must be cluster counts of at least 2, not {self.ks}")
+            raise OptionError(f"ks must be cluster counts of at least 2, not {self.ks}")
         unknown = set(self.weights) - set(WEIGHTS)
         if unknown:
-            raise ValueError(f"unknown feature groups {sorted(unknown)}; known: {', '.join(WEIGHTS)}")
+            raise OptionError(f"unknown feature groups {sorted(unknown)}; known: {', '.join(WEIGHTS)}")
 
     def fit(self, journeys: Journeys, people: ir.Table | None = None) -> PersonaSuggestion:
         """Cluster the selected people; ``people`` (:func:`person_table`) is reused when given."""

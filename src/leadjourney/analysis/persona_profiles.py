@@ -34,6 +34,7 @@ from leadjourney.analysis.stats import km_median
 from leadjourney.analysis.time_in_stage import KM_RESOLUTION_HOURS
 from leadjourney.config import UNASSIGNED_PERSONA
 from leadjourney.engine import column_array, fetch, fetch_rows
+from leadjourney.errors import OptionError
 from leadjourney.escape import markdown_text as md
 
 TOP = 5  # values listed per persona (sources, industries, titles, touchpoints)
@@ -294,7 +295,7 @@ class PersonaProfiles:
 
     def __post_init__(self) -> None:
         if self.far <= 1:
-            raise ValueError(f"far must be above 1 (a ratio of medians), not {self.far}")
+            raise OptionError(f"far must be above 1 (a ratio of medians), not {self.far}")
 
     def fit(self, journeys: Journeys, personas: Sources | None = None,
             people: ir.Table | None = None) -> PersonaProfiles:

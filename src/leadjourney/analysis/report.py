@@ -18,7 +18,7 @@ from leadjourney.analysis.benchmarks import (
 )
 from leadjourney.analysis.dark_leads import DarkLeads
 from leadjourney.analysis.friction import DropOff, Friction, money
-from leadjourney.analysis.funnel import WITHOUT_DATA, Funnel
+from leadjourney.analysis.funnel import WITHOUT_DATA, Funnel, check_mode
 from leadjourney.analysis.journeys import Filters, Journeys
 from leadjourney.analysis.sources import Sources
 from leadjourney.analysis.speed_to_lead import SpeedToLead
@@ -289,8 +289,10 @@ def analyze(ws: Workspace, *, filters: Filters | None = None, mode: str = "stage
 
     ``check`` (the default): the selection is checked first (:meth:`Journeys.check`): an unknown filter value,
     a workspace with nothing ingested, or a selection of no one raises a
-    :class:`~leadjourney.errors.SelectionError` instead of an analysis of zero people.
+    :class:`~leadjourney.errors.SelectionError` instead of an analysis of zero people; a bad ``mode`` an
+    :class:`~leadjourney.errors.OptionError` before anything is read.
     """
+    check_mode(mode)
     with ws.connect(read_only=True) as con:
         journeys = Journeys(ibis.duckdb.from_connection(con), ws.config, filters or Filters(), now)
         try:

@@ -34,6 +34,7 @@ from leadjourney.analysis.rates import (
 from leadjourney.analysis.readback import build
 from leadjourney.analysis.status import OK, MetricStatus
 from leadjourney.engine import fetch_rows
+from leadjourney.errors import OptionError
 
 UNKNOWN = "unknown"  # how a person without a source is shown
 TOO_FEW = "too few"
@@ -109,9 +110,9 @@ class Sources:
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
-            raise ValueError(f"sources mode must be one of {', '.join(MODES)}, not {self.mode!r}")
+            raise OptionError(f"sources mode must be one of {', '.join(MODES)}, not {self.mode!r}")
         if self.by not in SEGMENTS:
-            raise ValueError(f"segment by must be one of {', '.join(SEGMENTS)}, not {self.by!r}")
+            raise OptionError(f"segment by must be one of {', '.join(SEGMENTS)}, not {self.by!r}")
 
     # ------------------------------------------------------------------ counting
 

@@ -27,6 +27,7 @@ from leadjourney.analysis.readback import build, moment, pair
 from leadjourney.analysis.stats import wilson_interval
 from leadjourney.analysis.status import OK, MetricStatus, for_count, withheld
 from leadjourney.engine import fetch_rows
+from leadjourney.errors import OptionError
 from leadjourney.ingest.person_engagement import FORM_FILL
 from leadjourney.ingest.person_engagement import signal_stage_index as _signal_stage_index
 
@@ -92,7 +93,7 @@ class SpeedToLead:
 
     def __post_init__(self) -> None:
         if self.signal is not None and self.signal not in SIGNALS:
-            raise ValueError(f"speed-to-lead signal must be one of {', '.join(SIGNALS)}, not {self.signal!r}")
+            raise OptionError(f"speed-to-lead signal must be one of {', '.join(SIGNALS)}, not {self.signal!r}")
 
     def fit(self, journeys: Journeys) -> SpeedToLead:
         self.signal = self.signal or journeys.config.speed_to_lead_from

@@ -42,6 +42,7 @@ from leadjourney.analysis.readback import build, moment
 from leadjourney.analysis.status import OK, MetricStatus, withheld
 from leadjourney.analysis.status import young as young_status
 from leadjourney.engine import fetch_rows, prepared
+from leadjourney.errors import OptionError
 
 PERIODS = {"week": "W", "month": "M"}
 FUTURE = "created after the data's end: future dates (see the quality report)"
@@ -95,7 +96,7 @@ class ConversionTrend:
 
     def __post_init__(self) -> None:
         if self.period not in PERIODS:
-            raise ValueError(f"trend period must be one of {', '.join(PERIODS)}, not {self.period!r}")
+            raise OptionError(f"trend period must be one of {', '.join(PERIODS)}, not {self.period!r}")
 
     def fit(self, journeys: Journeys) -> ConversionTrend:
         stages = journeys.config.stages

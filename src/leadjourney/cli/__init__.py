@@ -15,7 +15,10 @@ INTERRUPTED = "interrupted; the workspace is unchanged"
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Run ``leadjourney``; ``--debug`` anywhere shows tracebacks instead of one-line errors."""
+    """Run ``leadjourney``; ``--debug`` anywhere shows tracebacks instead of one-line errors.
+
+    Every error leadjourney raises on purpose (:class:`~leadjourney.errors.LeadJourneyError` and its subclasses)
+    ends here: its message on one line on stderr, and the exit code the error class carries."""
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
     args = [a for a in args if a != "--debug"]
@@ -28,7 +31,7 @@ def main(argv: list[str] | None = None) -> None:
         if debug:
             raise
         err.print(f"[bold red]error:[/bold red] {terminal_text(str(exc))}", soft_wrap=True)
-        sys.exit(1)
+        sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         _say_interrupted(err)
         sys.exit(130)

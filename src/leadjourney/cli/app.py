@@ -19,8 +19,9 @@ from leadjourney.cli.selection import (
     parse_date,
     selection,
 )
+from leadjourney.cli.workspace_arg import WorkspaceAlias, chosen_workspace, group_settings
 from leadjourney.config import SOURCE_FORMATS
-from leadjourney.errors import LeadJourneyError
+from leadjourney.errors import OptionError
 from leadjourney.escape import terminal_text
 from leadjourney.ingest import IngestReport, ingest
 from leadjourney.quality import QualityReport, run_quality
@@ -81,8 +82,6 @@ def generate_into(ws: Workspace, *, leads: int, seed: int, days: int, end: date 
     from leadjourney.generate import Dirt
     from leadjourney.generate import generate as make_data
 
-    if file_format not in ("parquet", "csv"):
-        raise LeadJourneyError(f"--format: expected parquet or csv, found {file_format!r}")
     with console.status(f"Generating {leads:,} leads"):
         data = make_data(ws.root / "data" / "generated", n_leads=leads, seed=seed, end=end, days=days,
                          file_format=file_format,  # type: ignore[arg-type]
@@ -108,6 +107,9 @@ def ingest_command(
     timezone: Annotated[str | None, typer.Option(help="Time zone of offset-less timestamps in --file.")] = None,
     force: Annotated[bool, typer.Option(help="Reload sources even when their file is unchanged.")] = False,
     prune: Annotated[bool, typer.Option(help="Remove rows of sources no longer in the config.")] = False,
+    allow_empty: Annotated[bool, typer.Option("--allow-empty", help="Load files with a header and no rows even "
+                                              "when every file is one (else: exit 1, workspace unchanged).")]
+    = False,
 ) -> None:
     """Load the configured sources into the workspace database (one transaction; re-runs replace).
 
@@ -118,7 +120,7 @@ def ingest_command(
     config_before = ws.config_path.read_text("utf-8")
     if file is not None:
         if file_format is None:
-            raise LeadJourneyError(f"--file {file}: say which export it is with --format ({', '.join(SOURCE_FORMATS)})")
+            raise OptionError(f"--file {file}: say which export it is with --format ({', '.join(SOURCE_FORMATS)})")
         path = file.resolve()
         shown = path.relative_to(ws.root) if path.is_relative_to(ws.root) else path
         entry: dict[str, object] = {"name": name or file.stem, "path": str(shown), "format": file_format}
@@ -129,8 +131,8 @@ def ingest_command(
         ws.set_sources([entry])
         only.append(str(entry["name"]))
     try:
-        report = ingest_sources(ws, only=only, force=force, prune=prune)
-    except KeyboardInterrupt:  # the database rolled back; the --file registration goes too
+        report = ingest_sources(ws, only=only, force=force, prune=prune, allow_empty=allow_empty)
+    except BaseException:  # an error or Ctrl-C: the database rolled back; the --file registration goes too
         ws.config_path.write_text(config_before, "utf-8")
         raise
     show_ingest(report)
@@ -198,8 +200,6 @@ def analyze_command(
     from leadjourney.analysis import analyze
     from leadjourney.analysis.findings import list_findings, selection_label, selection_of, store
 
-    if mode not in ("stage_reach", "ordered", "cohort"):
-        raise LeadJourneyError(f"--mode: expected stage_reach, ordered or cohort, found {mode!r}")
     ws = Workspace.open(workspace)
     filters = selection(ws, date_from, date_to, source, persona, owner, check=False)  # analyze() checks it
     with render.progress_bar(err, "analyze") as progress:
@@ -229,8 +229,8 @@ def analyze_command(
                   "(ASSUMED until confirmed) stored.")
 
 
-findings_app = typer.Typer(help="Findings from the analysis: ASSUMED until stakeholders confirm or correct them.",
-                           invoke_without_command=True, no_args_is_help=False)
+findings_app = typer.Typer(**group_settings(
+    short_help="Findings from the analysis: ASSUMED until stakeholders confirm or correct them."))
 app.add_typer(findings_app, name="findings")
 ModeOption = Annotated[str | None, typer.Option(help="The funnel mode the findings were computed in (default "
                                                      "stage_reach).")]
@@ -246,8 +246,6 @@ def _finding_selection(workspace: Path, date_from: str | None, date_to: str | No
 
     if not any((date_from, date_to, source, persona, owner, mode, window)):
         return None
-    if mode is not None and mode not in ("stage_reach", "ordered", "cohort"):
-        raise LeadJourneyError(f"--mode: expected stage_reach, ordered or cohort, found {mode!r}")
     filters = selection(Workspace.open(workspace), date_from, date_to, source, persona, owner, require_people=False)
     return selection_key(filters, mode or "stage_reach", window or 90)
 
@@ -255,22 +253,26 @@ def _finding_selection(workspace: Path, date_from: str | None, date_to: str | No
 @findings_app.callback()
 def findings_list(
     ctx: typer.Context,
-    workspace: Annotated[Path, typer.Option("--workspace", "-w", help="Workspace folder.")] = Path("."),
+    workspace: WorkspaceArg = Path("."),
+    alias: WorkspaceAlias = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     every: Annotated[bool, typer.Option("--all", help="The findings of every selection analyzed.")] = False,
     date_from: FromOption = None, date_to: ToOption = None, source: SourceOption = None,
     persona: PersonaOption = None, owner: OwnerOption = None, mode: ModeOption = None, window: WindowOption = None,
 ) -> None:
-    """List the findings with their status: all leads' by default; the selection options (as `analyze` was
+    """Findings from the analysis, ASSUMED until stakeholders confirm or correct them.
+
+    Lists the findings with their status: all leads' by default; the selection options (as `analyze` was
     run) another selection's, --all every selection's. A signed finding the latest analysis of its selection
     contradicts shows the signed number and the new one ("changed since sign-off").
 
-    Example: [bold]leadjourney findings -w acme-journey[/bold]; then
-    [bold]leadjourney findings -w acme-journey confirm "conversion:MQL->SQL" --note "RevOps, kickoff"[/bold];
-    a selection's: [bold]leadjourney findings -w acme-journey --source seo confirm "conversion:MQL->SQL"[/bold]
+    Example: [bold]leadjourney findings acme-journey[/bold]; then
+    [bold]leadjourney findings acme-journey confirm "conversion:MQL->SQL" --note "RevOps, kickoff"[/bold];
+    a selection's: [bold]leadjourney findings acme-journey --source seo confirm "conversion:MQL->SQL"[/bold]
     """
     from leadjourney.analysis.findings import ALL_LEADS, list_findings, selection_label, selections
 
+    workspace = chosen_workspace(workspace, alias)
     chosen = _finding_selection(workspace, date_from, date_to, source, persona, owner, mode, window)
     ctx.obj = (workspace, chosen)
     if ctx.invoked_subcommand is not None:
@@ -311,7 +313,10 @@ def findings_confirm(
     date_from: FromOption = None, date_to: ToOption = None, source: SourceOption = None,
     persona: PersonaOption = None, owner: OwnerOption = None, mode: ModeOption = None, window: WindowOption = None,
 ) -> None:
-    """Mark a finding CONFIRMED (stakeholders agree with the number `leadjourney findings` shows now)."""
+    """Mark a finding CONFIRMED (stakeholders agree with the number `leadjourney findings` shows now).
+
+    Example: [bold]leadjourney findings acme-journey confirm "conversion:MQL->SQL" --note "RevOps, kickoff"[/bold]
+    """
     _set_status(ctx, finding_id, "CONFIRMED", note,
                 _finding_selection(ctx.obj[0], date_from, date_to, source, persona, owner, mode, window))
 
@@ -324,7 +329,11 @@ def findings_correct(
     date_from: FromOption = None, date_to: ToOption = None, source: SourceOption = None,
     persona: PersonaOption = None, owner: OwnerOption = None, mode: ModeOption = None, window: WindowOption = None,
 ) -> None:
-    """Mark a finding CORRECTED, with what stakeholders say is right."""
+    """Mark a finding CORRECTED, with what stakeholders say is right.
+
+    Example: [bold]leadjourney findings acme-journey correct speed_to_lead:median --note "CRM logs calls late;
+    RevOps"[/bold]
+    """
     _set_status(ctx, finding_id, "CORRECTED", note,
                 _finding_selection(ctx.obj[0], date_from, date_to, source, persona, owner, mode, window))
 

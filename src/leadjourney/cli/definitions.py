@@ -12,27 +12,24 @@ import typer
 from rich.table import Table
 
 from leadjourney.cli import render
-from leadjourney.cli.app import app, console, err
+from leadjourney.cli.app import WorkspaceArg, app, console, err
 from leadjourney.cli.selection import FromOption, PersonaOption, SourceOption, ToOption, selection
+from leadjourney.cli.workspace_arg import WorkspaceAlias, chosen_workspace, group_settings
 from leadjourney.escape import terminal_text
 from leadjourney.workspace import Workspace
 
 if TYPE_CHECKING:
     from leadjourney.reports.definitions import DefinitionDocument
 
-definitions_app = typer.Typer(
-    help="Lead stage definitions: the Definition Alignment Document, drift in the data, and sign-offs.",
-    invoke_without_command=True, no_args_is_help=False,
-)
+definitions_app = typer.Typer(**group_settings(
+    short_help="Lead stage definitions: the Definition Alignment Document, drift in the data, and sign-offs."))
 app.add_typer(definitions_app, name="definitions")
-
-WorkspaceOption = Annotated[Path, typer.Option("--workspace", "-w", help="Workspace folder.")]
-
 
 @definitions_app.callback()
 def definitions_document(
     ctx: typer.Context,
-    workspace: WorkspaceOption = Path("."),
+    workspace: WorkspaceArg = Path("."),
+    alias: WorkspaceAlias = None,
     date_from: FromOption = None, date_to: ToOption = None, source: SourceOption = None,
     persona: PersonaOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the document as JSON.")] = False,
@@ -41,9 +38,10 @@ def definitions_document(
     stage without meeting them (drift), the speed-to-lead SLA, and who approved what.
 
     Writes out/definitions.md and .json. The terms are the [[definitions]] in leadjourney.toml.
-    Example: [bold]leadjourney definitions -w acme-journey[/bold]; then
-    [bold]leadjourney definitions -w acme-journey approve MQL --by "Jane Doe" --role Marketing[/bold]
+    Example: [bold]leadjourney definitions acme-journey[/bold]; then
+    [bold]leadjourney definitions acme-journey approve MQL --by "Jane Doe" --role Marketing[/bold]
     """
+    workspace = chosen_workspace(workspace, alias)
     ctx.obj = workspace
     if ctx.invoked_subcommand is not None:
         return
@@ -79,7 +77,7 @@ def definitions_approve(
 ) -> None:
     """Record a stakeholder's approval of a term's current wording.
 
-    Example: [bold]leadjourney definitions -w acme-journey approve SQL --by "Sam Lee" --role Sales[/bold]
+    Example: [bold]leadjourney definitions acme-journey approve SQL --by "Sam Lee" --role Sales[/bold]
     """
     from leadjourney.analysis.definitions import approve
     from leadjourney.reports.definitions import missing_roles

@@ -14,7 +14,6 @@ import typer
 from leadjourney.cli import render
 from leadjourney.cli.app import WorkspaceArg, app, console, err
 from leadjourney.cli.selection import FromOption, PersonaOption, SourceOption, ToOption, selection
-from leadjourney.errors import LeadJourneyError
 from leadjourney.escape import terminal_text
 from leadjourney.workspace import Workspace
 
@@ -174,10 +173,9 @@ def eventlog_command(
 
     Example: [bold]leadjourney eventlog acme-journey --format xes[/bold]
     """
-    from leadjourney.journeymap.eventlog import FORMATS, export_event_log
+    from leadjourney.journeymap.eventlog import check_format, export_event_log
 
-    if fmt not in FORMATS:
-        raise LeadJourneyError(f"--format: expected one of {', '.join(FORMATS)}, found {fmt!r}")
+    check_format(fmt)  # a bad format fails before any work
     ws = Workspace.open(workspace)
     ws.out_dir.mkdir(exist_ok=True)
     export = _one_step(ws, selection(ws, date_from, date_to, source, persona), f"writing {fmt}",

@@ -6,35 +6,30 @@ Registered on the main app when :mod:`leadjourney.cli.app` is imported.
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
-from leadjourney.cli.app import app, console
-from leadjourney.errors import LeadJourneyError
+from leadjourney.cli.app import WorkspaceArg, app, console
+from leadjourney.cli.selection import parse_date
+from leadjourney.cli.workspace_arg import WorkspaceAlias, chosen_workspace, group_settings
+from leadjourney.errors import LeadJourneyError, MonitorError
 from leadjourney.escape import terminal_text
 from leadjourney.workspace import Workspace
 
 if TYPE_CHECKING:
     from leadjourney.monitor import MonitorRun
 
-monitor_app = typer.Typer(
-    help="Ongoing monitoring: period metrics vs the baseline, red flags, refinement triggers, alerts; each run "
-         "writes out/monitor/<period>.md and .html. Exit 0 healthy, 1 red flags, 2 could not run.\n\n"
-         "Examples:\n\n"
-         "[bold]leadjourney monitor -w acme-journey[/bold]  (the latest mature month)\n\n"
-         "[bold]leadjourney monitor -w acme-journey --period quarter --as-of 2026-07-01[/bold]\n\n"
-         "[bold]leadjourney monitor -w acme-journey implemented sla_alert:MQL->SQL --on 2026-05-01[/bold]\n\n"
-         "[bold]leadjourney monitor -w acme-journey history[/bold]\n\n"
-         "Cron, on the 2nd of each month: [bold]0 7 2 * * leadjourney monitor -w /srv/acme-journey --notify[/bold]",
-    invoke_without_command=True, no_args_is_help=False,
-)
+monitor_app = typer.Typer(**group_settings(
+    short_help="Ongoing monitoring: period metrics vs the baseline, red flags, refinement triggers, alerts. Exit 0 "
+               "healthy, 1 red flags, 2 could not run."))
 app.add_typer(monitor_app, name="monitor")
 
-WorkspaceOption = Annotated[Path, typer.Option("--workspace", "-w", help="Workspace folder.")]
 STYLE = {"ok": "green", "too_small": "dim", "withheld": "dim", "watch": "yellow", "red_flag": "red", "refinement_trigger": "bold red",
          "cannot_compute": "red", "reminder": "cyan", "info": "cyan"}
 
@@ -42,32 +37,33 @@ STYLE = {"ok": "green", "too_small": "dim", "withheld": "dim", "watch": "yellow"
 @monitor_app.callback()
 def monitor_run(
     ctx: typer.Context,
-    workspace: WorkspaceOption = Path("."),
+    workspace: WorkspaceArg = Path("."),
+    alias: WorkspaceAlias = None,
     period: Annotated[str, typer.Option(help="month or quarter.")] = "month",
     as_of: Annotated[str | None, typer.Option("--as-of", help="Judge as of this date (YYYY-MM-DD; default today).")]
     = None,
-    notify: Annotated[bool, typer.Option("--notify", help="Send new red flags by the \\[alerts] channels.")] = False,
+    notify: Annotated[bool, typer.Option("--notify", help="Send new red flags by the \\[alerts] channels (none "
+                                         "configured: exit 2, nothing run).")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the run as JSON.")] = False,
 ) -> None:
-    """Check the latest judged period against the baseline; exit 0 healthy, 1 red flags, 2 could not run.
+    """Ongoing monitoring: the latest judged period against the baseline, red flags, refinement triggers,
+    alerts; each run writes out/monitor/<period>.md and .html. Exit 0 healthy, 1 red flags, 2 could not run
+    (the reason on one line on stderr; also --notify with no \\[alerts] channel configured).
 
-    Cron, on the 2nd of each month: [bold]0 7 2 * * leadjourney monitor -w /srv/acme-journey --notify[/bold]
+    Example: [bold]leadjourney monitor acme-journey[/bold] (the latest mature month);
+    [bold]leadjourney monitor acme-journey --period quarter --as-of 2026-07-01[/bold];
+    [bold]leadjourney monitor acme-journey implemented sla_alert:MQL->SQL --on 2026-05-01[/bold];
+    [bold]leadjourney monitor acme-journey history[/bold]. Cron, on the 2nd of each month:
+    [bold]0 7 2 * * leadjourney monitor /srv/acme-journey --notify[/bold]
     """
-    ctx.obj = workspace
-    if ctx.invoked_subcommand is not None:
-        return
-    from leadjourney.monitor import COULD_NOT_RUN, run_monitor
+    with could_not_run():
+        workspace = chosen_workspace(workspace, alias)
+        ctx.obj = workspace
+        if ctx.invoked_subcommand is not None:
+            return
+        from leadjourney.monitor import run_monitor
 
-    try:
-        day = date.fromisoformat(as_of) if as_of else None
-    except ValueError:
-        _fail(f"--as-of {as_of!r} is not a date; use YYYY-MM-DD", COULD_NOT_RUN)
-    if period not in ("month", "quarter"):
-        _fail(f"--period must be month or quarter, not {period!r}", COULD_NOT_RUN)
-    try:
-        run = run_monitor(Workspace.open(workspace), period, day, notify)
-    except LeadJourneyError as exc:
-        _fail(str(exc), COULD_NOT_RUN)
+        run = run_monitor(Workspace.open(workspace), period, parse_date(as_of, "--as-of"), notify)
     if as_json:
         print(run.to_json())
         raise typer.Exit(run.exit_code)
@@ -83,6 +79,8 @@ def monitor_run(
     for d in run.deliveries:
         state = "sent" if d.ok else f"[red]FAILED[/red] after {d.attempts} attempt(s): {terminal_text(str(d.error))}"
         console.print(f"alert via {d.channel}: {state}")
+    if notify and not run.deliveries:
+        console.print("alerts: nothing new to send (no red flag new, escalated or cleared since the last alert)")
     console.print(f"[bold]{run.status}[/bold] (exit {run.exit_code})")
     raise typer.Exit(run.exit_code)
 
@@ -93,10 +91,14 @@ def monitor_history(
     limit: Annotated[int, typer.Option(help="How many runs to show.")] = 20,
     as_json: Annotated[bool, typer.Option("--json", help="Print the runs as JSON.")] = False,
 ) -> None:
-    """Past monitor runs, newest first, with their red flags and any alert that could not be delivered."""
+    """Past monitor runs, newest first, with their red flags and any alert that could not be delivered.
+
+    Example: [bold]leadjourney monitor acme-journey history --limit 5[/bold]
+    """
     from leadjourney.monitor import history
 
-    runs = history(Workspace.open(ctx.obj), limit)
+    with could_not_run():
+        runs = history(Workspace.open(ctx.obj), limit)
     if as_json:
         print(json.dumps(runs, indent=2))
         return
@@ -123,19 +125,15 @@ def monitor_implemented(
     """Record that a recommendation was implemented; \\[monitor] impact_cycle_days later, every run checks
     whether the metric it should move moved.
 
-    Example: [bold]leadjourney monitor -w acme-journey implemented sla_alert:MQL->SQL --on 2026-05-01[/bold]
+    Example: [bold]leadjourney monitor acme-journey implemented sla_alert:MQL->SQL --on 2026-05-01[/bold]
     """
     from leadjourney.monitor.impact import mark_implemented
 
-    try:
-        day = date.fromisoformat(on)
-    except ValueError:
-        _fail(f"--on {on!r} is not a date; use YYYY-MM-DD", 2)
-    ws = Workspace.open(ctx.obj)
-    try:
+    with could_not_run():
+        day = parse_date(on, "--on")
+        assert day is not None  # --on is required
+        ws = Workspace.open(ctx.obj)
         imp = mark_implemented(ws, rec_id, day, note)
-    except LeadJourneyError as exc:
-        _fail(str(exc), 2)
     due = imp.implemented_on + timedelta(days=ws.config.monitor.impact_cycle_days)
     console.print(f"{terminal_text(imp.rec_id)}: implemented {imp.implemented_on}; the monitor checks "
                   f"{terminal_text(imp.metric_key)} from {due}")
@@ -164,6 +162,13 @@ def _num(x: float | None, rate: bool) -> str:
     return f"{x:.1%}" if rate else f"{x:,.1f}"
 
 
-def _fail(message: str, code: int) -> NoReturn:
-    console.print(f"[bold red]error:[/bold red] {terminal_text(message)}", soft_wrap=True)
-    raise typer.Exit(code)
+@contextmanager
+def could_not_run() -> Iterator[None]:
+    """Any error of a monitor command is "could not run": a :class:`MonitorError` (exit 2, one line on stderr
+    from the entry point), so a cron job tells it from red flags (exit 1)."""
+    try:
+        yield
+    except MonitorError:
+        raise
+    except LeadJourneyError as exc:
+        raise MonitorError(str(exc)) from exc

@@ -93,6 +93,9 @@ def ingest_problems(report: IngestReport) -> list[str]:
             lines.append(f"[yellow]{terminal_text(src.file)}: {src.rejected_rows:,} row(s) quarantined, not loaded "
                          f"({terminal_text(named)}{f'; and {more:,} more' if more else ''}): see the quarantine table "
                          f"or `leadjourney quality`.[/yellow]")
+        if src.header_only:
+            lines.append(f"[yellow]{terminal_text(src.file)}: warning: a header and no rows: 0 rows loaded (source "
+                         f"{terminal_text(src.name)} now holds none).[/yellow]")
         for note, column, value, n in src.warnings:
             text = _WARNINGS[note].format(column=column, value=value, n=n)
             lines.append(f"[yellow]{terminal_text(src.file)}: warning: {terminal_text(text)}.[/yellow]")

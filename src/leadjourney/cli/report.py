@@ -7,35 +7,22 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
-from typer.core import TyperGroup
 
 from leadjourney.cli import render
 from leadjourney.cli.app import WorkspaceArg, app, console, err
 from leadjourney.cli.selection import FromOption, PersonaOption, SourceOption, ToOption, selection
+from leadjourney.cli.workspace_arg import WorkspaceAlias, chosen_workspace, group_settings
 from leadjourney.escape import terminal_text
 from leadjourney.workspace import Workspace
 
 REPORT_DIR = "report"
 
 
-class _ReportGroup(TyperGroup):
-    """`report [WORKSPACE] [OPTIONS]` builds the package; `report answer ...` (or `report WS answer ...`) records."""
-
-    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
-        if args and args[0] in self.commands:  # `report answer ...`: the workspace comes from -w
-            args = ["--", ".", *args]
-        elif len(args) > 1 and args[1] in self.commands and not args[0].startswith("-"):  # `report WS answer`
-            args = ["--", *args]
-        else:  # one command: the workspace may stand before or after the options
-            ctx.allow_interspersed_args = True
-        return super().parse_args(ctx, args)
-
-
-report_app = typer.Typer(cls=_ReportGroup, invoke_without_command=True, no_args_is_help=False,
-                         help="The documentation package, and interview answers recorded against its guide.")
+report_app = typer.Typer(**group_settings(
+    short_help="The documentation package, and interview answers recorded against its guide."))
 app.add_typer(report_app, name="report")
 
 
@@ -43,6 +30,7 @@ app.add_typer(report_app, name="report")
 def report_command(
     ctx: typer.Context,
     workspace: WorkspaceArg = Path("."),
+    alias: WorkspaceAlias = None,
     formats: Annotated[str, typer.Option("--format", "-f", help="Comma-separated: md, html, docx, pptx.")]
     = "md,html,docx,pptx",
     date_from: FromOption = None, date_to: ToOption = None, source: SourceOption = None,
@@ -52,10 +40,13 @@ def report_command(
     maintenance playbook, FAQ and interview guide (Markdown, self-contained HTML, Word) and a board deck
     (PowerPoint), all from one analysis of the workspace.
 
-    Writes out/report/. Example: [bold]leadjourney report acme-journey --format html,pptx[/bold]; record an
-    interview answer: [bold]leadjourney report answer -w acme-journey --role sales --question 4 --finding
-    speed_to_lead:median --text "..."[/bold]
+    Writes out/report/.
+
+    Example: [bold]leadjourney report acme-journey --format html,pptx[/bold]; record an interview answer:
+    [bold]leadjourney report acme-journey answer --role sales --question 4 --finding speed_to_lead:median
+    --text "..."[/bold]
     """
+    workspace = chosen_workspace(workspace, alias)
     ctx.obj = workspace
     if ctx.invoked_subcommand is not None:
         return
@@ -89,7 +80,7 @@ def answer_command(
 ) -> None:
     """Record an interview answer under its question in the guide (by role only: names are personal data).
 
-    Example: [bold]leadjourney report answer -w acme-journey --role sales --question 4 --finding
+    Example: [bold]leadjourney report acme-journey answer --role sales --question 4 --finding
     speed_to_lead:median --text "SDRs work MQLs in a morning batch"[/bold]
     """
     from leadjourney.reports.interviews import question_of, record_answer, role_of

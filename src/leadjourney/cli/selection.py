@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from leadjourney.errors import LeadJourneyError
+from leadjourney.errors import OptionError
 from leadjourney.workspace import Workspace
 
 if TYPE_CHECKING:  # the analysis layer (and Ibis) loads only when a command needs it
@@ -48,4 +48,4 @@ def parse_date(text: str | None, option: str) -> date | None:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise LeadJourneyError(f"{option}: expected a date like 2026-06-30, found {text!r}") from None
+        raise OptionError(f"{option}: expected a date like 2026-06-30, found {text!r}") from None

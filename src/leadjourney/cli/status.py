@@ -11,36 +11,36 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from leadjourney.cli.app import app, console
+from leadjourney.cli.app import WorkspaceArg, app, console
+from leadjourney.cli.workspace_arg import WorkspaceAlias, chosen_workspace, group_settings
 from leadjourney.escape import terminal_text
 from leadjourney.workspace import Workspace
 
 if TYPE_CHECKING:
     from leadjourney.reports.status import EngagementStatus, PhaseStatus
 
-status_app = typer.Typer(
-    help="Engagement status: the playbook's checklists, ticked from the workspace, and what blocks the next gate.",
-    invoke_without_command=True, no_args_is_help=False,
-)
+status_app = typer.Typer(**group_settings(
+    short_help="Engagement status: the playbook's checklists, ticked from the workspace, and what blocks the next gate."))
 app.add_typer(status_app, name="status")
 
-WorkspaceOption = Annotated[Path, typer.Option("--workspace", "-w", help="Workspace folder.")]
 ItemArg = Annotated[str, typer.Argument(help="The item's id, as `leadjourney status` lists it (e.g. kickoff).")]
 
 
 @status_app.callback()
 def status_show(
     ctx: typer.Context,
-    workspace: WorkspaceOption = Path("."),
+    workspace: WorkspaceArg = Path("."),
+    alias: WorkspaceAlias = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the status as JSON.")] = False,
 ) -> None:
     """The four phases' checklists with what the workspace proves ticked, and what blocks the next gate,
     with the command that fixes each item.
 
     Writes out/status.md and .json.
-    Example: [bold]leadjourney status -w acme-journey[/bold]; then
-    [bold]leadjourney status -w acme-journey done kickoff --note "kickoff call, all three teams"[/bold]
+    Example: [bold]leadjourney status acme-journey[/bold]; then
+    [bold]leadjourney status acme-journey done kickoff --note "kickoff call, all three teams"[/bold]
     """
+    workspace = chosen_workspace(workspace, alias)
     ctx.obj = workspace
     if ctx.invoked_subcommand is not None:
         return
@@ -67,7 +67,7 @@ def status_done(
 ) -> None:
     """Record a manual checklist item as done (again: replaces its date and note).
 
-    Example: [bold]leadjourney status -w acme-journey done interviews --note "2 Marketing, 2 Sales, 1 RevOps"[/bold]
+    Example: [bold]leadjourney status acme-journey done interviews --note "2 Marketing, 2 Sales, 1 RevOps"[/bold]
     """
     from leadjourney.reports.checklist import mark_done
 
@@ -80,7 +80,7 @@ def status_done(
 def status_undo(ctx: typer.Context, item_id: ItemArg) -> None:
     """Forget that a checklist item was marked done.
 
-    Example: [bold]leadjourney status -w acme-journey undo kickoff[/bold]
+    Example: [bold]leadjourney status acme-journey undo kickoff[/bold]
     """
     from leadjourney.reports.checklist import find_item, undo
 

@@ -1,8 +1,10 @@
 """The Dash app: filters (date range, source, persona, owner) kept in the URL, and the components that follow them.
 
 Every value a request sends is checked before anything is computed (:func:`selection_of`): a filter value the
-page does not offer, too many values or an unknown control is refused with a 400 and a one-line JSON error; a
-link (the URL's query) asking for one shows all leads, saying why.
+page does not offer, a date that is not one, too many values or an unknown control is refused with a 400 and a
+one-line JSON error; a link (the URL's query) asking for one shows all leads, saying why in the page. Every
+error leadjourney raises in a request goes through one handler (:func:`_refused`): ``{"error": "<one line>"}``,
+400 for what the request asked, 500 for anything else.
 
 Owners appear as pseudonyms (``owner-`` and 8 hex digits) unless ``[privacy] show_owners``: the page and
 its URLs carry only what :meth:`DashboardData.owners` shows, and the server maps it back
@@ -38,7 +40,7 @@ from leadjourney.dashboard.security import (
     install_login_wall,
     trust_proxy,
 )
-from leadjourney.errors import SelectionError
+from leadjourney.errors import LeadJourneyError, OptionError, SelectionError
 from leadjourney.workspace import Workspace
 
 STATIC = Path(__file__).parent / "static"
@@ -82,7 +84,7 @@ def create_app(ws: Workspace, *, data: DashboardData | None = None, auth: Auth |
                         .replace("{%renderer%}", f'{{%renderer%}}<script src="{STATIC_PATH}{PLOTLY_JS}"></script>'))
     app.server.add_url_rule(STATIC_PATH + "<name>", "leadjourney_static", _static)
     app.server.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
-    app.server.register_error_handler(SelectionError, _refused)
+    app.server.register_error_handler(LeadJourneyError, _refused)
     if behind_proxy:
         trust_proxy(app.server)
     if auth is not None:
@@ -93,9 +95,11 @@ def create_app(ws: Workspace, *, data: DashboardData | None = None, auth: Auth |
     return app
 
 
-def _refused(exc: SelectionError) -> tuple[Response, int]:
-    """A request's selection refused: 400, ``{"error": "<one line>"}``."""
-    return jsonify(error=str(exc)), 400
+def _refused(exc: LeadJourneyError) -> tuple[Response, int]:
+    """The one shape of a request's error, ``{"error": "<one line>"}``: 400 when the request asked for what the
+    page does not offer (a selection, a control, an option), 500 when the workspace could not answer."""
+    asked = isinstance(exc, SelectionError | OptionError)
+    return jsonify(error=" ".join(str(exc).split())), 400 if asked else 500
 
 
 def _preset_of(data: DashboardData, f: Filters) -> str | None:
@@ -113,7 +117,7 @@ def _static(name: str) -> Response:
 def filters_of(date_from: str | None, date_to: str | None, sources: list[str] | None,
                personas: list[str] | None, owners: list[str] | None = None) -> Filters:
     """The page's filters (owners as the page shows them: see :meth:`DashboardData.resolve`)."""
-    return Filters(_date(date_from), _date(date_to), tuple(sorted(sources or ())), tuple(sorted(personas or ())),
+    return Filters(_date("from", date_from), _date("to", date_to), tuple(sorted(sources or ())), tuple(sorted(personas or ())),
                    tuple(sorted(owners or ())))
 
 
@@ -174,11 +178,14 @@ def parse_query(search: str) -> Filters:
     return _filters_from_query(parse_qs(search.lstrip("?")))
 
 
-def _date(text: str | None) -> date | None:
-    try:
-        return date.fromisoformat(text[:10]) if text else None
-    except ValueError:
+def _date(what: str, text: str | None) -> date | None:
+    """A filter's day (the date picker sends YYYY-MM-DD, perhaps with a time); anything else is refused."""
+    if not text:
         return None
+    try:
+        return date.fromisoformat(text[:10])
+    except ValueError:
+        raise SelectionError(f"{what}: expected a date like 2026-06-30, found {text[:40]!r}") from None
 
 
 def _page_query() -> str | None:

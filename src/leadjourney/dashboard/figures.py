@@ -22,6 +22,7 @@ from leadjourney.analysis.report import Analysis
 from leadjourney.analysis.status import MetricStatus, Status
 from leadjourney.analysis.trend import ConversionTrend, TrendPoint
 from leadjourney.dashboard.comparison import Delta
+from leadjourney.errors import OptionError
 from leadjourney.escape import html_text
 
 BLUE, GREY, RED, GREEN, ORANGE = "#2c6fbb", "#9aa5b1", "#c0392b", "#27ae60", "#e67e22"
@@ -316,7 +317,7 @@ def trend(t: ConversionTrend | None, base: Analysis | None, benchmarks: tuple[Be
     applies (``source``: the one source filtered on, for by-source benchmarks). No trend: an empty figure.
     """
     if measure not in MEASURES:
-        raise ValueError(f"trend measure must be one of {', '.join(MEASURES)}, not {measure!r}")
+        raise OptionError(f"trend measure must be one of {', '.join(MEASURES)}, not {measure!r}")
     drop = measure == "drop-off"
 
     def flip(v: float | None) -> float | None:

@@ -31,17 +31,13 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from leadjourney.config import Config
 from leadjourney.dashboard.throttle import FailureLimit
-from leadjourney.errors import LeadJourneyError
+from leadjourney.errors import DashboardError
 
 log = logging.getLogger(__name__)
 MIN_TOKEN_LENGTH = 16
 LOGIN_PATH = "/login"
 LOGOUT_PATH = "/logout"
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
-
-
-class DashboardError(LeadJourneyError):
-    """Raised when the dashboard cannot start as asked (e.g. exposed without authentication)."""
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from leadjourney.errors import OptionError
 from leadjourney.generate import _params as P
 from leadjourney.generate._dirt import Dirt
 from leadjourney.generate._ids import Ids
@@ -101,7 +102,7 @@ def generate(
     if days < 1:
         raise ValueError(f"days must be at least 1, found {days}")
     if file_format not in FORMATS:
-        raise ValueError(f"file_format must be one of {', '.join(FORMATS)}, found {file_format!r}")
+        raise OptionError(f"format: expected one of {', '.join(FORMATS)}, found {file_format!r}")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     stop = _epoch(end or datetime.now(UTC).date())

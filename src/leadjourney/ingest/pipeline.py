@@ -55,6 +55,11 @@ class SourceReport:
     rejected: list[tuple[int | None, str | None, str]] = field(default_factory=list)  # the first: row, column, reason
     warnings: list[tuple[str, str | None, str | None, int]] = field(default_factory=list)  # note, column, value, n
 
+    @property
+    def header_only(self) -> bool:
+        """Loaded from a file with a header and no data rows: the source now holds no rows."""
+        return self.status == "loaded" and self.rows_read == 0
+
 
 @dataclass
 class IngestReport:
@@ -73,8 +78,12 @@ class IngestReport:
 
 
 def ingest(ws: Workspace, *, only: Sequence[str] = (), force: bool = False, prune: bool = False,
-           progress: Progress | None = None) -> IngestReport:
-    """Ingest the workspace's sources (or ``only`` those named) in one transaction."""
+           progress: Progress | None = None, allow_empty: bool = True) -> IngestReport:
+    """Ingest the workspace's sources (or ``only`` those named) in one transaction.
+
+    A file with a header and no rows loads nothing (:attr:`SourceReport.header_only`). ``allow_empty=False``
+    (the command line's default): when every file loaded in this run is such a file, an :class:`IngestError`
+    and the workspace unchanged, as a broken export would otherwise replace its source's rows with none."""
     config = ws.config
     selected = [config.source(name) for name in only] if only else list(config.sources)
     if not selected:
@@ -100,6 +109,10 @@ def ingest(ws: Workspace, *, only: Sequence[str] = (), force: bool = False, prun
             _ingest_source(con, ws, src, config, salt, force, _step(say, i, steps))
             for i, src in enumerate(selected)
         ]
+        loaded = [r for r in reports if r.status == "loaded"]
+        if not allow_empty and loaded and all(r.header_only for r in loaded):
+            raise IngestError(f"nothing loaded: {', '.join(r.file for r in loaded)}: a header and no rows; the "
+                              "workspace is unchanged (an export that is really empty: ingest --allow-empty)")
         known = {s.name for s in config.sources} | {DERIVED_ORIGIN}
         stale = sorted({
             str(r[0]) for t in schema.CANONICAL

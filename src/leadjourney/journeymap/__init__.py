@@ -4,6 +4,7 @@
 >>> write_map(jm, ws.root / "out", formats=("html", "png"))       # doctest: +SKIP
 """
 
+from leadjourney.errors import MapError
 from leadjourney.journeymap.boxes import Box, Edge, Layout, TextLine
 from leadjourney.journeymap.build import build_map
 from leadjourney.journeymap.drawio import to_drawio
@@ -17,7 +18,6 @@ from leadjourney.journeymap.model import (
     DropOffPoint,
     JourneyMap,
     Lane,
-    MapError,
     Mark,
     PersonaLane,
     PersonaPoint,

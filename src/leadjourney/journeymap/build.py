@@ -25,13 +25,13 @@ from leadjourney.analysis.persona_profiles import PersonaProfiles
 from leadjourney.analysis.report import Analysis
 from leadjourney.analysis.time_in_stage import StageTime
 from leadjourney.config import Config
+from leadjourney.errors import MapError
 from leadjourney.journeymap.model import (
     ConversionPoint,
     DarkPath,
     DropOffPoint,
     JourneyMap,
     Lane,
-    MapError,
     Mark,
     PersonaLane,
     PersonaPoint,

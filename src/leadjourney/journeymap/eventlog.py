@@ -30,6 +30,7 @@ import pyarrow.compute as pc
 
 from leadjourney.analysis.journeys import Journeys
 from leadjourney.engine import fetch, fetch_rows, fetch_value
+from leadjourney.errors import OptionError
 from leadjourney.escape import csv_text
 from leadjourney.privacy import owner_pseudonym, pseudonym_salt
 
@@ -98,11 +99,17 @@ def event_log(journeys: Journeys, as_of: datetime | None = None) -> ir.Table:
     return stages.select(*columns).union(human.select(*columns)).union(other.select(*columns))
 
 
+def check_format(fmt: str) -> str:
+    """``fmt`` when it is an event log format, else an :class:`OptionError` naming the formats."""
+    if fmt not in FORMATS:
+        raise OptionError(f"format: expected one of {', '.join(FORMATS)}, found {fmt!r}")
+    return fmt
+
+
 def export_event_log(journeys: Journeys, path: Path | str, fmt: str = "csv",
                      as_of: datetime | None = None) -> EventLogExport:
     """Write the selected people's event log as CSV or XES; returns where and how much."""
-    if fmt not in FORMATS:
-        raise ValueError(f"event log format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+    check_format(fmt)
     path = Path(path)
     events = event_log(journeys, as_of)
     if fmt == "csv":

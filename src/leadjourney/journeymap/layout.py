@@ -52,7 +52,7 @@ def lay_out(journey_map: JourneyMap, *, width: float = DEFAULT_WIDTH, max_touchp
     ``max_drop_offs`` per conversion point, likewise.
     """
     if width < 800:
-        from leadjourney.journeymap.model import MapError
+        from leadjourney.errors import MapError
 
         raise MapError(f"a journey map needs at least 800 px of width, found {width}")
     return _Board(journey_map, width, max(2, max_touchpoints), max(2, max_drop_offs)).build()

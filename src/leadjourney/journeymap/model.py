@@ -11,11 +11,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
 from leadjourney.analysis.status import OK, MetricStatus
-from leadjourney.errors import LeadJourneyError
-
-
-class MapError(LeadJourneyError):
-    """Raised when a journey map cannot be built or written: bad targets, an unknown format."""
+from leadjourney.errors import MapError  # noqa: F401  (re-exported: its old home)
 
 
 class TouchpointLike(Protocol):

@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from leadjourney.errors import MapError
 from leadjourney.journeymap.boxes import Layout
 from leadjourney.journeymap.drawio import to_drawio
 from leadjourney.journeymap.html import to_html
 from leadjourney.journeymap.layout import DEFAULT_WIDTH, lay_out
 from leadjourney.journeymap.mermaid import to_mermaid
 from leadjourney.journeymap.miro import to_miro_csv
-from leadjourney.journeymap.model import JourneyMap, MapError
+from leadjourney.journeymap.model import JourneyMap
 from leadjourney.journeymap.png import to_png
 from leadjourney.journeymap.svg import to_svg
 

@@ -19,7 +19,7 @@ from leadjourney.analysis.journeys import Filters, open_journeys
 from leadjourney.analysis.report import Analysis
 from leadjourney.analysis.speed_to_lead import SpeedToLead
 from leadjourney.analysis.status import OK, MetricStatus
-from leadjourney.errors import LeadJourneyError
+from leadjourney.errors import OptionError
 from leadjourney.workspace import Workspace
 
 PERIODS = ("month", "quarter")
@@ -65,7 +65,7 @@ class PeriodMetrics:
 def period_ending(kind: str, day: date) -> Period:
     """The month or quarter containing ``day``."""
     if kind not in PERIODS:
-        raise LeadJourneyError(f"period must be month or quarter, not {kind!r}")
+        raise OptionError(f"period: expected month or quarter, found {kind!r}")
     first_month = day.month if kind == "month" else (day.month - 1) // 3 * 3 + 1
     start = date(day.year, first_month, 1)
     months = 1 if kind == "month" else 3

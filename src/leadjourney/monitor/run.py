@@ -12,11 +12,12 @@ from typing import Any
 
 from leadjourney.analysis.findings import baseline
 from leadjourney.db import scalar
-from leadjourney.errors import LeadJourneyError
+from leadjourney.errors import MonitorError, OptionError
 from leadjourney.monitor.alerts import Delivery, channels, deliver
 from leadjourney.monitor.health import undated_stages, undated_verdict
 from leadjourney.monitor.impact import impact_verdicts
 from leadjourney.monitor.periods import (
+    PERIODS,
     Period,
     PeriodMetrics,
     judged_periods,
@@ -29,10 +30,6 @@ from leadjourney.monitor.rules import RULES, SEVERITY, Verdict, checkin_verdict,
 from leadjourney.workspace import Workspace
 
 HEALTHY, RED_FLAGS, COULD_NOT_RUN = 0, 1, 2  # exit codes
-
-
-class MonitorError(LeadJourneyError):
-    """Raised when the monitor cannot run at all (no baseline, no data): exit code 2."""
 
 
 @dataclass
@@ -103,6 +100,11 @@ def _fmt(x: float | None, rate: bool) -> str:
 def run_monitor(ws: Workspace, period: str = "month", as_of: date | None = None, notify: bool = False,
                 sleep: Callable[[float], None] = time.sleep) -> MonitorRun:
     """Evaluate the rules for the latest judged period, store the run, and send alerts if asked."""
+    if period not in PERIODS:
+        raise OptionError(f"period: expected {' or '.join(PERIODS)}, found {period!r}")
+    if notify and not channels(ws.config.alerts):  # a cron job asked for alerts that would never go out
+        raise MonitorError(f"notify: no alert channel configured; set [alerts] smtp_host (e-mail) or "
+                           f"slack_webhook_env (webhook) in {ws.config_path.name}, or run without --notify")
     ws.ensure_database()
     base = baseline(ws)
     if base is None:
@@ -142,7 +144,7 @@ def run_monitor(ws: Workspace, period: str = "month", as_of: date | None = None,
                      if v.notified and SEVERITY[v.status] > SEVERITY.get(alerted.get(v.key, "ok"), 0)]
     cleared = [k for k in alerted if k not in {v.key for v in run.verdicts if v.notified}]
     run.reports = write_report(run, run.metrics, ws.out_dir)
-    if notify and channels(ws.config.alerts) and (run.sent_keys or cleared or run.earlier_failures):
+    if notify and (run.sent_keys or cleared or run.earlier_failures):
         subject, body = run.message(ws.config.alerts.report_url)
         run.deliveries = deliver(ws.config.alerts, subject, body, sleep=sleep, attachments=run.reports)
     _store(ws, run, notify, cleared)

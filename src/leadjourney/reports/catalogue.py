@@ -23,7 +23,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from leadjourney.errors import ConfigError
+from leadjourney.errors import OptionError
 
 PLAYBOOK = "playbook quick-win table"
 ESTIMATE = "leadjourney estimate"
@@ -186,10 +186,10 @@ def apply_overrides(catalogue: Catalogue, entries: Sequence[Mapping[str, Any]]) 
         where = f"actions[{i}]"
         key = entry.get("key")
         if not isinstance(key, str) or not key:
-            raise ConfigError(f"{where}.key: every [[actions]] entry needs a key (e.g. \"speed_alert\")")
+            raise OptionError(f"{where}.key: every [[actions]] entry needs a key (e.g. \"speed_alert\")")
         unknown = sorted(set(entry) - set(_FIELDS) - {"key", "enabled", "rules"})
         if unknown:
-            raise ConfigError(f"{where}.{unknown[0]}: unknown setting; use one of "
+            raise OptionError(f"{where}.{unknown[0]}: unknown setting; use one of "
                               f"{', '.join(['enabled', 'rules', *_FIELDS])}")
         if entry.get("enabled", True) is False:
             actions.pop(key, None)
@@ -200,18 +200,18 @@ def apply_overrides(catalogue: Catalogue, entries: Sequence[Mapping[str, Any]]) 
         else:
             missing = [n for n in ("title", "system", "hours_low", "hours_high") if n not in changes]
             if missing:
-                raise ConfigError(f"{where}: new action {key!r} needs {', '.join(missing)}")
+                raise OptionError(f"{where}: new action {key!r} needs {', '.join(missing)}")
             changes.setdefault("changes", ())
             changes.setdefault("acceptance", "{metric} moves from {current} to {target}")
             changes.setdefault("origin", "set in leadjourney.toml")
             action = Action(key=key, **changes)
         if not 0 < action.hours_low <= action.hours_high:
-            raise ConfigError(f"{where}.hours_high: expected 0 < hours_low <= hours_high, found "
+            raise OptionError(f"{where}.hours_high: expected 0 < hours_low <= hours_high, found "
                               f"{action.hours_low:g}-{action.hours_high:g}")
         actions[key] = action
         for rule in entry.get("rules", ()):
             if rule not in RULE_ACTIONS:
-                raise ConfigError(f"{where}.rules: no rule {rule!r}; rules: {', '.join(RULE_ACTIONS)}")
+                raise OptionError(f"{where}.rules: no rule {rule!r}; rules: {', '.join(RULE_ACTIONS)}")
             rules[rule] = key
     return Catalogue(actions, rules)
 
@@ -220,12 +220,12 @@ def _typed(where: str, name: str, value: Any) -> Any:
     kind = _FIELDS[name]
     if kind is float:
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ConfigError(f"{where}.{name}: expected a number of hours, found {value!r}")
+            raise OptionError(f"{where}.{name}: expected a number of hours, found {value!r}")
         return float(value)
     if kind is tuple:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise ConfigError(f"{where}.{name}: expected a list of strings")
+            raise OptionError(f"{where}.{name}: expected a list of strings")
         return tuple(value)
     if not isinstance(value, str):
-        raise ConfigError(f"{where}.{name}: expected a string, found {value!r}")
+        raise OptionError(f"{where}.{name}: expected a string, found {value!r}")
     return value

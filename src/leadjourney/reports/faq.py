@@ -37,7 +37,7 @@ def faq_markdown(analysis: Analysis, findings: Sequence[Finding], definitions: D
     qa.append(("Why are the numbers marked ASSUMED?",
                "Every number computed from CRM data starts as ASSUMED: the kickoff call and stakeholder interviews "
                "validate it. A stakeholder moves a finding to CONFIRMED, or CORRECTED with what is right instead "
-               f"(`leadjourney findings -w {workspace} confirm ID --note ...`). Now: {counts.get(CONFIRMED, 0)} "
+               f"(`leadjourney findings {workspace} confirm ID --note ...`). Now: {counts.get(CONFIRMED, 0)} "
                f"confirmed, {counts.get(CORRECTED, 0)} corrected, {counts.get(ASSUMED, 0)} still assumed."))
     fr = analysis.friction
     bookings = money(fr.bookings_per_year, currency) if fr.bookings_per_year is not None else "-"

@@ -151,7 +151,7 @@ def interview_markdown(answers: Sequence[Answer], findings: Sequence[Finding], w
              "drop off while interviews reveal why. Under each question: what the data says (findings, ASSUMED "
              "until a stakeholder confirms them) and the answers recorded so far. Record an answer by role, "
              "never by name:", "",
-             f'`leadjourney report answer -w {workspace} --role sales --question 4 --finding '
+             f'`leadjourney report {workspace} answer --role sales --question 4 --finding '
              f'speed_to_lead:median --text "..."`', "",
              "Then move the finding with `leadjourney findings confirm ID` or `correct ID`."]
     for role in ROLES:

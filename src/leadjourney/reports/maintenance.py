@@ -96,7 +96,7 @@ def maintenance_markdown(base: Analysis, *, stored: bool, workspace: str = "WORK
 def _monthly(base: Analysis, ws: str) -> list[str]:
     s, d = base.speed_to_lead, base.dark_leads
     lines = ["## Monthly", "",
-             f"`leadjourney monitor -w {ws} --notify` (monthly, from cron) checks these lines and alerts; by hand, "
+             f"`leadjourney monitor {ws} --notify` (monthly, from cron) checks these lines and alerts; by hand, "
              f"run `leadjourney analyze {ws} --from FIRST-DAY-OF-MONTH --to LAST-DAY-OF-MONTH` and compare with "
              "the lines below. A month has fewer people than the baseline, so its interval is wider: the playbook "
              "asks for 2+ months in a row before acting.", "",
@@ -182,7 +182,7 @@ def _quarterly(base: Analysis, ws: str, definitions: DefinitionDocument | None, 
     lines += [f"- {c.source}: {c.from_stage} → {c.to_stage} {pct(c.rate)} (95% CI {ci(c.ci_low, c.ci_high)}), "
               f"{c.direction} than the rest" for c in significant] or ["- None differed significantly."]
     lines += ["", "### Lead stage definition check", "",
-              f"`leadjourney definitions -w {ws}` re-checks the data against the criteria. Drift now (share of people "
+              f"`leadjourney definitions {ws}` re-checks the data against the criteria. Drift now (share of people "
               "who entered a stage without meeting its criteria); a rising share means the definitions are no "
               "longer enforced:", ""]
     terms = [t for t in (definitions.terms if definitions else []) if data_line(t)]

@@ -23,7 +23,7 @@ from leadjourney.analysis.findings import Finding, baseline, list_findings, sele
 from leadjourney.analysis.journeys import Filters, open_journeys
 from leadjourney.analysis.persona_profiles import PersonaProfiles
 from leadjourney.analysis.report import Analysis
-from leadjourney.errors import LeadJourneyError
+from leadjourney.errors import OptionError
 from leadjourney.journeymap.layout import cropped_to_funnel, lay_out
 from leadjourney.journeymap.make import draw_map, map_inputs
 from leadjourney.journeymap.model import JourneyMap
@@ -115,10 +115,10 @@ def check_formats(formats: Iterable[str]) -> list[str]:
     names = {n.strip().lower() for item in formats for n in item.split(",") if n.strip()}
     unknown = sorted(names - set(FORMATS))
     if unknown:
-        raise LeadJourneyError(f"--format: unknown format {', '.join(map(repr, unknown))}; choose from "
+        raise OptionError(f"--format: unknown format {', '.join(map(repr, unknown))}; choose from "
                                f"{', '.join(FORMATS)}")
     if not names:
-        raise LeadJourneyError(f"--format: no format given; choose from {', '.join(FORMATS)}")
+        raise OptionError(f"--format: no format given; choose from {', '.join(FORMATS)}")
     return [f for f in FORMATS if f in names]
 
 

@@ -34,7 +34,7 @@ from leadjourney.analysis.findings import findings_of
 from leadjourney.analysis.friction import Friction, FrictionRow, money
 from leadjourney.analysis.journeys import Filters
 from leadjourney.analysis.report import Analysis
-from leadjourney.errors import ConfigError
+from leadjourney.errors import OptionError
 from leadjourney.progress import Progress
 from leadjourney.reports.catalogue import DEFAULT_CATALOGUE, Action, Catalogue, apply_overrides
 from leadjourney.reports.evidence import CORRECTED, Evidence, Metric, fmt, overall_status
@@ -341,8 +341,8 @@ def recommendations_for(ws: Workspace, analysis: Analysis,
     cfg = ws.config
     try:
         catalogue = apply_overrides(DEFAULT_CATALOGUE, cfg.actions)
-    except ConfigError as exc:
-        raise ConfigError(f"{ws.config_path}: {exc}") from None
+    except OptionError as exc:
+        raise OptionError(f"{ws.config_path}: {exc}") from None
     return recommend(analysis, statuses=statuses_of(ws, analysis), targets=cfg.targets, currency=cfg.currency,
                      name=cfg.name, catalogue=catalogue, drift=drift, labels=cfg.labels)
 

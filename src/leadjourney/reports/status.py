@@ -189,9 +189,6 @@ class Commands:
     def run(self, command: str, *args: str) -> str:
         return " ".join(["leadjourney", command, shlex.quote(self.workspace), *args])
 
-    def sub(self, command: str, *args: str) -> str:  # findings, definitions, status: -w WS
-        return " ".join(["leadjourney", command, "-w", shlex.quote(self.workspace), *args])
-
 
 def _when(t: datetime) -> str:
     return f"{t:%Y-%m-%d %H:%M} UTC"
@@ -241,7 +238,7 @@ def _findings(f: Facts, c: Commands) -> Proof:
     if f.first_assumed is None:
         return Proof(True, text)
     return Proof(False, f"{text}; {total - validated} still ASSUMED",
-                 c.sub("findings", "confirm", shlex.quote(f.first_assumed), '--note "WHERE AGREED"'))
+                 c.run("findings", "confirm", shlex.quote(f.first_assumed), '--note "WHERE AGREED"'))
 
 
 def _analysis(f: Facts, c: Commands) -> Proof:
@@ -316,7 +313,7 @@ def _recommendations(f: Facts, c: Commands) -> Proof:
 
 def _definitions(f: Facts, c: Commands) -> Proof:
     if not f.terms:
-        return Proof(False, "no [[definitions]] in leadjourney.toml", c.sub("definitions"))
+        return Proof(False, "no [[definitions]] in leadjourney.toml", c.run("definitions"))
     done = sum(t.signed_off for t in f.terms)
     text = f"{done} of {len(f.terms)} terms approved by {', '.join(REQUIRED_ROLES)} for their current wording"
     waiting = next((t for t in f.terms if not t.signed_off), None)
@@ -324,7 +321,7 @@ def _definitions(f: Facts, c: Commands) -> Proof:
         return Proof(True, text)
     term = waiting.definition.term
     return Proof(False, f"{text}; {term} waits for {', '.join(waiting.missing)}",
-                 c.sub("definitions", "approve", shlex.quote(term), f"--by NAME --role {waiting.missing[0]}"))
+                 c.run("definitions", "approve", shlex.quote(term), f"--by NAME --role {waiting.missing[0]}"))
 
 
 def _quick_wins(f: Facts, c: Commands) -> Proof:
@@ -336,7 +333,7 @@ def _quick_wins(f: Facts, c: Commands) -> Proof:
     if len(f.quick_wins) < low:
         return Proof(False, f"{len(f.quick_wins)} quick win(s) under 5 hours ({names}); the playbook asks for "
                      f"{low}-{high}: mark done with --note once the list is agreed",
-                     c.sub("status", "done", "quick-wins", '--note "WHAT WAS AGREED"'))
+                     c.run("status", "done", "quick-wins", '--note "WHAT WAS AGREED"'))
     return Proof(True, f"quick-win spec in out/recommendations.md: {names}")
 
 
@@ -451,7 +448,7 @@ class EngagementStatus:
             lines += [f"| {mark(s)} | {s.item.step} | {md(s.item.title)} | `{s.item.id}` | {s.item.kind} | "
                       f"{md(s.evidence)} |" for s in p.items]
             lines.append("")
-        lines += ["Manual items: `leadjourney status -w WORKSPACE done ITEM --note \"...\"` (and `undo ITEM`); "
+        lines += ["Manual items: `leadjourney status WORKSPACE done ITEM --note \"...\"` (and `undo ITEM`); "
                   "automatic items tick when the workspace proves them.", ""]
         return "\n".join(lines)
 
@@ -472,7 +469,7 @@ def evaluate(facts: Facts, item: Item, commands: Commands) -> ItemStatus:
                           f"(the workspace shows: {proof.evidence})", None, record)
     if record is None:
         return ItemStatus(item, False, "not recorded yet",
-                          commands.sub("status", "done", item.id, '--note "WHAT, WHERE"'))
+                          commands.run("status", "done", item.id, '--note "WHAT, WHERE"'))
     note = f": {record.note}" if record.note else ""
     return ItemStatus(item, True, f"marked done {record.done_at:%Y-%m-%d}{note}", None, record)
 
