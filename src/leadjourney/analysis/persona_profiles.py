@@ -35,6 +35,7 @@ from leadjourney.analysis.time_in_stage import KM_RESOLUTION_HOURS
 from leadjourney.config import UNASSIGNED_PERSONA
 from leadjourney.engine import column_array, fetch, fetch_rows
 from leadjourney.escape import markdown_text as md
+from leadjourney.tabular import Tabular
 
 TOP = 5  # values listed per persona (sources, industries, titles, touchpoints)
 FAR = 1.5  # a median at least this many times the overall one (or at most its inverse) differs
@@ -277,13 +278,15 @@ class PersonaProfile:
 
 
 @dataclass
-class PersonaProfiles:
+class PersonaProfiles(Tabular):
     """A profile per persona, and where each persona's journey differs from the others.
 
     >>> profiles = PersonaProfiles().fit(journeys)        # doctest: +SKIP
     >>> profiles.profile("smb_founder").differences[0].text()   # doctest: +SKIP
     'spends 3.1 d in MQL → SQL vs 5.4 d overall (0.6x, shorter, n=1,809)'
     """
+
+    table_from = "profiles"  # to_arrow() / to_pandas(): one row per item
 
     top: int = TOP
     far: float = FAR

@@ -29,6 +29,7 @@ from leadjourney.analysis.status import OK, MetricStatus, for_count, withheld
 from leadjourney.engine import fetch_rows
 from leadjourney.ingest.person_engagement import FORM_FILL
 from leadjourney.ingest.person_engagement import signal_stage_index as _signal_stage_index
+from leadjourney.tabular import Tabular
 
 SIGNALS = ("mql", "form_fill")
 
@@ -57,7 +58,7 @@ def signal_stage_index(journeys: Journeys) -> int:
 
 
 @dataclass
-class SpeedToLead:
+class SpeedToLead(Tabular):
     """Minutes from the inbound signal to the first human touch, and who was never contacted.
 
     >>> speed = SpeedToLead().fit(journeys)   # doctest: +SKIP

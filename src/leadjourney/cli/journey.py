@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 import typer
 
 from leadjourney.cli import render
-from leadjourney.cli.app import WorkspaceArg, app, console, err
+from leadjourney.cli.base import WorkspaceArg, app, console, err
 from leadjourney.cli.selection import FromOption, PersonaOption, SourceOption, ToOption, selection
 from leadjourney.errors import LeadJourneyError
 from leadjourney.escape import terminal_text

@@ -6,14 +6,15 @@ Registered on the main app when :mod:`leadjourney.cli.app` is imported.
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.table import Table
 
-from leadjourney.cli.app import app, console
+from leadjourney.cli.base import app, console
+from leadjourney.dates import parse_date
 from leadjourney.errors import LeadJourneyError
 from leadjourney.escape import terminal_text
 from leadjourney.workspace import Workspace
@@ -56,16 +57,11 @@ def monitor_run(
     ctx.obj = workspace
     if ctx.invoked_subcommand is not None:
         return
-    from leadjourney.monitor import COULD_NOT_RUN, run_monitor
+    from leadjourney.monitor import COULD_NOT_RUN
+    from leadjourney.workflows import run_monitor
 
     try:
-        day = date.fromisoformat(as_of) if as_of else None
-    except ValueError:
-        _fail(f"--as-of {as_of!r} is not a date; use YYYY-MM-DD", COULD_NOT_RUN)
-    if period not in ("month", "quarter"):
-        _fail(f"--period must be month or quarter, not {period!r}", COULD_NOT_RUN)
-    try:
-        run = run_monitor(Workspace.open(workspace), period, day, notify)
+        run = run_monitor(workspace, period, as_of, notify)
     except LeadJourneyError as exc:
         _fail(str(exc), COULD_NOT_RUN)
     if as_json:
@@ -127,13 +123,9 @@ def monitor_implemented(
     """
     from leadjourney.monitor.impact import mark_implemented
 
-    try:
-        day = date.fromisoformat(on)
-    except ValueError:
-        _fail(f"--on {on!r} is not a date; use YYYY-MM-DD", 2)
     ws = Workspace.open(ctx.obj)
     try:
-        imp = mark_implemented(ws, rec_id, day, note)
+        imp = mark_implemented(ws, rec_id, parse_date(on, "--on"), note)  # type: ignore[arg-type]
     except LeadJourneyError as exc:
         _fail(str(exc), 2)
     due = imp.implemented_on + timedelta(days=ws.config.monitor.impact_cycle_days)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from leadjourney.cli.app import app, console
+from leadjourney.cli.base import app, console
 from leadjourney.escape import terminal_text
 from leadjourney.workspace import Workspace
 

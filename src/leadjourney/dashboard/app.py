@@ -38,6 +38,7 @@ from leadjourney.dashboard.security import (
     install_login_wall,
     trust_proxy,
 )
+from leadjourney.dates import parse_date
 from leadjourney.errors import SelectionError
 from leadjourney.workspace import Workspace
 
@@ -171,14 +172,15 @@ def _iso(day: date | None) -> str | None:
 
 
 def parse_query(search: str) -> Filters:
-    return _filters_from_query(parse_qs(search.lstrip("?")))
+    """The filters a link asks for; all leads when it asks for a date that is none."""
+    try:
+        return _filters_from_query(parse_qs(search.lstrip("?")))
+    except SelectionError:
+        return Filters()
 
 
 def _date(text: str | None) -> date | None:
-    try:
-        return date.fromisoformat(text[:10]) if text else None
-    except ValueError:
-        return None
+    return parse_date(text, "dates", SelectionError)
 
 
 def _page_query() -> str | None:

@@ -26,6 +26,7 @@ from leadjourney.monitor.periods import (
 from leadjourney.monitor.quarterly import baseline_inventory, quarter_metrics, quarterly_verdicts
 from leadjourney.monitor.report import write_report
 from leadjourney.monitor.rules import RULES, SEVERITY, Verdict, checkin_verdict, evaluate
+from leadjourney.tabular import Tabular
 from leadjourney.workspace import Workspace
 
 HEALTHY, RED_FLAGS, COULD_NOT_RUN = 0, 1, 2  # exit codes
@@ -36,7 +37,9 @@ class MonitorError(LeadJourneyError):
 
 
 @dataclass
-class MonitorRun:
+class MonitorRun(Tabular):
+    table_from = "verdicts"  # to_arrow() / to_pandas(): one row per item
+
     run_id: int
     started_at: datetime
     period: Period

@@ -38,7 +38,7 @@ TITLES = ("Journey map", "Funnel with 95% intervals", "Top friction points", "Im
 
 def to_pptx(p: ReportPackage) -> bytes:
     """The deck as .pptx bytes."""
-    from leadjourney.reports.package import BOARD_MAP, MATRIX_IMAGE
+    from leadjourney.reports.document import BOARD_MAP, MATRIX_IMAGE
 
     prs = Presentation()
     prs.slide_width, prs.slide_height = WIDTH, HEIGHT
