@@ -148,12 +148,12 @@ def map_command(
 
     Example: [bold]leadjourney map acme-journey --persona enterprise_it --format html,png[/bold]
     """
-    from leadjourney.journeymap.make import make_map
+    from leadjourney.workflows import journey_map
 
     ws = Workspace.open(workspace)
     filters = selection(ws, date_from, date_to, source, persona)
     with render.progress_bar(err, "map") as progress:
-        run = make_map(ws, filters=filters, formats=[formats], scale=scale, tables=tables, progress=progress)
+        run = journey_map(ws, filters, formats=[formats], scale=scale, tables=tables, progress=progress)
     jm = run.journey_map
     console.print(f"Journey map of {jm.n_people:,} people ({terminal_text(jm.period)}): "
                   f"{len(jm.drop_offs)} drop-off point(s) flagged red, "
