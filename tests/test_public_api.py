@@ -8,6 +8,7 @@ import pkgutil
 import re
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import pyarrow as pa
@@ -104,6 +105,11 @@ def _readme_example() -> str:
     text = (ROOT / "README.md").read_text("utf-8")
     section = text[text.index("## Python API"):]
     return re.search(r"```python\n(.*?)```", section, re.S).group(1)  # type: ignore[union-attr]
+
+
+def test_help_shows_the_readme_example() -> None:
+    """help(leadjourney) carries the same example as the README (which the next test runs)."""
+    assert textwrap.indent(_readme_example(), "    ") in (leadjourney.__doc__ or "")
 
 
 @pytest.mark.slow

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import leadjourney as lj
-from conftest import DATA
+from conftest import DATA, SharedGenerated, copy_workspace
 from leadjourney.dates import parse_date
 from leadjourney.errors import LeadJourneyError, SelectionError
 
@@ -59,3 +59,17 @@ def test_a_bad_date_names_the_option_and_the_value(text: str) -> None:
         parse_date(text, "--as-of")
     with pytest.raises(SelectionError):  # the dashboard's: refused with a 400, not silently dropped
         parse_date(text, "dates", SelectionError)
+
+
+def test_the_table_workflows_write_what_their_commands_write(shared_generated: SharedGenerated,
+                                                              tmp_path: Path) -> None:
+    ws = copy_workspace(shared_generated(n_leads=2000, seed=3)[0], tmp_path / "ws")
+    inventory = lj.touchpoints(ws)
+    assert [p.name for p in inventory.files] == ["touchpoints.md", "touchpoints.csv", "touchpoints.xlsx"]
+    assert inventory.result.to_arrow().num_rows == len(inventory.result.rows) > 0
+    paths = lj.paths(ws, top=3)
+    assert all(p.exists() for p in paths.files) and len(paths.result.to_pandas()) == len(paths.result.variants) == 3
+    export = lj.event_log(ws, fmt="xes")
+    assert export.path == ws.out_dir / "event_log.xes" and export.cases > 0
+    with pytest.raises(LeadJourneyError, match="--format"):
+        lj.event_log(ws, fmt="pdf")

@@ -7,16 +7,21 @@ prints nothing; every result table has ``to_arrow()`` and ``to_pandas()`` (panda
     import leadjourney as lj
 
     ws = lj.init_workspace("acme", exist_ok=True)
-    lj.generate_into(ws, leads=2_000, seed=3)           # or: lj.ingest(ws, file=lj.FileSource(
-    lj.ingest(ws)                                       #   "contacts.csv", "hubspot_contacts"))
-    print(lj.check_quality(ws).report.to_markdown())
-    seo = lj.select(ws, date_from="2026-01-01", sources=["seo"])   # checked: unknown values are an error
-    result = lj.analyze(ws, seo).analysis                # save=True writes out/analysis.* and a snapshot
-    result.funnel.to_pandas()                           # one row per transition, with its interval and status
-    result.friction.to_arrow()                          # the friction ranking as a pyarrow.Table
-    lj.journey_map(ws, formats=["html"]).files          # the map and its tables, written into out/
-    lj.build_report(ws, formats=["md"]).files           # the documentation package in out/report/
-    lj.run_monitor(ws, as_of="2026-07-01").verdicts      # the monitor's period checks
+    lj.generate_into(ws, leads=2_000, seed=3)      # your exports: lj.ingest(ws, file=lj.FileSource("contacts.csv", "hubspot_contacts"))
+    print(lj.ingest(ws).to_pandas()[["name", "status", "rows_read"]])
+    print(lj.check_quality(ws).report.to_pandas()[["name", "severity", "count"]])
+
+    seo = lj.select(ws, sources=["seo"])  # checked: an unknown value lists the valid ones
+    result = lj.analyze(ws, seo).analysis
+    print(result.funnel.to_pandas()[["from", "to", "entered", "converted", "rate", "status"]])
+    print(result.friction.to_arrow().num_rows, "friction rows")
+    print(lj.analyze(ws).analysis.speed_to_lead.to_pandas().T)
+
+    lj.journey_map(ws, formats=["html"], tables=False)  # out/journey_map.html
+
+The other workflows: ``open_workspace``, ``touchpoints``, ``personas``, ``paths``, ``event_log``, ``recommend``,
+``build_report`` (out/report/), ``run_monitor`` (the period checks against the stored baseline), ``generate``
+(files only); docs/example.ipynb is a short notebook.
 
 Errors derive from :class:`LeadJourneyError`; each message is one line naming the problem and the next step.
 Heavy libraries (DuckDB, Ibis, pyarrow) load on first use, so ``import leadjourney`` is quick.
@@ -44,16 +49,22 @@ from leadjourney.workflows import (
     Generated,
     QualityRun,
     ReportRun,
+    TableRun,
     analyze,
     build_report,
     check_quality,
+    event_log,
     generate_into,
     ingest,
     init_workspace,
     journey_map,
     open_workspace,
+    paths,
+    personas,
+    recommend,
     run_monitor,
     select,
+    touchpoints,
 )
 from leadjourney.workflows.generate import generate
 
@@ -125,6 +136,7 @@ __all__ = [
     "ReportPackage",
     "ReportRun",
     "SelectionError",
+    "TableRun",
     "Tabular",
     "Workspace",
     "WorkspaceError",
@@ -132,6 +144,7 @@ __all__ = [
     "analyze",
     "build_report",
     "check_quality",
+    "event_log",
     "generate",
     "generate_into",
     "ingest",
@@ -139,7 +152,11 @@ __all__ = [
     "journey_map",
     "load_config",
     "open_workspace",
+    "paths",
+    "personas",
+    "recommend",
     "run_monitor",
     "run_quality",
     "select",
+    "touchpoints",
 ]
