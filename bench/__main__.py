@@ -2,6 +2,7 @@
 
     python -m bench                 # every benchmark at its default size
     python -m bench ingest --leads 100000
+    python -m bench startup         # `leadjourney --help` and `import leadjourney` beside `python -c pass`
     python -m bench growth          # analyze at 100k, 1M and 10M leads (builds what is missing; slow)
 """
 
@@ -20,12 +21,13 @@ from bench import (
     bench_map_parts,
     bench_monitor,
     bench_personas,
+    bench_startup,
 )
 
 BENCHMARKS = {"generate": bench_generate.main, "ingest": bench_ingest.main, "analyze": bench_analyze.main,
               "core": bench_core.main, "map": bench_map.main, "map-parts": bench_map_parts.main, "personas": bench_personas.main,
               "monitor": bench_monitor.main, "dashboard": bench_dashboard.main,
-              "growth": bench_growth.main}
+              "startup": bench_startup.main, "growth": bench_growth.main}
 
 
 def main() -> None:

@@ -1,12 +1,37 @@
 """leadjourney: inbound lead journey mapping from CRM, marketing-automation and web data.
 
->>> import leadjourney as lj                                  # doctest: +SKIP
->>> ws = lj.Workspace.init("acme")                            # doctest: +SKIP
->>> ws.set_sources([{"name": "crm", "path": "contacts.csv", "format": "hubspot_contacts"}])  # doctest: +SKIP
->>> lj.ingest(ws); print(lj.run_quality(ws).to_markdown())    # doctest: +SKIP
+Python API (the CLI's commands, for notebooks and scripts). Every workflow takes a workspace (a folder or a
+:class:`Workspace`), an optional ``progress`` callback ``(message, done, total)``, returns a typed result and
+prints nothing; every result table has ``to_arrow()`` and ``to_pandas()`` (pandas optional)::
+
+    import leadjourney as lj
+
+    ws = lj.init_workspace("acme", exist_ok=True)
+    lj.generate_into(ws, leads=2_000, seed=3)      # your exports: lj.ingest(ws, file=lj.FileSource("contacts.csv", "hubspot_contacts"))
+    print(lj.ingest(ws).to_pandas()[["name", "status", "rows_read"]])
+    print(lj.check_quality(ws).report.to_pandas()[["name", "severity", "count"]])
+
+    seo = lj.select(ws, sources=["seo"])  # checked: an unknown value lists the valid ones
+    result = lj.analyze(ws, seo).analysis
+    print(result.funnel.to_pandas()[["from", "to", "entered", "converted", "rate", "status"]])
+    print(result.friction.to_arrow().num_rows, "friction rows")
+    print(lj.analyze(ws).analysis.speed_to_lead.to_pandas().T)
+
+    lj.journey_map(ws, formats=["html"], tables=False)  # out/journey_map.html
+
+The other workflows: ``open_workspace``, ``touchpoints``, ``personas``, ``paths``, ``event_log``, ``recommend``,
+``build_report`` (out/report/), ``run_monitor`` (the period checks against the stored baseline), ``generate``
+(files only); docs/example.ipynb is a short notebook.
+
+Errors derive from :class:`LeadJourneyError`; each message is one line naming the problem and the next step.
+Heavy libraries (DuckDB, Ibis, pyarrow) load on first use, so ``import leadjourney`` is quick.
 """
 
-from leadjourney.config import Config, load_config
+import importlib as _importlib
+import typing as _typing
+
+import leadjourney.generate as _generate_package  # noqa: F401  (lazy packages, bound before the functions
+import leadjourney.ingest as _ingest_package  # noqa: F401   of the same names below, which keep them)
 from leadjourney.errors import (
     BadFileError,
     ConfigError,
@@ -23,14 +48,78 @@ from leadjourney.errors import (
     SelectionError,
     WorkspaceError,
 )
-from leadjourney.generate import Dirt, GeneratedData, generate
-from leadjourney.ingest import IngestReport, ingest
-from leadjourney.quality import QualityReport, run_quality
-from leadjourney.workspace import Workspace
+from leadjourney.workflows import (
+    AnalyzeRun,
+    FileSource,
+    Generated,
+    QualityRun,
+    ReportRun,
+    TableRun,
+    analyze,
+    build_report,
+    check_quality,
+    event_log,
+    generate_into,
+    ingest,
+    init_workspace,
+    journey_map,
+    open_workspace,
+    paths,
+    personas,
+    recommend,
+    run_monitor,
+    select,
+    touchpoints,
+)
+from leadjourney.workflows.generate import generate
+
+if _typing.TYPE_CHECKING:
+    from leadjourney.analysis import Analysis, Filters
+    from leadjourney.config import Config, load_config
+    from leadjourney.generate import Dirt, GeneratedData
+    from leadjourney.ingest import IngestReport
+    from leadjourney.journeymap.make import MapRun
+    from leadjourney.monitor import MonitorRun
+    from leadjourney.quality import QualityReport, run_quality
+    from leadjourney.reports.package import ReportPackage
+    from leadjourney.tabular import Tabular
+    from leadjourney.workspace import Workspace
 
 __version__ = "0.1.0"
 
+_LAZY = {  # name -> the module it is loaded from on first use
+    "Analysis": "leadjourney.analysis",
+    "Config": "leadjourney.config",
+    "Dirt": "leadjourney.generate",
+    "Filters": "leadjourney.analysis",
+    "GeneratedData": "leadjourney.generate",
+    "IngestReport": "leadjourney.ingest",
+    "MapRun": "leadjourney.journeymap.make",
+    "MonitorRun": "leadjourney.monitor",
+    "QualityReport": "leadjourney.quality",
+    "ReportPackage": "leadjourney.reports.package",
+    "Tabular": "leadjourney.tabular",
+    "Workspace": "leadjourney.workspace",
+    "load_config": "leadjourney.config",
+    "run_quality": "leadjourney.quality",
+}
+
+
+def __getattr__(name: str) -> _typing.Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'leadjourney' has no attribute {name!r}")
+    value = getattr(_importlib.import_module(_LAZY[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
+
 __all__ = [
+    "Analysis",
+    "AnalyzeRun",
     "BadFileError",
     "Config",
     "ConfigError",
@@ -38,22 +127,46 @@ __all__ = [
     "DataQualityWarning",
     "Dirt",
     "EmptySelectionError",
+    "FileSource",
+    "Filters",
+    "Generated",
     "GeneratedData",
     "IngestError",
     "IngestReport",
     "LeadJourneyError",
     "MapError",
+    "MapRun",
     "MonitorError",
+    "MonitorRun",
     "NoDataError",
     "OptionError",
     "PullError",
     "QualityReport",
+    "QualityRun",
+    "ReportPackage",
+    "ReportRun",
     "SelectionError",
+    "TableRun",
+    "Tabular",
     "Workspace",
     "WorkspaceError",
     "__version__",
+    "analyze",
+    "build_report",
+    "check_quality",
+    "event_log",
     "generate",
+    "generate_into",
     "ingest",
+    "init_workspace",
+    "journey_map",
     "load_config",
+    "open_workspace",
+    "paths",
+    "personas",
+    "recommend",
+    "run_monitor",
     "run_quality",
+    "select",
+    "touchpoints",
 ]

@@ -25,7 +25,6 @@ import html
 import re
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
-from xml.sax import saxutils
 
 from rich.markup import escape as rich_escape
 
@@ -75,7 +74,7 @@ def xml_text(value: str) -> str:
 
 def xml_escaped(value: str) -> str:
     """``value`` as XML/SVG/HTML text: ``& < >`` escaped, control characters dropped."""
-    return saxutils.escape(xml_text(value))
+    return _xml_escape(xml_text(value))
 
 
 def html_text(value: str) -> str:
@@ -86,7 +85,7 @@ def html_text(value: str) -> str:
 
 def xml_attribute(value: str) -> str:
     """``value`` as a quoted XML/SVG/HTML attribute value, control characters dropped."""
-    return saxutils.quoteattr(xml_text(value))
+    return _quoteattr(xml_text(value))
 
 
 def xlsx_row(sheet: Worksheet, values: Sequence[Any]) -> None:
@@ -159,3 +158,19 @@ __all__ = [
     "xml_escaped",
     "xml_text",
 ]
+
+
+def _xml_escape(text: str) -> str:
+    """``&``, ``<`` and ``>`` as entities (xml.sax.saxutils.escape, without importing urllib with it)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _quoteattr(text: str) -> str:
+    """An attribute value with its quotes (xml.sax.saxutils.quoteattr): whitespace controls as references, a
+    double quote as &quot; unless single quotes can wrap it."""
+    text = _xml_escape(text).replace("\n", "&#10;").replace("\r", "&#13;").replace("\t", "&#9;")
+    if '"' not in text:
+        return f'"{text}"'
+    if "'" not in text:
+        return f"'{text}'"
+    return '"{}"'.format(text.replace('"', "&quot;"))

@@ -8,21 +8,22 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import time
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
-
-import duckdb
-import tomlkit
+from typing import TYPE_CHECKING, Any
 
 from leadjourney import schema
 from leadjourney.config import CONFIG_FILE, Config, default_config_text, load_config, parse_config
 from leadjourney.db import one
 from leadjourney.errors import WorkspaceError
+
+if TYPE_CHECKING:  # DuckDB and tomlkit load when a workspace connects or writes its config: `--help` stays quick
+    import duckdb
 
 SALT_KEY = "email_salt"  # meta: the workspace's random secret (salts e-mail hashes and owner pseudonyms)
 
@@ -119,11 +120,14 @@ class Workspace:
         """
         if read_only and not self.database_path.exists():
             raise WorkspaceError(f"{self.root}: no database yet; run `leadjourney ingest` first")
+        import duckdb
+
         deadline = time.monotonic() + wait_seconds
         while True:
             try:
                 con = duckdb.connect(str(self.database_path), read_only=read_only)
-                con.execute("SET enable_progress_bar = false")
+                with contextlib.suppress(duckdb.Error):  # Jupyter without ipywidgets refuses it (the bar is off there)
+                    con.execute("SET enable_progress_bar = false")
                 con.execute(f"SET memory_limit = '{_memory_limit_mb()}MB'")
                 return con
             except duckdb.Error as exc:
@@ -150,6 +154,8 @@ class Workspace:
 
     def set_sources(self, entries: Iterable[Mapping[str, Any]]) -> None:
         """Add or replace ``[[sources]]`` entries by name, keeping the file's comments."""
+        import tomlkit
+
         doc = tomlkit.parse(self.config_path.read_text("utf-8"))
         existing = doc.get("sources")
         if existing is None:

@@ -28,12 +28,13 @@ from leadjourney.analysis.readback import build, moment, pair
 from leadjourney.analysis.stats import wilson_interval
 from leadjourney.analysis.status import OK, MetricStatus, for_count, withheld
 from leadjourney.engine import fetch_rows
+from leadjourney.tabular import Tabular
 
 CLOSED = ("converted", "disqualified")
 
 
 @dataclass
-class DarkLeads:
+class DarkLeads(Tabular):
     """Open people silent for ``dark_after_days``, where they stalled, and who was re-engaged.
 
     >>> dark = DarkLeads().fit(journeys)   # doctest: +SKIP

@@ -35,6 +35,7 @@ from leadjourney.criteria import CRITERIA_FIELDS, Criterion, Definition
 from leadjourney.engine import fetch, fetch_rows, fetch_value
 from leadjourney.errors import LeadJourneyError
 from leadjourney.ingest.person_engagement import HUMAN
+from leadjourney.tabular import Tabular
 from leadjourney.workspace import Workspace
 
 REQUIRED_ROLES = ("Marketing", "Sales", "RevOps")  # the playbook's sign-off: all three
@@ -115,13 +116,15 @@ class SlaCheck:
 
 
 @dataclass
-class DefinitionCheck:
+class DefinitionCheck(Tabular):
     """The data checked against the configured definitions: drift per stage term, and each SLA.
 
     >>> check = DefinitionCheck().fit(journeys)   # doctest: +SKIP
     >>> check.drift[0].n_failed, check.drift[0].most_failed.criterion   # doctest: +SKIP
     (120, 'touches >= 3')
     """
+
+    table_from = "drift"  # to_arrow() / to_pandas(): one row per item
 
     definitions: tuple[Definition, ...] | None = None  # None: the config's [[definitions]]
     as_of: datetime | None = None

@@ -45,6 +45,7 @@ from leadjourney.analysis.status import OK, MetricStatus, Status
 from leadjourney.analysis.time_in_stage import TimeInStage
 from leadjourney.display import money as money  # re-exported: reports import it from here
 from leadjourney.engine import fetch_rows
+from leadjourney.tabular import Tabular
 
 SLOW_RESPONSE_MINUTES = 60.0  # a median speed-to-lead above this is called slow
 NEVER_CONTACTED_HIGH = 0.2  # more than this share never contacted is called out
@@ -139,8 +140,10 @@ class FrictionRow:
 
 
 @dataclass
-class Friction:
+class Friction(Tabular):
     """Drop-off points and the ranked friction table for one analysis run."""
+
+    table_from = "rows"  # to_arrow() / to_pandas(): one row per item
 
     deal_size: float = 0.0
     deal_size_source: str = ""

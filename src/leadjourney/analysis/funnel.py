@@ -33,6 +33,7 @@ from leadjourney.analysis.rates import (
 from leadjourney.config import Stage
 from leadjourney.engine import fetch_rows, prepared
 from leadjourney.errors import OptionError
+from leadjourney.tabular import Tabular
 
 MODES = ("stage_reach", "ordered", "cohort")
 
@@ -57,13 +58,15 @@ def people_with_top(journeys: Journeys) -> ir.Table:
 
 
 @dataclass
-class Funnel:
+class Funnel(Tabular):
     """Leads reaching each stage, with Wilson 95% intervals per transition.
 
     >>> funnel = Funnel(mode="stage_reach").fit(journeys)   # doctest: +SKIP
     >>> funnel.transitions[1].rate                          # doctest: +SKIP
     0.21
     """
+
+    table_from = "transitions"  # to_arrow() / to_pandas(): one row per item
 
     mode: str = "stage_reach"
     window_days: int = 90  # cohort mode: conversions within this many days of creation

@@ -31,6 +31,7 @@ from leadjourney.analysis.dark_leads import dark_state
 from leadjourney.analysis.journeys import Journeys
 from leadjourney.engine import fetch_rows
 from leadjourney.escape import markdown_text as md
+from leadjourney.tabular import Tabular
 
 OUTCOMES = ("won", "disqualified", "closed", "dark", "open")
 RE_ENGAGED = "re-engaged"
@@ -58,13 +59,15 @@ class Variant:
 
 
 @dataclass
-class Paths:
+class Paths(Tabular):
     """The ``top`` most common paths, the happy path's share, dark and re-engagement paths, a Sankey.
 
     >>> paths = Paths(top=5).fit(journeys)   # doctest: +SKIP
     >>> paths.happy_share                     # doctest: +SKIP
     0.008
     """
+
+    table_from = "variants"  # to_arrow() / to_pandas(): one row per item
 
     top: int = 10
     dark_after_days: int | None = None  # None: the config's [analysis] dark_after_days

@@ -45,6 +45,7 @@ from leadjourney.errors import OptionError
 from leadjourney.escape import markdown_code_block, one_line
 from leadjourney.escape import markdown_text as md
 from leadjourney.ingest.persona_rules import persona_column
+from leadjourney.tabular import Tabular
 
 KS = (2, 3, 4)
 SAMPLE_SIZE = 20_000
@@ -128,12 +129,14 @@ class PersonaCluster:
 
 
 @dataclass
-class PersonaSuggestion:
+class PersonaSuggestion(Tabular):
     """Data-driven persona clusters with a proposed ``[[personas]]`` block each.
 
     >>> suggestion = PersonaSuggestion(seed=0).fit(journeys)   # doctest: +SKIP
     >>> print(suggestion.to_toml())                            # doctest: +SKIP
     """
+
+    table_from = "clusters"  # to_arrow() / to_pandas(): one row per item
 
     k: int | None = None  # None: the k in ks with the best silhouette
     seed: int = 0

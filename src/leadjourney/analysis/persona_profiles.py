@@ -36,6 +36,7 @@ from leadjourney.config import UNASSIGNED_PERSONA
 from leadjourney.engine import column_array, fetch, fetch_rows
 from leadjourney.errors import OptionError
 from leadjourney.escape import markdown_text as md
+from leadjourney.tabular import Tabular
 
 TOP = 5  # values listed per persona (sources, industries, titles, touchpoints)
 FAR = 1.5  # a median at least this many times the overall one (or at most its inverse) differs
@@ -278,13 +279,15 @@ class PersonaProfile:
 
 
 @dataclass
-class PersonaProfiles:
+class PersonaProfiles(Tabular):
     """A profile per persona, and where each persona's journey differs from the others.
 
     >>> profiles = PersonaProfiles().fit(journeys)        # doctest: +SKIP
     >>> profiles.profile("smb_founder").differences[0].text()   # doctest: +SKIP
     'spends 3.1 d in MQL → SQL vs 5.4 d overall (0.6x, shorter, n=1,809)'
     """
+
+    table_from = "profiles"  # to_arrow() / to_pandas(): one row per item
 
     top: int = TOP
     far: float = FAR

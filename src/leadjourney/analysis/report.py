@@ -26,6 +26,7 @@ from leadjourney.analysis.time_in_stage import TimeInStage
 from leadjourney.errors import WorkspaceError
 from leadjourney.escape import markdown_text as md
 from leadjourney.progress import Progress, silent
+from leadjourney.tabular import Tabular
 from leadjourney.workspace import Workspace
 
 SCHEMA_VERSION = 1  # of the JSON contract: bump on any breaking change
@@ -33,8 +34,10 @@ T = TypeVar("T")
 
 
 @dataclass
-class Analysis:
+class Analysis(Tabular):
     """The baseline metrics for one selection of leads."""
+
+    table_from = "funnel"  # to_arrow() / to_pandas(): one row per item
 
     workspace: str
     computed_at: str

@@ -1,7 +1,7 @@
 """A selection is checked before anything is computed or stored: every number is right, or withheld.
 
 :func:`check_selection` (through :meth:`Journeys.check`, :func:`~leadjourney.analysis.analyze` and
-``open_journeys(check=True)``; the command line's selection options call :func:`checked_filters`) raises
+``open_journeys(check=True)``; the workflows' :func:`~leadjourney.workflows.select` opens journeys to check a selection) raises
 
 - :class:`~leadjourney.errors.SelectionError` for a filter value the workspace does not have: a source not
   among the people's channels as stored, a persona not in the config (nor ``unassigned``), an owner who holds
@@ -29,7 +29,6 @@ from leadjourney.errors import EmptySelectionError, NoDataError, SelectionError
 
 if TYPE_CHECKING:
     from leadjourney.analysis.journeys import Filters, Journeys
-    from leadjourney.workspace import Workspace
 
 NO_DATA = "the workspace holds no leads yet: run `leadjourney ingest` first"
 _SHOWN = 30  # valid values listed in a message at most
@@ -76,16 +75,6 @@ def check_selection(journeys: Journeys, *, require_people: bool = True) -> int:
         raise EmptySelectionError(f"no people in the selection {describe(f)} "  # as given: a pseudonym stays one
                                   f"(of {total:,} in the workspace): nothing computed or stored; widen the selection")
     return n
-
-
-def checked_filters(ws: Workspace, filters: Filters, *, require_people: bool = True) -> Filters:
-    """``filters`` checked against the workspace's data (:func:`check_selection` on its own read-only connection),
-    owner pseudonyms resolved to names."""
-    from leadjourney.analysis.journeys import open_journeys
-
-    with open_journeys(ws, filters) as journeys:
-        check_selection(journeys, require_people=require_people)
-        return journeys.filters
 
 
 def describe(filters: Filters) -> str:

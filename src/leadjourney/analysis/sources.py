@@ -35,6 +35,7 @@ from leadjourney.analysis.readback import build
 from leadjourney.analysis.status import OK, MetricStatus
 from leadjourney.engine import fetch_rows
 from leadjourney.errors import OptionError
+from leadjourney.tabular import Tabular
 
 UNKNOWN = "unknown"  # how a person without a source is shown
 TOO_FEW = "too few"
@@ -91,13 +92,15 @@ class SourceTransition:
 
 
 @dataclass
-class Sources:
+class Sources(Tabular):
     """People per lead source, and each source's conversion at every transition.
 
     >>> sources = Sources().fit(journeys)            # doctest: +SKIP
     >>> sources.row("seo", "MQL", "SQL").direction   # doctest: +SKIP
     'higher'
     """
+
+    table_from = "conversion"  # to_arrow() / to_pandas(): one row per item
 
     mode: str = "stage_reach"
     by: str = "source"  # or "persona"

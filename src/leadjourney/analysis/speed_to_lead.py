@@ -30,6 +30,7 @@ from leadjourney.engine import fetch_rows
 from leadjourney.errors import OptionError
 from leadjourney.ingest.person_engagement import FORM_FILL
 from leadjourney.ingest.person_engagement import signal_stage_index as _signal_stage_index
+from leadjourney.tabular import Tabular
 
 SIGNALS = ("mql", "form_fill")
 
@@ -58,7 +59,7 @@ def signal_stage_index(journeys: Journeys) -> int:
 
 
 @dataclass
-class SpeedToLead:
+class SpeedToLead(Tabular):
     """Minutes from the inbound signal to the first human touch, and who was never contacted.
 
     >>> speed = SpeedToLead().fit(journeys)   # doctest: +SKIP

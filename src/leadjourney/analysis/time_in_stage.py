@@ -26,6 +26,7 @@ from leadjourney.analysis.readback import build, moment
 from leadjourney.analysis.stats import km_median
 from leadjourney.analysis.status import OK, MetricStatus, for_count, withheld
 from leadjourney.engine import column_array, fetch, fetch_rows, prepared
+from leadjourney.tabular import Tabular
 
 PERCENTILES = (0.25, 0.5, 0.75, 0.9, 0.95)
 HISTOGRAM_EDGES_DAYS = (0, 1, 3, 7, 14, 30, 60, 90, 180)
@@ -70,8 +71,10 @@ class StageTime:
 
 
 @dataclass
-class TimeInStage:
+class TimeInStage(Tabular):
     """Durations of each consecutive transition and of the whole funnel."""
+
+    table_from = "rows"  # to_arrow() / to_pandas(): one row per item
 
     as_of: datetime | None = None
     rows: list[StageTime] = field(default_factory=list)

@@ -34,6 +34,7 @@ from leadjourney.analysis.stats import wilson_interval
 from leadjourney.engine import fetch_rows
 from leadjourney.escape import csv_row, xlsx_row
 from leadjourney.escape import markdown_text as md
+from leadjourney.tabular import Tabular
 
 
 @dataclass(frozen=True)
@@ -108,13 +109,15 @@ def touch_types(touches: ir.Table) -> ir.Table:
 
 
 @dataclass
-class TouchpointInventory:
+class TouchpointInventory(Tabular):
     """Touchpoint kind x channel x automated/human per stage: volume, reach and conversion lift.
 
     >>> inventory = TouchpointInventory().fit(journeys)   # doctest: +SKIP
     >>> inventory.rows[0].kind, inventory.rows[0].lift      # doctest: +SKIP
     ('form_fill', 0.04)
     """
+
+    table_from = "rows"  # to_arrow() / to_pandas(): one row per item
 
     as_of: datetime | None = None
     rows: list[TouchpointRow] = field(default_factory=list)

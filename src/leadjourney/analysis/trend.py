@@ -43,6 +43,7 @@ from leadjourney.analysis.status import OK, MetricStatus, withheld
 from leadjourney.analysis.status import young as young_status
 from leadjourney.engine import fetch_rows, prepared
 from leadjourney.errors import OptionError
+from leadjourney.tabular import Tabular
 
 PERIODS = {"week": "W", "month": "M"}
 FUTURE = "created after the data's end: future dates (see the quality report)"
@@ -80,13 +81,15 @@ class TrendPoint:
 
 
 @dataclass
-class ConversionTrend:
+class ConversionTrend(Tabular):
     """Per creation week or month, each consecutive transition's conversion with its 95% interval.
 
     >>> trend = ConversionTrend(period="month").fit(journeys)   # doctest: +SKIP
     >>> trend.points[0].rate                                     # doctest: +SKIP
     0.42
     """
+
+    table_from = "points"  # to_arrow() / to_pandas(): one row per item
 
     period: str = "month"
     as_of: datetime | None = None

@@ -1,15 +1,15 @@
-"""The ``leadjourney`` command: thin wiring of the layers, nothing computed here."""
+"""The ``leadjourney`` command: thin wiring of the workflows, nothing computed here."""
 
 from __future__ import annotations
 
 import json
-from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from leadjourney.cli import render
+from leadjourney.cli.base import WorkspaceArg, app, console, err
 from leadjourney.cli.selection import (
     FromOption,
     OwnerOption,
@@ -21,25 +21,13 @@ from leadjourney.cli.selection import (
 )
 from leadjourney.cli.workspace_arg import WorkspaceAlias, chosen_workspace, group_settings
 from leadjourney.config import SOURCE_FORMATS
-from leadjourney.errors import OptionError
 from leadjourney.escape import terminal_text
-from leadjourney.ingest import IngestReport, ingest
-from leadjourney.quality import QualityReport, run_quality
 from leadjourney.workspace import Workspace
 
 if TYPE_CHECKING:
-    from leadjourney.generate import Scenario
+    from leadjourney.workflows import Generated
 
-app = typer.Typer(
-    help="Inbound lead journey mapping: ingest CRM exports, check data quality, analyze the journey.",
-    no_args_is_help=True,
-    add_completion=False,
-    rich_markup_mode="rich",
-)
-console = render.LiveConsole(emoji=False)
-err = render.LiveConsole(stderr=True, emoji=False)
-
-WorkspaceArg = Annotated[Path, typer.Argument(help="Workspace folder (default: the current folder).")]
+__all__ = ["WorkspaceArg", "app", "console", "err"]
 
 
 @app.command()
@@ -72,28 +60,19 @@ def generate(
 
     Example: [bold]leadjourney generate acme-journey --leads 50000 --seed 3[/bold]
     """
-    ws = Workspace.init(workspace, exist_ok=True)
-    generate_into(ws, leads=leads, seed=seed, days=days, end=parse_date(end, "--end"),
-                   file_format=file_format, clean=clean)
+    from leadjourney.workflows import generate_into, init_workspace
+
+    ws = init_workspace(workspace, exist_ok=True)
+    with render.progress_bar(err, "generate") as progress:
+        made = generate_into(ws, leads=leads, seed=seed, days=days, end=parse_date(end, "--end"),
+                             file_format=file_format, clean=clean, progress=progress)
+    show_generated(made, ws.config_path.name)
 
 
-def generate_into(ws: Workspace, *, leads: int, seed: int, days: int, end: date | None, file_format: str,
-                   clean: bool, scenario: Scenario | None = None) -> None:
-    from leadjourney.generate import Dirt
-    from leadjourney.generate import generate as make_data
-
-    with console.status(f"Generating {leads:,} leads"):
-        data = make_data(ws.root / "data" / "generated", n_leads=leads, seed=seed, end=end, days=days,
-                         file_format=file_format,  # type: ignore[arg-type]
-                         dirt=Dirt.none() if clean else Dirt(), scenario=scenario)
-    sources = []
-    for entry in data.sources:
-        entry = dict(entry)
-        entry["path"] = str(Path(data.files[entry["table"]]).resolve().relative_to(ws.root))
-        sources.append(entry)
-    ws.set_sources(sources)
-    console.print(f"Generated {leads:,} leads into {data.out_dir} (ground truth: {data.ground_truth_path.name});"
-                  f" registered {len(sources)} sources in {ws.config_path.name}.")
+def show_generated(made: Generated, config_name: str) -> None:
+    data = made.data
+    console.print(f"Generated {made.leads:,} leads into {data.out_dir} (ground truth: {data.ground_truth_path.name});"
+                  f" registered {len(made.sources)} sources in {config_name}.")
 
 
 @app.command("ingest")
@@ -115,40 +94,13 @@ def ingest_command(
 
     Example: [bold]leadjourney ingest acme-journey --file exports/contacts.csv --format hubspot_contacts[/bold]
     """
-    ws = Workspace.open(workspace)
-    only = list(source or [])
-    config_before = ws.config_path.read_text("utf-8")
-    if file is not None:
-        if file_format is None:
-            raise OptionError(f"--file {file}: say which export it is with --format ({', '.join(SOURCE_FORMATS)})")
-        path = file.resolve()
-        shown = path.relative_to(ws.root) if path.is_relative_to(ws.root) else path
-        entry: dict[str, object] = {"name": name or file.stem, "path": str(shown), "format": file_format}
-        if table:
-            entry["table"] = table
-        if timezone:
-            entry["timezone"] = timezone
-        ws.set_sources([entry])
-        only.append(str(entry["name"]))
-    try:
-        report = ingest_sources(ws, only=only, force=force, prune=prune, allow_empty=allow_empty)
-    except BaseException:  # an error or Ctrl-C: the database rolled back; the --file registration goes too
-        ws.config_path.write_text(config_before, "utf-8")
-        raise
-    show_ingest(report)
+    from leadjourney.workflows import FileSource, ingest
 
-
-def ingest_sources(ws: Workspace, **kwargs: object) -> IngestReport:
+    added = None if file is None else FileSource(file, file_format, table, name, timezone)
     with render.progress_bar(err, "ingest") as progress:
-        return ingest(ws, progress=progress, **kwargs)  # type: ignore[arg-type]
-
-
-def show_ingest(report: IngestReport) -> None:
-    console.print(render.ingest_table(report))
-    for line in render.ingest_problems(report):
-        console.print(line, soft_wrap=True)
-    for line in render.ingest_summary(report):
-        console.print(line)
+        report = ingest(workspace, only=source or (), file=added, force=force, prune=prune,
+                        allow_empty=allow_empty, progress=progress)
+    render.print_ingest(console, report)
 
 
 @app.command()
@@ -160,24 +112,17 @@ def quality(
 
     Example: [bold]leadjourney quality acme-journey --json[/bold]
     """
-    ws = Workspace.open(workspace)
-    report = check_quality(ws)
-    if as_json:
-        print(report.to_json())
-    else:
-        console.print(render.quality_table(report))
-        if report.web_traffic is not None:
-            console.print(terminal_text(report.web_traffic.text()))
-        console.print(f"Details, and what each finding does to the analysis: {ws.out_dir / 'quality.md'}")
+    from leadjourney.workflows import check_quality
 
-
-def check_quality(ws: Workspace) -> QualityReport:
     with render.progress_bar(err, "quality") as progress:
-        report = run_quality(ws, progress=progress)
-    ws.out_dir.mkdir(exist_ok=True)
-    (ws.out_dir / "quality.md").write_text(report.to_markdown(), "utf-8")
-    (ws.out_dir / "quality.json").write_text(report.to_json(), "utf-8")
-    return report
+        run = check_quality(workspace, progress=progress)
+    if as_json:
+        print(run.report.to_json())
+    else:
+        console.print(render.quality_table(run.report))
+        if run.report.web_traffic is not None:
+            console.print(terminal_text(run.report.web_traffic.text()))
+        console.print(f"Details, and what each finding does to the analysis: {run.files[0]}")
 
 
 @app.command("analyze")
@@ -197,35 +142,22 @@ def analyze_command(
 
     Example: [bold]leadjourney analyze acme-journey --from 2026-01-01 --source seo --persona smb_founder[/bold]
     """
-    from leadjourney.analysis import analyze
-    from leadjourney.analysis.findings import list_findings, selection_label, selection_of, store
+    from leadjourney.workflows import analyze
 
-    ws = Workspace.open(workspace)
-    filters = selection(ws, date_from, date_to, source, persona, owner, check=False)  # analyze() checks it
-    with render.progress_bar(err, "analyze") as progress:
-        result = analyze(ws, filters=filters, mode=mode, window_days=window, progress=progress)
-    ws.out_dir.mkdir(exist_ok=True)
-    (ws.out_dir / "analysis.md").write_text(result.to_markdown(), "utf-8")
-    (ws.out_dir / "analysis.json").write_text(result.to_json(), "utf-8")
-    snapshot = store(ws, result, baseline=baseline)
-    key = selection_of(result)
-    changed = [f for f in list_findings(ws, key) if f.changed_since_signoff]
-    if changed:  # on stderr, so --json stays one document
-        err.print(f"[yellow]note:[/yellow] {len(changed)} signed finding(s) of {terminal_text(selection_label(key))} "
-                  f"differ in this analysis ({terminal_text(', '.join(f.finding_id for f in changed[:5]))}): the signed "
-                  "numbers are kept, the new ones recorded beside them (`leadjourney findings`).", soft_wrap=True)
+    filters = selection(Workspace.open(workspace), date_from, date_to, source, persona, owner, check=False)
+    with render.progress_bar(err, "analyze") as progress:  # the workflow checks the selection
+        run = analyze(workspace, filters, mode=mode, window_days=window, save=True, baseline=baseline,
+                      progress=progress)
+    if run.changed:  # on stderr, so --json stays one document
+        err.print(f"[yellow]note:[/yellow] {len(run.changed)} signed finding(s) of {terminal_text(run.selection)} "
+                  f"differ in this analysis ({terminal_text(', '.join(f.finding_id for f in run.changed[:5]))}): the "
+                  "signed numbers are kept, the new ones recorded beside them (`leadjourney findings`).", soft_wrap=True)
     if as_json:
-        print(result.to_json())
+        print(run.analysis.to_json())
         return
-    console.print(render.funnel_table(result))
-    console.print(render.time_table(result))
-    for line in render.headlines(result):
-        console.print(terminal_text(line))
-    console.print(render.friction_table(result))
-    for line in render.friction_lines(result):
-        console.print(line)
-    console.print(f"Written: {ws.out_dir / 'analysis.md'} and analysis.json; snapshot {snapshot}"
-                  f"{' (baseline)' if baseline else ''} and the findings of {terminal_text(selection_label(key))} "
+    render.print_analysis(console, run.analysis)
+    console.print(f"Written: {run.files[0]} and {run.files[1].name}; snapshot {run.snapshot}"
+                  f"{' (baseline)' if baseline else ''} and the findings of {terminal_text(run.selection)} "
                   "(ASSUMED until confirmed) stored.")
 
 

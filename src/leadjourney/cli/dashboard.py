@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from leadjourney.cli.app import WorkspaceArg, app, console
+from leadjourney.cli.base import WorkspaceArg, app, console
 from leadjourney.cli.selection import (
     FromOption,
     OwnerOption,

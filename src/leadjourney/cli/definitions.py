@@ -12,7 +12,7 @@ import typer
 from rich.table import Table
 
 from leadjourney.cli import render
-from leadjourney.cli.app import WorkspaceArg, app, console, err
+from leadjourney.cli.base import WorkspaceArg, app, console, err
 from leadjourney.cli.selection import FromOption, PersonaOption, SourceOption, ToOption, selection
 from leadjourney.cli.workspace_arg import WorkspaceAlias, chosen_workspace, group_settings
 from leadjourney.escape import terminal_text

@@ -5,31 +5,19 @@ Registered on the main app when :mod:`leadjourney.cli.app` is imported.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from leadjourney.cli import render
-from leadjourney.cli.app import (
-    WorkspaceArg,
-    app,
-    check_quality,
-    console,
-    err,
-    generate_into,
-    ingest_sources,
-    show_ingest,
-)
+from leadjourney.cli.base import WorkspaceArg, app, console, err
 from leadjourney.escape import terminal_text
-from leadjourney.workspace import Workspace
 
 if TYPE_CHECKING:
-    from leadjourney.generate import Scenario
     from leadjourney.journeymap.make import MapRun
-
-DEMO_DECLINE_FACTOR = 0.6  # the planted MQL->SQL decline: 60% of the usual conversion probability
+    from leadjourney.workflows import DemoRun
 
 
 @app.command()
@@ -43,115 +31,53 @@ def demo(
 
     Example: [bold]leadjourney demo /tmp/demo --leads 100000[/bold]
     """
+    from leadjourney.workflows import run_demo
+
     started = datetime.now()
-    ws = Workspace.init(workspace, exist_ok=True)
-    console.rule(f"[bold]leadjourney demo[/bold] in {ws.root}")
-    scenario = demo_scenario(ws, datetime.now(UTC).date())
-    generate_into(ws, leads=leads, seed=seed, days=180, end=None, file_format="parquet", clean=False,
-                  scenario=scenario)
-    report = ingest_sources(ws, force=True, prune=True)
-    show_ingest(report)
-    q = check_quality(ws)
-    console.print(render.quality_table(q))
-    from leadjourney.analysis import analyze
-
-    with render.progress_bar(err, "analyze") as progress:
-        result = analyze(ws, progress=progress)
-    (ws.out_dir / "analysis.md").write_text(result.to_markdown(), "utf-8")
-    (ws.out_dir / "analysis.json").write_text(result.to_json(), "utf-8")
-    from leadjourney.analysis.findings import store
-
-    store(ws, result, baseline=True)
-    console.print(render.funnel_table(result))
-    console.print(render.time_table(result))
-    for line in render.headlines(result):
-        console.print(terminal_text(line))
-    console.print(render.friction_table(result))
-    for line in render.friction_lines(result):
-        console.print(line)
-    _demo_journey_map(ws, scenario)
+    console.rule(f"[bold]leadjourney demo[/bold] in {workspace.resolve()}")
+    with render.progress_bar(err, "demo") as progress:
+        run = run_demo(workspace, leads=leads, seed=seed, progress=progress)
+    _show(run)
     elapsed = (datetime.now() - started).total_seconds()
+    ws = run.workspace
     console.rule("[bold]What was written[/bold]")
     console.print(f"  workspace  {ws.root}")
     console.print(f"  config     {ws.config_path}")
     console.print(f"  database   {ws.database_path}")
-    for path in sorted(p for p in ws.out_dir.rglob("*") if p.is_file()):
+    for path in run.files:
         console.print(f"  output     {path}")
     console.print(f"Done in {elapsed:.1f} s. Open out/journey_map.html, out/analysis.md and out/quality.md, "
                   "or query the database with DuckDB (see README).")
 
 
-def _demo_journey_map(ws: Workspace, scenario: Scenario) -> None:
-    """The demo's second half: the map and what it is drawn from (touchpoints, personas, paths), the
-    recommendations, the lead stage definitions, the documentation package, a static dashboard snapshot, a
-    monitor pass and the engagement status."""
-    from leadjourney.cli.recommend import recommendations_table
-    from leadjourney.journeymap.make import make_map
-    from leadjourney.reports import recommendations as recs_module
-    from leadjourney.reports.definitions import definitions_document, write_document
-
-    with render.progress_bar(err, "journey map") as progress:  # the map and the tables behind it, one run
-        run = make_map(ws, tables=True, progress=progress)
-    assert run.paths is not None
-    recs = recs_module.recommendations_for(ws, run.analysis)
-    recs.write(ws.out_dir)
-    write_document(definitions_document(ws), ws.out_dir)
-    console.print(render.persona_table(run.profiles))
-    console.print(render.paths_table(run.paths))
-    console.print(recommendations_table(recs))
-    from leadjourney.reports.package import build_report
-    from leadjourney.reports.status import engagement_status, write_status
-
-    with render.progress_bar(err, "report") as progress:
-        build_report(ws, progress=progress).write(ws.out_dir / "report")
-    from leadjourney.analysis.journeys import Filters
-    from leadjourney.dashboard import DashboardData, export_html
-
-    export_html(DashboardData(ws).view(Filters()), ws.out_dir / "dashboard.html",
-                title=f"{ws.config.name}: lead journey")
-    _demo_monitor(ws, scenario)
-    status = engagement_status(ws)
-    write_status(status, ws.out_dir)
-    gate = status.next_gate
-    if gate is not None:
-        console.print(f"Engagement status: next gate {terminal_text(gate.title)}, blocked by "
-                      + ", ".join(s.item.id for s in gate.blockers) + " (see out/status.md).")
-    jm = run.journey_map
-    console.print(f"Journey map: {len(jm.drop_offs)} drop-off point(s) flagged red, {len(jm.personas)} persona "
-                  f"lane(s); biggest friction: " + (terminal_text(_biggest(run)) if run.analysis.friction.rows else "-"))
-
-
-def demo_scenario(ws: Workspace, end: date) -> Scenario:
-    """The demo's planted decline: MQL->SQL conversion down by 40% for leads created from the month before
-    the first one the monitor judges on ``end`` (MQL->SQL may wait a few days longer than maturity_days),
-    so its monthly run has two declining months to flag whatever the day of the month."""
-    from leadjourney.generate import Decline, Scenario
-    from leadjourney.monitor import judged_periods
-
-    s = ws.config.monitor
-    first = judged_periods("month", end, s.consecutive_periods, s.maturity_days)[0].previous()
-    return Scenario(declines=(Decline(first.start, "MQL->SQL", DEMO_DECLINE_FACTOR),))
-
-
-def _demo_monitor(ws: Workspace, scenario: Scenario) -> None:
-    """A monitor pass against a post-project baseline (the leads created before the planted decline):
-    the verdict table, the period report and the run as JSON."""
-    from leadjourney.analysis import analyze
-    from leadjourney.analysis.findings import store
-    from leadjourney.analysis.journeys import Filters
+def _show(run: DemoRun) -> None:
+    """What each step produced, in the order the steps ran."""
     from leadjourney.cli.monitor import verdict_table
-    from leadjourney.monitor import run_monitor
+    from leadjourney.cli.recommend import recommendations_table
+    from leadjourney.workflows.demo import DEMO_DECLINE_FACTOR
 
-    since = scenario.declines[0].since
-    store(ws, analyze(ws, filters=Filters(None, since - timedelta(days=1))), baseline=True, findings=False)
-    monitored = run_monitor(ws)
-    (ws.out_dir / "monitor.json").write_text(monitored.to_json(), "utf-8")
+    render.print_ingest(console, run.ingest)
+    console.print(render.quality_table(run.quality.report))
+    render.print_analysis(console, run.analysis.analysis)
+    assert run.map.paths is not None
+    console.print(render.persona_table(run.map.profiles))
+    console.print(render.paths_table(run.map.paths))
+    console.print(recommendations_table(run.recommendations))
+    monitored, since = run.monitor, run.scenario.declines[0].since
     console.rule(f"[bold]Monitor[/bold]: baseline = leads created before {since}; planted: MQL->SQL x"
                  f"{DEMO_DECLINE_FACTOR:g} for leads created from {since}")
     console.print(verdict_table(monitored, raised_only=True, evidence=False))
     console.print(f"Monitor {monitored.period.label}: {monitored.status} "
                   f"({sum(v.raised for v in monitored.verdicts)} red flag(s) of {len(monitored.verdicts)} checks; "
-                  f"all in out/monitor.json; period report {monitored.reports[0].relative_to(ws.root)}).")
+                  f"all in out/monitor.json; period report {monitored.reports[0].relative_to(run.workspace.root)}).")
+    gate = run.status.next_gate
+    if gate is not None:
+        console.print(f"Engagement status: next gate {terminal_text(gate.title)}, blocked by "
+                      + ", ".join(s.item.id for s in gate.blockers) + " (see out/status.md).")
+    jm = run.map.journey_map
+    console.print(f"Journey map: {len(jm.drop_offs)} drop-off point(s) flagged red, {len(jm.personas)} persona "
+                  f"lane(s); biggest friction: " + (terminal_text(_biggest(run.map)) if run.map.analysis.friction.rows
+                                                     else "-"))
 
 
 def _biggest(run: MapRun) -> str:

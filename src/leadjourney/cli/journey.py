@@ -5,34 +5,26 @@ Registered on the main app when :mod:`leadjourney.cli.app` is imported.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
 from leadjourney.cli import render
-from leadjourney.cli.app import WorkspaceArg, app, console, err
+from leadjourney.cli.base import WorkspaceArg, app, console, err
 from leadjourney.cli.selection import FromOption, PersonaOption, SourceOption, ToOption, selection
 from leadjourney.escape import terminal_text
 from leadjourney.workspace import Workspace
 
 if TYPE_CHECKING:  # the analysis layer (and Ibis) loads only when a command needs it
-    from leadjourney.analysis.journeys import Filters, Journeys
+    from leadjourney.workflows import TableRun
 
 T = TypeVar("T")
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
 
 
-def _one_step(ws: Workspace, filters: Filters, label: str, run: Callable[[Journeys], T]) -> T:
-    """``run`` on the selection's journeys, under a one-step progress bar."""
-    from leadjourney.analysis.journeys import open_journeys
-
-    with render.progress_bar(err, label) as progress, open_journeys(ws, filters) as journeys:
-        progress(label, 0, 1)
-        result = run(journeys)
-        progress("done", 1, 1)
-    return result
+def _unpack(run: TableRun[T]) -> tuple[T, list[Path]]:
+    return run.result, run.files
 
 
 def _written(paths: list[Path]) -> None:
@@ -51,13 +43,12 @@ def touchpoints_command(
     Writes out/touchpoints.md, .csv and .xlsx.
     Example: [bold]leadjourney touchpoints acme-journey --persona smb_founder[/bold]
     """
-    from leadjourney.analysis.touchpoints import TouchpointInventory
-    from leadjourney.journeymap.tables import write_touchpoints
+    from leadjourney.workflows import touchpoints
 
     ws = Workspace.open(workspace)
-    inventory = _one_step(ws, selection(ws, date_from, date_to, source, persona), "touchpoint inventory",
-                          TouchpointInventory().fit)
-    files = write_touchpoints(inventory, ws.out_dir)
+    with render.progress_bar(err, "touchpoint inventory") as progress:
+        inventory, files = _unpack(touchpoints(ws, selection(ws, date_from, date_to, source, persona),
+                                               progress=progress))
     if as_json:
         render.print_json(inventory.to_dict())
         return
@@ -82,14 +73,12 @@ def personas_command(
     Writes out/personas.md and .json.
     Example: [bold]leadjourney personas acme-journey --k 3[/bold]
     """
-    from leadjourney.analysis.personas import personas_report
-    from leadjourney.journeymap.tables import write_personas
+    from leadjourney.workflows import personas
 
     ws = Workspace.open(workspace)
     filters = selection(ws, date_from, date_to, source, persona)
     with render.progress_bar(err, "personas") as progress:
-        report = personas_report(ws, filters=filters, k=k, seed=seed, suggest=suggest, progress=progress)
-    files = write_personas(report, ws.out_dir)
+        report, files = _unpack(personas(ws, filters, k=k, seed=seed, suggest=suggest, progress=progress))
     if as_json:
         print(report.to_json())
         return
@@ -116,12 +105,12 @@ def paths_command(
     Writes out/paths.md, paths.json and paths_sankey.html (interactive, offline).
     Example: [bold]leadjourney paths acme-journey --top 15[/bold]
     """
-    from leadjourney.analysis.paths import Paths
-    from leadjourney.journeymap.tables import write_paths
+    from leadjourney.workflows import paths as find_paths
 
     ws = Workspace.open(workspace)
-    paths = _one_step(ws, selection(ws, date_from, date_to, source, persona), "paths", Paths(top=top).fit)
-    files = write_paths(paths, ws.out_dir, title=f"{ws.config.name}: paths")
+    with render.progress_bar(err, "paths") as progress:
+        paths, files = _unpack(find_paths(ws, selection(ws, date_from, date_to, source, persona), top=top,
+                                          progress=progress))
     if as_json:
         render.print_json(paths.to_dict())
         return
@@ -147,12 +136,12 @@ def map_command(
 
     Example: [bold]leadjourney map acme-journey --persona enterprise_it --format html,png[/bold]
     """
-    from leadjourney.journeymap.make import make_map
+    from leadjourney.workflows import journey_map
 
     ws = Workspace.open(workspace)
     filters = selection(ws, date_from, date_to, source, persona)
     with render.progress_bar(err, "map") as progress:
-        run = make_map(ws, filters=filters, formats=[formats], scale=scale, tables=tables, progress=progress)
+        run = journey_map(ws, filters, formats=[formats], scale=scale, tables=tables, progress=progress)
     jm = run.journey_map
     console.print(f"Journey map of {jm.n_people:,} people ({terminal_text(jm.period)}): "
                   f"{len(jm.drop_offs)} drop-off point(s) flagged red, "
@@ -173,13 +162,13 @@ def eventlog_command(
 
     Example: [bold]leadjourney eventlog acme-journey --format xes[/bold]
     """
-    from leadjourney.journeymap.eventlog import check_format, export_event_log
+    from leadjourney.journeymap.eventlog import check_format
+    from leadjourney.workflows import event_log
 
     check_format(fmt)  # a bad format fails before any work
     ws = Workspace.open(workspace)
-    ws.out_dir.mkdir(exist_ok=True)
-    export = _one_step(ws, selection(ws, date_from, date_to, source, persona), f"writing {fmt}",
-                       lambda journeys: export_event_log(journeys, ws.out_dir / f"event_log.{fmt}", fmt))
+    with render.progress_bar(err, "event log") as progress:
+        export = event_log(ws, selection(ws, date_from, date_to, source, persona), fmt=fmt, progress=progress)
     console.print(f"{export.cases:,} cases, {export.events:,} events ({export.stage_events:,} stage entries, "
                   f"{export.touchpoints:,} touchpoints).")
     _written([export.path])

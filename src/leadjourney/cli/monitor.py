@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from leadjourney.cli.app import WorkspaceArg, app, console
-from leadjourney.cli.selection import parse_date
+from leadjourney.cli.base import WorkspaceArg, app, console
 from leadjourney.cli.workspace_arg import WorkspaceAlias, chosen_workspace, group_settings
+from leadjourney.dates import parse_date
 from leadjourney.errors import LeadJourneyError, MonitorError
 from leadjourney.escape import terminal_text
 from leadjourney.workspace import Workspace
@@ -61,9 +61,9 @@ def monitor_run(
         ctx.obj = workspace
         if ctx.invoked_subcommand is not None:
             return
-        from leadjourney.monitor import run_monitor
+        from leadjourney.workflows import run_monitor
 
-        run = run_monitor(Workspace.open(workspace), period, parse_date(as_of, "--as-of"), notify)
+        run = run_monitor(workspace, period, as_of, notify)
     if as_json:
         print(run.to_json())
         raise typer.Exit(run.exit_code)

@@ -12,10 +12,9 @@ import typer
 from rich.table import Table
 
 from leadjourney.cli import render
-from leadjourney.cli.app import app, console, err, show_ingest
+from leadjourney.cli.base import app, console, err
 from leadjourney.connectors import SYSTEMS
 from leadjourney.escape import terminal_text
-from leadjourney.ingest import ingest
 from leadjourney.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -40,12 +39,13 @@ def pull_command(
 
     Example: [bold]leadjourney pull acme-journey salesforce --dry-run[/bold]
     """
-    from leadjourney.connectors.pull import pull
+    from leadjourney.workflows import pull
 
     ws = Workspace.open(workspace)
-    config_before = ws.config_path.read_text("utf-8")
     with render.progress_bar(err, f"pull {system}") as progress:
-        report = pull(ws, system, objects=list(obj or []), dry_run=dry_run, full=full, progress=progress)
+        run = pull(ws, system, objects=list(obj or []), dry_run=dry_run, full=full, then_ingest=then_ingest,
+                   progress=progress)
+    report = run.pulled
     console.print(pull_table(report))
     if dry_run:
         console.print("Dry run: nothing was fetched or changed.")
@@ -54,16 +54,10 @@ def pull_command(
         console.print(f"{terminal_text(name)}: not built ({terminal_text(why)})")
     if report.registered:
         console.print(f"Registered {', '.join(report.registered)} in {ws.config_path.name}.")
-    if not then_ingest or not report.sources:
+    if run.ingested is None:
         console.print(f"Next: leadjourney ingest {ws.root}")
         return
-    try:
-        with render.progress_bar(err, "ingest") as progress:
-            result = ingest(ws, only=report.sources, progress=progress)
-    except KeyboardInterrupt:  # the database rolled back; the registrations go too (the raw pages stay)
-        ws.config_path.write_text(config_before, "utf-8")
-        raise
-    show_ingest(result)
+    render.print_ingest(console, run.ingested)
 
 
 def pull_table(report: PullReport) -> Table:

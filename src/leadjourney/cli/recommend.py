@@ -12,7 +12,7 @@ import typer
 from rich.table import Table
 
 from leadjourney.cli import render
-from leadjourney.cli.app import WorkspaceArg, app, console, err
+from leadjourney.cli.base import WorkspaceArg, app, console, err
 from leadjourney.cli.selection import FromOption, PersonaOption, SourceOption, ToOption, selection
 from leadjourney.escape import terminal_text
 from leadjourney.workspace import Workspace
@@ -34,13 +34,13 @@ def recommend_command(
     Writes out/recommendations.md and .json, out/impact_effort.html (interactive, offline), .svg and .png.
     Example: [bold]leadjourney recommend acme-journey --from 2026-01-01[/bold]
     """
-    from leadjourney.reports.recommendations import make_recommendations
+    from leadjourney.workflows import recommend
 
     ws = Workspace.open(workspace)
     filters = selection(ws, date_from, date_to, source, persona)
     with render.progress_bar(err, "recommend") as progress:
-        recs = make_recommendations(ws, filters=filters, progress=progress)
-    files = recs.write(ws.out_dir)
+        run = recommend(ws, filters, progress=progress)
+    recs, files = run.result, run.files
     if as_json:
         print(recs.to_json())
         return

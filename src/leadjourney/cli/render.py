@@ -5,29 +5,29 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from leadjourney.analysis import Analysis
-from leadjourney.analysis.findings import Finding
-from leadjourney.analysis.friction import FrictionRow, friction_notes, money
-from leadjourney.analysis.funnel import WITHOUT_DATA
-from leadjourney.analysis.paths import Paths
-from leadjourney.analysis.persona_profiles import PersonaProfiles
-from leadjourney.analysis.touchpoints import TouchpointInventory
 from leadjourney.escape import terminal_text
-from leadjourney.ingest import IngestReport
 from leadjourney.progress import Progress as ProgressFn
-from leadjourney.quality import QualityReport
 from leadjourney.schema import (
     NOTE_DECIMAL_ID,
     NOTE_DUPLICATE_COLUMN,
     NOTE_EPOCH_UNIT,
     NOTE_FILTERED_OUT,
 )
+
+if TYPE_CHECKING:  # the result types only: the layers load when a command computes something
+    from leadjourney.analysis import Analysis
+    from leadjourney.analysis.findings import Finding
+    from leadjourney.analysis.friction import FrictionRow
+    from leadjourney.analysis.paths import Paths
+    from leadjourney.analysis.persona_profiles import PersonaProfiles
+    from leadjourney.analysis.touchpoints import TouchpointInventory
+    from leadjourney.ingest import IngestReport
+    from leadjourney.quality import QualityReport
 
 
 class LiveConsole(Console):
@@ -44,6 +44,8 @@ _SEVERITY_STYLE = {"high": "bold red", "medium": "yellow", "low": "cyan"}
 @contextmanager
 def progress_bar(console: Console, title: str) -> Iterator[ProgressFn]:
     """A Rich progress bar fed by a :class:`leadjourney.progress.Progress` callback."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     with Progress(
         TextColumn(f"[bold]{title}[/bold]"), BarColumn(), MofNCompleteColumn(),
         TextColumn("{task.description}"), TimeElapsedColumn(),
@@ -118,6 +120,26 @@ def ingest_summary(report: IngestReport) -> list[str]:
     return lines
 
 
+def print_ingest(console: Console, report: IngestReport) -> None:
+    """The ingest table, the rows and files with problems, and the summary lines."""
+    console.print(ingest_table(report))
+    for line in ingest_problems(report):
+        console.print(line, soft_wrap=True)
+    for line in ingest_summary(report):
+        console.print(line)
+
+
+def print_analysis(console: Console, result: Analysis) -> None:
+    """The funnel, time in stage, headlines and friction."""
+    console.print(funnel_table(result))
+    console.print(time_table(result))
+    for line in headlines(result):
+        console.print(terminal_text(line))
+    console.print(friction_table(result))
+    for line in friction_lines(result):
+        console.print(line)
+
+
 def quality_table(report: QualityReport) -> Table:
     """The checks at a glance; what each finding does to the analysis is in out/quality.md."""
     table = Table(title=f"Data quality: {report.leads:,} leads, {report.opportunities:,} opportunities",
@@ -138,6 +160,8 @@ def funnel_table(result: Analysis) -> Table:
     table = Table(title=f"Funnel ({f.mode}): {result.n_people:,} people", title_justify="left")
     for col in ("transition", "entered", "converted", "rate", "95% interval"):
         table.add_column(col, justify="left" if col == "transition" else "right")
+    from leadjourney.analysis.funnel import WITHOUT_DATA
+
     notes = []
     for t in f.transitions:
         rate = "-" if t.rate is None else f"{t.rate:.1%}"
@@ -167,6 +191,8 @@ def time_table(result: Analysis) -> Table:
 def friction_lines(result: Analysis) -> list[str]:
     """Bookings beside the recoverable revenue (and the upper bound), the deal size, and the default's
     warning: the lines printed above the friction table (Rich markup)."""
+    from leadjourney.analysis.friction import friction_notes, money
+
     fr = result.friction
     cur, per = fr.currency, fr.per
     lines = []
@@ -199,6 +225,8 @@ def _target_short(r: FrictionRow) -> str:
 def friction_table(result: Analysis, top: int = 8) -> Table:
     """The friction ranking by recoverable revenue: rate against its named target, the recoverable figure
     beside the value of all drop-offs (the upper bound)."""
+    from leadjourney.analysis.friction import money
+
     fr = result.friction
     per = fr.per
     table = Table(title=f"Friction by recoverable revenue ({fr.currency} per {'year' if fr.annualized else per}; "

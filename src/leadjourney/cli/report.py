@@ -12,14 +12,11 @@ from typing import Annotated
 import typer
 
 from leadjourney.cli import render
-from leadjourney.cli.app import WorkspaceArg, app, console, err
+from leadjourney.cli.base import WorkspaceArg, app, console, err
 from leadjourney.cli.selection import FromOption, PersonaOption, SourceOption, ToOption, selection
 from leadjourney.cli.workspace_arg import WorkspaceAlias, chosen_workspace, group_settings
 from leadjourney.escape import terminal_text
 from leadjourney.workspace import Workspace
-
-REPORT_DIR = "report"
-
 
 report_app = typer.Typer(**group_settings(
     short_help="The documentation package, and interview answers recorded against its guide."))
@@ -50,15 +47,16 @@ def report_command(
     ctx.obj = workspace
     if ctx.invoked_subcommand is not None:
         return
-    from leadjourney.reports.package import build_report, check_formats
+    from leadjourney.reports.package import check_formats
+    from leadjourney.workflows import build_report
 
-    chosen = check_formats([formats])  # a bad format fails before any work
+    check_formats([formats])  # a bad format fails before any work
     ws = Workspace.open(workspace)
     filters = selection(ws, date_from, date_to, source, persona)
     started = time.perf_counter()
     with render.progress_bar(err, "report") as progress:
-        package = build_report(ws, filters=filters, progress=progress)
-        files = package.write(ws.out_dir / REPORT_DIR, chosen)
+        run = build_report(ws, filters, formats=[formats], progress=progress)
+    package, chosen, files = run.package, run.formats, run.files
     console.print(f"Documentation package for {terminal_text(package.name)}: {len(package.documents)} documents"
                   + (" and the board deck" if "pptx" in chosen else "")
                   + f" from {package.analysis.n_people:,} people, in {time.perf_counter() - started:.1f} s.")

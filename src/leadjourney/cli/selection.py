@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from leadjourney.errors import OptionError
-from leadjourney.workspace import Workspace
+from leadjourney.dates import parse_date
 
 if TYPE_CHECKING:  # the analysis layer (and Ibis) loads only when a command needs it
     from leadjourney.analysis.journeys import Filters
+    from leadjourney.workspace import Workspace
 
 FromOption = Annotated[str | None, typer.Option("--from", help="Leads created on or after (YYYY-MM-DD).")]
 ToOption = Annotated[str | None, typer.Option("--to", help="Leads created on or before (YYYY-MM-DD).")]
@@ -19,33 +18,18 @@ SourceOption = Annotated[list[str] | None, typer.Option("--source", "-s", help="
 PersonaOption = Annotated[list[str] | None, typer.Option("--persona", "-p", help="Only this persona (repeatable).")]
 OwnerOption = Annotated[list[str] | None, typer.Option("--owner", help="Only leads this owner holds (repeatable).")]
 
+__all__ = ["FromOption", "OwnerOption", "PersonaOption", "SourceOption", "ToOption", "parse_date", "selection"]
+
 
 def selection(ws: Workspace, date_from: str | None, date_to: str | None, sources: list[str] | None,
               personas: list[str] | None, owners: list[str] | None = None, *, check: bool = True,
               require_people: bool = True) -> Filters:
     """The command line's selection as :class:`Filters`, checked against the workspace's data
-    (:func:`~leadjourney.analysis.selection.checked_filters`: an unknown value, nothing ingested or nobody
-    selected is a :class:`~leadjourney.errors.SelectionError`); ``check=False`` when the command's own layer
-    function checks it (``analyze``); ``require_people=False``: the values only (``definitions``)."""
-    from leadjourney.analysis.selection import checked_filters
+    (:func:`leadjourney.workflows.select`); ``check=False`` when the command's workflow checks it (``analyze``);
+    ``require_people=False``: the values only (``definitions``)."""
+    from leadjourney.workflows.selection import filters_of, select
 
-    filters = filters_of(date_from, date_to, sources, personas, owners)
-    return checked_filters(ws, filters, require_people=require_people) if check else filters
+    if not check:
+        return filters_of(date_from, date_to, sources, personas, owners)
+    return select(ws, date_from, date_to, sources, personas, owners, require_people=require_people)
 
-
-def filters_of(date_from: str | None, date_to: str | None, sources: list[str] | None,
-               personas: list[str] | None, owners: list[str] | None = None) -> Filters:
-    """The options as :class:`Filters`, unchecked (a stored finding's selection is named this way)."""
-    from leadjourney.analysis.journeys import Filters
-
-    return Filters(parse_date(date_from, "--from"), parse_date(date_to, "--to"), tuple(sources or ()),
-                   tuple(personas or ()), tuple(owners or ()))
-
-
-def parse_date(text: str | None, option: str) -> date | None:
-    if text is None:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise OptionError(f"{option}: expected a date like 2026-06-30, found {text!r}") from None

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from leadjourney.cli.app import WorkspaceArg, app, console
+from leadjourney.cli.base import WorkspaceArg, app, console
 from leadjourney.cli.workspace_arg import WorkspaceAlias, chosen_workspace, group_settings
 from leadjourney.escape import terminal_text
 from leadjourney.workspace import Workspace

@@ -40,6 +40,7 @@ from leadjourney.dashboard.security import (
     install_login_wall,
     trust_proxy,
 )
+from leadjourney.dates import parse_date
 from leadjourney.errors import LeadJourneyError, OptionError, SelectionError
 from leadjourney.workspace import Workspace
 
@@ -175,17 +176,16 @@ def _iso(day: date | None) -> str | None:
 
 
 def parse_query(search: str) -> Filters:
-    return _filters_from_query(parse_qs(search.lstrip("?")))
+    """The filters a link asks for; all leads when it asks for a date that is none."""
+    try:
+        return _filters_from_query(parse_qs(search.lstrip("?")))
+    except SelectionError:
+        return Filters()
 
 
 def _date(what: str, text: str | None) -> date | None:
     """A filter's day (the date picker sends YYYY-MM-DD, perhaps with a time); anything else is refused."""
-    if not text:
-        return None
-    try:
-        return date.fromisoformat(text[:10])
-    except ValueError:
-        raise SelectionError(f"{what}: expected a date like 2026-06-30, found {text[:40]!r}") from None
+    return parse_date(text[:40] if isinstance(text, str) and len(text) > 40 else text, what, SelectionError)
 
 
 def _page_query() -> str | None:

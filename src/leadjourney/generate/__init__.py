@@ -14,8 +14,25 @@ A :class:`Scenario` plants business changes for the monitor to find: a
 0.0
 """
 
-from leadjourney.generate._dirt import Dirt
-from leadjourney.generate._generate import GeneratedData, generate
-from leadjourney.generate._scenario import Decline, Drift, Scenario
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from leadjourney.generate._dirt import Dirt
+    from leadjourney.generate._generate import GeneratedData, generate
+    from leadjourney.generate._scenario import Decline, Drift, Scenario
+
+_HOME = {"Dirt": "_dirt", "GeneratedData": "_generate", "generate": "_generate", "Decline": "_scenario",
+         "Drift": "_scenario", "Scenario": "_scenario"}  # loaded on first use: numpy and pyarrow are slow to import
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOME:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{_HOME[name]}"), name)
+    globals()[name] = value
+    return value
 
 __all__ = ["Decline", "Dirt", "Drift", "GeneratedData", "Scenario", "generate"]

@@ -40,6 +40,7 @@ from leadjourney.ingest.person_touches import refresh_person_touches
 from leadjourney.ingest.readers import stage_source_file, unstage
 from leadjourney.ingest.sql import lit
 from leadjourney.progress import Progress, silent
+from leadjourney.tabular import Tabular
 from leadjourney.workspace import SALT_KEY, Workspace
 
 
@@ -62,7 +63,9 @@ class SourceReport:
 
 
 @dataclass
-class IngestReport:
+class IngestReport(Tabular):
+    table_from = "sources"  # to_arrow() / to_pandas(): one row per item
+
     sources: list[SourceReport]
     identity: IdentitySummary
     stale_origins: list[str]  # origins in the database that the config no longer lists

@@ -27,13 +27,16 @@ from leadjourney.monitor.periods import (
 from leadjourney.monitor.quarterly import baseline_inventory, quarter_metrics, quarterly_verdicts
 from leadjourney.monitor.report import write_report
 from leadjourney.monitor.rules import RULES, SEVERITY, Verdict, checkin_verdict, evaluate
+from leadjourney.tabular import Tabular
 from leadjourney.workspace import Workspace
 
 HEALTHY, RED_FLAGS, COULD_NOT_RUN = 0, 1, 2  # exit codes
 
 
 @dataclass
-class MonitorRun:
+class MonitorRun(Tabular):
+    table_from = "verdicts"  # to_arrow() / to_pandas(): one row per item
+
     run_id: int
     started_at: datetime
     period: Period

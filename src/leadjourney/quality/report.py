@@ -15,6 +15,7 @@ from leadjourney.escape import markdown_code
 from leadjourney.escape import markdown_text as md
 from leadjourney.progress import Progress, silent
 from leadjourney.quality.checks import CHECKS, DETAIL_COLUMNS, Check, Tables
+from leadjourney.tabular import Tabular
 from leadjourney.workspace import Workspace
 
 EXAMPLES = 5
@@ -52,7 +53,9 @@ class WebTraffic:
 
 
 @dataclass(frozen=True)
-class QualityReport:
+class QualityReport(Tabular):
+    table_from = "results"  # to_arrow() / to_pandas(): one row per item
+
     workspace: str
     checked_at: str
     leads: int

@@ -7,6 +7,12 @@ from typing import TYPE_CHECKING, Any
 from leadjourney.escape import markdown_text as md
 from leadjourney.reports.evidence import fmt
 
+QUICK_WIN_HOURS = 5.0  # the playbook: "Select 2-3 that can be implemented in <5 hours each"
+QUICK_WINS, MAJOR_PROJECTS, FILL_INS, THANKLESS = "quick wins", "major projects", "fill-ins", "thankless tasks"
+MATRIX_IMAGE = "impact_effort.png"  # the documents' image names
+BOARD_MAP = "journey_map_board.png"  # the deck's appendix map: wider, fewer touchpoints per lane
+BOARD_MAP_TOP = "journey_map_funnel.png"  # the deck's map slide: the stages, conversions and drop-offs only
+
 if TYPE_CHECKING:
     from leadjourney.reports.recommendations import Recommendation, Recommendations
 
@@ -24,7 +30,6 @@ def _hours(r: Recommendation) -> str:
 
 def recommendations_markdown(recs: Recommendations, image: str | None = "impact_effort.svg") -> str:
     """A document a consultant can hand over; ``image`` is the matrix file next to it (None: none)."""
-    from leadjourney.reports.recommendations import QUICK_WIN_HOURS
 
     cur = recs.currency
     fr = recs.friction
@@ -123,7 +128,6 @@ def _detail(r: Recommendation, cur: str, recs: Recommendations) -> list[str]:
 
 
 def _spec(spec: list[Recommendation]) -> list[str]:
-    from leadjourney.reports.recommendations import measure_command
 
     lines = ["", "## Quick-win spec (Phase 2a)", ""]
     if not spec:
@@ -142,3 +146,8 @@ def _spec(spec: list[Recommendation]) -> list[str]:
                       f"({m.target_source}); measure {measure_command(r)}.",
                   "", f"Build tracking: Quick win {i}: {r.title} — not started"]
     return lines
+
+def measure_command(r: Recommendation) -> str:
+    target = fmt(r.metric.target, r.metric.unit) if r.metric.target is not None else "the agreed target"
+    return (f"after go-live: `leadjourney analyze WORKSPACE --from GO-LIVE-DATE`, then compare "
+            f"{r.metric.label} with {target}")

@@ -27,7 +27,7 @@ from leadjourney.journeymap.text import (
     money,
     truncate,
 )
-from leadjourney.reports.recommendations import (
+from leadjourney.reports.document import (
     FILL_INS,
     MAJOR_PROJECTS,
     QUICK_WIN_HOURS,

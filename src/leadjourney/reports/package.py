@@ -32,6 +32,7 @@ from leadjourney.progress import Progress, silent
 from leadjourney.reports import matrix
 from leadjourney.reports.charts import funnel_png
 from leadjourney.reports.definitions import DefinitionDocument, term_statuses
+from leadjourney.reports.document import BOARD_MAP, BOARD_MAP_TOP, MATRIX_IMAGE
 from leadjourney.reports.evidence import fmt
 from leadjourney.reports.faq import faq_markdown
 from leadjourney.reports.friction_doc import FUNNEL_IMAGE, MAP_IMAGE, friction_markdown
@@ -41,9 +42,6 @@ from leadjourney.reports.recommendations import Recommendations, recommendations
 from leadjourney.workspace import Workspace
 
 FORMATS = ("md", "html", "docx", "pptx")
-MATRIX_IMAGE = "impact_effort.png"
-BOARD_MAP = "journey_map_board.png"  # the deck's appendix map: wider, fewer touchpoints per lane
-BOARD_MAP_TOP = "journey_map_funnel.png"  # the deck's map slide: the stages, conversions and drop-offs only
 DECK = "journey_deck.pptx"
 
 

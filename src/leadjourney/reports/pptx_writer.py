@@ -51,7 +51,7 @@ class Column:
 
 def to_pptx(p: ReportPackage) -> bytes:
     """The deck as .pptx bytes."""
-    from leadjourney.reports.package import BOARD_MAP, BOARD_MAP_TOP, MATRIX_IMAGE
+    from leadjourney.reports.document import BOARD_MAP, BOARD_MAP_TOP, MATRIX_IMAGE
 
     deck = _Deck(p)
     deck.title_slide()

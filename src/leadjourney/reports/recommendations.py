@@ -37,14 +37,21 @@ from leadjourney.analysis.report import Analysis
 from leadjourney.errors import OptionError
 from leadjourney.progress import Progress
 from leadjourney.reports.catalogue import DEFAULT_CATALOGUE, Action, Catalogue, apply_overrides
+from leadjourney.reports.document import (
+    FILL_INS,
+    MAJOR_PROJECTS,
+    QUICK_WIN_HOURS,
+    QUICK_WINS,
+    THANKLESS,
+    measure_command,
+)
 from leadjourney.reports.evidence import CORRECTED, Evidence, Metric, fmt, overall_status
 from leadjourney.reports.rules import Check, Context, Firing, fire
+from leadjourney.tabular import Tabular
 from leadjourney.workspace import Workspace
 
 SCHEMA_VERSION = 1
-QUICK_WIN_HOURS = 5.0  # the playbook: "Select 2-3 that can be implemented in <5 hours each"
 SPEC_SIZE = 3
-QUICK_WINS, MAJOR_PROJECTS, FILL_INS, THANKLESS = "quick wins", "major projects", "fill-ins", "thankless tasks"
 
 
 @dataclass(frozen=True)
@@ -113,8 +120,10 @@ class Recommendation:
 
 
 @dataclass
-class Recommendations:
+class Recommendations(Tabular):
     """The ranked recommendations for one analysis, with the checks behind them and their renderers."""
+
+    table_from = "items"  # to_arrow() / to_pandas(): one row per item
 
     name: str
     workspace: str
@@ -199,10 +208,6 @@ def spec_dict(r: Recommendation) -> dict[str, Any]:
             "metric": r.metric.to_dict(), "status": r.status, "measure": measure_command(r)}
 
 
-def measure_command(r: Recommendation) -> str:
-    target = fmt(r.metric.target, r.metric.unit) if r.metric.target is not None else "the agreed target"
-    return (f"after go-live: `leadjourney analyze WORKSPACE --from GO-LIVE-DATE`, then compare "
-            f"{r.metric.label} with {target}")
 
 
 def recommend(analysis: Analysis, *, statuses: Mapping[str, str] | None = None,
