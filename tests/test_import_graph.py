@@ -8,9 +8,10 @@ from pathlib import Path
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 # ingest -> quality -> analysis -> outputs -> workflows -> cli; the top-level modules (config, errors, engine,
-# ...) are the floor every layer stands on; `generate` writes source files, beside ingest; the package's
+# ...) are the floor every layer stands on; `generate` writes source files, beside ingest; `connectors` pull
+# APIs into source files and use ingest's SQL helpers; the package's
 # __init__ (the Python API) re-exports the workflows; __main__ runs the CLI.
-LAYERS = {"ingest": 1, "generate": 1, "quality": 2, "analysis": 3, "journeymap": 4, "reports": 4, "dashboard": 4,
+LAYERS = {"ingest": 1, "generate": 1, "connectors": 2, "quality": 2, "analysis": 3, "journeymap": 4, "reports": 4, "dashboard": 4,
           "monitor": 4, "workflows": 5, "cli": 6, "": 7, "__main__": 8}
 
 

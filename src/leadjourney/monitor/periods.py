@@ -62,10 +62,16 @@ class PeriodMetrics:
     stages_without_data: tuple[str, ...] = ()  # configured stages nothing was loaded for
 
 
-def period_ending(kind: str, day: date) -> Period:
-    """The month or quarter containing ``day``."""
+def check_period(kind: str) -> str:
+    """``kind`` when it is a period the monitor judges (month or quarter), else OptionError."""
     if kind not in PERIODS:
         raise OptionError(f"period: expected month or quarter, found {kind!r}")
+    return kind
+
+
+def period_ending(kind: str, day: date) -> Period:
+    """The month or quarter containing ``day``."""
+    check_period(kind)
     first_month = day.month if kind == "month" else (day.month - 1) // 3 * 3 + 1
     start = date(day.year, first_month, 1)
     months = 1 if kind == "month" else 3

@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from leadjourney.errors import LeadJourneyError
 from leadjourney.progress import Progress, silent
 from leadjourney.workflows.workspace import WorkspaceLike, open_workspace
 
@@ -14,7 +13,6 @@ if TYPE_CHECKING:
     from leadjourney.analysis import Analysis, Filters
     from leadjourney.analysis.findings import Finding
 
-MODES = ("stage_reach", "ordered", "cohort")
 
 
 @dataclass(frozen=True)
@@ -37,9 +35,9 @@ def analyze(workspace: WorkspaceLike, filters: Filters | None = None, *, mode: s
     (``baseline``: the one later periods compare with); without it nothing in the workspace changes."""
     from leadjourney.analysis import analyze as compute
     from leadjourney.analysis.findings import list_findings, selection_label, selection_of, store
+    from leadjourney.analysis.funnel import check_mode
 
-    if mode not in MODES:
-        raise LeadJourneyError(f"--mode: expected stage_reach, ordered or cohort, found {mode!r}")
+    check_mode(mode)  # before the workspace is read
     ws = open_workspace(workspace)
     result = compute(ws, filters=filters, mode=mode, window_days=window_days, progress=progress)
     key = selection_of(result)

@@ -6,21 +6,19 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from leadjourney.dates import parse_date
-from leadjourney.errors import LeadJourneyError
 from leadjourney.workflows.workspace import WorkspaceLike, open_workspace
 
 if TYPE_CHECKING:
     from leadjourney.monitor import MonitorRun
 
-PERIODS = ("month", "quarter")
 
 
 def run_monitor(workspace: WorkspaceLike, period: str = "month", as_of: str | date | None = None,
                 notify: bool = False) -> MonitorRun:
     """Judge the latest mature ``period`` (month or quarter) as of ``as_of`` (default today)."""
     from leadjourney.monitor import run_monitor as judge
+    from leadjourney.monitor.periods import check_period
 
     day = parse_date(as_of, "--as-of")
-    if period not in PERIODS:
-        raise LeadJourneyError(f"--period must be month or quarter, not {period!r}")
+    check_period(period)  # before the workspace is read
     return judge(open_workspace(workspace), period, day, notify)
