@@ -40,7 +40,7 @@ def test_analyze_saves_only_when_asked(tmp_path: Path, capsys: pytest.CaptureFix
     assert [p.name for p in saved.files] == ["analysis.md", "analysis.json"] and saved.snapshot is not None
     assert lj.Analysis.from_json(saved.files[1].read_text("utf-8")).n_people == saved.analysis.n_people
     assert saved.selection == "all leads"
-    with pytest.raises(LeadJourneyError, match="--mode"):
+    with pytest.raises(LeadJourneyError, match="mode: expected one of"):
         lj.analyze(ws, mode="sideways")
     with pytest.raises(SelectionError, match="carrier_pigeon"):
         lj.select(ws, sources=["carrier_pigeon"])
