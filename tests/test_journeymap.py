@@ -365,7 +365,7 @@ def test_mermaid_escapes_quotes(ws: Workspace, analysis: Analysis) -> None:
     row = TouchpointRow("Lead", "Awareness", 'say "hi" #1', "email", True, 5, 3, None, 0, 0, None, None, None,
                         None, None)
     text = to_mermaid(build_map(analysis, [row], config=ws.config))
-    assert "say #quot;hi#quot; #35;1" in text
+    assert "Say #quot;hi#quot; #35;1" in text  # the display name: first letter capital
 
 
 def test_miro_csv_cards(jm: JourneyMap) -> None:
