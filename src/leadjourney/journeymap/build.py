@@ -198,7 +198,7 @@ def _dark(analysis: Analysis, marks: Mapping[str, Finding]) -> DarkPath:
     d = analysis.dark_leads
     return DarkPath(d.dark_after_days, d.n_open, d.n_dark, d.dark_share, d.median_days_silent,
                     dict(d.by_stage), d.n_re_engaged, dict(d.re_engaged_by), d.n_re_engaged_then_advanced,
-                    _mark(marks, "dark_leads:share", d.dark_share), d.status)
+                    _mark(marks, "dark_leads:share", d.dark_share), d.status, dict(d.re_engaged_by_stage))
 
 
 def _period(analysis: Analysis) -> str:

@@ -353,10 +353,32 @@ class _Board:
             self.add(box)
             self.layout.edges.append(Edge(f"dark-{name}", f"stage-{name}", box.id,
                                           ((slot.cx, self.arrow_y + 37), (slot.cx, top)), "dark"))
+        bottom = top + 64
+        kinds = ", ".join(f"{jm.name(k)} {n:,}" for k, n in d.re_engaged_by.items())
+        if d.re_engaged_by_stage:  # who came back, under the stage they had reached: in that stage's lane
+            for name in stages:
+                slot, count = self.stage_slot.get(name), d.re_engaged_by_stage.get(name, 0)
+                if slot is None or not count:
+                    continue
+                w = min(slot.w - 24, 220.0)
+                at = top + 64 + CARD_GAP  # a row under the dark boxes, also where a stage has none
+                box = Box(f"reengaged-{name}", slot.cx - w / 2, at, w, 46, "reengaged", "reengaged",
+                          parent=f"lane-{slot.lane}",
+                          tooltip=f"{count:,} people came back after {d.dark_after_days}+ silent days with "
+                                  f"{jm.name(name)} as the furthest stage reached by then; all stages: "
+                                  f"{d.n_re_engaged:,} ({kinds}), {d.then_advanced:,} then entered a later stage",
+                          data={"stage": name, "count": str(count)})
+                box.lines += [
+                    TextLine(tx.truncate(f"{count:,} came back", w - 24, 14, True), box.x + 12, at + 20, 14, True),
+                    TextLine(tx.truncate(f"after {d.dark_after_days}+ silent days", w - 24, 12), box.x + 12,
+                             at + 37, 12),
+                ]
+                self.add(box)
+                bottom = max(bottom, at + 46)
+            return bottom
         last = self.stage_slot.get(stages[-1]) if stages else None
-        if last is not None:
+        if last is not None:  # an analysis without the stages they came back at: one box, under the last stage
             w = min(last.w - 24, 280.0)
-            kinds = ", ".join(f"{jm.name(k)} {n:,}" for k, n in d.re_engaged_by.items())
             box = Box("reengaged", last.cx - w / 2, top, w, 64, "reengaged", "reengaged", parent=f"lane-{last.lane}",
                       tooltip=f"{d.n_re_engaged:,} people re-engaged after {d.dark_after_days}+ silent days "
                               f"({kinds}); {d.then_advanced:,} then entered a later stage",
@@ -367,7 +389,7 @@ class _Board:
                 TextLine(tx.truncate(f"{d.then_advanced:,} then advanced", w - 24, 12), box.x + 12, top + 55, 12),
             ]
             self.add(box)
-        return top + 64
+        return bottom
 
     def personas(self, y: float) -> float:
         self.add(self.band_title("personas", y, "PERSONA SWIM LANES", f"{PERSONA_RULE}; coloured where it does"))

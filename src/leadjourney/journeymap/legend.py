@@ -19,7 +19,7 @@ def legend_items(jm: JourneyMap) -> list[tuple[str, str, str]]:
         ("touch-auto", "rect", "Automated touchpoint (bar: volume, per lane)"),
         ("touch-human", "rect", "Human touchpoint (bar: volume, per lane)"),
         ("dark", "rect", "Dark lead: open and silent, by furthest stage"),
-        ("reengaged", "rect", "Re-engaged after a silence"),
+        ("reengaged", "rect", "Came back after a silence, by the stage reached"),
     ]
     if jm.personas:
         items += [("persona-lower", "rect", "Persona converts lower than the other personas (significant)"),

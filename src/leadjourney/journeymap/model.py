@@ -204,6 +204,7 @@ class DarkPath:
     then_advanced: int
     mark: Mark | None = None
     status: MetricStatus = OK  # withheld (no touchpoints): the reason instead of numbers
+    re_engaged_by_stage: dict[str, int] = field(default_factory=dict)  # furthest stage entered when they came back
 
 
 @dataclass(frozen=True)
