@@ -24,6 +24,7 @@ from leadjourney.analysis.findings import CONFIRMED, CORRECTED, Finding, finding
 from leadjourney.analysis.persona_profiles import PersonaProfiles
 from leadjourney.analysis.touchpoints import TouchpointInventory, TouchpointRow
 from leadjourney.errors import LeadJourneyError
+from leadjourney.escape import mermaid_label
 from leadjourney.journeymap import (
     JourneyMap,
     Lane,
@@ -471,6 +472,9 @@ def test_default_lanes_put_the_handoff_in_handoff_and_say_what_fills_post_handof
     text = " ".join(line.text for line in notes[0].lines)
     assert text.startswith("No data: add stages after Customer") and '"Post-handoff"' in text
     assert "touchpoints" in text and _no_ellipsis(notes[0])
+    note = jm.empty_lane_note("Post-handoff")
+    assert text == note and mermaid_label(note) in to_mermaid(jm)  # the same note in every format
+    assert [r["Description"] for r in csv.DictReader(io.StringIO(to_miro_csv(jm))) if r["Type"] == "note"] == [note]
 
 
 def test_re_engaged_boxes_stay_in_their_stage_lane(jm: JourneyMap) -> None:

@@ -234,15 +234,7 @@ class _Board:
     def empty_lane(self, slot: Slot, y: float) -> Box:
         """A lane without a stage says what data would fill it, where its stage would stand."""
         lane = self.jm.lanes[slot.lane]
-        order = [s.name for s in self.jm.stages]
-        before = [s for s in order if self.stage_slot.get(s) and self.stage_slot[s].lane < slot.lane]
-        after = [s for s in order if self.stage_slot.get(s) and self.stage_slot[s].lane > slot.lane]
-        where = (f"between {self.jm.name(before[-1])} and {self.jm.name(after[0])}" if before and after
-                 else f"after {self.jm.name(before[-1])}" if before
-                 else f"before {self.jm.name(after[0])}" if after else "")
-        example = " (e.g. Onboarding, Evangelist)" if before and not after else ""
-        text = (f"No data: add stages {where}{example} with lane \"{lane.name}\" in [[stages]], "
-                f"and their touchpoints").replace("  ", " ")
+        text = self.jm.empty_lane_note(lane.name)
         w = min(slot.w - 24, 240.0)
         box = Box(f"empty-lane-{slot.lane}", slot.cx - w / 2, y, w, 0, "placeholder", "empty-lane",
                   parent=f"lane-{slot.lane}", tooltip=text, data={"lane": lane.name})

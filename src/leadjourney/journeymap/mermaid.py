@@ -41,7 +41,7 @@ def to_mermaid(journey_map: JourneyMap, *, max_touchpoints: int = 5) -> str:
         if hidden:
             out.append(f'    {_id("tp", f"{i}_more")}["{mermaid_label(f"+{len(hidden)} more touchpoints")}"]:::more')
         if not lane.stages and not lane.touchpoints:
-            out.append(f'    {_id("empty", str(i))}["{mermaid_label("no stage or touchpoint")}"]:::more')
+            out.append(f'    {_id("empty", str(i))}["{mermaid_label(jm.empty_lane_note(lane.name))}"]:::more')
         out.append("  end")
     for c in jm.conversions:
         median = f"median {tx.days(c.median_days)}{'' if c.median_is_km else '*'}"

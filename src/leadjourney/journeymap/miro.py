@@ -11,7 +11,7 @@ from leadjourney.journeymap.model import JourneyMap
 
 COLUMNS = ("Title", "Description", "Lane", "Stage", "Type", "Tag", "Color", "Value")
 COLORS = {"stage": "#1F2A44", "conversion": "#4A6FA5", "drop-off": "#D32F2F", "touchpoint-automated": "#8FA3BF",
-          "touchpoint-human": "#E08A1E", "dark-lead": "#607D8B"}
+          "touchpoint-human": "#E08A1E", "dark-lead": "#607D8B", "note": "#B0BAC6"}
 
 
 def to_miro_csv(journey_map: JourneyMap) -> str:
@@ -47,6 +47,10 @@ def to_miro_csv(journey_map: JourneyMap) -> str:
             out.append([jm.touchpoint_name(t), f"{t.volume:,} touchpoints, {t.unique_leads:,} unique leads while in "
                         f"{stage}", lane.name, stage, "touchpoint", "automated" if t.automated else "human",
                         COLORS[kind], t.volume])
+    for lane in jm.lanes:
+        if not lane.stages:  # an empty lane says which data would fill it
+            out.append([f"{lane.name}: no data", jm.empty_lane_note(lane.name), lane.name, "", "note", "note",
+                        COLORS["note"], ""])
     dark = jm.dark
     for stage, n in dark.by_stage.items():
         if n:

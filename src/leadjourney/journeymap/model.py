@@ -244,6 +244,18 @@ class JourneyMap:
         """``MQL -> SQL`` in display names."""
         return f"{self.name(from_stage)} -> {self.name(to_stage)}"
 
+    def empty_lane_note(self, lane: str) -> str:
+        """What would fill a lane without a stage: "No data: add stages after Customer (e.g. ...) ..."."""
+        order = [x.name for x in self.lanes]
+        at = order.index(lane)
+        before = [s.name for s in self.stages if s.lane in order[:at]]
+        after = [s.name for s in self.stages if s.lane in order[at + 1:]]
+        where = (f"between {self.name(before[-1])} and {self.name(after[0])}" if before and after
+                 else f"after {self.name(before[-1])} (e.g. Onboarding, Evangelist)" if before
+                 else f"before {self.name(after[0])}" if after else "")
+        return f"No data: add stages {where} with lane \"{lane}\" in [[stages]], and their touchpoints".replace(
+            "  ", " ")
+
     def touchpoint_name(self, t: TouchpointCard) -> str:
         """``Email click · Email``: kind and channel in display names."""
         return self.name(t.kind) if not t.channel else f"{self.name(t.kind)} · {self.name(t.channel)}"
