@@ -14,7 +14,7 @@ from leadjourney.errors import ConfigError
 def test_template_parses_to_the_documented_defaults() -> None:
     cfg = parse_config(default_config_text())
     assert cfg.stage_names == ["Lead", "MQL", "SQL", "Opportunity", "Customer"]
-    assert cfg.lanes == ("Awareness", "Consideration", "Decision", "Handoff", "Post-handoff")
+    assert cfg.lanes == ("Awareness", "Consideration", "Handoff", "Decision", "Post-handoff")
     assert cfg.dedupe_policy == "merge" and cfg.keep_emails is False
     assert {e.name for e in cfg.exclusions} == {"student", "job_candidate", "vendor_partner"}
     assert cfg.sources == ()
@@ -67,7 +67,7 @@ def test_twenty_stages_and_hubspot_lifecycle_are_expressible() -> None:
     [
         (('policy = "merge"', 'policy = "fold"'), "dedupe.policy: expected one of merge, keep"),
         (('timezone = "UTC"', 'timezone = "Mars/Olympus"'), "engagement.timezone: unknown time zone"),
-        (('lane = "Decision"', 'lane = "Nowhere"'), "stages[2].lane: 'Nowhere' is not one of lanes"),
+        (('lane = "Handoff"', 'lane = "Nowhere"'), "stages[2].lane: 'Nowhere' is not one of lanes"),
         (("average_deal_size = 25000.0", "average_deal_size = -1"), "engagement.average_deal_size: must be positive"),
         (("average_deal_size = 25000.0", 'average_deal_size = "big"'), "expected float, found 'big'"),
         (('aliases = ["sales qualified lead"', 'aliases = ["mql", "sales qualified lead"'), "already an alias of stage 'MQL'"),

@@ -24,6 +24,7 @@ from leadjourney.analysis.findings import CONFIRMED, CORRECTED, Finding, finding
 from leadjourney.analysis.persona_profiles import PersonaProfiles
 from leadjourney.analysis.touchpoints import TouchpointInventory, TouchpointRow
 from leadjourney.errors import LeadJourneyError
+from leadjourney.escape import mermaid_label
 from leadjourney.journeymap import (
     JourneyMap,
     Lane,
@@ -365,7 +366,7 @@ def test_mermaid_escapes_quotes(ws: Workspace, analysis: Analysis) -> None:
     row = TouchpointRow("Lead", "Awareness", 'say "hi" #1', "email", True, 5, 3, None, 0, 0, None, None, None,
                         None, None)
     text = to_mermaid(build_map(analysis, [row], config=ws.config))
-    assert "say #quot;hi#quot; #35;1" in text
+    assert "Say #quot;hi#quot; #35;1" in text  # the display name: first letter capital
 
 
 def test_miro_csv_cards(jm: JourneyMap) -> None:
@@ -439,3 +440,178 @@ def test_html_map_opens_offline_in_chromium_and_hover_shows_details(jm: JourneyM
         assert "DROP-OFF" in tip.inner_text().upper() or "drop" in tip.inner_text().lower()
         page.screenshot(path=str(tmp_path / "map.png"))
     assert outside == [] and errors == []
+
+
+# ------------------------------------------------------------------ issue 17: what a VP reads
+
+
+def _no_ellipsis(box: Any) -> bool:
+    return not any("…" in line.text for line in box.lines)
+
+
+def _lane_span(layout: Any, box: Any) -> tuple[float, float]:
+    lane = layout.box(box.parent)
+    return lane.x, lane.right
+
+
+def test_default_lanes_put_the_handoff_in_handoff_and_say_what_fills_post_handoff(jm: JourneyMap) -> None:
+    # the marketing-to-sales handoff (MQL -> SQL) enters the Handoff lane; won (Customer) closes Decision
+    assert [lane.name for lane in jm.lanes] == ["Awareness", "Consideration", "Handoff", "Decision", "Post-handoff"]
+    assert {s.name: s.lane for s in jm.stages} == {"Lead": "Awareness", "MQL": "Consideration", "SQL": "Handoff",
+                                                   "Opportunity": "Decision", "Customer": "Decision"}
+    layout = lay_out(jm)
+    lanes = {b.data["lane"]: b.id for b in layout.role("lane")}
+    for stage in jm.stages:  # each stage box inside its lane
+        box = layout.box(f"stage-{stage.name}")
+        assert box.parent == lanes[stage.lane]
+        left, right = _lane_span(layout, box)
+        assert left <= box.x and box.right <= right
+    # Post-handoff has no stage: instead of an empty column, a note says which data would fill it
+    notes = layout.role("empty-lane")
+    assert [b.data["lane"] for b in notes] == ["Post-handoff"]
+    text = " ".join(line.text for line in notes[0].lines)
+    assert text.startswith("No data: add stages after Customer") and '"Post-handoff"' in text
+    assert "touchpoints" in text and _no_ellipsis(notes[0])
+    note = jm.empty_lane_note("Post-handoff")
+    assert text == note and mermaid_label(note) in to_mermaid(jm)  # the same note in every format
+    assert [r["Description"] for r in csv.DictReader(io.StringIO(to_miro_csv(jm))) if r["Type"] == "note"] == [note]
+
+
+def test_re_engaged_boxes_stay_in_their_stage_lane(jm: JourneyMap) -> None:
+    layout = lay_out(jm)
+    boxes = layout.role("reengaged")
+    assert boxes and sum(int(b.data["count"]) for b in boxes) == jm.dark.n_re_engaged > 0
+    assert sum(jm.dark.re_engaged_by_stage.values()) == jm.dark.n_re_engaged
+    lanes = {b.id: b.data["lane"] for b in layout.role("lane")}
+    for box in boxes:
+        stage = box.data["stage"]
+        assert lanes[str(box.parent)] == jm.lane_of(stage)
+        left, right = _lane_span(layout, box)
+        assert left <= box.x and box.right <= right, (stage, box.x, box.right, left, right)
+        stage_box = layout.box(f"stage-{stage}")
+        assert box.x < stage_box.x + stage_box.w / 2 < box.right  # under its stage
+
+
+def test_touchpoint_bars_scale_per_lane() -> None:
+    small = _synthetic(6)
+    lanes = list(small.lanes)  # one lane with a thousandth of the others' volume
+    lanes[1] = replace(lanes[1], touchpoints=tuple(replace(t, volume=max(1, t.volume // 1000))
+                                                   for t in lanes[1].touchpoints))
+    layout = lay_out(replace(small, lanes=tuple(lanes)))
+    bars = [b for b in layout.role("bar") if b.id.startswith("touch-")]
+    cards = {b.id: b for b in layout.role("touchpoint")}
+    by_lane: dict[str, list[Any]] = {}
+    for bar in bars:
+        by_lane.setdefault(bar.data["lane"], []).append(bar)
+    assert len(by_lane) == 5
+    for rows in by_lane.values():
+        scale = max(int(b.data["volume"]) for b in rows)
+        assert {int(b.data["scale"]) for b in rows} == {scale}  # the busiest of its own lane
+        for bar in rows:
+            card = cards[bar.id.removesuffix("-bar")]
+            full = card.w - 28
+            assert bar.w == pytest.approx(max(2.0, full * int(bar.data["volume"]) / scale))
+        assert max(b.w for b in rows) == pytest.approx(cards[rows[0].id.removesuffix("-bar")].w - 28)
+    small_lane = by_lane[lanes[1].name]
+    assert min(b.w for b in small_lane) > 0.5 * max(b.w for b in small_lane)  # visible, not 2 px stubs
+
+
+def test_one_banner_instead_of_an_assumed_badge_on_every_card(jm: JourneyMap, analysis: Analysis,
+                                                              ws: Workspace) -> None:
+    assumed = sum(f.status == "ASSUMED" for f in findings_of(analysis)) - 1  # one was confirmed in the fixture
+    assert jm.unconfirmed == assumed > 0
+    layout = lay_out(jm)
+    banners = layout.role("banner")
+    assert len(banners) == 1 and banners[0].lines[0].text == f"{assumed} findings not yet confirmed by stakeholders"
+    badges = layout.role("badge")
+    assert [b.data["status"] for b in badges] == [CONFIRMED]  # the stakeholder's verdict, on its card only
+    assert badges[0].data["finding"] == "conversion:MQL->SQL"
+    assert not any("ASSUMED" in line.text for box in layout.boxes if box.role != "caveats" for line in box.lines)
+    none_stored = build_map(analysis, [], config=ws.config, findings=[])
+    assert none_stored.unconfirmed == len(findings_of(analysis))  # nothing confirmed yet: all of them
+
+
+def test_drop_off_names_wrap_with_display_names() -> None:
+    long = _synthetic(10)
+    drops = tuple(replace(d, segment=f"persona=enterprise_it_{'and_more_' * (k % 2 + 2)}{k}")
+                  for k, d in enumerate(long.drop_offs))
+    jm2 = replace(long, drop_offs=drops)
+    layout = lay_out(jm2, width=1280)
+    cards = layout.role("dropoff", "dropoff-more")
+    assert cards and all(_no_ellipsis(b) for b in cards)
+    shown = [b for b in cards if b.role == "dropoff"]
+    for box in shown:
+        name = jm2.segment_name(box.data["segment"])
+        assert name.startswith("Enterprise IT and more") and name.endswith("(persona)")
+        assert " ".join(line.text for line in box.lines).replace("DROP-OFF · ", "").startswith(name)
+    assert any(len(box.lines) > 2 and box.h > 50 for box in shown)  # a long name takes more lines: the card grows
+    assert overlaps(layout) == []
+    for box in cards:
+        assert all(box.y <= line.rect()[1] and line.rect()[3] <= box.bottom + 1 for line in box.lines)
+
+
+def test_display_names_in_every_human_output(jm: JourneyMap, tmp_path: Path) -> None:
+    labels = {"email": "E-mail newsletter", "SQL": "Sales accepted", "smb_founder": "Founder-led SMB"}
+    named = replace(jm, labels=labels)
+    layout = lay_out(named)
+    texts = [t.text for t in layout.texts()]
+    assert "Sales accepted" in texts and "SQL" not in texts  # a stage's label
+    assert any("· E-mail newsletter" in t for t in texts)  # a channel's
+    assert any(t.startswith("Email send") for t in texts) and not any("email_send" in t for t in texts)
+    personas = [b.lines[0].text for b in layout.role("persona-label")]
+    assert "Founder-led SMB" in personas and "smb_founder" not in personas
+    svg, html = to_svg(layout), to_html(layout, named)
+    drawio, mermaid, miro = to_drawio(layout), to_mermaid(named), to_miro_csv(named)
+    for text in (svg, html, drawio, mermaid, miro):
+        assert "Sales accepted" in text and "E-mail newsletter" in text
+        assert "email_send ·" not in text and "email_send" not in re.sub(r'data-kind="[^"]*"', "", text)
+    assert "Founder-led SMB" in html and "Founder-led SMB" in svg
+    rows = list(csv.DictReader(io.StringIO(miro)))
+    assert {r["Stage"] for r in rows} >= {"Sales accepted"} and "SQL" not in {r["Stage"] for r in rows}
+    # the numbers' data attributes keep the stored values for analysts
+    assert 'data-stage="SQL"' in svg
+
+
+@needs_browser
+def test_html_map_zooms_and_pans(jm: JourneyMap, tmp_path: Path) -> None:
+    path = tmp_path / "journey_map.html"
+    path.write_text(to_html(lay_out(jm), jm), "utf-8")
+    with chromium_page(width=1200, height=900) as page:
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(path.as_uri())
+        box = page.locator("#lj-map")
+        svg = page.locator("#lj-map svg")
+
+        def scale() -> float:
+            return float(box.get_attribute("data-scale") or "nan")
+
+        width = svg.bounding_box()["width"]  # type: ignore[index]
+        page.get_by_role("button", name="Zoom in").click()
+        assert scale() == pytest.approx(1.25) and page.locator("#lj-zoom-level").inner_text() == "125%"
+        assert svg.bounding_box()["width"] == pytest.approx(1.25 * width, rel=0.01)  # type: ignore[index]
+        page.keyboard.press("+")
+        assert scale() == pytest.approx(1.5625, abs=1e-3)
+        area = box.bounding_box()
+        assert area is not None
+        page.mouse.move(area["x"] + area["width"] / 2, area["y"] + area["height"] / 2)
+        page.keyboard.down("Control")
+        page.mouse.wheel(0, -300)  # Ctrl + wheel zooms in about the pointer
+        page.keyboard.up("Control")
+        page.wait_for_function("Number(document.getElementById('lj-map').dataset.scale) > 1.6")
+        before = box.evaluate("b => [b.scrollLeft, b.scrollTop]")
+        page.mouse.down()
+        page.mouse.move(area["x"] + area["width"] / 2 - 200, area["y"] + area["height"] / 2 - 150, steps=5)
+        page.mouse.up()  # dragging pans
+        after = box.evaluate("b => [b.scrollLeft, b.scrollTop]")
+        assert after[0] > before[0] and after[1] > before[1]
+        box.focus()
+        page.keyboard.press("ArrowLeft")
+        assert box.evaluate("b => b.scrollLeft") < after[0]
+        page.keyboard.press("0")  # back to the fitted width
+        assert scale() == 1.0
+        assert svg.bounding_box()["width"] == pytest.approx(width, rel=0.01)  # type: ignore[index]
+        page.get_by_role("button", name="Zoom out").click()
+        assert scale() == pytest.approx(0.8)
+        page.screenshot(path=str(tmp_path / "zoomed.png"))
+    assert errors == []

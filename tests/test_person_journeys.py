@@ -94,7 +94,7 @@ def test_stages_edited_after_ingest_use_the_live_query(dirty: Workspace) -> None
     finally:
         ws = set_option(ws, '[[stages]]\nname = "Demo"\nlane = "Decision"\noptional = true\n\n', "")
     # a stage removed since: not what was built, so the same query runs live
-    customer = '[[stages]]\nname = "Customer"\nlane = "Handoff"\naliases = ["customer", "closed won", "won"]\noptional = false\n'
+    customer = '[[stages]]\nname = "Customer"\nlane = "Decision"\naliases = ["customer", "closed won", "won"]\noptional = false\n'
     ws = set_option(ws, customer, "")
     try:
         with open_journeys(ws, now=NOW) as journeys:

@@ -143,6 +143,8 @@ def test_dark_leads_by_hand(small_journeys: Journeys) -> None:
     # A re-engaged by the webinar on its merged record, then SQL; F by the first kind of its tie
     assert d.n_re_engaged == 2
     assert d.re_engaged_by == {"content_download": 1, "webinar": 1}
+    # where they were when they came back: A had entered MQL (2026-01-02), F only Lead
+    assert d.re_engaged_by_stage == {"Lead": 1, "MQL": 1, "SQL": 0, "Opportunity": 0, "Customer": 0}
     assert d.n_re_engaged_then_advanced == 1
     assert d.n_still_dark_after_re_engaging == 0
 
@@ -168,7 +170,7 @@ def test_to_dict_keys(small_journeys: Journeys) -> None:
     dark = json.loads(json.dumps(DarkLeads().fit(small_journeys).to_dict()))
     assert set(dark) == {"as_of", "dark_after_days", "n_open", "dark", "median_days_silent", "by_stage", "re_engaged",
                          "status", "status_reason"}
-    assert set(dark["re_engaged"]) == {"count", "by_kind", "then_advanced", "dark_again"}
+    assert set(dark["re_engaged"]) == {"count", "by_kind", "by_stage", "then_advanced", "dark_again"}
 
 
 def test_unknown_signal_is_refused() -> None:

@@ -123,9 +123,9 @@ def test_stage_totals_by_hand(inventory: TouchpointInventory) -> None:
     assert got == {
         "Lead": ("Awareness", 7, 5, 10),
         "MQL": ("Consideration", 4, 3, 4),
-        "SQL": ("Decision", 4, 2, 4),
+        "SQL": ("Handoff", 4, 2, 4),
         "Opportunity": ("Decision", 2, 1, 1),
-        "Customer": ("Handoff", 1, None, 1),
+        "Customer": ("Decision", 1, None, 1),
     }
     assert sum(r.volume for r in inventory.rows) == 20  # every touch, once
 

@@ -53,6 +53,7 @@ class DarkLeads(Tabular):
     by_stage: dict[str, int] = field(default_factory=dict)  # furthest stage reached by the dark
     n_re_engaged: int = 0  # people (any status) with a silence >= dark_after_days and a touch after it
     re_engaged_by: dict[str, int] = field(default_factory=dict)  # kind of the touch that ended the silence
+    re_engaged_by_stage: dict[str, int] = field(default_factory=dict)  # furthest stage entered when they came back
     n_re_engaged_then_advanced: int = 0  # ... who then first entered a stage after re-engaging
     n_still_dark_after_re_engaging: int = 0  # re-engaged once, dark again now
 
@@ -93,12 +94,18 @@ class DarkLeads(Tabular):
     def _re_engagement(self, journeys: Journeys, state: ir.Table) -> None:
         back = state.filter(state.re_at.notnull())
         back = back.mutate(advanced=(back.last_entry > back.re_at).fill_null(False))
-        rows = back.group_by(kind=back.re_kind).aggregate(n=back.count(), advanced=back.advanced.sum())
-        rows = fetch_rows(rows)
-        self.re_engaged_by = {
-            (r["kind"] if r["kind"] is not None else "unknown"): int(r["n"])
-            for r in sorted(rows, key=lambda r: (-int(r["n"]), str(r["kind"])))
-        }
+        rows = back.group_by(kind=back.re_kind, stage=back.re_top.fill_null(0)).aggregate(
+            n=back.count(), advanced=back.advanced.sum())
+        rows = fetch_rows(rows)  # a row per kind and stage: the totals are their sums
+        kinds: dict[str, int] = {}
+        stages = dict.fromkeys(journeys.config.stage_names, 0)
+        for r in rows:
+            kind = r["kind"] if r["kind"] is not None else "unknown"
+            kinds[kind] = kinds.get(kind, 0) + int(r["n"])
+            name = journeys.config.stage_names[int(r["stage"])]
+            stages[name] += int(r["n"])
+        self.re_engaged_by = dict(sorted(kinds.items(), key=lambda kv: (-kv[1], kv[0])))
+        self.re_engaged_by_stage = stages
         self.n_re_engaged = sum(int(r["n"]) for r in rows)
         self.n_re_engaged_then_advanced = sum(int(r["advanced"] or 0) for r in rows)
 
@@ -114,6 +121,7 @@ class DarkLeads(Tabular):
             "re_engaged": {
                 "count": self.n_re_engaged,
                 "by_kind": dict(self.re_engaged_by),
+                "by_stage": dict(self.re_engaged_by_stage),
                 "then_advanced": self.n_re_engaged_then_advanced,
                 "dark_again": self.n_still_dark_after_re_engaging,
             },
@@ -128,6 +136,7 @@ class DarkLeads(Tabular):
                      n_dark=dark.get("count", 0), dark_share=dark.get("share"), dark_ci=pair(dark.get("ci")),
                      by_stage=dict(d.get("by_stage") or {}), n_re_engaged=again.get("count", 0),
                      re_engaged_by=dict(again.get("by_kind") or {}),
+                     re_engaged_by_stage=dict(again.get("by_stage") or {}),
                      n_re_engaged_then_advanced=again.get("then_advanced", 0),
                      n_still_dark_after_re_engaging=again.get("dark_again", 0))
 
@@ -140,7 +149,8 @@ def dark_state(journeys: Journeys, as_of: datetime, days: int) -> ir.Table:
     Columns: person_key, top (furthest stage index), is_open (neither converted nor
     disqualified, short of the last stage), dark (open and silent for ``days``: no touch, or
     none since creation), silent_days, last_entry (latest stage entry), and the touch that
-    ended their first long silence: re_at, re_kind (NULL when never re-engaged).
+    ended their first long silence: re_at, re_kind (NULL when never re-engaged), and re_top, the
+    furthest stage entered (dated) by then.
     """
     def build() -> ir.Table:
         p = journeys.with_engagement(as_of, days).rename(last_touch="last_touch_at")
@@ -149,6 +159,9 @@ def dark_state(journeys: Journeys, as_of: datetime, days: int) -> ir.Table:
         quiet_since = ibis.coalesce(p.last_touch, p.created_at)
         return p.select(
             "person_key", "top", "re_at", "re_kind",
+            re_top=ibis.greatest(*[ibis.ifelse(p[f"at_{i}"] <= p.re_at, ibis.literal(i, "int64"),
+                                               ibis.null("int64")) for i in range(n)]) if n > 1
+            else ibis.ifelse(p.at_0 <= p.re_at, ibis.literal(0, "int64"), ibis.null("int64")),  # NULLs skipped
             is_open=is_open,
             dark=is_open & (quiet_since <= ibis.timestamp(as_of - timedelta(days=days))).fill_null(False),
             silent_days=((ibis.timestamp(as_of).epoch_seconds() - quiet_since.epoch_seconds()) / 86400.0

@@ -19,7 +19,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
 
-from leadjourney.analysis.findings import Finding
+from leadjourney.analysis.findings import Finding, findings_of
 from leadjourney.analysis.funnel import WITHOUT_DATA
 from leadjourney.analysis.persona_profiles import PersonaProfiles
 from leadjourney.analysis.report import Analysis
@@ -80,7 +80,16 @@ def build_map(analysis: Analysis, touchpoints: Sequence[TouchpointLike], *, conf
         has_targets=bool(targets),
         computed_at=analysis.computed_at,
         money_per=analysis.friction.per,
+        labels=dict(config.labels),
+        unconfirmed=_unconfirmed(analysis, findings),
     )
+
+
+def _unconfirmed(analysis: Analysis, findings: Sequence[Finding] | None) -> int:
+    """Findings not yet confirmed: those stored as ASSUMED, or (none stored yet) every finding of the analysis."""
+    if not findings:
+        return len(findings_of(analysis))
+    return sum(f.status == "ASSUMED" for f in findings)
 
 
 def _mark(marks: Mapping[str, Finding], finding_id: str, current: float | None) -> Mark | None:
@@ -189,7 +198,7 @@ def _dark(analysis: Analysis, marks: Mapping[str, Finding]) -> DarkPath:
     d = analysis.dark_leads
     return DarkPath(d.dark_after_days, d.n_open, d.n_dark, d.dark_share, d.median_days_silent,
                     dict(d.by_stage), d.n_re_engaged, dict(d.re_engaged_by), d.n_re_engaged_then_advanced,
-                    _mark(marks, "dark_leads:share", d.dark_share), d.status)
+                    _mark(marks, "dark_leads:share", d.dark_share), d.status, dict(d.re_engaged_by_stage))
 
 
 def _period(analysis: Analysis) -> str:

@@ -9,6 +9,7 @@ from leadjourney.journeymap.boxes import Box, TextLine
 from leadjourney.journeymap.model import (
     ConversionPoint,
     DropOffPoint,
+    JourneyMap,
     Mark,
     PersonaLane,
     PersonaPoint,
@@ -19,6 +20,14 @@ from leadjourney.journeymap.theme import MUTED, PURPLE, RED, style
 
 PAD = 12.0
 BADGE_SIZE = 10.0
+LINE = 16.0  # line pitch of a card's 12-13 px text
+DROP_MAX_LINES = 4  # a drop-off's name wraps to this many lines (then, and only then, is it cut)
+
+
+def shows_badge(mark: Mark | None) -> bool:
+    """A card carries a badge only for a stakeholder's verdict (CONFIRMED, CORRECTED); the unconfirmed
+    (ASSUMED) are counted once in the header's banner instead of tagging every card."""
+    return mark is not None and mark.status != "ASSUMED"
 
 
 def badge(owner: str, mark: Mark, right: float, y: float) -> Box:
@@ -43,14 +52,16 @@ def mark_text(mark: Mark | None) -> str:
     return out
 
 
-def stage_box(stage: StageNode, cx: float, y: float, w: float, parent: str) -> Box:
+def stage_box(stage: StageNode, cx: float, y: float, w: float, parent: str, name: str | None = None) -> Box:
+    """A stage on the spine; ``name`` is its display name (default: the stage's own)."""
+    name = name or stage.name
     box = Box(f"stage-{stage.name}", cx - w / 2, y, w, 74, "stage", "stage", parent=parent,
               data={"stage": stage.name, "reached": str(stage.reached), "imputed": str(stage.imputed)},
-              tooltip=f"{stage.name} ({stage.lane}): {stage.reached:,} people reached it; "
+              tooltip=f"{name} ({stage.lane}): {stage.reached:,} people reached it; "
                       f"{stage.imputed:,} of them have no CRM entry for it")
     inner = w - 2 * PAD
     box.lines += [
-        TextLine(tx.truncate(stage.name, inner, 18, True), cx, y + 28, 18, True, anchor="middle"),
+        TextLine(tx.truncate(name, inner, 18, True), cx, y + 28, 18, True, anchor="middle"),
         TextLine(tx.truncate(f"{stage.reached:,} people", inner, 14), cx, y + 50, 14, anchor="middle"),
     ]
     if stage.imputed:
@@ -59,19 +70,19 @@ def stage_box(stage: StageNode, cx: float, y: float, w: float, parent: str) -> B
     return box
 
 
-def conversion_card(c: ConversionPoint, x: float, y: float, w: float, *, currency: str, red: bool,
-                    show_targets: bool, per: str = "yr") -> list[Box]:
+def conversion_card(c: ConversionPoint, x: float, y: float, w: float, *, jm: JourneyMap, red: bool) -> list[Box]:
     """The conversion point: rate, bar with 95% interval (and target), median time, recoverable revenue."""
+    currency, per, show_targets = jm.currency, jm.money_per, jm.has_targets
     card = Box(f"conversion-{c.key}", x, y, w, 0, "conversion-dropoff" if red else "conversion", "conversion",
-               tooltip=conversion_tooltip(c, currency, per), data=_conversion_data(c))
+               tooltip=conversion_tooltip(c, jm), data=_conversion_data(c))
     extra: list[Box] = []
     inner = w - 2 * PAD
     left = x + PAD
     title_room = inner
-    if c.mark:
+    if c.mark and shows_badge(c.mark):
         extra.append(badge(card.id, c.mark, x + w - PAD, y + 9))
         title_room -= extra[-1].w + 6
-    card.lines.append(TextLine(tx.truncate(f"{c.from_stage} -> {c.to_stage}", title_room, 14, True),
+    card.lines.append(TextLine(tx.truncate(jm.transition(c.from_stage, c.to_stage), title_room, 14, True),
                                left, y + 22, 14, True))
     rate = tx.pct(c.rate)
     card.lines.append(TextLine(rate, left, y + 54, 26, True, color=RED if red else None))
@@ -85,7 +96,7 @@ def conversion_card(c: ConversionPoint, x: float, y: float, w: float, *, currenc
     median = (f"median {tx.days(c.median_days)} (Kaplan-Meier)" if c.median_is_km
               else f"median {tx.days(c.median_days)}* (completed only)")
     room = inner
-    if c.time_mark:
+    if c.time_mark and shows_badge(c.time_mark):
         extra.append(badge(card.id, c.time_mark, x + w - PAD, y + 96))
         room -= extra[-1].w + 6
     card.lines.append(TextLine(tx.truncate(median, room, 12), left, y + 108, 12))
@@ -121,8 +132,9 @@ def _rate_bar(owner: str, c: ConversionPoint, x: float, y: float, w: float, red:
     return out
 
 
-def conversion_tooltip(c: ConversionPoint, currency: str, per: str = "yr") -> str:
-    lines = [f"{c.from_stage} -> {c.to_stage}: {tx.pct(c.rate)} ({c.converted:,} of {c.entered:,})",
+def conversion_tooltip(c: ConversionPoint, jm: JourneyMap) -> str:
+    currency, per = jm.currency, jm.money_per
+    lines = [f"{jm.transition(c.from_stage, c.to_stage)}: {tx.pct(c.rate)} ({c.converted:,} of {c.entered:,})",
              *([] if c.status.judged else [c.status.text()]),
              f"95% interval {tx.ci(c.ci_low, c.ci_high)}",
              f"median time {tx.days(c.median_days)} " + ("(Kaplan-Meier)" if c.median_is_km else "(completed only)")]
@@ -143,27 +155,37 @@ def _conversion_data(c: ConversionPoint) -> dict[str, str]:
             "median-is-km": str(c.median_is_km).lower(), "revenue-impact": repr(c.revenue_impact)}
 
 
-def drop_off_card(d: DropOffPoint, x: float, y: float, w: float, *, currency: str, index: int,
-                  per: str = "yr") -> list[Box]:
-    card = Box(f"dropoff-{d.key}-{d.segment or 'all'}", x, y, w, 50, "dropoff", "dropoff",
-               tooltip=drop_off_tooltip(d, currency, per),
+def drop_off_card(d: DropOffPoint, x: float, y: float, w: float, *, jm: JourneyMap, index: int) -> list[Box]:
+    """A drop-off: its segment's display name and the comparison, each wrapped (never cut) to the card's width."""
+    currency, per = jm.currency, jm.money_per
+    card = Box(f"dropoff-{d.key}-{d.segment or 'all'}", x, y, w, 0, "dropoff", "dropoff",
+               tooltip=drop_off_tooltip(d, jm),
                data={"key": d.key, "segment": d.segment or "", "rate": repr(d.rate),
                      "revenue-impact": repr(d.revenue_impact), "index": str(index)})
     marker = Box(f"{card.id}-marker", x + 10, y + 12, 12, 10, "marker", "marker", shape="triangle")
     extra = [marker]
     room = w - 28 - PAD
-    if d.mark:
+    if d.mark and shows_badge(d.mark):
         extra.append(badge(card.id, d.mark, x + w - PAD, y + 8))
         room -= extra[-1].w + 6
-    card.lines.append(TextLine(tx.truncate(f"DROP-OFF · {d.label}", room, 13, True), x + 28, y + 21, 13, True))
+    at = y + 21
+    for line in tx.wrap(f"DROP-OFF · {jm.segment_name(d.segment)}", room, 13, True, max_lines=DROP_MAX_LINES):
+        card.lines.append(TextLine(line, x + 28, at, 13, True))
+        at += LINE
+    at += 2
     detail = (f"{tx.pct(d.rate)} vs {tx.pct(d.compared_with)} {d.compared_with_label} · "
               f"{tx.money(d.revenue_impact, currency)}/{per} recoverable")
-    card.lines.append(TextLine(tx.truncate(detail, w - 2 * PAD, 12), x + PAD, y + 39, 12))
+    for line in tx.wrap(detail, w - 2 * PAD, 12, max_lines=DROP_MAX_LINES):
+        card.lines.append(TextLine(line, x + PAD, at, 12))
+        at += LINE - 1
+    card.h = at - y - 4
     return [card, *extra]
 
 
-def drop_off_tooltip(d: DropOffPoint, currency: str, per: str = "yr") -> str:
-    lines = [f"Drop-off {d.from_stage} -> {d.to_stage} ({d.label}): {tx.pct(d.rate)}, {d.reason}"]
+def drop_off_tooltip(d: DropOffPoint, jm: JourneyMap) -> str:
+    currency, per = jm.currency, jm.money_per
+    lines = [f"Drop-off {jm.transition(d.from_stage, d.to_stage)} ({jm.segment_name(d.segment)}): "
+             f"{tx.pct(d.rate)}, {d.reason}"]
     if d.revenue_impact is not None:
         lines.append(f"friction #{d.friction_rank}: {tx.money(d.revenue_impact, currency)} / {per} recoverable")
     if d.hypothesis:
@@ -173,21 +195,29 @@ def drop_off_tooltip(d: DropOffPoint, currency: str, per: str = "yr") -> str:
     return "\n".join(lines)
 
 
-def more_drop_offs(key: str, hidden: Sequence[DropOffPoint], x: float, y: float, w: float, currency: str) -> Box:
-    box = Box(f"dropoff-{key}-more", x, y, w, 50, "dropoff-more", "dropoff-more",
-              tooltip="\n".join(drop_off_tooltip(d, currency) for d in hidden),
+def more_drop_offs(key: str, hidden: Sequence[DropOffPoint], x: float, y: float, w: float, jm: JourneyMap) -> Box:
+    """The drop-offs past the card limit, named (wrapped) in one dashed card; the details in its tooltip."""
+    box = Box(f"dropoff-{key}-more", x, y, w, 0, "dropoff-more", "dropoff-more",
+              tooltip="\n".join(drop_off_tooltip(d, jm) for d in hidden),
               data={"key": key, "segments": ",".join(d.segment or "" for d in hidden)})
-    box.lines += [TextLine(tx.truncate(f"+{len(hidden)} more drop-off points", w - 2 * PAD, 13, True),
-                           x + PAD, y + 21, 13, True),
-                  TextLine(tx.truncate(", ".join(d.label for d in hidden), w - 2 * PAD, 12), x + PAD, y + 39, 12)]
+    box.lines.append(TextLine(tx.truncate(f"+{len(hidden)} more drop-off points", w - 2 * PAD, 13, True),
+                              x + PAD, y + 21, 13, True))
+    at = y + 39
+    for line in tx.wrap(", ".join(jm.segment_name(d.segment) for d in hidden), w - 2 * PAD, 12,
+                        max_lines=DROP_MAX_LINES):
+        box.lines.append(TextLine(line, x + PAD, at, 12))
+        at += LINE - 1
+    box.h = at - y - 4
     return box
 
 
 def touchpoint_card(t: TouchpointCard, x: float, y: float, w: float, *, max_volume: int, parent: str,
-                    index: int) -> list[Box]:
+                    index: int, jm: JourneyMap) -> list[Box]:
+    """A touchpoint; its bar's length is its volume against ``max_volume`` (the busiest of its lane)."""
     kind = "human" if not t.automated else "auto"
+    via = f" via {jm.name(t.channel)}" if t.channel else ""
     card = Box(f"touch-{t.lane}-{index}", x, y, w, 50, f"touch-{kind}", "touchpoint", parent=parent,
-               tooltip=(f"{t.kind}{' via ' + t.channel if t.channel else ''} while in {t.stage} ({t.lane}): "
+               tooltip=(f"{jm.name(t.kind)}{via} while in {jm.name(t.stage)} ({t.lane}): "
                         f"{t.volume:,} touchpoints, {t.unique_leads:,} unique leads; "
                         f"{'automated' if t.automated else 'human'}"
                         + (f"; conversion lift {100 * t.lift:+.1f} pp (95% CI {100 * t.lift_ci_low:+.1f} to "
@@ -199,19 +229,20 @@ def touchpoint_card(t: TouchpointCard, x: float, y: float, w: float, *, max_volu
     tag = "AUTO" if t.automated else "HUMAN"
     tag_w = tx.measure(tag, 10, True)
     card.lines += [
-        TextLine(tx.truncate(t.label, w - 14 - tag_w - 18, 13, True), x + 14, y + 19, 13, True),
+        TextLine(tx.truncate(jm.touchpoint_name(t), w - 14 - tag_w - 18, 13, True), x + 14, y + 19, 13, True),
         TextLine(tag, x + w - 8, y + 18, 10, True, color=style(f"stripe-{kind}").fill, anchor="end"),
         TextLine(tx.truncate(f"{t.volume:,} touches · {t.unique_leads:,} leads", w - 22, 12), x + 14, y + 36, 12),
     ]
     bar_w = max(2.0, (w - 28) * t.volume / max_volume) if max_volume else 2.0
     return [card, Box(f"{card.id}-stripe", x, y, 5, 50, f"stripe-{kind}", "stripe", parent=parent),
-            Box(f"{card.id}-bar", x + 14, y + 41, bar_w, 4, f"bar-{kind}", "bar", parent=parent)]
+            Box(f"{card.id}-bar", x + 14, y + 41, bar_w, 4, f"bar-{kind}", "bar", parent=parent,
+                data={"volume": str(t.volume), "scale": str(max_volume), "lane": t.lane})]
 
 
 def more_touchpoints(lane: str, slot: int, hidden: Sequence[TouchpointCard], x: float, y: float, w: float,
-                     parent: str) -> Box:
+                     parent: str, jm: JourneyMap) -> Box:
     shown = hidden[:40]
-    tip = "\n".join(f"{t.label} ({t.stage}): {t.volume:,}" for t in shown)
+    tip = "\n".join(f"{jm.touchpoint_name(t)} ({jm.name(t.stage)}): {t.volume:,}" for t in shown)
     if len(hidden) > len(shown):
         tip += f"\n... and {len(hidden) - len(shown)} more"
     box = Box(f"touch-{lane}-more-{slot}", x, y, w, 50, "touch-more", "touch-more", parent=parent, tooltip=tip,
@@ -223,10 +254,10 @@ def more_touchpoints(lane: str, slot: int, hidden: Sequence[TouchpointCard], x: 
     return box
 
 
-def persona_cell(lane: PersonaLane, p: PersonaPoint, x: float, y: float, w: float) -> Box:
+def persona_cell(lane: PersonaLane, p: PersonaPoint, x: float, y: float, w: float, jm: JourneyMap) -> Box:
     style_name = f"persona-{p.differs}" if p.differs else "persona"
     box = Box(f"persona-{lane.name}-{p.key}", x, y, w, 46, style_name, "persona",
-              tooltip=(f"{lane.name}, {p.from_stage} -> {p.to_stage}: {tx.pct(p.rate)} of {p.entered:,} "
+              tooltip=(f"{jm.name(lane.name)}, {jm.transition(p.from_stage, p.to_stage)}: {tx.pct(p.rate)} of {p.entered:,} "
                        f"(95% CI {tx.ci(p.ci_low, p.ci_high)}), median {tx.days(p.median_days)}"
                        + (f"; {p.differs} than the others" if p.differs else "")),
               data={"persona": lane.name, "key": p.key, "rate": repr(p.rate), "differs": p.differs or ""})

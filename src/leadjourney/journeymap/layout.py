@@ -153,7 +153,7 @@ class _Board:
         right: list[TextLine] = []
         top = min(jm.conversions, key=lambda c: c.friction_rank or 10**9, default=None)
         if top is not None and top.revenue_impact:
-            right.append(TextLine(f"Biggest friction: {top.from_stage} -> {top.to_stage}, "
+            right.append(TextLine(f"Biggest friction: {jm.transition(top.from_stage, top.to_stage)}, "
                                   f"{tx.money(top.revenue_impact, jm.currency)}/{jm.money_per} recoverable",
                                   self.width - MARGIN, y + 28,
                                   16, True, color=RED if top.key in self.red else None, anchor="end"))
@@ -164,6 +164,8 @@ class _Board:
         right.append(TextLine(f"{n_drop} drop-off point{'s' if n_drop != 1 else ''} flagged red",
                               self.width - MARGIN, y + 52, 13, color=RED if n_drop else MUTED, anchor="end"))
         room = inner - max((t.width for t in right), default=0) - 30
+        if jm.unconfirmed:  # one banner instead of a badge on every card
+            room = min(room, inner - self.banner(y + 62).w - 30)
         box.lines += [
             TextLine(tx.truncate(jm.title, room, 30, True), MARGIN, y + 30, 30, True, color="#1F2A44"),
             TextLine(tx.truncate(f"Current-state journey map · {jm.n_people:,} people · {jm.period} · "
@@ -177,13 +179,29 @@ class _Board:
         self.add(box)
         return y + 96
 
+    def banner(self, y: float) -> Box:
+        """The header's "N findings not yet confirmed" banner, right-aligned (added on the first call)."""
+        n = self.jm.unconfirmed
+        text = f"{n} finding{'s' if n != 1 else ''} not yet confirmed by stakeholders"
+        w = tx.measure(text, 12, True) + 20
+        existing = [b for b in self.layout.boxes if b.id == "unconfirmed"]
+        if existing:
+            return existing[0]
+        box = Box("unconfirmed", self.width - MARGIN - w, y, w, 20, "badge-ASSUMED", "banner",
+                  tooltip="The numbers on this map are ASSUMED until stakeholders confirm or correct them "
+                          "(`leadjourney findings`); a CONFIRMED or CORRECTED card carries a badge.",
+                  data={"unconfirmed": str(n)})
+        box.lines.append(TextLine(text, self.width - MARGIN - 10, y + 14, 12, True, anchor="end"))
+        self.add(box)
+        return box
+
     def lane_heads(self, y: float) -> float:
         for i, ((x, w), lane) in enumerate(zip(self.spans, self.jm.lanes, strict=True)):
             head = Box(f"lane-head-{i}", x, y, w, 56, "lane-head", "lane-head", parent=f"lane-{i}",
                        data={"lane": lane.name}, tooltip=lane.name)
             cx = x + w / 2
-            sub = ("stage: " if len(lane.stages) == 1 else "stages: ") + ", ".join(lane.stages) if lane.stages \
-                else "no funnel stage"
+            sub = ("stage: " if len(lane.stages) == 1 else "stages: ") + ", ".join(map(self.jm.name, lane.stages)) \
+                if lane.stages else "no stage configured"
             head.lines += [TextLine(tx.truncate(lane.name.upper(), w - 16, 17, True), cx, y + 26, 17, True,
                                     anchor="middle"),
                            TextLine(tx.truncate(sub, w - 16, 12), cx, y + 45, 12, color="#C5CEE0", anchor="middle")]
@@ -194,7 +212,12 @@ class _Board:
         for stage in self.jm.stages:
             slot = self.stage_slot.get(stage.name)
             if slot is not None:
-                self.add(cards.stage_box(stage, slot.cx, y, min(slot.w * 0.62, 210.0), f"lane-{slot.lane}"))
+                self.add(cards.stage_box(stage, slot.cx, y, min(slot.w * 0.62, 210.0), f"lane-{slot.lane}",
+                                         self.jm.name(stage.name)))
+        tallest = 74.0
+        for slot in self.slots:
+            if slot.stage is None:
+                tallest = max(tallest, self.empty_lane(slot, y).h)
         cy = y + 37
         self.arrow_y = cy
         for c in self.jm.conversions:
@@ -206,7 +229,22 @@ class _Board:
                              color=RED if c.key in self.red else "#1F2A44", anchor="middle")
             self.layout.edges.append(Edge(f"flow-{c.key}", a.id, b.id, ((a.right, cy), (b.x, cy)),
                                           "flow-dropoff" if c.key in self.red else "flow", label))
-        return y + 74
+        return y + tallest
+
+    def empty_lane(self, slot: Slot, y: float) -> Box:
+        """A lane without a stage says what data would fill it, where its stage would stand."""
+        lane = self.jm.lanes[slot.lane]
+        text = self.jm.empty_lane_note(lane.name)
+        w = min(slot.w - 24, 240.0)
+        box = Box(f"empty-lane-{slot.lane}", slot.cx - w / 2, y, w, 0, "placeholder", "empty-lane",
+                  parent=f"lane-{slot.lane}", tooltip=text, data={"lane": lane.name})
+        at = y + 22
+        for line in tx.wrap(text, w - 2 * cards.PAD, 12, max_lines=6):
+            box.lines.append(TextLine(line, slot.cx, at, 12, anchor="middle"))
+            at += cards.LINE - 1
+        box.h = max(74.0, at - y - 1)
+        self.add(box)
+        return box
 
     def conversions(self, y: float) -> float:
         built = []
@@ -214,15 +252,13 @@ class _Board:
             if c.key not in self.cards:
                 continue
             x, w = self.cards[c.key]
-            boxes = cards.conversion_card(c, x, y, w, currency=self.jm.currency, per=self.jm.money_per,
-                                          red=c.key in self.red and c.status.judged,
-                                          show_targets=self.jm.has_targets)
+            boxes = cards.conversion_card(c, x, y, w, jm=self.jm, red=c.key in self.red and c.status.judged)
             built.append(boxes)
             has_drop = any(d.key == c.key for d in self.jm.drop_offs)
             mid = x + w / 2
             if has_drop:
                 marker = Box(f"marker-{c.key}", mid - 8, self.arrow_y + 6, 16, 13, "marker", "marker",
-                             shape="triangle", tooltip=f"drop-off points at {c.from_stage} -> {c.to_stage}",
+                             shape="triangle", tooltip=f"drop-off points at {self.jm.transition(c.from_stage, c.to_stage)}",
                              data={"key": c.key})
                 self.add(marker)
             self.layout.edges.append(Edge(f"connector-{c.key}", None, boxes[0].id,
@@ -252,12 +288,13 @@ class _Board:
             shown = items if len(items) <= self.max_drop_offs else items[: self.max_drop_offs - 1]
             top = y
             for i, d in enumerate(shown):
-                self.add(*cards.drop_off_card(d, x, top, w, currency=self.jm.currency, index=i,
-                                              per=self.jm.money_per))
-                top += 50 + CARD_GAP
+                boxes = cards.drop_off_card(d, x, top, w, jm=self.jm, index=i)
+                self.add(*boxes)
+                top += boxes[0].h + CARD_GAP
             if len(shown) < len(items):
-                self.add(cards.more_drop_offs(key, items[len(shown):], x, top, w, self.jm.currency))
-                top += 50 + CARD_GAP
+                more = cards.more_drop_offs(key, items[len(shown):], x, top, w, self.jm)
+                self.add(more)
+                top += more.h + CARD_GAP
             bottom = max(bottom, top - CARD_GAP)
         return bottom
 
@@ -284,7 +321,7 @@ class _Board:
                   f"a silence, {d.then_advanced:,} then advanced")
         title = self.band_title("dark", y, "DARK-LEAD PATH", detail)
         self.add(title)
-        if d.mark:  # the badge follows the chip; the detail is cut to leave room for it
+        if d.mark and cards.shows_badge(d.mark):  # the badge follows the chip; the detail is cut to leave room for it
             probe = cards.badge("dark", d.mark, 0, y + 2)
             room = self.width - MARGIN - probe.w - 16 - title.lines[1].x
             title.lines[1] = TextLine(tx.truncate(detail, room, 13), title.lines[1].x, y + 15, 13)
@@ -299,18 +336,41 @@ class _Board:
             w = min(slot.w - 24, 220.0)
             count = d.by_stage.get(name, 0)
             box = Box(f"dark-{name}", slot.cx - w / 2, top, w, 64, "dark", "dark", parent=f"lane-{slot.lane}",
-                      tooltip=f"{count:,} open people went dark with {name} as the furthest stage reached",
+                      tooltip=f"{count:,} open people went dark with {jm.name(name)} as the furthest stage reached",
                       data={"stage": name, "count": str(count)})
             box.lines += [TextLine(tx.truncate(f"{count:,} went dark", w - 24, 14, True), box.x + 12, top + 24, 14,
                                    True),
-                          TextLine(tx.truncate(f"furthest stage: {name}", w - 24, 12), box.x + 12, top + 44, 12)]
+                          TextLine(tx.truncate(f"furthest stage: {jm.name(name)}", w - 24, 12), box.x + 12, top + 44,
+                                   12)]
             self.add(box)
             self.layout.edges.append(Edge(f"dark-{name}", f"stage-{name}", box.id,
                                           ((slot.cx, self.arrow_y + 37), (slot.cx, top)), "dark"))
+        bottom = top + 64
+        kinds = ", ".join(f"{jm.name(k)} {n:,}" for k, n in d.re_engaged_by.items())
+        if d.re_engaged_by_stage:  # who came back, under the stage they had reached: in that stage's lane
+            for name in stages:
+                slot, count = self.stage_slot.get(name), d.re_engaged_by_stage.get(name, 0)
+                if slot is None or not count:
+                    continue
+                w = min(slot.w - 24, 220.0)
+                at = top + 64 + CARD_GAP  # a row under the dark boxes, also where a stage has none
+                box = Box(f"reengaged-{name}", slot.cx - w / 2, at, w, 46, "reengaged", "reengaged",
+                          parent=f"lane-{slot.lane}",
+                          tooltip=f"{count:,} people came back after {d.dark_after_days}+ silent days with "
+                                  f"{jm.name(name)} as the furthest stage reached by then; all stages: "
+                                  f"{d.n_re_engaged:,} ({kinds}), {d.then_advanced:,} then entered a later stage",
+                          data={"stage": name, "count": str(count)})
+                box.lines += [
+                    TextLine(tx.truncate(f"{count:,} came back", w - 24, 14, True), box.x + 12, at + 20, 14, True),
+                    TextLine(tx.truncate(f"after {d.dark_after_days}+ silent days", w - 24, 12), box.x + 12,
+                             at + 37, 12),
+                ]
+                self.add(box)
+                bottom = max(bottom, at + 46)
+            return bottom
         last = self.stage_slot.get(stages[-1]) if stages else None
-        if last is not None:
+        if last is not None:  # an analysis without the stages they came back at: one box, under the last stage
             w = min(last.w - 24, 280.0)
-            kinds = ", ".join(f"{k} {n:,}" for k, n in d.re_engaged_by.items())
             box = Box("reengaged", last.cx - w / 2, top, w, 64, "reengaged", "reengaged", parent=f"lane-{last.lane}",
                       tooltip=f"{d.n_re_engaged:,} people re-engaged after {d.dark_after_days}+ silent days "
                               f"({kinds}); {d.then_advanced:,} then entered a later stage",
@@ -321,7 +381,7 @@ class _Board:
                 TextLine(tx.truncate(f"{d.then_advanced:,} then advanced", w - 24, 12), box.x + 12, top + 55, 12),
             ]
             self.add(box)
-        return top + 64
+        return bottom
 
     def personas(self, y: float) -> float:
         self.add(self.band_title("personas", y, "PERSONA SWIM LANES", f"{PERSONA_RULE}; coloured where it does"))
@@ -329,23 +389,24 @@ class _Board:
         first = min((x for x, _ in self.cards.values()), default=MARGIN + 200)
         label_w = max(60.0, first - CARD_GAP - (MARGIN + 8))
         for lane in self.jm.personas:
+            name = self.jm.name(lane.name)
             label = Box(f"persona-{lane.name}", MARGIN + 8, top, label_w, 46, "persona-label", "persona-label",
-                        tooltip=f"{lane.name}: {lane.n_people:,} people", data={"persona": lane.name})
-            label.lines += [TextLine(tx.truncate(lane.name, label_w - 16, 13, True), label.x + 8, top + 20, 13, True),
+                        tooltip=f"{name}: {lane.n_people:,} people", data={"persona": lane.name})
+            label.lines += [TextLine(tx.truncate(name, label_w - 16, 13, True), label.x + 8, top + 20, 13, True),
                             TextLine(tx.truncate(f"{lane.n_people:,} people", label_w - 16, 12), label.x + 8,
                                      top + 37, 12)]
             self.add(label)
             for p in lane.points:
                 if p.key in self.cards:
                     x, w = self.cards[p.key]
-                    self.add(cards.persona_cell(lane, p, x, top, w))
+                    self.add(cards.persona_cell(lane, p, x, top, w, self.jm))
             top += 46 + CARD_GAP
         return top - CARD_GAP
 
     def touchpoints(self, y: float) -> float:
         self.add(self.band_title("touchpoints", y, "TOUCHPOINTS",
                                  "by the stage the lead was in · automated (blue, dashed) or human (orange) · "
-                                 "bar length = volume"))
+                                 "bar length = volume, against the busiest of its lane"))
         top = y + 30
         per_slot: dict[int, list[TouchpointCard]] = defaultdict(list)
         for i, slot in enumerate(self.slots):
@@ -357,7 +418,9 @@ class _Board:
                     per_slot[i].append(t)
         visible = {i: rows if len(rows) <= self.max_touchpoints else rows[: self.max_touchpoints - 1]
                    for i, rows in per_slot.items()}
-        max_volume = max((t.volume for rows in visible.values() for t in rows), default=0)
+        lane_max: dict[int, int] = defaultdict(int)  # bars scale per lane: a small lane's bars stay visible
+        for i, rows in visible.items():
+            lane_max[self.slots[i].lane] = max([lane_max[self.slots[i].lane], *(t.volume for t in rows)])
         bottom = top
         for i, slot in enumerate(self.slots):
             w = min(slot.w - 24, 330.0)
@@ -374,10 +437,11 @@ class _Board:
                 at += 24 + CARD_GAP
             start = sum(len(per_slot.get(k, [])) for k in range(i))
             for j, t in enumerate(shown):
-                self.add(*cards.touchpoint_card(t, x, at, w, max_volume=max_volume, parent=parent, index=start + j))
+                self.add(*cards.touchpoint_card(t, x, at, w, max_volume=lane_max[slot.lane], parent=parent,
+                                                index=start + j, jm=self.jm))
                 at += 50 + CARD_GAP
             if len(shown) < len(rows):
-                self.add(cards.more_touchpoints(lane.name, i, rows[len(shown):], x, at, w, parent))
+                self.add(cards.more_touchpoints(lane.name, i, rows[len(shown):], x, at, w, parent, self.jm))
                 at += 50 + CARD_GAP
             bottom = max(bottom, at - CARD_GAP)
         return bottom

@@ -16,10 +16,10 @@ def legend_items(jm: JourneyMap) -> list[tuple[str, str, str]]:
         ("conversion", "rect", "Conversion point: rate, 95% CI, median time"),
         ("marker", "triangle", "Drop-off point: significantly below benchmark or other sources"),
         ("dropoff", "rect", "Drop-off: rate vs comparison, revenue lost per year"),
-        ("touch-auto", "rect", "Automated touchpoint (bar length = volume)"),
-        ("touch-human", "rect", "Human touchpoint (bar length = volume)"),
+        ("touch-auto", "rect", "Automated touchpoint (bar: volume, per lane)"),
+        ("touch-human", "rect", "Human touchpoint (bar: volume, per lane)"),
         ("dark", "rect", "Dark lead: open and silent, by furthest stage"),
-        ("reengaged", "rect", "Re-engaged after a silence"),
+        ("reengaged", "rect", "Came back after a silence, by the stage reached"),
     ]
     if jm.personas:
         items += [("persona-lower", "rect", "Persona converts lower than the other personas (significant)"),
@@ -27,8 +27,7 @@ def legend_items(jm: JourneyMap) -> list[tuple[str, str, str]]:
     if jm.has_targets:
         items.append(("swatch-target", "tick", "Ideal-state target on the rate bar; gap in points"))
     if jm.has_findings:
-        items += [("badge-ASSUMED", "rect", "ASSUMED: not yet validated by stakeholders"),
-                  ("badge-CONFIRMED", "rect", "CONFIRMED by stakeholders"),
+        items += [("badge-CONFIRMED", "rect", "CONFIRMED by stakeholders"),
                   ("badge-CORRECTED", "rect", "CORRECTED by stakeholders (see note)")]
     return items
 

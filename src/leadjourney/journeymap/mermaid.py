@@ -32,16 +32,16 @@ def to_mermaid(journey_map: JourneyMap, *, max_touchpoints: int = 5) -> str:
         out.append("    direction TB")
         for name in lane.stages:
             s = reached[name]
-            out.append(f'    {_id("stage", name)}["{mermaid_label(name)}<br/>{s.reached:,} people"]:::stage')
+            out.append(f'    {_id("stage", name)}["{mermaid_label(jm.name(name))}<br/>{s.reached:,} people"]:::stage')
         for j, t in enumerate(lane.touchpoints[:max_touchpoints]):
             cls = "touchAuto" if t.automated else "touchHuman"
-            label = f"{t.label} ({t.stage}): {t.volume:,}"
+            label = f"{jm.touchpoint_name(t)} ({jm.name(t.stage)}): {t.volume:,}"
             out.append(f'    {_id("tp", f"{i}_{j}")}(["{mermaid_label(label)}"]):::{cls}')
         hidden = lane.touchpoints[max_touchpoints:]
         if hidden:
             out.append(f'    {_id("tp", f"{i}_more")}["{mermaid_label(f"+{len(hidden)} more touchpoints")}"]:::more')
         if not lane.stages and not lane.touchpoints:
-            out.append(f'    {_id("empty", str(i))}["{mermaid_label("no stage or touchpoint")}"]:::more')
+            out.append(f'    {_id("empty", str(i))}["{mermaid_label(jm.empty_lane_note(lane.name))}"]:::more')
         out.append("  end")
     for c in jm.conversions:
         median = f"median {tx.days(c.median_days)}{'' if c.median_is_km else '*'}"
@@ -49,7 +49,7 @@ def to_mermaid(journey_map: JourneyMap, *, max_touchpoints: int = 5) -> str:
         out.append(f'  {_id("stage", c.from_stage)} -->|"{mermaid_label(label)}"| {_id("stage", c.to_stage)}')
     for k, d in enumerate(jm.drop_offs):
         node = _id("drop", f"{k}_{d.key}_{d.label}")
-        label = (f"DROP-OFF {d.from_stage} -> {d.to_stage} · {d.label}: {tx.pct(d.rate)} vs "
+        label = (f"DROP-OFF {jm.transition(d.from_stage, d.to_stage)} · {jm.segment_name(d.segment)}: {tx.pct(d.rate)} vs "
                  f"{tx.pct(d.compared_with)} · {tx.money(d.revenue_impact, jm.currency)}/{jm.money_per} recoverable")
         out.append(f'  {node}["{mermaid_label(label)}"]:::dropoff')
         out.append(f"  {_id('stage', d.from_stage)} -.-> {node}")

@@ -11,7 +11,7 @@ from leadjourney.journeymap.model import JourneyMap
 
 COLUMNS = ("Title", "Description", "Lane", "Stage", "Type", "Tag", "Color", "Value")
 COLORS = {"stage": "#1F2A44", "conversion": "#4A6FA5", "drop-off": "#D32F2F", "touchpoint-automated": "#8FA3BF",
-          "touchpoint-human": "#E08A1E", "dark-lead": "#607D8B"}
+          "touchpoint-human": "#E08A1E", "dark-lead": "#607D8B", "note": "#B0BAC6"}
 
 
 def to_miro_csv(journey_map: JourneyMap) -> str:
@@ -20,8 +20,9 @@ def to_miro_csv(journey_map: JourneyMap) -> str:
     jm = journey_map
     out: list[list[object]] = []
     for s in jm.stages:
-        out.append([s.name, f"{s.reached:,} people reached {s.name} ({s.imputed:,} without a CRM entry)",
-                      s.lane, s.name, "stage", "stage", COLORS["stage"], s.reached])
+        name = jm.name(s.name)
+        out.append([name, f"{s.reached:,} people reached {name} ({s.imputed:,} without a CRM entry)",
+                    s.lane, name, "stage", "stage", COLORS["stage"], s.reached])
     for c in jm.conversions:
         median = f"median {tx.days(c.median_days)} ({'Kaplan-Meier' if c.median_is_km else 'completed only'})"
         desc = (f"{tx.pct(c.rate)} ({c.converted:,} of {c.entered:,}), 95% CI {tx.ci(c.ci_low, c.ci_high)}, "
@@ -30,26 +31,31 @@ def to_miro_csv(journey_map: JourneyMap) -> str:
         if c.target is not None and c.gap is not None:
             desc += f"; target {tx.pct(c.target)}, gap {100 * c.gap:+.1f} pp"
         tag = "conversion" + (f"; {c.mark.status}" if c.mark else "")
-        out.append([f"{c.from_stage} -> {c.to_stage}: {tx.pct(c.rate)}", desc, jm.lane_of(c.to_stage) or "",
-                      c.to_stage, "conversion", tag, COLORS["conversion"], c.rate])
+        out.append([f"{jm.transition(c.from_stage, c.to_stage)}: {tx.pct(c.rate)}", desc,
+                    jm.lane_of(c.to_stage) or "", jm.name(c.to_stage), "conversion", tag, COLORS["conversion"], c.rate])
     for d in jm.drop_offs:
         desc = (f"{tx.pct(d.rate)} vs {tx.pct(d.compared_with)}: {d.reason}; "
                 f"{tx.money(d.revenue_impact, jm.currency)}/{jm.money_per} recoverable; "
                 f"hypothesis: {d.hypothesis or '-'}")
         tag = "drop-off" + (f"; {d.mark.status}" if d.mark else "")
-        out.append([f"DROP-OFF {d.from_stage} -> {d.to_stage} ({d.label})", desc, jm.lane_of(d.from_stage) or "",
-                      d.from_stage, "drop-off", tag, COLORS["drop-off"], d.rate])
+        out.append([f"DROP-OFF {jm.transition(d.from_stage, d.to_stage)} ({jm.segment_name(d.segment)})", desc,
+                    jm.lane_of(d.from_stage) or "", jm.name(d.from_stage), "drop-off", tag, COLORS["drop-off"], d.rate])
     for lane in jm.lanes:
         for t in lane.touchpoints:
             kind = "touchpoint-automated" if t.automated else "touchpoint-human"
-            out.append([t.label, f"{t.volume:,} touchpoints, {t.unique_leads:,} unique leads while in {t.stage}",
-                          lane.name, t.stage, "touchpoint", "automated" if t.automated else "human", COLORS[kind],
-                          t.volume])
+            stage = jm.name(t.stage)
+            out.append([jm.touchpoint_name(t), f"{t.volume:,} touchpoints, {t.unique_leads:,} unique leads while in "
+                        f"{stage}", lane.name, stage, "touchpoint", "automated" if t.automated else "human",
+                        COLORS[kind], t.volume])
+    for lane in jm.lanes:
+        if not lane.stages:  # an empty lane says which data would fill it
+            out.append([f"{lane.name}: no data", jm.empty_lane_note(lane.name), lane.name, "", "note", "note",
+                        COLORS["note"], ""])
     dark = jm.dark
     for stage, n in dark.by_stage.items():
         if n:
-            out.append([f"{n:,} went dark at {stage}", f"open, no engagement for {dark.dark_after_days}+ days",
-                          jm.lane_of(stage) or "", stage, "dark-lead", "dark-lead", COLORS["dark-lead"], n])
+            out.append([f"{n:,} went dark at {jm.name(stage)}", f"open, no engagement for {dark.dark_after_days}+ days",
+                        jm.lane_of(stage) or "", jm.name(stage), "dark-lead", "dark-lead", COLORS["dark-lead"], n])
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(COLUMNS)

@@ -7,10 +7,11 @@ it was built from, never recomputed, so a map can be checked against ``analyze -
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
 from leadjourney.analysis.status import OK, MetricStatus
+from leadjourney.display import display_name, segment_name
 from leadjourney.errors import MapError  # noqa: F401  (re-exported: its old home)
 
 
@@ -199,6 +200,7 @@ class DarkPath:
     then_advanced: int
     mark: Mark | None = None
     status: MetricStatus = OK  # withheld (no touchpoints): the reason instead of numbers
+    re_engaged_by_stage: dict[str, int] = field(default_factory=dict)  # furthest stage entered when they came back
 
 
 @dataclass(frozen=True)
@@ -223,6 +225,36 @@ class JourneyMap:
     has_targets: bool = False
     computed_at: str = ""
     money_per: str = "yr"  # what every money figure is per: "yr" when annualized, else the period ("45 d")
+    labels: dict[str, str] = field(default_factory=dict)  # [labels]: display names (see leadjourney.display)
+    unconfirmed: int = 0  # findings of this selection not yet confirmed by stakeholders (ASSUMED)
+
+    def name(self, value: str | None) -> str:
+        """A stage, channel, touchpoint kind or persona as people read it (``[labels]`` first)."""
+        return display_name(value, self.labels)
+
+    def segment_name(self, segment: str | None) -> str:
+        """A drop-off's segment as people read it: "Enterprise IT (persona)", "All leads"."""
+        return segment_name(segment, self.labels)
+
+    def transition(self, from_stage: str, to_stage: str) -> str:
+        """``MQL -> SQL`` in display names."""
+        return f"{self.name(from_stage)} -> {self.name(to_stage)}"
+
+    def empty_lane_note(self, lane: str) -> str:
+        """What would fill a lane without a stage: "No data: add stages after Customer (e.g. ...) ..."."""
+        order = [x.name for x in self.lanes]
+        at = order.index(lane)
+        before = [s.name for s in self.stages if s.lane in order[:at]]
+        after = [s.name for s in self.stages if s.lane in order[at + 1:]]
+        where = (f"between {self.name(before[-1])} and {self.name(after[0])}" if before and after
+                 else f"after {self.name(before[-1])} (e.g. Onboarding, Evangelist)" if before
+                 else f"before {self.name(after[0])}" if after else "")
+        return f"No data: add stages {where} with lane \"{lane}\" in [[stages]], and their touchpoints".replace(
+            "  ", " ")
+
+    def touchpoint_name(self, t: TouchpointCard) -> str:
+        """``Email click · Email``: kind and channel in display names."""
+        return self.name(t.kind) if not t.channel else f"{self.name(t.kind)} · {self.name(t.channel)}"
 
     def conversion(self, key: str) -> ConversionPoint:
         return next(c for c in self.conversions if c.key == key)

@@ -61,6 +61,7 @@ STYLES: dict[str, Style] = {
     "badge-CORRECTED": Style("#F3E5F5", PURPLE, 1.0, radius=3, text="#4A148C"),
     "badge-stale": Style("#FFFFFF", "#9E9E9E", 1.0, dashed=True, radius=3, text="#616161"),
     "note": Style(None, None, 0, text=MUTED),
+    "placeholder": Style("#FFFFFF", "#B0BAC6", 1.2, dashed=True, radius=10, text=MUTED),
     "footer": Style("#FFFFFF", "#C5CCD6", 1.0),
     "swatch-target": Style(PURPLE, None, 0, radius=0),
 }
