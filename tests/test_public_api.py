@@ -9,9 +9,9 @@ import leadjourney
 
 def test_all_is_sorted_and_complete() -> None:
     assert leadjourney.__all__ == sorted(leadjourney.__all__)
-    public = {
-        name for name, value in vars(leadjourney).items()
-        if not name.startswith("_") and not inspect.ismodule(value)
+    public = {  # dir(): the names imported on first use as well as those imported already
+        name for name in dir(leadjourney)
+        if not name.startswith("_") and not inspect.ismodule(getattr(leadjourney, name))
     }
     assert public == set(leadjourney.__all__) - {"__version__"}
 

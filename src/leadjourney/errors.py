@@ -13,7 +13,8 @@ Hierarchy::
         ├── NoDataError         nothing is ingested yet: every selection is empty (run `leadjourney ingest`)
         └── EmptySelectionError the filters are valid but select nobody (the message names the selection)
 
-Row-level problems never raise: they go to the ``quarantine`` table.
+Row-level problems never raise: they go to the ``quarantine`` table. Ctrl-C is a KeyboardInterrupt;
+``InterruptedAfterCommit`` (a KeyboardInterrupt) says it came after an ingest committed.
 """
 
 from __future__ import annotations
@@ -53,3 +54,8 @@ class EmptySelectionError(SelectionError):
 
 class DataQualityWarning(UserWarning):
     """Warned when data is usable but a caveat applies (filter with the warnings module)."""
+
+
+class InterruptedAfterCommit(KeyboardInterrupt):
+    """Raised by ``leadjourney ingest`` for a Ctrl-C that lands after its transaction committed: the new data is
+    in the workspace, so the command must not say it is unchanged."""

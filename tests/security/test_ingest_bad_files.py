@@ -265,6 +265,12 @@ def _big_leads_csv(path: Path, rows: int) -> None:
                       f"Company {i % 977},Engineer,{i % 5000},US,b{i}@example.com\n")
 
 
+def _ctrl_c_default() -> None:
+    """In the child before exec: Ctrl-C as a terminal gives it, even when pytest runs in a background job
+    (which starts with SIGINT ignored, and an ignored signal stays ignored across exec)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _holds_open(pid: int, path: Path) -> bool:
     """True when process ``pid`` has ``path`` open (Linux /proc)."""
     try:
@@ -280,13 +286,47 @@ def _holds_open(pid: int, path: Path) -> bool:
     return False
 
 
+def _loads_duckdb(pid: int) -> bool:
+    """True once process ``pid`` has DuckDB's library mapped: the command's own modules are loading."""
+    try:
+        return "_duckdb" in Path(f"/proc/{pid}/maps").read_text()
+    except OSError:
+        return False
+
+
+def _wait_for(proc: subprocess.Popen[str], moment: str, database: Path) -> None:
+    """Return at ``moment`` of the command: "starting" (its modules loading, the database not opened yet),
+    "ingesting" (the ingest's transaction under way: the database held open for half a second) or "committed"
+    (the database held for a while, then let go: the commit done, the report being printed)."""
+    held_since = None
+    deadline = time.monotonic() + 120
+    while proc.poll() is None and time.monotonic() < deadline:
+        if moment == "starting":
+            if _loads_duckdb(proc.pid) and not _holds_open(proc.pid, database):
+                return
+        elif _holds_open(proc.pid, database):
+            held_since = held_since or time.monotonic()
+            if moment == "ingesting" and time.monotonic() - held_since > 0.5:
+                return
+        elif moment == "committed" and held_since and time.monotonic() - held_since > 0.5:
+            return
+        else:
+            held_since = None
+        time.sleep(0.005)
+
+
 @pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="watches the ingest through /proc (Linux)")
-@pytest.mark.parametrize("how", ["configured", "--file"])
-def test_ctrl_c_during_ingest_exits_130_and_leaves_the_workspace_unchanged(ws: Workspace, how: str) -> None:
+@pytest.mark.parametrize(("moment", "how"), [("starting", "--file"), ("ingesting", "configured"),
+                                             ("ingesting", "--file"), ("committed", "--file")])
+def test_ctrl_c_at_any_moment_of_an_ingest_exits_130_and_says_what_the_workspace_holds(
+        ws: Workspace, moment: str, how: str) -> None:
+    """Before the commit: exit 130, "interrupted; the workspace is unchanged", and it is (the --file
+    registration taken back too). After it: the new data stays and the command says the ingest completed
+    (exit 130 with that line, or the whole report if it had finished printing first)."""
     (ws.root / "small.csv").write_text("lead_id,created_at,source\nS1,2024-01-01,seo\nS2,2024-01-02,ppc\n")
     ws.set_sources([{"name": "small", "path": "small.csv", "format": "csv", "table": "leads"}])
     ingest(ws)
-    _big_leads_csv(ws.root / "big.csv", 300_000)
+    _big_leads_csv(ws.root / "big.csv", 300_000 if moment == "ingesting" else 30_000)
     args = [str(ws.root)]
     if how == "configured":
         ws.set_sources([{"name": "big", "path": "big.csv", "format": "csv", "table": "leads"}])
@@ -296,30 +336,28 @@ def test_ctrl_c_during_ingest_exits_130_and_leaves_the_workspace_unchanged(ws: W
     assert tables["leads"] == 2
     database = ws.database_path.resolve()
     proc = subprocess.Popen([sys.executable, "-m", "leadjourney", "ingest", *args],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=_ctrl_c_default)
     try:
-        # under way: the database held open for a while (the ingest's transaction), not just looked at
-        held_since = None
-        deadline = time.monotonic() + 120
-        while proc.poll() is None and time.monotonic() < deadline:
-            if _holds_open(proc.pid, database):
-                held_since = held_since or time.monotonic()
-                if time.monotonic() - held_since > 0.5:
-                    break
-            else:
-                held_since = None
-            time.sleep(0.02)
-        assert proc.poll() is None, "the ingest finished before it could be interrupted; use a bigger file"
+        _wait_for(proc, moment, database)
+        if moment != "committed":
+            assert proc.poll() is None, f"the ingest ended before it could be interrupted {moment}"
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+    assert "internal error" not in out + err
+    assert "Traceback" not in err
+    reopened = Workspace.open(ws.root)
+    if moment == "committed":
+        assert (proc.returncode, err.strip()) in {
+            (130, "interrupted after the ingest completed: the workspace holds the new data"), (0, "")}, (out, err)
+        assert counts(reopened)["leads"] == 2 + 30_000
+        assert "big" in ws.config_path.read_text("utf-8")
+        return
     assert proc.returncode == 130, (out, err)
     assert err.strip() == "interrupted; the workspace is unchanged", err
-    assert "internal error" not in out + err
-    reopened = Workspace.open(ws.root)
     assert counts(reopened) == tables
     assert snapshot(reopened) == before
     assert fetch(reopened, "SELECT count(*) FROM leads WHERE origin = 'small'") == [(2,)]

@@ -20,9 +20,10 @@ from leadjourney.cli.selection import (
     selection,
 )
 from leadjourney.config import SOURCE_FORMATS
-from leadjourney.errors import LeadJourneyError
+from leadjourney.errors import InterruptedAfterCommit, LeadJourneyError
 from leadjourney.escape import terminal_text
-from leadjourney.ingest import IngestReport, ingest
+from leadjourney.ingest import IngestReport, ingest, ingested_state
+from leadjourney.interrupts import ctrl_c_held
 from leadjourney.quality import QualityReport, run_quality
 from leadjourney.workspace import Workspace
 
@@ -116,24 +117,28 @@ def ingest_command(
     ws = Workspace.open(workspace)
     only = list(source or [])
     config_before = ws.config_path.read_text("utf-8")
-    if file is not None:
-        if file_format is None:
-            raise LeadJourneyError(f"--file {file}: say which export it is with --format ({', '.join(SOURCE_FORMATS)})")
-        path = file.resolve()
-        shown = path.relative_to(ws.root) if path.is_relative_to(ws.root) else path
-        entry: dict[str, object] = {"name": name or file.stem, "path": str(shown), "format": file_format}
-        if table:
-            entry["table"] = table
-        if timezone:
-            entry["timezone"] = timezone
-        ws.set_sources([entry])
-        only.append(str(entry["name"]))
+    before = ingested_state(ws)
     try:
+        if file is not None:
+            if file_format is None:
+                raise LeadJourneyError(f"--file {file}: say which export it is with --format ({', '.join(SOURCE_FORMATS)})")
+            path = file.resolve()
+            shown = path.relative_to(ws.root) if path.is_relative_to(ws.root) else path
+            entry: dict[str, object] = {"name": name or file.stem, "path": str(shown), "format": file_format}
+            if table:
+                entry["table"] = table
+            if timezone:
+                entry["timezone"] = timezone
+            ws.set_sources([entry])
+            only.append(str(entry["name"]))
         report = ingest_sources(ws, only=only, force=force, prune=prune)
-    except KeyboardInterrupt:  # the database rolled back; the --file registration goes too
-        ws.config_path.write_text(config_before, "utf-8")
+        show_ingest(report)
+    except KeyboardInterrupt:  # before the commit: the database rolled back, the --file registration goes too
+        with ctrl_c_held():
+            if ingested_state(ws) != before:
+                raise InterruptedAfterCommit from None
+            ws.config_path.write_text(config_before, "utf-8")
         raise
-    show_ingest(report)
 
 
 def ingest_sources(ws: Workspace, **kwargs: object) -> IngestReport:

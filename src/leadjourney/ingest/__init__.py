@@ -1,5 +1,5 @@
 """Sources -> the canonical model: read, map, type, validate, quarantine, load."""
 
-from leadjourney.ingest.pipeline import IngestReport, SourceReport, ingest
+from leadjourney.ingest.pipeline import IngestReport, SourceReport, ingest, ingested_state
 
-__all__ = ["IngestReport", "SourceReport", "ingest"]
+__all__ = ["IngestReport", "SourceReport", "ingest", "ingested_state"]

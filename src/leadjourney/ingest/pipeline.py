@@ -10,11 +10,9 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import signal
-import threading
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager, suppress
+from collections.abc import Callable, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -39,6 +37,7 @@ from leadjourney.ingest.person_journeys import refresh_person_journeys
 from leadjourney.ingest.person_touches import refresh_person_touches
 from leadjourney.ingest.readers import stage_source_file, unstage
 from leadjourney.ingest.sql import lit
+from leadjourney.interrupts import ctrl_c_held
 from leadjourney.progress import Progress, silent
 from leadjourney.workspace import SALT_KEY, Workspace
 
@@ -119,10 +118,11 @@ def ingest(ws: Workspace, *, only: Sequence[str] = (), force: bool = False, prun
         refresh_person_engagement(con, Parameters.of(config.stage_names, config.dark_after_days))
         refresh_engagement_columns(con)
         rows = {t: int(scalar(con, f"SELECT count(*) FROM {t}")) for t in schema.CANONICAL}
-        with _uninterrupted():
+        with ctrl_c_held():  # an interrupted COMMIT would leave it unknown what was written
             con.execute("COMMIT")
     except BaseException as exc:
-        _rollback(con)
+        with ctrl_c_held():  # a second Ctrl-C must not cut the rollback short
+            _rollback(con)
         if _is_interrupt(exc):
             raise KeyboardInterrupt from None
         raise
@@ -189,22 +189,6 @@ def _ingest_source(con: duckdb.DuckDBPyConnection, ws: Workspace, src: Source, c
          sum(report.rows_loaded.values()), int(quarantined_rows), started, _now()],
     )
     return report
-
-
-@contextmanager
-def _uninterrupted() -> Iterator[None]:
-    """Hold Ctrl-C back while the block runs: an interrupted COMMIT would leave it unknown what was written.
-
-    A Ctrl-C during the block is ignored: the commit is done by then and the command about to end.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.signal(signal.SIGINT, lambda signum, frame: None)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
 
 
 def _is_interrupt(exc: BaseException) -> bool:
@@ -300,3 +284,14 @@ def _settings_sha256(src: Source, config: Config) -> str:
 
 def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
+
+
+def ingested_state(ws: Workspace) -> tuple[int, ...]:
+    """What the workspace holds, in brief: the last ingest's id and each canonical table's row count. An ingest
+    that committed new data (or pruned rows) changes it; one interrupted before its commit does not."""
+    if not ws.database_path.exists():
+        return (0,) * (1 + len(schema.CANONICAL))
+    with ws.connect(read_only=True) as con:
+        counts = ", ".join(f"(SELECT count(*) FROM {t})" for t in schema.CANONICAL)
+        row = con.execute(f"SELECT (SELECT coalesce(max(ingest_id), 0) FROM ingests), {counts}").fetchall()[0]
+    return tuple(int(v) for v in row)
