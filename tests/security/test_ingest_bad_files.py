@@ -6,6 +6,7 @@ from __future__ import annotations
 import codecs
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -362,3 +363,61 @@ def test_ctrl_c_at_any_moment_of_an_ingest_exits_130_and_says_what_the_workspace
     assert snapshot(reopened) == before
     assert fetch(reopened, "SELECT count(*) FROM leads WHERE origin = 'small'") == [(2,)]
     assert ws.config_path.read_text("utf-8") == config
+
+
+# ------------------------------------------------------------------------------------------- epochs as text; quality
+
+
+def test_epoch_numbers_written_as_text_are_read_with_a_warning(ws: Workspace) -> None:
+    """A CSV whose Create Date holds epoch numbers (an API dump saved as CSV): read in the unit their size
+    tells, warned like numeric Parquet columns; a number no unit makes a date of is quarantined."""
+    rows = [["L1", "1714567890", "Organic Search"], ["L2", "1714567890123", "Organic Search"],
+            ["L3", "1714567890123456", "Paid Search"], ["L4", "12345", "Paid Search"],
+            ["L5", "2024-05-01 12:51", "Paid Search"]]
+    (ws.root / "leads.csv").write_text(csv_text(["lead_id", "created_at", "source"], rows), "utf-8")
+    source(ws, "leads.csv", "csv", table="leads")
+    result = run_cli("ingest", str(ws.root))
+    assert result.returncode == 0, result.stderr
+    assert fetch(ws, "SELECT lead_id, created_at FROM leads ORDER BY 1") == [
+        ("L1", datetime(2024, 5, 1, 12, 51, 30)), ("L2", datetime(2024, 5, 1, 12, 51, 30, 123000)),
+        ("L3", datetime(2024, 5, 1, 12, 51, 30, 123456)), ("L5", datetime(2024, 5, 1, 12, 51))]
+    assert [(x["source_row"], x["column_name"], x["value"], x["reason"]) for x in quarantined(ws)] == [
+        (5, "created_at", "12345", "unparseable timestamp")]
+    warnings = sorted(line for line in result.stdout.splitlines() if line.startswith("leads.csv: warning:"))
+    assert warnings == [f"leads.csv: warning: created_at holds numbers: 1 read as epoch {unit} (UTC), the unit "
+                        "told by their size." for unit in ("microseconds", "milliseconds", "seconds")]
+
+
+HOSTILE_HEADER = "<script>alert(1)</script>|\x1b[31m"
+
+
+def test_quality_shows_the_ingest_warnings_and_quarantine_escaped_in_every_renderer(ws: Workspace) -> None:
+    header = ["lead_id", "created_at", "source", HOSTILE_HEADER, HOSTILE_HEADER]
+    rows = [["L1", "1714567890", "seo", "a", "b"], ["L2", "2024-05-02", "ppc", "c", "d"],
+            ["L3", "not a date", "ppc", "e", "f"]]
+    (ws.root / "leads.csv").write_text(csv_text(header, rows), "utf-8")
+    pq.write_table(pa.table({"lead_id": pa.array([7.0, 8.0], pa.float64()), "stage": ["MQL", "MQL"],
+                             "entered_at": ["2024-05-03", "2024-05-04"]}), ws.root / "events.parquet")
+    ws.set_sources([{"name": "leads", "path": "leads.csv", "format": "csv", "table": "leads"},
+                    {"name": "events", "path": "events.parquet", "format": "parquet", "table": "stage_events"}])
+    assert run_cli("ingest", str(ws.root)).returncode == 0
+    result = run_cli("quality", str(ws.root))
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    for title in ("Header repeated in a file", "Numbers read as epoch timestamps", "Ids written as decimal numbers"):
+        assert title in out
+    assert "leads.csv: leads.created_at as epoch seconds" in out
+    assert "Quarantine" in out and "unparseable timestamp: 1 row(s) not loaded" in out
+    assert "\x1b" not in out  # the header's escape sequence is shown, not obeyed
+    markdown = (ws.out_dir / "quality.md").read_text("utf-8")
+    assert "## Header repeated in a file" in markdown and "## Ids written as decimal numbers" in markdown
+    outside_code = re.sub(r"`[^`\n]*`", "", markdown)  # in a code span it is shown as text, not run
+    assert "<script>" not in outside_code and "\x1b" not in markdown
+    assert "| unparseable timestamp |" in markdown
+    report = json.loads((ws.out_dir / "quality.json").read_text("utf-8"))
+    checks = {r["name"]: r for r in report["results"]}
+    assert [d["column"] for d in checks["duplicate_columns"]["details"]] == [HOSTILE_HEADER]
+    assert [(d["file"], d["column"], d["value"], d["n"]) for d in checks["epoch_numbers"]["details"]] == [
+        ("leads.csv", "created_at", "seconds", 1)]
+    assert [(d["file"], d["column"], d["value"]) for d in checks["decimal_ids"]["details"]] == [
+        ("events.parquet", "lead_id", "DOUBLE")]

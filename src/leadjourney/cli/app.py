@@ -169,6 +169,8 @@ def quality(
         print(report.to_json())
     else:
         console.print(render.quality_table(report))
+        for line in render.quality_quarantine(report):
+            console.print(line, soft_wrap=True)
         console.print(f"Details, and what each finding does to the analysis: {ws.out_dir / 'quality.md'}")
 
 

@@ -78,8 +78,8 @@ class QualityReport:
         for r in self.results:
             if r.details:
                 lines += ["", f"## {md(r.title)}", "", "| File | Column | Value | Count |", "|---|---|---|---:|"]
-                lines += [f"| {md(d['file'])} | {md(d['table'])}.{md(d['column'])} | {markdown_code(d['value'])} "
-                          f"| {d['n']:,} |" for d in r.details]
+                lines += [f"| {md(d['file'])} | {_column(d)} | {markdown_code(d['value'])} | {d['n']:,} |"
+                          for d in r.details]
         lines += ["", "## Rows not loaded (quarantine)", ""]
         if self.not_loaded or self.values_nulled:
             lines += ["| Reason | Rows not loaded | Values set to NULL |", "|---|---:|---:|"]
@@ -90,6 +90,12 @@ class QualityReport:
         else:
             lines.append("None: every row of every source loaded.")
         return "\n".join(lines) + "\n"
+
+
+def _column(detail: dict[str, Any]) -> str:
+    """A detail's table.column (a file's header has no table yet: the column alone), escaped for Markdown."""
+    column = md(str(detail["column"]))
+    return f"{md(str(detail['table']))}.{column}" if detail["table"] else column
 
 
 def run_quality(ws: Workspace, *, progress: Progress | None = None,
