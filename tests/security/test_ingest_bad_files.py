@@ -115,6 +115,34 @@ def test_nul_bytes_in_10_of_1000_rows_quarantine_those_rows_only(ws: Workspace) 
     assert "10 row(s)" in line and "row 9 column 'Company Name': NUL byte" in line
 
 
+def test_parquet_text_with_nul_bytes_or_over_128_kb_quarantines_those_rows_only(ws: Workspace) -> None:
+    """As in a CSV: a Parquet string value with a NUL byte or over 128 KB sets its row aside, naming the column."""
+    n = 500
+    company = [f"Northwind Test {i}" for i in range(n)]
+    notes: list[str | None] = [None] * n
+    company[40], company[41], notes[300] = "Acme\x00Test", "Zeta\x00", LONG
+    pq.write_table(pa.table({
+        "Lead ID": [f"00QTEST{i:09d}" for i in range(n)],
+        "Create Date": pa.array([datetime(2024, 3, 1 + i % 28, 14, 22) for i in range(n)], pa.timestamp("us")),
+        "Company": company, "Lead Source": ["Web"] * n, "Description": notes,
+    }), ws.root / "leads.parquet")
+    ws.set_sources([{"name": "export", "path": "leads.parquet", "format": "parquet", "table": "leads",
+                     "columns": {"lead_id": "Lead ID", "created_at": "Create Date", "company": "Company",
+                                 "source": "Lead Source"}}])
+    result = run_cli("ingest", str(ws.root))
+    assert result.returncode == 0, result.stderr
+    assert fetch(ws, "SELECT count(*) FROM leads") == [(n - 3,)]
+    assert fetch(ws, "SELECT count(*) FROM leads WHERE lead_id IN ('00QTEST000000040', '00QTEST000000300')") == [(0,)]
+    q = quarantined(ws)
+    assert [(x["source_file"], x["source_row"], x["column_name"], x["reason"], x["action"]) for x in q] == [
+        ("leads.parquet", 41, "Company", "NUL byte", "row_rejected"),
+        ("leads.parquet", 42, "Company", "NUL byte", "row_rejected"),
+        ("leads.parquet", 301, "Description", "value too long", "row_rejected")]
+    assert q[0]["value"] == "Acme\\0Test" and len(q[2]["value"]) < 300
+    assert json.loads(q[2]["record"])["Lead ID"] == "00QTEST000000300"
+    assert "3 row(s)" in problem_line(result.stdout, "leads.parquet")
+
+
 def test_a_small_file_with_nul_bytes_in_some_rows_is_not_taken_for_binary(ws: Workspace) -> None:
     (ws.root / "leads.csv").write_bytes(b"lead_id,created_at\nL1,2024-01-01\nL2,2024-01-02,a\x00b\n"
                                         b"L3,2024-01-03\nL4,2024-01-\x0004\nL5,2024-01-05\n")

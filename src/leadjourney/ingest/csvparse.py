@@ -90,16 +90,20 @@ def _set_bad_values_aside(parsed: Parsed) -> Parsed:
     for i in np.flatnonzero(bad):
         record = {name: str(table.column(name)[i].as_py()) for name in table.column_names}
         column = next(name for name, mask in masks.items() if mask[i].as_py())
-        value = record[column]
-        if "\x00" in value:
-            problem, reason = "NUL byte", "the value holds a NUL byte (0x00): the export is damaged here"
-        else:
-            problem, reason = "value too long", f"{len(value):,} characters in one value; at most {MAX_VALUE:,} load"
-        set_aside.append(Malformed(int(parsed.rows[i]), shorten(value), reason, problem, column,
-                                   {name: shorten(v) for name, v in record.items()}))
+        set_aside.append(bad_value_record(int(parsed.rows[i]), record, column))
     keep = ~bad
     return Parsed(table.filter(pa.array(keep)), parsed.rows[keep], sorted(set_aside, key=lambda m: m.row),
                   parsed.blank_lines)
+
+
+def bad_value_record(row: int, record: dict[str, str], column: str) -> Malformed:
+    """Record ``row`` set aside for its value in ``column``: a NUL byte, or over MAX_VALUE characters."""
+    value = record[column]
+    if "\x00" in value:
+        problem, reason = "NUL byte", "the value holds a NUL byte (0x00): the export is damaged here"
+    else:
+        problem, reason = "value too long", f"{len(value):,} characters in one value; at most {MAX_VALUE:,} load"
+    return Malformed(row, shorten(value), reason, problem, column, {name: shorten(v) for name, v in record.items()})
 
 
 def shorten(value: str) -> str:
