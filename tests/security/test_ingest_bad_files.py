@@ -155,6 +155,38 @@ def test_a_small_file_with_nul_bytes_in_some_rows_is_not_taken_for_binary(ws: Wo
     ]
 
 
+def test_a_file_whose_only_line_ending_is_cr_loads(ws: Workspace) -> None:
+    """Excel for Mac's old "CSV (Macintosh)" ends lines with CR alone: every row loads, numbered as in the sheet."""
+    rows = sf_rows(30)
+    rows[7][4] = "Head of R&D"
+    (ws.root / "leads.csv").write_bytes(csv_text(SF_HEADER, rows).replace("\n", "\r").encode("utf-8"))
+    source(ws, "leads.csv", "salesforce_leads")
+    result = run_cli("ingest", str(ws.root))
+    assert result.returncode == 0, result.stderr
+    assert {r[0] for r in fetch(ws, "SELECT lead_id FROM leads")} == {r[0] for r in rows}
+    assert fetch(ws, "SELECT source_row, company FROM leads WHERE lead_id = '00QTEST000000007'") == [
+        (9, "Northwind Test 7")]
+    assert quarantined(ws) == []
+
+
+def test_a_cr_alone_inside_a_value_stays_in_it_instead_of_splitting_the_row(ws: Workspace) -> None:
+    """A CR typed in a cell, the file's lines ending in LF: the value keeps it and the row loads whole; the
+    rows after it keep their numbers. Split at that CR, a row would have become two rows of the right width."""
+    rows = hs_rows(6)
+    rows[1][8] = "Acme\rTest"  # Company Name: one row either way, the CR inside it
+    rows[3][12] = "Analyst\r6000,Test,Split,s@example.com,2024-03-01 14:22,lead,New,Organic Search,Acme,Retail,1,US,x"
+    text = csv_text(HS_HEADER, rows).replace('"', "")  # unquoted, as a careless export writes them
+    (ws.root / "contacts.csv").write_bytes(text.encode("utf-8"))
+    source(ws, "contacts.csv", "hubspot_contacts")
+    result = run_cli("ingest", str(ws.root))
+    assert result.returncode == 0, result.stderr
+    assert fetch(ws, "SELECT lead_id, source_row, company FROM leads ORDER BY source_row") == [
+        ("5000", 2, "Acme Test 0"), ("5001", 3, "Acme\rTest"), ("5002", 4, "Acme Test 2"),
+        ("5004", 6, "Acme Test 4"), ("5005", 7, "Acme Test 5")]
+    assert [(x["source_row"], x["reason"]) for x in quarantined(ws)] == [(5, "malformed row")]  # no lead 6000
+    assert "row 5: " in problem_line(result.stdout, "contacts.csv")
+
+
 def test_a_binary_file_is_still_refused_in_one_line(ws: Workspace) -> None:
     (ws.root / "image.csv").write_bytes(bytes(range(256)) * 200)
     source(ws, "image.csv", "csv", table="leads")

@@ -162,7 +162,7 @@ def _record_at(prefix: bytes, encoding: str) -> int:
     """The record number (header = 1) in which the byte after ``prefix`` lies; quoted newlines count as one record."""
     text = codecs.decode(prefix, encoding, errors="replace")
     with csvparse.long_fields():
-        records = sum(1 for _ in csv.reader(io.StringIO(text)))
+        records = sum(1 for _ in csv.reader(io.StringIO(text, newline="")))
     return records + 1 if not text or text.endswith(("\n", "\r")) else records
 
 
@@ -171,7 +171,7 @@ def _header(path: Path, data: bytes, encoding: str, delimiter: str) -> tuple[lis
     head = codecs.decode(data[:1 << 20], encoding, errors="replace")
     try:
         with csvparse.long_fields():
-            first = next(csv.reader(io.StringIO(head), delimiter=delimiter))
+            first = next(csv.reader(io.StringIO(head, newline=""), delimiter=delimiter))  # CR, LF or CR LF
     except StopIteration:
         raise BadFileError(f"{path}: empty file, expected a header row") from None
     except csv.Error as exc:
