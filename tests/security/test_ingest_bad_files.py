@@ -143,6 +143,21 @@ def test_parquet_text_with_nul_bytes_or_over_128_kb_quarantines_those_rows_only(
     assert "3 row(s)" in problem_line(result.stdout, "leads.parquet")
 
 
+def test_a_row_set_aside_while_reading_keeps_no_e_mail_or_phone_in_quarantine(ws: Workspace) -> None:
+    """Its bad value and its record are masked as every kept text is ([email], [phone]); personal columns hidden."""
+    rows = hs_rows(3)
+    rows[1][8] = "Acme\x00 ask jane.roe@example.com or +1 555 010 0199"  # Company Name, with a NUL byte
+    (ws.root / "contacts.csv").write_text(csv_text([*HS_HEADER, "Notes"], [[*r, "call +1 555 010 0188"] for r in rows]))
+    source(ws, "contacts.csv", "hubspot_contacts")
+    assert run_cli("ingest", str(ws.root)).returncode == 0
+    [q] = quarantined(ws)
+    assert (q["source_row"], q["column_name"], q["reason"]) == (3, "Company Name", "NUL byte")
+    assert q["value"] == "Acme\\0 ask [email] or [phone]"
+    record = json.loads(q["record"])
+    assert record["Notes"] == "call [phone]" and "Email" not in record and "Last Name" not in record
+    assert "example.com" not in q["record"] and "555" not in q["record"]
+
+
 def test_a_small_file_with_nul_bytes_in_some_rows_is_not_taken_for_binary(ws: Workspace) -> None:
     (ws.root / "leads.csv").write_bytes(b"lead_id,created_at\nL1,2024-01-01\nL2,2024-01-02,a\x00b\n"
                                         b"L3,2024-01-03\nL4,2024-01-\x0004\nL5,2024-01-05\n")

@@ -35,6 +35,7 @@ from leadjourney.ingest.person_engagement import (
 )
 from leadjourney.ingest.person_journeys import refresh_person_journeys
 from leadjourney.ingest.person_touches import refresh_person_touches
+from leadjourney.ingest.personal import scrub_text
 from leadjourney.ingest.readers import stage_source_file, unstage
 from leadjourney.ingest.sql import lit
 from leadjourney.interrupts import ctrl_c_held
@@ -235,14 +236,23 @@ def _shown_value(m: Malformed, header: list[str], delimiter: str, keep_personal:
     """What quarantine shows of a record set aside while reading: the record, or its bad value; no personal data."""
     if m.column is None:
         return (m.text if keep_personal else redact_malformed(m.text, header, delimiter)).replace("\x00", "\\0")
-    return m.text if keep_personal or not is_personal_column(m.column) else "<hidden>"
+    return _shown_text(m.column, m.text, keep_personal)
 
 
 def _shown_record(m: Malformed, keep_personal: bool) -> str | None:
     """A well-formed record set aside, as JSON without personal columns (as quarantine keeps records)."""
     if m.record is None:
         return None
-    return json.dumps({k: v for k, v in m.record.items() if keep_personal or not is_personal_column(k)})
+    return json.dumps({k: _shown_text(k, v, keep_personal) for k, v in m.record.items()
+                       if keep_personal or not is_personal_column(k)})
+
+
+def _shown_text(column: str, value: str, keep_personal: bool) -> str:
+    """A value of a record set aside, as quarantine keeps it: personal columns hidden, e-mail addresses and phone
+    numbers in other text masked (as in every kept text), unless personal data is kept."""
+    if keep_personal:
+        return value
+    return "<hidden>" if is_personal_column(column) else scrub_text(value)
 
 
 def _step(say: Progress, done: int, total: int) -> Callable[[str], None]:
