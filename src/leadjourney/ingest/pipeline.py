@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 from leadjourney import schema
 from leadjourney.config import Config, Source
@@ -193,13 +194,14 @@ def _ingest_source(con: duckdb.DuckDBPyConnection, ws: Workspace, src: Source, c
 
 
 def _is_interrupt(exc: BaseException) -> bool:
-    """Whether Ctrl-C caused ``exc``: directly, or inside a DuckDB query (InterruptException, or RuntimeError from
-    DuckDB's Python client), possibly followed by a cleanup statement that failed on the aborted transaction."""
+    """Whether Ctrl-C caused ``exc``: directly, inside a DuckDB query (InterruptException, or RuntimeError from
+    DuckDB's Python client), or inside pyarrow's CSV reader (ArrowCancelled: it catches the signal itself, stops,
+    and sends it again), possibly followed by a cleanup statement that failed on the aborted transaction."""
     chain: BaseException | None = exc
     for _ in range(10):
         if chain is None:
             return False
-        if isinstance(chain, KeyboardInterrupt | duckdb.InterruptException) or (
+        if isinstance(chain, KeyboardInterrupt | duckdb.InterruptException | pa.ArrowCancelled) or (
                 type(chain) is RuntimeError and str(chain) == "Query interrupted"):
             return True
         chain = chain.__cause__ or chain.__context__
