@@ -21,7 +21,8 @@ INTERRUPTED_AFTER_COMMIT = "interrupted after the ingest completed: the workspac
 def main(argv: list[str] | None = None) -> None:
     """Run ``leadjourney``; ``--debug`` anywhere shows tracebacks instead of one-line errors.
 
-    ``argv`` given (a call in-process, as the tests make): Ctrl-C is handed back as it was when done.
+    ``argv`` given (a call in-process, as the tests make): Ctrl-C is handed back as it was when done; else (the
+    process's own entry point) it stays ignored from the end of the command until the process exits.
     """
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
@@ -40,7 +41,9 @@ def main(argv: list[str] | None = None) -> None:
             _say(_interrupted_text(interrupt))
         raise
     finally:
-        if held is not None and argv is not None:
+        if argv is None:  # the process ends now: a Ctrl-C from here on must not end it by the signal (exit -2)
+            _hold_ctrl_c()
+        elif held is not None:
             signal.signal(signal.SIGINT, held)
 
 
