@@ -12,6 +12,7 @@ import argparse
 
 from bench import (
     bench_analyze,
+    bench_bad_rows,
     bench_core,
     bench_dashboard,
     bench_generate,
@@ -27,7 +28,7 @@ from bench import (
 BENCHMARKS = {"generate": bench_generate.main, "ingest": bench_ingest.main, "analyze": bench_analyze.main,
               "core": bench_core.main, "map": bench_map.main, "map-parts": bench_map_parts.main, "personas": bench_personas.main,
               "monitor": bench_monitor.main, "dashboard": bench_dashboard.main,
-              "startup": bench_startup.main, "growth": bench_growth.main}
+              "startup": bench_startup.main, "growth": bench_growth.main, "bad-rows": bench_bad_rows.main}
 
 
 def main() -> None:

@@ -23,7 +23,8 @@ Hierarchy (exit code of the ``leadjourney`` command in brackets)::
                                 cron job tells "could not run" from "red flags" (1) and "healthy" (0)
 
 Row-level problems never raise: they go to the ``quarantine`` table. Warnings (data usable, with a caveat)
-are :class:`DataQualityWarning`; filter them with the :mod:`warnings` module.
+are :class:`DataQualityWarning`; filter them with the :mod:`warnings` module. Ctrl-C is a KeyboardInterrupt;
+``InterruptedAfterCommit`` (a KeyboardInterrupt) says it came after an ingest committed.
 
 Other exit codes of the command: 2 for a usage error Typer reports (an unknown option), 3 for an internal
 error (a bug: rerun with ``--debug``), 130 for Ctrl-C.
@@ -92,3 +93,8 @@ class MonitorError(LeadJourneyError):
 
 class DataQualityWarning(UserWarning):
     """Warned when data is usable but a caveat applies (filter with the warnings module)."""
+
+
+class InterruptedAfterCommit(KeyboardInterrupt):
+    """Raised by ``leadjourney ingest`` for a Ctrl-C that lands after its transaction committed: the new data is
+    in the workspace, so the command must not say it is unchanged."""

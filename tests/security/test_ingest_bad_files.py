@@ -6,6 +6,7 @@ from __future__ import annotations
 import codecs
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -114,6 +115,49 @@ def test_nul_bytes_in_10_of_1000_rows_quarantine_those_rows_only(ws: Workspace) 
     assert "10 row(s)" in line and "row 9 column 'Company Name': NUL byte" in line
 
 
+def test_parquet_text_with_nul_bytes_or_over_128_kb_quarantines_those_rows_only(ws: Workspace) -> None:
+    """As in a CSV: a Parquet string value with a NUL byte or over 128 KB sets its row aside, naming the column."""
+    n = 500
+    company = [f"Northwind Test {i}" for i in range(n)]
+    notes: list[str | None] = [None] * n
+    company[40], company[41], notes[300] = "Acme\x00Test", "Zeta\x00", LONG
+    pq.write_table(pa.table({
+        "Lead ID": [f"00QTEST{i:09d}" for i in range(n)],
+        "Create Date": pa.array([datetime(2024, 3, 1 + i % 28, 14, 22) for i in range(n)], pa.timestamp("us")),
+        "Company": company, "Lead Source": ["Web"] * n, "Description": notes,
+    }), ws.root / "leads.parquet")
+    ws.set_sources([{"name": "export", "path": "leads.parquet", "format": "parquet", "table": "leads",
+                     "columns": {"lead_id": "Lead ID", "created_at": "Create Date", "company": "Company",
+                                 "source": "Lead Source"}}])
+    result = run_cli("ingest", str(ws.root))
+    assert result.returncode == 0, result.stderr
+    assert fetch(ws, "SELECT count(*) FROM leads") == [(n - 3,)]
+    assert fetch(ws, "SELECT count(*) FROM leads WHERE lead_id IN ('00QTEST000000040', '00QTEST000000300')") == [(0,)]
+    q = quarantined(ws)
+    assert [(x["source_file"], x["source_row"], x["column_name"], x["reason"], x["action"]) for x in q] == [
+        ("leads.parquet", 41, "Company", "NUL byte", "row_rejected"),
+        ("leads.parquet", 42, "Company", "NUL byte", "row_rejected"),
+        ("leads.parquet", 301, "Description", "value too long", "row_rejected")]
+    assert q[0]["value"] == "Acme\\0Test" and len(q[2]["value"]) < 300
+    assert json.loads(q[2]["record"])["Lead ID"] == "00QTEST000000300"
+    assert "3 row(s)" in problem_line(result.stdout, "leads.parquet")
+
+
+def test_a_row_set_aside_while_reading_keeps_no_e_mail_or_phone_in_quarantine(ws: Workspace) -> None:
+    """Its bad value and its record are masked as every kept text is ([email], [phone]); personal columns hidden."""
+    rows = hs_rows(3)
+    rows[1][8] = "Acme\x00 ask jane.roe@example.com or +1 555 010 0199"  # Company Name, with a NUL byte
+    (ws.root / "contacts.csv").write_text(csv_text([*HS_HEADER, "Notes"], [[*r, "call +1 555 010 0188"] for r in rows]))
+    source(ws, "contacts.csv", "hubspot_contacts")
+    assert run_cli("ingest", str(ws.root)).returncode == 0
+    [q] = quarantined(ws)
+    assert (q["source_row"], q["column_name"], q["reason"]) == (3, "Company Name", "NUL byte")
+    assert q["value"] == "Acme\\0 ask [email] or [phone]"
+    record = json.loads(q["record"])
+    assert record["Notes"] == "call [phone]" and "Email" not in record and "Last Name" not in record
+    assert "example.com" not in q["record"] and "555" not in q["record"]
+
+
 def test_a_small_file_with_nul_bytes_in_some_rows_is_not_taken_for_binary(ws: Workspace) -> None:
     (ws.root / "leads.csv").write_bytes(b"lead_id,created_at\nL1,2024-01-01\nL2,2024-01-02,a\x00b\n"
                                         b"L3,2024-01-03\nL4,2024-01-\x0004\nL5,2024-01-05\n")
@@ -124,6 +168,38 @@ def test_a_small_file_with_nul_bytes_in_some_rows_is_not_taken_for_binary(ws: Wo
         (3, None, "L2,2024-01-02,a\\0b", "malformed row"),
         (5, "created_at", "2024-01-\\004", "NUL byte"),
     ]
+
+
+def test_a_file_whose_only_line_ending_is_cr_loads(ws: Workspace) -> None:
+    """Excel for Mac's old "CSV (Macintosh)" ends lines with CR alone: every row loads, numbered as in the sheet."""
+    rows = sf_rows(30)
+    rows[7][4] = "Head of R&D"
+    (ws.root / "leads.csv").write_bytes(csv_text(SF_HEADER, rows).replace("\n", "\r").encode("utf-8"))
+    source(ws, "leads.csv", "salesforce_leads")
+    result = run_cli("ingest", str(ws.root))
+    assert result.returncode == 0, result.stderr
+    assert {r[0] for r in fetch(ws, "SELECT lead_id FROM leads")} == {r[0] for r in rows}
+    assert fetch(ws, "SELECT source_row, company FROM leads WHERE lead_id = '00QTEST000000007'") == [
+        (9, "Northwind Test 7")]
+    assert quarantined(ws) == []
+
+
+def test_a_cr_alone_inside_a_value_stays_in_it_instead_of_splitting_the_row(ws: Workspace) -> None:
+    """A CR typed in a cell, the file's lines ending in LF: the value keeps it and the row loads whole; the
+    rows after it keep their numbers. Split at that CR, a row would have become two rows of the right width."""
+    rows = hs_rows(6)
+    rows[1][8] = "Acme\rTest"  # Company Name: one row either way, the CR inside it
+    rows[3][12] = "Analyst\r6000,Test,Split,s@example.com,2024-03-01 14:22,lead,New,Organic Search,Acme,Retail,1,US,x"
+    text = csv_text(HS_HEADER, rows).replace('"', "")  # unquoted, as a careless export writes them
+    (ws.root / "contacts.csv").write_bytes(text.encode("utf-8"))
+    source(ws, "contacts.csv", "hubspot_contacts")
+    result = run_cli("ingest", str(ws.root))
+    assert result.returncode == 0, result.stderr
+    assert fetch(ws, "SELECT lead_id, source_row, company FROM leads ORDER BY source_row") == [
+        ("5000", 2, "Acme Test 0"), ("5001", 3, "Acme\rTest"), ("5002", 4, "Acme Test 2"),
+        ("5004", 6, "Acme Test 4"), ("5005", 7, "Acme Test 5")]
+    assert [(x["source_row"], x["reason"]) for x in quarantined(ws)] == [(5, "malformed row")]  # no lead 6000
+    assert "row 5: " in problem_line(result.stdout, "contacts.csv")
 
 
 def test_a_binary_file_is_still_refused_in_one_line(ws: Workspace) -> None:
@@ -265,6 +341,12 @@ def _big_leads_csv(path: Path, rows: int) -> None:
                       f"Company {i % 977},Engineer,{i % 5000},US,b{i}@example.com\n")
 
 
+def _ctrl_c_default() -> None:
+    """In the child before exec: Ctrl-C as a terminal gives it, even when pytest runs in a background job
+    (which starts with SIGINT ignored, and an ignored signal stays ignored across exec)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _holds_open(pid: int, path: Path) -> bool:
     """True when process ``pid`` has ``path`` open (Linux /proc)."""
     try:
@@ -280,13 +362,47 @@ def _holds_open(pid: int, path: Path) -> bool:
     return False
 
 
+def _loads_duckdb(pid: int) -> bool:
+    """True once process ``pid`` has DuckDB's library mapped: the command's own modules are loading."""
+    try:
+        return "_duckdb" in Path(f"/proc/{pid}/maps").read_text()
+    except OSError:
+        return False
+
+
+def _wait_for(proc: subprocess.Popen[str], moment: str, database: Path) -> None:
+    """Return at ``moment`` of the command: "starting" (its modules loading, the database not opened yet),
+    "ingesting" (the ingest's transaction under way: the database held open for half a second) or "committed"
+    (the database held for a while, then let go: the commit done, the report being printed)."""
+    held_since = None
+    deadline = time.monotonic() + 120
+    while proc.poll() is None and time.monotonic() < deadline:
+        if moment == "starting":
+            if _loads_duckdb(proc.pid) and not _holds_open(proc.pid, database):
+                return
+        elif _holds_open(proc.pid, database):
+            held_since = held_since or time.monotonic()
+            if moment == "ingesting" and time.monotonic() - held_since > 0.5:
+                return
+        elif moment == "committed" and held_since and time.monotonic() - held_since > 0.5:
+            return
+        else:
+            held_since = None
+        time.sleep(0.005)
+
+
 @pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="watches the ingest through /proc (Linux)")
-@pytest.mark.parametrize("how", ["configured", "--file"])
-def test_ctrl_c_during_ingest_exits_130_and_leaves_the_workspace_unchanged(ws: Workspace, how: str) -> None:
+@pytest.mark.parametrize(("moment", "how"), [("starting", "--file"), ("ingesting", "configured"),
+                                             ("ingesting", "--file"), ("committed", "--file")])
+def test_ctrl_c_at_any_moment_of_an_ingest_exits_130_and_says_what_the_workspace_holds(
+        ws: Workspace, moment: str, how: str) -> None:
+    """Before the commit: exit 130, "interrupted; the workspace is unchanged", and it is (the --file
+    registration taken back too). After it: the new data stays and the command says the ingest completed
+    (exit 130 with that line, or the whole report if it had finished printing first)."""
     (ws.root / "small.csv").write_text("lead_id,created_at,source\nS1,2024-01-01,seo\nS2,2024-01-02,ppc\n")
     ws.set_sources([{"name": "small", "path": "small.csv", "format": "csv", "table": "leads"}])
     ingest(ws)
-    _big_leads_csv(ws.root / "big.csv", 300_000)
+    _big_leads_csv(ws.root / "big.csv", 300_000 if moment == "ingesting" else 30_000)
     args = [str(ws.root)]
     if how == "configured":
         ws.set_sources([{"name": "big", "path": "big.csv", "format": "csv", "table": "leads"}])
@@ -296,31 +412,87 @@ def test_ctrl_c_during_ingest_exits_130_and_leaves_the_workspace_unchanged(ws: W
     assert tables["leads"] == 2
     database = ws.database_path.resolve()
     proc = subprocess.Popen([sys.executable, "-m", "leadjourney", "ingest", *args],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=_ctrl_c_default)
     try:
-        # under way: the database held open for a while (the ingest's transaction), not just looked at
-        held_since = None
-        deadline = time.monotonic() + 120
-        while proc.poll() is None and time.monotonic() < deadline:
-            if _holds_open(proc.pid, database):
-                held_since = held_since or time.monotonic()
-                if time.monotonic() - held_since > 0.5:
-                    break
-            else:
-                held_since = None
-            time.sleep(0.02)
-        assert proc.poll() is None, "the ingest finished before it could be interrupted; use a bigger file"
+        _wait_for(proc, moment, database)
+        if moment != "committed":
+            assert proc.poll() is None, f"the ingest ended before it could be interrupted {moment}"
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+    assert "internal error" not in out + err
+    assert "Traceback" not in err
+    reopened = Workspace.open(ws.root)
+    if moment == "committed":
+        assert (proc.returncode, err.strip()) in {
+            (130, "interrupted after the ingest completed: the workspace holds the new data"), (0, "")}, (out, err)
+        assert counts(reopened)["leads"] == 2 + 30_000
+        assert "big" in ws.config_path.read_text("utf-8")
+        return
     assert proc.returncode == 130, (out, err)
     assert err.strip() == "interrupted; the workspace is unchanged", err
-    assert "internal error" not in out + err
-    reopened = Workspace.open(ws.root)
     assert counts(reopened) == tables
     assert snapshot(reopened) == before
     assert fetch(reopened, "SELECT count(*) FROM leads WHERE origin = 'small'") == [(2,)]
     assert ws.config_path.read_text("utf-8") == config
+
+
+# ------------------------------------------------------------------------------------------- epochs as text; quality
+
+
+def test_epoch_numbers_written_as_text_are_read_with_a_warning(ws: Workspace) -> None:
+    """A CSV whose Create Date holds epoch numbers (an API dump saved as CSV): read in the unit their size
+    tells, warned like numeric Parquet columns; a number no unit makes a date of is quarantined."""
+    rows = [["L1", "1714567890", "Organic Search"], ["L2", "1714567890123", "Organic Search"],
+            ["L3", "1714567890123456", "Paid Search"], ["L4", "12345", "Paid Search"],
+            ["L5", "2024-05-01 12:51", "Paid Search"]]
+    (ws.root / "leads.csv").write_text(csv_text(["lead_id", "created_at", "source"], rows), "utf-8")
+    source(ws, "leads.csv", "csv", table="leads")
+    result = run_cli("ingest", str(ws.root))
+    assert result.returncode == 0, result.stderr
+    assert fetch(ws, "SELECT lead_id, created_at FROM leads ORDER BY 1") == [
+        ("L1", datetime(2024, 5, 1, 12, 51, 30)), ("L2", datetime(2024, 5, 1, 12, 51, 30, 123000)),
+        ("L3", datetime(2024, 5, 1, 12, 51, 30, 123456)), ("L5", datetime(2024, 5, 1, 12, 51))]
+    assert [(x["source_row"], x["column_name"], x["value"], x["reason"]) for x in quarantined(ws)] == [
+        (5, "created_at", "12345", "unparseable timestamp")]
+    warnings = sorted(line for line in result.stdout.splitlines() if line.startswith("leads.csv: warning:"))
+    assert warnings == [f"leads.csv: warning: created_at holds numbers: 1 read as epoch {unit} (UTC), the unit "
+                        "told by their size." for unit in ("microseconds", "milliseconds", "seconds")]
+
+
+HOSTILE_HEADER = "<script>alert(1)</script>|\x1b[31m"
+
+
+def test_quality_shows_the_ingest_warnings_and_quarantine_escaped_in_every_renderer(ws: Workspace) -> None:
+    header = ["lead_id", "created_at", "source", HOSTILE_HEADER, HOSTILE_HEADER]
+    rows = [["L1", "1714567890", "seo", "a", "b"], ["L2", "2024-05-02", "ppc", "c", "d"],
+            ["L3", "not a date", "ppc", "e", "f"]]
+    (ws.root / "leads.csv").write_text(csv_text(header, rows), "utf-8")
+    pq.write_table(pa.table({"lead_id": pa.array([7.0, 8.0], pa.float64()), "stage": ["MQL", "MQL"],
+                             "entered_at": ["2024-05-03", "2024-05-04"]}), ws.root / "events.parquet")
+    ws.set_sources([{"name": "leads", "path": "leads.csv", "format": "csv", "table": "leads"},
+                    {"name": "events", "path": "events.parquet", "format": "parquet", "table": "stage_events"}])
+    assert run_cli("ingest", str(ws.root)).returncode == 0
+    result = run_cli("quality", str(ws.root))
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    for title in ("Header repeated in a file", "Numbers read as epoch timestamps", "Ids written as decimal numbers"):
+        assert title in out
+    assert "leads.csv: leads.created_at as epoch seconds" in out
+    assert "Quarantine" in out and "unparseable timestamp: 1 row(s) not loaded" in out
+    assert "\x1b" not in out  # the header's escape sequence is shown, not obeyed
+    markdown = (ws.out_dir / "quality.md").read_text("utf-8")
+    assert "## Header repeated in a file" in markdown and "## Ids written as decimal numbers" in markdown
+    outside_code = re.sub(r"`[^`\n]*`", "", markdown)  # in a code span it is shown as text, not run
+    assert "<script>" not in outside_code and "\x1b" not in markdown
+    assert "| unparseable timestamp |" in markdown
+    report = json.loads((ws.out_dir / "quality.json").read_text("utf-8"))
+    checks = {r["name"]: r for r in report["results"]}
+    assert [d["column"] for d in checks["duplicate_columns"]["details"]] == [HOSTILE_HEADER]
+    assert [(d["file"], d["column"], d["value"], d["n"]) for d in checks["epoch_numbers"]["details"]] == [
+        ("leads.csv", "created_at", "seconds", 1)]
+    assert [(d["file"], d["column"], d["value"]) for d in checks["decimal_ids"]["details"]] == [
+        ("events.parquet", "lead_id", "DOUBLE")]

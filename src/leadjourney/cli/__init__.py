@@ -1,28 +1,59 @@
-"""Command-line entry point: runs the Typer app, turning errors into one line."""
+"""Command-line entry point: runs the Typer app, turning errors into one line.
+
+Nothing heavy is imported before ``main`` runs (the package imports its names on first use), so a Ctrl-C at
+any moment, start-up included, ends in one line and exit 130, never a traceback or death by the signal.
+"""
 
 from __future__ import annotations
 
 import signal
 import sys
 import threading
+from typing import Any
 
-from rich.console import Console
-
-from leadjourney.errors import LeadJourneyError
-from leadjourney.escape import terminal_text
+from leadjourney.errors import InterruptedAfterCommit, LeadJourneyError
+from leadjourney.interrupts import ignore_ctrl_c
 
 INTERRUPTED = "interrupted; the workspace is unchanged"
+INTERRUPTED_AFTER_COMMIT = "interrupted after the ingest completed: the workspace holds the new data"
 
 
 def main(argv: list[str] | None = None) -> None:
     """Run ``leadjourney``; ``--debug`` anywhere shows tracebacks instead of one-line errors.
 
     Every error leadjourney raises on purpose (:class:`~leadjourney.errors.LeadJourneyError` and its subclasses)
-    ends here: its message on one line on stderr, and the exit code the error class carries."""
+    ends here: its message on one line on stderr, and the exit code the error class carries.
+    ``argv`` given (a call in-process, as the tests make): Ctrl-C is handed back as it was when done; else (the
+    process's own entry point) it stays ignored from the end of the command until the process exits.
+    """
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
     args = [a for a in args if a != "--debug"]
+    held: Any = None
+    try:
+        _run(args, debug)
+    except KeyboardInterrupt as exc:
+        held = _hold_ctrl_c()
+        _say(_interrupted_text(exc))
+        sys.exit(130)
+    except SystemExit as exc:
+        interrupt = _by_ctrl_c(exc)  # Typer turns Ctrl-C into exit 130 without a word
+        if interrupt is not None:
+            held = _hold_ctrl_c()
+            _say(_interrupted_text(interrupt))
+        raise
+    finally:
+        if argv is None:  # the process ends now: a Ctrl-C from here on must not end it by the signal (exit -2)
+            _hold_ctrl_c()
+        elif held is not None:
+            signal.signal(signal.SIGINT, held)
+
+
+def _run(args: list[str], debug: bool) -> None:
+    from rich.console import Console
+
     from leadjourney.cli.app import app
+    from leadjourney.escape import terminal_text
 
     err = Console(stderr=True, emoji=False)
     try:
@@ -31,13 +62,8 @@ def main(argv: list[str] | None = None) -> None:
         if debug:
             raise
         err.print(f"[bold red]error:[/bold red] {terminal_text(str(exc))}", soft_wrap=True)
-        sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        _say_interrupted(err)
-        sys.exit(130)
-    except SystemExit as exc:
-        if _by_ctrl_c(exc):  # Typer turns Ctrl-C into exit 130 without a word
-            _say_interrupted(err)
+        sys.exit(exc.exit_code)  # the error class carries its exit code
+    except (KeyboardInterrupt, SystemExit):
         raise
     except Exception as exc:  # a bug, not bad input: say so briefly
         if debug:
@@ -47,21 +73,25 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(3)
 
 
-def _say_interrupted(err: Console) -> None:
-    """Say so, with Ctrl-C ignored meanwhile: the signal that stopped a DuckDB query may still be pending in
-    Python, and raising it now would end the process by the signal (-2) instead of exit 130."""
+def _interrupted_text(exc: BaseException) -> str:
+    return INTERRUPTED_AFTER_COMMIT if isinstance(exc, InterruptedAfterCommit) else INTERRUPTED
+
+
+def _say(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def _hold_ctrl_c() -> Any:
+    """Ignore further Ctrl-C while the command says why it stops and exits: a second press, or the signal that
+    stopped a DuckDB query still pending, must not end the process by the signal (exit -2). Returns the handler
+    it replaced (None off the main thread, where handlers cannot be set)."""
     if threading.current_thread() is not threading.main_thread():
-        err.print(INTERRUPTED)
-        return
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        err.print(INTERRUPTED)
-    finally:
-        signal.signal(signal.SIGINT, previous)
+        return None
+    return signal.signal(signal.SIGINT, ignore_ctrl_c)
 
 
-def _by_ctrl_c(exc: BaseException) -> bool:
-    """True when a KeyboardInterrupt is among the exceptions that led to ``exc``."""
+def _by_ctrl_c(exc: BaseException) -> KeyboardInterrupt | None:
+    """The KeyboardInterrupt among the exceptions that led to ``exc``, if any."""
     seen: set[int] = set()
     todo: list[BaseException | None] = [exc]
     while todo:
@@ -69,10 +99,10 @@ def _by_ctrl_c(exc: BaseException) -> bool:
         if e is None or id(e) in seen:
             continue
         if isinstance(e, KeyboardInterrupt):
-            return True
+            return e
         seen.add(id(e))
         todo += [e.__cause__, e.__context__]
-    return False
+    return None
 
 
 __all__ = ["main"]

@@ -21,6 +21,7 @@ from leadjourney.cli.selection import (
 )
 from leadjourney.cli.workspace_arg import WorkspaceAlias, chosen_workspace, group_settings
 from leadjourney.config import SOURCE_FORMATS
+from leadjourney.errors import InterruptedAfterCommit
 from leadjourney.escape import terminal_text
 from leadjourney.workspace import Workspace
 
@@ -100,7 +101,10 @@ def ingest_command(
     with render.progress_bar(err, "ingest") as progress:
         report = ingest(workspace, only=source or (), file=added, force=force, prune=prune,
                         allow_empty=allow_empty, progress=progress)
-    render.print_ingest(console, report)
+    try:
+        render.print_ingest(console, report)
+    except KeyboardInterrupt:  # the ingest has committed: say so, not "unchanged"
+        raise InterruptedAfterCommit from None
 
 
 @app.command()
@@ -120,6 +124,8 @@ def quality(
         print(run.report.to_json())
     else:
         console.print(render.quality_table(run.report))
+        for line in render.quality_quarantine(run.report):
+            console.print(line, soft_wrap=True)
         if run.report.web_traffic is not None:
             console.print(terminal_text(run.report.web_traffic.text()))
         console.print(f"Details, and what each finding does to the analysis: {run.files[0]}")

@@ -155,6 +155,19 @@ def quality_table(report: QualityReport) -> Table:
     return table
 
 
+def quality_quarantine(report: QualityReport) -> list[str]:
+    """The rows ingest did not load and the values it set to NULL, by reason (Rich markup, values escaped)."""
+    reasons = sorted(set(report.not_loaded) | set(report.values_nulled))
+    if not reasons:
+        return ["Quarantine: none, every row of every source loaded."]
+    parts = [terminal_text(reason) + ": " + ", ".join(
+        f"{n:,} {what}" for n, what in ((report.not_loaded.get(reason, 0), "row(s) not loaded"),
+                                        (report.values_nulled.get(reason, 0), "value(s) set to NULL")) if n)
+        for reason in reasons]
+    return ["[yellow]Quarantine (file, row, column and value of each in the workspace table `quarantine`): "
+            + "; ".join(parts) + ".[/yellow]"]
+
+
 def funnel_table(result: Analysis) -> Table:
     f = result.funnel
     table = Table(title=f"Funnel ({f.mode}): {result.n_people:,} people", title_justify="left")

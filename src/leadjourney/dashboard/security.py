@@ -177,7 +177,16 @@ def install_login_wall(server: Flask, auth: Auth, limit: FailureLimit | None = N
 
 
 def _client() -> str:
-    return request.remote_addr or "unknown"
+    """Who the limit counts: the client's IPv4 address, or its IPv6 /64 network (one host's addresses are all in
+    it: counted one by one, a single attacker would pass every per-client limit and lock everyone out)."""
+    address = request.remote_addr or "unknown"
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is None:
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return address
 
 
 def _failed(limit: FailureLimit, what: str) -> None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from leadjourney.ingest.pipeline import IngestReport, SourceReport, ingest
+    from leadjourney.ingest.pipeline import IngestReport, SourceReport, ingest, ingested_state
 
-__all__ = ["IngestReport", "SourceReport", "ingest"]
+__all__ = ["IngestReport", "SourceReport", "ingest", "ingested_state"]
 
 
 def __getattr__(name: str) -> Any:  # the pipeline (DuckDB, pyarrow) loads on first use

@@ -6,6 +6,9 @@ any value spans lines, the file is re-split by :func:`careful_split`, which
 keeps a quoted value spanning lines only when it closes properly, and otherwise
 sets just the line that opened the quote aside.
 
+A CR alone inside a value of a file whose lines end in LF stays in the value instead of splitting the row;
+a file whose only line ending is CR (old Excel for Mac) is read as lines ending in CR.
+
 A record whose values the workspace cannot hold (a NUL byte, a value over
 :data:`MAX_VALUE` characters) is set aside too, naming the column.
 
@@ -16,9 +19,10 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import reduce
 
 import numpy as np
@@ -30,6 +34,8 @@ _BLOCK = 1 << 24
 _MAX_FIELD_LINES = 1000  # a quoted value spanning more lines than this is taken as an unclosed quote
 MAX_VALUE = 128 * 1024  # characters in one value; a longer one is damage (a pasted file, a runaway quote)
 _SHOWN = 200  # characters of a bad value kept in quarantine
+_STRAY_CR = re.compile(rb"\r(?!\n)")
+_STAND_INS = (*range(1, 9), 11, 12, *range(14, 32))  # control bytes a CSV export does not hold, tried in turn
 
 
 @dataclass(frozen=True)
@@ -54,6 +60,7 @@ class Parsed:
 
 def parse(data: bytes, header: list[str], encoding: str, delimiter: str) -> Parsed:
     """Parse CSV bytes (header line included) into string columns; malformed records and bad values set aside."""
+    data, stand_in = _stray_carriage_returns(data)
     if not data.endswith(b"\n"):
         data += b"\n"  # else a quote left open in the last line would close at the end of the file
     try:
@@ -63,7 +70,35 @@ def parse(data: bytes, header: list[str], encoding: str, delimiter: str) -> Pars
     if parsed is None or _multi_line(parsed):
         with long_fields():
             parsed = careful_split(data.decode(encoding), header, delimiter)
-    return _set_bad_values_aside(parsed)
+    parsed = _set_bad_values_aside(parsed)
+    return _put_back_carriage_returns(parsed, stand_in) if stand_in else parsed
+
+
+def _stray_carriage_returns(data: bytes) -> tuple[bytes, str | None]:
+    """A file whose lines end in LF (or CR LF) with a CR alone inside a value (typed in a cell: "Acme\\rCorp"),
+    which the parsers would take for a line break, splitting the row: that CR becomes a control character the
+    file does not use, put back in the values by :func:`_put_back_carriage_returns`. Returns the data and the
+    stand-in (None: no stray CR, or no unused control character). A file whose only line ending is CR (old
+    Excel for Mac) has no LF and is left as it is: there CR ends the lines."""
+    if b"\n" not in data or b"\r" not in data or not _STRAY_CR.search(data):
+        return data, None
+    unused = next((b for b in _STAND_INS if bytes([b]) not in data), None)
+    if unused is None:
+        return data, None
+    return _STRAY_CR.sub(bytes([unused]), data), chr(unused)
+
+
+def _put_back_carriage_returns(parsed: Parsed, stand_in: str) -> Parsed:
+    """The values (and the records set aside) with their CR back in place of ``stand_in``."""
+    table = pa.table({name: pc.replace_substring(column, stand_in, "\r")
+                      for name, column in zip(parsed.table.column_names, parsed.table.columns, strict=True)})
+
+    def back(text: str) -> str:
+        return text.replace(stand_in, "\r")
+
+    malformed = [replace(m, text=back(m.text), record=None if m.record is None else
+                         {k: back(v) for k, v in m.record.items()}) for m in parsed.malformed]
+    return Parsed(table, parsed.rows, malformed, parsed.blank_lines)
 
 
 @contextmanager
@@ -90,16 +125,20 @@ def _set_bad_values_aside(parsed: Parsed) -> Parsed:
     for i in np.flatnonzero(bad):
         record = {name: str(table.column(name)[i].as_py()) for name in table.column_names}
         column = next(name for name, mask in masks.items() if mask[i].as_py())
-        value = record[column]
-        if "\x00" in value:
-            problem, reason = "NUL byte", "the value holds a NUL byte (0x00): the export is damaged here"
-        else:
-            problem, reason = "value too long", f"{len(value):,} characters in one value; at most {MAX_VALUE:,} load"
-        set_aside.append(Malformed(int(parsed.rows[i]), shorten(value), reason, problem, column,
-                                   {name: shorten(v) for name, v in record.items()}))
+        set_aside.append(bad_value_record(int(parsed.rows[i]), record, column))
     keep = ~bad
     return Parsed(table.filter(pa.array(keep)), parsed.rows[keep], sorted(set_aside, key=lambda m: m.row),
                   parsed.blank_lines)
+
+
+def bad_value_record(row: int, record: dict[str, str], column: str) -> Malformed:
+    """Record ``row`` set aside for its value in ``column``: a NUL byte, or over MAX_VALUE characters."""
+    value = record[column]
+    if "\x00" in value:
+        problem, reason = "NUL byte", "the value holds a NUL byte (0x00): the export is damaged here"
+    else:
+        problem, reason = "value too long", f"{len(value):,} characters in one value; at most {MAX_VALUE:,} load"
+    return Malformed(row, shorten(value), reason, problem, column, {name: shorten(v) for name, v in record.items()})
 
 
 def shorten(value: str) -> str:

@@ -21,6 +21,7 @@ from leadjourney.ingest.timestamps import (
     epoch_unit_sql,
     is_epoch_type,
     parse_timestamp_sql,
+    text_epoch_unit_sql,
     typed_timestamp_sql,
 )
 from leadjourney.schema import NOTE_DECIMAL_ID, NOTE_EPOCH_UNIT
@@ -99,6 +100,7 @@ def typed_columns(table: str, present: dict[str, str], source: Source, config: C
         notes = {"placeholder": f"CASE WHEN {placeholder_sql(src, spellings)} THEN trim({src}) END"} if spellings else {}
         if kind == "timestamp" and is_text:
             notes["utc_offset"] = _offset_sql(src)
+            notes[NOTE_EPOCH_UNIT] = text_epoch_unit_sql(f"trim({src})")  # "1714567890" read as a time: warned
         unusable = f"(raw__{column} IS NOT NULL AND {ident(column)} IS NULL)"
         if kind == "id" and _is_decimal(duck_type):
             out.append(_decimal_id(column, duck_type, raw))

@@ -10,16 +10,15 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import signal
-import threading
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager, suppress
+from collections.abc import Callable, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 from leadjourney import schema
 from leadjourney.config import Config, Source
@@ -37,8 +36,10 @@ from leadjourney.ingest.person_engagement import (
 )
 from leadjourney.ingest.person_journeys import refresh_person_journeys
 from leadjourney.ingest.person_touches import refresh_person_touches
+from leadjourney.ingest.personal import scrub_text
 from leadjourney.ingest.readers import stage_source_file, unstage
 from leadjourney.ingest.sql import lit
+from leadjourney.interrupts import ctrl_c_held
 from leadjourney.progress import Progress, silent
 from leadjourney.tabular import Tabular
 from leadjourney.workspace import SALT_KEY, Workspace
@@ -137,10 +138,11 @@ def ingest(ws: Workspace, *, only: Sequence[str] = (), force: bool = False, prun
         rows = {t: int(scalar(con, f"SELECT count(*) FROM {t}")) for t in schema.CANONICAL}
         if not rows["web_traffic"]:  # the web-analytics aggregate: named only where a source loads it
             del rows["web_traffic"]
-        with _uninterrupted():
+        with ctrl_c_held():  # an interrupted COMMIT would leave it unknown what was written
             con.execute("COMMIT")
     except BaseException as exc:
-        _rollback(con)
+        with ctrl_c_held():  # a second Ctrl-C must not cut the rollback short
+            _rollback(con)
         if _is_interrupt(exc):
             raise KeyboardInterrupt from None
         raise
@@ -209,30 +211,15 @@ def _ingest_source(con: duckdb.DuckDBPyConnection, ws: Workspace, src: Source, c
     return report
 
 
-@contextmanager
-def _uninterrupted() -> Iterator[None]:
-    """Hold Ctrl-C back while the block runs: an interrupted COMMIT would leave it unknown what was written.
-
-    A Ctrl-C during the block is ignored: the commit is done by then and the command about to end.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.signal(signal.SIGINT, lambda signum, frame: None)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-
-
 def _is_interrupt(exc: BaseException) -> bool:
-    """Whether Ctrl-C caused ``exc``: directly, or inside a DuckDB query (InterruptException, or RuntimeError from
-    DuckDB's Python client), possibly followed by a cleanup statement that failed on the aborted transaction."""
+    """Whether Ctrl-C caused ``exc``: directly, inside a DuckDB query (InterruptException, or RuntimeError from
+    DuckDB's Python client), or inside pyarrow's CSV reader (ArrowCancelled: it catches the signal itself, stops,
+    and sends it again), possibly followed by a cleanup statement that failed on the aborted transaction."""
     chain: BaseException | None = exc
     for _ in range(10):
         if chain is None:
             return False
-        if isinstance(chain, KeyboardInterrupt | duckdb.InterruptException) or (
+        if isinstance(chain, KeyboardInterrupt | duckdb.InterruptException | pa.ArrowCancelled) or (
                 type(chain) is RuntimeError and str(chain) == "Query interrupted"):
             return True
         chain = chain.__cause__ or chain.__context__
@@ -270,14 +257,23 @@ def _shown_value(m: Malformed, header: list[str], delimiter: str, keep_personal:
     """What quarantine shows of a record set aside while reading: the record, or its bad value; no personal data."""
     if m.column is None:
         return (m.text if keep_personal else redact_malformed(m.text, header, delimiter)).replace("\x00", "\\0")
-    return m.text if keep_personal or not is_personal_column(m.column) else "<hidden>"
+    return _shown_text(m.column, m.text, keep_personal)
 
 
 def _shown_record(m: Malformed, keep_personal: bool) -> str | None:
     """A well-formed record set aside, as JSON without personal columns (as quarantine keeps records)."""
     if m.record is None:
         return None
-    return json.dumps({k: v for k, v in m.record.items() if keep_personal or not is_personal_column(k)})
+    return json.dumps({k: _shown_text(k, v, keep_personal) for k, v in m.record.items()
+                       if keep_personal or not is_personal_column(k)})
+
+
+def _shown_text(column: str, value: str, keep_personal: bool) -> str:
+    """A value of a record set aside, as quarantine keeps it: personal columns hidden, e-mail addresses and phone
+    numbers in other text masked (as in every kept text), unless personal data is kept."""
+    if keep_personal:
+        return value
+    return "<hidden>" if is_personal_column(column) else scrub_text(value)
 
 
 def _step(say: Progress, done: int, total: int) -> Callable[[str], None]:
@@ -319,3 +315,14 @@ def _settings_sha256(src: Source, config: Config) -> str:
 
 def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
+
+
+def ingested_state(ws: Workspace) -> tuple[int, ...]:
+    """What the workspace holds, in brief: the last ingest's id and each canonical table's row count. An ingest
+    that committed new data (or pruned rows) changes it; one interrupted before its commit does not."""
+    if not ws.database_path.exists():
+        return (0,) * (1 + len(schema.CANONICAL))
+    with ws.connect(read_only=True) as con:
+        counts = ", ".join(f"(SELECT count(*) FROM {t})" for t in schema.CANONICAL)
+        row = con.execute(f"SELECT (SELECT coalesce(max(ingest_id), 0) FROM ingests), {counts}").fetchall()[0]
+    return tuple(int(v) for v in row)

@@ -2,7 +2,8 @@
 
 CSV values are read as text (types are decided later, in the engine) into an Arrow
 table; rows with the wrong number of fields, a NUL byte or an overlong value are
-returned as :class:`Malformed` so the caller can quarantine them. UTF-16 files (with
+returned as :class:`Malformed` so the caller can quarantine them (Parquet text values are checked the same
+way). UTF-16 files (with
 a byte-order mark, or with ``encoding`` set) are read as well as UTF-8 and 8-bit ones. Parquet is read by DuckDB itself, streaming, so a file
 larger than memory loads too. File-level problems raise :class:`BadFileError` with a
 message that says what was expected and what was found.
@@ -63,20 +64,44 @@ def unstage(con: duckdb.DuckDBPyConnection, name: str) -> None:
 
 def _stage_parquet(con: duckdb.DuckDBPyConnection, name: str, path: Path) -> RawFile:
     quoted = "'" + str(path).replace("'", "''") + "'"
+    scan = f"read_parquet({quoted}, file_row_number = true)"
     try:
-        columns = [str(r[0]) for r in con.execute(f"DESCRIBE SELECT * FROM read_parquet({quoted})").fetchall()]
-        rows = int(con.execute(f"SELECT count(*) FROM read_parquet({quoted})").fetchall()[0][0])
+        described = con.execute(f"DESCRIBE SELECT * FROM read_parquet({quoted})").fetchall()
+        columns = [str(r[0]) for r in described]
+        bad = _bad_value_sql([c for c, t in ((str(r[0]), str(r[1])) for r in described) if t == "VARCHAR"])
+        rows, n_bad = con.execute(f"SELECT count(*), count(*) FILTER (WHERE {bad or 'false'}) FROM {scan}").fetchall()[0]
     except duckdb.Error as exc:
         raise BadFileError(f"{path}: not a readable Parquet file ({_first_line(exc)})") from None
     con.execute(
         f'CREATE OR REPLACE TEMP VIEW "{name}" AS SELECT * EXCLUDE (file_row_number), '
-        f'file_row_number + 1 AS "{ROW}" FROM read_parquet({quoted}, file_row_number = true)'
+        f'file_row_number + 1 AS "{ROW}" FROM {scan}' + (f" WHERE NOT ({bad})" if n_bad else "")
     )
     # DuckDB numbers a repeated column name ("status_1"); the file's names say which ones were repeats
     names = pq.read_schema(path).names
     renamed = {new: old for i, (new, old) in enumerate(zip(columns, names, strict=False))
                if old in names[:i] and new != old}
-    return RawFile(columns, [], rows, renamed)
+    malformed = _bad_value_records(con, scan, bad, columns) if n_bad else []
+    return RawFile(columns, malformed, int(rows), renamed)
+
+
+def _bad_value_sql(text_columns: list[str]) -> str | None:
+    """A condition true for a row whose text value the workspace cannot hold (a NUL byte, over MAX_VALUE
+    characters), as CSV records are checked; None without text columns."""
+    return " OR ".join(f'coalesce(contains("{c}", chr(0)) OR length("{c}") > {csvparse.MAX_VALUE}, false)'
+                       for c in (t.replace('"', '""') for t in text_columns)) or None
+
+
+def _bad_value_records(con: duckdb.DuckDBPyConnection, scan: str, bad: str | None,
+                       columns: list[str]) -> list[Malformed]:
+    """The rows of ``scan`` that ``bad`` sets aside, each naming its first bad column."""
+    rows = con.execute(f"SELECT file_row_number + 1, * EXCLUDE (file_row_number) FROM {scan} WHERE {bad} "
+                       f"ORDER BY 1").fetchall()
+    found = []
+    for row, *values in rows:
+        record = {c: "" if v is None else str(v) for c, v in zip(columns, values, strict=True)}
+        column = next(c for c in columns if "\x00" in record[c] or len(record[c]) > csvparse.MAX_VALUE)
+        found.append(csvparse.bad_value_record(int(row), record, column))
+    return found
 
 
 def _read_csv(path: Path, encoding: str, delimiter: str) -> tuple[pa.Table, list[Malformed], dict[str, str]]:
@@ -137,7 +162,7 @@ def _record_at(prefix: bytes, encoding: str) -> int:
     """The record number (header = 1) in which the byte after ``prefix`` lies; quoted newlines count as one record."""
     text = codecs.decode(prefix, encoding, errors="replace")
     with csvparse.long_fields():
-        records = sum(1 for _ in csv.reader(io.StringIO(text)))
+        records = sum(1 for _ in csv.reader(io.StringIO(text, newline="")))
     return records + 1 if not text or text.endswith(("\n", "\r")) else records
 
 
@@ -146,7 +171,7 @@ def _header(path: Path, data: bytes, encoding: str, delimiter: str) -> tuple[lis
     head = codecs.decode(data[:1 << 20], encoding, errors="replace")
     try:
         with csvparse.long_fields():
-            first = next(csv.reader(io.StringIO(head), delimiter=delimiter))
+            first = next(csv.reader(io.StringIO(head, newline=""), delimiter=delimiter))  # CR, LF or CR LF
     except StopIteration:
         raise BadFileError(f"{path}: empty file, expected a header row") from None
     except csv.Error as exc:

@@ -5,7 +5,8 @@ Every value becomes a UTC ``TIMESTAMP`` plus an ``is_date`` flag:
 * ISO 8601 with an offset or ``Z`` ("2024-03-05T14:22:00-05:00"): the offset is honoured;
 * a wall-clock time without offset ("2024-03-05 14:22", Salesforce's "3/5/2024, 2:22 PM"):
   read in the source's time zone (DST-correct);
-* epoch seconds or milliseconds (HubSpot's API): UTC;
+* epoch seconds, milliseconds (HubSpot's API), micro- or nanoseconds, as numbers or as text: UTC, the
+  unit told by the size (the ingest warns which it read);
 * a date without a time ("2024-03-05", "3/5/2024"): midnight, flagged ``is_date``.
 
 A value that matches none of these stays NULL, and the caller quarantines it.
@@ -83,10 +84,7 @@ def _explicit_formats(s: str, timezone: str, day_first: bool) -> tuple[str, str]
     dates = _DATE_ISO + (_DATE_DAY_FIRST if day_first else _DATE_MONTH_FIRST)
     aware_ts = f"timezone('UTC', try_strptime({s}, {_list(_AWARE)}))"
     naive_ts = _local(f"try_strptime({s}, {_list(naive)})", timezone)
-    epoch_ts = (
-        f"CASE WHEN regexp_full_match({s}, '\\d{{13}}') THEN make_timestamp(TRY_CAST({s} AS BIGINT) * 1000) "
-        f"WHEN regexp_full_match({s}, '\\d{{10}}') THEN make_timestamp(TRY_CAST({s} AS BIGINT) * 1000000) END"
-    )
+    epoch_ts = f"CASE WHEN {text_epoch_unit_sql(s)} IS NOT NULL THEN {_epoch_sql(f'TRY_CAST({s} AS HUGEINT)')} END"
     date_ts = f"try_strptime({s}, {_list(dates)})"
     timestamp = f"coalesce({aware_ts}, {naive_ts}, {epoch_ts}, {date_ts})"
     is_date = f"(coalesce({aware_ts}, {naive_ts}, {epoch_ts}) IS NULL AND {date_ts} IS NOT NULL)"
@@ -107,11 +105,21 @@ def typed_timestamp_sql(value: str, duck_type: str, timezone: str) -> tuple[str,
         # Parquet timestamps without a zone are, by convention, UTC unless the source says otherwise.
         return _local(f"CAST({value} AS TIMESTAMP)", timezone), "false"
     if is_epoch_type(upper):
-        unit = epoch_unit_sql(value)
-        micros = (f"CASE {unit} WHEN 'seconds' THEN {value} * 1000000 WHEN 'milliseconds' THEN {value} * 1000 "
-                  f"WHEN 'microseconds' THEN {value} WHEN 'nanoseconds' THEN {value} / 1000 END")
-        return f"make_timestamp(TRY_CAST({micros} AS BIGINT))", "false"
+        return _epoch_sql(value), "false"
     return None
+
+
+def _epoch_sql(value: str) -> str:
+    """An epoch number as a UTC timestamp, its unit told by its size (:func:`epoch_unit_sql`)."""
+    micros = (f"CASE {epoch_unit_sql(value)} WHEN 'seconds' THEN {value} * 1000000 WHEN 'milliseconds' THEN "
+              f"{value} * 1000 WHEN 'microseconds' THEN {value} WHEN 'nanoseconds' THEN {value} / 1000 END")
+    return f"make_timestamp(TRY_CAST({micros} AS BIGINT))"
+
+
+def text_epoch_unit_sql(text: str) -> str:
+    """The epoch unit of a text value written as a whole number of 9 to 19 digits ("1714567890",
+    "1714567890123"), as :func:`epoch_unit_sql` tells it; NULL for any other text."""
+    return f"(CASE WHEN regexp_full_match({text}, '\\d{{9,19}}') THEN {epoch_unit_sql(f'TRY_CAST({text} AS HUGEINT)')} END)"
 
 
 def is_epoch_type(duck_type: str) -> bool:

@@ -189,6 +189,21 @@ def mixed_utc_offsets(t: Tables) -> ir.Table:
     return n.mutate(id=n.file.concat(": ", n.table, ".", n.column, " ", n.value))
 
 
+def duplicate_columns(t: Tables) -> ir.Table:
+    n = t.notes(schema.NOTE_DUPLICATE_COLUMN)
+    return n.mutate(id=n.file.concat(": '", n.column, "' repeated (the repeat named '", n.value, "')"))
+
+
+def epoch_numbers(t: Tables) -> ir.Table:
+    n = t.notes(schema.NOTE_EPOCH_UNIT)
+    return n.mutate(id=n.file.concat(": ", n.table, ".", n.column, " as epoch ", n.value))
+
+
+def decimal_ids(t: Tables) -> ir.Table:
+    n = t.notes(schema.NOTE_DECIMAL_ID)
+    return n.mutate(id=n.file.concat(": ", n.table, ".", n.column, " (", n.value, ")"))
+
+
 def created_from_stage_event(t: Tables) -> ir.Table:
     return _ids(t.leads.filter(t.leads.created_at_from == schema.CREATED_FROM_STAGE_EVENT).lead_id)
 
@@ -262,6 +277,17 @@ CHECKS: tuple[Check, ...] = (
     Check("undated_leads", "Leads without any created date", MEDIUM, "leads",
           "Counted in the whole-population funnel, but left out of every date range and creation-period trend.",
           undated_leads),
+    Check("duplicate_columns", "Header repeated in a file", MEDIUM, "values",
+          "Only the first column of that name is read; if the repeat holds the values you meant, rename one "
+          "of them in the file (or map the repeat's name).",
+          duplicate_columns),
+    Check("epoch_numbers", "Numbers read as epoch timestamps", LOW, "values",
+          "Read as UTC times in the unit their size tells (seconds, milliseconds, ...); numbers too small for "
+          "any unit were quarantined. Check a few against the source system.",
+          epoch_numbers),
+    Check("decimal_ids", "Ids written as decimal numbers", LOW, "values",
+          "Whole ones (1.0) were read as ids without the '.0' so they join across files; others were quarantined.",
+          decimal_ids),
     Check("mixed_utc_offsets", "Mixed UTC offsets in one timestamp column", LOW, "values",
           "Informational: each value's own offset was applied (daylight saving shifts it by an hour), "
           "so times are correct in UTC.",

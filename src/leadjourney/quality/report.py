@@ -96,8 +96,8 @@ class QualityReport(Tabular):
         for r in self.results:
             if r.details:
                 lines += ["", f"## {md(r.title)}", "", "| File | Column | Value | Count |", "|---|---|---|---:|"]
-                lines += [f"| {md(d['file'])} | {md(d['table'])}.{md(d['column'])} | {markdown_code(d['value'])} "
-                          f"| {d['n']:,} |" for d in r.details]
+                lines += [f"| {md(d['file'])} | {_column(d)} | {markdown_code(d['value'])} | {d['n']:,} |"
+                          for d in r.details]
         if self.web_traffic is not None:
             lines += ["", md(self.web_traffic.text())]
         lines += ["", "## Rows not loaded (quarantine)", ""]
@@ -110,6 +110,12 @@ class QualityReport(Tabular):
         else:
             lines.append("None: every row of every source loaded.")
         return "\n".join(lines) + "\n"
+
+
+def _column(detail: dict[str, Any]) -> str:
+    """A detail's table.column (a file's header has no table yet: the column alone), escaped for Markdown."""
+    column = md(str(detail["column"]))
+    return f"{md(str(detail['table']))}.{column}" if detail["table"] else column
 
 
 def run_quality(ws: Workspace, *, progress: Progress | None = None,

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from leadjourney.errors import OptionError
+from leadjourney.errors import InterruptedAfterCommit, OptionError
+from leadjourney.interrupts import ctrl_c_held
 from leadjourney.progress import Progress, silent
 from leadjourney.workflows.workspace import WorkspaceLike, open_workspace
 
@@ -51,17 +52,22 @@ def ingest(workspace: WorkspaceLike, *, only: Sequence[str] = (), file: FileSour
     transaction. An error or Ctrl-C rolls the database back and takes the ``file`` registration with it.
     ``allow_empty=False``: files with a header and no rows, and nothing else, are an error."""
     from leadjourney.ingest import ingest as load
+    from leadjourney.ingest import ingested_state
 
     ws = open_workspace(workspace)
     names = list(only)
     config_before = ws.config_path.read_text("utf-8")
-    if file is not None:
-        entry = file.entry(ws.root)
-        ws.set_sources([entry])
-        names.append(str(entry["name"]))
+    before = ingested_state(ws)
     try:
-        return load(ws, only=names, force=force, prune=prune, allow_empty=allow_empty, progress=progress)
-    except BaseException:
         if file is not None:
-            ws.config_path.write_text(config_before, "utf-8")
+            entry = file.entry(ws.root)
+            ws.set_sources([entry])
+            names.append(str(entry["name"]))
+        return load(ws, only=names, force=force, prune=prune, allow_empty=allow_empty, progress=progress)
+    except BaseException as exc:
+        with ctrl_c_held():
+            if isinstance(exc, KeyboardInterrupt) and ingested_state(ws) != before:
+                raise InterruptedAfterCommit from None  # it came after the commit: the new data stays
+            if file is not None:  # the database rolled back; the registration goes too
+                ws.config_path.write_text(config_before, "utf-8")
         raise
