@@ -166,6 +166,8 @@ def quality(
         console.print(render.quality_table(report))
         if report.web_traffic is not None:
             console.print(terminal_text(report.web_traffic.text()))
+        if report.web_stitching is not None:
+            console.print(terminal_text(report.web_stitching.text()))
         console.print(f"Details, and what each finding does to the analysis: {ws.out_dir / 'quality.md'}")
 
 

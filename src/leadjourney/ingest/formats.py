@@ -416,7 +416,7 @@ def ga4_bigquery(files: FileColumns, source: Source, config: Config, reading: Re
     utm_*); ``user_id`` is stored only as its salted hash (``email_hash``)."""
     m = _mapping(files, "web_sessions", source, reading, GA4_EXPORT)
     files.missing("web_sessions", m.exprs, REQUIRED["web_sessions"], m.hints)
-    overrides = {c: clean_url_sql(m.exprs[c]) for c in ("page", "referrer") if c in m.exprs}
+    overrides: dict[str, str] = {c: clean_url_sql(m.exprs[c]) for c in ("page", "referrer") if c in m.exprs}
     if "session_id" in m.exprs and "session_id" not in source.rules:
         number = blank_to_null(m.exprs["session_id"])
         overrides["session_id"] = f"CASE WHEN {number} IS NOT NULL THEN {m.exprs['visitor_id']} || '-' || {number} END"
