@@ -235,7 +235,7 @@ class WebJourney:
                                                   min_n), min_n, "visits")
             if self.mql_stage is None or not self.stitching.stitched_visitors:
                 to_mql = Transition("form fill", self.mql_stage or "-", k, 0, None, None, None,
-                                    withheld(NOTHING_STITCHED if self.mql_stage else "only one stage configured"))
+                                    withheld(NOTHING_STITCHED if self.mql_stage else "no stage after the first has data"))
             else:
                 to_mql = _counted(transition_between(StageCount("form fill", "", k, 0),
                                                      StageCount(self.mql_stage, "", m, 0), min_n),

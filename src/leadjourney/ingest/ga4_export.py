@@ -73,6 +73,12 @@ def stage_ga4_export(con: duckdb.DuckDBPyConnection, name: str, path: Path) -> R
         kind = "Parquet" if is_parquet else "newline-delimited JSON"
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise BadFileError(f"{path}: not a readable GA4 export as {kind} ({first})") from None
+    if rows:  # an NDJSON reader gives NULL for a key no line has: a file without them is not an export
+        present = con.execute(f"SELECT {', '.join(f'count({c})' for c in NEEDED)} FROM {STAGED}").fetchall()[0]
+        absent = [c for c, n in zip(NEEDED, present, strict=True) if not n]
+        if absent:
+            drop_staged(con)
+            raise BadFileError(f"{path}: not a GA4 BigQuery export: missing {', '.join(absent)} in every row")
     con.execute(f'CREATE OR REPLACE TEMP VIEW "{name}" AS SELECT * FROM {STAGED}')
     return RawFile(list(FLAT), [], rows)
 
