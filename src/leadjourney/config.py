@@ -26,7 +26,7 @@ from leadjourney.errors import ConfigError, OptionError
 from leadjourney.rowfilter import parse_filter
 
 CONFIG_FILE = "leadjourney.toml"
-CANONICAL_TABLES = ("leads", "stage_events", "touchpoints", "opportunities", "web_traffic")
+CANONICAL_TABLES = ("leads", "stage_events", "touchpoints", "opportunities", "web_traffic", "web_sessions")
 SOURCE_FORMATS = (
     "csv",
     "parquet",
@@ -34,6 +34,7 @@ SOURCE_FORMATS = (
     "salesforce_leads",
     "salesforce_lead_history",
     "salesforce_opportunities",
+    "ga4_bigquery",
 )
 DEDUPE_POLICIES = ("merge", "keep")
 UNASSIGNED_PERSONA = "unassigned"  # leads that match no [[personas]] rule

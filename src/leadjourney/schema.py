@@ -44,7 +44,8 @@ TABLES: dict[str, str] = {
         duplicate_of VARCHAR,
         person_id VARCHAR,
         extra JSON,
-        {PROVENANCE}
+        {PROVENANCE},
+        visitor_id VARCHAR
     """,
     "stage_events": f"""
         lead_id VARCHAR NOT NULL,
@@ -63,7 +64,8 @@ TABLES: dict[str, str] = {
         actor VARCHAR,
         campaign VARCHAR,
         asset VARCHAR,
-        {PROVENANCE}
+        {PROVENANCE},
+        visitor_id VARCHAR
     """,
     "opportunities": f"""
         opportunity_id VARCHAR NOT NULL,
@@ -89,6 +91,23 @@ TABLES: dict[str, str] = {
         sessions BIGINT,
         engaged_sessions BIGINT,
         key_events BIGINT,
+        {PROVENANCE}
+    """,
+    # the web before the form: one row per page view (and per identifying event: a form submit, a login) of an
+    # anonymous visitor (GA4's user_pseudo_id, a clickstream's visitor id); page and referrer without query
+    # strings (utm_* parameters kept) and with e-mails masked; email_hash: a login's user id, salted and hashed
+    "web_sessions": f"""
+        visitor_id VARCHAR NOT NULL,
+        session_id VARCHAR,
+        occurred_at TIMESTAMP NOT NULL,
+        occurred_at_is_date BOOLEAN,
+        event VARCHAR,
+        page VARCHAR,
+        referrer VARCHAR,
+        source VARCHAR,
+        medium VARCHAR,
+        campaign VARCHAR,
+        email_hash VARCHAR,
         {PROVENANCE}
     """,
     "quarantine": """
@@ -225,12 +244,15 @@ TABLES: dict[str, str] = {
     """,
 }
 
-CANONICAL = ("leads", "stage_events", "touchpoints", "opportunities", "web_traffic")
+CANONICAL = ("leads", "stage_events", "touchpoints", "opportunities", "web_traffic", "web_sessions")
 
 # Columns added since SCHEMA_VERSION 1 (new tables are simply created): an existing
 # workspace gains them when it is next opened for writing (Workspace.ensure_database).
 MIGRATIONS = (
     "ALTER TABLE leads ADD COLUMN IF NOT EXISTS created_at_from VARCHAR",
+    # the web visitor a lead or a touch (a form fill, a login) identified: stitches web sessions to the lead
+    "ALTER TABLE leads ADD COLUMN IF NOT EXISTS visitor_id VARCHAR",
+    "ALTER TABLE touchpoints ADD COLUMN IF NOT EXISTS visitor_id VARCHAR",
 )
 
 # leads.created_at_from: where a lead's created date came from (NULL: the lead is undated)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -23,6 +23,7 @@ from leadjourney.analysis.journeys import Filters, Journeys
 from leadjourney.analysis.sources import Sources
 from leadjourney.analysis.speed_to_lead import SpeedToLead
 from leadjourney.analysis.time_in_stage import TimeInStage
+from leadjourney.analysis.web import WebJourney
 from leadjourney.errors import WorkspaceError
 from leadjourney.escape import markdown_text as md
 from leadjourney.progress import Progress, silent
@@ -51,6 +52,7 @@ class Analysis(Tabular):
     dark_leads: DarkLeads
     friction: Friction
     benchmarks: tuple[Benchmark, ...] = DEFAULT_BENCHMARKS
+    web: WebJourney = field(default_factory=WebJourney)  # the web journey; in the outputs only when data exists
 
     def bench(self, metric: str, transition: str | None = None, source: str | None = None) -> list[Benchmark]:
         """The benchmarks in effect for one number (the config's [[benchmarks]] applied)."""
@@ -60,7 +62,7 @@ class Analysis(Tabular):
         funnel = self.funnel.to_dict()
         for t in funnel["transitions"]:
             t["benchmarks"] = [b.key for b in self.bench("conversion_rate", f"{t['from']}->{t['to']}")]
-        return {
+        out: dict[str, Any] = {
             "schema_version": SCHEMA_VERSION,
             "workspace": self.workspace,
             "computed_at": self.computed_at,
@@ -76,6 +78,9 @@ class Analysis(Tabular):
             "friction": self.friction.to_dict(),
             "benchmarks": [b.to_dict() for b in self.benchmarks],
         }
+        if self.web.has_data:
+            out["web_journey"] = self.web.to_dict()
+        return out
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2)
@@ -110,6 +115,7 @@ class Analysis(Tabular):
             dark_leads=part("dark_leads", DarkLeads.from_dict, DarkLeads()),
             friction=friction,
             benchmarks=DEFAULT_BENCHMARKS if benchmarks is None else tuple(Benchmark.from_dict(b) for b in benchmarks),
+            web=part("web_journey", WebJourney.from_dict, WebJourney()),
         )
 
     @classmethod
@@ -156,6 +162,8 @@ class Analysis(Tabular):
             )
         lines += self._friction_markdown()
         lines += self._sources_markdown() + self._speed_markdown() + self._dark_markdown()
+        if self.web.has_data:
+            lines += self.web.to_markdown()
         return "\n".join(lines) + "\n"
 
     def _friction_markdown(self, top: int = 10) -> list[str]:
@@ -323,6 +331,7 @@ def analyze_journeys(journeys: Journeys, workspace: str, *, mode: str = "stage_r
     say("dark leads", 4, 5)
     dark = DarkLeads(as_of=times.as_of).fit(journeys)
     friction = Friction().fit(journeys, funnel, sources, times, speed, dark, personas)
+    web = WebJourney().fit(journeys)
     say("done", 5, 5)
     return Analysis(
         workspace=workspace,
@@ -337,6 +346,7 @@ def analyze_journeys(journeys: Journeys, workspace: str, *, mode: str = "stage_r
         dark_leads=dark,
         friction=friction,
         benchmarks=benchmarks_in_effect(journeys.config),
+        web=web,
     )
 
 

@@ -126,8 +126,9 @@ def quality(
         console.print(render.quality_table(run.report))
         for line in render.quality_quarantine(run.report):
             console.print(line, soft_wrap=True)
-        if run.report.web_traffic is not None:
-            console.print(terminal_text(run.report.web_traffic.text()))
+        for web in (run.report.web_traffic, run.report.web_stitching):
+            if web is not None:
+                console.print(terminal_text(web.text()))
         console.print(f"Details, and what each finding does to the analysis: {run.files[0]}")
 
 

@@ -13,11 +13,13 @@ KINDS: dict[str, dict[str, str]] = {
         "job_title": "text", "owner": "text", "status": "status", "disqualify_reason": "text",
         "current_stage": "stage", "email": "email",
         "email_hash": "email_hash",  # already hashed with the workspace's salt (a pull's raw store does)
+        "visitor_id": "id",  # the web visitor the lead was identified as (stitches web sessions)
     },
     "stage_events": {"lead_id": "id", "stage": "stage", "entered_at": "timestamp"},
     "touchpoints": {
         "lead_id": "id", "occurred_at": "timestamp", "channel": "channel", "kind": "kind",
         "actor": "actor", "campaign": "text", "asset": "text",
+        "visitor_id": "id",  # the web visitor a form fill or login identified (stitches web sessions)
     },
     "opportunities": {
         "opportunity_id": "id", "lead_id": "id", "created_at": "timestamp", "closed_at": "timestamp",
@@ -26,6 +28,12 @@ KINDS: dict[str, dict[str, str]] = {
     "web_traffic": {
         "day": "timestamp", "source": "text", "medium": "text", "campaign": "text", "landing_page": "text",
         "sessions": "integer", "engaged_sessions": "integer", "key_events": "integer",
+    },
+    "web_sessions": {
+        "visitor_id": "id", "session_id": "id", "occurred_at": "timestamp", "event": "kind", "page": "text",
+        "referrer": "text", "source": "text", "medium": "text", "campaign": "text",
+        "email": "email",  # a login's user id as an e-mail: only its salted hash is stored
+        "email_hash": "email_hash",
     },
 }
 
@@ -37,6 +45,7 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "touchpoints": ("lead_id", "occurred_at"),
     "opportunities": ("opportunity_id",),
     "web_traffic": ("day", "sessions"),
+    "web_sessions": ("visitor_id", "occurred_at"),
 }
 
 # columns whose value must be present for the row to load
@@ -46,6 +55,7 @@ NOT_NULL: dict[str, tuple[str, ...]] = {
     "touchpoints": ("lead_id", "occurred_at"),
     "opportunities": ("opportunity_id",),
     "web_traffic": ("day",),
+    "web_sessions": ("visitor_id", "occurred_at"),
 }
 
 # columns whose value, when given but unreadable, rejects the row (a blank one does not)

@@ -17,10 +17,12 @@ from leadjourney import schema
 from leadjourney.config import ColumnRule, Config, Source, normalize_key
 from leadjourney.errors import BadFileError
 from leadjourney.ingest.columns import KINDS, REQUIRED, is_personal_column
+from leadjourney.ingest.ga4_export import event_time_sql
 from leadjourney.ingest.outcomes import closed_sql, outcome_sql, won_stage
 from leadjourney.ingest.personal import is_email_column, scrub_text_sql
 from leadjourney.ingest.readers import ROW
 from leadjourney.ingest.sql import alias_case, blank_to_null, ident, lit, norm_key
+from leadjourney.ingest.urls import clean_url_sql
 from leadjourney.rowfilter import parse_filter
 
 RAW = "raw_file"
@@ -177,6 +179,8 @@ def canonical_table(files: FileColumns, source: Source, config: Config, reading:
     files.missing(table, m.exprs, REQUIRED[table], m.hints)
     extra = _extra(files, m.used) if table == "leads" else None
     overrides: dict[str, str] = {}
+    if table == "web_sessions":  # query strings (but utm_*) dropped
+        overrides = {c: clean_url_sql(m.exprs[c]) for c in ("page", "referrer") if c in m.exprs}
     if table == "opportunities" and "is_won" not in m.exprs and "stage" in m.exprs:
         # the outcome is the stage's: won or lost per [outcomes], else open
         m.exprs["is_won"] = m.exprs["stage"]
@@ -388,6 +392,43 @@ def salesforce_opportunities(files: FileColumns, source: Source, config: Config,
     return staged
 
 
+# GA4 events the web journey keeps: page views and the events that identify a visitor or fill a form
+WEB_EVENTS = ("page_view", "form_submit", "generate_lead", "sign_up", "login")
+GA4_EXPORT: dict[str, Sequence[str]] = {
+    "visitor_id": ["user_pseudo_id"],
+    "session_id": ["ga_session_id"],
+    "occurred_at": ["event_timestamp"],
+    "event": ["event_name"],
+    "page": ["page_location"],
+    "referrer": ["page_referrer"],
+    "source": ["source"],
+    "medium": ["medium"],
+    "campaign": ["campaign"],
+    "email": ["user_id"],  # the site's login id: hashed with the workspace salt, like e-mails
+}
+
+
+def ga4_bigquery(files: FileColumns, source: Source, config: Config, reading: Reading) -> list[Staged]:
+    """GA4's BigQuery export, flattened by :mod:`leadjourney.ingest.ga4_export`: page views and identifying
+    events (:data:`WEB_EVENTS`) into ``web_sessions``; other events (scrolls, clicks, engagement pings) are
+    not page views and are skipped. A session is ``user_pseudo_id`` and ``ga_session_id`` (GA4 numbers sessions
+    per user); the event time is read from microseconds; page and referrer lose their query strings (but
+    utm_*); ``user_id`` is stored only as its salted hash (``email_hash``)."""
+    m = _mapping(files, "web_sessions", source, reading, GA4_EXPORT)
+    files.missing("web_sessions", m.exprs, REQUIRED["web_sessions"], m.hints)
+    overrides: dict[str, str] = {c: clean_url_sql(m.exprs[c]) for c in ("page", "referrer") if c in m.exprs}
+    if "session_id" in m.exprs and "session_id" not in source.rules:
+        number = blank_to_null(m.exprs["session_id"])
+        overrides["session_id"] = f"CASE WHEN {number} IS NOT NULL THEN {m.exprs['visitor_id']} || '-' || {number} END"
+    if "occurred_at" not in source.rules and "occurred_at" not in source.columns:
+        overrides["occurred_at"] = event_time_sql(m.exprs["occurred_at"])
+    select = _select(m.exprs, reading.rows, overrides=overrides)
+    if "event" in m.exprs:
+        events = ", ".join(lit(e) for e in WEB_EVENTS)
+        select += f" WHERE lower(trim({m.exprs['event']})) IN ({events})"
+    return [Staged("web_sessions", select)]
+
+
 FORMATS: dict[str, Callable[[FileColumns, Source, Config, Reading], list[Staged]]] = {
     "csv": canonical_table,
     "parquet": canonical_table,
@@ -395,6 +436,7 @@ FORMATS: dict[str, Callable[[FileColumns, Source, Config, Reading], list[Staged]
     "salesforce_leads": salesforce_leads,
     "salesforce_lead_history": salesforce_lead_history,
     "salesforce_opportunities": salesforce_opportunities,
+    "ga4_bigquery": ga4_bigquery,
 }
 
 

@@ -27,6 +27,7 @@ from leadjourney.errors import IngestError
 from leadjourney.ingest.columns import KINDS, is_personal_column
 from leadjourney.ingest.csvparse import Malformed
 from leadjourney.ingest.formats import RAW, FileColumns, plan
+from leadjourney.ingest.ga4_export import drop_staged, stage_ga4_export
 from leadjourney.ingest.identity import DERIVED_ORIGIN, IdentitySummary, refresh_identity
 from leadjourney.ingest.load import load_staged, redact_malformed
 from leadjourney.ingest.person_engagement import (
@@ -39,6 +40,7 @@ from leadjourney.ingest.person_touches import refresh_person_touches
 from leadjourney.ingest.personal import scrub_text
 from leadjourney.ingest.readers import stage_source_file, unstage
 from leadjourney.ingest.sql import lit
+from leadjourney.ingest.web_visits import refresh_web
 from leadjourney.interrupts import ctrl_c_held
 from leadjourney.progress import Progress, silent
 from leadjourney.tabular import Tabular
@@ -135,9 +137,12 @@ def ingest(ws: Workspace, *, only: Sequence[str] = (), force: bool = False, prun
         say("indexing engagement by person", steps - 1, steps)
         refresh_person_engagement(con, Parameters.of(config.stage_names, config.dark_after_days))
         refresh_engagement_columns(con)
+        say("stitching web visitors to people", steps - 1, steps)
+        refresh_web(con)
         rows = {t: int(scalar(con, f"SELECT count(*) FROM {t}")) for t in schema.CANONICAL}
-        if not rows["web_traffic"]:  # the web-analytics aggregate: named only where a source loads it
-            del rows["web_traffic"]
+        for web in ("web_traffic", "web_sessions"):  # web analytics: named only where a source loads it
+            if not rows[web]:
+                del rows[web]
         with ctrl_c_held():  # an interrupted COMMIT would leave it unknown what was written
             con.execute("COMMIT")
     except BaseException as exc:
@@ -168,7 +173,10 @@ def _ingest_source(con: duckdb.DuckDBPyConnection, ws: Workspace, src: Source, c
     started = _now()
     say(f"reading {shown}")
     fmt = "parquet" if src.format == "parquet" else "csv"
-    raw = stage_source_file(con, RAW, path, fmt, encoding=src.encoding, delimiter=src.delimiter)
+    if src.format == "ga4_bigquery":  # nested events, flattened in the engine
+        raw = stage_ga4_export(con, RAW, path)
+    else:
+        raw = stage_source_file(con, RAW, path, fmt, encoding=src.encoding, delimiter=src.delimiter)
     try:
         types = {str(r[0]): str(r[1]) for r in con.execute(f"DESCRIBE {RAW}").fetchall()}
         staged = plan(FileColumns(shown, types), src, config, salt)
@@ -184,6 +192,7 @@ def _ingest_source(con: duckdb.DuckDBPyConnection, ws: Workspace, src: Source, c
             report.quarantined.update(loaded.quarantined)
     finally:
         unstage(con, RAW)
+        drop_staged(con)
     if raw.malformed:
         con.executemany(
             "INSERT INTO quarantine VALUES (?, ?, ?, NULL, ?, ?, ?, ?, ?, ?, ?)",

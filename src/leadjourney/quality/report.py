@@ -15,6 +15,7 @@ from leadjourney.escape import markdown_code
 from leadjourney.escape import markdown_text as md
 from leadjourney.progress import Progress, silent
 from leadjourney.quality.checks import CHECKS, DETAIL_COLUMNS, Check, Tables
+from leadjourney.quality.web import WebStitching, web_stitching
 from leadjourney.tabular import Tabular
 from leadjourney.workspace import Workspace
 
@@ -64,6 +65,7 @@ class QualityReport(Tabular):
     not_loaded: dict[str, int]  # quarantine reason -> rows not loaded
     values_nulled: dict[str, int]  # quarantine reason -> values set to NULL
     web_traffic: WebTraffic | None = None  # what arrived of the web-analytics aggregate; None when nothing did
+    web_stitching: WebStitching | None = None  # web visitors tied to people; None when no web sessions arrived
 
     @property
     def failed(self) -> list[CheckResult]:
@@ -100,6 +102,8 @@ class QualityReport(Tabular):
                           for d in r.details]
         if self.web_traffic is not None:
             lines += ["", md(self.web_traffic.text())]
+        if self.web_stitching is not None:
+            lines += ["", md(self.web_stitching.text())]
         lines += ["", "## Rows not loaded (quarantine)", ""]
         if self.not_loaded or self.values_nulled:
             lines += ["| Reason | Rows not loaded | Values set to NULL |", "|---|---:|---:|"]
@@ -147,6 +151,7 @@ def run_quality(ws: Workspace, *, progress: Progress | None = None,
         q = tables.quarantine
         counts = fetch_rows(q.group_by(["reason", "action"]).aggregate(n=q.count()))
         web = _web_traffic(con) if _has_table(con, "web_traffic") else None
+        stitching = web_stitching(backend) if _has_table(con, "web_visits") else None
     say("done", len(CHECKS), len(CHECKS))
     not_loaded = {r["reason"]: r["n"] for r in counts if r["action"] != "value_nulled"}
     nulled = {r["reason"]: r["n"] for r in counts if r["action"] == "value_nulled"}
@@ -159,6 +164,7 @@ def run_quality(ws: Workspace, *, progress: Progress | None = None,
         not_loaded=dict(sorted(not_loaded.items())),
         values_nulled=dict(sorted(nulled.items())),
         web_traffic=web,
+        web_stitching=stitching if stitching is not None and stitching.visitors else None,
     )
 
 

@@ -1,0 +1,154 @@
+"""GA4's BigQuery export (``events_YYYYMMDD`` tables saved as Parquet or newline-delimited JSON) as flat rows.
+
+The export holds one row per event with nested records: ``event_params`` is a repeated
+``{key, value: {string_value, int_value, float_value, double_value}}`` record (``ga_session_id``,
+``page_location``, ``page_referrer``, ``source``, ``medium``, ``campaign`` live there),
+``collected_traffic_source`` (since 2023) the event's UTM tags (``manual_source``, ``manual_medium``,
+``manual_campaign_name``) and ``traffic_source`` the *user's* first acquisition (not the session's, so
+it is not read). BigQuery writes INT64 values as JSON strings in NDJSON exports, numbers in Parquet;
+both are read. The nested params are unnested in DuckDB SQL (``list_filter`` over the repeated
+record), and only the columns the web journey needs are read: device, geo, user properties and the
+rest of the export never reach the workspace.
+
+:func:`stage_ga4_export` makes the flat rows the view ``RAW`` (one row per event, numbered as the file
+holds them: the NDJSON line or the Parquet row), so the ``ga4_bigquery`` format
+(:func:`leadjourney.ingest.formats.ga4_bigquery`) maps it like any other file and ``where`` filters its
+flat columns.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import duckdb
+
+from leadjourney.errors import BadFileError
+from leadjourney.ingest.readers import ROW, RawFile
+from leadjourney.ingest.sql import ident, lit
+from leadjourney.ingest.urls import clean_url_sql
+
+STAGED = "raw_file__ga4"  # the flat rows, a temporary table under the view RAW
+PARAM = "STRUCT(key VARCHAR, value STRUCT(string_value VARCHAR, int_value VARCHAR, float_value DOUBLE, " \
+        "double_value DOUBLE))[]"
+# what is read of an export, with the types NDJSON is read as (every INT64 as text: BigQuery quotes them)
+JSON_COLUMNS = {
+    "event_date": "VARCHAR",
+    "event_timestamp": "VARCHAR",
+    "event_name": "VARCHAR",
+    "event_params": PARAM,
+    "user_id": "VARCHAR",
+    "user_pseudo_id": "VARCHAR",
+    "collected_traffic_source": "STRUCT(manual_campaign_name VARCHAR, manual_source VARCHAR, "
+                                "manual_medium VARCHAR)",
+}
+NEEDED = ("event_timestamp", "event_name", "user_pseudo_id")
+# the flat columns RAW holds, from the export (event params by their key)
+FLAT = ("event_date", "event_timestamp", "event_name", "user_pseudo_id", "user_id", "ga_session_id",
+        "page_location", "page_referrer", "source", "medium", "campaign")
+
+
+def stage_ga4_export(con: duckdb.DuckDBPyConnection, name: str, path: Path) -> RawFile:
+    """Make the export at ``path`` (Parquet, else NDJSON) the view ``name`` of flat event rows."""
+    if not path.is_file():
+        raise BadFileError(f"{path}: no such file")
+    quoted = lit(str(path))
+    with path.open("rb") as fh:
+        is_parquet = fh.read(4) == b"PAR1"
+    if is_parquet:
+        source, types = _parquet_source(con, path, quoted)
+    else:
+        columns = ", ".join(f"{lit(k)}: {lit(v)}" for k, v in JSON_COLUMNS.items())
+        source = (f"(SELECT *, row_number() OVER () AS {ident(ROW)} FROM read_json({quoted}, "
+                  f"format = 'newline_delimited', columns = {{{columns}}}))")
+        types = dict(JSON_COLUMNS)
+    missing = [c for c in NEEDED if c not in types]
+    if missing:
+        raise BadFileError(f"{path}: not a GA4 BigQuery export: missing {', '.join(missing)}; found columns: "
+                           f"{', '.join(types) or 'none'}")
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {STAGED} AS SELECT {_flat_select(types)} FROM {source}")
+        rows = int(con.execute(f"SELECT count(*) FROM {STAGED}").fetchall()[0][0])
+    except duckdb.Error as exc:
+        kind = "Parquet" if is_parquet else "newline-delimited JSON"
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise BadFileError(f"{path}: not a readable GA4 export as {kind} ({first})") from None
+    if rows:  # an NDJSON reader gives NULL for a key no line has: a file without them is not an export
+        present = con.execute(f"SELECT {', '.join(f'count({c})' for c in NEEDED)} FROM {STAGED}").fetchall()[0]
+        absent = [c for c, n in zip(NEEDED, present, strict=True) if not n]
+        if absent:
+            drop_staged(con)
+            raise BadFileError(f"{path}: not a GA4 BigQuery export: missing {', '.join(absent)} in every row")
+    con.execute(f'CREATE OR REPLACE TEMP VIEW "{name}" AS SELECT * FROM {STAGED}')
+    return RawFile(list(FLAT), [], rows)
+
+
+def drop_staged(con: duckdb.DuckDBPyConnection) -> None:
+    """Drop the flat rows (the view over them is dropped by :func:`leadjourney.ingest.readers.unstage`)."""
+    con.execute(f"DROP TABLE IF EXISTS {STAGED}")
+
+
+def _parquet_source(con: duckdb.DuckDBPyConnection, path: Path, quoted: str) -> tuple[str, dict[str, str]]:
+    """The Parquet export's rows numbered, and its columns' types (only those GA4 export columns it has)."""
+    try:
+        described = con.execute(f"DESCRIBE SELECT * FROM read_parquet({quoted})").fetchall()
+    except duckdb.Error as exc:
+        raise BadFileError(f"{path}: not a readable Parquet file ({str(exc).splitlines()[0]})") from None
+    types = {str(r[0]): str(r[1]) for r in described if str(r[0]) in JSON_COLUMNS}
+    source = (f"(SELECT * EXCLUDE (file_row_number), file_row_number + 1 AS {ident(ROW)} "
+              f"FROM read_parquet({quoted}, file_row_number = true))")
+    return source, types
+
+
+def _field(types: dict[str, str], column: str, field: str) -> str:
+    """``column.field`` as text when the export has it (older exports lack collected_traffic_source)."""
+    if column not in types or not re.search(rf"\b{field}\b", types[column]):
+        return "CAST(NULL AS VARCHAR)"
+    return f"CAST({ident(column)}.{ident(field)} AS VARCHAR)"
+
+
+def _param(types: dict[str, str], key: str) -> str:
+    """The value of event parameter ``key`` as text (whichever of its typed values is set), from the repeated
+    record, in SQL: the first element of ``event_params`` with that key."""
+    if "event_params" not in types:
+        return "CAST(NULL AS VARCHAR)"
+    value = f"(list_filter(event_params, lambda p: p.key = {lit(key)})[1]).value"
+    parts = [f"CAST({value}.{ident(f)} AS VARCHAR)" for f in ("string_value", "int_value")
+             if re.search(rf"\b{f}\b", types["event_params"])]
+    if re.search(r"\bdouble_value\b", types["event_params"]):
+        parts.append(f"CAST(CAST({value}.double_value AS BIGINT) AS VARCHAR)")
+    return f"coalesce({', '.join(parts)})" if parts else "CAST(NULL AS VARCHAR)"
+
+
+def _column(types: dict[str, str], column: str) -> str:
+    return f"CAST({ident(column)} AS VARCHAR)" if column in types else "CAST(NULL AS VARCHAR)"
+
+
+def _flat_select(types: dict[str, str]) -> str:
+    """The flat columns (:data:`FLAT`) over the export's nested ones, as text (the event time as exported: µs
+    since the epoch; :func:`event_time_sql` reads it); URLs already without their query strings (but utm_*),
+    so not even a quarantined row's record keeps one."""
+    return ", ".join([
+        ident(ROW),
+        f"{_column(types, 'event_date')} AS event_date",
+        f"{_column(types, 'event_timestamp')} AS event_timestamp",
+        f"{_column(types, 'event_name')} AS event_name",
+        f"{_column(types, 'user_pseudo_id')} AS user_pseudo_id",
+        f"{_column(types, 'user_id')} AS user_id",
+        f"{_param(types, 'ga_session_id')} AS ga_session_id",
+        f"{clean_url_sql(_param(types, 'page_location'))} AS page_location",  # query strings never staged
+        f"{clean_url_sql(_param(types, 'page_referrer'))} AS page_referrer",
+        f"coalesce({_field(types, 'collected_traffic_source', 'manual_source')}, {_param(types, 'source')}) "
+        f"AS source",
+        f"coalesce({_field(types, 'collected_traffic_source', 'manual_medium')}, {_param(types, 'medium')}) "
+        f"AS medium",
+        f"coalesce({_field(types, 'collected_traffic_source', 'manual_campaign_name')}, "
+        f"{_param(types, 'campaign')}) AS campaign",
+    ])
+
+
+def event_time_sql(column: str) -> str:
+    """GA4's event_timestamp (µs since the epoch, UTC) as a UTC ``TIMESTAMP WITH TIME ZONE``; NULL when not a
+    whole number (the row is then quarantined with the value as exported)."""
+    micros = f"TRY_CAST(trim({column}) AS BIGINT)"
+    return f"timezone('UTC', make_timestamp({micros}))"

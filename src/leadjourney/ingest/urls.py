@@ -1,0 +1,37 @@
+"""Page and referrer URLs as the web journey keeps them: no query string but the ``utm_*`` parameters.
+
+A query string carries whatever a site put there (an e-mail in ``?email=``, a token, a search): only the
+campaign tags are kept, the fragment is dropped, and a URL-encoded ``@`` is decoded so the e-mail masking
+of free text (:func:`leadjourney.ingest.personal.scrub_text_sql`, applied to every text column) finds
+e-mails in paths and tags too. All in SQL, per row in the engine.
+
+>>> import duckdb
+>>> duckdb.sql(f"SELECT {clean_url_sql(repr('https://x.io/a?email=j%40x.io&utm_source=li#top'))}").fetchall()[0][0]
+'https://x.io/a?utm_source=li'
+"""
+
+from __future__ import annotations
+
+from leadjourney.ingest.sql import blank_to_null
+
+
+def clean_url_sql(expr: str) -> str:
+    """``expr`` (a URL) without fragment and query string except ``utm_*`` parameters; NULL when blank."""
+    url = f"replace(replace(split_part({blank_to_null(expr)}, '#', 1), '%40', '@'), '%2540', '@')"
+    kept = (f"array_to_string(list_filter(string_split(split_part({url}, '?', 2), '&'), "
+            f"lambda q: starts_with(lower(q), 'utm_')), '&')")
+    return f"(split_part({url}, '?', 1) || CASE WHEN {kept} <> '' THEN '?' || {kept} ELSE '' END)"
+
+
+def path_sql(expr: str) -> str:
+    """The path of a URL (``/pricing``), scheme, host and query left out; ``/`` for a bare host."""
+    no_query = f"split_part(split_part({expr}, '#', 1), '?', 1)"
+    return (f"CASE WHEN {expr} IS NULL THEN NULL "
+            f"ELSE coalesce(nullif(regexp_extract({no_query}, '^(?:[a-zA-Z][a-zA-Z0-9+.-]*://)?[^/]*(/.*)?$', 1), "
+            f"''), '/') END")
+
+
+def host_sql(expr: str) -> str:
+    """The host of a URL, lower case without ``www.`` (NULL when the URL has no scheme)."""
+    return f"nullif(regexp_replace(lower(regexp_extract({expr}, '^[a-zA-Z][a-zA-Z0-9+.-]*://([^/?#:]*)', 1)), " \
+           f"'^www\\.', ''), '')"
