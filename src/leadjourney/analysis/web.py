@@ -37,6 +37,7 @@ from leadjourney.analysis.status import OK, MetricStatus, for_count, withheld
 from leadjourney.engine import fetch_rows, fetch_value
 from leadjourney.escape import markdown_text as md
 from leadjourney.quality.web import WebStitching, web_stitching
+from leadjourney.tabular import Tabular
 
 ALPHA = 0.05
 TOP = 15  # rows shown per table (every page is tested)
@@ -155,13 +156,16 @@ def _part_status(d: Mapping[str, Any], key: str) -> MetricStatus:
 
 
 @dataclass
-class WebJourney:
-    """The web half of the journey for the workspace (see the module docstring).
+class WebJourney(Tabular):
+    """The web half of the journey for the workspace (see the module docstring). Its table
+    (``to_arrow()`` / ``to_pandas()``) is the landing pages.
 
     >>> web = WebJourney().fit(journeys)        # doctest: +SKIP
     >>> web.landing_pages[0].to_form.rate       # doctest: +SKIP
     0.21
     """
+
+    table_from = "landing_pages"
 
     status: MetricStatus = field(default_factory=lambda: withheld(NO_WEB))
     stitching: WebStitching = field(default_factory=WebStitching)
