@@ -65,15 +65,17 @@ def load_staged(con: duckdb.DuckDBPyConnection, staged: Staged, *, source: Sourc
         f"(n.{ident('raw__' + c)} IS NOT NULL AND n.{ident(c)} IS NULL)"
         for c in REJECT_UNREADABLE.get(table, ()) if c in present])
     values = ", ".join(ident(c) for c in produced)
-    # identical rows: candidates by hash, confirmed by partitioning on the values themselves
+    # identical rows: candidates by hash (each row hashed once), confirmed by partitioning on the values themselves
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE lj_candidates AS
+        WITH hashed AS MATERIALIZED (SELECT {_R}, hash({values}) AS h FROM lj_norm n WHERE NOT ({rejected}))
+        SELECT {_R} FROM hashed WHERE h IN (SELECT h FROM hashed GROUP BY h HAVING count(*) > 1)
+    """)
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE lj_dups AS
-        WITH candidates AS (
-            SELECT hash({values}) AS h FROM lj_norm n WHERE NOT ({rejected}) GROUP BY 1 HAVING count(*) > 1
-        )
         SELECT {_R}, first FROM (
             SELECT {_R}, min({_R}) OVER (PARTITION BY {values}) AS first
-            FROM lj_norm n WHERE NOT ({rejected}) AND hash({values}) IN (SELECT h FROM candidates))
+            FROM lj_norm n SEMI JOIN lj_candidates c ON c.{_R} = n.{_R})
         WHERE {_R} <> first
     """)
     key = KEYS.get(table)
@@ -114,7 +116,7 @@ def load_staged(con: duckdb.DuckDBPyConnection, staged: Staged, *, source: Sourc
         f"SELECT {', '.join(_insert_exprs(columns, set(produced), source, source_file, has_extra))} "
         f"FROM {kept}{conflict} WHERE NOT ({rejected})"
     ).fetchall()
-    for temp in ("lj_norm", "lj_dups", "lj_keydups", "lj_problems", "lj_notes"):
+    for temp in ("lj_norm", "lj_candidates", "lj_dups", "lj_keydups", "lj_problems", "lj_notes"):
         con.execute(f"DROP TABLE IF EXISTS {temp}")
     return Loaded(table, rows_in, int(inserted[0][0]), quarantined)
 
