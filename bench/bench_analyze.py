@@ -13,7 +13,7 @@ def main(leads: int) -> None:
     if not (ws / "leadjourney.duckdb").exists():
         from bench import bench_ingest
 
-        bench_ingest.main(leads)
+        bench_ingest.ingest_generated(leads)
     wall, peak, _ = run_child(
         "from leadjourney.workspace import Workspace\nfrom leadjourney.analysis import analyze\n"
         f"analyze(Workspace.open({str(ws)!r}))\n"

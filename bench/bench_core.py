@@ -97,7 +97,7 @@ def main(leads: int) -> None:
     if not (ws / "leadjourney.duckdb").exists():
         from bench import bench_ingest
 
-        bench_ingest.main(leads)
+        bench_ingest.ingest_generated(leads)
     db = str(ws / "leadjourney.duckdb")
     ours, ours_peak, printed = run_child(OURS.format(ws=str(ws)))
     ours_compute, ours_cpu = _compute(printed), last_cpu_seconds()

@@ -274,7 +274,7 @@ def main(leads: int) -> None:
     if not (ws / "leadjourney.duckdb").exists():
         from bench import bench_ingest
 
-        bench_ingest.main(leads)
+        bench_ingest.ingest_generated(leads)
     run_child(  # the baseline the period comparison uses (not timed); as bench_monitor stores it
         "from leadjourney.workspace import Workspace\nfrom leadjourney.analysis import analyze\n"
         "from leadjourney.analysis.findings import baseline, store\n"

@@ -25,9 +25,9 @@ def main(leads: int) -> None:
         if not (ws / "leadjourney.duckdb").exists():
             if n >= 10 * 1_000_000 and n % 1_000_000 == 0:
                 if not (WORK / "gen-1000000" / "data" / "leads.parquet").exists():
-                    bench_ingest.main(1_000_000)
+                    bench_ingest.ingest_generated(1_000_000)
                 replicate(WORK / "gen-1000000" / "data", WORK / f"gen-{n}" / "data", n // 1_000_000)
-            bench_ingest.main(n)
+            bench_ingest.ingest_generated(n)
         wall, peak, _ = run_child(
             "from leadjourney.workspace import Workspace\nfrom leadjourney.analysis import analyze\n"
             f"analyze(Workspace.open({str(ws)!r}))\n"

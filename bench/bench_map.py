@@ -36,7 +36,7 @@ def main(leads: int) -> None:
     if not (ws / "leadjourney.duckdb").exists():
         from bench import bench_ingest
 
-        bench_ingest.main(leads)
+        bench_ingest.ingest_generated(leads)
     out = WORK / f"gen-{leads}" / "map-out"
     wall, peak, printed = run_child(CODE.format(ws=str(ws), out=str(out)))
     parts = dict(item.split("=") for item in printed.split("parts ", 1)[1].split()) if "parts " in printed else {}

@@ -46,7 +46,7 @@ def main(leads: int) -> None:
     if not (ws / "leadjourney.duckdb").exists():
         from bench import bench_ingest
 
-        bench_ingest.main(leads)
+        bench_ingest.ingest_generated(leads)
     for name, code in STEPS.items():
         out = base / f"{name}.out"
         wall, peak, printed = run_child(SETUP.format(ws=str(ws)) + code.format(out=str(out)))

@@ -13,7 +13,7 @@ def main(leads: int) -> None:
     if not (ws / "leadjourney.duckdb").exists():
         from bench import bench_ingest
 
-        bench_ingest.main(leads)
+        bench_ingest.ingest_generated(leads)
     run_child(  # the baseline the monitor compares with (not timed)
         "from leadjourney.workspace import Workspace\nfrom leadjourney.analysis import analyze\n"
         "from leadjourney.analysis.findings import baseline, store\n"

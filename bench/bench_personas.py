@@ -46,7 +46,7 @@ def main(leads: int) -> None:
     if not (ws / "leadjourney.duckdb").exists():
         from bench import bench_ingest
 
-        bench_ingest.main(leads)
+        bench_ingest.ingest_generated(leads)
     wall, peak, out = run_child(CODE.format(ws=str(ws)))
     steps = json.loads(out.strip().splitlines()[-1])
     report(

@@ -176,3 +176,11 @@ def test_both_derived_tables_give_a_person_the_same_key(dirty: Workspace) -> Non
     assert sorted(keys.values()) == list(range(len(keys)))  # dense, one per person
     touched = fetch(dirty, "SELECT DISTINCT person_id, person_key FROM person_touches")
     assert touched and all(keys[person] == key for person, key in touched)
+
+
+def test_ingest_stores_the_people_in_creation_order(dirty: Workspace) -> None:
+    """A date-range selection reads only the row groups of its dates: the rows are kept sorted by created_at."""
+    stored = [r[0] for r in fetch(dirty, f"SELECT created_at FROM {TABLE}")]  # in storage order
+    assert len(stored) > 1000 and stored == sorted(stored, key=lambda at: (at is None, at))
+    columns = {r[0] for r in fetch(dirty, f"DESCRIBE {TABLE}")}
+    assert {"last_touch_at", "first_form_fill_at", "re_at"} <= columns  # the engagement columns, added by ingest

@@ -51,7 +51,7 @@ def load_staged(con: duckdb.DuckDBPyConnection, staged: Staged, *, source: Sourc
     present = {str(r[0]): str(r[1]) for r in described if r[0] not in (ROW, "__extra")}
     has_extra = any(r[0] == "__extra" for r in described)
     typed = typed_columns(table, present, source, config, salt)
-    rows_in = _normalize(con, staged, typed, has_extra, NOT_NULL[table])
+    rows_in = _normalize(con, staged, typed, present, has_extra, NOT_NULL[table])
     notes = (f"SELECT {ingest_id}, {lit(source.name)}, {lit(source_file)}, {lit(table)}, note, column_name, value, n "
              f"FROM lj_notes")
     con.execute(f"INSERT INTO ingest_notes {notes}")
@@ -65,15 +65,17 @@ def load_staged(con: duckdb.DuckDBPyConnection, staged: Staged, *, source: Sourc
         f"(n.{ident('raw__' + c)} IS NOT NULL AND n.{ident(c)} IS NULL)"
         for c in REJECT_UNREADABLE.get(table, ()) if c in present])
     values = ", ".join(ident(c) for c in produced)
-    # identical rows: candidates by hash, confirmed by partitioning on the values themselves
+    # identical rows: candidates by hash (each row hashed once), confirmed by partitioning on the values themselves
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE lj_candidates AS
+        WITH hashed AS MATERIALIZED (SELECT {_R}, hash({values}) AS h FROM lj_norm n WHERE NOT ({rejected}))
+        SELECT {_R} FROM hashed WHERE h IN (SELECT h FROM hashed GROUP BY h HAVING count(*) > 1)
+    """)
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE lj_dups AS
-        WITH candidates AS (
-            SELECT hash({values}) AS h FROM lj_norm n WHERE NOT ({rejected}) GROUP BY 1 HAVING count(*) > 1
-        )
         SELECT {_R}, first FROM (
             SELECT {_R}, min({_R}) OVER (PARTITION BY {values}) AS first
-            FROM lj_norm n WHERE NOT ({rejected}) AND hash({values}) IN (SELECT h FROM candidates))
+            FROM lj_norm n SEMI JOIN lj_candidates c ON c.{_R} = n.{_R})
         WHERE {_R} <> first
     """)
     key = KEYS.get(table)
@@ -114,51 +116,100 @@ def load_staged(con: duckdb.DuckDBPyConnection, staged: Staged, *, source: Sourc
         f"SELECT {', '.join(_insert_exprs(columns, set(produced), source, source_file, has_extra))} "
         f"FROM {kept}{conflict} WHERE NOT ({rejected})"
     ).fetchall()
-    for temp in ("lj_norm", "lj_dups", "lj_keydups", "lj_problems", "lj_notes"):
+    for temp in ("lj_norm", "lj_candidates", "lj_dups", "lj_keydups", "lj_problems", "lj_notes"):
         con.execute(f"DROP TABLE IF EXISTS {temp}")
     return Loaded(table, rows_in, int(inserted[0][0]), quarantined)
 
 
-def _normalize(con: duckdb.DuckDBPyConnection, staged: Staged, typed: list[Typed], has_extra: bool,
-               required: tuple[str, ...]) -> int:
-    """Create ``lj_norm``: canonical values per staged row, and the raw text where quarantine may need it."""
-    # placeholders are missing values: NULL from here on; what the notes count rides along in __note| columns
-    cleaned = [f"CASE WHEN {placeholder_sql(ident(t.column), t.placeholders)} THEN NULL ELSE {ident(t.column)} END "
-               f"AS {ident(t.column)}" for t in typed if t.placeholders]
-    noted = [f"CAST({expr} AS VARCHAR) AS {ident(f'__note|{note}|{t.column}')}"
-             for t in typed for note, expr in t.notes.items()]
+def _normalize(con: duckdb.DuckDBPyConnection, staged: Staged, typed: list[Typed], present: dict[str, str],
+               has_extra: bool, required: tuple[str, ...]) -> int:
+    """Create ``lj_norm``: canonical values per staged row, the raw text where quarantine may need it, and what
+    the notes count (``__note|NOTE|COLUMN`` columns, counted into ``lj_notes``).
+
+    A column whose values repeat (channels, stages, campaigns, countries: told by its first rows) is typed once
+    per distinct value and joined back; the others are typed row by row. Both give the same values: the
+    typing of a value depends on that value alone. The staged rows are read as they stream, not copied first.
+    """
+    spellings = {t.column: t.placeholders for t in typed if t.placeholders}
+    repeated = _repeated_text_columns(con, staged, typed, present)
+    keyed = {d for t in typed for d in t.per_value}  # joined on as written: not cleaned row by row
+    per_row = [t for t in typed if not t.per_value and t.column not in repeated and t.column not in keyed]
+    row_typed = {id(t) for t in per_row}
+    # placeholders are missing values: NULL from here on; notes are counted on the values as written
+    cleaned = [f"{_cleaned(t.column, spellings[t.column])} AS {ident(t.column)}"
+               for t in per_row if t.column in spellings]
     star = f"* REPLACE ({', '.join(cleaned)})" if cleaned else "*"
-    con.execute(f"CREATE OR REPLACE TEMP TABLE lj_in AS SELECT {', '.join([star, *noted])} FROM ({staged.select})")
-    _count_notes(con, len(noted))
+    noted = [f"CAST({expr} AS VARCHAR) AS {ident(f'__note|{note}|{t.column}')}"
+             for t in per_row for note, expr in t.notes.items()]
     select = [f"lj_in.{_R}"] + (["lj_in.__extra"] if has_extra else [])
     joins = []
+    notes = 0
     for i, t in enumerate(typed):
-        if t.failed or t.column in required:
-            select.append(f"{t.raw} AS {ident('raw__' + t.column)}")
-        if t.per_value:
-            # low-cardinality columns (channels, stages, kinds): normalize each distinct value once
-            keys = [f"__m{i}_k{j}" for j in range(len(t.per_value))]
-            deps = ", ".join(ident(d) for d in t.per_value)
-            renamed = ", ".join(f"{ident(d)} AS {k}" for d, k in zip(t.per_value, keys, strict=True))
-            con.execute(f"CREATE OR REPLACE TEMP TABLE lj_map{i} AS SELECT {renamed}, {t.value} AS __m{i}_v "
-                        f"FROM (SELECT DISTINCT {deps} FROM lj_in)")
-            on = " AND ".join(f"m{i}.{k} IS NOT DISTINCT FROM lj_in.{ident(d)}"
-                              for d, k in zip(t.per_value, keys, strict=True))
-            joins.append(f"LEFT JOIN lj_map{i} m{i} ON {on}")
-            select.append(f"m{i}.__m{i}_v AS {ident(t.column)}")
-        else:
+        needs_raw = bool(t.failed) or t.column in required
+        note_names = [ident(f"__note|{note}|{t.column}") for note in t.notes]
+        notes += len(note_names)
+        if id(t) in row_typed:
+            if needs_raw:
+                select.append(f"{t.raw} AS {ident('raw__' + t.column)}")
             select.append(f"{t.value} AS {ident(t.column)}")
-        select.extend(f"{expr} AS {ident(name)}" for name, expr in t.also.items())
-    con.execute(f"CREATE OR REPLACE TEMP TABLE lj_norm AS SELECT {', '.join(select)} FROM lj_in {' '.join(joins)}")
+            select.extend(f"{expr} AS {ident(name)}" for name, expr in t.also.items())
+            select.extend(f"lj_in.{n}" for n in note_names)
+            continue
+        # typed once per distinct value (of the columns it depends on), as written in the file
+        deps = t.per_value or (t.column,)
+        keys = [f"__m{i}_k{j}" for j in range(len(deps))]
+        outputs = {"__v": t.value, **({"__raw": t.raw} if needs_raw else {}), **t.also}
+        distinct = f"SELECT DISTINCT {', '.join(ident(d) for d in deps)} FROM ({staged.select})"
+        written = ", ".join([f"{ident(d)} AS {k}" for d, k in zip(deps, keys, strict=True)]
+                            + [f"CAST({expr} AS VARCHAR) AS {name}"
+                               for name, expr in zip(note_names, t.notes.values(), strict=True)])
+        replaced = [f"{_cleaned(d, spellings[d])} AS {ident(d)}" for d in deps if d in spellings]
+        inner = f"SELECT {written}, * {f'REPLACE ({chr(44).join(replaced)})' if replaced else ''} FROM ({distinct})"
+        columns = ", ".join([*keys, *note_names] + [f"{expr} AS {ident(f'__m{i}|{name}')}"
+                                                     for name, expr in outputs.items()])
+        con.execute(f"CREATE OR REPLACE TEMP TABLE lj_map{i} AS SELECT {columns} FROM ({inner})")
+        on = " AND ".join(f"m{i}.{k} IS NOT DISTINCT FROM lj_in.{ident(d)}" for d, k in zip(deps, keys, strict=True))
+        joins.append(f"LEFT JOIN lj_map{i} m{i} ON {on}")
+        if needs_raw:
+            select.append(f"m{i}.{ident(f'__m{i}|__raw')} AS {ident('raw__' + t.column)}")
+        select.append(f"m{i}.{ident(f'__m{i}|__v')} AS {ident(t.column)}")
+        select.extend(f"m{i}.{ident(f'__m{i}|{name}')} AS {ident(name)}" for name in t.also)
+        select.extend(f"m{i}.{n}" for n in note_names)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE lj_norm AS SELECT {', '.join(select)} "
+                f"FROM (SELECT {', '.join([star, *noted])} FROM ({staged.select})) lj_in {' '.join(joins)}")
     for i, t in enumerate(typed):
-        if t.per_value:
+        if id(t) not in row_typed:
             con.execute(f"DROP TABLE lj_map{i}")
-    con.execute("DROP TABLE lj_in")
+    _count_notes(con, notes)
     return int(scalar(con, "SELECT count(*) FROM lj_norm"))
 
 
+_SAMPLE_ROWS = 20_000  # rows a column's repetition is judged on
+_REPEATS = 20  # a column typed per distinct value repeats its values this often in the sample, on average
+
+
+def _repeated_text_columns(con: duckdb.DuckDBPyConnection, staged: Staged, typed: list[Typed],
+                           present: dict[str, str]) -> set[str]:
+    """Text columns (of those not typed per value anyway) whose first rows repeat their values: worth typing per
+    distinct value. Numbers and timestamps are typed row by row (cheap, and equal values may print differently)."""
+    text = [t.column for t in typed if not t.per_value and present.get(t.column, "").upper() == "VARCHAR"]
+    if not text:
+        return set()
+    counts = con.execute(
+        f"SELECT count(*), {', '.join(f'approx_count_distinct({ident(c)})' for c in text)} "
+        f"FROM (SELECT {', '.join(map(ident, text))} FROM ({staged.select}) LIMIT {_SAMPLE_ROWS})"
+    ).fetchall()[0]
+    rows = int(counts[0])
+    return {c for c, n in zip(text, counts[1:], strict=True) if int(n) * _REPEATS <= rows}
+
+
+def _cleaned(column: str, spellings: tuple[str, ...]) -> str:
+    """The staged column with its placeholder spellings as NULL."""
+    return f"CASE WHEN {placeholder_sql(ident(column), spellings)} THEN NULL ELSE {ident(column)} END"
+
+
 def _count_notes(con: duckdb.DuckDBPyConnection, noted: int) -> None:
-    """Create ``lj_notes`` (note, column_name, value, n) from the ``__note|NOTE|COLUMN`` columns of ``lj_in``."""
+    """Create ``lj_notes`` (note, column_name, value, n) from the ``__note|NOTE|COLUMN`` columns of ``lj_norm``."""
     if not noted:
         con.execute("CREATE OR REPLACE TEMP TABLE lj_notes AS SELECT NULL::VARCHAR AS note, "
                     "NULL::VARCHAR AS column_name, NULL::VARCHAR AS value, 0::BIGINT AS n LIMIT 0")
@@ -166,7 +217,7 @@ def _count_notes(con: duckdb.DuckDBPyConnection, noted: int) -> None:
     con.execute(r"""
         CREATE OR REPLACE TEMP TABLE lj_notes AS
         SELECT split_part(k, '|', 2) AS note, split_part(k, '|', 3) AS column_name, value, count(*) AS n
-        FROM (UNPIVOT (SELECT COLUMNS('^__note\|') FROM lj_in) ON COLUMNS(*) INTO NAME k VALUE value)
+        FROM (UNPIVOT (SELECT COLUMNS('^__note\|') FROM lj_norm) ON COLUMNS(*) INTO NAME k VALUE value)
         GROUP BY ALL
     """)
 

@@ -96,15 +96,19 @@ def fingerprint(con: duckdb.DuckDBPyConnection, stage_names: Sequence[str], pers
 
 
 def refresh_person_journeys(con: duckdb.DuckDBPyConnection, stage_names: Sequence[str],
-                            personas: Sequence[Persona] = ()) -> bool:
-    """Rebuild the table when its inputs changed since the last build; True when rebuilt."""
+                            personas: Sequence[Persona] = (), *, ordered: bool = True) -> bool:
+    """Rebuild the table when its inputs changed since the last build; True when rebuilt.
+
+    ``ordered=False`` leaves the rows unsorted, for a caller that rewrites the table in creation order next
+    (ingest adds the engagement columns that way), so a million rows are not sorted twice."""
     digest = fingerprint(con, stage_names, personas)
     stored = one(con, "SELECT value FROM meta WHERE key = ?", [FINGERPRINT_KEY])
     if stored is not None and stored[0] == digest:
         return False
     query = ibis.to_sql(person_journeys(ibis.duckdb.from_connection(con), stage_names, personas), dialect="duckdb")
     # in creation order: a date-range selection then reads only the row groups of its dates
-    con.execute(f"CREATE OR REPLACE TABLE {TABLE} AS SELECT * FROM ({query}) ORDER BY created_at")
+    order = " ORDER BY created_at" if ordered else ""
+    con.execute(f"CREATE OR REPLACE TABLE {TABLE} AS SELECT * FROM ({query}){order}")
     con.execute("DELETE FROM meta WHERE key IN (?, ?)", [FINGERPRINT_KEY, ENGAGEMENT_KEY])  # engagement columns gone
     con.execute("INSERT INTO meta VALUES (?, ?)", [FINGERPRINT_KEY, digest])
     return True

@@ -133,7 +133,7 @@ def ingest(ws: Workspace, *, only: Sequence[str] = (), force: bool = False, prun
         say("indexing touchpoints by person", steps - 1, steps)
         refresh_person_touches(con)
         say("indexing stage entries by person", steps - 1, steps)
-        refresh_person_journeys(con, config.stage_names, config.personas)
+        refresh_person_journeys(con, config.stage_names, config.personas, ordered=False)  # sorted just below
         say("indexing engagement by person", steps - 1, steps)
         refresh_person_engagement(con, Parameters.of(config.stage_names, config.dark_after_days))
         refresh_engagement_columns(con)
