@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -20,8 +20,10 @@ from leadjourney.analysis.dark_leads import DarkLeads
 from leadjourney.analysis.friction import DropOff, Friction, money
 from leadjourney.analysis.funnel import WITHOUT_DATA, Funnel
 from leadjourney.analysis.journeys import Filters, Journeys
+from leadjourney.analysis.pipeline import Pipeline
 from leadjourney.analysis.sources import Sources
 from leadjourney.analysis.speed_to_lead import SpeedToLead
+from leadjourney.analysis.status import withheld
 from leadjourney.analysis.time_in_stage import TimeInStage
 from leadjourney.errors import WorkspaceError
 from leadjourney.escape import markdown_text as md
@@ -30,6 +32,7 @@ from leadjourney.workspace import Workspace
 
 SCHEMA_VERSION = 1  # of the JSON contract: bump on any breaking change
 T = TypeVar("T")
+NO_PIPELINE = "stored before pipeline figures were computed"  # an analysis JSON without its pipeline part
 
 
 @dataclass
@@ -48,6 +51,7 @@ class Analysis:
     dark_leads: DarkLeads
     friction: Friction
     benchmarks: tuple[Benchmark, ...] = DEFAULT_BENCHMARKS
+    pipeline: Pipeline = field(default_factory=lambda: Pipeline(status=withheld(NO_PIPELINE)))
 
     def bench(self, metric: str, transition: str | None = None, source: str | None = None) -> list[Benchmark]:
         """The benchmarks in effect for one number (the config's [[benchmarks]] applied)."""
@@ -72,6 +76,7 @@ class Analysis:
             "drop_offs": [d.to_dict() for d in self.friction.drop_offs],
             "friction": self.friction.to_dict(),
             "benchmarks": [b.to_dict() for b in self.benchmarks],
+            "pipeline": self.pipeline.to_dict(),
         }
 
     def to_json(self) -> str:
@@ -107,6 +112,7 @@ class Analysis:
             dark_leads=part("dark_leads", DarkLeads.from_dict, DarkLeads()),
             friction=friction,
             benchmarks=DEFAULT_BENCHMARKS if benchmarks is None else tuple(Benchmark.from_dict(b) for b in benchmarks),
+            pipeline=part("pipeline", Pipeline.from_dict, Pipeline(status=withheld(NO_PIPELINE))),
         )
 
     @classmethod
@@ -318,6 +324,7 @@ def analyze_journeys(journeys: Journeys, workspace: str, *, mode: str = "stage_r
     say("dark leads", 4, 5)
     dark = DarkLeads(as_of=times.as_of).fit(journeys)
     friction = Friction().fit(journeys, funnel, sources, times, speed, dark, personas)
+    pipeline = Pipeline(as_of=times.as_of).fit(journeys)
     say("done", 5, 5)
     return Analysis(
         workspace=workspace,
@@ -332,6 +339,7 @@ def analyze_journeys(journeys: Journeys, workspace: str, *, mode: str = "stage_r
         dark_leads=dark,
         friction=friction,
         benchmarks=benchmarks_in_effect(journeys.config),
+        pipeline=pipeline,
     )
 
 
