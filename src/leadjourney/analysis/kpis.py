@@ -7,6 +7,7 @@ the same length compares the figures themselves) and is judged only when
 
 * both periods have a figure (else ``withheld``, saying which is missing),
 * both have at least ``min_n`` people (stages) or deals (money) behind it (else ``too_few``), and
+* a count's change is beyond its Poisson noise (else judged, but ``within_noise``: no arrow colour), and
 * the figure is final: no transition up to the stage (any, for money) is still converting in the current
   period (else ``young``: a younger cohort has had less time to reach the stage or close its deals).
 
@@ -18,6 +19,7 @@ the same length compares the figures themselves) and is judged only when
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -25,6 +27,7 @@ from leadjourney.analysis.rates import Transition
 from leadjourney.analysis.report import Analysis
 from leadjourney.analysis.status import OK, MetricStatus, Status, too_few, withheld, young
 
+NOISE_Z = 1.96  # a count's change within this many Poisson standard deviations of the other's is noise
 FLAT = 0.005  # a change smaller than half a percent reads as flat
 PREVIOUS, BASELINE = "previous period", "baseline"
 
@@ -39,6 +42,7 @@ class Change:
     n: int  # people (stages) or deals (money) behind the figure now
     n_before: int  # ... and behind the other period's
     status: MetricStatus = OK
+    within_noise: bool = False  # a count's change within its Poisson noise (95%): judged, but no real change
 
     @property
     def ratio(self) -> float | None:
@@ -147,4 +151,5 @@ def _judge(label: str, value: float | None, n: int, status: MetricStatus,
         return Change(label, value, scaled, n, other_n, too_few(other_n, min_n, f"{unit} in the {label}"))
     if converting is not None:
         return Change(label, value, scaled, n, other_n, converting)
-    return Change(label, value, scaled, n, other_n, OK)
+    noise = unit == "people" and value is not None and abs(value - scaled) <= NOISE_Z * math.sqrt(max(scaled, 1.0))
+    return Change(label, value, scaled, n, other_n, OK, noise)

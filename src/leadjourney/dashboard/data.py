@@ -26,7 +26,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
@@ -114,6 +114,7 @@ class View:
     comparison: tuple[Delta, ...] = ()
     previous: Analysis | None = None  # the period of the same length just before (dated selections only)
     tiles: tuple[Tile, ...] = ()  # the headline figures and their changes (:func:`leadjourney.analysis.kpis.tiles`)
+    labels: Mapping[str, str] = field(default_factory=dict)  # [labels]: the names people read
 
 
 @dataclass(frozen=True)
@@ -243,7 +244,7 @@ class DashboardData:
         previous = None if before is None else self._summed(generation, before, None, background)
         headline = tiles(analysis, previous, base, min_n=min_n, no_previous=no_previous, no_baseline=NO_BASELINE)
         result = View(filters, analysis, base, state.freshness, self._sla, trend, self._benchmarks, points, min_n,
-                      tuple(rows), previous, tuple(headline))
+                      tuple(rows), previous, tuple(headline), self.ws.config.labels)
         with self._lock:
             self._views.put(key, result, size)
         return result
