@@ -397,7 +397,9 @@ class DashboardData:
                                                                  won_amount=people.won_amount.sum())
             money = open_by(journeys, SEGMENT_KEYS, as_of)
             rows = fetch_rows(counts)
-            extra = {tuple(r[k] for k in SEGMENT_KEYS): r for r in [*fetch_rows(won), *fetch_rows(money)]}
+            extra: dict[tuple[Any, ...], dict[str, Any]] = {}
+            for r in [*fetch_rows(won), *fetch_rows(money)]:
+                extra.setdefault(tuple(r[k] for k in SEGMENT_KEYS), {}).update(r)
             for r in rows:
                 r.update({c: v for c, v in (extra.get(tuple(r[k] for k in SEGMENT_KEYS)) or {}).items()
                           if c in MONEY_COLUMNS})

@@ -283,7 +283,8 @@ def kpi_tiles(tiles: Sequence[Tile], days: float | None, labels: Labels = None) 
             rate_id = f"kpi-rate-{t.rate.from_stage}-{t.rate.to_stage}"
             note = t.rate.status.text()
             detail = (f'<span id="{html_text(rate_id)}" title="{html_text(note)}">{html_text(pct(t.rate.rate))}'
-                      f'</span> from {html_text(display_name(t.rate.from_stage, labels))}' + ("*" if note else ""))
+                      f'</span> from {html_text(display_name(t.rate.from_stage, labels))}'
+                      + (f'<span class="why"> · {html_text(note.partition(":")[0])}</span>' if note else ""))
         elif t.kind == "money":
             what = "open deals" if t.key == "pipeline" else "won deals"
             detail = html_text(f"{t.n:,} {what}" if t.status.shown else t.status.text())
