@@ -39,6 +39,7 @@ from leadjourney.dashboard import (
 from leadjourney.dashboard.app import parse_query, query_of, render
 from leadjourney.dashboard.data import previous_period
 from leadjourney.dashboard.security import hash_password, verify_password
+from leadjourney.display import display_name
 from leadjourney.errors import ConfigError
 from leadjourney.workspace import Workspace
 
@@ -296,7 +297,7 @@ def test_tables_are_escaped_html_with_the_numbers(ws: Workspace) -> None:
     a = expected(ws, Filters())
     rows = table_rows(sources_table(Analysis.from_dict(a), "source"))
     by_source = {d["source"]: d["people"] for d in a["sources"]["distribution"]}
-    assert [r[0] for r in rows] == sorted(by_source)
+    assert [r[0] for r in rows] == [display_name(s) for s in sorted(by_source)]  # what people read
     assert [r[1] for r in rows] == [f"{by_source[s]:,}" for s in sorted(by_source)]
 
 
@@ -592,7 +593,7 @@ def test_sorting_and_the_trend_controls_redraw_only_their_component(ws: Workspac
     updates: list[Any] = []
     page.on("response", lambda r: updates.append(r) if "_dash-update-component" in r.url else None)
     choose(page, "sort", "source")
-    first = sorted(d["source"] for d in a["sources"]["distribution"])[0]
+    first = display_name(sorted(d["source"] for d in a["sources"]["distribution"])[0])
     page.wait_for_function("s => document.querySelector('#sources-table tbody td')?.innerText === s", arg=first)
     page.get_by_label("by week").check()
     page.wait_for_function("() => document.querySelector('#trend .js-plotly-plot')?.layout?.title?.text"
