@@ -37,7 +37,9 @@ from leadjourney.dashboard import (
     create_app,
 )
 from leadjourney.dashboard.app import parse_query, query_of, render
+from leadjourney.dashboard.data import previous_period
 from leadjourney.dashboard.security import hash_password, verify_password
+from leadjourney.display import display_name
 from leadjourney.errors import ConfigError, SelectionError
 from leadjourney.workspace import Workspace
 
@@ -175,7 +177,12 @@ def test_precompute_makes_every_single_filter_change_a_cache_hit(ws: Workspace) 
                            owners=tuple(sorted(a.owners + b.owners)))
                    for kind in ("source", "persona", "owner") for a, b in combinations(by_kind[kind], 2)}
     assert len(pairs) == len(set(pairs)) and set(pairs) == every_pair  # each pair of values, once
-    assert data.computed == len(selections) + 8 + 1  # and once the baseline's counts per segment (for every match)
+    first = data.first_created()
+    earlier = {previous_period(Filters(a, b)) for _, a, b in data.date_presets()}
+    earlier = {p for p in earlier if p is not None and first is not None and p.date_from is not None
+               and p.date_from >= first}  # the presets' previous periods within the data: their counts per segment
+    # and once the baseline's counts per segment (for every match)
+    assert data.computed == len(selections) + 8 + 1 + len(earlier)
     presets = [f for f in selections if f.date_from]
     everyone_as_of = data.view(Filters()).analysis.time_in_stage.as_of
     assert everyone_as_of is not None
@@ -290,7 +297,7 @@ def test_tables_are_escaped_html_with_the_numbers(ws: Workspace) -> None:
     a = expected(ws, Filters())
     rows = table_rows(sources_table(Analysis.from_dict(a), "source"))
     by_source = {d["source"]: d["people"] for d in a["sources"]["distribution"]}
-    assert [r[0] for r in rows] == sorted(by_source)
+    assert [r[0] for r in rows] == [display_name(s) for s in sorted(by_source)]  # what people read
     assert [r[1] for r in rows] == [f"{by_source[s]:,}" for s in sorted(by_source)]
 
 
@@ -298,7 +305,7 @@ def test_components_show_the_analysis_numbers(ws: Workspace) -> None:
     f = Filters(personas=("enterprise_it",))
     a = expected(ws, f)
     kpis, funnel, *_ = render(DashboardData(ws).view(f))
-    texts = {k.children[0].id: k.children[0].children for k in kpis}
+    texts = dict(re.findall(r'id="(kpi-[^"]+)"[^>]*>([^<]*)<', kpis))
     assert texts["kpi-people"] == f"{a['n_people']:,}"
     mql_sql = next(t for t in a["funnel"]["transitions"] if (t["from"], t["to"]) == ("MQL", "SQL"))
     assert texts["kpi-rate-MQL-SQL"] == f"{mql_sql['rate']:.1%}"
@@ -449,9 +456,9 @@ def test_the_page_follows_the_filters_and_matches_analyze(ws: Workspace, served:
                                                           tmp_path: Path) -> None:
     page.goto(served + "/")
     shown(page, ws, Filters())
-    choose(page, "source", "seo")
+    choose(page, "source", "SEO")  # the display name; the URL keeps the value
     shown(page, ws, Filters(sources=("seo",)))
-    choose(page, "persona", "smb_founder")
+    choose(page, "persona", "SMB founder")
     shown(page, ws, Filters(sources=("seo",), personas=("smb_founder",)))
     assert page.url.endswith("?source=seo&persona=smb_founder")
     page.goto(served + "/?from=2026-04-01&to=2026-05-31&source=paid_search")  # a shared link restores the view
@@ -588,7 +595,7 @@ def test_sorting_and_the_trend_controls_redraw_only_their_component(ws: Workspac
     updates: list[Any] = []
     page.on("response", lambda r: updates.append(r) if "_dash-update-component" in r.url else None)
     choose(page, "sort", "source")
-    first = sorted(d["source"] for d in a["sources"]["distribution"])[0]
+    first = display_name(sorted(d["source"] for d in a["sources"]["distribution"])[0])
     page.wait_for_function("s => document.querySelector('#sources-table tbody td')?.innerText === s", arg=first)
     page.get_by_label("by week").check()
     page.wait_for_function("() => document.querySelector('#trend .js-plotly-plot')?.layout?.title?.text"
@@ -605,7 +612,7 @@ def test_a_filter_change_sends_the_components_but_not_the_controls_already_showi
     page.wait_for_load_state("networkidle")
     updates: list[Any] = []
     page.on("response", lambda r: updates.append(r) if "_dash-update-component" in r.url else None)
-    choose(page, "persona", "smb_founder")
+    choose(page, "persona", "SMB founder")
     shown(page, ws, Filters(personas=("smb_founder",)))
     page.wait_for_load_state("networkidle")
     sent = [json.loads(r.body())["response"] for r in updates]

@@ -20,8 +20,10 @@ from leadjourney.analysis.dark_leads import DarkLeads
 from leadjourney.analysis.friction import DropOff, Friction, money
 from leadjourney.analysis.funnel import WITHOUT_DATA, Funnel, check_mode
 from leadjourney.analysis.journeys import Filters, Journeys
+from leadjourney.analysis.pipeline import Pipeline
 from leadjourney.analysis.sources import Sources
 from leadjourney.analysis.speed_to_lead import SpeedToLead
+from leadjourney.analysis.status import withheld
 from leadjourney.analysis.time_in_stage import TimeInStage
 from leadjourney.analysis.web import WebJourney
 from leadjourney.errors import WorkspaceError
@@ -32,6 +34,7 @@ from leadjourney.workspace import Workspace
 
 SCHEMA_VERSION = 1  # of the JSON contract: bump on any breaking change
 T = TypeVar("T")
+NO_PIPELINE = "stored before pipeline figures were computed"  # an analysis JSON without its pipeline part
 
 
 @dataclass
@@ -53,6 +56,7 @@ class Analysis(Tabular):
     friction: Friction
     benchmarks: tuple[Benchmark, ...] = DEFAULT_BENCHMARKS
     web: WebJourney = field(default_factory=WebJourney)  # the web journey; in the outputs only when data exists
+    pipeline: Pipeline = field(default_factory=lambda: Pipeline(status=withheld(NO_PIPELINE)))
 
     def bench(self, metric: str, transition: str | None = None, source: str | None = None) -> list[Benchmark]:
         """The benchmarks in effect for one number (the config's [[benchmarks]] applied)."""
@@ -77,6 +81,7 @@ class Analysis(Tabular):
             "drop_offs": [d.to_dict() for d in self.friction.drop_offs],
             "friction": self.friction.to_dict(),
             "benchmarks": [b.to_dict() for b in self.benchmarks],
+            "pipeline": self.pipeline.to_dict(),
         }
         if self.web.has_data:
             out["web_journey"] = self.web.to_dict()
@@ -116,6 +121,7 @@ class Analysis(Tabular):
             friction=friction,
             benchmarks=DEFAULT_BENCHMARKS if benchmarks is None else tuple(Benchmark.from_dict(b) for b in benchmarks),
             web=part("web_journey", WebJourney.from_dict, WebJourney()),
+            pipeline=part("pipeline", Pipeline.from_dict, Pipeline(status=withheld(NO_PIPELINE))),
         )
 
     @classmethod
@@ -332,6 +338,7 @@ def analyze_journeys(journeys: Journeys, workspace: str, *, mode: str = "stage_r
     dark = DarkLeads(as_of=times.as_of).fit(journeys)
     friction = Friction().fit(journeys, funnel, sources, times, speed, dark, personas)
     web = WebJourney().fit(journeys)
+    pipeline = Pipeline(as_of=times.as_of).fit(journeys)
     say("done", 5, 5)
     return Analysis(
         workspace=workspace,
@@ -347,6 +354,7 @@ def analyze_journeys(journeys: Journeys, workspace: str, *, mode: str = "stage_r
         friction=friction,
         benchmarks=benchmarks_in_effect(journeys.config),
         web=web,
+        pipeline=pipeline,
     )
 
 

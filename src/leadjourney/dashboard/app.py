@@ -16,7 +16,7 @@ from __future__ import annotations
 import itertools
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -28,6 +28,7 @@ from dash import Input, Output, State, ctx, dcc, html
 from flask import Response, has_request_context, jsonify, request, send_from_directory
 
 from leadjourney.analysis.journeys import Filters
+from leadjourney.analysis.kpis import period_days
 from leadjourney.analysis.report import Analysis
 from leadjourney.analysis.trend import PERIODS
 from leadjourney.dashboard import figures
@@ -41,6 +42,7 @@ from leadjourney.dashboard.security import (
     trust_proxy,
 )
 from leadjourney.dates import parse_date
+from leadjourney.display import display_name
 from leadjourney.errors import LeadJourneyError, OptionError, SelectionError
 from leadjourney.workspace import Workspace
 
@@ -50,6 +52,7 @@ STATIC = Path(__file__).parent / "static"
 # already there instead of loading its own.
 PLOTLY_JS = "plotly-finance-4.1.0.min.js"
 STATIC_PATH = "/_leadjourney/static/"
+MENU_HEIGHT = 420  # px of a filter's open menu: its options in rows of two or three, most of them in view
 MAX_REQUEST_BYTES = 2**20  # a callback's request body at most (the page's own are a few kB)
 # .card{contain:layout style}: plotly.js measures its container while the other figures redraw; contained cards keep
 # each forced layout to the card (about 15% less of a filter change's redraws at 1M; the page looks the same)
@@ -60,9 +63,17 @@ body{margin:0;background:#f4f6f9;font-family:system-ui,-apple-system,sans-serif;
 .header h1{margin:0;font-size:20px;font-weight:600}.header .fresh{font-size:13px;opacity:.85}
 .filters{display:flex;gap:16px;padding:12px 24px;background:#fff;border-bottom:1px solid #dde3ea;align-items:flex-start;flex-wrap:wrap}
 .filters label{font-size:12px;color:#52606d;display:block;margin-bottom:4px}.filters .f{min-width:200px}.filters .narrow{min-width:0}
-.kpis{display:flex;gap:12px;padding:16px 24px 0;flex-wrap:wrap}
-.kpi{background:#fff;border-radius:8px;padding:10px 16px;box-shadow:0 1px 3px #0001;min-width:120px}
-.kpi .v{font-size:22px;font-weight:600;color:#1f3a5f}.kpi .l{font-size:12px;color:#52606d}
+.kpis{padding:16px 24px 0}.kpis p{margin:0}
+.tiles{display:grid;grid-template-columns:repeat(auto-fill,minmax(190px,1fr));gap:12px}
+.kpi{background:#fff;border-radius:8px;padding:10px 14px;box-shadow:0 1px 3px #0001;border-top:3px solid #2c6fbb}
+.kpi .v{font-size:26px;font-weight:600;color:#1f3a5f;font-variant-numeric:tabular-nums}
+.kpi .l{font-size:12px;color:#52606d;text-transform:uppercase;letter-spacing:.04em}
+.kpi .d{font-size:12px;color:#52606d;margin-bottom:4px}.kpi .why{color:#7b8794}
+.kpi .c{font-size:12px;margin-top:2px}.kpi .up{color:#1e8449}.kpi .down{color:#c0392b}.kpi .flat{color:#52606d}
+.kpi .na{color:#7b8794;font-style:italic}.kpi-note{font-size:12px;color:#52606d;margin-top:6px}
+.dash-dropdown-content:has(.dash-dropdown-search){min-width:min(460px,90vw)}
+.dash-dropdown-content .dash-dropdown-options{display:grid;grid-template-columns:repeat(auto-fill,minmax(150px,1fr));column-gap:4px}
+.dash-dropdown-content .dash-dropdown-option{display:flex;align-items:center;gap:6px;padding:5px 8px}
 .grid{display:grid;grid-template-columns:1fr 1fr;gap:16px;padding:16px 24px}
 .card{background:#fff;border-radius:8px;box-shadow:0 1px 3px #0001;padding:8px;min-width:0;contain:layout style}
 .wide{grid-column:1 / -1}table{border-collapse:collapse;font-size:12px;width:100%}
@@ -199,6 +210,7 @@ def _layout(data: DashboardData, *, signed_in: bool = False) -> html.Div:
     """The page; with the page's URL known, already showing its selection (no empty first draw, no round trip).
     A URL asking for what the page does not offer shows all leads, and why."""
     fresh = data.freshness()
+    labels = data.ws.config.labels
     query = _page_query()
     shown, parts, refused = None, None, None
     if query is not None:
@@ -231,19 +243,21 @@ def _layout(data: DashboardData, *, signed_in: bool = False) -> html.Div:
                                      options=[label for label, _, _ in data.date_presets()],
                                      value=_preset_of(data, shown) if shown else None)], className="f narrow"),
             html.Div([html.Label("Lead source"),
-                      dcc.Dropdown(id="source", options=data.source_options(), multi=True,
+                      dcc.Dropdown(id="source", options=_named(data.source_options(), labels), multi=True,
+                                   maxHeight=MENU_HEIGHT,
                                    value=list(shown.sources) if shown else [], placeholder="All sources")],
                      className="f"),
             html.Div([html.Label("Persona"),
-                      dcc.Dropdown(id="persona", options=data.persona_options(), multi=True,
+                      dcc.Dropdown(id="persona", options=_named(data.persona_options(), labels), multi=True,
+                                   maxHeight=MENU_HEIGHT,
                                    value=list(shown.personas) if shown else [], placeholder="All personas")],
                      className="f"),
             html.Div([html.Label("Owner" + ("" if data.ws.config.show_owners else " (pseudonymized)")),
-                      dcc.Dropdown(id="owner", options=[o.key for o in data.owners()], multi=True,
+                      dcc.Dropdown(id="owner", options=[o.key for o in data.owners()], multi=True, maxHeight=MENU_HEIGHT,
                                    value=list(shown.owners) if shown else [], placeholder="All owners")],
                      className="f"),
         ], className="filters"),
-        html.Div(id="kpis", className="kpis", **part(0)),
+        _html_block("kpis", part(0), className="kpis"),
         html.Div([
             html.Div(dcc.Graph(id="funnel", config={"displaylogo": False}, **part(1)), className="card"),
             html.Div(dcc.Graph(id="time", config={"displaylogo": False}, **part(2)), className="card"),
@@ -270,6 +284,11 @@ def _layout(data: DashboardData, *, signed_in: bool = False) -> html.Div:
 
 
 _CHILDREN = {0, 4, 7, 8, 9}  # render()'s outputs that are children (the others are figures)
+
+
+def _named(values: Sequence[str], labels: Mapping[str, str]) -> list[dict[str, str]]:
+    """Dropdown options: the display name shown, the raw value kept (in the URL and the callbacks)."""
+    return [{"label": display_name(v, labels), "value": v} for v in values]
 
 
 def _html_block(component_id: str, content: dict[str, Any], **extra: Any) -> dcc.Markdown:
@@ -333,7 +352,8 @@ def _callbacks(app: dash.Dash, data: DashboardData) -> None:
                   State("url", "search"), prevent_initial_call=True)
     def _sort(sort_by: str | None, search: str | None) -> str:
         sort_by, _, _ = _controls(data, sort_by, None, None)
-        return sources_table(data.view(data.resolve(selection_of_query(data, search))).analysis, sort_by)
+        view = data.view(data.resolve(selection_of_query(data, search)))
+        return sources_table(view.analysis, sort_by, view.labels)
 
     @app.callback(Output("trend", "figure", allow_duplicate=True), Input("trend-period", "value"),
                   Input("trend-measure", "value"), State("url", "search"), prevent_initial_call=True)
@@ -377,12 +397,12 @@ def render(view: View, sort_by: str = "people", period: str = "month", measure: 
 
 
 def _render(view: View, sort_by: str, period: str, measure: str) -> tuple[Any, ...]:
-    a = view.analysis
-    kpis = [html.Div([html.Div(text, className="v", id=kid), html.Div(label, className="l")], className="kpi")
-            for kid, label, text in figures.kpis(a)]
-    friction = figures.friction_rows(a)
+    a, labels = view.analysis, view.labels
+    kpis = figures.kpi_tiles(view.tiles, period_days(a), labels)
+    friction = figures.friction_rows(a, labels=labels)
     return (
-        kpis, figures.funnel(a), figures.time_in_stage(a), figures.sources(a), sources_table(a, sort_by),
+        kpis, figures.funnel(a, labels), figures.time_in_stage(a, labels), figures.sources(a, labels=labels),
+        sources_table(a, sort_by, labels),
         figures.speed_to_lead(a, view.sla_minutes),
         figures.period_comparison(view.comparison, a, view.baseline, points=view.decline_points),
         comparison_table(view.comparison),
@@ -392,9 +412,10 @@ def _render(view: View, sort_by: str, period: str, measure: str) -> tuple[Any, .
     )
 
 
-def sources_table(a: Analysis, sort_by: str = "people") -> str:
+def sources_table(a: Analysis, sort_by: str = "people", labels: Mapping[str, str] | None = None) -> str:
     columns = figures.source_columns(a)
-    return figures.html_table(columns, [figures.source_cells(r, columns) for r in figures.source_rows(a, sort_by)])
+    return figures.html_table([figures.column_header(c, labels) for c in columns],
+                              [figures.source_cells(r, columns, labels) for r in figures.source_rows(a, sort_by)])
 
 
 def comparison_table(rows: Sequence[Delta]) -> str:

@@ -26,7 +26,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
@@ -41,11 +41,13 @@ from leadjourney.analysis.dark_leads import DarkLeads
 from leadjourney.analysis.friction import Friction
 from leadjourney.analysis.funnel import Funnel, counts_by, stage_columns
 from leadjourney.analysis.journeys import Filters, Journeys, open_journeys
+from leadjourney.analysis.kpis import Tile, tiles
+from leadjourney.analysis.pipeline import NO_OPPORTUNITIES, Pipeline, open_by
 from leadjourney.analysis.report import Analysis, analyze_journeys
 from leadjourney.analysis.selection import unknown
 from leadjourney.analysis.sources import Sources
 from leadjourney.analysis.speed_to_lead import SpeedToLead
-from leadjourney.analysis.status import withheld
+from leadjourney.analysis.status import OK, withheld
 from leadjourney.analysis.time_in_stage import TimeInStage
 from leadjourney.analysis.trend import PERIODS, ConversionTrend
 from leadjourney.config import UNASSIGNED_PERSONA
@@ -75,7 +77,11 @@ WARM_UP_SOURCE = "\x00warm-up"  # a source nobody has: warm_up's small selection
 MAX_VALUES_PER_FILTER = 100  # values a request may select in one filter
 MAX_VALUE_LENGTH = 200  # characters of one filter value a request may send
 MAX_AHEAD = 64  # neighbours of the shown selection queued for the background at most
+MAX_PERIODS = 16  # periods whose counts per segment are kept aside in memory (the baseline's, previous periods)
 FUNNEL_ONLY = "the matched baseline is its funnel only"
+NO_DATES = "no date range chosen: pick dates (or a quick range) to compare with the days before"
+NO_BASELINE = "no baseline snapshot yet (store one with `leadjourney analyze --baseline`)"
+MONEY_COLUMNS = ("won_deals", "won_amount", "open_deals", "open_amount")  # summed per segment beside the funnel
 
 
 class _Interrupted(Exception):
@@ -91,7 +97,9 @@ class View:
     sources, personas and owners (see :meth:`DashboardData.baseline_selection`; its funnel only, unless the
     selection is the baseline's own); ``trend`` holds the :class:`ConversionTrend` per period (``"week"``,
     ``"month"``); ``comparison`` each transition against the baseline (:func:`.comparison.period_deltas`);
-    ``benchmarks`` the config's benchmarks in effect, for the reference lines.
+    ``benchmarks`` the config's benchmarks in effect, for the reference lines; ``previous`` the same segments
+    over the days just before the selection's (its funnel, pipeline and bookings, summed like the baseline's);
+    ``tiles`` the headline figures against both.
     """
 
     filters: Filters
@@ -104,6 +112,9 @@ class View:
     decline_points: float = 5.0  # [monitor] decline_points: red below the baseline (the monitor's rule)
     min_n: int = 30  # [analysis] min_n: fewer people is too few to judge
     comparison: tuple[Delta, ...] = ()
+    previous: Analysis | None = None  # the period of the same length just before (dated selections only)
+    tiles: tuple[Tile, ...] = ()  # the headline figures and their changes (:func:`leadjourney.analysis.kpis.tiles`)
+    labels: Mapping[str, str] = field(default_factory=dict)  # [labels]: the names people read
 
 
 @dataclass(frozen=True)
@@ -138,8 +149,9 @@ class DashboardData:
         self._views: MemoryCache[tuple[Any, ...], View] = MemoryCache(cache_size, memory_bytes)
         self._entries: MemoryCache[tuple[str, str], dict[str, Any]] = MemoryCache(cache_size * 2, memory_bytes)
         self._owners: tuple[str, list[Owner]] | None = None
+        self._first: tuple[str, date | None] | None = None
         self._baseline: tuple[int | None, Analysis | None] | None = None
-        self._counts: tuple[tuple[Any, ...], dict[str, Any]] | None = None  # the baseline's counts per segment
+        self._counts: dict[tuple[Any, ...], dict[str, Any]] = {}  # a period's counts per segment (baseline, previous)
         self._state: tuple[tuple[tuple[int, int] | None, ...], State] | None = None
         self._lock = threading.Lock()  # the in-memory caches
         self._compute = threading.Lock()  # one computation at a time (two cores; DuckDB uses both)
@@ -223,8 +235,16 @@ class DashboardData:
         points, min_n = self.ws.config.monitor.decline_points, self.ws.config.min_n
         month = trend.get("month")
         rows = period_deltas(analysis, base, points=points, min_n=min_n, projected=month.projected if month else None)
+        before, no_previous = previous_period(filters), NO_DATES
+        first = self.first_created() if before is not None else None
+        if before is not None and before.date_from is not None and (first is None or first > before.date_from):
+            no_previous = (f"the previous {(filters.date_to - filters.date_from).days + 1:,} days "  # type: ignore[operator]
+                           f"start before the data's first lead ({first or '-'})")
+            before = None
+        previous = None if before is None else self._summed(generation, before, None, background)
+        headline = tiles(analysis, previous, base, min_n=min_n, no_previous=no_previous, no_baseline=NO_BASELINE)
         result = View(filters, analysis, base, state.freshness, self._sla, trend, self._benchmarks, points, min_n,
-                      tuple(rows))
+                      tuple(rows), previous, tuple(headline), self.ws.config.labels)
         with self._lock:
             self._views.put(key, result, size)
         return result
@@ -311,19 +331,24 @@ class DashboardData:
         return None if as_of is None else datetime.fromisoformat(as_of)
 
     def _baseline_funnel(self, generation: str, matched: Filters, state: State, background: bool) -> Analysis:
-        """What the period comparison reads of the baseline side for ``matched`` (its filters, n_people, the
-        funnel, the as-of date), summed from the baseline period's counts per segment, which are computed once per
-        generation and baseline: an :class:`Analysis` of the funnel only (speed-to-lead and dark leads withheld,
-        no sources or friction)."""
+        """What the period comparison reads of the baseline side for ``matched``: :meth:`_summed` over the
+        baseline's period as of the baseline's as-of date."""
+        return self._summed(generation, matched, state.baseline_as_of, background)
+
+    def _summed(self, generation: str, matched: Filters, as_of: datetime | None, background: bool) -> Analysis:
+        """An :class:`Analysis` of ``matched``'s funnel, pipeline and bookings (its filters, n_people, as-of date,
+        period), summed from its period's counts per segment, which are computed once per generation and
+        period (:meth:`_segment_counts`): speed-to-lead and dark leads withheld, no sources or friction rows."""
         period = Filters(matched.date_from, matched.date_to)
-        key = (generation, period, state.baseline_as_of)
+        key = (generation, period, as_of)
         with self._lock:  # kept aside from the views' LRU: every match reads it
-            counts = self._counts[1] if self._counts is not None and self._counts[0] == key else None
+            counts = self._counts.get(key)
         if counts is None:
-            counts = self._entry(generation, period, state.baseline_as_of, trend=False, background=background,
-                                 kind="counts")
+            counts = self._entry(generation, period, as_of, trend=False, background=background, kind="counts")
             with self._lock:
-                self._counts = (key, counts)
+                self._counts[key] = counts
+                while len(self._counts) > MAX_PERIODS:
+                    self._counts.pop(next(iter(self._counts)))
         f = matched
         rows = [r for r in counts["rows"]
                 if (not f.sources or r["source"] in f.sources) and (not f.personas or r["persona"] in f.personas)
@@ -331,12 +356,19 @@ class DashboardData:
         names = counts.get("stages") or self.ws.config.stage_names
         stages = [s for s in self.ws.config.stages if s.name in names]
         total = {"n_people": sum(r["n"] for r in rows),
-                 **{c: sum(r[c] or 0 for r in rows) for c in stage_columns(len(stages))}}
+                 **{c: sum(r.get(c) or 0 for r in rows) for c in (*stage_columns(len(stages)), *MONEY_COLUMNS)}}
         funnel = Funnel(min_n=self.ws.config.min_n).from_counts(stages, total)
         only = withheld(FUNNEL_ONLY)
+        as_of_day = datetime.fromisoformat(counts["as_of"])
+        span = counts.get("span_days") or 0.0
+        currency = self.ws.config.currency
+        friction = Friction(currency=currency, won_amount=float(total["won_amount"]),
+                            deal_size_n=int(total["won_deals"]), span_days=float(span))
+        pipeline = (Pipeline(withheld(NO_OPPORTUNITIES)) if not counts.get("opportunities", True) else
+                    Pipeline(OK, as_of_day, currency, int(total["open_deals"]), float(total["open_amount"])))
         return Analysis(str(self.ws.root), counts["as_of"], matched, funnel.n_people, funnel,
-                        TimeInStage(as_of=datetime.fromisoformat(counts["as_of"])), Sources(), Sources(by="persona"),
-                        SpeedToLead(status=only), DarkLeads(status=only), Friction(), self._benchmarks)
+                        TimeInStage(as_of=as_of_day), Sources(), Sources(by="persona"),
+                        SpeedToLead(status=only), DarkLeads(status=only), friction, self._benchmarks, pipeline=pipeline)
 
     def _cached(self, generation: str, name: str) -> dict[str, Any] | None:
         with self._lock:
@@ -358,11 +390,26 @@ class DashboardData:
         persona and owner of ``filters``' people, and the as-of date: any selection of segments of these
         people has the funnel their rows add up to."""
         with self._journeys(filters, now, background) as journeys:
-            counts = counts_by(journeys.people(), SEGMENT_KEYS, journeys.config.stages, "stage_reach")
-            rows = fetch_rows(counts)
+            people = journeys.people()
+            counts = counts_by(people, SEGMENT_KEYS, journeys.config.stages, "stage_reach")
             as_of = journeys.as_of()
+            won = people.group_by(list(SEGMENT_KEYS)).aggregate(won_deals=people.won_deals.sum(),
+                                                                 won_amount=people.won_amount.sum())
+            money = open_by(journeys, SEGMENT_KEYS, as_of)
+            rows = fetch_rows(counts)
+            extra: dict[tuple[Any, ...], dict[str, Any]] = {}
+            for r in [*fetch_rows(won), *fetch_rows(money)]:
+                extra.setdefault(tuple(r[k] for k in SEGMENT_KEYS), {}).update(r)
+            for r in rows:
+                r.update({c: v for c, v in (extra.get(tuple(r[k] for k in SEGMENT_KEYS)) or {}).items()
+                          if c in MONEY_COLUMNS})
+            span = fetch_rows(people.aggregate(first=people.created_at.min(), last=people.created_at.max()))[0]
+            has_opportunities = bool(fetch_rows(journeys.table("opportunities").select("opportunity_id").limit(1)))
             stages = journeys.config.stage_names  # the stages with data (see Journeys.inputs)
-        out: dict[str, Any] = json.loads(json.dumps({"rows": rows, "as_of": as_of.isoformat(), "stages": stages},
+        days = (0.0 if span["first"] is None else
+                max(0.0, (min(span["last"], as_of) - span["first"]).total_seconds() / 86400))
+        out: dict[str, Any] = json.loads(json.dumps({"rows": rows, "as_of": as_of.isoformat(), "stages": stages,
+                                                     "span_days": days, "opportunities": has_opportunities},
                                                     default=str))
         return out
 
@@ -584,6 +631,20 @@ class DashboardData:
     def persona_options(self) -> list[str]:
         return [p.name for p in self.ws.config.personas] + [UNASSIGNED_PERSONA]
 
+    def first_created(self) -> date | None:
+        """The day the data's first person was created (read once per generation): a previous period starting
+        before it is not compared (its first days hold no data, not no leads)."""
+        generation = self.generation()
+        with self._lock:
+            if self._first is not None and self._first[0] == generation:
+                return self._first[1]
+        with self.ws.connect(read_only=True) as con:
+            row = one(con, "SELECT min(created_at) FROM leads WHERE excluded_as IS NULL AND lead_id = person_id")
+        first = None if row is None or row[0] is None else row[0].date()
+        with self._lock:
+            self._first = (generation, first)
+        return first
+
     def owners(self) -> list[Owner]:
         """The owners of people (leads.owner of each person's record), largest first, as the page shows them."""
         generation = self.generation()
@@ -653,6 +714,14 @@ def check_count(what: str, values: object) -> None:
                              f"{MAX_VALUES_PER_FILTER} {what}s")
     if any(len(v) > MAX_VALUE_LENGTH for v in values):
         raise SelectionError(f"{what}: a value longer than {MAX_VALUE_LENGTH} characters is no {what} of the data")
+
+
+def previous_period(f: Filters) -> Filters | None:
+    """The same segments over the days just before ``f``'s, as many of them; None without both dates."""
+    if f.date_from is None or f.date_to is None:
+        return None
+    days = (f.date_to - f.date_from).days + 1
+    return replace(f, date_from=f.date_from - timedelta(days=days), date_to=f.date_from - timedelta(days=1))
 
 
 def sla_minutes(ws: Workspace) -> float:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -9,9 +10,10 @@ from typing import Any
 import plotly.io as pio
 
 from leadjourney.analysis.journeys import Filters
+from leadjourney.analysis.kpis import period_days
 from leadjourney.analysis.report import Analysis
 from leadjourney.dashboard import figures
-from leadjourney.dashboard.app import CSS, trend_figure
+from leadjourney.dashboard.app import CSS, comparison_table, trend_figure
 from leadjourney.dashboard.data import View
 from leadjourney.escape import html_text
 
@@ -22,8 +24,8 @@ def export_html(view: View, path: Path, *, title: str, shown: Filters | None = N
     ``shown`` is the selection as the page names it (owners pseudonymized, :meth:`DashboardData.owner_keys`);
     without it, the view's filters minus owners' names.
     """
-    a = view.analysis
-    figs = [figures.funnel(a), figures.time_in_stage(a), figures.sources(a),
+    a, labels = view.analysis, view.labels
+    figs = [figures.funnel(a, labels), figures.time_in_stage(a, labels), figures.sources(a, labels=labels),
             figures.speed_to_lead(a, view.sla_minutes),
             figures.period_comparison(view.comparison, a, view.baseline, points=view.decline_points),
             trend_figure(view, "month")]
@@ -32,14 +34,14 @@ def export_html(view: View, path: Path, *, title: str, shown: Filters | None = N
     fresh = f"{view.freshness:%Y-%m-%d %H:%M} UTC" if view.freshness else "no ingest yet"
     named = (shown or replace(view.filters, owners=tuple("owner" for _ in view.filters.owners))).to_dict()
     selection = ", ".join(f"{k}: {v}" for k, v in named.items() if v) or "all leads"
-    kpis = "".join(f'<div class="kpi"><div class="v">{html_text(t)}</div><div class="l">{html_text(lbl)}</div></div>'
-                   for _, lbl, t in figures.kpis(a))
+    kpis = figures.kpi_tiles(view.tiles, period_days(a), labels)
     cards = [f'<div class="card">{divs[0]}</div>', f'<div class="card">{divs[1]}</div>',
-             f'<div class="card wide">{divs[2]}{_sources(a)}</div>', f'<div class="card wide">{divs[5]}</div>',
-             f'<div class="card">{divs[3]}</div>', f'<div class="card">{divs[4]}</div>',
+             f'<div class="card wide">{divs[2]}{_sources(a, labels)}</div>', f'<div class="card wide">{divs[5]}</div>',
+             f'<div class="card">{divs[3]}</div>',
+             f'<div class="card" id="baseline">{divs[4]}{comparison_table(view.comparison)}</div>',
              f'<div class="card wide"><details><summary>Friction ranking · '
              f'{html_text(figures.friction_summary(a))} · {html_text(figures.dark_text(a))}'
-             f'</summary>{_table(figures.friction_rows(a))}</details></div>']
+             f'</summary>{_table(figures.friction_rows(a, labels=labels))}</details></div>']
     path.write_text(f"""<!doctype html>
 <html><head><meta charset="utf-8"><title>{html_text(title)}</title><style>{CSS}
 </style></head><body>
@@ -50,10 +52,10 @@ def export_html(view: View, path: Path, *, title: str, shown: Filters | None = N
     return path
 
 
-def _sources(a: Analysis) -> str:
+def _sources(a: Analysis, labels: Mapping[str, str]) -> str:
     columns = figures.source_columns(a)
-    rows = [figures.source_cells(r, columns) for r in figures.source_rows(a)]
-    return figures.html_table(columns, rows) if rows else "<p>-</p>"
+    rows = [figures.source_cells(r, columns, labels) for r in figures.source_rows(a)]
+    return figures.html_table([figures.column_header(c, labels) for c in columns], rows) if rows else "<p>-</p>"
 
 
 def _table(rows: list[dict[str, Any]]) -> str:

@@ -11,23 +11,27 @@ graph_objects would build.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 import plotly.io as pio
 
 from leadjourney.analysis.benchmarks import Benchmark, benchmark_for
 from leadjourney.analysis.friction import Friction, money
+from leadjourney.analysis.kpis import PREVIOUS, Change, Tile
 from leadjourney.analysis.report import Analysis
 from leadjourney.analysis.status import MetricStatus, Status
 from leadjourney.analysis.trend import ConversionTrend, TrendPoint
 from leadjourney.dashboard.comparison import Delta
+from leadjourney.display import display_name, minutes, segment_name
 from leadjourney.errors import OptionError
 from leadjourney.escape import html_text
 
 BLUE, GREY, RED, GREEN, ORANGE = "#2c6fbb", "#9aa5b1", "#c0392b", "#27ae60", "#e67e22"
 
 Figure = dict[str, Any]
+Labels = Mapping[str, str] | None  # [labels] of the config: value -> the name people read
 
 
 def _lean_template() -> dict[str, Any]:
@@ -60,7 +64,13 @@ class _Step(Protocol):
 
 
 def arrow(t: _Step) -> str:
+    """A transition's key as the page's controls and ids use it (raw stage names)."""
     return f"{t.from_stage}→{t.to_stage}"
+
+
+def named(t: _Step, labels: Labels = None) -> str:
+    """A transition as people read it: the stages' display names."""
+    return f"{display_name(t.from_stage, labels)}→{display_name(t.to_stage, labels)}"
 
 
 def kpis(a: Analysis) -> list[tuple[str, str, str]]:
@@ -76,7 +86,7 @@ def _status_note(status: MetricStatus) -> str:
     return f" · {text}" if text else ""
 
 
-def funnel(a: Analysis) -> Figure:
+def funnel(a: Analysis, labels: Labels = None) -> Figure:
     """Stage reach as a funnel; hover shows the transition rate into the stage with its 95% interval."""
     stages = a.funnel.stages
     into = {t.to_stage: t for t in a.funnel.transitions}
@@ -84,18 +94,20 @@ def funnel(a: Analysis) -> Figure:
     for s in stages:
         t = into.get(s.stage)
         hover.append("first stage" if t is None or t.rate is None else
-                     f"{arrow(t)}: {pct(t.rate)} (95% CI {pct(t.ci_low)} - {pct(t.ci_high)})"
+                     f"{named(t, labels)}: {pct(t.rate)} (95% CI {pct(t.ci_low)} - {pct(t.ci_high)})"
                      f"<br>{t.converted:,} of {t.entered:,}")
-    trace = {"type": "funnel", "y": [s.stage for s in stages], "x": [s.reached for s in stages],
-             "customdata": hover, "textinfo": "value+percent previous", "marker": {"color": BLUE},
+    trace = {"type": "funnel", "y": [display_name(s.stage, labels) for s in stages], "x": [s.reached for s in stages],
+             "customdata": hover, "marker": {"color": BLUE}, "textinfo": "text",
+             "text": [f"{s.reached:,}" + (f"<br>{pct(into[s.stage].rate)}" if s.stage in into else "")
+                      for s in stages],
              "hovertemplate": "<b>%{y}</b>: %{x:,} reached<br>%{customdata}<extra></extra>"}
     return _figure([trace], "Conversion funnel")
 
 
-def time_in_stage(a: Analysis) -> Figure:
+def time_in_stage(a: Analysis, labels: Labels = None) -> Figure:
     """Median days per transition beside the Kaplan-Meier (censoring-aware) median."""
     rows = a.time_in_stage.rows
-    names = [arrow(r) for r in rows]
+    names = [named(r, labels) for r in rows]
     km = [r.km_median_days if r.km_median_reached else None for r in rows]
     km_text = [f"{v:.1f}" if v is not None else "not reached" for v in km]
     bars = [
@@ -125,7 +137,7 @@ def source_rows(a: Analysis, sort_by: str = "people") -> list[dict[str, Any]]:
     return sorted(rows.values(), key=lambda r: -(r.get(sort_by) or 0.0))
 
 
-def source_cells(row: dict[str, Any], columns: list[str]) -> list[str]:
+def source_cells(row: dict[str, Any], columns: list[str], labels: Labels = None) -> list[str]:
     """A source row as display text, in ``columns`` order."""
     out = []
     for c in columns:
@@ -133,21 +145,31 @@ def source_cells(row: dict[str, Any], columns: list[str]) -> list[str]:
         if c == "people":
             out.append(f"{value:,}")
         elif c == "source":
-            out.append(str(value))
+            out.append(display_name(str(value), labels))
         else:
             out.append(pct(value) + row["marks"].get(c, ""))
     return out
 
 
 def source_columns(a: Analysis) -> list[str]:
+    """The sources table's columns (raw transition keys: the sort control's values)."""
     return ["source", "people", "share"] + [arrow(t) for t in a.funnel.transitions]
 
 
-def sources(a: Analysis, top: int = 12) -> Figure:
+def column_header(column: str, labels: Labels = None) -> str:
+    """A sources-table column as people read it (a transition's stages by their display names)."""
+    if "→" not in column:
+        return column
+    a, _, b = column.partition("→")
+    return f"{display_name(a, labels)}→{display_name(b, labels)}"
+
+
+def sources(a: Analysis, top: int = 12, labels: Labels = None) -> Figure:
     """Volume (bars) and Lead→MQL→SQL rates per source; significant differences starred."""
     dist = a.sources.distribution[:top]
     names = [d.source for d in dist]
-    traces: list[dict[str, Any]] = [{"type": "scatter", "name": "People", "x": names, "y": [d.people for d in dist],
+    shown = [display_name(n, labels) for n in names]
+    traces: list[dict[str, Any]] = [{"type": "scatter", "name": "People", "x": shown, "y": [d.people for d in dist],
                                      "yaxis": "y2", "mode": "markers",
                                      "marker": {"color": GREY, "symbol": "diamond", "size": 10}}]
     colors = [BLUE, GREEN, ORANGE, RED]
@@ -155,35 +177,128 @@ def sources(a: Analysis, top: int = 12) -> Figure:
         conv = {c.source: c for c in a.sources.conversion if (c.from_stage, c.to_stage) == (t.from_stage, t.to_stage)}
         ys = [conv[n].rate if n in conv and conv[n].entered else None for n in names]
         text = ["*" if n in conv and conv[n].significant else "" for n in names]
-        traces.append({"type": "bar", "name": arrow(t), "x": names, "y": ys, "marker": {"color": colors[i % 4]},
+        traces.append({"type": "bar", "name": named(t, labels), "x": shown, "y": ys, "marker": {"color": colors[i % 4]},
                        "text": text, "textposition": "outside"})
     return _figure(traces, "Lead source performance (* significant vs the rest, Holm-corrected)", barmode="group",
-                   yaxis={"tickformat": ".0%", "title": {"text": "conversion"}},
+                   separators=".,", yaxis={"tickformat": ".0%", "title": {"text": "conversion"}},
                    yaxis2={"overlaying": "y", "side": "right", "showgrid": False, "title": {"text": "people"},
                            "rangemode": "tozero", "tickformat": ",d"},
                    legend={"orientation": "h", "y": -0.3})
 
 
+SPEED_TICKS = (1.0, 5.0, 15.0, 60.0, 240.0, 1440.0, 4320.0, 10080.0)  # 1 min ... 1 week: the speed scale's ticks
+
+
+def speed_scale(sla_minutes: float) -> tuple[float, float]:
+    """The speed-to-lead scale in minutes, fixed by the SLA alone (never by the data): from a tenth of the SLA
+    (at most 1 min) to a week (at least 100 SLAs), so a median of seconds and one of days both sit on it."""
+    return min(sla_minutes / 10, 1.0), max(10080.0, sla_minutes * 100)
+
+
 def speed_to_lead(a: Analysis, sla_minutes: float) -> Figure:
-    """Median response time as a gauge against the SLA, with the within-5-min and never-contacted shares."""
+    """Median and p90 response time on a fixed logarithmic scale around the SLA (:func:`speed_scale`; ticks in
+    minutes, hours and days, the SLA a black line), with the within-5-min and never-contacted shares."""
     s = a.speed_to_lead
     if not s.status.shown:
         return _figure([], f"Speed-to-lead {s.status.text()}")
+    low, high = speed_scale(sla_minutes)
     median = s.median_minutes
-    top = max(sla_minutes * 4, (median or 0) * 1.2, 10)
-    gauges: list[dict[str, Any]] = [{
-        "type": "indicator", "mode": "gauge+number", "value": median if median is not None else 0,
-        "number": {"suffix": " min", "valueformat": ",.0f", "font": {"size": 34}}, "domain": {"x": [0, 0.5], "y": [0, 1]},
-        "title": {"text": f"Median to first touch (SLA {sla_minutes:g} min)", "font": {"size": 13}},
-        "gauge": {"axis": {"range": [0, top]}, "bar": {"color": GREEN if (median or 0) <= sla_minutes else RED},
-                  "threshold": {"line": {"color": "black", "width": 3}, "value": sla_minutes}}}]
+    traces: list[dict[str, Any]] = [{
+        "type": "indicator", "mode": "number", "value": 0 if median is None else (median / 60 if median >= 120 else median),
+        "number": {"suffix": " h" if (median or 0) >= 120 else " min", "valueformat": ",.1f" if (median or 0) < 10
+                   or (median or 0) >= 120 else ",.0f", "font": {"size": 30,
+                   "color": GREEN if median is not None and median <= sla_minutes else RED}},
+        "title": {"text": f"Median to first touch (SLA {minutes(sla_minutes)})", "font": {"size": 13}},
+        "domain": {"x": [0, 0.34], "y": [0.5, 1]}}]
     for i, (label, share) in enumerate((("Within 5 min", s.share_within_5_min),
                                         ("Never contacted", s.never_contacted_share))):
-        gauges.append({"type": "indicator", "mode": "number", "value": (share or 0) * 100,
-                       "number": {"suffix": "%", "valueformat": ".1f", "font": {"size": 34}},
+        traces.append({"type": "indicator", "mode": "number", "value": (share or 0) * 100,
+                       "number": {"suffix": "%", "valueformat": ".1f", "font": {"size": 30}},
                        "title": {"text": label, "font": {"size": 13}},
-                       "domain": {"x": [0.55, 1], "y": [0.55 - 0.55 * i, 1 - 0.55 * i]}})
-    return _figure(gauges, f"Speed-to-lead (from {s.signal}){_status_note(s.status)}")
+                       "domain": {"x": [0.36 + 0.33 * i, 0.66 + 0.33 * i], "y": [0.5, 1]}})
+    bars = [(name, v) for name, v in (("median", median), ("p90", s.p90_minutes)) if v is not None]
+    clipped = [min(max(v, low), high) for _, v in bars]
+    traces.append({"type": "bar", "orientation": "h", "y": [n for n, _ in bars], "x": clipped,
+                   "base": [low] * len(bars),  # bars start at the scale's left end (a log axis has no zero)
+                   "marker": {"color": [GREEN if v <= sla_minutes else RED for _, v in bars]},
+                   "text": [minutes(v) + (" (off the scale)" if v > high else "") for _, v in bars],
+                   "textposition": "auto", "hoverinfo": "skip", "showlegend": False})
+    ticks = sorted({*[t for t in SPEED_TICKS if low <= t <= high], sla_minutes})
+    sla_line = {"type": "line", "xref": "x", "x0": sla_minutes, "x1": sla_minutes, "yref": "y domain", "y0": -0.15,
+                "y1": 1.15, "line": {"color": "black", "width": 3}}
+    return _figure(traces, f"Speed-to-lead (from {s.signal}){_status_note(s.status)}",
+                   xaxis={"type": "log", "range": [math.log10(low), math.log10(high)], "tickvals": ticks,
+                          "ticktext": [("SLA " if t == sla_minutes else "") + _duration_tick(t) for t in ticks],
+                          "domain": [0.08, 1], "fixedrange": True},
+                   yaxis={"domain": [0, 0.32], "fixedrange": True, "autorange": "reversed"},
+                   shapes=[sla_line], showlegend=False)
+
+
+def _duration_tick(value: float) -> str:
+    """A tick of the speed scale: "30 s", "5 min", "4 h", "3 d", "1 w"."""
+    if value < 1:
+        return f"{value * 60:.0f} s"
+    if value < 60:
+        return f"{value:g} min"
+    if value < 1440:
+        return f"{value / 60:g} h"
+    if value < 10080:
+        return f"{value / 1440:g} d"
+    return f"{value / 10080:g} w"
+
+
+def change_text(c: Change, days: float | None) -> tuple[str, str]:
+    """(text, class) of one change on a tile: "▲ 12.3% vs previous 90 days" coloured by direction when judged;
+    otherwise what the analysis says (``MetricStatus.text()``), never a number that is not judged."""
+    against = (f"previous {days:,.0f} days" if c.against == PREVIOUS and days else c.against)
+    if not c.status.judged or c.ratio is None:
+        reason = c.status.text() or "no change to show: nothing in the other period"
+        return f"vs {against}: {reason}", "na"
+    arrow_mark = {"up": "▲", "down": "▼", "flat": "▶"}[c.direction]
+    if c.within_noise:
+        return f"{arrow_mark} {c.ratio:+.1%} vs {against}, within noise", "flat"
+    return f"{arrow_mark} {c.ratio:+.1%} vs {against}", c.direction
+
+
+def tile_value(t: Tile) -> str:
+    """A tile's figure as people read it: a count with separators, money rounded; the status when withheld."""
+    if t.value is None:
+        return "-"
+    return f"{int(t.value):,}" if t.kind == "count" else money(t.value, t.currency)
+
+
+def kpi_tiles(tiles: Sequence[Tile], days: float | None, labels: Labels = None) -> str:
+    """The header's tiles as one HTML string (every text escaped): per tile its name, figure, the detail (a
+    stage's rate from the stage before, the deals behind money) and its changes; a side missing for every tile
+    (no date range, no baseline) is said once, after the tiles, instead of on each."""
+    missing = {}
+    for i, label in enumerate(("previous period", "baseline")):
+        reasons = {t.changes[i].status.text() for t in tiles if len(t.changes) > i}
+        if tiles and all(len(t.changes) > i and t.changes[i].before is None and t.changes[i].value is not None
+                         and not t.changes[i].status.shown and t.status.shown for t in tiles) and len(reasons) == 1:
+            missing[i] = f"Change vs {label}: {reasons.pop()}"
+    out = []
+    for t in tiles:
+        ident = "kpi-people" if t.key == f"stage:{tiles[0].name}" else f"kpi-{t.key.replace(':', '-')}"
+        if t.rate is not None:
+            rate_id = f"kpi-rate-{t.rate.from_stage}-{t.rate.to_stage}"
+            note = t.rate.status.text()
+            detail = (f'<span id="{html_text(rate_id)}" title="{html_text(note)}">{html_text(pct(t.rate.rate))}'
+                      f'</span> from {html_text(display_name(t.rate.from_stage, labels))}'
+                      + (f'<span class="why"> · {html_text(note.partition(":")[0])}</span>' if note else ""))
+        elif t.kind == "money":
+            what = "open deals" if t.key == "pipeline" else "won deals"
+            detail = html_text(f"{t.n:,} {what}" if t.status.shown else t.status.text())
+        else:
+            detail = "people"
+        changes = "".join(f'<div class="c {cls}">{html_text(text)}</div>'
+                          for i, c in enumerate(t.changes) if i not in missing for text, cls in [change_text(c, days)])
+        name = display_name(t.name, labels) if t.key.startswith("stage:") else t.name
+        out.append(f'<div class="kpi" id="tile-{html_text(t.key.replace(":", "-"))}"><div class="l">{html_text(name)}'
+                   f'</div><div class="v" id="{html_text(ident)}">{html_text(tile_value(t))}</div>'
+                   f'<div class="d">{detail}</div>{changes}</div>')
+    notes = "".join(f'<div class="kpi-note">{html_text(text)}</div>' for text in missing.values())
+    return f'<div class="tiles">{"".join(out)}</div>{notes}'
 
 
 def period_label(a: Analysis) -> str:
@@ -235,14 +350,14 @@ def html_table(columns: list[str], rows: list[list[str]], *, row_ids: str | None
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(tr(r) for r in rows)}</tbody></table>"
 
 
-def friction_rows(a: Analysis, top: int = 10) -> list[dict[str, Any]]:
+def friction_rows(a: Analysis, top: int = 10, labels: Labels = None) -> list[dict[str, Any]]:
     """The top friction rows: recoverable revenue against its named target, the upper bound beside it."""
     fr = a.friction
     cur, per = fr.currency, fr.per
     out = []
     for r in fr.rows[:top]:
         recoverable = r.recoverable_per_year
-        out.append({"rank": r.rank, "transition": arrow(r), "segment": r.segment or "all",
+        out.append({"rank": r.rank, "transition": named(r, labels), "segment": segment_name(r.segment, labels),
                     "drop-off": pct(r.drop_off_rate),
                     f"recoverable / {per}": (money(recoverable, cur) if recoverable is not None
                                              else f"- ({r.recoverable_text()})"),  # the status, as said everywhere

@@ -1,0 +1,180 @@
+"""The dashboard's header tiles, speed scale, display names, owners and the export's comparison panel."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from conftest import SharedGenerated, copy_workspace
+from leadjourney.analysis.findings import store
+from leadjourney.analysis.journeys import Filters
+from leadjourney.analysis.kpis import BASELINE, PREVIOUS
+from leadjourney.analysis.report import Analysis, analyze
+from leadjourney.analysis.status import Status
+from leadjourney.dashboard import DashboardData, export_html
+from leadjourney.dashboard.app import _layout, comparison_table, render
+from leadjourney.dashboard.data import NO_DATES, previous_period
+from leadjourney.dashboard.figures import speed_scale, speed_to_lead
+from leadjourney.workspace import Workspace
+
+BASELINE_TO = date(2026, 4, 30)
+DATED = Filters(date(2026, 5, 1), date(2026, 6, 29))  # 60 days; the 60 before are in the data too
+
+
+@pytest.fixture(scope="module")
+def ws(shared_generated: SharedGenerated, tmp_path_factory: pytest.TempPathFactory) -> Workspace:
+    shared, _ = shared_generated(n_leads=3000, seed=4, end=date(2026, 6, 30), days=120)
+    ws = copy_workspace(shared, tmp_path_factory.mktemp("kpis") / "ws")
+    store(ws, analyze(ws, filters=Filters(date_to=BASELINE_TO)), baseline=True)
+    return ws
+
+
+def open_pipeline(ws: Workspace, f: Filters, as_of: Any) -> tuple[int, float]:
+    """Open deals with an amount of the people created in ``f``'s dates at ``as_of``, in plain SQL."""
+    con = duckdb.connect(str(ws.database_path), read_only=True)
+    try:
+        row = con.execute("""
+            SELECT count(*), coalesce(sum(o.amount), 0) FROM opportunities o
+            JOIN leads l ON l.lead_id = o.lead_id
+            JOIN leads p ON p.lead_id = l.person_id AND p.excluded_as IS NULL
+            WHERE o.amount IS NOT NULL AND NOT coalesce(o.is_won, false)
+              AND (o.created_at IS NULL OR o.created_at <= ?) AND (o.closed_at IS NULL OR o.closed_at > ?)
+              AND (?::DATE IS NULL OR p.created_at >= ?::DATE) AND (?::DATE IS NULL OR p.created_at < ?::DATE + 1)
+        """, [as_of, as_of, f.date_from, f.date_from, f.date_to, f.date_to]).fetchone()
+    finally:
+        con.close()
+    assert row is not None
+    return int(row[0]), float(row[1])
+
+
+def test_the_tiles_are_the_analysis_figures_and_the_previous_period_is_its_own_analysis(ws: Workspace) -> None:
+    view = DashboardData(ws, disk=False).view(DATED)
+    a = analyze(ws, filters=DATED)
+    before = analyze(ws, filters=previous_period(DATED))
+    assert previous_period(DATED) == Filters(date(2026, 3, 2), date(2026, 4, 30))
+    tiles = {t.key: t for t in view.tiles}
+    assert [tiles[f"stage:{s.stage}"].value for s in a.funnel.stages] == [s.reached for s in a.funnel.stages]
+    assert tiles["bookings"].value == pytest.approx(a.friction.won_amount) and a.friction.won_amount > 0
+    n_open, amount = open_pipeline(ws, DATED, a.time_in_stage.as_of)
+    assert (tiles["pipeline"].n, tiles["pipeline"].value) == (n_open, pytest.approx(amount)) and n_open > 0
+    previous = {t.key: t.changes[0] for t in view.tiles}
+    assert all(c.against == PREVIOUS for c in previous.values())
+    # the previous period summed per segment equals its own analysis (same length: no scaling)
+    assert [previous[f"stage:{s.stage}"].before for s in before.funnel.stages] == [s.reached for s in before.funnel.stages]
+    assert previous["bookings"].before == pytest.approx(before.friction.won_amount)
+    assert previous["pipeline"].before == pytest.approx(before.pipeline.open_amount)
+    lead = previous[f"stage:{a.funnel.stages[0].stage}"]
+    assert lead.status.judged and lead.ratio == pytest.approx(a.n_people / before.n_people - 1)
+
+
+def test_a_change_that_is_not_judged_says_why_and_shows_no_number(ws: Workspace) -> None:
+    data = DashboardData(ws, disk=False)
+    everyone = data.view(Filters())
+    html = render(everyone)[0]
+    assert html.count(NO_DATES) == 1  # said once for the header, not on every tile
+    assert all(t.changes[0].status.status is Status.WITHHELD for t in everyone.tiles)
+    few = data.view(replace(DATED, personas=("enterprise_it",), sources=("events",)))
+    customers = few.tiles[len(few.analysis.funnel.stages) - 1]
+    for change in customers.changes:
+        assert change.status.status is Status.TOO_FEW and "fewer than min_n = 30" in change.status.text()
+    young = [c for t in data.view(DATED).tiles for c in t.changes if c.status.status is Status.YOUNG]
+    assert young and all("still converting" in c.status.text() for c in young)
+    for view in (few, data.view(DATED)):
+        text = re.sub(r"<[^>]+>", "\n", render(view)[0])
+        for t in view.tiles:
+            for c in t.changes:
+                if not c.status.judged:
+                    line = next(x for x in text.splitlines() if c.status.text() in x)
+                    assert "%" not in line.split(":")[0]  # no ratio beside a change that is not judged
+
+
+def test_the_baseline_change_is_per_day_of_each_period(ws: Workspace) -> None:
+    view = DashboardData(ws, disk=False).view(DATED)
+    base = view.baseline
+    assert base is not None and view.tiles[0].changes[1].against == BASELINE
+    lead = view.tiles[0].changes[1]
+    days = (DATED.date_to - DATED.date_from).days + 1  # type: ignore[operator]
+    assert lead.before == pytest.approx(base.funnel.stages[0].reached * days / base.friction.span_days)
+
+
+def test_the_speed_scale_is_fixed_by_the_sla_not_the_data(ws: Workspace) -> None:
+    a = analyze(ws)
+    slow = replace(a, speed_to_lead=replace(a.speed_to_lead, median_minutes=900.0, p90_minutes=20000.0))
+    fast = replace(a, speed_to_lead=replace(a.speed_to_lead, median_minutes=2.0, p90_minutes=4.0))
+    axes = [speed_to_lead(x, 5)["layout"]["xaxis"] for x in (a, slow, fast)]
+    assert axes[0] == axes[1] == axes[2] and axes[0]["type"] == "log"
+    low, high = speed_scale(5)
+    assert low <= 0.5 and high >= 7 * 1440 and 5 in axes[0]["tickvals"] and "SLA 5 min" in axes[0]["ticktext"]
+    assert speed_to_lead(a, 30)["layout"]["xaxis"]["range"] != axes[0]["range"] or speed_scale(30) == (low, high)
+    bars = speed_to_lead(slow, 5)["data"][-1]
+    assert bars["text"] == ["15.0 h", "13.9 d (off the scale)"] and max(bars["x"]) == high
+    number = speed_to_lead(slow, 5)["data"][0]["number"]
+    assert number["suffix"] == " h" and speed_to_lead(fast, 5)["data"][0]["number"]["suffix"] == " min"
+
+
+def find(component: Any, ident: str) -> Any:
+    if getattr(component, "id", None) == ident:
+        return component
+    children = getattr(component, "children", None)
+    for child in children if isinstance(children, list) else [children] if children is not None else []:
+        found = find(child, ident)
+        if found is not None:
+            return found
+    return None
+
+
+def test_people_read_display_names_and_the_values_stay_raw(ws: Workspace) -> None:
+    data = DashboardData(ws, disk=False)
+    layout = _layout(data)
+    options = find(layout, "source").options
+    assert {"label": "SEO", "value": "seo"} in options and {"label": "Paid search", "value": "paid_search"} in options
+    assert {"label": "Enterprise IT", "value": "enterprise_it"} in find(layout, "persona").options
+    parts = render(data.view(Filters()))
+    assert "<td>Paid search</td>" in parts[4] and "<td>paid_search</td>" not in parts[4]
+    assert "Paid search" in parts[3]["data"][0]["x"]
+    counts = re.findall(r'id="kpi-[^"]+">([^<]*)<', parts[0])
+    assert counts and all(re.fullmatch(r"\d{1,3}(,\d{3})*|\$[\d.]+[kMB]?|-", c) for c in counts)
+
+
+def test_owner_names_show_only_when_show_owners_allows(ws: Workspace, tmp_path: Path) -> None:
+    hidden = DashboardData(ws, disk=False)
+    assert all(re.fullmatch(r"owner-[0-9a-f]{8}", o.key) for o in hidden.owners())
+    shown_ws = copy_workspace(ws, tmp_path / "named")
+    config = shown_ws.root / "leadjourney.toml"
+    text = config.read_text("utf-8")
+    assert "\nshow_owners = false\n" in text
+    config.write_text(text.replace("\nshow_owners = false\n", "\nshow_owners = true\n"), "utf-8")
+    named = DashboardData(Workspace.open(shown_ws.root), disk=False)
+    assert {o.key for o in named.owners()} == {n for o in hidden.owners() for n in o.owners}
+    layout = _layout(named)
+    assert "owner_05" in find(layout, "owner").options
+    assert "pseudonymized" not in str(_layout(named)) and "pseudonymized" in str(_layout(hidden))
+
+
+def test_the_exported_comparison_panel_is_the_live_one(ws: Workspace, tmp_path: Path) -> None:
+    data = DashboardData(ws, disk=False)
+    f = Filters(sources=("seo",))
+    view = data.view(f)
+    out = export_html(view, tmp_path / "seo.html", title="t", shown=data.owner_keys(f))
+    text = out.read_text("utf-8")
+    live = render(view)
+    assert comparison_table(view.comparison) == live[7] and live[7] in text  # same rows as the page
+    base = analyze(ws, filters=Filters(date_to=BASELINE_TO, sources=("seo",)), now=None)
+    entered = {f"{t.from_stage}→{t.to_stage}": t.entered for t in base.funnel.transitions}
+    assert {r.transition: r.baseline_n for r in view.comparison} == entered  # like with like: the same sources
+    assert view.baseline is not None and view.baseline.filters.sources == ("seo",)
+    assert render(view)[0] in text  # the header tiles too
+
+
+def test_stored_analyses_without_a_pipeline_say_so(ws: Workspace) -> None:
+    d = analyze(ws).to_dict()
+    d.pop("pipeline")
+    a = Analysis.from_dict(d)
+    assert a.pipeline.status.status is Status.WITHHELD and "stored before" in a.pipeline.status.text()
+    assert Analysis.from_dict(analyze(ws).to_dict()).pipeline.status.judged
