@@ -36,7 +36,7 @@ from leadjourney.dashboard import (
     check_bind,
     create_app,
 )
-from leadjourney.dashboard.app import parse_query, query_of, render
+from leadjourney.dashboard.app import _filters_from_query, parse_query, query_of, render
 from leadjourney.dashboard.data import previous_period
 from leadjourney.dashboard.security import hash_password, verify_password
 from leadjourney.display import display_name
@@ -316,8 +316,9 @@ def test_filters_round_trip_through_the_url() -> None:
     f = Filters(date(2026, 3, 1), date(2026, 3, 31), ("paid_search", "seo"), ("smb_founder",))
     assert parse_query(query_of(f)) == f
     assert query_of(Filters()) == ""
+    assert parse_query("?from=not-a-date") == Filters()  # a link with a bad date shows all leads ...
     with pytest.raises(SelectionError, match="from: expected a date like 2026-06-30, found 'not-a-date'"):
-        parse_query("?from=not-a-date")  # refused, not dropped
+        _filters_from_query({"from": ["not-a-date"]})  # ... because the date is refused, not dropped
 
 
 def test_export_is_self_contained_and_embeds_plotly(ws: Workspace, tmp_path: Path) -> None:
