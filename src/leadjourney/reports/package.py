@@ -34,6 +34,7 @@ from leadjourney.progress import Progress, silent
 from leadjourney.reports import matrix
 from leadjourney.reports.charts import funnel_png
 from leadjourney.reports.definitions import DefinitionDocument, term_statuses
+from leadjourney.reports.document import recommendations_markdown
 from leadjourney.reports.evidence import fmt
 from leadjourney.reports.faq import faq_markdown
 from leadjourney.reports.friction_doc import FUNNEL_IMAGE, MAP_IMAGE, friction_markdown
@@ -159,7 +160,7 @@ def build_report(ws: Workspace, *, filters: Filters | None = None, now: datetime
         BOARD_MAP: map_png(lay_out(journey_map, width=2400, max_touchpoints=3, max_drop_offs=3)),
         BOARD_MAP_TOP: map_png(top, scale=1.5),
         FUNNEL_IMAGE: funnel_png(analysis.funnel),
-        MATRIX_IMAGE: matrix.to_png(matrix.layout(recs), scale=2.0),
+        MATRIX_IMAGE: matrix.to_png(matrix.layout(recs, cfg.labels), scale=2.0),
     }
     kinds = len({(r.kind, r.channel) for r in inventory.rows})
     package.documents = documents(package, ws.root.name, kinds)
@@ -181,7 +182,8 @@ def documents(p: ReportPackage, workspace: str, touchpoint_kinds: int | None = N
               + (fmt(r.metric.target, r.metric.unit) if r.metric.target is not None else "not set"))
              for r in p.recommendations.quick_win_spec()]
     return [
-        Document("recommendations", "Recommendations", p.recommendations.to_markdown(MATRIX_IMAGE), (MATRIX_IMAGE,)),
+        Document("recommendations", "Recommendations",
+                 recommendations_markdown(p.recommendations, MATRIX_IMAGE, labels=p.labels), (MATRIX_IMAGE,)),
         Document("definitions", "Lead stage definitions and handoff criteria", p.definitions.to_markdown()),
         Document("personas", "Buyer persona profiles", p.profiles.to_markdown()),
         Document("friction_ranking", "Friction ranking",
