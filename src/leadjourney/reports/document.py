@@ -66,7 +66,8 @@ def recommendations_markdown(recs: Recommendations, image: str | None = "impact_
         lines.append(f"| {r.rank} | {md(humanize(r.title, labels))}{' **(quick win)**' if r.quick_win else ''} | "
                      f"{r.system} | "
                      f"{r.quadrant} | {_revenue_cell(r, recs, cur)} | {_hours(r)} | {r.score:,.0f} | "
-                     f"{md(m.label)}: {fmt(m.current, m.unit)} → {fmt(m.target, m.unit)} | {r.status} |")
+                     f"{md(humanize(m.label, labels))}: {fmt(m.current, m.unit)} → {fmt(m.target, m.unit)} | "
+                     f"{status_word(r.status)} |")
     if not recs.items:
         lines.append("| - | No rule fired: see the checks below. | | | | | | | |")
     lines += _reconciliation(reconciliation, cur, recs, labels)

@@ -34,12 +34,14 @@ from leadjourney.progress import Progress, silent
 from leadjourney.reports import matrix
 from leadjourney.reports.charts import funnel_png
 from leadjourney.reports.definitions import DefinitionDocument, term_statuses
+from leadjourney.reports.definitions_doc import definitions_markdown
 from leadjourney.reports.document import recommendations_markdown
 from leadjourney.reports.evidence import fmt
 from leadjourney.reports.faq import faq_markdown
 from leadjourney.reports.friction_doc import FUNNEL_IMAGE, MAP_IMAGE, friction_markdown
 from leadjourney.reports.interviews import Answer, interview_markdown, list_answers
 from leadjourney.reports.maintenance import maintenance_markdown
+from leadjourney.reports.personas_doc import personas_markdown
 from leadjourney.reports.recommendations import Recommendations, recommendations_for
 from leadjourney.workspace import Workspace
 
@@ -184,8 +186,10 @@ def documents(p: ReportPackage, workspace: str, touchpoint_kinds: int | None = N
     return [
         Document("recommendations", "Recommendations",
                  recommendations_markdown(p.recommendations, MATRIX_IMAGE, labels=p.labels), (MATRIX_IMAGE,)),
-        Document("definitions", "Lead stage definitions and handoff criteria", p.definitions.to_markdown()),
-        Document("personas", "Buyer persona profiles", p.profiles.to_markdown()),
+        Document("definitions", "Lead stage definitions and handoff criteria",
+                 definitions_markdown(p.definitions, [s.stage for s in p.analysis.funnel.stages], p.labels)),
+        Document("personas", "Buyer persona profiles",
+                 personas_markdown(p.profiles, p.labels, p.recommendations.items)),
         Document("friction_ranking", "Friction ranking",
                  friction_markdown(p.analysis, p.findings, p.currency, labels=p.labels, cropped_map=BOARD_MAP_TOP),
                  (BOARD_MAP_TOP, FUNNEL_IMAGE, MAP_IMAGE)),
