@@ -332,3 +332,39 @@ def test_people_read_display_names_not_raw_values_or_statistics(gen: dict[str, A
         assert "`friction:" not in body and "`conversion:" not in body, slug
     friction = text(gen, "friction_ranking.md")
     assert "adjusted p" in friction.split("## Appendix: for the analyst", 1)[1]
+
+
+def test_persona_cards_say_who_what_where_and_what_to_change(gen: dict[str, Any]) -> None:
+    from leadjourney.display import display_name
+
+    personas = text(gen, "personas.md")
+    names = [line[3:] for line in personas.splitlines() if line.startswith("## ") and line != "## About the numbers"]
+    assert names and all("_" not in n for n in names)
+    for name in names:
+        card = personas.split(f"## {name}\n", 1)[1].split("\n## ", 1)[0]
+        for question in ("**Who:**", "**What they engage with:**", "**Where they stall:**", "**What to change:**"):
+            assert question in card, (name, question)
+        assert card.index("**What to change:**") < card.index("| Transition |")  # the card, then its tables
+    ws: Workspace = gen["ws"]
+    assert sorted(names) == sorted(display_name(p.name) for p in ws.config.personas)
+    assert "Kaplan-Meier" not in personas and "adj. p" not in personas
+
+
+def test_definitions_give_entry_and_exit_per_stage_and_one_sign_off_table(gen: dict[str, Any]) -> None:
+    doc = text(gen, "definitions.md")
+    stages = [s["stage"] for s in gen["analysis"]["funnel"]["stages"]]
+    table = doc.split("## Stages", 1)[1].split("\n## ", 1)[0]
+    assert "| Stage | What it means | Enters when | Leaves when |" in table
+    rows = [line for line in table.splitlines() if line.startswith("| ") and not line.startswith("| Stage")]
+    assert [r.split(" | ")[0][2:] for r in rows] == stages
+    assert f"it becomes {stages[1]}" in rows[0] and "the end of the funnel" in rows[-1]
+    assert doc.count("| Term | Marketing | Sales | RevOps |") == 1  # one sign-off table, not one per term
+    assert doc.count("## Sign-off") == 1
+
+
+def test_faq_has_no_punctuation_artefacts(gen: dict[str, Any]) -> None:
+    import re
+
+    faq = text(gen, "faq.md")
+    assert not re.search(r"\.[;.,]|;\s*;|,\s*,|\(\s*\)|\s[.,;]", faq.replace("...", "")), \
+        re.search(r"\.[;.,]|;\s*;|,\s*,|\(\s*\)|\s[.,;]", faq.replace("...", ""))

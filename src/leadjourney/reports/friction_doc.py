@@ -66,7 +66,7 @@ def friction_markdown(analysis: Analysis, findings: Sequence[Finding], currency:
         "- No transition converts significantly below its benchmark or the other sources."]
     per = fr.per
     lines += ["", "## Ranking", ""]
-    lines += [humanize(line, labels) for line in friction_preamble(fr)]
+    lines += friction_preamble(fr)
     lines += ["", "Rows for a transition and its segments overlap: do not add them up."]
     gaps = [r for r in fr.rows if r.recoverable_per_year] or fr.rows[:10]
     rest = [r for r in fr.rows if r not in gaps]
