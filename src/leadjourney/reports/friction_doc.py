@@ -34,17 +34,12 @@ def friction_markdown(analysis: Analysis, findings: Sequence[Finding], currency:
                       map_image: str | None = MAP_IMAGE, funnel_image: str | None = FUNNEL_IMAGE,
                       labels: Mapping[str, str] | None = None, cropped_map: str | None = None) -> str:
     """Friction ranking with its evidence, in the playbook's template columns; ``cropped_map`` (the stages
-    and drop-offs) leads the document when given, the full ``map_image`` then closes it as an appendix."""
+    and drop-offs) comes before the ranking when given, the full ``map_image`` then closes it as an appendix."""
     status = {f.finding_id: f.status for f in findings}
     fr, f = analysis.friction, analysis.funnel
     lines = ["# Friction ranking", "",
              f"Where the {analysis.n_people:,} people of this selection drop off, ranked by recoverable revenue "
              f"(computed {analysis.computed_at}). Findings are assumed until stakeholders confirm them.", ""]
-    lead_map = cropped_map or map_image
-    if lead_map:
-        lines += [f"![Journey map]({lead_map})", "", "The journey map: drop-off points flagged red, conversion "
-                  "between the stages" + ("; the full map closes this document." if cropped_map and map_image
-                                          else ", the dark path below."), ""]
     lines += ["## Funnel", ""]
     if funnel_image:
         lines += [f"![Funnel with 95% intervals]({funnel_image})", ""]
@@ -64,6 +59,11 @@ def friction_markdown(analysis: Analysis, findings: Sequence[Finding], currency:
               f"{', ' + md(segment_name(d.segment, labels)) if d.segment else ''}: "
               f"{pct(d.rate)}, {md(humanize(without_p(d.reason)[0], labels))}" for d in fr.drop_offs] or [
         "- No transition converts significantly below its benchmark or the other sources."]
+    lead_map = cropped_map or map_image
+    if lead_map:
+        lines += ["", "## Journey map", "", f"![Journey map]({lead_map})", "",
+                  "Drop-off points flagged red, conversion between the stages"
+                  + ("; the full map closes this document." if cropped_map and map_image else ", the dark path below.")]
     per = fr.per
     lines += ["", "## Ranking", ""]
     lines += friction_preamble(fr)
