@@ -296,6 +296,7 @@ def test_docx_footers_number_pages_and_name_the_engagement_never_a_path(gen: dic
         assert root not in _docx_xml(gen["out"] / f"{slug}.docx"), slug
         for ext in ("md", "html"):
             assert root not in text(gen, f"{slug}.{ext}"), (slug, ext)
+        assert f"th {{ background: {gen['ws'].config.brand_color}; color: #FFFFFF" in text(gen, f"{slug}.html")
 
 
 def test_wide_tables_and_the_map_get_landscape_pages_the_rest_portrait(gen: dict[str, Any]) -> None:

@@ -103,7 +103,7 @@ class ReportPackage:
             if "md" in chosen:
                 written.append(_write(out_dir / f"{doc.slug}.md", doc.markdown.encode("utf-8")))
             if "html" in chosen:
-                html = to_html(f"{doc.title}: {self.name}", doc.markdown, images, footer)
+                html = to_html(f"{doc.title}: {self.name}", doc.markdown, images, footer, self.brand_color)
                 written.append(_write(out_dir / f"{doc.slug}.html", html.encode("utf-8")))
             if "docx" in chosen:
                 docx = to_docx(doc.title, doc.markdown, images, engagement=self.name, brand_color=self.brand_color,
