@@ -43,7 +43,7 @@ def test_a_tall_picture_is_cut_between_its_lines_of_text() -> None:
     bands = [(y, y + 40) for y in range(30, 1000, 90)]  # "text": every row different
     for y0, y1 in bands:
         for k in range(y0, y1):
-            im.paste((k % 250, 40, 90), (0, k, 200, k + 1))
+            im.paste((200 * (k % 2), 40, 90), (0, k, 200, k + 1))
     parts = [Image.open(io.BytesIO(t)) for t in tiles(_png(im), 200, 300)]
     assert all(p.height <= 300 and p.width == 200 for p in parts) and sum(p.height for p in parts) == 1000
     cut = 0
@@ -51,3 +51,18 @@ def test_a_tall_picture_is_cut_between_its_lines_of_text() -> None:
         cut += p.height
         assert not any(y0 <= cut < y1 for y0, y1 in bands), cut  # never through a line
     assert tiles(_png(im), 400, 2000) == [_png(im)] or len(tiles(_png(im), 400, 2000)) == 1
+
+
+def test_each_strip_is_cut_across_at_its_own_gap() -> None:
+    """A map's rows have their gaps in different places: each strip finds its own."""
+    im = Image.new("RGB", (400, 200), "white")
+    blocks = {(0, 95): [(0, 150), (170, 400)], (105, 200): [(0, 250), (270, 400)]}
+    for (y0, y1), spans in blocks.items():
+        for x0, x1 in spans:
+            for x in range(x0, x1):  # "text": no two columns alike
+                im.paste((200 * (x % 2), 60, 60), (x, y0, x + 1, y1))
+    parts = [Image.open(io.BytesIO(t)) for t in tiles(_png(im), 300, 120)]
+    assert [p.size[1] for p in parts[::2]] and len(parts) == 4
+    top, bottom = parts[0].width, parts[2].width
+    assert 150 <= top <= 170 and 250 <= bottom <= 270, (top, bottom)
+    assert parts[0].height + parts[2].height == 200 and 95 <= parts[0].height <= 105
