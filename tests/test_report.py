@@ -369,3 +369,21 @@ def test_faq_has_no_punctuation_artefacts(gen: dict[str, Any]) -> None:
     faq = text(gen, "faq.md")
     assert not re.search(r"\.[;.,]|;\s*;|,\s*,|\(\s*\)|\s[.,;]", faq.replace("...", "")), \
         re.search(r"\.[;.,]|;\s*;|,\s*,|\(\s*\)|\s[.,;]", faq.replace("...", ""))
+
+
+def test_labels_in_the_config_rename_values_in_every_document(gen: dict[str, Any], tmp_path: Path) -> None:
+    copy = tmp_path / "copy"
+    shutil.copytree(gen["ws"].root, copy, ignore=shutil.ignore_patterns("out"))
+    toml = copy / "leadjourney.toml"
+    config = toml.read_text("utf-8")
+    entries = 'paid_social = "LinkedIn & Meta ads"\nMQL = "Marketing-qualified"\n'
+    toml.write_text(config.replace("\n[labels]\n", f"\n[labels]\n{entries}", 1) if "\n[labels]\n" in config
+                    else f"{config}\n[labels]\n{entries}", "utf-8")
+    ok("report", str(copy), "--format", "md")
+    out = copy / "out" / "report"
+    friction = (out / "friction_ranking.md").read_text("utf-8").split("## Appendix", 1)[0]
+    assert "LinkedIn & Meta ads (source)" in friction and "Paid social" not in friction
+    assert "Marketing-qualified → " in friction
+    personas = (out / "personas.md").read_text("utf-8")
+    assert "LinkedIn & Meta ads" in personas and "paid_social" not in personas
+    assert "Marketing-qualified" in (out / "definitions.md").read_text("utf-8")

@@ -122,7 +122,7 @@ def _detail(r: Recommendation, cur: str, recs: Recommendations,
              f"- **Impact:** {_money(r.revenue, cur)} / {per} recoverable at stake"
              + (f" (friction {ranks}" + (f"; {shared}" if shared else "") + ")" if ranks
                 else " (no friction row of its own: it makes the other numbers trustworthy)")
-             + f"; moves {m.label} from {fmt(m.current, m.unit)} to {fmt(m.target, m.unit)} "
+             + f"; moves {humanize(m.label, labels)} from {fmt(m.current, m.unit)} to {fmt(m.target, m.unit)} "
                f"(target: {m.target_source}" + (f"; benchmark {m.benchmark}" if m.benchmark else "") + ").",
              f"- **Status:** {r.status}. **Priority:** {r.score:,.0f} {cur} per hour, quadrant {r.quadrant}.",
              "- **What to change:**"]

@@ -41,6 +41,7 @@ from leadjourney.reports.faq import faq_markdown
 from leadjourney.reports.friction_doc import FUNNEL_IMAGE, MAP_IMAGE, friction_markdown
 from leadjourney.reports.interviews import Answer, interview_markdown, list_answers
 from leadjourney.reports.maintenance import maintenance_markdown
+from leadjourney.reports.people import humanize
 from leadjourney.reports.personas_doc import personas_markdown
 from leadjourney.reports.recommendations import Recommendations, recommendations_for
 from leadjourney.workspace import Workspace
@@ -180,7 +181,8 @@ def points_per_pixel(layout: Layout, scale: float = 1.0, text_pt: float = LEGIBL
 def documents(p: ReportPackage, workspace: str, touchpoint_kinds: int | None = None) -> list[Document]:
     """The package's documents, in reading order."""
     base, stored = (p.baseline, True) if p.baseline is not None else (p.analysis, False)
-    quick = [(r.title, f"{r.metric.label} now {fmt(r.metric.current, r.metric.unit)}, target "
+    quick = [(humanize(r.title, p.labels), f"{humanize(r.metric.label, p.labels)} now "
+              f"{fmt(r.metric.current, r.metric.unit)}, target "
               + (fmt(r.metric.target, r.metric.unit) if r.metric.target is not None else "not set"))
              for r in p.recommendations.quick_win_spec()]
     return [
@@ -195,7 +197,8 @@ def documents(p: ReportPackage, workspace: str, touchpoint_kinds: int | None = N
                  (BOARD_MAP_TOP, FUNNEL_IMAGE, MAP_IMAGE)),
         Document("maintenance_playbook", "Maintenance playbook",
                  maintenance_markdown(base, stored=stored, workspace=workspace, definitions=p.definitions,
-                                      quick_wins=quick, touchpoint_kinds=touchpoint_kinds, currency=p.currency)),
+                                      quick_wins=quick, touchpoint_kinds=touchpoint_kinds, currency=p.currency,
+                                      labels=p.labels)),
         Document("faq", "Frequently asked questions",
                  faq_markdown(p.analysis, p.findings, p.definitions, p.currency, workspace)),
         Document("interview_guide", "Stakeholder interview guide",

@@ -22,16 +22,23 @@ from leadjourney.display import display_name, segment_name
 _SEGMENT = re.compile(r"\b(persona|source|owner)=([A-Za-z0-9_\-]+)")
 _SNAKE = re.compile(r"\b[a-z0-9]+(?:_[a-z0-9]+)+\b")
 _P_VALUE = re.compile(r"\s*\((?:adjusted )?p [^)]*\)")
+JARGON = {"Kaplan-Meier median": "median (those still waiting counted)"}  # the method's name -> what it means
 
 
-def humanize(text: str, labels: Mapping[str, str] | None = None, known: frozenset[str] = frozenset()) -> str:
-    """``text`` with segments ("persona=x") and snake_case values (and the ``known`` values, whole words)
+def humanize(text: str, labels: Mapping[str, str] | None = None) -> str:
+    """``text`` with segments ("persona=x"), snake_case values and the values ``labels`` names (whole words)
     written as people read them."""
-    text = _SEGMENT.sub(lambda m: segment_name(m.group(0), labels), text)
-    text = _SNAKE.sub(lambda m: display_name(m.group(0), labels), text)
-    for value in sorted(known, key=len, reverse=True):
-        if labels and value in labels:
-            text = re.sub(rf"(?<![\w=]){re.escape(value)}(?![\w=])", labels[value], text)
+    for term, plain in JARGON.items():
+        text = text.replace(term, plain)
+    keys = "|".join(re.escape(v) for v in sorted(labels or {}, key=len, reverse=True))
+    named = rf"|(?<![\w=])(?:{keys})(?![\w=])" if keys else ""
+    pattern = re.compile(f"{_SEGMENT.pattern}{named}|{_SNAKE.pattern}")  # one pass: nothing renamed twice
+
+    def person(m: re.Match[str]) -> str:
+        word = m.group(0)
+        return segment_name(word, labels) if "=" in word else display_name(word, labels)
+
+    text = pattern.sub(person, text)
     return text
 
 
