@@ -41,7 +41,7 @@ def personas_markdown(profiles: PersonaProfiles, labels: Mapping[str, str] | Non
              + (f"; data as of {profiles.as_of:%Y-%m-%d}" if profiles.as_of else "") + ". Each card says who "
              "the persona is, what they engage with, where they stall and what to change; the tables beside it "
              "hold the numbers.", "",
-             f"| Persona | People | Share | Top source | {end_to_end} | Median employees | Stalls |",
+             f"| Persona | People | Share | Top source | {end_to_end} | Median employees | Differs in |",
              "|---|---:|---:|---|---:|---:|---:|"]
     for r in profiles.summary():
         lines.append(f"| {md(name(r['persona']))} | {r['people']:,} | {_pct(r['share'])} | "
