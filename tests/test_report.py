@@ -3,6 +3,7 @@ self-contained HTML, Word and PowerPoint structure, interview answers, and a Lib
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
 import subprocess
@@ -28,7 +29,7 @@ from leadjourney.workspace import Workspace
 
 SLUGS = ("recommendations", "definitions", "personas", "friction_ranking", "maintenance_playbook", "faq",
          "interview_guide")
-IMAGES = ("funnel.png", "impact_effort.png", "journey_map.png")
+IMAGES = ("funnel.png", "impact_effort.png", "journey_map.png", "journey_map_funnel.png")
 ANSWER = "SDRs work new MQLs in a morning batch, so afternoon leads wait overnight"
 
 
@@ -81,7 +82,7 @@ def test_numbers_equal_analyze_json(gen: dict[str, Any]) -> None:
     assert f"{t['rate']:.1%} (95% CI {t['ci_low']:.1%}-{t['ci_high']:.1%}, {t['converted']:,} of" in text(gen, "faq.md")
     friction = text(gen, "friction_ranking.md")
     for row in a["friction"]["rows"]:
-        assert f"| {row['rank']} | {row['from']} → {row['to']} | {row['segment'] or 'all'} | " \
+        assert f"| {row['rank']} | {row['from']} → {row['to']} | {segment_name(row['segment'])} | " \
                f"{row['drop_off_rate']:.1%} |" in friction
         # recoverable revenue (rounded for people) beside the value of all drop-offs, the upper bound
         recoverable = row["recoverable_per_year"]
@@ -111,7 +112,7 @@ def test_html_is_self_contained(gen: dict[str, Any]) -> None:
                 assert "://" not in value and not value.startswith("//"), (slug, tag, value)
         assert "<script" not in html and "@import" not in html and "url(http" not in html
     friction = text(gen, "friction_ranking.html")
-    assert friction.count('src="data:image/png;base64,') == 2  # the journey map and the funnel
+    assert friction.count('src="data:image/png;base64,') == 3  # the cropped map, the funnel, the full map
     assert text(gen, "recommendations.html").count('src="data:image/png;base64,') == 1  # the matrix
 
 
@@ -128,10 +129,11 @@ def test_docx_has_the_expected_headings_tables_and_charts(gen: dict[str, Any]) -
     assert {"Marketing interviews", "Sales interviews", "RevOps interviews"} <= set(
         _headings(out / "interview_guide.docx"))
     doc = Document(str(out / "friction_ranking.docx"))
-    assert len(doc.inline_shapes) == 2 and len(doc.tables) == 2
+    assert len(doc.inline_shapes) >= 3  # the map (in legible tiles), the funnel, the full map (in tiles)
     ranking = doc.tables[1]
     assert [c.text for c in ranking.rows[0].cells][:4] == ["Rank", "Stage transition", "Segment", "Drop-off %"]
-    assert len(ranking.rows) == len(gen["analysis"]["friction"]["rows"]) + 1
+    ranked = [t for t in doc.tables if t.rows[0].cells[0].text == "Rank"]  # the gaps, then the rest
+    assert sum(len(t.rows) - 1 for t in ranked) == len(gen["analysis"]["friction"]["rows"])
     first = gen["analysis"]["friction"]["rows"][0]
     assert ranking.rows[1].cells[3].text == f"{first['drop_off_rate']:.1%}"
     assert len(Document(str(out / "recommendations.docx")).inline_shapes) == 1
@@ -248,3 +250,140 @@ def test_html_documents_render_offline_in_chromium(gen: dict[str, Any], tmp_path
         page.screenshot(path=str(tmp_path / "recommendations.png"), full_page=True)
     assert outside == [] and errors == []
     assert (tmp_path / "recommendations.png").stat().st_size > 20_000
+
+
+def _docx_xml(path: Path) -> str:
+    import zipfile
+
+    with zipfile.ZipFile(path) as z:
+        return "\n".join(z.read(n).decode("utf-8") for n in z.namelist() if n.endswith(".xml"))
+
+
+def test_docx_tables_fit_their_words_repeat_their_header_and_use_the_brand(gen: dict[str, Any]) -> None:
+    """Column widths come from content: every word of every cell fits its column (no "Recommendat/ion");
+    the header row repeats on each page, in the engagement's colour; table text is 9 pt, never smaller."""
+    from docx.oxml.ns import qn
+
+    from leadjourney.reports.docx_layout import PAD, longest_word
+
+    brand = gen["ws"].config.brand_color.lstrip("#").upper()
+    for slug in SLUGS:
+        doc = Document(str(gen["out"] / f"{slug}.docx"))
+        assert doc.tables or slug == "faq", slug
+        for table in doc.tables:
+            grid = [int(c.get(qn("w:w"))) / 20 for c in table._tbl.tblGrid.findall(qn("w:gridCol"))]
+            header = table.rows[0]
+            assert header._tr.trPr is not None and header._tr.trPr.find(qn("w:tblHeader")) is not None, slug
+            assert header.cells[0]._tc.tcPr.find(qn("w:shd")).get(qn("w:fill")) == brand
+            for r, row in enumerate(table.rows):
+                for c, cell in enumerate(row.cells):
+                    need = PAD + longest_word(cell.text, 9.0, bold=r == 0)
+                    assert need <= grid[c] + 0.5, (slug, cell.text, need, grid[c])
+                    sizes = [run.font.size.pt for p in cell.paragraphs for run in p.runs if run.font.size]
+                    assert all(s >= 9.0 for s in sizes), (slug, cell.text, sizes)
+        heading = doc.styles["Heading 1"]
+        assert str(heading.font.color.rgb) == brand
+
+
+def test_docx_footers_number_pages_and_name_the_engagement_never_a_path(gen: dict[str, Any]) -> None:
+    root = str(gen["ws"].root)
+    name = gen["ws"].config.name
+    for slug in SLUGS:
+        doc = Document(str(gen["out"] / f"{slug}.docx"))
+        footer = doc.sections[0].footer._element.xml
+        assert "PAGE" in footer and "NUMPAGES" in footer and "fldChar" in footer, slug
+        assert name in doc.sections[0].footer.paragraphs[0].text
+        assert root not in _docx_xml(gen["out"] / f"{slug}.docx"), slug
+        for ext in ("md", "html"):
+            assert root not in text(gen, f"{slug}.{ext}"), (slug, ext)
+        assert f"th {{ background: {gen['ws'].config.brand_color}; color: #FFFFFF" in text(gen, f"{slug}.html")
+
+
+def test_wide_tables_and_the_map_get_landscape_pages_the_rest_portrait(gen: dict[str, Any]) -> None:
+    from docx.enum.section import WD_ORIENT
+
+    friction = Document(str(gen["out"] / "friction_ranking.docx"))
+    orientations = [s.orientation for s in friction.sections]
+    assert WD_ORIENT.LANDSCAPE in orientations and WD_ORIENT.PORTRAIT in orientations
+    assert [s.orientation for s in Document(str(gen["out"] / "faq.docx")).sections] == [WD_ORIENT.PORTRAIT]
+    # the map: each tile at a scale its text can be read at (>= the points per pixel the package asks for)
+    from PIL import Image
+
+    from leadjourney.reports.package import build_report
+
+    need = min(build_report(gen["ws"]).legible.values())
+    funnel = (gen["out"] / "funnel.png").read_bytes()
+    tiles = []
+    for shape in friction.inline_shapes:
+        blob = friction.part.related_parts[shape._inline.graphic.graphicData.pic.blipFill.blip.embed].blob
+        if blob != funnel:
+            tiles.append(shape.width.pt / Image.open(io.BytesIO(blob)).width)
+    assert len(tiles) >= 2 and min(tiles) >= need * 0.98, (tiles, need)
+
+
+def test_people_read_display_names_not_raw_values_or_statistics(gen: dict[str, Any]) -> None:
+    """The VP's documents name segments "Paid social (source)", never "source=paid_social"; p-values and
+    finding ids only in the friction ranking's analyst appendix."""
+    import re
+
+    for slug in ("friction_ranking", "recommendations", "faq", "personas"):
+        body = text(gen, f"{slug}.md").split("## Appendix", 1)[0]
+        assert not re.search(r"\b(persona|source)=", body), slug
+        assert "adjusted p" not in body, slug
+        assert "`friction:" not in body and "`conversion:" not in body, slug
+    friction = text(gen, "friction_ranking.md")
+    assert "adjusted p" in friction.split("## Appendix: for the analyst", 1)[1]
+
+
+def test_persona_cards_say_who_what_where_and_what_to_change(gen: dict[str, Any]) -> None:
+    from leadjourney.display import display_name
+
+    personas = text(gen, "personas.md")
+    names = [line[3:] for line in personas.splitlines() if line.startswith("## ") and line != "## About the numbers"]
+    assert names and all("_" not in n for n in names)
+    for name in names:
+        card = personas.split(f"## {name}\n", 1)[1].split("\n## ", 1)[0]
+        for question in ("**Who:**", "**What they engage with:**", "**Where they stall:**", "**What to change:**"):
+            assert question in card, (name, question)
+        assert card.index("**What to change:**") < card.index("| Transition |")  # the card, then its tables
+    ws: Workspace = gen["ws"]
+    assert sorted(names) == sorted(display_name(p.name) for p in ws.config.personas)
+    assert "Kaplan-Meier" not in personas and "adj. p" not in personas
+
+
+def test_definitions_give_entry_and_exit_per_stage_and_one_sign_off_table(gen: dict[str, Any]) -> None:
+    doc = text(gen, "definitions.md")
+    stages = [s["stage"] for s in gen["analysis"]["funnel"]["stages"]]
+    table = doc.split("## Stages", 1)[1].split("\n## ", 1)[0]
+    assert "| Stage | What it means | Enters when | Leaves when |" in table
+    rows = [line for line in table.splitlines() if line.startswith("| ") and not line.startswith("| Stage")]
+    assert [r.split(" | ")[0][2:] for r in rows] == stages
+    assert f"it becomes {stages[1]}" in rows[0] and "the end of the funnel" in rows[-1]
+    assert doc.count("| Term | Marketing | Sales | RevOps |") == 1  # one sign-off table, not one per term
+    assert doc.count("## Sign-off") == 1
+
+
+def test_faq_has_no_punctuation_artefacts(gen: dict[str, Any]) -> None:
+    import re
+
+    faq = text(gen, "faq.md")
+    assert not re.search(r"\.[;.,]|;\s*;|,\s*,|\(\s*\)|\s[.,;]", faq.replace("...", "")), \
+        re.search(r"\.[;.,]|;\s*;|,\s*,|\(\s*\)|\s[.,;]", faq.replace("...", ""))
+
+
+def test_labels_in_the_config_rename_values_in_every_document(gen: dict[str, Any], tmp_path: Path) -> None:
+    copy = tmp_path / "copy"
+    shutil.copytree(gen["ws"].root, copy, ignore=shutil.ignore_patterns("out"))
+    toml = copy / "leadjourney.toml"
+    config = toml.read_text("utf-8")
+    entries = 'paid_social = "LinkedIn & Meta ads"\nMQL = "Marketing-qualified"\n'
+    toml.write_text(config.replace("\n[labels]\n", f"\n[labels]\n{entries}", 1) if "\n[labels]\n" in config
+                    else f"{config}\n[labels]\n{entries}", "utf-8")
+    ok("report", str(copy), "--format", "md")
+    out = copy / "out" / "report"
+    friction = (out / "friction_ranking.md").read_text("utf-8").split("## Appendix", 1)[0]
+    assert "LinkedIn & Meta ads (source)" in friction and "Paid social" not in friction
+    assert "Marketing-qualified → " in friction
+    personas = (out / "personas.md").read_text("utf-8")
+    assert "LinkedIn & Meta ads" in personas and "paid_social" not in personas
+    assert "Marketing-qualified" in (out / "definitions.md").read_text("utf-8")

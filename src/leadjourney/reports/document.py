@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from leadjourney.display import segment_name
 from leadjourney.escape import markdown_text as md
 from leadjourney.reports.evidence import fmt
+from leadjourney.reports.people import humanize, status_word, without_p
 
 QUICK_WIN_HOURS = 5.0  # the playbook: "Select 2-3 that can be implemented in <5 hours each"
 QUICK_WINS, MAJOR_PROJECTS, FILL_INS, THANKLESS = "quick wins", "major projects", "fill-ins", "thankless tasks"
@@ -28,8 +31,10 @@ def _hours(r: Recommendation) -> str:
 
 
 
-def recommendations_markdown(recs: Recommendations, image: str | None = "impact_effort.svg") -> str:
-    """A document a consultant can hand over; ``image`` is the matrix file next to it (None: none)."""
+def recommendations_markdown(recs: Recommendations, image: str | None = "impact_effort.svg",
+                             labels: Mapping[str, str] | None = None) -> str:
+    """A document a consultant can hand over; ``image`` is the matrix file next to it (None: none); values
+    named for people through ``labels``."""
 
     cur = recs.currency
     fr = recs.friction
@@ -47,12 +52,12 @@ def recommendations_markdown(recs: Recommendations, image: str | None = "impact_
     reconciliation = recs.reconciliation()
     lines += ["", f"**{reconciliation['text']}**", "",
               "Revenue at stake is recoverable revenue: closing the gap between a transition's (or a segment's) "
-              "rate and its named target (the friction ranking's `recoverable_per_year`), not the value of every "
+              "rate and its named target (the friction ranking's recoverable figure), not the value of every "
               "drop-off. " + (fr.period_text.capitalize() + "." if fr is not None else "")]
     if top is not None and top.revenue:
-        lines.append(f"The largest single revenue at stake is {_money(top.revenue, cur)} / {per} ({top.title}).")
-    lines += ["", "Every number cites its evidence; findings stay ASSUMED until stakeholders confirm them "
-              "(`leadjourney findings confirm ID`).", ""]
+        lines.append(f"The largest single revenue at stake is {_money(top.revenue, cur)} / {per} "
+                     f"({humanize(top.title, labels)}).")
+    lines += ["", "Every number cites its evidence; each stays assumed until stakeholders confirm it.", ""]
     if image:
         lines += [f"![Impact/effort matrix]({image})", "",
                   f"Impact/effort matrix: effort at the midpoint of the typical range (bar: the range); impact is "
@@ -63,16 +68,18 @@ def recommendations_markdown(recs: Recommendations, image: str | None = "impact_
               "Metric: now → target | Status |", "|---:|---|---|---|---:|---|---:|---|---|"]
     for r in recs.items:
         m = r.metric
-        lines.append(f"| {r.rank} | {md(r.title)}{' **(quick win)**' if r.quick_win else ''} | {r.system} | "
+        lines.append(f"| {r.rank} | {md(humanize(r.title, labels))}{' **(quick win)**' if r.quick_win else ''} | "
+                     f"{r.system} | "
                      f"{r.quadrant} | {_revenue_cell(r, recs, cur)} | {_hours(r)} | {r.score:,.0f} | "
-                     f"{md(m.label)}: {fmt(m.current, m.unit)} → {fmt(m.target, m.unit)} | {r.status} |")
+                     f"{md(humanize(m.label, labels))}: {fmt(m.current, m.unit)} → {fmt(m.target, m.unit)} | "
+                     f"{status_word(r.status)} |")
     if not recs.items:
         lines.append("| - | No rule fired: see the checks below. | | | | | | | |")
-    lines += _reconciliation(reconciliation, cur)
+    lines += _reconciliation(reconciliation, cur, recs, labels)
     lines += ["", "## Recommendations in detail"]
     for r in recs.items:
-        lines += _detail(r, cur, recs)
-    lines += _spec(spec)
+        lines += _detail(r, cur, recs, labels)
+    lines += _spec(spec, labels)
     lines += ["", "## Rules checked", "", "| Rule | Fired | Why |", "|---|---:|---|"]
     lines += [f"| {c.rule} | {c.fired} | {md(c.reason)} |" for c in recs.checks]
     return "\n".join(lines) + "\n"
@@ -90,44 +97,50 @@ def _revenue_cell(r: Recommendation, recs: Recommendations, cur: str) -> str:
     return text
 
 
-def _reconciliation(rec: dict[str, Any], cur: str) -> list[str]:
+def _reconciliation(rec: dict[str, Any], cur: str, recs: Recommendations,
+                    labels: Mapping[str, str] | None = None) -> list[str]:
     lines = ["", "## How the money adds up", "", rec["text"], ""]
     if not rec["rows"]:
         return [*lines, "No recommendation cites a friction row."]
     lines += ["| Friction row | Recoverable | Counted | Counted in | Cited by | Note |", "|---|---:|---:|---|---|---|"]
     for row in rec["rows"]:
-        label = f"#{row['rank']} {row['transition'].replace('->', ' → ')} ({row['segment'] or 'all'})"
+        label = (f"#{row['rank']} {row['transition'].replace('->', ' → ')} "
+                 f"({segment_name(row['segment'], labels)})")
+        counted_in = _rank_of(recs, row["counted_in"]) if row["counted_in"] else "-"
+        cited = ", ".join(_rank_of(recs, rid) for rid in row["cited_by"])
         lines.append(f"| {label} | {_money(row['recoverable'], cur)} | {_money(row['counted'], cur)} | "
-                     f"{row['counted_in'] or '-'} | {', '.join(row['cited_by'])} | {md(row['note'] or '')} |")
+                     f"{counted_in} | {cited} | {md(humanize(row['note'] or '', labels))} |")
     return lines
 
 
-def _detail(r: Recommendation, cur: str, recs: Recommendations) -> list[str]:
+def _detail(r: Recommendation, cur: str, recs: Recommendations,
+            labels: Mapping[str, str] | None = None) -> list[str]:
     m = r.metric
     per = recs.friction.per if recs.friction is not None else "yr"
-    ranks = ", ".join(f"#{f.rank} {f.from_stage} → {f.to_stage} ({f.segment or 'all'})" for f in r.friction)
+    ranks = ", ".join(f"#{f.rank} {f.from_stage} → {f.to_stage} ({segment_name(f.segment, labels)})"
+                      for f in r.friction)
     shared = "; ".join(f"friction #{k} is counted in {_rank_of(recs, rid)}" for k, rid in r.elsewhere)
-    lines = ["", f"### {r.rank}. {r.title}", "",
-             f"- **Why:** {'; '.join(r.why)}.",
+    lines = ["", f"### {r.rank}. {humanize(r.title, labels)}", "",
+             f"- **Why:** {humanize(without_p('; '.join(r.why))[0], labels)}.",
              f"- **System:** {r.system}. **Effort:** {_hours(r)} ({r.origin})"
              + (" — quick win." if r.quick_win else "."),
              f"- **Impact:** {_money(r.revenue, cur)} / {per} recoverable at stake"
              + (f" (friction {ranks}" + (f"; {shared}" if shared else "") + ")" if ranks
                 else " (no friction row of its own: it makes the other numbers trustworthy)")
-             + f"; moves {m.label} from {fmt(m.current, m.unit)} to {fmt(m.target, m.unit)} "
+             + f"; moves {humanize(m.label, labels)} from {fmt(m.current, m.unit)} to {fmt(m.target, m.unit)} "
                f"(target: {m.target_source}" + (f"; benchmark {m.benchmark}" if m.benchmark else "") + ").",
              f"- **Status:** {r.status}. **Priority:** {r.score:,.0f} {cur} per hour, quadrant {r.quadrant}.",
              "- **What to change:**"]
-    lines += [f"  - {c}" for c in r.changes]
-    lines += ["", "| Evidence | Value | n | 95% interval | Finding | Status |", "|---|---:|---:|---|---|---|"]
+    lines += [f"  - {humanize(c, labels)}" for c in r.changes]
+    lines += ["", "| Evidence | Value | n | 95% interval | Status |", "|---|---:|---:|---|---|"]
     for e in r.evidence:
         n = "-" if e.n is None else f"{e.n:,}"
-        lines.append(f"| {md(e.metric)} | {fmt(e.value, e.unit)} | {n} | {e.ci_text()} | "
-                     f"{'`' + e.finding_id + '`' if e.finding_id else '-'} | {e.status} |")
+        lines.append(f"| {md(humanize(without_p(e.metric)[0], labels))} | {fmt(e.value, e.unit)} | {n} | "
+                     f"{e.ci_text()} | {status_word(e.status)} |")
     return lines
 
 
-def _spec(spec: list[Recommendation]) -> list[str]:
+def _spec(spec: list[Recommendation], labels: Mapping[str, str] | None = None) -> list[str]:
 
     lines = ["", "## Quick-win spec (Phase 2a)", ""]
     if not spec:
@@ -136,15 +149,16 @@ def _spec(spec: list[Recommendation]) -> list[str]:
     lines.append("The top quick wins, as specific changes to build, test in a sandbox, deploy and document.")
     for i, r in enumerate(spec, 1):
         m = r.metric
-        lines += ["", f"### Quick win {i}: {r.title}", "",
+        title = humanize(r.title, labels)
+        lines += ["", f"### Quick win {i}: {title}", "",
                   f"System: {r.system}. Typical time: {_hours(r)}. Recommendation #{r.rank}, {r.status}.", "",
                   "Changes:"]
-        lines += [f"- [ ] {c}" for c in r.changes]
-        lines += ["", f"Acceptance check: {r.acceptance}. "
-                      f"Metric `{m.key}` now {fmt(m.current, m.unit)}, target "
+        lines += [f"- [ ] {humanize(c, labels)}" for c in r.changes]
+        lines += ["", f"Acceptance check: {humanize(r.acceptance, labels)}. "
+                      f"{humanize(m.label, labels)} now {fmt(m.current, m.unit)}, target "
                       f"{fmt(m.target, m.unit) if m.target is not None else 'not set'} "
-                      f"({m.target_source}); measure {measure_command(r)}.",
-                  "", f"Build tracking: Quick win {i}: {r.title} — not started"]
+                      f"({humanize(m.target_source, labels)}); measure {humanize(measure_command(r), labels)}.",
+                  "", f"Build tracking: Quick win {i}: {title} — not started"]
     return lines
 
 def measure_command(r: Recommendation) -> str:

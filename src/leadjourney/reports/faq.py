@@ -13,13 +13,20 @@ from collections.abc import Sequence
 from leadjourney.analysis.findings import ASSUMED, CONFIRMED, CORRECTED, Finding
 from leadjourney.analysis.friction import money
 from leadjourney.analysis.report import Analysis
+from leadjourney.display import display_name, segment_name
 from leadjourney.reports.definitions import DefinitionDocument
 from leadjourney.reports.maintenance import ci, minutes, pct
+from leadjourney.reports.people import humanize
 
 
 def _cite(findings: dict[str, Finding], finding_id: str) -> str:
+    """The finding's standing in words (its id stays in the analyst's outputs)."""
     f = findings.get(finding_id)
-    return f" (finding `{finding_id}`, {f.status})" if f else ""
+    return f" ({STANDING.get(f.status, f.status.lower())})" if f else ""
+
+
+STANDING = {ASSUMED: "not yet confirmed by stakeholders", CONFIRMED: "confirmed by stakeholders",
+            CORRECTED: "corrected by stakeholders"}
 
 
 def faq_markdown(analysis: Analysis, findings: Sequence[Finding], definitions: DefinitionDocument | None,
@@ -76,7 +83,7 @@ def faq_markdown(analysis: Analysis, findings: Sequence[Finding], definitions: D
                "channel is added, Marketing/Sales reorganize, or the CRM/MAP platform changes."))
     lines = ["# Frequently asked questions", "",
              f"Answers quote this workspace's analysis of {analysis.n_people:,} people (computed "
-             f"{analysis.computed_at}); each number names the finding it rests on and its status.", ""]
+             f"{analysis.computed_at}); each number says whether stakeholders have confirmed it yet.", ""]
     for q, a in qa:
         lines += [f"## {q}", "", a, ""]
     return "\n".join(lines)
@@ -89,7 +96,8 @@ def _definitions_answer(doc: DefinitionDocument | None) -> tuple[str, str]:
                    "typical wording: a lead is any person who provided contact information through an inbound "
                    "channel; an MQL meets Marketing's firmographic and engagement criteria; an SQL was accepted by "
                    "Sales and confirmed through direct interaction.")
-    terms = "; ".join(f"**{t.definition.term}**: {t.definition.definition}" for t in doc.terms[:4])
+    terms = "; ".join(f"**{t.definition.term}**: {t.definition.definition.strip().rstrip('.')}"
+                      for t in doc.terms[:4])
     return q, (f"As agreed in the Definition Alignment Document: {terms}. Sign-off: {doc.status_line()}")
 
 
@@ -143,8 +151,8 @@ def _friction_answer(a: Analysis, f: dict[str, Finding], currency: str) -> tuple
     fr = a.friction
     value = (f"{money(r.recoverable_per_year, currency)} / {fr.per} recoverable ({r.recoverable_text()})"
              if r.recoverable_per_year is not None else f"no recoverable figure ({r.status.text()})")
-    return q, (f"{r.from_stage} → {r.to_stage} ({r.segment or 'all'}): {pct(r.drop_off_rate)} of {r.entered:,} "
-               f"have not moved on; {value}; hypothesis: {r.hypothesis}"
+    return q, (f"{r.from_stage} → {r.to_stage} ({segment_name(r.segment)}): {pct(r.drop_off_rate)} of "
+               f"{r.entered:,} have not moved on; {value}; hypothesis: {humanize(r.hypothesis)}"
                f"{_cite(f, 'friction:1')}. The friction ranking lists the rest.")
 
 
@@ -154,7 +162,7 @@ def _sources_answer(a: Analysis, f: dict[str, Finding]) -> tuple[str, str]:
     bench = "Published: SEO-sourced leads convert at 51% MQL→SQL vs PPC at 26% [1]."
     if not sig:
         return q, f"{bench} Here no source converts significantly differently from the others."
-    parts = [f"{c.source} {c.from_stage} → {c.to_stage} {pct(c.rate)} ({c.direction}; 95% CI "
+    parts = [f"{display_name(c.source)} {c.from_stage} → {c.to_stage} {pct(c.rate)} ({c.direction}; 95% CI "
              f"{ci(c.ci_low, c.ci_high)}){_cite(f, f'source:{c.source}:{c.from_stage}->{c.to_stage}')}"
              for c in sig]
     return q, f"{bench} Here, significantly different from the other sources: " + "; ".join(parts) + "."

@@ -8,6 +8,7 @@ survive, and images not supplied in ``images`` are left out with their alt text.
 from __future__ import annotations
 
 import base64
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -15,6 +16,8 @@ from jinja2 import Environment
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
+_HEX = re.compile(r"#[0-9A-Fa-f]{6}")
+DEFAULT_ACCENT = "#1A73E8"
 _MIME = {"png": "image/png", "svg": "image/svg+xml", "jpg": "image/jpeg", "jpeg": "image/jpeg"}
 
 PAGE = """<!DOCTYPE html>
@@ -27,12 +30,12 @@ PAGE = """<!DOCTYPE html>
 <style>
 body { font-family: -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; color: #202124;
        line-height: 1.5; max-width: 1180px; margin: 2rem auto; padding: 0 1.5rem; }
-h1 { font-size: 1.9rem; border-bottom: 3px solid #1A73E8; padding-bottom: .3rem; }
-h2 { font-size: 1.4rem; margin-top: 2.2rem; border-bottom: 1px solid #DADCE0; }
+h1 { font-size: 1.9rem; color: {{ accent }}; border-bottom: 3px solid {{ accent }}; padding-bottom: .3rem; }
+h2 { font-size: 1.4rem; color: {{ accent }}; margin-top: 2.2rem; border-bottom: 1px solid #DADCE0; }
 h3 { font-size: 1.12rem; margin-top: 1.6rem; }
 table { border-collapse: collapse; margin: .8rem 0 1.2rem; font-size: .9rem; width: auto; max-width: 100%; }
 th, td { border: 1px solid #DADCE0; padding: .35rem .55rem; vertical-align: top; }
-th { background: #F1F3F4; text-align: left; }
+th { background: {{ accent }}; color: #FFFFFF; text-align: left; }
 tr:nth-child(even) td { background: #FAFAFA; }
 code { background: #F1F3F4; padding: .05rem .3rem; border-radius: 3px; font-size: .88em; }
 blockquote { border-left: 4px solid #FBBC04; margin: 1rem 0; padding: .2rem 1rem; background: #FEF7E0; }
@@ -100,8 +103,11 @@ def markdown_to_html(markdown: str, images: Mapping[str, bytes]) -> str:
     return str(md.renderer.render(tokens, options, {}))
 
 
-def to_html(title: str, markdown: str, images: Mapping[str, bytes], footer: str = "") -> str:
-    """A standalone page: ``markdown`` rendered, ``images`` (file name -> bytes) inlined as data URIs."""
+def to_html(title: str, markdown: str, images: Mapping[str, bytes], footer: str = "",
+            accent: str = DEFAULT_ACCENT) -> str:
+    """A standalone page: ``markdown`` rendered, ``images`` (file name -> bytes) inlined as data URIs; headings
+    and table headers in ``accent`` (a ``#RRGGBB`` colour; anything else falls back to the default)."""
     from markupsafe import Markup
 
-    return _page.render(title=title, body=Markup(markdown_to_html(markdown, images)), footer=footer)
+    colour = accent if _HEX.fullmatch(accent) else DEFAULT_ACCENT
+    return _page.render(title=title, body=Markup(markdown_to_html(markdown, images)), footer=footer, accent=colour)

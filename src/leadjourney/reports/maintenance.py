@@ -10,11 +10,12 @@ rule and are marked as ours.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from leadjourney.analysis.friction import Friction, FrictionRow, money
 from leadjourney.analysis.rates import Transition
 from leadjourney.analysis.report import Analysis
+from leadjourney.display import display_name, segment_name
 from leadjourney.reports.definitions import DefinitionDocument, data_line
 
 DECLINE_PP = 0.05  # "more than 5 percentage point decline from baseline for 2+ months"
@@ -66,7 +67,7 @@ def baseline_note(base: Analysis, stored: bool) -> str:
 def maintenance_markdown(base: Analysis, *, stored: bool, workspace: str = "WORKSPACE",
                          definitions: DefinitionDocument | None = None,
                          quick_wins: Sequence[tuple[str, str]] = (), touchpoint_kinds: int | None = None,
-                         currency: str = "") -> str:
+                         currency: str = "", labels: Mapping[str, str] | None = None) -> str:
     """The playbook's Phase 4a maintenance schedule, thresholds filled in from ``base`` (the baseline analysis).
 
     ``quick_wins`` are (title, metric now → target) of the quick-win spec, for the first-cycle check.
@@ -76,7 +77,7 @@ def maintenance_markdown(base: Analysis, *, stored: bool, workspace: str = "WORK
              "How and when to keep the journey map and its numbers current after handoff (playbook, Phase 4a). "
              "Who owns it: single project, the customer; dedicated (multi-project), the Architect.", "",
              baseline_note(base, stored), ""]
-    lines += _monthly(base, ws) + _quarterly(base, ws, definitions, touchpoint_kinds, currency)
+    lines += _monthly(base, ws) + _quarterly(base, ws, definitions, touchpoint_kinds, currency, labels)
     lines += _first_cycle(base, ws, quick_wins) + _triggers(base) + [
         "", "## Every 6-12 months", "",
         "- Full journey map refresh: re-interview stakeholders (`out/report/interview_guide.md`), re-pull data, "
@@ -156,7 +157,7 @@ def _friction_money(row: FrictionRow, friction: Friction, currency: str) -> str:
 
 
 def _quarterly(base: Analysis, ws: str, definitions: DefinitionDocument | None, kinds: int | None,
-               currency: str) -> list[str]:
+               currency: str, labels: Mapping[str, str] | None = None) -> list[str]:
     rows = base.friction.rows[:3]
     significant = [c for c in base.sources.conversion if c.significant]
     lines = ["## Quarterly", "",
@@ -172,14 +173,14 @@ def _quarterly(base: Analysis, ws: str, definitions: DefinitionDocument | None, 
              "", "### Full journey audit", "",
              f"`leadjourney analyze {ws} --from QUARTER-START` and `leadjourney map {ws}`; compare the friction "
              "ranking with the baseline's top rows:", ""]
-    lines += [f"- #{r.rank} {r.from_stage} → {r.to_stage} ({r.segment or 'all'}): drop-off "
+    lines += [f"- #{r.rank} {r.from_stage} → {r.to_stage} ({segment_name(r.segment, labels)}): drop-off "
               f"{pct(r.drop_off_rate)}, {_friction_money(r, base.friction, currency)}".replace("  ", " ")
               for r in rows] or [
         "- The baseline has no friction rows."]
     lines += ["", "### Channel performance review", "",
               f"`leadjourney analyze {ws} --from QUARTER-START --json` lists conversion by source with intervals. "
               "Sources that differed significantly in the baseline:", ""]
-    lines += [f"- {c.source}: {c.from_stage} → {c.to_stage} {pct(c.rate)} (95% CI {ci(c.ci_low, c.ci_high)}), "
+    lines += [f"- {display_name(c.source, labels)}: {c.from_stage} → {c.to_stage} {pct(c.rate)} (95% CI {ci(c.ci_low, c.ci_high)}), "
               f"{c.direction} than the rest" for c in significant] or ["- None differed significantly."]
     lines += ["", "### Lead stage definition check", "",
               f"`leadjourney definitions {ws}` re-checks the data against the criteria. Drift now (share of people "

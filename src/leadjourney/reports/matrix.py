@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import io
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,13 +19,14 @@ from PIL import Image, ImageDraw
 
 from leadjourney.escape import xml_escaped
 from leadjourney.journeymap.text import (
+    ELLIPSIS,
     FALLBACK_FAMILIES,
     FONT_FAMILY,
     font,
     font_base64,
     measure,
     money,
-    truncate,
+    wrap,
 )
 from leadjourney.reports.document import (
     FILL_INS,
@@ -34,6 +35,7 @@ from leadjourney.reports.document import (
     QUICK_WINS,
     THANKLESS,
 )
+from leadjourney.reports.people import humanize
 
 if TYPE_CHECKING:
     from leadjourney.reports.recommendations import Recommendation, Recommendations
@@ -97,8 +99,8 @@ def y_decades(recs: Recommendations) -> tuple[int, int]:
     return lo, max(hi, lo + 1)
 
 
-def layout(recs: Recommendations) -> MatrixLayout:
-    """Positions of every axis, quadrant, bubble, label and legend line."""
+def layout(recs: Recommendations, labels: Mapping[str, str] | None = None) -> MatrixLayout:
+    """Positions of every axis, quadrant, bubble, label and legend line; titles named for people (``labels``)."""
     left, top, right, bottom = PLOT
     axis_bottom = bottom - NONE_BAND  # below it: recommendations without revenue of their own
     xm, (lo, hi) = x_max(recs), y_decades(recs)
@@ -142,8 +144,9 @@ def layout(recs: Recommendations) -> MatrixLayout:
                    anchor="middle", fill=INK))
     s.append(Shape("text", left, top - 10, text=f"Recoverable revenue at stake {_per(recs)} ({recs.currency}, log scale)",
                    size=12, fill=INK))
-    s += _bubbles(recs.items, sx, sy, taken)
-    s += _legend(recs.items)
+    titles = {r.id: humanize(r.title, labels) for r in recs.items}
+    s += _bubbles(recs.items, sx, sy, taken, titles)
+    s += _legend(recs.items, titles)
     return out
 
 
@@ -156,8 +159,11 @@ def _radius(r: Recommendation, best: float) -> float:
     return 10.0 + 8.0 * math.sqrt(r.score / best) if best > 0 else 10.0
 
 
-def _bubbles(items: list[Recommendation], sx: Scale, sy: Scale, taken: list[Box]) -> list[Shape]:
-    """Bubbles (dodged sideways when they would cover each other), range bars and labels."""
+def _bubbles(items: list[Recommendation], sx: Scale, sy: Scale, taken: list[Box],
+             titles: Mapping[str, str]) -> list[Shape]:
+    """Range bars under every bubble, bubbles (dodged sideways when they would cover each other) and labels:
+    a label takes the first free spot beside its bubble, in full on up to two lines, or stays in the
+    legend alone (a bubble's number always keys it to the legend)."""
     best = max((r.score for r in items), default=0.0)
     placed: list[tuple[float, float, float, Recommendation]] = []
     for r in items:  # best first: it keeps its exact spot
@@ -170,47 +176,83 @@ def _bubbles(items: list[Recommendation], sx: Scale, sy: Scale, taken: list[Box]
     for cx, cy, rad, r in placed:
         taken.append((cx - rad, cy - rad, cx + rad, cy + rad))
         taken.append((sx(r.hours_low), cy - 1.5, sx(r.hours_high), cy + 1.5))
-    shapes: list[Shape] = []
+    shapes: list[Shape] = [Shape("line", sx(r.hours_low), cy, sx(r.hours_high), cy, stroke=BUBBLE[r.quadrant],
+                                 width=2) for _, cy, _, r in reversed(placed)]  # every bar under every bubble
     for cx, cy, rad, r in reversed(placed):  # the top-ranked is drawn last, on top
-        color = BUBBLE[r.quadrant]
-        shapes.append(Shape("line", sx(r.hours_low), cy, sx(r.hours_high), cy, stroke=color, width=2))
-        shapes.append(Shape("circle", cx, cy, rad, fill=color, stroke="#FFFFFF", width=1.5, role="bubble"))
+        shapes.append(Shape("circle", cx, cy, rad, fill=BUBBLE[r.quadrant], stroke="#FFFFFF", width=1.5,
+                            role="bubble"))
         shapes.append(Shape("text", cx, cy + 4.5, text=str(r.rank), size=12, anchor="middle", bold=True,
                             fill="#FFFFFF", role="rank"))
     for cx, cy, rad, r in placed:  # labels, best first: the first to claim a spot keeps it
-        label = truncate(r.title, 180, 11)
-        w = measure(label, 11)
-        for dx, dy, anchor in ((rad + 4, 4, "start"), (-rad - 4, 4, "end"), (0, -rad - 5, "middle"),
-                               (0, rad + 14, "middle"), (rad + 4, -rad, "start"), (rad + 4, rad + 8, "start")):
-            x0 = cx + dx - (w if anchor == "end" else w / 2 if anchor == "middle" else 0)
-            box = (x0, cy + dy - 11, x0 + w, cy + dy + 3)
-            inside = PLOT[0] + 2 <= box[0] and box[2] <= PLOT[2] - 2 and PLOT[1] + 2 <= box[1] and box[3] <= PLOT[3]
-            if inside and not any(_overlap(box, t) for t in taken):
-                taken.append(box)
-                shapes.append(Shape("text", cx + dx, cy + dy, text=label, size=11, anchor=anchor, fill=INK,
-                                    role="label"))
-                break
+        shapes += _label(titles[r.id], cx, cy, rad, taken)
     return shapes
+
+
+def _label(title: str, cx: float, cy: float, rad: float, taken: list[Box]) -> list[Shape]:
+    """The title beside its bubble, whole, on one or two lines of at most 190 px, where nothing else is."""
+    lines = wrap(title, 190, 11, max_lines=2)
+    if not lines or ELLIPSIS in lines[-1]:
+        return []  # too long to show whole: the legend names it
+    w, tall = max(measure(line, 11) for line in lines), 13.0 * len(lines)
+    for dx, dy, anchor in ((rad + 4, 4, "start"), (-rad - 4, 4, "end"), (0, -rad - 5 - tall + 13, "middle"),
+                           (0, rad + 14, "middle"), (rad + 4, -rad - tall + 13, "start"), (rad + 4, rad + 8, "start")):
+        x0 = cx + dx - (w if anchor == "end" else w / 2 if anchor == "middle" else 0)
+        box = (x0, cy + dy - 11, x0 + w, cy + dy - 13 + tall + 3)
+        inside = PLOT[0] + 2 <= box[0] and box[2] <= PLOT[2] - 2 and PLOT[1] + 2 <= box[1] and box[3] <= PLOT[3]
+        if inside and not any(_overlap(box, t) for t in taken):
+            taken.append(box)
+            return [Shape("text", cx + dx, cy + dy + 13 * k, text=line, size=11, anchor=anchor, fill=INK,
+                          role="label") for k, line in enumerate(lines)]
+    return []
+
+
+def box_of(sh: Shape) -> Box:
+    """A drawn shape's ink: a circle's square, a text's measured line (baseline at ``y``)."""
+    if sh.kind == "circle":
+        return sh.x - sh.w, sh.y - sh.w, sh.x + sh.w, sh.y + sh.w
+    w = measure(sh.text, sh.size, sh.bold)
+    x0 = sh.x - (w if sh.anchor == "end" else w / 2 if sh.anchor == "middle" else 0)
+    return x0, sh.y - 0.8 * sh.size, x0 + w, sh.y + 0.25 * sh.size
+
+
+def collisions(lay: MatrixLayout) -> list[tuple[Shape, Shape]]:
+    """Pairs of bubbles and labels that cover each other (a bubble's own rank number aside): empty when
+    every bubble and label can be read."""
+    marks = [sh for sh in lay.shapes if sh.role in ("bubble", "label")]
+    out = []
+    for i, a in enumerate(marks):
+        for b in marks[i + 1:]:
+            if a.kind == b.kind == "circle":
+                hit = math.hypot(a.x - b.x, a.y - b.y) < a.w + b.w - 0.5
+            else:
+                hit = _overlap(box_of(a), box_of(b))
+            if hit:
+                out.append((a, b))
+    return out
 
 
 def _overlap(a: Box, b: Box) -> bool:
     return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
-def _legend(items: list[Recommendation]) -> list[Shape]:
+def _legend(items: list[Recommendation], titles: Mapping[str, str]) -> list[Shape]:
+    """Every recommendation by number, its title wrapped (never cut mid-word) while the plot's height lasts."""
     shapes = [Shape("text", LEGEND_X, PLOT[1] + 4, text="Ranked by revenue per hour", size=13, bold=True,
                     fill=INK)]
-    y = PLOT[1] + 30
+    y, shown = PLOT[1] + 30, 0
     for r in items[:MAX_LEGEND]:
+        lines = wrap(titles[r.id], WIDTH - LEGEND_X - 40, 11, max_lines=2)
+        if y + 14 * (len(lines) - 1) > PLOT[3] - 16 * (len(items) > shown + 1):
+            break
         shapes.append(Shape("circle", LEGEND_X + 9, y - 4, 9, fill=BUBBLE[r.quadrant]))
         shapes.append(Shape("text", LEGEND_X + 9, y, text=str(r.rank), size=10, anchor="middle", bold=True,
                             fill="#FFFFFF"))
-        shapes.append(Shape("text", LEGEND_X + 24, y, text=truncate(r.title, WIDTH - LEGEND_X - 40, 11), size=11,
-                            fill=INK, role="legend"))
-        y += 21
-    if len(items) > MAX_LEGEND:
-        shapes.append(Shape("text", LEGEND_X, y, text=f"... and {len(items) - MAX_LEGEND} more", size=11,
-                            fill=INK))
+        for k, line in enumerate(lines):
+            shapes.append(Shape("text", LEGEND_X + 24, y + 14 * k, text=line, size=11, fill=INK, role="legend"))
+        y += 14 * (len(lines) - 1) + 21
+        shown += 1
+    if len(items) > shown:
+        shapes.append(Shape("text", LEGEND_X, y, text=f"... and {len(items) - shown} more", size=11, fill=INK))
     if not items:
         shapes.append(Shape("text", LEGEND_X, y, text="No recommendation: no rule fired.", size=11, fill=INK))
     return shapes

@@ -1,0 +1,139 @@
+"""The persona profiles document for people: a narrative card per persona beside its tables.
+
+Each card answers four questions in sentences: who they are, what they engage with, where they
+stall, and what to change (the recommendations that target the persona, else where to start).
+Numbers are the profiles' own (:class:`PersonaProfiles`); names go through :mod:`leadjourney.display`;
+the tests and survival estimates behind "differs" are named once, in a closing note for the analyst.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
+
+from leadjourney.analysis.persona_profiles import Difference, PersonaProfile, PersonaProfiles
+from leadjourney.display import display_name
+from leadjourney.escape import markdown_text as md
+from leadjourney.reports.people import humanize, transition
+
+if TYPE_CHECKING:
+    from leadjourney.reports.recommendations import Recommendation
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1%}"
+
+
+def _num(value: float | None, fmt: str = "{:,.0f}") -> str:
+    return "-" if value is None else fmt.format(value)
+
+
+def personas_markdown(profiles: PersonaProfiles, labels: Mapping[str, str] | None = None,
+                      recommendations: Sequence[Recommendation] = ()) -> str:
+    """Summary table, then one card and its tables per persona, then the method note."""
+    def name(value: str) -> str:
+        return display_name(value, labels)
+
+    stages = profiles.profiles[0].stages if profiles.profiles else []
+    end_to_end = transition(stages[0].stage, stages[-1].stage, labels) if stages else "End to end"
+    lines = ["# Buyer persona profiles", "",
+             f"{profiles.n_people:,} people, grouped into personas by the rules agreed for this engagement"
+             + (f"; data as of {profiles.as_of:%Y-%m-%d}" if profiles.as_of else "") + ". Each card says who "
+             "the persona is, what they engage with, where they stall and what to change; the tables beside it "
+             "hold the numbers.", "",
+             f"| Persona | People | Share | Top source | {end_to_end} | Median employees | Differs in |",
+             "|---|---:|---:|---|---:|---:|---:|"]
+    for r in profiles.summary():
+        lines.append(f"| {md(name(r['persona']))} | {r['people']:,} | {_pct(r['share'])} | "
+                     f"{md(name(r['top_source'])) if r['top_source'] else '-'} | {_pct(r['end_to_end'])} | "
+                     f"{_num(r['employees_median'])} | {r['differences']} |")
+    for p in profiles.profiles:
+        lines += ["", *_card(p, labels, recommendations), *_tables(p, labels)]
+    lines += ["", "## About the numbers", "",
+              f"A persona \"stalls\" where it converts significantly worse than the other personas together "
+              f"(two-proportion z-test, Holm-corrected across the personas) or spends at least {profiles.far:g}x "
+              f"the overall median time in a stage, with at least {profiles.min_n} people. Median times count the "
+              "people still waiting (a survival estimate) where enough have moved on; else completed moves only."]
+    return "\n".join(lines) + "\n"
+
+
+def _card(p: PersonaProfile, labels: Mapping[str, str] | None,
+          recommendations: Sequence[Recommendation]) -> list[str]:
+    title = display_name(p.persona, labels)
+    out = [f"## {md(title)}", ""]
+    if not p.people:
+        return [*out, f"Nobody in this selection is {md(title)}."]
+    f = p.firmographics
+    share = "" if p.share is None else f" ({p.share:.0%} of everyone)"
+    titles = ", ".join(t.value for t in f.titles[:3]) or "unknown titles"
+    industries = ", ".join(i.value for i in f.industries[:3]) or "unknown industries"
+    size = ("of unknown size" if f.employees_median is None else
+            f"of {f.employees_p10:,.0f}-{f.employees_p90:,.0f} employees (median {f.employees_median:,.0f})")
+    via = ", ".join(f"{display_name(s.value, labels)} ({s.share:.0%})" for s in p.sources[:3] if s.share is not None)
+    touch = ", ".join(f"{display_name(t.kind, labels)}" + (f" ({display_name(t.channel, labels)})" if t.channel
+                                                          else "") + f" {t.per_person:.1f} per person"
+                      for t in p.touchpoints[:3])
+    out += [f"- **Who:** {p.people:,} people{share}, mostly {md(titles)} at {md(industries)} companies {size}.",
+            f"- **What they engage with:** they arrive via {md(via) or 'unknown sources'}"
+            + (f"; most touches: {md(touch)}." if touch else ".")]
+    stalls = [d for d in p.differences if d.direction in ("lower", "longer")]
+    gains = [d for d in p.differences if d.direction in ("higher", "shorter")]
+    where = "; ".join(_stall(d, labels) for d in stalls) or "nowhere significantly worse than the others"
+    out.append(f"- **Where they stall:** {where}"
+               + (f" (better than the others: {'; '.join(_stall(d, labels) for d in gains)})" if gains else "")
+               + ".")
+    segment = f"persona={p.persona}"
+    targeted = [r for r in recommendations if any(f.segment == segment for f in r.friction)]
+    if targeted:
+        change = "; ".join(f"#{r.rank} {humanize(r.title, labels)}" for r in targeted)
+        out.append(f"- **What to change:** {md(change)} (see the recommendations).")
+    elif stalls:
+        first = stalls[0]
+        out.append(f"- **What to change:** start at {md(transition(first.from_stage, first.to_stage, labels))}: "
+                   f"ask Sales and Marketing why {md(title)} leads stall there (interview guide) before changing "
+                   "scoring or routing for them.")
+    else:
+        out.append("- **What to change:** nothing specific to this persona; the journey-wide recommendations "
+                   "apply.")
+    return out
+
+
+def _stall(d: Difference, labels: Mapping[str, str] | None) -> str:
+    arrow = transition(d.from_stage, d.to_stage, labels)
+    if d.kind == "conversion":
+        return f"{arrow} converts {d.value:.1%} vs {d.other:.1%} for the others"
+    return f"{d.value:.1f} days in {arrow} vs {d.other:.1f} overall"
+
+
+def _tables(p: PersonaProfile, labels: Mapping[str, str] | None) -> list[str]:
+    if not p.people:
+        return []
+    out = ["", "| Transition | Entered | Converted | Rate | 95% interval | vs the others |",
+           "|---|---:|---:|---:|---|---|"]
+    for t in p.transitions:
+        mark = (f"**{t.direction}** ({_pct(t.rest_rate)})" if t.significant
+                else md(t.note or ("no significant difference" if t.p_value is not None else "-")))
+        ci = "-" if t.ci_low is None else f"{t.ci_low:.1%} - {t.ci_high:.1%}"
+        out.append(f"| {md(transition(t.from_stage, t.to_stage, labels))} | {t.entered:,} | {t.converted:,} | "
+                   f"{_pct(t.rate)} | {ci} | {mark} |")
+    out += ["", "| Time in stage | Median (days) | Overall (days) | Ratio | People |", "|---|---:|---:|---:|---:|"]
+    for pt in p.times:
+        ratio = "-" if pt.ratio is None else (f"**{pt.ratio:.2f}x**" if pt.differs else f"{pt.ratio:.2f}x")
+        out.append(f"| {md(transition(pt.from_stage, pt.to_stage, labels))} | {_num(pt.median_days, '{:.1f}')} | "
+                   f"{_num(pt.overall_days, '{:.1f}')} | {ratio} | {pt.n:,} |")
+    f = p.firmographics
+    out += ["", "| Top sources | Share | Top industries | Share | Top titles | Share |", "|---|---:|---|---:|---|---:|"]
+    for i in range(max(len(p.sources), len(f.industries), len(f.titles))):
+        cells = []
+        for items, named in ((p.sources, True), (f.industries, False), (f.titles, False)):
+            if i < len(items):
+                value = display_name(items[i].value, labels) if named else items[i].value
+                cells += [md(value), _pct(items[i].share)]
+            else:
+                cells += ["", ""]
+        out.append("| " + " | ".join(cells) + " |")
+    if p.touchpoints:
+        out += ["", "| Top touchpoint | Channel | Volume | Per person |", "|---|---|---:|---:|"]
+        out += [f"| {md(display_name(t.kind, labels))} | {md(display_name(t.channel, labels)) if t.channel else '-'} | "
+                f"{t.volume:,} | {t.per_person:.2f} |" for t in p.touchpoints]
+    return out

@@ -1,0 +1,68 @@
+"""Table geometry and picture tiles for the Word documents, on hand-made tables and pictures."""
+
+from __future__ import annotations
+
+import io
+
+from PIL import Image
+
+from leadjourney.reports.docx_layout import PAD, column_widths, fits, longest_word, wants_landscape
+from leadjourney.reports.image_tiles import tiles
+
+RANKING = [["Rank", "Recommendation", "System", "Revenue at stake / yr", "Root-cause hypothesis"],
+           ["1", "Update lead scoring threshold criteria: Content syndication leads", "Marketing automation",
+            "$533k", "slow speed-to-lead (median 14.8 h vs 5 minutes optimal); 31% never contacted by a person"],
+           ["12", "Route every new MQL to an owner with a first-touch SLA", "CRM", "$0", "weak sources"]]
+
+
+def test_no_word_breaks_when_the_words_fit_the_page() -> None:
+    widths = column_widths(RANKING, 500, 9)
+    assert fits(RANKING, widths, 9) and sum(widths) <= 500.5
+    # the header word that broke before ("Recommendat/ion") has its room
+    assert widths[1] >= PAD + longest_word("Recommendation", 9, bold=True)
+    # the column with the most text gets the most room
+    assert max(range(5), key=lambda c: widths[c]) in (1, 4)
+
+
+def test_a_narrow_table_keeps_its_natural_width_and_a_crowded_one_turns_landscape() -> None:
+    small = [["Role", "Approved by"], ["Sales", "missing"]]
+    assert sum(column_widths(small, 500, 9)) < 200
+    assert not wants_landscape(small, 504, 684, 9)
+    crowded = [[f"Column heading {i}" for i in range(11)], *[[f"value {i} " * 12 for i in range(11)]] * 6]
+    assert wants_landscape(crowded, 504, 684, 9)
+
+
+def _png(im: Image.Image) -> bytes:
+    out = io.BytesIO()
+    im.save(out, format="PNG")
+    return out.getvalue()
+
+
+def test_a_tall_picture_is_cut_between_its_lines_of_text() -> None:
+    im = Image.new("RGB", (200, 1000), "white")
+    bands = [(y, y + 40) for y in range(30, 1000, 90)]  # "text": every row different
+    for y0, y1 in bands:
+        for k in range(y0, y1):
+            im.paste((200 * (k % 2), 40, 90), (0, k, 200, k + 1))
+    parts = [Image.open(io.BytesIO(t)) for t in tiles(_png(im), 200, 300)]
+    assert all(p.height <= 300 and p.width == 200 for p in parts) and sum(p.height for p in parts) == 1000
+    cut = 0
+    for p in parts[:-1]:
+        cut += p.height
+        assert not any(y0 <= cut < y1 for y0, y1 in bands), cut  # never through a line
+    assert tiles(_png(im), 400, 2000) == [_png(im)] or len(tiles(_png(im), 400, 2000)) == 1
+
+
+def test_each_strip_is_cut_across_at_its_own_gap() -> None:
+    """A map's rows have their gaps in different places: each strip finds its own."""
+    im = Image.new("RGB", (400, 200), "white")
+    blocks = {(0, 95): [(0, 150), (170, 400)], (105, 200): [(0, 250), (270, 400)]}
+    for (y0, y1), spans in blocks.items():
+        for x0, x1 in spans:
+            for x in range(x0, x1):  # "text": no two columns alike
+                im.paste((200 * (x % 2), 60, 60), (x, y0, x + 1, y1))
+    parts = [Image.open(io.BytesIO(t)) for t in tiles(_png(im), 300, 120)]
+    assert [p.size[1] for p in parts[::2]] and len(parts) == 4
+    top, bottom = parts[0].width, parts[2].width
+    assert 150 <= top <= 170 and 250 <= bottom <= 270, (top, bottom)
+    assert parts[0].height + parts[2].height == 200 and 95 <= parts[0].height <= 105
