@@ -16,6 +16,7 @@ from leadjourney.analysis.benchmarks import (
     benchmark_for,
     benchmarks_in_effect,
 )
+from leadjourney.analysis.campaigns import Campaigns
 from leadjourney.analysis.dark_leads import DarkLeads
 from leadjourney.analysis.friction import DropOff, Friction, money
 from leadjourney.analysis.funnel import WITHOUT_DATA, Funnel, check_mode
@@ -53,6 +54,7 @@ class Analysis(Tabular):
     friction: Friction
     benchmarks: tuple[Benchmark, ...] = DEFAULT_BENCHMARKS
     web: WebJourney = field(default_factory=WebJourney)  # the web journey; in the outputs only when data exists
+    campaigns: Campaigns = field(default_factory=Campaigns)  # campaigns and content; ditto
 
     def bench(self, metric: str, transition: str | None = None, source: str | None = None) -> list[Benchmark]:
         """The benchmarks in effect for one number (the config's [[benchmarks]] applied)."""
@@ -80,6 +82,8 @@ class Analysis(Tabular):
         }
         if self.web.has_data:
             out["web_journey"] = self.web.to_dict()
+        if self.campaigns.has_data:
+            out["campaigns"] = self.campaigns.to_dict()
         return out
 
     def to_json(self) -> str:
@@ -116,6 +120,7 @@ class Analysis(Tabular):
             friction=friction,
             benchmarks=DEFAULT_BENCHMARKS if benchmarks is None else tuple(Benchmark.from_dict(b) for b in benchmarks),
             web=part("web_journey", WebJourney.from_dict, WebJourney()),
+            campaigns=part("campaigns", Campaigns.from_dict, Campaigns()),
         )
 
     @classmethod
@@ -164,6 +169,8 @@ class Analysis(Tabular):
         lines += self._sources_markdown() + self._speed_markdown() + self._dark_markdown()
         if self.web.has_data:
             lines += self.web.to_markdown()
+        if self.campaigns.has_data:
+            lines += self.campaigns.to_markdown()
         return "\n".join(lines) + "\n"
 
     def _friction_markdown(self, top: int = 10) -> list[str]:
@@ -332,6 +339,7 @@ def analyze_journeys(journeys: Journeys, workspace: str, *, mode: str = "stage_r
     dark = DarkLeads(as_of=times.as_of).fit(journeys)
     friction = Friction().fit(journeys, funnel, sources, times, speed, dark, personas)
     web = WebJourney().fit(journeys)
+    campaigns = Campaigns().fit(journeys)
     say("done", 5, 5)
     return Analysis(
         workspace=workspace,
@@ -347,6 +355,7 @@ def analyze_journeys(journeys: Journeys, workspace: str, *, mode: str = "stage_r
         friction=friction,
         benchmarks=benchmarks_in_effect(journeys.config),
         web=web,
+        campaigns=campaigns,
     )
 
 
