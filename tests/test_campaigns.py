@@ -30,7 +30,7 @@ import pytest
 
 from conftest import run_cli, set_option
 from leadjourney.analysis import analyze
-from leadjourney.analysis.campaigns import NO_CAMPAIGN, NO_EMAIL, Campaigns
+from leadjourney.analysis.campaigns import NO_CAMPAIGN, NO_EMAIL
 from leadjourney.analysis.report import Analysis
 from leadjourney.analysis.status import Status
 from leadjourney.ingest import ingest
@@ -59,6 +59,26 @@ def _epoch_ms(t: datetime) -> int:
     return int((t - datetime(1970, 1, 1)).total_seconds() * 1000)
 
 
+def _mail(rng: random.Random, rows: list[list[Any]], lid: str, kinds: dict[str, str], campaign: str, email: str,
+          at: datetime, p_open: float, p_click: float, hubspot_row: bool) -> None:
+    """One campaign e-mail to one person: sent, delivered (2% bounce), maybe opened and clicked."""
+    def add(event: str, when: datetime) -> None:
+        if hubspot_row:
+            rows.append([lid, kinds[event], _epoch_ms(when), campaign, email])
+        else:
+            rows.append([lid, _ts(when), kinds[event], email, campaign])
+    add("send", at)
+    if rng.random() < 0.02:  # bounced: no delivery
+        if hubspot_row:
+            rows.append([lid, "BOUNCE", _epoch_ms(at + timedelta(minutes=1)), campaign, email])
+        return
+    add("delivered", at + timedelta(minutes=1))
+    if rng.random() < p_open:
+        add("open", at + timedelta(hours=2))
+        if rng.random() < p_click:
+            add("click", at + timedelta(hours=2, minutes=3))
+
+
 def scenario(root: Path, seed: int = 16) -> None:
     """The scenario's files in ``root`` (see the module docstring)."""
     rng = random.Random(seed)
@@ -71,22 +91,8 @@ def scenario(root: Path, seed: int = 16) -> None:
         events.append([lid, "Lead", _ts(created)])
 
         def mail(rows: list[list[Any]], kinds: dict[str, str], campaign: str, email: str, at: datetime,
-                 p_open: float, p_click: float, hubspot_row: bool) -> None:
-            def add(event: str, when: datetime) -> None:
-                if hubspot_row:
-                    rows.append([lid, kinds[event], _epoch_ms(when), campaign, email])
-                else:
-                    rows.append([lid, _ts(when), kinds[event], email, campaign])
-            add("send", at)
-            if rng.random() < 0.02:  # bounced: no delivery
-                if hubspot_row:
-                    rows.append([lid, "BOUNCE", _epoch_ms(at + timedelta(minutes=1)), campaign, email])
-                return
-            add("delivered", at + timedelta(minutes=1))
-            if rng.random() < p_open:
-                add("open", at + timedelta(hours=2))
-                if rng.random() < p_click:
-                    add("click", at + timedelta(hours=2, minutes=3))
+                 p_open: float, p_click: float, hubspot_row: bool, lid: str = lid) -> None:
+            _mail(rng, rows, lid, kinds, campaign, email, at, p_open, p_click, hubspot_row)
 
         # the Marketo nurture: six e-mails a week apart, most leave after step 3
         for step in range(1, 7):

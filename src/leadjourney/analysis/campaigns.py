@@ -18,7 +18,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from leadjourney.analysis.content import NO_HUMAN, TOUCH_BUCKETS, AssetLift, SalesTouches, content_lift, sales_touches
+from leadjourney.analysis.content import (
+    NO_HUMAN,
+    TOUCH_BUCKETS,
+    AssetLift,
+    SalesTouches,
+    content_lift,
+    sales_touches,
+)
 from leadjourney.analysis.email_campaigns import EmailCampaign, EmailEngagement
 from leadjourney.analysis.journeys import Journeys
 from leadjourney.analysis.marketing import conversion_milestones, milestones, person_touches
@@ -170,10 +177,10 @@ class Campaigns(Tabular):
         if any(s.status.shown for s in self.sales):
             lines += ["| Before | People | Median | Mean | p90 | Touches: " + " / ".join(b for b, _ in TOUCH_BUCKETS) +
                       " | Note |", "|---|---:|---:|---:|---:|---|---|"]
-            for s in self.sales:
-                dist = " / ".join(f"{s.distribution.get(b, 0):,}" for b, _ in TOUCH_BUCKETS)
-                lines.append(f"| {md(s.before)} | {s.people:,} | {_num(s.median)} | {_num(s.mean)} | {_num(s.p90)} | "
-                             f"{dist} | {md(s.status.text())} |")
+            for touch in self.sales:
+                dist = " / ".join(f"{touch.distribution.get(b, 0):,}" for b, _ in TOUCH_BUCKETS)
+                lines.append(f"| {md(touch.before)} | {touch.people:,} | {_num(touch.median)} | {_num(touch.mean)} | "
+                             f"{_num(touch.p90)} | {dist} | {md(touch.status.text())} |")
         return lines
 
     def headlines(self) -> list[str]:

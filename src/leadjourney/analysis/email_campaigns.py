@@ -210,10 +210,12 @@ class EmailEngagement:
         tested = [(i, c) for i, c in enumerate(out) if c.message_click_rate.status.judged]
         total_n = sum(c.message_click_rate.entered for _, c in tested)
         total_k = sum(c.message_click_rate.converted for _, c in tested)
-        zs = [(i, *two_proportion_z(c.message_click_rate.converted, c.message_click_rate.entered,
-                                    total_k - c.message_click_rate.converted, total_n - c.message_click_rate.entered))
-              for i, c in tested]
-        zs = [(i, z, p) for i, z, p in zs if p is not None]
+        zs: list[tuple[int, float, float]] = []
+        for i, c in tested:
+            t = c.message_click_rate
+            z, p = two_proportion_z(t.converted, t.entered, total_k - t.converted, total_n - t.entered)
+            if p is not None:
+                zs.append((i, z, p))
         for (i, z, _), p_adj in zip(zs, holm([p for _, _, p in zs]), strict=True):
             out[i] = replace(out[i], p_adjusted=p_adj, weak=z < 0 and p_adj < ALPHA)
         self.campaigns = out
