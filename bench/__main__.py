@@ -3,6 +3,7 @@
     python -m bench                 # every benchmark at its default size
     python -m bench ingest --leads 100000
     python -m bench startup         # `leadjourney --help` and `import leadjourney` beside `python -c pass`
+    python -m bench campaigns --leads 100000   # the campaign analyses at ~1M touchpoints vs a GROUP BY
     python -m bench growth          # analyze at 100k, 1M and 10M leads (builds what is missing; slow)
 """
 
@@ -13,6 +14,7 @@ import argparse
 from bench import (
     bench_analyze,
     bench_bad_rows,
+    bench_campaigns,
     bench_core,
     bench_dashboard,
     bench_generate,
@@ -28,7 +30,8 @@ from bench import (
 BENCHMARKS = {"generate": bench_generate.main, "ingest": bench_ingest.main, "analyze": bench_analyze.main,
               "core": bench_core.main, "map": bench_map.main, "map-parts": bench_map_parts.main, "personas": bench_personas.main,
               "monitor": bench_monitor.main, "dashboard": bench_dashboard.main,
-              "startup": bench_startup.main, "growth": bench_growth.main, "bad-rows": bench_bad_rows.main}
+              "startup": bench_startup.main, "growth": bench_growth.main, "bad-rows": bench_bad_rows.main,
+              "campaigns": bench_campaigns.main}
 
 
 def main() -> None:

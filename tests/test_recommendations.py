@@ -156,7 +156,8 @@ def test_each_rule_fires_for_its_reason(cold_analysis: Analysis, cold_recs: Reco
     assert fired == {"slow speed-to-lead": 1, "never contacted": 1, "weak sources": 0,
                      "dark-lead concentration": 1, "long stall": 1, "skipped stages (definitions)": 1,
                      "unknown lead source": 1, "drop-off below benchmark": 1,
-                     "definition drift": 0}  # no definition check passed to recommend() here
+                     "definition drift": 0,  # no definition check passed to recommend() here
+                     "broken nurture step": 0, "weak e-mail campaign": 0}  # no campaign e-mails here
 
 
 def test_rules_stay_quiet_for_a_healthy_journey(tmp_path: Path) -> None:

@@ -229,6 +229,8 @@ class Config:
     maturity_days: int = 30  # [analysis]: a creation cohort is judged at a transition after at least this many days
     maturity_quantile: float = 0.9  # [analysis]: ... and after this share of the baseline's conversion times
     young_points: float = 1.0  # [analysis]: projected final this many points above observed: still converting
+    engaged_by: str = "open"  # [analysis]: what engages a person with an e-mail campaign: "open" (or click), "click"
+    nurture_wait_days: int = 14  # [analysis]: a nurture step this recent without the next is in flight, not left
     personas: tuple[Persona, ...] = ()
     benchmarks: tuple[BenchmarkSetting, ...] = ()
     targets: dict[str, float] = field(default_factory=dict)  # ideal-state conversion per "From->To"
@@ -366,6 +368,12 @@ class _Validator:
         young_points = self.get(analysis, "young_points", float, "analysis", 1.0)
         if young_points <= 0:
             raise self.fail("analysis.young_points", f"must be positive, found {young_points}")
+        engaged_by = self.get(analysis, "engaged_by", str, "analysis", "open")
+        if engaged_by not in ("open", "click"):
+            raise self.fail("analysis.engaged_by", f"expected open or click, found {engaged_by!r}")
+        nurture_wait = self.get(analysis, "nurture_wait_days", int, "analysis", 14)
+        if nurture_wait < 0:
+            raise self.fail("analysis.nurture_wait_days", f"must be 0 or more, found {nurture_wait}")
         deal = self.get(eng, "average_deal_size", float, "engagement", 25000.0)
         personas = self.personas()
         if deal <= 0:
@@ -388,6 +396,8 @@ class _Validator:
             maturity_days=maturity_days,
             maturity_quantile=maturity_quantile,
             young_points=young_points,
+            engaged_by=engaged_by,
+            nurture_wait_days=nurture_wait,
             sources=self.sources(),
             personas=personas,
             benchmarks=self.benchmarks(),

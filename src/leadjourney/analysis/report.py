@@ -16,6 +16,7 @@ from leadjourney.analysis.benchmarks import (
     benchmark_for,
     benchmarks_in_effect,
 )
+from leadjourney.analysis.campaigns import Campaigns
 from leadjourney.analysis.dark_leads import DarkLeads
 from leadjourney.analysis.friction import DropOff, Friction, money
 from leadjourney.analysis.funnel import WITHOUT_DATA, Funnel, check_mode
@@ -57,6 +58,7 @@ class Analysis(Tabular):
     benchmarks: tuple[Benchmark, ...] = DEFAULT_BENCHMARKS
     web: WebJourney = field(default_factory=WebJourney)  # the web journey; in the outputs only when data exists
     pipeline: Pipeline = field(default_factory=lambda: Pipeline(status=withheld(NO_PIPELINE)))
+    campaigns: Campaigns = field(default_factory=Campaigns)  # campaigns and content; ditto
 
     def bench(self, metric: str, transition: str | None = None, source: str | None = None) -> list[Benchmark]:
         """The benchmarks in effect for one number (the config's [[benchmarks]] applied)."""
@@ -85,6 +87,8 @@ class Analysis(Tabular):
         }
         if self.web.has_data:
             out["web_journey"] = self.web.to_dict()
+        if self.campaigns.has_data:
+            out["campaigns"] = self.campaigns.to_dict()
         return out
 
     def to_json(self) -> str:
@@ -122,6 +126,7 @@ class Analysis(Tabular):
             benchmarks=DEFAULT_BENCHMARKS if benchmarks is None else tuple(Benchmark.from_dict(b) for b in benchmarks),
             web=part("web_journey", WebJourney.from_dict, WebJourney()),
             pipeline=part("pipeline", Pipeline.from_dict, Pipeline(status=withheld(NO_PIPELINE))),
+            campaigns=part("campaigns", Campaigns.from_dict, Campaigns()),
         )
 
     @classmethod
@@ -170,6 +175,8 @@ class Analysis(Tabular):
         lines += self._sources_markdown() + self._speed_markdown() + self._dark_markdown()
         if self.web.has_data:
             lines += self.web.to_markdown()
+        if self.campaigns.has_data:
+            lines += self.campaigns.to_markdown()
         return "\n".join(lines) + "\n"
 
     def _friction_markdown(self, top: int = 10) -> list[str]:
@@ -320,9 +327,13 @@ def analyze(ws: Workspace, *, filters: Filters | None = None, mode: str = "stage
             journeys.release()
 
 
+CAMPAIGNS_NOT_PER_SELECTION = "computed by `leadjourney analyze`, not for each dashboard selection"
+
+
 def analyze_journeys(journeys: Journeys, workspace: str, *, mode: str = "stage_reach", window_days: int = 90,
-                     progress: Progress | None = None) -> Analysis:
-    """:func:`analyze` on an open selection, so later steps (the map, profiles) reuse what it cached."""
+                     progress: Progress | None = None, campaigns: bool = True) -> Analysis:
+    """:func:`analyze` on an open selection, so later steps (the map, profiles) reuse what it cached.
+    ``campaigns=False``: the campaign analyses are withheld (:data:`CAMPAIGNS_NOT_PER_SELECTION`)."""
     say = progress or silent
     say("funnel", 0, 5)
     funnel = Funnel(mode=mode, window_days=window_days).fit(journeys)
@@ -339,6 +350,7 @@ def analyze_journeys(journeys: Journeys, workspace: str, *, mode: str = "stage_r
     friction = Friction().fit(journeys, funnel, sources, times, speed, dark, personas)
     web = WebJourney().fit(journeys)
     pipeline = Pipeline(as_of=times.as_of).fit(journeys)
+    marketing = Campaigns().fit(journeys) if campaigns else Campaigns.not_computed(CAMPAIGNS_NOT_PER_SELECTION)
     say("done", 5, 5)
     return Analysis(
         workspace=workspace,
@@ -355,6 +367,7 @@ def analyze_journeys(journeys: Journeys, workspace: str, *, mode: str = "stage_r
         benchmarks=benchmarks_in_effect(journeys.config),
         web=web,
         pipeline=pipeline,
+        campaigns=marketing,
     )
 
 

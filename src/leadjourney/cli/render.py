@@ -138,6 +138,10 @@ def print_analysis(console: Console, result: Analysis) -> None:
     console.print(friction_table(result))
     for line in friction_lines(result):
         console.print(line)
+    if result.campaigns.has_data:
+        console.print("[bold]Campaigns and content[/] (tables in out/analysis.md)")
+        for line in result.campaigns.headlines():
+            console.print(terminal_text(line))
 
 
 def quality_table(report: QualityReport) -> Table:

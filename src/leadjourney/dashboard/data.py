@@ -380,7 +380,7 @@ class DashboardData:
     def _analyze(self, filters: Filters, now: datetime | None, trend: bool, background: bool,
                  as_of: datetime | None) -> dict[str, Any]:
         with self._journeys(filters, now, background, as_of) as journeys:  # the trend reuses the analysis' tables
-            analysis = analyze_journeys(journeys, str(self.ws.root)).to_dict()
+            analysis = analyze_journeys(journeys, str(self.ws.root), campaigns=False).to_dict()
             trends = {p: ConversionTrend(period=p).fit(journeys).to_dict() for p in PERIODS} if trend else {}
         out: dict[str, Any] = json.loads(json.dumps({"analysis": analysis, "trend": trends}, default=str))
         return out  # as JSON reads it back: the same values from memory and from disk

@@ -120,6 +120,27 @@ DEFAULT_ACTIONS: tuple[Action, ...] = (
         "{metric} falls from {current} to {target}",
     ),
     Action(
+        "nurture_step", "Fix broken nurture sequence at drop-off: {campaign}, step {step}", "MAP", 2, 4,
+        ("Audit step {step} of {campaign} ({asset}): its send conditions, wait step and smart list; contacts "
+         "removed or exited by mistake; the e-mail's links, subject line and offer",
+         "Workflow: send step {next_step} to the people who received step {step} and were left out (a one-off "
+         "batch), then let the stream continue",
+         "Alert: notify marketing ops when fewer than {keep_share} of a step's recipients receive the next step "
+         "within {wait_days} days",
+         "Report: {campaign} step-by-step funnel (received, continued, unsubscribed), monthly"),
+        "{metric} falls from {current} to {target}",
+    ),
+    Action(
+        "campaign_fix", "Rework or retire the {campaign} e-mail campaign", "MAP", 3, 6,
+        ("Review {campaign}: audience (list, segment), subject lines, offer and call to action against the "
+         "campaigns clicking better{better}",
+         "Test: an A/B test of subject line and call to action on the next send, one change at a time",
+         "Segment: suppress recipients who have not opened the last five sends (deliverability)",
+         "Report: clicks per delivered e-mail by campaign, in the monthly campaign review"),
+        "{metric} rises from {current} to {target} (the other campaigns' rate)",
+        origin=ESTIMATE,
+    ),
+    Action(
         "routing_sla", "Route every new {signal} to an owner with a first-touch SLA", "CRM + automation", 3, 6,
         ("Assignment rule: every new {signal} gets an owner (round robin or territory); none waits in a queue",
          "Field: `First Sales Touch Date`, stamped by the first call or sales e-mail",
@@ -154,6 +175,8 @@ RULE_ACTIONS: dict[str, str] = {
     "below_benchmark_at_gate": "scoring_threshold",
     "below_benchmark_before_gate": "nurture_fix",
     "below_benchmark_after_gate": "sla_alert",
+    "broken_nurture_step": "nurture_step",
+    "weak_campaign": "campaign_fix",
 }
 
 

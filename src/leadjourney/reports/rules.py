@@ -36,6 +36,7 @@ DRIFT_HIGH = 0.10  # a term whose criteria more than this share of its stage's p
 DRIFT_MIN_N = 30  # fewer people judged: too few to call drift
 UNKNOWN_SOURCE_HIGH = 0.02  # more than this share of people without a lead source calls for the field
 DEFAULT_SLA_DAYS = 7
+NURTURE_ALERT_DAYS = 14  # the broken-step alert looks this many days after a step for the next one
 
 
 @dataclass(frozen=True)
@@ -341,6 +342,66 @@ def below_benchmark(ctx: Context) -> tuple[list[Firing], str]:
                  else "no transition converts significantly below its benchmark")
 
 
+def broken_nurture_steps(ctx: Context) -> tuple[list[Firing], str]:
+    """A nurture sequence whose worst step loses significantly more people than its other steps."""
+    email = ctx.analysis.campaigns.email
+    if not email.nurture_status.shown:
+        return [], f"nurture sequences {email.nurture_status.text()}"
+    out = []
+    for q in email.nurtures:
+        step = q.step(q.worst_step) if q.broken and q.worst_step is not None else None
+        if step is None or step.leave.rate is None or not q.status.judged:
+            continue
+        others = [s for s in q.steps if not s.last and s.step != step.step]
+        n, k = sum(s.leave.entered for s in others), sum(s.leave.converted for s in others)
+        rest = k / n if n else None
+        why = (f"{step.leave.converted:,} of {step.leave.entered:,} people ({step.leave.rate:.1%}) who received step "
+               f"{step.step} of {q.campaign} never received step {step.step + 1}, vs {rest or 0:.1%} at its other "
+               f"steps (adjusted p {q.p_adjusted or 0:.2g})")
+        metric = Metric(f"nurture:{q.campaign}:step={step.step}", f"{q.campaign} step {step.step} leave rate", "share",
+                        step.leave.rate, rest, "the sequence's other steps' leave rate", None, "down")
+        ci = (step.leave.ci_low, step.leave.ci_high) if step.leave.ci_low is not None and step.leave.ci_high is not None \
+            else None
+        evidence = (ctx.evidence(f"{q.campaign} step {step.step} leave rate", step.leave.rate, "share",
+                                 step.leave.entered, ci, None),
+                    ctx.evidence(f"{q.campaign} other steps' leave rate", rest, "share", n, None, None))
+        params = {"campaign": q.campaign, "step": step.step, "next_step": step.step + 1,
+                  "asset": f"its step-{step.step} e-mail", "wait_days": NURTURE_ALERT_DAYS,
+                  "keep_share": f"{1 - (rest or 0) * 2:.0%}" if rest is not None and rest < 0.5 else "half"}
+        out.append(Firing("broken_nurture_step", q.campaign, params, why, metric, evidence, label=q.campaign))
+    return out, (f"broken nurture step(s) in {', '.join(str(f.subject) for f in out)}" if out
+                 else "no nurture step loses significantly more people than the sequence's other steps")
+
+
+def weak_campaigns(ctx: Context) -> tuple[list[Firing], str]:
+    """An e-mail campaign clicked significantly less per e-mail than the other campaigns."""
+    email = ctx.analysis.campaigns.email
+    if not email.status.shown:
+        return [], f"e-mail campaigns {email.status.text()}"
+    out = []
+    rates = [c.message_click_rate for c in email.campaigns if c.message_click_rate.status.judged]
+    for c in email.campaigns:
+        t = c.message_click_rate
+        if not c.weak or t.rate is None:
+            continue
+        n = sum(r.entered for r in rates) - t.entered
+        k = sum(r.converted for r in rates) - t.converted
+        rest = k / n if n else None
+        better = [d.campaign for d in email.campaigns if d is not c and d.message_click_rate.status.judged
+                  and (d.message_click_rate.rate or 0) > (rest or 0)]
+        why = (f"{c.campaign} is clicked in {t.rate:.1%} of the e-mails delivered vs {rest or 0:.1%} for the other "
+               f"campaigns (adjusted p {c.p_adjusted or 0:.2g})")
+        metric = Metric(f"email:{c.campaign}:clicks_per_email", f"{c.campaign} clicks per e-mail", "rate", t.rate, rest,
+                        "the other campaigns' rate", None)
+        ci = (t.ci_low, t.ci_high) if t.ci_low is not None and t.ci_high is not None else None
+        evidence = (ctx.evidence(f"{c.campaign} clicks per e-mail", t.rate, "rate", t.entered, ci, None),
+                    ctx.evidence("other campaigns' clicks per e-mail", rest, "rate", n, None, None))
+        params = {"campaign": c.campaign, "better": f" ({', '.join(better[:3])})" if better else ""}
+        out.append(Firing("weak_campaign", c.campaign, params, why, metric, evidence, label=c.campaign))
+    return out, (f"{len(out)} e-mail campaign(s) clicked significantly less than the others" if out
+                 else "no e-mail campaign is clicked significantly less per e-mail than the others")
+
+
 RULES: tuple[tuple[str, Rule], ...] = (
     ("slow speed-to-lead", slow_speed_to_lead),
     ("never contacted", never_contacted),
@@ -351,6 +412,8 @@ RULES: tuple[tuple[str, Rule], ...] = (
     ("definition drift", definition_drift),
     ("unknown lead source", unknown_source),
     ("drop-off below benchmark", below_benchmark),
+    ("broken nurture step", broken_nurture_steps),
+    ("weak e-mail campaign", weak_campaigns),
 )
 
 

@@ -1,0 +1,109 @@
+"""What the campaign analyses read: the selected people's touchpoints with their e-mail event, and each person's
+milestones (MQL, SQL, first opportunity, first won deal), as engine expressions.
+
+E-mail events are spelled differently by every system; :data:`EMAIL_EVENTS` is the one place their spellings
+(as ingest stores a touchpoint kind: lower case, punctuation as ``_``) map to the five events counted:
+
+* the connectors write ``email_send``, ``email_delivered``, ``email_open``, ``email_click`` (Marketo's
+  activities, HubSpot's marketing e-mail events) and the generator the same;
+* a Marketo activity-log file says ``Send Email``, ``Email Delivered``, ``Open Email``, ``Click Email``,
+  ``Unsubscribe Email``; a HubSpot e-mail events file ``SENT``, ``DELIVERED``, ``OPEN``, ``CLICK``,
+  ``UNSUBSCRIBED``.
+
+A touch by a person (``actor = 'human'``, a rep's e-mail) is never a campaign e-mail.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import ibis
+import ibis.expr.types as ir
+
+from leadjourney.analysis.journeys import Journeys
+
+SEND, DELIVERED, OPEN, CLICK, UNSUBSCRIBE = "send", "delivered", "open", "click", "unsubscribe"
+EMAIL_EVENTS: dict[str, tuple[str, ...]] = {
+    SEND: ("email_send", "email_sent", "send_email", "sent", "send", "email_send_success"),
+    DELIVERED: ("email_delivered", "delivered", "email_delivery", "delivery"),
+    OPEN: ("email_open", "email_opened", "open_email", "open", "opened"),
+    CLICK: ("email_click", "email_clicked", "click_email", "click_link_in_email", "click", "clicked"),
+    UNSUBSCRIBE: ("email_unsubscribe", "email_unsubscribed", "unsubscribe_email", "unsubscribe", "unsubscribed"),
+}
+# kinds whose asset was not consumed (an e-mail sent, delivered or merely opened; a status change whose
+# "asset" is the new status)
+NOT_CONSUMED: tuple[str, ...] = (*EMAIL_EVENTS[SEND], *EMAIL_EVENTS[DELIVERED], *EMAIL_EVENTS[OPEN],
+                                 *EMAIL_EVENTS[UNSUBSCRIBE], "email_bounce", "email_bounced", "bounce",
+                                 "program_status", "revenue_stage", "change_status_in_progression",
+                                 "change_revenue_stage")
+HUMAN = "human"
+WON = "won"
+
+
+def email_event(kind: ir.StringValue) -> ir.StringValue:
+    """The e-mail event (``send`` ... ``unsubscribe``) a touchpoint kind is, NULL when it is none."""
+    return ibis.cases(*[(kind.isin(list(spellings)), event) for event, spellings in EMAIL_EVENTS.items()],
+                      else_=ibis.null("string"))
+
+
+@dataclass(frozen=True)
+class Milestone:
+    """A moment a person may reach: a configured stage (``index``) or the first won deal (``index`` None)."""
+
+    label: str
+    at: str  # the column of :func:`milestones` holding when (NULL: not reached, or reached undated)
+    reached: str  # the column saying whether
+
+
+def conversion_milestones(stage_names: Sequence[str]) -> list[Milestone]:
+    """MQL (the second stage), SQL (the stage named SQL, else the third) and won, as far as configured."""
+    out = []
+    if len(stage_names) > 1:
+        out.append(Milestone(stage_names[1], "at_1", "has_1"))
+    sql = stage_names.index("SQL") if "SQL" in stage_names else (2 if len(stage_names) > 2 else None)
+    if sql is not None and sql > 1:
+        out.append(Milestone(stage_names[sql], f"at_{sql}", f"has_{sql}"))
+    out.append(Milestone(WON, "won_at", "has_won"))
+    return out
+
+
+def milestones(journeys: Journeys) -> ir.Table:
+    """One row per selected person: person_id, ``has_i`` / ``at_i`` of the milestone stages, ``opp_at`` (their
+    first opportunity's creation), ``has_opp``, ``won_at`` (their first won deal's close) and ``has_won``."""
+    people = journeys.people()
+    names = journeys.config.stage_names
+    stages = [c for m in conversion_milestones(names) if m.label != WON for c in (m.at, m.reached)]
+    leads = journeys.table("leads").select("lead_id", "person_id")
+    opps = journeys.table("opportunities")
+    opps = opps.join(leads, "lead_id")
+    won = opps.is_won.fill_null(False)
+    per = opps.group_by("person_id").aggregate(opp_at=opps.created_at.min(), won_at=opps.closed_at.min(where=won),
+                                               opp_count=opps.count(), won_count=won.sum())
+    p = people.select("person_id", *stages)
+    j = p.left_join(per, p.person_id == per.person_id)
+    return j.select(p, opp_at=j.opp_at, has_opp=j.opp_count.fill_null(0) > 0, won_at=j.won_at,
+                    has_won=j.won_count.fill_null(0) > 0)
+
+
+def person_touches(journeys: Journeys) -> ir.Table:
+    """The selected people's touchpoints up to the as-of date: person_id, occurred_at, kind, actor, campaign,
+    asset and ``event`` (:func:`email_event`; NULL for a touch by a person), kept for the run."""
+
+    def build() -> ir.Table:
+        touches = journeys.table("touchpoints")
+        touches = touches.filter(touches.occurred_at <= ibis.timestamp(journeys.as_of()))
+        leads = journeys.table("leads").select("lead_id", "person_id")
+        t = touches.join(leads, "lead_id")
+        t = t.semi_join(journeys.people().select("person_id"), "person_id")
+        automated = t.actor.isnull() | (t.actor != HUMAN)
+        event = ibis.ifelse(automated, email_event(t.kind), ibis.null("string"))
+        return t.select("person_id", "occurred_at", "kind", "actor", campaign=_blank_null(t.campaign),
+                        asset=_blank_null(t.asset), event=event)
+
+    return journeys.cached(("campaign_touches", journeys.as_of()), build)
+
+
+def _blank_null(value: ir.StringValue) -> ir.StringValue:
+    trimmed = value.strip()
+    return ibis.ifelse(trimmed == "", ibis.null("string"), trimmed)
