@@ -48,6 +48,7 @@ from leadjourney.analysis.sources import holm, two_proportion_z
 from leadjourney.analysis.status import OK, MetricStatus, for_count, withheld
 from leadjourney.analysis.touchpoints import newcombe_interval
 from leadjourney.engine import fetch_rows
+from leadjourney.tabular import Tabular
 
 ALPHA = 0.05
 MAX_STEPS = 12  # steps counted per sequence (a longer newsletter is no nurture)
@@ -157,8 +158,11 @@ class NurtureSequence:
 
 
 @dataclass
-class EmailEngagement:
-    """Both e-mail parts for one selection; ``status`` withheld when there is no e-mail with a campaign."""
+class EmailEngagement(Tabular):
+    """Both e-mail parts for one selection; ``status`` withheld when there is no e-mail with a campaign. Its table
+    is the campaigns."""
+
+    table_from = "campaigns"
 
     status: MetricStatus = field(default_factory=lambda: withheld("not computed"))
     engaged_by: str = "open"

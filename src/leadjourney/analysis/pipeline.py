@@ -20,6 +20,7 @@ from leadjourney.analysis.journeys import Journeys
 from leadjourney.analysis.readback import build
 from leadjourney.analysis.status import OK, MetricStatus, withheld
 from leadjourney.engine import fetch_rows
+from leadjourney.tabular import Tabular
 
 NO_OPPORTUNITIES = "needs opportunities; none loaded"
 
@@ -46,8 +47,9 @@ def open_by(journeys: Journeys, keys: Sequence[str], as_of: datetime) -> ir.Tabl
 
 
 @dataclass
-class Pipeline:
-    """Open deals (with an amount) of the selected people at ``as_of``, and their amounts' sum.
+class Pipeline(Tabular):
+    """Open deals (with an amount) of the selected people at ``as_of``, and their amounts' sum (its table:
+    one row).
 
     ``status`` is withheld when no opportunities were loaded (no pipeline to speak of, not a zero one).
     """
