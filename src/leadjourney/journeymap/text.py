@@ -86,16 +86,6 @@ def days(value: float | None) -> str:
     return "-" if value is None else f"{value:.1f} d"
 
 
-def money(value: float | None, currency: str) -> str:
-    """Compact amount: 3.3M USD, 820k USD."""
-    if value is None:
-        return "-"
-    for limit, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
-        if abs(value) >= limit:
-            return f"{value / limit:.1f}{suffix} {currency}"
-    return f"{value:,.0f} {currency}"
-
-
 def date_text(value: str | None) -> str:
     """``2026-06-29T23:58:39`` as ``2026-06-29``."""
     return "-" if not value else datetime.fromisoformat(value).strftime("%Y-%m-%d")
