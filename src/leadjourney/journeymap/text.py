@@ -13,6 +13,8 @@ from functools import lru_cache
 
 from PIL import ImageFont
 
+from leadjourney.display import money as money  # the one money formatter ("$825k")
+
 FONT_FAMILY = "LJ Aileron"
 FALLBACK_FAMILIES = "'Helvetica Neue', Helvetica, Arial, sans-serif"
 BOLD_WIDENING = 1.08
