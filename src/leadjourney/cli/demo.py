@@ -66,7 +66,7 @@ def _show(run: DemoRun) -> None:
     monitored, since = run.monitor, run.scenario.declines[0].since
     console.rule(f"[bold]Monitor[/bold]: baseline = leads created before {since}; planted: MQL->SQL x"
                  f"{DEMO_DECLINE_FACTOR:g} for leads created from {since}")
-    console.print(verdict_table(monitored, raised_only=True, evidence=False))
+    console.print(verdict_table(monitored, raised_only=True, labels=run.workspace.config.labels))
     console.print(f"Monitor {monitored.period.label}: {monitored.status} "
                   f"({sum(v.raised for v in monitored.verdicts)} red flag(s) of {len(monitored.verdicts)} checks; "
                   f"all in out/monitor.json; period report {monitored.reports[0].relative_to(run.workspace.root)}).")

@@ -146,7 +146,7 @@ def run_monitor(ws: Workspace, period: str = "month", as_of: date | None = None,
     run.sent_keys = [v.key for v in run.verdicts
                      if v.notified and SEVERITY[v.status] > SEVERITY.get(alerted.get(v.key, "ok"), 0)]
     cleared = [k for k in alerted if k not in {v.key for v in run.verdicts if v.notified}]
-    run.reports = write_report(run, run.metrics, ws.out_dir)
+    run.reports = write_report(run, run.metrics, ws.out_dir, ws.config)
     if notify and (run.sent_keys or cleared or run.earlier_failures):
         subject, body = run.message(ws.config.alerts.report_url)
         run.deliveries = deliver(ws.config.alerts, subject, body, sleep=sleep, attachments=run.reports)
