@@ -58,7 +58,7 @@ def _show(run: DemoRun) -> None:
 
     render.print_ingest(console, run.ingest)
     console.print(render.quality_table(run.quality.report))
-    render.print_analysis(console, run.analysis.analysis)
+    render.print_analysis(console, run.analysis.analysis, run.workspace.config.labels)
     assert run.map.paths is not None
     console.print(render.persona_table(run.map.profiles))
     console.print(render.paths_table(run.map.paths))
