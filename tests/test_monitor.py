@@ -292,6 +292,12 @@ def test_alerts_sent_once_then_deduplicated(planted: Workspace, smtp: tuple[int,
     assert f"MQL → SQL {converted / entered:.1%} ({converted:,} of {entered:,})" in attached  # the period's metrics
     page_rows = files["2026-05.html"].get_content().count("<tr>")
     assert page_rows == len(first.verdicts) + 2 + len(first.metrics)  # two header rows
+    body = mail_parsed.get_body(preferencelist=("plain",))
+    assert body is not None
+    # the message reads as the report does: status word, display names, the one-line reason, the key for analysts
+    assert f"- Red flag [NEW] · MQL → SQL conversion: {flag.value:.1%} of {flag.n:,} people against a " \
+           f"{flag.baseline:.1%} baseline" in body.get_content()
+    assert "[conversion_decline:MQL->SQL]" in body.get_content()
     text = received[0]["json"]["text"]
     assert f"Period report: {md}" in text and "Link: https://intra.example.com/lj/2026-05.md" in text
     assert "conversion_decline:MQL->SQL" in first.sent_keys
