@@ -6,11 +6,14 @@ import json
 import os
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import pytest
 
+from conftest import SharedGenerated, copy_workspace, set_option
 from conftest import run_cli as run
+from leadjourney.display import display_name
 from leadjourney.workspace import Workspace
 
 
@@ -158,3 +161,61 @@ def test_each_command_in_a_process_gets_its_own_terminal_width(tmp_path: Path) -
         assert proc.returncode == 0, proc.stderr
         longest[columns] = max(len(line) for line in proc.stdout.splitlines() if line.startswith("┏"))  # a table
     assert longest[60] <= 60 < longest[200], longest
+
+
+# --- 80 columns: what a user reads in a standard terminal --------------------------------------------------
+
+
+def _fits(out: str, width: int = 80) -> list[str]:
+    lines = out.splitlines()
+    assert max(len(ln.rstrip()) for ln in lines) <= width, [ln for ln in lines if len(ln.rstrip()) > width]
+    assert "…" not in out  # nothing cut with an ellipsis
+    return lines
+
+
+def test_analyze_and_quality_fit_80_columns_with_display_names(shared_generated: SharedGenerated,
+                                                                tmp_path: Path) -> None:
+    shared, _ = shared_generated(n_leads=3000, seed=4, end=date(2026, 6, 30), days=120)
+    ws = copy_workspace(shared, tmp_path / "ws")
+    ws = set_option(ws, "[labels]\n", '[labels]\nenterprise_it = "Enterprise IT buyers"\n')
+    quality = run("quality", str(ws.root), columns=80)
+    assert quality.returncode == 0, quality.stderr
+    lines = _fits(quality.stdout)
+    report = json.loads((ws.out_dir / "quality.json").read_text("utf-8"))
+    shown = [e for c in report["results"] if c["examples"] for e in c["examples"][:2]]
+    pathed = [e for e in shown if "/" in e.split(":", 1)[0]]
+    assert pathed  # the generated files have identical rows: examples name a file
+    for e in pathed:  # in the terminal from the file's name on, whole (out/quality.md keeps the path)
+        name = e.split(":", 1)[0].rsplit("/", 1)[-1]
+        assert name in quality.stdout and e.split(":", 1)[0] not in quality.stdout
+    assert any(ln.startswith("Quarantine (") for ln in lines)  # wrapped at words, not past the edge
+    analyzed = run("analyze", str(ws.root), columns=80)
+    assert analyzed.returncode == 0, analyzed.stderr
+    lines = _fits(analyzed.stdout)
+    result = json.loads((ws.out_dir / "analysis.json").read_text("utf-8"))
+    differing = [c for c in result["personas"]["conversion"] if c["significant"]]
+    assert differing and any(c["source"] == "enterprise_it" for c in differing)
+    for c in differing[:4]:  # one per line, by display name
+        want = display_name(c["source"], {"enterprise_it": "Enterprise IT buyers"})
+        assert f"  · {want}: {c['from']} → {c['to']} {c['rate']:.0%} ({c['direction']})" in lines
+    assert "enterprise_it" not in analyzed.stdout and "smb_founder" not in analyzed.stdout
+    segments = [r["segment"].split("=", 1)[1] for r in result["friction"]["rows"][:8] if r["segment"]]
+    assert segments and all(display_name(s, {"enterprise_it": "Enterprise IT buyers"}) in analyzed.stdout
+                            for s in segments)
+
+
+@pytest.mark.parametrize("width", [80, 60, 40])
+def test_a_long_command_wraps_at_its_arguments_and_pastes_as_one(width: int) -> None:
+    import shlex
+
+    from leadjourney.cli.render import command_lines
+
+    command = ("leadjourney findings /srv/engagements/acme-journey confirm 'conversion:MQL->SQL' "
+               "--note \"WHERE AGREED, with RevOps\" --by NAME --role Marketing")
+    lines = command_lines(command, width)
+    assert len(lines) > 1 and all(len(ln) + 2 <= width for ln in lines[:-1]) and len(lines[-1]) <= width
+    pasted = " \\\n".join(lines)
+    shell = subprocess.run(["bash", "-c", f"printf '%s\\0' {pasted}"], capture_output=True, text=True, check=True)
+    assert shell.stdout.split("\0")[:-1] == shlex.split(command)  # bash reads the lines as one command
+    assert not any(ln.endswith("--note") for ln in lines)  # an option stays beside its value
+    assert command_lines("leadjourney map acme", width) == ["leadjourney map acme"]

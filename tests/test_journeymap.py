@@ -615,3 +615,51 @@ def test_html_map_zooms_and_pans(jm: JourneyMap, tmp_path: Path) -> None:
         assert scale() == pytest.approx(0.8)
         page.screenshot(path=str(tmp_path / "zoomed.png"))
     assert errors == []
+
+
+def test_money_on_the_map_reads_as_people_say_it(jm: JourneyMap) -> None:
+    from leadjourney.display import money
+
+    usd = replace(_synthetic(10), currency="USD")
+    layout = lay_out(usd)
+    outputs = {"layout": "\n".join(t.text for t in layout.texts()), "svg": to_svg(layout),
+               "html": to_html(layout, usd), "drawio": to_drawio(layout), "mermaid": to_mermaid(usd),
+               "miro": to_miro_csv(usd)}
+    for name, text in outputs.items():
+        if name != "mermaid":  # the flowchart names drop-offs only
+            assert money(12_345_678.0, "USD") == "$12.3M" and "$12.3M" in text, name  # the conversion cards'
+        assert "$1.0M" in text, name  # the drop-offs'
+        assert not re.search(r"\d[kMB]? USD", text), (name, re.findall(r".{20}\d[kMB]? USD", text))
+    # the real map: each drop-off card's recoverable revenue as the one formatter writes it
+    shown = lay_out(jm).role("dropoff")
+    assert shown
+    for box in shown:
+        value = float(box.data["revenue-impact"])
+        text = " ".join(line.text for line in box.lines)
+        assert f"{money(value, jm.currency)}/{jm.money_per} recoverable" in text, text
+
+
+def test_a_conversion_not_yet_judged_says_why_in_full_and_the_caveats_end() -> None:
+    from leadjourney.analysis.status import MetricStatus, Status
+
+    base = _synthetic(10)
+    why = MetricStatus(Status.YOUNG, "still converting: projected final 41.6% (41.1%-42.6%), observed so far "
+                                         "39.7%; 10,290 of 19,800 still waiting, projected at the earlier cohorts' pace")
+    convs = tuple(replace(c, status=why) if i == 1 else c for i, c in enumerate(base.conversions))
+    last = "and this caveat ends with its final words"
+    jm2 = replace(base, conversions=convs, caveats=(*base.caveats, "a long caveat: " + "words " * 80 + last))
+    for width in (1920, 1280):
+        layout = lay_out(jm2, width=width)
+        assert overlaps(layout) == []
+        card = layout.box(f"conversion-{convs[1].key}")
+        text = " ".join(line.text for line in card.lines)
+        assert why.text() in text  # wrapped, never cut
+        assert not any("…" in line.text for line in card.lines if line.text in why.text() or "median" in line.text)
+        assert sum(line.text in why.text() for line in card.lines) >= 3  # on several lines: the card grew
+        for line in card.lines:
+            assert card.y <= line.rect()[1] and line.rect()[3] <= card.bottom + 1, line.text
+        # the row of conversion cards keeps one height
+        assert {b.h for b in layout.role("conversion")} == {card.h}
+        caveats = layout.box("caveats")
+        assert " ".join(line.text for line in caveats.lines).endswith(last) and _no_ellipsis(caveats)
+        assert all(line.rect()[3] <= caveats.bottom + 1 for line in caveats.lines)

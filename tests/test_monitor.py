@@ -5,6 +5,7 @@ from __future__ import annotations
 import email
 import email.policy
 import json
+import re
 import shutil
 import socket
 import ssl
@@ -156,7 +157,7 @@ def test_planted_decline_raises_red_flag_with_the_numbers(planted: Workspace) ->
 def test_healthy_workspace_exits_0(healthy: Workspace) -> None:
     proc = run_cli("monitor", "-w", str(healthy.root), "--as-of", "2026-06-30")
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "healthy" in proc.stdout
+    assert "healthy (exit 0)" in proc.stdout and "Monitor May 2026: Healthy" in proc.stdout
 
 
 def test_too_small_periods_say_so(healthy: Workspace, tmp_path: Path) -> None:
@@ -284,12 +285,19 @@ def test_alerts_sent_once_then_deduplicated(planted: Workspace, smtp: tuple[int,
     attached = files["2026-05.md"].get_content().replace("\r\n", "\n")  # SMTP lines end in CRLF
     assert attached == md.read_text("utf-8") and files["2026-05.html"].get_content_type() == "text/html"
     flag = next(v for v in first.verdicts if v.key == "conversion_decline:MQL->SQL")
-    row = next(ln for ln in attached.splitlines() if ln.startswith("| red_flag | Conversion rate review | MQL->SQL"))
+    row = next(ln for ln in attached.splitlines()
+               if ln.startswith("| MQL → SQL conversion | Conversion rate review | Red flag |"))
     assert f"| {flag.value:.1%} | {flag.baseline:.1%} | {flag.threshold:.1%} | {flag.n:,} |" in row
     entered, converted = _expected(ws.root, "2026-05")
-    assert f"MQL->SQL {converted / entered:.1%} ({converted:,} of {entered:,})" in attached  # the period's metrics
+    assert f"MQL → SQL {converted / entered:.1%} ({converted:,} of {entered:,})" in attached  # the period's metrics
     page_rows = files["2026-05.html"].get_content().count("<tr>")
     assert page_rows == len(first.verdicts) + 2 + len(first.metrics)  # two header rows
+    body = mail_parsed.get_body(preferencelist=("plain",))
+    assert body is not None
+    # the message reads as the report does: status word, display names, the one-line reason, the key for analysts
+    assert f"- Red flag [NEW] · MQL → SQL conversion: {flag.value:.1%} of {flag.n:,} people against a " \
+           f"{flag.baseline:.1%} baseline" in body.get_content()
+    assert "[conversion_decline:MQL->SQL]" in body.get_content()
     text = received[0]["json"]["text"]
     assert f"Period report: {md}" in text and "Link: https://intra.example.com/lj/2026-05.md" in text
     assert "conversion_decline:MQL->SQL" in first.sent_keys
@@ -472,3 +480,98 @@ def test_refinement_checkin_reminder_two_weeks_before() -> None:
     assert not remind.raised and remind.notified and remind.action
     assert checkin_verdict(base, date(2026, 5, 30), s).status == "reminder"
     assert checkin_verdict(base, date(2026, 7, 1), s).status == "ok"
+
+
+# ---- the period report and the terminal, for people ---------------------------------------------
+
+
+def _branded(ws: Workspace, tmp_path: Path) -> Workspace:
+    """A copy named and coloured for a client, SQL shown as "Sales accepted"."""
+    ws = Workspace.open(shutil.copytree(ws.root, tmp_path / "acme"))
+    text = ws.config_path.read_text("utf-8")
+    text = text.replace('name = "Inbound lead journey"', 'name = "Acme <EMEA> & Co"', 1)
+    text = text.replace('color = "#1A73E8"', 'color = "#7B1FA2"', 1)
+    text = text.replace("[labels]\n", '[labels]\n"SQL" = "Sales accepted"\n', 1)
+    ws.config_path.write_text(text, "utf-8")
+    return Workspace.open(ws.root)
+
+
+def test_the_period_report_reads_at_a_glance(planted: Workspace, tmp_path: Path) -> None:
+    from html.parser import HTMLParser
+
+    from leadjourney.escape import markdown_text
+    from leadjourney.monitor.readable import STATUS
+
+    ws = _branded(planted, tmp_path)
+    run = run_monitor(ws, "month", AS_OF)
+    md, page = (p.read_text("utf-8") for p in run.reports)
+    flag = next(v for v in run.verdicts if v.key == "conversion_decline:MQL->SQL")
+    assert flag.status == "red_flag"
+    # the engagement's name and colour, the period in words, the run in a few words
+    assert md.startswith(f"# {markdown_text('Acme <EMEA> & Co')}: monitor report, May 2026\n")
+    assert "<title>Acme &lt;EMEA&gt; &amp; Co: monitor report, May 2026</title>" in page and "<EMEA>" not in page
+    assert "#7B1FA2" in page and "red flag" in md.split("\n")[2]
+    # one status line per check, the most urgent first, each with its colour and a one-line reason
+    class Glance(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.items: list[dict[str, str]] = []
+            self.where = ""
+
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            a = dict(attrs)
+            if tag == "li" and a.get("data-status"):
+                self.items.append({"status": str(a["data-status"]), "text": ""})
+            elif tag == "span" and a.get("class") == "status" and self.items:
+                self.items[-1]["style"] = str(a.get("style"))
+
+        def handle_data(self, data: str) -> None:
+            if self.items and self.where != "done":
+                self.items[-1]["text"] += data
+
+        def handle_endtag(self, tag: str) -> None:
+            if tag == "ul" and self.items:
+                self.where = "done"
+
+    glance = Glance()
+    glance.feed(page)
+    assert len(glance.items) == len(run.verdicts)
+    assert glance.items[0]["status"] in ("red_flag", "refinement_trigger")
+    for item in glance.items:
+        word, colour = STATUS[item["status"]]
+        assert item["style"] == f"background:{colour}" and item["text"].startswith(word)
+        assert "\n" not in item["text"] and "_" not in item["text"]  # one line, no raw keys
+    line = next(i["text"] for i in glance.items if i["status"] == "red_flag" and "conversion" in i["text"])
+    assert line.startswith("Red flagMQL → Sales accepted conversion: ")  # the stage's display name
+    assert f"{flag.value:.1%} of {flag.n:,} people against a {flag.baseline:.1%} baseline, under the " \
+           f"{flag.threshold:.1%} line in every period judged" in line
+    assert f"- **Red flag** · MQL → Sales accepted conversion: {flag.value:.1%}" in md
+    assert "## What to do" in md and flag.action in md
+    # numbers with separators, no file paths, no exit codes or snake_case statuses for the reader
+    for text in (md, page):
+        undated = re.sub(r"\d{4}-\d\d(-\d\d)?|\b20\d\d\b|#[0-9A-Fa-f]{6}", "", re.sub(r"<style>.*?</style>|<[^>]*>", "", text, flags=re.S))
+        assert not re.findall(r"(?<![\d.,])\d{4,}", undated)  # thousands separated: 2,852 min, not 2852
+        assert str(ws.root) not in text and str(tmp_path) not in text and "exit 1" not in text
+        assert "red_flag" not in text.replace('data-status="red_flag"', "")
+
+
+def test_monitor_fits_80_columns_with_a_status_line_per_check(planted: Workspace, tmp_path: Path) -> None:
+    ws = _branded(planted, tmp_path)
+    proc = run_cli("monitor", "-w", str(ws.root), "--as-of", AS_OF.isoformat(), columns=80)
+    assert proc.returncode == 1, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert max(len(ln.rstrip()) for ln in lines) <= 80
+    assert lines[0].startswith("Monitor May 2026: ") and "red flag" in lines[0]
+    flagged = next(i for i, ln in enumerate(lines) if re.match(r"Red flag +MQL → Sales accepted conversion:", ln))
+    reason = " ".join(ln.strip() for ln in lines[flagged:flagged + 3]).split(": ", 1)[1]
+    assert "against a" in reason and "baseline" in reason
+    words = set(re.findall(r"[\w%.,→-]+", " ".join(lines)))
+    assert not any(w.endswith("…") for w in words) and "…" not in proc.stdout  # nothing cut
+    statuses = ("Red flag", "Re-engage", "Could not check", "Watch", "Reminder", "OK", "Info", "Too few to judge",
+                "Withheld")
+    first = next(i for i, ln in enumerate(lines) if ln.startswith(statuses))
+    checks = lines[first:lines.index(next(ln for ln in lines if ln.startswith("What to do")))]
+    starts = [ln for ln in checks if not ln.startswith(" ")]  # a status word starts each check's first line
+    assert len(starts) == len(run_monitor(ws, "month", AS_OF).verdicts)
+    assert all(ln.startswith(statuses) for ln in starts), starts
+    assert "What to do" in proc.stdout and "red flags (exit 1)" in proc.stdout

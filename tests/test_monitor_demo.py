@@ -29,5 +29,5 @@ def test_demo_monitor_raises_the_planted_decline(tmp_path: Path) -> None:
     before = [v for m, v in planted["by_month"].items() if m < planted["since"][:7]]
     assert flag["baseline"] == pytest.approx(sum(c for _, c in before) / sum(e for e, _ in before),
                                                            abs=0.02)
-    assert "red_flag" in proc.stdout and "MQL->SQL" in proc.stdout  # shown, not only stored
+    assert "Red flag" in proc.stdout and "MQL → SQL conversion" in proc.stdout  # shown, not only stored
     assert (ws / "out" / "monitor" / f"{run['period']['label']}.md").exists()

@@ -19,6 +19,7 @@ from leadjourney.analysis.dark_leads import DarkLeads
 from leadjourney.analysis.journeys import Filters, Journeys, open_journeys
 from leadjourney.analysis.paths import RE_ENGAGED, Paths, Variant
 from leadjourney.generate import Dirt
+from leadjourney.journeymap.sankey import COLORS, flows, outcome_name, to_html, write_sankey
 from leadjourney.workspace import Workspace
 from test_touchpoints import AS_OF, NOW, hand_workspace
 
@@ -94,9 +95,8 @@ def test_sankey_by_hand(paths: Paths, tmp_path: Path) -> None:
     # every person leaves the first stage once: onward or to an outcome (won paths end in Customer)
     out_of_lead = sum(v for (a, _), v in links.items() if a == "Lead")
     assert out_of_lead == paths.n_people
-    html = paths.to_sankey_html(tmp_path / "paths.html").read_text("utf-8")
-    assert not re.search(r"<script[^>]*\bsrc=", html) and '"type":"sankey"' in html  # nothing fetched
-    assert len(html) > 1_000_000  # plotly.js is embedded: works offline
+    html = write_sankey(paths, tmp_path / "paths.html", "acme: paths").read_text("utf-8")
+    assert "<script" not in html and not re.search(r"\b(src|href)=", html)  # nothing fetched: works offline
     data = json.loads(json.dumps(paths.to_dict()))
     assert data["happy_path"]["people"] == 1 and data["re_engagement"]["people"] == 1
     assert "Re-engagement paths (1 people)" in paths.to_markdown()
@@ -187,3 +187,69 @@ def test_median_duration_equals_numpy(clean: tuple[Workspace, Path]) -> None:
     assert variant.people == int(stuck.sum())
     assert variant.median_days == pytest.approx(float(np.median((mql[stuck] - lead[stuck]) / 86400)), rel=1e-9)
     assert re.fullmatch(r"Lead( → \w+)* ⇒ \w+", paths.variants[0].label)
+
+
+def _svg_parts(html: str) -> tuple[list[dict[str, str]], list[dict[str, str]], list[dict[str, str]]]:
+    """The Sankey's flows (paths), nodes (rects) and texts, each as its attributes (texts with their text)."""
+    from html import unescape
+
+    def attrs(tag: str) -> dict[str, str]:
+        return {k: unescape(v) for k, v in re.findall(r'([\w-]+)="([^"]*)"', tag)}
+
+    svg = html[html.index("<svg"):html.index("</svg>")]
+    bands = [attrs(t) for t in re.findall(r'<path class="flow"[^>]*>', svg)]
+    nodes = [attrs(t) for t in re.findall(r'<rect class="node"[^>]*>', svg)]
+    texts = [attrs(t) | {"text": unescape(x)} for t, x in re.findall(r"(<text[^>]*>)([^<]*)</text>", svg)]
+    return bands, nodes, texts
+
+
+def test_sankey_counts_on_every_flow_and_node_coloured_outcomes_display_names(paths: Paths) -> None:
+    labels = {"MQL": "Marketing qualified", "Opportunity": "Deal"}
+    html = to_html(paths, "Acme <EU>: paths", labels, "#7B1FA2")
+    bands, nodes, texts = _svg_parts(html)
+    found = flows(paths)
+    # every step of every path and every ending is a band: won included, people conserved
+    assert sorted((b["data-source"], b["data-target"], int(b["data-value"])) for b in bands) == sorted(
+        (f.source, f.target, f.value) for f in found)
+    assert sum(f.value for f in found if f.target in COLORS) == paths.n_people == 7
+    assert {f.target: f.value for f in found if f.target == "won"} == {"won": paths.outcomes["won"]}
+    # coloured outcomes: won green, lost red, dark amber, open grey; bands take their outcome's colour
+    fill = {n["data-node"]: n["fill"] for n in nodes}
+    assert (fill["won"], fill["disqualified"], fill["dark"], fill["open"]) == (
+        "#188038", "#C5221F", "#B06000", "#9AA0A6")
+    assert all(b["fill"] == COLORS[b["data-target"]] for b in bands if b["data-target"] in COLORS)
+    # the count of each flow written beside it, each node's people and share, by display names
+    for f in found:
+        shown = [t["text"] for t in texts if (t["data-source"], t["data-target"]) == (f.source, f.target)]
+        assert shown and shown[0].split()[0] == f"{f.value:,}", (f, shown)
+    for n in nodes:
+        own = [t["text"] for t in texts if t["data-source"] == n["data-node"] and not t["data-target"]]
+        share = int(n["data-value"]) / paths.n_people
+        assert f"{int(n['data-value']):,} ({100 * share:.1f}%)" in own, own
+    names = {t["text"] for t in texts if not t["data-target"]}
+    assert {"Marketing qualified", "Deal", "Lead", "Won", "Disqualified", "Still open",
+            outcome_name("dark", paths.dark_after_days)} <= names and "MQL" not in names
+    # no two texts overlap
+    boxes = [(float(t["data-left"]), float(t["y"]) - float(t["font-size"]), float(t["data-width"]),
+              1.3 * float(t["font-size"])) for t in texts]
+    for i, (x, y, w, h) in enumerate(boxes):
+        for x2, y2, w2, h2 in boxes[i + 1:]:
+            assert not (x < x2 + w2 and x2 < x + w and y < y2 + h2 and y2 < y + h), (texts[i], (x2, y2))
+    # the title escaped, in the engagement's colour; every flow in the table too
+    assert "<title>Acme &lt;EU&gt;: paths</title>" in html and "#7B1FA2" in html and "<EU>" not in html
+    assert html.count("<tr><td>") == len(found)
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_sankey_of_generated_journeys_has_no_overlapping_labels(tmp_path: Path, seed: int) -> None:
+    ws, _ = generated_workspace(tmp_path / "ws", n_leads=1500, seed=seed, end=date(2026, 6, 30), days=120)
+    with open_journeys(ws, now=datetime(2026, 7, 1)) as journeys:
+        found = Paths().fit(journeys)
+    bands, nodes, texts = _svg_parts(to_html(found, "paths"))
+    assert len(bands) == len(flows(found)) and {n["data-node"] for n in nodes} >= {"Lead", "won"}
+    boxes = [(float(t["data-left"]), float(t["y"]) - float(t["font-size"]), float(t["data-width"]),
+              1.3 * float(t["font-size"])) for t in texts]
+    for i, (x, y, w, h) in enumerate(boxes):
+        assert x >= 0 and x + w <= 1280
+        for x2, y2, w2, h2 in boxes[i + 1:]:
+            assert not (x < x2 + w2 and x2 < x + w and y < y2 + h2 and y2 < y + h), (texts[i]["text"], (x2, y2))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 import shutil
 import time
 from datetime import date
@@ -198,3 +199,37 @@ def test_the_gate_reports_exactly_the_missing_items(drawn: Path, tmp_path: Path)
     status = engagement_status(ws)
     assert status.phases[0].gate_open and status.next_gate is status.phases[1]
     assert blockers(ws) == ["changes", "dashboard", "engineering-signoff"]
+
+
+def test_status_fits_80_columns_ids_whole_and_commands_paste(drawn: Path, tmp_path: Path) -> None:
+    import re
+    import subprocess
+
+    ws = copy(drawn, tmp_path)
+    text = ws.config_path.read_text("utf-8").replace("[labels]\n", '[labels]\nsmb_founder = "Founder-led SMB"\n', 1)
+    ws.config_path.write_text(text, "utf-8")
+    proc = run("status", str(ws.root), columns=80)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert max(len(ln.rstrip()) for ln in lines) <= 80 and "…" not in proc.stdout
+    status = engagement_status(Workspace.open(ws.root), label=str(ws.root))
+    ids = [i.id for p in PHASES for i in p.items]
+    in_tables = [m.group(1) for ln in lines if (m := re.match(r"│ . │ (\S+) +│", ln))]
+    assert in_tables == ids  # each id whole on its row's first line
+    # the personas' evidence by display name
+    personas = " ".join(ln.split("│")[4].strip() for ln in lines if ln.count("│") == 5)
+    assert "Founder-led SMB" in personas and "smb_founder" not in proc.stdout
+    # each blocker's fix: wrapped at its arguments with " \" continuations, read by bash as the one command
+    gate = status.next_gate
+    assert gate is not None
+    fixes = [s.fix for s in gate.blockers if s.fix]
+    starts = [i for i, ln in enumerate(lines) if ln.startswith("      run: ")]
+    assert len(starts) == len(fixes) and any(lines[i].endswith(" \\") for i in starts)
+    for i, fix in zip(starts, fixes, strict=True):
+        block = [lines[i].removeprefix("      run: ")]
+        while block[-1].endswith(" \\"):
+            i += 1
+            block.append(lines[i].strip())
+        pasted = "\n".join(block)
+        shell = subprocess.run(["bash", "-c", f"printf '%s\\0' {pasted}"], capture_output=True, text=True, check=True)
+        assert shell.stdout.split("\0")[:-1] == shlex.split(fix)

@@ -21,7 +21,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import pairwise
-from pathlib import Path
 from typing import Any
 
 import ibis
@@ -35,8 +34,6 @@ from leadjourney.tabular import Tabular
 
 OUTCOMES = ("won", "disqualified", "closed", "dark", "open")
 RE_ENGAGED = "re-engaged"
-_COLORS = {"stage": "#4c78a8", "won": "#54a24b", "disqualified": "#e45756", "closed": "#72b7b2",
-           "dark": "#54575c", "open": "#bab0ac"}
 
 
 @dataclass(frozen=True)
@@ -60,7 +57,8 @@ class Variant:
 
 @dataclass
 class Paths(Tabular):
-    """The ``top`` most common paths, the happy path's share, dark and re-engagement paths, a Sankey.
+    """The ``top`` most common paths, the happy path's share, dark and re-engagement paths, the Sankey's data
+    (drawn by :mod:`leadjourney.journeymap.sankey`).
 
     >>> paths = Paths(top=5).fit(journeys)   # doctest: +SKIP
     >>> paths.happy_share                     # doctest: +SKIP
@@ -174,25 +172,6 @@ class Paths(Tabular):
         nodes += [{"name": o, "kind": "outcome"} for o in OUTCOMES if o != "won" and o in used]
         links = [{"source": a, "target": b, "value": n} for (a, b), n in sorted(flows.items(), key=lambda x: -x[1])]
         return {"nodes": nodes, "links": links}
-
-    def to_sankey_html(self, path: Path | str, title: str = "Paths through the lifecycle") -> Path:
-        """A self-contained interactive Plotly Sankey (plotly.js embedded: works offline)."""
-        import plotly.graph_objects as go
-
-        path = Path(path)
-        data = self.sankey()
-        index = {n["name"]: i for i, n in enumerate(data["nodes"])}
-        colors = [_COLORS["stage"] if n["kind"] == "stage" else _COLORS[n["name"]] for n in data["nodes"]]
-        figure = go.Figure(go.Sankey(
-            node={"label": [n["name"] for n in data["nodes"]], "color": colors, "pad": 18},
-            link={"source": [index[link["source"]] for link in data["links"]],
-                  "target": [index[link["target"]] for link in data["links"]],
-                  "value": [link["value"] for link in data["links"]]},
-        ))
-        share = f", happy path {self.happy_share:.1%}" if self.happy_share is not None else ""
-        figure.update_layout(title_text=f"{title} ({self.n_people:,} people{share})", font_size=12)
-        figure.write_html(path, include_plotlyjs=True, full_html=True)
-        return path
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -125,7 +125,7 @@ def quality(
     else:
         console.print(render.quality_table(run.report))
         for line in render.quality_quarantine(run.report):
-            console.print(line, soft_wrap=True)
+            console.print(line)  # wrapped at words to the terminal
         for web in (run.report.web_traffic, run.report.web_stitching):
             if web is not None:
                 console.print(terminal_text(web.text()))
@@ -151,7 +151,8 @@ def analyze_command(
     """
     from leadjourney.workflows import analyze
 
-    filters = selection(Workspace.open(workspace), date_from, date_to, source, persona, owner, check=False)
+    ws = Workspace.open(workspace)
+    filters = selection(ws, date_from, date_to, source, persona, owner, check=False)
     with render.progress_bar(err, "analyze") as progress:  # the workflow checks the selection
         run = analyze(workspace, filters, mode=mode, window_days=window, save=True, baseline=baseline,
                       progress=progress)
@@ -162,7 +163,7 @@ def analyze_command(
     if as_json:
         print(run.analysis.to_json())
         return
-    render.print_analysis(console, run.analysis)
+    render.print_analysis(console, run.analysis, ws.config.labels)
     console.print(f"Written: {run.files[0]} and {run.files[1].name}; snapshot {run.snapshot}"
                   f"{' (baseline)' if baseline else ''} and the findings of {terminal_text(run.selection)} "
                   "(ASSUMED until confirmed) stored.")
@@ -185,7 +186,8 @@ def _finding_selection(workspace: Path, date_from: str | None, date_to: str | No
 
     if not any((date_from, date_to, source, persona, owner, mode, window)):
         return None
-    filters = selection(Workspace.open(workspace), date_from, date_to, source, persona, owner, require_people=False)
+    ws = Workspace.open(workspace)
+    filters = selection(ws, date_from, date_to, source, persona, owner, require_people=False)
     return selection_key(filters, mode or "stage_reach", window or 90)
 
 

@@ -58,7 +58,7 @@ def _show(run: DemoRun) -> None:
 
     render.print_ingest(console, run.ingest)
     console.print(render.quality_table(run.quality.report))
-    render.print_analysis(console, run.analysis.analysis)
+    render.print_analysis(console, run.analysis.analysis, run.workspace.config.labels)
     assert run.map.paths is not None
     console.print(render.persona_table(run.map.profiles))
     console.print(render.paths_table(run.map.paths))
@@ -66,7 +66,7 @@ def _show(run: DemoRun) -> None:
     monitored, since = run.monitor, run.scenario.declines[0].since
     console.rule(f"[bold]Monitor[/bold]: baseline = leads created before {since}; planted: MQL->SQL x"
                  f"{DEMO_DECLINE_FACTOR:g} for leads created from {since}")
-    console.print(verdict_table(monitored, raised_only=True, evidence=False))
+    console.print(verdict_table(monitored, raised_only=True, labels=run.workspace.config.labels))
     console.print(f"Monitor {monitored.period.label}: {monitored.status} "
                   f"({sum(v.raised for v in monitored.verdicts)} red flag(s) of {len(monitored.verdicts)} checks; "
                   f"all in out/monitor.json; period report {monitored.reports[0].relative_to(run.workspace.root)}).")

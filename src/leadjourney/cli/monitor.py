@@ -6,7 +6,7 @@ Registered on the main app when :mod:`leadjourney.cli.app` is imported.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
@@ -29,10 +29,6 @@ monitor_app = typer.Typer(**group_settings(
     short_help="Ongoing monitoring: period metrics vs the baseline, red flags, refinement triggers, alerts. Exit 0 "
                "healthy, 1 red flags, 2 could not run."))
 app.add_typer(monitor_app, name="monitor")
-
-STYLE = {"ok": "green", "too_small": "dim", "withheld": "dim", "watch": "yellow", "red_flag": "red", "refinement_trigger": "bold red",
-         "cannot_compute": "red", "reminder": "cyan", "info": "cyan"}
-
 
 @monitor_app.callback()
 def monitor_run(
@@ -67,12 +63,21 @@ def monitor_run(
     if as_json:
         print(run.to_json())
         raise typer.Exit(run.exit_code)
-    console.print(verdict_table(run))
+    from leadjourney.monitor.readable import ranked
+
+    labels = Workspace.open(workspace).config.labels
+    console.print(verdict_table(run, labels=labels))
+    todo = [r for r in ranked(run.verdicts, labels) if r.verdict.raised and r.verdict.action]
+    if todo:
+        steps = Table(title="What to do", title_justify="left", box=None, show_header=False, pad_edge=False,
+                      padding=(0, 1, 0, 0))
+        steps.add_column("", no_wrap=True)
+        steps.add_column("step", overflow="fold")
+        for r in todo:
+            steps.add_row(f"[{r.color}]•[/]", f"[bold]{terminal_text(r.subject)}[/bold]: {terminal_text(r.verdict.action)}")
+        console.print(steps)
     for path in run.reports:
         console.print(f"  written  {terminal_text(str(path))}")
-    for v in run.verdicts:
-        if v.raised and v.action:
-            console.print(f"[red]{terminal_text(v.status)}[/red] {terminal_text(v.metric)}: {terminal_text(v.action)}")
     for f in run.earlier_failures:
         console.print(f"[yellow]undelivered alert[/yellow] of run {f['run_id']} via {f['channel']}: "
                       f"{terminal_text(str(f['error']))}")
@@ -81,7 +86,7 @@ def monitor_run(
         console.print(f"alert via {d.channel}: {state}")
     if notify and not run.deliveries:
         console.print("alerts: nothing new to send (no red flag new, escalated or cleared since the last alert)")
-    console.print(f"[bold]{run.status}[/bold] (exit {run.exit_code})")
+    console.print(f"[bold]{run.status.replace('_', ' ')}[/bold] (exit {run.exit_code})")
     raise typer.Exit(run.exit_code)
 
 
@@ -139,27 +144,24 @@ def monitor_implemented(
                   f"{terminal_text(imp.metric_key)} from {due}")
 
 
-def verdict_table(run: MonitorRun, raised_only: bool = False, evidence: bool = True) -> Table:
-    """The run's verdicts (or only the raised ones and reminders) as a rich table."""
+def verdict_table(run: MonitorRun, raised_only: bool = False, labels: Mapping[str, str] | None = None) -> Table:
+    """The run's verdicts (or only the raised ones and reminders), the most urgent first: a coloured status word
+    and "what was checked: why" on one line each, wrapped at words to the terminal's width (the evidence is in
+    the period report and ``--json``)."""
+    from leadjourney.monitor.readable import headline, period_name, ranked
+
     p = run.period
-    table = Table(title=f"Monitor run {run.run_id}: {p.label} ({p.start} to {p.end}), as of {run.as_of}",
-                  title_justify="left")
-    for col in ("verdict", "rule", "metric", "value", "baseline", "threshold", "n", "evidence")[:8 if evidence else 7]:
-        table.add_column(col, ratio=4 if col == "evidence" else None, no_wrap=col == "verdict")
-    for v in run.verdicts:
-        if raised_only and not v.notified:
+    table = Table(title=f"Monitor {period_name(p.label)}: {terminal_text(headline(run.verdicts))} "
+                        f"(leads created {p.start} to {p.end}, as of {run.as_of}; run {run.run_id})",
+                  title_justify="left", box=None, show_header=False, pad_edge=False, padding=(0, 1, 0, 0))
+    table.add_column("status", no_wrap=True)
+    table.add_column("check", overflow="fold")
+    for r in ranked(run.verdicts, labels):
+        if raised_only and not r.verdict.notified:
             continue
-        style = STYLE.get(v.status, "default")
-        table.add_row(f"[{style}]{v.status}[/{style}]", v.rule, terminal_text(v.metric), _num(v.value, v.is_rate),
-                      _num(v.baseline, v.is_rate), _num(v.threshold, v.is_rate), "-" if v.n is None else f"{v.n:,}",
-                      *([terminal_text(v.evidence)] if evidence else []))
+        table.add_row(f"[bold {r.color}]{terminal_text(r.label)}[/]",
+                      f"[bold]{terminal_text(r.subject)}[/bold]: {terminal_text(r.reason)}")
     return table
-
-
-def _num(x: float | None, rate: bool) -> str:
-    if x is None:
-        return "-"
-    return f"{x:.1%}" if rate else f"{x:,.1f}"
 
 
 @contextmanager

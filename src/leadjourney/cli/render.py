@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.table import Table
 
+from leadjourney.display import display_name
 from leadjourney.escape import terminal_text
 from leadjourney.progress import Progress as ProgressFn
 from leadjourney.schema import (
@@ -129,13 +130,13 @@ def print_ingest(console: Console, report: IngestReport) -> None:
         console.print(line)
 
 
-def print_analysis(console: Console, result: Analysis) -> None:
-    """The funnel, time in stage, headlines and friction."""
+def print_analysis(console: Console, result: Analysis, labels: Mapping[str, str] | None = None) -> None:
+    """The funnel, time in stage, headlines and friction (``labels``: the workspace's display names)."""
     console.print(funnel_table(result))
     console.print(time_table(result))
-    for line in headlines(result):
+    for line in headlines(result, labels):
         console.print(terminal_text(line))
-    console.print(friction_table(result))
+    console.print(friction_table(result, labels=labels))
     for line in friction_lines(result):
         console.print(line)
     if result.campaigns.has_data:
@@ -152,11 +153,22 @@ def quality_table(report: QualityReport) -> Table:
     table.add_column("severity")
     table.add_column("count", justify="right")
     table.add_column("share", justify="right")
-    table.add_column("examples")
+    table.add_column("examples", overflow="fold")  # wrapped at spaces; only a token wider than the column folds
     for r in report.results:
         severity = "[green]ok[/green]" if r.passed else f"[{_SEVERITY_STYLE[r.severity]}]{r.severity}[/]"
-        table.add_row(terminal_text(r.title), severity, f"{r.count:,}", "-" if r.share is None else f"{r.share:.1%}", terminal_text(", ".join(r.examples[:2])))
+        examples = ", ".join(_file_name(e) for e in r.examples[:2])
+        table.add_row(terminal_text(r.title), severity, f"{r.count:,}", "-" if r.share is None else f"{r.share:.1%}",
+                      terminal_text(examples))
     return table
+
+
+def _file_name(example: str) -> str:
+    """An example that starts with a file path, from its file name on (``data/x/leads.csv:12`` -> ``leads.csv:12``):
+    the terminal's column holds it whole; out/quality.md keeps the path."""
+    path, sep, rest = example.partition(":")
+    if sep and "/" in path and " " not in path:
+        return path.rsplit("/", 1)[-1] + sep + rest
+    return example
 
 
 def quality_quarantine(report: QualityReport) -> list[str]:
@@ -239,7 +251,7 @@ def _target_short(r: FrictionRow) -> str:
     return f"{r.target_rate:.1%}\n{where}"
 
 
-def friction_table(result: Analysis, top: int = 8) -> Table:
+def friction_table(result: Analysis, top: int = 8, labels: Mapping[str, str] | None = None) -> Table:
     """The friction ranking by recoverable revenue: rate against its named target, the recoverable figure
     beside the value of all drop-offs (the upper bound)."""
     from leadjourney.analysis.friction import money
@@ -259,7 +271,7 @@ def friction_table(result: Analysis, top: int = 8) -> Table:
             notes.append(f"* {r.label}: {r.status.text()}")
         recoverable = (money(r.recoverable_per_year, fr.currency) if r.recoverable_per_year is not None
                        else f"- {r.status.status.value.replace('_', ' ')}")
-        segment = f"\n  {r.segment.split('=', 1)[-1]}" if r.segment else ""  # the target names the kind
+        segment = f"\n  {display_name(r.segment.split('=', 1)[-1], labels)}" if r.segment else ""  # the target names the kind
         table.add_row(str(r.rank), terminal_text(f"{r.from_stage} → {r.to_stage}{segment}"), rate,
                       terminal_text(_target_short(r)), terminal_text(recoverable), money(r.value_of_all_dropoffs_per_year, fr.currency))
     if not fr.rows:
@@ -288,7 +300,7 @@ def findings_table(items: list[Finding], title: str = "Findings") -> Table:
     return table
 
 
-def headlines(result: Analysis) -> list[str]:
+def headlines(result: Analysis, labels: Mapping[str, str] | None = None) -> list[str]:
     """Speed-to-lead, dark leads and significant segments in a few lines (tables are in out/analysis.md)."""
     speed, dark = result.speed_to_lead, result.dark_leads
     lines = [f"{name} {terminal_text(m.text())}." for name, m in (("Speed-to-lead", speed.status), ("Dark leads", dark.status))
@@ -303,8 +315,9 @@ def headlines(result: Analysis) -> list[str]:
     for seg, label in ((result.sources, "Sources"), (result.personas, "Personas")):
         significant = [c for c in seg.conversion if c.significant]
         if significant:
-            lines.append(f"{label} that differ significantly: " + "; ".join(
-                f"{c.source} {c.from_stage}->{c.to_stage} {c.rate:.0%} ({c.direction})" for c in significant[:4]))
+            lines.append(f"{label} that differ significantly:")
+            lines += [f"  · {display_name(c.source, labels)}: {c.from_stage} → {c.to_stage} {c.rate:.0%} "
+                      f"({c.direction})" for c in significant[:4]]
     return lines
 
 
@@ -357,6 +370,32 @@ def paths_table(paths: Paths) -> Table:
         days = "-" if v.median_days is None else f"{v.median_days:.1f}"
         table.add_row(terminal_text(" → ".join(v.stages)), v.outcome, f"{v.people:,}", f"{v.share:.1%}", days)
     return table
+
+
+_WORD = re.compile(r"""(?:[^\s'"]+|'[^']*'|"[^"]*")+""")
+
+
+def command_lines(command: str, width: int) -> list[str]:
+    """A shell command split into lines of at most ``width`` characters at its arguments (never inside a
+    quoted one), to print joined by " \\" continuations: pasted into a shell, it runs as one command.
+    An option stays beside its value ("--note "WHAT, WHERE"") where the two fit on a line."""
+    if len(command) <= width:
+        return [command]
+    words = _WORD.findall(command)
+    groups: list[str] = []
+    for w in words:
+        if groups and groups[-1].startswith("--") and " " not in groups[-1] and not w.startswith("--"):
+            groups[-1] += " " + w
+        else:
+            groups.append(w)
+    lines = [""]
+    for g in groups:
+        trial = f"{lines[-1]} {g}".strip()
+        if lines[-1] and len(trial) > width - 2:  # room for the " \\"
+            lines.append(g)
+        else:
+            lines[-1] = trial
+    return lines
 
 
 def _pct(value: float | None) -> str:

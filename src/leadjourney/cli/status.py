@@ -12,6 +12,7 @@ import typer
 from rich.table import Table
 
 from leadjourney.cli.base import WorkspaceArg, app, console
+from leadjourney.cli.render import command_lines
 from leadjourney.cli.workspace_arg import WorkspaceAlias, chosen_workspace, group_settings
 from leadjourney.escape import terminal_text
 from leadjourney.workspace import Workspace
@@ -98,14 +99,13 @@ def phase_table(phase: PhaseStatus) -> Table:
     optional = " (optional)" if phase.phase.optional else ""
     table = Table(title=f"{phase.title}{optional}: {state}", title_justify="left")
     table.add_column("", width=1)
-    table.add_column("step")
-    table.add_column("id", style="bold")
-    table.add_column("item", ratio=3)
-    table.add_column("evidence", ratio=4)
+    table.add_column("id", style="bold", no_wrap=True)  # typed back in commands: never wrapped
+    table.add_column("item", ratio=3, overflow="fold")
+    table.add_column("evidence", ratio=4, overflow="fold")  # wrapped at spaces; nothing cut with an ellipsis
     for s in phase.items:
         tick = f"[green]{mark(s)}[/green]" if s.done else f"[red]{mark(s)}[/red]"
         kind = "" if s.item.automatic else " [dim](manual)[/dim]"
-        table.add_row(tick, s.item.step, s.item.id, terminal_text(s.item.title) + kind,
+        table.add_row(tick, s.item.id, f"[dim]{s.item.step}[/dim] " + terminal_text(s.item.title) + kind,
                       terminal_text(s.evidence))
     return table
 
@@ -117,6 +117,11 @@ def _show_gate(status: EngagementStatus) -> None:
         return
     console.print(f"[bold]Next gate:[/bold] {terminal_text(gate.title)} ({terminal_text(gate.phase.gate)}); blocked by:")
     for s in gate.blockers:
-        console.print(f"  [red]✗[/red] [bold]{s.item.id}[/bold]: {terminal_text(s.evidence)}")
+        line = Table.grid(padding=(0, 1, 0, 0))  # the evidence wraps under itself, not under the mark
+        line.add_column(no_wrap=True)
+        line.add_column()
+        line.add_row("  [red]✗[/red]", f"[bold]{s.item.id}[/bold]: {terminal_text(s.evidence)}")
+        console.print(line)
         if s.fix:
-            console.print(f"      run: {terminal_text(s.fix)}", soft_wrap=True)
+            lines = command_lines(s.fix, console.width - 11)
+            console.print("      run: " + f" \\\n{' ' * 11}".join(terminal_text(ln) for ln in lines), soft_wrap=True)

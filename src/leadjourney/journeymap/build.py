@@ -25,6 +25,7 @@ from leadjourney.analysis.persona_profiles import PersonaProfiles
 from leadjourney.analysis.report import Analysis
 from leadjourney.analysis.time_in_stage import StageTime
 from leadjourney.config import Config
+from leadjourney.display import money
 from leadjourney.errors import MapError
 from leadjourney.journeymap.model import (
     ConversionPoint,
@@ -39,7 +40,6 @@ from leadjourney.journeymap.model import (
     TouchpointCard,
     TouchpointLike,
 )
-from leadjourney.journeymap.text import money
 
 PERSONA_RULE = ("a persona differs where it converts significantly differently from the other personas "
                 "(two-proportion z-test, Holm-corrected)")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from leadjourney.display import money
 from leadjourney.journeymap import text as tx
 from leadjourney.journeymap.boxes import Box, TextLine
 from leadjourney.journeymap.model import (
@@ -21,6 +22,7 @@ from leadjourney.journeymap.theme import MUTED, PURPLE, RED, style
 PAD = 12.0
 BADGE_SIZE = 10.0
 LINE = 16.0  # line pitch of a card's 12-13 px text
+STATUS_MAX_LINES = 12  # a conversion's status (why its rate is not judged) wraps to this many lines
 DROP_MAX_LINES = 4  # a drop-off's name wraps to this many lines (then, and only then, is it cut)
 
 
@@ -91,16 +93,20 @@ def conversion_card(c: ConversionPoint, x: float, y: float, w: float, *, jm: Jou
                                of_x, y + 54, 12, color=MUTED))
     extra += _rate_bar(card.id, c, left, y + 62, inner, red)
     ci = f"95% CI {tx.ci(c.ci_low, c.ci_high)}" if c.status.judged else c.status.text()
-    card.lines.append(TextLine(tx.truncate(ci, inner, 12), left, y + 90, 12,
-                               color=None if c.status.judged else MUTED))
+    at = y + 90
+    for line in tx.wrap(ci, inner, 12, max_lines=STATUS_MAX_LINES):  # a status says why in full: wrapped, not cut
+        card.lines.append(TextLine(line, left, at, 12, color=None if c.status.judged else MUTED))
+        at += LINE - 1
+    base = at + 3
     median = (f"median {tx.days(c.median_days)} (Kaplan-Meier)" if c.median_is_km
               else f"median {tx.days(c.median_days)}* (completed only)")
     room = inner
     if c.time_mark and shows_badge(c.time_mark):
-        extra.append(badge(card.id, c.time_mark, x + w - PAD, y + 96))
+        extra.append(badge(card.id, c.time_mark, x + w - PAD, base - 12))
         room -= extra[-1].w + 6
-    card.lines.append(TextLine(tx.truncate(median, room, 12), left, y + 108, 12))
-    base = y + 108
+    for k, line in enumerate(tx.wrap(median, room, 12, max_lines=2)):
+        base += (LINE - 1) if k else 0
+        card.lines.append(TextLine(line, left, base, 12))
     if show_targets:
         base += 18
         gap = c.gap
@@ -110,9 +116,10 @@ def conversion_card(c: ConversionPoint, x: float, y: float, w: float, *, jm: Jou
         card.lines.append(TextLine(tx.truncate(target, inner, 12, True), left, base, 12, True, color=PURPLE))
     if c.revenue_impact is not None:
         base += 18
-        lost = f"recoverable {tx.money(c.revenue_impact, currency)}/{per} · friction #{c.friction_rank}"
-        card.lines.append(TextLine(tx.truncate(lost, inner, 12, red), left, base, 12, red,
-                                   color=RED if red else None))
+        lost = f"recoverable {money(c.revenue_impact, currency)}/{per} · friction #{c.friction_rank}"
+        for k, line in enumerate(tx.wrap(lost, inner, 12, red, max_lines=3)):
+            base += (LINE - 1) if k else 0
+            card.lines.append(TextLine(line, left, base, 12, red, color=RED if red else None))
     card.h = base - y + 12
     return [card, *extra]
 
@@ -141,7 +148,7 @@ def conversion_tooltip(c: ConversionPoint, jm: JourneyMap) -> str:
     if c.time_caveat:
         lines.append(c.time_caveat)
     if c.revenue_impact is not None:
-        lines.append(f"friction #{c.friction_rank}: {tx.money(c.revenue_impact, currency)} / {per} recoverable "
+        lines.append(f"friction #{c.friction_rank}: {money(c.revenue_impact, currency)} / {per} recoverable "
                      f"({c.target_source}); hypothesis: {c.hypothesis}")
     if c.target is not None and c.gap is not None:
         lines.append(f"ideal-state target {tx.pct(c.target)}, gap {100 * c.gap:+.1f} percentage points")
@@ -174,7 +181,7 @@ def drop_off_card(d: DropOffPoint, x: float, y: float, w: float, *, jm: JourneyM
         at += LINE
     at += 2
     detail = (f"{tx.pct(d.rate)} vs {tx.pct(d.compared_with)} {d.compared_with_label} · "
-              f"{tx.money(d.revenue_impact, currency)}/{per} recoverable")
+              f"{money(d.revenue_impact, currency)}/{per} recoverable")
     for line in tx.wrap(detail, w - 2 * PAD, 12, max_lines=DROP_MAX_LINES):
         card.lines.append(TextLine(line, x + PAD, at, 12))
         at += LINE - 1
@@ -187,7 +194,7 @@ def drop_off_tooltip(d: DropOffPoint, jm: JourneyMap) -> str:
     lines = [f"Drop-off {jm.transition(d.from_stage, d.to_stage)} ({jm.segment_name(d.segment)}): "
              f"{tx.pct(d.rate)}, {d.reason}"]
     if d.revenue_impact is not None:
-        lines.append(f"friction #{d.friction_rank}: {tx.money(d.revenue_impact, currency)} / {per} recoverable")
+        lines.append(f"friction #{d.friction_rank}: {money(d.revenue_impact, currency)} / {per} recoverable")
     if d.hypothesis:
         lines.append(f"hypothesis: {d.hypothesis}")
     if d.mark:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import jinja2
 
+from leadjourney.display import money
 from leadjourney.journeymap import text as tx
 from leadjourney.journeymap.boxes import Layout
 from leadjourney.journeymap.model import JourneyMap
@@ -173,6 +174,6 @@ def to_html(layout: Layout, journey_map: JourneyMap) -> str:
     jm = journey_map
     return _TEMPLATE.render(
         jm=jm, width=round(layout.width), svg=to_svg(layout, standalone=False), script=TOOLTIP_SCRIPT, zoom=ZOOM_SCRIPT,
-        pct=tx.pct, ci=tx.ci, days=tx.days, money=lambda v: tx.money(v, jm.currency),
+        pct=tx.pct, ci=tx.ci, days=tx.days, money=lambda v: money(v, jm.currency),
         gap=lambda v: "-" if v is None else f"{100 * v:+.1f} pp",
     )

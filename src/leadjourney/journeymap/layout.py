@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
+from leadjourney.display import money
 from leadjourney.journeymap import cards
 from leadjourney.journeymap import text as tx
 from leadjourney.journeymap.boxes import Box, Edge, Layout, TextLine
@@ -154,7 +155,7 @@ class _Board:
         top = min(jm.conversions, key=lambda c: c.friction_rank or 10**9, default=None)
         if top is not None and top.revenue_impact:
             right.append(TextLine(f"Biggest friction: {jm.transition(top.from_stage, top.to_stage)}, "
-                                  f"{tx.money(top.revenue_impact, jm.currency)}/{jm.money_per} recoverable",
+                                  f"{money(top.revenue_impact, jm.currency)}/{jm.money_per} recoverable",
                                   self.width - MARGIN, y + 28,
                                   16, True, color=RED if top.key in self.red else None, anchor="end"))
         elif top is not None:  # nothing recoverable against the named targets: no transition is "the biggest"

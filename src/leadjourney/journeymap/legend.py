@@ -7,6 +7,7 @@ from leadjourney.journeymap.boxes import Box, TextLine
 from leadjourney.journeymap.model import JourneyMap
 
 ITEM_H = 24.0
+CAVEAT_MAX_LINES = 12  # a caveat wraps (the box grows) rather than losing its end
 
 
 def legend_items(jm: JourneyMap) -> list[tuple[str, str, str]]:
@@ -84,7 +85,7 @@ def _caveats(jm: JourneyMap, x: float, y: float, w: float) -> Box:
     box.lines.append(TextLine("DATA CAVEATS", x + 14, y + 24, 13, True))
     at = y + 44
     for caveat in jm.caveats:
-        for k, line in enumerate(tx.wrap(caveat, w - 44, 12, max_lines=2)):
+        for k, line in enumerate(tx.wrap(caveat, w - 44, 12, max_lines=CAVEAT_MAX_LINES)):
             box.lines.append(TextLine(("· " if k == 0 else "") + line, x + (14 if k == 0 else 23), at, 12))
             at += 16
         at += 3

@@ -73,7 +73,8 @@ def make_map(ws: Workspace, *, filters: Filters | None = None, formats: Iterable
     if paths is not None:
         report = PersonaReport(str(ws.root), journeys.filters, profiles, suggestion)
         files += [*write_touchpoints(inventory, target), *write_personas(report, target),
-                  *write_paths(paths, target, title=f"{ws.config.name}: paths")]
+                  *write_paths(paths, target, title=f"{ws.config.name}: paths through the lifecycle",
+                              labels=ws.config.labels, color=ws.config.brand_color)]
     say("done", steps, steps)
     return MapRun(journey_map, analysis, inventory, profiles, files, paths, suggestion)
 

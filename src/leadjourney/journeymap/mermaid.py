@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from leadjourney.display import money
 from leadjourney.escape import mermaid_label
 from leadjourney.journeymap import text as tx
 from leadjourney.journeymap.model import JourneyMap
@@ -50,7 +51,7 @@ def to_mermaid(journey_map: JourneyMap, *, max_touchpoints: int = 5) -> str:
     for k, d in enumerate(jm.drop_offs):
         node = _id("drop", f"{k}_{d.key}_{d.label}")
         label = (f"DROP-OFF {jm.transition(d.from_stage, d.to_stage)} · {jm.segment_name(d.segment)}: {tx.pct(d.rate)} vs "
-                 f"{tx.pct(d.compared_with)} · {tx.money(d.revenue_impact, jm.currency)}/{jm.money_per} recoverable")
+                 f"{tx.pct(d.compared_with)} · {money(d.revenue_impact, jm.currency)}/{jm.money_per} recoverable")
         out.append(f'  {node}["{mermaid_label(label)}"]:::dropoff')
         out.append(f"  {_id('stage', d.from_stage)} -.-> {node}")
     if jm.dark.n_open:

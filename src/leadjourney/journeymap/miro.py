@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
+from leadjourney.display import money
 from leadjourney.escape import csv_row
 from leadjourney.journeymap import text as tx
 from leadjourney.journeymap.model import JourneyMap
@@ -26,7 +27,7 @@ def to_miro_csv(journey_map: JourneyMap) -> str:
     for c in jm.conversions:
         median = f"median {tx.days(c.median_days)} ({'Kaplan-Meier' if c.median_is_km else 'completed only'})"
         desc = (f"{tx.pct(c.rate)} ({c.converted:,} of {c.entered:,}), 95% CI {tx.ci(c.ci_low, c.ci_high)}, "
-                f"{median}; {tx.money(c.revenue_impact, jm.currency)}/{jm.money_per} recoverable "
+                f"{median}; {money(c.revenue_impact, jm.currency)}/{jm.money_per} recoverable "
                 f"(friction #{c.friction_rank}; target: {c.target_source})")
         if c.target is not None and c.gap is not None:
             desc += f"; target {tx.pct(c.target)}, gap {100 * c.gap:+.1f} pp"
@@ -35,7 +36,7 @@ def to_miro_csv(journey_map: JourneyMap) -> str:
                     jm.lane_of(c.to_stage) or "", jm.name(c.to_stage), "conversion", tag, COLORS["conversion"], c.rate])
     for d in jm.drop_offs:
         desc = (f"{tx.pct(d.rate)} vs {tx.pct(d.compared_with)}: {d.reason}; "
-                f"{tx.money(d.revenue_impact, jm.currency)}/{jm.money_per} recoverable; "
+                f"{money(d.revenue_impact, jm.currency)}/{jm.money_per} recoverable; "
                 f"hypothesis: {d.hypothesis or '-'}")
         tag = "drop-off" + (f"; {d.mark.status}" if d.mark else "")
         out.append([f"DROP-OFF {jm.transition(d.from_stage, d.to_stage)} ({jm.segment_name(d.segment)})", desc,

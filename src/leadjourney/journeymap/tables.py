@@ -10,6 +10,7 @@ all three from the same run as the map, so the workshop gets the map and the num
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 
 from leadjourney.analysis.paths import Paths
@@ -34,11 +35,14 @@ def write_personas(report: PersonaReport, out_dir: Path) -> list[Path]:
     return files
 
 
-def write_paths(paths: Paths, out_dir: Path, *, title: str) -> list[Path]:
-    """paths.md, paths.json and paths_sankey.html (interactive, offline)."""
+def write_paths(paths: Paths, out_dir: Path, *, title: str, labels: Mapping[str, str] | None = None,
+                color: str = "#1A73E8") -> list[Path]:
+    """paths.md, paths.json and paths_sankey.html (counts on every flow, display names, offline)."""
+    from leadjourney.journeymap.sankey import write_sankey
+
     out_dir.mkdir(parents=True, exist_ok=True)
     files = [out_dir / "paths.md", out_dir / "paths.json"]
     files[0].write_text(paths.to_markdown(), "utf-8")
     files[1].write_text(json.dumps(paths.to_dict(), indent=2), "utf-8")
-    files.append(paths.to_sankey_html(out_dir / "paths_sankey.html", title=title))
+    files.append(write_sankey(paths, out_dir / "paths_sankey.html", title, labels, color))
     return files

@@ -13,6 +13,8 @@ from functools import lru_cache
 
 from PIL import ImageFont
 
+from leadjourney.display import money as money  # the one money formatter ("$825k")
+
 FONT_FAMILY = "LJ Aileron"
 FALLBACK_FAMILIES = "'Helvetica Neue', Helvetica, Arial, sans-serif"
 BOLD_WIDENING = 1.08
@@ -84,16 +86,6 @@ def ci(low: float | None, high: float | None) -> str:
 
 def days(value: float | None) -> str:
     return "-" if value is None else f"{value:.1f} d"
-
-
-def money(value: float | None, currency: str) -> str:
-    """Compact amount: 3.3M USD, 820k USD."""
-    if value is None:
-        return "-"
-    for limit, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
-        if abs(value) >= limit:
-            return f"{value / limit:.1f}{suffix} {currency}"
-    return f"{value:,.0f} {currency}"
 
 
 def date_text(value: str | None) -> str:

@@ -1,5 +1,9 @@
 """The period report: a run's verdicts and its period's metrics, as Markdown and HTML in out/monitor/.
 
+Written for the VP first: the engagement's name, the run in a few words, one coloured status line per
+check with its one-line reason (:mod:`leadjourney.monitor.readable`), what to do; then the analyst's
+detail (each check's value, baseline, line, people and evidence) and the period metrics. The HTML is the
+documents' page (:mod:`leadjourney.reports.html_writer`) in the engagement's colour, with no file paths.
 The alert e-mail carries both files as attachments; the webhook message names the Markdown file
 (and links it when ``[alerts] report_url`` is set).
 """
@@ -7,83 +11,128 @@ The alert e-mail carries both files as attachments; the webhook message names th
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from leadjourney.display import count, minutes, percent
 from leadjourney.escape import markdown_text as md
 from leadjourney.monitor.periods import PeriodMetrics
+from leadjourney.monitor.readable import Readable, arrow, figure, headline, period_name, ranked
 from leadjourney.monitor.rules import RULES
 
 if TYPE_CHECKING:
+    from leadjourney.config import Config
     from leadjourney.monitor.run import MonitorRun
 
-
-def _fmt(x: float | None, rate: bool) -> str:
-    if x is None:
-        return "-"
-    return f"{x:.1%}" if rate else f"{x:,.1f}"
-
-
-def _rows(run: MonitorRun, metrics: Sequence[PeriodMetrics]) -> tuple[list[list[str]], list[list[str]]]:
-    verdicts = [[v.status, RULES[v.rule].title, v.metric, _fmt(v.value, v.is_rate), _fmt(v.baseline, v.is_rate),
-                 _fmt(v.threshold, v.is_rate), "-" if v.n is None else f"{v.n:,}", v.evidence,
-                 v.action if v.raised and v.action else ""] for v in run.verdicts]
-    figures = []
-    for m in metrics:
-        speed = "-" if m.speed_mean_minutes is None else f"{m.speed_mean_minutes:,.0f} min (n {m.speed_n:,})"
-        conv = "; ".join(f"{t} {_fmt(r.rate, True)} ({r.converted:,} of {r.entered:,})" for t, r in m.transitions.items())
-        figures.append([m.period.label, f"{m.n_people:,}", conv or "-", speed])
-    return verdicts, figures
-
-
+DEFAULT_COLOR = "#1A73E8"
 NOTE = ("The people created in each judged period, as of the run's date. Younger periods are still converting: "
         "the verdicts judge each transition only on periods old enough for it.")
-VERDICT_COLUMNS = ("verdict", "rule", "metric", "value", "baseline", "threshold", "n", "evidence", "action")
-FIGURE_COLUMNS = ("period", "new people", "conversion (people created in the period)", "speed-to-lead average")
+DETAIL_COLUMNS = ("Check", "Rule", "Status", "Value", "Baseline", "Line", "People", "Evidence")
+FIGURE_COLUMNS = ("Period", "New people", "Conversion (people created in the period)", "Speed-to-lead average")
+_GLANCE = "LJ-MONITOR-AT-A-GLANCE"  # where the HTML's coloured status lines go
 
 
-def to_markdown(run: MonitorRun, metrics: Sequence[PeriodMetrics]) -> str:
-    """The report as Markdown."""
-    verdicts, figures = _rows(run, metrics)
+@dataclass(frozen=True)
+class Style:
+    """What the report takes from the workspace: the engagement's name, colour and display names."""
 
-    def table(cols: Sequence[str], rows: list[list[str]]) -> list[str]:
-        cell = [[md(c) for c in r] for r in rows]
-        return ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols), *("| " + " | ".join(r) + " |" for r in cell)]
+    name: str = "Inbound lead journey"
+    color: str = DEFAULT_COLOR
+    labels: Mapping[str, str] = field(default_factory=dict)
 
+    @classmethod
+    def of(cls, config: Config | None) -> Style:
+        if config is None:
+            return cls()
+        return cls(config.name, config.brand_color, dict(config.labels))
+
+
+def _when(run: MonitorRun) -> str:
     p = run.period
-    lines = [f"# Monitor report {p.label}", "",
-             f"Run {run.run_id}, period {p.start} to {p.end}, as of {run.as_of}: **{run.status}** "
-             f"(exit {run.exit_code}).", "", "## Verdicts", "", *table(VERDICT_COLUMNS, verdicts), "",
-             "## Period metrics", "", NOTE, "", *table(FIGURE_COLUMNS, figures), ""]
-    return "\n".join(lines)
+    span = f"{p.start:%-d %B} to {p.end:%-d %B %Y}" if p.start.year == p.end.year else f"{p.start} to {p.end}"
+    return f"leads created {span}, judged on {run.as_of:%-d %B %Y} (run {run.run_id})"
 
 
-def to_html(run: MonitorRun, metrics: Sequence[PeriodMetrics]) -> str:
-    """The report as a self-contained HTML page."""
-    verdicts, figures = _rows(run, metrics)
+def _figures(metrics: Sequence[PeriodMetrics], style: Style) -> list[list[str]]:
+    rows = []
+    for m in metrics:
+        speed = "-" if m.speed_mean_minutes is None else f"{minutes(m.speed_mean_minutes)} ({count(m.speed_n)} people)"
+        conv = "; ".join(f"{arrow(t, style.labels)} {percent(r.rate)} ({count(r.converted)} of {count(r.entered)})"
+                         for t, r in m.transitions.items())
+        rows.append([period_name(m.period.label), count(m.n_people), conv or "-", speed])
+    return rows
+
+
+def _detail(lines: Sequence[Readable]) -> list[list[str]]:
+    return [[r.subject, RULES[r.verdict.rule].title, r.label, figure(r.verdict, r.verdict.value), figure(r.verdict, r.verdict.baseline),
+             figure(r.verdict, r.verdict.threshold), "-" if r.verdict.n is None else count(r.verdict.n),
+             r.verdict.evidence] for r in lines]
+
+
+def _table(cols: Sequence[str], rows: list[list[str]]) -> list[str]:
+    return ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols),
+            *("| " + " | ".join(md(c) for c in r) + " |" for r in rows)]
+
+
+def _markdown(run: MonitorRun, metrics: Sequence[PeriodMetrics], style: Style, glance: list[str]) -> str:
+    lines = ranked(run.verdicts, style.labels)
+    todo = [f"- **{md(r.subject)}:** {md(r.verdict.action)}" for r in lines if r.verdict.notified and r.verdict.action]
+    out = [f"# {md(style.name)}: monitor report, {period_name(run.period.label)}", "",
+           f"**{md(headline(run.verdicts))}** · {_when(run)}.", "", "## At a glance", "", *glance, ""]
+    if todo:
+        out += ["## What to do", "", *todo, ""]
+    out += ["## The checks in detail", "", *_table(DETAIL_COLUMNS, _detail(lines)), "",
+            "## Period metrics", "", NOTE, "", *_table(FIGURE_COLUMNS, _figures(metrics, style)), ""]
+    return "\n".join(out)
+
+
+def to_markdown(run: MonitorRun, metrics: Sequence[PeriodMetrics], style: Style | None = None) -> str:
+    """The report as Markdown: a status line per check ("**Red flag** · MQL → SQL conversion: ...")."""
+    style = style or Style()
+    glance = [f"- **{md(r.label)}** · {md(r.subject)}: {md(r.reason)}" for r in ranked(run.verdicts, style.labels)]
+    return _markdown(run, metrics, style, glance)
+
+
+def _css(color: str) -> str:
+    return (f"<style>h1{{color:{color};border-bottom-color:{color}}}h2{{color:{color}}}"
+            f"th{{background:{color};color:#fff}}"
+            ".glance{list-style:none;padding:0;margin:.6rem 0 1.2rem}"
+            ".glance li{display:flex;gap:.8rem;align-items:baseline;padding:.45rem .2rem;"
+            "border-bottom:1px solid #EEE}"
+            ".status{flex:0 0 9.5rem;font-weight:700;font-size:.85rem;color:#fff;border-radius:4px;"
+            "padding:.15rem .5rem;text-align:center}"
+            ".subject{font-weight:600}.reason{color:#3C4043}"
+            "h2+table td:nth-child(n+3):nth-child(-n+7){white-space:nowrap}</style>")  # the detail's figures
+
+
+def to_html(run: MonitorRun, metrics: Sequence[PeriodMetrics], style: Style | None = None) -> str:
+    """The report as a self-contained HTML page in the documents' style: coloured status lines first."""
+    from leadjourney.reports.html_writer import to_html as page
+
+    style = style or Style()
     e = html.escape
-
-    def table(cols: Sequence[str], rows: list[list[str]]) -> str:
-        head = "".join(f"<th>{e(c)}</th>" for c in cols)
-        body = "".join("<tr>" + "".join(f"<td>{e(c)}</td>" for c in r) + "</tr>" for r in rows)
-        return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-
-    p = run.period
-    style = ("body{font-family:system-ui,sans-serif;margin:2em}table{border-collapse:collapse}"
-             "td,th{border:1px solid #ccc;padding:4px 6px;vertical-align:top;text-align:left}")
-    return (f"<!doctype html><html><head><meta charset=\"utf-8\"><title>Monitor report {e(p.label)}</title>"
-            f"<style>{style}</style></head><body><h1>Monitor report {e(p.label)}</h1>"
-            f"<p>Run {run.run_id}, period {p.start} to {p.end}, as of {run.as_of}: <b>{e(run.status)}</b> "
-            f"(exit {run.exit_code}).</p><h2>Verdicts</h2>{table(VERDICT_COLUMNS, verdicts)}"
-            f"<h2>Period metrics</h2><p>{e(NOTE)}</p>{table(FIGURE_COLUMNS, figures)}</body></html>\n")
+    color = style.color if re.fullmatch(r"#[0-9A-Fa-f]{6}", style.color) else DEFAULT_COLOR
+    items = "".join(
+        f'<li data-status="{e(r.verdict.status)}"><span class="status" style="background:{r.color}">{e(r.label)}'
+        f'</span><span><span class="subject">{e(r.subject)}</span>: <span class="reason">{e(r.reason)}</span>'
+        f"</span></li>" for r in ranked(run.verdicts, style.labels))
+    markdown = _markdown(run, metrics, style, [_GLANCE])
+    footer = f"leadjourney monitor · {style.name} · run {run.run_id} · {period_name(run.period.label)}"
+    out = page(f"{style.name}: monitor report, {period_name(run.period.label)}", markdown, {}, footer)
+    out = out.replace(f"<p>{_GLANCE}</p>", f'<ul class="glance">{items}</ul>', 1)
+    return out.replace("</head>", _css(color) + "</head>", 1)
 
 
-def write_report(run: MonitorRun, metrics: Sequence[PeriodMetrics], out_dir: Path) -> list[Path]:
+def write_report(run: MonitorRun, metrics: Sequence[PeriodMetrics], out_dir: Path,
+                 config: Config | None = None) -> list[Path]:
     """Write ``out_dir/monitor/<period>.md`` and ``.html``; returns both paths (Markdown first)."""
+    style = Style.of(config)
     folder = out_dir / "monitor"
     folder.mkdir(parents=True, exist_ok=True)
-    md, page = folder / f"{run.period.label}.md", folder / f"{run.period.label}.html"
-    md.write_text(to_markdown(run, metrics), "utf-8")
-    page.write_text(to_html(run, metrics), "utf-8")
-    return [md, page]
+    md_file, page = folder / f"{run.period.label}.md", folder / f"{run.period.label}.html"
+    md_file.write_text(to_markdown(run, metrics, style), "utf-8")
+    page.write_text(to_html(run, metrics, style), "utf-8")
+    return [md_file, page]

@@ -180,9 +180,9 @@ def speed_verdict(latest: PeriodMetrics, base: SpeedToLead | None, s: MonitorSet
                        f"{label}: too small to judge (n {latest.speed_n} < {s.min_n})")
     mean = latest.speed_mean_minutes
     status = RED_FLAG if mean > s.speed_to_lead_max_minutes else OK
-    base_text = "-" if base_mean is None else f"{base_mean:.0f} min"
+    base_text = "-" if base_mean is None else f"{base_mean:,.0f} min"
     return Verdict("speed_to_lead", "mean_minutes", status, mean, base_mean, s.speed_to_lead_max_minutes,
-                   latest.speed_n, f"{label}: average {mean:.0f} min over {latest.speed_n:,} people judged "
+                   latest.speed_n, f"{label}: average {mean:,.0f} min over {latest.speed_n:,} people judged "
                    f"(baseline {base_text})", RULES["speed_to_lead"].action)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -26,7 +26,7 @@ from leadjourney.monitor.periods import (
 )
 from leadjourney.monitor.quarterly import baseline_inventory, quarter_metrics, quarterly_verdicts
 from leadjourney.monitor.report import write_report
-from leadjourney.monitor.rules import RULES, SEVERITY, Verdict, checkin_verdict, evaluate
+from leadjourney.monitor.rules import SEVERITY, Verdict, checkin_verdict, evaluate
 from leadjourney.tabular import Tabular
 from leadjourney.workspace import Workspace
 
@@ -71,17 +71,21 @@ class MonitorRun(Tabular):
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2)
 
-    def message(self, report_url: str | None = None) -> tuple[str, str]:
-        """The alert's subject and body: every verdict, the new ones marked, earlier failed deliveries, and
-        where the period report is (``report_url``: the base URL it is published under)."""
+    def message(self, report_url: str | None = None, labels: Mapping[str, str] | None = None) -> tuple[str, str]:
+        """The alert's subject and body: every verdict as people read it (the most urgent first, the new ones
+        marked, its key for analysts), earlier failed deliveries, and where the period report is
+        (``report_url``: the base URL it is published under; ``labels``: the display names)."""
+        from leadjourney.monitor.readable import headline, period_name, ranked
+
         raised = [v for v in self.verdicts if v.raised]
         subject = (f"leadjourney monitor {self.period.label}: "
                    + (f"{len(raised)} red flag(s)" if raised else "healthy"))
-        lines = [f"Period {self.period.label} ({self.period.start} to {self.period.end}), as of {self.as_of}.", ""]
-        for v in self.verdicts:
+        lines = [f"{period_name(self.period.label)} (leads created {self.period.start} to {self.period.end}), "
+                 f"as of {self.as_of}: {headline(self.verdicts)}.", ""]
+        for r in ranked(self.verdicts, labels):
+            v = r.verdict
             new = " [NEW]" if v.key in self.sent_keys else ""
-            lines.append(f"- {v.status.upper()}{new} {RULES[v.rule].title}, {v.metric}: {_fmt(v.value, v.is_rate)} "
-                         f"(baseline {_fmt(v.baseline, v.is_rate)}, threshold {_fmt(v.threshold, v.is_rate)}, n {v.n}). {v.evidence}")
+            lines.append(f"- {r.label}{new} · {r.subject}: {r.reason} [{v.key}]")
             if v.notified and v.action:
                 lines.append(f"  Action: {v.action}")
         if self.reports:
@@ -93,11 +97,6 @@ class MonitorRun(Tabular):
             lines += [f"- run {f['run_id']} via {f['channel']}: {f['error']}" for f in self.earlier_failures]
         return subject, "\n".join(lines) + "\n"
 
-
-def _fmt(x: float | None, rate: bool) -> str:
-    if x is None:
-        return "-"
-    return f"{x:.1%}" if rate else f"{x:,.1f}"
 
 
 def run_monitor(ws: Workspace, period: str = "month", as_of: date | None = None, notify: bool = False,
@@ -146,9 +145,9 @@ def run_monitor(ws: Workspace, period: str = "month", as_of: date | None = None,
     run.sent_keys = [v.key for v in run.verdicts
                      if v.notified and SEVERITY[v.status] > SEVERITY.get(alerted.get(v.key, "ok"), 0)]
     cleared = [k for k in alerted if k not in {v.key for v in run.verdicts if v.notified}]
-    run.reports = write_report(run, run.metrics, ws.out_dir)
+    run.reports = write_report(run, run.metrics, ws.out_dir, ws.config)
     if notify and (run.sent_keys or cleared or run.earlier_failures):
-        subject, body = run.message(ws.config.alerts.report_url)
+        subject, body = run.message(ws.config.alerts.report_url, ws.config.labels)
         run.deliveries = deliver(ws.config.alerts, subject, body, sleep=sleep, attachments=run.reports)
     _store(ws, run, notify, cleared)
     return run

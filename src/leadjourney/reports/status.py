@@ -16,7 +16,7 @@ from __future__ import annotations
 import csv
 import json
 import shlex
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -25,6 +25,7 @@ from typing import Any
 from leadjourney.analysis.definitions import REQUIRED_ROLES, sign_offs
 from leadjourney.analysis.findings import engagement_counts
 from leadjourney.db import one
+from leadjourney.display import display_name, segment_name
 from leadjourney.escape import markdown_text as md
 from leadjourney.reports.checklist import PHASES, Item, Phase, Record, records
 from leadjourney.reports.definitions import TermStatus, approvals_of
@@ -86,12 +87,13 @@ class Facts:
     n_recommendations: int = 0
     quick_wins: list[str] = field(default_factory=list)  # titles in the quick-win spec
     records: dict[str, Record] = field(default_factory=dict)
+    labels: dict[str, str] = field(default_factory=dict)  # [labels]: the display names evidence uses
 
 
 def gather(ws: Workspace) -> Facts:
     """Read the workspace tables and the files in out/ into :class:`Facts`."""
     ws.ensure_database()
-    f = Facts(n_configured=len(ws.config.sources), records=records(ws))
+    f = Facts(n_configured=len(ws.config.sources), records=records(ws), labels=dict(ws.config.labels))
     with ws.connect(read_only=True) as con:
         n, sources, last = one(con, "SELECT count(*), count(DISTINCT origin), max(finished_at) FROM ingests") or (0, 0, None)
         f.n_ingests, f.n_sources, f.last_ingest_at = int(n), int(sources), last
@@ -99,8 +101,8 @@ def gather(ws: Workspace) -> Facts:
                                   "current_timestamp AT TIME ZONE 'UTC') FROM leads") or (0, None, None)
         f.n_leads, f.first_lead_at, f.last_lead_at = int(n), first, last
         f.n_touchpoints = int((one(con, "SELECT count(*) FROM touchpoints") or (0,))[0])
-        f.latest = _snapshot(con, "TRUE")
-        f.baseline = _snapshot(con, "is_baseline")
+        f.latest = _snapshot(con, "TRUE", f.labels)
+        f.baseline = _snapshot(con, "is_baseline", f.labels)
         f.findings, f.first_assumed = engagement_counts(con)  # all leads' (other selections' are their own)
     signoffs = sign_offs(ws)
     for d in ws.config.definitions:
@@ -138,7 +140,7 @@ def _top_money(top: dict[str, Any], friction: dict[str, Any]) -> str:
     return f"{money(top['recoverable_per_year'], cur)} recoverable {per} ({top.get('target_source')})"
 
 
-def _snapshot(con: Any, where: str) -> Snapshot | None:
+def _snapshot(con: Any, where: str, labels: Mapping[str, str] | None = None) -> Snapshot | None:
     row = one(con, f"""
         SELECT snapshot_id, taken_at, result->>'$.n_people', json_array_length(result->'$.drop_offs'),
                json_array_length(result->'$.friction.rows'), result->'$.friction.rows[0]',
@@ -150,7 +152,7 @@ def _snapshot(con: Any, where: str) -> Snapshot | None:
         return None
     top = json.loads(row[5]) if row[5] else None
     words = None if not top else (
-        f"{top['from']} → {top['to']}{' (' + top['segment'] + ')' if top.get('segment') else ''}: "
+        f"{top['from']} → {top['to']}{', ' + segment_name(top['segment'], labels) if top.get('segment') else ''}: "
         + _top_money(top, json.loads(row[6]) if row[6] else {}))
     return Snapshot(int(row[0]), row[1], None if row[2] is None else int(row[2]), int(row[3] or 0),
                     int(row[4] or 0), words)
@@ -268,7 +270,7 @@ def _personas(f: Facts, c: Commands) -> Proof:
         return Proof(False, "no persona profiles yet (out/personas.json)", fix)
     if not _after(f.personas, f.last_ingest_at):
         return Proof(False, f"profiled {_when(f.personas.written_at)}, before the latest ingest", fix)
-    names = ", ".join(f"{p} ({n:,})" for p, n in f.persona_people.items())
+    names = ", ".join(f"{display_name(p, f.labels)} ({n:,})" for p, n in f.persona_people.items())
     low, high = PERSONAS
     if len(f.persona_people) < low:
         return Proof(False, f"{len(f.persona_people)} persona(s) with people ({names or 'none'}); the playbook "

@@ -71,4 +71,5 @@ def paths(workspace: WorkspaceLike, filters: Filters | None = None, *, top: int 
 
     ws = open_workspace(workspace)
     found = one_step(ws, filters, "paths", Paths(top=top).fit, progress)
-    return TableRun(found, write_paths(found, ws.out_dir, title=f"{ws.config.name}: paths"))
+    return TableRun(found, write_paths(found, ws.out_dir, title=f"{ws.config.name}: paths through the lifecycle",
+                                         labels=ws.config.labels, color=ws.config.brand_color))
