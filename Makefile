@@ -25,12 +25,14 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy src/leadjourney
 
-# the suite without the real-browser and LibreOffice tests (minutes); test-integration runs those (CI runs both)
+# the suite without the heavy integration tests (real browser, LibreOffice, thousands of generated leads, every
+# command end to end; minutes); test-integration runs those (CI runs both). --dist loadfile keeps a module's
+# fixtures in one process; workspaces generated for several modules are built once per run (tests/conftest.py)
 test: lint typecheck
 	$(BIN)/pytest -q -n auto --dist loadfile -m "not browser and not office and not slow"
 
 test-integration: $(STAMP)
-	$(BIN)/pytest -q -m "browser or office or slow"
+	$(BIN)/pytest -q -n auto --dist loadfile -m "browser or office or slow"
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import csv
+import hashlib
 import importlib.util
 import io
 import json
@@ -11,9 +13,11 @@ import os
 import shutil
 import signal
 import subprocess
+import tempfile
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -220,9 +224,27 @@ def min_n_config(min_n: int = 1) -> str:
     return text.replace("\nmin_n = 30\n", f"\nmin_n = {min_n}\n")
 
 
+_CSV_BUILT: dict[str, Path] = {}  # csv_workspace's inputs -> a workspace built from them in this process
+
+
 def csv_workspace(root: Path, config: str | None = None, **tables: str) -> Workspace:
     """A new workspace at ``root`` ingested from hand-made CSV texts, one per canonical table
-    (``csv_workspace(root, leads=LEADS, stage_events=EVENTS)``), with ``config`` as its leadjourney.toml."""
+    (``csv_workspace(root, leads=LEADS, stage_events=EVENTS)``), with ``config`` as its leadjourney.toml.
+
+    Built once per distinct inputs in a process, then copied (an ingest costs seconds, a copy milliseconds):
+    each call gets its own workspace, as if ingested there (paths in it are relative to its folder)."""
+    key = hashlib.sha256(repr((config, sorted(tables.items()))).encode()).hexdigest()
+    if root.exists():
+        return _csv_workspace(root, config, **tables)
+    if key not in _CSV_BUILT:
+        built = Path(tempfile.mkdtemp(prefix="lj-csv-workspace-")) / "ws"
+        atexit.register(shutil.rmtree, built.parent, True)
+        _csv_workspace(built, config, **tables)
+        _CSV_BUILT[key] = built
+    return copy_workspace(Workspace.open(_CSV_BUILT[key]), root)
+
+
+def _csv_workspace(root: Path, config: str | None = None, **tables: str) -> Workspace:
     ws = Workspace.init(root)
     if config is not None:
         ws.config_path.write_text(config, "utf-8")
@@ -250,19 +272,61 @@ def _files(root: Path) -> dict[str, tuple[int, int]]:
     return {str(p.relative_to(root)): (p.stat().st_size, p.stat().st_mtime_ns) for p in root.rglob("*") if p.is_file()}
 
 
+def _run_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder of this test run that every xdist worker sees (the parent of the workers' own ``popen-gwN``
+    folders), or this session's own folder without xdist."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+def _built_once(folder: Path, key: str, build: Callable[[Path], GeneratedData]) -> tuple[Path, GeneratedData]:
+    """``build(folder / <key's digest> / "ws")`` done by the first worker of the run to ask (the others wait for
+    it, holding a file lock) and read by every worker: (the workspace's folder, what was generated)."""
+    import fcntl
+    import pickle
+
+    here = folder / "shared-generated" / hashlib.sha256(key.encode()).hexdigest()[:16]
+    here.mkdir(parents=True, exist_ok=True)
+    with (here / "lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            done = here / "generated.pickle"
+            if not done.exists():
+                data = build(here / "ws")
+                staged = here / "generated.pickle.tmp"
+                staged.write_bytes(pickle.dumps(data))
+                staged.replace(done)
+            return here / "ws", pickle.loads(done.read_bytes())  # written by this run
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _moved(data: GeneratedData, old: Path, new: Path) -> GeneratedData:
+    """``data`` with its paths under ``old`` moved under ``new``."""
+    def move(path: Path) -> Path:
+        return new / Path(path).relative_to(old)
+
+    return replace(data, out_dir=move(data.out_dir), ground_truth_path=move(data.ground_truth_path),
+                   truth_leads_path=move(data.truth_leads_path),
+                   files={table: move(path) for table, path in data.files.items()})
+
+
 @pytest.fixture(scope="session")
 def shared_generated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SharedGenerated]:
     """``shared_generated(**options)``: :func:`generated_workspace` built once per distinct options for the
-    whole session (generating and ingesting thousands of leads takes seconds; several modules read the same
-    set). READ ONLY: a test that writes (a baseline, findings, out/ files, a dashboard cache) works on
-    :func:`copy_workspace` of it; the session fails if a shared workspace's files changed."""
+    whole test run (generating and ingesting thousands of leads takes seconds; several modules read the same
+    set): the first xdist worker to ask builds it, each worker reads its own copy. READ ONLY: a test that
+    writes (a baseline, findings, out/ files, a dashboard cache) works on :func:`copy_workspace` of it; the
+    session fails if a shared workspace's files changed."""
     built: dict[str, tuple[Workspace, GeneratedData, dict[str, tuple[int, int]]]] = {}
 
     def get(**options: Any) -> tuple[Workspace, GeneratedData]:
         key = repr(sorted(options.items()))
         if key not in built:
-            ws, data = generated_workspace(tmp_path_factory.mktemp("shared") / "ws", **options)
-            built[key] = ws, data, _files(ws.root)
+            original, data = _built_once(_run_folder(tmp_path_factory), key,
+                                         lambda root: generated_workspace(root, **options)[1])
+            ws = copy_workspace(Workspace.open(original), tmp_path_factory.mktemp("shared") / "ws")
+            built[key] = ws, _moved(data, original, ws.root), _files(ws.root)
         ws, data, _ = built[key]
         return ws, data
 
@@ -336,6 +400,31 @@ def analyses_without_derived_table(ws: Workspace, table: str, fingerprint_key: s
     finally:
         ingest(ws)
     return before, after
+
+
+@contextmanager
+def journeys_with(ws: Workspace, filters: Any = None, now: Any = None, **options: Any) -> Iterator[Any]:
+    """:func:`~leadjourney.analysis.journeys.open_journeys` with :class:`Journeys` options given (``lazy_share``,
+    ``engagement_from``): the choices a run makes by itself, made for it."""
+    import ibis
+
+    from leadjourney.analysis.journeys import Filters, Journeys
+
+    with ws.connect(read_only=True) as con:
+        journeys = Journeys(ibis.duckdb.from_connection(con), ws.config, filters or Filters(), now, **options)
+        try:
+            yield journeys
+        finally:
+            journeys.release()
+
+
+def analysis_with(ws: Workspace, filters: Any = None, now: Any = None, **options: Any) -> dict[str, Any]:
+    """``analyze(ws, filters=filters, now=now).to_dict()`` with :class:`Journeys` options given (see
+    :func:`journeys_with`)."""
+    from leadjourney.analysis.report import analyze_journeys
+
+    with journeys_with(ws, filters, now, **options) as journeys:
+        return analyze_journeys(journeys, str(ws.root)).to_dict()
 
 
 def same_numbers(a: object, b: object) -> bool:

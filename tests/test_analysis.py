@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 from lifelines import KaplanMeierFitter
 
-from conftest import SharedGenerated, csv_workspace, same_numbers
+from conftest import SharedGenerated, analysis_with, csv_workspace, journeys_with, same_numbers
 from leadjourney.analysis import Filters, analyze
 from leadjourney.analysis import journeys as journeys_module
 from leadjourney.analysis.stats import km_median, wilson_interval
@@ -168,14 +168,23 @@ def test_funnel_by_source_equals_the_planted_channel(clean) -> None:  # type: ig
     assert seo.ci_low > ppc.ci_high  # organic search converts MQL -> SQL clearly better
 
 
+def _table_type(journeys: journeys_module.Journeys) -> str:
+    """What the selected people are: the ingested table, a temporary view or a temporary table."""
+    found = journeys.backend.con.execute("SELECT table_type FROM information_schema.tables WHERE table_name = ?",
+                                         [journeys.people().op().name]).fetchall()
+    assert len(found) == 1, found
+    return str(found[0][0])
+
+
 @pytest.mark.parametrize("filters", [Filters(sources=("seo",)), Filters(date_from=date(2026, 3, 1))], ids=["small", "large"])
 def test_a_selection_stored_or_filtered_in_each_query_gives_the_same_analysis(
-        clean, filters: Filters, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+        clean, filters: Filters) -> None:  # type: ignore[no-untyped-def]
     ws = clean[0]
-    monkeypatch.setattr(journeys_module, "LAZY_SHARE", 1.0)  # every selection stored (people, touches)
-    stored = analyze(ws, filters=filters, now=NOW).to_dict()
-    monkeypatch.setattr(journeys_module, "LAZY_SHARE", 0.0)  # every selection a view, filtered in each query
-    filtered = analyze(ws, filters=filters, now=NOW).to_dict()
+    for share, kind in ((1.0, "LOCAL TEMPORARY"), (0.0, "VIEW")):  # the option takes effect
+        with journeys_with(ws, filters, NOW, lazy_share=share) as journeys:
+            assert _table_type(journeys) == kind
+    stored = analysis_with(ws, filters, NOW, lazy_share=1.0)  # every selection stored (people, touches)
+    filtered = analysis_with(ws, filters, NOW, lazy_share=0.0)  # every selection a view, filtered in each query
     assert stored["speed_to_lead"]["n"] > 0 and stored["dark_leads"] == filtered["dark_leads"]
     assert same_numbers(stored, filtered)  # a parallel sum adds in any order
 
@@ -186,12 +195,10 @@ def test_people_are_ingests_table_a_view_of_it_or_a_copy_by_the_selections_size(
     for filters, kind in ((Filters(), "BASE TABLE"), (Filters(date_from=date(2026, 3, 1)), "VIEW"),
                           (Filters(sources=("seo",)), "LOCAL TEMPORARY")):
         with journeys_module.open_journeys(ws, filters, now=NOW) as journeys:
-            name = journeys.people().op().name
-            found = journeys.backend.con.execute(
-                "SELECT table_type FROM information_schema.tables WHERE table_name = ?", [name]).fetchall()
-            n = journeys.backend.con.execute(f"SELECT count(*) FROM {name}").fetchall()[0][0]
+            found = _table_type(journeys)
+            n = journeys.backend.con.execute(f"SELECT count(*) FROM {journeys.people().op().name}").fetchall()[0][0]
         share = n / everyone
-        assert found == [(kind,)], (filters, found)
+        assert found == kind, (filters, found)
         assert share > journeys_module.LAZY_SHARE if kind == "VIEW" else True
         assert share <= journeys_module.LAZY_SHARE if kind == "LOCAL TEMPORARY" else True
 

@@ -105,6 +105,7 @@ def test_computed_views_persist_on_disk_so_a_restart_is_instant(ws: Workspace) -
     assert view.analysis == first.analysis and view.baseline == first.baseline and view.trend == first.trend
 
 
+@pytest.mark.slow  # heavy integration: make test-integration runs it
 def test_warm_up_builds_and_compiles_each_shape_of_selection_and_keeps_nothing(
         ws: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
     compiled: list[Any] = []
@@ -146,6 +147,7 @@ def test_the_neighbours_are_every_selection_one_filter_change_away(ws: Workspace
     assert found[0] == replace(two, sources=tuple(sorted((*two.sources, sources[2]))))  # the largest source next
 
 
+@pytest.mark.slow  # heavy integration: make test-integration runs it
 def test_the_neighbours_of_the_shown_selection_are_computed_ahead(ws: Workspace) -> None:
     data = DashboardData(ws, disk=False)
     sources, personas = data.source_options(), data.persona_options()
@@ -162,6 +164,7 @@ def test_the_neighbours_of_the_shown_selection_are_computed_ahead(ws: Workspace)
     assert Filters(sources=tuple(sorted(sources[:2]))) not in ahead  # the first selection's were dropped
 
 
+@pytest.mark.slow  # heavy integration: make test-integration runs it
 def test_precompute_makes_every_single_filter_change_a_cache_hit(ws: Workspace) -> None:
     data = DashboardData(ws, disk=False)
     warmed: list[Any] = []

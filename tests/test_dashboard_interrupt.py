@@ -6,43 +6,41 @@ from __future__ import annotations
 
 import threading
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from conftest import generated_workspace
 from leadjourney.analysis.journeys import Filters
+from leadjourney.analysis.report import analyze_journeys
 from leadjourney.dashboard import DashboardData
-from leadjourney.dashboard import data as data_module
+from leadjourney.workspace import Workspace
 
 LONG_QUERY = "SELECT count(*) FROM range(1000000000000)"  # hours, unless interrupted
 
 
 @pytest.fixture(scope="module")
-def data(tmp_path_factory: pytest.TempPathFactory) -> DashboardData:
+def ws(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
     ws, _ = generated_workspace(tmp_path_factory.mktemp("interrupt") / "ws", n_leads=600, seed=8,
                                 end=date(2026, 6, 30), days=90)
-    return DashboardData(ws, disk=False)
+    return ws
 
 
-def test_a_request_interrupts_the_background_and_the_background_computes_again(
-        data: DashboardData, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    data.view(Filters())  # the options come from the unfiltered view
+def test_a_request_interrupts_the_background_and_the_background_computes_again(ws: Workspace) -> None:
     background = Filters(sources=("seo",))
-    monkeypatch.setattr(data, "selections", lambda: [background])
     started, attempts = threading.Event(), []
-    real = data_module.analyze_journeys
 
     def slow_first(journeys: Any, workspace: str) -> Any:
         attempts.append(journeys.filters)
         if journeys.filters == background and len(attempts) == 1:  # the background's first attempt: a long query
             started.set()
             journeys.backend.con.sql(LONG_QUERY).fetchall()
-        return real(journeys, workspace)
+        return analyze_journeys(journeys, workspace)
 
-    monkeypatch.setattr(data_module, "analyze_journeys", slow_first)
-    worker = threading.Thread(target=data.precompute, kwargs={"max_pairs": 0}, daemon=True)
+    data = DashboardData(ws, disk=False, analyze=slow_first)
+    data.view(Filters())  # the options come from the unfiltered view
+    attempts.clear()
+    worker = threading.Thread(target=data.precompute, kwargs={"selections": [background]}, daemon=True)
     worker.start()
     assert started.wait(60)
     request = Filters(personas=("smb_founder",))
@@ -57,21 +55,19 @@ def test_a_request_interrupts_the_background_and_the_background_computes_again(
     assert data.view(background).analysis.filters.sources == ("seo",)
 
 
-def test_a_request_for_what_the_background_is_computing_waits_for_it(
-        data: DashboardData, monkeypatch: pytest.MonkeyPatch) -> None:
-    data.view(Filters())
+def test_a_request_for_what_the_background_is_computing_waits_for_it(ws: Workspace) -> None:
     wanted = Filters(sources=("paid_search",), personas=("smb_founder",))
     started, release, attempts = threading.Event(), threading.Event(), []
-    real = data_module.analyze_journeys
 
     def held(journeys: Any, workspace: str) -> Any:  # the background's computation, held until released
         attempts.append(journeys.filters)
         if journeys.filters == wanted:
             started.set()
             assert release.wait(60)
-        return real(journeys, workspace)
+        return analyze_journeys(journeys, workspace)
 
-    monkeypatch.setattr(data_module, "analyze_journeys", held)
+    data = DashboardData(ws, disk=False, analyze=held)
+    data.view(Filters())
     interrupted = data.interrupted
     worker = threading.Thread(target=lambda: data.view(wanted, background=True), daemon=True)
     worker.start()

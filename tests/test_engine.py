@@ -90,12 +90,16 @@ def test_a_prepared_query_is_built_once_per_key_and_runs_on_the_connection_given
         assert fetch_value(engine.prepared(b, ("memtable",), lambda b=b: b.table("t").semi_join(lookup, "k")).count()) == 2
 
 
-def test_the_compiled_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(engine, "COMPILED_CACHE_SIZE", 3)
-    t = _backend().table("t")
+def test_the_compiled_cache_is_bounded() -> None:
+    cache = engine.CompiledCache(size=3)
+    b = _backend()
+    t = b.table("t")
     for i in range(5):
-        assert fetch_value(t.n.max() + i) == 3 + i
-    assert len(engine._compiled) == 3
+        sql = engine.compiled_sql(b, (t.n.max() + i).name("m").as_table(), cache)
+        assert b.con.sql(sql).fetchall() == [(3 + i,)]
+        engine.prepared(b, ("sum", i), lambda i=i: t.aggregate(s=t.n.sum() + i), cache)
+    assert len(cache.compiled) == 3 and len(cache.prepared) == 3  # the latest three of each
+    assert fetch_value(t.n.max() + 4) == 7  # the process' own cache is another one
 
 
 def test_a_temporary_table_has_the_expressions_types() -> None:

@@ -16,7 +16,6 @@ import pytest
 from conftest import fetch, generated_workspace
 from leadjourney.analysis.journeys import Filters, open_journeys
 from leadjourney.generate import Dirt
-from leadjourney.journeymap import eventlog
 from leadjourney.journeymap.eventlog import export_event_log
 from leadjourney.workspace import Workspace
 from test_touchpoints import EVENTS, LEADS, NOW, TOUCHES, hand_workspace
@@ -87,12 +86,10 @@ def test_xes_by_hand(small: Workspace, tmp_path: Path) -> None:
                               "event_type": "touchpoint"}
 
 
-def test_xes_in_several_batches_is_the_same_log(small: Workspace, tmp_path: Path,
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_xes_in_several_batches_is_the_same_log(small: Workspace, tmp_path: Path) -> None:
     with open_journeys(small, now=NOW) as journeys:
         export_event_log(journeys, tmp_path / "one.xes", fmt="xes")
-        monkeypatch.setattr(eventlog, "PEOPLE_PER_BATCH", 2)
-        export_event_log(journeys, tmp_path / "many.xes", fmt="xes")
+        export_event_log(journeys, tmp_path / "many.xes", fmt="xes", people_per_batch=2)
     assert _traces(tmp_path / "many.xes") == _traces(tmp_path / "one.xes")
 
 

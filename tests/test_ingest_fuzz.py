@@ -15,6 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
@@ -318,6 +319,7 @@ def _property(
     return run
 
 
+@pytest.mark.slow  # 30 generated files ingested: make test-integration runs it
 def test_good_rows_survive_malformed_lines(ws: Workspace) -> None:
     _property(("too_many", "too_few", "junk", "long"), examples=10, shrink=True)(ws)  # 30 files
 
@@ -326,11 +328,13 @@ def test_blank_lines_keep_row_numbers(ws: Workspace) -> None:
     _property(("blank", "too_many"), examples=4, shrink=True)(ws)
 
 
+@pytest.mark.slow  # make test-integration runs it
 def test_stray_quotes_do_not_swallow_good_rows(ws: Workspace) -> None:
     """A line with a quote it never closes, between plain rows: only that line is set aside."""
     _property(("stray_quote", "too_few", "junk"), examples=5, shrink=True, isolated=True)(ws)
 
 
+@pytest.mark.slow  # make test-integration runs it
 def test_any_mix_of_malformed_lines(ws: Workspace) -> None:
     """Stray quotes next to other malformed lines may pair up across lines: a looser property."""
     kinds = ("stray_quote", "too_many", "too_few", "junk", "long", "blank")

@@ -19,6 +19,8 @@ from leadjourney.monitor import run_monitor
 from leadjourney.reports.recommendations import make_recommendations
 from leadjourney.workspace import Workspace
 
+pytestmark = pytest.mark.slow  # 8,000 generated leads through a whole cycle: make test-integration runs it
+
 END, LIVE = date(2026, 8, 1), date(2026, 4, 1)
 
 

@@ -29,6 +29,8 @@ from leadjourney.ingest import ingest
 from leadjourney.monitor import run_monitor
 from leadjourney.workspace import Workspace
 
+pytestmark = pytest.mark.slow  # 8,000 generated leads per scenario, planted declines and shifts: make test-integration runs it
+
 END = date(2026, 7, 1)  # data observed until 2026-06-30 24:00 UTC (the quarterly workspace)
 DECLINE_END = date(2026, 8, 1)  # the monthly one: until 2026-07-31
 SINCE = date(2026, 4, 1)

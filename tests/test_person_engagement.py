@@ -13,8 +13,10 @@ import pytest
 
 from conftest import (
     analyses_without_derived_table,
+    analysis_with,
     fetch,
     generated_workspace,
+    journeys_with,
     same_numbers,
     set_option,
 )
@@ -109,15 +111,14 @@ def test_person_journeys_carries_the_tables_columns_rebuilt_with_it(ws: Workspac
 
 @pytest.mark.parametrize("filters", [None, Filters(sources=("seo",)), Filters(date_from=date(2026, 3, 1))],
                          ids=["everyone", "copy", "view"])
-def test_the_columns_in_person_journeys_give_the_joined_analysis(ws: Workspace, filters: Filters | None,
-                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_columns_in_person_journeys_give_the_joined_analysis(ws: Workspace, filters: Filters | None) -> None:
     with open_journeys(ws, filters, NOW) as journeys:
         assert journeys.engagement_in_people(journeys.as_of(), DAYS)
     before = analyze(ws, filters=filters, now=NOW).to_dict()
-    monkeypatch.setattr(person_engagement, "in_journeys", lambda backend: False)  # read from the separate table
-    with open_journeys(ws, filters, NOW) as journeys:
+    with journeys_with(ws, filters, NOW, engagement_from="table") as journeys:  # read from the separate table
         assert not journeys.engagement_in_people(journeys.as_of(), DAYS)
-    after = analyze(ws, filters=filters, now=NOW).to_dict()
+        assert journeys._stored_engagement_serves(journeys.as_of(), DAYS)
+    after = analysis_with(ws, filters, NOW, engagement_from="table")
     assert before["speed_to_lead"]["n_contacted"] > 0 and before["dark_leads"]["re_engaged"]["count"] > 0
     for key in ("speed_to_lead", "dark_leads", "friction"):
         assert same_numbers(after[key], before[key]), key
@@ -153,14 +154,14 @@ def test_used_only_where_it_applies(ws: Workspace) -> None:
 
 
 @pytest.mark.parametrize("filters", [None, Filters(sources=("seo",))], ids=["everyone", "selection"])
-def test_the_stored_table_gives_the_live_analysis(ws: Workspace, filters: Filters | None,
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_stored_table_gives_the_live_analysis(ws: Workspace, filters: Filters | None) -> None:
     if filters is None:
         before, after = analyses_without_derived_table(ws, TABLE, FINGERPRINT_KEY, NOW)
     else:
         before = analyze(ws, filters=filters, now=NOW).to_dict()
-        monkeypatch.setattr(person_engagement, "stored_for", lambda backend: None)  # as if never built
-        after = analyze(ws, filters=filters, now=NOW).to_dict()
+        after = analysis_with(ws, filters, NOW, engagement_from="live")  # as if never built
+        with journeys_with(ws, filters, NOW, engagement_from="live") as journeys:
+            assert not journeys._stored_engagement_serves(journeys.as_of(), DAYS)
     assert before["speed_to_lead"]["n_contacted"] > 0 and before["dark_leads"]["re_engaged"]["count"] > 0
     for key in ("speed_to_lead", "dark_leads", "friction"):
         assert same_numbers(after[key], before[key]), key

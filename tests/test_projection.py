@@ -52,6 +52,7 @@ def year(tmp_path_factory: pytest.TempPathFactory) -> tuple[ConversionTrend, dic
     return trend, truth
 
 
+@pytest.mark.slow  # a year of 16,000 generated leads: make test-integration runs it
 def test_young_months_project_to_the_planted_final_rate(year) -> None:  # type: ignore[no-untyped-def]
     trend, truth = year
     young = [p for p in trend.points if p.status.status == "young" and p.entered >= 100]
@@ -78,6 +79,7 @@ def test_young_months_project_to_the_planted_final_rate(year) -> None:  # type: 
         assert p.projected is not None and p.projected.rate is not None and p.projected.rate > p.rate + 0.05
 
 
+@pytest.mark.slow  # a year of 16,000 generated leads: make test-integration runs it
 def test_every_young_point_says_so_and_mature_points_carry_no_projection(year) -> None:  # type: ignore[no-untyped-def]
     trend, _ = year
     for p in trend.points:
@@ -91,6 +93,7 @@ def test_every_young_point_says_so_and_mature_points_carry_no_projection(year) -
     assert {"rate", "ci_low", "ci_high", "waiting", "expected"} <= set(point["projected"])
 
 
+@pytest.mark.slow  # a year of 16,000 generated leads: make test-integration runs it
 def test_the_whole_selection_projects_to_the_truth_too(year) -> None:  # type: ignore[no-untyped-def]
     trend, truth = year
     for name, p in trend.projected.items():
@@ -98,6 +101,7 @@ def test_the_whole_selection_projects_to_the_truth_too(year) -> None:  # type: i
         assert abs(p.rate - truth[name]) < 0.03, (name, p.rate, truth[name])
 
 
+@pytest.mark.slow  # a year of 16,000 generated leads: make test-integration runs it
 def test_the_trend_figure_draws_projections_apart(year) -> None:  # type: ignore[no-untyped-def]
     trend, _ = year
     fig = figures.trend(trend, None)

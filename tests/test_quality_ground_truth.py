@@ -15,6 +15,8 @@ from leadjourney.ingest import ingest
 from leadjourney.quality import QualityReport, run_quality
 from leadjourney.workspace import Workspace
 
+pytestmark = pytest.mark.slow  # 6,000 generated leads in two formats: make test-integration runs it
+
 END = date(2026, 6, 30)
 
 

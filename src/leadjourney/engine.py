@@ -35,9 +35,26 @@ from ibis.backends.duckdb import Backend as DuckDBBackend
 from ibis.formats.pyarrow import PyArrowData
 
 COMPILED_CACHE_SIZE = 1024
-_compiled: OrderedDict[ops.Node, tuple[str, bool]] = OrderedDict()  # expression -> (SQL, needs the hooks)
-_compiled_lock = threading.Lock()
-_prepared: OrderedDict[Hashable, tuple[str, Any]] = OrderedDict()  # what a query is built from -> (SQL, schema)
+
+
+class CompiledCache:
+    """The SQL of the last ``size`` expressions compiled and of the last ``size`` queries prepared (thread-safe).
+
+    One per process (:data:`COMPILED`) unless a caller passes its own."""
+
+    def __init__(self, size: int = COMPILED_CACHE_SIZE) -> None:
+        self.size = size
+        self.compiled: OrderedDict[ops.Node, tuple[str, bool]] = OrderedDict()  # expression -> (SQL, needs the hooks)
+        self.prepared: OrderedDict[Hashable, tuple[str, Any]] = OrderedDict()  # what a query is built from -> (SQL, schema)
+        self.lock = threading.Lock()
+
+    def clear(self) -> None:
+        with self.lock:
+            self.compiled.clear()
+            self.prepared.clear()
+
+
+COMPILED = CompiledCache()
 
 
 def fetch(expr: ir.Expr) -> pa.Table:
@@ -55,23 +72,23 @@ def fetch(expr: ir.Expr) -> pa.Table:
     return PyArrowData.convert_table(relation.to_arrow_table(), table_expr.schema())
 
 
-def compiled_sql(backend: DuckDBBackend, table_expr: ir.Table) -> str:
-    """The DuckDB SQL of ``table_expr``, compiled once per distinct expression.
+def compiled_sql(backend: DuckDBBackend, table_expr: ir.Table, cache: CompiledCache = COMPILED) -> str:
+    """The DuckDB SQL of ``table_expr``, compiled once per distinct expression (kept in ``cache``).
 
     Registers what the expression needs on this connection first (in-memory tables, UDFs), as Ibis
     does before it runs an expression.
     """
     op = table_expr.op()
-    with _compiled_lock:
-        found = _compiled.get(op)
+    with cache.lock:
+        found = cache.compiled.get(op)
         if found is not None:
-            _compiled.move_to_end(op)
+            cache.compiled.move_to_end(op)
     if found is None:
         found = (backend.compile(table_expr), bool(op.find((ops.InMemoryTable, ops.ScalarUDF))))
-        with _compiled_lock:
-            _compiled[op] = found
-            while len(_compiled) > COMPILED_CACHE_SIZE:
-                _compiled.popitem(last=False)
+        with cache.lock:
+            cache.compiled[op] = found
+            while len(cache.compiled) > cache.size:
+                cache.compiled.popitem(last=False)
     sql, needs_hooks = found
     if needs_hooks:
         backend._run_pre_execute_hooks(table_expr)
@@ -80,12 +97,11 @@ def compiled_sql(backend: DuckDBBackend, table_expr: ir.Table) -> str:
 
 def forget_compiled() -> None:
     """Forget every compiled expression and prepared query, as a new process starts without them."""
-    with _compiled_lock:
-        _compiled.clear()
-        _prepared.clear()
+    COMPILED.clear()
 
 
-def prepared(backend: ibis.BaseBackend, key: Hashable, build: Callable[[], ir.Table]) -> ir.Table:
+def prepared(backend: ibis.BaseBackend, key: Hashable, build: Callable[[], ir.Table],
+             cache: CompiledCache = COMPILED) -> ir.Table:
     """The query ``build()`` returns, built and compiled once per ``key`` (then read back as its SQL).
 
     ``key`` must name everything the query depends on: the builder, the operations of the tables it
@@ -96,19 +112,19 @@ def prepared(backend: ibis.BaseBackend, key: Hashable, build: Callable[[], ir.Ta
     """
     if getattr(backend, "name", None) != "duckdb":
         return build()
-    with _compiled_lock:
-        found = _prepared.get(key)
+    with cache.lock:
+        found = cache.prepared.get(key)
         if found is not None:
-            _prepared.move_to_end(key)
+            cache.prepared.move_to_end(key)
     if found is None:
         expr = build()
         if expr.op().find((ops.InMemoryTable, ops.ScalarUDF)):
             return expr
-        found = (compiled_sql(backend, expr), expr.schema())
-        with _compiled_lock:
-            _prepared[key] = found
-            while len(_prepared) > COMPILED_CACHE_SIZE:
-                _prepared.popitem(last=False)
+        found = (compiled_sql(backend, expr, cache), expr.schema())
+        with cache.lock:
+            cache.prepared[key] = found
+            while len(cache.prepared) > cache.size:
+                cache.prepared.popitem(last=False)
     sql, schema = found
     return ops.SQLQueryResult(sql, schema, backend).to_expr()
 

@@ -392,8 +392,10 @@ def _wait_for(proc: subprocess.Popen[str], moment: str, database: Path) -> None:
 
 
 @pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="watches the ingest through /proc (Linux)")
-@pytest.mark.parametrize(("moment", "how"), [("starting", "--file"), ("ingesting", "configured"),
-                                             ("ingesting", "--file"), ("committed", "--file")])
+@pytest.mark.parametrize(("moment", "how"), [
+    ("starting", "--file"), ("ingesting", "configured"),
+    pytest.param("ingesting", "--file", marks=pytest.mark.slow),  # a real process each: make test-integration
+    pytest.param("committed", "--file", marks=pytest.mark.slow)])
 def test_ctrl_c_at_any_moment_of_an_ingest_exits_130_and_says_what_the_workspace_holds(
         ws: Workspace, moment: str, how: str) -> None:
     """Before the commit: exit 130, "interrupted; the workspace is unchanged", and it is (the --file

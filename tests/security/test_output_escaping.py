@@ -85,6 +85,7 @@ def _outputs(root: Path, suffix: str) -> list[Path]:
     return found
 
 
+@pytest.mark.slow  # every command end to end: make test-integration runs it
 def test_every_command_writes_its_outputs(run: tuple[Path, dict[str, CompletedProcess[str]]]) -> None:
     root, results = run
     for cmd, r in results.items():
@@ -96,6 +97,7 @@ def test_every_command_writes_its_outputs(run: tuple[Path, dict[str, CompletedPr
             "definitions.docx"} <= names
 
 
+@pytest.mark.slow  # every command end to end: make test-integration runs it
 def test_html_and_svg_never_carry_markup_from_data(run: tuple[Path, dict[str, CompletedProcess[str]]],
                                                    tmp_path: Path) -> None:
     """The map, the report pages, the charts and the dashboard's static export show the hostile values as text:
@@ -123,6 +125,7 @@ def _is_number(cell: str) -> bool:
     return True
 
 
+@pytest.mark.slow  # every command end to end: make test-integration runs it
 def test_no_csv_cell_runs_as_a_formula(run: tuple[Path, dict[str, CompletedProcess[str]]]) -> None:
     root, _ = run
     for path in _outputs(root, ".csv"):
@@ -137,6 +140,7 @@ def test_no_csv_cell_runs_as_a_formula(run: tuple[Path, dict[str, CompletedProce
     assert "'+1+1" in {r["channel"] for r in log}
 
 
+@pytest.mark.slow  # every command end to end: make test-integration runs it
 def test_xlsx_text_is_never_a_formula(run: tuple[Path, dict[str, CompletedProcess[str]]]) -> None:
     root, _ = run
     sheet = load_workbook(root / "out" / "touchpoints.xlsx").active
@@ -163,6 +167,7 @@ def _table_widths(text: str) -> list[tuple[int, str]]:
     return bad
 
 
+@pytest.mark.slow  # every command end to end: make test-integration runs it
 def test_markdown_has_no_raw_html_links_or_broken_rows(run: tuple[Path, dict[str, CompletedProcess[str]]]) -> None:
     root, _ = run
     md = MarkdownIt("commonmark", {"html": True}).enable("table")
@@ -182,6 +187,7 @@ def test_markdown_has_no_raw_html_links_or_broken_rows(run: tuple[Path, dict[str
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in rendered and "[x](javascript:alert(1))" in rendered
 
 
+@pytest.mark.slow  # every command end to end: make test-integration runs it
 def test_suggested_personas_toml_stays_valid(run: tuple[Path, dict[str, CompletedProcess[str]]]) -> None:
     root, _ = run
     suggestion = json.loads((root / "out" / "personas.json").read_text("utf-8"))["suggestion"]
@@ -190,6 +196,7 @@ def test_suggested_personas_toml_stays_valid(run: tuple[Path, dict[str, Complete
     assert set(parsed) <= {"personas"}
 
 
+@pytest.mark.slow  # every command end to end: make test-integration runs it
 def test_terminal_gets_no_escape_sequences_emoji_or_markup(
         run: tuple[Path, dict[str, CompletedProcess[str]]]) -> None:
     _, results = run
@@ -200,6 +207,7 @@ def test_terminal_gets_no_escape_sequences_emoji_or_markup(
     assert ":x: emoji" in touch and "[bold red]markup" in touch and "\\x1b[31mred" in touch
 
 
+@pytest.mark.slow  # every command end to end: make test-integration runs it
 def test_mermaid_labels_stay_on_their_line(run: tuple[Path, dict[str, CompletedProcess[str]]]) -> None:
     root, _ = run
     text = (root / "out" / "journey_map.mmd").read_text("utf-8")
@@ -212,6 +220,7 @@ def test_mermaid_labels_stay_on_their_line(run: tuple[Path, dict[str, CompletedP
     assert any("#quot;#93;;a--#gt;b#91;" in line.lower() for line in lines)  # the breaker is a label, not a node
 
 
+@pytest.mark.slow  # every command end to end: make test-integration runs it
 def test_documents_open_with_the_hostile_values(run: tuple[Path, dict[str, CompletedProcess[str]]]) -> None:
     root, _ = run
     for path in _outputs(root, ".docx"):

@@ -90,6 +90,8 @@ class Journeys:
     config: Config
     filters: Filters = field(default_factory=Filters)
     now: datetime | None = None
+    lazy_share: float = LAZY_SHARE  # a larger share of everyone is filtered in each query, a smaller one stored
+    engagement_from: str = "people"  # where engagement is read when it serves: "people", "table" or "live"
     _people: ir.Table | None = field(default=None, init=False, repr=False)
     _temporary: list[str] = field(default_factory=list, init=False, repr=False)
     _touches: dict[datetime, ir.Table] = field(default_factory=dict, init=False, repr=False)
@@ -142,7 +144,7 @@ class Journeys:
             else:
                 view = self.materialize(people, view=True)
                 self._share = _share(view, self.table(person_journeys.TABLE))
-                self._people = view if self._share > LAZY_SHARE else self.materialize(view)
+                self._people = view if self._share > self.lazy_share else self.materialize(view)
         return self._people
 
     def everyone(self) -> ir.Table:
@@ -231,7 +233,7 @@ class Journeys:
             touches = touches.filter(touches.occurred_at <= ibis.timestamp(as_of))
             if self.filters != Filters():
                 touches = touches.semi_join(self.people().select("person_key"), "person_key")
-                if self._selected_share() <= LAZY_SHARE:
+                if self._selected_share() <= self.lazy_share:
                     touches = self.materialize(touches)
             self._touches[as_of] = touches
         return self._touches[as_of]
@@ -257,7 +259,7 @@ class Journeys:
                 table = self.table(person_engagement.TABLE)
                 if self.filters != Filters():
                     table = table.semi_join(self.people().select("person_key"), "person_key")
-                    if self._selected_share() <= LAZY_SHARE:
+                    if self._selected_share() <= self.lazy_share:
                         table = self.materialize(table)
                 self._cache[key] = table
             else:
@@ -271,13 +273,16 @@ class Journeys:
         key = ("engagement in people", as_of, days)
         if key not in self._cache:
             self._cache[key] = bool(
-                self._stored_engagement_serves(as_of, days) and self._person_journeys()[1]
+                self.engagement_from == "people"
+                and self._stored_engagement_serves(as_of, days) and self._person_journeys()[1]
                 and set(person_engagement.COLUMNS) <= set(self.people().columns)
                 and person_engagement.in_journeys(self.backend))
         return bool(self._cache[key])
 
     def _stored_engagement_serves(self, as_of: datetime, days: int) -> bool:
         """Whether ingest's person_engagement holds as of ``as_of`` for silences of ``days`` (meta read once per run)."""
+        if self.engagement_from == "live":
+            return False
         if "stored engagement" not in self._cache:
             self._cache["stored engagement"] = person_engagement.stored_for(self.backend)
         stored = self._cache["stored engagement"]

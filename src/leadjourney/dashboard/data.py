@@ -26,7 +26,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
@@ -136,14 +136,22 @@ class State:
     baseline_id: int | None = None
 
 
+def selection_analysis(journeys: Journeys, workspace: str) -> Analysis:
+    """A selection's analysis as the dashboard shows it: the campaign analyses are `analyze`'s (withheld here)."""
+    return analyze_journeys(journeys, workspace, campaigns=False)
+
+
 class DashboardData:
     """Numbers for filter selections, cached per (selection, generation) in memory and on disk."""
 
     def __init__(self, ws: Workspace, *, cache_size: int = 1024, memory_bytes: int = MEMORY_BYTES, disk: bool = True,
-                 disk_files: int = DISK_FILES, disk_bytes: int = DISK_BYTES) -> None:
+                 disk_files: int = DISK_FILES, disk_bytes: int = DISK_BYTES,
+                 analyze: Callable[[Journeys, str], Analysis] | None = None) -> None:
         """``cache_size`` views (and twice as many results) in memory, each cache at most ``memory_bytes`` of
-        JSON; on disk at most ``disk_files`` files and ``disk_bytes`` per generation."""
+        JSON; on disk at most ``disk_files`` files and ``disk_bytes`` per generation. ``analyze``: what
+        computes a selection's analysis from its journeys and the workspace's path."""
         self.ws = ws
+        self._analyze_journeys = analyze or selection_analysis
         self.cache_size = cache_size
         self.disk = DiskCache(ws.root / CACHE_DIR, max_files=disk_files, max_bytes=disk_bytes) if disk else None
         self._views: MemoryCache[tuple[Any, ...], View] = MemoryCache(cache_size, memory_bytes)
@@ -380,7 +388,7 @@ class DashboardData:
     def _analyze(self, filters: Filters, now: datetime | None, trend: bool, background: bool,
                  as_of: datetime | None) -> dict[str, Any]:
         with self._journeys(filters, now, background, as_of) as journeys:  # the trend reuses the analysis' tables
-            analysis = analyze_journeys(journeys, str(self.ws.root), campaigns=False).to_dict()
+            analysis = self._analyze_journeys(journeys, str(self.ws.root)).to_dict()
             trends = {p: ConversionTrend(period=p).fit(journeys).to_dict() for p in PERIODS} if trend else {}
         out: dict[str, Any] = json.loads(json.dumps({"analysis": analysis, "trend": trends}, default=str))
         return out  # as JSON reads it back: the same values from memory and from disk
@@ -497,12 +505,13 @@ class DashboardData:
                 + [Filters(owners=tuple(sorted(a + b))) for a, b in itertools.combinations(owners, 2)])
 
     def precompute(self, stop: threading.Event | None = None, warm: Callable[[View], object] | None = None, *,
-                   max_pairs: int | None = None) -> int:
+                   max_pairs: int | None = None, selections: Iterable[Filters] | None = None) -> int:
         """Compute every :meth:`selections` view, then the :meth:`pairs` (the first ``max_pairs`` of them, or
-        all), not cached yet, yielding to requests; returns how many results were computed. ``warm`` is
-        called with each view (the app renders it ahead, too)."""
+        all), not cached yet (or the ``selections`` given instead), yielding to requests; returns how many
+        results were computed. ``warm`` is called with each view (the app renders it ahead, too)."""
         before, prefetched_before = self.computed, self.prefetched
-        for f in [*self.selections(), *self.pairs()[:max_pairs]]:
+        wanted = [*self.selections(), *self.pairs()[:max_pairs]] if selections is None else list(selections)
+        for f in wanted:
             self._compute_ahead(stop)  # a neighbour of what the page shows goes first
             while not (stop is not None and stop.is_set()):
                 try:

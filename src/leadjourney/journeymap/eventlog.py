@@ -107,14 +107,15 @@ def check_format(fmt: str) -> str:
 
 
 def export_event_log(journeys: Journeys, path: Path | str, fmt: str = "csv",
-                     as_of: datetime | None = None) -> EventLogExport:
-    """Write the selected people's event log as CSV or XES; returns where and how much."""
+                     as_of: datetime | None = None, people_per_batch: int = PEOPLE_PER_BATCH) -> EventLogExport:
+    """Write the selected people's event log as CSV or XES; returns where and how much. XES is built
+    ``people_per_batch`` traces per engine query (bounded memory)."""
     check_format(fmt)
     path = Path(path)
     events = event_log(journeys, as_of)
     if fmt == "csv":
         return _csv(journeys, events, path)
-    return _xes(journeys, events, path)
+    return _xes(journeys, events, path, people_per_batch)
 
 
 def _csv(journeys: Journeys, events: ir.Table, path: Path) -> EventLogExport:
@@ -151,7 +152,7 @@ def _attribute(key: str, value: ir.StringValue) -> ir.StringValue:
     return ibis.ifelse(value.isnull(), "", f'<string key="{key}" value="' + _xml(value) + '"/>')
 
 
-def _xes(journeys: Journeys, events: ir.Table, path: Path) -> EventLogExport:
+def _xes(journeys: Journeys, events: ir.Table, path: Path, people_per_batch: int) -> EventLogExport:
     # each distinct attribute combination's XML is built (and escaped) once, in a small table
     frags = events.select(*ATTRIBUTES).distinct()
     frags = journeys.materialize(frags.mutate(
@@ -161,7 +162,7 @@ def _xes(journeys: Journeys, events: ir.Table, path: Path) -> EventLogExport:
         + _attribute("channel", frags.channel) + _attribute("actor", frags.actor)
         + _attribute("event_type", frags.event_type) + "</event>",
     ))
-    batches = _batches(journeys)
+    batches = _batches(journeys, people_per_batch)
     keyed = events.join(frags, [events[c].identical_to(frags[c]) for c in ATTRIBUTES])
     narrow = journeys.materialize(keyed.select(
         "case_id", "at", "rank", "frag", batch=(keyed.case_id.hash() % batches).abs().cast("int32"),
@@ -191,9 +192,9 @@ def _xes(journeys: Journeys, events: ir.Table, path: Path) -> EventLogExport:
     return EventLogExport(path, "xes", cases, n, stages, n - stages)
 
 
-def _batches(journeys: Journeys) -> int:
+def _batches(journeys: Journeys, people_per_batch: int) -> int:
     people = int(fetch_value(journeys.people().count()))
-    return max(1, math.ceil(people / PEOPLE_PER_BATCH))
+    return max(1, math.ceil(people / people_per_batch))
 
 
 def _write_strings(out: BinaryIO, column: pa.Array) -> None:
