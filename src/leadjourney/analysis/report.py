@@ -8,8 +8,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-import ibis
-
 from leadjourney.analysis.benchmarks import (
     DEFAULT_BENCHMARKS,
     Benchmark,
@@ -24,6 +22,7 @@ from leadjourney.analysis.sources import Sources
 from leadjourney.analysis.speed_to_lead import SpeedToLead
 from leadjourney.analysis.time_in_stage import TimeInStage
 from leadjourney.analysis.web import WebJourney
+from leadjourney.backends import connect_backend
 from leadjourney.errors import WorkspaceError
 from leadjourney.escape import markdown_text as md
 from leadjourney.progress import Progress, silent
@@ -304,8 +303,8 @@ def analyze(ws: Workspace, *, filters: Filters | None = None, mode: str = "stage
     :class:`~leadjourney.errors.OptionError` before anything is read.
     """
     check_mode(mode)
-    with ws.connect(read_only=True) as con:
-        journeys = Journeys(ibis.duckdb.from_connection(con), ws.config, filters or Filters(), now)
+    with connect_backend(ws) as backend:
+        journeys = Journeys(backend, ws.config, filters or Filters(), now)
         try:
             if check:
                 journeys.check()
