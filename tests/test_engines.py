@@ -18,8 +18,8 @@ from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
-from conftest import copy_workspace, csv_workspace, run_cli
 
+from conftest import copy_workspace, csv_workspace, run_cli
 from leadjourney.config import EngineSettings, parse_config
 from leadjourney.config import default_config_text as default_text
 from leadjourney.errors import OptionError
@@ -186,4 +186,21 @@ def test_analyze_on_spark_keeps_sub_second_times(tmp_path: Path) -> None:
     spark = analyze(_on(ws, "pyspark"), now=NOW).to_dict()
     assert differences(duck, spark) == []
     first = duck["time_in_stage"]["transitions"][0]
-    assert first["n_completed"] == 2 and first["mean_days"] != round(first["mean_days"], 4)
+    assert first["n_completed"] == 3 and first["mean_days"] != round(first["mean_days"], 4)
+
+
+def test_time_in_stage_quantiles_one_call_each_equal_the_multi_quantile() -> None:
+    """A warehouse without a multi-quantile aggregate gets one call per percentile: the same numbers."""
+    import ibis
+
+    from leadjourney.analysis.time_in_stage import TimeInStage, _unpack_quantiles
+    from leadjourney.engine import fetch_rows
+
+    backend = ibis.duckdb.connect()
+    days = [0.5, 1.25, 2.0, 7.75, 3.5, 11.0, 0.125, 4.0]
+    spans = backend.create_table("spans", ibis.memtable({"k": [0] * 5 + [1] * 3, "days": days}))
+    multi = sorted((_unpack_quantiles(r) for r in fetch_rows(TimeInStage._stats(spans))), key=lambda r: r["k"])
+    each = sorted((_unpack_quantiles(r) for r in fetch_rows(TimeInStage._stats(spans, multi=False))),
+                  key=lambda r: r["k"])
+    assert multi == each and multi[0]["q50"] == 2.0 and multi[1]["q25"] == 2.0625  # 0.125 .. 4.0 interpolated
+    assert "quantiles" not in TimeInStage._stats(spans, multi=False).columns
