@@ -204,3 +204,23 @@ def test_time_in_stage_quantiles_one_call_each_equal_the_multi_quantile() -> Non
                   key=lambda r: r["k"])
     assert multi == each and multi[0]["q50"] == 2.0 and multi[1]["q25"] == 2.0625  # 0.125 .. 4.0 interpolated
     assert "quantiles" not in TimeInStage._stats(spans, multi=False).columns
+
+
+@pytest.mark.spark
+@_no_spark
+def test_web_journey_on_spark_equals_duckdb(tmp_path: Path) -> None:
+    """The web journey (visits, landing pages, stitching) from a clickstream: the same numbers on Spark."""
+    from leadjourney.analysis.report import analyze
+    from leadjourney.ingest import ingest
+    from test_web_journey import CLICKSTREAM, _clickstream
+
+    root = tmp_path / "ws"
+    ws = Workspace.init(root)
+    _clickstream(root)
+    ws.set_sources([{"name": t, "path": f"{t}.csv", "format": "csv", "table": t}
+                    for t in ("leads", "touchpoints", "stage_events", "opportunities")] + [CLICKSTREAM])
+    ingest(Workspace.open(root))
+    duck = analyze(_on(ws, "duckdb"), now=NOW).to_dict()
+    spark = analyze(_on(ws, "pyspark"), now=NOW).to_dict()
+    assert duck["web"] and duck["web"]["landing_pages"]["rows"]
+    assert differences(duck, spark) == []
