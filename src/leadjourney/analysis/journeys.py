@@ -19,7 +19,7 @@ import ibis.expr.types as ir
 from ibis.common.exceptions import TableNotFound
 
 from leadjourney.backends import connect_backend
-from leadjourney.config import Config
+from leadjourney.config import Config, EngineSettings
 from leadjourney.engine import (
     create_temp_table,
     create_temp_view,
@@ -402,8 +402,13 @@ def _share(selection: ir.Table, everyone: ir.Table) -> float:
 
 @contextmanager
 def open_journeys(ws: Workspace, filters: Filters | None = None, now: datetime | None = None, *,
-                  as_of: datetime | None = None, check: bool = False) -> Iterator[Journeys]:
+                  as_of: datetime | None = None, check: bool = False,
+                  engine: EngineSettings | None = None) -> Iterator[Journeys]:
     """The workspace's journeys for one run: a read-only connection, released and closed afterwards.
+
+    ``engine``: the backend to run on (``ws.config.engine`` for the configured one); by default the
+    workspace's DuckDB file, as the analyses beyond ``analyze`` (map, monitor, dashboard, reports) are not
+    yet checked against Spark.
 
     ``as_of`` is the end of the observed period when the caller knows it already (it is the same for
     every selection of the same data: the dashboard reads it from its unfiltered analysis). ``check``:
@@ -413,7 +418,7 @@ def open_journeys(ws: Workspace, filters: Filters | None = None, now: datetime |
     >>> with open_journeys(Workspace.open("acme")) as journeys:   # doctest: +SKIP
     ...     inventory = TouchpointInventory().fit(journeys)
     """
-    with connect_backend(ws) as backend:
+    with connect_backend(ws, engine or EngineSettings()) as backend:
         journeys = Journeys(backend, ws.config, filters or Filters(), now)
         journeys._as_of = as_of
         try:

@@ -295,7 +295,8 @@ def _days(value: float | None) -> str:
 def analyze(ws: Workspace, *, filters: Filters | None = None, mode: str = "stage_reach",
             window_days: int = 90, now: datetime | None = None, progress: Progress | None = None,
             check: bool = True) -> Analysis:
-    """Compute the baseline metrics for the workspace (or a filtered selection).
+    """Compute the baseline metrics for the workspace (or a filtered selection), on the ``[engine]`` backend
+    (the DuckDB file, or Spark over the Parquet export: :func:`~leadjourney.backends.connect_backend`).
 
     ``check`` (the default): the selection is checked first (:meth:`Journeys.check`): an unknown filter value,
     a workspace with nothing ingested, or a selection of no one raises a
