@@ -1,6 +1,7 @@
 """The same `analyze` on DuckDB and on Spark (local mode, every core), on N generated leads.
 
-Figures, each in a fresh process: DuckDB's analyze (the yardstick, same run); the Parquet export Spark reads;
+Figures (wall seconds; CPU seconds of each process and what it started, steadier on a busy machine), each
+in a fresh process: DuckDB's analyze (the yardstick, same run); the Parquet export Spark reads;
 Spark's session start; Spark's first analyze (cold: the Parquet read, the plans) and a second one in the same
 session (warm). The two results are compared number by number (counts exactly, floats to 1e-9), so a figure
 is never for a wrong answer. Workspaces already built under bench/.work are reused.
@@ -13,7 +14,7 @@ from __future__ import annotations
 import json
 
 from bench import bench_ingest
-from bench.measure import WORK, report, run_child
+from bench.measure import WORK, last_cpu_seconds, report, run_child
 
 _SPARK = """
 import dataclasses, json, time
@@ -43,12 +44,13 @@ def main(leads: int) -> None:
         "from leadjourney.workspace import Workspace\nfrom leadjourney.analysis import analyze\n"
         f"open({str(duck_json)!r}, 'w').write(analyze(Workspace.open({str(ws)!r})).to_json())\n"
     )
-    report("engines_duckdb_analyze", leads=leads, seconds=wall, peak_mb=peak)
+    report("engines_duckdb_analyze", leads=leads, seconds=wall, cpu_s=last_cpu_seconds(), peak_mb=peak)
     spark_wall, spark_peak, out = run_child(_SPARK.format(ws=str(ws), out=str(spark_json)))
+    spark_cpu = last_cpu_seconds()  # the Python driver and the JVM it started (every step above)
     times = json.loads(out.strip().splitlines()[-1])
     unequal = differences(json.loads(duck_json.read_text()), json.loads(spark_json.read_text()))
     report("engines_spark", leads=leads, export_s=times["export"], session_s=times["session"],
-           cold_analyze_s=times["cold"], warm_analyze_s=times["warm"], process_s=spark_wall,
+           cold_analyze_s=times["cold"], warm_analyze_s=times["warm"], process_s=spark_wall, process_cpu_s=spark_cpu,
            driver_peak_mb=spark_peak, numbers_differing=len(unequal))
     for line in unequal[:10]:
         print("  differs:", line)

@@ -222,5 +222,5 @@ def test_web_journey_on_spark_equals_duckdb(tmp_path: Path) -> None:
     ingest(Workspace.open(root))
     duck = analyze(_on(ws, "duckdb"), now=NOW).to_dict()
     spark = analyze(_on(ws, "pyspark"), now=NOW).to_dict()
-    assert duck["web"] and duck["web"]["landing_pages"]["rows"]
+    assert duck["web_journey"]["landing_pages"]["rows"]
     assert differences(duck, spark) == []
