@@ -17,7 +17,7 @@ from bench import bench_ingest
 from bench.measure import WORK, last_cpu_seconds, report, run_child
 
 _SPARK = """
-import dataclasses, json, time
+import dataclasses, json, os, time
 from leadjourney.analysis import analyze
 from leadjourney.backends import spark_session
 from leadjourney.config import EngineSettings
@@ -25,15 +25,31 @@ from leadjourney.table_export import export_tables
 from leadjourney.workspace import Workspace
 ws = Workspace.open({ws!r})
 ws.config = dataclasses.replace(ws.config, engine=EngineSettings(backend="pyspark"))
+jvm = None
+def cpu():  # this Python's CPU seconds and the Spark JVM's (all its threads)
+    ticks = 0
+    if jvm is not None:
+        with open(f"/proc/{{jvm}}/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+        ticks = int(fields[11]) + int(fields[12])
+    return time.process_time() + ticks / os.sysconf("SC_CLK_TCK")
 times = {{}}
-t = time.perf_counter(); export_tables(ws, force=True); times["export"] = time.perf_counter() - t
-t = time.perf_counter(); spark_session("local[*]"); times["session"] = time.perf_counter() - t
-t = time.perf_counter(); first = analyze(ws); times["cold"] = time.perf_counter() - t
-t = time.perf_counter(); analyze(ws); times["warm"] = time.perf_counter() - t
+def step(name, run):
+    global jvm
+    c, t = cpu(), time.perf_counter()
+    result = run()
+    if name == "session":  # from here on the JVM's CPU counts too (its start-up: all it used so far)
+        jvm = result.sparkContext._gateway.proc.pid
+    times[name] = time.perf_counter() - t
+    times[name + "_cpu"] = cpu() - c
+    return result
+step("export", lambda: export_tables(ws, force=True))
+step("session", lambda: spark_session("local[*]"))
+first = step("cold", lambda: analyze(ws))
+step("warm", lambda: analyze(ws))
 open({out!r}, "w").write(first.to_json())
 print(json.dumps(times))
 """
-
 
 def main(leads: int) -> None:
     ws = WORK / f"gen-{leads}" / "ws"
@@ -44,19 +60,22 @@ def main(leads: int) -> None:
         "from leadjourney.workspace import Workspace\nfrom leadjourney.analysis import analyze\n"
         f"open({str(duck_json)!r}, 'w').write(analyze(Workspace.open({str(ws)!r})).to_json())\n"
     )
-    report("engines_duckdb_analyze", leads=leads, seconds=wall, cpu_s=last_cpu_seconds(), peak_mb=peak)
+    duck_cpu = last_cpu_seconds()
+    report("engines_duckdb_analyze", leads=leads, seconds=wall, cpu_s=duck_cpu, peak_mb=peak)
     spark_wall, spark_peak, out = run_child(_SPARK.format(ws=str(ws), out=str(spark_json)))
-    spark_cpu = last_cpu_seconds()  # the Python driver and the JVM it started (every step above)
+    spark_cpu = last_cpu_seconds()  # the Python driver alone (the JVM is not its waited-for child: see cold/warm_cpu)
     times = json.loads(out.strip().splitlines()[-1])
     unequal = differences(json.loads(duck_json.read_text()), json.loads(spark_json.read_text()))
     report("engines_spark", leads=leads, export_s=times["export"], session_s=times["session"],
-           cold_analyze_s=times["cold"], warm_analyze_s=times["warm"], process_s=spark_wall, process_cpu_s=spark_cpu,
-           driver_peak_mb=spark_peak, numbers_differing=len(unequal))
+           cold_analyze_s=times["cold"], warm_analyze_s=times["warm"], cold_cpu_s=times["cold_cpu"],
+           warm_cpu_s=times["warm_cpu"], process_s=spark_wall, driver_cpu_s=spark_cpu, driver_peak_mb=spark_peak,
+           numbers_differing=len(unequal))
     for line in unequal[:10]:
         print("  differs:", line)
-    print(f"{'leads':>10} {'duckdb s':>9} {'export s':>9} {'session s':>10} {'spark cold s':>13} {'spark warm s':>13}")
-    print(f"{leads:>10,} {wall:>9.1f} {times['export']:>9.1f} {times['session']:>10.1f} {times['cold']:>13.1f} "
-          f"{times['warm']:>13.1f}")
+    print(f"{'leads':>10} {'duckdb s (cpu)':>15} {'export s':>9} {'session s':>10} {'spark cold s (cpu)':>19} "
+          f"{'spark warm s (cpu)':>19}")
+    print(f"{leads:>10,} {wall:>7.1f} ({duck_cpu:>5.1f}) {times['export']:>9.1f} {times['session']:>10.1f} "
+          f"{times['cold']:>9.1f} ({times['cold_cpu']:>6.1f}) {times['warm']:>9.1f} ({times['warm_cpu']:>6.1f})")
 
 
 def differences(duck: object, spark: object, path: str = "") -> list[str]:
