@@ -224,3 +224,18 @@ def test_web_journey_on_spark_equals_duckdb(tmp_path: Path) -> None:
     spark = analyze(_on(ws, "pyspark"), now=NOW).to_dict()
     assert duck["web_journey"]["landing_pages"]["rows"]
     assert differences(duck, spark) == []
+
+
+@pytest.mark.spark
+@_no_spark
+def test_spark_sql_divides_in_doubles_and_keeps_fractions_of_seconds() -> None:
+    """Ibis's own Spark SQL: ``86400.0`` a DECIMAL (quotients rounded to 6-7 places), epoch seconds whole."""
+    import ibis
+
+    from leadjourney.backends import _exact_spark_compiler
+
+    ibis.pyspark  # noqa: B018  (registers the backend's options)
+    t = ibis.table({"a": "timestamp", "b": "timestamp"}, name="t")
+    days = t.select(days=(t.b.epoch_seconds() - t.a.epoch_seconds()) / 86400.0)
+    sql = _exact_spark_compiler().to_sqlglot(days).sql("spark")
+    assert "CAST(86400.0 AS DOUBLE)" in sql and "UNIX_MICROS" in sql and "UNIX_TIMESTAMP" not in sql
