@@ -239,3 +239,14 @@ def test_spark_sql_divides_in_doubles_and_keeps_fractions_of_seconds() -> None:
     days = t.select(days=(t.b.epoch_seconds() - t.a.epoch_seconds()) / 86400.0)
     sql = _exact_spark_compiler().to_sqlglot(days).sql("spark")
     assert "CAST(86400.0 AS DOUBLE)" in sql and "UNIX_MICROS" in sql and "UNIX_TIMESTAMP" not in sql
+
+
+def test_spark_without_pyspark_is_one_line_naming_the_fix(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    ws = _workspace(tmp_path / "ws")
+    ws.config_path.write_text(ws.config_path.read_text("utf-8").replace('backend = "duckdb"', 'backend = "pyspark"')
+                              .replace('master = "local[*]"', 'master = "local[1]"'), "utf-8")
+    monkeypatch.setitem(__import__("sys").modules, "pyspark.sql", None)  # as if pyspark were not installed
+    result = run_cli("analyze", str(ws.root))
+    assert result.returncode == 1 and result.stderr.strip().startswith("error: ") and "\n" not in result.stderr.strip()
+    assert "engine.backend" in result.stderr and "pip install 'leadjourney[spark]'" in result.stderr
+    assert current_export(Workspace.open(ws.root)) is not None  # the export was written before Spark was asked

@@ -18,12 +18,15 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from leadjourney.config import EngineSettings
+from leadjourney.errors import OptionError
 
 if TYPE_CHECKING:
     import ibis
 
     from leadjourney.workspace import Workspace
 
+SPARK_INSTALL = ("pip install 'leadjourney[spark]' and a Java 17+ runtime (apt-get install openjdk-17-jre-headless), "
+                 "or set [engine] backend = \"duckdb\"")
 _sessions: dict[str, Any] = {}  # master URL -> SparkSession, kept for the process (starting one takes seconds)
 _sessions_lock = threading.Lock()
 
@@ -84,8 +87,11 @@ def spark_session(master: str) -> Any:
     """The process's Spark session for ``master`` (UTC, its driver on 127.0.0.1, no web UI)."""
     with _sessions_lock:
         if master not in _sessions:
-            from pyspark.sql import SparkSession
-
+            try:
+                from pyspark.sql import SparkSession
+            except ImportError:
+                raise OptionError(f"engine.backend: \"pyspark\" needs pyspark, not installed here; "
+                                  f"{SPARK_INSTALL}") from None
             builder = (SparkSession.builder.master(master).appName("leadjourney")
                        .config("spark.sql.session.timeZone", "UTC")
                        .config("spark.ui.enabled", "false")
@@ -95,7 +101,11 @@ def spark_session(master: str) -> Any:
                 builder = (builder.config("spark.driver.host", "127.0.0.1")
                            .config("spark.driver.bindAddress", "127.0.0.1")
                            .config("spark.sql.shuffle.partitions", str(max(2, 2 * (os.cpu_count() or 1)))))
-            session = builder.getOrCreate()
+            try:
+                session = builder.getOrCreate()
+            except Exception as exc:  # no Java (JAVA_GATEWAY_EXITED), a master that cannot be reached
+                first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+                raise OptionError(f"engine.master: cannot start Spark on {master!r}: {first}; {SPARK_INSTALL}") from None
             session.sparkContext.setLogLevel("ERROR")
             _sessions[master] = session
         return _sessions[master]
