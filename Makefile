@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 DEMO   ?= demo-workspace
 LEADS  ?= 20000
 
-.PHONY: install demo test test-integration lint typecheck bench clean
+.PHONY: install demo test test-integration test-spark lint typecheck bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,10 +29,15 @@ typecheck: $(STAMP)
 # command end to end; minutes); test-integration runs those (CI runs both). --dist loadfile keeps a module's
 # fixtures in one process; workspaces generated for several modules are built once per run (tests/conftest.py)
 test: lint typecheck
-	$(BIN)/pytest -q -n auto --dist loadfile -m "not browser and not office and not slow"
+	$(BIN)/pytest -q -n auto --dist loadfile -m "not browser and not office and not slow and not spark"
 
 test-integration: $(STAMP)
 	$(BIN)/pytest -q -n auto --dist loadfile -m "browser or office or slow"
+
+# the same analysis on a local Spark session compared with DuckDB's (needs a JDK and pyspark; .ci/run installs them)
+test-spark: $(STAMP)
+	$(BIN)/python -c "import pyspark" 2>/dev/null || $(BIN)/python -m pip install -q -e '.[spark]'
+	$(BIN)/pytest -q -m spark tests/test_engines.py
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

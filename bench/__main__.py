@@ -5,6 +5,7 @@
     python -m bench startup         # `leadjourney --help` and `import leadjourney` beside `python -c pass`
     python -m bench campaigns --leads 100000   # the campaign analyses at ~1M touchpoints vs a GROUP BY
     python -m bench growth          # analyze at 100k, 1M and 10M leads (builds what is missing; slow)
+    python -m bench engines --leads 100000   # analyze on DuckDB and on Spark local (pip install pyspark; a JDK)
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from bench import (
     bench_campaigns,
     bench_core,
     bench_dashboard,
+    bench_engines,
     bench_generate,
     bench_growth,
     bench_ingest,
@@ -31,7 +33,7 @@ BENCHMARKS = {"generate": bench_generate.main, "ingest": bench_ingest.main, "ana
               "core": bench_core.main, "map": bench_map.main, "map-parts": bench_map_parts.main, "personas": bench_personas.main,
               "monitor": bench_monitor.main, "dashboard": bench_dashboard.main,
               "startup": bench_startup.main, "growth": bench_growth.main, "bad-rows": bench_bad_rows.main,
-              "campaigns": bench_campaigns.main}
+              "campaigns": bench_campaigns.main, "engines": bench_engines.main}
 
 
 def main() -> None:
@@ -41,7 +43,7 @@ def main() -> None:
     parser.add_argument("--leads", type=int, default=1_000_000, help="leads to generate (default 1M)")
     args = parser.parse_args()
     for name, run in BENCHMARKS.items():
-        if args.which == name or (args.which == "all" and name != "growth"):
+        if args.which == name or (args.which == "all" and name not in ("growth", "engines")):
             run(args.leads)
 
 

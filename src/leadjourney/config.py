@@ -196,6 +196,18 @@ class AlertSettings:
     timeout_seconds: float = 10.0
 
 
+ENGINE_BACKENDS = ("duckdb", "pyspark")
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    """``[engine]``: the Ibis backend analyses run on (:mod:`leadjourney.backends`)."""
+
+    backend: str = "duckdb"  # "duckdb": the workspace file; "pyspark": the exported Parquet tables on Spark
+    master: str = "local[*]"  # pyspark: the Spark master URL (local[*], spark://host:7077, yarn, ...)
+    tables: str = "tables"  # pyspark: the folder (under the workspace, or absolute) of the exported tables
+
+
 PLAINTEXT_AUTH_REFUSED = ("false with SMTP credentials would send them unencrypted; turn STARTTLS on, "
                           "or set [alerts] allow_plaintext_auth = true for a server you trust (e.g. on localhost)")
 
@@ -238,6 +250,7 @@ class Config:
     definitions: tuple[Definition, ...] = ()  # the Definition Alignment Document's terms
     monitor: MonitorSettings = field(default_factory=MonitorSettings)
     alerts: AlertSettings = field(default_factory=AlertSettings)
+    engine: EngineSettings = field(default_factory=EngineSettings)  # [engine]: where analyses run
     dashboard_auth_env: str = "LEADJOURNEY_DASHBOARD_TOKEN"  # env var holding the dashboard's token or password hash
     show_owners: bool = False  # [privacy] show_owners: the dashboard shows owners' names, not pseudonyms
     won_values: tuple[str, ...] = ()  # [outcomes]: a deal's stage or won value meaning won
@@ -408,6 +421,7 @@ class _Validator:
             show_owners=self.get(privacy, "show_owners", bool, "privacy", False),
             monitor=self.monitor(stages, min_n, maturity_days, maturity_quantile),
             alerts=self.alerts(),
+            engine=self.engine(),
             **self.outcomes(),
             **self.missing(),
             brand_color=self.color(eng),
@@ -573,6 +587,23 @@ class _Validator:
         for key in raw:
             if key not in fields:
                 raise self.fail(f"{where}.{key}", f"unknown option; expected one of {', '.join(sorted(fields))}")
+
+    def engine(self) -> EngineSettings:
+        """[engine]: backend (duckdb or pyspark), master (a Spark master URL), tables (the export folder)."""
+        raw = self.get(self.raw, "engine", dict, "", {})
+        for key in raw:
+            if key not in ("backend", "master", "tables"):
+                raise self.fail(f"engine.{key}", "unknown option; expected one of backend, master, tables")
+        backend = self.get(raw, "backend", str, "engine", "duckdb")
+        if backend not in ENGINE_BACKENDS:
+            raise self.fail("engine.backend", f"expected one of {', '.join(ENGINE_BACKENDS)}, found {backend!r}")
+        master = self.get(raw, "master", str, "engine", "local[*]").strip()
+        tables = self.get(raw, "tables", str, "engine", "tables").strip()
+        if not master:
+            raise self.fail("engine.master", "expected a Spark master URL like \"local[*]\", found nothing")
+        if not tables:
+            raise self.fail("engine.tables", "expected a folder name, found nothing")
+        return EngineSettings(backend, master, tables)
 
     def dashboard_auth_env(self) -> str:
         """[dashboard] auth_env: the name of the environment variable with the dashboard's credential."""

@@ -133,6 +133,11 @@ def create_temp_table(backend: DuckDBBackend, name: str, expr: ir.Table) -> ir.T
     """``expr`` computed into the temporary table ``name`` (typed by its Ibis schema, as Ibis's own
     ``create_table`` does); the query is compiled once per distinct expression (:func:`compiled_sql`).
     """
+    if getattr(backend, "name", None) == "pyspark":  # no temporary tables: a cached temporary view
+        frame = backend._session.sql(backend.compile(expr)).cache()
+        frame.createOrReplaceTempView(name)
+        backend._cached_dataframes[name] = frame
+        return backend.table(name)
     if getattr(backend, "name", None) != "duckdb":
         return backend.create_table(name, expr, temp=True)
     schema = expr.schema()
@@ -155,6 +160,22 @@ def create_temp_view(backend: DuckDBBackend, name: str, expr: ir.Table) -> ir.Ta
     backend.con.execute(f"CREATE TEMPORARY VIEW {ident} AS {compiled_sql(backend, expr)}")
     return ops.DatabaseTable(name, schema=expr.schema(), source=backend,
                              namespace=ops.Namespace(catalog="temp", database="main")).to_expr()
+
+
+def drop_temp(backend: ibis.BaseBackend, name: str, *, view: bool) -> None:
+    """Drop what :func:`create_temp_table` (or, with ``view``, :func:`create_temp_view`) made, if it exists."""
+    kind = getattr(backend, "name", None)
+    if kind == "duckdb":
+        backend.raw_sql(f"DROP {'VIEW' if view else 'TABLE'} IF EXISTS {sg.to_identifier(name, quoted=True).sql('duckdb')}")
+    elif kind == "pyspark":
+        frame = backend._cached_dataframes.pop(name, None)
+        backend._session.catalog.dropTempView(name)
+        if frame is not None:
+            frame.unpersist()
+    elif view:
+        backend.drop_view(name, force=True)
+    else:
+        backend.drop_table(name, force=True)
 
 
 def fetch_rows(expr: ir.Expr) -> list[dict[str, Any]]:

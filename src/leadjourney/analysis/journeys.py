@@ -18,10 +18,12 @@ import ibis
 import ibis.expr.types as ir
 from ibis.common.exceptions import TableNotFound
 
-from leadjourney.config import Config
+from leadjourney.backends import connect_backend
+from leadjourney.config import Config, EngineSettings
 from leadjourney.engine import (
     create_temp_table,
     create_temp_view,
+    drop_temp,
     fetch_rows,
     fetch_value,
     prepared,
@@ -344,7 +346,7 @@ class Journeys:
         """Drop what was materialized in the engine; call before closing the connection."""
         connection = id(getattr(self.backend, "con", self.backend))
         for name in reversed(self._temporary):  # views before the tables they may read
-            self.backend.raw_sql(f"DROP {'VIEW' if name in self._views else 'TABLE'} IF EXISTS {name}")
+            drop_temp(self.backend, name, view=name in self._views)
         with _in_use_lock:
             _in_use.difference_update((connection, name) for name in self._temporary)
         self._temporary.clear()
@@ -405,8 +407,13 @@ def _share(selection: ir.Table, everyone: ir.Table) -> float:
 
 @contextmanager
 def open_journeys(ws: Workspace, filters: Filters | None = None, now: datetime | None = None, *,
-                  as_of: datetime | None = None, check: bool = False) -> Iterator[Journeys]:
+                  as_of: datetime | None = None, check: bool = False,
+                  engine: EngineSettings | None = None) -> Iterator[Journeys]:
     """The workspace's journeys for one run: a read-only connection, released and closed afterwards.
+
+    ``engine``: the backend to run on (``ws.config.engine`` for the configured one); by default the
+    workspace's DuckDB file, as the analyses beyond ``analyze`` (map, monitor, dashboard, reports) are not
+    yet checked against Spark.
 
     ``as_of`` is the end of the observed period when the caller knows it already (it is the same for
     every selection of the same data: the dashboard reads it from its unfiltered analysis). ``check``:
@@ -416,8 +423,8 @@ def open_journeys(ws: Workspace, filters: Filters | None = None, now: datetime |
     >>> with open_journeys(Workspace.open("acme")) as journeys:   # doctest: +SKIP
     ...     inventory = TouchpointInventory().fit(journeys)
     """
-    with ws.connect(read_only=True) as con:
-        journeys = Journeys(ibis.duckdb.from_connection(con), ws.config, filters or Filters(), now)
+    with connect_backend(ws, engine or EngineSettings()) as backend:
+        journeys = Journeys(backend, ws.config, filters or Filters(), now)
         journeys._as_of = as_of
         try:
             if check:

@@ -8,8 +8,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-import ibis
-
 from leadjourney.analysis.benchmarks import (
     DEFAULT_BENCHMARKS,
     Benchmark,
@@ -27,6 +25,7 @@ from leadjourney.analysis.speed_to_lead import SpeedToLead
 from leadjourney.analysis.status import withheld
 from leadjourney.analysis.time_in_stage import TimeInStage
 from leadjourney.analysis.web import WebJourney
+from leadjourney.backends import connect_backend
 from leadjourney.errors import WorkspaceError
 from leadjourney.escape import markdown_text as md
 from leadjourney.progress import Progress, silent
@@ -309,7 +308,8 @@ def _days(value: float | None) -> str:
 def analyze(ws: Workspace, *, filters: Filters | None = None, mode: str = "stage_reach",
             window_days: int = 90, now: datetime | None = None, progress: Progress | None = None,
             check: bool = True) -> Analysis:
-    """Compute the baseline metrics for the workspace (or a filtered selection).
+    """Compute the baseline metrics for the workspace (or a filtered selection), on the ``[engine]`` backend
+    (the DuckDB file, or Spark over the Parquet export: :func:`~leadjourney.backends.connect_backend`).
 
     ``check`` (the default): the selection is checked first (:meth:`Journeys.check`): an unknown filter value,
     a workspace with nothing ingested, or a selection of no one raises a
@@ -317,8 +317,8 @@ def analyze(ws: Workspace, *, filters: Filters | None = None, mode: str = "stage
     :class:`~leadjourney.errors.OptionError` before anything is read.
     """
     check_mode(mode)
-    with ws.connect(read_only=True) as con:
-        journeys = Journeys(ibis.duckdb.from_connection(con), ws.config, filters or Filters(), now)
+    with connect_backend(ws) as backend:
+        journeys = Journeys(backend, ws.config, filters or Filters(), now)
         try:
             if check:
                 journeys.check()

@@ -34,6 +34,8 @@ KM_RESOLUTION_HOURS = 1.0  # durations are grouped by the hour for the Kaplan-Me
 # the histogram is read from the same hourly groups: each edge must fall on a group's boundary
 _EDGES_IN_GROUPS = tuple(e * 24 / KM_RESOLUTION_HOURS for e in HISTOGRAM_EDGES_DAYS)
 assert all(e == int(e) for e in _EDGES_IN_GROUPS), "histogram edges must be whole multiples of the KM resolution"
+# backends that compute several quantiles in one aggregate (one sort); elsewhere (warehouses) one call each
+MULTI_QUANTILE_BACKENDS = frozenset({"duckdb", "pyspark"})
 BIASED_IF_OFF_BY = 0.2  # naive vs Kaplan-Meier median differing by more than this share is called out
 
 
@@ -95,8 +97,9 @@ class TimeInStage(Tabular):
         def spans(waiting: bool = True) -> ir.Table:
             return ibis.union(*[self._spans(wide, k, a, b, waiting) for k, (a, b) in enumerate(pairs)])
 
-        stats_query = prepared(journeys.backend, ("time_in_stage.stats", *key),
-                               lambda: self._stats(spans(waiting=False)))
+        multi = getattr(journeys.backend, "name", None) in MULTI_QUANTILE_BACKENDS
+        stats_query = prepared(journeys.backend, ("time_in_stage.stats", *key, multi),
+                               lambda: self._stats(spans(waiting=False), multi=multi))
         stats = {r["k"]: _unpack_quantiles(r) for r in fetch_rows(stats_query)}
         p90 = {k: r.get("q90") for k, r in stats.items()}
         hourly = fetch(prepared(journeys.backend, ("time_in_stage.km", *key), lambda: self._by_hour(spans())))
@@ -126,14 +129,15 @@ class TimeInStage(Tabular):
         )
 
     @staticmethod
-    def _stats(completed: ir.Table) -> ir.Table:
-        """Per transition: the naive figures over its completed spans."""
+    def _stats(completed: ir.Table, *, multi: bool = True) -> ir.Table:
+        """Per transition: the naive figures over its completed spans; the exact (interpolated) quantiles
+        in one aggregate with ``multi`` (one sort for all of them), else one each (``q25``, ``q50``, ...)."""
         days = completed.days
-        return completed.group_by("k").aggregate(
-            n=completed.count(),
-            mean=days.mean(),
-            quantiles=days.quantile(list(PERCENTILES)),  # one sort for all of them
-        )
+        if multi:
+            quantiles = {"quantiles": days.quantile(list(PERCENTILES))}
+        else:
+            quantiles = {f"q{int(q * 100)}": days.quantile(q) for q in PERCENTILES}
+        return completed.group_by("k").aggregate(n=completed.count(), mean=days.mean(), **quantiles)
 
     @staticmethod
     def _by_hour(spans: ir.Table) -> ir.Table:
@@ -249,7 +253,10 @@ class TimeInStage(Tabular):
 
 
 def _unpack_quantiles(row: dict[str, Any]) -> dict[str, Any]:
-    """The ``quantiles`` list of a stats row as ``q25``, ``q50``, ... (None when nothing completed)."""
+    """The ``quantiles`` list of a stats row as ``q25``, ``q50``, ... (None when nothing completed); a row
+    with them already separate as it is."""
+    if "quantiles" not in row:
+        return row
     values = row.pop("quantiles", None) or [None] * len(PERCENTILES)
     row.update({f"q{int(q * 100)}": v for q, v in zip(PERCENTILES, values, strict=True)})
     return row

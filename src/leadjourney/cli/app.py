@@ -169,6 +169,26 @@ def analyze_command(
                   "(ASSUMED until confirmed) stored.")
 
 
+@app.command("export-tables")
+def export_tables_command(
+    workspace: WorkspaceArg = Path("."),
+    force: Annotated[bool, typer.Option(help="Write them even when the export matches the workspace.")] = False,
+) -> None:
+    """Write every canonical and derived table as Parquet to <workspace>/tables (what Spark reads).
+
+    Example: [bold]leadjourney export-tables acme-journey[/bold]
+    """
+    from leadjourney.workflows import export_tables
+
+    with render.progress_bar(err, "export") as progress:
+        export = export_tables(workspace, force=force, progress=progress)
+    for table, rows in export.tables.items():
+        console.print(f"{table}: {rows:,} rows", soft_wrap=True)
+    console.print(f"Written to {terminal_text(str(export.folder))} (as of {export.exported_at} UTC; "
+                  "[engine] backend = \"pyspark\" reads them, exported again when the workspace changes).",
+                  soft_wrap=True)
+
+
 findings_app = typer.Typer(**group_settings(
     short_help="Findings from the analysis: ASSUMED until stakeholders confirm or correct them."))
 app.add_typer(findings_app, name="findings")

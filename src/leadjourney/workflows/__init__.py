@@ -9,6 +9,7 @@ layers inside the functions, so importing this package costs next to nothing.
 from leadjourney.workflows.analyze import AnalyzeRun, analyze
 from leadjourney.workflows.demo import DemoRun, demo_scenario, run_demo
 from leadjourney.workflows.eventlog import event_log
+from leadjourney.workflows.export_tables import export_tables
 from leadjourney.workflows.generate import Generated, generate_into
 from leadjourney.workflows.ingest import FileSource, ingest
 from leadjourney.workflows.journey_map import journey_map
@@ -35,6 +36,7 @@ __all__ = [
     "check_quality",
     "demo_scenario",
     "event_log",
+    "export_tables",
     "filters_of",
     "generate_into",
     "ingest",

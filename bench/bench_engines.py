@@ -1,0 +1,93 @@
+"""The same `analyze` on DuckDB and on Spark (local mode, every core), on N generated leads.
+
+Figures (wall seconds; CPU seconds of each process and what it started, steadier on a busy machine), each
+in a fresh process: DuckDB's analyze (the yardstick, same run); the Parquet export Spark reads;
+Spark's session start; Spark's first analyze (cold: the Parquet read, the plans) and a second one in the same
+session (warm). The two results are compared number by number (counts exactly, floats to 1e-9), so a figure
+is never for a wrong answer. Workspaces already built under bench/.work are reused.
+
+    python -m bench engines --leads 100000
+"""
+
+from __future__ import annotations
+
+import json
+
+from bench import bench_ingest
+from bench.measure import WORK, last_cpu_seconds, report, run_child
+
+_SPARK = """
+import dataclasses, json, os, time
+from leadjourney.analysis import analyze
+from leadjourney.backends import spark_session
+from leadjourney.config import EngineSettings
+from leadjourney.table_export import export_tables
+from leadjourney.workspace import Workspace
+ws = Workspace.open({ws!r})
+ws.config = dataclasses.replace(ws.config, engine=EngineSettings(backend="pyspark"))
+jvm = None
+def cpu():  # this Python's CPU seconds and the Spark JVM's (all its threads)
+    ticks = 0
+    if jvm is not None:
+        with open(f"/proc/{{jvm}}/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+        ticks = int(fields[11]) + int(fields[12])
+    return time.process_time() + ticks / os.sysconf("SC_CLK_TCK")
+times = {{}}
+def step(name, run):
+    global jvm
+    c, t = cpu(), time.perf_counter()
+    result = run()
+    if name == "session":  # from here on the JVM's CPU counts too (its start-up: all it used so far)
+        jvm = result.sparkContext._gateway.proc.pid
+    times[name] = time.perf_counter() - t
+    times[name + "_cpu"] = cpu() - c
+    return result
+step("export", lambda: export_tables(ws, force=True))
+step("session", lambda: spark_session("local[*]"))
+first = step("cold", lambda: analyze(ws))
+step("warm", lambda: analyze(ws))
+open({out!r}, "w").write(first.to_json())
+print(json.dumps(times))
+"""
+
+def main(leads: int) -> None:
+    ws = WORK / f"gen-{leads}" / "ws"
+    if not (ws / "leadjourney.duckdb").exists():
+        bench_ingest.main(leads)
+    duck_json, spark_json = ws.parent / "engines-duckdb.json", ws.parent / "engines-spark.json"
+    wall, peak, _ = run_child(
+        "from leadjourney.workspace import Workspace\nfrom leadjourney.analysis import analyze\n"
+        f"open({str(duck_json)!r}, 'w').write(analyze(Workspace.open({str(ws)!r})).to_json())\n"
+    )
+    duck_cpu = last_cpu_seconds()
+    report("engines_duckdb_analyze", leads=leads, seconds=wall, cpu_s=duck_cpu, peak_mb=peak)
+    spark_wall, spark_peak, out = run_child(_SPARK.format(ws=str(ws), out=str(spark_json)))
+    spark_cpu = last_cpu_seconds()  # the Python driver alone (the JVM is not its waited-for child: see cold/warm_cpu)
+    times = json.loads(out.strip().splitlines()[-1])
+    unequal = differences(json.loads(duck_json.read_text()), json.loads(spark_json.read_text()))
+    report("engines_spark", leads=leads, export_s=times["export"], session_s=times["session"],
+           cold_analyze_s=times["cold"], warm_analyze_s=times["warm"], cold_cpu_s=times["cold_cpu"],
+           warm_cpu_s=times["warm_cpu"], process_s=spark_wall, driver_cpu_s=spark_cpu, driver_peak_mb=spark_peak,
+           numbers_differing=len(unequal))
+    for line in unequal[:10]:
+        print("  differs:", line)
+    print(f"{'leads':>10} {'duckdb s (cpu)':>15} {'export s':>9} {'session s':>10} {'spark cold s (cpu)':>19} "
+          f"{'spark warm s (cpu)':>19}")
+    print(f"{leads:>10,} {wall:>7.1f} ({duck_cpu:>5.1f}) {times['export']:>9.1f} {times['session']:>10.1f} "
+          f"{times['cold']:>9.1f} ({times['cold_cpu']:>6.1f}) {times['warm']:>9.1f} ({times['warm_cpu']:>6.1f})")
+
+
+def differences(duck: object, spark: object, path: str = "") -> list[str]:
+    """Where two analyses' JSON differ (the computed_at stamp aside): integers exactly, floats beyond 1e-9."""
+    import math
+
+    if isinstance(duck, dict) and isinstance(spark, dict):
+        keys = duck.keys() | spark.keys()
+        return [d for k in sorted(keys) if k != "computed_at"
+                for d in differences(duck.get(k), spark.get(k), f"{path}/{k}")]
+    if isinstance(duck, list) and isinstance(spark, list) and len(duck) == len(spark):
+        return [d for i, (a, b) in enumerate(zip(duck, spark, strict=True)) for d in differences(a, b, f"{path}[{i}]")]
+    if isinstance(duck, float) and isinstance(spark, float | int):
+        return [] if math.isclose(duck, spark, rel_tol=1e-9, abs_tol=1e-9) else [f"{path}: {duck} vs {spark}"]
+    return [] if duck == spark else [f"{path}: {duck!r} vs {spark!r}"]

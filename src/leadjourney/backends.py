@@ -1,0 +1,114 @@
+"""The Ibis backend a run's analyses read, chosen by ``[engine]`` in leadjourney.toml.
+
+``duckdb`` (the default): the workspace's own database file, read only. ``pyspark``: a Spark session
+(``[engine] master``: ``local[*]`` or a cluster's URL) over the workspace's tables exported as Parquet
+(:mod:`leadjourney.table_export`; exported again first when the workspace changed since), each a
+temporary view under its table name. The analyses are the same Ibis expressions on either.
+
+>>> with connect_backend(ws) as backend:              # doctest: +SKIP
+...     journeys = Journeys(backend, ws.config, Filters())
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+from leadjourney.config import EngineSettings
+from leadjourney.errors import OptionError
+
+if TYPE_CHECKING:
+    import ibis
+
+    from leadjourney.workspace import Workspace
+
+SPARK_INSTALL = ("pip install 'leadjourney[spark]' and a Java 17+ runtime (apt-get install openjdk-17-jre-headless), "
+                 "or set [engine] backend = \"duckdb\"")
+_sessions: dict[str, Any] = {}  # master URL -> SparkSession, kept for the process (starting one takes seconds)
+_sessions_lock = threading.Lock()
+
+
+@contextmanager
+def connect_backend(ws: Workspace, engine: EngineSettings | None = None) -> Iterator[ibis.BaseBackend]:
+    """The backend ``engine`` (default: the workspace's ``[engine]``) names, for one run."""
+    import ibis
+
+    settings = engine or ws.config.engine
+    if settings.backend == "duckdb":
+        with ws.connect(read_only=True) as con:
+            yield ibis.duckdb.from_connection(con)
+        return
+    from leadjourney.table_export import export_tables
+
+    export = export_tables(ws)
+    session = spark_session(settings.master)
+    for table in export.tables:
+        session.read.parquet(str(export.path(table))).createOrReplaceTempView(table)
+    backend = ibis.pyspark.connect(session)
+    backend.compiler = _exact_spark_compiler()
+    yield backend
+
+
+def _exact_spark_compiler() -> Any:
+    """Ibis's Spark SQL compiler with two numbers made as DuckDB makes them (results equal to 1e-9).
+
+    A float literal (``/ 86400.0``) is a DOUBLE, not Spark's DECIMAL (which rounds a quotient to 6-7
+    places); epoch seconds keep their fraction (``unix_micros``), as DuckDB's ``epoch`` does, instead of
+    ``unix_timestamp``'s whole seconds.
+    """
+    global _compiler
+    if _compiler is None:
+        import ibis.expr.datatypes as dt
+        import sqlglot.expressions as sge
+        from ibis.backends.sql.compilers.pyspark import PySparkCompiler
+
+        class ExactSparkCompiler(PySparkCompiler):
+            def visit_NonNullLiteral(self, op: Any, *, value: Any, dtype: dt.DataType) -> Any:
+                result = super().visit_NonNullLiteral(op, value=value, dtype=dtype)
+                if dtype.is_floating() and isinstance(result, sge.Literal):
+                    return self.cast(result, dt.float64)
+                return result
+
+            def visit_ExtractEpochSeconds(self, op: Any, *, arg: Any) -> Any:
+                micros = self.f.unix_micros(self.cast(arg, dt.timestamp))
+                return sge.Div(this=self.cast(micros, dt.float64), expression=self.cast(sge.convert(1_000_000), dt.float64))
+
+        _compiler = ExactSparkCompiler()
+    return _compiler
+
+
+_compiler: Any = None
+
+
+def spark_session(master: str) -> Any:
+    """The process's Spark session for ``master`` (UTC, its driver on 127.0.0.1, no web UI)."""
+    with _sessions_lock:
+        if master not in _sessions:
+            try:
+                from pyspark.sql import SparkSession
+            except ImportError:
+                raise OptionError(f"engine.backend: \"pyspark\" needs pyspark, not installed here; "
+                                  f"{SPARK_INSTALL}") from None
+            builder = (SparkSession.builder.master(master).appName("leadjourney")
+                       .config("spark.sql.session.timeZone", "UTC")
+                       .config("spark.ui.enabled", "false")
+                       .config("spark.ui.showConsoleProgress", "false")
+                       .config("spark.sql.parquet.inferTimestampNTZ.enabled", "true"))
+            if master.startswith("local"):
+                builder = (builder.config("spark.driver.host", "127.0.0.1")
+                           .config("spark.driver.bindAddress", "127.0.0.1")
+                           .config("spark.sql.shuffle.partitions", str(max(2, 2 * (os.cpu_count() or 1)))))
+            try:
+                session = builder.getOrCreate()
+            except Exception as exc:  # no Java (JAVA_GATEWAY_EXITED), a master that cannot be reached
+                first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+                raise OptionError(f"engine.master: cannot start Spark on {master!r}: {first}; {SPARK_INSTALL}") from None
+            session.sparkContext.setLogLevel("ERROR")
+            _sessions[master] = session
+        return _sessions[master]
+
+
+__all__ = ["connect_backend", "spark_session"]

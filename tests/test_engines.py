@@ -1,0 +1,252 @@
+"""[engine]: the workspace's tables exported as Parquet, and the same analysis on Spark as on DuckDB.
+
+The export and the option are checked with DuckDB alone (fast). The ``spark`` tests start a local Spark
+session (a JDK and pyspark; ``make test-spark``, its own CI step) and compare every number of ``analyze``'s
+JSON with DuckDB's: counts exactly, times and rates to 1e-9.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.util
+import json
+import math
+import shutil
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+import pytest
+
+from conftest import copy_workspace, csv_workspace, run_cli
+from leadjourney.config import EngineSettings, parse_config
+from leadjourney.config import default_config_text as default_text
+from leadjourney.errors import OptionError
+from leadjourney.ingest import person_engagement, person_journeys, person_touches, web_visits
+from leadjourney.table_export import DERIVED, current_export, export_tables, read_export
+from leadjourney.workspace import Workspace
+
+NOW = datetime(2026, 6, 30)
+LEADS = """lead_id,created_at,source,employee_count,Notes
+L1,2026-05-01 09:00:00.250,seo,12,called twice
+L2,2026-05-02 10:30:00,ppc,400,
+L3,2026-05-03 11:00:00,seo,,
+"""
+EVENTS = """lead_id,stage,entered_at
+L1,MQL,2026-05-02 09:00:00.750
+L1,SQL,2026-05-04 13:15:30.125
+L2,MQL,2026-05-03 10:30:00
+L3,MQL,2026-05-04 11:00:00
+L3,SQL,2026-05-10 08:00:00
+"""
+TOUCHES = """lead_id,occurred_at,kind,channel,actor
+L1,2026-05-02 09:30:00.500,call,phone,person
+L2,2026-05-03 12:00:00,email,email,person
+"""
+
+_no_spark = pytest.mark.skipif(
+    importlib.util.find_spec("pyspark") is None or shutil.which("java") is None,
+    reason="needs pyspark (pip install pyspark) and a JDK (apt-get install -y openjdk-17-jre-headless); "
+           "make test-spark installs them in CI (.ci/run)",
+)
+
+
+def test_engine_option_is_declared_once_and_checked() -> None:
+    config = parse_config(default_text())
+    assert config.engine == EngineSettings()  # the commented default: duckdb, local[*], tables
+    assert default_text().count("\n[engine]\n") == 1
+    spark = parse_config(default_text().replace('backend = "duckdb"', 'backend = "pyspark"'))
+    assert spark.engine.backend == "pyspark"
+    with pytest.raises(OptionError, match=r"engine.backend: expected one of duckdb, pyspark, found 'spark'"):
+        parse_config(default_text().replace('backend = "duckdb"', 'backend = "spark"'))
+    with pytest.raises(OptionError, match=r"engine.cluster: unknown option"):
+        parse_config(default_text().replace('backend = "duckdb"', 'backend = "duckdb"\ncluster = "x"'))
+    with pytest.raises(OptionError, match=r"engine.master: expected a Spark master URL"):
+        parse_config(default_text().replace('master = "local[*]"', 'master = " "'))
+
+
+def test_derived_tables_named_as_ingest_names_them() -> None:
+    assert set(DERIVED) == {person_touches.TABLE, person_journeys.TABLE, person_engagement.TABLE,
+                            web_visits.STITCHES, web_visits.VISITS}
+
+
+def _workspace(root: Path) -> Workspace:
+    return csv_workspace(root, leads=LEADS, stage_events=EVENTS, touchpoints=TOUCHES)
+
+
+def test_export_writes_every_table_once_per_workspace_state(tmp_path: Path) -> None:
+    ws = _workspace(tmp_path / "ws")
+    assert current_export(ws) is None
+    export = export_tables(ws)
+    assert export.folder == ws.root / "tables" and current_export(ws) == export
+    with ws.connect(read_only=True) as con:
+        for table, rows in export.tables.items():
+            assert con.execute(f'SELECT count(*) FROM "{table}"').fetchone() == (rows,)
+            assert pq.read_metadata(export.path(table)).num_rows == rows
+    assert {"leads", "stage_events", "touchpoints", "person_journeys", "person_touches", "meta"} <= set(export.tables)
+    leads = pq.read_table(export.path("leads"))
+    assert str(leads.schema.field("extra").type) == "string"  # JSON as text: Spark knows no JSON type
+    created = leads.sort_by("lead_id").column("created_at").to_pylist()
+    assert created[0] == datetime(2026, 5, 1, 9, 0, 0, 250000)  # sub-second times kept
+    stamp = export.path("leads").stat().st_mtime_ns
+    assert export_tables(ws) == export and export.path("leads").stat().st_mtime_ns == stamp  # unchanged: kept
+
+    (ws.root / "stage_events.csv").write_text(EVENTS + "L2,SQL,2026-05-06 10:00:00\n", "utf-8")
+    run_cli("ingest", str(ws.root))
+    assert current_export(ws) is None  # the workspace changed: the export no longer matches
+    again = export_tables(ws)
+    assert again.fingerprint != export.fingerprint and again.tables["stage_events"] == export.tables["stage_events"] + 1
+    assert sorted(p.name for p in ws.root.iterdir() if p.name.startswith(".tables")) == []  # no staging left
+
+
+def test_export_interrupted_leaves_the_previous_export(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    ws = _workspace(tmp_path / "ws")
+    before = export_tables(ws)
+    files = sorted(p.name for p in before.folder.iterdir())
+    from leadjourney import table_export
+
+    def interrupted(con: Any, table: str) -> str:
+        if table == "touchpoints":
+            raise KeyboardInterrupt
+        return original(con, table)
+
+    original = table_export._select
+    monkeypatch.setattr(table_export, "_select", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        export_tables(ws, force=True)
+    assert read_export(before.folder) == before and sorted(p.name for p in before.folder.iterdir()) == files
+    assert [p.name for p in ws.root.iterdir() if p.name.startswith(".tables")] == []
+
+
+def test_export_tables_command(tmp_path: Path) -> None:
+    ws = _workspace(tmp_path / "ws")
+    result = run_cli("export-tables", str(ws.root))
+    assert result.returncode == 0, result.stderr
+    export = current_export(ws)
+    assert export is not None and f"{export.tables['leads']}" in result.stdout and "tables" in result.stdout
+
+
+# --- on Spark ---------------------------------------------------------------------------------------------
+
+
+def differences(duck: Any, spark: Any, path: str = "") -> list[str]:
+    """Where two JSON values differ: any key, length or text; integers exactly; floats beyond 1e-9."""
+    if isinstance(duck, dict) and isinstance(spark, dict):
+        if duck.keys() != spark.keys():
+            return [f"{path}: keys {sorted(duck.keys() ^ spark.keys())}"]
+        return [d for k in duck for d in differences(duck[k], spark[k], f"{path}/{k}")]
+    if isinstance(duck, list) and isinstance(spark, list):
+        if len(duck) != len(spark):
+            return [f"{path}: {len(duck)} items vs {len(spark)}"]
+        return [d for i, (a, b) in enumerate(zip(duck, spark, strict=True)) for d in differences(a, b, f"{path}[{i}]")]
+    if isinstance(duck, float) and isinstance(spark, float | int) and not isinstance(spark, bool):
+        close = math.isclose(duck, spark, rel_tol=1e-9, abs_tol=1e-9) or (math.isnan(duck) and math.isnan(spark))
+        return [] if close else [f"{path}: {duck!r} vs {spark!r}"]
+    return [] if type(duck) is type(spark) and duck == spark else [f"{path}: {duck!r} vs {spark!r}"]
+
+
+def test_differences_sees_every_kind_of_change() -> None:
+    base = {"n": 3, "rate": 0.5, "rows": [{"stage": "MQL", "days": 1.25}]}
+    assert differences(base, json.loads(json.dumps(base))) == []
+    assert differences(base, {**base, "n": 4}) == ["/n: 3 vs 4"]
+    assert differences(base, {**base, "rate": 0.5 + 1e-7}) != []
+    assert differences(base, {**base, "rate": 0.5 + 1e-12}) == []
+    assert differences(base, {**base, "rows": []}) == ["/rows: 1 items vs 0"]
+    assert differences(base, {**base, "rows": [{"stage": "SQL", "days": 1.25}]}) == ["/rows[0]/stage: 'MQL' vs 'SQL'"]
+
+
+def _on(ws: Workspace, backend: str) -> Workspace:
+    ws = Workspace.open(ws.root)
+    ws.config = dataclasses.replace(ws.config, engine=EngineSettings(backend=backend))
+    return ws
+
+
+@pytest.mark.spark
+@_no_spark
+def test_analyze_on_spark_equals_duckdb(shared_generated: Any, tmp_path: Path) -> None:
+    from leadjourney.analysis.report import analyze
+
+    shared, _ = shared_generated(n_leads=1500, seed=11, end=date(2026, 6, 30), days=120)
+    ws = copy_workspace(shared, tmp_path / "ws")
+    duck = analyze(_on(ws, "duckdb"), now=NOW).to_dict()
+    spark = analyze(_on(ws, "pyspark"), now=NOW).to_dict()
+    assert duck["n_people"] > 1000 and duck["time_in_stage"]["transitions"]
+    assert differences(duck, spark) == []
+
+
+@pytest.mark.spark
+@_no_spark
+def test_analyze_on_spark_keeps_sub_second_times(tmp_path: Path) -> None:
+    """Hand-made times with fractions of a second: Spark's whole-second epoch would shift every duration."""
+    from leadjourney.analysis.report import analyze
+
+    ws = _workspace(tmp_path / "ws")
+    duck = analyze(_on(ws, "duckdb"), now=NOW).to_dict()
+    spark = analyze(_on(ws, "pyspark"), now=NOW).to_dict()
+    assert differences(duck, spark) == []
+    first = duck["time_in_stage"]["transitions"][0]
+    assert first["n_completed"] == 3 and first["mean_days"] != round(first["mean_days"], 4)
+
+
+def test_time_in_stage_quantiles_one_call_each_equal_the_multi_quantile() -> None:
+    """A warehouse without a multi-quantile aggregate gets one call per percentile: the same numbers."""
+    import ibis
+
+    from leadjourney.analysis.time_in_stage import TimeInStage, _unpack_quantiles
+    from leadjourney.engine import fetch_rows
+
+    backend = ibis.duckdb.connect()
+    days = [0.5, 1.25, 2.0, 7.75, 3.5, 11.0, 0.125, 4.0]
+    spans = backend.create_table("spans", ibis.memtable({"k": [0] * 5 + [1] * 3, "days": days}))
+    multi = sorted((_unpack_quantiles(r) for r in fetch_rows(TimeInStage._stats(spans))), key=lambda r: r["k"])
+    each = sorted((_unpack_quantiles(r) for r in fetch_rows(TimeInStage._stats(spans, multi=False))),
+                  key=lambda r: r["k"])
+    assert multi == each and multi[0]["q50"] == 2.0 and multi[1]["q25"] == 2.0625  # 0.125 .. 4.0 interpolated
+    assert "quantiles" not in TimeInStage._stats(spans, multi=False).columns
+
+
+@pytest.mark.spark
+@_no_spark
+def test_web_journey_on_spark_equals_duckdb(tmp_path: Path) -> None:
+    """The web journey (visits, landing pages, stitching) from a clickstream: the same numbers on Spark."""
+    from leadjourney.analysis.report import analyze
+    from leadjourney.ingest import ingest
+    from test_web_journey import CLICKSTREAM, _clickstream
+
+    root = tmp_path / "ws"
+    ws = Workspace.init(root)
+    _clickstream(root)
+    ws.set_sources([{"name": t, "path": f"{t}.csv", "format": "csv", "table": t}
+                    for t in ("leads", "touchpoints", "stage_events", "opportunities")] + [CLICKSTREAM])
+    ingest(Workspace.open(root))
+    duck = analyze(_on(ws, "duckdb"), now=NOW).to_dict()
+    spark = analyze(_on(ws, "pyspark"), now=NOW).to_dict()
+    assert duck["web_journey"]["landing_pages"]["rows"]
+    assert differences(duck, spark) == []
+
+
+@pytest.mark.spark
+@_no_spark
+def test_spark_sql_divides_in_doubles_and_keeps_fractions_of_seconds() -> None:
+    """Ibis's own Spark SQL: ``86400.0`` a DECIMAL (quotients rounded to 6-7 places), epoch seconds whole."""
+    import ibis
+
+    from leadjourney.backends import _exact_spark_compiler
+
+    ibis.pyspark  # noqa: B018  (registers the backend's options)
+    t = ibis.table({"a": "timestamp", "b": "timestamp"}, name="t")
+    days = t.select(days=(t.b.epoch_seconds() - t.a.epoch_seconds()) / 86400.0)
+    sql = _exact_spark_compiler().to_sqlglot(days).sql("spark")
+    assert "CAST(86400.0 AS DOUBLE)" in sql and "UNIX_MICROS" in sql and "UNIX_TIMESTAMP" not in sql
+
+
+def test_spark_without_pyspark_is_one_line_naming_the_fix(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    ws = _workspace(tmp_path / "ws")
+    ws.config_path.write_text(ws.config_path.read_text("utf-8").replace('backend = "duckdb"', 'backend = "pyspark"')
+                              .replace('master = "local[*]"', 'master = "local[1]"'), "utf-8")
+    monkeypatch.setitem(__import__("sys").modules, "pyspark.sql", None)  # as if pyspark were not installed
+    result = run_cli("analyze", str(ws.root))
+    assert result.returncode == 1 and result.stderr.strip().startswith("error: ") and "\n" not in result.stderr.strip()
+    assert "engine.backend" in result.stderr and "pip install 'leadjourney[spark]'" in result.stderr
+    assert current_export(Workspace.open(ws.root)) is not None  # the export was written before Spark was asked
