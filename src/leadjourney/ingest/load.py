@@ -54,6 +54,7 @@ def load_staged(con: duckdb.DuckDBPyConnection, staged: Staged, *, source: Sourc
     text_times = [c for c, t in present.items() if KINDS[table].get(c) == "timestamp" and t.upper() == "VARCHAR"]
     typed = typed_columns(table, present, source, config, salt, fast_formats(con, staged.select, text_times))
     rows_in = _normalize(con, staged, typed, present, has_extra, NOT_NULL[table])
+    kept_as_written = {t.column for t in typed if t.raw == t.value}  # ids: no raw__ copy
     notes = (f"SELECT {ingest_id}, {lit(source.name)}, {lit(source_file)}, {lit(table)}, note, column_name, value, n "
              f"FROM lj_notes")
     con.execute(f"INSERT INTO ingest_notes {notes}")
@@ -65,7 +66,7 @@ def load_staged(con: duckdb.DuckDBPyConnection, staged: Staged, *, source: Sourc
     produced = [t.column for t in typed] + [n for t in typed for n in t.also] + (["__extra"] if has_extra else [])
     rejected = " OR ".join([f"n.{ident(c)} IS NULL" for c in NOT_NULL[table]] + [
         f"(n.{ident('raw__' + c)} IS NOT NULL AND n.{ident(c)} IS NULL)"
-        for c in REJECT_UNREADABLE.get(table, ()) if c in present])
+        for c in REJECT_UNREADABLE.get(table, ()) if c in present and c not in kept_as_written])
     values = ", ".join(ident(c) for c in produced)
     # identical rows: candidates by hash (each row hashed once), confirmed by partitioning on the values themselves
     con.execute(f"""
@@ -92,7 +93,7 @@ def load_staged(con: duckdb.DuckDBPyConnection, staged: Staged, *, source: Sourc
         """)
         kept += f" ANTI JOIN lj_keydups k ON k.{_R} = n.{_R}"
 
-    problems = _problems(typed, table, present, rejected, key)
+    problems = _problems(typed, table, present, rejected, key, kept_as_written)
     record = raw_record_sql(
         {str(r[0]): str(r[1]) for r in con.execute(f"DESCRIBE {RAW}").fetchall() if r[0] != ROW},
         keep_personal=config.keep_emails,
@@ -150,7 +151,7 @@ def _normalize(con: duckdb.DuckDBPyConnection, staged: Staged, typed: list[Typed
     joins = []
     notes = 0
     for i, t in enumerate(typed):
-        needs_raw = bool(t.failed) or t.column in required
+        needs_raw = (bool(t.failed) or t.column in required) and t.raw != t.value  # else the value tells
         note_names = [ident(f"__note|{note}|{t.column}") for note in t.notes]
         notes += len(note_names)
         if id(t) in row_typed:
@@ -230,8 +231,10 @@ def _count_notes(con: duckdb.DuckDBPyConnection, noted: int) -> None:
     """)
 
 
-def _problems(typed: list[Typed], table: str, present: dict[str, str], rejected: str, key: str | None) -> list[str]:
-    """Selects of (row, column, value, reason, detail, action) for everything that goes to quarantine."""
+def _problems(typed: list[Typed], table: str, present: dict[str, str], rejected: str, key: str | None,
+              kept_as_written: set[str]) -> list[str]:
+    """Selects of (row, column, value, reason, detail, action) for everything that goes to quarantine
+    (``kept_as_written``: columns whose value is the raw text, which ``lj_norm`` holds once)."""
     action = f"CASE WHEN {rejected} THEN '{schema.ROW_REJECTED}' ELSE '{schema.VALUE_NULLED}' END"
     out = [
         f"SELECT {_R}, {lit(t.column)}, {ident('raw__' + t.column)}, {lit(t.reason)}, NULL, {action} "
@@ -239,7 +242,7 @@ def _problems(typed: list[Typed], table: str, present: dict[str, str], rejected:
         for t in typed if t.failed
     ]
     for column in NOT_NULL[table]:
-        raw = ident("raw__" + column) if column in present else "NULL"
+        raw = (ident(column) if column in kept_as_written else ident("raw__" + column)) if column in present else "NULL"
         untyped = f"{ident(column)} IS NULL AND " if column in present else ""  # raw: kept for untyped values only
         out.append(f"SELECT {_R}, {lit(column)}, NULL, 'missing value', NULL, '{schema.ROW_REJECTED}' "
                    f"FROM lj_norm n WHERE {untyped}{raw} IS NULL")

@@ -146,6 +146,9 @@ def typed_columns(table: str, present: dict[str, str], source: Source, config: C
                 value, is_date = typed
                 if is_epoch_type(duck_type):
                     notes[NOTE_EPOCH_UNIT] = epoch_unit_sql(src)
+                else:  # a timestamp or date is always a point in time: NULL only when blank, no text copy kept
+                    out.append(Typed(column, value, value, also={f"{column}_is_date": is_date}, notes=notes))
+                    continue
             reason = "not an epoch time in s, ms, µs or ns after 1973" if is_epoch_type(duck_type) else (
                 "unparseable timestamp")
             out.append(Typed(column, raw, value, unusable, reason, {f"{column}_is_date": is_date}))
