@@ -8,7 +8,15 @@ from datetime import datetime
 import duckdb
 import pytest
 
-from leadjourney.ingest.timestamps import parse_timestamp_sql, typed_timestamp_sql
+from leadjourney.ingest.timestamps import (
+    FAST_FORMATS,
+    FastShape,
+    fast_formats,
+    fast_is_date,
+    fast_timestamp_sql,
+    parse_timestamp_sql,
+    typed_timestamp_sql,
+)
 
 NY, BERLIN, UTC = "America/New_York", "Europe/Berlin", "UTC"
 T = datetime
@@ -189,3 +197,44 @@ def test_typed_timestamps(
 
 def test_day_first_twelve_hour_with_comma(con: duckdb.DuckDBPyConnection) -> None:
     assert _parse(con, "5/03/2024, 2:22 pm", BERLIN, True) == (T(2024, 3, 5, 13, 22), False)
+
+
+# ISO values in every shape a fast path takes, and near misses (whitespace, DST gaps and folds, 7-digit fractions)
+FAST_VALUES = [
+    "2024-03-10T02:30:00", "2024-03-10 02:30:00", "2024-11-03T01:30:00", "2024-07-01 12:00:00.5",
+    "2024-07-01T12:00:00.123456", "2024-07-01T12:00:00.1234567", "2024-07-01T12:00:00Z", "2024-07-01T12:00:00.25Z",
+    "2024-07-01 12:00:00+0200", "2024-07-01T12:00:00-05:00", "2024-07-01T12:00:00.5+05:30", "2024-07-01T12:00:00+02",
+    "2024-07-01", "  2024-07-01 12:00:00  ", "2024-02-30 10:00:00", "2024-07-01 24:00:00", "2024-07-01 10:00:60",
+    "2024-07-01T12:00:00 Z", "2024-07-01T12:00:00z", "0024-07-01 12:00:00", "2024-7-1 12:00:00",
+]
+
+
+@pytest.mark.parametrize("tz", [NY, BERLIN, UTC])
+def test_fast_path_types_as_the_general_parser(con: duckdb.DuckDBPyConnection, tz: str) -> None:
+    """Each value a shape's strptime types gets the timestamp and is_date the general parser gives it; the
+    sample names a shape for every ISO spelling in it."""
+    values = FAST_VALUES + [c[0] for c in CASES] + [g[0] for g in GARBAGE if g[0] is not None]
+    mostly = ["2024-07-01T12:00:00Z"] * 40 + ["2024-07-01 12:00:00"] * 30 + ["2024-07-01"] * 30 + values
+    con.execute("CREATE OR REPLACE TEMP TABLE sample AS SELECT unnest(?) AS v", [mostly])
+    found = [s.format for s in fast_formats(con, "SELECT * FROM sample", ["v"])["v"]]
+    assert found == ["%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%d %H:%M:%S"]  # by frequency; dates left to the general path
+    typed = 0
+    for shape in FAST_FORMATS:  # each format on its own, on the values of its shape
+        shaped = {s.shape: s for s in fast_formats_for_test(con, values, shape)}
+        ts, is_date = parse_timestamp_sql("v", tz)
+        fast = fast_timestamp_sql("trim(v)", tuple(shaped.values()), tz) if shaped else "NULL"
+        rows = con.execute(f"SELECT v, {fast}, {ts}, {is_date} FROM sample").fetchall()
+        for value, quick, general, general_is_date in rows:
+            if quick is not None:
+                typed += 1
+                assert (quick, fast_is_date(tuple(shaped.values())) == "true") == (general, general_is_date), value
+    assert typed >= 15
+
+
+def fast_formats_for_test(con: duckdb.DuckDBPyConnection, values: list[str], fmt: str) -> list[FastShape]:
+    """Every shape among ``values`` that ``fmt`` parses throughout (no share threshold, no cap)."""
+    rows = con.execute(
+        "SELECT s, bool_and(try_strptime(trim(v), ?) IS NOT NULL) FROM (SELECT v, "
+        "regexp_replace(trim(v), '[0-9]', '_', 'g') AS s FROM (SELECT unnest(?) AS v)) GROUP BY s", [fmt, values]
+    ).fetchall()
+    return [FastShape(s, fmt) for s, ok in rows if ok]

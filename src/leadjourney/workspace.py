@@ -32,7 +32,7 @@ OUT_DIR = "out"
 LOCK_WAIT_SECONDS = 120.0  # how long a command waits for another process to release the database
 
 
-def _memory_limit_mb(share: float = 0.6) -> int:
+def memory_limit_mb(share: float = 0.6) -> int:
     """DuckDB's memory budget: a share of physical memory, leaving room for Python (it spills beyond)."""
     try:
         total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
@@ -128,7 +128,7 @@ class Workspace:
                 con = duckdb.connect(str(self.database_path), read_only=read_only)
                 with contextlib.suppress(duckdb.Error):  # Jupyter without ipywidgets refuses it (the bar is off there)
                     con.execute("SET enable_progress_bar = false")
-                con.execute(f"SET memory_limit = '{_memory_limit_mb()}MB'")
+                con.execute(f"SET memory_limit = '{memory_limit_mb()}MB'")
                 return con
             except duckdb.Error as exc:
                 locked = "lock" in str(exc).lower()

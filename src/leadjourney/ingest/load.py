@@ -24,13 +24,14 @@ import duckdb
 from leadjourney import schema
 from leadjourney.config import Config, Source
 from leadjourney.db import scalar
-from leadjourney.ingest.columns import KEYS, NOT_NULL, REJECT_UNREADABLE, is_personal_column
+from leadjourney.ingest.columns import KEYS, KINDS, NOT_NULL, REJECT_UNREADABLE, is_personal_column
 from leadjourney.ingest.formats import RAW, Staged
 from leadjourney.ingest.normalize import Typed, typed_columns
 from leadjourney.ingest.outcomes import placeholder_sql
 from leadjourney.ingest.personal import scrub_text, scrub_text_sql
 from leadjourney.ingest.readers import ROW
 from leadjourney.ingest.sql import ident, lit
+from leadjourney.ingest.timestamps import fast_formats
 
 _R = ident(ROW)
 
@@ -50,8 +51,10 @@ def load_staged(con: duckdb.DuckDBPyConnection, staged: Staged, *, source: Sourc
     described = con.execute(f"DESCRIBE SELECT * FROM ({staged.select}) LIMIT 0").fetchall()
     present = {str(r[0]): str(r[1]) for r in described if r[0] not in (ROW, "__extra")}
     has_extra = any(r[0] == "__extra" for r in described)
-    typed = typed_columns(table, present, source, config, salt)
+    text_times = [c for c, t in present.items() if KINDS[table].get(c) == "timestamp" and t.upper() == "VARCHAR"]
+    typed = typed_columns(table, present, source, config, salt, fast_formats(con, staged.select, text_times))
     rows_in = _normalize(con, staged, typed, present, has_extra, NOT_NULL[table])
+    kept_as_written = {t.column for t in typed if t.raw == t.value}  # ids: no raw__ copy
     notes = (f"SELECT {ingest_id}, {lit(source.name)}, {lit(source_file)}, {lit(table)}, note, column_name, value, n "
              f"FROM lj_notes")
     con.execute(f"INSERT INTO ingest_notes {notes}")
@@ -63,7 +66,7 @@ def load_staged(con: duckdb.DuckDBPyConnection, staged: Staged, *, source: Sourc
     produced = [t.column for t in typed] + [n for t in typed for n in t.also] + (["__extra"] if has_extra else [])
     rejected = " OR ".join([f"n.{ident(c)} IS NULL" for c in NOT_NULL[table]] + [
         f"(n.{ident('raw__' + c)} IS NOT NULL AND n.{ident(c)} IS NULL)"
-        for c in REJECT_UNREADABLE.get(table, ()) if c in present])
+        for c in REJECT_UNREADABLE.get(table, ()) if c in present and c not in kept_as_written])
     values = ", ".join(ident(c) for c in produced)
     # identical rows: candidates by hash (each row hashed once), confirmed by partitioning on the values themselves
     con.execute(f"""
@@ -90,7 +93,7 @@ def load_staged(con: duckdb.DuckDBPyConnection, staged: Staged, *, source: Sourc
         """)
         kept += f" ANTI JOIN lj_keydups k ON k.{_R} = n.{_R}"
 
-    problems = _problems(typed, table, present, rejected, key)
+    problems = _problems(typed, table, present, rejected, key, kept_as_written)
     record = raw_record_sql(
         {str(r[0]): str(r[1]) for r in con.execute(f"DESCRIBE {RAW}").fetchall() if r[0] != ROW},
         keep_personal=config.keep_emails,
@@ -131,13 +134,16 @@ def _normalize(con: duckdb.DuckDBPyConnection, staged: Staged, typed: list[Typed
     typing of a value depends on that value alone. The staged rows are read as they stream, not copied first.
     """
     spellings = {t.column: t.placeholders for t in typed if t.placeholders}
+    fast = {t.column: t.fast for t in typed if t.fast}
     repeated = _repeated_text_columns(con, staged, typed, present)
     keyed = {d for t in typed for d in t.per_value}  # joined on as written: not cleaned row by row
     per_row = [t for t in typed if not t.per_value and t.column not in repeated and t.column not in keyed]
     row_typed = {id(t) for t in per_row}
     # placeholders are missing values: NULL from here on; notes are counted on the values as written
-    cleaned = [f"{_cleaned(t.column, spellings[t.column])} AS {ident(t.column)}"
+    cleaned = [f"{_cleaned(t.column, spellings[t.column], fast.get(t.column))} AS {ident(t.column)}"
                for t in per_row if t.column in spellings]
+    pre = [f"{expr} AS {ident(name)}" for t in per_row for name, expr in t.pre.items()]
+    staged_rows = f"SELECT *, {', '.join(pre)} FROM ({staged.select})" if pre else staged.select
     star = f"* REPLACE ({', '.join(cleaned)})" if cleaned else "*"
     noted = [f"CAST({expr} AS VARCHAR) AS {ident(f'__note|{note}|{t.column}')}"
              for t in per_row for note, expr in t.notes.items()]
@@ -145,7 +151,7 @@ def _normalize(con: duckdb.DuckDBPyConnection, staged: Staged, typed: list[Typed
     joins = []
     notes = 0
     for i, t in enumerate(typed):
-        needs_raw = bool(t.failed) or t.column in required
+        needs_raw = (bool(t.failed) or t.column in required) and t.raw != t.value  # else the value tells
         note_names = [ident(f"__note|{note}|{t.column}") for note in t.notes]
         notes += len(note_names)
         if id(t) in row_typed:
@@ -160,10 +166,12 @@ def _normalize(con: duckdb.DuckDBPyConnection, staged: Staged, typed: list[Typed
         keys = [f"__m{i}_k{j}" for j in range(len(deps))]
         outputs = {"__v": t.value, **({"__raw": t.raw} if needs_raw else {}), **t.also}
         distinct = f"SELECT DISTINCT {', '.join(ident(d) for d in deps)} FROM ({staged.select})"
+        if t.pre:
+            distinct = f"SELECT *, {', '.join(f'{e} AS {ident(n)}' for n, e in t.pre.items())} FROM ({distinct})"
         written = ", ".join([f"{ident(d)} AS {k}" for d, k in zip(deps, keys, strict=True)]
                             + [f"CAST({expr} AS VARCHAR) AS {name}"
                                for name, expr in zip(note_names, t.notes.values(), strict=True)])
-        replaced = [f"{_cleaned(d, spellings[d])} AS {ident(d)}" for d in deps if d in spellings]
+        replaced = [f"{_cleaned(d, spellings[d], fast.get(d))} AS {ident(d)}" for d in deps if d in spellings]
         inner = f"SELECT {written}, * {f'REPLACE ({chr(44).join(replaced)})' if replaced else ''} FROM ({distinct})"
         columns = ", ".join([*keys, *note_names] + [f"{expr} AS {ident(f'__m{i}|{name}')}"
                                                      for name, expr in outputs.items()])
@@ -176,7 +184,7 @@ def _normalize(con: duckdb.DuckDBPyConnection, staged: Staged, typed: list[Typed
         select.extend(f"m{i}.{ident(f'__m{i}|{name}')} AS {ident(name)}" for name in t.also)
         select.extend(f"m{i}.{n}" for n in note_names)
     con.execute(f"CREATE OR REPLACE TEMP TABLE lj_norm AS SELECT {', '.join(select)} "
-                f"FROM (SELECT {', '.join([star, *noted])} FROM ({staged.select})) lj_in {' '.join(joins)}")
+                f"FROM (SELECT {', '.join([star, *noted])} FROM ({staged_rows})) lj_in {' '.join(joins)}")
     for i, t in enumerate(typed):
         if id(t) not in row_typed:
             con.execute(f"DROP TABLE lj_map{i}")
@@ -203,9 +211,10 @@ def _repeated_text_columns(con: duckdb.DuckDBPyConnection, staged: Staged, typed
     return {c for c, n in zip(text, counts[1:], strict=True) if int(n) * _REPEATS <= rows}
 
 
-def _cleaned(column: str, spellings: tuple[str, ...]) -> str:
-    """The staged column with its placeholder spellings as NULL."""
-    return f"CASE WHEN {placeholder_sql(ident(column), spellings)} THEN NULL ELSE {ident(column)} END"
+def _cleaned(column: str, spellings: tuple[str, ...], fast: str | None = None) -> str:
+    """The staged column with its placeholder spellings as NULL (a value a fast path typed is none)."""
+    typed = f"WHEN {ident(fast)} IS NOT NULL THEN {ident(column)} " if fast else ""
+    return f"CASE {typed}WHEN {placeholder_sql(ident(column), spellings)} THEN NULL ELSE {ident(column)} END"
 
 
 def _count_notes(con: duckdb.DuckDBPyConnection, noted: int) -> None:
@@ -222,8 +231,10 @@ def _count_notes(con: duckdb.DuckDBPyConnection, noted: int) -> None:
     """)
 
 
-def _problems(typed: list[Typed], table: str, present: dict[str, str], rejected: str, key: str | None) -> list[str]:
-    """Selects of (row, column, value, reason, detail, action) for everything that goes to quarantine."""
+def _problems(typed: list[Typed], table: str, present: dict[str, str], rejected: str, key: str | None,
+              kept_as_written: set[str]) -> list[str]:
+    """Selects of (row, column, value, reason, detail, action) for everything that goes to quarantine
+    (``kept_as_written``: columns whose value is the raw text, which ``lj_norm`` holds once)."""
     action = f"CASE WHEN {rejected} THEN '{schema.ROW_REJECTED}' ELSE '{schema.VALUE_NULLED}' END"
     out = [
         f"SELECT {_R}, {lit(t.column)}, {ident('raw__' + t.column)}, {lit(t.reason)}, NULL, {action} "
@@ -231,9 +242,10 @@ def _problems(typed: list[Typed], table: str, present: dict[str, str], rejected:
         for t in typed if t.failed
     ]
     for column in NOT_NULL[table]:
-        raw = ident("raw__" + column) if column in present else "NULL"
+        raw = (ident(column) if column in kept_as_written else ident("raw__" + column)) if column in present else "NULL"
+        untyped = f"{ident(column)} IS NULL AND " if column in present else ""  # raw: kept for untyped values only
         out.append(f"SELECT {_R}, {lit(column)}, NULL, 'missing value', NULL, '{schema.ROW_REJECTED}' "
-                   f"FROM lj_norm n WHERE {raw} IS NULL")
+                   f"FROM lj_norm n WHERE {untyped}{raw} IS NULL")
     out.append(f"SELECT {_R}, NULL, NULL, 'exact duplicate row', 'identical to row ' || first, "
                f"'{schema.ROW_DROPPED_DUPLICATE}' FROM lj_dups")
     if key:

@@ -18,7 +18,11 @@ from leadjourney.ingest.outcomes import BOOLEAN_WORDS, lost_keys, placeholder_sq
 from leadjourney.ingest.personal import scrub_text_sql
 from leadjourney.ingest.sql import alias_case, blank_to_null, ident, lit, norm_key
 from leadjourney.ingest.timestamps import (
+    FastShape,
     epoch_unit_sql,
+    fast_is_date,
+    fast_offset_sql,
+    fast_timestamp_sql,
     is_epoch_type,
     parse_timestamp_sql,
     text_epoch_unit_sql,
@@ -46,6 +50,8 @@ class Typed:
     per_value: tuple[str, ...] = ()  # value depends only on these staged columns: computed once per distinct value
     notes: dict[str, str] = field(default_factory=dict)  # note -> SQL over the staged row: what to count (NULL: nothing)
     placeholders: tuple[str, ...] = ()  # spellings set to NULL in the staged rows before typing
+    fast: str | None = None  # a column of ``pre`` set on the values a fast path typed (they need no other check)
+    pre: dict[str, str] = field(default_factory=dict)  # name -> SQL over the staged row, computed before the rest
 
 
 def _is_numeric(duck_type: str) -> bool:
@@ -85,8 +91,12 @@ def _offset_sql(src: str) -> str:
 
 
 def typed_columns(table: str, present: dict[str, str], source: Source, config: Config,
-                  salt: str) -> list[Typed]:
-    """SQL for each canonical column of ``table`` found in the staged select (name -> type)."""
+                  salt: str, fast: dict[str, tuple[FastShape, ...]] | None = None) -> list[Typed]:
+    """SQL for each canonical column of ``table`` found in the staged select (name -> type).
+
+    ``fast``: text timestamp columns -> the shapes most of their values are written in
+    (:func:`~leadjourney.ingest.timestamps.fast_formats`): a value of one is typed by one strptime, and only
+    the others by the general parser."""
     tz = source.timezone or config.timezone
     out: list[Typed] = []
     for column, kind in KINDS[table].items():
@@ -111,6 +121,21 @@ def typed_columns(table: str, present: dict[str, str], source: Source, config: C
         elif kind == "timestamp":
             if is_text:
                 value, is_date = parse_timestamp_sql(raw, tz, day_first=source.day_first)
+                formats = (fast or {}).get(column)
+                if formats:  # one strptime for most values; the general parser for the rest
+                    name = f"__fast|{column}"
+                    typed_fast = ident(name)
+                    pre = {name: fast_timestamp_sql(f"trim(CAST({src} AS VARCHAR))", formats, tz)}
+                    value = f"(CASE WHEN {typed_fast} IS NOT NULL THEN {typed_fast} ELSE {value} END)"
+                    is_date = f"(CASE WHEN {typed_fast} IS NOT NULL THEN {fast_is_date(formats)} ELSE {is_date} END)"
+                    raw = f"(CASE WHEN {typed_fast} IS NULL THEN {raw} END)"  # only a value not typed may be shown
+                    trimmed = f"trim(CAST({src} AS VARCHAR))"
+                    notes = {note: fast_offset_sql(trimmed, formats, expr) if note == "utc_offset"
+                             else f"(CASE WHEN {typed_fast} IS NULL THEN {expr} END)" for note, expr in notes.items()}
+                    out.append(Typed(column, raw, value, unusable, "unparseable timestamp",
+                                     {f"{column}_is_date": is_date}, notes=notes, placeholders=spellings,
+                                     fast=name, pre=pre))
+                    continue
             else:
                 typed = typed_timestamp_sql(src, duck_type, tz)
                 if typed is None:
@@ -121,6 +146,9 @@ def typed_columns(table: str, present: dict[str, str], source: Source, config: C
                 value, is_date = typed
                 if is_epoch_type(duck_type):
                     notes[NOTE_EPOCH_UNIT] = epoch_unit_sql(src)
+                else:  # a timestamp or date is always a point in time: NULL only when blank, no text copy kept
+                    out.append(Typed(column, value, value, also={f"{column}_is_date": is_date}, notes=notes))
+                    continue
             reason = "not an epoch time in s, ms, µs or ns after 1973" if is_epoch_type(duck_type) else (
                 "unparseable timestamp")
             out.append(Typed(column, raw, value, unusable, reason, {f"{column}_is_date": is_date}))

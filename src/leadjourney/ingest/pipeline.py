@@ -44,7 +44,7 @@ from leadjourney.ingest.web_visits import refresh_web
 from leadjourney.interrupts import ctrl_c_held
 from leadjourney.progress import Progress, silent
 from leadjourney.tabular import Tabular
-from leadjourney.workspace import SALT_KEY, Workspace
+from leadjourney.workspace import SALT_KEY, Workspace, memory_limit_mb
 
 
 @dataclass
@@ -110,6 +110,7 @@ def ingest(ws: Workspace, *, only: Sequence[str] = (), force: bool = False, prun
     steps = len(selected) + 1
     con = ws.connect()
     try:
+        _bound_memory(con)
         con.execute("BEGIN TRANSACTION")
         reports = [
             _ingest_source(con, ws, src, config, salt, force, _step(say, i, steps))
@@ -218,6 +219,15 @@ def _ingest_source(con: duckdb.DuckDBPyConnection, ws: Workspace, src: Source, c
          sum(report.rows_loaded.values()), int(quarantined_rows), started, _now()],
     )
     return report
+
+
+INGEST_MEMORY_MB = 2048  # DuckDB's budget while ingesting: beyond it, it spills to the database's .tmp folder
+
+
+def _bound_memory(con: duckdb.DuckDBPyConnection) -> None:
+    """Cap DuckDB's memory for the ingest (never above the workspace's budget), so that a large file spills to
+    disk next to the database instead of growing the process: the typed rows live in temporary tables."""
+    con.execute(f"SET memory_limit = '{min(INGEST_MEMORY_MB, memory_limit_mb())}MB'")
 
 
 def _is_interrupt(exc: BaseException) -> bool:

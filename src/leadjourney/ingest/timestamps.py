@@ -14,6 +14,12 @@ A value that matches none of these stays NULL, and the caller quarantines it.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import duckdb
+
 _AWARE = [
     "%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%d %H:%M:%S%z", "%Y-%m-%dT%H:%M:%S.%f%z",
     "%Y-%m-%d %H:%M:%S.%f%z", "%Y-%m-%dT%H:%M%z", "%Y-%m-%d %H:%M%z",
@@ -136,3 +142,73 @@ def epoch_unit_sql(value: str) -> str:
     a = f"abs({value})"
     return (f"CASE WHEN {a} >= 1e17 THEN 'nanoseconds' WHEN {a} >= 1e14 THEN 'microseconds' "
             f"WHEN {a} >= 1e11 THEN 'milliseconds' WHEN {a} >= 1e8 THEN 'seconds' END")
+
+
+# The ISO 8601 shapes exports mostly write, each parsed by one strptime: "naive" (a wall-clock time in the source's
+# zone), "utc" (a "Z" suffix), "aware" (a numeric offset), "date". On a value one of them parses, it gives what
+# :func:`parse_timestamp_sql` gives (a test holds them equal); the others take the general path.
+FAST_FORMATS: dict[str, str] = {
+    **{f"%Y-%m-%d{sep}%H:%M:%S{frac}{suffix}": kind
+       for sep in ("T", " ") for frac in ("", ".%f") for suffix, kind in (("", "naive"), ("Z", "utc"), ("%z", "aware"))},
+    "%Y-%m-%d": "date",
+}
+_FAST_SAMPLE = 2_000  # values a column's shapes are told from
+_FAST_SHARE = 0.05  # a shape is worth a fast path when this share of the sample has it
+_FAST_MAX = 4  # shapes given a fast path
+
+
+@dataclass(frozen=True)
+class FastShape:
+    """Values written digit for digit alike (``shape``: a LIKE pattern, ``_`` for each digit) that one of
+    :data:`FAST_FORMATS` parses (most of them: the others, such as 2024-02-30, take the general path). A failed strptime costs far more than a LIKE, so each value tries only
+    the format of its shape."""
+
+    shape: str
+    format: str
+
+
+def fast_formats(con: duckdb.DuckDBPyConnection, select: str, columns: list[str]) -> dict[str, tuple[FastShape, ...]]:
+    """For each text timestamp column of ``select``, the shapes its first values are mostly written in with the
+    format that parses each (most frequent first; dates only when no time shape qualifies)."""
+    found: dict[str, tuple[FastShape, ...]] = {}
+    for column in columns:
+        quoted = '"' + column.replace('"', '""') + '"'
+        rows = con.execute(
+            f"SELECT shape, count(*), {', '.join(f'count(try_strptime(v, {_quote(f)}))' for f in FAST_FORMATS)} "
+            f"FROM (SELECT trim(CAST({quoted} AS VARCHAR)) AS v, regexp_replace(v, '[0-9]', '_', 'g') AS shape "
+            f"FROM ({select}) WHERE NULLIF(trim(CAST({quoted} AS VARCHAR)), '') IS NOT NULL LIMIT {_FAST_SAMPLE}) "
+            f"WHERE regexp_full_match(shape, '[_:. TZ+-]+') GROUP BY shape ORDER BY count(*) DESC, shape"
+        ).fetchall()
+        sampled = sum(int(r[1]) for r in rows)
+        shapes = [FastShape(str(shape), max(zip(parsed, FAST_FORMATS, strict=True), key=lambda p: p[0])[1])
+                  for shape, n, *parsed in rows if n >= sampled * _FAST_SHARE and max(parsed) * 2 >= n]
+        timed = [s for s in shapes if FAST_FORMATS[s.format] != "date"]
+        chosen = (timed or shapes)[:_FAST_MAX]
+        if chosen:
+            found[column] = tuple(chosen)
+    return found
+
+
+def fast_timestamp_sql(value: str, shapes: tuple[FastShape, ...], timezone: str) -> str:
+    """The UTC timestamp of ``value`` (a trimmed text) when it has one of ``shapes`` and its format parses it,
+    else NULL."""
+    whens = []
+    for shape in shapes:
+        ts = f"try_strptime({value}, {_quote(shape.format)})"
+        kind = FAST_FORMATS[shape.format]
+        typed = _local(ts, timezone) if kind == "naive" else f"timezone('UTC', {ts})" if kind == "aware" else ts
+        whens.append(f"WHEN {value} LIKE {_quote(shape.shape)} THEN {typed}")
+    return f"(CASE {' '.join(whens)} END)"
+
+
+def fast_is_date(shapes: tuple[FastShape, ...]) -> str:
+    """SQL: whether a value a fast path typed is a date without a time (:func:`fast_formats` never mixes them)."""
+    return "true" if all(FAST_FORMATS[s.format] == "date" for s in shapes) else "false"
+
+
+def fast_offset_sql(value: str, shapes: tuple[FastShape, ...], offset: str) -> str:
+    """The UTC offset a value of one of ``shapes`` is written with ("Z", or ``offset``: the general expression,
+    for a numeric one), NULL for a wall-clock time or date."""
+    written = {"naive": "NULL", "date": "NULL", "utc": "'Z'", "aware": offset}
+    whens = [f"WHEN {value} LIKE {_quote(s.shape)} THEN {written[FAST_FORMATS[s.format]]}" for s in shapes]
+    return f"(CASE {' '.join(whens)} ELSE {offset} END)"
