@@ -10,7 +10,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from conftest import csv_text, csv_workspace, fetch
-from leadjourney.ingest import ingest
+from leadjourney.ingest import csvparse, ingest
 from leadjourney.ingest.pipeline import INGEST_MEMORY_MB, _bound_memory
 from leadjourney.workspace import Workspace
 
@@ -71,3 +71,22 @@ def test_ingest_caps_duckdb_memory(tmp_path: Path) -> None:
         limit = con.execute("SELECT current_setting('memory_limit')").fetchone()
     value, unit = str(limit[0]).split()  # type: ignore[index]
     assert float(value) * {"MiB": 1, "GiB": 1024}[unit] <= INGEST_MEMORY_MB
+
+
+def test_csv_values_are_looked_at_one_by_one_only_when_lines_and_records_differ() -> None:
+    """One line per record (header, records, blank lines, malformed rows): no value spans lines. Otherwise the
+    values are looked at, and a quoted value spanning lines stays one value."""
+    header = ["lead_id", "note"]
+    flat = b"lead_id,note\nL1,a\n\nL2,b,extra\nL3,\"c, d\"\n"
+    parsed = csvparse._fast(flat, header, "utf-8", ",")
+    assert not csvparse._multi_line(parsed, flat)
+    spanning = b"lead_id,note\nL1,\"two\nlines\"\nL2,b\n"
+    parsed = csvparse._fast(spanning, header, "utf-8", ",")
+    assert csvparse._multi_line(parsed, spanning)
+    open_at_end = b"lead_id,note\nL1,a\nL2,\"b\n"  # the open quote swallows the last line end: as many ends
+    parsed = csvparse._fast(open_at_end, header, "utf-8", ",")
+    assert csvparse._multi_line(parsed, open_at_end)
+    values = csvparse.parse(spanning, header, "utf-8", ",").table.column("note").to_pylist()
+    assert values == ["two\nlines", "b"]
+    nul = csvparse.parse(b"lead_id,note\nL1,a\x00b\nL2,b\n", header, "utf-8", ",")
+    assert [m.problem for m in nul.malformed] == ["NUL byte"] and nul.table.num_rows == 1

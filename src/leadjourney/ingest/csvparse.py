@@ -67,10 +67,10 @@ def parse(data: bytes, header: list[str], encoding: str, delimiter: str) -> Pars
         parsed = _fast(data, header, encoding, delimiter)
     except pa.ArrowInvalid:
         parsed = None  # e.g. a quote left open at the end of the file
-    if parsed is None or _multi_line(parsed):
+    if parsed is None or _multi_line(parsed, data):
         with long_fields():
             parsed = careful_split(data.decode(encoding), header, delimiter)
-    parsed = _set_bad_values_aside(parsed)
+    parsed = _set_bad_values_aside(parsed, has_nul=b"\x00" in data)
     return _put_back_carriage_returns(parsed, stand_in) if stand_in else parsed
 
 
@@ -112,9 +112,13 @@ def long_fields() -> Iterator[None]:
         csv.field_size_limit(limit)
 
 
-def _set_bad_values_aside(parsed: Parsed) -> Parsed:
-    """Records with a NUL byte or a value over MAX_VALUE characters become :class:`Malformed`, naming the column."""
+def _set_bad_values_aside(parsed: Parsed, *, has_nul: bool = True) -> Parsed:
+    """Records with a NUL byte or a value over MAX_VALUE characters become :class:`Malformed`, naming the column.
+    Without a NUL byte in the file (``has_nul``) and a value over MAX_VALUE bytes, nothing is looked at value by
+    value."""
     table = parsed.table
+    if not has_nul and not any((pc.max(pc.binary_length(c)).as_py() or 0) > MAX_VALUE for c in table.columns):
+        return parsed
     masks = {name: pc.or_(pc.match_substring(column, "\x00"), pc.greater(pc.utf8_length(column), MAX_VALUE))
              for name, column in zip(table.column_names, table.columns, strict=True)}
     hits = [m for m in masks.values() if pc.any(m).as_py()]
@@ -187,10 +191,15 @@ def _fast(data: bytes, header: list[str], encoding: str, delimiter: str) -> Pars
     return Parsed(table, numbers, invalid, len(blank))
 
 
-def _multi_line(parsed: Parsed) -> bool:
-    """True when a value or a malformed record spans lines: then quotes need a careful look."""
+def _multi_line(parsed: Parsed, data: bytes) -> bool:
+    """True when a value or a malformed record spans lines: then quotes need a careful look. When ``data`` has
+    one line end per record (the header, each record, blank or set aside), only the last record may hold one (a
+    quote left open swallows the file's last line end)."""
     if any("\n" in m.text for m in parsed.malformed):
         return True
+    table = parsed.table
+    if data.count(b"\n") == 1 + table.num_rows + len(parsed.malformed) + parsed.blank_lines:
+        return bool(table.num_rows) and any("\n" in (c[table.num_rows - 1].as_py() or "") for c in table.columns)
     return any(pc.any(pc.match_substring(column, "\n")).as_py() for column in parsed.table.columns)
 
 

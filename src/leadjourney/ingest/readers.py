@@ -149,6 +149,8 @@ def _binary_check(path: Path, data: bytes) -> None:
 
 def text_check(path: Path, data: bytes, encoding: str) -> None:
     """Raise a BadFileError naming the row of the first byte that is not ``encoding`` text."""
+    if data.isascii() and not codecs.lookup(encoding).name.startswith(("utf-16", "utf-32", "utf-7")):
+        return  # ASCII bytes are text in UTF-8 and in every 8-bit encoding
     try:
         codecs.decode(data, encoding)
     except UnicodeDecodeError as exc:
