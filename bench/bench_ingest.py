@@ -53,7 +53,9 @@ _INGEST = ("from leadjourney.workspace import Workspace\nfrom leadjourney.ingest
            "r = ingest(Workspace.open({ws!r}))\n")
 
 
-def _setup(ws: Path, data: Path, fmt: str) -> None:
+def _setup(ws: Path, data: Path, fmt: str, utc: tuple[str, ...] = ()) -> None:
+    """A fresh workspace at ``ws`` with one source per table of ``data`` (offset-less times in New York, but
+    the ``utc`` tables')."""
     shutil.rmtree(ws, ignore_errors=True)
     run_child(
         "from pathlib import Path\n"
@@ -61,7 +63,7 @@ def _setup(ws: Path, data: Path, fmt: str) -> None:
         f"ws = Workspace.init(Path({str(ws)!r}))\n"
         "ws.set_sources([\n"
         + "".join(f"    dict(name='{t}', path={str(data / (t + '.' + fmt))!r}, format={fmt!r}, table='{t}',"
-                  f" timezone='America/New_York'),\n" for t in TABLES)
+                  f" timezone='{'UTC' if t in utc else 'America/New_York'}'),\n" for t in TABLES)
         + "])\n"
     )
 
@@ -77,19 +79,7 @@ def ingest_generated(leads: int) -> Path:
             f"generate(Path({str(data)!r}), n_leads={leads}, seed=1, end=date(2026, 10, 31))\n"
         )
     ws = base / "ws"
-    shutil.rmtree(ws, ignore_errors=True)
-    run_child(
-        "from pathlib import Path\n"
-        "from leadjourney.workspace import Workspace\n"
-        f"ws = Workspace.init(Path({str(ws)!r}))\n"
-        "ws.set_sources([\n"
-        + "".join(
-            f"    dict(name='{t}', path={str(data / (t + '.parquet'))!r}, format='parquet', table='{t}',"
-            f" timezone='{'UTC' if t == 'touchpoints' else 'America/New_York'}'),\n"
-            for t in TABLES
-        )
-        + "])\n"
-    )
+    _setup(ws, data, "parquet", utc=("touchpoints",))
     wall, peak, out = run_child(_INGEST.format(ws=str(ws)) + "print(r.table_rows)\n")
     report("ingest_generated", leads=leads, seconds=wall, cpu_s=last_cpu_seconds(), peak_mb=peak, rows=out.strip())
     return ws
