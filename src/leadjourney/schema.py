@@ -248,12 +248,13 @@ CANONICAL = ("leads", "stage_events", "touchpoints", "opportunities", "web_traff
 
 # Columns added since SCHEMA_VERSION 1 (new tables are simply created): an existing
 # workspace gains them when it is next opened for writing (Workspace.ensure_database).
-MIGRATIONS = (
-    "ALTER TABLE leads ADD COLUMN IF NOT EXISTS created_at_from VARCHAR",
+ADDED_COLUMNS = (  # (table, column, type)
+    ("leads", "created_at_from", "VARCHAR"),
     # the web visitor a lead or a touch (a form fill, a login) identified: stitches web sessions to the lead
-    "ALTER TABLE leads ADD COLUMN IF NOT EXISTS visitor_id VARCHAR",
-    "ALTER TABLE touchpoints ADD COLUMN IF NOT EXISTS visitor_id VARCHAR",
+    ("leads", "visitor_id", "VARCHAR"),
+    ("touchpoints", "visitor_id", "VARCHAR"),
 )
+MIGRATIONS = tuple(f"ALTER TABLE {t} ADD COLUMN IF NOT EXISTS {c} {kind}" for t, c, kind in ADDED_COLUMNS)
 
 # leads.created_at_from: where a lead's created date came from (NULL: the lead is undated)
 CREATED_FROM_FILE = "file"

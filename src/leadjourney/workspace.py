@@ -12,7 +12,9 @@ import contextlib
 import os
 import secrets
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -39,6 +41,53 @@ def memory_limit_mb(share: float = 0.6) -> int:
     except (ValueError, OSError, AttributeError):
         return 4096
     return max(512, int(total * share / 2**20))
+
+
+@dataclass
+class _Kept:
+    con: duckdb.DuckDBPyConnection
+    read_only: bool
+
+
+_kept: ContextVar[dict[str, _Kept] | None] = ContextVar("leadjourney_kept_databases", default=None)
+
+
+@contextlib.contextmanager
+def databases_kept_open(keep: bool = True) -> Iterator[None]:
+    """Within the block, a workspace database once connected to stays open until the block ends, and each
+    :meth:`Workspace.connect` is a new connection to it. Opening DuckDB costs about 17 ms (each instance loads its
+    extensions) and a command connects dozens of times. ``keep=False``: not inside this block (a server, which
+    must not hold the file between requests). Per thread: a thread started inside does not keep databases open.
+    """
+    if keep and _kept.get() is not None:
+        yield
+        return
+    token = _kept.set({} if keep else None)
+    try:
+        yield
+    finally:
+        kept = _kept.get()
+        _kept.reset(token)
+        for base in (kept or {}).values():
+            base.con.close()
+
+
+def _configured(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """A connection with leadjourney's settings (a command may have changed the database's memory limit)."""
+    import duckdb
+
+    with contextlib.suppress(duckdb.Error):  # Jupyter without ipywidgets refuses it (the bar is off there)
+        con.execute("SET enable_progress_bar = false")
+    con.execute(f"SET memory_limit = '{memory_limit_mb()}MB'")
+    return con
+
+
+def _schema_complete(con: duckdb.DuckDBPyConnection) -> bool:
+    """Every table and added column exists (one catalog query instead of the DDL's statements)."""
+    present = set(con.execute("SELECT table_name, column_name FROM duckdb_columns() "
+                              "WHERE database_name = current_database() AND schema_name = 'main'").fetchall())
+    return (all((table, schema.columns(table)[0]) in present for table in schema.TABLES)
+            and all((table, column) in present for table, column, _ in schema.ADDED_COLUMNS))
 
 
 class Workspace:
@@ -91,10 +140,11 @@ class Workspace:
     def ensure_database(self) -> None:
         """Create the canonical tables if missing and check the schema version."""
         with self.connect() as con:
-            for table in schema.TABLES:
-                con.execute(schema.ddl(table))
-            for statement in schema.MIGRATIONS:
-                con.execute(statement)
+            if not _schema_complete(con):
+                for table in schema.TABLES:
+                    con.execute(schema.ddl(table))
+                for statement in schema.MIGRATIONS:
+                    con.execute(statement)
             row = one(con, "SELECT value FROM meta WHERE key = 'schema_version'")
             if row is None:
                 now = datetime.now(UTC).replace(tzinfo=None).isoformat(timespec="seconds")
@@ -117,19 +167,29 @@ class Workspace:
 
         DuckDB lets one process write or several read: while another process holds the file (a
         dashboard computing a view, a running command), this waits up to ``wait_seconds`` for it.
+        Inside :func:`databases_kept_open`, the database stays open and this is a new connection to it.
         """
         if read_only and not self.database_path.exists():
             raise WorkspaceError(f"{self.root}: no database yet; run `leadjourney ingest` first")
+        kept = _kept.get()
+        if kept is None:
+            return _configured(self._open(read_only, wait_seconds))
+        key = str(self.database_path)
+        base = kept.get(key)
+        if base is not None and base.read_only and not read_only:  # opened for reading, now a write: reopen
+            base.con.close()
+            base = None
+        if base is None:
+            base = kept[key] = _Kept(self._open(read_only, wait_seconds), read_only)
+        return _configured(base.con.cursor())
+
+    def _open(self, read_only: bool, wait_seconds: float) -> duckdb.DuckDBPyConnection:
         import duckdb
 
         deadline = time.monotonic() + wait_seconds
         while True:
             try:
-                con = duckdb.connect(str(self.database_path), read_only=read_only)
-                with contextlib.suppress(duckdb.Error):  # Jupyter without ipywidgets refuses it (the bar is off there)
-                    con.execute("SET enable_progress_bar = false")
-                con.execute(f"SET memory_limit = '{memory_limit_mb()}MB'")
-                return con
+                return duckdb.connect(str(self.database_path), read_only=read_only)
             except duckdb.Error as exc:
                 locked = "lock" in str(exc).lower()
                 if locked and time.monotonic() < deadline:

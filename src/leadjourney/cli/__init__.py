@@ -31,7 +31,10 @@ def main(argv: list[str] | None = None) -> None:
     args = [a for a in args if a != "--debug"]
     held: Any = None
     try:
-        _run(args, debug)
+        from leadjourney.workspace import databases_kept_open
+
+        with databases_kept_open():  # one command: its dozens of connections share one open database
+            _run(args, debug)
     except KeyboardInterrupt as exc:
         held = _hold_ctrl_c()
         _say(_interrupted_text(exc))

@@ -20,7 +20,7 @@ from leadjourney.cli.selection import (
     ToOption,
     selection,
 )
-from leadjourney.workspace import Workspace
+from leadjourney.workspace import Workspace, databases_kept_open
 
 
 @app.command("dashboard")
@@ -60,20 +60,21 @@ def dashboard_command(
         export_html(view, export, title=f"{ws.config.name}: lead journey", shown=data.owner_keys(view.filters))
         console.print(f"  written  {export}")
         return
-    auth = auth_from_env(ws.config)
-    check_bind(host, auth, ws.config.dashboard_auth_env, behind_proxy=behind_proxy)
-    started = time.perf_counter()
-    data.view(Filters())  # the first page is ready before the server accepts a request
-    data.owners()
-    console.print(f"Numbers for all leads ready in {time.perf_counter() - started:.1f} s "
-                  f"({'computed' if data.computed else 'from the cache'}); "
-                  "precomputing each single-filter selection, then each pair of values, in the background")
-    data.start_background(lambda n, s: console.print(f"Precomputed {n} result(s) in {s:.1f} s "
-                                                     "(each filter value, then each pair of values); from now "
-                                                     "on the selections one change away from the one shown "
-                                                     "are computed ahead"),
-                          warm=render)
-    dash_app = create_app(ws, data=data, auth=auth, behind_proxy=behind_proxy)
-    console.print(f"Serving the dashboard on http://{host}:{port} (Ctrl+C to stop)"
-                  + (", login required" if auth else ""))
-    dash_app.run(host=host, port=port, debug=False)
+    with databases_kept_open(False):  # a server: each request opens the database and lets it go
+        auth = auth_from_env(ws.config)
+        check_bind(host, auth, ws.config.dashboard_auth_env, behind_proxy=behind_proxy)
+        started = time.perf_counter()
+        data.view(Filters())  # the first page is ready before the server accepts a request
+        data.owners()
+        console.print(f"Numbers for all leads ready in {time.perf_counter() - started:.1f} s "
+                      f"({'computed' if data.computed else 'from the cache'}); "
+                      "precomputing each single-filter selection, then each pair of values, in the background")
+        data.start_background(lambda n, s: console.print(f"Precomputed {n} result(s) in {s:.1f} s "
+                                                         "(each filter value, then each pair of values); from now "
+                                                         "on the selections one change away from the one shown "
+                                                         "are computed ahead"),
+                              warm=render)
+        dash_app = create_app(ws, data=data, auth=auth, behind_proxy=behind_proxy)
+        console.print(f"Serving the dashboard on http://{host}:{port} (Ctrl+C to stop)"
+                      + (", login required" if auth else ""))
+        dash_app.run(host=host, port=port, debug=False)
