@@ -445,3 +445,15 @@ def api() -> Iterator[Any]:
 
     with ApiServer() as server:
         yield server
+
+
+@pytest.fixture(autouse=True)
+def _databases_kept_open(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Each test runs as a command does: a workspace database once opened stays open until the test ends
+    (opening DuckDB costs ~17 ms). Tests that another process or a server thread must open the database
+    while they run are marked ``databases_closed``."""
+    from leadjourney.workspace import databases_kept_open
+
+    keep = os.environ.get("LJ_KEEP") == "1" and request.node.get_closest_marker("databases_closed") is None
+    with databases_kept_open(keep):
+        yield

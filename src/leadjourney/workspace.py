@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from leadjourney import schema
 from leadjourney.config import CONFIG_FILE, Config, default_config_text, load_config, parse_config
 from leadjourney.db import one
-from leadjourney.errors import WorkspaceError
+from leadjourney.errors import OptionError, WorkspaceError
 
 if TYPE_CHECKING:  # DuckDB and tomlkit load when a workspace connects or writes its config: `--help` stays quick
     import duckdb
@@ -76,10 +76,29 @@ def _configured(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
     """A connection with leadjourney's settings (a command may have changed the database's memory limit)."""
     import duckdb
 
-    with contextlib.suppress(duckdb.Error):  # Jupyter without ipywidgets refuses it (the bar is off there)
-        con.execute("SET enable_progress_bar = false")
-    con.execute(f"SET memory_limit = '{memory_limit_mb()}MB'")
+    try:
+        with contextlib.suppress(duckdb.Error):  # Jupyter without ipywidgets refuses it (the bar is off there)
+            con.execute("SET enable_progress_bar = false")
+        con.execute(f"SET memory_limit = '{memory_limit_mb()}MB'")
+        if threads := duckdb_threads():
+            con.execute(f"SET threads = {threads}")
+    except BaseException:
+        con.close()
+        raise
     return con
+
+
+THREADS_ENV = "LEADJOURNEY_THREADS"
+
+
+def duckdb_threads() -> int | None:
+    """DuckDB's worker threads from ``LEADJOURNEY_THREADS`` (unset: DuckDB's default, one per core)."""
+    text = os.environ.get(THREADS_ENV, "").strip()
+    if not text:
+        return None
+    if not text.isdigit() or int(text) < 1:
+        raise OptionError(f"{THREADS_ENV}={text!r}: a whole number of threads of at least 1")
+    return int(text)
 
 
 def _schema_complete(con: duckdb.DuckDBPyConnection) -> bool:

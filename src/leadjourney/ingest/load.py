@@ -94,23 +94,24 @@ def load_staged(con: duckdb.DuckDBPyConnection, staged: Staged, *, source: Sourc
         kept += f" ANTI JOIN lj_keydups k ON k.{_R} = n.{_R}"
 
     problems = _problems(typed, table, present, rejected, key, kept_as_written)
-    record = raw_record_sql(
-        {str(r[0]): str(r[1]) for r in con.execute(f"DESCRIBE {RAW}").fetchall() if r[0] != ROW},
-        keep_personal=config.keep_emails,
-    )
     con.execute(f"CREATE OR REPLACE TEMP TABLE lj_problems AS SELECT * FROM ({' UNION ALL '.join(problems)}) "
                 f"AS u(row_no, column_name, value, reason, detail, action)")
-    con.execute(f"""
-        INSERT INTO quarantine
-        WITH r AS (SELECT {_R}, {record} AS record FROM {RAW} WHERE {_R} IN (SELECT row_no FROM lj_problems))
-        SELECT {lit(source.name)}, {lit(source_file)}, p.row_no, {lit(table)}, p.column_name, p.value,
-               p.reason, p.detail, p.action, r.record, {ingest_id}
-        FROM lj_problems p LEFT JOIN r ON r.{_R} = p.row_no
-    """)
     quarantined = Counter({
         str(reason): int(n)
         for reason, n in con.execute("SELECT reason, count(*) FROM lj_problems GROUP BY 1").fetchall()
     })
+    if quarantined:  # the record's masking is a large expression: planned only when a row needs it
+        record = raw_record_sql(
+            {str(r[0]): str(r[1]) for r in con.execute(f"DESCRIBE {RAW}").fetchall() if r[0] != ROW},
+            keep_personal=config.keep_emails,
+        )
+        con.execute(f"""
+            INSERT INTO quarantine
+            WITH r AS (SELECT {_R}, {record} AS record FROM {RAW} WHERE {_R} IN (SELECT row_no FROM lj_problems))
+            SELECT {lit(source.name)}, {lit(source_file)}, p.row_no, {lit(table)}, p.column_name, p.value,
+                   p.reason, p.detail, p.action, r.record, {ingest_id}
+            FROM lj_problems p LEFT JOIN r ON r.{_R} = p.row_no
+        """)
 
     conflict = f" ANTI JOIN {table} t ON t.{ident(key)} = n.{ident(key)}" if key else ""
     columns = schema.columns(table)

@@ -1,0 +1,56 @@
+"""The workspace's database connections: kept open for a command, DuckDB's threads from the environment."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from leadjourney.errors import OptionError
+from leadjourney.workspace import Workspace, databases_kept_open
+
+
+def _attached(ws: Workspace) -> set[str]:
+    with ws.connect() as con:
+        return {str(r[0]) for r in con.execute("SELECT database_name FROM duckdb_databases()").fetchall()}
+
+
+@pytest.mark.databases_closed
+def test_inside_the_block_connections_share_one_open_database_and_it_is_let_go_at_the_end(ws: Workspace) -> None:
+    with databases_kept_open():
+        with ws.connect() as con:
+            con.execute("ATTACH ':memory:' AS scratch")  # held by the database instance, not the connection
+        assert "scratch" in _attached(ws)
+        with ws.connect(read_only=True) as con:
+            assert con.execute("SELECT count(*) FROM leads").fetchone() == (0,)
+    assert "scratch" not in _attached(ws)  # opened anew
+    duckdb.connect(str(ws.database_path)).close()  # let go: another process (or this one) may open it
+
+
+@pytest.mark.databases_closed
+def test_a_write_after_a_read_reopens_for_writing(ws: Workspace) -> None:
+    with databases_kept_open():
+        with ws.connect(read_only=True) as con:
+            with pytest.raises(duckdb.Error):
+                con.execute("CREATE TABLE t (x INT)")
+        with ws.connect() as con:
+            con.execute("CREATE TABLE t (x INT)")
+            con.execute("INSERT INTO t VALUES (1)")
+        with ws.connect(read_only=True) as con:  # the database open for writing serves a read too
+            assert con.execute("SELECT x FROM t").fetchall() == [(1,)]
+
+
+@pytest.mark.databases_closed
+def test_outside_the_block_or_switched_off_each_connect_opens_the_file(ws: Workspace) -> None:
+    with databases_kept_open(), databases_kept_open(False):
+        with ws.connect() as con:
+            con.execute("ATTACH ':memory:' AS scratch")
+        assert "scratch" not in _attached(ws)
+
+
+def test_duckdb_threads_come_from_the_environment(ws: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LEADJOURNEY_THREADS", "1")
+    with ws.connect() as con:
+        assert con.execute("SELECT current_setting('threads')").fetchone() == (1,)
+    monkeypatch.setenv("LEADJOURNEY_THREADS", "two")
+    with pytest.raises(OptionError, match="LEADJOURNEY_THREADS='two'"):
+        ws.connect()
