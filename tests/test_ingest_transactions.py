@@ -301,6 +301,7 @@ def _big_csv(path: Path, rows: int) -> None:
     path.write_text("\n".join(lines) + "\n")
 
 
+@pytest.mark.databases_closed  # another process opens the database
 def test_sigkill_during_ingest_leaves_the_workspace_as_it_was(ws: Workspace) -> None:
     _with_samples(ws, ("canon_leads", "canon_events"))
     ingest(ws)
@@ -352,6 +353,7 @@ def test_sigkill_during_ingest_leaves_the_workspace_as_it_was(ws: Workspace) -> 
     assert fetch(reopened, "SELECT count(*) FROM leads WHERE origin = 'canon_leads'") == [(8,)]
 
 
+@pytest.mark.databases_closed  # another process opens the database
 def test_a_command_waits_for_another_process_to_release_the_database(tmp_path: Path) -> None:
     ws = Workspace.init(tmp_path / "ws")
     ws.ensure_database()

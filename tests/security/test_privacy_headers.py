@@ -93,6 +93,7 @@ def _needles() -> set[str]:
     return out - {"Street", "Calle", "Mayor"}  # words of an address that are not personal alone
 
 
+@pytest.mark.databases_closed  # the file is read with its own DuckDB connection
 def test_no_personal_value_anywhere_in_the_database(ingested: Workspace) -> None:
     ws = ingested
     needles = _needles()
@@ -110,6 +111,7 @@ def test_no_personal_value_anywhere_in_the_database(ingested: Workspace) -> None
     assert len(malformed) == 1 and malformed[0].startswith("en-11,2024-03-08,seo,call me at [phone] or [email],")
 
 
+@pytest.mark.databases_closed  # the file is read with its own DuckDB connection
 def test_email_headers_feed_the_email_hash(ingested: Workspace) -> None:
     ws = ingested
     salt = ws.meta(SALT_KEY) or ""
