@@ -1,0 +1,231 @@
+"""Issue 16, "everywhere it belongs": the web and campaign analyses in the journey map, the touchpoint inventory,
+the dashboard and the persona profiles, from one hand-made scenario with a planted truth.
+
+The scenario's files are shaped like the exports they stand for:
+
+* ``clickstream.csv``: a Snowplow atomic events export (``domain_userid``, ``domain_sessionid``,
+  ``derived_tstamp``, ``page_url`` with a session token in the query, ``page_referrer``, ``mkt_*``);
+* ``leads.csv`` (a CRM export: ``Job Title``, ``Employees``), ``stage_events.csv``;
+* ``touchpoints.csv``: the web form's submissions, each carrying the visitor id (stitching);
+* ``marketo_activities.csv``: a Marketo activity log (``Lead ID``, ``Activity Date``, ``Activity Type`` spelled
+  "Send Email", "Email Delivered", "Open Email", "Click Email", "Visit Webpage"; ``Detail``; ``Program Name``).
+
+Planted: every lead lands first on ``/pricing`` (CTOs: enterprise_it) or on a blog post whose path holds markup
+(founders: smb_founder); anonymous visitors land mostly on the blog post, so it converts visits to forms worse.
+The Marketo nurture "ROI Nurture" (four e-mails a week apart) loses most people after step 2; a campaign whose
+name holds markup and quotes sends one e-mail. CTOs view "/roi-calculator" before MQL, founders "/case-study".
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import random
+import xml.etree.ElementTree as ET
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from leadjourney.analysis import analyze
+from leadjourney.analysis.journeys import Filters
+from leadjourney.analysis.report import Analysis
+from leadjourney.analysis.web import SELECTION
+from leadjourney.ingest import ingest
+from leadjourney.journeymap.layout import lay_out, overlaps
+from leadjourney.journeymap.make import make_map
+from leadjourney.workspace import Workspace
+
+N = 240
+ANONYMOUS = 160
+START = datetime(2024, 3, 1, 9, 0)
+BLOG = '/blog/<b>grow</b>-"fast"'
+ODD_CAMPAIGN = 'Q1 <Webinar> "Live" & [more]'
+NURTURE = "ROI Nurture"
+MARKETO = {"send": "Send Email", "delivered": "Email Delivered", "open": "Open Email", "click": "Click Email"}
+
+
+def _ts(t: datetime) -> str:
+    return t.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _write(path: Path, rows: list[dict[str, Any]]) -> None:
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def scenario(root: Path, seed: int = 16) -> dict[str, Any]:
+    """The files in ``root``; returns the planted truth."""
+    rng = random.Random(seed)
+    clicks: list[dict[str, Any]] = []
+    leads: list[dict[str, Any]] = []
+    stages: list[dict[str, Any]] = []
+    forms: list[dict[str, Any]] = []
+    marketo: list[dict[str, Any]] = []
+    truth: dict[str, Any] = {"landing": {"/pricing": [0, 0], BLOG: [0, 0]}, "mql": {"cto": 0, "founder": 0},
+                             "calc_before_mql_cto": 0, "case_before_mql_founder": 0}
+
+    def visit(visitor: str, session: str, at: datetime, page: str) -> None:
+        clicks.append({"domain_userid": visitor, "domain_sessionid": session, "derived_tstamp": _ts(at),
+                       "event": "page_view", "page_url": f"https://acme.io{page}?session_token=x{len(clicks)}",
+                       "page_referrer": "https://www.google.com/", "mkt_source": "google", "mkt_medium": "organic",
+                       "mkt_campaign": ""})
+
+    def mail(lid: str, campaign: str, email: str, at: datetime) -> None:
+        for event, delay in (("send", 0), ("delivered", 1)):
+            marketo.append({"Lead ID": lid, "Activity Date": _ts(at + timedelta(minutes=delay)),
+                            "Activity Type": MARKETO[event], "Detail": email, "Program Name": campaign})
+        if rng.random() < 0.5:
+            marketo.append({"Lead ID": lid, "Activity Date": _ts(at + timedelta(hours=2)),
+                            "Activity Type": MARKETO["open"], "Detail": email, "Program Name": campaign})
+
+    for i in range(N):
+        lid, cto = f"L{i:04d}", i % 2 == 0
+        created = START + timedelta(days=rng.randrange(0, 40), minutes=rng.randrange(0, 600))
+        page = "/pricing" if cto else BLOG
+        truth["landing"][page][0] += 1
+        truth["landing"][page][1] += 1
+        visitor = f"dvid-{lid}"
+        visit(visitor, f"s-{lid}-1", created - timedelta(minutes=3), page)
+        forms.append({"lead_id": lid, "occurred_at": _ts(created), "kind": "form_fill", "visitor_id": visitor})
+        leads.append({"Lead ID": lid, "Created Date": _ts(created), "Lead Source": "Organic Search",
+                      "Job Title": "CTO" if cto else "Founder", "Employees": 5000 if cto else 12})
+        stages.append({"lead_id": lid, "stage": "Lead", "entered_at": _ts(created)})
+        for step in range(1, 5):
+            mail(lid, NURTURE, f"ROI Nurture.Email {step}", created + timedelta(days=7 * step))
+            if rng.random() >= (0.2 if step == 2 else 0.95):
+                break
+        if i % 3 == 0:
+            mail(lid, ODD_CAMPAIGN, "Invite", created + timedelta(days=2))
+        converts = rng.random() < (0.6 if cto else 0.3)
+        mql = created + timedelta(days=30)
+        asset = "/roi-calculator" if cto else "/case-study"
+        if rng.random() < 0.8:
+            marketo.append({"Lead ID": lid, "Activity Date": _ts(created + timedelta(days=10)),
+                            "Activity Type": "Visit Webpage", "Detail": asset, "Program Name": ""})
+            if converts:
+                truth["calc_before_mql_cto" if cto else "case_before_mql_founder"] += 1
+        if converts:
+            truth["mql"]["cto" if cto else "founder"] += 1
+            stages.append({"lead_id": lid, "stage": "MQL", "entered_at": _ts(mql)})
+    for k in range(ANONYMOUS):
+        page = BLOG if k % 4 else "/pricing"
+        truth["landing"][page][0] += 1
+        visit(f"anon-{k:04d}", f"a-{k:04d}", START + timedelta(hours=k), page)
+    _write(root / "clickstream.csv", clicks)
+    _write(root / "leads.csv", leads)
+    _write(root / "stage_events.csv", stages)
+    _write(root / "touchpoints.csv", forms)
+    _write(root / "marketo_activities.csv", marketo)
+    return truth
+
+
+SOURCES: list[dict[str, Any]] = [
+    {"name": "leads", "path": "leads.csv", "format": "csv", "table": "leads",
+     "columns": {"lead_id": "Lead ID", "created_at": "Created Date", "source": "Lead Source",
+                 "job_title": "Job Title", "employee_count": "Employees"}},
+    {"name": "stages", "path": "stage_events.csv", "format": "csv", "table": "stage_events"},
+    {"name": "forms", "path": "touchpoints.csv", "format": "csv", "table": "touchpoints"},
+    {"name": "marketo", "path": "marketo_activities.csv", "format": "csv", "table": "touchpoints",
+     "columns": {"lead_id": "Lead ID", "occurred_at": "Activity Date", "kind": "Activity Type",
+                 "asset": "Detail", "campaign": "Program Name"}},
+    {"name": "snowplow", "path": "clickstream.csv", "format": "csv", "table": "web_sessions",
+     "columns": {"visitor_id": "domain_userid", "session_id": "domain_sessionid", "occurred_at": "derived_tstamp",
+                 "page": "page_url", "referrer": "page_referrer", "source": "mkt_source", "medium": "mkt_medium",
+                 "campaign": "mkt_campaign"}},
+]
+
+
+@pytest.fixture(scope="module")
+def planted(tmp_path_factory: pytest.TempPathFactory) -> tuple[Workspace, Analysis, dict[str, Any]]:
+    root = tmp_path_factory.mktemp("marketing") / "ws"
+    ws = Workspace.init(root)
+    truth = scenario(root)
+    ws.set_sources(SOURCES)
+    ws = Workspace.open(root)
+    ingest(ws)
+    return ws, analyze(ws), truth
+
+
+def test_the_scenario_loads_with_web_and_campaign_results(planted: tuple[Workspace, Analysis, dict[str, Any]]) -> None:
+    _, analysis, _ = planted
+    pages = {p.page: p for p in analysis.web.landing_pages}
+    assert set(pages) == {"/pricing", BLOG}, list(pages)
+    assert pages[BLOG].worse
+    assert any(q.campaign == NURTURE and q.worst_step == 2 for q in analysis.campaigns.email.nurtures)
+    assert {c.campaign for c in analysis.campaigns.email.campaigns} == {NURTURE, ODD_CAMPAIGN}
+
+
+# ---------------------------------------------------------------------------------------------- the journey map
+
+
+def test_the_map_shows_landing_pages_campaigns_content_and_nurtures_with_the_analysis_numbers(
+        planted: tuple[Workspace, Analysis, dict[str, Any]], tmp_path: Path) -> None:
+    ws, _, _ = planted
+    run = make_map(ws, formats=["svg", "drawio", "mermaid", "html", "miro-csv"], out_dir=tmp_path)
+    points = {(p.kind, p.name): p for p in run.journey_map.marketing}
+    # Awareness (Lead): landing pages and campaigns; Consideration (MQL): content and nurtures
+    assert {(k, p.stage, p.lane) for (k, _), p in points.items()} == {
+        ("landing page", "Lead", "Awareness"), ("e-mail campaign", "Lead", "Awareness"),
+        ("content", "MQL", "Consideration"), ("nurture", "MQL", "Consideration")}
+    pages = {p.page: p for p in run.analysis.web.landing_pages}
+    blog = points["landing page", BLOG]
+    assert (blog.value, blog.n, blog.ci_low) == (pages[BLOG].to_form.rate, pages[BLOG].visits, pages[BLOG].to_form.ci_low)
+    assert blog.flag and not points["landing page", "/pricing"].flag
+    nurture = points["nurture", NURTURE]
+    sequence = next(q for q in run.analysis.campaigns.email.nurtures if q.campaign == NURTURE)
+    step = sequence.step(2)
+    assert step is not None and nurture.metric == "leave at step 2" and nurture.value == step.leave.rate
+    assert nurture.flag == "broken at step 2"
+    calc = points["content", "/roi-calculator"]
+    lift = next(a for a in run.analysis.campaigns.content if a.asset == "/roi-calculator" and a.milestone == "MQL")
+    assert (calc.value, calc.lift, calc.ci_high) == (lift.lift, True, lift.ci_high)
+    layout = lay_out(run.journey_map)
+    assert overlaps(layout) == []
+    drawn = layout.role("marketing")
+    assert len(drawn) == len(run.journey_map.marketing)
+    for box in drawn:
+        for line in box.lines:
+            left, top, right, bottom = line.rect()
+            assert box.x - 1 <= left and right <= box.right + 1 and box.y - 1 <= top and bottom <= box.bottom + 1
+    files = {p.suffix: p.read_text("utf-8") for p in run.files}
+    miro = {r["Title"]: r for r in csv.DictReader(io.StringIO(files[".csv"])) if r["Type"] == "web-campaign"}
+    assert float(miro[f"nurture: {NURTURE}"]["Value"]) == step.leave.rate
+    assert miro[f"landing page: {BLOG}"]["Lane"] == "Awareness"
+    for text in (files[".svg"], files[".html"]):  # data values escaped for markup
+        assert "&lt;b&gt;grow&lt;/b&gt;" in text and "<b>grow" not in text
+        assert "&lt;Webinar&gt;" in text and "<Webinar>" not in text
+    tree = ET.fromstring(files[".drawio"])  # well-formed, and the names read back as written
+    values = " ".join(c.get("value") or "" for c in tree.iter("mxCell"))
+    assert html.unescape(values).count("<b>grow</b>") >= 1 and "<b>grow" not in values
+    mermaid = files[".mmd"]
+    assert "leave at step 2" in mermaid and "/roi-calculator" in mermaid
+    assert "<Webinar>" not in mermaid and '"Live"' not in mermaid and "[more]" not in mermaid
+
+
+def test_on_a_selection_the_web_part_is_withheld_with_its_reason_on_every_renderer(
+        planted: tuple[Workspace, Analysis, dict[str, Any]], tmp_path: Path) -> None:
+    ws, _, _ = planted
+    run = make_map(ws, filters=Filters(personas=("enterprise_it",)), formats=["svg", "mermaid"], out_dir=tmp_path)
+    web = [p for p in run.journey_map.marketing if p.kind == "landing page"]
+    assert len(web) == 1 and web[0].value is None and web[0].status.reason == SELECTION
+    files = {p.suffix: p.read_text("utf-8") for p in run.files}
+    assert "anonymous visitors belong to no selection" in files[".svg"].replace("\n", " ")
+    assert "anonymous visitors belong to no selection" in files[".mmd"]
+    assert any(p.kind == "nurture" and p.value is not None for p in run.journey_map.marketing)
+
+
+def test_a_workspace_without_web_or_campaign_data_draws_no_such_band(tmp_path: Path) -> None:
+    root = tmp_path / "ws"
+    ws = Workspace.init(root)
+    scenario(root)
+    ws.set_sources(SOURCES[:2])
+    ws = Workspace.open(root)
+    ingest(ws)
+    run = make_map(ws, formats=["svg"], out_dir=tmp_path)
+    assert run.journey_map.marketing == ()
+    assert "WEB AND CAMPAIGNS" not in run.files[0].read_text("utf-8")
