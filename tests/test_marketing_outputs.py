@@ -30,12 +30,14 @@ from typing import Any
 import pytest
 
 from leadjourney.analysis import analyze
-from leadjourney.analysis.journeys import Filters
+from leadjourney.analysis.journeys import Filters, open_journeys
 from leadjourney.analysis.report import Analysis
+from leadjourney.analysis.touchpoints import TouchpointInventory
 from leadjourney.analysis.web import SELECTION
 from leadjourney.ingest import ingest
 from leadjourney.journeymap.layout import lay_out, overlaps
 from leadjourney.journeymap.make import make_map
+from leadjourney.journeymap.tables import write_touchpoints
 from leadjourney.workspace import Workspace
 
 N = 240
@@ -229,3 +231,58 @@ def test_a_workspace_without_web_or_campaign_data_draws_no_such_band(tmp_path: P
     run = make_map(ws, formats=["svg"], out_dir=tmp_path)
     assert run.journey_map.marketing == ()
     assert "WEB AND CAMPAIGNS" not in run.files[0].read_text("utf-8")
+
+
+# ------------------------------------------------------------------------------------- the touchpoint inventory
+
+
+def _from_files(root: Path) -> dict[str, Any]:
+    """Independent counts from the scenario's files: MQL'd leads, CTO leads, the viewers of each asset."""
+    with (root / "stage_events.csv").open(newline="") as fh:
+        mql = {r["lead_id"] for r in csv.DictReader(fh) if r["stage"] == "MQL"}
+    with (root / "leads.csv").open(newline="") as fh:
+        cto = {r["Lead ID"] for r in csv.DictReader(fh) if r["Job Title"] == "CTO"}
+    with (root / "marketo_activities.csv").open(newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    viewers: dict[str, set[str]] = {}
+    for r in rows:
+        if r["Activity Type"] == "Visit Webpage":
+            viewers.setdefault(r["Detail"], set()).add(r["Lead ID"])
+    campaign = {c: {r["Lead ID"] for r in rows if r["Program Name"] == c} for c in (NURTURE, ODD_CAMPAIGN)}
+    return {"mql": mql, "cto": cto, "viewers": viewers, "campaign": campaign}
+
+
+def test_the_inventory_gains_landing_page_page_view_campaign_nurture_and_content_rows(
+        planted: tuple[Workspace, Analysis, dict[str, Any]], tmp_path: Path) -> None:
+    ws, _, _ = planted
+    files = _from_files(ws.root)
+    with open_journeys(ws) as journeys:
+        inventory = TouchpointInventory().fit(journeys)
+    items = {(r.kind, r.item): r for r in inventory.items}
+    assert {k for k, _ in items} == {"landing_page", "page_views", "nurture", "campaign", "content"}
+    assert all(r.stage == "Lead" and r.lane == "Awareness" for r in inventory.items)  # all before their MQL
+    everyone, mql, cto = N, files["mql"], files["cto"]
+    pricing = items["landing_page", "/pricing"]
+    assert (pricing.volume, pricing.unique_leads, pricing.n_without) == (len(cto), len(cto), everyone - len(cto))
+    assert pricing.rate_with == pytest.approx(len(mql & cto) / len(cto))
+    assert pricing.rate_without == pytest.approx(len(mql - cto) / (everyone - len(cto)))
+    assert pricing.lift == pytest.approx(pricing.rate_with - pricing.rate_without)
+    assert items["landing_page", BLOG].unique_leads == everyone - len(cto)  # anonymous visits count in none
+    views = items["page_views", None]
+    assert (views.volume, views.unique_leads, views.channel) == (everyone, everyone, "web")
+    for name, kind in ((NURTURE, "nurture"), (ODD_CAMPAIGN, "campaign")):
+        assert items[kind, name].unique_leads == len(files["campaign"][name])
+    for asset, who in files["viewers"].items():
+        row = items["content", asset]
+        assert row.unique_leads == len(who) and row.rate_with == pytest.approx(len(who & mql) / len(who))
+    assert not any(k == "content" and i and "Email" in i for k, i in items)  # e-mails sent or opened: not consumed
+    assert len(inventory.rows) == len({(r.kind, r.channel, r.stage, r.automated) for r in inventory.rows})
+    # the same columns in every file, the items after the touch types
+    written = write_touchpoints(inventory, tmp_path)
+    with written[1].open(newline="", encoding="utf-8") as fh:
+        table = list(csv.DictReader(fh))
+    assert len(table) == len(inventory.rows) + len(inventory.items) and not table[0]["item"]
+    assert {r["item"] for r in table if r["kind"] == "landing_page"} == {"/pricing", BLOG}
+    markdown = written[0].read_text("utf-8")
+    assert "| Lead | Awareness | nurture | ROI Nurture | - | " in markdown
+    assert "<b>grow" not in markdown
