@@ -21,7 +21,10 @@ from __future__ import annotations
 import csv
 import html
 import io
+import json
 import random
+import shutil
+import threading
 import xml.etree.ElementTree as ET
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -29,15 +32,20 @@ from typing import Any
 
 import pytest
 
+from conftest import chromium_page, needs_browser
 from leadjourney.analysis import analyze
 from leadjourney.analysis.journeys import Filters, open_journeys
 from leadjourney.analysis.report import Analysis
 from leadjourney.analysis.touchpoints import TouchpointInventory
 from leadjourney.analysis.web import SELECTION
+from leadjourney.dashboard.app import create_app
+from leadjourney.dashboard.campaigns_card import card_html
+from leadjourney.dashboard.data import DashboardData
 from leadjourney.ingest import ingest
 from leadjourney.journeymap.layout import lay_out, overlaps
 from leadjourney.journeymap.make import make_map
 from leadjourney.journeymap.tables import write_touchpoints
+from leadjourney.workflows.analyze import analyze as analyze_workflow
 from leadjourney.workspace import Workspace
 
 N = 240
@@ -286,3 +294,75 @@ def test_the_inventory_gains_landing_page_page_view_campaign_nurture_and_content
     markdown = written[0].read_text("utf-8")
     assert "| Lead | Awareness | nurture | ROI Nurture | - | " in markdown
     assert "<b>grow" not in markdown
+
+
+# ---------------------------------------------------------------------------------------------------- dashboard
+
+
+@pytest.fixture(scope="module")
+def saved(planted: tuple[Workspace, Analysis, dict[str, Any]], tmp_path_factory: pytest.TempPathFactory) -> Workspace:
+    """A copy of the planted workspace with `leadjourney analyze`'s saved analysis of all leads."""
+    root = tmp_path_factory.mktemp("saved") / "ws"
+    shutil.copytree(planted[0].root, root)
+    ws = Workspace.open(root)
+    analyze_workflow(ws, save=True)
+    return ws
+
+
+def _layout_text(ws: Workspace) -> str:
+    client = create_app(ws).server.test_client()
+    response = client.get("/_dash-layout")
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def test_the_dashboard_card_says_how_to_fill_it_before_a_saved_analysis(
+        planted: tuple[Workspace, Analysis, dict[str, Any]], tmp_path: Path) -> None:
+    shutil.copytree(planted[0].root, tmp_path / "ws")
+    text = _layout_text(Workspace.open(tmp_path / "ws"))
+    assert "campaigns-card" in text and "run `leadjourney analyze` to fill this card" in text
+
+
+def test_the_dashboard_card_shows_the_saved_whole_workspace_figures_escaped(saved: Workspace) -> None:
+    data = DashboardData(saved, disk=False)
+    found = data.saved_all_leads()
+    assert found is not None
+    a, taken_at = found
+    card = card_html(found, data.freshness())
+    assert f"from `leadjourney analyze` of {taken_at:%Y-%m-%d %H:%M} UTC" in html.unescape(card)
+    assert "the filters above do not apply" in card and "before the last ingest" not in card
+    page = {p.page: p for p in a.web.landing_pages}[BLOG]
+    assert BLOG in html.unescape(card) and "<b>grow" not in card  # every value escaped
+    assert f"<td>{page.visits:,}</td>" in card and "converts worse than the other pages" in card
+    assert ODD_CAMPAIGN in html.unescape(card) and "<Webinar>" not in card
+    sequence = next(q for q in a.campaigns.email.nurtures if q.campaign == NURTURE)
+    step = sequence.step(2)
+    assert step is not None and f"{step.leave.rate:.1%}" in card and "broken at step 2" in card
+    assert "/roi-calculator" in card
+    # the card is drawn with the page, the same whatever the selection
+    layout = json.dumps(json.loads(_layout_text(saved)))
+    assert "broken at step 2" in layout and "the filters above do not apply" in layout
+    # an ingest after the saved analysis: the card says its numbers are older
+    assert "before the last ingest" in card_html(found, taken_at + timedelta(minutes=1))
+
+
+@needs_browser
+def test_the_dashboard_card_in_chromium(saved: Workspace, tmp_path: Path) -> None:
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, create_app(saved).server, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        with chromium_page() as page:
+            page.goto(f"http://127.0.0.1:{server.server_port}/")
+            card = page.locator("#campaigns-card")
+            card.wait_for(timeout=30_000)
+            card.scroll_into_view_if_needed()
+            text = card.inner_text()
+            assert "Campaigns and landing pages" in text and BLOG in text and "broken at step 2" in text
+            assert card.locator("script, b").count() == 0  # data shown as text, never as markup
+            card.screenshot(path=str(tmp_path / "campaigns_card.png"))
+    finally:
+        server.shutdown()
+        thread.join()
