@@ -32,9 +32,10 @@ from typing import Any
 
 import pytest
 
-from conftest import chromium_page, needs_browser
+from conftest import chromium_page, needs_browser, set_option
 from leadjourney.analysis import analyze
 from leadjourney.analysis.journeys import Filters, open_journeys
+from leadjourney.analysis.persona_profiles import PersonaProfiles
 from leadjourney.analysis.report import Analysis
 from leadjourney.analysis.touchpoints import TouchpointInventory
 from leadjourney.analysis.web import SELECTION
@@ -45,6 +46,7 @@ from leadjourney.ingest import ingest
 from leadjourney.journeymap.layout import lay_out, overlaps
 from leadjourney.journeymap.make import make_map
 from leadjourney.journeymap.tables import write_touchpoints
+from leadjourney.reports.personas_doc import personas_markdown
 from leadjourney.workflows.analyze import analyze as analyze_workflow
 from leadjourney.workspace import Workspace
 
@@ -366,3 +368,48 @@ def test_the_dashboard_card_in_chromium(saved: Workspace, tmp_path: Path) -> Non
     finally:
         server.shutdown()
         thread.join()
+
+
+# ------------------------------------------------------------------------------------------ persona profiles
+
+
+def _profiles(ws: Workspace) -> PersonaProfiles:
+    with open_journeys(ws) as journeys:
+        return PersonaProfiles().fit(journeys)
+
+
+def test_each_persona_shows_its_content_journey_before_mql(planted: tuple[Workspace, Analysis, dict[str, Any]]) -> None:
+    ws, _, truth = planted
+    profiles = _profiles(ws)
+    cto = {c.milestone: c for c in profiles.profile("enterprise_it").content}
+    founder = {c.milestone: c for c in profiles.profile("smb_founder").content}
+    assert cto["MQL"].reached == truth["mql"]["cto"] and founder["MQL"].reached == truth["mql"]["founder"]
+    cto_items = {(i.kind, i.item): i.people for i in cto["MQL"].items}
+    assert cto_items == {("content", "/roi-calculator"): truth["calc_before_mql_cto"],
+                         ("landing page", "/pricing"): truth["mql"]["cto"]}
+    founder_items = {(i.kind, i.item): i.people for i in founder["MQL"].items}
+    assert founder_items == {("content", "/case-study"): truth["case_before_mql_founder"],
+                             ("landing page", BLOG): truth["mql"]["founder"]}
+    assert not cto["won"].items and cto["won"].status.reason == "nobody of this persona reached won"
+    text = profiles.to_markdown()
+    assert "| MQL | " + f"{truth['mql']['cto']} | content | /roi-calculator | {truth['calc_before_mql_cto']} |" in text
+    assert "<b>grow" not in text  # a page's markup escaped for Markdown
+    doc = personas_markdown(profiles)
+    assert f"content /roi-calculator ({truth['calc_before_mql_cto']} of {truth['mql']['cto']})" in doc
+    assert "<b>grow" not in doc
+
+
+def test_a_persona_milestone_under_min_n_is_withheld_with_the_reason(
+        planted: tuple[Workspace, Analysis, dict[str, Any]], tmp_path: Path) -> None:
+    ws, _, truth = planted
+    shutil.copytree(ws.root, tmp_path / "ws")
+    small, big = sorted(truth["mql"].values())
+    ws = set_option(Workspace.open(tmp_path / "ws"), "min_n = 30", f"min_n = {small + 1}")
+    assert small + 1 <= big
+    profiles = _profiles(ws)
+    founder = {c.milestone: c for c in profiles.profile("smb_founder").content}["MQL"]
+    cto = {c.milestone: c for c in profiles.profile("enterprise_it").content}["MQL"]
+    assert founder.items == () and founder.status.reason == (
+        f"{small} of this persona reached MQL, fewer than min_n = {small + 1}")
+    assert cto.items and cto.status.judged
+    assert f"withheld: {small} of this persona reached MQL" in profiles.to_markdown()
