@@ -26,25 +26,30 @@ import random
 import shutil
 import threading
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from conftest import chromium_page, needs_browser, set_option
+from conftest import chromium_page, needs_browser, run_cli, set_option
 from leadjourney.analysis import analyze
+from leadjourney.analysis.campaigns import Campaigns
 from leadjourney.analysis.journeys import Filters, open_journeys
 from leadjourney.analysis.persona_profiles import PersonaProfiles
 from leadjourney.analysis.report import Analysis
 from leadjourney.analysis.touchpoints import TouchpointInventory
-from leadjourney.analysis.web import SELECTION
+from leadjourney.analysis.web import SELECTION, WebJourney
 from leadjourney.dashboard.app import create_app
 from leadjourney.dashboard.campaigns_card import card_html
 from leadjourney.dashboard.data import DashboardData
 from leadjourney.ingest import ingest
+from leadjourney.journeymap.build import build_map
 from leadjourney.journeymap.layout import lay_out, overlaps
 from leadjourney.journeymap.make import make_map
+from leadjourney.journeymap.render import write_map
+from leadjourney.journeymap.svg import to_svg
 from leadjourney.journeymap.tables import write_touchpoints
 from leadjourney.reports.personas_doc import personas_markdown
 from leadjourney.workflows.analyze import analyze as analyze_workflow
@@ -177,34 +182,35 @@ def test_the_scenario_loads_with_web_and_campaign_results(planted: tuple[Workspa
 
 def test_the_map_shows_landing_pages_campaigns_content_and_nurtures_with_the_analysis_numbers(
         planted: tuple[Workspace, Analysis, dict[str, Any]], tmp_path: Path) -> None:
-    ws, _, _ = planted
-    run = make_map(ws, formats=["svg", "drawio", "mermaid", "html", "miro-csv"], out_dir=tmp_path)
-    points = {(p.kind, p.name): p for p in run.journey_map.marketing}
+    ws, analysis, _ = planted
+    jm = build_map(analysis, [], config=ws.config)
+    written = write_map(jm, tmp_path, ["svg", "drawio", "mermaid", "html", "miro-csv"])
+    points = {(p.kind, p.name): p for p in jm.marketing}
     # Awareness (Lead): landing pages and campaigns; Consideration (MQL): content and nurtures
     assert {(k, p.stage, p.lane) for (k, _), p in points.items()} == {
         ("landing page", "Lead", "Awareness"), ("e-mail campaign", "Lead", "Awareness"),
         ("content", "MQL", "Consideration"), ("nurture", "MQL", "Consideration")}
-    pages = {p.page: p for p in run.analysis.web.landing_pages}
+    pages = {p.page: p for p in analysis.web.landing_pages}
     blog = points["landing page", BLOG]
     assert (blog.value, blog.n, blog.ci_low) == (pages[BLOG].to_form.rate, pages[BLOG].visits, pages[BLOG].to_form.ci_low)
     assert blog.flag and not points["landing page", "/pricing"].flag
     nurture = points["nurture", NURTURE]
-    sequence = next(q for q in run.analysis.campaigns.email.nurtures if q.campaign == NURTURE)
+    sequence = next(q for q in analysis.campaigns.email.nurtures if q.campaign == NURTURE)
     step = sequence.step(2)
     assert step is not None and nurture.metric == "leave at step 2" and nurture.value == step.leave.rate
     assert nurture.flag == "broken at step 2"
     calc = points["content", "/roi-calculator"]
-    lift = next(a for a in run.analysis.campaigns.content if a.asset == "/roi-calculator" and a.milestone == "MQL")
+    lift = next(a for a in analysis.campaigns.content if a.asset == "/roi-calculator" and a.milestone == "MQL")
     assert (calc.value, calc.lift, calc.ci_high) == (lift.lift, True, lift.ci_high)
-    layout = lay_out(run.journey_map)
+    layout = lay_out(jm)
     assert overlaps(layout) == []
     drawn = layout.role("marketing")
-    assert len(drawn) == len(run.journey_map.marketing)
+    assert len(drawn) == len(jm.marketing)
     for box in drawn:
         for line in box.lines:
             left, top, right, bottom = line.rect()
             assert box.x - 1 <= left and right <= box.right + 1 and box.y - 1 <= top and bottom <= box.bottom + 1
-    files = {p.suffix: p.read_text("utf-8") for p in run.files}
+    files = {p.suffix: p.read_text("utf-8") for p in written}
     miro = {r["Title"]: r for r in csv.DictReader(io.StringIO(files[".csv"])) if r["Type"] == "web-campaign"}
     assert float(miro[f"nurture: {NURTURE}"]["Value"]) == step.leave.rate
     assert miro[f"landing page: {BLOG}"]["Lane"] == "Awareness"
@@ -231,16 +237,14 @@ def test_on_a_selection_the_web_part_is_withheld_with_its_reason_on_every_render
     assert any(p.kind == "nurture" and p.value is not None for p in run.journey_map.marketing)
 
 
-def test_a_workspace_without_web_or_campaign_data_draws_no_such_band(tmp_path: Path) -> None:
-    root = tmp_path / "ws"
-    ws = Workspace.init(root)
-    scenario(root)
-    ws.set_sources(SOURCES[:2])
-    ws = Workspace.open(root)
-    ingest(ws)
-    run = make_map(ws, formats=["svg"], out_dir=tmp_path)
-    assert run.journey_map.marketing == ()
-    assert "WEB AND CAMPAIGNS" not in run.files[0].read_text("utf-8")
+def test_without_web_or_campaign_data_the_map_draws_no_such_band(
+        planted: tuple[Workspace, Analysis, dict[str, Any]]) -> None:
+    ws, analysis, _ = planted
+    bare = replace(analysis, web=WebJourney(), campaigns=Campaigns())
+    jm = build_map(bare, [], config=ws.config)
+    assert jm.marketing == ()
+    layout = lay_out(jm)
+    assert not layout.role("marketing") and "WEB AND CAMPAIGNS" not in to_svg(layout)
 
 
 # ------------------------------------------------------------------------------------- the touchpoint inventory
@@ -346,6 +350,16 @@ def test_the_dashboard_card_shows_the_saved_whole_workspace_figures_escaped(save
     assert "broken at step 2" in layout and "the filters above do not apply" in layout
     # an ingest after the saved analysis: the card says its numbers are older
     assert "before the last ingest" in card_html(found, taken_at + timedelta(minutes=1))
+
+
+def test_the_static_export_carries_the_card(saved: Workspace, tmp_path: Path) -> None:
+    out = tmp_path / "dash.html"
+    proc = run_cli("dashboard", str(saved.root), "--export", str(out), "--persona", "smb_founder")
+    assert proc.returncode == 0, proc.stderr
+    text = out.read_text("utf-8")
+    card = text[text.index('id="campaigns-card"'):]
+    assert "the filters above do not apply" in card and "broken at step 2" in card
+    assert BLOG in html.unescape(card) and "<b>grow" not in card
 
 
 @needs_browser
