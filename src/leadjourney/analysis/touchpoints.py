@@ -39,7 +39,14 @@ import ibis.expr.types as ir
 from ibis.common.exceptions import TableNotFound
 
 from leadjourney.analysis.journeys import Journeys
-from leadjourney.analysis.marketing import HUMAN, NOT_CONSUMED, SEND, blank_null, email_event
+from leadjourney.analysis.marketing import (
+    DELIVERED,
+    HUMAN,
+    NOT_CONSUMED,
+    SEND,
+    blank_null,
+    email_event,
+)
 from leadjourney.analysis.stats import wilson_interval
 from leadjourney.engine import fetch_rows
 from leadjourney.escape import csv_row, xlsx_row
@@ -349,16 +356,18 @@ def _item_events(journeys: Journeys, as_of: datetime) -> ir.Table | None:
         v = v.join(people, "person_id")
         parts += [part(v.filter(v.landing_page.notnull()), v.started_at, "landing_page", "web", v.landing_page),
                   part(v, v.started_at, "page_views", "web", None, v.pageviews)]
-    t = journeys.table("touchpoints")
-    t = t.filter((t.occurred_at <= cut) & (t.actor.isnull() | (t.actor != HUMAN)))
+    t = journeys.table("touchpoints")  # the touches carrying a campaign or an asset
+    t = t.filter((t.occurred_at <= cut) & (t.actor.isnull() | (t.actor != HUMAN))
+                 & (t.campaign.notnull() | t.asset.notnull()))
     t = t.join(journeys.table("leads").select("lead_id", "person_id"), "lead_id").join(people, "person_id")
-    t = t.mutate(campaign=blank_null(t.campaign), asset=blank_null(t.asset), event=email_event(t.kind))
+    t = t.select("person_key", "occurred_at", "kind", campaign=blank_null(t.campaign), asset=blank_null(t.asset),
+                 event=email_event(t.kind))
     mail = t.filter(t.campaign.notnull())
-    per = mail.group_by(["campaign", "person_key"]).aggregate(sends=(mail.event == SEND).sum(),
-                                                               mails=mail.event.notnull().sum())
+    sent = mail.filter(mail.event.isin([SEND, DELIVERED]))
+    per = sent.group_by(["campaign", "person_key"]).aggregate(sends=(sent.event == SEND).sum(), mails=sent.count())
     nurtures = per.group_by("campaign").aggregate(nurture=(per.sends.max() > 1) | ((per.sends.max() == 0)
                                                                                    & (per.mails.max() > 1)))
-    mail = mail.join(nurtures, "campaign")
+    mail = mail.left_join(nurtures, "campaign").select(mail, nurture=nurtures.nurture.fill_null(False))
     parts.append(part(mail, mail.occurred_at, ibis.ifelse(mail.nurture, "nurture", "campaign"), None, mail.campaign))
     content = t.filter(t.asset.notnull() & ~t.kind.isin(list(NOT_CONSUMED)))
     parts.append(part(content, content.occurred_at, "content", None, content.asset))
