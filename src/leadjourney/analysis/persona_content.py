@@ -6,7 +6,7 @@ is no mere e-mail send, delivery or open and no rep's touch, as :mod:`leadjourne
 landed on each page in a web visit that started before it (stitched visits, ``web_visits``); the :data:`TOP` of
 each kind. A milestone fewer than ``[analysis] min_n`` of the persona's people reached is withheld with the
 reason (no items listed): a handful of people's reading is no journey, and small groups are easier to recognise.
-Counted in the engine: one grouped query per milestone.
+Counted in the engine: one grouped query for every milestone (and one for who reached them).
 """
 
 from __future__ import annotations
@@ -63,24 +63,27 @@ def content_journeys(journeys: Journeys, people: ir.Table, min_n: int,
     ms = journeys.cached("campaign_milestones", lambda: milestones(journeys))
     who = ms.join(people.select("person_id", "persona"), "person_id")
     marks = conversion_milestones(journeys.config.stage_names)
+    reached = {f"n{i}": (who[m.reached] & who[m.at].notnull()).sum() for i, m in enumerate(marks)}
+    sizes = {r["persona"]: r for r in fetch_rows(who.group_by("persona").aggregate(**reached))}
+    j = first.join(who, "person_id")
+    counts = j.group_by(["persona", "kind", "item"]).aggregate(**{
+        f"c{i}": (j[m.reached] & j[m.at].notnull() & (j.first_at <= j[m.at])).sum() for i, m in enumerate(marks)})
+    ranks = {f"r{i}": ibis.row_number().over(group_by=["persona", "kind"], order_by=[ibis.desc(f"c{i}"), "item"])
+             for i in range(len(marks))}
+    ranked = counts.mutate(**ranks)
+    rows = fetch_rows(ranked.filter(ibis.or_(*[(ranked[f"r{i}"] < top) & (ranked[f"c{i}"] > 0)
+                                              for i in range(len(marks))])))
     personas = sorted(str(r["persona"]) for r in fetch_rows(people.select("persona").distinct()))
     out: dict[str, list[ContentJourney]] = {}
-    for m in marks:
-        reached = who.filter(who[m.reached] & who[m.at].notnull())
-        sizes = {r["persona"]: int(r["n"]) for r in fetch_rows(reached.group_by("persona").aggregate(n=reached.count()))}
-        r = reached.select("person_id", "persona", moment=reached[m.at])
-        j = first.join(r, "person_id")
-        j = j.filter(j.first_at <= j.moment)
-        counts = j.group_by(["persona", "kind", "item"]).aggregate(people=j.count())
-        rank = ibis.row_number().over(group_by=["persona", "kind"], order_by=[ibis.desc("people"), "item"])
-        rows = fetch_rows(counts.mutate(rank=rank).filter(lambda t: t["rank"] < top))
+    for i, m in enumerate(marks):
         items: dict[str, list[ConsumedBefore]] = {}
-        for row in sorted(rows, key=lambda x: (str(x["persona"]), x["kind"] != CONTENT, x["rank"])):
-            n = sizes.get(row["persona"], 0)
-            items.setdefault(row["persona"], []).append(
-                ConsumedBefore(row["kind"], str(row["item"]), int(row["people"]), int(row["people"]) / n if n else None))
+        chosen = [r for r in rows if r[f"r{i}"] < top and r[f"c{i}"]]
+        for row in sorted(chosen, key=lambda x: (str(x["persona"]), x["kind"] != CONTENT, x[f"r{i}"])):
+            n = int(sizes[row["persona"]][f"n{i}"] or 0)
+            k = int(row[f"c{i}"])
+            items.setdefault(row["persona"], []).append(ConsumedBefore(row["kind"], str(row["item"]), k, k / n))
         for name in personas:
-            n = sizes.get(name, 0)
+            n = int((sizes.get(name) or {}).get(f"n{i}") or 0)
             if n < min_n:
                 reason = (f"nobody of this persona reached {m.label}" if not n else
                           f"{n:,} of this persona reached {m.label}, fewer than min_n = {min_n}")
