@@ -40,7 +40,7 @@ from leadjourney.analysis.journeys import Filters, open_journeys
 from leadjourney.analysis.persona_profiles import PersonaProfiles
 from leadjourney.analysis.report import Analysis
 from leadjourney.analysis.touchpoints import TouchpointInventory
-from leadjourney.analysis.web import SELECTION, WebJourney
+from leadjourney.analysis.web import NO_WEB, SELECTION, WebJourney
 from leadjourney.dashboard.app import create_app
 from leadjourney.dashboard.campaigns_card import card_html
 from leadjourney.dashboard.data import DashboardData
@@ -237,7 +237,7 @@ def test_on_a_selection_the_web_part_is_withheld_with_its_reason_on_every_render
     assert any(p.kind == "nurture" and p.value is not None for p in run.journey_map.marketing)
 
 
-def test_without_web_or_campaign_data_the_map_draws_no_such_band(
+def test_without_web_and_campaign_data_the_map_draws_no_such_band(
         planted: tuple[Workspace, Analysis, dict[str, Any]]) -> None:
     ws, analysis, _ = planted
     bare = replace(analysis, web=WebJourney(), campaigns=Campaigns())
@@ -245,6 +245,10 @@ def test_without_web_or_campaign_data_the_map_draws_no_such_band(
     assert jm.marketing == ()
     layout = lay_out(jm)
     assert not layout.role("marketing") and "WEB AND CAMPAIGNS" not in to_svg(layout)
+    # campaigns without web sessions: the landing pages' place says what is missing
+    points = build_map(replace(analysis, web=WebJourney()), [], config=ws.config).marketing
+    assert points[0].kind == "landing page" and points[0].value is None and points[0].status.reason == NO_WEB
+    assert any(p.kind == "nurture" and p.value is not None for p in points)
 
 
 # ------------------------------------------------------------------------------------- the touchpoint inventory

@@ -4,14 +4,15 @@ Awareness (the first stage's column): the top landing pages (visit -> form fill)
 (click rate); Consideration (the second stage's, MQL): the content assets consumed before it (lift over those who
 never reached it) and the nurture sequences (leave rate at the step where most leave). Each figure comes from
 :attr:`Analysis.web` / :attr:`Analysis.campaigns` as computed there, with its status: a part withheld (no data of
-that kind, a selection the web journey is not computed for) is one point carrying the reason. Nothing appears
-for a workspace without web sessions or campaign data.
+that kind, a selection the web journey is not computed for; no web sessions beside campaign data) is one point
+carrying the reason. Nothing appears for a workspace without web sessions or campaign data.
 """
 
 from __future__ import annotations
 
 from leadjourney.analysis.report import Analysis
 from leadjourney.analysis.status import MetricStatus, withheld
+from leadjourney.analysis.web import NO_WEB
 from leadjourney.config import Config
 from leadjourney.journeymap.model import MarketingPoint
 
@@ -45,6 +46,9 @@ def marketing_points(analysis: Analysis, config: Config) -> tuple[MarketingPoint
     c = analysis.campaigns
     if not c.has_data:
         return tuple(out)
+    if not web.has_data:  # campaigns without web sessions: the landing pages' place says what is missing
+        out.insert(0, MarketingPoint(first, lane_of.get(first, ""), "landing page", "Landing pages", "", None, 0, "",
+                                     status=withheld(NO_WEB)))
     e = c.email
     if not e.status.shown:
         reason(first, "e-mail campaign", "E-mail campaigns", e.status)
