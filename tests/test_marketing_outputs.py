@@ -217,6 +217,8 @@ def test_the_map_shows_landing_pages_campaigns_content_and_nurtures_with_the_ana
     for text in (files[".svg"], files[".html"]):  # data values escaped for markup
         assert "&lt;b&gt;grow&lt;/b&gt;" in text and "<b>grow" not in text
         assert "&lt;Webinar&gt;" in text and "<Webinar>" not in text
+    details = files[".html"][files[".html"].index('<table class="marketing">'):]
+    assert f"{nurture.value:.1%} leave at step 2" in details and "broken at step 2" in details
     tree = ET.fromstring(files[".drawio"])  # well-formed, and the names read back as written
     values = " ".join(c.get("value") or "" for c in tree.iter("mxCell"))
     assert html.unescape(values).count("<b>grow</b>") >= 1 and "<b>grow" not in values
