@@ -12,6 +12,7 @@ from __future__ import annotations
 import jinja2
 
 from leadjourney.display import money
+from leadjourney.escape import xml_text
 from leadjourney.journeymap import text as tx
 from leadjourney.journeymap.boxes import Layout
 from leadjourney.journeymap.model import JourneyMap
@@ -168,9 +169,9 @@ tr.dropoff td { color: #B71C1C; }
 <tr><th>Stage</th><th>Kind</th><th>Name</th><th>Figure</th><th>95% CI</th><th>n</th><th>Note</th></tr>
 {% for p in jm.marketing %}
 <tr{% if p.flag and p.status.judged %} class="dropoff"{% endif %}><td>{{ jm.name(p.stage) }}</td><td class="text">{{ p.kind }}</td>
-<td class="text">{{ p.name }}</td><td>{{ (p.value_text ~ " " ~ p.metric) if p.value is not none else "-" }}</td>
+<td class="text">{{ clean(p.name) }}</td><td>{{ (p.value_text ~ " " ~ p.metric) if p.value is not none else "-" }}</td>
 <td>{{ p.ci_text }}</td><td>{{ "{:,}".format(p.n) if p.value is not none else "-" }}</td>
-<td class="text">{{ p.flag if p.flag and p.status.judged else p.status.text() }}</td></tr>
+<td class="text">{{ clean(p.flag if p.flag and p.status.judged else p.status.text()) }}</td></tr>
 {% endfor %}
 </table>
 {% endif %}
@@ -187,6 +188,6 @@ def to_html(layout: Layout, journey_map: JourneyMap) -> str:
     jm = journey_map
     return _TEMPLATE.render(
         jm=jm, width=round(layout.width), svg=to_svg(layout, standalone=False), script=TOOLTIP_SCRIPT, zoom=ZOOM_SCRIPT,
-        pct=tx.pct, ci=tx.ci, days=tx.days, money=lambda v: money(v, jm.currency),
+        clean=xml_text, pct=tx.pct, ci=tx.ci, days=tx.days, money=lambda v: money(v, jm.currency),
         gap=lambda v: "-" if v is None else f"{100 * v:+.1f} pp",
     )
