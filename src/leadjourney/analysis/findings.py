@@ -328,6 +328,17 @@ def baseline(ws: Workspace) -> Analysis | None:
     return None if row is None else Analysis.from_json(row[0])
 
 
+def latest_of_all_leads(ws: Workspace) -> tuple[Analysis, datetime] | None:
+    """The newest snapshot of all leads (no filter; a saved `leadjourney analyze`) and when it was taken; None
+    when there is none. What the dashboard shows for the parts it does not compute per selection."""
+    with ws.connect(read_only=True) as con:
+        if not scalar(con, "SELECT count(*) FROM information_schema.tables WHERE table_name = 'snapshots'"):
+            return None
+        row = one(con, "SELECT result, taken_at FROM snapshots WHERE CAST(filters AS VARCHAR) = ? "
+                       "ORDER BY snapshot_id DESC LIMIT 1", [json.dumps(Filters().to_dict())])
+    return None if row is None else (Analysis.from_json(row[0]), row[1])
+
+
 def _ready(ws: Workspace) -> None:
     """The tables exist (workspaces made before snapshots get them now) and findings are kept per selection."""
     ws.ensure_database()

@@ -98,12 +98,12 @@ def person_touches(journeys: Journeys) -> ir.Table:
         t = t.semi_join(journeys.people().select("person_id"), "person_id")
         automated = t.actor.isnull() | (t.actor != HUMAN)
         event = ibis.ifelse(automated, email_event(t.kind), ibis.null("string"))
-        return t.select("person_id", "occurred_at", "kind", "actor", campaign=_blank_null(t.campaign),
-                        asset=_blank_null(t.asset), event=event)
+        return t.select("person_id", "occurred_at", "kind", "actor", campaign=blank_null(t.campaign),
+                        asset=blank_null(t.asset), event=event)
 
     return journeys.cached(("campaign_touches", journeys.as_of()), build)
 
 
-def _blank_null(value: ir.StringValue) -> ir.StringValue:
+def blank_null(value: ir.StringValue) -> ir.StringValue:
     trimmed = value.strip()
     return ibis.ifelse(trimmed == "", ibis.null("string"), trimmed)

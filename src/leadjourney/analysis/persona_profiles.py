@@ -28,9 +28,11 @@ import ibis.expr.types as ir
 import numpy as np
 
 from leadjourney.analysis.journeys import Journeys
+from leadjourney.analysis.persona_content import ContentJourney, content_journeys
 from leadjourney.analysis.rates import StageCount
 from leadjourney.analysis.sources import UNKNOWN, Sources, SourceTransition
 from leadjourney.analysis.stats import km_median
+from leadjourney.analysis.status import MetricStatus, withheld
 from leadjourney.analysis.time_in_stage import KM_RESOLUTION_HOURS
 from leadjourney.config import UNASSIGNED_PERSONA
 from leadjourney.engine import column_array, fetch, fetch_rows
@@ -252,6 +254,8 @@ class PersonaProfile:
     touchpoints: list[TouchpointShare]
     firmographics: Firmographics
     differences: list[Difference]
+    content: list[ContentJourney] = field(default_factory=list)  # consumed before each milestone
+    content_status: MetricStatus = field(default_factory=lambda: withheld("not computed"))
 
     def narrative(self) -> str:
         """One sentence a board can read: who they are, where they come from, how they differ."""
@@ -274,6 +278,8 @@ class PersonaProfile:
         out = asdict(self)
         out["transitions"] = [t.to_dict() for t in self.transitions]
         out["differences"] = [{**asdict(d), "text": d.text()} for d in self.differences]
+        out["content"] = [c.to_dict() for c in self.content]
+        out["content_status"] = {"status": self.content_status.status.value, "reason": self.content_status.reason}
         out["narrative"] = self.narrative()
         return out
 
@@ -328,6 +334,7 @@ class PersonaProfiles(Tabular):
             p90=table.employee_count.quantile(0.9),
         ))}
         touches = self._touchpoints(journeys, table, sizes)
+        journeys_of, content_status = content_journeys(journeys, table, self.min_n)
         pairs = time_pairs(len(config.stages))
         timing = table.select("persona", "status", "top", *[c for c in table.columns if c.startswith("at_")])
         per_time, overall_time = time_figures(timing, "persona", pairs, self.as_of)
@@ -351,6 +358,7 @@ class PersonaProfiles(Tabular):
                 sources=tops.get((name, "source"), []), stages=stages, transitions=transitions, times=times,
                 touchpoints=touches.get(name, []), firmographics=firmographics,
                 differences=self._differences(transitions, times),
+                content=journeys_of.get(name, []), content_status=content_status,
             ))
         return self
 
@@ -482,8 +490,27 @@ def _profile_markdown(p: PersonaProfile) -> list[str]:
         lines += ["", "| Top touchpoint | Channel | Volume | Per person |", "|---|---|---:|---:|"]
         lines += [f"| {md(t.kind)} | {md(t.channel or '-')} | {t.volume:,} | {t.per_person:.2f} |"
                   for t in p.touchpoints]
+    lines += content_markdown(p)
     if p.differences:
         lines += ["", "Where its journey differs:", ""] + [f"- {md(d.text())}" for d in p.differences]
+    return lines
+
+
+def content_markdown(p: PersonaProfile) -> list[str]:
+    """The persona's content journey: what its people consumed most before each milestone."""
+    lines = ["", "Content journey (content assets and landing pages consumed before each milestone; association, "
+             "not cause):", ""]
+    if p.content_status.text():
+        return [*lines, f"{md(p.content_status.text()).capitalize()}."]
+    lines += ["| Before | Reached | Kind | Content asset or landing page | People | Share |", "|---|---:|---|---|---:|---:|"]
+    for c in p.content:
+        if c.status.text():
+            lines.append(f"| {md(c.milestone)} | {c.reached:,} | - | {md(c.status.text())} | - | - |")
+        elif not c.items:
+            lines.append(f"| {md(c.milestone)} | {c.reached:,} | - | nothing consumed before it | - | - |")
+        for i in c.items:
+            lines.append(f"| {md(c.milestone)} | {c.reached:,} | {md(i.kind)} | {md(i.item)} | {i.people:,} | "
+                         f"{_pct(i.share)} |")
     return lines
 
 

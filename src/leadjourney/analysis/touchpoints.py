@@ -15,6 +15,14 @@ entry count in the first stage. For each stage:
   get more touches.
 
 The last stage has no next stage: its rates and lift are None.
+
+Beside the touchpoint types (``rows``), the same columns for named items (``items``, ``item`` their name), each
+counted in the stage the person was in, like a touch: the landing pages of stitched people's web visits
+(``landing_page``) and their page views (``page_views``: volume is pages viewed), from ``web_visits``; the
+campaigns their touches carry (``nurture`` when a campaign sent a person more than one e-mail, else
+``campaign``); the content assets they consumed (``content``: no mere e-mail send, delivery or open, no rep's
+touch; :data:`~leadjourney.analysis.marketing.NOT_CONSUMED`). Visits of anonymous visitors belong to no person
+and count in none.
 """
 
 from __future__ import annotations
@@ -28,8 +36,17 @@ from typing import Any
 
 import ibis
 import ibis.expr.types as ir
+from ibis.common.exceptions import TableNotFound
 
 from leadjourney.analysis.journeys import Journeys
+from leadjourney.analysis.marketing import (
+    DELIVERED,
+    HUMAN,
+    NOT_CONSUMED,
+    SEND,
+    blank_null,
+    email_event,
+)
 from leadjourney.analysis.stats import wilson_interval
 from leadjourney.engine import fetch_rows
 from leadjourney.escape import csv_row, xlsx_row
@@ -54,6 +71,7 @@ class TouchpointRow:
     lift: float | None  # rate_with - rate_without
     lift_ci_low: float | None  # 95% Newcombe hybrid score interval
     lift_ci_high: float | None
+    item: str | None = None  # a named item's name (landing page, campaign, content asset); None: a touch type
 
 
 @dataclass(frozen=True)
@@ -83,18 +101,23 @@ def newcombe_interval(k1: int, n1: int, k2: int, n2: int) -> tuple[float, float]
 def staged_touches(journeys: Journeys, as_of: datetime) -> ir.Table:
     """The selected people's touches up to ``as_of`` with ``idx``, the stage the person was in then,
     and ``top``, the furthest stage they reached: an interval join on their per-person stage entries."""
-    n = len(journeys.config.stages)
-    wide = journeys.wide()
-    entries = wide.select("person_key", top=wide.top.fill_null(-1), **{f"at_{i}": wide[f"at_{i}"] for i in range(1, n)})
-    touches = journeys.touchpoints(as_of)
-    joined = touches.join(entries, "person_key")
-    # the furthest stage entered at or before the touch; none: the first stage
-    idx = ibis.cases(*[((joined[f"at_{i}"] <= joined.occurred_at).fill_null(False), i) for i in range(n - 1, 0, -1)],
-                     else_=0) if n > 1 else ibis.literal(0)
+    joined, idx = _staged(journeys, journeys.touchpoints(as_of))
     return joined.select(
         "person_id", "person_key", "occurred_at", "kind", "channel", "actor", "top",
         idx=idx.cast("int8"), automated=automated(joined),
     )
+
+
+def _staged(journeys: Journeys, events: ir.Table) -> tuple[ir.Table, ir.IntegerValue]:
+    """``events`` (person_key, occurred_at, ...) joined to their person's stage entries and ``top``; and the
+    stage each happened in: the furthest entered at or before it (none: the first stage)."""
+    n = len(journeys.config.stages)
+    wide = journeys.wide()
+    entries = wide.select("person_key", top=wide.top.fill_null(-1), **{f"at_{i}": wide[f"at_{i}"] for i in range(1, n)})
+    joined = events.join(entries, "person_key")
+    idx = ibis.cases(*[((joined[f"at_{i}"] <= joined.occurred_at).fill_null(False), i) for i in range(n - 1, 0, -1)],
+                     else_=0) if n > 1 else ibis.literal(0)
+    return joined, idx
 
 
 def automated(touches: ir.Table) -> ir.BooleanValue:
@@ -122,6 +145,12 @@ class TouchpointInventory(Tabular):
     as_of: datetime | None = None
     rows: list[TouchpointRow] = field(default_factory=list)
     stages: list[StageTotal] = field(default_factory=list)
+    items: list[TouchpointRow] = field(default_factory=list)  # landing pages, page views, campaigns, content
+
+    @property
+    def all_rows(self) -> list[TouchpointRow]:
+        """The touch types, then the named items: what the CSV, workbook and Markdown list."""
+        return [*self.rows, *self.items]
 
     def fit(self, journeys: Journeys) -> TouchpointInventory:
         self.as_of = self.as_of or journeys.as_of()
@@ -155,7 +184,23 @@ class TouchpointInventory(Tabular):
         rows = [self._row(r, totals, journeys) for r in found]
         order = {s.name: i for i, s in enumerate(stages)}
         self.rows = sorted(rows, key=lambda r: (order[r.stage], -r.volume, r.kind, r.channel or "", r.automated))
+        items = [self._row({**r, "automated": True}, totals, journeys) for r in self._items(journeys, self.as_of)]
+        self.items = sorted(items, key=lambda r: (order[r.stage], r.kind, -r.volume, r.item or ""))
         return self
+
+    @staticmethod
+    def _items(journeys: Journeys, as_of: datetime) -> list[dict[str, Any]]:
+        """The named items' counts per stage (see the module docstring), as the touch types' rows."""
+        events = _item_events(journeys, as_of)
+        if events is None:
+            return []
+        staged, idx = _staged(journeys, events)
+        staged = staged.mutate(idx=idx.cast("int8"))
+        per = staged.group_by(["person_key", "idx", "kind", "channel", "item"]).aggregate(
+            n=staged.n.sum(), top=staged.top.max())
+        return fetch_rows(per.group_by(["idx", "kind", "channel", "item"]).aggregate(
+            volume=per.n.sum(), unique_leads=per.count(), median_per_lead=per.n.cast("float64").median(),
+            converted=(per.top > per.idx).sum()))
 
     @staticmethod
     def _stage_totals(wide: ir.Table, n: int) -> list[tuple[int, int]]:
@@ -185,7 +230,7 @@ class TouchpointInventory(Tabular):
                 low, high = newcombe_interval(k_with, n_with, k_without, n_without)
         median = r["median_per_lead"]
         return TouchpointRow(
-            stage=stages[i].name, lane=stages[i].lane,
+            item=r.get("item"), stage=stages[i].name, lane=stages[i].lane,
             kind=r["kind"] if r["kind"] is not None else "unknown", channel=r["channel"],
             automated=bool(r["automated"]), volume=int(r["volume"]), unique_leads=n_with,
             median_per_lead=None if median is None else float(median),
@@ -198,6 +243,7 @@ class TouchpointInventory(Tabular):
             "as_of": self.as_of.isoformat() if self.as_of else None,
             "stages": [asdict(s) for s in self.stages],
             "rows": [asdict(r) for r in self.rows],
+            "items": [asdict(r) for r in self.items],
         }
 
     def to_markdown(self) -> str:
@@ -212,15 +258,35 @@ class TouchpointInventory(Tabular):
             "| Conversion with | Conversion without | Lift (95% interval) |",
             "|---|---|---|---|---|---:|---:|---:|---:|---:|---|",
         ]
-        for r in self.rows:
+        lines += self._table_rows(self.rows)
+        if self.items:
+            lines += [
+                "", "## Landing pages, page views, campaigns, nurtures and content", "",
+                "The same columns for named items: landing pages and page views of the web visits of people "
+                "stitched to a lead (anonymous visitors count in none; page views' volume is pages viewed), the "
+                "campaigns their touches carry (a nurture sent a person more than one e-mail) and the content "
+                "assets they consumed.", "",
+                "| Stage | Lane | Item | Name | Channel | Volume | Leads | Median per lead | Conversion with "
+                "| Conversion without | Lift (95% interval) |",
+                "|---|---|---|---|---|---:|---:|---:|---:|---:|---|",
+            ]
+            lines += self._table_rows(self.items, named=True)
+        return "\n".join(lines) + "\n"
+
+    @staticmethod
+    def _table_rows(rows: list[TouchpointRow], named: bool = False) -> list[str]:
+        lines = []
+        for r in rows:
             lift = "-" if r.lift is None else f"{r.lift:+.1%} ({r.lift_ci_low:+.1%} to {r.lift_ci_high:+.1%})"
+            who = md(r.item or "-") if named else ("automated" if r.automated else "human")
+            what = f"{md(r.kind)} | {who} | {md(r.channel or '-')}" if named else \
+                f"{md(r.kind)} | {md(r.channel or '-')} | {who}"
             lines.append(
-                f"| {md(r.stage)} | {md(r.lane)} | {md(r.kind)} | {md(r.channel or '-')} | "
-                f"{'automated' if r.automated else 'human'} | {r.volume:,} | {r.unique_leads:,} | "
+                f"| {md(r.stage)} | {md(r.lane)} | {what} | {r.volume:,} | {r.unique_leads:,} | "
                 f"{_number(r.median_per_lead, '{:.1f}')} | {_number(r.rate_with, '{:.1%}')} | "
                 f"{_number(r.rate_without, '{:.1%}')} | {lift} |"
             )
-        return "\n".join(lines) + "\n"
+        return lines
 
     def write_csv(self, path: Path | str) -> Path:
         """One row per touchpoint row, columns as :class:`TouchpointRow`; empty cells for None; text that a
@@ -230,7 +296,7 @@ class TouchpointInventory(Tabular):
         with path.open("w", newline="", encoding="utf-8") as f:
             writer = csv.writer(f)
             writer.writerow(names)
-            for r in self.rows:
+            for r in self.all_rows:
                 writer.writerow(csv_row("" if v is None else v for v in asdict(r).values()))
         return path
 
@@ -248,7 +314,7 @@ class TouchpointInventory(Tabular):
         sheet.append(names)
         for cell in sheet[1]:
             cell.font = Font(bold=True)
-        for r in self.rows:
+        for r in self.all_rows:
             xlsx_row(sheet, list(asdict(r).values()))
         percent = {"rate_with", "rate_without", "lift", "lift_ci_low", "lift_ci_high"}
         for j, name in enumerate(names, start=1):
@@ -258,12 +324,54 @@ class TouchpointInventory(Tabular):
                 for (cell,) in sheet.iter_rows(min_row=2, min_col=j, max_col=j):
                     cell.number_format = fmt
             longest = max([len(name), *(8 if isinstance(v, float) else len(str(v))
-                                        for v in (getattr(r, name) for r in self.rows))])
+                                        for v in (getattr(r, name) for r in self.all_rows))])
             sheet.column_dimensions[letter].width = min(40, longest + 2)
         sheet.freeze_panes = "A2"
         sheet.auto_filter.ref = sheet.dimensions
         book.save(path)
         return path
+
+
+def _item_events(journeys: Journeys, as_of: datetime) -> ir.Table | None:
+    """The selected people's named items up to ``as_of``: person_key, occurred_at, kind, channel, item and ``n``
+    (what the item's volume counts: 1, or the pages a visit viewed); None when there are none to count."""
+    people = journeys.people().select("person_id", "person_key")
+    cut = ibis.timestamp(as_of)
+    parts: list[ir.Table] = []
+
+    def part(t: ir.Table, at: ir.Value, kind: ir.Value | str, channel: str | None, item: ir.Value | None,
+             n: ir.Value | int = 1) -> ir.Table:
+        return t.select(person_key=t.person_key, occurred_at=at.cast("timestamp"),
+                        kind=kind if isinstance(kind, ir.Value) else ibis.literal(kind, "string"),
+                        channel=ibis.literal(channel, "string"),
+                        item=ibis.null("string") if item is None else item.cast("string"),
+                        n=(ibis.literal(n) if isinstance(n, int) else n).cast("int64"))
+
+    try:
+        visits = journeys.backend.table("web_visits")
+    except TableNotFound:  # a workspace not ingested since web sessions existed
+        visits = None
+    if visits is not None:
+        v = visits.filter(visits.person_id.notnull() & (visits.started_at <= cut))
+        v = v.join(people, "person_id")
+        parts += [part(v.filter(v.landing_page.notnull()), v.started_at, "landing_page", "web", v.landing_page),
+                  part(v, v.started_at, "page_views", "web", None, v.pageviews)]
+    t = journeys.table("touchpoints")  # the touches carrying a campaign or an asset
+    t = t.filter((t.occurred_at <= cut) & (t.actor.isnull() | (t.actor != HUMAN))
+                 & (t.campaign.notnull() | t.asset.notnull()))
+    t = t.join(journeys.table("leads").select("lead_id", "person_id"), "lead_id").join(people, "person_id")
+    t = t.select("person_key", "occurred_at", "kind", campaign=blank_null(t.campaign), asset=blank_null(t.asset),
+                 event=email_event(t.kind))
+    mail = t.filter(t.campaign.notnull())
+    sent = mail.filter(mail.event.isin([SEND, DELIVERED]))
+    per = sent.group_by(["campaign", "person_key"]).aggregate(sends=(sent.event == SEND).sum(), mails=sent.count())
+    nurtures = per.group_by("campaign").aggregate(nurture=(per.sends.max() > 1) | ((per.sends.max() == 0)
+                                                                                   & (per.mails.max() > 1)))
+    mail = mail.left_join(nurtures, "campaign").select(mail, nurture=nurtures.nurture.fill_null(False))
+    parts.append(part(mail, mail.occurred_at, ibis.ifelse(mail.nurture, "nurture", "campaign"), None, mail.campaign))
+    content = t.filter(t.asset.notnull() & ~t.kind.isin(list(NOT_CONSUMED)))
+    parts.append(part(content, content.occurred_at, "content", None, content.asset))
+    return ibis.union(*parts) if parts else None
 
 
 def _number(value: float | None, fmt: str) -> str:

@@ -31,7 +31,7 @@ from leadjourney.analysis.journeys import Filters
 from leadjourney.analysis.kpis import period_days
 from leadjourney.analysis.report import Analysis
 from leadjourney.analysis.trend import PERIODS
-from leadjourney.dashboard import figures
+from leadjourney.dashboard import campaigns_card, figures
 from leadjourney.dashboard.comparison import Delta
 from leadjourney.dashboard.data import DashboardData, View, check_count
 from leadjourney.dashboard.security import (
@@ -80,6 +80,8 @@ body{margin:0;background:#f4f6f9;font-family:system-ui,-apple-system,sans-serif;
 td,th{padding:4px 8px;border-bottom:1px solid #eef2f7;text-align:left}th{background:#eef2f7}
 .presets{font-size:13px;padding:9px 0}.presets label{display:inline;margin-right:10px;color:#1f2d3d}
 .header a{color:#fff;font-size:13px;margin-left:16px}.refused{background:#fdecea;color:#c0392b;padding:8px 24px}
+.campaigns h3{margin:4px 8px;font-size:16px}.campaigns h4{margin:12px 8px 4px;font-size:13px}
+.campaigns .scope,.campaigns .why{margin:2px 8px 6px;font-size:12px;color:#52606d}
 .sort{display:flex;gap:8px;align-items:center;font-size:12px;padding:0 8px 8px}.sort .Select{min-width:180px}details summary{cursor:pointer;font-weight:600;padding:6px}
 """
 
@@ -279,6 +281,9 @@ def _layout(data: DashboardData, *, signed_in: bool = False) -> html.Div:
                       _html_block("baseline-table", part(7), className="compare")], className="card"),
             html.Div(html.Details([html.Summary(id="dark", **part(8)), _html_block("friction", part(9))]),
                      className="card wide"),
+            # the whole workspace's, whatever the filters (campaigns_card says so): drawn with the page
+            html.Div(_html_block("campaigns", {"children": campaigns_card.card_html(data.saved_all_leads(), fresh)}),
+                     className="card wide campaigns", id="campaigns-card"),
         ], className="grid"),
     ])
 

@@ -38,6 +38,7 @@ import ibis
 
 from leadjourney.analysis.benchmarks import Benchmark, benchmarks_in_effect
 from leadjourney.analysis.dark_leads import DarkLeads
+from leadjourney.analysis.findings import latest_of_all_leads
 from leadjourney.analysis.friction import Friction
 from leadjourney.analysis.funnel import Funnel, counts_by, stage_columns
 from leadjourney.analysis.journeys import Filters, Journeys, open_journeys
@@ -159,6 +160,7 @@ class DashboardData:
         self._owners: tuple[str, list[Owner]] | None = None
         self._first: tuple[str, date | None] | None = None
         self._baseline: tuple[int | None, Analysis | None] | None = None
+        self._saved: tuple[int | None, tuple[Analysis, datetime] | None] | None = None
         self._counts: dict[tuple[Any, ...], dict[str, Any]] = {}  # a period's counts per segment (baseline, previous)
         self._state: tuple[tuple[tuple[int, int] | None, ...], State] | None = None
         self._lock = threading.Lock()  # the in-memory caches
@@ -466,6 +468,22 @@ class DashboardData:
             self._compute.release()
 
     # --- ahead of time -----------------------------------------------------------------------------
+
+    def saved_all_leads(self) -> tuple[Analysis, datetime] | None:
+        """The newest saved analysis of all leads and when it was taken (the campaigns card's numbers), read once per
+        snapshot."""
+        with self.ws.connect(read_only=True) as con:
+            try:
+                newest = (one(con, "SELECT max(snapshot_id) FROM snapshots") or (None,))[0]
+            except duckdb.CatalogException:  # a workspace never analyzed
+                newest = None
+        with self._lock:
+            if self._saved is not None and self._saved[0] == newest:
+                return self._saved[1]
+        saved = latest_of_all_leads(self.ws) if newest is not None else None
+        with self._lock:
+            self._saved = (newest, saved)
+        return saved
 
     def selections(self) -> list[Filters]:
         """The unfiltered selection and every single-filter one: each date preset, source, persona and owner."""

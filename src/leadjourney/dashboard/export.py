@@ -18,11 +18,13 @@ from leadjourney.dashboard.data import View
 from leadjourney.escape import html_text
 
 
-def export_html(view: View, path: Path, *, title: str, shown: Filters | None = None) -> Path:
+def export_html(view: View, path: Path, *, title: str, shown: Filters | None = None,
+                campaigns: str | None = None) -> Path:
     """Write the view's components to ``path``; the first figure carries plotly.js inline.
 
     ``shown`` is the selection as the page names it (owners pseudonymized, :meth:`DashboardData.owner_keys`);
-    without it, the view's filters minus owners' names.
+    without it, the view's filters minus owners' names. ``campaigns``: the campaigns card's HTML
+    (:func:`~leadjourney.dashboard.campaigns_card.card_html`), the last card.
     """
     a, labels = view.analysis, view.labels
     figs = [figures.funnel(a, labels), figures.time_in_stage(a, labels), figures.sources(a, labels=labels),
@@ -41,7 +43,8 @@ def export_html(view: View, path: Path, *, title: str, shown: Filters | None = N
              f'<div class="card" id="baseline">{divs[4]}{comparison_table(view.comparison)}</div>',
              f'<div class="card wide"><details><summary>Friction ranking · '
              f'{html_text(figures.friction_summary(a))} · {html_text(figures.dark_text(a))}'
-             f'</summary>{_table(figures.friction_rows(a, labels=labels))}</details></div>']
+             f'</summary>{_table(figures.friction_rows(a, labels=labels))}</details></div>',
+             *([f'<div class="card wide campaigns" id="campaigns-card">{campaigns}</div>'] if campaigns else [])]
     path.write_text(f"""<!doctype html>
 <html><head><meta charset="utf-8"><title>{html_text(title)}</title><style>{CSS}
 </style></head><body>

@@ -27,6 +27,7 @@ from leadjourney.analysis.time_in_stage import StageTime
 from leadjourney.config import Config
 from leadjourney.display import money
 from leadjourney.errors import MapError
+from leadjourney.journeymap.campaign_points import marketing_points
 from leadjourney.journeymap.model import (
     ConversionPoint,
     DarkPath,
@@ -82,6 +83,7 @@ def build_map(analysis: Analysis, touchpoints: Sequence[TouchpointLike], *, conf
         money_per=analysis.friction.per,
         labels=dict(config.labels),
         unconfirmed=_unconfirmed(analysis, findings),
+        marketing=marketing_points(analysis, config),
     )
 
 

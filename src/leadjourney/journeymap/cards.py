@@ -12,6 +12,7 @@ from leadjourney.journeymap.model import (
     DropOffPoint,
     JourneyMap,
     Mark,
+    MarketingPoint,
     PersonaLane,
     PersonaPoint,
     StageNode,
@@ -277,4 +278,33 @@ def persona_cell(lane: PersonaLane, p: PersonaPoint, x: float, y: float, w: floa
     star = "" if p.median_is_km else "*"
     detail = f"CI {tx.ci(p.ci_low, p.ci_high)} · median {tx.days(p.median_days)}{star} · n {p.entered:,}"
     box.lines.append(TextLine(tx.truncate(detail, w - 2 * PAD, 12), x + PAD, y + 37, 12))
+    return box
+
+
+def marketing_card(p: MarketingPoint, x: float, y: float, w: float, *, parent: str, index: int) -> Box:
+    """A web or campaign touchpoint: kind and name, its figure (red with the flag when significant), and its
+    interval and n, or the reason it is withheld (wrapped, never cut)."""
+    flagged = p.flag is not None and p.status.judged
+    tip = f"{p.kind}: {p.name}\n" + (f"{p.metric}: {p.value_text}" if p.status.shown and p.value is not None else "")
+    tip += ("" if not p.status.shown or p.value is None else "\n") + p.detail + (f"\n{p.flag}" if flagged else "")
+    box = Box(f"marketing-{p.stage}-{index}", x, y, w, 0, "marketing-flag" if flagged else "marketing", "marketing",
+              parent=parent, tooltip=tip,
+              data={"kind": p.kind, "name": p.name, "stage": p.stage, "value": repr(p.value), "n": str(p.n),
+                    "status": p.status.status.value, "flag": p.flag or ""})
+    inner = w - 2 * PAD
+    box.lines.append(TextLine(tx.truncate(f"{p.kind.upper()} · {p.name}", inner, 12, True), x + PAD, y + 18, 12,
+                              True))
+    at = y + 18
+    if p.status.shown and p.value is not None:
+        at += LINE + 2
+        figure = f"{p.value_text} {p.metric}"
+        box.lines.append(TextLine(tx.truncate(figure, inner, 13, True), x + PAD, at, 13, True,
+                                  color=RED if flagged else None))
+        if flagged and p.flag:
+            at += LINE - 1
+            box.lines.append(TextLine(tx.truncate(p.flag, inner, 12, True), x + PAD, at, 12, True, color=RED))
+    for line in tx.wrap(p.detail, inner, 12, max_lines=STATUS_MAX_LINES):
+        at += LINE - 1
+        box.lines.append(TextLine(line, x + PAD, at, 12, color=None if p.status.judged else MUTED))
+    box.h = at - y + 10
     return box

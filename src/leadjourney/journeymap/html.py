@@ -3,7 +3,8 @@
 Nothing is fetched: the font is embedded in the SVG, and the scripts turn each box's
 ``<title>`` into a styled tooltip that follows the pointer, and zoom and pan the map in its
 window (Ctrl + wheel, the + / - buttons or keys, 0 to fit; drag, wheel or arrow keys to pan).
-Below the map, a details table lists every conversion and drop-off with its exact numbers.
+Below the map, details tables list every conversion, drop-off and web or campaign touchpoint with its exact
+numbers.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import jinja2
 
 from leadjourney.display import money
+from leadjourney.escape import xml_text
 from leadjourney.journeymap import text as tx
 from leadjourney.journeymap.boxes import Layout
 from leadjourney.journeymap.model import JourneyMap
@@ -161,6 +163,18 @@ tr.dropoff td { color: #B71C1C; }
 <tr><td colspan="6">No drop-off points.</td></tr>
 {% endfor %}
 </table>
+{% if jm.marketing %}
+<h2>Web and campaigns</h2>
+<table class="marketing">
+<tr><th>Stage</th><th>Kind</th><th>Name</th><th>Figure</th><th>95% CI</th><th>n</th><th>Note</th></tr>
+{% for p in jm.marketing %}
+<tr{% if p.flag and p.status.judged %} class="dropoff"{% endif %}><td>{{ jm.name(p.stage) }}</td><td class="text">{{ p.kind }}</td>
+<td class="text">{{ clean(p.name) }}</td><td>{{ (p.value_text ~ " " ~ p.metric) if p.value is not none else "-" }}</td>
+<td>{{ p.ci_text }}</td><td>{{ "{:,}".format(p.n) if p.value is not none else "-" }}</td>
+<td class="text">{{ clean(p.flag if p.flag and p.status.judged else p.status.text()) }}</td></tr>
+{% endfor %}
+</table>
+{% endif %}
 </main>
 <script>{{ script | safe }}</script>
 <script>{{ zoom | safe }}</script>
@@ -174,6 +188,6 @@ def to_html(layout: Layout, journey_map: JourneyMap) -> str:
     jm = journey_map
     return _TEMPLATE.render(
         jm=jm, width=round(layout.width), svg=to_svg(layout, standalone=False), script=TOOLTIP_SCRIPT, zoom=ZOOM_SCRIPT,
-        pct=tx.pct, ci=tx.ci, days=tx.days, money=lambda v: money(v, jm.currency),
+        clean=xml_text, pct=tx.pct, ci=tx.ci, days=tx.days, money=lambda v: money(v, jm.currency),
         gap=lambda v: "-" if v is None else f"{100 * v:+.1f} pp",
     )

@@ -138,6 +138,8 @@ class _Board:
         y = self.dark(y + BAND_GAP)
         if self.jm.personas:
             y = self.personas(y + BAND_GAP)
+        if self.jm.marketing:
+            y = self.marketing(y + BAND_GAP)
         y = self.touchpoints(y + BAND_GAP)
         for lane in lanes:
             lane.h = y + 16 - lane.y
@@ -403,6 +405,28 @@ class _Board:
                     self.add(cards.persona_cell(lane, p, x, top, w, self.jm))
             top += 46 + CARD_GAP
         return top - CARD_GAP
+
+    def marketing(self, y: float) -> float:
+        """Web and campaign touchpoints under their stage (landing pages, campaigns, content, nurtures)."""
+        self.add(self.band_title("marketing", y, "WEB AND CAMPAIGNS",
+                                 "landing pages and e-mail campaigns as leads arrive, content and nurtures before "
+                                 "the next stage · figures from the analysis, 95% intervals · red: significant"))
+        top, bottom = y + 30, y + 30
+        per_stage: dict[str, list] = defaultdict(list)
+        for p in self.jm.marketing:
+            per_stage[p.stage].append(p)
+        for stage, points in per_stage.items():
+            slot = self.stage_slot.get(stage)
+            if slot is None:
+                continue
+            w = min(slot.w - 24, 330.0)
+            at = top
+            for i, p in enumerate(points):
+                box = cards.marketing_card(p, slot.cx - w / 2, at, w, parent=f"lane-{slot.lane}", index=i)
+                self.add(box)
+                at += box.h + CARD_GAP
+            bottom = max(bottom, at - CARD_GAP)
+        return bottom
 
     def touchpoints(self, y: float) -> float:
         self.add(self.band_title("touchpoints", y, "TOUCHPOINTS",

@@ -15,6 +15,8 @@ CLASSES = {
     "touchHuman": "fill:#FFF3E0,stroke:#E08A1E,color:#1F2A44",
     "dropoff": "fill:#FDECEA,stroke:#D32F2F,stroke-width:2px,color:#B71C1C",
     "dark": "fill:#ECEFF1,stroke:#607D8B,stroke-dasharray:4 3,color:#37474F",
+    "marketing": "fill:#FFFFFF,stroke:#7E9BC4,color:#1F2A44",
+    "marketingFlag": "fill:#FFFFFF,stroke:#D32F2F,stroke-width:2px,color:#B71C1C",
     "more": "fill:#FFFFFF,stroke:#B0BAC6,stroke-dasharray:4 3,color:#5F6B7A",
 }
 
@@ -38,6 +40,11 @@ def to_mermaid(journey_map: JourneyMap, *, max_touchpoints: int = 5) -> str:
             cls = "touchAuto" if t.automated else "touchHuman"
             label = f"{jm.touchpoint_name(t)} ({jm.name(t.stage)}): {t.volume:,}"
             out.append(f'    {_id("tp", f"{i}_{j}")}(["{mermaid_label(label)}"]):::{cls}')
+        for j, p in enumerate(q for q in jm.marketing if q.stage in lane.stages):
+            figure = f"{p.value_text} {p.metric} · " if p.status.shown and p.value is not None else ""
+            label = f"{p.kind}: {p.name} · {figure}{p.detail}" + (f" · {p.flag}" if p.flag and p.status.judged else "")
+            cls = "marketingFlag" if p.flag and p.status.judged else "marketing"
+            out.append(f'    {_id("mk", f"{i}_{j}")}["{mermaid_label(label)}"]:::{cls}')
         hidden = lane.touchpoints[max_touchpoints:]
         if hidden:
             out.append(f'    {_id("tp", f"{i}_more")}["{mermaid_label(f"+{len(hidden)} more touchpoints")}"]:::more')

@@ -1,4 +1,5 @@
-"""The map as a CSV of cards for Miro's CSV import: one card per touchpoint, conversion and drop-off."""
+"""The map as a CSV of cards for Miro's CSV import: one card per touchpoint, web or campaign
+touchpoint, conversion and drop-off."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from leadjourney.journeymap.model import JourneyMap
 
 COLUMNS = ("Title", "Description", "Lane", "Stage", "Type", "Tag", "Color", "Value")
 COLORS = {"stage": "#1F2A44", "conversion": "#4A6FA5", "drop-off": "#D32F2F", "touchpoint-automated": "#8FA3BF",
-          "touchpoint-human": "#E08A1E", "dark-lead": "#607D8B", "note": "#B0BAC6"}
+          "touchpoint-human": "#E08A1E", "dark-lead": "#607D8B", "note": "#B0BAC6",
+          "web-campaign": "#7E9BC4"}
 
 
 def to_miro_csv(journey_map: JourneyMap) -> str:
@@ -48,6 +50,11 @@ def to_miro_csv(journey_map: JourneyMap) -> str:
             out.append([jm.touchpoint_name(t), f"{t.volume:,} touchpoints, {t.unique_leads:,} unique leads while in "
                         f"{stage}", lane.name, stage, "touchpoint", "automated" if t.automated else "human",
                         COLORS[kind], t.volume])
+    for p in jm.marketing:
+        figure = f"{p.value_text} {p.metric}; " if p.status.shown and p.value is not None else ""
+        out.append([f"{p.kind}: {p.name}", figure + p.detail + (f"; {p.flag}" if p.flag and p.status.judged else ""),
+                    p.lane, jm.name(p.stage), "web-campaign", p.kind, COLORS["web-campaign"],
+                    "" if p.value is None else p.value])
     for lane in jm.lanes:
         if not lane.stages:  # an empty lane says which data would fill it
             out.append([f"{lane.name}: no data", jm.empty_lane_note(lane.name), lane.name, "", "note", "note",

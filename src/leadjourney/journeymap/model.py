@@ -149,6 +149,48 @@ class TouchpointCard:
 
 
 @dataclass(frozen=True)
+class MarketingPoint:
+    """A web or campaign touchpoint on the map (a landing page, an e-mail campaign, a content asset, a nurture)
+    with its one metric, copied from the analysis: a share (or, ``lift``, a ratio) over ``n`` with its 95%
+    interval, or withheld with the status's reason. ``flag``: what the analysis found significant about it."""
+
+    stage: str  # the stage whose column it sits in
+    lane: str
+    kind: str  # "landing page", "e-mail campaign", "content", "nurture"
+    name: str
+    metric: str  # what the value is: "visit to form fill", "click rate", "lift before MQL", "leave at step 2"
+    value: float | None
+    n: int
+    n_of: str  # what n counts: "visits", "people"
+    ci_low: float | None = None
+    ci_high: float | None = None
+    lift: bool = False
+    flag: str | None = None
+    status: MetricStatus = OK
+
+    @property
+    def value_text(self) -> str:
+        if self.value is None:
+            return "-"
+        return f"{self.value:.2f}x" if self.lift else f"{self.value:.1%}"
+
+    @property
+    def ci_text(self) -> str:
+        if self.ci_low is None or self.ci_high is None:
+            return "-"
+        if self.lift:
+            return f"{self.ci_low:.2f}x-{self.ci_high:.2f}x"
+        return f"{self.ci_low:.1%}-{self.ci_high:.1%}"
+
+    @property
+    def detail(self) -> str:
+        """The line under the figure: its interval and n, or why it is withheld."""
+        if self.status.text():
+            return self.status.text()
+        return f"95% CI {self.ci_text} · n {self.n:,} {self.n_of}"
+
+
+@dataclass(frozen=True)
 class Lane:
     """A column of the map: its stages and the touchpoints that happened while leads were in them."""
 
@@ -227,6 +269,7 @@ class JourneyMap:
     money_per: str = "yr"  # what every money figure is per: "yr" when annualized, else the period ("45 d")
     labels: dict[str, str] = field(default_factory=dict)  # [labels]: display names (see leadjourney.display)
     unconfirmed: int = 0  # findings of this selection not yet confirmed by stakeholders (ASSUMED)
+    marketing: tuple[MarketingPoint, ...] = ()  # web and campaign touchpoints (empty without such data)
 
     def name(self, value: str | None) -> str:
         """A stage, channel, touchpoint kind or persona as people read it (``[labels]`` first)."""

@@ -52,6 +52,8 @@ STYLES: dict[str, Style] = {
     "target": Style(PURPLE, None, 0, radius=0),
     "dark": Style("#ECEFF1", GREY, 1.2, dashed=True, text="#37474F"),
     "reengaged": Style("#E8F5E9", GREEN, 1.2, dashed=True, text="#1B5E20"),
+    "marketing": Style("#FFFFFF", "#7E9BC4", 1.2),
+    "marketing-flag": Style("#FFFFFF", RED, 2.0),
     "persona": Style("#FFFFFF", "#C5CCD6", 1.0),
     "persona-label": Style("#E3E8EF", None, 0, text=INK),
     "persona-lower": Style("#FDECEA", RED, 1.2, text="#B71C1C"),

@@ -11,7 +11,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from leadjourney.analysis.persona_profiles import Difference, PersonaProfile, PersonaProfiles
+from leadjourney.analysis.persona_content import ConsumedBefore
+from leadjourney.analysis.persona_profiles import (
+    Difference,
+    PersonaProfile,
+    PersonaProfiles,
+    content_markdown,
+)
 from leadjourney.display import display_name
 from leadjourney.escape import markdown_text as md
 from leadjourney.reports.people import humanize, transition
@@ -76,6 +82,9 @@ def _card(p: PersonaProfile, labels: Mapping[str, str] | None,
     out += [f"- **Who:** {p.people:,} people{share}, mostly {md(titles)} at {md(industries)} companies {size}.",
             f"- **What they engage with:** they arrive via {md(via) or 'unknown sources'}"
             + (f"; most touches: {md(touch)}." if touch else ".")]
+    read = _read_before(p)
+    if read:
+        out.append(f"- **What they read before converting:** {md(read)}.")
     stalls = [d for d in p.differences if d.direction in ("lower", "longer")]
     gains = [d for d in p.differences if d.direction in ("higher", "shorter")]
     where = "; ".join(_stall(d, labels) for d in stalls) or "nowhere significantly worse than the others"
@@ -96,6 +105,20 @@ def _card(p: PersonaProfile, labels: Mapping[str, str] | None,
         out.append("- **What to change:** nothing specific to this persona; the journey-wide recommendations "
                    "apply.")
     return out
+
+
+def _read_before(p: PersonaProfile) -> str:
+    """The content journey in one line: per milestone judged, its most consumed asset and landing page."""
+    parts = []
+    for c in p.content:
+        if c.status.text() or not c.items:
+            continue
+        firsts: dict[str, ConsumedBefore] = {}
+        for i in c.items:
+            firsts.setdefault(i.kind, i)
+        parts.append(f"before {c.milestone}, " + " and ".join(
+            f"{i.kind} {i.item} ({i.people:,} of {c.reached:,})" for i in firsts.values()))
+    return "; ".join(parts)
 
 
 def _stall(d: Difference, labels: Mapping[str, str] | None) -> str:
@@ -136,4 +159,4 @@ def _tables(p: PersonaProfile, labels: Mapping[str, str] | None) -> list[str]:
         out += ["", "| Top touchpoint | Channel | Volume | Per person |", "|---|---|---:|---:|"]
         out += [f"| {md(display_name(t.kind, labels))} | {md(display_name(t.channel, labels)) if t.channel else '-'} | "
                 f"{t.volume:,} | {t.per_person:.2f} |" for t in p.touchpoints]
-    return out
+    return out + content_markdown(p)

@@ -90,6 +90,7 @@ def _documents(ws: Workspace, run: MapRun, progress: Progress) -> Recommendation
     """The recommendations, the lead stage definitions, the documentation package, a static dashboard."""
     from leadjourney.analysis.journeys import Filters
     from leadjourney.dashboard import DashboardData, export_html
+    from leadjourney.dashboard.campaigns_card import card_html
     from leadjourney.reports import recommendations as recs_module
     from leadjourney.reports.definitions import definitions_document, write_document
     from leadjourney.workflows.report import build_report
@@ -98,8 +99,9 @@ def _documents(ws: Workspace, run: MapRun, progress: Progress) -> Recommendation
     recs.write(ws.out_dir)
     write_document(definitions_document(ws), ws.out_dir)
     build_report(ws, progress=_step(progress, "report"))
-    export_html(DashboardData(ws).view(Filters()), ws.out_dir / "dashboard.html",
-                title=f"{ws.config.name}: lead journey")
+    data = DashboardData(ws)
+    export_html(data.view(Filters()), ws.out_dir / "dashboard.html", title=f"{ws.config.name}: lead journey",
+                campaigns=card_html(data.saved_all_leads(), data.freshness()))
     return recs
 
 
