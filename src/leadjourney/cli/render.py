@@ -197,8 +197,8 @@ def funnel_table(result: Analysis) -> Table:
         ci = "-" if t.ci_low is None else f"{t.ci_low:.1%} - {t.ci_high:.1%}"
         if not t.status.judged:
             rate, ci = f"[dim]{rate}*[/dim]", f"[dim]{ci}[/dim]"
-            notes.append(f"* {t.from_stage} -> {t.to_stage}: {t.status.text()}")
-        table.add_row(terminal_text(f"{t.from_stage} -> {t.to_stage}"), f"{t.entered:,}", f"{t.converted:,}", rate, ci)
+            notes.append(f"* {t.from_stage} → {t.to_stage}: {t.status.text()}")
+        table.add_row(terminal_text(f"{t.from_stage} → {t.to_stage}"), f"{t.entered:,}", f"{t.converted:,}", rate, ci)
     notes += [f"{s}: {WITHOUT_DATA}" for s in f.stages_without_data]
     if notes:
         table.caption, table.caption_justify = terminal_text("\n".join(notes)), "left"
@@ -211,7 +211,7 @@ def time_table(result: Analysis) -> Table:
         table.add_column(col, justify="left" if col == "transition" else "right")
     for r in result.time_in_stage.rows:
         km = "not reached" if not r.km_median_reached else f"{r.km_median_days:.1f}"
-        table.add_row(terminal_text(f"{r.from_stage} -> {r.to_stage}"), f"{r.n_completed:,}", f"{r.n_censored:,}",
+        table.add_row(terminal_text(f"{r.from_stage} → {r.to_stage}"), f"{r.n_completed:,}", f"{r.n_censored:,}",
                       "-" if r.median_days is None else f"{r.median_days:.1f}",
                       "-" if r.p90_days is None else f"{r.p90_days:.1f}", km)
     return table
