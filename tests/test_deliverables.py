@@ -116,12 +116,22 @@ def pdf_words(pdf: Path) -> list[list[list[Word]]]:
 
 
 def squeeze(text: str) -> str:
-    return " ".join(text.split())
+    """Single-spaced, and a word's own hyphen dropped: a line may break after it ("drop-" / "offs"), which
+    pdftotext reads back as "dropoffs"; a break inside "MQL -> SQL" still shows."""
+    return re.sub(r"(?<=[A-Za-z])-(?=[A-Za-z])", "", " ".join(text.split()))
 
 
 def pdf_text(pdf: Path) -> str:
-    """The PDF's blocks, each on one line of single-spaced words."""
-    return "\n".join(squeeze(" ".join(w.text for line in b for w in line)) for b in pdf_words(pdf))
+    """The PDF's blocks, each on one line of single-spaced words (a line ending in a word's hyphen joined to
+    the next without a space, as the words were)."""
+    out = []
+    for block in pdf_words(pdf):
+        text = ""
+        for line in block:
+            words = " ".join(w.text for w in line)
+            text += words if re.search(r"[A-Za-z]-$", text) else f" {words}"
+        out.append(squeeze(text))
+    return "\n".join(out)
 
 
 # ------------------------------------------------------------------------------------------ checks
