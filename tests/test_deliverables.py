@@ -219,15 +219,18 @@ def test_no_text_in_the_deck_is_under_9_points(rendered: Rendered, pdfs: dict[st
 
 
 def svg_marks(path: Path) -> list[Any]:
-    """The matrix's bubbles and labels as shapes, read back from its SVG."""
+    """The matrix's bubbles, labels, quadrant edges and range bars as shapes, read back from its SVG."""
     from leadjourney.reports.matrix import Shape
 
     marks = []
     for el in ElementTree.parse(path).getroot().iter():
         role = el.get("class")
-        if role not in ("bubble", "label"):
+        if role not in ("bubble", "label", "divider", "bar"):
             continue
-        if el.tag == f"{SVG}circle":
+        if el.tag == f"{SVG}line":
+            marks.append(Shape("line", *(float(el.get(k, 0)) for k in ("x1", "y1", "x2", "y2")),
+                               width=float(el.get("stroke-width", 1)), role=role))
+        elif el.tag == f"{SVG}circle":
             marks.append(Shape("circle", float(el.get("cx", 0)), float(el.get("cy", 0)), float(el.get("r", 0)),
                                role=role))
         elif el.tag == f"{SVG}text":
@@ -420,3 +423,30 @@ def test_tables_fit_80_columns_by_display_name_ids_whole_and_the_toml_pastes(
     fits(terms)
     assert "…" not in terms.stdout and "Marketing: missing" in terms.stdout
 
+
+
+def test_the_matrix_check_sees_a_label_across_a_quadrant_edge_or_a_range_bar() -> None:
+    """The rendered matrix had "Update lead scoring threshold criteria: Organic social leads" drawn across the
+    quick-win line: a label crossing a divider or a bar is a collision; a bar across a divider is not."""
+    from leadjourney.reports.matrix import MatrixLayout, Shape, collisions
+
+    edge = Shape("line", 200, 70, 200, 560, width=1.5, role="divider")
+    bar = Shape("line", 150, 300, 260, 300, width=2, role="bar")
+    across = Shape("text", 180, 250, text="Update lead scoring threshold", size=11, role="label")
+    clear = Shape("text", 210, 150, text="Rebalance", size=11, role="label")
+    assert collisions(MatrixLayout(0, 0, [edge, bar, clear])) == []
+    assert collisions(MatrixLayout(0, 0, [edge, across])) == [(edge, across)]
+    assert collisions(MatrixLayout(0, 0, [bar, Shape("text", 160, 303, text="on the bar", role="label")]))
+
+
+def test_pictures_draw_an_arrow_the_bundled_font_lacks_as_ascii() -> None:
+    """The map's PNG (and the Word documents embedding it) showed "Lead ▯ MQL": Pillow's bundled font has no
+    "→". Drawn and measured as "->" in pictures; text documents keep the arrow."""
+    from leadjourney.journeymap.text import measure
+    from leadjourney.reports.matrix import MatrixLayout, Shape, to_png
+
+    def picture(text: str) -> bytes:
+        return to_png(MatrixLayout(200, 40, [Shape("text", 10, 25, text=text, size=14, role="label")]), scale=1.0)
+
+    assert picture("MQL → SQL") == picture("MQL -> SQL") != picture("MQL SQL")
+    assert measure("MQL → SQL", 14) == measure("MQL -> SQL", 14)
