@@ -345,3 +345,7 @@ def test_a_baseline_still_converting_is_compared_observed_with_observed() -> Non
     older = period_deltas(now, Analysis.from_dict({"funnel": {"transitions": [matured]}}), points=5.0, min_n=30,
                           projected=projection)[0]
     assert older.projected and older.delta_pp == pytest.approx((0.434 - 0.45) * 100)
+    judged = Analysis.from_dict({"funnel": {"transitions": [{**young, "status": "ok", "status_reason": None}]}})
+    plain = period_deltas(judged, Analysis.from_dict({"funnel": {"transitions": [matured]}}), points=5.0,
+                          min_n=30, projected=projection)[0]  # a rate the analysis judges is compared as observed
+    assert not plain.projected and plain.delta_pp == pytest.approx((1194 / 2970 - 0.45) * 100)
