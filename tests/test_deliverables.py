@@ -240,6 +240,7 @@ def svg_marks(path: Path) -> list[Any]:
     return marks
 
 
+@pytest.mark.slow  # the rendered package's fixture: minutes, not seconds
 def test_matrix_labels_and_bubbles_do_not_overlap(rendered: Rendered) -> None:
     from leadjourney.reports.matrix import MatrixLayout, collisions
 
