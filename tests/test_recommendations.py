@@ -139,7 +139,7 @@ def test_each_rule_fires_for_its_reason(cold_analysis: Analysis, cold_recs: Reco
     assert stall.metric.target == pytest.approx(0.15)  # MQL->SQL 3 of 59 is below the 15-21% average: its bottom
     # drop-off below the benchmark at the MQL gate: lead scoring (behavioural scoring doubles MQL->SQL)
     scoring = recs["scoring_threshold:MQL->SQL"]
-    assert scoring.title == "Update lead scoring threshold criteria: MQL -> SQL"
+    assert scoring.title == "Update lead scoring threshold criteria: MQL → SQL"
     assert scoring.evidence[0].finding_id == "drop_off:MQL->SQL"
     # dark: 56 of the 58 open people (P01 won, P59 was disqualified) went dark in MQL
     dark = recs["nurture_fix:MQL"]
@@ -273,7 +273,7 @@ def test_write_renders_the_matrix_without_a_browser(cold_recs: Recommendations, 
     assert rec["total_recoverable"] == pytest.approx(sum(r["impact"]["revenue_per_year"] or 0.0
                                                          for r in data["recommendations"]))
     assert "= sum of the" in rec["text"] and "each counted once" in rec["text"] and rec["text"] in md
-    assert "MQL -> SQL conversion rate rises from 5.1% to 15.0%" in data["quick_win_spec"][0]["acceptance"]
+    assert "MQL → SQL conversion rate rises from 5.1% to 15.0%" in data["quick_win_spec"][0]["acceptance"]
 
 
 # ------------------------------------------------------------------ generated data and the CLI

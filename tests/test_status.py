@@ -219,8 +219,11 @@ def test_status_fits_80_columns_ids_whole_and_commands_paste(drawn: Path, tmp_pa
     in_tables = [m.group(1) for ln in lines if (m := re.match(r"│ . │ (\S+) +│", ln))]
     assert in_tables == ids  # each id whole on its row's first line
     # the personas' evidence by display name
-    personas = " ".join(ln.split("│")[4].strip() for ln in lines if ln.count("│") == 5)
+    personas = " ".join(ln.split("│")[3].strip() for ln in lines if ln.count("│") == 4)
     assert "Founder-led SMB" in personas and "smb_founder" not in proc.stdout
+    # the evidence stacks under its item (three columns): an open manual item is its one or two lines
+    assert not any(ln.count("│") == 5 for ln in lines) and not any("not recorded yet" in ln for ln in lines
+                                                                   if ln.count("│") == 4)
     # each blocker's fix: wrapped at its arguments with " \" continuations, read by bash as the one command
     gate = status.next_gate
     assert gate is not None

@@ -327,3 +327,25 @@ def test_a_young_rate_says_so_in_every_renderer(young_ws: Workspace) -> None:
     run = run_monitor(young_ws, "month", datetime(2024, 10, 27).date())
     verdict = next(v for v in run.verdicts if (v.rule, v.metric) == ("conversion_decline", "MQL->SQL"))
     assert need.reason in verdict.evidence
+
+
+def test_a_baseline_still_converting_is_compared_observed_with_observed() -> None:
+    """The dashboard showed "40.2% of 2,970 | 40.2% of 2,970 | +3.3 pp": the selection's projected final
+    against a baseline taken from the same young leads. Against a matured baseline the projection is used."""
+    from leadjourney.analysis.projection import Projection
+
+    young = {"from": "Lead", "to": "MQL", "rate": 1194 / 2970, "entered": 2970, "converted": 1194, "ci_low": None,
+             "ci_high": None, "status": "young", "status_reason": "still converting"}
+    now = Analysis.from_dict({"funnel": {"transitions": [young]}})
+    projection = {"Lead->MQL": Projection(2970, 1194, 1545, 95.0, 0.434, 0.42, 0.462)}
+    same = period_deltas(now, Analysis.from_dict({"funnel": {"transitions": [young]}}), points=5.0, min_n=30,
+                         projected=projection)[0]
+    assert same.delta_pp == pytest.approx(0.0) and not same.projected and not same.red
+    matured = {**young, "rate": 0.45, "entered": 3000, "converted": 1350, "status": "ok", "status_reason": None}
+    older = period_deltas(now, Analysis.from_dict({"funnel": {"transitions": [matured]}}), points=5.0, min_n=30,
+                          projected=projection)[0]
+    assert older.projected and older.delta_pp == pytest.approx((0.434 - 0.45) * 100)
+    judged = Analysis.from_dict({"funnel": {"transitions": [{**young, "status": "ok", "status_reason": None}]}})
+    plain = period_deltas(judged, Analysis.from_dict({"funnel": {"transitions": [matured]}}), points=5.0,
+                          min_n=30, projected=projection)[0]  # a rate the analysis judges is compared as observed
+    assert not plain.projected and plain.delta_pp == pytest.approx((1194 / 2970 - 0.45) * 100)

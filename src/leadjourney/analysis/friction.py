@@ -111,7 +111,7 @@ class FrictionRow:
 
     @property
     def label(self) -> str:
-        return f"{self.from_stage} -> {self.to_stage}" + (f" ({self.segment})" if self.segment else "")
+        return f"{self.from_stage} → {self.to_stage}" + (f" ({self.segment})" if self.segment else "")
 
     def recoverable_text(self) -> str:
         """Why the recoverable figure is what it is (None: the status; 0: no target, or at/above it)."""

@@ -58,7 +58,7 @@ def definitions_document(
     if as_json:
         print(doc.to_json())
         return
-    console.print(_table(doc))
+    console.print(_table(doc, console.width))
     console.print(terminal_text(doc.status_line()))
     if doc.check.caveat():
         console.print(f"[yellow]caveat:[/yellow] {terminal_text(doc.check.caveat() or '')}")
@@ -90,17 +90,20 @@ def definitions_approve(
                   f"still missing: {still}.")
 
 
-def _table(doc: DefinitionDocument) -> Table:
+def _table(doc: DefinitionDocument, width: int = 200) -> Table:
+    """One row per term: its definition, criteria and drift; the sign-offs in one column, a role a line. Under
+    120 columns the criteria and drift stack under the definition (three columns read at 80)."""
     from leadjourney.analysis.definitions import REQUIRED_ROLES
     from leadjourney.reports.definitions import data_line
 
+    stacked = width < 120
     table = Table(title=f"Definition Alignment Document: {terminal_text(doc.engagement)}", show_lines=True)
-    table.add_column("term", style="bold")
-    table.add_column("definition", ratio=3)
-    table.add_column("criteria", ratio=2)
-    table.add_column("in the data", ratio=3)
-    for role in REQUIRED_ROLES:
-        table.add_column(role.lower())
+    table.add_column("term", style="bold", no_wrap=True)
+    table.add_column("definition, criteria, in the data" if stacked else "definition", ratio=3)
+    if not stacked:
+        table.add_column("criteria", ratio=2)
+        table.add_column("in the data", ratio=3)
+    table.add_column("signed off")
     for t in doc.terms:
         d = t.definition
         criteria = "; ".join(c.text for c in d.criteria)
@@ -109,7 +112,11 @@ def _table(doc: DefinitionDocument) -> Table:
         roles = []
         for role in REQUIRED_ROLES:
             found = [s for s in t.approvals if s.role == role]
-            roles.append("\n".join(f"{terminal_text(s.approved_by)}\n{s.approved_at:%Y-%m-%d}" for s in found)
-                         or "[red]missing[/red]")
-        table.add_row(terminal_text(d.term), terminal_text(d.definition), terminal_text(criteria), terminal_text(data_line(t)), *roles)
+            roles.append(f"{role}: " + ("; ".join(f"{terminal_text(s.approved_by)} {s.approved_at:%Y-%m-%d}"
+                                                   for s in found) or "[red]missing[/red]"))
+        texts = [terminal_text(d.definition), terminal_text(criteria), terminal_text(data_line(t))]
+        if stacked:
+            texts = ["\n".join([texts[0], *(f"[dim]{label}:[/dim] {text}" for label, text
+                                           in zip(("criteria", "in the data"), texts[1:], strict=True) if text)])]
+        table.add_row(terminal_text(d.term), *texts, "\n".join(roles))
     return table

@@ -60,7 +60,7 @@ def _show(run: DemoRun) -> None:
     console.print(render.quality_table(run.quality.report))
     render.print_analysis(console, run.analysis.analysis, run.workspace.config.labels)
     assert run.map.paths is not None
-    console.print(render.persona_table(run.map.profiles))
+    console.print(render.persona_table(run.map.profiles, run.workspace.config.labels))
     console.print(render.paths_table(run.map.paths))
     console.print(recommendations_table(run.recommendations))
     monitored, since = run.monitor, run.scenario.declines[0].since

@@ -13,6 +13,7 @@ import typer
 from leadjourney.cli import render
 from leadjourney.cli.base import WorkspaceArg, app, console, err
 from leadjourney.cli.selection import FromOption, PersonaOption, SourceOption, ToOption, selection
+from leadjourney.display import display_name
 from leadjourney.escape import terminal_text
 from leadjourney.workspace import Workspace
 
@@ -52,7 +53,7 @@ def touchpoints_command(
     if as_json:
         render.print_json(inventory.to_dict())
         return
-    console.print(render.touchpoint_table(inventory))
+    console.print(render.touchpoint_table(inventory, labels=ws.config.labels))
     _written(files)
 
 
@@ -82,12 +83,15 @@ def personas_command(
     if as_json:
         print(report.to_json())
         return
-    console.print(render.persona_table(report.profiles))
+    labels = ws.config.labels
+    console.print(render.persona_table(report.profiles, labels))
     for profile in report.profiles.profiles:
-        console.print(f"[bold]{terminal_text(profile.persona)}[/bold]: {terminal_text(profile.narrative())}")
+        console.print(f"[bold]{terminal_text(display_name(profile.persona, labels))}[/bold]: "
+                      f"{terminal_text(profile.narrative())}")
     if report.suggestion is not None:
         console.print("\nSuggested from the data (paste into leadjourney.toml to adopt):")
-        console.print(terminal_text(report.suggestion.to_toml()), highlight=False)
+        console.print(terminal_text(render.toml_lines(report.suggestion.to_toml(), console.width)), highlight=False,
+                      soft_wrap=True)
     _written(files)
 
 

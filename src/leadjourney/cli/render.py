@@ -197,8 +197,8 @@ def funnel_table(result: Analysis) -> Table:
         ci = "-" if t.ci_low is None else f"{t.ci_low:.1%} - {t.ci_high:.1%}"
         if not t.status.judged:
             rate, ci = f"[dim]{rate}*[/dim]", f"[dim]{ci}[/dim]"
-            notes.append(f"* {t.from_stage} -> {t.to_stage}: {t.status.text()}")
-        table.add_row(terminal_text(f"{t.from_stage} -> {t.to_stage}"), f"{t.entered:,}", f"{t.converted:,}", rate, ci)
+            notes.append(f"* {t.from_stage} → {t.to_stage}: {t.status.text()}")
+        table.add_row(terminal_text(f"{t.from_stage} → {t.to_stage}"), f"{t.entered:,}", f"{t.converted:,}", rate, ci)
     notes += [f"{s}: {WITHOUT_DATA}" for s in f.stages_without_data]
     if notes:
         table.caption, table.caption_justify = terminal_text("\n".join(notes)), "left"
@@ -211,7 +211,7 @@ def time_table(result: Analysis) -> Table:
         table.add_column(col, justify="left" if col == "transition" else "right")
     for r in result.time_in_stage.rows:
         km = "not reached" if not r.km_median_reached else f"{r.km_median_days:.1f}"
-        table.add_row(terminal_text(f"{r.from_stage} -> {r.to_stage}"), f"{r.n_completed:,}", f"{r.n_censored:,}",
+        table.add_row(terminal_text(f"{r.from_stage} → {r.to_stage}"), f"{r.n_completed:,}", f"{r.n_censored:,}",
                       "-" if r.median_days is None else f"{r.median_days:.1f}",
                       "-" if r.p90_days is None else f"{r.p90_days:.1f}", km)
     return table
@@ -284,9 +284,9 @@ def friction_table(result: Analysis, top: int = 8, labels: Mapping[str, str] | N
 def findings_table(items: list[Finding], title: str = "Findings") -> Table:
     """The findings of one selection; a signed one the latest analysis contradicts shows both numbers."""
     table = Table(title=title, title_justify="left")
-    table.add_column("id", overflow="fold")
-    table.add_column("status")
-    table.add_column("finding")
+    longest = max((len(f.finding_id) for f in items), default=10)
+    table.add_column("id · finding", min_width=min(longest, 56), overflow="fold")  # the id whole, to paste
+    table.add_column("status", no_wrap=True)
     table.add_column("note")
     style = {"ASSUMED": "yellow", "CONFIRMED": "green", "CORRECTED": "cyan"}
     for f in items:
@@ -295,7 +295,7 @@ def findings_table(items: list[Finding], title: str = "Findings") -> Table:
             now = (f"now: {terminal_text(f.current_statement)} (snapshot {f.current_snapshot_id})" if f.restated and
                    f.current_statement else f"not stated by the latest analysis (snapshot {f.current_snapshot_id})")
             text += f"\n[bold magenta]changed since sign-off[/] - {now}"
-        table.add_row(terminal_text(f.finding_id), f"[{style.get(f.status, 'white')}]{f.status}[/]", text,
+        table.add_row(f"[bold]{terminal_text(f.finding_id)}[/bold]\n{text}", f"[{style.get(f.status, 'white')}]{f.status}[/]",
                       terminal_text(f.note or ""))
     return table
 
@@ -328,35 +328,59 @@ def print_json(data: object) -> None:
     print(json.dumps(data, indent=2, default=str))
 
 
-def touchpoint_table(inventory: TouchpointInventory, top: int = 8) -> Table:
-    """The busiest touchpoints of each stage; the full inventory is in out/touchpoints.*."""
+def touchpoint_table(inventory: TouchpointInventory, top: int = 8, labels: Mapping[str, str] | None = None) -> Table:
+    """The busiest touchpoints of each stage, by display name; the full inventory is in out/touchpoints.*.
+    The lift's interval wraps under it, so the table reads at 80 columns."""
     table = Table(title=f"Touchpoint inventory (top {top} per stage by volume)", title_justify="left")
-    for name, justify in (("stage", "left"), ("touchpoint", "left"), ("by", "left"), ("volume", "right"),
-                          ("people", "right"), ("conversion lift (95% CI)", "right")):
-        table.add_column(name, justify=justify, no_wrap=name != "touchpoint")  # type: ignore[arg-type]
+    for name, justify in (("stage", "left"), ("touchpoint · channel", "left"), ("by", "left"), ("volume", "right"),
+                          ("people", "right"), ("lift (95% CI)", "right")):
+        table.add_column(name, justify=justify, no_wrap=name in ("by", "volume", "people"))  # type: ignore[arg-type]
     shown: dict[str, int] = {}
     for r in inventory.rows:
         if shown.get(r.stage, 0) >= top:
             continue
         shown[r.stage] = shown.get(r.stage, 0) + 1
         lift = "-" if r.lift is None else f"{r.lift:+.1%} ({r.lift_ci_low:+.1%}, {r.lift_ci_high:+.1%})"
-        table.add_row(terminal_text(r.stage), terminal_text(f"{r.kind} · {r.channel or '-'}"), "auto" if r.automated else "human",
-                      f"{r.volume:,}", f"{r.unique_leads:,}", lift)
+        channel = display_name(r.channel, labels) if r.channel else "-"
+        table.add_row(terminal_text(display_name(r.stage, labels)),
+                      terminal_text(f"{display_name(r.kind, labels)} · {channel}"),
+                      "auto" if r.automated else "human", f"{r.volume:,}", f"{r.unique_leads:,}", lift)
     return table
 
 
-def persona_table(profiles: PersonaProfiles) -> Table:
+def persona_table(profiles: PersonaProfiles, labels: Mapping[str, str] | None = None) -> Table:
+    """Each persona by display name, its size, top source and end-to-end conversion (80 columns wide)."""
+    rows = profiles.summary()
+    longest = max((len(w) for r in rows for w in display_name(r["persona"], labels).split()), default=7)
     table = Table(title="Personas", title_justify="left")
     for name, justify in (("persona", "left"), ("people", "right"), ("share", "right"), ("top source", "left"),
-                          ("first → last stage", "right"), ("median employees", "right"),
-                          ("differs at", "right")):
-        table.add_column(name, justify=justify)  # type: ignore[arg-type]
-    for row in profiles.summary():
+                          ("end to end", "right"), ("employees", "right"), ("differs", "right")):
+        table.add_column(name, justify=justify,  # type: ignore[arg-type]
+                         min_width=min(longest, 24) if name == "persona" else None)  # a name never cut mid-word
+    table.caption, table.caption_justify = ("end to end: first → last stage; employees: the median; differs: at how "
+                                            "many points it differs significantly from the others"), "left"
+    for row in rows:
         median = row["employees_median"]
-        table.add_row(terminal_text(row["persona"]), f"{row['people']:,}", _pct(row["share"]), terminal_text(str(row["top_source"])),
-                      _pct(row["end_to_end"]), "-" if median is None else f"{median:,.0f}",
-                      f"{row['differences']} point(s)")
+        top = row["top_source"]
+        table.add_row(terminal_text(display_name(row["persona"], labels)), f"{row['people']:,}", _pct(row["share"]),
+                      terminal_text(display_name(str(top), labels) if top else "-"), _pct(row["end_to_end"]),
+                      "-" if median is None else f"{median:,.0f}", str(row["differences"]))
     return table
+
+
+def toml_lines(text: str, width: int) -> str:
+    """TOML for the terminal: a comment longer than ``width`` wraps onto more comment lines (a wrapped
+    comment pasted without its "#" is invalid TOML); other lines stay whole, printed without wrapping."""
+    import textwrap
+
+    out: list[str] = []
+    for line in text.splitlines():
+        if line.startswith("#") and len(line) > width:
+            out += textwrap.wrap(line.lstrip("# "), width, initial_indent="# ", subsequent_indent="#   ",
+                                 break_long_words=False, break_on_hyphens=False)
+        else:
+            out.append(line)
+    return "\n".join(out)
 
 
 def paths_table(paths: Paths) -> Table:

@@ -54,7 +54,7 @@ def status_show(
         print(status.to_json())
         return
     for phase in status.phases:
-        console.print(phase_table(phase))
+        console.print(phase_table(phase, console.width))
     _show_gate(status)
     for path in files:
         console.print(f"  written  {path}")
@@ -92,21 +92,29 @@ def status_undo(ctx: typer.Context, item_id: ItemArg) -> None:
         console.print(f"{item.id}: was not marked done; nothing changed")
 
 
-def phase_table(phase: PhaseStatus) -> Table:
-    from leadjourney.reports.status import mark
+def phase_table(phase: PhaseStatus, width: int = 200) -> Table:
+    """A phase's items with their evidence. Under 100 columns the evidence stacks under its item (three
+    columns read at 80), and an open manual item's "not recorded yet" is left to its mark."""
+    from leadjourney.reports.status import NOT_RECORDED, mark
 
+    stacked = width < 100
     state = "[green]gate open[/green]" if phase.gate_open else f"[red]gate blocked ({len(phase.blockers)})[/red]"
     optional = " (optional)" if phase.phase.optional else ""
     table = Table(title=f"{phase.title}{optional}: {state}", title_justify="left")
     table.add_column("", width=1)
     table.add_column("id", style="bold", no_wrap=True)  # typed back in commands: never wrapped
-    table.add_column("item", ratio=3, overflow="fold")
-    table.add_column("evidence", ratio=4, overflow="fold")  # wrapped at spaces; nothing cut with an ellipsis
+    table.add_column("item · evidence" if stacked else "item", ratio=3, overflow="fold")
+    if not stacked:
+        table.add_column("evidence", ratio=4, overflow="fold")  # wrapped at spaces; nothing cut with an ellipsis
     for s in phase.items:
         tick = f"[green]{mark(s)}[/green]" if s.done else f"[red]{mark(s)}[/red]"
         kind = "" if s.item.automatic else " [dim](manual)[/dim]"
-        table.add_row(tick, s.item.id, f"[dim]{s.item.step}[/dim] " + terminal_text(s.item.title) + kind,
-                      terminal_text(s.evidence))
+        item = f"[dim]{s.item.step}[/dim] " + terminal_text(s.item.title) + kind
+        if stacked:
+            shown = "" if s.evidence == NOT_RECORDED else f"\n[dim]→[/dim] {terminal_text(s.evidence)}"
+            table.add_row(tick, s.item.id, item + shown)
+        else:
+            table.add_row(tick, s.item.id, item, terminal_text(s.evidence))
     return table
 
 

@@ -64,7 +64,7 @@ body{margin:0;background:#f4f6f9;font-family:system-ui,-apple-system,sans-serif;
 .filters{display:flex;gap:16px;padding:12px 24px;background:#fff;border-bottom:1px solid #dde3ea;align-items:flex-start;flex-wrap:wrap}
 .filters label{font-size:12px;color:#52606d;display:block;margin-bottom:4px}.filters .f{min-width:200px}.filters .narrow{min-width:0}
 .kpis{padding:16px 24px 0}.kpis p{margin:0}
-.tiles{display:grid;grid-template-columns:repeat(auto-fill,minmax(190px,1fr));gap:12px}
+.tiles{display:grid;grid-template-columns:repeat(auto-fill,minmax(165px,1fr));gap:12px}
 .kpi{background:#fff;border-radius:8px;padding:10px 14px;box-shadow:0 1px 3px #0001;border-top:3px solid #2c6fbb}
 .kpi .v{font-size:26px;font-weight:600;color:#1f3a5f;font-variant-numeric:tabular-nums}
 .kpi .l{font-size:12px;color:#52606d;text-transform:uppercase;letter-spacing:.04em}

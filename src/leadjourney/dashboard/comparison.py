@@ -42,7 +42,10 @@ def period_deltas(now: Analysis, base: Analysis | None, *, points: float, min_n:
                   projected: Mapping[str, Projection] | None = None) -> list[Delta]:
     """Per transition of ``now``: :func:`~leadjourney.analysis.rates.compare` against ``base``'s rate. ``projected``
     ("From->To": the trend's projection of the selection): a selection still converting is compared by its
-    projected final conversion. No baseline: no rows."""
+    projected final conversion against a matured baseline, when the analysis calls its rate young; otherwise
+    observed with observed (a projection against a young baseline's observed rate showed "+13 pp" between two
+    equal rates).
+    No baseline: no rows."""
     if base is None:
         return []
     before = {(t.from_stage, t.to_stage): t for t in base.funnel.transitions}
@@ -51,8 +54,10 @@ def period_deltas(now: Analysis, base: Analysis | None, *, points: float, min_n:
         b = before.get((t.from_stage, t.to_stage))
         base_rate, base_n = (None, 0) if b is None else (b.rate, b.entered)
         p = (projected or {}).get(f"{t.from_stage}->{t.to_stage}")
+        # like with like: a projection only for a rate the analysis calls young, against a baseline it does not
+        matched = t.status.status is Status.YOUNG and not (b is not None and b.status.status is Status.YOUNG)
         final = (None if p is None or p.rate is None or p.ci_low is None or p.ci_high is None  # no projection
-                 else (p.rate, p.ci_low, p.ci_high))
+                 or not matched else (p.rate, p.ci_low, p.ci_high))
         c = compare(t.entered, t.converted, base_rate, base_n, points=points, min_n=min_n, projected=final)
         out.append(Delta(f"{t.from_stage}→{t.to_stage}", t.rate, t.entered, c.base_rate, base_n, c.delta_pp, c.below,
                          final is not None and c.status.status is Status.YOUNG, c.status))

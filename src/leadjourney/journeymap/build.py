@@ -242,7 +242,7 @@ def _caveats(analysis: Analysis, config: Config, findings: Sequence[Finding] | N
                        f"(imputed from a later stage).")
     for r in analysis.time_in_stage.rows:
         if r.caveat and (r.from_stage, r.to_stage) in {(t.from_stage, t.to_stage) for t in analysis.funnel.transitions}:
-            out.append(f"{r.from_stage} -> {r.to_stage}: {r.caveat}.")
+            out.append(f"{r.from_stage} → {r.to_stage}: {r.caveat}.")
     fr = analysis.friction
     if fr.deal_size_warning:
         out.insert(0, f"Warning: {fr.deal_size_warning}.")

@@ -280,8 +280,8 @@ class JourneyMap:
         return segment_name(segment, self.labels)
 
     def transition(self, from_stage: str, to_stage: str) -> str:
-        """``MQL -> SQL`` in display names."""
-        return f"{self.name(from_stage)} -> {self.name(to_stage)}"
+        """``MQL → SQL`` in display names."""
+        return f"{self.name(from_stage)} → {self.name(to_stage)}"
 
     def empty_lane_note(self, lane: str) -> str:
         """What would fill a lane without a stage: "No data: add stages after Customer (e.g. ...) ..."."""

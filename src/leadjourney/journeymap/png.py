@@ -9,7 +9,7 @@ import math
 from PIL import Image, ImageDraw
 
 from leadjourney.journeymap.boxes import Box, Edge, Layout, TextLine
-from leadjourney.journeymap.text import font
+from leadjourney.journeymap.text import drawable, font
 from leadjourney.journeymap.theme import EDGE_STYLES, STYLES
 
 BEHIND = ("lane", "lane-head", "band", "header")
@@ -57,7 +57,7 @@ class _Pen:
     def text(self, line: TextLine, color: str) -> None:
         s = self.s
         anchor = {"start": "ls", "middle": "ms", "end": "rs"}[line.anchor]
-        self.draw.text((line.x * s, line.y * s), line.text, font=font(line.size * s), fill=line.color or color,
+        self.draw.text((line.x * s, line.y * s), drawable(line.text), font=font(line.size * s), fill=line.color or color,
                        anchor=anchor, stroke_width=0.45 * s if line.bold else 0, stroke_fill=line.color or color)
 
     def edge(self, edge: Edge) -> None:

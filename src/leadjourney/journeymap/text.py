@@ -34,10 +34,21 @@ def font_base64() -> str | None:
     return base64.b64encode(data).decode("ascii") if data else None
 
 
+MISSING_GLYPHS = {"→": "->"}  # characters the bundled font has no glyph for, as Pillow draws them
+
+
+def drawable(text: str) -> str:
+    """``text`` as Pillow draws it with the bundled font: "MQL → SQL" as "MQL -> SQL" (no empty box)."""
+    for char, ascii_text in MISSING_GLYPHS.items():
+        text = text.replace(char, ascii_text)
+    return text
+
+
 @lru_cache(maxsize=8192)
 def measure(text: str, size: float, bold: bool = False) -> float:
-    """Width of ``text`` in pixels."""
+    """Width of ``text`` in pixels, as drawn (:func:`drawable`)."""
     f = font(size)
+    text = drawable(text)
     width = float(f.getlength(text)) if hasattr(f, "getlength") else 0.6 * size * len(text)
     return width * (BOLD_WIDENING if bold else 1.0)
 

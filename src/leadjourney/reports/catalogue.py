@@ -107,7 +107,7 @@ DEFAULT_ACTIONS: tuple[Action, ...] = (
          "request) so the score that triggers {from_stage} predicts {to_stage}",
          "MQL threshold: raise it (or add a required fit criterion) for {segment}",
          "Workflow: leads below the new threshold stay in nurture instead of going to sales",
-         "Report: {from_stage} -> {to_stage} conversion by score band, monthly"),
+         "Report: {from_stage} → {to_stage} conversion by score band, monthly"),
         "{metric} rises from {current} to {target}",
     ),
     Action(
@@ -153,7 +153,7 @@ DEFAULT_ACTIONS: tuple[Action, ...] = (
     Action(
         "rebalance_source", "Rebalance or qualify {source} leads", "MAP + ad platforms", 6, 12,
         ("Review {source} campaigns (audiences, offers, forms) and pause the ones that bring no {to_stage}s",
-         "Shift budget toward channels converting significantly better at {from_stage} -> {to_stage}{better}",
+         "Shift budget toward channels converting significantly better at {from_stage} → {to_stage}{better}",
          "Forms: add a fit question (company size, role) to {source} landing pages",
          "Report: {source} conversion by campaign, in the quarterly channel performance review"),
         "{metric} rises from {current} to {target} (the other sources' rate)",

@@ -7,7 +7,7 @@ import io
 from PIL import Image, ImageDraw
 
 from leadjourney.analysis.funnel import Funnel
-from leadjourney.journeymap.text import font, truncate
+from leadjourney.journeymap.text import font, measure, truncate
 
 INK, MUTED, BAR, WHISKER, GRID = "#202124", "#5F6368", "#1A73E8", "#174EA6", "#DADCE0"
 WIDTH = 1200
@@ -33,8 +33,7 @@ def funnel_png(funnel: Funnel, scale: float = 2.0) -> bytes:
         draw.text((s(x), s(height - 16)), f"{pct}%", font=font(s(15)), fill=MUTED, anchor="ms")
     for i, t in enumerate(rows):
         y = top + i * row_h + row_h / 2
-        label = truncate(f"{t.from_stage} -> {t.to_stage}", left - 40, 20)  # the bundled font has no arrow glyph
-        draw.text((s(24), s(y)), label, font=font(s(20)), fill=INK, anchor="lm")
+        _transition_label(draw, t.from_stage, t.to_stage, s(24), s(y), s(left - 40), s(20))
         if t.rate is None:
             draw.text((s(left), s(y)), "nobody entered", font=font(s(17)), fill=MUTED, anchor="lm")
             continue
@@ -52,3 +51,24 @@ def funnel_png(funnel: Funnel, scale: float = 2.0) -> bytes:
     out = io.BytesIO()
     img.save(out, format="PNG")
     return out.getvalue()
+
+
+def _transition_label(draw: ImageDraw.ImageDraw, from_stage: str, to_stage: str, x: float, y: float,
+                      width: float, size: float) -> None:
+    """"From → To" at (x, y), the arrow drawn (the bundled font has no arrow glyph), the names shortened
+    with "…" only when the pair cannot fit ``width``."""
+    gap = size * 1.6  # the arrow and the space around it
+    room = max(0.0, (width - gap) / 2)
+    f = font(size)
+    first = from_stage if measure(from_stage, size) + gap + measure(to_stage, size) <= width else \
+        truncate(from_stage, room, size)
+    second = to_stage if measure(first, size) + gap + measure(to_stage, size) <= width else \
+        truncate(to_stage, width - gap - measure(first, size), size)
+    draw.text((x, y), first, font=f, fill=INK, anchor="lm")
+    x0 = x + measure(first, size) + size * 0.3
+    x1 = x0 + size * 1.0
+    w = max(1, round(size / 10))
+    draw.line((x0, y, x1, y), fill=INK, width=w)
+    draw.polygon([(x1 + size * 0.1, y), (x1 - size * 0.3, y - size * 0.25), (x1 - size * 0.3, y + size * 0.25)],
+                 fill=INK)
+    draw.text((x + measure(first, size) + gap, y), second, font=f, fill=INK, anchor="lm")

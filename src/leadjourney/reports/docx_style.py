@@ -133,8 +133,17 @@ def shade(cell: DocxCell, fill: str) -> None:
 
 def repeat_header(row: DocxRow) -> None:
     """The row repeats at the top of every page the table runs onto, and never splits."""
+    _row_flags(row, ("w:cantSplit", "w:tblHeader"))
+
+
+def keep_together(row: DocxRow) -> None:
+    """The row never splits across pages (half a cell at a page's foot, the rest under the next header)."""
+    _row_flags(row, ("w:cantSplit",))
+
+
+def _row_flags(row: DocxRow, tags: tuple[str, ...]) -> None:
     tr_pr = row._tr.get_or_add_trPr()
-    for tag in ("w:cantSplit", "w:tblHeader"):
+    for tag in tags:
         el = OxmlElement(tag)
         el.set(qn("w:val"), "true")
         tr_pr.append(el)

@@ -35,6 +35,7 @@ from leadjourney.reports.docx_style import (
     apply_template,
     fix_grid,
     hex_color,
+    keep_together,
     repeat_header,
     set_orientation,
     shade,
@@ -288,6 +289,8 @@ class _Walker:
             doc_row = table.rows[r]
             if row.header:
                 repeat_header(doc_row)
+            else:
+                keep_together(doc_row)
             targets = doc_row.cells  # table.cell(r, c) re-reads the whole grid on every call
             for c, cell in enumerate(row.cells):
                 target = targets[c]

@@ -22,6 +22,7 @@ from leadjourney.journeymap.text import (
     ELLIPSIS,
     FALLBACK_FAMILIES,
     FONT_FAMILY,
+    drawable,
     font,
     font_base64,
     measure,
@@ -136,9 +137,11 @@ def layout(recs: Recommendations, labels: Mapping[str, str] | None = None) -> Ma
         s.append(Shape("line", left - 5, sy(v), left, sy(v), stroke=INK))
         s.append(Shape("text", left - 8, sy(v) + 4, text=money(v, "").strip(), size=11, anchor="end", fill=INK))
     s.append(Shape("text", left - 8, sy(0) + 4, text="none", size=11, anchor="end", fill=INK))
-    s.append(Shape("line", left, axis_bottom, right, axis_bottom, stroke=GRID, width=1))
-    s.append(Shape("line", xq, top, xq, bottom, stroke="#5F6368", width=1.5))
-    s.append(Shape("line", left, yq, right, yq, stroke="#5F6368", width=1.5))
+    dividers = [Shape("line", left, axis_bottom, right, axis_bottom, stroke=GRID, width=1, role="divider"),
+                Shape("line", xq, top, xq, bottom, stroke="#5F6368", width=1.5, role="divider"),
+                Shape("line", left, yq, right, yq, stroke="#5F6368", width=1.5, role="divider")]
+    s += dividers
+    taken += [box_of(d) for d in dividers]  # no label across a quadrant's edge
     s.append(Shape("rect", left, top, right - left, bottom - top, stroke=INK, width=1.2))
     s.append(Shape("text", (left + right) / 2, bottom + 44, text="Effort (hours; bar = typical range)", size=12,
                    anchor="middle", fill=INK))
@@ -177,7 +180,7 @@ def _bubbles(items: list[Recommendation], sx: Scale, sy: Scale, taken: list[Box]
         taken.append((cx - rad, cy - rad, cx + rad, cy + rad))
         taken.append((sx(r.hours_low), cy - 1.5, sx(r.hours_high), cy + 1.5))
     shapes: list[Shape] = [Shape("line", sx(r.hours_low), cy, sx(r.hours_high), cy, stroke=BUBBLE[r.quadrant],
-                                 width=2) for _, cy, _, r in reversed(placed)]  # every bar under every bubble
+                                 width=2, role="bar") for _, cy, _, r in reversed(placed)]  # every bar under every bubble
     for cx, cy, rad, r in reversed(placed):  # the top-ranked is drawn last, on top
         shapes.append(Shape("circle", cx, cy, rad, fill=BUBBLE[r.quadrant], stroke="#FFFFFF", width=1.5,
                             role="bubble"))
@@ -189,10 +192,19 @@ def _bubbles(items: list[Recommendation], sx: Scale, sy: Scale, taken: list[Box]
 
 
 def _label(title: str, cx: float, cy: float, rad: float, taken: list[Box]) -> list[Shape]:
-    """The title beside its bubble, whole, on one or two lines of at most 190 px, where nothing else is."""
-    lines = wrap(title, 190, 11, max_lines=2)
-    if not lines or ELLIPSIS in lines[-1]:
-        return []  # too long to show whole: the legend names it
+    """The title beside its bubble, whole, on up to two lines of 190 px (or three of 130 px, to fit a narrow
+    quadrant), where nothing else is; else the legend alone names it."""
+    for width, most in ((190, 2), (130, 3)):
+        lines = wrap(title, width, 11, max_lines=most)
+        if lines and ELLIPSIS not in lines[-1]:
+            shapes = _placed(lines, cx, cy, rad, taken)
+            if shapes:
+                return shapes
+    return []
+
+
+def _placed(lines: list[str], cx: float, cy: float, rad: float, taken: list[Box]) -> list[Shape]:
+    """``lines`` at the first free spot around the bubble (claimed in ``taken``), or nothing."""
     w, tall = max(measure(line, 11) for line in lines), 13.0 * len(lines)
     for dx, dy, anchor in ((rad + 4, 4, "start"), (-rad - 4, 4, "end"), (0, -rad - 5 - tall + 13, "middle"),
                            (0, rad + 14, "middle"), (rad + 4, -rad - tall + 13, "start"), (rad + 4, rad + 8, "start")):
@@ -207,21 +219,26 @@ def _label(title: str, cx: float, cy: float, rad: float, taken: list[Box]) -> li
 
 
 def box_of(sh: Shape) -> Box:
-    """A drawn shape's ink: a circle's square, a text's measured line (baseline at ``y``)."""
+    """A drawn shape's ink: a circle's square, a line's stroke, a text's measured line (baseline at ``y``)."""
     if sh.kind == "circle":
         return sh.x - sh.w, sh.y - sh.w, sh.x + sh.w, sh.y + sh.w
+    if sh.kind == "line":
+        half = sh.width / 2
+        return min(sh.x, sh.w) - half, min(sh.y, sh.h) - half, max(sh.x, sh.w) + half, max(sh.y, sh.h) + half
     w = measure(sh.text, sh.size, sh.bold)
     x0 = sh.x - (w if sh.anchor == "end" else w / 2 if sh.anchor == "middle" else 0)
     return x0, sh.y - 0.8 * sh.size, x0 + w, sh.y + 0.25 * sh.size
 
 
 def collisions(lay: MatrixLayout) -> list[tuple[Shape, Shape]]:
-    """Pairs of bubbles and labels that cover each other (a bubble's own rank number aside): empty when
-    every bubble and label can be read."""
-    marks = [sh for sh in lay.shapes if sh.role in ("bubble", "label")]
+    """Pairs of bubbles and labels that cover each other (a bubble's own rank number aside), and labels
+    crossed by a quadrant's edge or a range bar: empty when every bubble and label can be read."""
+    marks = [sh for sh in lay.shapes if sh.role in ("bubble", "label", "divider", "bar")]
     out = []
     for i, a in enumerate(marks):
         for b in marks[i + 1:]:
+            if "label" not in (a.role, b.role) and {a.role, b.role} & {"divider", "bar"}:
+                continue  # bars cross dividers, bubbles sit on their bars: only labels must stay clear
             if a.kind == b.kind == "circle":
                 hit = math.hypot(a.x - b.x, a.y - b.y) < a.w + b.w - 0.5
             else:
@@ -273,7 +290,7 @@ def to_svg(lay: MatrixLayout) -> str:
         if sh.kind == "rect":
             parts.append(f'<rect x="{sh.x:.1f}" y="{sh.y:.1f}" width="{sh.w:.1f}" height="{sh.h:.1f}" {paint}/>')
         elif sh.kind == "line":
-            parts.append(f'<line x1="{sh.x:.1f}" y1="{sh.y:.1f}" x2="{sh.w:.1f}" y2="{sh.h:.1f}" '
+            parts.append(f'<line {role}x1="{sh.x:.1f}" y1="{sh.y:.1f}" x2="{sh.w:.1f}" y2="{sh.h:.1f}" '
                          f'stroke="{sh.stroke or INK}" stroke-width="{sh.width:g}"/>')
         elif sh.kind == "circle":
             parts.append(f'<circle cx="{sh.x:.1f}" cy="{sh.y:.1f}" r="{sh.w:.1f}" {paint}/>')
@@ -302,9 +319,9 @@ def to_png(lay: MatrixLayout, scale: float = 1.5) -> bytes:
         else:
             anchor = {"start": "ls", "middle": "ms", "end": "rs"}[sh.anchor]
             f = font(sh.size * scale)
-            draw.text((x, y), sh.text, font=f, fill=sh.fill or INK, anchor=anchor)
+            draw.text((x, y), drawable(sh.text), font=f, fill=sh.fill or INK, anchor=anchor)
             if sh.bold:  # synthesized bold, as the journey map does
-                draw.text((x + 0.6 * scale, y), sh.text, font=f, fill=sh.fill or INK, anchor=anchor)
+                draw.text((x + 0.6 * scale, y), drawable(sh.text), font=f, fill=sh.fill or INK, anchor=anchor)
     out = io.BytesIO()
     image.save(out, format="PNG")
     return out.getvalue()

@@ -112,10 +112,10 @@ class Context:
                 if b_ is not None and t.rate is not None and t.rate < b_.low:
                     target, why = b_.low, f"bottom of the {b_.text()} benchmark"
                     break
-        metric = Metric(f"conversion_rate:{key}", f"{a} -> {b} conversion rate", "rate", t.rate, target, why,
+        metric = Metric(f"conversion_rate:{key}", f"{a} → {b} conversion rate", "rate", t.rate, target, why,
                         "; ".join(x.text() for x in benches) or None)
         ci = (t.ci_low, t.ci_high) if t.ci_low is not None and t.ci_high is not None else None
-        return metric, self.evidence(f"{a} -> {b} conversion rate", t.rate, "rate", t.entered, ci,
+        return metric, self.evidence(f"{a} → {b} conversion rate", t.rate, "rate", t.entered, ci,
                                      f"conversion:{key}")
 
 
@@ -199,15 +199,15 @@ def weak_sources(ctx: Context) -> tuple[list[Firing], str]:
                   if (d.from_stage, d.to_stage) == (c.from_stage, c.to_stage) and d.significant
                   and d.direction == "higher"]
         benches = [b.text() for b in ctx.analysis.bench("conversion_rate", key, c.source)]
-        metric = Metric(f"conversion_rate:{key}:source={c.source}", f"{c.source} {c.from_stage} -> {c.to_stage} "
+        metric = Metric(f"conversion_rate:{key}:source={c.source}", f"{c.source} {c.from_stage} → {c.to_stage} "
                         "conversion rate", "rate", c.rate, c.rest_rate, "the other sources' rate",
                         "; ".join(benches) or None)
         ci = (c.ci_low, c.ci_high) if c.ci_low is not None and c.ci_high is not None else None
-        evidence = (ctx.evidence(f"{c.source} {c.from_stage} -> {c.to_stage} conversion rate", c.rate, "rate",
+        evidence = (ctx.evidence(f"{c.source} {c.from_stage} → {c.to_stage} conversion rate", c.rate, "rate",
                                  c.entered, ci, f"source:{c.source}:{key}"),
-                    ctx.evidence(f"other sources {c.from_stage} -> {c.to_stage} conversion rate", c.rest_rate,
+                    ctx.evidence(f"other sources {c.from_stage} → {c.to_stage} conversion rate", c.rest_rate,
                                  "rate", c.rest_entered, None, None))
-        why = (f"{c.source} converts {c.from_stage} -> {c.to_stage} at {c.rate:.1%} vs {c.rest_rate or 0:.1%} for "
+        why = (f"{c.source} converts {c.from_stage} → {c.to_stage} at {c.rate:.1%} vs {c.rest_rate or 0:.1%} for "
                f"the other sources (adjusted p {c.p_adjusted or 0:.2g})")
         shown = f"{display_name(c.source, ctx.labels)} leads"
         params = {"source": c.source, "segment": shown, "from_stage": c.from_stage,
@@ -258,9 +258,9 @@ def stalls(ctx: Context) -> tuple[list[Firing], str]:
         km = "not reached" if not r.km_median_reached else f"{r.km_median_days:.1f} d"
         why = (f"{r.n_censored:,} people still wait in {r.from_stage} vs {r.n_completed:,} who moved to "
                f"{r.to_stage}; censoring-aware median {km} vs naive {r.median_days or 0:.1f} d")
-        evidence = (ctx.evidence(f"{r.from_stage} -> {r.to_stage} Kaplan-Meier median", r.km_median_days, "days",
+        evidence = (ctx.evidence(f"{r.from_stage} → {r.to_stage} Kaplan-Meier median", r.km_median_days, "days",
                                  r.n_completed + r.n_censored, None, f"time:{r.from_stage}->{r.to_stage}"),
-                    ctx.evidence(f"{r.from_stage} -> {r.to_stage} naive median (completed only)", r.median_days,
+                    ctx.evidence(f"{r.from_stage} → {r.to_stage} naive median (completed only)", r.median_days,
                                  "days", r.n_completed, None, None),
                     conv)
         sla = r.p75_days if r.p75_days else r.median_days
@@ -332,12 +332,12 @@ def below_benchmark(ctx: Context) -> tuple[list[Firing], str]:
         rule = ("below_benchmark_at_gate" if i == gate else "below_benchmark_before_gate" if i < gate
                 else "below_benchmark_after_gate")
         metric, conv = ctx.conversion(a, b)
-        why = f"{a} -> {b} converts {d.rate:.1%}, {d.reason}"
-        evidence = (ctx.evidence(f"{a} -> {b} drop-off point", d.rate, "rate", conv.n,
+        why = f"{a} → {b} converts {d.rate:.1%}, {d.reason}"
+        evidence = (ctx.evidence(f"{a} → {b} drop-off point", d.rate, "rate", conv.n,
                                  conv.ci, f"drop_off:{a}->{b}"), conv)
         params = {"from_stage": a, "to_stage": b, "stage": a, "metric": metric.label, "segment": "all sources",
                   "sla_days": DEFAULT_SLA_DAYS, "dark_days": ctx.analysis.dark_leads.dark_after_days}
-        out.append(Firing(rule, f"{a}->{b}", params, why, metric, evidence, ctx.row(a, b), f"{a} -> {b}"))
+        out.append(Firing(rule, f"{a}->{b}", params, why, metric, evidence, ctx.row(a, b), f"{a} → {b}"))
     return out, (f"{len(out)} transition(s) below their benchmark" if out
                  else "no transition converts significantly below its benchmark")
 

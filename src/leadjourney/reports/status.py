@@ -35,6 +35,7 @@ SCHEMA_VERSION = 1
 MIN_DAYS = 90  # the playbook: "last 90 days minimum"
 PERSONAS = (2, 3)  # "2-3 primary" buyer personas
 QUICK_WINS = (2, 3)  # "2-3 items, <5 hours each"
+NOT_RECORDED = "not recorded yet"  # a manual item's evidence until someone marks it done
 CHECK, CROSS = "✓", "✗"
 # File times come from the kernel's coarse clock, which may lag the clock that stamps the tables by a
 # few milliseconds: a file written this close after an event still counts as written after it.
@@ -470,7 +471,7 @@ def evaluate(facts: Facts, item: Item, commands: Commands) -> ItemStatus:
         return ItemStatus(item, True, f"marked done by hand {record.done_at:%Y-%m-%d}: {record.note} "
                           f"(the workspace shows: {proof.evidence})", None, record)
     if record is None:
-        return ItemStatus(item, False, "not recorded yet",
+        return ItemStatus(item, False, NOT_RECORDED,
                           commands.run("status", "done", item.id, '--note "WHAT, WHERE"'))
     note = f": {record.note}" if record.note else ""
     return ItemStatus(item, True, f"marked done {record.done_at:%Y-%m-%d}{note}", None, record)

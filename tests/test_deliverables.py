@@ -1,0 +1,457 @@
+"""Every deliverable rendered as its reader sees it, and checked where a machine can (issue 17).
+
+One generated workspace produces the documentation package (seven Word documents and the deck), the
+journey map and the dashboard. LibreOffice turns the DOCX and PPTX into PDF pages, Chromium screenshots
+the HTML map and the live dashboard, and the terminal commands run at 80 columns. The checks: every
+table cell's whole text is in the PDF (nothing cut, no word broken), no deck text under 9 pt, no
+overlapping labels in the impact/effort matrix, no local path in any document, every command's output
+within 80 columns. The pages and screenshots stay in the test's folder (``--basetemp``) to be looked at.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import shutil
+import subprocess
+import threading
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+from xml.etree import ElementTree
+
+import pytest
+
+from conftest import (
+    SharedGenerated,
+    chromium_page,
+    copy_workspace,
+    needs_browser,
+    needs_office,
+    run_cli,
+)
+from leadjourney.workspace import Workspace
+
+VP_DOCUMENTS = ("recommendations", "definitions", "personas", "friction_ranking")  # the analyst's: the rest
+DOCUMENTS = (*VP_DOCUMENTS, "maintenance_playbook", "faq", "interview_guide")
+DECK = "journey_deck"
+MIN_PT = 9.0
+WIDTH = 80
+SVG = "{http://www.w3.org/2000/svg}"
+A = "{http://schemas.openxmlformats.org/drawingml/2006/main}"
+P = "{http://schemas.openxmlformats.org/presentationml/2006/main}"
+
+
+@dataclass
+class Rendered:
+    ws: Workspace
+    report: Path  # out/report
+    pages: Path  # where the PDFs and their page images go
+
+    def local_paths(self) -> list[str]:
+        """What would give a reader's machine away: the temporary folder, any home or work folder."""
+        return [str(self.ws.root), str(self.ws.root.parent), "/tmp/", "/home/", "/work/", "/root/"]
+
+
+def ok(*args: str, columns: int = 200) -> subprocess.CompletedProcess[str]:
+    proc = run_cli(*args, columns=columns)
+    assert proc.returncode == 0, (args, proc.stderr)
+    return proc
+
+
+@pytest.fixture(scope="module")
+def rendered(shared_generated: SharedGenerated, tmp_path_factory: pytest.TempPathFactory) -> Rendered:
+    """The generated workspace with a baseline, its documentation package, map and recommendations."""
+    shared, _ = shared_generated(n_leads=3000, seed=4, end=date(2026, 6, 30), days=120)
+    ws = copy_workspace(shared, tmp_path_factory.mktemp("deliverables") / "ws")
+    ok("analyze", str(ws.root), "--baseline")
+    ok("report", str(ws.root))
+    ok("map", str(ws.root))
+    ok("recommend", str(ws.root))
+    return Rendered(ws, ws.out_dir / "report", tmp_path_factory.mktemp("pages"))
+
+
+@pytest.fixture(scope="module")
+def pdfs(rendered: Rendered) -> dict[str, Path]:
+    """Every DOCX and the deck converted by LibreOffice (one call), with each page as a PNG beside it."""
+    files = [rendered.report / f"{d}.docx" for d in DOCUMENTS] + [rendered.report / f"{DECK}.pptx"]
+    profile = rendered.pages / "profile"
+    proc = subprocess.run(["soffice", "--headless", f"-env:UserInstallation=file://{profile}", "--convert-to", "pdf",
+                           "--outdir", str(rendered.pages), *map(str, files)],
+                          capture_output=True, text=True, check=False, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    out = {f.stem: rendered.pages / f"{f.stem}.pdf" for f in files}
+    for stem, pdf in out.items():
+        assert pdf.is_file(), (stem, proc.stdout, proc.stderr)
+        if shutil.which("pdftoppm"):  # the pages, to be looked at
+            subprocess.run(["pdftoppm", "-r", "60", "-png", str(pdf), str(rendered.pages / stem)], check=True)
+    return out
+
+
+# ------------------------------------------------------------------------------------------ PDF text
+
+
+@dataclass(frozen=True)
+class Word:
+    text: str
+    page: int
+    height: float  # points: the font's ascent to descent
+
+
+def pdf_words(pdf: Path) -> list[list[list[Word]]]:
+    """The PDF's text blocks (a table cell, a paragraph), each a list of lines of words, in reading order."""
+    xml = subprocess.run(["pdftotext", "-bbox-layout", str(pdf), "-"], capture_output=True, text=True,
+                         check=True).stdout
+    root = ElementTree.fromstring(re.sub(r"<!DOCTYPE[^>]*>", "", xml))
+    ns = "{http://www.w3.org/1999/xhtml}"
+    blocks = []
+    for number, page in enumerate(root.iter(f"{ns}page"), start=1):
+        for block in page.iter(f"{ns}block"):
+            blocks.append([[Word(w.text or "", number, float(w.get("yMax", 0)) - float(w.get("yMin", 0)))
+                            for w in line.iter(f"{ns}word")] for line in block.iter(f"{ns}line")])
+    return blocks
+
+
+def squeeze(text: str) -> str:
+    """Single-spaced, and a word's own hyphen dropped: a line may break after it ("drop-" / "offs"), which
+    pdftotext reads back as "dropoffs"; a break inside "MQL -> SQL" still shows."""
+    return re.sub(r"(?<=[A-Za-z])-(?=[A-Za-z])", "", " ".join(text.split()))
+
+
+def pdf_text(pdf: Path) -> str:
+    """The PDF's blocks, each on one line of single-spaced words (a line ending in a word's hyphen joined to
+    the next without a space, as the words were)."""
+    out = []
+    for block in pdf_words(pdf):
+        text = ""
+        for line in block:
+            words = " ".join(w.text for w in line)
+            text += words if re.search(r"[A-Za-z]-$", text) else f" {words}"
+        out.append(squeeze(text))
+    return "\n".join(out)
+
+
+# ------------------------------------------------------------------------------------------ checks
+
+
+def docx_cells(path: Path) -> list[str]:
+    from docx import Document
+
+    return [squeeze(cell.text) for table in Document(str(path)).tables for row in table.rows for cell in row.cells
+            if cell.text.strip()]
+
+
+@needs_office
+def test_every_table_cell_of_every_word_document_reads_whole_in_its_pdf(rendered: Rendered,
+                                                                       pdfs: dict[str, Path]) -> None:
+    """A cell's whole text is one run of words on the page: nothing clipped, no word broken across lines
+    ("Recommendat" / "ion"), no "…" added; a cell split over two pages reads on across the break."""
+    for stem in DOCUMENTS:
+        text = pdf_text(pdfs[stem])
+        flowing = squeeze(text)
+        missing = [c for c in docx_cells(rendered.report / f"{stem}.docx") if c not in flowing]
+        assert missing == [], (stem, missing[:5])
+        source = (rendered.report / f"{stem}.md").read_text("utf-8")
+        assert text.count("…") <= source.count("…"), stem
+
+
+@needs_office
+def test_every_deck_table_cell_reads_whole_in_its_pdf(rendered: Rendered, pdfs: dict[str, Path]) -> None:
+    from pptx import Presentation
+
+    flowing = squeeze(pdf_text(pdfs[DECK]))
+    cells = [squeeze(cell.text) for slide in Presentation(str(rendered.report / f"{DECK}.pptx")).slides
+             for shape in slide.shapes if shape.has_table for row in shape.table.rows for cell in row.cells
+             if cell.text.strip()]
+    assert cells
+    assert [c for c in cells if c not in flowing] == []
+    assert "…" not in flowing
+
+
+def run_sizes(path: Path) -> list[tuple[int, str, float]]:
+    """(slide, text, points) of every run of text on every slide, autofit's font scale applied; a run
+    without a size of its own takes its paragraph's, its list style's or the master's default (18 pt)."""
+    found: list[tuple[int, str, float]] = []
+    with zipfile.ZipFile(path) as z:
+        slides = sorted((n for n in z.namelist() if re.fullmatch(r"ppt/slides/slide\d+\.xml", n)),
+                        key=lambda n: int(re.sub(r"\D", "", n)))
+        for number, name in enumerate(slides, start=1):
+            root = ElementTree.fromstring(z.read(name))
+            for body in [*root.iter(f"{P}txBody"), *root.iter(f"{A}txBody")]:
+                scale = 1.0
+                fit = body.find(f"{A}bodyPr/{A}normAutofit")
+                if fit is not None and fit.get("fontScale"):
+                    scale = int(fit.get("fontScale", "100000")) / 100_000
+                style = body.find(f"{A}lstStyle/{A}lvl1pPr/{A}defRPr")
+                default = int(style.get("sz")) / 100 if style is not None and style.get("sz") else 18.0
+                for para in body.iter(f"{A}p"):
+                    ppr = para.find(f"{A}pPr/{A}defRPr")
+                    para_size = int(ppr.get("sz")) / 100 if ppr is not None and ppr.get("sz") else default
+                    for run in para.iter(f"{A}r"):
+                        rpr = run.find(f"{A}rPr")
+                        size = int(rpr.get("sz")) / 100 if rpr is not None and rpr.get("sz") else para_size
+                        text = "".join(t.text or "" for t in run.iter(f"{A}t"))
+                        if text.strip():
+                            found.append((number, text, size * scale))
+    return found
+
+
+@needs_office
+def test_no_text_in_the_deck_is_under_9_points(rendered: Rendered, pdfs: dict[str, Path]) -> None:
+    """In the slides' XML (run sizes, autofit's shrink applied) and on the rendered pages (each word's
+    height, in points of the title's own height per point)."""
+    from pptx import Presentation
+
+    deck = rendered.report / f"{DECK}.pptx"
+    sizes = run_sizes(deck)
+    assert len({s for s, *_ in sizes}) == len(Presentation(str(deck)).slides)
+    assert [(s, t, pt) for s, t, pt in sizes if pt < MIN_PT] == []
+    words = [w for b in pdf_words(pdfs[DECK]) for line in b for w in line]
+    title = Presentation(str(deck)).slides[1].shapes.title
+    assert title is not None
+    first = title.text.split()[0]
+    per_point = next(w.height for w in words if w.page == 2 and w.text == first) / 28  # the titles are 28 pt
+    small = [(w.page, w.text, round(w.height / per_point, 1)) for w in words if w.height / per_point < MIN_PT - 0.2]
+    assert small == []
+
+
+def svg_marks(path: Path) -> list[Any]:
+    """The matrix's bubbles, labels, quadrant edges and range bars as shapes, read back from its SVG."""
+    from leadjourney.reports.matrix import Shape
+
+    marks = []
+    for el in ElementTree.parse(path).getroot().iter():
+        role = el.get("class")
+        if role not in ("bubble", "label", "divider", "bar"):
+            continue
+        if el.tag == f"{SVG}line":
+            marks.append(Shape("line", *(float(el.get(k, 0)) for k in ("x1", "y1", "x2", "y2")),
+                               width=float(el.get("stroke-width", 1)), role=role))
+        elif el.tag == f"{SVG}circle":
+            marks.append(Shape("circle", float(el.get("cx", 0)), float(el.get("cy", 0)), float(el.get("r", 0)),
+                               role=role))
+        elif el.tag == f"{SVG}text":
+            marks.append(Shape("text", float(el.get("x", 0)), float(el.get("y", 0)), text=el.text or "",
+                               size=float(el.get("font-size", 12)), anchor=el.get("text-anchor", "start"),
+                               bold=el.get("font-weight") == "bold", role=role))
+    return marks
+
+
+@pytest.mark.slow  # the rendered package's fixture: minutes, not seconds
+def test_matrix_labels_and_bubbles_do_not_overlap(rendered: Rendered) -> None:
+    from leadjourney.reports.matrix import MatrixLayout, collisions
+
+    marks = svg_marks(rendered.ws.out_dir / "impact_effort.svg")
+    assert sum(m.role == "label" for m in marks) >= 1 and sum(m.role == "bubble" for m in marks) >= 3
+    assert collisions(MatrixLayout(0, 0, marks)) == []
+
+
+def docx_parts(path: Path) -> dict[str, str]:
+    with zipfile.ZipFile(path) as z:
+        return {n: z.read(n).decode("utf-8") for n in z.namelist() if n.endswith((".xml", ".rels"))}
+
+
+@needs_office
+def test_no_local_path_in_any_document_and_none_at_all_in_a_footer(rendered: Rendered,
+                                                                  pdfs: dict[str, Path]) -> None:
+    """Documents are shared: no folder of the machine that wrote them, in the text, the XML (properties,
+    headers, footers, notes) or the pages; a footer names the engagement and the page, no path at all."""
+    paths = rendered.local_paths()
+    for stem in DOCUMENTS:
+        for part, xml in docx_parts(rendered.report / f"{stem}.docx").items():
+            assert [p for p in paths if p in xml] == [], (stem, part)
+            if "footer" in part or "header" in part:
+                shown = "".join(re.findall(r"<w:t[^>]*>([^<]*)</w:t>", xml))
+                assert "/" not in shown and "\\" not in shown, (stem, part, shown)
+    for name in [f"{d}.md" for d in DOCUMENTS] + [f"{d}.html" for d in DOCUMENTS]:
+        text = (rendered.report / name).read_text("utf-8")
+        assert [p for p in paths if p in text] == [], name
+    with zipfile.ZipFile(rendered.report / f"{DECK}.pptx") as z:
+        for part in z.namelist():
+            data = z.read(part).decode("utf-8", "replace") if part.endswith((".xml", ".rels")) else ""
+            assert [p for p in paths if p in data] == [], part
+    for stem, pdf in pdfs.items():
+        text = pdf_text(pdf)
+        assert [p for p in paths if p in text] == [], stem
+        info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+        assert [p for p in paths if p in info] == [], stem
+        footers = [b for b in pdf_words(pdf) if b and b[0] and max(w.height for line in b for w in line) < 14
+                   and " · " in " ".join(w.text for line in b for w in line)]
+        assert all("/" not in w.text for b in footers for line in b for w in line
+                   if not re.fullmatch(r"\d+/\d+|/", w.text)), stem
+
+
+# ------------------------------------------------------------------------------------------ terminal
+
+
+def fits(proc: subprocess.CompletedProcess[str], width: int = WIDTH) -> list[str]:
+    wide = [ln for ln in (proc.stdout + proc.stderr).splitlines() if len(ln.rstrip()) > width]
+    assert wide == [], (proc.args, wide[:5])
+    return proc.stdout.splitlines()
+
+
+COMMANDS = [
+    ("quality",), ("analyze",), ("touchpoints",), ("personas",), ("paths",), ("map",), ("recommend",),
+    ("eventlog",), ("findings",), ("definitions",), ("monitor",), ("report",),
+    ("status",), ("dashboard", "--export", "snapshot.html"),
+]
+
+
+@pytest.mark.slow
+def test_every_command_fits_80_columns(rendered: Rendered, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each command's output (and its --help) within 80 columns, nothing cut with "…", the workspace named
+    as a user types it (a temporary path longer than the terminal cannot wrap)."""
+    ws = copy_workspace(rendered.ws, tmp_path / "acme")
+    monkeypatch.chdir(tmp_path)
+    fits(run_cli("--help", columns=WIDTH))
+    for command in COMMANDS:
+        words = list(command)
+        proc = run_cli(*words[:1], ws.root.name, *words[1:], columns=WIDTH)
+        assert proc.returncode == (1 if words[0] == "monitor" else 0) and proc.stdout.strip(), \
+            (command, proc.stderr[-500:])  # the monitor exits 1 on red flags
+        fits(proc)
+        assert "…" not in proc.stdout, command
+        fits(run_cli(*words[:1], "--help", columns=WIDTH))
+
+
+# ------------------------------------------------------------------------------------------ browser
+
+
+@needs_browser
+def test_the_journey_map_in_chromium(rendered: Rendered, tmp_path: Path) -> None:
+    """The interactive map opens offline without an error, its text inside the page, and is screenshot."""
+    with chromium_page(width=1440, height=900) as page:
+        page.context.set_offline(True)
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto((rendered.ws.out_dir / "journey_map.html").as_uri())
+        page.locator("#lj-map svg").wait_for()
+        page.screenshot(path=str(rendered.pages / "journey_map.png"), full_page=True)
+        clipped = page.evaluate("""() => Array.from(document.querySelectorAll('body *'))
+            .filter(e => e.children.length === 0 && e.innerText && e.innerText.trim()
+                         && getComputedStyle(e).overflow !== 'visible' && e.scrollWidth > e.clientWidth + 1)
+            .map(e => e.innerText.slice(0, 60))""")
+        assert clipped == []
+    assert errors == []
+    assert (rendered.pages / "journey_map.png").stat().st_size > 50_000
+
+
+@pytest.fixture
+def served(rendered: Rendered) -> Iterator[str]:
+    from werkzeug.serving import make_server
+
+    from leadjourney.dashboard import create_app
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    server = make_server("127.0.0.1", 0, create_app(rendered.ws).server, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join()
+
+
+@needs_browser
+@pytest.mark.parametrize("width", [1440, 1024])
+def test_the_dashboard_in_chromium(rendered: Rendered, served: str, width: int) -> None:
+    """The live dashboard: no horizontal scrolling at a laptop's width, no KPI tile or label whose text
+    overflows its box, thousands separators in the counts; screenshot for the eye."""
+    with chromium_page(width=width, height=900) as page:
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(served + "/")
+        page.wait_for_function("() => document.getElementById('kpi-people')?.innerText.trim().length > 0")
+        page.wait_for_selector("#funnel .js-plotly-plot .main-svg")
+        page.wait_for_timeout(800)  # the charts' transitions
+        page.screenshot(path=str(rendered.pages / f"dashboard-{width}.png"), full_page=True)
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= width
+        overflowing = page.evaluate("""() => Array.from(document.querySelectorAll('[id^=kpi], .kpi, .kpi *'))
+            .filter(e => e.scrollWidth > e.clientWidth + 1 && getComputedStyle(e).overflowX !== 'visible')
+            .map(e => (e.id || e.className) + ': ' + e.innerText.slice(0, 60))""")
+        assert overflowing == []
+        people = page.inner_text("#kpi-people")
+        assert re.fullmatch(r"\d{1,3}(,\d{3})+", people), people
+        rows = page.evaluate("() => new Set(Array.from(document.querySelectorAll('.tiles .kpi'))"
+                             ".map(t => Math.round(t.getBoundingClientRect().top))).size")
+        if width >= 1440:  # the header reads as one band of tiles, as the CRM dashboards' do (7 tiles, not 6 + 1)
+            assert rows == 1
+    assert errors == []
+
+
+# ------------------------------------------------------------------------------------------ fast: the fixes
+
+
+def test_one_arrow_in_human_outputs(tmp_path: Path) -> None:
+    """Transitions read "MQL → SQL" in the terminal's tables and the recommendations (a Word cell broke
+    "MQL -" / "> SQL" across lines); "MQL->SQL" stays only as a key (finding ids, [targets])."""
+    from conftest import DATA, csv_workspace, min_n_config
+
+    ws = csv_workspace(tmp_path / "ws", min_n_config(), **{t: (DATA / f"canonical_{t}.csv").read_text("utf-8")
+                                                           for t in ("leads", "stage_events", "touchpoints",
+                                                                     "opportunities")})
+    analyzed = ok("analyze", str(ws.root), columns=120).stdout
+    assert "Lead → MQL" in analyzed and " -> " not in analyzed
+    import json
+
+    recommended = json.dumps(json.loads(ok("recommend", str(ws.root), "--json").stdout), ensure_ascii=False)
+    assert " → " in recommended and " -> " not in recommended
+
+
+def test_tables_fit_80_columns_by_display_name_ids_whole_and_the_toml_pastes(
+        shared_generated: SharedGenerated, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """touchpoints, personas, findings and definitions at 80 columns: no line wider, nothing cut with "…",
+    kinds, channels and personas by display name, each finding id whole on one line (it is typed back), and
+    the suggested [[personas]] block parses as TOML (a wrapped comment keeps its "#")."""
+    import json
+    import tomllib
+
+    shared, _ = shared_generated(n_leads=3000, seed=4, end=date(2026, 6, 30), days=120)
+    copy_workspace(shared, tmp_path / "acme")
+    monkeypatch.chdir(tmp_path)
+    ok("analyze", "acme")
+    touch = fits(ok("touchpoints", "acme", columns=WIDTH))
+    assert "…" not in "\n".join(touch) and "Email click" in "\n".join(touch) and "email_click" not in "\n".join(touch)
+    personas = ok("personas", "acme", columns=WIDTH)
+    lines = fits(personas)
+    assert "…" not in personas.stdout and "enterprise_it" not in personas.stdout.split("Suggested")[0]
+    assert any(ln.startswith("│ Enterprise ") for ln in lines)
+    block = personas.stdout.split("to adopt):\n", 1)[1].split("  written", 1)[0]
+    assert tomllib.loads(block)["personas"]
+    found = ok("findings", "acme", columns=WIDTH)
+    fits(found)
+    ids = [f["finding_id"] for f in json.loads(ok("findings", "acme", "--json").stdout)]
+    assert ids and all(re.search(rf"│ {re.escape(i)} +│", found.stdout) for i in ids)
+    terms = ok("definitions", "acme", columns=WIDTH)
+    fits(terms)
+    assert "…" not in terms.stdout and "Marketing: missing" in terms.stdout
+
+
+
+def test_the_matrix_check_sees_a_label_across_a_quadrant_edge_or_a_range_bar() -> None:
+    """The rendered matrix had "Update lead scoring threshold criteria: Organic social leads" drawn across the
+    quick-win line: a label crossing a divider or a bar is a collision; a bar across a divider is not."""
+    from leadjourney.reports.matrix import MatrixLayout, Shape, collisions
+
+    edge = Shape("line", 200, 70, 200, 560, width=1.5, role="divider")
+    bar = Shape("line", 150, 300, 260, 300, width=2, role="bar")
+    across = Shape("text", 180, 250, text="Update lead scoring threshold", size=11, role="label")
+    clear = Shape("text", 210, 150, text="Rebalance", size=11, role="label")
+    assert collisions(MatrixLayout(0, 0, [edge, bar, clear])) == []
+    assert collisions(MatrixLayout(0, 0, [edge, across])) == [(edge, across)]
+    assert collisions(MatrixLayout(0, 0, [bar, Shape("text", 160, 303, text="on the bar", role="label")]))
+
+
+def test_pictures_draw_an_arrow_the_bundled_font_lacks_as_ascii() -> None:
+    """The map's PNG (and the Word documents embedding it) showed "Lead ▯ MQL": Pillow's bundled font has no
+    "→". Drawn and measured as "->" in pictures; text documents keep the arrow."""
+    from leadjourney.journeymap.text import measure
+    from leadjourney.reports.matrix import MatrixLayout, Shape, to_png
+
+    def picture(text: str) -> bytes:
+        return to_png(MatrixLayout(200, 40, [Shape("text", 10, 25, text=text, size=14, role="label")]), scale=1.0)
+
+    assert picture("MQL → SQL") == picture("MQL -> SQL") != picture("MQL SQL")
+    assert measure("MQL → SQL", 14) == measure("MQL -> SQL", 14)
