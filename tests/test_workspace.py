@@ -29,9 +29,8 @@ def test_inside_the_block_connections_share_one_open_database_and_it_is_let_go_a
 @pytest.mark.databases_closed
 def test_a_write_after_a_read_reopens_for_writing(ws: Workspace) -> None:
     with databases_kept_open():
-        with ws.connect(read_only=True) as con:
-            with pytest.raises(duckdb.Error):
-                con.execute("CREATE TABLE t (x INT)")
+        with ws.connect(read_only=True) as con, pytest.raises(duckdb.Error):
+            con.execute("CREATE TABLE t (x INT)")
         with ws.connect() as con:
             con.execute("CREATE TABLE t (x INT)")
             con.execute("INSERT INTO t VALUES (1)")
