@@ -50,6 +50,9 @@ class _Kept:
 
 
 _kept: ContextVar[dict[str, _Kept] | None] = ContextVar("leadjourney_kept_databases", default=None)
+# every database a block keeps open, by path: another thread (a test's server) connects to it too, as DuckDB
+# refuses a second instance of one file in a process
+_live: dict[str, _Kept] = {}
 
 
 @contextlib.contextmanager
@@ -68,7 +71,9 @@ def databases_kept_open(keep: bool = True) -> Iterator[None]:
     finally:
         kept = _kept.get()
         _kept.reset(token)
-        for base in (kept or {}).values():
+        for key, base in (kept or {}).items():
+            if _live.get(key) is base:
+                del _live[key]
             base.con.close()
 
 
@@ -191,15 +196,19 @@ class Workspace:
         if read_only and not self.database_path.exists():
             raise WorkspaceError(f"{self.root}: no database yet; run `leadjourney ingest` first")
         kept = _kept.get()
-        if kept is None:
-            return _configured(self._open(read_only, wait_seconds))
         key = str(self.database_path)
+        if kept is None:
+            live = _live.get(key)
+            if live is not None and (read_only or not live.read_only):  # kept open by another thread's block
+                return _configured(live.con.cursor())
+            return _configured(self._open(read_only, wait_seconds))
         base = kept.get(key)
         if base is not None and base.read_only and not read_only:  # opened for reading, now a write: reopen
+            del _live[key]
             base.con.close()
             base = None
         if base is None:
-            base = kept[key] = _Kept(self._open(read_only, wait_seconds), read_only)
+            base = kept[key] = _live[key] = _Kept(self._open(read_only, wait_seconds), read_only)
         return _configured(base.con.cursor())
 
     def _open(self, read_only: bool, wait_seconds: float) -> duckdb.DuckDBPyConnection:

@@ -54,15 +54,15 @@ def dashboard_command(
     from leadjourney.dashboard.app import render
     from leadjourney.dashboard.campaigns_card import card_html
 
-    ws = Workspace.open(workspace)
-    data = DashboardData(ws)
-    if export is not None:
-        view = data.view(selection(ws, date_from, date_to, source, persona, owner))
-        export_html(view, export, title=f"{ws.config.name}: lead journey", shown=data.owner_keys(view.filters),
-                    campaigns=card_html(data.saved_all_leads(), data.freshness()))
-        console.print(f"  written  {export}")
-        return
     with databases_kept_open(False):  # a server: each request opens the database and lets it go
+        ws = Workspace.open(workspace)
+        data = DashboardData(ws)
+        if export is not None:
+            view = data.view(selection(ws, date_from, date_to, source, persona, owner))
+            export_html(view, export, title=f"{ws.config.name}: lead journey", shown=data.owner_keys(view.filters),
+                        campaigns=card_html(data.saved_all_leads(), data.freshness()))
+            console.print(f"  written  {export}")
+            return
         auth = auth_from_env(ws.config)
         check_bind(host, auth, ws.config.dashboard_auth_env, behind_proxy=behind_proxy)
         started = time.perf_counter()
