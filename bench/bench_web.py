@@ -50,7 +50,7 @@ con.execute(f'''COPY (
     FROM read_parquet('{{out}}/leads.parquet')
     UNION ALL
     SELECT lead_id, created_at + to_hours(24 * k + e) AS occurred_at,
-           ['email_send', 'email_delivered', 'email_open', 'email_click'][CAST(e + 1 AS BIGINT)] AS kind, 'automated', 
+           ['email_send', 'email_delivered', 'email_open', 'email_click'][CAST(e + 1 AS BIGINT)] AS kind, 'automated',
            CASE WHEN k < 3 THEN 'Nurture: onboarding' ELSE 'Product update' END AS campaign,
            'E-mail ' || k AS asset, NULL
     FROM read_parquet('{{out}}/leads.parquet'), range(4) a(k), range(4) b(e)

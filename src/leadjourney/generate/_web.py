@@ -95,7 +95,7 @@ def simulate_web(rng: np.random.Generator, channel: np.ndarray, created: np.ndar
     lead = np.flatnonzero(rng.random(n) < WEB_SHARE)
     w = len(lead)
     login_only = rng.random(w) < LOGIN_ONLY
-    a = int(round(ANONYMOUS_PER_LEAD * w))
+    a = round(ANONYMOUS_PER_LEAD * w)
     v = w + a  # visitors: lead visitors first, then anonymous ones
     names = [c.name for c in P.CHANNELS]
     shares = np.array([c.share for c in P.CHANNELS])
@@ -114,8 +114,7 @@ def simulate_web(rng: np.random.Generator, channel: np.ndarray, created: np.ndar
     visitor = np.concatenate([p_v, np.arange(w), l_v, room, n_v])
     kind = np.concatenate([np.zeros(len(p_v)), np.ones(w), np.zeros(len(l_v)), np.full(len(room), 2),
                            np.zeros(len(n_v))]).astype(np.int64)
-    form_end = c  # the form visit ends at creation: its start is set once its pages are drawn
-    begin = np.concatenate([p_at, form_end, l_at, g_at, n_at])
+    begin = np.concatenate([p_at, c, l_at, g_at, n_at])  # a form visit's start is set once its pages are drawn
     order = np.lexsort((begin, visitor))
     visitor, kind, begin = visitor[order], kind[order], begin[order]
     s = len(visitor)
@@ -143,16 +142,16 @@ def simulate_web(rng: np.random.Generator, channel: np.ndarray, created: np.ndar
     # events: per page a page_view (the first also session_start), 30% of pages a scroll; form_submit / login last
     e_visit = np.repeat(np.arange(s), pages)
     e_page_no = np.arange(len(e_visit)) - e_first[e_visit]
-    e_at = begin[e_visit] + np.cumsum(gaps) - gaps - (np.cumsum(gaps) - gaps)[e_first][e_visit]
+    offset = np.cumsum(gaps) - gaps  # seconds from the first page of all to each page
+    e_at = begin[e_visit] + offset - offset[e_first][e_visit]
     other = rng.integers(0, len(PAGES), len(e_visit))
     e_page = np.where(e_page_no == 0, landing[e_visit], other)
-    view_name = 0
     extra_start = np.flatnonzero(e_page_no == 0)
     scroll = np.flatnonzero(rng.random(len(e_visit)) < 0.3)
     closing = np.flatnonzero(kind > 0)
     last_page = e_first + pages - 1
     ev_row = np.concatenate([np.arange(len(e_visit)), extra_start, scroll, last_page[closing]])
-    ev_name = np.concatenate([np.full(len(e_visit), view_name), np.full(len(extra_start), 1),
+    ev_name = np.concatenate([np.zeros(len(e_visit), dtype=np.int64), np.full(len(extra_start), 1),
                               np.full(len(scroll), 2), np.where(kind[closing] == 1, 3, 4)])
     ev_at = e_at[ev_row] + np.concatenate([np.zeros(len(e_visit) + len(extra_start), dtype=np.int64),
                                            rng.integers(3, 30, len(scroll)),
@@ -179,17 +178,17 @@ def simulate_web(rng: np.random.Generator, channel: np.ndarray, created: np.ndar
     prev_page = take([HOST + p for p in PAGES], np.where(e_page_no[ev_row] > 0, e_page[np.maximum(prev, 0)], -1))
     referrer = pc.coalesce(ext_ref, prev_page)
 
-    pseudo = pc.binary_join_element_wise(pa.array(rng.integers(10**8, 10**9, v).astype(str)),
-                                         pa.array(((begin[np.flatnonzero(first_visit)]) if s else
-                                                   np.zeros(0, dtype=np.int64)).astype(str)), ".")
-    visitor_ids = pseudo  # one per visitor, in visitor order (every visitor has a first visit)
+    # GA4's client id: a random number and the first visit's second; one per visitor, in visitor order (every
+    # visitor has a first visit)
+    visitor_ids = pc.binary_join_element_wise(pa.array(rng.integers(10**8, 10**9, v).astype(str)),
+                                              pa.array(begin[first_visit].astype(str)), ".")
     session_id = begin.astype(np.int64)  # GA4's ga_session_id: the session's start, in seconds
     tagged_first = (tag[ev_visit] >= 0) & (e_page_no[ev_row] == 0)
     tag_fields = [take([TAGGED[k][i] for k in tagged_names], np.where(tagged_first, tag[ev_visit], -1))
                   for i in range(3)]
     login_visit = kind[ev_visit] == 2
     lead_email = pc.utf8_lower(pc.utf8_trim_whitespace(email.take(pa.array(lead))))
-    user_id = lead_email.take(pa.array(np.where(login_visit, visitor[ev_visit], 0)),)
+    user_id = lead_email.take(pa.array(np.where(login_visit, visitor[ev_visit], 0)))
     user_id = pc.if_else(pa.array(login_visit), user_id, pa.nulls(len(ev_at), pa.string()))
 
     m = len(ev_at)
