@@ -5,7 +5,7 @@ visits before the lead is created, the visit whose ``form_submit`` creates it (e
 instant; the lead's form-fill touchpoint carries the visitor id, as a hidden form field does), and a few
 visits after while the lead is touchable. A share of them (:data:`LOGIN_ONLY`) is filled in without the
 hidden field: they are identified only by a later visit that logs in (``user_id`` = their e-mail, hashed
-by ingest). As many visitors again never identify. Each visit lands on a page; visits that fill a form
+by ingest). Anonymous visitors (:data:`ANONYMOUS_PER_LEAD` per lead visitor) never identify. Each visit lands on a page; visits that fill a form
 land on a page in proportion to its traffic share times its relative form rate (:data:`LANDING_PAGES`), so
 :data:`WEAK_PAGE` converts visits to form fills about a quarter as well as the others. A visitor's first
 visit comes from the lead's channel (UTM-tagged for paid channels, a referrer for referral ones).
@@ -27,16 +27,17 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from leadjourney.generate import _params as P
-from leadjourney.generate._people import coded, take
+from leadjourney.generate._people import coded
 
 HOST = "https://www.example.com"
 WEB_SHARE = 0.75
 LOGIN_ONLY = 0.15
-ANONYMOUS_PER_LEAD = 1.0  # anonymous visitors per lead visitor
+ANONYMOUS_PER_LEAD = 0.8  # anonymous visitors per lead visitor
 PRIOR_VISITS = 1.2  # mean visits before the form (Poisson)
 LATER_VISITS = 0.8
 ANONYMOUS_VISITS = 0.4  # mean visits beyond the first of an anonymous visitor
 EXTRA_PAGES = 1.2  # mean page views beyond the landing page
+SCROLLED = 0.15  # pages with a scroll event
 LOOKBACK_DAYS = 30
 # (path, traffic share, relative visit -> form rate)
 LANDING_PAGES: tuple[tuple[str, float, float], ...] = (
@@ -64,9 +65,6 @@ REFERRERS = {
     "partner": "https://partner.example.org/",
     "ai_referral": "https://chatgpt.com/",
 }
-PARAM_TYPE = pa.struct([("key", pa.string()), ("value", pa.struct([
-    ("string_value", pa.string()), ("int_value", pa.int64()), ("float_value", pa.float64()),
-    ("double_value", pa.float64())]))])
 
 
 @dataclass(frozen=True)
@@ -147,7 +145,7 @@ def simulate_web(rng: np.random.Generator, channel: np.ndarray, created: np.ndar
     other = rng.integers(0, len(PAGES), len(e_visit))
     e_page = np.where(e_page_no == 0, landing[e_visit], other)
     extra_start = np.flatnonzero(e_page_no == 0)
-    scroll = np.flatnonzero(rng.random(len(e_visit)) < 0.3)
+    scroll = np.flatnonzero(rng.random(len(e_visit)) < SCROLLED)
     closing = np.flatnonzero(kind > 0)
     last_page = e_first + pages - 1
     ev_row = np.concatenate([np.arange(len(e_visit)), extra_start, scroll, last_page[closing]])
@@ -158,66 +156,71 @@ def simulate_web(rng: np.random.Generator, channel: np.ndarray, created: np.ndar
                                            gaps[last_page[closing]]])
     ev_sub = np.concatenate([np.ones(len(e_visit)), np.zeros(len(extra_start)), np.full(len(scroll), 2),
                              np.full(len(closing), 3)])  # session_start first within the same second
-    order = np.lexsort((ev_sub, ev_at, e_visit[ev_row]))
+    # in visit order, then time (a session_start before its page view): one int64 key (visit offsets < 2^22 s)
+    order = np.argsort((e_visit[ev_row] << 24) | ((ev_at - begin[e_visit[ev_row]]) << 2) | ev_sub.astype(np.int64),
+                       kind="stable")
     ev_row, ev_name, ev_at = ev_row[order], ev_name[order], ev_at[order]
     ev_visit = e_visit[ev_row]
     micros = ev_at * 1_000_000 + rng.integers(0, 1_000_000, len(ev_at))
 
-    # URLs: the landing page's carries its UTM tags (and a click id) when the visit is tagged
+    # URLs (dictionary-coded: a page, with or without a channel's tags): the landing page's carries its UTM tags
+    # (and a click id) when the visit is tagged; the referrer is the external one on landing, else the previous page
     tagged_names = [k for k in names if k in TAGGED]
     tag_of = np.array([tagged_names.index(k) if k in TAGGED else -1 for k in names])
-    tag = tag_of[v_chan]
-    ev_page = e_page[ev_row]
-    landing_event = (e_page_no[ev_row] == 0) & (tag[ev_visit] >= 0)
-    query = take([f"?utm_source={s_}&utm_medium={m}&utm_campaign={c_}&gclid=Cj0KCQ" for s_, m, c_ in
-                  (TAGGED[k] for k in tagged_names)], np.where(landing_event, tag[ev_visit], -1))
-    url = pc.binary_join_element_wise(take([HOST + p for p in PAGES], ev_page), pc.fill_null(query, ""), "")
+    ev_first = e_page_no[ev_row] == 0
+    tag = np.where(ev_first, tag_of[v_chan[ev_visit]], -1)  # the event's tags (-1: none)
+    queries = ["", *(f"?utm_source={s_}&utm_medium={m_}&utm_campaign={c_}&gclid=Cj0KCQ"
+                     for s_, m_, c_ in (TAGGED[k] for k in tagged_names))]
+    urls = [HOST + p + q for p in PAGES for q in queries]  # index: page * len(queries) + tag + 1
+    url = e_page[ev_row] * len(queries) + tag + 1
     ref_of = np.array([list(REFERRERS).index(k) if k in REFERRERS else -1 for k in names])
-    ext_ref = take(list(REFERRERS.values()), np.where(e_page_no[ev_row] == 0, ref_of[v_chan[ev_visit]], -1))
-    prev = ev_row - 1
-    prev_page = take([HOST + p for p in PAGES], np.where(e_page_no[ev_row] > 0, e_page[np.maximum(prev, 0)], -1))
-    referrer = pc.coalesce(ext_ref, prev_page)
+    ext = ref_of[v_chan[ev_visit]]
+    referrer = np.where(ev_first, np.where(ext >= 0, len(urls) + ext, -1),
+                        e_page[np.maximum(ev_row - 1, 0)] * len(queries))  # the previous page, untagged
+    texts = [*urls, *REFERRERS.values()]
 
     # GA4's client id: a random number and the first visit's second; one per visitor, in visitor order (every
     # visitor has a first visit)
     visitor_ids = pc.binary_join_element_wise(pa.array(rng.integers(10**8, 10**9, v).astype(str)),
                                               pa.array(begin[first_visit].astype(str)), ".")
+    device = rng.choice(3, v, p=[0.6, 0.35, 0.05])  # per visitor
     session_id = begin.astype(np.int64)  # GA4's ga_session_id: the session's start, in seconds
-    tagged_first = (tag[ev_visit] >= 0) & (e_page_no[ev_row] == 0)
-    tag_fields = [take([TAGGED[k][i] for k in tagged_names], np.where(tagged_first, tag[ev_visit], -1))
-                  for i in range(3)]
+    tag_fields = [coded([TAGGED[k][i] for k in tagged_names], tag) for i in range(3)]
     login_visit = kind[ev_visit] == 2
     lead_email = pc.utf8_lower(pc.utf8_trim_whitespace(email.take(pa.array(lead))))
-    user_id = lead_email.take(pa.array(np.where(login_visit, visitor[ev_visit], 0)))
-    user_id = pc.if_else(pa.array(login_visit), user_id, pa.nulls(len(ev_at), pa.string()))
 
     m = len(ev_at)
     keys = ("ga_session_id", "ga_session_number", "page_location", "page_referrer", "engagement_time_msec")
     k = len(keys)
-    ints = [pa.array(session_id[ev_visit]), pa.array(number[ev_visit]), pa.nulls(m, pa.int64()),
-            pa.nulls(m, pa.int64()), pa.array(rng.integers(50, 60_000, m))]
-    strs = [pa.nulls(m, pa.string()), pa.nulls(m, pa.string()), url, referrer, pa.nulls(m, pa.string())]
-    interleave = pa.array((np.arange(m)[:, None] + np.arange(k)[None, :] * m).ravel())
-    value = pa.StructArray.from_arrays([
-        pa.concat_arrays([a.cast(pa.string()) for a in strs]).take(interleave),
-        pa.concat_arrays(ints).take(interleave), pa.nulls(m * k, pa.float64()), pa.nulls(m * k, pa.float64())],
-        fields=list(PARAM_TYPE.field("value").type))
-    params = pa.StructArray.from_arrays([pa.array(np.tile(np.array(keys), m)), value],
-                                        fields=list(PARAM_TYPE))
+    ints = np.zeros((m, k), dtype=np.int64)
+    ints[:, 0], ints[:, 1], ints[:, 4] = session_id[ev_visit], number[ev_visit], rng.integers(50, 60_000, m)
+    no_int = np.zeros((m, k), dtype=bool)
+    no_int[:, 2:4] = True
+    text = np.full((m, k), -1, dtype=np.int64)
+    text[:, 2], text[:, 3] = url, referrer
+    value = pa.StructArray.from_arrays(
+        [coded(texts, text.ravel()), pa.array(ints.ravel(), pa.int64(), mask=no_int.ravel()),
+         pa.nulls(m * k, pa.float64()), pa.nulls(m * k, pa.float64())],
+        names=["string_value", "int_value", "float_value", "double_value"])
+    params = pa.StructArray.from_arrays([coded(keys, np.tile(np.arange(k), m)), value], names=["key", "value"])
     event_params = pa.ListArray.from_arrays(pa.array(np.arange(0, m * k + 1, k, dtype=np.int32)), params)
-    at_ts = pa.array(ev_at * 1_000_000, pa.timestamp("us", tz="UTC"))
+    day = ev_at // P.DAY
+    first_day = int(day.min()) if m else 0
+    dates = pc.strftime(pa.array((np.arange(first_day, int(day.max()) + 1 if m else 0) * P.DAY * 1_000_000),
+                                 pa.timestamp("us", tz="UTC")), format="%Y%m%d")
     events = pa.table({
-        "event_date": pc.strftime(at_ts, format="%Y%m%d"),
+        "event_date": pa.DictionaryArray.from_arrays(pa.array(day - first_day, pa.int32()), dates),
         "event_timestamp": pa.array(micros, pa.int64()),
         "event_name": coded(("page_view", "session_start", "scroll", "form_submit", "login"), ev_name),
         "event_params": event_params,
-        "user_id": user_id,
-        "user_pseudo_id": visitor_ids.take(pa.array(visitor[ev_visit])),
+        "user_id": pa.DictionaryArray.from_arrays(
+            pa.array(np.where(login_visit, visitor[ev_visit], 0), pa.int32(), mask=~login_visit), lead_email),
+        "user_pseudo_id": pa.DictionaryArray.from_arrays(pa.array(visitor[ev_visit], pa.int32()), visitor_ids),
         "collected_traffic_source": pa.StructArray.from_arrays(
             tag_fields, names=["manual_source", "manual_medium", "manual_campaign_name"]),
-        "platform": pa.repeat(pa.scalar("WEB"), m),
-        "device": pa.StructArray.from_arrays([take(("desktop", "mobile", "tablet"), rng.choice(3, m, p=[.6, .35, .05])
-                                                   )], names=["category"]),
+        "platform": coded(("WEB",), np.zeros(m, dtype=np.int64)),
+        "device": pa.StructArray.from_arrays([coded(("desktop", "mobile", "tablet"),
+                                                    device[visitor[ev_visit]])], names=["category"]),
     })
 
     form_visitor = np.full(n, -1, dtype=np.int64)
@@ -241,7 +244,7 @@ def simulate_web(rng: np.random.Generator, channel: np.ndarray, created: np.ndar
 def write_ga4(events: pa.Table, path: Path, ndjson: bool) -> None:
     """The export as Parquet, or as BigQuery's newline-delimited JSON (INT64 values as strings)."""
     if not ndjson:
-        pq.write_table(events, path, compression="zstd", store_schema=False)
+        pq.write_table(events, path, compression="snappy", store_schema=False)  # as BigQuery exports it
         return
     import duckdb
 
