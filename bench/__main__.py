@@ -4,6 +4,7 @@
     python -m bench ingest --leads 100000
     python -m bench startup         # `leadjourney --help` and `import leadjourney` beside `python -c pass`
     python -m bench campaigns --leads 100000   # the campaign analyses at ~1M touchpoints vs a GROUP BY
+    python -m bench web --events 5000000 --leads 100000   # GA4 events: ingest and web analyses (default 50M, 1M)
     python -m bench growth          # analyze at 100k, 1M and 10M leads (builds what is missing; slow)
     python -m bench engines --leads 100000   # analyze on DuckDB and on Spark local (pip install pyspark; a JDK)
 """
@@ -27,6 +28,7 @@ from bench import (
     bench_monitor,
     bench_personas,
     bench_startup,
+    bench_web,
 )
 
 BENCHMARKS = {"generate": bench_generate.main, "ingest": bench_ingest.main, "analyze": bench_analyze.main,
@@ -39,9 +41,13 @@ BENCHMARKS = {"generate": bench_generate.main, "ingest": bench_ingest.main, "ana
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("which", nargs="?", choices=[*BENCHMARKS, "all"], default="all")
+    parser.add_argument("which", nargs="?", choices=[*BENCHMARKS, "web", "all"], default="all")
     parser.add_argument("--leads", type=int, default=1_000_000, help="leads to generate (default 1M)")
+    parser.add_argument("--events", type=int, default=50_000_000, help="web: GA4 events to load (default 50M)")
     args = parser.parse_args()
+    if args.which == "web":  # not part of `all`: 50M events take minutes and several GB of disk
+        bench_web.main(args.leads, args.events)
+        return
     for name, run in BENCHMARKS.items():
         if args.which == name or (args.which == "all" and name not in ("growth", "engines")):
             run(args.leads)

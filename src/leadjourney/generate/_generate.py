@@ -18,6 +18,7 @@ import pyarrow.parquet as pq
 
 from leadjourney.errors import OptionError
 from leadjourney.generate import _params as P
+from leadjourney.generate._campaign import PROGRAMS, program_touches
 from leadjourney.generate._dirt import Dirt
 from leadjourney.generate._ids import Ids
 from leadjourney.generate._journey import simulate
@@ -27,6 +28,7 @@ from leadjourney.generate._scenario import Scenario, scenario_truth
 from leadjourney.generate._spelling import spellings
 from leadjourney.generate._tables import Streams, events_table, leads_table, opportunities_table
 from leadjourney.generate._touch import (
+    CAMPAIGN_VOCAB,
     combine,
     orphan_touches,
     quiet_windows,
@@ -35,9 +37,11 @@ from leadjourney.generate._touch import (
     windows,
 )
 from leadjourney.generate._truth import planted, realized, truth_leads
+from leadjourney.generate._web import simulate_web, write_ga4
 
 FORMATS = ("parquet", "csv")
 TABLES = ("leads", "stage_events", "touchpoints", "opportunities")
+WEB = "web_sessions"  # GA4's BigQuery export: web_events.parquet, or web_events.ndjson beside CSV files
 GROUND_TRUTH = "ground_truth.json"
 GROUND_TRUTH_LEADS = "ground_truth_leads.parquet"
 DEFAULT_DIRT = Dirt()
@@ -108,8 +112,9 @@ def generate(
     stop = _epoch(end or datetime.now(UTC).date())
     start = stop - days * P.DAY
 
-    streams = np.random.default_rng(seed).spawn(10)  # the first nine as before the scenario stream
-    r_sim, r_people, r_touch, r_plan, r_spell, r_zone, r_dirt, r_copy, r_orphan, r_scenario = streams
+    streams = np.random.default_rng(seed).spawn(12)  # the first nine as before the scenario stream, ...
+    r_sim, r_people, r_touch, r_plan, r_spell, r_zone, r_dirt, r_copy, r_orphan, r_scenario = streams[:10]
+    r_programs, r_web = streams[10:]  # ... then the e-mail programs and the web sessions
     spell = spellings()
     journeys = simulate(r_sim, n_leads, start, stop, scenario, r_scenario)
     folks = people(r_people, journeys.persona, journeys.channel)
@@ -122,9 +127,13 @@ def generate(
     events, exact_events = events_table(journeys, chosen, spell, ids, rs)
     opps = opportunities_table(journeys, chosen, ids, rs, start, stop)
     copy_rows = np.arange(n_leads, n_leads + copies)
+    lead_windows = windows(journeys)
+    programs, program_truth = program_touches(r_programs, lead_windows, stop)
+    web = simulate_web(r_web, journeys.channel, journeys.created, lead_windows.end1,
+                       leads.column("email").slice(0, n_leads), start, stop)
     touches = combine(
         [
-            simulate_touches(r_touch, windows(journeys)),
+            simulate_touches(r_touch, lead_windows),
             simulate_touches(
                 r_copy,
                 quiet_windows(
@@ -132,6 +141,7 @@ def generate(
                 ),
             ),
             orphan_touches(r_orphan, ids.orphan_touch_lead_indices, start, stop),
+            programs,
         ],
         base=start,
     )
@@ -139,16 +149,20 @@ def generate(
     tables = {
         "leads": leads,
         "stage_events": events,
-        "touchpoints": touch_table(touches, ids.lead_ids, csv),
+        "touchpoints": touch_table(touches, ids.lead_ids, csv, web.form_visitor),
         "opportunities": opps.table,
     }
     files = {name: out_dir / f"{name}.{file_format}" for name in TABLES}
+    files[WEB] = out_dir / ("web_events.ndjson" if csv else "web_events.parquet")
     pool = ThreadPoolExecutor(
         max_workers=2
     )  # Arrow writes release the GIL; each file is independent
     writes = [pool.submit(_write, tables[name], files[name], file_format) for name in TABLES]
+    writes.append(pool.submit(write_ga4, web.events, files[WEB], csv))
 
-    simulated_touches = int((touches.lead < n_leads).sum())
+    from_programs = np.isin(touches.campaign, [CAMPAIGN_VOCAB.index(c) for c in PROGRAMS])
+    program_truth["touches"] = int(from_programs.sum())  # as written (a same-second clash keeps one touch)
+    simulated_touches = int((touches.lead[~from_programs] < n_leads).sum())
     orphan_rows = (
         int((touches.lead >= ids.orphan_touch_lead_indices[0]).sum())
         if ids.orphan_touch_leads
@@ -164,6 +178,8 @@ def generate(
         "unqualified_in_funnel_share": UNQUALIFIED_IN_FUNNEL_SHARE,
     }
     planted_truth = planted(journeys, chosen, spell, ids, opps, exact_leads, exact_events, orphan_rows)
+    planted_truth["email_programs"] = program_truth
+    planted_truth["web"] = web.truth
     if scenario is not None:
         planted_truth["scenario"] = scenario_truth(scenario, journeys)
     truth = {
@@ -191,9 +207,12 @@ def generate(
         }
         for name in TABLES
     ]
+    sources.append({"name": "generated_web", "path": os.path.relpath(files[WEB], out_dir.parent),
+                    "format": "ga4_bigquery", "table": WEB, "timezone": "UTC"})
     reached = truth["realized"]["reached"]
     summary = {
         **{f"{name}_rows": tables[name].num_rows for name in TABLES},
+        "web_events_rows": web.events.num_rows,
         "simulated_leads": n_leads,
         "duplicate_person_records": copies,
         **{f"reached_{stage.lower()}": reached[stage] for stage in P.STAGES},

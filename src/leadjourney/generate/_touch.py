@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from leadjourney.generate import _params as P
 from leadjourney.generate._journey import NA, Journeys
@@ -33,6 +34,8 @@ KINDS = (
     "meeting",
     "demo",
     "event",
+    "email_delivered",
+    "email_unsubscribe",
 )
 K = {k: i for i, k in enumerate(KINDS)}
 HUMAN = np.isin(np.arange(len(KINDS)), [K["call"], K["sales_email"], K["meeting"], K["demo"]])
@@ -48,13 +51,8 @@ _CHANNEL_OF_KIND = {
 DARK_KINDS = ("email_open", "page_view", "email_click")
 
 CAMPAIGNS = {
-    "email": (
-        "Welcome series",
-        "Monthly newsletter",
-        "Product update",
-        "Nurture: ROI",
-        "Nurture: case studies",
-    ),
+    # the e-mail programs (_campaign.py); the steady automated e-mails are one-off sends of no program
+    "program": ("Nurture: trial onboarding", "Product update: Q2 release"),
     "webinar": ("Webinar: product tour", "Webinar: automation 101", "Webinar: customer panel"),
     "event": ("Trade show: spring expo", "Roadshow: Chicago", "Roadshow: London"),
     "form": ("Demo request", "Contact us", "Ebook: buyer's guide", "Free trial"),
@@ -68,11 +66,10 @@ ASSETS = {
         "Case study pack",
     ),
     "form_fill": ("Demo request form", "Contact form", "Ebook form", "Trial sign-up"),
+    "program_email": (*(f"Onboarding e-mail {k}" for k in range(1, 6)), "Q2 release e-mail 1",
+                      "Q2 release e-mail 2"),
 }
 _CAMPAIGN_OF_KIND = {
-    "email_send": "email",
-    "email_open": "email",
-    "email_click": "email",
     "webinar": "webinar",
     "event": "event",
     "form_fill": "form",
@@ -173,7 +170,7 @@ def _kind_table(
 
 
 _CAMPAIGN_TABLE = _kind_table(_CAMPAIGN_SPANS, _CAMPAIGN_OF_KIND)
-_ASSET_TABLE = _kind_table(_ASSET_SPANS, {k: k for k in ASSETS})
+_ASSET_TABLE = _kind_table(_ASSET_SPANS, {k: k for k in ASSETS if k in K})
 
 
 def _draw(rng: np.random.Generator, pairs: tuple[tuple[str, float], ...], n: int) -> np.ndarray:
@@ -322,14 +319,21 @@ def combine(parts: list[Touches], base: int) -> Touches:
     return Touches(*(getattr(t, f)[order] for f in Touches.__dataclass_fields__))
 
 
-def touch_table(t: Touches, lead_ids: pa.Array, csv: bool) -> pa.Table:
-    """The touchpoints export: ``occurred_at`` a UTC timestamp (Parquet) or ``...Z`` string (CSV)."""
+def touch_table(t: Touches, lead_ids: pa.Array, csv: bool, form_visitor: pa.Array | None = None) -> pa.Table:
+    """The touchpoints export: ``occurred_at`` a UTC timestamp (Parquet) or ``...Z`` string (CSV); with
+    ``form_visitor`` (per simulated lead), a ``visitor_id`` on each lead's creation form fill (the form's hidden
+    web visitor field)."""
     occurred = (
         format_instants(t.at, np.full(len(t.at), ZULU, dtype=np.int8))
         if csv
         else utc_timestamps(t.at)
     )
     names = [c.name for c in P.CHANNELS]
+    extra: dict[str, pa.Array] = {}
+    if form_visitor is not None:
+        creation = (t.kind == K["form_fill"]) & (t.priority == 0) & (t.lead < len(form_visitor))
+        ids = form_visitor.take(pa.array(np.where(creation, t.lead, 0)))
+        extra["visitor_id"] = pc.if_else(pa.array(creation), ids, pa.nulls(len(t.lead), pa.string()))
     return pa.table(
         {
             "lead_id": lead_ids.take(pa.array(t.lead)),
@@ -339,5 +343,6 @@ def touch_table(t: Touches, lead_ids: pa.Array, csv: bool) -> pa.Table:
             "actor": coded(("automated", "human"), HUMAN[t.kind]),
             "campaign": coded(CAMPAIGN_VOCAB, t.campaign),
             "asset": coded(ASSET_VOCAB, t.asset),
+            **extra,
         }
     )

@@ -62,11 +62,13 @@ def refresh_web(con: duckdb.DuckDBPyConnection) -> None:
         CREATE OR REPLACE TABLE {VISITS} AS
         WITH numbered AS (
             SELECT *, CASE WHEN occurred_at - lag(occurred_at) OVER w <= {gap} THEN 0 ELSE 1 END AS new_visit
-            FROM web_sessions WINDOW w AS (PARTITION BY visitor_id ORDER BY occurred_at)
-        ), keyed AS (
-            SELECT *, coalesce(session_id, visitor_id || '#' || sum(new_visit) OVER (
-                PARTITION BY visitor_id ORDER BY occurred_at ROWS UNBOUNDED PRECEDING)) AS session_key
+            FROM web_sessions WHERE session_id IS NULL WINDOW w AS (PARTITION BY visitor_id ORDER BY occurred_at)
+        ), keyed AS (  -- only events without the file's session id are cut into visits by the gap (sorted)
+            SELECT * EXCLUDE (new_visit), visitor_id || '#' || sum(new_visit) OVER (
+                PARTITION BY visitor_id ORDER BY occurred_at ROWS UNBOUNDED PRECEDING) AS session_key
             FROM numbered
+            UNION ALL BY NAME
+            SELECT *, session_id AS session_key FROM web_sessions WHERE session_id IS NOT NULL
         ), visits AS (
             SELECT visitor_id, session_key, min(occurred_at) AS started_at, max(occurred_at) AS ended_at,
                    count(*) FILTER ({views}) AS pageviews,
