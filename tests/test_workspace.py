@@ -53,3 +53,26 @@ def test_duckdb_threads_come_from_the_environment(ws: Workspace, monkeypatch: py
     monkeypatch.setenv("LEADJOURNEY_THREADS", "two")
     with pytest.raises(OptionError, match="LEADJOURNEY_THREADS='two'"):
         ws.connect()
+
+
+@pytest.mark.databases_closed
+def test_a_thread_outside_the_block_connects_to_the_database_the_block_keeps_open(ws: Workspace) -> None:
+    """A server thread started by a test (threads start outside any block): DuckDB refuses a second instance."""
+    import threading
+
+    seen: list[object] = []
+
+    def read() -> None:
+        try:
+            with ws.connect(read_only=True) as con:
+                seen.append(con.execute("SELECT count(*) FROM t").fetchone())
+        except Exception as exc:  # reported by the assertion
+            seen.append(exc)
+
+    with databases_kept_open():
+        with ws.connect() as con:
+            con.execute("CREATE TABLE t AS SELECT 1 AS x")
+        thread = threading.Thread(target=read)
+        thread.start()
+        thread.join()
+    assert seen == [(1,)]
