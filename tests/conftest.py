@@ -452,11 +452,13 @@ def api() -> Iterator[Any]:
 
 @pytest.fixture(autouse=True)
 def _databases_kept_open(request: pytest.FixtureRequest) -> Iterator[None]:
-    """Each test runs as a command does: a workspace database once opened stays open until the test ends
-    (opening DuckDB costs ~17 ms). Tests that another process or a server thread must open the database
-    while they run are marked ``databases_closed``."""
+    """Each test of ``make test`` runs as a command does: a workspace database once opened stays open until the
+    test ends (opening DuckDB costs ~17 ms). Not for tests where another process must open the database while
+    they run: those are marked ``databases_closed``, and the integration groups (servers and commands in their
+    own processes) keep nothing open."""
     from leadjourney.workspace import databases_kept_open
 
-    keep = request.node.get_closest_marker("databases_closed") is None
+    closed = ("databases_closed", "browser", "office", "slow", "spark")
+    keep = not any(request.node.get_closest_marker(name) for name in closed)
     with databases_kept_open(keep):
         yield
