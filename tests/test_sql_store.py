@@ -8,9 +8,9 @@ from pathlib import Path
 
 import ibis
 import pytest
-from conftest import SharedGenerated, copy_workspace, same_numbers
 from ibis.backends.duckdb import Backend
 
+from conftest import SharedGenerated, copy_workspace, same_numbers
 from leadjourney import engine, sql_store
 from leadjourney.workflows import analyze, select
 

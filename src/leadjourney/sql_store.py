@@ -20,7 +20,7 @@ import tempfile
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from contextvars import ContextVar
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -155,9 +155,7 @@ def stored_sql(workspace_root: Path) -> Iterator[SqlStore]:
     token = _CURRENT.set(store)
     try:
         yield store
-        try:
+        with suppress(OSError):  # a read-only workspace still analyzes; its next run compiles again
             store.save()
-        except OSError:
-            pass  # a read-only workspace still analyzes; its next run compiles again
     finally:
         _CURRENT.reset(token)

@@ -45,16 +45,13 @@ def definitions_document(
     ctx.obj = workspace
     if ctx.invoked_subcommand is not None:
         return
-    from leadjourney.reports.definitions import definitions_document as make_document
-    from leadjourney.reports.definitions import write_document
+    from leadjourney.workflows.definitions import definitions
 
     ws = Workspace.open(workspace)
     filters = selection(ws, date_from, date_to, source, persona, require_people=False)  # read before there is data
     with render.progress_bar(err, "definitions") as progress:
-        progress("drift check", 0, 1)
-        doc = make_document(ws, filters)
-        progress("done", 1, 1)
-    files = write_document(doc, ws.out_dir)
+        run = definitions(ws, filters, progress=progress)
+    doc, files = run.document, run.files
     if as_json:
         print(doc.to_json())
         return
@@ -79,27 +76,22 @@ def definitions_approve(
 
     Example: [bold]leadjourney definitions acme-journey approve SQL --by "Sam Lee" --role Sales[/bold]
     """
-    from leadjourney.analysis.definitions import approve
-    from leadjourney.reports.definitions import missing_roles
+    from leadjourney.workflows.definitions import approve_definition
 
-    ws = Workspace.open(workspace or ctx.obj)
-    signoff = approve(ws, term, by, role, note)
-    missing = missing_roles(ws, signoff.term)
+    approval = approve_definition(workspace or ctx.obj, term, by, role, note)
+    signoff, missing = approval.signoff, approval.missing
     still = ", ".join(missing) if missing else "nobody: signed off"
     console.print(f"{terminal_text(signoff.term)}: approved for {signoff.role} on {signoff.approved_at:%Y-%m-%d}; "
                   f"still missing: {still}.")
 
 
 def _table(doc: DefinitionDocument) -> Table:
-    from leadjourney.analysis.definitions import REQUIRED_ROLES
-    from leadjourney.reports.definitions import data_line
-
     table = Table(title=f"Definition Alignment Document: {terminal_text(doc.engagement)}", show_lines=True)
     table.add_column("term", style="bold")
     table.add_column("definition", ratio=3)
     table.add_column("criteria", ratio=2)
     table.add_column("in the data", ratio=3)
-    for role in REQUIRED_ROLES:
+    for role in doc.required_roles:
         table.add_column(role.lower())
     for t in doc.terms:
         d = t.definition
@@ -107,9 +99,9 @@ def _table(doc: DefinitionDocument) -> Table:
         if d.sla_minutes is not None:
             criteria = f"SLA {d.sla_minutes:g} min"
         roles = []
-        for role in REQUIRED_ROLES:
+        for role in doc.required_roles:
             found = [s for s in t.approvals if s.role == role]
             roles.append("\n".join(f"{terminal_text(s.approved_by)}\n{s.approved_at:%Y-%m-%d}" for s in found)
                          or "[red]missing[/red]")
-        table.add_row(terminal_text(d.term), terminal_text(d.definition), terminal_text(criteria), terminal_text(data_line(t)), *roles)
+        table.add_row(terminal_text(d.term), terminal_text(d.definition), terminal_text(criteria), terminal_text(t.data_line), *roles)
     return table

@@ -53,6 +53,11 @@ class TermStatus:
     def signed_off(self) -> bool:
         return not self.missing
 
+    @property
+    def data_line(self) -> str:
+        """What the data says about the term, in one sentence (:func:`data_line`)."""
+        return data_line(self)
+
     def to_dict(self) -> dict[str, Any]:
         d = self.definition
         return {
@@ -75,6 +80,8 @@ class DefinitionDocument:
     filters: Filters
     check: DefinitionCheck
     terms: list[TermStatus]
+
+    required_roles: tuple[str, ...] = REQUIRED_ROLES  # whose approval signs a term off
 
     @property
     def signed_off(self) -> bool:
