@@ -33,6 +33,7 @@ from leadjourney.analysis.sources import UNKNOWN, Sources, SourceTransition
 from leadjourney.analysis.stats import km_median
 from leadjourney.analysis.time_in_stage import KM_RESOLUTION_HOURS
 from leadjourney.config import UNASSIGNED_PERSONA
+from leadjourney.display import percent
 from leadjourney.engine import column_array, fetch, fetch_rows
 from leadjourney.errors import OptionError
 from leadjourney.escape import markdown_text as md
@@ -444,8 +445,8 @@ class PersonaProfiles(Tabular):
                  f"| Persona | People | Share | Top source | {self._end_to_end_label()} | Median employees | Differences |",
                  "|---|---:|---:|---|---:|---:|---:|"]
         for r in self.summary():
-            lines.append(f"| {md(r['persona'])} | {r['people']:,} | {_pct(r['share'])} | {md(r['top_source'] or '-')} | "
-                         f"{_pct(r['end_to_end'])} | {_num(r['employees_median'])} | {r['differences']} |")
+            lines.append(f"| {md(r['persona'])} | {r['people']:,} | {percent(r['share'])} | {md(r['top_source'] or '-')} | "
+                         f"{percent(r['end_to_end'])} | {_num(r['employees_median'])} | {r['differences']} |")
         for p in self.profiles:
             lines += ["", *_profile_markdown(p)]
         return "\n".join(lines) + "\n"
@@ -458,10 +459,10 @@ def _profile_markdown(p: PersonaProfile) -> list[str]:
     lines += ["", "| Transition | Entered | Converted | Rate | 95% interval | vs the others |",
               "|---|---:|---:|---:|---|---|"]
     for t in p.transitions:
-        mark = (f"**{t.direction}** ({_pct(t.rest_rate)})" if t.significant
+        mark = (f"**{t.direction}** ({percent(t.rest_rate)})" if t.significant
                 else md(t.note or ("not significant" if t.p_value is not None else "-")))
         ci = "-" if t.ci_low is None else f"{t.ci_low:.1%} - {t.ci_high:.1%}"
-        lines.append(f"| {md(t.from_stage)} → {md(t.to_stage)} | {t.entered:,} | {t.converted:,} | {_pct(t.rate)} | "
+        lines.append(f"| {md(t.from_stage)} → {md(t.to_stage)} | {t.entered:,} | {t.converted:,} | {percent(t.rate)} | "
                      f"{ci} | {mark} |")
     lines += ["", "| Time in stage | Median (d) | Basis | Overall (d) | Ratio | n |", "|---|---:|---|---:|---:|---:|"]
     for pt in p.times:
@@ -476,7 +477,7 @@ def _profile_markdown(p: PersonaProfile) -> list[str]:
     for i in range(max(len(p.sources), len(f.industries), len(f.titles))):
         cells = []
         for items in (p.sources, f.industries, f.titles):
-            cells += [md(items[i].value), _pct(items[i].share)] if i < len(items) else ["", ""]
+            cells += [md(items[i].value), percent(items[i].share)] if i < len(items) else ["", ""]
         lines.append("| " + " | ".join(cells) + " |")
     if p.touchpoints:
         lines += ["", "| Top touchpoint | Channel | Volume | Per person |", "|---|---|---:|---:|"]
@@ -486,9 +487,6 @@ def _profile_markdown(p: PersonaProfile) -> list[str]:
         lines += ["", "Where its journey differs:", ""] + [f"- {md(d.text())}" for d in p.differences]
     return lines
 
-
-def _pct(value: float | None) -> str:
-    return "-" if value is None else f"{value:.1%}"
 
 
 def _num(value: float | None, fmt: str = "{:,.0f}") -> str:

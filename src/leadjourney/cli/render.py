@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from rich.console import Console
 from rich.table import Table
 
-from leadjourney.display import display_name
+from leadjourney.display import display_name, percent
 from leadjourney.escape import terminal_text
 from leadjourney.progress import Progress as ProgressFn
 from leadjourney.schema import (
@@ -353,8 +353,8 @@ def persona_table(profiles: PersonaProfiles) -> Table:
         table.add_column(name, justify=justify)  # type: ignore[arg-type]
     for row in profiles.summary():
         median = row["employees_median"]
-        table.add_row(terminal_text(row["persona"]), f"{row['people']:,}", _pct(row["share"]), terminal_text(str(row["top_source"])),
-                      _pct(row["end_to_end"]), "-" if median is None else f"{median:,.0f}",
+        table.add_row(terminal_text(row["persona"]), f"{row['people']:,}", percent(row["share"]), terminal_text(str(row["top_source"])),
+                      percent(row["end_to_end"]), "-" if median is None else f"{median:,.0f}",
                       f"{row['differences']} point(s)")
     return table
 
@@ -396,7 +396,3 @@ def command_lines(command: str, width: int) -> list[str]:
         else:
             lines[-1] = trial
     return lines
-
-
-def _pct(value: float | None) -> str:
-    return "-" if value is None else f"{value:.1%}"

@@ -12,16 +12,13 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from leadjourney.analysis.persona_profiles import Difference, PersonaProfile, PersonaProfiles
-from leadjourney.display import display_name
+from leadjourney.display import display_name, percent
 from leadjourney.escape import markdown_text as md
 from leadjourney.reports.people import humanize, transition
 
 if TYPE_CHECKING:
     from leadjourney.reports.recommendations import Recommendation
 
-
-def _pct(value: float | None) -> str:
-    return "-" if value is None else f"{value:.1%}"
 
 
 def _num(value: float | None, fmt: str = "{:,.0f}") -> str:
@@ -44,8 +41,8 @@ def personas_markdown(profiles: PersonaProfiles, labels: Mapping[str, str] | Non
              f"| Persona | People | Share | Top source | {end_to_end} | Median employees | Differs in |",
              "|---|---:|---:|---|---:|---:|---:|"]
     for r in profiles.summary():
-        lines.append(f"| {md(name(r['persona']))} | {r['people']:,} | {_pct(r['share'])} | "
-                     f"{md(name(r['top_source'])) if r['top_source'] else '-'} | {_pct(r['end_to_end'])} | "
+        lines.append(f"| {md(name(r['persona']))} | {r['people']:,} | {percent(r['share'])} | "
+                     f"{md(name(r['top_source'])) if r['top_source'] else '-'} | {percent(r['end_to_end'])} | "
                      f"{_num(r['employees_median'])} | {r['differences']} |")
     for p in profiles.profiles:
         lines += ["", *_card(p, labels, recommendations), *_tables(p, labels)]
@@ -111,11 +108,11 @@ def _tables(p: PersonaProfile, labels: Mapping[str, str] | None) -> list[str]:
     out = ["", "| Transition | Entered | Converted | Rate | 95% interval | vs the others |",
            "|---|---:|---:|---:|---|---|"]
     for t in p.transitions:
-        mark = (f"**{t.direction}** ({_pct(t.rest_rate)})" if t.significant
+        mark = (f"**{t.direction}** ({percent(t.rest_rate)})" if t.significant
                 else md(t.note or ("no significant difference" if t.p_value is not None else "-")))
         ci = "-" if t.ci_low is None else f"{t.ci_low:.1%} - {t.ci_high:.1%}"
         out.append(f"| {md(transition(t.from_stage, t.to_stage, labels))} | {t.entered:,} | {t.converted:,} | "
-                   f"{_pct(t.rate)} | {ci} | {mark} |")
+                   f"{percent(t.rate)} | {ci} | {mark} |")
     out += ["", "| Time in stage | Median (days) | Overall (days) | Ratio | People |", "|---|---:|---:|---:|---:|"]
     for pt in p.times:
         ratio = "-" if pt.ratio is None else (f"**{pt.ratio:.2f}x**" if pt.differs else f"{pt.ratio:.2f}x")
@@ -128,7 +125,7 @@ def _tables(p: PersonaProfile, labels: Mapping[str, str] | None) -> list[str]:
         for items, named in ((p.sources, True), (f.industries, False), (f.titles, False)):
             if i < len(items):
                 value = display_name(items[i].value, labels) if named else items[i].value
-                cells += [md(value), _pct(items[i].share)]
+                cells += [md(value), percent(items[i].share)]
             else:
                 cells += ["", ""]
         out.append("| " + " | ".join(cells) + " |")
