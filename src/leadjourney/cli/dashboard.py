@@ -19,7 +19,7 @@ from leadjourney.cli.selection import (
     ToOption,
     selection,
 )
-from leadjourney.workspace import Workspace
+from leadjourney.workflows.workspace import open_workspace
 
 
 @app.command("dashboard")
@@ -45,7 +45,7 @@ def dashboard_command(
     from leadjourney.workflows.dashboard import DashboardReady, export_dashboard, serve_dashboard
 
     if export is not None:
-        ws = Workspace.open(workspace)
+        ws = open_workspace(workspace)
         export_dashboard(ws, selection(ws, date_from, date_to, source, persona, owner), export)
         console.print(f"  written  {export}")
         return

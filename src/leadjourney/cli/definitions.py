@@ -16,7 +16,7 @@ from leadjourney.cli.base import WorkspaceArg, app, console, err
 from leadjourney.cli.selection import FromOption, PersonaOption, SourceOption, ToOption, selection
 from leadjourney.cli.workspace_arg import WorkspaceAlias, chosen_workspace, group_settings
 from leadjourney.escape import terminal_text
-from leadjourney.workspace import Workspace
+from leadjourney.workflows.workspace import open_workspace
 
 if TYPE_CHECKING:
     from leadjourney.reports.definitions import DefinitionDocument
@@ -47,7 +47,7 @@ def definitions_document(
         return
     from leadjourney.workflows.definitions import definitions
 
-    ws = Workspace.open(workspace)
+    ws = open_workspace(workspace)
     filters = selection(ws, date_from, date_to, source, persona, require_people=False)  # read before there is data
     with render.progress_bar(err, "definitions") as progress:
         run = definitions(ws, filters, progress=progress)
