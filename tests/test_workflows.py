@@ -85,7 +85,7 @@ def test_definitions_and_status_return_what_they_wrote_and_print_nothing(tmp_pat
     seen: list[str] = []
     run = definitions(ws, progress=lambda m, d, t: seen.append(m))
     assert [p.name for p in run.files] == ["definitions.md", "definitions.json"] and seen[-1] == "done"
-    term = run.document.terms[0].definition.term
+    term = run.result.terms[0].definition.term
     approval = approve_definition(ws, term, "Jane Doe", "Marketing")
     assert approval.signoff.term == term and "Marketing" not in approval.missing and approval.missing
     assert undo_item(ws, "kickoff").was_done is False
@@ -93,5 +93,5 @@ def test_definitions_and_status_return_what_they_wrote_and_print_nothing(tmp_pat
     assert undo_item(str(ws.root), "KICKOFF") == Undone("kickoff", was_done=True)  # a folder, the id in any case
     status = engagement_status(ws, label="acme")
     assert [p.name for p in status.files] == ["status.md", "status.json"]
-    assert status.status.item("kickoff").done is False and "leadjourney" in status.files[0].read_text("utf-8")
+    assert status.result.item("kickoff").done is False and "leadjourney" in status.files[0].read_text("utf-8")
     assert capsys.readouterr() == ("", "")

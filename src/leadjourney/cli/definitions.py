@@ -51,7 +51,7 @@ def definitions_document(
     filters = selection(ws, date_from, date_to, source, persona, require_people=False)  # read before there is data
     with render.progress_bar(err, "definitions") as progress:
         run = definitions(ws, filters, progress=progress)
-    doc, files = run.document, run.files
+    doc, files = run.result, run.files
     if as_json:
         print(doc.to_json())
         return

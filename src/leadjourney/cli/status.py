@@ -47,7 +47,7 @@ def status_show(
     from leadjourney.workflows.status import engagement_status
 
     run = engagement_status(workspace, label=str(workspace))
-    status, files = run.status, run.files
+    status, files = run.result, run.files
     if as_json:
         print(status.to_json())
         return

@@ -4,24 +4,16 @@ and a stakeholder's approval of a term's wording."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from leadjourney.progress import Progress, silent
+from leadjourney.workflows.tables import TableRun
 from leadjourney.workflows.workspace import WorkspaceLike, open_workspace
 
 if TYPE_CHECKING:
     from leadjourney.analysis import Filters
     from leadjourney.analysis.definitions import SignOff
     from leadjourney.reports.definitions import DefinitionDocument
-
-
-@dataclass(frozen=True)
-class DefinitionsRun:
-    """The document and the files it was written to (out/definitions.md and .json)."""
-
-    document: DefinitionDocument
-    files: list[Path]
 
 
 @dataclass(frozen=True)
@@ -33,16 +25,16 @@ class Approval:
 
 
 def definitions(workspace: WorkspaceLike, filters: Filters | None = None, *,
-                progress: Progress = silent) -> DefinitionsRun:
+                progress: Progress = silent) -> TableRun[DefinitionDocument]:
     """The Definition Alignment Document of the selection (the whole workspace may hold no data yet: the
-    terms are signed at kickoff), written into out/."""
+    terms are signed at kickoff), written into out/ (definitions.md and .json)."""
     from leadjourney.reports.definitions import definitions_document, write_document
 
     ws = open_workspace(workspace)
     progress("drift check", 0, 1)
     document = definitions_document(ws, filters)
     progress("done", 1, 1)
-    return DefinitionsRun(document, write_document(document, ws.out_dir))
+    return TableRun(document, write_document(document, ws.out_dir))
 
 
 def approve_definition(workspace: WorkspaceLike, term: str, by: str, role: str,

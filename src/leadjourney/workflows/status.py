@@ -4,22 +4,14 @@ manual items marked done or undone."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
+from leadjourney.workflows.tables import TableRun
 from leadjourney.workflows.workspace import WorkspaceLike, open_workspace
 
 if TYPE_CHECKING:
     from leadjourney.reports.checklist import Record
     from leadjourney.reports.status import EngagementStatus
-
-
-@dataclass(frozen=True)
-class StatusRun:
-    """The status and the files it was written to."""
-
-    status: EngagementStatus
-    files: list[Path]
 
 
 @dataclass(frozen=True)
@@ -30,7 +22,7 @@ class Undone:
     was_done: bool
 
 
-def engagement_status(workspace: WorkspaceLike, *, label: str | None = None) -> StatusRun:
+def engagement_status(workspace: WorkspaceLike, *, label: str | None = None) -> TableRun[EngagementStatus]:
     """Every phase's checklist for the workspace, written into out/; the fixing commands name the workspace as
     ``label`` (as the user typed it; default: its path)."""
     from leadjourney.reports.status import engagement_status as gather_status
@@ -38,7 +30,7 @@ def engagement_status(workspace: WorkspaceLike, *, label: str | None = None) -> 
 
     ws = open_workspace(workspace)
     status = gather_status(ws, label=label)
-    return StatusRun(status, write_status(status, ws.out_dir))
+    return TableRun(status, write_status(status, ws.out_dir))
 
 
 def mark_item_done(workspace: WorkspaceLike, item_id: str, note: str | None = None) -> Record:
