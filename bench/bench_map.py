@@ -16,13 +16,13 @@ import time
 t0 = time.perf_counter()
 from pathlib import Path
 from leadjourney.workspace import Workspace
-from leadjourney.journeymap.make import make_map
+from leadjourney.workflows.journey_map import journey_map
 marks = {{}}
 def progress(message, done, total):
     marks[message] = time.perf_counter()
 ws = Workspace.open({ws!r})
 t1 = time.perf_counter()
-run = make_map(ws, out_dir=Path({out!r}), tables=True, progress=progress)
+run = journey_map(ws, out_dir=Path({out!r}), tables=True, progress=progress)
 order = ["analysis", "touchpoint inventory", "persona profiles", "paths", "suggested personas", "drawing", "done"]  # "drawing": map + tables written
 parts = {{"imports": t1 - t0}}
 for a, b in zip(order, order[1:]):

@@ -52,7 +52,8 @@ def test_bad_config_names_the_key(tmp_path: Path) -> None:
 
 
 def test_init_ingest_quality_round_trip(tmp_path: Path) -> None:
-    assert run("init", str(tmp_path / "ws")).returncode == 0
+    created = run("init", str(tmp_path / "ws"))
+    assert created.returncode == 0 and "add [[sources]] to the config" in created.stdout  # not eaten as markup
     assert run("init", str(tmp_path / "ws")).returncode == 1  # refuses to overwrite
     export = tmp_path / "leads.csv"
     export.write_text("lead_id,created_at,source\nA1,2026-01-01 10:00,Organic Search\nA2,not a date,PPC\n")

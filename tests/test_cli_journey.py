@@ -84,13 +84,13 @@ def _scripts_src(html: str) -> str:
     return " ".join(re.findall(r"<script[^>]*\bsrc=\"([^\"]*)\"", html))
 
 
-def test_make_map_draws_the_config_targets(ws: Workspace, tmp_path: Path) -> None:
-    from leadjourney.journeymap.make import make_map
+def test_the_map_draws_the_config_targets(ws: Workspace, tmp_path: Path) -> None:
+    from leadjourney.workflows.journey_map import journey_map
 
     text = ws.config_path.read_text("utf-8")
     ws.config_path.write_text(text.replace('# "MQL->SQL" = 0.30', '"MQL->SQL" = 0.30'), "utf-8")
     try:
-        run = make_map(Workspace.open(ws.root), formats=["svg"], out_dir=tmp_path)
+        run = journey_map(ws.root, formats=["svg"], tables=False, out_dir=tmp_path)
     finally:
         ws.config_path.write_text(text, "utf-8")
     point = run.journey_map.conversion("MQL->SQL")

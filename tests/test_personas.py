@@ -219,6 +219,30 @@ def test_rendering_is_json_and_markdown(small: Workspace) -> None:
     assert data["suggestion"]["k"] == 2
 
 
+def test_the_analyst_and_the_people_tables_are_the_same_rows(small: Workspace) -> None:
+    """Both renderings of the profiles share their table rows (persona_profiles' row renderers): the people's
+    document shows the analyst's transition tables row for row, names through display_name."""
+    from leadjourney.reports.personas_doc import personas_markdown
+
+    profiles = personas_report(small, now=NOW, k=2).profiles
+    shared = ("| Transition |",)  # stage names read the same raw and displayed; sources and kinds do not
+    analyst, people = _tables_under(profiles.to_markdown(), shared), _tables_under(personas_markdown(profiles), shared)
+    assert len(analyst) > 10 and analyst == people
+    tops = _tables_under(personas_markdown(profiles), ("| Top sources |",))
+    assert "| SEO | 66.7% | Software | 66.7% | VP Sales | 66.7% |" in tops  # a source displayed, the rest raw
+
+
+def _tables_under(markdown: str, headers: tuple[str, ...]) -> list[str]:
+    """The rows of every table whose header starts with one of ``headers``, in order."""
+    rows: list[str] = []
+    inside = False
+    for line in markdown.splitlines():
+        inside = line.startswith(headers) or (inside and line.startswith("|"))
+        if inside:
+            rows.append(line)
+    return rows
+
+
 def test_options_are_checked() -> None:
     with pytest.raises(ValueError, match="far"):
         PersonaProfiles(far=1.0)

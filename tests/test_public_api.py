@@ -134,3 +134,13 @@ def test_the_example_notebook_runs(tmp_path: Path) -> None:
     assert not [o for o in outputs if o.output_type == "error"]
     assert "carrier_pigeon" in outputs[-1]["text"]  # the last cell printed the selection's error
     assert (tmp_path / "acme-notebook" / "leadjourney.toml").exists()
+
+
+def test_the_command_line_starts_without_the_heavy_modules() -> None:
+    """`leadjourney --help` (every command registered) loads no engine, no config parser and no workspace: they
+    load when a command runs (start-up figures: `python -m bench startup`)."""
+    code = ("import sys\nimport leadjourney.cli.app\nheavy = ('duckdb', 'ibis', 'pyarrow', 'pandas', 'tomllib', "
+            "'leadjourney.config', 'leadjourney.workspace', 'leadjourney.analysis')\n"
+            "print(sorted(m for m in heavy if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -20,10 +20,10 @@ from leadjourney.analysis.personas import personas_report
 from leadjourney.analysis.touchpoints import TouchpointInventory
 from leadjourney.errors import LeadJourneyError
 from leadjourney.ingest import ingest
-from leadjourney.journeymap.make import make_map
 from leadjourney.reports.checklist import ITEMS, PHASES, mark_done
 from leadjourney.reports.recommendations import make_recommendations
 from leadjourney.reports.status import PROOFS, SLACK, engagement_status
+from leadjourney.workflows.journey_map import journey_map
 from leadjourney.workspace import Workspace
 
 OUTPUTS = ("personas", "touchpoints", "map", "recommendations")
@@ -48,7 +48,7 @@ def drawn(analyzed: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     (ws.out_dir / "personas.json").write_text(personas_report(ws, suggest=False).to_json(), "utf-8")
     with open_journeys(ws) as journeys:
         TouchpointInventory().fit(journeys).write_csv(ws.out_dir / "touchpoints.csv")
-    make_map(ws, formats=["svg"])
+    journey_map(ws, formats=["svg"], tables=False)
     make_recommendations(ws).write(ws.out_dir)
     return root
 

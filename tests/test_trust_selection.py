@@ -235,16 +235,16 @@ def test_a_selection_error_is_a_documented_leadjourney_error() -> None:
 def test_the_map_and_recommendations_carry_their_own_selections_signoffs(ws: Workspace, tmp_path: Path) -> None:
     """A map of seo never shows the all-leads sign-off on seo's number; the all-leads map marks a confirmed
     number that has changed since as stale ("CONFIRMED?")."""
-    from leadjourney.journeymap.make import make_map
     from leadjourney.reports.recommendations import statuses_of
+    from leadjourney.workflows.journey_map import journey_map
 
     store(ws, analyze(ws, now=NOW))
     set_status(ws, MQL_SQL, CONFIRMED, "VP Sales, kickoff")
     store(ws, analyze(ws, filters=Filters(sources=("seo",)), now=NOW))
-    seo = make_map(ws, filters=Filters(sources=("seo",)), formats=("html",), out_dir=tmp_path / "seo", now=NOW)
+    seo = journey_map(ws, tables=False, filters=Filters(sources=("seo",)), formats=("html",), out_dir=tmp_path / "seo", now=NOW)
     mark = seo.journey_map.conversion("MQL->SQL").mark
     assert mark is not None and (mark.status, mark.stated) == ("ASSUMED", pytest.approx(0.6)) and not mark.stale
-    everyone = make_map(ws, formats=("html",), out_dir=tmp_path / "all", now=NOW)
+    everyone = journey_map(ws, tables=False, formats=("html",), out_dir=tmp_path / "all", now=NOW)
     mark = everyone.journey_map.conversion("MQL->SQL").mark
     assert mark is not None and mark.status == CONFIRMED and not mark.stale
     # recommendations cite the statuses of their own selection's findings
@@ -253,7 +253,7 @@ def test_the_map_and_recommendations_carry_their_own_selections_signoffs(ws: Wor
     (ws.root / "stage_events.csv").write_text(events((*SQL, 13)), "utf-8")  # one more SQL arrives
     ingest(ws)
     store(ws, analyze(ws, now=NOW))
-    mark = make_map(ws, formats=("html",), out_dir=tmp_path / "later", now=NOW).journey_map.conversion("MQL->SQL").mark
+    mark = journey_map(ws, tables=False, formats=("html",), out_dir=tmp_path / "later", now=NOW).journey_map.conversion("MQL->SQL").mark
     assert mark is not None and mark.status == CONFIRMED and mark.stale  # signed 40 %, the map shows 45 %
     assert (mark.stated, mark.current) == (pytest.approx(0.4), pytest.approx(0.45))
 
@@ -263,14 +263,14 @@ def test_every_workflow_of_the_python_api_checks_its_selection(ws: Workspace, tm
     unknown source from Python too (the CLI checked it before; a notebook calls these directly)."""
     from leadjourney.analysis.personas import personas_report
     from leadjourney.errors import SelectionError
-    from leadjourney.journeymap.make import make_map
     from leadjourney.reports.definitions import definitions_document
     from leadjourney.reports.package import build_report
     from leadjourney.reports.recommendations import make_recommendations
+    from leadjourney.workflows.journey_map import journey_map
 
     nosuch = Filters(sources=("nosuch",))
     out = tmp_path / "map"
-    calls = [lambda: make_map(ws, filters=nosuch, formats=("html",), out_dir=out, now=NOW),
+    calls = [lambda: journey_map(ws, tables=False, filters=nosuch, formats=("html",), out_dir=out, now=NOW),
              lambda: build_report(ws, filters=nosuch, now=NOW),
              lambda: make_recommendations(ws, filters=nosuch, now=NOW),
              lambda: definitions_document(ws, filters=nosuch, now=NOW),

@@ -73,3 +73,25 @@ def test_the_table_workflows_write_what_their_commands_write(shared_generated: S
     assert export.path == ws.out_dir / "event_log.xes" and export.cases > 0
     with pytest.raises(LeadJourneyError, match="--format"):
         lj.event_log(ws, fmt="pdf")
+
+
+def test_definitions_and_status_return_what_they_wrote_and_print_nothing(tmp_path: Path,
+                                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    from leadjourney.workflows.definitions import approve_definition, definitions
+    from leadjourney.workflows.status import Undone, engagement_status, mark_item_done, undo_item
+
+    ws = lj.init_workspace(tmp_path / "ws")
+    lj.ingest(ws, file=lj.FileSource(DATA / "hubspot_contacts.csv", "hubspot_contacts"))
+    seen: list[str] = []
+    run = definitions(ws, progress=lambda m, d, t: seen.append(m))
+    assert [p.name for p in run.files] == ["definitions.md", "definitions.json"] and seen[-1] == "done"
+    term = run.result.terms[0].definition.term
+    approval = approve_definition(ws, term, "Jane Doe", "Marketing")
+    assert approval.signoff.term == term and "Marketing" not in approval.missing and approval.missing
+    assert undo_item(ws, "kickoff").was_done is False
+    assert mark_item_done(ws, "kickoff", "call with all three teams").item_id == "kickoff"
+    assert undo_item(str(ws.root), "KICKOFF") == Undone("kickoff", was_done=True)  # a folder, the id in any case
+    status = engagement_status(ws, label="acme")
+    assert [p.name for p in status.files] == ["status.md", "status.json"]
+    assert status.result.item("kickoff").done is False and "leadjourney" in status.files[0].read_text("utf-8")
+    assert capsys.readouterr() == ("", "")

@@ -78,11 +78,11 @@ if _typing.TYPE_CHECKING:
     from leadjourney.config import Config, load_config
     from leadjourney.generate import Dirt, GeneratedData
     from leadjourney.ingest import IngestReport
-    from leadjourney.journeymap.make import MapRun
     from leadjourney.monitor import MonitorRun
     from leadjourney.quality import QualityReport, run_quality
     from leadjourney.reports.package import ReportPackage
     from leadjourney.tabular import Tabular
+    from leadjourney.workflows.journey_map import MapRun
     from leadjourney.workspace import Workspace
 
 __version__ = "0.1.0"
@@ -94,7 +94,7 @@ _LAZY = {  # name -> the module it is loaded from on first use
     "Filters": "leadjourney.analysis",
     "GeneratedData": "leadjourney.generate",
     "IngestReport": "leadjourney.ingest",
-    "MapRun": "leadjourney.journeymap.make",
+    "MapRun": "leadjourney.workflows.journey_map",
     "MonitorRun": "leadjourney.monitor",
     "QualityReport": "leadjourney.quality",
     "ReportPackage": "leadjourney.reports.package",

@@ -24,18 +24,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from leadjourney.criteria import LEAD_STATUSES, Criterion, Definition, parse_criterion
 from leadjourney.errors import ConfigError, OptionError
 from leadjourney.rowfilter import parse_filter
+from leadjourney.schema import (
+    SOURCE_FORMATS as SOURCE_FORMATS,  # declared beside the tables they load into
+)
 
 CONFIG_FILE = "leadjourney.toml"
 CANONICAL_TABLES = ("leads", "stage_events", "touchpoints", "opportunities", "web_traffic", "web_sessions")
-SOURCE_FORMATS = (
-    "csv",
-    "parquet",
-    "hubspot_contacts",
-    "salesforce_leads",
-    "salesforce_lead_history",
-    "salesforce_opportunities",
-    "ga4_bigquery",
-)
 DEDUPE_POLICIES = ("merge", "keep")
 UNASSIGNED_PERSONA = "unassigned"  # leads that match no [[personas]] rule
 # the template's [outcomes] and [missing] defaults, for configs written before those tables existed

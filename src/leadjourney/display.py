@@ -96,6 +96,11 @@ def minutes(value: float | None) -> str:
     return f"{value / 1440:.1f} d"
 
 
+def days(value: float | None) -> str:
+    """A duration in days: "3.9 d"; ``-`` for None."""
+    return "-" if value is None else f"{value:.1f} d"
+
+
 def count(value: int | None) -> str:
     """A count with thousands separators."""
     return "-" if value is None else f"{value:,}"

@@ -34,6 +34,8 @@ import sqlglot as sg
 from ibis.backends.duckdb import Backend as DuckDBBackend
 from ibis.formats.pyarrow import PyArrowData
 
+from leadjourney import sql_store
+
 COMPILED_CACHE_SIZE = 1024
 
 
@@ -84,7 +86,7 @@ def compiled_sql(backend: DuckDBBackend, table_expr: ir.Table, cache: CompiledCa
         if found is not None:
             cache.compiled.move_to_end(op)
     if found is None:
-        found = (backend.compile(table_expr), bool(op.find((ops.InMemoryTable, ops.ScalarUDF))))
+        found = (_stored_or_compiled(backend, table_expr), bool(op.find((ops.InMemoryTable, ops.ScalarUDF))))
         with cache.lock:
             cache.compiled[op] = found
             while len(cache.compiled) > cache.size:
@@ -92,6 +94,23 @@ def compiled_sql(backend: DuckDBBackend, table_expr: ir.Table, cache: CompiledCa
     sql, needs_hooks = found
     if needs_hooks:
         backend._run_pre_execute_hooks(table_expr)
+    return sql
+
+
+def _stored_or_compiled(backend: DuckDBBackend, table_expr: ir.Table) -> str:
+    """The expression's SQL from the workspace's store (:mod:`leadjourney.sql_store`) when a run opened one,
+    else compiled (and added to it)."""
+    store = sql_store.active()
+    if store is None:
+        return backend.compile(table_expr)
+    try:
+        key = sql_store.fingerprint(table_expr.op())
+    except sql_store.Unkeyable:
+        return backend.compile(table_expr)
+    sql = store.get(key)
+    if sql is None:
+        sql = backend.compile(table_expr)
+        store.put(key, sql)
     return sql
 
 

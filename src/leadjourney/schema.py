@@ -12,6 +12,16 @@ dates dropped) for the quality report.
 
 from __future__ import annotations
 
+SOURCE_FORMATS = (  # a [[sources]] format: how a file's columns map to the canonical tables
+    "csv",
+    "parquet",
+    "hubspot_contacts",
+    "salesforce_leads",
+    "salesforce_lead_history",
+    "salesforce_opportunities",
+    "ga4_bigquery",
+)
+
 SCHEMA_VERSION = 1
 
 PROVENANCE = """

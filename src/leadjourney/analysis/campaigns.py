@@ -31,6 +31,7 @@ from leadjourney.analysis.journeys import Journeys
 from leadjourney.analysis.marketing import conversion_milestones, milestones, person_touches
 from leadjourney.analysis.rates import Transition
 from leadjourney.analysis.status import MetricStatus, for_count, withheld
+from leadjourney.display import percent
 from leadjourney.engine import fetch_rows, fetch_value
 from leadjourney.escape import markdown_text as md
 from leadjourney.tabular import Tabular
@@ -129,8 +130,8 @@ class Campaigns(Tabular):
                 vs = "**clicks less**" if c.weak else (md(c.message_click_rate.status.text()) or (
                     "not significant" if c.p_adjusted is not None else "not tested"))
                 lines.append(f"| {md(c.campaign)} | {c.emailed:,} | {c.delivered:,} | {c.opened:,} | {c.clicked:,} | "
-                             f"{c.unsubscribed:,} | {_pct(c.open_rate.rate)} | {_pct(c.click_rate.rate)} | "
-                             f"{_ci(c.click_rate)} | {_pct(c.click_to_open.rate)} | {_pct(c.message_click_rate.rate)} | "
+                             f"{c.unsubscribed:,} | {percent(c.open_rate.rate)} | {percent(c.click_rate.rate)} | "
+                             f"{_ci(c.click_rate)} | {percent(c.click_to_open.rate)} | {percent(c.message_click_rate.rate)} | "
                              f"{_ci(c.message_click_rate)} | {vs} |")
             lines += ["", "People: rates over those delivered to when the campaign has delivery events, else over those "
                       "e-mailed; opened counts a click too. Clicks per e-mail: each person x e-mail of the campaign, "
@@ -145,8 +146,8 @@ class Campaigns(Tabular):
                 for v in c.conversion:
                     diff = "-" if v.difference is None else (f"{v.difference * 100:+.1f} pts ({(v.ci_low or 0) * 100:+.1f} "
                                                              f"to {(v.ci_high or 0) * 100:+.1f})")
-                    lines.append(f"| {md(c.campaign)} | {md(v.milestone)} | {v.engaged.entered:,} | {_pct(v.engaged.rate)} | "
-                                 f"{_ci(v.engaged)} | {v.not_engaged.entered:,} | {_pct(v.not_engaged.rate)} | "
+                    lines.append(f"| {md(c.campaign)} | {md(v.milestone)} | {v.engaged.entered:,} | {percent(v.engaged.rate)} | "
+                                 f"{_ci(v.engaged)} | {v.not_engaged.entered:,} | {percent(v.not_engaged.rate)} | "
                                  f"{_ci(v.not_engaged)} | {diff} | {md(v.status.text())} |")
         lines += ["", "### Nurture sequences (step n: the n-th e-mail of a campaign a person received)", ""]
         lines += _note(e.nurture_status)
@@ -158,7 +159,7 @@ class Campaigns(Tabular):
                       "| Step | Received | In flight | Continued | Left | Leave rate | 95% interval | Unsubscribed |",
                       "|---:|---:|---:|---:|---:|---:|---|---:|"]
             for s in q.steps:
-                rate = "(last step)" if s.last else _pct(s.leave.rate)
+                rate = "(last step)" if s.last else percent(s.leave.rate)
                 lines.append(f"| {s.step} | {s.received:,} | {s.in_flight:,} | {s.continued:,} | {s.leave.converted:,} | "
                              f"{rate} | {'-' if s.last else _ci(s.leave)} | {s.unsubscribed:,} |")
             lines.append("")
@@ -177,8 +178,8 @@ class Campaigns(Tabular):
                 for a in rows[:TOP]:
                     note = "**significant**" if a.significant else md(a.status.text())
                     lines.append(f"| {md(a.milestone)} | {md(a.asset)} | {a.converted_consumed:,} of {a.converted:,} "
-                                 f"({_pct(a.converted_share)}) | {a.never_consumed:,} of {a.never:,} "
-                                 f"({_pct(a.never_share)}) | {_x(a.lift)} | {_x(a.ci_low)} - {_x(a.ci_high)} | {note} |")
+                                 f"({percent(a.converted_share)}) | {a.never_consumed:,} of {a.never:,} "
+                                 f"({percent(a.never_share)}) | {_x(a.lift)} | {_x(a.ci_low)} - {_x(a.ci_high)} | {note} |")
         lines += ["", "### Sales touches (by a person) before an opportunity and before closed-won", ""]
         lines += _note(self.sales_status)
         if any(s.status.shown for s in self.sales):
@@ -202,7 +203,7 @@ class Campaigns(Tabular):
         for q in self.email.nurtures:
             if q.broken and q.worst_step is not None:
                 step = q.step(q.worst_step)
-                rate = "" if step is None else f" ({_pct(step.leave.rate)} leave there)"
+                rate = "" if step is None else f" ({percent(step.leave.rate)} leave there)"
                 out.append(f"Nurture '{q.campaign}' breaks at step {q.worst_step}{rate}.")
         lifted = [a for a in self.content if a.significant and (a.lift or 0) > 1]
         if lifted:
@@ -222,9 +223,6 @@ def _status(status: MetricStatus) -> dict[str, Any]:
 def _note(status: MetricStatus) -> list[str]:
     return [f"{status.text().capitalize()}.", ""] if status.text() else []
 
-
-def _pct(rate: float | None) -> str:
-    return "-" if rate is None else f"{rate:.1%}"
 
 
 def _ci(t: Transition) -> str:

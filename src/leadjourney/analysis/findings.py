@@ -39,7 +39,7 @@ from leadjourney.analysis.funnel import check_mode
 from leadjourney.analysis.journeys import Filters
 from leadjourney.analysis.report import Analysis
 from leadjourney.analysis.selection import describe
-from leadjourney.db import one, scalar
+from leadjourney.db import one, scalar, transaction
 from leadjourney.errors import LeadJourneyError
 from leadjourney.workspace import Workspace
 
@@ -207,20 +207,14 @@ def store(ws: Workspace, analysis: Analysis, *, baseline: bool = False, findings
     now = datetime.now(UTC).replace(tzinfo=None)
     _ready(ws)
     key = selection_of(analysis)
-    with ws.connect() as con:
-        con.execute("BEGIN TRANSACTION")
-        try:
-            snapshot_id = int(scalar(con, "SELECT coalesce(max(snapshot_id), 0) + 1 FROM snapshots"))
-            if baseline:
-                con.execute("UPDATE snapshots SET is_baseline = false")
-            con.execute("INSERT INTO snapshots VALUES (?, ?, ?, ?, ?)", [
-                snapshot_id, now, json.dumps(analysis.filters.to_dict()), baseline, analysis.to_json()])
-            if findings:
-                _record(con, key, findings_of(analysis), snapshot_id, now)
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
+    with ws.connect() as con, transaction(con):
+        snapshot_id = int(scalar(con, "SELECT coalesce(max(snapshot_id), 0) + 1 FROM snapshots"))
+        if baseline:
+            con.execute("UPDATE snapshots SET is_baseline = false")
+        con.execute("INSERT INTO snapshots VALUES (?, ?, ?, ?, ?)", [
+            snapshot_id, now, json.dumps(analysis.filters.to_dict()), baseline, analysis.to_json()])
+        if findings:
+            _record(con, key, findings_of(analysis), snapshot_id, now)
     return snapshot_id
 
 
@@ -352,8 +346,7 @@ def migrate(con: duckdb.DuckDBPyConnection) -> None:
     """Findings from before they were kept per selection, moved to theirs (see the module), in one transaction."""
     from leadjourney import schema
 
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         rows = con.execute("""
             SELECT f.finding_id, f.kind, f.statement, f.value, f.n, f.status, f.note, f.snapshot_id, f.updated_at,
                    s.filters, json_extract_string(s.result, '$.funnel.mode'),
@@ -379,8 +372,4 @@ def migrate(con: duckdb.DuckDBPyConnection) -> None:
                             "replaced it before findings were kept per selection; analyze all leads and confirm again")
                 con.execute(insert, [finding_id, kind, withheld, None, None, status, note, None, updated_at,
                                      ALL_LEADS, None, None, None, None, False])
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
 

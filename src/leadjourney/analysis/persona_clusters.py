@@ -40,6 +40,7 @@ from leadjourney.analysis.rates import (
 )
 from leadjourney.analysis.sources import UNKNOWN
 from leadjourney.config import UNASSIGNED_PERSONA, Persona
+from leadjourney.display import percent
 from leadjourney.engine import fetch, fetch_rows
 from leadjourney.errors import OptionError
 from leadjourney.escape import markdown_code_block, one_line
@@ -99,7 +100,7 @@ class PersonaCluster:
         size = ("unknown size" if self.employees_median is None else
                 f"{self.employees_p10:,.0f}-{self.employees_p90:,.0f} employees (median {self.employees_median:,.0f})")
         rates = ", ".join(f"{t.from_stage} → {t.to_stage} {t.rate:.0%}" for t in self.transitions if t.rate is not None)
-        return (f"{self.people:,} people ({_pct(self.share)}): titles {top(self.titles)}; industries "
+        return (f"{self.people:,} people ({percent(self.share)}): titles {top(self.titles)}; industries "
                 f"{top(self.industries)}; {size}; sources {top(self.sources)}; conversion {rates or '-'}.")
 
     def toml(self) -> str:
@@ -483,9 +484,9 @@ class PersonaSuggestion(Tabular):
                  "| Suggested persona | People | Share | Median employees | Distinctive title words | Rule recall "
                  "| Rule precision |", "|---|---:|---:|---:|---|---:|---:|"]
         for c in self.clusters:
-            lines.append(f"| {md(c.name)} | {c.people:,} | {_pct(c.share)} | "
+            lines.append(f"| {md(c.name)} | {c.people:,} | {percent(c.share)} | "
                          f"{'-' if c.employees_median is None else f'{c.employees_median:,.0f}'} | "
-                         f"{md(', '.join(c.distinctive_words) or '-')} | {_pct(c.rule_recall)} | {_pct(c.rule_precision)} |")
+                         f"{md(', '.join(c.distinctive_words) or '-')} | {percent(c.rule_recall)} | {percent(c.rule_precision)} |")
         for c in self.clusters:
             lines += ["", f"## {md(c.name)}", "", md(c.description())]
         lines += ["", "## Rules to paste into leadjourney.toml", "", *markdown_code_block(self.to_toml(), "toml")]
@@ -595,7 +596,3 @@ def _round_between(lo: float, hi: float) -> int:
 def _toml_str(text: str) -> str:
     """A TOML basic string: JSON's escapes are valid TOML; DEL, which TOML forbids raw, escaped too."""
     return json.dumps(text, ensure_ascii=False).replace("\x7f", "\\u007f")
-
-
-def _pct(value: float | None) -> str:
-    return "-" if value is None else f"{value:.1%}"

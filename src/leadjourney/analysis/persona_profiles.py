@@ -19,6 +19,7 @@ sees one row per persona (and value, or hour of duration for the Kaplan-Meier cu
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
@@ -35,6 +36,7 @@ from leadjourney.analysis.stats import km_median
 from leadjourney.analysis.status import MetricStatus, withheld
 from leadjourney.analysis.time_in_stage import KM_RESOLUTION_HOURS
 from leadjourney.config import UNASSIGNED_PERSONA
+from leadjourney.display import percent
 from leadjourney.engine import column_array, fetch, fetch_rows
 from leadjourney.errors import OptionError
 from leadjourney.escape import markdown_text as md
@@ -451,45 +453,74 @@ class PersonaProfiles(Tabular):
                  f"{self.far:g}x (or at most 1/{self.far:g}) the overall median with n ≥ {self.min_n}.", "",
                  f"| Persona | People | Share | Top source | {self._end_to_end_label()} | Median employees | Differences |",
                  "|---|---:|---:|---|---:|---:|---:|"]
-        for r in self.summary():
-            lines.append(f"| {md(r['persona'])} | {r['people']:,} | {_pct(r['share'])} | {md(r['top_source'] or '-')} | "
-                         f"{_pct(r['end_to_end'])} | {_num(r['employees_median'])} | {r['differences']} |")
+        lines += [summary_row(r, _raw) for r in self.summary()]
         for p in self.profiles:
             lines += ["", *_profile_markdown(p)]
         return "\n".join(lines) + "\n"
+
+
+def _raw(value: str) -> str:
+    return value
+
+
+def _arrow(from_stage: str, to_stage: str) -> str:
+    return f"{from_stage} → {to_stage}"
+
+
+def summary_row(r: dict[str, Any], name: Callable[[str], str]) -> str:
+    """One persona of :meth:`PersonaProfiles.summary` as a Markdown table row; ``name`` shows a raw value (the
+    raw value itself for analysts, its display name for people)."""
+    return (f"| {md(name(r['persona']))} | {r['people']:,} | {percent(r['share'])} | "
+            f"{md(name(r['top_source'])) if r['top_source'] else '-'} | {percent(r['end_to_end'])} | "
+            f"{number(r['employees_median'])} | {r['differences']} |")
+
+
+def transition_rows(p: PersonaProfile, arrow: Callable[[str, str], str]) -> list[str]:
+    """The persona's transitions table (``arrow`` names a transition), against the other personas."""
+    out = ["| Transition | Entered | Converted | Rate | 95% interval | vs the others |", "|---|---:|---:|---:|---|---|"]
+    for t in p.transitions:
+        mark = (f"**{t.direction}** ({percent(t.rest_rate)})" if t.significant
+                else md(t.note or ("no significant difference" if t.p_value is not None else "-")))
+        ci = "-" if t.ci_low is None else f"{t.ci_low:.1%} - {t.ci_high:.1%}"
+        out.append(f"| {md(arrow(t.from_stage, t.to_stage))} | {t.entered:,} | {t.converted:,} | {percent(t.rate)} | "
+                   f"{ci} | {mark} |")
+    return out
+
+
+def ratio_cell(pt: PersonaTime) -> str:
+    """A time's ratio to the overall median, bold where it differs."""
+    return "-" if pt.ratio is None else (f"**{pt.ratio:.2f}x**" if pt.differs else f"{pt.ratio:.2f}x")
+
+
+def top_rows(p: PersonaProfile, name: Callable[[str], str]) -> list[str]:
+    """The top sources (shown through ``name``), industries and titles side by side, then the top touchpoints."""
+    f = p.firmographics
+    out = ["| Top sources | Share | Top industries | Share | Top titles | Share |", "|---|---:|---|---:|---|---:|"]
+    for i in range(max(len(p.sources), len(f.industries), len(f.titles))):
+        cells = []
+        for items, shown in ((p.sources, name), (f.industries, _raw), (f.titles, _raw)):
+            cells += [md(shown(items[i].value)), percent(items[i].share)] if i < len(items) else ["", ""]
+        out.append("| " + " | ".join(cells) + " |")
+    if p.touchpoints:
+        out += ["", "| Top touchpoint | Channel | Volume | Per person |", "|---|---|---:|---:|"]
+        out += [f"| {md(name(t.kind))} | {md(name(t.channel)) if t.channel else '-'} | {t.volume:,} | "
+                f"{t.per_person:.2f} |" for t in p.touchpoints]
+    return out
 
 
 def _profile_markdown(p: PersonaProfile) -> list[str]:
     lines = [f"## {md(p.persona)}", "", md(p.narrative())]
     if not p.people:
         return lines
-    lines += ["", "| Transition | Entered | Converted | Rate | 95% interval | vs the others |",
-              "|---|---:|---:|---:|---|---|"]
-    for t in p.transitions:
-        mark = (f"**{t.direction}** ({_pct(t.rest_rate)})" if t.significant
-                else md(t.note or ("not significant" if t.p_value is not None else "-")))
-        ci = "-" if t.ci_low is None else f"{t.ci_low:.1%} - {t.ci_high:.1%}"
-        lines.append(f"| {md(t.from_stage)} → {md(t.to_stage)} | {t.entered:,} | {t.converted:,} | {_pct(t.rate)} | "
-                     f"{ci} | {mark} |")
+    lines += ["", *transition_rows(p, _arrow)]
     lines += ["", "| Time in stage | Median (d) | Basis | Overall (d) | Ratio | n |", "|---|---:|---|---:|---:|---:|"]
     for pt in p.times:
-        ratio = "-" if pt.ratio is None else (f"**{pt.ratio:.2f}x**" if pt.differs else f"{pt.ratio:.2f}x")
         basis = {"kaplan_meier": "Kaplan-Meier", "completed": "completed only"}.get(pt.basis or "", "-")
-        lines.append(f"| {md(pt.from_stage)} → {md(pt.to_stage)} | {_num(pt.median_days, '{:.1f}')} | {basis} | "
-                     f"{_num(pt.overall_days, '{:.1f}')} | {ratio} | {pt.n:,} |")
+        lines.append(f"| {md(pt.from_stage)} → {md(pt.to_stage)} | {number(pt.median_days, '{:.1f}')} | {basis} | "
+                     f"{number(pt.overall_days, '{:.1f}')} | {ratio_cell(pt)} | {pt.n:,} |")
     f = p.firmographics
-    lines += ["", f"Company size: {_num(f.employees_p10)} - {_num(f.employees_p90)} employees (p10-p90), median "
-              f"{_num(f.employees_median)}; known for {f.employees_known:,} of {p.people:,}.", "",
-              "| Top sources | Share | Top industries | Share | Top titles | Share |", "|---|---:|---|---:|---|---:|"]
-    for i in range(max(len(p.sources), len(f.industries), len(f.titles))):
-        cells = []
-        for items in (p.sources, f.industries, f.titles):
-            cells += [md(items[i].value), _pct(items[i].share)] if i < len(items) else ["", ""]
-        lines.append("| " + " | ".join(cells) + " |")
-    if p.touchpoints:
-        lines += ["", "| Top touchpoint | Channel | Volume | Per person |", "|---|---|---:|---:|"]
-        lines += [f"| {md(t.kind)} | {md(t.channel or '-')} | {t.volume:,} | {t.per_person:.2f} |"
-                  for t in p.touchpoints]
+    lines += ["", f"Company size: {number(f.employees_p10)} - {number(f.employees_p90)} employees (p10-p90), median "
+              f"{number(f.employees_median)}; known for {f.employees_known:,} of {p.people:,}.", "", *top_rows(p, _raw)]
     lines += content_markdown(p)
     if p.differences:
         lines += ["", "Where its journey differs:", ""] + [f"- {md(d.text())}" for d in p.differences]
@@ -510,13 +541,10 @@ def content_markdown(p: PersonaProfile) -> list[str]:
             lines.append(f"| {md(c.milestone)} | {c.reached:,} | - | nothing consumed before it | - | - |")
         for i in c.items:
             lines.append(f"| {md(c.milestone)} | {c.reached:,} | {md(i.kind)} | {md(i.item)} | {i.people:,} | "
-                         f"{_pct(i.share)} |")
+                         f"{percent(i.share)} |")
     return lines
 
 
-def _pct(value: float | None) -> str:
-    return "-" if value is None else f"{value:.1%}"
-
-
-def _num(value: float | None, fmt: str = "{:,.0f}") -> str:
+def number(value: float | None, fmt: str = "{:,.0f}") -> str:
+    """A number in ``fmt``; ``-`` for None."""
     return "-" if value is None else fmt.format(value)

@@ -26,6 +26,7 @@ from leadjourney.analysis.status import withheld
 from leadjourney.analysis.time_in_stage import TimeInStage
 from leadjourney.analysis.web import WebJourney
 from leadjourney.backends import connect_backend
+from leadjourney.display import minutes
 from leadjourney.errors import WorkspaceError
 from leadjourney.escape import markdown_text as md
 from leadjourney.progress import Progress, silent
@@ -239,7 +240,7 @@ class Analysis(Tabular):
         lines += [
             f"- {s['n']:,} people with a signal; {s['n_judged']:,} old enough to judge "
             f"({s['n_too_recent']:,} too recent).",
-            f"- Median {_minutes(s['median_minutes'])}, mean {_minutes(s['mean_minutes'])}, p90 {_minutes(s['p90_minutes'])}.",
+            f"- Median {minutes(s['median_minutes'])}, mean {minutes(s['mean_minutes'])}, p90 {minutes(s['p90_minutes'])}.",
             f"- Within 5 minutes: {within5['share']:.1%}; never contacted: {never['share']:.1%} "
             f"({never['count']:,}).",
             "- Benchmarks: " + "; ".join(
@@ -293,12 +294,6 @@ def friction_preamble(fr: Friction) -> list[str]:
         "- Rows with too few people to judge are listed without a recoverable figure and ranked last.",
     ]
     return lines
-
-
-def _minutes(value: float | None) -> str:
-    if value is None:
-        return "-"
-    return f"{value:.0f} min" if value < 120 else f"{value / 60:.1f} h"
 
 
 def _days(value: float | None) -> str:

@@ -34,6 +34,7 @@ from leadjourney.analysis.rates import StageCount, Transition, transition_betwee
 from leadjourney.analysis.readback import build
 from leadjourney.analysis.sources import holm, two_proportion_z
 from leadjourney.analysis.status import OK, MetricStatus, for_count, withheld
+from leadjourney.display import percent
 from leadjourney.engine import fetch_rows, fetch_value
 from leadjourney.escape import markdown_text as md
 from leadjourney.quality.web import WebStitching, web_stitching
@@ -382,8 +383,8 @@ class WebJourney(Tabular):
         for p in self.landing_pages[:TOP]:
             vs = "**converts worse**" if p.worse else (md(p.to_form.status.text()) or (
                 "not significant" if p.p_adjusted is not None else "not tested"))
-            lines.append(f"| {md(p.page)} | {p.visits:,} | {p.to_form.converted:,} | {_pct(p.to_form.rate)} | "
-                         f"{_ci(p.to_form)} | {_pct(p.to_mql.rate)} | {_ci(p.to_mql)} | {vs} |")
+            lines.append(f"| {md(p.page)} | {p.visits:,} | {p.to_form.converted:,} | {percent(p.to_form.rate)} | "
+                         f"{_ci(p.to_form)} | {percent(p.to_mql.rate)} | {_ci(p.to_mql)} | {vs} |")
         worse = [p.page for p in self.landing_pages if p.worse]
         if worse:
             lines += ["", "Converting significantly worse than the other pages (two-proportion z-test, Holm-corrected): "
@@ -418,7 +419,7 @@ class WebJourney(Tabular):
                       "Note |", "|---|---:|---:|---:|---:|---|---:|---|---|"]
             for t in self.traffic_sources[:TOP]:
                 lines.append(f"| {md(t.source)} / {md(t.medium)} | {t.visits:,} | {t.visitors:,} | {t.to_won.entered:,} | "
-                             f"{_pct(t.to_sql.rate)} | {_ci(t.to_sql)} | {_pct(t.to_won.rate)} | {_ci(t.to_won)} | "
+                             f"{percent(t.to_sql.rate)} | {_ci(t.to_sql)} | {percent(t.to_won.rate)} | {_ci(t.to_won)} | "
                              f"{md(t.to_won.status.text())} |")
         return lines
 
@@ -441,9 +442,6 @@ def _num(value: Any) -> float | None:
     return None if value is None else float(value)
 
 
-def _pct(rate: float | None) -> str:
-    return "-" if rate is None else f"{rate:.1%}"
-
 
 def _ci(t: Transition) -> str:
     return "-" if t.ci_low is None or t.ci_high is None else f"{t.ci_low:.1%} - {t.ci_high:.1%}"
@@ -451,7 +449,7 @@ def _ci(t: Transition) -> str:
 
 def _rate(t: Transition) -> str:
     note = f" ({t.status.text()})" if t.status.text() else ""
-    return f"{_pct(t.rate)} ({_ci(t)}){note}"
+    return f"{percent(t.rate)} ({_ci(t)}){note}"
 
 
 def _num_text(value: float | None) -> str:

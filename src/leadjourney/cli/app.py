@@ -20,10 +20,10 @@ from leadjourney.cli.selection import (
     selection,
 )
 from leadjourney.cli.workspace_arg import WorkspaceAlias, chosen_workspace, group_settings
-from leadjourney.config import SOURCE_FORMATS
 from leadjourney.errors import InterruptedAfterCommit
 from leadjourney.escape import terminal_text
-from leadjourney.workspace import Workspace
+from leadjourney.schema import SOURCE_FORMATS
+from leadjourney.workflows.workspace import init_workspace, open_workspace
 
 if TYPE_CHECKING:
     from leadjourney.workflows import Generated
@@ -39,12 +39,12 @@ def init(
 
     Example: [bold]leadjourney init acme-journey[/bold]
     """
-    ws = Workspace.init(directory)
+    ws = init_workspace(directory)
     console.print(f"Created workspace [bold]{ws.root}[/bold]")
     console.print(f"  config:   {ws.config_path}  (edit stages, channels, sources here)")
     console.print(f"  database: {ws.database_path}")
     console.print(f"  outputs:  {ws.out_dir}")
-    console.print("Next: add [[sources]] to the config, or `leadjourney ingest --file EXPORT.csv --format hubspot_contacts`.")
+    console.print("Next: add \\[\\[sources]] to the config, or `leadjourney ingest --file EXPORT.csv --format hubspot_contacts`.")
 
 
 @app.command()
@@ -151,7 +151,7 @@ def analyze_command(
     """
     from leadjourney.workflows import analyze
 
-    ws = Workspace.open(workspace)
+    ws = open_workspace(workspace)
     filters = selection(ws, date_from, date_to, source, persona, owner, check=False)
     with render.progress_bar(err, "analyze") as progress:  # the workflow checks the selection
         run = analyze(workspace, filters, mode=mode, window_days=window, save=True, baseline=baseline,
@@ -206,7 +206,7 @@ def _finding_selection(workspace: Path, date_from: str | None, date_to: str | No
 
     if not any((date_from, date_to, source, persona, owner, mode, window)):
         return None
-    ws = Workspace.open(workspace)
+    ws = open_workspace(workspace)
     filters = selection(ws, date_from, date_to, source, persona, owner, require_people=False)
     return selection_key(filters, mode or "stage_reach", window or 90)
 
@@ -238,7 +238,7 @@ def findings_list(
     ctx.obj = (workspace, chosen)
     if ctx.invoked_subcommand is not None:
         return
-    ws = Workspace.open(workspace)
+    ws = open_workspace(workspace)
     key = chosen or ALL_LEADS
     items = list_findings(ws, None if every else key)
     if as_json:
@@ -261,7 +261,7 @@ def _set_status(ctx: typer.Context, finding_id: str, status: str, note: str | No
 
     workspace, chosen = ctx.obj
     key = key or chosen or ALL_LEADS
-    f = set_status(Workspace.open(workspace), finding_id, status, note, key)
+    f = set_status(open_workspace(workspace), finding_id, status, note, key)
     console.print(f"{f.finding_id} ({terminal_text(selection_label(key))}): {f.status}" + (f" ({terminal_text(f.note)})" if f.note else "")
                   + f"; signed: {terminal_text(f.statement)}")
 

@@ -5,7 +5,6 @@ Registered on the main app when :mod:`leadjourney.cli.app` is imported.
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Annotated
 
@@ -20,7 +19,7 @@ from leadjourney.cli.selection import (
     ToOption,
     selection,
 )
-from leadjourney.workspace import Workspace, databases_kept_open
+from leadjourney.workflows.workspace import open_workspace
 
 
 @app.command("dashboard")
@@ -43,40 +42,21 @@ def dashboard_command(
     The filters (--from/--to/--source/--persona/--owner) choose the exported snapshot's selection.
     Example: [bold]leadjourney dashboard acme-journey[/bold], then open http://127.0.0.1:8050
     """
-    from leadjourney.analysis.journeys import Filters
-    from leadjourney.dashboard import (
-        DashboardData,
-        auth_from_env,
-        check_bind,
-        create_app,
-        export_html,
-    )
-    from leadjourney.dashboard.app import render
-    from leadjourney.dashboard.campaigns_card import card_html
+    from leadjourney.workflows.dashboard import DashboardReady, export_dashboard, serve_dashboard
 
-    with databases_kept_open(False):  # a server: each request opens the database and lets it go
-        ws = Workspace.open(workspace)
-        data = DashboardData(ws)
-        if export is not None:
-            view = data.view(selection(ws, date_from, date_to, source, persona, owner))
-            export_html(view, export, title=f"{ws.config.name}: lead journey", shown=data.owner_keys(view.filters),
-                        campaigns=card_html(data.saved_all_leads(), data.freshness()))
-            console.print(f"  written  {export}")
-            return
-        auth = auth_from_env(ws.config)
-        check_bind(host, auth, ws.config.dashboard_auth_env, behind_proxy=behind_proxy)
-        started = time.perf_counter()
-        data.view(Filters())  # the first page is ready before the server accepts a request
-        data.owners()
-        console.print(f"Numbers for all leads ready in {time.perf_counter() - started:.1f} s "
-                      f"({'computed' if data.computed else 'from the cache'}); "
+    if export is not None:
+        ws = open_workspace(workspace)
+        export_dashboard(ws, selection(ws, date_from, date_to, source, persona, owner), export)
+        console.print(f"  written  {export}")
+        return
+
+    def ready(up: DashboardReady) -> None:
+        console.print(f"Numbers for all leads ready in {up.seconds:.1f} s "
+                      f"({'from the cache' if up.from_cache else 'computed'}); "
                       "precomputing each single-filter selection, then each pair of values, in the background")
-        data.start_background(lambda n, s: console.print(f"Precomputed {n} result(s) in {s:.1f} s "
-                                                         "(each filter value, then each pair of values); from now "
-                                                         "on the selections one change away from the one shown "
-                                                         "are computed ahead"),
-                              warm=render)
-        dash_app = create_app(ws, data=data, auth=auth, behind_proxy=behind_proxy)
-        console.print(f"Serving the dashboard on http://{host}:{port} (Ctrl+C to stop)"
-                      + (", login required" if auth else ""))
-        dash_app.run(host=host, port=port, debug=False)
+        console.print(f"Serving the dashboard on {up.url} (Ctrl+C to stop)" + (", login required" if up.login else ""))
+
+    serve_dashboard(workspace, host=host, port=port, behind_proxy=behind_proxy, ready=ready,
+                    precomputed=lambda n, s: console.print(
+                        f"Precomputed {n} result(s) in {s:.1f} s (each filter value, then each pair of values); "
+                        "from now on the selections one change away from the one shown are computed ahead"))

@@ -16,7 +16,7 @@ from leadjourney.cli.base import WorkspaceArg, app, console, err
 from leadjourney.cli.selection import FromOption, PersonaOption, SourceOption, ToOption, selection
 from leadjourney.cli.workspace_arg import WorkspaceAlias, chosen_workspace, group_settings
 from leadjourney.escape import terminal_text
-from leadjourney.workspace import Workspace
+from leadjourney.workflows.workspace import open_workspace
 
 if TYPE_CHECKING:
     from leadjourney.reports.definitions import DefinitionDocument
@@ -45,16 +45,13 @@ def definitions_document(
     ctx.obj = workspace
     if ctx.invoked_subcommand is not None:
         return
-    from leadjourney.reports.definitions import definitions_document as make_document
-    from leadjourney.reports.definitions import write_document
+    from leadjourney.workflows.definitions import definitions
 
-    ws = Workspace.open(workspace)
+    ws = open_workspace(workspace)
     filters = selection(ws, date_from, date_to, source, persona, require_people=False)  # read before there is data
     with render.progress_bar(err, "definitions") as progress:
-        progress("drift check", 0, 1)
-        doc = make_document(ws, filters)
-        progress("done", 1, 1)
-    files = write_document(doc, ws.out_dir)
+        run = definitions(ws, filters, progress=progress)
+    doc, files = run.result, run.files
     if as_json:
         print(doc.to_json())
         return
@@ -79,12 +76,10 @@ def definitions_approve(
 
     Example: [bold]leadjourney definitions acme-journey approve SQL --by "Sam Lee" --role Sales[/bold]
     """
-    from leadjourney.analysis.definitions import approve
-    from leadjourney.reports.definitions import missing_roles
+    from leadjourney.workflows.definitions import approve_definition
 
-    ws = Workspace.open(workspace or ctx.obj)
-    signoff = approve(ws, term, by, role, note)
-    missing = missing_roles(ws, signoff.term)
+    approval = approve_definition(workspace or ctx.obj, term, by, role, note)
+    signoff, missing = approval.signoff, approval.missing
     still = ", ".join(missing) if missing else "nobody: signed off"
     console.print(f"{terminal_text(signoff.term)}: approved for {signoff.role} on {signoff.approved_at:%Y-%m-%d}; "
                   f"still missing: {still}.")
@@ -93,9 +88,6 @@ def definitions_approve(
 def _table(doc: DefinitionDocument, width: int = 200) -> Table:
     """One row per term: its definition, criteria and drift; the sign-offs in one column, a role a line. Under
     120 columns the criteria and drift stack under the definition (three columns read at 80)."""
-    from leadjourney.analysis.definitions import REQUIRED_ROLES
-    from leadjourney.reports.definitions import data_line
-
     stacked = width < 120
     table = Table(title=f"Definition Alignment Document: {terminal_text(doc.engagement)}", show_lines=True)
     table.add_column("term", style="bold", no_wrap=True)
@@ -110,11 +102,11 @@ def _table(doc: DefinitionDocument, width: int = 200) -> Table:
         if d.sla_minutes is not None:
             criteria = f"SLA {d.sla_minutes:g} min"
         roles = []
-        for role in REQUIRED_ROLES:
+        for role in doc.required_roles:
             found = [s for s in t.approvals if s.role == role]
             roles.append(f"{role}: " + ("; ".join(f"{terminal_text(s.approved_by)} {s.approved_at:%Y-%m-%d}"
                                                    for s in found) or "[red]missing[/red]"))
-        texts = [terminal_text(d.definition), terminal_text(criteria), terminal_text(data_line(t))]
+        texts = [terminal_text(d.definition), terminal_text(criteria), terminal_text(t.data_line)]
         if stacked:
             texts = ["\n".join([texts[0], *(f"[dim]{label}:[/dim] {text}" for label, text
                                            in zip(("criteria", "in the data"), texts[1:], strict=True) if text)])]

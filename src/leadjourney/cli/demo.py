@@ -16,8 +16,8 @@ from leadjourney.cli.base import WorkspaceArg, app, console, err
 from leadjourney.escape import terminal_text
 
 if TYPE_CHECKING:
-    from leadjourney.journeymap.make import MapRun
     from leadjourney.workflows import DemoRun
+    from leadjourney.workflows.journey_map import MapRun
 
 
 @app.command()

@@ -15,7 +15,7 @@ from leadjourney.cli.base import WorkspaceArg, app, console, err
 from leadjourney.cli.selection import FromOption, PersonaOption, SourceOption, ToOption, selection
 from leadjourney.display import display_name
 from leadjourney.escape import terminal_text
-from leadjourney.workspace import Workspace
+from leadjourney.workflows.workspace import open_workspace
 
 if TYPE_CHECKING:  # the analysis layer (and Ibis) loads only when a command needs it
     from leadjourney.workflows import TableRun
@@ -46,7 +46,7 @@ def touchpoints_command(
     """
     from leadjourney.workflows import touchpoints
 
-    ws = Workspace.open(workspace)
+    ws = open_workspace(workspace)
     with render.progress_bar(err, "touchpoint inventory") as progress:
         inventory, files = _unpack(touchpoints(ws, selection(ws, date_from, date_to, source, persona),
                                                progress=progress))
@@ -76,7 +76,7 @@ def personas_command(
     """
     from leadjourney.workflows import personas
 
-    ws = Workspace.open(workspace)
+    ws = open_workspace(workspace)
     filters = selection(ws, date_from, date_to, source, persona)
     with render.progress_bar(err, "personas") as progress:
         report, files = _unpack(personas(ws, filters, k=k, seed=seed, suggest=suggest, progress=progress))
@@ -111,7 +111,7 @@ def paths_command(
     """
     from leadjourney.workflows import paths as find_paths
 
-    ws = Workspace.open(workspace)
+    ws = open_workspace(workspace)
     with render.progress_bar(err, "paths") as progress:
         paths, files = _unpack(find_paths(ws, selection(ws, date_from, date_to, source, persona), top=top,
                                           progress=progress))
@@ -142,7 +142,7 @@ def map_command(
     """
     from leadjourney.workflows import journey_map
 
-    ws = Workspace.open(workspace)
+    ws = open_workspace(workspace)
     filters = selection(ws, date_from, date_to, source, persona)
     with render.progress_bar(err, "map") as progress:
         run = journey_map(ws, filters, formats=[formats], scale=scale, tables=tables, progress=progress)
@@ -170,7 +170,7 @@ def eventlog_command(
     from leadjourney.workflows import event_log
 
     check_format(fmt)  # a bad format fails before any work
-    ws = Workspace.open(workspace)
+    ws = open_workspace(workspace)
     with render.progress_bar(err, "event log") as progress:
         export = event_log(ws, selection(ws, date_from, date_to, source, persona), fmt=fmt, progress=progress)
     console.print(f"{export.cases:,} cases, {export.events:,} events ({export.stage_events:,} stage entries, "

@@ -20,7 +20,7 @@ from leadjourney.cli.workspace_arg import WorkspaceAlias, chosen_workspace, grou
 from leadjourney.dates import parse_date
 from leadjourney.errors import LeadJourneyError, MonitorError
 from leadjourney.escape import terminal_text
-from leadjourney.workspace import Workspace
+from leadjourney.workflows.workspace import open_workspace
 
 if TYPE_CHECKING:
     from leadjourney.monitor import MonitorRun
@@ -65,7 +65,7 @@ def monitor_run(
         raise typer.Exit(run.exit_code)
     from leadjourney.monitor.readable import ranked
 
-    labels = Workspace.open(workspace).config.labels
+    labels = open_workspace(workspace).config.labels
     console.print(verdict_table(run, labels=labels))
     todo = [r for r in ranked(run.verdicts, labels) if r.verdict.raised and r.verdict.action]
     if todo:
@@ -103,7 +103,7 @@ def monitor_history(
     from leadjourney.monitor import history
 
     with could_not_run():
-        runs = history(Workspace.open(ctx.obj), limit)
+        runs = history(open_workspace(ctx.obj), limit)
     if as_json:
         print(json.dumps(runs, indent=2))
         return
@@ -137,7 +137,7 @@ def monitor_implemented(
     with could_not_run():
         day = parse_date(on, "--on")
         assert day is not None  # --on is required
-        ws = Workspace.open(ctx.obj)
+        ws = open_workspace(ctx.obj)
         imp = mark_implemented(ws, rec_id, day, note)
     due = imp.implemented_on + timedelta(days=ws.config.monitor.impact_cycle_days)
     console.print(f"{terminal_text(imp.rec_id)}: implemented {imp.implemented_on}; the monitor checks "

@@ -15,7 +15,7 @@ from leadjourney.cli import render
 from leadjourney.cli.base import app, console, err
 from leadjourney.connectors import SYSTEMS
 from leadjourney.escape import terminal_text
-from leadjourney.workspace import Workspace
+from leadjourney.workflows.workspace import open_workspace
 
 if TYPE_CHECKING:
     from leadjourney.connectors.pull import PullReport
@@ -41,7 +41,7 @@ def pull_command(
     """
     from leadjourney.workflows import pull
 
-    ws = Workspace.open(workspace)
+    ws = open_workspace(workspace)
     with render.progress_bar(err, f"pull {system}") as progress:
         run = pull(ws, system, objects=list(obj or []), dry_run=dry_run, full=full, then_ingest=then_ingest,
                    progress=progress)

@@ -15,7 +15,7 @@ from leadjourney.cli import render
 from leadjourney.cli.base import WorkspaceArg, app, console, err
 from leadjourney.cli.selection import FromOption, PersonaOption, SourceOption, ToOption, selection
 from leadjourney.escape import terminal_text
-from leadjourney.workspace import Workspace
+from leadjourney.workflows.workspace import open_workspace
 
 if TYPE_CHECKING:
     from leadjourney.reports.recommendations import Recommendations
@@ -36,7 +36,7 @@ def recommend_command(
     """
     from leadjourney.workflows import recommend
 
-    ws = Workspace.open(workspace)
+    ws = open_workspace(workspace)
     filters = selection(ws, date_from, date_to, source, persona)
     with render.progress_bar(err, "recommend") as progress:
         run = recommend(ws, filters, progress=progress)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from rich.console import Console
 from rich.table import Table
 
-from leadjourney.display import display_name
+from leadjourney.display import display_name, percent
 from leadjourney.escape import terminal_text
 from leadjourney.progress import Progress as ProgressFn
 from leadjourney.schema import (
@@ -362,8 +362,8 @@ def persona_table(profiles: PersonaProfiles, labels: Mapping[str, str] | None = 
     for row in rows:
         median = row["employees_median"]
         top = row["top_source"]
-        table.add_row(terminal_text(display_name(row["persona"], labels)), f"{row['people']:,}", _pct(row["share"]),
-                      terminal_text(display_name(str(top), labels) if top else "-"), _pct(row["end_to_end"]),
+        table.add_row(terminal_text(display_name(row["persona"], labels)), f"{row['people']:,}", percent(row["share"]),
+                      terminal_text(display_name(str(top), labels) if top else "-"), percent(row["end_to_end"]),
                       "-" if median is None else f"{median:,.0f}", str(row["differences"]))
     return table
 
@@ -420,7 +420,3 @@ def command_lines(command: str, width: int) -> list[str]:
         else:
             lines[-1] = trial
     return lines
-
-
-def _pct(value: float | None) -> str:
-    return "-" if value is None else f"{value:.1%}"

@@ -16,7 +16,7 @@ from leadjourney.cli.base import WorkspaceArg, app, console, err
 from leadjourney.cli.selection import FromOption, PersonaOption, SourceOption, ToOption, selection
 from leadjourney.cli.workspace_arg import WorkspaceAlias, chosen_workspace, group_settings
 from leadjourney.escape import terminal_text
-from leadjourney.workspace import Workspace
+from leadjourney.workflows.workspace import open_workspace
 
 report_app = typer.Typer(**group_settings(
     short_help="The documentation package, and interview answers recorded against its guide."))
@@ -51,7 +51,7 @@ def report_command(
     from leadjourney.workflows import build_report
 
     check_formats([formats])  # a bad format fails before any work
-    ws = Workspace.open(workspace)
+    ws = open_workspace(workspace)
     filters = selection(ws, date_from, date_to, source, persona)
     started = time.perf_counter()
     with render.progress_bar(err, "report") as progress:
@@ -83,7 +83,7 @@ def answer_command(
     """
     from leadjourney.reports.interviews import question_of, record_answer, role_of
 
-    ws = Workspace.open(workspace or ctx.obj)
+    ws = open_workspace(workspace or ctx.obj)
     answer = record_answer(ws, role, question, text, finding)
     q = question_of(role_of(answer.role), answer.question)
     link = f", linked to {answer.finding_id}" if answer.finding_id else ""

@@ -15,7 +15,6 @@ from leadjourney.cli.base import WorkspaceArg, app, console
 from leadjourney.cli.render import command_lines
 from leadjourney.cli.workspace_arg import WorkspaceAlias, chosen_workspace, group_settings
 from leadjourney.escape import terminal_text
-from leadjourney.workspace import Workspace
 
 if TYPE_CHECKING:
     from leadjourney.reports.status import EngagementStatus, PhaseStatus
@@ -45,11 +44,10 @@ def status_show(
     ctx.obj = workspace
     if ctx.invoked_subcommand is not None:
         return
-    from leadjourney.reports.status import engagement_status, write_status
+    from leadjourney.workflows.status import engagement_status
 
-    ws = Workspace.open(workspace)
-    status = engagement_status(ws, label=str(workspace))
-    files = write_status(status, ws.out_dir)
+    run = engagement_status(workspace, label=str(workspace))
+    status, files = run.result, run.files
     if as_json:
         print(status.to_json())
         return
@@ -70,9 +68,9 @@ def status_done(
 
     Example: [bold]leadjourney status acme-journey done interviews --note "2 Marketing, 2 Sales, 1 RevOps"[/bold]
     """
-    from leadjourney.reports.checklist import mark_done
+    from leadjourney.workflows.status import mark_item_done
 
-    record = mark_done(Workspace.open(ctx.obj), item_id, note)
+    record = mark_item_done(ctx.obj, item_id, note)
     console.print(f"{record.item_id}: done {record.done_at:%Y-%m-%d}" + (f" ({terminal_text(record.note)})" if record.note
                                                                          else ""))
 
@@ -83,19 +81,19 @@ def status_undo(ctx: typer.Context, item_id: ItemArg) -> None:
 
     Example: [bold]leadjourney status acme-journey undo kickoff[/bold]
     """
-    from leadjourney.reports.checklist import find_item, undo
+    from leadjourney.workflows.status import undo_item
 
-    item = find_item(item_id)
-    if undo(Workspace.open(ctx.obj), item.id):
-        console.print(f"{item.id}: no longer marked done")
+    undone = undo_item(ctx.obj, item_id)
+    if undone.was_done:
+        console.print(f"{undone.item_id}: no longer marked done")
     else:
-        console.print(f"{item.id}: was not marked done; nothing changed")
+        console.print(f"{undone.item_id}: was not marked done; nothing changed")
 
 
 def phase_table(phase: PhaseStatus, width: int = 200) -> Table:
     """A phase's items with their evidence. Under 100 columns the evidence stacks under its item (three
     columns read at 80), and an open manual item's "not recorded yet" is left to its mark."""
-    from leadjourney.reports.status import NOT_RECORDED, mark
+    from leadjourney.workflows.status import NOT_RECORDED
 
     stacked = width < 100
     state = "[green]gate open[/green]" if phase.gate_open else f"[red]gate blocked ({len(phase.blockers)})[/red]"
@@ -107,7 +105,7 @@ def phase_table(phase: PhaseStatus, width: int = 200) -> Table:
     if not stacked:
         table.add_column("evidence", ratio=4, overflow="fold")  # wrapped at spaces; nothing cut with an ellipsis
     for s in phase.items:
-        tick = f"[green]{mark(s)}[/green]" if s.done else f"[red]{mark(s)}[/red]"
+        tick = f"[green]{s.mark}[/green]" if s.done else f"[red]{s.mark}[/red]"
         kind = "" if s.item.automatic else " [dim](manual)[/dim]"
         item = f"[dim]{s.item.step}[/dim] " + terminal_text(s.item.title) + kind
         if stacked:

@@ -25,6 +25,7 @@ from leadjourney.analysis.status import MetricStatus, Status
 from leadjourney.analysis.trend import ConversionTrend, TrendPoint
 from leadjourney.dashboard.comparison import Delta
 from leadjourney.display import display_name, minutes, segment_name
+from leadjourney.display import percent as pct  # the one percent formatter
 from leadjourney.errors import OptionError
 from leadjourney.escape import html_text
 
@@ -50,10 +51,6 @@ _LAYOUT: dict[str, Any] = {"template": _lean_template(), "margin": {"l": 40, "r"
 def _figure(data: list[dict[str, Any]], title: str, **extra: Any) -> Figure:
     """The traces with the shared layout (``extra`` replaces its top-level keys) and the title."""
     return {"data": data, "layout": {**_LAYOUT, **extra, "title": {"text": title, "x": 0.01, "font": {"size": 15}}}}
-
-
-def pct(value: float | None) -> str:
-    return "-" if value is None else f"{value:.1%}"
 
 
 class _Step(Protocol):

@@ -12,7 +12,6 @@ import hashlib
 import json
 from collections import Counter
 from collections.abc import Callable, Sequence
-from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,7 +21,7 @@ import pyarrow as pa
 
 from leadjourney import schema
 from leadjourney.config import Config, Source
-from leadjourney.db import one, scalar
+from leadjourney.db import one, rollback, scalar
 from leadjourney.errors import IngestError
 from leadjourney.ingest.columns import KINDS, is_personal_column
 from leadjourney.ingest.csvparse import Malformed
@@ -148,7 +147,7 @@ def ingest(ws: Workspace, *, only: Sequence[str] = (), force: bool = False, prun
             con.execute("COMMIT")
     except BaseException as exc:
         with ctrl_c_held():  # a second Ctrl-C must not cut the rollback short
-            _rollback(con)
+            rollback(con)
         if _is_interrupt(exc):
             raise KeyboardInterrupt from None
         raise
@@ -243,12 +242,6 @@ def _is_interrupt(exc: BaseException) -> bool:
             return True
         chain = chain.__cause__ or chain.__context__
     return False
-
-
-def _rollback(con: duckdb.DuckDBPyConnection) -> None:
-    """Undo the ingest's transaction; an interrupted or failed statement may have ended it already."""
-    with suppress(duckdb.TransactionException):  # no transaction is active: DuckDB rolled it back already
-        con.execute("ROLLBACK")
 
 
 WARNED = (schema.NOTE_DUPLICATE_COLUMN, schema.NOTE_EPOCH_UNIT, schema.NOTE_DECIMAL_ID,

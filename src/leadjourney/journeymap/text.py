@@ -13,7 +13,9 @@ from functools import lru_cache
 
 from PIL import ImageFont
 
+from leadjourney.display import days as days  # the one days formatter ("3.9 d")
 from leadjourney.display import money as money  # the one money formatter ("$825k")
+from leadjourney.display import percent as pct  # noqa: F401  (the one percent formatter, as the map calls it)
 
 FONT_FAMILY = "LJ Aileron"
 FALLBACK_FAMILIES = "'Helvetica Neue', Helvetica, Arial, sans-serif"
@@ -87,16 +89,8 @@ def wrap(text: str, width: float, size: float, bold: bool = False, max_lines: in
     return [truncate(line, width, size, bold) for line in lines[:max_lines]]
 
 
-def pct(value: float | None, digits: int = 1) -> str:
-    return "-" if value is None else f"{100 * value:.{digits}f}%"
-
-
 def ci(low: float | None, high: float | None) -> str:
     return "-" if low is None or high is None else f"{100 * low:.1f}-{100 * high:.1f}%"
-
-
-def days(value: float | None) -> str:
-    return "-" if value is None else f"{value:.1f} d"
 
 
 def date_text(value: str | None) -> str:

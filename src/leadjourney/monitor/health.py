@@ -17,6 +17,7 @@ import ibis
 from leadjourney.analysis.journeys import Filters, open_journeys
 from leadjourney.analysis.sources import two_proportion_z
 from leadjourney.config import MonitorSettings
+from leadjourney.display import percent
 from leadjourney.monitor.periods import Period
 from leadjourney.monitor.rules import OK, RED_FLAG, RULES, TOO_SMALL, Verdict
 from leadjourney.workspace import Workspace
@@ -67,8 +68,8 @@ def undated_verdict(rows: Sequence[Undated], s: MonitorSettings) -> Verdict:
     line = None if ref is None else ref + s.undated_rise_points / 100
     action = RULES["data_health"].action
     labels = f"{earlier[0].period.label} to {earlier[-1].period.label}" if earlier else "-"
-    head = (f"{latest.period.label}: {_pct(latest.share)} of {latest.entries:,} stage entries after the first stage "
-            f"have no date ({latest.undated:,}); {labels}: {_pct(ref)} ({ref_k:,} of {ref_n:,})")
+    head = (f"{latest.period.label}: {percent(latest.share)} of {latest.entries:,} stage entries after the first stage "
+            f"have no date ({latest.undated:,}); {labels}: {percent(ref)} ({ref_k:,} of {ref_n:,})")
     if latest.entries < s.min_n or ref_n < s.min_n:
         return Verdict("data_health", METRIC, TOO_SMALL, latest.share, ref, line, latest.entries,
                        f"{head}; too small to judge (n < {s.min_n})", action)
@@ -86,7 +87,3 @@ def undated_verdict(rows: Sequence[Undated], s: MonitorSettings) -> Verdict:
                    f"{head}; rise {rise * 100:+.1f} points, line +{s.undated_rise_points:g}; {test}. Undated stages "
                    "drop out of time-in-stage and speed figures: find the export or workflow that stopped setting "
                    "the date (`leadjourney quality` lists the leads)", action)
-
-
-def _pct(x: float | None) -> str:
-    return "-" if x is None else f"{x:.1%}"

@@ -22,6 +22,7 @@ from leadjourney.analysis.report import Analysis
 from leadjourney.analysis.sources import two_proportion_z
 from leadjourney.analysis.speed_to_lead import SpeedToLead
 from leadjourney.config import MonitorSettings
+from leadjourney.display import minutes
 from leadjourney.errors import LeadJourneyError
 from leadjourney.monitor.periods import transition_maturity
 from leadjourney.monitor.rules import INFO, OK, RULES, TOO_SMALL, WATCH, Verdict
@@ -102,8 +103,8 @@ def impact_verdict(ws: Workspace, imp: Implementation, base: Analysis, as_of: da
     n0, k0, _ = _measure(ws, imp.metric_key, before_lo, before_hi, as_of)
     if imp.metric_key == MEDIAN_KEY:  # a median: the numbers, no test
         return Verdict("recommendation_impact", metric, INFO, None, None, None, int(n1),
-                       f"{head}: {label}: created {before_lo} to {before_hi}: {_minutes(k0)} (n {int(n0):,}); "
-                       f"created {imp.implemented_on} to {after_end}: {_minutes(k1)} (n {int(n1):,}); medians are "
+                       f"{head}: {label}: created {before_lo} to {before_hi}: {minutes(k0)} (n {int(n0):,}); "
+                       f"created {imp.implemented_on} to {after_end}: {minutes(k1)} (n {int(n1):,}); medians are "
                        "not tested here: read the speed-to-lead distribution in `leadjourney analyze --from/--to`",
                        rule.action)
     e0, c0, e1, c1 = int(n0), int(k0 or 0), int(n1), int(k1 or 0)
@@ -141,10 +142,6 @@ def _measure(ws: Workspace, key: str, lo: date, hi: date, as_of: date) -> tuple[
     if key == SHARE_KEY:
         return speed.n_judged, speed.n_never_contacted, "never contacted by a person"
     return speed.n_contacted, speed.median_minutes, "median minutes to the first human touch"
-
-
-def _minutes(x: float | None) -> str:
-    return "-" if x is None else f"{x:,.0f} min"
 
 
 def impact_verdicts(ws: Workspace, base: Analysis, as_of: date, s: MonitorSettings) -> list[Verdict]:

@@ -26,6 +26,7 @@ from leadjourney.analysis.report import Analysis
 from leadjourney.analysis.sources import Sources, SourceTransition, holm, two_proportion_z
 from leadjourney.analysis.time_in_stage import StageTime, TimeInStage
 from leadjourney.config import MonitorSettings
+from leadjourney.display import days, percent
 from leadjourney.monitor.periods import Period
 from leadjourney.monitor.rules import OK, RED_FLAG, REENGAGE, RULES, TOO_SMALL, WATCH, Verdict
 from leadjourney.workspace import Workspace
@@ -143,13 +144,13 @@ def drift_verdicts(latest: QuarterMetrics, previous: QuarterMetrics, s: MonitorS
     for d, p, pv in rows:
         prev_share = None if p is None else p.share
         line = None if prev_share is None else prev_share + s.drift_rise_points / 100
-        head = (f"{latest.period.label}: {_pct(d.share)} of {d.n_judged:,} entering {d.stage} did not meet the "
+        head = (f"{latest.period.label}: {percent(d.share)} of {d.n_judged:,} entering {d.stage} did not meet the "
                 f"criteria ({d.n_failed:,})")
         if p is None:
             out.append(Verdict("definition_drift", d.term, TOO_SMALL, d.share, None, None, d.n_judged,
                                head + "; the previous quarter has no such check", rule.action))
             continue
-        prev = f"{previous.period.label}: {_pct(p.share)} ({p.n_failed:,} of {p.n_judged:,})"
+        prev = f"{previous.period.label}: {percent(p.share)} ({p.n_failed:,} of {p.n_judged:,})"
         if pv is None:
             out.append(Verdict("definition_drift", d.term, TOO_SMALL, d.share, prev_share, line, d.n_judged,
                                f"{head}; {prev}; too small to judge (n < {s.min_n} or too few expected)",
@@ -217,8 +218,8 @@ def source_shift_verdicts(latest: QuarterMetrics, previous: QuarterMetrics, s: M
             continue
         out.append(Verdict("source_shift", f"{r.source} {r.transition}", RED_FLAG if z < 0 else WATCH, r.rate, p.rate,
                            s.alpha, r.entered,
-                           f"{latest.period.label}: {_pct(r.rate)} ({r.converted:,} of {r.entered:,}) vs "
-                           f"{previous.period.label}: {_pct(p.rate)} ({p.converted:,} of {p.entered:,}); z {z:.2f}, "
+                           f"{latest.period.label}: {percent(r.rate)} ({r.converted:,} of {r.entered:,}) vs "
+                           f"{previous.period.label}: {percent(p.rate)} ({p.converted:,} of {p.entered:,}); z {z:.2f}, "
                            f"p {pv:.3g}, Holm-adjusted {p_adj:.3g} over {len(pairs)} source x transition pairs",
                            rule.action))
     if not out:
@@ -235,9 +236,6 @@ def quarterly_verdicts(latest: QuarterMetrics, previous: QuarterMetrics, base: I
             *stall_verdicts(latest, previous, s), *source_shift_verdicts(latest, previous, s)]
 
 
-def _pct(x: float | None) -> str:
-    return "-" if x is None else f"{x:.1%}"
-
 
 def _days(x: float | None) -> str:
-    return "not reached" if x is None else f"{x:.1f} d"
+    return "not reached" if x is None else days(x)

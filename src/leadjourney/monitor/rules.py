@@ -16,6 +16,7 @@ from leadjourney.analysis.rates import Transition, below_baseline
 from leadjourney.analysis.report import Analysis
 from leadjourney.analysis.speed_to_lead import SpeedToLead
 from leadjourney.config import MonitorSettings
+from leadjourney.display import percent
 from leadjourney.monitor.periods import PeriodMetrics
 
 OK, WATCH, TOO_SMALL, CANNOT, RED_FLAG, REENGAGE, REMINDER, INFO = (
@@ -111,9 +112,6 @@ class Verdict:
         return {"key": self.key, **asdict(self)}
 
 
-def _pct(x: float | None) -> str:
-    return "-" if x is None else f"{x:.1%}"
-
 
 def conversion_verdicts(transition: str, history: Sequence[PeriodMetrics], base: Transition | None,
                         s: MonitorSettings, maturity: str | None = None) -> list[Verdict]:
@@ -142,11 +140,11 @@ def conversion_verdicts(transition: str, history: Sequence[PeriodMetrics], base:
             continue
         is_below, low, high = below_baseline(r.entered, r.converted, rate0, s.decline_points)
         below.append(is_below)
-        notes.append(f"{m.period.label}: {_pct(r.rate)} ({r.converted:,} of {r.entered:,}, 95% CI "
-                     f"{_pct(low)}-{_pct(high)}){' below' if is_below else ''}")
+        notes.append(f"{m.period.label}: {percent(r.rate)} ({r.converted:,} of {r.entered:,}, 95% CI "
+                     f"{percent(low)}-{percent(high)}){' below' if is_below else ''}")
     r = latest.transitions.get(transition)
     value, n = (r.rate, r.entered) if r is not None else (None, 0)
-    evidence = (f"baseline {_pct(rate0)} (n {base.entered:,}); " + "; ".join(notes)
+    evidence = (f"baseline {percent(rate0)} (n {base.entered:,}); " + "; ".join(notes)
                 + f"; leads judged once they had {maturity or f'at least {s.maturity_days} days'} (younger "
                 "cohorts are still converting)")
     if below[-1] is None:

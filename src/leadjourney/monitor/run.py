@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from leadjourney.analysis.findings import baseline
-from leadjourney.db import scalar
+from leadjourney.db import scalar, transaction
 from leadjourney.errors import MonitorError, OptionError
 from leadjourney.monitor.alerts import Delivery, channels, deliver
 from leadjourney.monitor.health import undated_stages, undated_verdict
@@ -155,34 +155,28 @@ def run_monitor(ws: Workspace, period: str = "month", as_of: date | None = None,
 
 def _store(ws: Workspace, run: MonitorRun, notify: bool, cleared: list[str]) -> None:
     sent = bool(run.deliveries) and any(d.ok for d in run.deliveries)
-    with ws.connect() as con:
-        con.execute("BEGIN TRANSACTION")
-        try:
-            con.execute("INSERT INTO monitor_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", [
-                run.run_id, run.started_at, run.period.kind, run.period.start, run.period.end, run.as_of,
-                run.status, run.exit_code, run.to_json()])
-            for v in run.verdicts:
-                con.execute("INSERT INTO monitor_verdicts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
-                    run.run_id, v.key, v.rule, v.metric, v.status, v.value, v.baseline, v.threshold, v.n,
-                    v.evidence, v.action])
-            for d in run.deliveries:
-                con.execute("INSERT INTO monitor_deliveries VALUES (?, ?, ?, ?, ?, ?, NULL)", [
-                    run.run_id, d.channel, run.started_at, d.attempts, d.ok, d.error])
-            if sent:
-                con.execute("UPDATE monitor_deliveries SET reported_in = ? WHERE NOT ok AND reported_in IS NULL "
-                            "AND run_id < ?", [run.run_id, run.run_id])
-                by_key = {v.key: v for v in run.verdicts}
-                for key in run.sent_keys:
-                    con.execute("INSERT OR REPLACE INTO monitor_alerted VALUES (?, ?, ?)",
-                                [key, by_key[key].status, run.run_id])
-            if notify:
-                for key in cleared:
-                    if not run.deliveries or sent:
-                        con.execute("DELETE FROM monitor_alerted WHERE key = ?", [key])
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
+    with ws.connect() as con, transaction(con):
+        con.execute("INSERT INTO monitor_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", [
+            run.run_id, run.started_at, run.period.kind, run.period.start, run.period.end, run.as_of,
+            run.status, run.exit_code, run.to_json()])
+        for v in run.verdicts:
+            con.execute("INSERT INTO monitor_verdicts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
+                run.run_id, v.key, v.rule, v.metric, v.status, v.value, v.baseline, v.threshold, v.n,
+                v.evidence, v.action])
+        for d in run.deliveries:
+            con.execute("INSERT INTO monitor_deliveries VALUES (?, ?, ?, ?, ?, ?, NULL)", [
+                run.run_id, d.channel, run.started_at, d.attempts, d.ok, d.error])
+        if sent:
+            con.execute("UPDATE monitor_deliveries SET reported_in = ? WHERE NOT ok AND reported_in IS NULL "
+                        "AND run_id < ?", [run.run_id, run.run_id])
+            by_key = {v.key: v for v in run.verdicts}
+            for key in run.sent_keys:
+                con.execute("INSERT OR REPLACE INTO monitor_alerted VALUES (?, ?, ?)",
+                            [key, by_key[key].status, run.run_id])
+        if notify:
+            for key in cleared:
+                if not run.deliveries or sent:
+                    con.execute("DELETE FROM monitor_alerted WHERE key = ?", [key])
 
 
 def history(ws: Workspace, limit: int = 20) -> list[dict[str, Any]]:

@@ -29,6 +29,7 @@ from leadjourney.analysis.definitions import (
 from leadjourney.analysis.journeys import Filters, open_journeys
 from leadjourney.config import normalize_key
 from leadjourney.criteria import Definition
+from leadjourney.display import percent
 from leadjourney.escape import markdown_text as md
 from leadjourney.workspace import Workspace
 
@@ -53,6 +54,11 @@ class TermStatus:
     def signed_off(self) -> bool:
         return not self.missing
 
+    @property
+    def data_line(self) -> str:
+        """What the data says about the term, in one sentence (:func:`data_line`)."""
+        return data_line(self)
+
     def to_dict(self) -> dict[str, Any]:
         d = self.definition
         return {
@@ -75,6 +81,8 @@ class DefinitionDocument:
     filters: Filters
     check: DefinitionCheck
     terms: list[TermStatus]
+
+    required_roles: tuple[str, ...] = REQUIRED_ROLES  # whose approval signs a term off
 
     @property
     def signed_off(self) -> bool:
@@ -169,7 +177,7 @@ def _term_section(t: TermStatus) -> list[str]:
         if r.examples:
             out[-1] += f" Examples: {', '.join(r.examples)}."
         out += ["", "| Criterion | Failed | Share |", "|---|---:|---:|"]
-        out += [f"| `{c.criterion}` | {c.n_failed:,} | {_pct(c.share)} |" for c in r.criteria]
+        out += [f"| `{c.criterion}` | {c.n_failed:,} | {percent(c.share)} |" for c in r.criteria]
         out.append("")
     if t.sla is not None:
         sla = t.sla
@@ -194,9 +202,6 @@ def _approval_cell(t: TermStatus, role: str) -> str:
     return "; ".join(f"{md(s.approved_by)} {s.approved_at:%Y-%m-%d}" for s in found)
 
 
-
-def _pct(share: float | None) -> str:
-    return "-" if share is None else f"{share:.1%}"
 
 
 def _signoff(s: SignOff) -> dict[str, Any]:

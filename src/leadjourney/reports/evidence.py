@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from leadjourney.display import days, minutes, percent
+
 ASSUMED, CONFIRMED, CORRECTED = "ASSUMED", "CONFIRMED", "CORRECTED"
 
 
@@ -56,11 +58,11 @@ def fmt(value: float | None, unit: str) -> str:
     if value is None:
         return "-"
     if unit in ("rate", "share"):
-        return f"{100 * value:.1f}%"
+        return percent(value)
     if unit == "minutes":
-        return f"{value:.0f} min" if value < 120 else f"{value / 60:.1f} h"
+        return minutes(value)
     if unit == "days":
-        return f"{value:.1f} d"
+        return days(value)
     return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
 
 

@@ -13,9 +13,9 @@ from collections.abc import Sequence
 from leadjourney.analysis.findings import ASSUMED, CONFIRMED, CORRECTED, Finding
 from leadjourney.analysis.friction import money
 from leadjourney.analysis.report import Analysis
-from leadjourney.display import display_name, segment_name
+from leadjourney.display import display_name, minutes, percent, segment_name
 from leadjourney.reports.definitions import DefinitionDocument
-from leadjourney.reports.maintenance import ci, minutes, pct
+from leadjourney.reports.maintenance import ci
 from leadjourney.reports.people import humanize
 
 
@@ -108,7 +108,7 @@ def _conversion_answer(a: Analysis, f: dict[str, Finding]) -> tuple[str, str]:
     if t is None or t.rate is None:
         return q, f"{bench} This selection has no MQL→SQL step with people in it."
     judged = "" if t.status.judged else f"; {t.status.text()}"
-    return q, (f"{bench} Here: {pct(t.rate)} (95% CI {ci(t.ci_low, t.ci_high)}, {t.converted:,} of "
+    return q, (f"{bench} Here: {percent(t.rate)} (95% CI {ci(t.ci_low, t.ci_high)}, {t.converted:,} of "
                f"{t.entered:,}{judged}){_cite(f, 'conversion:MQL->SQL')}.")
 
 
@@ -123,8 +123,8 @@ def _speed_answer(a: Analysis, f: dict[str, Finding]) -> tuple[str, str]:
         return q, f"{bench} Nobody in this selection is old enough to judge."
     w5 = s.within_5_min_ci or (None, None)
     return q, (f"{bench} Here the median is {minutes(s.median_minutes)} (average {minutes(s.mean_minutes)}); "
-               f"{pct(s.share_within_5_min)} are reached within 5 minutes (95% CI {ci(*w5)}) and "
-               f"{pct(s.never_contacted_share)} were never contacted by a person"
+               f"{percent(s.share_within_5_min)} are reached within 5 minutes (95% CI {ci(*w5)}) and "
+               f"{percent(s.never_contacted_share)} were never contacted by a person"
                f"{_cite(f, 'speed_to_lead:median')}.")
 
 
@@ -137,7 +137,7 @@ def _dark_answer(a: Analysis, f: dict[str, Finding]) -> tuple[str, str]:
     if not d.n_open:
         return q, f"{base} Nobody is open in this selection."
     low, high = d.dark_ci or (None, None)
-    return q, (f"{base} Here: {d.n_dark:,} of {d.n_open:,} open people ({pct(d.dark_share)}, 95% CI "
+    return q, (f"{base} Here: {d.n_dark:,} of {d.n_open:,} open people ({percent(d.dark_share)}, 95% CI "
                f"{ci(low, high)}) had no engagement for {d.dark_after_days} days; {d.n_re_engaged:,} came back "
                f"after a dark spell{_cite(f, 'dark_leads:share')}.")
 
@@ -151,7 +151,7 @@ def _friction_answer(a: Analysis, f: dict[str, Finding], currency: str) -> tuple
     fr = a.friction
     value = (f"{money(r.recoverable_per_year, currency)} / {fr.per} recoverable ({r.recoverable_text()})"
              if r.recoverable_per_year is not None else f"no recoverable figure ({r.status.text()})")
-    return q, (f"{r.from_stage} → {r.to_stage} ({segment_name(r.segment)}): {pct(r.drop_off_rate)} of "
+    return q, (f"{r.from_stage} → {r.to_stage} ({segment_name(r.segment)}): {percent(r.drop_off_rate)} of "
                f"{r.entered:,} have not moved on; {value}; hypothesis: {humanize(r.hypothesis)}"
                f"{_cite(f, 'friction:1')}. The friction ranking lists the rest.")
 
@@ -162,7 +162,7 @@ def _sources_answer(a: Analysis, f: dict[str, Finding]) -> tuple[str, str]:
     bench = "Published: SEO-sourced leads convert at 51% MQL→SQL vs PPC at 26% [1]."
     if not sig:
         return q, f"{bench} Here no source converts significantly differently from the others."
-    parts = [f"{display_name(c.source)} {c.from_stage} → {c.to_stage} {pct(c.rate)} ({c.direction}; 95% CI "
+    parts = [f"{display_name(c.source)} {c.from_stage} → {c.to_stage} {percent(c.rate)} ({c.direction}; 95% CI "
              f"{ci(c.ci_low, c.ci_high)}){_cite(f, f'source:{c.source}:{c.from_stage}->{c.to_stage}')}"
              for c in sig]
     return q, f"{bench} Here, significantly different from the other sources: " + "; ".join(parts) + "."

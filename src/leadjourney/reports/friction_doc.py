@@ -15,19 +15,16 @@ from leadjourney.analysis.findings import Finding
 from leadjourney.analysis.friction import FrictionRow, money
 from leadjourney.analysis.funnel import WITHOUT_DATA
 from leadjourney.analysis.report import Analysis, friction_preamble
-from leadjourney.display import segment_name
+from leadjourney.display import days, percent, segment_name
 from leadjourney.escape import markdown_code
 from leadjourney.escape import markdown_text as md
-from leadjourney.reports.maintenance import ci, pct
+from leadjourney.reports.maintenance import ci
 from leadjourney.reports.people import humanize, stage, status_word, transition, without_p
 
 MAP_IMAGE, FUNNEL_IMAGE = "journey_map.png", "funnel.png"
 _NOISE = re.compile(r"\s*\(the gap is within noise[^)]*\)")
 _REPEATED_RATE = re.compile(r":\s*\d+(?:\.\d+)?%")  # "other sources: 16.6%": the rate the target column shows
 
-
-def _days(value: float | None) -> str:
-    return "-" if value is None else f"{value:.1f} d"
 
 
 def friction_markdown(analysis: Analysis, findings: Sequence[Finding], currency: str,
@@ -48,7 +45,7 @@ def friction_markdown(analysis: Analysis, findings: Sequence[Finding], currency:
         fid = f"conversion:{t.from_stage}->{t.to_stage}"
         finding = status_word(status.get(fid)) if t.status.judged else md(t.status.text())
         lines.append(f"| {md(transition(t.from_stage, t.to_stage, labels))} | {t.entered:,} | {t.converted:,} | "
-                     f"{pct(t.rate)} | {ci(t.ci_low, t.ci_high)} | {finding} |")
+                     f"{percent(t.rate)} | {ci(t.ci_low, t.ci_high)} | {finding} |")
     notes = [f"- {md(stage(s, labels))}: {WITHOUT_DATA}." for s in f.stages_without_data]
     notes += [f"- {name} {metric.text()}." for name, metric in (("Speed-to-lead", analysis.speed_to_lead.status),
                                                                  ("Dark leads", analysis.dark_leads.status))
@@ -57,7 +54,7 @@ def friction_markdown(analysis: Analysis, findings: Sequence[Finding], currency:
     lines += ["", "## Drop-off points", ""]
     lines += [f"- **{md(transition(d.from_stage, d.to_stage, labels))}**"
               f"{', ' + md(segment_name(d.segment, labels)) if d.segment else ''}: "
-              f"{pct(d.rate)}, {md(humanize(without_p(d.reason)[0], labels))}" for d in fr.drop_offs] or [
+              f"{percent(d.rate)}, {md(humanize(without_p(d.reason)[0], labels))}" for d in fr.drop_offs] or [
         "- No transition converts significantly below its benchmark or the other sources."]
     lead_map = cropped_map or map_image
     if lead_map:
@@ -98,7 +95,7 @@ def _target(r: FrictionRow, labels: Mapping[str, str] | None) -> str:
     if r.target_rate is None:
         return humanize(r.target_source, labels)
     source = _NOISE.sub(", within noise", _REPEATED_RATE.sub("", r.target_source, count=1))
-    return f"{pct(r.target_rate)} ({humanize(source, labels)})"
+    return f"{percent(r.target_rate)} ({humanize(source, labels)})"
 
 
 def _status(r: FrictionRow, status: dict[str, str]) -> str:
@@ -112,7 +109,7 @@ def _row(r: FrictionRow, currency: str, labels: Mapping[str, str] | None) -> str
     """The ranking columns both tables share, up to the upper bound."""
     recoverable = money(r.recoverable_per_year, currency) if r.recoverable_per_year is not None else "-"
     return (f"| {r.rank} | {md(transition(r.from_stage, r.to_stage, labels))} | {md(segment_name(r.segment, labels))} | "
-            f"{pct(r.drop_off_rate)} | {_days(r.median_days)} | {pct(r.rate)} | {md(_target(r, labels))} | "
+            f"{percent(r.drop_off_rate)} | {days(r.median_days)} | {percent(r.rate)} | {md(_target(r, labels))} | "
             f"{md(recoverable)} | {money(r.value_of_all_dropoffs_per_year, currency)} |")
 
 

@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from leadjourney.analysis.friction import Friction, FrictionRow, money
 from leadjourney.analysis.rates import Transition
 from leadjourney.analysis.report import Analysis
-from leadjourney.display import display_name, segment_name
+from leadjourney.display import display_name, minutes, percent, segment_name
 from leadjourney.reports.definitions import DefinitionDocument, data_line
 
 DECLINE_PP = 0.05  # "more than 5 percentage point decline from baseline for 2+ months"
@@ -24,18 +24,8 @@ SPEED_RED_FLAG_MIN = 120.0  # ">2 hours average"
 QUICK_WINS_SHOWN = 3
 
 
-def pct(value: float | None) -> str:
-    return "-" if value is None else f"{value:.1%}"
-
-
 def ci(low: float | None, high: float | None) -> str:
     return "-" if low is None or high is None else f"{low:.1%}-{high:.1%}"
-
-
-def minutes(value: float | None) -> str:
-    if value is None:
-        return "-"
-    return f"{value:.0f} min" if value < 120 else f"{value / 60:.1f} h"
 
 
 def transition(base: Analysis, a: str, b: str) -> Transition | None:
@@ -49,7 +39,7 @@ def threshold_line(t: Transition, drop: float = DECLINE_PP, months: str = " for 
     if t.rate is None:
         return f"{t.from_stage} → {t.to_stage}: nobody entered {t.from_stage} in the baseline, so no threshold yet."
     line = max(0.0, t.rate - drop)
-    return (f"{t.from_stage} → {t.to_stage} below {pct(line)}{months} (baseline {pct(t.rate)}, 95% CI "
+    return (f"{t.from_stage} → {t.to_stage} below {percent(line)}{months} (baseline {percent(t.rate)}, 95% CI "
             f"{ci(t.ci_low, t.ci_high)}, n {t.entered:,}) {then}.")
 
 
@@ -112,7 +102,7 @@ def _monthly(base: Analysis, ws: str) -> list[str]:
     if s.n_judged:
         lines.append(f"- Average speed-to-lead above {minutes(SPEED_RED_FLAG_MIN)} raises a red flag (baseline "
                      f"average {minutes(s.mean_minutes)}, median {minutes(s.median_minutes)}; "
-                     f"{pct(s.share_within_5_min)} within 5 minutes, 95% CI {ci(*_pair(s.within_5_min_ci))}; "
+                     f"{percent(s.share_within_5_min)} within 5 minutes, 95% CI {ci(*_pair(s.within_5_min_ci))}; "
                      f"n {s.n_judged:,}).")
         if (s.mean_minutes or 0) > SPEED_RED_FLAG_MIN:
             lines.append(f"- The baseline is already above the line: the flag stays raised until response time "
@@ -120,8 +110,8 @@ def _monthly(base: Analysis, ws: str) -> list[str]:
                          "means it is getting worse.")
         if s.never_contacted_share is not None:
             line = min(1.0, s.never_contacted_share + DECLINE_PP)
-            lines.append(f"- Never contacted above {pct(line)} raises a red flag (ours, the playbook's 5-point rule; "
-                         f"baseline {pct(s.never_contacted_share)}, 95% CI {ci(*_pair(s.never_contacted_ci))}, "
+            lines.append(f"- Never contacted above {percent(line)} raises a red flag (ours, the playbook's 5-point rule; "
+                         f"baseline {percent(s.never_contacted_share)}, 95% CI {ci(*_pair(s.never_contacted_ci))}, "
                          f"{s.n_never_contacted:,} people).")
     else:
         lines.append("- Nobody in the baseline had an inbound signal old enough to judge: no threshold yet.")
@@ -130,8 +120,8 @@ def _monthly(base: Analysis, ws: str) -> list[str]:
               "second gotcha: map the dark path, not only the happy path).", ""]
     if d.dark_share is not None:
         line = min(1.0, d.dark_share + DECLINE_PP)
-        lines.append(f"- Dark-lead share above {pct(line)} raises a red flag (ours, the playbook's 5-point rule; "
-                     f"baseline {pct(d.dark_share)}, 95% CI {ci(*_pair(d.dark_ci))}, {d.n_dark:,} of "
+        lines.append(f"- Dark-lead share above {percent(line)} raises a red flag (ours, the playbook's 5-point rule; "
+                     f"baseline {percent(d.dark_share)}, 95% CI {ci(*_pair(d.dark_ci))}, {d.n_dark:,} of "
                      f"{d.n_open:,} open people).")
     else:
         lines.append("- Nobody was open in the baseline: no threshold yet.")
@@ -174,13 +164,13 @@ def _quarterly(base: Analysis, ws: str, definitions: DefinitionDocument | None, 
              f"`leadjourney analyze {ws} --from QUARTER-START` and `leadjourney map {ws}`; compare the friction "
              "ranking with the baseline's top rows:", ""]
     lines += [f"- #{r.rank} {r.from_stage} → {r.to_stage} ({segment_name(r.segment, labels)}): drop-off "
-              f"{pct(r.drop_off_rate)}, {_friction_money(r, base.friction, currency)}".replace("  ", " ")
+              f"{percent(r.drop_off_rate)}, {_friction_money(r, base.friction, currency)}".replace("  ", " ")
               for r in rows] or [
         "- The baseline has no friction rows."]
     lines += ["", "### Channel performance review", "",
               f"`leadjourney analyze {ws} --from QUARTER-START --json` lists conversion by source with intervals. "
               "Sources that differed significantly in the baseline:", ""]
-    lines += [f"- {display_name(c.source, labels)}: {c.from_stage} → {c.to_stage} {pct(c.rate)} (95% CI {ci(c.ci_low, c.ci_high)}), "
+    lines += [f"- {display_name(c.source, labels)}: {c.from_stage} → {c.to_stage} {percent(c.rate)} (95% CI {ci(c.ci_low, c.ci_high)}), "
               f"{c.direction} than the rest" for c in significant] or ["- None differed significantly."]
     lines += ["", "### Lead stage definition check", "",
               f"`leadjourney definitions {ws}` re-checks the data against the criteria. Drift now (share of people "
@@ -200,7 +190,7 @@ def _first_cycle(base: Analysis, ws: str, quick_wins: Sequence[tuple[str, str]])
     t = transition(base, "MQL", "SQL")
     lines = ["## After the first business cycle (60-90 days post-launch)", ""]
     if t is not None and t.rate is not None:
-        lines.append(f"- Conversion rate validation: has MQL → SQL improved on the baseline {pct(t.rate)} "
+        lines.append(f"- Conversion rate validation: has MQL → SQL improved on the baseline {percent(t.rate)} "
                      f"(95% CI {ci(t.ci_low, t.ci_high)})? Industry benchmark: average 15-21% [1], top "
                      "performers 30-40% [1][2]; compare against both.")
     lines.append("- Recommendation impact check: did the implemented quick wins move their metric? If not, "

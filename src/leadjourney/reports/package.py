@@ -26,8 +26,9 @@ from leadjourney.analysis.persona_profiles import PersonaProfiles
 from leadjourney.analysis.report import Analysis
 from leadjourney.errors import OptionError
 from leadjourney.journeymap.boxes import Layout
+from leadjourney.journeymap.build import build_map
+from leadjourney.journeymap.inputs import map_inputs
 from leadjourney.journeymap.layout import cropped_to_funnel, lay_out
-from leadjourney.journeymap.make import draw_map, map_inputs
 from leadjourney.journeymap.model import JourneyMap
 from leadjourney.journeymap.png import to_png as map_png
 from leadjourney.progress import Progress, silent
@@ -146,8 +147,9 @@ def build_report(ws: Workspace, *, filters: Filters | None = None, now: datetime
         check = DefinitionCheck().fit(journeys)
     say("recommendations and map", 4, 6)
     cfg = ws.config
-    journey_map = draw_map(ws, analysis, inventory, profiles)
     findings = list_findings(ws, selection_of(analysis))  # the selection's own: never another's sign-off
+    journey_map = build_map(analysis, inventory.rows, config=cfg, personas=profiles, findings=findings,
+                            ideal=cfg.targets or None)
     recs = recommendations_for(ws, analysis, check.drift)
     generated = now or datetime.fromisoformat(analysis.computed_at)
     definitions = DefinitionDocument(cfg.name, generated, filters, check,

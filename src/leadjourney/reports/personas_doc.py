@@ -17,6 +17,11 @@ from leadjourney.analysis.persona_profiles import (
     PersonaProfile,
     PersonaProfiles,
     content_markdown,
+    number,
+    ratio_cell,
+    summary_row,
+    top_rows,
+    transition_rows,
 )
 from leadjourney.display import display_name
 from leadjourney.escape import markdown_text as md
@@ -25,13 +30,6 @@ from leadjourney.reports.people import humanize, transition
 if TYPE_CHECKING:
     from leadjourney.reports.recommendations import Recommendation
 
-
-def _pct(value: float | None) -> str:
-    return "-" if value is None else f"{value:.1%}"
-
-
-def _num(value: float | None, fmt: str = "{:,.0f}") -> str:
-    return "-" if value is None else fmt.format(value)
 
 
 def personas_markdown(profiles: PersonaProfiles, labels: Mapping[str, str] | None = None,
@@ -49,10 +47,7 @@ def personas_markdown(profiles: PersonaProfiles, labels: Mapping[str, str] | Non
              "hold the numbers.", "",
              f"| Persona | People | Share | Top source | {end_to_end} | Median employees | Differs in |",
              "|---|---:|---:|---|---:|---:|---:|"]
-    for r in profiles.summary():
-        lines.append(f"| {md(name(r['persona']))} | {r['people']:,} | {_pct(r['share'])} | "
-                     f"{md(name(r['top_source'])) if r['top_source'] else '-'} | {_pct(r['end_to_end'])} | "
-                     f"{_num(r['employees_median'])} | {r['differences']} |")
+    lines += [summary_row(r, name) for r in profiles.summary()]
     for p in profiles.profiles:
         lines += ["", *_card(p, labels, recommendations), *_tables(p, labels)]
     lines += ["", "## About the numbers", "",
@@ -131,32 +126,8 @@ def _stall(d: Difference, labels: Mapping[str, str] | None) -> str:
 def _tables(p: PersonaProfile, labels: Mapping[str, str] | None) -> list[str]:
     if not p.people:
         return []
-    out = ["", "| Transition | Entered | Converted | Rate | 95% interval | vs the others |",
-           "|---|---:|---:|---:|---|---|"]
-    for t in p.transitions:
-        mark = (f"**{t.direction}** ({_pct(t.rest_rate)})" if t.significant
-                else md(t.note or ("no significant difference" if t.p_value is not None else "-")))
-        ci = "-" if t.ci_low is None else f"{t.ci_low:.1%} - {t.ci_high:.1%}"
-        out.append(f"| {md(transition(t.from_stage, t.to_stage, labels))} | {t.entered:,} | {t.converted:,} | "
-                   f"{_pct(t.rate)} | {ci} | {mark} |")
+    out = ["", *transition_rows(p, lambda a, b: transition(a, b, labels))]
     out += ["", "| Time in stage | Median (days) | Overall (days) | Ratio | People |", "|---|---:|---:|---:|---:|"]
-    for pt in p.times:
-        ratio = "-" if pt.ratio is None else (f"**{pt.ratio:.2f}x**" if pt.differs else f"{pt.ratio:.2f}x")
-        out.append(f"| {md(transition(pt.from_stage, pt.to_stage, labels))} | {_num(pt.median_days, '{:.1f}')} | "
-                   f"{_num(pt.overall_days, '{:.1f}')} | {ratio} | {pt.n:,} |")
-    f = p.firmographics
-    out += ["", "| Top sources | Share | Top industries | Share | Top titles | Share |", "|---|---:|---|---:|---|---:|"]
-    for i in range(max(len(p.sources), len(f.industries), len(f.titles))):
-        cells = []
-        for items, named in ((p.sources, True), (f.industries, False), (f.titles, False)):
-            if i < len(items):
-                value = display_name(items[i].value, labels) if named else items[i].value
-                cells += [md(value), _pct(items[i].share)]
-            else:
-                cells += ["", ""]
-        out.append("| " + " | ".join(cells) + " |")
-    if p.touchpoints:
-        out += ["", "| Top touchpoint | Channel | Volume | Per person |", "|---|---|---:|---:|"]
-        out += [f"| {md(display_name(t.kind, labels))} | {md(display_name(t.channel, labels)) if t.channel else '-'} | "
-                f"{t.volume:,} | {t.per_person:.2f} |" for t in p.touchpoints]
-    return out + content_markdown(p)
+    out += [f"| {md(transition(pt.from_stage, pt.to_stage, labels))} | {number(pt.median_days, '{:.1f}')} | "
+            f"{number(pt.overall_days, '{:.1f}')} | {ratio_cell(pt)} | {pt.n:,} |" for pt in p.times]
+    return [*out, "", *top_rows(p, lambda value: display_name(value, labels)), *content_markdown(p)]

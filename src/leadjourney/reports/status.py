@@ -362,6 +362,11 @@ class ItemStatus:
     def by_hand(self) -> bool:
         return self.record is not None and self.item.automatic
 
+    @property
+    def mark(self) -> str:
+        """The tick or cross printed beside the item."""
+        return CHECK if self.done else CROSS
+
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.item.id, "step": self.item.step, "title": self.item.title, "kind": self.item.kind,
                 "required": self.item.required, "done": self.done, "evidence": self.evidence, "fix": self.fix,
@@ -448,16 +453,12 @@ class EngagementStatus:
             lines += [f"## {p.title}" + (" (optional)" if p.phase.optional else ""), "", md(p.phase.goal), "",
                       f"Gate: {md(p.phase.gate)}: **{state}**.", "",
                       "| | Step | Item | Id | Kind | Evidence |", "|---|---|---|---|---|---|"]
-            lines += [f"| {mark(s)} | {s.item.step} | {md(s.item.title)} | `{s.item.id}` | {s.item.kind} | "
+            lines += [f"| {s.mark} | {s.item.step} | {md(s.item.title)} | `{s.item.id}` | {s.item.kind} | "
                       f"{md(s.evidence)} |" for s in p.items]
             lines.append("")
         lines += ["Manual items: `leadjourney status WORKSPACE done ITEM --note \"...\"` (and `undo ITEM`); "
                   "automatic items tick when the workspace proves them.", ""]
         return "\n".join(lines)
-
-
-def mark(s: ItemStatus) -> str:
-    return CHECK if s.done else CROSS
 
 
 

@@ -32,17 +32,21 @@ def analyze(workspace: WorkspaceLike, filters: Filters | None = None, *, mode: s
             progress: Progress = silent) -> AnalyzeRun:
     """Analyze the selection (checked first: a :class:`~leadjourney.errors.SelectionError` for an unknown
     value or nobody). ``save``: write out/analysis.md and .json and store the snapshot and its findings
-    (``baseline``: the one later periods compare with); without it nothing in the workspace changes."""
+    (``baseline``: the one later periods compare with), and keep the queries' compiled SQL for the next run
+    (``<workspace>/.sql-cache``, :mod:`leadjourney.sql_store`); without it nothing in the workspace changes."""
     from leadjourney.analysis import analyze as compute
     from leadjourney.analysis.findings import list_findings, selection_label, selection_of, store
     from leadjourney.analysis.funnel import check_mode
+    from leadjourney.sql_store import stored_sql
 
     check_mode(mode)  # before the workspace is read
     ws = open_workspace(workspace)
-    result = compute(ws, filters=filters, mode=mode, window_days=window_days, progress=progress)
-    key = selection_of(result)
     if not save:
-        return AnalyzeRun(result, selection_label(key))
+        result = compute(ws, filters=filters, mode=mode, window_days=window_days, progress=progress)
+        return AnalyzeRun(result, selection_label(selection_of(result)))
+    with stored_sql(ws.root):
+        result = compute(ws, filters=filters, mode=mode, window_days=window_days, progress=progress)
+    key = selection_of(result)
     ws.out_dir.mkdir(exist_ok=True)
     files = [ws.out_dir / "analysis.md", ws.out_dir / "analysis.json"]
     files[0].write_text(result.to_markdown(), "utf-8")

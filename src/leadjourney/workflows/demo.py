@@ -18,10 +18,10 @@ from leadjourney.workflows.workspace import init_workspace
 if TYPE_CHECKING:
     from leadjourney.generate import Scenario
     from leadjourney.ingest import IngestReport
-    from leadjourney.journeymap.make import MapRun
     from leadjourney.monitor import MonitorRun
     from leadjourney.reports.recommendations import Recommendations
     from leadjourney.reports.status import EngagementStatus
+    from leadjourney.workflows.journey_map import MapRun
     from leadjourney.workspace import Workspace
 
 DEMO_DECLINE_FACTOR = 0.6  # the planted MQL->SQL decline: 60% of the usual conversion probability
