@@ -47,12 +47,12 @@ from leadjourney.dashboard.data import DashboardData
 from leadjourney.ingest import ingest
 from leadjourney.journeymap.build import build_map
 from leadjourney.journeymap.layout import lay_out, overlaps
-from leadjourney.journeymap.make import make_map
 from leadjourney.journeymap.render import write_map
 from leadjourney.journeymap.svg import to_svg
 from leadjourney.journeymap.tables import write_touchpoints
 from leadjourney.reports.personas_doc import personas_markdown
 from leadjourney.workflows.analyze import analyze as analyze_workflow
+from leadjourney.workflows.journey_map import journey_map
 from leadjourney.workspace import Workspace
 
 N = 240
@@ -230,7 +230,7 @@ def test_the_map_shows_landing_pages_campaigns_content_and_nurtures_with_the_ana
 def test_on_a_selection_the_web_part_is_withheld_with_its_reason_on_every_renderer(
         planted: tuple[Workspace, Analysis, dict[str, Any]], tmp_path: Path) -> None:
     ws, _, _ = planted
-    run = make_map(ws, filters=Filters(personas=("enterprise_it",)), formats=["svg", "mermaid"], out_dir=tmp_path)
+    run = journey_map(ws, Filters(personas=("enterprise_it",)), formats=["svg", "mermaid"], tables=False, out_dir=tmp_path)
     web = [p for p in run.journey_map.marketing if p.kind == "landing page"]
     assert len(web) == 1 and web[0].value is None and web[0].status.reason == SELECTION
     files = {p.suffix: p.read_text("utf-8") for p in run.files}
