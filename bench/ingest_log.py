@@ -37,13 +37,13 @@ _SQL = {
                'rep' || (hash(i, 9) % 25) AS owner,
                ['Open', 'Working', 'Disqualified', 'Converted'][1 + hash(i, 10) % 4] AS status,
                {stages}[1 + hash(i, 11) % 4] AS current_stage
-        FROM range(1, {n} + 1) t(i)
+        FROM range({first}, {first} + {n}) t(i)
     """,
     "stage_events": """
         SELECT 'LD-' || lpad(i::VARCHAR, 9, '0') AS lead_id, {stages}[s] AS stage,
                strftime(TIMESTAMP '2025-01-01' + to_seconds(hash(i, 1) % 57000000 + (s - 1) * 86400 * 9),
                         '%Y-%m-%d %H:%M:%S') AS entered_at
-        FROM range(1, {n} + 1) t(i), range(1, 5) u(s)
+        FROM range({first}, {first} + {n}) t(i), range(1, 5) u(s)
         WHERE s <= 1 + hash(i, 11) % 4
     """,
     "touchpoints": """
@@ -54,7 +54,7 @@ _SQL = {
                {kinds}[1 + hash(i, k, 3) % 8] AS kind,
                'Spring promo ' || (hash(i, k, 4) % 30) AS campaign,
                '/page/' || (hash(i, k, 5) % 500) AS asset
-        FROM range(1, {n} + 1) t(i), range(0, 12) u(k)
+        FROM range({first}, {first} + {n}) t(i), range(0, 12) u(k)
         WHERE k < 2 + hash(i, 12) % 12
     """,
     "opportunities": """
@@ -63,19 +63,20 @@ _SQL = {
                strftime(TIMESTAMP '2025-04-01' + to_seconds(hash(i, 1) % 50000000), '%Y-%m-%dT%H:%M:%SZ') AS closed_at,
                '$' || (1000 + hash(i, 13) % 90000) || '.00' AS amount, 'USD' AS currency,
                ['Closed Won', 'Closed Lost', 'Negotiation'][1 + hash(i, 14) % 3] AS stage
-        FROM range(1, {n} + 1) t(i)
+        FROM range({first}, {first} + {n}) t(i)
         WHERE hash(i, 11) % 4 = 3
     """,
 }
 
 
-def write_log(folder: Path, leads: int) -> dict[str, int]:
-    """Write ``folder``/TABLE.parquet and TABLE.csv for N leads (skipped when present); return rows per table."""
+def write_log(folder: Path, leads: int, *, first: int = 1) -> dict[str, int]:
+    """Write ``folder``/TABLE.parquet and TABLE.csv for N leads numbered from ``first`` (skipped when present);
+    return rows per table. Leads numbered on from an earlier log's are new people: an export's later rows."""
     folder.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect()
     rows = {}
     for table in TABLES:
-        query = _SQL[table].format(n=leads, stages=_STAGES, sources=_SOURCES, kinds=_KINDS)
+        query = _SQL[table].format(n=leads, first=first, stages=_STAGES, sources=_SOURCES, kinds=_KINDS)
         query = re.sub(r"hash\(([^)]*)\)", r"(hash(\1) % 4294967296)::BIGINT", query)
         if table == "touchpoints":  # one exact duplicate row, as exports repeat rows
             query = f"{query} UNION ALL ({query} LIMIT 1)"

@@ -56,6 +56,12 @@ class Parsed:
     rows: np.ndarray  # row number of each table row
     malformed: list[Malformed]
     blank_lines: int
+    careful: bool = False  # split by :func:`careful_split` (a value or a malformed record spans lines)
+
+    @property
+    def records(self) -> int:
+        """Records after the header: rows, records set aside and blank lines (what the row numbers count)."""
+        return self.table.num_rows + len(self.malformed) + self.blank_lines
 
 
 def parse(data: bytes, header: list[str], encoding: str, delimiter: str) -> Parsed:
@@ -69,7 +75,7 @@ def parse(data: bytes, header: list[str], encoding: str, delimiter: str) -> Pars
         parsed = None  # e.g. a quote left open at the end of the file
     if parsed is None or _multi_line(parsed, data):
         with long_fields():
-            parsed = careful_split(data.decode(encoding), header, delimiter)
+            parsed = replace(careful_split(data.decode(encoding), header, delimiter), careful=True)
     parsed = _set_bad_values_aside(parsed, has_nul=b"\x00" in data)
     return _put_back_carriage_returns(parsed, stand_in) if stand_in else parsed
 
@@ -98,7 +104,7 @@ def _put_back_carriage_returns(parsed: Parsed, stand_in: str) -> Parsed:
 
     malformed = [replace(m, text=back(m.text), record=None if m.record is None else
                          {k: back(v) for k, v in m.record.items()}) for m in parsed.malformed]
-    return Parsed(table, parsed.rows, malformed, parsed.blank_lines)
+    return replace(parsed, table=table, malformed=malformed)
 
 
 @contextmanager
@@ -131,8 +137,8 @@ def _set_bad_values_aside(parsed: Parsed, *, has_nul: bool = True) -> Parsed:
         column = next(name for name, mask in masks.items() if mask[i].as_py())
         set_aside.append(bad_value_record(int(parsed.rows[i]), record, column))
     keep = ~bad
-    return Parsed(table.filter(pa.array(keep)), parsed.rows[keep], sorted(set_aside, key=lambda m: m.row),
-                  parsed.blank_lines)
+    return replace(parsed, table=table.filter(pa.array(keep)), rows=parsed.rows[keep],
+                   malformed=sorted(set_aside, key=lambda m: m.row))
 
 
 def bad_value_record(row: int, record: dict[str, str], column: str) -> Malformed:

@@ -34,6 +34,7 @@ from leadjourney.ingest.sql import ident, lit
 from leadjourney.ingest.timestamps import fast_formats
 
 _R = ident(ROW)
+_H = "__h"  # lj_norm's hash of a row's values
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,9 @@ def load_staged(con: duckdb.DuckDBPyConnection, staged: Staged, *, source: Sourc
     has_extra = any(r[0] == "__extra" for r in described)
     text_times = [c for c, t in present.items() if KINDS[table].get(c) == "timestamp" and t.upper() == "VARCHAR"]
     typed = typed_columns(table, present, source, config, salt, fast_formats(con, staged.select, text_times))
-    rows_in = _normalize(con, staged, typed, present, has_extra, NOT_NULL[table])
+    produced = [t.column for t in typed] + [n for t in typed for n in t.also] + (["__extra"] if has_extra else [])
+    values = ", ".join(ident(c) for c in produced)
+    rows_in = _normalize(con, staged, typed, present, has_extra, NOT_NULL[table], values)
     kept_as_written = {t.column for t in typed if t.raw == t.value}  # ids: no raw__ copy
     notes = (f"SELECT {ingest_id}, {lit(source.name)}, {lit(source_file)}, {lit(table)}, note, column_name, value, n "
              f"FROM lj_notes")
@@ -63,16 +66,14 @@ def load_staged(con: duckdb.DuckDBPyConnection, staged: Staged, *, source: Sourc
                     f"{lit(table)}, {lit(note)}, {lit(column)}, NULL, count(*) FROM {RAW} WHERE {where} "
                     f"HAVING count(*) > 0")
 
-    produced = [t.column for t in typed] + [n for t in typed for n in t.also] + (["__extra"] if has_extra else [])
     rejected = " OR ".join([f"n.{ident(c)} IS NULL" for c in NOT_NULL[table]] + [
         f"(n.{ident('raw__' + c)} IS NOT NULL AND n.{ident(c)} IS NULL)"
         for c in REJECT_UNREADABLE.get(table, ()) if c in present and c not in kept_as_written])
-    values = ", ".join(ident(c) for c in produced)
-    # identical rows: candidates by hash (each row hashed once), confirmed by partitioning on the values themselves
+    # identical rows: candidates by hash (each row hashed as it was typed), confirmed by partitioning on the values
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE lj_candidates AS
-        WITH hashed AS MATERIALIZED (SELECT {_R}, hash({values}) AS h FROM lj_norm n WHERE NOT ({rejected}))
-        SELECT {_R} FROM hashed WHERE h IN (SELECT h FROM hashed GROUP BY h HAVING count(*) > 1)
+        WITH kept AS (SELECT {_R}, {_H} FROM lj_norm n WHERE NOT ({rejected}))
+        SELECT {_R} FROM kept WHERE {_H} IN (SELECT {_H} FROM kept GROUP BY {_H} HAVING count(*) > 1)
     """)
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE lj_dups AS
@@ -126,9 +127,10 @@ def load_staged(con: duckdb.DuckDBPyConnection, staged: Staged, *, source: Sourc
 
 
 def _normalize(con: duckdb.DuckDBPyConnection, staged: Staged, typed: list[Typed], present: dict[str, str],
-               has_extra: bool, required: tuple[str, ...]) -> int:
-    """Create ``lj_norm``: canonical values per staged row, the raw text where quarantine may need it, and what
-    the notes count (``__note|NOTE|COLUMN`` columns, counted into ``lj_notes``).
+               has_extra: bool, required: tuple[str, ...], values: str) -> int:
+    """Create ``lj_norm``: canonical values per staged row, the raw text where quarantine may need it, what
+    the notes count (``__note|NOTE|COLUMN`` columns, counted into ``lj_notes``), and the hash of the ``values``
+    columns (``__h``: the duplicate rows' candidates), computed as the row is typed, not by reading it again.
 
     A column whose values repeat (channels, stages, campaigns, countries: told by its first rows) is typed once
     per distinct value and joined back; the others are typed row by row. Both give the same values: the
@@ -184,8 +186,9 @@ def _normalize(con: duckdb.DuckDBPyConnection, staged: Staged, typed: list[Typed
         select.append(f"m{i}.{ident(f'__m{i}|__v')} AS {ident(t.column)}")
         select.extend(f"m{i}.{ident(f'__m{i}|{name}')} AS {ident(name)}" for name in t.also)
         select.extend(f"m{i}.{n}" for n in note_names)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE lj_norm AS SELECT {', '.join(select)} "
-                f"FROM (SELECT {', '.join([star, *noted])} FROM ({staged_rows})) lj_in {' '.join(joins)}")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE lj_norm AS SELECT *, hash({values}) AS {_H} FROM (SELECT "
+                f"{', '.join(select)} FROM (SELECT {', '.join([star, *noted])} FROM ({staged_rows})) lj_in "
+                f"{' '.join(joins)})")
     for i, t in enumerate(typed):
         if id(t) not in row_typed:
             con.execute(f"DROP TABLE lj_map{i}")

@@ -5,7 +5,9 @@ table; rows with the wrong number of fields, a NUL byte or an overlong value are
 returned as :class:`Malformed` so the caller can quarantine them (Parquet text values are checked the same
 way). UTF-16 files (with
 a byte-order mark, or with ``encoding`` set) are read as well as UTF-8 and 8-bit ones. Parquet is read by DuckDB itself, streaming, so a file
-larger than memory loads too. File-level problems raise :class:`BadFileError` with a
+larger than memory loads too. A large CSV file is read in pieces of :data:`PIECE_BYTES`, each cut after a whole
+record, into a temporary table (which DuckDB spills to disk past its memory limit), so memory stays bounded; a
+file with a value or a malformed record spanning lines is read whole, as its quotes need the careful split. File-level problems raise :class:`BadFileError` with a
 message that says what was expected and what was found.
 """
 
@@ -14,7 +16,8 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import duckdb
@@ -43,15 +46,21 @@ class RawFile:
 
 
 def stage_source_file(con: duckdb.DuckDBPyConnection, name: str, path: Path, fmt: str, *,
-                      encoding: str = "utf-8", delimiter: str = ",") -> RawFile:
+                      encoding: str = "utf-8", delimiter: str = ",", piece_bytes: int | None = None) -> RawFile:
     """Make ``path`` (``csv`` or ``parquet``; any CRM format is a CSV export) the view ``name`` in ``con``.
 
-    Drop it with :func:`unstage` when done.
+    A CSV file over ``piece_bytes`` (default :data:`PIECE_BYTES`) is read in pieces of about that size. Drop the
+    view with :func:`unstage` when done.
     """
     if not path.is_file():
         raise BadFileError(f"{path}: no such file")
     if fmt == "parquet":
         return _stage_parquet(con, name, path)
+    piece_bytes = piece_bytes or PIECE_BYTES
+    if path.stat().st_size > piece_bytes:
+        staged = _stage_csv_in_pieces(con, name, path, encoding, delimiter, piece_bytes)
+        if staged is not None:
+            return staged
     table, malformed, renamed = _read_csv(path, encoding, delimiter)
     con.register(name, table)
     return RawFile([c for c in table.column_names if c != ROW], malformed, table.num_rows + len(malformed), renamed)
@@ -59,7 +68,111 @@ def stage_source_file(con: duckdb.DuckDBPyConnection, name: str, path: Path, fmt
 
 def unstage(con: duckdb.DuckDBPyConnection, name: str) -> None:
     con.execute(f'DROP VIEW IF EXISTS "{name}"')
+    con.execute(f'DROP TABLE IF EXISTS "{_pieces_table(name)}"')
     con.unregister(name)
+
+
+PIECE_BYTES = 1 << 26  # a CSV file larger than this is read piece by piece, each about this size
+
+
+def _pieces_table(name: str) -> str:
+    return f"{name}__pieces"
+
+
+def _stage_csv_in_pieces(con: duckdb.DuckDBPyConnection, name: str, path: Path, encoding: str,
+                         delimiter: str, piece_bytes: int) -> RawFile | None:
+    """Read a large CSV file piece by piece into a temporary table viewed as ``name``: the same rows, row numbers
+    and records set aside as reading it whole. None (nothing staged) when it must be read whole: UTF-16/32 text,
+    a value or a malformed record spanning lines (the careful split looks across lines), or no record end found
+    in a piece's bytes."""
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        return None  # _read_csv names the problem
+    if codecs.lookup(encoding).name.startswith(("utf-16", "utf-32", "utf-7")):
+        return None
+    table_name = _pieces_table(name)
+    quoted = '"' + table_name.replace('"', '""') + '"'
+    header: list[str] = []
+    renamed: dict[str, str] = {}
+    malformed: list[Malformed] = []
+    header_line = b""
+    before = 0  # records (after the header) in the pieces read so far
+    for first, piece in _csv_pieces(path, piece_bytes):
+        if first:
+            if piece.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+                return None  # UTF-16 marked by its byte-order mark: converted whole
+            for magic, what in _MAGIC.items():
+                if piece.startswith(magic):
+                    raise BadFileError(f"{path}: expected a CSV text file, found {what}")
+            _binary_check(path, piece)
+            if piece.startswith(codecs.BOM_UTF8):
+                piece = piece[len(codecs.BOM_UTF8):]
+            text_check(path, piece, encoding)
+            header, renamed = _header(path, piece, encoding, delimiter)
+            end = piece.find(b"\n")
+            header_line = piece[:end + 1]
+            if end < 0 or header_line.count(b'"') % 2:
+                break  # the header alone spans lines: read whole
+            data = piece
+        else:
+            text_check(path, piece, encoding, rows_before=1 + before)
+            data = header_line + piece
+        parsed = csvparse.parse(data, header, encoding, delimiter)
+        if parsed.careful:
+            break
+        rows = parsed.rows + before
+        malformed.extend(replace(m, row=m.row + before) for m in parsed.malformed)
+        chunk = parsed.table.append_column(ROW, pa.array(rows, pa.int64()))
+        con.register("lj_csv_piece", chunk)
+        if first:
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {quoted} AS SELECT * FROM lj_csv_piece")
+        else:
+            con.execute(f"INSERT INTO {quoted} SELECT * FROM lj_csv_piece")
+        con.unregister("lj_csv_piece")
+        before += parsed.records
+        del chunk, parsed, data
+    else:
+        con.execute(f'CREATE OR REPLACE TEMP VIEW "{name}" AS SELECT * FROM {quoted}')
+        rows_read = int(con.execute(f"SELECT count(*) FROM {quoted}").fetchall()[0][0]) + len(malformed)
+        return RawFile(header, malformed, rows_read, renamed)
+    con.execute(f"DROP TABLE IF EXISTS {quoted}")  # read whole instead
+    return None
+
+
+def _csv_pieces(path: Path, size: int) -> Iterator[tuple[bool, bytes]]:
+    """The file's bytes in pieces of about ``size`` bytes, each ending after a line end outside quotes (an
+    even number of quotes before it in the piece): whole records, when no quoted value spans lines. The last piece
+    ends where the file does. (first piece?, bytes)."""
+    carry = b""
+    first = True
+    with path.open("rb") as fh:
+        while True:
+            block = fh.read(size)
+            data = carry + block
+            if not block:
+                if data or first:
+                    yield first, data
+                return
+            cut = _record_end(data)
+            if cut is None:  # no line end outside quotes: read on (a huge record, or an open quote)
+                carry = data
+                continue
+            carry = data[cut:]
+            yield first, data[:cut]
+            first = False
+
+
+def _record_end(data: bytes) -> int | None:
+    """The position after the last line end of ``data`` with an even number of quotes before it, None for none."""
+    quotes = data.count(b'"')
+    end = len(data)
+    while (line_end := data.rfind(b"\n", 0, end)) >= 0:
+        quotes -= data.count(b'"', line_end + 1, end)
+        if quotes % 2 == 0:
+            return line_end + 1
+        end = line_end
+    return None
 
 
 def _stage_parquet(con: duckdb.DuckDBPyConnection, name: str, path: Path) -> RawFile:
@@ -147,15 +260,16 @@ def _binary_check(path: Path, data: bytes) -> None:
     raise BadFileError(f"{path}: expected a CSV text file, found binary data (NUL bytes)")
 
 
-def text_check(path: Path, data: bytes, encoding: str) -> None:
-    """Raise a BadFileError naming the row of the first byte that is not ``encoding`` text."""
+def text_check(path: Path, data: bytes, encoding: str, *, rows_before: int = 0) -> None:
+    """Raise a BadFileError naming the row of the first byte that is not ``encoding`` text (``data``: the file, or
+    a piece of it after ``rows_before`` records)."""
     if data.isascii() and not codecs.lookup(encoding).name.startswith(("utf-16", "utf-32", "utf-7")):
         return  # ASCII bytes are text in UTF-8 and in every 8-bit encoding
     try:
         codecs.decode(data, encoding)
     except UnicodeDecodeError as exc:
         raise BadFileError(
-            f"{path}: row {_record_at(data[:exc.start], encoding)}: byte 0x{data[exc.start]:02x} is not valid "
+            f"{path}: row {rows_before + _record_at(data[:exc.start], encoding)}: byte 0x{data[exc.start]:02x} is not valid "
             f"{encoding} text; set encoding (e.g. \"cp1252\" or \"latin-1\") in this source's [[sources]] block"
         ) from None
 
