@@ -663,3 +663,20 @@ def test_a_conversion_not_yet_judged_says_why_in_full_and_the_caveats_end() -> N
         caveats = layout.box("caveats")
         assert " ".join(line.text for line in caveats.lines).endswith(last) and _no_ellipsis(caveats)
         assert all(line.rect()[3] <= caveats.bottom + 1 for line in caveats.lines)
+
+
+def test_the_header_names_a_segments_drop_off_when_every_whole_transition_meets_its_target() -> None:
+    """Red drop-off cards with money under a header saying "nothing recoverable" contradicted each other."""
+    from leadjourney.display import money
+
+    jm = _synthetic(10)
+    met = replace(jm, conversions=tuple(replace(c, revenue_impact=None) for c in jm.conversions))
+    worst = max(met.drop_offs, key=lambda d: d.revenue_impact or 0.0)
+    met = replace(met, drop_offs=tuple(replace(d, revenue_impact=2_500_000.0) if d is worst else d
+                                       for d in met.drop_offs))
+    header = " ".join(t.text for b in lay_out(met).boxes if b.id == "header" for t in b.lines)
+    assert "nothing recoverable" not in header
+    assert (f"Biggest friction: {met.transition(worst.from_stage, worst.to_stage)}, "
+            f"{met.segment_name(worst.segment)}, {money(2_500_000.0, met.currency)}/yr recoverable") in header
+    none = replace(met, drop_offs=())
+    assert "nothing recoverable" in " ".join(t.text for b in lay_out(none).boxes if b.id == "header" for t in b.lines)

@@ -22,7 +22,7 @@ from leadjourney.journeymap import text as tx
 from leadjourney.journeymap.boxes import Box, Edge, Layout, TextLine
 from leadjourney.journeymap.build import PERSONA_RULE
 from leadjourney.journeymap.legend import footer
-from leadjourney.journeymap.model import JourneyMap, TouchpointCard
+from leadjourney.journeymap.model import DropOffPoint, JourneyMap, TouchpointCard
 from leadjourney.journeymap.theme import MUTED, RED
 
 DEFAULT_WIDTH = 1920
@@ -150,6 +150,12 @@ class _Board:
 
     # ------------------------------------------------------------------ sections
 
+    def worst_drop_off(self) -> DropOffPoint | None:
+        """The red drop-off with the most recoverable revenue (a segment's, when every whole transition meets
+        its target), if any carries revenue."""
+        priced = [d for d in self.jm.drop_offs if d.revenue_impact]
+        return max(priced, key=lambda d: d.revenue_impact or 0.0, default=None)
+
     def header(self, y: float) -> float:
         jm, inner = self.jm, self.width - 2 * MARGIN
         box = Box("header", MARGIN, y, inner, 84, "band", "header", tooltip=jm.title)
@@ -160,6 +166,11 @@ class _Board:
                                   f"{money(top.revenue_impact, jm.currency)}/{jm.money_per} recoverable",
                                   self.width - MARGIN, y + 28,
                                   16, True, color=RED if top.key in self.red else None, anchor="end"))
+        elif (worst := self.worst_drop_off()) is not None:  # every transition meets its target, a segment does not
+            right.append(TextLine(f"Biggest friction: {jm.transition(worst.from_stage, worst.to_stage)}, "
+                                  f"{jm.segment_name(worst.segment)}, {money(worst.revenue_impact, jm.currency)}/"
+                                  f"{jm.money_per} recoverable", self.width - MARGIN, y + 28, 16, True, color=RED,
+                                  anchor="end"))
         elif top is not None:  # nothing recoverable against the named targets: no transition is "the biggest"
             right.append(TextLine("No transition below its target: nothing recoverable", self.width - MARGIN,
                                   y + 28, 16, True, anchor="end"))
