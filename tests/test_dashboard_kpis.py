@@ -178,3 +178,13 @@ def test_stored_analyses_without_a_pipeline_say_so(ws: Workspace) -> None:
     a = Analysis.from_dict(d)
     assert a.pipeline.status.status is Status.WITHHELD and "stored before" in a.pipeline.status.text()
     assert Analysis.from_dict(analyze(ws).to_dict()).pipeline.status.judged
+
+
+def test_the_page_title_says_lead_journey_once_and_the_time_legend_has_no_jargon(ws: Workspace) -> None:
+    from leadjourney.dashboard.app import page_title
+    from leadjourney.dashboard.figures import time_in_stage
+
+    assert page_title("Inbound lead journey") == "Inbound lead journey"  # was "Inbound lead journey: lead journey"
+    assert page_title("Acme") == "Acme: lead journey"
+    legend = [t["name"] for t in time_in_stage(analyze(ws))["data"]]
+    assert len(legend) == 2 and not any("Kaplan" in name for name in legend)

@@ -86,13 +86,18 @@ td,th{padding:4px 8px;border-bottom:1px solid #eef2f7;text-align:left}th{backgro
 """
 
 
+def page_title(engagement: str) -> str:
+    """The dashboard's title: the engagement's name, with "lead journey" unless the name already says it."""
+    return engagement if "journey" in engagement.lower() else f"{engagement}: lead journey"
+
+
 def create_app(ws: Workspace, *, data: DashboardData | None = None, auth: Auth | None = None,
                behind_proxy: bool = False, login_limit: FailureLimit | None = None) -> dash.Dash:
     """The dashboard for one workspace; with ``auth`` every request goes through the login wall (failed sign-ins
     limited by ``login_limit``). ``behind_proxy``: one reverse proxy (TLS) in front sets X-Forwarded-For/-Proto/
     -Host, which are then trusted (the client's address for the rate limits, https for the Secure cookie)."""
     data = data or DashboardData(ws)
-    app = dash.Dash(__name__, title=f"{ws.config.name}: lead journey", serve_locally=True,
+    app = dash.Dash(__name__, title=page_title(ws.config.name), serve_locally=True,
                     update_title="", assets_ignore=".*")
     app.index_string = (app.index_string.replace("{%css%}", "{%css%}<style>" + CSS + "</style>")
                         .replace("{%renderer%}", f'{{%renderer%}}<script src="{STATIC_PATH}{PLOTLY_JS}"></script>'))
@@ -229,7 +234,7 @@ def _layout(data: DashboardData, *, signed_in: bool = False) -> html.Div:
     return html.Div([
         dcc.Location(id="url", refresh=False),
         dcc.Store(id="rendered", data=None if shown is None else query_of(shown)),
-        html.Div([html.H1(f"{data.ws.config.name}: lead journey"),
+        html.Div([html.H1(page_title(data.ws.config.name)),
                   html.Span(f"Data as of last ingest: {fresh:%Y-%m-%d %H:%M} UTC" if fresh else "No data ingested yet",
                             id="freshness", className="fresh"),
                   *([html.A("Sign out", href=LOGOUT_PATH, id="logout")] if signed_in else [])], className="header"),

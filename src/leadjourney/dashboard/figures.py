@@ -108,11 +108,11 @@ def time_in_stage(a: Analysis, labels: Labels = None) -> Figure:
     km = [r.km_median_days if r.km_median_reached else None for r in rows]
     km_text = [f"{v:.1f}" if v is not None else "not reached" for v in km]
     bars = [
-        {"type": "bar", "name": "Median (completed)", "x": names, "y": [r.median_days for r in rows],
+        {"type": "bar", "name": "Median of those who moved on", "x": names, "y": [r.median_days for r in rows],
          "marker": {"color": BLUE}, "text": [_days(r.median_days) for r in rows], "textposition": "outside"},
-        {"type": "bar", "name": "Kaplan-Meier median", "x": names, "y": km, "marker": {"color": ORANGE},
+        {"type": "bar", "name": "Median counting those still waiting", "x": names, "y": km, "marker": {"color": ORANGE},
          "text": km_text, "textposition": "outside", "customdata": [r.n_censored for r in rows],
-         "hovertemplate": "%{x}: %{text} days<br>%{customdata:,} still waiting<extra></extra>"},
+         "hovertemplate": "%{x}: %{text} days (Kaplan-Meier)<br>%{customdata:,} still waiting<extra></extra>"},
     ]
     return _figure(bars, "Time in stage (days)", barmode="group", legend={"orientation": "h", "y": -0.2},
                    xaxis={"tickangle": 0, "tickfont": {"size": 10}})

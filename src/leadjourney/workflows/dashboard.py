@@ -29,13 +29,14 @@ class DashboardReady:
 def export_dashboard(workspace: WorkspaceLike, filters: Filters, path: Path) -> Path:
     """A self-contained static HTML snapshot of the selection's dashboard, written to ``path``."""
     from leadjourney.dashboard import DashboardData, export_html
+    from leadjourney.dashboard.app import page_title
     from leadjourney.dashboard.campaigns_card import card_html
 
     with databases_kept_open(False):  # the dashboard's data opens the database per use, as its server does
         ws = open_workspace(workspace)
         data = DashboardData(ws)
         view = data.view(filters)
-        export_html(view, path, title=f"{ws.config.name}: lead journey", shown=data.owner_keys(view.filters),
+        export_html(view, path, title=page_title(ws.config.name), shown=data.owner_keys(view.filters),
                     campaigns=card_html(data.saved_all_leads(), data.freshness()))
     return path
 
