@@ -23,6 +23,7 @@ from leadjourney import schema
 from leadjourney.config import CONFIG_FILE, Config, default_config_text, load_config, parse_config
 from leadjourney.db import one
 from leadjourney.errors import OptionError, WorkspaceError
+from leadjourney.interrupts import ctrl_c_held
 
 if TYPE_CHECKING:  # DuckDB and tomlkit load when a workspace connects or writes its config: `--help` stays quick
     import duckdb
@@ -71,10 +72,11 @@ def databases_kept_open(keep: bool = True) -> Iterator[None]:
     finally:
         kept = _kept.get()
         _kept.reset(token)
-        for key, base in (kept or {}).items():
-            if _live.get(key) is base:
-                del _live[key]
-            base.con.close()
+        with ctrl_c_held():  # the command's work is done (or rolled back): closing is not cut short by a Ctrl-C
+            for key, base in (kept or {}).items():
+                if _live.get(key) is base:
+                    del _live[key]
+                base.con.close()
 
 
 def _configured(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:

@@ -213,8 +213,9 @@ def simulate_web(rng: np.random.Generator, channel: np.ndarray, created: np.ndar
         "event_timestamp": pa.array(micros, pa.int64()),
         "event_name": coded(("page_view", "session_start", "scroll", "form_submit", "login"), ev_name),
         "event_params": event_params,
-        "user_id": pa.DictionaryArray.from_arrays(
-            pa.array(np.where(login_visit, visitor[ev_visit], 0), pa.int32(), mask=~login_visit), lead_email),
+        # plain strings: the writer's own dictionary of a dictionary array with unused values varied run to run
+        "user_id": lead_email.take(pa.array(np.where(login_visit, visitor[ev_visit], 0), pa.int32(),
+                                            mask=~login_visit)),
         "user_pseudo_id": pa.DictionaryArray.from_arrays(pa.array(visitor[ev_visit], pa.int32()), visitor_ids),
         "collected_traffic_source": pa.StructArray.from_arrays(
             tag_fields, names=["manual_source", "manual_medium", "manual_campaign_name"]),
