@@ -127,6 +127,44 @@ def test_export_tables_command(tmp_path: Path) -> None:
     assert export is not None and f"{export.tables['leads']}" in result.stdout and "tables" in result.stdout
 
 
+def test_engine_flag_is_checked_in_one_line(tmp_path: Path) -> None:
+    ws = _workspace(tmp_path / "ws")
+    config = ws.config_path.read_text("utf-8")
+    result = run_cli("analyze", str(ws.root), "--engine", "spark")
+    assert result.returncode == 1 and "\n" not in result.stderr.strip()
+    assert result.stderr.strip() == "error: --engine: expected one of duckdb, pyspark, found 'spark'"
+    assert ws.config_path.read_text("utf-8") == config
+
+
+@pytest.mark.parametrize("command", [
+    ["analyze"], ["map", "--format", "mermaid", "--no-tables"], ["report", "--format", "md"], ["monitor"],
+    ["dashboard", "--export", "snapshot.html"], ["analyze", "--engine", "duckdb"]])
+def test_engine_flag_runs_every_analysis_command_on_that_engine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                command: list[str]) -> None:
+    """``--engine pyspark`` with pyspark missing: each command reaches the Spark backend (and says how to
+    install it); ``--engine duckdb`` runs on the DuckDB file over a config that names Spark. The config file
+    is never changed."""
+    ws = _workspace(tmp_path / "ws")
+    run_cli("analyze", str(ws.root), "--baseline")  # what the monitor and the report compare with
+    on_duckdb = "--engine" in command
+    if on_duckdb:
+        ws.config_path.write_text(ws.config_path.read_text("utf-8").replace('backend = "duckdb"', 'backend = "pyspark"'),
+                                  "utf-8")
+    config = ws.config_path.read_text("utf-8")
+    monkeypatch.setitem(__import__("sys").modules, "pyspark.sql", None)  # as if pyspark were not installed
+    args = [command[0], str(ws.root), *command[1:]] + ([] if on_duckdb else ["--engine", "pyspark"])
+    if command[0] == "monitor":
+        args += ["--as-of", "2026-06-30"]
+    monkeypatch.chdir(tmp_path)
+    result = run_cli(*args)
+    if on_duckdb:
+        assert result.returncode == 0, result.stderr
+    else:
+        assert result.returncode == (2 if command[0] == "monitor" else 1), result.stderr
+        assert "\n" not in result.stderr.strip() and "pip install 'leadjourney[spark]'" in result.stderr
+    assert ws.config_path.read_text("utf-8") == config
+
+
 # --- on Spark ---------------------------------------------------------------------------------------------
 
 

@@ -13,6 +13,7 @@ import typer
 
 from leadjourney.cli.base import WorkspaceArg, app, console
 from leadjourney.cli.selection import (
+    EngineOption,
     FromOption,
     OwnerOption,
     PersonaOption,
@@ -20,7 +21,6 @@ from leadjourney.cli.selection import (
     ToOption,
     selection,
 )
-from leadjourney.workspace import Workspace
 
 
 @app.command("dashboard")
@@ -37,6 +37,7 @@ def dashboard_command(
                                                 "to this file instead of serving.")] = None,
     date_from: FromOption = None, date_to: ToOption = None, source: SourceOption = None,
     persona: PersonaOption = None, owner: OwnerOption = None,
+    engine: EngineOption = None,
 ) -> None:
     """Monitoring dashboard: funnel, time in stage, sources, speed-to-lead, period vs baseline, friction.
 
@@ -52,8 +53,9 @@ def dashboard_command(
         export_html,
     )
     from leadjourney.dashboard.app import render
+    from leadjourney.workflows import open_workspace
 
-    ws = Workspace.open(workspace)
+    ws = open_workspace(workspace, engine)
     data = DashboardData(ws)
     if export is not None:
         view = data.view(selection(ws, date_from, date_to, source, persona, owner))
