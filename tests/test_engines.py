@@ -288,3 +288,75 @@ def test_spark_without_pyspark_is_one_line_naming_the_fix(tmp_path: Path, monkey
     assert result.returncode == 1 and result.stderr.strip().startswith("error: ") and "\n" not in result.stderr.strip()
     assert "engine.backend" in result.stderr and "pip install 'leadjourney[spark]'" in result.stderr
     assert current_export(Workspace.open(ws.root)) is not None  # the export was written before Spark was asked
+
+
+@pytest.fixture(scope="module")
+def generated_with_baseline(tmp_path_factory: pytest.TempPathFactory, shared_generated: Any) -> Workspace:
+    """The generated workspace with a stored baseline (what the monitor and the dashboard compare with)."""
+    from leadjourney.workflows import analyze
+
+    shared, _ = shared_generated(n_leads=1500, seed=11, end=date(2026, 6, 30), days=120)
+    ws = copy_workspace(shared, tmp_path_factory.mktemp("engines") / "ws")
+    analyze(ws, save=True, baseline=True)
+    return ws
+
+
+def _jsonable(value: Any) -> Any:
+    """A result (to_dict, or a dataclass) as the JSON its renderers read."""
+    if hasattr(value, "to_dict"):
+        value = value.to_dict()
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        value = dataclasses.asdict(value)
+    return json.loads(json.dumps(value, default=str))
+
+
+@pytest.mark.spark
+@_no_spark
+def test_map_and_its_tables_on_spark_equal_duckdb(generated_with_baseline: Workspace, tmp_path: Path) -> None:
+    """Every number the journey map and its touchpoint, persona and path tables show."""
+    from leadjourney.journeymap.make import make_map
+
+    def numbers(backend: str) -> dict[str, Any]:
+        run = make_map(_on(generated_with_baseline, backend), formats=["mermaid"], out_dir=tmp_path / backend,
+                       now=NOW, tables=True)
+        return {name: _jsonable(getattr(run, name))
+                for name in ("journey_map", "analysis", "inventory", "profiles", "paths", "suggestion")}
+
+    duck = numbers("duckdb")
+    assert duck["journey_map"]["n_people"] > 1000 and duck["paths"]
+    assert differences(duck, numbers("pyspark")) == []
+
+
+@pytest.mark.spark
+@_no_spark
+def test_monitor_on_spark_equals_duckdb(generated_with_baseline: Workspace) -> None:
+    """The monitor's period figures and verdicts (the run's id and time left out: two runs are stored)."""
+    from leadjourney.monitor import run_monitor
+
+    def numbers(backend: str) -> dict[str, Any]:
+        run = run_monitor(_on(generated_with_baseline, backend), "month", date(2026, 6, 30))
+        return {"verdicts": _jsonable(run.verdicts), "metrics": _jsonable(run.metrics), "status": run.status}
+
+    duck = numbers("duckdb")
+    assert duck["metrics"] and duck["verdicts"]
+    assert differences(duck, numbers("pyspark")) == []
+
+
+@pytest.mark.spark
+@_no_spark
+def test_dashboard_selection_on_spark_equals_duckdb(generated_with_baseline: Workspace) -> None:
+    """A dashboard selection: its analysis, trend, matched baseline, comparison and tiles; the owners list."""
+    from leadjourney.analysis.journeys import Filters
+    from leadjourney.dashboard import DashboardData
+
+    def numbers(backend: str) -> dict[str, Any]:
+        data = DashboardData(_on(generated_with_baseline, backend), disk=False)
+        source = data.owners()[0].owners[0]
+        view = data.view(Filters(owners=(source,)))
+        return {"owners": _jsonable(data.owners()),
+                **{name: _jsonable(getattr(view, name))
+                   for name in ("analysis", "baseline", "trend", "comparison", "previous", "tiles")}}
+
+    duck = numbers("duckdb")
+    assert duck["analysis"]["n_people"] > 0 and duck["owners"]
+    assert differences(duck, numbers("pyspark")) == []

@@ -172,10 +172,12 @@ def drop_temp(backend: ibis.BaseBackend, name: str, *, view: bool) -> None:
         backend._session.catalog.dropTempView(name)
         if frame is not None:
             frame.unpersist()
-    elif view:
-        backend.drop_view(name, force=True)
-    else:
-        backend.drop_table(name, force=True)
+    else:  # a SQL warehouse (Ibis's Postgres drop_table forgets the name of a temporary table: plain SQL)
+        dialect = backend.dialect  # type: ignore[attr-defined]
+        result = backend.raw_sql(f"DROP {'VIEW' if view else 'TABLE'} IF EXISTS "  # type: ignore[attr-defined]
+                                 f"{sg.to_identifier(name, quoted=True).sql(dialect)}")
+        if hasattr(result, "close"):  # a cursor
+            result.close()
 
 
 def fetch_rows(expr: ir.Expr) -> list[dict[str, Any]]:
