@@ -134,6 +134,7 @@ def create_temp_table(backend: DuckDBBackend, name: str, expr: ir.Table) -> ir.T
     ``create_table`` does); the query is compiled once per distinct expression (:func:`compiled_sql`).
     """
     if getattr(backend, "name", None) == "pyspark":  # no temporary tables: a cached temporary view
+        backend._run_pre_execute_hooks(expr)  # the in-memory tables it joins (persona clusters' centres)
         frame = backend._session.sql(backend.compile(expr)).cache()
         frame.createOrReplaceTempView(name)
         backend._cached_dataframes[name] = frame

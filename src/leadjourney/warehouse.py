@@ -96,7 +96,11 @@ def _load_table(con: Any, schema: str, table: str, export: Export) -> None:
     import pyarrow.parquet as pq
 
     source = pq.ParquetFile(export.path(table))
-    columns = ibis.Schema.from_pyarrow(source.schema_arrow).to_sqlglot_column_defs("postgres")
+    # every column nullable, as on DuckDB's derived tables and Spark's views (a NOT NULL would change the
+    # types Ibis infers, and a union of a column with NULL then fails)
+    schema_of = ibis.Schema.from_pyarrow(source.schema_arrow)
+    nullable = ibis.schema({name: kind.copy(nullable=True) for name, kind in schema_of.items()})
+    columns = nullable.to_sqlglot_column_defs("postgres")
     target = f"{_ident(schema)}.{_ident(table)}"
     con.execute(f"DROP TABLE IF EXISTS {target}")
     con.execute(f"CREATE TABLE {target} ({', '.join(c.sql('postgres') for c in columns)})")
