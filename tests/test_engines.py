@@ -58,12 +58,21 @@ def test_engine_option_is_declared_once_and_checked() -> None:
     assert default_text().count("\n[engine]\n") == 1
     spark = parse_config(default_text().replace('backend = "duckdb"', 'backend = "pyspark"'))
     assert spark.engine.backend == "pyspark"
-    with pytest.raises(OptionError, match=r"engine.backend: expected one of duckdb, pyspark, found 'spark'"):
+    with pytest.raises(OptionError, match=r"engine.backend: expected one of duckdb, pyspark, postgres, found 'spark'"):
         parse_config(default_text().replace('backend = "duckdb"', 'backend = "spark"'))
     with pytest.raises(OptionError, match=r"engine.cluster: unknown option"):
         parse_config(default_text().replace('backend = "duckdb"', 'backend = "duckdb"\ncluster = "x"'))
     with pytest.raises(OptionError, match=r"engine.master: expected a Spark master URL"):
         parse_config(default_text().replace('master = "local[*]"', 'master = " "'))
+    postgres = parse_config(default_text().replace('backend = "duckdb"', 'backend = "postgres"'))
+    assert (postgres.engine.backend, postgres.engine.url_env, postgres.engine.schema) == (
+        "postgres", "LEADJOURNEY_WAREHOUSE_URL", "leadjourney")
+    with pytest.raises(OptionError, match=r"engine.url_env: expected the name of an environment variable") as pasted:
+        parse_config(default_text().replace('url_env = "LEADJOURNEY_WAREHOUSE_URL"',
+                                            'url_env = "postgresql://u:pw-9x@host/db"'))  # a URL pasted in: refused
+    assert "pw-9x" not in str(pasted.value)  # ... and not repeated
+    with pytest.raises(OptionError, match=r"engine.schema: expected a lower-case schema name"):
+        parse_config(default_text().replace('schema = "leadjourney"', 'schema = "x; drop"'))
 
 
 def test_derived_tables_named_as_ingest_names_them() -> None:
@@ -125,6 +134,7 @@ def test_export_tables_command(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     export = current_export(ws)
     assert export is not None and f"{export.tables['leads']}" in result.stdout and "tables" in result.stdout
+    assert '[engine] backend = "pyspark" reads them' in result.stdout  # the option's name printed, not eaten as markup
 
 
 def test_engine_flag_is_checked_in_one_line(tmp_path: Path) -> None:
@@ -132,7 +142,7 @@ def test_engine_flag_is_checked_in_one_line(tmp_path: Path) -> None:
     config = ws.config_path.read_text("utf-8")
     result = run_cli("analyze", str(ws.root), "--engine", "spark")
     assert result.returncode == 1 and "\n" not in result.stderr.strip()
-    assert result.stderr.strip() == "error: --engine: expected one of duckdb, pyspark, found 'spark'"
+    assert result.stderr.strip() == "error: --engine: expected one of duckdb, pyspark, postgres, found 'spark'"
     assert ws.config_path.read_text("utf-8") == config
 
 
@@ -302,12 +312,25 @@ def generated_with_baseline(tmp_path_factory: pytest.TempPathFactory, shared_gen
 
 
 def _jsonable(value: Any) -> Any:
-    """A result (to_dict, or a dataclass) as the JSON its renderers read."""
+    """A result (to_dict, a dataclass, a list or dict of them) as the JSON its renderers read, without
+    what depends on the clock (``computed_at``; the data's age in days)."""
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
     if hasattr(value, "to_dict"):
         value = value.to_dict()
     elif dataclasses.is_dataclass(value) and not isinstance(value, type):
         value = dataclasses.asdict(value)
-    return json.loads(json.dumps(value, default=str))
+    elif isinstance(value, dict):
+        value = {k: _jsonable(v) for k, v in value.items()}
+    return _timeless(json.loads(json.dumps(value, default=str)))
+
+
+def _timeless(value: Any) -> Any:
+    if isinstance(value, dict):
+        if value.get("metric") == "ingest_age_days":
+            return {k: v for k, v in value.items() if k not in ("value", "reason")}
+        return {k: _timeless(v) for k, v in value.items() if k != "computed_at"}
+    return [_timeless(v) for v in value] if isinstance(value, list) else value
 
 
 @pytest.mark.spark

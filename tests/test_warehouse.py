@@ -24,7 +24,7 @@ import pytest
 from conftest import copy_workspace, csv_workspace, run_cli
 from leadjourney.config import EngineSettings
 from leadjourney.workspace import Workspace
-from test_engines import EVENTS, LEADS, TOUCHES, differences
+from test_engines import EVENTS, LEADS, TOUCHES, _jsonable, differences
 
 NOW = datetime(2026, 6, 30)
 URL_ENV = "LEADJOURNEY_WAREHOUSE_URL"
@@ -128,9 +128,9 @@ def test_map_and_monitor_on_postgres_equal_duckdb(postgres: str, shared_generate
         on = _on(ws, backend, "outputs")
         run = make_map(on, formats=["mermaid"], out_dir=tmp_path / backend, now=NOW, tables=True)
         monitor = run_monitor(on, "month", date(2026, 6, 30))
-        return {"map": run.journey_map.to_dict(), "profiles": run.profiles.to_dict(),
-                "paths": run.paths.to_dict() if run.paths else None,
-                "verdicts": [v.to_dict() for v in monitor.verdicts]}
+        return {"map": _jsonable(run.journey_map), "profiles": _jsonable(run.profiles), "paths": _jsonable(run.paths),
+                "suggestion": _jsonable(run.suggestion), "verdicts": _jsonable(monitor.verdicts),
+                "metrics": _jsonable(monitor.metrics)}
 
     duck = numbers("duckdb")
     assert duck["map"]["n_people"] > 1000 and duck["verdicts"]

@@ -610,7 +610,8 @@ class _Validator:
         url_env = self.get(raw, "url_env", str, "engine", EngineSettings.url_env).strip()
         schema = self.get(raw, "schema", str, "engine", EngineSettings.schema).strip()
         if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", url_env):
-            raise self.fail("engine.url_env", f"expected the name of an environment variable, found {url_env!r}")
+            raise self.fail("engine.url_env", "expected the name of an environment variable (letters, digits, _) "
+                            "holding the URL, not the URL itself (not repeated here: it may hold a password)")
         if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", schema):
             raise self.fail("engine.schema", f"expected a lower-case schema name (letters, digits, _), found {schema!r}")
         return EngineSettings(backend, master, tables, url_env, schema)

@@ -13,7 +13,9 @@ Ctrl-C leaves the previous copy. Only the tables leadjourney exports are replace
 
 from __future__ import annotations
 
+import contextlib
 import io
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -42,6 +44,7 @@ def connect_postgres(ws: Workspace, settings: EngineSettings) -> Iterator[ibis.B
     try:
         import ibis
         import psycopg
+        from psycopg.types.numeric import FloatLoader
     except ImportError:
         raise OptionError(f"engine.backend: \"postgres\" needs psycopg, not installed here; {POSTGRES_INSTALL}") from None
     export = export_tables(ws)
@@ -54,8 +57,10 @@ def connect_postgres(ws: Workspace, settings: EngineSettings) -> Iterator[ibis.B
         load_tables(con, export, settings.schema)
         con.execute(f"SET search_path TO {_ident(settings.schema)}")
         # NUMERIC results (Postgres's epoch, averages and sums of integers) as floats, as DuckDB returns them
-        con.adapters.register_loader("numeric", psycopg.types.numeric.FloatLoader)
-        yield ibis.postgres.from_connection(con)
+        con.adapters.register_loader("numeric", FloatLoader)
+        backend = ibis.postgres.from_connection(con)
+        backend.compiler = _postgres_compiler()
+        yield backend
     except psycopg.Error as exc:
         raise OptionError(f"engine: the warehouse failed: {_first_line(exc, url)}") from None
     finally:
@@ -125,11 +130,38 @@ def _first_line(exc: BaseException, url: str) -> str:
 
     text = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
     secrets = [url]
-    try:
+    with contextlib.suppress(ValueError):
         secrets.append(urlsplit(url).password or "")
-    except ValueError:
-        pass
     return redact(text, secrets)
+
+
+_WORD_BOUNDARY = re.compile(r"(?<!\\)((?:\\\\)*)\\b")  # \b not itself escaped (\\b is a backslash and b)
+
+
+def _postgres_compiler() -> Any:
+    """Ibis's Postgres compiler with regular expressions read as DuckDB's RE2 reads them: ``\b`` (a word
+    boundary there, a backspace in Postgres) becomes Postgres's ``\\y``. The patterns are the analyses' own and
+    the ``[[personas]]`` job_title rules people write (and the suggested personas propose)."""
+    global _compiler
+    if _compiler is None:
+        import sqlglot.expressions as sge
+        from ibis.backends.sql.compilers.postgres import PostgresCompiler
+
+        class PortablePostgresCompiler(PostgresCompiler):
+            pass
+
+        def visit_regex_search(self: Any, op: Any, *, arg: Any, pattern: Any) -> Any:
+            if isinstance(pattern, sge.Literal) and pattern.is_string:
+                pattern = sge.convert(_WORD_BOUNDARY.sub(r"\1\\y", pattern.this))
+            return self.f.regexp_like(arg, pattern)
+
+        # set after the class is made: Ibis defines each simple operation's method on every subclass
+        PortablePostgresCompiler.visit_RegexSearch = visit_regex_search  # type: ignore[attr-defined]
+        _compiler = PortablePostgresCompiler()
+    return _compiler
+
+
+_compiler: Any = None
 
 
 __all__ = ["connect_postgres", "load_tables", "loaded_fingerprint"]

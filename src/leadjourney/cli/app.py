@@ -187,7 +187,8 @@ def export_tables_command(
     for table, rows in export.tables.items():
         console.print(f"{table}: {rows:,} rows", soft_wrap=True)
     console.print(f"Written to {terminal_text(str(export.folder))} (as of {export.exported_at} UTC; "
-                  "[engine] backend = \"pyspark\" reads them, exported again when the workspace changes).",
+                  "\\[engine] backend = \"pyspark\" reads them and \"postgres\" loads them, exported again when the "
+                  "workspace changes).",
                   soft_wrap=True)
 
 
