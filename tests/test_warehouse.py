@@ -189,7 +189,7 @@ def test_cli_engine_postgres_keeps_the_url_secret(postgres: str, tmp_path: Path)
     wrong = postgres.replace(PASSWORD.replace("/", "%2F").replace("+", "%2B"), "wrong-" + "x" * 12)
     bad = run_cli("analyze", str(ws.root), "--engine", "postgres", env={URL_ENV: wrong})
     assert bad.returncode == 1 and "\n" not in bad.stderr.strip()
-    assert bad.stderr.startswith(f"error: engine.url_env: cannot connect to the warehouse in {URL_ENV}: ")
+    assert bad.stderr.strip().startswith(f"error: engine.url_env: cannot connect to the warehouse in {URL_ENV}: ")
     assert "password authentication failed" in bad.stderr
     for result in (ok, bad):
         for text in (result.stdout, result.stderr):
