@@ -34,10 +34,11 @@ test: lint typecheck
 test-integration: $(STAMP)
 	$(BIN)/pytest -q -n auto --dist loadfile -m "browser or office or slow"
 
-# the same analysis on a local Spark session compared with DuckDB's (needs a JDK and pyspark; .ci/run installs them)
+# the same analyses on a local Spark session and a throwaway Postgres server compared with DuckDB's (needs a JDK,
+# pyspark, PostgreSQL and psycopg; .ci/run installs them)
 test-spark: $(STAMP)
-	$(BIN)/python -c "import pyspark" 2>/dev/null || $(BIN)/python -m pip install -q -e '.[spark]'
-	$(BIN)/pytest -q -m spark tests/test_engines.py
+	$(BIN)/python -c "import pyspark, psycopg" 2>/dev/null || $(BIN)/python -m pip install -q -e '.[spark,postgres]'
+	$(BIN)/pytest -q -m spark tests/test_engines.py tests/test_warehouse.py
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

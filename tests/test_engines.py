@@ -58,12 +58,21 @@ def test_engine_option_is_declared_once_and_checked() -> None:
     assert default_text().count("\n[engine]\n") == 1
     spark = parse_config(default_text().replace('backend = "duckdb"', 'backend = "pyspark"'))
     assert spark.engine.backend == "pyspark"
-    with pytest.raises(OptionError, match=r"engine.backend: expected one of duckdb, pyspark, found 'spark'"):
+    with pytest.raises(OptionError, match=r"engine.backend: expected one of duckdb, pyspark, postgres, found 'spark'"):
         parse_config(default_text().replace('backend = "duckdb"', 'backend = "spark"'))
     with pytest.raises(OptionError, match=r"engine.cluster: unknown option"):
         parse_config(default_text().replace('backend = "duckdb"', 'backend = "duckdb"\ncluster = "x"'))
     with pytest.raises(OptionError, match=r"engine.master: expected a Spark master URL"):
         parse_config(default_text().replace('master = "local[*]"', 'master = " "'))
+    postgres = parse_config(default_text().replace('backend = "duckdb"', 'backend = "postgres"'))
+    assert (postgres.engine.backend, postgres.engine.url_env, postgres.engine.schema) == (
+        "postgres", "LEADJOURNEY_WAREHOUSE_URL", "leadjourney")
+    with pytest.raises(OptionError, match=r"engine.url_env: expected the name of an environment variable") as pasted:
+        parse_config(default_text().replace('url_env = "LEADJOURNEY_WAREHOUSE_URL"',
+                                            'url_env = "postgresql://u:pw-9x@host/db"'))  # a URL pasted in: refused
+    assert "pw-9x" not in str(pasted.value)  # ... and not repeated
+    with pytest.raises(OptionError, match=r"engine.schema: expected a lower-case schema name"):
+        parse_config(default_text().replace('schema = "leadjourney"', 'schema = "x; drop"'))
 
 
 def test_derived_tables_named_as_ingest_names_them() -> None:
@@ -125,6 +134,45 @@ def test_export_tables_command(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     export = current_export(ws)
     assert export is not None and f"{export.tables['leads']}" in result.stdout and "tables" in result.stdout
+    assert '[engine] backend = "pyspark" reads them' in result.stdout  # the option's name printed, not eaten as markup
+
+
+def test_engine_flag_is_checked_in_one_line(tmp_path: Path) -> None:
+    ws = _workspace(tmp_path / "ws")
+    config = ws.config_path.read_text("utf-8")
+    result = run_cli("analyze", str(ws.root), "--engine", "spark")
+    assert result.returncode == 1 and "\n" not in result.stderr.strip()
+    assert result.stderr.strip() == "error: --engine: expected one of duckdb, pyspark, postgres, found 'spark'"
+    assert ws.config_path.read_text("utf-8") == config
+
+
+@pytest.mark.parametrize("command", [
+    ["analyze"], ["map", "--format", "mermaid", "--no-tables"], ["report", "--format", "md"], ["monitor"],
+    ["dashboard", "--export", "snapshot.html"], ["analyze", "--engine", "duckdb"]])
+def test_engine_flag_runs_every_analysis_command_on_that_engine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                command: list[str]) -> None:
+    """``--engine pyspark`` with pyspark missing: each command reaches the Spark backend (and says how to
+    install it); ``--engine duckdb`` runs on the DuckDB file over a config that names Spark. The config file
+    is never changed."""
+    ws = _workspace(tmp_path / "ws")
+    run_cli("analyze", str(ws.root), "--baseline")  # what the monitor and the report compare with
+    on_duckdb = "--engine" in command
+    if on_duckdb:
+        ws.config_path.write_text(ws.config_path.read_text("utf-8").replace('backend = "duckdb"', 'backend = "pyspark"'),
+                                  "utf-8")
+    config = ws.config_path.read_text("utf-8")
+    monkeypatch.setitem(__import__("sys").modules, "pyspark.sql", None)  # as if pyspark were not installed
+    args = [command[0], str(ws.root), *command[1:]] + ([] if on_duckdb else ["--engine", "pyspark"])
+    if command[0] == "monitor":
+        args += ["--as-of", "2026-06-30"]
+    monkeypatch.chdir(tmp_path)
+    result = run_cli(*args)
+    if on_duckdb:
+        assert result.returncode == 0, result.stderr
+    else:
+        assert result.returncode == (2 if command[0] == "monitor" else 1), result.stderr
+        assert "\n" not in result.stderr.strip() and "pip install 'leadjourney[spark]'" in result.stderr
+    assert ws.config_path.read_text("utf-8") == config
 
 
 # --- on Spark ---------------------------------------------------------------------------------------------
@@ -250,3 +298,88 @@ def test_spark_without_pyspark_is_one_line_naming_the_fix(tmp_path: Path, monkey
     assert result.returncode == 1 and result.stderr.strip().startswith("error: ") and "\n" not in result.stderr.strip()
     assert "engine.backend" in result.stderr and "pip install 'leadjourney[spark]'" in result.stderr
     assert current_export(Workspace.open(ws.root)) is not None  # the export was written before Spark was asked
+
+
+@pytest.fixture(scope="module")
+def generated_with_baseline(tmp_path_factory: pytest.TempPathFactory, shared_generated: Any) -> Workspace:
+    """The generated workspace with a stored baseline (what the monitor and the dashboard compare with)."""
+    from leadjourney.workflows import analyze
+
+    shared, _ = shared_generated(n_leads=1500, seed=11, end=date(2026, 6, 30), days=120)
+    ws = copy_workspace(shared, tmp_path_factory.mktemp("engines") / "ws")
+    analyze(ws, save=True, baseline=True)
+    return ws
+
+
+def _jsonable(value: Any) -> Any:
+    """A result (to_dict, a dataclass, a list or dict of them) as the JSON its renderers read, without
+    what depends on the clock (``computed_at``; the data's age in days)."""
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if hasattr(value, "to_dict"):
+        value = value.to_dict()
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        value = dataclasses.asdict(value)
+    elif isinstance(value, dict):
+        value = {k: _jsonable(v) for k, v in value.items()}
+    return _timeless(json.loads(json.dumps(value, default=str)))
+
+
+def _timeless(value: Any) -> Any:
+    if isinstance(value, dict):
+        if value.get("metric") == "ingest_age_days":
+            return {k: v for k, v in value.items() if k not in ("value", "reason")}
+        return {k: _timeless(v) for k, v in value.items() if k != "computed_at"}
+    return [_timeless(v) for v in value] if isinstance(value, list) else value
+
+
+@pytest.mark.spark
+@_no_spark
+def test_map_and_its_tables_on_spark_equal_duckdb(generated_with_baseline: Workspace, tmp_path: Path) -> None:
+    """Every number the journey map and its touchpoint, persona and path tables show."""
+    from leadjourney.workflows.journey_map import journey_map as make_map
+
+    def numbers(backend: str) -> dict[str, Any]:
+        run = make_map(_on(generated_with_baseline, backend), formats=["mermaid"], out_dir=tmp_path / backend,
+                       now=NOW, tables=True)
+        return {name: _jsonable(getattr(run, name))
+                for name in ("journey_map", "analysis", "inventory", "profiles", "paths", "suggestion")}
+
+    duck = numbers("duckdb")
+    assert duck["journey_map"]["n_people"] > 1000 and duck["paths"]
+    assert differences(duck, numbers("pyspark")) == []
+
+
+@pytest.mark.spark
+@_no_spark
+def test_monitor_on_spark_equals_duckdb(generated_with_baseline: Workspace) -> None:
+    """The monitor's period figures and verdicts (the run's id and time left out: two runs are stored)."""
+    from leadjourney.monitor import run_monitor
+
+    def numbers(backend: str) -> dict[str, Any]:
+        run = run_monitor(_on(generated_with_baseline, backend), "month", date(2026, 6, 30))
+        return {"verdicts": _jsonable(run.verdicts), "metrics": _jsonable(run.metrics), "status": run.status}
+
+    duck = numbers("duckdb")
+    assert duck["metrics"] and duck["verdicts"]
+    assert differences(duck, numbers("pyspark")) == []
+
+
+@pytest.mark.spark
+@_no_spark
+def test_dashboard_selection_on_spark_equals_duckdb(generated_with_baseline: Workspace) -> None:
+    """A dashboard selection: its analysis, trend, matched baseline, comparison and tiles; the owners list."""
+    from leadjourney.analysis.journeys import Filters
+    from leadjourney.dashboard import DashboardData
+
+    def numbers(backend: str) -> dict[str, Any]:
+        data = DashboardData(_on(generated_with_baseline, backend), disk=False)
+        source = data.owners()[0].owners[0]
+        view = data.view(Filters(owners=(source,)))
+        return {"owners": _jsonable(data.owners()),
+                **{name: _jsonable(getattr(view, name))
+                   for name in ("analysis", "baseline", "trend", "comparison", "previous", "tiles")}}
+
+    duck = numbers("duckdb")
+    assert duck["analysis"]["n_people"] > 0 and duck["owners"]
+    assert differences(duck, numbers("pyspark")) == []

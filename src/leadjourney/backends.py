@@ -3,7 +3,8 @@
 ``duckdb`` (the default): the workspace's own database file, read only. ``pyspark``: a Spark session
 (``[engine] master``: ``local[*]`` or a cluster's URL) over the workspace's tables exported as Parquet
 (:mod:`leadjourney.table_export`; exported again first when the workspace changed since), each a
-temporary view under its table name. The analyses are the same Ibis expressions on either.
+temporary view under its table name. ``postgres``: a warehouse, that export loaded into it
+(:mod:`leadjourney.warehouse`). The analyses are the same Ibis expressions on each.
 
 >>> with connect_backend(ws) as backend:              # doctest: +SKIP
 ...     journeys = Journeys(backend, ws.config, Filters())
@@ -40,6 +41,12 @@ def connect_backend(ws: Workspace, engine: EngineSettings | None = None) -> Iter
     if settings.backend == "duckdb":
         with ws.connect(read_only=True) as con:
             yield ibis.duckdb.from_connection(con)
+        return
+    if settings.backend == "postgres":
+        from leadjourney.warehouse import connect_postgres
+
+        with connect_postgres(ws, settings) as backend:
+            yield backend
         return
     from leadjourney.table_export import export_tables
 

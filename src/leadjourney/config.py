@@ -190,7 +190,7 @@ class AlertSettings:
     timeout_seconds: float = 10.0
 
 
-ENGINE_BACKENDS = ("duckdb", "pyspark")
+ENGINE_BACKENDS = ("duckdb", "pyspark", "postgres")
 
 
 @dataclass(frozen=True)
@@ -200,6 +200,8 @@ class EngineSettings:
     backend: str = "duckdb"  # "duckdb": the workspace file; "pyspark": the exported Parquet tables on Spark
     master: str = "local[*]"  # pyspark: the Spark master URL (local[*], spark://host:7077, yarn, ...)
     tables: str = "tables"  # pyspark: the folder (under the workspace, or absolute) of the exported tables
+    url_env: str = "LEADJOURNEY_WAREHOUSE_URL"  # postgres: the environment variable holding the connection URL
+    schema: str = "leadjourney"  # postgres: the schema the workspace's tables are loaded into
 
 
 PLAINTEXT_AUTH_REFUSED = ("false with SMTP credentials would send them unencrypted; turn STARTTLS on, "
@@ -583,11 +585,13 @@ class _Validator:
                 raise self.fail(f"{where}.{key}", f"unknown option; expected one of {', '.join(sorted(fields))}")
 
     def engine(self) -> EngineSettings:
-        """[engine]: backend (duckdb or pyspark), master (a Spark master URL), tables (the export folder)."""
+        """[engine]: backend (duckdb, pyspark or postgres), master (a Spark master URL), tables (the export
+        folder), url_env (the variable holding a warehouse's URL), schema (the warehouse schema)."""
         raw = self.get(self.raw, "engine", dict, "", {})
         for key in raw:
-            if key not in ("backend", "master", "tables"):
-                raise self.fail(f"engine.{key}", "unknown option; expected one of backend, master, tables")
+            if key not in EngineSettings.__dataclass_fields__:
+                raise self.fail(f"engine.{key}", "unknown option; expected one of "
+                                f"{', '.join(EngineSettings.__dataclass_fields__)}")
         backend = self.get(raw, "backend", str, "engine", "duckdb")
         if backend not in ENGINE_BACKENDS:
             raise self.fail("engine.backend", f"expected one of {', '.join(ENGINE_BACKENDS)}, found {backend!r}")
@@ -597,7 +601,14 @@ class _Validator:
             raise self.fail("engine.master", "expected a Spark master URL like \"local[*]\", found nothing")
         if not tables:
             raise self.fail("engine.tables", "expected a folder name, found nothing")
-        return EngineSettings(backend, master, tables)
+        url_env = self.get(raw, "url_env", str, "engine", EngineSettings.url_env).strip()
+        schema = self.get(raw, "schema", str, "engine", EngineSettings.schema).strip()
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", url_env):
+            raise self.fail("engine.url_env", "expected the name of an environment variable (letters, digits, _) "
+                            "holding the URL, not the URL itself (not repeated here: it may hold a password)")
+        if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", schema):
+            raise self.fail("engine.schema", f"expected a lower-case schema name (letters, digits, _), found {schema!r}")
+        return EngineSettings(backend, master, tables, url_env, schema)
 
     def dashboard_auth_env(self) -> str:
         """[dashboard] auth_env: the name of the environment variable with the dashboard's credential."""

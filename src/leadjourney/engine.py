@@ -153,6 +153,7 @@ def create_temp_table(backend: DuckDBBackend, name: str, expr: ir.Table) -> ir.T
     ``create_table`` does); the query is compiled once per distinct expression (:func:`compiled_sql`).
     """
     if getattr(backend, "name", None) == "pyspark":  # no temporary tables: a cached temporary view
+        backend._run_pre_execute_hooks(expr)  # the in-memory tables it joins (persona clusters' centres)
         frame = backend._session.sql(backend.compile(expr)).cache()
         frame.createOrReplaceTempView(name)
         backend._cached_dataframes[name] = frame
@@ -191,10 +192,12 @@ def drop_temp(backend: ibis.BaseBackend, name: str, *, view: bool) -> None:
         backend._session.catalog.dropTempView(name)
         if frame is not None:
             frame.unpersist()
-    elif view:
-        backend.drop_view(name, force=True)
-    else:
-        backend.drop_table(name, force=True)
+    else:  # a SQL warehouse (Ibis's Postgres drop_table forgets the name of a temporary table: plain SQL)
+        dialect = backend.dialect  # type: ignore[attr-defined]
+        result = backend.raw_sql(f"DROP {'VIEW' if view else 'TABLE'} IF EXISTS "  # type: ignore[attr-defined]
+                                 f"{sg.to_identifier(name, quoted=True).sql(dialect)}")
+        if hasattr(result, "close"):  # a cursor
+            result.close()
 
 
 def fetch_rows(expr: ir.Expr) -> list[dict[str, Any]]:

@@ -411,9 +411,9 @@ def open_journeys(ws: Workspace, filters: Filters | None = None, now: datetime |
                   engine: EngineSettings | None = None) -> Iterator[Journeys]:
     """The workspace's journeys for one run: a read-only connection, released and closed afterwards.
 
-    ``engine``: the backend to run on (``ws.config.engine`` for the configured one); by default the
-    workspace's DuckDB file, as the analyses beyond ``analyze`` (map, monitor, dashboard, reports) are not
-    yet checked against Spark.
+    ``engine``: the backend to run on; by default the workspace's ``[engine]`` (``--engine``), so every
+    analysis (analyze, map, report, monitor, dashboard) runs where ``analyze`` does;
+    ``EngineSettings()`` for the workspace's DuckDB file whatever is configured.
 
     ``as_of`` is the end of the observed period when the caller knows it already (it is the same for
     every selection of the same data: the dashboard reads it from its unfiltered analysis). ``check``:
@@ -423,7 +423,7 @@ def open_journeys(ws: Workspace, filters: Filters | None = None, now: datetime |
     >>> with open_journeys(Workspace.open("acme")) as journeys:   # doctest: +SKIP
     ...     inventory = TouchpointInventory().fit(journeys)
     """
-    with connect_backend(ws, engine or EngineSettings()) as backend:
+    with connect_backend(ws, engine) as backend:
         journeys = Journeys(backend, ws.config, filters or Filters(), now)
         journeys._as_of = as_of
         try:

@@ -124,13 +124,8 @@ class Paths(Tabular):
         has = [p[f"has_{i}"].fill_null(False) for i in range(n)]
         # an undated entry sorts just before the next dated later stage, else after the last dated earlier one
         keys = [ibis.coalesce(at[i], _least(at[i + 1:]), _greatest(at[:i])) for i in range(n)]
-        steps = [ibis.ifelse(has[i], ibis.struct({"k": keys[i], "i": ibis.literal(i, "int8")}), ibis.null())
-                 for i in range(n)]
-        mark = ibis.ifelse(p.re_engaged_at.notnull(), ibis.struct({"k": p.re_engaged_at, "i": ibis.literal(n, "int8")}),
-                           ibis.null())
-
-        def path(items: list[Any]) -> ir.StringValue:
-            return ibis.array(items).filter(lambda s: s.notnull()).sort().map(lambda s: s.i.cast("string")).join(",")
+        steps = list(zip(has, keys, strict=True))
+        mark = (p.re_engaged_at.notnull(), p.re_engaged_at)
 
         # dark exactly as DarkLeads counts it (the same per-person state)
         outcome = ibis.cases(
@@ -148,11 +143,11 @@ class Paths(Tabular):
             for j in range(i + 1, n):
                 in_order = in_order & (~has[i] | ~has[j] | (keys[i] <= keys[j])).fill_null(True)
         joined = ibis.literal(",").join([ibis.ifelse(has[i], str(i), ibis.null("string")) for i in range(n)])
-        stages_path = ibis.ifelse(in_order, joined, path(steps))
+        stages_path = ibis.ifelse(in_order, joined, _ordered_path(steps))
         return p.select(
             "person_id",
             path=ibis.ifelse(stages_path == "", "0", stages_path),  # no entry at all: a lead, in the first stage
-            re_path=ibis.ifelse(p.re_engaged_at.notnull(), path([*steps, mark]), ibis.null("string")),
+            re_path=ibis.ifelse(p.re_engaged_at.notnull(), _ordered_path([*steps, mark]), ibis.null("string")),
             outcome=outcome,
             days=(seconds / 86400.0).cast("float64"),
         )
@@ -204,6 +199,27 @@ class Paths(Tabular):
                 lines.append(f"| {md(' → '.join(v.stages))} | {md(v.outcome)} | {v.people:,} | {v.share:.1%} | {days} |")
             lines.append("")
         return "\n".join(lines)
+
+
+def _ordered_path(items: list[tuple[Any, Any]]) -> ir.StringValue:
+    """The indexes of the present items (``(present, key)``) in the order of their keys, ties (and NULL keys,
+    after the others) by index, joined with commas. Each item's rank is counted pairwise, so the path is
+    scalar SQL every engine runs (no array of structs to sort: Postgres cannot unnest one)."""
+    ranks = []
+    for i, (_, key) in enumerate(items):
+        rank: Any = ibis.literal(0)
+        for j, (present_j, key_j) in enumerate(items):
+            if j == i:
+                continue
+            earlier = (key_j < key) | (key_j.notnull() & key.isnull())
+            if j < i:
+                earlier = earlier | (key_j == key) | (key_j.isnull() & key.isnull())
+            rank = rank + ibis.ifelse(present_j & earlier.fill_null(False), 1, 0)
+        ranks.append(rank)
+    slots = [ibis.cases(*((present & (ranks[i] == q), str(i)) for i, (present, _) in enumerate(items)),
+                        else_=ibis.null("string"))
+             for q in range(len(items))]
+    return ibis.literal(",").join(slots)
 
 
 def _least(values: list[Any]) -> Any:

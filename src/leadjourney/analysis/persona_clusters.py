@@ -232,7 +232,8 @@ class PersonaSuggestion(Tabular):
             title_z=(raw.sum_log.sum().fill_null(0.0) - raw.known.sum() * (mu or 0.0))
             / ((raw.known.sum() + TITLE_SHRINK) * sd))
         words = self._vocabulary(keyed)
-        flags = {f"w_{i}": keyed.title_key.re_search(rf"\b{re.escape(w)}\b") for i, w in enumerate(words)}
+        # a whole word: \b spelled out, as Postgres reads \b as a backspace ([a-z0-9]+ words, lower-case keys)
+        flags = {f"w_{i}": keyed.title_key.re_search(rf"(^|[^a-z0-9_]){w}([^a-z0-9_]|$)") for i, w in enumerate(words)}
         # per title as written: its normalized key, size profile and word flags
         self._titles = raw.select("job_title", "title_key").join(keyed.mutate(**flags), "title_key").drop("holders")
         base = people.left_join(self._titles.select("job_title", "title_z"), "job_title").drop("job_title_right")

@@ -16,9 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import ibis
-
-from leadjourney.analysis.journeys import Filters, Journeys
+from leadjourney.analysis.journeys import Filters, open_journeys
 from leadjourney.analysis.persona_clusters import (
     PersonaCluster,
     PersonaSuggestion,
@@ -71,21 +69,17 @@ def personas_report(ws: Workspace, *, filters: Filters | None = None, now: datet
 
     ``k`` fixes the number of suggested personas (else 2-4, by silhouette); ``seed`` makes the
     suggestion reproducible. The suggestion's :meth:`~PersonaSuggestion.assignments` are gone
-    once this returns (the connection is closed); use the classes on a :class:`Journeys` for them.
+    once this returns (the connection is closed); use the classes on a :class:`~leadjourney.analysis.journeys.Journeys` for them.
     """
     say = progress or silent
     filters = filters or Filters()
-    with ws.connect(read_only=True) as con:
-        journeys = Journeys(ibis.duckdb.from_connection(con), ws.config, filters, now)
-        try:
-            journeys.check()  # an unknown value, no data or nobody selected: an error, not a report of no one
-            say("people", 0, 3)
-            people = person_table(journeys)
-            say("profiles", 1, 3)
-            profiles = PersonaProfiles().fit(journeys, people=people)
-            say("suggestion", 2, 3)
-            suggestion = PersonaSuggestion(k=k, seed=seed).fit(journeys, people=people) if suggest else None
-        finally:
-            journeys.release()
+    # checked first: an unknown value, no data or nobody selected is an error, not a report of no one
+    with open_journeys(ws, filters, now, check=True) as journeys:  # on the [engine] backend
+        say("people", 0, 3)
+        people = person_table(journeys)
+        say("profiles", 1, 3)
+        profiles = PersonaProfiles().fit(journeys, people=people)
+        say("suggestion", 2, 3)
+        suggestion = PersonaSuggestion(k=k, seed=seed).fit(journeys, people=people) if suggest else None
     say("done", 3, 3)
     return PersonaReport(str(ws.root), filters, profiles, suggestion)

@@ -11,6 +11,7 @@ import typer
 from leadjourney.cli import render
 from leadjourney.cli.base import WorkspaceArg, app, console, err
 from leadjourney.cli.selection import (
+    EngineOption,
     FromOption,
     OwnerOption,
     PersonaOption,
@@ -144,17 +145,18 @@ def analyze_command(
     window: Annotated[int, typer.Option(min=1, help="Cohort mode: conversions within this many days.")] = 90,
     as_json: Annotated[bool, typer.Option("--json", help="Print the analysis as JSON instead of tables.")] = False,
     baseline: Annotated[bool, typer.Option(help="Mark this run as the baseline later periods compare with.")] = False,
+    engine: EngineOption = None,
 ) -> None:
     """Compute the journey baseline: funnel with intervals, time in stage; writes out/analysis.md and .json.
 
     Example: [bold]leadjourney analyze acme-journey --from 2026-01-01 --source seo --persona smb_founder[/bold]
     """
-    from leadjourney.workflows import analyze
+    from leadjourney.workflows import analyze, open_workspace
 
-    ws = open_workspace(workspace)
+    ws = open_workspace(workspace, engine)
     filters = selection(ws, date_from, date_to, source, persona, owner, check=False)
     with render.progress_bar(err, "analyze") as progress:  # the workflow checks the selection
-        run = analyze(workspace, filters, mode=mode, window_days=window, save=True, baseline=baseline,
+        run = analyze(ws, filters, mode=mode, window_days=window, save=True, baseline=baseline,
                       progress=progress)
     if run.changed:  # on stderr, so --json stays one document
         err.print(f"[yellow]note:[/yellow] {len(run.changed)} signed finding(s) of {terminal_text(run.selection)} "
@@ -185,7 +187,8 @@ def export_tables_command(
     for table, rows in export.tables.items():
         console.print(f"{table}: {rows:,} rows", soft_wrap=True)
     console.print(f"Written to {terminal_text(str(export.folder))} (as of {export.exported_at} UTC; "
-                  "[engine] backend = \"pyspark\" reads them, exported again when the workspace changes).",
+                  "\\[engine] backend = \"pyspark\" reads them and \"postgres\" loads them, exported again when the "
+                  "workspace changes).",
                   soft_wrap=True)
 
 

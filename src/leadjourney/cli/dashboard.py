@@ -12,6 +12,7 @@ import typer
 
 from leadjourney.cli.base import WorkspaceArg, app, console
 from leadjourney.cli.selection import (
+    EngineOption,
     FromOption,
     OwnerOption,
     PersonaOption,
@@ -36,6 +37,7 @@ def dashboard_command(
                                                 "to this file instead of serving.")] = None,
     date_from: FromOption = None, date_to: ToOption = None, source: SourceOption = None,
     persona: PersonaOption = None, owner: OwnerOption = None,
+    engine: EngineOption = None,
 ) -> None:
     """Monitoring dashboard: funnel, time in stage, sources, speed-to-lead, period vs baseline, friction.
 
@@ -44,8 +46,8 @@ def dashboard_command(
     """
     from leadjourney.workflows.dashboard import DashboardReady, export_dashboard, serve_dashboard
 
+    ws = open_workspace(workspace, engine)
     if export is not None:
-        ws = open_workspace(workspace)
         export_dashboard(ws, selection(ws, date_from, date_to, source, persona, owner), export)
         console.print(f"  written  {export}")
         return
@@ -56,7 +58,7 @@ def dashboard_command(
                       "precomputing each single-filter selection, then each pair of values, in the background")
         console.print(f"Serving the dashboard on {up.url} (Ctrl+C to stop)" + (", login required" if up.login else ""))
 
-    serve_dashboard(workspace, host=host, port=port, behind_proxy=behind_proxy, ready=ready,
+    serve_dashboard(ws, host=host, port=port, behind_proxy=behind_proxy, ready=ready,
                     precomputed=lambda n, s: console.print(
                         f"Precomputed {n} result(s) in {s:.1f} s (each filter value, then each pair of values); "
                         "from now on the selections one change away from the one shown are computed ahead"))

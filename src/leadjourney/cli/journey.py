@@ -12,7 +12,14 @@ import typer
 
 from leadjourney.cli import render
 from leadjourney.cli.base import WorkspaceArg, app, console, err
-from leadjourney.cli.selection import FromOption, PersonaOption, SourceOption, ToOption, selection
+from leadjourney.cli.selection import (
+    EngineOption,
+    FromOption,
+    PersonaOption,
+    SourceOption,
+    ToOption,
+    selection,
+)
 from leadjourney.display import display_name
 from leadjourney.escape import terminal_text
 from leadjourney.workflows.workspace import open_workspace
@@ -133,6 +140,7 @@ def map_command(
     tables: Annotated[bool, typer.Option(help="Also write the touchpoint, persona and path tables the map is "
                                               "drawn from (as the touchpoints, personas and paths commands "
                                               "do), from the same run.")] = True,
+    engine: EngineOption = None,
 ) -> None:
     """Draw the journey map: lanes, touchpoints, conversion points, red drop-offs with revenue impact,
     the dark-lead path and persona lanes. HTML is interactive and works offline. Beside it, the
@@ -140,9 +148,9 @@ def map_command(
 
     Example: [bold]leadjourney map acme-journey --persona enterprise_it --format html,png[/bold]
     """
-    from leadjourney.workflows import journey_map
+    from leadjourney.workflows import journey_map, open_workspace
 
-    ws = open_workspace(workspace)
+    ws = open_workspace(workspace, engine)
     filters = selection(ws, date_from, date_to, source, persona)
     with render.progress_bar(err, "map") as progress:
         run = journey_map(ws, filters, formats=[formats], scale=scale, tables=tables, progress=progress)

@@ -16,6 +16,7 @@ import typer
 from rich.table import Table
 
 from leadjourney.cli.base import WorkspaceArg, app, console
+from leadjourney.cli.selection import EngineOption
 from leadjourney.cli.workspace_arg import WorkspaceAlias, chosen_workspace, group_settings
 from leadjourney.dates import parse_date
 from leadjourney.errors import LeadJourneyError, MonitorError
@@ -41,6 +42,7 @@ def monitor_run(
     notify: Annotated[bool, typer.Option("--notify", help="Send new red flags by the \\[alerts] channels (none "
                                          "configured: exit 2, nothing run).")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the run as JSON.")] = False,
+    engine: EngineOption = None,
 ) -> None:
     """Ongoing monitoring: the latest judged period against the baseline, red flags, refinement triggers,
     alerts; each run writes out/monitor/<period>.md and .html. Exit 0 healthy, 1 red flags, 2 could not run
@@ -57,9 +59,9 @@ def monitor_run(
         ctx.obj = workspace
         if ctx.invoked_subcommand is not None:
             return
-        from leadjourney.workflows import run_monitor
+        from leadjourney.workflows import open_workspace, run_monitor
 
-        run = run_monitor(workspace, period, as_of, notify)
+        run = run_monitor(open_workspace(workspace, engine), period, as_of, notify)
     if as_json:
         print(run.to_json())
         raise typer.Exit(run.exit_code)

@@ -13,7 +13,14 @@ import typer
 
 from leadjourney.cli import render
 from leadjourney.cli.base import WorkspaceArg, app, console, err
-from leadjourney.cli.selection import FromOption, PersonaOption, SourceOption, ToOption, selection
+from leadjourney.cli.selection import (
+    EngineOption,
+    FromOption,
+    PersonaOption,
+    SourceOption,
+    ToOption,
+    selection,
+)
 from leadjourney.cli.workspace_arg import WorkspaceAlias, chosen_workspace, group_settings
 from leadjourney.escape import terminal_text
 from leadjourney.workflows.workspace import open_workspace
@@ -32,6 +39,7 @@ def report_command(
     = "md,html,docx,pptx",
     date_from: FromOption = None, date_to: ToOption = None, source: SourceOption = None,
     persona: PersonaOption = None,
+    engine: EngineOption = None,
 ) -> None:
     """The documentation package: recommendations, lead stage definitions, persona profiles, friction ranking,
     maintenance playbook, FAQ and interview guide (Markdown, self-contained HTML, Word) and a board deck
@@ -48,10 +56,10 @@ def report_command(
     if ctx.invoked_subcommand is not None:
         return
     from leadjourney.reports.package import check_formats
-    from leadjourney.workflows import build_report
+    from leadjourney.workflows import build_report, open_workspace
 
     check_formats([formats])  # a bad format fails before any work
-    ws = open_workspace(workspace)
+    ws = open_workspace(workspace, engine)
     filters = selection(ws, date_from, date_to, source, persona)
     started = time.perf_counter()
     with render.progress_bar(err, "report") as progress:

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from leadjourney.config import ENGINE_BACKENDS
 from leadjourney.dates import parse_date
 
 if TYPE_CHECKING:  # the analysis layer (and Ibis) loads only when a command needs it
@@ -17,8 +18,11 @@ ToOption = Annotated[str | None, typer.Option("--to", help="Leads created on or 
 SourceOption = Annotated[list[str] | None, typer.Option("--source", "-s", help="Only this channel (repeatable).")]
 PersonaOption = Annotated[list[str] | None, typer.Option("--persona", "-p", help="Only this persona (repeatable).")]
 OwnerOption = Annotated[list[str] | None, typer.Option("--owner", help="Only leads this owner holds (repeatable).")]
+EngineOption = Annotated[str | None, typer.Option(
+    "--engine", help=f"Run the analyses on this engine instead of leadjourney.toml's \\[engine] backend (this run "
+    f"only): {', '.join(ENGINE_BACKENDS)}.")]
 
-__all__ = ["FromOption", "OwnerOption", "PersonaOption", "SourceOption", "ToOption", "parse_date", "selection"]
+__all__ = ["EngineOption", "FromOption", "OwnerOption", "PersonaOption", "SourceOption", "ToOption", "parse_date", "selection"]
 
 
 def selection(ws: Workspace, date_from: str | None, date_to: str | None, sources: list[str] | None,

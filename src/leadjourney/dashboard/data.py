@@ -34,7 +34,6 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import ibis
 
 from leadjourney.analysis.benchmarks import Benchmark, benchmarks_in_effect
 from leadjourney.analysis.dark_leads import DarkLeads
@@ -51,6 +50,7 @@ from leadjourney.analysis.speed_to_lead import SpeedToLead
 from leadjourney.analysis.status import OK, withheld
 from leadjourney.analysis.time_in_stage import TimeInStage
 from leadjourney.analysis.trend import PERIODS, ConversionTrend
+from leadjourney.backends import connect_backend
 from leadjourney.config import UNASSIGNED_PERSONA
 from leadjourney.dashboard.cache import (
     CACHE_DIR,
@@ -167,7 +167,7 @@ class DashboardData:
         self._compute = threading.Lock()  # one computation at a time (two cores; DuckDB uses both)
         self._waiting = 0  # requests waiting to compute: the background yields to them
         self._running: dict[tuple[str, str], threading.Event] = {}  # what the background computes, set when done
-        self._background: Any = None  # the DuckDB connection the background computes on, while it does
+        self._background: Any = None  # the DuckDB connection the background computes on, while it does (DuckDB only)
         self._config_code = digest([repr(ws.config), _code_version()])
         self._sla = sla_minutes(ws)
         self._benchmarks = benchmarks_in_effect(ws.config)
@@ -426,14 +426,16 @@ class DashboardData:
     @contextmanager
     def _journeys(self, filters: Filters, now: datetime | None, background: bool,
                   as_of: datetime | None = None) -> Iterator[Journeys]:
-        """:func:`open_journeys`; in the background, its connection is where a waiting request interrupts it."""
+        """:func:`open_journeys` (on the ``[engine]`` backend); in the background, its DuckDB connection is where a
+        waiting request interrupts it (another engine's query runs to its end: the request waits for it)."""
         if not background:
             with open_journeys(self.ws, filters, now, as_of=as_of) as journeys:
                 yield journeys
             return
         try:
             with open_journeys(self.ws, filters, now, as_of=as_of) as journeys:
-                self._background = journeys.backend.con
+                if journeys.backend.name == "duckdb":
+                    self._background = journeys.backend.con
                 yield journeys
         except duckdb.InterruptException as exc:
             raise _Interrupted from exc
@@ -678,8 +680,7 @@ class DashboardData:
         with self._lock:
             if self._owners is not None and self._owners[0] == generation:
                 return self._owners[1]
-        with self.ws.connect(read_only=True) as con:
-            backend = ibis.duckdb.from_connection(con)
+        with connect_backend(self.ws) as backend:  # the [engine] backend, as the numbers per owner are
             leads = backend.table("leads")
             people = leads.filter(leads.excluded_as.isnull() & (leads.lead_id == leads.person_id)
                                   & leads.owner.notnull())

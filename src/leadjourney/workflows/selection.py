@@ -31,8 +31,10 @@ def select(workspace: WorkspaceLike, date_from: str | date | None = None, date_t
     names. ``require_people=False``: the values only (a document read before there is data)."""
     from leadjourney.analysis.journeys import open_journeys
     from leadjourney.analysis.selection import check_selection
+    from leadjourney.config import EngineSettings
 
     filters = filters_of(date_from, date_to, sources, personas, owners)
-    with open_journeys(open_workspace(workspace), filters) as journeys:  # its own read-only connection
+    # on the workspace's DuckDB file whatever [engine] says: a quick check of values where they enter
+    with open_journeys(open_workspace(workspace), filters, engine=EngineSettings()) as journeys:
         check_selection(journeys, require_people=require_people)
         return journeys.filters

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import TYPE_CHECKING, Union
 
@@ -11,11 +12,24 @@ if TYPE_CHECKING:
 WorkspaceLike = Union["Workspace", str, Path]
 
 
-def open_workspace(path: WorkspaceLike = ".") -> Workspace:
-    """The workspace in ``path`` (a :class:`~leadjourney.errors.WorkspaceError` when there is none)."""
+def open_workspace(path: WorkspaceLike = ".", engine: str | None = None) -> Workspace:
+    """The workspace in ``path`` (a :class:`~leadjourney.errors.WorkspaceError` when there is none).
+
+    ``engine`` (``--engine``): the ``[engine] backend`` its analyses run on for this run instead of the
+    configured one (the file is not changed); an unknown name is an :class:`~leadjourney.errors.OptionError`.
+    """
     from leadjourney.workspace import Workspace
 
-    return path if isinstance(path, Workspace) else Workspace.open(Path(path))
+    ws = path if isinstance(path, Workspace) else Workspace.open(Path(path))
+    if engine is None or engine == ws.config.engine.backend:
+        return ws
+    from leadjourney.config import ENGINE_BACKENDS
+    from leadjourney.errors import OptionError
+
+    if engine not in ENGINE_BACKENDS:
+        raise OptionError(f"--engine: expected one of {', '.join(ENGINE_BACKENDS)}, found {engine!r}")
+    settings = dataclasses.replace(ws.config.engine, backend=engine)
+    return Workspace(ws.root, dataclasses.replace(ws.config, engine=settings))
 
 
 def init_workspace(path: str | Path, *, exist_ok: bool = False) -> Workspace:

@@ -1,0 +1,199 @@
+"""[engine] backend = "postgres": the workspace's tables loaded into a warehouse, the same numbers as DuckDB's.
+
+A throwaway PostgreSQL server (initdb into a temporary folder, started on a free port of 127.0.0.1 with a
+password, stopped at the end) stands in for a warehouse. Marked ``spark`` (``make test-spark``, the engines'
+own CI step: .ci/run installs the server and psycopg when missing); skipped without them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.util
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conftest import copy_workspace, csv_workspace, run_cli
+from leadjourney.config import EngineSettings
+from leadjourney.workspace import Workspace
+from test_engines import EVENTS, LEADS, TOUCHES, _jsonable, differences
+
+NOW = datetime(2026, 6, 30)
+URL_ENV = "LEADJOURNEY_WAREHOUSE_URL"
+PASSWORD = "s3cret-Pg/pass+word"  # characters that URL-encode differently, to see that no form leaks
+
+
+def _postgres_bin() -> Path | None:
+    """The folder of initdb and pg_ctl (on the PATH, or Debian's /usr/lib/postgresql/<version>/bin)."""
+    found = shutil.which("initdb")
+    if found:
+        return Path(found).resolve().parent
+    versions = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    return versions[-1].parent if versions else None
+
+
+pytestmark = [
+    pytest.mark.spark,
+    pytest.mark.skipif(_postgres_bin() is None or importlib.util.find_spec("psycopg") is None,
+                       reason="needs PostgreSQL's server (apt-get install postgresql) and psycopg "
+                              "(pip install 'leadjourney[postgres]'); .ci/run installs them"),
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def postgres() -> Iterator[str]:
+    """A PostgreSQL server on 127.0.0.1 for this module: its URL (user ``leadjourney``, a password)."""
+    bin_dir = _postgres_bin()
+    assert bin_dir is not None
+    folder = Path(tempfile.mkdtemp(prefix="lj-pg-"))
+    run_as: list[str] = []
+    if os.geteuid() == 0:  # the server refuses to run as root: as the postgres user the package creates
+        os.chmod(folder, 0o755)
+        shutil.chown(folder, "postgres")
+        run_as = ["runuser", "-u", "postgres", "--"]
+    (folder / "pw").write_text(PASSWORD, "utf-8")
+    if run_as:
+        shutil.chown(folder / "pw", "postgres")
+    port = _free_port()
+    data = folder / "data"
+    subprocess.run([*run_as, str(bin_dir / "initdb"), "-D", str(data), "-U", "leadjourney", "-E", "UTF8",
+                    "--no-locale", "-N", "--auth=scram-sha-256", f"--pwfile={folder / 'pw'}"],
+                   check=True, capture_output=True)
+    options = f"-p {port} -h 127.0.0.1 -k {folder} -c fsync=off -c full_page_writes=off"
+    subprocess.run([*run_as, str(bin_dir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(folder / "log"),
+                    "-w", "start"], check=True, capture_output=True)
+    try:
+        yield f"postgresql://leadjourney:{PASSWORD.replace('/', '%2F').replace('+', '%2B')}@127.0.0.1:{port}/postgres"
+    finally:
+        subprocess.run([*run_as, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
+                       capture_output=True)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _on(ws: Workspace, backend: str, schema: str = "leadjourney") -> Workspace:
+    ws = Workspace.open(ws.root)
+    ws.config = dataclasses.replace(ws.config, engine=EngineSettings(backend=backend, schema=schema))
+    return ws
+
+
+def _rows(url: str, sql: str) -> list[tuple[Any, ...]]:
+    import psycopg
+
+    with psycopg.connect(url) as con:
+        return con.execute(sql).fetchall()
+
+
+def test_analyze_on_postgres_equals_duckdb(postgres: str, shared_generated: Any, tmp_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    from leadjourney.analysis.report import analyze
+
+    monkeypatch.setenv(URL_ENV, postgres)
+    shared, _ = shared_generated(n_leads=1500, seed=11, end=date(2026, 6, 30), days=120)
+    ws = copy_workspace(shared, tmp_path / "ws")
+    duck = analyze(_on(ws, "duckdb"), now=NOW).to_dict()
+    warehouse = analyze(_on(ws, "postgres", "generated"), now=NOW).to_dict()
+    assert duck["n_people"] > 1000 and duck["time_in_stage"]["transitions"]
+    assert differences(duck, warehouse) == []
+    with ws.connect(read_only=True) as con:
+        leads = con.execute("SELECT count(*) FROM leads").fetchone()
+    assert _rows(postgres, "SELECT count(*) FROM generated.leads") == [leads]
+
+
+def test_map_and_monitor_on_postgres_equal_duckdb(postgres: str, shared_generated: Any, tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from leadjourney.monitor import run_monitor
+    from leadjourney.workflows import analyze
+    from leadjourney.workflows.journey_map import journey_map as make_map
+
+    monkeypatch.setenv(URL_ENV, postgres)
+    shared, _ = shared_generated(n_leads=1500, seed=11, end=date(2026, 6, 30), days=120)
+    ws = copy_workspace(shared, tmp_path / "ws")
+    analyze(ws, save=True, baseline=True)
+
+    def numbers(backend: str) -> dict[str, Any]:
+        on = _on(ws, backend, "outputs")
+        run = make_map(on, formats=["mermaid"], out_dir=tmp_path / backend, now=NOW, tables=True)
+        monitor = run_monitor(on, "month", date(2026, 6, 30))
+        return {"map": _jsonable(run.journey_map), "profiles": _jsonable(run.profiles), "paths": _jsonable(run.paths),
+                "suggestion": _jsonable(run.suggestion), "verdicts": _jsonable(monitor.verdicts),
+                "metrics": _jsonable(monitor.metrics)}
+
+    duck = numbers("duckdb")
+    assert duck["map"]["n_people"] > 1000 and duck["verdicts"]
+    assert differences(duck, numbers("postgres")) == []
+
+
+def test_load_once_per_workspace_state_and_all_or_nothing(postgres: str, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """Loaded when the workspace changed, kept otherwise; a load interrupted leaves the previous copy."""
+    import psycopg
+
+    from leadjourney import warehouse
+    from leadjourney.table_export import export_tables
+
+    ws = csv_workspace(tmp_path / "ws", leads=LEADS, stage_events=EVENTS, touchpoints=TOUCHES)
+    with psycopg.connect(postgres, autocommit=True) as con:
+        first = export_tables(ws)
+        assert warehouse.load_tables(con, first, "small") is True
+        assert warehouse.load_tables(con, first, "small") is False  # the same state: nothing loaded
+        assert warehouse.loaded_fingerprint(con, "small") == first.fingerprint
+    assert _rows(postgres, "SELECT lead_id, created_at, employee_count FROM small.leads ORDER BY lead_id")[0] == (
+        "L1", datetime(2026, 5, 1, 9, 0, 0, 250000), 12)  # sub-second times and integers kept
+
+    (ws.root / "stage_events.csv").write_text(EVENTS + "L2,SQL,2026-05-06 10:00:00\n", "utf-8")
+    run_cli("ingest", str(ws.root))
+    changed = export_tables(ws)
+    original = warehouse._load_table
+
+    def interrupted(con: Any, schema: str, table: str, export: Any) -> None:
+        if table == "touchpoints":
+            raise KeyboardInterrupt
+        original(con, schema, table, export)
+
+    monkeypatch.setattr(warehouse, "_load_table", interrupted)
+    with psycopg.connect(postgres, autocommit=True) as con, pytest.raises(KeyboardInterrupt):
+        warehouse.load_tables(con, changed, "small")
+    assert _rows(postgres, "SELECT count(*) FROM small.stage_events") == [(first.tables["stage_events"],)]
+    assert _rows(postgres, "SELECT fingerprint FROM small.leadjourney_manifest") == [(first.fingerprint,)]
+    monkeypatch.setattr(warehouse, "_load_table", original)
+    with psycopg.connect(postgres, autocommit=True) as con:
+        assert warehouse.load_tables(con, changed, "small") is True
+    assert _rows(postgres, "SELECT count(*) FROM small.stage_events") == [(changed.tables["stage_events"],)]
+
+
+def test_cli_engine_postgres_keeps_the_url_secret(postgres: str, tmp_path: Path) -> None:
+    """``--engine postgres``: the URL only from the environment; never printed, never written, even in errors."""
+    ws = csv_workspace(tmp_path / "ws", leads=LEADS, stage_events=EVENTS, touchpoints=TOUCHES)
+    unset = run_cli("analyze", str(ws.root), "--engine", "postgres", env={URL_ENV: None})
+    assert unset.returncode == 1 and unset.stderr.strip() == (
+        f"error: engine.url_env names the environment variable {URL_ENV}, which is not set")
+
+    ok = run_cli("analyze", str(ws.root), "--engine", "postgres", "--json", env={URL_ENV: postgres})
+    assert ok.returncode == 0, ok.stderr
+    assert '"n_people": 3' in ok.stdout
+
+    wrong = postgres.replace(PASSWORD.replace("/", "%2F").replace("+", "%2B"), "wrong-" + "x" * 12)
+    bad = run_cli("analyze", str(ws.root), "--engine", "postgres", env={URL_ENV: wrong})
+    assert bad.returncode == 1 and "\n" not in bad.stderr.strip()
+    assert bad.stderr.strip().startswith(f"error: engine.url_env: cannot connect to the warehouse in {URL_ENV}: ")
+    assert "password authentication failed" in bad.stderr
+    for result in (ok, bad):
+        for text in (result.stdout, result.stderr):
+            assert PASSWORD not in text and "wrong-xxxx" not in text and "%2F" not in text
+    for path in ws.root.rglob("*"):
+        if path.is_file() and path.suffix in {".toml", ".json", ".md"}:
+            assert PASSWORD not in path.read_text("utf-8", errors="replace")
