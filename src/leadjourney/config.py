@@ -25,6 +25,9 @@ from leadjourney.criteria import LEAD_STATUSES, Criterion, Definition, parse_cri
 from leadjourney.errors import ConfigError, OptionError
 from leadjourney.rowfilter import parse_filter
 from leadjourney.schema import (
+    ENGINE_BACKENDS as ENGINE_BACKENDS,  # declared where the CLI reads them without loading this parser
+)
+from leadjourney.schema import (
     SOURCE_FORMATS as SOURCE_FORMATS,  # declared beside the tables they load into
 )
 
@@ -190,7 +193,6 @@ class AlertSettings:
     timeout_seconds: float = 10.0
 
 
-ENGINE_BACKENDS = ("duckdb", "pyspark", "postgres")
 
 
 @dataclass(frozen=True)

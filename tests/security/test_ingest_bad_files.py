@@ -392,6 +392,7 @@ def _wait_for(proc: subprocess.Popen[str], moment: str, database: Path) -> None:
 
 
 @pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="watches the ingest through /proc (Linux)")
+@pytest.mark.databases_closed  # the ingest runs in a process of its own
 @pytest.mark.parametrize(("moment", "how"), [
     ("starting", "--file"), ("ingesting", "configured"),
     pytest.param("ingesting", "--file", marks=pytest.mark.slow),  # a real process each: make test-integration

@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from leadjourney.config import ENGINE_BACKENDS
 from leadjourney.dates import parse_date
+from leadjourney.schema import ENGINE_BACKENDS
 
 if TYPE_CHECKING:  # the analysis layer (and Ibis) loads only when a command needs it
     from leadjourney.analysis.journeys import Filters
