@@ -174,6 +174,7 @@ def _fits(out: str, width: int = 80) -> list[str]:
     return lines
 
 
+@pytest.mark.slow  # end to end, several seconds: make test-integration
 def test_analyze_and_quality_fit_80_columns_with_display_names(shared_generated: SharedGenerated,
                                                                 tmp_path: Path) -> None:
     shared, _ = shared_generated(n_leads=3000, seed=4, end=date(2026, 6, 30), days=120)

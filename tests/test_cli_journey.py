@@ -34,6 +34,7 @@ def test_touchpoints_json_equals_the_inventory_and_files_are_written(ws: Workspa
         assert (ws.out_dir / name).stat().st_size > 0
 
 
+@pytest.mark.slow  # end to end, several seconds: make test-integration
 def test_personas_paths_and_map_write_their_files(ws: Workspace) -> None:
     proc = run("personas", str(ws.root), "--k", "3")
     assert proc.returncode == 0, proc.stderr

@@ -26,6 +26,7 @@ def ws(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
     return ws
 
 
+@pytest.mark.slow  # end to end, several seconds: make test-integration
 def test_a_request_interrupts_the_background_and_the_background_computes_again(ws: Workspace) -> None:
     background = Filters(sources=("seo",))
     started, attempts = threading.Event(), []

@@ -324,6 +324,7 @@ def test_good_rows_survive_malformed_lines(ws: Workspace) -> None:
     _property(("too_many", "too_few", "junk", "long"), examples=10, shrink=True)(ws)  # 30 files
 
 
+@pytest.mark.slow  # end to end, several seconds: make test-integration
 def test_blank_lines_keep_row_numbers(ws: Workspace) -> None:
     _property(("blank", "too_many"), examples=4, shrink=True)(ws)
 

@@ -164,6 +164,7 @@ def test_second_source_bad_rolls_back_the_first(ws: Workspace) -> None:
 # ------------------------------------------------------------------------------------------- re-ingest
 
 
+@pytest.mark.slow  # end to end, several seconds: make test-integration
 def test_reingest_with_force_gives_identical_tables(ws: Workspace) -> None:
     _with_samples(ws)
     first = ingest(ws)
@@ -179,6 +180,7 @@ def test_reingest_with_force_gives_identical_tables(ws: Workspace) -> None:
     assert after["ingests"] == sorted(before["ingests"] * 2, key=lambda r: tuple(str(v) for v in r))
 
 
+@pytest.mark.slow  # end to end, several seconds: make test-integration
 def test_unchanged_files_are_skipped_and_a_changed_file_replaces_only_its_rows(
     ws: Workspace,
 ) -> None:
@@ -301,6 +303,7 @@ def _big_csv(path: Path, rows: int) -> None:
     path.write_text("\n".join(lines) + "\n")
 
 
+@pytest.mark.slow  # end to end, several seconds: make test-integration
 @pytest.mark.databases_closed  # another process opens the database
 def test_sigkill_during_ingest_leaves_the_workspace_as_it_was(ws: Workspace) -> None:
     _with_samples(ws, ("canon_leads", "canon_events"))

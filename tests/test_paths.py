@@ -240,6 +240,7 @@ def test_sankey_counts_on_every_flow_and_node_coloured_outcomes_display_names(pa
     assert html.count("<tr><td>") == len(found)
 
 
+@pytest.mark.slow  # end to end, several seconds: make test-integration
 @pytest.mark.parametrize("seed", [1, 2])
 def test_sankey_of_generated_journeys_has_no_overlapping_labels(tmp_path: Path, seed: int) -> None:
     ws, _ = generated_workspace(tmp_path / "ws", n_leads=1500, seed=seed, end=date(2026, 6, 30), days=120)

@@ -76,6 +76,7 @@ def test_rebuilt_only_when_its_inputs_change(dirty: Workspace) -> None:
     assert fetch(dirty, "SELECT value FROM meta WHERE key = ?", [FINGERPRINT_KEY]) == stamp
 
 
+@pytest.mark.slow  # end to end, several seconds: make test-integration
 def test_stages_edited_after_ingest_use_the_live_query(dirty: Workspace) -> None:
     before = analyze(dirty, now=NOW)
     with open_journeys(dirty, now=NOW) as journeys:  # the stages it was built for

@@ -299,6 +299,7 @@ def planted(tmp_path_factory: pytest.TempPathFactory) -> tuple[Workspace, dict[s
     return ws, dict(zip(truth.column("lead_id").to_pylist(), truth.column("persona").to_pylist(), strict=True))
 
 
+@pytest.mark.slow  # end to end, several seconds: make test-integration
 def test_profile_funnels_and_times_equal_filtered_analyze(planted: tuple[Workspace, dict[str, str]]) -> None:
     ws, _ = planted
     result = _profiles(ws)

@@ -301,6 +301,7 @@ def test_weak_sources_take_their_segment_rows_revenue(gen: Workspace) -> None:
         assert c.significant and c.direction == "lower" and r.metric.target == c.rest_rate
 
 
+@pytest.mark.slow  # end to end, several seconds: make test-integration
 def test_cli_round_trip(gen: Workspace) -> None:
     proc = run("recommend", str(gen.root), "--json")
     assert proc.returncode == 0, proc.stderr

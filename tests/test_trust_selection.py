@@ -232,6 +232,7 @@ def test_a_selection_error_is_a_documented_leadjourney_error() -> None:
         assert issubclass(cls, LeadJourneyError) and name in (errors.__doc__ or "")
 
 
+@pytest.mark.slow  # end to end, several seconds: make test-integration
 def test_the_map_and_recommendations_carry_their_own_selections_signoffs(ws: Workspace, tmp_path: Path) -> None:
     """A map of seo never shows the all-leads sign-off on seo's number; the all-leads map marks a confirmed
     number that has changed since as stale ("CONFIRMED?")."""

@@ -61,6 +61,7 @@ def test_a_bad_date_names_the_option_and_the_value(text: str) -> None:
         parse_date(text, "dates", SelectionError)
 
 
+@pytest.mark.slow  # end to end, several seconds: make test-integration
 def test_the_table_workflows_write_what_their_commands_write(shared_generated: SharedGenerated,
                                                               tmp_path: Path) -> None:
     ws = copy_workspace(shared_generated(n_leads=2000, seed=3)[0], tmp_path / "ws")

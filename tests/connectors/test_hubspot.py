@@ -172,6 +172,7 @@ def test_pull_through_the_cli_loads_what_the_account_holds(tmp_path: Path, api: 
     assert b"ben@example.org" not in stored and b"Ben" not in stored
 
 
+@pytest.mark.slow  # end to end, several seconds: make test-integration
 def test_the_next_pull_fetches_only_changes_and_follows_a_merge(tmp_path: Path, api: ApiServer, run_cli: Cli) -> None:
     org = acme()
     org.serve(api)

@@ -337,6 +337,7 @@ def test_a_link_with_bogus_values_shows_all_leads_and_why(ws: Workspace, bounded
     assert bounded.computed == computed
 
 
+@pytest.mark.slow  # end to end, several seconds: make test-integration
 def test_many_valid_selections_keep_the_caches_and_the_queue_bounded(ws: Workspace, bounded: DashboardData) -> None:
     app = create_app(ws, data=bounded)
     client = app.server.test_client()
