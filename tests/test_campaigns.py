@@ -270,6 +270,7 @@ def test_recommendations_for_the_broken_step_and_the_weak_campaign(planted: tupl
     assert checks["broken nurture step"].fired == 1 and checks["weak e-mail campaign"].fired == 1
 
 
+@pytest.mark.slow  # end to end, several seconds: make test-integration
 def test_withheld_with_reasons(tmp_path: Path) -> None:
     # no touchpoints with e-mail events: only the sales tasks
     ws = _workspace(tmp_path / "a", [s for s in SOURCES if s["name"] not in ("marketo", "hubspot")])

@@ -56,6 +56,7 @@ def test_a_request_interrupts_the_background_and_the_background_computes_again(w
     assert data.view(background).analysis.filters.sources == ("seo",)
 
 
+@pytest.mark.slow  # end to end, several seconds: make test-integration
 def test_a_request_for_what_the_background_is_computing_waits_for_it(ws: Workspace) -> None:
     wanted = Filters(sources=("paid_search",), personas=("smb_founder",))
     started, release, attempts = threading.Event(), threading.Event(), []

@@ -400,6 +400,7 @@ def test_one_arrow_in_human_outputs(tmp_path: Path) -> None:
     assert " → " in recommended and " -> " not in recommended
 
 
+@pytest.mark.slow  # end to end, several seconds: make test-integration
 def test_tables_fit_80_columns_by_display_name_ids_whole_and_the_toml_pastes(
         shared_generated: SharedGenerated, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """touchpoints, personas, findings and definitions at 80 columns: no line wider, nothing cut with "…",

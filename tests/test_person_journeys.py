@@ -165,6 +165,7 @@ def test_personas_edited_after_ingest_are_assigned_live(dirty: Workspace) -> Non
         set_option(ws, 'name = "renamed"', old)
 
 
+@pytest.mark.slow  # end to end, several seconds: make test-integration
 def test_a_workspace_without_the_table_gives_the_same_analysis(dirty: Workspace) -> None:
     before, after = analyses_without_derived_table(dirty, TABLE, FINGERPRINT_KEY, NOW)
     assert fetch(dirty, f"SELECT count(*) FROM {TABLE}")[0][0] > 0

@@ -35,6 +35,7 @@ def test_equal_expressions_built_apart_have_one_key_and_any_difference_another()
         sql_store.fingerprint(_people().join(ibis.memtable({"source": ["seo"]}), "source").op())
 
 
+@pytest.mark.slow  # end to end, several seconds: make test-integration
 def test_a_second_process_runs_a_saved_analysis_from_the_stored_sql(shared_generated: SharedGenerated, tmp_path: Path,
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     ws = copy_workspace(shared_generated(n_leads=2000, seed=3)[0], tmp_path / "ws")
