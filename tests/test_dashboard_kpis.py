@@ -116,6 +116,8 @@ def test_the_speed_scale_is_fixed_by_the_sla_not_the_data(ws: Workspace) -> None
     assert bars["text"] == ["15.0 h", "13.9 d (off the scale)"] and max(bars["x"]) == high
     number = speed_to_lead(slow, 5)["data"][0]["number"]
     assert number["suffix"] == " h" and speed_to_lead(fast, 5)["data"][0]["number"]["suffix"] == " min"
+    [line] = speed_to_lead(a, 5)["layout"]["shapes"]
+    assert line["x0"] == 5 and line["y0"] >= 0  # the SLA line stops at the axis, clear of its "SLA 5 min" label
 
 
 def find(component: Any, ident: str) -> Any:
