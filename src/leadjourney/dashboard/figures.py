@@ -222,7 +222,7 @@ def speed_to_lead(a: Analysis, sla_minutes: float) -> Figure:
                    "textposition": "auto", "hoverinfo": "skip", "showlegend": False})
     ticks = sorted({*[t for t in SPEED_TICKS if low <= t <= high], sla_minutes})
     sla_line = {"type": "line", "xref": "x", "x0": sla_minutes, "x1": sla_minutes, "yref": "y domain", "y0": 0,
-                "y1": 1.15,  # stops at the axis: its tick label below stays clear "line": {"color": "black", "width": 3}}
+                "y1": 1.15, "line": {"color": "black", "width": 3}}  # from the axis up: clear of its tick label
     return _figure(traces, f"Speed-to-lead (from {s.signal}){_status_note(s.status)}",
                    xaxis={"type": "log", "range": [math.log10(low), math.log10(high)], "tickvals": ticks,
                           "ticktext": [("SLA " if t == sla_minutes else "") + _duration_tick(t) for t in ticks],
