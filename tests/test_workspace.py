@@ -46,6 +46,21 @@ def test_outside_the_block_or_switched_off_each_connect_opens_the_file(ws: Works
         assert "scratch" not in _attached(ws)
 
 
+@pytest.mark.databases_closed
+def test_switched_off_inside_a_block_lets_go_of_what_the_block_held(ws: Workspace) -> None:
+    """A command that starts a server: the database its first steps opened is not held while it serves."""
+    with databases_kept_open():
+        with ws.connect() as con:
+            con.execute("ATTACH ':memory:' AS scratch")
+        with databases_kept_open(False):
+            assert "scratch" not in _attached(ws)  # the instance the block held is gone: opened anew
+            with ws.connect(read_only=True) as con:  # a read-only open is refused while a writer instance lives
+                assert con.execute("SELECT count(*) FROM leads").fetchone() == (0,)
+        with ws.connect() as con:  # after it, the block keeps a database open again
+            con.execute("ATTACH ':memory:' AS again")
+        assert "again" in _attached(ws)
+
+
 def test_duckdb_threads_come_from_the_environment(ws: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LEADJOURNEY_THREADS", "1")
     with ws.connect() as con:

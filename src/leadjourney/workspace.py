@@ -51,6 +51,7 @@ class _Kept:
 
 
 _kept: ContextVar[dict[str, _Kept] | None] = ContextVar("leadjourney_kept_databases", default=None)
+_OFF: dict[str, _Kept] = {}  # inside databases_kept_open(False): never kept, nor read through another's
 # every database a block keeps open, by path: another thread (a test's server) connects to it too, as DuckDB
 # refuses a second instance of one file in a process
 _live: dict[str, _Kept] = {}
@@ -63,20 +64,29 @@ def databases_kept_open(keep: bool = True) -> Iterator[None]:
     extensions) and a command connects dozens of times. ``keep=False``: not inside this block (a server, which
     must not hold the file between requests). Per thread: a thread started inside does not keep databases open.
     """
-    if keep and _kept.get() is not None:
+    outer = _kept.get()
+    if keep and outer not in (None, _OFF):
         yield
         return
-    token = _kept.set({} if keep else None)
+    if not keep and outer not in (None, _OFF):  # let go of what the enclosing block holds: the server opens anew
+        _close(outer)
+    token = _kept.set({} if keep else _OFF)
     try:
         yield
     finally:
         kept = _kept.get()
         _kept.reset(token)
-        with ctrl_c_held():  # the command's work is done (or rolled back): closing is not cut short by a Ctrl-C
-            for key, base in (kept or {}).items():
-                if _live.get(key) is base:
-                    del _live[key]
-                base.con.close()
+        if kept is not None and kept is not _OFF:
+            _close(kept)
+
+
+def _close(kept: dict[str, _Kept]) -> None:
+    with ctrl_c_held():  # the command's work is done (or rolled back): closing is not cut short by a Ctrl-C
+        for key, base in kept.items():
+            if _live.get(key) is base:
+                del _live[key]
+            base.con.close()
+        kept.clear()
 
 
 def _configured(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
@@ -199,8 +209,8 @@ class Workspace:
             raise WorkspaceError(f"{self.root}: no database yet; run `leadjourney ingest` first")
         kept = _kept.get()
         key = str(self.database_path)
-        if kept is None:
-            live = _live.get(key)
+        if kept is None or kept is _OFF:
+            live = _live.get(key) if kept is None else None
             if live is not None and (read_only or not live.read_only):  # kept open by another thread's block
                 return _configured(live.con.cursor())
             return _configured(self._open(read_only, wait_seconds))
