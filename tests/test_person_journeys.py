@@ -18,6 +18,7 @@ from conftest import (
 from leadjourney.analysis import Filters, Journeys, analyze, open_journeys
 from leadjourney.config import UNASSIGNED_PERSONA, Persona
 from leadjourney.ingest import ingest
+from leadjourney.ingest import person_engagement as engagement
 from leadjourney.ingest.person_journeys import FINGERPRINT_KEY, TABLE, refresh_person_journeys
 from leadjourney.workspace import Workspace
 
@@ -73,6 +74,8 @@ def test_rebuilt_only_when_its_inputs_change(dirty: Workspace) -> None:
         assert fetch(dirty, f"SELECT count(*) FROM (DESCRIBE {TABLE}) WHERE column_name LIKE 'has_%'")[0][0] == 4
         assert refresh_person_journeys(con, STAGES, personas[:1]) is True  # other personas: another column
         assert refresh_person_journeys(con, STAGES, personas) is True
+        # as ingest does after a rebuild: the engagement columns again (the module's other tests read them)
+        assert engagement.refresh_engagement_columns(con) is True
     assert fetch(dirty, "SELECT value FROM meta WHERE key = ?", [FINGERPRINT_KEY]) == stamp
 
 
