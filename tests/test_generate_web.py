@@ -101,6 +101,18 @@ def test_the_broken_nurture_step_and_the_weak_campaign_are_found(gen: tuple[Work
     assert weak.message_click_rate.ci_low <= expected / truth["delivered_probability"] <= weak.message_click_rate.ci_high
 
 
+def test_the_map_shows_each_planted_weakness_whatever_its_traffic(gen: tuple[Workspace, dict[str, Any]]) -> None:
+    """The weak landing page is not among the busiest three: the map's band shows flagged items first."""
+    from leadjourney.journeymap.campaign_points import marketing_points
+
+    ws, planted = gen
+    points = marketing_points(analyze(ws), ws.config)
+    flagged = {(p.kind, p.name) for p in points if p.flag}
+    assert ("landing page", planted["web"]["weak_landing_page"]) in flagged
+    assert ("e-mail campaign", planted["email_programs"]["weak_campaign"]["campaign"]) in flagged
+    assert ("nurture", planted["email_programs"]["nurture"]["campaign"]) in flagged
+
+
 def test_the_rules_propose_the_playbooks_fixes(gen: tuple[Workspace, dict[str, Any]]) -> None:
     ws, planted = gen
     truth = planted["email_programs"]

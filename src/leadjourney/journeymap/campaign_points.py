@@ -37,7 +37,8 @@ def marketing_points(analysis: Analysis, config: Config) -> tuple[MarketingPoint
             reason(first, "landing page", "Landing pages", web.status)
         elif not web.landing_pages:
             reason(first, "landing page", "Landing pages", web.landing_status)
-        for p in web.landing_pages[:TOP] if web.status.shown else ():
+        # what the analysis flagged first (a VP must see the weak page), then the busiest
+        for p in sorted(web.landing_pages, key=lambda x: not x.worse)[:TOP] if web.status.shown else ():
             t = p.to_form
             out.append(MarketingPoint(first, lane_of.get(first, ""), "landing page", p.page, "visit to form fill",
                                       t.rate, t.entered, "visits", t.ci_low, t.ci_high,
@@ -52,7 +53,7 @@ def marketing_points(analysis: Analysis, config: Config) -> tuple[MarketingPoint
     e = c.email
     if not e.status.shown:
         reason(first, "e-mail campaign", "E-mail campaigns", e.status)
-    for camp in sorted(e.campaigns, key=lambda x: (-x.emailed, x.campaign))[:TOP]:
+    for camp in sorted(e.campaigns, key=lambda x: (not x.weak, -x.emailed, x.campaign))[:TOP]:
         t = camp.click_rate
         out.append(MarketingPoint(first, lane_of.get(first, ""), "e-mail campaign", camp.campaign, "click rate",
                                   t.rate, t.entered, "people", t.ci_low, t.ci_high,
@@ -60,7 +61,7 @@ def marketing_points(analysis: Analysis, config: Config) -> tuple[MarketingPoint
     milestone = c.content[0].milestone if c.content else None
     if not c.content_status.shown:
         reason(second, "content", "Content assets", c.content_status)
-    for a in [a for a in c.content if a.milestone == milestone][:TOP]:
+    for a in sorted([a for a in c.content if a.milestone == milestone], key=lambda x: not x.significant)[:TOP]:
         flag = ("consumed more by converters" if a.significant and (a.lift or 0) > 1
                 else "consumed less by converters" if a.significant else None)
         out.append(MarketingPoint(second, lane_of.get(second, ""), "content", a.asset, f"lift before {a.milestone}",
