@@ -99,6 +99,11 @@ def test_the_broken_nurture_step_and_the_weak_campaign_are_found(gen: tuple[Work
     planted = truth["weak_campaign"]
     expected = truth["delivered_probability"] * planted["open_given_delivered"] * planted["click_given_open"]
     assert weak.message_click_rate.ci_low <= expected / truth["delivered_probability"] <= weak.message_click_rate.ci_high
+    # the comparison each was tested against, carried by the analysis (the rules quote it, never recompute it)
+    others = [s for s in q.steps if not s.last and s.step != q.worst_step]
+    assert q.rest_n == sum(s.leave.entered for s in others) > 0
+    assert q.rest_rate == pytest.approx(sum(s.leave.converted for s in others) / q.rest_n)
+    assert weak.rest_rate is not None and weak.rest_rate > (weak.message_click_rate.rate or 0) and weak.rest_n > 0
 
 
 def test_the_map_shows_each_planted_weakness_whatever_its_traffic(gen: tuple[Workspace, dict[str, Any]]) -> None:

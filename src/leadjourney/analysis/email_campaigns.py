@@ -96,10 +96,12 @@ class EmailCampaign:
     conversion: tuple[EngagedConversion, ...] = ()
     weak: bool = False  # per-e-mail click rate significantly below the other campaigns'
     p_adjusted: float | None = None
+    rest_rate: float | None = None  # the other judged campaigns' per-e-mail click rate, pooled (what it is tested on)
+    rest_n: int = 0  # their e-mails
 
     def to_dict(self) -> dict[str, Any]:
         out = {k: getattr(self, k) for k in ("campaign", "emailed", "sent", "delivered", "opened", "clicked",
-                                             "unsubscribed", "base", "weak", "p_adjusted")}
+                                             "unsubscribed", "base", "weak", "p_adjusted", "rest_rate", "rest_n")}
         for k in ("open_rate", "click_rate", "click_to_open", "unsubscribe_rate", "delivery_rate", "message_click_rate"):
             out[k] = getattr(self, k).to_dict()
         out["conversion"] = [c.to_dict() for c in self.conversion]
@@ -142,11 +144,13 @@ class NurtureSequence:
     broken: bool = False  # its leave rate significantly above the sequence's other steps'
     p_adjusted: float | None = None
     status: MetricStatus = OK
+    rest_rate: float | None = None  # the leave rate of its other steps before the last, pooled (the test's other side)
+    rest_n: int = 0  # the people judged at those steps
 
     def to_dict(self) -> dict[str, Any]:
         return {"campaign": self.campaign, "people": self.people, "steps": [s.to_dict() for s in self.steps],
                 "worst_step": self.worst_step, "broken": self.broken, "p_adjusted": self.p_adjusted,
-                **_status(self.status)}
+                "rest_rate": self.rest_rate, "rest_n": self.rest_n, **_status(self.status)}
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> NurtureSequence:
@@ -217,7 +221,9 @@ class EmailEngagement(Tabular):
         zs: list[tuple[int, float, float]] = []
         for i, c in tested:
             t = c.message_click_rate
-            z, p = two_proportion_z(t.converted, t.entered, total_k - t.converted, total_n - t.entered)
+            rest_n, rest_k = total_n - t.entered, total_k - t.converted
+            out[i] = replace(c, rest_rate=rest_k / rest_n if rest_n else None, rest_n=rest_n)
+            z, p = two_proportion_z(t.converted, t.entered, rest_k, rest_n)
             if p is not None:
                 zs.append((i, z, p))
         for (i, z, _), p_adj in zip(zs, holm([p for _, _, p in zs]), strict=True):
@@ -288,6 +294,7 @@ class EmailEngagement(Tabular):
         sequences = [self._sequence(c, sorted(rs, key=lambda r: int(r["step"])), min_n) for c, rs in by.items()
                      if len(rs) > 1]
         sequences.sort(key=lambda q: (-q.people, q.campaign))
+        sequences = [_with_rest(q) for q in sequences]
         tested = [(i, z, p) for i, q in enumerate(sequences) for z, p in [_worst_test(q)] if p is not None]
         for (i, z, _), p_adj in zip(tested, holm([p for _, _, p in tested]), strict=True):
             sequences[i] = replace(sequences[i], p_adjusted=p_adj, broken=z > 0 and p_adj < ALPHA)
@@ -326,18 +333,27 @@ class EmailEngagement(Tabular):
                    [NurtureSequence.from_dict(q) for q in nurtures.get("rows") or ()], MetricStatus.of(nurtures))
 
 
+def _others(q: NurtureSequence) -> tuple[int, int]:
+    """People left and judged at the sequence's other steps before the last (the worst step's comparison)."""
+    others = [s for s in q.steps if not s.last and s.step != q.worst_step]
+    return sum(s.leave.converted for s in others), sum(s.leave.entered for s in others)
+
+
+def _with_rest(q: NurtureSequence) -> NurtureSequence:
+    """``q`` with the pooled leave rate of its other steps before the last."""
+    if q.worst_step is None:
+        return q
+    k, n = _others(q)
+    return replace(q, rest_rate=k / n if n else None, rest_n=n)
+
+
 def _worst_test(q: NurtureSequence) -> tuple[float, float | None]:
     """z and p of the worst step's leave rate against the sequence's other steps (before the last) pooled."""
     worst = q.step(q.worst_step) if q.worst_step is not None else None
-    if worst is None:
+    k, n = _others(q)
+    if worst is None or not n:
         return 0.0, None
-    others = [s for s in q.steps if not s.last and s.step != worst.step]
-    n = sum(s.leave.entered for s in others)
-    k = sum(s.leave.converted for s in others)
-    if not n:
-        return 0.0, None
-    z, p = two_proportion_z(worst.leave.converted, worst.leave.entered, k, n)
-    return z, p
+    return two_proportion_z(worst.leave.converted, worst.leave.entered, k, n)
 
 
 def _counted(t: Transition, min_n: int, what: str) -> Transition:

@@ -352,9 +352,7 @@ def broken_nurture_steps(ctx: Context) -> tuple[list[Firing], str]:
         step = q.step(q.worst_step) if q.broken and q.worst_step is not None else None
         if step is None or step.leave.rate is None or not q.status.judged:
             continue
-        others = [s for s in q.steps if not s.last and s.step != step.step]
-        n, k = sum(s.leave.entered for s in others), sum(s.leave.converted for s in others)
-        rest = k / n if n else None
+        rest, n = q.rest_rate, q.rest_n  # the analysis's comparison, as tested
         why = (f"{step.leave.converted:,} of {step.leave.entered:,} people ({step.leave.rate:.1%}) who received step "
                f"{step.step} of {q.campaign} never received step {step.step + 1}, vs {rest or 0:.1%} at its other "
                f"steps (adjusted p {q.p_adjusted or 0:.2g})")
@@ -379,14 +377,11 @@ def weak_campaigns(ctx: Context) -> tuple[list[Firing], str]:
     if not email.status.shown:
         return [], f"e-mail campaigns {email.status.text()}"
     out = []
-    rates = [c.message_click_rate for c in email.campaigns if c.message_click_rate.status.judged]
     for c in email.campaigns:
         t = c.message_click_rate
         if not c.weak or t.rate is None:
             continue
-        n = sum(r.entered for r in rates) - t.entered
-        k = sum(r.converted for r in rates) - t.converted
-        rest = k / n if n else None
+        rest, n = c.rest_rate, c.rest_n  # the analysis's comparison, as tested
         better = [d.campaign for d in email.campaigns if d is not c and d.message_click_rate.status.judged
                   and (d.message_click_rate.rate or 0) > (rest or 0)]
         why = (f"{c.campaign} is clicked in {t.rate:.1%} of the e-mails delivered vs {rest or 0:.1%} for the other "
