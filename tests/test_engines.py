@@ -148,7 +148,8 @@ def test_engine_flag_is_checked_in_one_line(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("command", [
     ["analyze"], ["map", "--format", "mermaid", "--no-tables"], ["report", "--format", "md"], ["monitor"],
-    ["dashboard", "--export", "snapshot.html"], ["analyze", "--engine", "duckdb"]])
+    ["dashboard", "--export", "snapshot.html"], ["touchpoints"], ["personas"], ["paths"],
+    ["analyze", "--engine", "duckdb"], ["touchpoints", "--engine", "duckdb"]])
 def test_engine_flag_runs_every_analysis_command_on_that_engine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                                 command: list[str]) -> None:
     """``--engine pyspark`` with pyspark missing: each command reaches the Spark backend (and says how to

@@ -44,7 +44,7 @@ def _written(paths: list[Path]) -> None:
 def touchpoints_command(
     workspace: WorkspaceArg = Path("."),
     date_from: FromOption = None, date_to: ToOption = None, source: SourceOption = None,
-    persona: PersonaOption = None, as_json: JsonOption = False,
+    persona: PersonaOption = None, as_json: JsonOption = False, engine: EngineOption = None,
 ) -> None:
     """Touchpoint inventory: every kind x channel per stage, automated vs human, volume, reach, lift.
 
@@ -53,7 +53,7 @@ def touchpoints_command(
     """
     from leadjourney.workflows import touchpoints
 
-    ws = open_workspace(workspace)
+    ws = open_workspace(workspace, engine)
     with render.progress_bar(err, "touchpoint inventory") as progress:
         inventory, files = _unpack(touchpoints(ws, selection(ws, date_from, date_to, source, persona),
                                                progress=progress))
@@ -73,7 +73,7 @@ def personas_command(
                                                              "chosen by silhouette).")] = None,
     seed: Annotated[int, typer.Option(help="Seed of the suggestion's sample and clustering.")] = 0,
     suggest: Annotated[bool, typer.Option(help="Also suggest personas found in the data.")] = True,
-    as_json: JsonOption = False,
+    as_json: JsonOption = False, engine: EngineOption = None,
 ) -> None:
     """Persona profiles (size, sources, funnel, time in stage, touchpoints, how each differs) and
     personas suggested by clustering, with [[personas]] rules to paste into leadjourney.toml.
@@ -83,7 +83,7 @@ def personas_command(
     """
     from leadjourney.workflows import personas
 
-    ws = open_workspace(workspace)
+    ws = open_workspace(workspace, engine)
     filters = selection(ws, date_from, date_to, source, persona)
     with render.progress_bar(err, "personas") as progress:
         report, files = _unpack(personas(ws, filters, k=k, seed=seed, suggest=suggest, progress=progress))
@@ -108,7 +108,7 @@ def paths_command(
     date_from: FromOption = None, date_to: ToOption = None, source: SourceOption = None,
     persona: PersonaOption = None,
     top: Annotated[int, typer.Option(min=1, help="How many of the most common paths to list.")] = 10,
-    as_json: JsonOption = False,
+    as_json: JsonOption = False, engine: EngineOption = None,
 ) -> None:
     """The most common real paths through the stages, the happy path's share, dark and re-engagement
     paths, and a Sankey of flows including drop-outs.
@@ -118,7 +118,7 @@ def paths_command(
     """
     from leadjourney.workflows import paths as find_paths
 
-    ws = open_workspace(workspace)
+    ws = open_workspace(workspace, engine)
     with render.progress_bar(err, "paths") as progress:
         paths, files = _unpack(find_paths(ws, selection(ws, date_from, date_to, source, persona), top=top,
                                           progress=progress))
