@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import json
 
-from bench import bench_ingest
-from bench.measure import WORK, last_cpu_seconds, report, run_child
+from bench.bench_growth import generated_workspace
+from bench.measure import last_cpu_seconds, report, run_child
 
 _SPARK = """
 import dataclasses, json, os, time
@@ -52,9 +52,7 @@ print(json.dumps(times))
 """
 
 def main(leads: int) -> None:
-    ws = WORK / f"gen-{leads}" / "ws"
-    if not (ws / "leadjourney.duckdb").exists():
-        bench_ingest.main(leads)
+    ws = generated_workspace(leads)  # built once: reused by every later run
     duck_json, spark_json = ws.parent / "engines-duckdb.json", ws.parent / "engines-spark.json"
     wall, peak, _ = run_child(
         "from leadjourney.workspace import Workspace\nfrom leadjourney.analysis import analyze\n"

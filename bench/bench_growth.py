@@ -21,13 +21,7 @@ SIZES = (100_000, 1_000_000, 10_000_000)
 def main(leads: int) -> None:
     rows = []
     for n in sorted({*SIZES, leads}):
-        ws = WORK / f"gen-{n}" / "ws"
-        if not (ws / "leadjourney.duckdb").exists():
-            if n >= 10 * 1_000_000 and n % 1_000_000 == 0:
-                if not (WORK / "gen-1000000" / "data" / "leads.parquet").exists():
-                    bench_ingest.ingest_generated(1_000_000)
-                replicate(WORK / "gen-1000000" / "data", WORK / f"gen-{n}" / "data", n // 1_000_000)
-            bench_ingest.ingest_generated(n)
+        ws = generated_workspace(n)
         wall, peak, _ = run_child(
             "from leadjourney.workspace import Workspace\nfrom leadjourney.analysis import analyze\n"
             f"analyze(Workspace.open({str(ws)!r}))\n"
@@ -37,6 +31,19 @@ def main(leads: int) -> None:
     print(f"{'leads':>12} {'analyze s':>10} {'peak MB':>9}")
     for n, wall, peak in rows:
         print(f"{n:>12,} {wall:>10.2f} {peak:>9.0f}")
+
+
+def generated_workspace(n: int) -> Path:
+    """The ingested workspace of ``n`` generated leads under bench/.work, built when missing: 10M and other
+    whole millions from 10M up are copies of the 1M set (see :func:`replicate`)."""
+    ws = WORK / f"gen-{n}" / "ws"
+    if not (ws / "leadjourney.duckdb").exists():
+        if n >= 10 * 1_000_000 and n % 1_000_000 == 0:
+            if not (WORK / "gen-1000000" / "data" / "leads.parquet").exists():
+                bench_ingest.ingest_generated(1_000_000)
+            replicate(WORK / "gen-1000000" / "data", WORK / f"gen-{n}" / "data", n // 1_000_000)
+        bench_ingest.ingest_generated(n)
+    return ws
 
 
 def replicate(src: Path, dst: Path, times: int) -> None:
