@@ -29,6 +29,7 @@ import pytest
 from leadjourney.cli import main
 from leadjourney.config import default_config_text
 from leadjourney.generate import GeneratedData, generate
+from leadjourney.generate._generate import WEB as WEB_TABLE
 from leadjourney.ingest import ingest
 from leadjourney.workspace import Workspace
 
@@ -259,13 +260,23 @@ def _csv_workspace(root: Path, config: str | None = None, **tables: str) -> Work
     return Workspace.open(root)
 
 
-def generated_workspace(root: Path, **options: Any) -> tuple[Workspace, GeneratedData]:
-    """A new workspace at ``root`` holding generated data (``generate(root / "data", **options)``), ingested."""
+def generated_workspace(root: Path, *, web: bool = False, **options: Any) -> tuple[Workspace, GeneratedData]:
+    """A new workspace at ``root`` holding generated data (``generate(root / "data", **options)``), ingested.
+
+    ``web``: also register the generated GA4 web export (staging it and building the visits costs more than
+    the CRM data at these sizes; the analyses of the web journey run only where it is loaded). The other
+    files, and the ground truth, are the same either way."""
     ws = Workspace.init(root)
     data = generate(root / "data", **options)
-    ws.set_sources([{**s, "path": str(Path(data.files[s["table"]]).relative_to(root))} for s in data.sources])
+    ws.set_sources(generated_sources(data, root, web=web))
     ingest(ws)
     return ws, data
+
+
+def generated_sources(data: GeneratedData, root: Path, *, web: bool = False) -> list[dict[str, str]]:
+    """``data``'s sources for a workspace at ``root`` (paths relative to it); ``web``: with the GA4 export."""
+    return [{**s, "path": os.path.relpath(data.files[s["table"]], root)} for s in data.sources
+            if web or s["table"] != WEB_TABLE]
 
 
 SharedGenerated = Callable[..., tuple[Workspace, GeneratedData]]  # the ``shared_generated`` fixture

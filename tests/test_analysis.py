@@ -12,7 +12,14 @@ import pyarrow.parquet as pq
 import pytest
 from lifelines import KaplanMeierFitter
 
-from conftest import SharedGenerated, analysis_with, csv_workspace, journeys_with, same_numbers
+from conftest import (
+    SharedGenerated,
+    analysis_with,
+    csv_workspace,
+    generated_sources,
+    journeys_with,
+    same_numbers,
+)
 from leadjourney.analysis import Filters, analyze
 from leadjourney.analysis import journeys as journeys_module
 from leadjourney.analysis.stats import km_median, wilson_interval
@@ -261,7 +268,7 @@ def test_dirty_data_still_recovers_the_planted_rates(tmp_path: Path, seed: int) 
     """With the default dirt (duplicates, skipped stages, mixed zones, ...) the planted rates sit in the intervals."""
     ws = Workspace.init(tmp_path / "ws")
     data = generate(tmp_path / "ws" / "data", n_leads=6000, seed=seed, end=date(2026, 6, 30), days=150)
-    ws.set_sources([{**s, "path": str(Path(data.files[s["table"]]).relative_to(ws.root))} for s in data.sources])
+    ws.set_sources(generated_sources(data, ws.root))
     ingest(ws)
     truth = json.loads(data.ground_truth_path.read_text())
     result = analyze(ws, now=NOW)

@@ -14,7 +14,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
-from conftest import csv_workspace
+from conftest import csv_workspace, generated_sources
 from conftest import run_cli as run
 from leadjourney.analysis.definitions import DefinitionCheck, approve, sign_offs
 from leadjourney.analysis.journeys import Filters, open_journeys
@@ -346,7 +346,7 @@ sla_minutes = 60
 """), "utf-8")
     ws = Workspace.open(root)
     data = generate(root / "data", n_leads=3000, seed=11, end=date(2026, 6, 30), days=120, dirt=Dirt.none())
-    ws.set_sources([{**s, "path": str(Path(data.files[s["table"]]).relative_to(root))} for s in data.sources])
+    ws.set_sources(generated_sources(data, root))
     ingest(ws)
     return Workspace.open(root), data.out_dir
 

@@ -65,7 +65,7 @@ def ok(*args: str, columns: int = 200) -> subprocess.CompletedProcess[str]:
 @pytest.fixture(scope="module")
 def rendered(shared_generated: SharedGenerated, tmp_path_factory: pytest.TempPathFactory) -> Rendered:
     """The generated workspace with a baseline, its documentation package, map and recommendations."""
-    shared, _ = shared_generated(n_leads=3000, seed=4, end=date(2026, 6, 30), days=120)
+    shared, _ = shared_generated(n_leads=3000, seed=4, end=date(2026, 6, 30), days=120, web=True)
     ws = copy_workspace(shared, tmp_path_factory.mktemp("deliverables") / "ws")
     ok("analyze", str(ws.root), "--baseline")
     ok("report", str(ws.root))
@@ -409,7 +409,7 @@ def test_tables_fit_80_columns_by_display_name_ids_whole_and_the_toml_pastes(
     import json
     import tomllib
 
-    shared, _ = shared_generated(n_leads=3000, seed=4, end=date(2026, 6, 30), days=120)
+    shared, _ = shared_generated(n_leads=3000, seed=4, end=date(2026, 6, 30), days=120, web=True)
     copy_workspace(shared, tmp_path / "acme")
     monkeypatch.chdir(tmp_path)
     ok("analyze", "acme")

@@ -25,7 +25,7 @@ from leadjourney.ingest.pipeline import ingest
 from leadjourney.reports.recommendations import recommend
 from leadjourney.workspace import Workspace
 
-OPTIONS: dict[str, Any] = {"n_leads": 3000, "seed": 4, "end": date(2026, 6, 30)}  # shared with other modules
+OPTIONS: dict[str, Any] = {"n_leads": 3000, "seed": 4, "end": date(2026, 6, 30), "web": True}
 
 
 @pytest.fixture(scope="module")

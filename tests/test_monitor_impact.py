@@ -10,7 +10,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from conftest import run_cli
+from conftest import generated_sources, run_cli
 from leadjourney.analysis import analyze
 from leadjourney.analysis.findings import store
 from leadjourney.analysis.journeys import Filters
@@ -32,7 +32,7 @@ def improved(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
     ws = Workspace.init(root)
     data = generate(root / "data", n_leads=8000, seed=31, end=END, days=(END - date(2025, 11, 1)).days,
                     scenario=Scenario(declines=(Decline(LIVE, "MQL->SQL", 1.8),)))
-    ws.set_sources([{**s, "path": str(Path(data.files[s["table"]]).relative_to(root))} for s in data.sources])
+    ws.set_sources(generated_sources(data, root))
     ws = Workspace.open(root)
     ingest(ws)
     store(ws, analyze(ws, filters=Filters(date(2025, 11, 1), date(2026, 2, 28))), baseline=True)

@@ -20,6 +20,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from conftest import generated_sources
 from leadjourney.analysis import analyze
 from leadjourney.analysis.findings import store
 from leadjourney.analysis.journeys import Filters
@@ -43,7 +44,7 @@ def _workspace(root: Path, scenario: Scenario, seed: int, end: date) -> tuple[Wo
     ws = Workspace.init(root)
     data = generate(root / "data", n_leads=8000, seed=seed, end=end, days=(end - date(2025, 11, 1)).days,
                     scenario=scenario)
-    ws.set_sources([{**s, "path": str(Path(data.files[s["table"]]).relative_to(root))} for s in data.sources])
+    ws.set_sources(generated_sources(data, root))
     ws = Workspace.open(root)
     ingest(ws)
     store(ws, analyze(ws, filters=BASELINE), baseline=True)

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from conftest import fetch
+from conftest import fetch, generated_sources
 from leadjourney.generate import generate
 from leadjourney.ingest import ingest
 from leadjourney.quality import QualityReport, run_quality
@@ -23,7 +23,7 @@ END = date(2026, 6, 30)
 def _build(root: Path, file_format: str) -> tuple[Workspace, QualityReport, dict[str, Any]]:
     ws = Workspace.init(root)
     data = generate(root / "data", n_leads=6000, seed=11, end=END, days=120, file_format=file_format)  # type: ignore[arg-type]
-    ws.set_sources([{**s, "path": str(Path(data.files[s["table"]]).relative_to(root))} for s in data.sources])
+    ws.set_sources(generated_sources(data, root))
     ingest(ws)
     report = run_quality(ws, now=datetime(2026, 7, 1))
     return ws, report, json.loads(data.ground_truth_path.read_text())
