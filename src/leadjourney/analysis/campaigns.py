@@ -149,13 +149,14 @@ class Campaigns(Tabular):
                     lines.append(f"| {md(c.campaign)} | {md(v.milestone)} | {v.engaged.entered:,} | {percent(v.engaged.rate)} | "
                                  f"{_ci(v.engaged)} | {v.not_engaged.entered:,} | {percent(v.not_engaged.rate)} | "
                                  f"{_ci(v.not_engaged)} | {diff} | {md(v.status.text())} |")
-        lines += ["", "### Nurture sequences (step n: the n-th e-mail of a campaign a person received)", ""]
+        lines += ["", "### Nurture sequences (step n: the sequence's n-th distinct e-mail; a resend is no step)", ""]
         lines += _note(e.nurture_status)
         for q in e.nurtures[:TOP]:
             worst = "-" if q.worst_step is None else f"step {q.worst_step}"
             flag = " **(broken: significantly more leave here than at its other steps)**" if q.broken else ""
             lines += [f"**{md(q.campaign)}**: {q.people:,} people; most leave at {worst}{flag}."
-                      + (f" {md(q.status.text()).capitalize()}." if q.status.text() else ""), "",
+                      + (f" {md(q.status.text()).capitalize()}." if q.status.text() else "")
+                      + (f" A sequence: {md(q.why)}." if q.why else ""), "",
                       "| Step | Received | In flight | Continued | Left | Leave rate | 95% interval | Unsubscribed |",
                       "|---:|---:|---:|---:|---:|---:|---|---:|"]
             for s in q.steps:
@@ -163,6 +164,9 @@ class Campaigns(Tabular):
                 lines.append(f"| {s.step} | {s.received:,} | {s.in_flight:,} | {s.continued:,} | {s.leave.converted:,} | "
                              f"{rate} | {'-' if s.last else _ci(s.leave)} | {s.unsubscribed:,} |")
             lines.append("")
+        if e.not_nurtures:
+            lines += ["Not followed as sequences: " + "; ".join(
+                f"{md(c)} ({md(why)})" for c, why in list(e.not_nurtures.items())[:TOP]) + ".", ""]
         lines += ["", "### Content consumed before converting vs by those who never converted", ""]
         lines += _note(self.content_status)
         if self.content:

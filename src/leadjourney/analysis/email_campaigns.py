@@ -14,8 +14,9 @@ e-mails of a campaign is one opener), so each rate has a Wilson interval (:mod:`
   reached it, the share who reached it among those who engaged (``[analysis] engaged_by``: an open or a click,
   or a click) before reaching it, and among those who did not; the difference with its Newcombe interval.
   Association, not cause: people already on their way to buy open more e-mail.
-* **Nurture sequences**: a campaign's e-mails to a person in the order received are its steps (step n: their
-  n-th send; a campaign without send events: deliveries). Per step: people who received it, who received the
+* **Nurture sequences**: only the campaigns :mod:`leadjourney.analysis.nurture_programs` takes for sequences
+  (declared in ``[analysis] nurture_programs``, or 3+ distinct e-mails received in order at each person's pace;
+  each carries the one-line why); their steps are its distinct e-mails in order (a resend is no step). Per step: people who received it, who received the
   next, who left there (not received the next, and the step at least ``[analysis] nurture_wait_days`` before
   the as-of date: else still in flight, not judged), who unsubscribed after it. The step where most leave
   (the highest leave rate before the last step) is ``broken`` when its leave rate is significantly above the
@@ -42,6 +43,7 @@ from leadjourney.analysis.marketing import (
     Milestone,
     conversion_milestones,
 )
+from leadjourney.analysis.nurture_programs import MIN_STEPS, nurture_programs, person_steps
 from leadjourney.analysis.rates import StageCount, Transition, transition_between
 from leadjourney.analysis.readback import build
 from leadjourney.analysis.sources import holm, two_proportion_z
@@ -52,6 +54,8 @@ from leadjourney.tabular import Tabular
 
 ALPHA = 0.05
 MAX_STEPS = 12  # steps counted per sequence (a longer newsletter is no nurture)
+NO_SEQUENCE = (f"no campaign is a sequence: none sent the same people {MIN_STEPS} or more distinct e-mails in order "
+               "at their own pace, and none is named in [analysis] nurture_programs")
 
 
 @dataclass(frozen=True)
@@ -146,11 +150,12 @@ class NurtureSequence:
     status: MetricStatus = OK
     rest_rate: float | None = None  # the leave rate of its other steps before the last, pooled (the test's other side)
     rest_n: int = 0  # the people judged at those steps
+    why: str = ""  # why the campaign is followed as a sequence (:mod:`leadjourney.analysis.nurture_programs`)
 
     def to_dict(self) -> dict[str, Any]:
         return {"campaign": self.campaign, "people": self.people, "steps": [s.to_dict() for s in self.steps],
                 "worst_step": self.worst_step, "broken": self.broken, "p_adjusted": self.p_adjusted,
-                "rest_rate": self.rest_rate, "rest_n": self.rest_n, **_status(self.status)}
+                "rest_rate": self.rest_rate, "rest_n": self.rest_n, "why": self.why, **_status(self.status)}
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> NurtureSequence:
@@ -173,6 +178,7 @@ class EmailEngagement(Tabular):
     campaigns: list[EmailCampaign] = field(default_factory=list)
     nurtures: list[NurtureSequence] = field(default_factory=list)
     nurture_status: MetricStatus = OK
+    not_nurtures: dict[str, str] = field(default_factory=dict)  # campaign -> why it is no sequence
 
     def withhold(self, reason: str) -> EmailEngagement:
         """Both parts withheld: their input is missing."""
@@ -272,12 +278,13 @@ class EmailEngagement(Tabular):
 
     def _nurtures(self, mail: ir.Table, journeys: Journeys, min_n: int) -> None:
         wait = journeys.config.nurture_wait_days
-        has_send = mail.group_by("campaign").aggregate(has_send=(mail.event == SEND).any())
-        m = mail.join(has_send, "campaign")
-        got = m.filter(ibis.ifelse(m.has_send, m.event == SEND, m.event == DELIVERED))
-        w = ibis.window(group_by=["campaign", "person_id"], order_by=["occurred_at"])
-        steps = got.select("campaign", "person_id", "occurred_at", step=ibis.row_number().over(w) + 1,
-                           next_at=got.occurred_at.lead().over(w))
+        programs = nurture_programs(journeys)
+        self.not_nurtures = {c: p.why for c, p in sorted(programs.items()) if not p.nurture}
+        steps = person_steps(mail, journeys)
+        if steps is None:
+            self.nurtures = []
+            self.nurture_status = withheld(NO_SEQUENCE)
+            return
         steps = steps.filter(steps.step <= MAX_STEPS)
         unsubs = mail.filter(mail.event == UNSUBSCRIBE)
         first_unsub = unsubs.group_by(["campaign", "person_id"]).aggregate(unsub_at=unsubs.occurred_at.min())
@@ -291,8 +298,8 @@ class EmailEngagement(Tabular):
         by: dict[str, list[Mapping[str, Any]]] = {}
         for r in rows:
             by.setdefault(str(r["campaign"]), []).append(r)
-        sequences = [self._sequence(c, sorted(rs, key=lambda r: int(r["step"])), min_n) for c, rs in by.items()
-                     if len(rs) > 1]
+        sequences = [self._sequence(c, sorted(rs, key=lambda r: int(r["step"])), min_n, programs[c].why)
+                     for c, rs in by.items() if len(rs) > 1]
         sequences.sort(key=lambda q: (-q.people, q.campaign))
         sequences = [_with_rest(q) for q in sequences]
         tested = [(i, z, p) for i, q in enumerate(sequences) for z, p in [_worst_test(q)] if p is not None]
@@ -300,10 +307,10 @@ class EmailEngagement(Tabular):
             sequences[i] = replace(sequences[i], p_adjusted=p_adj, broken=z > 0 and p_adj < ALPHA)
         self.nurtures = sequences
         self.nurture_status = (for_count(max(q.people for q in sequences), min_n, "people in a sequence") if sequences
-                               else withheld("no campaign sent anyone a second e-mail: no sequence to follow"))
+                               else withheld(NO_SEQUENCE))
 
     @staticmethod
-    def _sequence(campaign: str, rows: list[Mapping[str, Any]], min_n: int) -> NurtureSequence:
+    def _sequence(campaign: str, rows: list[Mapping[str, Any]], min_n: int, why: str) -> NurtureSequence:
         steps = []
         last = max(int(r["step"]) for r in rows)
         for r in rows:
@@ -318,19 +325,21 @@ class EmailEngagement(Tabular):
         worst = max(candidates, key=lambda s: (s.leave.rate or 0.0, -s.step), default=None)
         first = steps[0].received
         return NurtureSequence(campaign, first, tuple(steps), worst.step if worst else None,
-                               status=for_count(first, min_n, "people in the sequence"))
+                               status=for_count(first, min_n, "people in the sequence"), why=why)
 
     def to_dict(self) -> dict[str, Any]:
         return {**_status(self.status), "engaged_by": self.engaged_by,
                 "campaigns": [c.to_dict() for c in self.campaigns],
-                "nurtures": {**_status(self.nurture_status), "rows": [q.to_dict() for q in self.nurtures]}}
+                "nurtures": {**_status(self.nurture_status), "rows": [q.to_dict() for q in self.nurtures],
+                             "not_sequences": dict(self.not_nurtures)}}
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> EmailEngagement:
         nurtures = d.get("nurtures") or {}
         return cls(MetricStatus.of(d), str(d.get("engaged_by") or "open"),
                    [EmailCampaign.from_dict(c) for c in d.get("campaigns") or ()],
-                   [NurtureSequence.from_dict(q) for q in nurtures.get("rows") or ()], MetricStatus.of(nurtures))
+                   [NurtureSequence.from_dict(q) for q in nurtures.get("rows") or ()], MetricStatus.of(nurtures),
+                   {str(k): str(v) for k, v in (nurtures.get("not_sequences") or {}).items()})
 
 
 def _others(q: NurtureSequence) -> tuple[int, int]:
