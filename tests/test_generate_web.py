@@ -110,6 +110,19 @@ def test_the_broken_nurture_step_and_the_weak_campaign_are_found(gen: tuple[Work
     assert weak.rest_rate is not None and weak.rest_rate > (weak.message_click_rate.rate or 0) and weak.rest_n > 0
 
 
+def test_engaged_vs_not_recovers_the_planted_none(gen: tuple[Workspace, dict[str, Any]], campaigns: Campaigns) -> None:
+    """Engaging is planted to change nothing; people reaching MQL before they opened an e-mail once made it look
+    20 points worse. Compared like with like (same window to engage, not yet at the milestone, same follow-up)."""
+    truth = gen[1]["email_programs"]["engaged_minus_not_conversion"]
+    for c in campaigns.email.campaigns:
+        for v in c.conversion:
+            assert v.status.judged and v.difference is not None, (c.campaign, v.milestone, v.status)
+            assert abs(v.difference - truth) < 0.05, (c.campaign, v.milestone, v.difference)
+        mql = c.conversion[0]
+        assert mql.milestone == "MQL" and mql.ci_low is not None and mql.ci_high is not None
+        assert mql.ci_low <= truth <= mql.ci_high, (c.campaign, mql.difference)
+
+
 def test_the_map_shows_each_planted_weakness_whatever_its_traffic(gen: tuple[Workspace, dict[str, Any]]) -> None:
     """The weak landing page is not among the busiest three: the map's band shows flagged items first."""
     from leadjourney.journeymap.campaign_points import marketing_points

@@ -63,8 +63,9 @@ def _scenario(root: Path, seed: int = 7) -> None:
         created = START + timedelta(days=rng.randrange(0, 30), minutes=rng.randrange(0, 600))
         leads.append([lid, created.strftime("%Y-%m-%d %H:%M:%S"), "Organic Search"])
         events.append([lid, "Lead", created.strftime("%Y-%m-%d %H:%M:%S")])
-        if rng.random() < 0.3:
-            events.append([lid, "MQL", (created + timedelta(days=40)).strftime("%Y-%m-%d %H:%M:%S")])
+        if rng.random() < 0.5:  # whatever they open: engaging is planted to change nothing
+            mql = created + timedelta(days=rng.uniform(1.5, 25))
+            events.append([lid, "MQL", mql.strftime("%Y-%m-%d %H:%M:%S")])
         for step, email in enumerate(STEPS, start=1):
             at = created + timedelta(days=1 + 5 * (step - 1), hours=rng.randrange(0, 6))
             opened = mail(lid, NURTURE, email, at)
@@ -155,3 +156,15 @@ def test_a_program_named_in_the_config_is_a_nurture(ws: Workspace) -> None:
     assert set(seqs) == {NURTURE, INVITE}
     assert seqs[INVITE].why == DECLARED and [s.step for s in seqs[INVITE].steps] == [1, 2]
     assert INVITE not in e.not_nurtures
+
+
+def test_engaged_vs_not_compares_like_with_like(ws: Workspace) -> None:
+    """Opening changes nothing here, but people reaching MQL days after their first e-mail had little time to
+    open one before: counted "not engaged", they made engaging look harmful. Compared after the same window
+    and followed alike, the difference is the planted none."""
+    c = {x.campaign: x for x in _campaigns(ws).email.campaigns}
+    mql = next(v for v in c[NURTURE].conversion if v.milestone == "MQL")
+    assert mql.status.judged and mql.window_days == 7 and mql.follow_days >= 28
+    assert mql.ci_low is not None and mql.ci_high is not None and mql.ci_low <= 0.0 <= mql.ci_high
+    # only people not at MQL a week after their first e-mail are compared
+    assert 0 < mql.engaged.entered + mql.not_engaged.entered < N

@@ -138,14 +138,17 @@ class Campaigns(Tabular):
                       "the measure campaigns are compared on (a person's click rate grows with the e-mails sent). "
                       "Weak: significantly below the other campaigns' (two-proportion z-test, Holm-corrected).", "",
                       f"Downstream conversion of people engaged (by {'a click' if e.engaged_by == 'click' else 'an open or a click'}) "
-                      "before each milestone vs not: association, not cause (people on their way to buy open more "
-                      "e-mail).", "",
+                      f"within {e.window_days} days of their first e-mail of the campaign vs not, like with like: only "
+                      "people not at the milestone by then, converting within the same follow-up after it (the "
+                      "milestone's maturity days), and only people e-mailed long enough ago for it. Association, not "
+                      "cause (people on their way to buy open more e-mail).", "",
                       "| Campaign | Milestone | Engaged | → rate | 95% interval | Not engaged | → rate | 95% interval | "
                       "Difference (95% interval) | Note |", "|---|---|---:|---:|---|---:|---:|---|---|---|"]
             for c in e.campaigns[:TOP]:
                 for v in c.conversion:
                     diff = "-" if v.difference is None else (f"{v.difference * 100:+.1f} pts ({(v.ci_low or 0) * 100:+.1f} "
-                                                             f"to {(v.ci_high or 0) * 100:+.1f})")
+                                                             f"to {(v.ci_high or 0) * 100:+.1f}); within "
+                                                             f"{v.follow_days} days")
                     lines.append(f"| {md(c.campaign)} | {md(v.milestone)} | {v.engaged.entered:,} | {percent(v.engaged.rate)} | "
                                  f"{_ci(v.engaged)} | {v.not_engaged.entered:,} | {percent(v.not_engaged.rate)} | "
                                  f"{_ci(v.not_engaged)} | {diff} | {md(v.status.text())} |")

@@ -10,10 +10,14 @@ e-mails of a campaign is one opener), so each rate has a Wilson interval (:mod:`
   per-e-mail click rate (a person x an e-mail of it, delivered -> clicked: a person's click rate grows with the
   number of e-mails a campaign sends, so campaigns are compared per e-mail) is significantly below the other
   campaigns' (two-proportion z-test, Holm-corrected) is ``weak``.
-* **Downstream conversion**: per campaign and milestone (MQL, SQL, won), of the people e-mailed before they
-  reached it, the share who reached it among those who engaged (``[analysis] engaged_by``: an open or a click,
-  or a click) before reaching it, and among those who did not; the difference with its Newcombe interval.
-  Association, not cause: people already on their way to buy open more e-mail.
+* **Downstream conversion**: per campaign and milestone (MQL, SQL, won), engaged (``[analysis] engaged_by``: an
+  open or a click, or a click) within ``[analysis] engaged_window_days`` of the person's first e-mail of it vs
+  not, like with like (:func:`comparable_counts`): only people not at the milestone by the end of that window,
+  conversion counted within the same follow-up after it for everyone (the milestone's maturity days), and only
+  people e-mailed long enough ago. Counting "engaged before reaching it" instead made fast converters, who had
+  no time to open anything, the "not engaged" ones (on the demo, -20 points for a nurture planted to change
+  nothing). The difference with its Newcombe interval. Association, not cause: people already on their way to
+  buy open more e-mail.
 * **Nurture sequences**: only the campaigns :mod:`leadjourney.analysis.nurture_programs` takes for sequences
   (declared in ``[analysis] nurture_programs``, or 3+ distinct e-mails received in order at each person's pace;
   each carries the one-line why); their steps are its distinct e-mails in order (a resend is no step). Per step: people who received it, who received the
@@ -27,7 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import ibis
@@ -40,9 +44,11 @@ from leadjourney.analysis.marketing import (
     OPEN,
     SEND,
     UNSUBSCRIBE,
+    WON,
     Milestone,
     conversion_milestones,
 )
+from leadjourney.analysis.maturity import Maturity, cohort_maturity
 from leadjourney.analysis.nurture_programs import MIN_STEPS, nurture_programs, person_steps
 from leadjourney.analysis.rates import StageCount, Transition, transition_between
 from leadjourney.analysis.readback import build
@@ -69,11 +75,14 @@ class EngagedConversion:
     ci_low: float | None = None  # 95% Newcombe interval of the difference
     ci_high: float | None = None
     status: MetricStatus = OK
+    window_days: int = 0  # engaged: within this many days of their first e-mail of the campaign
+    follow_days: int = 0  # converted: within this many days after that window (the same for everyone)
 
     def to_dict(self) -> dict[str, Any]:
         return {"milestone": self.milestone, "engaged": self.engaged.to_dict(),
                 "not_engaged": self.not_engaged.to_dict(), "difference": self.difference, "ci_low": self.ci_low,
-                "ci_high": self.ci_high, **_status(self.status)}
+                "ci_high": self.ci_high, "window_days": self.window_days, "follow_days": self.follow_days,
+                **_status(self.status)}
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> EngagedConversion:
@@ -179,6 +188,8 @@ class EmailEngagement(Tabular):
     nurtures: list[NurtureSequence] = field(default_factory=list)
     nurture_status: MetricStatus = OK
     not_nurtures: dict[str, str] = field(default_factory=dict)  # campaign -> why it is no sequence
+    window_days: int = 7  # [analysis] engaged_window_days
+    follow: list[Maturity] = field(default_factory=list)  # per milestone: the follow-up after the window
 
     def withhold(self, reason: str) -> EmailEngagement:
         """Both parts withheld: their input is missing."""
@@ -189,11 +200,14 @@ class EmailEngagement(Tabular):
         self.status = OK
         mail = touches.filter(touches.event.notnull() & touches.campaign.notnull())
         min_n = journeys.config.min_n
-        self._engagement(mail, milestones, conversion_milestones(journeys.config.stage_names), min_n)
+        marks = conversion_milestones(journeys.config.stage_names)
+        self.window_days = journeys.config.engaged_window_days
+        self.follow = follow_up(journeys, marks)
+        self._engagement(mail, milestones, marks, min_n, journeys.as_of())
         self._nurtures(mail, journeys, min_n)
         return self
 
-    def _engagement(self, mail: ir.Table, ms: ir.Table, marks: list[Milestone], min_n: int) -> None:
+    def _engagement(self, mail: ir.Table, ms: ir.Table, marks: list[Milestone], min_n: int, as_of: datetime) -> None:
         engaged_events = [CLICK] if self.engaged_by == "click" else [OPEN, CLICK]
         e = mail.event
         per = mail.group_by(["campaign", "person_id"]).aggregate(
@@ -206,14 +220,7 @@ class EmailEngagement(Tabular):
                                      "del_opened": (j.delivered & j.opened).sum(),
                                      "del_clicked": (j.delivered & j.clicked).sum(),
                                      "del_unsub": (j.delivered & j.unsub).sum(), "sent_del": (j.sent & j.delivered).sum()}
-        for i, m in enumerate(marks):
-            at, has = j[m.at], j[m.reached]
-            eligible = at.isnull() | (at > j.first_at)
-            engaged = j.engaged_at.notnull() & (at.isnull() | (j.engaged_at <= at))
-            sums[f"n_e{i}"] = (eligible & engaged).sum()
-            sums[f"k_e{i}"] = (eligible & engaged & has).sum()
-            sums[f"n_n{i}"] = (eligible & ~engaged).sum()
-            sums[f"k_n{i}"] = (eligible & ~engaged & has).sum()
+        sums.update(comparable_counts(j, marks, self.window_days, [f.days for f in self.follow], as_of))
         rows = fetch_rows(j.group_by("campaign").aggregate(**sums).order_by([ibis.desc("emailed"), "campaign"]))
         msg = mail.group_by(["campaign", "person_id", "asset"]).aggregate(delivered=(e == DELIVERED).any(),
                                                                           clicked=(e == CLICK).any())
@@ -262,14 +269,15 @@ class EmailEngagement(Tabular):
         for i, mark in enumerate(marks):
             eng = rate("engaged", n[f"n_e{i}"], mark.label, n[f"k_e{i}"])
             not_ = rate("not engaged", n[f"n_n{i}"], mark.label, n[f"k_n{i}"])
-            conv = EngagedConversion(mark.label, eng, not_)
+            conv = EngagedConversion(mark.label, eng, not_, window_days=self.window_days,
+                                     follow_days=self.follow[i].days)
             if eng.rate is not None and not_.rate is not None:
                 low, high = newcombe_interval(eng.converted, eng.entered, not_.converted, not_.entered)
                 status = not_.status if eng.status.judged else eng.status
                 conv = replace(conv, difference=eng.rate - not_.rate, ci_low=low, ci_high=high, status=status)
             else:
-                conv = replace(conv, status=withheld("nobody engaged before it" if eng.rate is None
-                                                     else "everyone e-mailed engaged"))
+                conv = replace(conv, status=withheld(_why_not_compared(eng, not_, self.window_days,
+                                                                       self.follow[i].days)))
             conversion.append(conv)
         return EmailCampaign(str(r["campaign"]), n["emailed"], n["sent"], n["delivered"], n["opened"], n["clicked"],
                              n["unsub"], base, rate(base, base_n, "opened", opened), rate(base, base_n, "clicked", clicked),
@@ -372,3 +380,48 @@ def _counted(t: Transition, min_n: int, what: str) -> Transition:
 
 def _status(status: MetricStatus) -> dict[str, Any]:
     return {"status": status.status.value, "status_reason": status.reason}
+
+
+def follow_up(journeys: Journeys, marks: list[Milestone]) -> list[Maturity]:
+    """Per milestone, how long after the engagement window its conversion is counted, the same for everyone: the
+    days a creation cohort needs before the transition into it is judged (:mod:`leadjourney.analysis.maturity`;
+    won: the transition into the last stage)."""
+    names = journeys.config.stage_names
+    maturity = cohort_maturity(journeys)
+    out = []
+    for m in marks:
+        i = len(names) - 1 if m.label == WON else int(m.at.removeprefix("at_"))
+        key = f"{names[i - 1]}->{names[i]}" if i > 0 else None
+        out.append(maturity.get(key or "", Maturity(journeys.config.maturity_days, "maturity_days")))
+    return out
+
+
+def comparable_counts(j: ir.Table, marks: list[Milestone], window_days: int, follow_days: list[int],
+                      as_of: datetime) -> dict[str, ir.Value]:
+    """Engaged vs not, like with like (``j``: a person x campaign with ``first_at`` and ``engaged_at``, and their
+    milestones). Engaged: by ``window_days`` after their first e-mail of it (everyone gets the same time to
+    engage); compared: only people not at the milestone by then (conversion before engaging would count against
+    engaging) and e-mailed long enough ago to be followed ``follow_days`` more; converted: within those days.
+    Per milestone i: ``n_e{i}``/``k_e{i}`` engaged and converted of them, ``n_n{i}``/``k_n{i}`` the others."""
+    landmark = j.first_at + ibis.interval(days=window_days)
+    engaged = j.engaged_at.notnull() & (j.engaged_at <= landmark)
+    sums: dict[str, ir.Value] = {}
+    for i, m in enumerate(marks):
+        at, has = j[m.at], j[m.reached].fill_null(False)
+        end = landmark + ibis.interval(days=follow_days[i])
+        eligible = (end <= ibis.timestamp(as_of)) & ibis.ifelse(at.isnull(), ~has, at > landmark)
+        hit = at.notnull() & (at <= end)
+        sums[f"n_e{i}"] = (eligible & engaged).sum()
+        sums[f"k_e{i}"] = (eligible & engaged & hit).sum()
+        sums[f"n_n{i}"] = (eligible & ~engaged).sum()
+        sums[f"k_n{i}"] = (eligible & ~engaged & hit).sum()
+    return sums
+
+
+def _why_not_compared(engaged: Transition, not_engaged: Transition, window_days: int, follow_days: int) -> str:
+    """The one-line reason an engaged vs not comparison is withheld."""
+    if not engaged.entered and not not_engaged.entered:
+        return (f"nobody was e-mailed it {window_days + follow_days}+ days before the as-of date and not yet there "
+                f"{window_days} days later: too recent to follow up alike")
+    return ("nobody engaged within the window" if not engaged.entered
+            else "everyone compared engaged within the window")
