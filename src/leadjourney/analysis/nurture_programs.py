@@ -25,7 +25,14 @@ import ibis
 import ibis.expr.types as ir
 
 from leadjourney.analysis.journeys import Journeys
-from leadjourney.analysis.marketing import DELIVERED, HUMAN, SEND, blank_null, email_event
+from leadjourney.analysis.marketing import (
+    DELIVERED,
+    EMAIL_EVENTS,
+    HUMAN,
+    SEND,
+    blank_null,
+    email_event,
+)
 from leadjourney.engine import fetch_rows
 
 MIN_STEPS = 3  # distinct e-mails a campaign needs to be taken for a sequence from its e-mails alone
@@ -55,13 +62,23 @@ def received(mail: ir.Table) -> ir.Table:
         "campaign", "person_id", "asset", "occurred_at")
 
 
-def _everyones_mail(journeys: Journeys) -> ir.Table:
-    """Everyone's automated campaign e-mails up to the as-of date, with their e-mail event."""
-    t = journeys.table("touchpoints")
-    t = t.filter((t.occurred_at <= ibis.timestamp(journeys.as_of())) & (t.actor.isnull() | (t.actor != HUMAN)))
-    t = t.join(journeys.table("leads").select("lead_id", "person_id"), "lead_id")
-    return t.select("person_id", "occurred_at", campaign=blank_null(t.campaign), asset=blank_null(t.asset),
-                    event=email_event(t.kind))
+def first_receipts(journeys: Journeys) -> ir.Table:
+    """Everyone's first receipt of each named campaign e-mail up to the as-of date: campaign, person_id, asset,
+    first_at (a resend is the same e-mail); kept for the run."""
+
+    def build() -> ir.Table:
+        t = journeys.table("touchpoints")
+        kinds = [*EMAIL_EVENTS[SEND], *EMAIL_EVENTS[DELIVERED]]  # the few rows that matter, before any join
+        t = t.filter((t.occurred_at <= ibis.timestamp(journeys.as_of())) & t.kind.isin(kinds)
+                     & (t.actor.isnull() | (t.actor != HUMAN)) & t.campaign.notnull() & t.asset.notnull())
+        t = t.join(journeys.table("leads").select("lead_id", "person_id"), "lead_id")
+        mail = t.select("person_id", "occurred_at", campaign=blank_null(t.campaign), asset=blank_null(t.asset),
+                        event=email_event(t.kind))
+        got = received(mail)
+        got = got.filter(got.asset.notnull())
+        return got.group_by(["campaign", "person_id", "asset"]).aggregate(first_at=got.occurred_at.min())
+
+    return journeys.cached(("nurture_first_receipts", journeys.as_of()), build)
 
 
 def email_steps(journeys: Journeys) -> ir.Table:
@@ -69,9 +86,7 @@ def email_steps(journeys: Journeys) -> ir.Table:
     it and ``busiest_day`` (the most of them it reached on one day); kept for the run."""
 
     def build() -> ir.Table:
-        got = received(_everyones_mail(journeys))
-        got = got.filter(got.asset.notnull())
-        first = got.group_by(["campaign", "person_id", "asset"]).aggregate(first_at=got.occurred_at.min())
+        first = first_receipts(journeys)
         w = ibis.window(group_by=["campaign", "person_id"], order_by=["first_at", "asset"])
         ranked = first.mutate(rank=ibis.row_number().over(w))
         place = ranked.group_by(["campaign", "asset"]).aggregate(place=ranked["rank"].median(),
@@ -83,6 +98,16 @@ def email_steps(journeys: Journeys) -> ir.Table:
         return place.select("campaign", "asset", "people", "busiest_day", step=ibis.row_number().over(order) + 1)
 
     return journeys.cached(("nurture_email_steps", journeys.as_of()), build)
+
+
+def _campaigns(journeys: Journeys) -> ir.Table:
+    """Every campaign that e-mailed anyone up to the as-of date (named e-mails or not)."""
+    t = journeys.table("touchpoints")
+    kinds = [*EMAIL_EVENTS[SEND], *EMAIL_EVENTS[DELIVERED]]
+    t = t.filter((t.occurred_at <= ibis.timestamp(journeys.as_of())) & t.kind.isin(kinds)
+                 & (t.actor.isnull() | (t.actor != HUMAN)) & t.campaign.notnull())
+    c = t.select(campaign=blank_null(t.campaign))
+    return c.filter(c.campaign.notnull()).distinct()
 
 
 def nurture_programs(journeys: Journeys) -> dict[str, Program]:
@@ -98,11 +123,9 @@ def nurture_names(journeys: Journeys) -> list[str]:
 
 
 def _decide(journeys: Journeys, declared: tuple[str, ...]) -> dict[str, Program]:
-    got = received(_everyones_mail(journeys))
     steps = email_steps(journeys)
-    first = got.filter(got.asset.notnull()).group_by(["campaign", "person_id", "asset"]).aggregate(
-        first_at=got.occurred_at.min())
-    s = first.join(steps, ["campaign", "asset"])
+    first = first_receipts(journeys)
+    s = first.join(steps.select("campaign", "asset", "step"), ["campaign", "asset"])
     w = ibis.window(group_by=["campaign", "person_id"], order_by=["first_at", "step"])
     s = s.mutate(prev=s.step.lag().over(w))
     per = s.group_by(["campaign", "person_id"]).aggregate(emails=s.count(),
@@ -111,7 +134,7 @@ def _decide(journeys: Journeys, declared: tuple[str, ...]) -> dict[str, Program]
     order = per.group_by("campaign").aggregate(multi=two.sum(), ordered=(two & (per.back == 0)).sum())
     shape = steps.group_by("campaign").aggregate(
         emails=steps.count(), broadcast=(steps.busiest_day >= BROADCAST * steps.people).sum())
-    campaigns = got.select("campaign").distinct()
+    campaigns = _campaigns(journeys)
     j = campaigns.left_join(shape, "campaign").drop("campaign_right")
     j = j.left_join(order, "campaign").drop("campaign_right")
     out = {}
