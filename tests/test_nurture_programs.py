@@ -27,8 +27,10 @@ import pytest
 from conftest import journeys_with, set_option
 from leadjourney.analysis.campaigns import Campaigns
 from leadjourney.analysis.nurture_programs import DECLARED
+from leadjourney.analysis.report import analyze
 from leadjourney.analysis.touchpoints import TouchpointInventory
 from leadjourney.ingest import ingest
+from leadjourney.reports.recommendations import recommend
 from leadjourney.workspace import Workspace
 
 N = 400
@@ -168,3 +170,10 @@ def test_engaged_vs_not_compares_like_with_like(ws: Workspace) -> None:
     assert mql.ci_low is not None and mql.ci_high is not None and mql.ci_low <= 0.0 <= mql.ci_high
     # only people not at MQL a week after their first e-mail are compared
     assert 0 < mql.engaged.entered + mql.not_engaged.entered < N
+
+
+def test_the_recommendation_says_why_it_is_a_sequence(ws: Workspace) -> None:
+    recs = recommend(analyze(ws))
+    step = next(r for r in recs.items if r.id == f"nurture_step:{NURTURE}")
+    assert "step 2" in step.title and "a sequence: 4 distinct e-mails" in step.why[0]
+    assert not any(r.id.startswith("nurture_step:") and r.id != step.id for r in recs.items)
