@@ -224,7 +224,8 @@ def test_the_weak_campaign_and_engagement_counts(planted: tuple[Workspace, Analy
     roi_click = next(x for x in clicked.email.campaigns if x.campaign == "ROI Nurture")
     mql = next(v for v in roi_click.conversion if v.milestone == "MQL")
     assert mql.status.judged and mql.engaged.entered + mql.not_engaged.entered <= N
-    assert mql.difference is not None and mql.ci_low is not None and mql.ci_low > 0.1
+    # (the first week's e-mail only: hot people click it 25% of the time, the others 5%)
+    assert mql.difference is not None and mql.ci_low is not None and mql.difference > 0.1 and mql.ci_low > 0
     assert by_open.difference is not None and by_open.difference < mql.difference
 
 

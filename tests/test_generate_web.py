@@ -92,6 +92,10 @@ def test_the_broken_nurture_step_and_the_weak_campaign_are_found(gen: tuple[Work
     broken = [q for q in campaigns.email.nurtures if q.broken]
     assert [(q.campaign, q.worst_step) for q in broken] == [(nurture["campaign"], nurture["broken_step"])]
     q = broken[0]
+    # the two-e-mail product update is a campaign, not a nurture: the planted nurture is the only sequence
+    assert [x.campaign for x in campaigns.email.nurtures] == [nurture["campaign"]]
+    assert truth["weak_campaign"]["campaign"] in campaigns.email.not_nurtures
+    assert q.why.startswith(f"{nurture['steps']} distinct e-mails, received in the same order")
     assert [s.received for s in q.steps] == pytest.approx(nurture["received"], rel=0.15)
     assert [s.step for s in q.steps] == list(range(1, nurture["steps"] + 1))
     assert [c.campaign for c in campaigns.email.campaigns if c.weak] == [truth["weak_campaign"]["campaign"]]
@@ -106,6 +110,19 @@ def test_the_broken_nurture_step_and_the_weak_campaign_are_found(gen: tuple[Work
     assert weak.rest_rate is not None and weak.rest_rate > (weak.message_click_rate.rate or 0) and weak.rest_n > 0
 
 
+def test_engaged_vs_not_recovers_the_planted_none(gen: tuple[Workspace, dict[str, Any]], campaigns: Campaigns) -> None:
+    """Engaging is planted to change nothing; people reaching MQL before they opened an e-mail once made it look
+    20 points worse. Compared like with like (same window to engage, not yet at the milestone, same follow-up)."""
+    truth = gen[1]["email_programs"]["engaged_minus_not_conversion"]
+    for c in campaigns.email.campaigns:
+        for v in c.conversion:
+            assert v.status.judged and v.difference is not None, (c.campaign, v.milestone, v.status)
+            assert abs(v.difference - truth) < 0.05, (c.campaign, v.milestone, v.difference)
+        mql = c.conversion[0]
+        assert mql.milestone == "MQL" and mql.ci_low is not None and mql.ci_high is not None
+        assert mql.ci_low <= truth <= mql.ci_high, (c.campaign, mql.difference)
+
+
 def test_the_map_shows_each_planted_weakness_whatever_its_traffic(gen: tuple[Workspace, dict[str, Any]]) -> None:
     """The weak landing page is not among the busiest three: the map's band shows flagged items first."""
     from leadjourney.journeymap.campaign_points import marketing_points
@@ -116,6 +133,8 @@ def test_the_map_shows_each_planted_weakness_whatever_its_traffic(gen: tuple[Wor
     assert ("landing page", planted["web"]["weak_landing_page"]) in flagged
     assert ("e-mail campaign", planted["email_programs"]["weak_campaign"]["campaign"]) in flagged
     assert ("nurture", planted["email_programs"]["nurture"]["campaign"]) in flagged
+    nurtures = [p.name for p in points if p.kind == "nurture"]
+    assert nurtures == [planted["email_programs"]["nurture"]["campaign"]]  # the one-off campaign is none
 
 
 def test_the_rules_propose_the_playbooks_fixes(gen: tuple[Workspace, dict[str, Any]]) -> None:

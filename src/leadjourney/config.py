@@ -241,6 +241,8 @@ class Config:
     young_points: float = 1.0  # [analysis]: projected final this many points above observed: still converting
     engaged_by: str = "open"  # [analysis]: what engages a person with an e-mail campaign: "open" (or click), "click"
     nurture_wait_days: int = 14  # [analysis]: a nurture step this recent without the next is in flight, not left
+    nurture_programs: tuple[str, ...] = ()  # [analysis]: campaigns that are nurture sequences, however they look
+    engaged_window_days: int = 7  # [analysis]: days after a person's first e-mail of a campaign engagement counts
     personas: tuple[Persona, ...] = ()
     benchmarks: tuple[BenchmarkSetting, ...] = ()
     targets: dict[str, float] = field(default_factory=dict)  # ideal-state conversion per "From->To"
@@ -385,6 +387,10 @@ class _Validator:
         nurture_wait = self.get(analysis, "nurture_wait_days", int, "analysis", 14)
         if nurture_wait < 0:
             raise self.fail("analysis.nurture_wait_days", f"must be 0 or more, found {nurture_wait}")
+        nurture_programs = self.strings(analysis.get("nurture_programs", []), "analysis.nurture_programs")
+        engaged_window = self.get(analysis, "engaged_window_days", int, "analysis", 7)
+        if engaged_window < 1:
+            raise self.fail("analysis.engaged_window_days", f"must be at least 1, found {engaged_window}")
         deal = self.get(eng, "average_deal_size", float, "engagement", 25000.0)
         personas = self.personas()
         if deal <= 0:
@@ -409,6 +415,8 @@ class _Validator:
             young_points=young_points,
             engaged_by=engaged_by,
             nurture_wait_days=nurture_wait,
+            nurture_programs=nurture_programs,
+            engaged_window_days=engaged_window,
             sources=self.sources(),
             personas=personas,
             benchmarks=self.benchmarks(),

@@ -138,24 +138,28 @@ class Campaigns(Tabular):
                       "the measure campaigns are compared on (a person's click rate grows with the e-mails sent). "
                       "Weak: significantly below the other campaigns' (two-proportion z-test, Holm-corrected).", "",
                       f"Downstream conversion of people engaged (by {'a click' if e.engaged_by == 'click' else 'an open or a click'}) "
-                      "before each milestone vs not: association, not cause (people on their way to buy open more "
-                      "e-mail).", "",
+                      f"within {e.window_days} days of their first e-mail of the campaign vs not, like with like: only "
+                      "people not at the milestone by then, converting within the same follow-up after it (the "
+                      "milestone's maturity days), and only people e-mailed long enough ago for it. Association, not "
+                      "cause (people on their way to buy open more e-mail).", "",
                       "| Campaign | Milestone | Engaged | → rate | 95% interval | Not engaged | → rate | 95% interval | "
                       "Difference (95% interval) | Note |", "|---|---|---:|---:|---|---:|---:|---|---|---|"]
             for c in e.campaigns[:TOP]:
                 for v in c.conversion:
                     diff = "-" if v.difference is None else (f"{v.difference * 100:+.1f} pts ({(v.ci_low or 0) * 100:+.1f} "
-                                                             f"to {(v.ci_high or 0) * 100:+.1f})")
+                                                             f"to {(v.ci_high or 0) * 100:+.1f}); within "
+                                                             f"{v.follow_days} days")
                     lines.append(f"| {md(c.campaign)} | {md(v.milestone)} | {v.engaged.entered:,} | {percent(v.engaged.rate)} | "
                                  f"{_ci(v.engaged)} | {v.not_engaged.entered:,} | {percent(v.not_engaged.rate)} | "
                                  f"{_ci(v.not_engaged)} | {diff} | {md(v.status.text())} |")
-        lines += ["", "### Nurture sequences (step n: the n-th e-mail of a campaign a person received)", ""]
+        lines += ["", "### Nurture sequences (step n: the sequence's n-th distinct e-mail; a resend is no step)", ""]
         lines += _note(e.nurture_status)
         for q in e.nurtures[:TOP]:
             worst = "-" if q.worst_step is None else f"step {q.worst_step}"
             flag = " **(broken: significantly more leave here than at its other steps)**" if q.broken else ""
             lines += [f"**{md(q.campaign)}**: {q.people:,} people; most leave at {worst}{flag}."
-                      + (f" {md(q.status.text()).capitalize()}." if q.status.text() else ""), "",
+                      + (f" {md(q.status.text()).capitalize()}." if q.status.text() else "")
+                      + (f" A sequence: {md(q.why)}." if q.why else ""), "",
                       "| Step | Received | In flight | Continued | Left | Leave rate | 95% interval | Unsubscribed |",
                       "|---:|---:|---:|---:|---:|---:|---|---:|"]
             for s in q.steps:
@@ -163,6 +167,9 @@ class Campaigns(Tabular):
                 lines.append(f"| {s.step} | {s.received:,} | {s.in_flight:,} | {s.continued:,} | {s.leave.converted:,} | "
                              f"{rate} | {'-' if s.last else _ci(s.leave)} | {s.unsubscribed:,} |")
             lines.append("")
+        if e.not_nurtures:
+            lines += ["Not followed as sequences: " + "; ".join(
+                f"{md(c)} ({md(why)})" for c, why in list(e.not_nurtures.items())[:TOP]) + ".", ""]
         lines += ["", "### Content consumed before converting vs by those who never converted", ""]
         lines += _note(self.content_status)
         if self.content:

@@ -10,12 +10,17 @@ e-mails of a campaign is one opener), so each rate has a Wilson interval (:mod:`
   per-e-mail click rate (a person x an e-mail of it, delivered -> clicked: a person's click rate grows with the
   number of e-mails a campaign sends, so campaigns are compared per e-mail) is significantly below the other
   campaigns' (two-proportion z-test, Holm-corrected) is ``weak``.
-* **Downstream conversion**: per campaign and milestone (MQL, SQL, won), of the people e-mailed before they
-  reached it, the share who reached it among those who engaged (``[analysis] engaged_by``: an open or a click,
-  or a click) before reaching it, and among those who did not; the difference with its Newcombe interval.
-  Association, not cause: people already on their way to buy open more e-mail.
-* **Nurture sequences**: a campaign's e-mails to a person in the order received are its steps (step n: their
-  n-th send; a campaign without send events: deliveries). Per step: people who received it, who received the
+* **Downstream conversion**: per campaign and milestone (MQL, SQL, won), engaged (``[analysis] engaged_by``: an
+  open or a click, or a click) within ``[analysis] engaged_window_days`` of the person's first e-mail of it vs
+  not, like with like (:func:`comparable_counts`): only people not at the milestone by the end of that window,
+  conversion counted within the same follow-up after it for everyone (the milestone's maturity days), and only
+  people e-mailed long enough ago. Counting "engaged before reaching it" instead made fast converters, who had
+  no time to open anything, the "not engaged" ones (on the demo, -20 points for a nurture planted to change
+  nothing). The difference with its Newcombe interval. Association, not cause: people already on their way to
+  buy open more e-mail.
+* **Nurture sequences**: only the campaigns :mod:`leadjourney.analysis.nurture_programs` takes for sequences
+  (declared in ``[analysis] nurture_programs``, or 3+ distinct e-mails received in order at each person's pace;
+  each carries the one-line why); their steps are its distinct e-mails in order (a resend is no step). Per step: people who received it, who received the
   next, who left there (not received the next, and the step at least ``[analysis] nurture_wait_days`` before
   the as-of date: else still in flight, not judged), who unsubscribed after it. The step where most leave
   (the highest leave rate before the last step) is ``broken`` when its leave rate is significantly above the
@@ -26,7 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import ibis
@@ -39,9 +44,12 @@ from leadjourney.analysis.marketing import (
     OPEN,
     SEND,
     UNSUBSCRIBE,
+    WON,
     Milestone,
     conversion_milestones,
 )
+from leadjourney.analysis.maturity import Maturity, cohort_maturity
+from leadjourney.analysis.nurture_programs import MIN_STEPS, nurture_programs, person_steps
 from leadjourney.analysis.rates import StageCount, Transition, transition_between
 from leadjourney.analysis.readback import build
 from leadjourney.analysis.sources import holm, two_proportion_z
@@ -52,6 +60,8 @@ from leadjourney.tabular import Tabular
 
 ALPHA = 0.05
 MAX_STEPS = 12  # steps counted per sequence (a longer newsletter is no nurture)
+NO_SEQUENCE = (f"no campaign is a sequence: none sent the same people {MIN_STEPS} or more distinct e-mails in order "
+               "at their own pace, and none is named in [analysis] nurture_programs")
 
 
 @dataclass(frozen=True)
@@ -65,11 +75,14 @@ class EngagedConversion:
     ci_low: float | None = None  # 95% Newcombe interval of the difference
     ci_high: float | None = None
     status: MetricStatus = OK
+    window_days: int = 0  # engaged: within this many days of their first e-mail of the campaign
+    follow_days: int = 0  # converted: within this many days after that window (the same for everyone)
 
     def to_dict(self) -> dict[str, Any]:
         return {"milestone": self.milestone, "engaged": self.engaged.to_dict(),
                 "not_engaged": self.not_engaged.to_dict(), "difference": self.difference, "ci_low": self.ci_low,
-                "ci_high": self.ci_high, **_status(self.status)}
+                "ci_high": self.ci_high, "window_days": self.window_days, "follow_days": self.follow_days,
+                **_status(self.status)}
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> EngagedConversion:
@@ -146,11 +159,12 @@ class NurtureSequence:
     status: MetricStatus = OK
     rest_rate: float | None = None  # the leave rate of its other steps before the last, pooled (the test's other side)
     rest_n: int = 0  # the people judged at those steps
+    why: str = ""  # why the campaign is followed as a sequence (:mod:`leadjourney.analysis.nurture_programs`)
 
     def to_dict(self) -> dict[str, Any]:
         return {"campaign": self.campaign, "people": self.people, "steps": [s.to_dict() for s in self.steps],
                 "worst_step": self.worst_step, "broken": self.broken, "p_adjusted": self.p_adjusted,
-                "rest_rate": self.rest_rate, "rest_n": self.rest_n, **_status(self.status)}
+                "rest_rate": self.rest_rate, "rest_n": self.rest_n, "why": self.why, **_status(self.status)}
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> NurtureSequence:
@@ -173,6 +187,9 @@ class EmailEngagement(Tabular):
     campaigns: list[EmailCampaign] = field(default_factory=list)
     nurtures: list[NurtureSequence] = field(default_factory=list)
     nurture_status: MetricStatus = OK
+    not_nurtures: dict[str, str] = field(default_factory=dict)  # campaign -> why it is no sequence
+    window_days: int = 7  # [analysis] engaged_window_days
+    follow: list[Maturity] = field(default_factory=list)  # per milestone: the follow-up after the window
 
     def withhold(self, reason: str) -> EmailEngagement:
         """Both parts withheld: their input is missing."""
@@ -183,11 +200,14 @@ class EmailEngagement(Tabular):
         self.status = OK
         mail = touches.filter(touches.event.notnull() & touches.campaign.notnull())
         min_n = journeys.config.min_n
-        self._engagement(mail, milestones, conversion_milestones(journeys.config.stage_names), min_n)
+        marks = conversion_milestones(journeys.config.stage_names)
+        self.window_days = journeys.config.engaged_window_days
+        self.follow = follow_up(journeys, marks)
+        self._engagement(mail, milestones, marks, min_n, journeys.as_of())
         self._nurtures(mail, journeys, min_n)
         return self
 
-    def _engagement(self, mail: ir.Table, ms: ir.Table, marks: list[Milestone], min_n: int) -> None:
+    def _engagement(self, mail: ir.Table, ms: ir.Table, marks: list[Milestone], min_n: int, as_of: datetime) -> None:
         engaged_events = [CLICK] if self.engaged_by == "click" else [OPEN, CLICK]
         e = mail.event
         per = mail.group_by(["campaign", "person_id"]).aggregate(
@@ -200,14 +220,7 @@ class EmailEngagement(Tabular):
                                      "del_opened": (j.delivered & j.opened).sum(),
                                      "del_clicked": (j.delivered & j.clicked).sum(),
                                      "del_unsub": (j.delivered & j.unsub).sum(), "sent_del": (j.sent & j.delivered).sum()}
-        for i, m in enumerate(marks):
-            at, has = j[m.at], j[m.reached]
-            eligible = at.isnull() | (at > j.first_at)
-            engaged = j.engaged_at.notnull() & (at.isnull() | (j.engaged_at <= at))
-            sums[f"n_e{i}"] = (eligible & engaged).sum()
-            sums[f"k_e{i}"] = (eligible & engaged & has).sum()
-            sums[f"n_n{i}"] = (eligible & ~engaged).sum()
-            sums[f"k_n{i}"] = (eligible & ~engaged & has).sum()
+        sums.update(comparable_counts(j, marks, self.window_days, [f.days for f in self.follow], as_of))
         rows = fetch_rows(j.group_by("campaign").aggregate(**sums).order_by([ibis.desc("emailed"), "campaign"]))
         msg = mail.group_by(["campaign", "person_id", "asset"]).aggregate(delivered=(e == DELIVERED).any(),
                                                                           clicked=(e == CLICK).any())
@@ -256,14 +269,15 @@ class EmailEngagement(Tabular):
         for i, mark in enumerate(marks):
             eng = rate("engaged", n[f"n_e{i}"], mark.label, n[f"k_e{i}"])
             not_ = rate("not engaged", n[f"n_n{i}"], mark.label, n[f"k_n{i}"])
-            conv = EngagedConversion(mark.label, eng, not_)
+            conv = EngagedConversion(mark.label, eng, not_, window_days=self.window_days,
+                                     follow_days=self.follow[i].days)
             if eng.rate is not None and not_.rate is not None:
                 low, high = newcombe_interval(eng.converted, eng.entered, not_.converted, not_.entered)
                 status = not_.status if eng.status.judged else eng.status
                 conv = replace(conv, difference=eng.rate - not_.rate, ci_low=low, ci_high=high, status=status)
             else:
-                conv = replace(conv, status=withheld("nobody engaged before it" if eng.rate is None
-                                                     else "everyone e-mailed engaged"))
+                conv = replace(conv, status=withheld(_why_not_compared(eng, not_, self.window_days,
+                                                                       self.follow[i].days)))
             conversion.append(conv)
         return EmailCampaign(str(r["campaign"]), n["emailed"], n["sent"], n["delivered"], n["opened"], n["clicked"],
                              n["unsub"], base, rate(base, base_n, "opened", opened), rate(base, base_n, "clicked", clicked),
@@ -272,12 +286,13 @@ class EmailEngagement(Tabular):
 
     def _nurtures(self, mail: ir.Table, journeys: Journeys, min_n: int) -> None:
         wait = journeys.config.nurture_wait_days
-        has_send = mail.group_by("campaign").aggregate(has_send=(mail.event == SEND).any())
-        m = mail.join(has_send, "campaign")
-        got = m.filter(ibis.ifelse(m.has_send, m.event == SEND, m.event == DELIVERED))
-        w = ibis.window(group_by=["campaign", "person_id"], order_by=["occurred_at"])
-        steps = got.select("campaign", "person_id", "occurred_at", step=ibis.row_number().over(w) + 1,
-                           next_at=got.occurred_at.lead().over(w))
+        programs = nurture_programs(journeys)
+        self.not_nurtures = {c: p.why for c, p in sorted(programs.items()) if not p.nurture}
+        steps = person_steps(mail, journeys)
+        if steps is None:
+            self.nurtures = []
+            self.nurture_status = withheld(NO_SEQUENCE)
+            return
         steps = steps.filter(steps.step <= MAX_STEPS)
         unsubs = mail.filter(mail.event == UNSUBSCRIBE)
         first_unsub = unsubs.group_by(["campaign", "person_id"]).aggregate(unsub_at=unsubs.occurred_at.min())
@@ -291,8 +306,8 @@ class EmailEngagement(Tabular):
         by: dict[str, list[Mapping[str, Any]]] = {}
         for r in rows:
             by.setdefault(str(r["campaign"]), []).append(r)
-        sequences = [self._sequence(c, sorted(rs, key=lambda r: int(r["step"])), min_n) for c, rs in by.items()
-                     if len(rs) > 1]
+        sequences = [self._sequence(c, sorted(rs, key=lambda r: int(r["step"])), min_n, programs[c].why)
+                     for c, rs in by.items() if len(rs) > 1]
         sequences.sort(key=lambda q: (-q.people, q.campaign))
         sequences = [_with_rest(q) for q in sequences]
         tested = [(i, z, p) for i, q in enumerate(sequences) for z, p in [_worst_test(q)] if p is not None]
@@ -300,10 +315,10 @@ class EmailEngagement(Tabular):
             sequences[i] = replace(sequences[i], p_adjusted=p_adj, broken=z > 0 and p_adj < ALPHA)
         self.nurtures = sequences
         self.nurture_status = (for_count(max(q.people for q in sequences), min_n, "people in a sequence") if sequences
-                               else withheld("no campaign sent anyone a second e-mail: no sequence to follow"))
+                               else withheld(NO_SEQUENCE))
 
     @staticmethod
-    def _sequence(campaign: str, rows: list[Mapping[str, Any]], min_n: int) -> NurtureSequence:
+    def _sequence(campaign: str, rows: list[Mapping[str, Any]], min_n: int, why: str) -> NurtureSequence:
         steps = []
         last = max(int(r["step"]) for r in rows)
         for r in rows:
@@ -318,19 +333,21 @@ class EmailEngagement(Tabular):
         worst = max(candidates, key=lambda s: (s.leave.rate or 0.0, -s.step), default=None)
         first = steps[0].received
         return NurtureSequence(campaign, first, tuple(steps), worst.step if worst else None,
-                               status=for_count(first, min_n, "people in the sequence"))
+                               status=for_count(first, min_n, "people in the sequence"), why=why)
 
     def to_dict(self) -> dict[str, Any]:
         return {**_status(self.status), "engaged_by": self.engaged_by,
                 "campaigns": [c.to_dict() for c in self.campaigns],
-                "nurtures": {**_status(self.nurture_status), "rows": [q.to_dict() for q in self.nurtures]}}
+                "nurtures": {**_status(self.nurture_status), "rows": [q.to_dict() for q in self.nurtures],
+                             "not_sequences": dict(self.not_nurtures)}}
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> EmailEngagement:
         nurtures = d.get("nurtures") or {}
         return cls(MetricStatus.of(d), str(d.get("engaged_by") or "open"),
                    [EmailCampaign.from_dict(c) for c in d.get("campaigns") or ()],
-                   [NurtureSequence.from_dict(q) for q in nurtures.get("rows") or ()], MetricStatus.of(nurtures))
+                   [NurtureSequence.from_dict(q) for q in nurtures.get("rows") or ()], MetricStatus.of(nurtures),
+                   {str(k): str(v) for k, v in (nurtures.get("not_sequences") or {}).items()})
 
 
 def _others(q: NurtureSequence) -> tuple[int, int]:
@@ -363,3 +380,48 @@ def _counted(t: Transition, min_n: int, what: str) -> Transition:
 
 def _status(status: MetricStatus) -> dict[str, Any]:
     return {"status": status.status.value, "status_reason": status.reason}
+
+
+def follow_up(journeys: Journeys, marks: list[Milestone]) -> list[Maturity]:
+    """Per milestone, how long after the engagement window its conversion is counted, the same for everyone: the
+    days a creation cohort needs before the transition into it is judged (:mod:`leadjourney.analysis.maturity`;
+    won: the transition into the last stage)."""
+    names = journeys.config.stage_names
+    maturity = cohort_maturity(journeys)
+    out = []
+    for m in marks:
+        i = len(names) - 1 if m.label == WON else int(m.at.removeprefix("at_"))
+        key = f"{names[i - 1]}->{names[i]}" if i > 0 else None
+        out.append(maturity.get(key or "", Maturity(journeys.config.maturity_days, "maturity_days")))
+    return out
+
+
+def comparable_counts(j: ir.Table, marks: list[Milestone], window_days: int, follow_days: list[int],
+                      as_of: datetime) -> dict[str, ir.Value]:
+    """Engaged vs not, like with like (``j``: a person x campaign with ``first_at`` and ``engaged_at``, and their
+    milestones). Engaged: by ``window_days`` after their first e-mail of it (everyone gets the same time to
+    engage); compared: only people not at the milestone by then (conversion before engaging would count against
+    engaging) and e-mailed long enough ago to be followed ``follow_days`` more; converted: within those days.
+    Per milestone i: ``n_e{i}``/``k_e{i}`` engaged and converted of them, ``n_n{i}``/``k_n{i}`` the others."""
+    landmark = j.first_at + ibis.interval(days=window_days)
+    engaged = j.engaged_at.notnull() & (j.engaged_at <= landmark)
+    sums: dict[str, ir.Value] = {}
+    for i, m in enumerate(marks):
+        at, has = j[m.at], j[m.reached].fill_null(False)
+        end = landmark + ibis.interval(days=follow_days[i])
+        eligible = (end <= ibis.timestamp(as_of)) & ibis.ifelse(at.isnull(), ~has, at > landmark)
+        hit = at.notnull() & (at <= end)
+        sums[f"n_e{i}"] = (eligible & engaged).sum()
+        sums[f"k_e{i}"] = (eligible & engaged & hit).sum()
+        sums[f"n_n{i}"] = (eligible & ~engaged).sum()
+        sums[f"k_n{i}"] = (eligible & ~engaged & hit).sum()
+    return sums
+
+
+def _why_not_compared(engaged: Transition, not_engaged: Transition, window_days: int, follow_days: int) -> str:
+    """The one-line reason an engaged vs not comparison is withheld."""
+    if not engaged.entered and not not_engaged.entered:
+        return (f"nobody was e-mailed it {window_days + follow_days}+ days before the as-of date and not yet there "
+                f"{window_days} days later: too recent to follow up alike")
+    return ("nobody engaged within the window" if not engaged.entered
+            else "everyone compared engaged within the window")

@@ -19,10 +19,10 @@ The last stage has no next stage: its rates and lift are None.
 Beside the touchpoint types (``rows``), the same columns for named items (``items``, ``item`` their name), each
 counted in the stage the person was in, like a touch: the landing pages of stitched people's web visits
 (``landing_page``) and their page views (``page_views``: volume is pages viewed), from ``web_visits``; the
-campaigns their touches carry (``nurture`` when a campaign sent a person more than one e-mail, else
-``campaign``); the content assets they consumed (``content``: no mere e-mail send, delivery or open, no rep's
-touch; :data:`~leadjourney.analysis.marketing.NOT_CONSUMED`). Visits of anonymous visitors belong to no person
-and count in none.
+campaigns their touches carry (``nurture`` when the campaign is a nurture sequence by
+:mod:`leadjourney.analysis.nurture_programs`, else ``campaign``); the content assets they consumed (``content``:
+no mere e-mail send, delivery or open, no rep's touch; :data:`~leadjourney.analysis.marketing.NOT_CONSUMED`).
+Visits of anonymous visitors belong to no person and count in none.
 """
 
 from __future__ import annotations
@@ -40,13 +40,12 @@ from ibis.common.exceptions import TableNotFound
 
 from leadjourney.analysis.journeys import Journeys
 from leadjourney.analysis.marketing import (
-    DELIVERED,
     HUMAN,
     NOT_CONSUMED,
-    SEND,
     blank_null,
     email_event,
 )
+from leadjourney.analysis.nurture_programs import nurture_names
 from leadjourney.analysis.stats import wilson_interval
 from leadjourney.engine import fetch_rows
 from leadjourney.escape import csv_row, xlsx_row
@@ -264,7 +263,7 @@ class TouchpointInventory(Tabular):
                 "", "## Landing pages, page views, campaigns, nurtures and content", "",
                 "The same columns for named items: landing pages and page views of the web visits of people "
                 "stitched to a lead (anonymous visitors count in none; page views' volume is pages viewed), the "
-                "campaigns their touches carry (a nurture sent a person more than one e-mail) and the content "
+                "campaigns their touches carry (a nurture: distinct e-mails in order, or declared one) and the content "
                 "assets they consumed.", "",
                 "| Stage | Lane | Item | Name | Channel | Volume | Leads | Median per lead | Conversion with "
                 "| Conversion without | Lift (95% interval) |",
@@ -363,12 +362,9 @@ def _item_events(journeys: Journeys, as_of: datetime) -> ir.Table | None:
     t = t.select("person_key", "occurred_at", "kind", campaign=blank_null(t.campaign), asset=blank_null(t.asset),
                  event=email_event(t.kind))
     mail = t.filter(t.campaign.notnull())
-    sent = mail.filter(mail.event.isin([SEND, DELIVERED]))
-    per = sent.group_by(["campaign", "person_key"]).aggregate(sends=(sent.event == SEND).sum(), mails=sent.count())
-    nurtures = per.group_by("campaign").aggregate(nurture=(per.sends.max() > 1) | ((per.sends.max() == 0)
-                                                                                   & (per.mails.max() > 1)))
-    mail = mail.left_join(nurtures, "campaign").select(mail, nurture=nurtures.nurture.fill_null(False))
-    parts.append(part(mail, mail.occurred_at, ibis.ifelse(mail.nurture, "nurture", "campaign"), None, mail.campaign))
+    nurtures = nurture_names(journeys)  # the nurture analysis's own decision
+    nurture = mail.campaign.isin(nurtures) if nurtures else ibis.literal(False)
+    parts.append(part(mail, mail.occurred_at, ibis.ifelse(nurture, "nurture", "campaign"), None, mail.campaign))
     content = t.filter(t.asset.notnull() & ~t.kind.isin(list(NOT_CONSUMED)))
     parts.append(part(content, content.occurred_at, "content", None, content.asset))
     return ibis.union(*parts) if parts else None

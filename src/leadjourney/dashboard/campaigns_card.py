@@ -94,7 +94,8 @@ def _campaigns(a: Analysis) -> list[str]:
             step = q.step(q.worst_step) if q.worst_step is not None else None
             rows.append([q.campaign, f"{q.people:,}", "-" if q.worst_step is None else f"step {q.worst_step}",
                          "-" if step is None else _rate(step.leave),
-                         f"broken at step {q.worst_step}" if q.broken else q.status.text()])
+                         "; ".join(x for x in (f"broken at step {q.worst_step}" if q.broken else q.status.text(),
+                                               f"a sequence: {q.why}" if q.why else "") if x)])
         out.append(html_table(["nurture", "people", "most leave at", "leave rate (95% CI)", "note"], rows))
     out.append("<h4>Content consumed before converting (lift over those who never did; association, not cause)</h4>")
     if c.content_status.text():

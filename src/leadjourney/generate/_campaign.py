@@ -111,6 +111,8 @@ def program_touches(rng: np.random.Generator, w: Windows, stop: int) -> tuple[To
         "weak_campaign": {"campaign": WEAK, "click_given_open": WEAK_CLICKED, "other_click_given_open": CLICKED,
                           "open_given_delivered": OPENED, "received": weak_received},
         "delivered_probability": DELIVERED,
+        # opens and clicks are drawn whatever the lead goes on to do: engaging changes no conversion
+        "engaged_minus_not_conversion": 0.0,
         "touches": len(rows),
     }
     return touches, truth

@@ -181,8 +181,8 @@ def simulate_web(rng: np.random.Generator, channel: np.ndarray, created: np.ndar
 
     # GA4's client id: a random number and the first visit's second; one per visitor, in visitor order (every
     # visitor has a first visit)
-    visitor_ids = pc.binary_join_element_wise(pa.array(rng.integers(10**8, 10**9, v).astype(str)),
-                                              pa.array(begin[first_visit].astype(str)), ".")
+    visitor_ids = pc.binary_join_element_wise(pc.cast(pa.array(rng.integers(10**8, 10**9, v)), pa.string()),
+                                              pc.cast(pa.array(begin[first_visit]), pa.string()), ".")
     device = rng.choice(3, v, p=[0.6, 0.35, 0.05])  # per visitor
     session_id = begin.astype(np.int64)  # GA4's ga_session_id: the session's start, in seconds
     tag_fields = [coded([TAGGED[k][i] for k in tagged_names], tag) for i in range(3)]
@@ -196,13 +196,19 @@ def simulate_web(rng: np.random.Generator, channel: np.ndarray, created: np.ndar
     ints[:, 0], ints[:, 1], ints[:, 4] = session_id[ev_visit], number[ev_visit], rng.integers(50, 60_000, m)
     no_int = np.zeros((m, k), dtype=bool)
     no_int[:, 2:4] = True
-    text = np.full((m, k), -1, dtype=np.int64)
+    text = np.full((m, k), -1, dtype=np.int32)  # dictionary indices, as coded() makes them
     text[:, 2], text[:, 3] = url, referrer
+    text_values = text.ravel()
+    no_float = pa.nulls(m * k, pa.float64())  # one all-null column for both: never read, allocated once
     value = pa.StructArray.from_arrays(
-        [coded(texts, text.ravel()), pa.array(ints.ravel(), pa.int64(), mask=no_int.ravel()),
-         pa.nulls(m * k, pa.float64()), pa.nulls(m * k, pa.float64())],
+        [pa.DictionaryArray.from_arrays(pa.array(text_values, pa.int32(), mask=text_values < 0),
+                                        pa.array(texts, pa.string())),
+         pa.array(ints.ravel(), pa.int64(), mask=no_int.ravel()), no_float, no_float],
         names=["string_value", "int_value", "float_value", "double_value"])
-    params = pa.StructArray.from_arrays([coded(keys, np.tile(np.arange(k), m)), value], names=["key", "value"])
+    del ints, no_int, text, text_values
+    key_of = pa.DictionaryArray.from_arrays(pa.array(np.tile(np.arange(k, dtype=np.int32), m), pa.int32()),
+                                            pa.array(keys, pa.string()))
+    params = pa.StructArray.from_arrays([key_of, value], names=["key", "value"])
     event_params = pa.ListArray.from_arrays(pa.array(np.arange(0, m * k + 1, k, dtype=np.int32)), params)
     day = ev_at // P.DAY
     first_day = int(day.min()) if m else 0

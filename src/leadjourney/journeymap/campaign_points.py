@@ -78,5 +78,5 @@ def marketing_points(analysis: Analysis, config: Config) -> tuple[MarketingPoint
         out.append(MarketingPoint(second, lane_of.get(second, ""), "nurture", q.campaign,
                                   f"leave at step {q.worst_step}", t.rate, t.entered, "people", t.ci_low, t.ci_high,
                                   flag=f"broken at step {q.worst_step}" if q.broken else None,
-                                  status=q.status if not q.status.judged else t.status))
+                                  status=q.status if not q.status.judged else t.status, why=q.why))
     return tuple(out)

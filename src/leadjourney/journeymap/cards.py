@@ -287,6 +287,7 @@ def marketing_card(p: MarketingPoint, x: float, y: float, w: float, *, parent: s
     flagged = p.flag is not None and p.status.judged
     tip = f"{p.kind}: {p.name}\n" + (f"{p.metric}: {p.value_text}" if p.status.shown and p.value is not None else "")
     tip += ("" if not p.status.shown or p.value is None else "\n") + p.detail + (f"\n{p.flag}" if flagged else "")
+    tip += f"\n{p.kind}: {p.why}" if p.why else ""
     box = Box(f"marketing-{p.stage}-{index}", x, y, w, 0, "marketing-flag" if flagged else "marketing", "marketing",
               parent=parent, tooltip=tip,
               data={"kind": p.kind, "name": p.name, "stage": p.stage, "value": repr(p.value), "n": str(p.n),

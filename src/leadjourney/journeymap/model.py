@@ -167,6 +167,7 @@ class MarketingPoint:
     lift: bool = False
     flag: str | None = None
     status: MetricStatus = OK
+    why: str = ""  # why it is what its kind says (a nurture: why the campaign is followed as a sequence)
 
     @property
     def value_text(self) -> str:

@@ -355,7 +355,7 @@ def broken_nurture_steps(ctx: Context) -> tuple[list[Firing], str]:
         rest, n = q.rest_rate, q.rest_n  # the analysis's comparison, as tested
         why = (f"{step.leave.converted:,} of {step.leave.entered:,} people ({step.leave.rate:.1%}) who received step "
                f"{step.step} of {q.campaign} never received step {step.step + 1}, vs {rest or 0:.1%} at its other "
-               f"steps (adjusted p {q.p_adjusted or 0:.2g})")
+               f"steps (adjusted p {q.p_adjusted or 0:.2g})" + (f"; a sequence: {q.why}" if q.why else ""))
         metric = Metric(f"nurture:{q.campaign}:step={step.step}", f"{q.campaign} step {step.step} leave rate", "share",
                         step.leave.rate, rest, "the sequence's other steps' leave rate", None, "down")
         ci = (step.leave.ci_low, step.leave.ci_high) if step.leave.ci_low is not None and step.leave.ci_high is not None \

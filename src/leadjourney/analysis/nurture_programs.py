@@ -1,0 +1,194 @@
+"""Which e-mail campaigns are nurture sequences, why, and which step each e-mail of one is: one decision that the
+nurture analysis (:mod:`leadjourney.analysis.email_campaigns`) and the touchpoint inventory both read.
+
+Decided once per run from everyone's campaign e-mails (not a selection's: a campaign is a sequence or not
+whoever is looked at), as received: its sends, or its deliveries when it has no send events. A campaign is a
+nurture sequence when
+
+* it is **declared** one: named in ``[analysis] nurture_programs`` (a Marketo engagement program or a program of
+  the Nurture channel, a HubSpot sequence; the exports loaded here do not carry the program's type); or
+* its **e-mails show it**: at least :data:`MIN_STEPS` distinct e-mails (by name), each sent at the person's own
+  pace (no e-mail sent to :data:`BROADCAST` of its people on one day, as a newsletter or a blast is), and
+  received in the campaign's order by :data:`ORDERED` of the people sent two or more of them.
+
+A resend of the same e-mail is the same step; a one-off blast (one e-mail), or an announcement and its
+reminder (two), is no sequence. The steps are the campaign's distinct e-mails in their order (each e-mail's
+place: the median of its rank among the campaign's e-mails each person received, by first receipt); a
+declared sequence whose e-mails carry no names (or one) counts a person's n-th e-mail as step n.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import ibis
+import ibis.expr.types as ir
+
+from leadjourney.analysis.journeys import Journeys
+from leadjourney.analysis.marketing import (
+    DELIVERED,
+    EMAIL_EVENTS,
+    HUMAN,
+    SEND,
+    blank_null,
+    email_event,
+)
+from leadjourney.engine import fetch_rows
+
+MIN_STEPS = 3  # distinct e-mails a campaign needs to be taken for a sequence from its e-mails alone
+ORDERED = 0.9  # share of the people sent two or more of them who received them in the campaign's order
+BROADCAST = 0.5  # an e-mail sent to this share of its people on one day went to everyone at once
+DECLARED = "named in [analysis] nurture_programs"
+
+
+@dataclass(frozen=True)
+class Program:
+    """One e-mail campaign: whether it is a nurture sequence and why (or why not)."""
+
+    campaign: str
+    nurture: bool
+    why: str
+    emails: int  # distinct e-mails (by name) it sent
+    by_email: bool  # its steps are its distinct e-mails in order (else a person's n-th e-mail)
+
+
+def received(mail: ir.Table) -> ir.Table:
+    """The e-mails of ``mail`` (campaign, person_id, asset, occurred_at, event) people received: a campaign's
+    sends, or its deliveries when it has no send events."""
+    got = mail.filter(mail.campaign.notnull() & mail.event.isin([SEND, DELIVERED]))
+    has_send = got.group_by("campaign").aggregate(has_send=(got.event == SEND).any())
+    got = got.join(has_send, "campaign")
+    return got.filter(ibis.ifelse(got.has_send, got.event == SEND, got.event == DELIVERED)).select(
+        "campaign", "person_id", "asset", "occurred_at")
+
+
+def first_receipts(journeys: Journeys) -> ir.Table:
+    """Everyone's first receipt of each named campaign e-mail up to the as-of date: campaign, person_id, asset,
+    first_at (a resend is the same e-mail); kept for the run."""
+
+    def build() -> ir.Table:
+        t = journeys.table("touchpoints")
+        kinds = [*EMAIL_EVENTS[SEND], *EMAIL_EVENTS[DELIVERED]]  # the few rows that matter, before any join
+        t = t.filter((t.occurred_at <= ibis.timestamp(journeys.as_of())) & t.kind.isin(kinds)
+                     & (t.actor.isnull() | (t.actor != HUMAN)) & t.campaign.notnull() & t.asset.notnull())
+        t = t.join(journeys.table("leads").select("lead_id", "person_id"), "lead_id")
+        mail = t.select("person_id", "occurred_at", campaign=blank_null(t.campaign), asset=blank_null(t.asset),
+                        event=email_event(t.kind))
+        got = received(mail)
+        got = got.filter(got.asset.notnull())
+        return got.group_by(["campaign", "person_id", "asset"]).aggregate(first_at=got.occurred_at.min())
+
+    return journeys.cached(("nurture_first_receipts", journeys.as_of()), build)
+
+
+def email_steps(journeys: Journeys) -> ir.Table:
+    """Per campaign and named e-mail: its ``step`` (1, 2, ... in the campaign's order), ``people`` who received
+    it and ``busiest_day`` (the most of them it reached on one day); kept for the run."""
+
+    def build() -> ir.Table:
+        first = first_receipts(journeys)
+        w = ibis.window(group_by=["campaign", "person_id"], order_by=["first_at", "asset"])
+        ranked = first.mutate(rank=ibis.row_number().over(w))
+        place = ranked.group_by(["campaign", "asset"]).aggregate(place=ranked["rank"].median(),
+                                                                 seen=ranked.first_at.min(), people=ranked.count())
+        days = first.group_by(["campaign", "asset", first.first_at.date().name("day")]).aggregate(n=first.count())
+        busiest = days.group_by(["campaign", "asset"]).aggregate(busiest_day=days.n.max())
+        order = ibis.window(group_by="campaign", order_by=["place", "seen", "asset"])
+        place = place.join(busiest, ["campaign", "asset"])
+        return place.select("campaign", "asset", "people", "busiest_day", step=ibis.row_number().over(order) + 1)
+
+    return journeys.cached(("nurture_email_steps", journeys.as_of()), build)
+
+
+def _campaigns(journeys: Journeys) -> ir.Table:
+    """Every campaign that e-mailed anyone up to the as-of date (named e-mails or not)."""
+    t = journeys.table("touchpoints")
+    kinds = [*EMAIL_EVENTS[SEND], *EMAIL_EVENTS[DELIVERED]]
+    t = t.filter((t.occurred_at <= ibis.timestamp(journeys.as_of())) & t.kind.isin(kinds)
+                 & (t.actor.isnull() | (t.actor != HUMAN)) & t.campaign.notnull())
+    c = t.select(campaign=blank_null(t.campaign))
+    return c.filter(c.campaign.notnull()).distinct()
+
+
+def nurture_programs(journeys: Journeys) -> dict[str, Program]:
+    """Every e-mail campaign of the workspace (by name) with its :class:`Program`; once per run."""
+    declared = tuple(journeys.config.nurture_programs)
+    return journeys.remembered(("nurture_programs", journeys.as_of(), declared),  # type: ignore[no-any-return]
+                               lambda: _decide(journeys, declared))
+
+
+def nurture_names(journeys: Journeys) -> list[str]:
+    """The campaigns that are nurture sequences."""
+    return sorted(c for c, p in nurture_programs(journeys).items() if p.nurture)
+
+
+def _decide(journeys: Journeys, declared: tuple[str, ...]) -> dict[str, Program]:
+    steps = email_steps(journeys)
+    first = first_receipts(journeys)
+    s = first.join(steps.select("campaign", "asset", "step"), ["campaign", "asset"])
+    w = ibis.window(group_by=["campaign", "person_id"], order_by=["first_at", "step"])
+    s = s.mutate(prev=s.step.lag().over(w))
+    per = s.group_by(["campaign", "person_id"]).aggregate(emails=s.count(),
+                                                          back=(s.prev.notnull() & (s.step < s.prev)).sum())
+    two = per.emails >= 2
+    order = per.group_by("campaign").aggregate(multi=two.sum(), ordered=(two & (per.back == 0)).sum())
+    shape = steps.group_by("campaign").aggregate(
+        emails=steps.count(), broadcast=(steps.busiest_day >= BROADCAST * steps.people).sum())
+    campaigns = _campaigns(journeys)
+    j = campaigns.left_join(shape, "campaign").drop("campaign_right")
+    j = j.left_join(order, "campaign").drop("campaign_right")
+    out = {}
+    for r in fetch_rows(j):
+        campaign = str(r["campaign"])
+        emails, broadcast = int(r["emails"] or 0), int(r["broadcast"] or 0)
+        multi, ordered = int(r["multi"] or 0), int(r["ordered"] or 0)
+        if campaign in declared:
+            nurture, why = True, DECLARED
+        else:
+            nurture, why = _inferred(emails, broadcast, multi, ordered)
+        out[campaign] = Program(campaign, nurture, why, emails, emails >= 2)
+    return out
+
+
+def _inferred(emails: int, broadcast: int, multi: int, ordered: int) -> tuple[bool, str]:
+    """Whether a campaign's e-mails make it a sequence, and the one-line why."""
+    if emails == 0:
+        return False, ("its e-mails carry no names, so a resend cannot be told from a step (name it in "
+                       "[analysis] nurture_programs if it is a nurture)")
+    if emails < MIN_STEPS:
+        return False, (f"{emails} distinct e-mail{'s' if emails > 1 else ''}: a one-off send or an announcement "
+                       f"and its reminder (a sequence has {MIN_STEPS} or more; resends are no steps)")
+    if broadcast * 2 > emails:
+        return False, (f"{broadcast} of its {emails} e-mails went to most of their people on one day: a "
+                       "broadcast, not a sequence at each person's pace")
+    share = ordered / multi if multi else 0.0
+    if share < ORDERED:
+        return False, (f"its {emails} e-mails reach people in no one order ({share:.0%} of the {multi:,} "
+                       f"sent two or more got them in order; a sequence needs {ORDERED:.0%})")
+    return True, (f"{emails} distinct e-mails, received in the same order by {share:.0%} of the {multi:,} people "
+                  "sent two or more")
+
+
+def person_steps(mail: ir.Table, journeys: Journeys) -> ir.Table | None:
+    """The nurture sequences' steps of the people in ``mail`` (their campaign touches with ``event``): campaign,
+    person_id, step, occurred_at (their first receipt of it) and next_at (when they received their next step);
+    None when no campaign is a sequence."""
+    programs = nurture_programs(journeys)
+    by_email = sorted(c for c, p in programs.items() if p.nurture and p.by_email)
+    by_count = sorted(c for c, p in programs.items() if p.nurture and not p.by_email)
+    got = received(mail)
+    parts = []
+    if by_email:
+        g = got.filter(got.campaign.isin(by_email))
+        g = g.join(email_steps(journeys).select("campaign", "asset", "step"), ["campaign", "asset"])
+        parts.append(g.group_by(["campaign", "person_id", "step"]).aggregate(occurred_at=g.occurred_at.min()))
+    if by_count:  # declared, its e-mails unnamed: a person's n-th e-mail is step n
+        g = got.filter(got.campaign.isin(by_count))
+        w = ibis.window(group_by=["campaign", "person_id"], order_by=["occurred_at"])
+        parts.append(g.select("campaign", "person_id", step=(ibis.row_number().over(w) + 1).cast("int64"),
+                              occurred_at=g.occurred_at))
+    if not parts:
+        return None
+    steps = ibis.union(*parts) if len(parts) > 1 else parts[0]
+    w = ibis.window(group_by=["campaign", "person_id"], order_by=["step"])
+    return steps.mutate(next_at=steps.occurred_at.lead().over(w))
