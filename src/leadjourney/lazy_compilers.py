@@ -49,7 +49,7 @@ class _LazyPackage(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         return None  # the default module
 
     def exec_module(self, module: ModuleType) -> None:
-        module.__getattr__ = _attribute  # type: ignore[attr-defined]
+        module.__dict__["__getattr__"] = _attribute
 
 
 _FINDER = _LazyPackage()
