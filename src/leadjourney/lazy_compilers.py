@@ -11,12 +11,14 @@ Nothing changes when Ibis was imported before.
 from __future__ import annotations
 
 import importlib
-import importlib.abc
 import importlib.machinery
 import sys
 from collections.abc import Sequence
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
+
+if TYPE_CHECKING:
+    import importlib.abc
 
 PACKAGE = "ibis.backends.sql.compilers"
 
@@ -31,8 +33,9 @@ def _attribute(name: str) -> Any:
     return getattr(loaded, name) if name.endswith("Compiler") else loaded
 
 
-class _LazyPackage(importlib.abc.MetaPathFinder, importlib.abc.Loader):
-    """Finds :data:`PACKAGE` where it is installed, and loads it without running its ``__init__``."""
+class _LazyPackage:
+    """Finds :data:`PACKAGE` where it is installed, and loads it without running its ``__init__`` (a meta path
+    finder and loader; ``importlib.abc`` is not imported for its base classes, which cost more than the rest)."""
 
     def find_spec(self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None,
                   ) -> importlib.machinery.ModuleSpec | None:
@@ -41,7 +44,7 @@ class _LazyPackage(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         real = importlib.machinery.PathFinder.find_spec(fullname, path)
         if real is None or real.submodule_search_locations is None:
             return None
-        spec = importlib.machinery.ModuleSpec(fullname, self, origin=real.origin, is_package=True)
+        spec = importlib.machinery.ModuleSpec(fullname, cast("importlib.abc.Loader", self), origin=real.origin, is_package=True)
         spec.submodule_search_locations = real.submodule_search_locations
         return spec
 
