@@ -29,6 +29,7 @@ from leadjourney.analysis.readback import build
 from leadjourney.analysis.sources import holm
 from leadjourney.analysis.stats import Z95
 from leadjourney.analysis.status import OK, MetricStatus, for_count, too_few, withheld
+from leadjourney.analysis.web import bucket_counts, bucket_sums
 from leadjourney.engine import fetch_rows
 
 ALPHA = 0.05
@@ -162,11 +163,9 @@ def sales_touches(touches: ir.Table, ms: ir.Table, min_n: int, has_opportunities
     sums: dict[str, ir.Value] = {}
     for _, column in moments:
         n, has = per[f"n_{column}"].fill_null(0), per[column].notnull()
-        bucket = ibis.cases(*[(n <= bound, label) for label, bound in TOUCH_BUCKETS if bound is not None],
-                            else_=TOUCH_BUCKETS[-1][0])
         sums |= {f"{column}_people": has.sum(), f"{column}_median": n.median(where=has),
-                 f"{column}_mean": n.mean(where=has), f"{column}_p90": n.quantile(0.9, where=has)}
-        sums |= {f"{column}_b{i}": (has & (bucket == label)).sum() for i, (label, _) in enumerate(TOUCH_BUCKETS)}
+                 f"{column}_mean": n.mean(where=has), f"{column}_p90": n.quantile(0.9, where=has),
+                 **bucket_sums(n, TOUCH_BUCKETS, f"{column}_b", where=has)}
     top = fetch_rows(per.aggregate(**sums))[0]
     out = []
     for label, column in moments:
@@ -175,9 +174,9 @@ def sales_touches(touches: ir.Table, ms: ir.Table, min_n: int, has_opportunities
             reason = "nobody has a dated opportunity" if label == "opportunity" else "nobody has a dated won deal"
             out.append(SalesTouches(label, 0, status=withheld(reason)))
             continue
-        distribution = {b: int(top[f"{column}_b{i}"] or 0) for i, (b, _) in enumerate(TOUCH_BUCKETS)}
         out.append(SalesTouches(label, n, _float(top[f"{column}_median"]), _float(top[f"{column}_mean"]),
-                                _float(top[f"{column}_p90"]), distribution, for_count(n, min_n)))
+                                _float(top[f"{column}_p90"]), bucket_counts(top, TOUCH_BUCKETS, f"{column}_b"),
+                                for_count(n, min_n)))
     return out
 
 
