@@ -21,16 +21,20 @@ SECTIONS: dict[str, list[str]] = {
     # Funnel (stage reach, maturity, projection) + time in stage (completed, waiting, median, p90, KM median)
     "funnel_times": ["""
 with spans as (
-  select v.k, v.f, v.t from person_journeys,
-  lateral (values (0, at_0, at_1), (1, at_1, at_2), (2, at_2, at_3), (3, at_3, at_4), (4, at_0, at_4)) v(k, f, t)
+  select v.k, v.b, v.f, v.t, top, status from person_journeys,
+  lateral (values (0, 1, at_0, at_1), (1, 2, at_1, at_2), (2, 3, at_2, at_3), (3, 4, at_3, at_4), (4, 4, at_0, at_4))
+    v(k, b, f, t)
   where v.f is not null
 ), d as (
-  select k, (epoch(coalesce(t, {asof})) - epoch(f)) / 86400.0 as days, t is not null as done from spans
-), g as (select k, days, count_if(done) as ev, count(*) as c from d group by k, days),
-r as (select k, days, ev, sum(c) over (partition by k order by days desc rows unbounded preceding) as at_risk from g),
-s as (select k, days, exp(sum(ln(greatest(1 - ev / at_risk, 1e-300))) over (partition by k order by days
+  select k, (epoch(t) - epoch(f)) / 86400.0 as days, true as done from spans where t >= f
+  union all  -- still waiting: short of the target stage, not disqualified
+  select k, (epoch({asof}) - epoch(f)) / 86400.0, false from spans
+  where coalesce(top < b, true) and coalesce(status <> 'disqualified', true) and f <= {asof}
+), g as (select k, floor(days * 24) as h, count_if(done) as ev, count(*) as c from d group by k, h),
+r as (select k, h, ev, sum(c) over (partition by k order by h desc rows unbounded preceding) as at_risk from g),
+s as (select k, h, exp(sum(ln(greatest(1 - ev / at_risk, 1e-300))) over (partition by k order by h
       rows unbounded preceding)) as surv from r),
-km as (select k, min(days) filter (where surv <= 0.5) as km_median from s group by k),
+km as (select k, min(h) filter (where surv <= 0.5) / 24 as km_median from s group by k),
 q as (select k, count_if(done) as completed, count_if(not done) as waiting,
       median(days) filter (where done) as median, quantile_cont(days, 0.9) filter (where done) as p90
       from d group by k)
@@ -47,7 +51,7 @@ from person_journeys group by grouping sets ((source), (persona), ())
 with p as (select (epoch(first_human_after_stage_at) - epoch(at_1)) / 60.0 as minutes, at_1
            from person_journeys where at_1 is not null and at_1 <= {asof})
 select count(*), count(minutes), avg(minutes), quantile_cont(minutes, [0.5, 0.9, 0.95]),
-       count_if(minutes is null and at_1 <= {asof} - interval 14 day), count_if(minutes <= 5), count_if(minutes <= 60)
+       count_if(minutes is null and at_1 <= {asof} - interval 7 day), count_if(minutes <= 5), count_if(minutes <= 60)
 from p
 """],
     # Dark leads and re-engagement: one pass over the people's engagement columns
