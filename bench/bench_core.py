@@ -1,8 +1,11 @@
-"""Core metrics (funnel, transition times, source cross-tab) against two yardsticks.
+"""``analyze`` and the core metrics (funnel, transition times, source cross-tab) against two yardsticks.
 
-* hand-written DuckDB SQL over the same workspace tables (our bar: within 2x of it; the whole ``analyze``,
-  every section, in a fresh process: 1.5x its CPU seconds), ``analyze`` twice: cold (no stored SQL: every
-  query compiled) and warm (the SQL a saved analyze keeps in ``<workspace>/.sql-cache`` read back);
+* hand-written DuckDB SQL computing every figure ``analyze`` computes (:mod:`bench.hand_sql`: funnel and
+  times, sources and personas, speed-to-lead, dark leads, pipeline, campaigns) over the same workspace tables.
+  Our bar: the whole ``analyze`` in a fresh process within 1.5x the SQL's CPU seconds (interpreter and imports
+  included on both sides), reported overall and per analysis (``analyze_part``: the CPU seconds of each
+  analysis's ``fit`` beside its SQL section's); ``analyze`` runs twice: cold (no stored SQL: every query
+  compiled) and warm (the SQL a saved analyze keeps in ``<workspace>/.sql-cache`` read back);
 * PM4Py's discover_dfg + discover_performance_dfg on the same stage log (our bar: >= 3x faster).
 
 Each is reported twice: the child process's wall time (interpreter, imports and all), and
@@ -20,6 +23,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from bench import hand_sql
 from bench.measure import WORK, last_cpu_seconds, report, run_child
 from leadjourney.sql_store import CACHE_DIR
 
@@ -37,41 +41,36 @@ with ws.connect(read_only=True) as con:
 print("compute_seconds", time.perf_counter() - started)
 """
 
+# the analyses of each yardstick section (bench/hand_sql.py), timed in CPU seconds inside the child
+PARTS = {"funnel_times": ("Funnel", "TimeInStage"), "sources_personas": ("Sources",),
+         "speed_to_lead": ("SpeedToLead",), "dark_leads": ("DarkLeads",),
+         "pipeline_friction": ("Friction", "Pipeline"), "campaigns": ("Campaigns",), "web": ("WebJourney",)}
+
 ANALYZE = """
 import time
 from leadjourney.workspace import Workspace
-from leadjourney.analysis import analyze
+from leadjourney.analysis import analyze, report
 from leadjourney.sql_store import stored_sql
+PARTS = {parts!r}
+spent = dict.fromkeys(PARTS, 0.0)
+for part, names in PARTS.items():
+    for name in names:
+        cls = getattr(report, name)
+        def timed(self, *a, _fit=cls.fit, _part=part, **k):
+            cpu = time.process_time()
+            try:
+                return _fit(self, *a, **k)
+            finally:
+                spent[_part] += time.process_time() - cpu
+        cls.fit = timed
+imports = time.process_time()
 started = time.perf_counter()
 ws = Workspace.open({ws!r})
 with stored_sql(ws.root):  # what a saved `leadjourney analyze` reads and keeps
     analyze(ws)
-print("compute_seconds", time.perf_counter() - started)
-"""
-
-HAND_SQL = """
-import time
-import duckdb
-started = time.perf_counter()
-con = duckdb.connect({db!r}, read_only=True)
-con.execute('''
-create temp table firsts as
-select l.person_id, e.stage, min(e.entered_at) as at
-from stage_events e join leads l using (lead_id)
-where l.excluded_as is null group by all
-''')
-con.execute('''
-select stage, count(*) from firsts group by stage
-''').fetchall()
-con.execute('''
-select a.stage, b.stage, count(*), median(epoch(b.at) - epoch(a.at)), quantile_cont(epoch(b.at) - epoch(a.at), 0.9)
-from (values ('Lead', 'MQL'), ('MQL', 'SQL'), ('SQL', 'Opportunity'), ('Opportunity', 'Customer')) p(f, t)
-join firsts a on a.stage = p.f join firsts b on b.person_id = a.person_id and b.stage = p.t and b.at >= a.at
-group by all
-''').fetchall()
-con.execute('''
-select p.source, f.stage, count(*) from firsts f join leads p on p.lead_id = f.person_id group by all
-''').fetchall()
+for part, cpu in spent.items():
+    print("section", part, cpu)
+print("section imports", imports)
 print("compute_seconds", time.perf_counter() - started)
 """
 
@@ -118,12 +117,12 @@ def main(leads: int) -> None:
     ours, ours_peak, printed = run_child(OURS.format(ws=str(ws)))
     ours_compute, ours_cpu = _compute(printed), last_cpu_seconds()
     shutil.rmtree(ws / CACHE_DIR, ignore_errors=True)  # cold: every query compiled (and stored)
-    cold, cold_peak, printed = run_child(ANALYZE.format(ws=str(ws)))
+    cold, cold_peak, printed = run_child(ANALYZE.format(ws=str(ws), parts=PARTS))
     cold_compute, cold_cpu = _compute(printed), last_cpu_seconds()
-    whole, whole_peak, printed = run_child(ANALYZE.format(ws=str(ws)))  # warm: the stored SQL read back
-    whole_compute, whole_cpu = _compute(printed), last_cpu_seconds()
-    sql, sql_peak, printed = run_child(HAND_SQL.format(db=db))
-    sql_compute, sql_cpu = _compute(printed), last_cpu_seconds()
+    whole, whole_peak, printed = run_child(ANALYZE.format(ws=str(ws), parts=PARTS))  # warm: the stored SQL read back
+    whole_compute, whole_cpu, whole_parts = _compute(printed), last_cpu_seconds(), _sections(printed)
+    sql, sql_peak, printed = run_child(hand_sql.SCRIPT.format(db=db))
+    sql_compute, sql_cpu, sql_parts = _compute(printed), last_cpu_seconds(), _sections(printed)
     report("core_metrics", leads=leads, seconds=ours, compute_seconds=ours_compute, cpu_seconds=ours_cpu,
            peak_mb=ours_peak)
     report("analyze_cold", leads=leads, seconds=cold, compute_seconds=cold_compute, cpu_seconds=cold_cpu,
@@ -131,10 +130,16 @@ def main(leads: int) -> None:
     report("analyze", leads=leads, seconds=whole, compute_seconds=whole_compute, cpu_seconds=whole_cpu,
            peak_mb=whole_peak)
     report("hand_sql", leads=leads, seconds=sql, compute_seconds=sql_compute, cpu_seconds=sql_cpu,
-           peak_mb=sql_peak,
-           ratio_ours_to_sql=ours / sql, compute_ratio_ours_to_sql=ours_compute / sql_compute,
-           cpu_ratio_ours_to_sql=ours_cpu / sql_cpu, cpu_ratio_analyze_to_sql=whole_cpu / sql_cpu,
+           peak_mb=sql_peak, cpu_ratio_analyze_to_sql=whole_cpu / sql_cpu,
            cpu_ratio_analyze_cold_to_sql=cold_cpu / sql_cpu)
+    outside = whole_cpu - sum(whole_parts.values())  # interpreter, workspace open, selection check
+    sql_outside = sql_cpu - sum(sql_parts.values())
+    for part in PARTS:
+        ours_part, sql_part = whole_parts.get(part, 0.0), sql_parts.get(part, 0.0)
+        report("analyze_part", part=part, analyze_cpu=ours_part, hand_sql_cpu=sql_part,
+               ratio=ours_part / sql_part if sql_part else None)
+    report("analyze_part", part="imports and the rest", analyze_cpu=outside, hand_sql_cpu=sql_outside,
+           ratio=outside / sql_outside if sql_outside > 0 else None)
     python = _pm4py_python()
     if python is None:
         print("pm4py: could not be installed; comparison skipped")
@@ -154,3 +159,9 @@ def main(leads: int) -> None:
 def _compute(printed: str) -> float:
     """The child's own figure: seconds after its imports (workspace open and connect included)."""
     return float(next(line.split()[1] for line in printed.splitlines() if line.startswith("compute_seconds")))
+
+
+def _sections(printed: str) -> dict[str, float]:
+    """The child's CPU seconds per section (``section NAME SECONDS`` lines); ``imports`` left out."""
+    rows = (line.split() for line in printed.splitlines() if line.startswith("section "))
+    return {name: float(cpu) for _, name, cpu in rows if name != "imports"}

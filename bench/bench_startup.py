@@ -1,6 +1,7 @@
 """Start-up: CPU seconds of `leadjourney --help`, `import leadjourney` and `analyze --help`, beside a fresh
-Python doing nothing (`python -c pass`), one importing Typer and a one-command Typer app's --help (the CLI's
-floor: Typer's rich help loads rich.markdown, pydantic, ...), measured in the same run.
+Python doing nothing (`python -c pass`), one importing Typer, a one-command Typer app's --help (the CLI's
+floor: Typer's rich help loads rich.markdown, ...) and a two-command app's subcommand --help (the floor of
+`analyze --help`: Typer coerces the subcommand's parameters through pydantic first), measured in the same run.
 
 Each figure is the median over ``REPEAT`` fresh processes of the child's user + system CPU time (steadier
 than wall time on a busy machine); ``--leads`` is ignored.
@@ -23,6 +24,10 @@ COMMANDS = {
     "python -c 'import typer' (floor)": ["-c", "import typer, rich.console"],
     "a one-command Typer app --help (floor)": ["-c", "import typer; app = typer.Typer(rich_markup_mode='rich'); "
                                               "app.command()(lambda name='x': None); app(['--help'])"],
+    # a subcommand's --help: Typer coerces its parameters through pydantic first (the floor of `analyze --help`)
+    "a two-command Typer app's subcommand --help (floor)": [
+        "-c", "import typer; app = typer.Typer(rich_markup_mode='rich'); app.command('a')(lambda name='x': None); "
+              "app.command('b')(lambda n=1: None); app(['a', '--help'])"],
     "import leadjourney": ["-c", "import leadjourney"],
     "leadjourney --help": ["-m", "leadjourney", "--help"],
     "leadjourney analyze --help": ["-m", "leadjourney", "analyze", "--help"],

@@ -114,7 +114,7 @@ from leadjourney.analysis.web import WebJourney
 from leadjourney.analysis.campaigns import Campaigns
 ws = Workspace.open({ws!r})
 with ws.connect(read_only=True) as con:
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     for sql in (
         "SELECT landing_page, count(*), count(*) FILTER (form_fill), count(*) FILTER (form_fill AND p.has_1) "
         "FROM web_visits v LEFT JOIN person_journeys p USING (person_id) GROUP BY ALL",
@@ -128,19 +128,19 @@ with ws.connect(read_only=True) as con:
         "SELECT campaign, kind, count(*), count(DISTINCT lead_id) FROM touchpoints GROUP BY ALL",
     ):
         con.execute(sql).fetchall()
-    yardstick = time.perf_counter() - t0
+    yardstick, yardstick_cpu = time.perf_counter() - t0, time.process_time() - c0
     journeys = Journeys(ibis.duckdb.from_connection(con), ws.config)
     journeys.people()
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     web = WebJourney().fit(journeys)
-    web_seconds = time.perf_counter() - t0
-    t0 = time.perf_counter()
+    web_seconds, web_cpu = time.perf_counter() - t0, time.process_time() - c0
+    t0, c0 = time.perf_counter(), time.process_time()
     c = Campaigns().fit(journeys)
-    campaign_seconds = time.perf_counter() - t0
+    campaign_seconds, campaign_cpu = time.perf_counter() - t0, time.process_time() - c0
     journeys.release()
     visits = con.execute("SELECT count(*) FROM web_visits").fetchone()[0]
 print("figures", yardstick, web_seconds, campaign_seconds, visits, web.stitching.stitched_visitors,
-      len(web.landing_pages), len(c.email.nurtures))
+      len(web.landing_pages), len(c.email.nurtures), yardstick_cpu, web_cpu, campaign_cpu)
 """
 
 
@@ -180,5 +180,7 @@ def main(leads: int, events: int) -> None:
     yardstick, web_s, camp_s = float(f[0]), float(f[1]), float(f[2])
     report("web-analyses", events=events, visits=int(f[3]), stitched_visitors=int(f[4]), landing_pages=int(f[5]),
            sequences=int(f[6]), web_seconds=web_s, campaigns_seconds=camp_s, seconds=web_s + camp_s,
+           yardstick_cpu_seconds=float(f[7]), web_cpu_seconds=float(f[8]), campaigns_cpu_seconds=float(f[9]),
+           cpu_ratio=(float(f[8]) + float(f[9])) / float(f[7]) if float(f[7]) else float("nan"),
            yardstick_seconds=yardstick, ratio=(web_s + camp_s) / yardstick if yardstick else float("nan"),
            cpu_seconds=last_cpu_seconds(), peak_mb=peak, target_seconds=15)

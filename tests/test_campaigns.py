@@ -302,3 +302,20 @@ def test_too_few_people_are_shown_never_flagged(planted: tuple[Workspace, Analys
     assert not any(a.significant for a in c.content)
     assert c.sales[0].median == 3 and c.sales[0].status.status is Status.TOO_FEW
     assert not {r.action for r in recommend(result).items} & {"nurture_step", "campaign_fix"}
+
+
+def test_sales_touches_are_one_query(planted: tuple[Workspace, Analysis], monkeypatch: pytest.MonkeyPatch) -> None:
+    # both moments and their distributions in one query over the touches (was four), the same figures
+    from leadjourney.analysis import content
+    from leadjourney.analysis.journeys import open_journeys
+    from leadjourney.analysis.marketing import milestones, person_touches
+
+    queries: list[object] = []
+    real = content.fetch_rows
+    monkeypatch.setattr(content, "fetch_rows", lambda expr: queries.append(expr) or real(expr))
+    monkeypatch.setattr("leadjourney.analysis.web.fetch_rows", lambda expr: queries.append(expr) or real(expr))
+    ws, analysis = planted
+    with open_journeys(ws) as journeys:
+        sales = content.sales_touches(person_touches(journeys), milestones(journeys), ws.config.min_n, True)
+    assert len(queries) == 1
+    assert [s.to_dict() for s in sales] == [s.to_dict() for s in analysis.campaigns.sales]

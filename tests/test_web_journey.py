@@ -335,3 +335,28 @@ def _leads_without_emails(tmp: Path) -> Path:
     out = tmp / "leads_no_email.csv"
     out.write_text("lead_id,created_at\nL9,2024-03-01\n", encoding="utf-8")
     return out
+
+
+def test_visits_before_each_milestone_are_one_query(clickstream_ws: tuple[Workspace, dict[str, Any]],
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    # the visits and pages before the first form fill and each stage: one query for all the milestones and their
+    # distributions (was three per milestone, each joining the visits to the people again)
+    from leadjourney.analysis import web as web_module
+
+    ws, _ = clickstream_ws
+    expected = _web(ws)
+    queries: list[object] = []
+    real = web_module.fetch_rows
+    monkeypatch.setattr(web_module, "fetch_rows", lambda expr: queries.append(expr) or real(expr))
+    with ws.connect(read_only=True) as con:
+        journeys = Journeys(ibis.duckdb.from_connection(con), ws.config)
+        try:
+            got = WebJourney()
+            got.mql_stage = expected.mql_stage
+            got._before(journeys.backend.table("web_visits"), journeys.people(),
+                        journeys.config.stage_names, ws.config.min_n)
+        finally:
+            journeys.release()
+    assert len(queries) == 1
+    assert [m.to_dict() for m in got.before] == [m.to_dict() for m in expected.before]
+    assert len(got.before) > 2 and got.before[0].people > 0

@@ -32,6 +32,7 @@ import typing as _typing
 
 import leadjourney.generate as _generate_package  # noqa: F401  (lazy packages, bound before the functions
 import leadjourney.ingest as _ingest_package  # noqa: F401   of the same names below, which keep them)
+from leadjourney import lazy_compilers as _lazy_compilers
 from leadjourney.errors import (
     BadFileError,
     ConfigError,
@@ -84,6 +85,8 @@ if _typing.TYPE_CHECKING:
     from leadjourney.tabular import Tabular
     from leadjourney.workflows.journey_map import MapRun
     from leadjourney.workspace import Workspace
+
+_lazy_compilers.install()  # Ibis loads the SQL compiler of the dialect in use only (nothing imported yet)
 
 __version__ = "0.1.0"
 

@@ -11,15 +11,11 @@ frozen dataclasses and names the key of any invalid value.
 
 from __future__ import annotations
 
-import difflib
 import itertools
 import re
-import tomllib
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from leadjourney.criteria import LEAD_STATUSES, Criterion, Definition, parse_criterion
 from leadjourney.errors import ConfigError, OptionError
@@ -295,6 +291,9 @@ class Config:
 
 def default_config_text() -> str:
     """The commented default configuration, as written by ``leadjourney init``."""
+    # imported here, as the other readers below do theirs: `leadjourney --help` reads no configuration
+    from importlib import resources
+
     return resources.files("leadjourney").joinpath("default_config.toml").read_text("utf-8")
 
 
@@ -311,6 +310,8 @@ def load_config(path: Path) -> Config:
 
 def parse_config(text: str, origin: str = CONFIG_FILE) -> Config:
     """Validate configuration text; errors name ``origin`` and the offending key."""
+    import tomllib
+
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -342,6 +343,8 @@ class _Validator:
         return value
 
     def timezone(self, name: str, key: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
         try:
             ZoneInfo(name)
         except (ZoneInfoNotFoundError, ValueError):
@@ -848,9 +851,11 @@ class _Validator:
 
     def known_fields(self, item: dict[str, Any], fields: tuple[str, ...], where: str) -> None:
         """Reject a field the block does not declare, with the closest declared one."""
+        from difflib import get_close_matches
+
         for key in item:
             if key not in fields:
-                close = difflib.get_close_matches(key, fields, n=1)
+                close = get_close_matches(key, fields, n=1)
                 hint = f"did you mean {close[0]!r}? " if close else ""
                 raise self.fail(f"{where}.{key}", f"unknown field; {hint}expected one of {', '.join(sorted(fields))}")
 
@@ -873,7 +878,9 @@ class _Validator:
                                  f"found {value!r}")
         for field_name in value:
             if field_name not in COLUMN_RULE_KEYS:
-                close = difflib.get_close_matches(field_name, COLUMN_RULE_KEYS, n=1)
+                from difflib import get_close_matches
+
+                close = get_close_matches(field_name, COLUMN_RULE_KEYS, n=1)
                 hint = f"did you mean {close[0]!r}? " if close else ""
                 raise self.fail(f"{key}.{field_name}", f"source {name!r}: unknown field; {hint}"
                                                        f"expected one of {', '.join(COLUMN_RULE_KEYS)}")

@@ -29,7 +29,7 @@ from leadjourney.analysis.readback import build
 from leadjourney.analysis.sources import holm
 from leadjourney.analysis.stats import Z95
 from leadjourney.analysis.status import OK, MetricStatus, for_count, too_few, withheld
-from leadjourney.analysis.web import _distribution
+from leadjourney.analysis.web import bucket_counts, bucket_sums
 from leadjourney.engine import fetch_rows
 
 ALPHA = 0.05
@@ -150,26 +150,33 @@ def _lift(asset: str, label: str, n1: int, k1: int, n2: int, k2: int, min_n: int
 
 
 def sales_touches(touches: ir.Table, ms: ir.Table, min_n: int, has_opportunities: bool) -> list[SalesTouches]:
-    """Touches by a person before the first opportunity and before the first won deal."""
+    """Touches by a person before the first opportunity and before the first won deal (both, with their
+    distributions, in one query)."""
+    moments = (("opportunity", "opp_at"), ("closed-won", "won_at"))
+    if not has_opportunities:
+        return [SalesTouches(label, 0, status=withheld(NO_OPPORTUNITIES)) for label, _ in moments]
     human = touches.filter(touches.actor == HUMAN).select("person_id", "occurred_at")
+    who = ms.filter(ms.opp_at.notnull() | ms.won_at.notnull()).select("person_id", "opp_at", "won_at")
+    j = who.left_join(human, who.person_id == human.person_id)
+    per = j.group_by([j.person_id, j.opp_at, j.won_at]).aggregate(
+        **{f"n_{column}": (j.occurred_at <= j[column]).sum() for _, column in moments})
+    sums: dict[str, ir.Value] = {}
+    for _, column in moments:
+        n, has = per[f"n_{column}"].fill_null(0), per[column].notnull()
+        sums |= {f"{column}_people": has.sum(), f"{column}_median": n.median(where=has),
+                 f"{column}_mean": n.mean(where=has), f"{column}_p90": n.quantile(0.9, where=has),
+                 **bucket_sums(n, TOUCH_BUCKETS, f"{column}_b", where=has)}
+    top = fetch_rows(per.aggregate(**sums))[0]
     out = []
-    for label, column in (("opportunity", "opp_at"), ("closed-won", "won_at")):
-        if not has_opportunities:
-            out.append(SalesTouches(label, 0, status=withheld(NO_OPPORTUNITIES)))
-            continue
-        who = ms.filter(ms[column].notnull()).select("person_id", moment=ms[column])
-        j = who.left_join(human, who.person_id == human.person_id)
-        per = j.group_by(j.person_id).aggregate(n=(j.occurred_at <= j.moment).sum())
-        per = per.mutate(n=per.n.fill_null(0))
-        top = fetch_rows(per.aggregate(people=per.count(), median=per.n.median(), mean=per.n.mean(),
-                                       p90=per.n.quantile(0.9)))[0]
-        n = int(top["people"] or 0)
+    for label, column in moments:
+        n = int(top[f"{column}_people"] or 0)
         if not n:
             reason = "nobody has a dated opportunity" if label == "opportunity" else "nobody has a dated won deal"
             out.append(SalesTouches(label, 0, status=withheld(reason)))
             continue
-        out.append(SalesTouches(label, n, _float(top["median"]), _float(top["mean"]), _float(top["p90"]),
-                                _distribution(per, per.n, TOUCH_BUCKETS), for_count(n, min_n)))
+        out.append(SalesTouches(label, n, _float(top[f"{column}_median"]), _float(top[f"{column}_mean"]),
+                                _float(top[f"{column}_p90"]), bucket_counts(top, TOUCH_BUCKETS, f"{column}_b"),
+                                for_count(n, min_n)))
     return out
 
 

@@ -259,9 +259,10 @@ class WebJourney(Tabular):
     def _duration(self, visits: ir.Table, min_n: int) -> None:
         secs = visits.duration_seconds
         top = fetch_rows(visits.aggregate(n=visits.count(), median=secs.median(), p90=secs.quantile(0.9),
-                                          one_page=(visits.pageviews <= 1).sum()))[0]
+                                          one_page=(visits.pageviews <= 1).sum(),
+                                          **bucket_sums(secs, DURATION_BUCKETS, "d")))[0]
         n = int(top["n"])
-        dist = _distribution(visits, secs, DURATION_BUCKETS)
+        dist = bucket_counts(top, DURATION_BUCKETS, "d")
         self.duration = Duration(n, _num(top["median"]), _num(top["p90"]), int(top["one_page"] or 0) / n if n else None,
                                  dist, for_count(n, min_n, "visits"))
 
@@ -285,19 +286,26 @@ class WebJourney(Tabular):
         joined = mine.join(p, mine.person_id == p.person_id).select(mine.person_id, mine.started_at, mine.pageviews,
                                                                     *[p[c] for c in p.columns if c != "person_id"])
         moments = [("first form fill", "first_form"), *[(name, f"at_{i}") for i, name in enumerate(names)]]
+        # every moment in one query: per person, the visits and pages up to each moment they reached
+        per = joined.group_by("person_id").aggregate(**{
+            f: agg for k, (_, column) in enumerate(moments)
+            for f, agg in ((f"has{k}", joined[column].max().notnull()),
+                           (f"v{k}", (joined.started_at <= joined[column]).sum()),
+                           (f"p{k}", joined.pageviews.sum(where=joined.started_at <= joined[column])))})
+        sums: dict[str, ir.Value] = {}
+        for k in range(len(moments)):
+            has, visits_k, pages_k = per[f"has{k}"], per[f"v{k}"], per[f"p{k}"].fill_null(0)
+            sums |= {f"n{k}": has.sum(), f"mv{k}": visits_k.median(where=has), f"mp{k}": pages_k.median(where=has),
+                     f"p90_{k}": pages_k.quantile(0.9, where=has),
+                     **bucket_sums(visits_k, COUNT_BUCKETS, f"v{k}_", where=has),
+                     **bucket_sums(pages_k, COUNT_BUCKETS, f"p{k}_", where=has)}
+        top = fetch_rows(per.aggregate(**sums))[0]
         out = []
-        for label, column in moments:
-            at = joined[column]
-            until = joined.filter(at.notnull())
-            before = until.started_at <= until[column]
-            per = until.group_by("person_id").aggregate(n_visits=before.sum(), n_pages=until.pageviews.sum(where=before))
-            per = per.mutate(n_pages=per.n_pages.fill_null(0))
-            top = fetch_rows(per.aggregate(n=per.count(), mv=per.n_visits.median(), mp=per.n_pages.median(),
-                                           p90=per.n_pages.quantile(0.9)))[0]
-            n = int(top["n"])
-            out.append(Milestone(label, n, _num(top["mv"]), _num(top["mp"]), _num(top["p90"]),
-                                 _distribution(per, per.n_visits, COUNT_BUCKETS) if n else {},
-                                 _distribution(per, per.n_pages, COUNT_BUCKETS) if n else {},
+        for k, (label, _) in enumerate(moments):
+            n = int(top[f"n{k}"] or 0)
+            out.append(Milestone(label, n, _num(top[f"mv{k}"]), _num(top[f"mp{k}"]), _num(top[f"p90_{k}"]),
+                                 bucket_counts(top, COUNT_BUCKETS, f"v{k}_") if n else {},
+                                 bucket_counts(top, COUNT_BUCKETS, f"p{k}_") if n else {},
                                  for_count(n, min_n, "stitched people")))
         self.before = out
         self.before_status = OK
@@ -424,13 +432,19 @@ class WebJourney(Tabular):
         return lines
 
 
-def _distribution(table: ir.Table, value: ir.NumericValue, buckets: Sequence[tuple[str, int | None]]) -> dict[str, int]:
-    """Counts of ``value`` per bucket (label, inclusive upper bound; None: open), in the engine."""
+def bucket_sums(value: ir.NumericValue, buckets: Sequence[tuple[str, int | None]], prefix: str,
+                where: ir.BooleanValue | None = None) -> dict[str, ir.Value]:
+    """Aggregates counting ``value`` per bucket (label, inclusive upper bound; None: open), named ``prefix`` +
+    the bucket's position, for one query to count several distributions (:func:`bucket_counts` reads them)."""
     case = ibis.cases(*[(value <= bound, label) for label, bound in buckets if bound is not None],
                       else_=buckets[-1][0])
-    rows = fetch_rows(table.group_by(bucket=case).aggregate(n=table.count()))
-    got = {r["bucket"]: int(r["n"]) for r in rows}
-    return {label: got.get(label, 0) for label, _ in buckets}
+    return {f"{prefix}{i}": (case == label).sum() if where is None else (where & (case == label)).sum()
+            for i, (label, _) in enumerate(buckets)}
+
+
+def bucket_counts(row: Mapping[str, Any], buckets: Sequence[tuple[str, int | None]], prefix: str) -> dict[str, int]:
+    """The distribution :func:`bucket_sums` counted, from the result row: label -> count."""
+    return {label: int(row[f"{prefix}{i}"] or 0) for i, (label, _) in enumerate(buckets)}
 
 
 def _counted(t: Transition, min_n: int, what: str) -> Transition:
