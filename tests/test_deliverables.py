@@ -456,3 +456,37 @@ def test_pictures_draw_an_arrow_the_bundled_font_lacks_as_ascii() -> None:
 
     assert picture("MQL → SQL") == picture("MQL -> SQL") != picture("MQL SQL")
     assert measure("MQL → SQL", 14) == measure("MQL -> SQL", 14)
+
+
+def test_the_friction_ranking_leads_with_the_top_drop_offs_and_keeps_the_rest_compact(tmp_path: Path) -> None:
+    """The Word ranking ran to 20 pages: 77 full rows (hypotheses and all), a bullet per row too few to judge,
+    the full map in 8 tiles. The VP's part: the top ten with their figures; the other judged rows in an
+    appendix table without hypotheses; the rows too few to judge one short line each; the full map named."""
+    from dataclasses import replace
+
+    from conftest import DATA, csv_workspace
+    from leadjourney.analysis.friction import FrictionRow
+    from leadjourney.analysis.report import analyze
+    from leadjourney.analysis.status import OK, too_few
+    from leadjourney.reports.friction_doc import MAP_IMAGE, friction_markdown
+
+    ws = csv_workspace(tmp_path / "ws", **{t: (DATA / f"canonical_{t}.csv").read_text("utf-8")
+                                           for t in ("leads", "stage_events", "touchpoints", "opportunities")})
+    analysis = analyze(ws)
+
+    def row(rank: int, n: int, recoverable: float | None) -> FrictionRow:
+        return FrictionRow(rank, "MQL", "SQL", f"source=src_{rank}", n, n // 2, 0.5, 3.0, 0.4, 1000.0 * n,
+                           f"hypothesis {rank}", rate=0.5, target_rate=0.6, target_source="other sources",
+                           recoverable_per_year=recoverable, status=too_few(n, 30) if recoverable is None else OK)
+    rows = [row(k, 100 + k, 5000.0 - k if k <= 4 else 0.0) for k in range(1, 16)]
+    rows += [row(k, k - 14, None) for k in range(16, 21)]
+    analysis.friction = replace(analysis.friction, rows=rows)
+    doc = friction_markdown(analysis, [], "USD", cropped_map="stages.png")
+    lead, appendix = doc.split("## Appendix: the other transitions and segments", 1)
+    assert [k for k in range(1, 21) if f"| {k} | MQL → SQL |" in lead] == list(range(1, 11))
+    assert all(f"hypothesis {k}" in lead for k in range(1, 11)) and "hypothesis 11" not in doc
+    others, few = appendix.split("## Appendix: too few to judge", 1)
+    assert [k for k in range(1, 21) if f"| {k} | MQL → SQL |" in others] == list(range(11, 16))
+    assert all(f"| {k} | MQL → SQL | Src {k} (source) | too few to judge: {k - 14} " in few for k in range(16, 21))
+    assert "- #16" not in doc and f"![The full journey map]({MAP_IMAGE})" not in doc
+    assert "![Journey map](stages.png)" in doc and f"`{MAP_IMAGE}` beside this document" in doc
