@@ -490,3 +490,29 @@ def test_the_friction_ranking_leads_with_the_top_drop_offs_and_keeps_the_rest_co
     assert all(f"| {k} | MQL → SQL | Src {k} (source) | too few to judge: {k - 14} " in few for k in range(16, 21))
     assert "- #16" not in doc and f"![The full journey map]({MAP_IMAGE})" not in doc
     assert "![Journey map](stages.png)" in doc and f"`{MAP_IMAGE}` beside this document" in doc
+
+
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")  # styles, the progress bar's cursor
+
+
+def test_common_errors_wrap_at_80_columns_in_a_terminal_and_stay_one_line_in_a_log(tmp_path: Path) -> None:
+    """An error naming a long path ran to 200 columns in an 80-column terminal (the terminal broke it
+    mid-word): in a terminal it wraps at the width, between words (a path longer than the width folds);
+    written to a file or a pipe it stays one line (grep, logs)."""
+    from conftest import DATA
+
+    deep = tmp_path / "engagements" / "acme-corporation-north-america" / "q3-inbound-review" / "workspace"
+    assert run_cli("init", str(deep)).returncode == 0
+    bad = deep / "crm-export-with-a-rather-long-name.csv"
+    shutil.copy(DATA / "missing_columns.csv", bad)
+    errors = [("analyze", str(deep)), ("ingest", str(deep), "--file", str(bad), "--table", "leads"),
+              ("report", str(deep), "--format", "docx,slides,markdown"), ("init", str(bad))]
+    tty = {"TTY_COMPATIBLE": "1", "NO_COLOR": "1"}
+    for args in errors:
+        proc = run_cli(*args, columns=WIDTH, env=tty)
+        text = ANSI.sub("", proc.stderr)
+        assert proc.returncode != 0 and "error" in text, (args, text)
+        wide = [ln for ln in text.splitlines() if len(ln) > WIDTH]
+        assert wide == [], (args, wide)
+        logged = run_cli(*args, columns=WIDTH).stderr.strip()
+        assert "\n" not in logged and "".join(text.split()) == "".join(logged.split()), args
