@@ -19,6 +19,7 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
@@ -516,3 +517,53 @@ def test_common_errors_wrap_at_80_columns_in_a_terminal_and_stay_one_line_in_a_l
         assert wide == [], (args, wide)
         logged = run_cli(*args, columns=WIDTH).stderr.strip()
         assert "\n" not in logged and "".join(text.split()) == "".join(logged.split()), args
+
+
+def _forced_breaks(text: str, width: int = WIDTH) -> list[str]:
+    """Lines of a help's prose (its description, its command list's summaries) broken before the width
+    needed: the next line's first word would have fit, so the break came from the source, mid-sentence.
+    A line before a command to copy (``leadjourney ...``, a cron entry) is meant to end there."""
+    rows: list[tuple[str, int]] = []  # (prose line, its room); ("", 0) between items
+    in_commands, column = False, 0
+    for line in text.splitlines():
+        if line.startswith("╭─ Commands"):
+            in_commands = True
+        elif line.startswith("╰"):
+            in_commands = False
+        elif in_commands and line.startswith("│"):
+            named = re.match(r"│ \S+\s+", line)
+            if named:  # a new command: its summary starts a new item
+                column = named.end()
+                rows.append(("", 0))
+            rows.append((line[column:].rstrip("│").rstrip(), len(line) - 2 - column))
+            continue
+        elif line.startswith(" ") and not line.startswith("  ") and line.strip():
+            rows.append((line[1:].rstrip(), width - 2))
+            continue
+        rows.append(("", 0))
+    return [f"{line!r} / {nxt!r}" for (line, room), (nxt, _) in pairwise(rows)
+            if line and nxt and not re.match(r"(leadjourney |\d+ \d+ )", nxt)
+            and len(line) + 1 + len(nxt.split()[0]) <= room]
+
+
+def test_help_texts_flow_at_80_columns_without_breaking_mid_sentence() -> None:
+    """`--help` kept the docstrings' source line breaks: "... red drop-offs with revenue impact," / "the
+    dark-lead path ..." left half a line empty in the command list and in each command's description; and
+    Rich markup ate "[[personas]]" ("with [] rules")."""
+    import click
+    import typer
+
+    from leadjourney.cli.app import app
+
+    def paths(command: click.Command, path: tuple[str, ...]) -> Iterator[tuple[str, ...]]:
+        yield path
+        for name, sub in getattr(command, "commands", {}).items():
+            yield from paths(sub, (*path, name))
+
+    everything = list(paths(typer.main.get_command(app), ()))
+    assert len(everything) > 20
+    for path in everything:
+        proc = run_cli(*path, "--help", columns=WIDTH)
+        assert proc.returncode == 0, path
+        assert fits(proc) and _forced_breaks(proc.stdout) == [], (path, _forced_breaks(proc.stdout))
+    assert "with [[personas]] rules" in " ".join(run_cli("personas", "--help", columns=WIDTH).stdout.split())

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from leadjourney.cli import render
-from leadjourney.cli.base import WorkspaceArg, app, console, err
+from leadjourney.cli.base import WorkspaceArg, app, console, err, one_line_summaries
 from leadjourney.cli.selection import (
     EngineOption,
     FromOption,
@@ -310,3 +310,5 @@ from leadjourney.cli import monitor as monitor_commands  # noqa: E402, F401
 from leadjourney.cli import pull as pull_commands  # noqa: E402, F401
 from leadjourney.cli import report as report_commands  # noqa: E402, F401  (`report` is a variable name above)
 from leadjourney.cli import status as status_commands  # noqa: E402, F401  (`status` is a parameter name above)
+
+one_line_summaries(app)  # every command registered: the command lists' one-line summaries
