@@ -446,17 +446,17 @@ def test_the_matrix_check_sees_a_label_across_a_quadrant_edge_or_a_range_bar() -
     assert collisions(MatrixLayout(0, 0, [bar, Shape("text", 160, 303, text="on the bar", role="label")]))
 
 
-def test_pictures_draw_an_arrow_the_bundled_font_lacks_as_ascii() -> None:
+def test_pictures_draw_an_arrow_the_bundled_font_lacks_in_words() -> None:
     """The map's PNG (and the Word documents embedding it) showed "Lead ▯ MQL": Pillow's bundled font has no
-    "→". Drawn and measured as "->" in pictures; text documents keep the arrow."""
+    "→". Drawn and measured as "to" in pictures (not the stored key's "->"); text documents keep the arrow."""
     from leadjourney.journeymap.text import measure
     from leadjourney.reports.matrix import MatrixLayout, Shape, to_png
 
     def picture(text: str) -> bytes:
         return to_png(MatrixLayout(200, 40, [Shape("text", 10, 25, text=text, size=14, role="label")]), scale=1.0)
 
-    assert picture("MQL → SQL") == picture("MQL -> SQL") != picture("MQL SQL")
-    assert measure("MQL → SQL", 14) == measure("MQL -> SQL", 14)
+    assert picture("MQL → SQL") == picture("MQL to SQL") != picture("MQL SQL")
+    assert measure("MQL → SQL", 14) == measure("MQL to SQL", 14)
 
 
 def test_the_friction_ranking_leads_with_the_top_drop_offs_and_keeps_the_rest_compact(tmp_path: Path) -> None:
@@ -567,3 +567,42 @@ def test_help_texts_flow_at_80_columns_without_breaking_mid_sentence() -> None:
         assert proc.returncode == 0, path
         assert fits(proc) and _forced_breaks(proc.stdout) == [], (path, _forced_breaks(proc.stdout))
     assert "with [[personas]] rules" in " ".join(run_cli("personas", "--help", columns=WIDTH).stdout.split())
+
+
+def test_the_glyph_check_sees_what_the_bundled_font_lacks_and_pictures_draw_it_in_ascii_or_words() -> None:
+    """Pillow's bundled font has 113 glyphs (ASCII and a few marks): "Qualifié", "€12k", "≥", "→" or a CJK
+    name drew as empty boxes. The check reads the font's cmap; what it lacks is drawn in words or ASCII."""
+    from leadjourney.journeymap.text import drawable, missing_glyphs
+
+    assert missing_glyphs("Qualifié € → 春 ok") == ["é", "€", "→", "春"]
+    assert drawable("Qualifié €12k, MQL → SQL ≥ 5, 春") == "Qualifie EUR 12k, MQL to SQL >= 5, ?"
+    assert missing_glyphs(drawable("Zürich — Ørsted ß ✓ ★")) == []
+
+
+@pytest.mark.slow  # builds a whole report package: about 30 s
+def test_every_text_drawn_in_a_picture_has_its_glyphs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every text the package draws in its PNGs (map, matrix, funnel chart), with labels, a name and a currency
+    the bundled font cannot draw, checked against the font's cmap: none draws an empty box."""
+    from PIL import ImageDraw
+
+    from conftest import DATA, csv_workspace, min_n_config
+    from leadjourney.journeymap.text import missing_glyphs
+    from leadjourney.reports.package import build_report
+
+    drawn: list[str] = []
+    real = ImageDraw.ImageDraw.text
+
+    def spy(self: ImageDraw.ImageDraw, xy: Any, text: Any, *args: Any, **kwargs: Any) -> None:
+        drawn.append(str(text))
+        real(self, xy, text, *args, **kwargs)
+
+    monkeypatch.setattr(ImageDraw.ImageDraw, "text", spy)
+    config = min_n_config().replace('currency = "USD"', 'currency = "EUR"').replace(
+        'name = "Inbound lead journey"', 'name = "Parcours — Zürich"').replace(
+        "\n[labels]\n", '\n[labels]\nMQL = "Qualifié marketing"\nSQL = "Qualifié ventes ✓"\nseo = "Référencement 春"\n')
+    ws = csv_workspace(tmp_path / "ws", config, **{t: (DATA / f"canonical_{t}.csv").read_text("utf-8")
+                                                   for t in ("leads", "stage_events", "touchpoints", "opportunities")})
+    package = build_report(ws)
+    assert len(package.images) >= 4 and len(drawn) > 50
+    assert [t for t in drawn if missing_glyphs(t)] == []
+    assert any("Qualifie marketing" in t for t in drawn) and any("Zurich" in t for t in drawn)
