@@ -386,8 +386,9 @@ def test_the_dashboard_in_chromium(rendered: Rendered, served: str, width: int) 
 
 
 def test_one_arrow_in_human_outputs(tmp_path: Path) -> None:
-    """Transitions read "MQL → SQL" in the terminal's tables and the recommendations (a Word cell broke
-    "MQL -" / "> SQL" across lines); "MQL->SQL" stays only as a key (finding ids, [targets])."""
+    """Transitions read "MQL → SQL" in the terminal's tables, the recommendations, the findings' statements
+    (terminal, interview guide) (a Word cell broke "MQL -" / "> SQL" across lines); "MQL->SQL" stays only as
+    a key (finding ids, [targets])."""
     from conftest import DATA, csv_workspace, min_n_config
 
     ws = csv_workspace(tmp_path / "ws", min_n_config(), **{t: (DATA / f"canonical_{t}.csv").read_text("utf-8")
@@ -399,6 +400,18 @@ def test_one_arrow_in_human_outputs(tmp_path: Path) -> None:
 
     recommended = json.dumps(json.loads(ok("recommend", str(ws.root), "--json").stdout), ensure_ascii=False)
     assert " → " in recommended and " -> " not in recommended
+    # finding statements (stored with "->") read with the arrow wherever people read them; the ids keep "->"
+    from leadjourney.analysis.findings import list_findings
+    from leadjourney.reports.interviews import interview_markdown
+
+    found = list_findings(ws)
+    assert any(" -> " in f.statement for f in found)  # as stored
+    listed = ok("findings", str(ws.root), columns=200).stdout
+    assert "MQL → SQL" in listed, listed
+    assert " -> " not in listed, [ln for ln in listed.splitlines() if " -> " in ln]
+    assert re.search(r"│ (conversion|time):\w+->\w+ ", listed)  # the id as typed back
+    guide = interview_markdown([], found)
+    assert " → " in guide and " -> " not in guide and re.search(r"`(conversion|time):\w+->\w+`", guide)
 
 
 @pytest.mark.slow  # end to end, several seconds: make test-integration

@@ -21,6 +21,7 @@ from leadjourney.cli.selection import (
     selection,
 )
 from leadjourney.cli.workspace_arg import WorkspaceAlias, chosen_workspace, group_settings
+from leadjourney.display import arrows
 from leadjourney.errors import InterruptedAfterCommit
 from leadjourney.escape import terminal_text
 from leadjourney.schema import SOURCE_FORMATS
@@ -266,7 +267,7 @@ def _set_status(ctx: typer.Context, finding_id: str, status: str, note: str | No
     key = key or chosen or ALL_LEADS
     f = set_status(open_workspace(workspace), finding_id, status, note, key)
     console.print(f"{f.finding_id} ({terminal_text(selection_label(key))}): {f.status}" + (f" ({terminal_text(f.note)})" if f.note else "")
-                  + f"; signed: {terminal_text(f.statement)}")
+                  + f"; signed: {terminal_text(arrows(f.statement))}")
 
 
 @findings_app.command("confirm")
