@@ -619,3 +619,36 @@ def test_every_text_drawn_in_a_picture_has_its_glyphs(tmp_path: Path, monkeypatc
     assert len(package.images) >= 4 and len(drawn) > 50
     assert [t for t in drawn if missing_glyphs(t)] == []
     assert any("Qualifie marketing" in t for t in drawn) and any("Zurich" in t for t in drawn)
+
+
+def test_the_summary_lists_three_distinct_actions_their_money_not_double_counted() -> None:
+    """The deck's "Three actions" were one action for three sources. One catalogue action is one line with
+    its subjects listed, the hours added up, the money of disjoint segments added and overlapping ones
+    (sources and personas of one transition) not."""
+    from types import SimpleNamespace
+
+    from leadjourney.analysis.friction import FrictionRow
+    from leadjourney.reports.headlines import top_action_groups
+
+    def row(rank: int, segment: str | None, amount: float) -> FrictionRow:
+        return FrictionRow(rank, "MQL", "SQL", segment, 100, 80, 0.8, 3.0, 0.4, 1e5, "", recoverable_per_year=amount)
+
+    def rec(rank: int, action: str, title: str, rows: list[FrictionRow], hours: tuple[float, float]) -> Any:
+        return SimpleNamespace(rank=rank, action=action, title=title, status="ASSUMED", friction=tuple(rows),
+                               counted=tuple((r.rank, r.recoverable_per_year) for r in rows),
+                               revenue=sum(r.recoverable_per_year or 0 for r in rows), hours_low=hours[0],
+                               hours_high=hours[1])
+
+    items = [rec(1, "scoring", "Update lead scoring: Content syndication leads", [row(1, "source=cs", 63e3)], (2, 4)),
+             rec(2, "scoring", "Update lead scoring: Paid social leads", [row(2, "source=paid_social", 54e3)], (2, 4)),
+             rec(3, "rebalance", "Rebalance or qualify paid_social leads", [], (6, 12)),
+             rec(4, "scoring", "Update lead scoring: Enterprise IT leads", [row(3, "persona=ent", 40e3)], (2, 4)),
+             rec(5, "definitions", "Update lead stage definitions in CRM", [], (1, 2)),
+             rec(6, "sla", "Add an SLA alert", [], (1, 2))]
+    groups = top_action_groups(SimpleNamespace(items=items), 3)
+    assert [g.title for g in groups] == [
+        "Update lead scoring (Content syndication leads, Paid social leads, Enterprise IT leads)",
+        "Rebalance or qualify Paid social leads", "Update lead stage definitions in CRM"]
+    # the two sources add up; the persona's people are among them: the larger kind counts, not both
+    assert groups[0].revenue == 117e3 and (groups[0].hours_low, groups[0].hours_high) == (6, 12)
+    assert groups[0].head == "Update lead scoring" and groups[1].revenue == 0

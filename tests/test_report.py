@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import shutil
 import subprocess
 from datetime import date
@@ -168,12 +169,17 @@ def test_the_deck_leads_with_takeaways_and_keeps_the_detail_in_its_notes(gen: di
     assert table.cell(0, 0).fill.fore_color.rgb == RGBColor.from_string(gen["ws"].config.brand_color[1:])
     cells = [c.text for sl in slides for sh in sl.shapes if sh.has_table for r in sh.table.rows for c in r.cells]
     assert cells and not any("…" in c for c in cells)  # wrapped, never cut
-    (personas,) = [sh.table for sh in slides[7].shapes if sh.has_table]
-    names = [table.cell(i, 2).text for i in range(1, len(table.rows))] + [
-        personas.cell(i, 0).text for i in range(1, len(personas.rows))]
+    # personas (at most four): a card each, who / arrive via / stall / change, by display name
+    cards = [sh.text_frame.text for sh in slides[7].shapes if sh.has_text_frame and "Who: " in sh.text_frame.text]
+    assert 2 <= len(cards) <= 4 and all(("Stall: " in c and "Change: " in c) for c in cards)
+    names = [table.cell(i, 2).text for i in range(1, len(table.rows))] + cards
     assert names and not any("_" in n or "=" in n for n in names)  # "Enterprise IT (persona)", not persona=...
     tiles = [sh.text_frame.text for sh in slides[1].shapes if sh.has_text_frame]
     assert money(top["recoverable_per_year"], cur) in tiles  # the summary's largest gap
+    # three distinct actions: one catalogue action per line, its subjects listed, no raw values
+    actions = [ln for t in tiles for ln in t.splitlines() if re.match(r"\d\. ", ln)]
+    heads = [re.split(r" \(|: ", ln[3:], maxsplit=1)[0] for ln in actions]
+    assert actions and len(set(heads)) == len(heads) and not any(re.search(r"\b[a-z]+_[a-z_]+\b", a) for a in actions)
     maps = [sh for sh in slides[3].shapes if sh.shape_type == MSO_SHAPE_TYPE.PICTURE]
     full = [sh for sh in slides[-1].shapes if sh.shape_type == MSO_SHAPE_TYPE.PICTURE]
     assert maps[0].width / maps[0].height > full[0].width / full[0].height  # cropped to the funnel
