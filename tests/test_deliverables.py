@@ -10,6 +10,7 @@ within 80 columns. The pages and screenshots stay in the test's folder (``--base
 
 from __future__ import annotations
 
+import io
 import logging
 import re
 import shutil
@@ -652,3 +653,18 @@ def test_the_summary_lists_three_distinct_actions_their_money_not_double_counted
     # the two sources add up; the persona's people are among them: the larger kind counts, not both
     assert groups[0].revenue == 117e3 and (groups[0].hours_low, groups[0].hours_high) == (6, 12)
     assert groups[0].head == "Update lead scoring" and groups[1].revenue == 0
+
+
+def test_a_range_in_a_word_cell_does_not_break_at_its_hyphen() -> None:
+    """The friction ranking's narrow target column broke "15.0% (benchmark: 15-" / "21% ..." across lines:
+    a range's hyphen is Word's non-breaking one, read back as "-"; a word's own hyphen may still break."""
+    from docx import Document
+
+    from leadjourney.reports.docx_writer import to_docx
+
+    doc = Document(io.BytesIO(to_docx("t", "| Target |\n|---|\n| 15.0% (benchmark: 15-21%, 2026-06-10) |\n\n"
+                                           "speed-to-lead 5-10 minutes\n", {})))
+    xml = doc.element.xml
+    assert xml.count("<w:noBreakHyphen/>") == 4 and "speed-to-lead" in xml
+    assert doc.tables[0].cell(1, 0).text == "15.0% (benchmark: 15-21%, 2026-06-10)"
+    assert "speed-to-lead 5-10 minutes" in [p.text for p in doc.paragraphs]
