@@ -78,7 +78,7 @@ def friction_markdown(analysis: Analysis, findings: Sequence[Finding], currency:
     head = (f"| Rank | Stage transition | Segment | Drop-off % | Time in stage | Rate | Target (source) | "
             f"Recoverable / {per} | Value of all drop-offs / {per} (upper bound) |")
     lines += ["", f"{head} Root-cause hypothesis | Status |", "|---:|---|---|---:|---:|---:|---|---:|---:|---|---|"]
-    lines += [f"{_row(r, currency, labels)} {md(humanize(r.hypothesis, labels))} | "
+    lines += [f"{_row(r, currency, labels, short=True)} {md(humanize(r.hypothesis, labels))} | "
               f"{status_word(status.get(f'friction:{r.rank}'))} |" for r in top]
     if not judged:
         lines.append("| - | No transition to judge | | | | | | | | | |")
@@ -93,19 +93,23 @@ def friction_markdown(analysis: Analysis, findings: Sequence[Finding], currency:
     return "\n".join(lines) + "\n"
 
 
-def _target(r: FrictionRow, labels: Mapping[str, str] | None) -> str:
-    """The target and where it comes from, without repeating the rate: "16.6% (other sources)"."""
+def _target(r: FrictionRow, labels: Mapping[str, str] | None, short: bool = False) -> str:
+    """The target and where it comes from, without repeating the rate: "16.6% (other sources)"; ``short`` (the
+    VP's table): a benchmark by its citation only ("15.0% (benchmark [1])"), no target without the why."""
     if r.target_rate is None:
-        return humanize(r.target_source, labels)
+        return "no target" if short else humanize(r.target_source, labels)
+    if short and r.target_source.startswith("benchmark"):
+        cite = re.search(r"\[[^\]]*\]", r.target_source)
+        return f"{percent(r.target_rate)} (benchmark{' ' + cite.group(0) if cite else ''})"
     source = _NOISE.sub(", within noise", _REPEATED_RATE.sub("", r.target_source, count=1))
     return f"{percent(r.target_rate)} ({humanize(source, labels)})"
 
 
-def _row(r: FrictionRow, currency: str, labels: Mapping[str, str] | None) -> str:
+def _row(r: FrictionRow, currency: str, labels: Mapping[str, str] | None, short: bool = False) -> str:
     """The ranking columns both tables share, up to the upper bound."""
     recoverable = money(r.recoverable_per_year, currency) if r.recoverable_per_year is not None else "-"
     return (f"| {r.rank} | {md(transition(r.from_stage, r.to_stage, labels))} | {md(segment_name(r.segment, labels))} | "
-            f"{percent(r.drop_off_rate)} | {days(r.median_days)} | {percent(r.rate)} | {md(_target(r, labels))} | "
+            f"{percent(r.drop_off_rate)} | {days(r.median_days)} | {percent(r.rate)} | {md(_target(r, labels, short))} | "
             f"{md(recoverable)} | {money(r.value_of_all_dropoffs_per_year, currency)} |")
 
 
