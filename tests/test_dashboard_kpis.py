@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html as html_module
 import re
 from dataclasses import replace
 from datetime import date
@@ -86,12 +87,29 @@ def test_a_change_that_is_not_judged_says_why_and_shows_no_number(ws: Workspace)
     young = [c for t in data.view(DATED).tiles for c in t.changes if c.status.status is Status.YOUNG]
     assert young and all("still converting" in c.status.text() for c in young)
     for view in (few, data.view(DATED)):
-        text = re.sub(r"<[^>]+>", "\n", render(view)[0])
+        shown = html_module.unescape(render(view)[0])  # the reason on the tile, or in its tooltip
+        text = re.sub(r"<[^>]+>", "\n", shown)
         for t in view.tiles:
             for c in t.changes:
                 if not c.status.judged:
-                    line = next(x for x in text.splitlines() if c.status.text() in x)
+                    assert c.status.text() in shown
+                    line = next((x for x in text.splitlines() if c.status.text() in x), "")
                     assert "%" not in line.split(":")[0]  # no ratio beside a change that is not judged
+
+
+def test_changes_not_judged_are_said_once_under_the_band_the_reasons_in_tooltips(ws: Workspace) -> None:
+    """Most tiles repeated "vs baseline: too young to judge: still converting ..." in grey: one line under
+    the band names the tiles instead, and each tile's reason stays in its tooltip, in the status's words."""
+    view = DashboardData(ws, disk=False).view(DATED)
+    html = render(view)[0]
+    young = [(t, c) for t in view.tiles for c in t.changes[1:] if c.status.status is Status.YOUNG]
+    assert len(young) >= 2
+    band = html.partition('<div class="kpi-note"')[0]
+    assert "vs baseline: too young" not in re.sub(r"<[^>]+>", "\n", band)
+    assert html.count("Change vs baseline: too young to judge for ") == 1
+    titles = dict(re.findall(r'<div class="kpi" id="tile-([^"]+)" title="([^"]*)"', band))
+    for t, c in young:
+        assert f"vs baseline: {c.status.text()}" in html_module.unescape(titles[t.key.replace(":", "-")])
 
 
 def test_the_baseline_change_is_per_day_of_each_period(ws: Workspace) -> None:

@@ -10,6 +10,7 @@ within 80 columns. The pages and screenshots stay in the test's folder (``--base
 
 from __future__ import annotations
 
+import io
 import logging
 import re
 import shutil
@@ -19,6 +20,7 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
@@ -385,8 +387,9 @@ def test_the_dashboard_in_chromium(rendered: Rendered, served: str, width: int) 
 
 
 def test_one_arrow_in_human_outputs(tmp_path: Path) -> None:
-    """Transitions read "MQL → SQL" in the terminal's tables and the recommendations (a Word cell broke
-    "MQL -" / "> SQL" across lines); "MQL->SQL" stays only as a key (finding ids, [targets])."""
+    """Transitions read "MQL → SQL" in the terminal's tables, the recommendations, the findings' statements
+    (terminal, interview guide) (a Word cell broke "MQL -" / "> SQL" across lines); "MQL->SQL" stays only as
+    a key (finding ids, [targets])."""
     from conftest import DATA, csv_workspace, min_n_config
 
     ws = csv_workspace(tmp_path / "ws", min_n_config(), **{t: (DATA / f"canonical_{t}.csv").read_text("utf-8")
@@ -398,6 +401,18 @@ def test_one_arrow_in_human_outputs(tmp_path: Path) -> None:
 
     recommended = json.dumps(json.loads(ok("recommend", str(ws.root), "--json").stdout), ensure_ascii=False)
     assert " → " in recommended and " -> " not in recommended
+    # finding statements (stored with "->") read with the arrow wherever people read them; the ids keep "->"
+    from leadjourney.analysis.findings import list_findings
+    from leadjourney.reports.interviews import interview_markdown
+
+    found = list_findings(ws)
+    assert any(" -> " in f.statement for f in found)  # as stored
+    listed = ok("findings", str(ws.root), columns=200).stdout
+    assert "MQL → SQL" in listed, listed
+    assert " -> " not in listed, [ln for ln in listed.splitlines() if " -> " in ln]
+    assert re.search(r"│ (conversion|time):\w+->\w+ ", listed)  # the id as typed back
+    guide = interview_markdown([], found)
+    assert " → " in guide and " -> " not in guide and re.search(r"`(conversion|time):\w+->\w+`", guide)
 
 
 @pytest.mark.slow  # end to end, several seconds: make test-integration
@@ -445,14 +460,215 @@ def test_the_matrix_check_sees_a_label_across_a_quadrant_edge_or_a_range_bar() -
     assert collisions(MatrixLayout(0, 0, [bar, Shape("text", 160, 303, text="on the bar", role="label")]))
 
 
-def test_pictures_draw_an_arrow_the_bundled_font_lacks_as_ascii() -> None:
+def test_pictures_draw_an_arrow_the_bundled_font_lacks_in_words() -> None:
     """The map's PNG (and the Word documents embedding it) showed "Lead ▯ MQL": Pillow's bundled font has no
-    "→". Drawn and measured as "->" in pictures; text documents keep the arrow."""
+    "→". Drawn and measured as "to" in pictures (not the stored key's "->"); text documents keep the arrow."""
     from leadjourney.journeymap.text import measure
     from leadjourney.reports.matrix import MatrixLayout, Shape, to_png
 
     def picture(text: str) -> bytes:
         return to_png(MatrixLayout(200, 40, [Shape("text", 10, 25, text=text, size=14, role="label")]), scale=1.0)
 
-    assert picture("MQL → SQL") == picture("MQL -> SQL") != picture("MQL SQL")
-    assert measure("MQL → SQL", 14) == measure("MQL -> SQL", 14)
+    assert picture("MQL → SQL") == picture("MQL to SQL") != picture("MQL SQL")
+    assert measure("MQL → SQL", 14) == measure("MQL to SQL", 14)
+
+
+def test_the_friction_ranking_leads_with_the_top_drop_offs_and_keeps_the_rest_compact(tmp_path: Path) -> None:
+    """The Word ranking ran to 20 pages: 77 full rows (hypotheses and all), a bullet per row too few to judge,
+    the full map in 8 tiles. The VP's part: the top ten with their figures; the other judged rows in an
+    appendix table without hypotheses; the rows too few to judge one short line each; the full map named."""
+    from dataclasses import replace
+
+    from conftest import DATA, csv_workspace
+    from leadjourney.analysis.friction import FrictionRow
+    from leadjourney.analysis.report import analyze
+    from leadjourney.analysis.status import OK, too_few
+    from leadjourney.reports.friction_doc import MAP_IMAGE, friction_markdown
+
+    ws = csv_workspace(tmp_path / "ws", **{t: (DATA / f"canonical_{t}.csv").read_text("utf-8")
+                                           for t in ("leads", "stage_events", "touchpoints", "opportunities")})
+    analysis = analyze(ws)
+
+    def row(rank: int, n: int, recoverable: float | None) -> FrictionRow:
+        return FrictionRow(rank, "MQL", "SQL", f"source=src_{rank}", n, n // 2, 0.5, 3.0, 0.4, 1000.0 * n,
+                           f"hypothesis {rank}", rate=0.5, target_rate=0.6,
+                           target_source="benchmark: 15-21% (average) [1], low end 15.0%" if rank in (1, 11)
+                           else "other sources",
+                           recoverable_per_year=recoverable, status=too_few(n, 30) if recoverable is None else OK)
+    rows = [row(k, 100 + k, 5000.0 - k if k <= 4 else 0.0) for k in range(1, 16)]
+    rows += [row(k, k - 14, None) for k in range(16, 21)]
+    analysis.friction = replace(analysis.friction, rows=rows)
+    doc = friction_markdown(analysis, [], "USD", cropped_map="stages.png")
+    lead, appendix = doc.split("## Appendix: the other transitions and segments", 1)
+    assert [k for k in range(1, 21) if f"| {k} | MQL → SQL |" in lead] == list(range(1, 11))
+    assert all(f"hypothesis {k}" in lead for k in range(1, 11)) and "hypothesis 11" not in doc
+    others, few = appendix.split("## Appendix: too few to judge", 1)
+    assert [k for k in range(1, 21) if f"| {k} | MQL → SQL |" in others] == list(range(11, 16))
+    assert all(f"| {k} | MQL → SQL | Src {k} (source) | too few to judge: {k - 14} " in few for k in range(16, 21))
+    assert "- #16" not in doc and f"![The full journey map]({MAP_IMAGE})" not in doc
+    assert "![Journey map](stages.png)" in doc and f"`{MAP_IMAGE}` beside this document" in doc
+    # the VP's table names a benchmark by its citation; the appendix keeps where it comes from
+    assert "| 60.0% (benchmark \\[1\\]) |" in lead and "benchmark: 15-21% (average)" in others
+
+
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")  # styles, the progress bar's cursor
+
+
+def test_common_errors_wrap_at_80_columns_in_a_terminal_and_stay_one_line_in_a_log(tmp_path: Path) -> None:
+    """An error naming a long path ran to 200 columns in an 80-column terminal (the terminal broke it
+    mid-word): in a terminal it wraps at the width, between words (a path longer than the width folds);
+    written to a file or a pipe it stays one line (grep, logs)."""
+    from conftest import DATA
+
+    deep = tmp_path / "engagements" / "acme-corporation-north-america" / "q3-inbound-review" / "workspace"
+    assert run_cli("init", str(deep)).returncode == 0
+    bad = deep / "crm-export-with-a-rather-long-name.csv"
+    shutil.copy(DATA / "missing_columns.csv", bad)
+    errors = [("analyze", str(deep)), ("ingest", str(deep), "--file", str(bad), "--table", "leads"),
+              ("report", str(deep), "--format", "docx,slides,markdown"), ("init", str(bad))]
+    tty = {"TTY_COMPATIBLE": "1", "NO_COLOR": "1"}
+    for args in errors:
+        proc = run_cli(*args, columns=WIDTH, env=tty)
+        text = ANSI.sub("", proc.stderr)
+        assert proc.returncode != 0 and "error" in text, (args, text)
+        wide = [ln for ln in text.splitlines() if len(ln) > WIDTH]
+        assert wide == [], (args, wide)
+        logged = run_cli(*args, columns=WIDTH).stderr.strip()
+        assert "\n" not in logged and "".join(text.split()) == "".join(logged.split()), args
+
+
+def _forced_breaks(text: str, width: int = WIDTH) -> list[str]:
+    """Lines of a help's prose (its description, its command list's summaries) broken before the width
+    needed: the next line's first word would have fit, so the break came from the source, mid-sentence.
+    A line before a command to copy (``leadjourney ...``, a cron entry) is meant to end there."""
+    rows: list[tuple[str, int]] = []  # (prose line, its room); ("", 0) between items
+    in_commands, column = False, 0
+    for line in text.splitlines():
+        if line.startswith("╭─ Commands"):
+            in_commands = True
+        elif line.startswith("╰"):
+            in_commands = False
+        elif in_commands and line.startswith("│"):
+            named = re.match(r"│ \S+\s+", line)
+            if named:  # a new command: its summary starts a new item
+                column = named.end()
+                rows.append(("", 0))
+            rows.append((line[column:].rstrip("│").rstrip(), len(line) - 2 - column))
+            continue
+        elif line.startswith(" ") and not line.startswith("  ") and line.strip():
+            rows.append((line[1:].rstrip(), width - 2))
+            continue
+        rows.append(("", 0))
+    return [f"{line!r} / {nxt!r}" for (line, room), (nxt, _) in pairwise(rows)
+            if line and nxt and not re.match(r"(leadjourney |\d+ \d+ )", nxt)
+            and len(line) + 1 + len(nxt.split()[0]) <= room]
+
+
+def test_help_texts_flow_at_80_columns_without_breaking_mid_sentence() -> None:
+    """`--help` kept the docstrings' source line breaks: "... red drop-offs with revenue impact," / "the
+    dark-lead path ..." left half a line empty in the command list and in each command's description; and
+    Rich markup ate "[[personas]]" ("with [] rules")."""
+    import click
+    import typer
+
+    from leadjourney.cli.app import app
+
+    def paths(command: click.Command, path: tuple[str, ...]) -> Iterator[tuple[str, ...]]:
+        yield path
+        for name, sub in getattr(command, "commands", {}).items():
+            yield from paths(sub, (*path, name))
+
+    everything = list(paths(typer.main.get_command(app), ()))
+    assert len(everything) > 20
+    for path in everything:
+        proc = run_cli(*path, "--help", columns=WIDTH)
+        assert proc.returncode == 0, path
+        assert fits(proc) and _forced_breaks(proc.stdout) == [], (path, _forced_breaks(proc.stdout))
+    assert "with [[personas]] rules" in " ".join(run_cli("personas", "--help", columns=WIDTH).stdout.split())
+
+
+def test_the_glyph_check_sees_what_the_bundled_font_lacks_and_pictures_draw_it_in_ascii_or_words() -> None:
+    """Pillow's bundled font has 113 glyphs (ASCII and a few marks): "Qualifié", "€12k", "≥", "→" or a CJK
+    name drew as empty boxes. The check reads the font's cmap; what it lacks is drawn in words or ASCII."""
+    from leadjourney.journeymap.text import drawable, missing_glyphs
+
+    assert missing_glyphs("Qualifié € → 春 ok") == ["é", "€", "→", "春"]
+    assert drawable("Qualifié €12k, MQL → SQL ≥ 5, 春") == "Qualifie EUR 12k, MQL to SQL >= 5, ?"
+    assert missing_glyphs(drawable("Zürich — Ørsted ß ✓ ★")) == []
+
+
+@pytest.mark.slow  # builds a whole report package: about 30 s
+def test_every_text_drawn_in_a_picture_has_its_glyphs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every text the package draws in its PNGs (map, matrix, funnel chart), with labels, a name and a currency
+    the bundled font cannot draw, checked against the font's cmap: none draws an empty box."""
+    from PIL import ImageDraw
+
+    from conftest import DATA, csv_workspace, min_n_config
+    from leadjourney.journeymap.text import missing_glyphs
+    from leadjourney.reports.package import build_report
+
+    drawn: list[str] = []
+    real = ImageDraw.ImageDraw.text
+
+    def spy(self: ImageDraw.ImageDraw, xy: Any, text: Any, *args: Any, **kwargs: Any) -> None:
+        drawn.append(str(text))
+        real(self, xy, text, *args, **kwargs)
+
+    monkeypatch.setattr(ImageDraw.ImageDraw, "text", spy)
+    config = min_n_config().replace('currency = "USD"', 'currency = "EUR"').replace(
+        'name = "Inbound lead journey"', 'name = "Parcours — Zürich"').replace(
+        "\n[labels]\n", '\n[labels]\nMQL = "Qualifié marketing"\nSQL = "Qualifié ventes ✓"\nseo = "Référencement 春"\n')
+    ws = csv_workspace(tmp_path / "ws", config, **{t: (DATA / f"canonical_{t}.csv").read_text("utf-8")
+                                                   for t in ("leads", "stage_events", "touchpoints", "opportunities")})
+    package = build_report(ws)
+    assert len(package.images) >= 4 and len(drawn) > 50
+    assert [t for t in drawn if missing_glyphs(t)] == []
+    assert any("Qualifie marketing" in t for t in drawn) and any("Zurich" in t for t in drawn)
+
+
+def test_the_summary_lists_three_distinct_actions_their_money_not_double_counted() -> None:
+    """The deck's "Three actions" were one action for three sources. One catalogue action is one line with
+    its subjects listed, the hours added up, the money of disjoint segments added and overlapping ones
+    (sources and personas of one transition) not."""
+    from types import SimpleNamespace
+
+    from leadjourney.analysis.friction import FrictionRow
+    from leadjourney.reports.headlines import top_action_groups
+
+    def row(rank: int, segment: str | None, amount: float) -> FrictionRow:
+        return FrictionRow(rank, "MQL", "SQL", segment, 100, 80, 0.8, 3.0, 0.4, 1e5, "", recoverable_per_year=amount)
+
+    def rec(rank: int, action: str, title: str, rows: list[FrictionRow], hours: tuple[float, float]) -> Any:
+        return SimpleNamespace(rank=rank, action=action, title=title, status="ASSUMED", friction=tuple(rows),
+                               counted=tuple((r.rank, r.recoverable_per_year) for r in rows),
+                               revenue=sum(r.recoverable_per_year or 0 for r in rows), hours_low=hours[0],
+                               hours_high=hours[1])
+
+    items = [rec(1, "scoring", "Update lead scoring: Content syndication leads", [row(1, "source=cs", 63e3)], (2, 4)),
+             rec(2, "scoring", "Update lead scoring: Paid social leads", [row(2, "source=paid_social", 54e3)], (2, 4)),
+             rec(3, "rebalance", "Rebalance or qualify paid_social leads", [], (6, 12)),
+             rec(4, "scoring", "Update lead scoring: Enterprise IT leads", [row(3, "persona=ent", 40e3)], (2, 4)),
+             rec(5, "definitions", "Update lead stage definitions in CRM", [], (1, 2)),
+             rec(6, "sla", "Add an SLA alert", [], (1, 2))]
+    groups = top_action_groups(SimpleNamespace(items=items), 3)
+    assert [g.title for g in groups] == [
+        "Update lead scoring (Content syndication leads, Paid social leads, Enterprise IT leads)",
+        "Rebalance or qualify Paid social leads", "Update lead stage definitions in CRM"]
+    # the two sources add up; the persona's people are among them: the larger kind counts, not both
+    assert groups[0].revenue == 117e3 and (groups[0].hours_low, groups[0].hours_high) == (6, 12)
+    assert groups[0].head == "Update lead scoring" and groups[1].revenue == 0
+
+
+def test_a_range_in_a_word_cell_does_not_break_at_its_hyphen() -> None:
+    """The friction ranking's narrow target column broke "15.0% (benchmark: 15-" / "21% ..." across lines:
+    a range's hyphen is Word's non-breaking one, read back as "-"; a word's own hyphen may still break."""
+    from docx import Document
+
+    from leadjourney.reports.docx_writer import to_docx
+
+    doc = Document(io.BytesIO(to_docx("t", "| Target |\n|---|\n| 15.0% (benchmark: 15-21%, 2026-06-10) |\n\n"
+                                           "speed-to-lead 5-10 minutes\n", {})))
+    xml = doc.element.xml
+    assert xml.count("<w:noBreakHyphen/>") == 4 and "speed-to-lead" in xml
+    assert doc.tables[0].cell(1, 0).text == "15.0% (benchmark: 15-21%, 2026-06-10)"
+    assert "speed-to-lead 5-10 minutes" in [p.text for p in doc.paragraphs]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import shutil
 import subprocess
 from datetime import date
@@ -82,11 +83,15 @@ def test_numbers_equal_analyze_json(gen: dict[str, Any]) -> None:
     assert f"{t['rate']:.1%} (95% CI {t['ci_low']:.1%}-{t['ci_high']:.1%}, {t['converted']:,} of" in text(gen, "faq.md")
     friction = text(gen, "friction_ranking.md")
     for row in a["friction"]["rows"]:
+        recoverable = row["recoverable_per_year"]
+        if recoverable is None:  # too few to judge: a short line each, the reason in the status's words
+            assert f"| {row['rank']} | {row['from']} → {row['to']} | {segment_name(row['segment'])} | too few to " \
+                f"judge: {row['status_reason']} |" in friction.split("## Appendix: too few to judge", 1)[1]
+            continue
         assert f"| {row['rank']} | {row['from']} → {row['to']} | {segment_name(row['segment'])} | " \
                f"{row['drop_off_rate']:.1%} |" in friction
         # recoverable revenue (rounded for people) beside the value of all drop-offs, the upper bound
-        recoverable = row["recoverable_per_year"]
-        assert (money(recoverable, "USD") if recoverable is not None else row["status_reason"]) in friction
+        assert money(recoverable, "USD") in friction
         assert money(row["value_of_all_dropoffs_per_year"], "USD") in friction
     assert "Baseline: the snapshot stored by `leadjourney analyze --baseline`" in playbook
 
@@ -112,7 +117,7 @@ def test_html_is_self_contained(gen: dict[str, Any]) -> None:
                 assert "://" not in value and not value.startswith("//"), (slug, tag, value)
         assert "<script" not in html and "@import" not in html and "url(http" not in html
     friction = text(gen, "friction_ranking.html")
-    assert friction.count('src="data:image/png;base64,') == 3  # the cropped map, the funnel, the full map
+    assert friction.count('src="data:image/png;base64,') == 2  # the cropped map, the funnel (the full map: named)
     assert text(gen, "recommendations.html").count('src="data:image/png;base64,') == 1  # the matrix
 
 
@@ -129,11 +134,13 @@ def test_docx_has_the_expected_headings_tables_and_charts(gen: dict[str, Any]) -
     assert {"Marketing interviews", "Sales interviews", "RevOps interviews"} <= set(
         _headings(out / "interview_guide.docx"))
     doc = Document(str(out / "friction_ranking.docx"))
-    assert len(doc.inline_shapes) >= 3  # the map (in legible tiles), the funnel, the full map (in tiles)
+    assert 2 <= len(doc.inline_shapes) <= 3  # the funnel, the stages-and-drop-offs map on a page (two at most)
     ranking = doc.tables[1]
     assert [c.text for c in ranking.rows[0].cells][:4] == ["Rank", "Stage transition", "Segment", "Drop-off %"]
-    ranked = [t for t in doc.tables if t.rows[0].cells[0].text == "Rank"]  # the gaps, then the rest
-    assert sum(len(t.rows) - 1 for t in ranked) == len(gen["analysis"]["friction"]["rows"])
+    ranked = [t for t in doc.tables if "Drop-off %" in [c.text for c in t.rows[0].cells]]  # the top ten, then the rest judged
+    rows = gen["analysis"]["friction"]["rows"]
+    assert len(ranking.rows) - 1 == min(10, len(rows))
+    assert sum(len(t.rows) - 1 for t in ranked) == sum(r["recoverable_per_year"] is not None for r in rows)
     first = gen["analysis"]["friction"]["rows"][0]
     assert ranking.rows[1].cells[3].text == f"{first['drop_off_rate']:.1%}"
     assert len(Document(str(out / "recommendations.docx")).inline_shapes) == 1
@@ -162,12 +169,17 @@ def test_the_deck_leads_with_takeaways_and_keeps_the_detail_in_its_notes(gen: di
     assert table.cell(0, 0).fill.fore_color.rgb == RGBColor.from_string(gen["ws"].config.brand_color[1:])
     cells = [c.text for sl in slides for sh in sl.shapes if sh.has_table for r in sh.table.rows for c in r.cells]
     assert cells and not any("…" in c for c in cells)  # wrapped, never cut
-    (personas,) = [sh.table for sh in slides[7].shapes if sh.has_table]
-    names = [table.cell(i, 2).text for i in range(1, len(table.rows))] + [
-        personas.cell(i, 0).text for i in range(1, len(personas.rows))]
+    # personas (at most four): a card each, who / arrive via / stall / change, by display name
+    cards = [sh.text_frame.text for sh in slides[7].shapes if sh.has_text_frame and "Who: " in sh.text_frame.text]
+    assert 2 <= len(cards) <= 4 and all(("Stall: " in c and "Change: " in c) for c in cards)
+    names = [table.cell(i, 2).text for i in range(1, len(table.rows))] + cards
     assert names and not any("_" in n or "=" in n for n in names)  # "Enterprise IT (persona)", not persona=...
     tiles = [sh.text_frame.text for sh in slides[1].shapes if sh.has_text_frame]
     assert money(top["recoverable_per_year"], cur) in tiles  # the summary's largest gap
+    # three distinct actions: one catalogue action per line, its subjects listed, no raw values
+    actions = [ln for t in tiles for ln in t.splitlines() if re.match(r"\d\. ", ln)]
+    heads = [re.split(r" \(|: ", ln[3:], maxsplit=1)[0] for ln in actions]
+    assert actions and len(set(heads)) == len(heads) and not any(re.search(r"\b[a-z]+_[a-z_]+\b", a) for a in actions)
     maps = [sh for sh in slides[3].shapes if sh.shape_type == MSO_SHAPE_TYPE.PICTURE]
     full = [sh for sh in slides[-1].shapes if sh.shape_type == MSO_SHAPE_TYPE.PICTURE]
     assert maps[0].width / maps[0].height > full[0].width / full[0].height  # cropped to the funnel
@@ -318,7 +330,7 @@ def test_wide_tables_and_the_map_get_landscape_pages_the_rest_portrait(gen: dict
         blob = friction.part.related_parts[shape._inline.graphic.graphicData.pic.blipFill.blip.embed].blob
         if blob != funnel:
             tiles.append(shape.width.pt / Image.open(io.BytesIO(blob)).width)
-    assert len(tiles) >= 2 and min(tiles) >= need * 0.98, (tiles, need)
+    assert 1 <= len(tiles) <= 2 and min(tiles) >= need * 0.98, (tiles, need)  # a page or two, legible
 
 
 def test_people_read_display_names_not_raw_values_or_statistics(gen: dict[str, Any]) -> None:

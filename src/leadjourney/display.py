@@ -104,3 +104,16 @@ def days(value: float | None) -> str:
 def count(value: int | None) -> str:
     """A count with thousands separators."""
     return "-" if value is None else f"{value:,}"
+
+
+_KEY_ARROW = re.compile(r"(?<=[\w)])\s?->\s?(?=[\w(])")
+
+
+def arrows(text: str) -> str:
+    """Stored prose for people (a finding's statement, a rule's reason): its transitions' "->", as keys and
+    statements store them, as " → ". Never for an id someone types back (``conversion:MQL->SQL``).
+
+    >>> arrows("paid_social converts MQL -> SQL at 7.3%; long stalls at MQL->SQL")
+    'paid_social converts MQL → SQL at 7.3%; long stalls at MQL → SQL'
+    """
+    return _KEY_ARROW.sub(" → ", text)

@@ -22,7 +22,8 @@ def main(argv: list[str] | None = None) -> None:
     """Run ``leadjourney``; ``--debug`` anywhere shows tracebacks instead of one-line errors.
 
     Every error leadjourney raises on purpose (:class:`~leadjourney.errors.LeadJourneyError` and its subclasses)
-    ends here: its message on one line on stderr, and the exit code the error class carries.
+    ends here: its message on stderr, and the exit code the error class carries; one line in a file or pipe, wrapped
+    at the width between words in a terminal.
     ``argv`` given (a call in-process, as the tests make): Ctrl-C is handed back as it was when done; else (the
     process's own entry point) it stays ignored from the end of the command until the process exits.
     """
@@ -64,7 +65,7 @@ def _run(args: list[str], debug: bool) -> None:
     except LeadJourneyError as exc:
         if debug:
             raise
-        err.print(f"[bold red]error:[/bold red] {terminal_text(str(exc))}", soft_wrap=True)
+        err.print(f"[bold red]error:[/bold red] {terminal_text(str(exc))}", soft_wrap=not err.is_terminal)
         sys.exit(exc.exit_code)  # the error class carries its exit code
     except (KeyboardInterrupt, SystemExit):
         raise
@@ -72,7 +73,7 @@ def _run(args: list[str], debug: bool) -> None:
         if debug:
             raise
         err.print(f"[bold red]internal error:[/bold red] {terminal_text(type(exc).__name__)}: {terminal_text(str(exc))} "
-                  "(rerun with --debug for the traceback, and please report it)", soft_wrap=True)
+                  "(rerun with --debug for the traceback, and please report it)", soft_wrap=not err.is_terminal)
         sys.exit(3)
 
 

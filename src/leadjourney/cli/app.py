@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from leadjourney.cli import render
-from leadjourney.cli.base import WorkspaceArg, app, console, err
+from leadjourney.cli.base import WorkspaceArg, app, console, err, one_line_summaries
 from leadjourney.cli.selection import (
     EngineOption,
     FromOption,
@@ -21,6 +21,7 @@ from leadjourney.cli.selection import (
     selection,
 )
 from leadjourney.cli.workspace_arg import WorkspaceAlias, chosen_workspace, group_settings
+from leadjourney.display import arrows
 from leadjourney.errors import InterruptedAfterCommit
 from leadjourney.escape import terminal_text
 from leadjourney.schema import SOURCE_FORMATS
@@ -266,7 +267,7 @@ def _set_status(ctx: typer.Context, finding_id: str, status: str, note: str | No
     key = key or chosen or ALL_LEADS
     f = set_status(open_workspace(workspace), finding_id, status, note, key)
     console.print(f"{f.finding_id} ({terminal_text(selection_label(key))}): {f.status}" + (f" ({terminal_text(f.note)})" if f.note else "")
-                  + f"; signed: {terminal_text(f.statement)}")
+                  + f"; signed: {terminal_text(arrows(f.statement))}")
 
 
 @findings_app.command("confirm")
@@ -310,3 +311,5 @@ from leadjourney.cli import monitor as monitor_commands  # noqa: E402, F401
 from leadjourney.cli import pull as pull_commands  # noqa: E402, F401
 from leadjourney.cli import report as report_commands  # noqa: E402, F401  (`report` is a variable name above)
 from leadjourney.cli import status as status_commands  # noqa: E402, F401  (`status` is a parameter name above)
+
+one_line_summaries(app)  # every command registered: the command lists' one-line summaries

@@ -76,7 +76,7 @@ def personas_command(
     as_json: JsonOption = False, engine: EngineOption = None,
 ) -> None:
     """Persona profiles (size, sources, funnel, time in stage, touchpoints, how each differs) and
-    personas suggested by clustering, with [[personas]] rules to paste into leadjourney.toml.
+    personas suggested by clustering, with \\[\\[personas]] rules to paste into leadjourney.toml.
 
     Writes out/personas.md and .json.
     Example: [bold]leadjourney personas acme-journey --k 3[/bold]

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from rich.console import Console
 from rich.table import Table
 
-from leadjourney.display import display_name, percent
+from leadjourney.display import arrows, display_name, percent
 from leadjourney.escape import terminal_text
 from leadjourney.progress import Progress as ProgressFn
 from leadjourney.schema import (
@@ -290,9 +290,9 @@ def findings_table(items: list[Finding], title: str = "Findings") -> Table:
     table.add_column("note")
     style = {"ASSUMED": "yellow", "CONFIRMED": "green", "CORRECTED": "cyan"}
     for f in items:
-        text = terminal_text(f.statement)
+        text = terminal_text(arrows(f.statement))
         if f.changed_since_signoff:
-            now = (f"now: {terminal_text(f.current_statement)} (snapshot {f.current_snapshot_id})" if f.restated and
+            now = (f"now: {terminal_text(arrows(f.current_statement or ''))} (snapshot {f.current_snapshot_id})" if f.restated and
                    f.current_statement else f"not stated by the latest analysis (snapshot {f.current_snapshot_id})")
             text += f"\n[bold magenta]changed since sign-off[/] - {now}"
         table.add_row(f"[bold]{terminal_text(f.finding_id)}[/bold]\n{text}", f"[{style.get(f.status, 'white')}]{f.status}[/]",

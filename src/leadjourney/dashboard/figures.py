@@ -264,18 +264,50 @@ def tile_value(t: Tile) -> str:
     return f"{int(t.value):,}" if t.kind == "count" else money(t.value, t.currency)
 
 
+def _unjudged(c: Change) -> bool:
+    return not c.status.judged or c.ratio is None
+
+
+def _tile_name(t: Tile, labels: Labels) -> str:
+    return display_name(t.name, labels) if t.key.startswith("stage:") else t.name
+
+
+def _change_notes(tiles: Sequence[Tile], days: float | None,
+                  labels: Labels) -> tuple[list[tuple[str, str]], dict[tuple[int, int], str]]:
+    """Changes not judged, said once under the band instead of in grey on each tile: one reason shared by
+    every tile in full ("Change vs previous period: no date range chosen ..."); otherwise, per side and kind
+    ("too young to judge"), one line naming the tiles, each tile's reason in the line's and the tile's
+    tooltip (a kind on a single tile stays on it). Returns the notes (text, tooltip) and the changes taken
+    off the tiles, (tile, side) -> the reason for the tile's tooltip ("" when the note says it in full)."""
+    notes: list[tuple[str, str]] = []
+    taken: dict[tuple[int, int], str] = {}
+    for i, label in enumerate(("previous period", "baseline")):
+        unjudged = [(k, t.changes[i]) for k, t in enumerate(tiles) if len(t.changes) > i and _unjudged(t.changes[i])]
+        reasons = {change_text(c, days)[0].split(": ", 1)[1] for _, c in unjudged}
+        if tiles and len(unjudged) == len(tiles) and len(reasons) == 1:
+            notes.append((f"Change vs {label}: {reasons.pop()}", ""))
+            taken.update({(k, i): "" for k, _ in unjudged})
+            continue
+        kinds: dict[str, list[tuple[int, Change]]] = {}
+        for k, c in unjudged:
+            kinds.setdefault(c.status.text().partition(":")[0] or "no change to show", []).append((k, c))
+        for kind, group in kinds.items():
+            if len(group) < 2:
+                continue
+            why = {(k, i): change_text(c, days)[0] for k, c in group}
+            notes.append((f"Change vs {label}: {kind} for {', '.join(_tile_name(tiles[k], labels) for k, _ in group)}",
+                          "\n".join(f"{_tile_name(tiles[k], labels)}: {text}" for (k, _), text in why.items())))
+            taken.update(why)
+    return notes, taken
+
+
 def kpi_tiles(tiles: Sequence[Tile], days: float | None, labels: Labels = None) -> str:
     """The header's tiles as one HTML string (every text escaped): per tile its name, figure, the detail (a
-    stage's rate from the stage before, the deals behind money) and its changes; a side missing for every tile
-    (no date range, no baseline) is said once, after the tiles, instead of on each."""
-    missing = {}
-    for i, label in enumerate(("previous period", "baseline")):
-        reasons = {t.changes[i].status.text() for t in tiles if len(t.changes) > i}
-        if tiles and all(len(t.changes) > i and t.changes[i].before is None and t.changes[i].value is not None
-                         and not t.changes[i].status.shown and t.status.shown for t in tiles) and len(reasons) == 1:
-            missing[i] = f"Change vs {label}: {reasons.pop()}"
+    stage's rate from the stage before, the deals behind money) and its judged changes; changes not judged
+    are said once under the band (:func:`_change_notes`), their reasons in the tooltips."""
+    notes, taken = _change_notes(tiles, days, labels)
     out = []
-    for t in tiles:
+    for k, t in enumerate(tiles):
         ident = "kpi-people" if t.key == f"stage:{tiles[0].name}" else f"kpi-{t.key.replace(':', '-')}"
         if t.rate is not None:
             rate_id = f"kpi-rate-{t.rate.from_stage}-{t.rate.to_stage}"
@@ -288,14 +320,18 @@ def kpi_tiles(tiles: Sequence[Tile], days: float | None, labels: Labels = None) 
             detail = html_text(f"{t.n:,} {what}" if t.status.shown else t.status.text())
         else:
             detail = "people"
-        changes = "".join(f'<div class="c {cls}">{html_text(text)}</div>'
-                          for i, c in enumerate(t.changes) if i not in missing for text, cls in [change_text(c, days)])
-        name = display_name(t.name, labels) if t.key.startswith("stage:") else t.name
-        out.append(f'<div class="kpi" id="tile-{html_text(t.key.replace(":", "-"))}"><div class="l">{html_text(name)}'
-                   f'</div><div class="v" id="{html_text(ident)}">{html_text(tile_value(t))}</div>'
-                   f'<div class="d">{detail}</div>{changes}</div>')
-    notes = "".join(f'<div class="kpi-note">{html_text(text)}</div>' for text in missing.values())
-    return f'<div class="tiles">{"".join(out)}</div>{notes}'
+        changes = "".join(f'<div class="c {cls}">{html_text(text)}</div>' for i, c in enumerate(t.changes)
+                          if (k, i) not in taken for text, cls in [change_text(c, days)])
+        why = "\n".join(taken[k, i] for i in range(len(t.changes)) if taken.get((k, i)))
+        out.append(f'<div class="kpi" id="tile-{html_text(t.key.replace(":", "-"))}"{_title(why)}><div class="l">'
+                   f'{html_text(_tile_name(t, labels))}</div><div class="v" id="{html_text(ident)}">'
+                   f'{html_text(tile_value(t))}</div><div class="d">{detail}</div>{changes}</div>')
+    lines = "".join(f'<div class="kpi-note"{_title(tip)}>{html_text(text)}</div>' for text, tip in notes)
+    return f'<div class="tiles">{"".join(out)}</div>{lines}'
+
+
+def _title(tip: str) -> str:
+    return f' title="{html_text(tip)}"' if tip else ""
 
 
 def period_label(a: Analysis) -> str:

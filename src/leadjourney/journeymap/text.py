@@ -1,6 +1,7 @@
 """Text on the map: the one font every renderer uses, measuring, wrapping, and number formats.
 
-Layout measures with Pillow's bundled Aileron Regular (no system font needed); the
+Layout measures with Pillow's bundled Aileron Regular (no system font needed; 113 glyphs, so a picture draws
+what it lacks in words or ASCII, :func:`drawable`); the
 SVG and HTML embed the same font, so a label that fits in the PNG fits in a browser.
 Bold is synthesized in every renderer, so it is measured a little wider.
 """
@@ -8,6 +9,8 @@ Bold is synthesized in every renderer, so it is measured a little wider.
 from __future__ import annotations
 
 import base64
+import io
+import unicodedata
 from datetime import datetime
 from functools import lru_cache
 
@@ -36,13 +39,50 @@ def font_base64() -> str | None:
     return base64.b64encode(data).decode("ascii") if data else None
 
 
-MISSING_GLYPHS = {"→": "->"}  # characters the bundled font has no glyph for, as Pillow draws them
+# characters the bundled font has no glyph for, in words or ASCII (a picture never shows an empty box)
+MISSING_GLYPHS = {"\u2192": "to", "\u2190": "from", "\u2265": ">=", "\u2264": "<=", "\u00d7": "x",  # arrows, >=, <=, times
+                  "\u2013": "-", "\u2014": "-", "\u2212": "-", "\u2018": "'", "\u2019": "'",  # dashes, quotes
+                  "\u201c": '"', "\u201d": '"', "✓": "yes", "✔": "yes", "★": "*", "⋆": "*", "▲": "^", "▼": "v",
+                  "•": "·", "€": "EUR ", "£": "GBP ", "¥": "JPY ", "₹": "INR ", "ß": "ss", "æ": "ae", "Æ": "AE",
+                  "œ": "oe", "ø": "o", "Ø": "O", "ł": "l", "Ł": "L", "đ": "d", "Đ": "D"}
+UNDRAWABLE = "?"  # a character with no glyph and no ASCII form (a CJK name): better than an empty box
+
+
+@lru_cache(maxsize=1)
+def _cmap() -> frozenset[int] | None:
+    """The code points the bundled font has glyphs for (its cmap; None without fontTools)."""
+    try:
+        from fontTools.ttLib import TTFont
+    except ImportError:
+        return None
+    data = getattr(font(12), "font_bytes", None)
+    return frozenset(TTFont(io.BytesIO(data)).getBestCmap()) if data else None
+
+
+@lru_cache(maxsize=4096)
+def _has_glyph(char: str) -> bool:
+    cmap = _cmap()
+    if cmap is not None:
+        return ord(char) in cmap
+    f = font(24)  # without fontTools: a glyph Pillow draws as the .notdef box is missing
+    mask, box = f.getmask(char), f.getmask("\ue000")
+    return (bytes(mask), mask.size) != (bytes(box), box.size)
+
+
+def missing_glyphs(text: str) -> list[str]:
+    """The characters of ``text`` the bundled font cannot draw (each once, in order)."""
+    return list(dict.fromkeys(c for c in text if not c.isspace() and not _has_glyph(c)))
 
 
 def drawable(text: str) -> str:
-    """``text`` as Pillow draws it with the bundled font: "MQL → SQL" as "MQL -> SQL" (no empty box)."""
-    for char, ascii_text in MISSING_GLYPHS.items():
-        text = text.replace(char, ascii_text)
+    """``text`` as Pillow draws it with the bundled font: "MQL → SQL" as "MQL to SQL", "≥" as ">=", an accent the
+    font lacks as its base letter, anything else without a glyph as "?" (never an empty box)."""
+    for char in missing_glyphs(text):
+        if char in MISSING_GLYPHS:
+            text = text.replace(char, MISSING_GLYPHS[char])
+            continue
+        base = unicodedata.normalize("NFKD", char)[:1]
+        text = text.replace(char, base if base != char and _has_glyph(base) else UNDRAWABLE)
     return text
 
 

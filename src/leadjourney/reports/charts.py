@@ -7,7 +7,7 @@ import io
 from PIL import Image, ImageDraw
 
 from leadjourney.analysis.funnel import Funnel
-from leadjourney.journeymap.text import font, measure, truncate
+from leadjourney.journeymap.text import drawable, font, measure, truncate
 
 INK, MUTED, BAR, WHISKER, GRID = "#202124", "#5F6368", "#1A73E8", "#174EA6", "#DADCE0"
 WIDTH = 1200
@@ -25,7 +25,7 @@ def funnel_png(funnel: Funnel, scale: float = 2.0) -> bytes:
         return v * scale
 
     plot_w = WIDTH - left - right
-    draw.text((s(24), s(40)), f"Conversion by stage, 95% interval ({funnel.n_people:,} people, {funnel.mode})",
+    draw.text((s(24), s(40)), drawable(f"Conversion by stage, 95% interval ({funnel.n_people:,} people, {funnel.mode})"),
               font=font(s(24)), fill=INK, anchor="ls")
     for pct in (0, 25, 50, 75, 100):
         x = left + plot_w * pct / 100
@@ -64,11 +64,11 @@ def _transition_label(draw: ImageDraw.ImageDraw, from_stage: str, to_stage: str,
         truncate(from_stage, room, size)
     second = to_stage if measure(first, size) + gap + measure(to_stage, size) <= width else \
         truncate(to_stage, width - gap - measure(first, size), size)
-    draw.text((x, y), first, font=f, fill=INK, anchor="lm")
+    draw.text((x, y), drawable(first), font=f, fill=INK, anchor="lm")
     x0 = x + measure(first, size) + size * 0.3
     x1 = x0 + size * 1.0
     w = max(1, round(size / 10))
     draw.line((x0, y, x1, y), fill=INK, width=w)
     draw.polygon([(x1 + size * 0.1, y), (x1 - size * 0.3, y - size * 0.25), (x1 - size * 0.3, y + size * 0.25)],
                  fill=INK)
-    draw.text((x + measure(first, size) + gap, y), second, font=f, fill=INK, anchor="lm")
+    draw.text((x + measure(first, size) + gap, y), drawable(second), font=f, fill=INK, anchor="lm")

@@ -13,6 +13,7 @@ cut into page-sized tiles along its quiet lines when it is bigger than a page (t
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -21,9 +22,12 @@ from docx.document import Document as DocxDocument
 from docx.enum.section import WD_SECTION
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
 from docx.shared import Emu, Pt, RGBColor
 from docx.table import Table
 from docx.text.paragraph import Paragraph
+from docx.text.run import Run
 from markdown_it.token import Token
 from PIL import Image
 
@@ -70,6 +74,26 @@ def plain(tok: Token) -> str:
     """The text an inline token shows (emphasis and code marks dropped)."""
     return "".join(c.content if c.type in ("text", "code_inline") else " " if c.type == "softbreak" else ""
                    for c in tok.children or [])
+
+
+_RANGE_HYPHEN = re.compile(r"(?<=\d)-(?=\d)")
+
+
+def keep_ranges_whole(run: Run) -> None:
+    """The hyphens of a range ("15-21%", "2026-06-10") as Word's non-breaking hyphen: a narrow column broke
+    "15-" / "21%" across lines. Read back (``run.text``, the PDF) as the same "-"."""
+    parts = _RANGE_HYPHEN.split(run.text)
+    if len(parts) == 1:
+        return
+    run.text = ""
+    for i, part in enumerate(parts):
+        if i:
+            run._r.append(OxmlElement("w:noBreakHyphen"))
+        if part:
+            t = OxmlElement("w:t")
+            t.text = part
+            t.set(qn("xml:space"), "preserve")
+            run._r.append(t)
 
 
 def to_docx(title: str, markdown: str, images: Mapping[str, bytes], *, engagement: str = "",
@@ -235,6 +259,8 @@ class _Walker:
                 italic = False
             elif kind in ("text", "code_inline"):
                 run = p.add_run(child.content)
+                if kind == "text":
+                    keep_ranges_whole(run)
                 run.bold, run.italic = bold or None, italic or None
                 if kind == "code_inline":
                     run.font.name = MONO

@@ -22,6 +22,9 @@ from leadjourney.reports.maintenance import ci
 from leadjourney.reports.people import humanize, stage, status_word, transition, without_p
 
 MAP_IMAGE, FUNNEL_IMAGE = "journey_map.png", "funnel.png"
+TOP_ROWS = 10  # ranked rows the VP reads first; the rest go to the appendix
+FULL_MAP_NOTE = (f"`{MAP_IMAGE}` beside this document; `leadjourney map` writes the interactive one, "
+                 "which zooms")
 _NOISE = re.compile(r"\s*\(the gap is within noise[^)]*\)")
 _REPEATED_RATE = re.compile(r":\s*\d+(?:\.\d+)?%")  # "other sources: 16.6%": the rate the target column shows
 
@@ -30,8 +33,9 @@ _REPEATED_RATE = re.compile(r":\s*\d+(?:\.\d+)?%")  # "other sources: 16.6%": th
 def friction_markdown(analysis: Analysis, findings: Sequence[Finding], currency: str,
                       map_image: str | None = MAP_IMAGE, funnel_image: str | None = FUNNEL_IMAGE,
                       labels: Mapping[str, str] | None = None, cropped_map: str | None = None) -> str:
-    """Friction ranking with its evidence, in the playbook's template columns; ``cropped_map`` (the stages
-    and drop-offs) comes before the ranking when given, the full ``map_image`` then closes it as an appendix."""
+    """Friction ranking with its evidence, in the playbook's template columns: the top drop-offs first,
+    the other judged rows and those too few to judge (one line per transition) in appendices. The map is
+    ``cropped_map`` (the stages and drop-offs, the full map named beside it) when given, else ``map_image``."""
     status = {f.finding_id: f.status for f in findings}
     fr, f = analysis.friction, analysis.funnel
     lines = ["# Friction ranking", "",
@@ -56,61 +60,71 @@ def friction_markdown(analysis: Analysis, findings: Sequence[Finding], currency:
               f"{', ' + md(segment_name(d.segment, labels)) if d.segment else ''}: "
               f"{percent(d.rate)}, {md(humanize(without_p(d.reason)[0], labels))}" for d in fr.drop_offs] or [
         "- No transition converts significantly below its benchmark or the other sources."]
-    lead_map = cropped_map or map_image
-    if lead_map:
-        lines += ["", "## Journey map", "", f"![Journey map]({lead_map})", "",
-                  "Drop-off points flagged red, conversion between the stages"
-                  + ("; the full map closes this document." if cropped_map and map_image else ", the dark path below.")]
+    if cropped_map:
+        lines += ["", "## Journey map", "", f"![Journey map]({cropped_map})", "",
+                  "Drop-off points flagged red, conversion between the stages. The full map (every lane, touchpoint, "
+                  f"persona and the dark path) is {FULL_MAP_NOTE}."]
+    elif map_image:
+        lines += ["", "## Journey map", "", f"![Journey map]({map_image})", "",
+                  "Drop-off points flagged red, conversion between the stages, the dark path below."]
     per = fr.per
-    lines += ["", "## Ranking", ""]
+    judged = [r for r in fr.rows if r.recoverable_per_year is not None]
+    top, rest = judged[:TOP_ROWS], judged[TOP_ROWS:]
+    withheld = [r for r in fr.rows if r.recoverable_per_year is None]
+    lines += ["", "## Top drop-offs by revenue", ""]
     lines += friction_preamble(fr)
-    lines += ["", "Rows for a transition and its segments overlap: do not add them up."]
-    gaps = [r for r in fr.rows if r.recoverable_per_year] or fr.rows[:10]
-    rest = [r for r in fr.rows if r not in gaps]
+    lines += ["", "Rows for a transition and its segments overlap: do not add them up."
+              + (f" The other {len(rest) + len(withheld)} rows are in the appendix." if rest or withheld else "")]
     head = (f"| Rank | Stage transition | Segment | Drop-off % | Time in stage | Rate | Target (source) | "
             f"Recoverable / {per} | Value of all drop-offs / {per} (upper bound) |")
     lines += ["", f"{head} Root-cause hypothesis | Status |", "|---:|---|---|---:|---:|---:|---|---:|---:|---|---|"]
-    lines += [f"{_row(r, currency, labels)} {md(humanize(r.hypothesis, labels))} | "
-              f"{_status(r, status)} |" for r in gaps]
-    if not fr.rows:
-        lines.append("| - | No transition loses people | | | | | | | | | |")
+    lines += [f"{_row(r, currency, labels, short=True)} {md(humanize(r.hypothesis, labels))} | "
+              f"{status_word(status.get(f'friction:{r.rank}'))} |" for r in top]
+    if not judged:
+        lines.append("| - | No transition to judge | | | | | | | | | |")
     if rest:
-        lines += ["", "### Nothing recoverable against the target", "",
-                  f"The other {len(rest)} transitions and segments: at or above their target, within noise of it, "
-                  "or without one. Their hypotheses are in the analyst's `analyze` output.", "",
+        lines += ["", "## Appendix: the other transitions and segments", "",
+                  f"Ranks {rest[0].rank}-{rest[-1].rank}, by recoverable revenue then the value of all drop-offs. "
+                  "Their hypotheses are in the analyst's `analyze` output.", "",
                   f"{head} Status |", "|---:|---|---|---:|---:|---:|---|---:|---:|---|"]
-        lines += [f"{_row(r, currency, labels)} {_status(r, status)} |" for r in rest]
-    withheld = [r for r in fr.rows if r.recoverable_per_year is None]
-    lines += ["", *[f"- #{r.rank}: {md(r.status.text())}." for r in withheld]] if withheld else []
+        lines += [f"{_row(r, currency, labels)} {status_word(status.get(f'friction:{r.rank}'))} |" for r in rest]
+    lines += _withheld(withheld, labels)
     lines += _appendix(analysis, status)
-    if cropped_map and map_image:
-        lines += ["", "## Appendix: the full journey map", "", f"![The full journey map]({map_image})", "",
-                  "Every lane, touchpoint, persona and the dark path; the interactive map zooms "
-                  "(`leadjourney map`)."]
     return "\n".join(lines) + "\n"
 
 
-def _target(r: FrictionRow, labels: Mapping[str, str] | None) -> str:
-    """The target and where it comes from, without repeating the rate: "16.6% (other sources)"."""
+def _target(r: FrictionRow, labels: Mapping[str, str] | None, short: bool = False) -> str:
+    """The target and where it comes from, without repeating the rate: "16.6% (other sources)"; ``short`` (the
+    VP's table): a benchmark by its citation only ("15.0% (benchmark [1])"), no target without the why."""
     if r.target_rate is None:
-        return humanize(r.target_source, labels)
+        return "no target" if short else humanize(r.target_source, labels)
+    if short and r.target_source.startswith("benchmark"):
+        cite = re.search(r"\[[^\]]*\]", r.target_source)
+        return f"{percent(r.target_rate)} (benchmark{' ' + cite.group(0) if cite else ''})"
     source = _NOISE.sub(", within noise", _REPEATED_RATE.sub("", r.target_source, count=1))
     return f"{percent(r.target_rate)} ({humanize(source, labels)})"
 
 
-def _status(r: FrictionRow, status: dict[str, str]) -> str:
-    """The finding's status in words, or why the row has no recoverable figure."""
-    if r.recoverable_per_year is None:  # the reason in full under the table
-        return md(r.status.text().split(":", 1)[0]) + f" (#{r.rank})"
-    return status_word(status.get(f"friction:{r.rank}"))
-
-
-def _row(r: FrictionRow, currency: str, labels: Mapping[str, str] | None) -> str:
+def _row(r: FrictionRow, currency: str, labels: Mapping[str, str] | None, short: bool = False) -> str:
     """The ranking columns both tables share, up to the upper bound."""
     recoverable = money(r.recoverable_per_year, currency) if r.recoverable_per_year is not None else "-"
     return (f"| {r.rank} | {md(transition(r.from_stage, r.to_stage, labels))} | {md(segment_name(r.segment, labels))} | "
-            f"{percent(r.drop_off_rate)} | {days(r.median_days)} | {percent(r.rate)} | {md(_target(r, labels))} | "
+            f"{percent(r.drop_off_rate)} | {days(r.median_days)} | {percent(r.rate)} | {md(_target(r, labels, short))} | "
             f"{md(recoverable)} | {money(r.value_of_all_dropoffs_per_year, currency)} |")
+
+
+def _withheld(rows: Sequence[FrictionRow], labels: Mapping[str, str] | None) -> list[str]:
+    """The rows without a recoverable figure (too few people) as one compact table, a line each with the
+    reason in the status's own words, instead of a full ranking row and a bullet each."""
+    if not rows:
+        return []
+    lines = ["", "## Appendix: too few to judge", "",
+             f"{len(rows)} rows (ranks {rows[0].rank}-{rows[-1].rank}) have no recoverable figure. Their full "
+             "figures are in the analyst's `analysis.json` (`leadjourney analyze --json`).", "",
+             "| Rank | Stage transition | Segment | Why no figure |", "|---:|---|---|---|"]
+    lines += [f"| {r.rank} | {md(transition(r.from_stage, r.to_stage, labels))} | "
+              f"{md(segment_name(r.segment, labels))} | {md(r.status.text() or 'not judged')} |" for r in rows]
+    return lines
 
 
 def _appendix(analysis: Analysis, status: dict[str, str]) -> list[str]:

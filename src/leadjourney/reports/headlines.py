@@ -76,18 +76,79 @@ def top_actions(recs: Recommendations, n: int = 3) -> list[Recommendation]:
     return [r for r in sorted(recs.items, key=lambda r: r.rank) if r.status != CORRECTED][:n]
 
 
+@dataclass(frozen=True)
+class Action:
+    """One action of the executive summary: a catalogue action with every subject it fired for ("Update lead
+    scoring threshold criteria" for two sources), its hours added up and its money without double counting."""
+
+    title: str
+    head: str  # the title without the subjects listed (a headline's words)
+    revenue: float | None
+    hours_low: float
+    hours_high: float
+    members: tuple[Recommendation, ...]
+
+    def line(self, currency: str, per: str) -> str:
+        value = f"{money(self.revenue, currency)}/{per}" if self.revenue else "not priced"
+        return f"{self.title}: {value}, {self.hours_low:g}-{self.hours_high:g} hours"
+
+
+def top_action_groups(recs: Recommendations, n: int = 3, labels: Mapping[str, str] | None = None) -> list[Action]:
+    """The first ``n`` distinct actions by priority: recommendations of one catalogue action (one per source,
+    stage or transition) are one action with their subjects listed, so three lines are three things to do."""
+    from leadjourney.reports.people import humanize
+
+    groups: dict[str, list[Recommendation]] = {}
+    for r in top_actions(recs, len(recs.items)):
+        if r.action in groups or len(groups) < n:
+            groups.setdefault(r.action, []).append(r)
+    out = []
+    for members in groups.values():
+        titles = [humanize(r.title, labels) for r in members]
+        heads = {t.split(": ", 1)[0] for t in titles}
+        title = head = titles[0]
+        if len(members) > 1 and len(heads) == 1 and all(": " in t for t in titles):
+            head = heads.pop()
+            title = f"{head} ({', '.join(t.split(': ', 1)[1] for t in titles)})"
+        elif len(members) > 1:
+            title = "; ".join(titles)
+            head = f"{titles[0]} and {len(titles) - 1} more like it"
+        out.append(Action(title, head, _not_double_counted(members), sum(r.hours_low for r in members),
+                          sum(r.hours_high for r in members), tuple(members)))
+    return out
+
+
+def _not_double_counted(members: list[Recommendation]) -> float | None:
+    """The money of several recommendations together: each friction row once (as counted in them); rows of one
+    transition overlap across segment kinds (a persona's people are among the sources'; the whole transition
+    holds both), so per transition only the larger kind's sum counts."""
+    if all(r.revenue is None for r in members):
+        return None
+    rows = {row.rank: row for r in members for row in r.friction}
+    per_kind: dict[tuple[str, str], dict[str, float]] = {}
+    for r in members:
+        for rank, amount in r.counted:
+            row = rows.get(rank)
+            if row is None:
+                continue
+            kind = row.segment.split("=", 1)[0] if row.segment else ""
+            kinds = per_kind.setdefault((row.from_stage, row.to_stage), {})
+            kinds[kind] = kinds.get(kind, 0.0) + amount
+    return sum(max(kinds.values()) for kinds in per_kind.values())
+
+
 def action_value(r: Recommendation, currency: str, per: str) -> str:
     return f"{money(r.revenue, currency)}/{per}" if r.revenue else "not priced"
 
 
 def summary_headline(p: ReportPackage) -> str:
-    actions = top_actions(p.recommendations, 1)
+    actions = top_action_groups(p.recommendations, 1, p.labels)
     fr = p.analysis.friction
     if not actions:
         return friction_headline(fr, p.currency, p.labels)
     first = actions[0]
     value = f" ({money(first.revenue, p.currency)}/{fr.per} at stake)" if first.revenue else ""
-    return f"{first.title} first{value}"
+    return f"{first.head} first{value}"
 
 
 def summary_tiles(p: ReportPackage) -> list[Tile]:

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 
 from leadjourney.analysis.findings import Finding, list_findings
 from leadjourney.db import scalar
+from leadjourney.display import arrows
 from leadjourney.errors import LeadJourneyError
 from leadjourney.escape import markdown_text as md
 from leadjourney.workspace import Workspace
@@ -165,7 +166,7 @@ def interview_markdown(answers: Sequence[Answer], findings: Sequence[Finding], w
             probes = [f for f in findings if q.probes and f.finding_id.startswith(q.probes)][:probe_limit]
             if probes:
                 lines += ["", "What the data says:", ""]
-                lines += [f"- `{f.finding_id}` ({f.status}): {f.statement}" for f in probes]
+                lines += [f"- `{f.finding_id}` ({f.status}): {md(arrows(f.statement))}" for f in probes]
             lines += ["", "Answers:", ""]
             got = [a for a in mine if a.question == q.number]
             if not got:
@@ -175,7 +176,7 @@ def interview_markdown(answers: Sequence[Answer], findings: Sequence[Finding], w
                 if a.finding_id:
                     f = by_id.get(a.finding_id)
                     lines.append(f"  - Linked finding `{a.finding_id}`: "
-                                 + (f"{f.status}: {f.statement}" if f else
+                                 + (f"{f.status}: {md(arrows(f.statement))}" if f else
                                     "no longer stated by the analysis (re-run `leadjourney analyze`)."))
     return "\n".join(lines) + "\n"
 

@@ -40,6 +40,7 @@ from leadjourney.reports.document import (
     BOARD_MAP,
     BOARD_MAP_TOP,
     MATRIX_IMAGE,
+    SLIDE_MAP,
     recommendations_markdown,
 )
 from leadjourney.reports.evidence import fmt
@@ -55,6 +56,10 @@ from leadjourney.workspace import Workspace
 FORMATS = ("md", "html", "docx", "pptx")
 DECK = "journey_deck.pptx"
 LEGIBLE_PT = 7.5  # the map's typical text on paper, in points
+# the stages-and-drop-offs map (Word's and the deck's): narrow enough to fill one landscape page or slide
+# with its typical text at STAGES_MAP_PT, drawn at twice the pixels for print
+STAGES_MAP_WIDTH, STAGES_MAP_SCALE, STAGES_MAP_PT = 1200, 2.0, 6.0
+SLIDE_MAP_WIDTH = 1600  # a slide is wider than a page: at 1,600 px the map's text is largest on it (6.5 pt)
 
 
 @dataclass(frozen=True)
@@ -159,13 +164,15 @@ def build_report(ws: Workspace, *, filters: Filters | None = None, now: datetime
                             brand_color=cfg.brand_color,
                             sla_minutes=next((d.sla_minutes for d in cfg.definitions if d.sla_minutes), None))
     say("charts and documents", 5, 6)
-    full, top = lay_out(journey_map), cropped_to_funnel(lay_out(journey_map, width=1800, max_touchpoints=3,
-                                                                max_drop_offs=3))
-    package.legible = {MAP_IMAGE: points_per_pixel(full), BOARD_MAP_TOP: points_per_pixel(top, 1.5)}
+    full = lay_out(journey_map)
+    top = cropped_to_funnel(lay_out(journey_map, width=STAGES_MAP_WIDTH, max_touchpoints=3, max_drop_offs=3))
+    package.legible = {BOARD_MAP_TOP: points_per_pixel(top, STAGES_MAP_SCALE, STAGES_MAP_PT)}
     package.images = {
         MAP_IMAGE: map_png(full),
         BOARD_MAP: map_png(lay_out(journey_map, width=2400, max_touchpoints=3, max_drop_offs=3)),
-        BOARD_MAP_TOP: map_png(top, scale=1.5),
+        BOARD_MAP_TOP: map_png(top, scale=STAGES_MAP_SCALE),
+        SLIDE_MAP: map_png(cropped_to_funnel(lay_out(journey_map, width=SLIDE_MAP_WIDTH, max_touchpoints=3,
+                                                     max_drop_offs=3)), scale=STAGES_MAP_SCALE),
         FUNNEL_IMAGE: funnel_png(analysis.funnel),
         MATRIX_IMAGE: matrix.to_png(matrix.layout(recs, cfg.labels), scale=2.0),
     }
@@ -198,7 +205,7 @@ def documents(p: ReportPackage, workspace: str, touchpoint_kinds: int | None = N
                  personas_markdown(p.profiles, p.labels, p.recommendations.items)),
         Document("friction_ranking", "Friction ranking",
                  friction_markdown(p.analysis, p.findings, p.currency, labels=p.labels, cropped_map=BOARD_MAP_TOP),
-                 (BOARD_MAP_TOP, FUNNEL_IMAGE, MAP_IMAGE)),
+                 (BOARD_MAP_TOP, FUNNEL_IMAGE, MAP_IMAGE)),  # the full map: written beside it, named
         Document("maintenance_playbook", "Maintenance playbook",
                  maintenance_markdown(base, stored=stored, workspace=workspace, definitions=p.definitions,
                                       quick_wins=quick, touchpoint_kinds=touchpoint_kinds, currency=p.currency,

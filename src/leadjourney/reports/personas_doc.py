@@ -102,6 +102,32 @@ def _card(p: PersonaProfile, labels: Mapping[str, str] | None,
     return out
 
 
+def slide_card(p: PersonaProfile, labels: Mapping[str, str] | None,
+               recommendations: Sequence[Recommendation] = ()) -> tuple[str, list[tuple[str, str]]]:
+    """A persona's card for a slide, in plain text: its name and (question, answer) lines, shorter than the
+    document's card: who, how they arrive, where they stall (the first two), what to change (the first)."""
+    title = display_name(p.persona, labels)
+    if not p.people:
+        return title, [("Who", "nobody in this selection")]
+    share = "" if p.share is None else f", {p.share:.0%} of leads"
+    titles = ", ".join(t.value for t in p.firmographics.titles[:2])
+    via = ", ".join(f"{display_name(s.value, labels)} ({s.share:.0%})" for s in p.sources[:2] if s.share is not None)
+    stalls = [d for d in p.differences if d.direction in ("lower", "longer")]
+    segment = f"persona={p.persona}"
+    targeted = [r for r in recommendations if any(f.segment == segment for f in r.friction)]
+    if targeted:
+        change = humanize(targeted[0].title, labels)
+    elif stalls:
+        change = (f"ask Sales and Marketing why they stall at "
+                  f"{transition(stalls[0].from_stage, stalls[0].to_stage, labels)}")
+    else:
+        change = "the journey-wide recommendations"
+    return title, [("Who", f"{p.people:,} people{share}" + (f"; mostly {titles}" if titles else "")),
+                   ("Arrive via", via or "unknown sources"),
+                   ("Stall", "; ".join(_stall(d, labels) for d in stalls[:2]) or "nowhere worse than the others"),
+                   ("Change", change)]
+
+
 def _read_before(p: PersonaProfile) -> str:
     """The content journey in one line: per milestone judged, its most consumed asset and landing page."""
     parts = []

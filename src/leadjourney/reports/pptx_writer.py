@@ -28,12 +28,14 @@ from leadjourney.display import count, display_name, money, percent, segment_nam
 from leadjourney.reports import headlines as hl
 from leadjourney.reports.evidence import fmt
 from leadjourney.reports.friction_doc import FUNNEL_IMAGE
+from leadjourney.reports.people import humanize
 
 if TYPE_CHECKING:
     from leadjourney.reports.package import ReportPackage
 
-TITLE_PT, BODY_PT, TABLE_PT, NOTE_PT, FOOTER_PT = 28, 20, 14, 14, 11
+TITLE_PT, BODY_PT, TABLE_PT, NOTE_PT, FOOTER_PT, CARD_PT = 28, 20, 14, 14, 11, 14
 MAX_ROWS = 5
+MAX_CARDS = 4  # personas shown as cards side by side; more: the table
 WIDTH, HEIGHT = Inches(13.333), Inches(7.5)
 MARGIN, TOP = Inches(0.5), Inches(1.45)
 INNER = Emu(WIDTH - 2 * MARGIN)  # the content width
@@ -51,14 +53,14 @@ class Column:
 
 def to_pptx(p: ReportPackage) -> bytes:
     """The deck as .pptx bytes."""
-    from leadjourney.reports.document import BOARD_MAP, BOARD_MAP_TOP, MATRIX_IMAGE
+    from leadjourney.reports.document import BOARD_MAP, MATRIX_IMAGE, SLIDE_MAP
 
     deck = _Deck(p)
     deck.title_slide()
     deck.summary()
     a, fr, cur, labels = p.analysis, p.analysis.friction, p.currency, p.labels
     deck.picture(hl.funnel_headline(a.funnel, labels), p.images[FUNNEL_IMAGE], _funnel_notes(p))
-    deck.picture(_map_headline(p), p.images[BOARD_MAP_TOP],
+    deck.picture(_map_headline(p), p.images[SLIDE_MAP],
                  "The stages, their conversion and the significant drop-offs (red). The full map, with "
                  "touchpoints, personas and dark leads, is in the appendix.")
     rows = fr.rows[:MAX_ROWS]
@@ -77,21 +79,24 @@ def to_pptx(p: ReportPackage) -> bytes:
     deck.table(hl.quick_wins_headline(p.recommendations, cur, fr.per),
                [Column("Quick win", 4.6), Column("System", 1.6), Column("Hours", 1.2, True),
                 Column("Moves", 3.3), Column(f"Worth / {fr.per}", 1.63, True)],
-               [[r.title, r.system, f"{r.hours_low:g}-{r.hours_high:g}",
-                 f"{r.metric.label}: {fmt(r.metric.current, r.metric.unit)} → "
+               [[humanize(r.title, labels), r.system, f"{r.hours_low:g}-{r.hours_high:g}",
+                 f"{humanize(r.metric.label, labels)}: {fmt(r.metric.current, r.metric.unit)} → "
                  + (fmt(r.metric.target, r.metric.unit) if r.metric.target is not None else "target not set"),
                  hl.action_value(r, cur, fr.per)] for r in spec],
                empty="No quick win qualifies (every recommendation takes 5 hours or more).",
                notes="\n".join(f"{r.title}: {r.acceptance}" for r in spec))
     summary = p.profiles.summary()[:MAX_ROWS]
-    deck.table(hl.personas_headline(summary, labels),
-               [Column("Persona", 3.6), Column("People", 1.8, True), Column("Share", 1.6, True),
-                Column("Top source", 2.8), Column("End to end", 2.63, True)],
-               [[display_name(s["persona"], labels), count(s["people"]), percent(s["share"]),
-                 display_name(s["top_source"], labels), percent(s["end_to_end"])] for s in summary],
-               empty="No personas in this selection.",
-               notes="End to end: the share of the persona's leads that reached the last stage so far. "
-                     "The persona profiles document describes each persona's journey.")
+    notes = ("End to end: the share of the persona's leads that reached the last stage so far. "
+             "The persona profiles document describes each persona's journey.")
+    if 0 < len(p.profiles.profiles) <= MAX_CARDS:
+        deck.persona_cards(hl.personas_headline(summary, labels), notes)
+    else:
+        deck.table(hl.personas_headline(summary, labels),
+                   [Column("Persona", 3.6), Column("People", 1.8, True), Column("Share", 1.6, True),
+                    Column("Top source", 2.8), Column("End to end", 2.63, True)],
+                   [[display_name(s["persona"], labels), count(s["people"]), percent(s["share"]),
+                     display_name(s["top_source"], labels), percent(s["end_to_end"])] for s in summary],
+                   empty="No personas in this selection.", notes=notes)
     terms = p.definitions.terms
     signed = sum(t.signed_off for t in terms)
     deck.table(hl.definitions_headline(signed, len(terms)),
@@ -216,12 +221,12 @@ class _Deck:
                        36, self.color, bold=True)
             self._text(slide, tile.detail, Emu(left + Inches(0.2)), Emu(TOP + Inches(1.35)), Emu(w - Inches(0.4)),
                        12, MUTED)
-        actions = hl.top_actions(p.recommendations)
+        actions = hl.top_action_groups(p.recommendations, 3, p.labels)
         top = Emu(TOP + Inches(2.5))
         self._text(slide, "Three actions" if len(actions) == 3 else "Actions", MARGIN, top, INNER, 18, INK,
                    bold=True)
-        lines = [f"{i}. {r.title}: {hl.action_value(r, p.currency, fr.per)}, {r.hours_low:g}-{r.hours_high:g} hours"
-                 for i, r in enumerate(actions, start=1)] or ["No recommendation fired for this selection."]
+        lines = [f"{i}. {a.line(p.currency, fr.per)}" for i, a in enumerate(actions, start=1)] or [
+            "No recommendation fired for this selection."]
         box = slide.shapes.add_textbox(MARGIN, Emu(top + Inches(0.5)), INNER, Emu(BOTTOM - top - Inches(0.5)))
         box.text_frame.word_wrap = True
         for i, line in enumerate(lines):
@@ -274,6 +279,34 @@ class _Deck:
                         run.font.size = Pt(TABLE_PT)
                         run.font.bold = r == 0
                         run.font.color.rgb = WHITE if r == 0 else INK
+
+    def persona_cards(self, title: str, notes: str) -> None:
+        """One card per persona side by side: who, how they arrive, where they stall, what to change."""
+        from leadjourney.reports.personas_doc import slide_card
+
+        p = self.p
+        slide = self._slide(title)
+        cards = [slide_card(pp, p.labels, p.recommendations.items) for pp in p.profiles.profiles]
+        gap = Inches(0.25)
+        w = Emu((INNER - gap * (len(cards) - 1)) // len(cards))
+        for i, (name, lines) in enumerate(cards):
+            left = Emu(MARGIN + i * (w + gap))
+            box = slide.shapes.add_shape(MSO_SHAPE.RECTANGLE, left, TOP, w, Emu(BOTTOM - TOP))
+            self._fill(box, BAND)
+            self._text(slide, name, Emu(left + Inches(0.2)), Emu(TOP + Inches(0.15)), Emu(w - Inches(0.4)), 20,
+                       self.color, bold=True)
+            frame = slide.shapes.add_textbox(Emu(left + Inches(0.2)), Emu(TOP + Inches(0.75)), Emu(w - Inches(0.4)),
+                                             Emu(BOTTOM - TOP - Inches(0.9))).text_frame
+            frame.word_wrap = True
+            for k, (question, answer) in enumerate(lines):
+                para = frame.paragraphs[0] if k == 0 else frame.add_paragraph()
+                para.space_after = Pt(8)
+                head, body = para.add_run(), para.add_run()
+                head.text, body.text = f"{question}: ", answer
+                for run in (head, body):
+                    run.font.size, run.font.color.rgb = Pt(CARD_PT), INK
+                head.font.bold = True
+        self._notes(slide, notes)
 
     def bullets(self, title: str, lines: Sequence[str]) -> None:
         slide = self._slide(title)

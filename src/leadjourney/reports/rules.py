@@ -25,7 +25,7 @@ from leadjourney.analysis.sources import UNKNOWN
 from leadjourney.analysis.speed_to_lead import SpeedToLead
 from leadjourney.analysis.stats import wilson_interval
 from leadjourney.analysis.time_in_stage import BIASED_IF_OFF_BY
-from leadjourney.display import display_name
+from leadjourney.display import arrows, display_name
 from leadjourney.reports.evidence import ASSUMED, Evidence, Metric
 
 RED_FLAG_MEAN_MINUTES = 120.0  # the playbook's monthly red flag: speed-to-lead ">2 hours average"
@@ -268,7 +268,7 @@ def stalls(ctx: Context) -> tuple[list[Firing], str]:
                   "sla_days": max(1, math.ceil(sla)) if sla else DEFAULT_SLA_DAYS}
         out.append(Firing("stall", f"{r.from_stage}->{r.to_stage}", params, why, metric, evidence,
                           ctx.row(r.from_stage, r.to_stage)))
-    return out, (f"long stalls at {', '.join(str(f.subject) for f in out)}" if out
+    return out, (f"long stalls at {', '.join(arrows(str(f.subject)) for f in out)}" if out
                  else "no transition from the signal stage on has more people waiting than converted "
                       "with a censoring-aware median far above the naive one")
 
