@@ -173,7 +173,7 @@ def build_report(ws: Workspace, *, filters: Filters | None = None, now: datetime
         BOARD_MAP_TOP: map_png(top, scale=STAGES_MAP_SCALE),
         SLIDE_MAP: map_png(cropped_to_funnel(lay_out(journey_map, width=SLIDE_MAP_WIDTH, max_touchpoints=3,
                                                      max_drop_offs=3)), scale=STAGES_MAP_SCALE),
-        FUNNEL_IMAGE: funnel_png(analysis.funnel),
+        FUNNEL_IMAGE: funnel_png(analysis.funnel, labels=cfg.labels),
         MATRIX_IMAGE: matrix.to_png(matrix.layout(recs, cfg.labels), scale=2.0),
     }
     kinds = len({(r.kind, r.channel) for r in inventory.rows})
