@@ -53,7 +53,8 @@ def replicate(src: Path, dst: Path, times: int) -> None:
     dst.mkdir(parents=True, exist_ok=True)
     renamed = {"lead_id": "'r' || k || '-' || lead_id", "email": "'r' || k || '.' || email",
                "opportunity_id": "'r' || k || '-' || opportunity_id"}
-    con = duckdb.connect(config={"enable_progress_bar": False})
+    con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")  # DuckDB 2 refuses it as a connect-time (global) option
     for table in ("leads", "stage_events", "touchpoints", "opportunities"):
         path = src / f"{table}.parquet"
         names = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM read_parquet('{path}')").fetchall()]
