@@ -156,6 +156,9 @@ def test_the_deck_leads_with_takeaways_and_keeps_the_detail_in_its_notes(gen: di
     who = segment_name(top["segment"])
     assert f"{who} loses {money(top['recoverable_per_year'], cur)}/yr at " in titles[4]  # a takeaway, not a label
     assert titles[-1] == "Appendix: the full journey map"
+    # the map's picture is too small to read on a slide: the slide says where to read it
+    appendix = " ".join(sh.text_frame.text for sh in slides[-1].shapes if sh.has_text_frame)
+    assert "journey_map.png" in appendix and "journey_map.html" in appendix
     customers = a["funnel"]["stages"][-1]["reached"]
     assert titles[2].startswith(f"{customers:,} of {a['funnel']['stages'][0]['reached']:,} leads became")
     for number, slide in enumerate(slides[1:], start=2):  # numbered, no file path, notes for the presenter

@@ -38,6 +38,7 @@ MAX_ROWS = 5
 MAX_CARDS = 4  # personas shown as cards side by side; more: the table
 WIDTH, HEIGHT = Inches(13.333), Inches(7.5)
 MARGIN, TOP = Inches(0.5), Inches(1.45)
+CAPTION_MIN, CAPTION_PT = Inches(3.0), 16  # room a caption beside a picture needs; its size
 INNER = Emu(WIDTH - 2 * MARGIN)  # the content width
 BOTTOM = Emu(HEIGHT - Inches(0.55))  # content ends above the footer
 INK, MUTED, WHITE, BAND = (RGBColor(0x20, 0x21, 0x24), RGBColor(0x5F, 0x63, 0x68), RGBColor(0xFF, 0xFF, 0xFF),
@@ -109,7 +110,12 @@ def to_pptx(p: ReportPackage) -> bytes:
     steps = next_steps(p)
     deck.bullets(f"{len(steps)} steps to a signed-off journey", steps)
     deck.picture("Appendix: the full journey map", p.images[BOARD_MAP],
-                 "Touchpoints per lane (top 3), persona lanes, the dark-lead path and the drop-offs.")
+                 "Touchpoints per lane (top 3), persona lanes, the dark-lead path and the drop-offs.",
+                 caption=("The whole map at a glance: lanes, touchpoints, persona lanes, the dark-lead path and "
+                          "every drop-off.",
+                          "Too dense to read on a slide: print journey_map.png from the report's folder, or "
+                          "open journey_map.html (written by leadjourney map: zoom, pan and each card's details).",
+                          "The map slide before shows the stages and the drop-offs at a readable size."))
     return deck.save()
 
 
@@ -238,16 +244,27 @@ class _Deck:
         self._notes(slide, "\n".join([f"{t.label}: {t.value} ({t.detail})" for t in tiles]
                                      + [p.recommendations.reconciliation()["text"], hl.findings_line(p) + "."]))
 
-    def picture(self, title: str, png: bytes, notes: str) -> None:
-        """The image as large as the slide allows below the title, centred, aspect kept."""
+    def picture(self, title: str, png: bytes, notes: str, caption: Sequence[str] = ()) -> None:
+        """The image as large as the slide allows below the title, aspect kept: centred, or at the left with the
+        ``caption`` paragraphs beside it when the picture leaves room on the right (a tall map on a wide slide)."""
         slide = self._slide(title)
         with Image.open(io.BytesIO(png)) as im:
             w, h = im.size
         box_w, box_h = INNER, BOTTOM - TOP
         scale = min(box_w / w, box_h / h)
         pw, ph = int(w * scale), int(h * scale)
-        slide.shapes.add_picture(io.BytesIO(png), Emu((WIDTH - pw) // 2), Emu(TOP + (box_h - ph) // 2),
-                                 Emu(pw), Emu(ph))
+        room = box_w - pw - Inches(0.4)
+        left = MARGIN if caption and room >= CAPTION_MIN else (WIDTH - pw) // 2
+        slide.shapes.add_picture(io.BytesIO(png), Emu(left), Emu(TOP + (box_h - ph) // 2), Emu(pw), Emu(ph))
+        if caption and room >= CAPTION_MIN:
+            box = slide.shapes.add_textbox(Emu(MARGIN + pw + Inches(0.4)), TOP, Emu(room), Emu(box_h))
+            box.text_frame.word_wrap = True
+            for i, line in enumerate(caption):
+                para = box.text_frame.paragraphs[0] if i == 0 else box.text_frame.add_paragraph()
+                para.text = line
+                para.space_after = Pt(10)
+                for run in para.runs:
+                    run.font.size, run.font.color.rgb = Pt(CAPTION_PT), INK if i == 0 else MUTED
         self._notes(slide, notes)
 
     def table(self, title: str, columns: Sequence[Column], rows: Sequence[Sequence[str]], *, empty: str,
