@@ -13,6 +13,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from bench.checksums import FIX_SALT, checksum_code, compare, strip
 from bench.ingest_log import TABLES, write_log
 from bench.measure import WORK, last_cpu_seconds, report, run_child
 
@@ -39,7 +40,9 @@ def main(leads: int) -> None:
         _setup(ws, data, fmt)
         _, peak, out = run_child(_INGEST.format(ws=str(ws)) + "print(r.table_rows, dict(r.quarantined))\n")
         cpu = last_cpu_seconds()
-        report(f"ingest_{fmt}", leads=leads, cpu_s=cpu, peak_mb=peak, x_floor=cpu / floor, rows=out.strip())
+        _, _, sums = run_child(checksum_code(str(ws)))
+        report(f"ingest_{fmt}", leads=leads, cpu_s=cpu, peak_mb=peak, x_floor=cpu / floor, rows=strip(out).strip(),
+               checksums=compare(f"ingest-{fmt}-{leads}", sums))
         figures.append((f"ingest {fmt}", cpu, peak))
         _, peak2, _ = run_child(_INGEST.format(ws=str(ws)))
         cpu2 = last_cpu_seconds()
@@ -74,7 +77,8 @@ def _setup(ws: Path, data: Path, fmt: str, utc: tuple[str, ...] = ()) -> None:
     """A fresh workspace at ``ws`` with one source per table of ``data`` (offset-less times in New York, but
     the ``utc`` tables')."""
     shutil.rmtree(ws, ignore_errors=True)
-    run_child(f"from pathlib import Path\nfrom leadjourney.workspace import Workspace\nWorkspace.init(Path({str(ws)!r}))\n")
+    run_child(f"from pathlib import Path\nfrom leadjourney.workspace import Workspace\n"
+              f"ws = Workspace.init(Path({str(ws)!r}))\n" + FIX_SALT)
     _register(ws, data, fmt, utc)
 
 
