@@ -26,12 +26,12 @@ from leadjourney.config import Config, Source
 from leadjourney.db import scalar
 from leadjourney.ingest.columns import KEYS, KINDS, NOT_NULL, REJECT_UNREADABLE, is_personal_column
 from leadjourney.ingest.formats import RAW, Staged
-from leadjourney.ingest.normalize import Typed, typed_columns
+from leadjourney.ingest.normalize import Typed, source_timezone, typed_columns
 from leadjourney.ingest.outcomes import placeholder_sql
 from leadjourney.ingest.personal import scrub_text, scrub_text_sql
 from leadjourney.ingest.readers import ROW
 from leadjourney.ingest.sql import ident, lit
-from leadjourney.ingest.timestamps import fast_formats
+from leadjourney.ingest.timestamps import fast_formats, zone_spans
 
 _R = ident(ROW)
 _H = "__h"  # lj_norm's hash of a row's values
@@ -53,7 +53,11 @@ def load_staged(con: duckdb.DuckDBPyConnection, staged: Staged, *, source: Sourc
     present = {str(r[0]): str(r[1]) for r in described if r[0] not in (ROW, "__extra")}
     has_extra = any(r[0] == "__extra" for r in described)
     text_times = [c for c, t in present.items() if KINDS[table].get(c) == "timestamp" and t.upper() == "VARCHAR"]
-    typed = typed_columns(table, present, source, config, salt, fast_formats(con, staged.select, text_times))
+    fast = fast_formats(con, staged.select, text_times)
+    wall_clock = [c for c, t in present.items() if KINDS[table].get(c) == "timestamp" and t.upper().startswith(
+        "TIMESTAMP") and "TIME ZONE" not in t.upper()]
+    zones = zone_spans(con, staged.select, source_timezone(source, config), wall_clock, fast)
+    typed = typed_columns(table, present, source, config, salt, fast, zones)
     produced = [t.column for t in typed] + [n for t in typed for n in t.also] + (["__extra"] if has_extra else [])
     values = ", ".join(ident(c) for c in produced)
     rows_in = _normalize(con, staged, typed, present, has_extra, NOT_NULL[table], values)
