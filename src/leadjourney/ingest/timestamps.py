@@ -332,5 +332,7 @@ def fast_local_sql(typed: str, value: str, shapes: tuple[FastShape, ...], timezo
     naive = [s for s in shapes if FAST_FORMATS[s.format] == "naive"]
     if not naive or timezone == "UTC":
         return typed
+    if len(naive) == len(shapes):  # every value typed is a wall-clock time: no need to tell them apart
+        return local_span_sql(typed, timezone, span)
     tested = " OR ".join(f"{value} LIKE {_quote(s.shape)}" for s in naive)
     return f"(CASE WHEN {tested} THEN {local_span_sql(typed, timezone, span)} ELSE {typed} END)"
