@@ -2,7 +2,9 @@
 Parquet files into a fresh database file (``CREATE TABLE AS SELECT * FROM read_parquet``), in the same run.
 
 Figures are CPU seconds (user + system, all threads: the machine is shared, wall time is noise) and
-peak RSS, each measured in a fresh child process. The issue's targets: ingest <= 3x the floor's CPU at
+peak RSS, each measured in a fresh child process. After each full ingest, a checksum of every table (rows and a
+hash of their values; the e-mail salt fixed) is compared with the first run's at that size, kept in
+``bench/.work/checksums-*.json``: a speed change must print ``checksums=same as reference``. The issue's targets: ingest <= 3x the floor's CPU at
 1M and 10M leads, re-ingest of unchanged files <= 1.2x the floor, an incremental ingest of 1 % new rows
 (new leads with their stage events, touchpoints and opportunities, in new files: what a connector's pull
 adds) <= 10 % of the full ingest.
