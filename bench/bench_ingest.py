@@ -2,7 +2,9 @@
 Parquet files into a fresh database file (``CREATE TABLE AS SELECT * FROM read_parquet``), in the same run.
 
 Figures are CPU seconds (user + system, all threads: the machine is shared, wall time is noise) and
-peak RSS, each measured in a fresh child process. The issue's targets: ingest <= 3x the floor's CPU at
+peak RSS, each measured in a fresh child process. After each full ingest, a checksum of every table (rows and a
+hash of their values; the e-mail salt fixed) is compared with the first run's at that size, kept in
+``bench/.work/checksums-*.json``: a speed change must print ``checksums=same as reference``. The issue's targets: ingest <= 3x the floor's CPU at
 1M and 10M leads, re-ingest of unchanged files <= 1.2x the floor, an incremental ingest of 1 % new rows
 (new leads with their stage events, touchpoints and opportunities, in new files: what a connector's pull
 adds) <= 10 % of the full ingest.
@@ -13,6 +15,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from bench.checksums import FIX_SALT, checksum_code, compare, strip
 from bench.ingest_log import TABLES, write_log
 from bench.measure import WORK, last_cpu_seconds, report, run_child
 
@@ -39,7 +42,9 @@ def main(leads: int) -> None:
         _setup(ws, data, fmt)
         _, peak, out = run_child(_INGEST.format(ws=str(ws)) + "print(r.table_rows, dict(r.quarantined))\n")
         cpu = last_cpu_seconds()
-        report(f"ingest_{fmt}", leads=leads, cpu_s=cpu, peak_mb=peak, x_floor=cpu / floor, rows=out.strip())
+        _, _, sums = run_child(checksum_code(str(ws)))
+        report(f"ingest_{fmt}", leads=leads, cpu_s=cpu, peak_mb=peak, x_floor=cpu / floor, rows=strip(out).strip(),
+               checksums=compare(f"ingest-{fmt}-{leads}", sums))
         figures.append((f"ingest {fmt}", cpu, peak))
         _, peak2, _ = run_child(_INGEST.format(ws=str(ws)))
         cpu2 = last_cpu_seconds()
@@ -74,7 +79,8 @@ def _setup(ws: Path, data: Path, fmt: str, utc: tuple[str, ...] = ()) -> None:
     """A fresh workspace at ``ws`` with one source per table of ``data`` (offset-less times in New York, but
     the ``utc`` tables')."""
     shutil.rmtree(ws, ignore_errors=True)
-    run_child(f"from pathlib import Path\nfrom leadjourney.workspace import Workspace\nWorkspace.init(Path({str(ws)!r}))\n")
+    run_child(f"from pathlib import Path\nfrom leadjourney.workspace import Workspace\n"
+              f"ws = Workspace.init(Path({str(ws)!r}))\n" + FIX_SALT)
     _register(ws, data, fmt, utc)
 
 

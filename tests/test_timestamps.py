@@ -13,9 +13,13 @@ from leadjourney.ingest.timestamps import (
     FastShape,
     fast_formats,
     fast_is_date,
+    fast_local_sql,
     fast_timestamp_sql,
+    local_span_sql,
     parse_timestamp_sql,
     typed_timestamp_sql,
+    zone_span,
+    zone_spans,
 )
 
 NY, BERLIN, UTC = "America/New_York", "Europe/Berlin", "UTC"
@@ -219,16 +223,23 @@ def test_fast_path_types_as_the_general_parser(con: duckdb.DuckDBPyConnection, t
     found = [s.format for s in fast_formats(con, "SELECT * FROM sample", ["v"])["v"]]
     assert found == ["%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%d %H:%M:%S"]  # by frequency; dates left to the general path
     typed = 0
-    for shape in FAST_FORMATS:  # each format on its own, on the values of its shape
-        shaped = {s.shape: s for s in fast_formats_for_test(con, values, shape)}
+    every = {s.shape: s for f in FAST_FORMATS for s in fast_formats_for_test(con, values, f)}
+    for shape in [*FAST_FORMATS, None]:  # each format on its own, on the values of its shape; then all at once
+        shaped = every if shape is None else {s.shape: s for s in fast_formats_for_test(con, values, shape)}
         ts, is_date = parse_timestamp_sql("v", tz)
         fast = fast_timestamp_sql("trim(v)", tuple(shaped.values()), tz) if shaped else "NULL"
-        rows = con.execute(f"SELECT v, {fast}, {ts}, {is_date} FROM sample").fetchall()
-        for value, quick, general, general_is_date in rows:
+        # the same through a zone span: the wall-clock values left as written, then their offset looked up
+        spans = zone_spans(con, "SELECT * FROM sample", tz, [], {"v": tuple(shaped.values())})
+        unconverted = fast_timestamp_sql("trim(v)", tuple(shaped.values()), tz, localize=False) if shaped else "NULL"
+        spanned = fast_local_sql("w", "trim(v)", tuple(shaped.values()), tz, spans["v"]) if "v" in spans else "w"
+        rows = con.execute(f"SELECT v, {fast}, {ts}, {is_date}, {spanned} "
+                           f"FROM (SELECT v, {unconverted} AS w FROM sample)").fetchall()
+        for value, quick, general, general_is_date, looked_up in rows:
             if quick is not None:
                 typed += 1
                 assert (quick, fast_is_date(tuple(shaped.values())) == "true") == (general, general_is_date), value
-    assert typed >= 15
+                assert looked_up == quick, value
+    assert typed >= 30
 
 
 def fast_formats_for_test(con: duckdb.DuckDBPyConnection, values: list[str], fmt: str) -> list[FastShape]:
@@ -238,3 +249,42 @@ def fast_formats_for_test(con: duckdb.DuckDBPyConnection, values: list[str], fmt
         "regexp_replace(trim(v), '[0-9]', '_', 'g') AS s FROM (SELECT unnest(?) AS v)) GROUP BY s", [fmt, values]
     ).fetchall()
     return [FastShape(s, fmt) for s, ok in rows if ok]
+
+
+@pytest.mark.parametrize("tz", [NY, BERLIN, "Australia/Lord_Howe", "Pacific/Chatham", "Asia/Kathmandu",
+                                "America/Sao_Paulo"])
+def test_zone_span_gives_what_converting_each_value_gives(con: duckdb.DuckDBPyConnection, tz: str) -> None:
+    """Offsets looked up in a zone span equal the per-value conversion: every 21 minutes and 3 seconds over six
+    years, each microsecond either side of every transition, and values outside the span (converted one by
+    one). Lord Howe and Chatham change their clocks off the hour (by 30 minutes, at 2:45)."""
+    span = zone_span(con, tz, datetime(2019, 1, 1), datetime(2024, 12, 31))
+    assert span is not None and span.segments[0][0] <= datetime(2019, 1, 1) < datetime(2024, 12, 31) < span.end
+    edges = [str(start) for start, _ in span.segments]
+    con.execute("""CREATE OR REPLACE TEMP TABLE walls AS
+        SELECT TIMESTAMP '2018-06-01' + to_seconds(i * 1263) AS x FROM range(0, 177000) t(i)
+        UNION ALL SELECT unnest([e - INTERVAL 1 MICROSECOND, e, e + INTERVAL 1 MICROSECOND, e + INTERVAL 30 MINUTE])
+        FROM (SELECT unnest(?::TIMESTAMP[]) AS e)""", [edges])
+    looked_up, converted = local_span_sql("x", tz, span), typed_timestamp_sql("x", "TIMESTAMP", tz)[0]  # type: ignore[index]
+    assert "INTERVAL" in looked_up and "INTERVAL" not in converted
+    differ = con.execute(f"SELECT count(*), count(*) FILTER (WHERE ({looked_up}) IS DISTINCT FROM ({converted})) "
+                         "FROM walls").fetchone()
+    assert differ == (177000 + 4 * len(edges), 0)
+    if tz not in ("Asia/Kathmandu", "America/Sao_Paulo"):  # zones with summer time (Brazil ended it in 2019)
+        assert len(span.segments) >= 10
+
+
+def test_zone_spans_cover_the_values_of_each_wall_clock_column(con: duckdb.DuckDBPyConnection) -> None:
+    """The span of a column covers its values: typed timestamps by their range, text by its naive-shaped values
+    (those with an offset need none); in UTC there is nothing to convert."""
+    con.execute("""CREATE OR REPLACE TEMP TABLE f AS SELECT * FROM (VALUES
+        (TIMESTAMP '2020-02-01 10:00', '2023-07-01 10:00:00', '2019-01-01T00:00:00Z'),
+        (TIMESTAMP '2021-08-01 10:00', ' 2024-01-05 23:59:59 ', '2030-01-01T00:00:00Z'),
+        (NULL, 'soon', NULL)) t(a, b, c)""")
+    shapes = {"b": (FastShape("____-__-__ __:__:__", "%Y-%m-%d %H:%M:%S"),),
+              "c": (FastShape("____-__-__T__:__:__Z", "%Y-%m-%dT%H:%M:%SZ"),)}
+    spans = zone_spans(con, "SELECT * FROM f", NY, ["a"], shapes)
+    assert set(spans) == {"a", "b"}
+    assert spans["a"].segments[0][0] <= datetime(2020, 2, 1) and spans["a"].end > datetime(2021, 8, 2)
+    assert spans["b"].segments[0][0] <= datetime(2023, 7, 1) and spans["b"].end > datetime(2024, 1, 6)
+    assert spans["a"].end < datetime(2021, 9, 1)  # no wider than the values
+    assert zone_spans(con, "SELECT * FROM f", UTC, ["a"], shapes) == {}

@@ -26,12 +26,12 @@ from leadjourney.config import Config, Source
 from leadjourney.db import scalar
 from leadjourney.ingest.columns import KEYS, KINDS, NOT_NULL, REJECT_UNREADABLE, is_personal_column
 from leadjourney.ingest.formats import RAW, Staged
-from leadjourney.ingest.normalize import Typed, typed_columns
+from leadjourney.ingest.normalize import Typed, source_timezone, typed_columns
 from leadjourney.ingest.outcomes import placeholder_sql
 from leadjourney.ingest.personal import scrub_text, scrub_text_sql
 from leadjourney.ingest.readers import ROW
 from leadjourney.ingest.sql import ident, lit
-from leadjourney.ingest.timestamps import fast_formats
+from leadjourney.ingest.timestamps import fast_formats, zone_spans
 
 _R = ident(ROW)
 _H = "__h"  # lj_norm's hash of a row's values
@@ -53,7 +53,11 @@ def load_staged(con: duckdb.DuckDBPyConnection, staged: Staged, *, source: Sourc
     present = {str(r[0]): str(r[1]) for r in described if r[0] not in (ROW, "__extra")}
     has_extra = any(r[0] == "__extra" for r in described)
     text_times = [c for c, t in present.items() if KINDS[table].get(c) == "timestamp" and t.upper() == "VARCHAR"]
-    typed = typed_columns(table, present, source, config, salt, fast_formats(con, staged.select, text_times))
+    fast = fast_formats(con, staged.select, text_times)
+    wall_clock = [c for c, t in present.items() if KINDS[table].get(c) == "timestamp" and t.upper().startswith(
+        "TIMESTAMP") and "TIME ZONE" not in t.upper()]
+    zones = zone_spans(con, staged.select, source_timezone(source, config), wall_clock, fast)
+    typed = typed_columns(table, present, source, config, salt, fast, zones)
     produced = [t.column for t in typed] + [n for t in typed for n in t.also] + (["__extra"] if has_extra else [])
     values = ", ".join(ident(c) for c in produced)
     rows_in = _normalize(con, staged, typed, present, has_extra, NOT_NULL[table], values)
@@ -153,11 +157,12 @@ def _normalize(con: duckdb.DuckDBPyConnection, staged: Staged, typed: list[Typed
     select = [f"lj_in.{_R}"] + (["lj_in.__extra"] if has_extra else [])
     joins = []
     notes = 0
+    mapped_notes: list[str] = []  # selects of (note, column_name, value, n): notes counted per distinct value
     for i, t in enumerate(typed):
         needs_raw = (bool(t.failed) or t.column in required) and t.raw != t.value  # else the value tells
         note_names = [ident(f"__note|{note}|{t.column}") for note in t.notes]
-        notes += len(note_names)
         if id(t) in row_typed:
+            notes += len(note_names)
             if needs_raw:
                 select.append(f"{t.raw} AS {ident('raw__' + t.column)}")
             select.append(f"{t.value} AS {ident(t.column)}")
@@ -168,7 +173,7 @@ def _normalize(con: duckdb.DuckDBPyConnection, staged: Staged, typed: list[Typed
         deps = t.per_value or (t.column,)
         keys = [f"__m{i}_k{j}" for j in range(len(deps))]
         outputs = {"__v": t.value, **({"__raw": t.raw} if needs_raw else {}), **t.also}
-        distinct = f"SELECT DISTINCT {', '.join(ident(d) for d in deps)} FROM ({staged.select})"
+        distinct = f"SELECT {', '.join(ident(d) for d in deps)}, count(*) AS __n FROM ({staged.select}) GROUP BY ALL"
         if t.pre:
             distinct = f"SELECT *, {', '.join(f'{e} AS {ident(n)}' for n, e in t.pre.items())} FROM ({distinct})"
         written = ", ".join([f"{ident(d)} AS {k}" for d, k in zip(deps, keys, strict=True)]
@@ -176,7 +181,7 @@ def _normalize(con: duckdb.DuckDBPyConnection, staged: Staged, typed: list[Typed
                                for name, expr in zip(note_names, t.notes.values(), strict=True)])
         replaced = [f"{_cleaned(d, spellings[d], fast.get(d))} AS {ident(d)}" for d in deps if d in spellings]
         inner = f"SELECT {written}, * {f'REPLACE ({chr(44).join(replaced)})' if replaced else ''} FROM ({distinct})"
-        columns = ", ".join([*keys, *note_names] + [f"{expr} AS {ident(f'__m{i}|{name}')}"
+        columns = ", ".join([*keys, *note_names, "__n"] + [f"{expr} AS {ident(f'__m{i}|{name}')}"
                                                      for name, expr in outputs.items()])
         con.execute(f"CREATE OR REPLACE TEMP TABLE lj_map{i} AS SELECT {columns} FROM ({inner})")
         on = " AND ".join(f"m{i}.{k} IS NOT DISTINCT FROM lj_in.{ident(d)}" for d, k in zip(deps, keys, strict=True))
@@ -185,14 +190,16 @@ def _normalize(con: duckdb.DuckDBPyConnection, staged: Staged, typed: list[Typed
             select.append(f"m{i}.{ident(f'__m{i}|__raw')} AS {ident('raw__' + t.column)}")
         select.append(f"m{i}.{ident(f'__m{i}|__v')} AS {ident(t.column)}")
         select.extend(f"m{i}.{ident(f'__m{i}|{name}')} AS {ident(name)}" for name in t.also)
-        select.extend(f"m{i}.{n}" for n in note_names)
+        # its notes counted on the distinct values, times the rows that have each: not carried row by row
+        mapped_notes.extend(f"SELECT {lit(note)}, {lit(t.column)}, {name}, sum(__n) FROM lj_map{i} "
+                            f"WHERE {name} IS NOT NULL GROUP BY ALL" for note, name in zip(t.notes, note_names, strict=True))
     con.execute(f"CREATE OR REPLACE TEMP TABLE lj_norm AS SELECT *, hash({values}) AS {_H} FROM (SELECT "
                 f"{', '.join(select)} FROM (SELECT {', '.join([star, *noted])} FROM ({staged_rows})) lj_in "
                 f"{' '.join(joins)})")
+    _count_notes(con, notes, mapped_notes)
     for i, t in enumerate(typed):
         if id(t) not in row_typed:
             con.execute(f"DROP TABLE lj_map{i}")
-    _count_notes(con, notes)
     return int(scalar(con, "SELECT count(*) FROM lj_norm"))
 
 
@@ -221,17 +228,23 @@ def _cleaned(column: str, spellings: tuple[str, ...], fast: str | None = None) -
     return f"CASE {typed}WHEN {placeholder_sql(ident(column), spellings)} THEN NULL ELSE {ident(column)} END"
 
 
-def _count_notes(con: duckdb.DuckDBPyConnection, noted: int) -> None:
-    """Create ``lj_notes`` (note, column_name, value, n) from the ``__note|NOTE|COLUMN`` columns of ``lj_norm``."""
-    if not noted:
+def _count_notes(con: duckdb.DuckDBPyConnection, noted: int, mapped: list[str]) -> None:
+    """Create ``lj_notes`` (note, column_name, value, n) from the ``__note|NOTE|COLUMN`` columns of ``lj_norm``
+    (``noted``: how many) and the ``mapped`` selects (the notes of the columns typed per distinct value)."""
+    parts = [f"SELECT * FROM ({m})" for m in mapped]
+    if noted:
+        parts.append(r"""
+            SELECT split_part(k, '|', 2), split_part(k, '|', 3), value, count(*)
+            FROM (UNPIVOT (SELECT COLUMNS('^__note\|') FROM lj_norm) ON COLUMNS(*) INTO NAME k VALUE value)
+            GROUP BY ALL""")
+    if not parts:
         con.execute("CREATE OR REPLACE TEMP TABLE lj_notes AS SELECT NULL::VARCHAR AS note, "
                     "NULL::VARCHAR AS column_name, NULL::VARCHAR AS value, 0::BIGINT AS n LIMIT 0")
         return
-    con.execute(r"""
+    con.execute(f"""
         CREATE OR REPLACE TEMP TABLE lj_notes AS
-        SELECT split_part(k, '|', 2) AS note, split_part(k, '|', 3) AS column_name, value, count(*) AS n
-        FROM (UNPIVOT (SELECT COLUMNS('^__note\|') FROM lj_norm) ON COLUMNS(*) INTO NAME k VALUE value)
-        GROUP BY ALL
+        SELECT note, column_name, value, CAST(sum(n) AS BIGINT) AS n
+        FROM ({' UNION ALL '.join(parts)}) AS u(note, column_name, value, n) GROUP BY ALL
     """)
 
 

@@ -19,8 +19,10 @@ from leadjourney.ingest.personal import scrub_text_sql
 from leadjourney.ingest.sql import alias_case, blank_to_null, ident, lit, norm_key
 from leadjourney.ingest.timestamps import (
     FastShape,
+    ZoneSpan,
     epoch_unit_sql,
     fast_is_date,
+    fast_local_sql,
     fast_offset_sql,
     fast_timestamp_sql,
     is_epoch_type,
@@ -91,13 +93,17 @@ def _offset_sql(src: str) -> str:
 
 
 def typed_columns(table: str, present: dict[str, str], source: Source, config: Config,
-                  salt: str, fast: dict[str, tuple[FastShape, ...]] | None = None) -> list[Typed]:
+                  salt: str, fast: dict[str, tuple[FastShape, ...]] | None = None,
+                  zones: dict[str, ZoneSpan] | None = None) -> list[Typed]:
     """SQL for each canonical column of ``table`` found in the staged select (name -> type).
 
     ``fast``: text timestamp columns -> the shapes most of their values are written in
     (:func:`~leadjourney.ingest.timestamps.fast_formats`): a value of one is typed by one strptime, and only
-    the others by the general parser."""
-    tz = source.timezone or config.timezone
+    the others by the general parser. ``zones``: timestamp columns -> the offsets of the source's zone over
+    their values (:func:`~leadjourney.ingest.timestamps.zone_spans`): wall-clock times are converted by
+    looking their offset up, not one by one."""
+    tz = source_timezone(source, config)
+    zones = zones or {}
     out: list[Typed] = []
     for column, kind in KINDS[table].items():
         if column not in present:
@@ -125,11 +131,13 @@ def typed_columns(table: str, present: dict[str, str], source: Source, config: C
                 if formats:  # one strptime for most values; the general parser for the rest
                     name = f"__fast|{column}"
                     typed_fast = ident(name)
-                    pre = {name: fast_timestamp_sql(f"trim(CAST({src} AS VARCHAR))", formats, tz)}
-                    value = f"(CASE WHEN {typed_fast} IS NOT NULL THEN {typed_fast} ELSE {value} END)"
+                    trimmed = f"trim(CAST({src} AS VARCHAR))"
+                    span = zones.get(column)
+                    pre = {name: fast_timestamp_sql(trimmed, formats, tz, localize=span is None)}
+                    utc = fast_local_sql(typed_fast, trimmed, formats, tz, span) if span else typed_fast
+                    value = f"(CASE WHEN {typed_fast} IS NOT NULL THEN {utc} ELSE {value} END)"
                     is_date = f"(CASE WHEN {typed_fast} IS NOT NULL THEN {fast_is_date(formats)} ELSE {is_date} END)"
                     raw = f"(CASE WHEN {typed_fast} IS NULL THEN {raw} END)"  # only a value not typed may be shown
-                    trimmed = f"trim(CAST({src} AS VARCHAR))"
                     notes = {note: fast_offset_sql(trimmed, formats, expr) if note == "utc_offset"
                              else f"(CASE WHEN {typed_fast} IS NULL THEN {expr} END)" for note, expr in notes.items()}
                     out.append(Typed(column, raw, value, unusable, "unparseable timestamp",
@@ -137,7 +145,7 @@ def typed_columns(table: str, present: dict[str, str], source: Source, config: C
                                      fast=name, pre=pre))
                     continue
             else:
-                typed = typed_timestamp_sql(src, duck_type, tz)
+                typed = typed_timestamp_sql(src, duck_type, tz, zones.get(column))
                 if typed is None:
                     raise BadFileError(
                         f"{source.path}: column {column!r} holds {duck_type} values, expected timestamps, "
@@ -222,6 +230,11 @@ def typed_columns(table: str, present: dict[str, str], source: Source, config: C
     if table == "touchpoints" and "actor" not in present:
         out.append(Typed("actor", "NULL", _actor_from_kind(present), per_value=("kind",) if "kind" in present else ()))
     return out
+
+
+def source_timezone(source: Source, config: Config) -> str:
+    """The zone a source's wall-clock times are read in."""
+    return source.timezone or config.timezone
 
 
 def _actor_from_kind(present: dict[str, str]) -> str:

@@ -15,6 +15,7 @@ A value that matches none of these stays NULL, and the caller quarantines it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -83,6 +84,78 @@ def _local(naive: str, timezone: str) -> str:
     return f"timezone('UTC', timezone({_quote(timezone)}, {naive}))"
 
 
+@dataclass(frozen=True)
+class ZoneSpan:
+    """A time zone's UTC offsets over the wall-clock times from ``segments[0]``'s start to ``end``: each segment
+    (start, seconds to add) holds until the next one starts; ``None``: the offset changes within that hour (a
+    transition off the hour), so its values are converted one by one."""
+
+    segments: tuple[tuple[datetime, int | None], ...]
+    end: datetime
+
+
+def _offset(timezone: str, wall: str) -> str:
+    """SQL: the seconds that turn the wall-clock ``wall`` in ``timezone`` into UTC (as :func:`_local` does)."""
+    return f"CAST(epoch({_local(wall, timezone)}) - epoch({wall}) AS BIGINT)"
+
+
+_SPANS: dict[tuple[str, datetime, datetime], ZoneSpan] = {}  # (zone, first day, last day) -> offsets: same in any run
+
+
+def zone_span(con: duckdb.DuckDBPyConnection, timezone: str, first: datetime, last: datetime) -> ZoneSpan | None:
+    """The offsets of ``timezone`` over the wall-clock times ``first`` to ``last`` (None for UTC): sampled each day,
+    then each hour around a day whose offset changed; an hour whose first and last microsecond differ is
+    marked for conversion value by value."""
+    if timezone == "UTC":
+        return None
+    start = datetime(first.year, first.month, first.day) - timedelta(days=1)
+    end = datetime(last.year, last.month, last.day) + timedelta(days=2)
+    if (timezone, start, end) not in _SPANS:
+        _SPANS[timezone, start, end] = _zone_span(con, timezone, start, end)
+    return _SPANS[timezone, start, end]
+
+
+def _zone_span(con: duckdb.DuckDBPyConnection, timezone: str, start: datetime, end: datetime) -> ZoneSpan:
+    day, hour_end = "d", "h + INTERVAL 3599999999 MICROSECONDS"
+    rows = con.execute(f"""
+        WITH days AS (SELECT {day}, {_offset(timezone, day)} AS o
+                      FROM range(TIMESTAMP '{start}', TIMESTAMP '{end}', INTERVAL 1 DAY) t({day})),
+        changed AS (SELECT d FROM (SELECT d, o, lag(o) OVER (ORDER BY d) AS p FROM days) WHERE o <> p),
+        hours AS (SELECT DISTINCT h FROM changed, range(d - INTERVAL 1 DAY, d + INTERVAL 1 HOUR, INTERVAL 1 HOUR) t(h))
+        SELECT TIMESTAMP '{start}' AS h, (SELECT o FROM days ORDER BY d LIMIT 1) AS a, NULL AS b
+        UNION ALL
+        (SELECT h, {_offset(timezone, 'h')}, {_offset(timezone, hour_end)} FROM hours ORDER BY h)
+    """).fetchall()
+    segments: list[tuple[datetime, int | None]] = [(rows[0][0], int(rows[0][1]))]
+    for h, a, b in rows[1:]:
+        offset = int(a) if a == b else None
+        if offset != segments[-1][1]:
+            segments.append((h, offset))
+        if offset is None:  # the next hour starts again from its own offset
+            segments.append((h + timedelta(hours=1), int(b)))
+    return ZoneSpan(tuple(segments), end)
+
+
+def local_span_sql(naive: str, timezone: str, span: ZoneSpan | None) -> str:
+    """:func:`_local` of ``naive`` (a column or cheap cast: it is repeated), with the offsets of ``span`` looked up
+    by comparisons instead of converting each value: the conversion runs once per transition, not once per
+    value. Values outside the span, or in an hour with a transition inside, are converted one by one."""
+    if span is None or timezone == "UTC":
+        return _local(naive, timezone)
+    one_by_one = _local(naive, timezone)
+    segments = span.segments
+
+    def tree(lo: int, hi: int) -> str:
+        if hi - lo == 1:
+            seconds = segments[lo][1]
+            return one_by_one if seconds is None else f"{naive} + INTERVAL '{seconds} seconds'"
+        mid = (lo + hi) // 2
+        return f"CASE WHEN {naive} < TIMESTAMP '{segments[mid][0]}' THEN {tree(lo, mid)} ELSE {tree(mid, hi)} END"
+
+    return (f"(CASE WHEN {naive} >= TIMESTAMP '{segments[0][0]}' AND {naive} < TIMESTAMP '{span.end}' "
+            f"THEN {tree(0, len(segments))} ELSE {one_by_one} END)")
+
+
 def _explicit_formats(s: str, timezone: str, day_first: bool) -> tuple[str, str]:
     """The slow path: every format real exports use, tried in order."""
     s = f"regexp_replace({s}, '\\s*(?:Z|UTC|GMT)$', '+00:00')"
@@ -97,7 +170,8 @@ def _explicit_formats(s: str, timezone: str, day_first: bool) -> tuple[str, str]
     return timestamp, is_date
 
 
-def typed_timestamp_sql(value: str, duck_type: str, timezone: str) -> tuple[str, str] | None:
+def typed_timestamp_sql(value: str, duck_type: str, timezone: str,
+                        span: ZoneSpan | None = None) -> tuple[str, str] | None:
     """Expressions for a typed column: TIMESTAMP, TIMESTAMPTZ, DATE, or epoch seconds/milliseconds.
 
     Returns None for a type that cannot hold a point in time.
@@ -109,7 +183,7 @@ def typed_timestamp_sql(value: str, duck_type: str, timezone: str) -> tuple[str,
         return f"CAST({value} AS TIMESTAMP)", "true"
     if upper.startswith("TIMESTAMP"):
         # Parquet timestamps without a zone are, by convention, UTC unless the source says otherwise.
-        return _local(f"CAST({value} AS TIMESTAMP)", timezone), "false"
+        return local_span_sql(f"CAST({value} AS TIMESTAMP)", timezone, span), "false"
     if is_epoch_type(upper):
         return _epoch_sql(value), "false"
     return None
@@ -189,14 +263,16 @@ def fast_formats(con: duckdb.DuckDBPyConnection, select: str, columns: list[str]
     return found
 
 
-def fast_timestamp_sql(value: str, shapes: tuple[FastShape, ...], timezone: str) -> str:
+def fast_timestamp_sql(value: str, shapes: tuple[FastShape, ...], timezone: str, *, localize: bool = True) -> str:
     """The UTC timestamp of ``value`` (a trimmed text) when it has one of ``shapes`` and its format parses it,
-    else NULL."""
+    else NULL (``localize=False``: a wall-clock value left as written, for :func:`fast_local_sql`)."""
     whens = []
     for shape in shapes:
         ts = f"try_strptime({value}, {_quote(shape.format)})"
         kind = FAST_FORMATS[shape.format]
-        typed = _local(ts, timezone) if kind == "naive" else f"timezone('UTC', {ts})" if kind == "aware" else ts
+        # an offset's instant as UTC: by its epoch, not by the zone library (twice the strptime's cost)
+        typed = (_local(ts, timezone) if localize else ts) if kind == "naive" else (
+            f"make_timestamp(epoch_us({ts}))" if kind == "aware" else ts)
         whens.append(f"WHEN {value} LIKE {_quote(shape.shape)} THEN {typed}")
     return f"(CASE {' '.join(whens)} END)"
 
@@ -212,3 +288,51 @@ def fast_offset_sql(value: str, shapes: tuple[FastShape, ...], offset: str) -> s
     written = {"naive": "NULL", "date": "NULL", "utc": "'Z'", "aware": offset}
     whens = [f"WHEN {value} LIKE {_quote(s.shape)} THEN {written[FAST_FORMATS[s.format]]}" for s in shapes]
     return f"(CASE {' '.join(whens)} ELSE {offset} END)"
+
+
+def zone_spans(con: duckdb.DuckDBPyConnection, select: str, timezone: str, typed: list[str],
+               text: dict[str, tuple[FastShape, ...]]) -> dict[str, ZoneSpan]:
+    """For each column of ``select`` read as a wall-clock time in ``timezone`` (``typed``: TIMESTAMP columns;
+    ``text``: text columns with their fast shapes, of which the naive ones count), the zone's offsets over the
+    range its values span (one pass over those columns; values outside any span are converted one by one)."""
+    if timezone == "UTC":
+        return {}
+    bounds: dict[str, list[str]] = {}
+    for column in typed:
+        c = f"CAST({_ident(column)} AS TIMESTAMP)"
+        bounds[column] = [f"min({c})", f"max({c})"]
+    for column, shapes in text.items():
+        v = f"trim(CAST({_ident(column)} AS VARCHAR))"
+        naive = [s for s in shapes if FAST_FORMATS[s.format] == "naive"]
+        if naive:  # ISO text of one shape sorts as its times do: the bounds are parsed, not each value
+            bounds[column] = [
+                f"try_strptime({agg}({v}) FILTER (WHERE {v} LIKE {_quote(s.shape)}), {_quote(s.format)})"
+                for s in naive for agg in ("min", "max")]
+    if not bounds:
+        return {}
+    exprs = [e for column in bounds for e in bounds[column]]
+    row = con.execute(f"SELECT {', '.join(exprs)} FROM ({select})").fetchone() or ()
+    found, i = {}, 0
+    for column, taken in bounds.items():
+        values = [v for v in row[i:i + len(taken)] if v is not None]
+        i += len(taken)
+        span = zone_span(con, timezone, min(values), max(values)) if values else None
+        if span is not None:
+            found[column] = span
+    return found
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def fast_local_sql(typed: str, value: str, shapes: tuple[FastShape, ...], timezone: str, span: ZoneSpan) -> str:
+    """The UTC timestamp of a value a fast path typed (``typed``: by ``fast_timestamp_sql(..., localize=False)``,
+    ``value``: the trimmed text): a wall-clock value is converted by ``span``."""
+    naive = [s for s in shapes if FAST_FORMATS[s.format] == "naive"]
+    if not naive or timezone == "UTC":
+        return typed
+    if len(naive) == len(shapes):  # every value typed is a wall-clock time: no need to tell them apart
+        return local_span_sql(typed, timezone, span)
+    tested = " OR ".join(f"{value} LIKE {_quote(s.shape)}" for s in naive)
+    return f"(CASE WHEN {tested} THEN {local_span_sql(typed, timezone, span)} ELSE {typed} END)"
