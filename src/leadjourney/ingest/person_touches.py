@@ -29,11 +29,13 @@ VERSION = "v2"  # v2: person_key; a table built by an earlier version is rebuilt
 
 
 
-def person_touches(backend: ibis.BaseBackend) -> ir.Table:
-    """The table's query over the canonical tables (also what an analysis runs when it is missing)."""
-    leads = backend.table("leads")
-    touches = backend.table("touchpoints").join(leads.select("lead_id", "person_id"), "lead_id")
-    touches = touches.join(person_keys(backend).select("person_id", "person_key"), "person_id")  # people only
+def person_touches(backend: ibis.BaseBackend, keys: ir.Table | None = None) -> ir.Table:
+    """The table's query over the canonical tables (also what an analysis runs when it is missing).
+
+    ``keys`` (person_id, person_key): only these people's touches, with these keys."""
+    keys = person_keys(backend).select("person_id", "person_key") if keys is None else keys
+    owners = backend.table("leads").select("lead_id", "person_id").join(keys, "person_id")  # people only
+    touches = backend.table("touchpoints").join(owners, "lead_id")
     previous = touches.occurred_at.lag().over(ibis.window(group_by="person_key", order_by=["occurred_at", "kind"]))
     gap = touches.occurred_at.epoch_seconds() - previous.epoch_seconds()
     return touches.select("person_id", "person_key", "occurred_at", "kind", "channel", "actor",

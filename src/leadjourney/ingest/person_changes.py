@@ -1,0 +1,216 @@
+"""Which people an ingest changed, and their derived rows rebuilt alone.
+
+An ingest that adds a few files (a connector's incremental pull, a day's export) changes a few
+people; rebuilding ``person_touches``, ``person_journeys`` and ``person_engagement`` for everyone
+would cost about as much as loading everything. So, when the derived tables were built from the
+workspace as it is and for the configuration as it is, ingest notes the rows each source replaces
+and the rows it loads (:class:`Changes`), and afterwards:
+
+1. the changed leads: those with a row in ``leads``, ``stage_events``, ``touchpoints`` or
+   ``opportunities`` gone, new or different (provenance and identity columns aside), and every lead
+   sharing an e-mail hash with one of them (a new record can make an older one its duplicate);
+2. the identity pass runs for those leads only (:func:`~leadjourney.ingest.identity.refresh_identity`);
+3. the affected people are those leads' persons before and after; when people came or went, every
+   person whose id sorts after the first of them too (``person_key`` numbers the people in id order);
+4. their rows are deleted from the three tables and built again by the same queries, restricted
+   to them, in the ingest's transaction; the tables' fingerprints in ``meta`` are then stored as a full
+   rebuild stores them.
+
+Anything global rebuilds everything, as before: a change of what :func:`config_digest` covers (stages,
+personas, silence, exclusions, dedupe policy, the tables' versions), a pruned source, derived tables
+that do not match the workspace's row counts, or more than :data:`MAX_SHARE` of the people affected.
+Either way the tables hold the same rows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict
+
+import duckdb
+import ibis
+
+from leadjourney import schema
+from leadjourney.config import Config
+from leadjourney.db import one, scalar
+from leadjourney.ingest import person_engagement, person_journeys, person_touches
+from leadjourney.ingest.sql import lit
+
+CONFIG_KEY = "person_tables_config"  # meta: config_digest() of the configuration the derived tables were built for
+TRACKED = ("leads", "stage_events", "touchpoints", "opportunities")  # what the per-person tables derive from
+MAX_SHARE = 0.2  # more people affected than this share of everyone: rebuild everything (one pass is cheaper)
+ROWS = "person_changes_rows"  # temporary tables, dropped at the end
+LEADS = "person_changes_leads"
+PEOPLE = "person_changes_people"
+KEYS = "person_changes_keys"
+_NOT_HASHED = {"origin", "source_file", "source_row",  # provenance; identity's own columns:
+               "created_at", "created_at_is_date", "created_at_from", "excluded_as", "duplicate_of", "person_id"}
+
+
+def config_digest(config: Config) -> str:
+    """What the derived tables depend on besides the rows: a change of any rebuilds everything."""
+    parts = (
+        [asdict(s) for s in config.stages], repr(tuple(config.personas)), config.dark_after_days,
+        repr(tuple(config.exclusions)), config.dedupe_policy, schema.SCHEMA_VERSION,
+        person_touches.VERSION, person_journeys.VERSION, person_engagement.VERSION,
+    )
+    return hashlib.sha256(repr(parts).encode()).hexdigest()[:16]
+
+
+def _row_hash(table: str) -> str:
+    """A hash of a row's columns that the derived tables read (a lead's created date only when the file gave it)."""
+    columns = [c for c in schema.columns(table) if c not in _NOT_HASHED]
+    if table == "leads":
+        from_events = f"created_at_from = {lit(schema.CREATED_FROM_STAGE_EVENT)}"
+        columns += [f"CASE WHEN {from_events} THEN NULL ELSE {c} END" for c in ("created_at", "created_at_is_date")]
+    return f"hash({', '.join(columns)})"
+
+
+class Changes:
+    """The rows an ingest replaced and loaded, per source; :meth:`leads` then names the leads they changed."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, config: Config) -> None:
+        self.con = con
+        self.tracking = _derived_tables_current(con, config)
+        if self.tracking:
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {ROWS} (sign TINYINT, tbl VARCHAR, lead_id VARCHAR, "
+                        "email_hash VARCHAR, person_id VARCHAR, h UBIGINT)")
+
+    def stop(self) -> None:
+        """Rebuild everything after all (e.g. rows were pruned)."""
+        self.tracking = False
+
+    def before(self, origin: str) -> None:
+        """Note the rows ``origin`` holds, about to be replaced."""
+        self._note(origin, -1)
+
+    def after(self, origin: str) -> None:
+        """Note the rows ``origin`` loaded."""
+        self._note(origin, 1)
+
+    def _note(self, origin: str, sign: int) -> None:
+        if not self.tracking:
+            return
+        for table in TRACKED:
+            person = "email_hash, person_id" if table == "leads" else "NULL, NULL"
+            self.con.execute(f"INSERT INTO {ROWS} SELECT {sign}, {lit(table)}, lead_id, {person}, {_row_hash(table)} "
+                             f"FROM {table} WHERE origin = ?", [origin])
+
+    def leads(self) -> str | None:
+        """The name of a temporary table of the changed leads' ids (each with every lead sharing its e-mail
+        hash), and of the affected persons so far (:data:`PEOPLE`: before the identity pass); None: not tracking."""
+        if not self.tracking:
+            return None
+        con = self.con
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE {ROWS}_changed AS SELECT tbl, lead_id, email_hash FROM {ROWS}
+                        GROUP BY tbl, lead_id, email_hash, h HAVING sum(sign) <> 0""")
+        con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE {LEADS} AS
+            SELECT DISTINCT lead_id FROM {ROWS}_changed WHERE lead_id IS NOT NULL
+            UNION
+            SELECT lead_id FROM leads WHERE email_hash IN (
+                SELECT email_hash FROM {ROWS}_changed WHERE tbl = 'leads' AND email_hash IS NOT NULL)
+        """)
+        con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE {PEOPLE} AS
+            SELECT person_id FROM leads WHERE lead_id IN (SELECT lead_id FROM {LEADS}) AND person_id IS NOT NULL
+            UNION
+            SELECT person_id FROM {ROWS} WHERE sign < 0 AND tbl = 'leads' AND person_id IS NOT NULL
+                AND lead_id IN (SELECT lead_id FROM {LEADS})
+        """)
+        return LEADS
+
+    def rebuild_people(self, config: Config) -> bool:
+        """After the identity pass over :meth:`leads`: rebuild the affected people's derived rows. False (and
+        nothing done) when not tracking or too many people are affected: then rebuild everything."""
+        if not self.tracking:
+            return False
+        con = self.con
+        con.execute(f"INSERT INTO {PEOPLE} SELECT person_id FROM leads "
+                    f"WHERE lead_id IN (SELECT lead_id FROM {LEADS}) AND person_id IS NOT NULL")
+        own = "excluded_as IS NULL AND lead_id = person_id"
+        first_moved = scalar(con, f"""
+            SELECT min(person_id) FROM (
+                (SELECT person_id FROM {person_journeys.TABLE} WHERE person_id IN (SELECT person_id FROM {PEOPLE})
+                 EXCEPT SELECT person_id FROM leads WHERE {own} AND person_id IN (SELECT person_id FROM {PEOPLE}))
+                UNION ALL
+                (SELECT person_id FROM leads WHERE {own} AND person_id IN (SELECT person_id FROM {PEOPLE})
+                 EXCEPT SELECT person_id FROM {person_journeys.TABLE}
+                 WHERE person_id IN (SELECT person_id FROM {PEOPLE})))""")
+        if first_moved is not None:  # people came or went: the keys of everyone after them move
+            con.execute(f"INSERT INTO {PEOPLE} SELECT person_id FROM {person_journeys.TABLE} WHERE person_id > ?",
+                        [first_moved])
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {PEOPLE} AS SELECT DISTINCT person_id FROM {PEOPLE}")
+        affected = int(scalar(con, f"SELECT count(*) FROM {PEOPLE}"))
+        everyone = int(scalar(con, f"SELECT count(*) FROM {person_journeys.TABLE}"))
+        if affected > MAX_SHARE * max(everyone, 1):
+            return False
+        if affected:  # else nobody changed: the tables and their fingerprints stand
+            _rebuild(con, config)
+        return True
+
+    def close(self) -> None:
+        """Drop the temporary tables."""
+        for name in (ROWS, f"{ROWS}_changed", LEADS, PEOPLE, KEYS):
+            self.con.execute(f"DROP TABLE IF EXISTS {name}")
+
+
+def _rebuild(con: duckdb.DuckDBPyConnection, config: Config) -> None:
+    """Delete and insert again the :data:`PEOPLE`'s rows of the three tables; store their fingerprints."""
+    backend = ibis.duckdb.from_connection(con)
+    in_people = f"person_id IN (SELECT person_id FROM {PEOPLE})"
+    keys = ibis.to_sql(person_journeys.person_keys(backend).select("person_id", "person_key"), dialect="duckdb")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {KEYS} AS SELECT * FROM ({keys}) WHERE {in_people}")
+    con.execute(f"DELETE FROM {person_engagement.TABLE} WHERE person_key IN "
+                f"(SELECT person_key FROM {person_journeys.TABLE} WHERE {in_people})")
+    con.execute(f"DELETE FROM {person_journeys.TABLE} WHERE {in_people}")
+    con.execute(f"DELETE FROM {person_touches.TABLE} WHERE {in_people}")
+    key_table = backend.table(KEYS)
+    touches = person_touches.person_touches(backend, keys=key_table)
+    con.execute(f"INSERT INTO {person_touches.TABLE} BY NAME {ibis.to_sql(touches, dialect='duckdb')}")
+    staged = person_journeys.person_journeys(backend, config.stage_names, config.personas, keys=key_table)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {person_journeys.STAGED} AS {ibis.to_sql(staged, dialect='duckdb')}")
+    parameters = person_engagement.Parameters.of(config.stage_names, config.dark_after_days)
+    stored = backend.table(person_touches.TABLE)
+    engagement = person_engagement.person_engagement(
+        stored.semi_join(key_table, "person_key"), backend.table(person_journeys.STAGED),
+        parameters.signal_index, parameters.dark_after_days)
+    con.execute(f"INSERT INTO {person_engagement.TABLE} BY NAME {ibis.to_sql(engagement, dialect='duckdb')}")
+    columns = ", ".join(f"e.{c}" for c in person_engagement.COLUMNS)
+    con.execute(f"INSERT INTO {person_journeys.TABLE} BY NAME SELECT j.*, {columns} FROM {person_journeys.STAGED} j "
+                f"LEFT JOIN {person_engagement.TABLE} e USING (person_key)")
+    con.execute(f"DROP TABLE {person_journeys.STAGED}")
+    _store(con, person_touches.FINGERPRINT_KEY, person_touches.fingerprint(con))
+    _store(con, person_journeys.FINGERPRINT_KEY,
+           person_journeys.fingerprint(con, config.stage_names, config.personas))
+    digest = person_engagement.fingerprint(con, parameters)
+    person_engagement.remember(con, digest, parameters)
+    _store(con, person_engagement.IN_JOURNEYS_KEY, digest)
+
+
+def remember_config(con: duckdb.DuckDBPyConnection, config: Config) -> None:
+    """Record that the derived tables now match the workspace's rows and ``config`` (after a rebuild of any kind)."""
+    _store(con, CONFIG_KEY, config_digest(config))
+
+
+def _store(con: duckdb.DuckDBPyConnection, key: str, value: str) -> None:
+    con.execute("DELETE FROM meta WHERE key = ?", [key])
+    con.execute("INSERT INTO meta VALUES (?, ?)", [key, value])
+
+
+def _derived_tables_current(con: duckdb.DuckDBPyConnection, config: Config) -> bool:
+    """Whether the derived tables were built, for ``config``, from the rows the workspace holds (checked by the
+    stored config digest and the row counts in the tables' fingerprints)."""
+    meta = dict(con.execute("SELECT key, value FROM meta WHERE key IN (?, ?, ?, ?, ?)", [
+        CONFIG_KEY, person_touches.FINGERPRINT_KEY, person_journeys.FINGERPRINT_KEY,
+        person_engagement.FINGERPRINT_KEY, person_engagement.IN_JOURNEYS_KEY]).fetchall())
+    if meta.get(CONFIG_KEY) != config_digest(config) or len(meta) < 5:
+        return False
+    if meta[person_engagement.FINGERPRINT_KEY] != meta[person_engagement.IN_JOURNEYS_KEY]:
+        return False
+    touches = str(meta[person_touches.FINGERPRINT_KEY]).split(":")
+    journeys = str(meta[person_journeys.FINGERPRINT_KEY]).split(":")
+    counts = one(con, "SELECT (SELECT count(*) FROM leads), (SELECT count(*) FROM touchpoints), "
+                      "(SELECT count(*) FROM stage_events), (SELECT count(*) FROM opportunities)")
+    return counts is not None and len(touches) == 5 and len(journeys) == 8 and (
+        [touches[1], touches[3], journeys[2], journeys[4]] == [str(c) for c in counts])
