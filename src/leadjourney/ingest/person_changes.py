@@ -9,7 +9,9 @@ and the rows it loads (:class:`Changes`), and afterwards:
 1. the changed leads: those with a row in ``leads``, ``stage_events``, ``touchpoints`` or
    ``opportunities`` gone, new or different (provenance and identity columns aside), and every lead
    sharing an e-mail hash with one of them (a new record can make an older one its duplicate);
-2. the identity pass runs for those leads only (:func:`~leadjourney.ingest.identity.refresh_identity`);
+2. the identity pass runs for those leads and the leads the sources loaded again (their identity
+   columns start empty), each with its e-mail hash's group, only
+   (:func:`~leadjourney.ingest.identity.refresh_identity`);
 3. the affected people are those leads' persons before and after; when people came or went, every
    person whose id sorts after the first of them too (``person_key`` numbers the people in id order);
 4. their rows are deleted from the three tables and built again by the same queries, restricted
@@ -41,6 +43,7 @@ TRACKED = ("leads", "stage_events", "touchpoints", "opportunities")  # what the 
 MAX_SHARE = 0.2  # more people affected than this share of everyone: rebuild everything (one pass is cheaper)
 ROWS = "person_changes_rows"  # temporary tables, dropped at the end
 LEADS = "person_changes_leads"
+CHANGED = "person_changes_changed"
 PEOPLE = "person_changes_people"
 KEYS = "person_changes_keys"
 _NOT_HASHED = {"origin", "source_file", "source_row",  # provenance; identity's own columns:
@@ -71,6 +74,7 @@ class Changes:
 
     def __init__(self, con: duckdb.DuckDBPyConnection, config: Config) -> None:
         self.con = con
+        self.loaded: list[str] = []  # the origins loaded (again)
         self.tracking = _derived_tables_current(con, config)
         if self.tracking:
             con.execute(f"CREATE OR REPLACE TEMP TABLE {ROWS} (sign TINYINT, tbl VARCHAR, lead_id VARCHAR, "
@@ -86,6 +90,7 @@ class Changes:
 
     def after(self, origin: str) -> None:
         """Note the rows ``origin`` loaded."""
+        self.loaded.append(origin)
         self._note(origin, 1)
 
     def _note(self, origin: str, sign: int) -> None:
@@ -97,37 +102,48 @@ class Changes:
                              f"FROM {table} WHERE origin = ?", [origin])
 
     def leads(self) -> str | None:
-        """The name of a temporary table of the changed leads' ids (each with every lead sharing its e-mail
-        hash), and of the affected persons so far (:data:`PEOPLE`: before the identity pass); None: not tracking."""
+        """The name of a temporary table of the ids of the leads the identity pass must see: the changed leads and
+        those loaded again, each with every lead sharing its e-mail hash. Notes the affected persons so far (the
+        changed leads' persons before the pass, :data:`PEOPLE`). None: not tracking."""
         if not self.tracking:
             return None
         con = self.con
         con.execute(f"""CREATE OR REPLACE TEMP TABLE {ROWS}_changed AS SELECT tbl, lead_id, email_hash FROM {ROWS}
                         GROUP BY tbl, lead_id, email_hash, h HAVING sum(sign) <> 0""")
         con.execute(f"""
-            CREATE OR REPLACE TEMP TABLE {LEADS} AS
+            CREATE OR REPLACE TEMP TABLE {CHANGED} AS
             SELECT DISTINCT lead_id FROM {ROWS}_changed WHERE lead_id IS NOT NULL
             UNION
             SELECT lead_id FROM leads WHERE email_hash IN (
                 SELECT email_hash FROM {ROWS}_changed WHERE tbl = 'leads' AND email_hash IS NOT NULL)
         """)
+        loaded = f"origin IN ({', '.join(map(lit, self.loaded)) or 'NULL'})"
+        con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE {LEADS} AS
+            SELECT lead_id FROM {CHANGED}
+            UNION
+            SELECT lead_id FROM leads WHERE {loaded}
+            UNION
+            SELECT lead_id FROM leads WHERE email_hash IN (
+                SELECT email_hash FROM leads WHERE {loaded} AND email_hash IS NOT NULL)
+        """)
         con.execute(f"""
             CREATE OR REPLACE TEMP TABLE {PEOPLE} AS
-            SELECT person_id FROM leads WHERE lead_id IN (SELECT lead_id FROM {LEADS}) AND person_id IS NOT NULL
+            SELECT person_id FROM leads WHERE lead_id IN (SELECT lead_id FROM {CHANGED}) AND person_id IS NOT NULL
             UNION
             SELECT person_id FROM {ROWS} WHERE sign < 0 AND tbl = 'leads' AND person_id IS NOT NULL
-                AND lead_id IN (SELECT lead_id FROM {LEADS})
+                AND lead_id IN (SELECT lead_id FROM {CHANGED})
         """)
         return LEADS
 
-    def rebuild_people(self, config: Config) -> bool:
-        """After the identity pass over :meth:`leads`: rebuild the affected people's derived rows. False (and
-        nothing done) when not tracking or too many people are affected: then rebuild everything."""
+    def rebuild_people(self, config: Config) -> int | None:
+        """After the identity pass over :meth:`leads`: rebuild the affected people's derived rows; how many. None
+        (and nothing done) when not tracking or too many people are affected: then rebuild everything."""
         if not self.tracking:
-            return False
+            return None
         con = self.con
         con.execute(f"INSERT INTO {PEOPLE} SELECT person_id FROM leads "
-                    f"WHERE lead_id IN (SELECT lead_id FROM {LEADS}) AND person_id IS NOT NULL")
+                    f"WHERE lead_id IN (SELECT lead_id FROM {CHANGED}) AND person_id IS NOT NULL")
         own = "excluded_as IS NULL AND lead_id = person_id"
         first_moved = scalar(con, f"""
             SELECT min(person_id) FROM (
@@ -144,14 +160,14 @@ class Changes:
         affected = int(scalar(con, f"SELECT count(*) FROM {PEOPLE}"))
         everyone = int(scalar(con, f"SELECT count(*) FROM {person_journeys.TABLE}"))
         if affected > MAX_SHARE * max(everyone, 1):
-            return False
+            return None
         if affected:  # else nobody changed: the tables and their fingerprints stand
             _rebuild(con, config)
-        return True
+        return affected
 
     def close(self) -> None:
         """Drop the temporary tables."""
-        for name in (ROWS, f"{ROWS}_changed", LEADS, PEOPLE, KEYS):
+        for name in (ROWS, f"{ROWS}_changed", CHANGED, LEADS, PEOPLE, KEYS):
             self.con.execute(f"DROP TABLE IF EXISTS {name}")
 
 

@@ -75,6 +75,7 @@ class IngestReport(Tabular):
     stale_origins: list[str]  # origins in the database that the config no longer lists
     pruned: list[str]
     table_rows: dict[str, int]
+    people_rebuilt: int | None = None  # people whose derived rows were rebuilt; None: everyone's (or none changed)
 
     @property
     def quarantined(self) -> Counter[str]:
@@ -134,7 +135,8 @@ def ingest(ws: Workspace, *, only: Sequence[str] = (), force: bool = False, prun
                     con.execute(f"DELETE FROM {t} WHERE origin = ?", [origin])
         say("linking duplicates and exclusions", steps - 1, steps)
         identity = refresh_identity(con, config, changes.leads())
-        if not changes.rebuild_people(config):  # everyone's rows, where their inputs changed
+        people_rebuilt = changes.rebuild_people(config)
+        if people_rebuilt is None:  # everyone's rows, where their inputs changed
             say("indexing touchpoints by person", steps - 1, steps)
             refresh_person_touches(con)
             say("indexing stage entries by person", steps - 1, steps)
@@ -162,7 +164,7 @@ def ingest(ws: Workspace, *, only: Sequence[str] = (), force: bool = False, prun
     finally:
         con.close()
     say("done", steps, steps)
-    return IngestReport(reports, identity, [] if prune else stale, stale if prune else [], rows)
+    return IngestReport(reports, identity, [] if prune else stale, stale if prune else [], rows, people_rebuilt)
 
 
 def _ingest_source(con: duckdb.DuckDBPyConnection, ws: Workspace, src: Source, config: Config, salt: str,
