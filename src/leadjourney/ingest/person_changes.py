@@ -162,7 +162,7 @@ class Changes:
         if affected > MAX_SHARE * max(everyone, 1):
             return None
         if affected:  # else nobody changed: the tables and their fingerprints stand
-            _rebuild(con, config)
+            _rebuild(con, config, first_moved)
         return affected
 
     def close(self) -> None:
@@ -171,12 +171,12 @@ class Changes:
             self.con.execute(f"DROP TABLE IF EXISTS {name}")
 
 
-def _rebuild(con: duckdb.DuckDBPyConnection, config: Config) -> None:
-    """Delete and insert again the :data:`PEOPLE`'s rows of the three tables; store their fingerprints."""
+def _rebuild(con: duckdb.DuckDBPyConnection, config: Config, first_moved: str | None) -> None:
+    """Delete and insert again the :data:`PEOPLE`'s rows of the three tables; store their fingerprints.
+    ``first_moved``: the first person id that came or went (the keys from there on move), if any."""
     backend = ibis.duckdb.from_connection(con)
     in_people = f"person_id IN (SELECT person_id FROM {PEOPLE})"
-    keys = ibis.to_sql(person_journeys.person_keys(backend).select("person_id", "person_key"), dialect="duckdb")
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {KEYS} AS SELECT * FROM ({keys}) WHERE {in_people}")
+    _number(con, in_people, first_moved)
     con.execute(f"DELETE FROM {person_engagement.TABLE} WHERE person_key IN "
                 f"(SELECT person_key FROM {person_journeys.TABLE} WHERE {in_people})")
     con.execute(f"DELETE FROM {person_journeys.TABLE} WHERE {in_people}")
@@ -202,6 +202,25 @@ def _rebuild(con: duckdb.DuckDBPyConnection, config: Config) -> None:
     digest = person_engagement.fingerprint(con, parameters)
     person_engagement.remember(con, digest, parameters)
     _store(con, person_engagement.IN_JOURNEYS_KEY, digest)
+
+
+def _number(con: duckdb.DuckDBPyConnection, in_people: str, first_moved: str | None) -> None:
+    """The affected people's ``person_key`` (as :func:`~leadjourney.ingest.person_journeys.person_keys` numbers
+    everyone, from 0 in id order) into :data:`KEYS`: the keys they had before the first id that came or went,
+    the count of people before it plus their rank from there on."""
+    kept = f"SELECT person_id, person_key FROM {person_journeys.TABLE} WHERE {in_people}"
+    if first_moved is None:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {KEYS} AS {kept}")
+        return
+    own = "excluded_as IS NULL AND lead_id = person_id"
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE {KEYS} AS
+        {kept} AND person_id < $first
+        UNION ALL
+        SELECT person_id, CAST((SELECT count(*) FROM leads WHERE {own} AND person_id < $first)
+                               + row_number() OVER (ORDER BY person_id) - 1 AS BIGINT)
+        FROM leads WHERE {own} AND person_id >= $first
+    """, {"first": first_moved})
 
 
 def remember_config(con: duckdb.DuckDBPyConnection, config: Config) -> None:
