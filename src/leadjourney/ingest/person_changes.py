@@ -15,8 +15,9 @@ and the rows it loads (:class:`Changes`), and afterwards:
 3. the affected people are those leads' persons before and after; when people came or went, every
    person whose id sorts after the first of them too (``person_key`` numbers the people in id order);
 4. their rows are deleted from the three tables and built again by the same queries, restricted
-   to them, in the ingest's transaction; the tables' fingerprints in ``meta`` are then stored as a full
-   rebuild stores them.
+   to them, in the ingest's transaction. Their fingerprints in ``meta`` (row counts and sums of row hashes)
+   are brought up to date by adding the changed rows' hashes (what the sources replaced and loaded, what
+   the identity pass rewrote), without reading every row again: the same strings a full rebuild stores.
 
 Anything global rebuilds everything, as before: a change of what :func:`config_digest` covers (stages,
 personas, silence, exclusions, dedupe policy, the tables' versions), a pruned source, derived tables
@@ -36,6 +37,7 @@ from leadjourney import schema
 from leadjourney.config import Config
 from leadjourney.db import one, scalar
 from leadjourney.ingest import person_engagement, person_journeys, person_touches
+from leadjourney.ingest.identity import DERIVED_ORIGIN
 from leadjourney.ingest.sql import lit
 
 CONFIG_KEY = "person_tables_config"  # meta: config_digest() of the configuration the derived tables were built for
@@ -46,6 +48,7 @@ LEADS = "person_changes_leads"
 CHANGED = "person_changes_changed"
 PEOPLE = "person_changes_people"
 KEYS = "person_changes_keys"
+_FINGERPRINTED = (person_touches.HASHED, person_journeys.HASHED)  # the fingerprints summing row hashes (f0, f1)
 _NOT_HASHED = {"origin", "source_file", "source_row",  # provenance; identity's own columns:
                "created_at", "created_at_is_date", "created_at_from", "excluded_as", "duplicate_of", "person_id"}
 
@@ -76,9 +79,10 @@ class Changes:
         self.con = con
         self.loaded: list[str] = []  # the origins loaded (again)
         self.tracking = _derived_tables_current(con, config)
+        self._identity_sums: dict[tuple[int, str], int] = {}  # before the identity pass, see _rewritten_sums()
         if self.tracking:
             con.execute(f"CREATE OR REPLACE TEMP TABLE {ROWS} (sign TINYINT, tbl VARCHAR, lead_id VARCHAR, "
-                        "email_hash VARCHAR, person_id VARCHAR, h UBIGINT)")
+                        "email_hash VARCHAR, person_id VARCHAR, h UBIGINT, f0 UBIGINT, f1 UBIGINT)")
 
     def stop(self) -> None:
         """Rebuild everything after all (e.g. rows were pruned)."""
@@ -98,8 +102,9 @@ class Changes:
             return
         for table in TRACKED:
             person = "email_hash, person_id" if table == "leads" else "NULL, NULL"
-            self.con.execute(f"INSERT INTO {ROWS} SELECT {sign}, {lit(table)}, lead_id, {person}, {_row_hash(table)} "
-                             f"FROM {table} WHERE origin = ?", [origin])
+            fingerprinted = ", ".join(hashed.get(table, "NULL") for hashed in _FINGERPRINTED)
+            self.con.execute(f"INSERT INTO {ROWS} SELECT {sign}, {lit(table)}, lead_id, {person}, {_row_hash(table)}, "
+                             f"{fingerprinted} FROM {table} WHERE origin = ?", [origin])
 
     def leads(self) -> str | None:
         """The name of a temporary table of the ids of the leads the identity pass must see: the changed leads and
@@ -134,7 +139,45 @@ class Changes:
             SELECT person_id FROM {ROWS} WHERE sign < 0 AND tbl = 'leads' AND person_id IS NOT NULL
                 AND lead_id IN (SELECT lead_id FROM {CHANGED})
         """)
+        self._identity_sums = self._rewritten_sums()
         return LEADS
+
+    def _rewritten_sums(self) -> dict[tuple[int, str], int]:
+        """Per (fingerprint, table), the sum of hashes over the rows the identity pass rewrites (the leads it sees,
+        their derived stage events)."""
+        leads = f"lead_id IN (SELECT lead_id FROM {LEADS})"
+        scope = {"leads": leads, "stage_events": f"origin = {lit(DERIVED_ORIGIN)} AND {leads}"}
+        return {(i, table): int(scalar(self.con, f"SELECT coalesce(sum({hashed[table]}), 0) FROM {table} WHERE {where}"))
+                for i, hashed in enumerate(_FINGERPRINTED) for table, where in scope.items() if table in hashed}
+
+    def _store_fingerprints(self, config: Config) -> None:
+        """The three tables' fingerprints, from the stored ones plus the changed rows' hashes (the identity pass done)."""
+        con = self.con
+        rewritten = self._rewritten_sums()
+        loaded = {(i, str(r[0])): int(r[1 + i] or 0) for r in con.execute(
+            f"SELECT tbl, sum(CASE WHEN sign > 0 THEN f0::HUGEINT ELSE -f0::HUGEINT END), "
+            f"sum(CASE WHEN sign > 0 THEN f1::HUGEINT ELSE -f1::HUGEINT END) FROM {ROWS} GROUP BY tbl").fetchall()
+            for i in range(len(_FINGERPRINTED))}
+        stored = [str(scalar(con, "SELECT value FROM meta WHERE key = ?", [key])).split(":")
+                  for key in (person_touches.FINGERPRINT_KEY, person_journeys.FINGERPRINT_KEY)]
+        old = [stored[0][1:5], stored[1][0:6]]  # count and sum per hashed table, in HASHED order
+        sums = []
+        for i, hashed in enumerate(_FINGERPRINTED):
+            parts = []
+            for j, table in enumerate(hashed):
+                n = int(scalar(con, f"SELECT count(*) FROM {table}"))
+                was = 0 if old[i][2 * j + 1] == "None" else int(old[i][2 * j + 1])
+                now = (was + loaded.get((i, table), 0)
+                       + rewritten.get((i, table), 0) - self._identity_sums.get((i, table), 0))
+                parts.append((n, now if n else None))
+            sums.append(parts)
+        _store(con, person_touches.FINGERPRINT_KEY, person_touches.fingerprint_of(sums[0]))
+        _store(con, person_journeys.FINGERPRINT_KEY,
+               person_journeys.fingerprint_of(sums[1], config.stage_names, config.personas))
+        parameters = person_engagement.Parameters.of(config.stage_names, config.dark_after_days)
+        digest = person_engagement.fingerprint(con, parameters)
+        person_engagement.remember(con, digest, parameters)
+        _store(con, person_engagement.IN_JOURNEYS_KEY, digest)
 
     def rebuild_people(self, config: Config) -> int | None:
         """After the identity pass over :meth:`leads`: rebuild the affected people's derived rows; how many. None
@@ -161,8 +204,9 @@ class Changes:
         everyone = int(scalar(con, f"SELECT count(*) FROM {person_journeys.TABLE}"))
         if affected > MAX_SHARE * max(everyone, 1):
             return None
-        if affected:  # else nobody changed: the tables and their fingerprints stand
+        if affected:  # else nobody's rows changed
             _rebuild(con, config, first_moved)
+        self._store_fingerprints(config)
         return affected
 
     def close(self) -> None:
@@ -172,7 +216,7 @@ class Changes:
 
 
 def _rebuild(con: duckdb.DuckDBPyConnection, config: Config, first_moved: str | None) -> None:
-    """Delete and insert again the :data:`PEOPLE`'s rows of the three tables; store their fingerprints.
+    """Delete and insert again the :data:`PEOPLE`'s rows of the three tables.
     ``first_moved``: the first person id that came or went (the keys from there on move), if any."""
     backend = ibis.duckdb.from_connection(con)
     in_people = f"person_id IN (SELECT person_id FROM {PEOPLE})"
@@ -196,12 +240,6 @@ def _rebuild(con: duckdb.DuckDBPyConnection, config: Config, first_moved: str | 
     con.execute(f"INSERT INTO {person_journeys.TABLE} BY NAME SELECT j.*, {columns} FROM {person_journeys.STAGED} j "
                 f"LEFT JOIN {person_engagement.TABLE} e USING (person_key)")
     con.execute(f"DROP TABLE {person_journeys.STAGED}")
-    _store(con, person_touches.FINGERPRINT_KEY, person_touches.fingerprint(con))
-    _store(con, person_journeys.FINGERPRINT_KEY,
-           person_journeys.fingerprint(con, config.stage_names, config.personas))
-    digest = person_engagement.fingerprint(con, parameters)
-    person_engagement.remember(con, digest, parameters)
-    _store(con, person_engagement.IN_JOURNEYS_KEY, digest)
 
 
 def _number(con: duckdb.DuckDBPyConnection, in_people: str, first_moved: str | None) -> None:

@@ -97,14 +97,21 @@ def personas_digest(personas: Sequence[Persona]) -> str:
     return hashlib.sha256(repr(tuple(personas)).encode()).hexdigest()[:16]
 
 
+HASHED = {"leads": f"hash({', '.join(('lead_id', 'excluded_as', *PERSON_COLUMNS))})",  # what fingerprint() sums
+          "stage_events": "hash(lead_id, stage, entered_at)", "opportunities": "hash(lead_id, amount, is_won)"}
+
+
 def fingerprint(con: duckdb.DuckDBPyConnection, stage_names: Sequence[str], personas: Sequence[Persona] = ()) -> str:
     """A cheap digest of what the table derives from: the people's fields, the stage events, the won
     opportunities, the stages and the persona rules (the last two parts: :func:`built_for`)."""
-    fields = ", ".join(("lead_id", "excluded_as", *PERSON_COLUMNS))
-    leads = one(con, f"SELECT count(*), sum(hash({fields})) FROM leads") or ()
-    events = one(con, "SELECT count(*), sum(hash(lead_id, stage, entered_at)) FROM stage_events") or ()
-    deals = one(con, "SELECT count(*), sum(hash(lead_id, amount, is_won)) FROM opportunities") or ()
-    return ":".join(str(v) for v in (*leads, *events, *deals, stages_digest(stage_names), personas_digest(personas)))
+    sums = [one(con, f"SELECT count(*), sum({h}) FROM {t}") or () for t, h in HASHED.items()]
+    return fingerprint_of(sums, stage_names, personas)
+
+
+def fingerprint_of(sums: Sequence[Sequence[object]], stage_names: Sequence[str], personas: Sequence[Persona]) -> str:
+    """The fingerprint of each :data:`HASHED` table's row count and sum of hashes, the stages and the personas."""
+    return ":".join(str(v) for v in (*(v for part in sums for v in part), stages_digest(stage_names),
+                                      personas_digest(personas)))
 
 
 STAGED = "person_journeys_staged"  # a temporary table: the rebuilt rows before ingest adds the engagement columns

@@ -16,6 +16,8 @@ remaining gap right, since a touch's previous touch is never later than itself.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import duckdb
 import ibis
 import ibis.expr.types as ir
@@ -42,11 +44,19 @@ def person_touches(backend: ibis.BaseBackend, keys: ir.Table | None = None) -> i
                           gap_seconds=gap.cast("float64"))
 
 
+HASHED = {"leads": "hash(lead_id, person_id, excluded_as)",  # per table, what fingerprint() sums over its rows
+          "touchpoints": "hash(lead_id, occurred_at, kind, channel, actor)"}
+
+
 def fingerprint(con: duckdb.DuckDBPyConnection) -> str:
     """A cheap digest of what the table derives from: who is whom, and the touchpoints."""
-    leads = one(con, "SELECT count(*), sum(hash(lead_id, person_id, excluded_as)) FROM leads") or ()
-    touches = one(con, "SELECT count(*), sum(hash(lead_id, occurred_at, kind, channel, actor)) FROM touchpoints") or ()
-    return ":".join(str(v) for v in (VERSION, *leads, *touches))
+    return fingerprint_of([one(con, f"SELECT count(*), sum({h}) FROM {t}") or () for t, h in HASHED.items()])
+
+
+def fingerprint_of(sums: Sequence[Sequence[object]]) -> str:
+    """The fingerprint of each :data:`HASHED` table's row count and sum of hashes (an incremental ingest adds up
+    the changed rows' instead: :mod:`~leadjourney.ingest.person_changes`)."""
+    return ":".join(str(v) for v in (VERSION, *(v for part in sums for v in part)))
 
 
 def refresh_person_touches(con: duckdb.DuckDBPyConnection) -> bool:
