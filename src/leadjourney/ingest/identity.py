@@ -19,7 +19,7 @@ import duckdb
 
 from leadjourney import schema
 from leadjourney.config import Config
-from leadjourney.db import scalar
+from leadjourney.db import one, scalar
 from leadjourney.ingest.sql import ident, lit
 
 DERIVED_ORIGIN = "derived:created_at"
@@ -37,7 +37,7 @@ class IdentitySummary:
 def refresh_identity(con: duckdb.DuckDBPyConnection, config: Config, leads: str | None = None) -> IdentitySummary:
     """Recompute derived events, ``excluded_as``, ``duplicate_of`` and ``person_id``: of every lead, or of those
     whose ``lead_id`` is in the table named ``leads`` (which must hold whole e-mail-hash groups)."""
-    only = f" AND lead_id IN (SELECT lead_id FROM {leads})" if leads else ""
+    only = f" AND {lead_in(con, leads)}" if leads else ""
     con.execute(f"DELETE FROM stage_events WHERE origin = ?{only}", [DERIVED_ORIGIN])
     _date_undated_leads(con, only)
     first = config.stages[0]
@@ -80,6 +80,14 @@ def refresh_identity(con: duckdb.DuckDBPyConnection, config: Config, leads: str 
             con, f"SELECT count(*) FROM leads WHERE created_at_from = {lit(schema.CREATED_FROM_STAGE_EVENT)}"),
         undated_leads=scalar(con, "SELECT count(*) FROM leads WHERE created_at IS NULL"),
     )
+
+
+def lead_in(con: duckdb.DuckDBPyConnection, ids: str, column: str = "lead_id") -> str:
+    """A condition: ``column`` is in the same column of the table named ``ids``; with the range of its ids first,
+    as constants (DuckDB then skips the row groups outside it)."""
+    lowest, highest = one(con, f"SELECT min({column}), max({column}) FROM {ids}") or (None, None)
+    between = f"{column} BETWEEN {lit(str(lowest))} AND {lit(str(highest))} AND " if lowest is not None else ""
+    return f"{between}{column} IN (SELECT {column} FROM {ids})"
 
 
 def _date_undated_leads(con: duckdb.DuckDBPyConnection, only: str) -> None:

@@ -37,7 +37,7 @@ from leadjourney import schema
 from leadjourney.config import Config
 from leadjourney.db import one, scalar
 from leadjourney.ingest import person_engagement, person_journeys, person_touches
-from leadjourney.ingest.identity import DERIVED_ORIGIN
+from leadjourney.ingest.identity import DERIVED_ORIGIN, lead_in
 from leadjourney.ingest.sql import lit
 
 CONFIG_KEY = "person_tables_config"  # meta: config_digest() of the configuration the derived tables were built for
@@ -134,7 +134,7 @@ class Changes:
         """)
         con.execute(f"""
             CREATE OR REPLACE TEMP TABLE {PEOPLE} AS
-            SELECT person_id FROM leads WHERE lead_id IN (SELECT lead_id FROM {CHANGED}) AND person_id IS NOT NULL
+            SELECT person_id FROM leads WHERE {lead_in(con, CHANGED)} AND person_id IS NOT NULL
             UNION
             SELECT person_id FROM {ROWS} WHERE sign < 0 AND tbl = 'leads' AND person_id IS NOT NULL
                 AND lead_id IN (SELECT lead_id FROM {CHANGED})
@@ -145,7 +145,7 @@ class Changes:
     def _rewritten_sums(self) -> dict[tuple[int, str], int]:
         """Per (fingerprint, table), the sum of hashes over the rows the identity pass rewrites (the leads it sees,
         their derived stage events)."""
-        leads = f"lead_id IN (SELECT lead_id FROM {LEADS})"
+        leads = lead_in(self.con, LEADS)
         scope = {"leads": leads, "stage_events": f"origin = {lit(DERIVED_ORIGIN)} AND {leads}"}
         return {(i, table): int(scalar(self.con, f"SELECT coalesce(sum({hashed[table]}), 0) FROM {table} WHERE {where}"))
                 for i, hashed in enumerate(_FINGERPRINTED) for table, where in scope.items() if table in hashed}
@@ -186,7 +186,7 @@ class Changes:
             return None
         con = self.con
         con.execute(f"INSERT INTO {PEOPLE} SELECT person_id FROM leads "
-                    f"WHERE lead_id IN (SELECT lead_id FROM {CHANGED}) AND person_id IS NOT NULL")
+                    f"WHERE {lead_in(con, CHANGED)} AND person_id IS NOT NULL")
         own = "excluded_as IS NULL AND lead_id = person_id"
         first_moved = scalar(con, f"""
             SELECT min(person_id) FROM (
@@ -219,16 +219,18 @@ def _rebuild(con: duckdb.DuckDBPyConnection, config: Config, first_moved: str | 
     """Delete and insert again the :data:`PEOPLE`'s rows of the three tables.
     ``first_moved``: the first person id that came or went (the keys from there on move), if any."""
     backend = ibis.duckdb.from_connection(con)
-    in_people = f"person_id IN (SELECT person_id FROM {PEOPLE})"
+    in_people = lead_in(con, PEOPLE, "person_id")
     _number(con, in_people, first_moved)
     con.execute(f"DELETE FROM {person_engagement.TABLE} WHERE person_key IN "
                 f"(SELECT person_key FROM {person_journeys.TABLE} WHERE {in_people})")
     con.execute(f"DELETE FROM {person_journeys.TABLE} WHERE {in_people}")
     con.execute(f"DELETE FROM {person_touches.TABLE} WHERE {in_people}")
     key_table = backend.table(KEYS)
-    touches = person_touches.person_touches(backend, keys=key_table)
+    lowest, highest = one(con, f"SELECT min(lead_id), max(lead_id) FROM leads WHERE {in_people}") or (None, None)
+    between = None if lowest is None else (str(lowest), str(highest))  # their records' ids: a cheap pre-filter
+    touches = person_touches.person_touches(backend, keys=key_table, between=between)
     con.execute(f"INSERT INTO {person_touches.TABLE} BY NAME {ibis.to_sql(touches, dialect='duckdb')}")
-    staged = person_journeys.person_journeys(backend, config.stage_names, config.personas, keys=key_table)
+    staged = person_journeys.person_journeys(backend, config.stage_names, config.personas, key_table, between)
     con.execute(f"CREATE OR REPLACE TEMP TABLE {person_journeys.STAGED} AS {ibis.to_sql(staged, dialect='duckdb')}")
     parameters = person_engagement.Parameters.of(config.stage_names, config.dark_after_days)
     stored = backend.table(person_touches.TABLE)

@@ -49,18 +49,25 @@ def person_keys(backend: ibis.BaseBackend) -> ir.Table:
     return people.mutate(person_key=ibis.row_number().over(order_by="person_id").cast("int64"))
 
 
+def within(table: ir.Table, between: tuple[str, str] | None) -> ir.Table:
+    """``table``'s rows with a ``lead_id`` in the range ``between`` (a constant range: DuckDB skips the row groups
+    outside it); all of them for None."""
+    return table if between is None else table.filter(table.lead_id.between(*between))
+
+
 def own_records(leads: ir.Table) -> ir.Table:
     """The people's own lead records: not excluded, not a duplicate of another."""
     return leads.filter(leads.excluded_as.isnull() & (leads.lead_id == leads.person_id))
 
 
-def person_journeys(backend: ibis.BaseBackend, stage_names: Sequence[str],
-                    personas: Sequence[Persona] = (), keys: ir.Table | None = None) -> ir.Table:
+def person_journeys(backend: ibis.BaseBackend, stage_names: Sequence[str], personas: Sequence[Persona] = (),
+                    keys: ir.Table | None = None, between: tuple[str, str] | None = None) -> ir.Table:
     """The table's query over the canonical tables (also what an analysis runs when it is stale).
 
     ``keys`` (person_id, person_key): only these people's rows, with these keys (an ingest that changed
-    some people rebuilds their rows only; see :mod:`~leadjourney.ingest.person_changes`)."""
-    leads = backend.table("leads")
+    some people rebuilds their rows only; see :mod:`~leadjourney.ingest.person_changes`); ``between``: the
+    smallest and largest ``lead_id`` of their records (rows outside are not read)."""
+    leads = within(backend.table("leads"), between)
     owners = leads.select("lead_id", "person_id")
     if keys is None:
         people = person_keys(backend)
@@ -69,7 +76,7 @@ def person_journeys(backend: ibis.BaseBackend, stage_names: Sequence[str],
         owners = owners.semi_join(keys, "person_id")
     people = people.select(*PERSON_COLUMNS, "person_key")
     people = people.mutate(persona=persona_column(people, tuple(personas)))
-    events = backend.table("stage_events")
+    events = within(backend.table("stage_events"), between)
     events = events.filter(events.stage.isin(list(stage_names))).join(owners, "lead_id")
     idx = events.stage.cases(*[(n, i) for i, n in enumerate(stage_names)], else_=ibis.null("int32"))
     events = events.select("person_id", "entered_at", idx=idx)
@@ -78,7 +85,7 @@ def person_journeys(backend: ibis.BaseBackend, stage_names: Sequence[str],
         **{f"has_{i}": (events.idx == i).any() for i in range(len(stage_names))},
         **{f"at_{i}": events.entered_at.min(where=events.idx == i) for i in range(len(stage_names))},
     )
-    opps = backend.table("opportunities")
+    opps = within(backend.table("opportunities"), between)
     won = opps.filter(opps.is_won.fill_null(False) & opps.amount.notnull()).join(owners, "lead_id")
     deals = won.group_by("person_id").aggregate(won_deals=won.count(), won_amount=won.amount.sum())
     # the left joins keep exactly the people: events and deals of excluded contacts fall away here

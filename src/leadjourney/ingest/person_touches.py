@@ -23,7 +23,7 @@ import ibis
 import ibis.expr.types as ir
 
 from leadjourney.db import one
-from leadjourney.ingest.person_journeys import person_keys
+from leadjourney.ingest.person_journeys import person_keys, within
 
 TABLE = "person_touches"
 FINGERPRINT_KEY = "person_touches_fingerprint"
@@ -31,13 +31,15 @@ VERSION = "v2"  # v2: person_key; a table built by an earlier version is rebuilt
 
 
 
-def person_touches(backend: ibis.BaseBackend, keys: ir.Table | None = None) -> ir.Table:
+def person_touches(backend: ibis.BaseBackend, keys: ir.Table | None = None,
+                   between: tuple[str, str] | None = None) -> ir.Table:
     """The table's query over the canonical tables (also what an analysis runs when it is missing).
 
-    ``keys`` (person_id, person_key): only these people's touches, with these keys."""
+    ``keys`` (person_id, person_key): only these people's touches, with these keys; ``between``: the smallest
+    and largest ``lead_id`` of their records (touches outside are not read)."""
     keys = person_keys(backend).select("person_id", "person_key") if keys is None else keys
-    owners = backend.table("leads").select("lead_id", "person_id").join(keys, "person_id")  # people only
-    touches = backend.table("touchpoints").join(owners, "lead_id")
+    owners = within(backend.table("leads"), between).select("lead_id", "person_id").join(keys, "person_id")
+    touches = within(backend.table("touchpoints"), between).join(owners, "lead_id")  # people only
     previous = touches.occurred_at.lag().over(ibis.window(group_by="person_key", order_by=["occurred_at", "kind"]))
     gap = touches.occurred_at.epoch_seconds() - previous.epoch_seconds()
     return touches.select("person_id", "person_key", "occurred_at", "kind", "channel", "actor",
