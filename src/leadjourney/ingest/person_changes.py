@@ -48,6 +48,8 @@ LEADS = "person_changes_leads"
 CHANGED = "person_changes_changed"
 PEOPLE = "person_changes_people"
 KEYS = "person_changes_keys"
+OLD_KEYS = "person_changes_old_keys"
+_OWN = "excluded_as IS NULL AND lead_id = person_id"  # a person's own record (see person_journeys.own_records)
 _FINGERPRINTED = (person_touches.HASHED, person_journeys.HASHED)  # the fingerprints summing row hashes (f0, f1)
 _NOT_HASHED = {"origin", "source_file", "source_row",  # provenance; identity's own columns:
                "created_at", "created_at_is_date", "created_at_from", "excluded_as", "duplicate_of", "person_id"}
@@ -187,19 +189,20 @@ class Changes:
         con = self.con
         con.execute(f"INSERT INTO {PEOPLE} SELECT person_id FROM leads "
                     f"WHERE {lead_in(con, CHANGED)} AND person_id IS NOT NULL")
-        own = "excluded_as IS NULL AND lead_id = person_id"
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {PEOPLE} AS SELECT DISTINCT person_id FROM {PEOPLE}")
+        in_people = lead_in(con, PEOPLE, "person_id")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {OLD_KEYS} AS "  # their rows now: one pass over the table
+                    f"SELECT person_id, person_key FROM {person_journeys.TABLE} WHERE {in_people}")
         first_moved = scalar(con, f"""
             SELECT min(person_id) FROM (
-                (SELECT person_id FROM {person_journeys.TABLE} WHERE person_id IN (SELECT person_id FROM {PEOPLE})
-                 EXCEPT SELECT person_id FROM leads WHERE {own} AND person_id IN (SELECT person_id FROM {PEOPLE}))
+                (SELECT person_id FROM {OLD_KEYS} EXCEPT SELECT person_id FROM leads WHERE {_OWN} AND {in_people})
                 UNION ALL
-                (SELECT person_id FROM leads WHERE {own} AND person_id IN (SELECT person_id FROM {PEOPLE})
-                 EXCEPT SELECT person_id FROM {person_journeys.TABLE}
-                 WHERE person_id IN (SELECT person_id FROM {PEOPLE})))""")
+                (SELECT person_id FROM leads WHERE {_OWN} AND {in_people} EXCEPT SELECT person_id FROM {OLD_KEYS}))""")
         if first_moved is not None:  # people came or went: the keys of everyone after them move
-            con.execute(f"INSERT INTO {PEOPLE} SELECT person_id FROM {person_journeys.TABLE} WHERE person_id > ?",
-                        [first_moved])
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {PEOPLE} AS SELECT DISTINCT person_id FROM {PEOPLE}")
+            con.execute(f"INSERT INTO {OLD_KEYS} SELECT person_id, person_key FROM {person_journeys.TABLE} "
+                        f"WHERE person_id > ? AND person_id NOT IN (SELECT person_id FROM {PEOPLE})", [first_moved])
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {PEOPLE} AS SELECT person_id FROM {PEOPLE} "
+                        f"UNION SELECT person_id FROM {OLD_KEYS}")
         affected = int(scalar(con, f"SELECT count(*) FROM {PEOPLE}"))
         everyone = int(scalar(con, f"SELECT count(*) FROM {person_journeys.TABLE}"))
         if affected > MAX_SHARE * max(everyone, 1):
@@ -211,7 +214,7 @@ class Changes:
 
     def close(self) -> None:
         """Drop the temporary tables."""
-        for name in (ROWS, f"{ROWS}_changed", CHANGED, LEADS, PEOPLE, KEYS):
+        for name in (ROWS, f"{ROWS}_changed", CHANGED, LEADS, PEOPLE, OLD_KEYS, KEYS):
             self.con.execute(f"DROP TABLE IF EXISTS {name}")
 
 
@@ -220,9 +223,8 @@ def _rebuild(con: duckdb.DuckDBPyConnection, config: Config, first_moved: str | 
     ``first_moved``: the first person id that came or went (the keys from there on move), if any."""
     backend = ibis.duckdb.from_connection(con)
     in_people = lead_in(con, PEOPLE, "person_id")
-    _number(con, in_people, first_moved)
-    con.execute(f"DELETE FROM {person_engagement.TABLE} WHERE person_key IN "
-                f"(SELECT person_key FROM {person_journeys.TABLE} WHERE {in_people})")
+    _number(con, first_moved)
+    con.execute(f"DELETE FROM {person_engagement.TABLE} WHERE person_key IN (SELECT person_key FROM {OLD_KEYS})")
     con.execute(f"DELETE FROM {person_journeys.TABLE} WHERE {in_people}")
     con.execute(f"DELETE FROM {person_touches.TABLE} WHERE {in_people}")
     key_table = backend.table(KEYS)
@@ -244,15 +246,15 @@ def _rebuild(con: duckdb.DuckDBPyConnection, config: Config, first_moved: str | 
     con.execute(f"DROP TABLE {person_journeys.STAGED}")
 
 
-def _number(con: duckdb.DuckDBPyConnection, in_people: str, first_moved: str | None) -> None:
+def _number(con: duckdb.DuckDBPyConnection, first_moved: str | None) -> None:
     """The affected people's ``person_key`` (as :func:`~leadjourney.ingest.person_journeys.person_keys` numbers
     everyone, from 0 in id order) into :data:`KEYS`: the keys they had before the first id that came or went,
     the count of people before it plus their rank from there on."""
-    kept = f"SELECT person_id, person_key FROM {person_journeys.TABLE} WHERE {in_people}"
+    kept = f"SELECT person_id, person_key FROM {OLD_KEYS} WHERE TRUE"  # before first_moved: the same people as before
     if first_moved is None:
         con.execute(f"CREATE OR REPLACE TEMP TABLE {KEYS} AS {kept}")
         return
-    own = "excluded_as IS NULL AND lead_id = person_id"
+    own = _OWN
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE {KEYS} AS
         {kept} AND person_id < $first
