@@ -46,6 +46,7 @@ MAX_SHARE = 0.2  # more people affected than this share of everyone: rebuild eve
 ROWS = "person_changes_rows"  # temporary tables, dropped at the end
 LEADS = "person_changes_leads"
 CHANGED = "person_changes_changed"
+MEMBERS = "person_changes_members"
 PEOPLE = "person_changes_people"
 KEYS = "person_changes_keys"
 OLD_KEYS = "person_changes_old_keys"
@@ -79,7 +80,6 @@ class Changes:
 
     def __init__(self, con: duckdb.DuckDBPyConnection, config: Config) -> None:
         self.con = con
-        self.loaded: list[str] = []  # the origins loaded (again)
         self.tracking = _derived_tables_current(con, config)
         self._identity_sums: dict[tuple[int, str], int] = {}  # before the identity pass, see _rewritten_sums()
         if self.tracking:
@@ -96,7 +96,6 @@ class Changes:
 
     def after(self, origin: str) -> None:
         """Note the rows ``origin`` loaded."""
-        self.loaded.append(origin)
         self._note(origin, 1)
 
     def _note(self, origin: str, sign: int) -> None:
@@ -117,22 +116,24 @@ class Changes:
         con = self.con
         con.execute(f"""CREATE OR REPLACE TEMP TABLE {ROWS}_changed AS SELECT tbl, lead_id, email_hash FROM {ROWS}
                         GROUP BY tbl, lead_id, email_hash, h HAVING sum(sign) <> 0""")
+        con.execute(f"""  -- every lead sharing an e-mail hash with a lead replaced or loaded: one pass over leads
+            CREATE OR REPLACE TEMP TABLE {MEMBERS} AS SELECT lead_id, email_hash FROM leads
+            WHERE email_hash IN (SELECT email_hash FROM {ROWS} WHERE tbl = 'leads' AND email_hash IS NOT NULL)
+        """)
         con.execute(f"""
             CREATE OR REPLACE TEMP TABLE {CHANGED} AS
             SELECT DISTINCT lead_id FROM {ROWS}_changed WHERE lead_id IS NOT NULL
             UNION
-            SELECT lead_id FROM leads WHERE email_hash IN (
+            SELECT lead_id FROM {MEMBERS} WHERE email_hash IN (
                 SELECT email_hash FROM {ROWS}_changed WHERE tbl = 'leads' AND email_hash IS NOT NULL)
         """)
-        loaded = f"origin IN ({', '.join(map(lit, self.loaded)) or 'NULL'})"
         con.execute(f"""
             CREATE OR REPLACE TEMP TABLE {LEADS} AS
             SELECT lead_id FROM {CHANGED}
             UNION
-            SELECT lead_id FROM leads WHERE {loaded}
+            SELECT lead_id FROM {ROWS} WHERE tbl = 'leads' AND sign > 0
             UNION
-            SELECT lead_id FROM leads WHERE email_hash IN (
-                SELECT email_hash FROM leads WHERE {loaded} AND email_hash IS NOT NULL)
+            SELECT lead_id FROM {MEMBERS}
         """)
         con.execute(f"""
             CREATE OR REPLACE TEMP TABLE {PEOPLE} AS
@@ -214,7 +215,7 @@ class Changes:
 
     def close(self) -> None:
         """Drop the temporary tables."""
-        for name in (ROWS, f"{ROWS}_changed", CHANGED, LEADS, PEOPLE, OLD_KEYS, KEYS):
+        for name in (ROWS, f"{ROWS}_changed", MEMBERS, CHANGED, LEADS, PEOPLE, OLD_KEYS, KEYS):
             self.con.execute(f"DROP TABLE IF EXISTS {name}")
 
 
