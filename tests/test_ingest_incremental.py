@@ -110,6 +110,9 @@ def test_new_people_and_rows_rebuild_their_people_alone_as_a_full_rebuild_would(
     _append(ws.root / "events.csv", EVENT_COLUMNS, [["L-007", "Customer", "2024-10-02T10:00:00Z"]])
     step("late stage", ingest(ws), 1)
 
+    ws = _add_source(ws, "leads_later", "leads", LEAD_COLUMNS, [_lead(PEOPLE + 10)])  # numbered after everyone
+    step("new person last", ingest(ws), 1)
+
 
 def test_merged_and_excluded_people_rebuild_the_people_they_touch_as_a_full_rebuild_would(tmp_path: Path) -> None:
     ws = _workspace(tmp_path / "ws")

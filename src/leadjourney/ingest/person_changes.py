@@ -260,7 +260,8 @@ def _number(con: duckdb.DuckDBPyConnection, first_moved: str | None) -> None:
         CREATE OR REPLACE TEMP TABLE {KEYS} AS
         {kept} AND person_id < $first
         UNION ALL
-        SELECT person_id, CAST((SELECT count(*) FROM leads WHERE {own} AND person_id < $first)
+        SELECT person_id, CAST(coalesce((SELECT min(person_key) FROM {OLD_KEYS} WHERE person_id >= $first),
+                                        (SELECT count(*) FROM {person_journeys.TABLE}))  -- the people before it
                                + row_number() OVER (ORDER BY person_id) - 1 AS BIGINT)
         FROM leads WHERE {own} AND person_id >= $first
     """, {"first": first_moved})
