@@ -6,7 +6,9 @@ A lead whose file gave no created date takes its earliest dated stage event's
 NULL): date filters leave it out, the whole-population funnel counts it.
 
 They are recomputed from the loaded rows each time, so a change to the
-config's exclusions or dedupe policy takes effect at the next ingest.
+config's exclusions or dedupe policy takes effect at the next ingest; an ingest
+that changed a few leads only recomputes those (with every lead sharing an
+e-mail hash with one of them: see :mod:`~leadjourney.ingest.person_changes`).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import duckdb
 
 from leadjourney import schema
 from leadjourney.config import Config
-from leadjourney.db import scalar
+from leadjourney.db import one, scalar
 from leadjourney.ingest.sql import ident, lit
 
 DERIVED_ORIGIN = "derived:created_at"
@@ -32,10 +34,12 @@ class IdentitySummary:
     undated_leads: int = 0  # leads without any created date
 
 
-def refresh_identity(con: duckdb.DuckDBPyConnection, config: Config) -> IdentitySummary:
-    """Recompute derived events, ``excluded_as``, ``duplicate_of`` and ``person_id``."""
-    con.execute("DELETE FROM stage_events WHERE origin = ?", [DERIVED_ORIGIN])
-    _date_undated_leads(con)
+def refresh_identity(con: duckdb.DuckDBPyConnection, config: Config, leads: str | None = None) -> IdentitySummary:
+    """Recompute derived events, ``excluded_as``, ``duplicate_of`` and ``person_id``: of every lead, or of those
+    whose ``lead_id`` is in the table named ``leads`` (which must hold whole e-mail-hash groups)."""
+    only = f" AND {lead_in(con, leads)}" if leads else ""
+    con.execute(f"DELETE FROM stage_events WHERE origin = ?{only}", [DERIVED_ORIGIN])
+    _date_undated_leads(con, only)
     first = config.stages[0]
     derived = 0
     if not first.optional:
@@ -47,7 +51,8 @@ def refresh_identity(con: duckdb.DuckDBPyConnection, config: Config) -> Identity
             INSERT INTO stage_events (lead_id, stage, stage_raw, entered_at, entered_at_is_date, origin)
             SELECT l.lead_id, {lit(first.name)}, NULL, CASE WHEN {file_date} THEN l.created_at END,
                    CASE WHEN {file_date} THEN l.created_at_is_date END, {lit(DERIVED_ORIGIN)}
-            FROM leads l ANTI JOIN (SELECT lead_id FROM stage_events WHERE stage = {lit(first.name)}) e
+            FROM (SELECT * FROM leads WHERE TRUE{only}) l
+                 ANTI JOIN (SELECT lead_id FROM stage_events WHERE stage = {lit(first.name)}{only}) e
                  ON e.lead_id = l.lead_id
         """)
         derived = int(scalar(con, f"SELECT count(*) FROM stage_events WHERE origin = {lit(DERIVED_ORIGIN)}"))
@@ -63,7 +68,7 @@ def refresh_identity(con: duckdb.DuckDBPyConnection, config: Config) -> Identity
             SELECT lead_id, {excluded} AS excluded,
                    CASE WHEN email_hash IS NOT NULL THEN nullif(first_value(lead_id) OVER (
                        PARTITION BY email_hash ORDER BY created_at NULLS LAST, lead_id), lead_id) END AS dup
-            FROM leads
+            FROM leads WHERE TRUE{only}
         ) r
         WHERE leads.lead_id = r.lead_id
     """)
@@ -77,17 +82,27 @@ def refresh_identity(con: duckdb.DuckDBPyConnection, config: Config) -> Identity
     )
 
 
-def _date_undated_leads(con: duckdb.DuckDBPyConnection) -> None:
-    """Recompute ``created_at_from`` and the created dates taken from stage events."""
+def lead_in(con: duckdb.DuckDBPyConnection, ids: str, column: str = "lead_id") -> str:
+    """A condition: ``column`` is in the same column of the table named ``ids``; with the range of its ids first,
+    as constants (DuckDB then skips the row groups outside it)."""
+    lowest, highest = one(con, f"SELECT min({column}), max({column}) FROM {ids}") or (None, None)
+    between = f"{column} BETWEEN {lit(str(lowest))} AND {lit(str(highest))} AND " if lowest is not None else ""
+    return f"{between}{column} IN (SELECT {column} FROM {ids})"
+
+
+def _date_undated_leads(con: duckdb.DuckDBPyConnection, only: str) -> None:
+    """Recompute ``created_at_from`` and the created dates taken from stage events (``only``: a condition on
+    ``lead_id`` that picks the leads, appended to each WHERE)."""
     from_events, from_file = lit(schema.CREATED_FROM_STAGE_EVENT), lit(schema.CREATED_FROM_FILE)
     con.execute(f"UPDATE leads SET created_at = NULL, created_at_is_date = NULL, created_at_from = NULL "
-                f"WHERE created_at_from = {from_events}")
-    con.execute(f"UPDATE leads SET created_at_from = {from_file} WHERE created_at IS NOT NULL AND created_at_from IS NULL")
+                f"WHERE created_at_from = {from_events}{only}")
+    con.execute(f"UPDATE leads SET created_at_from = {from_file} "
+                f"WHERE created_at IS NOT NULL AND created_at_from IS NULL{only}")
     con.execute(f"""
         UPDATE leads SET created_at = e.at, created_at_is_date = e.is_date, created_at_from = {from_events}
         FROM (
             SELECT lead_id, min(entered_at) AS at, arg_min(entered_at_is_date, entered_at) AS is_date
-            FROM stage_events WHERE entered_at IS NOT NULL AND origin <> {lit(DERIVED_ORIGIN)} GROUP BY lead_id
+            FROM stage_events WHERE entered_at IS NOT NULL AND origin <> {lit(DERIVED_ORIGIN)}{only} GROUP BY lead_id
         ) e
         WHERE leads.lead_id = e.lead_id AND leads.created_at IS NULL
     """)

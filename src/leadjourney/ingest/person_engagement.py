@@ -125,38 +125,50 @@ def fingerprint(con: duckdb.DuckDBPyConnection, parameters: Parameters) -> str:
                      str(parameters.signal_index), str(parameters.dark_after_days)])
 
 
-def refresh_person_engagement(con: duckdb.DuckDBPyConnection, parameters: Parameters) -> bool:
-    """Rebuild the table when its inputs or parameters changed since the last build; True when rebuilt."""
+def refresh_person_engagement(con: duckdb.DuckDBPyConnection, parameters: Parameters,
+                              journeys: str = person_journeys.TABLE) -> bool:
+    """Rebuild the table when its inputs or parameters changed since the last build; True when rebuilt.
+    ``journeys``: the table holding the person_journeys rows (:data:`~leadjourney.ingest.person_journeys.STAGED`
+    while ingest writes them)."""
     digest = fingerprint(con, parameters)
     stored = one(con, "SELECT value FROM meta WHERE key = ?", [FINGERPRINT_KEY])
     if stored is not None and stored[0] == digest:
         return False
     backend = ibis.duckdb.from_connection(con)
-    query = person_engagement(backend.table(person_touches.TABLE), backend.table(person_journeys.TABLE),
+    query = person_engagement(backend.table(person_touches.TABLE), backend.table(journeys),
                               parameters.signal_index, parameters.dark_after_days)
     con.execute(f"CREATE OR REPLACE TABLE {TABLE} AS {ibis.to_sql(query, dialect='duckdb')}")
+    remember(con, digest, parameters)
+    return True
+
+
+def remember(con: duckdb.DuckDBPyConnection, digest: str, parameters: Parameters) -> None:
+    """Record in ``meta`` what the table was built from and for (the latest touch it covers included)."""
     latest = one(con, f"SELECT max(occurred_at) FROM {person_touches.TABLE}")
     stamp = latest[0].isoformat() if latest and latest[0] is not None else None
     kept = {"stages": parameters.stages, "signal_index": parameters.signal_index,
             "dark_after_days": parameters.dark_after_days, "latest_touch": stamp}
     con.execute("DELETE FROM meta WHERE key IN (?, ?)", [FINGERPRINT_KEY, PARAMETERS_KEY])
     con.execute("INSERT INTO meta VALUES (?, ?), (?, ?)", [FINGERPRINT_KEY, digest, PARAMETERS_KEY, json.dumps(kept)])
-    return True
 
 
-def refresh_engagement_columns(con: duckdb.DuckDBPyConnection) -> bool:
+def refresh_engagement_columns(con: duckdb.DuckDBPyConnection, journeys: str = person_journeys.TABLE) -> bool:
     """Add (or replace) this table's columns in ``person_journeys``, when either table was rebuilt since:
     a selection's people then carry their engagement, and its analyses read one table instead of
-    joining two. True when added."""
+    joining two. True when added. ``journeys``: where the person_journeys rows are (another table: the rows
+    just rebuilt, :data:`~leadjourney.ingest.person_journeys.STAGED`, written into person_journeys once here)."""
     fingerprint = one(con, "SELECT value FROM meta WHERE key = ?", [FINGERPRINT_KEY])
     merged = one(con, "SELECT value FROM meta WHERE key = ?", [IN_JOURNEYS_KEY])
-    has = {r[0] for r in con.execute(f"DESCRIBE {person_journeys.TABLE}").fetchall()} >= set(COLUMNS)
-    if fingerprint is None or (merged is not None and merged[0] == fingerprint[0] and has):
+    has = {r[0] for r in con.execute(f"DESCRIBE {journeys}").fetchall()} >= set(COLUMNS)
+    if fingerprint is None or (merged is not None and merged[0] == fingerprint[0] and has
+                               and journeys == person_journeys.TABLE):
         return False
     keep = f"* EXCLUDE ({', '.join(COLUMNS)})" if has else "*"
     con.execute(f"CREATE OR REPLACE TABLE {person_journeys.TABLE} AS SELECT j.{keep}, "
-                f"{', '.join('e.' + c for c in COLUMNS)} FROM {person_journeys.TABLE} j "
+                f"{', '.join('e.' + c for c in COLUMNS)} FROM {journeys} j "
                 f"LEFT JOIN {TABLE} e USING (person_key) ORDER BY j.created_at")  # the order person_journeys has
+    if journeys != person_journeys.TABLE:
+        con.execute(f"DROP TABLE {journeys}")
     con.execute("DELETE FROM meta WHERE key = ?", [IN_JOURNEYS_KEY])
     con.execute("INSERT INTO meta VALUES (?, ?)", [IN_JOURNEYS_KEY, fingerprint[0]])
     return True

@@ -45,19 +45,39 @@ def person_keys(backend: ibis.BaseBackend) -> ir.Table:
     per person, runs on integers (about twice as fast as on the id text). It numbers the people in
     id order, so every table built from the same people has the same keys.
     """
-    leads = backend.table("leads")
-    people = leads.filter(leads.excluded_as.isnull() & (leads.lead_id == leads.person_id))
+    people = own_records(backend.table("leads"))
     return people.mutate(person_key=ibis.row_number().over(order_by="person_id").cast("int64"))
 
 
-def person_journeys(backend: ibis.BaseBackend, stage_names: Sequence[str],
-                    personas: Sequence[Persona] = ()) -> ir.Table:
-    """The table's query over the canonical tables (also what an analysis runs when it is stale)."""
-    leads = backend.table("leads")
-    people = person_keys(backend).select(*PERSON_COLUMNS, "person_key")
+def within(table: ir.Table, between: tuple[str, str] | None) -> ir.Table:
+    """``table``'s rows with a ``lead_id`` in the range ``between`` (a constant range: DuckDB skips the row groups
+    outside it); all of them for None."""
+    return table if between is None else table.filter(table.lead_id.between(*between))
+
+
+def own_records(leads: ir.Table) -> ir.Table:
+    """The people's own lead records: not excluded, not a duplicate of another."""
+    return leads.filter(leads.excluded_as.isnull() & (leads.lead_id == leads.person_id))
+
+
+def person_journeys(backend: ibis.BaseBackend, stage_names: Sequence[str], personas: Sequence[Persona] = (),
+                    keys: ir.Table | None = None, between: tuple[str, str] | None = None) -> ir.Table:
+    """The table's query over the canonical tables (also what an analysis runs when it is stale).
+
+    ``keys`` (person_id, person_key): only these people's rows, with these keys (an ingest that changed
+    some people rebuilds their rows only; see :mod:`~leadjourney.ingest.person_changes`); ``between``: the
+    smallest and largest ``lead_id`` of their records (rows outside are not read)."""
+    leads = within(backend.table("leads"), between)
+    owners = leads.select("lead_id", "person_id")
+    if keys is None:
+        people = person_keys(backend)
+    else:
+        people = own_records(leads).join(keys, "person_id")
+        owners = owners.semi_join(keys, "person_id")
+    people = people.select(*PERSON_COLUMNS, "person_key")
     people = people.mutate(persona=persona_column(people, tuple(personas)))
-    events = backend.table("stage_events")
-    events = events.filter(events.stage.isin(list(stage_names))).join(leads.select("lead_id", "person_id"), "lead_id")
+    events = within(backend.table("stage_events"), between)
+    events = events.filter(events.stage.isin(list(stage_names))).join(owners, "lead_id")
     idx = events.stage.cases(*[(n, i) for i, n in enumerate(stage_names)], else_=ibis.null("int32"))
     events = events.select("person_id", "entered_at", idx=idx)
     per_person = events.group_by("person_id").aggregate(
@@ -65,9 +85,8 @@ def person_journeys(backend: ibis.BaseBackend, stage_names: Sequence[str],
         **{f"has_{i}": (events.idx == i).any() for i in range(len(stage_names))},
         **{f"at_{i}": events.entered_at.min(where=events.idx == i) for i in range(len(stage_names))},
     )
-    opps = backend.table("opportunities")
-    won = opps.filter(opps.is_won.fill_null(False) & opps.amount.notnull()).join(
-        leads.select("lead_id", "person_id"), "lead_id")
+    opps = within(backend.table("opportunities"), between)
+    won = opps.filter(opps.is_won.fill_null(False) & opps.amount.notnull()).join(owners, "lead_id")
     deals = won.group_by("person_id").aggregate(won_deals=won.count(), won_amount=won.amount.sum())
     # the left joins keep exactly the people: events and deals of excluded contacts fall away here
     return (people.left_join(per_person, "person_id").drop("person_id_right")
@@ -85,30 +104,42 @@ def personas_digest(personas: Sequence[Persona]) -> str:
     return hashlib.sha256(repr(tuple(personas)).encode()).hexdigest()[:16]
 
 
+HASHED = {"leads": f"hash({', '.join(('lead_id', 'excluded_as', *PERSON_COLUMNS))})",  # what fingerprint() sums
+          "stage_events": "hash(lead_id, stage, entered_at)", "opportunities": "hash(lead_id, amount, is_won)"}
+
+
 def fingerprint(con: duckdb.DuckDBPyConnection, stage_names: Sequence[str], personas: Sequence[Persona] = ()) -> str:
     """A cheap digest of what the table derives from: the people's fields, the stage events, the won
     opportunities, the stages and the persona rules (the last two parts: :func:`built_for`)."""
-    fields = ", ".join(("lead_id", "excluded_as", *PERSON_COLUMNS))
-    leads = one(con, f"SELECT count(*), sum(hash({fields})) FROM leads") or ()
-    events = one(con, "SELECT count(*), sum(hash(lead_id, stage, entered_at)) FROM stage_events") or ()
-    deals = one(con, "SELECT count(*), sum(hash(lead_id, amount, is_won)) FROM opportunities") or ()
-    return ":".join(str(v) for v in (*leads, *events, *deals, stages_digest(stage_names), personas_digest(personas)))
+    sums = [one(con, f"SELECT count(*), sum({h}) FROM {t}") or () for t, h in HASHED.items()]
+    return fingerprint_of(sums, stage_names, personas)
+
+
+def fingerprint_of(sums: Sequence[Sequence[object]], stage_names: Sequence[str], personas: Sequence[Persona]) -> str:
+    """The fingerprint of each :data:`HASHED` table's row count and sum of hashes, the stages and the personas."""
+    return ":".join(str(v) for v in (*(v for part in sums for v in part), stages_digest(stage_names),
+                                      personas_digest(personas)))
+
+
+STAGED = "person_journeys_staged"  # a temporary table: the rebuilt rows before ingest adds the engagement columns
 
 
 def refresh_person_journeys(con: duckdb.DuckDBPyConnection, stage_names: Sequence[str],
-                            personas: Sequence[Persona] = (), *, ordered: bool = True) -> bool:
+                            personas: Sequence[Persona] = (), *, staged: bool = False) -> bool:
     """Rebuild the table when its inputs changed since the last build; True when rebuilt.
 
-    ``ordered=False`` leaves the rows unsorted, for a caller that rewrites the table in creation order next
-    (ingest adds the engagement columns that way), so a million rows are not sorted twice."""
+    ``staged=True`` writes the rows, unsorted, into the temporary table :data:`STAGED` instead, for a caller that
+    writes the table once, in creation order, with more columns (ingest adds the engagement columns that way:
+    :func:`~leadjourney.ingest.person_engagement.refresh_engagement_columns`)."""
     digest = fingerprint(con, stage_names, personas)
     stored = one(con, "SELECT value FROM meta WHERE key = ?", [FINGERPRINT_KEY])
     if stored is not None and stored[0] == digest:
         return False
     query = ibis.to_sql(person_journeys(ibis.duckdb.from_connection(con), stage_names, personas), dialect="duckdb")
-    # in creation order: a date-range selection then reads only the row groups of its dates
-    order = " ORDER BY created_at" if ordered else ""
-    con.execute(f"CREATE OR REPLACE TABLE {TABLE} AS SELECT * FROM ({query}){order}")
+    if staged:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {STAGED} AS {query}")
+    else:  # in creation order: a date-range selection then reads only the row groups of its dates
+        con.execute(f"CREATE OR REPLACE TABLE {TABLE} AS SELECT * FROM ({query}) ORDER BY created_at")
     con.execute("DELETE FROM meta WHERE key IN (?, ?)", [FINGERPRINT_KEY, ENGAGEMENT_KEY])  # engagement columns gone
     con.execute("INSERT INTO meta VALUES (?, ?)", [FINGERPRINT_KEY, digest])
     return True

@@ -16,12 +16,14 @@ remaining gap right, since a touch's previous touch is never later than itself.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import duckdb
 import ibis
 import ibis.expr.types as ir
 
 from leadjourney.db import one
-from leadjourney.ingest.person_journeys import person_keys
+from leadjourney.ingest.person_journeys import person_keys, within
 
 TABLE = "person_touches"
 FINGERPRINT_KEY = "person_touches_fingerprint"
@@ -29,22 +31,34 @@ VERSION = "v2"  # v2: person_key; a table built by an earlier version is rebuilt
 
 
 
-def person_touches(backend: ibis.BaseBackend) -> ir.Table:
-    """The table's query over the canonical tables (also what an analysis runs when it is missing)."""
-    leads = backend.table("leads")
-    touches = backend.table("touchpoints").join(leads.select("lead_id", "person_id"), "lead_id")
-    touches = touches.join(person_keys(backend).select("person_id", "person_key"), "person_id")  # people only
+def person_touches(backend: ibis.BaseBackend, keys: ir.Table | None = None,
+                   between: tuple[str, str] | None = None) -> ir.Table:
+    """The table's query over the canonical tables (also what an analysis runs when it is missing).
+
+    ``keys`` (person_id, person_key): only these people's touches, with these keys; ``between``: the smallest
+    and largest ``lead_id`` of their records (touches outside are not read)."""
+    keys = person_keys(backend).select("person_id", "person_key") if keys is None else keys
+    owners = within(backend.table("leads"), between).select("lead_id", "person_id").join(keys, "person_id")
+    touches = within(backend.table("touchpoints"), between).join(owners, "lead_id")  # people only
     previous = touches.occurred_at.lag().over(ibis.window(group_by="person_key", order_by=["occurred_at", "kind"]))
     gap = touches.occurred_at.epoch_seconds() - previous.epoch_seconds()
     return touches.select("person_id", "person_key", "occurred_at", "kind", "channel", "actor",
                           gap_seconds=gap.cast("float64"))
 
 
+HASHED = {"leads": "hash(lead_id, person_id, excluded_as)",  # per table, what fingerprint() sums over its rows
+          "touchpoints": "hash(lead_id, occurred_at, kind, channel, actor)"}
+
+
 def fingerprint(con: duckdb.DuckDBPyConnection) -> str:
     """A cheap digest of what the table derives from: who is whom, and the touchpoints."""
-    leads = one(con, "SELECT count(*), sum(hash(lead_id, person_id, excluded_as)) FROM leads") or ()
-    touches = one(con, "SELECT count(*), sum(hash(lead_id, occurred_at, kind, channel, actor)) FROM touchpoints") or ()
-    return ":".join(str(v) for v in (VERSION, *leads, *touches))
+    return fingerprint_of([one(con, f"SELECT count(*), sum({h}) FROM {t}") or () for t, h in HASHED.items()])
+
+
+def fingerprint_of(sums: Sequence[Sequence[object]]) -> str:
+    """The fingerprint of each :data:`HASHED` table's row count and sum of hashes (an incremental ingest adds up
+    the changed rows' instead: :mod:`~leadjourney.ingest.person_changes`)."""
+    return ":".join(str(v) for v in (VERSION, *(v for part in sums for v in part)))
 
 
 def refresh_person_touches(con: duckdb.DuckDBPyConnection) -> bool:

@@ -23,12 +23,14 @@ from leadjourney import schema
 from leadjourney.config import Config, Source
 from leadjourney.db import one, rollback, scalar
 from leadjourney.errors import IngestError
+from leadjourney.ingest import person_journeys
 from leadjourney.ingest.columns import KINDS, is_personal_column
 from leadjourney.ingest.csvparse import Malformed
 from leadjourney.ingest.formats import RAW, FileColumns, plan
 from leadjourney.ingest.ga4_export import drop_staged, stage_ga4_export
 from leadjourney.ingest.identity import DERIVED_ORIGIN, IdentitySummary, refresh_identity
 from leadjourney.ingest.load import load_staged, redact_malformed
+from leadjourney.ingest.person_changes import Changes, remember_config
 from leadjourney.ingest.person_engagement import (
     Parameters,
     refresh_engagement_columns,
@@ -73,6 +75,7 @@ class IngestReport(Tabular):
     stale_origins: list[str]  # origins in the database that the config no longer lists
     pruned: list[str]
     table_rows: dict[str, int]
+    people_rebuilt: int | None = None  # people whose derived rows were rebuilt; None: everyone's (or none changed)
 
     @property
     def quarantined(self) -> Counter[str]:
@@ -111,8 +114,9 @@ def ingest(ws: Workspace, *, only: Sequence[str] = (), force: bool = False, prun
     try:
         _bound_memory(con)
         con.execute("BEGIN TRANSACTION")
+        changes = Changes(con, config)  # what the sources replace, so that only the people they change are rebuilt
         reports = [
-            _ingest_source(con, ws, src, config, salt, force, _step(say, i, steps))
+            _ingest_source(con, ws, src, config, salt, force, changes, _step(say, i, steps))
             for i, src in enumerate(selected)
         ]
         loaded = [r for r in reports if r.status == "loaded"]
@@ -125,18 +129,24 @@ def ingest(ws: Workspace, *, only: Sequence[str] = (), force: bool = False, prun
             for r in con.execute(f"SELECT DISTINCT origin FROM {t}").fetchall()
         } - known)
         if prune and stale:
+            changes.stop()
             for origin in stale:
                 for t in (*schema.CANONICAL, "quarantine", "ingest_notes"):
                     con.execute(f"DELETE FROM {t} WHERE origin = ?", [origin])
         say("linking duplicates and exclusions", steps - 1, steps)
-        identity = refresh_identity(con, config)
-        say("indexing touchpoints by person", steps - 1, steps)
-        refresh_person_touches(con)
-        say("indexing stage entries by person", steps - 1, steps)
-        refresh_person_journeys(con, config.stage_names, config.personas, ordered=False)  # sorted just below
-        say("indexing engagement by person", steps - 1, steps)
-        refresh_person_engagement(con, Parameters.of(config.stage_names, config.dark_after_days))
-        refresh_engagement_columns(con)
+        identity = refresh_identity(con, config, changes.leads())
+        people_rebuilt = changes.rebuild_people(config)
+        if people_rebuilt is None:  # everyone's rows, where their inputs changed
+            say("indexing touchpoints by person", steps - 1, steps)
+            refresh_person_touches(con)
+            say("indexing stage entries by person", steps - 1, steps)
+            staged = refresh_person_journeys(con, config.stage_names, config.personas, staged=True)
+            journeys = person_journeys.STAGED if staged else person_journeys.TABLE
+            say("indexing engagement by person", steps - 1, steps)
+            refresh_person_engagement(con, Parameters.of(config.stage_names, config.dark_after_days), journeys)
+            refresh_engagement_columns(con, journeys)  # written once, in creation order
+        remember_config(con, config)
+        changes.close()
         say("stitching web visitors to people", steps - 1, steps)
         refresh_web(con)
         rows = {t: int(scalar(con, f"SELECT count(*) FROM {t}")) for t in schema.CANONICAL}
@@ -154,11 +164,11 @@ def ingest(ws: Workspace, *, only: Sequence[str] = (), force: bool = False, prun
     finally:
         con.close()
     say("done", steps, steps)
-    return IngestReport(reports, identity, [] if prune else stale, stale if prune else [], rows)
+    return IngestReport(reports, identity, [] if prune else stale, stale if prune else [], rows, people_rebuilt)
 
 
 def _ingest_source(con: duckdb.DuckDBPyConnection, ws: Workspace, src: Source, config: Config, salt: str,
-                   force: bool, say: Callable[[str], None]) -> SourceReport:
+                   force: bool, changes: Changes, say: Callable[[str], None]) -> SourceReport:
     path = ws.resolve(src.path)
     shown = _display(path, ws.root)
     file_hash = _file_sha256(path)
@@ -181,6 +191,7 @@ def _ingest_source(con: duckdb.DuckDBPyConnection, ws: Workspace, src: Source, c
         types = {str(r[0]): str(r[1]) for r in con.execute(f"DESCRIBE {RAW}").fetchall()}
         staged = plan(FileColumns(shown, types), src, config, salt)
         ingest_id = int(scalar(con, "SELECT coalesce(max(ingest_id), 0) + 1 FROM ingests"))
+        changes.before(src.name)
         for table in (*schema.CANONICAL, "quarantine", "ingest_notes"):
             con.execute(f"DELETE FROM {table} WHERE origin = ?", [src.name])
         report = SourceReport(src.name, shown, "loaded", raw.rows_read)
@@ -190,6 +201,7 @@ def _ingest_source(con: duckdb.DuckDBPyConnection, ws: Workspace, src: Source, c
                                  ingest_id=ingest_id, salt=salt)
             report.rows_loaded[item.table] = report.rows_loaded.get(item.table, 0) + loaded.rows_loaded
             report.quarantined.update(loaded.quarantined)
+        changes.after(src.name)
     finally:
         unstage(con, RAW)
         drop_staged(con)
