@@ -336,7 +336,8 @@ class EmailEngagement(Tabular):
                                status=for_count(first, min_n, "people in the sequence"), why=why)
 
     def to_dict(self) -> dict[str, Any]:
-        return {**_status(self.status), "engaged_by": self.engaged_by,
+        return {**_status(self.status), "engaged_by": self.engaged_by, "window_days": self.window_days,
+                "follow": [m.to_dict() for m in self.follow],
                 "campaigns": [c.to_dict() for c in self.campaigns],
                 "nurtures": {**_status(self.nurture_status), "rows": [q.to_dict() for q in self.nurtures],
                              "not_sequences": dict(self.not_nurtures)}}
@@ -347,7 +348,8 @@ class EmailEngagement(Tabular):
         return cls(MetricStatus.of(d), str(d.get("engaged_by") or "open"),
                    [EmailCampaign.from_dict(c) for c in d.get("campaigns") or ()],
                    [NurtureSequence.from_dict(q) for q in nurtures.get("rows") or ()], MetricStatus.of(nurtures),
-                   {str(k): str(v) for k, v in (nurtures.get("not_sequences") or {}).items()})
+                   {str(k): str(v) for k, v in (nurtures.get("not_sequences") or {}).items()},
+                   int(d.get("window_days", 7)), [Maturity.from_dict(m) for m in d.get("follow") or ()])
 
 
 def _others(q: NurtureSequence) -> tuple[int, int]:
