@@ -125,8 +125,9 @@ def event_table(vis: Visits, a: int, b: int) -> pa.Table:
     })
 
 
-def event_blocks(vis: Visits, rows: int = ROW_GROUP) -> Iterator[pa.Table]:
-    """The export in order, ``rows`` at a time (one empty table when there is none)."""
+def event_blocks(vis: Visits, rows: int | None = None) -> Iterator[pa.Table]:
+    """The export in order, ``rows`` (default :data:`ROW_GROUP`) at a time (one empty table when there is none)."""
+    rows = rows or ROW_GROUP
     bounds = list(range(0, vis.events, rows)) or [0]
     for a in bounds:
         yield event_table(vis, a, min(a + rows, vis.events))
