@@ -1,8 +1,8 @@
-"""How long the synthetic generator takes for N leads (Parquet)."""
+"""How long the synthetic generator takes for N leads (Parquet): wall and CPU seconds, peak memory."""
 
 from __future__ import annotations
 
-from bench.measure import WORK, report, run_child
+from bench.measure import WORK, last_cpu_seconds, report, run_child
 
 
 def main(leads: int) -> None:
@@ -12,4 +12,4 @@ def main(leads: int) -> None:
         "from leadjourney.generate import generate\n"
         f"generate(Path({str(out)!r}), n_leads={leads}, seed=1, end=date(2026, 10, 31), file_format='parquet')\n"
     )
-    report("generate", leads=leads, seconds=wall, peak_mb=peak)
+    report("generate", leads=leads, seconds=wall, cpu_seconds=last_cpu_seconds(), peak_mb=peak)

@@ -6,8 +6,8 @@ yardstick measured in the same run.
 The data is written by DuckDB (not the generator: it has to reach 50M events in a minute): M leads (half carry
 their web visitor id on the form fill that created them), their stage events, opportunities and e-mail
 touches with campaigns, and N events of GA4's BigQuery export as Parquet (nested ``event_params``,
-``collected_traffic_source``) over N/8 sessions of 2M visitors. Steps, each in its own child process (wall,
-CPU seconds, peak memory):
+``collected_traffic_source``) over N/8 sessions of 2M visitors. Steps, each in its own child process (wall and
+CPU seconds, user + system of all threads, of the step itself and of the whole child; peak memory):
 
 * **ingest**: the CRM files first (not timed against the target), then the web export alone (its flattening,
   typing, loading, and the derived ``web_stitches`` / ``web_visits``); yardstick: DuckDB reading the same
@@ -31,6 +31,7 @@ EVENTS_PER_SESSION = 8
 MAKE = """
 import duckdb
 con = duckdb.connect()
+con.execute("SET memory_limit = '3GB'")  # the data, not a measured step: kept small beside others' work
 M, N, D = {leads}, {events}, {days}
 out = {out!r}
 start = "TIMESTAMP '2026-01-01'"
@@ -84,9 +85,9 @@ from leadjourney.workspace import Workspace
 from leadjourney.ingest.pipeline import ingest
 ws = Workspace.open({ws!r})
 ws.set_sources({sources!r})
-t0 = time.perf_counter()
+t0, c0 = time.perf_counter(), time.process_time()
 ingest(ws)
-print("figures", time.perf_counter() - t0)
+print("figures", time.perf_counter() - t0, time.process_time() - c0)
 """
 
 FLOOR = """
@@ -96,13 +97,14 @@ con.execute("SET memory_limit = '2GB'")
 def param(key):
     v = f"(list_filter(event_params, lambda p: p.key = '{{key}}')[1]).value"
     return f"coalesce({{v}}.string_value, CAST({{v}}.int_value AS VARCHAR))"
-t0 = time.perf_counter()
+t0, c0 = time.perf_counter(), time.process_time()
 con.execute(f'''CREATE TABLE floor AS SELECT user_pseudo_id AS visitor_id, {{param('ga_session_id')}} AS session_id,
     make_timestamp(event_timestamp) AS occurred_at, event_name AS event, {{param('page_location')}} AS page,
     {{param('page_referrer')}} AS referrer, collected_traffic_source.manual_source AS source,
     collected_traffic_source.manual_medium AS medium, user_id
     FROM read_parquet({path!r}) WHERE event_name IN ('page_view', 'form_submit', 'generate_lead', 'sign_up', 'login')''')
-print("figures", time.perf_counter() - t0, con.execute("SELECT count(*) FROM floor").fetchone()[0])
+print("figures", time.perf_counter() - t0, con.execute("SELECT count(*) FROM floor").fetchone()[0],
+      time.process_time() - c0)
 """
 
 ANALYSES = """
@@ -166,21 +168,27 @@ def main(leads: int, events: int) -> None:
     report("web-ingest-crm", leads=leads, seconds=float(_figures(out)[0]), cpu_seconds=last_cpu_seconds(), peak_mb=peak)
     web = {"name": "ga4", "path": str(data / "web_events.parquet"), "format": "ga4_bigquery", "table": "web_sessions"}
     wall, peak, out = run_child(INGEST.format(ws=str(ws), sources=[*crm, web]))
-    seconds, cpu = float(_figures(out)[0]), last_cpu_seconds()
+    seconds, step_cpu, cpu = float(_figures(out)[0]), float(_figures(out)[1]), last_cpu_seconds()
     floor_db = root / "floor.duckdb"
     floor_db.unlink(missing_ok=True)
     _, floor_peak, floor_out = run_child(FLOOR.format(db=str(floor_db), path=str(data / "web_events.parquet")))
-    floor_seconds, rows = float(_figures(floor_out)[0]), int(_figures(floor_out)[1])
+    floor_seconds, rows, floor_cpu = (float(_figures(floor_out)[0]), int(_figures(floor_out)[1]),
+                                      float(_figures(floor_out)[2]))
     floor_db.unlink(missing_ok=True)
-    report("web-ingest", events=events, kept_rows=rows, seconds=seconds, cpu_seconds=cpu, peak_mb=peak,
-           floor_seconds=floor_seconds, floor_cpu_seconds=last_cpu_seconds(), floor_peak_mb=floor_peak,
-           ratio=seconds / floor_seconds if floor_seconds else float("nan"), target_seconds=120)
+    report("web-ingest", events=events, kept_rows=rows, seconds=seconds, cpu_seconds=step_cpu,
+           child_cpu_seconds=cpu, peak_mb=peak, floor_seconds=floor_seconds, floor_cpu_seconds=floor_cpu,
+           floor_child_cpu_seconds=last_cpu_seconds(), floor_peak_mb=floor_peak,
+           ratio=seconds / floor_seconds if floor_seconds else float("nan"),
+           cpu_ratio=step_cpu / floor_cpu if floor_cpu else float("nan"), target_seconds=120)
     wall, peak, out = run_child(ANALYSES.format(ws=str(ws)))
     f = _figures(out)
     yardstick, web_s, camp_s = float(f[0]), float(f[1]), float(f[2])
+    yard_cpu, web_cpu, camp_cpu = float(f[7]), float(f[8]), float(f[9])
     report("web-analyses", events=events, visits=int(f[3]), stitched_visitors=int(f[4]), landing_pages=int(f[5]),
            sequences=int(f[6]), web_seconds=web_s, campaigns_seconds=camp_s, seconds=web_s + camp_s,
            yardstick_cpu_seconds=float(f[7]), web_cpu_seconds=float(f[8]), campaigns_cpu_seconds=float(f[9]),
            cpu_ratio=(float(f[8]) + float(f[9])) / float(f[7]) if float(f[7]) else float("nan"),
            yardstick_seconds=yardstick, ratio=(web_s + camp_s) / yardstick if yardstick else float("nan"),
-           cpu_seconds=last_cpu_seconds(), peak_mb=peak, target_seconds=15)
+           web_cpu_seconds=web_cpu, campaigns_cpu_seconds=camp_cpu, yardstick_cpu_seconds=yard_cpu,
+           cpu_ratio=(web_cpu + camp_cpu) / yard_cpu if yard_cpu else float("nan"),
+           child_cpu_seconds=last_cpu_seconds(), peak_mb=peak, target_seconds=15)

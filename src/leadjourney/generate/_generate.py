@@ -37,7 +37,8 @@ from leadjourney.generate._touch import (
     windows,
 )
 from leadjourney.generate._truth import planted, realized, truth_leads
-from leadjourney.generate._web import simulate_web, write_ga4
+from leadjourney.generate._web import simulate_web
+from leadjourney.generate._web_events import write_ga4
 
 FORMATS = ("parquet", "csv")
 TABLES = ("leads", "stage_events", "touchpoints", "opportunities")
@@ -158,7 +159,7 @@ def generate(
         max_workers=2
     )  # Arrow writes release the GIL; each file is independent
     writes = [pool.submit(_write, tables[name], files[name], file_format) for name in TABLES]
-    writes.append(pool.submit(write_ga4, web.events, files[WEB], csv))
+    writes.append(pool.submit(write_ga4, web.visits, files[WEB], csv))
 
     from_programs = np.isin(touches.campaign, [CAMPAIGN_VOCAB.index(c) for c in PROGRAMS])
     program_truth["touches"] = int(from_programs.sum())  # as written (a same-second clash keeps one touch)
@@ -212,7 +213,7 @@ def generate(
     reached = truth["realized"]["reached"]
     summary = {
         **{f"{name}_rows": tables[name].num_rows for name in TABLES},
-        "web_events_rows": web.events.num_rows,
+        "web_events_rows": web.visits.events,
         "simulated_leads": n_leads,
         "duplicate_person_records": copies,
         **{f"reached_{stage.lower()}": reached[stage] for stage in P.STAGES},
