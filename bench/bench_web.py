@@ -186,8 +186,6 @@ def main(leads: int, events: int) -> None:
     yard_cpu, web_cpu, camp_cpu = float(f[7]), float(f[8]), float(f[9])
     report("web-analyses", events=events, visits=int(f[3]), stitched_visitors=int(f[4]), landing_pages=int(f[5]),
            sequences=int(f[6]), web_seconds=web_s, campaigns_seconds=camp_s, seconds=web_s + camp_s,
-           yardstick_cpu_seconds=float(f[7]), web_cpu_seconds=float(f[8]), campaigns_cpu_seconds=float(f[9]),
-           cpu_ratio=(float(f[8]) + float(f[9])) / float(f[7]) if float(f[7]) else float("nan"),
            yardstick_seconds=yardstick, ratio=(web_s + camp_s) / yardstick if yardstick else float("nan"),
            web_cpu_seconds=web_cpu, campaigns_cpu_seconds=camp_cpu, yardstick_cpu_seconds=yard_cpu,
            cpu_ratio=(web_cpu + camp_cpu) / yard_cpu if yard_cpu else float("nan"),
