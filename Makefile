@@ -25,14 +25,18 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy src/leadjourney
 
-# the suite without the heavy integration tests (real browser, LibreOffice, thousands of generated leads, every
-# command end to end; minutes); test-integration runs those (CI runs both). --dist loadfile keeps a module's
-# fixtures in one process; workspaces generated for several modules are built once per run (tests/conftest.py)
-test: lint typecheck
-	$(BIN)/pytest -q -n auto --dist loadfile -m "not browser and not office and not slow and not spark"
+# the suite without the heavy integration tests (real browser, LibreOffice, the connectors' API servers, thousands
+# of generated leads, every command end to end; minutes); test-integration runs those (CI runs both). --dist
+# loadfile keeps a module's fixtures in one process; workspaces generated for several modules are built once per
+# run (tests/conftest.py). The type check runs beside the tests (the workers leave a core idle at times); either
+# failing fails the target.
+test: lint
+	$(BIN)/mypy src/leadjourney > .mypy.out 2>&1 & checking=$$!; \
+	$(BIN)/pytest -q -n auto --dist loadfile -m "not browser and not office and not slow and not servers and not spark"; \
+	tested=$$?; wait $$checking; typed=$$?; cat .mypy.out; rm -f .mypy.out; test $$tested -eq 0 -a $$typed -eq 0
 
 test-integration: $(STAMP)
-	$(BIN)/pytest -q -n auto --dist loadfile -m "browser or office or slow"
+	$(BIN)/pytest -q -n auto --dist loadfile -m "browser or office or slow or servers"
 
 # the same analyses on a local Spark session and a throwaway Postgres server compared with DuckDB's (needs a JDK,
 # pyspark, PostgreSQL and psycopg; .ci/run installs them)

@@ -386,6 +386,7 @@ def test_the_dashboard_in_chromium(rendered: Rendered, served: str, width: int) 
 # ------------------------------------------------------------------------------------------ fast: the fixes
 
 
+@pytest.mark.slow  # every document or every command's help: make test-integration
 def test_one_arrow_in_human_outputs(tmp_path: Path) -> None:
     """Transitions read "MQL → SQL" in the terminal's tables, the recommendations, the findings' statements
     (terminal, interview guide) (a Word cell broke "MQL -" / "> SQL" across lines); "MQL->SQL" stays only as
@@ -564,6 +565,7 @@ def _forced_breaks(text: str, width: int = WIDTH) -> list[str]:
             and len(line) + 1 + len(nxt.split()[0]) <= room]
 
 
+@pytest.mark.slow  # every document or every command's help: make test-integration
 def test_help_texts_flow_at_80_columns_without_breaking_mid_sentence() -> None:
     """`--help` kept the docstrings' source line breaks: "... red drop-offs with revenue impact," / "the
     dark-lead path ..." left half a line empty in the command list and in each command's description; and

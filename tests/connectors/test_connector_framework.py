@@ -18,6 +18,8 @@ from leadjourney.connectors.raw import MANIFEST, RawStore, email_hash
 from leadjourney.errors import ConfigError, PullError
 from leadjourney.workspace import SALT_KEY, Workspace
 
+pytestmark = pytest.mark.servers  # real HTTP servers on 127.0.0.1: make test-integration
+
 
 class Sleeps(list[float]):
     def __call__(self, seconds: float) -> None:

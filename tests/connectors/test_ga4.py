@@ -19,6 +19,8 @@ from leadjourney.errors import PullError
 from leadjourney.ingest import ingest
 from leadjourney.workspace import Workspace
 
+pytestmark = pytest.mark.servers  # real HTTP servers on 127.0.0.1: make test-integration
+
 TODAY = date(2024, 3, 20)
 
 

@@ -25,6 +25,8 @@ from leadjourney.connectors.raw import email_hash
 from leadjourney.errors import ConfigError, PullError
 from leadjourney.workspace import SALT_KEY, Workspace
 
+pytestmark = pytest.mark.servers  # real HTTP servers on 127.0.0.1: make test-integration
+
 ENV = {"HUBSPOT_ACCESS_TOKEN": TOKEN}
 NEVER_ASKED = ("firstname", "lastname", "phone", "address", "dealname", "hs_call_body", "hs_email_subject", "userAgent",
                "location")

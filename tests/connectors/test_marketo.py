@@ -20,6 +20,8 @@ from leadjourney.connectors.pull import pull, settings_for
 from leadjourney.errors import PullError
 from leadjourney.workspace import Workspace
 
+pytestmark = pytest.mark.servers  # real HTTP servers on 127.0.0.1: make test-integration
+
 ENV = {"MARKETO_CLIENT_ID": CLIENT_ID, "MARKETO_CLIENT_SECRET": CLIENT_SECRET}
 BASE = datetime(2024, 1, 1, tzinfo=UTC)
 NOW = datetime(2024, 4, 1, tzinfo=UTC)

@@ -21,6 +21,8 @@ from leadjourney.connectors.salesforce import SalesforceConnector, connect
 from leadjourney.errors import PullError
 from leadjourney.workspace import Workspace
 
+pytestmark = pytest.mark.servers  # real HTTP servers on 127.0.0.1: make test-integration
+
 ENV = {"SF_CLIENT_ID": CLIENT_ID, "SF_CLIENT_SECRET": CLIENT_SECRET}
 
 
