@@ -453,6 +453,22 @@ def same_numbers(a: object, b: object) -> bool:
 
 
 @pytest.fixture
+def drawn_texts(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every text Pillow draws in this test, in order (the pictures' words, to check without reading pixels)."""
+    from PIL import ImageDraw
+
+    drawn: list[str] = []
+    real = ImageDraw.ImageDraw.text
+
+    def spy(self: ImageDraw.ImageDraw, xy: Any, text: Any, *args: Any, **kwargs: Any) -> None:
+        drawn.append(str(text))
+        real(self, xy, text, *args, **kwargs)
+
+    monkeypatch.setattr(ImageDraw.ImageDraw, "text", spy)
+    return drawn
+
+
+@pytest.fixture
 def api() -> Iterator[Any]:
     """A real HTTP server on 127.0.0.1 speaking a fake API (tests/connectors/apiserver.py), one per test."""
     from apiserver import ApiServer  # tests/connectors is on the path of the tests that use it

@@ -4,26 +4,12 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
-from typing import Any
 
-import pytest
-from PIL import Image, ImageDraw
+from PIL import Image
 
 from conftest import DATA, csv_workspace
 from leadjourney.analysis import analyze
 from leadjourney.reports.charts import BAR, UNJUDGED_BAR, funnel_png
-
-
-def _drawn(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    drawn: list[str] = []
-    real = ImageDraw.ImageDraw.text
-
-    def spy(self: ImageDraw.ImageDraw, xy: Any, text: Any, *args: Any, **kwargs: Any) -> None:
-        drawn.append(str(text))
-        real(self, xy, text, *args, **kwargs)
-
-    monkeypatch.setattr(ImageDraw.ImageDraw, "text", spy)
-    return drawn
 
 
 def _colours(png: bytes) -> set[str]:
@@ -31,7 +17,7 @@ def _colours(png: bytes) -> set[str]:
     return {"#{:02X}{:02X}{:02X}".format(*rgb) for _, rgb in image.getcolors(maxcolors=1 << 20) or []}
 
 
-def test_rates_too_few_to_judge_are_grey_starred_and_say_why(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_rates_too_few_to_judge_are_grey_starred_and_say_why(tmp_path: Path, drawn_texts: list[str]) -> None:
     """A handful of leads (min_n = 30): every rate is too few to judge. The chart drew them as blue bars with
     nothing said, and stage names raw while [labels] renamed them in the documents beside it."""
     ws = csv_workspace(tmp_path / "ws", **{t: (DATA / f"canonical_{t}.csv").read_text("utf-8")
@@ -39,7 +25,7 @@ def test_rates_too_few_to_judge_are_grey_starred_and_say_why(tmp_path: Path, mon
     funnel = analyze(ws).funnel
     shown = [t for t in funnel.transitions if t.rate is not None]
     assert shown and not any(t.status.judged for t in shown)
-    drawn = _drawn(monkeypatch)
+    drawn = drawn_texts
     png = funnel_png(funnel, scale=1.0, labels={"MQL": "Marketing qualified"})
     assert "Marketing qualified" in drawn and "MQL" not in drawn
     for t in shown:
@@ -49,7 +35,7 @@ def test_rates_too_few_to_judge_are_grey_starred_and_say_why(tmp_path: Path, mon
     assert UNJUDGED_BAR in colours and BAR not in colours
 
 
-def test_judged_rates_are_blue_without_notes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_judged_rates_are_blue_without_notes(tmp_path: Path, drawn_texts: list[str]) -> None:
     from conftest import min_n_config
 
     ws = csv_workspace(tmp_path / "ws", min_n_config(1), **{
@@ -58,7 +44,7 @@ def test_judged_rates_are_blue_without_notes(tmp_path: Path, monkeypatch: pytest
     funnel = analyze(ws).funnel
     judged = [t for t in funnel.transitions if t.status.judged and t.rate]
     assert judged
-    drawn = _drawn(monkeypatch)
+    drawn = drawn_texts
     png = funnel_png(funnel, scale=1.0)
     assert BAR in _colours(png)
     assert all(any(text.startswith(f"{t.rate:.1%} ") or text == f"{t.rate:.1%}" for text in drawn) for t in judged)

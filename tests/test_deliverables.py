@@ -600,23 +600,14 @@ def test_the_glyph_check_sees_what_the_bundled_font_lacks_and_pictures_draw_it_i
 
 
 @pytest.mark.slow  # builds a whole report package: about 30 s
-def test_every_text_drawn_in_a_picture_has_its_glyphs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_every_text_drawn_in_a_picture_has_its_glyphs(tmp_path: Path, drawn_texts: list[str]) -> None:
     """Every text the package draws in its PNGs (map, matrix, funnel chart), with labels, a name and a currency
     the bundled font cannot draw, checked against the font's cmap: none draws an empty box."""
-    from PIL import ImageDraw
-
     from conftest import DATA, csv_workspace, min_n_config
     from leadjourney.journeymap.text import missing_glyphs
     from leadjourney.reports.package import build_report
 
-    drawn: list[str] = []
-    real = ImageDraw.ImageDraw.text
-
-    def spy(self: ImageDraw.ImageDraw, xy: Any, text: Any, *args: Any, **kwargs: Any) -> None:
-        drawn.append(str(text))
-        real(self, xy, text, *args, **kwargs)
-
-    monkeypatch.setattr(ImageDraw.ImageDraw, "text", spy)
+    drawn = drawn_texts
     config = min_n_config().replace('currency = "USD"', 'currency = "EUR"').replace(
         'name = "Inbound lead journey"', 'name = "Parcours — Zürich"').replace(
         "\n[labels]\n", '\n[labels]\nMQL = "Qualifié marketing"\nSQL = "Qualifié ventes ✓"\nseo = "Référencement 春"\n')

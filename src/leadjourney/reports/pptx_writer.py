@@ -233,14 +233,8 @@ class _Deck:
                    bold=True)
         lines = [f"{i}. {a.line(p.currency, fr.per)}" for i, a in enumerate(actions, start=1)] or [
             "No recommendation fired for this selection."]
-        box = slide.shapes.add_textbox(MARGIN, Emu(top + Inches(0.5)), INNER, Emu(BOTTOM - top - Inches(0.5)))
-        box.text_frame.word_wrap = True
-        for i, line in enumerate(lines):
-            para = box.text_frame.paragraphs[0] if i == 0 else box.text_frame.add_paragraph()
-            para.text = line
-            para.space_after = Pt(8)
-            for run in para.runs:
-                run.font.size, run.font.color.rgb = Pt(18), INK
+        self._paragraphs(slide, lines, MARGIN, Emu(top + Inches(0.5)), INNER, Emu(BOTTOM - top - Inches(0.5)),
+                         size=18, space=8)
         self._notes(slide, "\n".join([f"{t.label}: {t.value} ({t.detail})" for t in tiles]
                                      + [p.recommendations.reconciliation()["text"], hl.findings_line(p) + "."]))
 
@@ -257,15 +251,22 @@ class _Deck:
         left = MARGIN if caption and room >= CAPTION_MIN else (WIDTH - pw) // 2
         slide.shapes.add_picture(io.BytesIO(png), Emu(left), Emu(TOP + (box_h - ph) // 2), Emu(pw), Emu(ph))
         if caption and room >= CAPTION_MIN:
-            box = slide.shapes.add_textbox(Emu(MARGIN + pw + Inches(0.4)), TOP, Emu(room), Emu(box_h))
-            box.text_frame.word_wrap = True
-            for i, line in enumerate(caption):
-                para = box.text_frame.paragraphs[0] if i == 0 else box.text_frame.add_paragraph()
-                para.text = line
-                para.space_after = Pt(10)
-                for run in para.runs:
-                    run.font.size, run.font.color.rgb = Pt(CAPTION_PT), INK if i == 0 else MUTED
+            self._paragraphs(slide, caption, Emu(MARGIN + pw + Inches(0.4)), TOP, Emu(room), Emu(box_h),
+                             size=CAPTION_PT, space=10, muted_after_first=True)
         self._notes(slide, notes)
+
+    @staticmethod
+    def _paragraphs(slide: Slide, lines: Sequence[str], left: Length, top: Length, width: Length, height: Length, *,
+                    size: int, space: int, muted_after_first: bool = False) -> None:
+        """A wrapping text box of one paragraph per line (the lines after the first grey when asked)."""
+        box = slide.shapes.add_textbox(left, top, width, height)
+        box.text_frame.word_wrap = True
+        for i, line in enumerate(lines):
+            para = box.text_frame.paragraphs[0] if i == 0 else box.text_frame.add_paragraph()
+            para.text = line
+            para.space_after = Pt(space)
+            for run in para.runs:
+                run.font.size, run.font.color.rgb = Pt(size), MUTED if muted_after_first and i else INK
 
     def table(self, title: str, columns: Sequence[Column], rows: Sequence[Sequence[str]], *, empty: str,
               notes: str) -> None:
