@@ -161,9 +161,11 @@ def sales_touches(touches: ir.Table, ms: ir.Table, min_n: int, has_opportunities
     per = j.group_by([j.person_id, j.opp_at, j.won_at]).aggregate(
         **{f"n_{column}": (j.occurred_at <= j[column]).sum() for _, column in moments})
     sums: dict[str, ir.Value] = {}
+    # quantile(0.5), not median: Ibis writes Spark's median with a condition as a percentile whose fraction is
+    # not a constant, which Spark refuses; both are the interpolated middle on DuckDB and Postgres
     for _, column in moments:
         n, has = per[f"n_{column}"].fill_null(0), per[column].notnull()
-        sums |= {f"{column}_people": has.sum(), f"{column}_median": n.median(where=has),
+        sums |= {f"{column}_people": has.sum(), f"{column}_median": n.quantile(0.5, where=has),
                  f"{column}_mean": n.mean(where=has), f"{column}_p90": n.quantile(0.9, where=has),
                  **bucket_sums(n, TOUCH_BUCKETS, f"{column}_b", where=has)}
     top = fetch_rows(per.aggregate(**sums))[0]

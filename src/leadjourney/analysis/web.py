@@ -295,7 +295,8 @@ class WebJourney(Tabular):
         sums: dict[str, ir.Value] = {}
         for k in range(len(moments)):
             has, visits_k, pages_k = per[f"has{k}"], per[f"v{k}"], per[f"p{k}"].fill_null(0)
-            sums |= {f"n{k}": has.sum(), f"mv{k}": visits_k.median(where=has), f"mp{k}": pages_k.median(where=has),
+            sums |= {f"n{k}": has.sum(), f"mv{k}": visits_k.quantile(0.5, where=has),
+                     f"mp{k}": pages_k.quantile(0.5, where=has),  # not median(where=): Spark refuses it
                      f"p90_{k}": pages_k.quantile(0.9, where=has),
                      **bucket_sums(visits_k, COUNT_BUCKETS, f"v{k}_", where=has),
                      **bucket_sums(pages_k, COUNT_BUCKETS, f"p{k}_", where=has)}
