@@ -23,7 +23,7 @@ from pptx.enum.text import PP_ALIGN
 from conftest import SharedGenerated, chromium_page, copy_workspace, needs_browser, needs_office
 from conftest import run_cli as run
 from leadjourney.analysis.friction import money
-from leadjourney.display import segment_name
+from leadjourney.display import display_name, segment_name
 from leadjourney.reports.interviews import ROLES, list_answers
 from leadjourney.reports.package import DECK, FORMATS
 from leadjourney.workspace import Workspace
@@ -183,9 +183,17 @@ def test_the_deck_leads_with_takeaways_and_keeps_the_detail_in_its_notes(gen: di
     actions = [ln for t in tiles for ln in t.splitlines() if re.match(r"\d\. ", ln)]
     heads = [re.split(r" \(|: ", ln[3:], maxsplit=1)[0] for ln in actions]
     assert actions and len(set(heads)) == len(heads) and not any(re.search(r"\b[a-z]+_[a-z_]+\b", a) for a in actions)
-    maps = [sh for sh in slides[3].shapes if sh.shape_type == MSO_SHAPE_TYPE.PICTURE]
-    full = [sh for sh in slides[-1].shapes if sh.shape_type == MSO_SHAPE_TYPE.PICTURE]
-    assert maps[0].width / maps[0].height > full[0].width / full[0].height  # cropped to the funnel
+    # the journey slide: drawn as slide text (a picture of the map set it at 6.5 pt), the full map in the appendix
+    assert not [sh for sh in slides[3].shapes if sh.shape_type == MSO_SHAPE_TYPE.PICTURE]
+    assert [sh for sh in slides[-1].shapes if sh.shape_type == MSO_SHAPE_TYPE.PICTURE]
+    journey = [(run.text, run.font.size.pt) for sh in slides[3].shapes if sh.has_text_frame
+               for para in sh.text_frame.paragraphs for run in para.runs if run.text.strip()]
+    said = "\n".join(t for t, _ in journey)
+    assert all(display_name(st["stage"]) in said for st in a["funnel"]["stages"])
+    assert all(f"{100 * t['rate']:.1f}% convert" in said for t in a["funnel"]["transitions"] if t["rate"] is not None)
+    assert min(pt for _, pt in journey) >= 11
+    priced = sorted((r["recoverable_per_year"] for r in rows if r["recoverable_per_year"]), reverse=True)
+    assert f"{money(priced[0], cur)}/yr recoverable" in said  # the biggest drop-off, priced
 
 
 def test_interview_answers_round_trip_under_their_question(gen: dict[str, Any]) -> None:

@@ -15,7 +15,6 @@ QUICK_WINS, MAJOR_PROJECTS, FILL_INS, THANKLESS = "quick wins", "major projects"
 MATRIX_IMAGE = "impact_effort.png"  # the documents' image names
 BOARD_MAP = "journey_map_board.png"  # the deck's appendix map: wider, fewer touchpoints per lane
 BOARD_MAP_TOP = "journey_map_funnel.png"  # Word's map page: the stages, conversions and drop-offs only
-SLIDE_MAP = "journey_map_slide.png"  # the deck's map slide: the same, laid out wider for a slide's shape
 
 if TYPE_CHECKING:
     from leadjourney.reports.recommendations import Recommendation, Recommendations

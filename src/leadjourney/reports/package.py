@@ -40,7 +40,6 @@ from leadjourney.reports.document import (
     BOARD_MAP,
     BOARD_MAP_TOP,
     MATRIX_IMAGE,
-    SLIDE_MAP,
     recommendations_markdown,
 )
 from leadjourney.reports.evidence import fmt
@@ -56,10 +55,9 @@ from leadjourney.workspace import Workspace
 FORMATS = ("md", "html", "docx", "pptx")
 DECK = "journey_deck.pptx"
 LEGIBLE_PT = 7.5  # the map's typical text on paper, in points
-# the stages-and-drop-offs map (Word's and the deck's): narrow enough to fill one landscape page or slide
+# the stages-and-drop-offs map (Word's; the deck draws its own as slide shapes): narrow enough to fill one landscape page
 # with its typical text at STAGES_MAP_PT, drawn at twice the pixels for print
 STAGES_MAP_WIDTH, STAGES_MAP_SCALE, STAGES_MAP_PT = 1200, 2.0, 6.0
-SLIDE_MAP_WIDTH = 1600  # a slide is wider than a page: at 1,600 px the map's text is largest on it (6.5 pt)
 
 
 @dataclass(frozen=True)
@@ -171,8 +169,6 @@ def build_report(ws: Workspace, *, filters: Filters | None = None, now: datetime
         MAP_IMAGE: map_png(full),
         BOARD_MAP: map_png(lay_out(journey_map, width=2400, max_touchpoints=3, max_drop_offs=3)),
         BOARD_MAP_TOP: map_png(top, scale=STAGES_MAP_SCALE),
-        SLIDE_MAP: map_png(cropped_to_funnel(lay_out(journey_map, width=SLIDE_MAP_WIDTH, max_touchpoints=3,
-                                                     max_drop_offs=3)), scale=STAGES_MAP_SCALE),
         FUNNEL_IMAGE: funnel_png(analysis.funnel, labels=cfg.labels),
         MATRIX_IMAGE: matrix.to_png(matrix.layout(recs, cfg.labels), scale=2.0),
     }

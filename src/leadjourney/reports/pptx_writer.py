@@ -54,16 +54,18 @@ class Column:
 
 def to_pptx(p: ReportPackage) -> bytes:
     """The deck as .pptx bytes."""
-    from leadjourney.reports.document import BOARD_MAP, MATRIX_IMAGE, SLIDE_MAP
+    from leadjourney.reports.deck_journey import journey_slide
+    from leadjourney.reports.document import BOARD_MAP, MATRIX_IMAGE
 
     deck = _Deck(p)
     deck.title_slide()
     deck.summary()
     a, fr, cur, labels = p.analysis, p.analysis.friction, p.currency, p.labels
     deck.picture(hl.funnel_headline(a.funnel, labels), p.images[FUNNEL_IMAGE], _funnel_notes(p))
-    deck.picture(_map_headline(p), p.images[SLIDE_MAP],
-                 "The stages, their conversion and the significant drop-offs (red). The full map, with "
-                 "touchpoints, personas and dark leads, is in the appendix.")
+    journey_slide(deck, _map_headline(p),
+                  "The stages, their conversion and median time, and the significant drop-offs with the most "
+                  "recoverable revenue (red). The full map, with touchpoints, personas, dark leads and every "
+                  "drop-off, is in the appendix.")
     rows = fr.rows[:MAX_ROWS]
     deck.table(hl.friction_headline(fr, cur, labels),
                [Column("#", 0.6, True), Column("Where", 3.1), Column("Who", 3.0), Column("Converts", 1.6, True),
@@ -115,7 +117,8 @@ def to_pptx(p: ReportPackage) -> bytes:
                           "every drop-off.",
                           "Too dense to read on a slide: print journey_map.png from the report's folder, or "
                           "open journey_map.html (written by leadjourney map: zoom, pan and each card's details).",
-                          "The map slide before shows the stages and the drop-offs at a readable size."))
+                          "The journey slide shows the stages, conversions and biggest drop-offs at a readable "
+                          "size."))
     return deck.save()
 
 
@@ -257,16 +260,21 @@ class _Deck:
 
     @staticmethod
     def _paragraphs(slide: Slide, lines: Sequence[str], left: Length, top: Length, width: Length, height: Length, *,
-                    size: int, space: int, muted_after_first: bool = False) -> None:
-        """A wrapping text box of one paragraph per line (the lines after the first grey when asked)."""
+                    size: int, space: int, muted_after_first: bool = False, bold_first: bool = False,
+                    color: RGBColor = INK, align: PP_ALIGN = PP_ALIGN.LEFT, first_size: int | None = None) -> None:
+        """A wrapping text box of one paragraph per line (the lines after the first grey, the first bold or at
+        ``first_size`` and bold, when asked)."""
         box = slide.shapes.add_textbox(left, top, width, height)
         box.text_frame.word_wrap = True
         for i, line in enumerate(lines):
             para = box.text_frame.paragraphs[0] if i == 0 else box.text_frame.add_paragraph()
             para.text = line
             para.space_after = Pt(space)
+            para.alignment = align
             for run in para.runs:
-                run.font.size, run.font.color.rgb = Pt(size), MUTED if muted_after_first and i else INK
+                run.font.size = Pt(first_size if first_size and not i else size)
+                run.font.color.rgb = MUTED if muted_after_first and i else color
+                run.font.bold = (bold_first or bool(first_size)) and not i
 
     def table(self, title: str, columns: Sequence[Column], rows: Sequence[Sequence[str]], *, empty: str,
               notes: str) -> None:
