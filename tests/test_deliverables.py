@@ -203,14 +203,20 @@ def run_sizes(path: Path) -> list[tuple[int, str, float]]:
 
 @needs_office
 def test_no_text_in_the_deck_is_under_9_points(rendered: Rendered, pdfs: dict[str, Path]) -> None:
-    """In the slides' XML (run sizes, autofit's shrink applied) and on the rendered pages (each word's
-    height, in points of the title's own height per point)."""
+    """Every run of text on every slide (text boxes, shapes, table cells, the pictures' captions) in the slides'
+    XML (run sizes, autofit's shrink applied) and on the rendered pages (each word's height, in points of the
+    title's own height per point). Text inside a picture (the funnel chart, the matrix, the appendix map) is
+    pixels: no machine check reads its size, which is why the journey slide is drawn as slide text."""
     from pptx import Presentation
 
     deck = rendered.report / f"{DECK}.pptx"
     sizes = run_sizes(deck)
     assert len({s for s, *_ in sizes}) == len(Presentation(str(deck)).slides)
     assert [(s, t, pt) for s, t, pt in sizes if pt < MIN_PT] == []
+    from leadjourney.display import display_name
+
+    stages = [display_name(s, rendered.ws.config.labels) for s in ("MQL", "SQL")]
+    assert all(any(t == name for s, t, _ in sizes if s == 4) for name in stages)  # the journey: slide text
     words = [w for b in pdf_words(pdfs[DECK]) for line in b for w in line]
     title = Presentation(str(deck)).slides[1].shapes.title
     assert title is not None
