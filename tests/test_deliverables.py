@@ -343,6 +343,20 @@ def test_the_journey_map_in_chromium(rendered: Rendered, tmp_path: Path) -> None
                          && getComputedStyle(e).overflow !== 'visible' && e.scrollWidth > e.clientWidth + 1)
             .map(e => e.innerText.slice(0, 60))""")
         assert clipped == []
+    # at a laptop's 1,200 px, the map laid out for that width (Word's map): no stage name cut ("Opportu…")
+    from leadjourney.journeymap.html import to_html
+    from leadjourney.journeymap.layout import lay_out
+    from leadjourney.reports.package import build_report
+
+    narrow = tmp_path / "journey_map-1200.html"
+    jm = build_report(rendered.ws).journey_map
+    narrow.write_text(to_html(lay_out(jm, width=1200), jm), "utf-8")
+    with chromium_page(width=1200, height=900) as page:
+        page.goto(narrow.as_uri())
+        page.locator("#lj-map svg").wait_for()
+        page.screenshot(path=str(rendered.pages / "journey_map-1200.png"), full_page=True)
+        stages = page.evaluate("() => Array.from(document.querySelectorAll('g.stage text')).map(t => t.textContent)")
+    assert stages and not [t for t in stages if "…" in t]
     assert errors == []
     assert (rendered.pages / "journey_map.png").stat().st_size > 50_000
 
@@ -467,17 +481,20 @@ def test_the_matrix_check_sees_a_label_across_a_quadrant_edge_or_a_range_bar() -
     assert collisions(MatrixLayout(0, 0, [bar, Shape("text", 160, 303, text="on the bar", role="label")]))
 
 
-def test_pictures_draw_an_arrow_the_bundled_font_lacks_in_words() -> None:
-    """The map's PNG (and the Word documents embedding it) showed "Lead ▯ MQL": Pillow's bundled font has no
-    "→". Drawn and measured as "to" in pictures (not the stored key's "->"); text documents keep the arrow."""
+def test_pictures_draw_arrows_and_non_latin_names_as_written_and_a_missing_glyph_as_a_question_mark() -> None:
+    """The map's PNG showed "Lead ▯ MQL", then "Lead to MQL", and a Cyrillic or Polish name as "?": Pillow's
+    bundled font had 113 glyphs. The package's DejaVu Sans Condensed draws them; a CJK name, still missing,
+    is drawn "?" (never an empty box) and measured as drawn."""
     from leadjourney.journeymap.text import measure
     from leadjourney.reports.matrix import MatrixLayout, Shape, to_png
 
     def picture(text: str) -> bytes:
         return to_png(MatrixLayout(200, 40, [Shape("text", 10, 25, text=text, size=14, role="label")]), scale=1.0)
 
-    assert picture("MQL → SQL") == picture("MQL to SQL") != picture("MQL SQL")
-    assert measure("MQL → SQL", 14) == measure("MQL to SQL", 14)
+    assert len({picture("MQL → SQL"), picture("MQL to SQL"), picture("MQL ? SQL"), picture("MQL  SQL")}) == 4
+    assert len({picture("Łódź"), picture("Lodz"), picture("?od?"), picture("Маркетинг"), picture("?????????")}) == 5
+    assert picture("MQL 春 SQL") == picture("MQL ? SQL")
+    assert measure("MQL 春 SQL", 14) == measure("MQL ? SQL", 14)
 
 
 def test_the_friction_ranking_leads_with_the_top_drop_offs_and_keeps_the_rest_compact(tmp_path: Path) -> None:
@@ -596,13 +613,17 @@ def test_help_texts_flow_at_80_columns_without_breaking_mid_sentence() -> None:
 
 
 def test_the_glyph_check_sees_what_the_bundled_font_lacks_and_pictures_draw_it_in_ascii_or_words() -> None:
-    """Pillow's bundled font has 113 glyphs (ASCII and a few marks): "Qualifié", "€12k", "≥", "→" or a CJK
-    name drew as empty boxes. The check reads the font's cmap; what it lacks is drawn in words or ASCII."""
+    """The bundled font (DejaVu Sans Condensed, subset) covers Latin with its extensions, Greek, Cyrillic,
+    arrows, currency and math signs; Pillow's had 113 glyphs ("Qualifié", "€12k", "≥", "→" drew as boxes,
+    then in ASCII). The check reads the font's cmap; what it still lacks (CJK) is drawn "?"."""
     from leadjourney.journeymap.text import drawable, missing_glyphs
 
-    assert missing_glyphs("Qualifié € → 春 ok") == ["é", "€", "→", "春"]
-    assert drawable("Qualifié €12k, MQL → SQL ≥ 5, 春") == "Qualifie EUR 12k, MQL to SQL >= 5, ?"
-    assert missing_glyphs(drawable("Zürich — Ørsted ß ✓ ★")) == []
+    names = "Qualifié €12k, MQL → SQL ≥ 5 \u00d7 2, Łódź Żółć, Příliš, Маркетинг, Διευθυντής, Zürich — Ørsted ß ✓ ★ ▲"
+    assert missing_glyphs(names) == []
+    assert drawable(names) == names
+    assert missing_glyphs(f"{names} 春 東京") == ["春", "東", "京"]
+    assert drawable("Qualifié 春, MQL → SQL") == "Qualifié ?, MQL → SQL"
+    assert missing_glyphs(drawable("春 東京 ok")) == []
 
 
 @pytest.mark.slow  # builds a whole report package: about 30 s
@@ -616,13 +637,16 @@ def test_every_text_drawn_in_a_picture_has_its_glyphs(tmp_path: Path, drawn_text
     drawn = drawn_texts
     config = min_n_config().replace('currency = "USD"', 'currency = "EUR"').replace(
         'name = "Inbound lead journey"', 'name = "Parcours — Zürich"').replace(
-        "\n[labels]\n", '\n[labels]\nMQL = "Qualifié marketing"\nSQL = "Qualifié ventes ✓"\nseo = "Référencement 春"\n')
+        "\n[labels]\n", '\n[labels]\nMQL = "Qualifié marketing"\nSQL = "Квалифицированный лид ✓"\n'
+        'seo = "Pozycjonowanie Łódź 春"\n')
     ws = csv_workspace(tmp_path / "ws", config, **{t: (DATA / f"canonical_{t}.csv").read_text("utf-8")
                                                    for t in ("leads", "stage_events", "touchpoints", "opportunities")})
     package = build_report(ws)
     assert len(package.images) >= 4 and len(drawn) > 50
     assert [t for t in drawn if missing_glyphs(t)] == []
-    assert any("Qualifie marketing" in t for t in drawn) and any("Zurich" in t for t in drawn)
+    assert any("Qualifié marketing" in t for t in drawn) and any("Zürich" in t for t in drawn)
+    assert any("Квалифицированный лид" in t for t in drawn)  # Cyrillic as written, not "?"
+    assert not any("春" in t for t in drawn)
 
 
 def test_the_summary_lists_three_distinct_actions_their_money_not_double_counted() -> None:

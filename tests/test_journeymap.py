@@ -680,3 +680,13 @@ def test_the_header_names_a_segments_drop_off_when_every_whole_transition_meets_
             f"{met.segment_name(worst.segment)}, {money(2_500_000.0, met.currency)}/yr recoverable") in header
     none = replace(met, drop_offs=())
     assert "nothing recoverable" in " ".join(t.text for b in lay_out(none).boxes if b.id == "header" for t in b.lines)
+
+
+@pytest.mark.parametrize("width", [1200, 1920])
+def test_stage_names_shrink_to_fit_their_box_and_are_never_cut(width: int) -> None:
+    """At 1,200 px (Word's map) the stage box read "Opportu…": the name shrinks to fit (down to 12 px), then
+    wraps; the layout check above sees every line inside its box."""
+    layout = lay_out(_synthetic(10), width=width)
+    names = [[ln for ln in b.lines if ln.bold] for b in layout.role("stage")]
+    assert [" ".join(ln.text for ln in n) for n in names] == ["Lead", "MQL", "SQL", "Opportunity", "Customer"]
+    assert all(ln.size >= 12 for n in names for ln in n)

@@ -24,6 +24,7 @@ PAD = 12.0
 BADGE_SIZE = 10.0
 LINE = 16.0  # line pitch of a card's 12-13 px text
 STATUS_MAX_LINES = 12  # a conversion's status (why its rate is not judged) wraps to this many lines
+STAGE_NAME_PX, STAGE_NAME_MIN_PX = 18, 12  # a stage's name shrinks to fit its box before it is ever cut
 DROP_MAX_LINES = 4  # a drop-off's name wraps to this many lines (then, and only then, is it cut)
 
 
@@ -63,10 +64,13 @@ def stage_box(stage: StageNode, cx: float, y: float, w: float, parent: str, name
               tooltip=f"{name} ({stage.lane}): {stage.reached:,} people reached it; "
                       f"{stage.imputed:,} of them have no CRM entry for it")
     inner = w - 2 * PAD
-    box.lines += [
-        TextLine(tx.truncate(name, inner, 18, True), cx, y + 28, 18, True, anchor="middle"),
-        TextLine(tx.truncate(f"{stage.reached:,} people", inner, 14), cx, y + 50, 14, anchor="middle"),
-    ]
+    size = tx.fitting_size(name, inner, STAGE_NAME_PX, STAGE_NAME_MIN_PX, True)  # "Opportunity" whole, not cut
+    if tx.measure(name, size, True) <= inner:
+        box.lines.append(TextLine(name, cx, y + 28, size, True, anchor="middle"))
+    else:  # too long even at the smallest size: two lines (the second cut only past that)
+        for k, line in enumerate(tx.wrap(name, inner, size, True, max_lines=2)):
+            box.lines.append(TextLine(line, cx, y + 20 + 14 * k, size, True, anchor="middle"))
+    box.lines.append(TextLine(tx.truncate(f"{stage.reached:,} people", inner, 14), cx, y + 50, 14, anchor="middle"))
     if stage.imputed:
         box.lines.append(TextLine(tx.truncate(f"{stage.imputed:,} imputed", inner, 12), cx, y + 66, 12,
                                   color="#C5CEE0", anchor="middle"))

@@ -1,8 +1,9 @@
 """Text on the map: the one font every renderer uses, measuring, wrapping, and number formats.
 
-Layout measures with Pillow's bundled Aileron Regular (no system font needed; 113 glyphs, so a picture draws
-what it lacks in words or ASCII, :func:`drawable`); the
-SVG and HTML embed the same font, so a label that fits in the PNG fits in a browser.
+Layout measures with the package's DejaVu Sans Condensed (``leadjourney/fonts``: Latin with its extensions,
+Greek, Cyrillic, arrows, currency and math signs; no system font needed), so a picture draws "Qualifié",
+"Łódź" or "Маркетинг" as written; what it still lacks (a CJK name) is drawn in words or ASCII
+(:func:`drawable`). The SVG and HTML embed the same font, so a label that fits in the PNG fits in a browser.
 Bold is synthesized in every renderer, so it is measured a little wider.
 """
 
@@ -13,6 +14,7 @@ import io
 import unicodedata
 from datetime import datetime
 from functools import lru_cache
+from importlib.resources import files
 
 from PIL import ImageFont
 
@@ -20,23 +22,29 @@ from leadjourney.display import days as days  # the one days formatter ("3.9 d")
 from leadjourney.display import money as money  # the one money formatter ("$825k")
 from leadjourney.display import percent as pct  # noqa: F401  (the one percent formatter, as the map calls it)
 
-FONT_FAMILY = "LJ Aileron"
-FALLBACK_FAMILIES = "'Helvetica Neue', Helvetica, Arial, sans-serif"
+FONT_FAMILY = "LJ DejaVu Sans Condensed"
+FALLBACK_FAMILIES = "'DejaVu Sans Condensed', 'Helvetica Neue', Helvetica, Arial, sans-serif"
+FONT_FILE = "DejaVuSansCondensed-subset.ttf"  # in leadjourney/fonts, with its licence
 BOLD_WIDENING = 1.08
 ELLIPSIS = "…"
 
 
+@lru_cache(maxsize=1)
+def font_bytes() -> bytes:
+    """The bundled font file."""
+    return (files("leadjourney") / "fonts" / FONT_FILE).read_bytes()
+
+
 @lru_cache(maxsize=64)
-def font(size: float) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-    """Aileron Regular at ``size`` pixels."""
-    return ImageFont.load_default(size=size)
+def font(size: float) -> ImageFont.FreeTypeFont:
+    """The bundled font at ``size`` pixels."""
+    return ImageFont.truetype(io.BytesIO(font_bytes()), size=size)
 
 
 @lru_cache(maxsize=1)
-def font_base64() -> str | None:
-    """The bundled font file as base64, to embed in SVG/HTML (None without FreeType)."""
-    data = getattr(font(12), "font_bytes", None)
-    return base64.b64encode(data).decode("ascii") if data else None
+def font_base64() -> str:
+    """The bundled font file as base64, to embed in SVG/HTML."""
+    return base64.b64encode(font_bytes()).decode("ascii")
 
 
 # characters the bundled font has no glyph for, in words or ASCII (a picture never shows an empty box)
@@ -55,8 +63,7 @@ def _cmap() -> frozenset[int] | None:
         from fontTools.ttLib import TTFont
     except ImportError:
         return None
-    data = getattr(font(12), "font_bytes", None)
-    return frozenset(TTFont(io.BytesIO(data)).getBestCmap()) if data else None
+    return frozenset(TTFont(io.BytesIO(font_bytes())).getBestCmap())
 
 
 @lru_cache(maxsize=4096)
@@ -107,6 +114,14 @@ def truncate(text: str, width: float, size: float, bold: bool = False) -> str:
         else:
             hi = mid - 1
     return text[:lo].rstrip() + ELLIPSIS if lo else ""
+
+
+def fitting_size(text: str, width: float, size: float, smallest: float, bold: bool = False) -> float:
+    """The largest size from ``size`` down to ``smallest`` (1 px steps) at which ``text`` fits ``width``;
+    ``smallest`` when none does (the caller truncates then)."""
+    while size > smallest and measure(text, size, bold) > width:
+        size -= 1
+    return max(size, smallest)
 
 
 def wrap(text: str, width: float, size: float, bold: bool = False, max_lines: int = 3) -> list[str]:
