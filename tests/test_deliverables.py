@@ -695,3 +695,12 @@ def test_a_range_in_a_word_cell_does_not_break_at_its_hyphen() -> None:
     assert xml.count("<w:noBreakHyphen/>") == 4 and "speed-to-lead" in xml
     assert doc.tables[0].cell(1, 0).text == "15.0% (benchmark: 15-21%, 2026-06-10)"
     assert "speed-to-lead 5-10 minutes" in [p.text for p in doc.paragraphs]
+
+
+def test_counts_read_singular_or_plural_never_with_a_bracketed_s() -> None:
+    """`map` printed "4 drop-off point(s) flagged red, 3 persona lane(s)"."""
+    from leadjourney.display import counted
+
+    assert [counted(n, "drop-off point") for n in (0, 1, 4, 1200)] == [
+        "0 drop-off points", "1 drop-off point", "4 drop-off points", "1,200 drop-off points"]
+    assert counted(2, "persona", "personas") == "2 personas" and counted(1, "box", "boxes") == "1 box"

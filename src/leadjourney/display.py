@@ -106,6 +106,11 @@ def count(value: int | None) -> str:
     return "-" if value is None else f"{value:,}"
 
 
+def counted(value: int, noun: str, plural: str | None = None) -> str:
+    """A count and its noun, singular or plural: "1 persona lane", "4 drop-off points" (never "point(s)")."""
+    return f"{value:,} {noun if value == 1 else plural or noun + 's'}"
+
+
 _KEY_ARROW = re.compile(r"(?<=[\w)])\s?->\s?(?=[\w(])")
 
 

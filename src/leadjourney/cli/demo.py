@@ -13,6 +13,7 @@ import typer
 
 from leadjourney.cli import render
 from leadjourney.cli.base import WorkspaceArg, app, console, err
+from leadjourney.display import counted
 from leadjourney.escape import terminal_text
 
 if TYPE_CHECKING:
@@ -75,8 +76,8 @@ def _show(run: DemoRun) -> None:
         console.print(f"Engagement status: next gate {terminal_text(gate.title)}, blocked by "
                       + ", ".join(s.item.id for s in gate.blockers) + " (see out/status.md).")
     jm = run.map.journey_map
-    console.print(f"Journey map: {len(jm.drop_offs)} drop-off point(s) flagged red, {len(jm.personas)} persona "
-                  f"lane(s); biggest friction: " + (terminal_text(_biggest(run.map)) if run.map.analysis.friction.rows
+    console.print(f"Journey map: {counted(len(jm.drop_offs), 'drop-off point')} flagged red, "
+                  f"{counted(len(jm.personas), 'persona lane')}; biggest friction: " + (terminal_text(_biggest(run.map)) if run.map.analysis.friction.rows
                                                      else "-"))
 
 

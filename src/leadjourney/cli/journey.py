@@ -20,7 +20,7 @@ from leadjourney.cli.selection import (
     ToOption,
     selection,
 )
-from leadjourney.display import display_name
+from leadjourney.display import counted, display_name
 from leadjourney.escape import terminal_text
 from leadjourney.workflows.workspace import open_workspace
 
@@ -156,9 +156,9 @@ def map_command(
         run = journey_map(ws, filters, formats=[formats], scale=scale, tables=tables, progress=progress)
     jm = run.journey_map
     console.print(f"Journey map of {jm.n_people:,} people ({terminal_text(jm.period)}): "
-                  f"{len(jm.drop_offs)} drop-off point(s) flagged red, "
-                  f"{sum(len(lane.touchpoints) for lane in jm.lanes)} touchpoint kinds, "
-                  f"{len(jm.personas)} persona lane(s).")
+                  f"{counted(len(jm.drop_offs), 'drop-off point')} flagged red, "
+                  f"{counted(sum(len(lane.touchpoints) for lane in jm.lanes), 'touchpoint kind')}, "
+                  f"{counted(len(jm.personas), 'persona lane')}.")
     _written(run.files)
 
 
