@@ -704,3 +704,15 @@ def test_counts_read_singular_or_plural_never_with_a_bracketed_s() -> None:
     assert [counted(n, "drop-off point") for n in (0, 1, 4, 1200)] == [
         "0 drop-off points", "1 drop-off point", "4 drop-off points", "1,200 drop-off points"]
     assert counted(2, "persona", "personas") == "2 personas" and counted(1, "box", "boxes") == "1 box"
+
+
+def test_the_decks_friction_table_lists_what_loses_money_not_a_row_at_its_target() -> None:
+    """The deck's "loses $63k/yr" table showed "All leads, MQL -> SQL, 17.6% vs 15.0% target, $0" as row 5."""
+    from types import SimpleNamespace
+
+    from leadjourney.reports.pptx_writer import MAX_ROWS, losing_rows
+
+    values = [63e3, 54e3, 0.0, None, 33e3, 29e3, 0.0, 12e3, 5e3]
+    fr = SimpleNamespace(rows=[SimpleNamespace(rank=i + 1, recoverable_per_year=v) for i, v in enumerate(values)])
+    shown = losing_rows(fr)  # type: ignore[arg-type]
+    assert [r.rank for r in shown] == [1, 2, 4, 5, 6] and len(shown) == MAX_ROWS

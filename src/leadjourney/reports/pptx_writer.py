@@ -31,6 +31,7 @@ from leadjourney.reports.friction_doc import FUNNEL_IMAGE
 from leadjourney.reports.people import humanize
 
 if TYPE_CHECKING:
+    from leadjourney.analysis.friction import Friction, FrictionRow
     from leadjourney.reports.package import ReportPackage
 
 TITLE_PT, BODY_PT, TABLE_PT, NOTE_PT, FOOTER_PT, CARD_PT = 28, 20, 14, 14, 11, 14
@@ -66,7 +67,7 @@ def to_pptx(p: ReportPackage) -> bytes:
                   "The stages, their conversion and median time, and the significant drop-offs with the most "
                   "recoverable revenue (red). The full map, with touchpoints, personas, dark leads and every "
                   "drop-off, is in the appendix.")
-    rows = fr.rows[:MAX_ROWS]
+    rows = losing_rows(fr)
     deck.table(hl.friction_headline(fr, cur, labels),
                [Column("#", 0.6, True), Column("Where", 3.1), Column("Who", 3.0), Column("Converts", 1.6, True),
                 Column("Target", 1.6, True), Column(f"Recoverable / {fr.per}", 2.5, True)],
@@ -166,6 +167,12 @@ def _funnel_notes(p: ReportPackage) -> str:
     return "\n".join(lines)
 
 
+def losing_rows(fr: Friction) -> list[FrictionRow]:
+    """The friction table's rows on a slide: the first that lose something (a row at its target recovers $0,
+    which a table headed "loses" should not list); a row not priced stays, with its reason."""
+    return [r for r in fr.rows if r.recoverable_per_year != 0][:MAX_ROWS]
+
+
 def _friction_notes(p: ReportPackage) -> str:
     fr, cur = p.analysis.friction, p.currency
     lines = [f"Current bookings {money(fr.bookings_per_year, cur)} / {fr.per}. Recoverable = the gap to the "
@@ -173,7 +180,10 @@ def _friction_notes(p: ReportPackage) -> str:
              f"({money(fr.total_value_of_all_dropoffs(), cur)} / {fr.per}) is an upper bound, not a forecast."]
     if fr.deal_size_warning:
         lines.append(f"Warning: {fr.deal_size_warning}.")
-    for r in fr.rows[:MAX_ROWS]:
+    at_target = sum(r.recoverable_per_year == 0 for r in fr.rows)
+    if at_target:
+        lines.append(f"Left out: {at_target} rows already at or above their target (nothing to recover).")
+    for r in losing_rows(fr):
         state = r.status.text()
         lines.append(f"#{r.rank} target {r.target_source}" + (f"; {state}" if state else ""))
     return "\n".join(lines)
