@@ -690,3 +690,19 @@ def test_stage_names_shrink_to_fit_their_box_and_are_never_cut(width: int) -> No
     names = [[ln for ln in b.lines if ln.bold] for b in layout.role("stage")]
     assert [" ".join(ln.text for ln in n) for n in names] == ["Lead", "MQL", "SQL", "Opportunity", "Customer"]
     assert all(ln.size >= 12 for n in names for ln in n)
+
+
+def test_a_campaigns_whole_name_wraps_in_its_card_and_the_persona_band_speaks_plainly() -> None:
+    """The map read "E-MAIL CAMPAIGN · Product update: Q2 rele…" and "(two-proportion z-test, Holm-corrected)"."""
+    from leadjourney.journeymap.build import PERSONA_RULE
+    from leadjourney.journeymap.cards import marketing_card
+    from leadjourney.journeymap.model import MarketingPoint
+
+    name = "Product update: Q2 release notes and the new integrations"
+    point = MarketingPoint("MQL", "Consideration", "e-mail campaign", name, "click rate", 0.066, 1_234, "people",
+                           0.05, 0.08)
+    box = marketing_card(point, 0, 0, 200, parent="lane", index=0)
+    title = [ln.text for ln in box.lines if ln.bold and ln.size == 12][:3]
+    assert " ".join(title) == f"E-MAIL CAMPAIGN · {name}" and not any("…" in ln.text for ln in box.lines)
+    assert all(ln.rect()[3] <= box.bottom + 1 for ln in box.lines)
+    assert "z-test" not in PERSONA_RULE and "Holm" not in PERSONA_RULE

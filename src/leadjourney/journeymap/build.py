@@ -43,7 +43,7 @@ from leadjourney.journeymap.model import (
 )
 
 PERSONA_RULE = ("a persona differs where it converts significantly differently from the other personas "
-                "(two-proportion z-test, Holm-corrected)")
+                "(95% confidence, allowing for the many comparisons)")  # the method: this module's docstring
 
 
 def build_map(analysis: Analysis, touchpoints: Sequence[TouchpointLike], *, config: Config,

@@ -297,9 +297,10 @@ def marketing_card(p: MarketingPoint, x: float, y: float, w: float, *, parent: s
               data={"kind": p.kind, "name": p.name, "stage": p.stage, "value": repr(p.value), "n": str(p.n),
                     "status": p.status.status.value, "flag": p.flag or ""})
     inner = w - 2 * PAD
-    box.lines.append(TextLine(tx.truncate(f"{p.kind.upper()} · {p.name}", inner, 12, True), x + PAD, y + 18, 12,
-                              True))
-    at = y + 18
+    at = y + 18 - (LINE - 1)
+    for line in tx.wrap(f"{p.kind.upper()} · {p.name}", inner, 12, True, max_lines=3):  # a campaign's whole name
+        at += LINE - 1
+        box.lines.append(TextLine(line, x + PAD, at, 12, True))
     if p.status.shown and p.value is not None:
         at += LINE + 2
         figure = f"{p.value_text} {p.metric}"
