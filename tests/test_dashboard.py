@@ -628,3 +628,18 @@ def test_a_filter_change_sends_the_components_but_not_the_controls_already_showi
                                        "baseline", "baseline-table", "dark", "friction", "trend"}]
     assert sent[0]["url"] == {"search": "?persona=smb_founder"}
     assert "<table>" in sent[0]["sources-table"]["children"]  # a table is one HTML string, not a component per cell
+
+
+def test_the_friction_title_names_the_largest_segment_gap_beside_the_transitions_total(ws: Workspace) -> None:
+    """The card read "recoverable $0/yr at the transitions" while a segment lost $63k/yr: a VP read "nothing to
+    gain". The title now names the largest segment gap too, in display names."""
+    from leadjourney.dashboard import figures
+    from leadjourney.display import display_name, money, segment_name
+
+    result = analyze(ws)
+    fr = result.friction
+    text = figures.friction_summary(result)
+    assert f"recoverable {money(fr.total_recoverable(), fr.currency)}/{fr.per} at whole transitions" in text
+    top = max((r for r in fr.rows if r.segment and r.recoverable_per_year), key=lambda r: r.recoverable_per_year or 0)
+    assert (f"{money(top.recoverable_per_year, fr.currency)}/{fr.per} in the largest segment gap "
+            f"({segment_name(top.segment)}, {display_name(top.from_stage)}→{display_name(top.to_stage)})") in text

@@ -176,7 +176,7 @@ def sources(a: Analysis, top: int = 12, labels: Labels = None) -> Figure:
         text = ["*" if n in conv and conv[n].significant else "" for n in names]
         traces.append({"type": "bar", "name": named(t, labels), "x": shown, "y": ys, "marker": {"color": colors[i % 4]},
                        "text": text, "textposition": "outside"})
-    return _figure(traces, "Lead source performance (* significant vs the rest, Holm-corrected)", barmode="group",
+    return _figure(traces, "Lead source performance (* significantly different from the other sources)", barmode="group",
                    separators=".,", yaxis={"tickformat": ".0%", "title": {"text": "conversion"}},
                    yaxis2={"overlaying": "y", "side": "right", "showgrid": False, "title": {"text": "people"},
                            "rangemode": "tozero", "tickformat": ",d"},
@@ -407,7 +407,12 @@ def friction_summary(a: Analysis) -> str:
     cur, per = fr.currency, fr.per
     bookings = fr.bookings_per_year
     text = (f"bookings {money(bookings, cur) if bookings is not None else '-'}/{per} · recoverable "
-            f"{money(fr.total_recoverable(), cur)}/{per} at the transitions")
+            f"{money(fr.total_recoverable(), cur)}/{per} at whole transitions")
+    segments = [r for r in fr.rows if r.segment is not None and r.recoverable_per_year]
+    if segments:  # "$0 at the transitions" alone read as nothing to gain while a segment loses $63k
+        top = max(segments, key=lambda r: r.recoverable_per_year or 0.0)
+        text += (f", {money(top.recoverable_per_year, cur)}/{per} in the largest segment gap "
+                 f"({segment_name(top.segment)}, {display_name(top.from_stage)}→{display_name(top.to_stage)})")
     if fr.deal_size_warning:
         text += f" · WARNING: {fr.deal_size_warning}"
     return text
