@@ -82,3 +82,16 @@ def test_no_table_row_splits_across_pages_and_the_header_repeats() -> None:
     header, *body = table.rows
     assert header._tr.trPr.find(qn("w:tblHeader")) is not None
     assert body and all(r._tr.trPr is not None and r._tr.trPr.find(qn("w:cantSplit")) is not None for r in body)
+
+
+def test_a_tables_lead_in_paragraph_stays_on_the_tables_page() -> None:
+    """The definitions' "Sign-off" heading and its sentence ended page 1, their table began page 2."""
+    from docx import Document
+
+    from leadjourney.reports.docx_writer import to_docx
+
+    md = "# Sign-off\n\nOne row per term.\n\n| Term | Marketing |\n|---|---|\n| Lead | awaiting |\n\nAfter.\n"
+    doc = Document(io.BytesIO(to_docx("Definitions", md, {})))
+    lead_in = next(p for p in doc.paragraphs if p.text == "One row per term.")
+    after = next(p for p in doc.paragraphs if p.text == "After.")
+    assert lead_in.paragraph_format.keep_with_next is True and not after.paragraph_format.keep_with_next

@@ -307,6 +307,9 @@ class _Walker:
             return
         n_cols = len(texts[0])
         widths = geometry.column_widths(texts, _pt(self.width), TABLE_PT, head)
+        before = self.doc.element.body[-2] if len(self.doc.element.body) > 1 else None  # the last before sectPr
+        if before is not None and before.tag == qn("w:p"):  # the table's lead-in stays on its page, not orphaned
+            Paragraph(before, self.doc._body).paragraph_format.keep_with_next = True
         table: Table = self.doc.add_table(rows=len(rows), cols=n_cols)
         table.style = "Table Grid"
         table.alignment = WD_TABLE_ALIGNMENT.CENTER
