@@ -706,3 +706,25 @@ def test_a_campaigns_whole_name_wraps_in_its_card_and_the_persona_band_speaks_pl
     assert " ".join(title) == f"E-MAIL CAMPAIGN · {name}" and not any("…" in ln.text for ln in box.lines)
     assert all(ln.rect()[3] <= box.bottom + 1 for ln in box.lines)
     assert "z-test" not in PERSONA_RULE and "Holm" not in PERSONA_RULE
+
+
+def test_at_1200_px_the_map_shrinks_a_label_to_fit_before_it_cuts_it(jm: JourneyMap) -> None:
+    """Word's 1,200 px map cut "Opportunity → Custo…", "1,220 of…", "POST-HANDO…" and its subtitle."""
+    layout = lay_out(jm, width=1200)
+    cut = [(b.id, ln.text) for b in layout.boxes for ln in b.lines if ln.text.endswith("…")
+           and (b.role in ("conversion", "conversion-dropoff", "lane-head", "stage") or b.id == "header")]
+    assert cut == []
+
+
+def test_a_long_non_latin_persona_name_takes_two_lines_in_its_label_not_an_ellipsis(jm: JourneyMap) -> None:
+    """The PNG drew "ИТ-директора пре…" and "Właściciele firm —…" beside the persona lanes."""
+    from dataclasses import replace
+
+    if not jm.personas:
+        pytest.skip("this workspace's personas do not differ")
+    names = ["ИТ-директора предприятий", "Właściciele firm — Łódź", "Διευθυντές λειτουργιών"]
+    labels = {lane.name: names[i % 3] for i, lane in enumerate(jm.personas)}
+    layout = lay_out(replace(jm, labels={**jm.labels, **labels}))
+    for box in layout.role("persona-label"):
+        drawn = " ".join(ln.text for ln in box.lines if ln.bold)
+        assert drawn == labels[box.data["persona"]] and all(ln.rect()[3] <= box.bottom + 1 for ln in box.lines)

@@ -89,13 +89,16 @@ def conversion_card(c: ConversionPoint, x: float, y: float, w: float, *, jm: Jou
     if c.mark and shows_badge(c.mark):
         extra.append(badge(card.id, c.mark, x + w - PAD, y + 9))
         title_room -= extra[-1].w + 6
-    card.lines.append(TextLine(tx.truncate(jm.transition(c.from_stage, c.to_stage), title_room, 14, True),
-                               left, y + 22, 14, True))
+    title, size = tx.fit(jm.transition(c.from_stage, c.to_stage), title_room, 14, 11, True)
+    card.lines.append(TextLine(title, left, y + 22, size, True))
     rate = tx.pct(c.rate)
     card.lines.append(TextLine(rate, left, y + 54, 26, True, color=RED if red else None))
     of_x = left + tx.measure(rate, 26, True) + 10
-    card.lines.append(TextLine(tx.truncate(f"{c.converted:,} of {c.entered:,}", x + w - PAD - of_x, 12),
-                               of_x, y + 54, 12, color=MUTED))
+    of = f"{c.converted:,} of {c.entered:,}"
+    if tx.measure(of, 10) > x + w - PAD - of_x:  # a narrow card: "1,572/3,960" rather than "1,572 of 3,9…"
+        of = f"{c.converted:,}/{c.entered:,}"
+    of, size = tx.fit(of, x + w - PAD - of_x, 12, 10)
+    card.lines.append(TextLine(of, of_x, y + 54, size, color=MUTED))
     extra += _rate_bar(card.id, c, left, y + 62, inner, red)
     ci = f"95% CI {tx.ci(c.ci_low, c.ci_high)}" if c.status.judged else c.status.text()
     at = y + 90

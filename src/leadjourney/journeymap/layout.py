@@ -160,34 +160,36 @@ class _Board:
         jm, inner = self.jm, self.width - 2 * MARGIN
         box = Box("header", MARGIN, y, inner, 84, "band", "header", tooltip=jm.title)
         right: list[TextLine] = []
+        big = 16 if self.width >= 1600 else 13  # a narrow board leaves the title's lines room to stay whole
         top = min(jm.conversions, key=lambda c: c.friction_rank or 10**9, default=None)
         if top is not None and top.revenue_impact:
             right.append(TextLine(f"Biggest friction: {jm.transition(top.from_stage, top.to_stage)}, "
                                   f"{money(top.revenue_impact, jm.currency)}/{jm.money_per} recoverable",
                                   self.width - MARGIN, y + 28,
-                                  16, True, color=RED if top.key in self.red else None, anchor="end"))
+                                  big, True, color=RED if top.key in self.red else None, anchor="end"))
         elif (worst := self.worst_drop_off()) is not None:  # every transition meets its target, a segment does not
             right.append(TextLine(f"Biggest friction: {jm.transition(worst.from_stage, worst.to_stage)}, "
                                   f"{jm.segment_name(worst.segment)}, {money(worst.revenue_impact, jm.currency)}/"
-                                  f"{jm.money_per} recoverable", self.width - MARGIN, y + 28, 16, True, color=RED,
+                                  f"{jm.money_per} recoverable", self.width - MARGIN, y + 28, big, True, color=RED,
                                   anchor="end"))
         elif top is not None:  # nothing recoverable against the named targets: no transition is "the biggest"
             right.append(TextLine("No transition below its target: nothing recoverable", self.width - MARGIN,
-                                  y + 28, 16, True, anchor="end"))
+                                  y + 28, big, True, anchor="end"))
         n_drop = len(jm.drop_offs)
         right.append(TextLine(f"{n_drop} drop-off point{'s' if n_drop != 1 else ''} flagged red",
                               self.width - MARGIN, y + 52, 13, color=RED if n_drop else MUTED, anchor="end"))
         room = inner - max((t.width for t in right), default=0) - 30
         if jm.unconfirmed:  # one banner instead of a badge on every card
             room = min(room, inner - self.banner(y + 62).w - 30)
+        what = f"{jm.n_people:,} people · {jm.period} · data as of {tx.date_text(jm.as_of)}"
+        long = f"Current-state journey map · {what}"  # the title says it is the map when room is short
+        what, what_size = tx.fit(long if tx.measure(long, 11) <= room else what, room, 15, 11)
+        how, how_size = tx.fit(f"Funnel counted by {jm.funnel_mode.replace('_', ' ')}; rates with 95% intervals; "
+                               "median time is Kaplan-Meier where reached (* = completed only)", room, 13, 10)
         box.lines += [
             TextLine(tx.truncate(jm.title, room, 30, True), MARGIN, y + 30, 30, True, color="#1F2A44"),
-            TextLine(tx.truncate(f"Current-state journey map · {jm.n_people:,} people · {jm.period} · "
-                                 f"data as of {tx.date_text(jm.as_of)}", room, 15), MARGIN, y + 56, 15,
-                     color="#1F2A44"),
-            TextLine(tx.truncate(f"Funnel counted by {jm.funnel_mode.replace('_', ' ')}; rates with 95% intervals; "
-                                 "median time is Kaplan-Meier where reached (* = completed only)", room, 13),
-                     MARGIN, y + 76, 13),
+            TextLine(what, MARGIN, y + 56, what_size, color="#1F2A44"),
+            TextLine(how, MARGIN, y + 76, how_size),
             *right,
         ]
         self.add(box)
@@ -216,9 +218,10 @@ class _Board:
             cx = x + w / 2
             sub = ("stage: " if len(lane.stages) == 1 else "stages: ") + ", ".join(map(self.jm.name, lane.stages)) \
                 if lane.stages else "no stage configured"
-            head.lines += [TextLine(tx.truncate(lane.name.upper(), w - 16, 17, True), cx, y + 26, 17, True,
-                                    anchor="middle"),
-                           TextLine(tx.truncate(sub, w - 16, 12), cx, y + 45, 12, color="#C5CEE0", anchor="middle")]
+            name, size = tx.fit(lane.name.upper(), w - 16, 17, 12, True)
+            sub, sub_size = tx.fit(sub, w - 16, 12, 10)
+            head.lines += [TextLine(name, cx, y + 26, size, True, anchor="middle"),
+                           TextLine(sub, cx, y + 45, sub_size, color="#C5CEE0", anchor="middle")]
             self.add(head)
         return y + 56
 
@@ -406,9 +409,16 @@ class _Board:
             name = self.jm.name(lane.name)
             label = Box(f"persona-{lane.name}", MARGIN + 8, top, label_w, 46, "persona-label", "persona-label",
                         tooltip=f"{name}: {lane.n_people:,} people", data={"persona": lane.name})
-            label.lines += [TextLine(tx.truncate(name, label_w - 16, 13, True), label.x + 8, top + 20, 13, True),
-                            TextLine(tx.truncate(f"{lane.n_people:,} people", label_w - 16, 12), label.x + 8,
-                                     top + 37, 12)]
+            room = label_w - 16
+            size = tx.fitting_size(name, room, 13, 11, True)  # a long persona name shrinks, then takes two lines
+            if tx.measure(name, size, True) <= room:
+                label.lines += [TextLine(name, label.x + 8, top + 20, size, True),
+                                TextLine(tx.truncate(f"{lane.n_people:,} people", room, 12), label.x + 8, top + 37, 12)]
+            else:
+                label.lines += [TextLine(line, label.x + 8, top + 15 + 13 * k, 11, True)
+                                for k, line in enumerate(tx.wrap(name, room, 11, True, max_lines=2))]
+                label.lines.append(TextLine(tx.truncate(f"{lane.n_people:,} people", room, 11), label.x + 8, top + 41,
+                                            11))
             self.add(label)
             for p in lane.points:
                 if p.key in self.cards:

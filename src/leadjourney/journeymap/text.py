@@ -124,6 +124,13 @@ def fitting_size(text: str, width: float, size: float, smallest: float, bold: bo
     return max(size, smallest)
 
 
+def fit(text: str, width: float, size: float, smallest: float, bold: bool = False) -> tuple[str, float]:
+    """``text`` and the size it is drawn at: shrunk toward ``smallest`` to fit ``width`` whole, and cut with an
+    ellipsis only when it does not fit even there."""
+    size = fitting_size(text, width, size, smallest, bold)
+    return truncate(text, width, size, bold), size
+
+
 def wrap(text: str, width: float, size: float, bold: bool = False, max_lines: int = 3) -> list[str]:
     """Greedy word wrap to ``width``; the last allowed line is truncated."""
     lines: list[str] = []
