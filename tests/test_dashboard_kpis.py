@@ -206,5 +206,11 @@ def test_the_page_title_says_lead_journey_once_and_the_time_legend_has_no_jargon
 
     assert page_title("Inbound lead journey") == "Inbound lead journey"  # was "Inbound lead journey: lead journey"
     assert page_title("Acme") == "Acme: lead journey"
-    legend = [t["name"] for t in time_in_stage(analyze(ws))["data"]]
+    figure = time_in_stage(analyze(ws))
+    legend = [t["name"] for t in figure["data"]]
     assert len(legend) == 2 and not any("Kaplan" in name for name in legend)
+    # at 1,024 px "SQL→Opportunity" ran into "Opportunity→Customer": each transition's tick on two lines
+    axis = figure["layout"]["xaxis"]
+    assert axis["tickvals"] == figure["data"][0]["x"]
+    assert all(t.split("<br>") == [f"{n.split('→')[0]}→", n.split("→")[1]] for n, t in zip(axis["tickvals"],
+                                                                                       axis["ticktext"], strict=True))

@@ -114,8 +114,10 @@ def time_in_stage(a: Analysis, labels: Labels = None) -> Figure:
          "text": km_text, "textposition": "outside", "customdata": [r.n_censored for r in rows],
          "hovertemplate": "%{x}: %{text} days (Kaplan-Meier)<br>%{customdata:,} still waiting<extra></extra>"},
     ]
-    return _figure(bars, "Time in stage (days)", barmode="group", legend={"orientation": "h", "y": -0.2},
-                   xaxis={"tickangle": 0, "tickfont": {"size": 10}})
+    ticks = [n.replace("→", "→<br>") for n in names]  # "Opportunity→Customer" ran into its neighbours at 1,024 px
+    return _figure(bars, "Time in stage (days)", barmode="group", legend={"orientation": "h", "y": -0.25},
+                   xaxis={"tickangle": 0, "tickfont": {"size": 10}, "tickmode": "array", "tickvals": names,
+                          "ticktext": ticks})
 
 
 def source_rows(a: Analysis, sort_by: str = "people") -> list[dict[str, Any]]:
