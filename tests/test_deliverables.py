@@ -716,3 +716,12 @@ def test_the_decks_friction_table_lists_what_loses_money_not_a_row_at_its_target
     fr = SimpleNamespace(rows=[SimpleNamespace(rank=i + 1, recoverable_per_year=v) for i, v in enumerate(values)])
     shown = losing_rows(fr)  # type: ignore[arg-type]
     assert [r.rank for r in shown] == [1, 2, 4, 5, 6] and len(shown) == MAX_ROWS
+
+
+def test_documents_write_when_they_were_computed_as_people_read_a_time() -> None:
+    """The FAQ, friction ranking, recommendations and playbook said "(computed 2026-12-07T12:33:30.123456)"."""
+    from leadjourney.display import moment
+
+    assert moment("2026-12-07T12:33:30.123456") == "2026-12-07 12:33"
+    assert moment("2026-12-07T12:33:30+00:00") == "2026-12-07 12:33"
+    assert moment(None) == "-" and moment("not a time") == "not a time"

@@ -410,3 +410,9 @@ def test_labels_in_the_config_rename_values_in_every_document(gen: dict[str, Any
     personas = (out / "personas.md").read_text("utf-8")
     assert "LinkedIn & Meta ads" in personas and "paid_social" not in personas
     assert "Marketing-qualified" in (out / "definitions.md").read_text("utf-8")
+
+
+def test_documents_for_people_carry_no_iso_timestamps(gen: dict[str, Any]) -> None:
+    """"(computed 2026-12-07T12:33:30)" in the FAQ, friction ranking, recommendations and playbook."""
+    for name in ("faq.md", "friction_ranking.md", "recommendations.md", "maintenance_playbook.md"):
+        assert not re.search(r"\d{4}-\d\d-\d\dT\d\d:\d\d", text(gen, name)), name

@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
+from datetime import datetime
 
 # words written in capitals (or their own way) wherever they appear in a value
 SPELLED = {w.lower(): w for w in (
@@ -104,6 +105,16 @@ def days(value: float | None) -> str:
 def count(value: int | None) -> str:
     """A count with thousands separators."""
     return "-" if value is None else f"{value:,}"
+
+
+def moment(value: str | None) -> str:
+    """A stored ISO time as people read it: ``2026-12-07T12:33:30.123`` -> ``2026-12-07 12:33`` (not an id)."""
+    if not value:
+        return "-"
+    try:
+        return datetime.fromisoformat(value).strftime("%Y-%m-%d %H:%M")
+    except ValueError:
+        return value
 
 
 def counted(value: int, noun: str, plural: str | None = None) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from leadjourney.display import segment_name
+from leadjourney.display import moment, segment_name
 from leadjourney.escape import markdown_text as md
 from leadjourney.reports.evidence import fmt
 from leadjourney.reports.people import humanize, status_word, without_p
@@ -43,7 +43,7 @@ def recommendations_markdown(recs: Recommendations, image: str | None = "impact_
     spec = recs.quick_win_spec()
     top = max(recs.items, key=lambda r: r.revenue or 0.0, default=None)
     lines = [f"# Recommendations: {recs.name}", "",
-             f"From the journey analysis of {recs.n_people:,} people (computed {recs.computed_at}). "
+             f"From the journey analysis of {recs.n_people:,} people (computed {moment(recs.computed_at)}). "
              f"{len(recs.items)} recommendation(s), ranked by revenue at stake per hour of effort; "
              f"{len(quick)} quick win(s) under {QUICK_WIN_HOURS:g} hours"
              + (f", the top {len(spec)} expanded into a quick-win spec below" if spec else "") + "."]

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from leadjourney.analysis.findings import ASSUMED, CONFIRMED, CORRECTED, Finding
 from leadjourney.analysis.friction import money
 from leadjourney.analysis.report import Analysis
-from leadjourney.display import display_name, minutes, percent, segment_name
+from leadjourney.display import display_name, minutes, moment, percent, segment_name
 from leadjourney.reports.definitions import DefinitionDocument
 from leadjourney.reports.maintenance import ci
 from leadjourney.reports.people import humanize
@@ -83,7 +83,7 @@ def faq_markdown(analysis: Analysis, findings: Sequence[Finding], definitions: D
                "channel is added, Marketing/Sales reorganize, or the CRM/MAP platform changes."))
     lines = ["# Frequently asked questions", "",
              f"Answers quote this workspace's analysis of {analysis.n_people:,} people (computed "
-             f"{analysis.computed_at}); each number says whether stakeholders have confirmed it yet.", ""]
+             f"{moment(analysis.computed_at)}); each number says whether stakeholders have confirmed it yet.", ""]
     for q, a in qa:
         lines += [f"## {q}", "", a, ""]
     return "\n".join(lines)

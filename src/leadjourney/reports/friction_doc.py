@@ -15,7 +15,7 @@ from leadjourney.analysis.findings import Finding
 from leadjourney.analysis.friction import FrictionRow, money
 from leadjourney.analysis.funnel import WITHOUT_DATA
 from leadjourney.analysis.report import Analysis, friction_preamble
-from leadjourney.display import days, percent, segment_name
+from leadjourney.display import days, moment, percent, segment_name
 from leadjourney.escape import markdown_code
 from leadjourney.escape import markdown_text as md
 from leadjourney.reports.maintenance import ci
@@ -40,7 +40,7 @@ def friction_markdown(analysis: Analysis, findings: Sequence[Finding], currency:
     fr, f = analysis.friction, analysis.funnel
     lines = ["# Friction ranking", "",
              f"Where the {analysis.n_people:,} people of this selection drop off, ranked by recoverable revenue "
-             f"(computed {analysis.computed_at}). Findings are assumed until stakeholders confirm them.", ""]
+             f"(computed {moment(analysis.computed_at)}). Findings are assumed until stakeholders confirm them.", ""]
     lines += ["## Funnel", ""]
     if funnel_image:
         lines += [f"![Funnel with 95% intervals]({funnel_image})", ""]

@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from leadjourney.analysis.friction import Friction, FrictionRow, money
 from leadjourney.analysis.rates import Transition
 from leadjourney.analysis.report import Analysis
-from leadjourney.display import display_name, minutes, percent, segment_name
+from leadjourney.display import display_name, minutes, moment, percent, segment_name
 from leadjourney.reports.definitions import DefinitionDocument, data_line
 
 DECLINE_PP = 0.05  # "more than 5 percentage point decline from baseline for 2+ months"
@@ -47,10 +47,10 @@ def baseline_note(base: Analysis, stored: bool) -> str:
     parts = [f"{k}={v}" for k, v in base.filters.to_dict().items() if v]
     selection = ", ".join(parts) if parts else "all leads"
     if stored:
-        return (f"Baseline: the snapshot stored by `leadjourney analyze --baseline`, computed {base.computed_at} "
+        return (f"Baseline: the snapshot stored by `leadjourney analyze --baseline`, computed {moment(base.computed_at)} "
                 f"on {base.n_people:,} people ({selection}).")
     return (f"No baseline is stored yet: these thresholds use this report's analysis, computed "
-            f"{base.computed_at} on {base.n_people:,} people ({selection}). Store the baseline with "
+            f"{moment(base.computed_at)} on {base.n_people:,} people ({selection}). Store the baseline with "
             "`leadjourney analyze WORKSPACE --baseline` at sign-off, then regenerate this playbook.")
 
 
