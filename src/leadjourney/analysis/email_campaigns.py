@@ -275,11 +275,11 @@ class EmailEngagement(Tabular):
                              rate("opened", opened, "clicked", clicked),
                              rate(base, base_n, "unsubscribed", unsub), delivery, message_click, tuple(conversion))
 
-    def _nurtures(self, mail: ir.Table, rows: Callable[[], ir.Table], journeys: Journeys, min_n: int) -> None:
+    def _nurtures(self, mail: ir.Table, events: Callable[[], ir.Table], journeys: Journeys, min_n: int) -> None:
         wait = journeys.config.nurture_wait_days
         programs = nurture_programs(journeys)
         self.not_nurtures = {c: p.why for c, p in sorted(programs.items()) if not p.nurture}
-        steps = person_steps(mail, rows, journeys)
+        steps = person_steps(mail, events, journeys)
         if steps is None:
             self.nurtures = []
             self.nurture_status = withheld(NO_SEQUENCE)

@@ -119,17 +119,26 @@ def mail_messages(journeys: Journeys) -> ir.Table:
         kinds = [kind for spellings in EMAIL_EVENTS.values() for kind in spellings]
         t = t.filter((t.occurred_at <= ibis.timestamp(journeys.as_of())) & t.kind.isin(kinds)
                      & (t.actor.isnull() | (t.actor != HUMAN)) & t.campaign.notnull())
-        t = t.join(journeys.table("leads").select("lead_id", "person_id"), "lead_id")
-        m = t.select("person_id", "occurred_at", campaign=blank_null(t.campaign), asset=blank_null(t.asset),
-                     named=t.asset.notnull(), event=email_event(t.kind))
+        # per lead and raw name first: the join and the trimming of names then run on a few rows per e-mail
+        per_lead = _firsts(t.group_by(["lead_id", "campaign", "asset"]), t.occurred_at, email_event(t.kind))
+        j = per_lead.join(journeys.table("leads").select("lead_id", "person_id"), "lead_id")
+        m = j.select("person_id", *FIRSTS, campaign=blank_null(j.campaign), asset=blank_null(j.asset),
+                     named=j.asset.notnull())
         m = m.filter(m.campaign.notnull())
-        at, e = m.occurred_at, m.event
-        return m.group_by(["campaign", "person_id", "asset", "named"]).aggregate(
-            first_at=at.min(), send_at=at.min(where=e == SEND), delivered_at=at.min(where=e == DELIVERED),
-            opened_at=at.min(where=e.isin([OPEN, CLICK])), click_at=at.min(where=e == CLICK),
-            unsub_at=at.min(where=e == UNSUBSCRIBE))
+        return m.group_by(["campaign", "person_id", "asset", "named"]).aggregate(**{c: m[c].min() for c in FIRSTS})
 
     return journeys.cached(("campaign_mail", journeys.as_of()), build)
+
+
+FIRSTS = ("first_at", "send_at", "delivered_at", "opened_at", "click_at", "unsub_at")
+
+
+def _firsts(groups: ir.GroupedTable, at: ir.TimestampColumn, event: ir.StringValue) -> ir.Table:
+    """Per group, the first time of any e-mail event and of each (:data:`FIRSTS`)."""
+    return groups.aggregate(first_at=at.min(), send_at=at.min(where=event == SEND),
+                            delivered_at=at.min(where=event == DELIVERED),
+                            opened_at=at.min(where=event.isin([OPEN, CLICK])), click_at=at.min(where=event == CLICK),
+                            unsub_at=at.min(where=event == UNSUBSCRIBE))
 
 
 def selected_mail(journeys: Journeys) -> ir.Table:
