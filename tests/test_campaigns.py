@@ -319,3 +319,21 @@ def test_sales_touches_are_one_query(planted: tuple[Workspace, Analysis], monkey
         sales = content.sales_touches(person_touches(journeys), milestones(journeys), ws.config.min_n, True)
     assert len(queries) == 1
     assert [s.to_dict() for s in sales] == [s.to_dict() for s in analysis.campaigns.sales]
+
+
+def test_no_temporary_copy_of_every_touch(planted: tuple[Workspace, Analysis]) -> None:
+    # issue 18: a temporary table of every selected touch with its strings was 12 GB at 10M leads; what the
+    # campaign analyses keep is a few rows per person and e-mail, and their figures are the same
+    from leadjourney.analysis.campaigns import Campaigns
+    from leadjourney.analysis.journeys import open_journeys
+
+    ws, analysis = planted
+    with open_journeys(ws) as journeys:
+        result = Campaigns().fit(journeys)
+        con = journeys.backend.con  # type: ignore[attr-defined]
+        names = [n for (n,) in con.execute("SELECT table_name FROM duckdb_tables() WHERE temporary").fetchall()]
+        kept = {n: con.execute(f'SELECT count(*) FROM temp.main."{n}"').fetchone()[0] for n in names}
+        touches = con.execute("SELECT count(*) FROM touchpoints").fetchone()[0]
+    assert kept and touches > 1000
+    assert max(kept.values()) < touches / 2, kept
+    assert result.to_dict() == analysis.campaigns.to_dict()

@@ -70,6 +70,24 @@ def test_duckdb_threads_come_from_the_environment(ws: Workspace, monkeypatch: py
         ws.connect()
 
 
+def test_duckdb_memory_is_capped_unless_the_environment_says(ws: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+    # issue 18: a share of physical memory let analyze at 10M leads grow to 14.7 GB; capped, DuckDB spills instead
+    from leadjourney.workspace import MEMORY_CAP_MB, MEMORY_ENV
+
+    def limit_mb() -> float:
+        with ws.connect() as con:
+            value, unit = str(con.execute("SELECT current_setting('memory_limit')").fetchone()[0]).split()  # type: ignore[index]
+        return float(value) * {"MiB": 1, "GiB": 1024}[unit]
+
+    monkeypatch.delenv(MEMORY_ENV, raising=False)
+    assert 256 <= limit_mb() <= MEMORY_CAP_MB
+    monkeypatch.setenv(MEMORY_ENV, "768")
+    assert limit_mb() == pytest.approx(768e6 / 2**20, abs=0.1)  # DuckDB reads MB as 10**6 bytes, shows MiB
+    monkeypatch.setenv(MEMORY_ENV, "lots")
+    with pytest.raises(OptionError, match="LEADJOURNEY_MEMORY_MB='lots'"):
+        ws.connect()
+
+
 @pytest.mark.databases_closed
 def test_a_thread_outside_the_block_connects_to_the_database_the_block_keeps_open(ws: Workspace) -> None:
     """A server thread started by a test (threads start outside any block): DuckDB refuses a second instance."""

@@ -18,6 +18,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import ibis.expr.types as ir
+
 from leadjourney.analysis.content import (
     NO_HUMAN,
     TOUCH_BUCKETS,
@@ -28,7 +30,12 @@ from leadjourney.analysis.content import (
 )
 from leadjourney.analysis.email_campaigns import EmailCampaign, EmailEngagement
 from leadjourney.analysis.journeys import Journeys
-from leadjourney.analysis.marketing import conversion_milestones, milestones, person_touches
+from leadjourney.analysis.marketing import (
+    conversion_milestones,
+    milestones,
+    person_touches,
+    selected_mail,
+)
 from leadjourney.analysis.rates import Transition
 from leadjourney.analysis.status import MetricStatus, for_count, withheld
 from leadjourney.display import percent
@@ -82,19 +89,16 @@ class Campaigns(Tabular):
         self.email.engaged_by = config.engaged_by
         touches = person_touches(journeys)
         ms = journeys.cached("campaign_milestones", lambda: milestones(journeys))
-        present = fetch_rows(touches.aggregate(
-            email=touches.event.notnull().sum(), campaign=(touches.event.notnull() & touches.campaign.notnull()).sum(),
-            asset=touches.asset.notnull().sum(), human=(touches.actor == "human").sum()))[0]
-        if present["campaign"]:
+        if _any(selected_mail(journeys)):
             self.email.fit(journeys, touches, ms)
         else:
-            self.email.withhold(NO_CAMPAIGN if present["email"] else NO_EMAIL)
+            self.email.withhold(NO_CAMPAIGN if _any(touches.filter(touches.event.notnull())) else NO_EMAIL)
         marks = conversion_milestones(config.stage_names)
         min_n = config.min_n
-        self.content = content_lift(touches, ms, marks, min_n) if present["asset"] else []
+        self.content = content_lift(touches, ms, marks, min_n) if _any(touches.filter(touches.asset.notnull())) else []
         self.content_status = (withheld(NO_ASSET) if not self.content
                                else for_count(max(a.converted + a.never for a in self.content), min_n))
-        if not present["human"]:
+        if not _any(touches.filter(touches.actor == "human")):
             self.sales_status = withheld(NO_HUMAN)
             return self
         has_opportunities = bool(fetch_value(journeys.table("opportunities").count()))
@@ -221,6 +225,11 @@ class Campaigns(Tabular):
                 out.append(f"Sales touches before {s.before}: median {_num(s.median)}, p90 {_num(s.p90)} "
                            f"({s.people:,} people)" + (f"; {s.status.text()}" if s.status.text() else ""))
         return out
+
+
+def _any(rows: ir.Table) -> bool:
+    """Whether ``rows`` has a row (the engine stops at the first: no count over every touch)."""
+    return bool(fetch_rows(rows.select(rows.columns[0]).limit(1)))
 
 
 def _status(status: MetricStatus) -> dict[str, Any]:

@@ -1,7 +1,7 @@
 """E-mail engagement by campaign, and nurture sequences step by step, counted in the engine.
 
-Reads :func:`~leadjourney.analysis.marketing.person_touches` (the selected people's touches with their e-mail
-event) and :func:`~leadjourney.analysis.marketing.milestones`. Counts are of *people* (a person opening three
+Reads :func:`~leadjourney.analysis.marketing.selected_mail` (the selected people's campaign e-mails, one row
+per person and e-mail with the first time of each event) and :func:`~leadjourney.analysis.marketing.milestones`. Counts are of *people* (a person opening three
 e-mails of a campaign is one opener), so each rate has a Wilson interval (:mod:`leadjourney.analysis.rates`).
 
 * **Engagement**: per campaign, the people e-mailed (any event of it), sent, delivered, opened (an open or a
@@ -29,7 +29,7 @@ e-mails of a campaign is one opener), so each rate has a Wilson interval (:mod:`
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -38,16 +38,7 @@ import ibis
 import ibis.expr.types as ir
 
 from leadjourney.analysis.journeys import Journeys
-from leadjourney.analysis.marketing import (
-    CLICK,
-    DELIVERED,
-    OPEN,
-    SEND,
-    UNSUBSCRIBE,
-    WON,
-    Milestone,
-    conversion_milestones,
-)
+from leadjourney.analysis.marketing import WON, Milestone, conversion_milestones, selected_mail
 from leadjourney.analysis.maturity import Maturity, cohort_maturity
 from leadjourney.analysis.nurture_programs import MIN_STEPS, nurture_programs, person_steps
 from leadjourney.analysis.rates import StageCount, Transition, transition_between
@@ -198,22 +189,22 @@ class EmailEngagement(Tabular):
 
     def fit(self, journeys: Journeys, touches: ir.Table, milestones: ir.Table) -> EmailEngagement:
         self.status = OK
-        mail = touches.filter(touches.event.notnull() & touches.campaign.notnull())
+        mail = selected_mail(journeys)
         min_n = journeys.config.min_n
         marks = conversion_milestones(journeys.config.stage_names)
         self.window_days = journeys.config.engaged_window_days
         self.follow = follow_up(journeys, marks)
         self._engagement(mail, milestones, marks, min_n, journeys.as_of())
-        self._nurtures(mail, journeys, min_n)
+        self._nurtures(mail, lambda: touches.filter(touches.event.notnull() & touches.campaign.notnull()), journeys,
+                       min_n)
         return self
 
     def _engagement(self, mail: ir.Table, ms: ir.Table, marks: list[Milestone], min_n: int, as_of: datetime) -> None:
-        engaged_events = [CLICK] if self.engaged_by == "click" else [OPEN, CLICK]
-        e = mail.event
+        engaged_at = mail.click_at if self.engaged_by == "click" else mail.opened_at
         per = mail.group_by(["campaign", "person_id"]).aggregate(
-            first_at=mail.occurred_at.min(), sent=(e == SEND).any(), delivered=(e == DELIVERED).any(),
-            opened=e.isin([OPEN, CLICK]).any(), clicked=(e == CLICK).any(), unsub=(e == UNSUBSCRIBE).any(),
-            engaged_at=mail.occurred_at.min(where=e.isin(engaged_events)))
+            first_at=mail.first_at.min(), sent=mail.send_at.notnull().any(),
+            delivered=mail.delivered_at.notnull().any(), opened=mail.opened_at.notnull().any(),
+            clicked=mail.click_at.notnull().any(), unsub=mail.unsub_at.notnull().any(), engaged_at=engaged_at.min())
         j = per.join(ms, per.person_id == ms.person_id)
         sums: dict[str, ir.Value] = {"emailed": j.count(), "sent": j.sent.sum(), "delivered": j.delivered.sum(),
                                      "opened": j.opened.sum(), "clicked": j.clicked.sum(), "unsub": j.unsub.sum(),
@@ -222,8 +213,8 @@ class EmailEngagement(Tabular):
                                      "del_unsub": (j.delivered & j.unsub).sum(), "sent_del": (j.sent & j.delivered).sum()}
         sums.update(comparable_counts(j, marks, self.window_days, [f.days for f in self.follow], as_of))
         rows = fetch_rows(j.group_by("campaign").aggregate(**sums).order_by([ibis.desc("emailed"), "campaign"]))
-        msg = mail.group_by(["campaign", "person_id", "asset"]).aggregate(delivered=(e == DELIVERED).any(),
-                                                                          clicked=(e == CLICK).any())
+        msg = mail.group_by(["campaign", "person_id", "asset"]).aggregate(delivered=mail.delivered_at.notnull().any(),
+                                                                          clicked=mail.click_at.notnull().any())
         messages = {r["campaign"]: r for r in fetch_rows(msg.group_by("campaign").aggregate(
             n=msg.count(), delivered=msg.delivered.sum(), clicked=msg.clicked.sum(),
             del_clicked=(msg.delivered & msg.clicked).sum()))}
@@ -284,18 +275,18 @@ class EmailEngagement(Tabular):
                              rate("opened", opened, "clicked", clicked),
                              rate(base, base_n, "unsubscribed", unsub), delivery, message_click, tuple(conversion))
 
-    def _nurtures(self, mail: ir.Table, journeys: Journeys, min_n: int) -> None:
+    def _nurtures(self, mail: ir.Table, events: Callable[[], ir.Table], journeys: Journeys, min_n: int) -> None:
         wait = journeys.config.nurture_wait_days
         programs = nurture_programs(journeys)
         self.not_nurtures = {c: p.why for c, p in sorted(programs.items()) if not p.nurture}
-        steps = person_steps(mail, journeys)
+        steps = person_steps(mail, events, journeys)
         if steps is None:
             self.nurtures = []
             self.nurture_status = withheld(NO_SEQUENCE)
             return
         steps = steps.filter(steps.step <= MAX_STEPS)
-        unsubs = mail.filter(mail.event == UNSUBSCRIBE)
-        first_unsub = unsubs.group_by(["campaign", "person_id"]).aggregate(unsub_at=unsubs.occurred_at.min())
+        unsubs = mail.filter(mail.unsub_at.notnull())
+        first_unsub = unsubs.group_by(["campaign", "person_id"]).aggregate(unsub_at=unsubs.unsub_at.min())
         s = steps.left_join(first_unsub, [steps.campaign == first_unsub.campaign,
                                           steps.person_id == first_unsub.person_id]).select(steps, first_unsub.unsub_at)
         cutoff = ibis.timestamp(journeys.as_of() - timedelta(days=wait))

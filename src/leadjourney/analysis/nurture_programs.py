@@ -19,20 +19,14 @@ declared sequence whose e-mails carry no names (or one) counts a person's n-th e
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import ibis
 import ibis.expr.types as ir
 
 from leadjourney.analysis.journeys import Journeys
-from leadjourney.analysis.marketing import (
-    DELIVERED,
-    EMAIL_EVENTS,
-    HUMAN,
-    SEND,
-    blank_null,
-    email_event,
-)
+from leadjourney.analysis.marketing import DELIVERED, SEND, mail_messages
 from leadjourney.engine import fetch_rows
 
 MIN_STEPS = 3  # distinct e-mails a campaign needs to be taken for a sequence from its e-mails alone
@@ -64,21 +58,27 @@ def received(mail: ir.Table) -> ir.Table:
 
 def first_receipts(journeys: Journeys) -> ir.Table:
     """Everyone's first receipt of each named campaign e-mail up to the as-of date: campaign, person_id, asset,
-    first_at (a resend is the same e-mail); kept for the run."""
+    first_at (a resend is the same e-mail); kept for the run. Read from
+    :func:`~leadjourney.analysis.marketing.mail_messages`: the rows whose asset was given, a campaign's sends
+    among them, or its deliveries when it has none."""
 
     def build() -> ir.Table:
-        t = journeys.table("touchpoints")
-        kinds = [*EMAIL_EVENTS[SEND], *EMAIL_EVENTS[DELIVERED]]  # the few rows that matter, before any join
-        t = t.filter((t.occurred_at <= ibis.timestamp(journeys.as_of())) & t.kind.isin(kinds)
-                     & (t.actor.isnull() | (t.actor != HUMAN)) & t.campaign.notnull() & t.asset.notnull())
-        t = t.join(journeys.table("leads").select("lead_id", "person_id"), "lead_id")
-        mail = t.select("person_id", "occurred_at", campaign=blank_null(t.campaign), asset=blank_null(t.asset),
-                        event=email_event(t.kind))
-        got = received(mail)
-        got = got.filter(got.asset.notnull())
-        return got.group_by(["campaign", "person_id", "asset"]).aggregate(first_at=got.occurred_at.min())
+        m = mail_messages(journeys)
+        m = m.filter(m.named & (m.send_at.notnull() | m.delivered_at.notnull()))
+        got = _received_at(m)
+        return got.filter(got.asset.notnull() & got.first_at.notnull()).select(
+            "campaign", "person_id", "asset", "first_at")
 
     return journeys.cached(("nurture_first_receipts", journeys.as_of()), build)
+
+
+def _received_at(messages: ir.Table) -> ir.Table:
+    """``messages`` (rows of :func:`~leadjourney.analysis.marketing.mail_messages`) with ``first_at`` their
+    first receipt: the send when the campaign has send events among them, else the delivery (NULL: neither)."""
+    has_send = messages.group_by("campaign").aggregate(has_send=messages.send_at.notnull().any())
+    m = messages.join(has_send, "campaign")
+    return m.select("campaign", "person_id", "asset",
+                    first_at=ibis.ifelse(m.has_send, m.send_at, m.delivered_at))
 
 
 def email_steps(journeys: Journeys) -> ir.Table:
@@ -102,12 +102,8 @@ def email_steps(journeys: Journeys) -> ir.Table:
 
 def _campaigns(journeys: Journeys) -> ir.Table:
     """Every campaign that e-mailed anyone up to the as-of date (named e-mails or not)."""
-    t = journeys.table("touchpoints")
-    kinds = [*EMAIL_EVENTS[SEND], *EMAIL_EVENTS[DELIVERED]]
-    t = t.filter((t.occurred_at <= ibis.timestamp(journeys.as_of())) & t.kind.isin(kinds)
-                 & (t.actor.isnull() | (t.actor != HUMAN)) & t.campaign.notnull())
-    c = t.select(campaign=blank_null(t.campaign))
-    return c.filter(c.campaign.notnull()).distinct()
+    m = mail_messages(journeys)
+    return m.filter(m.send_at.notnull() | m.delivered_at.notnull()).select("campaign").distinct()
 
 
 def nurture_programs(journeys: Journeys) -> dict[str, Program]:
@@ -169,20 +165,23 @@ def _inferred(emails: int, broadcast: int, multi: int, ordered: int) -> tuple[bo
                   "sent two or more")
 
 
-def person_steps(mail: ir.Table, journeys: Journeys) -> ir.Table | None:
-    """The nurture sequences' steps of the people in ``mail`` (their campaign touches with ``event``): campaign,
-    person_id, step, occurred_at (their first receipt of it) and next_at (when they received their next step);
-    None when no campaign is a sequence."""
+def person_steps(mail: ir.Table, rows: Callable[[], ir.Table], journeys: Journeys) -> ir.Table | None:
+    """The nurture sequences' steps of the people in ``mail`` (their
+    :func:`~leadjourney.analysis.marketing.mail_messages`): campaign, person_id, step, occurred_at (their first
+    receipt of it) and next_at (when they received their next step); None when no campaign is a sequence.
+    ``rows()``: their campaign e-mail events one by one (campaign, person_id, asset, occurred_at, event), read
+    only for a declared sequence whose e-mails carry no names (a person's n-th e-mail is step n)."""
     programs = nurture_programs(journeys)
     by_email = sorted(c for c, p in programs.items() if p.nurture and p.by_email)
     by_count = sorted(c for c, p in programs.items() if p.nurture and not p.by_email)
-    got = received(mail)
     parts = []
     if by_email:
-        g = got.filter(got.campaign.isin(by_email))
+        got = _received_at(mail.filter(mail.send_at.notnull() | mail.delivered_at.notnull()))
+        g = got.filter(got.campaign.isin(by_email) & got.first_at.notnull())
         g = g.join(email_steps(journeys).select("campaign", "asset", "step"), ["campaign", "asset"])
-        parts.append(g.group_by(["campaign", "person_id", "step"]).aggregate(occurred_at=g.occurred_at.min()))
+        parts.append(g.group_by(["campaign", "person_id", "step"]).aggregate(occurred_at=g.first_at.min()))
     if by_count:  # declared, its e-mails unnamed: a person's n-th e-mail is step n
+        got = received(rows())
         g = got.filter(got.campaign.isin(by_count))
         w = ibis.window(group_by=["campaign", "person_id"], order_by=["occurred_at"])
         parts.append(g.select("campaign", "person_id", step=(ibis.row_number().over(w) + 1).cast("int64"),
