@@ -81,3 +81,23 @@ def test_bad_bytes_in_a_later_piece_name_the_files_row(tmp_path: Path) -> None:
     for size in (WHOLE, 3000):
         with pytest.raises(BadFileError, match=r"contacts.csv: row 152: byte 0xff is not valid utf-8 text"):
             _staged(path, size)
+
+
+def test_pieces_already_copied_are_not_kept_until_commit(tmp_path: Path) -> None:
+    """Inside the ingest's transaction, each piece's Arrow data is freed once copied into the table: memory holds
+    about one piece, not the whole file (a view dropped in a transaction would keep its piece until COMMIT)."""
+    import pyarrow as pa
+
+    path = tmp_path / "contacts.csv"
+    path.write_bytes(_export(3000, {}).encode())
+    con = duckdb.connect()
+    con.execute("BEGIN TRANSACTION")
+    before = pa.total_allocated_bytes()
+    raw = stage_source_file(con, "raw", path, "csv", piece_bytes=20_000)
+    held = pa.total_allocated_bytes() - before
+    assert raw.rows_read == 3000
+    assert con.execute('SELECT count(*) FROM raw').fetchall()[0][0] == 3000
+    unstage(con, "raw")
+    con.execute("COMMIT")
+    con.close()
+    assert held < path.stat().st_size // 4  # about one piece (20 KB) at most, not the file's 300 KB

@@ -73,17 +73,18 @@ def load_staged(con: duckdb.DuckDBPyConnection, staged: Staged, *, source: Sourc
     rejected = " OR ".join([f"n.{ident(c)} IS NULL" for c in NOT_NULL[table]] + [
         f"(n.{ident('raw__' + c)} IS NOT NULL AND n.{ident(c)} IS NULL)"
         for c in REJECT_UNREADABLE.get(table, ()) if c in present and c not in kept_as_written])
-    # identical rows: candidates by hash (each row hashed as it was typed), confirmed by partitioning on the values
+    # identical rows: candidates by hash (each row hashed as it was typed), confirmed by partitioning on the values.
+    # The repeated hashes are few: one aggregate finds them, and the rows having one are read by a semi join
+    # against that small set (not a second list of rows as long as the table)
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE lj_candidates AS
-        WITH kept AS (SELECT {_R}, {_H} FROM lj_norm n WHERE NOT ({rejected}))
-        SELECT {_R} FROM kept WHERE {_H} IN (SELECT {_H} FROM kept GROUP BY {_H} HAVING count(*) > 1)
+        SELECT {_H} FROM lj_norm n WHERE NOT ({rejected}) GROUP BY {_H} HAVING count(*) > 1
     """)
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE lj_dups AS
         SELECT {_R}, first FROM (
             SELECT {_R}, min({_R}) OVER (PARTITION BY {values}) AS first
-            FROM lj_norm n SEMI JOIN lj_candidates c ON c.{_R} = n.{_R})
+            FROM lj_norm n SEMI JOIN lj_candidates c ON c.{_H} = n.{_H} WHERE NOT ({rejected}))
         WHERE {_R} <> first
     """)
     key = KEYS.get(table)

@@ -124,12 +124,15 @@ def _stage_csv_in_pieces(con: duckdb.DuckDBPyConnection, name: str, path: Path, 
         rows = parsed.rows + before
         malformed.extend(replace(m, row=m.row + before) for m in parsed.malformed)
         chunk = parsed.table.append_column(ROW, pa.array(rows, pa.int64()))
-        con.register("lj_csv_piece", chunk)
+        # read through a relation, not a registered view: inside a transaction a dropped view (and the piece it
+        # holds) lives on until COMMIT, so every piece would stay in memory
+        piece_rows = con.from_arrow(chunk)
         if first:
-            con.execute(f"CREATE OR REPLACE TEMP TABLE {quoted} AS SELECT * FROM lj_csv_piece")
-        else:
-            con.execute(f"INSERT INTO {quoted} SELECT * FROM lj_csv_piece")
-        con.unregister("lj_csv_piece")
+            columns = ", ".join(f'"{c.replace(chr(34), chr(34) * 2)}" {t}'
+                                for c, t in zip(piece_rows.columns, piece_rows.types, strict=True))
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {quoted} ({columns})")
+        piece_rows.insert_into(f"temp.main.{quoted}")
+        del piece_rows
         before += parsed.records
         del chunk, parsed, data
     else:
