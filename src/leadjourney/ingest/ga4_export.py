@@ -23,6 +23,7 @@ from pathlib import Path
 
 import duckdb
 
+from leadjourney.config import Source
 from leadjourney.errors import BadFileError
 from leadjourney.ingest.readers import ROW, RawFile
 from leadjourney.ingest.sql import ident, lit
@@ -43,44 +44,61 @@ JSON_COLUMNS = {
                                 "manual_medium VARCHAR)",
 }
 NEEDED = ("event_timestamp", "event_name", "user_pseudo_id")
+# GA4 events the web journey keeps: page views and the events that identify a visitor or fill a form
+WEB_EVENTS = ("page_view", "form_submit", "generate_lead", "sign_up", "login")
 # the flat columns RAW holds, from the export (event params by their key)
 FLAT = ("event_date", "event_timestamp", "event_name", "user_pseudo_id", "user_id", "ga_session_id",
         "page_location", "page_referrer", "source", "medium", "campaign")
 
 
-def stage_ga4_export(con: duckdb.DuckDBPyConnection, name: str, path: Path) -> RawFile:
-    """Make the export at ``path`` (Parquet, else NDJSON) the view ``name`` of flat event rows."""
+def stage_ga4_export(con: duckdb.DuckDBPyConnection, name: str, path: Path, source: Source | None = None) -> RawFile:
+    """Make the export at ``path`` (Parquet, else NDJSON) the view ``name`` of flat event rows: only the
+    :data:`WEB_EVENTS` when ``source`` reads its events from ``event_name`` (:func:`events_filtered`), as the
+    ``ga4_bigquery`` format keeps no others; the rows read are counted over the whole file."""
     if not path.is_file():
         raise BadFileError(f"{path}: no such file")
     quoted = lit(str(path))
     with path.open("rb") as fh:
         is_parquet = fh.read(4) == b"PAR1"
     if is_parquet:
-        source, types = _parquet_source(con, path, quoted)
+        source_sql, types = _parquet_source(con, path, quoted)
     else:
         columns = ", ".join(f"{lit(k)}: {lit(v)}" for k, v in JSON_COLUMNS.items())
-        source = (f"(SELECT *, row_number() OVER () AS {ident(ROW)} FROM read_json({quoted}, "
-                  f"format = 'newline_delimited', columns = {{{columns}}}))")
+        source_sql = (f"(SELECT *, row_number() OVER () AS {ident(ROW)} FROM read_json({quoted}, "
+                      f"format = 'newline_delimited', columns = {{{columns}}}))")
         types = dict(JSON_COLUMNS)
     missing = [c for c in NEEDED if c not in types]
     if missing:
         raise BadFileError(f"{path}: not a GA4 BigQuery export: missing {', '.join(missing)}; found columns: "
                            f"{', '.join(types) or 'none'}")
+    kept = ""
+    if source is None or events_filtered(source):  # the other events never leave the file
+        kept = f" WHERE lower(trim(CAST(event_name AS VARCHAR))) IN ({', '.join(map(lit, WEB_EVENTS))})"
     try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {STAGED} AS SELECT {_flat_select(types)} FROM {source}")
-        rows = int(con.execute(f"SELECT count(*) FROM {STAGED}").fetchall()[0][0])
+        # an NDJSON reader gives NULL for a key no line has: a file without them is not an export
+        rows, *present = con.execute(
+            f"SELECT count(*), {', '.join(f'count({c})' for c in NEEDED)} FROM {source_sql}").fetchall()[0]
+        absent = [c for c, n in zip(NEEDED, present, strict=True) if not n]
+        if rows and absent:
+            raise BadFileError(f"{path}: not a GA4 BigQuery export: missing {', '.join(absent)} in every row")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {STAGED} AS SELECT {_flat_select(types)} FROM {source_sql}{kept}")
     except duckdb.Error as exc:
         kind = "Parquet" if is_parquet else "newline-delimited JSON"
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise BadFileError(f"{path}: not a readable GA4 export as {kind} ({first})") from None
-    if rows:  # an NDJSON reader gives NULL for a key no line has: a file without them is not an export
-        present = con.execute(f"SELECT {', '.join(f'count({c})' for c in NEEDED)} FROM {STAGED}").fetchall()[0]
-        absent = [c for c, n in zip(NEEDED, present, strict=True) if not n]
-        if absent:
-            drop_staged(con)
-            raise BadFileError(f"{path}: not a GA4 BigQuery export: missing {', '.join(absent)} in every row")
     con.execute(f'CREATE OR REPLACE TEMP VIEW "{name}" AS SELECT * FROM {STAGED}')
-    return RawFile(list(FLAT), [], rows)
+    return RawFile(list(FLAT), [], int(rows))
+
+
+def events_filtered(source: Source) -> bool:
+    """Whether ``source`` takes its events from the export's ``event_name`` (as the ``ga4_bigquery`` format
+    does unless configured otherwise): then only :data:`WEB_EVENTS` are staged."""
+    return "event" not in source.rules and source.columns.get("event", "event_name") == "event_name"
+
+
+def urls_cleaned(source: Source, column: str, flat: str) -> bool:
+    """Whether the canonical ``column`` (page, referrer) is the staged ``flat`` URL, already cleaned."""
+    return column not in source.rules and source.columns.get(column, flat) == flat
 
 
 def drop_staged(con: duckdb.DuckDBPyConnection) -> None:
