@@ -46,3 +46,18 @@ def test_an_export_without_event_names_is_named_though_nothing_would_be_staged(t
     path.write_text("".join(json.dumps({k: v for k, v in r.items() if k != "event_name"}) + "\n" for r in rows))
     with pytest.raises(BadFileError, match=r"events\.ndjson: not a GA4 BigQuery export: missing event_name in every"):
         stage_ga4_export(duckdb.connect(), "raw", path, Source("ga4", str(path), "ga4_bigquery"))
+
+
+def test_a_parameter_given_twice_is_read_from_its_first_record(tmp_path: Path) -> None:
+    rows = [json.loads(line) for line in EXPORT.read_text().splitlines()]
+    view = next(r for r in rows if r["event_name"] == "page_view")
+    first = next(p["value"]["string_value"] for p in view["event_params"] if p["key"] == "page_location")
+    view["event_params"].append({"key": "page_location", "value": {"string_value": "https://other.example/x",
+                                                                   "int_value": None, "float_value": None,
+                                                                   "double_value": None}})
+    path = tmp_path / "events.ndjson"
+    path.write_text(json.dumps(view) + "\n")
+    con = duckdb.connect()
+    stage_ga4_export(con, "raw", path, Source("ga4", str(path), "ga4_bigquery"))
+    (page,) = con.execute("SELECT page_location FROM raw").fetchone() or (None,)
+    assert page is not None and page.split("?")[0] == first.split("?")[0] and "other.example" not in page

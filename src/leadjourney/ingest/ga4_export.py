@@ -6,8 +6,8 @@ The export holds one row per event with nested records: ``event_params`` is a re
 ``collected_traffic_source`` (since 2023) the event's UTM tags (``manual_source``, ``manual_medium``,
 ``manual_campaign_name``) and ``traffic_source`` the *user's* first acquisition (not the session's, so
 it is not read). BigQuery writes INT64 values as JSON strings in NDJSON exports, numbers in Parquet;
-both are read. The nested params are unnested in DuckDB SQL (``list_filter`` over the repeated
-record), and only the columns the web journey needs are read: device, geo, user properties and the
+both are read. The nested params are unnested in DuckDB SQL (``list_position`` in the repeated
+record's keys), and only the columns the web journey needs are read: device, geo, user properties and the
 rest of the export never reach the workspace.
 
 :func:`stage_ga4_export` makes the flat rows the view ``RAW`` (one row per event, numbered as the file
@@ -43,6 +43,7 @@ JSON_COLUMNS = {
     "collected_traffic_source": "STRUCT(manual_campaign_name VARCHAR, manual_source VARCHAR, "
                                 "manual_medium VARCHAR)",
 }
+KEYS = "__param_keys"  # the keys of a row's event_params, in order
 NEEDED = ("event_timestamp", "event_name", "user_pseudo_id")
 # GA4 events the web journey keeps: page views and the events that identify a visitor or fill a form
 WEB_EVENTS = ("page_view", "form_submit", "generate_lead", "sign_up", "login")
@@ -81,7 +82,9 @@ def stage_ga4_export(con: duckdb.DuckDBPyConnection, name: str, path: Path, sour
         absent = [c for c, n in zip(NEEDED, present, strict=True) if not n]
         if rows and absent:
             raise BadFileError(f"{path}: not a GA4 BigQuery export: missing {', '.join(absent)} in every row")
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {STAGED} AS SELECT {_flat_select(types)} FROM {source_sql}{kept}")
+        keys = f", list_transform(event_params, lambda p: p.key) AS {KEYS}" if "event_params" in types else ""
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {STAGED} AS SELECT {_flat_select(types)} "
+                    f"FROM (SELECT *{keys} FROM {source_sql}{kept})")
     except duckdb.Error as exc:
         kind = "Parquet" if is_parquet else "newline-delimited JSON"
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
@@ -127,10 +130,11 @@ def _field(types: dict[str, str], column: str, field: str) -> str:
 
 def _param(types: dict[str, str], key: str) -> str:
     """The value of event parameter ``key`` as text (whichever of its typed values is set), from the repeated
-    record, in SQL: the first element of ``event_params`` with that key."""
+    record, in SQL: the first element of ``event_params`` with that key (found in the row's list of keys,
+    :data:`KEYS`, made once for all parameters: a lambda per parameter costs more than the rest of the row)."""
     if "event_params" not in types:
         return "CAST(NULL AS VARCHAR)"
-    value = f"(list_filter(event_params, lambda p: p.key = {lit(key)})[1]).value"
+    value = f"(event_params[list_position({KEYS}, {lit(key)})]).value"
     parts = [f"CAST({value}.{ident(f)} AS VARCHAR)" for f in ("string_value", "int_value")
              if re.search(rf"\b{f}\b", types["event_params"])]
     if re.search(r"\bdouble_value\b", types["event_params"]):
