@@ -11,7 +11,9 @@ record's keys), and only the columns the web journey needs are read: device, geo
 rest of the export never reach the workspace.
 
 :func:`stage_ga4_export` makes the flat rows the view ``RAW`` (one row per event, numbered as the file
-holds them: the NDJSON line or the Parquet row), so the ``ga4_bigquery`` format
+holds them: the NDJSON line or the Parquet row; only the events ``web_sessions`` keeps, :data:`WEB_EVENTS`,
+unless the source takes its events from another column: scrolls and engagement pings are most of an
+export and never leave the file), so the ``ga4_bigquery`` format
 (:func:`leadjourney.ingest.formats.ga4_bigquery`) maps it like any other file and ``where`` filters its
 flat columns.
 """
