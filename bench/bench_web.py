@@ -12,6 +12,7 @@ CPU seconds, user + system of all threads, of the step itself and of the whole c
 * **ingest**: the CRM files first (not timed against the target), then the web export alone (its flattening,
   typing, loading, and the derived ``web_stitches`` / ``web_visits``); yardstick: DuckDB reading the same
   Parquet into a table with the same flat columns (the unnesting and the time conversion, nothing else).
+  Then the checksums of every table (:mod:`bench.checksums`, the salt fixed), beside the first run's.
 * **analyses**: :class:`WebJourney` and :class:`Campaigns` on the ingested workspace; yardstick: hand-written
   SQL for the landing pages, visit duration, exit pages and traffic source figures over ``web_visits``, and
   the campaign x kind GROUP BY over the touchpoints.
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import shutil
 
+from bench.checksums import FIX_SALT, checksum_code, compare
 from bench.measure import WORK, last_cpu_seconds, report, run_child
 
 DAYS = 180
@@ -161,7 +163,7 @@ def main(leads: int, events: int) -> None:
         report("web-data", leads=leads, events=events, seconds=wall, cpu_seconds=last_cpu_seconds(), peak_mb=peak)
     ws = root / "ws"
     shutil.rmtree(ws, ignore_errors=True)
-    run_child(f"from leadjourney.workspace import Workspace; Workspace.init({str(ws)!r})")
+    run_child(f"from leadjourney.workspace import Workspace\nws = Workspace.init({str(ws)!r})\n" + FIX_SALT)
     crm = [{"name": t, "path": str(data / f"{t}.parquet"), "format": "parquet", "table": t, "timezone": "UTC"}
            for t in ("leads", "stage_events", "touchpoints", "opportunities")]
     wall, peak, out = run_child(INGEST.format(ws=str(ws), sources=crm))
@@ -169,6 +171,8 @@ def main(leads: int, events: int) -> None:
     web = {"name": "ga4", "path": str(data / "web_events.parquet"), "format": "ga4_bigquery", "table": "web_sessions"}
     wall, peak, out = run_child(INGEST.format(ws=str(ws), sources=[*crm, web]))
     seconds, step_cpu, cpu = float(_figures(out)[0]), float(_figures(out)[1]), last_cpu_seconds()
+    _, _, sums = run_child(checksum_code(str(ws)))  # every table, beside the first run's: a speed-up changes none
+    checksums = compare(f"web-{events}-{leads}", sums)
     floor_db = root / "floor.duckdb"
     floor_db.unlink(missing_ok=True)
     _, floor_peak, floor_out = run_child(FLOOR.format(db=str(floor_db), path=str(data / "web_events.parquet")))
@@ -179,7 +183,7 @@ def main(leads: int, events: int) -> None:
            child_cpu_seconds=cpu, peak_mb=peak, floor_seconds=floor_seconds, floor_cpu_seconds=floor_cpu,
            floor_child_cpu_seconds=last_cpu_seconds(), floor_peak_mb=floor_peak,
            ratio=seconds / floor_seconds if floor_seconds else float("nan"),
-           cpu_ratio=step_cpu / floor_cpu if floor_cpu else float("nan"), target_seconds=120)
+           cpu_ratio=step_cpu / floor_cpu if floor_cpu else float("nan"), target_seconds=120, checksums=checksums)
     wall, peak, out = run_child(ANALYSES.format(ws=str(ws)))
     f = _figures(out)
     yardstick, web_s, camp_s = float(f[0]), float(f[1]), float(f[2])

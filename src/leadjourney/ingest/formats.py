@@ -17,7 +17,7 @@ from leadjourney import schema
 from leadjourney.config import ColumnRule, Config, Source, normalize_key
 from leadjourney.errors import BadFileError
 from leadjourney.ingest.columns import KINDS, REQUIRED, is_personal_column
-from leadjourney.ingest.ga4_export import event_time_sql
+from leadjourney.ingest.ga4_export import WEB_EVENTS, event_time_sql, events_filtered, urls_cleaned
 from leadjourney.ingest.outcomes import closed_sql, outcome_sql, won_stage
 from leadjourney.ingest.personal import is_email_column, scrub_text_sql
 from leadjourney.ingest.readers import ROW
@@ -392,8 +392,6 @@ def salesforce_opportunities(files: FileColumns, source: Source, config: Config,
     return staged
 
 
-# GA4 events the web journey keeps: page views and the events that identify a visitor or fill a form
-WEB_EVENTS = ("page_view", "form_submit", "generate_lead", "sign_up", "login")
 GA4_EXPORT: dict[str, Sequence[str]] = {
     "visitor_id": ["user_pseudo_id"],
     "session_id": ["ga_session_id"],
@@ -416,14 +414,15 @@ def ga4_bigquery(files: FileColumns, source: Source, config: Config, reading: Re
     utm_*); ``user_id`` is stored only as its salted hash (``email_hash``)."""
     m = _mapping(files, "web_sessions", source, reading, GA4_EXPORT)
     files.missing("web_sessions", m.exprs, REQUIRED["web_sessions"], m.hints)
-    overrides: dict[str, str] = {c: clean_url_sql(m.exprs[c]) for c in ("page", "referrer") if c in m.exprs}
+    overrides: dict[str, str] = {c: clean_url_sql(m.exprs[c]) for c, flat in (("page", "page_location"),
+                                 ("referrer", "page_referrer")) if c in m.exprs and not urls_cleaned(source, c, flat)}
     if "session_id" in m.exprs and "session_id" not in source.rules:
         number = blank_to_null(m.exprs["session_id"])
         overrides["session_id"] = f"CASE WHEN {number} IS NOT NULL THEN {m.exprs['visitor_id']} || '-' || {number} END"
     if "occurred_at" not in source.rules and "occurred_at" not in source.columns:
         overrides["occurred_at"] = event_time_sql(m.exprs["occurred_at"])
     select = _select(m.exprs, reading.rows, overrides=overrides)
-    if "event" in m.exprs:
+    if "event" in m.exprs and not events_filtered(source):  # else only they were staged
         events = ", ".join(lit(e) for e in WEB_EVENTS)
         select += f" WHERE lower(trim({m.exprs['event']})) IN ({events})"
     return [Staged("web_sessions", select)]

@@ -6,12 +6,14 @@ The export holds one row per event with nested records: ``event_params`` is a re
 ``collected_traffic_source`` (since 2023) the event's UTM tags (``manual_source``, ``manual_medium``,
 ``manual_campaign_name``) and ``traffic_source`` the *user's* first acquisition (not the session's, so
 it is not read). BigQuery writes INT64 values as JSON strings in NDJSON exports, numbers in Parquet;
-both are read. The nested params are unnested in DuckDB SQL (``list_filter`` over the repeated
-record), and only the columns the web journey needs are read: device, geo, user properties and the
+both are read. The nested params are unnested in DuckDB SQL (``list_position`` in the repeated
+record's keys), and only the columns the web journey needs are read: device, geo, user properties and the
 rest of the export never reach the workspace.
 
 :func:`stage_ga4_export` makes the flat rows the view ``RAW`` (one row per event, numbered as the file
-holds them: the NDJSON line or the Parquet row), so the ``ga4_bigquery`` format
+holds them: the NDJSON line or the Parquet row; only the events ``web_sessions`` keeps, :data:`WEB_EVENTS`,
+unless the source takes its events from another column: scrolls and engagement pings are most of an
+export and never leave the file), so the ``ga4_bigquery`` format
 (:func:`leadjourney.ingest.formats.ga4_bigquery`) maps it like any other file and ``where`` filters its
 flat columns.
 """
@@ -23,6 +25,7 @@ from pathlib import Path
 
 import duckdb
 
+from leadjourney.config import Source
 from leadjourney.errors import BadFileError
 from leadjourney.ingest.readers import ROW, RawFile
 from leadjourney.ingest.sql import ident, lit
@@ -42,45 +45,65 @@ JSON_COLUMNS = {
     "collected_traffic_source": "STRUCT(manual_campaign_name VARCHAR, manual_source VARCHAR, "
                                 "manual_medium VARCHAR)",
 }
+KEYS = "__param_keys"  # the keys of a row's event_params, in order
 NEEDED = ("event_timestamp", "event_name", "user_pseudo_id")
+# GA4 events the web journey keeps: page views and the events that identify a visitor or fill a form
+WEB_EVENTS = ("page_view", "form_submit", "generate_lead", "sign_up", "login")
 # the flat columns RAW holds, from the export (event params by their key)
 FLAT = ("event_date", "event_timestamp", "event_name", "user_pseudo_id", "user_id", "ga_session_id",
         "page_location", "page_referrer", "source", "medium", "campaign")
 
 
-def stage_ga4_export(con: duckdb.DuckDBPyConnection, name: str, path: Path) -> RawFile:
-    """Make the export at ``path`` (Parquet, else NDJSON) the view ``name`` of flat event rows."""
+def stage_ga4_export(con: duckdb.DuckDBPyConnection, name: str, path: Path, source: Source | None = None) -> RawFile:
+    """Make the export at ``path`` (Parquet, else NDJSON) the view ``name`` of flat event rows: only the
+    :data:`WEB_EVENTS` when ``source`` reads its events from ``event_name`` (:func:`events_filtered`), as the
+    ``ga4_bigquery`` format keeps no others; the rows read are counted over the whole file."""
     if not path.is_file():
         raise BadFileError(f"{path}: no such file")
     quoted = lit(str(path))
     with path.open("rb") as fh:
         is_parquet = fh.read(4) == b"PAR1"
     if is_parquet:
-        source, types = _parquet_source(con, path, quoted)
+        source_sql, types = _parquet_source(con, path, quoted)
     else:
         columns = ", ".join(f"{lit(k)}: {lit(v)}" for k, v in JSON_COLUMNS.items())
-        source = (f"(SELECT *, row_number() OVER () AS {ident(ROW)} FROM read_json({quoted}, "
-                  f"format = 'newline_delimited', columns = {{{columns}}}))")
+        source_sql = (f"(SELECT *, row_number() OVER () AS {ident(ROW)} FROM read_json({quoted}, "
+                      f"format = 'newline_delimited', columns = {{{columns}}}))")
         types = dict(JSON_COLUMNS)
     missing = [c for c in NEEDED if c not in types]
     if missing:
         raise BadFileError(f"{path}: not a GA4 BigQuery export: missing {', '.join(missing)}; found columns: "
                            f"{', '.join(types) or 'none'}")
+    kept = ""
+    if source is None or events_filtered(source):  # the other events never leave the file
+        kept = f" WHERE lower(trim(CAST(event_name AS VARCHAR))) IN ({', '.join(map(lit, WEB_EVENTS))})"
     try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {STAGED} AS SELECT {_flat_select(types)} FROM {source}")
-        rows = int(con.execute(f"SELECT count(*) FROM {STAGED}").fetchall()[0][0])
+        # an NDJSON reader gives NULL for a key no line has: a file without them is not an export
+        rows, *present = con.execute(
+            f"SELECT count(*), {', '.join(f'count({c})' for c in NEEDED)} FROM {source_sql}").fetchall()[0]
+        absent = [c for c, n in zip(NEEDED, present, strict=True) if not n]
+        if rows and absent:
+            raise BadFileError(f"{path}: not a GA4 BigQuery export: missing {', '.join(absent)} in every row")
+        keys = f", list_transform(event_params, lambda p: p.key) AS {KEYS}" if "event_params" in types else ""
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {STAGED} AS SELECT {_flat_select(types)} "
+                    f"FROM (SELECT *{keys} FROM {source_sql}{kept})")
     except duckdb.Error as exc:
         kind = "Parquet" if is_parquet else "newline-delimited JSON"
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise BadFileError(f"{path}: not a readable GA4 export as {kind} ({first})") from None
-    if rows:  # an NDJSON reader gives NULL for a key no line has: a file without them is not an export
-        present = con.execute(f"SELECT {', '.join(f'count({c})' for c in NEEDED)} FROM {STAGED}").fetchall()[0]
-        absent = [c for c, n in zip(NEEDED, present, strict=True) if not n]
-        if absent:
-            drop_staged(con)
-            raise BadFileError(f"{path}: not a GA4 BigQuery export: missing {', '.join(absent)} in every row")
     con.execute(f'CREATE OR REPLACE TEMP VIEW "{name}" AS SELECT * FROM {STAGED}')
-    return RawFile(list(FLAT), [], rows)
+    return RawFile(list(FLAT), [], int(rows))
+
+
+def events_filtered(source: Source) -> bool:
+    """Whether ``source`` takes its events from the export's ``event_name`` (as the ``ga4_bigquery`` format
+    does unless configured otherwise): then only :data:`WEB_EVENTS` are staged."""
+    return "event" not in source.rules and source.columns.get("event", "event_name") == "event_name"
+
+
+def urls_cleaned(source: Source, column: str, flat: str) -> bool:
+    """Whether the canonical ``column`` (page, referrer) is the staged ``flat`` URL, already cleaned."""
+    return column not in source.rules and source.columns.get(column, flat) == flat
 
 
 def drop_staged(con: duckdb.DuckDBPyConnection) -> None:
@@ -109,10 +132,11 @@ def _field(types: dict[str, str], column: str, field: str) -> str:
 
 def _param(types: dict[str, str], key: str) -> str:
     """The value of event parameter ``key`` as text (whichever of its typed values is set), from the repeated
-    record, in SQL: the first element of ``event_params`` with that key."""
+    record, in SQL: the first element of ``event_params`` with that key (found in the row's list of keys,
+    :data:`KEYS`, made once for all parameters: a lambda per parameter costs more than the rest of the row)."""
     if "event_params" not in types:
         return "CAST(NULL AS VARCHAR)"
-    value = f"(list_filter(event_params, lambda p: p.key = {lit(key)})[1]).value"
+    value = f"(event_params[list_position({KEYS}, {lit(key)})]).value"
     parts = [f"CAST({value}.{ident(f)} AS VARCHAR)" for f in ("string_value", "int_value")
              if re.search(rf"\b{f}\b", types["event_params"])]
     if re.search(r"\bdouble_value\b", types["event_params"]):

@@ -184,7 +184,7 @@ def _ingest_source(con: duckdb.DuckDBPyConnection, ws: Workspace, src: Source, c
     say(f"reading {shown}")
     fmt = "parquet" if src.format == "parquet" else "csv"
     if src.format == "ga4_bigquery":  # nested events, flattened in the engine
-        raw = stage_ga4_export(con, RAW, path)
+        raw = stage_ga4_export(con, RAW, path, src)
     else:
         raw = stage_source_file(con, RAW, path, fmt, encoding=src.encoding, delimiter=src.delimiter)
     try:

@@ -30,6 +30,8 @@ VISITS = "web_visits"
 SESSION_GAP_MINUTES = 30  # GA4's and the clickstream convention: 30 minutes without an event end a visit
 FORM_EVENTS = ("form_submit", "generate_lead", "sign_up")  # web events that are a form fill
 PAGE_VIEW = "page_view"
+# the columns of web_sessions a visit is made of
+EVENT_COLUMNS = "visitor_id, occurred_at, event, page, referrer, source, medium, campaign"
 
 
 def _utm(page: str, tag: str) -> str:
@@ -56,19 +58,19 @@ def refresh_web(con: duckdb.DuckDBPyConnection) -> None:
     views = f"(event IS NULL OR event = {lit(PAGE_VIEW)})"
     forms = ", ".join(lit(e) for e in FORM_EVENTS)
     gap = f"INTERVAL {SESSION_GAP_MINUTES} MINUTE"
-    referrer_host, landing_host = host_sql("first_referrer"), host_sql("first_page")
-    referral = f"({referrer_host} IS NOT NULL AND {referrer_host} IS DISTINCT FROM {landing_host})"
+    referral = "(r.referrer_host IS NOT NULL AND r.referrer_host IS DISTINCT FROM l.landing_host)"
     con.execute(f"""
         CREATE OR REPLACE TABLE {VISITS} AS
-        WITH numbered AS (
+        WITH events AS (SELECT {EVENT_COLUMNS} FROM web_sessions WHERE session_id IS NULL),
+        numbered AS (
             SELECT *, CASE WHEN occurred_at - lag(occurred_at) OVER w <= {gap} THEN 0 ELSE 1 END AS new_visit
-            FROM web_sessions WHERE session_id IS NULL WINDOW w AS (PARTITION BY visitor_id ORDER BY occurred_at)
+            FROM events WINDOW w AS (PARTITION BY visitor_id ORDER BY occurred_at)
         ), keyed AS (  -- only events without the file's session id are cut into visits by the gap (sorted)
             SELECT * EXCLUDE (new_visit), visitor_id || '#' || sum(new_visit) OVER (
                 PARTITION BY visitor_id ORDER BY occurred_at ROWS UNBOUNDED PRECEDING) AS session_key
             FROM numbered
-            UNION ALL BY NAME
-            SELECT *, session_id AS session_key FROM web_sessions WHERE session_id IS NOT NULL
+            UNION ALL
+            SELECT {EVENT_COLUMNS}, session_id AS session_key FROM web_sessions WHERE session_id IS NOT NULL
         ), visits AS (
             SELECT visitor_id, session_key, min(occurred_at) AS started_at, max(occurred_at) AS ended_at,
                    count(*) FILTER ({views}) AS pageviews,
@@ -86,16 +88,26 @@ def refresh_web(con: duckdb.DuckDBPyConnection) -> None:
             SELECT DISTINCT p.visitor_id, p.session_key FROM placed p
             JOIN person_touches t ON t.person_id = p.person_id AND t.kind = 'form_fill'
              AND t.occurred_at BETWEEN p.started_at AND p.ended_at + {gap}
+        ), landings AS (  -- the parsing of URLs, once per distinct URL: visits share their pages
+            SELECT first_page, {path_sql("first_page")} AS landing_page, {host_sql("first_page")} AS landing_host,
+                   {_utm("first_page", "source")} AS utm_source, {_utm("first_page", "medium")} AS utm_medium,
+                   {_utm("first_page", "campaign")} AS utm_campaign
+            FROM (SELECT DISTINCT first_page FROM visits)
+        ), exits AS (
+            SELECT last_page, {path_sql("last_page")} AS exit_page FROM (SELECT DISTINCT last_page FROM visits)
+        ), referrers AS (
+            SELECT first_referrer, {host_sql("first_referrer")} AS referrer_host
+            FROM (SELECT DISTINCT first_referrer FROM visits)
         )
         SELECT p.visitor_id, p.session_key, p.started_at, p.ended_at,
                CAST(epoch(p.ended_at) - epoch(p.started_at) AS DOUBLE) AS duration_seconds, p.pageviews,
-               {path_sql("first_page")} AS landing_page, {path_sql("last_page")} AS exit_page,
-               coalesce(tagged_source, {_utm("first_page", "source")},
-                        CASE WHEN {referral} THEN {referrer_host} END, '(direct)') AS source,
-               coalesce(tagged_medium, {_utm("first_page", "medium")},
-                        CASE WHEN {referral} THEN 'referral' END, '(none)') AS medium,
-               coalesce(tagged_campaign, {_utm("first_page", "campaign")}) AS campaign,
+               l.landing_page, e.exit_page,
+               coalesce(tagged_source, l.utm_source, CASE WHEN {referral} THEN r.referrer_host END, '(direct)') AS source,
+               coalesce(tagged_medium, l.utm_medium, CASE WHEN {referral} THEN 'referral' END, '(none)') AS medium,
+               coalesce(tagged_campaign, l.utm_campaign) AS campaign,
                coalesce(p.form_on_site, FALSE) OR f.session_key IS NOT NULL AS form_fill,
                p.person_id
         FROM placed p LEFT JOIN forms f ON f.visitor_id = p.visitor_id AND f.session_key = p.session_key
+        LEFT JOIN landings l ON l.first_page = p.first_page LEFT JOIN exits e ON e.last_page = p.last_page
+        LEFT JOIN referrers r ON r.first_referrer = p.first_referrer
     """)

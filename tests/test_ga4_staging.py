@@ -1,0 +1,63 @@
+"""Issue 16, web ingest at scale: GA4's export is staged with only the events the web journey keeps (page
+views, form and login events), its rows still counted over the whole file; a source that takes its events
+from another column gets every row. The hand-made export of tests/test_web_journey.py (real GA4 columns and
+nesting) in a real in-memory DuckDB."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from leadjourney.config import Source
+from leadjourney.errors import BadFileError
+from leadjourney.ingest.ga4_export import WEB_EVENTS, stage_ga4_export
+
+EXPORT = Path(__file__).parent / "data" / "web" / "ga4_events_20240301.ndjson"
+
+
+def _events() -> list[str]:
+    return [json.loads(line)["event_name"] for line in EXPORT.read_text().splitlines()]
+
+
+def test_only_the_kept_events_are_staged_and_every_row_is_counted() -> None:
+    con = duckdb.connect()
+    raw = stage_ga4_export(con, "raw", EXPORT, Source("ga4", str(EXPORT), "ga4_bigquery"))
+    events = _events()
+    assert raw.rows_read == len(events)
+    staged = con.execute('SELECT event_name, "__row" FROM raw ORDER BY "__row"').fetchall()
+    kept = [(e, i) for i, e in enumerate(events, 1) if e in WEB_EVENTS]
+    assert staged == kept and len(kept) < len(events)  # the export has scrolls and session starts
+
+
+def test_a_source_mapping_its_events_elsewhere_stages_every_row() -> None:
+    con = duckdb.connect()
+    source = Source("ga4", str(EXPORT), "ga4_bigquery", columns={"event": "page_location"})
+    raw = stage_ga4_export(con, "raw", EXPORT, source)
+    assert raw.rows_read == len(_events())
+    assert con.execute("SELECT list(event_name ORDER BY __row) FROM raw").fetchone() == (_events(),)
+
+
+def test_an_export_without_event_names_is_named_though_nothing_would_be_staged(tmp_path: Path) -> None:
+    rows = [json.loads(line) for line in EXPORT.read_text().splitlines()]
+    path = tmp_path / "events.ndjson"
+    path.write_text("".join(json.dumps({k: v for k, v in r.items() if k != "event_name"}) + "\n" for r in rows))
+    with pytest.raises(BadFileError, match=r"events\.ndjson: not a GA4 BigQuery export: missing event_name in every"):
+        stage_ga4_export(duckdb.connect(), "raw", path, Source("ga4", str(path), "ga4_bigquery"))
+
+
+def test_a_parameter_given_twice_is_read_from_its_first_record(tmp_path: Path) -> None:
+    rows = [json.loads(line) for line in EXPORT.read_text().splitlines()]
+    view = next(r for r in rows if r["event_name"] == "page_view")
+    first = next(p["value"]["string_value"] for p in view["event_params"] if p["key"] == "page_location")
+    view["event_params"].append({"key": "page_location", "value": {"string_value": "https://other.example/x",
+                                                                   "int_value": None, "float_value": None,
+                                                                   "double_value": None}})
+    path = tmp_path / "events.ndjson"
+    path.write_text(json.dumps(view) + "\n")
+    con = duckdb.connect()
+    stage_ga4_export(con, "raw", path, Source("ga4", str(path), "ga4_bigquery"))
+    (page,) = con.execute("SELECT page_location FROM raw").fetchone() or (None,)
+    assert page is not None and page.split("?")[0] == first.split("?")[0] and "other.example" not in page
