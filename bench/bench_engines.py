@@ -17,28 +17,23 @@ import json
 from bench.bench_growth import generated_workspace
 from bench.measure import last_cpu_seconds, report, run_child
 
-_SPARK = """
+_TIMING = """
 import dataclasses, json, os, time
 from leadjourney.analysis import analyze, report as _report, journeys as _journeys
-from leadjourney.backends import spark_conf_for, spark_session
-from leadjourney.table_export import export_tables
 from leadjourney.workspace import Workspace
-ws = Workspace.open({ws!r})
-engine = dataclasses.replace(ws.config.engine, backend="pyspark")  # the workspace's master and spark_conf
-ws.config = dataclasses.replace(ws.config, engine=engine)
-jvm = None
+jvm = None  # the Spark JVM's process id, once a session started
 def jvm_stat():  # the Spark JVM's CPU ticks (all its threads) and peak resident memory in kB
     if jvm is None:
         return 0, 0
-    with open(f"/proc/{{jvm}}/stat") as fh:
+    with open(f"/proc/{jvm}/stat") as fh:
         fields = fh.read().rsplit(")", 1)[1].split()
-    with open(f"/proc/{{jvm}}/status") as fh:
+    with open(f"/proc/{jvm}/status") as fh:
         hwm = next(int(line.split()[1]) for line in fh if line.startswith("VmHWM:"))
     return int(fields[11]) + int(fields[12]), hwm
-def cpu():  # this Python's CPU seconds and the Spark JVM's
+def cpu():  # this Python's CPU seconds (all its threads: DuckDB's too) and the Spark JVM's
     return time.process_time() + jvm_stat()[0] / os.sysconf("SC_CLK_TCK")
-times = {{}}
-parts = {{}}  # analysis -> [wall s, CPU s] of the run going on (outermost fit only)
+times = {}
+parts = {}  # analysis -> [wall s, CPU s] in the step going on (outermost fit only)
 depth = [0]
 def timed(name, method):
     def run(*args, **kwargs):
@@ -67,8 +62,23 @@ def step(name, run):
     times[name] = time.perf_counter() - t
     times[name + "_cpu"] = cpu() - c
     if parts:
-        times[name + "_parts"] = {{k: [round(v[0], 1), round(v[1], 1)] for k, v in parts.items()}}
+        times[name + "_parts"] = {k: [round(v[0], 1), round(v[1], 1)] for k, v in parts.items()}
     return result
+"""
+
+_DUCKDB = """  # after _TIMING
+ws = Workspace.open({ws!r})
+first = step("duckdb", lambda: analyze(ws))
+open({out!r}, "w").write(first.to_json())
+print(json.dumps(times))
+"""
+
+_SPARK = """  # after _TIMING
+from leadjourney.backends import spark_conf_for, spark_session
+from leadjourney.table_export import export_tables
+ws = Workspace.open({ws!r})
+engine = dataclasses.replace(ws.config.engine, backend="pyspark")  # the workspace's master and spark_conf
+ws.config = dataclasses.replace(ws.config, engine=engine)
 step("export", lambda: export_tables(ws, force=True))
 step("session", lambda: spark_session(engine.master, engine.spark_conf))
 first = step("cold", lambda: analyze(ws))
@@ -80,16 +90,15 @@ times["jvm_peak_mb"] = jvm_stat()[1] / 1024
 print(json.dumps(times))
 """
 
+
 def main(leads: int) -> None:
     ws = generated_workspace(leads)  # built once: reused by every later run
     duck_json, spark_json = ws.parent / "engines-duckdb.json", ws.parent / "engines-spark.json"
-    wall, peak, _ = run_child(
-        "from leadjourney.workspace import Workspace\nfrom leadjourney.analysis import analyze\n"
-        f"open({str(duck_json)!r}, 'w').write(analyze(Workspace.open({str(ws)!r})).to_json())\n"
-    )
+    wall, peak, out = run_child(_TIMING + _DUCKDB.format(ws=str(ws), out=str(duck_json)))
     duck_cpu = last_cpu_seconds()
+    duck_times = json.loads(out.strip().splitlines()[-1])
     report("engines_duckdb_analyze", leads=leads, seconds=wall, cpu_s=duck_cpu, peak_mb=peak)
-    spark_wall, spark_peak, out = run_child(_SPARK.format(ws=str(ws), out=str(spark_json)))
+    spark_wall, spark_peak, out = run_child(_TIMING + _SPARK.format(ws=str(ws), out=str(spark_json)))
     spark_cpu = last_cpu_seconds()  # the Python driver alone (the JVM is not its waited-for child: see cold/warm_cpu)
     times = json.loads(out.strip().splitlines()[-1])
     unequal = differences(json.loads(duck_json.read_text()), json.loads(spark_json.read_text()))
@@ -97,9 +106,10 @@ def main(leads: int) -> None:
            cold_analyze_s=times["cold"], warm_analyze_s=times["warm"], cold_cpu_s=times["cold_cpu"],
            warm_cpu_s=times["warm_cpu"], process_s=spark_wall, driver_cpu_s=spark_cpu, driver_peak_mb=spark_peak,
            jvm_peak_mb=times["jvm_peak_mb"], numbers_differing=len(unequal), conf=times["conf"])
-    for run in ("cold", "warm"):  # which analysis the Spark time goes to: wall s (CPU s, Python + JVM)
-        shares = sorted(times.get(f"{run}_parts", {}).items(), key=lambda kv: -kv[1][1])
-        print(f"  spark {run}:", ", ".join(f"{name} {wall:.1f} s ({cpu:.1f})" for name, (wall, cpu) in shares))
+    for label, split in (("duckdb", duck_times.get("duckdb_parts", {})), ("spark cold", times.get("cold_parts", {})),
+                         ("spark warm", times.get("warm_parts", {}))):  # where the time goes: wall s (CPU s)
+        shares = sorted(split.items(), key=lambda kv: -kv[1][1])
+        print(f"  {label}:", ", ".join(f"{name} {wall:.1f} s ({cpu:.1f})" for name, (wall, cpu) in shares))
     for line in unequal[:10]:
         print("  differs:", line)
     print(f"{'leads':>10} {'duckdb s (cpu)':>15} {'export s':>9} {'session s':>10} {'spark cold s (cpu)':>19} "
