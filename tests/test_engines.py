@@ -75,6 +75,49 @@ def test_engine_option_is_declared_once_and_checked() -> None:
         parse_config(default_text().replace('schema = "leadjourney"', 'schema = "x; drop"'))
 
 
+def _with_spark_conf(line: str) -> str:
+    return default_text().replace("spark_conf = {}", line)
+
+
+def test_spark_conf_option_is_read_as_text_pairs_and_checked() -> None:
+    assert default_text().count("\nspark_conf = {}\n") == 1  # declared once, empty: the machine's defaults
+    inline = parse_config(_with_spark_conf(
+        'spark_conf = { "spark.driver.memory" = "8g", "spark.sql.shuffle.partitions" = 64, '
+        '"spark.sql.adaptive.enabled" = true }'))
+    assert inline.engine.spark_conf == (("spark.driver.memory", "8g"), ("spark.sql.adaptive.enabled", "true"),
+                                        ("spark.sql.shuffle.partitions", "64"))
+    nested = parse_config(default_text().replace("spark_conf = {}", "")
+                          + '\n[engine.spark_conf]\nspark.driver.memory = "8g"\nspark.executor.memory = "512m"\n')
+    assert nested.engine.spark_conf == (("spark.driver.memory", "8g"), ("spark.executor.memory", "512m"))
+    with pytest.raises(OptionError, match=r"engine.spark_config: unknown option; did you mean 'spark_conf'\?"):
+        parse_config(default_text().replace("spark_conf = {}", 'spark_config = { "spark.driver.memory" = "8g" }'))
+    refused = {
+        'spark_conf = { "driver.memory" = "8g" }': r"engine.spark_conf.driver.memory: expected a Spark property name",
+        'spark_conf = { "spark.driver.memory" = "8 GB" }': r"spark_conf.spark.driver.memory: expected a size like",
+        'spark_conf = { "spark.jars" = ["a.jar"] }': r"spark_conf.spark.jars: expected text, a number or true/false",
+        'spark_conf = { "spark.app.name" = " " }': r"spark_conf.spark.app.name: expected a value, found nothing",
+        'spark_conf = "spark.driver.memory=8g"': r"engine.spark_conf: expected dict",
+    }
+    for line, message in refused.items():
+        with pytest.raises(OptionError, match=message):
+            parse_config(_with_spark_conf(line))
+
+
+def test_local_spark_session_is_sized_from_the_machine_unless_configured() -> None:
+    from leadjourney.backends import local_spark_conf, spark_conf_for
+
+    gib = 2**30
+    assert local_spark_conf(2, 24 * gib) == {"spark.sql.shuffle.partitions": "4", "spark.driver.memory": "12g"}
+    assert local_spark_conf(1, gib + gib // 2) == {"spark.sql.shuffle.partitions": "2", "spark.driver.memory": "1g"}
+    assert local_spark_conf(None, None) == {"spark.sql.shuffle.partitions": "2"}  # unknown memory: Spark's own
+    local = spark_conf_for("local[*]", (("spark.driver.memory", "3g"),))
+    assert local["spark.driver.memory"] == "3g" and local["spark.driver.host"] == "127.0.0.1"  # configured wins
+    assert local["spark.sql.shuffle.partitions"].isdigit() and local["spark.sql.session.timeZone"] == "UTC"
+    cluster = spark_conf_for("spark://10.0.0.5:7077", (("spark.executor.memory", "16g"),))
+    assert "spark.driver.memory" not in cluster and "spark.driver.host" not in cluster  # the cluster sizes itself
+    assert cluster["spark.executor.memory"] == "16g"
+
+
 def test_derived_tables_named_as_ingest_names_them() -> None:
     assert set(DERIVED) == {person_touches.TABLE, person_journeys.TABLE, person_engagement.TABLE,
                             web_visits.STITCHES, web_visits.VISITS}
@@ -273,6 +316,27 @@ def test_web_journey_on_spark_equals_duckdb(tmp_path: Path) -> None:
     spark = analyze(_on(ws, "pyspark"), now=NOW).to_dict()
     assert duck["web_journey"]["landing_pages"]["rows"]
     assert differences(duck, spark) == []
+
+
+@pytest.mark.spark
+@_no_spark
+def test_spark_session_gets_the_configured_conf(tmp_path: Path) -> None:
+    from leadjourney.backends import connect_backend, spark_conf_for
+
+    ws = _workspace(tmp_path / "ws")
+    ws.config_path.write_text(ws.config_path.read_text("utf-8").replace(
+        'backend = "duckdb"', 'backend = "pyspark"').replace(
+        "spark_conf = {}", 'spark_conf = { "spark.sql.shuffle.partitions" = 3, "spark.sql.ansi.enabled" = false }'),
+        "utf-8")
+    ws = Workspace.open(ws.root)
+    with connect_backend(ws) as backend:
+        session = backend._session
+        assert session.conf.get("spark.sql.shuffle.partitions") == "3"
+        assert session.conf.get("spark.sql.ansi.enabled") == "false"
+        # the JVM's memory: set once, when the process's first session started (no test here configures it)
+        assert session.sparkContext.getConf().get("spark.driver.memory") == spark_conf_for("local[*]")[
+            "spark.driver.memory"]
+        assert backend.table("leads").count().to_pyarrow().as_py() == 3
 
 
 @pytest.mark.spark

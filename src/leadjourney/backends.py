@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 SPARK_INSTALL = ("pip install 'leadjourney[spark]' and a Java 17+ runtime (apt-get install openjdk-17-jre-headless), "
                  "or set [engine] backend = \"duckdb\"")
-_sessions: dict[str, Any] = {}  # master URL -> SparkSession, kept for the process (starting one takes seconds)
+_sessions: dict[tuple[str, tuple[tuple[str, str], ...]], Any] = {}  # (master URL, conf) -> SparkSession, kept for the process (starting one takes seconds)
 _sessions_lock = threading.Lock()
 
 
@@ -51,7 +51,7 @@ def connect_backend(ws: Workspace, engine: EngineSettings | None = None) -> Iter
     from leadjourney.table_export import export_tables
 
     export = export_tables(ws)
-    session = spark_session(settings.master)
+    session = spark_session(settings.master, settings.spark_conf)
     for table in export.tables:
         session.read.parquet(str(export.path(table))).createOrReplaceTempView(table)
     backend = ibis.pyspark.connect(session)
@@ -90,32 +90,58 @@ def _exact_spark_compiler() -> Any:
 _compiler: Any = None
 
 
-def spark_session(master: str) -> Any:
-    """The process's Spark session for ``master`` (UTC, its driver on 127.0.0.1, no web UI)."""
+def local_spark_conf(cores: int | None, memory_bytes: int | None) -> dict[str, str]:
+    """The properties a local Spark session gets unless ``[engine] spark_conf`` sets them, for a machine of
+    ``cores`` and ``memory_bytes`` (``None``: unknown, Spark's own default): the driver (which runs every task
+    in local mode) half the memory, at least 1 GB; two shuffle partitions a core."""
+    conf = {"spark.sql.shuffle.partitions": str(max(2, 2 * (cores or 1)))}
+    if memory_bytes:
+        conf["spark.driver.memory"] = f"{max(1, memory_bytes // 2 // 2**30)}g"
+    return conf
+
+
+def machine_memory() -> int | None:
+    """This machine's physical memory in bytes, or ``None`` where the system does not say (Windows)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def spark_conf_for(master: str, conf: tuple[tuple[str, str], ...] = ()) -> dict[str, str]:
+    """Every property the session for ``master`` is built with: ours, the local defaults
+    (:func:`local_spark_conf`, a local master only), then ``conf`` (``[engine] spark_conf``) over them."""
+    out = {"spark.sql.session.timeZone": "UTC", "spark.ui.enabled": "false", "spark.ui.showConsoleProgress": "false",
+           "spark.sql.parquet.inferTimestampNTZ.enabled": "true"}
+    if master.startswith("local"):
+        out |= {"spark.driver.host": "127.0.0.1", "spark.driver.bindAddress": "127.0.0.1"}
+        out |= local_spark_conf(os.cpu_count(), machine_memory())
+    return out | dict(conf)
+
+
+def spark_session(master: str, conf: tuple[tuple[str, str], ...] = ()) -> Any:
+    """The process's Spark session for ``master`` (UTC, its driver on 127.0.0.1, no web UI) built with
+    :func:`spark_conf_for` (``conf``: ``[engine] spark_conf``). Its JVM starts once a process: a later call
+    with other memory settings gets the first session's JVM."""
+    key = (master, conf)
     with _sessions_lock:
-        if master not in _sessions:
+        if key not in _sessions:
             try:
                 from pyspark.sql import SparkSession
             except ImportError:
                 raise OptionError(f"engine.backend: \"pyspark\" needs pyspark, not installed here; "
                                   f"{SPARK_INSTALL}") from None
-            builder = (SparkSession.builder.master(master).appName("leadjourney")
-                       .config("spark.sql.session.timeZone", "UTC")
-                       .config("spark.ui.enabled", "false")
-                       .config("spark.ui.showConsoleProgress", "false")
-                       .config("spark.sql.parquet.inferTimestampNTZ.enabled", "true"))
-            if master.startswith("local"):
-                builder = (builder.config("spark.driver.host", "127.0.0.1")
-                           .config("spark.driver.bindAddress", "127.0.0.1")
-                           .config("spark.sql.shuffle.partitions", str(max(2, 2 * (os.cpu_count() or 1)))))
+            builder = SparkSession.builder.master(master).appName("leadjourney")
+            for name, value in spark_conf_for(master, conf).items():
+                builder = builder.config(name, value)
             try:
                 session = builder.getOrCreate()
             except Exception as exc:  # no Java (JAVA_GATEWAY_EXITED), a master that cannot be reached
                 first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
                 raise OptionError(f"engine.master: cannot start Spark on {master!r}: {first}; {SPARK_INSTALL}") from None
             session.sparkContext.setLogLevel("ERROR")
-            _sessions[master] = session
-        return _sessions[master]
+            _sessions[key] = session
+        return _sessions[key]
 
 
-__all__ = ["connect_backend", "spark_session"]
+__all__ = ["connect_backend", "local_spark_conf", "spark_conf_for", "spark_session"]

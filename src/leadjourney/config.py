@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -200,6 +201,8 @@ class EngineSettings:
     tables: str = "tables"  # pyspark: the folder (under the workspace, or absolute) of the exported tables
     url_env: str = "LEADJOURNEY_WAREHOUSE_URL"  # postgres: the environment variable holding the connection URL
     schema: str = "leadjourney"  # postgres: the schema the workspace's tables are loaded into
+    # pyspark: Spark properties for the session, as (name, value) text pairs, over the local-mode defaults
+    spark_conf: tuple[tuple[str, str], ...] = ()
 
 
 PLAINTEXT_AUTH_REFUSED = ("false with SMTP credentials would send them unencrypted; turn STARTTLS on, "
@@ -600,11 +603,15 @@ class _Validator:
     def engine(self) -> EngineSettings:
         """[engine]: backend (duckdb, pyspark or postgres), master (a Spark master URL), tables (the export
         folder), url_env (the variable holding a warehouse's URL), schema (the warehouse schema)."""
+        from difflib import get_close_matches
+
         raw = self.get(self.raw, "engine", dict, "", {})
+        fields = tuple(EngineSettings.__dataclass_fields__)
         for key in raw:
-            if key not in EngineSettings.__dataclass_fields__:
-                raise self.fail(f"engine.{key}", "unknown option; expected one of "
-                                f"{', '.join(EngineSettings.__dataclass_fields__)}")
+            if key not in fields:
+                close = get_close_matches(key, fields, n=1)
+                hint = f"did you mean {close[0]!r}? " if close else ""
+                raise self.fail(f"engine.{key}", f"unknown option; {hint}expected one of {', '.join(fields)}")
         backend = self.get(raw, "backend", str, "engine", "duckdb")
         if backend not in ENGINE_BACKENDS:
             raise self.fail("engine.backend", f"expected one of {', '.join(ENGINE_BACKENDS)}, found {backend!r}")
@@ -621,7 +628,36 @@ class _Validator:
                             "holding the URL, not the URL itself (not repeated here: it may hold a password)")
         if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", schema):
             raise self.fail("engine.schema", f"expected a lower-case schema name (letters, digits, _), found {schema!r}")
-        return EngineSettings(backend, master, tables, url_env, schema)
+        return EngineSettings(backend, master, tables, url_env, schema, self.spark_conf(raw))
+
+    def spark_conf(self, engine: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+        """[engine] spark_conf: a table of Spark properties (``spark.*`` names; text, number or true/false
+        values), as sorted (name, value) text pairs; memory sizes checked here, not by a JVM failing to start."""
+        def flat(table: dict[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
+            for name, value in table.items():  # [engine.spark_conf] spark.driver.memory = ... nests: its dotted name
+                if isinstance(value, dict):
+                    yield from flat(value, f"{prefix}{name}.")
+                else:
+                    yield f"{prefix}{name}", value
+
+        pairs = []
+        for name, value in flat(self.get(engine, "spark_conf", dict, "engine", {})):
+            key = f"engine.spark_conf.{name}"
+            if not re.fullmatch(r"spark\.[A-Za-z0-9_.\-]+", name):
+                raise self.fail(key, "expected a Spark property name starting with \"spark.\" "
+                                "(like \"spark.driver.memory\")")
+            if isinstance(value, bool):
+                text = "true" if value else "false"
+            elif isinstance(value, int | float | str):
+                text = str(value).strip()
+            else:
+                raise self.fail(key, f"expected text, a number or true/false, found {value!r}")
+            if not text:
+                raise self.fail(key, "expected a value, found nothing")
+            if name.endswith(".memory") and not re.fullmatch(r"\d+[kmgtp]?b?", text, re.IGNORECASE):
+                raise self.fail(key, f"expected a size like \"8g\" or \"512m\", found {text!r}")
+            pairs.append((name, text))
+        return tuple(sorted(pairs))
 
     def dashboard_auth_env(self) -> str:
         """[dashboard] auth_env: the name of the environment variable with the dashboard's credential."""
