@@ -183,7 +183,7 @@ def _normalize(con: duckdb.DuckDBPyConnection, staged: Staged, typed: list[Typed
         inner = f"SELECT {written}, * {f'REPLACE ({chr(44).join(replaced)})' if replaced else ''} FROM ({distinct})"
         columns = ", ".join([*keys, *note_names, "__n"] + [f"{expr} AS {ident(f'__m{i}|{name}')}"
                                                      for name, expr in outputs.items()])
-        con.execute(f"CREATE OR REPLACE TEMP TABLE lj_map{i} AS SELECT {columns} FROM ({inner})")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE lj_map{i} AS SELECT {columns} FROM ({_with_steps(inner, [t])})")
         on = " AND ".join(f"m{i}.{k} IS NOT DISTINCT FROM lj_in.{ident(d)}" for d, k in zip(deps, keys, strict=True))
         joins.append(f"LEFT JOIN lj_map{i} m{i} ON {on}")
         if needs_raw:
@@ -193,14 +193,25 @@ def _normalize(con: duckdb.DuckDBPyConnection, staged: Staged, typed: list[Typed
         # its notes counted on the distinct values, times the rows that have each: not carried row by row
         mapped_notes.extend(f"SELECT {lit(note)}, {lit(t.column)}, {name}, sum(__n) FROM lj_map{i} "
                             f"WHERE {name} IS NOT NULL GROUP BY ALL" for note, name in zip(t.notes, note_names, strict=True))
+    rows = _with_steps(f"SELECT {', '.join([star, *noted])} FROM ({staged_rows})", per_row)
     con.execute(f"CREATE OR REPLACE TEMP TABLE lj_norm AS SELECT *, hash({values}) AS {_H} FROM (SELECT "
-                f"{', '.join(select)} FROM (SELECT {', '.join([star, *noted])} FROM ({staged_rows})) lj_in "
-                f"{' '.join(joins)})")
+                f"{', '.join(select)} FROM ({rows}) lj_in {' '.join(joins)})")
     _count_notes(con, notes, mapped_notes)
     for i, t in enumerate(typed):
         if id(t) not in row_typed:
             con.execute(f"DROP TABLE lj_map{i}")
     return int(scalar(con, "SELECT count(*) FROM lj_norm"))
+
+
+def _with_steps(select: str, typed: list[Typed]) -> str:
+    """``select`` (the cleaned staged rows) with the helper columns of ``typed`` (``Typed.steps``), layer by
+    layer: each computed once and referred to by name, so the typing SQL DuckDB parses stays small."""
+    depth = max((len(t.steps) for t in typed), default=0)
+    for layer in range(depth):
+        exprs = [f"{expr} AS {ident(name)}" for t in typed if layer < len(t.steps) for name, expr in t.steps[layer].items()]
+        if exprs:
+            select = f"SELECT *, {', '.join(exprs)} FROM ({select})"
+    return select
 
 
 _SAMPLE_ROWS = 20_000  # rows a column's repetition is judged on
