@@ -59,31 +59,18 @@ if _typing.TYPE_CHECKING:
     from leadjourney.quality import QualityReport, run_quality
     from leadjourney.reports.package import ReportPackage
     from leadjourney.tabular import Tabular
-    from leadjourney.workflows import (
-        AnalyzeRun,
-        FileSource,
-        Generated,
-        QualityRun,
-        ReportRun,
-        TableRun,
-        analyze,
-        build_report,
-        check_quality,
-        event_log,
-        generate_into,
-        ingest,
-        init_workspace,
-        journey_map,
-        open_workspace,
-        paths,
-        personas,
-        recommend,
-        run_monitor,
-        select,
-        touchpoints,
-    )
-    from leadjourney.workflows.generate import generate
-    from leadjourney.workflows.journey_map import MapRun
+    from leadjourney.workflows.analyze import AnalyzeRun, analyze
+    from leadjourney.workflows.eventlog import event_log
+    from leadjourney.workflows.generate import Generated, generate, generate_into
+    from leadjourney.workflows.ingest import FileSource, ingest
+    from leadjourney.workflows.journey_map import MapRun, journey_map
+    from leadjourney.workflows.monitor import run_monitor
+    from leadjourney.workflows.quality import QualityRun, check_quality
+    from leadjourney.workflows.recommend import recommend
+    from leadjourney.workflows.report import ReportRun, build_report
+    from leadjourney.workflows.selection import select
+    from leadjourney.workflows.tables import TableRun, paths, personas, touchpoints
+    from leadjourney.workflows.workspace import init_workspace, open_workspace
     from leadjourney.workspace import Workspace
 
 for _package in ("generate", "ingest"):  # importing a package binds it to its name here: unbound, the name
