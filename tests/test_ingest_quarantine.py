@@ -441,3 +441,25 @@ def test_malformed_row_with_a_long_token_is_quarantined(ws: Workspace) -> None:
     ingest(ws)
     assert fetch(ws, "SELECT source_row, reason FROM quarantine") == [(3, "malformed row")]
     assert fetch(ws, "SELECT lead_id FROM leads") == [("L1",)]
+
+
+def test_the_quarantine_record_masks_every_text_column_with_one_expression() -> None:
+    """A quarantined row's record: personal columns dropped, e-mails and phone numbers masked in the other text
+    columns, numbers as read; the masking (nine regular expressions, tens of milliseconds for DuckDB to compile)
+    is written once for all the text columns, not once per column."""
+    import duckdb
+
+    from leadjourney.ingest.load import raw_record_sql
+    from leadjourney.ingest.personal import scrub_text_sql
+
+    columns = {"Lead ID": "VARCHAR", "Email": "VARCHAR", "Notes": "VARCHAR", "Company": "VARCHAR", "Employees": "BIGINT"}
+    record = raw_record_sql(columns, keep_personal=False)
+    assert record.count("regexp_replace(") == scrub_text_sql("x").count("regexp_replace(")
+    row = duckdb.sql(f"""SELECT {record} FROM (VALUES ('L-1', 'ann@example.com', 'call +1 415 555 0100 or ann@example.com',
+                         NULL, 12)) AS t("Lead ID", "Email", "Notes", "Company", "Employees")""").fetchall()
+    assert json.loads(row[0][0]) == {"Lead ID": "L-1", "Notes": "call [phone] or [email]", "Company": None,
+                                     "Employees": 12}
+    kept = duckdb.sql(f"""SELECT {raw_record_sql(columns, keep_personal=True)} FROM (VALUES ('L-1', 'a@b.co', 'x', 'Acme',
+                          3)) AS t("Lead ID", "Email", "Notes", "Company", "Employees")""").fetchall()
+    assert json.loads(kept[0][0]) == {"Lead ID": "L-1", "Email": "a@b.co", "Notes": "x", "Company": "Acme",
+                                      "Employees": 3}

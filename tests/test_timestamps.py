@@ -17,6 +17,7 @@ from leadjourney.ingest.timestamps import (
     fast_timestamp_sql,
     local_span_sql,
     parse_timestamp_sql,
+    timestamp_steps,
     typed_timestamp_sql,
     zone_span,
     zone_spans,
@@ -155,6 +156,50 @@ def test_whole_column_in_one_query(con: duckdb.DuckDBPyConnection) -> None:
         ("1709648520", T(2024, 3, 5, 14, 22)),
     ]
     assert [r[2] for r in rows if r[1] is not None] == [False, False, True, False]
+
+
+def _stepped(value: str, tz: str, day_first: bool, skip: str | None = None) -> str:
+    """A select of (ts, is_date) over the column ``v`` of ``value`` (a select), through :func:`timestamp_steps`
+    computed layer by layer as the ingest does."""
+    parsed = timestamp_steps("v", tz, "__ts|v", day_first=day_first, skip=skip)
+    for layer in parsed.steps:
+        named = ", ".join(f'{e} AS "{n}"' for n, e in layer.items())
+        value = f"SELECT *, {named} FROM ({value})"
+    return f"SELECT v, {parsed.timestamp}, {parsed.is_date} FROM ({value})"
+
+
+@pytest.mark.parametrize("day_first", [False, True])
+@pytest.mark.parametrize("tz", [NY, BERLIN, UTC])
+def test_steps_give_what_the_expression_gives(con: duckdb.DuckDBPyConnection, tz: str, day_first: bool) -> None:
+    """The helper columns the ingest computes once per column type every value as the inline expression does."""
+    values = [c[0] for c in CASES if c[1] == tz and c[2] == day_first] + [g[0] for g in GARBAGE if g[1] == day_first]
+    ts, is_date = parse_timestamp_sql("v", tz, day_first=day_first)
+    rows = "SELECT unnest(CAST(? AS VARCHAR[])) AS v"
+    expected = con.execute(f"SELECT v, {ts}, {is_date} FROM ({rows})", [values]).fetchall()
+    assert con.execute(_stepped(rows, tz, day_first), [values]).fetchall() == expected
+    typed = [(c[0], c[3], c[4]) for c in CASES if c[1] == tz and c[2] == day_first]
+    assert [r for r in expected if r[1] is not None] == typed
+    skipped = con.execute(_stepped(rows, tz, day_first, skip="v LIKE '2024-03-05%'"), [values]).fetchall()
+    assert skipped == [(v, None, None) if v is not None and v.startswith("2024-03-05") else (v, t, d)
+                       for v, t, d in expected]
+
+
+def test_a_text_column_is_cleaned_once_in_its_typing_sql() -> None:
+    """DuckDB parses and binds the typing SQL of every column of every file: the cleaned text, the
+    explicit-format text and the epoch digits are computed once each and referred to by name, not repeated."""
+    from leadjourney.config import Source, default_config_text, parse_config
+    from leadjourney.ingest.normalize import typed_columns
+
+    source = Source(name="s", path="s.csv", format="csv", table="leads", timezone=NY)
+    [typed] = [t for t in typed_columns("leads", {"created_at": "VARCHAR"}, source, parse_config(default_config_text()), "salt")
+               if t.column == "created_at"]
+    sql = " ".join([typed.value, *typed.also.values(), *typed.notes.values(), *typed.pre.values(),
+                    *(e for layer in typed.steps for e in layer.values())])
+    # the cleaned text, the text as written trimmed, the placeholder note (its length, its spelling)
+    assert sql.count('CAST("created_at" AS VARCHAR)') <= 4
+    assert sql.count("regexp_replace(") == 1
+    assert sql.count("regexp_full_match(") == 2  # the epoch note, on the text as written; the epoch digits
+    assert len(sql) < 5000  # 9.9 KB when each part was written out where used
 
 
 def test_time_zone_name_is_quoted(con: duckdb.DuckDBPyConnection) -> None:

@@ -30,8 +30,8 @@ Heavy libraries (DuckDB, Ibis, pyarrow) load on first use, so ``import leadjourn
 import importlib as _importlib
 import typing as _typing
 
-import leadjourney.generate as _generate_package  # noqa: F401  (lazy packages, bound before the functions
-import leadjourney.ingest as _ingest_package  # noqa: F401   of the same names below, which keep them)
+import leadjourney.generate as _generate_package  # noqa: F401  (lazy packages, loaded first: their names are
+import leadjourney.ingest as _ingest_package  # noqa: F401   the functions of _LAZY below, not these packages)
 from leadjourney import lazy_compilers as _lazy_compilers
 from leadjourney.errors import (
     BadFileError,
@@ -49,30 +49,6 @@ from leadjourney.errors import (
     SelectionError,
     WorkspaceError,
 )
-from leadjourney.workflows import (
-    AnalyzeRun,
-    FileSource,
-    Generated,
-    QualityRun,
-    ReportRun,
-    TableRun,
-    analyze,
-    build_report,
-    check_quality,
-    event_log,
-    generate_into,
-    ingest,
-    init_workspace,
-    journey_map,
-    open_workspace,
-    paths,
-    personas,
-    recommend,
-    run_monitor,
-    select,
-    touchpoints,
-)
-from leadjourney.workflows.generate import generate
 
 if _typing.TYPE_CHECKING:
     from leadjourney.analysis import Analysis, Filters
@@ -83,14 +59,49 @@ if _typing.TYPE_CHECKING:
     from leadjourney.quality import QualityReport, run_quality
     from leadjourney.reports.package import ReportPackage
     from leadjourney.tabular import Tabular
-    from leadjourney.workflows.journey_map import MapRun
+    from leadjourney.workflows.analyze import AnalyzeRun, analyze
+    from leadjourney.workflows.eventlog import event_log
+    from leadjourney.workflows.generate import Generated, generate, generate_into
+    from leadjourney.workflows.ingest import FileSource, ingest
+    from leadjourney.workflows.journey_map import MapRun, journey_map
+    from leadjourney.workflows.monitor import run_monitor
+    from leadjourney.workflows.quality import QualityRun, check_quality
+    from leadjourney.workflows.recommend import recommend
+    from leadjourney.workflows.report import ReportRun, build_report
+    from leadjourney.workflows.selection import select
+    from leadjourney.workflows.tables import TableRun, paths, personas, touchpoints
+    from leadjourney.workflows.workspace import init_workspace, open_workspace
     from leadjourney.workspace import Workspace
 
+for _package in ("generate", "ingest"):  # importing a package binds it to its name here: unbound, the name
+    globals().pop(_package, None)  # is looked up in _LAZY (once loaded, a package is never bound again)
 _lazy_compilers.install()  # Ibis loads the SQL compiler of the dialect in use only (nothing imported yet)
 
 __version__ = "0.1.0"
 
-_LAZY = {  # name -> the module it is loaded from on first use
+_LAZY = {  # name -> the module it is loaded from on first use (the workflows too: `leadjourney --help` loads none)
+    "AnalyzeRun": "leadjourney.workflows.analyze",
+    "FileSource": "leadjourney.workflows.ingest",
+    "Generated": "leadjourney.workflows.generate",
+    "QualityRun": "leadjourney.workflows.quality",
+    "ReportRun": "leadjourney.workflows.report",
+    "TableRun": "leadjourney.workflows.tables",
+    "analyze": "leadjourney.workflows.analyze",
+    "build_report": "leadjourney.workflows.report",
+    "check_quality": "leadjourney.workflows.quality",
+    "event_log": "leadjourney.workflows.eventlog",
+    "generate": "leadjourney.workflows.generate",
+    "generate_into": "leadjourney.workflows.generate",
+    "ingest": "leadjourney.workflows.ingest",
+    "init_workspace": "leadjourney.workflows.workspace",
+    "journey_map": "leadjourney.workflows.journey_map",
+    "open_workspace": "leadjourney.workflows.workspace",
+    "paths": "leadjourney.workflows.tables",
+    "personas": "leadjourney.workflows.tables",
+    "recommend": "leadjourney.workflows.recommend",
+    "run_monitor": "leadjourney.workflows.monitor",
+    "select": "leadjourney.workflows.selection",
+    "touchpoints": "leadjourney.workflows.tables",
     "Analysis": "leadjourney.analysis",
     "Config": "leadjourney.config",
     "Dirt": "leadjourney.generate",

@@ -22,13 +22,15 @@ from leadjourney.criteria import LEAD_STATUSES, Criterion, Definition, parse_cri
 from leadjourney.errors import ConfigError, OptionError
 from leadjourney.rowfilter import parse_filter
 from leadjourney.schema import (
+    CONFIG_FILE as CONFIG_FILE,  # declared where a workspace finds it without loading this parser
+)
+from leadjourney.schema import (
     ENGINE_BACKENDS as ENGINE_BACKENDS,  # declared where the CLI reads them without loading this parser
 )
 from leadjourney.schema import (
     SOURCE_FORMATS as SOURCE_FORMATS,  # declared beside the tables they load into
 )
 
-CONFIG_FILE = "leadjourney.toml"
 CANONICAL_TABLES = ("leads", "stage_events", "touchpoints", "opportunities", "web_traffic", "web_sessions")
 DEDUPE_POLICIES = ("merge", "keep")
 UNASSIGNED_PERSONA = "unassigned"  # leads that match no [[personas]] rule

@@ -12,6 +12,7 @@ dates dropped) for the quality report.
 
 from __future__ import annotations
 
+CONFIG_FILE = "leadjourney.toml"  # a workspace's configuration, in its folder
 ENGINE_BACKENDS = ("duckdb", "pyspark", "postgres")  # [engine] backend: where the analyses read these tables
 
 SOURCE_FORMATS = (  # a [[sources]] format: how a file's columns map to the canonical tables

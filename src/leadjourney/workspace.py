@@ -20,13 +20,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from leadjourney import schema
-from leadjourney.config import CONFIG_FILE, Config, default_config_text, load_config, parse_config
 from leadjourney.db import one
 from leadjourney.errors import OptionError, WorkspaceError
 from leadjourney.interrupts import ctrl_c_held
+from leadjourney.schema import CONFIG_FILE
 
-if TYPE_CHECKING:  # DuckDB and tomlkit load when a workspace connects or writes its config: `--help` stays quick
+if TYPE_CHECKING:  # DuckDB, tomlkit and the config parser load when a workspace opens: `--help` stays quick
     import duckdb
+
+    from leadjourney.config import Config
 
 SALT_KEY = "email_salt"  # meta: the workspace's random secret (salts e-mail hashes and owner pseudonyms)
 
@@ -168,6 +170,8 @@ class Workspace:
             if root.exists() and not root.is_dir():
                 raise WorkspaceError(f"{root}: exists and is not a folder")
             root.mkdir(parents=True, exist_ok=True)
+            from leadjourney.config import default_config_text
+
             (root / CONFIG_FILE).write_text(default_config_text(), "utf-8")
         (root / OUT_DIR).mkdir(exist_ok=True)
         ws = cls.open(root)
@@ -183,6 +187,8 @@ class Workspace:
                 f"{root}: not a leadjourney workspace (no {CONFIG_FILE}); "
                 f"create one with `leadjourney init {root}`"
             )
+        from leadjourney.config import load_config
+
         return cls(root.resolve(), load_config(root / CONFIG_FILE))
 
     def ensure_database(self) -> None:
@@ -284,6 +290,8 @@ class Workspace:
             else:
                 existing.append(item)
         text = tomlkit.dumps(doc)
+        from leadjourney.config import parse_config
+
         self.config = parse_config(text, origin=str(self.config_path))
         self.config_path.write_text(text, "utf-8")
 

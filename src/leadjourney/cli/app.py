@@ -20,12 +20,16 @@ from leadjourney.cli.selection import (
     parse_date,
     selection,
 )
-from leadjourney.cli.workspace_arg import WorkspaceAlias, chosen_workspace, group_settings
+from leadjourney.cli.workspace_arg import (
+    WorkspaceAlias,
+    chosen_workspace,
+    group_settings,
+    open_workspace,
+)
 from leadjourney.display import arrows
 from leadjourney.errors import InterruptedAfterCommit
 from leadjourney.escape import terminal_text
 from leadjourney.schema import SOURCE_FORMATS
-from leadjourney.workflows.workspace import init_workspace, open_workspace
 
 if TYPE_CHECKING:
     from leadjourney.workflows import Generated
@@ -41,6 +45,8 @@ def init(
 
     Example: [bold]leadjourney init acme-journey[/bold]
     """
+    from leadjourney.workflows import init_workspace
+
     ws = init_workspace(directory)
     console.print(f"Created workspace [bold]{ws.root}[/bold]")
     console.print(f"  config:   {ws.config_path}  (edit stages, channels, sources here)")

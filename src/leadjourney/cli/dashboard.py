@@ -20,7 +20,7 @@ from leadjourney.cli.selection import (
     ToOption,
     selection,
 )
-from leadjourney.workflows.workspace import open_workspace
+from leadjourney.cli.workspace_arg import open_workspace
 
 
 @app.command("dashboard")

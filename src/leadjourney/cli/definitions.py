@@ -14,9 +14,13 @@ from rich.table import Table
 from leadjourney.cli import render
 from leadjourney.cli.base import WorkspaceArg, app, console, err
 from leadjourney.cli.selection import FromOption, PersonaOption, SourceOption, ToOption, selection
-from leadjourney.cli.workspace_arg import WorkspaceAlias, chosen_workspace, group_settings
+from leadjourney.cli.workspace_arg import (
+    WorkspaceAlias,
+    chosen_workspace,
+    group_settings,
+    open_workspace,
+)
 from leadjourney.escape import terminal_text
-from leadjourney.workflows.workspace import open_workspace
 
 if TYPE_CHECKING:
     from leadjourney.reports.definitions import DefinitionDocument

@@ -20,9 +20,9 @@ from leadjourney.cli.selection import (
     ToOption,
     selection,
 )
+from leadjourney.cli.workspace_arg import open_workspace
 from leadjourney.display import counted, display_name
 from leadjourney.escape import terminal_text
-from leadjourney.workflows.workspace import open_workspace
 
 if TYPE_CHECKING:  # the analysis layer (and Ibis) loads only when a command needs it
     from leadjourney.workflows import TableRun

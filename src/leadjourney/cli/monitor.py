@@ -17,11 +17,15 @@ from rich.table import Table
 
 from leadjourney.cli.base import WorkspaceArg, app, console
 from leadjourney.cli.selection import EngineOption
-from leadjourney.cli.workspace_arg import WorkspaceAlias, chosen_workspace, group_settings
+from leadjourney.cli.workspace_arg import (
+    WorkspaceAlias,
+    chosen_workspace,
+    group_settings,
+    open_workspace,
+)
 from leadjourney.dates import parse_date
 from leadjourney.errors import LeadJourneyError, MonitorError
 from leadjourney.escape import terminal_text
-from leadjourney.workflows.workspace import open_workspace
 
 if TYPE_CHECKING:
     from leadjourney.monitor import MonitorRun

@@ -13,9 +13,9 @@ from rich.table import Table
 
 from leadjourney.cli import render
 from leadjourney.cli.base import app, console, err
+from leadjourney.cli.workspace_arg import open_workspace
 from leadjourney.connectors import SYSTEMS
 from leadjourney.escape import terminal_text
-from leadjourney.workflows.workspace import open_workspace
 
 if TYPE_CHECKING:
     from leadjourney.connectors.pull import PullReport

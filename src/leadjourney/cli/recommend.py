@@ -14,8 +14,8 @@ from rich.table import Table
 from leadjourney.cli import render
 from leadjourney.cli.base import WorkspaceArg, app, console, err
 from leadjourney.cli.selection import FromOption, PersonaOption, SourceOption, ToOption, selection
+from leadjourney.cli.workspace_arg import open_workspace
 from leadjourney.escape import terminal_text
-from leadjourney.workflows.workspace import open_workspace
 
 if TYPE_CHECKING:
     from leadjourney.reports.recommendations import Recommendations

@@ -21,9 +21,13 @@ from leadjourney.cli.selection import (
     ToOption,
     selection,
 )
-from leadjourney.cli.workspace_arg import WorkspaceAlias, chosen_workspace, group_settings
+from leadjourney.cli.workspace_arg import (
+    WorkspaceAlias,
+    chosen_workspace,
+    group_settings,
+    open_workspace,
+)
 from leadjourney.escape import terminal_text
-from leadjourney.workflows.workspace import open_workspace
 
 report_app = typer.Typer(**group_settings(
     short_help="The documentation package, and interview answers recorded against its guide."))

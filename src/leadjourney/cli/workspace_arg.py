@@ -7,12 +7,16 @@ read like ``leadjourney analyze acme``; ``-w/--workspace`` stays an alias on the
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from typer.core import TyperGroup
 
 from leadjourney.errors import OptionError
+
+if TYPE_CHECKING:
+    from leadjourney.workflows.workspace import WorkspaceLike
+    from leadjourney.workspace import Workspace
 
 WorkspaceAlias = Annotated[Path | None, typer.Option("--workspace", "-w",
                                                      help="Workspace folder (alias of the WORKSPACE argument).")]
@@ -69,3 +73,11 @@ def chosen_workspace(positional: Path, alias: Path | None) -> Path:
 def group_settings(**extra: Any) -> dict[str, Any]:
     """The ``typer.Typer`` settings of a command with subcommands and a positional workspace."""
     return {"cls": WorkspaceGroup, "invoke_without_command": True, "no_args_is_help": False, **extra}
+
+
+def open_workspace(path: WorkspaceLike = ".", engine: str | None = None) -> Workspace:
+    """:func:`leadjourney.workflows.open_workspace`, the workflows loaded when a command runs: ``--help`` and
+    start-up load none of them."""
+    from leadjourney.workflows.workspace import open_workspace as opened
+
+    return opened(path, engine)

@@ -184,7 +184,7 @@ def _normalize(con: duckdb.DuckDBPyConnection, staged: Staged, typed: list[Typed
         inner = f"SELECT {written}, * {f'REPLACE ({chr(44).join(replaced)})' if replaced else ''} FROM ({distinct})"
         columns = ", ".join([*keys, *note_names, "__n"] + [f"{expr} AS {ident(f'__m{i}|{name}')}"
                                                      for name, expr in outputs.items()])
-        con.execute(f"CREATE OR REPLACE TEMP TABLE lj_map{i} AS SELECT {columns} FROM ({inner})")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE lj_map{i} AS SELECT {columns} FROM ({_with_steps(inner, [t])})")
         on = " AND ".join(f"m{i}.{k} IS NOT DISTINCT FROM lj_in.{ident(d)}" for d, k in zip(deps, keys, strict=True))
         joins.append(f"LEFT JOIN lj_map{i} m{i} ON {on}")
         if needs_raw:
@@ -194,14 +194,25 @@ def _normalize(con: duckdb.DuckDBPyConnection, staged: Staged, typed: list[Typed
         # its notes counted on the distinct values, times the rows that have each: not carried row by row
         mapped_notes.extend(f"SELECT {lit(note)}, {lit(t.column)}, {name}, sum(__n) FROM lj_map{i} "
                             f"WHERE {name} IS NOT NULL GROUP BY ALL" for note, name in zip(t.notes, note_names, strict=True))
+    rows = _with_steps(f"SELECT {', '.join([star, *noted])} FROM ({staged_rows})", per_row)
     con.execute(f"CREATE OR REPLACE TEMP TABLE lj_norm AS SELECT *, hash({values}) AS {_H} FROM (SELECT "
-                f"{', '.join(select)} FROM (SELECT {', '.join([star, *noted])} FROM ({staged_rows})) lj_in "
-                f"{' '.join(joins)})")
+                f"{', '.join(select)} FROM ({rows}) lj_in {' '.join(joins)})")
     _count_notes(con, notes, mapped_notes)
     for i, t in enumerate(typed):
         if id(t) not in row_typed:
             con.execute(f"DROP TABLE lj_map{i}")
     return int(scalar(con, "SELECT count(*) FROM lj_norm"))
+
+
+def _with_steps(select: str, typed: list[Typed]) -> str:
+    """``select`` (the cleaned staged rows) with the helper columns of ``typed`` (``Typed.steps``), layer by
+    layer: each computed once and referred to by name, so the typing SQL DuckDB parses stays small."""
+    depth = max((len(t.steps) for t in typed), default=0)
+    for layer in range(depth):
+        exprs = [f"{expr} AS {ident(name)}" for t in typed if layer < len(t.steps) for name, expr in t.steps[layer].items()]
+        if exprs:
+            select = f"SELECT *, {', '.join(exprs)} FROM ({select})"
+    return select
 
 
 _SAMPLE_ROWS = 20_000  # rows a column's repetition is judged on
@@ -307,9 +318,16 @@ def raw_record_sql(columns: dict[str, str], *, keep_personal: bool) -> str:
     kept = [c for c in columns if keep_personal or not is_personal_column(c)]
     if not kept:
         return "NULL"
-    masked = {c for c in kept if not keep_personal and columns[c].upper() == "VARCHAR"}
-    return "json_object(" + ", ".join(
-        f"{lit(c)}, {scrub_text_sql(ident(c)) if c in masked else ident(c)}" for c in kept) + ")"
+    masked = [c for c in kept if not keep_personal and columns[c].upper() == "VARCHAR"]
+    if not masked:
+        return "json_object(" + ", ".join(f"{lit(c)}, {ident(c)}" for c in kept) + ")"
+    # the masking written once, over the list of the text columns: DuckDB compiles its regular expressions once
+    # per statement, not once per column (tens of milliseconds each)
+    at = {c: i for i, c in enumerate(masked, 1)}
+    texts = f"list_transform([{', '.join(map(ident, masked))}], lambda __lj_v: {scrub_text_sql('__lj_v')})"
+    record = "json_object(" + ", ".join(
+        f"{lit(c)}, {f'__lj_m[{at[c]}]' if c in at else ident(c)}" for c in kept) + ")"
+    return f"list_transform([{texts}], lambda __lj_m: {record})[1]"
 
 
 def redact_malformed(text: str, header: list[str], delimiter: str) -> str:

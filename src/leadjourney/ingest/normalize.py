@@ -26,8 +26,8 @@ from leadjourney.ingest.timestamps import (
     fast_offset_sql,
     fast_timestamp_sql,
     is_epoch_type,
-    parse_timestamp_sql,
     text_epoch_unit_sql,
+    timestamp_steps,
     typed_timestamp_sql,
 )
 from leadjourney.schema import NOTE_DECIMAL_ID, NOTE_EPOCH_UNIT
@@ -54,6 +54,9 @@ class Typed:
     placeholders: tuple[str, ...] = ()  # spellings set to NULL in the staged rows before typing
     fast: str | None = None  # a column of ``pre`` set on the values a fast path typed (they need no other check)
     pre: dict[str, str] = field(default_factory=dict)  # name -> SQL over the staged row, computed before the rest
+    # helper columns over the cleaned row (placeholders NULL), in layers each over the one before: parts the
+    # value repeats, computed (and parsed by DuckDB) once
+    steps: tuple[dict[str, str], ...] = ()
 
 
 def _is_numeric(duck_type: str) -> bool:
@@ -78,10 +81,9 @@ def _decimal_id(column: str, duck_type: str, raw: str) -> Typed:
                  notes={NOTE_DECIMAL_ID: f"CASE WHEN {whole} THEN {lit(duck_type)} END"})
 
 
-def _offset_sql(src: str) -> str:
-    """The UTC offset a timestamp text ends with ("+01:00", "-0500", "Z", "UTC"), NULL for none (dates,
-    wall-clock times). String functions, no regular expression: it runs on every timestamp."""
-    s = f"trim(CAST({src} AS VARCHAR))"
+def _offset_sql(s: str) -> str:
+    """The UTC offset a trimmed timestamp text ``s`` ends with ("+01:00", "-0500", "Z", "UTC"), NULL for none
+    (dates, wall-clock times). String functions, no regular expression: it runs on every timestamp."""
     r6, r5 = f"right({s}, 6)", f"right({s}, 5)"
     timed = f"strpos({s}, ':') BETWEEN 1 AND length({s}) - 6"  # a time of day before the offset
     return (f"CASE WHEN {s} IS NULL OR strpos({s}, ':') = 0 THEN NULL "
@@ -114,9 +116,13 @@ def typed_columns(table: str, present: dict[str, str], source: Source, config: C
         spellings = config.placeholders_for(column) if is_text and kind != "id" else ()
         raw = blank_to_null(src)  # placeholders are NULL by now (see ``Typed.placeholders``)
         notes = {"placeholder": f"CASE WHEN {placeholder_sql(src, spellings)} THEN trim({src}) END"} if spellings else {}
-        if kind == "timestamp" and is_text:
-            notes["utc_offset"] = _offset_sql(src)
-            notes[NOTE_EPOCH_UNIT] = text_epoch_unit_sql(f"trim({src})")  # "1714567890" read as a time: warned
+        trimmed = f"trim(CAST({src} AS VARCHAR))"
+        pre: dict[str, str] = {}
+        if kind == "timestamp" and is_text:  # the notes read the text as written, trimmed once
+            pre = {f"__trim|{column}": trimmed}
+            trimmed = ident(f"__trim|{column}")
+            notes["utc_offset"] = _offset_sql(trimmed)
+            notes[NOTE_EPOCH_UNIT] = text_epoch_unit_sql(trimmed)  # "1714567890" read as a time: warned
         unusable = f"(raw__{column} IS NOT NULL AND {ident(column)} IS NULL)"
         if kind == "id" and _is_decimal(duck_type):
             out.append(_decimal_id(column, duck_type, raw))
@@ -126,24 +132,26 @@ def typed_columns(table: str, present: dict[str, str], source: Source, config: C
             out.append(Typed(column, raw, scrub_text_sql(raw)))
         elif kind == "timestamp":
             if is_text:
-                value, is_date = parse_timestamp_sql(raw, tz, day_first=source.day_first)
                 formats = (fast or {}).get(column)
+                name = f"__fast|{column}"
+                typed_fast = ident(name)
+                parsed = timestamp_steps(raw, tz, f"__ts|{column}", day_first=source.day_first,
+                                         skip=f"{typed_fast} IS NOT NULL" if formats else None)
+                value, is_date = parsed.timestamp, parsed.is_date
                 if formats:  # one strptime for most values; the general parser for the rest
-                    name = f"__fast|{column}"
-                    typed_fast = ident(name)
-                    trimmed = f"trim(CAST({src} AS VARCHAR))"
                     span = zones.get(column)
-                    pre = {name: fast_timestamp_sql(trimmed, formats, tz, localize=span is None)}
+                    # the fast path reads the text as written: cleaning never changes a value it typed
+                    pre[name] = fast_timestamp_sql(f"trim(CAST({src} AS VARCHAR))", formats, tz, localize=span is None)
                     utc = fast_local_sql(typed_fast, trimmed, formats, tz, span) if span else typed_fast
                     value = f"(CASE WHEN {typed_fast} IS NOT NULL THEN {utc} ELSE {value} END)"
                     is_date = f"(CASE WHEN {typed_fast} IS NOT NULL THEN {fast_is_date(formats)} ELSE {is_date} END)"
                     raw = f"(CASE WHEN {typed_fast} IS NULL THEN {raw} END)"  # only a value not typed may be shown
                     notes = {note: fast_offset_sql(trimmed, formats, expr) if note == "utc_offset"
                              else f"(CASE WHEN {typed_fast} IS NULL THEN {expr} END)" for note, expr in notes.items()}
-                    out.append(Typed(column, raw, value, unusable, "unparseable timestamp",
-                                     {f"{column}_is_date": is_date}, notes=notes, placeholders=spellings,
-                                     fast=name, pre=pre))
-                    continue
+                out.append(Typed(column, raw, value, unusable, "unparseable timestamp",
+                                 {f"{column}_is_date": is_date}, notes=notes, placeholders=spellings,
+                                 fast=name if formats else None, pre=pre, steps=parsed.steps))
+                continue
             else:
                 typed = typed_timestamp_sql(src, duck_type, tz, zones.get(column))
                 if typed is None:

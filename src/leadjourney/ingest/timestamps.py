@@ -14,6 +14,7 @@ A value that matches none of these stays NULL, and the caller quarantines it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -61,16 +62,52 @@ def parse_timestamp_sql(value: str, timezone: str, *, day_first: bool = False) -
     >>> "try_strptime" in ts
     True
     """
-    s = f"trim({value})"
+    return _parse(value, timezone, day_first, lambda _layer, _name, expr: f"({expr})")
+
+
+@dataclass(frozen=True)
+class TimestampSteps:
+    """:func:`parse_timestamp_sql` as helper columns computed once each (``steps``: layers of name -> SQL, each
+    layer over the one before) and the two expressions over them: DuckDB parses and binds a column's cleaned text,
+    its explicit-format text and its epoch digits once, not dozens of times."""
+
+    steps: tuple[dict[str, str], ...]
+    timestamp: str
+    is_date: str
+
+
+def timestamp_steps(value: str, timezone: str, prefix: str, *, day_first: bool = False,
+                    skip: str | None = None) -> TimestampSteps:
+    """:func:`parse_timestamp_sql` of ``value`` split into helper columns named ``prefix|...`` (``skip``: SQL
+    true on rows whose value is taken from elsewhere, which need no helper values)."""
+    steps: list[dict[str, str]] = []
+
+    def bind(layer: int, name: str, expr: str) -> str:
+        if layer == 0 and skip:
+            expr = f"CASE WHEN NOT ({skip}) THEN {expr} END"
+        while len(steps) <= layer:
+            steps.append({})
+        steps[layer][f"{prefix}|{name}"] = expr
+        return '"' + f"{prefix}|{name}".replace('"', '""') + '"'
+
+    timestamp, is_date = _parse(value, timezone, day_first, bind)
+    return TimestampSteps(tuple(steps), timestamp, is_date)
+
+
+def _parse(value: str, timezone: str, day_first: bool, bind: Callable[[int, str, str], str]) -> tuple[str, str]:
+    """The parsing expressions; ``bind(layer, name, expr)`` gives the SQL that refers to a repeated part (inlined,
+    or a helper column of that layer, computed over the layers before it)."""
+    s = bind(0, "text", f"trim({value})")
     iso = f"(substr({s}, 5, 1) = '-' AND substr({s}, 8, 1) = '-')"
     clock = f"upper(substr({s}, 11))"  # the time part of an ISO string, where an offset would be
-    has_offset = (f"(strpos({clock}, '+') > 0 OR strpos({clock}, '-') > 0 OR strpos({clock}, 'Z') > 0 "
-                  f"OR strpos({clock}, 'UTC') > 0 OR strpos({clock}, 'GMT') > 0)")
+    has_offset = bind(1, "offset", f"CASE WHEN {iso} THEN (strpos({clock}, '+') > 0 OR strpos({clock}, '-') > 0 "
+                                   f"OR strpos({clock}, 'Z') > 0 OR strpos({clock}, 'UTC') > 0 "
+                                   f"OR strpos({clock}, 'GMT') > 0) END")
     iso_date = f"(length({s}) = 10)"
     iso_ts = (f"CASE WHEN {has_offset} THEN timezone('UTC', TRY_CAST({s} AS TIMESTAMPTZ)) "
               f"WHEN {iso_date} THEN TRY_CAST({s} AS TIMESTAMP) "
               f"ELSE {_local(f'TRY_CAST({s} AS TIMESTAMP)', timezone)} END")
-    other_ts, other_is_date = _explicit_formats(s, timezone, day_first)
+    other_ts, other_is_date = _explicit_formats(s, iso, timezone, day_first, bind)
     timestamp = f"(CASE WHEN {s} IS NULL THEN NULL WHEN {iso} THEN {iso_ts} ELSE {other_ts} END)"
     is_date = (f"(CASE WHEN {s} IS NULL THEN NULL WHEN {iso} THEN NOT {has_offset} AND {iso_date} "
                f"ELSE {other_is_date} END)")
@@ -156,18 +193,20 @@ def local_span_sql(naive: str, timezone: str, span: ZoneSpan | None) -> str:
             f"THEN {tree(0, len(segments))} ELSE {one_by_one} END)")
 
 
-def _explicit_formats(s: str, timezone: str, day_first: bool) -> tuple[str, str]:
-    """The slow path: every format real exports use, tried in order."""
-    s = f"regexp_replace({s}, '\\s*(?:Z|UTC|GMT)$', '+00:00')"
+def _explicit_formats(s: str, iso: str, timezone: str, day_first: bool,
+                      bind: Callable[[int, str, str], str]) -> tuple[str, str]:
+    """The slow path, for a value ``s`` not ``iso``: every format real exports use, tried in order."""
+    x = bind(1, "explicit", f"CASE WHEN NOT {iso} THEN regexp_replace({s}, '\\s*(?:Z|UTC|GMT)$', '+00:00') END")
     naive = _NAIVE_ISO + (_NAIVE_DAY_FIRST if day_first else _NAIVE_MONTH_FIRST)
     dates = _DATE_ISO + (_DATE_DAY_FIRST if day_first else _DATE_MONTH_FIRST)
-    aware_ts = f"timezone('UTC', try_strptime({s}, {_list(_AWARE)}))"
-    naive_ts = _local(f"try_strptime({s}, {_list(naive)})", timezone)
-    epoch_ts = f"CASE WHEN {text_epoch_unit_sql(s)} IS NOT NULL THEN {_epoch_sql(f'TRY_CAST({s} AS HUGEINT)')} END"
-    date_ts = f"try_strptime({s}, {_list(dates)})"
-    timestamp = f"coalesce({aware_ts}, {naive_ts}, {epoch_ts}, {date_ts})"
-    is_date = f"(coalesce({aware_ts}, {naive_ts}, {epoch_ts}) IS NULL AND {date_ts} IS NOT NULL)"
-    return timestamp, is_date
+    aware_ts = f"timezone('UTC', try_strptime({x}, {_list(_AWARE)}))"
+    naive_ts = _local(f"try_strptime({x}, {_list(naive)})", timezone)
+    # a whole number of 9 to 19 digits (text_epoch_unit_sql), read by its size; NULL for any other text
+    digits = bind(2, "digits", f"CASE WHEN regexp_full_match({x}, '\\d{{9,19}}') THEN TRY_CAST({x} AS HUGEINT) END")
+    epoch_ts = _epoch_sql(digits)
+    date_ts = f"try_strptime({x}, {_list(dates)})"
+    timed = bind(3, "timed", f"coalesce({aware_ts}, {naive_ts}, {epoch_ts})")
+    return f"coalesce({timed}, {date_ts})", f"({timed} IS NULL AND {date_ts} IS NOT NULL)"
 
 
 def typed_timestamp_sql(value: str, duck_type: str, timezone: str,
