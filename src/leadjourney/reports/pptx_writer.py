@@ -40,6 +40,7 @@ MAX_CARDS = 4  # personas shown as cards side by side; more: the table
 WIDTH, HEIGHT = Inches(13.333), Inches(7.5)
 MARGIN, TOP = Inches(0.5), Inches(1.45)
 CAPTION_MIN, CAPTION_PT = Inches(3.0), 16  # room a caption beside a picture needs; its size
+LEGEND_PT, LEGEND_LINES = 12, 24  # the matrix's legend beside it: its size, the lines that fit 5.5 in
 INNER = Emu(WIDTH - 2 * MARGIN)  # the content width
 BOTTOM = Emu(HEIGHT - Inches(0.55))  # content ends above the footer
 INK, MUTED, WHITE, BAND = (RGBColor(0x20, 0x21, 0x24), RGBColor(0x5F, 0x63, 0x68), RGBColor(0xFF, 0xFF, 0xFF),
@@ -78,7 +79,8 @@ def to_pptx(p: ReportPackage) -> bytes:
                empty="No transition loses people in this selection.", notes=_friction_notes(p))
     deck.picture(f"{len(p.recommendations.items)} recommendations by impact and effort: quick wins top left",
                  p.images[MATRIX_IMAGE], "Impact: recoverable revenue at stake; effort: hours (the catalogue's "
-                 "range). " + p.recommendations.reconciliation()["text"])
+                 "range). " + p.recommendations.reconciliation()["text"],
+                 caption=matrix_legend(p), caption_pt=LEGEND_PT, muted=False)
     spec = p.recommendations.quick_win_spec()
     deck.table(hl.quick_wins_headline(p.recommendations, cur, fr.per),
                [Column("Quick win", 4.6), Column("System", 1.6), Column("Hours", 1.2, True),
@@ -142,6 +144,25 @@ def next_steps(p: ReportPackage) -> list[str]:
                      "follow it.")
     steps.append("Run the monthly and quarterly checks of the maintenance playbook.")
     return steps
+
+
+def matrix_legend(p: ReportPackage) -> list[str]:
+    """The matrix's bubbles by rank, as slide text beside the picture (its numbers key to these lines), while
+    an estimate of the wrapped lines fits the picture's height; the rest counted."""
+    items = p.recommendations.items
+    out, lines = ["Ranked by revenue per hour"], 1
+    per_line = int((INNER / Pt(1) - 480) / (LEGEND_PT * 0.55))  # characters a line holds beside the picture
+    for k, r in enumerate(items):
+        text = f"{r.rank}  {humanize(r.title, p.labels)}" + ("" if r.revenue else " (no revenue attached)")
+        need = -(-len(text) // max(per_line, 20))
+        if lines + need > LEGEND_LINES - (k < len(items) - 1):
+            out.append(f"... and {len(items) - k} more in the recommendations document")
+            break
+        out.append(text)
+        lines += need
+    if not items:
+        out.append("No recommendation: no rule fired.")
+    return out
 
 
 def _map_headline(p: ReportPackage) -> str:
@@ -251,7 +272,8 @@ class _Deck:
         self._notes(slide, "\n".join([f"{t.label}: {t.value} ({t.detail})" for t in tiles]
                                      + [p.recommendations.reconciliation()["text"], hl.findings_line(p) + "."]))
 
-    def picture(self, title: str, png: bytes, notes: str, caption: Sequence[str] = ()) -> None:
+    def picture(self, title: str, png: bytes, notes: str, caption: Sequence[str] = (), caption_pt: int = CAPTION_PT,
+                muted: bool = True) -> None:
         """The image as large as the slide allows below the title, aspect kept: centred, or at the left with the
         ``caption`` paragraphs beside it when the picture leaves room on the right (a tall map on a wide slide)."""
         slide = self._slide(title)
@@ -265,7 +287,8 @@ class _Deck:
         slide.shapes.add_picture(io.BytesIO(png), Emu(left), Emu(TOP + (box_h - ph) // 2), Emu(pw), Emu(ph))
         if caption and room >= CAPTION_MIN:
             self._paragraphs(slide, caption, Emu(MARGIN + pw + Inches(0.4)), TOP, Emu(room), Emu(box_h),
-                             size=CAPTION_PT, space=10, muted_after_first=True)
+                             size=caption_pt, space=10 if muted else 4, muted_after_first=muted,
+                             bold_first=not muted)
         self._notes(slide, notes)
 
     @staticmethod
