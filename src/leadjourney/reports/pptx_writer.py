@@ -26,8 +26,8 @@ from pptx.util import Emu, Inches, Length, Pt
 from leadjourney.analysis.findings import ASSUMED
 from leadjourney.display import count, display_name, money, percent, segment_name
 from leadjourney.reports import headlines as hl
+from leadjourney.reports.charts import funnel_notes, funnel_png
 from leadjourney.reports.evidence import fmt
-from leadjourney.reports.friction_doc import FUNNEL_IMAGE
 from leadjourney.reports.people import humanize
 
 if TYPE_CHECKING:
@@ -40,6 +40,7 @@ MAX_CARDS = 4  # personas shown as cards side by side; more: the table
 WIDTH, HEIGHT = Inches(13.333), Inches(7.5)
 MARGIN, TOP = Inches(0.5), Inches(1.45)
 CAPTION_MIN, CAPTION_PT = Inches(3.0), 16  # room a caption beside a picture needs; its size
+FOOTNOTE_PT = 11  # a picture's footnotes, as slide text under it
 LEGEND_PT, LEGEND_LINES = 12, 24  # the matrix's legend beside it: its size, the lines that fit 5.5 in
 INNER = Emu(WIDTH - 2 * MARGIN)  # the content width
 BOTTOM = Emu(HEIGHT - Inches(0.55))  # content ends above the footer
@@ -63,7 +64,8 @@ def to_pptx(p: ReportPackage) -> bytes:
     deck.title_slide()
     deck.summary()
     a, fr, cur, labels = p.analysis, p.analysis.friction, p.currency, p.labels
-    deck.picture(hl.funnel_headline(a.funnel, labels), p.images[FUNNEL_IMAGE], _funnel_notes(p))
+    deck.picture(hl.funnel_headline(a.funnel, labels), funnel_png(a.funnel, labels=labels, notes=False),
+                 _funnel_notes(p), footnotes=funnel_notes(a.funnel, labels))
     journey_slide(deck, _map_headline(p),
                   "The stages, their conversion and median time, and the significant drop-offs with the most "
                   "recoverable revenue (red). The full map, with touchpoints, personas, dark leads and every "
@@ -144,6 +146,15 @@ def next_steps(p: ReportPackage) -> list[str]:
                      "follow it.")
     steps.append("Run the monthly and quarterly checks of the maintenance playbook.")
     return steps
+
+
+def picture_fit(px_w: int, px_h: int, footnotes: Sequence[str] = ()) -> tuple[float, Emu]:
+    """A picture of ``px_w`` x ``px_h`` pixels on a slide: the EMU each pixel takes (as large as the room below
+    the title and above the ``footnotes`` allows) and the footnotes' height (an estimate of their wrapped
+    lines)."""
+    per_line = int(INNER / Pt(1) / (FOOTNOTE_PT * 0.55))  # characters a footnote's line holds
+    foot_h = Emu(sum(Pt(FOOTNOTE_PT * 1.25) * -(-len(f) // per_line) + Pt(4) for f in footnotes))
+    return min(INNER / px_w, (BOTTOM - TOP - foot_h) / px_h), foot_h
 
 
 def matrix_legend(p: ReportPackage) -> list[str]:
@@ -273,14 +284,18 @@ class _Deck:
                                      + [p.recommendations.reconciliation()["text"], hl.findings_line(p) + "."]))
 
     def picture(self, title: str, png: bytes, notes: str, caption: Sequence[str] = (), caption_pt: int = CAPTION_PT,
-                muted: bool = True) -> None:
+                muted: bool = True, footnotes: Sequence[str] = ()) -> None:
         """The image as large as the slide allows below the title, aspect kept: centred, or at the left with the
-        ``caption`` paragraphs beside it when the picture leaves room on the right (a tall map on a wide slide)."""
+        ``caption`` paragraphs beside it when the picture leaves room on the right (a tall map on a wide slide);
+        ``footnotes`` as slide text under it (text inside a picture shrinks with it)."""
         slide = self._slide(title)
         with Image.open(io.BytesIO(png)) as im:
             w, h = im.size
-        box_w, box_h = INNER, BOTTOM - TOP
-        scale = min(box_w / w, box_h / h)
+        scale, foot_h = picture_fit(w, h, footnotes)
+        box_w, box_h = INNER, Emu(BOTTOM - TOP - foot_h)
+        if footnotes:
+            self._paragraphs(slide, footnotes, MARGIN, Emu(box_h + TOP), INNER, foot_h, size=FOOTNOTE_PT, space=4,
+                             color=MUTED)
         pw, ph = int(w * scale), int(h * scale)
         room = box_w - pw - Inches(0.4)
         left = MARGIN if caption and room >= CAPTION_MIN else (WIDTH - pw) // 2
