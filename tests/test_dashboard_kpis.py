@@ -112,6 +112,23 @@ def test_changes_not_judged_are_said_once_under_the_band_the_reasons_in_tooltips
         assert f"vs baseline: {c.status.text()}" in html_module.unescape(titles[t.key.replace(":", "-")])
 
 
+def test_the_changes_not_judged_take_one_short_line_the_reasons_in_its_tooltip(ws: Workspace) -> None:
+    """Three lines of "Change vs ..." under the band ("withheld: no date range chosen: pick dates ...", "too
+    young to judge for MQL, SQL, Opportunity", "too few to judge for ..."): one short line now, like the
+    band's own, every reason in its tooltip."""
+    data = DashboardData(ws, disk=False)
+    for view in (data.view(Filters()), data.view(DATED)):
+        html = render(view)[0]
+        notes = re.findall(r'<div class="kpi-note"(?: title="([^"]*)")?>([^<]*)</div>', html)
+        assert len(notes) == 1, notes
+        tip, text = (html_module.unescape(x) for x in notes[0])
+        assert text.startswith("Changes not judged: vs ") and len(text) <= 100, text
+        unjudged = [c for t in view.tiles for c in t.changes if not c.status.judged]
+        assert unjudged and all(c.status.text() in tip for c in unjudged)
+    everyone = re.search(r'<div class="kpi-note"[^>]*>([^<]*)<', render(data.view(Filters()))[0])
+    assert everyone and "vs previous period for every tile" in everyone.group(1)
+
+
 def test_the_baseline_change_is_per_day_of_each_period(ws: Workspace) -> None:
     view = DashboardData(ws, disk=False).view(DATED)
     base = view.baseline
