@@ -111,7 +111,7 @@ def to_pptx(p: ReportPackage) -> bytes:
                [Column("Term", 4.0), Column("Signed off", 2.0), Column("Waiting for", 6.43)],
                [[t.definition.term, "yes" if t.signed_off else "no", ", ".join(t.missing) or "-"]
                 for t in terms[:MAX_ROWS]],
-               empty="No [[definitions]] in leadjourney.toml yet.",
+               empty="No stage definitions written yet.",
                notes=p.definitions.status_line()
                + (f" The table shows the first {MAX_ROWS} of {len(terms)} terms." if len(terms) > MAX_ROWS else ""))
     steps = next_steps(p)
