@@ -335,15 +335,24 @@ def kpi_tiles(tiles: Sequence[Tile], days: float | None, labels: Labels = None) 
             detail = html_text(f"{t.n:,} {what}" if t.status.shown else t.status.text())
         else:
             detail = "people"
-        changes = "".join(f'<div class="c {cls}">{html_text(text)}</div>' for i, c in enumerate(t.changes)
-                          if (k, i) not in taken for text, cls in [change_text(c, days)])
-        why = "\n".join(taken[k, i] for i in range(len(t.changes)) if taken.get((k, i)))
+        shown = [(i, c) for i, c in enumerate(t.changes) if (k, i) not in taken]
+        changes = "".join(f'<div class="c {cls}">{html_text(_short(text) if _unjudged(c) else text)}</div>'
+                          for i, c in shown for text, cls in [change_text(c, days)])
+        why = "\n".join([*(taken[k, i] for i in range(len(t.changes)) if taken.get((k, i))),
+                         *(change_text(c, days)[0] for _, c in shown if _unjudged(c))])
         out.append(f'<div class="kpi" id="tile-{html_text(t.key.replace(":", "-"))}"{_title(why)}><div class="l">'
                    f'{html_text(_tile_name(t, labels))}</div><div class="v" id="{html_text(ident)}">'
                    f'{html_text(tile_value(t))}</div><div class="d">{detail}</div>{changes}</div>')
     text, tip = change_summary(notes)
     line = f'<div class="kpi-note"{_title(tip)}>{html_text(text)}</div>' if text else ""
     return f'<div class="tiles">{"".join(out)}</div>{line}'
+
+
+def _short(text: str) -> str:
+    """A change not judged on its tile, in one short line: "vs baseline: too few to judge" (the reason, "14
+    deals in the baseline, fewer than min_n = 30", in the tile's tooltip)."""
+    side, _, reason = text.partition(": ")
+    return f"{side}: {reason.partition(':')[0]}" if reason else text
 
 
 def change_summary(notes: Sequence[Note]) -> tuple[str, str]:
