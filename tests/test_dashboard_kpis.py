@@ -112,6 +112,45 @@ def test_changes_not_judged_are_said_once_under_the_band_the_reasons_in_tooltips
         assert f"vs baseline: {c.status.text()}" in html_module.unescape(titles[t.key.replace(":", "-")])
 
 
+def test_the_changes_not_judged_take_one_short_line_the_reasons_in_its_tooltip(ws: Workspace) -> None:
+    """Three lines of "Change vs ..." under the band ("withheld: no date range chosen: pick dates ...", "too
+    young to judge for MQL, SQL, Opportunity", "too few to judge for ..."): one short line now, like the
+    band's own, every reason in its tooltip."""
+    data = DashboardData(ws, disk=False)
+    for view in (data.view(Filters()), data.view(DATED)):
+        html = render(view)[0]
+        notes = re.findall(r'<div class="kpi-note"(?: title="([^"]*)")?>([^<]*)</div>', html)
+        assert len(notes) == 1, notes
+        tip, text = (html_module.unescape(x) for x in notes[0])
+        assert text.startswith("Changes not judged: vs ") and len(text) <= 100, text
+        unjudged = [c for t in view.tiles for c in t.changes if not c.status.judged]
+        assert unjudged and all(c.status.text() in tip for c in unjudged)
+    everyone = re.search(r'<div class="kpi-note"[^>]*>([^<]*)<', render(data.view(Filters()))[0])
+    assert everyone and "vs previous period for every tile" in everyone.group(1)
+
+
+def test_a_change_not_judged_on_a_single_tile_says_its_kind_in_one_line_the_reason_in_the_tooltip() -> None:
+    """The Pipeline tile said "vs baseline: too few to judge: 14 deals in the baseline, fewer than min_n = 30"
+    in four lines: the tile says its kind, the tooltip the reason."""
+    from leadjourney.analysis.kpis import Change, Tile
+    from leadjourney.analysis.status import OK, MetricStatus
+    from leadjourney.dashboard.figures import kpi_tiles
+
+    few = MetricStatus(Status.TOO_FEW, "14 deals in the baseline, fewer than min_n = 30")
+    tiles = [Tile("pipeline", "Pipeline", "money", 4.9e6, 134, OK,
+                  (Change(PREVIOUS, 4.9e6, 4.0e6, 134, 120), Change(BASELINE, 4.9e6, 3.0e6, 134, 14, few)),
+                  currency="USD"),
+             Tile("bookings", "Bookings", "money", 2.9e6, 115, OK,
+                  (Change(PREVIOUS, 2.9e6, 2.5e6, 115, 100), Change(BASELINE, 2.9e6, 2.0e6, 115, 90)),
+                  currency="USD")]
+    html = kpi_tiles(tiles, 90.0)
+    pipeline = html[html.index('id="tile-pipeline"') - 17:html.index('id="tile-bookings"')]
+    lines = [html_module.unescape(x) for x in re.findall(r'<div class="c [a-z]+">([^<]*)</div>', pipeline)]
+    assert "vs baseline: too few to judge" in lines and all(len(x) <= 40 for x in lines), lines
+    title = html_module.unescape(re.search(r'title="([^"]*)"', pipeline).group(1))  # type: ignore[union-attr]
+    assert "vs baseline: too few to judge: 14 deals in the baseline, fewer than min_n = 30" in title
+
+
 def test_the_baseline_change_is_per_day_of_each_period(ws: Workspace) -> None:
     view = DashboardData(ws, disk=False).view(DATED)
     base = view.baseline

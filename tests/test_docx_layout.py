@@ -6,7 +6,15 @@ import io
 
 from PIL import Image
 
-from leadjourney.reports.docx_layout import PAD, column_widths, fits, longest_word, wants_landscape
+from leadjourney.reports.docx_layout import (
+    PAD,
+    column_widths,
+    fits,
+    height,
+    lines_of,
+    longest_word,
+    wants_landscape,
+)
 from leadjourney.reports.image_tiles import tiles
 
 RANKING = [["Rank", "Recommendation", "System", "Revenue at stake / yr", "Root-cause hypothesis"],
@@ -30,6 +38,33 @@ def test_a_narrow_table_keeps_its_natural_width_and_a_crowded_one_turns_landscap
     assert not wants_landscape(small, 504, 684, 9)
     crowded = [[f"Column heading {i}" for i in range(11)], *[[f"value {i} " * 12 for i in range(11)]] * 6]
     assert wants_landscape(crowded, 504, 684, 9)
+
+
+STAGES = [["Stage", "What it means", "Enters when", "Leaves when", "In the data"],
+          ["Lead", "Any person who has provided contact information through an inbound channel.",
+           "as the definition says (no rule to check in the data yet)",
+           "it becomes MQL, or is disqualified with a reason", "-"],
+          ["MQL", "A lead that meets firmographic and engagement criteria defined by Marketing (ICP fit + content "
+           "engagement threshold).", "as the definition says (no rule to check in the data yet)",
+           "it becomes SQL: Human touches ≥ 1, or is disqualified with a reason", "-"],
+          ["SQL", "A lead that Sales has accepted and confirmed meets qualification criteria through direct "
+           "interaction.", "Human touches ≥ 1", "it becomes Opportunity, or is disqualified with a reason",
+           "0 of 208 who entered SQL (0.0%) did not meet the criteria at entry"],
+          ["Customer", "not defined yet", "as the definition says (no rule to check in the data yet)",
+           "the end of the funnel: won", "-"]]
+
+
+def test_a_column_with_one_long_cell_gets_the_room_that_shortens_its_row() -> None:
+    """The definitions' "In the data" column: "-" in most rows, one long note. Shared by text volume it got
+    57 pt and set its row in eight lines beside four-line cells; the room goes where it saves lines."""
+    widths = column_widths(STAGES, 468, 9)
+    assert fits(STAGES, widths, 9) and sum(widths) <= 468.5
+    sql = STAGES[3]
+    note = lines_of(sql[4], widths[4], 9)
+    others = max(lines_of(cell, widths[c], 9) for c, cell in enumerate(sql[:4]))
+    assert note <= others + 1, (widths, note, others)
+    equal = [468 / 5] * 5  # no worse than simply sharing the page equally
+    assert height(STAGES, widths, 9) <= height(STAGES, equal, 9)
 
 
 def _png(im: Image.Image) -> bytes:

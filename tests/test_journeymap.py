@@ -470,11 +470,33 @@ def test_default_lanes_put_the_handoff_in_handoff_and_say_what_fills_post_handof
     notes = layout.role("empty-lane")
     assert [b.data["lane"] for b in notes] == ["Post-handoff"]
     text = " ".join(line.text for line in notes[0].lines)
-    assert text.startswith("No data: add stages after Customer") and '"Post-handoff"' in text
-    assert "touchpoints" in text and _no_ellipsis(notes[0])
-    note = jm.empty_lane_note("Post-handoff")
-    assert text == note and mermaid_label(note) in to_mermaid(jm)  # the same note in every format
+    assert text.startswith("No data yet: stages after Customer") and "[[stages]]" not in text  # in words
+    assert "touchpoints" in text and _no_ellipsis(notes[0]) and text == jm.empty_lane_plain("Post-handoff")
+    note = jm.empty_lane_note("Post-handoff")  # the configuration hint: the tooltip and the analyst's formats
+    assert '"Post-handoff" in [[stages]]' in note and notes[0].tooltip == note
+    assert mermaid_label(note) in to_mermaid(jm)
     assert [r["Description"] for r in csv.DictReader(io.StringIO(to_miro_csv(jm))) if r["Type"] == "note"] == [note]
+
+
+def test_the_cards_speak_to_a_vp_the_method_and_ids_in_their_tooltips(jm: JourneyMap) -> None:
+    """The cards said "median 16.3 d (Kaplan-Meier)", "recoverable $0/yr · friction #9" and "add ... in
+    [[stages]]": the method, finding ids and configuration belong in the tooltips' detail; a $0 recoverable
+    (a transition at its target) is left out, as the deck's friction table leaves it out."""
+    conversions = [replace(c, revenue_impact=0.0, friction_rank=9) if i == 0 else
+                   replace(c, median_is_km=True, median_days=c.median_days or 3.0,
+                           revenue_impact=c.revenue_impact or 12_000.0, friction_rank=c.friction_rank or 2)
+                   for i, c in enumerate(jm.conversions)]
+    layout = lay_out(replace(jm, conversions=tuple(conversions)))
+    shown = "\n".join(t.text for t in layout.texts())
+    jargon = ("Kaplan-Meier", "friction #", "[[", "z-test", "Holm", "naive")
+    assert [line for line in shown.splitlines() if any(j in line for j in jargon)] == []
+    tips = "\n".join(b.tooltip for b in layout.boxes if b.tooltip)
+    assert "Kaplan-Meier" in tips and "friction #9" in tips and "[[stages]]" in tips
+    first = next(b for b in layout.role("conversion") if b.data["key"] == conversions[0].key)
+    assert not any("recoverable" in line.text or "$0" in line.text for line in first.lines)
+    priced = [c for c in conversions if c.revenue_impact]
+    assert priced and all(any("recoverable" in line.text for line in box.lines)
+                          for box in layout.role("conversion") if box.data["key"] in {c.key for c in priced})
 
 
 def test_re_engaged_boxes_stay_in_their_stage_lane(jm: JourneyMap) -> None:

@@ -332,7 +332,9 @@ def test_the_dashboard_card_says_how_to_fill_it_before_a_saved_analysis(
         planted: tuple[Workspace, Analysis, dict[str, Any]], tmp_path: Path) -> None:
     shutil.copytree(planted[0].root, tmp_path / "ws")
     text = _layout_text(Workspace.open(tmp_path / "ws"))
-    assert "campaigns-card" in text and "run `leadjourney analyze` to fill this card" in text
+    layout = json.dumps(json.loads(text))
+    assert "campaigns-card" in layout and "run <code>leadjourney analyze</code> to fill this card" in layout
+    assert "`leadjourney" not in layout  # the command as code, not Markdown's backticks
 
 
 def test_the_dashboard_card_shows_the_saved_whole_workspace_figures_escaped(saved: Workspace) -> None:
@@ -341,7 +343,8 @@ def test_the_dashboard_card_shows_the_saved_whole_workspace_figures_escaped(save
     assert found is not None
     a, taken_at = found
     card = card_html(found, data.freshness())
-    assert f"from `leadjourney analyze` of {taken_at:%Y-%m-%d %H:%M} UTC" in html.unescape(card)
+    assert f"from <code>leadjourney analyze</code> of {taken_at:%Y-%m-%d %H:%M} UTC" in card
+    assert "`" not in card  # Markdown's code marks: shown as code, not as backticks
     assert "the filters above do not apply" in card and "before the last ingest" not in card
     page = {p.page: p for p in a.web.landing_pages}[BLOG]
     assert BLOG in html.unescape(card) and "<b>grow" not in card  # every value escaped

@@ -246,8 +246,11 @@ def test_write_renders_the_matrix_without_a_browser(cold_recs: Recommendations, 
     for name in ("QUICK WINS", "MAJOR PROJECTS", "FILL-INS", "THANKLESS TASKS"):
         assert name in texts
     by_class = {c: [e for e in svg.iter() if e.get("class") == c] for c in ("bubble", "rank", "label", "legend")}
-    assert len(by_class["bubble"]) == len(cold_recs.items)  # one bubble per recommendation, numbered by rank
-    assert sorted(int(e.text or 0) for e in by_class["rank"]) == [r.rank for r in cold_recs.items]
+    priced = [r for r in cold_recs.items if r.revenue]  # a bubble each, numbered by rank
+    assert len(by_class["bubble"]) == len(priced) and sorted(int(e.text or 0) for e in by_class["rank"]) == [
+        r.rank for r in priced]
+    unpriced = len(cold_recs.items) - len(priced)  # counted in one line at the bottom, not stacked on the axis
+    assert unpriced and f"No revenue attached: {unpriced} actions" in by_class["label"][-1].text
     assert [e.text for e in by_class["legend"]][:2] == ["Create MQL-to-SQL SLA alert",
                                                          "Update lead stage definitions in CRM"]
     assert by_class["label"] and by_class["label"][0].text == "Create MQL-to-SQL SLA alert"
@@ -357,6 +360,31 @@ def test_definition_drift_recommends_updating_the_definitions(cold_analysis: Ana
     recs = recommend(cold_analysis, drift=(drifted,))
     rec = next(r for r in recs.items if "definition_drift" in r.rules)
     assert rec.action == "define_stages" and any("MQL definition" in w for w in rec.why)
+
+
+def test_the_deck_and_word_matrix_reads_at_9_points_with_the_unpriced_in_one_line(gen: Workspace) -> None:
+    """The matrix on a slide (5.5 in high) and a portrait page (6.5 in wide): every text in the picture at
+    9 pt or more where it is placed, the recommendations without revenue counted in one line instead of a
+    row of bubbles stacked on the axis, no two labels or bubbles covering each other; the ranks are listed
+    beside it on the slide as slide text."""
+    from leadjourney.reports.pptx_writer import BOTTOM, INNER, TOP
+
+    recs = recommend(analyze(gen))
+    lay = matrix.layout(recs, frame=matrix.COMPACT)
+    on_slide = min(INNER / lay.width, (BOTTOM - TOP) / lay.height) / 12700  # points per pixel
+    on_page = min(6.5 * 72 / lay.width, 9 * 72 / lay.height)
+    smallest = min(sh.size for sh in lay.shapes if sh.kind == "text")
+    assert smallest * on_slide >= 9 and smallest * on_page >= 9, (smallest, on_slide, on_page)
+    unpriced = [r for r in recs.items if not r.revenue]
+    assert len(unpriced) >= 2
+    bubbles = [sh for sh in lay.shapes if sh.role == "bubble"]
+    assert len(bubbles) == len(recs.items) - len(unpriced)
+    strip = [sh.text for sh in lay.shapes if sh.text.startswith("No revenue attached")]
+    assert strip == [f"No revenue attached: {len(unpriced)} actions (ranks "
+                     + ", ".join(str(r.rank) for r in unpriced) + ")"]
+    assert matrix.collisions(lay) == [] and not any(sh.role == "legend" for sh in lay.shapes)
+    labels = [matrix.box_of(sh) for sh in lay.shapes if sh.role == "label"]
+    assert not any(matrix._overlap(a, b) for i, a in enumerate(labels) for b in labels[i + 1:])
 
 
 def test_the_matrix_reads_without_overlaps_or_cut_titles(gen: Workspace) -> None:

@@ -382,6 +382,10 @@ def test_definitions_give_entry_and_exit_per_stage_and_one_sign_off_table(gen: d
     rows = [line for line in table.splitlines() if line.startswith("| ") and not line.startswith("| Stage")]
     assert [r.split(" | ")[0][2:] for r in rows] == stages
     assert f"it becomes {stages[1]}" in rows[0] and "the end of the funnel" in rows[-1]
+    # a VP's document says what is missing in words; the configuration hint is the analyst's (`definitions`)
+    assert "[[" not in doc and "leadjourney.toml" not in doc
+    undefined = [r for r in rows if "not defined yet" in r]
+    assert undefined and all("to be written and agreed" in r for r in undefined)  # Customer: none in the template
     assert doc.count("| Term | Marketing | Sales | RevOps |") == 1  # one sign-off table, not one per term
     assert doc.count("## Sign-off") == 1
 

@@ -82,6 +82,7 @@ td,th{padding:4px 8px;border-bottom:1px solid #eef2f7;text-align:left}th{backgro
 .header a{color:#fff;font-size:13px;margin-left:16px}.refused{background:#fdecea;color:#c0392b;padding:8px 24px}
 .campaigns h3{margin:4px 8px;font-size:16px}.campaigns h4{margin:12px 8px 4px;font-size:13px}
 .campaigns .scope,.campaigns .why{margin:2px 8px 6px;font-size:12px;color:#52606d}
+.campaigns code{font-family:inherit;background:#eef1f4;border-radius:3px;padding:0 3px}
 .sort{display:flex;gap:8px;align-items:center;font-size:12px;padding:0 8px 8px}.sort .Select{min-width:180px}details summary{cursor:pointer;font-weight:600;padding:6px}
 """
 

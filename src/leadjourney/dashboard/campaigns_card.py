@@ -14,7 +14,7 @@ from datetime import datetime
 
 from leadjourney.analysis.rates import Transition
 from leadjourney.analysis.report import Analysis
-from leadjourney.dashboard.figures import html_table, pct
+from leadjourney.dashboard.figures import html_table, pct, prose_html
 from leadjourney.escape import html_text
 
 TITLE = "Campaigns and landing pages"
@@ -35,16 +35,16 @@ def card_html(saved: tuple[Analysis, datetime] | None, freshness: datetime | Non
     """The card's content as one HTML string (its title, scope and tables)."""
     head = f"<h3>{html_text(TITLE)}</h3>"
     if saved is None:
-        return f'{head}<p class="scope">{html_text(NO_SAVED)}</p>'
+        return f'{head}<p class="scope">{prose_html(NO_SAVED)}</p>'
     a, taken_at = saved
-    parts = [head, f'<p class="scope">{html_text(scope_line(taken_at, freshness))}</p>']
+    parts = [head, f'<p class="scope">{prose_html(scope_line(taken_at, freshness))}</p>']
     parts += _landing_pages(a)
     parts += _campaigns(a)
     return "".join(parts)
 
 
 def _note(text: str) -> str:
-    return f'<p class="why">{html_text(text[:1].upper() + text[1:])}.</p>'
+    return f'<p class="why">{prose_html(text[:1].upper() + text[1:])}.</p>'
 
 
 def _rate(t: Transition) -> str:

@@ -12,8 +12,9 @@ graph_objects would build.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import plotly.io as pio
 
@@ -274,20 +275,30 @@ def _tile_name(t: Tile, labels: Labels) -> str:
     return display_name(t.name, labels) if t.key.startswith("stage:") else t.name
 
 
+class Note(NamedTuple):
+    """A change not judged, said under the band: its full text, the tiles' reasons, its side, the tiles (none:
+    every tile, the one reason in ``text``)."""
+
+    text: str
+    why: str
+    side: str
+    tiles: tuple[str, ...]
+
+
 def _change_notes(tiles: Sequence[Tile], days: float | None,
-                  labels: Labels) -> tuple[list[tuple[str, str]], dict[tuple[int, int], str]]:
+                  labels: Labels) -> tuple[list[Note], dict[tuple[int, int], str]]:
     """Changes not judged, said once under the band instead of in grey on each tile: one reason shared by
     every tile in full ("Change vs previous period: no date range chosen ..."); otherwise, per side and kind
     ("too young to judge"), one line naming the tiles, each tile's reason in the line's and the tile's
-    tooltip (a kind on a single tile stays on it). Returns the notes (text, tooltip) and the changes taken
-    off the tiles, (tile, side) -> the reason for the tile's tooltip ("" when the note says it in full)."""
-    notes: list[tuple[str, str]] = []
+    tooltip (a kind on a single tile stays on it). Returns the notes and the changes taken off the tiles,
+    (tile, side) -> the reason for the tile's tooltip ("" when the note says it in full)."""
+    notes: list[Note] = []
     taken: dict[tuple[int, int], str] = {}
     for i, label in enumerate(("previous period", "baseline")):
         unjudged = [(k, t.changes[i]) for k, t in enumerate(tiles) if len(t.changes) > i and _unjudged(t.changes[i])]
         reasons = {change_text(c, days)[0].split(": ", 1)[1] for _, c in unjudged}
         if tiles and len(unjudged) == len(tiles) and len(reasons) == 1:
-            notes.append((f"Change vs {label}: {reasons.pop()}", ""))
+            notes.append(Note(f"Change vs {label}: {reasons.pop()}", "", label, ()))
             taken.update({(k, i): "" for k, _ in unjudged})
             continue
         kinds: dict[str, list[tuple[int, Change]]] = {}
@@ -297,8 +308,10 @@ def _change_notes(tiles: Sequence[Tile], days: float | None,
             if len(group) < 2:
                 continue
             why = {(k, i): change_text(c, days)[0] for k, c in group}
-            notes.append((f"Change vs {label}: {kind} for {', '.join(_tile_name(tiles[k], labels) for k, _ in group)}",
-                          "\n".join(f"{_tile_name(tiles[k], labels)}: {text}" for (k, _), text in why.items())))
+            names = tuple(_tile_name(tiles[k], labels) for k, _ in group)
+            notes.append(Note(f"Change vs {label}: {kind} for {', '.join(names)}",
+                              "\n".join(f"{_tile_name(tiles[k], labels)}: {text}" for (k, _), text in why.items()),
+                              label, names))
             taken.update(why)
     return notes, taken
 
@@ -322,14 +335,38 @@ def kpi_tiles(tiles: Sequence[Tile], days: float | None, labels: Labels = None) 
             detail = html_text(f"{t.n:,} {what}" if t.status.shown else t.status.text())
         else:
             detail = "people"
-        changes = "".join(f'<div class="c {cls}">{html_text(text)}</div>' for i, c in enumerate(t.changes)
-                          if (k, i) not in taken for text, cls in [change_text(c, days)])
-        why = "\n".join(taken[k, i] for i in range(len(t.changes)) if taken.get((k, i)))
+        shown = [(i, c) for i, c in enumerate(t.changes) if (k, i) not in taken]
+        changes = "".join(f'<div class="c {cls}">{html_text(_short(text) if _unjudged(c) else text)}</div>'
+                          for i, c in shown for text, cls in [change_text(c, days)])
+        why = "\n".join([*(taken[k, i] for i in range(len(t.changes)) if taken.get((k, i))),
+                         *(change_text(c, days)[0] for _, c in shown if _unjudged(c))])
         out.append(f'<div class="kpi" id="tile-{html_text(t.key.replace(":", "-"))}"{_title(why)}><div class="l">'
                    f'{html_text(_tile_name(t, labels))}</div><div class="v" id="{html_text(ident)}">'
                    f'{html_text(tile_value(t))}</div><div class="d">{detail}</div>{changes}</div>')
-    lines = "".join(f'<div class="kpi-note"{_title(tip)}>{html_text(text)}</div>' for text, tip in notes)
-    return f'<div class="tiles">{"".join(out)}</div>{lines}'
+    text, tip = change_summary(notes)
+    line = f'<div class="kpi-note"{_title(tip)}>{html_text(text)}</div>' if text else ""
+    return f'<div class="tiles">{"".join(out)}</div>{line}'
+
+
+def _short(text: str) -> str:
+    """A change not judged on its tile, in one short line: "vs baseline: too few to judge" (the reason, "14
+    deals in the baseline, fewer than min_n = 30", in the tile's tooltip)."""
+    side, _, reason = text.partition(": ")
+    return f"{side}: {reason.partition(':')[0]}" if reason else text
+
+
+def change_summary(notes: Sequence[Note]) -> tuple[str, str]:
+    """The notes of :func:`_change_notes` as one short line under the band ("Changes not judged: vs previous
+    period for every tile · vs baseline for 6 tiles") and its tooltip, every note and reason in full."""
+    sides: dict[str, list[str]] = {}
+    for n in notes:
+        sides.setdefault(n.side, []).extend(n.tiles or ["*"])
+    parts = [f"vs {side} for " + ("every tile" if "*" in names else ", ".join(names) if len(names) <= 2
+                                  else f"{len(names)} tiles") for side, names in sides.items()]
+    if not parts:
+        return "", ""
+    tip = "\n".join(n.text + (f"\n{n.why}" if n.why else "") for n in notes)
+    return f"Changes not judged: {' · '.join(parts)} (hover for why)", tip
 
 
 def _title(tip: str) -> str:
@@ -372,6 +409,12 @@ def period_comparison(rows: Sequence[Delta], a: Analysis | None = None, base: An
     return _figure([bar], title, yaxis={"ticksuffix": " pp", "zeroline": True, "range": [-span, span]},
                    margin={**_LAYOUT["margin"], "t": 80 if a is not None and base is not None else 40},
                    shapes=[red_line])
+
+
+def prose_html(text: str) -> str:
+    """The dashboard's own prose escaped, a command written between backticks (as the terminal and Markdown
+    say it) shown as code, not as backticks. Not for values from data: those stay as written (html_text)."""
+    return re.sub(r"`([^`]+)`", r"<code>\1</code>", html_text(text))
 
 
 def html_table(columns: list[str], rows: list[list[str]], *, row_ids: str | None = None) -> str:

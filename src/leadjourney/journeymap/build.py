@@ -218,6 +218,19 @@ def _period(analysis: Analysis) -> str:
     return span
 
 
+# the analysis' names for its methods, as the map's readers say them (analysis.md keeps the methods' names)
+PLAIN = (("Kaplan-Meier median not reached", "median time not reached yet"),
+         ("censoring-aware median", "median counting those still waiting"),
+         ("naive median", "median of those who moved on"))
+
+
+def plain_caveat(text: str) -> str:
+    """A time-in-stage caveat in the map's words: no method names."""
+    for method, words in PLAIN:
+        text = text.replace(method, words)
+    return text
+
+
 def _caveats(analysis: Analysis, config: Config, findings: Sequence[Finding] | None,
              persona_note: str | None) -> list[str]:
     out = []
@@ -242,7 +255,7 @@ def _caveats(analysis: Analysis, config: Config, findings: Sequence[Finding] | N
                        f"(imputed from a later stage).")
     for r in analysis.time_in_stage.rows:
         if r.caveat and (r.from_stage, r.to_stage) in {(t.from_stage, t.to_stage) for t in analysis.funnel.transitions}:
-            out.append(f"{r.from_stage} → {r.to_stage}: {r.caveat}.")
+            out.append(f"{r.from_stage} → {r.to_stage}: {plain_caveat(r.caveat)}.")
     fr = analysis.friction
     if fr.deal_size_warning:
         out.insert(0, f"Warning: {fr.deal_size_warning}.")

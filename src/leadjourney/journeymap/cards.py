@@ -106,7 +106,7 @@ def conversion_card(c: ConversionPoint, x: float, y: float, w: float, *, jm: Jou
         card.lines.append(TextLine(line, left, at, 12, color=None if c.status.judged else MUTED))
         at += LINE - 1
     base = at + 3
-    median = (f"median {tx.days(c.median_days)} (Kaplan-Meier)" if c.median_is_km
+    median = (f"median {tx.days(c.median_days)}" if c.median_is_km  # the method: in the tooltip
               else f"median {tx.days(c.median_days)}* (completed only)")
     room = inner
     if c.time_mark and shows_badge(c.time_mark):
@@ -122,9 +122,9 @@ def conversion_card(c: ConversionPoint, x: float, y: float, w: float, *, jm: Jou
                   else f"target {tx.pct(c.target)} · gap {100 * gap:+.1f} pp" if gap is not None
                   else f"target {tx.pct(c.target)}")
         card.lines.append(TextLine(tx.truncate(target, inner, 12, True), left, base, 12, True, color=PURPLE))
-    if c.revenue_impact is not None:
-        base += 18
-        lost = f"recoverable {money(c.revenue_impact, currency)}/{per} · friction #{c.friction_rank}"
+    if c.revenue_impact:  # $0 (at or above its target) is left out, as the deck's friction table does; the
+        base += 18        # friction rank and the target's source are in the tooltip
+        lost = f"recoverable {money(c.revenue_impact, currency)}/{per}"
         for k, line in enumerate(tx.wrap(lost, inner, 12, red, max_lines=3)):
             base += (LINE - 1) if k else 0
             card.lines.append(TextLine(line, left, base, 12, red, color=RED if red else None))
@@ -188,8 +188,8 @@ def drop_off_card(d: DropOffPoint, x: float, y: float, w: float, *, jm: JourneyM
         card.lines.append(TextLine(line, x + 28, at, 13, True))
         at += LINE
     at += 2
-    detail = (f"{tx.pct(d.rate)} vs {tx.pct(d.compared_with)} {d.compared_with_label} · "
-              f"{money(d.revenue_impact, currency)}/{per} recoverable")
+    detail = f"{tx.pct(d.rate)} vs {tx.pct(d.compared_with)} {d.compared_with_label}" + (
+        f" · {money(d.revenue_impact, currency)}/{per} recoverable" if d.revenue_impact else "")
     for line in tx.wrap(detail, w - 2 * PAD, 12, max_lines=DROP_MAX_LINES):
         card.lines.append(TextLine(line, x + PAD, at, 12))
         at += LINE - 1

@@ -185,7 +185,7 @@ class _Board:
         long = f"Current-state journey map · {what}"  # the title says it is the map when room is short
         what, what_size = tx.fit(long if tx.measure(long, 11) <= room else what, room, 15, 11)
         how, how_size = tx.fit(f"Funnel counted by {jm.funnel_mode.replace('_', ' ')}; rates with 95% intervals; "
-                               "median time is Kaplan-Meier where reached (* = completed only)", room, 13, 10)
+                               "median time in stage (* = of those who moved on only)", room, 13, 10)
         box.lines += [
             TextLine(tx.truncate(jm.title, room, 30, True), MARGIN, y + 30, 30, True, color="#1F2A44"),
             TextLine(what, MARGIN, y + 56, what_size, color="#1F2A44"),
@@ -251,10 +251,10 @@ class _Board:
     def empty_lane(self, slot: Slot, y: float) -> Box:
         """A lane without a stage says what data would fill it, where its stage would stand."""
         lane = self.jm.lanes[slot.lane]
-        text = self.jm.empty_lane_note(lane.name)
+        text = self.jm.empty_lane_plain(lane.name)
         w = min(slot.w - 24, 240.0)
         box = Box(f"empty-lane-{slot.lane}", slot.cx - w / 2, y, w, 0, "placeholder", "empty-lane",
-                  parent=f"lane-{slot.lane}", tooltip=text, data={"lane": lane.name})
+                  parent=f"lane-{slot.lane}", tooltip=self.jm.empty_lane_note(lane.name), data={"lane": lane.name})
         at = y + 22
         for line in tx.wrap(text, w - 2 * cards.PAD, 12, max_lines=6):
             box.lines.append(TextLine(line, slot.cx, at, 12, anchor="middle"))

@@ -285,16 +285,24 @@ class JourneyMap:
         return f"{self.name(from_stage)} → {self.name(to_stage)}"
 
     def empty_lane_note(self, lane: str) -> str:
-        """What would fill a lane without a stage: "No data: add stages after Customer (e.g. ...) ..."."""
+        """What would fill a lane without a stage, for the analyst: "No data: add stages after Customer (e.g.
+        ...) with lane ... in [[stages]] ..."."""
+        return f"No data: add stages {self._empty_lane_where(lane)} with lane \"{lane}\" in [[stages]], and their " \
+               "touchpoints".replace("  ", " ")
+
+    def empty_lane_plain(self, lane: str) -> str:
+        """The same for the map's reader, in words (the configuration hint stays in the card's tooltip)."""
+        return f"No data yet: stages {self._empty_lane_where(lane)} and their touchpoints would show here".replace(
+            "  ", " ")
+
+    def _empty_lane_where(self, lane: str) -> str:
         order = [x.name for x in self.lanes]
         at = order.index(lane)
         before = [s.name for s in self.stages if s.lane in order[:at]]
         after = [s.name for s in self.stages if s.lane in order[at + 1:]]
-        where = (f"between {self.name(before[-1])} and {self.name(after[0])}" if before and after
-                 else f"after {self.name(before[-1])} (e.g. Onboarding, Evangelist)" if before
-                 else f"before {self.name(after[0])}" if after else "")
-        return f"No data: add stages {where} with lane \"{lane}\" in [[stages]], and their touchpoints".replace(
-            "  ", " ")
+        return (f"between {self.name(before[-1])} and {self.name(after[0])}" if before and after
+                else f"after {self.name(before[-1])} (e.g. Onboarding, Evangelist)" if before
+                else f"before {self.name(after[0])}" if after else "")
 
     def touchpoint_name(self, t: TouchpointCard) -> str:
         """``Email click · Email``: kind and channel in display names."""

@@ -17,17 +17,24 @@ WIDTH = 1200
 NOTE_SIZE, NOTE_LINE = 15.0, 21.0
 
 
-def funnel_png(funnel: Funnel, scale: float = 2.0, labels: Mapping[str, str] | None = None) -> bytes:
+def funnel_notes(funnel: Funnel, labels: Mapping[str, str] | None = None) -> list[str]:
+    """The chart's footnotes: each rate not judged, with its status in the words every renderer uses."""
+    return [f"* {display_name(t.from_stage, labels)} to {display_name(t.to_stage, labels)}: {t.status.text()}"
+            for t in funnel.transitions if not t.status.judged]
+
+
+def funnel_png(funnel: Funnel, scale: float = 2.0, labels: Mapping[str, str] | None = None,
+               notes: bool = True) -> bytes:
     """Each transition's conversion rate as a bar, its 95% Wilson interval as a whisker, labelled; stage names
     by their display names (``[labels]``). A rate not judged (too few people, too young) is grey, marked "*",
-    with its status under the chart in the words every renderer uses; a withheld one has no bar."""
+    with its status under the chart (``notes``; else the slide or page says it in its own text, see
+    :func:`funnel_notes`); a withheld one has no bar."""
     rows = funnel.transitions
     row_h, top, left, right = 78.0, 70.0, 300.0, 250.0
-    notes = [line for t in rows if not t.status.judged
-             for line in wrap(f"* {display_name(t.from_stage, labels)} to {display_name(t.to_stage, labels)}: "
-                              f"{t.status.text()}", WIDTH - 48, NOTE_SIZE)]
+    lines = [line for note in (funnel_notes(funnel, labels) if notes else [])
+             for line in wrap(note, WIDTH - 48, NOTE_SIZE)]
     plot_bottom = top + row_h * max(1, len(rows)) + 50
-    height = plot_bottom + (NOTE_LINE * len(notes) + 14 if notes else 0)
+    height = plot_bottom + (NOTE_LINE * len(lines) + 14 if lines else 0)
     img = Image.new("RGB", (round(WIDTH * scale), round(height * scale)), "#FFFFFF")
     draw = ImageDraw.Draw(img)
 
@@ -64,7 +71,7 @@ def funnel_png(funnel: Funnel, scale: float = 2.0, labels: Mapping[str, str] | N
                   fill=INK if judged else MUTED, anchor="lm")
         draw.text((s(left + plot_w + 16), s(y + 14)), f"{t.converted:,} of {t.entered:,}", font=font(s(15)),
                   fill=MUTED, anchor="lm")
-    for i, line in enumerate(notes):
+    for i, line in enumerate(lines):
         draw.text((s(24), s(plot_bottom + 8 + NOTE_LINE * (i + 0.5))), drawable(line), font=font(s(NOTE_SIZE)),
                   fill=MUTED, anchor="lm")
     out = io.BytesIO()

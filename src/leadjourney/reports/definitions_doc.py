@@ -26,12 +26,18 @@ def criterion_text(text: str, labels: Mapping[str, str] | None = None) -> str:
     return out[:1].upper() + out[1:]
 
 
+# what the document says in words where the analyst's outputs name the configuration ([[definitions]])
+NOT_DEFINED = "not defined yet: to be written and agreed"
+NONE_WRITTEN = "No definitions written yet: the stages below are to be defined, then signed off here."
+
+
 def definitions_markdown(doc: DefinitionDocument, stages: Sequence[str],
                          labels: Mapping[str, str] | None = None) -> str:
     """Stages with entry and exit criteria in funnel order, the other terms, one sign-off table."""
     by_stage = {t.definition.stage: t for t in doc.terms if t.definition.stage}
     lines = [f"# Lead stage definitions and handoff criteria: {doc.engagement}", "",
-             (f"Data as of {doc.check.as_of:%Y-%m-%d}. " if doc.check.as_of else "") + doc.status_line(), "",
+             (f"Data as of {doc.check.as_of:%Y-%m-%d}. " if doc.check.as_of else "")
+             + (doc.status_line() if doc.terms else NONE_WRITTEN), "",
              "Marketing, Sales and RevOps agree on what each stage means, when a lead enters it and when it "
              "leaves, then sign the table at the end; the journey map is only as good as these definitions.", ""]
     if doc.check.caveat():
@@ -40,7 +46,7 @@ def definitions_markdown(doc: DefinitionDocument, stages: Sequence[str],
               "|---|---|---|---|---|"]
     for i, name in enumerate(stages):
         t = by_stage.get(name)
-        meaning = t.definition.definition.strip() if t else "not defined yet: add it to [[definitions]]"
+        meaning = t.definition.definition.strip() if t else NOT_DEFINED  # the config hint: `leadjourney definitions`
         lines.append(f"| {md(stage(name, labels))} | {md(meaning)} | {md(_entry(t, labels))} | "
                      f"{md(_exit(stages, i, by_stage, labels))} | {md(_data(t))} |")
     others = [t for t in doc.terms if not t.definition.stage or t.definition.stage not in stages]

@@ -62,7 +62,8 @@ def recommendations_markdown(recs: Recommendations, image: str | None = "impact_
         lines += [f"![Impact/effort matrix]({image})", "",
                   f"Impact/effort matrix: effort at the midpoint of the typical range (bar: the range); impact is "
                   f"high at or above {_money(recs.impact_line, cur)} / {per} (the median of the recommendations); "
-                  f"quick wins take under {QUICK_WIN_HOURS:g} hours. Interactive: `impact_effort.html`.", ""]
+                  f"quick wins take under {QUICK_WIN_HOURS:g} hours; a bubble's number is its rank in the table below. "
+                  f"Interactive: `impact_effort.html`.", ""]
     lines += ["## Ranked recommendations", "",
               f"| Rank | Recommendation | System | Quadrant | Revenue at stake / {per} | Effort | Per hour | "
               "Metric: now → target | Status |", "|---:|---|---|---|---:|---|---:|---|---|"]

@@ -41,9 +41,6 @@ from leadjourney.reports.people import humanize
 if TYPE_CHECKING:
     from leadjourney.reports.recommendations import Recommendation, Recommendations
 
-WIDTH, HEIGHT = 1040, 640
-PLOT = (90.0, 70.0, 640.0, 560.0)  # left, top, right, bottom
-LEGEND_X = 670.0
 MAX_LEGEND = 24
 QUADRANT_FILL = {QUICK_WINS: "#E6F4EA", MAJOR_PROJECTS: "#E8F0FE", FILL_INS: "#F1F3F4", THANKLESS: "#FCE8E6"}
 BUBBLE = {QUICK_WINS: "#1E8E3E", MAJOR_PROJECTS: "#1A73E8", FILL_INS: "#80868B", THANKLESS: "#D93025"}
@@ -51,6 +48,24 @@ INK, GRID = "#202124", "#BDC1C6"
 NONE_BAND = 36.0  # px at the bottom of the plot for recommendations without revenue of their own
 Scale = Callable[[float], float]
 Box = tuple[float, float, float, float]
+
+
+@dataclass(frozen=True)
+class Frame:
+    """The picture's size, its plot (left, top, right, bottom) and where its legend starts (None: no legend,
+    the document or slide lists the ranks beside the picture in its own text)."""
+
+    width: float
+    height: float
+    plot: Box
+    legend_x: float | None
+
+
+# the analyst's files (SVG, PNG beside the HTML): plot and legend in one picture
+WIDE = Frame(1040, 640, (90.0, 70.0, 640.0, 560.0), 670.0)
+# the deck's and Word's picture: small enough that its 11 px text is 9 pt or more where it is placed (a
+# portrait page's 6.5 in width, a slide's 5.5 in height); the ranks are listed in slide or document text
+COMPACT = Frame(560, 470, (78.0, 58.0, 544.0, 408.0), None)
 
 
 @dataclass(frozen=True)
@@ -100,9 +115,11 @@ def y_decades(recs: Recommendations) -> tuple[int, int]:
     return lo, max(hi, lo + 1)
 
 
-def layout(recs: Recommendations, labels: Mapping[str, str] | None = None) -> MatrixLayout:
-    """Positions of every axis, quadrant, bubble, label and legend line; titles named for people (``labels``)."""
-    left, top, right, bottom = PLOT
+def layout(recs: Recommendations, labels: Mapping[str, str] | None = None, frame: Frame = WIDE) -> MatrixLayout:
+    """Positions of every axis, quadrant, bubble, label and legend line; titles named for people (``labels``).
+    Recommendations without revenue of their own are counted in one line in the strip at the bottom (they
+    would stack as a row of bubbles on the axis); the legend, or the text beside the picture, lists them."""
+    left, top, right, bottom = plot = frame.plot
     axis_bottom = bottom - NONE_BAND  # below it: recommendations without revenue of their own
     xm, (lo, hi) = x_max(recs), y_decades(recs)
 
@@ -114,15 +131,15 @@ def layout(recs: Recommendations, labels: Mapping[str, str] | None = None) -> Ma
             return bottom - NONE_BAND / 2
         return axis_bottom - (axis_bottom - top) * (math.log10(v) - lo) / (hi - lo)
 
-    out = MatrixLayout(WIDTH, HEIGHT)
+    out = MatrixLayout(frame.width, frame.height)
     s = out.shapes
-    s.append(Shape("rect", 0, 0, WIDTH, HEIGHT, fill="#FFFFFF"))
+    s.append(Shape("rect", 0, 0, frame.width, frame.height, fill="#FFFFFF"))
     s.append(Shape("text", left, 32, text=f"Impact / effort: {recs.name}", size=18, bold=True, fill=INK))
     xq = sx(QUICK_WIN_HOURS)
     yq = sy(recs.impact_line) if recs.impact_line > 0 else (top + axis_bottom) / 2
     taken: list[Box] = []
     for name, (x0, y0, x1, y1) in {QUICK_WINS: (left, top, xq, yq), MAJOR_PROJECTS: (xq, top, right, yq),
-                                   FILL_INS: (left, yq, xq, bottom), THANKLESS: (xq, yq, right, bottom)}.items():
+                                   FILL_INS: (left, yq, xq, axis_bottom), THANKLESS: (xq, yq, right, axis_bottom)}.items():
         s.append(Shape("rect", x0, y0, x1 - x0, y1 - y0, fill=QUADRANT_FILL[name]))
         anchor, tx = ("start", x0 + 8) if x0 == left else ("end", x1 - 8)
         ty = y0 + 18  # at the top of each quadrant: the "none" strip at the bottom stays free
@@ -138,7 +155,7 @@ def layout(recs: Recommendations, labels: Mapping[str, str] | None = None) -> Ma
         s.append(Shape("text", left - 8, sy(v) + 4, text=money(v, "").strip(), size=11, anchor="end", fill=INK))
     s.append(Shape("text", left - 8, sy(0) + 4, text="none", size=11, anchor="end", fill=INK))
     dividers = [Shape("line", left, axis_bottom, right, axis_bottom, stroke=GRID, width=1, role="divider"),
-                Shape("line", xq, top, xq, bottom, stroke="#5F6368", width=1.5, role="divider"),
+                Shape("line", xq, top, xq, axis_bottom, stroke="#5F6368", width=1.5, role="divider"),
                 Shape("line", left, yq, right, yq, stroke="#5F6368", width=1.5, role="divider")]
     s += dividers
     taken += [box_of(d) for d in dividers]  # no label across a quadrant's edge
@@ -148,9 +165,23 @@ def layout(recs: Recommendations, labels: Mapping[str, str] | None = None) -> Ma
     s.append(Shape("text", left, top - 10, text=f"Recoverable revenue at stake {_per(recs)} ({recs.currency}, log scale)",
                    size=12, fill=INK))
     titles = {r.id: humanize(r.title, labels) for r in recs.items}
-    s += _bubbles(recs.items, sx, sy, taken, titles)
-    s += _legend(recs.items, titles)
+    s += _bubbles([r for r in recs.items if r.revenue], sx, sy, taken, titles, plot)
+    s += _unpriced([r for r in recs.items if not r.revenue], left, right, bottom - NONE_BAND / 2 + 4)
+    if frame.legend_x is not None:
+        s += _legend(recs.items, titles, frame)
     return out
+
+
+def _unpriced(items: list[Recommendation], left: float, right: float, baseline: float) -> list[Shape]:
+    """One line in the bottom strip counting the recommendations without revenue, with their ranks when
+    those fit."""
+    if not items:
+        return []
+    n = len(items)
+    text = f"No revenue attached: {n} action{'s' if n > 1 else ''}"
+    ranked = f"{text} (ranks {', '.join(str(r.rank) for r in items)})"
+    text = ranked if measure(ranked, 11) <= right - left - 16 else text
+    return [Shape("text", left + 8, baseline, text=text, size=11, fill=INK, role="label")]
 
 
 def _y_ticks(lo: int, hi: int) -> list[float]:
@@ -163,7 +194,7 @@ def _radius(r: Recommendation, best: float) -> float:
 
 
 def _bubbles(items: list[Recommendation], sx: Scale, sy: Scale, taken: list[Box],
-             titles: Mapping[str, str]) -> list[Shape]:
+             titles: Mapping[str, str], plot: Box) -> list[Shape]:
     """Range bars under every bubble, bubbles (dodged sideways when they would cover each other) and labels:
     a label takes the first free spot beside its bubble, in full on up to two lines, or stays in the
     legend alone (a bubble's number always keys it to the legend)."""
@@ -187,30 +218,30 @@ def _bubbles(items: list[Recommendation], sx: Scale, sy: Scale, taken: list[Box]
         shapes.append(Shape("text", cx, cy + 4.5, text=str(r.rank), size=12, anchor="middle", bold=True,
                             fill="#FFFFFF", role="rank"))
     for cx, cy, rad, r in placed:  # labels, best first: the first to claim a spot keeps it
-        shapes += _label(titles[r.id], cx, cy, rad, taken)
+        shapes += _label(titles[r.id], cx, cy, rad, taken, plot)
     return shapes
 
 
-def _label(title: str, cx: float, cy: float, rad: float, taken: list[Box]) -> list[Shape]:
+def _label(title: str, cx: float, cy: float, rad: float, taken: list[Box], plot: Box) -> list[Shape]:
     """The title beside its bubble, whole, on up to two lines of 190 px (or three of 130 px, to fit a narrow
     quadrant), where nothing else is; else the legend alone names it."""
     for width, most in ((190, 2), (130, 3)):
         lines = wrap(title, width, 11, max_lines=most)
         if lines and ELLIPSIS not in lines[-1]:
-            shapes = _placed(lines, cx, cy, rad, taken)
+            shapes = _placed(lines, cx, cy, rad, taken, plot)
             if shapes:
                 return shapes
     return []
 
 
-def _placed(lines: list[str], cx: float, cy: float, rad: float, taken: list[Box]) -> list[Shape]:
+def _placed(lines: list[str], cx: float, cy: float, rad: float, taken: list[Box], plot: Box) -> list[Shape]:
     """``lines`` at the first free spot around the bubble (claimed in ``taken``), or nothing."""
     w, tall = max(measure(line, 11) for line in lines), 13.0 * len(lines)
     for dx, dy, anchor in ((rad + 4, 4, "start"), (-rad - 4, 4, "end"), (0, -rad - 5 - tall + 13, "middle"),
                            (0, rad + 14, "middle"), (rad + 4, -rad - tall + 13, "start"), (rad + 4, rad + 8, "start")):
         x0 = cx + dx - (w if anchor == "end" else w / 2 if anchor == "middle" else 0)
         box = (x0, cy + dy - 11, x0 + w, cy + dy - 13 + tall + 3)
-        inside = PLOT[0] + 2 <= box[0] and box[2] <= PLOT[2] - 2 and PLOT[1] + 2 <= box[1] and box[3] <= PLOT[3]
+        inside = plot[0] + 2 <= box[0] and box[2] <= plot[2] - 2 and plot[1] + 2 <= box[1] and box[3] <= plot[3]
         if inside and not any(_overlap(box, t) for t in taken):
             taken.append(box)
             return [Shape("text", cx + dx, cy + dy + 13 * k, text=line, size=11, anchor=anchor, fill=INK,
@@ -252,26 +283,27 @@ def _overlap(a: Box, b: Box) -> bool:
     return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
-def _legend(items: list[Recommendation], titles: Mapping[str, str]) -> list[Shape]:
+def _legend(items: list[Recommendation], titles: Mapping[str, str], frame: Frame) -> list[Shape]:
     """Every recommendation by number, its title wrapped (never cut mid-word) while the plot's height lasts."""
-    shapes = [Shape("text", LEGEND_X, PLOT[1] + 4, text="Ranked by revenue per hour", size=13, bold=True,
-                    fill=INK)]
-    y, shown = PLOT[1] + 30, 0
+    assert frame.legend_x is not None
+    x, plot = frame.legend_x, frame.plot
+    shapes = [Shape("text", x, plot[1] + 4, text="Ranked by revenue per hour", size=13, bold=True, fill=INK)]
+    y, shown = plot[1] + 30, 0
     for r in items[:MAX_LEGEND]:
-        lines = wrap(titles[r.id], WIDTH - LEGEND_X - 40, 11, max_lines=2)
-        if y + 14 * (len(lines) - 1) > PLOT[3] - 16 * (len(items) > shown + 1):
+        lines = wrap(titles[r.id], frame.width - x - 40, 11, max_lines=2)
+        if y + 14 * (len(lines) - 1) > plot[3] - 16 * (len(items) > shown + 1):
             break
-        shapes.append(Shape("circle", LEGEND_X + 9, y - 4, 9, fill=BUBBLE[r.quadrant]))
-        shapes.append(Shape("text", LEGEND_X + 9, y, text=str(r.rank), size=10, anchor="middle", bold=True,
+        shapes.append(Shape("circle", x + 9, y - 4, 9, fill=BUBBLE[r.quadrant]))
+        shapes.append(Shape("text", x + 9, y, text=str(r.rank), size=10, anchor="middle", bold=True,
                             fill="#FFFFFF"))
         for k, line in enumerate(lines):
-            shapes.append(Shape("text", LEGEND_X + 24, y + 14 * k, text=line, size=11, fill=INK, role="legend"))
+            shapes.append(Shape("text", x + 24, y + 14 * k, text=line, size=11, fill=INK, role="legend"))
         y += 14 * (len(lines) - 1) + 21
         shown += 1
     if len(items) > shown:
-        shapes.append(Shape("text", LEGEND_X, y, text=f"... and {len(items) - shown} more", size=11, fill=INK))
+        shapes.append(Shape("text", x, y, text=f"... and {len(items) - shown} more", size=11, fill=INK))
     if not items:
-        shapes.append(Shape("text", LEGEND_X, y, text="No recommendation: no rule fired.", size=11, fill=INK))
+        shapes.append(Shape("text", x, y, text="No recommendation: no rule fired.", size=11, fill=INK))
     return shapes
 
 

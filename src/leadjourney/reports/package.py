@@ -170,7 +170,7 @@ def build_report(ws: Workspace, *, filters: Filters | None = None, now: datetime
         BOARD_MAP: map_png(lay_out(journey_map, width=2400, max_touchpoints=3, max_drop_offs=3)),
         BOARD_MAP_TOP: map_png(top, scale=STAGES_MAP_SCALE),
         FUNNEL_IMAGE: funnel_png(analysis.funnel, labels=cfg.labels),
-        MATRIX_IMAGE: matrix.to_png(matrix.layout(recs, cfg.labels), scale=2.0),
+        MATRIX_IMAGE: matrix.to_png(matrix.layout(recs, cfg.labels, matrix.COMPACT), scale=2.0),
     }
     kinds = len({(r.kind, r.channel) for r in inventory.rows})
     package.documents = documents(package, ws.root.name, kinds)

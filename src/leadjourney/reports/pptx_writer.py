@@ -26,8 +26,8 @@ from pptx.util import Emu, Inches, Length, Pt
 from leadjourney.analysis.findings import ASSUMED
 from leadjourney.display import count, display_name, money, percent, segment_name
 from leadjourney.reports import headlines as hl
+from leadjourney.reports.charts import funnel_notes, funnel_png
 from leadjourney.reports.evidence import fmt
-from leadjourney.reports.friction_doc import FUNNEL_IMAGE
 from leadjourney.reports.people import humanize
 
 if TYPE_CHECKING:
@@ -40,6 +40,8 @@ MAX_CARDS = 4  # personas shown as cards side by side; more: the table
 WIDTH, HEIGHT = Inches(13.333), Inches(7.5)
 MARGIN, TOP = Inches(0.5), Inches(1.45)
 CAPTION_MIN, CAPTION_PT = Inches(3.0), 16  # room a caption beside a picture needs; its size
+FOOTNOTE_PT = 11  # a picture's footnotes, as slide text under it
+LEGEND_PT, LEGEND_LINES = 12, 24  # the matrix's legend beside it: its size, the lines that fit 5.5 in
 INNER = Emu(WIDTH - 2 * MARGIN)  # the content width
 BOTTOM = Emu(HEIGHT - Inches(0.55))  # content ends above the footer
 INK, MUTED, WHITE, BAND = (RGBColor(0x20, 0x21, 0x24), RGBColor(0x5F, 0x63, 0x68), RGBColor(0xFF, 0xFF, 0xFF),
@@ -62,7 +64,8 @@ def to_pptx(p: ReportPackage) -> bytes:
     deck.title_slide()
     deck.summary()
     a, fr, cur, labels = p.analysis, p.analysis.friction, p.currency, p.labels
-    deck.picture(hl.funnel_headline(a.funnel, labels), p.images[FUNNEL_IMAGE], _funnel_notes(p))
+    deck.picture(hl.funnel_headline(a.funnel, labels), funnel_png(a.funnel, labels=labels, notes=False),
+                 _funnel_notes(p), footnotes=funnel_notes(a.funnel, labels))
     journey_slide(deck, _map_headline(p),
                   "The stages, their conversion and median time, and the significant drop-offs with the most "
                   "recoverable revenue (red). The full map, with touchpoints, personas, dark leads and every "
@@ -78,7 +81,8 @@ def to_pptx(p: ReportPackage) -> bytes:
                empty="No transition loses people in this selection.", notes=_friction_notes(p))
     deck.picture(f"{len(p.recommendations.items)} recommendations by impact and effort: quick wins top left",
                  p.images[MATRIX_IMAGE], "Impact: recoverable revenue at stake; effort: hours (the catalogue's "
-                 "range). " + p.recommendations.reconciliation()["text"])
+                 "range). " + p.recommendations.reconciliation()["text"],
+                 caption=matrix_legend(p), caption_pt=LEGEND_PT, muted=False)
     spec = p.recommendations.quick_win_spec()
     deck.table(hl.quick_wins_headline(p.recommendations, cur, fr.per),
                [Column("Quick win", 4.6), Column("System", 1.6), Column("Hours", 1.2, True),
@@ -107,7 +111,7 @@ def to_pptx(p: ReportPackage) -> bytes:
                [Column("Term", 4.0), Column("Signed off", 2.0), Column("Waiting for", 6.43)],
                [[t.definition.term, "yes" if t.signed_off else "no", ", ".join(t.missing) or "-"]
                 for t in terms[:MAX_ROWS]],
-               empty="No [[definitions]] in leadjourney.toml yet.",
+               empty="No stage definitions written yet.",
                notes=p.definitions.status_line()
                + (f" The table shows the first {MAX_ROWS} of {len(terms)} terms." if len(terms) > MAX_ROWS else ""))
     steps = next_steps(p)
@@ -142,6 +146,34 @@ def next_steps(p: ReportPackage) -> list[str]:
                      "follow it.")
     steps.append("Run the monthly and quarterly checks of the maintenance playbook.")
     return steps
+
+
+def picture_fit(px_w: int, px_h: int, footnotes: Sequence[str] = ()) -> tuple[float, Emu]:
+    """A picture of ``px_w`` x ``px_h`` pixels on a slide: the EMU each pixel takes (as large as the room below
+    the title and above the ``footnotes`` allows) and the footnotes' height (an estimate of their wrapped
+    lines)."""
+    per_line = int(INNER / Pt(1) / (FOOTNOTE_PT * 0.55))  # characters a footnote's line holds
+    foot_h = Emu(sum(Pt(FOOTNOTE_PT * 1.25) * -(-len(f) // per_line) + Pt(4) for f in footnotes))
+    return min(INNER / px_w, (BOTTOM - TOP - foot_h) / px_h), foot_h
+
+
+def matrix_legend(p: ReportPackage) -> list[str]:
+    """The matrix's bubbles by rank, as slide text beside the picture (its numbers key to these lines), while
+    an estimate of the wrapped lines fits the picture's height; the rest counted."""
+    items = p.recommendations.items
+    out, lines = ["Ranked by revenue per hour"], 1
+    per_line = int((INNER / Pt(1) - 480) / (LEGEND_PT * 0.55))  # characters a line holds beside the picture
+    for k, r in enumerate(items):
+        text = f"{r.rank}  {humanize(r.title, p.labels)}" + ("" if r.revenue else " (no revenue attached)")
+        need = -(-len(text) // max(per_line, 20))
+        if lines + need > LEGEND_LINES - (k < len(items) - 1):
+            out.append(f"... and {len(items) - k} more in the recommendations document")
+            break
+        out.append(text)
+        lines += need
+    if not items:
+        out.append("No recommendation: no rule fired.")
+    return out
 
 
 def _map_headline(p: ReportPackage) -> str:
@@ -251,21 +283,27 @@ class _Deck:
         self._notes(slide, "\n".join([f"{t.label}: {t.value} ({t.detail})" for t in tiles]
                                      + [p.recommendations.reconciliation()["text"], hl.findings_line(p) + "."]))
 
-    def picture(self, title: str, png: bytes, notes: str, caption: Sequence[str] = ()) -> None:
+    def picture(self, title: str, png: bytes, notes: str, caption: Sequence[str] = (), caption_pt: int = CAPTION_PT,
+                muted: bool = True, footnotes: Sequence[str] = ()) -> None:
         """The image as large as the slide allows below the title, aspect kept: centred, or at the left with the
-        ``caption`` paragraphs beside it when the picture leaves room on the right (a tall map on a wide slide)."""
+        ``caption`` paragraphs beside it when the picture leaves room on the right (a tall map on a wide slide);
+        ``footnotes`` as slide text under it (text inside a picture shrinks with it)."""
         slide = self._slide(title)
         with Image.open(io.BytesIO(png)) as im:
             w, h = im.size
-        box_w, box_h = INNER, BOTTOM - TOP
-        scale = min(box_w / w, box_h / h)
+        scale, foot_h = picture_fit(w, h, footnotes)
+        box_w, box_h = INNER, Emu(BOTTOM - TOP - foot_h)
+        if footnotes:
+            self._paragraphs(slide, footnotes, MARGIN, Emu(box_h + TOP), INNER, foot_h, size=FOOTNOTE_PT, space=4,
+                             color=MUTED)
         pw, ph = int(w * scale), int(h * scale)
         room = box_w - pw - Inches(0.4)
         left = MARGIN if caption and room >= CAPTION_MIN else (WIDTH - pw) // 2
         slide.shapes.add_picture(io.BytesIO(png), Emu(left), Emu(TOP + (box_h - ph) // 2), Emu(pw), Emu(ph))
         if caption and room >= CAPTION_MIN:
             self._paragraphs(slide, caption, Emu(MARGIN + pw + Inches(0.4)), TOP, Emu(room), Emu(box_h),
-                             size=CAPTION_PT, space=10, muted_after_first=True)
+                             size=caption_pt, space=10 if muted else 4, muted_after_first=muted,
+                             bold_first=not muted)
         self._notes(slide, notes)
 
     @staticmethod
