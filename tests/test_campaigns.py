@@ -337,3 +337,30 @@ def test_no_temporary_copy_of_every_touch(planted: tuple[Workspace, Analysis]) -
     assert kept and touches > 1000
     assert max(kept.values()) < touches / 2, kept
     assert result.to_dict() == analysis.campaigns.to_dict()
+
+
+def test_names_as_stored_or_trimmed_give_the_same_figures(planted: tuple[Workspace, Analysis], tmp_path: Path) -> None:
+    # issue 19: ingest stores campaign and asset names trimmed, so the analyses read them as stored (no trimming
+    # touch by touch); names padded by another writer are trimmed as before, with the same figures
+    import shutil
+
+    import duckdb
+
+    from leadjourney.analysis.campaigns import Campaigns
+    from leadjourney.analysis.journeys import open_journeys
+    from leadjourney.analysis.marketing import names_clean
+
+    ws, analysis = planted
+    with open_journeys(ws) as journeys:
+        assert names_clean(journeys)
+    root = tmp_path / "padded"
+    shutil.copytree(ws.root, root)
+    with duckdb.connect(str(root / "leadjourney.duckdb")) as con:
+        con.execute("UPDATE touchpoints SET campaign = ' ' || campaign || chr(9), asset = asset || '  '")
+        assert con.execute("SELECT count(*) FROM touchpoints WHERE campaign LIKE ' %'").fetchone()[0] > 1000
+    padded = Workspace.open(root)
+    with open_journeys(padded) as journeys:
+        assert not names_clean(journeys)
+        result = Campaigns().fit(journeys)
+    assert result.to_dict() == analysis.campaigns.to_dict()
+    assert result.content and result.email.nurtures
