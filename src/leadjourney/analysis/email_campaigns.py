@@ -38,7 +38,13 @@ import ibis
 import ibis.expr.types as ir
 
 from leadjourney.analysis.journeys import Journeys
-from leadjourney.analysis.marketing import WON, Milestone, conversion_milestones, selected_mail
+from leadjourney.analysis.marketing import (
+    WON,
+    Milestone,
+    conversion_milestones,
+    names_clean,
+    selected_mail,
+)
 from leadjourney.analysis.maturity import Maturity, cohort_maturity
 from leadjourney.analysis.nurture_programs import MIN_STEPS, nurture_programs, person_steps
 from leadjourney.analysis.rates import StageCount, Transition, transition_between
@@ -194,12 +200,17 @@ class EmailEngagement(Tabular):
         marks = conversion_milestones(journeys.config.stage_names)
         self.window_days = journeys.config.engaged_window_days
         self.follow = follow_up(journeys, marks)
-        self._engagement(mail, milestones, marks, min_n, journeys.as_of())
+        self._engagement(mail, milestones, marks, min_n, journeys.as_of(), names_clean(journeys))
         self._nurtures(mail, lambda: touches.filter(touches.event.notnull() & touches.campaign.notnull()), journeys,
                        min_n)
         return self
 
-    def _engagement(self, mail: ir.Table, ms: ir.Table, marks: list[Milestone], min_n: int, as_of: datetime) -> None:
+    def _engagement(self, mail: ir.Table, ms: ir.Table, marks: list[Milestone], min_n: int, as_of: datetime,
+                    clean: bool) -> None:
+        """Per campaign, its people's engagement and conversion, and its e-mails' clicks. ``clean``: the names are
+        as stored (:func:`~leadjourney.analysis.marketing.names_clean`), so no asset is blank and ``mail`` has one
+        row per campaign, person and e-mail already (else an unnamed e-mail may have a row for a blank name and
+        one for none: merged here)."""
         engaged_at = mail.click_at if self.engaged_by == "click" else mail.opened_at
         per = mail.group_by(["campaign", "person_id"]).aggregate(
             first_at=mail.first_at.min(), sent=mail.send_at.notnull().any(),
@@ -213,8 +224,11 @@ class EmailEngagement(Tabular):
                                      "del_unsub": (j.delivered & j.unsub).sum(), "sent_del": (j.sent & j.delivered).sum()}
         sums.update(comparable_counts(j, marks, self.window_days, [f.days for f in self.follow], as_of))
         rows = fetch_rows(j.group_by("campaign").aggregate(**sums).order_by([ibis.desc("emailed"), "campaign"]))
-        msg = mail.group_by(["campaign", "person_id", "asset"]).aggregate(delivered=mail.delivered_at.notnull().any(),
-                                                                          clicked=mail.click_at.notnull().any())
+        if clean:
+            msg = mail.select("campaign", delivered=mail.delivered_at.notnull(), clicked=mail.click_at.notnull())
+        else:
+            msg = mail.group_by(["campaign", "person_id", "asset"]).aggregate(
+                delivered=mail.delivered_at.notnull().any(), clicked=mail.click_at.notnull().any())
         messages = {r["campaign"]: r for r in fetch_rows(msg.group_by("campaign").aggregate(
             n=msg.count(), delivered=msg.delivered.sum(), clicked=msg.clicked.sum(),
             del_clicked=(msg.delivered & msg.clicked).sum()))}
