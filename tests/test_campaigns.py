@@ -364,3 +364,40 @@ def test_names_as_stored_or_trimmed_give_the_same_figures(planted: tuple[Workspa
         result = Campaigns().fit(journeys)
     assert result.to_dict() == analysis.campaigns.to_dict()
     assert result.content and result.email.nurtures
+
+
+def test_an_e_mail_named_blank_and_unnamed_is_one_e_mail(planted: tuple[Workspace, Analysis], tmp_path: Path) -> None:
+    # a name another writer left blank reads as none: the person's blank-named and unnamed delivery of a
+    # campaign are one e-mail more in its per-e-mail click rate, not two
+    import shutil
+
+    import duckdb
+
+    from leadjourney.analysis.campaigns import Campaigns
+    from leadjourney.analysis.journeys import open_journeys
+    from leadjourney.analysis.marketing import names_clean
+
+    ws, analysis = planted
+    root = tmp_path / "blank"
+    shutil.copytree(ws.root, root)
+    with duckdb.connect(str(root / "leadjourney.duckdb")) as con:
+        row = "SELECT * REPLACE ({} AS asset) FROM touchpoints WHERE kind = 'delivered' AND campaign IS NOT NULL " \
+              "ORDER BY lead_id, occurred_at LIMIT 1"
+        campaign = con.execute(row.format("asset").replace("SELECT *", "SELECT campaign, *")).fetchone()[0]
+        con.execute(f"INSERT INTO touchpoints {row.format(chr(39) * 2)}")
+        con.execute(f"INSERT INTO touchpoints {row.format('NULL')}")
+    with open_journeys(Workspace.open(root)) as journeys:
+        assert not names_clean(journeys)
+        result = Campaigns().fit(journeys)
+    before = {c.campaign: c for c in analysis.campaigns.email.campaigns}
+    after = {c.campaign: c for c in result.email.campaigns}
+    assert after[campaign].base == "delivered"
+    assert after[campaign].message_click_rate.entered == before[campaign].message_click_rate.entered + 1
+    assert after[campaign].emailed == before[campaign].emailed
+    pooled = ("rest_rate", "rest_n", "p_adjusted", "weak")  # the others' test pools this campaign's e-mails too
+
+    def own(c: Any) -> dict[str, Any]:
+        return {k: v for k, v in c.to_dict().items() if k not in pooled}
+
+    assert {k: own(c) for k, c in after.items() if k != campaign} == \
+        {k: own(c) for k, c in before.items() if k != campaign}
