@@ -299,7 +299,8 @@ class EmailEngagement(Tabular):
             self.nurture_status = withheld(NO_SEQUENCE)
             return
         steps = steps.filter(steps.step <= MAX_STEPS)
-        unsubs = mail.filter(mail.unsub_at.notnull())
+        unsubs = mail.filter(mail.unsub_at.notnull() & mail.campaign.isin(sorted(c for c, p in programs.items()
+                                                                                 if p.nurture)))
         first_unsub = unsubs.group_by(["campaign", "person_id"]).aggregate(unsub_at=unsubs.unsub_at.min())
         s = steps.left_join(first_unsub, [steps.campaign == first_unsub.campaign,
                                           steps.person_id == first_unsub.person_id]).select(steps, first_unsub.unsub_at)
