@@ -401,3 +401,31 @@ def test_an_e_mail_named_blank_and_unnamed_is_one_e_mail(planted: tuple[Workspac
 
     assert {k: own(c) for k, c in after.items() if k != campaign} == \
         {k: own(c) for k, c in before.items() if k != campaign}
+
+
+def test_no_presence_check_before_the_content_lift(planted: tuple[Workspace, Analysis], tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    # a check that some selected touch carries an asset cost a join of every touch (0.3 CPU s at 1M leads) and
+    # decided nothing: the content lift itself is empty then, withheld for the same reason
+    import shutil
+
+    import duckdb
+
+    from leadjourney.analysis import campaigns
+    from leadjourney.analysis.journeys import open_journeys
+
+    checked: list[str] = []
+    real = campaigns._any
+    monkeypatch.setattr(campaigns, "_any", lambda rows: checked.append(str(rows.columns)) or real(rows))
+    ws, analysis = planted
+    with open_journeys(ws) as journeys:
+        result = campaigns.Campaigns().fit(journeys)
+    assert len(checked) == 2  # someone e-mailed with a campaign; someone touched by a rep
+    assert result.to_dict() == analysis.campaigns.to_dict()
+    root = tmp_path / "no-assets"
+    shutil.copytree(ws.root, root)
+    with duckdb.connect(str(root / "leadjourney.duckdb")) as con:
+        con.execute("UPDATE touchpoints SET asset = NULL")
+    with open_journeys(Workspace.open(root)) as journeys:
+        bare = campaigns.Campaigns().fit(journeys)
+    assert bare.content == [] and bare.content_status.reason == campaigns.NO_ASSET
