@@ -95,7 +95,7 @@ class Campaigns(Tabular):
             self.email.withhold(NO_CAMPAIGN if _any(touches.filter(touches.event.notnull())) else NO_EMAIL)
         marks = conversion_milestones(config.stage_names)
         min_n = config.min_n
-        self.content = content_lift(touches, ms, marks, min_n) if _any(touches.filter(touches.asset.notnull())) else []
+        self.content = content_lift(touches, ms, marks, min_n)  # [] when no touch carries a consumed asset
         self.content_status = (withheld(NO_ASSET) if not self.content
                                else for_count(max(a.converted + a.never for a in self.content), min_n))
         if not _any(touches.filter(touches.actor == "human")):

@@ -38,7 +38,13 @@ import ibis
 import ibis.expr.types as ir
 
 from leadjourney.analysis.journeys import Journeys
-from leadjourney.analysis.marketing import WON, Milestone, conversion_milestones, selected_mail
+from leadjourney.analysis.marketing import (
+    WON,
+    Milestone,
+    conversion_milestones,
+    names_clean,
+    selected_mail,
+)
 from leadjourney.analysis.maturity import Maturity, cohort_maturity
 from leadjourney.analysis.nurture_programs import MIN_STEPS, nurture_programs, person_steps
 from leadjourney.analysis.rates import StageCount, Transition, transition_between
@@ -194,30 +200,43 @@ class EmailEngagement(Tabular):
         marks = conversion_milestones(journeys.config.stage_names)
         self.window_days = journeys.config.engaged_window_days
         self.follow = follow_up(journeys, marks)
-        self._engagement(mail, milestones, marks, min_n, journeys.as_of())
+        self._engagement(mail, milestones, marks, min_n, journeys.as_of(), names_clean(journeys))
         self._nurtures(mail, lambda: touches.filter(touches.event.notnull() & touches.campaign.notnull()), journeys,
                        min_n)
         return self
 
-    def _engagement(self, mail: ir.Table, ms: ir.Table, marks: list[Milestone], min_n: int, as_of: datetime) -> None:
+    def _engagement(self, mail: ir.Table, ms: ir.Table, marks: list[Milestone], min_n: int, as_of: datetime,
+                    clean: bool) -> None:
+        """Per campaign, its people's engagement and conversion, and its e-mails' clicks. ``clean``: the names are
+        as stored (:func:`~leadjourney.analysis.marketing.names_clean`), so no asset is blank and ``mail`` has one
+        row per campaign, person and e-mail already (else an unnamed e-mail may have a row for a blank name and
+        one for none: merged here)."""
         engaged_at = mail.click_at if self.engaged_by == "click" else mail.opened_at
+        delivered, clicked = mail.delivered_at.notnull(), mail.click_at.notnull()
+        # its e-mails (a person x an e-mail of it): counted with its people when ``mail`` is one row per e-mail
+        emails = {"m_n": mail.count(), "m_delivered": delivered.sum(), "m_clicked": clicked.sum(),
+                  "m_del_clicked": (delivered & clicked).sum()} if clean else {}
         per = mail.group_by(["campaign", "person_id"]).aggregate(
-            first_at=mail.first_at.min(), sent=mail.send_at.notnull().any(),
-            delivered=mail.delivered_at.notnull().any(), opened=mail.opened_at.notnull().any(),
-            clicked=mail.click_at.notnull().any(), unsub=mail.unsub_at.notnull().any(), engaged_at=engaged_at.min())
+            first_at=mail.first_at.min(), sent=mail.send_at.notnull().any(), delivered=delivered.any(),
+            opened=mail.opened_at.notnull().any(), clicked=clicked.any(), unsub=mail.unsub_at.notnull().any(),
+            engaged_at=engaged_at.min(), **emails)
         j = per.join(ms, per.person_id == ms.person_id)
         sums: dict[str, ir.Value] = {"emailed": j.count(), "sent": j.sent.sum(), "delivered": j.delivered.sum(),
                                      "opened": j.opened.sum(), "clicked": j.clicked.sum(), "unsub": j.unsub.sum(),
                                      "del_opened": (j.delivered & j.opened).sum(),
                                      "del_clicked": (j.delivered & j.clicked).sum(),
-                                     "del_unsub": (j.delivered & j.unsub).sum(), "sent_del": (j.sent & j.delivered).sum()}
+                                     "del_unsub": (j.delivered & j.unsub).sum(), "sent_del": (j.sent & j.delivered).sum(),
+                                     **{k: j[k].sum() for k in emails}}
         sums.update(comparable_counts(j, marks, self.window_days, [f.days for f in self.follow], as_of))
         rows = fetch_rows(j.group_by("campaign").aggregate(**sums).order_by([ibis.desc("emailed"), "campaign"]))
-        msg = mail.group_by(["campaign", "person_id", "asset"]).aggregate(delivered=mail.delivered_at.notnull().any(),
-                                                                          clicked=mail.click_at.notnull().any())
-        messages = {r["campaign"]: r for r in fetch_rows(msg.group_by("campaign").aggregate(
-            n=msg.count(), delivered=msg.delivered.sum(), clicked=msg.clicked.sum(),
-            del_clicked=(msg.delivered & msg.clicked).sum()))}
+        if clean:
+            messages = {r["campaign"]: {k.removeprefix("m_"): r[k] for k in emails} for r in rows}
+        else:
+            msg = mail.group_by(["campaign", "person_id", "asset"]).aggregate(delivered=delivered.any(),
+                                                                              clicked=clicked.any())
+            messages = {r["campaign"]: r for r in fetch_rows(msg.group_by("campaign").aggregate(
+                n=msg.count(), delivered=msg.delivered.sum(), clicked=msg.clicked.sum(),
+                del_clicked=(msg.delivered & msg.clicked).sum()))}
         out = [self._campaign(r, messages[r["campaign"]], marks, min_n) for r in rows]
         tested = [(i, c) for i, c in enumerate(out) if c.message_click_rate.status.judged]
         total_n = sum(c.message_click_rate.entered for _, c in tested)
@@ -285,7 +304,8 @@ class EmailEngagement(Tabular):
             self.nurture_status = withheld(NO_SEQUENCE)
             return
         steps = steps.filter(steps.step <= MAX_STEPS)
-        unsubs = mail.filter(mail.unsub_at.notnull())
+        unsubs = mail.filter(mail.unsub_at.notnull() & mail.campaign.isin(sorted(c for c, p in programs.items()
+                                                                                 if p.nurture)))
         first_unsub = unsubs.group_by(["campaign", "person_id"]).aggregate(unsub_at=unsubs.unsub_at.min())
         s = steps.left_join(first_unsub, [steps.campaign == first_unsub.campaign,
                                           steps.person_id == first_unsub.person_id]).select(steps, first_unsub.unsub_at)

@@ -22,6 +22,7 @@ import ibis
 import ibis.expr.types as ir
 
 from leadjourney.analysis.journeys import Journeys
+from leadjourney.engine import fetch_rows
 
 SEND, DELIVERED, OPEN, CLICK, UNSUBSCRIBE = "send", "delivered", "open", "click", "unsubscribe"
 EMAIL_EVENTS: dict[str, tuple[str, ...]] = {
@@ -101,8 +102,9 @@ def person_touches(journeys: Journeys) -> ir.Table:
         t = t.semi_join(journeys.people().select("person_id"), "person_id")
         automated = t.actor.isnull() | (t.actor != HUMAN)
         event = ibis.ifelse(automated, email_event(t.kind), ibis.null("string"))
-        return t.select("person_id", "occurred_at", "kind", "actor", campaign=blank_null(t.campaign),
-                        asset=blank_null(t.asset), event=event)
+        clean = names_clean(journeys)
+        return t.select("person_id", "occurred_at", "kind", "actor", campaign=name_of(t.campaign, clean),
+                        asset=name_of(t.asset, clean), event=event)
 
     return journeys.remembered(("campaign_touches", journeys.as_of()), build)  # type: ignore[no-any-return]
 
@@ -119,9 +121,14 @@ def mail_messages(journeys: Journeys) -> ir.Table:
         kinds = [kind for spellings in EMAIL_EVENTS.values() for kind in spellings]
         t = t.filter((t.occurred_at <= ibis.timestamp(journeys.as_of())) & t.kind.isin(kinds)
                      & (t.actor.isnull() | (t.actor != HUMAN)) & t.campaign.notnull())
+        leads = journeys.table("leads").select("lead_id", "person_id")
+        if names_clean(journeys):  # one pass: the names are read as stored
+            j = t.join(leads, "lead_id")
+            return _firsts(j.group_by(["campaign", "person_id", "asset", j.asset.notnull().name("named")]),
+                           j.occurred_at, j.kind)
         # per lead and raw name first: the join and the trimming of names then run on a few rows per e-mail
-        per_lead = _firsts(t.group_by(["lead_id", "campaign", "asset"]), t.occurred_at, email_event(t.kind))
-        j = per_lead.join(journeys.table("leads").select("lead_id", "person_id"), "lead_id")
+        per_lead = _firsts(t.group_by(["lead_id", "campaign", "asset"]), t.occurred_at, t.kind)
+        j = per_lead.join(leads, "lead_id")
         m = j.select("person_id", *FIRSTS, campaign=blank_null(j.campaign), asset=blank_null(j.asset),
                      named=j.asset.notnull())
         m = m.filter(m.campaign.notnull())
@@ -133,12 +140,17 @@ def mail_messages(journeys: Journeys) -> ir.Table:
 FIRSTS = ("first_at", "send_at", "delivered_at", "opened_at", "click_at", "unsub_at")
 
 
-def _firsts(groups: ir.GroupedTable, at: ir.TimestampColumn, event: ir.StringValue) -> ir.Table:
-    """Per group, the first time of any e-mail event and of each (:data:`FIRSTS`)."""
-    return groups.aggregate(first_at=at.min(), send_at=at.min(where=event == SEND),
-                            delivered_at=at.min(where=event == DELIVERED),
-                            opened_at=at.min(where=event.isin([OPEN, CLICK])), click_at=at.min(where=event == CLICK),
-                            unsub_at=at.min(where=event == UNSUBSCRIBE))
+def _firsts(groups: ir.GroupedTable, at: ir.TimestampColumn, kind: ir.StringValue) -> ir.Table:
+    """Per group of e-mail events (``kind``: one of :data:`EMAIL_EVENTS`' spellings), the first time of any and
+    of each (:data:`FIRSTS`). Each is tested on the kind's spellings, not on :func:`email_event` (a case over all
+    of them, five times a touch)."""
+
+    def of(*events: str) -> ir.BooleanValue:
+        return kind.isin([spelling for event in events for spelling in EMAIL_EVENTS[event]])
+
+    return groups.aggregate(first_at=at.min(), send_at=at.min(where=of(SEND)),
+                            delivered_at=at.min(where=of(DELIVERED)), opened_at=at.min(where=of(OPEN, CLICK)),
+                            click_at=at.min(where=of(CLICK)), unsub_at=at.min(where=of(UNSUBSCRIBE)))
 
 
 def selected_mail(journeys: Journeys) -> ir.Table:
@@ -147,6 +159,28 @@ def selected_mail(journeys: Journeys) -> ir.Table:
     return mail.semi_join(journeys.people().select("person_id"), "person_id")
 
 
+def names_clean(journeys: Journeys) -> bool:
+    """Whether every campaign and asset name of the touchpoints is already as the analyses read it: trimmed
+    and not blank (ingest stores them so). Checked once per run over the distinct names (a few dozen; the
+    engine reads them from its dictionaries): then no name is trimmed touch by touch."""
+
+    def check() -> bool:
+        t = journeys.table("touchpoints")
+        names = t.select(name=t.campaign).distinct().union(t.select(name=t.asset).distinct())
+        n = names.name
+        unclean = names.filter(n.notnull() & ((n.strip() != n) | (n == "")))
+        return not fetch_rows(unclean.limit(1))
+
+    return journeys.remembered("touch_names_clean", check)  # type: ignore[no-any-return]
+
+
+def name_of(value: ir.StringValue, clean: bool) -> ir.StringValue:
+    """A campaign or asset name as the analyses read it: :func:`blank_null`, or as stored when ``clean``
+    (:func:`names_clean`)."""
+    return value if clean else blank_null(value)
+
+
 def blank_null(value: ir.StringValue) -> ir.StringValue:
+    """``value`` trimmed, NULL when blank."""
     trimmed = value.strip()
     return ibis.ifelse(trimmed == "", ibis.null("string"), trimmed)

@@ -176,10 +176,13 @@ def person_steps(mail: ir.Table, rows: Callable[[], ir.Table], journeys: Journey
     by_count = sorted(c for c, p in programs.items() if p.nurture and not p.by_email)
     parts = []
     if by_email:
-        got = _received_at(mail.filter(mail.send_at.notnull() | mail.delivered_at.notnull()))
-        g = got.filter(got.campaign.isin(by_email) & got.first_at.notnull())
+        sent = mail.filter(mail.campaign.isin(by_email) & (mail.send_at.notnull() | mail.delivered_at.notnull()))
+        got = _received_at(sent)  # per campaign: the sequences' rows only, before the first receipt is picked
+        g = got.filter(got.first_at.notnull())
         g = g.join(email_steps(journeys).select("campaign", "asset", "step"), ["campaign", "asset"])
-        parts.append(g.group_by(["campaign", "person_id", "step"]).aggregate(occurred_at=g.first_at.min()))
+        # one row per campaign, person and step already: a named e-mail has one row per person in ``mail``
+        # and one step
+        parts.append(g.select("campaign", "person_id", "step", occurred_at=g.first_at))
     if by_count:  # declared, its e-mails unnamed: a person's n-th e-mail is step n
         got = received(rows())
         g = got.filter(got.campaign.isin(by_count))
