@@ -3,7 +3,8 @@
 Figures (wall seconds; CPU seconds of each process and what it started, steadier on a busy machine), each
 in a fresh process: DuckDB's analyze (the yardstick, same run); the Parquet export Spark reads;
 Spark's session start; Spark's first analyze (cold: the Parquet read, the plans) and a second one in the same
-session (warm), each split by analysis (which one the time goes to); the Spark JVM's peak memory. Spark runs
+session (warm), each split by analysis (which one the time goes to) and the campaign analyses by part
+(milestones, e-mail and nurture, content lift, sales touches); the Spark JVM's peak memory. Spark runs
 with the workspace's ``[engine]`` master and ``spark_conf`` (local: half the memory for the driver by default). The two results are compared number by number (counts exactly, floats to 1e-9), so a figure
 is never for a wrong answer. Workspaces already built under bench/.work are reused.
 
@@ -52,9 +53,29 @@ for cls in (_report.Funnel, _report.TimeInStage, _report.Sources, _report.SpeedT
             _report.Friction, _report.WebJourney, _report.Pipeline, _report.Campaigns):
     cls.fit = timed(cls.__name__, cls.fit)
 _journeys.Journeys.check = timed("check (selection, cached people)", _journeys.Journeys.check)
+import leadjourney.analysis.campaigns as _campaigns
+subparts = {}  # the campaign analyses' parts -> [wall s, CPU s] (outermost call only)
+sub_depth = [0]
+def timed_part(name, function):
+    def run(*args, **kwargs):
+        sub_depth[0] += 1
+        c, t = cpu(), time.perf_counter()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            sub_depth[0] -= 1
+            if sub_depth[0] == 0:
+                part = subparts.setdefault(name, [0.0, 0.0])
+                part[0] += time.perf_counter() - t
+                part[1] += cpu() - c
+    return run
+for _name in ("milestones", "content_lift", "sales_touches"):
+    setattr(_campaigns, _name, timed_part(_name, getattr(_campaigns, _name)))
+_campaigns.EmailEngagement.fit = timed_part("email and nurture", _campaigns.EmailEngagement.fit)
 def step(name, run):
     global jvm
     parts.clear()
+    subparts.clear()
     c, t = cpu(), time.perf_counter()
     result = run()
     if name == "session":  # from here on the JVM's CPU counts too (its start-up: all it used so far)
@@ -63,6 +84,10 @@ def step(name, run):
     times[name + "_cpu"] = cpu() - c
     if parts:
         times[name + "_parts"] = {k: [round(v[0], 1), round(v[1], 1)] for k, v in parts.items()}
+    if subparts and "Campaigns" in parts:  # what the parts leave: the presence checks, person_touches' plan
+        subparts["the rest (presence checks)"] = [parts["Campaigns"][i] - sum(v[i] for v in subparts.values())
+                                                  for i in (0, 1)]
+        times[name + "_campaign_parts"] = {k: [round(v[0], 1), round(v[1], 1)] for k, v in subparts.items()}
     return result
 """
 
@@ -106,8 +131,12 @@ def main(leads: int) -> None:
            cold_analyze_s=times["cold"], warm_analyze_s=times["warm"], cold_cpu_s=times["cold_cpu"],
            warm_cpu_s=times["warm_cpu"], process_s=spark_wall, driver_cpu_s=spark_cpu, driver_peak_mb=spark_peak,
            jvm_peak_mb=times["jvm_peak_mb"], numbers_differing=len(unequal), conf=times["conf"])
-    for label, split in (("duckdb", duck_times.get("duckdb_parts", {})), ("spark cold", times.get("cold_parts", {})),
-                         ("spark warm", times.get("warm_parts", {}))):  # where the time goes: wall s (CPU s)
+    splits = []  # where the time goes: wall s (CPU s) by analysis, then the campaign analyses' parts
+    for kind, suffix in (("", "_parts"), (" campaigns", "_campaign_parts")):
+        splits += [("duckdb" + kind, duck_times.get("duckdb" + suffix, {})),
+                   ("spark cold" + kind, times.get("cold" + suffix, {})),
+                   ("spark warm" + kind, times.get("warm" + suffix, {}))]
+    for label, split in [(label, split) for label, split in splits if split]:
         shares = sorted(split.items(), key=lambda kv: -kv[1][1])
         print(f"  {label}:", ", ".join(f"{name} {wall:.1f} s ({cpu:.1f})" for name, (wall, cpu) in shares))
     for line in unequal[:10]:
