@@ -56,7 +56,8 @@ def test_on_a_slide_the_footnotes_are_slide_text_and_the_chart_reads_at_9_points
     with them. Without them the picture's smallest text (15 px) is 9 pt or more where the slide places it,
     below the title and above the notes, which go under it as slide text at 11 pt."""
     from leadjourney.reports.charts import funnel_notes
-    from leadjourney.reports.pptx_writer import FOOTNOTE_PT, picture_fit
+    from leadjourney.reports.deck_layout import FOOTNOTE_PT
+    from leadjourney.reports.pptx_writer import picture_fit
 
     ws = csv_workspace(tmp_path / "ws", **{t: (DATA / f"canonical_{t}.csv").read_text("utf-8")
                                            for t in ("leads", "stage_events", "touchpoints", "opportunities")})

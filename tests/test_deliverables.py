@@ -710,7 +710,8 @@ def test_the_decks_friction_table_lists_what_loses_money_not_a_row_at_its_target
     """The deck's "loses $63k/yr" table showed "All leads, MQL -> SQL, 17.6% vs 15.0% target, $0" as row 5."""
     from types import SimpleNamespace
 
-    from leadjourney.reports.pptx_writer import MAX_ROWS, losing_rows
+    from leadjourney.reports.deck_layout import MAX_ROWS
+    from leadjourney.reports.pptx_writer import losing_rows
 
     values = [63e3, 54e3, 0.0, None, 33e3, 29e3, 0.0, 12e3, 5e3]
     fr = SimpleNamespace(rows=[SimpleNamespace(rank=i + 1, recoverable_per_year=v) for i, v in enumerate(values)])

@@ -367,7 +367,7 @@ def test_the_deck_and_word_matrix_reads_at_9_points_with_the_unpriced_in_one_lin
     9 pt or more where it is placed, the recommendations without revenue counted in one line instead of a
     row of bubbles stacked on the axis, no two labels or bubbles covering each other; the ranks are listed
     beside it on the slide as slide text."""
-    from leadjourney.reports.pptx_writer import BOTTOM, INNER, TOP
+    from leadjourney.reports.deck_layout import BOTTOM, INNER, TOP
 
     recs = recommend(analyze(gen))
     lay = matrix.layout(recs, frame=matrix.COMPACT)

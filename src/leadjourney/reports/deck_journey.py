@@ -20,7 +20,7 @@ from pptx.util import Emu, Inches
 
 from leadjourney.display import count, days, money, percent
 from leadjourney.journeymap.model import DropOffPoint, JourneyMap
-from leadjourney.reports.pptx_writer import BAND, BOTTOM, INK, INNER, MARGIN, MUTED, TOP, WHITE
+from leadjourney.reports.deck_layout import BAND, BOTTOM, INK, INNER, MARGIN, MUTED, TOP, WHITE
 
 if TYPE_CHECKING:
     from leadjourney.reports.pptx_writer import _Deck

@@ -27,6 +27,31 @@ from leadjourney.analysis.findings import ASSUMED
 from leadjourney.display import count, display_name, money, percent, segment_name
 from leadjourney.reports import headlines as hl
 from leadjourney.reports.charts import funnel_notes, funnel_png
+from leadjourney.reports.deck_journey import journey_slide
+from leadjourney.reports.deck_layout import (
+    BAND,
+    BODY_PT,
+    BOTTOM,
+    CAPTION_MIN,
+    CAPTION_PT,
+    CARD_PT,
+    FOOTER_PT,
+    FOOTNOTE_PT,
+    HEIGHT,
+    INK,
+    INNER,
+    LEGEND_LINES,
+    LEGEND_PT,
+    MARGIN,
+    MAX_CARDS,
+    MAX_ROWS,
+    MUTED,
+    TABLE_PT,
+    TITLE_PT,
+    TOP,
+    WHITE,
+    WIDTH,
+)
 from leadjourney.reports.evidence import fmt
 from leadjourney.reports.people import humanize
 
@@ -34,18 +59,6 @@ if TYPE_CHECKING:
     from leadjourney.analysis.friction import Friction, FrictionRow
     from leadjourney.reports.package import ReportPackage
 
-TITLE_PT, BODY_PT, TABLE_PT, NOTE_PT, FOOTER_PT, CARD_PT = 28, 20, 14, 14, 11, 14
-MAX_ROWS = 5
-MAX_CARDS = 4  # personas shown as cards side by side; more: the table
-WIDTH, HEIGHT = Inches(13.333), Inches(7.5)
-MARGIN, TOP = Inches(0.5), Inches(1.45)
-CAPTION_MIN, CAPTION_PT = Inches(3.0), 16  # room a caption beside a picture needs; its size
-FOOTNOTE_PT = 11  # a picture's footnotes, as slide text under it
-LEGEND_PT, LEGEND_LINES = 12, 24  # the matrix's legend beside it: its size, the lines that fit 5.5 in
-INNER = Emu(WIDTH - 2 * MARGIN)  # the content width
-BOTTOM = Emu(HEIGHT - Inches(0.55))  # content ends above the footer
-INK, MUTED, WHITE, BAND = (RGBColor(0x20, 0x21, 0x24), RGBColor(0x5F, 0x63, 0x68), RGBColor(0xFF, 0xFF, 0xFF),
-                           RGBColor(0xF1, 0xF3, 0xF4))
 
 
 @dataclass(frozen=True)
@@ -57,7 +70,6 @@ class Column:
 
 def to_pptx(p: ReportPackage) -> bytes:
     """The deck as .pptx bytes."""
-    from leadjourney.reports.deck_journey import journey_slide
     from leadjourney.reports.document import BOARD_MAP, MATRIX_IMAGE
 
     deck = _Deck(p)
