@@ -20,10 +20,11 @@ what it was built from, so the next run with the same inputs skips building it t
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from typing import Any
+from typing import Any, TypeVar
 
 import duckdb
 import ibis
@@ -37,6 +38,7 @@ from ibis.backends.duckdb import Backend as DuckDBBackend
 from ibis.formats.pyarrow import PyArrowData
 
 from leadjourney import sql_store
+from leadjourney.workspace import MEMORY_ENV, memory_headroom_mb
 
 COMPILED_CACHE_SIZE = 1024
 
@@ -59,6 +61,8 @@ class CompiledCache:
 
 
 COMPILED = CompiledCache()
+T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 def fetch(expr: ir.Expr) -> pa.Table:
@@ -73,8 +77,9 @@ def fetch(expr: ir.Expr) -> pa.Table:
         return pa.table({"value": result})  # a column
     table_expr = expr.as_table()
     schema = table_expr.schema()
-    relation = _integers_cast(backend.con.sql(compiled_sql(backend, table_expr)), schema)
-    return PyArrowData.convert_table(relation.to_arrow_table(), schema)
+    sql = compiled_sql(backend, table_expr)
+    arrow = with_headroom(backend.con, lambda: _integers_cast(backend.con.sql(sql), schema).to_arrow_table())
+    return PyArrowData.convert_table(arrow, schema)
 
 
 # DuckDB's name of each integer type Ibis may expect
@@ -172,6 +177,26 @@ def prepared(backend: ibis.BaseBackend, key: Hashable, build: Callable[[], ir.Ta
     return ops.SQLQueryResult(sql, schema, backend).to_expr()
 
 
+def with_headroom(con: duckdb.DuckDBPyConnection, run: Callable[[], T]) -> T:
+    """``run()``; when DuckDB runs out of its memory budget (an operator it cannot spill), once more with the
+    machine's (:func:`~leadjourney.workspace.memory_headroom_mb`), with a warning logged. The first error stands when
+    the budget was the analyst's, or the second try fails too (inside a transaction the first aborted it)."""
+    try:
+        return run()
+    except duckdb.OutOfMemoryException as first:
+        budget = memory_headroom_mb()
+        if budget is None:
+            raise
+        try:
+            con.execute(f"SET memory_limit = '{budget}MB'")
+            result = run()
+        except duckdb.Error:
+            raise first from None
+        log.warning("a query needed more than DuckDB's memory budget and ran again with %s MB (%s sets the "
+                    "budget)", f"{budget:,}", MEMORY_ENV)
+        return result
+
+
 def create_temp_table(backend: DuckDBBackend, name: str, expr: ir.Table) -> ir.Table:
     """``expr`` computed into the temporary table ``name`` (typed by its Ibis schema, as Ibis's own
     ``create_table`` does); the query is compiled once per distinct expression (:func:`compiled_sql`).
@@ -189,7 +214,8 @@ def create_temp_table(backend: DuckDBBackend, name: str, expr: ir.Table) -> ir.T
     ident = sg.to_identifier(name, quoted=True).sql(backend.dialect)
     backend.con.execute(f"CREATE TEMPORARY TABLE {ident} ({columns})")
     names = ", ".join(sg.to_identifier(c, quoted=True).sql(backend.dialect) for c in expr.columns)
-    backend.con.execute(f"INSERT INTO {ident} ({names}) {compiled_sql(backend, expr)}")
+    insert = f"INSERT INTO {ident} ({names}) {compiled_sql(backend, expr)}"
+    with_headroom(backend.con, lambda: backend.con.execute(insert))
     # what backend.table(name, database=("temp", "main")) returns, without asking the catalog again
     return ops.DatabaseTable(name, schema=schema, source=backend,
                              namespace=ops.Namespace(catalog="temp", database="main")).to_expr()

@@ -58,6 +58,19 @@ def memory_limit_mb(share: float = 0.6) -> int:
     return max(512, min(MEMORY_CAP_MB, int(total * share / 2**20)))
 
 
+
+def memory_headroom_mb(share: float = 0.6) -> int | None:
+    """The budget a query gets when it ran out of :func:`memory_limit_mb`'s (DuckDB cannot spill every
+    operator): ``share`` of physical memory, uncapped; None when ``LEADJOURNEY_MEMORY_MB`` chose the budget
+    (the analyst's word stands) or when it would be no larger."""
+    if os.environ.get(MEMORY_ENV, "").strip():
+        return None
+    try:
+        total = int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") * share / 2**20)
+    except (ValueError, OSError, AttributeError):
+        return None
+    return total if total > memory_limit_mb(share) else None
+
 @dataclass
 class _Kept:
     con: duckdb.DuckDBPyConnection
