@@ -151,6 +151,30 @@ def test_a_change_not_judged_on_a_single_tile_says_its_kind_in_one_line_the_reas
     assert "vs baseline: too few to judge: 14 deals in the baseline, fewer than min_n = 30" in title
 
 
+def test_a_change_within_noise_is_short_and_grey_on_its_tile_the_words_in_its_tooltip_and_under_the_band() -> None:
+    """The Lead tile said "▲ +2.2% vs baseline, within noise" on two lines at 1,440 px."""
+    from leadjourney.analysis.kpis import Change, Tile
+    from leadjourney.analysis.status import OK
+    from leadjourney.dashboard.figures import NOISE, kpi_tiles
+
+    tiles = [Tile("stage:Lead", "Lead", "count", 2970, 2970, OK,
+                  (Change(PREVIOUS, 2970, 2500, 2970, 2500), Change(BASELINE, 2970, 2906, 2970, 835, within_noise=True)))]
+    html = html_module.unescape(kpi_tiles(tiles, 90.0))
+    noise = re.search(r'<div class="c flat" title="([^"]*)">([^<]*)</div>', html)
+    assert noise is not None and noise.group(2) == "▲ +2.2% vs baseline" and noise.group(1) == NOISE, html
+    assert re.search(r'<div class="kpi-noise" title="[^"]*">Grey changes: within noise</div>', html), html
+    assert '<div class="c up">▲ +18.8% vs previous 90 days</div>' in html  # a real change: no tooltip, coloured
+
+
+def test_the_speed_to_lead_title_names_its_signal_as_people_say_it(ws: Workspace) -> None:
+    """It read "Speed-to-lead (from mql)"."""
+    a = analyze(ws)
+    title = speed_to_lead(a, 5)["layout"]["title"]["text"]
+    assert "(from MQL)" in title or "(from form fill)" in title, title
+    form = replace(a, speed_to_lead=replace(a.speed_to_lead, signal="form_fill"))
+    assert "(from form fill)" in speed_to_lead(form, 5)["layout"]["title"]["text"]
+
+
 def test_the_baseline_change_is_per_day_of_each_period(ws: Workspace) -> None:
     view = DashboardData(ws, disk=False).view(DATED)
     base = view.baseline

@@ -707,7 +707,8 @@ def test_counts_read_singular_or_plural_never_with_a_bracketed_s() -> None:
 
 
 def test_the_decks_friction_table_lists_what_loses_money_not_a_row_at_its_target() -> None:
-    """The deck's "loses $63k/yr" table showed "All leads, MQL -> SQL, 17.6% vs 15.0% target, $0" as row 5."""
+    """The deck's "loses $63k/yr" table showed "All leads, MQL -> SQL, 17.6% vs 15.0% target, $0" as row 5,
+    later "43 Opportunity → Customer, SEO (source), not judged" (too few people, ranked last)."""
     from types import SimpleNamespace
 
     from leadjourney.reports.deck_layout import MAX_ROWS
@@ -716,7 +717,23 @@ def test_the_decks_friction_table_lists_what_loses_money_not_a_row_at_its_target
     values = [63e3, 54e3, 0.0, None, 33e3, 29e3, 0.0, 12e3, 5e3]
     fr = SimpleNamespace(rows=[SimpleNamespace(rank=i + 1, recoverable_per_year=v) for i, v in enumerate(values)])
     shown = losing_rows(fr)  # type: ignore[arg-type]
-    assert [r.rank for r in shown] == [1, 2, 4, 5, 6] and len(shown) == MAX_ROWS
+    assert [r.rank for r in shown] == [1, 2, 5, 6, 8] and len(shown) == MAX_ROWS
+
+
+def test_the_decks_definitions_slide_names_every_term_each_role_has_still_to_sign() -> None:
+    """The slide listed 5 of 9 terms, each "no · Marketing, Sales, RevOps"; the next steps said "marketing,
+    sales, revops" (the --role keys)."""
+    from types import SimpleNamespace
+
+    from leadjourney.reports.pptx_writer import sign_off_rows
+
+    terms = [SimpleNamespace(definition=SimpleNamespace(term=f"Term {i}"),
+                             missing=["Sales", "RevOps"] if i == 0 else ["Marketing", "Sales", "RevOps"])
+             for i in range(9)]
+    rows = sign_off_rows(terms)  # type: ignore[arg-type]
+    assert [r[:2] for r in rows] == [["Marketing", "1 of 9"], ["Sales", "0 of 9"], ["RevOps", "0 of 9"]]
+    assert rows[0][2].split(", ") == [f"Term {i}" for i in range(1, 9)] and rows[1][2].count("Term") == 9
+    assert sign_off_rows([]) == []
 
 
 def test_documents_write_when_they_were_computed_as_people_read_a_time() -> None:

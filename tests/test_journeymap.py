@@ -479,16 +479,19 @@ def test_default_lanes_put_the_handoff_in_handoff_and_say_what_fills_post_handof
 
 
 def test_the_cards_speak_to_a_vp_the_method_and_ids_in_their_tooltips(jm: JourneyMap) -> None:
-    """The cards said "median 16.3 d (Kaplan-Meier)", "recoverable $0/yr · friction #9" and "add ... in
-    [[stages]]": the method, finding ids and configuration belong in the tooltips' detail; a $0 recoverable
-    (a transition at its target) is left out, as the deck's friction table leaves it out."""
-    conversions = [replace(c, revenue_impact=0.0, friction_rank=9) if i == 0 else
+    """The cards said "median 16.3 d (Kaplan-Meier)", "median 4.1 d* (completed only)", "recoverable $0/yr ·
+    friction #9" and "add ... in [[stages]]": the method, finding ids and configuration belong in the tooltips'
+    detail ("*" says "of those who moved on only", as the subtitle explains); a $0 recoverable (a transition at
+    its target) is left out, as the deck's friction table leaves it out."""
+    conversions = [replace(c, revenue_impact=0.0, friction_rank=9, median_is_km=False,
+                           median_days=c.median_days or 4.0) if i == 0 else
                    replace(c, median_is_km=True, median_days=c.median_days or 3.0,
                            revenue_impact=c.revenue_impact or 12_000.0, friction_rank=c.friction_rank or 2)
                    for i, c in enumerate(jm.conversions)]
     layout = lay_out(replace(jm, conversions=tuple(conversions)))
     shown = "\n".join(t.text for t in layout.texts())
-    jargon = ("Kaplan-Meier", "friction #", "[[", "z-test", "Holm", "naive")
+    jargon = ("Kaplan-Meier", "friction #", "[[", "z-test", "Holm", "naive", "completed only")
+    assert any(line.text.startswith("median ") and line.text.endswith("*") for line in layout.texts())
     assert [line for line in shown.splitlines() if any(j in line for j in jargon)] == []
     tips = "\n".join(b.tooltip for b in layout.boxes if b.tooltip)
     assert "Kaplan-Meier" in tips and "friction #9" in tips and "[[stages]]" in tips
@@ -750,3 +753,10 @@ def test_a_long_non_latin_persona_name_takes_two_lines_in_its_label_not_an_ellip
     for box in layout.role("persona-label"):
         drawn = " ".join(ln.text for ln in box.lines if ln.bold)
         assert drawn == labels[box.data["persona"]] and all(ln.rect()[3] <= box.bottom + 1 for ln in box.lines)
+
+
+def test_the_maps_stamp_reads_as_a_time_without_a_command(jm: JourneyMap) -> None:
+    """The stamp under the map said "at 2026-12-07T13:52:36; every number equals `leadjourney analyze --json`"."""
+    stamp = next(b for b in lay_out(jm).boxes if b.id == "generated").lines[0].text
+    assert stamp.startswith("Drawn by leadjourney on ") and "`" not in stamp and "--" not in stamp
+    assert not re.search(r"\d{4}-\d\d-\d\dT\d\d", stamp), stamp

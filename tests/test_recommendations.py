@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import xml.etree.ElementTree as ET
 from datetime import date, datetime
 from html.parser import HTMLParser
@@ -302,6 +303,8 @@ def test_weak_sources_take_their_segment_rows_revenue(gen: Workspace) -> None:
         c = next(c for c in analysis.sources.conversion
                  if (c.source, c.from_stage, c.to_stage) == (source, row.from_stage, row.to_stage))
         assert c.significant and c.direction == "lower" and r.metric.target == c.rest_rate
+        # the title and changes name the source as people read it (`recommend` printed "paid_social leads")
+        assert not re.search(r"\b[a-z]+_[a-z_]+\b", " ".join([r.title, *r.changes])), (r.title, r.changes)
 
 
 @pytest.mark.slow  # end to end, several seconds: make test-integration

@@ -19,6 +19,7 @@ from leadjourney.analysis import Analysis, analyze
 from leadjourney.analysis.friction import Friction, money
 from leadjourney.analysis.journeys import open_journeys
 from leadjourney.analysis.status import too_few, withheld
+from leadjourney.display import counted
 from leadjourney.reports.recommendations import recommend
 from leadjourney.workspace import Workspace
 
@@ -152,8 +153,8 @@ def test_recommendations_sharing_a_friction_row_count_it_once(gen_analysis: Anal
             owner = next(x for x in recs.items if x.id == rid)
             assert rank in [k for k, _ in owner.counted]
     md = recs.to_markdown(image=None)
-    assert f"Total recoverable {money(distinct, 'USD')} / yr = sum of the {len(cited)} friction row(s) cited, " \
-           "each counted once" in md
+    assert f"Total recoverable {money(distinct, 'USD')} / yr = sum of the {counted(len(cited), 'friction row')} " \
+           "cited, each counted once" in md
     assert f"current bookings {money(gen_analysis.friction.bookings_per_year, 'USD')} / yr" in md
 
 

@@ -61,6 +61,18 @@ def segment_name(segment: str | None, labels: Mapping[str, str] | None = None) -
     return f"{display_name(value, labels)} ({SEGMENT_KINDS.get(kind, kind)})"
 
 
+def row_name(from_stage: str, to_stage: str, segment: str | None,
+             labels: Mapping[str, str] | None = None) -> str:
+    """A friction row for people, its segment after a comma (never a parenthesis inside a parenthesis,
+    "MQL → SQL (Content syndication (source))").
+
+    >>> row_name("MQL", "SQL", "source=content_syndication"), row_name("Lead", "MQL", None)
+    ('MQL → SQL, Content syndication (source)', 'Lead → MQL, all leads')
+    """
+    who = segment_name(segment, labels) if segment else "all leads"
+    return f"{display_name(from_stage, labels)} → {display_name(to_stage, labels)}, {who}"
+
+
 def money(value: float | None, currency: str = "") -> str:
     """Money rounded for people: ``$30.1M``, ``$460k``, ``$950`` (USD as $, else ``30.1M EUR``); ``-`` for None."""
     if value is None or (isinstance(value, float) and math.isnan(value)):

@@ -70,7 +70,8 @@ body{margin:0;background:#f4f6f9;font-family:system-ui,-apple-system,sans-serif;
 .kpi .l{font-size:12px;color:#52606d;text-transform:uppercase;letter-spacing:.04em}
 .kpi .d{font-size:12px;color:#52606d;margin-bottom:4px}.kpi .why{color:#7b8794}
 .kpi .c{font-size:12px;margin-top:2px}.kpi .up{color:#1e8449}.kpi .down{color:#c0392b}.kpi .flat{color:#52606d}
-.kpi .na{color:#7b8794;font-style:italic}.kpi-note{font-size:12px;color:#52606d;margin-top:6px}
+.kpi .na{color:#7b8794;font-style:italic}.kpi-note,.kpi-noise{font-size:12px;color:#52606d}
+.kpi-notes{display:flex;flex-wrap:wrap;column-gap:24px;margin-top:6px}
 .dash-dropdown-content:has(.dash-dropdown-search){min-width:min(460px,90vw)}
 .dash-dropdown-content .dash-dropdown-options{display:grid;grid-template-columns:repeat(auto-fill,minmax(150px,1fr));column-gap:4px}
 .dash-dropdown-content .dash-dropdown-option{display:flex;align-items:center;gap:6px;padding:5px 8px}

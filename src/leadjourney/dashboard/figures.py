@@ -22,10 +22,11 @@ from leadjourney.analysis.benchmarks import Benchmark, benchmark_for
 from leadjourney.analysis.friction import Friction, money
 from leadjourney.analysis.kpis import PREVIOUS, Change, Tile
 from leadjourney.analysis.report import Analysis
+from leadjourney.analysis.speed_to_lead import SpeedToLead
 from leadjourney.analysis.status import MetricStatus, Status
 from leadjourney.analysis.trend import ConversionTrend, TrendPoint
 from leadjourney.dashboard.comparison import Delta
-from leadjourney.display import display_name, minutes, segment_name
+from leadjourney.display import counted, display_name, minutes, segment_name
 from leadjourney.display import percent as pct  # the one percent formatter
 from leadjourney.errors import OptionError
 from leadjourney.escape import html_text
@@ -195,6 +196,13 @@ def speed_scale(sla_minutes: float) -> tuple[float, float]:
     return min(sla_minutes / 10, 1.0), max(10080.0, sla_minutes * 100)
 
 
+def signal_name(s: SpeedToLead) -> str:
+    """What starts the speed-to-lead clock, as people say it: the stage ("MQL"), or "form fill" (not "mql")."""
+    if s.signal == "mql":
+        return s.signal_stage or "MQL"
+    return display_name(s.signal).lower() if s.signal else "-"
+
+
 def speed_to_lead(a: Analysis, sla_minutes: float) -> Figure:
     """Median and p90 response time on a fixed logarithmic scale around the SLA (:func:`speed_scale`; ticks in
     minutes, hours and days, the SLA a black line), with the within-5-min and never-contacted shares."""
@@ -226,7 +234,7 @@ def speed_to_lead(a: Analysis, sla_minutes: float) -> Figure:
     ticks = sorted({*[t for t in SPEED_TICKS if low <= t <= high], sla_minutes})
     sla_line = {"type": "line", "xref": "x", "x0": sla_minutes, "x1": sla_minutes, "yref": "y domain", "y0": 0,
                 "y1": 1.15, "line": {"color": "black", "width": 3}}  # from the axis up: clear of its tick label
-    return _figure(traces, f"Speed-to-lead (from {s.signal}){_status_note(s.status)}",
+    return _figure(traces, f"Speed-to-lead (from {signal_name(s)}){_status_note(s.status)}",
                    xaxis={"type": "log", "range": [math.log10(low), math.log10(high)], "tickvals": ticks,
                           "ticktext": [("SLA " if t == sla_minutes else "") + _duration_tick(t) for t in ticks],
                           "domain": [0.08, 1], "fixedrange": True},
@@ -248,15 +256,17 @@ def _duration_tick(value: float) -> str:
 
 
 def change_text(c: Change, days: float | None) -> tuple[str, str]:
-    """(text, class) of one change on a tile: "▲ 12.3% vs previous 90 days" coloured by direction when judged;
-    otherwise what the analysis says (``MetricStatus.text()``), never a number that is not judged."""
+    """(text, class) of one change on a tile: "▲ 12.3% vs previous 90 days" coloured by direction when judged,
+    grey (class "flat") within noise, which the tile's tooltip and the line under the band say (on the tile,
+    ", within noise" wrapped a 1,440 px band's tile to a second line); otherwise what the analysis says
+    (``MetricStatus.text()``), never a number that is not judged."""
     against = (f"previous {days:,.0f} days" if c.against == PREVIOUS and days else c.against)
     if not c.status.judged or c.ratio is None:
         reason = c.status.text() or "no change to show: nothing in the other period"
         return f"vs {against}: {reason}", "na"
     arrow_mark = {"up": "▲", "down": "▼", "flat": "▶"}[c.direction]
     if c.within_noise:
-        return f"{arrow_mark} {c.ratio:+.1%} vs {against}, within noise", "flat"
+        return f"{arrow_mark} {c.ratio:+.1%} vs {against}", "flat"
     return f"{arrow_mark} {c.ratio:+.1%} vs {against}", c.direction
 
 
@@ -336,7 +346,8 @@ def kpi_tiles(tiles: Sequence[Tile], days: float | None, labels: Labels = None) 
         else:
             detail = "people"
         shown = [(i, c) for i, c in enumerate(t.changes) if (k, i) not in taken]
-        changes = "".join(f'<div class="c {cls}">{html_text(_short(text) if _unjudged(c) else text)}</div>'
+        changes = "".join(f'<div class="c {cls}"{_title(NOISE if _noise(c) else "")}>'
+                          f'{html_text(_short(text) if _unjudged(c) else text)}</div>'
                           for i, c in shown for text, cls in [change_text(c, days)])
         why = "\n".join([*(taken[k, i] for i in range(len(t.changes)) if taken.get((k, i))),
                          *(change_text(c, days)[0] for _, c in shown if _unjudged(c))])
@@ -345,7 +356,17 @@ def kpi_tiles(tiles: Sequence[Tile], days: float | None, labels: Labels = None) 
                    f'{html_text(tile_value(t))}</div><div class="d">{detail}</div>{changes}</div>')
     text, tip = change_summary(notes)
     line = f'<div class="kpi-note"{_title(tip)}>{html_text(text)}</div>' if text else ""
-    return f'<div class="tiles">{"".join(out)}</div>{line}'
+    if any(_noise(c) for k, t in enumerate(tiles) for i, c in enumerate(t.changes) if (k, i) not in taken):
+        line += f'<div class="kpi-noise"{_title(NOISE)}>{html_text(NOISE_NOTE)}</div>'
+    return f'<div class="tiles">{"".join(out)}</div><div class="kpi-notes">{line}</div>'
+
+
+NOISE = "within noise: a change this size happens by chance (95%), so it is not a real change"
+NOISE_NOTE = "Grey changes: within noise"  # beside the line of changes not judged, which stays short
+
+
+def _noise(c: Change) -> bool:
+    return not _unjudged(c) and c.within_noise
 
 
 def _short(text: str) -> str:
@@ -569,7 +590,7 @@ def trend(t: ConversionTrend | None, base: Analysis | None, benchmarks: tuple[Be
     title = (f"Drop-off trend: {measure} by creation {'period' if t is None else t.period} (open: young, dotted "
              "diamonds: projected final; dashed: baseline, band: benchmark)")
     if hidden:
-        title += f"<br><sup>{len(hidden)} period(s) after the data's end ({end}) not shown</sup>"
+        title += f"<br><sup>{counted(len(hidden), 'period')} after the data's end ({end}) not shown</sup>"
     return _figure(traces, title, yaxis={"tickformat": ".0%", "rangemode": "tozero"},
                    xaxis={"type": "date"}, legend={"orientation": "h", "y": -0.25, "font": {"size": 10}},
                    height=380)

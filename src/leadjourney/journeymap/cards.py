@@ -106,8 +106,9 @@ def conversion_card(c: ConversionPoint, x: float, y: float, w: float, *, jm: Jou
         card.lines.append(TextLine(line, left, at, 12, color=None if c.status.judged else MUTED))
         at += LINE - 1
     base = at + 3
-    median = (f"median {tx.days(c.median_days)}" if c.median_is_km  # the method: in the tooltip
-              else f"median {tx.days(c.median_days)}* (completed only)")
+    # the method in the tooltip; "*": of those who moved on only, as the map's subtitle says (the card's
+    # "(completed only)" repeated that in an analyst's words)
+    median = f"median {tx.days(c.median_days)}" + ("" if c.median_is_km else "*")
     room = inner
     if c.time_mark and shows_badge(c.time_mark):
         extra.append(badge(card.id, c.time_mark, x + w - PAD, base - 12))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from leadjourney.display import moment
 from leadjourney.journeymap import text as tx
 from leadjourney.journeymap.boxes import Box, TextLine
 from leadjourney.journeymap.model import JourneyMap
@@ -44,8 +45,8 @@ def footer(jm: JourneyMap, x: float, y: float, w: float) -> tuple[list[Box], flo
         b.h = bottom - b.y
     stamp = Box("generated", x, bottom + 8, w, 20, "note", "note")
     stamp.lines.append(TextLine(tx.truncate(
-        f"Drawn from data by leadjourney at {jm.computed_at}; every number equals `leadjourney analyze --json` "
-        "for this selection.", w, 11), x, bottom + 22, 11))
+        f"Drawn by leadjourney on {moment(str(jm.computed_at))} from this selection's analysis: every number "
+        "is the analysis report's.", w, 11), x, bottom + 22, 11))  # an ISO stamp and a command in backticks before
     return [*boxes, *_swatches(jm, x, y, legend_w), stamp], bottom + 28
 
 

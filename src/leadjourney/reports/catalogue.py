@@ -5,8 +5,8 @@ projects" (titles, systems and typical times in its words); the few actions the 
 lacks are marked ``origin = "leadjourney estimate"``. Each recommendation rule names the
 action it proposes in :data:`RULE_ACTIONS`.
 
-Texts are templates: ``{from_stage}``, ``{to_stage}``, ``{stage}``, ``{source}``,
-``{signal}`` and the other placeholders a rule supplies are filled in when a rule fires;
+Texts are templates: ``{from_stage}``, ``{to_stage}``, ``{stage}``, ``{source}`` (its display
+name, "Paid social"), ``{signal}`` and the other placeholders a rule supplies are filled in when a rule fires;
 an unknown placeholder is left as written.
 
 :func:`apply_overrides` takes the raw ``[[actions]]`` tables of a config, so a workspace

@@ -63,7 +63,8 @@ def definitions_markdown(doc: DefinitionDocument, stages: Sequence[str],
               "| Term | " + " | ".join(REQUIRED_ROLES) + " |", "|---|" + "---|" * len(REQUIRED_ROLES)]
     for t in doc.terms:
         lines.append(f"| {md(t.definition.term)} | " + " | ".join(_signature(t, r) for r in REQUIRED_ROLES) + " |")
-    lines += ["", "Record a signature with `leadjourney definitions approve TERM --by NAME --role ROLE`."]
+    lines += ["", "To sign, each role's lead tells the project's analyst which terms they approve; the next "
+              "edition of this document shows their name and the date."]  # the command: out/definitions.md
     return "\n".join(lines) + "\n"
 
 

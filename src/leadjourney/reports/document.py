@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from leadjourney.display import moment, segment_name
+from leadjourney.display import counted, moment, row_name
 from leadjourney.escape import markdown_text as md
 from leadjourney.reports.evidence import fmt
 from leadjourney.reports.people import humanize, status_word, without_p
@@ -44,8 +44,8 @@ def recommendations_markdown(recs: Recommendations, image: str | None = "impact_
     top = max(recs.items, key=lambda r: r.revenue or 0.0, default=None)
     lines = [f"# Recommendations: {recs.name}", "",
              f"From the journey analysis of {recs.n_people:,} people (computed {moment(recs.computed_at)}). "
-             f"{len(recs.items)} recommendation(s), ranked by revenue at stake per hour of effort; "
-             f"{len(quick)} quick win(s) under {QUICK_WIN_HOURS:g} hours"
+             f"{counted(len(recs.items), 'recommendation')}, ranked by revenue at stake per hour of effort; "
+             f"{counted(len(quick), 'quick win')} under {QUICK_WIN_HOURS:g} hours"
              + (f", the top {len(spec)} expanded into a quick-win spec below" if spec else "") + "."]
     if fr is not None and fr.deal_size_warning:
         lines += ["", f"**Warning: {fr.deal_size_warning}.**"]
@@ -105,8 +105,8 @@ def _reconciliation(rec: dict[str, Any], cur: str, recs: Recommendations,
         return [*lines, "No recommendation cites a friction row."]
     lines += ["| Friction row | Recoverable | Counted | Counted in | Cited by | Note |", "|---|---:|---:|---|---|---|"]
     for row in rec["rows"]:
-        label = (f"#{row['rank']} {row['transition'].replace('->', ' → ')} "
-                 f"({segment_name(row['segment'], labels)})")
+        start, _, end = row["transition"].partition("->")
+        label = f"#{row['rank']} {row_name(start, end, row['segment'], labels)}"
         counted_in = _rank_of(recs, row["counted_in"]) if row["counted_in"] else "-"
         cited = ", ".join(_rank_of(recs, rid) for rid in row["cited_by"])
         lines.append(f"| {label} | {_money(row['recoverable'], cur)} | {_money(row['counted'], cur)} | "
@@ -118,15 +118,15 @@ def _detail(r: Recommendation, cur: str, recs: Recommendations,
             labels: Mapping[str, str] | None = None) -> list[str]:
     m = r.metric
     per = recs.friction.per if recs.friction is not None else "yr"
-    ranks = ", ".join(f"#{f.rank} {f.from_stage} → {f.to_stage} ({segment_name(f.segment, labels)})"
-                      for f in r.friction)
+    ranks = " and ".join(f"#{f.rank} {row_name(f.from_stage, f.to_stage, f.segment, labels)}" for f in r.friction)
     shared = "; ".join(f"friction #{k} is counted in {_rank_of(recs, rid)}" for k, rid in r.elsewhere)
     lines = ["", f"### {r.rank}. {humanize(r.title, labels)}", "",
              f"- **Why:** {humanize(without_p('; '.join(r.why))[0], labels)}.",
              f"- **System:** {r.system}. **Effort:** {_hours(r)} ({r.origin})"
              + (" — quick win." if r.quick_win else "."),
              f"- **Impact:** {_money(r.revenue, cur)} / {per} recoverable at stake"
-             + (f" (friction {ranks}" + (f"; {shared}" if shared else "") + ")" if ranks
+             + (f", from friction {ranks}" + (f" ({shared})" if shared else "") if ranks  # a row's name ends
+                # "(source)": inside parentheses it read "(friction #1 MQL → SQL (Content syndication (source)))"
                 else " (no friction row of its own: it makes the other numbers trustworthy)")
              + f"; moves {humanize(m.label, labels)} from {fmt(m.current, m.unit)} to {fmt(m.target, m.unit)} "
                f"(target: {m.target_source}" + (f"; benchmark {m.benchmark}" if m.benchmark else "") + ").",

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from leadjourney.analysis.findings import ASSUMED, CONFIRMED, CORRECTED, Finding
 from leadjourney.analysis.friction import money
 from leadjourney.analysis.report import Analysis
-from leadjourney.display import display_name, minutes, moment, percent, segment_name
+from leadjourney.display import display_name, minutes, moment, percent, row_name
 from leadjourney.reports.definitions import DefinitionDocument
 from leadjourney.reports.maintenance import ci
 from leadjourney.reports.people import humanize
@@ -27,6 +27,12 @@ def _cite(findings: dict[str, Finding], finding_id: str) -> str:
 
 STANDING = {ASSUMED: "not yet confirmed by stakeholders", CONFIRMED: "confirmed by stakeholders",
             CORRECTED: "corrected by stakeholders"}
+
+
+SHARED_STANDING = {f" ({text})": sentence for text, sentence in (
+    (STANDING[ASSUMED], "None of these is confirmed by stakeholders yet."),
+    (STANDING[CONFIRMED], "Stakeholders confirmed all of these."),
+    (STANDING[CORRECTED], "Stakeholders corrected all of these."))}
 
 
 def faq_markdown(analysis: Analysis, findings: Sequence[Finding], definitions: DefinitionDocument | None,
@@ -151,7 +157,7 @@ def _friction_answer(a: Analysis, f: dict[str, Finding], currency: str) -> tuple
     fr = a.friction
     value = (f"{money(r.recoverable_per_year, currency)} / {fr.per} recoverable ({r.recoverable_text()})"
              if r.recoverable_per_year is not None else f"no recoverable figure ({r.status.text()})")
-    return q, (f"{r.from_stage} → {r.to_stage} ({segment_name(r.segment)}): {percent(r.drop_off_rate)} of "
+    return q, (f"{row_name(r.from_stage, r.to_stage, r.segment)}: {percent(r.drop_off_rate)} of "
                f"{r.entered:,} have not moved on; {value}; hypothesis: {humanize(r.hypothesis)}"
                f"{_cite(f, 'friction:1')}. The friction ranking lists the rest.")
 
@@ -162,7 +168,9 @@ def _sources_answer(a: Analysis, f: dict[str, Finding]) -> tuple[str, str]:
     bench = "Published: SEO-sourced leads convert at 51% MQL→SQL vs PPC at 26% [1]."
     if not sig:
         return q, f"{bench} Here no source converts significantly differently from the others."
+    cites = [_cite(f, f"source:{c.source}:{c.from_stage}->{c.to_stage}") for c in sig]
+    shared = cites[0] if len(set(cites)) == 1 else None  # one standing for all: said once, at the end
     parts = [f"{display_name(c.source)} {c.from_stage} → {c.to_stage} {percent(c.rate)} ({c.direction}; 95% CI "
-             f"{ci(c.ci_low, c.ci_high)}){_cite(f, f'source:{c.source}:{c.from_stage}->{c.to_stage}')}"
-             for c in sig]
-    return q, f"{bench} Here, significantly different from the other sources: " + "; ".join(parts) + "."
+             f"{ci(c.ci_low, c.ci_high)}){'' if shared is not None else cite}" for c, cite in zip(sig, cites, strict=True)]
+    tail = f" {SHARED_STANDING[shared]}" if shared in SHARED_STANDING else ""
+    return q, f"{bench} Here, significantly different from the other sources: " + "; ".join(parts) + "." + tail

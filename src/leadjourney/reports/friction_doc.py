@@ -19,7 +19,7 @@ from leadjourney.display import days, moment, percent, segment_name
 from leadjourney.escape import markdown_code
 from leadjourney.escape import markdown_text as md
 from leadjourney.reports.maintenance import ci
-from leadjourney.reports.people import humanize, stage, status_word, transition, without_p
+from leadjourney.reports.people import humanize, plain, stage, status_word, transition, without_p
 
 MAP_IMAGE, FUNNEL_IMAGE = "journey_map.png", "funnel.png"
 TOP_ROWS = 10  # ranked rows the VP reads first; the rest go to the appendix
@@ -123,7 +123,7 @@ def _withheld(rows: Sequence[FrictionRow], labels: Mapping[str, str] | None) -> 
              "figures are in the analyst's `analysis.json` (`leadjourney analyze --json`).", "",
              "| Rank | Stage transition | Segment | Why no figure |", "|---:|---|---|---|"]
     lines += [f"| {r.rank} | {md(transition(r.from_stage, r.to_stage, labels))} | "
-              f"{md(segment_name(r.segment, labels))} | {md(r.status.text() or 'not judged')} |" for r in rows]
+              f"{md(segment_name(r.segment, labels))} | {md(plain(r.status.text()) or 'not judged')} |" for r in rows]
     return lines
 
 

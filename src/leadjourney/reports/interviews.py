@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 
 from leadjourney.analysis.findings import Finding, list_findings
 from leadjourney.db import scalar
-from leadjourney.display import arrows
+from leadjourney.display import arrows, counted
 from leadjourney.errors import LeadJourneyError
 from leadjourney.escape import markdown_text as md
 from leadjourney.workspace import Workspace
@@ -157,7 +157,7 @@ def interview_markdown(answers: Sequence[Answer], findings: Sequence[Finding], w
              "Then move the finding with `leadjourney findings confirm ID` or `correct ID`."]
     for role in ROLES:
         mine = [a for a in answers if a.role == role.key]
-        lines += ["", f"## {role.title} interviews", "", f"{role.format}. {len(mine)} answer(s) recorded.", "",
+        lines += ["", f"## {role.title} interviews", "", f"{role.format}. {counted(len(mine), 'answer')} recorded.", "",
                   "| # | Asked of | Question | Answers |", "|---:|---|---|---:|"]
         lines += [f"| {q.number} | {q.asked_of} | {md(q.text)} | {sum(a.question == q.number for a in mine)} |"
                   for q in role.questions]

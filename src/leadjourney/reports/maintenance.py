@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from leadjourney.analysis.friction import Friction, FrictionRow, money
 from leadjourney.analysis.rates import Transition
 from leadjourney.analysis.report import Analysis
-from leadjourney.display import display_name, minutes, moment, percent, segment_name
+from leadjourney.display import display_name, minutes, moment, percent, row_name
 from leadjourney.reports.definitions import DefinitionDocument, data_line
 
 DECLINE_PP = 0.05  # "more than 5 percentage point decline from baseline for 2+ months"
@@ -163,7 +163,7 @@ def _quarterly(base: Analysis, ws: str, definitions: DefinitionDocument | None, 
              "", "### Full journey audit", "",
              f"`leadjourney analyze {ws} --from QUARTER-START` and `leadjourney map {ws}`; compare the friction "
              "ranking with the baseline's top rows:", ""]
-    lines += [f"- #{r.rank} {r.from_stage} → {r.to_stage} ({segment_name(r.segment, labels)}): drop-off "
+    lines += [f"- #{r.rank} {row_name(r.from_stage, r.to_stage, r.segment, labels)}: drop-off "
               f"{percent(r.drop_off_rate)}, {_friction_money(r, base.friction, currency)}".replace("  ", " ")
               for r in rows] or [
         "- The baseline has no friction rows."]

@@ -23,13 +23,24 @@ _SEGMENT = re.compile(r"\b(persona|source|owner)=([A-Za-z0-9_\-]+)")
 _SNAKE = re.compile(r"\b[a-z0-9]+(?:_[a-z0-9]+)+\b")
 _P_VALUE = re.compile(r"\s*\((?:adjusted )?p [^)]*\)")
 JARGON = {"Kaplan-Meier median": "median (those still waiting counted)"}  # the method's name -> what it means
+_MIN_N = re.compile(r"fewer than min_n = ([\d,]+)")
+
+
+def plain(text: str) -> str:
+    """A status for people: "fewer than min_n = 30" (the setting's name) reads "fewer than the 30 needed".
+
+    >>> plain("too few to judge: 24 people, fewer than min_n = 30")
+    'too few to judge: 24 people, fewer than the 30 needed'
+    """
+    return _MIN_N.sub(r"fewer than the \1 needed", text)
 
 
 def humanize(text: str, labels: Mapping[str, str] | None = None) -> str:
     """``text`` with segments ("persona=x"), snake_case values and the values ``labels`` names (whole words)
     written as people read them."""
-    for term, plain in JARGON.items():
-        text = text.replace(term, plain)
+    for term, words in JARGON.items():
+        text = text.replace(term, words)
+    text = plain(text)  # before the snake_case pass, which would read "min_n" as "Min n"
     keys = "|".join(re.escape(v) for v in sorted(labels or {}, key=len, reverse=True))
     named = rf"|(?<![\w=])(?:{keys})(?![\w=])" if keys else ""
     pattern = re.compile(f"{_SEGMENT.pattern}{named}|{_SNAKE.pattern}")  # one pass: nothing renamed twice

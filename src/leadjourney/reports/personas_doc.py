@@ -3,8 +3,8 @@
 Each card answers four questions in sentences: who they are, what they engage with, where they
 stall, and what to change (the recommendations that target the persona, else where to start).
 Numbers are the profiles' own (:class:`PersonaProfiles`); names go through :mod:`leadjourney.display`;
-the tests and survival estimates behind "differs" are named once, in a closing note for the analyst.
-"""
+what "stalls" means is said once, in words, in a closing note (the tests' names are in the analyst's
+personas.md)."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ from leadjourney.analysis.persona_profiles import (
 )
 from leadjourney.display import display_name
 from leadjourney.escape import markdown_text as md
-from leadjourney.reports.people import humanize, transition
+from leadjourney.reports.people import humanize, plain, transition
 
 if TYPE_CHECKING:
     from leadjourney.reports.recommendations import Recommendation
@@ -52,9 +52,10 @@ def personas_markdown(profiles: PersonaProfiles, labels: Mapping[str, str] | Non
         lines += ["", *_card(p, labels, recommendations), *_tables(p, labels)]
     lines += ["", "## About the numbers", "",
               f"A persona \"stalls\" where it converts significantly worse than the other personas together "
-              f"(two-proportion z-test, Holm-corrected across the personas) or spends at least {profiles.far:g}x "
-              f"the overall median time in a stage, with at least {profiles.min_n} people. Median times count the "
-              "people still waiting (a survival estimate) where enough have moved on; else completed moves only."]
+              f"(a statistical test at 95% confidence, allowing for the number of personas compared) or spends at "
+              f"least {profiles.far:g}x the overall median time in a stage, with at least {profiles.min_n} people. "
+              "Median times count the people still waiting where enough have moved on; else only those who moved "
+              "on."]  # the test's name (two-proportion z-test, Holm) is in the analyst's personas.md
     return "\n".join(lines) + "\n"
 
 
@@ -156,4 +157,4 @@ def _tables(p: PersonaProfile, labels: Mapping[str, str] | None) -> list[str]:
     out += ["", "| Time in stage | Median (days) | Overall (days) | Ratio | People |", "|---|---:|---:|---:|---:|"]
     out += [f"| {md(transition(pt.from_stage, pt.to_stage, labels))} | {number(pt.median_days, '{:.1f}')} | "
             f"{number(pt.overall_days, '{:.1f}')} | {ratio_cell(pt)} | {pt.n:,} |" for pt in p.times]
-    return [*out, "", *top_rows(p, lambda value: display_name(value, labels)), *content_markdown(p)]
+    return [*out, "", *top_rows(p, lambda value: display_name(value, labels)), *map(plain, content_markdown(p))]

@@ -23,6 +23,7 @@ from pptx.enum.text import PP_ALIGN
 from pptx.slide import Slide
 from pptx.util import Emu, Inches, Length, Pt
 
+from leadjourney.analysis.definitions import REQUIRED_ROLES
 from leadjourney.analysis.findings import ASSUMED
 from leadjourney.display import count, display_name, money, percent, segment_name
 from leadjourney.reports import headlines as hl
@@ -53,10 +54,12 @@ from leadjourney.reports.deck_layout import (
     WIDTH,
 )
 from leadjourney.reports.evidence import fmt
+from leadjourney.reports.interviews import ROLES
 from leadjourney.reports.people import humanize
 
 if TYPE_CHECKING:
     from leadjourney.analysis.friction import Friction, FrictionRow
+    from leadjourney.reports.definitions import TermStatus
     from leadjourney.reports.package import ReportPackage
 
 
@@ -119,13 +122,10 @@ def to_pptx(p: ReportPackage) -> bytes:
                    empty="No personas in this selection.", notes=notes)
     terms = p.definitions.terms
     signed = sum(t.signed_off for t in terms)
-    deck.table(hl.definitions_headline(signed, len(terms)),
-               [Column("Term", 4.0), Column("Signed off", 2.0), Column("Waiting for", 6.43)],
-               [[t.definition.term, "yes" if t.signed_off else "no", ", ".join(t.missing) or "-"]
-                for t in terms[:MAX_ROWS]],
-               empty="No stage definitions written yet.",
-               notes=p.definitions.status_line()
-               + (f" The table shows the first {MAX_ROWS} of {len(terms)} terms." if len(terms) > MAX_ROWS else ""))
+    deck.table(hl.definitions_headline(signed, len(terms)),  # a row per role: every term, and who is to sign
+               [Column("Role", 2.4), Column("Signed off", 2.0, True), Column("Still to sign", 8.03)],
+               sign_off_rows(terms),
+               empty="No stage definitions written yet.", notes=p.definitions.status_line())
     steps = next_steps(p)
     deck.bullets(f"{len(steps)} steps to a signed-off journey", steps)
     deck.picture("Appendix: the full journey map", p.images[BOARD_MAP],
@@ -139,6 +139,16 @@ def to_pptx(p: ReportPackage) -> bytes:
     return deck.save()
 
 
+def sign_off_rows(terms: Sequence[TermStatus]) -> list[list[str]]:
+    """The definitions slide's table: per role, how many terms it signed and the terms it has still to sign (a
+    row per term showed 5 of 9 terms, each "no · Marketing, Sales, RevOps")."""
+    if not terms:
+        return []
+    return [[role, f"{sum(role not in t.missing for t in terms)} of {len(terms)}",
+             ", ".join(t.definition.term for t in terms if role in t.missing) or "none: all signed"]
+            for role in REQUIRED_ROLES]
+
+
 def next_steps(p: ReportPackage) -> list[str]:
     counts = Counter(f.status for f in p.findings)
     steps = []
@@ -150,12 +160,12 @@ def next_steps(p: ReportPackage) -> list[str]:
     if spec:
         steps.append(f"Implement the top {len(spec)} quick wins: " + "; ".join(r.title for r in spec) + ".")
     roles = {a.role for a in p.answers}
-    missing = [r for r in ("marketing", "sales", "revops") if r not in roles]
+    missing = [r.title for r in ROLES if r.key not in roles]  # "RevOps", not the --role key "revops"
     if missing:
         steps.append("Record interview answers for: " + ", ".join(missing) + " (see the interview guide).")
     if p.baseline is None:
-        steps.append("Store the baseline at sign-off (leadjourney analyze --baseline); the maintenance thresholds "
-                     "follow it.")
+        steps.append("Store today's figures as the baseline at sign-off; the maintenance playbook's thresholds "
+                     "follow it.")  # the command (analyze --baseline) is the analyst's
     steps.append("Run the monthly and quarterly checks of the maintenance playbook.")
     return steps
 
@@ -212,9 +222,10 @@ def _funnel_notes(p: ReportPackage) -> str:
 
 
 def losing_rows(fr: Friction) -> list[FrictionRow]:
-    """The friction table's rows on a slide: the first that lose something (a row at its target recovers $0,
-    which a table headed "loses" should not list); a row not priced stays, with its reason."""
-    return [r for r in fr.rows if r.recoverable_per_year != 0][:MAX_ROWS]
+    """The friction table's rows on a slide: the first that lose money (a row at its target recovers $0, which
+    a table headed "loses" should not list; nor a row too small to judge, ranked last: "43 ... not judged"
+    filled the fifth line); the notes count both."""
+    return [r for r in fr.rows if r.recoverable_per_year][:MAX_ROWS]
 
 
 def _friction_notes(p: ReportPackage) -> str:
@@ -227,6 +238,9 @@ def _friction_notes(p: ReportPackage) -> str:
     at_target = sum(r.recoverable_per_year == 0 for r in fr.rows)
     if at_target:
         lines.append(f"Left out: {at_target} rows already at or above their target (nothing to recover).")
+    unjudged = sum(r.recoverable_per_year is None for r in fr.rows)
+    if unjudged:
+        lines.append(f"Left out: {unjudged} rows with too few people to judge (in the friction ranking's appendix).")
     for r in losing_rows(fr):
         state = r.status.text()
         lines.append(f"#{r.rank} target {r.target_source}" + (f"; {state}" if state else ""))

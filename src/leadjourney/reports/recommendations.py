@@ -34,6 +34,7 @@ from leadjourney.analysis.findings import findings_of
 from leadjourney.analysis.friction import Friction, FrictionRow, money
 from leadjourney.analysis.journeys import Filters
 from leadjourney.analysis.report import Analysis
+from leadjourney.display import counted
 from leadjourney.errors import OptionError
 from leadjourney.progress import Progress
 from leadjourney.reports.catalogue import DEFAULT_CATALOGUE, Action, Catalogue, apply_overrides
@@ -288,9 +289,9 @@ def reconciliation_text(total: float, rows: Sequence[Mapping[str, Any]], currenc
                         fr: Friction | None) -> str:
     """One line: the total, what it is the sum of, and the bookings beside it."""
     per = fr.per if fr else "yr"
-    counted = [r for r in rows if r["counted"]]
-    text = (f"Total recoverable {money(total, currency)} / {per} = sum of the {len(rows)} friction row(s) cited, "
-            f"each counted once ({len(counted)} with money; a row shared by several recommendations is counted in "
+    priced = [r for r in rows if r["counted"]]
+    text = (f"Total recoverable {money(total, currency)} / {per} = sum of the {counted(len(rows), 'friction row')} cited, "
+            f"each counted once ({len(priced)} with money; a row shared by several recommendations is counted in "
             f"the one with the best revenue per hour, the others reference it)")
     if fr is not None and fr.bookings_per_year is not None:
         text += f"; current bookings {money(fr.bookings_per_year, currency)} / {per}"

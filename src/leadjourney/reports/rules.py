@@ -25,7 +25,7 @@ from leadjourney.analysis.sources import UNKNOWN
 from leadjourney.analysis.speed_to_lead import SpeedToLead
 from leadjourney.analysis.stats import wilson_interval
 from leadjourney.analysis.time_in_stage import BIASED_IF_OFF_BY
-from leadjourney.display import arrows, display_name
+from leadjourney.display import arrows, counted, display_name
 from leadjourney.reports.evidence import ASSUMED, Evidence, Metric
 
 RED_FLAG_MEAN_MINUTES = 120.0  # the playbook's monthly red flag: speed-to-lead ">2 hours average"
@@ -210,11 +210,12 @@ def weak_sources(ctx: Context) -> tuple[list[Firing], str]:
         why = (f"{c.source} converts {c.from_stage} → {c.to_stage} at {c.rate:.1%} vs {c.rest_rate or 0:.1%} for "
                f"the other sources (adjusted p {c.p_adjusted or 0:.2g})")
         shown = f"{display_name(c.source, ctx.labels)} leads"
-        params = {"source": c.source, "segment": shown, "from_stage": c.from_stage,
-                  "to_stage": c.to_stage, "better": f" ({', '.join(better)})" if better else ""}
+        named = [display_name(s, ctx.labels) for s in better]  # the texts are read, in the terminal too
+        params = {"source": display_name(c.source, ctx.labels), "segment": shown, "from_stage": c.from_stage,
+                  "to_stage": c.to_stage, "better": f" ({', '.join(named)})" if named else ""}
         out.append(Firing(rule, f"source={c.source}", params, why, metric, evidence,
                           ctx.row(c.from_stage, c.to_stage, f"source={c.source}"), shown))
-    return out, (f"{len(out)} source x transition(s) significantly below the other sources" if out
+    return out, (f"{counted(len(out), 'source at a transition', 'sources at a transition')} significantly below the other sources" if out
                  else "no source converts significantly worse than the others")
 
 
@@ -257,10 +258,11 @@ def stalls(ctx: Context) -> tuple[list[Firing], str]:
         metric, conv = ctx.conversion(r.from_stage, r.to_stage)
         km = "not reached" if not r.km_median_reached else f"{r.km_median_days:.1f} d"
         why = (f"{r.n_censored:,} people still wait in {r.from_stage} vs {r.n_completed:,} who moved to "
-               f"{r.to_stage}; censoring-aware median {km} vs naive {r.median_days or 0:.1f} d")
+               f"{r.to_stage}; median {km} counting those still waiting vs {r.median_days or 0:.1f} d for those "
+               "who moved on")  # in words: "censoring-aware median ... vs naive" reached the recommendations
         evidence = (ctx.evidence(f"{r.from_stage} → {r.to_stage} Kaplan-Meier median", r.km_median_days, "days",
                                  r.n_completed + r.n_censored, None, f"time:{r.from_stage}->{r.to_stage}"),
-                    ctx.evidence(f"{r.from_stage} → {r.to_stage} naive median (completed only)", r.median_days,
+                    ctx.evidence(f"{r.from_stage} → {r.to_stage} median of those who moved on", r.median_days,
                                  "days", r.n_completed, None, None),
                     conv)
         sla = r.p75_days if r.p75_days else r.median_days
@@ -270,7 +272,7 @@ def stalls(ctx: Context) -> tuple[list[Firing], str]:
                           ctx.row(r.from_stage, r.to_stage)))
     return out, (f"long stalls at {', '.join(arrows(str(f.subject)) for f in out)}" if out
                  else "no transition from the signal stage on has more people waiting than converted "
-                      "with a censoring-aware median far above the naive one")
+                      "with a median counting those still waiting far above that of those who moved on")
 
 
 def skipped_stages(ctx: Context) -> tuple[list[Firing], str]:
@@ -338,7 +340,7 @@ def below_benchmark(ctx: Context) -> tuple[list[Firing], str]:
         params = {"from_stage": a, "to_stage": b, "stage": a, "metric": metric.label, "segment": "all sources",
                   "sla_days": DEFAULT_SLA_DAYS, "dark_days": ctx.analysis.dark_leads.dark_after_days}
         out.append(Firing(rule, f"{a}->{b}", params, why, metric, evidence, ctx.row(a, b), f"{a} → {b}"))
-    return out, (f"{len(out)} transition(s) below their benchmark" if out
+    return out, (f"{counted(len(out), 'transition')} below their benchmark" if out
                  else "no transition converts significantly below its benchmark")
 
 
@@ -367,7 +369,7 @@ def broken_nurture_steps(ctx: Context) -> tuple[list[Firing], str]:
                   "asset": f"its step-{step.step} e-mail", "wait_days": NURTURE_ALERT_DAYS,
                   "keep_share": f"{1 - (rest or 0) * 2:.0%}" if rest is not None and rest < 0.5 else "half"}
         out.append(Firing("broken_nurture_step", q.campaign, params, why, metric, evidence, label=q.campaign))
-    return out, (f"broken nurture step(s) in {', '.join(str(f.subject) for f in out)}" if out
+    return out, (f"{'broken nurture step' if len(out) == 1 else 'broken nurture steps'} in {', '.join(str(f.subject) for f in out)}" if out
                  else "no nurture step loses significantly more people than the sequence's other steps")
 
 
@@ -393,7 +395,7 @@ def weak_campaigns(ctx: Context) -> tuple[list[Firing], str]:
                     ctx.evidence("other campaigns' clicks per e-mail", rest, "rate", n, None, None))
         params = {"campaign": c.campaign, "better": f" ({', '.join(better[:3])})" if better else ""}
         out.append(Firing("weak_campaign", c.campaign, params, why, metric, evidence, label=c.campaign))
-    return out, (f"{len(out)} e-mail campaign(s) clicked significantly less than the others" if out
+    return out, (f"{counted(len(out), 'e-mail campaign')} clicked significantly less than the others" if out
                  else "no e-mail campaign is clicked significantly less per e-mail than the others")
 
 
