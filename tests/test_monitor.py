@@ -280,6 +280,11 @@ def test_alerts_sent_once_then_deduplicated(planted: Workspace, smtp: tuple[int,
     md, page = ws.out_dir / "monitor" / "2026-05.md", ws.out_dir / "monitor" / "2026-05.html"
     assert first.reports == [md, page]
     mail_parsed = email.message_from_string(mail.messages[0], policy=email.policy.default)
+    # the subject counts as the report does ("1 red flag, 1 to watch"), never "red flag(s)"
+    from leadjourney.monitor.readable import headline
+
+    assert mail_parsed["Subject"] == f"leadjourney monitor 2026-05: {headline(first.verdicts)}"
+    assert "(s)" not in mail_parsed["Subject"] and "red flag" in mail_parsed["Subject"]
     files = {part.get_filename(): part for part in mail_parsed.iter_attachments()}
     assert set(files) == {"2026-05.md", "2026-05.html"}
     attached = files["2026-05.md"].get_content().replace("\r\n", "\n")  # SMTP lines end in CRLF

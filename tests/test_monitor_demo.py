@@ -31,3 +31,6 @@ def test_demo_monitor_raises_the_planted_decline(tmp_path: Path) -> None:
                                                            abs=0.02)
     assert "Red flag" in proc.stdout and "MQL → SQL conversion" in proc.stdout  # shown, not only stored
     assert (ws / "out" / "monitor" / f"{run['period']['label']}.md").exists()
+    # read by people: counts without "(s)", segments by display name, the dashboard's title said once
+    assert "(s)" not in proc.stdout and "source=" not in proc.stdout and "red_flags" not in proc.stdout
+    assert "journey: lead journey" not in (ws / "out" / "dashboard.html").read_text("utf-8")

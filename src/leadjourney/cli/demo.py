@@ -13,10 +13,12 @@ import typer
 
 from leadjourney.cli import render
 from leadjourney.cli.base import WorkspaceArg, app, console, err
-from leadjourney.display import counted
+from leadjourney.display import counted, row_name
 from leadjourney.escape import terminal_text
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from leadjourney.workflows import DemoRun
     from leadjourney.workflows.journey_map import MapRun
 
@@ -68,20 +70,19 @@ def _show(run: DemoRun) -> None:
     console.rule(f"[bold]Monitor[/bold]: baseline = leads created before {since}; planted: MQL->SQL x"
                  f"{DEMO_DECLINE_FACTOR:g} for leads created from {since}")
     console.print(verdict_table(monitored, raised_only=True, labels=run.workspace.config.labels))
-    console.print(f"Monitor {monitored.period.label}: {monitored.status} "
-                  f"({sum(v.raised for v in monitored.verdicts)} red flag(s) of {len(monitored.verdicts)} checks; "
-                  f"all in out/monitor.json; period report {monitored.reports[0].relative_to(run.workspace.root)}).")
+    console.print(f"Monitor {monitored.period.label}: {counted(len(monitored.verdicts), 'check')}, all in "
+                  f"out/monitor.json; period report {monitored.reports[0].relative_to(run.workspace.root)}.")
     gate = run.status.next_gate
     if gate is not None:
         console.print(f"Engagement status: next gate {terminal_text(gate.title)}, blocked by "
                       + ", ".join(s.item.id for s in gate.blockers) + " (see out/status.md).")
     jm = run.map.journey_map
     console.print(f"Journey map: {counted(len(jm.drop_offs), 'drop-off point')} flagged red, "
-                  f"{counted(len(jm.personas), 'persona lane')}; biggest friction: " + (terminal_text(_biggest(run.map)) if run.map.analysis.friction.rows
+                  f"{counted(len(jm.personas), 'persona lane')}; biggest friction: " + (terminal_text(_biggest(run.map, run.workspace.config.labels)) if run.map.analysis.friction.rows
                                                      else "-"))
 
 
-def _biggest(run: MapRun) -> str:
+def _biggest(run: MapRun, labels: Mapping[str, str]) -> str:
     from leadjourney.analysis.friction import money
 
     fr = run.analysis.friction
@@ -89,4 +90,5 @@ def _biggest(run: MapRun) -> str:
     value = (f"{money(top.recoverable_per_year, fr.currency)}/{fr.per} recoverable"
              if top.recoverable_per_year is not None else top.status.text())
     bookings = money(fr.bookings_per_year, fr.currency) if fr.bookings_per_year is not None else "-"
-    return f"{top.label}, {value} (bookings {bookings}/{fr.per})"
+    name = row_name(top.from_stage, top.to_stage, top.segment, labels)
+    return f"{name}, {value} (bookings {bookings}/{fr.per})"

@@ -78,8 +78,7 @@ class MonitorRun(Tabular):
         from leadjourney.monitor.readable import headline, period_name, ranked
 
         raised = [v for v in self.verdicts if v.raised]
-        subject = (f"leadjourney monitor {self.period.label}: "
-                   + (f"{len(raised)} red flag(s)" if raised else "healthy"))
+        subject = f"leadjourney monitor {self.period.label}: " + (headline(self.verdicts) if raised else "healthy")
         lines = [f"{period_name(self.period.label)} (leads created {self.period.start} to {self.period.end}), "
                  f"as of {self.as_of}: {headline(self.verdicts)}.", ""]
         for r in ranked(self.verdicts, labels):

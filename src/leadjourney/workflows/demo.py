@@ -90,6 +90,7 @@ def _documents(ws: Workspace, run: MapRun, progress: Progress) -> Recommendation
     """The recommendations, the lead stage definitions, the documentation package, a static dashboard."""
     from leadjourney.analysis.journeys import Filters
     from leadjourney.dashboard import DashboardData, export_html
+    from leadjourney.dashboard.app import page_title
     from leadjourney.dashboard.campaigns_card import card_html
     from leadjourney.reports import recommendations as recs_module
     from leadjourney.reports.definitions import definitions_document, write_document
@@ -100,7 +101,7 @@ def _documents(ws: Workspace, run: MapRun, progress: Progress) -> Recommendation
     write_document(definitions_document(ws), ws.out_dir)
     build_report(ws, progress=_step(progress, "report"))
     data = DashboardData(ws)
-    export_html(data.view(Filters()), ws.out_dir / "dashboard.html", title=f"{ws.config.name}: lead journey",
+    export_html(data.view(Filters()), ws.out_dir / "dashboard.html", title=page_title(ws.config.name),
                 campaigns=card_html(data.saved_all_leads(), data.freshness()))
     return recs
 
