@@ -24,7 +24,7 @@ import sys
 from pathlib import Path
 
 from bench import hand_sql
-from bench.measure import WORK, last_cpu_seconds, report, run_child
+from bench.measure import PEAK_CODE, WORK, last_cpu_seconds, report, run_child
 from leadjourney.sql_store import CACHE_DIR
 
 OURS = """
@@ -85,14 +85,13 @@ con.execute('''copy (
 """
 
 PM4PY = """
-import time, resource, pandas as pd, pm4py
+import time, pandas as pd, pm4py
 log = pd.read_parquet({log!r})
 started = time.perf_counter()
 pm4py.discover_dfg(log)
 pm4py.discover_performance_dfg(log)
 print("pm4py_seconds", time.perf_counter() - started)
-print("__peak_kb", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
-"""
+""" + PEAK_CODE
 
 
 def _pm4py_python() -> Path | None:

@@ -11,7 +11,21 @@ from pathlib import Path
 
 WORK = Path(__file__).resolve().parent / ".work"
 LAST_CPU_SECONDS = 0.0
-_PEAK = "\nimport resource as _r\nprint('__peak_kb', _r.getrusage(_r.RUSAGE_SELF).ru_maxrss)\n"
+# The child's own peak RSS: VmHWM, the high-water mark of the address space it has since its exec. Not
+# getrusage's ru_maxrss: on Linux a child started by fork (or vfork) and exec inherits its parent's peak there, so a
+# bench parent that once held 9 GB (bench growth copying the 1M data set ten times in-process) made every later
+# child report >= 9 GB whatever it used itself (ru_maxrss only where /proc is missing).
+PEAK_CODE = (
+    "\ndef _peak_kb():\n"
+    "    try:\n"
+    "        with open('/proc/self/status') as _f:\n"
+    "            return next(int(_l.split()[1]) for _l in _f if _l.startswith('VmHWM:'))\n"
+    "    except (OSError, StopIteration):\n"
+    "        import resource as _r\n"
+    "        return _r.getrusage(_r.RUSAGE_SELF).ru_maxrss\n"
+    "print('__peak_kb', _peak_kb())\n"
+)
+_PEAK = PEAK_CODE
 
 
 def run_child(code: str) -> tuple[float, float, str]:
