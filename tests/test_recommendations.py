@@ -254,7 +254,7 @@ def test_write_renders_the_matrix_without_a_browser(cold_recs: Recommendations, 
     assert unpriced and f"No revenue attached: {unpriced} actions" in by_class["label"][-1].text
     assert [e.text for e in by_class["legend"]][:2] == ["Create MQL-to-SQL SLA alert",
                                                          "Update lead stage definitions in CRM"]
-    assert by_class["label"] and by_class["label"][0].text == "Create MQL-to-SQL SLA alert"
+    assert by_class["label"] and by_class["label"][0].text == "1. Create MQL-to-SQL SLA alert"  # keyed to its bubble
     with Image.open(tmp_path / "impact_effort.png") as image:
         assert image.format == "PNG" and image.size[0] > 1000
         assert len(image.convert("RGB").getcolors(maxcolors=1 << 16) or []) > 10  # drawn, not blank
