@@ -406,3 +406,18 @@ def test_the_matrix_reads_without_overlaps_or_cut_titles(gen: Workspace) -> None
     moved = matrix.MatrixLayout(lay.width, lay.height, [*lay.shapes, matrix.Shape(
         "text", bubble.x, bubble.y, text="covering", role="label")])
     assert matrix.collisions(moved)
+
+
+def test_document_never_nests_parentheses(cold_recs: Recommendations) -> None:
+    """A benchmark reads "15-21% (average) [1]": inside "(target: ...)" it read "(...; benchmark 15-21% (average)
+    [1])"; the friction row's "(source)" likewise."""
+    from leadjourney.reports.document import recommendations_markdown
+
+    text = recommendations_markdown(cold_recs, image=None)
+    impact = [ln for ln in text.splitlines() if ln.startswith("- **Impact:**")]
+    assert impact and any("benchmark" in ln for ln in impact)
+    for line in impact:
+        depth = 0
+        for ch in line:
+            depth += {"(": 1, ")": -1}.get(ch, 0)
+            assert depth <= 1, line
