@@ -18,7 +18,7 @@ import ibis
 import pytest
 from PIL import Image
 
-from conftest import chromium_page, generated_workspace, needs_browser
+from conftest import SharedGenerated, chromium_page, needs_browser
 from leadjourney.analysis import Analysis, Filters, Journeys, analyze
 from leadjourney.analysis.findings import CONFIRMED, CORRECTED, Finding, findings_of
 from leadjourney.analysis.persona_profiles import PersonaProfiles
@@ -49,10 +49,9 @@ SVG = "{http://www.w3.org/2000/svg}"
 
 
 @pytest.fixture(scope="module")
-def ws(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
-    root = tmp_path_factory.mktemp("journeymap") / "ws"
-    ws, _ = generated_workspace(root, n_leads=4000, seed=5, end=date(2026, 6, 30), days=150)
-    return ws
+def ws(shared_generated: SharedGenerated) -> Workspace:
+    """The run's shared 3,000-lead set, read only (the maps are built in memory or written to tmp_path)."""
+    return shared_generated(n_leads=3000, seed=4, end=date(2026, 6, 30), days=120)[0]
 
 
 @pytest.fixture(scope="module")

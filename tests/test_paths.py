@@ -14,7 +14,7 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
-from conftest import generated_workspace
+from conftest import SharedGenerated, generated_workspace
 from leadjourney.analysis.dark_leads import DarkLeads
 from leadjourney.analysis.journeys import Filters, Journeys, open_journeys
 from leadjourney.analysis.paths import RE_ENGAGED, Paths, Variant
@@ -113,9 +113,9 @@ def test_empty_selection(small: Workspace) -> None:
 
 
 @pytest.fixture(scope="module")
-def clean(tmp_path_factory: pytest.TempPathFactory) -> tuple[Workspace, Path]:
-    root = tmp_path_factory.mktemp("clean") / "ws"
-    ws, data = generated_workspace(root, n_leads=4000, seed=3, end=date(2026, 6, 30), days=150, dirt=Dirt.none())
+def clean(shared_generated: SharedGenerated) -> tuple[Workspace, Path]:
+    """The run's shared clean 8,000-lead set (the analysis tests' planted truth), read only."""
+    ws, data = shared_generated(n_leads=8000, seed=5, end=date(2026, 6, 30), days=150, dirt=Dirt.none())
     return ws, data.out_dir
 
 

@@ -12,10 +12,11 @@ from typing import Any
 import pytest
 
 from conftest import (
+    SharedGenerated,
     analyses_without_derived_table,
     analysis_with,
+    copy_workspace,
     fetch,
-    generated_workspace,
     journeys_with,
     same_numbers,
     set_option,
@@ -41,10 +42,10 @@ COLUMNS = ("last_touch_at", "first_form_fill_at", "first_human_after_form_at", "
 
 
 @pytest.fixture(scope="module")
-def ws(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
-    root = tmp_path_factory.mktemp("engagement") / "ws"
-    ws, _ = generated_workspace(root, n_leads=3000, seed=21, end=date(2026, 6, 30), days=120)
-    return ws
+def ws(shared_generated: SharedGenerated, tmp_path_factory: pytest.TempPathFactory) -> Workspace:
+    """A copy of the run's shared 3,000-lead set (default dirt): these tests ingest again and edit the config."""
+    shared, _ = shared_generated(n_leads=3000, seed=4, end=date(2026, 6, 30), days=120)
+    return copy_workspace(shared, tmp_path_factory.mktemp("engagement") / "ws")
 
 
 def _by_hand(ws: Workspace) -> dict[int, tuple[Any, ...]]:

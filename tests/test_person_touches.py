@@ -8,9 +8,10 @@ import ibis
 import pytest
 
 from conftest import (
+    SharedGenerated,
     analyses_without_derived_table,
+    copy_workspace,
     fetch,
-    generated_workspace,
     same_numbers,
     set_option,
 )
@@ -27,11 +28,11 @@ NOW = datetime(2026, 7, 1)
 
 
 @pytest.fixture(scope="module")
-def dirty(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
-    """Default dirt: duplicates (merged people), exclusions, mixed zones."""
-    root = tmp_path_factory.mktemp("touches") / "ws"
-    ws, _ = generated_workspace(root, n_leads=3000, seed=11, end=date(2026, 6, 30), days=120)
-    return ws
+def dirty(shared_generated: SharedGenerated, tmp_path_factory: pytest.TempPathFactory) -> Workspace:
+    """Default dirt: duplicates (merged people), exclusions, mixed zones. A copy of the run's shared 3,000-lead
+    set: these tests ingest again and edit the config."""
+    shared, _ = shared_generated(n_leads=3000, seed=4, end=date(2026, 6, 30), days=120)
+    return copy_workspace(shared, tmp_path_factory.mktemp("touches") / "ws")
 
 
 def _gaps_by_hand(ws: Workspace) -> dict[tuple[str, datetime, str], float | None]:

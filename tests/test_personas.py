@@ -14,7 +14,7 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
-from conftest import csv_text, generated_workspace
+from conftest import SharedGenerated, csv_text
 from leadjourney.analysis import Filters, analyze
 from leadjourney.analysis.journeys import Journeys
 from leadjourney.analysis.persona_clusters import (
@@ -292,9 +292,9 @@ def test_round_between(lo: float, hi: float, cut: int) -> None:
 
 
 @pytest.fixture(scope="module")
-def planted(tmp_path_factory: pytest.TempPathFactory) -> tuple[Workspace, dict[str, str]]:
-    root = tmp_path_factory.mktemp("personas_gen") / "ws"
-    ws, data = generated_workspace(root, n_leads=6000, seed=11, end=date(2026, 6, 30), days=150, dirt=Dirt.none())
+def planted(shared_generated: SharedGenerated) -> tuple[Workspace, dict[str, str]]:
+    """The run's shared clean 8,000-lead set (also the analysis tests'), read only."""
+    ws, data = shared_generated(n_leads=8000, seed=5, end=date(2026, 6, 30), days=150, dirt=Dirt.none())
     truth = pq.read_table(data.out_dir / "ground_truth_leads.parquet", columns=["lead_id", "persona"])
     return ws, dict(zip(truth.column("lead_id").to_pylist(), truth.column("persona").to_pylist(), strict=True))
 
@@ -403,7 +403,7 @@ def test_proposed_rules_parse_and_assign_the_planted_personas(planted: tuple[Wor
 
 
 def test_suggestion_with_a_given_k(planted: tuple[Workspace, dict[str, str]]) -> None:
-    ws, _ = planted
+    ws, truth = planted
     with ws.connect(read_only=True) as con:
         journeys = Journeys(ibis.duckdb.from_connection(con), ws.config, now=NOW)
         try:
@@ -411,5 +411,5 @@ def test_suggestion_with_a_given_k(planted: tuple[Workspace, dict[str, str]]) ->
         finally:
             journeys.release()
     assert len(two.clusters) == 2 and two.silhouettes == {} and two.n_sample <= 4000
-    assert sum(c.people for c in two.clusters) == two.n_people == 6000
+    assert sum(c.people for c in two.clusters) == two.n_people == len(truth) == 8000
     assert "[[personas]]" in two.to_markdown()

@@ -15,7 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
-from conftest import csv_text, generated_workspace
+from conftest import SharedGenerated, copy_workspace, csv_text
 from leadjourney.analysis import Filters, analyze
 from leadjourney.analysis.journeys import Journeys
 from leadjourney.cli.app import app
@@ -85,9 +85,12 @@ def test_invalid_persona_rules_name_the_key(rules: str, key: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def clean(tmp_path_factory: pytest.TempPathFactory) -> tuple[Workspace, dict[str, Any], Path]:
-    root = tmp_path_factory.mktemp("personas") / "ws"
-    ws, data = generated_workspace(root, n_leads=8000, seed=7, end=date(2026, 6, 30), days=150, dirt=Dirt.none())
+def clean(shared_generated: SharedGenerated,
+          tmp_path_factory: pytest.TempPathFactory) -> tuple[Workspace, dict[str, Any], Path]:
+    """A copy of the run's shared clean 8,000-lead set (also the analysis tests'): `analyze` from the CLI
+    writes its files and cache into the workspace."""
+    shared, data = shared_generated(n_leads=8000, seed=5, end=date(2026, 6, 30), days=150, dirt=Dirt.none())
+    ws = copy_workspace(shared, tmp_path_factory.mktemp("personas") / "ws")
     return ws, json.loads(data.ground_truth_path.read_text()), data.out_dir / "ground_truth_leads.parquet"
 
 

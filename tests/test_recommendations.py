@@ -254,7 +254,7 @@ def test_write_renders_the_matrix_without_a_browser(cold_recs: Recommendations, 
     assert unpriced and f"No revenue attached: {unpriced} actions" in by_class["label"][-1].text
     assert [e.text for e in by_class["legend"]][:2] == ["Create MQL-to-SQL SLA alert",
                                                          "Update lead stage definitions in CRM"]
-    assert by_class["label"] and by_class["label"][0].text == "Create MQL-to-SQL SLA alert"
+    assert by_class["label"] and by_class["label"][0].text == "1. Create MQL-to-SQL SLA alert"  # keyed to its bubble
     with Image.open(tmp_path / "impact_effort.png") as image:
         assert image.format == "PNG" and image.size[0] > 1000
         assert len(image.convert("RGB").getcolors(maxcolors=1 << 16) or []) > 10  # drawn, not blank
@@ -406,3 +406,18 @@ def test_the_matrix_reads_without_overlaps_or_cut_titles(gen: Workspace) -> None
     moved = matrix.MatrixLayout(lay.width, lay.height, [*lay.shapes, matrix.Shape(
         "text", bubble.x, bubble.y, text="covering", role="label")])
     assert matrix.collisions(moved)
+
+
+def test_document_never_nests_parentheses(cold_recs: Recommendations) -> None:
+    """A benchmark reads "15-21% (average) [1]": inside "(target: ...)" it read "(...; benchmark 15-21% (average)
+    [1])"; the friction row's "(source)" likewise."""
+    from leadjourney.reports.document import recommendations_markdown
+
+    text = recommendations_markdown(cold_recs, image=None)
+    impact = [ln for ln in text.splitlines() if ln.startswith("- **Impact:**")]
+    assert impact and any("benchmark" in ln for ln in impact)
+    for line in impact:
+        depth = 0
+        for ch in line:
+            depth += {"(": 1, ")": -1}.get(ch, 0)
+            assert depth <= 1, line

@@ -155,4 +155,4 @@ def test_periods_after_the_data_end_are_not_drawn(ws: Workspace) -> None:
         t = ConversionTrend(period="month").fit(journeys)
     t.points.append(replace(t.points[0], period=date(2062, 1, 1)))  # a lead dated decades ahead
     fig = go.Figure(figures.trend(t, None))
-    assert "2062-01-01" not in list(fig.data[0].x) and "1 period(s) after the data's end" in fig.layout.title.text
+    assert "2062-01-01" not in list(fig.data[0].x) and "1 period after the data's end" in fig.layout.title.text

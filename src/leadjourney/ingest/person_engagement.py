@@ -37,6 +37,7 @@ import ibis.expr.types as ir
 from leadjourney.db import one
 from leadjourney.engine import fetch_rows
 from leadjourney.ingest import person_journeys, person_touches
+from leadjourney.ingest.sql import compiled_sql
 
 TABLE = "person_engagement"
 COLUMNS = ("last_touch_at", "first_form_fill_at", "first_human_after_form_at", "first_human_after_stage_at",
@@ -134,10 +135,11 @@ def refresh_person_engagement(con: duckdb.DuckDBPyConnection, parameters: Parame
     stored = one(con, "SELECT value FROM meta WHERE key = ?", [FINGERPRINT_KEY])
     if stored is not None and stored[0] == digest:
         return False
-    backend = ibis.duckdb.from_connection(con)
-    query = person_engagement(backend.table(person_touches.TABLE), backend.table(journeys),
-                              parameters.signal_index, parameters.dark_after_days)
-    con.execute(f"CREATE OR REPLACE TABLE {TABLE} AS {ibis.to_sql(query, dialect='duckdb')}")
+    query = compiled_sql(con, TABLE, (journeys, parameters.signal_index, parameters.dark_after_days),
+                         (person_touches.TABLE, journeys),
+                         lambda backend: person_engagement(backend.table(person_touches.TABLE), backend.table(journeys),
+                                                           parameters.signal_index, parameters.dark_after_days))
+    con.execute(f"CREATE OR REPLACE TABLE {TABLE} AS {query}")
     remember(con, digest, parameters)
     return True
 

@@ -30,6 +30,7 @@ from leadjourney.config import Persona
 from leadjourney.db import one
 from leadjourney.engine import fetch_rows
 from leadjourney.ingest.persona_rules import persona_column
+from leadjourney.ingest.sql import compiled_sql
 
 TABLE = "person_journeys"
 FINGERPRINT_KEY = "person_journeys_fingerprint"
@@ -135,7 +136,9 @@ def refresh_person_journeys(con: duckdb.DuckDBPyConnection, stage_names: Sequenc
     stored = one(con, "SELECT value FROM meta WHERE key = ?", [FINGERPRINT_KEY])
     if stored is not None and stored[0] == digest:
         return False
-    query = ibis.to_sql(person_journeys(ibis.duckdb.from_connection(con), stage_names, personas), dialect="duckdb")
+    query = compiled_sql(con, TABLE, (tuple(stage_names), repr(tuple(personas))),
+                         ("leads", "stage_events", "opportunities"),
+                         lambda backend: person_journeys(backend, stage_names, personas))
     if staged:
         con.execute(f"CREATE OR REPLACE TEMP TABLE {STAGED} AS {query}")
     else:  # in creation order: a date-range selection then reads only the row groups of its dates

@@ -24,6 +24,7 @@ import ibis.expr.types as ir
 
 from leadjourney.db import one
 from leadjourney.ingest.person_journeys import person_keys, within
+from leadjourney.ingest.sql import compiled_sql
 
 TABLE = "person_touches"
 FINGERPRINT_KEY = "person_touches_fingerprint"
@@ -67,7 +68,7 @@ def refresh_person_touches(con: duckdb.DuckDBPyConnection) -> bool:
     stored = one(con, "SELECT value FROM meta WHERE key = ?", [FINGERPRINT_KEY])
     if stored is not None and stored[0] == digest:
         return False
-    query = ibis.to_sql(person_touches(ibis.duckdb.from_connection(con)), dialect="duckdb")
+    query = compiled_sql(con, TABLE, None, ("leads", "touchpoints"), person_touches)
     con.execute(f"CREATE OR REPLACE TABLE {TABLE} AS {query}")
     con.execute("DELETE FROM meta WHERE key = ?", [FINGERPRINT_KEY])
     con.execute("INSERT INTO meta VALUES (?, ?)", [FINGERPRINT_KEY, digest])

@@ -128,8 +128,9 @@ def _detail(r: Recommendation, cur: str, recs: Recommendations,
              + (f", from friction {ranks}" + (f" ({shared})" if shared else "") if ranks  # a row's name ends
                 # "(source)": inside parentheses it read "(friction #1 MQL → SQL (Content syndication (source)))"
                 else " (no friction row of its own: it makes the other numbers trustworthy)")
-             + f"; moves {humanize(m.label, labels)} from {fmt(m.current, m.unit)} to {fmt(m.target, m.unit)} "
-               f"(target: {m.target_source}" + (f"; benchmark {m.benchmark}" if m.benchmark else "") + ").",
+             + f"; moves {humanize(m.label, labels)} from {fmt(m.current, m.unit)} to {fmt(m.target, m.unit)}. "
+               f"Target: {m.target_source}"  # a sentence: a benchmark's "(average) [1]" nested in parentheses
+             + (f"; benchmark {m.benchmark}" if m.benchmark else "") + ".",
              f"- **Status:** {r.status}. **Priority:** {r.score:,.0f} {cur} per hour, quadrant {r.quadrant}.",
              "- **What to change:**"]
     lines += [f"  - {humanize(c, labels)}" for c in r.changes]

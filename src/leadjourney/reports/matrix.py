@@ -196,8 +196,8 @@ def _radius(r: Recommendation, best: float) -> float:
 def _bubbles(items: list[Recommendation], sx: Scale, sy: Scale, taken: list[Box],
              titles: Mapping[str, str], plot: Box) -> list[Shape]:
     """Range bars under every bubble, bubbles (dodged sideways when they would cover each other) and labels:
-    a label takes the first free spot beside its bubble, in full on up to two lines, or stays in the
-    legend alone (a bubble's number always keys it to the legend)."""
+    a label ("2. Update lead scoring ...") takes the first free spot beside its bubble, in full on up to two
+    lines, or stays in the legend alone (a bubble's number always keys it to the legend)."""
     best = max((r.score for r in items), default=0.0)
     placed: list[tuple[float, float, float, Recommendation]] = []
     for r in items:  # best first: it keeps its exact spot
@@ -217,8 +217,8 @@ def _bubbles(items: list[Recommendation], sx: Scale, sy: Scale, taken: list[Box]
                             role="bubble"))
         shapes.append(Shape("text", cx, cy + 4.5, text=str(r.rank), size=12, anchor="middle", bold=True,
                             fill="#FFFFFF", role="rank"))
-    for cx, cy, rad, r in placed:  # labels, best first: the first to claim a spot keeps it
-        shapes += _label(titles[r.id], cx, cy, rad, taken, plot)
+    for cx, cy, rad, r in placed:  # labels, best first: the first to claim a spot keeps it; numbered, as a label
+        shapes += _label(f"{r.rank}. {titles[r.id]}", cx, cy, rad, taken, plot)  # may sit nearer another bubble
     return shapes
 
 
