@@ -429,3 +429,37 @@ def test_no_presence_check_before_the_content_lift(planted: tuple[Workspace, Ana
     with open_journeys(Workspace.open(root)) as journeys:
         bare = campaigns.Campaigns().fit(journeys)
     assert bare.content == [] and bare.content_status.reason == campaigns.NO_ASSET
+
+
+def test_a_persons_e_mails_from_several_leads_are_one_row(planted: tuple[Workspace, Analysis], tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    # issue 16: a person's only lead's e-mail rows are kept as they are and only the other leads' rows are grouped
+    # by person again; with leads sharing a person (and leads of none) the rows are those of grouping them all
+    import shutil
+
+    import duckdb
+
+    from leadjourney.analysis import marketing
+    from leadjourney.analysis.journeys import open_journeys
+
+    ws, _ = planted
+    root = tmp_path / "shared"
+    shutil.copytree(ws.root, root)
+    with duckdb.connect(str(root / "leadjourney.duckdb")) as con:
+        ids = [r[0] for r in con.execute("SELECT DISTINCT lead_id FROM touchpoints WHERE campaign IS NOT NULL "
+                                         "ORDER BY lead_id LIMIT 30").fetchall()]
+        for a, b in zip(ids[0:20:2], ids[1:20:2], strict=True):  # b becomes a's person's second lead
+            con.execute("UPDATE leads SET person_id = ? WHERE lead_id = ?", [a, b])
+        con.execute(f"UPDATE leads SET person_id = NULL WHERE lead_id IN ({', '.join('?' * 10)})", ids[20:30])
+
+    def rows(clean: bool) -> list[tuple[Any, ...]]:
+        monkeypatch.setattr(marketing, "names_clean", lambda journeys: clean)
+        with open_journeys(Workspace.open(root)) as journeys:
+            m = marketing.mail_messages(journeys)
+            return sorted(tuple(str(v) for v in r.values()) for r in m.to_pyarrow().to_pylist())
+
+    split, grouped = rows(True), rows(False)
+    assert split == grouped
+    people = {r[1] for r in split}
+    assert ids[0] in people and ids[1] not in people and "None" in people  # a and b are one person; b's rows are a's
+    assert len({r[:3] for r in split}) == len(split)  # one row per campaign, person and e-mail
