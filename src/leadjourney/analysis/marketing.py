@@ -125,7 +125,7 @@ def mail_messages(journeys: Journeys) -> ir.Table:
         # per lead and name as stored first: the join then reads a few rows per e-mail, not every event (joined
         # first, DuckDB built its hash table on the filtered events, which it underestimates: 1.5 GB at 1M
         # leads, out of its 4 GB budget at 10M)
-        per_lead = _firsts(t.group_by(["lead_id", "campaign", "asset"]), t.occurred_at, t.kind)
+        per_lead = _firsts(t, ["lead_id", "campaign", "asset"])
         clean = names_clean(journeys)
         if clean:  # a person's only lead's rows are theirs as they are: only the others are grouped again
             leads = _alone(leads)
@@ -161,17 +161,20 @@ def _alone(leads: ir.Table) -> ir.Table:
                     alone=(j.person_id == j.lead_id).fill_null(False) & j.shared_id.isnull())
 
 
-def _firsts(groups: ir.GroupedTable, at: ir.TimestampColumn, kind: ir.StringValue) -> ir.Table:
-    """Per group of e-mail events (``kind``: one of :data:`EMAIL_EVENTS`' spellings), the first time of any and
-    of each (:data:`FIRSTS`). Each is tested on the kind's spellings, not on :func:`email_event` (a case over all
-    of them, five times a touch)."""
-
-    def of(*events: str) -> ir.BooleanValue:
-        return kind.isin([spelling for event in events for spelling in EMAIL_EVENTS[event]])
-
-    return groups.aggregate(first_at=at.min(), send_at=at.min(where=of(SEND)),
-                            delivered_at=at.min(where=of(DELIVERED)), opened_at=at.min(where=of(OPEN, CLICK)),
-                            click_at=at.min(where=of(CLICK)), unsub_at=at.min(where=of(UNSUBSCRIBE)))
+def _firsts(t: ir.Table, keys: list[str]) -> ir.Table:
+    """Per ``keys`` group of e-mail events ``t`` (``kind``: one of :data:`EMAIL_EVENTS`' spellings), the first
+    ``occurred_at`` of any and of each (:data:`FIRSTS`). The kind's event is worked out once a touch, as a small
+    number the five firsts compare (testing each first on the kind's spellings cost a tenth more; the string of
+    :func:`email_event` more still)."""
+    code = {event: i for i, event in enumerate(EMAIL_EVENTS, start=1)}
+    t = t.mutate(ev=ibis.cases(*[(t.kind.isin(list(spellings)), code[event])
+                                 for event, spellings in EMAIL_EVENTS.items()], else_=0))
+    at, ev = t.occurred_at, t.ev
+    return t.group_by(keys).aggregate(first_at=at.min(), send_at=at.min(where=ev == code[SEND]),
+                                      delivered_at=at.min(where=ev == code[DELIVERED]),
+                                      opened_at=at.min(where=ev.isin([code[OPEN], code[CLICK]])),
+                                      click_at=at.min(where=ev == code[CLICK]),
+                                      unsub_at=at.min(where=ev == code[UNSUBSCRIBE]))
 
 
 def selected_mail(journeys: Journeys) -> ir.Table:
