@@ -463,3 +463,44 @@ def test_a_persons_e_mails_from_several_leads_are_one_row(planted: tuple[Workspa
     people = {r[1] for r in split}
     assert ids[0] in people and ids[1] not in people and "None" in people  # a and b are one person; b's rows are a's
     assert len({r[:3] for r in split}) == len(split)  # one row per campaign, person and e-mail
+
+
+def test_a_selection_reads_its_own_peoples_e_mails(planted: tuple[Workspace, Analysis]) -> None:
+    # issue 16: the e-mail rows are kept once with whether each person is selected (no semi-join to the people
+    # per query); a selection counts its own people only, and a new selection marks them again
+    from leadjourney.analysis.campaigns import Campaigns
+    from leadjourney.analysis.journeys import Filters, open_journeys
+    from leadjourney.analysis.marketing import EMAIL_EVENTS, selected_mail
+    from leadjourney.engine import fetch_rows
+
+    ws, analysis = planted
+    kinds = [k for spellings in EMAIL_EVENTS.values() for k in spellings]
+    with open_journeys(ws) as journeys:
+        as_of = journeys.as_of()
+    with ws.connect(read_only=True) as con:
+        source, = con.execute("SELECT source FROM leads WHERE source IS NOT NULL GROUP BY 1 "
+                              "ORDER BY count(*) DESC, 1 LIMIT 1").fetchone()
+        rows = con.execute(
+            "SELECT DISTINCT t.campaign, p.person_id FROM touchpoints t JOIN leads l USING (lead_id) "
+            "JOIN person_journeys p ON p.person_id = l.person_id WHERE p.source = ? AND t.campaign IS NOT NULL "
+            f"AND t.kind IN ({', '.join('?' * len(kinds))}) AND coalesce(t.actor, '') <> 'human' "
+            "AND t.occurred_at <= ?", [source, *kinds, as_of]).fetchall()
+    expected = {c: sum(1 for c2, _ in rows if c2 == c) for c in {c for c, _ in rows}}
+
+    def people(journeys: Any) -> set[str]:
+        mail = selected_mail(journeys)
+        return {r["person_id"] for r in fetch_rows(mail.select("person_id").distinct())}
+    selected = Filters(sources=(source,))
+    with open_journeys(ws, selected) as journeys:
+        fresh = Campaigns().fit(journeys).to_dict()
+        assert people(journeys) == {p for _, p in rows}
+    with open_journeys(ws) as journeys:
+        assert Campaigns().fit(journeys).to_dict() == analysis.campaigns.to_dict()
+        journeys.reselect(selected)
+        again = Campaigns().fit(journeys)
+        assert people(journeys) == {p for _, p in rows}
+    assert again.to_dict() == fresh
+    emailed = {c.campaign: c.emailed for c in again.email.campaigns}
+    assert emailed and all(n < e for n, e in zip(emailed.values(), (c.emailed for c in analysis.campaigns.email.campaigns
+                                                                    if c.campaign in emailed), strict=False))
+    assert emailed == expected

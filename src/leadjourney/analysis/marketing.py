@@ -113,8 +113,11 @@ def mail_messages(journeys: Journeys) -> ir.Table:
     """Everyone's campaign e-mail events up to the as-of date (a person's e-mails, not a rep's), one row per
     campaign, person_id, asset (the e-mail; NULL when blank) and ``named`` (the asset was given, blank or not):
     when the person first had any event of it (``first_at``), a send, a delivery, an open or a click
-    (``opened_at``: a click means it was opened), a click, an unsubscribe (NULL: never). Kept for the run;
-    a few rows per person instead of every event, which the e-mail and nurture analyses re-aggregate."""
+    (``opened_at``: a click means it was opened), a click, an unsubscribe (NULL: never); ``selected``: the
+    person is one of the selection's (:meth:`Journeys.people`; marked once per lead here, where each
+    query reading the selected rows semi-joined every row to the people). Kept for the run (a new selection
+    releases it); a few rows per person instead of every event, which the e-mail and nurture analyses
+    re-aggregate."""
 
     def build() -> ir.Table:
         t = journeys.table("touchpoints")
@@ -129,13 +132,16 @@ def mail_messages(journeys: Journeys) -> ir.Table:
         clean = names_clean(journeys)
         if clean:  # a person's only lead's rows are theirs as they are: only the others are grouped again
             leads = _alone(leads)
+        people = journeys.people().select(selected_id="person_id")  # one row per person
+        leads = leads.left_join(people, leads.person_id == people.selected_id)
+        leads = leads.select(*[c for c in leads.columns if c != "selected_id"], selected=leads.selected_id.notnull())
         j = per_lead.join(leads, "lead_id")
-        m = j.select("person_id", *FIRSTS, campaign=name_of(j.campaign, clean), asset=name_of(j.asset, clean),
-                     named=j.asset.notnull(), **({"alone": j.alone} if clean else {}))
+        m = j.select("person_id", "selected", *FIRSTS, campaign=name_of(j.campaign, clean),
+                     asset=name_of(j.asset, clean), named=j.asset.notnull(), **({"alone": j.alone} if clean else {}))
         if not clean:
             m = m.filter(m.campaign.notnull())
             return _per_person(m)
-        keys = ["campaign", "person_id", "asset", "named"]
+        keys = ["campaign", "person_id", "asset", "named", "selected"]
         alone = m.filter(m.alone).select(*keys, *FIRSTS)
         return alone.union(_per_person(m.filter(~m.alone)), distinct=False)
 
@@ -147,7 +153,8 @@ FIRSTS = ("first_at", "send_at", "delivered_at", "opened_at", "click_at", "unsub
 
 def _per_person(m: ir.Table) -> ir.Table:
     """Rows of :func:`mail_messages` (per lead) grouped by campaign, person_id, asset and named: the first of each."""
-    return m.group_by(["campaign", "person_id", "asset", "named"]).aggregate(**{c: m[c].min() for c in FIRSTS})
+    return m.group_by(["campaign", "person_id", "asset", "named", "selected"]).aggregate(
+        **{c: m[c].min() for c in FIRSTS})
 
 
 def _alone(leads: ir.Table) -> ir.Table:
@@ -180,7 +187,7 @@ def _firsts(t: ir.Table, keys: list[str]) -> ir.Table:
 def selected_mail(journeys: Journeys) -> ir.Table:
     """:func:`mail_messages` of the selected people."""
     mail = mail_messages(journeys)
-    return mail.semi_join(journeys.people().select("person_id"), "person_id")
+    return mail.filter(mail.selected)
 
 
 def names_clean(journeys: Journeys) -> bool:
