@@ -152,7 +152,8 @@ FIRSTS = ("first_at", "send_at", "delivered_at", "opened_at", "click_at", "unsub
 
 
 def _per_person(m: ir.Table) -> ir.Table:
-    """Rows of :func:`mail_messages` (per lead) grouped by campaign, person_id, asset and named: the first of each."""
+    """Rows of :func:`mail_messages` (per lead) grouped by campaign, person_id, asset, named and selected (which
+    follows from person_id): the first of each."""
     return m.group_by(["campaign", "person_id", "asset", "named", "selected"]).aggregate(
         **{c: m[c].min() for c in FIRSTS})
 
@@ -171,8 +172,7 @@ def _alone(leads: ir.Table) -> ir.Table:
 def _firsts(t: ir.Table, keys: list[str]) -> ir.Table:
     """Per ``keys`` group of e-mail events ``t`` (``kind``: one of :data:`EMAIL_EVENTS`' spellings), the first
     ``occurred_at`` of any and of each (:data:`FIRSTS`). The kind's event is worked out once a touch, as a small
-    number the five firsts compare (testing each first on the kind's spellings cost a tenth more; the string of
-    :func:`email_event` more still)."""
+    number the five firsts compare (testing each first on the kind's spellings cost a tenth more)."""
     code = {event: i for i, event in enumerate(EMAIL_EVENTS, start=1)}
     t = t.mutate(ev=ibis.cases(*[(t.kind.isin(list(spellings)), code[event])
                                  for event, spellings in EMAIL_EVENTS.items()], else_=0))
