@@ -429,3 +429,78 @@ def test_no_presence_check_before_the_content_lift(planted: tuple[Workspace, Ana
     with open_journeys(Workspace.open(root)) as journeys:
         bare = campaigns.Campaigns().fit(journeys)
     assert bare.content == [] and bare.content_status.reason == campaigns.NO_ASSET
+
+
+def test_a_persons_e_mails_from_several_leads_are_one_row(planted: tuple[Workspace, Analysis], tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    # issue 16: a person's only lead's e-mail rows are kept as they are and only the other leads' rows are grouped
+    # by person again; with leads sharing a person (and leads of none) the rows are those of grouping them all
+    import shutil
+
+    import duckdb
+
+    from leadjourney.analysis import marketing
+    from leadjourney.analysis.journeys import open_journeys
+
+    ws, _ = planted
+    root = tmp_path / "shared"
+    shutil.copytree(ws.root, root)
+    with duckdb.connect(str(root / "leadjourney.duckdb")) as con:
+        ids = [r[0] for r in con.execute("SELECT DISTINCT lead_id FROM touchpoints WHERE campaign IS NOT NULL "
+                                         "ORDER BY lead_id LIMIT 30").fetchall()]
+        for a, b in zip(ids[0:20:2], ids[1:20:2], strict=True):  # b becomes a's person's second lead
+            con.execute("UPDATE leads SET person_id = ? WHERE lead_id = ?", [a, b])
+        con.execute(f"UPDATE leads SET person_id = NULL WHERE lead_id IN ({', '.join('?' * 10)})", ids[20:30])
+
+    def rows(clean: bool) -> list[tuple[Any, ...]]:
+        monkeypatch.setattr(marketing, "names_clean", lambda journeys: clean)
+        with open_journeys(Workspace.open(root)) as journeys:
+            m = marketing.mail_messages(journeys)
+            return sorted(tuple(str(v) for v in r.values()) for r in m.to_pyarrow().to_pylist())
+
+    split, grouped = rows(True), rows(False)
+    assert split == grouped
+    people = {r[1] for r in split}
+    assert ids[0] in people and ids[1] not in people and "None" in people  # a and b are one person; b's rows are a's
+    assert len({r[:3] for r in split}) == len(split)  # one row per campaign, person and e-mail
+
+
+def test_a_selection_reads_its_own_peoples_e_mails(planted: tuple[Workspace, Analysis]) -> None:
+    # issue 16: the e-mail rows are kept once with whether each person is selected (no semi-join to the people
+    # per query); a selection counts its own people only, and a new selection marks them again
+    from leadjourney.analysis.campaigns import Campaigns
+    from leadjourney.analysis.journeys import Filters, open_journeys
+    from leadjourney.analysis.marketing import EMAIL_EVENTS, selected_mail
+    from leadjourney.engine import fetch_rows
+
+    ws, analysis = planted
+    kinds = [k for spellings in EMAIL_EVENTS.values() for k in spellings]
+    with open_journeys(ws) as journeys:
+        as_of = journeys.as_of()
+    with ws.connect(read_only=True) as con:
+        source, = con.execute("SELECT source FROM leads WHERE source IS NOT NULL GROUP BY 1 "
+                              "ORDER BY count(*) DESC, 1 LIMIT 1").fetchone()
+        rows = con.execute(
+            "SELECT DISTINCT t.campaign, p.person_id FROM touchpoints t JOIN leads l USING (lead_id) "
+            "JOIN person_journeys p ON p.person_id = l.person_id WHERE p.source = ? AND t.campaign IS NOT NULL "
+            f"AND t.kind IN ({', '.join('?' * len(kinds))}) AND coalesce(t.actor, '') <> 'human' "
+            "AND t.occurred_at <= ?", [source, *kinds, as_of]).fetchall()
+    expected = {c: sum(1 for c2, _ in rows if c2 == c) for c in {c for c, _ in rows}}
+
+    def people(journeys: Any) -> set[str]:
+        mail = selected_mail(journeys)
+        return {r["person_id"] for r in fetch_rows(mail.select("person_id").distinct())}
+    selected = Filters(sources=(source,))
+    with open_journeys(ws, selected) as journeys:
+        fresh = Campaigns().fit(journeys).to_dict()
+        assert people(journeys) == {p for _, p in rows}
+    with open_journeys(ws) as journeys:
+        assert Campaigns().fit(journeys).to_dict() == analysis.campaigns.to_dict()
+        journeys.reselect(selected)
+        again = Campaigns().fit(journeys)
+        assert people(journeys) == {p for _, p in rows}
+    assert again.to_dict() == fresh
+    emailed = {c.campaign: c.emailed for c in again.email.campaigns}
+    assert emailed and all(n < e for n, e in zip(emailed.values(), (c.emailed for c in analysis.campaigns.email.campaigns
+                                                                    if c.campaign in emailed), strict=False))
+    assert emailed == expected

@@ -113,8 +113,11 @@ def mail_messages(journeys: Journeys) -> ir.Table:
     """Everyone's campaign e-mail events up to the as-of date (a person's e-mails, not a rep's), one row per
     campaign, person_id, asset (the e-mail; NULL when blank) and ``named`` (the asset was given, blank or not):
     when the person first had any event of it (``first_at``), a send, a delivery, an open or a click
-    (``opened_at``: a click means it was opened), a click, an unsubscribe (NULL: never). Kept for the run;
-    a few rows per person instead of every event, which the e-mail and nurture analyses re-aggregate."""
+    (``opened_at``: a click means it was opened), a click, an unsubscribe (NULL: never); ``selected``: the
+    person is one of the selection's (:meth:`Journeys.people`; marked once per lead here, where each
+    query reading the selected rows semi-joined every row to the people). Kept for the run (a new selection
+    releases it); a few rows per person instead of every event, which the e-mail and nurture analyses
+    re-aggregate."""
 
     def build() -> ir.Table:
         t = journeys.table("touchpoints")
@@ -125,14 +128,22 @@ def mail_messages(journeys: Journeys) -> ir.Table:
         # per lead and name as stored first: the join then reads a few rows per e-mail, not every event (joined
         # first, DuckDB built its hash table on the filtered events, which it underestimates: 1.5 GB at 1M
         # leads, out of its 4 GB budget at 10M)
-        per_lead = _firsts(t.group_by(["lead_id", "campaign", "asset"]), t.occurred_at, t.kind)
-        j = per_lead.join(leads, "lead_id")
+        per_lead = _firsts(t, ["lead_id", "campaign", "asset"])
         clean = names_clean(journeys)
-        m = j.select("person_id", *FIRSTS, campaign=name_of(j.campaign, clean), asset=name_of(j.asset, clean),
-                     named=j.asset.notnull())
+        if clean:  # a person's only lead's rows are theirs as they are: only the others are grouped again
+            leads = _alone(leads)
+        people = journeys.people().select(selected_id="person_id")  # one row per person
+        leads = leads.left_join(people, leads.person_id == people.selected_id)
+        leads = leads.select(*[c for c in leads.columns if c != "selected_id"], selected=leads.selected_id.notnull())
+        j = per_lead.join(leads, "lead_id")
+        m = j.select("person_id", "selected", *FIRSTS, campaign=name_of(j.campaign, clean),
+                     asset=name_of(j.asset, clean), named=j.asset.notnull(), **({"alone": j.alone} if clean else {}))
         if not clean:
             m = m.filter(m.campaign.notnull())
-        return m.group_by(["campaign", "person_id", "asset", "named"]).aggregate(**{c: m[c].min() for c in FIRSTS})
+            return _per_person(m)
+        keys = ["campaign", "person_id", "asset", "named", "selected"]
+        alone = m.filter(m.alone).select(*keys, *FIRSTS)
+        return alone.union(_per_person(m.filter(~m.alone)), distinct=False)
 
     return journeys.cached(("campaign_mail", journeys.as_of()), build)
 
@@ -140,23 +151,43 @@ def mail_messages(journeys: Journeys) -> ir.Table:
 FIRSTS = ("first_at", "send_at", "delivered_at", "opened_at", "click_at", "unsub_at")
 
 
-def _firsts(groups: ir.GroupedTable, at: ir.TimestampColumn, kind: ir.StringValue) -> ir.Table:
-    """Per group of e-mail events (``kind``: one of :data:`EMAIL_EVENTS`' spellings), the first time of any and
-    of each (:data:`FIRSTS`). Each is tested on the kind's spellings, not on :func:`email_event` (a case over all
-    of them, five times a touch)."""
+def _per_person(m: ir.Table) -> ir.Table:
+    """Rows of :func:`mail_messages` (per lead) grouped by campaign, person_id, asset, named and selected (which
+    follows from person_id): the first of each."""
+    return m.group_by(["campaign", "person_id", "asset", "named", "selected"]).aggregate(
+        **{c: m[c].min() for c in FIRSTS})
 
-    def of(*events: str) -> ir.BooleanValue:
-        return kind.isin([spelling for event in events for spelling in EMAIL_EVENTS[event]])
 
-    return groups.aggregate(first_at=at.min(), send_at=at.min(where=of(SEND)),
-                            delivered_at=at.min(where=of(DELIVERED)), opened_at=at.min(where=of(OPEN, CLICK)),
-                            click_at=at.min(where=of(CLICK)), unsub_at=at.min(where=of(UNSUBSCRIBE)))
+def _alone(leads: ir.Table) -> ir.Table:
+    """``leads`` (lead_id, person_id) with ``alone``: the lead is its person's only one (its person_id is its
+    own lead_id and no other lead names that person). Grouping every e-mail row by person again cost as much as
+    grouping the events per lead (3.2M rows of strings at 1M leads); only the few other leads' rows need it."""
+    shared = leads.filter(leads.person_id.notnull() & (leads.person_id != leads.lead_id))
+    shared = shared.select(shared_id=shared.person_id).distinct()
+    j = leads.left_join(shared, leads.person_id == shared.shared_id)
+    return j.select(j.lead_id, j.person_id,
+                    alone=(j.person_id == j.lead_id).fill_null(False) & j.shared_id.isnull())
+
+
+def _firsts(t: ir.Table, keys: list[str]) -> ir.Table:
+    """Per ``keys`` group of e-mail events ``t`` (``kind``: one of :data:`EMAIL_EVENTS`' spellings), the first
+    ``occurred_at`` of any and of each (:data:`FIRSTS`). The kind's event is worked out once a touch, as a small
+    number the five firsts compare (testing each first on the kind's spellings cost a tenth more)."""
+    code = {event: i for i, event in enumerate(EMAIL_EVENTS, start=1)}
+    t = t.mutate(ev=ibis.cases(*[(t.kind.isin(list(spellings)), code[event])
+                                 for event, spellings in EMAIL_EVENTS.items()], else_=0))
+    at, ev = t.occurred_at, t.ev
+    return t.group_by(keys).aggregate(first_at=at.min(), send_at=at.min(where=ev == code[SEND]),
+                                      delivered_at=at.min(where=ev == code[DELIVERED]),
+                                      opened_at=at.min(where=ev.isin([code[OPEN], code[CLICK]])),
+                                      click_at=at.min(where=ev == code[CLICK]),
+                                      unsub_at=at.min(where=ev == code[UNSUBSCRIBE]))
 
 
 def selected_mail(journeys: Journeys) -> ir.Table:
     """:func:`mail_messages` of the selected people."""
     mail = mail_messages(journeys)
-    return mail.semi_join(journeys.people().select("person_id"), "person_id")
+    return mail.filter(mail.selected)
 
 
 def names_clean(journeys: Journeys) -> bool:
