@@ -59,6 +59,22 @@ class CompiledCache:
             self.compiled.clear()
             self.prepared.clear()
 
+    def kept(self, key: Hashable, make: Callable[[], tuple[str, Any] | None]) -> tuple[str, Any] | None:
+        """The (SQL, schema) prepared for ``key``: ``make()``'s, made once while among the last ``size``
+        (``make()`` returning None: not to keep, made again next time)."""
+        with self.lock:
+            found = self.prepared.get(key)
+            if found is not None:
+                self.prepared.move_to_end(key)
+                return found
+        found = make()
+        if found is not None:
+            with self.lock:
+                self.prepared[key] = found
+                while len(self.prepared) > self.size:
+                    self.prepared.popitem(last=False)
+        return found
+
 
 COMPILED = CompiledCache()
 T = TypeVar("T")
@@ -160,19 +176,17 @@ def prepared(backend: ibis.BaseBackend, key: Hashable, build: Callable[[], ir.Ta
     """
     if getattr(backend, "name", None) != "duckdb":
         return build()
-    with cache.lock:
-        found = cache.prepared.get(key)
-        if found is not None:
-            cache.prepared.move_to_end(key)
+    built: list[ir.Table] = []
+
+    def make() -> tuple[str, Any] | None:
+        built.append(build())
+        if built[0].op().find((ops.InMemoryTable, ops.ScalarUDF)):
+            return None
+        return compiled_sql(backend, built[0], cache), built[0].schema()
+
+    found = cache.kept(key, make)
     if found is None:
-        expr = build()
-        if expr.op().find((ops.InMemoryTable, ops.ScalarUDF)):
-            return expr
-        found = (compiled_sql(backend, expr, cache), expr.schema())
-        with cache.lock:
-            cache.prepared[key] = found
-            while len(cache.prepared) > cache.size:
-                cache.prepared.popitem(last=False)
+        return built[0]
     sql, schema = found
     return ops.SQLQueryResult(sql, schema, backend).to_expr()
 

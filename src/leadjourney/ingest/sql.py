@@ -38,20 +38,19 @@ def alias_case(expr: str, aliases: Mapping[str, str], default: str) -> str:
     return f"(CASE {norm_key(expr)} {branches} ELSE {default} END)"
 
 
-_COMPILED: dict[tuple[Hashable, ...], str] = {}  # (what, its options, the tables' columns) -> the query's SQL
-
-
 def compiled_sql(con: duckdb.DuckDBPyConnection, what: str, options: Hashable, tables: Sequence[str],
                  build: Callable[[ibis.BaseBackend], ir.Table]) -> str:
-    """``ibis.to_sql(build(backend))`` over ``con``, compiled once per process for the same ``what``, ``options``
-    and columns (names and types) of the ``tables`` it reads: building and compiling a derived table's ibis query
-    costs ~0.1 CPU s, a third of a small ingest, and gives the same SQL text each time (no names of the database
-    in it), while running the query on a few thousand rows costs a tenth of that."""
+    """``ibis.to_sql(build(backend))`` over ``con``, kept in the process's query cache
+    (:meth:`~leadjourney.engine.CompiledCache.kept`) for the same ``what``, ``options`` and columns (names and
+    types) of the ``tables`` it reads: building and compiling a derived table's ibis query costs ~0.1 CPU s, a
+    third of a small ingest, and gives the same SQL text each time (no names of the database in it), while
+    running the query on a few thousand rows costs a tenth of that."""
     import ibis
 
+    from leadjourney.engine import COMPILED
+
     columns = tuple(tuple(map(str, r[:2])) for t in tables for r in con.execute(f"DESCRIBE {t}").fetchall())
-    key = (what, options, tuple(tables), columns)
-    sql = _COMPILED.get(key)
-    if sql is None:
-        sql = _COMPILED[key] = str(ibis.to_sql(build(ibis.duckdb.from_connection(con)), dialect="duckdb"))
-    return sql
+    found = COMPILED.kept(("ingest", what, options, tuple(tables), columns),
+                          lambda: (str(ibis.to_sql(build(ibis.duckdb.from_connection(con)), dialect="duckdb")), None))
+    assert found is not None
+    return found[0]
