@@ -51,12 +51,8 @@ def memory_limit_mb(share: float = 0.6) -> int:
         if not text.isdigit() or int(text) < 256:
             raise OptionError(f"{MEMORY_ENV}={text!r}: DuckDB's memory budget in MB, a whole number of at least 256")
         return int(text)
-    try:
-        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (ValueError, OSError, AttributeError):
-        return MEMORY_CAP_MB
-    return max(512, min(MEMORY_CAP_MB, int(total * share / 2**20)))
-
+    physical = _physical_mb(share)
+    return MEMORY_CAP_MB if physical is None else max(512, min(MEMORY_CAP_MB, physical))
 
 
 def memory_headroom_mb(share: float = 0.6) -> int | None:
@@ -65,11 +61,17 @@ def memory_headroom_mb(share: float = 0.6) -> int | None:
     (the analyst's word stands) or when it would be no larger."""
     if os.environ.get(MEMORY_ENV, "").strip():
         return None
+    physical = _physical_mb(share)
+    return physical if physical is not None and physical > memory_limit_mb(share) else None
+
+
+def _physical_mb(share: float) -> int | None:
+    """``share`` of the machine's physical memory in MB (None where the system does not say)."""
     try:
-        total = int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") * share / 2**20)
+        return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") * share / 2**20)
     except (ValueError, OSError, AttributeError):
         return None
-    return total if total > memory_limit_mb(share) else None
+
 
 @dataclass
 class _Kept:
