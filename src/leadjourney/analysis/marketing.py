@@ -171,17 +171,15 @@ def _alone(leads: ir.Table) -> ir.Table:
 
 def _firsts(t: ir.Table, keys: list[str]) -> ir.Table:
     """Per ``keys`` group of e-mail events ``t`` (``kind``: one of :data:`EMAIL_EVENTS`' spellings), the first
-    ``occurred_at`` of any and of each (:data:`FIRSTS`). The kind's event is worked out once a touch, as a small
-    number the five firsts compare (testing each first on the kind's spellings cost a tenth more)."""
-    code = {event: i for i, event in enumerate(EMAIL_EVENTS, start=1)}
-    t = t.mutate(ev=ibis.cases(*[(t.kind.isin(list(spellings)), code[event])
-                                 for event, spellings in EMAIL_EVENTS.items()], else_=0))
+    ``occurred_at`` of any and of each (:data:`FIRSTS`). The kind's event (:func:`email_event`) is worked out
+    once a touch, which the five firsts compare (testing each first on the kind's spellings cost a tenth more)."""
+    t = t.mutate(ev=email_event(t.kind))
     at, ev = t.occurred_at, t.ev
-    return t.group_by(keys).aggregate(first_at=at.min(), send_at=at.min(where=ev == code[SEND]),
-                                      delivered_at=at.min(where=ev == code[DELIVERED]),
-                                      opened_at=at.min(where=ev.isin([code[OPEN], code[CLICK]])),
-                                      click_at=at.min(where=ev == code[CLICK]),
-                                      unsub_at=at.min(where=ev == code[UNSUBSCRIBE]))
+    return t.group_by(keys).aggregate(first_at=at.min(), send_at=at.min(where=ev == SEND),
+                                      delivered_at=at.min(where=ev == DELIVERED),
+                                      opened_at=at.min(where=ev.isin([OPEN, CLICK])),
+                                      click_at=at.min(where=ev == CLICK),
+                                      unsub_at=at.min(where=ev == UNSUBSCRIBE))
 
 
 def selected_mail(journeys: Journeys) -> ir.Table:
