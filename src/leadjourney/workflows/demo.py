@@ -89,20 +89,16 @@ def run_demo(directory: str | Path, *, leads: int = 20_000, seed: int = 7, progr
 def _documents(ws: Workspace, run: MapRun, progress: Progress) -> Recommendations:
     """The recommendations, the lead stage definitions, the documentation package, a static dashboard."""
     from leadjourney.analysis.journeys import Filters
-    from leadjourney.dashboard import DashboardData, export_html
-    from leadjourney.dashboard.app import page_title
-    from leadjourney.dashboard.campaigns_card import card_html
     from leadjourney.reports import recommendations as recs_module
     from leadjourney.reports.definitions import definitions_document, write_document
+    from leadjourney.workflows.dashboard import export_dashboard
     from leadjourney.workflows.report import build_report
 
     recs = recs_module.recommendations_for(ws, run.analysis)
     recs.write(ws.out_dir)
     write_document(definitions_document(ws), ws.out_dir)
     build_report(ws, progress=_step(progress, "report"))
-    data = DashboardData(ws)
-    export_html(data.view(Filters()), ws.out_dir / "dashboard.html", title=page_title(ws.config.name),
-                campaigns=card_html(data.saved_all_leads(), data.freshness()))
+    export_dashboard(ws, Filters(), ws.out_dir / "dashboard.html")  # as `dashboard --export` writes it
     return recs
 
 
