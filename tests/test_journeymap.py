@@ -759,3 +759,17 @@ def test_the_maps_stamp_reads_as_a_time_without_a_command(jm: JourneyMap) -> Non
     stamp = next(b for b in lay_out(jm).boxes if b.id == "generated").lines[0].text
     assert stamp.startswith("Drawn by leadjourney on ") and "`" not in stamp and "--" not in stamp
     assert not re.search(r"\d{4}-\d\d-\d\dT\d\d", stamp), stamp
+
+
+def test_a_drop_off_without_recoverable_revenue_says_why() -> None:
+    """Unpriced revenue is withheld with the friction row's reason (the map's tooltip) and its kind (the deck's
+    card), never left out silently."""
+    from dataclasses import replace
+
+    from leadjourney.analysis.status import young
+    from leadjourney.journeymap.cards import drop_off_tooltip
+
+    jm = _synthetic(10)
+    assert jm.drop_offs
+    drop = replace(jm.drop_offs[0], revenue_impact=None, revenue_status=young("the cohort is still converting"))
+    assert "recoverable revenue: too young to judge: the cohort is still converting" in drop_off_tooltip(drop, jm)

@@ -20,9 +20,11 @@ from collections.abc import Mapping, Sequence
 from datetime import timedelta
 
 from leadjourney.analysis.findings import Finding, findings_of
+from leadjourney.analysis.friction import FrictionRow
 from leadjourney.analysis.funnel import WITHOUT_DATA
 from leadjourney.analysis.persona_profiles import PersonaProfiles
 from leadjourney.analysis.report import Analysis
+from leadjourney.analysis.status import OK, MetricStatus, withheld
 from leadjourney.analysis.time_in_stage import StageTime
 from leadjourney.config import Config
 from leadjourney.display import money
@@ -153,9 +155,18 @@ def _drop_offs(analysis: Analysis, marks: Mapping[str, Finding]) -> list[DropOff
         out.append(DropOffPoint(
             d.from_stage, d.to_stage, d.segment, d.rate, d.ci_high, d.compared_with, d.reason,
             row.recoverable_per_year if row else None, row.rank if row else None, row.hypothesis if row else None,
-            _mark(marks, finding_id, d.rate),
+            _mark(marks, finding_id, d.rate), _revenue_status(row),
         ))
     return out
+
+
+def _revenue_status(row: FrictionRow | None) -> MetricStatus:
+    """Why a drop-off has no recoverable revenue (the friction row's status, or its reason); OK when it has."""
+    if row is None:
+        return withheld("not in the friction ranking")
+    if row.recoverable_per_year is not None:
+        return OK
+    return row.status if not row.status.judged else withheld(row.recoverable_text())
 
 
 def _lanes(config: Config, analysis: Analysis, touchpoints: Sequence[TouchpointLike]) -> tuple[Lane, ...]:

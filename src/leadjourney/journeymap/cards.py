@@ -204,6 +204,8 @@ def drop_off_tooltip(d: DropOffPoint, jm: JourneyMap) -> str:
              f"{tx.pct(d.rate)}, {d.reason}"]
     if d.revenue_impact is not None:
         lines.append(f"friction #{d.friction_rank}: {money(d.revenue_impact, currency)} / {per} recoverable")
+    else:
+        lines.append(f"recoverable revenue: {d.revenue_status.text()}")
     if d.hypothesis:
         lines.append(f"hypothesis: {d.hypothesis}")
     if d.mark:

@@ -108,6 +108,7 @@ class DropOffPoint:
     friction_rank: int | None
     hypothesis: str | None
     mark: Mark | None = None
+    revenue_status: MetricStatus = OK  # why revenue_impact is None: the friction row's reason
 
     @property
     def key(self) -> str:

@@ -104,7 +104,7 @@ def _drop_off_cards(deck: _Deck, slide: Slide, jm: JourneyMap, top: Emu) -> None
         bar = slide.shapes.add_shape(MSO_SHAPE.RECTANGLE, left, card_top, Inches(0.08), h)
         deck._fill(bar, RED)
         worth = (f"{money(d.revenue_impact, jm.currency)}/{jm.money_per} recoverable" if d.revenue_impact is not None
-                 else "recoverable revenue not priced")
+                 else f"recoverable: {d.revenue_status.text().partition(':')[0]}")  # as the map's tooltip says
         lines = [jm.transition(d.from_stage, d.to_stage), jm.segment_name(d.segment),
                  f"{percent(d.rate)} convert vs {percent(d.compared_with)} for {d.compared_with_label}"]
         inner = Emu(w - Inches(0.35))
