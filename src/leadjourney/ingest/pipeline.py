@@ -200,7 +200,7 @@ def _prepare_source(con: duckdb.DuckDBPyConnection, ws: Workspace, src: Source, 
     """Read, type and check ``src`` into temporary tables, outside the transaction (nothing else is written)."""
     path = ws.resolve(src.path)
     shown = _display(path, ws.root)
-    pending = _Pending(src, _display(path, ws.root), _file_sha256(path), _settings_sha256(src, config))
+    pending = _Pending(src, shown, _file_sha256(path), _settings_sha256(src, config))
     last = one(
         con,
         "SELECT file_sha256, settings_sha256 FROM ingests WHERE origin = ? ORDER BY ingest_id DESC LIMIT 1",
