@@ -463,3 +463,30 @@ def test_the_quarantine_record_masks_every_text_column_with_one_expression() -> 
                           3)) AS t("Lead ID", "Email", "Notes", "Company", "Employees")""").fetchall()
     assert json.loads(kept[0][0]) == {"Lead ID": "L-1", "Email": "a@b.co", "Notes": "x", "Company": "Acme",
                                       "Employees": 3}
+
+
+def test_key_conflicts_judged_against_the_table_as_each_source_finds_it(ws: Workspace) -> None:
+    """Sources are typed and checked before the transaction that writes them: a key conflict is still judged
+    against the table as it is when the source's rows load (a source's own earlier rows gone, the rows of the
+    sources before it in this ingest there, the rows of a source re-ingested after it still there)."""
+    header = "lead_id,created_at,source\n"
+    (ws.root / "a.csv").write_text(header + "A1,2024-01-01T10:00:00Z,seo\nS1,2024-01-01T10:00:00Z,seo\n")
+    (ws.root / "b.csv").write_text(header + "B1,2024-01-02T10:00:00Z,ppc\nS1,2024-01-02T10:00:00Z,ppc\n")
+    ws.set_sources([{"name": n, "path": f"{n}.csv", "format": "csv", "table": "leads"} for n in ("a", "b")])
+    ingest(ws)
+    assert fetch(ws, "SELECT lead_id, origin FROM leads ORDER BY 1") == [("A1", "a"), ("B1", "b"), ("S1", "a")]
+    conflicts = "SELECT origin, value, detail FROM quarantine WHERE reason = 'lead_id loaded by another source'"
+    assert fetch(ws, conflicts) == [("b", "S1", "already loaded by source a")]
+
+    # a's S1 gone: b, ingested after a, now loads its S1; a's own earlier S1 is no conflict for a
+    (ws.root / "a.csv").write_text(header + "A1,2024-01-01T10:00:00Z,seo\nA2,2024-01-03T10:00:00Z,seo\n")
+    ingest(ws, force=True)
+    assert fetch(ws, "SELECT lead_id, origin FROM leads ORDER BY 1") == [
+        ("A1", "a"), ("A2", "a"), ("B1", "b"), ("S1", "b")]
+    assert fetch(ws, conflicts) == []
+
+    # a takes S1 back while b still has it: a, ingested first, meets b's loaded S1 (b's rows are replaced later)
+    (ws.root / "a.csv").write_text(header + "A1,2024-01-01T10:00:00Z,seo\nS1,2024-01-01T10:00:00Z,seo\n")
+    ingest(ws)
+    assert fetch(ws, "SELECT lead_id, origin FROM leads ORDER BY 1") == [("A1", "a"), ("B1", "b"), ("S1", "b")]
+    assert fetch(ws, conflicts) == [("a", "S1", "already loaded by source b")]

@@ -161,6 +161,28 @@ def test_second_source_bad_rolls_back_the_first(ws: Workspace) -> None:
     assert fetch(ws, "SELECT lead_id FROM leads WHERE origin = 'canon_leads'") == [("NEW",)]
 
 
+@pytest.mark.parametrize("at", ["loading", "writing", "linking"])
+def test_ctrl_c_while_typing_writing_or_linking_leaves_the_workspace_as_it_was(ws: Workspace, at: str) -> None:
+    """Sources are read and typed before the transaction ("loading"), written in it ("writing"), then the
+    identity pass and the derived tables follow ("linking"): Ctrl-C at any of them leaves the workspace as it was."""
+    _with_samples(ws, ("canon_leads", "canon_events", "canon_touch"))
+    ingest(ws)
+    before, counts_before = snapshot(ws), counts(ws)
+
+    def interrupt(message: str, done: int, total: int) -> None:
+        if message.startswith(at):
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        ingest(ws, force=True, progress=interrupt)
+    assert snapshot(ws) == before
+    with ws.connect() as con:  # nothing staged is left behind in the database
+        assert con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name LIKE 'lj_%'").fetchall() == [(0,)]
+    report = ingest(ws, force=True)
+    assert [s.status for s in report.sources] == ["loaded"] * 3
+    assert counts(ws) == {**counts_before, "ingests": 2 * counts_before["ingests"]}  # the same rows again
+
+
 # ------------------------------------------------------------------------------------------- re-ingest
 
 
@@ -321,9 +343,9 @@ def test_sigkill_during_ingest_leaves_the_workspace_as_it_was(ws: Workspace) -> 
     try:
         assert proc.stdout is not None
         assert proc.stdout.readline().strip() == "start"
-        # wait until the big file is being loaded into the open transaction, then a little longer
+        # wait until the big file (read and typed before the transaction) is being written in it, then a little
         for line in proc.stdout:
-            if line.startswith("loading"):
+            if line.startswith("writing"):
                 break
         started = time.monotonic()
         while time.monotonic() - started < 0.3 and not wal.exists() and proc.poll() is None:

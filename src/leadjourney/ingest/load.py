@@ -1,7 +1,8 @@
 """Loading one staged select into its canonical table, quarantining what cannot load.
 
-Runs inside the caller's transaction. Rows of the same source loaded before
-must already be deleted (re-ingest replaces a source's rows). The steps, all in DuckDB:
+In two parts: :func:`prepare_staged` types and checks the rows into temporary tables before the ingest's
+transaction (so that what it drops is freed at once), and :func:`write_prepared` writes them in it, once the
+rows the same source loaded before are deleted (re-ingest replaces a source's rows). The steps, all in DuckDB:
 
 1. ``lj_norm``: every staged row with its canonical, typed values (low-cardinality
    columns such as channels and stages are normalized once per distinct value);
@@ -9,7 +10,7 @@ must already be deleted (re-ingest replaces a source's rows). The steps, all in 
 3. ``lj_keydups``: later rows repeating a ``lead_id``/``opportunity_id`` with other values;
 4. quarantine rows for unusable values, missing required values, duplicates and key
    conflicts with other sources, each with the raw record;
-5. insert the rest.
+5. (in the transaction) insert the rest.
 """
 
 from __future__ import annotations
@@ -45,9 +46,37 @@ class Loaded:
     quarantined: Counter[str]  # reason -> rows
 
 
-def load_staged(con: duckdb.DuckDBPyConnection, staged: Staged, *, source: Source, config: Config,
-                source_file: str, ingest_id: int, salt: str) -> Loaded:
-    """Type, validate, de-duplicate and insert one staged select; quarantine the rest."""
+@dataclass(frozen=True)
+class Prepared:
+    """One staged select typed and checked, in temporary tables named from ``name``, ready to be written by
+    :func:`write_prepared`: the typed rows (``{name}_norm``, only the columns its table
+    takes), the rows of them not to load (``{name}_skip``: rejected, repeated, key conflicts), the
+    quarantine rows (``{name}_q``, without their ingest id; none when nothing is quarantined) and the notes
+    (``{name}_notes``, likewise)."""
+
+    table: str
+    name: str
+    rows_in: int
+    quarantined: Counter[str]  # reason -> rows
+    origin: str
+    key: str | None
+    insert: str  # the INSERT of the rows that load
+
+    @property
+    def loading(self) -> str:
+        """A select of (key, origin) of the rows this item loads (its table has a key)."""
+        return (f"SELECT n.{ident(self.key or '')}, {lit(self.origin)} FROM {self.name}_norm n "
+                f"ANTI JOIN {self.name}_skip s ON s.{_R} = n.{_R}")
+
+
+def prepare_staged(con: duckdb.DuckDBPyConnection, staged: Staged, *, source: Source, config: Config,
+                   source_file: str, salt: str, name: str, replaced: tuple[str, ...],
+                   earlier: tuple[Prepared, ...]) -> Prepared:
+    """Type, validate and de-duplicate one staged select into temporary tables named from ``name``, writing
+    nothing else: run outside the ingest's transaction, so that what it drops is freed at once (inside it,
+    DuckDB keeps a dropped table's rows until COMMIT). The key conflicts are judged against the table as the
+    transaction will find it when this item is written: without the rows of the ``replaced`` origins (the
+    sources loaded by this ingest, this one included, up to this one), with the rows the ``earlier`` items load."""
     table = staged.table
     described = con.execute(f"DESCRIBE SELECT * FROM ({staged.select}) LIMIT 0").fetchall()
     present = {str(r[0]): str(r[1]) for r in described if r[0] not in (ROW, "__extra")}
@@ -62,11 +91,10 @@ def load_staged(con: duckdb.DuckDBPyConnection, staged: Staged, *, source: Sourc
     values = ", ".join(ident(c) for c in produced)
     rows_in = _normalize(con, staged, typed, present, has_extra, NOT_NULL[table], values)
     kept_as_written = {t.column for t in typed if t.raw == t.value}  # ids: no raw__ copy
-    notes = (f"SELECT {ingest_id}, {lit(source.name)}, {lit(source_file)}, {lit(table)}, note, column_name, value, n "
-             f"FROM lj_notes")
-    con.execute(f"INSERT INTO ingest_notes {notes}")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {name}_notes AS SELECT {lit(source.name)} AS origin, "
+                f"{lit(source_file)} AS source_file, {lit(table)} AS tbl, note, column_name, value, n FROM lj_notes")
     for note, column, where in staged.notes:
-        con.execute(f"INSERT INTO ingest_notes SELECT {ingest_id}, {lit(source.name)}, {lit(source_file)}, "
+        con.execute(f"INSERT INTO {name}_notes SELECT {lit(source.name)}, {lit(source_file)}, "
                     f"{lit(table)}, {lit(note)}, {lit(column)}, NULL, count(*) FROM {RAW} WHERE {where} "
                     f"HAVING count(*) > 0")
 
@@ -97,38 +125,63 @@ def load_staged(con: duckdb.DuckDBPyConnection, staged: Staged, *, source: Sourc
                 FROM {kept} WHERE NOT ({rejected}))
             WHERE {_R} <> first
         """)
-        kept += f" ANTI JOIN lj_keydups k ON k.{_R} = n.{_R}"
-
-    problems = _problems(typed, table, present, rejected, key, kept_as_written)
+    # the table's rows when this item is written (what another source loaded), keyed
+    loaded = " UNION ALL ".join(
+        [f"SELECT {ident(key)}, origin FROM {table} WHERE origin NOT IN ({', '.join(map(lit, replaced))})"]
+        + [p.loading for p in earlier if p.table == table]) if key else ""
+    problems = _problems(typed, table, present, rejected, key, kept_as_written, loaded)
     con.execute(f"CREATE OR REPLACE TEMP TABLE lj_problems AS SELECT * FROM ({' UNION ALL '.join(problems)}) "
                 f"AS u(row_no, column_name, value, reason, detail, action)")
     quarantined = Counter({
         str(reason): int(n)
         for reason, n in con.execute("SELECT reason, count(*) FROM lj_problems GROUP BY 1").fetchall()
     })
+    # the rows that do not load though not rejected: repeated rows, repeated keys, keys another source loaded
+    skipped = [f"SELECT {_R} FROM lj_norm n WHERE {rejected}", f"SELECT {_R} FROM lj_dups"] + ([
+        f"SELECT {_R} FROM lj_keydups",
+        f"SELECT row_no FROM lj_problems WHERE reason = {lit(f'{key} loaded by another source')}"] if key else [])
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {name}_skip AS {' UNION ALL '.join(skipped)}")
     if quarantined:  # the record's masking is a large expression: planned only when a row needs it
         record = raw_record_sql(
             {str(r[0]): str(r[1]) for r in con.execute(f"DESCRIBE {RAW}").fetchall() if r[0] != ROW},
             keep_personal=config.keep_emails,
         )
         con.execute(f"""
-            INSERT INTO quarantine
+            CREATE OR REPLACE TEMP TABLE {name}_q AS
             WITH r AS (SELECT {_R}, {record} AS record FROM {RAW} WHERE {_R} IN (SELECT row_no FROM lj_problems))
             SELECT {lit(source.name)}, {lit(source_file)}, p.row_no, {lit(table)}, p.column_name, p.value,
-                   p.reason, p.detail, p.action, r.record, {ingest_id}
+                   p.reason, p.detail, p.action, r.record
             FROM lj_problems p LEFT JOIN r ON r.{_R} = p.row_no
         """)
-
-    conflict = f" ANTI JOIN {table} t ON t.{ident(key)} = n.{ident(key)}" if key else ""
-    columns = schema.columns(table)
-    inserted = con.execute(
-        f"INSERT INTO {table} ({', '.join(map(ident, columns))}) "
-        f"SELECT {', '.join(_insert_exprs(columns, set(produced), source, source_file, has_extra))} "
-        f"FROM {kept}{conflict} WHERE NOT ({rejected})"
-    ).fetchall()
-    for temp in ("lj_norm", "lj_candidates", "lj_dups", "lj_keydups", "lj_problems", "lj_notes"):
+    for temp in ("lj_candidates", "lj_dups", "lj_keydups", "lj_problems", "lj_notes"):
         con.execute(f"DROP TABLE IF EXISTS {temp}")
-    return Loaded(table, rows_in, int(inserted[0][0]), quarantined)
+    columns = schema.columns(table)
+    # only what the INSERT reads is kept till the transaction: dropping a column frees its rows at once
+    for (column,) in con.execute("SELECT column_name FROM duckdb_columns() WHERE table_name = 'lj_norm' "
+                                 "AND database_name = 'temp'").fetchall():
+        if column not in (ROW, "__extra") and column not in columns:
+            con.execute(f"ALTER TABLE lj_norm DROP COLUMN {ident(str(column))}")
+    con.execute(f"ALTER TABLE lj_norm RENAME TO {name}_norm")
+    insert = (f"INSERT INTO {table} ({', '.join(map(ident, columns))}) "
+              f"SELECT {', '.join(_insert_exprs(columns, set(produced), source, source_file, has_extra))} "
+              f"FROM {name}_norm n ANTI JOIN {name}_skip s ON s.{_R} = n.{_R}")
+    return Prepared(table, name, rows_in, quarantined, source.name, key, insert)
+
+
+def write_prepared(con: duckdb.DuckDBPyConnection, prepared: Prepared, ingest_id: int) -> Loaded:
+    """Write a :func:`prepare_staged` item's quarantine rows, notes and rows (the source's earlier rows already
+    deleted), in the caller's transaction."""
+    name = prepared.name
+    con.execute(f"INSERT INTO ingest_notes SELECT {ingest_id}, * FROM {name}_notes")
+    if prepared.quarantined:
+        con.execute(f"INSERT INTO quarantine SELECT *, {ingest_id} FROM {name}_q")
+    inserted = con.execute(prepared.insert).fetchall()
+    return Loaded(prepared.table, prepared.rows_in, int(inserted[0][0]), prepared.quarantined)
+
+
+def drop_prepared(con: duckdb.DuckDBPyConnection, prepared: Prepared) -> None:
+    for suffix in ("norm", "skip", "q", "notes"):
+        con.execute(f"DROP TABLE IF EXISTS {prepared.name}_{suffix}")
 
 
 def _normalize(con: duckdb.DuckDBPyConnection, staged: Staged, typed: list[Typed], present: dict[str, str],
@@ -261,9 +314,10 @@ def _count_notes(con: duckdb.DuckDBPyConnection, noted: int, mapped: list[str]) 
 
 
 def _problems(typed: list[Typed], table: str, present: dict[str, str], rejected: str, key: str | None,
-              kept_as_written: set[str]) -> list[str]:
+              kept_as_written: set[str], loaded: str) -> list[str]:
     """Selects of (row, column, value, reason, detail, action) for everything that goes to quarantine
-    (``kept_as_written``: columns whose value is the raw text, which ``lj_norm`` holds once)."""
+    (``kept_as_written``: columns whose value is the raw text, which ``lj_norm`` holds once; ``loaded``: a select
+    of (key, origin) of the rows the table holds when these load)."""
     action = f"CASE WHEN {rejected} THEN '{schema.ROW_REJECTED}' ELSE '{schema.VALUE_NULLED}' END"
     out = [
         f"SELECT {_R}, {lit(t.column)}, {ident('raw__' + t.column)}, {lit(t.reason)}, NULL, {action} "
@@ -284,7 +338,7 @@ def _problems(typed: list[Typed], table: str, present: dict[str, str], rejected:
                    f"FROM lj_keydups d JOIN lj_norm n ON n.{_R} = d.{_R}")
         out.append(f"SELECT n.{_R}, {lit(key)}, n.{k}, '{key} loaded by another source', "
                    f"'already loaded by source ' || min(t.origin), '{schema.ROW_REJECTED}' "
-                   f"FROM lj_norm n JOIN {table} t ON t.{k} = n.{k} "
+                   f"FROM lj_norm n JOIN ({loaded}) AS t({k}, origin) ON t.{k} = n.{k} "
                    f"WHERE NOT ({rejected}) AND n.{_R} NOT IN (SELECT {_R} FROM lj_dups) "
                    f"AND n.{_R} NOT IN (SELECT {_R} FROM lj_keydups) GROUP BY ALL")
     return out
