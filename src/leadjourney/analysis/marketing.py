@@ -111,8 +111,8 @@ def person_touches(journeys: Journeys) -> ir.Table:
 
 def mail_messages(journeys: Journeys) -> ir.Table:
     """Everyone's campaign e-mail events up to the as-of date (a person's e-mails, not a rep's), one row per
-    campaign, person_id (and ``pk``, the person as an integer for windows and groups), asset (the e-mail; NULL
-    when blank) and ``named`` (the asset was given, blank or not):
+    campaign, person_id (and ``cpk``, the campaign and person as one integer: :func:`_keyed`), asset (the
+    e-mail; NULL when blank) and ``named`` (the asset was given, blank or not):
     when the person first had any event of it (``first_at``), a send, a delivery, an open or a click
     (``opened_at``: a click means it was opened), a click, an unsubscribe (NULL: never); ``selected``: the
     person is one of the selection's (:meth:`Journeys.people`; marked once per lead here, where each
@@ -126,8 +126,7 @@ def mail_messages(journeys: Journeys) -> ir.Table:
         t = t.filter((t.occurred_at <= ibis.timestamp(journeys.as_of())) & t.kind.isin(kinds)
                      & (t.actor.isnull() | (t.actor != HUMAN)) & t.campaign.notnull())
         leads = journeys.table("leads").select("lead_id", "person_id")
-        # ``pk``: the person as a dense integer, what the per-person windows and groups of the nurture and
-        # e-mail analyses partition on (on the id text, sorting 3.2M rows at 1M leads cost a third more)
+        # ``pk``: the person as a dense integer (see _keyed)
         leads = leads.mutate(pk=ibis.dense_rank().over(order_by="person_id").cast("int64"))
         # per lead and name as stored first: the join then reads a few rows per e-mail, not every event (joined
         # first, DuckDB built its hash table on the filtered events, which it underestimates: 1.5 GB at 1M
@@ -144,10 +143,10 @@ def mail_messages(journeys: Journeys) -> ir.Table:
                      asset=name_of(j.asset, clean), named=j.asset.notnull(), **({"alone": j.alone} if clean else {}))
         if not clean:
             m = m.filter(m.campaign.notnull())
-            return _per_person(m)
+            return _keyed(_per_person(m))
         keys = ["campaign", "person_id", "asset", "named", "selected", "pk"]
         alone = m.filter(m.alone).select(*keys, *FIRSTS)
-        return alone.union(_per_person(m.filter(~m.alone)), distinct=False)
+        return _keyed(alone.union(_per_person(m.filter(~m.alone)), distinct=False))
 
     return journeys.cached(("campaign_mail", journeys.as_of()), build)
 
@@ -160,6 +159,20 @@ def _per_person(m: ir.Table) -> ir.Table:
     selected follow from person_id): the first of each."""
     return m.group_by(["campaign", "person_id", "asset", "named", "selected", "pk"]).aggregate(
         **{c: m[c].min() for c in FIRSTS})
+
+
+PERSONS = 2**32  # more people than a workspace holds: cpk = the campaign's number x PERSONS + the person's
+
+
+def _keyed(rows: ir.Table) -> ir.Table:
+    """``rows`` (campaign, ..., ``pk``) with ``cpk`` for ``pk``: the campaign (its rank among the rows' names)
+    and the person as one integer, one-to-one with (campaign, person_id). The per-person windows and groups of
+    the nurture analysis partition on it: on one integer DuckDB sorted 3.2M rows (1M leads) in 1.2 CPU s, on
+    the name and the person 1.8-2.0 s (on the id text, more)."""
+    names = rows.select("campaign").distinct()
+    names = names.mutate(ck=ibis.dense_rank().over(order_by="campaign").cast("int64"))
+    j = rows.join(names, "campaign")
+    return j.select(*[c for c in rows.columns if c != "pk"], cpk=j.ck * PERSONS + j.pk)
 
 
 def _alone(leads: ir.Table) -> ir.Table:
