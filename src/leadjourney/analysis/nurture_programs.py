@@ -202,7 +202,7 @@ def person_steps(mail: ir.Table, rows: Callable[[], ir.Table], journeys: Journey
     # (2.4M rows at 1M leads), whether anyone unsubscribed or not
     timestamp = steps.occurred_at.type()
     unsubs = mail.filter(mail.unsub_at.notnull() & mail.campaign.isin(sorted({*by_email, *by_count})))
-    unsubs = unsubs.select("campaign", "person_id", "cpk", step=ibis.null("int64"),
+    unsubs = unsubs.select("campaign", "person_id", "cpk", step=ibis.null(steps.step.type()),  # int32 on Spark
                            occurred_at=ibis.null(timestamp), unsub=unsubs.unsub_at.cast(timestamp))
     steps = steps.mutate(unsub=ibis.null(timestamp)).union(unsubs, distinct=False)
     w = ibis.window(group_by="cpk", order_by=["step"])
