@@ -303,12 +303,7 @@ class EmailEngagement(Tabular):
             self.nurtures = []
             self.nurture_status = withheld(NO_SEQUENCE)
             return
-        steps = steps.filter(steps.step <= MAX_STEPS)
-        unsubs = mail.filter(mail.unsub_at.notnull() & mail.campaign.isin(sorted(c for c, p in programs.items()
-                                                                                 if p.nurture)))
-        first_unsub = unsubs.group_by(["campaign", "person_id"]).aggregate(unsub_at=unsubs.unsub_at.min())
-        s = steps.left_join(first_unsub, [steps.campaign == first_unsub.campaign,
-                                          steps.person_id == first_unsub.person_id]).select(steps, first_unsub.unsub_at)
+        s = steps.filter(steps.step <= MAX_STEPS)  # unsub_at: their first unsubscribe from the campaign
         cutoff = ibis.timestamp(journeys.as_of() - timedelta(days=wait))
         unsub_here = s.unsub_at.notnull() & (s.unsub_at >= s.occurred_at) & (s.next_at.isnull() | (s.unsub_at < s.next_at))
         rows = fetch_rows(s.group_by(["campaign", "step"]).aggregate(

@@ -111,7 +111,8 @@ def person_touches(journeys: Journeys) -> ir.Table:
 
 def mail_messages(journeys: Journeys) -> ir.Table:
     """Everyone's campaign e-mail events up to the as-of date (a person's e-mails, not a rep's), one row per
-    campaign, person_id, asset (the e-mail; NULL when blank) and ``named`` (the asset was given, blank or not):
+    campaign, person_id (and ``cpk``, the campaign and person as one integer: :func:`_keyed`), asset (the
+    e-mail; NULL when blank) and ``named`` (the asset was given, blank or not):
     when the person first had any event of it (``first_at``), a send, a delivery, an open or a click
     (``opened_at``: a click means it was opened), a click, an unsubscribe (NULL: never); ``selected``: the
     person is one of the selection's (:meth:`Journeys.people`; marked once per lead here, where each
@@ -125,6 +126,8 @@ def mail_messages(journeys: Journeys) -> ir.Table:
         t = t.filter((t.occurred_at <= ibis.timestamp(journeys.as_of())) & t.kind.isin(kinds)
                      & (t.actor.isnull() | (t.actor != HUMAN)) & t.campaign.notnull())
         leads = journeys.table("leads").select("lead_id", "person_id")
+        # ``pk``: the person as a dense integer (see _keyed)
+        leads = leads.mutate(pk=ibis.dense_rank().over(order_by="person_id").cast("int64"))
         # per lead and name as stored first: the join then reads a few rows per e-mail, not every event (joined
         # first, DuckDB built its hash table on the filtered events, which it underestimates: 1.5 GB at 1M
         # leads, out of its 4 GB budget at 10M)
@@ -136,14 +139,14 @@ def mail_messages(journeys: Journeys) -> ir.Table:
         leads = leads.left_join(people, leads.person_id == people.selected_id)
         leads = leads.select(*[c for c in leads.columns if c != "selected_id"], selected=leads.selected_id.notnull())
         j = per_lead.join(leads, "lead_id")
-        m = j.select("person_id", "selected", *FIRSTS, campaign=name_of(j.campaign, clean),
+        m = j.select("person_id", "pk", "selected", *FIRSTS, campaign=name_of(j.campaign, clean),
                      asset=name_of(j.asset, clean), named=j.asset.notnull(), **({"alone": j.alone} if clean else {}))
         if not clean:
             m = m.filter(m.campaign.notnull())
-            return _per_person(m)
-        keys = ["campaign", "person_id", "asset", "named", "selected"]
+            return _keyed(_per_person(m))
+        keys = ["campaign", "person_id", "asset", "named", "selected", "pk"]
         alone = m.filter(m.alone).select(*keys, *FIRSTS)
-        return alone.union(_per_person(m.filter(~m.alone)), distinct=False)
+        return _keyed(alone.union(_per_person(m.filter(~m.alone)), distinct=False))
 
     return journeys.cached(("campaign_mail", journeys.as_of()), build)
 
@@ -152,20 +155,34 @@ FIRSTS = ("first_at", "send_at", "delivered_at", "opened_at", "click_at", "unsub
 
 
 def _per_person(m: ir.Table) -> ir.Table:
-    """Rows of :func:`mail_messages` (per lead) grouped by campaign, person_id, asset, named and selected (which
-    follows from person_id): the first of each."""
-    return m.group_by(["campaign", "person_id", "asset", "named", "selected"]).aggregate(
+    """Rows of :func:`mail_messages` (per lead) grouped by campaign, person_id, asset, named and selected (pk and
+    selected follow from person_id): the first of each."""
+    return m.group_by(["campaign", "person_id", "asset", "named", "selected", "pk"]).aggregate(
         **{c: m[c].min() for c in FIRSTS})
 
 
+PERSONS = 2**32  # more people than a workspace holds: cpk = the campaign's number x PERSONS + the person's
+
+
+def _keyed(rows: ir.Table) -> ir.Table:
+    """``rows`` (campaign, ..., ``pk``) with ``cpk`` for ``pk``: the campaign (its rank among the rows' names)
+    and the person as one integer, one-to-one with (campaign, person_id). The per-person windows and groups of
+    the nurture analysis partition on it: on one integer DuckDB sorted 3.2M rows (1M leads) in 1.2 CPU s, on
+    the name and the person 1.8-2.0 s (on the id text, more)."""
+    names = rows.select("campaign").distinct()
+    names = names.mutate(ck=ibis.dense_rank().over(order_by="campaign").cast("int64"))
+    j = rows.join(names, "campaign")
+    return j.select(*[c for c in rows.columns if c != "pk"], cpk=j.ck * PERSONS + j.pk)
+
+
 def _alone(leads: ir.Table) -> ir.Table:
-    """``leads`` (lead_id, person_id) with ``alone``: the lead is its person's only one (its person_id is its
+    """``leads`` (lead_id, person_id, ...) with ``alone``: the lead is its person's only one (its person_id is its
     own lead_id and no other lead names that person). Grouping every e-mail row by person again cost as much as
     grouping the events per lead (3.2M rows of strings at 1M leads); only the few other leads' rows need it."""
     shared = leads.filter(leads.person_id.notnull() & (leads.person_id != leads.lead_id))
     shared = shared.select(shared_id=shared.person_id).distinct()
     j = leads.left_join(shared, leads.person_id == shared.shared_id)
-    return j.select(j.lead_id, j.person_id,
+    return j.select(*[j[c] for c in leads.columns],
                     alone=(j.person_id == j.lead_id).fill_null(False) & j.shared_id.isnull())
 
 

@@ -57,8 +57,8 @@ def received(mail: ir.Table) -> ir.Table:
 
 
 def first_receipts(journeys: Journeys) -> ir.Table:
-    """Everyone's first receipt of each named campaign e-mail up to the as-of date: campaign, person_id, asset,
-    first_at (a resend is the same e-mail); kept for the run. Read from
+    """Everyone's first receipt of each named campaign e-mail up to the as-of date: campaign, cpk (the campaign
+    and person as an integer), asset, first_at (a resend is the same e-mail); kept for the run. Read from
     :func:`~leadjourney.analysis.marketing.mail_messages`: the rows whose asset was given, a campaign's sends
     among them, or its deliveries when it has none."""
 
@@ -67,7 +67,7 @@ def first_receipts(journeys: Journeys) -> ir.Table:
         m = m.filter(m.named & (m.send_at.notnull() | m.delivered_at.notnull()))
         got = _received_at(m)
         return got.filter(got.asset.notnull() & got.first_at.notnull()).select(
-            "campaign", "person_id", "asset", "first_at")
+            "campaign", "cpk", "asset", "first_at")
 
     return journeys.cached(("nurture_first_receipts", journeys.as_of()), build)
 
@@ -77,7 +77,7 @@ def _received_at(messages: ir.Table) -> ir.Table:
     first receipt: the send when the campaign has send events among them, else the delivery (NULL: neither)."""
     has_send = messages.group_by("campaign").aggregate(has_send=messages.send_at.notnull().any())
     m = messages.join(has_send, "campaign")
-    return m.select("campaign", "person_id", "asset",
+    return m.select("campaign", "person_id", "cpk", "asset",
                     first_at=ibis.ifelse(m.has_send, m.send_at, m.delivered_at))
 
 
@@ -87,7 +87,7 @@ def email_steps(journeys: Journeys) -> ir.Table:
 
     def build() -> ir.Table:
         first = first_receipts(journeys)
-        w = ibis.window(group_by=["campaign", "person_id"], order_by=["first_at", "asset"])
+        w = ibis.window(group_by="cpk", order_by=["first_at", "asset"])
         ranked = first.mutate(rank=ibis.row_number().over(w))
         place = ranked.group_by(["campaign", "asset"]).aggregate(place=ranked["rank"].median(),
                                                                  seen=ranked.first_at.min(), people=ranked.count())
@@ -122,9 +122,9 @@ def _decide(journeys: Journeys, declared: tuple[str, ...]) -> dict[str, Program]
     steps = email_steps(journeys)
     first = first_receipts(journeys)
     s = first.join(steps.select("campaign", "asset", "step"), ["campaign", "asset"])
-    w = ibis.window(group_by=["campaign", "person_id"], order_by=["first_at", "step"])
+    w = ibis.window(group_by="cpk", order_by=["first_at", "step"])
     s = s.mutate(prev=s.step.lag().over(w))
-    per = s.group_by(["campaign", "person_id"]).aggregate(emails=s.count(),
+    per = s.group_by(["campaign", "cpk"]).aggregate(emails=s.count(),
                                                           back=(s.prev.notnull() & (s.step < s.prev)).sum())
     two = per.emails >= 2
     order = per.group_by("campaign").aggregate(multi=two.sum(), ordered=(two & (per.back == 0)).sum())
@@ -167,8 +167,9 @@ def _inferred(emails: int, broadcast: int, multi: int, ordered: int) -> tuple[bo
 
 def person_steps(mail: ir.Table, rows: Callable[[], ir.Table], journeys: Journeys) -> ir.Table | None:
     """The nurture sequences' steps of the people in ``mail`` (their
-    :func:`~leadjourney.analysis.marketing.mail_messages`): campaign, person_id, step, occurred_at (their first
-    receipt of it) and next_at (when they received their next step); None when no campaign is a sequence.
+    :func:`~leadjourney.analysis.marketing.mail_messages`): campaign, person_id, cpk, step, occurred_at (their first
+    receipt of it), next_at (when they received their next step) and unsub_at (their first unsubscribe from
+    the campaign, any of its e-mails in ``mail``; NULL: none); None when no campaign is a sequence.
     ``rows()``: their campaign e-mail events one by one (campaign, person_id, asset, occurred_at, event), read
     only for a declared sequence whose e-mails carry no names (a person's n-th e-mail is step n)."""
     programs = nurture_programs(journeys)
@@ -182,15 +183,28 @@ def person_steps(mail: ir.Table, rows: Callable[[], ir.Table], journeys: Journey
         g = g.join(email_steps(journeys).select("campaign", "asset", "step"), ["campaign", "asset"])
         # one row per campaign, person and step already: a named e-mail has one row per person in ``mail``
         # and one step
-        parts.append(g.select("campaign", "person_id", "step", occurred_at=g.first_at))
+        parts.append(g.select("campaign", "person_id", "cpk", "step", occurred_at=g.first_at))
     if by_count:  # declared, its e-mails unnamed: a person's n-th e-mail is step n
         got = received(rows())
         g = got.filter(got.campaign.isin(by_count))
-        w = ibis.window(group_by=["campaign", "person_id"], order_by=["occurred_at"])
-        parts.append(g.select("campaign", "person_id", step=(ibis.row_number().over(w) + 1).cast("int64"),
+        # their cpk: every person with such an e-mail has rows of the campaign in ``mail`` (the same events,
+        # grouped)
+        g = g.join(mail.select("campaign", "person_id", "cpk").distinct(), ["campaign", "person_id"])
+        w = ibis.window(group_by="cpk", order_by=["occurred_at"])
+        parts.append(g.select("campaign", "person_id", "cpk", step=(ibis.row_number().over(w) + 1).cast("int64"),
                               occurred_at=g.occurred_at))
     if not parts:
         return None
     steps = ibis.union(*parts) if len(parts) > 1 else parts[0]
-    w = ibis.window(group_by=["campaign", "person_id"], order_by=["step"])
-    return steps.mutate(next_at=steps.occurred_at.lead().over(w))
+    # the unsubscribes ride in the same window as rows without a step (and without a receipt: whether they sort
+    # first or last, a step's next receipt is the next step's, NULL after the last), read as the partition's
+    # first; a left join of the steps to the unsubscribes per person instead built its hash table on the steps
+    # (2.4M rows at 1M leads), whether anyone unsubscribed or not
+    timestamp = steps.occurred_at.type()
+    unsubs = mail.filter(mail.unsub_at.notnull() & mail.campaign.isin(sorted({*by_email, *by_count})))
+    unsubs = unsubs.select("campaign", "person_id", "cpk", step=ibis.null(steps.step.type()),  # int32 on Spark
+                           occurred_at=ibis.null(timestamp), unsub=unsubs.unsub_at.cast(timestamp))
+    steps = steps.mutate(unsub=ibis.null(timestamp)).union(unsubs, distinct=False)
+    w = ibis.window(group_by="cpk", order_by=["step"])
+    steps = steps.mutate(next_at=steps.occurred_at.lead().over(w), unsub_at=steps.unsub.min().over(w))
+    return steps.filter(steps.step.notnull()).drop("unsub")
