@@ -86,3 +86,21 @@ def test_urls_lose_their_query_string_but_utm_tags_on_each_path(url: str | None,
                           [url]).fetchone()
     assert one is not None and layered is not None
     assert one[0] == layered[0] == cleaned
+
+
+def test_a_parquet_exports_event_time_is_staged_as_its_whole_number_and_read_as_the_same_instant(tmp_path: Path) -> None:
+    from leadjourney.ingest.ga4_export import event_time_sql
+
+    out = tmp_path / "events.parquet"
+    con = duckdb.connect()
+    con.execute(f"COPY (SELECT 1709287201000123 AS event_timestamp, 'page_view' AS event_name, 'v1' AS user_pseudo_id) "
+                f"TO '{out}' (FORMAT parquet)")
+    stage_ga4_export(con, "raw", out)
+    json_con = duckdb.connect()
+    stage_ga4_export(json_con, "raw", EXPORT)
+    assert con.execute("SELECT typeof(event_timestamp) FROM raw").fetchone() == ("BIGINT",)
+    assert json_con.execute("SELECT DISTINCT typeof(event_timestamp) FROM raw").fetchall() == [("VARCHAR",)]
+    as_number = con.execute(f"SELECT {event_time_sql('event_timestamp', 'BIGINT')} FROM raw").fetchone()
+    as_text = con.execute(f"SELECT {event_time_sql(repr(' 1709287201000123 '))}").fetchone()
+    assert as_number is not None and as_number == as_text
+    assert as_number[0].isoformat() == "2024-03-01T10:00:01.000123+00:00"

@@ -148,6 +148,19 @@ def _param_value(key: str) -> str:
     return f"(event_params[list_position({KEYS}, {lit(key)})]).value AS {ident(f'__param|{key}')}"
 
 
+def _event_timestamp(types: dict[str, str]) -> str:
+    """The event time as exported: a whole number stays one (Parquet's INT64: no text written and read back),
+    any other type as text (NDJSON's quoted INT64)."""
+    if is_whole_number(types.get("event_timestamp", "")):
+        return f"CAST({ident('event_timestamp')} AS BIGINT)"
+    return _column(types, "event_timestamp")
+
+
+def is_whole_number(duck_type: str) -> bool:
+    return duck_type.upper() in ("BIGINT", "INTEGER", "SMALLINT", "TINYINT", "UBIGINT", "UINTEGER", "USMALLINT",
+                                 "UTINYINT", "HUGEINT")
+
+
 def _column(types: dict[str, str], column: str) -> str:
     return f"CAST({ident(column)} AS VARCHAR)" if column in types else "CAST(NULL AS VARCHAR)"
 
@@ -168,7 +181,7 @@ def _flat_select(types: dict[str, str], rows: str) -> str:
     flat = ", ".join([
         ident(ROW),
         f"{_column(types, 'event_date')} AS event_date",
-        f"{_column(types, 'event_timestamp')} AS event_timestamp",
+        f"{_event_timestamp(types)} AS event_timestamp",
         f"{_column(types, 'event_name')} AS event_name",
         f"{_column(types, 'user_pseudo_id')} AS user_pseudo_id",
         f"{_column(types, 'user_id')} AS user_id",
@@ -185,8 +198,9 @@ def _flat_select(types: dict[str, str], rows: str) -> str:
     return f"SELECT * REPLACE ({cleaned}) FROM (SELECT {flat} FROM {rows})"
 
 
-def event_time_sql(column: str) -> str:
-    """GA4's event_timestamp (µs since the epoch, UTC) as a UTC ``TIMESTAMP WITH TIME ZONE``; NULL when not a
-    whole number (the row is then quarantined with the value as exported)."""
-    micros = f"TRY_CAST(trim({column}) AS BIGINT)"
+def event_time_sql(column: str, duck_type: str = "VARCHAR") -> str:
+    """GA4's event_timestamp (µs since the epoch, UTC; of ``duck_type``, text or a whole number) as a UTC
+    ``TIMESTAMP WITH TIME ZONE``; NULL when not a whole number (the row is then quarantined with the value as
+    exported)."""
+    micros = f"TRY_CAST({column} AS BIGINT)" if is_whole_number(duck_type) else f"TRY_CAST(trim({column}) AS BIGINT)"
     return f"make_timestamptz({micros})"  # the instant itself: no time zone looked up (timezone() costs 0.1 µs a row)
