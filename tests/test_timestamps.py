@@ -333,3 +333,18 @@ def test_zone_spans_cover_the_values_of_each_wall_clock_column(con: duckdb.DuckD
     assert spans["b"].segments[0][0] <= datetime(2023, 7, 1) and spans["b"].end > datetime(2024, 1, 6)
     assert spans["a"].end < datetime(2021, 9, 1)  # no wider than the values
     assert zone_spans(con, "SELECT * FROM f", UTC, ["a"], shapes) == {}
+
+
+def test_an_aware_timestamp_is_its_utc_wall_clock_whatever_the_session_zone() -> None:
+    from leadjourney.ingest.timestamps import typed_timestamp_sql
+
+    typed = typed_timestamp_sql("v", "TIMESTAMP WITH TIME ZONE", "Europe/Berlin")
+    assert typed is not None
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'America/New_York'")
+    rows = con.execute(f"""SELECT CAST({typed[0]} AS VARCHAR) FROM (VALUES
+        (TIMESTAMPTZ '2024-03-31 01:30:00+00'), (TIMESTAMPTZ '2024-03-31 03:30:00+02'), (TIMESTAMPTZ '1969-12-31 23:59:59.5+00'),
+        (TIMESTAMPTZ 'infinity'), (NULL)) t(v)""").fetchall()
+    assert [r[0] for r in rows] == ["2024-03-31 01:30:00", "2024-03-31 01:30:00", "1969-12-31 23:59:59.5",
+                                    con.execute("SELECT CAST(timezone('UTC', TIMESTAMPTZ 'infinity') AS VARCHAR)").fetchone()[0],  # type: ignore[index]
+                                    None]

@@ -420,7 +420,8 @@ def ga4_bigquery(files: FileColumns, source: Source, config: Config, reading: Re
         number = blank_to_null(m.exprs["session_id"])
         overrides["session_id"] = f"CASE WHEN {number} IS NOT NULL THEN {m.exprs['visitor_id']} || '-' || {number} END"
     if "occurred_at" not in source.rules and "occurred_at" not in source.columns:
-        overrides["occurred_at"] = event_time_sql(m.exprs["occurred_at"])
+        exported = files.find(GA4_EXPORT["occurred_at"]) or ""  # the column m.exprs names: its type tells
+        overrides["occurred_at"] = event_time_sql(m.exprs["occurred_at"], files.types.get(exported, "VARCHAR"))
     select = _select(m.exprs, reading.rows, overrides=overrides)
     if "event" in m.exprs and not events_filtered(source):  # else only they were staged
         events = ", ".join(lit(e) for e in WEB_EVENTS)

@@ -29,7 +29,7 @@ from leadjourney.config import Source
 from leadjourney.errors import BadFileError
 from leadjourney.ingest.readers import ROW, RawFile
 from leadjourney.ingest.sql import ident, lit
-from leadjourney.ingest.urls import clean_url_sql
+from leadjourney.ingest.urls import url_query_cleaned_sql, url_unfragmented_sql
 
 STAGED = "raw_file__ga4"  # the flat rows, a temporary table under the view RAW
 PARAM = "STRUCT(key VARCHAR, value STRUCT(string_value VARCHAR, int_value VARCHAR, float_value DOUBLE, " \
@@ -84,9 +84,7 @@ def stage_ga4_export(con: duckdb.DuckDBPyConnection, name: str, path: Path, sour
         absent = [c for c, n in zip(NEEDED, present, strict=True) if not n]
         if rows and absent:
             raise BadFileError(f"{path}: not a GA4 BigQuery export: missing {', '.join(absent)} in every row")
-        keys = f", list_transform(event_params, lambda p: p.key) AS {KEYS}" if "event_params" in types else ""
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {STAGED} AS SELECT {_flat_select(types)} "
-                    f"FROM (SELECT *{keys} FROM {source_sql}{kept})")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {STAGED} AS {_flat_select(types, f'{source_sql}{kept}')}")
     except duckdb.Error as exc:
         kind = "Parquet" if is_parquet else "newline-delimited JSON"
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
@@ -131,12 +129,11 @@ def _field(types: dict[str, str], column: str, field: str) -> str:
 
 
 def _param(types: dict[str, str], key: str) -> str:
-    """The value of event parameter ``key`` as text (whichever of its typed values is set), from the repeated
-    record, in SQL: the first element of ``event_params`` with that key (found in the row's list of keys,
-    :data:`KEYS`, made once for all parameters: a lambda per parameter costs more than the rest of the row)."""
+    """The value of event parameter ``key`` as text (whichever of its typed values is set), over the column
+    :func:`_param_value` gives it."""
     if "event_params" not in types:
         return "CAST(NULL AS VARCHAR)"
-    value = f"(event_params[list_position({KEYS}, {lit(key)})]).value"
+    value = ident(f"__param|{key}")
     parts = [f"CAST({value}.{ident(f)} AS VARCHAR)" for f in ("string_value", "int_value")
              if re.search(rf"\b{f}\b", types["event_params"])]
     if re.search(r"\bdouble_value\b", types["event_params"]):
@@ -144,24 +141,52 @@ def _param(types: dict[str, str], key: str) -> str:
     return f"coalesce({', '.join(parts)})" if parts else "CAST(NULL AS VARCHAR)"
 
 
+def _param_value(key: str) -> str:
+    """The ``value`` record of event parameter ``key``: that of the first element of ``event_params`` with that
+    key (found in the row's list of keys, :data:`KEYS`, made once for all parameters: a lambda per parameter
+    costs more than the rest of the row), looked up once and read by name in the next layer."""
+    return f"(event_params[list_position({KEYS}, {lit(key)})]).value AS {ident(f'__param|{key}')}"
+
+
+def _event_timestamp(types: dict[str, str]) -> str:
+    """The event time as exported: a whole number stays one (Parquet's INT64: no text written and read back),
+    any other type as text (NDJSON's quoted INT64)."""
+    if is_whole_number(types.get("event_timestamp", "")):
+        return f"CAST({ident('event_timestamp')} AS BIGINT)"
+    return _column(types, "event_timestamp")
+
+
+def is_whole_number(duck_type: str) -> bool:
+    return duck_type.upper() in ("BIGINT", "INTEGER", "SMALLINT", "TINYINT", "UBIGINT", "UINTEGER", "USMALLINT",
+                                 "UTINYINT", "HUGEINT")
+
+
 def _column(types: dict[str, str], column: str) -> str:
     return f"CAST({ident(column)} AS VARCHAR)" if column in types else "CAST(NULL AS VARCHAR)"
 
 
-def _flat_select(types: dict[str, str]) -> str:
-    """The flat columns (:data:`FLAT`) over the export's nested ones, as text (the event time as exported: µs
-    since the epoch; :func:`event_time_sql` reads it); URLs already without their query strings (but utm_*),
-    so not even a quarantined row's record keeps one."""
-    return ", ".join([
+PARAMS = ("ga_session_id", "page_location", "page_referrer", "source", "medium", "campaign")
+URLS = ("page_location", "page_referrer")
+
+
+def _flat_select(types: dict[str, str], rows: str) -> str:
+    """The flat columns (:data:`FLAT`) over the export's nested ones in ``rows``, as text (the event time as
+    exported: µs since the epoch; :func:`event_time_sql` reads it); URLs already without their query strings
+    (but utm_*), so not even a quarantined row's record keeps one. In layers, each value computed once and read
+    by name in the next: the keys of the params, each param's value record, the flat values (the URLs' first
+    cleaning step), the URLs' query strings."""
+    if "event_params" in types:
+        keyed = f"SELECT *, list_transform(event_params, lambda p: p.key) AS {KEYS} FROM {rows}"
+        rows = f"(SELECT *, {', '.join(map(_param_value, PARAMS))} FROM ({keyed}))"
+    flat = ", ".join([
         ident(ROW),
         f"{_column(types, 'event_date')} AS event_date",
-        f"{_column(types, 'event_timestamp')} AS event_timestamp",
+        f"{_event_timestamp(types)} AS event_timestamp",
         f"{_column(types, 'event_name')} AS event_name",
         f"{_column(types, 'user_pseudo_id')} AS user_pseudo_id",
         f"{_column(types, 'user_id')} AS user_id",
         f"{_param(types, 'ga_session_id')} AS ga_session_id",
-        f"{clean_url_sql(_param(types, 'page_location'))} AS page_location",  # query strings never staged
-        f"{clean_url_sql(_param(types, 'page_referrer'))} AS page_referrer",
+        *(f"{url_unfragmented_sql(_param(types, key))} AS {key}" for key in URLS),  # query strings never staged
         f"coalesce({_field(types, 'collected_traffic_source', 'manual_source')}, {_param(types, 'source')}) "
         f"AS source",
         f"coalesce({_field(types, 'collected_traffic_source', 'manual_medium')}, {_param(types, 'medium')}) "
@@ -169,10 +194,13 @@ def _flat_select(types: dict[str, str]) -> str:
         f"coalesce({_field(types, 'collected_traffic_source', 'manual_campaign_name')}, "
         f"{_param(types, 'campaign')}) AS campaign",
     ])
+    cleaned = ", ".join(f"{url_query_cleaned_sql(key)} AS {key}" for key in URLS)
+    return f"SELECT * REPLACE ({cleaned}) FROM (SELECT {flat} FROM {rows})"
 
 
-def event_time_sql(column: str) -> str:
-    """GA4's event_timestamp (µs since the epoch, UTC) as a UTC ``TIMESTAMP WITH TIME ZONE``; NULL when not a
-    whole number (the row is then quarantined with the value as exported)."""
-    micros = f"TRY_CAST(trim({column}) AS BIGINT)"
-    return f"timezone('UTC', make_timestamp({micros}))"
+def event_time_sql(column: str, duck_type: str = "VARCHAR") -> str:
+    """GA4's event_timestamp (µs since the epoch, UTC; of ``duck_type``, text or a whole number) as a UTC
+    ``TIMESTAMP WITH TIME ZONE``; NULL when not a whole number (the row is then quarantined with the value as
+    exported)."""
+    micros = f"TRY_CAST({column} AS BIGINT)" if is_whole_number(duck_type) else f"TRY_CAST(trim({column}) AS BIGINT)"
+    return f"make_timestamptz({micros})"  # the instant itself: no time zone looked up (timezone() costs 0.1 µs a row)

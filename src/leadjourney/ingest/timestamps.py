@@ -217,7 +217,10 @@ def typed_timestamp_sql(value: str, duck_type: str, timezone: str,
     """
     upper = duck_type.upper()
     if upper.startswith("TIMESTAMP WITH TIME ZONE"):
-        return f"timezone('UTC', {value})", "false"
+        # the instant's microseconds are its UTC wall clock: read as they are, without looking a zone up as
+        # timezone('UTC', ...) does (ten times the cost); infinities (no microseconds) still through it
+        return (f"(CASE WHEN isfinite({value}) THEN make_timestamp(epoch_us({value})) "
+                f"ELSE timezone('UTC', {value}) END)"), "false"
     if upper == "DATE":
         return f"CAST({value} AS TIMESTAMP)", "true"
     if upper.startswith("TIMESTAMP"):

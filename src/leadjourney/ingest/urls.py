@@ -17,10 +17,24 @@ from leadjourney.ingest.sql import blank_to_null
 
 def clean_url_sql(expr: str) -> str:
     """``expr`` (a URL) without fragment and query string except ``utm_*`` parameters; NULL when blank."""
-    url = f"replace(replace(split_part({blank_to_null(expr)}, '#', 1), '%40', '@'), '%2540', '@')"
+    return url_query_cleaned_sql(url_unfragmented_sql(expr))
+
+
+def url_unfragmented_sql(expr: str) -> str:
+    """The first step of :func:`clean_url_sql`: ``expr`` without its fragment, ``@`` decoded; NULL when blank.
+    Most URLs have neither ``#`` nor ``%``: they are only trimmed."""
+    url = blank_to_null(expr)
+    return (f"(CASE WHEN NOT (contains({url}, '#') OR contains({url}, '%')) THEN {url} "
+            f"ELSE replace(replace(split_part({url}, '#', 1), '%40', '@'), '%2540', '@') END)")
+
+
+def url_query_cleaned_sql(url: str) -> str:
+    """The second step of :func:`clean_url_sql` over ``url`` (the first step's result, best a column: it is read
+    several times): its query string without the parameters but ``utm_*``; a URL without ``?`` as it is."""
     kept = (f"array_to_string(list_filter(string_split(split_part({url}, '?', 2), '&'), "
             f"lambda q: starts_with(lower(q), 'utm_')), '&')")
-    return f"(split_part({url}, '?', 1) || CASE WHEN {kept} <> '' THEN '?' || {kept} ELSE '' END)"
+    return (f"(CASE WHEN NOT contains({url}, '?') THEN {url} "
+            f"ELSE split_part({url}, '?', 1) || CASE WHEN {kept} <> '' THEN '?' || {kept} ELSE '' END END)")
 
 
 def path_sql(expr: str) -> str:
