@@ -104,8 +104,8 @@ from leadjourney.table_export import export_tables
 ws = Workspace.open({ws!r})
 engine = dataclasses.replace(ws.config.engine, backend="pyspark")  # the workspace's master and spark_conf
 ws.config = dataclasses.replace(ws.config, engine=engine)
-step("export", lambda: export_tables(ws, force=True))
 step("session", lambda: spark_session(engine.master, engine.spark_conf))
+step("export", lambda: export_tables(ws, force=True))  # DuckDB's tables, then the per-person ones built by Spark
 first = step("cold", lambda: analyze(ws))
 step("warm", lambda: analyze(ws))
 open({out!r}, "w").write(first.to_json())

@@ -265,6 +265,45 @@ def test_analyze_on_spark_equals_duckdb(shared_generated: Any, tmp_path: Path) -
     spark = analyze(_on(ws, "pyspark"), now=NOW).to_dict()
     assert duck["n_people"] > 1000 and duck["time_in_stage"]["transitions"]
     assert differences(duck, spark) == []
+    assert (export := read_export(ws.root / "tables")) is not None and export.derived_by == "pyspark"
+
+
+def _sorted_rows(table: Any) -> list[tuple[Any, ...]]:
+    """A pyarrow table's rows, sorted (None before any value)."""
+    rows = [tuple(r.values()) for r in table.to_pylist()]
+    return sorted(rows, key=lambda row: [(v is not None, v) for v in row])
+
+
+def _row_differences(duck: list[tuple[Any, ...]], spark: list[tuple[Any, ...]]) -> list[str]:
+    out = [f"{len(duck)} rows vs {len(spark)}"] if len(duck) != len(spark) else []
+    for i, (a, b) in enumerate(zip(duck, spark, strict=False)):
+        out += [f"row {i}{d}" for d in differences(list(a), list(b))]
+    return out[:10]
+
+
+@pytest.mark.spark
+@_no_spark
+def test_spark_builds_the_per_person_tables_as_duckdb_does(shared_generated: Any, tmp_path: Path) -> None:
+    """person_touches, person_journeys (engagement columns included) and person_engagement, built by Spark from
+    the exported canonical tables: the rows DuckDB's ingest built, value for value (floats to 1e-9)."""
+    from leadjourney.table_export import PER_PERSON
+
+    shared, _ = shared_generated(n_leads=1500, seed=11, end=date(2026, 6, 30), days=120)
+    ws = copy_workspace(shared, tmp_path / "ws")
+    export = export_tables(ws, engine=EngineSettings(backend="pyspark"))
+    assert export.derived_by == "pyspark" and current_export(ws) == export
+    with ws.connect(read_only=True) as con:
+        for table in PER_PERSON:
+            assert export.path(table).is_dir()  # written by Spark (DuckDB's COPY writes one file)
+            spark = pq.read_table(export.path(table))
+            duck = con.sql(f'SELECT * FROM "{table}"').to_arrow_table()
+            assert spark.column_names == duck.column_names, table
+            assert duck.num_rows > 1000 and spark.num_rows == export.tables[table]
+            assert _row_differences(_sorted_rows(duck), _sorted_rows(spark)) == [], table
+        assert {"first_human_after_form_at", "re_kind"} <= set(pq.read_schema(
+            next(export.path("person_journeys").glob("*.parquet"))).names)  # the engagement columns in journeys
+    duck_export = export_tables(ws, engine=EngineSettings(backend="duckdb"))  # another builder: exported again
+    assert duck_export.derived_by == "duckdb" and duck_export.path("person_touches").is_file()
 
 
 @pytest.mark.spark
@@ -362,7 +401,22 @@ def test_spark_without_pyspark_is_one_line_naming_the_fix(tmp_path: Path, monkey
     result = run_cli("analyze", str(ws.root))
     assert result.returncode == 1 and result.stderr.strip().startswith("error: ") and "\n" not in result.stderr.strip()
     assert "engine.backend" in result.stderr and "pip install 'leadjourney[spark]'" in result.stderr
-    assert current_export(Workspace.open(ws.root)) is not None  # the export was written before Spark was asked
+    # Spark builds the per-person tables of the export: asked first, before anything is written
+    assert current_export(Workspace.open(ws.root)) is None and not any(p.name.startswith(".tables")
+                                                                      for p in ws.root.iterdir())
+
+
+def test_spark_exports_duckdb_tables_built_for_another_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Stages edited since the last ingest: Spark cannot rebuild what DuckDB's tables were built for, so the
+    export carries DuckDB's (analyses see them stale on either engine), and Spark is not even started."""
+    ws = _workspace(tmp_path / "ws")
+    text = ws.config_path.read_text("utf-8")
+    ws.config_path.write_text(text.replace('backend = "duckdb"', 'backend = "pyspark"'), "utf-8")
+    monkeypatch.setitem(__import__("sys").modules, "pyspark.sql", None)  # as if pyspark were not installed
+    ws = Workspace.open(ws.root)
+    ws.config = dataclasses.replace(ws.config, dark_after_days=ws.config.dark_after_days + 1)
+    export = export_tables(ws)
+    assert export.derived_by == "duckdb" and export.path("person_journeys").is_file()
 
 
 @pytest.fixture(scope="module")

@@ -50,13 +50,21 @@ def connect_backend(ws: Workspace, engine: EngineSettings | None = None) -> Iter
         return
     from leadjourney.table_export import export_tables
 
-    export = export_tables(ws)
+    export = export_tables(ws, engine=settings)  # the derived tables built by Spark (table_export.derive_in_spark)
     session = spark_session(settings.master, settings.spark_conf)
     for table in export.tables:
         session.read.parquet(str(export.path(table))).createOrReplaceTempView(table)
+    yield spark_backend(session)
+
+
+def spark_backend(session: Any) -> ibis.BaseBackend:
+    """An Ibis backend over the Spark ``session``, compiling numbers as DuckDB computes them
+    (:func:`_exact_spark_compiler`)."""
+    import ibis
+
     backend = ibis.pyspark.connect(session)
     backend.compiler = _exact_spark_compiler()
-    yield backend
+    return backend
 
 
 def _exact_spark_compiler() -> Any:
@@ -144,4 +152,4 @@ def spark_session(master: str, conf: tuple[tuple[str, str], ...] = ()) -> Any:
         return _sessions[key]
 
 
-__all__ = ["connect_backend", "local_spark_conf", "spark_conf_for", "spark_session"]
+__all__ = ["connect_backend", "local_spark_conf", "spark_backend", "spark_conf_for", "spark_session"]

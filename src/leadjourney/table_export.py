@@ -6,6 +6,15 @@ it was written from (a fingerprint of ``meta``, the ingest log and each table's 
 written beside the old one and swapped in, so a crash or Ctrl-C leaves the previous export (or none),
 never a mix; :func:`current_export` tells whether it still matches the workspace.
 
+For ``[engine] backend = "pyspark"`` the engine builds the per-person derived tables itself
+(:func:`derive_in_spark`): DuckDB writes the canonical and bookkeeping tables (and the web tables), then
+Spark runs the same Ibis expressions ingest compiles for DuckDB (``person_touches``, ``person_journeys``
+with the engagement columns, ``person_engagement``) over those Parquet files and writes the results, as
+Parquet folders, into the same export. It does so when the workspace's own derived tables were built for
+the configuration as it is (:func:`~leadjourney.ingest.person_changes.derived_tables_current`): then the
+rows equal DuckDB's and the fingerprints ``meta`` keeps for them hold. Otherwise (the stages or personas
+edited since the last ingest) it exports DuckDB's tables, which analyses then treat as stale on either engine.
+
 >>> export_tables(ws).tables["leads"]            # doctest: +SKIP
 990000
 """
@@ -26,12 +35,15 @@ from leadjourney.schema import CANONICAL
 
 if TYPE_CHECKING:
     import duckdb
+    import ibis.expr.types as ir
 
+    from leadjourney.config import Config, EngineSettings
     from leadjourney.workspace import Workspace
 
 # the derived tables ingest builds (ingest/person_touches.py, person_journeys.py, person_engagement.py,
 # web_visits.py name them; tests/test_engines.py keeps this list equal to theirs)
 DERIVED = ("person_touches", "person_journeys", "person_engagement", "web_stitches", "web_visits")
+PER_PERSON = DERIVED[:3]  # the ones Spark builds (derive_in_spark); the web tables are DuckDB's still
 BOOKKEEPING = ("meta", "ingests", "ingest_notes")
 EXPORTED = (*CANONICAL, *DERIVED, *BOOKKEEPING)
 MANIFEST = "manifest.json"
@@ -45,6 +57,7 @@ class Export:
     fingerprint: str
     tables: dict[str, int]
     exported_at: str
+    derived_by: str = "duckdb"  # the engine that built the per-person derived tables: "duckdb" or "pyspark"
 
     def path(self, table: str) -> Path:
         return self.folder / f"{table}.parquet"
@@ -83,7 +96,7 @@ def read_export(folder: Path) -> Export | None:
     try:
         manifest = json.loads((folder / MANIFEST).read_text("utf-8"))
         return Export(folder, str(manifest["fingerprint"]), {str(k): int(v) for k, v in manifest["tables"].items()},
-                      str(manifest["exported_at"]))
+                      str(manifest["exported_at"]), str(manifest.get("derived_by", "duckdb")))
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
 
@@ -106,31 +119,105 @@ def _select(con: duckdb.DuckDBPyConnection, table: str) -> str:
     return f'SELECT {", ".join(parts)} FROM "{table}"'
 
 
-def export_tables(ws: Workspace, *, force: bool = False) -> Export:
+def export_tables(ws: Workspace, *, force: bool = False, engine: EngineSettings | None = None) -> Export:
     """Write the workspace's tables to ``[engine] tables`` as Parquet (skipped when the export on disk
-    already matches the database, unless ``force``); returns the export."""
+    already matches the database, unless ``force``); returns the export. ``engine`` (default: the workspace's
+    ``[engine]``): for ``pyspark`` Spark builds the per-person derived tables (:func:`derive_in_spark`)."""
+    settings = engine or ws.config.engine
     folder = tables_folder(ws)
     with ws.connect(read_only=True) as con:
         now, counts = fingerprint(con)
+        by_spark = settings.backend == "pyspark" and set(PER_PERSON) <= set(counts) and _current(con, ws.config)
+        derived_by = "pyspark" if by_spark else "duckdb"
         found = read_export(folder)
-        if found is not None and found.fingerprint == now and not force:
+        if found is not None and (found.fingerprint, found.derived_by) == (now, derived_by) and not force:
             return found
+        if by_spark:  # started first: no Spark here (pyspark, Java) fails before anything is written
+            from leadjourney.backends import spark_session
+
+            spark_session(settings.master, settings.spark_conf)
         folder.parent.mkdir(parents=True, exist_ok=True)
         staging = folder.with_name(f".{folder.name}.writing-{os.getpid()}")
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir()
         try:
             for table in counts:
+                if by_spark and table in PER_PERSON:
+                    continue
                 target = str(staging / f"{table}.parquet").replace("'", "''")
                 con.execute(f"COPY ({_select(con, table)}) TO '{target}' (FORMAT parquet)")
+            if by_spark:
+                built = derive_in_spark(staging, ws.config, settings)
+                wrong = {t: (n, counts[t]) for t, n in built.items() if n != counts[t]}
+                if wrong:  # the same expressions over the same rows: a difference is a bug, not a state to keep
+                    raise RuntimeError(f"Spark built other row counts than DuckDB holds (Spark, DuckDB): {wrong}")
             exported_at = datetime.now(UTC).replace(tzinfo=None).isoformat(timespec="seconds")
             (staging / MANIFEST).write_text(json.dumps(
-                {"fingerprint": now, "tables": counts, "exported_at": exported_at}, indent=2), "utf-8")
+                {"fingerprint": now, "tables": counts, "exported_at": exported_at, "derived_by": derived_by},
+                indent=2), "utf-8")
             _swap(staging, folder)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
-    return Export(folder, now, counts, exported_at)
+    return Export(folder, now, counts, exported_at, derived_by)
+
+
+def _current(con: duckdb.DuckDBPyConnection, config: Config) -> bool:
+    from leadjourney.ingest.person_changes import derived_tables_current
+
+    return derived_tables_current(con, config)
+
+
+STAGED = ".person_journeys_staged"  # in the staging folder: person_journeys before its engagement columns
+
+
+def derive_in_spark(folder: Path, config: Config, settings: EngineSettings) -> dict[str, int]:
+    """Build ``person_touches``, ``person_journeys`` and ``person_engagement`` on Spark from the canonical tables in
+    ``folder`` (``<table>.parquet``, as :func:`export_tables` writes them) into ``folder``, with the Ibis
+    expressions ingest runs on DuckDB and the options it passes them (the configured stages, personas,
+    signal stage and silence); returns the rows written per table.
+
+    As ingest does: person_journeys' rows are written first (unsorted, :data:`STAGED`), person_engagement is
+    computed from them and person_touches, and person_journeys is written again with the engagement columns
+    after its own (:func:`~leadjourney.ingest.person_engagement.refresh_engagement_columns`), in creation order.
+    The tables are read in a session of their own (the process's Spark context, its own temporary views),
+    so that the views of a run reading an export are left alone."""
+    from leadjourney.backends import spark_backend, spark_conf_for, spark_session
+    from leadjourney.ingest import person_engagement, person_journeys, person_touches
+
+    parent = spark_session(settings.master, settings.spark_conf)
+    session = parent.newSession()
+    for name, value in spark_conf_for(settings.master, settings.spark_conf).items():
+        if name.startswith("spark.sql."):  # the session's own settings (UTC, timestamps without zone, partitions)
+            session.conf.set(name, value)
+    backend = spark_backend(session)
+
+    def write(expr: ir.Table, table: str) -> ir.Table:
+        """``expr`` written to ``folder`` as ``table`` (a Parquet folder), and read back as ``table``."""
+        path = str(folder / f"{table}.parquet")
+        backend.to_parquet(expr, path)
+        view = table.lstrip(".")
+        session.read.parquet(path).createOrReplaceTempView(view)
+        views.append(view)
+        return backend.table(view)
+
+    views = ["leads", "touchpoints", "stage_events", "opportunities"]
+    for table in views:
+        session.read.parquet(str(folder / f"{table}.parquet")).createOrReplaceTempView(table)
+    try:
+        touches = write(person_touches.person_touches(backend), person_touches.TABLE)
+        rows = write(person_journeys.person_journeys(backend, config.stage_names, config.personas), STAGED)
+        engagement = write(person_engagement.person_engagement(
+            touches, rows, person_engagement.signal_stage_index(config.stage_names), config.dark_after_days),
+            person_engagement.TABLE)
+        joined = rows.left_join(engagement, "person_key")
+        journeys = joined.select(*(rows[c] for c in rows.columns), *(engagement[c] for c in person_engagement.COLUMNS))
+        write(journeys.order_by("created_at"), person_journeys.TABLE)  # the order ingest writes it in
+        return {t: int(session.read.parquet(str(folder / f"{t}.parquet")).count()) for t in PER_PERSON}
+    finally:
+        for view in views:
+            session.catalog.dropTempView(view)
+        shutil.rmtree(folder / f"{STAGED}.parquet", ignore_errors=True)
 
 
 def _swap(staging: Path, folder: Path) -> None:
@@ -148,4 +235,5 @@ def _swap(staging: Path, folder: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-__all__ = ["DERIVED", "EXPORTED", "Export", "current_export", "export_tables", "read_export", "tables_folder"]
+__all__ = ["DERIVED", "EXPORTED", "PER_PERSON", "Export", "current_export", "derive_in_spark", "export_tables",
+           "read_export", "tables_folder"]

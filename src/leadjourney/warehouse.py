@@ -47,7 +47,7 @@ def connect_postgres(ws: Workspace, settings: EngineSettings) -> Iterator[ibis.B
         from psycopg.types.numeric import FloatLoader
     except ImportError:
         raise OptionError(f"engine.backend: \"postgres\" needs psycopg, not installed here; {POSTGRES_INSTALL}") from None
-    export = export_tables(ws)
+    export = export_tables(ws, engine=settings)
     try:
         con = psycopg.connect(url, autocommit=True, connect_timeout=10)
     except psycopg.Error as exc:

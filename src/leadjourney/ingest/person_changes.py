@@ -80,7 +80,7 @@ class Changes:
 
     def __init__(self, con: duckdb.DuckDBPyConnection, config: Config) -> None:
         self.con = con
-        self.tracking = _derived_tables_current(con, config)
+        self.tracking = derived_tables_current(con, config)
         self._identity_sums: dict[tuple[int, str], int] = {}  # before the identity pass, see _rewritten_sums()
         if self.tracking:
             con.execute(f"CREATE OR REPLACE TEMP TABLE {ROWS} (sign TINYINT, tbl VARCHAR, lead_id VARCHAR, "
@@ -277,7 +277,7 @@ def _store(con: duckdb.DuckDBPyConnection, key: str, value: str) -> None:
     con.execute("INSERT INTO meta VALUES (?, ?)", [key, value])
 
 
-def _derived_tables_current(con: duckdb.DuckDBPyConnection, config: Config) -> bool:
+def derived_tables_current(con: duckdb.DuckDBPyConnection, config: Config) -> bool:
     """Whether the derived tables were built, for ``config``, from the rows the workspace holds (checked by the
     stored config digest and the row counts in the tables' fingerprints)."""
     meta = dict(con.execute("SELECT key, value FROM meta WHERE key IN (?, ?, ?, ?, ?)", [
