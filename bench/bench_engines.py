@@ -99,7 +99,7 @@ print(json.dumps(times))
 """
 
 _SPARK = """  # after _TIMING
-from leadjourney.backends import spark_conf_for, spark_session
+from leadjourney.spark import spark_conf_for, spark_session
 from leadjourney.table_export import export_tables
 ws = Workspace.open({ws!r})
 engine = dataclasses.replace(ws.config.engine, backend="pyspark")  # the workspace's master and spark_conf

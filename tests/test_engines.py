@@ -104,7 +104,7 @@ def test_spark_conf_option_is_read_as_text_pairs_and_checked() -> None:
 
 
 def test_local_spark_session_is_sized_from_the_machine_unless_configured() -> None:
-    from leadjourney.backends import local_spark_conf, spark_conf_for
+    from leadjourney.spark import local_spark_conf, spark_conf_for
 
     gib = 2**30
     assert local_spark_conf(2, 24 * gib) == {"spark.sql.shuffle.partitions": "4", "spark.driver.memory": "12g"}
@@ -360,7 +360,8 @@ def test_web_journey_on_spark_equals_duckdb(tmp_path: Path) -> None:
 @pytest.mark.spark
 @_no_spark
 def test_spark_session_gets_the_configured_conf(tmp_path: Path) -> None:
-    from leadjourney.backends import connect_backend, spark_conf_for
+    from leadjourney.backends import connect_backend
+    from leadjourney.spark import spark_conf_for
 
     ws = _workspace(tmp_path / "ws")
     ws.config_path.write_text(ws.config_path.read_text("utf-8").replace(
@@ -384,7 +385,7 @@ def test_spark_sql_divides_in_doubles_and_keeps_fractions_of_seconds() -> None:
     """Ibis's own Spark SQL: ``86400.0`` a DECIMAL (quotients rounded to 6-7 places), epoch seconds whole."""
     import ibis
 
-    from leadjourney.backends import _exact_spark_compiler
+    from leadjourney.spark import _exact_spark_compiler
 
     ibis.pyspark  # noqa: B018  (registers the backend's options)
     t = ibis.table({"a": "timestamp", "b": "timestamp"}, name="t")

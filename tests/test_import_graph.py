@@ -11,8 +11,11 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 # ...) are the floor every layer stands on; `generate` writes source files, beside ingest; `connectors` pull
 # APIs into source files and use ingest's SQL helpers; the package's
 # __init__ (the Python API) re-exports the workflows; __main__ runs the CLI.
-LAYERS = {"ingest": 1, "generate": 1, "connectors": 2, "quality": 2, "analysis": 3, "journeymap": 4, "reports": 4, "dashboard": 4,
-          "monitor": 4, "workflows": 5, "cli": 6, "": 7, "__main__": 8}
+# The engine plumbing (backends, table_export, warehouse) stands on ingest: for Spark the export builds the
+# per-person tables with ingest's expressions; the analyses above open their backend through it.
+LAYERS = {"ingest": 1, "generate": 1, "connectors": 2, "quality": 2, "backends": 2, "table_export": 2, "warehouse": 2,
+          "analysis": 3, "journeymap": 4, "reports": 4, "dashboard": 4, "monitor": 4, "workflows": 5, "cli": 6, "": 7,
+          "__main__": 8}
 
 
 def _name(path: Path) -> str:

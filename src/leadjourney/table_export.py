@@ -133,7 +133,7 @@ def export_tables(ws: Workspace, *, force: bool = False, engine: EngineSettings 
         if found is not None and (found.fingerprint, found.derived_by) == (now, derived_by) and not force:
             return found
         if by_spark:  # started first: no Spark here (pyspark, Java) fails before anything is written
-            from leadjourney.backends import spark_session
+            from leadjourney.spark import spark_session
 
             spark_session(settings.master, settings.spark_conf)
         folder.parent.mkdir(parents=True, exist_ok=True)
@@ -182,8 +182,8 @@ def derive_in_spark(folder: Path, config: Config, settings: EngineSettings) -> d
     after its own (:func:`~leadjourney.ingest.person_engagement.refresh_engagement_columns`), in creation order.
     The tables are read in a session of their own (the process's Spark context, its own temporary views),
     so that the views of a run reading an export are left alone."""
-    from leadjourney.backends import spark_backend, spark_conf_for, spark_session
     from leadjourney.ingest import person_engagement, person_journeys, person_touches
+    from leadjourney.spark import spark_backend, spark_conf_for, spark_session
 
     parent = spark_session(settings.master, settings.spark_conf)
     session = parent.newSession()
