@@ -28,7 +28,7 @@ import duckdb
 from leadjourney.config import Source
 from leadjourney.errors import BadFileError
 from leadjourney.ingest.readers import ROW, RawFile
-from leadjourney.ingest.sql import ident, lit
+from leadjourney.ingest.sql import ident, is_whole_number, lit
 from leadjourney.ingest.urls import url_query_cleaned_sql, url_unfragmented_sql
 
 STAGED = "raw_file__ga4"  # the flat rows, a temporary table under the view RAW
@@ -154,11 +154,6 @@ def _event_timestamp(types: dict[str, str]) -> str:
     if is_whole_number(types.get("event_timestamp", "")):
         return f"CAST({ident('event_timestamp')} AS BIGINT)"
     return _column(types, "event_timestamp")
-
-
-def is_whole_number(duck_type: str) -> bool:
-    return duck_type.upper() in ("BIGINT", "INTEGER", "SMALLINT", "TINYINT", "UBIGINT", "UINTEGER", "USMALLINT",
-                                 "UTINYINT", "HUGEINT")
 
 
 def _column(types: dict[str, str], column: str) -> str:

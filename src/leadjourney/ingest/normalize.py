@@ -16,7 +16,7 @@ from leadjourney.errors import BadFileError
 from leadjourney.ingest.columns import HUMAN_KINDS, KINDS
 from leadjourney.ingest.outcomes import BOOLEAN_WORDS, lost_keys, placeholder_sql, won_keys
 from leadjourney.ingest.personal import scrub_text_sql
-from leadjourney.ingest.sql import alias_case, blank_to_null, ident, lit, norm_key
+from leadjourney.ingest.sql import WHOLE_NUMBERS, alias_case, blank_to_null, ident, lit, norm_key
 from leadjourney.ingest.timestamps import (
     FastShape,
     ZoneSpan,
@@ -32,8 +32,7 @@ from leadjourney.ingest.timestamps import (
 )
 from leadjourney.schema import NOTE_DECIMAL_ID, NOTE_EPOCH_UNIT
 
-_NUMERIC = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "FLOAT", "DOUBLE", "DECIMAL",
-            "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT")
+_NUMERIC = (*WHOLE_NUMBERS, "FLOAT", "DOUBLE", "DECIMAL")
 # text kept as written: owners are matched and shown as pseudonyms (an owner's e-mail is their name)
 _UNSCRUBBED = ("owner",)
 _DISQUALIFIED = "unqualif|disqualif|notconverted|junk|invalid|spam|closedlost|rejected|badfit|notafit"

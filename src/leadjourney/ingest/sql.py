@@ -21,6 +21,14 @@ def lit(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+WHOLE_NUMBERS = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT")
+
+
+def is_whole_number(duck_type: str) -> bool:
+    """Whether ``duck_type`` (as DuckDB names a column's type) holds whole numbers."""
+    return duck_type.upper() in WHOLE_NUMBERS
+
+
 def blank_to_null(expr: str) -> str:
     return f"NULLIF(trim(CAST({expr} AS VARCHAR)), '')"
 

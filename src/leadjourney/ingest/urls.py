@@ -16,25 +16,34 @@ from leadjourney.ingest.sql import blank_to_null
 
 
 def clean_url_sql(expr: str) -> str:
-    """``expr`` (a URL) without fragment and query string except ``utm_*`` parameters; NULL when blank."""
-    return url_query_cleaned_sql(url_unfragmented_sql(expr))
+    """``expr`` (a URL) without fragment and query string except ``utm_*`` parameters; NULL when blank. In one
+    expression, both steps in full: the fast paths of :func:`url_unfragmented_sql` and
+    :func:`url_query_cleaned_sql` pay only with each step's result a column (nested here: 1.4x the CPU)."""
+    return _query_cleaned(_unfragmented(blank_to_null(expr)))
 
 
 def url_unfragmented_sql(expr: str) -> str:
     """The first step of :func:`clean_url_sql`: ``expr`` without its fragment, ``@`` decoded; NULL when blank.
-    Most URLs have neither ``#`` nor ``%``: they are only trimmed."""
+    Most URLs have neither ``#`` nor ``%``: they are only trimmed. With :func:`url_query_cleaned_sql` over its
+    result as a column of the next layer (GA4 staging): each step computed once a row."""
     url = blank_to_null(expr)
-    return (f"(CASE WHEN NOT (contains({url}, '#') OR contains({url}, '%')) THEN {url} "
-            f"ELSE replace(replace(split_part({url}, '#', 1), '%40', '@'), '%2540', '@') END)")
+    return f"(CASE WHEN NOT (contains({url}, '#') OR contains({url}, '%')) THEN {url} ELSE {_unfragmented(url)} END)"
 
 
 def url_query_cleaned_sql(url: str) -> str:
     """The second step of :func:`clean_url_sql` over ``url`` (the first step's result, best a column: it is read
     several times): its query string without the parameters but ``utm_*``; a URL without ``?`` as it is."""
+    return f"(CASE WHEN NOT contains({url}, '?') THEN {url} ELSE {_query_cleaned(url)} END)"
+
+
+def _unfragmented(url: str) -> str:
+    return f"replace(replace(split_part({url}, '#', 1), '%40', '@'), '%2540', '@')"
+
+
+def _query_cleaned(url: str) -> str:
     kept = (f"array_to_string(list_filter(string_split(split_part({url}, '?', 2), '&'), "
             f"lambda q: starts_with(lower(q), 'utm_')), '&')")
-    return (f"(CASE WHEN NOT contains({url}, '?') THEN {url} "
-            f"ELSE split_part({url}, '?', 1) || CASE WHEN {kept} <> '' THEN '?' || {kept} ELSE '' END END)")
+    return f"(split_part({url}, '?', 1) || CASE WHEN {kept} <> '' THEN '?' || {kept} ELSE '' END)"
 
 
 def path_sql(expr: str) -> str:
