@@ -34,7 +34,10 @@ from typing import TYPE_CHECKING
 from leadjourney.schema import CANONICAL
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import duckdb
+    import ibis
     import ibis.expr.types as ir
 
     from leadjourney.config import Config, EngineSettings
@@ -168,21 +171,44 @@ def _current(con: duckdb.DuckDBPyConnection, config: Config) -> bool:
     return derived_tables_current(con, config)
 
 
-STAGED = ".person_journeys_staged"  # in the staging folder: person_journeys before its engagement columns
+STAGED = ".person_journeys_staged"  # person_journeys before its engagement columns (a leading dot: scratch)
 
 
-def derive_in_spark(folder: Path, config: Config, settings: EngineSettings) -> dict[str, int]:
-    """Build ``person_touches``, ``person_journeys`` and ``person_engagement`` on Spark from the canonical tables in
-    ``folder`` (``<table>.parquet``, as :func:`export_tables` writes them) into ``folder``, with the Ibis
-    expressions ingest runs on DuckDB and the options it passes them (the configured stages, personas,
-    signal stage and silence); returns the rows written per table.
+def build_derived(backend: ibis.BaseBackend, config: Config,
+                  write: Callable[[ir.Table, str], ir.Table]) -> dict[str, int]:
+    """Build ``person_touches``, ``person_journeys`` and ``person_engagement`` in the engine ``backend`` is, from its
+    canonical tables (``backend.table("leads")`` and the others), with the Ibis expressions ingest runs on DuckDB and
+    the options it passes them (the configured stages, personas, signal stage and silence); returns the rows of each.
+
+    ``write(expr, table)`` materializes ``expr`` as ``table`` in that engine and returns the table written (Spark:
+    a Parquet folder read back as a view; Postgres: a table in the target schema). A name starting with a dot
+    (:data:`STAGED`) is scratch: the engine may drop it once this returns.
 
     As ingest does: person_journeys' rows are written first (unsorted, :data:`STAGED`), person_engagement is
     computed from them and person_touches, and person_journeys is written again with the engagement columns
-    after its own (:func:`~leadjourney.ingest.person_engagement.refresh_engagement_columns`), in creation order.
+    after its own (:func:`~leadjourney.ingest.person_engagement.refresh_engagement_columns`), in creation order."""
+    from leadjourney.ingest import person_engagement, person_journeys, person_touches
+
+    touches = write(person_touches.person_touches(backend), person_touches.TABLE)
+    rows = write(person_journeys.person_journeys(backend, config.stage_names, config.personas), STAGED)
+    engagement = write(person_engagement.person_engagement(
+        touches, rows, person_engagement.signal_stage_index(config.stage_names), config.dark_after_days),
+        person_engagement.TABLE)
+    joined = rows.left_join(engagement, "person_key")
+    journeys = write(joined.select(*(rows[c] for c in rows.columns),
+                                   *(engagement[c] for c in person_engagement.COLUMNS)).order_by("created_at"),
+                     person_journeys.TABLE)  # the order ingest writes it in
+    built = {person_touches.TABLE: touches, person_journeys.TABLE: journeys, person_engagement.TABLE: engagement}
+    return {table: int(built[table].count().to_pyarrow().as_py()) for table in PER_PERSON}
+
+
+def derive_in_spark(folder: Path, config: Config, settings: EngineSettings) -> dict[str, int]:
+    """Build the per-person derived tables (:func:`build_derived`) on Spark from the canonical tables in
+    ``folder`` (``<table>.parquet``, as :func:`export_tables` writes them) into ``folder``, as Parquet folders;
+    returns the rows written per table.
+
     The tables are read in a session of their own (the process's Spark context, its own temporary views),
     so that the views of a run reading an export are left alone."""
-    from leadjourney.ingest import person_engagement, person_journeys, person_touches
     from leadjourney.spark import spark_backend, spark_conf_for, spark_session
 
     parent = spark_session(settings.master, settings.spark_conf)
@@ -205,15 +231,7 @@ def derive_in_spark(folder: Path, config: Config, settings: EngineSettings) -> d
     for table in views:
         session.read.parquet(str(folder / f"{table}.parquet")).createOrReplaceTempView(table)
     try:
-        touches = write(person_touches.person_touches(backend), person_touches.TABLE)
-        rows = write(person_journeys.person_journeys(backend, config.stage_names, config.personas), STAGED)
-        engagement = write(person_engagement.person_engagement(
-            touches, rows, person_engagement.signal_stage_index(config.stage_names), config.dark_after_days),
-            person_engagement.TABLE)
-        joined = rows.left_join(engagement, "person_key")
-        journeys = joined.select(*(rows[c] for c in rows.columns), *(engagement[c] for c in person_engagement.COLUMNS))
-        write(journeys.order_by("created_at"), person_journeys.TABLE)  # the order ingest writes it in
-        return {t: int(session.read.parquet(str(folder / f"{t}.parquet")).count()) for t in PER_PERSON}
+        return build_derived(backend, config, write)
     finally:
         for view in views:
             session.catalog.dropTempView(view)
@@ -235,5 +253,5 @@ def _swap(staging: Path, folder: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-__all__ = ["DERIVED", "EXPORTED", "PER_PERSON", "Export", "current_export", "derive_in_spark", "export_tables",
+__all__ = ["DERIVED", "EXPORTED", "PER_PERSON", "Export", "build_derived", "current_export", "derive_in_spark", "export_tables",
            "read_export", "tables_folder"]
