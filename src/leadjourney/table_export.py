@@ -1,4 +1,4 @@
-"""The workspace's tables as Parquet files, for engines that do not read the DuckDB file (Spark).
+"""The workspace's tables as Parquet files, for engines that do not read the DuckDB file (Spark, Postgres).
 
 Every table an analysis reads (the canonical tables, the derived tables ingest builds, ``meta`` and the
 ingest log) is written to ``<tables>/<name>.parquet`` with a ``manifest.json`` naming the workspace state
@@ -14,6 +14,10 @@ Parquet folders, into the same export. It does so when the workspace's own deriv
 the configuration as it is (:func:`~leadjourney.ingest.person_changes.derived_tables_current`): then the
 rows equal DuckDB's and the fingerprints ``meta`` keeps for them hold. Otherwise (the stages or personas
 edited since the last ingest) it exports DuckDB's tables, which analyses then treat as stale on either engine.
+
+For ``backend = "postgres"`` the export leaves those three out under the same condition (``derived_by`` is
+``"postgres"``; ``tables`` still gives DuckDB's row counts): Postgres builds them with the same function
+(:func:`build_derived`) when it loads the export (:func:`leadjourney.warehouse.load_tables`).
 
 >>> export_tables(ws).tables["leads"]            # doctest: +SKIP
 990000
@@ -46,7 +50,8 @@ if TYPE_CHECKING:
 # the derived tables ingest builds (ingest/person_touches.py, person_journeys.py, person_engagement.py,
 # web_visits.py name them; tests/test_engines.py keeps this list equal to theirs)
 DERIVED = ("person_touches", "person_journeys", "person_engagement", "web_stitches", "web_visits")
-PER_PERSON = DERIVED[:3]  # the ones Spark builds (derive_in_spark); the web tables are DuckDB's still
+PER_PERSON = DERIVED[:3]  # the ones Spark and Postgres build (build_derived); the web tables are DuckDB's still
+BUILDERS = ("pyspark", "postgres")  # the engines that build PER_PERSON themselves when DuckDB's are current
 BOOKKEEPING = ("meta", "ingests", "ingest_notes")
 EXPORTED = (*CANONICAL, *DERIVED, *BOOKKEEPING)
 MANIFEST = "manifest.json"
@@ -60,7 +65,9 @@ class Export:
     fingerprint: str
     tables: dict[str, int]
     exported_at: str
-    derived_by: str = "duckdb"  # the engine that built the per-person derived tables: "duckdb" or "pyspark"
+    # the engine that built the per-person derived tables: "duckdb", "pyspark" (Parquet folders here) or
+    # "postgres" (not here: warehouse.load_tables builds them in Postgres from this export's canonical tables)
+    derived_by: str = "duckdb"
 
     def path(self, table: str) -> Path:
         return self.folder / f"{table}.parquet"
@@ -125,13 +132,17 @@ def _select(con: duckdb.DuckDBPyConnection, table: str) -> str:
 def export_tables(ws: Workspace, *, force: bool = False, engine: EngineSettings | None = None) -> Export:
     """Write the workspace's tables to ``[engine] tables`` as Parquet (skipped when the export on disk
     already matches the database, unless ``force``); returns the export. ``engine`` (default: the workspace's
-    ``[engine]``): for ``pyspark`` Spark builds the per-person derived tables (:func:`derive_in_spark`)."""
+    ``[engine]``): for ``pyspark`` Spark builds the per-person derived tables (:func:`derive_in_spark`); for
+    ``postgres`` they are left out (Postgres builds them when it loads the export: :mod:`leadjourney.warehouse`);
+    either only when DuckDB's were built for the configuration as it is, else DuckDB's are written."""
     settings = engine or ws.config.engine
     folder = tables_folder(ws)
     with ws.connect(read_only=True) as con:
         now, counts = fingerprint(con)
-        by_spark = settings.backend == "pyspark" and set(PER_PERSON) <= set(counts) and _current(con, ws.config)
-        derived_by = "pyspark" if by_spark else "duckdb"
+        by_engine = (settings.backend in BUILDERS and set(PER_PERSON) <= set(counts)
+                     and _current(con, ws.config))
+        derived_by = settings.backend if by_engine else "duckdb"
+        by_spark = derived_by == "pyspark"
         found = read_export(folder)
         if found is not None and (found.fingerprint, found.derived_by) == (now, derived_by) and not force:
             return found
@@ -145,7 +156,7 @@ def export_tables(ws: Workspace, *, force: bool = False, engine: EngineSettings 
         staging.mkdir()
         try:
             for table in counts:
-                if by_spark and table in PER_PERSON:
+                if by_engine and table in PER_PERSON:
                     continue
                 target = str(staging / f"{table}.parquet").replace("'", "''")
                 con.execute(f"COPY ({_select(con, table)}) TO '{target}' (FORMAT parquet)")
