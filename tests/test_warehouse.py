@@ -324,3 +324,14 @@ def test_a_build_interrupted_leaves_the_previous_copy(postgres: str, shared_gene
     assert _rows(postgres, "SELECT fingerprint, derived_by FROM interrupted.leadjourney_manifest") == [
         (copied.fingerprint, "duckdb")]
     _postgres_equals_duckdb(postgres, ws, "interrupted")
+
+
+def test_export_tables_command_names_what_postgres_builds(tmp_path: Path) -> None:
+    """`export-tables` with ``backend = "postgres"``: the per-person tables are not written, and it says so."""
+    ws = csv_workspace(tmp_path / "ws", leads=LEADS, stage_events=EVENTS, touchpoints=TOUCHES)
+    ws.config_path.write_text(ws.config_path.read_text("utf-8").replace('backend = "duckdb"', 'backend = "postgres"'),
+                              "utf-8")
+    result = run_cli("export-tables", str(ws.root))
+    assert result.returncode == 0, result.stderr
+    assert "person_touches: 2 rows (left to postgres, which builds it when it loads them)" in result.stdout
+    assert "leads: 3 rows\n" in result.stdout and not (ws.root / "tables" / "person_touches.parquet").exists()
