@@ -197,3 +197,141 @@ def test_cli_engine_postgres_keeps_the_url_secret(postgres: str, tmp_path: Path)
     for path in ws.root.rglob("*"):
         if path.is_file() and path.suffix in {".toml", ".json", ".md"}:
             assert PASSWORD not in path.read_text("utf-8", errors="replace")
+
+
+def _table_rows(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    return sorted(rows, key=lambda row: [(v is not None, v) for v in row])
+
+
+def _postgres_equals_duckdb(url: str, ws: Workspace, schema: str) -> None:
+    """Every per-person table in ``schema``: the columns and rows DuckDB's ingest built (floats to 1e-9)."""
+    import psycopg
+
+    from leadjourney.table_export import PER_PERSON
+    from test_engines import _row_differences
+
+    with ws.connect(read_only=True) as duck, psycopg.connect(url) as con:
+        for table in PER_PERSON:
+            ours = duck.execute(f'SELECT * FROM "{table}"')
+            names = [d[0] for d in ours.description]
+            theirs = con.execute(f'SELECT * FROM "{schema}"."{table}"')
+            assert [d.name for d in theirs.description or ()] == names, table
+            expected, got = _table_rows(ours.fetchall()), _table_rows(theirs.fetchall())
+            assert len(expected) > 1000, table
+            assert _row_differences(expected, got) == [], table
+
+
+def test_postgres_builds_the_per_person_tables_as_duckdb_does(postgres: str, shared_generated: Any,
+                                                              tmp_path: Path) -> None:
+    """person_touches, person_journeys (engagement columns included) and person_engagement built in Postgres
+    from the loaded canonical tables: DuckDB's rows, value for value; the export leaves them out."""
+    import psycopg
+
+    from leadjourney import warehouse
+    from leadjourney.table_export import PER_PERSON, export_tables
+
+    shared, _ = shared_generated(n_leads=1500, seed=11, end=date(2026, 6, 30), days=120)
+    ws = _on(copy_workspace(shared, tmp_path / "ws"), "postgres", "built")
+    export = export_tables(ws, engine=ws.config.engine)
+    assert export.derived_by == "postgres" and set(PER_PERSON) <= set(export.tables)
+    assert not any(export.path(t).exists() for t in PER_PERSON) and export.path("leads").is_file()
+    with psycopg.connect(postgres, autocommit=True) as con:
+        with pytest.raises(ValueError, match="pass the config"):
+            warehouse.load_tables(con, export, "built")
+        assert warehouse.load_tables(con, export, "built", ws.config) is True
+        assert warehouse.loaded_state(con, "built") == (export.fingerprint, "postgres")
+        assert warehouse.load_tables(con, export, "built", ws.config) is False
+    _postgres_equals_duckdb(postgres, ws, "built")
+    assert _rows(postgres, "SELECT count(*) FROM pg_tables WHERE tablename LIKE '%staged%'") == [(0,)]
+
+
+def test_postgres_builds_for_the_configured_options(postgres: str, shared_generated: Any, tmp_path: Path) -> None:
+    """Another silence (``dark_after_days``) and another signal stage, ingested: Postgres builds with them too."""
+    from leadjourney.table_export import export_tables
+
+    shared, _ = shared_generated(n_leads=1500, seed=11, end=date(2026, 6, 30), days=120)
+    ws = copy_workspace(shared, tmp_path / "ws")
+    with ws.connect(read_only=True) as con:
+        before = con.execute("SELECT count(re_at), count(first_human_after_stage_at) FROM person_engagement").fetchone()
+    text = ws.config_path.read_text("utf-8")
+    assert "dark_after_days = 30" in text
+    ws.config_path.write_text(text.replace("dark_after_days = 30", "dark_after_days = 9"), "utf-8")
+    assert run_cli("ingest", str(ws.root)).returncode == 0
+    ws = _on(ws, "postgres", "options")
+    with ws.connect(read_only=True) as con:
+        after = con.execute("SELECT count(re_at), count(first_human_after_stage_at) FROM person_engagement").fetchone()
+    assert after is not None and before is not None and after[0] > before[0]  # the option changes the rows
+    import psycopg
+
+    from leadjourney import warehouse
+
+    export = export_tables(ws, engine=ws.config.engine)
+    assert export.derived_by == "postgres"
+    with psycopg.connect(postgres, autocommit=True) as con:
+        assert warehouse.load_tables(con, export, "options", ws.config) is True
+    _postgres_equals_duckdb(postgres, ws, "options")
+
+
+def test_postgres_copies_duckdb_tables_built_for_another_config(postgres: str, shared_generated: Any,
+                                                                 tmp_path: Path) -> None:
+    """The silence edited since the last ingest: Postgres cannot rebuild what DuckDB's tables were built for, so
+    they are copied (analyses see them stale, as on DuckDB); a copy built by the other engine is loaded again."""
+    import psycopg
+
+    from leadjourney import warehouse
+    from leadjourney.table_export import PER_PERSON, export_tables
+
+    shared, _ = shared_generated(n_leads=1500, seed=11, end=date(2026, 6, 30), days=120)
+    ws = _on(copy_workspace(shared, tmp_path / "ws"), "postgres", "copied")
+    built = export_tables(ws, engine=ws.config.engine)
+    with psycopg.connect(postgres, autocommit=True) as con:
+        assert warehouse.load_tables(con, built, "copied", ws.config) is True
+    ws.config = dataclasses.replace(ws.config, dark_after_days=ws.config.dark_after_days + 1)
+    copied = export_tables(ws, engine=ws.config.engine)
+    assert copied.derived_by == "duckdb" and copied.fingerprint == built.fingerprint
+    assert all(copied.path(t).is_file() for t in PER_PERSON)
+    with psycopg.connect(postgres, autocommit=True) as con:
+        assert warehouse.load_tables(con, copied, "copied", ws.config) is True  # the same state, another builder
+        assert warehouse.loaded_state(con, "copied") == (copied.fingerprint, "duckdb")
+    _postgres_equals_duckdb(postgres, ws, "copied")
+
+
+def test_a_build_interrupted_leaves_the_previous_copy(postgres: str, shared_generated: Any, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl-C while Postgres builds the per-person tables: the previous copy (tables and manifest) stays."""
+    import psycopg
+
+    from leadjourney import table_export, warehouse
+
+    shared, _ = shared_generated(n_leads=1500, seed=11, end=date(2026, 6, 30), days=120)
+    ws = _on(copy_workspace(shared, tmp_path / "ws"), "postgres", "interrupted")
+    copied = table_export.export_tables(ws, engine=EngineSettings(backend="duckdb"))  # DuckDB's tables copied
+    with psycopg.connect(postgres, autocommit=True) as con:
+        assert warehouse.load_tables(con, copied, "interrupted") is True
+    built = table_export.export_tables(ws, engine=ws.config.engine)
+    original = table_export.build_derived
+
+    def interrupted(backend: Any, config: Any, write: Any) -> dict[str, int]:
+        def write_once(expr: Any, table: str) -> Any:
+            if table != "person_touches":
+                raise KeyboardInterrupt
+            return write(expr, table)
+        return original(backend, config, write_once)
+
+    monkeypatch.setattr(table_export, "build_derived", interrupted)
+    with psycopg.connect(postgres, autocommit=True) as con, pytest.raises(KeyboardInterrupt):
+        warehouse.load_tables(con, built, "interrupted", ws.config)
+    assert _rows(postgres, "SELECT fingerprint, derived_by FROM interrupted.leadjourney_manifest") == [
+        (copied.fingerprint, "duckdb")]
+    _postgres_equals_duckdb(postgres, ws, "interrupted")
+
+
+def test_export_tables_command_names_what_postgres_builds(tmp_path: Path) -> None:
+    """`export-tables` with ``backend = "postgres"``: the per-person tables are not written, and it says so."""
+    ws = csv_workspace(tmp_path / "ws", leads=LEADS, stage_events=EVENTS, touchpoints=TOUCHES)
+    ws.config_path.write_text(ws.config_path.read_text("utf-8").replace('backend = "duckdb"', 'backend = "postgres"'),
+                              "utf-8")
+    result = run_cli("export-tables", str(ws.root))
+    assert result.returncode == 0, result.stderr
+    assert "person_touches: 2 rows (left to postgres, which builds it when it loads them)" in result.stdout
+    assert "leads: 3 rows\n" in result.stdout and not (ws.root / "tables" / "person_touches.parquet").exists()

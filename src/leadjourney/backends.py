@@ -3,8 +3,8 @@
 ``duckdb`` (the default): the workspace's own database file, read only. ``pyspark``: a Spark session
 (``[engine] master``: ``local[*]`` or a cluster's URL) over the workspace's tables exported as Parquet
 (:mod:`leadjourney.table_export`; exported again first when the workspace changed since), each a
-temporary view under its table name. ``postgres``: a warehouse, that export loaded into it
-(:mod:`leadjourney.warehouse`). The analyses are the same Ibis expressions on each.
+temporary view under its table name. ``postgres``: a warehouse, that export loaded into it (the per-person
+tables built there: :mod:`leadjourney.warehouse`). The analyses are the same Ibis expressions on each.
 
 >>> with connect_backend(ws) as backend:              # doctest: +SKIP
 ...     journeys = Journeys(backend, ws.config, Filters())

@@ -1,4 +1,4 @@
-"""The workspace's tables as Parquet files, for engines that do not read the DuckDB file (Spark).
+"""The workspace's tables as Parquet files, for engines that do not read the DuckDB file (Spark, Postgres).
 
 Every table an analysis reads (the canonical tables, the derived tables ingest builds, ``meta`` and the
 ingest log) is written to ``<tables>/<name>.parquet`` with a ``manifest.json`` naming the workspace state
@@ -14,6 +14,10 @@ Parquet folders, into the same export. It does so when the workspace's own deriv
 the configuration as it is (:func:`~leadjourney.ingest.person_changes.derived_tables_current`): then the
 rows equal DuckDB's and the fingerprints ``meta`` keeps for them hold. Otherwise (the stages or personas
 edited since the last ingest) it exports DuckDB's tables, which analyses then treat as stale on either engine.
+
+For ``backend = "postgres"`` the export leaves those three out under the same condition (``derived_by`` is
+``"postgres"``; ``tables`` still gives DuckDB's row counts): Postgres builds them with the same function
+(:func:`build_derived`) when it loads the export (:func:`leadjourney.warehouse.load_tables`).
 
 >>> export_tables(ws).tables["leads"]            # doctest: +SKIP
 990000
@@ -34,7 +38,10 @@ from typing import TYPE_CHECKING
 from leadjourney.schema import CANONICAL
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import duckdb
+    import ibis
     import ibis.expr.types as ir
 
     from leadjourney.config import Config, EngineSettings
@@ -43,7 +50,8 @@ if TYPE_CHECKING:
 # the derived tables ingest builds (ingest/person_touches.py, person_journeys.py, person_engagement.py,
 # web_visits.py name them; tests/test_engines.py keeps this list equal to theirs)
 DERIVED = ("person_touches", "person_journeys", "person_engagement", "web_stitches", "web_visits")
-PER_PERSON = DERIVED[:3]  # the ones Spark builds (derive_in_spark); the web tables are DuckDB's still
+PER_PERSON = DERIVED[:3]  # the ones Spark and Postgres build (build_derived); the web tables are DuckDB's still
+BUILDERS = ("pyspark", "postgres")  # the engines that build PER_PERSON themselves when DuckDB's are current
 BOOKKEEPING = ("meta", "ingests", "ingest_notes")
 EXPORTED = (*CANONICAL, *DERIVED, *BOOKKEEPING)
 MANIFEST = "manifest.json"
@@ -57,7 +65,9 @@ class Export:
     fingerprint: str
     tables: dict[str, int]
     exported_at: str
-    derived_by: str = "duckdb"  # the engine that built the per-person derived tables: "duckdb" or "pyspark"
+    # the engine that built the per-person derived tables: "duckdb", "pyspark" (Parquet folders here) or
+    # "postgres" (not here: warehouse.load_tables builds them in Postgres from this export's canonical tables)
+    derived_by: str = "duckdb"
 
     def path(self, table: str) -> Path:
         return self.folder / f"{table}.parquet"
@@ -122,13 +132,17 @@ def _select(con: duckdb.DuckDBPyConnection, table: str) -> str:
 def export_tables(ws: Workspace, *, force: bool = False, engine: EngineSettings | None = None) -> Export:
     """Write the workspace's tables to ``[engine] tables`` as Parquet (skipped when the export on disk
     already matches the database, unless ``force``); returns the export. ``engine`` (default: the workspace's
-    ``[engine]``): for ``pyspark`` Spark builds the per-person derived tables (:func:`derive_in_spark`)."""
+    ``[engine]``): for ``pyspark`` Spark builds the per-person derived tables (:func:`derive_in_spark`); for
+    ``postgres`` they are left out (Postgres builds them when it loads the export: :mod:`leadjourney.warehouse`);
+    either only when DuckDB's were built for the configuration as it is, else DuckDB's are written."""
     settings = engine or ws.config.engine
     folder = tables_folder(ws)
     with ws.connect(read_only=True) as con:
         now, counts = fingerprint(con)
-        by_spark = settings.backend == "pyspark" and set(PER_PERSON) <= set(counts) and _current(con, ws.config)
-        derived_by = "pyspark" if by_spark else "duckdb"
+        by_engine = (settings.backend in BUILDERS and set(PER_PERSON) <= set(counts)
+                     and _current(con, ws.config))
+        derived_by = settings.backend if by_engine else "duckdb"
+        by_spark = derived_by == "pyspark"
         found = read_export(folder)
         if found is not None and (found.fingerprint, found.derived_by) == (now, derived_by) and not force:
             return found
@@ -142,7 +156,7 @@ def export_tables(ws: Workspace, *, force: bool = False, engine: EngineSettings 
         staging.mkdir()
         try:
             for table in counts:
-                if by_spark and table in PER_PERSON:
+                if by_engine and table in PER_PERSON:
                     continue
                 target = str(staging / f"{table}.parquet").replace("'", "''")
                 con.execute(f"COPY ({_select(con, table)}) TO '{target}' (FORMAT parquet)")
@@ -168,21 +182,44 @@ def _current(con: duckdb.DuckDBPyConnection, config: Config) -> bool:
     return derived_tables_current(con, config)
 
 
-STAGED = ".person_journeys_staged"  # in the staging folder: person_journeys before its engagement columns
+STAGED = ".person_journeys_staged"  # person_journeys before its engagement columns (a leading dot: scratch)
 
 
-def derive_in_spark(folder: Path, config: Config, settings: EngineSettings) -> dict[str, int]:
-    """Build ``person_touches``, ``person_journeys`` and ``person_engagement`` on Spark from the canonical tables in
-    ``folder`` (``<table>.parquet``, as :func:`export_tables` writes them) into ``folder``, with the Ibis
-    expressions ingest runs on DuckDB and the options it passes them (the configured stages, personas,
-    signal stage and silence); returns the rows written per table.
+def build_derived(backend: ibis.BaseBackend, config: Config,
+                  write: Callable[[ir.Table, str], ir.Table]) -> dict[str, int]:
+    """Build ``person_touches``, ``person_journeys`` and ``person_engagement`` in the engine ``backend`` is, from its
+    canonical tables (``backend.table("leads")`` and the others), with the Ibis expressions ingest runs on DuckDB and
+    the options it passes them (the configured stages, personas, signal stage and silence); returns the rows of each.
+
+    ``write(expr, table)`` materializes ``expr`` as ``table`` in that engine and returns the table written (Spark:
+    a Parquet folder read back as a view; Postgres: a table in the target schema). A name starting with a dot
+    (:data:`STAGED`) is scratch: the engine may drop it once this returns.
 
     As ingest does: person_journeys' rows are written first (unsorted, :data:`STAGED`), person_engagement is
     computed from them and person_touches, and person_journeys is written again with the engagement columns
-    after its own (:func:`~leadjourney.ingest.person_engagement.refresh_engagement_columns`), in creation order.
+    after its own (:func:`~leadjourney.ingest.person_engagement.refresh_engagement_columns`), in creation order."""
+    from leadjourney.ingest import person_engagement, person_journeys, person_touches
+
+    touches = write(person_touches.person_touches(backend), person_touches.TABLE)
+    rows = write(person_journeys.person_journeys(backend, config.stage_names, config.personas), STAGED)
+    engagement = write(person_engagement.person_engagement(
+        touches, rows, person_engagement.signal_stage_index(config.stage_names), config.dark_after_days),
+        person_engagement.TABLE)
+    joined = rows.left_join(engagement, "person_key")
+    journeys = write(joined.select(*(rows[c] for c in rows.columns),
+                                   *(engagement[c] for c in person_engagement.COLUMNS)).order_by("created_at"),
+                     person_journeys.TABLE)  # the order ingest writes it in
+    built = {person_touches.TABLE: touches, person_journeys.TABLE: journeys, person_engagement.TABLE: engagement}
+    return {table: int(built[table].count().to_pyarrow().as_py()) for table in PER_PERSON}
+
+
+def derive_in_spark(folder: Path, config: Config, settings: EngineSettings) -> dict[str, int]:
+    """Build the per-person derived tables (:func:`build_derived`) on Spark from the canonical tables in
+    ``folder`` (``<table>.parquet``, as :func:`export_tables` writes them) into ``folder``, as Parquet folders;
+    returns the rows written per table.
+
     The tables are read in a session of their own (the process's Spark context, its own temporary views),
     so that the views of a run reading an export are left alone."""
-    from leadjourney.ingest import person_engagement, person_journeys, person_touches
     from leadjourney.spark import spark_backend, spark_conf_for, spark_session
 
     parent = spark_session(settings.master, settings.spark_conf)
@@ -205,15 +242,7 @@ def derive_in_spark(folder: Path, config: Config, settings: EngineSettings) -> d
     for table in views:
         session.read.parquet(str(folder / f"{table}.parquet")).createOrReplaceTempView(table)
     try:
-        touches = write(person_touches.person_touches(backend), person_touches.TABLE)
-        rows = write(person_journeys.person_journeys(backend, config.stage_names, config.personas), STAGED)
-        engagement = write(person_engagement.person_engagement(
-            touches, rows, person_engagement.signal_stage_index(config.stage_names), config.dark_after_days),
-            person_engagement.TABLE)
-        joined = rows.left_join(engagement, "person_key")
-        journeys = joined.select(*(rows[c] for c in rows.columns), *(engagement[c] for c in person_engagement.COLUMNS))
-        write(journeys.order_by("created_at"), person_journeys.TABLE)  # the order ingest writes it in
-        return {t: int(session.read.parquet(str(folder / f"{t}.parquet")).count()) for t in PER_PERSON}
+        return build_derived(backend, config, write)
     finally:
         for view in views:
             session.catalog.dropTempView(view)
@@ -235,5 +264,5 @@ def _swap(staging: Path, folder: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-__all__ = ["DERIVED", "EXPORTED", "PER_PERSON", "Export", "current_export", "derive_in_spark", "export_tables",
+__all__ = ["DERIVED", "EXPORTED", "PER_PERSON", "Export", "build_derived", "current_export", "derive_in_spark", "export_tables",
            "read_export", "tables_folder"]

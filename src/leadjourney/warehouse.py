@@ -7,6 +7,14 @@ the workspace (the export's fingerprint, kept in ``<schema>.leadjourney_manifest
 one transaction, streamed as CSV through ``COPY`` (no row passes through Python on its own), so a crash or
 Ctrl-C leaves the previous copy. Only the tables leadjourney exports are replaced; others in the schema stay.
 
+When the workspace's per-person derived tables were built for the configuration as it is (the export's
+``derived_by`` is ``"postgres"``: :func:`~leadjourney.table_export.export_tables` left them out), only the
+canonical and bookkeeping tables (and the web tables) are copied, and Postgres builds ``person_touches``,
+``person_journeys`` and ``person_engagement`` from them in the same transaction, with the Ibis expressions
+ingest runs on DuckDB (:func:`~leadjourney.table_export.build_derived`, compiled by this module's Postgres
+compiler); their row counts must equal DuckDB's. Otherwise DuckDB's are copied too. The manifest records
+which engine built them (``derived_by``); a copy built by the other is loaded again.
+
 >>> with connect_postgres(ws, ws.config.engine) as backend:   # doctest: +SKIP
 ...     journeys = Journeys(backend, ws.config, Filters())
 """
@@ -25,8 +33,9 @@ from leadjourney.redaction import env_secret, redact
 
 if TYPE_CHECKING:
     import ibis
+    import ibis.expr.types as ir
 
-    from leadjourney.config import EngineSettings
+    from leadjourney.config import Config, EngineSettings
     from leadjourney.table_export import Export
     from leadjourney.workspace import Workspace
 
@@ -54,7 +63,7 @@ def connect_postgres(ws: Workspace, settings: EngineSettings) -> Iterator[ibis.B
         raise OptionError(f"engine.url_env: cannot connect to the warehouse in {settings.url_env}: "
                           f"{_first_line(exc, url)}") from None
     try:
-        load_tables(con, export, settings.schema)
+        load_tables(con, export, settings.schema, ws.config)
         con.execute(f"SET search_path TO {_ident(settings.schema)}")
         # NUMERIC results (Postgres's epoch, averages and sums of integers) as floats, as DuckDB returns them
         con.adapters.register_loader("numeric", FloatLoader)
@@ -67,30 +76,90 @@ def connect_postgres(ws: Workspace, settings: EngineSettings) -> Iterator[ibis.B
         con.close()
 
 
-def load_tables(con: Any, export: Export, schema: str) -> bool:
-    """Load ``export`` into ``schema`` unless the copy there was loaded from the same workspace state;
-    True when it loaded. One transaction (an advisory lock keeps two loads of a schema apart)."""
+def load_tables(con: Any, export: Export, schema: str, config: Config | None = None) -> bool:
+    """Load ``export`` into ``schema`` unless the copy there was loaded from the same workspace state (and its
+    per-person tables built by the same engine); True when it loaded. One transaction (an advisory lock keeps
+    two loads of a schema apart). ``config`` (the workspace's): what Postgres builds the per-person tables for,
+    needed when the export left them out (``derived_by == "postgres"``)."""
+    from leadjourney.table_export import PER_PERSON
+
+    build = export.derived_by == "postgres"
+    if build and config is None:
+        raise ValueError("load_tables: the export leaves the per-person tables to Postgres; pass the config")
     with con.transaction():
         con.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"leadjourney:{schema}"])
-        if loaded_fingerprint(con, schema) == export.fingerprint:
+        if loaded_state(con, schema) == (export.fingerprint, export.derived_by):
             return False
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {_ident(schema)}")
         for table in export.tables:
-            _load_table(con, schema, table, export)
+            if not (build and table in PER_PERSON):
+                _load_table(con, schema, table, export)
+        if build:
+            assert config is not None
+            built = build_tables(con, schema, config)
+            wrong = {t: (n, export.tables[t]) for t, n in built.items() if n != export.tables[t]}
+            if wrong:  # the same expressions over the same rows: a difference is a bug, not a state to keep
+                raise RuntimeError(f"Postgres built other row counts than DuckDB holds (Postgres, DuckDB): {wrong}")
         manifest = f"{_ident(schema)}.{_ident(MANIFEST_TABLE)}"
         con.execute(f"DROP TABLE IF EXISTS {manifest}")
-        con.execute(f"CREATE TABLE {manifest} (fingerprint TEXT NOT NULL, exported_at TEXT NOT NULL)")
-        con.execute(f"INSERT INTO {manifest} VALUES (%s, %s)", [export.fingerprint, export.exported_at])
+        con.execute(f"CREATE TABLE {manifest} (fingerprint TEXT NOT NULL, exported_at TEXT NOT NULL, "
+                    "derived_by TEXT NOT NULL)")
+        con.execute(f"INSERT INTO {manifest} VALUES (%s, %s, %s)",
+                    [export.fingerprint, export.exported_at, export.derived_by])
     return True
 
 
 def loaded_fingerprint(con: Any, schema: str) -> str | None:
     """The fingerprint of the workspace state ``schema`` was loaded from (None: never loaded)."""
+    state = loaded_state(con, schema)
+    return None if state is None else state[0]
+
+
+def loaded_state(con: Any, schema: str) -> tuple[str, str] | None:
+    """(fingerprint, derived_by) of the copy in ``schema``: the workspace state it was loaded from and the engine
+    that built its per-person tables (``"duckdb"`` for a copy loaded before the manifest said); None: never loaded."""
     found = con.execute("SELECT to_regclass(%s)", [f"{_ident(schema)}.{_ident(MANIFEST_TABLE)}"]).fetchone()
     if found is None or found[0] is None:
         return None
-    row = con.execute(f"SELECT fingerprint FROM {_ident(schema)}.{_ident(MANIFEST_TABLE)}").fetchone()
-    return None if row is None else str(row[0])
+    row = con.execute("SELECT fingerprint, coalesce(to_jsonb(m) ->> 'derived_by', 'duckdb') "
+                      f"FROM {_ident(schema)}.{_ident(MANIFEST_TABLE)} m").fetchone()
+    return None if row is None else (str(row[0]), str(row[1]))
+
+
+def build_tables(con: Any, schema: str, config: Config) -> dict[str, int]:
+    """Build the per-person derived tables in ``schema`` from the canonical tables there, inside the caller's
+    transaction (:func:`~leadjourney.table_export.build_derived`); returns their row counts.
+
+    Each is created with the columns and types of its Ibis expression (every column nullable, as
+    :func:`_load_table` creates a copied one) and filled by ``INSERT ... SELECT`` of the expression compiled by
+    this module's compiler, on ``con``: a crash or Ctrl-C rolls them back with the rest of the load. The scratch
+    table (person_journeys before its engagement columns) is a temporary table dropped at commit.
+
+    Every table is analyzed once written (the copied ones too): tables created in a transaction have no
+    statistics until it commits, and the planner's guess without them (one row per filter) chose plans that
+    ran the person_journeys query over 100k leads for more than ten minutes instead of about a second."""
+    import ibis
+
+    from leadjourney.table_export import build_derived
+
+    con.execute(f"SET LOCAL search_path TO {_ident(schema)}")  # the expressions name the canonical tables bare
+    backend = ibis.postgres.from_connection(con)
+    backend.compiler = _postgres_compiler()
+
+    def write(expr: ir.Table, table: str) -> ir.Table:
+        name = table.lstrip(".")
+        scratch = name != table
+        target = f"pg_temp.{_ident(name)}" if scratch else f"{_ident(schema)}.{_ident(name)}"
+        columns = ibis.schema({c: kind.copy(nullable=True) for c, kind in expr.schema().items()})
+        defs = ", ".join(c.sql("postgres") for c in columns.to_sqlglot_column_defs("postgres"))
+        con.execute(f"DROP TABLE IF EXISTS {target}")
+        con.execute(f"CREATE TABLE {target} ({defs}){' ON COMMIT DROP' if scratch else ''}")
+        names = ", ".join(_ident(c) for c in columns.names)
+        con.execute(f"INSERT INTO {target} ({names}) {backend.compile(expr)}")
+        con.execute(f"ANALYZE {target}")
+        return backend.table(name) if scratch else backend.table(name, database=schema)
+
+    return build_derived(backend, config, write)
 
 
 def _load_table(con: Any, schema: str, table: str, export: Export) -> None:
@@ -116,6 +185,7 @@ def _load_table(con: Any, schema: str, table: str, export: Export) -> None:
             chunk = io.BytesIO()
             pcsv.write_csv(pa.Table.from_batches([batch]), chunk, write_options=options)
             copy.write(chunk.getvalue())
+    con.execute(f"ANALYZE {target}")  # statistics now: see build_tables
 
 
 def _ident(name: str) -> str:
@@ -164,4 +234,4 @@ def _postgres_compiler() -> Any:
 _compiler: Any = None
 
 
-__all__ = ["connect_postgres", "load_tables", "loaded_fingerprint"]
+__all__ = ["build_tables", "connect_postgres", "load_tables", "loaded_fingerprint", "loaded_state"]

@@ -192,7 +192,8 @@ def export_tables_command(
     with render.progress_bar(err, "export") as progress:
         export = export_tables(workspace, force=force, progress=progress)
     for table, rows in export.tables.items():
-        console.print(f"{table}: {rows:,} rows", soft_wrap=True)
+        built = "" if export.path(table).exists() else f" (left to {export.derived_by}, which builds it when it loads them)"
+        console.print(f"{table}: {rows:,} rows{built}", soft_wrap=True)
     console.print(f"Written to {terminal_text(str(export.folder))} (as of {export.exported_at} UTC; "
                   "\\[engine] backend = \"pyspark\" reads them and \"postgres\" loads them, exported again when the "
                   "workspace changes).",
