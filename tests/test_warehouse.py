@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from conftest import copy_workspace, csv_workspace, run_cli
+from conftest import copy_workspace, csv_workspace, generated_sources, run_cli
 from leadjourney.config import EngineSettings
 from leadjourney.workspace import Workspace
 from test_engines import EVENTS, LEADS, TOUCHES, _jsonable, differences
@@ -203,8 +203,9 @@ def _table_rows(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
     return sorted(rows, key=lambda row: [(v is not None, v) for v in row])
 
 
-def _postgres_equals_duckdb(url: str, ws: Workspace, schema: str) -> None:
-    """Every per-person table in ``schema``: the columns and rows DuckDB's ingest built (floats to 1e-9)."""
+def _postgres_equals_duckdb(url: str, ws: Workspace, schema: str, least: int = 1000) -> None:
+    """Every per-person table in ``schema``: the columns and rows DuckDB's ingest built (floats to 1e-9); each
+    more than ``least`` rows."""
     import psycopg
 
     from leadjourney.table_export import PER_PERSON
@@ -217,7 +218,7 @@ def _postgres_equals_duckdb(url: str, ws: Workspace, schema: str) -> None:
             theirs = con.execute(f'SELECT * FROM "{schema}"."{table}"')
             assert [d.name for d in theirs.description or ()] == names, table
             expected, got = _table_rows(ours.fetchall()), _table_rows(theirs.fetchall())
-            assert len(expected) > 1000, table
+            assert len(expected) > least, table
             assert _row_differences(expected, got) == [], table
 
 
@@ -335,3 +336,97 @@ def test_export_tables_command_names_what_postgres_builds(tmp_path: Path) -> Non
     assert result.returncode == 0, result.stderr
     assert "person_touches: 2 rows (left to postgres, which builds it when it loads them)" in result.stdout
     assert "leads: 3 rows\n" in result.stdout and not (ws.root / "tables" / "person_touches.parquet").exists()
+
+
+_MIXED = "aAbBcCdDeEfFgGhHiIjJkKlLmMnNoOpPqQrRsStTuUvVwWxXyYzZ"
+
+
+def _salesforce_id(lead_id: str) -> str:
+    """A generated id (``L0000123``) as a mixed-case Salesforce-style one (``00Q5e...``): byte order (upper case
+    first) and a linguistic collation (case ignored but last, lower first) number such ids differently."""
+    n, digits = int(lead_id[1:]), ""
+    for _ in range(4):
+        n, digit = divmod(n, len(_MIXED))
+        digits = _MIXED[digit] + digits
+    return f"00Q5e{digits}"
+
+
+def _mixed_case_workspace(root: Path) -> Workspace:
+    """Generated data with Salesforce-style ids, and every fourth touch of a kind with an underscore doubled at
+    the same instant by one of a kind with a digit there (``email_send`` and ``email3``; ingest makes kinds lower
+    case, ``[a-z0-9_]``): bytes put the digit first, a linguistic collation the underscore."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    from leadjourney.generate import generate
+    from leadjourney.ingest import ingest
+
+    ws = Workspace.init(root)
+    data = generate(root / "data", n_leads=400, seed=7, end=date(2026, 6, 30), days=120)
+    for table in ("leads", "stage_events", "touchpoints", "opportunities"):
+        rows = pq.read_table(data.files[table])
+        ids = pa.array([_salesforce_id(v) for v in rows["lead_id"].to_pylist()], pa.string())
+        rows = rows.set_column(rows.schema.get_field_index("lead_id"), "lead_id", ids)
+        if table == "touchpoints":
+            doubled = rows.filter(pc.and_(pc.equal(pc.bit_wise_and(pa.array(range(rows.num_rows)), 3), 0),
+                                          pc.match_substring(rows["kind"], "_")))
+            kinds = [f"{k.split('_')[0]}{i % 10}" for i, k in enumerate(doubled["kind"].to_pylist())]
+            doubled = doubled.set_column(doubled.schema.get_field_index("kind"), "kind", pa.array(kinds, pa.string()))
+            rows = pa.concat_tables([rows, doubled])
+        pq.write_table(rows, data.files[table])
+    ws.set_sources(generated_sources(data, root))
+    ingest(ws)
+    return Workspace.open(root)
+
+
+@pytest.fixture(scope="module")
+def icu_database(postgres: str) -> str:
+    """A database of the test server whose default collation is ICU's ``en-US`` (the machine may have no libc
+    locale but C): the URL of it."""
+    import psycopg
+
+    with psycopg.connect(postgres, autocommit=True) as con:
+        con.execute("CREATE DATABASE icu TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LOCALE 'C'")
+    return postgres.rsplit("/", 1)[0] + "/icu"
+
+
+def test_orders_are_duckdbs_on_a_database_with_another_collation(icu_database: str, tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Text columns are created ``COLLATE "C"`` (copied and built ones): on an ICU database, mixed-case ids are
+    numbered (``person_key``) and same-instant touches ordered by kind (``gap_seconds``) as on DuckDB, and an
+    analysis gives DuckDB's numbers."""
+    import psycopg
+
+    from leadjourney import warehouse
+    from leadjourney.analysis.report import analyze
+    from leadjourney.table_export import export_tables
+
+    # the database orders text otherwise than bytes: lower case first, "_" before digits
+    assert _rows(icu_database, "SELECT array_agg(v ORDER BY v) FROM (VALUES ('B'), ('a'), ('e3'), ('e_x')) t(v)") == [
+        (["a", "B", "e_x", "e3"],)]
+    ws = _on(_mixed_case_workspace(tmp_path / "ws"), "postgres", "mixed")
+    with ws.connect(read_only=True) as duck:
+        same_instant = duck.execute("SELECT count(*) FROM (SELECT person_key, occurred_at FROM person_touches "
+                                    "GROUP BY ALL HAVING bool_or(contains(kind, '_')) AND bool_or(regexp_matches(kind, '[0-9]$'))"
+                                    ")").fetchone()
+        ids = duck.execute("SELECT count(*) FILTER (WHERE person_id <> lower(person_id)) FROM person_journeys").fetchone()
+    assert same_instant is not None and same_instant[0] > 100 and ids is not None and ids[0] > 100
+
+    built = export_tables(ws, engine=ws.config.engine)
+    copied = export_tables(ws, engine=EngineSettings(backend="duckdb"))
+    assert built.derived_by == "postgres" and copied.derived_by == "duckdb"
+    with psycopg.connect(icu_database, autocommit=True) as con:
+        assert warehouse.load_tables(con, copied, "copied") is True
+        assert warehouse.load_tables(con, built, "mixed", ws.config) is True
+    _postgres_equals_duckdb(icu_database, ws, "mixed", least=300)
+    assert _rows(icu_database, "SELECT count(*) FILTER (WHERE collation_name IS DISTINCT FROM 'C'), count(*) "
+                               "FROM information_schema.columns WHERE table_schema IN ('mixed', 'copied') "
+                               "AND data_type IN ('text', 'character varying')")[0][0] == 0
+    with ws.connect(read_only=True) as duck:
+        ordered = duck.execute("SELECT lead_id FROM leads ORDER BY lead_id").fetchall()
+    assert _rows(icu_database, "SELECT lead_id FROM copied.leads ORDER BY lead_id") == ordered
+
+    monkeypatch.setenv(URL_ENV, icu_database)
+    duck_report = analyze(_on(ws, "duckdb"), now=NOW).to_dict()
+    assert differences(duck_report, analyze(ws, now=NOW).to_dict()) == []

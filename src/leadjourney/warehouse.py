@@ -15,6 +15,12 @@ ingest runs on DuckDB (:func:`~leadjourney.table_export.build_derived`, compiled
 compiler); their row counts must equal DuckDB's. Otherwise DuckDB's are copied too. The manifest records
 which engine built them (``derived_by``); a copy built by the other is loaded again.
 
+Every text column it creates (copied, built, scratch and the manifest's) is ``COLLATE "C"``: text ordered by its
+bytes, as DuckDB orders it, whatever the database's default collation (an ``en_US.UTF-8`` or ICU one would
+number mixed-case person ids otherwise in ``person_key``, order same-instant touches by kind otherwise, and sort
+the analyses' names otherwise). Text an expression computes from no column (a literal, a cast) still has the
+database's collation.
+
 >>> with connect_postgres(ws, ws.config.engine) as backend:   # doctest: +SKIP
 ...     journeys = Journeys(backend, ws.config, Filters())
 """
@@ -102,8 +108,8 @@ def load_tables(con: Any, export: Export, schema: str, config: Config | None = N
                 raise RuntimeError(f"Postgres built other row counts than DuckDB holds (Postgres, DuckDB): {wrong}")
         manifest = f"{_ident(schema)}.{_ident(MANIFEST_TABLE)}"
         con.execute(f"DROP TABLE IF EXISTS {manifest}")
-        con.execute(f"CREATE TABLE {manifest} (fingerprint TEXT NOT NULL, exported_at TEXT NOT NULL, "
-                    "derived_by TEXT NOT NULL)")
+        con.execute(f'CREATE TABLE {manifest} (fingerprint TEXT COLLATE "C" NOT NULL, '
+                    'exported_at TEXT COLLATE "C" NOT NULL, derived_by TEXT COLLATE "C" NOT NULL)')
         con.execute(f"INSERT INTO {manifest} VALUES (%s, %s, %s)",
                     [export.fingerprint, export.exported_at, export.derived_by])
     return True
@@ -151,9 +157,8 @@ def build_tables(con: Any, schema: str, config: Config) -> dict[str, int]:
         scratch = name != table
         target = f"pg_temp.{_ident(name)}" if scratch else f"{_ident(schema)}.{_ident(name)}"
         columns = ibis.schema({c: kind.copy(nullable=True) for c, kind in expr.schema().items()})
-        defs = ", ".join(c.sql("postgres") for c in columns.to_sqlglot_column_defs("postgres"))
         con.execute(f"DROP TABLE IF EXISTS {target}")
-        con.execute(f"CREATE TABLE {target} ({defs}){' ON COMMIT DROP' if scratch else ''}")
+        con.execute(f"CREATE TABLE {target} ({_column_defs(columns)}){' ON COMMIT DROP' if scratch else ''}")
         names = ", ".join(_ident(c) for c in columns.names)
         con.execute(f"INSERT INTO {target} ({names}) {backend.compile(expr)}")
         con.execute(f"ANALYZE {target}")
@@ -174,10 +179,9 @@ def _load_table(con: Any, schema: str, table: str, export: Export) -> None:
     # types Ibis infers, and a union of a column with NULL then fails)
     schema_of = ibis.Schema.from_pyarrow(source.schema_arrow)
     nullable = ibis.schema({name: kind.copy(nullable=True) for name, kind in schema_of.items()})
-    columns = nullable.to_sqlglot_column_defs("postgres")
     target = f"{_ident(schema)}.{_ident(table)}"
     con.execute(f"DROP TABLE IF EXISTS {target}")
-    con.execute(f"CREATE TABLE {target} ({', '.join(c.sql('postgres') for c in columns)})")
+    con.execute(f"CREATE TABLE {target} ({_column_defs(nullable)})")
     # pyarrow quotes every text value and leaves NULL unquoted: COPY reads "" as '' and nothing as NULL
     options = pcsv.WriteOptions(include_header=False)
     with con.cursor().copy(f"COPY {target} FROM STDIN (FORMAT csv)") as copy:
@@ -186,6 +190,21 @@ def _load_table(con: Any, schema: str, table: str, export: Export) -> None:
             pcsv.write_csv(pa.Table.from_batches([batch]), chunk, write_options=options)
             copy.write(chunk.getvalue())
     con.execute(f"ANALYZE {target}")  # statistics now: see build_tables
+
+
+def _column_defs(columns: ibis.Schema) -> str:
+    """The column definitions of ``CREATE TABLE`` for ``columns``, every text column (and text array) in the
+    collation ``"C"``: byte order, as DuckDB orders text, whatever the database's default collation (an
+    ``en_US.UTF-8`` or ICU one orders mixed-case ids and kinds otherwise, and with them ``person_key``, the
+    order of same-instant touches and the analyses' sorted names)."""
+    import sqlglot.expressions as sge
+
+    defs = columns.to_sqlglot_column_defs("postgres")
+    for kind, column in zip(columns.values(), defs, strict=True):
+        if kind.is_string() or (kind.is_array() and kind.value_type.is_string()):
+            column.append("constraints", sge.ColumnConstraint(
+                kind=sge.CollateColumnConstraint(this=sge.to_identifier("C", quoted=True))))
+    return ", ".join(c.sql("postgres") for c in defs)
 
 
 def _ident(name: str) -> str:
