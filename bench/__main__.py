@@ -44,7 +44,11 @@ def main() -> None:
     parser.add_argument("which", nargs="?", choices=[*BENCHMARKS, "web", "all"], default="all")
     parser.add_argument("--leads", type=int, default=1_000_000, help="leads to generate (default 1M)")
     parser.add_argument("--events", type=int, default=50_000_000, help="web: GA4 events to load (default 50M)")
+    parser.add_argument("--formats", default="parquet,csv", help="ingest: the file formats to load (default both)")
     args = parser.parse_args()
+    if args.which == "ingest":
+        bench_ingest.main(args.leads, tuple(args.formats.split(",")))
+        return
     if args.which == "web":  # not part of `all`: 50M events take minutes and several GB of disk
         bench_web.main(args.leads, args.events)
         return

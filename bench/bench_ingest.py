@@ -17,10 +17,10 @@ from pathlib import Path
 
 from bench.checksums import FIX_SALT, checksum_code, compare, strip
 from bench.ingest_log import TABLES, write_log
-from bench.measure import WORK, last_cpu_seconds, report, run_child
+from bench.measure import WORK, SpillWatch, last_cpu_seconds, report, run_child
 
 
-def main(leads: int) -> None:
+def main(leads: int, formats: tuple[str, ...] = ("parquet", "csv")) -> None:
     data = WORK / f"log-{leads}"
     rows = write_log(data, leads)
     print(f"independent log, {leads:,} leads: " + ", ".join(f"{t} {n:,}" for t, n in rows.items()), flush=True)
@@ -37,14 +37,15 @@ def main(leads: int) -> None:
     floor_db.unlink(missing_ok=True)
     report("ingest_floor", leads=leads, cpu_s=floor, peak_mb=floor_peak)
     figures = [("floor (CTAS read_parquet)", floor, floor_peak)]
-    for fmt in ("parquet", "csv"):
+    for fmt in formats:
         ws = data / f"ws-{fmt}"
         _setup(ws, data, fmt)
-        _, peak, out = run_child(_INGEST.format(ws=str(ws)) + "print(r.table_rows, dict(r.quarantined))\n")
+        with SpillWatch(ws / "leadjourney.duckdb.tmp") as spill:
+            _, peak, out = run_child(_INGEST.format(ws=str(ws)) + "print(r.table_rows, dict(r.quarantined))\n")
         cpu = last_cpu_seconds()
         _, _, sums = run_child(checksum_code(str(ws)))
-        report(f"ingest_{fmt}", leads=leads, cpu_s=cpu, peak_mb=peak, x_floor=cpu / floor, rows=strip(out).strip(),
-               checksums=compare(f"ingest-{fmt}-{leads}", sums))
+        report(f"ingest_{fmt}", leads=leads, cpu_s=cpu, peak_mb=peak, spilled_mb=spill.peak_mb, x_floor=cpu / floor,
+               rows=strip(out).strip(), checksums=compare(f"ingest-{fmt}-{leads}", sums))
         figures.append((f"ingest {fmt}", cpu, peak))
         _, peak2, _ = run_child(_INGEST.format(ws=str(ws)))
         cpu2 = last_cpu_seconds()

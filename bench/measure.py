@@ -6,6 +6,7 @@ import json
 import resource
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -59,3 +60,46 @@ def report(name: str, **figures: object) -> None:
     shown = ", ".join(f"{k}={v:.2f}" if isinstance(v, float) else f"{k}={v}" for k, v in figures.items())
     print(f"{name}: {shown}", flush=True)
     print(json.dumps({"benchmark": name, **figures}), flush=True)
+
+
+class SpillWatch:
+    """The largest size a folder reached while the ``with`` block ran (sampled every half second): what DuckDB
+    spilled to its temporary directory during a child's step.
+
+    >>> with SpillWatch(ws / "leadjourney.duckdb.tmp") as spill:   # doctest: +SKIP
+    ...     run_child(code)
+    >>> spill.peak_mb                                                # doctest: +SKIP
+    """
+
+    def __init__(self, folder: Path, every: float = 0.5) -> None:
+        self.folder, self.every, self.peak_mb = folder, every, 0.0
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+
+    def __enter__(self) -> SpillWatch:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._done.set()
+        self._thread.join()
+
+    def _watch(self) -> None:
+        while True:
+            self.peak_mb = max(self.peak_mb, _folder_mb(self.folder))
+            if self._done.wait(self.every):
+                return
+
+
+def _folder_mb(folder: Path) -> float:
+    """Bytes on disk under ``folder`` (0 when missing or while its files come and go), in MB."""
+    total = 0
+    try:
+        for item in folder.rglob("*"):
+            try:
+                total += item.stat().st_blocks * 512
+            except OSError:
+                continue
+    except OSError:
+        return 0.0
+    return total / 2**20

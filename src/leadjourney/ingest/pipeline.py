@@ -177,6 +177,8 @@ def ingest(ws: Workspace, *, only: Sequence[str] = (), force: bool = False, prun
             for p in pending:
                 for item in p.items:
                     drop_prepared(con, item)
+                if p.kept_view:
+                    con.execute(f"DROP VIEW IF EXISTS {p.kept_view}")
         con.close()
     say("done", steps, steps)
     return IngestReport(reports, identity, [] if prune else stale, stale if prune else [], rows, people_rebuilt)
@@ -193,6 +195,9 @@ class _Pending:
     started: datetime | None = None
     raw: RawFile | None = None  # None: unchanged since its last ingest
     items: list[Prepared] = field(default_factory=list)
+    kept_view: str | None = None  # the file's view, kept for items typed again as they are written
+    path: Path | None = None  # the file, as resolved
+    stat: tuple[int, int] = (0, 0)  # its size and modification time when read
 
 
 def _prepare_source(con: duckdb.DuckDBPyConnection, ws: Workspace, src: Source, config: Config, salt: str,
@@ -216,6 +221,9 @@ def _prepare_source(con: duckdb.DuckDBPyConnection, ws: Workspace, src: Source, 
     else:
         raw = stage_source_file(con, RAW, path, fmt, encoding=src.encoding, delimiter=src.delimiter)
     pending.raw = raw
+    pending.path, pending.stat = path, _stat(path)
+    # a Parquet file is read in place (a view): typed again as written rather than held typed till then
+    keep = f"lj_s{index}_raw" if fmt == "parquet" and src.format != "ga4_bigquery" else None
     loaded = [p for p in earlier if p.raw is not None]
     replaced = (*(p.src.name for p in loaded), src.name)  # gone from the tables when this source's rows load
     before = tuple(item for p in loaded for item in p.items)
@@ -226,7 +234,10 @@ def _prepare_source(con: duckdb.DuckDBPyConnection, ws: Workspace, src: Source, 
             say(f"loading {shown} into {item.table}")
             pending.items.append(prepare_staged(
                 con, item, source=src, config=config, source_file=shown, salt=salt, name=f"lj_s{index}_{j}",
-                replaced=replaced, earlier=(*before, *pending.items)))
+                replaced=replaced, earlier=(*before, *pending.items), raw=keep))
+        if keep:
+            con.execute(f"ALTER VIEW {RAW} RENAME TO {keep}")
+            pending.kept_view = keep
     finally:
         unstage(con, RAW)
         drop_staged(con)
@@ -240,6 +251,9 @@ def _write_source(con: duckdb.DuckDBPyConnection, pending: _Pending, config: Con
     if raw is None:
         return SourceReport(src.name, shown, "unchanged")
     say(f"writing {shown}")
+    if pending.kept_view and pending.path and _stat(pending.path) != pending.stat:
+        raise IngestError(f"{shown}: the file changed while it was ingested; the workspace is unchanged, "
+                          "run ingest again")
     ingest_id = int(scalar(con, "SELECT coalesce(max(ingest_id), 0) + 1 FROM ingests"))
     changes.before(src.name)
     for table in (*schema.CANONICAL, "quarantine", "ingest_notes"):
@@ -357,6 +371,12 @@ def _display(path: Path, root: Path) -> str:
         return str(path.resolve().relative_to(root))
     except ValueError:
         return str(path.resolve())
+
+
+def _stat(path: Path) -> tuple[int, int]:
+    """What tells a file changed: its size and modification time (ns)."""
+    info = path.stat()
+    return info.st_size, info.st_mtime_ns
 
 
 def _file_sha256(path: Path) -> str:
