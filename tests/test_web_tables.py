@@ -159,10 +159,15 @@ def _ingested(root: Path, sources: list[dict[str, Any]], files: dict[str, Path])
     return Workspace.open(root)
 
 
+ODD_PAGES = ["acme.io/blog/a?utm_SOURCE=News&utm_medium=mail", "https://WWW.Acme.io:8080/x/y#frag",
+             "https://acme.io/a\nb?utm_source=x", "http://acme.io", "/relative/path?utm_campaign=spring",
+             "https://www.google.com/", "mailto:sales@acme.io", "https://acme.io/a\rb\u2028c", "//cdn.acme.io/x"]
+
+
 def _gapped_clickstream(root: Path) -> None:
     """The planted clickstream without session ids, plus a visitor's events around the 30-minute gap (29:59,
-    exactly 30:00, 30:00.000001 apart; one timestamp twice) and pages of odd shapes (no scheme, a port, a
-    fragment, upper-case tags, a line break, a bare host)."""
+    exactly 30:00, 30:00.000001 apart; one instant twice, same page), and a visitor landing on pages of odd
+    shapes, one visit each (no scheme, a port, a fragment, upper-case tags, line breaks, a bare host)."""
     _clickstream(root)
     path = root / "clickstream.csv"
     with path.open(newline="", encoding="utf-8") as fh:
@@ -172,14 +177,14 @@ def _gapped_clickstream(root: Path) -> None:
     at = datetime(2024, 6, 1, 12, 0, 0, 250000)
     steps = [timedelta(0), timedelta(minutes=29, seconds=59), timedelta(minutes=30), timedelta(0),
              timedelta(minutes=30, microseconds=1), timedelta(seconds=5), timedelta(hours=2)]
-    pages = ["acme.io/blog/a?utm_SOURCE=News&utm_medium=mail", "https://WWW.Acme.io:8080/x/y#frag",
-             "https://acme.io/a\nb?utm_source=x", "http://acme.io", "/relative/path?utm_campaign=spring",
-             "https://www.google.com/", "mailto:sales@acme.io"]
-    for i, (step, page) in enumerate(zip(steps, pages, strict=True)):
-        at += step
-        rows.append({**rows[0], "domain_userid": "dvid-gap", "domain_sessionid": "", "derived_tstamp": str(at),
-                     "page_url": page, "page_referrer": pages[(i + 3) % len(pages)], "mkt_source": "",
-                     "mkt_medium": "", "event": "page_view" if i % 3 else ""})
+    pages = ["/a", "/b", "/c", "/c", "/d", "/e", "/f"]
+    events = [(at := at + step, "dvid-gap", page, "", "page_view" if i % 3 else "")
+              for i, (step, page) in enumerate(zip(steps, pages, strict=True))]
+    events += [(at + timedelta(hours=i + 1), "dvid-odd", page, ODD_PAGES[(i + 3) % len(ODD_PAGES)], "page_view")
+               for i, page in enumerate(ODD_PAGES)]
+    for when, visitor, page, referrer, event in events:
+        rows.append({**rows[0], "domain_userid": visitor, "domain_sessionid": "", "derived_tstamp": str(when),
+                     "page_url": page, "page_referrer": referrer, "mkt_source": "", "mkt_medium": "", "event": event})
     with path.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
         writer.writeheader()
@@ -230,12 +235,17 @@ def test_web_tables_equal_the_sql_on_clickstreams_with_and_without_session_ids(t
     assert _differences(filed) == {web_visits.STITCHES: [], web_visits.VISITS: []}
     assert _differences(gapped) == {web_visits.STITCHES: [], web_visits.VISITS: []}
     with gapped.connect(read_only=True) as con:
-        keys = con.execute("SELECT session_key, landing_page, pageviews FROM web_visits "
+        keys = con.execute("SELECT session_key, landing_page, exit_page, pageviews FROM web_visits "
                            "WHERE visitor_id = 'dvid-gap' ORDER BY started_at").fetchall()
+        odd = con.execute("SELECT landing_page, exit_page, source, medium, campaign FROM web_visits "
+                          "WHERE visitor_id = 'dvid-odd' ORDER BY started_at").fetchall()
     # 0, 29:59 (the same visit), 30:00 (the same: the gap is at most 30 minutes), the same instant again,
     # 30:00.000001 (a new visit), 5 s, 2 h (a new visit)
-    assert [k[0] for k in keys] == ["dvid-gap#1", "dvid-gap#2", "dvid-gap#3"]
-    assert keys[0][1] == "/blog/a"
+    assert keys == [("dvid-gap#1", "/a", "/c", 4), ("dvid-gap#2", "/d", "/e", 2), ("dvid-gap#3", "/f", "/f", 1)]
+    assert len(odd) == len(ODD_PAGES) and odd[0] == ("/blog/a", "/blog/a", "News", "mail", None)
+    assert odd[2] == ("/", "/", "x", "referral", None)  # a line break: no path
+    assert odd[4] == ("/relative/path", "/relative/path", "acme.io", "referral", "spring")
+    assert odd[7][0] == "/a\rb\u2028c"  # other line ends are characters of the path (RE2's "."; Java's is not)
 
 
 def test_a_perturbed_session_gap_is_seen(gapped: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -6,10 +6,10 @@ it was written from (a fingerprint of ``meta``, the ingest log and each table's 
 written beside the old one and swapped in, so a crash or Ctrl-C leaves the previous export (or none),
 never a mix; :func:`current_export` tells whether it still matches the workspace.
 
-For ``[engine] backend = "pyspark"`` the engine builds the per-person derived tables itself
-(:func:`derive_in_spark`): DuckDB writes the canonical and bookkeeping tables (and the web tables), then
-Spark runs the same Ibis expressions ingest compiles for DuckDB (``person_touches``, ``person_journeys``
-with the engagement columns, ``person_engagement``) over those Parquet files and writes the results, as
+For ``[engine] backend = "pyspark"`` the engine builds the derived tables itself (:func:`derive_in_spark`):
+DuckDB writes the canonical and bookkeeping tables, then Spark runs the same Ibis expressions ingest compiles
+for DuckDB (``person_touches``, ``person_journeys`` with the engagement columns, ``person_engagement``, and
+the web tables ``web_stitches`` and ``web_visits``) over those Parquet files and writes the results, as
 Parquet folders, into the same export. It does so when the workspace's own derived tables were built for
 the configuration as it is (:func:`~leadjourney.ingest.person_changes.derived_tables_current`): then the
 rows equal DuckDB's and the fingerprints ``meta`` keeps for them hold. Otherwise (the stages or personas
@@ -40,10 +40,9 @@ if TYPE_CHECKING:
     from leadjourney.config import Config, EngineSettings
     from leadjourney.workspace import Workspace
 
-# the derived tables ingest builds (ingest/person_touches.py, person_journeys.py, person_engagement.py,
-# web_visits.py name them; tests/test_engines.py keeps this list equal to theirs)
+# the derived tables ingest builds, and Spark for its export (derive_in_spark) (ingest/person_touches.py,
+# person_journeys.py, person_engagement.py, web_visits.py name them; tests/test_engines.py keeps this list equal)
 DERIVED = ("person_touches", "person_journeys", "person_engagement", "web_stitches", "web_visits")
-PER_PERSON = DERIVED[:3]  # the ones Spark builds (derive_in_spark); the web tables are DuckDB's still
 BOOKKEEPING = ("meta", "ingests", "ingest_notes")
 EXPORTED = (*CANONICAL, *DERIVED, *BOOKKEEPING)
 MANIFEST = "manifest.json"
@@ -57,7 +56,7 @@ class Export:
     fingerprint: str
     tables: dict[str, int]
     exported_at: str
-    derived_by: str = "duckdb"  # the engine that built the per-person derived tables: "duckdb" or "pyspark"
+    derived_by: str = "duckdb"  # the engine that built the derived tables: "duckdb" or "pyspark"
 
     def path(self, table: str) -> Path:
         return self.folder / f"{table}.parquet"
@@ -122,12 +121,12 @@ def _select(con: duckdb.DuckDBPyConnection, table: str) -> str:
 def export_tables(ws: Workspace, *, force: bool = False, engine: EngineSettings | None = None) -> Export:
     """Write the workspace's tables to ``[engine] tables`` as Parquet (skipped when the export on disk
     already matches the database, unless ``force``); returns the export. ``engine`` (default: the workspace's
-    ``[engine]``): for ``pyspark`` Spark builds the per-person derived tables (:func:`derive_in_spark`)."""
+    ``[engine]``): for ``pyspark`` Spark builds the derived tables (:func:`derive_in_spark`)."""
     settings = engine or ws.config.engine
     folder = tables_folder(ws)
     with ws.connect(read_only=True) as con:
         now, counts = fingerprint(con)
-        by_spark = settings.backend == "pyspark" and set(PER_PERSON) <= set(counts) and _current(con, ws.config)
+        by_spark = settings.backend == "pyspark" and set(DERIVED) <= set(counts) and _current(con, ws.config)
         derived_by = "pyspark" if by_spark else "duckdb"
         found = read_export(folder)
         if found is not None and (found.fingerprint, found.derived_by) == (now, derived_by) and not force:
@@ -142,7 +141,7 @@ def export_tables(ws: Workspace, *, force: bool = False, engine: EngineSettings 
         staging.mkdir()
         try:
             for table in counts:
-                if by_spark and table in PER_PERSON:
+                if by_spark and table in DERIVED:
                     continue
                 target = str(staging / f"{table}.parquet").replace("'", "''")
                 con.execute(f"COPY ({_select(con, table)}) TO '{target}' (FORMAT parquet)")
@@ -172,17 +171,19 @@ STAGED = ".person_journeys_staged"  # in the staging folder: person_journeys bef
 
 
 def derive_in_spark(folder: Path, config: Config, settings: EngineSettings) -> dict[str, int]:
-    """Build ``person_touches``, ``person_journeys`` and ``person_engagement`` on Spark from the canonical tables in
+    """Build the :data:`DERIVED` tables (``person_touches``, ``person_journeys``, ``person_engagement``,
+    ``web_stitches``, ``web_visits``) on Spark from the canonical tables in
     ``folder`` (``<table>.parquet``, as :func:`export_tables` writes them) into ``folder``, with the Ibis
     expressions ingest runs on DuckDB and the options it passes them (the configured stages, personas,
     signal stage and silence); returns the rows written per table.
 
     As ingest does: person_journeys' rows are written first (unsorted, :data:`STAGED`), person_engagement is
     computed from them and person_touches, and person_journeys is written again with the engagement columns
-    after its own (:func:`~leadjourney.ingest.person_engagement.refresh_engagement_columns`), in creation order.
+    after its own (:func:`~leadjourney.ingest.person_engagement.refresh_engagement_columns`), in creation order;
+    then the web tables, as :func:`~leadjourney.ingest.web_visits.refresh_web` builds them after those.
     The tables are read in a session of their own (the process's Spark context, its own temporary views),
     so that the views of a run reading an export are left alone."""
-    from leadjourney.ingest import person_engagement, person_journeys, person_touches
+    from leadjourney.ingest import person_engagement, person_journeys, person_touches, web_visits
     from leadjourney.spark import spark_backend, spark_conf_for, spark_session
 
     parent = spark_session(settings.master, settings.spark_conf)
@@ -201,7 +202,7 @@ def derive_in_spark(folder: Path, config: Config, settings: EngineSettings) -> d
         views.append(view)
         return backend.table(view)
 
-    views = ["leads", "touchpoints", "stage_events", "opportunities"]
+    views = ["leads", "touchpoints", "stage_events", "opportunities", "web_sessions"]
     for table in views:
         session.read.parquet(str(folder / f"{table}.parquet")).createOrReplaceTempView(table)
     try:
@@ -213,7 +214,9 @@ def derive_in_spark(folder: Path, config: Config, settings: EngineSettings) -> d
         joined = rows.left_join(engagement, "person_key")
         journeys = joined.select(*(rows[c] for c in rows.columns), *(engagement[c] for c in person_engagement.COLUMNS))
         write(journeys.order_by("created_at"), person_journeys.TABLE)  # the order ingest writes it in
-        return {t: int(session.read.parquet(str(folder / f"{t}.parquet")).count()) for t in PER_PERSON}
+        write(web_visits.web_stitches(backend), web_visits.STITCHES)
+        write(web_visits.web_visits(backend), web_visits.VISITS)
+        return {t: int(session.read.parquet(str(folder / f"{t}.parquet")).count()) for t in DERIVED}
     finally:
         for view in views:
             session.catalog.dropTempView(view)
@@ -235,5 +238,5 @@ def _swap(staging: Path, folder: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-__all__ = ["DERIVED", "EXPORTED", "PER_PERSON", "Export", "current_export", "derive_in_spark", "export_tables",
+__all__ = ["DERIVED", "EXPORTED", "Export", "current_export", "derive_in_spark", "export_tables",
            "read_export", "tables_folder"]
