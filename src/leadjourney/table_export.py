@@ -168,6 +168,7 @@ def _current(con: duckdb.DuckDBPyConnection, config: Config) -> bool:
 
 
 STAGED = ".person_journeys_staged"  # in the staging folder: person_journeys before its engagement columns
+VISITS_STAGED = ".web_visit_rows"  # ... and the visits before their pages' paths, stitches and form fills
 
 
 def derive_in_spark(folder: Path, config: Config, settings: EngineSettings) -> dict[str, int]:
@@ -215,12 +216,14 @@ def derive_in_spark(folder: Path, config: Config, settings: EngineSettings) -> d
         journeys = joined.select(*(rows[c] for c in rows.columns), *(engagement[c] for c in person_engagement.COLUMNS))
         write(journeys.order_by("created_at"), person_journeys.TABLE)  # the order ingest writes it in
         write(web_visits.web_stitches(backend), web_visits.STITCHES)
-        write(web_visits.web_visits(backend), web_visits.VISITS)
+        visits = write(web_visits.visit_rows(backend), VISITS_STAGED)  # read five times: computed once
+        write(web_visits.web_visits(backend, visits), web_visits.VISITS)
         return {t: int(session.read.parquet(str(folder / f"{t}.parquet")).count()) for t in DERIVED}
     finally:
         for view in views:
             session.catalog.dropTempView(view)
-        shutil.rmtree(folder / f"{STAGED}.parquet", ignore_errors=True)
+        for staged in (STAGED, VISITS_STAGED):
+            shutil.rmtree(folder / f"{staged}.parquet", ignore_errors=True)
 
 
 def _swap(staging: Path, folder: Path) -> None:

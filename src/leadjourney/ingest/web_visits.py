@@ -63,8 +63,10 @@ def web_stitches(backend: ibis.BaseBackend) -> ir.Table:
     return ranked.filter(ranked.rank == 0).select("visitor_id", "person_id", "via", identified_at="seen_at")
 
 
-def web_visits(backend: ibis.BaseBackend) -> ir.Table:
-    """``web_visits``' query over ``web_sessions``, ``web_stitches`` and ``person_touches``."""
+def visit_rows(backend: ibis.BaseBackend) -> ir.Table:
+    """The visits cut from ``web_sessions`` (visitor_id, session_key, their times, pages, referrer, tags and
+    form events): what :func:`web_visits` reads five times (a table of its own on Spark, which would compute
+    its windows again for each)."""
     sessions = backend.table("web_sessions")
     gap = ibis.interval(minutes=SESSION_GAP_MINUTES)
     # only events without the file's session id are cut into visits by the gap (sorted)
@@ -87,7 +89,14 @@ def web_visits(backend: ibis.BaseBackend) -> ir.Table:
         tagged_medium=keyed.medium.argmin(at, where=keyed.medium.notnull()),
         tagged_campaign=keyed.campaign.argmin(at, where=keyed.campaign.notnull()),
         form_on_site=keyed.event.isin(FORM_EVENTS).any())
+    return visits
 
+
+def web_visits(backend: ibis.BaseBackend, visits: ir.Table | None = None) -> ir.Table:
+    """``web_visits``' query over ``web_sessions``, ``web_stitches`` and ``person_touches`` (``visits``:
+    :func:`visit_rows`, already built)."""
+    visits = visit_rows(backend) if visits is None else visits
+    gap = ibis.interval(minutes=SESSION_GAP_MINUTES)
     stitches = backend.table(STITCHES).select("visitor_id", "person_id")
     placed = visits.left_join(stitches, "visitor_id").drop("visitor_id_right")
     touches = backend.table("person_touches")
