@@ -283,27 +283,51 @@ def _row_differences(duck: list[tuple[Any, ...]], spark: list[tuple[Any, ...]]) 
 
 @pytest.mark.spark
 @_no_spark
-def test_spark_builds_the_per_person_tables_as_duckdb_does(shared_generated: Any, tmp_path: Path) -> None:
-    """person_touches, person_journeys (engagement columns included) and person_engagement, built by Spark from
-    the exported canonical tables: the rows DuckDB's ingest built, value for value (floats to 1e-9)."""
-    from leadjourney.table_export import PER_PERSON
-
-    shared, _ = shared_generated(n_leads=1500, seed=11, end=date(2026, 6, 30), days=120)
-    ws = copy_workspace(shared, tmp_path / "ws")
+def _spark_tables_differences(ws: Workspace) -> dict[str, list[str]]:
+    """Per derived table, where the one Spark built for the export differs from DuckDB's (columns, rows)."""
     export = export_tables(ws, engine=EngineSettings(backend="pyspark"))
     assert export.derived_by == "pyspark" and current_export(ws) == export
+    found: dict[str, list[str]] = {}
     with ws.connect(read_only=True) as con:
-        for table in PER_PERSON:
+        for table in DERIVED:
             assert export.path(table).is_dir()  # written by Spark (DuckDB's COPY writes one file)
             spark = pq.read_table(export.path(table))
             duck = con.sql(f'SELECT * FROM "{table}"').to_arrow_table()
-            assert spark.column_names == duck.column_names, table
-            assert duck.num_rows > 1000 and spark.num_rows == export.tables[table]
-            assert _row_differences(_sorted_rows(duck), _sorted_rows(spark)) == [], table
-        assert {"first_human_after_form_at", "re_kind"} <= set(pq.read_schema(
-            next(export.path("person_journeys").glob("*.parquet"))).names)  # the engagement columns in journeys
+            assert spark.num_rows == export.tables[table] == duck.num_rows, table
+            found[table] = ([f"columns {duck.column_names} vs {spark.column_names}"]
+                            if spark.column_names != duck.column_names else [])
+            found[table] += _row_differences(_sorted_rows(duck), _sorted_rows(spark))
+    return found
+
+
+@pytest.mark.spark
+@_no_spark
+def test_spark_builds_the_derived_tables_as_duckdb_does(shared_generated: Any, tmp_path: Path) -> None:
+    """person_touches, person_journeys (engagement columns included), person_engagement and the web tables
+    (web_stitches, web_visits from the generated GA4 export), built by Spark from the exported canonical tables:
+    the rows DuckDB's ingest built, value for value (times exactly, floats to 1e-9)."""
+    shared, _ = shared_generated(n_leads=1500, seed=11, end=date(2026, 6, 30), days=120, web=True)
+    ws = copy_workspace(shared, tmp_path / "ws")
+    assert _spark_tables_differences(ws) == {t: [] for t in DERIVED}
+    export = read_export(ws.root / "tables")
+    assert export is not None and min(export.tables[t] for t in DERIVED) > 500
+    assert export.tables[web_visits.VISITS] > 2000
+    assert {"first_human_after_form_at", "re_kind"} <= set(pq.read_schema(
+        next(export.path("person_journeys").glob("*.parquet"))).names)  # the engagement columns in journeys
     duck_export = export_tables(ws, engine=EngineSettings(backend="duckdb"))  # another builder: exported again
     assert duck_export.derived_by == "duckdb" and duck_export.path("person_touches").is_file()
+
+
+@pytest.mark.spark
+@_no_spark
+def test_spark_cuts_and_parses_web_visits_as_duckdb_does(tmp_path: Path) -> None:
+    """A clickstream without session ids (visits cut at the 30-minute gap: 29:59, 30:00, 30:00.000001, the same
+    instant twice) and pages of odd shapes (a line break, a port, no scheme, upper-case utm tags): Spark's
+    web tables equal DuckDB's."""
+    from test_web_tables import _clickstream_ws
+
+    ws = _clickstream_ws(tmp_path / "ws", gapped=True)
+    assert _spark_tables_differences(ws) == {t: [] for t in DERIVED}
 
 
 @pytest.mark.spark

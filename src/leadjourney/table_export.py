@@ -6,10 +6,10 @@ it was written from (a fingerprint of ``meta``, the ingest log and each table's 
 written beside the old one and swapped in, so a crash or Ctrl-C leaves the previous export (or none),
 never a mix; :func:`current_export` tells whether it still matches the workspace.
 
-For ``[engine] backend = "pyspark"`` the engine builds the per-person derived tables itself
-(:func:`derive_in_spark`): DuckDB writes the canonical and bookkeeping tables (and the web tables), then
-Spark runs the same Ibis expressions ingest compiles for DuckDB (``person_touches``, ``person_journeys``
-with the engagement columns, ``person_engagement``) over those Parquet files and writes the results, as
+For ``[engine] backend = "pyspark"`` the engine builds the derived tables itself (:func:`derive_in_spark`):
+DuckDB writes the canonical and bookkeeping tables, then Spark runs the same Ibis expressions ingest compiles
+for DuckDB (``person_touches``, ``person_journeys`` with the engagement columns, ``person_engagement``, and
+the web tables ``web_stitches`` and ``web_visits``) over those Parquet files and writes the results, as
 Parquet folders, into the same export. It does so when the workspace's own derived tables were built for
 the configuration as it is (:func:`~leadjourney.ingest.person_changes.derived_tables_current`): then the
 rows equal DuckDB's and the fingerprints ``meta`` keeps for them hold. Otherwise (the stages or personas
@@ -47,11 +47,12 @@ if TYPE_CHECKING:
     from leadjourney.config import Config, EngineSettings
     from leadjourney.workspace import Workspace
 
-# the derived tables ingest builds (ingest/person_touches.py, person_journeys.py, person_engagement.py,
-# web_visits.py name them; tests/test_engines.py keeps this list equal to theirs)
+# the derived tables ingest builds, and Spark for its export (derive_in_spark) (ingest/person_touches.py,
+# person_journeys.py, person_engagement.py, web_visits.py name them; tests/test_engines.py keeps this list equal)
 DERIVED = ("person_touches", "person_journeys", "person_engagement", "web_stitches", "web_visits")
-PER_PERSON = DERIVED[:3]  # the ones Spark and Postgres build (build_derived); the web tables are DuckDB's still
-BUILDERS = ("pyspark", "postgres")  # the engines that build PER_PERSON themselves when DuckDB's are current
+PER_PERSON = DERIVED[:3]  # the per-person tables
+# the tables each engine builds itself when DuckDB's are current (build_derived); Postgres copies the web tables
+BUILT_BY = {"pyspark": DERIVED, "postgres": PER_PERSON}
 BOOKKEEPING = ("meta", "ingests", "ingest_notes")
 EXPORTED = (*CANONICAL, *DERIVED, *BOOKKEEPING)
 MANIFEST = "manifest.json"
@@ -65,7 +66,7 @@ class Export:
     fingerprint: str
     tables: dict[str, int]
     exported_at: str
-    # the engine that built the per-person derived tables: "duckdb", "pyspark" (Parquet folders here) or
+    # the engine that built the derived tables it names (BUILT_BY): "duckdb", "pyspark" (Parquet folders here) or
     # "postgres" (not here: warehouse.load_tables builds them in Postgres from this export's canonical tables)
     derived_by: str = "duckdb"
 
@@ -132,15 +133,15 @@ def _select(con: duckdb.DuckDBPyConnection, table: str) -> str:
 def export_tables(ws: Workspace, *, force: bool = False, engine: EngineSettings | None = None) -> Export:
     """Write the workspace's tables to ``[engine] tables`` as Parquet (skipped when the export on disk
     already matches the database, unless ``force``); returns the export. ``engine`` (default: the workspace's
-    ``[engine]``): for ``pyspark`` Spark builds the per-person derived tables (:func:`derive_in_spark`); for
-    ``postgres`` they are left out (Postgres builds them when it loads the export: :mod:`leadjourney.warehouse`);
+    ``[engine]``): for ``pyspark`` Spark builds the derived tables (:func:`derive_in_spark`); for ``postgres``
+    the per-person ones are left out (Postgres builds them when it loads the export: :mod:`leadjourney.warehouse`);
     either only when DuckDB's were built for the configuration as it is, else DuckDB's are written."""
     settings = engine or ws.config.engine
     folder = tables_folder(ws)
     with ws.connect(read_only=True) as con:
         now, counts = fingerprint(con)
-        by_engine = (settings.backend in BUILDERS and set(PER_PERSON) <= set(counts)
-                     and _current(con, ws.config))
+        own = BUILT_BY.get(settings.backend, ())
+        by_engine = bool(own) and set(own) <= set(counts) and _current(con, ws.config)
         derived_by = settings.backend if by_engine else "duckdb"
         by_spark = derived_by == "pyspark"
         found = read_export(folder)
@@ -156,7 +157,7 @@ def export_tables(ws: Workspace, *, force: bool = False, engine: EngineSettings 
         staging.mkdir()
         try:
             for table in counts:
-                if by_engine and table in PER_PERSON:
+                if by_engine and table in own:
                     continue
                 target = str(staging / f"{table}.parquet").replace("'", "''")
                 con.execute(f"COPY ({_select(con, table)}) TO '{target}' (FORMAT parquet)")
@@ -183,11 +184,12 @@ def _current(con: duckdb.DuckDBPyConnection, config: Config) -> bool:
 
 
 STAGED = ".person_journeys_staged"  # person_journeys before its engagement columns (a leading dot: scratch)
+VISITS_STAGED = ".web_visit_rows"  # the visits before their pages' paths, stitches and form fills (scratch)
 
 
-def build_derived(backend: ibis.BaseBackend, config: Config,
-                  write: Callable[[ir.Table, str], ir.Table]) -> dict[str, int]:
-    """Build ``person_touches``, ``person_journeys`` and ``person_engagement`` in the engine ``backend`` is, from its
+def build_derived(backend: ibis.BaseBackend, config: Config, write: Callable[[ir.Table, str], ir.Table],
+                  tables: tuple[str, ...] = DERIVED) -> dict[str, int]:
+    """Build ``tables`` (:data:`PER_PERSON`, and the web tables when named) in the engine ``backend`` is, from its
     canonical tables (``backend.table("leads")`` and the others), with the Ibis expressions ingest runs on DuckDB and
     the options it passes them (the configured stages, personas, signal stage and silence); returns the rows of each.
 
@@ -197,8 +199,10 @@ def build_derived(backend: ibis.BaseBackend, config: Config,
 
     As ingest does: person_journeys' rows are written first (unsorted, :data:`STAGED`), person_engagement is
     computed from them and person_touches, and person_journeys is written again with the engagement columns
-    after its own (:func:`~leadjourney.ingest.person_engagement.refresh_engagement_columns`), in creation order."""
-    from leadjourney.ingest import person_engagement, person_journeys, person_touches
+    after its own (:func:`~leadjourney.ingest.person_engagement.refresh_engagement_columns`), in creation order;
+    then the web tables, as :func:`~leadjourney.ingest.web_visits.refresh_web` builds them after those (the
+    visits staged once: five parts of web_visits read them)."""
+    from leadjourney.ingest import person_engagement, person_journeys, person_touches, web_visits
 
     touches = write(person_touches.person_touches(backend), person_touches.TABLE)
     rows = write(person_journeys.person_journeys(backend, config.stage_names, config.personas), STAGED)
@@ -210,11 +214,15 @@ def build_derived(backend: ibis.BaseBackend, config: Config,
                                    *(engagement[c] for c in person_engagement.COLUMNS)).order_by("created_at"),
                      person_journeys.TABLE)  # the order ingest writes it in
     built = {person_touches.TABLE: touches, person_journeys.TABLE: journeys, person_engagement.TABLE: engagement}
-    return {table: int(built[table].count().to_pyarrow().as_py()) for table in PER_PERSON}
+    if web_visits.VISITS in tables:
+        built[web_visits.STITCHES] = write(web_visits.web_stitches(backend), web_visits.STITCHES)
+        visits = write(web_visits.visit_rows(backend), VISITS_STAGED)
+        built[web_visits.VISITS] = write(web_visits.web_visits(backend, visits), web_visits.VISITS)
+    return {table: int(built[table].count().to_pyarrow().as_py()) for table in tables}
 
 
 def derive_in_spark(folder: Path, config: Config, settings: EngineSettings) -> dict[str, int]:
-    """Build the per-person derived tables (:func:`build_derived`) on Spark from the canonical tables in
+    """Build the :data:`DERIVED` tables (:func:`build_derived`) on Spark from the canonical tables in
     ``folder`` (``<table>.parquet``, as :func:`export_tables` writes them) into ``folder``, as Parquet folders;
     returns the rows written per table.
 
@@ -238,15 +246,16 @@ def derive_in_spark(folder: Path, config: Config, settings: EngineSettings) -> d
         views.append(view)
         return backend.table(view)
 
-    views = ["leads", "touchpoints", "stage_events", "opportunities"]
+    views = ["leads", "touchpoints", "stage_events", "opportunities", "web_sessions"]
     for table in views:
         session.read.parquet(str(folder / f"{table}.parquet")).createOrReplaceTempView(table)
     try:
-        return build_derived(backend, config, write)
+        return build_derived(backend, config, write, BUILT_BY["pyspark"])
     finally:
         for view in views:
             session.catalog.dropTempView(view)
-        shutil.rmtree(folder / f"{STAGED}.parquet", ignore_errors=True)
+        for staged in (STAGED, VISITS_STAGED):
+            shutil.rmtree(folder / f"{staged}.parquet", ignore_errors=True)
 
 
 def _swap(staging: Path, folder: Path) -> None:
@@ -264,5 +273,6 @@ def _swap(staging: Path, folder: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-__all__ = ["DERIVED", "EXPORTED", "PER_PERSON", "Export", "build_derived", "current_export", "derive_in_spark", "export_tables",
+__all__ = ["BUILT_BY", "DERIVED", "EXPORTED", "PER_PERSON", "Export", "build_derived", "current_export",
+           "derive_in_spark", "export_tables",
            "read_export", "tables_folder"]

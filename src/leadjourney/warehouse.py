@@ -87,7 +87,7 @@ def load_tables(con: Any, export: Export, schema: str, config: Config | None = N
     per-person tables built by the same engine); True when it loaded. One transaction (an advisory lock keeps
     two loads of a schema apart). ``config`` (the workspace's): what Postgres builds the per-person tables for,
     needed when the export left them out (``derived_by == "postgres"``)."""
-    from leadjourney.table_export import PER_PERSON
+    from leadjourney.table_export import BUILT_BY
 
     build = export.derived_by == "postgres"
     if build and config is None:
@@ -98,7 +98,7 @@ def load_tables(con: Any, export: Export, schema: str, config: Config | None = N
             return False
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {_ident(schema)}")
         for table in export.tables:
-            if not (build and table in PER_PERSON):
+            if not (build and table in BUILT_BY["postgres"]):
                 _load_table(con, schema, table, export)
         if build:
             assert config is not None
@@ -146,7 +146,7 @@ def build_tables(con: Any, schema: str, config: Config) -> dict[str, int]:
     ran the person_journeys query over 100k leads for more than ten minutes instead of about a second."""
     import ibis
 
-    from leadjourney.table_export import build_derived
+    from leadjourney.table_export import BUILT_BY, build_derived
 
     con.execute(f"SET LOCAL search_path TO {_ident(schema)}")  # the expressions name the canonical tables bare
     backend = ibis.postgres.from_connection(con)
@@ -164,7 +164,7 @@ def build_tables(con: Any, schema: str, config: Config) -> dict[str, int]:
         con.execute(f"ANALYZE {target}")
         return backend.table(name) if scratch else backend.table(name, database=schema)
 
-    return build_derived(backend, config, write)
+    return build_derived(backend, config, write, BUILT_BY["postgres"])
 
 
 def _load_table(con: Any, schema: str, table: str, export: Export) -> None:

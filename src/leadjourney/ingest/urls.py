@@ -3,7 +3,8 @@
 A query string carries whatever a site put there (an e-mail in ``?email=``, a token, a search): only the
 campaign tags are kept, the fragment is dropped, and a URL-encoded ``@`` is decoded so the e-mail masking
 of free text (:func:`leadjourney.ingest.personal.scrub_text_sql`, applied to every text column) finds
-e-mails in paths and tags too. All in SQL, per row in the engine.
+e-mails in paths and tags too. All in SQL, per row in the engine. What the web visits keep of a URL (its path,
+host and ``utm_*`` tags: :func:`url_path`, :func:`url_host`, :func:`url_utm`) are Ibis expressions, for every engine.
 
 >>> import duckdb
 >>> duckdb.sql(f"SELECT {clean_url_sql(repr('https://x.io/a?email=j%40x.io&utm_source=li#top'))}").fetchall()[0][0]
@@ -12,7 +13,12 @@ e-mails in paths and tags too. All in SQL, per row in the engine.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from leadjourney.ingest.sql import blank_to_null
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
 
 
 def clean_url_sql(expr: str) -> str:
@@ -46,15 +52,27 @@ def _query_cleaned(url: str) -> str:
     return f"(split_part({url}, '?', 1) || CASE WHEN {kept} <> '' THEN '?' || {kept} ELSE '' END)"
 
 
-def path_sql(expr: str) -> str:
-    """The path of a URL (``/pricing``), scheme, host and query left out; ``/`` for a bare host."""
-    no_query = f"split_part(split_part({expr}, '#', 1), '?', 1)"
-    return (f"CASE WHEN {expr} IS NULL THEN NULL "
-            f"ELSE coalesce(nullif(regexp_extract({no_query}, '^(?:[a-zA-Z][a-zA-Z0-9+.-]*://)?[^/]*(/.*)?$', 1), "
-            f"''), '/') END")
+# The path and host of a URL, and its utm_* tags, as Ibis expressions (what the web visits keep of a page and a
+# referrer; :mod:`leadjourney.ingest.web_visits`): regular expressions that RE2 (DuckDB) and Java (Spark) read alike.
+# The path is the part from the first "/" after the scheme and host to the query or fragment; one with a line
+# break in it is no path (what RE2's "." and "$" made of it when it was written as one anchored expression).
+PATH_PATTERN = r"^(?:[a-zA-Z][a-zA-Z0-9+.-]*://)?[^/?#]*(/[^?#]*)?"
+HOST_PATTERN = r"^[a-zA-Z][a-zA-Z0-9+.-]*://([^/?#:]*)"
 
 
-def host_sql(expr: str) -> str:
+def url_path(url: ir.StringValue) -> ir.StringValue:
+    """The path of a URL (``/pricing``), scheme, host, query and fragment left out; ``/`` for a bare host."""
+    import ibis
+
+    found = url.re_extract(PATH_PATTERN, 1)
+    return ibis.cases((url.isnull(), ibis.null("string")), ((found == "") | found.contains("\n"), "/"), else_=found)
+
+
+def url_host(url: ir.StringValue) -> ir.StringValue:
     """The host of a URL, lower case without ``www.`` (NULL when the URL has no scheme)."""
-    return f"nullif(regexp_replace(lower(regexp_extract({expr}, '^[a-zA-Z][a-zA-Z0-9+.-]*://([^/?#:]*)', 1)), " \
-           f"'^www\\.', ''), '')"
+    return url.re_extract(HOST_PATTERN, 1).lower().re_replace(r"^www\.", "").nullif("")
+
+
+def url_utm(url: ir.StringValue, tag: str) -> ir.StringValue:
+    """The value of the URL's ``utm_<tag>`` parameter (the name in any case; NULL when missing or empty)."""
+    return url.re_extract(f"(?i)[?&]utm_{tag}=([^&]*)", 1).nullif("")

@@ -15,15 +15,19 @@ utm_* tags, else the referrer's host as a ``referral``, else ``(direct)`` / ``(n
 event on the site, or a form-fill touch of the stitched person during the visit or within
 :data:`SESSION_GAP_MINUTES` after it), person_id (NULL: never identified).
 
-Both are rebuilt by every ingest, after the identity pass, in SQL.
+Both are rebuilt by every ingest, after the identity pass, from Ibis expressions (:func:`web_stitches`,
+:func:`web_visits`): compiled to DuckDB's SQL by ingest, and run by Spark for an export Spark builds the
+derived tables of (:func:`leadjourney.table_export.derive_in_spark`).
 """
 
 from __future__ import annotations
 
 import duckdb
+import ibis
+import ibis.expr.types as ir
 
-from leadjourney.ingest.sql import lit
-from leadjourney.ingest.urls import host_sql, path_sql
+from leadjourney.ingest.sql import compiled_sql
+from leadjourney.ingest.urls import url_host, url_path, url_utm
 
 STITCHES = "web_stitches"
 VISITS = "web_visits"
@@ -31,83 +35,104 @@ SESSION_GAP_MINUTES = 30  # GA4's and the clickstream convention: 30 minutes wit
 FORM_EVENTS = ("form_submit", "generate_lead", "sign_up")  # web events that are a form fill
 PAGE_VIEW = "page_view"
 # the columns of web_sessions a visit is made of
-EVENT_COLUMNS = "visitor_id, occurred_at, event, page, referrer, source, medium, campaign"
+EVENT_COLUMNS = ("visitor_id", "occurred_at", "event", "page", "referrer", "source", "medium", "campaign")
+# what each table is computed from (the tables ingest has built before it: person_journeys, person_touches)
+STITCHES_READ = ("touchpoints", "leads", "web_sessions", "person_journeys")
+VISITS_READ = ("web_sessions", STITCHES, "person_touches")
 
 
-def _utm(page: str, tag: str) -> str:
-    return f"nullif(regexp_extract({page}, '[?&]utm_{tag}=([^&]*)', 1, 'i'), '')"
+def web_stitches(backend: ibis.BaseBackend) -> ir.Table:
+    """``web_stitches``' query over ``touchpoints``, ``leads``, ``web_sessions`` and ``person_journeys``."""
+    leads, sessions = backend.table("leads"), backend.table("web_sessions")
+    touches = backend.table("touchpoints")
+    owners = leads.select("lead_id", "person_id")
+    by_touch = (touches.filter(touches.visitor_id.notnull())
+                .select("lead_id", "visitor_id", seen_at="occurred_at").join(owners, "lead_id")
+                .select("visitor_id", "person_id", "seen_at", via=ibis.literal("touchpoint")))
+    by_lead = leads.filter(leads.visitor_id.notnull()).select(
+        "visitor_id", "person_id", seen_at="created_at", via=ibis.literal("lead"))
+    hashes = leads.filter(leads.email_hash.notnull()).select("email_hash", "person_id")
+    by_email = (sessions.filter(sessions.email_hash.notnull())
+                .select("visitor_id", "email_hash", seen_at="occurred_at").join(hashes, "email_hash")
+                .select("visitor_id", "person_id", "seen_at", via=ibis.literal("email_hash")))
+    ids = by_touch.union(by_lead).union(by_email)
+    ids = ids.filter(ids.person_id.isin(backend.table("person_journeys").person_id))
+    first = ibis.row_number().over(group_by="visitor_id",
+                                   order_by=[ibis.asc("seen_at", nulls_first=False), "person_id", "via"])
+    ranked = ids.mutate(rank=first)
+    return ranked.filter(ranked.rank == 0).select("visitor_id", "person_id", "via", identified_at="seen_at")
+
+
+def visit_rows(backend: ibis.BaseBackend) -> ir.Table:
+    """The visits cut from ``web_sessions`` (visitor_id, session_key, their times, pages, referrer, tags and
+    form events): what :func:`web_visits` reads five times (a table of its own on Spark, which would compute
+    its windows again for each)."""
+    sessions = backend.table("web_sessions")
+    gap = ibis.interval(minutes=SESSION_GAP_MINUTES)
+    # only events without the file's session id are cut into visits by the gap (sorted)
+    events = sessions.filter(sessions.session_id.isnull()).select(*EVENT_COLUMNS)
+    previous = events.occurred_at.lag().over(group_by="visitor_id", order_by="occurred_at")
+    numbered = events.mutate(new_visit=ibis.ifelse(previous + gap >= events.occurred_at, 0, 1))
+    count = numbered.new_visit.sum().over(ibis.cumulative_window(group_by="visitor_id", order_by="occurred_at"))
+    cut = numbered.select(*EVENT_COLUMNS, session_key=numbered.visitor_id + "#" + count.cast("string"))
+    filed = sessions.filter(sessions.session_id.notnull()).select(*EVENT_COLUMNS, session_key="session_id")
+    keyed = cut.union(filed)
+
+    views = keyed.event.isnull() | (keyed.event == PAGE_VIEW)
+    page_viewed = views & keyed.page.notnull()
+    at = keyed.occurred_at
+    visits = keyed.group_by("visitor_id", "session_key").aggregate(
+        started_at=at.min(), ended_at=at.max(), pageviews=keyed.count(where=views),
+        first_page=keyed.page.argmin(at, where=page_viewed), last_page=keyed.page.argmax(at, where=page_viewed),
+        first_referrer=keyed.referrer.argmin(at, where=keyed.referrer.notnull()),
+        tagged_source=keyed.source.argmin(at, where=keyed.source.notnull()),
+        tagged_medium=keyed.medium.argmin(at, where=keyed.medium.notnull()),
+        tagged_campaign=keyed.campaign.argmin(at, where=keyed.campaign.notnull()),
+        form_on_site=keyed.event.isin(FORM_EVENTS).any())
+    return visits
+
+
+def web_visits(backend: ibis.BaseBackend, visits: ir.Table | None = None) -> ir.Table:
+    """``web_visits``' query over ``web_sessions``, ``web_stitches`` and ``person_touches`` (``visits``:
+    :func:`visit_rows`, already built)."""
+    visits = visit_rows(backend) if visits is None else visits
+    gap = ibis.interval(minutes=SESSION_GAP_MINUTES)
+    stitches = backend.table(STITCHES).select("visitor_id", "person_id")
+    placed = visits.left_join(stitches, "visitor_id").drop("visitor_id_right")
+    touches = backend.table("person_touches")
+    filled = touches.filter(touches.kind == "form_fill").select("person_id", filled_at="occurred_at")
+    forms = placed.join(filled, [placed.person_id == filled.person_id,
+                                 filled.filled_at.between(placed.started_at, placed.ended_at + gap)])
+    forms = forms.select(form_visitor="visitor_id", form_session="session_key").distinct()
+    # the parsing of URLs, once per distinct URL: visits share their pages
+    landings = visits.select("first_page").distinct()
+    landings = landings.mutate(
+        landing_page=url_path(landings.first_page), landing_host=url_host(landings.first_page),
+        **{f"utm_{tag}": url_utm(landings.first_page, tag) for tag in ("source", "medium", "campaign")})
+    exits = visits.select("last_page").distinct()
+    exits = exits.mutate(exit_page=url_path(exits.last_page))
+    referrers = visits.select("first_referrer").distinct()
+    referrers = referrers.mutate(referrer_host=url_host(referrers.first_referrer))
+
+    v = (placed.left_join(forms, [placed.visitor_id == forms.form_visitor, placed.session_key == forms.form_session])
+         .left_join(landings, placed.first_page == landings.first_page)
+         .left_join(exits, placed.last_page == exits.last_page)
+         .left_join(referrers, placed.first_referrer == referrers.first_referrer))
+    referral = v.referrer_host.notnull() & (v.landing_host.isnull() | (v.referrer_host != v.landing_host))
+    return v.select(
+        "visitor_id", "session_key", "started_at", "ended_at",
+        duration_seconds=(v.ended_at.epoch_seconds() - v.started_at.epoch_seconds()).cast("float64"),
+        pageviews=v.pageviews, landing_page=v.landing_page, exit_page=v.exit_page,
+        source=ibis.coalesce(v.tagged_source, v.utm_source, ibis.cases((referral, v.referrer_host)), "(direct)"),
+        medium=ibis.coalesce(v.tagged_medium, v.utm_medium, ibis.cases((referral, "referral")), "(none)"),
+        campaign=ibis.coalesce(v.tagged_campaign, v.utm_campaign),
+        form_fill=v.form_on_site.fill_null(False) | v.form_session.notnull(),
+        person_id=v.person_id)
 
 
 def refresh_web(con: duckdb.DuckDBPyConnection) -> None:
-    """Rebuild ``web_stitches`` and ``web_visits`` from the canonical tables and ``person_journeys``."""
-    con.execute(f"""
-        CREATE OR REPLACE TABLE {STITCHES} AS
-        WITH ids AS (
-            SELECT t.visitor_id, l.person_id, t.occurred_at AS seen_at, 'touchpoint' AS via
-            FROM touchpoints t JOIN leads l ON l.lead_id = t.lead_id WHERE t.visitor_id IS NOT NULL
-            UNION ALL
-            SELECT visitor_id, person_id, created_at, 'lead' FROM leads WHERE visitor_id IS NOT NULL
-            UNION ALL
-            SELECT w.visitor_id, l.person_id, w.occurred_at, 'email_hash'
-            FROM web_sessions w JOIN leads l ON l.email_hash = w.email_hash WHERE w.email_hash IS NOT NULL
-        )
-        SELECT visitor_id, person_id, via, seen_at AS identified_at FROM ids
-        WHERE person_id IN (SELECT person_id FROM person_journeys)
-        QUALIFY row_number() OVER (PARTITION BY visitor_id ORDER BY seen_at NULLS LAST, person_id, via) = 1
-    """)
-    views = f"(event IS NULL OR event = {lit(PAGE_VIEW)})"
-    forms = ", ".join(lit(e) for e in FORM_EVENTS)
-    gap = f"INTERVAL {SESSION_GAP_MINUTES} MINUTE"
-    referral = "(r.referrer_host IS NOT NULL AND r.referrer_host IS DISTINCT FROM l.landing_host)"
-    con.execute(f"""
-        CREATE OR REPLACE TABLE {VISITS} AS
-        WITH events AS (SELECT {EVENT_COLUMNS} FROM web_sessions WHERE session_id IS NULL),
-        numbered AS (
-            SELECT *, CASE WHEN occurred_at - lag(occurred_at) OVER w <= {gap} THEN 0 ELSE 1 END AS new_visit
-            FROM events WINDOW w AS (PARTITION BY visitor_id ORDER BY occurred_at)
-        ), keyed AS (  -- only events without the file's session id are cut into visits by the gap (sorted)
-            SELECT * EXCLUDE (new_visit), visitor_id || '#' || sum(new_visit) OVER (
-                PARTITION BY visitor_id ORDER BY occurred_at ROWS UNBOUNDED PRECEDING) AS session_key
-            FROM numbered
-            UNION ALL
-            SELECT {EVENT_COLUMNS}, session_id AS session_key FROM web_sessions WHERE session_id IS NOT NULL
-        ), visits AS (
-            SELECT visitor_id, session_key, min(occurred_at) AS started_at, max(occurred_at) AS ended_at,
-                   count(*) FILTER ({views}) AS pageviews,
-                   arg_min(page, occurred_at) FILTER ({views} AND page IS NOT NULL) AS first_page,
-                   arg_max(page, occurred_at) FILTER ({views} AND page IS NOT NULL) AS last_page,
-                   arg_min(referrer, occurred_at) AS first_referrer,
-                   arg_min(source, occurred_at) FILTER (source IS NOT NULL) AS tagged_source,
-                   arg_min(medium, occurred_at) FILTER (medium IS NOT NULL) AS tagged_medium,
-                   arg_min(campaign, occurred_at) FILTER (campaign IS NOT NULL) AS tagged_campaign,
-                   bool_or(event IN ({forms})) AS form_on_site
-            FROM keyed GROUP BY visitor_id, session_key
-        ), placed AS (
-            SELECT v.*, s.person_id FROM visits v LEFT JOIN {STITCHES} s ON s.visitor_id = v.visitor_id
-        ), forms AS (
-            SELECT DISTINCT p.visitor_id, p.session_key FROM placed p
-            JOIN person_touches t ON t.person_id = p.person_id AND t.kind = 'form_fill'
-             AND t.occurred_at BETWEEN p.started_at AND p.ended_at + {gap}
-        ), landings AS (  -- the parsing of URLs, once per distinct URL: visits share their pages
-            SELECT first_page, {path_sql("first_page")} AS landing_page, {host_sql("first_page")} AS landing_host,
-                   {_utm("first_page", "source")} AS utm_source, {_utm("first_page", "medium")} AS utm_medium,
-                   {_utm("first_page", "campaign")} AS utm_campaign
-            FROM (SELECT DISTINCT first_page FROM visits)
-        ), exits AS (
-            SELECT last_page, {path_sql("last_page")} AS exit_page FROM (SELECT DISTINCT last_page FROM visits)
-        ), referrers AS (
-            SELECT first_referrer, {host_sql("first_referrer")} AS referrer_host
-            FROM (SELECT DISTINCT first_referrer FROM visits)
-        )
-        SELECT p.visitor_id, p.session_key, p.started_at, p.ended_at,
-               CAST(epoch(p.ended_at) - epoch(p.started_at) AS DOUBLE) AS duration_seconds, p.pageviews,
-               l.landing_page, e.exit_page,
-               coalesce(tagged_source, l.utm_source, CASE WHEN {referral} THEN r.referrer_host END, '(direct)') AS source,
-               coalesce(tagged_medium, l.utm_medium, CASE WHEN {referral} THEN 'referral' END, '(none)') AS medium,
-               coalesce(tagged_campaign, l.utm_campaign) AS campaign,
-               coalesce(p.form_on_site, FALSE) OR f.session_key IS NOT NULL AS form_fill,
-               p.person_id
-        FROM placed p LEFT JOIN forms f ON f.visitor_id = p.visitor_id AND f.session_key = p.session_key
-        LEFT JOIN landings l ON l.first_page = p.first_page LEFT JOIN exits e ON e.last_page = p.last_page
-        LEFT JOIN referrers r ON r.first_referrer = p.first_referrer
-    """)
+    """Rebuild ``web_stitches`` and ``web_visits`` from the canonical tables, ``person_journeys`` and
+    ``person_touches``."""
+    for table, read, build in ((STITCHES, STITCHES_READ, web_stitches), (VISITS, VISITS_READ, web_visits)):
+        query = compiled_sql(con, table, SESSION_GAP_MINUTES, read, build)
+        con.execute(f"CREATE OR REPLACE TABLE {table} AS {query}")
