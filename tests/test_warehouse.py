@@ -312,12 +312,12 @@ def test_a_build_interrupted_leaves_the_previous_copy(postgres: str, shared_gene
     built = table_export.export_tables(ws, engine=ws.config.engine)
     original = table_export.build_derived
 
-    def interrupted(backend: Any, config: Any, write: Any) -> dict[str, int]:
+    def interrupted(backend: Any, config: Any, write: Any, tables: Any) -> dict[str, int]:
         def write_once(expr: Any, table: str) -> Any:
             if table != "person_touches":
                 raise KeyboardInterrupt
             return write(expr, table)
-        return original(backend, config, write_once)
+        return original(backend, config, write_once, tables)
 
     monkeypatch.setattr(table_export, "build_derived", interrupted)
     with psycopg.connect(postgres, autocommit=True) as con, pytest.raises(KeyboardInterrupt):
