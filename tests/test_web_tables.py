@@ -297,3 +297,33 @@ def test_url_expressions_equal_the_sql_over_many_shapes() -> None:
     assert [(urls[a[0]], a, b) for a, b in zip(found, expected, strict=True) if a != tuple(b)] == []
     paths = {r[1] for r in expected}
     assert {"/", "/pricing", "/a/b", None} <= paths and any("\n" in u for u in urls if u)  # the shapes reached
+
+
+def test_events_at_the_same_instant_are_told_by_value_not_by_chance(tmp_path: Path) -> None:
+    """A clickstream exported in whole seconds has a visit's first (or last) events at one instant: the landing
+    page is the smallest of those pages, the exit page the largest, the tagged source the smallest: the same on
+    every run and engine (the order the events come in does not decide; before, any of them could be told)."""
+    root = tmp_path / "ws"
+    root.mkdir()
+    _clickstream(root)
+    path = root / "clickstream.csv"
+    with path.open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    first, last = "2024-07-01 09:00:00", "2024-07-01 09:05:00"
+    for when, page, source in ((first, "/zeta", "zz-news"), (first, "/alpha", "aa-news"), (first, "/mid", ""),
+                               (last, "/beta", ""), (last, "/omega", ""), ("2024-07-01 09:02:00", "/x", "")):
+        rows.append({**rows[0], "domain_userid": "dvid-tie", "domain_sessionid": "sess-tie", "derived_tstamp": when,
+                     "page_url": f"https://acme.io{page}", "page_referrer": "", "mkt_source": source,
+                     "mkt_medium": "", "mkt_campaign": "", "event": "page_view"})
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    ws = _ingested(root, [*CRM_CLICKSTREAM, CLICKSTREAM], {})
+    told = set()
+    for _ in range(3):
+        with ws.connect() as con:
+            web_visits.refresh_web(con)
+            told.add(tuple(con.execute("SELECT landing_page, exit_page, source, pageviews FROM web_visits "
+                                       "WHERE visitor_id = 'dvid-tie'").fetchall()))
+    assert told == {(("/alpha", "/omega", "aa-news", 6),)}
