@@ -13,8 +13,7 @@ ended_at, duration_seconds, pageviews, landing_page and exit_page (paths of the 
 viewed), source / medium / campaign of the visit (the first tagged event's, else the landing page's
 utm_* tags, else the referrer's host as a ``referral``, else ``(direct)`` / ``(none)``), form_fill (a form
 event on the site, or a form-fill touch of the stitched person during the visit or within
-:data:`SESSION_GAP_MINUTES` after it), person_id (NULL: never identified). Events at the same instant (exports in
-whole seconds) are told apart by their value: the smallest page lands, the largest exits, the smallest tag wins.
+:data:`SESSION_GAP_MINUTES` after it), person_id (NULL: never identified).
 
 Both are rebuilt by every ingest, after the identity pass, from Ibis expressions (:func:`web_stitches`,
 :func:`web_visits`): compiled to DuckDB's SQL by ingest, and run by Spark for an export Spark builds the
@@ -82,20 +81,13 @@ def visit_rows(backend: ibis.BaseBackend) -> ir.Table:
     views = keyed.event.isnull() | (keyed.event == PAGE_VIEW)
     page_viewed = views & keyed.page.notnull()
     at = keyed.occurred_at
-
-    def by_time(value: ir.StringColumn) -> ir.StructColumn:
-        """The order a visit's values are told first or last in: by time, then (events at the same instant,
-        as clickstream exports in whole seconds have) by the value, so that no engine picks one at random."""
-        return ibis.struct({"t": at, "v": value})
-
     visits = keyed.group_by("visitor_id", "session_key").aggregate(
         started_at=at.min(), ended_at=at.max(), pageviews=keyed.count(where=views),
-        first_page=keyed.page.argmin(by_time(keyed.page), where=page_viewed),
-        last_page=keyed.page.argmax(by_time(keyed.page), where=page_viewed),
-        first_referrer=keyed.referrer.argmin(by_time(keyed.referrer), where=keyed.referrer.notnull()),
-        tagged_source=keyed.source.argmin(by_time(keyed.source), where=keyed.source.notnull()),
-        tagged_medium=keyed.medium.argmin(by_time(keyed.medium), where=keyed.medium.notnull()),
-        tagged_campaign=keyed.campaign.argmin(by_time(keyed.campaign), where=keyed.campaign.notnull()),
+        first_page=keyed.page.argmin(at, where=page_viewed), last_page=keyed.page.argmax(at, where=page_viewed),
+        first_referrer=keyed.referrer.argmin(at, where=keyed.referrer.notnull()),
+        tagged_source=keyed.source.argmin(at, where=keyed.source.notnull()),
+        tagged_medium=keyed.medium.argmin(at, where=keyed.medium.notnull()),
+        tagged_campaign=keyed.campaign.argmin(at, where=keyed.campaign.notnull()),
         form_on_site=keyed.event.isin(FORM_EVENTS).any())
     return visits
 
