@@ -154,6 +154,15 @@ def test_load_once_per_workspace_state_and_all_or_nothing(postgres: str, tmp_pat
     assert _rows(postgres, "SELECT lead_id, created_at, employee_count FROM small.leads ORDER BY lead_id")[0] == (
         "L1", datetime(2026, 5, 1, 9, 0, 0, 250000), 12)  # sub-second times and integers kept
 
+    # a copy made before text was COLLATE "C" (no layout in its manifest) is loaded again, the same state or not
+    with psycopg.connect(postgres, autocommit=True) as con:
+        con.execute("ALTER TABLE small.leadjourney_manifest DROP COLUMN layout")
+        con.execute('ALTER TABLE small.leads ALTER COLUMN lead_id TYPE TEXT COLLATE "default"')
+        assert warehouse.load_tables(con, first, "small") is True
+        assert warehouse.load_tables(con, first, "small") is False
+    assert _rows(postgres, "SELECT collation_name FROM information_schema.columns WHERE table_schema = 'small' "
+                           "AND table_name = 'leads' AND column_name = 'lead_id'") == [("C",)]
+
     (ws.root / "stage_events.csv").write_text(EVENTS + "L2,SQL,2026-05-06 10:00:00\n", "utf-8")
     run_cli("ingest", str(ws.root))
     changed = export_tables(ws)

@@ -19,7 +19,8 @@ Every text column it creates (copied, built, scratch and the manifest's) is ``CO
 bytes, as DuckDB orders it, whatever the database's default collation (an ``en_US.UTF-8`` or ICU one would
 number mixed-case person ids otherwise in ``person_key``, order same-instant touches by kind otherwise, and sort
 the analyses' names otherwise). Text an expression computes from no column (a literal, a cast) still has the
-database's collation.
+database's collation. The manifest keeps how the copy was made (:data:`LAYOUT`): a copy made before is loaded
+again.
 
 >>> with connect_postgres(ws, ws.config.engine) as backend:   # doctest: +SKIP
 ...     journeys = Journeys(backend, ws.config, Filters())
@@ -48,6 +49,9 @@ if TYPE_CHECKING:
 POSTGRES_INSTALL = "pip install 'leadjourney[postgres]', or set [engine] backend = \"duckdb\""
 MANIFEST_TABLE = "leadjourney_manifest"
 BATCH_ROWS = 65_536  # rows per CSV chunk streamed to COPY
+# how a copy's tables are made, kept in its manifest: a copy made otherwise is loaded again whatever its
+# fingerprint ("2": every text column COLLATE "C"; copies made before it sort text in the database's collation)
+LAYOUT = "2"
 
 
 @contextmanager
@@ -94,7 +98,7 @@ def load_tables(con: Any, export: Export, schema: str, config: Config | None = N
         raise ValueError("load_tables: the export leaves the per-person tables to Postgres; pass the config")
     with con.transaction():
         con.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"leadjourney:{schema}"])
-        if loaded_state(con, schema) == (export.fingerprint, export.derived_by):
+        if loaded_state(con, schema) == (export.fingerprint, export.derived_by) and _layout(con, schema) == LAYOUT:
             return False
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {_ident(schema)}")
         for table in export.tables:
@@ -109,9 +113,10 @@ def load_tables(con: Any, export: Export, schema: str, config: Config | None = N
         manifest = f"{_ident(schema)}.{_ident(MANIFEST_TABLE)}"
         con.execute(f"DROP TABLE IF EXISTS {manifest}")
         con.execute(f'CREATE TABLE {manifest} (fingerprint TEXT COLLATE "C" NOT NULL, '
-                    'exported_at TEXT COLLATE "C" NOT NULL, derived_by TEXT COLLATE "C" NOT NULL)')
-        con.execute(f"INSERT INTO {manifest} VALUES (%s, %s, %s)",
-                    [export.fingerprint, export.exported_at, export.derived_by])
+                    'exported_at TEXT COLLATE "C" NOT NULL, derived_by TEXT COLLATE "C" NOT NULL, '
+                    'layout TEXT COLLATE "C" NOT NULL)')
+        con.execute(f"INSERT INTO {manifest} VALUES (%s, %s, %s, %s)",
+                    [export.fingerprint, export.exported_at, export.derived_by, LAYOUT])
     return True
 
 
@@ -130,6 +135,13 @@ def loaded_state(con: Any, schema: str) -> tuple[str, str] | None:
     row = con.execute("SELECT fingerprint, coalesce(to_jsonb(m) ->> 'derived_by', 'duckdb') "
                       f"FROM {_ident(schema)}.{_ident(MANIFEST_TABLE)} m").fetchone()
     return None if row is None else (str(row[0]), str(row[1]))
+
+
+def _layout(con: Any, schema: str) -> str:
+    """How the copy in ``schema`` was made (:data:`LAYOUT`; "1" for a copy whose manifest does not say)."""
+    row = con.execute("SELECT coalesce(to_jsonb(m) ->> 'layout', '1') "
+                      f"FROM {_ident(schema)}.{_ident(MANIFEST_TABLE)} m").fetchone()
+    return "1" if row is None else str(row[0])
 
 
 def build_tables(con: Any, schema: str, config: Config) -> dict[str, int]:
