@@ -15,7 +15,7 @@ the configuration as it is (:func:`~leadjourney.ingest.person_changes.derived_ta
 rows equal DuckDB's and the fingerprints ``meta`` keeps for them hold. Otherwise (the stages or personas
 edited since the last ingest) it exports DuckDB's tables, which analyses then treat as stale on either engine.
 
-For ``backend = "postgres"`` the export leaves those three out under the same condition (``derived_by`` is
+For ``backend = "postgres"`` the export leaves the three per-person tables out under the same condition (``derived_by`` is
 ``"postgres"``; ``tables`` still gives DuckDB's row counts): Postgres builds them with the same function
 (:func:`build_derived`) when it loads the export (:func:`leadjourney.warehouse.load_tables`).
 

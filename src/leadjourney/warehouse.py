@@ -98,7 +98,7 @@ def load_tables(con: Any, export: Export, schema: str, config: Config | None = N
         raise ValueError("load_tables: the export leaves the per-person tables to Postgres; pass the config")
     with con.transaction():
         con.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"leadjourney:{schema}"])
-        if loaded_state(con, schema) == (export.fingerprint, export.derived_by) and _layout(con, schema) == LAYOUT:
+        if _manifest(con, schema) == (export.fingerprint, export.derived_by, LAYOUT):
             return False
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {_ident(schema)}")
         for table in export.tables:
@@ -129,19 +129,20 @@ def loaded_fingerprint(con: Any, schema: str) -> str | None:
 def loaded_state(con: Any, schema: str) -> tuple[str, str] | None:
     """(fingerprint, derived_by) of the copy in ``schema``: the workspace state it was loaded from and the engine
     that built its per-person tables (``"duckdb"`` for a copy loaded before the manifest said); None: never loaded."""
+    found = _manifest(con, schema)
+    return None if found is None else found[:2]
+
+
+def _manifest(con: Any, schema: str) -> tuple[str, str, str] | None:
+    """(fingerprint, derived_by, layout) of the copy in ``schema`` (:func:`loaded_state`; the layout "1" for a copy
+    whose manifest does not say, :data:`LAYOUT`); None: never loaded."""
     found = con.execute("SELECT to_regclass(%s)", [f"{_ident(schema)}.{_ident(MANIFEST_TABLE)}"]).fetchone()
     if found is None or found[0] is None:
         return None
-    row = con.execute("SELECT fingerprint, coalesce(to_jsonb(m) ->> 'derived_by', 'duckdb') "
+    row = con.execute("SELECT fingerprint, coalesce(to_jsonb(m) ->> 'derived_by', 'duckdb'), "
+                      "coalesce(to_jsonb(m) ->> 'layout', '1') "
                       f"FROM {_ident(schema)}.{_ident(MANIFEST_TABLE)} m").fetchone()
-    return None if row is None else (str(row[0]), str(row[1]))
-
-
-def _layout(con: Any, schema: str) -> str:
-    """How the copy in ``schema`` was made (:data:`LAYOUT`; "1" for a copy whose manifest does not say)."""
-    row = con.execute("SELECT coalesce(to_jsonb(m) ->> 'layout', '1') "
-                      f"FROM {_ident(schema)}.{_ident(MANIFEST_TABLE)} m").fetchone()
-    return "1" if row is None else str(row[0])
+    return None if row is None else (str(row[0]), str(row[1]), str(row[2]))
 
 
 def build_tables(con: Any, schema: str, config: Config) -> dict[str, int]:

@@ -73,8 +73,8 @@ class Prepared:
     origin: str
     key: str | None
     insert: str  # the INSERT of the rows that load
-    rows_out: int = 0  # the rows it loads
-    raw: str | None = None  # typed again from this view (as RAW) when inserted; None: from ``{name}_norm``
+    rows_out: int  # the rows it loads
+    raw: str | None  # typed again from this view (as RAW) when inserted; None: from ``{name}_norm``
 
     @property
     def loading(self) -> str:
