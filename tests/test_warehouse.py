@@ -212,23 +212,34 @@ def _table_rows(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
     return sorted(rows, key=lambda row: [(v is not None, v) for v in row])
 
 
-def _postgres_equals_duckdb(url: str, ws: Workspace, schema: str, least: int = 1000) -> None:
-    """Every per-person table in ``schema``: the columns and rows DuckDB's ingest built (floats to 1e-9); each
-    more than ``least`` rows."""
+def _postgres_differences(url: str, ws: Workspace, schema: str, tables: tuple[str, ...],
+                          least: int = 1000) -> dict[str, list[str]]:
+    """Per table of ``tables`` in ``schema``, where it differs from DuckDB's (columns, rows; floats beyond 1e-9);
+    each must have more than ``least`` rows."""
     import psycopg
 
-    from leadjourney.table_export import PER_PERSON
     from test_engines import _row_differences
 
+    found: dict[str, list[str]] = {}
     with ws.connect(read_only=True) as duck, psycopg.connect(url) as con:
-        for table in PER_PERSON:
+        for table in tables:
             ours = duck.execute(f'SELECT * FROM "{table}"')
             names = [d[0] for d in ours.description]
             theirs = con.execute(f'SELECT * FROM "{schema}"."{table}"')
-            assert [d.name for d in theirs.description or ()] == names, table
+            theirs_names = [d.name for d in theirs.description or ()]
             expected, got = _table_rows(ours.fetchall()), _table_rows(theirs.fetchall())
             assert len(expected) > least, table
-            assert _row_differences(expected, got) == [], table
+            found[table] = [f"columns {theirs_names} vs {names}"] if theirs_names != names else []
+            found[table] += _row_differences(expected, got)
+    return found
+
+
+def _postgres_equals_duckdb(url: str, ws: Workspace, schema: str, least: int = 1000) -> None:
+    """Every per-person table in ``schema``: the columns and rows DuckDB's ingest built (floats to 1e-9); each
+    more than ``least`` rows."""
+    from leadjourney.table_export import PER_PERSON
+
+    assert _postgres_differences(url, ws, schema, PER_PERSON, least) == {t: [] for t in PER_PERSON}
 
 
 def test_postgres_builds_the_per_person_tables_as_duckdb_does(postgres: str, shared_generated: Any,
@@ -439,3 +450,93 @@ def test_orders_are_duckdbs_on_a_database_with_another_collation(icu_database: s
     monkeypatch.setenv(URL_ENV, icu_database)
     duck_report = analyze(_on(ws, "duckdb"), now=NOW).to_dict()
     assert differences(duck_report, analyze(ws, now=NOW).to_dict()) == []
+
+
+def _built_in_postgres(url: str, ws: Workspace, schema: str) -> Any:
+    """``ws`` exported for Postgres and loaded into ``schema`` (Postgres builds the derived tables): the export."""
+    import psycopg
+
+    from leadjourney import warehouse
+    from leadjourney.table_export import DERIVED, export_tables
+
+    ws = _on(ws, "postgres", schema)
+    export = export_tables(ws, engine=ws.config.engine)
+    assert export.derived_by == "postgres" and not any(export.path(t).exists() for t in DERIVED)
+    with psycopg.connect(url, autocommit=True) as con:
+        assert warehouse.load_tables(con, export, schema, ws.config) is True
+    return export
+
+
+def test_postgres_builds_the_web_tables_as_duckdb_does(postgres: str, shared_generated: Any, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """web_stitches and web_visits built in Postgres from the generated GA4 export: DuckDB's rows, value for value
+    (the per-person tables too); the web journey and every other analysis give DuckDB's numbers there."""
+    from leadjourney.analysis.report import analyze
+    from leadjourney.ingest import web_visits
+    from leadjourney.table_export import DERIVED
+
+    shared, _ = shared_generated(n_leads=1500, seed=11, end=date(2026, 6, 30), days=120, web=True)
+    ws = copy_workspace(shared, tmp_path / "ws")
+    export = _built_in_postgres(postgres, ws, "web")
+    assert export.tables[web_visits.VISITS] > 2000 and export.tables[web_visits.STITCHES] > 500
+    assert _postgres_differences(postgres, ws, "web", DERIVED, least=500) == {t: [] for t in DERIVED}
+
+    monkeypatch.setenv(URL_ENV, postgres)
+    duck = analyze(_on(ws, "duckdb"), now=NOW).to_dict()
+    assert duck["web_journey"]["landing_pages"]["rows"] and duck["web_journey"]["duration"]["visits"] > 2000
+    assert differences(duck, analyze(_on(ws, "postgres", "web"), now=NOW).to_dict()) == []
+
+
+def test_postgres_cuts_and_parses_web_visits_as_duckdb_does(postgres: str, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """A clickstream without session ids (visits cut at the 30-minute gap: 29:59, 30:00, 30:00.000001) and pages
+    of odd shapes (line breaks, a carriage return, U+2028, a port, no scheme, upper-case utm tags, a bare host):
+    Postgres's web tables equal DuckDB's; a regular expression read otherwise (one perturbed) is seen."""
+    from leadjourney.ingest import urls, web_visits
+    from test_web_tables import _clickstream_ws
+
+    ws = _clickstream_ws(tmp_path / "ws", gapped=True)
+    web = (web_visits.STITCHES, web_visits.VISITS)
+    _built_in_postgres(postgres, ws, "clicks")
+    assert _postgres_differences(postgres, ws, "clicks", web, least=20) == {t: [] for t in web}
+    odd = _rows(postgres, "SELECT landing_page, source, medium FROM clicks.web_visits WHERE visitor_id = 'dvid-odd' "
+                          "ORDER BY started_at")
+    assert odd[0] == ("/blog/a", "News", "mail") and odd[7][0] == "/a\rb\u2028c" and odd[2][0] == "/"
+
+    monkeypatch.setattr(urls, "_any_case", lambda name: name)  # utm_* names in lower case only (utm_SOURCE missed)
+    _built_in_postgres(postgres, ws, "perturbed")
+    found = _postgres_differences(postgres, ws, "perturbed", web, least=20)
+    assert found[web_visits.STITCHES] == [] and found[web_visits.VISITS] != []
+
+
+def test_url_expressions_on_postgres_equal_duckdbs(postgres: str) -> None:
+    """The path, host and utm_* tags of many URL shapes (and random ones): Postgres reads the regular
+    expressions as DuckDB's RE2 does (case-insensitive tags, line ends, a long s), and lowers a host as DuckDB."""
+    import ibis
+    import psycopg
+
+    from leadjourney import warehouse
+    from leadjourney.ingest.urls import url_host, url_path, url_utm
+    from test_web_tables import SHAPES, _random_urls
+
+    urls = [*SHAPES, "https://MÜNCHEN.de/x?UTM_Source=Ä", *_random_urls(3000)]
+    rows = list(enumerate(urls))
+
+    def parsed(backend: Any, table: Any) -> list[tuple[Any, ...]]:
+        u = backend.table(table) if isinstance(table, str) else table
+        expr = u.select("i", path=url_path(u.url), host=url_host(u.url),
+                        **{tag: url_utm(u.url, tag) for tag in ("source", "medium", "campaign")}).order_by("i")
+        return [tuple(r.values()) for r in expr.to_pyarrow().to_pylist()]
+
+    duck = ibis.duckdb.connect()
+    duck.raw_sql("CREATE TABLE u (i INTEGER, url VARCHAR)")
+    duck.con.executemany("INSERT INTO u VALUES (?, ?)", rows)
+    expected = parsed(duck, "u")
+    with psycopg.connect(postgres, autocommit=True) as con:
+        con.execute('CREATE TEMP TABLE u (i INTEGER, url TEXT COLLATE "C")')
+        with con.cursor().copy("COPY u FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        found = parsed(warehouse.postgres_backend(con), "u")
+    assert [(urls[a[0]], a, b) for a, b in zip(found, expected, strict=True) if a != b] == []
+    assert {"/", "/pricing", None} <= {r[1] for r in expected} and "Q" in {r[3] for r in expected}

@@ -15,7 +15,7 @@ the configuration as it is (:func:`~leadjourney.ingest.person_changes.derived_ta
 rows equal DuckDB's and the fingerprints ``meta`` keeps for them hold. Otherwise (the stages or personas
 edited since the last ingest) it exports DuckDB's tables, which analyses then treat as stale on either engine.
 
-For ``backend = "postgres"`` the export leaves the three per-person tables out under the same condition (``derived_by`` is
+For ``backend = "postgres"`` the export leaves the five derived tables out under the same condition (``derived_by`` is
 ``"postgres"``; ``tables`` still gives DuckDB's row counts): Postgres builds them with the same function
 (:func:`build_derived`) when it loads the export (:func:`leadjourney.warehouse.load_tables`).
 
@@ -51,8 +51,8 @@ if TYPE_CHECKING:
 # person_journeys.py, person_engagement.py, web_visits.py name them; tests/test_engines.py keeps this list equal)
 DERIVED = ("person_touches", "person_journeys", "person_engagement", "web_stitches", "web_visits")
 PER_PERSON = DERIVED[:3]  # the per-person tables
-# the tables each engine builds itself when DuckDB's are current (build_derived); Postgres copies the web tables
-BUILT_BY = {"pyspark": DERIVED, "postgres": PER_PERSON}
+# the tables each engine builds itself when DuckDB's are current (build_derived)
+BUILT_BY = {"pyspark": DERIVED, "postgres": DERIVED}
 BOOKKEEPING = ("meta", "ingests", "ingest_notes")
 EXPORTED = (*CANONICAL, *DERIVED, *BOOKKEEPING)
 MANIFEST = "manifest.json"
@@ -134,7 +134,7 @@ def export_tables(ws: Workspace, *, force: bool = False, engine: EngineSettings 
     """Write the workspace's tables to ``[engine] tables`` as Parquet (skipped when the export on disk
     already matches the database, unless ``force``); returns the export. ``engine`` (default: the workspace's
     ``[engine]``): for ``pyspark`` Spark builds the derived tables (:func:`derive_in_spark`); for ``postgres``
-    the per-person ones are left out (Postgres builds them when it loads the export: :mod:`leadjourney.warehouse`);
+    they are left out (Postgres builds them when it loads the export: :mod:`leadjourney.warehouse`);
     either only when DuckDB's were built for the configuration as it is, else DuckDB's are written."""
     settings = engine or ws.config.engine
     folder = tables_folder(ws)

@@ -7,12 +7,13 @@ the workspace (the export's fingerprint, kept in ``<schema>.leadjourney_manifest
 one transaction, streamed as CSV through ``COPY`` (no row passes through Python on its own), so a crash or
 Ctrl-C leaves the previous copy. Only the tables leadjourney exports are replaced; others in the schema stay.
 
-When the workspace's per-person derived tables were built for the configuration as it is (the export's
-``derived_by`` is ``"postgres"``: :func:`~leadjourney.table_export.export_tables` left them out), only the
-canonical and bookkeeping tables (and the web tables) are copied, and Postgres builds ``person_touches``,
-``person_journeys`` and ``person_engagement`` from them in the same transaction, with the Ibis expressions
-ingest runs on DuckDB (:func:`~leadjourney.table_export.build_derived`, compiled by this module's Postgres
-compiler); their row counts must equal DuckDB's. Otherwise DuckDB's are copied too. The manifest records
+When the workspace's derived tables were built for the configuration as it is (the export's ``derived_by`` is
+``"postgres"``: :func:`~leadjourney.table_export.export_tables` left them out), only the canonical and
+bookkeeping tables are copied, and Postgres builds ``person_touches``, ``person_journeys``,
+``person_engagement``, ``web_stitches`` and ``web_visits`` from them in the same transaction, with the Ibis
+expressions ingest runs on DuckDB (:func:`~leadjourney.table_export.build_derived`, compiled by this module's
+Postgres compiler, which reads regular expressions, epochs and lower case as DuckDB does:
+:func:`_postgres_compiler`); their row counts must equal DuckDB's. Otherwise DuckDB's are copied too. The manifest records
 which engine built them (``derived_by``); a copy built by the other is loaded again.
 
 Every text column it creates (copied, built, scratch and the manifest's) is ``COLLATE "C"``: text ordered by its
@@ -29,6 +30,7 @@ again.
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import re
 from collections.abc import Iterator
@@ -61,7 +63,6 @@ def connect_postgres(ws: Workspace, settings: EngineSettings) -> Iterator[ibis.B
 
     url = env_secret(settings.url_env, "engine.url_env")
     try:
-        import ibis
         import psycopg
         from psycopg.types.numeric import FloatLoader
     except ImportError:
@@ -75,11 +76,9 @@ def connect_postgres(ws: Workspace, settings: EngineSettings) -> Iterator[ibis.B
     try:
         load_tables(con, export, settings.schema, ws.config)
         con.execute(f"SET search_path TO {_ident(settings.schema)}")
-        # NUMERIC results (Postgres's epoch, averages and sums of integers) as floats, as DuckDB returns them
+        # NUMERIC results (averages and sums of integers) as floats, as DuckDB returns them
         con.adapters.register_loader("numeric", FloatLoader)
-        backend = ibis.postgres.from_connection(con)
-        backend.compiler = _postgres_compiler()
-        yield backend
+        yield postgres_backend(con)
     except psycopg.Error as exc:
         raise OptionError(f"engine: the warehouse failed: {_first_line(exc, url)}") from None
     finally:
@@ -146,13 +145,14 @@ def _manifest(con: Any, schema: str) -> tuple[str, str, str] | None:
 
 
 def build_tables(con: Any, schema: str, config: Config) -> dict[str, int]:
-    """Build the per-person derived tables in ``schema`` from the canonical tables there, inside the caller's
+    """Build the derived tables in ``schema`` from the canonical tables there, inside the caller's
     transaction (:func:`~leadjourney.table_export.build_derived`); returns their row counts.
 
     Each is created with the columns and types of its Ibis expression (every column nullable, as
     :func:`_load_table` creates a copied one) and filled by ``INSERT ... SELECT`` of the expression compiled by
     this module's compiler, on ``con``: a crash or Ctrl-C rolls them back with the rest of the load. The scratch
-    table (person_journeys before its engagement columns) is a temporary table dropped at commit.
+    tables (person_journeys before its engagement columns, the visits before their pages) are temporary tables
+    dropped at commit.
 
     Every table is analyzed once written (the copied ones too): tables created in a transaction have no
     statistics until it commits, and the planner's guess without them (one row per filter) chose plans that
@@ -162,8 +162,7 @@ def build_tables(con: Any, schema: str, config: Config) -> dict[str, int]:
     from leadjourney.table_export import BUILT_BY, build_derived
 
     con.execute(f"SET LOCAL search_path TO {_ident(schema)}")  # the expressions name the canonical tables bare
-    backend = ibis.postgres.from_connection(con)
-    backend.compiler = _postgres_compiler()
+    backend = postgres_backend(con)
 
     def write(expr: ir.Table, table: str) -> ir.Table:
         name = table.lstrip(".")
@@ -238,32 +237,73 @@ def _first_line(exc: BaseException, url: str) -> str:
 
 
 _WORD_BOUNDARY = re.compile(r"(?<!\\)((?:\\\\)*)\\b")  # \b not itself escaped (\\b is a backslash and b)
+# collations whose lower() maps every character as DuckDB's does (Unicode's simple case mapping: glibc's C.UTF-8
+# and Postgres 17's builtin one), in the order tried; "C", every text column's, lowers ASCII letters only
+UNICODE_LOWER = ("pg_c_utf8", "C.utf8", "C.UTF-8")
 
 
-def _postgres_compiler() -> Any:
-    """Ibis's Postgres compiler with regular expressions read as DuckDB's RE2 reads them: ``\b`` (a word
-    boundary there, a backspace in Postgres) becomes Postgres's ``\\y``. The patterns are the analyses' own and
-    the ``[[personas]]`` job_title rules people write (and the suggested personas propose)."""
-    global _compiler
-    if _compiler is None:
-        import sqlglot.expressions as sge
-        from ibis.backends.sql.compilers.postgres import PostgresCompiler
+def postgres_backend(con: Any) -> ibis.BaseBackend:
+    """An Ibis backend on the psycopg connection ``con``, compiling with :func:`_postgres_compiler` (``lower()``
+    in the first of :data:`UNICODE_LOWER` the server has, else in the column's "C": ASCII letters only)."""
+    import ibis
 
-        class PortablePostgresCompiler(PostgresCompiler):
-            pass
-
-        def visit_regex_search(self: Any, op: Any, *, arg: Any, pattern: Any) -> Any:
-            if isinstance(pattern, sge.Literal) and pattern.is_string:
-                pattern = sge.convert(_WORD_BOUNDARY.sub(r"\1\\y", pattern.this))
-            return self.f.regexp_like(arg, pattern)
-
-        # set after the class is made: Ibis defines each simple operation's method on every subclass
-        PortablePostgresCompiler.visit_RegexSearch = visit_regex_search  # type: ignore[attr-defined]
-        _compiler = PortablePostgresCompiler()
-    return _compiler
+    found = con.execute("SELECT collname FROM pg_collation WHERE collname = ANY(%s) "
+                        "AND collencoding IN (-1, pg_char_to_encoding('UTF8'))", [list(UNICODE_LOWER)]).fetchall()
+    names = {str(r[0]) for r in found}
+    backend = ibis.postgres.from_connection(con)
+    backend.compiler = _postgres_compiler(next((n for n in UNICODE_LOWER if n in names), None))
+    return backend
 
 
-_compiler: Any = None
+@functools.cache
+def _postgres_compiler(lower_collation: str | None = None) -> Any:
+    """Ibis's Postgres compiler with regular expressions, epochs and lower case made as DuckDB makes them.
+
+    * ``\\b`` (a word boundary in RE2, a backspace in Postgres) becomes Postgres's ``\\y``. The patterns are the
+      analyses' own and the ``[[personas]]`` job_title rules people write (and the suggested personas propose).
+    * A group extracted (``re_extract``) is ``''`` where RE2's ``regexp_extract`` gives ``''``: the pattern does not
+      match, or the group took no part in the match (Ibis's gives NULL), and the expression is matched once, not
+      twice (Ibis's tests ``~`` first). The patterns are written for both (no ``(?i)``, which Postgres reads only
+      at an expression's start and Ibis wraps in a group: :mod:`leadjourney.ingest.urls`). Both read ``^`` and
+      ``$`` at the text's ends only, ``[^...]`` takes line breaks, and ``\\r`` and U+2028 are characters like any.
+    * Epoch seconds are a ``double precision``, as DuckDB's ``epoch`` (Postgres's is an exact ``numeric``): a
+      difference of two (a visit's duration, the silence before a touch) then rounds as DuckDB's does, to the
+      last bit (DuckDB's 28.04620385169983 s, not the exact 28.046204).
+    * ``lower()`` in ``lower_collation`` (:func:`postgres_backend`): a host in capitals (``MÜNCHEN.de``) in lower
+      case as DuckDB's, not only its ASCII letters."""
+    import ibis.expr.datatypes as dt
+    import sqlglot.expressions as sge
+    from ibis.backends.sql.compilers.postgres import PostgresCompiler
+
+    class PortablePostgresCompiler(PostgresCompiler):
+        pass
+
+    def visit_regex_search(self: Any, op: Any, *, arg: Any, pattern: Any) -> Any:
+        if isinstance(pattern, sge.Literal) and pattern.is_string:
+            pattern = sge.convert(_WORD_BOUNDARY.sub(r"\1\\y", pattern.this))
+        return self.f.regexp_like(arg, pattern)
+
+    def visit_regex_extract(self: Any, op: Any, *, arg: Any, pattern: Any, index: Any) -> Any:
+        if not (isinstance(index, sge.Literal) and not index.is_string and int(index.this) >= 1):
+            pattern, index = self.f.concat("(", pattern, ")"), index + 1  # group 0: the whole match, grouped
+        group = sge.Bracket(this=sge.paren(self.f.regexp_match(arg, pattern), copy=False),
+                            expressions=[index], offset=1)  # the array's first element: group 1
+        return self.if_(arg.is_(sge.null()), sge.null(), self.f.coalesce(group, sge.convert("")))
+
+    def visit_extract_epoch_seconds(self: Any, op: Any, *, arg: Any) -> Any:
+        return self.cast(self.f.extract("epoch", arg), dt.float64)
+
+    def visit_lowercase(self: Any, op: Any, *, arg: Any) -> Any:
+        if lower_collation is None:
+            return self.f.lower(arg)
+        return self.f.lower(sge.Collate(this=arg, expression=sge.to_identifier(lower_collation, quoted=True)))
+
+    # set after the class is made: Ibis defines each simple operation's method on every subclass
+    PortablePostgresCompiler.visit_RegexSearch = visit_regex_search  # type: ignore[attr-defined]
+    PortablePostgresCompiler.visit_RegexExtract = visit_regex_extract  # type: ignore[attr-defined]
+    PortablePostgresCompiler.visit_ExtractEpochSeconds = visit_extract_epoch_seconds  # type: ignore[attr-defined]
+    PortablePostgresCompiler.visit_Lowercase = visit_lowercase  # type: ignore[attr-defined]
+    return PortablePostgresCompiler()
 
 
-__all__ = ["build_tables", "connect_postgres", "load_tables", "loaded_fingerprint", "loaded_state"]
+__all__ = ["build_tables", "connect_postgres", "load_tables", "loaded_fingerprint", "loaded_state", "postgres_backend"]

@@ -53,7 +53,8 @@ def _query_cleaned(url: str) -> str:
 
 
 # The path and host of a URL, and its utm_* tags, as Ibis expressions (what the web visits keep of a page and a
-# referrer; :mod:`leadjourney.ingest.web_visits`): regular expressions that RE2 (DuckDB) and Java (Spark) read alike.
+# referrer; :mod:`leadjourney.ingest.web_visits`): regular expressions that RE2 (DuckDB), Java (Spark) and Postgres's
+# AREs read alike (Postgres's extraction made RE2's by leadjourney.warehouse's compiler).
 # The path is the part from the first "/" after the scheme and host to the query or fragment; one with a line
 # break in it is no path (what RE2's "." and "$" made of it when it was written as one anchored expression).
 PATH_PATTERN = r"^(?:[a-zA-Z][a-zA-Z0-9+.-]*://)?[^/?#]*(/[^?#]*)?"
@@ -73,6 +74,17 @@ def url_host(url: ir.StringValue) -> ir.StringValue:
     return url.re_extract(HOST_PATTERN, 1).lower().re_replace(r"^www\.", "").nullif("")
 
 
+# the characters RE2's case-insensitive match takes for a letter besides its two ASCII cases (Unicode's simple case
+# folding: the long s, the Kelvin sign); (?i) itself is not portable (Java folds ASCII only, Postgres reads it only
+# at the start of an expression, which Ibis wraps in a group there)
+_FOLDED = {"s": "\u017f", "k": "\u212a"}
+
+
+def _any_case(text: str) -> str:
+    """``text`` (letters, digits, ``_``) as a pattern matching it in any case, as RE2's ``(?i)`` does."""
+    return "".join(f"[{c.lower()}{c.upper()}{_FOLDED.get(c.lower(), '')}]" if c.isalpha() else c for c in text)
+
+
 def url_utm(url: ir.StringValue, tag: str) -> ir.StringValue:
     """The value of the URL's ``utm_<tag>`` parameter (the name in any case; NULL when missing or empty)."""
-    return url.re_extract(f"(?i)[?&]utm_{tag}=([^&]*)", 1).nullif("")
+    return url.re_extract(f"[?&]{_any_case(f'utm_{tag}')}=([^&]*)", 1).nullif("")

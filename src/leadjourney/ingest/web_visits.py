@@ -16,8 +16,9 @@ event on the site, or a form-fill touch of the stitched person during the visit 
 :data:`SESSION_GAP_MINUTES` after it), person_id (NULL: never identified).
 
 Both are rebuilt by every ingest, after the identity pass, from Ibis expressions (:func:`web_stitches`,
-:func:`web_visits`): compiled to DuckDB's SQL by ingest, and run by Spark for an export Spark builds the
-derived tables of (:func:`leadjourney.table_export.derive_in_spark`).
+:func:`web_visits`): compiled to DuckDB's SQL by ingest, run by Spark for an export Spark builds the
+derived tables of (:func:`leadjourney.table_export.derive_in_spark`), and by Postgres when it loads one
+(:func:`leadjourney.warehouse.build_tables`).
 """
 
 from __future__ import annotations
