@@ -431,17 +431,66 @@ def test_spark_without_pyspark_is_one_line_naming_the_fix(tmp_path: Path, monkey
                                                                       for p in ws.root.iterdir())
 
 
-def test_spark_exports_duckdb_tables_built_for_another_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Stages edited since the last ingest: Spark cannot rebuild what DuckDB's tables were built for, so the
-    export carries DuckDB's (analyses see them stale on either engine), and Spark is not even started."""
+def test_spark_exports_duckdb_tables_of_an_older_workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Derived tables not built from the rows the workspace holds (an older version's, no fingerprint): Spark
+    cannot know what they were built from, so the export carries DuckDB's, and Spark is not even started."""
     ws = _workspace(tmp_path / "ws")
     text = ws.config_path.read_text("utf-8")
     ws.config_path.write_text(text.replace('backend = "duckdb"', 'backend = "pyspark"'), "utf-8")
     monkeypatch.setitem(__import__("sys").modules, "pyspark.sql", None)  # as if pyspark were not installed
-    ws = Workspace.open(ws.root)
-    ws.config = dataclasses.replace(ws.config, dark_after_days=ws.config.dark_after_days + 1)
-    export = export_tables(ws)
-    assert export.derived_by == "duckdb" and export.path("person_journeys").is_file()
+    with ws.connect() as con:
+        con.execute("DELETE FROM meta WHERE key = ?", [person_touches.FINGERPRINT_KEY])
+    export = export_tables(Workspace.open(ws.root))
+    assert export.derived_by == "duckdb" and export.built_for == "" and export.path("person_journeys").is_file()
+
+
+@pytest.mark.spark
+@_no_spark
+def test_spark_builds_for_a_config_edited_since_the_ingest(shared_generated: Any, tmp_path: Path) -> None:
+    """The silence edited since the last ingest: DuckDB's derived tables are stale (its analyses compute live),
+    but Spark builds the export's for the config as it is, and analyses on Spark read them: the rows DuckDB's
+    ingest builds for that config, the numbers DuckDB computes live. Edited again: the export is stale, and
+    the next run on Spark builds again."""
+    from leadjourney.analysis.report import analyze
+    from leadjourney.backends import connect_backend
+    from leadjourney.ingest.person_changes import config_digest
+    from test_warehouse import _reads_stored
+
+    shared, _ = shared_generated(n_leads=1500, seed=11, end=date(2026, 6, 30), days=120, web=True)
+    ws = copy_workspace(shared, tmp_path / "ws")
+
+    def silence(old: int, new: int) -> Workspace:
+        text = ws.config_path.read_text("utf-8")
+        assert f"dark_after_days = {old}" in text
+        ws.config_path.write_text(text.replace(f"dark_after_days = {old}", f"dark_after_days = {new}"), "utf-8")
+        return _on(ws, "pyspark")
+
+    edited = silence(30, 9)
+    export = export_tables(edited, engine=edited.config.engine)
+    assert export.derived_by == "pyspark" and export.built_for == config_digest(edited.config)
+    assert all(export.path(t).is_dir() for t in DERIVED)  # written by Spark
+    with edited.connect(read_only=True) as con:
+        import ibis
+
+        assert _reads_stored(ibis.duckdb.from_connection(con), edited.config) == (True, False)
+    with connect_backend(edited) as backend:
+        assert _reads_stored(backend, edited.config) == (True, True)
+    assert differences(analyze(_on(ws, "duckdb"), now=NOW).to_dict(), analyze(edited, now=NOW).to_dict()) == []
+
+    rebuilt = copy_workspace(edited, tmp_path / "rebuilt")  # what DuckDB's ingest builds for this config
+    assert run_cli("ingest", str(rebuilt.root)).returncode == 0
+    with rebuilt.connect(read_only=True) as con:
+        for table in (*DERIVED, "meta"):
+            spark = pq.read_table(export.path(table))
+            duck = con.sql(f'SELECT * FROM "{table}"').to_arrow_table()
+            assert spark.column_names == duck.column_names, table
+            assert _row_differences(_sorted_rows(duck), _sorted_rows(spark)) == [], table
+
+    again = silence(9, 12)
+    assert current_export(again) is None
+    with connect_backend(again) as backend:
+        assert _reads_stored(backend, again.config) == (True, True)
+    assert current_export(again) is not None and read_export(export.folder).built_for == config_digest(again.config)
 
 
 @pytest.fixture(scope="module")

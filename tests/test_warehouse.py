@@ -293,10 +293,91 @@ def test_postgres_builds_for_the_configured_options(postgres: str, shared_genera
     _postgres_equals_duckdb(postgres, ws, "options")
 
 
-def test_postgres_copies_duckdb_tables_built_for_another_config(postgres: str, shared_generated: Any,
-                                                                 tmp_path: Path) -> None:
-    """The silence edited since the last ingest: Postgres cannot rebuild what DuckDB's tables were built for, so
-    they are copied (analyses see them stale, as on DuckDB); a copy built by the other engine is loaded again."""
+def _reads_stored(backend: Any, config: Any) -> tuple[bool, bool]:
+    """Whether an analysis on ``backend`` with ``config`` reads the stored person_journeys and the engagement
+    columns in it (else it computes them live)."""
+    from leadjourney.analysis.journeys import Journeys
+
+    journeys = Journeys(backend, config)
+    try:
+        return journeys._person_journeys()[1], journeys.engagement_in_people(NOW, config.dark_after_days)
+    finally:
+        journeys.release()
+
+
+def _set_silence(ws: Workspace, old: int, new: int) -> Workspace:
+    text = ws.config_path.read_text("utf-8")
+    assert f"dark_after_days = {old}" in text
+    ws.config_path.write_text(text.replace(f"dark_after_days = {old}", f"dark_after_days = {new}"), "utf-8")
+    return _on(ws, "postgres", "edited")
+
+
+def test_postgres_builds_for_a_config_edited_since_the_ingest(postgres: str, shared_generated: Any, tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """The silence edited since the last ingest: DuckDB's derived tables are stale (its analyses compute live),
+    but Postgres builds its own for the config as it is, and its analyses read them: the rows DuckDB's ingest
+    builds for that config, and the numbers DuckDB computes live. Edited again: the copy is stale (analyses
+    over it compute live) until the next run loads and builds again."""
+    import psycopg
+
+    from leadjourney import warehouse
+    from leadjourney.analysis.report import analyze
+    from leadjourney.ingest.person_changes import config_digest, derived_tables_current
+    from leadjourney.table_export import DERIVED, export_tables
+
+    monkeypatch.setenv(URL_ENV, postgres)
+    shared, _ = shared_generated(n_leads=1500, seed=11, end=date(2026, 6, 30), days=120, web=True)
+    ws = _set_silence(copy_workspace(shared, tmp_path / "ws"), 30, 9)
+    with ws.connect(read_only=True) as con:
+        assert not derived_tables_current(con, ws.config)
+        duck_meta = dict(con.execute("SELECT key, value FROM meta").fetchall())
+    export = export_tables(ws, engine=ws.config.engine)
+    assert export.derived_by == "postgres" and export.built_for == config_digest(ws.config)
+    assert not any(export.path(t).exists() for t in DERIVED)  # built by Postgres, not copied
+    with psycopg.connect(postgres, autocommit=True) as con:
+        assert warehouse.load_tables(con, export, "edited", ws.config) is True
+        assert warehouse.loaded_for(con, "edited") == config_digest(ws.config)
+    with ws.connect(read_only=True) as con:
+        assert _reads_stored(ibis_duckdb(con), ws.config) == (True, False)  # DuckDB's: engagement live
+    with warehouse.connect_postgres(ws, ws.config.engine) as backend:
+        assert _reads_stored(backend, ws.config) == (True, True)  # Postgres's: read, not live
+    duck = analyze(_on(ws, "duckdb"), now=NOW).to_dict()
+    assert differences(duck, analyze(ws, now=NOW).to_dict()) == []
+
+    # what DuckDB's ingest builds for this config: the same rows, and the same meta rows describing them
+    rebuilt = copy_workspace(ws, tmp_path / "rebuilt")
+    assert run_cli("ingest", str(rebuilt.root)).returncode == 0
+    assert _postgres_differences(postgres, rebuilt, "edited", DERIVED, least=500) == {t: [] for t in DERIVED}
+    with rebuilt.connect(read_only=True) as con:
+        assert derived_tables_current(con, ws.config)
+        expected = dict(con.execute("SELECT key, value FROM meta").fetchall())
+    loaded = dict(_rows(postgres, "SELECT key, value FROM edited.meta"))
+    changed = {k for k in expected if expected[k] != duck_meta.get(k)}
+    assert {"person_engagement_parameters", "person_tables_config"} <= changed and loaded == expected
+
+    # edited again: the loaded copy no longer serves (live), and the next run loads and builds again
+    ws = _set_silence(ws, 9, 12)
+    with psycopg.connect(postgres, autocommit=True) as con:
+        con.execute('SET search_path TO "edited"')
+        assert _reads_stored(warehouse.postgres_backend(con), ws.config) == (True, False)
+    with warehouse.connect_postgres(ws, ws.config.engine) as backend:
+        assert _reads_stored(backend, ws.config) == (True, True)
+    assert _rows(postgres, "SELECT built_for FROM edited.leadjourney_manifest") == [(config_digest(ws.config),)]
+    duck = analyze(_on(ws, "duckdb"), now=NOW).to_dict()
+    assert differences(duck, analyze(ws, now=NOW).to_dict()) == []
+
+
+def ibis_duckdb(con: Any) -> Any:
+    import ibis
+
+    return ibis.duckdb.from_connection(con)
+
+
+def test_postgres_copies_the_tables_of_an_older_workspace(postgres: str, shared_generated: Any,
+                                                          tmp_path: Path) -> None:
+    """Derived tables not built from the rows the workspace holds (an older version's, no fingerprints): Postgres
+    copies DuckDB's (analyses decide what they serve, as on DuckDB); a copy built by the other engine is loaded
+    again."""
     import psycopg
 
     from leadjourney import warehouse
@@ -307,12 +388,13 @@ def test_postgres_copies_duckdb_tables_built_for_another_config(postgres: str, s
     built = export_tables(ws, engine=ws.config.engine)
     with psycopg.connect(postgres, autocommit=True) as con:
         assert warehouse.load_tables(con, built, "copied", ws.config) is True
-    ws.config = dataclasses.replace(ws.config, dark_after_days=ws.config.dark_after_days + 1)
+    with ws.connect() as con:
+        con.execute("DELETE FROM meta WHERE key = 'person_touches_fingerprint'")
     copied = export_tables(ws, engine=ws.config.engine)
-    assert copied.derived_by == "duckdb" and copied.fingerprint == built.fingerprint
+    assert copied.derived_by == "duckdb" and copied.built_for == ""
     assert all(copied.path(t).is_file() for t in PER_PERSON)
     with psycopg.connect(postgres, autocommit=True) as con:
-        assert warehouse.load_tables(con, copied, "copied", ws.config) is True  # the same state, another builder
+        assert warehouse.load_tables(con, copied, "copied", ws.config) is True
         assert warehouse.loaded_state(con, "copied") == (copied.fingerprint, "duckdb")
     _postgres_equals_duckdb(postgres, ws, "copied")
 

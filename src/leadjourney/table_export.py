@@ -10,14 +10,21 @@ For ``[engine] backend = "pyspark"`` the engine builds the derived tables itself
 DuckDB writes the canonical and bookkeeping tables, then Spark runs the same Ibis expressions ingest compiles
 for DuckDB (``person_touches``, ``person_journeys`` with the engagement columns, ``person_engagement``, and
 the web tables ``web_stitches`` and ``web_visits``) over those Parquet files and writes the results, as
-Parquet folders, into the same export. It does so when the workspace's own derived tables were built for
-the configuration as it is (:func:`~leadjourney.ingest.person_changes.derived_tables_current`): then the
-rows equal DuckDB's and the fingerprints ``meta`` keeps for them hold. Otherwise (the stages or personas
-edited since the last ingest) it exports DuckDB's tables, which analyses then treat as stale on either engine.
+Parquet folders, into the same export. For ``backend = "postgres"`` the export leaves the five out
+(``derived_by`` is ``"postgres"``; ``tables`` still gives DuckDB's row counts): Postgres builds them with the
+same function (:func:`build_derived`) when it loads the export (:func:`leadjourney.warehouse.load_tables`).
 
-For ``backend = "postgres"`` the export leaves the five derived tables out under the same condition (``derived_by`` is
-``"postgres"``; ``tables`` still gives DuckDB's row counts): Postgres builds them with the same function
-(:func:`build_derived`) when it loads the export (:func:`leadjourney.warehouse.load_tables`).
+The engine builds them for the configuration as it is (``built_for``: its
+:func:`~leadjourney.ingest.person_changes.config_digest`), also when DuckDB's were built for another (the
+stages, personas or silence edited since the last ingest: DuckDB's own analyses then compute live, as
+before). What it needs is that DuckDB's were built from the rows the workspace holds
+(:func:`~leadjourney.ingest.person_changes.derived_rows_current`): then the row counts must equal DuckDB's,
+and the export's ``meta`` is DuckDB's with the rows describing the derived tables as built for the
+configuration (:func:`~leadjourney.ingest.person_changes.meta_built_for`), so the engine's analyses read its
+tables. An export is current while the workspace's fingerprint and the configuration it was built for are
+(:func:`current_export`); a later edit makes it stale: the next run on the engine exports and builds again,
+and a copy read without that (an older Postgres load) is read as built for another configuration (live).
+Otherwise (an older workspace's tables) the export carries DuckDB's tables and ``meta``.
 
 >>> export_tables(ws).tables["leads"]            # doctest: +SKIP
 990000
@@ -69,6 +76,7 @@ class Export:
     # the engine that built the derived tables it names (BUILT_BY): "duckdb", "pyspark" (Parquet folders here) or
     # "postgres" (not here: warehouse.load_tables builds them in Postgres from this export's canonical tables)
     derived_by: str = "duckdb"
+    built_for: str = ""  # the config_digest the engine builds them for ("" when DuckDB's are exported)
 
     def path(self, table: str) -> Path:
         return self.folder / f"{table}.parquet"
@@ -107,15 +115,19 @@ def read_export(folder: Path) -> Export | None:
     try:
         manifest = json.loads((folder / MANIFEST).read_text("utf-8"))
         return Export(folder, str(manifest["fingerprint"]), {str(k): int(v) for k, v in manifest["tables"].items()},
-                      str(manifest["exported_at"]), str(manifest.get("derived_by", "duckdb")))
+                      str(manifest["exported_at"]), str(manifest.get("derived_by", "duckdb")),
+                      str(manifest.get("built_for", "")))
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
 
 
 def current_export(ws: Workspace) -> Export | None:
-    """The workspace's export when it matches the database as it is now, else None."""
+    """The workspace's export when it matches the database as it is now (and, when the engine built its derived
+    tables, the configuration as it is), else None."""
+    from leadjourney.ingest.person_changes import config_digest
+
     found = read_export(tables_folder(ws))
-    if found is None:
+    if found is None or found.built_for not in ("", config_digest(ws.config)):
         return None
     with ws.connect(read_only=True) as con:
         now, _ = fingerprint(con)
@@ -134,18 +146,24 @@ def export_tables(ws: Workspace, *, force: bool = False, engine: EngineSettings 
     """Write the workspace's tables to ``[engine] tables`` as Parquet (skipped when the export on disk
     already matches the database, unless ``force``); returns the export. ``engine`` (default: the workspace's
     ``[engine]``): for ``pyspark`` Spark builds the derived tables (:func:`derive_in_spark`); for ``postgres``
-    they are left out (Postgres builds them when it loads the export: :mod:`leadjourney.warehouse`);
-    either only when DuckDB's were built for the configuration as it is, else DuckDB's are written."""
+    they are left out (Postgres builds them when it loads the export: :mod:`leadjourney.warehouse`); either
+    for the configuration as it is, when DuckDB's were built from the rows the workspace holds (for this
+    configuration or another), else DuckDB's are written. The export on disk serves only if it was built
+    for the configuration as it is."""
+    from leadjourney.ingest.person_changes import config_digest, derived_rows_current
+
     settings = engine or ws.config.engine
     folder = tables_folder(ws)
     with ws.connect(read_only=True) as con:
         now, counts = fingerprint(con)
         own = BUILT_BY.get(settings.backend, ())
-        by_engine = bool(own) and set(own) <= set(counts) and _current(con, ws.config)
+        by_engine = bool(own) and set(own) <= set(counts) and derived_rows_current(con)
         derived_by = settings.backend if by_engine else "duckdb"
+        built_for = config_digest(ws.config) if by_engine else ""
         by_spark = derived_by == "pyspark"
         found = read_export(folder)
-        if found is not None and (found.fingerprint, found.derived_by) == (now, derived_by) and not force:
+        if (found is not None and (found.fingerprint, found.derived_by, found.built_for) == (now, derived_by, built_for)
+                and not force):
             return found
         if by_spark:  # started first: no Spark here (pyspark, Java) fails before anything is written
             from leadjourney.spark import spark_session
@@ -160,7 +178,8 @@ def export_tables(ws: Workspace, *, force: bool = False, engine: EngineSettings 
                 if by_engine and table in own:
                     continue
                 target = str(staging / f"{table}.parquet").replace("'", "''")
-                con.execute(f"COPY ({_select(con, table)}) TO '{target}' (FORMAT parquet)")
+                query = _meta_built_for(con, ws.config) if by_engine and table == "meta" else _select(con, table)
+                con.execute(f"COPY ({query}) TO '{target}' (FORMAT parquet)")
             if by_spark:
                 built = derive_in_spark(staging, ws.config, settings)
                 wrong = {t: (n, counts[t]) for t, n in built.items() if n != counts[t]}
@@ -168,19 +187,26 @@ def export_tables(ws: Workspace, *, force: bool = False, engine: EngineSettings 
                     raise RuntimeError(f"Spark built other row counts than DuckDB holds (Spark, DuckDB): {wrong}")
             exported_at = datetime.now(UTC).replace(tzinfo=None).isoformat(timespec="seconds")
             (staging / MANIFEST).write_text(json.dumps(
-                {"fingerprint": now, "tables": counts, "exported_at": exported_at, "derived_by": derived_by},
-                indent=2), "utf-8")
+                {"fingerprint": now, "tables": counts, "exported_at": exported_at, "derived_by": derived_by,
+                 "built_for": built_for}, indent=2), "utf-8")
             _swap(staging, folder)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
-    return Export(folder, now, counts, exported_at, derived_by)
+    return Export(folder, now, counts, exported_at, derived_by, built_for)
 
 
-def _current(con: duckdb.DuckDBPyConnection, config: Config) -> bool:
-    from leadjourney.ingest.person_changes import derived_tables_current
+def _meta_built_for(con: duckdb.DuckDBPyConnection, config: Config) -> str:
+    """The query of ``meta`` for an export whose engine builds the derived tables for ``config``: DuckDB's rows
+    with those describing the derived tables as built for it
+    (:func:`~leadjourney.ingest.person_changes.meta_built_for`)."""
+    from leadjourney.ingest.person_changes import meta_built_for
+    from leadjourney.ingest.sql import lit
 
-    return derived_tables_current(con, config)
+    rows = meta_built_for(con, config)
+    values = ", ".join(f"({lit(k)}, {lit(v)})" for k, v in sorted(rows.items()))
+    return (f"SELECT key, value FROM meta WHERE key NOT IN ({', '.join(lit(k) for k in rows)}) "
+            f"UNION ALL SELECT * FROM (VALUES {values}) ORDER BY key")
 
 
 STAGED = ".person_journeys_staged"  # person_journeys before its engagement columns (a leading dot: scratch)

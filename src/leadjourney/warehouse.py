@@ -7,14 +7,17 @@ the workspace (the export's fingerprint, kept in ``<schema>.leadjourney_manifest
 one transaction, streamed as CSV through ``COPY`` (no row passes through Python on its own), so a crash or
 Ctrl-C leaves the previous copy. Only the tables leadjourney exports are replaced; others in the schema stay.
 
-When the workspace's derived tables were built for the configuration as it is (the export's ``derived_by`` is
+When the workspace's derived tables were built from the rows it holds (the export's ``derived_by`` is
 ``"postgres"``: :func:`~leadjourney.table_export.export_tables` left them out), only the canonical and
 bookkeeping tables are copied, and Postgres builds ``person_touches``, ``person_journeys``,
 ``person_engagement``, ``web_stitches`` and ``web_visits`` from them in the same transaction, with the Ibis
 expressions ingest runs on DuckDB (:func:`~leadjourney.table_export.build_derived`, compiled by this module's
 Postgres compiler, which reads regular expressions, epochs and lower case as DuckDB does:
-:func:`_postgres_compiler`); their row counts must equal DuckDB's. Otherwise DuckDB's are copied too. The manifest records
-which engine built them (``derived_by``); a copy built by the other is loaded again.
+:func:`_postgres_compiler`); their row counts must equal DuckDB's. They are built for the configuration as it
+is, also when DuckDB's were built for another (a config edited since the last ingest): the export's ``meta``
+then describes them as built for it, and analyses here read them (:mod:`leadjourney.table_export`).
+Otherwise DuckDB's are copied too. The manifest records which engine built them (``derived_by``) and for
+which configuration (``built_for``); a copy built by the other, or for another configuration, is loaded again.
 
 Every text column it creates (copied, built, scratch and the manifest's) is ``COLLATE "C"``: text ordered by its
 bytes, as DuckDB orders it, whatever the database's default collation (an ``en_US.UTF-8`` or ICU one would
@@ -87,17 +90,21 @@ def connect_postgres(ws: Workspace, settings: EngineSettings) -> Iterator[ibis.B
 
 def load_tables(con: Any, export: Export, schema: str, config: Config | None = None) -> bool:
     """Load ``export`` into ``schema`` unless the copy there was loaded from the same workspace state (and its
-    per-person tables built by the same engine); True when it loaded. One transaction (an advisory lock keeps
-    two loads of a schema apart). ``config`` (the workspace's): what Postgres builds the per-person tables for,
-    needed when the export left them out (``derived_by == "postgres"``)."""
+    derived tables built by the same engine, for the same configuration); True when it loaded. One transaction
+    (an advisory lock keeps two loads of a schema apart). ``config`` (the workspace's): what Postgres builds the
+    derived tables for, needed when the export left them out (``derived_by == "postgres"``), and the one the
+    export was made for (``built_for``: its ``meta`` describes the tables as built for it)."""
+    from leadjourney.ingest.person_changes import config_digest
     from leadjourney.table_export import BUILT_BY
 
     build = export.derived_by == "postgres"
     if build and config is None:
-        raise ValueError("load_tables: the export leaves the per-person tables to Postgres; pass the config")
+        raise ValueError("load_tables: the export leaves the derived tables to Postgres; pass the config")
+    if build and config is not None and config_digest(config) != export.built_for:
+        raise ValueError("load_tables: the export was made for another configuration; export it again")
     with con.transaction():
         con.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"leadjourney:{schema}"])
-        if _manifest(con, schema) == (export.fingerprint, export.derived_by, LAYOUT):
+        if _manifest(con, schema) == (export.fingerprint, export.derived_by, export.built_for, LAYOUT):
             return False
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {_ident(schema)}")
         for table in export.tables:
@@ -113,9 +120,9 @@ def load_tables(con: Any, export: Export, schema: str, config: Config | None = N
         con.execute(f"DROP TABLE IF EXISTS {manifest}")
         con.execute(f'CREATE TABLE {manifest} (fingerprint TEXT COLLATE "C" NOT NULL, '
                     'exported_at TEXT COLLATE "C" NOT NULL, derived_by TEXT COLLATE "C" NOT NULL, '
-                    'layout TEXT COLLATE "C" NOT NULL)')
-        con.execute(f"INSERT INTO {manifest} VALUES (%s, %s, %s, %s)",
-                    [export.fingerprint, export.exported_at, export.derived_by, LAYOUT])
+                    'layout TEXT COLLATE "C" NOT NULL, built_for TEXT COLLATE "C" NOT NULL)')
+        con.execute(f"INSERT INTO {manifest} VALUES (%s, %s, %s, %s, %s)",
+                    [export.fingerprint, export.exported_at, export.derived_by, LAYOUT, export.built_for])
     return True
 
 
@@ -132,16 +139,23 @@ def loaded_state(con: Any, schema: str) -> tuple[str, str] | None:
     return None if found is None else found[:2]
 
 
-def _manifest(con: Any, schema: str) -> tuple[str, str, str] | None:
-    """(fingerprint, derived_by, layout) of the copy in ``schema`` (:func:`loaded_state`; the layout "1" for a copy
-    whose manifest does not say, :data:`LAYOUT`); None: never loaded."""
+def loaded_for(con: Any, schema: str) -> str | None:
+    """The configuration (its ``config_digest``) the copy in ``schema`` had its derived tables built for (``""``:
+    DuckDB's copied); None: never loaded."""
+    found = _manifest(con, schema)
+    return None if found is None else found[2]
+
+
+def _manifest(con: Any, schema: str) -> tuple[str, str, str, str] | None:
+    """(fingerprint, derived_by, built_for, layout) of the copy in ``schema`` (:func:`loaded_state`; built_for ""
+    and the layout "1" for a copy whose manifest does not say, :data:`LAYOUT`); None: never loaded."""
     found = con.execute("SELECT to_regclass(%s)", [f"{_ident(schema)}.{_ident(MANIFEST_TABLE)}"]).fetchone()
     if found is None or found[0] is None:
         return None
     row = con.execute("SELECT fingerprint, coalesce(to_jsonb(m) ->> 'derived_by', 'duckdb'), "
-                      "coalesce(to_jsonb(m) ->> 'layout', '1') "
+                      "coalesce(to_jsonb(m) ->> 'built_for', ''), coalesce(to_jsonb(m) ->> 'layout', '1') "
                       f"FROM {_ident(schema)}.{_ident(MANIFEST_TABLE)} m").fetchone()
-    return None if row is None else (str(row[0]), str(row[1]), str(row[2]))
+    return None if row is None else (str(row[0]), str(row[1]), str(row[2]), str(row[3]))
 
 
 def build_tables(con: Any, schema: str, config: Config) -> dict[str, int]:
@@ -306,4 +320,5 @@ def _postgres_compiler(lower_collation: str | None = None) -> Any:
     return PortablePostgresCompiler()
 
 
-__all__ = ["build_tables", "connect_postgres", "load_tables", "loaded_fingerprint", "loaded_state", "postgres_backend"]
+__all__ = ["build_tables", "connect_postgres", "load_tables", "loaded_fingerprint", "loaded_for", "loaded_state",
+           "postgres_backend"]

@@ -28,6 +28,7 @@ Either way the tables hold the same rows.
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import asdict
 
 import duckdb
@@ -277,19 +278,66 @@ def _store(con: duckdb.DuckDBPyConnection, key: str, value: str) -> None:
     con.execute("INSERT INTO meta VALUES (?, ?)", [key, value])
 
 
+_DESCRIBING = (CONFIG_KEY, person_touches.FINGERPRINT_KEY, person_journeys.FINGERPRINT_KEY,  # the derived tables'
+               person_engagement.FINGERPRINT_KEY, person_engagement.IN_JOURNEYS_KEY, person_engagement.PARAMETERS_KEY)
+
+
+def _derived_meta(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    found = con.execute(f"SELECT key, value FROM meta WHERE key IN ({', '.join('?' * len(_DESCRIBING))})",
+                        list(_DESCRIBING)).fetchall()
+    return {str(k): str(v) for k, v in found}
+
+
 def derived_tables_current(con: duckdb.DuckDBPyConnection, config: Config) -> bool:
     """Whether the derived tables were built, for ``config``, from the rows the workspace holds (checked by the
     stored config digest and the row counts in the tables' fingerprints)."""
-    meta = dict(con.execute("SELECT key, value FROM meta WHERE key IN (?, ?, ?, ?, ?)", [
-        CONFIG_KEY, person_touches.FINGERPRINT_KEY, person_journeys.FINGERPRINT_KEY,
-        person_engagement.FINGERPRINT_KEY, person_engagement.IN_JOURNEYS_KEY]).fetchall())
-    if meta.get(CONFIG_KEY) != config_digest(config) or len(meta) < 5:
+    meta = _derived_meta(con)
+    if meta.get(CONFIG_KEY) != config_digest(config) or person_engagement.FINGERPRINT_KEY not in meta:
         return False
-    if meta[person_engagement.FINGERPRINT_KEY] != meta[person_engagement.IN_JOURNEYS_KEY]:
+    if meta[person_engagement.FINGERPRINT_KEY] != meta.get(person_engagement.IN_JOURNEYS_KEY):
         return False
-    touches = str(meta[person_touches.FINGERPRINT_KEY]).split(":")
-    journeys = str(meta[person_journeys.FINGERPRINT_KEY]).split(":")
+    return _built_from_rows_held(con, meta)
+
+
+def derived_rows_current(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the derived tables were built from the rows the workspace holds, for whatever configuration (the
+    row counts in person_touches' and person_journeys' fingerprints): the fingerprints ``meta`` keeps for them
+    then describe the canonical tables as they are (:func:`meta_built_for`)."""
+    return _built_from_rows_held(con, _derived_meta(con))
+
+
+def _built_from_rows_held(con: duckdb.DuckDBPyConnection, meta: dict[str, str]) -> bool:
+    touches = meta.get(person_touches.FINGERPRINT_KEY, "").split(":")
+    journeys = meta.get(person_journeys.FINGERPRINT_KEY, "").split(":")
     counts = one(con, "SELECT (SELECT count(*) FROM leads), (SELECT count(*) FROM touchpoints), "
                       "(SELECT count(*) FROM stage_events), (SELECT count(*) FROM opportunities)")
     return counts is not None and len(touches) == 5 and len(journeys) == 8 and (
         [touches[1], touches[3], journeys[2], journeys[4]] == [str(c) for c in counts])
+
+
+def meta_built_for(con: duckdb.DuckDBPyConnection, config: Config) -> dict[str, str]:
+    """The ``meta`` rows describing derived tables built for ``config`` from the rows the workspace holds
+    (:func:`derived_rows_current` must hold): what ingest stores after rebuilding them for ``config``, from
+    the stored row fingerprints (the canonical tables' counts and sums of row hashes, which no configuration
+    changes) and ``config``'s stages, personas, signal stage and silence. An engine that builds the tables from
+    the exported canonical ones for ``config`` keeps these in its copy of ``meta``, so that its analyses read
+    them as built for the configuration (:mod:`leadjourney.table_export`). Equal to the stored rows when
+    :func:`derived_tables_current`. (Exclusions and the dedupe policy act on the canonical leads, in the identity
+    pass: an edit of those takes effect at the next ingest, on every engine alike.)"""
+    meta = _derived_meta(con)
+    touches = meta[person_touches.FINGERPRINT_KEY]
+    rows = meta[person_journeys.FINGERPRINT_KEY].rsplit(":", 2)[0]  # the row parts, before the two digests
+    journeys = f"{rows}:{person_journeys.stages_digest(config.stage_names)}:" \
+               f"{person_journeys.personas_digest(config.personas)}"
+    parameters = person_engagement.Parameters.of(config.stage_names, config.dark_after_days)
+    kept = meta.get(person_engagement.PARAMETERS_KEY)
+    if kept is not None:  # the latest touch: the same rows, the same touch
+        latest = json.loads(kept).get("latest_touch")
+    else:
+        found = one(con, f"SELECT max(occurred_at) FROM {person_touches.TABLE}")
+        latest = found[0].isoformat() if found and found[0] is not None else None
+    engagement = person_engagement.fingerprint_of(touches, journeys, parameters)
+    return {CONFIG_KEY: config_digest(config), person_touches.FINGERPRINT_KEY: touches,
+            person_journeys.FINGERPRINT_KEY: journeys, person_engagement.FINGERPRINT_KEY: engagement,
+            person_engagement.IN_JOURNEYS_KEY: engagement,
+            person_engagement.PARAMETERS_KEY: person_engagement.parameters_text(parameters, latest)}

@@ -122,8 +122,20 @@ def fingerprint(con: duckdb.DuckDBPyConnection, parameters: Parameters) -> str:
     """What the table derives from: both derived tables' own fingerprints, and the parameters."""
     inputs = [one(con, "SELECT value FROM meta WHERE key = ?", [key])
               for key in (person_touches.FINGERPRINT_KEY, person_journeys.FINGERPRINT_KEY)]
-    return ":".join([VERSION, *(str(r[0]) if r else "" for r in inputs), parameters.stages,
-                     str(parameters.signal_index), str(parameters.dark_after_days)])
+    touches, journeys = (str(r[0]) if r else "" for r in inputs)
+    return fingerprint_of(touches, journeys, parameters)
+
+
+def fingerprint_of(touches: str, journeys: str, parameters: Parameters) -> str:
+    """The fingerprint of a table built from person_touches and person_journeys with these fingerprints."""
+    return ":".join([VERSION, touches, journeys, parameters.stages, str(parameters.signal_index),
+                     str(parameters.dark_after_days)])
+
+
+def parameters_text(parameters: Parameters, latest_touch: str | None) -> str:
+    """What ``meta`` keeps under :data:`PARAMETERS_KEY` (:func:`stored_for` reads it)."""
+    return json.dumps({"stages": parameters.stages, "signal_index": parameters.signal_index,
+                       "dark_after_days": parameters.dark_after_days, "latest_touch": latest_touch})
 
 
 def refresh_person_engagement(con: duckdb.DuckDBPyConnection, parameters: Parameters,
@@ -148,10 +160,9 @@ def remember(con: duckdb.DuckDBPyConnection, digest: str, parameters: Parameters
     """Record in ``meta`` what the table was built from and for (the latest touch it covers included)."""
     latest = one(con, f"SELECT max(occurred_at) FROM {person_touches.TABLE}")
     stamp = latest[0].isoformat() if latest and latest[0] is not None else None
-    kept = {"stages": parameters.stages, "signal_index": parameters.signal_index,
-            "dark_after_days": parameters.dark_after_days, "latest_touch": stamp}
     con.execute("DELETE FROM meta WHERE key IN (?, ?)", [FINGERPRINT_KEY, PARAMETERS_KEY])
-    con.execute("INSERT INTO meta VALUES (?, ?), (?, ?)", [FINGERPRINT_KEY, digest, PARAMETERS_KEY, json.dumps(kept)])
+    con.execute("INSERT INTO meta VALUES (?, ?), (?, ?)",
+                [FINGERPRINT_KEY, digest, PARAMETERS_KEY, parameters_text(parameters, stamp)])
 
 
 def refresh_engagement_columns(con: duckdb.DuckDBPyConnection, journeys: str = person_journeys.TABLE) -> bool:
