@@ -591,9 +591,12 @@ def test_postgres_cuts_and_parses_web_visits_as_duckdb_does(postgres: str, tmp_p
     assert found[web_visits.STITCHES] == [] and found[web_visits.VISITS] != []
 
 
-def test_url_expressions_on_postgres_equal_duckdbs(postgres: str) -> None:
+@pytest.mark.parametrize("lower_in", ["a Unicode collation", "no such collation"])
+def test_url_expressions_on_postgres_equal_duckdbs(postgres: str, lower_in: str,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     """The path, host and utm_* tags of many URL shapes (and random ones): Postgres reads the regular
-    expressions as DuckDB's RE2 does (case-insensitive tags, line ends, a long s), and lowers a host as DuckDB."""
+    expressions as DuckDB's RE2 does (case-insensitive tags, line ends, a long s), and lowers a host as DuckDB,
+    also on a server without a collation that lowers beyond ASCII (Postgres < 17 without C.UTF-8)."""
     import ibis
     import psycopg
 
@@ -601,7 +604,10 @@ def test_url_expressions_on_postgres_equal_duckdbs(postgres: str) -> None:
     from leadjourney.ingest.urls import url_host, url_path, url_utm
     from test_web_tables import SHAPES, _random_urls
 
-    urls = [*SHAPES, "https://MÜNCHEN.de/x?UTM_Source=Ä", *_random_urls(3000)]
+    if lower_in == "no such collation":
+        monkeypatch.setattr(warehouse, "UNICODE_LOWER", ())
+    urls = [*SHAPES, "https://MÜNCHEN.de/x?UTM_Source=Ä", "https://ΟΔΟΣ.gr/", "https://İSTANBUL.com.tr/",
+            "http://\u212aELVIN.example/", "https://ÉCOLE.fr/", *_random_urls(3000)]
     rows = list(enumerate(urls))
 
     def parsed(backend: Any, table: Any) -> list[tuple[Any, ...]]:
