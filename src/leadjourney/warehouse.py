@@ -258,7 +258,7 @@ UNICODE_LOWER = ("pg_c_utf8", "C.utf8", "C.UTF-8")
 
 def postgres_backend(con: Any) -> ibis.BaseBackend:
     """An Ibis backend on the psycopg connection ``con``, compiling with :func:`_postgres_compiler` (``lower()``
-    in the first of :data:`UNICODE_LOWER` the server has, else through :func:`_lower_map`)."""
+    in the first of :data:`UNICODE_LOWER` the server has, else through :func:`~leadjourney.casefold.lower_map`)."""
     import ibis
 
     found = con.execute("SELECT collname FROM pg_collation WHERE collname = ANY(%s) "
@@ -267,19 +267,6 @@ def postgres_backend(con: Any) -> ibis.BaseBackend:
     backend = ibis.postgres.from_connection(con)
     backend.compiler = _postgres_compiler(next((n for n in UNICODE_LOWER if n in names), None))
     return backend
-
-
-@functools.cache
-def _lower_map() -> tuple[str, str]:
-    """Every character beyond ASCII that DuckDB's ``lower()`` changes, and what it makes of it (one character each),
-    as ``translate()``'s two strings: asked of DuckDB itself, the engine whose numbers the others must give."""
-    import duckdb
-
-    rows = duckdb.execute("SELECT chr(i::INTEGER), lower(chr(i::INTEGER)) FROM range(128, 196608) t(i) "
-                          "WHERE i NOT BETWEEN 55296 AND 57343 AND lower(chr(i::INTEGER)) <> chr(i::INTEGER)").fetchall()
-    if any(len(low) != 1 for _, low in rows):
-        raise AssertionError("DuckDB lowers a character to several: translate() cannot say it")
-    return "".join(c for c, _ in rows), "".join(low for _, low in rows)
 
 
 @functools.cache
@@ -299,11 +286,13 @@ def _postgres_compiler(lower_collation: str | None = None) -> Any:
     * ``lower()`` in ``lower_collation`` (:func:`postgres_backend`): a host in capitals (``MÜNCHEN.de``) in lower
       case as DuckDB's, not only its ASCII letters. A server without such a collation (before Postgres 17, on a
       system without the C.UTF-8 locale) lowers text with letters beyond ASCII through ``translate()`` with
-      DuckDB's own mapping first (:func:`_lower_map`): the column's "C" would lower ASCII letters only, and
+      DuckDB's own mapping first (:func:`~leadjourney.casefold.lower_map`): the column's "C" would lower ASCII letters only, and
       ICU's root locale differs (``İ``, a word-final sigma)."""
     import ibis.expr.datatypes as dt
     import sqlglot.expressions as sge
     from ibis.backends.sql.compilers.postgres import PostgresCompiler
+
+    from leadjourney.casefold import lower_map
 
     class PortablePostgresCompiler(PostgresCompiler):
         pass
@@ -325,7 +314,7 @@ def _postgres_compiler(lower_collation: str | None = None) -> Any:
 
     def visit_lowercase(self: Any, op: Any, *, arg: Any) -> Any:
         if lower_collation is None:
-            upper, lower = _lower_map()
+            upper, lower = lower_map(128)
             beyond_ascii = self.f.regexp_like(arg, sge.convert("[^\\x01-\\x7f]"))
             return self.if_(beyond_ascii, self.f.lower(self.f.translate(arg, upper, lower)), self.f.lower(arg))
         return self.f.lower(sge.Collate(this=arg, expression=sge.to_identifier(lower_collation, quoted=True)))
