@@ -440,6 +440,31 @@ def test_spark_lowers_text_as_duckdb_does() -> None:
     assert expected[0] == "οδοσ" and expected[2] == "istanbul"
 
 
+@pytest.mark.spark
+@_no_spark
+def test_spark_matches_case_insensitive_patterns_as_duckdb_does() -> None:
+    """Persona job-title rules and ``matches`` criteria on titles with accents, Greek, the long s: Spark (Java's
+    ``(?i)`` folds ASCII only) matches as DuckDB's RE2 does, through casefold.case_insensitive."""
+    import duckdb
+    import ibis
+
+    from leadjourney.casefold import case_insensitive
+    from leadjourney.spark import spark_backend, spark_session
+    from test_casefold import PATTERNS, TITLES
+
+    t = ibis.memtable({"i": list(range(len(TITLES))), "title": TITLES})
+    expr = t.select("i", **{f"p{j}": t.title.re_search(case_insensitive(p)) for j, p in enumerate(PATTERNS)})
+    spark = spark_backend(spark_session("local[1]"))
+    found = spark.to_pyarrow(expr.order_by("i")).to_pylist()
+    naive = t.select("i", **{f"p{j}": t.title.re_search(f"(?i){p}") for j, p in enumerate(PATTERNS)})
+    assert spark.to_pyarrow(naive.order_by("i")).to_pylist() != found  # Java's own (?i) differs on these
+    expected = [{"i": i, **{f"p{j}": duckdb.execute("SELECT regexp_matches(?, ?)", [title, f"(?i){p}"]).fetchone()[0]
+                            for j, p in enumerate(PATTERNS)}} for i, title in enumerate(TITLES)]  # type: ignore[index]
+    assert [(TITLES[f["i"]], PATTERNS[int(k[1:])], f[k]) for f, e in zip(found, expected, strict=True)
+            for k in f if f[k] != e[k]] == []
+    assert expected[0]["p0"] and expected[12]["p6"]  # GESCHÄFTSFÜHRER and ΔΙΕΥΘΥΝΤΗΣ matched
+
+
 def test_spark_without_pyspark_is_one_line_naming_the_fix(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     ws = _workspace(tmp_path / "ws")
     ws.config_path.write_text(ws.config_path.read_text("utf-8").replace('backend = "duckdb"', 'backend = "pyspark"')

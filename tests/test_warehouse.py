@@ -647,3 +647,28 @@ def test_postgres_tells_events_at_the_same_instant_as_duckdb_does(database: str,
     web = (web_visits.STITCHES, web_visits.VISITS)
     assert _postgres_differences(url, ws, "tied", web, least=20) == {t: [] for t in web}
     assert _rows(url, TIED.replace("FROM web_visits", "FROM tied.web_visits")) == [("/alpha", "/omega", "aa-news", 6)]
+
+
+def test_postgres_matches_case_insensitive_patterns_as_duckdb_does(postgres: str) -> None:
+    """Persona job-title rules and ``matches`` criteria on titles with accents, Greek, the long s, in a "C" column:
+    Postgres matches as DuckDB's RE2 does (its ``(?i)`` folds a "C" column's ASCII letters only)."""
+    import duckdb
+    import psycopg
+
+    from leadjourney import warehouse
+    from leadjourney.casefold import case_insensitive
+    from test_casefold import PATTERNS, TITLES
+
+    with psycopg.connect(postgres, autocommit=True) as con:
+        con.execute('CREATE TEMP TABLE titles (i INTEGER, title TEXT COLLATE "C")')
+        with con.cursor().copy("COPY titles FROM STDIN") as copy:
+            for row in enumerate(TITLES):
+                copy.write_row(row)
+        t = warehouse.postgres_backend(con).table("titles")
+        expr = t.select("i", **{f"p{j}": t.title.re_search(case_insensitive(p)) for j, p in enumerate(PATTERNS)})
+        found = expr.order_by("i").to_pyarrow().to_pylist()
+        naive = t.select("i", **{f"p{j}": t.title.re_search(f"(?i){p}") for j, p in enumerate(PATTERNS)})
+        assert naive.order_by("i").to_pyarrow().to_pylist() != found  # its own (?i) differs on these
+    expected = [{"i": i, **{f"p{j}": duckdb.execute("SELECT regexp_matches(?, ?)", [title, f"(?i){p}"]).fetchone()[0]
+                            for j, p in enumerate(PATTERNS)}} for i, title in enumerate(TITLES)]  # type: ignore[index]
+    assert [(TITLES[f["i"]], f, e) for f, e in zip(found, expected, strict=True) if f != e] == []

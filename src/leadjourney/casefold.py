@@ -24,4 +24,133 @@ def lower_map(first: int = 0) -> tuple[str, str]:
     return "".join(c for c, _ in rows), "".join(low for _, low in rows)
 
 
-__all__ = ["lower_map"]
+
+
+
+@functools.cache
+def _folding() -> tuple[str, ...]:
+    """The characters DuckDB's ``lower()`` or ``upper()`` changes: every member of a case-folding orbit of more than
+    one character is one of them (the long s upper-cases to ``S``, the Kelvin sign lower-cases to ``k``)."""
+    import duckdb
+
+    rows = duckdb.execute("SELECT chr(i::INTEGER) FROM range(1, 196608) t(i) WHERE i NOT BETWEEN 55296 AND 57343 "
+                          "AND (lower(chr(i::INTEGER)) <> chr(i::INTEGER) OR upper(chr(i::INTEGER)) <> chr(i::INTEGER))"
+                          ).fetchall()
+    return tuple(str(r[0]) for r in rows)
+
+
+@functools.cache
+def orbit(char: str) -> str:
+    """``char`` and every character RE2's ``(?i)`` matches it with (``s``: itself, ``S`` and the long s), asked of RE2 in
+    DuckDB."""
+    import duckdb
+
+    if char not in set(_folding()):
+        return char
+    found = duckdb.execute("SELECT list(c ORDER BY c) FROM unnest(?) t(c) WHERE regexp_full_match(c, ?)",
+                           [list(_folding()), "(?i)" + ("\\" + char if char in _SPECIAL else char)]).fetchone()
+    members = {char, *(found[0] or [])} if found else {char}
+    return "".join(sorted(members))
+
+
+_SPECIAL = set("\\^$.|?*+()[]{}-")
+
+
+class PatternError(ValueError):
+    """A pattern :func:`any_case` cannot rewrite (inline flags): it is used with ``(?i)`` as written."""
+
+
+def any_case(pattern: str) -> str:
+    """RE2's ``(?i)pattern`` as a case-sensitive pattern every engine reads alike: each letter outside a bracket
+    becomes the bracket of its :func:`orbit`, and a bracket gains its letters' orbits (``sales`` ->
+    ``[Ss\u017f][Aa][Ll][Ee][Ss\u017f]``). Java folds only ASCII letters under ``(?i)`` and Postgres a "C" column's only,
+    so ``GESCHÄFTSFÜHRER`` matched ``(?i)geschäftsführer`` on DuckDB alone. Escapes (``\\d``, ``\\b``,
+    ``\\p{L}``) are kept as written. Raises :class:`PatternError` for inline flags (``(?s)``, ``(?-i)``)."""
+    out: list[str] = []
+    i, n = 0, len(pattern)
+    while i < n:
+        c = pattern[i]
+        if c == "\\":
+            end = _escape_end(pattern, i)
+            out.append(pattern[i:end])
+            i = end
+        elif c == "[":
+            end, rewritten = _bracket(pattern, i)
+            out.append(rewritten)
+            i = end
+        elif pattern.startswith("(?", i):
+            if pattern.startswith(("(?:", "(?P<"), i):
+                end = pattern.index(">", i) + 1 if pattern.startswith("(?P<", i) else i + 3
+                out.append(pattern[i:end])
+                i = end
+            else:
+                raise PatternError(f"inline flags in {pattern!r}")
+        else:
+            members = orbit(c)
+            out.append(f"[{members}]" if len(members) > 1 else c)
+            i += 1
+    return "".join(out)
+
+
+def _escape_end(pattern: str, i: int) -> int:
+    """Where the escape starting at ``pattern[i]`` (a backslash) ends: ``\\p{...}``, ``\\x{...}``, ``\\xHH``, or
+    one character."""
+    if i + 1 >= len(pattern):
+        return i + 1
+    nxt = pattern[i + 1]
+    if nxt in "pPx" and i + 2 < len(pattern) and pattern[i + 2] == "{":
+        return pattern.index("}", i) + 1
+    if nxt in "pP":
+        return i + 3
+    if nxt == "x":
+        return i + 4
+    return i + 2
+
+
+def _bracket(pattern: str, start: int) -> tuple[int, str]:
+    """The bracket expression starting at ``pattern[start]``: where it ends, and it with its letters' orbits added."""
+    i = start + 1
+    head = "["
+    if i < len(pattern) and pattern[i] == "^":
+        head, i = "[^", i + 1
+    items: list[str] = []
+    added: set[str] = set()
+    first = True
+    while i < len(pattern) and (pattern[i] != "]" or first):
+        first = False
+        if pattern.startswith("[:", i):
+            end = pattern.index(":]", i) + 2
+            items.append(pattern[i:end])
+            i = end
+            continue
+        if pattern[i] == "\\":
+            end = _escape_end(pattern, i)
+            items.append(pattern[i:end])
+            i = end
+            continue
+        lo = pattern[i]
+        if i + 2 < len(pattern) and pattern[i + 1] == "-" and pattern[i + 2] != "]":
+            hi = pattern[i + 2]
+            items.append(pattern[i:i + 3])
+            if ord(hi) - ord(lo) <= 4096:
+                added |= {m for code in range(ord(lo), ord(hi) + 1) for m in orbit(chr(code))}
+                added -= {chr(code) for code in range(ord(lo), ord(hi) + 1)}
+            i += 3
+            continue
+        items.append("\\]" if lo == "]" else lo)
+        added |= set(orbit(lo)) - {lo}
+        i += 1
+    if i >= len(pattern):
+        raise PatternError(f"an unclosed bracket in {pattern!r}")
+    extra = "".join(("\\" + m if m in _SPECIAL else m) for m in sorted(added))
+    return i + 1, head + "".join(items) + extra + "]"
+
+
+def case_insensitive(pattern: str) -> str:
+    """The pattern that matches as RE2's ``(?i)pattern`` on every engine: :func:`any_case`, or ``(?i)pattern``
+    where it has inline flags of its own."""
+    try:
+        return any_case(pattern)
+    except PatternError:
+        return f"(?i){pattern}"
+__all__ = ["PatternError", "any_case", "case_insensitive", "lower_map", "orbit"]

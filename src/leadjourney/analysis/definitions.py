@@ -30,6 +30,7 @@ from leadjourney.analysis.journeys import Journeys
 from leadjourney.analysis.speed_to_lead import SpeedToLead
 from leadjourney.analysis.stats import wilson_interval
 from leadjourney.analysis.status import OK, MetricStatus, withheld
+from leadjourney.casefold import case_insensitive
 from leadjourney.config import Config, normalize_key
 from leadjourney.criteria import CRITERIA_FIELDS, Criterion, Definition
 from leadjourney.engine import fetch, fetch_rows, fetch_value
@@ -237,7 +238,7 @@ def criterion_expr(c: Criterion, rows: ir.Table, name: str) -> ir.BooleanValue:
     value = rows[name] if c.is_behaviour else rows[c.field]
     if CRITERIA_FIELDS[c.field] == "text":
         if c.op == "matches":
-            return value.re_search(f"(?i){c.values[0]}").fill_null(False)
+            return value.re_search(case_insensitive(str(c.values[0]))).fill_null(False)  # RE2's (?i) on every engine
         value = value.lower()
     ops = {"=": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt,
            ">=": operator.ge}

@@ -14,6 +14,7 @@ import operator
 import ibis
 import ibis.expr.types as ir
 
+from leadjourney.casefold import case_insensitive
 from leadjourney.config import UNASSIGNED_PERSONA, Persona
 
 
@@ -28,7 +29,7 @@ def persona_column(leads: ir.Table, personas: tuple[Persona, ...]) -> ir.StringV
 def _matches(leads: ir.Table, persona: Persona) -> ir.BooleanValue:
     rules: list[ir.BooleanValue] = []
     if persona.job_title:
-        rules.append(leads.job_title.re_search(f"(?i){persona.job_title}"))
+        rules.append(leads.job_title.re_search(case_insensitive(persona.job_title)))  # RE2's (?i) on every engine
     if persona.industries:
         rules.append(leads.industry.lower().isin([i.lower() for i in persona.industries]))
     size: list[ir.BooleanValue] = []  # one rule: the size range, whichever bounds are given
