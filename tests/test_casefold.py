@@ -37,3 +37,21 @@ def test_inline_flags_are_left_to_the_engine() -> None:
     with pytest.raises(PatternError):
         any_case("(?s)a.b")
     assert case_insensitive("(?s)a.b") == "(?i)(?s)a.b" and case_insensitive("ab") == "[Aa][Bb]"
+
+
+def test_configured_values_are_lowered_as_the_engine_lowers_data() -> None:
+    """An industry rule and a criterion written in capitals (a word-final sigma, a dotted I): the configured value
+    is lowered as DuckDB lowers the data it meets, so the very same text matches (Python's lower() gave
+    ``ναυτιλιας`` and ``i̇stanbul port``, which the data lowered never equals)."""
+    import ibis
+
+    from leadjourney.config import Persona
+    from leadjourney.criteria import parse_criterion
+    from leadjourney.ingest.persona_rules import persona_column
+
+    leads = ibis.memtable({"job_title": ["a", "b", "c"], "industry": ["ΝΑΥΤΙΛΙΑΣ", "İstanbul Port", "Retail"],
+                           "employee_count": [1, 2, 3]})
+    personas = (Persona("Shipping", industries=("ΝΑΥΤΙΛΙΑΣ", "İSTANBUL PORT")),)
+    found = leads.select(p=persona_column(leads, personas)).to_pyarrow().column("p").to_pylist()
+    assert found == ["Shipping", "Shipping", "unassigned"]
+    assert parse_criterion('industry = "ΝΑΥΤΙΛΙΑΣ"').values == ("ναυτιλιασ",)

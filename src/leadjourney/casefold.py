@@ -28,6 +28,18 @@ def lower_map(first: int = 0) -> tuple[str, str]:
 
 
 @functools.cache
+def _lower_table() -> dict[int, int]:
+    upper, lower = lower_map()
+    return str.maketrans(upper, lower)
+
+
+def lower_text(text: str) -> str:
+    """``text`` lowered as DuckDB's ``lower()`` lowers it (Python's ``str.lower`` makes a word-final sigma ``ς`` and
+    ``İ`` two characters): for configured values compared with lowered data."""
+    return text.translate(_lower_table())
+
+
+@functools.cache
 def _folding() -> tuple[str, ...]:
     """The characters DuckDB's ``lower()`` or ``upper()`` changes: every member of a case-folding orbit of more than
     one character is one of them (the long s upper-cases to ``S``, the Kelvin sign lower-cases to ``k``)."""
@@ -153,4 +165,4 @@ def case_insensitive(pattern: str) -> str:
         return any_case(pattern)
     except PatternError:
         return f"(?i){pattern}"
-__all__ = ["PatternError", "any_case", "case_insensitive", "lower_map", "orbit"]
+__all__ = ["PatternError", "any_case", "case_insensitive", "lower_map", "lower_text", "orbit"]

@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from leadjourney.casefold import lower_text
+
 # [[definitions]] criteria: field -> the type it compares as (see the template for the grammar)
 CRITERIA_FIELDS: dict[str, str] = {
     "employee_count": "number",
@@ -95,7 +97,7 @@ def parse_criterion(text: str) -> Criterion:
         except re.error as exc:
             raise ValueError(f"invalid regular expression: {exc}") from None
     else:
-        values = tuple(v.lower() if isinstance(v, str) else v for v in values)
+        values = tuple(lower_text(v) if isinstance(v, str) else v for v in values)  # as the engine lowers data
     return Criterion(text, name, op, values)
 
 

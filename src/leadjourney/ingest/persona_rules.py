@@ -14,7 +14,7 @@ import operator
 import ibis
 import ibis.expr.types as ir
 
-from leadjourney.casefold import case_insensitive
+from leadjourney.casefold import case_insensitive, lower_text
 from leadjourney.config import UNASSIGNED_PERSONA, Persona
 
 
@@ -31,7 +31,7 @@ def _matches(leads: ir.Table, persona: Persona) -> ir.BooleanValue:
     if persona.job_title:
         rules.append(leads.job_title.re_search(case_insensitive(persona.job_title)))  # RE2's (?i) on every engine
     if persona.industries:
-        rules.append(leads.industry.lower().isin([i.lower() for i in persona.industries]))
+        rules.append(leads.industry.lower().isin([lower_text(i) for i in persona.industries]))
     size: list[ir.BooleanValue] = []  # one rule: the size range, whichever bounds are given
     if persona.min_employees is not None:
         size.append(leads.employee_count >= persona.min_employees)
