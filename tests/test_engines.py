@@ -418,6 +418,28 @@ def test_spark_sql_divides_in_doubles_and_keeps_fractions_of_seconds() -> None:
     assert "CAST(86400.0 AS DOUBLE)" in sql and "UNIX_MICROS" in sql and "UNIX_TIMESTAMP" not in sql
 
 
+@pytest.mark.spark
+@_no_spark
+def test_spark_lowers_text_as_duckdb_does() -> None:
+    """Every character DuckDB lowers, and words where Java's rules differ (a word-final sigma, a dotted capital
+    I, the Kelvin sign): Spark's lower() gives DuckDB's text (Java's gave ``οδος`` and ``i̇stanbul``)."""
+    import duckdb
+    import ibis
+
+    from leadjourney.casefold import lower_map
+    from leadjourney.spark import spark_backend, spark_session
+
+    upper, _ = lower_map()
+    words = ["ΟΔΟΣ", "ΣΑΣ ΣΑΣ.", "İSTANBUL", "\u212aELVIN", "MÜNCHEN", "Straße", "ǅemal", "plain ascii", "",
+             *[upper[i:i + 40] for i in range(0, len(upper), 40)]]
+    t = ibis.memtable({"i": list(range(len(words))), "w": words})
+    lowered = t.select("i", low=t.w.lower()).order_by("i")
+    found = spark_backend(spark_session("local[1]")).to_pyarrow(lowered).column("low").to_pylist()
+    expected = [duckdb.execute("SELECT lower(?)", [w]).fetchone()[0] for w in words]  # type: ignore[index]
+    assert [(w, f, e) for w, f, e in zip(words, found, expected, strict=True) if f != e] == []
+    assert expected[0] == "οδοσ" and expected[2] == "istanbul"
+
+
 def test_spark_without_pyspark_is_one_line_naming_the_fix(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     ws = _workspace(tmp_path / "ws")
     ws.config_path.write_text(ws.config_path.read_text("utf-8").replace('backend = "duckdb"', 'backend = "pyspark"')

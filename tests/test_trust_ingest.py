@@ -252,6 +252,18 @@ def test_created_from_events_follows_the_events(undated: Workspace, tmp_path: Pa
         ("00QND0000000001", datetime(2024, 4, 20, 9, 0))]
 
 
+@pytest.mark.parametrize("order", [(0, 1), (1, 0)])
+def test_a_created_date_from_events_at_one_instant_is_timed_when_one_of_them_is(tmp_path: Path,
+                                                                             order: tuple[int, int]) -> None:
+    # the earliest instant read twice: as a date (midnight) and as a time; which the engine meets first must not
+    # decide whether the lead's created date is a date or a time
+    events = ["A1,MQL,2024-04-15", "A1,SQL,2024-04-15 00:00:00"]
+    ws = csv_workspace(tmp_path / "ws", leads="lead_id,created_at\nA1,\n",
+                       stage_events="lead_id,stage,entered_at\n" + "\n".join(events[i] for i in order) + "\n")
+    assert fetch(ws, "SELECT created_at, created_at_is_date, created_at_from FROM leads") == [
+        (datetime(2024, 4, 15), False, "stage_event")]
+
+
 def test_a_blank_created_date_loads_undated_but_an_unreadable_one_is_rejected(tmp_path: Path) -> None:
     ws = csv_workspace(tmp_path / "ws", leads="lead_id,created_at\nA1,2024-01-01\nA2,\nA3,n/a\nA4,someday\n")
     assert fetch(ws, "SELECT lead_id, created_at_from FROM leads ORDER BY 1") == [

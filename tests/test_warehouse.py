@@ -591,9 +591,12 @@ def test_postgres_cuts_and_parses_web_visits_as_duckdb_does(postgres: str, tmp_p
     assert found[web_visits.STITCHES] == [] and found[web_visits.VISITS] != []
 
 
-def test_url_expressions_on_postgres_equal_duckdbs(postgres: str) -> None:
+@pytest.mark.parametrize("lower_in", ["a Unicode collation", "no such collation"])
+def test_url_expressions_on_postgres_equal_duckdbs(postgres: str, lower_in: str,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     """The path, host and utm_* tags of many URL shapes (and random ones): Postgres reads the regular
-    expressions as DuckDB's RE2 does (case-insensitive tags, line ends, a long s), and lowers a host as DuckDB."""
+    expressions as DuckDB's RE2 does (case-insensitive tags, line ends, a long s), and lowers a host as DuckDB,
+    also on a server without a collation that lowers beyond ASCII (Postgres < 17 without C.UTF-8)."""
     import ibis
     import psycopg
 
@@ -601,7 +604,10 @@ def test_url_expressions_on_postgres_equal_duckdbs(postgres: str) -> None:
     from leadjourney.ingest.urls import url_host, url_path, url_utm
     from test_web_tables import SHAPES, _random_urls
 
-    urls = [*SHAPES, "https://MÜNCHEN.de/x?UTM_Source=Ä", *_random_urls(3000)]
+    if lower_in == "no such collation":
+        monkeypatch.setattr(warehouse, "UNICODE_LOWER", ())
+    urls = [*SHAPES, "https://MÜNCHEN.de/x?UTM_Source=Ä", "https://ΟΔΟΣ.gr/", "https://İSTANBUL.com.tr/",
+            "http://\u212aELVIN.example/", "https://ÉCOLE.fr/", *_random_urls(3000)]
     rows = list(enumerate(urls))
 
     def parsed(backend: Any, table: Any) -> list[tuple[Any, ...]]:
@@ -622,3 +628,22 @@ def test_url_expressions_on_postgres_equal_duckdbs(postgres: str) -> None:
         found = parsed(warehouse.postgres_backend(con), "u")
     assert [(urls[a[0]], a, b) for a, b in zip(found, expected, strict=True) if a != b] == []
     assert {"/", "/pricing", None} <= {r[1] for r in expected} and "Q" in {r[3] for r in expected}
+
+
+@pytest.mark.parametrize("database", ["postgres", "icu_database"])
+def test_postgres_tells_events_at_the_same_instant_as_duckdb_does(database: str, tmp_path: Path,
+                                                                  request: pytest.FixtureRequest) -> None:
+    """The visit whose first and last instants are tied (tests/test_web_tables.py): Postgres lands on the smallest
+    page and exits on the largest as DuckDB does, also in a database whose default collation is ICU's (the
+    min/max run over text computed from the times and the C-collated columns)."""
+    from leadjourney.ingest import web_visits
+    from test_web_tables import TIED, _tied_ws
+
+    url = request.getfixturevalue(database)
+    ws = _tied_ws(tmp_path / "ws")
+    with ws.connect(read_only=True) as con:
+        assert con.execute(TIED).fetchall() == [("/alpha", "/omega", "aa-news", 6)]
+    _built_in_postgres(url, ws, "tied")
+    web = (web_visits.STITCHES, web_visits.VISITS)
+    assert _postgres_differences(url, ws, "tied", web, least=20) == {t: [] for t in web}
+    assert _rows(url, TIED.replace("FROM web_visits", "FROM tied.web_visits")) == [("/alpha", "/omega", "aa-news", 6)]

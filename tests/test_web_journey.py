@@ -21,7 +21,7 @@ from typing import Any
 import ibis
 import pytest
 
-from conftest import fetch, run_cli
+from conftest import copy_workspace, fetch, run_cli
 from leadjourney.analysis import analyze
 from leadjourney.analysis.journeys import Filters, Journeys
 from leadjourney.analysis.report import Analysis
@@ -298,6 +298,25 @@ def test_the_web_journey_recovers_the_planted_pages_sources_and_exits(
     assert web.duration.visits == truth["visits"]
     assert web.duration.distribution["1-3 min"] == forms  # the 90 s visits
     assert web.duration.distribution["11-60 s"] == truth["pricing_exits"]
+
+
+@pytest.mark.parametrize("order", ["zz first", "aa first"])
+def test_a_persons_first_visit_is_one_visit_whatever_the_order_of_visits_at_one_instant(
+        clickstream_ws: tuple[Workspace, dict[str, Any]], tmp_path: Path, order: str) -> None:
+    ws = copy_workspace(clickstream_ws[0], tmp_path / "ws")
+    with ws.connect() as con:
+        person, started = con.execute("SELECT person_id, min(started_at) FROM web_visits WHERE person_id IS NOT NULL "
+                                      "GROUP BY ALL ORDER BY ALL LIMIT 1").fetchone()
+        tied = [("zz", "alpha", "beta"), ("aa", "gamma", "delta")]  # two visits starting at one instant, earlier
+        for visitor, source, medium in (tied if order == "zz first" else tied[::-1]):
+            con.execute("INSERT INTO web_visits BY NAME SELECT ? AS visitor_id, 1 AS session_key, ? AS started_at, "
+                        "? AS ended_at, 0.0 AS duration_seconds, 1 AS pageviews, '/x' AS landing_page, "
+                        "'/x' AS exit_page, ? AS source, ? AS medium, NULL AS campaign, false AS form_fill, "
+                        "? AS person_id", [visitor, started - timedelta(days=1), started - timedelta(days=1),
+                                           source, medium, person])
+    sources = {(t.source, t.medium): t.to_won.entered for t in _web(ws).traffic_sources}
+    assert sources[("gamma", "delta")] == 1  # visitor "aa"'s visit: its source with its own medium
+    assert sources[("alpha", "beta")] == 0 and ("alpha", "delta") not in sources and ("gamma", "beta") not in sources
 
 
 def test_analyze_has_a_web_journey_section_only_when_web_data_exists(

@@ -7,7 +7,9 @@ ones over many URL shapes. Perturbing the session gap makes the comparison fail.
 from __future__ import annotations
 
 import csv
+import importlib.util
 import random
+import shutil
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -300,16 +302,10 @@ def test_url_expressions_equal_the_sql_over_many_shapes() -> None:
     assert {"/", "/pricing", "/a/b", None} <= paths and any("\n" in u for u in urls if u)  # the shapes reached
 
 
-@pytest.mark.xfail(strict=True, reason="known gap (session 14): a visit's first/last values at one instant are "
-                   "whichever event the engine meets first; told by (time, value) they cost +8-14 CPU s of "
-                   "refresh_web's 26 at 50M GA4 events (struct keys, min of a struct pair or an ordered first "
-                   "alike), which breaks the web ingest's 2-minute target")
-def test_events_at_the_same_instant_are_told_by_value_not_by_chance(tmp_path: Path) -> None:
-    """A clickstream exported in whole seconds has a visit's first (or last) events at one instant: the landing
-    page should be the smallest of those pages, the exit page the largest, the tagged source the smallest: the
-    same on every run and engine, not the order the events come in."""
-    root = tmp_path / "ws"
-    root.mkdir()
+def _tied_ws(root: Path) -> Workspace:
+    """The clickstream with a visit (visitor ``dvid-tie``) whose first three and last two page views are at one
+    instant each, written in an order that is not the pages' (/zeta before /alpha, /beta before /omega)."""
+    root.mkdir(parents=True)
     _clickstream(root)
     path = root / "clickstream.csv"
     with path.open(newline="", encoding="utf-8") as fh:
@@ -324,11 +320,35 @@ def test_events_at_the_same_instant_are_told_by_value_not_by_chance(tmp_path: Pa
         writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
-    ws = _ingested(root, [*CRM_CLICKSTREAM, CLICKSTREAM], {})
+    return _ingested(root, [*CRM_CLICKSTREAM, CLICKSTREAM], {})
+
+
+TIED = "SELECT landing_page, exit_page, source, pageviews FROM web_visits WHERE visitor_id = 'dvid-tie'"
+
+
+def test_events_at_the_same_instant_are_told_by_value_not_by_chance(tmp_path: Path) -> None:
+    """A clickstream exported in whole seconds has a visit's first (or last) events at one instant: the landing
+    page is the smallest of those pages, the exit page the largest, the tagged source the smallest: the same on
+    every run and engine (the order the events come in does not decide; before, any of them could be told)."""
+    ws = _tied_ws(tmp_path / "ws")
     told = set()
     for _ in range(3):
         with ws.connect() as con:
             web_visits.refresh_web(con)
-            told.add(tuple(con.execute("SELECT landing_page, exit_page, source, pageviews FROM web_visits "
-                                       "WHERE visitor_id = 'dvid-tie'").fetchall()))
+            told.add(tuple(con.execute(TIED).fetchall()))
     assert told == {(("/alpha", "/omega", "aa-news", 6),)}
+
+
+@pytest.mark.spark
+@pytest.mark.skipif(importlib.util.find_spec("pyspark") is None or shutil.which("java") is None,
+                    reason="needs pyspark and a JDK")
+def test_spark_tells_events_at_the_same_instant_as_duckdb_does(tmp_path: Path) -> None:
+    """The visit with tied first and last instants: Spark's web tables (and the other derived tables) equal
+    DuckDB's, which land on the smallest page and exit on the largest."""
+    from leadjourney.table_export import DERIVED
+    from test_engines import _spark_tables_differences
+
+    ws = _tied_ws(tmp_path / "ws")
+    with ws.connect(read_only=True) as con:
+        assert con.execute(TIED).fetchall() == [("/alpha", "/omega", "aa-news", 6)]
+    assert _spark_tables_differences(ws) == {t: [] for t in DERIVED}

@@ -31,17 +31,20 @@ def spark_backend(session: Any) -> ibis.BaseBackend:
 
 
 def _exact_spark_compiler() -> Any:
-    """Ibis's Spark SQL compiler with two numbers made as DuckDB makes them (results equal to 1e-9).
+    """Ibis's Spark SQL compiler with two numbers and lower case made as DuckDB makes them (results equal to 1e-9).
 
     A float literal (``/ 86400.0``) is a DOUBLE, not Spark's DECIMAL (which rounds a quotient to 6-7
     places); epoch seconds keep their fraction (``unix_micros``), as DuckDB's ``epoch`` does, instead of
-    ``unix_timestamp``'s whole seconds.
+    ``unix_timestamp``'s whole seconds; ``lower()`` is ``translate()`` with DuckDB's own map
+    (:func:`~leadjourney.casefold.lower_map`: Java's makes ``ΟΔΟΣ`` ``οδος`` and ``İ`` two characters).
     """
     global _compiler
     if _compiler is None:
         import ibis.expr.datatypes as dt
         import sqlglot.expressions as sge
         from ibis.backends.sql.compilers.pyspark import PySparkCompiler
+
+        from leadjourney.casefold import lower_map
 
         class ExactSparkCompiler(PySparkCompiler):
             def visit_NonNullLiteral(self, op: Any, *, value: Any, dtype: dt.DataType) -> Any:
@@ -54,6 +57,12 @@ def _exact_spark_compiler() -> Any:
                 micros = self.f.unix_micros(self.cast(arg, dt.timestamp))
                 return sge.Div(this=self.cast(micros, dt.float64), expression=self.cast(sge.convert(1_000_000), dt.float64))
 
+        def visit_lowercase(self: Any, op: Any, *, arg: Any) -> Any:
+            upper, lower = lower_map()
+            return self.f.translate(arg, upper, lower)
+
+        # set after the class is made: Ibis defines each simple operation's method on every subclass
+        ExactSparkCompiler.visit_Lowercase = visit_lowercase  # type: ignore[attr-defined]
         _compiler = ExactSparkCompiler()
     return _compiler
 

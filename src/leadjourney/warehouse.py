@@ -258,7 +258,7 @@ UNICODE_LOWER = ("pg_c_utf8", "C.utf8", "C.UTF-8")
 
 def postgres_backend(con: Any) -> ibis.BaseBackend:
     """An Ibis backend on the psycopg connection ``con``, compiling with :func:`_postgres_compiler` (``lower()``
-    in the first of :data:`UNICODE_LOWER` the server has, else in the column's "C": ASCII letters only)."""
+    in the first of :data:`UNICODE_LOWER` the server has, else through :func:`~leadjourney.casefold.lower_map`)."""
     import ibis
 
     found = con.execute("SELECT collname FROM pg_collation WHERE collname = ANY(%s) "
@@ -284,10 +284,15 @@ def _postgres_compiler(lower_collation: str | None = None) -> Any:
       difference of two (a visit's duration, the silence before a touch) then rounds as DuckDB's does, to the
       last bit (DuckDB's 28.04620385169983 s, not the exact 28.046204).
     * ``lower()`` in ``lower_collation`` (:func:`postgres_backend`): a host in capitals (``MÜNCHEN.de``) in lower
-      case as DuckDB's, not only its ASCII letters."""
+      case as DuckDB's, not only its ASCII letters. A server without such a collation (before Postgres 17, on a
+      system without the C.UTF-8 locale) lowers text with letters beyond ASCII through ``translate()`` with
+      DuckDB's own mapping first (:func:`~leadjourney.casefold.lower_map`): the column's "C" would lower ASCII letters only, and
+      ICU's root locale differs (``İ``, a word-final sigma)."""
     import ibis.expr.datatypes as dt
     import sqlglot.expressions as sge
     from ibis.backends.sql.compilers.postgres import PostgresCompiler
+
+    from leadjourney.casefold import lower_map
 
     class PortablePostgresCompiler(PostgresCompiler):
         pass
@@ -309,7 +314,9 @@ def _postgres_compiler(lower_collation: str | None = None) -> Any:
 
     def visit_lowercase(self: Any, op: Any, *, arg: Any) -> Any:
         if lower_collation is None:
-            return self.f.lower(arg)
+            upper, lower = lower_map(128)
+            beyond_ascii = self.f.regexp_like(arg, sge.convert("[^\\x01-\\x7f]"))
+            return self.if_(beyond_ascii, self.f.lower(self.f.translate(arg, upper, lower)), self.f.lower(arg))
         return self.f.lower(sge.Collate(this=arg, expression=sge.to_identifier(lower_collation, quoted=True)))
 
     # set after the class is made: Ibis defines each simple operation's method on every subclass

@@ -315,8 +315,11 @@ class WebJourney(Tabular):
         every = fetch_rows(visits.group_by(["source", "medium"]).aggregate(
             visits=visits.count(), visitors=visits.visitor_id.nunique()))
         mine = visits.filter(visits.person_id.notnull())
-        first = mine.group_by("person_id").aggregate(source=mine.source.argmin(mine.started_at),
-                                                     medium=mine.medium.argmin(mine.started_at))
+        # each person's first visit, its source with its own medium: of visits starting at one instant, the same
+        # one on every engine and run (by visitor and session), not whichever each aggregate met first
+        order = ibis.window(group_by="person_id", order_by=["started_at", "visitor_id", "session_key"])
+        ranked = mine.select("person_id", "source", "medium", rank=ibis.row_number().over(order))
+        first = ranked.filter(ranked["rank"] == 0).drop("rank")
         reached = people.select("person_id", reached_sql=people[f"has_{sql}"] if sql is not None else ibis.literal(False),
                                 won_deal=people.won_deals.fill_null(0) > 0)
         j = first.join(reached, first.person_id == reached.person_id)

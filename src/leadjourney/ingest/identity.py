@@ -92,7 +92,9 @@ def lead_in(con: duckdb.DuckDBPyConnection, ids: str, column: str = "lead_id") -
 
 def _date_undated_leads(con: duckdb.DuckDBPyConnection, only: str) -> None:
     """Recompute ``created_at_from`` and the created dates taken from stage events (``only``: a condition on
-    ``lead_id`` that picks the leads, appended to each WHERE)."""
+    ``lead_id`` that picks the leads, appended to each WHERE). Of events at the earliest instant, a timed one
+    makes the date timed (``(entered_at, entered_at_is_date)`` orders false first), whichever the engine meets
+    first."""
     from_events, from_file = lit(schema.CREATED_FROM_STAGE_EVENT), lit(schema.CREATED_FROM_FILE)
     con.execute(f"UPDATE leads SET created_at = NULL, created_at_is_date = NULL, created_at_from = NULL "
                 f"WHERE created_at_from = {from_events}{only}")
@@ -101,7 +103,7 @@ def _date_undated_leads(con: duckdb.DuckDBPyConnection, only: str) -> None:
     con.execute(f"""
         UPDATE leads SET created_at = e.at, created_at_is_date = e.is_date, created_at_from = {from_events}
         FROM (
-            SELECT lead_id, min(entered_at) AS at, arg_min(entered_at_is_date, entered_at) AS is_date
+            SELECT lead_id, min(entered_at) AS at, arg_min(entered_at_is_date, (entered_at, entered_at_is_date)) AS is_date
             FROM stage_events WHERE entered_at IS NOT NULL AND origin <> {lit(DERIVED_ORIGIN)}{only} GROUP BY lead_id
         ) e
         WHERE leads.lead_id = e.lead_id AND leads.created_at IS NULL

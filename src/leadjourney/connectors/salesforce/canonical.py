@@ -88,7 +88,7 @@ SELECT lead_id, stage, entered_at FROM (
     UNION ALL
     SELECT lead_id, {WON_STAGE}, CloseDate FROM deals WHERE {_true('IsClosed')} AND {_true('IsWon')}
     UNION ALL
-    SELECT d.lead_id, arg_min(h.StageName, h.CreatedDate), min(h.CreatedDate)
+    SELECT d.lead_id, arg_min(h.StageName, (h.CreatedDate, h.StageName)), min(h.CreatedDate)  -- ties: by spelling
     FROM {live('OpportunityHistory')} h
     JOIN deals d ON d.Id = h.OpportunityId
     JOIN stage_aliases s ON s.key = {norm_key('h.StageName')}
