@@ -118,8 +118,9 @@ def test_special_characters_are_escaped(tmp_path: Path) -> None:
     touches = TOUCHES.replace("A,", '"A&<1>",').replace(",seo,automated", ',"Web<&>""x""",automated')
     ws = hand_workspace(tmp_path / "ws", leads, events, touches)
     with ws.connect() as con:  # ingest drops control characters; another loader might not
-        for table, key in (("touchpoints", "lead_id"), ("person_touches", "person_id")):
-            con.execute(f"UPDATE {table} SET channel = 'dir' || chr(1) || 'ect' WHERE {key} = 'F'")
+        for table, key in (("touchpoints", "lead_id"), ("person_touches", "person_key")):
+            con.execute(f"UPDATE {table} SET channel = 'dir' || chr(1) || 'ect' "
+                        f"WHERE {key} = (SELECT {key} FROM person_journeys WHERE person_id = 'F')")
     with open_journeys(ws, now=NOW) as journeys:
         xes = export_event_log(journeys, tmp_path / "log.xes", fmt="xes")
         table = export_event_log(journeys, tmp_path / "log.csv", fmt="csv")

@@ -95,7 +95,8 @@ def reference_visits(stitches: str, gap_minutes: int = 30) -> str:
             SELECT v.*, s.person_id FROM visits v LEFT JOIN ({stitches}) s ON s.visitor_id = v.visitor_id
         ), forms AS (
             SELECT DISTINCT p.visitor_id, p.session_key FROM placed p
-            JOIN person_touches t ON t.person_id = p.person_id AND t.kind = 'form_fill'
+            JOIN (person_touches JOIN person_journeys USING (person_key)) t
+              ON t.person_id = p.person_id AND t.kind = 'form_fill'
              AND t.occurred_at BETWEEN p.started_at AND p.ended_at + {gap}
         ), landings AS (
             SELECT first_page, {path_sql("first_page")} AS landing_page, {host_sql("first_page")} AS landing_host,

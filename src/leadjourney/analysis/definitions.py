@@ -204,11 +204,11 @@ class DefinitionCheck(Tabular):
 
 
 def entrants(journeys: Journeys, stage: str, criteria: tuple[Criterion, ...], as_of: datetime) -> ir.Table:
-    """One row per selected person who entered ``stage``: person_id, entered_at (first entry, NULL if
-    undated), the lead fields, and per behaviour criterion ``c<j>`` its aggregate before entry."""
+    """One row per selected person who entered ``stage``: person_id, person_key, entered_at (first entry, NULL
+    if undated), the lead fields, and per behaviour criterion ``c<j>`` its aggregate before entry."""
     i = journeys.config.stage_names.index(stage)
     wide = journeys.wide()
-    rows = wide.filter(wide[f"has_{i}"].fill_null(False)).select("person_id", entered_at=wide[f"at_{i}"])
+    rows = wide.filter(wide[f"has_{i}"].fill_null(False)).select("person_id", "person_key", entered_at=wide[f"at_{i}"])
     people = journeys.people().select("person_id", "source", "status", "persona")
     leads = journeys.table("leads")
     own = leads.select(person_id=leads.lead_id, **{f: leads[f] for f in LEAD_FIELDS})
@@ -217,15 +217,15 @@ def entrants(journeys: Journeys, stage: str, criteria: tuple[Criterion, ...], as
     if not behaviour:
         return rows
     touches = journeys.touchpoints(as_of)
-    before = touches.join(rows.select("person_id", "entered_at"), "person_id")
+    before = touches.join(rows.select("person_key", "entered_at"), "person_key")
     before = before.filter(before.occurred_at <= before.entered_at)
-    per_person = before.group_by("person_id").aggregate(**{
+    per_person = before.group_by("person_key").aggregate(**{
         name: (before.count() if c.field == "touches"
                else (before.actor == HUMAN).sum() if c.field == "human_touches"
                else before.kind.isin([str(v) for v in c.values]).any())
         for name, c in behaviour.items()
     })
-    rows = rows.left_join(per_person, "person_id").drop("person_id_right")
+    rows = rows.left_join(per_person, "person_key").drop("person_key_right")
     return rows.mutate(**{name: rows[name].fill_null(False if c.field == "has_touch" else 0)
                           for name, c in behaviour.items()})
 

@@ -223,8 +223,9 @@ class Journeys:
     def touchpoints(self, as_of: datetime) -> ir.Table:
         """The selected people's touchpoints up to ``as_of``.
 
-        Columns: person_id, person_key, occurred_at, kind, channel, actor, gap_seconds (since the person's
-        previous touch; see :mod:`leadjourney.ingest.person_touches`). Read from the table
+        Columns: person_key, occurred_at, kind, channel, actor, gap_seconds (since the person's
+        previous touch; see :mod:`leadjourney.ingest.person_touches`); a person's id is :meth:`people`'
+        (join on person_key). Read from the table
         ingest derives. With a filter, a small selection's touches are computed once per run and
         as-of date (a temporary table); a selection of more than :data:`LAZY_SHARE` of all people
         reads them through the filter each time (writing millions of rows costs more than filtering
@@ -301,11 +302,12 @@ class Journeys:
         return people.left_join(engagement, "person_key").drop("person_key_right")
 
     def _person_touches(self) -> ir.Table:
-        """The derived table; for a workspace last ingested by an older version, the same query live."""
+        """The derived table; for a workspace last ingested by an older version, its columns (v2 also stored
+        person_id) or, before person_key (v1), the same query live."""
         meta = self.table("meta")
         built = fetch_value(meta.filter(meta.key == person_touches.FINGERPRINT_KEY).count())
-        if built and "person_key" in self.table(person_touches.TABLE).columns:
-            return self.table(person_touches.TABLE)
+        if built and "person_key" in (stored := self.table(person_touches.TABLE)).columns:
+            return stored if stored.columns == person_touches.COLUMNS else stored.select(*person_touches.COLUMNS)
         return self.materialize(person_touches.person_touches(self.backend))
 
     def cached(self, key: Hashable, build: Callable[[], ir.Table]) -> ir.Table:

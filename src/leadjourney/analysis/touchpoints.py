@@ -102,7 +102,7 @@ def staged_touches(journeys: Journeys, as_of: datetime) -> ir.Table:
     and ``top``, the furthest stage they reached: an interval join on their per-person stage entries."""
     joined, idx = _staged(journeys, journeys.touchpoints(as_of))
     return joined.select(
-        "person_id", "person_key", "occurred_at", "kind", "channel", "actor", "top",
+        "person_key", "occurred_at", "kind", "channel", "actor", "top",
         idx=idx.cast("int8"), automated=automated(joined),
     )
 

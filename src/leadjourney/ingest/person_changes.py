@@ -228,7 +228,7 @@ def _rebuild(con: duckdb.DuckDBPyConnection, config: Config, first_moved: str | 
     _number(con, first_moved)
     con.execute(f"DELETE FROM {person_engagement.TABLE} WHERE person_key IN (SELECT person_key FROM {OLD_KEYS})")
     con.execute(f"DELETE FROM {person_journeys.TABLE} WHERE {in_people}")
-    con.execute(f"DELETE FROM {person_touches.TABLE} WHERE {in_people}")
+    con.execute(f"DELETE FROM {person_touches.TABLE} WHERE {lead_in(con, OLD_KEYS, 'person_key')}")  # by their keys
     key_table = backend.table(KEYS)
     lowest, highest = one(con, f"SELECT min(lead_id), max(lead_id) FROM leads WHERE {in_people}") or (None, None)
     between = None if lowest is None else (str(lowest), str(highest))  # their records' ids: a cheap pre-filter

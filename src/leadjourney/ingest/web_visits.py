@@ -44,7 +44,7 @@ INSTANT_WIDTH = 20
 EVENT_COLUMNS = ("visitor_id", "occurred_at", "event", "page", "referrer", "source", "medium", "campaign")
 # what each table is computed from (the tables ingest has built before it: person_journeys, person_touches)
 STITCHES_READ = ("touchpoints", "leads", "web_sessions", "person_journeys")
-VISITS_READ = ("web_sessions", STITCHES, "person_touches")
+VISITS_READ = ("web_sessions", STITCHES, "person_touches", "person_journeys")
 
 
 def web_stitches(backend: ibis.BaseBackend) -> ir.Table:
@@ -104,14 +104,16 @@ def visit_rows(backend: ibis.BaseBackend) -> ir.Table:
 
 
 def web_visits(backend: ibis.BaseBackend, visits: ir.Table | None = None) -> ir.Table:
-    """``web_visits``' query over ``web_sessions``, ``web_stitches`` and ``person_touches`` (``visits``:
-    :func:`visit_rows`, already built)."""
+    """``web_visits``' query over ``web_sessions``, ``web_stitches``, ``person_touches`` and ``person_journeys``
+    (a form fill's person id; ``visits``: :func:`visit_rows`, already built)."""
     visits = visit_rows(backend) if visits is None else visits
     gap = ibis.interval(minutes=SESSION_GAP_MINUTES)
     stitches = backend.table(STITCHES).select("visitor_id", "person_id")
     placed = visits.left_join(stitches, "visitor_id").drop("visitor_id_right")
     touches = backend.table("person_touches")
-    filled = touches.filter(touches.kind == "form_fill").select("person_id", filled_at="occurred_at")
+    filled = touches.filter(touches.kind == "form_fill").select("person_key", filled_at="occurred_at")
+    ids = backend.table("person_journeys").select("person_key", "person_id")
+    filled = filled.join(ids, "person_key").select("person_id", "filled_at")  # the few form fills' people
     forms = placed.join(filled, [placed.person_id == filled.person_id,
                                  filled.filled_at.between(placed.started_at, placed.ended_at + gap)])
     forms = forms.select(form_visitor="visitor_id", form_session="session_key").distinct()

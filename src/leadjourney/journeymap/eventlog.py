@@ -80,7 +80,8 @@ def event_log(journeys: Journeys, as_of: datetime | None = None) -> ir.Table:
         activity="Entered " + entries.stage, resource=none, channel=none, actor=none,
         event_type=ibis.literal("stage"),
     )
-    touches = journeys.touchpoints(as_of)
+    touches = journeys.touchpoints(as_of)  # under person_key: the person's id from people()
+    touches = touches.join(journeys.people().select("person_key", "person_id"), "person_key")
     touches = touches.select(
         case_id=touches.person_id, at=touches.occurred_at, rank=ibis.literal(1, "int8"),
         activity=touches.kind.fill_null("unknown"), channel=touches.channel, actor=touches.actor,
