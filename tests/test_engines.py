@@ -623,3 +623,33 @@ def test_dashboard_selection_on_spark_equals_duckdb(generated_with_baseline: Wor
     duck = numbers("duckdb")
     assert duck["analysis"]["n_people"] > 0 and duck["owners"]
     assert differences(duck, numbers("pyspark")) == []
+
+
+@pytest.mark.spark
+@_no_spark
+def test_spark_reads_a_materialized_table_in_a_query_with_its_own_ctes(tmp_path: Path) -> None:
+    """A table ``Journeys.materialize`` made is read, not computed again, by a query reusing a part of it
+    (Ibis writes the part once, as a CTE): a cached view was matched by its plan, and Spark renumbers the
+    view's own CTEs inside such a query, so it computed the view from the Parquet once for each reader."""
+    from leadjourney.backends import connect_backend
+    from leadjourney.engine import create_temp_table, drop_temp, fetch_rows
+
+    ws = _on(_workspace(tmp_path / "ws"), "pyspark")
+    export_tables(ws)
+    with connect_backend(ws) as backend:
+        leads = backend.table("leads")
+        sources = leads.group_by("source").aggregate(n=leads.count())
+        expr = leads.join(sources, "source").select("lead_id", "source", "n")  # leads twice: a CTE
+        rdds = backend._session.sparkContext._jsc.getPersistentRDDs().size()
+        t = create_temp_table(backend, "lj_tmp_test", expr)
+        try:
+            f = t.filter(t.n > 0)
+            query = f.join(f.group_by("source").aggregate(k=f.count()), "source").select("lead_id", "k")
+            sql = backend.compile(query)
+            assert sql.startswith("WITH")
+            plan = backend._session.sql(sql)._jdf.queryExecution().executedPlan().toString()
+            assert "FileScan" not in plan and "Scan parquet" not in plan, plan
+            assert sorted((r["lead_id"], r["k"]) for r in fetch_rows(query)) == [("L1", 2), ("L2", 1), ("L3", 2)]
+        finally:
+            drop_temp(backend, "lj_tmp_test", view=False)
+        assert backend._session.sparkContext._jsc.getPersistentRDDs().size() == rdds  # released

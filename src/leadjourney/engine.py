@@ -20,6 +20,7 @@ what it was built from, so the next run with the same inputs skips building it t
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from collections import OrderedDict
@@ -215,9 +216,14 @@ def create_temp_table(backend: DuckDBBackend, name: str, expr: ir.Table) -> ir.T
     """``expr`` computed into the temporary table ``name`` (typed by its Ibis schema, as Ibis's own
     ``create_table`` does); the query is compiled once per distinct expression (:func:`compiled_sql`).
     """
-    if getattr(backend, "name", None) == "pyspark":  # no temporary tables: a cached temporary view
+    if getattr(backend, "name", None) == "pyspark":  # no temporary tables: a temporary view of computed rows
         backend._run_pre_execute_hooks(expr)  # the in-memory tables it joins (persona clusters' centres)
-        frame = backend._session.sql(backend.compile(expr)).cache()
+        # computed now and kept by the executors (memory, else their disks), the view's plan a scan of those
+        # rows; a cached view (``.cache()``) was found by matching its plan, and a query with CTEs of its own
+        # (Ibis writes one for any part read twice) renumbers the view's CTEs, so Spark computed the view again
+        # from the Parquet in each such query (the nurture steps read the e-mails three times: 2-3x the
+        # campaign analyses' CPU, and plans of a thousand nodes)
+        frame = backend._session.sql(backend.compile(expr)).localCheckpoint(eager=True)
         frame.createOrReplaceTempView(name)
         backend._cached_dataframes[name] = frame
         return backend.table(name)
@@ -254,8 +260,9 @@ def drop_temp(backend: ibis.BaseBackend, name: str, *, view: bool) -> None:
     elif kind == "pyspark":
         frame = backend._cached_dataframes.pop(name, None)
         backend._session.catalog.dropTempView(name)
-        if frame is not None:
-            frame.unpersist()
+        if frame is not None:  # its rows' blocks (a persisted RDD; without py4j, Spark Connect, left to Spark's cleaner)
+            with contextlib.suppress(Exception):
+                frame._jdf.queryExecution().analyzed().rdd().unpersist(False)
     else:  # a SQL warehouse (Ibis's Postgres drop_table forgets the name of a temporary table: plain SQL)
         dialect = backend.dialect  # type: ignore[attr-defined]
         result = backend.raw_sql(f"DROP {'VIEW' if view else 'TABLE'} IF EXISTS "  # type: ignore[attr-defined]

@@ -101,8 +101,8 @@ def content_lift(touches: ir.Table, ms: ir.Table, marks: list[Milestone], min_n:
     c = touches.filter(touches.asset.notnull() & ~touches.kind.isin(list(NOT_CONSUMED))
                        & (touches.actor.isnull() | (touches.actor != HUMAN)))
     per = c.group_by(["asset", "person_id"]).aggregate(first_at=c.occurred_at.min())
-    top = per.group_by("asset").aggregate(people=per.count()).order_by([ibis.desc("people"), "asset"]).limit(TOP_ASSETS)
-    per = per.semi_join(top, "asset")
+    # every asset counted, the top ones kept after: picking them first read the touches twice (on Spark a
+    # second scan and aggregation of every touch; the people are the selection's, each in ``ms`` once)
     j = per.join(ms, per.person_id == ms.person_id)
     sums: dict[str, ir.Value] = {}
     totals: dict[str, ir.Value] = {}
@@ -112,7 +112,9 @@ def content_lift(touches: ir.Table, ms: ir.Table, marks: list[Milestone], min_n:
         sums[f"n{i}"] = (~has).sum()
         totals[f"c{i}"] = (ms[m.reached] & ms[m.at].notnull()).sum()
         totals[f"n{i}"] = (~ms[m.reached]).sum()
-    rows = fetch_rows(j.group_by("asset").aggregate(**sums).order_by("asset"))
+    by_asset = j.group_by("asset").aggregate(people=j.count(), **sums)
+    top = by_asset.order_by([ibis.desc("people"), "asset"]).limit(TOP_ASSETS)
+    rows = sorted(fetch_rows(top), key=lambda r: r["asset"])
     if not rows:
         return []
     total = {k: int(v or 0) for k, v in fetch_rows(ms.aggregate(**totals))[0].items()}
