@@ -222,7 +222,8 @@ def create_temp_table(backend: DuckDBBackend, name: str, expr: ir.Table) -> ir.T
         # rows; a cached view (``.cache()``) was found by matching its plan, and a query with CTEs of its own
         # (Ibis writes one for any part read twice) renumbers the view's CTEs, so Spark computed the view again
         # from the Parquet in each such query (the nurture steps read the e-mails three times: 2-3x the
-        # campaign analyses' CPU, and plans of a thousand nodes)
+        # campaign analyses' CPU, and plans of a thousand nodes). Unlike a cache, the rows are not computed again
+        # if an executor is lost: on a cluster of preemptible executors such a loss fails the run (run it again)
         frame = backend._session.sql(backend.compile(expr)).localCheckpoint(eager=True)
         frame.createOrReplaceTempView(name)
         backend._cached_dataframes[name] = frame
