@@ -6,7 +6,7 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from leadjourney.casefold import PatternError, any_case, case_insensitive, orbit
+from leadjourney.casefold import any_case, case_insensitive, orbit
 
 # job titles as CRMs hold them (capitals, accents, Greek, Turkish, the long s, the Kelvin sign, a titlecase digraph)
 TITLES = ["GESCHÄFTSFÜHRER", "Geschäftsführer", "DIRECTEUR GÉNÉRAL", "directeur général", "İSTANBUL MÜDÜRÜ",
@@ -22,7 +22,7 @@ PATTERNS = ["geschäftsführer", "directeur général", "istanbul", "straße", "
 @pytest.mark.parametrize("pattern", PATTERNS)
 def test_any_case_matches_what_re2s_case_insensitive_flag_matches(pattern: str) -> None:
     rewritten = any_case(pattern)
-    assert "(?i)" not in rewritten
+    assert rewritten is not None and "(?i)" not in rewritten
     for title in TITLES:
         expected = duckdb.execute("SELECT regexp_matches(?, ?)", [title, f"(?i){pattern}"]).fetchone()
         found = duckdb.execute("SELECT regexp_matches(?, ?)", [title, rewritten]).fetchone()
@@ -34,8 +34,7 @@ def test_orbits_are_re2s() -> None:
 
 
 def test_inline_flags_are_left_to_the_engine() -> None:
-    with pytest.raises(PatternError):
-        any_case("(?s)a.b")
+    assert any_case("(?s)a.b") is None and any_case("[ab") is None
     assert case_insensitive("(?s)a.b") == "(?i)(?s)a.b" and case_insensitive("ab") == "[Aa][Bb]"
 
 

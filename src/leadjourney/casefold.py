@@ -68,16 +68,20 @@ def orbit(char: str) -> str:
 _SPECIAL = set("\\^$.|?*+()[]{}-")
 
 
-class PatternError(ValueError):
-    """A pattern :func:`any_case` cannot rewrite (inline flags): it is used with ``(?i)`` as written."""
-
-
-def any_case(pattern: str) -> str:
+def any_case(pattern: str) -> str | None:
     """RE2's ``(?i)pattern`` as a case-sensitive pattern every engine reads alike: each letter outside a bracket
     becomes the bracket of its :func:`orbit`, and a bracket gains its letters' orbits (``sales`` ->
     ``[Ss\u017f][Aa][Ll][Ee][Ss\u017f]``). Java folds only ASCII letters under ``(?i)`` and Postgres a "C" column's only,
     so ``GESCHÄFTSFÜHRER`` matched ``(?i)geschäftsführer`` on DuckDB alone. Escapes (``\\d``, ``\\b``,
-    ``\\p{L}``) are kept as written. Raises :class:`PatternError` for inline flags (``(?s)``, ``(?-i)``)."""
+    ``\\p{L}``) are kept as written. None for a pattern with inline flags (``(?s)``, ``(?-i)``) or an unclosed
+    bracket: it is left to the engine's ``(?i)``."""
+    try:
+        return _any_case(pattern)
+    except ValueError:
+        return None
+
+
+def _any_case(pattern: str) -> str:
     out: list[str] = []
     i, n = 0, len(pattern)
     while i < n:
@@ -96,7 +100,7 @@ def any_case(pattern: str) -> str:
                 out.append(pattern[i:end])
                 i = end
             else:
-                raise PatternError(f"inline flags in {pattern!r}")
+                raise ValueError(f"inline flags in {pattern!r}")
         else:
             members = orbit(c)
             out.append(f"[{members}]" if len(members) > 1 else c)
@@ -153,7 +157,7 @@ def _bracket(pattern: str, start: int) -> tuple[int, str]:
         added |= set(orbit(lo)) - {lo}
         i += 1
     if i >= len(pattern):
-        raise PatternError(f"an unclosed bracket in {pattern!r}")
+        raise ValueError(f"an unclosed bracket in {pattern!r}")
     extra = "".join(("\\" + m if m in _SPECIAL else m) for m in sorted(added))
     return i + 1, head + "".join(items) + extra + "]"
 
@@ -161,8 +165,6 @@ def _bracket(pattern: str, start: int) -> tuple[int, str]:
 def case_insensitive(pattern: str) -> str:
     """The pattern that matches as RE2's ``(?i)pattern`` on every engine: :func:`any_case`, or ``(?i)pattern``
     where it has inline flags of its own."""
-    try:
-        return any_case(pattern)
-    except PatternError:
-        return f"(?i){pattern}"
-__all__ = ["PatternError", "any_case", "case_insensitive", "lower_map", "lower_text", "orbit"]
+    rewritten = any_case(pattern)
+    return f"(?i){pattern}" if rewritten is None else rewritten
+__all__ = ["any_case", "case_insensitive", "lower_map", "lower_text", "orbit"]
