@@ -24,8 +24,8 @@ def test_any_case_matches_what_re2s_case_insensitive_flag_matches(pattern: str) 
     rewritten = any_case(pattern)
     assert rewritten is not None and "(?i)" not in rewritten
     for title in TITLES:
-        expected = duckdb.execute("SELECT regexp_matches(?, ?)", [title, f"(?i){pattern}"]).fetchone()
-        found = duckdb.execute("SELECT regexp_matches(?, ?)", [title, rewritten]).fetchone()
+        expected = duckdb.connect().execute("SELECT regexp_matches(?, ?)", [title, f"(?i){pattern}"]).fetchall()
+        found = duckdb.connect().execute("SELECT regexp_matches(?, ?)", [title, rewritten]).fetchall()
         assert found == expected, (title, pattern, rewritten)
 
 

@@ -16,9 +16,10 @@ def lower_map(first: int = 0) -> tuple[str, str]:
     as ``translate()``'s two strings: asked of DuckDB itself, the engine whose numbers the others must give."""
     import duckdb
 
-    rows = duckdb.execute("SELECT chr(i::INTEGER), lower(chr(i::INTEGER)) FROM range(?, 196608) t(i) "
-                          "WHERE i NOT BETWEEN 55296 AND 57343 AND lower(chr(i::INTEGER)) <> chr(i::INTEGER)",
-                          [max(first, 1)]).fetchall()
+    with duckdb.connect() as con:  # its own: the module's default connection is anyone's
+        rows = con.execute("SELECT chr(i::INTEGER), lower(chr(i::INTEGER)) FROM range(?, 196608) t(i) "
+                           "WHERE i NOT BETWEEN 55296 AND 57343 AND lower(chr(i::INTEGER)) <> chr(i::INTEGER)",
+                           [max(first, 1)]).fetchall()
     if any(len(low) != 1 for _, low in rows):
         raise AssertionError("DuckDB lowers a character to several: translate() cannot say it")
     return "".join(c for c, _ in rows), "".join(low for _, low in rows)
@@ -45,9 +46,10 @@ def _folding() -> tuple[str, ...]:
     one character is one of them (the long s upper-cases to ``S``, the Kelvin sign lower-cases to ``k``)."""
     import duckdb
 
-    rows = duckdb.execute("SELECT chr(i::INTEGER) FROM range(1, 196608) t(i) WHERE i NOT BETWEEN 55296 AND 57343 "
-                          "AND (lower(chr(i::INTEGER)) <> chr(i::INTEGER) OR upper(chr(i::INTEGER)) <> chr(i::INTEGER))"
-                          ).fetchall()
+    with duckdb.connect() as con:
+        rows = con.execute("SELECT chr(i::INTEGER) FROM range(1, 196608) t(i) WHERE i NOT BETWEEN 55296 AND 57343 "
+                           "AND (lower(chr(i::INTEGER)) <> chr(i::INTEGER) OR upper(chr(i::INTEGER)) <> chr(i::INTEGER))"
+                           ).fetchall()
     return tuple(str(r[0]) for r in rows)
 
 
@@ -59,8 +61,9 @@ def orbit(char: str) -> str:
 
     if char not in set(_folding()):
         return char
-    found = duckdb.execute("SELECT list(c ORDER BY c) FROM unnest(?) t(c) WHERE regexp_full_match(c, ?)",
-                           [list(_folding()), "(?i)" + ("\\" + char if char in _SPECIAL else char)]).fetchone()
+    with duckdb.connect() as con:
+        found = con.execute("SELECT list(c ORDER BY c) FROM unnest(?) t(c) WHERE regexp_full_match(c, ?)",
+                            [list(_folding()), "(?i)" + ("\\" + char if char in _SPECIAL else char)]).fetchone()
     members = {char, *(found[0] or [])} if found else {char}
     return "".join(sorted(members))
 
