@@ -1,8 +1,10 @@
-"""DuckDB's ``lower()`` as a character map, for engines whose own ``lower()`` gives other text.
+"""Case as DuckDB has it, for engines whose own rules give other text.
 
 Postgres lowers in its collation (``"C"``: ASCII letters only) and Spark in Java's rules (``İ`` to two
-characters, a word-final sigma to ``ς``), where DuckDB maps each character to one: the same map, applied with
-the engine's ``translate()``, gives DuckDB's text there (:mod:`leadjourney.warehouse`, :mod:`leadjourney.spark`).
+characters, a word-final sigma to ``ς``), where DuckDB maps each character to one: the same map
+(:func:`lower_map`), applied with the engine's ``translate()``, gives DuckDB's text there
+(:mod:`leadjourney.warehouse`, :mod:`leadjourney.spark`), and Python's (:func:`lower_text`) for configured values.
+Their ``(?i)`` folds fewer letters than RE2's: :func:`case_insensitive` writes a pattern that needs no flag.
 """
 
 from __future__ import annotations
@@ -23,9 +25,6 @@ def lower_map(first: int = 0) -> tuple[str, str]:
     if any(len(low) != 1 for _, low in rows):
         raise AssertionError("DuckDB lowers a character to several: translate() cannot say it")
     return "".join(c for c, _ in rows), "".join(low for _, low in rows)
-
-
-
 
 
 @functools.cache
@@ -54,12 +53,17 @@ def _folding() -> tuple[str, ...]:
 
 
 @functools.cache
+def _folding_set() -> frozenset[str]:
+    return frozenset(_folding())
+
+
+@functools.cache
 def orbit(char: str) -> str:
     """``char`` and every character RE2's ``(?i)`` matches it with (``s``: itself, ``S`` and the long s), asked of RE2 in
     DuckDB."""
     import duckdb
 
-    if char not in set(_folding()):
+    if char not in _folding_set():
         return char
     with duckdb.connect() as con:
         found = con.execute("SELECT list(c ORDER BY c) FROM unnest(?) t(c) WHERE regexp_full_match(c, ?)",
