@@ -435,7 +435,8 @@ def test_spark_lowers_text_as_duckdb_does() -> None:
     t = ibis.memtable({"i": list(range(len(words))), "w": words})
     lowered = t.select("i", low=t.w.lower()).order_by("i")
     found = spark_backend(spark_session("local[1]")).to_pyarrow(lowered).column("low").to_pylist()
-    expected = [duckdb.connect().execute("SELECT lower(?)", [w]).fetchall()[0][0] for w in words]  # type: ignore[index]
+    duck = duckdb.connect()
+    expected = [duck.execute("SELECT lower(?)", [w]).fetchall()[0][0] for w in words]  # type: ignore[index]
     assert [(w, f, e) for w, f, e in zip(words, found, expected, strict=True) if f != e] == []
     assert expected[0] == "οδοσ" and expected[2] == "istanbul"
 
@@ -458,7 +459,8 @@ def test_spark_matches_case_insensitive_patterns_as_duckdb_does() -> None:
     found = spark.to_pyarrow(expr.order_by("i")).to_pylist()
     naive = t.select("i", **{f"p{j}": t.title.re_search(f"(?i){p}") for j, p in enumerate(PATTERNS)})
     assert spark.to_pyarrow(naive.order_by("i")).to_pylist() != found  # Java's own (?i) differs on these
-    expected = [{"i": i, **{f"p{j}": duckdb.connect().execute("SELECT regexp_matches(?, ?)", [title, f"(?i){p}"]).fetchall()[0][0]
+    duck = duckdb.connect()
+    expected = [{"i": i, **{f"p{j}": duck.execute("SELECT regexp_matches(?, ?)", [title, f"(?i){p}"]).fetchall()[0][0]
                             for j, p in enumerate(PATTERNS)}} for i, title in enumerate(TITLES)]  # type: ignore[index]
     assert [(TITLES[f["i"]], PATTERNS[int(k[1:])], f[k]) for f, e in zip(found, expected, strict=True)
             for k in f if f[k] != e[k]] == []

@@ -669,6 +669,7 @@ def test_postgres_matches_case_insensitive_patterns_as_duckdb_does(postgres: str
         found = expr.order_by("i").to_pyarrow().to_pylist()
         naive = t.select("i", **{f"p{j}": t.title.re_search(f"(?i){p}") for j, p in enumerate(PATTERNS)})
         assert naive.order_by("i").to_pyarrow().to_pylist() != found  # its own (?i) differs on these
-    expected = [{"i": i, **{f"p{j}": duckdb.connect().execute("SELECT regexp_matches(?, ?)", [title, f"(?i){p}"]).fetchall()[0][0]
+    duck = duckdb.connect()
+    expected = [{"i": i, **{f"p{j}": duck.execute("SELECT regexp_matches(?, ?)", [title, f"(?i){p}"]).fetchall()[0][0]
                             for j, p in enumerate(PATTERNS)}} for i, title in enumerate(TITLES)]  # type: ignore[index]
     assert [(TITLES[f["i"]], f, e) for f, e in zip(found, expected, strict=True) if f != e] == []
