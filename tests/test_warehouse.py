@@ -585,7 +585,7 @@ def test_postgres_cuts_and_parses_web_visits_as_duckdb_does(postgres: str, tmp_p
                           "ORDER BY started_at")
     assert odd[0] == ("/blog/a", "News", "mail") and odd[7][0] == "/a\rb\u2028c" and odd[2][0] == "/"
 
-    monkeypatch.setattr(urls, "_any_case", lambda name: name)  # utm_* names in lower case only (utm_SOURCE missed)
+    monkeypatch.setattr(urls, "case_insensitive", lambda name: name)  # utm_* names in lower case only (utm_SOURCE missed)
     _built_in_postgres(postgres, ws, "perturbed")
     found = _postgres_differences(postgres, ws, "perturbed", web, least=20)
     assert found[web_visits.STITCHES] == [] and found[web_visits.VISITS] != []

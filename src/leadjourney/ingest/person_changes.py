@@ -278,7 +278,8 @@ def _store(con: duckdb.DuckDBPyConnection, key: str, value: str) -> None:
     con.execute("INSERT INTO meta VALUES (?, ?)", [key, value])
 
 
-_DESCRIBING = (CONFIG_KEY, person_touches.FINGERPRINT_KEY, person_journeys.FINGERPRINT_KEY,  # the derived tables'
+# the meta rows that describe the derived tables
+_DESCRIBING = (CONFIG_KEY, person_touches.FINGERPRINT_KEY, person_journeys.FINGERPRINT_KEY,
                person_engagement.FINGERPRINT_KEY, person_engagement.IN_JOURNEYS_KEY, person_engagement.PARAMETERS_KEY)
 
 

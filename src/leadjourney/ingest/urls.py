@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from leadjourney.casefold import case_insensitive
 from leadjourney.ingest.sql import blank_to_null
 
 if TYPE_CHECKING:
@@ -74,17 +75,8 @@ def url_host(url: ir.StringValue) -> ir.StringValue:
     return url.re_extract(HOST_PATTERN, 1).lower().re_replace(r"^www\.", "").nullif("")
 
 
-# the characters RE2's case-insensitive match takes for a letter besides its two ASCII cases (Unicode's simple case
-# folding: the long s, the Kelvin sign); (?i) itself is not portable (Java folds ASCII only, Postgres reads it only
-# at the start of an expression, which Ibis wraps in a group there)
-_FOLDED = {"s": "\u017f", "k": "\u212a"}
-
-
-def _any_case(text: str) -> str:
-    """``text`` (letters, digits, ``_``) as a pattern matching it in any case, as RE2's ``(?i)`` does."""
-    return "".join(f"[{c.lower()}{c.upper()}{_FOLDED.get(c.lower(), '')}]" if c.isalpha() else c for c in text)
-
-
 def url_utm(url: ir.StringValue, tag: str) -> ir.StringValue:
-    """The value of the URL's ``utm_<tag>`` parameter (the name in any case; NULL when missing or empty)."""
-    return url.re_extract(f"[?&]{_any_case(f'utm_{tag}')}=([^&]*)", 1).nullif("")
+    """The value of the URL's ``utm_<tag>`` parameter (the name in any case; NULL when missing or empty). The name
+    is matched by :func:`~leadjourney.casefold.case_insensitive`'s pattern, not ``(?i)``, which Java folds for ASCII
+    only and Postgres reads only at an expression's start (where Ibis wraps it in a group)."""
+    return url.re_extract(f"[?&]{case_insensitive(f'utm_{tag}')}=([^&]*)", 1).nullif("")
