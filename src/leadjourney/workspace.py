@@ -123,8 +123,12 @@ def _configured(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
     import duckdb
 
     try:
-        with contextlib.suppress(duckdb.Error):  # Jupyter without ipywidgets refuses it (the bar is off there)
+        try:
             con.execute("SET enable_progress_bar = false")
+        except duckdb.InterruptException:
+            raise
+        except duckdb.Error:  # Jupyter without ipywidgets refuses it (the bar is off there)
+            pass
         con.execute(f"SET memory_limit = '{memory_limit_mb()}MB'")
         if threads := duckdb_threads():
             con.execute(f"SET threads = {threads}")
@@ -249,7 +253,7 @@ class Workspace:
             return _configured(self._open(read_only, wait_seconds))
         base = kept.get(key)
         if base is not None and base.read_only and not read_only:  # opened for reading, now a write: reopen
-            del _live[key]
+            del kept[key], _live[key]  # first: a Ctrl-C while reopening must not leave the closed one kept
             base.con.close()
             base = None
         if base is None:
@@ -263,6 +267,8 @@ class Workspace:
         while True:
             try:
                 return duckdb.connect(str(self.database_path), read_only=read_only)
+            except duckdb.InterruptException:  # Ctrl-C, not a database that cannot open
+                raise
             except duckdb.Error as exc:
                 locked = "lock" in str(exc).lower()
                 if locked and time.monotonic() < deadline:

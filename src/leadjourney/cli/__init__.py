@@ -12,7 +12,7 @@ import threading
 from typing import Any
 
 from leadjourney.errors import InterruptedAfterCommit, LeadJourneyError
-from leadjourney.interrupts import ignore_ctrl_c
+from leadjourney.interrupts import caused_by_ctrl_c, ignore_ctrl_c
 
 INTERRUPTED = "interrupted; the workspace is unchanged"
 INTERRUPTED_AFTER_COMMIT = "interrupted after the ingest completed: the workspace holds the new data"
@@ -69,7 +69,10 @@ def _run(args: list[str], debug: bool) -> None:
         sys.exit(exc.exit_code)  # the error class carries its exit code
     except (KeyboardInterrupt, SystemExit):
         raise
-    except Exception as exc:  # a bug, not bad input: say so briefly
+    except Exception as exc:
+        if caused_by_ctrl_c(exc):  # inside a DuckDB query or a pyarrow read: Ctrl-C all the same
+            raise KeyboardInterrupt from None
+        # a bug, not bad input: say so briefly
         if debug:
             raise
         err.print(f"[bold red]internal error:[/bold red] {terminal_text(type(exc).__name__)}: {terminal_text(str(exc))} "

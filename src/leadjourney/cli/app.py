@@ -29,6 +29,7 @@ from leadjourney.cli.workspace_arg import (
 from leadjourney.display import arrows
 from leadjourney.errors import InterruptedAfterCommit
 from leadjourney.escape import terminal_text
+from leadjourney.interrupts import quiet_pyarrow_signals
 from leadjourney.schema import SOURCE_FORMATS
 
 if TYPE_CHECKING:
@@ -105,6 +106,7 @@ def ingest_command(
     """
     from leadjourney.workflows import FileSource, ingest
 
+    quiet_pyarrow_signals()
     added = None if file is None else FileSource(file, file_format, table, name, timezone)
     with render.progress_bar(err, "ingest") as progress:
         report = ingest(workspace, only=source or (), file=added, force=force, prune=prune,

@@ -169,7 +169,7 @@ def _fast(data: bytes, header: list[str], encoding: str, delimiter: str) -> Pars
             invalid.append(Malformed(number, row.text, _field_count_reason(row.actual_columns, len(header))))
         return "skip"
 
-    table = pacsv.read_csv(
+    reader = pacsv.open_csv(
         io.BytesIO(data),
         read_options=pacsv.ReadOptions(
             use_threads=False, column_names=header, skip_rows=1, encoding=encoding, block_size=_BLOCK
@@ -183,6 +183,8 @@ def _fast(data: bytes, header: list[str], encoding: str, delimiter: str) -> Pars
             quoted_strings_can_be_null=False,
         ),
     )
+    # block by block: Ctrl-C is Python's between blocks (the CLI turns pyarrow's own handler off: it can lose a press)
+    table = pa.Table.from_batches(list(reader), schema=reader.schema)
     skipped = np.array(sorted([m.row for m in invalid] + blank), dtype=np.int64)
     numbers = np.arange(2, 2 + table.num_rows + len(skipped), dtype=np.int64)
     if len(skipped):

@@ -85,6 +85,8 @@ def stage_ga4_export(con: duckdb.DuckDBPyConnection, name: str, path: Path, sour
         if rows and absent:
             raise BadFileError(f"{path}: not a GA4 BigQuery export: missing {', '.join(absent)} in every row")
         con.execute(f"CREATE OR REPLACE TEMP TABLE {STAGED} AS {_flat_select(types, f'{source_sql}{kept}')}")
+    except duckdb.InterruptException:  # Ctrl-C, not a bad file
+        raise
     except duckdb.Error as exc:
         kind = "Parquet" if is_parquet else "newline-delimited JSON"
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
@@ -113,6 +115,8 @@ def _parquet_source(con: duckdb.DuckDBPyConnection, path: Path, quoted: str) -> 
     """The Parquet export's rows numbered, and its columns' types (only those GA4 export columns it has)."""
     try:
         described = con.execute(f"DESCRIBE SELECT * FROM read_parquet({quoted})").fetchall()
+    except duckdb.InterruptException:  # Ctrl-C, not a bad file
+        raise
     except duckdb.Error as exc:
         raise BadFileError(f"{path}: not a readable Parquet file ({str(exc).splitlines()[0]})") from None
     types = {str(r[0]): str(r[1]) for r in described if str(r[0]) in JSON_COLUMNS}

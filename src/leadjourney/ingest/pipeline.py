@@ -21,7 +21,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
 
 from leadjourney import schema
 from leadjourney.config import Config, Source
@@ -52,7 +51,7 @@ from leadjourney.ingest.personal import scrub_text
 from leadjourney.ingest.readers import RawFile, stage_source_file, unstage
 from leadjourney.ingest.sql import lit
 from leadjourney.ingest.web_visits import refresh_web
-from leadjourney.interrupts import ctrl_c_held
+from leadjourney.interrupts import caused_by_ctrl_c, ctrl_c_held
 from leadjourney.progress import Progress, silent
 from leadjourney.tabular import Tabular
 from leadjourney.workspace import SALT_KEY, Workspace, memory_limit_mb
@@ -169,7 +168,7 @@ def ingest(ws: Workspace, *, only: Sequence[str] = (), force: bool = False, prun
     except BaseException as exc:
         with ctrl_c_held():  # a second Ctrl-C must not cut the rollback short
             rollback(con)
-        if _is_interrupt(exc):
+        if caused_by_ctrl_c(exc):
             raise KeyboardInterrupt from None
         raise
     finally:
@@ -298,21 +297,6 @@ def _bound_memory(con: duckdb.DuckDBPyConnection) -> None:
     """Cap DuckDB's memory for the ingest (never above the workspace's budget), so that a large file spills to
     disk next to the database instead of growing the process: the typed rows live in temporary tables."""
     con.execute(f"SET memory_limit = '{min(INGEST_MEMORY_MB, memory_limit_mb())}MB'")
-
-
-def _is_interrupt(exc: BaseException) -> bool:
-    """Whether Ctrl-C caused ``exc``: directly, inside a DuckDB query (InterruptException, or RuntimeError from
-    DuckDB's Python client), or inside pyarrow's CSV reader (ArrowCancelled: it catches the signal itself, stops,
-    and sends it again), possibly followed by a cleanup statement that failed on the aborted transaction."""
-    chain: BaseException | None = exc
-    for _ in range(10):
-        if chain is None:
-            return False
-        if isinstance(chain, KeyboardInterrupt | duckdb.InterruptException | pa.ArrowCancelled) or (
-                type(chain) is RuntimeError and str(chain) == "Query interrupted"):
-            return True
-        chain = chain.__cause__ or chain.__context__
-    return False
 
 
 WARNED = (schema.NOTE_DUPLICATE_COLUMN, schema.NOTE_EPOCH_UNIT, schema.NOTE_DECIMAL_ID,

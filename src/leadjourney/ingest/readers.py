@@ -17,6 +17,7 @@ import codecs
 import csv
 import io
 from collections.abc import Iterator
+from contextlib import suppress
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -62,8 +63,17 @@ def stage_source_file(con: duckdb.DuckDBPyConnection, name: str, path: Path, fmt
         if staged is not None:
             return staged
     table, malformed, renamed = _read_csv(path, encoding, delimiter)
+    _import_pandas_first()
     con.register(name, table)
     return RawFile([c for c in table.column_names if c != ROW], malformed, table.num_rows + len(malformed), renamed)
+
+
+def _import_pandas_first() -> None:
+    """Import pandas (when installed) before DuckDB is handed an Arrow table: DuckDB imports it then, to ask
+    whether the object is a DataFrame, and a Ctrl-C during that import (half a second on a busy machine) was
+    lost inside DuckDB or reported as an error of its own; imported here, the press is a KeyboardInterrupt."""
+    with suppress(ImportError):
+        import pandas  # noqa: F401
 
 
 def unstage(con: duckdb.DuckDBPyConnection, name: str) -> None:
@@ -91,6 +101,7 @@ def _stage_csv_in_pieces(con: duckdb.DuckDBPyConnection, name: str, path: Path, 
         return None  # _read_csv names the problem
     if codecs.lookup(encoding).name.startswith(("utf-16", "utf-32", "utf-7")):
         return None
+    _import_pandas_first()
     table_name = _pieces_table(name)
     quoted = '"' + table_name.replace('"', '""') + '"'
     header: list[str] = []
@@ -186,6 +197,8 @@ def _stage_parquet(con: duckdb.DuckDBPyConnection, name: str, path: Path) -> Raw
         columns = [str(r[0]) for r in described]
         bad = _bad_value_sql([c for c, t in ((str(r[0]), str(r[1])) for r in described) if t == "VARCHAR"])
         rows, n_bad = con.execute(f"SELECT count(*), count(*) FILTER (WHERE {bad or 'false'}) FROM {scan}").fetchall()[0]
+    except duckdb.InterruptException:  # Ctrl-C, not a bad file
+        raise
     except duckdb.Error as exc:
         raise BadFileError(f"{path}: not a readable Parquet file ({_first_line(exc)})") from None
     con.execute(

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from leadjourney.errors import InterruptedAfterCommit, OptionError
-from leadjourney.interrupts import ctrl_c_held
+from leadjourney.interrupts import caused_by_ctrl_c, ctrl_c_held
 from leadjourney.progress import Progress, silent
 from leadjourney.workflows.workspace import WorkspaceLike, open_workspace
 
@@ -66,7 +66,7 @@ def ingest(workspace: WorkspaceLike, *, only: Sequence[str] = (), file: FileSour
         return load(ws, only=names, force=force, prune=prune, allow_empty=allow_empty, progress=progress)
     except BaseException as exc:
         with ctrl_c_held():
-            if isinstance(exc, KeyboardInterrupt) and ingested_state(ws) != before:
+            if caused_by_ctrl_c(exc) and ingested_state(ws) != before:
                 raise InterruptedAfterCommit from None  # it came after the commit: the new data stays
             if file is not None:  # the database rolled back; the registration goes too
                 ws.config_path.write_text(config_before, "utf-8")
