@@ -537,9 +537,13 @@ def test_spark_builds_for_a_config_edited_since_the_ingest(shared_generated: Any
 
     again = silence(9, 12)
     assert current_export(again) is None
+    files = {t: export.path(t).stat() for t in ("leads", "touchpoints", "ingests", "meta")}
     with connect_backend(again) as backend:
         assert _reads_stored(backend, again.config) == (True, True)
     assert current_export(again) is not None and read_export(export.folder).built_for == config_digest(again.config)
+    # the same rows: their files linked into the new export, not written again; meta written for the new config
+    now = {t: export.path(t).stat() for t in files}
+    assert [t for t in files if now[t].st_ino == files[t].st_ino] == ["leads", "touchpoints", "ingests"]
 
 
 @pytest.fixture(scope="module")

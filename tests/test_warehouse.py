@@ -355,14 +355,20 @@ def test_postgres_builds_for_a_config_edited_since_the_ingest(postgres: str, sha
     changed = {k for k in expected if expected[k] != duck_meta.get(k)}
     assert {"person_engagement_parameters", "person_tables_config"} <= changed and loaded == expected
 
-    # edited again: the loaded copy no longer serves (live), and the next run loads and builds again
+    # edited again: the loaded copy no longer serves (live), and the next run builds again, from the rows it
+    # holds (the same workspace state: only meta is loaded anew, the canonical tables stay as they are)
     ws = _set_silence(ws, 9, 12)
+    tables = ("leads", "touchpoints", "ingests", "meta", "person_journeys")
+    oids = "SELECT " + ", ".join(f"'edited.{t}'::regclass::oid" for t in tables)
+    before = _rows(postgres, oids)[0]
     with psycopg.connect(postgres, autocommit=True) as con:
         con.execute('SET search_path TO "edited"')
         assert _reads_stored(warehouse.postgres_backend(con), ws.config) == (True, False)
     with warehouse.connect_postgres(ws, ws.config.engine) as backend:
         assert _reads_stored(backend, ws.config) == (True, True)
     assert _rows(postgres, "SELECT built_for FROM edited.leadjourney_manifest") == [(config_digest(ws.config),)]
+    kept = [t for t, old, new in zip(tables, before, _rows(postgres, oids)[0], strict=True) if old == new]
+    assert kept == ["leads", "touchpoints", "ingests"]
     duck = analyze(_on(ws, "duckdb"), now=NOW).to_dict()
     assert differences(duck, analyze(ws, now=NOW).to_dict()) == []
 

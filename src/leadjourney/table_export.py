@@ -22,8 +22,10 @@ before). What it needs is that DuckDB's were built from the rows the workspace h
 and the export's ``meta`` is DuckDB's with the rows describing the derived tables as built for the
 configuration (:func:`~leadjourney.ingest.person_changes.meta_built_for`), so the engine's analyses read its
 tables. An export is current while the workspace's fingerprint and the configuration it was built for are
-(:func:`current_export`); a later edit makes it stale: the next run on the engine exports and builds again,
-and a copy read without that (an older Postgres load) is read as built for another configuration (live).
+(:func:`current_export`); a later edit makes it stale: the next run on the engine builds again (the canonical
+and bookkeeping files of the stale export, written from the same rows, linked into the new one; ``meta``
+written anew), and a copy read without that (an older Postgres load) is read as built for another
+configuration (live).
 Otherwise (an older workspace's tables) the export carries DuckDB's tables and ``meta``.
 
 >>> export_tables(ws).tables["leads"]            # doctest: +SKIP
@@ -165,6 +167,10 @@ def export_tables(ws: Workspace, *, force: bool = False, engine: EngineSettings 
         if (found is not None and (found.fingerprint, found.derived_by, found.built_for) == (now, derived_by, built_for)
                 and not force):
             return found
+        # the configuration edited since this export was written from the same rows: its canonical and bookkeeping
+        # files serve again (linked), only meta and the engine's tables are new
+        same_rows = (found if by_engine and not force and found is not None
+                     and (found.fingerprint, found.derived_by) == (now, derived_by) else None)
         if by_spark:  # started first: no Spark here (pyspark, Java) fails before anything is written
             from leadjourney.spark import spark_session
 
@@ -176,6 +182,8 @@ def export_tables(ws: Workspace, *, force: bool = False, engine: EngineSettings 
         try:
             for table in counts:
                 if by_engine and table in own:
+                    continue
+                if same_rows is not None and table != "meta" and _linked(same_rows.path(table), staging):
                     continue
                 target = str(staging / f"{table}.parquet").replace("'", "''")
                 query = _meta_built_for(con, ws.config) if by_engine and table == "meta" else _select(con, table)
@@ -194,6 +202,15 @@ def export_tables(ws: Workspace, *, force: bool = False, engine: EngineSettings 
             shutil.rmtree(staging, ignore_errors=True)
             raise
     return Export(folder, now, counts, exported_at, derived_by, built_for)
+
+
+def _linked(path: Path, folder: Path) -> bool:
+    """``path`` (a file) hard-linked into ``folder``; False where it cannot be (then it is written anew)."""
+    try:
+        os.link(path, folder / path.name)
+    except OSError:
+        return False
+    return True
 
 
 def _meta_built_for(con: duckdb.DuckDBPyConnection, config: Config) -> str:

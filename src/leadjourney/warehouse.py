@@ -90,10 +90,12 @@ def connect_postgres(ws: Workspace, settings: EngineSettings) -> Iterator[ibis.B
 
 def load_tables(con: Any, export: Export, schema: str, config: Config | None = None) -> bool:
     """Load ``export`` into ``schema`` unless the copy there was loaded from the same workspace state (and its
-    derived tables built by the same engine, for the same configuration); True when it loaded. One transaction
-    (an advisory lock keeps two loads of a schema apart). ``config`` (the workspace's): what Postgres builds the
-    derived tables for, needed when the export left them out (``derived_by == "postgres"``), and the one the
-    export was made for (``built_for``: its ``meta`` describes the tables as built for it)."""
+    derived tables built by the same engine, for the same configuration); True when it loaded. A copy loaded
+    from the same state whose tables Postgres built for another configuration keeps its rows: only ``meta`` is
+    loaded and the derived tables built again. One transaction (an advisory lock keeps two loads of a schema
+    apart). ``config`` (the workspace's): what Postgres builds the derived tables for, needed when the export
+    left them out (``derived_by == "postgres"``), and the one the export was made for (``built_for``: its
+    ``meta`` describes the tables as built for it)."""
     from leadjourney.ingest.person_changes import config_digest
     from leadjourney.table_export import BUILT_BY
 
@@ -104,11 +106,15 @@ def load_tables(con: Any, export: Export, schema: str, config: Config | None = N
         raise ValueError("load_tables: the export was made for another configuration; export it again")
     with con.transaction():
         con.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"leadjourney:{schema}"])
-        if _manifest(con, schema) == (export.fingerprint, export.derived_by, export.built_for, LAYOUT):
+        loaded = _manifest(con, schema)
+        if loaded == (export.fingerprint, export.derived_by, export.built_for, LAYOUT):
             return False
+        # loaded from the same rows, its tables built for another configuration: meta and the builds are new
+        same_rows = build and loaded is not None and (loaded[0], loaded[1], loaded[3]) == (
+            export.fingerprint, export.derived_by, LAYOUT)
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {_ident(schema)}")
         for table in export.tables:
-            if not (build and table in BUILT_BY["postgres"]):
+            if not (build and table in BUILT_BY["postgres"]) and not (same_rows and table != "meta"):
                 _load_table(con, schema, table, export)
         if build:
             assert config is not None
