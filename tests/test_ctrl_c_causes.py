@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
@@ -14,6 +15,7 @@ import pytest
 
 from conftest import counts, run_cli
 from leadjourney.config import Source
+from leadjourney.errors import BadFileError
 from leadjourney.ingest import ingest
 from leadjourney.ingest.ga4_export import stage_ga4_export
 from leadjourney.interrupts import caused_by_ctrl_c
@@ -103,10 +105,23 @@ def test_ctrl_c_while_a_read_connection_reopens_for_writing_leaves_none_closed_b
             assert con.execute("SELECT count(*) FROM leads").fetchall() == [(0,)]
 
 
+def _query_interrupted() -> bool:
+    raise RuntimeError("Query interrupted")
+
+
+def _error_of_an_interrupted_read() -> bool:
+    try:
+        raise _interrupted_query()
+    except duckdb.Error:
+        raise BadFileError("export.parquet: not a readable Parquet file (INTERRUPT Error: Interrupted!)") from None
+
+
+@pytest.mark.parametrize("interrupted", [_query_interrupted, _error_of_an_interrupted_read])
 def test_a_query_interrupted_before_the_ingest_began_is_exit_130_and_unchanged(
-        ws: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+        ws: Workspace, monkeypatch: pytest.MonkeyPatch, interrupted: Callable[[], bool]) -> None:
     """DuckDB's client raises RuntimeError("Query interrupted") for a press during a query: outside the ingest's
-    own transaction (the schema check) it was an internal error, exit 3, and the --file registration stayed."""
+    own transaction (the schema check) it was an internal error, exit 3, and the --file registration stayed.
+    An error raised on the way out of an interrupted query (a file "not readable") is Ctrl-C too."""
     (ws.root / "small.csv").write_text("lead_id,created_at,source\nS1,2024-01-01,seo\n")
     ws.set_sources([{"name": "small", "path": "small.csv", "format": "csv", "table": "leads"}])
     ingest(ws)
@@ -114,10 +129,7 @@ def test_a_query_interrupted_before_the_ingest_began_is_exit_130_and_unchanged(
     config, tables = ws.config_path.read_text("utf-8"), counts(ws)
     workspace = importlib.import_module("leadjourney.workspace")
 
-    def interrupted(con: duckdb.DuckDBPyConnection) -> bool:
-        raise RuntimeError("Query interrupted")
-
-    monkeypatch.setattr(workspace, "_schema_complete", interrupted)
+    monkeypatch.setattr(workspace, "_schema_complete", lambda con: interrupted())
     result = run_cli("ingest", str(ws.root), "--file", str(ws.root / "more.csv"), "--format", "csv",
                      "--table", "leads")
     monkeypatch.undo()

@@ -62,19 +62,19 @@ def _run(args: list[str], debug: bool) -> None:
     err = Console(stderr=True, emoji=False)
     try:
         app(args=args, prog_name="leadjourney", standalone_mode=True)
-    except LeadJourneyError as exc:
-        if debug:
-            raise
-        err.print(f"[bold red]error:[/bold red] {terminal_text(str(exc))}", soft_wrap=not err.is_terminal)
-        sys.exit(exc.exit_code)  # the error class carries its exit code
     except (KeyboardInterrupt, SystemExit):
         raise
     except Exception as exc:
-        if caused_by_ctrl_c(exc):  # inside a DuckDB query or a pyarrow read: Ctrl-C all the same
+        # Ctrl-C inside a DuckDB query or a pyarrow read, or an error raised on the way out of one ("not a
+        # readable file" for an interrupted read): Ctrl-C all the same
+        if caused_by_ctrl_c(exc):
             raise KeyboardInterrupt from None
-        # a bug, not bad input: say so briefly
         if debug:
             raise
+        if isinstance(exc, LeadJourneyError):
+            err.print(f"[bold red]error:[/bold red] {terminal_text(str(exc))}", soft_wrap=not err.is_terminal)
+            sys.exit(exc.exit_code)  # the error class carries its exit code
+        # a bug, not bad input: say so briefly
         err.print(f"[bold red]internal error:[/bold red] {terminal_text(type(exc).__name__)}: {terminal_text(str(exc))} "
                   "(rerun with --debug for the traceback, and please report it)", soft_wrap=not err.is_terminal)
         sys.exit(3)
