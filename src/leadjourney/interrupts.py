@@ -1,4 +1,5 @@
-"""Ctrl-C held back while a step must not be cut short (a COMMIT, a rollback, undoing a registration)."""
+"""Ctrl-C: held back while a step must not be cut short (a COMMIT, a rollback, undoing a registration), told
+however it surfaces (DuckDB and pyarrow report it in their own ways), and left to Python's handler."""
 
 from __future__ import annotations
 
