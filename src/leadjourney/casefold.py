@@ -174,4 +174,6 @@ def case_insensitive(pattern: str) -> str:
     where it has inline flags of its own."""
     rewritten = any_case(pattern)
     return f"(?i){pattern}" if rewritten is None else rewritten
+
+
 __all__ = ["any_case", "case_insensitive", "lower_map", "lower_text", "orbit"]

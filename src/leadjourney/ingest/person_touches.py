@@ -10,8 +10,8 @@ Each touch carries the person's integer ``person_key`` (see
 :func:`~leadjourney.ingest.person_journeys.person_keys`), for fast joins to the other per-person
 tables, and not their id: writing that text for every touch was a fifth of the table's build CPU
 (2.8 of 12 CPU s at 1M generated leads); ``person_journeys`` gives a key's id. ``gap_seconds`` is the
-time since the person's previous touch (NULL for their first); touches at the same instant are ordered by kind, so the alphabetically first kind carries
-the gap and the others 0. A later filter on ``occurred_at`` (an as-of date) keeps every
+time since the person's previous touch (NULL for their first); touches at the same instant are ordered
+by kind, so the alphabetically first kind carries the gap and the others 0. A later filter on ``occurred_at`` (an as-of date) keeps every
 remaining gap right, since a touch's previous touch is never later than itself.
 """
 
